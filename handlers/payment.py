@@ -1,0 +1,14 @@
+"""拨付: pays the approved amount to the applicant's bank account."""
+from decimal import Decimal
+
+from .registry import HandlerContext, HandlerError, handler
+
+
+@handler("payment", "待遇拨付")
+def payment(context: HandlerContext) -> dict:
+    amount = Decimal(str(context.require("payable_amount")))
+    if amount < 0:
+        raise HandlerError("拨付金额不能为负数")
+    account = str(context.require("bank_account"))
+    transaction = context.payments.pay(account, amount, context.case_number)
+    return {"paid_amount": amount, "payment_reference": transaction}

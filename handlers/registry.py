@@ -1,0 +1,66 @@
+"""Service-task handlers, registered by the name a BPMN service task gives as its `camunda:topic`.
+
+A handler takes one HandlerContext and returns the data it adds to the case (or None). It must not touch the
+database or the network itself: outside systems are reached through the gateways in the context.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Mapping
+
+from .gateways import NationalPlatform, Notifier, PaymentGateway
+
+
+@dataclass(frozen=True)
+class HandlerContext:
+    case_number: str
+    agency_code: str
+    item_code: str
+    item_name: str
+    applicant: Mapping[str, str]  # name, id_number, kind, phone
+    data: Mapping[str, object]    # the case data so far (read only)
+    params: Mapping[str, str]     # the service task's Camunda properties, besides `stage`
+    platform: NationalPlatform
+    payments: PaymentGateway
+    notifier: Notifier
+
+    def param(self, name: str) -> str:
+        try:
+            return self.params[name]
+        except KeyError:
+            raise HandlerError(f"服务任务缺少参数 {name}") from None
+
+    def require(self, name: str):
+        value = self.data.get(name)
+        if value is None or value == "":
+            raise HandlerError(f"案件数据缺少 {name}")
+        return value
+
+
+class HandlerError(Exception):
+    """A handler cannot do its work with the data it has; the message says why, in Chinese."""
+
+
+Handler = Callable[[HandlerContext], "dict | None"]
+
+
+@dataclass(frozen=True)
+class RegisteredHandler:
+    name: str
+    title: str
+    function: Handler
+
+
+HANDLERS: dict[str, RegisteredHandler] = {}
+
+
+def handler(name: str, title: str) -> Callable[[Handler], Handler]:
+    """Register a function as the handler of service tasks whose topic is `name`."""
+
+    def register(function: Handler) -> Handler:
+        if name in HANDLERS:
+            raise ValueError(f"handler {name!r} is registered twice")
+        HANDLERS[name] = RegisteredHandler(name, title, function)
+        return function
+
+    return register

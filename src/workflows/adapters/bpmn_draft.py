@@ -1,0 +1,516 @@
+"""Draft a BPMN 2.0 diagram for each catalog item (the `workflows draft-bpmn` command).
+
+The drafts follow docs/bpmn-conventions.md: one executable process per file inside a collaboration with one
+participant, lanes named after roles, stages as Camunda properties, decision forms with gateways, external service
+tasks for the handlers, and full diagram interchange. Designers then edit the files in bpmn-js.
+
+Three small tables drive everything: FORMS (the application data of the start event), SHAPES (the main path of
+each process shape, as steps) and PROFILES (which shape, parameter and form each item uses). One layout routine
+turns the steps into XML: the main path runs left to right, one node per column, each node centred in its lane
+(service tasks and message events take the lane of the node before them); the alternative end event of a gateway
+sits right of it and lower, in the same lane.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import yaml
+from lxml import etree
+
+from workflows.domain.roles import ROLE_NAMES, TASK_ROLES
+
+NSMAP = {
+    "bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL",
+    "bpmndi": "http://www.omg.org/spec/BPMN/20100524/DI",
+    "dc": "http://www.omg.org/spec/DD/20100524/DC",
+    "di": "http://www.omg.org/spec/DD/20100524/DI",
+    "camunda": "http://camunda.org/schema/1.0/bpmn",
+    "xsi": "http://www.w3.org/2001/XMLSchema-instance",
+}
+LANE_ORDER = tuple(code for code in ROLE_NAMES if code in TASK_ROLES)  # acceptor, reviewer, finance, ...
+
+# Layout (px)
+ORIGIN_X, ORIGIN_Y = 160, 80
+LABEL_BAND = 30   # participant name band left of the lanes
+LANE_HEIGHT = 150
+COLUMN = 160      # distance between the centres of two main-path nodes
+ALT_SHIFT = 70    # an alternative end event sits this much right of its gateway
+ALT_DROP = 50     # ... and this much lower
+SIZES = {"task": (100, 80), "event": (36, 36), "gateway": (50, 50)}
+
+
+# ----------------------------------------------------------------------------------------------------------
+# The description of a process
+
+@dataclass(frozen=True)
+class Field:
+    """A camunda:formField."""
+    id: str
+    type: str
+    label: str
+    required: bool = False
+    options: tuple[tuple[str, str], ...] = ()  # (value, Chinese name) of an enum
+
+
+@dataclass(frozen=True)
+class Step:
+    """One node of the main path: a user task, a service task or an intermediate message event."""
+    kind: str            # "user" | "service" | "throw" | "catch"
+    id: str
+    name: str
+    stage: str
+    lane: str | None = None                      # role code; None: the lane of the node before it
+    topic: str | None = None                     # service tasks: the handler
+    properties: tuple[tuple[str, str], ...] = ()  # handler parameters besides the stage
+    decisions: tuple[tuple[str, str], ...] = ()   # user tasks: the main-path value first, then the alternative
+    fail_end: str | None = None                  # name of the end event the alternative leads to
+    fields: tuple[Field, ...] = ()               # user tasks: form fields besides decision and opinion
+    message: str | None = None                   # message events: the message name
+
+
+@dataclass(frozen=True)
+class ProcessDraftSpec:
+    process_id: str
+    name: str
+    steps: tuple[Step, ...]
+    start_fields: tuple[Field, ...] = ()
+    start_message: str | None = None   # a message start event (partner processes) instead of 申请
+    start_name: str = "申请"
+    participant: str = "医保经办机构"
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Building blocks
+
+DECISIONS = {
+    "accept": (("accept", "受理"), ("refuse", "不予受理")),
+    "approve": (("approve", "审核通过"), ("reject", "审核不通过")),
+    "pass": (("pass", "验收合格"), ("fail", "验收不合格")),
+    "sign": (("sign", "签订协议"), ("decline", "不予签订")),
+    "pay": (("pay", "确认拨付"),),
+    "confirm": (("accept", "确认接续"),),
+}
+FAIL_ENDS = {"refuse": "不予受理", "reject": "审核不通过", "fail": "验收不通过", "decline": "协议未签订"}
+TOPIC_NAMES = {
+    "identity_check": "核验身份", "arrears_check": "核查欠费", "insurance_query": "查询参保信息",
+    "registration": "登记", "filing": "办理备案", "reimbursement_calc": "核算待遇", "payment": "支付",
+    "certificate": "出具文书", "fund_transfer": "划转资金", "network_open": "开通医保服务网络",
+    "notify_applicant": "告知申请人",
+}
+MESSAGE_IDS = {"联系函": "Message_contact_letter", "信息表": "Message_info_sheet"}
+
+
+def decide(key: str, name: str, lane: str, stage: str, outcome: str, fail_end: str | None = None,
+           fields: tuple[Field, ...] = ()) -> Step:
+    decisions = DECISIONS[outcome]
+    if len(decisions) > 1:
+        fail_end = fail_end or FAIL_ENDS[decisions[1][0]]
+    return Step("user", f"Task_{key}", name, stage, lane, decisions=decisions, fail_end=fail_end, fields=fields)
+
+
+def service(topic: str, stage: str, name: str | None = None, **properties: str) -> Step:
+    return Step("service", f"Task_{topic}", name or TOPIC_NAMES[topic], stage, topic=topic,
+                properties=tuple(properties.items()))
+
+
+def registration(operation: str) -> Step:
+    return service("registration", "办结", f"办理{operation}", operation=operation)
+
+
+def certificate(document: str, stage: str = "办结") -> Step:
+    return service("certificate", stage, f"出具《{document}》", document=document)
+
+
+def message_event(kind: str, key: str, name: str, message: str) -> Step:
+    return Step(kind, f"Event_{key}", name, message, message=message)
+
+
+def S(id: str, label: str, required: bool = False, type: str = "string") -> Field:  # noqa: A002,N802
+    return Field(id, type, label, required)
+
+
+def M(id: str, label: str, required: bool = False) -> Field:  # noqa: A002,N802  money
+    return Field(id, "decimal", label, required)
+
+
+def E(id: str, label: str, options: dict[str, str], required: bool = False) -> Field:  # noqa: A002,N802
+    return Field(id, "enum", label, required, tuple(options.items()))
+
+
+ACCEPT = decide("accept", "受理", "acceptor", "受理", "accept")
+IDENTITY = service("identity_check", "受理")
+REVIEW = decide("review", "审核", "reviewer", "审核", "approve")
+NOTIFY = service("notify_applicant", "办结")
+UNIT = (S("unit_name", "单位名称", True), S("credit_code", "统一社会信用代码", True))
+BANK = (S("bank_name", "开户银行"), S("bank_account", "银行账号", True))
+
+# Application data of the start event, per kind of item
+FORMS: dict[str, tuple[Field, ...]] = {
+    "none": (),
+    "unit": UNIT,
+    "employee": (E("insured_kind", "参保人员类别", {"employee": "在职职工", "flexible": "灵活就业人员"}, True),
+                 S("employer_name", "用人单位名称")),
+    "resident": (E("household_kind", "户籍类别", {"local": "本地户籍", "newborn": "新生儿", "nonlocal": "非本地户籍"}),),
+    "change": (S("change_fields", "变更事项", True),),
+    "unit_change": UNIT + (S("change_fields", "变更事项", True),),
+    "query": (S("query_purpose", "查询用途"),),
+    "unit_query": UNIT + (S("query_purpose", "查询用途"),),
+    "unit_base": UNIT + (M("declared_base", "申报缴费基数（元）", True),),
+    "withdrawal": (E("withdrawal_reason", "支取原因", {"death": "死亡", "emigration": "出国定居",
+                                                     "terminated": "解除劳动关系", "abandoned": "主动放弃"}, True),)
+    + BANK,
+    "transfer": (S("from_region", "转出地", True), S("from_agency_code", "转出地经办机构代码"),
+                 S("certificate_no", "参保凭证编号", True)),
+    "filing": (S("destination_region", "就医地/安置地", True), S("start_date", "备案开始日期", True, "date"),
+               S("designated_hospital", "就医定点医院")),
+    "chronic": (S("disease_name", "病种名称", True), S("hospital_name", "鉴定医院", True)),
+    "reimbursement": (M("expense_total", "医疗费用总额（元）", True), M("self_pay_total", "自费金额（元）"),
+                      S("hospital_name", "就诊医院")) + BANK,
+    "allowance": (S("leave_days", "产假天数", True, "long"),
+                  M("average_wage", "单位上年度职工月平均工资（元）", True), S("hospital_name", "就诊医院")) + BANK,
+    "subsidy": (E("assistance_kind", "救助对象类别", {"extreme_poor": "特困人员", "low_income": "低保对象",
+                                                  "returned_poor": "返贫致贫人口"}, True),
+                S("bank_account", "银行账号", True)),
+    "institution": (S("institution_name", "机构名称", True), S("institution_kind", "机构类别"),
+                    S("institution_address", "机构地址", True), S("credit_code", "统一社会信用代码", True)),
+    "settlement": (S("settlement_period", "结算期间", True), M("claimed_amount", "申报金额（元）", True),
+                   S("bank_account", "银行账号", True)),
+}
+
+# What a 申请—受理—审核—办结 item does around its review: (steps before 审核, steps after it)
+REVIEW_EFFECTS = {
+    "register": ((), (registration("参保登记"),)),
+    "change": ((), (registration("信息变更"),)),
+    "certify": ((service("arrears_check", "审核"),), (certificate("参保凭证"),)),
+    "file": ((), (service("filing", "办结"),)),
+    "assess_base": ((), (registration("缴费基数核定"),)),
+    "assess_fee": ((), (registration("医疗保险费核定"),)),
+}
+
+# The main path of each shape, given the item's parameter (start event and final end event 办结 are implicit)
+SHAPES = {
+    "query": lambda _: (ACCEPT, service("insurance_query", "办结")),
+    "review": lambda effect: (ACCEPT, IDENTITY, *REVIEW_EFFECTS[effect][0], REVIEW, *REVIEW_EFFECTS[effect][1],
+                              NOTIFY),
+    "payment": lambda policy: (
+        ACCEPT, IDENTITY, service("reimbursement_calc", "审核", policy=policy),
+        replace(REVIEW, fields=(M("payable_amount", "核定金额（元）"),)),
+        decide("pay", "拨付", "finance", "拨付", "pay"), service("payment", "拨付", "拨付资金"), NOTIFY),
+    "designation": lambda _: (
+        ACCEPT, decide("inspect", "现场验收", "reviewer", "验收", "pass"),
+        decide("sign", "签订协议", "supervisor", "签订协议", "sign"), service("network_open", "签订协议"),
+        certificate("定点医药机构服务协议"), NOTIFY),
+    "chronic": lambda _: (
+        ACCEPT, decide("assess", "医院鉴定", "hospital", "审核", "approve", fail_end="认定不通过"), REVIEW,
+        certificate("门诊慢特病待遇认定通知书"), NOTIFY),
+    "transfer_in": lambda _: (
+        ACCEPT, REVIEW, certificate("联系函", "联系函"), message_event("throw", "send_letter", "发出联系函", "联系函"),
+        message_event("catch", "receive_sheet", "收到信息表", "信息表"),
+        decide("confirm", "接续确认", "acceptor", "办结", "confirm"), registration("转移接续"), NOTIFY),
+    "transfer_out": lambda _: (
+        REVIEW, service("fund_transfer", "信息表"), certificate("信息表", "信息表"),
+        message_event("throw", "send_sheet", "发出信息表", "信息表")),
+}
+
+# The sending side of a two-agency item: shape, start message and its event's name, name suffix, participant
+PARTNERS = {"transfer_in": ("transfer_out", "联系函", "收到联系函", "（转出地）", "转出地医保经办机构")}
+PARTICIPANTS = {"transfer_in": "转入地医保经办机构"}
+
+# Item code (or, for local items without a national code, item name) -> (shape, parameter, start form)
+PROFILES: dict[str, tuple[str, str | None, str]] = {
+    "00203601001": ("review", "register", "unit"),             # 单位参保登记
+    "00203601002": ("review", "register", "employee"),         # 职工参保登记
+    "00203601003": ("review", "register", "resident"),         # 城乡居民参保登记
+    "00203601004": ("review", "change", "unit_change"),        # 单位参保信息变更登记
+    "00203601005": ("review", "change", "change"),             # 职工参保信息变更登记
+    "00203601006": ("review", "change", "change"),             # 城乡居民参保信息变更登记
+    "002036002001": ("query", None, "unit_query"),             # 参保单位参保信息查询
+    "002036002002": ("query", None, "query"),                  # 参保人员参保信息查询
+    "002036002003": ("payment", "account_withdrawal", "withdrawal"),  # 参保人员个人账户一次性支取
+    "002036003001": ("review", "certify", "none"),             # 出具《参保凭证》
+    "002036003002": ("transfer_in", None, "transfer"),         # 转移接续手续办理
+    "002036004001": ("review", "file", "filing"),              # 异地安置退休人员备案
+    "002036004002": ("review", "file", "filing"),              # 异地长期居住人员备案
+    "002036004003": ("review", "file", "filing"),              # 常驻异地工作人员备案
+    "002036004004": ("review", "file", "filing"),              # 异地转诊人员备案
+    "002036005000": ("chronic", None, "chronic"),              # 门诊慢特病病种待遇认定
+    "002036006001": ("payment", "outpatient", "reimbursement"),           # 门诊费用报销
+    "002036006002": ("payment", "inpatient", "reimbursement"),            # 住院费用报销
+    "002036007001": ("payment", "prenatal", "reimbursement"),             # 产前检查费支付
+    "002036007002": ("payment", "maternity_medical", "reimbursement"),    # 生育医疗费支付
+    "002036007003": ("payment", "family_planning", "reimbursement"),      # 计划生育医疗费支付
+    "002036007004": ("payment", "maternity_allowance", "allowance"),      # 生育津贴支付
+    "002036008001": ("payment", "assistance_subsidy", "subsidy"),         # 救助对象参保个人缴费补贴
+    "002036008002": ("payment", "assistance_reimbursement", "reimbursement"),  # 医疗救助对象手工（零星）报销
+    "002036009001": ("designation", None, "institution"),      # 医疗机构申请定点协议管理
+    "002036009002": ("designation", None, "institution"),      # 零售药店申请定点协议管理
+    "002036010001": ("payment", "institution_settlement", "settlement"),  # 定点医疗机构费用结算
+    "002036010002": ("payment", "pharmacy_settlement", "settlement"),     # 定点零售药店费用结算
+    # local items without a national item code in the sources
+    "城镇职工医疗保险、生育保险缴费基数核定": ("review", "assess_base", "unit_base"),  # 林口 29
+    "医疗保险费核定": ("review", "assess_fee", "unit_base"),                        # 抚顺 7
+    "异地临时就医人员备案": ("review", "file", "filing"),                            # 抚顺 16
+}
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Catalog items -> specs
+
+def _profile(item: dict) -> tuple[str, str | None, str]:
+    code, name = str(item.get("code") or "").replace(" ", ""), str(item.get("name") or "")
+    profile = PROFILES.get(code) or PROFILES.get(name)
+    if profile is None:
+        raise KeyError(f"no drafting profile for item {code or '-'} {name}: add it to PROFILES")
+    return profile
+
+
+def spec_for_item(item: dict) -> ProcessDraftSpec:
+    """The draft of a catalog item's own process."""
+    shape, parameter, form = _profile(item)
+    return ProcessDraftSpec(process_id=item["process"], name=item["name"], steps=SHAPES[shape](parameter),
+                            start_fields=FORMS[form], participant=PARTICIPANTS.get(shape, "医保经办机构"))
+
+
+def partner_spec_for_item(item: dict) -> ProcessDraftSpec | None:
+    """The draft of the partner process (another agency's side) of a catalog item, if it has one."""
+    shape, parameter, _ = _profile(item)
+    if not item.get("partner_process") or shape not in PARTNERS:
+        return None
+    partner_shape, message, start_name, suffix, participant = PARTNERS[shape]
+    return ProcessDraftSpec(process_id=item["partner_process"], name=item["name"] + suffix,
+                            steps=SHAPES[partner_shape](parameter), start_message=message,
+                            start_name=start_name, participant=participant)
+
+
+def load_catalog(items_yaml: Path) -> list[dict]:
+    data = yaml.safe_load(Path(items_yaml).read_text(encoding="utf-8"))
+    return data["items"] if isinstance(data, dict) else data
+
+
+def draft_item(item_code: str, catalog_items: list[dict]) -> bytes:
+    """The draft of one item, by item code or process key (a partner process's key drafts the partner side)."""
+    for item in catalog_items:
+        if item_code in (str(item.get("code")), item.get("process")):
+            return draft_process(spec_for_item(item))
+        if item_code == item.get("partner_process"):
+            return draft_process(partner_spec_for_item(item))
+    raise KeyError(f"item {item_code} is not in the catalog")
+
+
+def write_all(items_yaml: Path, out_dir: Path) -> list[Path]:
+    """Draft every catalog item (and partner process) into out_dir/<process id>.bpmn; returns the files."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for item in load_catalog(items_yaml):
+        for spec in (spec_for_item(item), partner_spec_for_item(item)):
+            if spec is not None:
+                path = out_dir / f"{spec.process_id}.bpmn"
+                path.write_bytes(draft_process(spec))
+                written.append(path)
+    return written
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Layout and XML
+
+@dataclass
+class _Node:
+    id: str
+    kind: str          # start, end, user, service, throw, catch, gateway
+    name: str
+    lane: str
+    x: int             # centre
+    y: int
+    step: Step | None = None
+    message: str | None = None
+    fields: tuple[Field, ...] = ()   # start event: application data
+    default: str | None = None       # gateway: id of its default flow
+
+    @property
+    def size(self) -> tuple[int, int]:
+        if self.kind in ("user", "service"):
+            return SIZES["task"]
+        return SIZES["gateway"] if self.kind == "gateway" else SIZES["event"]
+
+    def side(self, where: str) -> tuple[int, int]:
+        w, h = self.size
+        return {"left": (self.x - w // 2, self.y), "right": (self.x + w // 2, self.y),
+                "top": (self.x, self.y - h // 2), "bottom": (self.x, self.y + h // 2)}[where]
+
+
+@dataclass
+class _Flow:
+    id: str
+    source: _Node
+    target: _Node
+    name: str | None = None
+    condition: str | None = None
+
+    def waypoints(self) -> list[tuple[int, int]]:
+        s, t = self.source, self.target
+        if self.condition:  # to an alternative end: down out of the gateway, then right
+            return [s.side("bottom"), (s.x, t.y), t.side("left")]
+        if s.y == t.y:
+            return [s.side("right"), t.side("left")]
+        return [s.side("right"), (t.x, s.y), t.side("top" if t.y > s.y else "bottom")]
+
+
+def _layout(spec: ProcessDraftSpec) -> tuple[list[str], list[_Node], list[_Flow]]:
+    """Place the nodes (one main-path node per column) and connect them."""
+    used = {step.lane for step in spec.steps if step.lane} or {"acceptor"}
+    lanes = [code for code in LANE_ORDER if code in used]
+    lane_y = {code: ORIGIN_Y + i * LANE_HEIGHT + LANE_HEIGHT // 2 for i, code in enumerate(lanes)}
+    nodes: list[_Node] = []
+    flows: list[_Flow] = []
+
+    def add(node_id: str, kind: str, name: str, lane: str, column: int, **extra) -> _Node:
+        x = ORIGIN_X + LABEL_BAND + COLUMN // 2 + column * COLUMN
+        nodes.append(_Node(node_id, kind, name, lane, x, lane_y[lane], **extra))
+        return nodes[-1]
+
+    def connect(source: _Node, target: _Node, **extra) -> None:
+        flows.append(_Flow(f"Flow_{len(flows) + 1}", source, target, **extra))
+        if source.kind == "gateway" and not extra:  # the main path out of a gateway is its default flow
+            source.default, flows[-1].name = flows[-1].id, source.step.decisions[0][1]
+
+    first_lane = next(code for code in [step.lane for step in spec.steps] + lanes if code)
+    start_id = "StartEvent_message" if spec.start_message else "StartEvent_apply"
+    prev = add(start_id, "start", spec.start_name, first_lane, 0, message=spec.start_message,
+               fields=spec.start_fields)
+    column = 0
+    for step in spec.steps:
+        column += 1
+        node = add(step.id, step.kind, step.name, step.lane or prev.lane, column, step=step, message=step.message)
+        connect(prev, node)
+        prev = node
+        if len(step.decisions) > 1:
+            column += 1
+            key = step.id.removeprefix("Task_")
+            gateway = add(f"Gateway_{key}", "gateway", f"{step.name}结果", node.lane, column, step=step)
+            connect(node, gateway)
+            fail_value, fail_label = step.decisions[1]
+            end = add(f"EndEvent_{key}_{fail_value}", "end", step.fail_end, node.lane, column)
+            end.x, end.y = gateway.x + ALT_SHIFT, gateway.y + ALT_DROP
+            connect(gateway, end, name=fail_label, condition=f'decision == "{fail_value}"')
+            prev = gateway
+    connect(prev, add("EndEvent_done", "end", "办结", prev.lane, column + 1))
+    return lanes, nodes, flows
+
+
+def _q(name: str) -> str:
+    prefix, local = name.split(":")
+    return f"{{{NSMAP[prefix]}}}{local}"
+
+
+def _sub(parent, tag: str, attrs: dict | None = None, text: str | None = None):
+    element = etree.SubElement(parent, _q(tag), {(_q(k) if ":" in k else k): str(v)
+                                                 for k, v in (attrs or {}).items() if v is not None})
+    element.text = text
+    return element
+
+
+def _form(extensions, fields: tuple[Field, ...]) -> None:
+    form = _sub(extensions, "camunda:formData")
+    for field in fields:
+        element = _sub(form, "camunda:formField", {"id": field.id, "label": field.label, "type": field.type})
+        if field.required:
+            validation = _sub(element, "camunda:validation")
+            _sub(validation, "camunda:constraint", {"name": "required", "config": "true"})
+        for value, label in field.options:
+            _sub(element, "camunda:value", {"id": value, "name": label})
+
+
+def _properties(extensions, properties) -> None:
+    container = _sub(extensions, "camunda:properties")
+    for name, value in properties:
+        _sub(container, "camunda:property", {"name": name, "value": value})
+
+
+TAGS = {"start": "bpmn:startEvent", "end": "bpmn:endEvent", "user": "bpmn:userTask",
+        "service": "bpmn:serviceTask", "throw": "bpmn:intermediateThrowEvent",
+        "catch": "bpmn:intermediateCatchEvent", "gateway": "bpmn:exclusiveGateway"}
+
+
+def _flow_node(process, node: _Node, flows: list[_Flow], message_ids: dict[str, str]) -> None:
+    attrs = {"id": node.id, "name": node.name, "default": node.default}
+    if node.kind == "user":
+        attrs["camunda:formKey"] = node.id
+    if node.kind == "service":
+        attrs.update({"camunda:type": "external", "camunda:topic": node.step.topic})
+    element = _sub(process, TAGS[node.kind], attrs)
+    if node.kind in ("user", "service", "throw", "catch"):
+        extensions = _sub(element, "bpmn:extensionElements")
+        _properties(extensions, (("stage", node.step.stage),) + node.step.properties)
+        if node.kind == "user":
+            _form(extensions, (Field("decision", "enum", "办理结果", True, node.step.decisions),
+                               Field("opinion", "string", "办理意见")) + node.step.fields)
+    elif node.fields:
+        _form(_sub(element, "bpmn:extensionElements"), node.fields)
+    for flow in flows:
+        if flow.target is node:
+            _sub(element, "bpmn:incoming", text=flow.id)
+    for flow in flows:
+        if flow.source is node:
+            _sub(element, "bpmn:outgoing", text=flow.id)
+    if node.message:
+        _sub(element, "bpmn:messageEventDefinition",
+             {"id": f"MessageEventDefinition_{node.id}", "messageRef": message_ids[node.message]})
+
+
+def _bounds(parent, x: int, y: int, w: int, h: int) -> None:
+    _sub(parent, "dc:Bounds", {"x": x, "y": y, "width": w, "height": h})
+
+
+def draft_process(spec: ProcessDraftSpec) -> bytes:
+    """A complete BPMN document (collaboration, lanes, flow, diagram interchange) for one process."""
+    lanes, nodes, flows = _layout(spec)
+    messages = list(dict.fromkeys(n.message for n in nodes if n.message))
+    message_ids = {m: MESSAGE_IDS.get(m, f"Message_{i + 1}") for i, m in enumerate(messages)}
+
+    root = etree.Element(_q("bpmn:definitions"), nsmap=NSMAP, attrib={
+        "id": f"Definitions_{spec.process_id}", "targetNamespace": "http://bpmn.io/schema/bpmn",
+        "exporter": "workflows bpmn_draft", "exporterVersion": "1"})
+    collaboration = _sub(root, "bpmn:collaboration", {"id": f"Collaboration_{spec.process_id}"})
+    participant_id = f"Participant_{spec.process_id}"
+    _sub(collaboration, "bpmn:participant",
+         {"id": participant_id, "name": spec.participant, "processRef": spec.process_id})
+    process = _sub(root, "bpmn:process", {"id": spec.process_id, "name": spec.name, "isExecutable": "true"})
+    lane_set = _sub(process, "bpmn:laneSet", {"id": f"LaneSet_{spec.process_id}"})
+    for code in lanes:
+        lane = _sub(lane_set, "bpmn:lane", {"id": f"Lane_{code}", "name": ROLE_NAMES[code]})
+        for node in nodes:
+            if node.lane == code:
+                _sub(lane, "bpmn:flowNodeRef", text=node.id)
+    for node in nodes:
+        _flow_node(process, node, flows, message_ids)
+    for flow in flows:
+        element = _sub(process, "bpmn:sequenceFlow", {"id": flow.id, "name": flow.name,
+                                                      "sourceRef": flow.source.id, "targetRef": flow.target.id})
+        if flow.condition:
+            _sub(element, "bpmn:conditionExpression", {"xsi:type": "bpmn:tFormalExpression"}, flow.condition)
+    for message, message_id in message_ids.items():
+        _sub(root, "bpmn:message", {"id": message_id, "name": message})
+
+    diagram = _sub(root, "bpmndi:BPMNDiagram", {"id": f"BPMNDiagram_{spec.process_id}"})
+    plane = _sub(diagram, "bpmndi:BPMNPlane", {"id": f"BPMNPlane_{spec.process_id}",
+                                                "bpmnElement": collaboration.get("id")})
+    width = max(n.x for n in nodes) + COLUMN // 2 - ORIGIN_X
+    height = len(lanes) * LANE_HEIGHT
+    shape = _sub(plane, "bpmndi:BPMNShape", {"id": f"{participant_id}_di", "bpmnElement": participant_id,
+                                             "isHorizontal": "true"})
+    _bounds(shape, ORIGIN_X, ORIGIN_Y, width, height)
+    for i, code in enumerate(lanes):
+        shape = _sub(plane, "bpmndi:BPMNShape", {"id": f"Lane_{code}_di", "bpmnElement": f"Lane_{code}",
+                                                 "isHorizontal": "true"})
+        _bounds(shape, ORIGIN_X + LABEL_BAND, ORIGIN_Y + i * LANE_HEIGHT, width - LABEL_BAND, LANE_HEIGHT)
+    for node in nodes:
+        shape = _sub(plane, "bpmndi:BPMNShape", {"id": f"{node.id}_di", "bpmnElement": node.id})
+        w, h = node.size
+        _bounds(shape, node.x - w // 2, node.y - h // 2, w, h)
+    for flow in flows:
+        edge = _sub(plane, "bpmndi:BPMNEdge", {"id": f"{flow.id}_di", "bpmnElement": flow.id})
+        for x, y in flow.waypoints():
+            _sub(edge, "di:waypoint", {"x": x, "y": y})
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)

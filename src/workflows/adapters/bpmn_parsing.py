@@ -1,0 +1,205 @@
+"""Turns a BPMN file into a ProcessDefinition the engine can run, refusing what it could not run safely.
+
+SpiffWorkflow's CamundaParser reads the diagram; we add what it ignores (service-task topics, start-event forms)
+and check what it does not: lanes are roles, handlers exist, expressions pass the sandbox, ids are not reserved.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from lxml import etree
+from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnValidator, full_tag
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.bpmn.specs.defaults import ServiceTask
+from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
+from SpiffWorkflow.camunda.parser.task_spec import CAMUNDA_MODEL_NS, CamundaTaskParser
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+
+from handlers import HANDLERS
+from workflows.domain.errors import InvalidProcess
+from workflows.domain.forms import FIELD_TYPES, Form, FormField
+from workflows.domain.roles import ROLE_BY_LANE, role_for_lane
+
+from .scripting import ScriptError, check_expression, check_script
+
+BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+NS = {"bpmn": BPMN_NS, "camunda": CAMUNDA_MODEL_NS}
+RESERVED_IDS = frozenset({"Start", "End"})  # SpiffWorkflow's own task names: a process using them parses to nothing
+_XML_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, remove_comments=True)
+
+
+class HandlerServiceTask(ServiceTask):
+    """A service task that calls the handler its `camunda:topic` names (SpiffWorkflow's own one does nothing)."""
+
+    def __init__(self, wf_spec, bpmn_id, topic=None, **kwargs):
+        super().__init__(wf_spec, bpmn_id, **kwargs)
+        self.topic = topic
+
+    def _execute(self, task):
+        return task.workflow.script_engine.run_handler(task, self.topic)
+
+
+class HandlerServiceTaskParser(CamundaTaskParser):
+    def create_task(self):
+        topic = self.node.get(f"{{{CAMUNDA_MODEL_NS}}}topic")
+        return self.spec_class(self.spec, self.bpmn_id, topic=topic, **self.bpmn_attributes)
+
+
+class EngineParser(CamundaParser):
+    OVERRIDE_PARSER_CLASSES = {**CamundaParser.OVERRIDE_PARSER_CLASSES,
+                               full_tag("serviceTask"): (HandlerServiceTaskParser, HandlerServiceTask)}
+
+
+@dataclass(frozen=True)
+class TaskDefinition:
+    """A user task as clerks see it: who does it, in which stage, with which form."""
+
+    spec_id: str
+    name: str
+    role: str
+    stage: str
+    form: Form
+
+
+@dataclass(frozen=True)
+class ProcessDefinition:
+    key: str
+    name: str
+    spec: object
+    subprocess_specs: dict
+    start_form: Form
+    user_tasks: dict[str, TaskDefinition]
+    stages: dict[str, str]  # element id -> stage, for every element that names its stage
+    checksum: str
+
+
+def parse_process(bpmn: bytes, file_name: str = "process.bpmn") -> ProcessDefinition:
+    """Parse and validate one BPMN file; raise InvalidProcess naming the element at fault."""
+    document = _read_xml(bpmn, file_name)
+    process_id = _main_process_id(document, file_name)
+    _check_reserved_ids(document, file_name)
+    _check_lanes(document, file_name)
+    _check_service_tasks(document, file_name)
+    _check_expressions(document, file_name)
+    parser = EngineParser(validator=BpmnValidator())
+    try:
+        parser.add_bpmn_xml(document, filename=file_name)
+        spec = parser.get_spec(process_id)
+        subprocess_specs = parser.get_subprocess_specs(process_id)
+    except ValidationException as error:
+        raise InvalidProcess(str(error).split("\n")[0], error.id or None, file_name) from None
+    except SpiffWorkflowException as error:
+        raise InvalidProcess(str(error), None, file_name) from None
+    process = document.find(f"bpmn:process[@id='{process_id}']", NS)
+    return ProcessDefinition(
+        key=process_id,
+        name=process.get("name") or process_id,
+        spec=spec,
+        subprocess_specs=subprocess_specs,
+        start_form=_start_form(process, file_name),
+        user_tasks=_user_tasks(document, spec, file_name),
+        stages=_stages(process),
+        checksum=hashlib.sha256(bpmn).hexdigest(),
+    )
+
+
+def _read_xml(bpmn: bytes, file_name: str):
+    try:
+        return etree.fromstring(bpmn, _XML_PARSER)
+    except etree.XMLSyntaxError as error:
+        raise InvalidProcess(f"不是合法的 XML：{error.msg}（第 {error.lineno} 行）", None, file_name) from None
+
+
+def _main_process_id(document, file_name: str) -> str:
+    """The executable process that no call activity of this file calls."""
+    executable = [p.get("id") for p in document.findall("bpmn:process", NS) if p.get("isExecutable") == "true"]
+    called = {c.get("calledElement") for c in document.iterfind(".//bpmn:callActivity", NS)}
+    main = [process_id for process_id in executable if process_id not in called]
+    if len(main) != 1:
+        raise InvalidProcess(f"文件须恰好包含一个可执行的主流程（isExecutable=\"true\"），现有 {len(main)} 个",
+                             None, file_name)
+    return main[0]
+
+
+def _check_reserved_ids(document, file_name: str) -> None:
+    for element in document.iter():
+        if element.get("id") in RESERVED_IDS:
+            raise InvalidProcess("元素 id 不能是 Start 或 End（与引擎内部名称冲突），请改名", element.get("id"),
+                                 file_name)
+
+
+def _check_lanes(document, file_name: str) -> None:
+    roles = "、".join(name for name, code in ROLE_BY_LANE.items() if role_for_lane(name))
+    for lane in document.iterfind(".//bpmn:lane", NS):
+        if role_for_lane(lane.get("name")) is None:
+            raise InvalidProcess(f"泳道名称“{lane.get('name') or ''}”不是岗位名称，应为：{roles}", lane.get("id"),
+                                 file_name)
+
+
+def _check_service_tasks(document, file_name: str) -> None:
+    for task in document.iterfind(".//bpmn:serviceTask", NS):
+        topic = task.get(f"{{{CAMUNDA_MODEL_NS}}}topic")
+        if not topic:
+            raise InvalidProcess("服务任务须用 camunda:type=\"external\" 和 camunda:topic 指定处理程序",
+                                 task.get("id"), file_name)
+        if topic not in HANDLERS:
+            raise InvalidProcess(f"处理程序“{topic}”未注册，可用：{', '.join(sorted(HANDLERS))}", task.get("id"),
+                                 file_name)
+
+
+def _check_expressions(document, file_name: str) -> None:
+    checks = [(".//bpmn:conditionExpression", check_expression), (".//bpmn:timeDuration", check_expression),
+              (".//bpmn:timeDate", check_expression), (".//bpmn:timeCycle", check_expression),
+              (".//bpmn:script", check_script)]
+    for path, check in checks:
+        for node in document.iterfind(path, NS):
+            try:
+                check((node.text or "").strip())
+            except ScriptError as error:
+                owner = node.getparent()
+                while owner is not None and owner.get("id") is None:
+                    owner = owner.getparent()
+                raise InvalidProcess(str(error), owner.get("id") if owner is not None else None, file_name) from None
+
+
+def _start_form(process, file_name: str) -> Form:
+    start = process.find("bpmn:startEvent", NS)
+    return _read_form(start, file_name) if start is not None else Form()
+
+
+def _stages(process) -> dict[str, str]:
+    stage_path = "bpmn:extensionElements/camunda:properties/camunda:property[@name='stage']"
+    return {element.get("id"): prop.get("value") for element in process.iter()
+            for prop in element.iterfind(stage_path, NS) if element.get("id") and prop.get("value")}
+
+
+def _user_tasks(document, spec, file_name: str) -> dict[str, TaskDefinition]:
+    tasks = {}
+    for node in document.iterfind(".//bpmn:userTask", NS):
+        task_spec = spec.task_specs.get(node.get("id"))
+        if task_spec is None:  # a user task of a called subprocess: defined with that process
+            continue
+        role = role_for_lane(task_spec.lane)
+        if role is None:
+            raise InvalidProcess("用户任务须放在某个岗位泳道内", node.get("id"), file_name)
+        stage = (task_spec.extensions or {}).get("stage") or task_spec.bpmn_name or node.get("id")
+        tasks[node.get("id")] = TaskDefinition(node.get("id"), task_spec.bpmn_name or node.get("id"), role,
+                                               stage, _read_form(node, file_name))
+    return tasks
+
+
+def _read_form(node, file_name: str) -> Form:
+    fields = []
+    for xml_field in node.iterfind("bpmn:extensionElements/camunda:formData/camunda:formField", NS):
+        field_type = xml_field.get("type") or "string"
+        if field_type not in FIELD_TYPES:
+            raise InvalidProcess(f"表单字段 {xml_field.get('id')} 的类型 {field_type} 不受支持，可用："
+                                 f"{', '.join(FIELD_TYPES)}", node.get("id"), file_name)
+        options = tuple((value.get("id"), value.get("name") or value.get("id"))
+                        for value in xml_field.iterfind("camunda:value", NS))
+        required = any(c.get("name") == "required" and c.get("config", "true") != "false"
+                       for c in xml_field.iterfind("camunda:validation/camunda:constraint", NS))
+        fields.append(FormField(xml_field.get("id"), xml_field.get("label") or xml_field.get("id"), field_type,
+                                required, options, xml_field.get("defaultValue")))
+    return Form(tuple(fields))

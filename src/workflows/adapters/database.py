@@ -1,0 +1,42 @@
+"""Database engines: SQLite (embedded default, WAL mode) or PostgreSQL, chosen by URL."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Engine, make_url
+
+DEFAULT_URL = "sqlite:///var/workflows.db"
+
+
+def make_engine(url: str = DEFAULT_URL) -> Engine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    if parsed.database and parsed.database != ":memory:":
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, connect_args={"timeout": 30})
+    _use_wal_and_explicit_transactions(engine)
+    return engine
+
+
+def _use_wal_and_explicit_transactions(engine: Engine) -> None:
+    """WAL lets readers work while one process writes; writers take the lock at BEGIN IMMEDIATE.
+
+    pysqlite otherwise starts transactions lazily, at the first write: two writers that both read first then
+    deadlock on the upgrade ("database is locked") instead of waiting their turn.
+    """
+
+    @event.listens_for(engine, "connect")
+    def configure(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def begin(connection):
+        connection.exec_driver_sql(connection.get_execution_options().get("sqlite_begin", "BEGIN"))

@@ -1,0 +1,230 @@
+"""SpiffWorkflow behind a small interface: start a case's workflow, resume it, complete a task, store it.
+
+A workflow is serialized once per command, without its process spec: the spec is parsed once per process version
+and cached, and the stored state refers to it (less than half the size, and faster, than embedding it).
+"""
+from __future__ import annotations
+
+import json
+import logging
+from copy import deepcopy
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from types import MappingProxyType
+from uuid import UUID
+
+from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
+from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
+from SpiffWorkflow.bpmn.specs.defaults import EndEvent
+from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
+from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition
+from SpiffWorkflow.exceptions import WorkflowException
+from SpiffWorkflow.task import TaskState
+
+from handlers import HANDLERS, HandlerContext
+from handlers.gateways import NationalPlatform, Notifier, PaymentGateway
+from workflows.domain.errors import Conflict, NotFound
+
+from .bpmn_parsing import HandlerServiceTask, ProcessDefinition, TaskDefinition, parse_process
+from .scripting import RestrictedScriptEngine
+
+log = logging.getLogger(__name__)
+
+
+class WorkflowByReferenceConverter(BpmnWorkflowConverter):
+    """Serializes a workflow without its spec; restoring takes the cached spec as an argument."""
+
+    def to_dict(self, workflow):
+        dct = WorkflowConverter.to_dict(self, workflow)
+        dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
+        dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
+        return dct
+
+    def from_dict(self, dct, spec=None, subprocess_specs=None):
+        workflow = self.target_class(spec, subprocess_specs, deserializing=True)
+        workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
+        workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
+        self.set_default_attributes(workflow, dct)
+        self.subprocesses_from_dict(dct["subprocesses"], workflow)
+        workflow.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
+        return workflow
+
+
+def _serializer() -> BpmnWorkflowSerializer:
+    config = deepcopy(CAMUNDA_CONFIG)
+    config[BpmnWorkflow] = WorkflowByReferenceConverter
+    registry = BpmnWorkflowSerializer.configure(config)
+    # Form values are typed: money as Decimal, dates as date.
+    registry.register(Decimal, lambda value: {"value": str(value)}, lambda dct: Decimal(dct["value"]))
+    registry.register(date, lambda value: {"value": value.isoformat()}, lambda dct: date.fromisoformat(dct["value"]))
+    return BpmnWorkflowSerializer(registry)
+
+
+@dataclass(frozen=True)
+class CaseBindings:
+    """What a handler may know of its case and the outside systems it may reach."""
+
+    case_number: str
+    agency_code: str
+    item_code: str
+    item_name: str
+    applicant: dict
+    platform: NationalPlatform
+    payments: PaymentGateway
+    notifier: Notifier
+
+
+class CaseScriptEngine(RestrictedScriptEngine):
+    """The sandboxed script engine of one case, which also runs its service tasks' handlers."""
+
+    def __init__(self, bindings: CaseBindings):
+        super().__init__()
+        self.bindings = bindings
+
+    def run_handler(self, task, topic: str) -> bool:
+        bindings = self.bindings
+        params = {name: value for name, value in (task.task_spec.extensions or {}).items() if name != "stage"}
+        context = HandlerContext(bindings.case_number, bindings.agency_code, bindings.item_code,
+                                 bindings.item_name, MappingProxyType(bindings.applicant),
+                                 MappingProxyType(task.data), MappingProxyType(params), bindings.platform,
+                                 bindings.payments, bindings.notifier)
+        task.data.update(HANDLERS[topic].function(context) or {})
+        return True
+
+
+@dataclass(frozen=True)
+class ReadyTask:
+    id: str
+    definition: TaskDefinition
+
+
+@dataclass(frozen=True)
+class StepFailure:
+    task_name: str
+    message: str
+
+
+@dataclass(frozen=True)
+class AutomaticStep:
+    """A step the engine did by itself (a handler ran, a message went out, the case ended), for the history."""
+
+    kind: str  # service | message | end
+    name: str
+    stage: str | None
+
+
+class CaseRun:
+    """One case's workflow, loaded for one command."""
+
+    def __init__(self, definition: ProcessDefinition, workflow: BpmnWorkflow):
+        self.definition = definition
+        self.workflow = workflow
+        self.failure: StepFailure | None = None
+        self.steps: list[AutomaticStep] = []
+
+    def advance(self) -> None:
+        """Run automatic steps (gateways, scripts, handlers) until people or events must act."""
+        try:
+            self.workflow.do_engine_steps(did_complete_task=self._note_step)
+        except Exception as error:  # a handler or script failed: the case waits for a fix and a retry
+            failed = self.workflow.get_tasks(state=TaskState.ERROR)
+            name = failed[0].task_spec.bpmn_name or failed[0].task_spec.name if failed else "引擎"
+            log.warning("step %s failed: %s", name, error, exc_info=True)
+            self.failure = StepFailure(name, str(error) or type(error).__name__)
+
+    def _note_step(self, task) -> None:
+        spec = task.task_spec
+        kind = ("service" if isinstance(spec, HandlerServiceTask) else "end" if isinstance(spec, EndEvent)
+                else "message" if isinstance(getattr(spec, "event_definition", None), MessageEventDefinition)
+                else None)
+        if kind:
+            self.steps.append(AutomaticStep(kind, spec.bpmn_name or spec.name, self.definition.stages.get(spec.name)))
+
+    def stage_waiting(self) -> str | None:
+        """The stage of what the case waits for when no person has a task: a message, a timer."""
+        waiting = self.workflow.get_tasks(state=TaskState.WAITING)
+        return next((self.definition.stages[t.task_spec.name] for t in waiting
+                     if t.task_spec.name in self.definition.stages), None)
+
+    def ready_tasks(self) -> list[ReadyTask]:
+        tasks = self.workflow.get_tasks(state=TaskState.READY, manual=True)
+        return [ReadyTask(str(task.id), self.definition.user_tasks[task.task_spec.name]) for task in tasks]
+
+    def complete(self, task_id: str, values: dict) -> None:
+        task = self.workflow.get_task_from_id(UUID(task_id))
+        if task is None:
+            raise NotFound("任务不存在")
+        if not task.has_state(TaskState.READY):
+            raise Conflict("任务已办理或已取消")
+        task.data.update(values)
+        task.run()
+        self.advance()
+
+    def deliver_message(self, name: str, payload: dict) -> None:
+        event = BpmnEvent(MessageEventDefinition(name), payload)
+        try:
+            self.workflow.send_event(event)
+        except WorkflowException:
+            raise Conflict(f"案件当前不在等待“{name}”") from None
+        self.advance()
+
+    def thrown_messages(self) -> list[tuple[str, object]]:
+        return [(event.event_definition.name, event.payload) for event in self.workflow.get_events()
+                if isinstance(event.event_definition, MessageEventDefinition)]
+
+    @property
+    def completed(self) -> bool:
+        return self.workflow.completed
+
+    @property
+    def result(self) -> str | None:
+        """The name of the end event the case reached: 办结, 不予受理, 审核不通过 …"""
+        ends = [t for t in self.workflow.get_tasks(state=TaskState.COMPLETED) if isinstance(t.task_spec, EndEvent)
+                and t.workflow is self.workflow]
+        return (ends[-1].task_spec.bpmn_name or "办结") if ends else None
+
+    @property
+    def data(self) -> dict:
+        """The case data as the workflow holds it now."""
+        if self.workflow.completed:
+            return self.workflow.data
+        waiting = self.workflow.get_tasks(state=TaskState.READY | TaskState.WAITING | TaskState.ERROR)
+        source = waiting[0] if waiting else self.workflow.last_task or self.workflow.task_tree
+        return source.data
+
+
+class Engine:
+    """Parses process versions once and runs case workflows on them."""
+
+    def __init__(self):
+        self._serializer = _serializer()
+        self._definitions: dict[str, ProcessDefinition] = {}
+
+    def definition(self, bpmn_xml: str, file_name: str = "process.bpmn") -> ProcessDefinition:
+        """The parsed process of a deployed version; versions never change, so the parse is cached by content."""
+        definition = self._definitions.get(bpmn_xml)
+        if definition is None:
+            definition = parse_process(bpmn_xml.encode("utf-8"), file_name)
+            self._definitions[bpmn_xml] = definition
+        return definition
+
+    def start(self, definition: ProcessDefinition, data: dict, bindings: CaseBindings) -> CaseRun:
+        workflow = BpmnWorkflow(definition.spec, definition.subprocess_specs,
+                                script_engine=CaseScriptEngine(bindings))
+        workflow.task_tree.data.update(data)
+        run = CaseRun(definition, workflow)
+        run.advance()
+        return run
+
+    def resume(self, definition: ProcessDefinition, state: str, bindings: CaseBindings) -> CaseRun:
+        dct = json.loads(state)
+        self._serializer.migrate(dct)
+        workflow = self._serializer.registry.restore(dct, spec=definition.spec,
+                                                     subprocess_specs=definition.subprocess_specs)
+        workflow.script_engine = CaseScriptEngine(bindings)
+        return CaseRun(definition, workflow)
+
+    def dump(self, run: CaseRun) -> str:
+        return self._serializer.serialize_json(run.workflow)

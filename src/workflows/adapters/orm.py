@@ -1,0 +1,177 @@
+"""Database tables, and their mapping onto the plain records of workflows.domain.model."""
+from datetime import timezone
+
+from sqlalchemy import (JSON, BigInteger, Boolean, Column, Date, DateTime, ForeignKey, Index, Integer, MetaData,
+                        String, Table, Text, TypeDecorator, UniqueConstraint)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import registry
+
+from workflows.domain import model
+
+metadata = MetaData(naming_convention={
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s", "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s", "pk": "pk_%(table_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s"})
+Json = JSON().with_variant(JSONB(), "postgresql")
+
+
+class Moment(TypeDecorator):
+    """A point in time, stored in UTC and read back time-zone aware on every database (SQLite keeps no zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("a moment needs a time zone")
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+Id = BigInteger().with_variant(Integer(), "sqlite")  # SQLite autoincrements INTEGER PRIMARY KEY only
+
+catalog_documents = Table(
+    "catalog_documents", metadata,
+    Column("name", String(200), primary_key=True),  # items.yaml, agencies/210400.yaml …
+    Column("content", Json, nullable=False),
+    Column("loaded_at", Moment(), nullable=False),
+)
+
+process_versions = Table(
+    "process_versions", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("process_key", String(100), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("bpmn_xml", Text, nullable=False),
+    Column("file_name", String(200), nullable=False),
+    Column("checksum", String(64), nullable=False),
+    Column("deployed_by", String(64), nullable=False),
+    Column("deployed_at", Moment(), nullable=False),
+    UniqueConstraint("process_key", "version"),
+)
+
+cases = Table(
+    "cases", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("number", String(40), nullable=False, unique=True),
+    Column("agency_code", String(20), nullable=False),
+    Column("hall_code", String(40), nullable=False),
+    Column("item_code", String(20), nullable=False),
+    Column("item_name", String(200), nullable=False),
+    Column("process_version_id", ForeignKey("process_versions.id"), nullable=False),
+    Column("stage", String(40), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("result", String(40)),
+    Column("applicant", Json, nullable=False),
+    Column("data", Json, nullable=False),
+    Column("workflow_state", Text, nullable=False),
+    Column("opened_by", String(64), nullable=False),
+    Column("opened_at", Moment(), nullable=False),
+    Column("closed_at", Moment()),
+    Column("row_version", Integer, nullable=False),
+    Index("ix_cases_agency_hall_status", "agency_code", "hall_code", "status"),
+    Index("ix_cases_item_code", "item_code"),
+)
+
+case_sequences = Table(
+    "case_sequences", metadata,
+    Column("agency_code", String(20), primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("last_value", Integer, nullable=False),
+)
+
+case_tasks = Table(
+    "case_tasks", metadata,
+    Column("id", String(36), primary_key=True),  # the SpiffWorkflow task id
+    Column("case_id", ForeignKey("cases.id"), nullable=False, index=True),
+    Column("case_number", String(40), nullable=False),
+    Column("agency_code", String(20), nullable=False),
+    Column("hall_code", String(40), nullable=False),
+    Column("item_code", String(20), nullable=False),
+    Column("item_name", String(200), nullable=False),
+    Column("spec_id", String(100), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("stage", String(40), nullable=False),
+    Column("role", String(20), nullable=False),
+    Column("state", String(20), nullable=False),
+    Column("assignee", String(64)),
+    Column("created_at", Moment(), nullable=False),
+    Column("claimed_at", Moment()),
+    Column("completed_at", Moment()),
+    Column("completed_by", String(64)),
+    Column("decision", String(40)),
+    Column("due_at", Moment()),
+    # The inbox: open tasks of a hall and role, and a person's own tasks, by time left.
+    Index("ix_case_tasks_inbox", "agency_code", "hall_code", "role", "state", "due_at"),
+    Index("ix_case_tasks_assignee", "assignee", "state", "due_at"),
+    Index("ix_case_tasks_completed_by", "completed_by", "completed_at"),
+)
+
+case_history = Table(
+    "case_history", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("case_id", ForeignKey("cases.id"), nullable=False),
+    Column("at", Moment(), nullable=False),
+    Column("actor", String(64), nullable=False),
+    Column("action", String(40), nullable=False),
+    Column("stage", String(40)),
+    Column("task_name", String(200)),
+    Column("message", Text, nullable=False),
+    Column("detail", Json, nullable=False),
+    Index("ix_case_history_case_id_id", "case_id", "id"),
+)
+
+users = Table(
+    "users", metadata,
+    Column("username", String(64), primary_key=True),
+    Column("full_name", String(100), nullable=False),
+    Column("password_hash", String(256), nullable=False),
+    Column("agency_code", String(20), nullable=False),
+    Column("hall_code", String(40), nullable=False),
+    Column("roles", Json, nullable=False),
+)
+
+external_calls = Table(
+    "external_calls", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("case_id", ForeignKey("cases.id")),
+    Column("system", String(40), nullable=False),
+    Column("operation", String(40), nullable=False),
+    Column("request", Json, nullable=False),
+    Column("response", Json, nullable=False),
+    Column("at", Moment(), nullable=False),
+    Index("ix_external_calls_case_id", "case_id"),
+)
+
+# The people the local stand-in for the national platform knows (LocalNationalPlatform).
+local_platform_people = Table(
+    "local_platform_people", metadata,
+    Column("id_number", String(40), primary_key=True),
+    Column("name", String(100), nullable=False),
+    Column("status", String(40), nullable=False),
+    Column("arrears", String(20), nullable=False),
+    Column("account_balance", String(20), nullable=False),
+    Column("insured_since", String(10)),
+    Column("suspended", Boolean, nullable=False, default=False),
+)
+
+mapper_registry = registry(metadata=metadata)
+
+
+def start_mappers() -> None:
+    """Map the domain records onto the tables, once per process."""
+    if mapper_registry.mappers:
+        return
+    mapper_registry.map_imperatively(model.ProcessVersion, process_versions)
+    mapper_registry.map_imperatively(model.Case, cases, version_id_col=cases.c.row_version)
+    mapper_registry.map_imperatively(model.CaseTask, case_tasks)
+    mapper_registry.map_imperatively(model.HistoryEntry, case_history)
+    mapper_registry.map_imperatively(model.User, users)
+    mapper_registry.map_imperatively(model.ExternalCall, external_calls)

@@ -1,0 +1,54 @@
+"""One use case, one transaction: the unit of work hands out repositories over one session."""
+from __future__ import annotations
+
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
+
+from workflows.domain.errors import Conflict
+
+from . import repository
+
+
+class UnitOfWork:
+    def __init__(self, session_factory: sessionmaker, write: bool = True):
+        self._session_factory = session_factory
+        self._write = write
+        self.session: Session | None = None
+
+    def __enter__(self) -> "UnitOfWork":
+        self.session = self._session_factory()
+        if self._write and self.session.get_bind().dialect.name == "sqlite":
+            self.session.connection(execution_options={"sqlite_begin": "BEGIN IMMEDIATE"})
+        self.catalog = repository.CatalogRepository(self.session)
+        self.processes = repository.ProcessRepository(self.session)
+        self.cases = repository.CaseRepository(self.session)
+        self.tasks = repository.TaskRepository(self.session)
+        self.history = repository.HistoryRepository(self.session)
+        self.users = repository.UserRepository(self.session)
+        self.external = repository.ExternalSystemRepository(self.session)
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        # close() ends any transaction left open (rolling it back) and detaches the records unexpired,
+        # so a use case can return them.
+        self.session.close()
+
+    def flush(self) -> None:
+        """Write pending changes now, so that a concurrent change to the same case is detected here."""
+        try:
+            self.session.flush()
+        except StaleDataError:
+            raise Conflict("案件已被他人同时修改，请刷新后重试") from None
+
+    def commit(self) -> None:
+        try:
+            self.session.commit()
+        except StaleDataError:
+            raise Conflict("案件已被他人同时修改，请刷新后重试") from None
+        except IntegrityError:
+            raise Conflict("数据已被他人同时修改，请刷新后重试") from None
+        except OperationalError as error:
+            if "locked" in str(error) or "could not serialize" in str(error):
+                raise Conflict("数据库繁忙，请重试") from None
+            raise

@@ -1,0 +1,126 @@
+"""The records of case processing. Plain classes: the database mapping lives in adapters/orm.py."""
+from __future__ import annotations
+
+from datetime import datetime
+
+# Case statuses
+OPEN, CLOSED, FAILED = "open", "closed", "failed"
+STATUS_LABELS = {OPEN: "办理中", CLOSED: "已办结", FAILED: "故障待处理"}
+
+# Task states
+READY, COMPLETED, CANCELLED = "ready", "completed", "cancelled"
+TASK_STATE_LABELS = {READY: "待办", COMPLETED: "已办", CANCELLED: "已取消"}
+
+
+class Record:
+    """Keyword construction and a readable repr for the plain records below."""
+
+    def __init__(self, **values):
+        for name, value in values.items():
+            setattr(self, name, value)
+
+    def __repr__(self):
+        key = getattr(self, "number", None) or getattr(self, "id", None)
+        return f"<{type(self).__name__} {key}>"
+
+
+class ProcessVersion(Record):
+    """One deployed version of a process; cases keep the version they started on."""
+
+    id: int
+    process_key: str
+    version: int
+    name: str
+    bpmn_xml: str
+    file_name: str
+    checksum: str
+    deployed_by: str
+    deployed_at: datetime
+
+
+class Case(Record):
+    """办件: one application being processed."""
+
+    id: int
+    number: str
+    agency_code: str
+    hall_code: str
+    item_code: str
+    item_name: str
+    process_version_id: int
+    stage: str
+    status: str
+    result: str | None
+    applicant: dict
+    data: dict
+    workflow_state: str
+    opened_by: str
+    opened_at: datetime
+    closed_at: datetime | None
+    row_version: int
+
+    @property
+    def is_open(self) -> bool:
+        return self.status != CLOSED
+
+
+class CaseTask(Record):
+    """A user task of a case as the inbox sees it, kept in step with the workflow on every change."""
+
+    id: str
+    case_id: int
+    case_number: str
+    agency_code: str
+    hall_code: str
+    item_code: str
+    item_name: str
+    spec_id: str
+    name: str
+    stage: str
+    role: str
+    state: str
+    assignee: str | None
+    created_at: datetime
+    claimed_at: datetime | None
+    completed_at: datetime | None
+    completed_by: str | None
+    decision: str | None
+    due_at: datetime | None
+
+
+class HistoryEntry(Record):
+    """An append-only line of a case's history: who did what, when."""
+
+    id: int
+    case_id: int
+    at: datetime
+    actor: str
+    action: str
+    stage: str | None
+    task_name: str | None
+    message: str
+    detail: dict
+
+
+class User(Record):
+    username: str
+    full_name: str
+    password_hash: str
+    agency_code: str
+    hall_code: str
+    roles: list[str]
+
+    def has_role(self, role: str) -> bool:
+        return role in self.roles
+
+
+class ExternalCall(Record):
+    """What a local stand-in for an outside system (payment, national platform, SMS) was asked and answered."""
+
+    id: int
+    case_id: int | None
+    system: str
+    operation: str
+    request: dict
+    response: dict
+    at: datetime

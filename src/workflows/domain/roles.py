@@ -1,0 +1,22 @@
+"""The roles of an agency's staff; BPMN lanes name them in Chinese."""
+
+ROLE_NAMES = {
+    "acceptor": "受理员",
+    "reviewer": "审核员",
+    "finance": "财务",
+    "supervisor": "科室负责人",
+    "hospital": "定点医院",
+    "designer": "流程设计员",
+    "admin": "系统管理员",
+}
+
+ROLE_BY_LANE = {name: code for code, name in ROLE_NAMES.items()}
+
+# Roles that work tasks in a lane; designers and administrators never get case tasks.
+TASK_ROLES = frozenset({"acceptor", "reviewer", "finance", "supervisor", "hospital"})
+
+
+def role_for_lane(lane_name: str | None) -> str | None:
+    """The role code a lane stands for, or None when the lane names no task role."""
+    role = ROLE_BY_LANE.get((lane_name or "").strip())
+    return role if role in TASK_ROLES else None

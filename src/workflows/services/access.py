@@ -1,0 +1,34 @@
+"""Who may do what: every use case checks its actor's agency, hall and roles here."""
+from workflows.domain.errors import Forbidden, NotFound
+from workflows.domain.model import Case, CaseTask, User
+from workflows.domain.roles import ROLE_NAMES
+
+
+def require_role(actor: User, *roles: str) -> None:
+    if not any(actor.has_role(role) for role in roles):
+        names = "、".join(ROLE_NAMES.get(role, role) for role in roles)
+        raise Forbidden(f"需要岗位：{names}")
+
+
+def sees_all_halls(actor: User) -> bool:
+    return actor.has_role("admin")
+
+
+def require_case_visible(actor: User, case: Case | None) -> Case:
+    """A case of another agency or hall is reported as missing: its existence is not the clerk's business."""
+    if case is None or case.agency_code != actor.agency_code:
+        raise NotFound("案件不存在")
+    if case.hall_code != actor.hall_code and not sees_all_halls(actor):
+        raise NotFound("案件不存在")
+    return case
+
+
+def require_task_visible(actor: User, task: CaseTask | None) -> CaseTask:
+    if task is None or task.agency_code != actor.agency_code or task.hall_code != actor.hall_code:
+        raise NotFound("任务不存在")
+    return task
+
+
+def require_task_role(actor: User, task: CaseTask) -> None:
+    if not actor.has_role(task.role):
+        raise Forbidden(f"该任务由{ROLE_NAMES.get(task.role, task.role)}办理")

@@ -1,0 +1,89 @@
+"""Use cases around a case as a whole: open it (申请), read it, find cases, deliver a message to it."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from workflows.domain.applicants import validate_applicant
+from workflows.domain.case_numbers import format_case_number
+from workflows.domain.errors import Forbidden, InvalidInput, NotFound
+from workflows.domain.forms import validate_form
+from workflows.domain.model import OPEN, Case, CaseTask, ExternalCall, HistoryEntry, ProcessVersion, User
+
+from .access import require_case_visible, require_role, sees_all_halls
+from .context import Context, jsonable
+from .progress import add_history, bindings_for, record_progress
+
+APPLICATION_STAGE = "申请"
+
+
+@dataclass(frozen=True)
+class CaseDetails:
+    case: Case
+    process: ProcessVersion
+    tasks: list[CaseTask]
+    history: list[HistoryEntry]
+    external_calls: list[ExternalCall]
+
+
+def open_case(ctx: Context, actor: User, item_code: str, applicant: dict, data: dict) -> Case:
+    """申请: a window clerk registers an application for an item in the clerk's hall."""
+    require_role(actor, "acceptor")
+    with ctx.uow() as uow:
+        agency = ctx.catalog(uow).agency(actor.agency_code)
+        agency_item = agency.item(item_code) if agency else None
+        if agency_item is None:
+            raise NotFound(f"本机构没有事项 {item_code}")
+        if agency_item.hall_codes and actor.hall_code not in agency_item.hall_codes:
+            raise Forbidden(f"“{agency_item.name}”不在本大厅办理")
+        version = uow.processes.latest(agency_item.process_key)
+        if version is None:
+            raise NotFound(f"事项“{agency_item.name}”的流程 {agency_item.process_key} 尚未部署")
+        definition = ctx.engine.definition(version.bpmn_xml, version.file_name)
+        applicant, errors = validate_applicant(applicant or {}, agency_item.item.applicant_kinds)
+        values, form_errors = validate_form(definition.start_form, data or {})
+        if errors or form_errors:
+            raise InvalidInput("申请信息填写有误", {**errors, **form_errors})
+        at, today = ctx.now(), ctx.today()
+        number = format_case_number(agency.code, today, uow.cases.next_sequence(agency.code, today))
+        case = Case(number=number, agency_code=agency.code, hall_code=actor.hall_code, item_code=item_code,
+                    item_name=agency_item.name, process_version_id=version.id, stage=APPLICATION_STAGE,
+                    status=OPEN, result=None, applicant=applicant, data={}, workflow_state="",
+                    opened_by=actor.username, opened_at=at, closed_at=None)
+        uow.cases.add(case)
+        uow.flush()
+        add_history(uow, case, at, actor.username, "opened", f"{actor.full_name}登记申请",
+                    stage=APPLICATION_STAGE, detail={"data": values})
+        run = ctx.engine.start(definition, {"applicant": applicant, **values}, bindings_for(uow, ctx, case))
+        record_progress(uow, ctx, case, run)
+        uow.commit()
+        return case
+
+
+def case_details(ctx: Context, actor: User, number: str) -> CaseDetails:
+    with ctx.uow(write=False) as uow:
+        case = require_case_visible(actor, uow.cases.get(number))
+        return CaseDetails(case, uow.processes.get(case.process_version_id), uow.tasks.for_case(case.id),
+                           uow.history.for_case(case.id), uow.external.for_case(case.id))
+
+
+def search_cases(ctx: Context, actor: User, status: str | None = None, item_code: str | None = None,
+                 hall_code: str | None = None, limit: int = 50, offset: int = 0) -> list[Case]:
+    hall = hall_code if sees_all_halls(actor) else actor.hall_code
+    with ctx.uow(write=False) as uow:
+        return uow.cases.search(actor.agency_code, hall, status, item_code, min(limit, 500), offset)
+
+
+def deliver_message(ctx: Context, actor: User, number: str, message_name: str, payload: dict) -> Case:
+    """A message (e.g. 转移接续's 信息表) reaches a case that waits for it."""
+    require_role(actor, "acceptor", "reviewer", "admin")
+    with ctx.uow() as uow:
+        case = require_case_visible(actor, uow.cases.get(number))
+        version = uow.processes.get(case.process_version_id)
+        definition = ctx.engine.definition(version.bpmn_xml, version.file_name)
+        run = ctx.engine.resume(definition, case.workflow_state, bindings_for(uow, ctx, case))
+        run.deliver_message(message_name, payload)
+        add_history(uow, case, ctx.now(), actor.username, "message_received", f"收到“{message_name}”",
+                    detail={"payload": jsonable(payload)})
+        record_progress(uow, ctx, case, run)
+        uow.commit()
+        return case

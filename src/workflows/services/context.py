@@ -1,0 +1,62 @@
+"""What every use case runs with: a way to open units of work, the process engine, the clock, the catalog."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from decimal import Decimal
+from typing import Callable
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import sessionmaker
+
+from workflows.adapters.engine import Engine
+from workflows.adapters.unit_of_work import UnitOfWork
+from workflows.domain.catalog import Catalog, parse_catalog
+
+CHINA = ZoneInfo("Asia/Shanghai")
+ITEMS_DOCUMENT = "items.yaml"
+
+
+def system_clock() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass
+class Context:
+    session_factory: sessionmaker
+    engine: Engine = field(default_factory=Engine)
+    clock: Callable[[], datetime] = system_clock
+    _catalog: tuple[datetime | None, Catalog | None] = (None, None)
+
+    def uow(self, write: bool = True) -> UnitOfWork:
+        return UnitOfWork(self.session_factory, write=write)
+
+    def now(self) -> datetime:
+        return self.clock()
+
+    def today(self) -> date:
+        return self.clock().astimezone(CHINA).date()
+
+    def catalog(self, uow: UnitOfWork) -> Catalog:
+        """The catalog as loaded into the database, parsed once per load (and again only after a reload)."""
+        version = uow.catalog.version()
+        cached_version, cached = self._catalog
+        if cached is None or cached_version != version:
+            documents = uow.catalog.documents()
+            items = documents.pop(ITEMS_DOCUMENT, {"groups": [], "items": []})
+            cached = parse_catalog(items, documents, ITEMS_DOCUMENT)
+            self._catalog = (version, cached)
+        return cached
+
+
+def jsonable(value):
+    """Case data as JSON can hold it: money as text (no float rounding), dates as ISO text."""
+    if isinstance(value, dict):
+        return {str(key): jsonable(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(item) for item in value]
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    return value

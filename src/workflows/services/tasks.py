@@ -1,0 +1,107 @@
+"""Use cases of clerks on their tasks: the inbox, claim, release, complete."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from workflows.adapters.bpmn_parsing import TaskDefinition
+from workflows.domain.errors import Conflict, Forbidden, InvalidInput
+from workflows.domain.forms import validate_form
+from workflows.domain.model import COMPLETED, READY, Case, CaseTask, User
+from workflows.domain.roles import TASK_ROLES
+
+from .access import require_case_visible, require_task_role, require_task_visible
+from .context import Context
+from .progress import add_history, bindings_for, record_progress
+
+
+@dataclass(frozen=True)
+class TaskDetails:
+    task: CaseTask
+    case: Case
+    definition: TaskDefinition
+
+
+def list_tasks(ctx: Context, actor: User, role: str | None = None, mine: bool = False, state: str = READY,
+               item_code: str | None = None, limit: int = 100, offset: int = 0) -> list[CaseTask]:
+    """The tasks of the actor's hall for the actor's roles (or one of them); `mine`: those the actor holds."""
+    if role is not None and not actor.has_role(role):
+        raise Forbidden("只能查看本人岗位的任务")
+    roles = [role] if role else [r for r in actor.roles if r in TASK_ROLES]
+    with ctx.uow(write=False) as uow:
+        if state == COMPLETED:
+            return uow.tasks.inbox(actor.agency_code, actor.hall_code, None, COMPLETED, None, item_code,
+                                   min(limit, 500), offset, completed_by=actor.username)
+        return uow.tasks.inbox(actor.agency_code, actor.hall_code, roles, state,
+                               actor.username if mine else None, item_code, min(limit, 500), offset)
+
+
+def task_details(ctx: Context, actor: User, task_id: str) -> TaskDetails:
+    with ctx.uow(write=False) as uow:
+        task = require_task_visible(actor, uow.tasks.get(task_id))
+        case = uow.cases.get_by_id(task.case_id)
+        version = uow.processes.get(case.process_version_id)
+    definition = ctx.engine.definition(version.bpmn_xml, version.file_name)
+    return TaskDetails(task, case, definition.user_tasks[task.spec_id])
+
+
+def claim_task(ctx: Context, actor: User, task_id: str) -> CaseTask:
+    return _change_assignee(ctx, actor, task_id, claim=True)
+
+
+def release_task(ctx: Context, actor: User, task_id: str) -> CaseTask:
+    return _change_assignee(ctx, actor, task_id, claim=False)
+
+
+def _change_assignee(ctx: Context, actor: User, task_id: str, claim: bool) -> CaseTask:
+    with ctx.uow() as uow:
+        task = require_task_visible(actor, uow.tasks.get(task_id))
+        require_task_role(actor, task)
+        if task.state != READY:
+            raise Conflict("任务已办理或已取消")
+        expected, new = (None, actor.username) if claim else (actor.username, None)
+        if not uow.tasks.set_assignee(task.id, new, expected, ctx.now() if claim else None):
+            raise Conflict(f"任务已由{task.assignee}认领" if claim else "只能退回本人认领的任务")
+        case = uow.cases.get_by_id(task.case_id)
+        add_history(uow, case, ctx.now(), actor.username, "claimed" if claim else "released",
+                    f"{actor.full_name}{'认领' if claim else '退回'}“{task.name}”", stage=task.stage,
+                    task_name=task.name)
+        uow.commit()
+        return uow.tasks.get(task_id)
+
+
+def complete_task(ctx: Context, actor: User, task_id: str, values: dict) -> Case:
+    """Complete a task with its form data; the workflow moves on in the same transaction."""
+    with ctx.uow() as uow:
+        task = require_task_visible(actor, uow.tasks.get(task_id))
+        require_task_role(actor, task)
+        if task.state != READY:
+            raise Conflict("任务已办理或已取消")
+        if task.assignee not in (None, actor.username):
+            raise Forbidden(f"任务已由{task.assignee}认领")
+        case = require_case_visible(actor, uow.cases.get_by_id(task.case_id))
+        version = uow.processes.get(case.process_version_id)
+        definition = ctx.engine.definition(version.bpmn_xml, version.file_name)
+        cleaned, errors = validate_form(definition.user_tasks[task.spec_id].form, values or {})
+        if errors:
+            raise InvalidInput("表单填写有误", errors)
+        run = ctx.engine.resume(definition, case.workflow_state, bindings_for(uow, ctx, case))
+        run.complete(task.id, cleaned)
+        at = ctx.now()
+        task.state, task.completed_at, task.completed_by = COMPLETED, at, actor.username
+        task.assignee, task.decision = actor.username, cleaned.get("decision")
+        add_history(uow, case, at, actor.username, "completed", _completion_message(actor, task, definition,
+                                                                                    cleaned),
+                    stage=task.stage, task_name=task.name, detail={"data": cleaned})
+        record_progress(uow, ctx, case, run)
+        uow.commit()
+        return case
+
+
+def _completion_message(actor: User, task: CaseTask, definition, cleaned: dict) -> str:
+    decisions = dict(definition.user_tasks[task.spec_id].form.decisions)
+    message = f"{actor.full_name}完成“{task.name}”"
+    if cleaned.get("decision"):
+        message += f"：{decisions.get(cleaned['decision'], cleaned['decision'])}"
+    if cleaned.get("opinion"):
+        message += f"（{cleaned['opinion']}）"
+    return message

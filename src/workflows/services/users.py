@@ -1,0 +1,60 @@
+"""Use cases of staff accounts: sign in, add a user."""
+from __future__ import annotations
+
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from workflows.domain.errors import InvalidInput, NotFound
+from workflows.domain.model import User
+from workflows.domain.roles import ROLE_NAMES
+
+from .context import Context
+
+
+def authenticate(ctx: Context, username: str, password: str) -> User | None:
+    with ctx.uow(write=False) as uow:
+        user = uow.users.get(username or "")
+    if user is None or not check_password_hash(user.password_hash, password or ""):
+        return None
+    return user
+
+
+def get_user(ctx: Context, username: str) -> User:
+    with ctx.uow(write=False) as uow:
+        user = uow.users.get(username)
+    if user is None:
+        raise NotFound(f"用户 {username} 不存在")
+    return user
+
+
+def list_users(ctx: Context) -> list[User]:
+    with ctx.uow(write=False) as uow:
+        return uow.users.all()
+
+
+def save_user(ctx: Context, username: str, full_name: str, password: str, agency_code: str, hall_code: str,
+              roles: list[str]) -> User:
+    """Add a user, or update the one of that name; the agency, hall and roles must exist."""
+    with ctx.uow() as uow:
+        agency = ctx.catalog(uow).agency(agency_code)
+        errors = {}
+        if not username or not username.isascii() or not username.replace("_", "").isalnum():
+            errors["username"] = "用户名只能由字母、数字和下划线组成"
+        if agency is None:
+            errors["agency_code"] = f"经办机构 {agency_code} 不存在"
+        elif agency.hall(hall_code) is None:
+            errors["hall_code"] = f"服务大厅 {hall_code} 不属于 {agency.name}"
+        unknown = [role for role in roles if role not in ROLE_NAMES]
+        if unknown or not roles:
+            errors["roles"] = f"岗位应为：{', '.join(ROLE_NAMES)}"
+        if len(password or "") < 8:
+            errors["password"] = "密码至少 8 位"
+        if errors:
+            raise InvalidInput("用户信息有误", errors)
+        user = uow.users.get(username)
+        if user is None:
+            user = User(username=username)
+            uow.users.add(user)
+        user.full_name, user.agency_code, user.hall_code, user.roles = full_name, agency_code, hall_code, roles
+        user.password_hash = generate_password_hash(password)
+        uow.commit()
+        return user

@@ -1,0 +1,237 @@
+"""The BPMN drafter: structure, forms and layout of the diagrams it writes."""
+from __future__ import annotations
+
+import itertools
+import math
+
+import pytest
+import yaml
+from lxml import etree
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.parser import BpmnValidator
+from SpiffWorkflow.camunda.parser import CamundaParser
+from SpiffWorkflow.util.task import TaskState
+
+from workflows.adapters import bpmn_draft as draft
+
+NS = draft.NSMAP
+TASK, EVENT, GATEWAY = (draft.SIZES[k] for k in ("task", "event", "gateway"))
+
+SMALL = draft.ProcessDraftSpec(
+    process_id="item_test", name="测试事项",
+    steps=(draft.ACCEPT, draft.IDENTITY, draft.REVIEW, draft.NOTIFY),
+    start_fields=draft.FORMS["unit"],
+)
+
+
+def _tree(xml: bytes):
+    return etree.fromstring(xml)
+
+
+def _bounds(root) -> dict[str, tuple[float, float, float, float]]:
+    return {shape.get("bpmnElement"): tuple(float(shape.find("dc:Bounds", NS).get(k)) for k in "x y width height".split())
+            for shape in root.iterfind(".//bpmndi:BPMNShape", NS)}
+
+
+def _waypoints(root) -> dict[str, list[tuple[float, float]]]:
+    return {edge.get("bpmnElement"): [(float(w.get("x")), float(w.get("y"))) for w in edge.iterfind("di:waypoint", NS)]
+            for edge in root.iterfind(".//bpmndi:BPMNEdge", NS)}
+
+
+def _flow_nodes(root) -> dict[str, str]:
+    """id -> local tag of every flow node of the process."""
+    process = root.find("bpmn:process", NS)
+    return {el.get("id"): etree.QName(el).localname for el in process
+            if etree.QName(el).localname not in ("laneSet", "sequenceFlow", "extensionElements")}
+
+
+def _on_boundary(point, box, tag, tol=1.0) -> bool:
+    px, py = point
+    x, y, w, h = box
+    cx, cy = x + w / 2, y + h / 2
+    if tag.endswith("Event"):
+        return abs(math.hypot(px - cx, py - cy) - w / 2) <= tol
+    if tag.endswith("Gateway"):
+        return abs(abs(px - cx) / (w / 2) + abs(py - cy) / (h / 2) - 1) <= tol / min(w, h) * 2
+    on_vertical = min(abs(px - x), abs(px - x - w)) <= tol and y - tol <= py <= y + h + tol
+    on_horizontal = min(abs(py - y), abs(py - y - h)) <= tol and x - tol <= px <= x + w + tol
+    return on_vertical or on_horizontal
+
+
+def _segment_hits(a, b, box, margin=1.0) -> bool:
+    """Does the axis-parallel segment a-b pass through the inside of box?"""
+    x, y, w, h = box
+    left, right, top, bottom = x + margin, x + w - margin, y + margin, y + h - margin
+    (x1, y1), (x2, y2) = a, b
+    return max(x1, x2) > left and min(x1, x2) < right and max(y1, y2) > top and min(y1, y2) < bottom
+
+
+def assert_layout(xml: bytes) -> None:
+    """Shapes are sized, inside their lanes and apart; edges are orthogonal, start and end on their shapes and
+    pass through no other shape."""
+    root = _tree(xml)
+    bounds, waypoints, nodes = _bounds(root), _waypoints(root), _flow_nodes(root)
+    expected_size = {"userTask": TASK, "serviceTask": TASK, "exclusiveGateway": GATEWAY}
+    for node_id, tag in nodes.items():
+        assert node_id in bounds, f"{node_id} has no shape"
+        assert bounds[node_id][2:] == tuple(map(float, expected_size.get(tag, EVENT))), node_id
+    for lane in root.iterfind(".//bpmn:lane", NS):
+        lx, ly, lw, lh = bounds[lane.get("id")]
+        for ref in lane.iterfind("bpmn:flowNodeRef", NS):
+            x, y, w, h = bounds[ref.text]
+            assert lx <= x and x + w <= lx + lw and ly <= y and y + h <= ly + lh, f"{ref.text} outside its lane"
+    for a, b in itertools.combinations(nodes, 2):
+        (ax, ay, aw, ah), (bx, by, bw, bh) = bounds[a], bounds[b]
+        assert not (ax < bx + bw and bx < ax + aw and ay < by + bh and by < ay + ah), f"{a} overlaps {b}"
+    for flow in root.iterfind(".//bpmn:sequenceFlow", NS):
+        points = waypoints[flow.get("id")]
+        source, target = flow.get("sourceRef"), flow.get("targetRef")
+        assert len(points) >= 2
+        assert _on_boundary(points[0], bounds[source], nodes[source]), f"{flow.get('id')} does not start on {source}"
+        assert _on_boundary(points[-1], bounds[target], nodes[target]), f"{flow.get('id')} does not end on {target}"
+        for a, b in zip(points, points[1:]):
+            assert a[0] == b[0] or a[1] == b[1], f"{flow.get('id')} is not orthogonal"
+            for other in nodes.keys() - {source, target}:
+                assert not _segment_hits(a, b, bounds[other]), f"{flow.get('id')} crosses {other}"
+
+
+def _parse(xml: bytes, process_id: str):
+    parser = CamundaParser(validator=BpmnValidator())
+    parser.add_bpmn_str(xml, filename=f"{process_id}.bpmn")
+    return parser.get_spec(process_id)
+
+
+def test_small_spec_has_collaboration_lanes_and_ids():
+    root = _tree(draft.draft_process(SMALL))
+    participant = root.find("bpmn:collaboration/bpmn:participant", NS)
+    assert participant.get("processRef") == "item_test" and participant.get("name") == "医保经办机构"
+    process = root.find("bpmn:process", NS)
+    assert process.get("isExecutable") == "true" and process.get("name") == "测试事项"
+    lanes = {lane.get("name"): [ref.text for ref in lane.iterfind("bpmn:flowNodeRef", NS)]
+             for lane in process.iterfind("bpmn:laneSet/bpmn:lane", NS)}
+    assert lanes == {
+        "受理员": ["StartEvent_apply", "Task_accept", "Gateway_accept", "EndEvent_accept_refuse",
+                "Task_identity_check"],
+        "审核员": ["Task_review", "Gateway_review", "EndEvent_review_reject", "Task_notify_applicant",
+                "EndEvent_done"],
+    }
+    ends = {e.get("id"): e.get("name") for e in process.iterfind("bpmn:endEvent", NS)}
+    assert ends == {"EndEvent_accept_refuse": "不予受理", "EndEvent_review_reject": "审核不通过", "EndEvent_done": "办结"}
+    service = process.find("bpmn:serviceTask", NS)
+    assert service.get(f"{{{NS['camunda']}}}type") == "external"
+    assert service.get(f"{{{NS['camunda']}}}topic") == "identity_check"
+
+
+def test_small_spec_decisions_and_gateways():
+    root = _tree(draft.draft_process(SMALL))
+    process = root.find("bpmn:process", NS)
+    task = process.find("bpmn:userTask[@id='Task_review']", NS)
+    assert task.get(f"{{{NS['camunda']}}}formKey") == "Task_review"
+    fields = task.findall(".//camunda:formField", NS)
+    assert [(f.get("id"), f.get("type")) for f in fields] == [("decision", "enum"), ("opinion", "string")]
+    assert [(v.get("id"), v.get("name")) for v in fields[0].iterfind("camunda:value", NS)] == \
+        [("approve", "审核通过"), ("reject", "审核不通过")]
+    assert fields[0].find("camunda:validation/camunda:constraint", NS).get("name") == "required"
+    assert fields[1].get("label") == "办理意见"
+    gateway = process.find("bpmn:exclusiveGateway[@id='Gateway_review']", NS)
+    flows = {f.get("targetRef"): f for f in process.iterfind(f"bpmn:sequenceFlow[@sourceRef='Gateway_review']", NS)}
+    assert flows["Task_notify_applicant"].get("id") == gateway.get("default")
+    assert flows["EndEvent_review_reject"].findtext("bpmn:conditionExpression", namespaces=NS) == 'decision == "reject"'
+    start = process.find("bpmn:startEvent", NS)
+    assert [f.get("id") for f in start.iterfind(".//camunda:formField", NS)] == ["unit_name", "credit_code"]
+
+
+def test_small_spec_diagram_interchange():
+    xml = draft.draft_process(SMALL)
+    root = _tree(xml)
+    bounds = _bounds(root)
+    participant = bounds["Participant_item_test"]
+    acceptor, reviewer = bounds["Lane_acceptor"], bounds["Lane_reviewer"]
+    assert acceptor[0] == participant[0] + draft.LABEL_BAND and acceptor[3] == reviewer[3] == draft.LANE_HEIGHT
+    assert reviewer[1] == acceptor[1] + acceptor[3] and participant[3] == 2 * draft.LANE_HEIGHT
+    for node_id, lane in (("Task_accept", acceptor), ("Task_review", reviewer), ("Gateway_review", reviewer)):
+        x, y, w, h = bounds[node_id]
+        assert y + h / 2 == lane[1] + lane[3] / 2, f"{node_id} not centred in its lane"
+    main = ["StartEvent_apply", "Task_accept", "Gateway_accept", "Task_identity_check", "Task_review",
+            "Gateway_review", "Task_notify_applicant", "EndEvent_done"]
+    centres = [bounds[n][0] + bounds[n][2] / 2 for n in main]
+    assert all(b - a == draft.COLUMN for a, b in zip(centres, centres[1:]))
+    refuse, gateway = bounds["EndEvent_accept_refuse"], bounds["Gateway_accept"]
+    assert refuse[0] > gateway[0] + gateway[2] and refuse[1] > gateway[1]  # right of and below its gateway
+    assert len(_waypoints(root)) == len(root.findall(".//bpmn:sequenceFlow", NS))
+    assert_layout(xml)
+
+
+def test_small_spec_parses_and_runs_to_its_ends():
+    spec = _parse(draft.draft_process(SMALL), "item_test")
+    assert spec.task_specs["Task_review"].lane == "审核员"
+    assert spec.task_specs["Task_review"].extensions == {"stage": "审核"}
+    workflow = BpmnWorkflow(spec)
+    workflow.do_engine_steps()
+    [task] = workflow.get_tasks(state=TaskState.READY, manual=True)
+    assert task.task_spec.name == "Task_accept"
+    task.data["decision"] = "refuse"
+    task.run()
+    workflow.do_engine_steps()
+    assert workflow.is_completed()
+    assert [t.task_spec.name for t in workflow.get_tasks(state=TaskState.COMPLETED)
+            if t.task_spec.name.startswith("EndEvent_")] == ["EndEvent_accept_refuse"]
+
+
+def _catalog() -> list[dict]:
+    items = [{"code": key, "name": key, "process": f"item_{i}"} for i, key in enumerate(draft.PROFILES)]
+    items[list(draft.PROFILES).index("002036003002")]["partner_process"] = "item_002036003002_out"
+    return items
+
+
+ALL_SPECS = [spec for item in _catalog() for spec in (draft.spec_for_item(item), draft.partner_spec_for_item(item))
+             if spec is not None]
+
+
+@pytest.mark.parametrize("spec", ALL_SPECS, ids=[s.process_id for s in ALL_SPECS])
+def test_every_profile_drafts_a_valid_laid_out_process(spec):
+    xml = draft.draft_process(spec)
+    _parse(xml, spec.process_id)
+    assert_layout(xml)
+
+
+def test_profiles_use_known_shapes_forms_and_stages():
+    for code, (shape, parameter, form) in draft.PROFILES.items():
+        assert shape in draft.SHAPES and form in draft.FORMS, code
+        steps = draft.SHAPES[shape](parameter)
+        assert len({s.id for s in steps}) == len(steps), f"{code}: duplicate step ids"
+        assert {s.stage for s in steps} <= {"受理", "审核", "拨付", "验收", "签订协议", "办结", "联系函", "信息表"}
+
+
+def test_transfer_pair_exchanges_messages():
+    item = {"code": "002036003002", "name": "转移接续手续办理", "process": "item_002036003002",
+            "partner_process": "item_002036003002_out"}
+    receiving = _tree(draft.draft_item("002036003002", [item]))
+    sending = _tree(draft.draft_item("item_002036003002_out", [item]))
+    for root in (receiving, sending):
+        messages = [m.get("name") for m in root.iterfind("bpmn:message", NS)]
+        assert sorted(messages) == ["信息表", "联系函"]
+    process = sending.find("bpmn:process", NS)
+    assert process.get("name") == "转移接续手续办理（转出地）"
+    start = process.find("bpmn:startEvent", NS)
+    assert start.get("name") == "收到联系函"
+    assert start.find("bpmn:messageEventDefinition", NS).get("messageRef") == "Message_contact_letter"
+    throw = receiving.find(".//bpmn:intermediateThrowEvent", NS)
+    assert throw.get("name") == "发出联系函"
+    assert receiving.find(".//bpmn:intermediateCatchEvent", NS).get("name") == "收到信息表"
+
+
+def test_write_all_and_unknown_items(tmp_path):
+    catalog = tmp_path / "items.yaml"
+    items = [{"code": "002036002002", "name": "参保人员参保信息查询", "group": "x", "stages": ["申请", "受理", "办结"],
+              "process": "item_002036002002"},
+             {"code": "002036003002", "name": "转移接续手续办理", "group": "x", "stages": ["申请", "受理", "审核", "办结"],
+              "process": "item_002036003002", "partner_process": "item_002036003002_out"}]
+    catalog.write_text(yaml.safe_dump({"items": items}, allow_unicode=True), encoding="utf-8")
+    written = draft.write_all(catalog, tmp_path / "bpmn")
+    assert [p.name for p in written] == ["item_002036002002.bpmn", "item_002036003002.bpmn",
+                                         "item_002036003002_out.bpmn"]
+    with pytest.raises(KeyError):
+        draft.draft_item("999", items)
+    with pytest.raises(KeyError):
+        draft.spec_for_item({"code": "999", "name": "未知事项", "process": "item_999"})
