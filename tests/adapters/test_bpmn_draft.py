@@ -28,13 +28,15 @@ def _tree(xml: bytes):
     return etree.fromstring(xml)
 
 
-def _bounds(root) -> dict[str, tuple[float, float, float, float]]:
-    return {shape.get("bpmnElement"): tuple(float(shape.find("dc:Bounds", NS).get(k)) for k in "x y width height".split())
+def _bounds(root) -> dict[str, tuple[float, ...]]:
+    return {shape.get("bpmnElement"): tuple(float(shape.find("dc:Bounds", NS).get(k))
+                                            for k in ("x", "y", "width", "height"))
             for shape in root.iterfind(".//bpmndi:BPMNShape", NS)}
 
 
 def _waypoints(root) -> dict[str, list[tuple[float, float]]]:
-    return {edge.get("bpmnElement"): [(float(w.get("x")), float(w.get("y"))) for w in edge.iterfind("di:waypoint", NS)]
+    return {edge.get("bpmnElement"): [(float(w.get("x")), float(w.get("y")))
+                                      for w in edge.iterfind("di:waypoint", NS)]
             for edge in root.iterfind(".//bpmndi:BPMNEdge", NS)}
 
 
@@ -162,6 +164,25 @@ def test_small_spec_diagram_interchange():
     assert_layout(xml)
 
 
+def _drive(workflow: BpmnWorkflow, decisions: dict[str, str] | None = None) -> list[str]:
+    """Run a workflow, completing service tasks as if their handlers succeeded and deciding user tasks (the first
+    option unless `decisions` says otherwise); returns the end events reached."""
+    decisions = decisions or {}
+    for _ in range(100):
+        workflow.do_engine_steps()
+        started = [t for t in workflow.get_tasks(state=TaskState.STARTED) if t.task_spec.bpmn_id.startswith("Task_")]
+        for task in started:
+            task.complete()
+        ready = workflow.get_tasks(state=TaskState.READY, manual=True)
+        if not started and not ready:
+            break
+        for task in ready:
+            task.data["decision"] = decisions.get(task.task_spec.name, task.task_spec.form.fields[0].options[0].id)
+            task.run()
+    return [t.task_spec.name for t in workflow.get_tasks(state=TaskState.COMPLETED)
+            if t.task_spec.name.startswith("EndEvent_")]
+
+
 def test_small_spec_parses_and_runs_to_its_ends():
     spec = _parse(draft.draft_process(SMALL), "item_test")
     assert spec.task_specs["Task_review"].lane == "审核员"
@@ -170,12 +191,10 @@ def test_small_spec_parses_and_runs_to_its_ends():
     workflow.do_engine_steps()
     [task] = workflow.get_tasks(state=TaskState.READY, manual=True)
     assert task.task_spec.name == "Task_accept"
-    task.data["decision"] = "refuse"
-    task.run()
-    workflow.do_engine_steps()
-    assert workflow.is_completed()
-    assert [t.task_spec.name for t in workflow.get_tasks(state=TaskState.COMPLETED)
-            if t.task_spec.name.startswith("EndEvent_")] == ["EndEvent_accept_refuse"]
+    assert _drive(workflow, {"Task_accept": "refuse"}) == ["EndEvent_accept_refuse"]
+    assert _drive(BpmnWorkflow(spec), {"Task_review": "reject"}) == ["EndEvent_review_reject"]
+    workflow = BpmnWorkflow(spec)
+    assert _drive(workflow) == ["EndEvent_done"] and workflow.is_completed()
 
 
 def _catalog() -> list[dict]:
@@ -191,8 +210,11 @@ ALL_SPECS = [spec for item in _catalog() for spec in (draft.spec_for_item(item),
 @pytest.mark.parametrize("spec", ALL_SPECS, ids=[s.process_id for s in ALL_SPECS])
 def test_every_profile_drafts_a_valid_laid_out_process(spec):
     xml = draft.draft_process(spec)
-    _parse(xml, spec.process_id)
+    parsed = _parse(xml, spec.process_id)
     assert_layout(xml)
+    if not any(step.message for step in spec.steps):
+        workflow = BpmnWorkflow(parsed)
+        assert _drive(workflow) == ["EndEvent_done"] and workflow.is_completed()
 
 
 def test_profiles_use_known_shapes_forms_and_stages():
@@ -221,6 +243,26 @@ def test_transfer_pair_exchanges_messages():
     assert receiving.find(".//bpmn:intermediateCatchEvent", NS).get("name") == "收到信息表"
 
 
+def test_transfer_pair_runs_with_messages():
+    item = {"code": "002036003002", "name": "转移接续手续办理", "process": "item_002036003002",
+            "partner_process": "item_002036003002_out"}
+    receiving = BpmnWorkflow(_parse(draft.draft_item("item_002036003002", [item]), "item_002036003002"))
+    sending = BpmnWorkflow(_parse(draft.draft_item("item_002036003002_out", [item]), "item_002036003002_out"))
+    receiving.task_tree.data.update({"certificate_no": "C-001", "from_region": "沈阳市"})
+    assert _drive(receiving) == []  # waits for the 信息表
+    [letter] = receiving.get_events()
+    assert letter.event_definition.name == "联系函"
+    sending.do_engine_steps()
+    sending.catch(letter)
+    assert _drive(sending) == ["EndEvent_done"]
+    assert sending.last_task.data["contact_letter"] == {"certificate_no": "C-001", "from_region": "沈阳市"}
+    [sheet] = sending.get_events()
+    assert sheet.event_definition.name == "信息表"
+    receiving.catch(sheet)
+    assert _drive(receiving) == ["EndEvent_done"]
+    assert receiving.last_task.data["info_sheet"] == {"certificate_no": "C-001"}
+
+
 def test_write_all_and_unknown_items(tmp_path):
     catalog = tmp_path / "items.yaml"
     items = [{"code": "002036002002", "name": "参保人员参保信息查询", "group": "x", "stages": ["申请", "受理", "办结"],
@@ -231,6 +273,11 @@ def test_write_all_and_unknown_items(tmp_path):
     written = draft.write_all(catalog, tmp_path / "bpmn")
     assert [p.name for p in written] == ["item_002036002002.bpmn", "item_002036003002.bpmn",
                                          "item_002036003002_out.bpmn"]
+    assert written[0].read_bytes() == draft.draft_item("002036002002", items)
+    written[0].write_text("edited by a designer", encoding="utf-8")
+    assert draft.write_all(catalog, tmp_path / "bpmn") == []  # existing diagrams are kept
+    assert written[0].read_text(encoding="utf-8") == "edited by a designer"
+    assert len(draft.write_all(catalog, tmp_path / "bpmn", overwrite=True)) == 3
     with pytest.raises(KeyError):
         draft.draft_item("999", items)
     with pytest.raises(KeyError):

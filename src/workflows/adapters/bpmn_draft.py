@@ -98,7 +98,14 @@ TOPIC_NAMES = {
     "certificate": "出具文书", "fund_transfer": "划转资金", "network_open": "开通医保服务网络",
     "notify_applicant": "告知申请人",
 }
-MESSAGE_IDS = {"联系函": "Message_contact_letter", "信息表": "Message_info_sheet"}
+# Messages between two agencies' cases: name -> (id, payload expression of the throw, variable it lands in).
+# SpiffWorkflow's Camunda parser evaluates camunda:expression when throwing (no expression: the throw fails) and
+# stores the payload under the throw's camunda:resultVariable in the catching case.
+MESSAGES = {
+    "联系函": ("Message_contact_letter", '{"certificate_no": certificate_no, "from_region": from_region}',
+            "contact_letter"),
+    "信息表": ("Message_info_sheet", '{"certificate_no": contact_letter["certificate_no"]}', "info_sheet"),
+}
 
 
 def decide(key: str, name: str, lane: str, stage: str, outcome: str, fail_end: str | None = None,
@@ -126,56 +133,71 @@ def message_event(kind: str, key: str, name: str, message: str) -> Step:
     return Step(kind, f"Event_{key}", name, message, message=message)
 
 
-def S(id: str, label: str, required: bool = False, type: str = "string") -> Field:  # noqa: A002,N802
-    return Field(id, type, label, required)
+def text(field_id: str, label: str, required: bool = False, type_: str = "string") -> Field:
+    return Field(field_id, type_, label, required)
 
 
-def M(id: str, label: str, required: bool = False) -> Field:  # noqa: A002,N802  money
-    return Field(id, "decimal", label, required)
+def money(field_id: str, label: str, required: bool = False) -> Field:
+    return Field(field_id, "decimal", label, required)
 
 
-def E(id: str, label: str, options: dict[str, str], required: bool = False) -> Field:  # noqa: A002,N802
-    return Field(id, "enum", label, required, tuple(options.items()))
+def choice(field_id: str, label: str, options: dict[str, str], required: bool = False) -> Field:
+    return Field(field_id, "enum", label, required, tuple(options.items()))
 
 
 ACCEPT = decide("accept", "受理", "acceptor", "受理", "accept")
 IDENTITY = service("identity_check", "受理")
 REVIEW = decide("review", "审核", "reviewer", "审核", "approve")
 NOTIFY = service("notify_applicant", "办结")
-UNIT = (S("unit_name", "单位名称", True), S("credit_code", "统一社会信用代码", True))
-BANK = (S("bank_name", "开户银行"), S("bank_account", "银行账号", True))
+
+REQUIRED = True
+UNIT = (text("unit_name", "单位名称", REQUIRED), text("credit_code", "统一社会信用代码", REQUIRED))
+BANK = (text("bank_name", "开户银行"), text("bank_account", "银行账号", REQUIRED))
+CHANGE = text("change_fields", "变更事项", REQUIRED)
+QUERY = text("query_purpose", "查询用途")
 
 # Application data of the start event, per kind of item
 FORMS: dict[str, tuple[Field, ...]] = {
     "none": (),
     "unit": UNIT,
-    "employee": (E("insured_kind", "参保人员类别", {"employee": "在职职工", "flexible": "灵活就业人员"}, True),
-                 S("employer_name", "用人单位名称")),
-    "resident": (E("household_kind", "户籍类别", {"local": "本地户籍", "newborn": "新生儿", "nonlocal": "非本地户籍"}),),
-    "change": (S("change_fields", "变更事项", True),),
-    "unit_change": UNIT + (S("change_fields", "变更事项", True),),
-    "query": (S("query_purpose", "查询用途"),),
-    "unit_query": UNIT + (S("query_purpose", "查询用途"),),
-    "unit_base": UNIT + (M("declared_base", "申报缴费基数（元）", True),),
-    "withdrawal": (E("withdrawal_reason", "支取原因", {"death": "死亡", "emigration": "出国定居",
-                                                     "terminated": "解除劳动关系", "abandoned": "主动放弃"}, True),)
-    + BANK,
-    "transfer": (S("from_region", "转出地", True), S("from_agency_code", "转出地经办机构代码"),
-                 S("certificate_no", "参保凭证编号", True)),
-    "filing": (S("destination_region", "就医地/安置地", True), S("start_date", "备案开始日期", True, "date"),
-               S("designated_hospital", "就医定点医院")),
-    "chronic": (S("disease_name", "病种名称", True), S("hospital_name", "鉴定医院", True)),
-    "reimbursement": (M("expense_total", "医疗费用总额（元）", True), M("self_pay_total", "自费金额（元）"),
-                      S("hospital_name", "就诊医院")) + BANK,
-    "allowance": (S("leave_days", "产假天数", True, "long"),
-                  M("average_wage", "单位上年度职工月平均工资（元）", True), S("hospital_name", "就诊医院")) + BANK,
-    "subsidy": (E("assistance_kind", "救助对象类别", {"extreme_poor": "特困人员", "low_income": "低保对象",
-                                                  "returned_poor": "返贫致贫人口"}, True),
-                S("bank_account", "银行账号", True)),
-    "institution": (S("institution_name", "机构名称", True), S("institution_kind", "机构类别"),
-                    S("institution_address", "机构地址", True), S("credit_code", "统一社会信用代码", True)),
-    "settlement": (S("settlement_period", "结算期间", True), M("claimed_amount", "申报金额（元）", True),
-                   S("bank_account", "银行账号", True)),
+    "employee": (
+        choice("insured_kind", "参保人员类别", {"employee": "在职职工", "flexible": "灵活就业人员"}, REQUIRED),
+        text("employer_name", "用人单位名称")),
+    "resident": (
+        choice("household_kind", "户籍类别", {"local": "本地户籍", "newborn": "新生儿", "nonlocal": "非本地户籍"}),),
+    "change": (CHANGE,),
+    "unit_change": UNIT + (CHANGE,),
+    "query": (QUERY,),
+    "unit_query": UNIT + (QUERY,),
+    "unit_base": UNIT + (money("declared_base", "申报缴费基数（元）", REQUIRED),),
+    "withdrawal": (
+        choice("withdrawal_reason", "支取原因", {"death": "死亡", "emigration": "出国定居",
+                                             "terminated": "解除劳动关系", "abandoned": "主动放弃"}, REQUIRED),
+        *BANK),
+    "transfer": (
+        text("from_region", "转出地", REQUIRED), text("from_agency_code", "转出地经办机构代码"),
+        text("certificate_no", "参保凭证编号", REQUIRED)),
+    "filing": (
+        text("destination_region", "就医地/安置地", REQUIRED), text("start_date", "备案开始日期", REQUIRED, "date"),
+        text("designated_hospital", "就医定点医院")),
+    "chronic": (text("disease_name", "病种名称", REQUIRED), text("hospital_name", "鉴定医院", REQUIRED)),
+    "reimbursement": (
+        money("expense_total", "医疗费用总额（元）", REQUIRED), money("self_pay_total", "自费金额（元）"),
+        text("hospital_name", "就诊医院"), *BANK),
+    "allowance": (
+        text("leave_days", "产假天数", REQUIRED, "long"),
+        money("average_wage", "单位上年度职工月平均工资（元）", REQUIRED), text("hospital_name", "就诊医院"), *BANK),
+    "subsidy": (
+        choice("assistance_kind", "救助对象类别",
+               {"extreme_poor": "特困人员", "low_income": "低保对象", "returned_poor": "返贫致贫人口"}, REQUIRED),
+        text("bank_account", "银行账号", REQUIRED)),
+    "institution": (
+        text("institution_name", "机构名称", REQUIRED), text("institution_kind", "机构类别"),
+        text("institution_address", "机构地址", REQUIRED), text("credit_code", "统一社会信用代码", REQUIRED)),
+    "contribution": BANK,
+    "settlement": (
+        text("settlement_period", "结算期间", REQUIRED), money("claimed_amount", "申报金额（元）", REQUIRED),
+        text("bank_account", "银行账号", REQUIRED)),
 }
 
 # What a 申请—受理—审核—办结 item does around its review: (steps before 审核, steps after it)
@@ -186,6 +208,8 @@ REVIEW_EFFECTS = {
     "file": ((), (service("filing", "办结"),)),
     "assess_base": ((), (registration("缴费基数核定"),)),
     "assess_fee": ((), (registration("医疗保险费核定"),)),
+    "contribute": ((), (registration("灵活就业人员缴费"),)),
+    "lump_sum": ((), (registration("趸缴"),)),
 }
 
 # The main path of each shape, given the item's parameter (start event and final end event 办结 are implicit)
@@ -195,7 +219,7 @@ SHAPES = {
                               NOTIFY),
     "payment": lambda policy: (
         ACCEPT, IDENTITY, service("reimbursement_calc", "审核", policy=policy),
-        replace(REVIEW, fields=(M("payable_amount", "核定金额（元）"),)),
+        replace(REVIEW, fields=(money("payable_amount", "核定金额（元）"),)),
         decide("pay", "拨付", "finance", "拨付", "pay"), service("payment", "拨付", "拨付资金"), NOTIFY),
     "designation": lambda _: (
         ACCEPT, decide("inspect", "现场验收", "reviewer", "验收", "pass"),
@@ -247,10 +271,15 @@ PROFILES: dict[str, tuple[str, str | None, str]] = {
     "002036009002": ("designation", None, "institution"),      # 零售药店申请定点协议管理
     "002036010001": ("payment", "institution_settlement", "settlement"),  # 定点医疗机构费用结算
     "002036010002": ("payment", "pharmacy_settlement", "settlement"),     # 定点零售药店费用结算
-    # local items without a national item code in the sources
+    # local items (the catalog gives them local L-codes; they are keyed by name here)
     "城镇职工医疗保险、生育保险缴费基数核定": ("review", "assess_base", "unit_base"),  # 林口 29
     "医疗保险费核定": ("review", "assess_fee", "unit_base"),                        # 抚顺 7
     "异地临时就医人员备案": ("review", "file", "filing"),                            # 抚顺 16
+    "参保人员电话号码新增和更改": ("review", "change", "change"),                     # 四川
+    "灵活就业人员缴纳职工医疗保险费": ("review", "contribute", "contribution"),        # 四川
+    "参保单位缴费基数申报": ("review", "assess_base", "unit_base"),                   # 四川
+    "职工基本医疗保险费趸缴": ("review", "lump_sum", "none"),                        # 四川
+    "城乡居民医保参保人员高血压、糖尿病病种待遇认定": ("chronic", None, "chronic"),     # 四川
 }
 
 
@@ -298,15 +327,18 @@ def draft_item(item_code: str, catalog_items: list[dict]) -> bytes:
     raise KeyError(f"item {item_code} is not in the catalog")
 
 
-def write_all(items_yaml: Path, out_dir: Path) -> list[Path]:
-    """Draft every catalog item (and partner process) into out_dir/<process id>.bpmn; returns the files."""
+def write_all(items_yaml: Path, out_dir: Path, *, overwrite: bool = False) -> list[Path]:
+    """Draft every catalog item (and partner process) into out_dir/<process id>.bpmn; returns the files written.
+
+    The files are the source of truth once designers edit them: an existing file is kept unless `overwrite`.
+    """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
     for item in load_catalog(items_yaml):
         for spec in (spec_for_item(item), partner_spec_for_item(item)):
-            if spec is not None:
-                path = out_dir / f"{spec.process_id}.bpmn"
+            path = out_dir / f"{spec.process_id}.bpmn" if spec else None
+            if path and (overwrite or not path.exists()):
                 path.write_bytes(draft_process(spec))
                 written.append(path)
     return written
@@ -433,7 +465,7 @@ TAGS = {"start": "bpmn:startEvent", "end": "bpmn:endEvent", "user": "bpmn:userTa
         "catch": "bpmn:intermediateCatchEvent", "gateway": "bpmn:exclusiveGateway"}
 
 
-def _flow_node(process, node: _Node, flows: list[_Flow], message_ids: dict[str, str]) -> None:
+def _flow_node(process, node: _Node, flows: list[_Flow]) -> None:
     attrs = {"id": node.id, "name": node.name, "default": node.default}
     if node.kind == "user":
         attrs["camunda:formKey"] = node.id
@@ -455,8 +487,10 @@ def _flow_node(process, node: _Node, flows: list[_Flow], message_ids: dict[str, 
         if flow.source is node:
             _sub(element, "bpmn:outgoing", text=flow.id)
     if node.message:
-        _sub(element, "bpmn:messageEventDefinition",
-             {"id": f"MessageEventDefinition_{node.id}", "messageRef": message_ids[node.message]})
+        message_id, payload, variable = MESSAGES[node.message]
+        _sub(element, "bpmn:messageEventDefinition", {
+            "id": f"MessageEventDefinition_{node.id}", "messageRef": message_id,
+            "camunda:expression": payload if node.kind == "throw" else None, "camunda:resultVariable": variable})
 
 
 def _bounds(parent, x: int, y: int, w: int, h: int) -> None:
@@ -467,7 +501,6 @@ def draft_process(spec: ProcessDraftSpec) -> bytes:
     """A complete BPMN document (collaboration, lanes, flow, diagram interchange) for one process."""
     lanes, nodes, flows = _layout(spec)
     messages = list(dict.fromkeys(n.message for n in nodes if n.message))
-    message_ids = {m: MESSAGE_IDS.get(m, f"Message_{i + 1}") for i, m in enumerate(messages)}
 
     root = etree.Element(_q("bpmn:definitions"), nsmap=NSMAP, attrib={
         "id": f"Definitions_{spec.process_id}", "targetNamespace": "http://bpmn.io/schema/bpmn",
@@ -484,14 +517,14 @@ def draft_process(spec: ProcessDraftSpec) -> bytes:
             if node.lane == code:
                 _sub(lane, "bpmn:flowNodeRef", text=node.id)
     for node in nodes:
-        _flow_node(process, node, flows, message_ids)
+        _flow_node(process, node, flows)
     for flow in flows:
         element = _sub(process, "bpmn:sequenceFlow", {"id": flow.id, "name": flow.name,
                                                       "sourceRef": flow.source.id, "targetRef": flow.target.id})
         if flow.condition:
             _sub(element, "bpmn:conditionExpression", {"xsi:type": "bpmn:tFormalExpression"}, flow.condition)
-    for message, message_id in message_ids.items():
-        _sub(root, "bpmn:message", {"id": message_id, "name": message})
+    for message in messages:
+        _sub(root, "bpmn:message", {"id": MESSAGES[message][0], "name": message})
 
     diagram = _sub(root, "bpmndi:BPMNDiagram", {"id": f"BPMNDiagram_{spec.process_id}"})
     plane = _sub(diagram, "bpmndi:BPMNPlane", {"id": f"BPMNPlane_{spec.process_id}",

@@ -180,6 +180,8 @@ class Catalog:
 def _describe(value: Any) -> str:
     if value is None:
         return "nothing"
+    if isinstance(value, bool):
+        return str(value).lower()
     kind = next((name for t, name in _TYPE_NAMES.items() if type(value) is t), type(value).__name__)
     return f"{kind} {value!r}" if isinstance(value, (str, int, float)) else kind
 
@@ -214,7 +216,8 @@ class _Node:
 
     def typed(self, kind: type) -> Any:
         if type(self.value) is not kind:  # `type is`, so that true is not an integer
-            raise self.fail(f"expected {_TYPE_NAMES[kind]}, got {_describe(self.value)}")
+            hint = " (put it in quotes)" if kind is str and type(self.value) in (int, float) else ""
+            raise self.fail(f"expected {_TYPE_NAMES[kind]}, got {_describe(self.value)}{hint}")
         return self.value
 
     def get(self, key: str, kind: type, default: Any = _MISSING) -> Any:

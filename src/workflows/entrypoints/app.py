@@ -1,0 +1,68 @@
+"""The Flask application: configuration, the service context, and the mapping of errors to HTTP."""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from flask import Flask, jsonify
+from sqlalchemy.orm import sessionmaker
+
+from workflows.adapters.database import DEFAULT_URL, make_engine
+from workflows.adapters.orm import start_mappers
+from workflows.domain.catalog import CatalogError
+from workflows.domain.errors import Conflict, Forbidden, InvalidInput, InvalidProcess, NotFound, WorkflowsError
+from workflows.services.context import Context
+
+ERROR_STATUS = [(NotFound, 404, "not_found"), (Forbidden, 403, "forbidden"), (Conflict, 409, "conflict"),
+                (InvalidInput, 422, "invalid_input"), (InvalidProcess, 422, "invalid_process")]
+
+
+def database_url() -> str:
+    return os.environ.get("WORKFLOWS_DATABASE_URL", DEFAULT_URL)
+
+
+def make_context(url: str | None = None) -> Context:
+    start_mappers()
+    return Context(sessionmaker(make_engine(url or database_url()), expire_on_commit=False))
+
+
+def create_app(ctx: Context | None = None, secret_key: str | None = None) -> Flask:
+    from . import api
+
+    app = Flask(__name__)
+    app.config["SECRET_KEY"] = secret_key or os.environ.get("WORKFLOWS_SECRET_KEY") or _stored_secret()
+    app.config["JSON_AS_ASCII"] = False
+    app.json.ensure_ascii = False
+    app.extensions["workflows"] = ctx or make_context()
+    app.register_blueprint(api.blueprint)
+    _register_error_handlers(app)
+    return app
+
+
+def _stored_secret() -> str:
+    """A key kept beside the database, so sessions survive restarts and every worker process signs alike."""
+    path = Path(os.environ.get("WORKFLOWS_SECRET_FILE", "var/secret_key"))
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def error_body(error: Exception, code: str) -> dict:
+    body = {"code": code, "message": str(error)}
+    if isinstance(error, InvalidInput):
+        body["fields"] = error.field_errors
+    if isinstance(error, InvalidProcess):
+        body["element_id"] = error.element_id
+    if isinstance(error, CatalogError):
+        body.update({"file": error.file, "field": error.field})
+    return {"error": body}
+
+
+def _register_error_handlers(app: Flask) -> None:
+    for error_class, status, code in ERROR_STATUS:
+        app.register_error_handler(error_class, lambda error, s=status, c=code: (jsonify(error_body(error, c)), s))
+    app.register_error_handler(CatalogError, lambda error: (jsonify(error_body(error, "invalid_catalog")), 422))
+    app.register_error_handler(WorkflowsError, lambda error: (jsonify(error_body(error, "error")), 400))

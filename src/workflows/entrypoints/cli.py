@@ -1,0 +1,243 @@
+"""The `workflows` command line: installation, the catalog, deployment, and working cases from a terminal.
+
+Commands that act on cases take `--user`: the command line runs on the server itself, by its operators, and acts
+as that user with that user's permissions.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from workflows.adapters.database import make_engine
+from workflows.adapters.migrate import upgrade
+from workflows.domain.catalog import CatalogError
+from workflows.domain.errors import InvalidInput, WorkflowsError
+from workflows.services import cases, catalog, demo, processes, setup, tasks, users
+
+from . import views
+from .app import database_url as default_database_url
+from .app import make_context
+
+
+def _echo(value) -> None:
+    click.echo(json.dumps(value, ensure_ascii=False, indent=2))
+
+
+def _pairs(values: tuple[str, ...]) -> dict:
+    """`key=value` arguments as a dict."""
+    pairs = {}
+    for text in values:
+        key, sep, value = text.partition("=")
+        if not sep:
+            raise click.BadParameter(f"应为 字段=值：{text}")
+        pairs[key.strip()] = value
+    return pairs
+
+
+class Command(click.Group):
+    """Turns our errors into a one-line message and exit status 1 (2 for a usage error, as click does)."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except (WorkflowsError, CatalogError) as error:
+            click.echo(f"错误：{error}", err=True)
+            if isinstance(error, InvalidInput):
+                for field, problem in error.field_errors.items():
+                    click.echo(f"  {field}: {problem}", err=True)
+            sys.exit(1)
+
+
+@click.group(cls=Command)
+@click.option("--database-url", "url", envvar="WORKFLOWS_DATABASE_URL", default=None,
+              help="数据库 URL（默认 sqlite:///var/workflows.db）")
+@click.pass_context
+def main(click_ctx, url):
+    """医保经办业务流程平台的命令行。"""
+    click_ctx.obj = {"url": url or default_database_url()}
+
+
+def _context(click_ctx):
+    obj = click_ctx.find_root().obj
+    if "context" not in obj:
+        obj["context"] = make_context(obj["url"])
+    return obj["context"]
+
+
+def _user(click_ctx, username: str):
+    return users.get_user(_context(click_ctx), username)
+
+
+@main.command()
+@click.option("--catalog", "catalog_dir", type=click.Path(path_type=Path, exists=True, file_okay=False),
+              default="catalog", show_default=True)
+@click.option("--bpmn", "bpmn_dir", type=click.Path(path_type=Path, exists=True, file_okay=False),
+              default="bpmn", show_default=True)
+@click.option("--demo/--no-demo", "demo_data", default=False, help="空库时加入演示用户与演示办件")
+@click.pass_context
+def init(click_ctx, catalog_dir, bpmn_dir, demo_data):
+    """升级数据库结构，载入事项目录，部署有变化的流程图；数据库中已有的数据保留。"""
+    upgrade(make_engine(click_ctx.find_root().obj["url"]))
+    report = setup.install(_context(click_ctx), catalog_dir, bpmn_dir)
+    for code, count in sorted(report.items_per_agency.items()):
+        click.echo(f"目录：{code} 共 {count} 个事项")
+    click.echo(f"部署：{len(report.deployed)} 个流程有新版本")
+    if demo_data:
+        seeded = demo.seed(_context(click_ctx))
+        click.echo("演示数据：已加入" if seeded else "演示数据：已有，未改动")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--workers", default=2, show_default=True, type=int, help="进程数（gunicorn）")
+def serve(host, port, workers):
+    """启动 Web 服务（gunicorn，多进程）。"""
+    os.execvp(sys.executable, [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--bind",
+                               f"{host}:{port}", "--access-logfile", "-", "workflows.entrypoints.wsgi:app"])
+
+
+@main.group(name="catalog")
+def catalog_group():
+    """事项目录。"""
+
+
+@catalog_group.command(name="load")
+@click.argument("directory", type=click.Path(path_type=Path, exists=True, file_okay=False), default="catalog")
+@click.pass_context
+def catalog_load(click_ctx, directory):
+    """校验并载入目录文件（items.yaml 与 agencies/*.yaml）。"""
+    for code, count in sorted(catalog.load_catalog(_context(click_ctx), directory).items()):
+        click.echo(f"{code}: {count} 个事项")
+
+
+@main.command()
+@click.pass_context
+def agencies(click_ctx):
+    """列出经办机构。"""
+    for agency in catalog.list_agencies(_context(click_ctx)):
+        click.echo(f"{agency.code}\t{agency.name}\t{len(agency.items)} 个事项\t{len(agency.halls)} 个大厅")
+
+
+@main.command()
+@click.argument("agency_code")
+@click.pass_context
+def items(click_ctx, agency_code):
+    """列出经办机构的事项及其时限。"""
+    for item in catalog.get_agency(_context(click_ctx), agency_code).items.values():
+        click.echo(f"{item.code}\t{item.name}\t{item.promised_limit.label}\t{'—'.join(item.item.stages)}")
+
+
+@main.command()
+@click.argument("bpmn_file", type=click.Path(path_type=Path, exists=True, dir_okay=False))
+@click.option("--user", "username", required=True)
+@click.pass_context
+def deploy(click_ctx, bpmn_file, username):
+    """部署 BPMN 文件为其流程的新版本。"""
+    version = processes.deploy_process(_context(click_ctx), _user(click_ctx, username), bpmn_file.read_bytes(),
+                                       bpmn_file.name)
+    click.echo(f"已部署 {version.process_key} 版本 {version.version}")
+
+
+@main.command(name="processes")
+@click.argument("process_key", required=False)
+@click.pass_context
+def list_processes(click_ctx, process_key):
+    """列出各流程的最新版本，或某流程的所有版本。"""
+    found = (processes.process_versions(_context(click_ctx), process_key) if process_key
+             else processes.list_processes(_context(click_ctx)))
+    for version in found:
+        click.echo(f"{version.process_key}\tv{version.version}\t{version.name}\t{version.deployed_by}\t"
+                   f"{views.moment(version.deployed_at)}")
+
+
+@main.command(name="open-case")
+@click.option("--user", "username", required=True)
+@click.option("--item", "item_code", required=True)
+@click.option("--name", required=True, help="申请人姓名或单位名称")
+@click.option("--id-number", required=True, help="身份证号码或统一社会信用代码")
+@click.option("--kind", default="自然人", show_default=True)
+@click.option("--phone", default="")
+@click.argument("fields", nargs=-1)
+@click.pass_context
+def open_case(click_ctx, username, item_code, name, id_number, kind, phone, fields):
+    """申请：登记一件办件。FIELDS 为申请表字段，如 expense_total=1200.50。"""
+    applicant = {"name": name, "id_number": id_number, "kind": kind, "phone": phone}
+    case = cases.open_case(_context(click_ctx), _user(click_ctx, username), item_code, applicant, _pairs(fields))
+    click.echo(f"{case.number}\t{case.item_name}\t{case.stage}")
+
+
+@main.command(name="tasks")
+@click.option("--user", "username", required=True)
+@click.option("--role", default=None)
+@click.option("--mine", is_flag=True, help="只列本人认领的")
+@click.option("--completed", is_flag=True, help="列出已办")
+@click.pass_context
+def list_tasks(click_ctx, username, role, mine, completed):
+    """待办（或已办）任务。"""
+    found = tasks.list_tasks(_context(click_ctx), _user(click_ctx, username), role, mine,
+                             "completed" if completed else "ready")
+    for task in found:
+        click.echo(f"{task.id}\t{task.case_number}\t{task.item_name}\t{task.name}\t{task.assignee or '未认领'}")
+
+
+@main.command()
+@click.argument("task_id")
+@click.option("--user", "username", required=True)
+@click.pass_context
+def claim(click_ctx, task_id, username):
+    """认领任务。"""
+    task = tasks.claim_task(_context(click_ctx), _user(click_ctx, username), task_id)
+    click.echo(f"已认领 {task.case_number} “{task.name}”")
+
+
+@main.command()
+@click.argument("task_id")
+@click.argument("fields", nargs=-1)
+@click.option("--user", "username", required=True)
+@click.pass_context
+def complete(click_ctx, task_id, fields, username):
+    """办理任务。FIELDS 为表单字段，如 decision=accept opinion=材料齐全。"""
+    case = tasks.complete_task(_context(click_ctx), _user(click_ctx, username), task_id, _pairs(fields))
+    click.echo(f"{case.number}\t{case.stage}\t{views.case_view(case)['status_name']}\t{case.result or ''}")
+
+
+@main.command(name="case")
+@click.argument("number")
+@click.option("--user", "username", required=True)
+@click.pass_context
+def show_case(click_ctx, number, username):
+    """办件详情（JSON）：环节、数据、任务、办理历史。"""
+    _echo(views.case_details_view(cases.case_details(_context(click_ctx), _user(click_ctx, username), number)))
+
+
+@main.command(name="add-user")
+@click.argument("username")
+@click.option("--name", "full_name", required=True)
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option("--agency", "agency_code", required=True)
+@click.option("--hall", "hall_code", required=True)
+@click.option("--role", "roles", multiple=True, required=True,
+              help="acceptor reviewer finance supervisor hospital designer admin（可多次）")
+@click.pass_context
+def add_user(click_ctx, username, full_name, password, agency_code, hall_code, roles):
+    """新增或更新用户。"""
+    user = users.save_user(_context(click_ctx), username, full_name, password, agency_code, hall_code, list(roles))
+    click.echo(f"已保存用户 {user.username}")
+
+
+@main.command(name="draft-bpmn")
+@click.argument("item_code")
+@click.option("--catalog", "items_file", type=click.Path(path_type=Path, exists=True, dir_okay=False),
+              default="catalog/items.yaml", show_default=True)
+@click.option("--output", type=click.Path(path_type=Path, dir_okay=False), required=True)
+def draft_bpmn(item_code, items_file, output):
+    """按事项的办理环节起草一张 BPMN 流程图（供设计员在建模器中修改）。"""
+    from workflows.adapters.bpmn_draft import draft_item, load_catalog
+
+    output.write_bytes(draft_item(item_code, load_catalog(items_file)))
+    click.echo(f"已起草 {output}")

@@ -1,0 +1,102 @@
+"""Records as JSON-ready dicts, shared by the REST API and the command line."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from workflows.domain.catalog import Agency, AgencyItem, TimeLimit
+from workflows.domain.model import STATUS_LABELS, TASK_STATE_LABELS, Case, CaseTask, ProcessVersion, User
+from workflows.domain.roles import ROLE_NAMES
+from workflows.services.cases import CaseDetails
+from workflows.services.context import CHINA
+from workflows.services.tasks import TaskDetails
+
+
+def moment(value: datetime | None) -> str | None:
+    return value.astimezone(CHINA).isoformat(timespec="seconds") if value else None
+
+
+def limit_view(limit: TimeLimit | None) -> dict | None:
+    return {"value": limit.value, "unit": limit.unit, "label": limit.label} if limit else None
+
+
+def agency_view(agency: Agency, with_halls: bool = True) -> dict:
+    view = {"code": agency.code, "name": agency.name, "short_name": agency.short_name, "region": agency.region,
+            "consult_phone": agency.consult_phone, "complaint_phone": agency.complaint_phone,
+            "office_hours": [[start.strftime("%H:%M"), end.strftime("%H:%M")] for start, end in agency.office_hours],
+            "item_count": len(agency.items)}
+    if with_halls:
+        view["halls"] = [{"code": h.code, "name": h.name, "address": h.address, "phone": h.phone}
+                         for h in agency.halls]
+    return view
+
+
+def agency_item_view(agency_item: AgencyItem, full: bool = False) -> dict:
+    item = agency_item.item
+    view = {"code": item.code, "name": agency_item.name, "national_name": item.name,
+            "group": {"code": item.group.code, "name": item.group.name}, "stages": list(item.stages),
+            "process_key": item.process_key, "promised_limit": limit_view(agency_item.promised_limit),
+            "statutory_limit": limit_view(agency_item.statutory_limit)}
+    if full:
+        view.update({
+            "applicant_kinds": list(item.applicant_kinds), "legal_basis": list(item.legal_basis),
+            "exceptional_limit": limit_view(agency_item.exceptional_limit),
+            "stage_limits": [{"stage": s.stage, "starts_at": s.starts_at, "limit": limit_view(s.limit)}
+                             for s in agency_item.stage_limits],
+            "materials": [{"name": m.name, "required": m.required, "form": m.form, "waivable": m.waivable,
+                           "source": m.source, "condition": m.condition} for m in agency_item.materials],
+            "halls": list(agency_item.hall_codes), "phones": list(agency_item.phones),
+            "prohibited": list(agency_item.prohibited), "notes": agency_item.notes,
+            "commitment_allowed": agency_item.commitment_allowed})
+    return view
+
+
+def process_view(version: ProcessVersion) -> dict:
+    return {"process_key": version.process_key, "version": version.version, "name": version.name,
+            "file_name": version.file_name, "checksum": version.checksum, "deployed_by": version.deployed_by,
+            "deployed_at": moment(version.deployed_at)}
+
+
+def task_view(task: CaseTask) -> dict:
+    return {"id": task.id, "case_number": task.case_number, "item_code": task.item_code,
+            "item_name": task.item_name, "name": task.name, "stage": task.stage, "role": task.role,
+            "role_name": ROLE_NAMES.get(task.role, task.role), "state": task.state,
+            "state_name": TASK_STATE_LABELS.get(task.state, task.state), "assignee": task.assignee,
+            "hall_code": task.hall_code, "created_at": moment(task.created_at), "claimed_at": moment(task.claimed_at),
+            "completed_at": moment(task.completed_at), "completed_by": task.completed_by,
+            "decision": task.decision, "due_at": moment(task.due_at)}
+
+
+def task_details_view(details: TaskDetails) -> dict:
+    view = task_view(details.task)
+    view["form"] = details.definition.form.to_dict()
+    view["decisions"] = [{"value": value, "label": label} for value, label in details.definition.form.decisions]
+    view["case"] = case_view(details.case)
+    return view
+
+
+def case_view(case: Case) -> dict:
+    return {"number": case.number, "agency_code": case.agency_code, "hall_code": case.hall_code,
+            "item_code": case.item_code, "item_name": case.item_name, "stage": case.stage, "status": case.status,
+            "status_name": STATUS_LABELS.get(case.status, case.status), "result": case.result,
+            "applicant": case.applicant, "opened_by": case.opened_by, "opened_at": moment(case.opened_at),
+            "closed_at": moment(case.closed_at)}
+
+
+def case_details_view(details: CaseDetails) -> dict:
+    view = case_view(details.case)
+    view.update({
+        "data": details.case.data,
+        "process": {"key": details.process.process_key, "version": details.process.version},
+        "tasks": [task_view(task) for task in details.tasks],
+        "history": [{"at": moment(h.at), "actor": h.actor, "action": h.action, "stage": h.stage,
+                     "task_name": h.task_name, "message": h.message, "detail": h.detail} for h in details.history],
+        "external_calls": [{"at": moment(c.at), "system": c.system, "operation": c.operation,
+                            "request": c.request, "response": c.response} for c in details.external_calls],
+    })
+    return view
+
+
+def user_view(user: User) -> dict:
+    return {"username": user.username, "full_name": user.full_name, "agency_code": user.agency_code,
+            "hall_code": user.hall_code, "roles": list(user.roles),
+            "role_names": [ROLE_NAMES.get(role, role) for role in user.roles]}
