@@ -436,10 +436,11 @@ def _q(name: str) -> str:
     return f"{{{NSMAP[prefix]}}}{local}"
 
 
-def _sub(parent, tag: str, attrs: dict | None = None, text: str | None = None):
+def _sub(parent, tag: str, attrs: dict | None = None, content: str | None = None):
+    """Append a child element; attribute names may be prefixed (camunda:formKey); None values are left out."""
     element = etree.SubElement(parent, _q(tag), {(_q(k) if ":" in k else k): str(v)
                                                  for k, v in (attrs or {}).items() if v is not None})
-    element.text = text
+    element.text = content
     return element
 
 
@@ -482,10 +483,10 @@ def _flow_node(process, node: _Node, flows: list[_Flow]) -> None:
         _form(_sub(element, "bpmn:extensionElements"), node.fields)
     for flow in flows:
         if flow.target is node:
-            _sub(element, "bpmn:incoming", text=flow.id)
+            _sub(element, "bpmn:incoming", content=flow.id)
     for flow in flows:
         if flow.source is node:
-            _sub(element, "bpmn:outgoing", text=flow.id)
+            _sub(element, "bpmn:outgoing", content=flow.id)
     if node.message:
         message_id, payload, variable = MESSAGES[node.message]
         _sub(element, "bpmn:messageEventDefinition", {
@@ -515,7 +516,7 @@ def draft_process(spec: ProcessDraftSpec) -> bytes:
         lane = _sub(lane_set, "bpmn:lane", {"id": f"Lane_{code}", "name": ROLE_NAMES[code]})
         for node in nodes:
             if node.lane == code:
-                _sub(lane, "bpmn:flowNodeRef", text=node.id)
+                _sub(lane, "bpmn:flowNodeRef", content=node.id)
     for node in nodes:
         _flow_node(process, node, flows)
     for flow in flows:

@@ -48,8 +48,11 @@ def read_documents(directory: Path) -> tuple[dict, dict[str, dict]]:
     return items, agencies
 
 
-def load_catalog(directory: Path) -> Catalog:
-    """Read and validate the whole catalog; errors name the file as found under `directory`."""
+def load_documents(directory: Path) -> tuple[dict, dict[str, dict], Catalog]:
+    """Read and validate the whole catalog: the raw documents (as read_documents gives them) and the catalog.
+
+    Errors name the file as found under `directory`; each agency file must be named after its agency code.
+    """
     directory = Path(directory)
     items, agencies = read_documents(directory)
     by_path = {str(directory / name): document for name, document in agencies.items()}
@@ -58,4 +61,9 @@ def load_catalog(directory: Path) -> Catalog:
         code = str(document["agency"]["code"]).strip()
         if Path(path).stem != code:
             raise CatalogError(path, "agency.code", f"{code!r} does not match the file name {Path(path).name}")
-    return catalog
+    return items, agencies, catalog
+
+
+def load_catalog(directory: Path) -> Catalog:
+    """Read and validate the whole catalog."""
+    return load_documents(directory)[2]

@@ -163,7 +163,13 @@ class CaseRun:
         self.advance()
 
     def deliver_message(self, name: str, payload: dict) -> None:
-        event = BpmnEvent(MessageEventDefinition(name), payload)
+        # Camunda message events carry {"payload", "result_var"}: the catching event's resultVariable names
+        # the data key the payload lands in.
+        waiting = [t.task_spec.event_definition for t in self.workflow.get_tasks(state=TaskState.WAITING)
+                   if getattr(t.task_spec, "event_definition", None) is not None
+                   and getattr(t.task_spec.event_definition, "name", None) == name]
+        result_var = getattr(waiting[0], "result_var", None) if waiting else None
+        event = BpmnEvent(MessageEventDefinition(name), {"payload": payload, "result_var": result_var})
         try:
             self.workflow.send_event(event)
         except WorkflowException:
@@ -171,8 +177,8 @@ class CaseRun:
         self.advance()
 
     def thrown_messages(self) -> list[tuple[str, object]]:
-        return [(event.event_definition.name, event.payload) for event in self.workflow.get_events()
-                if isinstance(event.event_definition, MessageEventDefinition)]
+        return [(event.event_definition.name, (event.payload or {}).get("payload"))
+                for event in self.workflow.get_events() if isinstance(event.event_definition, MessageEventDefinition)]
 
     @property
     def completed(self) -> bool:

@@ -33,7 +33,7 @@ def open_case(ctx: Context, actor: User, item_code: str, applicant: dict, data: 
         agency_item = agency.item(item_code) if agency else None
         if agency_item is None:
             raise NotFound(f"本机构没有事项 {item_code}")
-        if agency_item.hall_codes and actor.hall_code not in agency_item.hall_codes:
+        if actor.hall_code not in agency_item.hall_codes:
             raise Forbidden(f"“{agency_item.name}”不在本大厅办理")
         version = uow.processes.latest(agency_item.process_key)
         if version is None:

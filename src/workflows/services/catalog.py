@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from workflows.adapters.catalog_files import read_documents
-from workflows.domain.catalog import Agency, AgencyItem, parse_catalog
+from workflows.adapters.catalog_files import load_documents
+from workflows.domain.catalog import Agency, AgencyItem
 from workflows.domain.errors import NotFound
 
 from .context import ITEMS_DOCUMENT, Context
@@ -15,8 +15,7 @@ def load_catalog(ctx: Context, directory: Path) -> dict[str, int]:
 
     Nothing is stored unless every file is valid: a CatalogError names the file and the field at fault.
     """
-    items, agencies = read_documents(directory)
-    catalog = parse_catalog(items, agencies, ITEMS_DOCUMENT)
+    items, agencies, catalog = load_documents(directory)
     with ctx.uow() as uow:
         uow.catalog.replace({ITEMS_DOCUMENT: items, **agencies}, ctx.now())
         uow.commit()

@@ -61,7 +61,7 @@ def seed(ctx: Context) -> bool:
     """
     staff_added = not users.list_users(ctx)
     if staff_added:
-        _seed_staff(ctx)
+        seed_staff(ctx)
     with ctx.uow(write=False) as uow:
         cases_added = not uow.cases.search(AGENCY, limit=1)
     if cases_added:
@@ -69,7 +69,7 @@ def seed(ctx: Context) -> bool:
     return staff_added or cases_added
 
 
-def _seed_staff(ctx: Context) -> None:
+def seed_staff(ctx: Context) -> None:
     for username, name, hall, roles in DEMO_USERS:
         users.save_user(ctx, username, name, DEMO_PASSWORD, AGENCY, hall, roles)
     with ctx.uow() as uow:

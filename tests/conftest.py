@@ -1,0 +1,137 @@
+"""Shared fixtures: a real database per test (SQLite file and PostgreSQL), the catalog and every diagram deployed.
+
+Each backend's installed database is built once per session as a template; each test gets its own copy
+(a file copy on SQLite, CREATE DATABASE … TEMPLATE on PostgreSQL), so tests never see each other's cases.
+"""
+from __future__ import annotations
+
+import itertools
+import os
+import shutil
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import sessionmaker
+
+from workflows.adapters.database import make_engine
+from workflows.adapters.engine import Engine
+from workflows.adapters.migrate import upgrade
+from workflows.adapters.orm import start_mappers
+from workflows.services import catalog, demo, users
+from workflows.services.context import Context
+from workflows.services.setup import install
+
+from support.paths import BPMN_DIR, CATALOG_DIR
+
+PG_URL = os.environ.get("WORKFLOWS_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+BACKENDS = ["sqlite", "postgresql"]
+CLERK_ROLES = ["acceptor", "reviewer", "finance", "supervisor", "hospital"]
+SHARED_ENGINE = Engine()  # parsed process versions are immutable: share the parse cache across tests
+_names = itertools.count()
+
+
+class FakeClock:
+    """A clock tests move by hand."""
+
+    def __init__(self, start: datetime = datetime(2026, 11, 23, 1, 30, tzinfo=timezone.utc)):
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta) -> None:
+        self.now += timedelta(**delta)
+
+
+def _context(url: str, clock=None) -> Context:
+    start_mappers()
+    return Context(sessionmaker(make_engine(url), expire_on_commit=False), engine=SHARED_ENGINE,
+                   clock=clock or FakeClock())
+
+
+def _install(url: str) -> None:
+    migrations = make_engine(url)
+    upgrade(migrations)
+    migrations.dispose()
+    ctx = _context(url)
+    install(ctx, CATALOG_DIR, BPMN_DIR)
+    demo.seed_staff(ctx)
+    for agency in catalog.list_agencies(ctx):
+        for hall in agency.halls:  # a clerk of every task role in every hall: drives any process anywhere
+            users.save_user(ctx, f"clerk_{hall.code.replace('-', '_')}", f"综合窗口{hall.code}", "password123",
+                            agency.code, hall.code, CLERK_ROLES)
+    database = ctx.session_factory.kw["bind"]
+    if database.dialect.name == "sqlite":  # fold the WAL into the file, which is what the tests copy
+        with database.connect() as connection:
+            connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    database.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    _install(f"sqlite:///{path}")
+    return path
+
+
+def _pg_admin():
+    return create_engine(make_url(PG_URL).set(database="postgres"), isolation_level="AUTOCOMMIT")
+
+
+@pytest.fixture(scope="session")
+def postgres_template():
+    admin = _pg_admin()
+    try:
+        admin.connect().close()
+    except Exception as error:  # CI must have PostgreSQL; a developer without it still runs the SQLite half
+        if os.environ.get("CI"):
+            raise
+        pytest.skip(f"PostgreSQL not reachable at {PG_URL}: {error}")
+    name = f"wf_template_{os.getpid()}"
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    _install(make_url(PG_URL).set(database=name).render_as_string(hide_password=False))
+    yield name
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request, tmp_path):
+    if request.param == "sqlite":
+        path = tmp_path / "workflows.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        yield f"sqlite:///{path}"
+        return
+    template = request.getfixturevalue("postgres_template")
+    name = f"wf_test_{os.getpid()}_{next(_names)}"
+    admin = _pg_admin()
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+    yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def ctx(database_url, clock) -> Context:
+    context = _context(database_url, clock)
+    yield context
+    context.session_factory.kw["bind"].dispose()
+
+
+@pytest.fixture
+def staff(ctx):
+    """Users by name: the demo staff of 抚顺 (one role each) and a clerk of every role per hall."""
+    return {user.username: user for user in users.list_users(ctx)}
