@@ -135,3 +135,28 @@ def ctx(database_url, clock) -> Context:
 def staff(ctx):
     """Users by name: the demo staff of 抚顺 (one role each) and a clerk of every role per hall."""
     return {user.username: user for user in users.list_users(ctx)}
+
+
+@pytest.fixture
+def app(ctx):
+    from workflows.entrypoints.app import create_app
+
+    return create_app(ctx, secret_key="test-secret")
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def auth(client):
+    """auth("shouli") -> the Authorization header of that user, after a real login through the API."""
+
+    def login(username: str, password: str | None = None) -> dict:
+        password = password or ("password123" if username.startswith("clerk_") else demo.DEMO_PASSWORD)
+        response = client.post("/api/login", json={"username": username, "password": password})
+        assert response.status_code == 200, response.get_json()
+        return {"Authorization": f"Bearer {response.get_json()['token']}"}
+
+    return login

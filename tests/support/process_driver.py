@@ -68,19 +68,19 @@ def drive(ctx, clerk, item_code: str, refuse_at: int | None = None, messages: di
 
     agency_item = get_agency_item(ctx, clerk.agency_code, item_code)
     definition = _definition(ctx, agency_item.process_key)
-    case = cases.open_case(ctx, clerk, item_code, applicant_for(agency_item), sample_data(definition.start_form))
+    case = cases.open_case(ctx, clerk, item_code, applicant_for(agency_item), sample_data(definition.start_form)).case
     journey, pending = Journey(case), list((messages or {}).items())
     while case.is_open:
         ready = [t for t in tasks.list_tasks(ctx, clerk) if t.case_number == case.number]
         if not ready:
             assert pending, f"{item_code}: 案件停在“{case.stage}”，既无任务也无可投递的消息"
             name, payload = pending.pop(0)
-            case = cases.deliver_message(ctx, clerk, case.number, name, payload)
+            case = cases.deliver_message(ctx, clerk, case.number, name, payload).case
             continue
         [task] = ready
         options = tuple(value for value, _ in definition.user_tasks[task.spec_id].form.decisions)
         decision = options[1] if refuse_at == len(journey.steps) and len(options) > 1 else options[0]
-        case = tasks.complete_task(ctx, clerk, task.id, {"decision": decision, "opinion": "测试意见"})
+        case = tasks.complete_task(ctx, clerk, task.id, {"decision": decision, "opinion": "测试意见"}).case
         journey.steps.append(Step(task.name, task.stage, task.role, options, decision))
         journey.case = case
     return journey

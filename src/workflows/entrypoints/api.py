@@ -150,9 +150,9 @@ def open_case():
     data = body()
     if not isinstance(data.get("applicant", {}), dict) or not isinstance(data.get("data", {}), dict):
         raise InvalidInput("applicant 和 data 应为 JSON 对象")
-    case = cases.open_case(ctx(), g.user, str(data.get("item_code", "")), data.get("applicant", {}),
-                           data.get("data", {}))
-    return jsonify(views.case_view(case)), 201
+    progress = cases.open_case(ctx(), g.user, str(data.get("item_code", "")), data.get("applicant", {}),
+                               data.get("data", {}))
+    return jsonify(views.progress_view(progress)), 201
 
 
 @blueprint.get("/cases")
@@ -177,8 +177,8 @@ def deliver_message(number):
     payload = data.get("payload", {})
     if not data.get("name") or not isinstance(payload, dict):
         raise InvalidInput("需要消息名称 name 和 JSON 对象 payload")
-    case = cases.deliver_message(ctx(), g.user, number, str(data["name"]), payload)
-    return jsonify(views.case_view(case))
+    progress = cases.deliver_message(ctx(), g.user, number, str(data["name"]), payload)
+    return jsonify(views.progress_view(progress))
 
 
 @blueprint.get("/tasks")
@@ -218,6 +218,6 @@ def complete_task(task_id):
     values = data.get("data", {})
     if not isinstance(values, dict):
         raise InvalidInput("data 应为 JSON 对象")
-    return jsonify(views.case_view(tasks.complete_task(ctx(), g.user, task_id, values)))
+    return jsonify(views.progress_view(tasks.complete_task(ctx(), g.user, task_id, values)))
 
 

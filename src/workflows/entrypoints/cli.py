@@ -16,6 +16,7 @@ from workflows.adapters.database import make_engine
 from workflows.adapters.migrate import upgrade
 from workflows.domain.catalog import CatalogError
 from workflows.domain.errors import InvalidInput, WorkflowsError
+from workflows.domain.roles import ROLE_NAMES
 from workflows.services import cases, catalog, demo, processes, setup, tasks, users
 
 from . import views
@@ -167,8 +168,9 @@ def list_processes(click_ctx, process_key):
 def open_case(click_ctx, username, item_code, name, id_number, kind, phone, fields):
     """申请：登记一件办件。FIELDS 为申请表字段，如 expense_total=1200.50。"""
     applicant = {"name": name, "id_number": id_number, "kind": kind, "phone": phone}
-    case = cases.open_case(_context(click_ctx), _user(click_ctx, username), item_code, applicant, _pairs(fields))
-    click.echo(f"{case.number}\t{case.item_name}\t{case.stage}")
+    progress = cases.open_case(_context(click_ctx), _user(click_ctx, username), item_code, applicant,
+                               _pairs(fields))
+    _print_progress(progress)
 
 
 @main.command(name="tasks")
@@ -202,8 +204,15 @@ def claim(click_ctx, task_id, username):
 @click.pass_context
 def complete(click_ctx, task_id, fields, username):
     """办理任务。FIELDS 为表单字段，如 decision=accept opinion=材料齐全。"""
-    case = tasks.complete_task(_context(click_ctx), _user(click_ctx, username), task_id, _pairs(fields))
-    click.echo(f"{case.number}\t{case.stage}\t{views.case_view(case)['status_name']}\t{case.result or ''}")
+    _print_progress(tasks.complete_task(_context(click_ctx), _user(click_ctx, username), task_id, _pairs(fields)))
+
+
+def _print_progress(progress) -> None:
+    case = progress.case
+    click.echo(f"{case.number}\t{case.item_name}\t{case.stage}\t{views.case_view(case)['status_name']}\t"
+               f"{case.result or ''}")
+    for task in progress.open_tasks:
+        click.echo(f"  待办：{task.id}\t{task.name}\t{ROLE_NAMES.get(task.role, task.role)}")
 
 
 @main.command(name="case")

@@ -93,6 +93,7 @@ SCHEMAS = {
 SCHEMAS["TaskDetails"] = {"allOf": [_ref("Task"), _object({
     "form": _object({"fields": {"type": "array", "items": _ref("FormField")}}),
     "decisions": {"type": "array", "items": _object({"value": _TEXT, "label": _TEXT})}, "case": _ref("Case")})]}
+SCHEMAS["Progress"] = {"allOf": [_ref("Case"), _object({"open_tasks": {"type": "array", "items": _ref("Task")}})]}
 SCHEMAS["CaseDetails"] = {"allOf": [_ref("Case"), _object({
     "data": _ANY, "process": _object({"key": _TEXT, "version": _INT}),
     "tasks": {"type": "array", "items": _ref("Task")},
@@ -137,7 +138,7 @@ def _paths() -> dict:
             "某版本的 BPMN XML", {"200": {"description": "BPMN 2.0 XML", "content": {"application/xml": {
                 "schema": _TEXT}}}}, 401, 404, params=[key, {**_path("version", "版本号"), "schema": _INT}])},
         "/api/cases": {
-            "post": _operation("申请：为事项登记一件新办件（受理员，在本人大厅）", {"201": _json(_ref("Case"), "已登记")},
+            "post": _operation("申请：为事项登记一件新办件（受理员，在本人大厅）", {"201": _json(_ref("Progress"), "已登记；open_tasks 为接下来的待办")},
                                401, 403, 404, 422, body=_object({
                                    "item_code": _TEXT, "applicant": _ref("Applicant"),
                                    "data": {"type": "object", "description": "申请表字段，见流程开始事件的表单"}},
@@ -148,7 +149,7 @@ def _paths() -> dict:
         "/api/cases/{number}": {"get": _operation("办件详情：环节、数据、任务、办理历史", {"200": _json(
             _ref("CaseDetails"))}, 401, 404, params=[number])},
         "/api/cases/{number}/messages": {"post": _operation(
-            "向等待消息的办件投递消息（如转移接续的信息表）", {"200": _json(_ref("Case"))}, 401, 403, 404, 409, 422,
+            "向等待消息的办件投递消息（如转移接续的信息表）", {"200": _json(_ref("Progress"))}, 401, 403, 404, 409, 422,
             body=_object({"name": _TEXT, "payload": _ANY}, ("name",)), params=[number])},
         "/api/tasks": {"get": _operation("待办/已办：本大厅、本人岗位的任务，按剩余时间排序", {"200": _json(
             _array("Task"))}, 401, 403, 422, params=[
@@ -162,7 +163,7 @@ def _paths() -> dict:
         "/api/tasks/{task_id}/release": {"post": _operation("退回认领", {"200": _json(_ref("Task"))}, 401, 403, 404,
                                                             409, params=[task])},
         "/api/tasks/{task_id}/complete": {"post": _operation(
-            "办理任务：提交表单与决定（未认领的任务在办理时由本人认领）", {"200": _json(_ref("Case"))}, 401, 403, 404,
+            "办理任务：提交表单与决定（未认领的任务在办理时由本人认领）", {"200": _json(_ref("Progress"))}, 401, 403, 404,
             409, 422, body=_object({"data": {"type": "object", "description": "表单字段，decision 为决定"}},
                                    ("data",)), params=[task])},
     }

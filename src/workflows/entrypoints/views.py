@@ -8,6 +8,7 @@ from workflows.domain.model import STATUS_LABELS, TASK_STATE_LABELS, Case, CaseT
 from workflows.domain.roles import ROLE_NAMES
 from workflows.services.cases import CaseDetails
 from workflows.services.context import CHINA
+from workflows.services.progress import Progress
 from workflows.services.tasks import TaskDetails
 
 
@@ -80,6 +81,11 @@ def case_view(case: Case) -> dict:
             "status_name": STATUS_LABELS.get(case.status, case.status), "result": case.result,
             "applicant": case.applicant, "opened_by": case.opened_by, "opened_at": moment(case.opened_at),
             "closed_at": moment(case.closed_at)}
+
+
+def progress_view(progress: Progress) -> dict:
+    """A case after a command, with the tasks now open: an API client sees at once what comes next."""
+    return {**case_view(progress.case), "open_tasks": [task_view(task) for task in progress.open_tasks]}
 
 
 def case_details_view(details: CaseDetails) -> dict:

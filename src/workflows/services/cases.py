@@ -11,7 +11,7 @@ from workflows.domain.model import OPEN, Case, CaseTask, ExternalCall, HistoryEn
 
 from .access import require_case_visible, require_role, sees_all_halls
 from .context import Context, jsonable
-from .progress import add_history, bindings_for, record_progress
+from .progress import Progress, add_history, bindings_for, record_progress
 
 APPLICATION_STAGE = "申请"
 
@@ -25,7 +25,7 @@ class CaseDetails:
     external_calls: list[ExternalCall]
 
 
-def open_case(ctx: Context, actor: User, item_code: str, applicant: dict, data: dict) -> Case:
+def open_case(ctx: Context, actor: User, item_code: str, applicant: dict, data: dict) -> Progress:
     """申请: a window clerk registers an application for an item in the clerk's hall."""
     require_role(actor, "acceptor")
     with ctx.uow() as uow:
@@ -54,9 +54,9 @@ def open_case(ctx: Context, actor: User, item_code: str, applicant: dict, data: 
         add_history(uow, case, at, actor.username, "opened", f"{actor.full_name}登记申请",
                     stage=APPLICATION_STAGE, detail={"data": values})
         run = ctx.engine.start(definition, {"applicant": applicant, **values}, bindings_for(uow, ctx, case))
-        record_progress(uow, ctx, case, run)
+        progress = record_progress(uow, ctx, case, run)
         uow.commit()
-        return case
+        return progress
 
 
 def case_details(ctx: Context, actor: User, number: str) -> CaseDetails:
@@ -73,7 +73,7 @@ def search_cases(ctx: Context, actor: User, status: str | None = None, item_code
         return uow.cases.search(actor.agency_code, hall, status, item_code, min(limit, 500), offset)
 
 
-def deliver_message(ctx: Context, actor: User, number: str, message_name: str, payload: dict) -> Case:
+def deliver_message(ctx: Context, actor: User, number: str, message_name: str, payload: dict) -> Progress:
     """A message (e.g. 转移接续's 信息表) reaches a case that waits for it."""
     require_role(actor, "acceptor", "reviewer", "admin")
     with ctx.uow() as uow:
@@ -84,6 +84,6 @@ def deliver_message(ctx: Context, actor: User, number: str, message_name: str, p
         run.deliver_message(message_name, payload)
         add_history(uow, case, ctx.now(), actor.username, "message_received", f"收到“{message_name}”",
                     detail={"payload": jsonable(payload)})
-        record_progress(uow, ctx, case, run)
+        progress = record_progress(uow, ctx, case, run)
         uow.commit()
-        return case
+        return progress

@@ -109,7 +109,7 @@ def _seed_cases(ctx: Context, staff: dict[str, User]) -> None:
         applicant = {"name": person.name, "id_number": person.id_number, "phone": person.phone}
         if item == INSTITUTION:
             applicant.update(name=data["institution_name"], id_number=data["credit_code"], kind="企业法人")
-        case = cases.open_case(ctx, staff[opener], item, applicant, data)
+        case = cases.open_case(ctx, staff[opener], item, applicant, data).case
         for who, values in steps:
             [task] = [t for t in tasks.list_tasks(ctx, staff[who]) if t.case_number == case.number]
             tasks.complete_task(ctx, staff[who], task.id, {"opinion": "材料齐全", **values})

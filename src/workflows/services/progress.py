@@ -4,6 +4,7 @@ All of it is written in the command's one transaction, so an inbox never shows a
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from handlers.gateways import LocalNationalPlatform, LocalPaymentGateway, LocalSmsNotifier
@@ -37,7 +38,15 @@ def add_history(uow: UnitOfWork, case: Case, at: datetime, actor: str, action: s
                                  task_name=task_name, message=message, detail=jsonable(detail or {})))
 
 
-def record_progress(uow: UnitOfWork, ctx: Context, case: Case, run: CaseRun) -> None:
+@dataclass(frozen=True)
+class Progress:
+    """Where a case stands after a command: the case, and the tasks now waiting for people."""
+
+    case: Case
+    open_tasks: list[CaseTask]
+
+
+def record_progress(uow: UnitOfWork, ctx: Context, case: Case, run: CaseRun) -> Progress:
     at = ctx.now()
     for step in run.steps:
         add_history(uow, case, at, SYSTEM, step.kind, _STEP_MESSAGES[step.kind].format(name=step.name),
@@ -56,6 +65,7 @@ def record_progress(uow: UnitOfWork, ctx: Context, case: Case, run: CaseRun) -> 
     else:
         case.status = OPEN
         case.stage = ready[0].stage if ready else (run.stage_waiting() or case.stage)
+    return Progress(case, ready)
 
 
 def _sync_tasks(uow: UnitOfWork, case: Case, run: CaseRun, at: datetime) -> list[CaseTask]:

@@ -11,7 +11,7 @@ from workflows.domain.roles import TASK_ROLES
 
 from .access import require_case_visible, require_task_role, require_task_visible
 from .context import Context
-from .progress import add_history, bindings_for, record_progress
+from .progress import Progress, add_history, bindings_for, record_progress
 
 
 @dataclass(frozen=True)
@@ -69,7 +69,7 @@ def _change_assignee(ctx: Context, actor: User, task_id: str, claim: bool) -> Ca
         return uow.tasks.get(task_id)
 
 
-def complete_task(ctx: Context, actor: User, task_id: str, values: dict) -> Case:
+def complete_task(ctx: Context, actor: User, task_id: str, values: dict) -> Progress:
     """Complete a task with its form data; the workflow moves on in the same transaction."""
     with ctx.uow() as uow:
         task = require_task_visible(actor, uow.tasks.get(task_id))
@@ -92,9 +92,9 @@ def complete_task(ctx: Context, actor: User, task_id: str, values: dict) -> Case
         add_history(uow, case, at, actor.username, "completed", _completion_message(actor, task, definition,
                                                                                     cleaned),
                     stage=task.stage, task_name=task.name, detail={"data": cleaned})
-        record_progress(uow, ctx, case, run)
+        progress = record_progress(uow, ctx, case, run)
         uow.commit()
-        return case
+        return progress
 
 
 def _completion_message(actor: User, task: CaseTask, definition, cleaned: dict) -> str:
