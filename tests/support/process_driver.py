@@ -90,5 +90,6 @@ def _definition(ctx, process_key: str):
     from workflows.services.processes import process_version
 
     version = process_version(ctx, process_key)
-    return ctx.engine.definition(version.bpmn_xml, version.file_name)
+    with ctx.uow(write=False) as uow:
+        return ctx.definition(uow, version.id)
 

@@ -4,7 +4,7 @@ from datetime import timezone
 from sqlalchemy import (JSON, BigInteger, Boolean, Column, Date, DateTime, ForeignKey, Index, Integer, MetaData,
                         String, Table, Text, TypeDecorator, UniqueConstraint)
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import registry
+from sqlalchemy.orm import deferred, registry
 
 from workflows.domain import model
 
@@ -169,7 +169,9 @@ def start_mappers() -> None:
     """Map the domain records onto the tables, once per process."""
     if mapper_registry.mappers:
         return
-    mapper_registry.map_imperatively(model.ProcessVersion, process_versions)
+    # The diagram's XML is read only to parse a version once, not with every case command.
+    mapper_registry.map_imperatively(model.ProcessVersion, process_versions,
+                                     properties={"bpmn_xml": deferred(process_versions.c.bpmn_xml)})
     mapper_registry.map_imperatively(model.Case, cases, version_id_col=cases.c.row_version)
     mapper_registry.map_imperatively(model.CaseTask, case_tasks)
     mapper_registry.map_imperatively(model.HistoryEntry, case_history)

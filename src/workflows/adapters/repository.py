@@ -6,7 +6,7 @@ from datetime import date, datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, undefer
 
 from workflows.domain.model import READY, Case, CaseTask, ExternalCall, HistoryEntry, ProcessVersion, User
 
@@ -48,6 +48,14 @@ class ProcessRepository(_Repository):
     def latest(self, process_key: str) -> ProcessVersion | None:
         return self.session.scalar(select(ProcessVersion).where(ProcessVersion.process_key == process_key)
                                    .order_by(ProcessVersion.version.desc()).limit(1))
+
+    def with_xml(self, process_key: str, version: int | None = None) -> ProcessVersion | None:
+        """A version (the latest when `version` is None) with its diagram loaded."""
+        query = select(ProcessVersion).where(ProcessVersion.process_key == process_key)
+        if version is not None:
+            query = query.where(ProcessVersion.version == version)
+        query = query.options(undefer(ProcessVersion.bpmn_xml)).order_by(ProcessVersion.version.desc()).limit(1)
+        return self.session.scalar(query)
 
     def versions(self, process_key: str) -> list[ProcessVersion]:
         return list(self.session.scalars(select(ProcessVersion).where(ProcessVersion.process_key == process_key)
@@ -96,8 +104,9 @@ class TaskRepository(_Repository):
         return self.session.get(CaseTask, task_id)
 
     def open_for_case(self, case_id: int) -> list[CaseTask]:
-        return list(self.session.scalars(select(CaseTask).where(CaseTask.case_id == case_id,
-                                                                CaseTask.state == READY)))
+        with self.session.no_autoflush:  # pending history rows need not be written before this read
+            rows = self.session.scalars(select(CaseTask).where(CaseTask.case_id == case_id, CaseTask.state == READY))
+            return [row for row in rows if row.state == READY]  # a row completed in this unit is not yet written
 
     def for_case(self, case_id: int) -> list[CaseTask]:
         return list(self.session.scalars(select(CaseTask).where(CaseTask.case_id == case_id)

@@ -38,7 +38,7 @@ def open_case(ctx: Context, actor: User, item_code: str, applicant: dict, data: 
         version = uow.processes.latest(agency_item.process_key)
         if version is None:
             raise NotFound(f"事项“{agency_item.name}”的流程 {agency_item.process_key} 尚未部署")
-        definition = ctx.engine.definition(version.bpmn_xml, version.file_name)
+        definition = ctx.definition(uow, version.id)
         applicant, errors = validate_applicant(applicant or {}, agency_item.item.applicant_kinds)
         values, form_errors = validate_form(definition.start_form, data or {})
         if errors or form_errors:
@@ -78,8 +78,7 @@ def deliver_message(ctx: Context, actor: User, number: str, message_name: str, p
     require_role(actor, "acceptor", "reviewer", "admin")
     with ctx.uow() as uow:
         case = require_case_visible(actor, uow.cases.get(number))
-        version = uow.processes.get(case.process_version_id)
-        definition = ctx.engine.definition(version.bpmn_xml, version.file_name)
+        definition = ctx.definition(uow, case.process_version_id)
         run = ctx.engine.resume(definition, case.workflow_state, bindings_for(uow, ctx, case))
         run.deliver_message(message_name, payload)
         add_history(uow, case, ctx.now(), actor.username, "message_received", f"收到“{message_name}”",

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import sessionmaker
 
+from workflows.adapters.bpmn_parsing import ProcessDefinition
 from workflows.adapters.engine import Engine
 from workflows.adapters.unit_of_work import UnitOfWork
 from workflows.domain.catalog import Catalog, parse_catalog
@@ -27,6 +28,7 @@ class Context:
     engine: Engine = field(default_factory=Engine)
     clock: Callable[[], datetime] = system_clock
     _catalog: tuple[datetime | None, Catalog | None] = (None, None)
+    _definitions: dict[int, ProcessDefinition] = field(default_factory=dict)
 
     def uow(self, write: bool = True) -> UnitOfWork:
         return UnitOfWork(self.session_factory, write=write)
@@ -36,6 +38,15 @@ class Context:
 
     def today(self) -> date:
         return self.clock().astimezone(CHINA).date()
+
+    def definition(self, uow: UnitOfWork, version_id: int) -> ProcessDefinition:
+        """The parsed process of a deployed version. Versions never change: each is read and parsed once."""
+        definition = self._definitions.get(version_id)
+        if definition is None:
+            version = uow.processes.get(version_id)
+            definition = self.engine.definition(version.bpmn_xml, version.file_name)
+            self._definitions[version_id] = definition
+        return definition
 
     def catalog(self, uow: UnitOfWork) -> Catalog:
         """The catalog as loaded into the database, parsed once per load (and again only after a reload)."""

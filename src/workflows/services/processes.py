@@ -60,9 +60,9 @@ def process_versions(ctx: Context, process_key: str) -> list[ProcessVersion]:
 
 
 def process_version(ctx: Context, process_key: str, version: int | None = None) -> ProcessVersion:
+    """One version (the latest when `version` is None), with its BPMN XML."""
     with ctx.uow(write=False) as uow:
-        versions = uow.processes.versions(process_key)
-    found = next((v for v in versions if version is None or v.version == version), None)
+        found = uow.processes.with_xml(process_key, version)
     if found is None:
-        raise NotFound(f"流程 {process_key} 版本 {version} 不存在")
+        raise NotFound(f"流程 {process_key} 版本 {version or ''} 不存在")
     return found

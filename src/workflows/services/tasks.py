@@ -39,8 +39,7 @@ def task_details(ctx: Context, actor: User, task_id: str) -> TaskDetails:
     with ctx.uow(write=False) as uow:
         task = require_task_visible(actor, uow.tasks.get(task_id))
         case = uow.cases.get_by_id(task.case_id)
-        version = uow.processes.get(case.process_version_id)
-    definition = ctx.engine.definition(version.bpmn_xml, version.file_name)
+        definition = ctx.definition(uow, case.process_version_id)
     return TaskDetails(task, case, definition.user_tasks[task.spec_id])
 
 
@@ -79,8 +78,7 @@ def complete_task(ctx: Context, actor: User, task_id: str, values: dict) -> Prog
         if task.assignee not in (None, actor.username):
             raise Forbidden(f"任务已由{task.assignee}认领")
         case = require_case_visible(actor, uow.cases.get_by_id(task.case_id))
-        version = uow.processes.get(case.process_version_id)
-        definition = ctx.engine.definition(version.bpmn_xml, version.file_name)
+        definition = ctx.definition(uow, case.process_version_id)
         cleaned, errors = validate_form(definition.user_tasks[task.spec_id].form, values or {})
         if errors:
             raise InvalidInput("表单填写有误", errors)

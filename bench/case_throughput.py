@@ -1,0 +1,181 @@
+"""Cases per second of one 申请—受理—审核—拨付—办结 item (门诊费用报销), three ways in one run:
+
+1. raw SpiffWorkflow in memory, with our parser, sandbox and handlers (the ceiling);
+2. through the service layer, with every step persisted in its own transaction;
+3. through the HTTP API, served by gunicorn (2 workers), driven by client threads.
+
+Usage: python bench/case_throughput.py [--cases N] [--database-url URL] [--clients K]
+Without --database-url each part gets a fresh SQLite file; with a PostgreSQL URL the database is emptied first.
+The service-layer part also prints its rate over the first and the last tenth of the cases, to show whether the
+cost of a step stays flat as cases and their histories pile up.
+"""
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from sqlalchemy import text
+from sqlalchemy.orm import sessionmaker
+
+from handlers.gateways import LocalNationalPlatform, LocalPaymentGateway, LocalSmsNotifier
+from workflows.adapters.bpmn_parsing import parse_process
+from workflows.adapters.database import make_engine
+from workflows.adapters.engine import CaseBindings, Engine
+from workflows.adapters.migrate import upgrade
+from workflows.adapters.orm import start_mappers
+from workflows.services import cases, tasks, users
+from workflows.services.context import Context
+from workflows.services.demo import resident_id
+from workflows.services.setup import install
+
+ROOT = Path(__file__).resolve().parent.parent
+ITEM, AGENCY, HALL, CLERK, PASSWORD = "002036006001", "210400", "210400-01", "bench_clerk", "bench-password"
+APPLICANT = {"name": "张伟", "id_number": resident_id("21040219800101123"), "phone": "13804130001"}
+DATA = {"expense_total": "1860.00", "self_pay_total": "120.00", "bank_account": "6222020712001234567"}
+DECISIONS = {"受理": "accept", "审核": "approve", "拨付": "pay"}
+
+
+def raw_in_memory(count: int) -> float:
+    definition = parse_process((ROOT / "bpmn" / f"item_{ITEM}.bpmn").read_bytes())
+    engine, calls = Engine(), []
+    record = lambda *call: calls.append(call)  # noqa: E731 - the stand-ins' record callback
+    bindings = CaseBindings("bench", AGENCY, ITEM, "门诊费用报销", APPLICANT,
+                            LocalNationalPlatform(lambda _id: None, record), LocalPaymentGateway(record),
+                            LocalSmsNotifier(record))
+    started = time.perf_counter()
+    for _ in range(count):
+        run = engine.start(definition, {"applicant": APPLICANT, **DATA}, bindings)
+        while not run.completed:
+            [task] = run.ready_tasks()
+            run.complete(task.id, {"decision": DECISIONS[task.definition.stage]})
+    return count / (time.perf_counter() - started)
+
+
+def prepared_database(url: str | None, scratch: Path, name: str) -> str:
+    url = url or f"sqlite:///{scratch / name}.db"
+    database = make_engine(url)
+    if database.dialect.name == "postgresql":
+        with database.begin() as connection:
+            connection.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+    upgrade(database)
+    start_mappers()
+    ctx = Context(sessionmaker(database, expire_on_commit=False))
+    install(ctx, ROOT / "catalog", ROOT / "bpmn")
+    users.save_user(ctx, CLERK, "压测窗口", PASSWORD, AGENCY, HALL, ["acceptor", "reviewer", "finance"])
+    database.dispose()
+    return url
+
+
+def through_services(url: str, count: int) -> tuple[float, float, float]:
+    start_mappers()
+    ctx = Context(sessionmaker(make_engine(url), expire_on_commit=False))
+    clerk = users.get_user(ctx, CLERK)
+    durations = []
+    for _ in range(count):
+        started = time.perf_counter()
+        progress = cases.open_case(ctx, clerk, ITEM, APPLICANT, DATA)
+        while progress.open_tasks:
+            task = progress.open_tasks[0]
+            progress = tasks.complete_task(ctx, clerk, task.id, {"decision": DECISIONS[task.stage]})
+        durations.append(time.perf_counter() - started)
+    tenth = max(1, count // 10)
+    return count / sum(durations), tenth / sum(durations[:tenth]), tenth / sum(durations[-tenth:])
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _request(port: int, method: str, path: str, body: dict | None = None, token: str | None = None) -> dict:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    connection.request(method, path, json.dumps(body) if body is not None else None, headers)
+    response = connection.getresponse()
+    payload = json.loads(response.read())
+    connection.close()
+    if response.status >= 400:
+        raise RuntimeError(f"{method} {path}: {response.status} {payload}")
+    return payload
+
+
+def through_http(url: str, count: int, clients: int, workers: int) -> float:
+    port = _free_port()
+    environment = {**os.environ, "WORKFLOWS_DATABASE_URL": url, "WORKFLOWS_SECRET_KEY": "bench"}
+    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "--workers", str(workers), "--bind",
+                               f"127.0.0.1:{port}", "workflows.entrypoints.wsgi:app"], env=environment,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(100):
+            try:
+                token = _request(port, "POST", "/api/login", {"username": CLERK, "password": PASSWORD})["token"]
+                break
+            except (ConnectionRefusedError, OSError):
+                time.sleep(0.1)
+        else:
+            raise RuntimeError("the server did not start")
+        errors: list[Exception] = []
+
+        def client(share: int) -> None:
+            try:
+                for _ in range(share):
+                    case = _request(port, "POST", "/api/cases", {"item_code": ITEM, "applicant": APPLICANT,
+                                                                  "data": DATA}, token)
+                    while case["open_tasks"]:
+                        task = case["open_tasks"][0]
+                        case = _request(port, "POST", f"/api/tasks/{task['id']}/complete",
+                                        {"data": {"decision": DECISIONS[task["stage"]]}}, token)
+            except Exception as error:  # report, don't hide: a failed request invalidates the figure
+                errors.append(error)
+
+        shares = [count // clients + (1 if i < count % clients else 0) for i in range(clients)]
+        threads = [threading.Thread(target=client, args=(share,)) for share in shares]
+        started = time.perf_counter()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        elapsed = time.perf_counter() - started
+        if errors:
+            raise RuntimeError(f"{len(errors)} clients failed, first: {errors[0]}")
+        return count / elapsed
+    finally:
+        server.terminate()
+        server.wait()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--cases", type=int, default=500)
+    parser.add_argument("--database-url", default=None)
+    parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=2)
+    options = parser.parse_args()
+    with tempfile.TemporaryDirectory() as scratch:
+        raw = raw_in_memory(options.cases)
+        print(f"raw SpiffWorkflow in memory:     {raw:8.1f} cases/s")
+        service_url = prepared_database(options.database_url, Path(scratch), "services")
+        service, first, last = through_services(service_url, options.cases)
+        print(f"service layer, persisted:        {service:8.1f} cases/s "
+              f"(first tenth {first:.1f}/s, last tenth {last:.1f}/s)")
+        http_url = prepared_database(options.database_url, Path(scratch), "http")
+        over_http = through_http(http_url, options.cases, options.clients, options.workers)
+        print(f"HTTP API ({options.workers} workers, {options.clients} clients): {over_http:8.1f} cases/s")
+        print(f"ratios: services/raw {service / raw:.2f}, http/services {over_http / service:.2f}, "
+              f"http/raw {over_http / raw:.2f}")
+
+
+if __name__ == "__main__":
+    main()
