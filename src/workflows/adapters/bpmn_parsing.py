@@ -152,15 +152,20 @@ def _check_expressions(document, file_name: str) -> None:
     checks = [(".//bpmn:conditionExpression", check_expression), (".//bpmn:timeDuration", check_expression),
               (".//bpmn:timeDate", check_expression), (".//bpmn:timeCycle", check_expression),
               (".//bpmn:script", check_script)]
-    for path, check in checks:
-        for node in document.iterfind(path, NS):
-            try:
-                check((node.text or "").strip())
-            except ScriptError as error:
-                owner = node.getparent()
-                while owner is not None and owner.get("id") is None:
-                    owner = owner.getparent()
-                raise InvalidProcess(str(error), owner.get("id") if owner is not None else None, file_name) from None
+    sources = [(node, (node.text or "").strip(), check) for path, check in checks
+               for node in document.iterfind(path, NS)]
+    # A message event's payload is an expression too (camunda:expression), evaluated when the message is thrown.
+    sources += [(node, node.get(f"{{{CAMUNDA_MODEL_NS}}}expression"), check_expression)
+                for node in document.iterfind(".//bpmn:messageEventDefinition", NS)
+                if node.get(f"{{{CAMUNDA_MODEL_NS}}}expression")]
+    for node, source, check in sources:
+        try:
+            check(source)
+        except ScriptError as error:
+            owner = node if node.get("id") and node.tag.endswith("Event") else node.getparent()
+            while owner is not None and owner.get("id") is None:
+                owner = owner.getparent()
+            raise InvalidProcess(str(error), owner.get("id") if owner is not None else None, file_name) from None
 
 
 def _start_form(process, file_name: str) -> Form:

@@ -1,0 +1,96 @@
+"""The SpiffWorkflow adapter: compact stored state, stored cases that keep loading, messages between cases."""
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+import pytest
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
+from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+
+from handlers.gateways import LocalNationalPlatform, LocalPaymentGateway, LocalSmsNotifier
+from workflows.adapters.bpmn_parsing import HandlerServiceTask
+from workflows.adapters.engine import CaseBindings, Engine
+from workflows.domain.errors import Conflict
+
+from support.paths import BPMN_DIR, ROOT
+
+STORED = ROOT / "tests" / "fixtures" / "stored_cases" / "outpatient_at_review.json"
+
+
+@pytest.fixture
+def calls():
+    return []
+
+
+@pytest.fixture
+def bindings(calls):
+    def record(*call):
+        calls.append(call)
+
+    return CaseBindings("210400-20261123-00001", "210400", "002036006001", "门诊费用报销", {"name": "张伟"},
+                        LocalNationalPlatform(lambda _id: None, record), LocalPaymentGateway(record),
+                        LocalSmsNotifier(record))
+
+
+def _definition(engine, process_key: str):
+    return engine.definition((BPMN_DIR / f"{process_key}.bpmn").read_text())
+
+
+def test_stored_state_refers_to_the_process_and_is_much_smaller_than_embedding_it(bindings):
+    engine = Engine()
+    run = engine.start(_definition(engine, "item_002036006001"), {"bank_account": "6222"}, bindings)
+    stored = engine.dump(run)
+
+    config = dict(CAMUNDA_CONFIG)
+    config[HandlerServiceTask] = config[next(cls for cls in config if cls.__name__ == "NoneTask")]
+    embedded = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(config)).serialize_json(run.workflow)
+    assert "spec" not in json.loads(stored)
+    assert len(stored) * 2 < len(embedded)
+
+
+def test_a_stored_case_still_resumes_and_completes(bindings, calls):
+    stored = json.loads(STORED.read_text())
+    engine = Engine()
+    run = engine.resume(engine.definition(stored["bpmn"]), json.dumps(stored["state"]), bindings)
+
+    [review] = run.ready_tasks()
+    assert review.definition.name == "审核" and run.data["expense_total"] == Decimal("1860.00")
+    run.complete(review.id, {"decision": "approve"})
+    [payment] = run.ready_tasks()
+    run.complete(payment.id, {"decision": "pay"})
+    assert run.completed and run.result == "办结"
+    assert ("payment", "pay") in [(system, operation) for system, operation, *_ in calls]
+
+
+def test_the_sending_agency_side_of_a_transfer_starts_on_the_contact_letter(bindings):
+    engine = Engine()
+    run = engine.start(_definition(engine, "item_002036003002_out"), {}, bindings)
+    assert run.ready_tasks() == []
+    run.deliver_message("联系函", {"certificate_no": "PZ-1", "from_region": "抚顺市"})
+    [review] = run.ready_tasks()
+    run.complete(review.id, {"decision": "approve"})
+    assert run.completed and run.result == "办结"
+    assert [name for name, _ in run.thrown_messages()] == ["信息表"]
+
+
+def test_a_message_the_case_does_not_wait_for_is_a_conflict(bindings):
+    engine = Engine()
+    run = engine.start(_definition(engine, "item_002036006001"), {}, bindings)
+    with pytest.raises(Conflict):
+        run.deliver_message("信息表", {})
+    assert isinstance(run.workflow, BpmnWorkflow) and len(run.ready_tasks()) == 1
+
+
+def test_a_message_payload_expression_is_checked_at_deploy_time():
+    from workflows.adapters.bpmn_parsing import parse_process
+    from workflows.domain.errors import InvalidProcess
+
+    xml = (BPMN_DIR / "item_002036003002.bpmn").read_text()
+    assert 'camunda:expression="' in xml
+    start = xml.index('camunda:expression="') + len('camunda:expression="')
+    tampered = xml[:start] + "__import__(&quot;os&quot;).getcwd()" + xml[xml.index('"', start):]
+    with pytest.raises(InvalidProcess) as refused:
+        parse_process(tampered.encode("utf-8"), "tampered.bpmn")
+    assert refused.value.element_id and "import" in str(refused.value)
