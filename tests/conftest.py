@@ -119,6 +119,23 @@ def database_url(request, tmp_path):
     admin.dispose()
 
 
+@pytest.fixture(params=BACKENDS)
+def empty_database_url(request, tmp_path):
+    """A database with nothing in it, not even tables: what a new installation starts from."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'new.db'}"
+        return
+    request.getfixturevalue("postgres_template")  # skips without PostgreSQL, as the other tests do
+    name = f"wf_empty_{os.getpid()}_{next(_names)}"
+    admin = _pg_admin()
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock()

@@ -1,0 +1,74 @@
+"""The `workflows` command line: installing, and working a case from a terminal."""
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from click.testing import CliRunner
+
+from workflows.entrypoints.cli import main
+
+from support.paths import BPMN_DIR, CATALOG_DIR
+from support.process_driver import PERSON_ID
+
+
+def run(url: str, *args: str, expect: int = 0) -> str:
+    result = CliRunner().invoke(main, ["--database-url", url, *args], catch_exceptions=False)
+    assert result.exit_code == expect, result.output
+    return result.output
+
+
+def test_init_installs_a_new_database_and_running_it_again_keeps_the_data(empty_database_url):
+    url = empty_database_url
+    first = run(url, "init", "--catalog", str(CATALOG_DIR), "--bpmn", str(BPMN_DIR), "--demo")
+    assert "210400 共 24 个事项" in first and "演示数据：已加入" in first
+    assert re.search(r"部署：(\d+) 个流程有新版本", first).group(1) == str(len(list(BPMN_DIR.glob("*.bpmn"))))
+    tasks_before = run(url, "tasks", "--user", "shenhe")
+    assert "门诊费用报销" in tasks_before
+
+    again = run(url, "init", "--catalog", str(CATALOG_DIR), "--bpmn", str(BPMN_DIR), "--demo")
+    assert "部署：0 个流程有新版本" in again and "演示数据：已有，未改动" in again
+    assert run(url, "tasks", "--user", "shenhe") == tasks_before
+
+
+def test_a_clerk_works_a_case_from_the_terminal(database_url):
+    opened = run(database_url, "open-case", "--user", "shouli", "--item", "002036006001", "--name", "张伟",
+                 "--id-number", PERSON_ID, "expense_total=1200.50", "bank_account=6222020712001234567")
+    number = opened.split("\t")[0]
+    assert re.fullmatch(r"210400-\d{8}-\d{5}", number)
+    task_id = re.search(r"待办：(\S+)\t受理", opened).group(1)
+
+    assert "已认领" in run(database_url, "claim", task_id, "--user", "shouli")
+    done = run(database_url, "complete", task_id, "decision=accept", "opinion=材料齐全", "--user", "shouli")
+    assert f"{number}\t门诊费用报销\t审核" in done
+
+    details = json.loads(run(database_url, "case", number, "--user", "shouli"))
+    assert details["stage"] == "审核"
+    assert [entry["action"] for entry in details["history"]][:3] == ["opened", "claimed", "completed"]
+
+
+def test_errors_are_one_clear_line_and_exit_status_1(database_url):
+    output = run(database_url, "open-case", "--user", "shouli", "--item", "002036006001", "--name", "张伟",
+                 "--id-number", "123", expect=1)
+    assert "错误：申请信息填写有误" in output
+    assert "applicant.id_number" in output and "expense_total: 请填写" in output
+    assert "错误：用户 nobody 不存在" in run(database_url, "tasks", "--user", "nobody", expect=1)
+
+
+def test_catalog_listings(database_url):
+    assert "231025\t林口县医疗保障局\t29 个事项" in run(database_url, "agencies")
+    assert "002036006001\t门诊费用报销\t20个工作日\t申请—受理—审核—拨付—办结" in run(database_url, "items", "231025")
+    assert "item_002036006001\tv1\t门诊费用报销" in run(database_url, "processes")
+
+
+def test_draft_bpmn_writes_a_diagram_that_deploys(database_url, tmp_path):
+    target = tmp_path / "draft.bpmn"
+    run(database_url, "draft-bpmn", "002036006001", "--catalog", str(CATALOG_DIR / "items.yaml"),
+        "--output", str(target))
+    assert "已部署 item_002036006001 版本 2" in run(database_url, "deploy", str(target), "--user", "sheji")
+
+
+@pytest.mark.parametrize("args", [["deploy", "--user", "sheji"], ["complete"]])
+def test_usage_errors_exit_with_status_2(database_url, args):
+    run(database_url, *args, expect=2)
