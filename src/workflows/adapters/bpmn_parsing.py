@@ -106,6 +106,10 @@ def parse_process(bpmn: bytes, file_name: str = "process.bpmn") -> ProcessDefini
 
 def _read_xml(bpmn: bytes, file_name: str):
     try:
+        bpmn.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise InvalidProcess(f"BPMN 文件须为 UTF-8 编码（第 {error.start} 字节起不是 UTF-8）", None, file_name) from None
+    try:
         return etree.fromstring(bpmn, _XML_PARSER)
     except etree.XMLSyntaxError as error:
         raise InvalidProcess(f"不是合法的 XML：{error.msg}（第 {error.lineno} 行）", None, file_name) from None

@@ -43,6 +43,8 @@ class UnitOfWork:
 
     def commit(self) -> None:
         try:
+            self.history.write_pending()
+            self.external.write_pending()
             self.session.commit()
         except StaleDataError:
             raise Conflict("案件已被他人同时修改，请刷新后重试") from None

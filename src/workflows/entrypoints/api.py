@@ -67,9 +67,12 @@ def body() -> dict:
 
 def paging() -> tuple[int, int]:
     try:
-        return int(request.args.get("limit", 50)), int(request.args.get("offset", 0))
+        limit, offset = int(request.args.get("limit", 50)), int(request.args.get("offset", 0))
     except ValueError:
-        raise InvalidInput("limit 和 offset 应为整数") from None
+        limit = offset = -1
+    if limit < 0 or offset < 0:
+        raise InvalidInput("limit 和 offset 应为非负整数", {"limit": "应为非负整数", "offset": "应为非负整数"})
+    return limit, offset
 
 
 @blueprint.get("/openapi.json")
@@ -150,6 +153,8 @@ def open_case():
     data = body()
     if not isinstance(data.get("applicant", {}), dict) or not isinstance(data.get("data", {}), dict):
         raise InvalidInput("applicant 和 data 应为 JSON 对象")
+    if not str(data.get("item_code") or "").strip():
+        raise InvalidInput("请指定申请的事项", {"item_code": "请填写事项编码"})
     progress = cases.open_case(ctx(), g.user, str(data.get("item_code", "")), data.get("applicant", {}),
                                data.get("data", {}))
     return jsonify(views.progress_view(progress)), 201

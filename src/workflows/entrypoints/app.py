@@ -5,7 +5,7 @@ import os
 import secrets
 from pathlib import Path
 
-from flask import Flask, jsonify
+from flask import Flask, jsonify, request
 from sqlalchemy.orm import sessionmaker
 
 from workflows.adapters.database import DEFAULT_URL, make_engine
@@ -61,7 +61,17 @@ def error_body(error: Exception, code: str) -> dict:
     return {"error": body}
 
 
+def _json_for_api(error):
+    """Unknown API paths and methods answer in the API's JSON shape; other paths keep Flask's pages."""
+    if request.path.startswith("/api/"):
+        return jsonify({"error": {"code": "not_found" if error.code == 404 else "method_not_allowed",
+                                  "message": "没有这个接口" if error.code == 404 else "接口不支持该请求方法"}}), error.code
+    return error
+
+
 def _register_error_handlers(app: Flask) -> None:
+    app.register_error_handler(404, _json_for_api)
+    app.register_error_handler(405, _json_for_api)
     for error_class, status, code in ERROR_STATUS:
         app.register_error_handler(error_class, lambda error, s=status, c=code: (jsonify(error_body(error, c)), s))
     app.register_error_handler(CatalogError, lambda error: (jsonify(error_body(error, "invalid_catalog")), 422))

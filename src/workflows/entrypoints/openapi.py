@@ -14,7 +14,7 @@ def _json(schema: dict, description: str = "成功") -> dict:
 
 def _errors(*statuses: int) -> dict:
     descriptions = {400: "请求有误", 401: "未登录或令牌无效", 403: "无权办理（岗位或大厅不符）", 404: "不存在或不可见",
-                    409: "冲突：任务已被他人办理或认领，或案件被同时修改", 422: "数据校验不通过（fields 给出每个字段的问题）"}
+                    409: "冲突：任务已被他人办理，或认领时已被他人认领，或案件被同时修改", 422: "数据校验不通过（fields 给出每个字段的问题）"}
     return {str(status): _json(_ref("Error"), descriptions[status]) for status in statuses}
 
 
@@ -111,6 +111,8 @@ def _paths() -> dict:
     task, number = _path("task_id", "任务 id"), _path("number", "办件编号")
     key = _path("process_key", "流程标识，如 item_00203601002")
     return {
+        "/api/openapi.json": {"get": {"summary": "本 API 的 OpenAPI 3 描述", "security": [], "responses": {
+            "200": _json({"type": "object"})}}},
         "/api/login": {"post": _operation(
             "登录，取得令牌", {"200": _json(_object({"token": _TEXT, "expires_in": _INT, "user": _ref("User")}))},
             401, 422, body=_object({"username": _TEXT, "password": _TEXT}, ("username", "password")),
@@ -143,7 +145,7 @@ def _paths() -> dict:
                                    "item_code": _TEXT, "applicant": _ref("Applicant"),
                                    "data": {"type": "object", "description": "申请表字段，见流程开始事件的表单"}},
                                    ("item_code", "applicant"))),
-            "get": _operation("本大厅的办件", {"200": _json(_array("Case"))}, 401, params=[
+            "get": _operation("本大厅的办件", {"200": _json(_array("Case"))}, 401, 422, params=[
                 _query("status", "open | closed | failed"), _query("item_code", "事项编码"),
                 _query("hall_code", "大厅（仅系统管理员）"), *_PAGING])},
         "/api/cases/{number}": {"get": _operation("办件详情：环节、数据、任务、办理历史", {"200": _json(
