@@ -8,6 +8,7 @@ from __future__ import annotations
 import itertools
 import os
 import shutil
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -81,24 +82,33 @@ def _pg_admin():
     return create_engine(make_url(PG_URL).set(database="postgres"), isolation_level="AUTOCOMMIT")
 
 
+@contextmanager
+def _pg_database(prefix: str, template: str | None = None):
+    """A PostgreSQL database of our own (a copy of `template`, if given), dropped afterwards; yields its URL."""
+    name = f"{prefix}_{os.getpid()}_{next(_names)}"
+    admin = _pg_admin()
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        connection.execute(text(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else "")))
+    try:
+        yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
 @pytest.fixture(scope="session")
 def postgres_template():
-    admin = _pg_admin()
     try:
-        admin.connect().close()
+        _pg_admin().connect().close()
     except Exception as error:  # CI must have PostgreSQL; a developer without it still runs the SQLite half
         if os.environ.get("CI"):
             raise
         pytest.skip(f"PostgreSQL not reachable at {PG_URL}: {error}")
-    name = f"wf_template_{os.getpid()}"
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    _install(make_url(PG_URL).set(database=name).render_as_string(hide_password=False))
-    yield name
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with _pg_database("wf_template") as url:
+        _install(url)
+        yield make_url(url).database
 
 
 @pytest.fixture(params=BACKENDS)
@@ -108,15 +118,8 @@ def database_url(request, tmp_path):
         shutil.copy(request.getfixturevalue("sqlite_template"), path)
         yield f"sqlite:///{path}"
         return
-    template = request.getfixturevalue("postgres_template")
-    name = f"wf_test_{os.getpid()}_{next(_names)}"
-    admin = _pg_admin()
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
-    yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with _pg_database("wf_test", request.getfixturevalue("postgres_template")) as url:
+        yield url
 
 
 @pytest.fixture(params=BACKENDS)
@@ -126,14 +129,8 @@ def empty_database_url(request, tmp_path):
         yield f"sqlite:///{tmp_path / 'new.db'}"
         return
     request.getfixturevalue("postgres_template")  # skips without PostgreSQL, as the other tests do
-    name = f"wf_empty_{os.getpid()}_{next(_names)}"
-    admin = _pg_admin()
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with _pg_database("wf_empty") as url:
+        yield url
 
 
 @pytest.fixture

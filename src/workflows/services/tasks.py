@@ -51,12 +51,18 @@ def release_task(ctx: Context, actor: User, task_id: str) -> CaseTask:
     return _change_assignee(ctx, actor, task_id, claim=False)
 
 
+def _open_task(uow, actor: User, task_id: str) -> CaseTask:
+    """The task, if the actor may see it and act on it and it is still open."""
+    task = require_task_visible(actor, uow.tasks.get(task_id))
+    require_task_role(actor, task)
+    if task.state != READY:
+        raise Conflict("任务已办理或已取消")
+    return task
+
+
 def _change_assignee(ctx: Context, actor: User, task_id: str, claim: bool) -> CaseTask:
     with ctx.uow() as uow:
-        task = require_task_visible(actor, uow.tasks.get(task_id))
-        require_task_role(actor, task)
-        if task.state != READY:
-            raise Conflict("任务已办理或已取消")
+        task = _open_task(uow, actor, task_id)
         expected, new = (None, actor.username) if claim else (actor.username, None)
         if not uow.tasks.set_assignee(task.id, new, expected, ctx.now() if claim else None):
             raise Conflict(f"任务已由{task.assignee}认领" if claim else "只能退回本人认领的任务")
@@ -71,10 +77,7 @@ def _change_assignee(ctx: Context, actor: User, task_id: str, claim: bool) -> Ca
 def complete_task(ctx: Context, actor: User, task_id: str, values: dict) -> Progress:
     """Complete a task with its form data; the workflow moves on in the same transaction."""
     with ctx.uow() as uow:
-        task = require_task_visible(actor, uow.tasks.get(task_id))
-        require_task_role(actor, task)
-        if task.state != READY:
-            raise Conflict("任务已办理或已取消")
+        task = _open_task(uow, actor, task_id)
         if task.assignee not in (None, actor.username):
             raise Forbidden(f"任务已由{task.assignee}认领")
         case = require_case_visible(actor, uow.cases.get_by_id(task.case_id))
