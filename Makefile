@@ -5,22 +5,29 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
 STAMP := $(VENV)/.installed
+WEB_STAMP := web/node_modules/.installed
 
 .PHONY: run test bench install
 
-install: $(STAMP)
+install: $(STAMP) $(WEB_STAMP)
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
 	touch $(STAMP)
 
-run: $(STAMP)
+# Web assets (bpmn-js, bpmnlint) from the npm registry, exactly as package-lock.json pins them.
+$(WEB_STAMP): web/package.json web/package-lock.json
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+	touch $(WEB_STAMP)
+
+run: install
 	$(BIN)/workflows init --demo
 	$(BIN)/workflows serve --port $(PORT)
 
-test: $(STAMP)
+test: install
 	$(BIN)/python -m pytest -q
+	cd web && npm test --silent
 
 bench: $(STAMP)
 	$(BIN)/python bench/case_throughput.py
