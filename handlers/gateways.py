@@ -42,7 +42,7 @@ class LocalNationalPlatform:
         person = self._lookup(id_number)
         answer = {"found": person is not None, "status": "未参保", "arrears": "0.00", "account_balance": "0.00"}
         if person:
-            answer.update({key: str(value) for key, value in person.items()})
+            answer.update(person)
         self._record(self.system, "query_insured", {"id_number": id_number}, answer)
         return answer
 

@@ -1,5 +1,6 @@
 """Changes written to the national platform: registrations, 异地就医备案, 定点 network access, fund transfers."""
 from .registry import HandlerContext, handler
+from .reimbursement import known_insured
 
 
 def _payload(context: HandlerContext, *fields: str) -> dict:
@@ -36,7 +37,7 @@ def network_open(context: HandlerContext) -> dict:
 
 @handler("fund_transfer", "转移基金划转")
 def fund_transfer(context: HandlerContext) -> dict:
-    record = context.platform.query_insured(str(context.applicant.get("id_number", "")))
+    record = known_insured(context)
     payload = _payload(context, "to_agency_code")
     payload["account_balance"] = record["account_balance"]
     return {"fund_transfer_reference": context.platform.transfer_funds(payload),

@@ -52,13 +52,21 @@ def _expense(context: HandlerContext, policy: ExpensePolicy) -> Decimal:
 
 
 def _maternity_allowance(context: HandlerContext) -> Decimal:
-    daily = _decimal(context, "average_wage") / 30
-    return (daily * _decimal(context, "leave_days")).quantize(CENT, ROUND_HALF_UP)
+    # Multiply before dividing: a daily rate cut off at Decimal's precision can lose the half cent.
+    total = _decimal(context, "average_wage") * _decimal(context, "leave_days") / 30
+    return total.quantize(CENT, ROUND_HALF_UP)
+
+
+def known_insured(context: HandlerContext) -> dict:
+    """The platform's record of the applicant; an applicant it does not know cannot be paid or transferred."""
+    record = context.platform.query_insured(str(context.applicant.get("id_number", "")))
+    if not record["found"]:
+        raise HandlerError(f"医保信息平台查无此参保人（{context.applicant.get('id_number') or '无证件号码'}）")
+    return record
 
 
 def _account_withdrawal(context: HandlerContext) -> Decimal:
-    record = context.platform.query_insured(str(context.applicant.get("id_number", "")))
-    return Decimal(record["account_balance"]).quantize(CENT)
+    return Decimal(known_insured(context)["account_balance"]).quantize(CENT)
 
 
 def _assistance_subsidy(context: HandlerContext) -> Decimal:

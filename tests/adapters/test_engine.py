@@ -15,6 +15,7 @@ from workflows.adapters.engine import CaseBindings, Engine
 from workflows.domain.errors import Conflict
 
 from support.paths import BPMN_DIR, ROOT
+from support.process_driver import PERSON_ID
 
 STORED = ROOT / "tests" / "fixtures" / "stored_cases" / "outpatient_at_review.json"
 
@@ -29,8 +30,10 @@ def bindings(calls):
     def record(*call):
         calls.append(call)
 
-    return CaseBindings("210400-20261123-00001", "210400", "002036006001", "门诊费用报销", {"name": "张伟"},
-                        LocalNationalPlatform(lambda _id: None, record), LocalPaymentGateway(record),
+    person = {"name": "张伟", "status": "参保缴费", "arrears": "0.00", "account_balance": "2360.00"}
+    return CaseBindings("210400-20261123-00001", "210400", "002036006001", "门诊费用报销",
+                        {"name": "张伟", "id_number": PERSON_ID},
+                        LocalNationalPlatform({PERSON_ID: person}.get, record), LocalPaymentGateway(record),
                         LocalSmsNotifier(record))
 
 
