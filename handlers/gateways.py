@@ -29,6 +29,14 @@ class Notifier(Protocol):
     def send(self, phone: str, text: str) -> None: ...
 
 
+class EscalationDesk(Protocol):
+    """The supervisors' desk of the case's agency (our own system, not an outside one)."""
+
+    def raise_escalation(self, level: str, limit: str, stage: str | None) -> bool:
+        """Record a 黄牌/红牌 for the case and notify its handler and the hall's supervisors; False if one was
+        already raised for this limit and level."""
+
+
 class LocalNationalPlatform:
     """Stand-in for the national 医保 information platform: answers from the local people table."""
 

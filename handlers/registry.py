@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, Mapping
 
-from .gateways import NationalPlatform, Notifier, PaymentGateway
+from .gateways import EscalationDesk, NationalPlatform, Notifier, PaymentGateway
 
 
 @dataclass(frozen=True)
@@ -23,6 +23,7 @@ class HandlerContext:
     platform: NationalPlatform
     payments: PaymentGateway
     notifier: Notifier
+    desk: EscalationDesk | None = None
 
     def param(self, name: str) -> str:
         try:

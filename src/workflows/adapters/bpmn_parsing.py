@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from functools import cached_property
 
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnValidator, full_tag
@@ -70,8 +71,18 @@ class ProcessDefinition:
     subprocess_specs: dict
     start_form: Form
     user_tasks: dict[str, TaskDefinition]
-    stages: dict[str, str]  # element id -> stage, for every element that names its stage
+    properties: dict[str, dict[str, str]]  # element id -> its Camunda properties (stage, kind, level …)
     checksum: str
+
+    @cached_property
+    def stages(self) -> dict[str, str]:
+        """Element id -> stage, for every element that names its stage."""
+        return {element: props["stage"] for element, props in self.properties.items() if props.get("stage")}
+
+    @cached_property
+    def escalation_ends(self) -> frozenset[str]:
+        """End events of escalation branches: reaching one is not the case's result."""
+        return frozenset(element for element, props in self.properties.items() if props.get("kind") == "escalation")
 
 
 def parse_process(bpmn: bytes, file_name: str = "process.bpmn") -> ProcessDefinition:
@@ -99,7 +110,7 @@ def parse_process(bpmn: bytes, file_name: str = "process.bpmn") -> ProcessDefini
         subprocess_specs=subprocess_specs,
         start_form=_start_form(process, file_name),
         user_tasks=_user_tasks(document, spec, file_name),
-        stages=_stages(process),
+        properties=_properties(process),
         checksum=hashlib.sha256(bpmn).hexdigest(),
     )
 
@@ -177,10 +188,13 @@ def _start_form(process, file_name: str) -> Form:
     return _read_form(start, file_name) if start is not None else Form()
 
 
-def _stages(process) -> dict[str, str]:
-    stage_path = "bpmn:extensionElements/camunda:properties/camunda:property[@name='stage']"
-    return {element.get("id"): prop.get("value") for element in process.iter()
-            for prop in element.iterfind(stage_path, NS) if element.get("id") and prop.get("value")}
+def _properties(process) -> dict[str, dict[str, str]]:
+    found: dict[str, dict[str, str]] = {}
+    for element in process.iter():
+        for prop in element.iterfind("bpmn:extensionElements/camunda:properties/camunda:property", NS):
+            if element.get("id") and prop.get("name"):
+                found.setdefault(element.get("id"), {})[prop.get("name")] = prop.get("value") or ""
+    return found
 
 
 def _user_tasks(document, spec, file_name: str) -> dict[str, TaskDefinition]:

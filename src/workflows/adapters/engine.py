@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import json
 import logging
+from contextlib import contextmanager
+from contextvars import ContextVar
 from copy import deepcopy
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
 from decimal import Decimal
 from types import MappingProxyType
 from uuid import UUID
@@ -18,19 +20,37 @@ from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
 from SpiffWorkflow.bpmn.specs.defaults import EndEvent
+from SpiffWorkflow.bpmn.specs.event_definitions import timer as spiff_timers
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
 from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.task import TaskState
 
 from handlers import HANDLERS, HandlerContext
-from handlers.gateways import NationalPlatform, Notifier, PaymentGateway
+from handlers.gateways import EscalationDesk, NationalPlatform, Notifier, PaymentGateway
 from workflows.domain.errors import Conflict, NotFound
 
 from .bpmn_parsing import HandlerServiceTask, ProcessDefinition, TaskDefinition, parse_process
 from .scripting import RestrictedScriptEngine
 
 log = logging.getLogger(__name__)
+
+# SpiffWorkflow's timers read the wall clock (datetime.now in its timer module). A case runs on the clock of the
+# service instead, so that tests and the demo can move time forward: the timer module gets a datetime whose now()
+# is the clock of the case being run (a context variable: each thread and command has its own).
+_case_clock: ContextVar = ContextVar("case_clock", default=None)
+
+
+class _CaseClockDatetime(datetime):
+    @classmethod
+    def now(cls, tz=None):
+        clock = _case_clock.get()
+        moment = clock() if clock else datetime.now(timezone.utc)
+        return moment.astimezone(tz) if tz else moment.astimezone().replace(tzinfo=None)
+
+
+spiff_timers.datetime = _CaseClockDatetime
 
 
 class WorkflowByReferenceConverter(BpmnWorkflowConverter):
@@ -62,9 +82,13 @@ def _serializer() -> BpmnWorkflowSerializer:
     return BpmnWorkflowSerializer(registry)
 
 
+def _wall_clock() -> datetime:
+    return datetime.now(timezone.utc)
+
+
 @dataclass(frozen=True)
 class CaseBindings:
-    """What a handler may know of its case and the outside systems it may reach."""
+    """What a case's diagram and handlers may know of it, and the outside systems they may reach."""
 
     case_number: str
     agency_code: str
@@ -74,13 +98,16 @@ class CaseBindings:
     platform: NationalPlatform
     payments: PaymentGateway
     notifier: Notifier
+    desk: EscalationDesk | None = None
+    clock: object = _wall_clock  # () -> aware datetime
+    functions: dict = field(default_factory=dict)  # what timer expressions may call: deadline(), working_days() …
 
 
 class CaseScriptEngine(RestrictedScriptEngine):
     """The sandboxed script engine of one case, which also runs its service tasks' handlers."""
 
     def __init__(self, bindings: CaseBindings):
-        super().__init__()
+        super().__init__(bindings.functions)
         self.bindings = bindings
 
     def run_handler(self, task, topic: str) -> bool:
@@ -89,7 +116,7 @@ class CaseScriptEngine(RestrictedScriptEngine):
         context = HandlerContext(bindings.case_number, bindings.agency_code, bindings.item_code,
                                  bindings.item_name, MappingProxyType(bindings.applicant),
                                  MappingProxyType(task.data), MappingProxyType(params), bindings.platform,
-                                 bindings.payments, bindings.notifier)
+                                 bindings.payments, bindings.notifier, bindings.desk)
         task.data.update(HANDLERS[topic].function(context) or {})
         return True
 
@@ -124,10 +151,19 @@ class CaseRun:
         self.failure: StepFailure | None = None
         self.steps: list[AutomaticStep] = []
 
-    def advance(self) -> None:
-        """Run automatic steps (gateways, scripts, handlers) until people or events must act."""
+    @contextmanager
+    def _on_case_clock(self):
+        token = _case_clock.set(self.workflow.script_engine.bindings.clock)
         try:
-            self.workflow.do_engine_steps(did_complete_task=self._note_step)
+            yield
+        finally:
+            _case_clock.reset(token)
+
+    def advance(self) -> None:
+        """Run automatic steps (gateways, scripts, handlers, due timers) until people or events must act."""
+        try:
+            with self._on_case_clock():
+                self.workflow.do_engine_steps(did_complete_task=self._note_step)
         except Exception as error:  # a handler or script failed: the case waits for a fix and a retry
             failed = self.workflow.get_tasks(state=TaskState.ERROR)
             name = failed[0].task_spec.bpmn_name or failed[0].task_spec.name if failed else "引擎"
@@ -148,6 +184,26 @@ class CaseRun:
         return next((self.definition.stages[t.task_spec.name] for t in waiting
                      if t.task_spec.name in self.definition.stages), None)
 
+    def _waiting_timers(self):
+        return [task for task in self.workflow.get_tasks(state=TaskState.WAITING)
+                if isinstance(getattr(task.task_spec, "event_definition", None), TimerEventDefinition)]
+
+    def pending_timers(self) -> list[tuple[str, datetime]]:
+        """(task id, due moment) of every timer the case waits on, for the scheduler's table."""
+        pending = []
+        for task in self._waiting_timers():
+            value = task.internal_data.get("event_value")
+            if isinstance(value, str):
+                pending.append((str(task.id), TimerEventDefinition.get_datetime(value)))
+        return pending
+
+    def reset_timers(self) -> None:
+        """Make waiting timers evaluate their expression again (a deadline moved: pause, extension, calendar)."""
+        for task in self._waiting_timers():
+            task.internal_data.pop("event_value", None)
+            task.internal_data.pop("event_fired", None)
+        self.advance()
+
     def ready_tasks(self) -> list[ReadyTask]:
         tasks = self.workflow.get_tasks(state=TaskState.READY, manual=True)
         return [ReadyTask(str(task.id), self.definition.user_tasks[task.task_spec.name]) for task in tasks]
@@ -159,7 +215,8 @@ class CaseRun:
         if not task.has_state(TaskState.READY):
             raise Conflict("任务已办理或已取消")
         task.data.update(values)
-        task.run()
+        with self._on_case_clock():
+            task.run()
         self.advance()
 
     def deliver_message(self, name: str, payload: dict) -> None:
@@ -188,8 +245,11 @@ class CaseRun:
     def result(self) -> str | None:
         """The name of the end event the case reached: 办结, 不予受理, 审核不通过 …"""
         ends = [t for t in self.workflow.get_tasks(state=TaskState.COMPLETED) if isinstance(t.task_spec, EndEvent)
-                and t.workflow is self.workflow]
-        return (ends[-1].task_spec.bpmn_name or "办结") if ends else None
+                and t.workflow is self.workflow and t.task_spec.name not in self.definition.escalation_ends]
+        if not ends:
+            return None
+        final = max(ends, key=lambda task: task.last_state_change)
+        return final.task_spec.bpmn_name or "办结"
 
     @property
     def data(self) -> dict:

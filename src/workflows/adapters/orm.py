@@ -74,6 +74,7 @@ cases = Table(
     Column("workflow_state", Text, nullable=False),
     Column("opened_by", String(64), nullable=False),
     Column("opened_at", Moment(), nullable=False),
+    Column("accepted_at", Moment()),
     Column("closed_at", Moment()),
     Column("row_version", Integer, nullable=False),
     Index("ix_cases_agency_hall_status", "agency_code", "hall_code", "status"),
@@ -162,6 +163,126 @@ local_platform_people = Table(
     Column("suspended", Boolean, nullable=False, default=False),
 )
 
+# The working-day calendar: years an administrator published (replacing the packaged data for that year) and
+# single days corrected, each with the State Council notice it comes from; calendar_changes is their history.
+calendar_years = Table(
+    "calendar_years", metadata,
+    Column("year", Integer, primary_key=True, autoincrement=False),
+    Column("holidays", Json, nullable=False),  # ISO dates of weekdays off
+    Column("workdays", Json, nullable=False),  # ISO dates of weekend days worked (调休上班)
+    Column("source", String(200), nullable=False),
+    Column("changed_by", String(64), nullable=False),
+    Column("changed_at", Moment(), nullable=False),
+)
+
+calendar_days = Table(
+    "calendar_days", metadata,
+    Column("day", Date, primary_key=True),
+    Column("working", Boolean, nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("source", String(200), nullable=False),
+    Column("changed_by", String(64), nullable=False),
+    Column("changed_at", Moment(), nullable=False),
+)
+
+calendar_changes = Table(
+    "calendar_changes", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("at", Moment(), nullable=False),
+    Column("actor", String(64), nullable=False),
+    Column("action", String(40), nullable=False),
+    Column("source", String(200), nullable=False),
+    Column("detail", Json, nullable=False),
+)
+
+case_deadlines = Table(
+    "case_deadlines", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("case_id", ForeignKey("cases.id"), nullable=False),
+    Column("kind", String(40), nullable=False),
+    Column("limit_value", Integer, nullable=False),
+    Column("limit_unit", String(20), nullable=False),
+    Column("starts_at", Moment(), nullable=False),
+    Column("due_at", Moment()),
+    Column("warning_at", Moment()),
+    Column("provisional", Boolean, nullable=False),
+    Column("paused", Boolean, nullable=False),
+    Column("extension_days", Integer, nullable=False),
+    Column("paused_days", Integer, nullable=False),
+    Column("met_at", Moment()),
+    UniqueConstraint("case_id", "kind"),
+    Index("ix_case_deadlines_due_at", "due_at"),
+    Index("ix_case_deadlines_provisional", "provisional"),
+)
+
+case_pauses = Table(
+    "case_pauses", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("case_id", ForeignKey("cases.id"), nullable=False, index=True),
+    Column("kind", String(40), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("started_at", Moment(), nullable=False),
+    Column("started_by", String(64), nullable=False),
+    Column("ended_at", Moment()),
+    Column("ended_by", String(64)),
+)
+
+extension_requests = Table(
+    "extension_requests", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("case_id", ForeignKey("cases.id"), nullable=False, index=True),
+    Column("days", Integer, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("requested_by", String(64), nullable=False),
+    Column("requested_at", Moment(), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("decided_by", String(64)),
+    Column("decided_at", Moment()),
+    Column("decision_note", Text),
+)
+
+# Every BPMN timer a case waits on, with its due moment: the scheduler reads this, never the workflows.
+case_timers = Table(
+    "case_timers", metadata,
+    Column("case_id", ForeignKey("cases.id"), primary_key=True),
+    Column("task_id", String(36), primary_key=True),
+    Column("due_at", Moment(), nullable=False, index=True),
+)
+
+escalations = Table(
+    "escalations", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("case_id", ForeignKey("cases.id"), nullable=False),
+    Column("case_number", String(40), nullable=False),
+    Column("agency_code", String(20), nullable=False),
+    Column("hall_code", String(40), nullable=False),
+    Column("item_name", String(200), nullable=False),
+    Column("limit_kind", String(40), nullable=False),
+    Column("level", String(10), nullable=False),
+    Column("stage", String(40)),
+    Column("raised_at", Moment(), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("handled_by", String(64)),
+    Column("handled_at", Moment()),
+    Column("action", String(20)),
+    Column("note", Text),
+    UniqueConstraint("case_id", "limit_kind", "level"),
+    Index("ix_escalations_desk", "agency_code", "hall_code", "status", "raised_at"),
+)
+
+notifications = Table(
+    "notifications", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("username", String(64), nullable=False),
+    Column("case_id", ForeignKey("cases.id")),
+    Column("case_number", String(40)),
+    Column("kind", String(40), nullable=False),
+    Column("message", Text, nullable=False),
+    Column("created_at", Moment(), nullable=False),
+    Column("read_at", Moment()),
+    Index("ix_notifications_username_read_at", "username", "read_at"),
+)
+
 mapper_registry = registry(metadata=metadata)
 
 
@@ -177,3 +298,7 @@ def start_mappers() -> None:
     mapper_registry.map_imperatively(model.HistoryEntry, case_history)
     mapper_registry.map_imperatively(model.User, users)
     mapper_registry.map_imperatively(model.ExternalCall, external_calls)
+    mapper_registry.map_imperatively(model.CaseDeadline, case_deadlines)
+    mapper_registry.map_imperatively(model.CasePause, case_pauses)
+    mapper_registry.map_imperatively(model.ExtensionRequest, extension_requests)
+    mapper_registry.map_imperatively(model.Escalation, escalations)

@@ -8,7 +8,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, undefer
 
-from workflows.domain.model import READY, Case, CaseTask, ExternalCall, HistoryEntry, ProcessVersion, User
+from workflows.domain.model import (READY, Case, CaseDeadline, CasePause, CaseTask, Escalation, ExtensionRequest,
+                                    ExternalCall, HistoryEntry, ProcessVersion, User)
 
 from . import orm
 
@@ -76,8 +77,19 @@ class CaseRepository(_Repository):
     def get(self, number: str) -> Case | None:
         return self.session.scalar(select(Case).where(Case.number == number))
 
-    def get_by_id(self, case_id: int) -> Case | None:
-        return self.session.get(Case, case_id)
+    def get_by_id(self, case_id: int, lock: bool = False) -> Case | None:
+        """The case; with `lock`, its row is locked until the transaction ends (PostgreSQL; SQLite's writers
+        are serialized already), so a second command on the same case waits instead of failing late."""
+        return self.session.get(Case, case_id, with_for_update=lock or None)
+
+    def lock_if_free(self, case_id: int) -> Case | None:
+        """The case locked for this transaction, or None at once if another transaction holds it (PostgreSQL)."""
+        query = select(Case).where(Case.id == case_id).with_for_update(skip_locked=True)
+        return self.session.scalar(query)
+
+    def open_ids(self, limit: int, after_id: int = 0) -> list[int]:
+        return list(self.session.scalars(select(Case.id).where(Case.status != "closed", Case.id > after_id)
+                                         .order_by(Case.id).limit(limit)))
 
     def search(self, agency_code: str, hall_code: str | None = None, status: str | None = None,
                item_code: str | None = None, limit: int = 50, offset: int = 0) -> list[Case]:
@@ -172,6 +184,141 @@ class HistoryRepository(_AppendOnlyRepository):
                                          .order_by(HistoryEntry.id)))
 
 
+class DeadlineRepository(_Repository):
+    def for_case(self, case_id: int) -> list[CaseDeadline]:
+        return list(self.session.scalars(select(CaseDeadline).where(CaseDeadline.case_id == case_id)
+                                         .order_by(CaseDeadline.id)))
+
+    def add(self, deadline: CaseDeadline) -> None:
+        self.session.add(deadline)
+
+    def pauses(self, case_id: int) -> list[CasePause]:
+        return list(self.session.scalars(select(CasePause).where(CasePause.case_id == case_id)
+                                         .order_by(CasePause.id)))
+
+    def add_pause(self, pause: CasePause) -> None:
+        self.session.add(pause)
+
+    def extensions(self, case_id: int) -> list[ExtensionRequest]:
+        return list(self.session.scalars(select(ExtensionRequest).where(ExtensionRequest.case_id == case_id)
+                                         .order_by(ExtensionRequest.id)))
+
+    def extension(self, request_id: int) -> ExtensionRequest | None:
+        return self.session.get(ExtensionRequest, request_id)
+
+    def add_extension(self, request: ExtensionRequest) -> None:
+        self.session.add(request)
+
+    def cases_with_unmet(self, provisional_only: bool = False) -> list[int]:
+        query = select(CaseDeadline.case_id).where(CaseDeadline.met_at.is_(None)).distinct()
+        if provisional_only:
+            query = query.where(CaseDeadline.provisional.is_(True))
+        return list(self.session.scalars(query))
+
+
+class TimerRepository(_Repository):
+    """The BPMN timers cases wait on, indexed by due moment."""
+
+    def replace(self, case_id: int, timers: list[tuple[str, datetime]]) -> None:
+        table = orm.case_timers
+        self.session.execute(table.delete().where(table.c.case_id == case_id))
+        if timers:
+            self.session.execute(table.insert(), [{"case_id": case_id, "task_id": task_id, "due_at": due}
+                                                  for task_id, due in timers])
+
+    def due_cases(self, now: datetime, limit: int) -> list[int]:
+        table = orm.case_timers
+        query = (select(table.c.case_id, func.min(table.c.due_at).label("first")).where(table.c.due_at <= now)
+                 .group_by(table.c.case_id).order_by("first").limit(limit))
+        return [case_id for case_id, _ in self.session.execute(query)]
+
+    def has_due(self, case_id: int, now: datetime) -> bool:
+        table = orm.case_timers
+        return self.session.scalar(select(func.count()).where(table.c.case_id == case_id,
+                                                              table.c.due_at <= now)) > 0
+
+    def next_due(self) -> datetime | None:
+        return self.session.scalar(select(func.min(orm.case_timers.c.due_at)))
+
+
+class EscalationRepository(_Repository):
+    def find(self, case_id: int, limit_kind: str, level: str) -> Escalation | None:
+        return self.session.scalar(select(Escalation).where(Escalation.case_id == case_id,
+                                                            Escalation.limit_kind == limit_kind,
+                                                            Escalation.level == level))
+
+    def get(self, escalation_id: int) -> Escalation | None:
+        return self.session.get(Escalation, escalation_id)
+
+    def add(self, escalation: Escalation) -> None:
+        self.session.add(escalation)
+
+    def for_case(self, case_id: int) -> list[Escalation]:
+        return list(self.session.scalars(select(Escalation).where(Escalation.case_id == case_id)
+                                         .order_by(Escalation.id)))
+
+    def desk(self, agency_code: str, hall_code: str, status: str | None = "open", limit: int = 200,
+             offset: int = 0) -> list[Escalation]:
+        query = select(Escalation).where(Escalation.agency_code == agency_code, Escalation.hall_code == hall_code)
+        if status:
+            query = query.where(Escalation.status == status)
+        order = (Escalation.level.desc(), Escalation.raised_at)  # red before yellow, oldest first
+        return list(self.session.scalars(query.order_by(*order).limit(limit).offset(offset)))
+
+
+class NotificationRepository(_AppendOnlyRepository):
+    table = orm.notifications
+
+    def add(self, username: str, kind: str, message: str, at: datetime, case=None) -> None:
+        self._pending.append({"username": username, "kind": kind, "message": message, "created_at": at,
+                              "case_id": case.id if case else None, "case_number": case.number if case else None,
+                              "read_at": None})
+
+    def for_user(self, username: str, unread_only: bool = False, limit: int = 100) -> list[dict]:
+        table = self.table
+        query = select(table).where(table.c.username == username)
+        if unread_only:
+            query = query.where(table.c.read_at.is_(None))
+        rows = self.session.execute(query.order_by(table.c.id.desc()).limit(limit)).mappings()
+        return [dict(row) for row in rows]
+
+
+class CalendarRepository(_Repository):
+    def years(self) -> list[dict]:
+        return [dict(row) for row in self.session.execute(select(orm.calendar_years)).mappings()]
+
+    def days(self) -> list[dict]:
+        return [dict(row) for row in self.session.execute(select(orm.calendar_days)).mappings()]
+
+    def version(self) -> tuple:
+        """Changes whenever a year or a day is published: the cached calendar is rebuilt then."""
+        return self.session.execute(select(func.count(orm.calendar_changes.c.id),
+                                           func.max(orm.calendar_changes.c.id))).one()
+
+    def save_year(self, year: int, holidays: list[str], workdays: list[str], source: str, actor: str,
+                  at: datetime) -> None:
+        table = orm.calendar_years
+        values = {"holidays": holidays, "workdays": workdays, "source": source, "changed_by": actor,
+                  "changed_at": at}
+        self.session.execute(self._upsert(table).values(year=year, **values)
+                             .on_conflict_do_update(index_elements=[table.c.year], set_=values))
+
+    def save_day(self, day, working: bool, name: str, source: str, actor: str, at: datetime) -> None:
+        table = orm.calendar_days
+        values = {"working": working, "name": name, "source": source, "changed_by": actor, "changed_at": at}
+        self.session.execute(self._upsert(table).values(day=day, **values)
+                             .on_conflict_do_update(index_elements=[table.c.day], set_=values))
+
+    def record_change(self, actor: str, action: str, source: str, detail: dict, at: datetime) -> None:
+        self.session.execute(orm.calendar_changes.insert().values(at=at, actor=actor, action=action, source=source,
+                                                                  detail=detail))
+
+    def changes(self, limit: int = 100) -> list[dict]:
+        table = orm.calendar_changes
+        rows = self.session.execute(select(table).order_by(table.c.id.desc()).limit(limit)).mappings()
+        return [dict(row) for row in rows]
+
+
 class UserRepository(_Repository):
     def get(self, username: str) -> User | None:
         return self.session.get(User, username)
@@ -181,6 +328,10 @@ class UserRepository(_Repository):
 
     def all(self) -> list[User]:
         return list(self.session.scalars(select(User).order_by(User.agency_code, User.hall_code, User.username)))
+
+    def in_hall(self, agency_code: str, hall_code: str) -> list[User]:
+        return list(self.session.scalars(select(User).where(User.agency_code == agency_code,
+                                                            User.hall_code == hall_code).order_by(User.username)))
 
 
 class ExternalSystemRepository(_AppendOnlyRepository):

@@ -27,6 +27,11 @@ class UnitOfWork:
         self.history = repository.HistoryRepository(self.session)
         self.users = repository.UserRepository(self.session)
         self.external = repository.ExternalSystemRepository(self.session)
+        self.deadlines = repository.DeadlineRepository(self.session)
+        self.timers = repository.TimerRepository(self.session)
+        self.escalations = repository.EscalationRepository(self.session)
+        self.notifications = repository.NotificationRepository(self.session)
+        self.calendar = repository.CalendarRepository(self.session)
         return self
 
     def __exit__(self, *exc_info) -> None:
@@ -43,8 +48,8 @@ class UnitOfWork:
 
     def commit(self) -> None:
         try:
-            self.history.write_pending()
-            self.external.write_pending()
+            for pending in (self.history, self.external, self.notifications):
+                pending.write_pending()
             self.session.commit()
         except StaleDataError:
             raise Conflict("案件已被他人同时修改，请刷新后重试") from None

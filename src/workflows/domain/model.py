@@ -7,6 +7,9 @@ from datetime import datetime
 OPEN, CLOSED, FAILED = "open", "closed", "failed"
 STATUS_LABELS = {OPEN: "办理中", CLOSED: "已办结", FAILED: "故障待处理"}
 
+# Extension request statuses
+REQUESTED, APPROVED, REFUSED = "requested", "approved", "refused"
+
 # Task states
 READY, COMPLETED, CANCELLED = "ready", "completed", "cancelled"
 TASK_STATE_LABELS = {READY: "待办", COMPLETED: "已办", CANCELLED: "已取消"}
@@ -56,6 +59,7 @@ class Case(Record):
     workflow_state: str
     opened_by: str
     opened_at: datetime
+    accepted_at: datetime | None
     closed_at: datetime | None
     row_version: int
 
@@ -112,6 +116,72 @@ class User(Record):
 
     def has_role(self, role: str) -> bool:
         return role in self.roles
+
+
+class CaseDeadline(Record):
+    """A time limit of a case as it stands: 承诺 (promised), 法定 (statutory) or a stage's own limit."""
+
+    id: int
+    case_id: int
+    kind: str  # promised | statutory | the stage limit's name
+    limit_value: int
+    limit_unit: str
+    starts_at: datetime
+    due_at: datetime | None
+    warning_at: datetime | None
+    provisional: bool
+    paused: bool
+    extension_days: int
+    paused_days: int
+    met_at: datetime | None
+
+
+class CasePause(Record):
+    """The clock stopped: waiting for the applicant (补正, 容缺) or a 特别程序 the law excludes from the limit."""
+
+    id: int
+    case_id: int
+    kind: str
+    reason: str
+    started_at: datetime
+    started_by: str
+    ended_at: datetime | None
+    ended_by: str | None
+
+
+class ExtensionRequest(Record):
+    """延期: more working days asked for a case, approved or refused by a supervisor."""
+
+    id: int
+    case_id: int
+    days: int
+    reason: str
+    requested_by: str
+    requested_at: datetime
+    status: str  # requested | approved | refused
+    decided_by: str | None
+    decided_at: datetime | None
+    decision_note: str | None
+
+
+class Escalation(Record):
+    """A 黄牌 (warning) or 红牌 (overdue) of a case's limit, for the supervisors of its hall to act on (督办)."""
+
+    id: int
+    case_id: int
+    case_number: str
+    agency_code: str
+    hall_code: str
+    item_name: str
+    limit_kind: str
+    level: str  # yellow | red
+    stage: str | None
+    raised_at: datetime
+    status: str  # open | handled
+    handled_by: str | None
+    handled_at: datetime | None
+    action: str | None  # urge | reassign | extend | note
+    note: str | None
 
 
 class ExternalCall(Record):

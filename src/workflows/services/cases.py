@@ -11,7 +11,8 @@ from workflows.domain.model import OPEN, Case, CaseTask, ExternalCall, HistoryEn
 
 from .access import require_case_visible, require_role, sees_all_halls
 from .context import Context, jsonable
-from .progress import Progress, add_history, bindings_for, record_progress
+from .history import add_history
+from .progress import CaseCommand, Progress
 
 APPLICATION_STAGE = "申请"
 
@@ -53,8 +54,8 @@ def open_case(ctx: Context, actor: User, item_code: str, applicant: dict, data: 
         uow.flush()
         add_history(uow, case, at, actor.username, "opened", f"{actor.full_name}登记申请",
                     stage=APPLICATION_STAGE, detail={"data": values})
-        run = ctx.engine.start(definition, {"applicant": applicant, **values}, bindings_for(uow, ctx, case))
-        progress = record_progress(uow, ctx, case, run)
+        command = CaseCommand(uow, ctx, case)
+        progress = command.record(command.start({"applicant": applicant, **values}))
         uow.commit()
         return progress
 
@@ -78,11 +79,12 @@ def deliver_message(ctx: Context, actor: User, number: str, message_name: str, p
     require_role(actor, "acceptor", "reviewer", "admin")
     with ctx.uow() as uow:
         case = require_case_visible(actor, uow.cases.get(number))
-        definition = ctx.definition(uow, case.process_version_id)
-        run = ctx.engine.resume(definition, case.workflow_state, bindings_for(uow, ctx, case))
+        uow.cases.get_by_id(case.id, lock=True)
+        command = CaseCommand(uow, ctx, case)
+        run = command.resume()
         run.deliver_message(message_name, payload)
         add_history(uow, case, ctx.now(), actor.username, "message_received", f"收到“{message_name}”",
                     detail={"payload": jsonable(payload)})
-        progress = record_progress(uow, ctx, case, run)
+        progress = command.record(run)
         uow.commit()
         return progress

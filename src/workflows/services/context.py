@@ -29,6 +29,7 @@ class Context:
     clock: Callable[[], datetime] = system_clock
     _catalog: tuple[datetime | None, Catalog | None] = (None, None)
     _definitions: dict[int, ProcessDefinition] = field(default_factory=dict)
+    cache: dict = field(default_factory=dict)  # per-process caches of data that changes rarely (the calendar)
 
     def uow(self, write: bool = True) -> UnitOfWork:
         return UnitOfWork(self.session_factory, write=write)

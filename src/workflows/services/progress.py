@@ -1,4 +1,5 @@
-"""After every command on a case: bring its row, its inbox tasks and its history in line with the workflow.
+"""Every command on a case runs the same way: load its workflow with the case's clock and outside systems, act,
+then bring the case row, its limits, its inbox tasks, its timers and its history in line with the workflow.
 
 All of it is written in the command's one transaction, so an inbox never shows a task the workflow does not have.
 """
@@ -10,32 +11,16 @@ from datetime import datetime
 from handlers.gateways import LocalNationalPlatform, LocalPaymentGateway, LocalSmsNotifier
 from workflows.adapters.engine import CaseBindings, CaseRun
 from workflows.adapters.unit_of_work import UnitOfWork
-from workflows.domain.model import (CANCELLED, CLOSED, FAILED, OPEN, READY, Case, CaseTask, ExternalCall,
-                                    HistoryEntry)
+from workflows.domain.model import (CANCELLED, CLOSED, FAILED, OPEN, READY, Case, CaseTask, ExternalCall)
 
+from .clock import CaseClock
 from .context import Context, jsonable
+from .desk import CaseDesk
+from .history import SYSTEM, add_history
 
-SYSTEM = "system"
 FINAL_STAGE = "办结"
+SUPERVISION_STAGE = "督办"  # a supervisor's task beside the case's own: it is not where the case stands
 _STEP_MESSAGES = {"service": "系统完成“{name}”", "message": "系统：{name}", "end": "办理结束：{name}"}
-
-
-def bindings_for(uow: UnitOfWork, ctx: Context, case: Case) -> CaseBindings:
-    """The case's view of outside systems: the local stand-ins, recording every call with the case."""
-
-    def record(system: str, operation: str, request: dict, response: dict) -> None:
-        uow.external.record(ExternalCall(case_id=case.id, system=system, operation=operation,
-                                         request=jsonable(request), response=jsonable(response), at=ctx.now()))
-
-    return CaseBindings(case.number, case.agency_code, case.item_code, case.item_name, dict(case.applicant),
-                        LocalNationalPlatform(uow.external.person, record), LocalPaymentGateway(record),
-                        LocalSmsNotifier(record))
-
-
-def add_history(uow: UnitOfWork, case: Case, at: datetime, actor: str, action: str, message: str,
-                stage: str | None = None, task_name: str | None = None, detail: dict | None = None) -> None:
-    uow.history.add(HistoryEntry(case_id=case.id, at=at, actor=actor, action=action, stage=stage,
-                                 task_name=task_name, message=message, detail=jsonable(detail or {})))
 
 
 @dataclass(frozen=True)
@@ -46,26 +31,67 @@ class Progress:
     open_tasks: list[CaseTask]
 
 
-def record_progress(uow: UnitOfWork, ctx: Context, case: Case, run: CaseRun) -> Progress:
+class CaseCommand:
+    """One command on one case, inside one unit of work: its clock, and its workflow started or resumed."""
+
+    def __init__(self, uow: UnitOfWork, ctx: Context, case: Case):
+        self.uow, self.ctx, self.case = uow, ctx, case
+        self.clock = CaseClock(uow, ctx, case)
+        self.definition = ctx.definition(uow, case.process_version_id)
+
+    def bindings(self) -> CaseBindings:
+        uow, ctx, case = self.uow, self.ctx, self.case
+
+        def record(system: str, operation: str, request: dict, response: dict) -> None:
+            uow.external.record(ExternalCall(case_id=case.id, system=system, operation=operation,
+                                             request=jsonable(request), response=jsonable(response), at=ctx.now()))
+
+        return CaseBindings(case.number, case.agency_code, case.item_code, case.item_name, dict(case.applicant),
+                            LocalNationalPlatform(uow.external.person, record), LocalPaymentGateway(record),
+                            LocalSmsNotifier(record), CaseDesk(uow, ctx, case, self.clock), ctx.clock,
+                            self.clock.functions())
+
+    def start(self, data: dict) -> CaseRun:
+        return self.ctx.engine.start(self.definition, data, self.bindings())
+
+    def resume(self) -> CaseRun:
+        return self.ctx.engine.resume(self.definition, self.case.workflow_state, self.bindings())
+
+    def record(self, run: CaseRun) -> Progress:
+        return record_progress(self.uow, self.ctx, self.case, run, self.clock)
+
+
+def record_progress(uow: UnitOfWork, ctx: Context, case: Case, run: CaseRun, clock: CaseClock) -> Progress:
     at = ctx.now()
+    previous_stage = case.stage
+    _update_status(case, run, at)
+    clock.after_step(previous_stage, run)  # may re-arm timers, which may run escalation steps
     for step in run.steps:
         add_history(uow, case, at, SYSTEM, step.kind, _STEP_MESSAGES[step.kind].format(name=step.name),
                     stage=step.stage, task_name=step.name)
+    run.steps.clear()
     for name, payload in run.thrown_messages():
         add_history(uow, case, at, SYSTEM, "message_sent", f"发出消息“{name}”", detail={"payload": payload})
+    if run.failure:
+        add_history(uow, case, at, SYSTEM, "failed", f"“{run.failure.task_name}”出错：{run.failure.message}",
+                    task_name=run.failure.task_name)
     ready = _sync_tasks(uow, case, run, at)
     case.data = jsonable(run.data)
     case.workflow_state = ctx.engine.dump(run)
+    uow.timers.replace(case.id, [] if case.status == CLOSED else run.pending_timers())
+    return Progress(case, ready)
+
+
+def _update_status(case: Case, run: CaseRun, at: datetime) -> None:
     if run.failure:
         case.status = FAILED
-        add_history(uow, case, at, SYSTEM, "failed", f"“{run.failure.task_name}”出错：{run.failure.message}",
-                    task_name=run.failure.task_name)
     elif run.completed:
         case.status, case.result, case.closed_at, case.stage = CLOSED, run.result, at, FINAL_STAGE
     else:
         case.status = OPEN
-        case.stage = ready[0].stage if ready else (run.stage_waiting() or case.stage)
-    return Progress(case, ready)
+        stages = [task.definition.stage for task in run.ready_tasks()
+                  if task.definition.stage != SUPERVISION_STAGE]
+        case.stage = stages[0] if stages else (run.stage_waiting() or case.stage)
 
 
 def _sync_tasks(uow: UnitOfWork, case: Case, run: CaseRun, at: datetime) -> list[CaseTask]:

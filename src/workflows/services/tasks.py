@@ -11,7 +11,8 @@ from workflows.domain.roles import TASK_ROLES
 
 from .access import require_case_visible, require_task_role, require_task_visible
 from .context import Context
-from .progress import Progress, add_history, bindings_for, record_progress
+from .history import add_history
+from .progress import CaseCommand, Progress
 
 
 @dataclass(frozen=True)
@@ -80,12 +81,13 @@ def complete_task(ctx: Context, actor: User, task_id: str, values: dict) -> Prog
         task = _open_task(uow, actor, task_id)
         if task.assignee not in (None, actor.username):
             raise Forbidden(f"任务已由{task.assignee}认领")
-        case = require_case_visible(actor, uow.cases.get_by_id(task.case_id))
-        definition = ctx.definition(uow, case.process_version_id)
+        case = require_case_visible(actor, uow.cases.get_by_id(task.case_id, lock=True))
+        command = CaseCommand(uow, ctx, case)
+        definition = command.definition
         cleaned, errors = validate_form(definition.user_tasks[task.spec_id].form, values or {})
         if errors:
             raise InvalidInput("表单填写有误", errors)
-        run = ctx.engine.resume(definition, case.workflow_state, bindings_for(uow, ctx, case))
+        run = command.resume()
         run.complete(task.id, cleaned)
         at = ctx.now()
         task.state, task.completed_at, task.completed_by = COMPLETED, at, actor.username
@@ -93,7 +95,7 @@ def complete_task(ctx: Context, actor: User, task_id: str, values: dict) -> Prog
         add_history(uow, case, at, actor.username, "completed", _completion_message(actor, task, definition,
                                                                                     cleaned),
                     stage=task.stage, task_name=task.name, detail={"data": cleaned})
-        progress = record_progress(uow, ctx, case, run)
+        progress = command.record(run)
         uow.commit()
         return progress
 

@@ -1,0 +1,167 @@
+"""When a case falls due (办结时限), and when it turns yellow (黄牌) or red (红牌).
+
+Rules (民法典 §201, 行政许可法): the clock starts at acceptance and the acceptance day is not counted; a limit of N
+工作日 ends at the close of office hours of the Nth working day after it. 即时办结 ends at the close of the same
+working day (the next one when accepted after closing or on a day off). 自然日 and 月 limits end on the calendar day
+they reach, moved to the next working day if needed. Pauses (补正, 容缺 materials, 特别程序) add back the working days
+they covered; approved extensions (延期) add working days. Pure: no database, no clock.
+"""
+from __future__ import annotations
+
+import calendar as gregorian
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, tzinfo
+from math import ceil
+from typing import Sequence
+
+from workflows.domain.calendar import CHINA, OfficeHours, WorkingCalendar
+from workflows.domain.catalog import IMMEDIATE, TimeLimit
+
+WORKING_DAYS, NATURAL_DAYS, MONTHS = "working_days", "natural_days", "months"
+IMMEDIATE_WARNING = timedelta(hours=2)  # 即时办结 has no days to take a share of
+
+
+@dataclass(frozen=True)
+class Pause:
+    """The clock stopped while the agency waited for the applicant or a 特别程序 ran; `ended_at` None: still stopped."""
+    started_at: datetime
+    ended_at: datetime | None
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class WarningPolicy:
+    """Yellow when `used_ratio` of the limit is used or `days_left` days are left, whichever comes first."""
+    used_ratio: float = 0.8
+    days_left: int = 1
+
+    def days_before_due(self, total_days: int) -> int:
+        # round() first: 20 × (1 − 0.7) is 6.000000000000001 in floating point, and must not become 7.
+        return max(self.days_left, ceil(round(total_days * (1 - self.used_ratio), 9)))
+
+
+@dataclass(frozen=True)
+class Deadline:
+    limit: TimeLimit
+    due_at: datetime | None  # None while paused
+    warning_at: datetime | None
+    provisional: bool  # counted through a year without an official calendar (weekends only): 暂估
+    paused: bool
+    extension_days: int
+    paused_days: int  # working days added back by closed pauses
+    remaining_days: int | None = None  # while paused: the working days that were left when the pause began
+
+    def level(self, now: datetime) -> str:
+        """"paused", "red" once the due moment has passed, "yellow" from the warning moment, else "normal"."""
+        if self.paused or self.due_at is None:
+            return "paused"
+        if now > self.due_at:
+            return "red"
+        if self.warning_at is not None and now >= self.warning_at:
+            return "yellow"
+        return "normal"
+
+    def label(self) -> str:
+        """What a clerk sees: "2026-12-21 17:00", with （暂估） when provisional; "已暂停" while paused."""
+        if self.paused or self.due_at is None:
+            return "已暂停"
+        text = f"{self.due_at:%Y-%m-%d %H:%M}"
+        return f"{text}（暂估）" if self.provisional else text
+
+
+def compute_deadline(calendar: WorkingCalendar, hours: OfficeHours, limit: TimeLimit, accepted_at: datetime,
+                     pauses: Sequence[Pause] = (), extension_days: int = 0,
+                     policy: WarningPolicy = WarningPolicy(), zone: tzinfo = CHINA) -> Deadline:
+    accepted = _local(accepted_at, zone)
+    if extension_days < 0:
+        raise ValueError(f"extension_days must not be negative, got {extension_days}")
+    open_starts = [max(_local(p.started_at, zone), accepted) for p in pauses if p.ended_at is None]
+    open_since = min(open_starts, default=None)
+    paused_days, last_pause_day = _paused_days(calendar, pauses, accepted, open_since, zone)
+
+    base_day = _base_due_day(calendar, hours, limit, accepted, zone)
+    due_day = calendar.add_working_days(base_day, paused_days + extension_days)
+    provisional = not calendar.span_is_covered(accepted.date(), max(due_day, last_pause_day))
+
+    if open_since is not None:
+        # No due moment while stopped: say how many working days were left when the clock stopped.
+        remaining = calendar.working_days_between(open_since.date(), due_day)
+        return Deadline(limit, None, None, provisional, True, extension_days, paused_days, remaining)
+
+    due_at = hours.close_of(due_day, zone)
+    warning_at = max(_warning_at(calendar, hours, limit, accepted, due_day, due_at, extension_days, policy, zone),
+                     accepted)  # a warning moment before acceptance would only confuse: yellow from the start
+    return Deadline(limit, due_at, warning_at, provisional, False, extension_days, paused_days)
+
+
+def _local(moment: datetime, zone: tzinfo) -> datetime:
+    if moment.tzinfo is None:
+        raise ValueError(f"{moment} has no time zone")
+    return moment.astimezone(zone)
+
+
+def _base_due_day(calendar: WorkingCalendar, hours: OfficeHours, limit: TimeLimit, accepted: datetime,
+                  zone: tzinfo) -> date:
+    """The due day before pauses and extensions."""
+    day = accepted.date()
+    if limit.unit == IMMEDIATE:
+        same_day = calendar.is_working_day(day) and not hours.is_after_closing(accepted, zone)
+        return day if same_day else calendar.next_working_day(day)
+    if limit.unit == WORKING_DAYS:
+        return calendar.add_working_days(day, limit.value)
+    if limit.unit in (NATURAL_DAYS, MONTHS):
+        return calendar.working_day_on_or_after(_calendar_end(day, limit))
+    raise ValueError(f"unknown time-limit unit {limit.unit!r}")
+
+
+def _calendar_end(day: date, limit: TimeLimit) -> date:
+    """The last day of a 自然日 or 月 limit before moving it off a day off; 1/31 + 1 month is the month's last day."""
+    if limit.unit == NATURAL_DAYS:
+        return day + timedelta(days=limit.value)
+    years, month_index = divmod(day.month - 1 + limit.value, 12)
+    year, month = day.year + years, month_index + 1
+    return date(year, month, min(day.day, gregorian.monthrange(year, month)[1]))
+
+
+def _paused_days(calendar: WorkingCalendar, pauses: Sequence[Pause], accepted: datetime,
+                 open_since: datetime | None, zone: tzinfo) -> tuple[int, date]:
+    """Working days added back by closed pauses, each day once however many pauses cover it, and the last day any
+    pause touches (for the provisional check). A closed pause from S to E covers the days d with S < d <= E."""
+    spans: list[tuple[date, date]] = []
+    last = accepted.date()
+    for pause in pauses:
+        start = max(_local(pause.started_at, zone), accepted).date()  # the clock was not running before acceptance
+        if pause.ended_at is None:
+            last = max(last, start)
+            continue
+        if pause.ended_at < pause.started_at:
+            raise ValueError(f"pause ends ({pause.ended_at}) before it starts ({pause.started_at})")
+        end = _local(pause.ended_at, zone).date()
+        if open_since is not None:
+            end = min(end, open_since.date())  # days after the open pause began are counted when it closes
+        last = max(last, end)
+        if end > start:
+            spans.append((start, end))
+    total, covered_to = 0, None
+    for start, end in sorted(spans):  # merge: count only the part of each span past what is already counted
+        if covered_to is not None:
+            start = max(start, covered_to)
+        total += calendar.working_days_between(start, end)
+        covered_to = end if covered_to is None else max(covered_to, end)
+    return total, last
+
+
+def _warning_at(calendar: WorkingCalendar, hours: OfficeHours, limit: TimeLimit, accepted: datetime, due_day: date,
+                due_at: datetime, extension_days: int, policy: WarningPolicy, zone: tzinfo) -> datetime:
+    if limit.unit == IMMEDIATE:
+        return due_at - IMMEDIATE_WARNING
+    if limit.unit == WORKING_DAYS:
+        # The approved limit is what the share is taken of: an extension lengthens it, a pause does not.
+        before = policy.days_before_due(limit.value + extension_days)
+        return hours.close_of(calendar.subtract_working_days(due_day, before), zone)
+    # 自然日 / 月: the same share of the calendar days, moved back onto a working day so the warning is seen.
+    total = (_calendar_end(accepted.date(), limit) - accepted.date()).days
+    day = due_day - timedelta(days=policy.days_before_due(total))
+    if not calendar.is_working_day(day):
+        day = calendar.subtract_working_days(day, 1)
+    return hours.close_of(day, zone)

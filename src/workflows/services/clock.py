@@ -1,0 +1,140 @@
+"""The case clock: it starts at acceptance (受理), keeps each limit's due and warning moments current through
+pauses, extensions and calendar changes, and gives the diagram's timer expressions those moments.
+
+One CaseClock lives for one command on one case, inside that command's transaction.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from workflows.adapters.engine import CaseRun
+from workflows.adapters.unit_of_work import UnitOfWork
+from workflows.domain.calendar import OfficeHours
+from workflows.domain.catalog import TimeLimit
+from workflows.domain.deadlines import Deadline, Pause, compute_deadline
+from workflows.domain.errors import InvalidInput
+from workflows.domain.model import APPROVED, CLOSED, Case, CaseDeadline
+
+from .calendar import working_calendar
+from .context import CHINA, Context
+
+ACCEPTANCE_STAGE, NOT_ACCEPTED = "受理", "不予受理"
+PROMISED, STATUTORY = "promised", "statutory"
+LIMIT_NAMES = {PROMISED: "承诺时限", STATUTORY: "法定时限"}
+FAR_FUTURE = "9999-12-31T23:59:59+08:00"  # what a timer waits for while its limit has not started or is paused
+MAX_TIMER_DAYS = 3650
+
+
+def limit_name(kind: str) -> str:
+    return LIMIT_NAMES.get(kind, f"{kind}环节时限")
+
+
+class CaseClock:
+    def __init__(self, uow: UnitOfWork, ctx: Context, case: Case):
+        self.uow, self.ctx, self.case = uow, ctx, case
+        agency = ctx.catalog(uow).agency(case.agency_code)
+        self.item = agency.item(case.item_code) if agency else None
+        periods = agency.office_hours if agency and agency.office_hours else None
+        self.hours = OfficeHours(periods) if periods else OfficeHours()
+        self.calendar = working_calendar(ctx, uow)
+        self.rows: list[CaseDeadline] = uow.deadlines.for_case(case.id) if case.accepted_at else []
+
+    # --- what the diagram's timer expressions may call -------------------------------------------------------
+
+    def functions(self) -> dict:
+        return {"deadline": self.deadline, "warning_time": self.warning_time, "working_days": self.working_days}
+
+    def deadline(self, kind: str = PROMISED) -> str:
+        row = self._running(kind)
+        return row.due_at.astimezone(CHINA).isoformat() if row and row.due_at else FAR_FUTURE
+
+    def warning_time(self, kind: str = PROMISED) -> str:
+        row = self._running(kind)
+        return row.warning_at.astimezone(CHINA).isoformat() if row and row.warning_at else FAR_FUTURE
+
+    def working_days(self, count) -> str:
+        if not isinstance(count, int) or not 0 <= count <= MAX_TIMER_DAYS:
+            raise ValueError(f"working_days() 需要 0 到 {MAX_TIMER_DAYS} 之间的整数")
+        today = self.ctx.now().astimezone(CHINA).date()
+        return self.hours.close_of(self.calendar.add_working_days(today, count), CHINA).isoformat()
+
+    def _running(self, kind: str) -> CaseDeadline | None:
+        return next((row for row in self.rows if row.kind == kind and row.met_at is None), None)
+
+    # --- keeping the limits current ------------------------------------------------------------------------
+
+    def after_step(self, previous_stage: str, run: CaseRun) -> None:
+        """Start, meet and move limits as the case moved from `previous_stage`; re-arm timers if anything moved."""
+        now, case = self.ctx.now(), self.case
+        left = case.stage != previous_stage or case.status == CLOSED
+        started = False
+        if case.accepted_at is None and previous_stage == ACCEPTANCE_STAGE and left and case.result != NOT_ACCEPTED:
+            case.accepted_at = now
+            started |= self._start(PROMISED, self.item.promised_limit if self.item else None, now)
+            started |= self._start(STATUTORY, self.item.statutory_limit if self.item else None, now)
+        if case.accepted_at is not None and left:
+            for stage_limit in (self.item.stage_limits if self.item else ()):
+                if stage_limit.starts_at == previous_stage:
+                    started |= self._start(stage_limit.stage, stage_limit.limit, now)
+        for row in self.rows:
+            if row.met_at is None and left and (row.kind == previous_stage or case.status == CLOSED):
+                row.met_at = now
+        if started:
+            self.refresh(run)
+
+    def _start(self, kind: str, limit: TimeLimit | None, now: datetime) -> bool:
+        if limit is None or any(row.kind == kind for row in self.rows):
+            return False
+        row = CaseDeadline(case_id=self.case.id, kind=kind, limit_value=limit.value, limit_unit=limit.unit,
+                           starts_at=now, due_at=None, warning_at=None, provisional=False, paused=False,
+                           extension_days=0, paused_days=0, met_at=None)
+        self.uow.deadlines.add(row)
+        self.rows.append(row)
+        return True
+
+    def refresh(self, run: CaseRun | None = None) -> list[tuple[str, str, str]]:
+        """Compute every running limit again; return (limit, old label, new label) of those that moved."""
+        pauses = [Pause(p.started_at, p.ended_at, p.reason) for p in self.uow.deadlines.pauses(self.case.id)]
+        extension = sum(r.days for r in self.uow.deadlines.extensions(self.case.id) if r.status == APPROVED)
+        moved = []
+        for row in self.rows:
+            if row.met_at is not None:
+                continue
+            before = due_label(row)
+            days = extension if row.kind in LIMIT_NAMES else 0
+            computed = compute_deadline(self.calendar, self.hours, TimeLimit(row.limit_value, row.limit_unit),
+                                        row.starts_at, [p for p in pauses if _overlaps(p, row.starts_at)], days)
+            row.due_at, row.warning_at = computed.due_at, computed.warning_at
+            row.provisional, row.paused = computed.provisional, computed.paused
+            row.extension_days, row.paused_days = computed.extension_days, computed.paused_days
+            if due_label(row) != before:
+                moved.append((limit_name(row.kind), before, due_label(row)))
+        if run is not None and moved:
+            run.reset_timers()
+        return moved
+
+    def open_pause(self):
+        return next((p for p in self.uow.deadlines.pauses(self.case.id) if p.ended_at is None), None)
+
+    def require_started(self) -> None:
+        if self.case.accepted_at is None or self.case.status == CLOSED:
+            raise InvalidInput("案件尚未受理或已办结，没有在计的时限")
+
+
+def _overlaps(pause: Pause, since: datetime) -> bool:
+    return pause.ended_at is None or pause.ended_at > since
+
+
+def as_deadline(row: CaseDeadline) -> Deadline:
+    return Deadline(TimeLimit(row.limit_value, row.limit_unit), row.due_at and row.due_at.astimezone(CHINA),
+                    row.warning_at and row.warning_at.astimezone(CHINA), row.provisional, row.paused,
+                    row.extension_days, row.paused_days)
+
+
+def due_label(row: CaseDeadline) -> str:
+    return as_deadline(row).label()
+
+
+def level_of(row: CaseDeadline, now: datetime) -> str:
+    """normal | yellow | red | paused | met — what a clerk's or supervisor's list shows at a glance."""
+    return "met" if row.met_at is not None else as_deadline(row).level(now)
