@@ -6,9 +6,15 @@ tasks for the handlers, and full diagram interchange. Designers then edit the fi
 
 Three small tables drive everything: FORMS (the application data of the start event), SHAPES (the main path of
 each process shape, as steps) and PROFILES (which shape, parameter and form each item uses). One layout routine
-turns the steps into XML: the main path runs left to right, one node per column, each node centred in its lane
-(service tasks and message events take the lane of the node before them); the alternative end event of a gateway
-sits right of it and lower, in the same lane.
+turns the steps into XML: the main path runs left to right, one node per column, each node centred in its lane's
+main row (service tasks and message events take the lane of the node before them); the alternative end event of a
+gateway sits right of it and lower, in the same lane.
+
+Time limits (docs/bpmn-conventions.md, "Time limits and escalation"): every clerk's user task carries the
+non-interrupting boundary timers of CASE_TIMERS, plus one per stage limit its step names (Step.limits). They sit on
+the task's bottom edge; each leads down into a band of rows below the main row of the task's lane, to an `escalate`
+service task and an escalation end event. The branches of 承诺时限超期 go on down into the 科室负责人 lane (always the
+last lane), along its bottom row, to the diagram's one 督办 task.
 """
 from __future__ import annotations
 
@@ -28,16 +34,26 @@ NSMAP = {
     "camunda": "http://camunda.org/schema/1.0/bpmn",
     "xsi": "http://www.w3.org/2001/XMLSchema-instance",
 }
-LANE_ORDER = tuple(code for code in ROLE_NAMES if code in TASK_ROLES)  # acceptor, reviewer, finance, ...
+ESCALATION_LANE = "supervisor"  # 科室负责人: works the 督办 tasks; always the last lane, escalations run down into it
+# acceptor, reviewer, finance, hospital, supervisor
+LANE_ORDER = tuple(code for code in ROLE_NAMES if code in TASK_ROLES and code != ESCALATION_LANE) + (ESCALATION_LANE,)
 
 # Layout (px)
 ORIGIN_X, ORIGIN_Y = 160, 80
 LABEL_BAND = 30   # participant name band left of the lanes
-LANE_HEIGHT = 150
-COLUMN = 160      # distance between the centres of two main-path nodes
+LANE_HEIGHT = 150  # a lane's main row (a lane without escalation rows is just that)
+COLUMN = 180      # distance between the centres of two main-path nodes
 ALT_SHIFT = 70    # an alternative end event sits this much right of its gateway
 ALT_DROP = 50     # ... and this much lower
 SIZES = {"task": (100, 80), "event": (36, 36), "gateway": (50, 50)}
+TIMER_SPACING = 40   # between the centres of two boundary timers on a task's bottom edge
+BRANCH_FIRST = 130   # the first escalation row is this much below its task's centre (clear of the gateway's
+                     # alternative end and its label)
+BRANCH_PITCH = 100   # between two escalation rows
+BRANCH_MARGIN = 30   # below the last escalation row of a lane
+ESCALATE_GAP = 90    # from the rightmost timer to the escalation service tasks: room for a timer's label
+LABEL_FONT = 11      # px per Chinese character of an external label in bpmn-js (a narrower label wraps)
+END_GAP = 36         # from an escalation service task to its end event
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -67,6 +83,8 @@ class Step:
     fail_end: str | None = None                  # name of the end event the alternative leads to
     fields: tuple[Field, ...] = ()               # user tasks: form fields besides decision and opinion
     message: str | None = None                   # message events: the message name
+    limits: tuple[str, ...] = ()                 # user tasks: stage limits (catalog stage_limits) watched on it
+    opinion: Field = Field("opinion", "string", "办理意见")  # user tasks: the free-text field after the decision
 
 
 @dataclass(frozen=True)
@@ -90,6 +108,7 @@ DECISIONS = {
     "sign": (("sign", "签订协议"), ("decline", "不予签订")),
     "pay": (("pay", "确认拨付"),),
     "confirm": (("accept", "确认接续"),),
+    "supervise": (("done", "已督办"),),
 }
 FAIL_ENDS = {"refuse": "不予受理", "reject": "审核不通过", "fail": "验收不通过", "decline": "协议未签订"}
 TOPIC_NAMES = {
@@ -144,6 +163,50 @@ def money(field_id: str, label: str, required: bool = False) -> Field:
 def choice(field_id: str, label: str, options: dict[str, str], required: bool = False) -> Field:
     return Field(field_id, "enum", label, required, tuple(options.items()))
 
+
+# ----------------------------------------------------------------------------------------------------------
+# Time limits and escalation
+
+@dataclass(frozen=True)
+class Timer:
+    """A non-interrupting boundary timer of a clerk's task and the escalation it raises."""
+    key: str                # id suffix of its elements
+    name: str               # the boundary event
+    expression: str         # its bpmn:timeDate: an ISO 8601 date-time, from the functions of the sandbox
+    level: str              # escalate handler: yellow | red
+    limit: str              # escalate handler: promised | statutory | a stage limit's name
+    task_name: str          # the escalate service task
+    end: str | None = None  # the branch's end event; None: the branch goes on to 督办
+
+
+# Every clerk's task, left to right on its bottom edge
+CASE_TIMERS = (
+    Timer("overdue", "承诺时限超期", 'deadline("promised")', "red", "promised", "发出红牌超期"),
+    Timer("warning", "承诺时限预警", 'warning_time("promised")', "yellow", "promised", "发出黄牌预警", "预警已发出"),
+    Timer("statutory", "法定时限超期", 'deadline("statutory")', "red", "statutory", "发出法定时限红牌", "红牌已发出"),
+)
+TIMER_FUNCTIONS = ("deadline", "warning_time", "working_days")  # what the platform's sandbox offers timers
+ESCALATION_END = (("kind", "escalation"),)  # Camunda property of an escalation branch's end: not the case result
+
+
+def stage_timer(limit: str, index: int) -> Timer:
+    """The red timer of a stage limit (catalog stage_limits), counted by the platform from that stage's start."""
+    return Timer(f"stage_limit{index}", f"{limit}时限超期", f'deadline("{limit}")', "red", limit,
+                 f"发出{limit}时限红牌", "红牌已发出")
+
+
+def timers_of(step: Step) -> tuple[Timer, ...]:
+    """The boundary timers of a clerk's user task, left to right."""
+    return CASE_TIMERS + tuple(stage_timer(limit, i) for i, limit in enumerate(step.limits, 1))
+
+
+SUPERVISE = Step("user", "Task_supervise", "督办", "督办", ESCALATION_LANE, decisions=DECISIONS["supervise"],
+                 opinion=Field("opinion", "string", "督办意见", True))
+SUPERVISED_END = "督办完成"
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Shapes
 
 ACCEPT = decide("accept", "受理", "acceptor", "受理", "accept")
 IDENTITY = service("identity_check", "受理")
@@ -212,7 +275,11 @@ REVIEW_EFFECTS = {
     "lump_sum": ((), (registration("趸缴"),)),
 }
 
-# The main path of each shape, given the item's parameter (start event and final end event 办结 are implicit)
+# The main path of each shape, given the item's parameter (start event and final end event 办结 are implicit).
+# A stage limit of the catalog (stage_limits) is watched on the clerk's task that finishes that stage's work: the
+# task of that stage (验收, 办结), or, where the stage's own work is automatic (the 联系函 and the 信息表 are issued by
+# service tasks), the review before it. Not watched: 收到信息表 (a catch event, no task to hang a timer on; the
+# sending side's review watches 信息表), and 定点's 建立机构信息 and 开通医保服务网络 (no stage of the diagram).
 SHAPES = {
     "query": lambda _: (ACCEPT, service("insurance_query", "办结")),
     "review": lambda effect: (ACCEPT, IDENTITY, *REVIEW_EFFECTS[effect][0], REVIEW, *REVIEW_EFFECTS[effect][1],
@@ -222,18 +289,20 @@ SHAPES = {
         replace(REVIEW, fields=(money("payable_amount", "核定金额（元）"),)),
         decide("pay", "拨付", "finance", "拨付", "pay"), service("payment", "拨付", "拨付资金"), NOTIFY),
     "designation": lambda _: (
-        ACCEPT, decide("inspect", "现场验收", "reviewer", "验收", "pass"),
+        ACCEPT, replace(decide("inspect", "现场验收", "reviewer", "验收", "pass"), limits=("验收",)),
         decide("sign", "签订协议", "supervisor", "签订协议", "sign"), service("network_open", "签订协议"),
         certificate("定点医药机构服务协议"), NOTIFY),
     "chronic": lambda _: (
         ACCEPT, decide("assess", "医院鉴定", "hospital", "审核", "approve", fail_end="认定不通过"), REVIEW,
         certificate("门诊慢特病待遇认定通知书"), NOTIFY),
     "transfer_in": lambda _: (
-        ACCEPT, REVIEW, certificate("联系函", "联系函"), message_event("throw", "send_letter", "发出联系函", "联系函"),
+        ACCEPT, replace(REVIEW, limits=("联系函",)), certificate("联系函", "联系函"),
+        message_event("throw", "send_letter", "发出联系函", "联系函"),
         message_event("catch", "receive_sheet", "收到信息表", "信息表"),
-        decide("confirm", "接续确认", "acceptor", "办结", "confirm"), registration("转移接续"), NOTIFY),
+        replace(decide("confirm", "接续确认", "acceptor", "办结", "confirm"), limits=("办结",)),
+        registration("转移接续"), NOTIFY),
     "transfer_out": lambda _: (
-        REVIEW, service("fund_transfer", "信息表"), certificate("信息表", "信息表"),
+        replace(REVIEW, limits=("信息表",)), service("fund_transfer", "信息表"), certificate("信息表", "信息表"),
         message_event("throw", "send_sheet", "发出信息表", "信息表")),
 }
 
@@ -346,11 +415,12 @@ def write_all(items_yaml: Path, out_dir: Path, *, overwrite: bool = False) -> li
 
 # ----------------------------------------------------------------------------------------------------------
 # Layout and XML
+# Layout and XML
 
 @dataclass
 class _Node:
     id: str
-    kind: str          # start, end, user, service, throw, catch, gateway
+    kind: str          # start, end, user, service, throw, catch, gateway, boundary
     name: str
     lane: str
     x: int             # centre
@@ -359,11 +429,16 @@ class _Node:
     message: str | None = None
     fields: tuple[Field, ...] = ()   # start event: application data
     default: str | None = None       # gateway: id of its default flow
+    width: int | None = None         # a task wider than usual (room for its timers)
+    attached: _Node | None = None    # boundary event: its task
+    timer: Timer | None = None       # boundary event: what it waits for
+    properties: tuple[tuple[str, str], ...] = ()   # end events: Camunda properties (kind = escalation)
+    label: tuple[int, int, int, int] | None = None  # boundary event: where its name goes
 
     @property
     def size(self) -> tuple[int, int]:
         if self.kind in ("user", "service"):
-            return SIZES["task"]
+            return (self.width or SIZES["task"][0], SIZES["task"][1])
         return SIZES["gateway"] if self.kind == "gateway" else SIZES["event"]
 
     def side(self, where: str) -> tuple[int, int]:
@@ -379,27 +454,33 @@ class _Flow:
     target: _Node
     name: str | None = None
     condition: str | None = None
+    points: list[tuple[int, int]] | None = None  # fixed waypoints (escalation branches)
 
     def waypoints(self) -> list[tuple[int, int]]:
         s, t = self.source, self.target
+        if self.points:
+            return self.points
         if self.condition:  # to an alternative end: down out of the gateway, then right
             return [s.side("bottom"), (s.x, t.y), t.side("left")]
         if s.y == t.y:
             return [s.side("right"), t.side("left")]
-        return [s.side("right"), (t.x, s.y), t.side("top" if t.y > s.y else "bottom")]
+        if t.y > s.y:  # down into a lower lane: enter the target from above
+            return [s.side("right"), (t.x, s.y), t.side("top")]
+        # up into a higher lane: leave upwards and enter from the left (a task's bottom edge holds its timers)
+        return [s.side("top"), (s.x, t.y), t.side("left")]
 
 
-def _layout(spec: ProcessDraftSpec) -> tuple[list[str], list[_Node], list[_Flow]]:
-    """Place the nodes (one main-path node per column) and connect them."""
+def _layout(spec: ProcessDraftSpec) -> tuple[list[tuple[str, int, int]], list[_Node], list[_Flow]]:
+    """Place the nodes (one main-path node per column, escalations below) and connect them.
+
+    Returns the lanes as (role code, top, height), the nodes and the flows."""
     used = {step.lane for step in spec.steps if step.lane} or {"acceptor"}
-    lanes = [code for code in LANE_ORDER if code in used]
-    lane_y = {code: ORIGIN_Y + i * LANE_HEIGHT + LANE_HEIGHT // 2 for i, code in enumerate(lanes)}
+    lanes = [code for code in LANE_ORDER if code in used or code == ESCALATION_LANE]
     nodes: list[_Node] = []
     flows: list[_Flow] = []
 
-    def add(node_id: str, kind: str, name: str, lane: str, column: int, **extra) -> _Node:
-        x = ORIGIN_X + LABEL_BAND + COLUMN // 2 + column * COLUMN
-        nodes.append(_Node(node_id, kind, name, lane, x, lane_y[lane], **extra))
+    def add(node_id: str, kind: str, name: str, lane: str, x: int, y: int, **extra) -> _Node:
+        nodes.append(_Node(node_id, kind, name, lane, x, y, **extra))
         return nodes[-1]
 
     def connect(source: _Node, target: _Node, **extra) -> None:
@@ -407,28 +488,90 @@ def _layout(spec: ProcessDraftSpec) -> tuple[list[str], list[_Node], list[_Flow]
         if source.kind == "gateway" and not extra:  # the main path out of a gateway is its default flow
             source.default, flows[-1].name = flows[-1].id, source.step.decisions[0][1]
 
+    # The main path, left to right; y is relative to the main row of the node's lane until the lanes are sized.
+    def column_x(column: int) -> int:
+        return ORIGIN_X + LABEL_BAND + COLUMN // 2 + column * COLUMN
+
     first_lane = next(code for code in [step.lane for step in spec.steps] + lanes if code)
     start_id = "StartEvent_message" if spec.start_message else "StartEvent_apply"
-    prev = add(start_id, "start", spec.start_name, first_lane, 0, message=spec.start_message,
+    prev = add(start_id, "start", spec.start_name, first_lane, column_x(0), 0, message=spec.start_message,
                fields=spec.start_fields)
     column = 0
     for step in spec.steps:
         column += 1
-        node = add(step.id, step.kind, step.name, step.lane or prev.lane, column, step=step, message=step.message)
+        node = add(step.id, step.kind, step.name, step.lane or prev.lane, column_x(column), 0, step=step,
+                   message=step.message)
         connect(prev, node)
         prev = node
         if len(step.decisions) > 1:
             column += 1
             key = step.id.removeprefix("Task_")
-            gateway = add(f"Gateway_{key}", "gateway", f"{step.name}结果", node.lane, column, step=step)
+            gateway = add(f"Gateway_{key}", "gateway", f"{step.name}结果", node.lane, column_x(column), 0, step=step)
             connect(node, gateway)
             fail_value, fail_label = step.decisions[1]
-            end = add(f"EndEvent_{key}_{fail_value}", "end", step.fail_end, node.lane, column)
-            end.x, end.y = gateway.x + ALT_SHIFT, gateway.y + ALT_DROP
+            end = add(f"EndEvent_{key}_{fail_value}", "end", step.fail_end, node.lane, gateway.x + ALT_SHIFT,
+                      ALT_DROP)
             connect(gateway, end, name=fail_label, condition=f'decision == "{fail_value}"')
             prev = gateway
-    connect(prev, add("EndEvent_done", "end", "办结", prev.lane, column + 1))
-    return lanes, nodes, flows
+    connect(prev, add("EndEvent_done", "end", "办结", prev.lane, column_x(column + 1), 0))
+    main = list(nodes)
+
+    # Lanes: a main row, then one escalation row per timer of the lane's busiest task; the escalation lane ends
+    # with the row of 督办 (its main row, when no main-path node is in it).
+    clerk_tasks = [node for node in main if node.kind == "user"]
+    timers = {node.id: timers_of(node.step) for node in clerk_tasks}
+    geometry, main_y, top = [], {}, ORIGIN_Y
+    for code in lanes:
+        rows = max((len(timers[n.id]) for n in clerk_tasks if n.lane == code), default=0)
+        height = LANE_HEIGHT
+        if rows:
+            height = LANE_HEIGHT // 2 + BRANCH_FIRST + (rows - 1) * BRANCH_PITCH + SIZES["task"][1] // 2 + BRANCH_MARGIN
+        if code == ESCALATION_LANE and any(n.lane == code for n in main):
+            height += BRANCH_PITCH if rows else BRANCH_FIRST + SIZES["task"][1] // 2 + BRANCH_MARGIN - LANE_HEIGHT // 2
+        geometry.append((code, top, height))
+        main_y[code] = top + LANE_HEIGHT // 2
+        top += height
+    for node in main:
+        node.y += main_y[node.lane]
+    escalation_lane_bottom = geometry[-1][1] + geometry[-1][2]
+    supervise_y = (main_y[ESCALATION_LANE] if not any(n.lane == ESCALATION_LANE for n in main)
+                   else escalation_lane_bottom - BRANCH_MARGIN - SIZES["task"][1] // 2)
+
+    # The timers of each clerk's task: on its bottom edge, each down to its own row (the rightmost timer to the
+    # first row, so that no branch crosses another), right to its escalate task and on to its end or to 督办.
+    overdue: list[_Node] = []
+    for task in clerk_tasks:
+        task_timers = timers[task.id]
+        count = len(task_timers)
+        task.width = max(SIZES["task"][0], (count - 1) * TIMER_SPACING + TIMER_SPACING // 2)
+        offsets = [(2 * i - (count - 1)) * TIMER_SPACING // 2 for i in range(count)]
+        escalate_x = task.x + offsets[-1] + ESCALATE_GAP + SIZES["task"][0] // 2
+        key = task.id.removeprefix("Task_")
+        for i, timer in enumerate(task_timers):
+            row_y = task.y + BRANCH_FIRST + (count - 1 - i) * BRANCH_PITCH
+            event = add(f"BoundaryEvent_{key}_{timer.key}", "boundary", timer.name, task.lane, task.x + offsets[i],
+                        task.y + SIZES["task"][1] // 2, attached=task, timer=timer)
+            escalate = add(f"Task_{key}_{timer.key}", "service", timer.task_name, task.lane, escalate_x, row_y,
+                           step=Step("service", f"Task_{key}_{timer.key}", timer.task_name, task.step.stage,
+                                     topic="escalate", properties=(("level", timer.level), ("limit", timer.limit))))
+            event.label = (event.x + 6, row_y - 20, escalate.side("left")[0] - event.x - 10, 14)
+            connect(event, escalate, points=[event.side("bottom"), (event.x, row_y), escalate.side("left")])
+            if timer.end:
+                end = add(f"EndEvent_{key}_{timer.key}", "end", timer.end, task.lane,
+                          escalate.side("right")[0] + END_GAP + SIZES["event"][0] // 2, row_y,
+                          properties=ESCALATION_END)
+                connect(escalate, end)
+            else:
+                overdue.append(escalate)
+    if overdue:
+        supervise = add(SUPERVISE.id, "user", SUPERVISE.name, ESCALATION_LANE, max(n.x for n in overdue) + COLUMN,
+                        supervise_y, step=SUPERVISE)
+        for escalate in overdue:
+            connect(escalate, supervise,
+                    points=[escalate.side("bottom"), (escalate.x, supervise.y), supervise.side("left")])
+        connect(supervise, add("EndEvent_supervised", "end", SUPERVISED_END, ESCALATION_LANE,
+                               supervise.x + COLUMN, supervise.y, properties=ESCALATION_END))
+    return geometry, nodes, flows
 
 
 def _q(name: str) -> str:
@@ -463,7 +606,7 @@ def _properties(extensions, properties) -> None:
 
 TAGS = {"start": "bpmn:startEvent", "end": "bpmn:endEvent", "user": "bpmn:userTask",
         "service": "bpmn:serviceTask", "throw": "bpmn:intermediateThrowEvent",
-        "catch": "bpmn:intermediateCatchEvent", "gateway": "bpmn:exclusiveGateway"}
+        "catch": "bpmn:intermediateCatchEvent", "gateway": "bpmn:exclusiveGateway", "boundary": "bpmn:boundaryEvent"}
 
 
 def _flow_node(process, node: _Node, flows: list[_Flow]) -> None:
@@ -472,15 +615,19 @@ def _flow_node(process, node: _Node, flows: list[_Flow]) -> None:
         attrs["camunda:formKey"] = node.id
     if node.kind == "service":
         attrs.update({"camunda:type": "external", "camunda:topic": node.step.topic})
+    if node.kind == "boundary":
+        attrs.update({"cancelActivity": "false", "attachedToRef": node.attached.id})
     element = _sub(process, TAGS[node.kind], attrs)
     if node.kind in ("user", "service", "throw", "catch"):
         extensions = _sub(element, "bpmn:extensionElements")
         _properties(extensions, (("stage", node.step.stage),) + node.step.properties)
         if node.kind == "user":
-            _form(extensions, (Field("decision", "enum", "办理结果", True, node.step.decisions),
-                               Field("opinion", "string", "办理意见")) + node.step.fields)
+            _form(extensions, (Field("decision", "enum", "办理结果", True, node.step.decisions), node.step.opinion)
+                  + node.step.fields)
     elif node.fields:
         _form(_sub(element, "bpmn:extensionElements"), node.fields)
+    elif node.properties:
+        _properties(_sub(element, "bpmn:extensionElements"), node.properties)
     for flow in flows:
         if flow.target is node:
             _sub(element, "bpmn:incoming", content=flow.id)
@@ -492,6 +639,9 @@ def _flow_node(process, node: _Node, flows: list[_Flow]) -> None:
         _sub(element, "bpmn:messageEventDefinition", {
             "id": f"MessageEventDefinition_{node.id}", "messageRef": message_id,
             "camunda:expression": payload if node.kind == "throw" else None, "camunda:resultVariable": variable})
+    if node.timer:
+        definition = _sub(element, "bpmn:timerEventDefinition", {"id": f"TimerEventDefinition_{node.id}"})
+        _sub(definition, "bpmn:timeDate", {"xsi:type": "bpmn:tFormalExpression"}, node.timer.expression)
 
 
 def _bounds(parent, x: int, y: int, w: int, h: int) -> None:
@@ -505,14 +655,14 @@ def draft_process(spec: ProcessDraftSpec) -> bytes:
 
     root = etree.Element(_q("bpmn:definitions"), nsmap=NSMAP, attrib={
         "id": f"Definitions_{spec.process_id}", "targetNamespace": "http://bpmn.io/schema/bpmn",
-        "exporter": "workflows bpmn_draft", "exporterVersion": "1"})
+        "exporter": "workflows bpmn_draft", "exporterVersion": "2"})
     collaboration = _sub(root, "bpmn:collaboration", {"id": f"Collaboration_{spec.process_id}"})
     participant_id = f"Participant_{spec.process_id}"
     _sub(collaboration, "bpmn:participant",
          {"id": participant_id, "name": spec.participant, "processRef": spec.process_id})
     process = _sub(root, "bpmn:process", {"id": spec.process_id, "name": spec.name, "isExecutable": "true"})
     lane_set = _sub(process, "bpmn:laneSet", {"id": f"LaneSet_{spec.process_id}"})
-    for code in lanes:
+    for code, _, _ in lanes:
         lane = _sub(lane_set, "bpmn:lane", {"id": f"Lane_{code}", "name": ROLE_NAMES[code]})
         for node in nodes:
             if node.lane == code:
@@ -530,19 +680,21 @@ def draft_process(spec: ProcessDraftSpec) -> bytes:
     diagram = _sub(root, "bpmndi:BPMNDiagram", {"id": f"BPMNDiagram_{spec.process_id}"})
     plane = _sub(diagram, "bpmndi:BPMNPlane", {"id": f"BPMNPlane_{spec.process_id}",
                                                 "bpmnElement": collaboration.get("id")})
-    width = max(n.x for n in nodes) + COLUMN // 2 - ORIGIN_X
-    height = len(lanes) * LANE_HEIGHT
+    width = max(n.x + n.size[0] // 2 for n in nodes) + COLUMN // 2 - SIZES["event"][0] // 2 - ORIGIN_X
+    height = sum(lane_height for _, _, lane_height in lanes)
     shape = _sub(plane, "bpmndi:BPMNShape", {"id": f"{participant_id}_di", "bpmnElement": participant_id,
                                              "isHorizontal": "true"})
     _bounds(shape, ORIGIN_X, ORIGIN_Y, width, height)
-    for i, code in enumerate(lanes):
+    for code, top, lane_height in lanes:
         shape = _sub(plane, "bpmndi:BPMNShape", {"id": f"Lane_{code}_di", "bpmnElement": f"Lane_{code}",
                                                  "isHorizontal": "true"})
-        _bounds(shape, ORIGIN_X + LABEL_BAND, ORIGIN_Y + i * LANE_HEIGHT, width - LABEL_BAND, LANE_HEIGHT)
+        _bounds(shape, ORIGIN_X + LABEL_BAND, top, width - LABEL_BAND, lane_height)
     for node in nodes:
         shape = _sub(plane, "bpmndi:BPMNShape", {"id": f"{node.id}_di", "bpmnElement": node.id})
         w, h = node.size
         _bounds(shape, node.x - w // 2, node.y - h // 2, w, h)
+        if node.label:
+            _bounds(_sub(shape, "bpmndi:BPMNLabel"), *node.label)
     for flow in flows:
         edge = _sub(plane, "bpmndi:BPMNEdge", {"id": f"{flow.id}_di", "bpmnElement": flow.id})
         for x, y in flow.waypoints():

@@ -1,6 +1,7 @@
 """The REST API (JSON). Each route authenticates, calls one use case, and returns its view."""
 from __future__ import annotations
 
+from datetime import date, datetime
 from functools import wraps
 
 from flask import Blueprint, current_app, g, jsonify, request, session
@@ -8,8 +9,8 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from workflows.domain.errors import InvalidInput, WorkflowsError
 from workflows.domain.model import READY
-from workflows.services import cases, catalog, processes, tasks, users
-from workflows.services.context import Context
+from workflows.services import calendar, cases, catalog, desk, processes, tasks, time_limits, users
+from workflows.services.context import CHINA, Context
 
 from . import views
 from .openapi import openapi_document
@@ -117,6 +118,66 @@ def get_item(agency_code, item_code):
     return jsonify(views.agency_item_view(catalog.get_agency_item(ctx(), agency_code, item_code), full=True))
 
 
+def _accepted_moment() -> datetime:
+    text = request.args.get("accepted", "")
+    try:
+        moment = datetime.strptime(text, "%Y-%m-%d %H:%M")
+    except ValueError:
+        raise InvalidInput("受理时间格式应为 YYYY-MM-DD HH:MM", {"accepted": "格式应为 YYYY-MM-DD HH:MM"}) from None
+    return moment.replace(tzinfo=CHINA)
+
+
+@blueprint.get("/agencies/<agency_code>/items/<item_code>/deadline")
+def item_deadline(agency_code, item_code):
+    limits = time_limits.compute_item_deadlines(ctx(), agency_code, item_code, _accepted_moment())
+    return jsonify([{"kind": limit.kind, "name": limit.name, "limit": views.limit_view(limit.deadline.limit),
+                     "due_at": views.moment(limit.deadline.due_at), "warning_at": views.moment(limit.deadline.warning_at),
+                     "label": limit.deadline.label(), "provisional": limit.deadline.provisional} for limit in limits])
+
+
+@blueprint.get("/calendar/<int:year>")
+def calendar_year(year):
+    return jsonify(views.calendar_view(calendar.calendar_year(ctx(), year)))
+
+
+@blueprint.put("/calendar/<int:year>")
+@authenticated
+def publish_calendar_year(year):
+    data = body()
+    published = calendar.publish_year(ctx(), g.user, year, _dates(data, "days_off"), _dates(data, "workdays"),
+                                      str(data.get("source", "")))
+    return jsonify(views.calendar_view(published))
+
+
+@blueprint.put("/calendar/days/<day>")
+@authenticated
+def correct_calendar_day(day):
+    data = body()
+    corrected = calendar.correct_day(ctx(), g.user, _date(day, "day"), bool(data.get("working")),
+                                     str(data.get("name", "")), str(data.get("source", "")))
+    return jsonify(views.calendar_view(corrected))
+
+
+@blueprint.get("/calendar/changes")
+@authenticated
+def calendar_changes():
+    return jsonify([{**change, "at": views.moment(change["at"])} for change in calendar.calendar_changes(ctx())])
+
+
+def _date(text, field: str) -> date:
+    try:
+        return date.fromisoformat(str(text))
+    except ValueError:
+        raise InvalidInput("日期格式应为 YYYY-MM-DD", {field: f"{text} 不是 YYYY-MM-DD 格式的日期"}) from None
+
+
+def _dates(data: dict, field: str) -> list[date]:
+    values = data.get(field, [])
+    if not isinstance(values, list):
+        raise InvalidInput("日期应为列表", {field: "应为 YYYY-MM-DD 日期的列表"})
+    return [_date(value, field) for value in values]
+
+
 @blueprint.get("/processes")
 @authenticated
 def list_processes():
@@ -184,6 +245,64 @@ def deliver_message(number):
         raise InvalidInput("需要消息名称 name 和 JSON 对象 payload")
     progress = cases.deliver_message(ctx(), g.user, number, str(data["name"]), payload)
     return jsonify(views.progress_view(progress))
+
+
+@blueprint.post("/cases/<number>/pause")
+@authenticated
+def pause_clock(number):
+    data = body()
+    progress = time_limits.pause_clock(ctx(), g.user, number, str(data.get("kind", "")), str(data.get("reason", "")))
+    return jsonify(views.progress_view(progress))
+
+
+@blueprint.post("/cases/<number>/resume")
+@authenticated
+def resume_clock(number):
+    return jsonify(views.progress_view(time_limits.resume_clock(ctx(), g.user, number)))
+
+
+@blueprint.post("/cases/<number>/extensions")
+@authenticated
+def request_extension(number):
+    data = body()
+    time_limits.request_extension(ctx(), g.user, number, data.get("days"), str(data.get("reason", "")))
+    return jsonify(views.case_details_view(cases.case_details(ctx(), g.user, number))), 201
+
+
+@blueprint.post("/cases/<number>/extensions/decision")
+@authenticated
+def decide_extension(number):
+    data = body()
+    if not isinstance(data.get("approve"), bool):
+        raise InvalidInput("请决定是否批准", {"approve": "应为 true 或 false"})
+    progress = time_limits.decide_extension(ctx(), g.user, number, data["approve"], str(data.get("note", "")))
+    return jsonify(views.progress_view(progress))
+
+
+@blueprint.get("/escalations")
+@authenticated
+def list_escalations():
+    limit, offset = paging()
+    status = request.args.get("status", "open")
+    found = desk.list_escalations(ctx(), g.user, None if status == "all" else status, limit, offset)
+    return jsonify([views.escalation_view(escalation) for escalation in found])
+
+
+@blueprint.post("/escalations/<int:escalation_id>/handle")
+@authenticated
+def handle_escalation(escalation_id):
+    data = body()
+    handled = desk.handle_escalation(ctx(), g.user, escalation_id, str(data.get("action", "")),
+                                     str(data.get("note", "")), data.get("assignee"), data.get("days"))
+    return jsonify(views.escalation_view(handled))
+
+
+@blueprint.get("/notifications")
+@authenticated
+def notifications():
+    found = users.notifications(ctx(), g.user, request.args.get("unread") == "true")
+    return jsonify([{**n, "created_at": views.moment(n["created_at"]), "read_at": views.moment(n["read_at"])}
+                    for n in found])
 
 
 @blueprint.get("/tasks")

@@ -6,8 +6,11 @@ as that user with that user's permissions.
 from __future__ import annotations
 
 import json
+import logging
 import os
+import subprocess
 import sys
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import click
@@ -17,7 +20,8 @@ from workflows.adapters.migrate import upgrade
 from workflows.domain.catalog import CatalogError
 from workflows.domain.errors import InvalidInput, WorkflowsError
 from workflows.domain.roles import ROLE_NAMES
-from workflows.services import cases, catalog, demo, processes, setup, tasks, users
+from workflows.services import calendar, cases, catalog, demo, processes, setup, tasks, time_limits, users
+from workflows.services.context import CHINA
 
 from . import views
 from .app import database_url as default_database_url
@@ -96,10 +100,109 @@ def init(click_ctx, catalog_dir, bpmn_dir, demo_data):
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--workers", default=2, show_default=True, type=int, help="进程数（gunicorn）")
-def serve(host, port, workers):
-    """启动 Web 服务（gunicorn，多进程）。"""
-    os.execvp(sys.executable, [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--bind",
-                               f"{host}:{port}", "--access-logfile", "-", "workflows.entrypoints.wsgi:app"])
+@click.option("--scheduler/--no-scheduler", "with_scheduler", default=True, help="同时启动定时器调度进程")
+@click.pass_context
+def serve(click_ctx, host, port, workers, with_scheduler):
+    """启动 Web 服务（gunicorn，多进程）和定时器调度进程。"""
+    url = click_ctx.find_root().obj["url"]
+    environment = {**os.environ, "WORKFLOWS_DATABASE_URL": url}
+    scheduler = (subprocess.Popen([sys.executable, "-m", "workflows.entrypoints.cli", "scheduler"], env=environment)
+                 if with_scheduler else None)
+    try:
+        subprocess.run([sys.executable, "-m", "gunicorn", "--workers", str(workers), "--bind", f"{host}:{port}",
+                        "--access-logfile", "-", "workflows.entrypoints.wsgi:app"], env=environment, check=False)
+    finally:
+        if scheduler:
+            scheduler.terminate()
+            scheduler.wait()
+
+
+@main.command(name="scheduler")
+@click.option("--interval", default=1.0, show_default=True, type=float, help="轮询间隔（秒）")
+@click.pass_context
+def run_scheduler(click_ctx, interval):
+    """运行定时器调度：到期的流程定时器（预警、超期督办）在到期后一两秒内触发，每个只触发一次。"""
+    from .scheduler import run_scheduler as run
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    run(_context(click_ctx), interval)
+
+
+@main.command()
+@click.option("--agency", "agency_code", required=True)
+@click.option("--item", "item_code", required=True)
+@click.option("--accepted", required=True, help="受理时间 \"YYYY-MM-DD HH:MM\"（北京时间）")
+@click.pass_context
+def deadline(click_ctx, agency_code, item_code, accepted):
+    """计算事项各时限的到期时间：第一行为承诺时限的到期时间 YYYY-MM-DD HH:MM。"""
+    try:
+        accepted_at = datetime.strptime(accepted, "%Y-%m-%d %H:%M").replace(tzinfo=CHINA)
+    except ValueError:
+        raise click.BadParameter("格式应为 YYYY-MM-DD HH:MM", param_hint="--accepted") from None
+    limits = time_limits.compute_item_deadlines(_context(click_ctx), agency_code, item_code, accepted_at)
+    click.echo(f"{limits[0].deadline.due_at:%Y-%m-%d %H:%M}")
+    for limit in limits:
+        click.echo(f"{limit.name}（{limit.deadline.limit.label}）\t到期 {limit.deadline.label()}\t"
+                   f"预警 {limit.deadline.warning_at:%Y-%m-%d %H:%M}")
+
+
+@main.group(name="calendar")
+def calendar_group():
+    """工作日历：查看、发布年度安排、更正某日。"""
+
+
+@calendar_group.command(name="show")
+@click.argument("year", type=int)
+@click.pass_context
+def calendar_show(click_ctx, year):
+    """某年的放假与调休安排。"""
+    view = calendar.calendar_year(_context(click_ctx), year)
+    if not view.covered:
+        click.echo(f"{year} 年日历尚未发布：该年的时限按周一至周五暂估")
+        return
+    click.echo(f"{year} 年（{view.source}）")
+    click.echo("放假（工作日休息）：" + " ".join(f"{day:%m-%d}" for day in view.holidays))
+    click.echo("调休上班（周末上班）：" + " ".join(f"{day:%m-%d}" for day in view.workdays))
+
+
+@calendar_group.command(name="publish")
+@click.argument("year", type=int)
+@click.option("--source", required=True, help="国务院办公厅通知文号，如 国办发明电〔2026〕X号")
+@click.option("--off", "days_off", multiple=True, help="放假日期 YYYY-MM-DD，可多次；或区间 YYYY-MM-DD..YYYY-MM-DD")
+@click.option("--work", "workdays", multiple=True, help="调休上班的周末日期 YYYY-MM-DD，可多次")
+@click.option("--user", "username", required=True)
+@click.pass_context
+def calendar_publish(click_ctx, year, source, days_off, workdays, username):
+    """按国务院办公厅通知发布（或替换）某年的放假安排；在办案件的时限随之重算。"""
+    view = calendar.publish_year(_context(click_ctx), _user(click_ctx, username), year, _days(days_off),
+                                 _days(workdays), source)
+    click.echo(f"已发布 {year} 年日历：放假 {len(view.holidays)} 个工作日，调休上班 {len(view.workdays)} 天")
+
+
+@calendar_group.command(name="set-day")
+@click.argument("day")
+@click.option("--working/--off", required=True, help="该日上班或休息")
+@click.option("--name", default="", help="如 调休上班、春节")
+@click.option("--source", required=True, help="依据的通知文号")
+@click.option("--user", "username", required=True)
+@click.pass_context
+def calendar_set_day(click_ctx, day, working, name, source, username):
+    """更正某一天；在办案件的时限随之重算。"""
+    calendar.correct_day(_context(click_ctx), _user(click_ctx, username), _days([day])[0], working, name, source)
+    click.echo(f"已将 {day} 设为{'工作日' if working else '休息日'}")
+
+
+def _days(texts) -> list[date]:
+    """Dates from YYYY-MM-DD, or inclusive ranges YYYY-MM-DD..YYYY-MM-DD (a holiday period)."""
+    days = []
+    try:
+        for text in texts:
+            first, _, last = text.partition("..")
+            start, end = date.fromisoformat(first), date.fromisoformat(last or first)
+            days += [start + timedelta(days=n) for n in range((end - start).days + 1)]
+    except ValueError:
+        raise click.BadParameter(f"日期应为 YYYY-MM-DD 或 YYYY-MM-DD..YYYY-MM-DD：{text}") from None
+    return days
 
 
 @main.group(name="catalog")
@@ -250,3 +353,7 @@ def draft_bpmn(item_code, items_file, output):
 
     output.write_bytes(draft_item(item_code, load_catalog(items_file)))
     click.echo(f"已起草 {output}")
+
+
+if __name__ == "__main__":
+    main()

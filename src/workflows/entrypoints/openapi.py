@@ -93,10 +93,32 @@ SCHEMAS = {
 SCHEMAS["TaskDetails"] = {"allOf": [_ref("Task"), _object({
     "form": _object({"fields": {"type": "array", "items": _ref("FormField")}}),
     "decisions": {"type": "array", "items": _object({"value": _TEXT, "label": _TEXT})}, "case": _ref("Case")})]}
+SCHEMAS.update({
+    "Deadline": _object({"kind": {"type": "string", "description": "promised | statutory | 环节时限名"}, "name": _TEXT,
+                         "limit": _ref("TimeLimit"), "starts_at": _MOMENT, "due_at": _MOMENT, "warning_at": _MOMENT,
+                         "label": {"type": "string", "description": "如 2026-12-21 17:00（暂估）、已暂停"},
+                         "level": {"type": "string", "enum": ["normal", "yellow", "red", "paused", "met"]},
+                         "provisional": _BOOL, "paused": _BOOL, "extension_days": _INT, "paused_days": _INT,
+                         "met_at": _MOMENT}),
+    "ComputedDeadline": _object({"kind": _TEXT, "name": _TEXT, "limit": _ref("TimeLimit"), "due_at": _MOMENT,
+                                 "warning_at": _MOMENT, "label": _TEXT, "provisional": _BOOL}),
+    "Escalation": _object({"id": _INT, "case_number": _TEXT, "item_name": _TEXT, "hall_code": _TEXT, "limit": _TEXT,
+                           "limit_name": _TEXT, "level": {"type": "string", "enum": ["yellow", "red"]},
+                           "level_name": _TEXT, "stage": _TEXT, "raised_at": _MOMENT,
+                           "status": {"type": "string", "enum": ["open", "handled"]}, "handled_by": _TEXT,
+                           "handled_at": _MOMENT, "action": _TEXT, "note": _TEXT}),
+    "CalendarYear": _object({"year": _INT, "covered": _BOOL, "source": _TEXT,
+                             "holidays": {"type": "array", "items": {"type": "string", "format": "date"}},
+                             "workdays": {"type": "array", "items": {"type": "string", "format": "date"}}}),
+    "Notification": _object({"id": _INT, "username": _TEXT, "case_number": _TEXT, "kind": _TEXT, "message": _TEXT,
+                             "created_at": _MOMENT, "read_at": _MOMENT}),
+})
 SCHEMAS["Progress"] = {"allOf": [_ref("Case"), _object({"open_tasks": {"type": "array", "items": _ref("Task")}})]}
 SCHEMAS["CaseDetails"] = {"allOf": [_ref("Case"), _object({
     "data": _ANY, "process": _object({"key": _TEXT, "version": _INT}),
-    "tasks": {"type": "array", "items": _ref("Task")},
+    "tasks": {"type": "array", "items": _ref("Task")}, "accepted_at": _MOMENT,
+    "deadlines": {"type": "array", "items": _ref("Deadline")}, "pauses": {"type": "array", "items": _ANY},
+    "extensions": {"type": "array", "items": _ANY}, "escalations": {"type": "array", "items": _ref("Escalation")},
     "history": {"type": "array", "items": _object({"at": _MOMENT, "actor": _TEXT, "action": _TEXT, "stage": _TEXT,
                                                    "task_name": _TEXT, "message": _TEXT, "detail": _ANY})},
     "external_calls": {"type": "array", "items": _ANY}})]}
@@ -110,6 +132,7 @@ def _paths() -> dict:
     agency, item = _path("agency_code", "经办机构代码，如 210400"), _path("item_code", "事项编码")
     task, number = _path("task_id", "任务 id"), _path("number", "办件编号")
     key = _path("process_key", "流程标识，如 item_00203601002")
+    year = {**_path("year", "年份"), "schema": _INT}
     return {
         "/api/openapi.json": {"get": {"summary": "本 API 的 OpenAPI 3 描述", "security": [], "responses": {
             "200": _json({"type": "object"})}}},
@@ -126,6 +149,49 @@ def _paths() -> dict:
         "/api/agencies/{agency_code}/items/{item_code}": {"get": _operation(
             "事项详情：材料、时限、依据、大厅", {"200": _json(_ref("Item"))}, 404, params=[agency, item],
             secured=False)},
+        "/api/agencies/{agency_code}/items/{item_code}/deadline": {"get": _operation(
+            "按受理时间计算事项各时限的到期与预警时间（工作日历、办公时间）", {"200": _json(_array("ComputedDeadline"))},
+            404, 422, params=[agency, item, {**_query("accepted", "受理时间 YYYY-MM-DD HH:MM（北京时间）"),
+                                             "required": True}], secured=False)},
+        "/api/calendar/{year}": {
+            "get": _operation("某年的放假与调休安排；covered=false 表示未发布，该年时限为暂估",
+                              {"200": _json(_ref("CalendarYear"))}, params=[year], secured=False),
+            "put": _operation("发布（或替换）某年的安排（系统管理员）；在办案件时限随之重算",
+                              {"200": _json(_ref("CalendarYear"))}, 401, 403, 422, params=[year], body=_object({
+                                  "source": {"type": "string", "description": "通知文号"},
+                                  "days_off": {"type": "array", "items": {"type": "string", "format": "date"}},
+                                  "workdays": {"type": "array", "items": {"type": "string", "format": "date"}}},
+                                  ("source",)))},
+        "/api/calendar/days/{day}": {"put": _operation(
+            "更正某日为工作日或休息日（系统管理员）", {"200": _json(_ref("CalendarYear"))}, 401, 403, 422,
+            params=[_path("day", "YYYY-MM-DD")], body=_object({"working": _BOOL, "name": _TEXT, "source": _TEXT},
+                                                              ("working", "source")))},
+        "/api/calendar/changes": {"get": _operation("日历变更记录", {"200": _json({"type": "array", "items": _ANY})},
+                                                    401)},
+        "/api/cases/{number}/pause": {"post": _operation(
+            "暂停计时（补正、容缺补正、专家评审、现场勘验、听证、鉴定、中止）", {"200": _json(_ref("Progress"))},
+            401, 403, 404, 409, 422, params=[number], body=_object({
+                "kind": {"type": "string", "enum": ["correction", "waiver", "expert_review", "site_survey", "hearing",
+                                                    "appraisal", "suspension"]}, "reason": _TEXT}, ("kind", "reason")))},
+        "/api/cases/{number}/resume": {"post": _operation("恢复计时", {"200": _json(_ref("Progress"))}, 401, 403,
+                                                          404, 409, 422, params=[number])},
+        "/api/cases/{number}/extensions": {"post": _operation(
+            "申请延期（工作日）", {"201": _json(_ref("CaseDetails"))}, 401, 403, 404, 409, 422, params=[number],
+            body=_object({"days": _INT, "reason": _TEXT}, ("days", "reason")))},
+        "/api/cases/{number}/extensions/decision": {"post": _operation(
+            "批准或不批准待审批的延期（科室负责人）", {"200": _json(_ref("Progress"))}, 401, 403, 404, 409, 422,
+            params=[number], body=_object({"approve": _BOOL, "note": _TEXT}, ("approve",)))},
+        "/api/escalations": {"get": _operation(
+            "督办台：本大厅的黄牌、红牌（科室负责人），红牌在前", {"200": _json(_array("Escalation"))}, 401, 403, 422,
+            params=[_query("status", "open（默认）| handled | all"), *_PAGING])},
+        "/api/escalations/{escalation_id}/handle": {"post": _operation(
+            "督办：催办、改派、延期或记录意见", {"200": _json(_ref("Escalation"))}, 401, 403, 404, 409, 422,
+            params=[{**_path("escalation_id", "督办事项 id"), "schema": _INT}], body=_object({
+                "action": {"type": "string", "enum": ["urge", "reassign", "extend", "note"]}, "note": _TEXT,
+                "assignee": {"type": "string", "description": "改派给谁（reassign）"},
+                "days": {"type": "integer", "description": "延期工作日数（extend）"}}, ("action", "note")))},
+        "/api/notifications": {"get": _operation("我的通知（预警、催办、改派）", {"200": _json(_array("Notification"))},
+                                                 401, params=[_query("unread", "true：只看未读")])},
         "/api/processes": {
             "get": _operation("各流程的最新版本", {"200": _json(_array("ProcessVersion"))}, 401),
             "post": {**_operation("部署 BPMN 文件为其流程的新版本（运行中的案件不受影响）",

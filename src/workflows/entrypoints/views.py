@@ -7,6 +7,9 @@ from workflows.domain.catalog import Agency, AgencyItem, TimeLimit
 from workflows.domain.model import STATUS_LABELS, TASK_STATE_LABELS, Case, CaseTask, ProcessVersion, User
 from workflows.domain.roles import ROLE_NAMES
 from workflows.services.cases import CaseDetails
+from workflows.services.clock import due_label, level_of, limit_name
+from workflows.services.desk import LEVEL_NAMES
+from workflows.services.time_limits import PAUSE_KINDS
 from workflows.services.context import CHINA
 from workflows.services.progress import Progress
 from workflows.services.tasks import TaskDetails
@@ -88,8 +91,39 @@ def progress_view(progress: Progress) -> dict:
     return {**case_view(progress.case), "open_tasks": [task_view(task) for task in progress.open_tasks]}
 
 
+def deadline_view(row, now: datetime) -> dict:
+    return {"kind": row.kind, "name": limit_name(row.kind), "limit": limit_view(TimeLimit(row.limit_value,
+                                                                                          row.limit_unit)),
+            "starts_at": moment(row.starts_at), "due_at": moment(row.due_at), "warning_at": moment(row.warning_at),
+            "label": due_label(row), "level": level_of(row, now), "provisional": row.provisional,
+            "paused": row.paused, "extension_days": row.extension_days, "paused_days": row.paused_days,
+            "met_at": moment(row.met_at)}
+
+
+def escalation_view(escalation) -> dict:
+    return {"id": escalation.id, "case_number": escalation.case_number, "item_name": escalation.item_name,
+            "hall_code": escalation.hall_code, "limit": escalation.limit_kind,
+            "limit_name": limit_name(escalation.limit_kind), "level": escalation.level,
+            "level_name": LEVEL_NAMES.get(escalation.level, escalation.level), "stage": escalation.stage,
+            "raised_at": moment(escalation.raised_at), "status": escalation.status,
+            "handled_by": escalation.handled_by, "handled_at": moment(escalation.handled_at),
+            "action": escalation.action, "note": escalation.note}
+
+
 def case_details_view(details: CaseDetails) -> dict:
     view = case_view(details.case)
+    view.update({
+        "accepted_at": moment(details.case.accepted_at),
+        "deadlines": [deadline_view(row, details.now) for row in details.deadlines],
+        "pauses": [{"kind": p.kind, "kind_name": PAUSE_KINDS.get(p.kind, p.kind), "reason": p.reason,
+                    "started_at": moment(p.started_at), "started_by": p.started_by, "ended_at": moment(p.ended_at),
+                    "ended_by": p.ended_by} for p in details.pauses],
+        "extensions": [{"id": r.id, "days": r.days, "reason": r.reason, "requested_by": r.requested_by,
+                        "requested_at": moment(r.requested_at), "status": r.status, "decided_by": r.decided_by,
+                        "decided_at": moment(r.decided_at), "decision_note": r.decision_note}
+                       for r in details.extensions],
+        "escalations": [escalation_view(e) for e in details.escalations],
+    })
     view.update({
         "data": details.case.data,
         "process": {"key": details.process.process_key, "version": details.process.version},
@@ -100,6 +134,12 @@ def case_details_view(details: CaseDetails) -> dict:
                             "request": c.request, "response": c.response} for c in details.external_calls],
     })
     return view
+
+
+def calendar_view(year) -> dict:
+    return {"year": year.year, "covered": year.covered, "source": year.source,
+            "holidays": [day.isoformat() for day in year.holidays],
+            "workdays": [day.isoformat() for day in year.workdays]}
 
 
 def user_view(user: User) -> dict:

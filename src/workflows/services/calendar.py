@@ -119,7 +119,7 @@ def calendar_changes(ctx: Context) -> list[dict]:
 
 
 def _recompute_open_cases(ctx: Context, reason: str) -> None:
-    from .clock import recompute_case_deadlines  # the clock uses this module's calendar
+    from .time_limits import recompute_case_deadlines  # time limits use this module's calendar
 
     with ctx.uow(write=False) as uow:
         case_ids = uow.deadlines.cases_with_unmet()

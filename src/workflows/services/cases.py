@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from workflows.domain.applicants import validate_applicant
 from workflows.domain.case_numbers import format_case_number
 from workflows.domain.errors import Forbidden, InvalidInput, NotFound
 from workflows.domain.forms import validate_form
-from workflows.domain.model import OPEN, Case, CaseTask, ExternalCall, HistoryEntry, ProcessVersion, User
+from workflows.domain.model import (OPEN, Case, CaseDeadline, CasePause, CaseTask, Escalation, ExtensionRequest,
+                                    ExternalCall, HistoryEntry, ProcessVersion, User)
 
 from .access import require_case_visible, require_role, sees_all_halls
 from .context import Context, jsonable
@@ -24,6 +26,11 @@ class CaseDetails:
     tasks: list[CaseTask]
     history: list[HistoryEntry]
     external_calls: list[ExternalCall]
+    deadlines: list[CaseDeadline]
+    pauses: list[CasePause]
+    extensions: list[ExtensionRequest]
+    escalations: list[Escalation]
+    now: datetime
 
 
 def open_case(ctx: Context, actor: User, item_code: str, applicant: dict, data: dict) -> Progress:
@@ -64,7 +71,9 @@ def case_details(ctx: Context, actor: User, number: str) -> CaseDetails:
     with ctx.uow(write=False) as uow:
         case = require_case_visible(actor, uow.cases.get(number))
         return CaseDetails(case, uow.processes.get(case.process_version_id), uow.tasks.for_case(case.id),
-                           uow.history.for_case(case.id), uow.external.for_case(case.id))
+                           uow.history.for_case(case.id), uow.external.for_case(case.id),
+                           uow.deadlines.for_case(case.id), uow.deadlines.pauses(case.id),
+                           uow.deadlines.extensions(case.id), uow.escalations.for_case(case.id), ctx.now())
 
 
 def search_cases(ctx: Context, actor: User, status: str | None = None, item_code: str | None = None,

@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 from workflows.adapters.unit_of_work import UnitOfWork
+from workflows.domain.errors import Conflict, InvalidInput, NotFound
 from workflows.domain.model import Case, Escalation
 
+from .access import require_role
 from .clock import CaseClock, due_label, limit_name
 from .context import Context
 from .history import SYSTEM, add_history
@@ -38,11 +40,105 @@ class CaseDesk:
 
     def _recipients(self) -> list[str]:
         """The people handling the case now (or the last who did), and the supervisors of its hall."""
-        tasks = self.uow.tasks.for_case(self.case.id)
-        handlers = {t.assignee for t in tasks if t.state == "ready" and t.assignee}
-        if not handlers:
-            done = [t for t in tasks if t.completed_by]
-            handlers = {done[-1].completed_by if done else self.case.opened_by}
+        handlers = _handlers(self.uow, self.case)
         supervisors = {u.username for u in self.uow.users.in_hall(self.case.agency_code, self.case.hall_code)
                        if u.has_role("supervisor")}
         return sorted(handlers | supervisors)
+
+
+ACTIONS = {"urge": "催办", "reassign": "改派", "extend": "延期", "note": "记录督办意见"}
+
+
+def list_escalations(ctx: Context, actor, status: str | None = "open", limit: int = 200,
+                     offset: int = 0) -> list[Escalation]:
+    """The escalations of the supervisor's hall: red before yellow, the oldest first."""
+    require_role(actor, "supervisor")
+    with ctx.uow(write=False) as uow:
+        return uow.escalations.desk(actor.agency_code, actor.hall_code, status, min(limit, 500), offset)
+
+
+def handle_escalation(ctx: Context, actor, escalation_id: int, action: str, note: str,
+                      assignee: str | None = None, days: int | None = None) -> Escalation:
+    """督办: a supervisor urges the handler, reassigns the case's task, extends the limit, or notes; the
+    escalation is then handled, and the case history says who did what."""
+    from .time_limits import MAX_EXTENSION_DAYS  # time_limits runs commands, which use this module's desk
+
+    require_role(actor, "supervisor")
+    errors = {}
+    if action not in ACTIONS:
+        errors["action"] = f"应为：{'、'.join(ACTIONS.values())}"
+    if not (note or "").strip():
+        errors["note"] = "请填写督办意见"
+    if action == "reassign" and not assignee:
+        errors["assignee"] = "请选择改派给谁"
+    if action == "extend" and (not isinstance(days, int) or not 1 <= days <= MAX_EXTENSION_DAYS):
+        errors["days"] = f"延期天数应为 1 到 {MAX_EXTENSION_DAYS} 个工作日"
+    if errors:
+        raise InvalidInput("督办内容有误", errors)
+    with ctx.uow() as uow:
+        escalation = uow.escalations.get(escalation_id)
+        if escalation is None or (escalation.agency_code, escalation.hall_code) != (actor.agency_code,
+                                                                                       actor.hall_code):
+            raise NotFound("督办事项不存在")
+        if escalation.status != "open":
+            raise Conflict("该督办事项已处理")
+        case = uow.cases.get_by_id(escalation.case_id, lock=True)
+        at, note = ctx.now(), note.strip()
+        message = _ACTIONS[action](uow, ctx, actor, case, note, assignee, days)
+        add_history(uow, case, at, actor.username, f"supervision_{action}", message, stage=case.stage,
+                    detail={"escalation": escalation.id, "level": escalation.level, "limit": escalation.limit_kind})
+        escalation.status, escalation.handled_by, escalation.handled_at = "handled", actor.username, at
+        escalation.action, escalation.note = action, note
+        uow.commit()
+        return escalation
+
+
+def _urge(uow, ctx, actor, case, note, _assignee, _days) -> str:
+    text = f"{actor.full_name}催办 {case.item_name} {case.number}：{note}"
+    for username in _handlers(uow, case):
+        uow.notifications.add(username, "urge", text, ctx.now(), case)
+    return text
+
+
+def _reassign(uow, ctx, actor, case, note, assignee, _days) -> str:
+    user = uow.users.get(assignee)
+    tasks = [t for t in uow.tasks.open_for_case(case.id) if t.stage != "督办"]
+    if user is None or (user.agency_code, user.hall_code) != (case.agency_code, case.hall_code):
+        raise InvalidInput("改派对象有误", {"assignee": "只能改派给本大厅的人员"})
+    if not tasks or not all(user.has_role(task.role) for task in tasks):
+        raise InvalidInput("改派对象有误", {"assignee": f"{user.full_name}不具备办理当前环节的岗位"})
+    for task in tasks:
+        task.assignee, task.claimed_at = user.username, ctx.now()
+    text = f"{actor.full_name}将“{'、'.join(t.name for t in tasks)}”改派给{user.full_name}：{note}"
+    uow.notifications.add(user.username, "reassigned", text, ctx.now(), case)
+    return text
+
+
+def _extend(uow, ctx, actor, case, note, _assignee, days) -> str:
+    from .progress import CaseCommand  # a case command uses this module's desk: import when needed
+    from .time_limits import grant_extension, record_moves
+
+    command = CaseCommand(uow, ctx, case)
+    command.clock.require_started()
+    run = command.resume()
+    text = grant_extension(uow, ctx, actor, command, days, note)
+    record_moves(uow, ctx, case, actor.username, command.clock.refresh(run))
+    command.record(run)
+    return text
+
+
+def _note(uow, ctx, actor, case, note, _assignee, _days) -> str:
+    return f"{actor.full_name}督办意见：{note}"
+
+
+_ACTIONS = {"urge": _urge, "reassign": _reassign, "extend": _extend, "note": _note}
+
+
+def _handlers(uow: UnitOfWork, case: Case) -> set[str]:
+    """Who handles the case now: the holders of its open tasks, else the last person who completed one."""
+    tasks = uow.tasks.for_case(case.id)
+    handlers = {t.assignee for t in tasks if t.state == "ready" and t.assignee and t.stage != "督办"}
+    if handlers:
+        return handlers
+    done = [t for t in tasks if t.completed_by]
+    return {done[-1].completed_by if done else case.opened_by}

@@ -58,3 +58,8 @@ def save_user(ctx: Context, username: str, full_name: str, password: str, agency
         user.password_hash = generate_password_hash(password)
         uow.commit()
         return user
+
+
+def notifications(ctx: Context, actor: User, unread_only: bool = False) -> list[dict]:
+    with ctx.uow(write=False) as uow:
+        return uow.notifications.for_user(actor.username, unread_only)

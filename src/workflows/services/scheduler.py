@@ -1,0 +1,46 @@
+"""Firing due BPMN timers, exactly once, whichever of several scheduler processes gets there first.
+
+The scheduler reads the case_timers table (indexed by due moment), never the workflows. Each due case is fired in
+its own transaction: its row is locked (PostgreSQL: FOR UPDATE SKIP LOCKED, so a second scheduler skips it instead
+of waiting; SQLite: one writer at a time), its timers are checked to be still due (another scheduler may have fired
+them a moment ago), then the workflow runs on the service's clock and the timers table is rewritten with the case.
+"""
+from __future__ import annotations
+
+import logging
+
+from workflows.domain.errors import Conflict
+
+from .context import Context
+from .progress import CaseCommand
+
+log = logging.getLogger(__name__)
+
+
+def fire_due_timers(ctx: Context, batch: int = 50) -> int:
+    """Fire every timer due now (in batches); return how many cases moved."""
+    fired = 0
+    while True:
+        with ctx.uow(write=False) as uow:
+            due = uow.timers.due_cases(ctx.now(), batch)
+        moved = sum(_fire_case(ctx, case_id) for case_id in due)
+        fired += moved
+        if len(due) < batch or moved == 0:
+            return fired
+
+
+def _fire_case(ctx: Context, case_id: int) -> bool:
+    try:
+        with ctx.uow() as uow:
+            case = uow.cases.lock_if_free(case_id)
+            if case is None or not uow.timers.has_due(case_id, ctx.now()):
+                return False  # another scheduler or a clerk has it, or its timers were fired already
+            command = CaseCommand(uow, ctx, case)
+            run = command.resume()
+            run.advance()
+            command.record(run)
+            uow.commit()
+            return True
+    except Conflict:
+        log.info("case %s changed while its timers fired; the next round retries", case_id)
+        return False

@@ -1,0 +1,168 @@
+"""Use cases of time limits: work out a due date, stop and restart a case's clock, ask for and decide 延期."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Callable
+
+from workflows.domain.calendar import OfficeHours
+from workflows.domain.deadlines import Deadline, compute_deadline
+from workflows.domain.errors import Conflict, InvalidInput, NotFound
+from workflows.domain.model import APPROVED, CLOSED, REFUSED, REQUESTED, CasePause, ExtensionRequest, User
+
+from .access import require_case_visible, require_role
+from .calendar import working_calendar
+from .catalog import get_agency
+from .clock import PROMISED, STATUTORY, CaseClock, limit_name
+from .context import CHINA, Context
+from .history import SYSTEM, add_history
+from .progress import CaseCommand, Progress
+
+PAUSE_KINDS = {"correction": "补正", "waiver": "容缺补正", "expert_review": "专家评审", "site_survey": "现场勘验",
+               "hearing": "听证", "appraisal": "鉴定", "suspension": "中止"}
+MAX_EXTENSION_DAYS = 60
+
+
+@dataclass(frozen=True)
+class ComputedLimit:
+    kind: str
+    name: str
+    deadline: Deadline
+
+
+def compute_item_deadlines(ctx: Context, agency_code: str, item_code: str, accepted_at: datetime) -> list[ComputedLimit]:
+    """The due moments of an item's limits for a case accepted at `accepted_at` (stage limits counted from it too),
+    for anyone to check the arithmetic."""
+    if accepted_at.tzinfo is None:
+        accepted_at = accepted_at.replace(tzinfo=CHINA)
+    agency = get_agency(ctx, agency_code)
+    item = agency.item(item_code)
+    if item is None:
+        raise NotFound(f"经办机构 {agency_code} 没有事项 {item_code}")
+    hours = OfficeHours(agency.office_hours) if agency.office_hours else OfficeHours()
+    with ctx.uow(write=False) as uow:
+        calendar = working_calendar(ctx, uow)
+    limits = [(PROMISED, item.promised_limit), (STATUTORY, item.statutory_limit),
+              *[(stage.stage, stage.limit) for stage in item.stage_limits]]
+    return [ComputedLimit(kind, limit_name(kind), compute_deadline(calendar, hours, limit, accepted_at))
+            for kind, limit in limits if limit is not None]
+
+
+def _on_case(ctx: Context, actor: User, number: str, act: Callable[..., str], *roles: str) -> Progress:
+    """Run `act(uow, command)` on a started case's clock, then recompute its limits and record what moved."""
+    require_role(actor, *(roles or ("acceptor", "reviewer", "finance", "supervisor")))
+    with ctx.uow() as uow:
+        case = require_case_visible(actor, uow.cases.get(number))
+        uow.cases.get_by_id(case.id, lock=True)
+        command = CaseCommand(uow, ctx, case)
+        command.clock.require_started()
+        run = command.resume()
+        message = act(uow, command)
+        at = ctx.now()
+        add_history(uow, case, at, actor.username, "clock", message, stage=case.stage)
+        record_moves(uow, ctx, case, actor.username, command.clock.refresh(run))
+        progress = command.record(run)
+        uow.commit()
+        return progress
+
+
+def record_moves(uow, ctx: Context, case, actor: str, moved: list[tuple[str, str, str]], why: str = "") -> None:
+    """One history line per limit whose due moment moved."""
+    for name, before, after in moved:
+        add_history(uow, case, ctx.now(), actor, "deadline_moved",
+                    f"{name}由 {before} 调整为 {after}" + (f"（{why}）" if why else ""))
+
+
+def recompute_case_deadlines(ctx: Context, case_id: int, why: str) -> None:
+    """The calendar changed: compute the case's running limits again and re-arm its timers."""
+    with ctx.uow() as uow:
+        case = uow.cases.get_by_id(case_id, lock=True)
+        if case is None or case.status == CLOSED:
+            return
+        command = CaseCommand(uow, ctx, case)
+        run = command.resume()
+        moved = command.clock.refresh(run)
+        if moved:
+            record_moves(uow, ctx, case, SYSTEM, moved, why)
+            command.record(run)
+            uow.commit()
+
+
+def pause_clock(ctx: Context, actor: User, number: str, kind: str, reason: str) -> Progress:
+    if kind not in PAUSE_KINDS:
+        raise InvalidInput("暂停原因有误", {"kind": f"应为：{'、'.join(PAUSE_KINDS.values())}"})
+    if not (reason or "").strip():
+        raise InvalidInput("请说明暂停计时的原因", {"reason": "请填写原因"})
+
+    def pause(uow, command: CaseCommand) -> str:
+        if command.clock.open_pause() is not None:
+            raise Conflict("计时已暂停")
+        uow.deadlines.add_pause(CasePause(case_id=command.case.id, kind=kind, reason=reason.strip(),
+                                          started_at=ctx.now(), started_by=actor.username, ended_at=None,
+                                          ended_by=None))
+        uow.flush()
+        return f"{actor.full_name}暂停计时（{PAUSE_KINDS[kind]}）：{reason.strip()}"
+
+    return _on_case(ctx, actor, number, pause)
+
+
+def resume_clock(ctx: Context, actor: User, number: str) -> Progress:
+    def resume(uow, command: CaseCommand) -> str:
+        pause = command.clock.open_pause()
+        if pause is None:
+            raise Conflict("计时没有暂停")
+        pause.ended_at, pause.ended_by = ctx.now(), actor.username
+        uow.flush()
+        return f"{actor.full_name}恢复计时（{PAUSE_KINDS.get(pause.kind, pause.kind)}结束）"
+
+    return _on_case(ctx, actor, number, resume)
+
+
+def request_extension(ctx: Context, actor: User, number: str, days: int, reason: str) -> ExtensionRequest:
+    require_role(actor, "acceptor", "reviewer", "finance", "supervisor")
+    errors = {}
+    if not isinstance(days, int) or not 1 <= days <= MAX_EXTENSION_DAYS:
+        errors["days"] = f"延期天数应为 1 到 {MAX_EXTENSION_DAYS} 个工作日"
+    if not (reason or "").strip():
+        errors["reason"] = "请说明延期理由"
+    if errors:
+        raise InvalidInput("延期申请有误", errors)
+    with ctx.uow() as uow:
+        case = require_case_visible(actor, uow.cases.get(number))
+        CaseClock(uow, ctx, case).require_started()
+        if any(r.status == REQUESTED for r in uow.deadlines.extensions(case.id)):
+            raise Conflict("已有待审批的延期申请")
+        request = ExtensionRequest(case_id=case.id, days=days, reason=reason.strip(), requested_by=actor.username,
+                                   requested_at=ctx.now(), status=REQUESTED, decided_by=None, decided_at=None,
+                                   decision_note=None)
+        uow.deadlines.add_extension(request)
+        add_history(uow, case, ctx.now(), actor.username, "extension_requested",
+                    f"{actor.full_name}申请延期 {days} 个工作日：{reason.strip()}", stage=case.stage)
+        uow.commit()
+        return request
+
+
+def decide_extension(ctx: Context, actor: User, number: str, approve: bool, note: str = "") -> Progress:
+    """A supervisor approves (the limits grow by the days asked) or refuses the case's pending request."""
+
+    def decide(uow, command: CaseCommand) -> str:
+        request = next((r for r in uow.deadlines.extensions(command.case.id) if r.status == REQUESTED), None)
+        if request is None:
+            raise Conflict("没有待审批的延期申请")
+        request.status, request.decided_by, request.decided_at = (APPROVED if approve else REFUSED,
+                                                                  actor.username, ctx.now())
+        request.decision_note = (note or "").strip() or None
+        uow.flush()
+        verdict = "批准" if approve else "不批准"
+        return f"{actor.full_name}{verdict}延期 {request.days} 个工作日" + (f"：{note.strip()}" if note else "")
+
+    return _on_case(ctx, actor, number, decide, "supervisor")
+
+
+def grant_extension(uow, ctx: Context, actor: User, command: CaseCommand, days: int, reason: str) -> str:
+    """An extension a supervisor gives directly from the desk (督办): recorded as asked and approved at once."""
+    uow.deadlines.add_extension(ExtensionRequest(
+        case_id=command.case.id, days=days, reason=reason, requested_by=actor.username, requested_at=ctx.now(),
+        status=APPROVED, decided_by=actor.username, decided_at=ctx.now(), decision_note=reason))
+    uow.flush()
+    return f"{actor.full_name}批准延期 {days} 个工作日：{reason}"
