@@ -2,42 +2,14 @@
 a new year's calendar turns provisional deadlines final — each change shown on the case and in its history."""
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 
 import pytest
 
 from workflows.domain.errors import Conflict, Forbidden, InvalidInput
 from workflows.services import calendar, cases, tasks, time_limits
-from workflows.services.context import CHINA
 
-from support.process_driver import PERSON_ID
-
-OUTPATIENT = "002036006001"  # 抚顺 门诊费用报销: 承诺 20 个工作日
-APPLICANT = {"name": "张伟", "id_number": PERSON_ID, "phone": "13804130001"}
-DATA = {"expense_total": "800.00", "bank_account": "6222020712001234567"}
-
-
-def at(text: str) -> datetime:
-    return datetime.strptime(text, "%Y-%m-%d %H:%M").replace(tzinfo=CHINA)
-
-
-def accept(ctx, staff, clock, when: str):
-    clock.now = at(when)
-    progress = cases.open_case(ctx, staff["shouli"], OUTPATIENT, APPLICANT, DATA)
-    tasks.complete_task(ctx, staff["shouli"], progress.open_tasks[0].id, {"decision": "accept"})
-    return progress.case.number
-
-
-def limits(ctx, staff, number) -> dict:
-    details = cases.case_details(ctx, staff["shouli"], number)
-    return {row.kind: row for row in details.deadlines}
-
-
-def label(ctx, staff, number, kind="promised") -> str:
-    from workflows.services.clock import due_label
-
-    return due_label(limits(ctx, staff, number)[kind])
-
+from support.cases import APPLICANT, DATA, OUTPATIENT, accept, at, label, limits
 
 def test_acceptance_starts_the_clock_and_the_day_of_acceptance_is_not_counted(ctx, staff, clock):
     number = accept(ctx, staff, clock, "2026-11-23 09:30")  # Monday

@@ -163,7 +163,13 @@ class CaseRun:
         """Run automatic steps (gateways, scripts, handlers, due timers) until people or events must act."""
         try:
             with self._on_case_clock():
-                self.workflow.do_engine_steps(did_complete_task=self._note_step)
+                # do_engine_steps checks timers only at its end: run again while a timer that went off left
+                # automatic steps ready (the escalation branch of a boundary timer).
+                while True:
+                    self.workflow.do_engine_steps(did_complete_task=self._note_step)
+                    if not any(not task.task_spec.manual
+                               for task in self.workflow.get_tasks(state=TaskState.READY)):
+                        break
         except Exception as error:  # a handler or script failed: the case waits for a fix and a retry
             failed = self.workflow.get_tasks(state=TaskState.ERROR)
             name = failed[0].task_spec.bpmn_name or failed[0].task_spec.name if failed else "引擎"

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import case, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, undefer
@@ -262,7 +262,8 @@ class EscalationRepository(_Repository):
         query = select(Escalation).where(Escalation.agency_code == agency_code, Escalation.hall_code == hall_code)
         if status:
             query = query.where(Escalation.status == status)
-        order = (Escalation.level.desc(), Escalation.raised_at)  # red before yellow, oldest first
+        red_first = case((Escalation.level == "red", 0), else_=1)
+        order = (red_first, Escalation.raised_at, Escalation.id)  # red before yellow, oldest first
         return list(self.session.scalars(query.order_by(*order).limit(limit).offset(offset)))
 
 

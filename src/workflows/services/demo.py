@@ -4,13 +4,17 @@ Everything goes through the same use cases a clerk's clicks would, so the demo i
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import datetime, time, timedelta
+from itertools import count
 
 from handlers.identity import resident_id_is_valid
 from workflows.domain.model import User
 
-from . import cases, tasks, users
-from .context import Context
+from . import cases, tasks, time_limits, users
+from .calendar import working_calendar
+from .context import CHINA, Context
+from .scheduler import fire_due_timers
 
 DEMO_PASSWORD = "demo12345"
 AGENCY, HALL, OTHER_HALL, INSTITUTION_HALL = "210400", "210400-01", "210400-02", "210400-02"
@@ -83,33 +87,73 @@ def seed_staff(ctx: Context) -> None:
 OUTPATIENT, EMPLOYEE, CERTIFICATE, INSTITUTION, WITHDRAWAL = (
     "002036006001", "00203601002", "002036003001", "002036009001", "002036002003")
 ACCEPT, APPROVE, PAY = {"decision": "accept"}, {"decision": "approve"}, {"decision": "pay"}
+EXPENSES = {"expense_total": "1860.00", "self_pay_total": "120.00", "hospital_name": "抚顺市中心医院",
+            "bank_name": "中国工商银行", "bank_account": "6222020712001234567"}
+CLINIC = {"institution_name": "抚顺市顺城区康宁诊所", "institution_kind": "诊所",
+          "institution_address": "顺城区临江东路 88 号", "credit_code": "91210400MA0Y3KXQ5N"}
+
+
+@dataclass(frozen=True)
+class DemoCase:
+    opener: str
+    item: str
+    person: int  # index into PEOPLE
+    data: dict
+    steps: tuple = ()  # (who, form values), in order
+    working_days_ago: int = 0  # when it was opened and worked: old cases show the 黄牌 and 红牌 states
+    then: str | None = None  # "pause" (补正) or "extension" (a request waiting for the supervisor)
+
+
+DEMO_CASES = [
+    DemoCase("shouli", OUTPATIENT, 0, EXPENSES),
+    DemoCase("shouli", OUTPATIENT, 1, EXPENSES, (("shouli", ACCEPT),)),
+    DemoCase("shouli", OUTPATIENT, 2, EXPENSES, (("shouli", ACCEPT), ("shenhe", APPROVE))),
+    DemoCase("shouli", OUTPATIENT, 4, EXPENSES, (("shouli", ACCEPT), ("shenhe", APPROVE), ("caiwu", PAY))),
+    DemoCase("shouli", OUTPATIENT, 3, EXPENSES, (("shouli", {"decision": "refuse", "opinion": "发票原件缺失"}),)),
+    DemoCase("shouli", EMPLOYEE, 1, {"insured_kind": "flexible"}, (("shouli", ACCEPT),)),
+    DemoCase("shouli", EMPLOYEE, 2, {"insured_kind": "employee", "employer_name": "抚顺石化公司"},
+             (("shouli", ACCEPT), ("shenhe", APPROVE))),
+    DemoCase("shouli", CERTIFICATE, 3, {}, (("shouli", ACCEPT),)),
+    DemoCase("shouli", WITHDRAWAL, 5, {"withdrawal_reason": "emigration", "bank_account": "6217000010001234"},
+             (("shouli", ACCEPT), ("shenhe", {"decision": "reject", "opinion": "出国定居证明不全"}))),
+    DemoCase("shouli2", INSTITUTION, 4, CLINIC, (("shouli2", ACCEPT),)),
+    # Old cases: in warning (3 of 20 working days left), overdue, a 5-day item overdue, a paused one, and one
+    # whose handler asked for more time.
+    DemoCase("shouli", OUTPATIENT, 4, EXPENSES, (("shouli", ACCEPT),), working_days_ago=17),
+    DemoCase("shouli", OUTPATIENT, 0, EXPENSES, (("shouli", ACCEPT), ("shenhe", APPROVE)), working_days_ago=23),
+    DemoCase("shouli", EMPLOYEE, 4, {"insured_kind": "flexible"}, (("shouli", ACCEPT),), working_days_ago=7),
+    DemoCase("shouli", OUTPATIENT, 1, EXPENSES, (("shouli", ACCEPT),), working_days_ago=10, then="pause"),
+    DemoCase("shouli", OUTPATIENT, 2, EXPENSES, (("shouli", ACCEPT),), working_days_ago=16, then="extension"),
+]
 
 
 def _seed_cases(ctx: Context, staff: dict[str, User]) -> None:
-    zhang, wang, li, liu, chen, yang = PEOPLE
-    expenses = {"expense_total": "1860.00", "self_pay_total": "120.00", "hospital_name": "抚顺市中心医院",
-                "bank_name": "中国工商银行", "bank_account": "6222020712001234567"}
-    plans = [  # (who opens, item, person, data, the steps to take: (who, form values))
-        ("shouli", OUTPATIENT, zhang, expenses, []),
-        ("shouli", OUTPATIENT, wang, expenses, [("shouli", ACCEPT)]),
-        ("shouli", OUTPATIENT, li, expenses, [("shouli", ACCEPT), ("shenhe", APPROVE)]),
-        ("shouli", OUTPATIENT, chen, expenses, [("shouli", ACCEPT), ("shenhe", APPROVE), ("caiwu", PAY)]),
-        ("shouli", OUTPATIENT, liu, expenses, [("shouli", {"decision": "refuse", "opinion": "发票原件缺失"})]),
-        ("shouli", EMPLOYEE, wang, {"insured_kind": "flexible"}, [("shouli", ACCEPT)]),
-        ("shouli", EMPLOYEE, li, {"insured_kind": "employee", "employer_name": "抚顺石化公司"},
-         [("shouli", ACCEPT), ("shenhe", APPROVE)]),
-        ("shouli", CERTIFICATE, liu, {}, [("shouli", ACCEPT)]),
-        ("shouli", WITHDRAWAL, yang, {"withdrawal_reason": "emigration", "bank_account": "6217000010001234"},
-         [("shouli", ACCEPT), ("shenhe", {"decision": "reject", "opinion": "出国定居证明不全"})]),
-        ("shouli2", INSTITUTION, chen, {"institution_name": "抚顺市顺城区康宁诊所", "institution_kind": "诊所",
-                                        "institution_address": "顺城区临江东路 88 号",
-                                        "credit_code": "91210400MA0Y3KXQ5N"}, [("shouli2", ACCEPT)]),
-    ]
-    for opener, item, person, data, steps in plans:
-        applicant = {"name": person.name, "id_number": person.id_number, "phone": person.phone}
-        if item == INSTITUTION:
-            applicant.update(name=data["institution_name"], id_number=data["credit_code"], kind="企业法人")
-        case = cases.open_case(ctx, staff[opener], item, applicant, data).case
-        for who, values in steps:
-            [task] = [t for t in tasks.list_tasks(ctx, staff[who]) if t.case_number == case.number]
-            tasks.complete_task(ctx, staff[who], task.id, {"opinion": "材料齐全", **values})
+    for plan in DEMO_CASES:
+        _seed_case(_context_at(ctx, plan.working_days_ago), staff, plan)
+    fire_due_timers(ctx)  # the old cases' 黄牌 and 红牌 are raised now, as the scheduler would
+
+
+def _context_at(ctx: Context, working_days_ago: int) -> Context:
+    """The same installation on a clock set back to 09:30 that many working days ago (0: the real clock)."""
+    if not working_days_ago:
+        return ctx
+    with ctx.uow(write=False) as uow:
+        day = working_calendar(ctx, uow).subtract_working_days(ctx.today(), working_days_ago)
+    start = datetime.combine(day, time(9, 30), CHINA)
+    ticks = count()
+    return replace(ctx, clock=lambda: start + timedelta(minutes=next(ticks)))
+
+
+def _seed_case(ctx: Context, staff: dict[str, User], plan: DemoCase) -> None:
+    person = PEOPLE[plan.person]
+    applicant = {"name": person.name, "id_number": person.id_number, "phone": person.phone}
+    if plan.item == INSTITUTION:
+        applicant.update(name=plan.data["institution_name"], id_number=plan.data["credit_code"], kind="企业法人")
+    case = cases.open_case(ctx, staff[plan.opener], plan.item, applicant, plan.data).case
+    for who, values in plan.steps:
+        [task] = [t for t in tasks.list_tasks(ctx, staff[who]) if t.case_number == case.number]
+        tasks.complete_task(ctx, staff[who], task.id, {"opinion": "材料齐全", **values})
+    if plan.then == "pause":
+        time_limits.pause_clock(ctx, staff["shenhe"], case.number, "correction", "医疗费用明细清单需补正")
+    if plan.then == "extension":
+        time_limits.request_extension(ctx, staff["shenhe"], case.number, 5, "需向外省医院核实费用")

@@ -1,0 +1,86 @@
+"""Timers in the diagrams drive 黄牌 and 红牌: a case crosses them as the clock moves, each fires once, the
+supervisors' desk acts on them, and a scheduler that was down catches up."""
+from __future__ import annotations
+
+from workflows.services import cases, desk, tasks, users
+from workflows.services.scheduler import fire_due_timers
+
+from support.cases import accept, at, label
+
+
+def escalations(ctx, staff, number) -> list[tuple[str, str, str]]:
+    return [(e.limit_kind, e.level, e.status) for e in cases.case_details(ctx, staff["shouli"], number).escalations]
+
+
+def history_count(ctx, staff, number, text: str) -> int:
+    return sum(text in entry.message for entry in cases.case_details(ctx, staff["shouli"], number).history)
+
+
+def test_a_case_turns_yellow_then_red_as_the_clock_moves_and_each_fires_once(ctx, staff, clock):
+    number = accept(ctx, staff, clock, "2026-11-23 09:30")  # due 2026-12-21 17:00, warning 2026-12-15 17:00
+
+    clock.now = at("2026-12-15 16:59")
+    fire_due_timers(ctx)
+    assert escalations(ctx, staff, number) == []
+
+    clock.now = at("2026-12-15 17:01")
+    assert fire_due_timers(ctx) == 1
+    assert fire_due_timers(ctx) == 0
+    assert escalations(ctx, staff, number) == [("promised", "yellow", "open")]
+    assert history_count(ctx, staff, number, "黄牌预警：门诊费用报销") == 1
+    assert history_count(ctx, staff, number, "将于 2026-12-21 17:00 到期") == 1
+    for username in ("shouli", "kezhang"):  # who last handled the case, and the hall's supervisor
+        [note] = users.notifications(ctx, staff[username])
+        assert note["kind"] == "escalation_yellow" and note["case_number"] == number
+    assert users.notifications(ctx, staff["kezhang2"]) == []  # another hall's supervisor
+
+    clock.now = at("2026-12-21 17:01")
+    fire_due_timers(ctx)
+    assert escalations(ctx, staff, number) == [("promised", "yellow", "open"), ("promised", "red", "open")]
+    [supervision] = [t for t in tasks.list_tasks(ctx, staff["kezhang"]) if t.case_number == number]
+    assert supervision.name == "督办" and supervision.role == "supervisor"
+    assert cases.case_details(ctx, staff["shouli"], number).case.stage == "审核"  # the case itself did not move
+
+
+def test_the_supervisor_acts_on_the_desk_and_the_case_still_ends_with_its_own_result(ctx, staff, clock):
+    number = accept(ctx, staff, clock, "2026-11-23 09:30")
+    clock.now = at("2026-12-22 09:00")
+    fire_due_timers(ctx)
+    red, yellow = desk.list_escalations(ctx, staff["kezhang"])
+    assert (red.level, yellow.level) == ("red", "yellow")  # red first
+
+    desk.handle_escalation(ctx, staff["kezhang"], red.id, "urge", "请今日内办结")
+    desk.handle_escalation(ctx, staff["kezhang"], yellow.id, "extend", "外省协查", days=5)
+    assert desk.list_escalations(ctx, staff["kezhang"]) == []
+    assert label(ctx, staff, number) == "2026-12-28 17:00"
+    assert any("孙科长催办" in n["message"] for n in users.notifications(ctx, staff["shouli"]))
+
+    [supervision] = [t for t in tasks.list_tasks(ctx, staff["kezhang"]) if t.case_number == number]
+    tasks.complete_task(ctx, staff["kezhang"], supervision.id, {"decision": "done", "opinion": "已督促"})
+    for who, decision in (("shenhe", "approve"), ("caiwu", "pay")):
+        [task] = [t for t in tasks.list_tasks(ctx, staff[who]) if t.case_number == number]
+        progress = tasks.complete_task(ctx, staff[who], task.id, {"decision": decision})
+    assert (progress.case.status, progress.case.result) == ("closed", "办结")
+
+
+def test_reassigning_from_the_desk_gives_the_task_to_another_clerk_of_the_role(ctx, staff, clock):
+    second = users.save_user(ctx, "shenhe3", "第三审核", "password123", "210400", "210400-01", ["reviewer"])
+    number = accept(ctx, staff, clock, "2026-11-23 09:30")
+    clock.now = at("2026-12-22 09:00")
+    fire_due_timers(ctx)
+    red = desk.list_escalations(ctx, staff["kezhang"])[0]
+
+    desk.handle_escalation(ctx, staff["kezhang"], red.id, "reassign", "改由第三审核办理", assignee=second.username)
+
+    [task] = [t for t in tasks.list_tasks(ctx, second, mine=True) if t.case_number == number]
+    assert task.name == "审核"
+    assert users.notifications(ctx, second)[0]["kind"] == "reassigned"
+
+
+def test_a_scheduler_that_was_down_fires_everything_that_came_due_in_its_first_round(ctx, staff, clock):
+    numbers = [accept(ctx, staff, clock, day) for day in ("2026-11-02 10:00", "2026-11-10 10:00")]
+    clock.now = at("2027-01-20 09:00")
+    assert fire_due_timers(ctx) == 2
+    for number in numbers:
+        assert {(limit, level) for limit, level, _ in escalations(ctx, staff, number)} == {
+            ("promised", "yellow"), ("promised", "red")}

@@ -1,0 +1,35 @@
+"""Opening and accepting a 门诊费用报销 case at a given moment, and reading its limits: shared by time tests."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from workflows.services import cases, tasks
+from workflows.services.clock import due_label
+from workflows.services.context import CHINA
+
+from support.process_driver import PERSON_ID
+
+OUTPATIENT = "002036006001"  # 抚顺 门诊费用报销: 承诺 20 个工作日
+APPLICANT = {"name": "张伟", "id_number": PERSON_ID, "phone": "13804130001"}
+DATA = {"expense_total": "800.00", "bank_account": "6222020712001234567"}
+
+
+def at(text: str) -> datetime:
+    """A moment in Beijing time, "YYYY-MM-DD HH:MM"."""
+    return datetime.strptime(text, "%Y-%m-%d %H:%M").replace(tzinfo=CHINA)
+
+
+def accept(ctx, staff, clock, when: str) -> str:
+    """Open a 门诊 case at `when` and accept it there; return its number."""
+    clock.now = at(when)
+    progress = cases.open_case(ctx, staff["shouli"], OUTPATIENT, APPLICANT, DATA)
+    tasks.complete_task(ctx, staff["shouli"], progress.open_tasks[0].id, {"decision": "accept"})
+    return progress.case.number
+
+
+def limits(ctx, staff, number) -> dict:
+    return {row.kind: row for row in cases.case_details(ctx, staff["shouli"], number).deadlines}
+
+
+def label(ctx, staff, number, kind="promised") -> str:
+    return due_label(limits(ctx, staff, number)[kind])
