@@ -1,0 +1,50 @@
+"""Two scheduler processes against one PostgreSQL database, on the real clock: every timer fires exactly once."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from datetime import datetime, timezone
+
+import pytest
+from sqlalchemy import text
+
+from workflows.services import cases
+
+from support.cases import accept
+
+
+def due_timers(ctx) -> int:
+    with ctx.uow(write=False) as uow:
+        return uow.session.scalar(text("SELECT count(*) FROM case_timers WHERE due_at <= :now"),
+                                  {"now": datetime.now(timezone.utc)})
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_two_schedulers_fire_each_timer_once(ctx, staff, clock, database_url):
+    # Accepted in October 2026: the 20-working-day limits ran out in November, before the schedulers start.
+    numbers = [accept(ctx, staff, clock, f"2026-10-{day:02d} 10:00") for day in (8, 9, 12, 13, 14, 15, 16, 19)]
+    assert due_timers(ctx) == 2 * len(numbers)  # each case's 审核 task: its warning and its overdue timer
+
+    environment = {**os.environ, "WORKFLOWS_DATABASE_URL": database_url}
+    command = [sys.executable, "-m", "workflows.entrypoints.cli", "scheduler", "--interval", "0.2"]
+    schedulers = [subprocess.Popen(command, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                   text=True) for _ in range(2)]
+    try:
+        give_up = time.monotonic() + 60
+        while due_timers(ctx) and time.monotonic() < give_up:
+            time.sleep(0.3)
+    finally:
+        for scheduler in schedulers:
+            scheduler.terminate()
+        logs = [scheduler.communicate(timeout=10)[0] for scheduler in schedulers]
+
+    assert due_timers(ctx) == 0, logs
+    assert all("scheduler polling" in log for log in logs), logs
+    for number in numbers:
+        details = cases.case_details(ctx, staff["shouli"], number)
+        messages = [entry.message for entry in details.history]
+        assert messages.count("系统完成“发出黄牌预警”") == 1, messages
+        assert messages.count("系统完成“发出红牌超期”") == 1, messages
+        assert sorted(e.level for e in details.escalations) == ["red", "yellow"]
