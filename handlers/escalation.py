@@ -11,5 +11,7 @@ def escalate(context: HandlerContext) -> dict:
         raise HandlerError(f"预警级别应为 {'、'.join(LEVELS)}，而不是 {level}")
     if context.desk is None:
         raise HandlerError("督办台不可用，无法发出预警")
-    context.desk.raise_escalation(level, limit, context.params.get("stage"))
-    return {}
+    raised = context.desk.raise_escalation(level, limit, context.params.get("stage"))
+    # False: this limit was escalated at this level before (a later task's timer): the diagram need not ask a
+    # supervisor to 督办 it again.
+    return {"escalation_raised": raised}

@@ -19,7 +19,7 @@ class HandlerContext:
     item_name: str
     applicant: Mapping[str, str]  # name, id_number, kind, phone
     data: Mapping[str, object]    # the case data so far (read only)
-    params: Mapping[str, str]     # the service task's Camunda properties, besides `stage`
+    params: Mapping[str, str]     # the service task's Camunda properties (stage, policy, document …)
     platform: NationalPlatform
     payments: PaymentGateway
     notifier: Notifier

@@ -84,3 +84,21 @@ def test_a_scheduler_that_was_down_fires_everything_that_came_due_in_its_first_r
     for number in numbers:
         assert {(limit, level) for limit, level, _ in escalations(ctx, staff, number)} == {
             ("promised", "yellow"), ("promised", "red")}
+
+
+def test_the_case_ends_with_its_own_path_and_takes_an_open_supervision_task_with_it(ctx, staff, clock):
+    number = accept(ctx, staff, clock, "2026-11-23 09:30")
+    clock.now = at("2026-12-22 09:00")
+    fire_due_timers(ctx)
+    [red] = [e for e in cases.case_details(ctx, staff["shouli"], number).escalations if e.level == "red"]
+    assert red.stage == "审核"  # raised by the timer on the 审核 task
+
+    for who, decision in (("shenhe", "approve"), ("caiwu", "pay")):
+        [task] = [t for t in tasks.list_tasks(ctx, staff[who]) if t.case_number == number]
+        progress = tasks.complete_task(ctx, staff[who], task.id, {"decision": decision})
+
+    assert (progress.case.status, progress.case.result) == ("closed", "办结")
+    assert [t for t in tasks.list_tasks(ctx, staff["kezhang"]) if t.case_number == number] == []
+    details = cases.case_details(ctx, staff["shouli"], number)
+    assert {t.state for t in details.tasks if t.name == "督办"} == {"cancelled"}
+    assert not any("预警已发出" in entry.message for entry in details.history)

@@ -35,6 +35,7 @@ from .bpmn_parsing import HandlerServiceTask, ProcessDefinition, TaskDefinition,
 from .scripting import RestrictedScriptEngine
 
 log = logging.getLogger(__name__)
+LIMIT_TIMER_FUNCTIONS = ("deadline(", "warning_time(")  # timers that follow the case's limits as they move
 
 # SpiffWorkflow's timers read the wall clock (datetime.now in its timer module). A case runs on the clock of the
 # service instead, so that tests and the demo can move time forward: the timer module gets a datetime whose now()
@@ -112,7 +113,7 @@ class CaseScriptEngine(RestrictedScriptEngine):
 
     def run_handler(self, task, topic: str) -> bool:
         bindings = self.bindings
-        params = {name: value for name, value in (task.task_spec.extensions or {}).items() if name != "stage"}
+        params = dict(task.task_spec.extensions or {})
         context = HandlerContext(bindings.case_number, bindings.agency_code, bindings.item_code,
                                  bindings.item_name, MappingProxyType(bindings.applicant),
                                  MappingProxyType(task.data), MappingProxyType(params), bindings.platform,
@@ -170,14 +171,32 @@ class CaseRun:
                     if not any(not task.task_spec.manual
                                for task in self.workflow.get_tasks(state=TaskState.READY)):
                         break
+            self._finish_when_main_path_ends()
         except Exception as error:  # a handler or script failed: the case waits for a fix and a retry
             failed = self.workflow.get_tasks(state=TaskState.ERROR)
             name = failed[0].task_spec.bpmn_name or failed[0].task_spec.name if failed else "引擎"
             log.warning("step %s failed: %s", name, error, exc_info=True)
             self.failure = StepFailure(name, str(error) or type(error).__name__)
 
+    def _final_end(self):
+        """The end event of the case's own path, once reached (escalation branches end elsewhere)."""
+        ends = [t for t in self.workflow.get_tasks(state=TaskState.COMPLETED) if isinstance(t.task_spec, EndEvent)
+                and t.workflow is self.workflow and t.task_spec.name not in self.definition.escalation_ends]
+        return max(ends, key=lambda task: task.last_state_change) if ends else None
+
+    def _finish_when_main_path_ends(self) -> None:
+        """The case ends when its own path does: a supervisor's 督办 still open beside it has nothing left to
+        supervise, and is cancelled with the rest."""
+        final = self._final_end()
+        if final is not None and not self.workflow.completed:
+            self.workflow.cancel()
+            self.workflow.success = True
+            self.workflow.data = dict(final.data)
+
     def _note_step(self, task) -> None:
         spec = task.task_spec
+        if spec.name in self.definition.escalation_ends:
+            return  # the end of a warning branch is no step of the case
         kind = ("service" if isinstance(spec, HandlerServiceTask) else "end" if isinstance(spec, EndEvent)
                 else "message" if isinstance(getattr(spec, "event_definition", None), MessageEventDefinition)
                 else None)
@@ -204,10 +223,12 @@ class CaseRun:
         return pending
 
     def reset_timers(self) -> None:
-        """Make waiting timers evaluate their expression again (a deadline moved: pause, extension, calendar)."""
+        """Make the timers of the case's limits evaluate again (a deadline moved: pause, extension, calendar).
+        Timers of a designer's own duration, such as working_days(3), keep counting from when they started."""
         for task in self._waiting_timers():
-            task.internal_data.pop("event_value", None)
-            task.internal_data.pop("event_fired", None)
+            if any(name in task.task_spec.event_definition.expression for name in LIMIT_TIMER_FUNCTIONS):
+                task.internal_data.pop("event_value", None)
+                task.internal_data.pop("event_fired", None)
         self.advance()
 
     def ready_tasks(self) -> list[ReadyTask]:
@@ -250,12 +271,8 @@ class CaseRun:
     @property
     def result(self) -> str | None:
         """The name of the end event the case reached: 办结, 不予受理, 审核不通过 …"""
-        ends = [t for t in self.workflow.get_tasks(state=TaskState.COMPLETED) if isinstance(t.task_spec, EndEvent)
-                and t.workflow is self.workflow and t.task_spec.name not in self.definition.escalation_ends]
-        if not ends:
-            return None
-        final = max(ends, key=lambda task: task.last_state_change)
-        return final.task_spec.bpmn_name or "办结"
+        final = self._final_end()
+        return (final.task_spec.bpmn_name or "办结") if final else None
 
     @property
     def data(self) -> dict:
