@@ -72,3 +72,33 @@ def test_draft_bpmn_writes_a_diagram_that_deploys(database_url, tmp_path):
 @pytest.mark.parametrize("args", [["deploy", "--user", "sheji"], ["complete"]])
 def test_usage_errors_exit_with_status_2(database_url, args):
     run(database_url, *args, expect=2)
+
+
+@pytest.mark.parametrize("agency, item, accepted, first_line", [
+    ("231025", "002036006001", "2026-09-25 10:00", "2026-10-29 17:00"),  # across 中秋 and 国庆 2026
+    ("231025", "002036003002", "2026-02-12 15:00", "2026-03-18 17:00"),  # across 春节 2026, 2-14 and 2-28 worked
+])
+def test_deadline_prints_the_due_time_first(database_url, agency, item, accepted, first_line):
+    output = run(database_url, "deadline", "--agency", agency, "--item", item, "--accepted", accepted)
+    assert output.splitlines()[0] == first_line
+    assert "承诺时限（20个工作日）\t到期 " + first_line in output
+
+
+def test_deadline_refuses_a_malformed_moment(database_url):
+    assert "YYYY-MM-DD HH:MM" in run(database_url, "deadline", "--agency", "231025", "--item", "002036006001",
+                                     "--accepted", "2026/09/25", expect=2)
+
+
+def test_an_administrator_publishes_a_year_and_corrects_a_day(database_url):
+    assert "2027 年日历尚未发布" in run(database_url, "calendar", "show", "2027")
+    published = run(database_url, "calendar", "publish", "2027", "--source", "国办发明电〔2026〕X号",
+                    "--off", "2027-01-01..2027-01-03", "--off", "2027-02-06..2027-02-13", "--work", "2027-02-14",
+                    "--user", "admin")
+    assert "放假 6 个工作日，调休上班 1 天" in published
+    shown = run(database_url, "calendar", "show", "2027")
+    assert "国办发明电〔2026〕X号" in shown and "02-14" in shown
+    run(database_url, "calendar", "set-day", "2027-02-15", "--off", "--name", "春节", "--source", "补充通知",
+        "--user", "admin")
+    assert "02-15" in run(database_url, "calendar", "show", "2027").splitlines()[1]
+    assert "需要岗位：系统管理员" in run(database_url, "calendar", "publish", "2028", "--source", "x",
+                                         "--user", "shouli", expect=1)

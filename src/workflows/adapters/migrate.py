@@ -15,9 +15,9 @@ def alembic_config(connection) -> Config:
     return config
 
 
-def upgrade(engine: Engine) -> None:
+def upgrade(engine: Engine, revision: str = "head") -> None:
     with engine.begin() as connection:
-        command.upgrade(alembic_config(connection), "head")
+        command.upgrade(alembic_config(connection), revision)
 
 
 def make_revision(engine: Engine, message: str) -> None:
