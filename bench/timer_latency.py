@@ -15,6 +15,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 from sqlalchemy import text
@@ -83,9 +84,8 @@ def main() -> None:
                   f"min {min(delays):.2f} s")
 
 
-def _moment(value):
-    from datetime import datetime, timezone
-
+def _moment(value) -> datetime:
+    """A stored moment: SQLite hands back text without a zone (UTC), PostgreSQL an aware datetime."""
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
     return value if value.tzinfo else value.replace(tzinfo=timezone.utc)

@@ -1,6 +1,8 @@
 """Every diagram in bpmn/ follows docs/bpmn-conventions.md and matches the catalog (catalog/items.yaml)."""
 from __future__ import annotations
 
+import ast
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -9,9 +11,13 @@ from lxml import etree
 from SpiffWorkflow.bpmn.parser import BpmnValidator
 from SpiffWorkflow.camunda.parser import CamundaParser
 
+import handlers
+from workflows.adapters.bpmn_parsing import parse_process
+
 ROOT = Path(__file__).resolve().parents[1]
 BPMN_DIR = ROOT / "bpmn"
 CATALOG = ROOT / "catalog" / "items.yaml"
+AGENCIES = sorted((ROOT / "catalog" / "agencies").glob("*.yaml"))
 NS = {
     "bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL",
     "bpmndi": "http://www.omg.org/spec/BPMN/20100524/DI",
@@ -22,8 +28,22 @@ NS = {
 CAMUNDA = "{%s}" % NS["camunda"]
 ROLES = {"受理员", "审核员", "财务", "科室负责人", "定点医院"}
 TOPICS = {"identity_check", "arrears_check", "insurance_query", "registration", "filing", "reimbursement_calc",
-          "payment", "certificate", "fund_transfer", "network_open", "notify_applicant"}
+          "payment", "certificate", "fund_transfer", "network_open", "notify_applicant", "escalate"}
 RESULTS = {"办结", "不予受理", "审核不通过", "验收不通过", "协议未签订", "认定不通过"}
+# Time limits (docs/bpmn-conventions.md, "Time limits and escalation")
+CLERK_TIMERS = {"承诺时限预警": ('warning_time("promised")', "yellow", "promised"),
+                "承诺时限超期": ('deadline("promised")', "red", "promised"),
+                "法定时限超期": ('deadline("statutory")', "red", "statutory")}
+CASE_LIMITS = {"promised", "statutory"}
+SUPERVISE_STAGE = "督办"
+# Stage limits of the catalog that no timer watches, and why
+UNWATCHED_STAGE_LIMITS = {
+    ("002036003002", "信息表"): "watched on the sending side (item_002036003002_out); 收到信息表 is a catch event",
+    ("002036009001", "建立机构信息"): "no stage of the diagram",
+    ("002036009001", "开通医保服务网络"): "no stage of the diagram (开通医保服务网络 runs in 签订协议)",
+    ("002036009002", "建立机构信息"): "no stage of the diagram",
+    ("002036009002", "开通医保服务网络"): "no stage of the diagram (开通医保服务网络 runs in 签订协议)",
+}
 NOT_FLOW_NODES = {"laneSet", "sequenceFlow", "extensionElements", "documentation", "textAnnotation", "association",
                   "dataObject", "dataObjectReference", "dataStoreReference", "ioSpecification"}
 TASKS = ("userTask", "serviceTask")
@@ -60,6 +80,50 @@ def _tag(el) -> str:
     return etree.QName(el).localname
 
 
+def _properties(el) -> dict[str, str]:
+    return {p.get("name"): p.get("value")
+            for p in el.iterfind("bpmn:extensionElements/camunda:properties/camunda:property", NS)}
+
+
+def _stage_limits() -> dict[str, set[str]]:
+    """process key -> the names of the stage limits any agency sets for its item (also under the partner key)."""
+    keys = {str(item["code"]): [item["process"]] + ([item["partner_process"]] if item.get("partner_process") else [])
+            for item in _catalog_items()}
+    limits: dict[str, set[str]] = {}
+    for path in AGENCIES:
+        for item in yaml.safe_load(path.read_text(encoding="utf-8")).get("items") or []:
+            for key in keys.get(str(item.get("code")), []):
+                limits.setdefault(key, set()).update(limit["stage"] for limit in item.get("stage_limits") or [])
+    return limits
+
+
+def _reachable(process, starts) -> set[str]:
+    """Ids of the flow nodes reached along sequence flows from the given ids (included)."""
+    targets: dict[str, list[str]] = {}
+    for flow in process.iterfind("bpmn:sequenceFlow", NS):
+        targets.setdefault(flow.get("sourceRef"), []).append(flow.get("targetRef"))
+    seen, todo = set(), list(starts)
+    while todo:
+        node = todo.pop()
+        if node not in seen:
+            seen.add(node)
+            todo.extend(targets.get(node, []))
+    return seen
+
+
+@contextmanager
+def _escalate_handler():
+    """parse_process wants every topic registered: a stand-in `escalate` until the platform has its own."""
+    throwaway = "escalate" not in handlers.HANDLERS
+    if throwaway:
+        handlers.HANDLERS["escalate"] = handlers.RegisteredHandler("escalate", "时限预警与督办", lambda context: {})
+    try:
+        yield
+    finally:
+        if throwaway:
+            del handlers.HANDLERS["escalate"]
+
+
 @pytest.fixture(scope="module", params=FILES, ids=[f.name for f in FILES])
 def diagram(request):
     path = request.param
@@ -79,6 +143,13 @@ def test_parses_and_validates(diagram):
     assert spec.name == process_id
     ids = {el.get("id") for el in _flow_nodes(_process(root))}
     assert ids <= set(spec.task_specs), "the parsed spec lacks flow nodes"
+
+
+def test_the_platform_accepts_it(diagram):
+    path, root = diagram
+    with _escalate_handler():
+        definition = parse_process(path.read_bytes(), path.name)
+    assert definition.key == _process(root).get("id")
 
 
 def test_file_name_process_id_and_catalog(diagram):
@@ -168,8 +239,17 @@ def test_gateway_flows_have_conditions(diagram):
 def test_end_events_name_results_and_messages_resolve(diagram):
     _, root = diagram
     process = _process(root)
+    # The case's paths: from the start, and from interrupting boundary events (they replace their task's path).
+    # The rest hangs off non-interrupting boundary events: escalation branches, never the case's result.
+    main = _reachable(process, [e.get("id") for e in process.iterfind("bpmn:startEvent", NS)]
+                      + [e.get("id") for e in process.iterfind("bpmn:boundaryEvent", NS)
+                         if e.get("cancelActivity", "true") != "false"])
     for end in process.iterfind("bpmn:endEvent", NS):
-        assert end.get("name") in RESULTS, f"{end.get('id')}: {end.get('name')} is no case result"
+        if _properties(end).get("kind") == "escalation":
+            assert end.get("id") not in main, f"{end.get('id')} ends a path of the case: it is a result"
+        else:
+            assert end.get("id") in main, f"{end.get('id')} ends an escalation branch: kind=escalation"
+            assert end.get("name") in RESULTS, f"{end.get('id')}: {end.get('name')} is no case result"
     messages = {m.get("id"): m.get("name") for m in root.iterfind("bpmn:message", NS)}
     assert len(set(messages.values())) == len(messages), "declare each message once"
     for definition in process.iterfind(".//bpmn:messageEventDefinition", NS):
@@ -179,3 +259,91 @@ def test_end_events_name_results_and_messages_resolve(diagram):
 def test_every_catalog_item_has_its_file():
     missing = [key for key in _process_keys() if not (BPMN_DIR / f"{key}.bpmn").exists()]
     assert not missing, f"no diagram for {missing}"
+
+
+def _timer_call(expression: str) -> tuple[str, object]:
+    """(function, argument) of a timer expression; only the platform's time-limit functions are allowed."""
+    tree = ast.parse(expression.strip(), mode="eval").body
+    assert isinstance(tree, ast.Call) and isinstance(tree.func, ast.Name) and not tree.keywords, expression
+    assert tree.func.id in ("deadline", "warning_time", "working_days"), f"{expression}: unknown function"
+    assert len(tree.args) == 1 and isinstance(tree.args[0], ast.Constant), expression
+    argument = tree.args[0].value
+    if tree.func.id == "working_days":
+        assert isinstance(argument, int) and argument > 0, expression
+    else:
+        assert isinstance(argument, str), expression
+    return tree.func.id, argument
+
+
+def test_timers_use_the_time_limit_functions(diagram):
+    _, root = diagram
+    process = _process(root)
+    limits = CASE_LIMITS | _stage_limits().get(process.get("id"), set())
+    for definition in process.iter("{%s}timerEventDefinition" % NS["bpmn"]):
+        texts = [el for el in definition if _tag(el) in ("timeDate", "timeDuration", "timeCycle")]
+        assert [_tag(el) for el in texts] == ["timeDate"], "a time limit is a date: bpmn:timeDate"
+        function, argument = _timer_call(texts[0].text or "")
+        if function != "working_days":
+            assert argument in limits, f"{texts[0].text}: no such limit for this item"
+
+
+def test_escalations_name_level_and_limit(diagram):
+    _, root = diagram
+    process = _process(root)
+    limits = CASE_LIMITS | _stage_limits().get(process.get("id"), set())
+    for task in process.iterfind("bpmn:serviceTask", NS):
+        if task.get(CAMUNDA + "topic") != "escalate":
+            continue
+        properties = _properties(task)
+        assert properties.get("level") in ("yellow", "red"), f"{task.get('id')}: level yellow or red"
+        assert properties.get("limit") in limits, f"{task.get('id')}: limit {properties.get('limit')}"
+
+
+def test_every_clerk_task_has_its_time_limit_timers(diagram):
+    _, root = diagram
+    process = _process(root)
+    lane_of = {ref.text: lane.get("name") for lane in process.iterfind("bpmn:laneSet/bpmn:lane", NS)
+               for ref in lane.iterfind("bpmn:flowNodeRef", NS)}
+    nodes = {el.get("id"): el for el in _flow_nodes(process)}
+    flows = {f.get("sourceRef"): f.get("targetRef") for f in process.iterfind("bpmn:sequenceFlow", NS)}
+    supervise = [t for t in process.iterfind("bpmn:userTask", NS) if _properties(t).get("stage") == SUPERVISE_STAGE]
+    assert len(supervise) == 1 and lane_of[supervise[0].get("id")] == "科室负责人", "one 督办 task, 科室负责人 lane"
+    assert not process.findall(f"bpmn:boundaryEvent[@attachedToRef='{supervise[0].get('id')}']", NS)
+    fields = {f.get("id"): f for f in supervise[0].iterfind(".//camunda:formField", NS)}
+    assert [v.get("id") for v in fields["decision"].iterfind("camunda:value", NS)] == ["done"]
+    assert fields["opinion"].find("camunda:validation/camunda:constraint[@name='required']", NS) is not None
+    for task in process.iterfind("bpmn:userTask", NS):
+        if task is supervise[0]:
+            continue
+        timers = {}
+        for event in process.iterfind(f"bpmn:boundaryEvent[@attachedToRef='{task.get('id')}']", NS):
+            assert event.get("cancelActivity") == "false", f"{event.get('id')} must not interrupt the task"
+            escalate = nodes[flows[event.get("id")]]
+            assert escalate.get(CAMUNDA + "topic") == "escalate", f"{event.get('id')} must lead to an escalation"
+            properties = _properties(escalate)
+            assert properties["stage"] == _properties(task)["stage"], escalate.get("id")
+            timers[event.get("name")] = (event.findtext(".//bpmn:timeDate", namespaces=NS),
+                                         properties["level"], properties["limit"])
+            if event.get("name") == "承诺时限超期":  # red for the promised limit: 督办
+                assert flows[escalate.get("id")] == supervise[0].get("id"), escalate.get("id")
+        for name, expected in CLERK_TIMERS.items():
+            assert timers.get(name) == expected, f"{task.get('id')}: {name}"
+        for name, (expression, level, limit) in timers.items():
+            if name not in CLERK_TIMERS:  # a stage limit
+                assert (expression, level) == (f'deadline("{limit}")', "red") and name == f"{limit}时限超期", name
+
+
+def test_catalog_stage_limits_are_watched():
+    watched: dict[str, set[str]] = {}
+    for path in FILES:
+        process = _process(etree.parse(str(path)).getroot())
+        for text in process.iterfind(".//bpmn:boundaryEvent/bpmn:timerEventDefinition/bpmn:timeDate", NS):
+            function, argument = _timer_call(text.text)
+            if function == "deadline" and argument not in CASE_LIMITS:
+                watched.setdefault(process.get("id"), set()).add(argument)
+    for item in _catalog_items():
+        keys = [item["process"]] + ([item["partner_process"]] if item.get("partner_process") else [])
+        limits = _stage_limits().get(item["process"], set())
+        found = set().union(*(watched.get(key, set()) for key in keys))
+        missing = {limit for limit in limits - found if (str(item["code"]), limit) not in UNWATCHED_STAGE_LIMITS}
+        assert not missing, f"{item['code']} {item['name']}: no timer watches {sorted(missing)}"

@@ -1,8 +1,9 @@
-"""The BPMN drafter: structure, forms and layout of the diagrams it writes."""
+"""The BPMN drafter: structure, forms, time limits and layout of the diagrams it writes."""
 from __future__ import annotations
 
 import itertools
 import math
+from contextlib import contextmanager
 
 import pytest
 import yaml
@@ -12,10 +13,40 @@ from SpiffWorkflow.bpmn.parser import BpmnValidator
 from SpiffWorkflow.camunda.parser import CamundaParser
 from SpiffWorkflow.util.task import TaskState
 
+import handlers
 from workflows.adapters import bpmn_draft as draft
+from workflows.adapters.bpmn_parsing import parse_process
+from workflows.adapters.scripting import RestrictedScriptEngine
 
 NS = draft.NSMAP
+CAMUNDA = "{%s}" % NS["camunda"]
 TASK, EVENT, GATEWAY = (draft.SIZES[k] for k in ("task", "event", "gateway"))
+FAR = "2999-12-31T17:00:00+08:00"
+PAST = "2000-01-03T17:00:00+08:00"
+
+
+def _engine(due: dict[str, str] | None = None) -> RestrictedScriptEngine:
+    """The sandbox with stand-ins for the platform's time-limit functions: every limit is far away unless `due`
+    names it (limit name -> ISO date-time; "warning:<limit>" for its warning time)."""
+    due = due or {}
+    return RestrictedScriptEngine({
+        "deadline": lambda limit: due.get(limit, FAR),
+        "warning_time": lambda limit: due.get(f"warning:{limit}", FAR),
+        "working_days": lambda n: FAR,
+    })
+
+
+@contextmanager
+def escalate_handler():
+    """The `escalate` topic registered, for parse_process: by the platform's own handler once it exists."""
+    throwaway = "escalate" not in handlers.HANDLERS
+    if throwaway:
+        handlers.HANDLERS["escalate"] = handlers.RegisteredHandler("escalate", "时限预警与督办", lambda context: {})
+    try:
+        yield
+    finally:
+        if throwaway:
+            del handlers.HANDLERS["escalate"]
 
 SMALL = draft.ProcessDraftSpec(
     process_id="item_test", name="测试事项",
@@ -68,23 +99,54 @@ def _segment_hits(a, b, box, margin=1.0) -> bool:
     return max(x1, x2) > left and min(x1, x2) < right and max(y1, y2) > top and min(y1, y2) < bottom
 
 
+def _attached(root) -> dict[str, str]:
+    """boundary event id -> its task."""
+    return {e.get("id"): e.get("attachedToRef") for e in root.iterfind(".//bpmn:boundaryEvent", NS)}
+
+
 def assert_layout(xml: bytes) -> None:
-    """Shapes are sized, inside their lanes and apart; edges are orthogonal, start and end on their shapes and
-    pass through no other shape."""
+    """Shapes are sized, inside their lanes and apart (a boundary event sits on its task's bottom edge); edges are
+    orthogonal, start and end on their shapes and pass through no other shape; labels overlap no shape."""
     root = _tree(xml)
-    bounds, waypoints, nodes = _bounds(root), _waypoints(root), _flow_nodes(root)
+    bounds, waypoints, nodes, attached = _bounds(root), _waypoints(root), _flow_nodes(root), _attached(root)
     expected_size = {"userTask": TASK, "serviceTask": TASK, "exclusiveGateway": GATEWAY}
     for node_id, tag in nodes.items():
         assert node_id in bounds, f"{node_id} has no shape"
-        assert bounds[node_id][2:] == tuple(map(float, expected_size.get(tag, EVENT))), node_id
+        width, height = bounds[node_id][2:]
+        if tag == "userTask":  # wider when it carries more than three timers
+            assert width >= TASK[0] and height == TASK[1], node_id
+        else:
+            assert (width, height) == tuple(map(float, expected_size.get(tag, EVENT))), node_id
+    for event_id, task_id in attached.items():
+        x, y, w, h = bounds[event_id]
+        tx, ty, tw, th = bounds[task_id]
+        assert y + h / 2 == ty + th and tx <= x + w / 2 <= tx + tw, f"{event_id} not on {task_id}'s bottom edge"
+    participant = bounds[root.find("bpmn:collaboration/bpmn:participant", NS).get("id")]
+    lanes = [bounds[lane.get("id")] for lane in root.iterfind(".//bpmn:lane", NS)]
+    for (_, ay, _, ah), (_, by, _, _) in zip(lanes, lanes[1:]):
+        assert by == ay + ah, "lanes must be stacked without gaps"
+    assert lanes[0][1] == participant[1] and lanes[-1][1] + lanes[-1][3] == participant[1] + participant[3]
     for lane in root.iterfind(".//bpmn:lane", NS):
         lx, ly, lw, lh = bounds[lane.get("id")]
         for ref in lane.iterfind("bpmn:flowNodeRef", NS):
             x, y, w, h = bounds[ref.text]
             assert lx <= x and x + w <= lx + lw and ly <= y and y + h <= ly + lh, f"{ref.text} outside its lane"
     for a, b in itertools.combinations(nodes, 2):
+        if attached.get(a) == b or attached.get(b) == a:
+            continue
         (ax, ay, aw, ah), (bx, by, bw, bh) = bounds[a], bounds[b]
         assert not (ax < bx + bw and bx < ax + aw and ay < by + bh and by < ay + ah), f"{a} overlaps {b}"
+    for shape in root.iterfind(".//bpmndi:BPMNShape", NS):
+        label = shape.find("bpmndi:BPMNLabel/dc:Bounds", NS)
+        if label is None:
+            continue
+        box = tuple(float(label.get(k)) for k in ("x", "y", "width", "height"))
+        name = root.find(f".//*[@id='{shape.get('bpmnElement')}']").get("name")
+        assert box[2] >= draft.LABEL_FONT * len(name), f"the label of {shape.get('bpmnElement')} would wrap"
+        for other in nodes:
+            x, y, w, h = bounds[other]
+            assert not (box[0] < x + w and x < box[0] + box[2] and box[1] < y + h and y < box[1] + box[3]), \
+                f"the label of {shape.get('bpmnElement')} overlaps {other}"
     for flow in root.iterfind(".//bpmn:sequenceFlow", NS):
         points = waypoints[flow.get("id")]
         source, target = flow.get("sourceRef"), flow.get("targetRef")
@@ -103,6 +165,16 @@ def _parse(xml: bytes, process_id: str):
     return parser.get_spec(process_id)
 
 
+def _workflow(spec, due: dict[str, str] | None = None) -> BpmnWorkflow:
+    return BpmnWorkflow(spec, script_engine=_engine(due))
+
+
+def _main_path(ids) -> list[str]:
+    """The ids of the main path: no timers, escalations or 督办."""
+    return [i for i in ids if not i.startswith("BoundaryEvent_") and not i.endswith(("_overdue", "_warning",
+            "_statutory", "_stage_limit1")) and i not in ("Task_supervise", "EndEvent_supervised")]
+
+
 def test_small_spec_has_collaboration_lanes_and_ids():
     root = _tree(draft.draft_process(SMALL))
     participant = root.find("bpmn:collaboration/bpmn:participant", NS)
@@ -111,13 +183,19 @@ def test_small_spec_has_collaboration_lanes_and_ids():
     assert process.get("isExecutable") == "true" and process.get("name") == "测试事项"
     lanes = {lane.get("name"): [ref.text for ref in lane.iterfind("bpmn:flowNodeRef", NS)]
              for lane in process.iterfind("bpmn:laneSet/bpmn:lane", NS)}
-    assert lanes == {
+    assert {name: _main_path(refs) for name, refs in lanes.items()} == {
         "受理员": ["StartEvent_apply", "Task_accept", "Gateway_accept", "EndEvent_accept_refuse",
                 "Task_identity_check"],
         "审核员": ["Task_review", "Gateway_review", "EndEvent_review_reject", "Task_notify_applicant",
                 "EndEvent_done"],
+        "科室负责人": [],
     }
-    ends = {e.get("id"): e.get("name") for e in process.iterfind("bpmn:endEvent", NS)}
+    assert lanes["科室负责人"] == ["Task_supervise", "EndEvent_supervised"]
+    assert {ref for ref in lanes["受理员"] if "_accept_" in ref and ref != "EndEvent_accept_refuse"} == {
+        f"{prefix}_accept_{key}" for key in ("overdue", "warning", "statutory")
+        for prefix in ("BoundaryEvent", "Task")} | {"EndEvent_accept_warning", "EndEvent_accept_statutory"}
+    ends = {e.get("id"): e.get("name") for e in process.iterfind("bpmn:endEvent", NS)
+            if e.find(".//camunda:property[@name='kind']", NS) is None}
     assert ends == {"EndEvent_accept_refuse": "不予受理", "EndEvent_review_reject": "审核不通过", "EndEvent_done": "办结"}
     service = process.find("bpmn:serviceTask", NS)
     assert service.get(f"{{{NS['camunda']}}}type") == "external"
@@ -148,12 +226,15 @@ def test_small_spec_diagram_interchange():
     root = _tree(xml)
     bounds = _bounds(root)
     participant = bounds["Participant_item_test"]
-    acceptor, reviewer = bounds["Lane_acceptor"], bounds["Lane_reviewer"]
-    assert acceptor[0] == participant[0] + draft.LABEL_BAND and acceptor[3] == reviewer[3] == draft.LANE_HEIGHT
-    assert reviewer[1] == acceptor[1] + acceptor[3] and participant[3] == 2 * draft.LANE_HEIGHT
-    for node_id, lane in (("Task_accept", acceptor), ("Task_review", reviewer), ("Gateway_review", reviewer)):
+    acceptor, reviewer, supervisor = bounds["Lane_acceptor"], bounds["Lane_reviewer"], bounds["Lane_supervisor"]
+    rows = draft.LANE_HEIGHT // 2 + draft.BRANCH_FIRST + 2 * draft.BRANCH_PITCH + TASK[1] // 2 + draft.BRANCH_MARGIN
+    assert acceptor[0] == participant[0] + draft.LABEL_BAND and acceptor[3] == reviewer[3] == rows
+    assert supervisor[3] == draft.LANE_HEIGHT  # only 督办 is in it: its main row
+    assert reviewer[1] == acceptor[1] + acceptor[3] and participant[3] == 2 * rows + draft.LANE_HEIGHT
+    for node_id, lane in (("Task_accept", acceptor), ("Task_review", reviewer), ("Gateway_review", reviewer),
+                          ("Task_supervise", supervisor)):
         x, y, w, h = bounds[node_id]
-        assert y + h / 2 == lane[1] + lane[3] / 2, f"{node_id} not centred in its lane"
+        assert y + h / 2 == lane[1] + draft.LANE_HEIGHT / 2, f"{node_id} not centred in its lane's main row"
     main = ["StartEvent_apply", "Task_accept", "Gateway_accept", "Task_identity_check", "Task_review",
             "Gateway_review", "Task_notify_applicant", "EndEvent_done"]
     centres = [bounds[n][0] + bounds[n][2] / 2 for n in main]
@@ -164,16 +245,17 @@ def test_small_spec_diagram_interchange():
     assert_layout(xml)
 
 
-def _drive(workflow: BpmnWorkflow, decisions: dict[str, str] | None = None) -> list[str]:
+def _drive(workflow: BpmnWorkflow, decisions: dict[str, str] | None = None, *, hold: tuple[str, ...] = ()) -> list[str]:
     """Run a workflow, completing service tasks as if their handlers succeeded and deciding user tasks (the first
-    option unless `decisions` says otherwise); returns the end events reached."""
+    option unless `decisions` says otherwise; the tasks named in `hold` are left open); returns the end events
+    reached."""
     decisions = decisions or {}
     for _ in range(100):
         workflow.do_engine_steps()
         started = [t for t in workflow.get_tasks(state=TaskState.STARTED) if t.task_spec.bpmn_id.startswith("Task_")]
         for task in started:
             task.complete()
-        ready = workflow.get_tasks(state=TaskState.READY, manual=True)
+        ready = [t for t in workflow.get_tasks(state=TaskState.READY, manual=True) if t.task_spec.name not in hold]
         if not started and not ready:
             break
         for task in ready:
@@ -187,13 +269,13 @@ def test_small_spec_parses_and_runs_to_its_ends():
     spec = _parse(draft.draft_process(SMALL), "item_test")
     assert spec.task_specs["Task_review"].lane == "审核员"
     assert spec.task_specs["Task_review"].extensions == {"stage": "审核"}
-    workflow = BpmnWorkflow(spec)
+    workflow = _workflow(spec)
     workflow.do_engine_steps()
     [task] = workflow.get_tasks(state=TaskState.READY, manual=True)
     assert task.task_spec.name == "Task_accept"
     assert _drive(workflow, {"Task_accept": "refuse"}) == ["EndEvent_accept_refuse"]
-    assert _drive(BpmnWorkflow(spec), {"Task_review": "reject"}) == ["EndEvent_review_reject"]
-    workflow = BpmnWorkflow(spec)
+    assert _drive(_workflow(spec), {"Task_review": "reject"}) == ["EndEvent_review_reject"]
+    workflow = _workflow(spec)
     assert _drive(workflow) == ["EndEvent_done"] and workflow.is_completed()
 
 
@@ -212,8 +294,11 @@ def test_every_profile_drafts_a_valid_laid_out_process(spec):
     xml = draft.draft_process(spec)
     parsed = _parse(xml, spec.process_id)
     assert_layout(xml)
+    with escalate_handler():
+        definition = parse_process(xml, f"{spec.process_id}.bpmn")  # the platform's own checks
+    assert definition.user_tasks["Task_supervise"].role == "supervisor"
     if not any(step.message for step in spec.steps):
-        workflow = BpmnWorkflow(parsed)
+        workflow = _workflow(parsed)
         assert _drive(workflow) == ["EndEvent_done"] and workflow.is_completed()
 
 
@@ -223,6 +308,7 @@ def test_profiles_use_known_shapes_forms_and_stages():
         steps = draft.SHAPES[shape](parameter)
         assert len({s.id for s in steps}) == len(steps), f"{code}: duplicate step ids"
         assert {s.stage for s in steps} <= {"受理", "审核", "拨付", "验收", "签订协议", "办结", "联系函", "信息表"}
+        assert all(s.kind == "user" for s in steps if s.limits), f"{code}: only user tasks watch stage limits"
 
 
 def test_transfer_pair_exchanges_messages():
@@ -246,8 +332,8 @@ def test_transfer_pair_exchanges_messages():
 def test_transfer_pair_runs_with_messages():
     item = {"code": "002036003002", "name": "转移接续手续办理", "process": "item_002036003002",
             "partner_process": "item_002036003002_out"}
-    receiving = BpmnWorkflow(_parse(draft.draft_item("item_002036003002", [item]), "item_002036003002"))
-    sending = BpmnWorkflow(_parse(draft.draft_item("item_002036003002_out", [item]), "item_002036003002_out"))
+    receiving = _workflow(_parse(draft.draft_item("item_002036003002", [item]), "item_002036003002"))
+    sending = _workflow(_parse(draft.draft_item("item_002036003002_out", [item]), "item_002036003002_out"))
     receiving.task_tree.data.update({"certificate_no": "C-001", "from_region": "沈阳市"})
     assert _drive(receiving) == []  # waits for the 信息表
     [letter] = receiving.get_events()
@@ -282,3 +368,119 @@ def test_write_all_and_unknown_items(tmp_path):
         draft.draft_item("999", items)
     with pytest.raises(KeyError):
         draft.spec_for_item({"code": "999", "name": "未知事项", "process": "item_999"})
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Time limits and escalation
+
+def _properties(element) -> dict[str, str]:
+    return {p.get("name"): p.get("value")
+            for p in element.iterfind("bpmn:extensionElements/camunda:properties/camunda:property", NS)}
+
+
+def _next(process, element):
+    """The one element a flow node leads to."""
+    [flow] = process.findall(f"bpmn:sequenceFlow[@sourceRef='{element.get('id')}']", NS)
+    return process.find(f"*[@id='{flow.get('targetRef')}']")
+
+
+@pytest.mark.parametrize("spec", ALL_SPECS, ids=[s.process_id for s in ALL_SPECS])
+def test_every_clerk_task_has_its_timers_and_escalations(spec):
+    root = _tree(draft.draft_process(spec))
+    process = root.find("bpmn:process", NS)
+    bounds = _bounds(root)
+    lane_of = {ref.text: lane.get("name") for lane in process.iterfind("bpmn:laneSet/bpmn:lane", NS)
+               for ref in lane.iterfind("bpmn:flowNodeRef", NS)}
+    supervise = process.find("bpmn:userTask[@id='Task_supervise']", NS)
+    clerk_tasks = [t for t in process.iterfind("bpmn:userTask", NS) if t is not supervise]
+    assert [t.get("id") for t in clerk_tasks] == [s.id for s in spec.steps if s.kind == "user"]
+    for task in clerk_tasks:
+        step = next(s for s in spec.steps if s.id == task.get("id"))
+        events = sorted(process.findall(f"bpmn:boundaryEvent[@attachedToRef='{task.get('id')}']", NS),
+                        key=lambda e: bounds[e.get("id")][0])  # left to right
+        expected = [("承诺时限超期", 'deadline("promised")', "red", "promised", "Task_supervise"),
+                    ("承诺时限预警", 'warning_time("promised")', "yellow", "promised", "预警已发出"),
+                    ("法定时限超期", 'deadline("statutory")', "red", "statutory", "红牌已发出")]
+        expected += [(f"{limit}时限超期", f'deadline("{limit}")', "red", limit, "红牌已发出") for limit in step.limits]
+        found = []
+        for event in events:
+            assert event.get("cancelActivity") == "false", event.get("id")
+            time_date = event.find("bpmn:timerEventDefinition/bpmn:timeDate", NS)
+            escalate = _next(process, event)
+            assert etree.QName(escalate).localname == "serviceTask"
+            assert escalate.get(CAMUNDA + "type") == "external" and escalate.get(CAMUNDA + "topic") == "escalate"
+            properties = _properties(escalate)
+            assert properties["stage"] == step.stage
+            assert lane_of[event.get("id")] == lane_of[escalate.get("id")] == lane_of[task.get("id")]
+            after = _next(process, escalate)
+            if after is supervise:
+                outcome = "Task_supervise"
+            else:
+                assert etree.QName(after).localname == "endEvent" and _properties(after) == {"kind": "escalation"}
+                outcome = after.get("name")
+            found.append((event.get("name"), time_date.text, properties["level"], properties["limit"], outcome))
+        assert found == expected, task.get("id")
+    # the one 督办 of the diagram
+    assert lane_of["Task_supervise"] == "科室负责人" and _properties(supervise) == {"stage": "督办"}
+    fields = {f.get("id"): f for f in supervise.iterfind(".//camunda:formField", NS)}
+    assert [(v.get("id"), v.get("name")) for v in fields["decision"].iterfind("camunda:value", NS)] == \
+        [("done", "已督办")]
+    assert fields["opinion"].get("label") == "督办意见"
+    assert fields["opinion"].find("camunda:validation/camunda:constraint[@name='required']", NS) is not None
+    incoming = process.findall("bpmn:sequenceFlow[@targetRef='Task_supervise']", NS)
+    assert len(incoming) == len(clerk_tasks)
+    end = _next(process, supervise)
+    assert end.get("name") == "督办完成" and _properties(end) == {"kind": "escalation"}
+
+
+def test_stage_limits_are_watched_where_the_stage_is_worked():
+    watched = {}
+    for spec in ALL_SPECS:
+        for step in spec.steps:
+            if step.limits:
+                watched.setdefault(spec.name, []).append((step.id, step.limits))
+    code = {key: key for key in draft.PROFILES}
+    assert watched == {
+        code["002036003002"]: [("Task_review", ("联系函",)), ("Task_confirm", ("办结",))],
+        code["002036003002"] + "（转出地）": [("Task_review", ("信息表",))],
+        code["002036009001"]: [("Task_inspect", ("验收",))],
+        code["002036009002"]: [("Task_inspect", ("验收",))],
+    }
+
+
+def test_a_wide_task_holds_four_timers():
+    spec = draft.spec_for_item({"code": "002036009001", "name": "医疗机构申请定点协议管理", "process": "item_x"})
+    root = _tree(draft.draft_process(spec))
+    bounds = _bounds(root)
+    assert bounds["Task_inspect"][2] > TASK[0] and bounds["Task_accept"][2] == TASK[0]
+    events = sorted(bounds[e] for e, task in _attached(root).items() if task == "Task_inspect")
+    assert len(events) == 4 and all(b[0] - a[0] >= EVENT[0] for a, b in zip(events, events[1:]))
+
+
+def test_timers_escalate_without_interrupting_the_task():
+    spec = _parse(draft.draft_process(SMALL), "item_test")
+    workflow = _workflow(spec, {"promised": PAST, "warning:promised": PAST})
+    assert _drive(workflow, hold=("Task_accept", "Task_supervise")) == ["EndEvent_accept_warning"]
+    ready = {t.task_spec.name: t for t in workflow.get_tasks(state=TaskState.READY, manual=True)}
+    assert set(ready) == {"Task_accept", "Task_supervise"}  # the clerk's task goes on; 督办 waits for 科室负责人
+    assert ready["Task_supervise"].task_spec.lane == "科室负责人"
+    escalations = [t.task_spec.bpmn_name for t in workflow.get_tasks(state=TaskState.COMPLETED)
+                   if t.task_spec.name in ("Task_accept_overdue", "Task_accept_warning", "Task_accept_statutory")]
+    assert sorted(escalations) == ["发出红牌超期", "发出黄牌预警"]
+    # The main path reaches its result while a 督办 is open: the workflow is complete only after the 督办.
+    ends = _drive(workflow, hold=("Task_supervise",))
+    assert "EndEvent_done" in ends and not workflow.is_completed()
+    ends = _drive(workflow)
+    assert sorted(ends) == sorted(["EndEvent_accept_warning", "EndEvent_review_warning", "EndEvent_done",
+                                   "EndEvent_supervised", "EndEvent_supervised"])  # review was late too
+    assert workflow.is_completed()
+
+
+def test_statutory_and_stage_timers_end_their_branch():
+    item = {"code": "002036009001", "name": "医疗机构申请定点协议管理", "process": "item_x"}
+    spec = _parse(draft.draft_item("002036009001", [item]), "item_x")
+    workflow = _workflow(spec, {"statutory": PAST, "验收": PAST})
+    ends = _drive(workflow)
+    assert sorted(ends) == ["EndEvent_accept_statutory", "EndEvent_done", "EndEvent_inspect_stage_limit1",
+                            "EndEvent_inspect_statutory", "EndEvent_sign_statutory"]
+    assert workflow.is_completed()
