@@ -125,6 +125,7 @@ def run_scheduler(click_ctx, interval):
     from .scheduler import run_scheduler as run
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # not a line per one-second round
     run(_context(click_ctx), interval)
 
 
