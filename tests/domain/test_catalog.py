@@ -160,6 +160,11 @@ def _set(path, value):
 _DELETE = object()
 
 AGENCY_MISTAKES = [
+    ("warning ratio out of range", _set(["items", 0, "warning"], {"used_ratio": 1.5}),
+     "items[0].warning.used_ratio", "must lie between 0 and 1"),
+    ("warning days negative", _set(["items", 0, "warning"], {"days_left": -1}),
+     "items[0].warning.days_left", "must not be negative"),
+    ("warning key typo", _set(["items", 0, "warning"], {"ratio": 0.5}), "items[0].warning.ratio", "unknown key"),
     ("missing field", _set(["items", 0, "promised_limit"], _DELETE),
      "items[0].promised_limit", "missing required field"),
     ("missing agency name", _set(["agency", "name"], _DELETE), "agency.name", "missing required field"),
@@ -284,3 +289,13 @@ def test_items_mistake_names_file_and_field(change, field, message):
 def test_a_document_that_is_not_a_mapping(document):
     with pytest.raises(CatalogError, match=r"^catalog/items\.yaml: \(document\): expected a mapping"):
         parse(items=document)
+
+
+def test_an_item_may_warn_earlier_than_the_default():
+    from workflows.domain.catalog import WarningPolicy
+
+    document = copy.deepcopy(AGENCY)
+    document["items"][0]["warning"] = {"used_ratio": 0.5, "days_left": 3}
+    catalog = parse(agency=document)
+    first, second = list(catalog.agency("210400").items.values())[:2]
+    assert first.warning == WarningPolicy(0.5, 3) and second.warning == WarningPolicy()

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import time
+from math import ceil
 from typing import Any, Callable, TypeVar
 
 UNIT_LABELS = {"immediate": "即时办结", "working_days": "个工作日", "natural_days": "个自然日", "months": "个月"}
@@ -37,7 +38,8 @@ _KEYS = {
     "hall": ({"code", "name"}, {"address", "phone"}),
     "agency_item": ({"code", "promised_limit"},
                     {"name", "statutory_limit", "exceptional_limit", "stage_limits", "materials", "halls",
-                     "phones", "prohibited", "notes", "commitment_allowed"}),
+                     "phones", "prohibited", "notes", "commitment_allowed", "warning"}),
+    "warning": (set(), {"used_ratio", "days_left"}),
     "limit": ({"unit"}, {"value"}),
     "stage_limit": ({"stage", "unit", "value", "from"}, set()),
     "material": ({"name"}, {"source", "required", "condition", "form", "waivable"}),
@@ -115,6 +117,17 @@ class Item:
 
 
 @dataclass(frozen=True)
+class WarningPolicy:
+    """Yellow when `used_ratio` of the limit is used or `days_left` days are left, whichever comes first."""
+    used_ratio: float = 0.8
+    days_left: int = 1
+
+    def days_before_due(self, total_days: int) -> int:
+        # round() first: 20 × (1 − 0.7) is 6.000000000000001 in floating point, and must not become 7.
+        return max(self.days_left, ceil(round(total_days * (1 - self.used_ratio), 9)))
+
+
+@dataclass(frozen=True)
 class AgencyItem:
     item: Item
     name: str
@@ -128,6 +141,7 @@ class AgencyItem:
     prohibited: tuple[str, ...] = ()
     notes: str | None = None
     commitment_allowed: bool = False
+    warning: WarningPolicy = WarningPolicy()  # when a limit turns yellow (黄牌)
 
     @property
     def code(self) -> str:
@@ -375,7 +389,21 @@ def _agency_item(node: _Node, items: dict[str, Item], hall_codes: tuple[str, ...
         stage_limits=_stage_limits(node, item), materials=tuple(map(_material, node.children("materials"))),
         hall_codes=_item_halls(node, hall_codes), phones=node.texts("phones", _PHONE, _PHONE_HINT),
         prohibited=node.texts("prohibited"), notes=node.text("notes", None),
-        commitment_allowed=node.get("commitment_allowed", bool, False))
+        commitment_allowed=node.get("commitment_allowed", bool, False), warning=_warning(node.at("warning")))
+
+
+def _warning(node: _Node) -> WarningPolicy:
+    """Optional per item: `warning: {used_ratio: 0.8, days_left: 1}` (the defaults)."""
+    if node.value is None:
+        return WarningPolicy()
+    node.mapping("warning")
+    ratio = node.get("used_ratio", float, WarningPolicy.used_ratio)
+    if not 0 < ratio < 1:
+        raise node.at("used_ratio").fail(f"must lie between 0 and 1, got {ratio}")
+    days_left = node.get("days_left", int, WarningPolicy.days_left)
+    if days_left < 0:
+        raise node.at("days_left").fail(f"must not be negative, got {days_left}")
+    return WarningPolicy(ratio, days_left)
 
 
 def _item_halls(node: _Node, hall_codes: tuple[str, ...]) -> tuple[str, ...]:

@@ -11,11 +11,10 @@ from __future__ import annotations
 import calendar as gregorian
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
-from math import ceil
 from typing import Sequence
 
 from workflows.domain.calendar import CHINA, OfficeHours, WorkingCalendar
-from workflows.domain.catalog import IMMEDIATE, TimeLimit
+from workflows.domain.catalog import IMMEDIATE, TimeLimit, WarningPolicy  # noqa: F401 - part of this API
 
 WORKING_DAYS, NATURAL_DAYS, MONTHS = "working_days", "natural_days", "months"
 IMMEDIATE_WARNING = timedelta(hours=2)  # 即时办结 has no days to take a share of
@@ -27,17 +26,6 @@ class Pause:
     started_at: datetime
     ended_at: datetime | None
     reason: str = ""
-
-
-@dataclass(frozen=True)
-class WarningPolicy:
-    """Yellow when `used_ratio` of the limit is used or `days_left` days are left, whichever comes first."""
-    used_ratio: float = 0.8
-    days_left: int = 1
-
-    def days_before_due(self, total_days: int) -> int:
-        # round() first: 20 × (1 − 0.7) is 6.000000000000001 in floating point, and must not become 7.
-        return max(self.days_left, ceil(round(total_days * (1 - self.used_ratio), 9)))
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from workflows.adapters.engine import CaseRun
 from workflows.adapters.unit_of_work import UnitOfWork
 from workflows.domain.calendar import OfficeHours
 from workflows.domain.catalog import TimeLimit
-from workflows.domain.deadlines import Deadline, Pause, compute_deadline
+from workflows.domain.deadlines import Deadline, Pause, WarningPolicy, compute_deadline
 from workflows.domain.errors import InvalidInput
 from workflows.domain.model import APPROVED, CLOSED, Case, CaseDeadline
 
@@ -103,7 +103,8 @@ class CaseClock:
             before = due_label(row)
             days = extension if row.kind in LIMIT_NAMES else 0
             computed = compute_deadline(self.calendar, self.hours, TimeLimit(row.limit_value, row.limit_unit),
-                                        row.starts_at, [p for p in pauses if _overlaps(p, row.starts_at)], days)
+                                        row.starts_at, [p for p in pauses if _overlaps(p, row.starts_at)], days,
+                                        self.item.warning if self.item else WarningPolicy())
             row.due_at, row.warning_at = computed.due_at, computed.warning_at
             row.provisional, row.paused = computed.provisional, computed.paused
             row.extension_days, row.paused_days = computed.extension_days, computed.paused_days

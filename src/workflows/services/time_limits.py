@@ -44,7 +44,8 @@ def compute_item_deadlines(ctx: Context, agency_code: str, item_code: str, accep
         calendar = working_calendar(ctx, uow)
     limits = [(PROMISED, item.promised_limit), (STATUTORY, item.statutory_limit),
               *[(stage.stage, stage.limit) for stage in item.stage_limits]]
-    return [ComputedLimit(kind, limit_name(kind), compute_deadline(calendar, hours, limit, accepted_at))
+    return [ComputedLimit(kind, limit_name(kind), compute_deadline(calendar, hours, limit, accepted_at,
+                                                                   policy=item.warning))
             for kind, limit in limits if limit is not None]
 
 
