@@ -13,8 +13,9 @@ gateway sits right of it and lower, in the same lane.
 Time limits (docs/bpmn-conventions.md, "Time limits and escalation"): every clerk's user task carries the
 non-interrupting boundary timers of CASE_TIMERS, plus one per stage limit its step names (Step.limits). They sit on
 the task's bottom edge; each leads down into a band of rows below the main row of the task's lane, to an `escalate`
-service task and an escalation end event. The branches of 承诺时限超期 go on down into the 科室负责人 lane (always the
-last lane), along its bottom row, to the diagram's one 督办 task.
+service task and an escalation end event. The branches of 承诺时限超期 ask whether their red card is a new one (the
+handler says escalation_raised): a repeat ends at 已督办过 beside it, a new one goes on down into the 科室负责人 lane
+(always the last lane), along its bottom row, to the diagram's one 督办 task.
 """
 from __future__ import annotations
 
@@ -53,7 +54,7 @@ BRANCH_PITCH = 100   # between two escalation rows
 BRANCH_MARGIN = 30   # below the last escalation row of a lane
 ESCALATE_GAP = 90    # from the rightmost timer to the escalation service tasks: room for a timer's label
 LABEL_FONT = 11      # px per Chinese character of an external label in bpmn-js (a narrower label wraps)
-END_GAP = 36         # from an escalation service task to its end event
+END_GAP = 36         # from an escalation service task to its end event (and to and from a 是否新的红牌 gateway)
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -199,6 +200,14 @@ def timers_of(step: Step) -> tuple[Timer, ...]:
     """The boundary timers of a clerk's user task, left to right."""
     return CASE_TIMERS + tuple(stage_timer(limit, i) for i, limit in enumerate(step.limits, 1))
 
+
+# The branch of 承诺时限超期 asks the escalate handler's answer before it goes to 督办: once the promised limit has
+# passed, every later clerk's task fires its red timer as soon as it starts; the desk records the red card once,
+# and only a new one needs the supervisor's 督办.
+NEW_RED = "是否新的红牌"                               # the exclusive gateway after 发出红牌超期
+NEW_RED_ANSWERS = ("是", "否")                         # its default flow (to 督办), its conditional flow
+REPEATED_RED = "escalation_raised == False"          # that condition: the handler found the red card raised already
+ALREADY_SUPERVISED = "已督办过"                        # ... where that branch ends (kind = escalation)
 
 SUPERVISE = Step("user", "Task_supervise", "督办", "督办", ESCALATION_LANE, decisions=DECISIONS["supervise"],
                  opinion=Field("opinion", "string", "督办意见", True))
@@ -433,7 +442,7 @@ class _Node:
     attached: _Node | None = None    # boundary event: its task
     timer: Timer | None = None       # boundary event: what it waits for
     properties: tuple[tuple[str, str], ...] = ()   # end events: Camunda properties (kind = escalation)
-    label: tuple[int, int, int, int] | None = None  # boundary event: where its name goes
+    label: tuple[int, int, int, int] | None = None  # boundary event, 是否新的红牌: where its name goes
 
     @property
     def size(self) -> tuple[int, int]:
@@ -455,6 +464,7 @@ class _Flow:
     name: str | None = None
     condition: str | None = None
     points: list[tuple[int, int]] | None = None  # fixed waypoints (escalation branches)
+    label: tuple[int, int, int, int] | None = None  # where its name goes (else bpmn-js puts it mid-flow)
 
     def waypoints(self) -> list[tuple[int, int]]:
         s, t = self.source, self.target
@@ -483,10 +493,11 @@ def _layout(spec: ProcessDraftSpec) -> tuple[list[tuple[str, int, int]], list[_N
         nodes.append(_Node(node_id, kind, name, lane, x, y, **extra))
         return nodes[-1]
 
-    def connect(source: _Node, target: _Node, **extra) -> None:
+    def connect(source: _Node, target: _Node, **extra) -> _Flow:
         flows.append(_Flow(f"Flow_{len(flows) + 1}", source, target, **extra))
         if source.kind == "gateway" and not extra:  # the main path out of a gateway is its default flow
             source.default, flows[-1].name = flows[-1].id, source.step.decisions[0][1]
+        return flows[-1]
 
     # The main path, left to right; y is relative to the main row of the node's lane until the lanes are sized.
     def column_x(column: int) -> int:
@@ -539,36 +550,57 @@ def _layout(spec: ProcessDraftSpec) -> tuple[list[tuple[str, int, int]], list[_N
 
     # The timers of each clerk's task: on its bottom edge, each down to its own row (the rightmost timer to the
     # first row, so that no branch crosses another), right to its escalate task and on to its end or to 督办.
-    overdue: list[_Node] = []
+    # The escalate tasks stand in one column, their ends in the next. The branch to 督办 (the lowest row) puts its
+    # gateway 是否新的红牌 just right of that column and its escalate task further left (its timer is the leftmost:
+    # the label still fits), so that its end 已督办过 lines up with the other ends and its way down to 督办 runs
+    # close to where the escalate column's did, clear of the next columns' nodes.
+    overdue: list[_Node] = []  # the gateways that lead to 督办
+    gateway_w, event_w, task_w = SIZES["gateway"][0], SIZES["event"][0], SIZES["task"][0]
+    yes, no = NEW_RED_ANSWERS
     for task in clerk_tasks:
         task_timers = timers[task.id]
         count = len(task_timers)
         task.width = max(SIZES["task"][0], (count - 1) * TIMER_SPACING + TIMER_SPACING // 2)
         offsets = [(2 * i - (count - 1)) * TIMER_SPACING // 2 for i in range(count)]
-        escalate_x = task.x + offsets[-1] + ESCALATE_GAP + SIZES["task"][0] // 2
+        escalate_x = task.x + offsets[-1] + ESCALATE_GAP + task_w // 2
+        end_x = escalate_x + task_w // 2 + END_GAP + event_w // 2
+        gateway_x = end_x - event_w // 2 - END_GAP - gateway_w // 2
         key = task.id.removeprefix("Task_")
         for i, timer in enumerate(task_timers):
             row_y = task.y + BRANCH_FIRST + (count - 1 - i) * BRANCH_PITCH
             event = add(f"BoundaryEvent_{key}_{timer.key}", "boundary", timer.name, task.lane, task.x + offsets[i],
                         task.y + SIZES["task"][1] // 2, attached=task, timer=timer)
-            escalate = add(f"Task_{key}_{timer.key}", "service", timer.task_name, task.lane, escalate_x, row_y,
+            x = escalate_x if timer.end else gateway_x - gateway_w // 2 - END_GAP - task_w // 2
+            escalate = add(f"Task_{key}_{timer.key}", "service", timer.task_name, task.lane, x, row_y,
                            step=Step("service", f"Task_{key}_{timer.key}", timer.task_name, task.step.stage,
                                      topic="escalate", properties=(("level", timer.level), ("limit", timer.limit))))
             event.label = (event.x + 6, row_y - 20, escalate.side("left")[0] - event.x - 10, 14)
             connect(event, escalate, points=[event.side("bottom"), (event.x, row_y), escalate.side("left")])
             if timer.end:
-                end = add(f"EndEvent_{key}_{timer.key}", "end", timer.end, task.lane,
-                          escalate.side("right")[0] + END_GAP + SIZES["event"][0] // 2, row_y,
-                          properties=ESCALATION_END)
-                connect(escalate, end)
-            else:
-                overdue.append(escalate)
+                connect(escalate, add(f"EndEvent_{key}_{timer.key}", "end", timer.end, task.lane, end_x, row_y,
+                                      properties=ESCALATION_END))
+                continue
+            # 是否新的红牌: its name above it (below it, bpmn-js's default place, is its flow down to 督办); 否 above
+            # its short flow to 已督办过, 是 beside the start of its flow down
+            label_w = LABEL_FONT * len(NEW_RED) + 10
+            gateway = add(f"Gateway_{key}_{timer.key}", "gateway", NEW_RED, task.lane, gateway_x, row_y,
+                          label=(gateway_x - label_w // 2, row_y - SIZES["gateway"][1] // 2 - 18, label_w, 14))
+            connect(escalate, gateway)
+            end = add(f"EndEvent_{key}_{timer.key}", "end", ALREADY_SUPERVISED, task.lane, end_x, row_y,
+                      properties=ESCALATION_END)
+            no_w = LABEL_FONT * len(no) + 10
+            connect(gateway, end, name=no, condition=REPEATED_RED, points=[gateway.side("right"), end.side("left")],
+                    label=((gateway.side("right")[0] + end.side("left")[0] - no_w) // 2, row_y - 20, no_w, 14))
+            overdue.append(gateway)
     if overdue:
         supervise = add(SUPERVISE.id, "user", SUPERVISE.name, ESCALATION_LANE, max(n.x for n in overdue) + COLUMN,
                         supervise_y, step=SUPERVISE)
-        for escalate in overdue:
-            connect(escalate, supervise,
-                    points=[escalate.side("bottom"), (escalate.x, supervise.y), supervise.side("left")])
+        yes_w = LABEL_FONT * len(yes) + 10
+        for gateway in overdue:  # the default flow of 是否新的红牌: a new red card
+            bottom = gateway.side("bottom")
+            gateway.default = connect(gateway, supervise, name=yes,
+                                      points=[bottom, (gateway.x, supervise.y), supervise.side("left")],
+                                      label=(gateway.x + 6, bottom[1] + 4, yes_w, 14)).id
         connect(supervise, add("EndEvent_supervised", "end", SUPERVISED_END, ESCALATION_LANE,
                                supervise.x + COLUMN, supervise.y, properties=ESCALATION_END))
     return geometry, nodes, flows
@@ -699,4 +731,6 @@ def draft_process(spec: ProcessDraftSpec) -> bytes:
         edge = _sub(plane, "bpmndi:BPMNEdge", {"id": f"{flow.id}_di", "bpmnElement": flow.id})
         for x, y in flow.waypoints():
             _sub(edge, "di:waypoint", {"x": x, "y": y})
+        if flow.label:
+            _bounds(_sub(edge, "bpmndi:BPMNLabel"), *flow.label)
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)

@@ -7,6 +7,7 @@ computed that way is shown as provisional (暂估), never as final. Pure: the da
 """
 from __future__ import annotations
 
+import re
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from datetime import date, datetime, time, tzinfo
@@ -15,6 +16,16 @@ from zoneinfo import ZoneInfo
 
 CHINA = ZoneInfo("Asia/Shanghai")
 DEFAULT_CLOSING = time(17, 0)  # an agency that publishes no office hours closes at 17:00
+
+
+_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def parse_day(text) -> date:
+    """A date written YYYY-MM-DD, and nothing looser (date.fromisoformat also takes 20270101)."""
+    if not isinstance(text, str) or not _DAY.match(text):
+        raise ValueError(f"{text!r} is not a YYYY-MM-DD date")
+    return date.fromisoformat(text)
 
 
 @dataclass(frozen=True)

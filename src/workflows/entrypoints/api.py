@@ -7,6 +7,7 @@ from functools import wraps
 from flask import Blueprint, current_app, g, jsonify, request, session
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
+from workflows.domain.calendar import parse_day
 from workflows.domain.errors import InvalidInput, WorkflowsError
 from workflows.domain.model import READY
 from workflows.services import calendar, cases, catalog, desk, processes, tasks, time_limits, users
@@ -153,7 +154,9 @@ def publish_calendar_year(year):
 @authenticated
 def correct_calendar_day(day):
     data = body()
-    corrected = calendar.correct_day(ctx(), g.user, _date(day, "day"), bool(data.get("working")),
+    if not isinstance(data.get("working"), bool):
+        raise InvalidInput("请说明该日上班还是休息", {"working": "应为 true（上班）或 false（休息）"})
+    corrected = calendar.correct_day(ctx(), g.user, _date(day, "day"), data["working"],
                                      str(data.get("name", "")), str(data.get("source", "")))
     return jsonify(views.calendar_view(corrected))
 
@@ -166,7 +169,7 @@ def calendar_changes():
 
 def _date(text, field: str) -> date:
     try:
-        return date.fromisoformat(str(text))
+        return parse_day(text)
     except ValueError:
         raise InvalidInput("日期格式应为 YYYY-MM-DD", {field: f"{text} 不是 YYYY-MM-DD 格式的日期"}) from None
 
@@ -284,6 +287,8 @@ def decide_extension(number):
 def list_escalations():
     limit, offset = paging()
     status = request.args.get("status", "open")
+    if status not in ("open", "handled", "all"):
+        raise InvalidInput("status 只能是 open、handled 或 all", {"status": "open | handled | all"})
     found = desk.list_escalations(ctx(), g.user, None if status == "all" else status, limit, offset)
     return jsonify([views.escalation_view(escalation) for escalation in found])
 

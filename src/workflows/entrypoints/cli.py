@@ -17,6 +17,7 @@ import click
 
 from workflows.adapters.database import make_engine
 from workflows.adapters.migrate import upgrade
+from workflows.domain.calendar import parse_day
 from workflows.domain.catalog import CatalogError
 from workflows.domain.errors import InvalidInput, WorkflowsError
 from workflows.domain.roles import ROLE_NAMES
@@ -199,7 +200,7 @@ def _days(texts) -> list[date]:
     try:
         for text in texts:
             first, _, last = text.partition("..")
-            start, end = date.fromisoformat(first), date.fromisoformat(last or first)
+            start, end = parse_day(first), parse_day(last or first)
             days += [start + timedelta(days=n) for n in range((end - start).days + 1)]
     except ValueError:
         raise click.BadParameter(f"日期应为 YYYY-MM-DD 或 YYYY-MM-DD..YYYY-MM-DD：{text}") from None

@@ -78,8 +78,9 @@ def publish_year(ctx: Context, actor: User, year: int, days_off: list[date], wor
     errors = {}
     if not source.strip():
         errors["source"] = "请填写通知文号，如 国办发明电〔2026〕X号"
-    if any(day.year != year for day in [*days_off, *workdays]):
-        errors["days"] = f"日期须在 {year} 年内"
+    for field, days in (("days_off", days_off), ("workdays", workdays)):
+        if any(day.year != year for day in days):
+            errors[field] = f"日期须在 {year} 年内"
     if any(day.weekday() < 5 for day in workdays):
         errors["workdays"] = "调休上班日应为周六或周日"
     if errors:

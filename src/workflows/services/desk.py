@@ -30,8 +30,9 @@ class CaseDesk:
                                        handled_at=None, action=None, note=None))
         row = self.clock._running(limit)
         when = due_label(row) if row else "（未计时）"
+        passed = level == "red" or (row is not None and row.due_at is not None and at > row.due_at)
         message = (f"{LEVEL_NAMES[level]}：{case.item_name} {case.number} 的{limit_name(limit)}"
-                   f"{'将于' if level == 'yellow' else '已于'} {when} {'到期' if level == 'yellow' else '届满'}")
+                   f"{'已于' if passed else '将于'} {when} {'届满' if passed else '到期'}")
         for username in self._recipients():
             uow.notifications.add(username, f"escalation_{level}", message, at, case)
         add_history(uow, case, at, SYSTEM, f"escalation_{level}", message, stage=stage,
@@ -61,7 +62,7 @@ def handle_escalation(ctx: Context, actor, escalation_id: int, action: str, note
                       assignee: str | None = None, days: int | None = None) -> Escalation:
     """督办: a supervisor urges the handler, reassigns the case's task, extends the limit, or notes; the
     escalation is then handled, and the case history says who did what."""
-    from .time_limits import MAX_EXTENSION_DAYS  # time_limits runs commands, which use this module's desk
+    from .time_limits import MAX_EXTENSION_DAYS, valid_extension_days  # time limits use this module's desk
 
     require_role(actor, "supervisor")
     errors = {}
@@ -69,9 +70,9 @@ def handle_escalation(ctx: Context, actor, escalation_id: int, action: str, note
         errors["action"] = f"应为：{'、'.join(ACTIONS.values())}"
     if not (note or "").strip():
         errors["note"] = "请填写督办意见"
-    if action == "reassign" and not assignee:
+    if action == "reassign" and (not isinstance(assignee, str) or not assignee):
         errors["assignee"] = "请选择改派给谁"
-    if action == "extend" and (not isinstance(days, int) or not 1 <= days <= MAX_EXTENSION_DAYS):
+    if action == "extend" and not valid_extension_days(days):
         errors["days"] = f"延期天数应为 1 到 {MAX_EXTENSION_DAYS} 个工作日"
     if errors:
         raise InvalidInput("督办内容有误", errors)

@@ -67,6 +67,10 @@ def _on_case(ctx: Context, actor: User, number: str, act: Callable[..., str], *r
         return progress
 
 
+def valid_extension_days(days) -> bool:
+    return type(days) is int and 1 <= days <= MAX_EXTENSION_DAYS  # type(): JSON true is no number of days
+
+
 def record_moves(uow, ctx: Context, case, actor: str, moved: list[tuple[str, str, str]], why: str = "") -> None:
     """One history line per limit whose due moment moved."""
     for name, before, after in moved:
@@ -122,7 +126,7 @@ def resume_clock(ctx: Context, actor: User, number: str) -> Progress:
 def request_extension(ctx: Context, actor: User, number: str, days: int, reason: str) -> ExtensionRequest:
     require_role(actor, "acceptor", "reviewer", "finance", "supervisor")
     errors = {}
-    if not isinstance(days, int) or not 1 <= days <= MAX_EXTENSION_DAYS:
+    if not valid_extension_days(days):
         errors["days"] = f"延期天数应为 1 到 {MAX_EXTENSION_DAYS} 个工作日"
     if not (reason or "").strip():
         errors["reason"] = "请说明延期理由"
