@@ -24,6 +24,7 @@ NS = {
     "dc": "http://www.omg.org/spec/DD/20100524/DC",
     "di": "http://www.omg.org/spec/DD/20100524/DI",
     "camunda": "http://camunda.org/schema/1.0/bpmn",
+    "xsi": "http://www.w3.org/2001/XMLSchema-instance",
 }
 CAMUNDA = "{%s}" % NS["camunda"]
 ROLES = {"受理员", "审核员", "财务", "科室负责人", "定点医院"}
@@ -36,6 +37,8 @@ CLERK_TIMERS = {"承诺时限预警": ('warning_time("promised")', "yellow", "pr
                 "法定时限超期": ('deadline("statutory")', "red", "statutory")}
 CASE_LIMITS = {"promised", "statutory"}
 SUPERVISE_STAGE = "督办"
+# After 发出红牌超期: a red card the desk had raised already (a later task's timer) needs no second 督办
+NEW_RED_GATEWAY, REPEATED_RED, ALREADY_SUPERVISED = "是否新的红牌", "escalation_raised == False", "已督办过"
 # Stage limits of the catalog that no timer watches, and why
 UNWATCHED_STAGE_LIMITS = {
     ("002036003002", "信息表"): "watched on the sending side (item_002036003002_out); 收到信息表 is a catch event",
@@ -113,10 +116,12 @@ def _reachable(process, starts) -> set[str]:
 
 @contextmanager
 def _escalate_handler():
-    """parse_process wants every topic registered: a stand-in `escalate` until the platform has its own."""
+    """parse_process wants every topic registered: a stand-in `escalate` until the platform has its own (answering
+    like it: a new escalation)."""
     throwaway = "escalate" not in handlers.HANDLERS
     if throwaway:
-        handlers.HANDLERS["escalate"] = handlers.RegisteredHandler("escalate", "时限预警与督办", lambda context: {})
+        handlers.HANDLERS["escalate"] = handlers.RegisteredHandler("escalate", "时限预警与督办",
+                                                                   lambda context: {"escalation_raised": True})
     try:
         yield
     finally:
@@ -324,13 +329,51 @@ def test_every_clerk_task_has_its_time_limit_timers(diagram):
             assert properties["stage"] == _properties(task)["stage"], escalate.get("id")
             timers[event.get("name")] = (event.findtext(".//bpmn:timeDate", namespaces=NS),
                                          properties["level"], properties["limit"])
-            if event.get("name") == "承诺时限超期":  # red for the promised limit: 督办
-                assert flows[escalate.get("id")] == supervise[0].get("id"), escalate.get("id")
+            if event.get("name") == "承诺时限超期":  # red for the promised limit: 督办, unless raised already
+                _assert_new_red_gateway(process, nodes[flows[escalate.get("id")]], supervise[0], lane_of)
+                assert lane_of[flows[escalate.get("id")]] == lane_of[task.get("id")], escalate.get("id")
         for name, expected in CLERK_TIMERS.items():
             assert timers.get(name) == expected, f"{task.get('id')}: {name}"
         for name, (expression, level, limit) in timers.items():
             if name not in CLERK_TIMERS:  # a stage limit
                 assert (expression, level) == (f'deadline("{limit}")', "red") and name == f"{limit}时限超期", name
+
+
+def _assert_new_red_gateway(process, gateway, supervise, lane_of) -> None:
+    """是否新的红牌 after 发出红牌超期: the default flow to 督办; the other, `escalation_raised == False` (the escalate
+    handler found this red card raised already), to an escalation end 已督办过."""
+    where = gateway.get("id")
+    assert _tag(gateway) == "exclusiveGateway" and gateway.get("name") == NEW_RED_GATEWAY, where
+    outgoing = process.findall(f"bpmn:sequenceFlow[@sourceRef='{where}']", NS)
+    defaults = [f for f in outgoing if f.get("id") == gateway.get("default")]
+    others = [f for f in outgoing if f.get("id") != gateway.get("default")]
+    assert len(defaults) == 1 and len(others) == 1, f"{where}: a default flow and one other"
+    assert defaults[0].get("targetRef") == supervise.get("id"), f"{where}: the default flow goes to 督办"
+    assert defaults[0].find("bpmn:conditionExpression", NS) is None, where
+    condition = others[0].find("bpmn:conditionExpression", NS)
+    assert condition is not None and condition.get("{%s}type" % NS["xsi"]) == "bpmn:tFormalExpression", where
+    assert (condition.text or "").strip() == REPEATED_RED, f"{where}: {condition.text}"
+    end = process.find(f"*[@id='{others[0].get('targetRef')}']")
+    assert _tag(end) == "endEvent" and end.get("name") == ALREADY_SUPERVISED, where
+    assert _properties(end).get("kind") == "escalation", f"{end.get('id')}: kind=escalation"
+    assert lane_of[end.get("id")] == lane_of[where], end.get("id")
+
+
+def test_every_red_promised_branch_asks_whether_the_red_card_is_new(diagram):
+    _, root = diagram
+    process = _process(root)
+    gateways = [g for g in process.iterfind("bpmn:exclusiveGateway", NS) if g.get("name") == NEW_RED_GATEWAY]
+    overdue = [e for e in process.iterfind("bpmn:boundaryEvent", NS) if e.get("name") == "承诺时限超期"]
+    assert overdue and len(gateways) == len(overdue), "one 是否新的红牌 per 承诺时限超期"
+    sources = {f.get("targetRef"): f.get("sourceRef") for f in process.iterfind("bpmn:sequenceFlow", NS)}
+    nodes = {el.get("id"): el for el in _flow_nodes(process)}
+    for gateway in gateways:  # only after 发出红牌超期 (red, promised)
+        escalate = nodes[sources[gateway.get("id")]]
+        assert escalate.get(CAMUNDA + "topic") == "escalate", gateway.get("id")
+        assert (_properties(escalate)["level"], _properties(escalate)["limit"]) == ("red", "promised")
+    supervise = {f.get("sourceRef") for f in process.iterfind("bpmn:sequenceFlow", NS)
+                 if _properties(nodes[f.get("targetRef")]).get("stage") == SUPERVISE_STAGE}
+    assert supervise == {g.get("id") for g in gateways}, "督办 is reached only through 是否新的红牌"
 
 
 def test_catalog_stage_limits_are_watched():

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 from contextlib import contextmanager
 
 import pytest
@@ -38,10 +39,12 @@ def _engine(due: dict[str, str] | None = None) -> RestrictedScriptEngine:
 
 @contextmanager
 def escalate_handler():
-    """The `escalate` topic registered, for parse_process: by the platform's own handler once it exists."""
+    """The `escalate` topic registered, for parse_process: by the platform's own handler once it exists (a
+    stand-in answers like it: a new escalation, so the branch of 承诺时限超期 goes on to 督办)."""
     throwaway = "escalate" not in handlers.HANDLERS
     if throwaway:
-        handlers.HANDLERS["escalate"] = handlers.RegisteredHandler("escalate", "时限预警与督办", lambda context: {})
+        handlers.HANDLERS["escalate"] = handlers.RegisteredHandler("escalate", "时限预警与督办",
+                                                                   lambda context: {"escalation_raised": True})
     try:
         yield
     finally:
@@ -136,17 +139,22 @@ def assert_layout(xml: bytes) -> None:
             continue
         (ax, ay, aw, ah), (bx, by, bw, bh) = bounds[a], bounds[b]
         assert not (ax < bx + bw and bx < ax + aw and ay < by + bh and by < ay + ah), f"{a} overlaps {b}"
-    for shape in root.iterfind(".//bpmndi:BPMNShape", NS):
-        label = shape.find("bpmndi:BPMNLabel/dc:Bounds", NS)
+    labels = []
+    for di in itertools.chain(root.iterfind(".//bpmndi:BPMNShape", NS), root.iterfind(".//bpmndi:BPMNEdge", NS)):
+        label = di.find("bpmndi:BPMNLabel/dc:Bounds", NS)
         if label is None:
             continue
         box = tuple(float(label.get(k)) for k in ("x", "y", "width", "height"))
-        name = root.find(f".//*[@id='{shape.get('bpmnElement')}']").get("name")
-        assert box[2] >= draft.LABEL_FONT * len(name), f"the label of {shape.get('bpmnElement')} would wrap"
+        name = root.find(f".//*[@id='{di.get('bpmnElement')}']").get("name")
+        assert box[2] >= draft.LABEL_FONT * len(name), f"the label of {di.get('bpmnElement')} would wrap"
         for other in nodes:
             x, y, w, h = bounds[other]
             assert not (box[0] < x + w and x < box[0] + box[2] and box[1] < y + h and y < box[1] + box[3]), \
-                f"the label of {shape.get('bpmnElement')} overlaps {other}"
+                f"the label of {di.get('bpmnElement')} overlaps {other}"
+        for other_id, (x, y, w, h) in labels:
+            assert not (box[0] < x + w and x < box[0] + box[2] and box[1] < y + h and y < box[1] + box[3]), \
+                f"the label of {di.get('bpmnElement')} overlaps the label of {other_id}"
+        labels.append((di.get("bpmnElement"), box))
     for flow in root.iterfind(".//bpmn:sequenceFlow", NS):
         points = waypoints[flow.get("id")]
         source, target = flow.get("sourceRef"), flow.get("targetRef")
@@ -170,7 +178,7 @@ def _workflow(spec, due: dict[str, str] | None = None) -> BpmnWorkflow:
 
 
 def _main_path(ids) -> list[str]:
-    """The ids of the main path: no timers, escalations or 督办."""
+    """The ids of the main path: no timers, escalations (with 是否新的红牌 and 已督办过) or 督办."""
     return [i for i in ids if not i.startswith("BoundaryEvent_") and not i.endswith(("_overdue", "_warning",
             "_statutory", "_stage_limit1")) and i not in ("Task_supervise", "EndEvent_supervised")]
 
@@ -193,7 +201,8 @@ def test_small_spec_has_collaboration_lanes_and_ids():
     assert lanes["科室负责人"] == ["Task_supervise", "EndEvent_supervised"]
     assert {ref for ref in lanes["受理员"] if "_accept_" in ref and ref != "EndEvent_accept_refuse"} == {
         f"{prefix}_accept_{key}" for key in ("overdue", "warning", "statutory")
-        for prefix in ("BoundaryEvent", "Task")} | {"EndEvent_accept_warning", "EndEvent_accept_statutory"}
+        for prefix in ("BoundaryEvent", "Task")} | {"EndEvent_accept_warning", "EndEvent_accept_statutory",
+                                                    "Gateway_accept_overdue", "EndEvent_accept_overdue"}
     ends = {e.get("id"): e.get("name") for e in process.iterfind("bpmn:endEvent", NS)
             if e.find(".//camunda:property[@name='kind']", NS) is None}
     assert ends == {"EndEvent_accept_refuse": "不予受理", "EndEvent_review_reject": "审核不通过", "EndEvent_done": "办结"}
@@ -245,15 +254,35 @@ def test_small_spec_diagram_interchange():
     assert_layout(xml)
 
 
-def _drive(workflow: BpmnWorkflow, decisions: dict[str, str] | None = None, *, hold: tuple[str, ...] = ()) -> list[str]:
-    """Run a workflow, completing service tasks as if their handlers succeeded and deciding user tasks (the first
-    option unless `decisions` says otherwise; the tasks named in `hold` are left open); returns the end events
-    reached."""
-    decisions = decisions or {}
+ESCALATE_TASK = re.compile(r"Task_\w+_(overdue|warning|statutory|stage_limit\d+)")
+
+
+class StandInDesk:
+    """What the `escalate` handler answers (escalation_raised): True the first time a case raises a limit at a
+    level, False after that, like the supervisors' desk; or always True (`repeats=True`, every firing new).
+    An escalate task's name says its limit and level (发出红牌超期: promised, red)."""
+
+    def __init__(self, repeats: bool = False):
+        self.repeats, self.raised = repeats, []
+
+    def escalate(self, task) -> dict:
+        new = self.repeats or task.task_spec.bpmn_name not in self.raised
+        self.raised.append(task.task_spec.bpmn_name)
+        return {"escalation_raised": new}
+
+
+def _drive(workflow: BpmnWorkflow, decisions: dict[str, str] | None = None, *, hold: tuple[str, ...] = (),
+           desk: StandInDesk | None = None) -> list[str]:
+    """Run a workflow, completing service tasks as if their handlers succeeded (escalate answering as `desk`, a
+    fresh StandInDesk by default) and deciding user tasks (the first option unless `decisions` says otherwise; the
+    tasks named in `hold` are left open); returns the end events reached."""
+    decisions, desk = decisions or {}, desk or StandInDesk()
     for _ in range(100):
         workflow.do_engine_steps()
         started = [t for t in workflow.get_tasks(state=TaskState.STARTED) if t.task_spec.bpmn_id.startswith("Task_")]
         for task in started:
+            if ESCALATE_TASK.fullmatch(task.task_spec.bpmn_id):
+                task.data.update(desk.escalate(task))
             task.complete()
         ready = [t for t in workflow.get_tasks(state=TaskState.READY, manual=True) if t.task_spec.name not in hold]
         if not started and not ready:
@@ -384,6 +413,23 @@ def _next(process, element):
     return process.find(f"*[@id='{flow.get('targetRef')}']")
 
 
+def _new_red_gateway(process, gateway, supervise) -> None:
+    """是否新的红牌: its default flow goes to 督办, its other flow (the red card was raised already) to 已督办过."""
+    assert etree.QName(gateway).localname == "exclusiveGateway" and gateway.get("name") == "是否新的红牌"
+    flows = process.findall(f"bpmn:sequenceFlow[@sourceRef='{gateway.get('id')}']", NS)
+    assert len(flows) == 2, gateway.get("id")
+    [default] = [f for f in flows if f.get("id") == gateway.get("default")]
+    [repeated] = [f for f in flows if f is not default]
+    assert default.get("targetRef") == supervise.get("id") and default.find("bpmn:conditionExpression", NS) is None
+    assert (default.get("name"), repeated.get("name")) == ("是", "否")  # bpmnlint: a conditional flow has a name
+    condition = repeated.find("bpmn:conditionExpression", NS)
+    assert condition.get("{%s}type" % NS["xsi"]) == "bpmn:tFormalExpression"
+    assert condition.text == "escalation_raised == False"
+    end = process.find(f"*[@id='{repeated.get('targetRef')}']")
+    assert etree.QName(end).localname == "endEvent" and end.get("name") == "已督办过"
+    assert _properties(end) == {"kind": "escalation"}
+
+
 @pytest.mark.parametrize("spec", ALL_SPECS, ids=[s.process_id for s in ALL_SPECS])
 def test_every_clerk_task_has_its_timers_and_escalations(spec):
     root = _tree(draft.draft_process(spec))
@@ -413,7 +459,9 @@ def test_every_clerk_task_has_its_timers_and_escalations(spec):
             assert properties["stage"] == step.stage
             assert lane_of[event.get("id")] == lane_of[escalate.get("id")] == lane_of[task.get("id")]
             after = _next(process, escalate)
-            if after is supervise:
+            if etree.QName(after).localname == "exclusiveGateway":
+                _new_red_gateway(process, after, supervise)
+                assert lane_of[after.get("id")] == lane_of[task.get("id")]
                 outcome = "Task_supervise"
             else:
                 assert etree.QName(after).localname == "endEvent" and _properties(after) == {"kind": "escalation"}
@@ -428,7 +476,8 @@ def test_every_clerk_task_has_its_timers_and_escalations(spec):
     assert fields["opinion"].get("label") == "督办意见"
     assert fields["opinion"].find("camunda:validation/camunda:constraint[@name='required']", NS) is not None
     incoming = process.findall("bpmn:sequenceFlow[@targetRef='Task_supervise']", NS)
-    assert len(incoming) == len(clerk_tasks)
+    assert len(incoming) == len(clerk_tasks)  # one from each task's 是否新的红牌
+    assert {process.find(f"*[@id='{f.get('sourceRef')}']").get("name") for f in incoming} == {"是否新的红牌"}
     end = _next(process, supervise)
     assert end.get("name") == "督办完成" and _properties(end) == {"kind": "escalation"}
 
@@ -460,7 +509,8 @@ def test_a_wide_task_holds_four_timers():
 def test_timers_escalate_without_interrupting_the_task():
     spec = _parse(draft.draft_process(SMALL), "item_test")
     workflow = _workflow(spec, {"promised": PAST, "warning:promised": PAST})
-    assert _drive(workflow, hold=("Task_accept", "Task_supervise")) == ["EndEvent_accept_warning"]
+    desk = StandInDesk()
+    assert _drive(workflow, hold=("Task_accept", "Task_supervise"), desk=desk) == ["EndEvent_accept_warning"]
     ready = {t.task_spec.name: t for t in workflow.get_tasks(state=TaskState.READY, manual=True)}
     assert set(ready) == {"Task_accept", "Task_supervise"}  # the clerk's task goes on; 督办 waits for 科室负责人
     assert ready["Task_supervise"].task_spec.lane == "科室负责人"
@@ -468,12 +518,64 @@ def test_timers_escalate_without_interrupting_the_task():
                    if t.task_spec.name in ("Task_accept_overdue", "Task_accept_warning", "Task_accept_statutory")]
     assert sorted(escalations) == ["发出红牌超期", "发出黄牌预警"]
     # The main path reaches its result while a 督办 is open: the workflow is complete only after the 督办.
-    ends = _drive(workflow, hold=("Task_supervise",))
+    ends = _drive(workflow, hold=("Task_supervise",), desk=desk)
     assert "EndEvent_done" in ends and not workflow.is_completed()
-    ends = _drive(workflow)
-    assert sorted(ends) == sorted(["EndEvent_accept_warning", "EndEvent_review_warning", "EndEvent_done",
-                                   "EndEvent_supervised", "EndEvent_supervised"])  # review was late too
+    ends = _drive(workflow, desk=desk)
+    # review was late too: its red card was raised already (已督办过), its yellow one ends as usual
+    assert sorted(ends) == sorted(["EndEvent_accept_warning", "EndEvent_review_warning", "EndEvent_review_overdue",
+                                   "EndEvent_done", "EndEvent_supervised"])
     assert workflow.is_completed()
+
+
+def _supervisions(workflow) -> int:
+    return len([t for t in workflow.get_tasks() if t.task_spec.name == "Task_supervise"])
+
+
+def test_a_red_card_raised_already_makes_no_second_supervision():
+    """Once the promised limit has passed, every later clerk's task fires its red timer as it starts: the handler
+    answers escalation_raised False, and the branch ends at 已督办过 instead of asking for another 督办."""
+    item = {"code": "002036006001", "name": "门诊费用报销", "process": "item_x"}  # 受理, 审核, 拨付: three clerks
+    spec = _parse(draft.draft_item("002036006001", [item]), "item_x")
+    workflow = _workflow(spec, {"promised": PAST})
+    desk = StandInDesk()
+    ends = _drive(workflow, desk=desk)
+    assert desk.raised == ["发出红牌超期"] * 3
+    assert sorted(ends) == ["EndEvent_done", "EndEvent_pay_overdue", "EndEvent_review_overdue", "EndEvent_supervised"]
+    assert _supervisions(workflow) == 1 and workflow.is_completed()
+    [supervised] = [t for t in workflow.get_tasks(state=TaskState.COMPLETED) if t.task_spec.name == "Task_supervise"]
+    assert supervised.parent.task_spec.name == "Gateway_accept_overdue"  # the first red card, on 受理
+
+
+def test_every_new_red_card_goes_to_supervision():
+    """The default flow of 是否新的红牌: a handler that says escalation_raised True each time gets a 督办 each time
+    (what every red firing did before the gateway)."""
+    item = {"code": "002036006001", "name": "门诊费用报销", "process": "item_x"}
+    spec = _parse(draft.draft_item("002036006001", [item]), "item_x")
+    workflow = _workflow(spec, {"promised": PAST})
+    ends = _drive(workflow, desk=StandInDesk(repeats=True))
+    assert sorted(ends) == ["EndEvent_done"] + ["EndEvent_supervised"] * 3
+    assert _supervisions(workflow) == 3 and workflow.is_completed()
+
+
+def test_the_new_red_gateway_sits_between_its_escalate_task_and_its_end():
+    """Layout of a 承诺时限超期 branch: escalate task, gateway and 已督办过 in the task's lowest row; the end lines up
+    with the other branches' ends, the way down to 督办 leaves the gateway's bottom, its name sits above it."""
+    root = _tree(draft.draft_process(SMALL))
+    bounds, waypoints = _bounds(root), _waypoints(root)
+    process = root.find("bpmn:process", NS)
+    centre = {k: (x + w / 2, y + h / 2) for k, (x, y, w, h) in bounds.items()}
+    for key in ("accept", "review"):
+        escalate, gateway, end = (centre[f"{prefix}_{key}_overdue"] for prefix in ("Task", "Gateway", "EndEvent"))
+        assert escalate[1] == gateway[1] == end[1]
+        assert escalate[1] > centre[f"Task_{key}_warning"][1] > centre[f"Task_{key}_statutory"][1]  # lowest row
+        assert escalate[0] < gateway[0] < end[0]
+        assert end[0] == centre[f"EndEvent_{key}_warning"][0] == centre[f"EndEvent_{key}_statutory"][0]
+        gateway_element = process.find(f"bpmn:exclusiveGateway[@id='Gateway_{key}_overdue']", NS)
+        down = waypoints[gateway_element.get("default")]
+        x, y, w, h = bounds[f"Gateway_{key}_overdue"]
+        assert down[0] == (x + w / 2, y + h) and down[-1] == (bounds["Task_supervise"][0], centre["Task_supervise"][1])
+        label = root.find(f".//bpmndi:BPMNShape[@bpmnElement='Gateway_{key}_overdue']/bpmndi:BPMNLabel/dc:Bounds", NS)
+        assert float(label.get("y")) + float(label.get("height")) < y  # above the gateway
 
 
 def test_statutory_and_stage_timers_end_their_branch():

@@ -100,5 +100,5 @@ def test_the_case_ends_with_its_own_path_and_takes_an_open_supervision_task_with
     assert (progress.case.status, progress.case.result) == ("closed", "办结")
     assert [t for t in tasks.list_tasks(ctx, staff["kezhang"]) if t.case_number == number] == []
     details = cases.case_details(ctx, staff["shouli"], number)
-    assert {t.state for t in details.tasks if t.name == "督办"} == {"cancelled"}
+    assert [t.state for t in details.tasks if t.name == "督办"] == ["cancelled"]  # one 督办 however late
     assert not any("预警已发出" in entry.message for entry in details.history)
