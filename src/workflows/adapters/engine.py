@@ -151,6 +151,7 @@ class CaseRun:
         self.workflow = workflow
         self.failure: StepFailure | None = None
         self.steps: list[AutomaticStep] = []
+        self._main_end = None  # the end event of the case's own path, when this command reaches it
 
     @contextmanager
     def _on_case_clock(self):
@@ -180,23 +181,27 @@ class CaseRun:
 
     def _final_end(self):
         """The end event of the case's own path, once reached (escalation branches end elsewhere)."""
-        ends = [t for t in self.workflow.get_tasks(state=TaskState.COMPLETED) if isinstance(t.task_spec, EndEvent)
-                and t.workflow is self.workflow and t.task_spec.name not in self.definition.escalation_ends]
-        return max(ends, key=lambda task: task.last_state_change) if ends else None
+        if self._main_end is None and self.workflow.completed:  # reached in an earlier command
+            ends = [t for t in self.workflow.get_tasks(state=TaskState.COMPLETED)
+                    if isinstance(t.task_spec, EndEvent) and t.workflow is self.workflow
+                    and t.task_spec.name not in self.definition.escalation_ends]
+            self._main_end = max(ends, key=lambda task: task.last_state_change) if ends else None
+        return self._main_end
 
     def _finish_when_main_path_ends(self) -> None:
         """The case ends when its own path does: a supervisor's 督办 still open beside it has nothing left to
         supervise, and is cancelled with the rest."""
-        final = self._final_end()
-        if final is not None and not self.workflow.completed:
+        if self._main_end is not None and not self.workflow.completed:
             self.workflow.cancel()
             self.workflow.success = True
-            self.workflow.data = dict(final.data)
+            self.workflow.data = dict(self._main_end.data)
 
     def _note_step(self, task) -> None:
         spec = task.task_spec
         if spec.name in self.definition.escalation_ends:
             return  # the end of a warning branch is no step of the case
+        if isinstance(spec, EndEvent) and task.workflow is self.workflow:
+            self._main_end = task
         kind = ("service" if isinstance(spec, HandlerServiceTask) else "end" if isinstance(spec, EndEvent)
                 else "message" if isinstance(getattr(spec, "event_definition", None), MessageEventDefinition)
                 else None)
