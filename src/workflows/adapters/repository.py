@@ -126,9 +126,15 @@ class TaskRepository(_Repository):
 
     def inbox(self, agency_code: str, hall_code: str, roles: list[str] | None = None, state: str = READY,
               assignee: str | None = None, item_code: str | None = None, limit: int = 100,
-              offset: int = 0, completed_by: str | None = None) -> list[CaseTask]:
+              offset: int = 0, completed_by: str | None = None, stage: str | None = None,
+              search: str | None = None) -> list[CaseTask]:
         query = select(CaseTask).where(CaseTask.agency_code == agency_code, CaseTask.hall_code == hall_code,
                                        CaseTask.state == state)
+        if stage:
+            query = query.where(CaseTask.stage == stage)
+        if search:  # a case number or an applicant's name, or part of either
+            pattern = f"%{search}%"
+            query = query.where(CaseTask.case_number.like(pattern) | CaseTask.applicant_name.like(pattern))
         if roles is not None:
             query = query.where(CaseTask.role.in_(roles))
         if assignee:

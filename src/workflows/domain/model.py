@@ -90,6 +90,8 @@ class CaseTask(Record):
     completed_by: str | None
     decision: str | None
     due_at: datetime | None
+    warning_at: datetime | None
+    applicant_name: str | None
 
 
 class HistoryEntry(Record):

@@ -114,6 +114,10 @@ class CaseClock:
             run.reset_timers()
         return moved
 
+    def case_limit(self) -> CaseDeadline | None:
+        """The limit an inbox sorts by: the promised one while it runs, else the statutory one."""
+        return self._running(PROMISED) or self._running(STATUTORY)
+
     def open_pause(self):
         return next((p for p in self.uow.deadlines.pauses(self.case.id) if p.ended_at is None), None)
 

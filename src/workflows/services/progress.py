@@ -75,7 +75,7 @@ def record_progress(uow: UnitOfWork, ctx: Context, case: Case, run: CaseRun, clo
     if run.failure:
         add_history(uow, case, at, SYSTEM, "failed", f"“{run.failure.task_name}”出错：{run.failure.message}",
                     task_name=run.failure.task_name)
-    ready = _sync_tasks(uow, case, run, at)
+    ready = _sync_tasks(uow, case, run, at, clock)
     case.data = jsonable(run.data)
     case.workflow_state = ctx.engine.dump(run)
     uow.timers.replace(case.id, [] if case.status == CLOSED else run.pending_timers())
@@ -94,7 +94,7 @@ def _update_status(case: Case, run: CaseRun, at: datetime) -> None:
         case.stage = stages[0] if stages else (run.stage_waiting() or case.stage)
 
 
-def _sync_tasks(uow: UnitOfWork, case: Case, run: CaseRun, at: datetime) -> list[CaseTask]:
+def _sync_tasks(uow: UnitOfWork, case: Case, run: CaseRun, at: datetime, clock: CaseClock) -> list[CaseTask]:
     """Add inbox rows for newly ready tasks, cancel rows whose task the workflow dropped; return the open ones."""
     open_rows = {row.id: row for row in uow.tasks.open_for_case(case.id)}
     ready = []
@@ -106,9 +106,13 @@ def _sync_tasks(uow: UnitOfWork, case: Case, run: CaseRun, at: datetime) -> list
                            hall_code=case.hall_code, item_code=case.item_code, item_name=case.item_name,
                            spec_id=definition.spec_id, name=definition.name, stage=definition.stage,
                            role=definition.role, state=READY, assignee=None, created_at=at, claimed_at=None,
-                           completed_at=None, completed_by=None, decision=None, due_at=None)
+                           completed_at=None, completed_by=None, decision=None, due_at=None, warning_at=None,
+                           applicant_name=case.applicant.get("name"))
             uow.tasks.add(row)
         ready.append(row)
     for row in open_rows.values():
         row.state = CANCELLED
+    limit = clock.case_limit()
+    for row in ready:
+        row.due_at, row.warning_at = (limit.due_at, limit.warning_at) if limit else (None, None)
     return ready

@@ -23,7 +23,8 @@ class TaskDetails:
 
 
 def list_tasks(ctx: Context, actor: User, role: str | None = None, mine: bool = False, state: str = READY,
-               item_code: str | None = None, limit: int = 100, offset: int = 0) -> list[CaseTask]:
+               item_code: str | None = None, limit: int = 100, offset: int = 0, stage: str | None = None,
+               search: str | None = None) -> list[CaseTask]:
     """The tasks of the actor's hall for the actor's roles (or one of them); `mine`: those the actor holds."""
     if role is not None and not actor.has_role(role):
         raise Forbidden("只能查看本人岗位的任务")
@@ -31,9 +32,10 @@ def list_tasks(ctx: Context, actor: User, role: str | None = None, mine: bool = 
     with ctx.uow(write=False) as uow:
         if state == COMPLETED:
             return uow.tasks.inbox(actor.agency_code, actor.hall_code, None, COMPLETED, None, item_code,
-                                   min(limit, 500), offset, completed_by=actor.username)
+                                   min(limit, 500), offset, completed_by=actor.username, stage=stage, search=search)
         return uow.tasks.inbox(actor.agency_code, actor.hall_code, roles, state,
-                               actor.username if mine else None, item_code, min(limit, 500), offset)
+                               actor.username if mine else None, item_code, min(limit, 500), offset, stage=stage,
+                               search=search)
 
 
 def task_details(ctx: Context, actor: User, task_id: str) -> TaskDetails:
