@@ -320,5 +320,16 @@ class Engine:
         workflow.script_engine = CaseScriptEngine(bindings)
         return CaseRun(definition, workflow)
 
+    @staticmethod
+    def path(state: str) -> tuple[list[str], list[str]]:
+        """The element ids a stored case has passed and those it stands at now, read from its stored state without
+        restoring the workflow (for drawing the path on the diagram)."""
+        tasks = [t for t in (json.loads(state).get("tasks", {}).values() if state else [])
+                 if "." not in t["task_spec"] and t["task_spec"] not in ("Start", "End", "Root")]  # engine-internal
+        completed = [t["task_spec"] for t in tasks if t["state"] == TaskState.COMPLETED]
+        current = [t["task_spec"] for t in tasks if t["state"] in (TaskState.READY, TaskState.STARTED,
+                                                                    TaskState.ERROR)]
+        return completed, current
+
     def dump(self, run: CaseRun) -> str:
         return self._serializer.serialize_json(run.workflow)

@@ -5,10 +5,12 @@ from datetime import date, datetime
 from functools import wraps
 
 from flask import Blueprint, current_app, g, jsonify, request, session
+from flask_wtf.csrf import validate_csrf
 from itsdangerous import BadSignature, URLSafeTimedSerializer
+from wtforms.validators import ValidationError
 
 from workflows.domain.calendar import parse_day
-from workflows.domain.errors import InvalidInput, WorkflowsError
+from workflows.domain.errors import Forbidden, InvalidInput, WorkflowsError
 from workflows.domain.model import READY
 from workflows.services import calendar, cases, catalog, desk, processes, tasks, time_limits, users
 from workflows.services.context import CHINA, Context
@@ -49,6 +51,8 @@ def authenticated(view):
                 username = _tokens().loads(header[7:], max_age=TOKEN_MAX_AGE)
             except BadSignature:
                 raise Unauthenticated("令牌无效或已过期，请重新登录") from None
+        elif username and request.method not in ("GET", "HEAD", "OPTIONS"):
+            _check_csrf()  # a browser's cookie goes with any site's request: the page must prove it is ours
         if not username:
             raise Unauthenticated("请先登录")
         try:
@@ -58,6 +62,13 @@ def authenticated(view):
         return view(*args, **kwargs)
 
     return wrapper
+
+
+def _check_csrf() -> None:
+    try:
+        validate_csrf(request.headers.get("X-CSRFToken", ""))
+    except ValidationError:
+        raise Forbidden("页面已过期或请求来源不明（CSRF），请刷新页面后重试") from None
 
 
 def body() -> dict:

@@ -5,7 +5,8 @@ import os
 import secrets
 from pathlib import Path
 
-from flask import Flask, jsonify, request
+from flask import Flask, jsonify, render_template, request
+from flask_wtf.csrf import CSRFProtect
 from sqlalchemy.orm import sessionmaker
 
 from workflows.adapters.database import DEFAULT_URL, make_engine
@@ -14,6 +15,7 @@ from workflows.domain.catalog import CatalogError
 from workflows.domain.errors import Conflict, Forbidden, InvalidInput, InvalidProcess, NotFound, WorkflowsError
 from workflows.services.context import Context
 
+csrf = CSRFProtect()
 ERROR_STATUS = [(NotFound, 404, "not_found"), (Forbidden, 403, "forbidden"), (Conflict, 409, "conflict"),
                 (InvalidInput, 422, "invalid_input"), (InvalidProcess, 422, "invalid_process")]
 
@@ -28,14 +30,19 @@ def make_context(url: str | None = None) -> Context:
 
 
 def create_app(ctx: Context | None = None, secret_key: str | None = None) -> Flask:
-    from . import api
+    from . import api, web
 
     app = Flask(__name__)
     app.config["SECRET_KEY"] = secret_key or os.environ.get("WORKFLOWS_SECRET_KEY") or _stored_secret()
     app.config["JSON_AS_ASCII"] = False
     app.json.ensure_ascii = False
     app.extensions["workflows"] = ctx or make_context()
+    app.config["WTF_CSRF_TIME_LIMIT"] = None  # a clerk's form may stay open all day; the token is per session
+    app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    csrf.init_app(app)
+    csrf.exempt(api.blueprint)  # API clients send Bearer tokens; cookie-session writes are checked in api.py
     app.register_blueprint(api.blueprint)
+    app.register_blueprint(web.blueprint)
     _register_error_handlers(app)
     return app
 
@@ -69,10 +76,17 @@ def _json_for_api(error):
     return error
 
 
+def _answer(error: Exception, status: int, code: str):
+    """JSON for the API, a page for people."""
+    if request.path.startswith("/api/"):
+        return jsonify(error_body(error, code)), status
+    return render_template("error.html", message=str(error), status=status), status
+
+
 def _register_error_handlers(app: Flask) -> None:
     app.register_error_handler(404, _json_for_api)
     app.register_error_handler(405, _json_for_api)
     for error_class, status, code in ERROR_STATUS:
-        app.register_error_handler(error_class, lambda error, s=status, c=code: (jsonify(error_body(error, c)), s))
-    app.register_error_handler(CatalogError, lambda error: (jsonify(error_body(error, "invalid_catalog")), 422))
-    app.register_error_handler(WorkflowsError, lambda error: (jsonify(error_body(error, "error")), 400))
+        app.register_error_handler(error_class, lambda error, s=status, c=code: _answer(error, s, c))
+    app.register_error_handler(CatalogError, lambda error: _answer(error, 422, "invalid_catalog"))
+    app.register_error_handler(WorkflowsError, lambda error: _answer(error, 400, "error"))

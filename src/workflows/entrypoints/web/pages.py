@@ -1,0 +1,126 @@
+"""The clerk's pages: the inbox (待办 / 已办), a task with its form, a case with its timeline and diagram."""
+from __future__ import annotations
+
+from flask import abort, flash, g, redirect, render_template, request, url_for
+
+from workflows.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
+from workflows.domain.model import COMPLETED, READY
+from workflows.domain.roles import ROLE_NAMES
+from workflows.services import cases, catalog, tasks
+from workflows.services.clock import due_label, level_of, limit_name
+
+from . import blueprint, ctx, signed_in
+
+LEVEL_NAMES = {"normal": "正常", "yellow": "黄牌", "red": "红牌", "paused": "暂停", "met": "已完成"}
+
+
+@blueprint.app_template_filter("level")
+def task_level(task) -> str:
+    """normal | yellow | red for an inbox row, from its case's limit."""
+    if task.due_at is None:
+        return "normal"
+    now = ctx().now()
+    return "red" if now > task.due_at else "yellow" if task.warning_at and now >= task.warning_at else "normal"
+
+
+@blueprint.app_template_filter("local")
+def local_time(moment) -> str:
+    from workflows.entrypoints.views import moment as iso
+
+    return iso(moment)[:16].replace("T", " ") if moment else ""
+
+
+@blueprint.app_context_processor
+def page_globals():
+    return {"LEVEL_NAMES": LEVEL_NAMES, "ROLE_NAMES": ROLE_NAMES, "due_label": due_label, "limit_name": limit_name}
+
+
+@blueprint.get("/")
+@signed_in
+def home():
+    return redirect(url_for("web.inbox"))
+
+
+@blueprint.get("/inbox")
+@signed_in
+def inbox():
+    state = COMPLETED if request.args.get("view") == "done" else READY
+    filters = {key: request.args.get(key) or None for key in ("item_code", "stage", "search")}
+    found = tasks.list_tasks(ctx(), g.user, mine=request.args.get("mine") == "1", state=state, **filters)
+    agency = catalog.get_agency(ctx(), g.user.agency_code)
+    return render_template("inbox.html", tasks=found, state=state, filters=filters,
+                           items=sorted(agency.items.values(), key=lambda item: item.code))
+
+
+@blueprint.post("/tasks/claim")
+@signed_in
+def claim_many():
+    """Claim one or several tasks (bulk); each that someone else took first is reported, not lost."""
+    claimed, refused = 0, []
+    for task_id in request.form.getlist("task_id"):
+        try:
+            tasks.claim_task(ctx(), g.user, task_id)
+            claimed += 1
+        except (Conflict, Forbidden, NotFound) as error:
+            refused.append(str(error))
+    if claimed:
+        flash(f"已认领 {claimed} 件", "ok")
+    for message in refused:
+        flash(message, "error")
+    return redirect(request.referrer or url_for("web.inbox"))
+
+
+@blueprint.post("/tasks/<task_id>/release")
+@signed_in
+def release(task_id):
+    try:
+        tasks.release_task(ctx(), g.user, task_id)
+        flash("已退回认领", "ok")
+    except (Conflict, Forbidden, NotFound) as error:
+        flash(str(error), "error")
+    return redirect(url_for("web.inbox"))
+
+
+@blueprint.get("/tasks/<task_id>")
+@signed_in
+def task_page(task_id):
+    return _render_task(task_id)
+
+
+@blueprint.post("/tasks/<task_id>")
+@signed_in
+def complete(task_id):
+    values = request.form.to_dict()
+    values.pop("csrf_token", None)
+    try:
+        progress = tasks.complete_task(ctx(), g.user, task_id, values)
+    except InvalidInput as error:
+        return _render_task(task_id, values, error.field_errors, str(error)), 422
+    except (Conflict, Forbidden) as error:
+        return _render_task(task_id, values, {}, str(error)), 409 if isinstance(error, Conflict) else 403
+    flash(f"{progress.case.number} 已办理，当前环节：{progress.case.stage}", "ok")
+    return redirect(url_for("web.inbox"))
+
+
+def _render_task(task_id, values=None, errors=None, message=None):
+    try:
+        details = tasks.task_details(ctx(), g.user, task_id)
+    except NotFound:
+        abort(404)
+    case = cases.case_details(ctx(), g.user, details.case.number)
+    agency_item = catalog.get_agency(ctx(), g.user.agency_code).item(details.case.item_code)
+    return render_template("task.html", details=details, case=case, agency_item=agency_item,
+                           values=values or {}, errors=errors or {}, message=message)
+
+
+@blueprint.get("/cases/<number>")
+@signed_in
+def case_page(number):
+    try:
+        details = cases.case_details(ctx(), g.user, number)
+    except NotFound:
+        abort(404)
+    now = ctx().now()
+    completed, current = ctx().engine.path(details.case.workflow_state)
+    return render_template("case.html", details=details, now=now, current=current, completed=completed,
+                           levels={row.kind: level_of(row, now) for row in details.deadlines})
