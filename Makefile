@@ -7,7 +7,7 @@ PORT ?= 5000
 STAMP := $(VENV)/.installed
 WEB_STAMP := web/node_modules/.installed
 
-.PHONY: run test bench install
+.PHONY: run test bench install chromium
 
 install: $(STAMP) $(WEB_STAMP)
 
@@ -25,9 +25,13 @@ run: install
 	$(BIN)/workflows init --demo
 	$(BIN)/workflows serve --port $(PORT)
 
-test: install
+test: install chromium
 	$(BIN)/python -m pytest -q
 	cd web && npm test --silent
+
+# Browser tests drive the system's Chromium (Debian package; Playwright's own browser downloads are not used).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq chromium)
 
 bench: $(STAMP)
 	$(BIN)/python bench/case_throughput.py
