@@ -4,7 +4,6 @@ from __future__ import annotations
 import itertools
 import math
 import re
-from contextlib import contextmanager
 
 import pytest
 import yaml
@@ -14,7 +13,6 @@ from SpiffWorkflow.bpmn.parser import BpmnValidator
 from SpiffWorkflow.camunda.parser import CamundaParser
 from SpiffWorkflow.util.task import TaskState
 
-import handlers
 from workflows.adapters import bpmn_draft as draft
 from workflows.adapters.bpmn_parsing import parse_process
 from workflows.adapters.scripting import RestrictedScriptEngine
@@ -36,20 +34,6 @@ def _engine(due: dict[str, str] | None = None) -> RestrictedScriptEngine:
         "working_days": lambda n: FAR,
     })
 
-
-@contextmanager
-def escalate_handler():
-    """The `escalate` topic registered, for parse_process: by the platform's own handler once it exists (a
-    stand-in answers like it: a new escalation, so the branch of 承诺时限超期 goes on to 督办)."""
-    throwaway = "escalate" not in handlers.HANDLERS
-    if throwaway:
-        handlers.HANDLERS["escalate"] = handlers.RegisteredHandler("escalate", "时限预警与督办",
-                                                                   lambda context: {"escalation_raised": True})
-    try:
-        yield
-    finally:
-        if throwaway:
-            del handlers.HANDLERS["escalate"]
 
 SMALL = draft.ProcessDraftSpec(
     process_id="item_test", name="测试事项",
@@ -323,8 +307,7 @@ def test_every_profile_drafts_a_valid_laid_out_process(spec):
     xml = draft.draft_process(spec)
     parsed = _parse(xml, spec.process_id)
     assert_layout(xml)
-    with escalate_handler():
-        definition = parse_process(xml, f"{spec.process_id}.bpmn")  # the platform's own checks
+    definition = parse_process(xml, f"{spec.process_id}.bpmn")  # the platform's own checks
     assert definition.user_tasks["Task_supervise"].role == "supervisor"
     if not any(step.message for step in spec.steps):
         workflow = _workflow(parsed)

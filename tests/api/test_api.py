@@ -16,6 +16,7 @@ from itsdangerous import TimestampSigner
 from openapi_spec_validator import validate
 from sqlalchemy.orm import sessionmaker
 
+from support.http import error_of, json_of
 from support.paths import BPMN_DIR
 from support.process_driver import PERSON_ID
 from workflows.entrypoints.app import create_app
@@ -32,18 +33,6 @@ RENAMED_REVIEW = ('name="审核" camunda:formKey="Task_review"', 'name="初审" 
 
 
 # --- helpers -------------------------------------------------------------------------------------------------------
-
-def json_of(response, status: int = 200):
-    assert response.status_code == status, (response.status_code, response.get_json(silent=True))
-    return response.get_json()
-
-
-def error_of(response, status: int, code: str) -> dict:
-    """The `error` object of a refused request, after checking its status and code."""
-    error = json_of(response, status)["error"]
-    assert error["code"] == code, error
-    return error
-
 
 def outpatient_application(applicant: dict | None = None, data: dict | None = None) -> dict:
     return {"item_code": OUTPATIENT, "applicant": APPLICANT if applicant is None else applicant,

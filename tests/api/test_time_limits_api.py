@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy.orm import sessionmaker
 
 from support.cases import APPLICANT, DATA, OUTPATIENT, at
+from support.http import error_of, json_of
 from workflows.entrypoints.app import create_app
 from workflows.services.context import Context
 from workflows.services.scheduler import fire_due_timers
@@ -20,18 +21,6 @@ NOTICE = "国办发明电〔2026〕X号"
 
 
 # --- helpers -------------------------------------------------------------------------------------------------------
-
-def json_of(response, status: int = 200):
-    assert response.status_code == status, (response.status_code, response.get_json(silent=True))
-    return response.get_json()
-
-
-def error_of(response, status: int, code: str) -> dict:
-    """The `error` object of a refused request, after checking its status and code."""
-    error = json_of(response, status)["error"]
-    assert error["code"] == code, error
-    return error
-
 
 def iso(text: str) -> str:
     """"2026-12-21 17:00" (Beijing time) as the API writes moments."""
