@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from workflows.adapters.bpmn_parsing import TaskDefinition
 from workflows.domain.errors import Conflict, Forbidden, InvalidInput
-from workflows.domain.forms import validate_form
+from workflows.domain.forms import Form, validate_form
 from workflows.domain.model import COMPLETED, READY, Case, CaseTask, User
 from workflows.domain.roles import TASK_ROLES
 
@@ -20,6 +20,7 @@ class TaskDetails:
     task: CaseTask
     case: Case
     definition: TaskDefinition
+    application: Form  # the item's application form (start event), to show the case data by its labels
 
 
 def list_tasks(ctx: Context, actor: User, role: str | None = None, mine: bool = False, state: str = READY,
@@ -43,7 +44,7 @@ def task_details(ctx: Context, actor: User, task_id: str) -> TaskDetails:
         task = require_task_visible(actor, uow.tasks.get(task_id))
         case = uow.cases.get_by_id(task.case_id)
         definition = ctx.definition(uow, case.process_version_id)
-    return TaskDetails(task, case, definition.user_tasks[task.spec_id])
+    return TaskDetails(task, case, definition.user_tasks[task.spec_id], definition.start_form)
 
 
 def claim_task(ctx: Context, actor: User, task_id: str) -> CaseTask:
