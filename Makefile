@@ -16,9 +16,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
 	touch $(STAMP)
 
-# Web assets (bpmn-js, bpmnlint) from the npm registry, exactly as package-lock.json pins them.
-$(WEB_STAMP): web/package.json web/package-lock.json
+# Web assets (bpmn-js, bpmnlint, ECharts, htmx) from the npm registry, exactly as package-lock.json pins them, and
+# the browser bundles built from them into web/dist (not in git).
+$(WEB_STAMP): web/package.json web/package-lock.json web/build.mjs $(wildcard web/src/*.* web/src/*/*.*)
 	cd web && npm ci --no-audit --no-fund --loglevel=error
+	cd web && npm run build --silent
 	touch $(WEB_STAMP)
 
 run: install
@@ -31,7 +33,8 @@ test: install chromium
 
 # Browser tests drive the system's Chromium (Debian package; Playwright's own browser downloads are not used).
 chromium:
-	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq chromium)
+	@(command -v chromium && dpkg -s fonts-noto-cjk) >/dev/null 2>&1 || \
+		(apt-get update -qq && apt-get install -y -qq chromium fonts-noto-cjk)
 
 bench: $(STAMP)
 	$(BIN)/python bench/case_throughput.py

@@ -1,8 +1,8 @@
 """Database tables, and their mapping onto the plain records of workflows.domain.model."""
 from datetime import timezone
 
-from sqlalchemy import (JSON, BigInteger, Boolean, Column, Date, DateTime, ForeignKey, Index, Integer, MetaData,
-                        String, Table, Text, TypeDecorator, UniqueConstraint)
+from sqlalchemy import (JSON, BigInteger, Boolean, CheckConstraint, Column, Date, DateTime, ForeignKey, Index, Integer,
+                        MetaData, String, Table, Text, TypeDecorator, UniqueConstraint)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import deferred, registry
 
@@ -283,6 +283,18 @@ notifications = Table(
     Column("created_at", Moment(), nullable=False),
     Column("read_at", Moment()),
     Index("ix_notifications_username_read_at", "username", "read_at"),
+)
+
+# 好差评: the applicant's rating of a completed case, given once per case on the public progress page.
+ratings = Table(
+    "ratings", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("case_id", ForeignKey("cases.id"), nullable=False, unique=True),
+    Column("score", Integer, nullable=False),  # 5 非常满意 … 1 非常不满意
+    Column("label", String(20), nullable=False),
+    Column("comment", Text),
+    Column("rated_at", Moment(), nullable=False),
+    CheckConstraint("score BETWEEN 1 AND 5", name="score_range"),
 )
 
 mapper_registry = registry(metadata=metadata)

@@ -326,6 +326,19 @@ class CalendarRepository(_Repository):
         return [dict(row) for row in rows]
 
 
+class RatingRepository(_Repository):
+    """好差评: at most one rating per case (the table's unique case_id holds it against two at once)."""
+
+    def for_case(self, case_id: int) -> dict | None:
+        table = orm.ratings
+        row = self.session.execute(select(table).where(table.c.case_id == case_id)).mappings().first()
+        return dict(row) if row else None
+
+    def add(self, case_id: int, score: int, label: str, comment: str | None, at: datetime) -> None:
+        self.session.execute(orm.ratings.insert().values(case_id=case_id, score=score, label=label,
+                                                         comment=comment, rated_at=at))
+
+
 class UserRepository(_Repository):
     def get(self, username: str) -> User | None:
         return self.session.get(User, username)
@@ -363,3 +376,165 @@ class ExternalSystemRepository(_AppendOnlyRepository):
         statement = self._upsert(table).values(**person)
         self.session.execute(statement.on_conflict_do_update(
             index_elements=[table.c.id_number], set_={k: v for k, v in person.items() if k != "id_number"}))
+
+
+class StatisticsRepository(_Repository):
+    """Figures for the supervisors' desk and statistics, counted by the database: no case is loaded whole.
+
+    Written with operators (`&`, `|`, `~`) and CASE sums only, so the same SQL runs on SQLite and PostgreSQL.
+    """
+
+    SUPERVISION_STAGE = "督办"  # a supervisor's own task beside the case's: no one's lateness to count
+
+    @staticmethod
+    def _missed():
+        """EXISTS a limit of the case (cases row in scope) that ended after its due moment.
+
+        A limit ends when it is met (met_at) or, at the latest, when the case closed; a limit with no due moment
+        (stopped by a pause when the case closed) was not missed."""
+        d, c = orm.case_deadlines, orm.cases
+        ended = func.coalesce(d.c.met_at, c.c.closed_at)
+        return select(d.c.id).where(d.c.case_id == c.c.id, d.c.due_at.is_not(None), ended > d.c.due_at).exists()
+
+    def closed_on_time(self, agency_code: str, hall_code: str | None = None,
+                       by: str | None = None) -> list[tuple[str, str, int, int]]:
+        """(key, name, closed cases, closed on time) of the agency's (or one hall's) closed cases, one row per
+        item (`by="item"`), per hall (`by="hall"`), or a single total row (`by=None`)."""
+        c = orm.cases
+        on_time = func.coalesce(func.sum(case((~self._missed(), 1), else_=0)), 0)
+        query = select(func.count().label("closed"), on_time.label("on_time")).where(
+            c.c.agency_code == agency_code, c.c.status == "closed")
+        if hall_code:
+            query = query.where(c.c.hall_code == hall_code)
+        if by is None:
+            closed, punctual = self.session.execute(query).one()
+            return [("", "", closed, punctual)]
+        key, name = {"item": (c.c.item_code, func.max(c.c.item_name)), "hall": (c.c.hall_code, c.c.hall_code)}[by]
+        query = query.add_columns(key.label("key"), name.label("name")).group_by(key).order_by(key)
+        return [(row.key, row.name, row.closed, row.on_time) for row in self.session.execute(query)]
+
+    def tasks_on_time(self, agency_code: str, hall_code: str) -> list[tuple[str, str, int, int]]:
+        """(username, full name, tasks completed, completed on time) per person for a hall's completed tasks.
+
+        A task is on time when it was completed no later than the due moment it carried (the case's running
+        limit); one completed while no limit ran (before acceptance, during a pause) is on time."""
+        t, u = orm.case_tasks, orm.users
+        late = t.c.due_at.is_not(None) & (t.c.completed_at > t.c.due_at)
+        query = (select(t.c.completed_by, func.max(u.c.full_name), func.count(),
+                        func.coalesce(func.sum(case((late, 0), else_=1)), 0))
+                 .select_from(t.outerjoin(u, u.c.username == t.c.completed_by))
+                 .where(t.c.agency_code == agency_code, t.c.hall_code == hall_code, t.c.state == "completed",
+                        t.c.completed_by.is_not(None), t.c.stage != self.SUPERVISION_STAGE)
+                 .group_by(t.c.completed_by).order_by(t.c.completed_by))
+        return [(username, name or username, total, punctual)
+                for username, name, total, punctual in self.session.execute(query)]
+
+    def backlog(self, agency_code: str, hall_code: str) -> list[tuple[str, int, int]]:
+        """(stage, open cases in the hall, open cases in the agency) per stage where cases wait."""
+        c = orm.cases
+        in_hall = func.coalesce(func.sum(case((c.c.hall_code == hall_code, 1), else_=0)), 0).label("in_hall")
+        total = func.count().label("total")
+        query = (select(c.c.stage, in_hall, total).where(c.c.agency_code == agency_code, c.c.status != "closed")
+                 .group_by(c.c.stage).order_by(in_hall.desc(), total.desc(), c.c.stage))
+        return [tuple(row) for row in self.session.execute(query)]
+
+    def opened_and_closed(self, agency_code: str, hall_code: str,
+                          bounds: list[datetime]) -> list[tuple[int, int, int, int]]:
+        """Per period [bounds[i], bounds[i+1]): (opened in the hall, closed in the hall, opened in the agency,
+        closed in the agency); one query of range-conditioned sums, whatever the database's date functions."""
+        c = orm.cases
+
+        def count(column, start, end, hall_only):
+            condition = (column >= start) & (column < end)
+            if hall_only:
+                condition = condition & (c.c.hall_code == hall_code)
+            return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+        periods = list(zip(bounds, bounds[1:]))
+        columns = [count(column, start, end, hall_only) for start, end in periods
+                   for hall_only in (True, False) for column in (c.c.opened_at, c.c.closed_at)]
+        if not columns:
+            return []
+        first, last = bounds[0], bounds[-1]
+        query = select(*columns).where(c.c.agency_code == agency_code,
+                                       ((c.c.opened_at >= first) & (c.c.opened_at < last))
+                                       | ((c.c.closed_at >= first) & (c.c.closed_at < last)))
+        row = self.session.execute(query).one()
+        # columns per period: hall opened, hall closed, agency opened, agency closed
+        return [tuple(row[index * 4:index * 4 + 4]) for index in range(len(periods))]
+
+    def limits_at_risk(self, agency_code: str, hall_code: str | None, now: datetime, overdue_only: bool = False,
+                       limit: int = 200) -> list[tuple[CaseDeadline, str, str, str]]:
+        """(limit, case number, item name, stage) of the running, unpaused limits of open cases that are past
+        their warning moment (yellow) or their due moment (red; only those with `overdue_only`), soonest due
+        first."""
+        c = orm.cases
+        risky = (CaseDeadline.due_at < now) if overdue_only else (
+            (CaseDeadline.warning_at <= now) | (CaseDeadline.due_at < now))
+        query = (select(CaseDeadline, c.c.number, c.c.item_name, c.c.stage)
+                 .join(c, c.c.id == CaseDeadline.case_id)
+                 .where(c.c.agency_code == agency_code, c.c.status != "closed", CaseDeadline.met_at.is_(None),
+                        CaseDeadline.paused.is_(False), CaseDeadline.due_at.is_not(None), risky))
+        if hall_code:
+            query = query.where(c.c.hall_code == hall_code)
+        rows = self.session.execute(query.order_by(CaseDeadline.due_at, CaseDeadline.id).limit(limit))
+        return [tuple(row) for row in rows]
+
+    def count_overdue(self, agency_code: str, hall_code: str | None, now: datetime) -> int:
+        """How many open cases have a running limit past its due moment."""
+        c, d = orm.cases, orm.case_deadlines
+        query = (select(func.count(func.distinct(c.c.id))).select_from(c.join(d, d.c.case_id == c.c.id))
+                 .where(c.c.agency_code == agency_code, c.c.status != "closed", d.c.met_at.is_(None),
+                        d.c.paused.is_(False), d.c.due_at < now))
+        if hall_code:
+            query = query.where(c.c.hall_code == hall_code)
+        return self.session.scalar(query)
+
+    def cases_awaiting_supervisor(self, agency_code: str, hall_code: str, limit: int = 200) -> list[int]:
+        """Open cases of a hall with an extension request to decide or a suspension (中止) to end."""
+        c, e, p = orm.cases, orm.extension_requests, orm.case_pauses
+        requested = select(e.c.id).where(e.c.case_id == c.c.id, e.c.status == "requested").exists()
+        suspended = select(p.c.id).where(p.c.case_id == c.c.id, p.c.ended_at.is_(None),
+                                         p.c.kind == "suspension").exists()
+        query = (select(c.c.id).where(c.c.agency_code == agency_code, c.c.hall_code == hall_code,
+                                      c.c.status != "closed", requested | suspended)
+                 .order_by(c.c.id).limit(limit))
+        return list(self.session.scalars(query))
+
+    def case_summaries(self, case_ids: list[int]) -> dict[int, dict]:
+        """id -> number, item name, stage, status of cases (without their workflow state or data)."""
+        if not case_ids:
+            return {}
+        c = orm.cases
+        query = select(c.c.id, c.c.number, c.c.item_name, c.c.stage, c.c.status).where(c.c.id.in_(case_ids))
+        return {row["id"]: dict(row) for row in self.session.execute(query).mappings()}
+
+    def running_limits(self, case_ids: list[int]) -> list[CaseDeadline]:
+        if not case_ids:
+            return []
+        return list(self.session.scalars(select(CaseDeadline).where(CaseDeadline.case_id.in_(case_ids),
+                                                                    CaseDeadline.met_at.is_(None))
+                                         .order_by(CaseDeadline.case_id, CaseDeadline.id)))
+
+    def open_tasks(self, case_ids: list[int]) -> list[CaseTask]:
+        """The cases' open tasks of their own path (not the supervisor's 督办 beside it)."""
+        if not case_ids:
+            return []
+        return list(self.session.scalars(select(CaseTask).where(CaseTask.case_id.in_(case_ids),
+                                                                CaseTask.state == READY,
+                                                                CaseTask.stage != self.SUPERVISION_STAGE)
+                                         .order_by(CaseTask.case_id, CaseTask.created_at, CaseTask.id)))
+
+    def pending_extensions(self, case_ids: list[int]) -> list[ExtensionRequest]:
+        if not case_ids:
+            return []
+        return list(self.session.scalars(select(ExtensionRequest).where(ExtensionRequest.case_id.in_(case_ids),
+                                                                        ExtensionRequest.status == "requested")
+                                         .order_by(ExtensionRequest.id)))
+
+    def open_pauses(self, case_ids: list[int]) -> list[CasePause]:
+        if not case_ids:
+            return []
+        return list(self.session.scalars(select(CasePause).where(CasePause.case_id.in_(case_ids),
+                                                                 CasePause.ended_at.is_(None))
+                                         .order_by(CasePause.id)))

@@ -32,6 +32,8 @@ class UnitOfWork:
         self.escalations = repository.EscalationRepository(self.session)
         self.notifications = repository.NotificationRepository(self.session)
         self.calendar = repository.CalendarRepository(self.session)
+        self.statistics = repository.StatisticsRepository(self.session)
+        self.ratings = repository.RatingRepository(self.session)
         return self
 
     def __exit__(self, *exc_info) -> None:

@@ -9,6 +9,7 @@ from flask_wtf.csrf import validate_csrf
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from wtforms.validators import ValidationError
 
+from handlers import HANDLERS
 from workflows.domain.calendar import parse_day
 from workflows.domain.errors import Forbidden, InvalidInput, WorkflowsError
 from workflows.domain.model import READY
@@ -190,6 +191,13 @@ def _dates(data: dict, field: str) -> list[date]:
     if not isinstance(values, list):
         raise InvalidInput("日期应为列表", {field: "应为 YYYY-MM-DD 日期的列表"})
     return [_date(value, field) for value in values]
+
+
+@blueprint.get("/handlers")
+@authenticated
+def list_handlers():
+    """The registered service-task handlers, for the modeler's topic select."""
+    return jsonify([{"name": name, "title": HANDLERS[name].title} for name in sorted(HANDLERS)])
 
 
 @blueprint.get("/processes")

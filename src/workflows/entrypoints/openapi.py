@@ -192,6 +192,9 @@ def _paths() -> dict:
                 "days": {"type": "integer", "description": "延期工作日数（extend）"}}, ("action", "note")))},
         "/api/notifications": {"get": _operation("我的通知（预警、催办、改派）", {"200": _json(_array("Notification"))},
                                                  401, params=[_query("unread", "true：只看未读")])},
+        "/api/handlers": {"get": _operation(
+            "已注册的服务任务处理程序（BPMN 服务任务的 camunda:topic），按名称排序",
+            {"200": _json({"type": "array", "items": _object({"name": _TEXT, "title": _TEXT})})}, 401)},
         "/api/processes": {
             "get": _operation("各流程的最新版本", {"200": _json(_array("ProcessVersion"))}, 401),
             "post": {**_operation("部署 BPMN 文件为其流程的新版本（运行中的案件不受影响）",

@@ -43,4 +43,5 @@ def assets(name):
     return send_from_directory(ASSETS, name, max_age=3600)
 
 
-from . import auth, pages  # noqa: E402,F401 - the views register themselves on the blueprint
+from . import auth, pages, supervisor  # noqa: E402,F401 - the views register themselves on the blueprint
+from . import designer, public  # noqa: E402,F401

@@ -1,0 +1,143 @@
+"""The supervisor's pages (科室负责人): the desk (督办台) with the hall's escalations and cases in warning or
+overdue and what to do about them, and the hall's statistics with ECharts charts and the same figures as tables."""
+from __future__ import annotations
+
+from flask import flash, g, redirect, render_template, request, url_for
+
+from workflows.domain.errors import Conflict, InvalidInput, NotFound
+from workflows.services import desk as desk_service
+from workflows.services import statistics, time_limits
+from workflows.services.time_limits import PAUSE_KINDS
+
+from . import blueprint, ctx, signed_in
+
+ACTION_DONE = {"urge": "已催办", "reassign": "已改派", "extend": "已延期", "note": "已记录督办意见"}
+
+
+@blueprint.get("/desk")
+@signed_in
+def desk():
+    return _render_desk()
+
+
+def _render_desk(key: str | None = None, values: dict | None = None, errors: dict | None = None, status: int = 200):
+    """The desk; after a refused action, the form `key` keeps what was typed and shows its field errors."""
+    board = statistics.desk_board(ctx(), g.user)
+    kept = {key: values or {}} if key else {}
+    found = {key: errors or {}} if key else {}
+    return render_template("desk.html", board=board, values=kept, errors=found, ACTIONS=desk_service.ACTIONS,
+                           PAUSE_KINDS=PAUSE_KINDS, max_days=time_limits.MAX_EXTENSION_DAYS), status
+
+
+def _refused(key: str, values: dict, error: Exception):
+    """Show why an action was refused: a flash, field errors beside their fields, and the form as it was typed."""
+    flash(str(error), "error")
+    status = 422 if isinstance(error, InvalidInput) else 404 if isinstance(error, NotFound) else 409
+    return _render_desk(key, values, getattr(error, "field_errors", {}) or {}, status)
+
+
+def _form() -> dict:
+    values = request.form.to_dict()
+    values.pop("csrf_token", None)
+    return values
+
+
+@blueprint.post("/desk/escalations/<int:escalation_id>")
+@signed_in
+def handle_escalation(escalation_id):
+    """督办: 催办, 改派, 延期 or 记录意见 — the button pressed says which."""
+    values = _form()
+    action = values.get("action", "")
+    days_text = values.get("days", "").strip()
+    days = int(days_text) if days_text.isdigit() else (days_text or None)  # not a number: the use case says so
+    try:
+        handled = desk_service.handle_escalation(ctx(), g.user, escalation_id, action, values.get("note", ""),
+                                                 assignee=values.get("assignee") or None,
+                                                 days=days if action == "extend" else None)
+    except (InvalidInput, Conflict, NotFound) as error:
+        return _refused(f"e{escalation_id}", values, error)
+    flash(f"{handled.case_number}：{ACTION_DONE[action]}", "ok")
+    return redirect(url_for("web.desk"))
+
+
+@blueprint.post("/desk/cases/<number>/suspend")
+@signed_in
+def suspend(number):
+    """中止: the clock stops for a reason the law excludes from the limit, until resumed."""
+    values = _form()
+    try:
+        time_limits.pause_clock(ctx(), g.user, number, "suspension", values.get("reason", ""))
+    except (InvalidInput, Conflict, NotFound) as error:
+        return _refused(f"s{number}", values, error)
+    flash(f"{number}：已中止计时", "ok")
+    return redirect(url_for("web.desk"))
+
+
+@blueprint.post("/desk/cases/<number>/resume")
+@signed_in
+def resume(number):
+    try:
+        time_limits.resume_clock(ctx(), g.user, number)
+    except (InvalidInput, Conflict, NotFound) as error:
+        return _refused(f"r{number}", {}, error)
+    flash(f"{number}：已恢复计时", "ok")
+    return redirect(url_for("web.desk"))
+
+
+@blueprint.post("/desk/cases/<number>/extension")
+@signed_in
+def decide_extension(number):
+    """批准 or 不批准 the case's pending extension request."""
+    values = _form()
+    decision = values.get("decision")
+    if decision not in ("approve", "refuse"):
+        return _refused(f"x{number}", values, InvalidInput("请选择批准或不批准", {"decision": "请选择批准或不批准"}))
+    try:
+        time_limits.decide_extension(ctx(), g.user, number, decision == "approve", values.get("note", ""))
+    except (InvalidInput, Conflict, NotFound) as error:
+        return _refused(f"x{number}", values, error)
+    flash(f"{number}：{'已批准延期' if decision == 'approve' else '已不批准延期'}", "ok")
+    return redirect(url_for("web.desk"))
+
+
+# --- statistics --------------------------------------------------------------------------------------------------
+
+@blueprint.get("/statistics", endpoint="statistics")
+@signed_in
+def statistics_page():
+    figures = statistics.hall_statistics(ctx(), g.user)
+    charts = {
+        "items": _rate_chart("各事项按时办结率（本大厅）", figures.by_item),
+        "halls": _rate_chart("各大厅按时办结率（全机构）", figures.by_hall),
+        "people": _rate_chart("各经办人按时办理率（本大厅）", figures.by_person),
+        "backlog": _bar_chart("各环节在办件数", [row.stage for row in figures.backlog],
+                              {"本大厅": [row.hall for row in figures.backlog],
+                               "全机构": [row.agency for row in figures.backlog]}),
+        "weeks": _line_chart("近12周受理与办结件数（本大厅）", [f"{row.start:%m-%d}" for row in figures.weeks],
+                             {"受理": [row.opened for row in figures.weeks],
+                              "办结": [row.closed for row in figures.weeks]}),
+    }
+    return render_template("statistics.html", figures=figures, charts=charts)
+
+
+def _rate_chart(title: str, rates) -> dict:
+    return {"title": {"text": title, "textStyle": {"fontSize": 14}}, "tooltip": {"trigger": "axis"},
+            "grid": {"left": 48, "right": 16, "bottom": 64},
+            "xAxis": {"type": "category", "data": [rate.name for rate in rates], "axisLabel": {"rotate": 30}},
+            "yAxis": {"type": "value", "min": 0, "max": 100, "name": "%"},
+            "series": [{"type": "bar", "name": "按时办结率", "data": [rate.percent for rate in rates],
+                        "label": {"show": True, "position": "top", "formatter": "{c}%"}}]}
+
+
+def _bar_chart(title: str, categories: list[str], series: dict[str, list[int]]) -> dict:
+    return {"title": {"text": title, "textStyle": {"fontSize": 14}}, "tooltip": {"trigger": "axis"},
+            "legend": {"top": 24}, "grid": {"left": 48, "right": 16, "top": 64},
+            "xAxis": {"type": "category", "data": categories}, "yAxis": {"type": "value", "minInterval": 1},
+            "series": [{"type": "bar", "name": name, "data": data} for name, data in series.items()]}
+
+
+def _line_chart(title: str, categories: list[str], series: dict[str, list[int]]) -> dict:
+    chart = _bar_chart(title, categories, series)
+    for line in chart["series"]:
+        line["type"] = "line"
+    return chart

@@ -1,0 +1,183 @@
+"""Use cases of applicants and the public, without signing in: 办理进度查询, 办件公示, 好差评.
+
+An applicant proves a case is theirs with the case number and the applicant's ID number (身份证号码 or 统一社会信用
+代码) together. Whatever does not match — an unknown number, a known number with another ID — gets the same
+neutral answer, so the pages never tell whether a number exists. What they show is the applicant's own view:
+item, stage, status and times, never staff names, case data or opinions. The public list masks applicants' names.
+"""
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass
+from datetime import datetime
+
+from workflows.domain.applicants import PERSON
+from workflows.domain.errors import Conflict, InvalidInput, NotFound
+from workflows.domain.model import CLOSED, Case
+
+from .context import Context
+
+NOT_FOUND = "未查到该办件，请核对办件编号和证件号码"
+RATINGS = {5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "非常不满意"}
+POOR_RATINGS = frozenset({1, 2})  # 差评: each will need a follow-up (another issue); stored like the others now
+MAX_COMMENT = 500
+PAGE_SIZE = 20
+FIRST_STAGE, LAST_STAGE = "申请", "办结"
+
+
+@dataclass(frozen=True)
+class PublicStep:
+    name: str
+    state: str  # done | current | pending | skipped (a closed case never went through it)
+    at: datetime | None
+
+
+@dataclass(frozen=True)
+class PublicProgress:
+    number: str
+    item_name: str
+    stage: str
+    status: str  # 办理中 | 已办结
+    result: str | None  # the end event's name once closed: 办结, 不予受理 …
+    applied_at: datetime
+    accepted_at: datetime | None
+    closed_at: datetime | None
+    steps: list[PublicStep]
+    rating: str | None  # the label given, once rated
+    can_rate: bool
+
+
+@dataclass(frozen=True)
+class PublicCase:
+    applicant: str  # masked
+    applied_at: datetime
+    accepted_at: datetime | None
+    closed_at: datetime | None
+    status: str
+
+
+@dataclass(frozen=True)
+class PublicCasePage:
+    agency_code: str
+    agency_name: str
+    cases: list[PublicCase]
+    page: int
+    has_next: bool
+
+
+def query_progress(ctx: Context, number: str, id_number: str) -> PublicProgress:
+    """办理进度查询: the case whose number and applicant's ID number both match, or NotFound (one message)."""
+    with ctx.uow(write=False) as uow:
+        case = _owned_case(uow, number, id_number)
+        rating = uow.ratings.for_case(case.id)
+        return _progress(ctx, uow, case, rating["label"] if rating else None)
+
+
+def rate_service(ctx: Context, number: str, id_number: str, score, comment: str = "") -> str:
+    """好差评: the applicant rates a completed case, once. Returns the label stored."""
+    try:
+        score = int(score)
+    except (TypeError, ValueError):
+        score = 0
+    comment = (comment or "").strip()
+    errors = {}
+    if score not in RATINGS:
+        errors["score"] = "请选择评价：" + "、".join(RATINGS[key] for key in sorted(RATINGS, reverse=True))
+    if len(comment) > MAX_COMMENT:
+        errors["comment"] = f"意见不超过 {MAX_COMMENT} 字（现有 {len(comment)} 字）"
+    if errors:
+        raise InvalidInput("评价填写有误", errors)
+    with ctx.uow() as uow:
+        case = _owned_case(uow, number, id_number)
+        if case.status != CLOSED:
+            raise Conflict("办件办结后才能评价")
+        if uow.ratings.for_case(case.id) is not None:
+            raise Conflict("该办件已评价，每件只能评价一次")
+        uow.ratings.add(case.id, score, RATINGS[score], comment or None, ctx.now())
+        try:
+            uow.commit()
+        except Conflict:
+            with ctx.uow(write=False) as check:  # rated at the same moment elsewhere: the unique case_id kept one
+                if check.ratings.for_case(case.id) is not None:
+                    raise Conflict("该办件已评价，每件只能评价一次") from None
+            raise
+    return RATINGS[score]
+
+
+def public_cases(ctx: Context, agency_code: str, page: int = 1, item_code: str | None = None) -> PublicCasePage:
+    """办件公示: an agency's cases, newest first, a page at a time, applicants' names masked."""
+    page = max(int(page or 1), 1)
+    with ctx.uow(write=False) as uow:
+        agency = ctx.catalog(uow).agency(agency_code)
+        if agency is None:
+            raise NotFound(f"经办机构 {agency_code} 不存在")
+        found = uow.cases.search(agency.code, None, None, item_code or None, PAGE_SIZE + 1,
+                                 (page - 1) * PAGE_SIZE)
+    rows = [PublicCase(mask_name(case.applicant.get("name", ""), case.applicant.get("kind")), case.opened_at,
+                       case.accepted_at, case.closed_at, _status(case)) for case in found[:PAGE_SIZE]]
+    return PublicCasePage(agency.code, agency.name, rows, page, len(found) > PAGE_SIZE)
+
+
+def mask_name(name: str, kind: str | None = PERSON) -> str:
+    """张伟 → 张*, 张三伟 → 张*伟, 欧阳娜娜 → 欧**娜; an organisation keeps only its first and last characters
+    (two of each when long enough): 抚顺市康宁医药有限公司 → 抚顺*******公司."""
+    name = (name or "").strip()
+    if len(name) <= 1:
+        return "*" if name else ""
+    if len(name) == 2:
+        return name[0] + "*"
+    keep = 1 if (kind or PERSON) == PERSON or len(name) < 5 else 2
+    return name[:keep] + "*" * (len(name) - 2 * keep) + name[-keep:]
+
+
+def _owned_case(uow, number: str, id_number: str) -> Case:
+    number, id_number = (number or "").strip(), (id_number or "").strip().upper()
+    errors = {}
+    if not number:
+        errors["number"] = "请填写办件编号"
+    if not id_number:
+        errors["id_number"] = "请填写申请人的身份证号码或统一社会信用代码"
+    if errors:
+        raise InvalidInput("请填写办件编号和证件号码", errors)
+    case = uow.cases.get(number) if len(number) <= 40 else None
+    stored = str((case.applicant or {}).get("id_number", "")) if case else ""
+    # compare_digest: the time taken does not tell how much of the ID number matched
+    if case is None or not stored or not hmac.compare_digest(stored.encode(), id_number.encode()):
+        raise NotFound(NOT_FOUND)
+    return case
+
+
+def _status(case: Case) -> str:
+    return "已办结" if case.status == CLOSED else "办理中"  # a failed case is, for the applicant, still in hand
+
+
+def _progress(ctx: Context, uow, case: Case, rating: str | None) -> PublicProgress:
+    closed = case.status == CLOSED
+    return PublicProgress(case.number, case.item_name, case.stage, _status(case), case.result if closed else None,
+                          case.opened_at, case.accepted_at, case.closed_at, _steps(ctx, uow, case), rating,
+                          can_rate=closed and rating is None)
+
+
+def _steps(ctx: Context, uow, case: Case) -> list[PublicStep]:
+    """The item's stages (申请 … 办结), each done (and when), current, pending, or skipped by a closed case."""
+    agency = ctx.catalog(uow).agency(case.agency_code)
+    agency_item = agency.item(case.item_code) if agency else None
+    names = list(agency_item.item.stages) if agency_item else [FIRST_STAGE, LAST_STAGE]
+    current = case.stage if case.is_open else None
+    if current and current not in names:  # a stage limit's step (联系函, 信息表) the item list does not name
+        names.insert(len(names) - 1, current)
+    done_at = {FIRST_STAGE: case.opened_at}
+    for entry in uow.history.for_case(case.id):
+        if entry.action == "completed" and entry.stage:
+            done_at[entry.stage] = entry.at
+    done_at[LAST_STAGE] = case.closed_at if case.status == CLOSED else None
+    steps = []
+    for name in names:
+        if name == current:
+            state = "current"
+        elif done_at.get(name):
+            state = "done"
+        else:
+            state = "skipped" if case.status == CLOSED else "pending"
+        steps.append(PublicStep(name, state, done_at.get(name) if state == "done" else None))
+    return steps

@@ -1,0 +1,78 @@
+"""Browser tests: the real app served on a loopback port, driven by Playwright in the system's Chromium
+(Debian package `chromium`; `make test` installs it). Screenshots of key pages go to test-artifacts/."""
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from workflows.entrypoints.app import create_app
+
+from support.paths import ROOT
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+ARTIFACTS = ROOT / "test-artifacts"
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    if CHROMIUM is None:
+        if os.environ.get("CI"):
+            raise RuntimeError("Chromium is missing: `make test` installs the Debian package chromium")
+        pytest.skip("no Chromium on this machine (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(params=["sqlite"])
+def database_url(request, tmp_path, sqlite_template):
+    """Browser tests run on SQLite: the database layer is covered on both databases by the other tests."""
+    path = tmp_path / "workflows.db"
+    shutil.copy(sqlite_template, path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def server(ctx):
+    """The app on a free loopback port, in a thread of this process: tests share its context and clock."""
+    app = create_app(ctx, secret_key="browser-test")
+    http = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=http.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{http.server_port}"
+    http.shutdown()
+
+
+@pytest.fixture
+def page(chromium, request):
+    context = chromium.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN")
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    yield page
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{request.node.name}-last.png"), full_page=True)
+    context.close()
+
+
+def shot(page, name: str) -> None:
+    """Keep a screenshot of a key page as a test artifact."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def sign_in(page, server: str, username: str, password: str = "demo12345") -> None:
+    page.goto(f"{server}/login")
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码").fill(password)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url(f"{server}/inbox")

@@ -1,0 +1,148 @@
+"""The supervisors' figures on known data: 门诊 cases (承诺 20 个工作日) opened, accepted and closed at chosen
+moments in 抚顺's two halls, some on time and some late; then the desk's rows of the same hall.
+
+Cases accepted on Monday 2026-11-23 09:30 are due 2026-12-21 17:00 (yellow from 2026-12-15 17:00)."""
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from workflows.domain.errors import Forbidden
+from workflows.services import cases, desk, statistics, tasks, time_limits
+from workflows.services.scheduler import fire_due_timers
+
+from support.cases import APPLICANT, DATA, OUTPATIENT, accept, at
+
+HALL2_CLERK = "clerk_210400_02"
+
+
+def task_of(ctx, user, number):
+    [task] = [t for t in tasks.list_tasks(ctx, user) if t.case_number == number]
+    return task
+
+
+def finish(ctx, staff, clock, number, when, reviewer="shenhe", finance="caiwu"):
+    """审核 approved and 财务 paid at `when`: the case closes then."""
+    clock.now = at(when)
+    for who, decision in ((reviewer, "approve"), (finance, "pay")):
+        progress = tasks.complete_task(ctx, staff[who], task_of(ctx, staff[who], number).id, {"decision": decision})
+    assert progress.case.status == "closed"
+
+
+def opened(ctx, clerk, clock, when) -> str:
+    clock.now = at(when)
+    return cases.open_case(ctx, clerk, OUTPATIENT, APPLICANT, DATA).case.number
+
+
+@pytest.fixture
+def known(ctx, staff, clock):
+    """Hall 01: A on time, B late, C refused at acceptance (closed, never timed), D open and overdue at 审核,
+    E waiting for 受理. Hall 02: F on time, G waiting for 受理. The figures are read on 2026-12-22 09:30."""
+    numbers = {"A": accept(ctx, staff, clock, "2026-11-23 09:30"), "B": accept(ctx, staff, clock, "2026-11-23 09:40"),
+               "D": accept(ctx, staff, clock, "2026-11-23 09:50")}
+    numbers["C"] = opened(ctx, staff["shouli"], clock, "2026-11-24 10:00")
+    tasks.complete_task(ctx, staff["shouli"], task_of(ctx, staff["shouli"], numbers["C"]).id, {"decision": "refuse"})
+    clerk2 = staff[HALL2_CLERK]
+    numbers["F"] = opened(ctx, clerk2, clock, "2026-11-24 11:00")
+    tasks.complete_task(ctx, clerk2, task_of(ctx, clerk2, numbers["F"]).id, {"decision": "accept"})
+    finish(ctx, staff, clock, numbers["A"], "2026-11-25 10:00")
+    finish(ctx, staff, clock, numbers["F"], "2026-11-26 10:00", HALL2_CLERK, HALL2_CLERK)
+    numbers["E"] = opened(ctx, staff["shouli"], clock, "2026-11-30 10:00")
+    numbers["G"] = opened(ctx, clerk2, clock, "2026-12-01 10:00")
+    finish(ctx, staff, clock, numbers["B"], "2026-12-22 09:00")  # due 2026-12-21 17:00: late
+    clock.now = at("2026-12-22 09:30")
+    return numbers
+
+
+def rates(rows):
+    return {row.key: (row.total, row.on_time, row.percent) for row in rows}
+
+
+def test_on_time_rates_per_item_hall_and_person(ctx, staff, known):
+    figures = statistics.hall_statistics(ctx, staff["kezhang"])
+
+    assert rates(figures.by_item) == {OUTPATIENT: (3, 2, 66.7)}  # A and C on time, B late
+    assert [row.name for row in figures.by_item] == ["门诊费用报销"]
+    assert rates(figures.by_hall) == {"210400-01": (3, 2, 66.7), "210400-02": (1, 1, 100.0)}
+    assert figures.by_hall[0].name == "抚顺市医疗保障事务服务中心"
+    assert (figures.hall_total.total, figures.hall_total.on_time) == (3, 2)
+    assert (figures.agency_total.total, figures.agency_total.on_time, figures.agency_total.percent) == (4, 3, 75.0)
+    # 受理 before the clock runs is on time; B's 审核 and 财务 were done after its due moment
+    assert rates(figures.by_person) == {"shouli": (4, 4, 100.0), "shenhe": (2, 1, 50.0), "caiwu": (2, 1, 50.0)}
+    assert {row.key: row.name for row in figures.by_person}["shenhe"] == "李审核"
+
+
+def test_backlog_weeks_and_overdue_cases(ctx, staff, known):
+    figures = statistics.hall_statistics(ctx, staff["kezhang"])
+
+    assert [(row.stage, row.hall, row.agency) for row in figures.backlog] == [("受理", 1, 2), ("审核", 1, 1)]
+    weeks = {row.start: (row.opened, row.closed, row.agency_opened, row.agency_closed) for row in figures.weeks}
+    assert len(figures.weeks) == 12 and figures.weeks[-1].start == date(2026, 12, 21)
+    assert figures.weeks[0].start == date(2026, 10, 5)
+    assert weeks[date(2026, 11, 23)] == (4, 2, 5, 3)  # A B C D (+F); A and C (+F) closed
+    assert weeks[date(2026, 11, 30)] == (1, 0, 2, 0)  # E (+G)
+    assert weeks[date(2026, 12, 21)] == (0, 1, 0, 1)  # B closed
+    assert sum(sum(w) for day, w in weeks.items() if day not in (date(2026, 11, 23), date(2026, 11, 30),
+                                                                   date(2026, 12, 21))) == 0
+    assert [(row.number, row.stage, row.limit.kind, row.due) for row in figures.overdue] == [
+        (known["D"], "审核", "promised", "2026-12-21 17:00")]
+    assert figures.agency_overdue == 1
+
+
+def test_another_halls_supervisor_sees_that_halls_figures(ctx, staff, known):
+    figures = statistics.hall_statistics(ctx, staff["kezhang2"])
+
+    assert rates(figures.by_item) == {OUTPATIENT: (1, 1, 100.0)}
+    assert figures.overdue == [] and figures.agency_overdue == 1
+    assert [(row.stage, row.hall, row.agency) for row in figures.backlog] == [("受理", 1, 2), ("审核", 0, 1)]
+    assert rates(figures.by_person) == {HALL2_CLERK: (3, 3, 100.0)}
+
+
+def test_an_approved_extension_keeps_a_late_looking_case_on_time(ctx, staff, clock):
+    number = accept(ctx, staff, clock, "2026-11-23 09:30")
+    time_limits.request_extension(ctx, staff["shenhe"], number, 5, "需外省协查")
+    time_limits.decide_extension(ctx, staff["kezhang"], number, True, "同意")  # due 2026-12-28 17:00
+    finish(ctx, staff, clock, number, "2026-12-23 10:00")
+
+    figures = statistics.hall_statistics(ctx, staff["kezhang"])
+    assert (figures.hall_total.total, figures.hall_total.on_time) == (1, 1)
+
+
+def test_only_supervisors_see_statistics_and_the_desk(ctx, staff):
+    for view in (statistics.hall_statistics, statistics.desk_board):
+        with pytest.raises(Forbidden):
+            view(ctx, staff["shouli"])
+
+
+def test_the_desk_shows_escalations_and_the_cases_in_warning_overdue_or_waiting_for_a_decision(ctx, staff, clock):
+    red_case = accept(ctx, staff, clock, "2026-11-23 09:30")  # due 12-21 17:00
+    yellow_case = accept(ctx, staff, clock, "2026-11-27 09:30")  # due 12-25 17:00, yellow from 12-21 17:00
+    calm_case = accept(ctx, staff, clock, "2026-12-14 09:30")
+    asked_case = accept(ctx, staff, clock, "2026-12-14 09:40")
+    time_limits.request_extension(ctx, staff["shenhe"], asked_case, 3, "需外省协查")
+    for moment in ("2026-12-16 09:00", "2026-12-22 09:00"):
+        clock.now = at(moment)
+        fire_due_timers(ctx)
+
+    board = statistics.desk_board(ctx, staff["kezhang"])
+
+    assert [(row.escalation.case_number, row.escalation.level) for row in board.escalations] == [
+        (red_case, "red"), (red_case, "yellow"), (yellow_case, "yellow")]  # red first, then the oldest
+    red = board.escalations[0]
+    assert (red.stage, red.due) == ("审核", "2026-12-21 17:00")
+    assert [(h.task_name, h.role, h.username) for h in red.holders] == [("审核", "reviewer", None)]
+    assert "shenhe" in {user.username for user in red.candidates}
+    assert "caiwu" not in {user.username for user in red.candidates}
+    assert [(row.number, row.level, row.due) for row in board.cases] == [
+        (red_case, "red", "2026-12-21 17:00"), (yellow_case, "yellow", "2026-12-25 17:00"),
+        (asked_case, "normal", "2027-01-11 17:00（暂估）")]
+    assert board.cases[2].extension.days == 3 and calm_case not in [row.number for row in board.cases]
+
+    time_limits.pause_clock(ctx, staff["kezhang"], calm_case, "suspension", "等待司法鉴定")
+    suspended = next(row for row in statistics.desk_board(ctx, staff["kezhang"]).cases if row.number == calm_case)
+    assert (suspended.level, suspended.due, suspended.pause.kind) == ("paused", "已暂停", "suspension")
+
+    assert statistics.desk_board(ctx, staff["kezhang2"]) == statistics.DeskBoard([], [], clock.now)
+    [first, *_] = desk.list_escalations(ctx, staff["kezhang"])
+    assert first.id == red.escalation.id

@@ -1,0 +1,233 @@
+"""The supervisor's pages through the web app: the desk (督办台) after the scheduler raised 黄牌 and 红牌, acting on
+it from its forms, and the statistics page's tables; who may see them, and that a hall sees only its own cases.
+
+Every case is a 抚顺 门诊费用报销 (承诺 20 个工作日) accepted by shouli in hall 210400-01; one accepted on Monday
+2026-11-23 09:30 is due 2026-12-21 17:00, yellow from 2026-12-15 17:00."""
+from __future__ import annotations
+
+import lxml.html
+
+from workflows.services import cases, desk, tasks, time_limits
+from workflows.services.scheduler import fire_due_timers
+
+from support.cases import accept, at, label
+from support.web import csrf_token, sign_in
+
+
+def html(response) -> str:
+    return response.get_data(as_text=True)
+
+
+def rows(page: str, table: str, cells: int | None = None) -> list[list[str]]:
+    """The body rows of a table (by id or class) as the texts of their first `cells` cells."""
+    document = lxml.html.fromstring(page)
+    found = document.xpath(f'//table[@id="{table}" or contains(@class, "{table}")]/tbody/tr')
+    return [[" ".join(cell.text_content().split()) for cell in row.xpath("./td")[:cells]] for row in found]
+
+
+def overdue_desk(ctx, staff, clock) -> tuple[str, str]:
+    """A case red since 12-21 17:00 (yellow since 12-16) and one yellow since 12-21 17:00, seen on 12-22 09:00."""
+    red = accept(ctx, staff, clock, "2026-11-23 09:30")
+    yellow = accept(ctx, staff, clock, "2026-11-27 09:30")  # due 2026-12-25 17:00
+    for moment in ("2026-12-16 09:00", "2026-12-22 09:00"):
+        clock.now = at(moment)
+        fire_due_timers(ctx)
+    return red, yellow
+
+
+def escalation_id(ctx, staff, number, level) -> int:
+    return next(e.id for e in desk.list_escalations(ctx, staff["kezhang"])
+                if (e.case_number, e.level) == (number, level))
+
+
+def test_the_supervisor_sees_red_before_yellow_and_the_cases_in_warning_or_overdue(client, ctx, staff, clock):
+    red, yellow = overdue_desk(ctx, staff, clock)
+    sign_in(client, "kezhang")
+
+    page = html(client.get("/desk"))
+
+    assert rows(page, "desk-escalations", 7) == [
+        ["红牌", red, "门诊费用报销", "审核", "承诺时限", "2026-12-21 17:00", "审核：未认领（审核员）"],
+        ["黄牌", red, "门诊费用报销", "审核", "承诺时限", "2026-12-21 17:00", "审核：未认领（审核员）"],
+        ["黄牌", yellow, "门诊费用报销", "审核", "承诺时限", "2026-12-25 17:00", "审核：未认领（审核员）"]]
+    assert rows(page, "desk-cases", 7) == [
+        ["红牌", red, "门诊费用报销", "审核", "承诺时限", "2026-12-21 17:00", "审核：未认领（审核员）"],
+        ["黄牌", yellow, "门诊费用报销", "审核", "承诺时限", "2026-12-25 17:00", "审核：未认领（审核员）"]]
+    assert f'href="/cases/{red}"' in page
+    document = lxml.html.fromstring(page)
+    choices = document.xpath(f'//select[@id="assignee-e{escalation_id(ctx, staff, red, "red")}"]/option/@value')
+    assert "shenhe" in choices and "caiwu" not in choices  # only the hall's reviewers may take the 审核 task
+    assert "督办台" in page and "统计" in page  # the supervisor's links
+
+
+def test_the_supervisor_urges_and_extends_from_the_desk(client, ctx, staff, clock):
+    red, yellow = overdue_desk(ctx, staff, clock)
+    sign_in(client, "kezhang")
+    page = html(client.get("/desk"))
+    red_id = escalation_id(ctx, staff, red, "red")
+
+    urged = client.post(f"/desk/escalations/{red_id}", data={"csrf_token": csrf_token(page), "action": "urge",
+                                                             "note": "请今日内办结"})
+    assert urged.status_code == 302 and urged.headers["Location"] == "/desk"
+    page = html(client.get("/desk"))
+    assert f"{red}：已催办" in page
+    assert [(row[0], row[1]) for row in rows(page, "desk-escalations", 2)] == [("黄牌", red), ("黄牌", yellow)]
+
+    yellow_id = escalation_id(ctx, staff, red, "yellow")
+    extended = client.post(f"/desk/escalations/{yellow_id}", data={
+        "csrf_token": csrf_token(page), "action": "extend", "note": "外省协查", "days": "5"})
+    assert extended.status_code == 302
+    page = html(client.get("/desk"))
+    assert f"{red}：已延期" in page
+    assert [(row[0], row[1]) for row in rows(page, "desk-escalations", 2)] == [("黄牌", yellow)]
+    assert label(ctx, staff, red) == "2026-12-28 17:00"  # 5 working days more
+    [case_row] = [row for row in rows(page, "desk-cases", 6) if row[1] == red]
+    assert case_row[0] == "黄牌" and case_row[5] == "2026-12-28 17:00"  # no longer overdue, still in warning
+    history = [entry.message for entry in cases.case_details(ctx, staff["shouli"], red).history]
+    assert any("孙科长催办" in message and "请今日内办结" in message for message in history)
+
+
+def test_a_refused_action_keeps_what_was_typed_and_says_why(client, ctx, staff, clock):
+    red, _ = overdue_desk(ctx, staff, clock)
+    sign_in(client, "kezhang")
+    page = html(client.get("/desk"))
+    red_id = escalation_id(ctx, staff, red, "red")
+
+    refused = client.post(f"/desk/escalations/{red_id}", data={
+        "csrf_token": csrf_token(page), "action": "extend", "note": "外省协查，需再等两周", "days": "99"})
+
+    assert refused.status_code == 422
+    page = html(refused)
+    document = lxml.html.fromstring(page)
+    form = document.xpath(f'//tr[@id="e{red_id}"]//form')[0]
+    assert form.xpath('.//textarea[@name="note"]')[0].text_content() == "外省协查，需再等两周"
+    assert form.xpath('.//input[@name="days"]/@value') == ["99"]
+    assert [e.text_content() for e in form.xpath('.//div[@class="field-error"]')] == ["延期天数应为 1 到 60 个工作日"]
+    assert "督办内容有误" in page  # the flash
+    assert label(ctx, staff, red) == "2026-12-21 17:00"  # nothing changed
+    assert red_id in [e.id for e in desk.list_escalations(ctx, staff["kezhang"])]
+
+    refused = client.post(f"/desk/escalations/{red_id}", data={
+        "csrf_token": csrf_token(page), "action": "reassign", "note": "改由财务办理", "assignee": "caiwu"})
+    assert refused.status_code == 422
+    form = lxml.html.fromstring(html(refused)).xpath(f'//tr[@id="e{red_id}"]//form')[0]
+    assert [e.text_content() for e in form.xpath('.//div[@class="field-error"]')] == ["赵财务不具备办理当前环节的岗位"]
+    assert form.xpath('.//textarea[@name="note"]')[0].text_content() == "改由财务办理"
+
+    desk.handle_escalation(ctx, staff["kezhang"], red_id, "note", "已知悉")  # someone else, in another tab
+    refused = client.post(f"/desk/escalations/{red_id}", data={"csrf_token": csrf_token(page), "action": "urge",
+                                                               "note": "催办"})
+    assert refused.status_code == 409 and "该督办事项已处理" in html(refused)
+
+
+def test_the_supervisor_reassigns_from_the_desk(client, ctx, staff, clock):
+    red, _ = overdue_desk(ctx, staff, clock)
+    sign_in(client, "kezhang")
+    page = html(client.get("/desk"))
+
+    done = client.post(f"/desk/escalations/{escalation_id(ctx, staff, red, 'red')}", data={
+        "csrf_token": csrf_token(page), "action": "reassign", "note": "请李审核今日办理", "assignee": "shenhe"})
+
+    assert done.status_code == 302
+    page = html(client.get("/desk"))
+    assert f"{red}：已改派" in page
+    assert [row[6] for row in rows(page, "desk-cases", 7) if row[1] == red] == ["审核：李审核"]
+
+
+def test_the_supervisor_suspends_resumes_and_decides_an_extension_request(client, ctx, staff, clock):
+    number = accept(ctx, staff, clock, "2026-11-23 09:30")
+    time_limits.request_extension(ctx, staff["shenhe"], number, 5, "需外省协查")
+    clock.now = at("2026-11-30 10:00")
+    sign_in(client, "kezhang")
+    page = html(client.get("/desk"))
+    assert [row[:2] for row in rows(page, "desk-cases", 2)] == [["正常", number]]  # shown for its request
+    assert "申请延期 5 个工作日：需外省协查" in page
+
+    refused = client.post(f"/desk/cases/{number}/suspend", data={"csrf_token": csrf_token(page), "reason": " "})
+    assert refused.status_code == 422
+    errors = lxml.html.fromstring(html(refused)).xpath(f'//tr[@id="case-{number}"]//div[@class="field-error"]')
+    assert [e.text_content() for e in errors] == ["请填写原因"]
+
+    assert client.post(f"/desk/cases/{number}/suspend", data={"csrf_token": csrf_token(page),
+                                                              "reason": "等待司法鉴定"}).status_code == 302
+    page = html(client.get("/desk"))
+    assert f"{number}：已中止计时" in page and "已中止：等待司法鉴定" in page
+    assert label(ctx, staff, number) == "已暂停"
+
+    clock.now = at("2026-12-02 10:00")
+    assert client.post(f"/desk/cases/{number}/resume", data={"csrf_token": csrf_token(page)}).status_code == 302
+    assert f"{number}：已恢复计时" in html(client.get("/desk"))
+    assert label(ctx, staff, number) == "2026-12-23 17:00"  # 12-01 and 12-02 given back
+
+    approved = client.post(f"/desk/cases/{number}/extension", data={"csrf_token": csrf_token(page),
+                                                                    "decision": "approve", "note": "同意"})
+    assert approved.status_code == 302
+    assert f"{number}：已批准延期" in html(client.get("/desk"))
+    assert label(ctx, staff, number) == "2026-12-30 17:00"
+    assert number not in html(client.get("/desk"))  # nothing left to decide, not in warning
+
+
+def test_a_clerk_may_not_open_the_supervisors_pages(client, ctx, staff, clock):
+    red, _ = overdue_desk(ctx, staff, clock)
+    sign_in(client, "shouli")
+
+    for path in ("/desk", "/statistics"):
+        response = client.get(path)
+        assert response.status_code == 403 and "需要岗位：科室负责人" in html(response)
+    page = html(client.get("/inbox"))
+    assert 'href="/desk"' not in page and 'href="/statistics"' not in page
+    response = client.post(f"/desk/escalations/{escalation_id(ctx, staff, red, 'red')}",
+                           data={"csrf_token": csrf_token(page), "action": "urge", "note": "催办"})
+    assert response.status_code == 403
+
+
+def test_another_halls_supervisor_sees_none_of_this_halls_cases(client, ctx, staff, clock):
+    red, yellow = overdue_desk(ctx, staff, clock)
+    sign_in(client, "kezhang2")
+
+    page = html(client.get("/desk"))
+    assert red not in page and yellow not in page
+    assert "没有待处理的督办事项" in page and "本大厅没有预警或超期的办件" in page
+    statistics = html(client.get("/statistics"))
+    assert red not in statistics and rows(statistics, "overdue") == [["本大厅没有超期办件"]]
+
+    refused = client.post(f"/desk/escalations/{escalation_id(ctx, staff, red, 'red')}",
+                          data={"csrf_token": csrf_token(page), "action": "urge", "note": "催办"})
+    assert refused.status_code == 404 and "督办事项不存在" in html(refused)
+    refused = client.post(f"/desk/cases/{red}/suspend", data={"csrf_token": csrf_token(page), "reason": "中止"})
+    assert refused.status_code == 404 and "案件不存在" in html(refused)
+    assert label(ctx, staff, red) == "2026-12-21 17:00"
+
+
+def finish(ctx, staff, clock, number, when):
+    clock.now = at(when)
+    for who, decision in (("shenhe", "approve"), ("caiwu", "pay")):
+        [task] = [t for t in tasks.list_tasks(ctx, staff[who]) if t.case_number == number]
+        tasks.complete_task(ctx, staff[who], task.id, {"decision": decision})
+
+
+def test_the_statistics_page_shows_its_figures_in_tables(client, ctx, staff, clock):
+    on_time = accept(ctx, staff, clock, "2026-11-23 09:30")
+    late = accept(ctx, staff, clock, "2026-11-23 09:40")
+    overdue = accept(ctx, staff, clock, "2026-11-24 09:30")  # due 2026-12-22 17:00
+    finish(ctx, staff, clock, on_time, "2026-11-26 10:00")
+    finish(ctx, staff, clock, late, "2026-12-22 09:00")
+    clock.now = at("2026-12-23 09:00")
+    sign_in(client, "kezhang")
+
+    page = html(client.get("/statistics"))
+
+    assert rows(page, "rates-items") == [["门诊费用报销", "2", "1", "50.0%"]]
+    assert ["抚顺市医疗保障事务服务中心", "2", "1", "50.0%"] in rows(page, "rates-halls")
+    assert rows(page, "rates-people") == [["赵财务", "2", "1", "50.0%"], ["李审核", "2", "1", "50.0%"],
+                                          ["王受理", "3", "3", "100.0%"]]
+    assert rows(page, "backlog") == [["审核", "1", "1"]]
+    weeks = {row[0]: row[1:] for row in rows(page, "weeks")}
+    assert len(weeks) == 12
+    assert weeks["2026-11-23"] == ["3", "1", "3", "1"] and weeks["2026-12-21"] == ["0", "1", "0", "1"]
+    assert rows(page, "overdue") == [[overdue, "门诊费用报销", "审核", "承诺时限", "2026-12-22 17:00"]]
+    document = lxml.html.fromstring(page)
+    assert document.xpath('//*[@id="hall-rate"]')[0].text_content() == "50.0%"
+    charts = document.xpath('//div[@class="chart"]/@data-chart')
+    assert len(charts) == 5 and '"门诊费用报销"' in charts[0] and "50.0" in charts[0]
+    assert document.xpath('//script/@src')[-1] == "/assets/charts.js"
