@@ -55,8 +55,6 @@ def test_the_supervisor_acts_on_the_desk_and_the_case_still_ends_with_its_own_re
     assert label(ctx, staff, number) == "2026-12-28 17:00"
     assert any("孙科长催办" in n["message"] for n in users.notifications(ctx, staff["shouli"]))
 
-    [supervision] = [t for t in tasks.list_tasks(ctx, staff["kezhang"]) if t.case_number == number]
-    tasks.complete_task(ctx, staff["kezhang"], supervision.id, {"decision": "done", "opinion": "已督促"})
     for who, decision in (("shenhe", "approve"), ("caiwu", "pay")):
         [task] = [t for t in tasks.list_tasks(ctx, staff[who]) if t.case_number == number]
         progress = tasks.complete_task(ctx, staff[who], task.id, {"decision": decision})
@@ -102,3 +100,18 @@ def test_the_case_ends_with_its_own_path_and_takes_an_open_supervision_task_with
     details = cases.case_details(ctx, staff["shouli"], number)
     assert [t.state for t in details.tasks if t.name == "督办"] == ["cancelled"]  # one 督办 however late
     assert not any("预警已发出" in entry.message for entry in details.history)
+
+
+def test_handling_a_red_escalation_on_the_desk_completes_its_supervision_task(ctx, staff, clock):
+    number = accept(ctx, staff, clock, "2026-11-23 09:30")
+    clock.now = at("2026-12-22 09:00")
+    fire_due_timers(ctx)
+    red = next(e for e in desk.list_escalations(ctx, staff["kezhang"]) if e.level == "red")
+
+    desk.handle_escalation(ctx, staff["kezhang"], red.id, "urge", "请今日内办结")
+
+    assert [t for t in tasks.list_tasks(ctx, staff["kezhang"]) if t.case_number == number] == []
+    details = cases.case_details(ctx, staff["shouli"], number)
+    [supervision] = [t for t in details.tasks if t.name == "督办"]
+    assert (supervision.state, supervision.completed_by) == ("completed", "kezhang")
+    assert details.case.stage == "审核" and details.case.status == "open"

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from workflows.adapters.unit_of_work import UnitOfWork
 from workflows.domain.errors import Conflict, InvalidInput, NotFound
-from workflows.domain.model import Case, Escalation
+from workflows.domain.model import COMPLETED, Case, Escalation
 
 from .access import require_role
 from .clock import CaseClock, due_label, limit_name
@@ -90,8 +90,27 @@ def handle_escalation(ctx: Context, actor, escalation_id: int, action: str, note
                     detail={"escalation": escalation.id, "level": escalation.level, "limit": escalation.limit_kind})
         escalation.status, escalation.handled_by, escalation.handled_at = "handled", actor.username, at
         escalation.action, escalation.note = action, note
+        if escalation.level == "red":
+            _close_supervision_tasks(uow, ctx, actor, case, note)
         uow.commit()
         return escalation
+
+
+def _close_supervision_tasks(uow, ctx: Context, actor, case: Case, note: str) -> None:
+    """A red escalation handled on the desk is the 督办 the diagram asked for: its 督办 task is done with it, so
+    the supervisor does not 督办 the same card twice."""
+    from .progress import CaseCommand  # a case command uses this module's desk: import when needed
+
+    open_tasks = [t for t in uow.tasks.open_for_case(case.id) if t.stage == "督办"]
+    if not open_tasks or case.status == "closed":
+        return
+    command = CaseCommand(uow, ctx, case)
+    run = command.resume()
+    for task in open_tasks:
+        run.complete(task.id, {"decision": "done", "opinion": note})
+        task.state, task.completed_at, task.completed_by = COMPLETED, ctx.now(), actor.username
+        task.assignee, task.decision = actor.username, "done"
+    command.record(run)
 
 
 def _urge(uow, ctx, actor, case, note, _assignee, _days) -> str:

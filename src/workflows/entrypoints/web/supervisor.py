@@ -131,7 +131,7 @@ def _rate_chart(title: str, rates) -> dict:
 
 def _bar_chart(title: str, categories: list[str], series: dict[str, list[int]]) -> dict:
     return {"title": {"text": title, "textStyle": {"fontSize": 14}}, "tooltip": {"trigger": "axis"},
-            "legend": {"top": 24}, "grid": {"left": 48, "right": 16, "top": 64},
+            "legend": {"top": 36}, "grid": {"left": 48, "right": 16, "top": 72},
             "xAxis": {"type": "category", "data": categories}, "yAxis": {"type": "value", "minInterval": 1},
             "series": [{"type": "bar", "name": name, "data": data} for name, data in series.items()]}
 
