@@ -50,13 +50,19 @@ def handle_escalation(escalation_id):
     action = values.get("action", "")
     days_text = values.get("days", "").strip()
     days = int(days_text) if days_text.isdigit() else (days_text or None)  # not a number: the use case says so
+    return _act(f"e{escalation_id}", values, lambda: "{}：{}".format(desk_service.handle_escalation(
+        ctx(), g.user, escalation_id, action, values.get("note", ""), assignee=values.get("assignee") or None,
+        days=days if action == "extend" else None).case_number, ACTION_DONE[action]))
+
+
+def _act(form_key: str, values: dict, action) -> object:
+    """Run a desk action, which returns what to tell the supervisor: flashed, and back to the desk; if refused,
+    the desk again with the error beside the form and what was typed kept."""
     try:
-        handled = desk_service.handle_escalation(ctx(), g.user, escalation_id, action, values.get("note", ""),
-                                                 assignee=values.get("assignee") or None,
-                                                 days=days if action == "extend" else None)
+        done = action()
     except (InvalidInput, Conflict, NotFound) as error:
-        return _refused(f"e{escalation_id}", values, error)
-    flash(f"{handled.case_number}：{ACTION_DONE[action]}", "ok")
+        return _refused(form_key, values, error)
+    flash(done, "ok")
     return redirect(url_for("web.desk"))
 
 
@@ -65,23 +71,15 @@ def handle_escalation(escalation_id):
 def suspend(number):
     """中止: the clock stops for a reason the law excludes from the limit, until resumed."""
     values = _form()
-    try:
-        time_limits.pause_clock(ctx(), g.user, number, "suspension", values.get("reason", ""))
-    except (InvalidInput, Conflict, NotFound) as error:
-        return _refused(f"s{number}", values, error)
-    flash(f"{number}：已中止计时", "ok")
-    return redirect(url_for("web.desk"))
+    return _act(f"s{number}", values, lambda: time_limits.pause_clock(
+        ctx(), g.user, number, "suspension", values.get("reason", "")) and f"{number}：已中止计时")
 
 
 @blueprint.post("/desk/cases/<number>/resume")
 @signed_in
 def resume(number):
-    try:
-        time_limits.resume_clock(ctx(), g.user, number)
-    except (InvalidInput, Conflict, NotFound) as error:
-        return _refused(f"r{number}", {}, error)
-    flash(f"{number}：已恢复计时", "ok")
-    return redirect(url_for("web.desk"))
+    return _act(f"r{number}", {}, lambda: time_limits.resume_clock(ctx(), g.user, number)
+                and f"{number}：已恢复计时")
 
 
 @blueprint.post("/desk/cases/<number>/extension")
@@ -92,12 +90,9 @@ def decide_extension(number):
     decision = values.get("decision")
     if decision not in ("approve", "refuse"):
         return _refused(f"x{number}", values, InvalidInput("请选择批准或不批准", {"decision": "请选择批准或不批准"}))
-    try:
-        time_limits.decide_extension(ctx(), g.user, number, decision == "approve", values.get("note", ""))
-    except (InvalidInput, Conflict, NotFound) as error:
-        return _refused(f"x{number}", values, error)
-    flash(f"{number}：{'已批准延期' if decision == 'approve' else '已不批准延期'}", "ok")
-    return redirect(url_for("web.desk"))
+    return _act(f"x{number}", values, lambda: time_limits.decide_extension(
+        ctx(), g.user, number, decision == "approve", values.get("note", ""))
+        and f"{number}：{'已批准延期' if decision == 'approve' else '已不批准延期'}")
 
 
 # --- statistics --------------------------------------------------------------------------------------------------
