@@ -44,6 +44,7 @@ def test_a_designer_renames_a_task_publishes_and_new_cases_use_the_new_version(p
     messages.get_by_text("检查通过").wait_for()
     page.get_by_role("button", name="发布", exact=True).click()
     messages.get_by_text("已发布为第 2 版").wait_for()
+    assert page.locator("#modeler-version").inner_text() == "2"  # the next edit builds on version 2
     shot(page, "modeler-published")
 
     page.get_by_role("link", name="返回流程列表").click()
