@@ -16,8 +16,8 @@ from itsdangerous import TimestampSigner
 from openapi_spec_validator import validate
 from sqlalchemy.orm import sessionmaker
 
+from support.diagrams import OUTPATIENT_BPMN, RENAMED_REVIEW, outpatient_diagram
 from support.http import error_of, json_of
-from support.paths import BPMN_DIR
 from support.process_driver import PERSON_ID
 from workflows.entrypoints.app import create_app
 from workflows.services import users
@@ -28,8 +28,6 @@ OUTPATIENT_PROCESS = "item_002036006001"
 APPLICANT = {"name": "张伟", "id_number": PERSON_ID, "phone": "13804130001"}
 EXPENSES = {"expense_total": "1860.00", "bank_account": "6222020712001234567"}
 CASE_NUMBER = re.compile(r"^210400-\d{8}-\d{5}$")
-OUTPATIENT_BPMN = (BPMN_DIR / "item_002036006001.bpmn").read_text(encoding="utf-8")
-RENAMED_REVIEW = ('name="审核" camunda:formKey="Task_review"', 'name="初审" camunda:formKey="Task_review"')
 
 
 # --- helpers -------------------------------------------------------------------------------------------------------
@@ -69,15 +67,6 @@ def complete(client, headers, task_id: str, **values):
 def take_step(client, headers, number: str, **values) -> dict:
     """Complete the case's task in the user's inbox with the form values; returns the case afterwards."""
     return json_of(complete(client, headers, ready_task(client, headers, number)["id"], **values))
-
-
-def outpatient_diagram(*replacements: tuple[str, str]) -> bytes:
-    """A copy of the deployed 门诊费用报销 diagram with each (old, new) text replaced everywhere."""
-    text = OUTPATIENT_BPMN
-    for old, new in replacements:
-        assert old in text, old
-        text = text.replace(old, new)
-    return text.encode("utf-8")
 
 
 def deploy(client, headers, bpmn: bytes, file_name: str | None = None):

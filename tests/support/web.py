@@ -8,6 +8,10 @@ from workflows.services.demo import DEMO_PASSWORD
 _TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
+def html(response) -> str:
+    return response.get_data(as_text=True)
+
+
 def csrf_token(html: str) -> str:
     return _TOKEN.search(html).group(1)
 

@@ -4,11 +4,7 @@ from __future__ import annotations
 from workflows.services import cases, tasks
 
 from support.cases import APPLICANT, DATA, OUTPATIENT, accept, at
-from support.web import csrf_token, sign_in
-
-
-def html(response) -> str:
-    return response.get_data(as_text=True)
+from support.web import csrf_token, html, sign_in
 
 
 def test_pages_need_a_signed_in_user_and_a_wrong_password_is_refused(client):

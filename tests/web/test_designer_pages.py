@@ -9,24 +9,8 @@ from datetime import date
 from handlers import HANDLERS
 from workflows.services import calendar
 
-from support.paths import BPMN_DIR
-from support.web import csrf_token, sign_in
-
-OUTPATIENT_PROCESS = "item_002036006001"
-OUTPATIENT_BPMN = (BPMN_DIR / f"{OUTPATIENT_PROCESS}.bpmn").read_text(encoding="utf-8")
-RENAMED_REVIEW = ('name="审核" camunda:formKey="Task_review"', 'name="初审" camunda:formKey="Task_review"')
-
-
-def html(response) -> str:
-    return response.get_data(as_text=True)
-
-
-def diagram(*replacements: tuple[str, str]) -> bytes:
-    text = OUTPATIENT_BPMN
-    for old, new in replacements:
-        assert old in text, old
-        text = text.replace(old, new)
-    return text.encode("utf-8")
+from support.diagrams import OUTPATIENT_PROCESS, RENAMED_REVIEW, outpatient_diagram
+from support.web import csrf_token, html, sign_in
 
 
 def upload(client, page: str, bpmn: bytes, file_name: str):
@@ -73,7 +57,7 @@ def test_a_designer_publishes_a_changed_diagram_and_sees_the_new_version(client)
     sign_in(client, "sheji")
     page = html(client.get("/processes"))
 
-    response = upload(client, page, diagram(RENAMED_REVIEW), "门诊费用报销_v2.bpmn")
+    response = upload(client, page, outpatient_diagram(RENAMED_REVIEW), "门诊费用报销_v2.bpmn")
 
     assert response.status_code == 302
     page = html(client.get(response.headers["Location"]))
@@ -87,7 +71,7 @@ def test_a_designer_publishes_a_changed_diagram_and_sees_the_new_version(client)
 def test_an_invalid_diagram_shows_the_reason_and_the_element_and_adds_no_version(client):
     sign_in(client, "admin")
     page = html(client.get("/processes"))
-    bad = diagram(('camunda:topic="payment"', 'camunda:topic="wire_money"'))
+    bad = outpatient_diagram(('camunda:topic="payment"', 'camunda:topic="wire_money"'))
 
     response = upload(client, page, bad, "bad.bpmn")
 
@@ -105,7 +89,7 @@ def test_a_clerk_may_neither_see_nor_publish_processes(client):
     assert "流程设计" not in inbox and "工作日历" not in inbox
     assert client.get("/processes").status_code == 403
     assert client.get(f"/processes/{OUTPATIENT_PROCESS}/modeler").status_code == 403
-    response = upload(client, inbox, diagram(RENAMED_REVIEW), "x.bpmn")
+    response = upload(client, inbox, outpatient_diagram(RENAMED_REVIEW), "x.bpmn")
     assert response.status_code == 403 and "需要岗位：流程设计员、系统管理员" in html(response)
 
 

@@ -9,13 +9,9 @@ from workflows.services.demo import resident_id
 
 from support.cases import APPLICANT, DATA, OUTPATIENT
 from support.process_driver import PERSON_ID, drive
-from support.web import csrf_token
+from support.web import csrf_token, html
 
 OTHER_ID = resident_id("21040219900202123")
-
-
-def html(response) -> str:
-    return response.get_data(as_text=True)
 
 
 def query(client, number: str, id_number: str):

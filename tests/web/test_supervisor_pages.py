@@ -11,11 +11,7 @@ from workflows.services import cases, desk, tasks, time_limits
 from workflows.services.scheduler import fire_due_timers
 
 from support.cases import accept, at, label
-from support.web import csrf_token, sign_in
-
-
-def html(response) -> str:
-    return response.get_data(as_text=True)
+from support.web import csrf_token, html, sign_in
 
 
 def rows(page: str, table: str, cells: int | None = None) -> list[list[str]]:
