@@ -62,7 +62,7 @@ def test_the_supervisor_urges_and_extends_an_overdue_case_and_reads_the_statisti
     page.get_by_role("heading", name=number).wait_for()
     promised = page.locator("table.deadlines tbody tr").filter(has_text="承诺时限")
     assert "2026-12-28 17:00" in promised.inner_text()
-    timeline = page.locator("ol.timeline")
+    timeline = page.locator("#history")
     assert "请今日内办结" in timeline.inner_text() and "外省协查" in timeline.inner_text()
     shot(page, "case-extended")
 

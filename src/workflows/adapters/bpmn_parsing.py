@@ -20,7 +20,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from handlers import HANDLERS
 from workflows.domain.errors import InvalidProcess
 from workflows.domain.forms import FIELD_TYPES, Form, FormField
-from workflows.domain.roles import ROLE_BY_LANE, role_for_lane
+from workflows.domain.roles import ROLE_BY_LANE, ROLE_NAMES, TASK_ROLES, role_for_lane
 
 from .scripting import ScriptError, check_expression, check_script
 
@@ -203,13 +203,25 @@ def _user_tasks(document, spec, file_name: str) -> dict[str, TaskDefinition]:
         task_spec = spec.task_specs.get(node.get("id"))
         if task_spec is None:  # a user task of a called subprocess: defined with that process
             continue
-        role = role_for_lane(task_spec.lane)
+        role = role_for_lane(task_spec.lane) if task_spec.lane else _role_for_groups(node)
         if role is None:
-            raise InvalidProcess("用户任务须放在某个岗位泳道内", node.get("id"), file_name)
+            raise InvalidProcess("用户任务须放在岗位泳道内，或用 camunda:candidateGroups 指定岗位",
+                                 node.get("id"), file_name)
         stage = (task_spec.extensions or {}).get("stage") or task_spec.bpmn_name or node.get("id")
         tasks[node.get("id")] = TaskDefinition(node.get("id"), task_spec.bpmn_name or node.get("id"), role,
                                                stage, _read_form(node, file_name))
     return tasks
+
+
+def _role_for_groups(node) -> str | None:
+    """The task role of a user task without a lane, as the Camunda Modeler assigns it: the first of its
+    `camunda:candidateGroups` that names a task role, by code (reviewer) or by Chinese name (审核员)."""
+    groups = node.get(f"{{{CAMUNDA_MODEL_NS}}}candidateGroups") or ""
+    for group in (group.strip() for group in groups.split(",")):
+        role = group if group in ROLE_NAMES else role_for_lane(group)
+        if role in TASK_ROLES:
+            return role
+    return None
 
 
 def _read_form(node, file_name: str) -> Form:

@@ -30,6 +30,7 @@ from SpiffWorkflow.task import TaskState
 from handlers import HANDLERS, HandlerContext
 from handlers.gateways import EscalationDesk, NationalPlatform, Notifier, PaymentGateway
 from workflows.domain.errors import Conflict, NotFound
+from workflows.domain.model import SUPERVISION_STAGE
 
 from .bpmn_parsing import HandlerServiceTask, ProcessDefinition, TaskDefinition, parse_process
 from .scripting import RestrictedScriptEngine
@@ -52,6 +53,11 @@ class _CaseClockDatetime(datetime):
 
 
 spiff_timers.datetime = _CaseClockDatetime
+
+
+def is_internal(spec_name: str) -> bool:
+    """SpiffWorkflow's own tasks (Start, Root, a process's EndJoin, a task's BoundaryEventSplit …), not diagram's."""
+    return "." in spec_name or spec_name in ("Start", "End", "Root")
 
 
 class WorkflowByReferenceConverter(BpmnWorkflowConverter):
@@ -190,8 +196,12 @@ class CaseRun:
 
     def _finish_when_main_path_ends(self) -> None:
         """The case ends when its own path does: a supervisor's 督办 still open beside it has nothing left to
-        supervise, and is cancelled with the rest."""
-        if self._main_end is not None and not self.workflow.completed:
+        supervise, and is cancelled with it. Anything else still open (a parallel branch) keeps the case going."""
+        if self._main_end is None or self.workflow.completed:
+            return
+        unfinished = self.workflow.get_tasks(state=TaskState.READY | TaskState.WAITING | TaskState.STARTED)
+        if all(self.definition.stages.get(task.task_spec.name) == SUPERVISION_STAGE
+               for task in unfinished if not is_internal(task.task_spec.name)):
             self.workflow.cancel()
             self.workflow.success = True
             self.workflow.data = dict(self._main_end.data)
@@ -325,7 +335,7 @@ class Engine:
         """The element ids a stored case has passed and those it stands at now, read from its stored state without
         restoring the workflow (for drawing the path on the diagram)."""
         tasks = [t for t in (json.loads(state).get("tasks", {}).values() if state else [])
-                 if "." not in t["task_spec"] and t["task_spec"] not in ("Start", "End", "Root")]  # engine-internal
+                 if not is_internal(t["task_spec"])]
         completed = [t["task_spec"] for t in tasks if t["state"] == TaskState.COMPLETED]
         current = [t["task_spec"] for t in tasks if t["state"] in (TaskState.READY, TaskState.STARTED,
                                                                     TaskState.ERROR)]

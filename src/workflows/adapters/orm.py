@@ -2,7 +2,7 @@
 from datetime import timezone
 
 from sqlalchemy import (JSON, BigInteger, Boolean, CheckConstraint, Column, Date, DateTime, ForeignKey, Index, Integer,
-                        MetaData, String, Table, Text, TypeDecorator, UniqueConstraint)
+                        LargeBinary, MetaData, String, Table, Text, TypeDecorator, UniqueConstraint)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import deferred, registry
 
@@ -297,6 +297,28 @@ ratings = Table(
     CheckConstraint("score BETWEEN 1 AND 5", name="score_range"),
 )
 
+# 备注 and 附件 of a case, added by staff on the task and case pages.
+case_comments = Table(
+    "case_comments", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("case_id", ForeignKey("cases.id"), nullable=False, index=True),
+    Column("author", String(64), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("created_at", Moment(), nullable=False),
+)
+
+case_attachments = Table(
+    "case_attachments", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("case_id", ForeignKey("cases.id"), nullable=False, index=True),
+    Column("file_name", String(200), nullable=False),
+    Column("media_type", String(100), nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("content", LargeBinary, nullable=False),
+    Column("uploaded_by", String(64), nullable=False),
+    Column("uploaded_at", Moment(), nullable=False),
+)
+
 mapper_registry = registry(metadata=metadata)
 
 
@@ -316,3 +338,7 @@ def start_mappers() -> None:
     mapper_registry.map_imperatively(model.CasePause, case_pauses)
     mapper_registry.map_imperatively(model.ExtensionRequest, extension_requests)
     mapper_registry.map_imperatively(model.Escalation, escalations)
+    mapper_registry.map_imperatively(model.CaseComment, case_comments)
+    # A file's bytes are read only to download it; listing a case's attachments never loads them.
+    mapper_registry.map_imperatively(model.CaseAttachment, case_attachments,
+                                     properties={"content": deferred(case_attachments.c.content, raiseload=True)})

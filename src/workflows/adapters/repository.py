@@ -8,8 +8,9 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, undefer
 
-from workflows.domain.model import (READY, Case, CaseDeadline, CasePause, CaseTask, Escalation, ExtensionRequest,
-                                    ExternalCall, HistoryEntry, ProcessVersion, User)
+from workflows.domain.model import (READY, SUPERVISION_STAGE, Case, CaseAttachment, CaseComment, CaseDeadline,
+                                    CasePause, CaseTask, Escalation, ExtensionRequest, ExternalCall, HistoryEntry,
+                                    ProcessVersion, User)
 
 from . import orm
 
@@ -339,6 +340,33 @@ class RatingRepository(_Repository):
                                                          comment=comment, rated_at=at))
 
 
+class CommentRepository(_Repository):
+    def add(self, comment: CaseComment) -> None:
+        self.session.add(comment)
+
+    def for_case(self, case_id: int) -> list[CaseComment]:
+        return list(self.session.scalars(select(CaseComment).where(CaseComment.case_id == case_id)
+                                         .order_by(CaseComment.id)))
+
+
+class AttachmentRepository(_Repository):
+    """Attachments of cases; their content (deferred in the mapping) is loaded only by `with_content`."""
+
+    def add(self, attachment: CaseAttachment) -> None:
+        self.session.add(attachment)
+
+    def for_case(self, case_id: int) -> list[CaseAttachment]:
+        return list(self.session.scalars(select(CaseAttachment).where(CaseAttachment.case_id == case_id)
+                                         .order_by(CaseAttachment.id)))
+
+    def get(self, attachment_id: int) -> CaseAttachment | None:
+        return self.session.get(CaseAttachment, attachment_id)
+
+    def with_content(self, attachment_id: int) -> CaseAttachment | None:
+        return self.session.scalar(select(CaseAttachment).where(CaseAttachment.id == attachment_id)
+                                   .options(undefer(CaseAttachment.content)))
+
+
 class UserRepository(_Repository):
     def get(self, username: str) -> User | None:
         return self.session.get(User, username)
@@ -384,7 +412,6 @@ class StatisticsRepository(_Repository):
     Written with operators (`&`, `|`, `~`) and CASE sums only, so the same SQL runs on SQLite and PostgreSQL.
     """
 
-    SUPERVISION_STAGE = "督办"  # a supervisor's own task beside the case's: no one's lateness to count
 
     @staticmethod
     def _missed():
@@ -424,7 +451,7 @@ class StatisticsRepository(_Repository):
                         func.coalesce(func.sum(case((late, 0), else_=1)), 0))
                  .select_from(t.outerjoin(u, u.c.username == t.c.completed_by))
                  .where(t.c.agency_code == agency_code, t.c.hall_code == hall_code, t.c.state == "completed",
-                        t.c.completed_by.is_not(None), t.c.stage != self.SUPERVISION_STAGE)
+                        t.c.completed_by.is_not(None), t.c.stage != SUPERVISION_STAGE)
                  .group_by(t.c.completed_by).order_by(t.c.completed_by))
         return [(username, name or username, total, punctual)
                 for username, name, total, punctual in self.session.execute(query)]
@@ -522,7 +549,7 @@ class StatisticsRepository(_Repository):
             return []
         return list(self.session.scalars(select(CaseTask).where(CaseTask.case_id.in_(case_ids),
                                                                 CaseTask.state == READY,
-                                                                CaseTask.stage != self.SUPERVISION_STAGE)
+                                                                CaseTask.stage != SUPERVISION_STAGE)
                                          .order_by(CaseTask.case_id, CaseTask.created_at, CaseTask.id)))
 
     def pending_extensions(self, case_ids: list[int]) -> list[ExtensionRequest]:

@@ -34,6 +34,8 @@ class UnitOfWork:
         self.calendar = repository.CalendarRepository(self.session)
         self.statistics = repository.StatisticsRepository(self.session)
         self.ratings = repository.RatingRepository(self.session)
+        self.comments = repository.CommentRepository(self.session)
+        self.attachments = repository.AttachmentRepository(self.session)
         return self
 
     def __exit__(self, *exc_info) -> None:

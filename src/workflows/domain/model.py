@@ -7,6 +7,9 @@ from datetime import datetime
 OPEN, CLOSED, FAILED = "open", "closed", "failed"
 STATUS_LABELS = {OPEN: "办理中", CLOSED: "已办结", FAILED: "故障待处理"}
 
+# A supervisor's 督办 task beside a late case's own: it is not where the case stands, nor does it keep it open.
+SUPERVISION_STAGE = "督办"
+
 # Extension request statuses
 REQUESTED, APPROVED, REFUSED = "requested", "approved", "refused"
 
@@ -196,3 +199,26 @@ class ExternalCall(Record):
     request: dict
     response: dict
     at: datetime
+
+
+class CaseComment(Record):
+    """备注: a staff member's note on a case, for colleagues handling it later."""
+
+    id: int
+    case_id: int
+    author: str
+    text: str
+    created_at: datetime
+
+
+class CaseAttachment(Record):
+    """附件: a file kept with a case (a scanned receipt, a letter). `content` is loaded only when downloaded."""
+
+    id: int
+    case_id: int
+    file_name: str
+    media_type: str
+    size: int
+    content: bytes
+    uploaded_by: str
+    uploaded_at: datetime

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from workflows.adapters.unit_of_work import UnitOfWork
 from workflows.domain.errors import Conflict, InvalidInput, NotFound
-from workflows.domain.model import COMPLETED, Case, Escalation
+from workflows.domain.model import COMPLETED, SUPERVISION_STAGE, Case, Escalation
 
 from .access import require_role
 from .clock import CaseClock, due_label, limit_name
@@ -101,7 +101,7 @@ def _close_supervision_tasks(uow, ctx: Context, actor, case: Case, note: str) ->
     the supervisor does not 督办 the same card twice."""
     from .progress import CaseCommand  # a case command uses this module's desk: import when needed
 
-    open_tasks = [t for t in uow.tasks.open_for_case(case.id) if t.stage == "督办"]
+    open_tasks = [t for t in uow.tasks.open_for_case(case.id) if t.stage == SUPERVISION_STAGE]
     if not open_tasks or case.status == "closed":
         return
     command = CaseCommand(uow, ctx, case)
@@ -122,7 +122,7 @@ def _urge(uow, ctx, actor, case, note, _assignee, _days) -> str:
 
 def _reassign(uow, ctx, actor, case, note, assignee, _days) -> str:
     user = uow.users.get(assignee)
-    tasks = [t for t in uow.tasks.open_for_case(case.id) if t.stage != "督办"]
+    tasks = [t for t in uow.tasks.open_for_case(case.id) if t.stage != SUPERVISION_STAGE]
     if user is None or (user.agency_code, user.hall_code) != (case.agency_code, case.hall_code):
         raise InvalidInput("改派对象有误", {"assignee": "只能改派给本大厅的人员"})
     if not tasks or not all(user.has_role(task.role) for task in tasks):
@@ -157,7 +157,7 @@ _ACTIONS = {"urge": _urge, "reassign": _reassign, "extend": _extend, "note": _no
 def _handlers(uow: UnitOfWork, case: Case) -> set[str]:
     """Who handles the case now: the holders of its open tasks, else the last person who completed one."""
     tasks = uow.tasks.for_case(case.id)
-    handlers = {t.assignee for t in tasks if t.state == "ready" and t.assignee and t.stage != "督办"}
+    handlers = {t.assignee for t in tasks if t.state == "ready" and t.assignee and t.stage != SUPERVISION_STAGE}
     if handlers:
         return handlers
     done = [t for t in tasks if t.completed_by]

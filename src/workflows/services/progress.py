@@ -11,7 +11,8 @@ from datetime import datetime
 from handlers.gateways import LocalNationalPlatform, LocalPaymentGateway, LocalSmsNotifier
 from workflows.adapters.engine import CaseBindings, CaseRun
 from workflows.adapters.unit_of_work import UnitOfWork
-from workflows.domain.model import (CANCELLED, CLOSED, FAILED, OPEN, READY, Case, CaseTask, ExternalCall)
+from workflows.domain.model import (CANCELLED, CLOSED, FAILED, OPEN, READY, SUPERVISION_STAGE, Case, CaseTask,
+                                    ExternalCall)
 
 from .clock import CaseClock
 from .context import Context, jsonable
@@ -19,7 +20,6 @@ from .desk import CaseDesk
 from .history import SYSTEM, add_history
 
 FINAL_STAGE = "办结"
-SUPERVISION_STAGE = "督办"  # a supervisor's task beside the case's own: it is not where the case stands
 _STEP_MESSAGES = {"service": "系统完成“{name}”", "message": "系统：{name}", "end": "办理结束：{name}"}
 
 

@@ -99,6 +99,9 @@ def pause_clock(ctx: Context, actor: User, number: str, kind: str, reason: str) 
     if not (reason or "").strip():
         raise InvalidInput("请说明暂停计时的原因", {"reason": "请填写原因"})
 
+    if kind == "suspension":
+        require_role(actor, "supervisor")  # 中止 is the supervisor's decision; 补正 and the rest are the clerk's
+
     def pause(uow, command: CaseCommand) -> str:
         if command.clock.open_pause() is not None:
             raise Conflict("计时已暂停")
@@ -116,6 +119,8 @@ def resume_clock(ctx: Context, actor: User, number: str) -> Progress:
         pause = command.clock.open_pause()
         if pause is None:
             raise Conflict("计时没有暂停")
+        if pause.kind == "suspension":
+            require_role(actor, "supervisor")
         pause.ended_at, pause.ended_by = ctx.now(), actor.username
         uow.flush()
         return f"{actor.full_name}恢复计时（{PAUSE_KINDS.get(pause.kind, pause.kind)}结束）"

@@ -7,6 +7,7 @@ from flask import flash, g, redirect, render_template, request, url_for
 from workflows.domain.errors import Conflict, InvalidInput, NotFound
 from workflows.services import desk as desk_service
 from workflows.services import statistics, time_limits
+from workflows.services.access import require_role
 from workflows.services.time_limits import PAUSE_KINDS
 
 from . import blueprint, ctx, signed_in
@@ -70,6 +71,7 @@ def _act(form_key: str, values: dict, action) -> object:
 @signed_in
 def suspend(number):
     """中止: the clock stops for a reason the law excludes from the limit, until resumed."""
+    require_role(g.user, "supervisor")
     values = _form()
     return _act(f"s{number}", values, lambda: time_limits.pause_clock(
         ctx(), g.user, number, "suspension", values.get("reason", "")) and f"{number}：已中止计时")
@@ -78,6 +80,7 @@ def suspend(number):
 @blueprint.post("/desk/cases/<number>/resume")
 @signed_in
 def resume(number):
+    require_role(g.user, "supervisor")  # the desk's resume; a clerk ends a 补正 pause through the API
     return _act(f"r{number}", {}, lambda: time_limits.resume_clock(ctx(), g.user, number)
                 and f"{number}：已恢复计时")
 

@@ -1,0 +1,103 @@
+"""备注 and 附件 of a case from the task and case pages: add a note, upload a file, download one.
+
+The forms carry `next`, the page they sit on: after a POST the clerk goes back there. A refused note re-renders
+that page with the message and the text typed (too long for the session cookie that a redirect would need).
+"""
+from __future__ import annotations
+
+import io
+from urllib.parse import urlsplit
+
+from flask import abort, current_app, flash, g, redirect, request, send_file, url_for
+from werkzeug.exceptions import HTTPException
+
+from workflows.domain.errors import InvalidInput, NotFound
+from workflows.services import case_files
+
+from . import blueprint, ctx, signed_in
+
+RERENDERED = {"web.task_page", "web.case_page"}  # pages a refused note is shown on again, its text kept
+
+
+def _back(number: str) -> str:
+    """`next` if it is a path of this site, else the case page."""
+    target = request.form.get("next", "")
+    parts = urlsplit(target)
+    if target.startswith("/") and not target.startswith(("//", "/\\")) and not parts.scheme and not parts.netloc:
+        return target
+    return url_for("web.case_page", number=number)
+
+
+@blueprint.post("/cases/<number>/comments")
+@signed_in
+def add_comment(number):
+    text = request.form.get("text", "")
+    back = _back(number)
+    try:
+        case_files.add_comment(ctx(), g.user, number, text)
+    except NotFound:
+        abort(404)
+    except InvalidInput as error:
+        flash(str(error), "error")
+        return _render_again(back, text)
+    flash("已添加备注", "ok")
+    return redirect(back, 303)
+
+
+@blueprint.post("/cases/<number>/attachments")
+@signed_in
+def add_attachment(number):
+    back = _back(number)
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        flash("请选择要上传的文件", "error")
+        return redirect(back, 303)
+    # Read one byte more than allowed: a larger file is refused without being held in memory whole.
+    content = upload.stream.read(case_files.MAX_ATTACHMENT_SIZE + 1)
+    try:
+        saved = case_files.add_attachment(ctx(), g.user, number, upload.filename, upload.mimetype, content)
+    except NotFound:
+        abort(404)
+    except InvalidInput as error:
+        flash(str(error), "error")
+        return redirect(back, 303)
+    flash(f"已上传附件 {saved.file_name}", "ok")
+    return redirect(back, 303)
+
+
+@blueprint.get("/attachments/<int:attachment_id>")
+@signed_in
+def download_attachment(attachment_id):
+    try:
+        meta, content = case_files.attachment(ctx(), g.user, attachment_id)
+    except NotFound:
+        abort(404)
+    response = send_file(io.BytesIO(content), mimetype=meta.media_type, as_attachment=True,
+                         download_name=meta.file_name, max_age=0)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _render_again(back: str, text: str):
+    """The page the note was written on, again, with the flashed message and the text kept (422)."""
+    try:
+        endpoint, arguments = current_app.url_map.bind("").match(urlsplit(back).path, method="GET")
+    except HTTPException:
+        endpoint, arguments = None, {}
+    if endpoint in RERENDERED:
+        g.comment_draft, g.comment_back = text, back
+        try:
+            response = current_app.make_response(current_app.view_functions[endpoint](**arguments))
+        except HTTPException:
+            response = None
+        if response is not None and response.status_code == 200:
+            response.status_code = 422
+            return response
+    return redirect(back, 303)
+
+
+@blueprint.app_template_global()
+def case_files_of(number: str):
+    """The 备注 and 附件 panels' contents, for the page of a case the signed-in user may see."""
+    return case_files.case_files(ctx(), g.user, number)

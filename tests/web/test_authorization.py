@@ -1,0 +1,351 @@
+"""Authorization of every route, API and pages: a user of another hall or without the role is refused.
+
+One table, ROUTES, has a row for every (method, rule) of the application's url_map; a route added without a row
+fails test_every_route_of_the_application_is_in_the_table. Each row says how to call the route on a small world
+(a 门诊 case waiting for 受理 and an accepted case that went overdue, with its 黄牌 and 红牌), who must be refused
+and with which status (401 / a redirect to /login when not signed in, 403 without the role, 404 from another hall),
+who must not see the world's records in a list, and one user who is let in (2xx, 3xx, or 409/422 when the action
+itself has nothing to do — never 401/403/404). Public routes are listed as public.
+
+Every demo user is in 抚顺 (210400): hall 210400-01 shouli 受理员, shenhe 审核员, caiwu 财务, kezhang 科室负责人,
+yiyuan 定点医院, sheji 流程设计员, admin 系统管理员+设计员; hall 210400-02 shouli2, shenhe2, kezhang2.
+Rows run in table order against one world per database, each (route, user) as its own subtest.
+"""
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+from typing import Callable
+
+import pytest
+
+from workflows.entrypoints.app import create_app
+from workflows.services import case_files, cases, desk, time_limits
+from workflows.services.context import Context
+from workflows.services.demo import DEMO_PASSWORD
+from workflows.services.scheduler import fire_due_timers
+
+from support.cases import APPLICANT, DATA, OUTPATIENT, accept, at
+from support.diagrams import OUTPATIENT_PROCESS, RENAMED_REVIEW, outpatient_diagram
+from support.process_driver import PERSON_ID
+from support.web import csrf_token, html, sign_in
+
+ANON = "anonymous"
+PUBLIC = "public"
+NOT_SIGNED_IN = 401  # the API answers 401; a page redirects to /login (checked as such)
+
+
+@dataclass
+class World:
+    waiting: str  # a case at 受理, its 受理 task ready for the hall's acceptors
+    accept_task: str
+    overdue: str  # accepted 2026-11-23, 红牌 since 2026-12-21 17:00; its 审核 task ready for the hall's reviewers
+    review_task: str
+    yellow: int  # the overdue case's escalations, in hall 210400-01
+    red: int
+    attachment: int  # a PDF attached to the overdue case
+
+
+PDF = b"%PDF-1.4\n%%EOF\n"
+
+
+def build_world(ctx, staff, clock) -> World:
+    overdue = accept(ctx, staff, clock, "2026-11-23 09:30")
+    for moment in ("2026-12-16 09:00", "2026-12-22 09:00"):
+        clock.now = at(moment)
+        fire_due_timers(ctx)
+    escalations = {e.level: e.id for e in desk.list_escalations(ctx, staff["kezhang"]) if e.case_number == overdue}
+    [review] = [t for t in cases.case_details(ctx, staff["shenhe"], overdue).tasks if t.state == "ready"
+                and t.role == "reviewer"]
+    waiting = cases.open_case(ctx, staff["shouli"], OUTPATIENT, APPLICANT, DATA)
+    attachment = case_files.add_attachment(ctx, staff["shouli"], overdue, "发票.pdf", "application/pdf", PDF)
+    return World(waiting.case.number, waiting.open_tasks[0].id, overdue, review.id, escalations["yellow"],
+                 escalations["red"], attachment.id)
+
+
+# --- the table ---------------------------------------------------------------------------------------------------
+
+@dataclass
+class Route:
+    method: str
+    rule: str
+    call: Callable[[World], dict]  # -> {"url": ..., and json / data / content_type / headers}
+    allowed: str  # a user let in (PUBLIC: anyone, tried without signing in)
+    refused: dict[str, int] = field(default_factory=dict)  # user -> 401 | 403 | 404
+    hidden: tuple[str, ...] = ()  # users answered 200 who must not see the world's record named by `marker`
+    marker: Callable[[World], str] | None = None
+    flashed: bool = False  # the page always redirects and flashes why it refused: checked by message and effect
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return self.method, self.rule
+
+    @property
+    def page(self) -> bool:
+        return not self.rule.startswith("/api/")
+
+
+def get(url: str) -> Callable[[World], dict]:
+    return lambda w: {"url": url.format(w=w)}
+
+
+def send(url: str, **body) -> Callable[[World], dict]:
+    """JSON for the API, a form for pages (the CSRF token is added by the caller)."""
+    key = "json" if url.startswith("/api/") else "data"
+    return lambda w: {"url": url.format(w=w), key: {k: (v.format(w=w) if isinstance(v, str) else v)
+                                                     for k, v in body.items()}}
+
+
+def upload(url: str) -> Callable[[World], dict]:
+    if url.startswith("/api/"):
+        return lambda w: {"url": url, "data": outpatient_diagram(RENAMED_REVIEW), "content_type": "application/xml"}
+    return lambda w: {"url": url, "content_type": "multipart/form-data",
+                      "data": {"file": (io.BytesIO(outpatient_diagram(RENAMED_REVIEW)), "门诊费用报销_v2.bpmn")}}
+
+
+def attach(url: str) -> Callable[[World], dict]:
+    return lambda w: {"url": url.format(w=w), "content_type": "multipart/form-data",
+                      "data": {"file": (io.BytesIO(PDF), "发票.pdf", "application/pdf")}}
+
+
+def public(method: str, rule: str, call) -> Route:
+    return Route(method, rule, call, allowed=PUBLIC)
+
+
+OTHER_HALL_CLERKS = {"shouli2": 404, "shenhe2": 404, "kezhang2": 404}
+CLOCK_REFUSED = {ANON: 401, "yiyuan": 403, "sheji": 403, **OTHER_HALL_CLERKS}  # 暂停/恢复/延期: 受理 审核 财务 科长
+ADMIN_ONLY = {ANON: 401, "shouli": 403, "kezhang": 403, "sheji": 403}
+DESIGNER_ONLY = {ANON: 401, "shouli": 403, "kezhang": 403, "yiyuan": 403}
+SUPERVISOR_ONLY = {ANON: 401, "shouli": 403, "shenhe": 403, "caiwu": 403, "yiyuan": 403, "sheji": 403}
+ACCEPT_TASK_REFUSED = {ANON: 401, "shenhe": 403, "caiwu": 403, "kezhang": 403, "sheji": 403, "shouli2": 404,
+                       "shenhe2": 404}
+REVIEW_TASK_REFUSED = {ANON: 401, "shouli": 403, "caiwu": 403, "kezhang": 403, "shenhe2": 404, "shouli2": 404}
+SIGNED_IN = {ANON: 401}
+
+ROUTES: list[Route] = [
+    # public: the catalog, the calendar, the deadline calculator, the API's description, assets, signing in
+    public("GET", "/api/openapi.json", get("/api/openapi.json")),
+    public("POST", "/api/login", send("/api/login", username="shouli", password=DEMO_PASSWORD)),
+    public("GET", "/api/agencies", get("/api/agencies")),
+    public("GET", "/api/agencies/<agency_code>", get("/api/agencies/210400")),
+    public("GET", "/api/agencies/<agency_code>/items", get("/api/agencies/210400/items")),
+    public("GET", "/api/agencies/<agency_code>/items/<item_code>", get(f"/api/agencies/210400/items/{OUTPATIENT}")),
+    public("GET", "/api/agencies/<agency_code>/items/<item_code>/deadline",
+           get(f"/api/agencies/210400/items/{OUTPATIENT}/deadline?accepted=2026-11-23 09:30")),
+    public("GET", "/api/calendar/<int:year>", get("/api/calendar/2026")),
+    public("GET", "/assets/<path:name>", get("/assets/app.css")),
+    public("GET", "/static/<path:filename>", get("/static/app.css")),
+    public("GET", "/login", get("/login")),
+    public("POST", "/login", send("/login", username="shouli", password=DEMO_PASSWORD)),
+    public("POST", "/logout", send("/logout")),
+    public("GET", "/public", get("/public")),
+    public("GET", "/public/progress", get("/public/progress")),
+    public("POST", "/public/progress", send("/public/progress", number="{w.overdue}", id_number=PERSON_ID)),
+    public("POST", "/public/rating", send("/public/rating", number="{w.overdue}", id_number=PERSON_ID, score="5",
+                                          comment="")),
+    public("GET", "/public/cases", get("/public/cases?agency=210400")),
+
+    # API: reads for any signed-in user, cases and tasks of the own hall only
+    Route("GET", "/api/me", get("/api/me"), "shouli", SIGNED_IN),
+    Route("GET", "/api/notifications", get("/api/notifications"), "shouli", SIGNED_IN),
+    Route("GET", "/api/calendar/changes", get("/api/calendar/changes"), "shouli", SIGNED_IN),
+    Route("GET", "/api/handlers", get("/api/handlers"), "sheji", SIGNED_IN),
+    Route("GET", "/api/processes", get("/api/processes"), "shouli", SIGNED_IN),  # clerks read diagrams too
+    Route("GET", "/api/processes/<process_key>/versions", get(f"/api/processes/{OUTPATIENT_PROCESS}/versions"),
+          "shouli", SIGNED_IN),
+    Route("GET", "/api/processes/<process_key>/versions/<int:version>/bpmn",
+          get(f"/api/processes/{OUTPATIENT_PROCESS}/versions/1/bpmn"), "shouli", SIGNED_IN),
+    Route("GET", "/api/cases", get("/api/cases?hall_code=210400-01"), "shouli", SIGNED_IN,
+          hidden=("shouli2", "shenhe2", "kezhang2"), marker=lambda w: w.overdue),
+    Route("GET", "/api/cases/<number>", get("/api/cases/{w.overdue}"), "shouli", {ANON: 401, **OTHER_HALL_CLERKS}),
+    Route("GET", "/api/tasks", get("/api/tasks"), "shouli", {ANON: 401}, hidden=("shouli2",),
+          marker=lambda w: w.accept_task),
+    Route("GET", "/api/tasks/<task_id>", get("/api/tasks/{w.accept_task}"), "shouli",
+          {ANON: 401, "shouli2": 404, "shenhe2": 404}),
+    Route("GET", "/api/escalations", get("/api/escalations"), "kezhang", SUPERVISOR_ONLY, hidden=("kezhang2",),
+          marker=lambda w: w.overdue),
+
+    # API: the 受理 task, then the overdue case's clock, extension and escalations
+    Route("POST", "/api/cases", send("/api/cases", item_code=OUTPATIENT, applicant=APPLICANT, data=DATA), "shouli",
+          {ANON: 401, "shenhe": 403, "caiwu": 403, "kezhang": 403, "yiyuan": 403, "sheji": 403}),
+    Route("POST", "/api/tasks/<task_id>/claim", send("/api/tasks/{w.accept_task}/claim"), "shouli",
+          ACCEPT_TASK_REFUSED),
+    Route("POST", "/api/tasks/<task_id>/release", send("/api/tasks/{w.accept_task}/release"), "shouli",
+          ACCEPT_TASK_REFUSED),
+    Route("POST", "/api/tasks/<task_id>/complete", send("/api/tasks/{w.accept_task}/complete",
+                                                        data={"decision": "accept"}), "shouli", ACCEPT_TASK_REFUSED),
+    Route("POST", "/api/cases/<number>/messages", send("/api/cases/{w.overdue}/messages", name="信息表", payload={}),
+          "shenhe", {ANON: 401, "caiwu": 403, "kezhang": 403, "yiyuan": 403, "sheji": 403, "shouli2": 404,
+                     "shenhe2": 404, "kezhang2": 403}),  # the role is checked before the hall
+    Route("POST", "/api/cases/<number>/pause", send("/api/cases/{w.overdue}/pause", kind="correction",
+                                                    reason="补正材料"), "shenhe", CLOCK_REFUSED),
+    Route("POST", "/api/cases/<number>/resume", send("/api/cases/{w.overdue}/resume"), "shenhe", CLOCK_REFUSED),
+    Route("POST", "/api/cases/<number>/extensions", send("/api/cases/{w.overdue}/extensions", days=5,
+                                                         reason="外省协查"), "shouli", CLOCK_REFUSED),
+    Route("POST", "/api/cases/<number>/extensions/decision",
+          send("/api/cases/{w.overdue}/extensions/decision", approve=False, note="材料齐全，不必延期"), "kezhang",
+          {**SUPERVISOR_ONLY, "kezhang2": 404, "shouli2": 403, "shenhe2": 403}),
+    Route("POST", "/api/escalations/<int:escalation_id>/handle",
+          send("/api/escalations/{w.yellow}/handle", action="note", note="已知悉"), "kezhang",
+          {**SUPERVISOR_ONLY, "kezhang2": 404}),
+
+    # pages of the clerks: the 审核 task of the overdue case (the API's rows used the 受理 task)
+    Route("GET", "/", get("/"), "shouli", SIGNED_IN),
+    Route("GET", "/inbox", get("/inbox"), "shenhe", SIGNED_IN, hidden=("shenhe2",), marker=lambda w: w.overdue),
+    Route("GET", "/tasks/<task_id>", get("/tasks/{w.review_task}"), "shenhe",
+          {ANON: 401, "shenhe2": 404, "shouli2": 404}),
+    Route("POST", "/tasks/claim", send("/tasks/claim", task_id="{w.review_task}"), "shenhe",
+          {ANON: 401, **{user: status for user, status in REVIEW_TASK_REFUSED.items() if user != ANON}},
+          flashed=True),
+    Route("POST", "/tasks/<task_id>/release", send("/tasks/{w.review_task}/release"), "shenhe",
+          {ANON: 401, **{user: status for user, status in REVIEW_TASK_REFUSED.items() if user != ANON}},
+          flashed=True),
+    Route("POST", "/tasks/<task_id>", send("/tasks/{w.review_task}"), "shenhe", REVIEW_TASK_REFUSED),  # 422: empty
+    Route("GET", "/cases/<number>", get("/cases/{w.overdue}"), "shouli", {ANON: 401, **OTHER_HALL_CLERKS}),
+    Route("POST", "/cases/<number>/comments", send("/cases/{w.overdue}/comments", text="申请人来电询问进度"),
+          "shouli", {ANON: 401, **OTHER_HALL_CLERKS}),
+    Route("POST", "/cases/<number>/attachments", attach("/cases/{w.overdue}/attachments"), "shouli",
+          {ANON: 401, **OTHER_HALL_CLERKS}),
+    Route("GET", "/attachments/<int:attachment_id>", get("/attachments/{w.attachment}"), "shouli",
+          {ANON: 401, **OTHER_HALL_CLERKS}),
+
+    # pages of the supervisor
+    Route("GET", "/desk", get("/desk"), "kezhang", SUPERVISOR_ONLY, hidden=("kezhang2",), marker=lambda w: w.overdue),
+    Route("POST", "/desk/escalations/<int:escalation_id>",
+          send("/desk/escalations/{w.red}", action="note", note="已知悉"), "kezhang",
+          {**SUPERVISOR_ONLY, "kezhang2": 404}),
+    Route("POST", "/desk/cases/<number>/suspend", send("/desk/cases/{w.overdue}/suspend", reason="等待司法鉴定"),
+          "kezhang", {**SUPERVISOR_ONLY, "kezhang2": 404}),
+    Route("POST", "/desk/cases/<number>/resume", send("/desk/cases/{w.overdue}/resume"), "kezhang",
+          {**SUPERVISOR_ONLY, "kezhang2": 404}),
+    Route("POST", "/desk/cases/<number>/extension", send("/desk/cases/{w.overdue}/extension", decision="refuse",
+                                                         note=""), "kezhang", {**SUPERVISOR_ONLY, "kezhang2": 404}),
+    Route("GET", "/statistics", get("/statistics"), "kezhang", SUPERVISOR_ONLY),
+
+    # pages and API of the designer and the administrator
+    Route("GET", "/processes", get("/processes"), "sheji", DESIGNER_ONLY),
+    Route("GET", "/processes/<process_key>/modeler", get(f"/processes/{OUTPATIENT_PROCESS}/modeler"), "sheji",
+          DESIGNER_ONLY),
+    Route("POST", "/processes", upload("/processes"), "sheji", DESIGNER_ONLY),
+    Route("POST", "/api/processes", upload("/api/processes"), "admin", DESIGNER_ONLY),
+    Route("GET", "/calendar", get("/calendar"), "admin", ADMIN_ONLY),
+    Route("PUT", "/api/calendar/<int:year>", send("/api/calendar/2030", days_off=["2030-01-01"], workdays=[],
+                                                  source="国办发明电〔2029〕1号"), "admin", ADMIN_ONLY),
+    Route("PUT", "/api/calendar/days/<day>", send("/api/calendar/days/2030-01-02", working=False, name="测试",
+                                                  source="国办发明电〔2029〕2号"), "admin", ADMIN_ONLY),
+    Route("POST", "/calendar/years", send("/calendar/years", year="2031", source="国办发明电〔2030〕1号",
+                                          days_off="2031-01-01", workdays=""), "admin", ADMIN_ONLY),
+    Route("POST", "/calendar/days", send("/calendar/days", day="2031-01-02", working="false", name="测试",
+                                         source="国办发明电〔2030〕2号"), "admin", ADMIN_ONLY),
+]
+
+# --- calling a route as someone ----------------------------------------------------------------------------------
+
+class Callers:
+    """An API client with each user's Bearer token, and a signed-in browser (test client) per user for pages."""
+
+    def __init__(self, client):
+        self.client, self.app = client, client.application
+        self.headers: dict[str, dict] = {}
+        self.browsers: dict[str, tuple] = {}
+
+    def token(self, user: str) -> dict:
+        if user not in self.headers:
+            response = self.client.post("/api/login", json={"username": user, "password": DEMO_PASSWORD})
+            assert response.status_code == 200, response.get_json()
+            self.headers[user] = {"Authorization": f"Bearer {response.get_json()['token']}"}
+        return self.headers[user]
+
+    def browser(self, user: str):
+        """A browser of its own for each user (and one not signed in), with the CSRF token of its session."""
+        if user in (ANON, PUBLIC):  # afresh each time: signing in or out, or being sent to /login, clears it
+            browser = self.app.test_client()
+            return browser, csrf_token(html(browser.get("/login")))
+        if user not in self.browsers:
+            browser = self.app.test_client()
+            sign_in(browser, user)
+            self.browsers[user] = (browser, csrf_token(html(browser.get("/login"))))
+        return self.browsers[user]
+
+    def call(self, route: Route, world: World, user: str):
+        request = route.call(world)
+        url = request.pop("url")
+        if route.page:
+            browser, token = self.browser(user)
+            if route.method != "GET":
+                request["data"] = {**request.get("data", {}), "csrf_token": token}
+            return browser.open(url, method=route.method, **request), browser
+        headers = {} if user in (ANON, PUBLIC) else self.token(user)
+        return self.client.open(url, method=route.method, headers=headers, **request), None
+
+
+def to_login(response) -> bool:
+    return response.status_code == 302 and response.headers["Location"].startswith("/login")
+
+
+def describe(response) -> str:
+    return f"{response.status_code} {response.headers.get('Location', '')} {response.get_data(as_text=True)[:200]}"
+
+
+def assert_refused(route: Route, response, browser, user: str, status: int) -> None:
+    if user == ANON and route.page:
+        assert to_login(response), describe(response)
+    elif route.flashed:  # the inbox again, with why: the task is left as it was
+        assert response.status_code == 302, describe(response)
+        page = html(browser.get("/inbox"))
+        assert ("任务不存在" if status == 404 else "该任务由审核员办理") in page, page[:500]
+        assert "已认领" not in page and "已退回认领" not in page
+    else:
+        assert response.status_code == status, describe(response)
+
+
+def assert_let_in(route: Route, response, browser, user: str) -> None:
+    assert response.status_code not in (401, 403, 404) and not to_login(response), describe(response)
+    assert 200 <= response.status_code < 400 or response.status_code in (409, 422), describe(response)
+    if route.flashed:
+        page = html(browser.get("/inbox"))
+        assert "已认领" in page or "已退回认领" in page, page[:500]
+
+
+def run_table(client, world: World, subtests, routes=ROUTES) -> None:
+    callers = Callers(client)
+    for route in routes:
+        if route.allowed == PUBLIC:
+            with subtests.test(f"{route.method} {route.rule}", user=ANON, expect="public"):
+                response, _ = callers.call(route, world, PUBLIC)
+                assert response.status_code not in (401, 403), describe(response)
+                assert not to_login(response) or route.rule == "/logout", describe(response)  # signed out: /login
+            continue
+        for user, status in route.refused.items():
+            with subtests.test(f"{route.method} {route.rule}", user=user, expect=status):
+                response, browser = callers.call(route, world, user)
+                assert_refused(route, response, browser, user, status)
+        for user in route.hidden:
+            with subtests.test(f"{route.method} {route.rule}", user=user, expect="200 without the other hall's"):
+                response, _ = callers.call(route, world, user)
+                assert response.status_code == 200, describe(response)
+                assert route.marker(world) not in response.get_data(as_text=True)
+        with subtests.test(f"{route.method} {route.rule}", user=route.allowed, expect="let in"):
+            response, browser = callers.call(route, world, route.allowed)
+            assert_let_in(route, response, browser, route.allowed)
+            if route.marker:
+                assert route.marker(world) in response.get_data(as_text=True)
+
+
+# --- the tests ---------------------------------------------------------------------------------------------------
+
+def test_every_route_of_the_application_is_in_the_table():
+    app = create_app(Context(None), secret_key="test-secret")  # no database: only the url_map is read
+    served = {(method, rule.rule) for rule in app.url_map.iter_rules()
+              for method in rule.methods - {"HEAD", "OPTIONS"}}
+    listed = [route.key for route in ROUTES]
+    assert len(listed) == len(set(listed)), "a route is listed twice"
+    assert sorted(served - set(listed)) == [], "routes without an authorization row in ROUTES"
+    assert sorted(set(listed) - served) == [], "rows for routes the application no longer has"
+    for route in ROUTES:
+        assert route.allowed == PUBLIC or route.refused, f"{route.key} is neither public nor refuses anyone"
+        assert route.allowed not in route.refused and not (route.hidden and route.marker is None), route.key
+
+
+def test_every_route_refuses_who_it_must_and_lets_in_who_it_may(client, ctx, staff, clock, subtests):
+    run_table(client, build_world(ctx, staff, clock), subtests)
