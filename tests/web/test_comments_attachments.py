@@ -113,3 +113,9 @@ def test_another_halls_clerk_cannot_download_comment_or_upload(client, ctx, staf
                        data={"csrf_token": csrf_token(page), "text": "看看"}).status_code == 404
     assert upload(client, number, page, "b.pdf", PDF, "application/pdf", "/inbox").status_code == 404
     assert client.get(f"/cases/{number}").status_code == 404
+
+
+def test_a_request_far_over_the_attachment_limit_is_refused_before_it_is_read(client):
+    response = client.post("/cases/x/attachments", data=b"x" * (13 * 1024 * 1024),
+                           content_type="application/octet-stream")
+    assert response.status_code == 413 and "不能超过 10 MB" in response.get_data(as_text=True)

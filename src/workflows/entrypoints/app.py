@@ -39,6 +39,8 @@ def create_app(ctx: Context | None = None, secret_key: str | None = None) -> Fla
     app.extensions["workflows"] = ctx or make_context()
     app.config["WTF_CSRF_TIME_LIMIT"] = None  # a clerk's form may stay open all day; the token is per session
     app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    # Attachments are at most 10 MB: a larger request is refused before it is read, not after.
+    app.config["MAX_CONTENT_LENGTH"] = 12 * 1024 * 1024
     csrf.init_app(app)
     csrf.exempt(api.blueprint)  # API clients send Bearer tokens; cookie-session writes are checked in api.py
     app.register_blueprint(api.blueprint)
@@ -86,6 +88,8 @@ def _answer(error: Exception, status: int, code: str):
 def _register_error_handlers(app: Flask) -> None:
     app.register_error_handler(404, _json_for_api)
     app.register_error_handler(405, _json_for_api)
+    app.register_error_handler(413, lambda error: _answer(InvalidInput("上传的文件过大：附件不能超过 10 MB"), 413,
+                                                          "too_large"))
     for error_class, status, code in ERROR_STATUS:
         app.register_error_handler(error_class, lambda error, s=status, c=code: _answer(error, s, c))
     app.register_error_handler(CatalogError, lambda error: _answer(error, 422, "invalid_catalog"))
