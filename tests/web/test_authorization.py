@@ -201,6 +201,11 @@ ROUTES: list[Route] = [
           {ANON: 401, **{user: status for user, status in REVIEW_TASK_REFUSED.items() if user != ANON}},
           flashed=True),
     Route("POST", "/tasks/<task_id>", send("/tasks/{w.review_task}"), "shenhe", REVIEW_TASK_REFUSED),  # 422: empty
+    Route("POST", "/tasks/reassign", send("/tasks/reassign", task_id="{w.review_task}", assignee="shenhe"), "kezhang",
+          SUPERVISOR_ONLY),
+    Route("POST", "/inbox/filters", send("/inbox/filters", name="审核中", stage="审核"), "shouli", SIGNED_IN),
+    Route("POST", "/inbox/filters/<int:filter_id>/delete", send("/inbox/filters/1/delete"), "shouli",  # the row above's
+          {ANON: 401, "shenhe": 403, "shouli2": 404}),
     Route("GET", "/cases/<number>", get("/cases/{w.overdue}"), "shouli", {ANON: 401, **OTHER_HALL_CLERKS}),
     Route("POST", "/cases/<number>/comments", send("/cases/{w.overdue}/comments", text="申请人来电询问进度"),
           "shouli", {ANON: 401, **OTHER_HALL_CLERKS}),
@@ -208,6 +213,8 @@ ROUTES: list[Route] = [
           {ANON: 401, **OTHER_HALL_CLERKS}),
     Route("GET", "/attachments/<int:attachment_id>", get("/attachments/{w.attachment}"), "shouli",
           {ANON: 401, **OTHER_HALL_CLERKS}),
+    Route("POST", "/cases/<number>/materials", send("/cases/{w.overdue}/materials", material_1="present"), "shenhe",
+          {ANON: 401, "caiwu": 403, "kezhang": 403, "yiyuan": 403, "sheji": 403, **OTHER_HALL_CLERKS}),
 
     # pages of the supervisor
     Route("GET", "/desk", get("/desk"), "kezhang", SUPERVISOR_ONLY, hidden=("kezhang2",), marker=lambda w: w.overdue),

@@ -319,6 +319,33 @@ case_attachments = Table(
     Column("uploaded_at", Moment(), nullable=False),
 )
 
+# 申请材料 of a case as checked by staff on the task page: present, missing, or 容缺 (waived) where the catalog allows.
+case_materials = Table(
+    "case_materials", metadata,
+    Column("case_id", ForeignKey("cases.id"), primary_key=True),
+    Column("material_index", Integer, primary_key=True),  # position in the catalog item's materials
+    Column("name", String(200), nullable=False),
+    Column("status", String(10), nullable=False),
+    Column("marked_by", String(64), nullable=False),
+    Column("marked_at", Moment(), nullable=False),
+    CheckConstraint("status IN ('present', 'missing', 'waived')", name="status_known"),
+)
+
+# 我的筛选: a clerk's named inbox filters, shared with the hall or not.
+saved_filters = Table(
+    "saved_filters", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("agency_code", String(20), nullable=False),
+    Column("hall_code", String(40), nullable=False),
+    Column("owner", String(64), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("query", Json, nullable=False),
+    Column("shared", Boolean, nullable=False),
+    Column("created_at", Moment(), nullable=False),
+    UniqueConstraint("owner", "name"),
+    Index("ix_saved_filters_agency_code_hall_code_shared", "agency_code", "hall_code", "shared"),
+)
+
 mapper_registry = registry(metadata=metadata)
 
 
@@ -339,6 +366,8 @@ def start_mappers() -> None:
     mapper_registry.map_imperatively(model.ExtensionRequest, extension_requests)
     mapper_registry.map_imperatively(model.Escalation, escalations)
     mapper_registry.map_imperatively(model.CaseComment, case_comments)
+    mapper_registry.map_imperatively(model.SavedFilter, saved_filters)
     # A file's bytes are read only to download it; listing a case's attachments never loads them.
     mapper_registry.map_imperatively(model.CaseAttachment, case_attachments,
                                      properties={"content": deferred(case_attachments.c.content, raiseload=True)})
+    mapper_registry.map_imperatively(model.CaseMaterial, case_materials)

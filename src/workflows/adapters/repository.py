@@ -10,7 +10,9 @@ from sqlalchemy.orm import Session, undefer
 
 from workflows.domain.model import (READY, SUPERVISION_STAGE, Case, CaseAttachment, CaseComment, CaseDeadline,
                                     CasePause, CaseTask, Escalation, ExtensionRequest, ExternalCall, HistoryEntry,
-                                    ProcessVersion, User)
+                                    ProcessVersion, SavedFilter, User)
+
+from workflows.domain.model import CaseMaterial
 
 from . import orm
 
@@ -156,6 +158,27 @@ class TaskRepository(_Repository):
             update(CaseTask).where(CaseTask.id == task_id, CaseTask.state == READY, condition)
             .values(assignee=assignee, claimed_at=at).execution_options(synchronize_session="fetch"))
         return result.rowcount == 1
+
+
+class SavedFilterRepository(_Repository):
+    def add(self, saved: SavedFilter) -> None:
+        self.session.add(saved)
+
+    def get(self, filter_id: int) -> SavedFilter | None:
+        return self.session.get(SavedFilter, filter_id)
+
+    def find(self, owner: str, name: str) -> SavedFilter | None:
+        return self.session.scalar(select(SavedFilter).where(SavedFilter.owner == owner, SavedFilter.name == name))
+
+    def visible(self, agency_code: str, hall_code: str, owner: str) -> list[SavedFilter]:
+        """The owner's filters, and those shared in the hall by others."""
+        shared = ((SavedFilter.agency_code == agency_code) & (SavedFilter.hall_code == hall_code)
+                  & SavedFilter.shared.is_(True))
+        query = select(SavedFilter).where((SavedFilter.owner == owner) | shared)
+        return list(self.session.scalars(query.order_by(SavedFilter.name, SavedFilter.id)))
+
+    def delete(self, saved: SavedFilter) -> None:
+        self.session.delete(saved)
 
 
 class _AppendOnlyRepository(_Repository):
@@ -365,6 +388,18 @@ class AttachmentRepository(_Repository):
     def with_content(self, attachment_id: int) -> CaseAttachment | None:
         return self.session.scalar(select(CaseAttachment).where(CaseAttachment.id == attachment_id)
                                    .options(undefer(CaseAttachment.content)))
+
+
+class MaterialRepository(_Repository):
+    """The marks (present, missing, waived) staff gave a case's 申请材料, by the material's catalog position."""
+
+    def for_case(self, case_id: int) -> dict[int, CaseMaterial]:
+        rows = self.session.scalars(select(CaseMaterial).where(CaseMaterial.case_id == case_id)
+                                    .order_by(CaseMaterial.material_index))
+        return {row.material_index: row for row in rows}
+
+    def add(self, material: CaseMaterial) -> None:
+        self.session.add(material)
 
 
 class UserRepository(_Repository):

@@ -36,6 +36,8 @@ class UnitOfWork:
         self.ratings = repository.RatingRepository(self.session)
         self.comments = repository.CommentRepository(self.session)
         self.attachments = repository.AttachmentRepository(self.session)
+        self.materials = repository.MaterialRepository(self.session)
+        self.saved_filters = repository.SavedFilterRepository(self.session)
         return self
 
     def __exit__(self, *exc_info) -> None:

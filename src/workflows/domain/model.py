@@ -222,3 +222,27 @@ class CaseAttachment(Record):
     content: bytes
     uploaded_by: str
     uploaded_at: datetime
+
+
+class CaseMaterial(Record):
+    """One 申请材料 of a case as checked by staff: present (已提交), missing (缺少) or waived (容缺)."""
+
+    case_id: int
+    material_index: int
+    name: str
+    status: str
+    marked_by: str
+    marked_at: datetime
+
+
+class SavedFilter(Record):
+    """A clerk's named inbox filter (事项, 环节, 搜索, 待办/已办, 本人), optionally shared with the hall."""
+
+    id: int
+    agency_code: str
+    hall_code: str
+    owner: str
+    name: str
+    query: dict  # item_code, stage, search, view, mine: the inbox's query arguments
+    shared: bool
+    created_at: datetime

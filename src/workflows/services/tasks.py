@@ -1,15 +1,15 @@
-"""Use cases of clerks on their tasks: the inbox, claim, release, complete."""
+"""Use cases of clerks on their tasks: the inbox, claim, release, complete; a supervisor's bulk reassignment."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from workflows.adapters.bpmn_parsing import TaskDefinition
-from workflows.domain.errors import Conflict, Forbidden, InvalidInput
+from workflows.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from workflows.domain.forms import Form, validate_form
 from workflows.domain.model import COMPLETED, READY, Case, CaseTask, User
-from workflows.domain.roles import TASK_ROLES
+from workflows.domain.roles import ROLE_NAMES, TASK_ROLES
 
-from .access import require_case_visible, require_task_role, require_task_visible
+from .access import require_case_visible, require_role, require_task_role, require_task_visible
 from .context import Context
 from .history import add_history
 from .progress import CaseCommand, Progress
@@ -37,6 +37,64 @@ def list_tasks(ctx: Context, actor: User, role: str | None = None, mine: bool = 
         return uow.tasks.inbox(actor.agency_code, actor.hall_code, roles, state,
                                actor.username if mine else None, item_code, min(limit, 500), offset, stage=stage,
                                search=search)
+
+
+def list_hall_tasks(ctx: Context, actor: User, item_code: str | None = None, stage: str | None = None,
+                    search: str | None = None, limit: int = 100, offset: int = 0) -> list[CaseTask]:
+    """A supervisor's view of the hall: every open task, whatever its role (to reassign them)."""
+    require_role(actor, "supervisor")
+    with ctx.uow(write=False) as uow:
+        return uow.tasks.inbox(actor.agency_code, actor.hall_code, None, READY, None, item_code, min(limit, 500),
+                               offset, stage=stage, search=search)
+
+
+def reassign_candidates(ctx: Context, actor: User) -> list[User]:
+    """Whom a supervisor may hand tasks to: the people of the hall who work tasks."""
+    require_role(actor, "supervisor")
+    with ctx.uow(write=False) as uow:
+        return [user for user in uow.users.in_hall(actor.agency_code, actor.hall_code)
+                if any(role in TASK_ROLES for role in user.roles)]
+
+
+def reassign_tasks(ctx: Context, actor: User, task_ids: list[str], assignee: str) -> tuple[list[CaseTask], list[str]]:
+    """改派: a supervisor hands open tasks of the hall to one person of the hall. A task that person cannot work
+    (not their role), or that is gone, done or of another hall, is reported and left alone; the others are
+    reassigned, each with a line in its case's history. Returns (the reassigned tasks, why each other was not)."""
+    require_role(actor, "supervisor")
+    if not isinstance(assignee, str) or not assignee:
+        raise InvalidInput("改派对象有误", {"assignee": "请选择改派给谁"})
+    if not task_ids:
+        raise InvalidInput("请选择要改派的任务", {"task_id": "请选择要改派的任务"})
+    done, refused = [], []
+    with ctx.uow() as uow:
+        user = uow.users.get(assignee)
+        if user is None or (user.agency_code, user.hall_code) != (actor.agency_code, actor.hall_code):
+            raise InvalidInput("改派对象有误", {"assignee": "只能改派给本大厅的人员"})
+        at = ctx.now()
+        for task_id in dict.fromkeys(task_ids):  # each once, in the order given
+            try:
+                task = require_task_visible(actor, uow.tasks.get(task_id) if isinstance(task_id, str) else None)
+            except NotFound as error:
+                refused.append(f"{task_id}：{error}")
+                continue
+            label = f"{task.case_number}“{task.name}”"
+            if task.state != READY:
+                refused.append(f"{label}：任务已办理或已取消")
+            elif not user.has_role(task.role):
+                refused.append(f"{label}：{user.full_name}不具备{ROLE_NAMES.get(task.role, task.role)}岗位，未改派")
+            else:
+                previous = task.assignee
+                task.assignee, task.claimed_at = user.username, at
+                case = uow.cases.get_by_id(task.case_id)
+                message = (f"{actor.full_name}将“{task.name}”改派给{user.full_name}"
+                           + (f"（原认领人 {previous}）" if previous and previous != user.username else ""))
+                add_history(uow, case, at, actor.username, "reassigned", message, stage=task.stage,
+                            task_name=task.name, detail={"from": previous, "to": user.username})
+                uow.notifications.add(user.username, "reassigned", f"{message}：{case.item_name} {case.number}",
+                                      at, case)
+                done.append(task)
+        uow.commit()
+    return done, refused
 
 
 def task_details(ctx: Context, actor: User, task_id: str) -> TaskDetails:

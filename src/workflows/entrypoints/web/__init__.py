@@ -46,3 +46,4 @@ def assets(name):
 from . import auth, pages, supervisor  # noqa: E402,F401 - the views register themselves on the blueprint
 from . import designer, public  # noqa: E402,F401
 from . import case_files  # noqa: E402,F401
+from . import materials  # noqa: E402,F401

@@ -6,7 +6,7 @@ from flask import abort, flash, g, redirect, render_template, request, url_for
 from workflows.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from workflows.domain.model import COMPLETED, READY
 from workflows.domain.roles import ROLE_NAMES
-from workflows.services import cases, catalog, tasks
+from workflows.services import cases, catalog, inbox_filters, tasks
 from workflows.services.clock import due_label, level_of, limit_name
 
 from . import blueprint, ctx, signed_in
@@ -46,10 +46,61 @@ def home():
 def inbox():
     state = COMPLETED if request.args.get("view") == "done" else READY
     filters = {key: request.args.get(key) or None for key in ("item_code", "stage", "search")}
-    found = tasks.list_tasks(ctx(), g.user, mine=request.args.get("mine") == "1", state=state, **filters)
+    supervisor = g.user.has_role("supervisor")
+    whole_hall = supervisor and state == READY and request.args.get("all") == "1"
+    if whole_hall:  # the supervisor's view: every open task of the hall, to reassign them
+        found = tasks.list_hall_tasks(ctx(), g.user, **filters)
+    else:
+        found = tasks.list_tasks(ctx(), g.user, mine=request.args.get("mine") == "1", state=state, **filters)
     agency = catalog.get_agency(ctx(), g.user.agency_code)
+    own_filters, shared_filters = inbox_filters.list_filters(ctx(), g.user)
     return render_template("inbox.html", tasks=found, state=state, filters=filters,
-                           items=sorted(agency.items.values(), key=lambda item: item.code))
+                           items=sorted(agency.items.values(), key=lambda item: item.code),
+                           supervisor=supervisor, whole_hall=whole_hall,
+                           current_query=inbox_filters.clean_query(request.args.to_dict()),
+                           own_filters=own_filters, shared_filters=shared_filters,
+                           candidates=tasks.reassign_candidates(ctx(), g.user) if supervisor else [])
+
+
+@blueprint.post("/inbox/filters")
+@signed_in
+def save_filter():
+    """我的筛选: keep the inbox's current filter under a name, shared with the hall if asked."""
+    query = inbox_filters.clean_query(request.form.to_dict())
+    try:
+        saved = inbox_filters.save_filter(ctx(), g.user, request.form.get("name", ""), query,
+                                          shared=request.form.get("shared") == "1")
+        flash(f"已保存筛选“{saved.name}”" + ("（本大厅共享）" if saved.shared else ""), "ok")
+    except InvalidInput as error:
+        flash("；".join(error.field_errors.values()) or str(error), "error")
+    return redirect(url_for("web.inbox", **query))
+
+
+@blueprint.post("/inbox/filters/<int:filter_id>/delete")
+@signed_in
+def delete_filter(filter_id):
+    """Only the owner deletes a filter: another's is refused (403), another hall's is not found (404)."""
+    saved = inbox_filters.delete_filter(ctx(), g.user, filter_id)
+    flash(f"已删除筛选“{saved.name}”", "ok")
+    return redirect(url_for("web.inbox"))
+
+
+@blueprint.post("/tasks/reassign")
+@signed_in
+def reassign_many():
+    """改派所选: a supervisor hands the selected tasks to one person; each task that person cannot work is
+    reported and left as it was. Not a supervisor: 403."""
+    try:
+        done, refused = tasks.reassign_tasks(ctx(), g.user, request.form.getlist("task_id"),
+                                             request.form.get("assignee", ""))
+    except InvalidInput as error:
+        flash("；".join(error.field_errors.values()) or str(error), "error")
+        return redirect(request.referrer or url_for("web.inbox", all=1))
+    if done:
+        flash(f"已改派 {len(done)} 件给{done[0].assignee}", "ok")
+    for message in refused:
+        flash(message, "error")
+    return redirect(request.referrer or url_for("web.inbox", all=1))
 
 
 @blueprint.post("/tasks/claim")
