@@ -127,3 +127,21 @@ def test_a_lane_decides_over_candidate_groups_and_a_lane_not_named_after_a_role_
     with pytest.raises(InvalidProcess) as refused:
         parse_process(_with_lane("窗口"))
     assert refused.value.element_id == "Lane_1"
+
+
+def test_a_user_task_of_a_called_process_reaches_the_inbox_and_the_case_resumes_after_it(bindings):
+    xml = (FIXTURE.parent / "call_activity.bpmn").read_bytes()
+    definition = parse_process(xml, "call_activity.bpmn")
+    assert {spec_id: task.role for spec_id, task in definition.user_tasks.items()} == {
+        "Task_accept": "acceptor", "Task_recheck": "reviewer"}
+
+    engine = Engine()
+    run = engine.start(definition, {}, bindings)
+    [accept] = run.ready_tasks()
+    run.complete(accept.id, {"decision": "accept"})
+    stored = engine.dump(run)  # the called process's state is stored and restored with the case
+    run = engine.resume(definition, stored, bindings)
+    [recheck] = run.ready_tasks()
+    assert recheck.definition.name == "复核" and recheck.definition.role == "reviewer"
+    run.complete(recheck.id, {"decision": "approve"})
+    assert run.completed and run.result == "办结"

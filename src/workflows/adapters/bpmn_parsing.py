@@ -109,7 +109,7 @@ def parse_process(bpmn: bytes, file_name: str = "process.bpmn") -> ProcessDefini
         spec=spec,
         subprocess_specs=subprocess_specs,
         start_form=_start_form(process, file_name),
-        user_tasks=_user_tasks(document, spec, file_name),
+        user_tasks=_user_tasks(document, [spec, *subprocess_specs.values()], file_name),
         properties=_properties(process),
         checksum=hashlib.sha256(bpmn).hexdigest(),
     )
@@ -197,11 +197,13 @@ def _properties(process) -> dict[str, dict[str, str]]:
     return found
 
 
-def _user_tasks(document, spec, file_name: str) -> dict[str, TaskDefinition]:
+def _user_tasks(document, specs: list, file_name: str) -> dict[str, TaskDefinition]:
+    """Every user task the case may reach: the main process's and those of the processes it calls."""
     tasks = {}
     for node in document.iterfind(".//bpmn:userTask", NS):
-        task_spec = spec.task_specs.get(node.get("id"))
-        if task_spec is None:  # a user task of a called subprocess: defined with that process
+        task_spec = next((spec.task_specs[node.get("id")] for spec in specs if node.get("id") in spec.task_specs),
+                         None)
+        if task_spec is None:  # a process of the file that the main one never calls
             continue
         role = role_for_lane(task_spec.lane) if task_spec.lane else _role_for_groups(node)
         if role is None:
