@@ -54,8 +54,11 @@ def test_the_inbox_shows_the_warning_level_and_filters(client, ctx, staff, clock
     sign_in(client, "shenhe")
     page = html(client.get("/inbox"))
     assert late in page and "badge-yellow" in page
+    yellow_only = html(client.get("/inbox?level=yellow"))
+    assert late in yellow_only and fresh not in yellow_only
     sign_in(client, "shouli")
     assert fresh in html(client.get("/inbox?search=李娜")) and late not in html(client.get("/inbox?search=李娜"))
+    assert fresh in html(client.get("/inbox?level=normal"))
 
 
 def test_another_halls_clerk_sees_neither_the_task_nor_the_case(client, ctx, staff):

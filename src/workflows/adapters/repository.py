@@ -130,9 +130,14 @@ class TaskRepository(_Repository):
     def inbox(self, agency_code: str, hall_code: str, roles: list[str] | None = None, state: str = READY,
               assignee: str | None = None, item_code: str | None = None, limit: int = 100,
               offset: int = 0, completed_by: str | None = None, stage: str | None = None,
-              search: str | None = None) -> list[CaseTask]:
+              search: str | None = None, level: str | None = None, now: datetime | None = None) -> list[CaseTask]:
         query = select(CaseTask).where(CaseTask.agency_code == agency_code, CaseTask.hall_code == hall_code,
                                        CaseTask.state == state)
+        if level and now:  # 红牌: past due; 黄牌: warned, not yet due; 正常: the rest
+            levels = {"red": CaseTask.due_at < now,
+                      "yellow": (CaseTask.warning_at <= now) & (CaseTask.due_at >= now),
+                      "normal": CaseTask.due_at.is_(None) | (CaseTask.warning_at > now)}
+            query = query.where(levels[level])
         if stage:
             query = query.where(CaseTask.stage == stage)
         if search:  # a case number or an applicant's name, or part of either

@@ -7,7 +7,7 @@ from workflows.domain.model import SavedFilter, User
 from .context import Context
 
 # The inbox's query arguments a filter keeps; anything else in a request is not part of a filter.
-FILTER_KEYS = ("item_code", "stage", "search", "view", "mine", "all")
+FILTER_KEYS = ("item_code", "stage", "search", "level", "view", "mine", "all")
 MAX_NAME = 100
 MAX_VALUE = 200
 

@@ -14,6 +14,8 @@ from .context import Context
 from .history import add_history
 from .progress import CaseCommand, Progress
 
+LEVELS = ("normal", "yellow", "red")  # a task's case: 正常, 黄牌 (warned), 红牌 (past due)
+
 
 @dataclass(frozen=True)
 class TaskDetails:
@@ -25,10 +27,13 @@ class TaskDetails:
 
 def list_tasks(ctx: Context, actor: User, role: str | None = None, mine: bool = False, state: str = READY,
                item_code: str | None = None, limit: int = 100, offset: int = 0, stage: str | None = None,
-               search: str | None = None) -> list[CaseTask]:
-    """The tasks of the actor's hall for the actor's roles (or one of them); `mine`: those the actor holds."""
+               search: str | None = None, level: str | None = None) -> list[CaseTask]:
+    """The tasks of the actor's hall for the actor's roles (or one of them); `mine`: those the actor holds;
+    `level`: only those whose case is normal, yellow (黄牌) or red (红牌) now."""
     if role is not None and not actor.has_role(role):
         raise Forbidden("只能查看本人岗位的任务")
+    if level not in (None, *LEVELS):
+        raise InvalidInput("时限状态只能是 正常、黄牌 或 红牌", {"level": "normal | yellow | red"})
     roles = [role] if role else [r for r in actor.roles if r in TASK_ROLES]
     with ctx.uow(write=False) as uow:
         if state == COMPLETED:
@@ -36,16 +41,17 @@ def list_tasks(ctx: Context, actor: User, role: str | None = None, mine: bool = 
                                    min(limit, 500), offset, completed_by=actor.username, stage=stage, search=search)
         return uow.tasks.inbox(actor.agency_code, actor.hall_code, roles, state,
                                actor.username if mine else None, item_code, min(limit, 500), offset, stage=stage,
-                               search=search)
+                               search=search, level=level, now=ctx.now())
 
 
 def list_hall_tasks(ctx: Context, actor: User, item_code: str | None = None, stage: str | None = None,
-                    search: str | None = None, limit: int = 100, offset: int = 0) -> list[CaseTask]:
+                    search: str | None = None, limit: int = 100, offset: int = 0,
+                    level: str | None = None) -> list[CaseTask]:
     """A supervisor's view of the hall: every open task, whatever its role (to reassign them)."""
     require_role(actor, "supervisor")
     with ctx.uow(write=False) as uow:
         return uow.tasks.inbox(actor.agency_code, actor.hall_code, None, READY, None, item_code, min(limit, 500),
-                               offset, stage=stage, search=search)
+                               offset, stage=stage, search=search, level=level, now=ctx.now())
 
 
 def reassign_candidates(ctx: Context, actor: User) -> list[User]:

@@ -45,7 +45,9 @@ def home():
 @signed_in
 def inbox():
     state = COMPLETED if request.args.get("view") == "done" else READY
-    filters = {key: request.args.get(key) or None for key in ("item_code", "stage", "search")}
+    filters = {key: request.args.get(key) or None for key in ("item_code", "stage", "search", "level")}
+    if filters["level"] not in tasks.LEVELS:
+        filters["level"] = None
     supervisor = g.user.has_role("supervisor")
     whole_hall = supervisor and state == READY and request.args.get("all") == "1"
     if whole_hall:  # the supervisor's view: every open task of the hall, to reassign them
