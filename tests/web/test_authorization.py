@@ -191,6 +191,10 @@ ROUTES: list[Route] = [
 
     # pages of the clerks: the 审核 task of the overdue case (the API's rows used the 受理 task)
     Route("GET", "/", get("/"), "shouli", SIGNED_IN),
+    Route("GET", "/cases/new", get("/cases/new?item_code=002036006001"), "shouli",
+          {ANON: 401, "shenhe": 403, "caiwu": 403, "kezhang": 403, "sheji": 403}),
+    Route("POST", "/cases/new", send("/cases/new", item_code="002036006001"), "shouli",
+          {ANON: 401, "shenhe": 403, "caiwu": 403, "kezhang": 403, "sheji": 403}),
     Route("GET", "/inbox", get("/inbox"), "shenhe", SIGNED_IN, hidden=("shenhe2",), marker=lambda w: w.overdue),
     Route("GET", "/tasks/<task_id>", get("/tasks/{w.review_task}"), "shenhe",
           {ANON: 401, "shenhe2": 404, "shouli2": 404}),

@@ -75,3 +75,22 @@ def test_the_case_page_shows_deadlines_history_and_where_the_case_stands(client,
     page = html(client.get(f"/cases/{number}"))
     assert "2026-12-21 17:00" in page and "王受理完成“受理”：受理" in page
     assert 'data-current=\'["Task_review"]\'' in page and '"Task_accept"' in page
+
+
+def test_a_window_clerk_registers_an_application_and_a_mistake_loses_nothing(client, ctx, staff):
+    sign_in(client, "shouli")
+    page = html(client.get("/cases/new?item_code=002036006001"))
+    assert "医疗费用总额" in page and "登记申请" in page
+    form = {"csrf_token": csrf_token(page), "item_code": "002036006001", "applicant.name": "张伟",
+            "applicant.id_number": "123", "applicant.kind": "自然人", "bank_account": "6222020712001234567"}
+    refused = client.post("/cases/new", data=form)
+    assert refused.status_code == 422
+    assert "证件号码应为18位" in html(refused) and "请填写医疗费用总额" in html(refused)
+    assert "6222020712001234567" in html(refused)  # what was typed is kept
+
+    registered = client.post("/cases/new", data={**form, "applicant.id_number": APPLICANT["id_number"],
+                                                 "expense_total": "860.50"})
+    assert registered.status_code == 302 and "/tasks/" in registered.headers["Location"]
+    [task] = tasks.list_tasks(ctx, staff["shouli"])
+    assert task.name == "受理" and task.applicant_name == "张伟"
+    assert client.get("/cases/new").status_code == 200 and "新建办件" in html(client.get("/inbox"))

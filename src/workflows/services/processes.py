@@ -46,6 +46,15 @@ def _deploy(ctx: Context, bpmn: bytes, file_name: str, deployed_by: str,
         return version
 
 
+def application_form(ctx: Context, process_key: str):
+    """The application form (start event) of a process's latest version: what 申请 asks for."""
+    with ctx.uow(write=False) as uow:
+        latest = uow.processes.latest(process_key)
+        if latest is None:
+            raise NotFound(f"流程 {process_key} 尚未部署")
+        return ctx.definition(uow, latest.id).start_form
+
+
 def list_processes(ctx: Context) -> list[ProcessVersion]:
     with ctx.uow(write=False) as uow:
         return uow.processes.latest_of_each()

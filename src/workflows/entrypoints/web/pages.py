@@ -6,7 +6,8 @@ from flask import abort, flash, g, redirect, render_template, request, url_for
 from workflows.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from workflows.domain.model import COMPLETED, READY
 from workflows.domain.roles import ROLE_NAMES
-from workflows.services import cases, catalog, inbox_filters, tasks
+from workflows.services import cases, catalog, inbox_filters, processes, tasks
+from workflows.services.access import require_role
 from workflows.services.clock import due_label, level_of, limit_name
 
 from . import blueprint, ctx, signed_in
@@ -177,3 +178,41 @@ def case_page(number):
     completed, current = ctx().engine.path(details.case.workflow_state)
     return render_template("case.html", details=details, now=now, current=current, completed=completed,
                            levels={row.kind: level_of(row, now) for row in details.deadlines})
+
+
+@blueprint.get("/cases/new")
+@signed_in
+def new_case():
+    """申请: the window clerk registers an application — choose the item, then fill the applicant and its form."""
+    require_role(g.user, "acceptor")
+    return _render_new_case(request.args.get("item_code", ""))
+
+
+@blueprint.post("/cases/new")
+@signed_in
+def open_case():
+    require_role(g.user, "acceptor")
+    values = request.form.to_dict()
+    values.pop("csrf_token", None)
+    item_code = values.pop("item_code", "")
+    applicant = {key: values.pop(f"applicant.{key}", "") for key in ("name", "id_number", "kind", "phone")}
+    try:
+        progress = cases.open_case(ctx(), g.user, item_code, applicant, values)
+    except (InvalidInput, NotFound, Forbidden) as error:
+        errors = getattr(error, "field_errors", {})
+        return _render_new_case(item_code, {**values, **{f"applicant.{k}": v for k, v in applicant.items()}},
+                                errors, str(error)), 422
+    flash(f"已登记 {progress.case.number}（{progress.case.item_name}）", "ok")
+    first = progress.open_tasks[0] if progress.open_tasks else None
+    return redirect(url_for("web.task_page", task_id=first.id) if first
+                    else url_for("web.case_page", number=progress.case.number))
+
+
+def _render_new_case(item_code: str, values=None, errors=None, message=None):
+    agency = catalog.get_agency(ctx(), g.user.agency_code)
+    items = sorted((item for item in agency.items.values() if g.user.hall_code in item.hall_codes),
+                   key=lambda item: item.code)
+    chosen = next((item for item in items if item.code == item_code), None)
+    form = processes.application_form(ctx(), chosen.process_key) if chosen else None
+    return render_template("new_case.html", items=items, chosen=chosen, form=form, values=values or {},
+                           errors=errors or {}, message=message)
