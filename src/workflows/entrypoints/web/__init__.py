@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from functools import wraps
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, g, redirect, request, send_from_directory, session, url_for
 
@@ -35,6 +36,14 @@ def signed_in(view):
         return view(*args, **kwargs)
 
     return wrapper
+
+
+def local_path(target: str) -> str | None:
+    """`target` if it is a path of this site (where to go back to after a form), else None: never another site."""
+    parts = urlsplit(target)
+    if target.startswith("/") and not target.startswith(("//", "/\\")) and not parts.scheme and not parts.netloc:
+        return target
+    return None
 
 
 @blueprint.get("/assets/<path:name>")

@@ -5,7 +5,7 @@ from flask import redirect, render_template, request, session, url_for
 
 from workflows.services import users
 
-from . import blueprint, ctx
+from . import blueprint, ctx, local_path
 
 
 @blueprint.get("/login")
@@ -22,8 +22,7 @@ def login_submit():
                                next=request.form.get("next", "")), 401
     session.clear()
     session["username"] = user.username
-    target = request.form.get("next", "")
-    return redirect(target if target.startswith("/") and not target.startswith("//") else url_for("web.home"))
+    return redirect(local_path(request.form.get("next", "")) or url_for("web.home"))
 
 
 @blueprint.post("/logout")

@@ -14,18 +14,14 @@ from werkzeug.exceptions import HTTPException
 from workflows.domain.errors import InvalidInput, NotFound
 from workflows.services import case_files
 
-from . import blueprint, ctx, signed_in
+from . import blueprint, ctx, local_path, signed_in
 
 RERENDERED = {"web.task_page", "web.case_page"}  # pages a refused note is shown on again, its text kept
 
 
 def _back(number: str) -> str:
-    """`next` if it is a path of this site, else the case page."""
-    target = request.form.get("next", "")
-    parts = urlsplit(target)
-    if target.startswith("/") and not target.startswith(("//", "/\\")) and not parts.scheme and not parts.netloc:
-        return target
-    return url_for("web.case_page", number=number)
+    """The form's `next` if it is a path of this site, else the case page."""
+    return local_path(request.form.get("next", "")) or url_for("web.case_page", number=number)
 
 
 @blueprint.post("/cases/<number>/comments")

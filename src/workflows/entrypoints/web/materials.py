@@ -14,19 +14,15 @@ from werkzeug.exceptions import HTTPException
 from workflows.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from workflows.services import materials
 
-from . import blueprint, ctx, signed_in
+from . import blueprint, ctx, local_path, signed_in
 
 RERENDERED = {"web.task_page"}  # the page a refused marking is shown on again, the choices kept
 PREFIX = "material_"
 
 
 def _back(number: str) -> str:
-    """`next` if it is a path of this site, else the case page."""
-    target = request.form.get("next", "")
-    parts = urlsplit(target)
-    if target.startswith("/") and not target.startswith(("//", "/\\")) and not parts.scheme and not parts.netloc:
-        return target
-    return url_for("web.case_page", number=number)
+    """The form's `next` if it is a path of this site, else the case page."""
+    return local_path(request.form.get("next", "")) or url_for("web.case_page", number=number)
 
 
 @blueprint.post("/cases/<number>/materials")
