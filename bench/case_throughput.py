@@ -28,6 +28,7 @@ from sqlalchemy.orm import sessionmaker
 
 from handlers.gateways import LocalNationalPlatform, LocalPaymentGateway, LocalSmsNotifier
 from workflows.adapters.bpmn_parsing import parse_process
+from workflows.adapters.dmn_parsing import decision_files, read_decisions
 from workflows.adapters.database import make_engine
 from workflows.adapters.engine import CaseBindings, Engine
 from workflows.adapters.migrate import upgrade
@@ -47,7 +48,8 @@ PERSON = {"name": "张伟", "status": "参保缴费", "arrears": "0.00", "accoun
 
 
 def raw_in_memory(count: int) -> float:
-    definition = parse_process((ROOT / "bpmn" / f"item_{ITEM}.bpmn").read_bytes())
+    definition = parse_process((ROOT / "bpmn" / f"item_{ITEM}.bpmn").read_bytes(), f"item_{ITEM}.bpmn",
+                               read_decisions(decision_files(ROOT / "bpmn" / "decisions")))
     engine, calls = Engine(), []
     record = lambda *call: calls.append(call)  # noqa: E731 - the stand-ins' record callback
     not_yet = lambda kind="promised": FAR_FUTURE  # noqa: E731 - the limits' timers, which never fire here

@@ -5,7 +5,7 @@ DOCUMENT_PREFIXES = {"参保凭证": "PZ", "联系函": "LXH", "信息表": "XXB
                      "门诊慢特病待遇认定通知书": "MTB"}
 
 
-@handler("certificate", "出具文书")
+@handler("certificate", "出具文书", changes_outside=True)
 def certificate(context: HandlerContext) -> dict:
     kind = context.param("document")
     number = f"{DOCUMENT_PREFIXES.get(kind, 'WS')}{context.case_number}"

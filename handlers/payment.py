@@ -4,7 +4,7 @@ from decimal import Decimal
 from .registry import HandlerContext, HandlerError, handler
 
 
-@handler("payment", "待遇拨付")
+@handler("payment", "待遇拨付", changes_outside=True)
 def payment(context: HandlerContext) -> dict:
     amount = Decimal(str(context.require("payable_amount")))
     if amount < 0:

@@ -11,7 +11,7 @@ def _payload(context: HandlerContext, *fields: str) -> dict:
     return payload
 
 
-@handler("registration", "参保登记信息写入")
+@handler("registration", "参保登记信息写入", changes_outside=True)
 def registration(context: HandlerContext) -> dict:
     operation = context.param("operation")
     reference = context.platform.register(operation, _payload(context, "insured_kind", "change_fields",
@@ -19,7 +19,7 @@ def registration(context: HandlerContext) -> dict:
     return {"registration_reference": reference}
 
 
-@handler("filing", "异地就医备案")
+@handler("filing", "异地就医备案", changes_outside=True)
 def filing(context: HandlerContext) -> dict:
     context.require("destination_region")
     reference = context.platform.file_remote_care(_payload(context, "destination_region", "start_date",
@@ -27,7 +27,7 @@ def filing(context: HandlerContext) -> dict:
     return {"filing_number": reference}
 
 
-@handler("network_open", "开通联网结算")
+@handler("network_open", "开通联网结算", changes_outside=True)
 def network_open(context: HandlerContext) -> dict:
     context.require("institution_name")
     reference = context.platform.open_network(_payload(context, "institution_name", "institution_kind",
@@ -35,7 +35,7 @@ def network_open(context: HandlerContext) -> dict:
     return {"network_code": reference}
 
 
-@handler("fund_transfer", "转移基金划转")
+@handler("fund_transfer", "转移基金划转", changes_outside=True)
 def fund_transfer(context: HandlerContext) -> dict:
     record = known_insured(context)
     payload = _payload(context, "to_agency_code")

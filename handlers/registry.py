@@ -50,18 +50,21 @@ class RegisteredHandler:
     name: str
     title: str
     function: Handler
+    # It changes an outside system (a payment made, a record written, a document issued): a case cannot be sent
+    # back (退回, 撤回) past a step that ran it, for going back would not undo it. Queries and notices do not.
+    changes_outside: bool = False
 
 
 HANDLERS: dict[str, RegisteredHandler] = {}
 
 
-def handler(name: str, title: str) -> Callable[[Handler], Handler]:
+def handler(name: str, title: str, changes_outside: bool = False) -> Callable[[Handler], Handler]:
     """Register a function as the handler of service tasks whose topic is `name`."""
 
     def register(function: Handler) -> Handler:
         if name in HANDLERS:
             raise ValueError(f"handler {name!r} is registered twice")
-        HANDLERS[name] = RegisteredHandler(name, title, function)
+        HANDLERS[name] = RegisteredHandler(name, title, function, changes_outside)
         return function
 
     return register

@@ -12,6 +12,7 @@ from SpiffWorkflow.camunda.parser import CamundaParser
 
 from workflows.adapters.bpmn_draft import NSMAP
 from workflows.adapters.bpmn_parsing import parse_process
+from workflows.adapters.dmn_parsing import decision_files, read_decisions
 
 ROOT = Path(__file__).resolve().parents[1]
 BPMN_DIR = ROOT / "bpmn"
@@ -22,12 +23,13 @@ CAMUNDA = "{%s}" % NS["camunda"]
 ROLES = {"受理员", "审核员", "财务", "科室负责人", "定点医院"}
 TOPICS = {"identity_check", "arrears_check", "insurance_query", "registration", "filing", "reimbursement_calc",
           "payment", "certificate", "fund_transfer", "network_open", "notify_applicant", "escalate"}
-RESULTS = {"办结", "不予受理", "审核不通过", "验收不通过", "协议未签订", "认定不通过"}
+RESULTS = {"办结", "不予受理", "审核不通过", "验收不通过", "协议未签订", "认定不通过", "补正超时", "禁止办理"}
 # Time limits (docs/bpmn-conventions.md, "Time limits and escalation")
 CLERK_TIMERS = {"承诺时限预警": ('warning_time("promised")', "yellow", "promised"),
                 "承诺时限超期": ('deadline("promised")', "red", "promised"),
                 "法定时限超期": ('deadline("statutory")', "red", "statutory")}
 CASE_LIMITS = {"promised", "statutory"}
+WAIVER_LIMIT = "容缺补正"  # the 补正期限 of 容缺受理: the case clock starts it when a case enters 容缺补正
 SUPERVISE_STAGE = "督办"
 # After 发出红牌超期: a red card the desk had raised already (a later task's timer) needs no second 督办
 NEW_RED_GATEWAY, REPEATED_RED, ALREADY_SUPERVISED = "是否新的红牌", "escalation_raised == False", "已督办过"
@@ -44,6 +46,7 @@ NOT_FLOW_NODES = {"laneSet", "sequenceFlow", "extensionElements", "documentation
 TASKS = ("userTask", "serviceTask")
 
 FILES = sorted(BPMN_DIR.glob("*.bpmn"))
+DECISIONS = read_decisions(decision_files(BPMN_DIR / "decisions"))  # decision id -> its DMN file
 
 
 def _catalog_items() -> list[dict]:
@@ -120,6 +123,7 @@ def test_parses_and_validates(diagram):
     path, root = diagram
     process_id = _process(root).get("id")
     parser = CamundaParser(validator=BpmnValidator())
+    parser.add_dmn_files([str(BPMN_DIR / "decisions" / decision.file_name) for decision in DECISIONS.values()])
     parser.add_bpmn_file(str(path))
     spec = parser.get_spec(process_id)
     assert spec.name == process_id
@@ -129,8 +133,30 @@ def test_parses_and_validates(diagram):
 
 def test_the_platform_accepts_it(diagram):
     path, root = diagram
-    definition = parse_process(path.read_bytes(), path.name)
+    definition = parse_process(path.read_bytes(), path.name, DECISIONS)
     assert definition.key == _process(root).get("id")
+
+
+def test_prohibited_cases_are_checked_after_acceptance_and_review_where_a_catalog_lists_them(diagram):
+    """禁办情形核查: a business-rule task applying decisions/prohibited_<code>.dmn after 受理 and after 审核, then 是否禁办,
+    whose way off (a rule matched) ends 禁止办理."""
+    _, root = diagram
+    process = _process(root)
+    code = process.get("id").removeprefix("item_")
+    listed = any(str(item["code"]) == code and item.get("prohibited") for path in AGENCIES
+                 for item in yaml.safe_load(path.read_text(encoding="utf-8"))["items"])
+    checks = process.findall("bpmn:businessRuleTask", NS)
+    assert [(t.get("name"), _properties(t)["stage"]) for t in checks] == \
+        ([("禁办情形核查", "受理"), ("禁办情形核查", "审核")] if listed else [])
+    targets = {f.get("sourceRef"): f.get("targetRef") for f in process.iterfind("bpmn:sequenceFlow", NS)}
+    for task in checks:
+        assert task.get(CAMUNDA + "decisionRef") == f"prohibited_{code}" in DECISIONS
+        gateway = process.find(f"*[@id='{targets[task.get('id')]}']")
+        assert gateway.get("name") == "是否禁办"
+        [hit] = [f for f in process.iterfind(f"bpmn:sequenceFlow[@sourceRef='{gateway.get('id')}']", NS)
+                 if f.get("id") != gateway.get("default")]
+        assert hit.findtext("bpmn:conditionExpression", namespaces=NS) == "prohibited_rule is not None"
+        assert process.find(f"*[@id='{hit.get('targetRef')}']").get("name") == "禁止办理"
 
 
 def test_file_name_process_id_and_catalog(diagram):
@@ -209,6 +235,8 @@ def test_gateway_flows_have_conditions(diagram):
     process = _process(root)
     for gateway in process.iterfind("bpmn:exclusiveGateway", NS):
         outgoing = process.findall(f"bpmn:sequenceFlow[@sourceRef='{gateway.get('id')}']", NS)
+        if len(outgoing) == 1:  # a joining gateway: one way on
+            continue
         for flow in outgoing:
             if flow.get("id") == gateway.get("default"):
                 continue
@@ -259,7 +287,7 @@ def _timer_call(expression: str) -> tuple[str, object]:
 def test_timers_use_the_time_limit_functions(diagram):
     _, root = diagram
     process = _process(root)
-    limits = CASE_LIMITS | _stage_limits().get(process.get("id"), set())
+    limits = CASE_LIMITS | {WAIVER_LIMIT} | _stage_limits().get(process.get("id"), set())
     for definition in process.iter("{%s}timerEventDefinition" % NS["bpmn"]):
         texts = [el for el in definition if _tag(el) in ("timeDate", "timeDuration", "timeCycle")]
         assert [_tag(el) for el in texts] == ["timeDate"], "a time limit is a date: bpmn:timeDate"

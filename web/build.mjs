@@ -1,10 +1,11 @@
 // `npm run build`: the browser bundles in dist/, from npm packages only (nothing is fetched at run time).
 //   dist/modeler.js + modeler.css   bpmn-js Modeler, Camunda properties panel, 医保引擎 group, bpmnlint (recommended)
 //   dist/viewer.js + viewer.css     bpmn-js NavigatedViewer for the case page
+//   dist/dmn-editor.js + .css       dmn-js decision-table editor (entries in Python) for the 决策表 page
 //   dist/charts.js                  ECharts for <div class="chart" data-chart='…'>
 //   dist/htmx.min.js                copied from the htmx.org package
 //   dist/app.css                    the server-rendered pages' stylesheet
-//   dist/fonts/                     the bpmn icon font, referenced by modeler.css and viewer.css
+//   dist/fonts/                     the bpmn and dmn icon fonts, referenced by the stylesheets above
 import * as esbuild from 'esbuild';
 import { copyFileSync, mkdirSync, rmSync, statSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -64,6 +65,7 @@ mkdirSync(dist, { recursive: true });
 const builds = await Promise.all([
   esbuild.build({ ...common, entryPoints: { modeler: 'src/modeler/index.js' } }),
   esbuild.build({ ...common, entryPoints: { viewer: 'src/viewer/index.js' } }),
+  esbuild.build({ ...common, entryPoints: { 'dmn-editor': 'src/dmn-editor/index.js' } }),
   esbuild.build({ ...common, entryPoints: { charts: 'src/charts.js' } }),
   esbuild.build({ ...common, entryPoints: { app: 'src/app.css' } }),
 ]);

@@ -8,14 +8,16 @@ import re
 import pytest
 import yaml
 from lxml import etree
-from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
 from SpiffWorkflow.bpmn.parser import BpmnValidator
 from SpiffWorkflow.camunda.parser import CamundaParser
+from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.util.task import TaskState
 
 from workflows.adapters import bpmn_draft as draft
 from workflows.adapters.bpmn_parsing import parse_process
 from workflows.adapters.scripting import RestrictedScriptEngine
+from workflows.domain.forms import validate_form
 
 NS = draft.NSMAP
 CAMUNDA = "{%s}" % NS["camunda"]
@@ -96,7 +98,8 @@ def assert_layout(xml: bytes) -> None:
     orthogonal, start and end on their shapes and pass through no other shape; labels overlap no shape."""
     root = _tree(xml)
     bounds, waypoints, nodes, attached = _bounds(root), _waypoints(root), _flow_nodes(root), _attached(root)
-    expected_size = {"userTask": TASK, "serviceTask": TASK, "exclusiveGateway": GATEWAY}
+    expected_size = {"userTask": TASK, "serviceTask": TASK, "businessRuleTask": TASK, "exclusiveGateway": GATEWAY,
+                     "eventBasedGateway": GATEWAY}
     for node_id, tag in nodes.items():
         assert node_id in bounds, f"{node_id} has no shape"
         width, height = bounds[node_id][2:]
@@ -346,19 +349,174 @@ def test_transfer_pair_runs_with_messages():
             "partner_process": "item_002036003002_out"}
     receiving = _workflow(_parse(draft.draft_item("item_002036003002", [item]), "item_002036003002"))
     sending = _workflow(_parse(draft.draft_item("item_002036003002_out", [item]), "item_002036003002_out"))
-    receiving.task_tree.data.update({"certificate_no": "C-001", "from_region": "沈阳市"})
+    receiving.task_tree.data.update({"certificate_no": "C-001", "from_region": "沈阳市", "from_agency": "210100"})
     assert _drive(receiving) == []  # waits for the 信息表
     [letter] = receiving.get_events()
     assert letter.event_definition.name == "联系函"
     sending.do_engine_steps()
     sending.catch(letter)
     assert _drive(sending) == ["EndEvent_done"]
-    assert sending.last_task.data["contact_letter"] == {"certificate_no": "C-001", "from_region": "沈阳市"}
+    assert sending.last_task.data["contact_letter"] == {"certificate_no": "C-001", "from_region": "沈阳市",
+                                                        "from_agency": "210100"}
     [sheet] = sending.get_events()
     assert sheet.event_definition.name == "信息表"
     receiving.catch(sheet)
     assert _drive(receiving) == ["EndEvent_done"]
     assert receiving.last_task.data["info_sheet"] == {"certificate_no": "C-001"}
+
+
+def test_transfer_form_asks_for_the_sending_agency_and_the_letter_carries_it():
+    item = {"code": "002036003002", "name": "转移接续手续办理", "process": "item_002036003002"}
+    definition = parse_process(draft.draft_item("002036003002", [item]), "item_002036003002.bpmn")
+    [field] = [f for f in definition.start_form.fields if f.id == "from_agency"]
+    assert (field.label, field.required, field.pattern) == ("转出地经办机构代码（6位行政区划代码）", True, "[0-9]{6}")
+    for wrong in ("21010", "2101000", "21010A", "２１０１００"):
+        assert validate_form(definition.start_form, {"from_agency": wrong})[1]["from_agency"] == \
+            "转出地经办机构代码（6位行政区划代码）格式不正确"
+    values, errors = validate_form(definition.start_form, {"from_agency": " 210100 "})
+    assert values["from_agency"] == "210100" and "from_agency" not in errors
+    root = _tree(draft.draft_item("002036003002", [item]))
+    throw = root.find(".//bpmn:intermediateThrowEvent/bpmn:messageEventDefinition", NS)
+    assert "from_agency" in throw.get(CAMUNDA + "expression")
+
+
+# ----------------------------------------------------------------------------------------------------------
+# 容缺受理
+
+WAIVABLE = {"code": "002036006001", "name": "门诊费用报销", "process": "item_x", "waivable": True}
+
+
+def test_the_catalog_tells_which_items_are_waivable_and_which_have_prohibited_cases(tmp_path):
+    (tmp_path / "agencies").mkdir()
+    (tmp_path / "items.yaml").write_text(yaml.safe_dump({"items": [
+        {"code": "002036006001", "name": "门诊费用报销", "process": "item_a"},
+        {"code": "002036006002", "name": "住院费用报销", "process": "item_b"}]}, allow_unicode=True), encoding="utf-8")
+    for code, waivable in (("210400", True), ("231025", False)):
+        inpatient = {"code": "002036006002", "materials": [{"name": "住院发票"}]}
+        document = {"agency": {"code": code, "name": code}, "items": [
+            {"code": "002036006001", "materials": [{"name": "医保卡复印件", "waivable": waivable}]},
+            {**inpatient, "prohibited": ["人员暂停参保"]} if waivable else inpatient]}
+        (tmp_path / "agencies" / f"{code}.yaml").write_text(yaml.safe_dump(document, allow_unicode=True),
+                                                             encoding="utf-8")
+    items = draft.load_catalog(tmp_path / "items.yaml")
+    assert [item.get("waivable", False) for item in items] == [True, False]
+    assert [item.get("prohibited") for item in items] == [None, {"210400": ("210400违规禁办事项清单", ("人员暂停参保",))}]
+    written = draft.write_all(tmp_path / "items.yaml", tmp_path / "bpmn")
+    assert [p.relative_to(tmp_path / "bpmn").as_posix() for p in written] == [
+        "item_a.bpmn", "item_b.bpmn", "decisions/prohibited_002036006002.dmn"]
+    accept = _tree(draft.draft_item("002036006001", items)).find(".//bpmn:userTask[@id='Task_accept']", NS)
+    assert [v.get("id") for v in accept.iterfind(".//camunda:formField[@id='decision']/camunda:value", NS)] == \
+        ["accept", "waive", "refuse"]
+    assert _tree(draft.draft_item("002036006002", items)).find(".//bpmn:eventBasedGateway", NS) is None
+
+
+def _flows_from(process, node_id: str) -> dict[str, object]:
+    return {f.get("targetRef"): f for f in process.iterfind(f"bpmn:sequenceFlow[@sourceRef='{node_id}']", NS)}
+
+
+def test_a_waived_case_waits_in_its_own_stage_for_the_materials_or_the_time_limit():
+    xml = draft.draft_process(draft.spec_for_item(WAIVABLE))
+    assert_layout(xml)
+    process = _tree(xml).find("bpmn:process", NS)
+    decision = process.find("bpmn:userTask[@id='Task_accept']//camunda:formField[@id='decision']", NS)
+    assert [(v.get("id"), v.get("name")) for v in decision.iterfind("camunda:value", NS)] == \
+        [("accept", "受理"), ("waive", "容缺受理"), ("refuse", "不予受理")]
+    after_accept = _flows_from(process, "Gateway_accept")
+    assert after_accept["Gateway_waive"].get("name") == "受理、容缺受理"
+    assert process.find("bpmn:exclusiveGateway[@id='Gateway_accept']", NS).get("default") == \
+        after_accept["Gateway_waive"].get("id")
+    question = process.find("bpmn:exclusiveGateway[@id='Gateway_waive']", NS)
+    assert question.get("name") == "是否容缺受理"
+    ways = _flows_from(process, "Gateway_waive")
+    assert question.get("default") == ways["Gateway_waiver_join"].get("id")
+    assert ways["Gateway_waiver_wait"].findtext("bpmn:conditionExpression", namespaces=NS) == 'decision == "waive"'
+    wait = process.find("bpmn:eventBasedGateway[@id='Gateway_waiver_wait']", NS)
+    assert _properties(wait) == {"stage": "容缺补正"}
+    supplied, expired = (process.find(f"bpmn:intermediateCatchEvent[@id='{i}']", NS)
+                         for i in ("Event_waived_materials", "Event_waiver_expired"))
+    assert set(_flows_from(process, wait.get("id"))) == {supplied.get("id"), expired.get("id")}
+    message = supplied.find("bpmn:messageEventDefinition", NS)
+    assert _tree(xml).find(f"bpmn:message[@id='{message.get('messageRef')}']", NS).get("name") == "容缺材料补齐"
+    assert _next(process, supplied).get("id") == "Gateway_waiver_join"
+    assert _next(process, _next(process, supplied)).get("id") == "Task_identity_check"  # on like 受理
+    assert expired.findtext(".//bpmn:timeDate", namespaces=NS) == 'deadline("容缺补正")'
+    assert _next(process, expired).get("name") == "补正超时" and _properties(_next(process, expired)) == {}
+    definition = parse_process(xml, "item_x.bpmn")
+    assert definition.stages["Gateway_waiver_wait"] == "容缺补正"
+
+
+def _waiting(workflow) -> list[str]:
+    return [t.task_spec.name for t in workflow.get_tasks(state=TaskState.WAITING) if not t.task_spec.name.startswith(
+        "BoundaryEvent_")]
+
+
+def test_a_waived_case_goes_on_when_the_materials_arrive_and_ends_when_time_is_up():
+    spec = _parse(draft.draft_process(draft.spec_for_item(WAIVABLE)), "item_x")
+    supplied = _workflow(spec)
+    assert _drive(supplied, {"Task_accept": "waive"}) == []
+    assert _waiting(supplied) == ["Gateway_waiver_wait"]
+    supplied.catch(BpmnEvent(MessageEventDefinition("容缺材料补齐"),
+                             {"payload": {"materials": ["医保卡复印件"]}, "result_var": "waived_materials"}))
+    assert _drive(supplied) == ["EndEvent_done"] and supplied.is_completed()
+    assert supplied.data["waived_materials"] == {"materials": ["医保卡复印件"]}
+
+    late = _workflow(spec, {"容缺补正": PAST})
+    assert _drive(late, {"Task_accept": "waive"}) == ["EndEvent_waiver_expired"] and late.is_completed()
+    accepted = _workflow(spec, {"容缺补正": PAST})  # accepted outright: no wait, whatever the limit says
+    assert _drive(accepted) == ["EndEvent_done"]
+
+
+# ----------------------------------------------------------------------------------------------------------
+# 禁办情形
+
+ALLOWANCE = {"code": "002036007004", "name": "生育津贴支付", "process": "item_x", "waivable": True,
+             "prohibited": {"210400": ("抚顺市医疗保障事务服务中心违规禁办事项清单",
+                                       ("医保连续缴费不满十个月", "个人或单位医保欠费"))}}
+DMN = {"dmn": draft.DMN_NSMAP[None]}
+
+
+def test_prohibited_cases_are_checked_after_acceptance_before_the_waiver_and_after_review():
+    spec = draft.spec_for_item(ALLOWANCE)
+    assert [s.id for s in spec.steps][:8] == [
+        "Task_accept", "Task_arrears_check_accept", "Task_prohibited_accept", "Gateway_waive",
+        "Task_identity_check", "Task_reimbursement_calc", "Task_review", "Task_arrears_check_review"]
+    checks = [s for s in spec.steps if s.kind == "rule"]
+    assert [(s.stage, s.decision_ref, s.fail_end) for s in checks] == [
+        ("受理", "prohibited_002036007004", "禁止办理"), ("审核", "prohibited_002036007004", "禁止办理")]
+    xml = draft.draft_process(spec)
+    assert_layout(xml)
+    process = _tree(xml).find("bpmn:process", NS)
+    task = process.find("bpmn:businessRuleTask[@id='Task_prohibited_accept']", NS)
+    assert (task.get("name"), task.get(CAMUNDA + "decisionRef"), _properties(task)) == (
+        "禁办情形核查", "prohibited_002036007004", {"stage": "受理"})
+    gateway = _next(process, task)
+    assert gateway.get("name") == "是否禁办"
+    ways = _flows_from(process, gateway.get("id"))
+    assert gateway.get("default") == ways["Gateway_waive"].get("id") and ways["Gateway_waive"].get("name") == "否"
+    [hit] = [flow for target, flow in ways.items() if target != "Gateway_waive"]
+    assert (hit.get("name"), hit.findtext("bpmn:conditionExpression", namespaces=NS)) == (
+        "是", "prohibited_rule is not None")
+    assert process.find(f"*[@id='{hit.get('targetRef')}']").get("name") == "禁止办理"
+
+
+def test_the_decision_table_has_the_agency_the_inputs_its_rules_read_and_the_catalogs_words():
+    root = etree.fromstring(draft.draft_decision(ALLOWANCE))
+    table = root.find("dmn:decision/dmn:decisionTable", DMN)
+    assert (root.find("dmn:decision", DMN).get("id"), table.get("hitPolicy")) == ("prohibited_002036007004", "FIRST")
+    assert [(i.get("label"), i.findtext("dmn:inputExpression/dmn:text", namespaces=DMN))
+            for i in table.iterfind("dmn:input", DMN)] == [
+        ("经办机构", "case_agency()"), ("连续缴费月数", "contribution_months"), ("个人医保欠费", "in_arrears"),
+        ("用人单位医保欠费", "employer_in_arrears")]
+    assert [o.get("name") for o in table.iterfind("dmn:output", DMN)] == ["prohibited_rule", "prohibited_basis"]
+    rows = [[e.findtext("dmn:text", namespaces=DMN) for e in rule.iterfind("dmn:inputEntry", DMN)]
+            + [e.findtext("dmn:text", namespaces=DMN) for e in rule.iterfind("dmn:outputEntry", DMN)]
+            for rule in table.iterfind("dmn:rule", DMN)]
+    basis = '"抚顺市医疗保障事务服务中心违规禁办事项清单"'
+    assert rows == [['"210400"', "? is not None and ? < 10", "-", "-", '"医保连续缴费不满十个月"', basis],
+                    ['"210400"', "-", "True", "-", '"个人或单位医保欠费"', basis],
+                    ['"210400"', "-", "-", "True", '"个人或单位医保欠费"', basis]]
+    with pytest.raises(KeyError, match="add it to PROHIBITIONS"):
+        draft.draft_decision({**ALLOWANCE, "prohibited": {"231025": ("林口县医疗保障局违规禁办事项清单", ("未知情形",))}})
 
 
 def test_write_all_and_unknown_items(tmp_path):

@@ -102,9 +102,9 @@ def test_fushun_prohibited_cases(catalog):
 
 
 def test_read_documents_keys_are_relative(catalog):
-    items, agencies = read_documents(CATALOG_DIR)
+    items, agencies, templates = read_documents(CATALOG_DIR)
     assert sorted(agencies) == [f"agencies/{code}.yaml" for code in (FUSHUN, LINKOU, WENSHANG, SICHUAN)]
-    assert parse_catalog(items, agencies) == catalog
+    assert parse_catalog(items, agencies, templates_document=templates) == catalog
 
 
 # --- broken files -------------------------------------------------------------------------------------------------

@@ -7,10 +7,12 @@ from decimal import Decimal
 import pytest
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
+from SpiffWorkflow.camunda.specs.business_rule_task import BusinessRuleTask
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 
 from handlers.gateways import LocalNationalPlatform, LocalPaymentGateway, LocalSmsNotifier
-from workflows.adapters.bpmn_parsing import HandlerServiceTask
+from workflows.adapters.bpmn_parsing import DecisionTask, HandlerServiceTask
+from workflows.adapters.dmn_parsing import decision_files
 from workflows.adapters.engine import CaseBindings, Engine
 from workflows.domain.errors import Conflict
 
@@ -38,7 +40,9 @@ def bindings(calls):
 
 
 def _definition(engine, process_key: str):
-    return engine.definition((BPMN_DIR / f"{process_key}.bpmn").read_text())
+    """The diagram of bpmn/ with the decision tables of bpmn/decisions, as installing deploys them."""
+    return engine.definition((BPMN_DIR / f"{process_key}.bpmn").read_text(), f"{process_key}.bpmn",
+                             {name: xml.decode("utf-8") for name, xml in decision_files(BPMN_DIR / "decisions").items()})
 
 
 def test_stored_state_refers_to_the_process_and_is_much_smaller_than_embedding_it(bindings):
@@ -48,6 +52,7 @@ def test_stored_state_refers_to_the_process_and_is_much_smaller_than_embedding_i
 
     config = dict(CAMUNDA_CONFIG)
     config[HandlerServiceTask] = config[next(cls for cls in config if cls.__name__ == "NoneTask")]
+    config[DecisionTask] = config[BusinessRuleTask]
     embedded = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(config)).serialize_json(run.workflow)
     assert "spec" not in json.loads(stored)
     assert len(stored) * 2 < len(embedded)

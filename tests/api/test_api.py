@@ -482,11 +482,13 @@ def test_a_task_shows_its_form_decisions_and_case(client, auth):
 
     task = task_of(client, shouli, task_id)
 
-    assert task["decisions"] == [{"value": "accept", "label": "受理"}, {"value": "refuse", "label": "不予受理"}]
+    assert task["decisions"] == [{"value": "accept", "label": "受理"}, {"value": "waive", "label": "容缺受理"},
+                                 {"value": "refuse", "label": "不予受理"}]
     assert task["form"]["fields"] == [
         {"id": "decision", "label": "办理结果", "type": "enum", "required": True, "default": None,
-         "options": task["decisions"]},
-        {"id": "opinion", "label": "办理意见", "type": "string", "required": False, "default": None, "options": []}]
+         "options": task["decisions"], "pattern": None},
+        {"id": "opinion", "label": "办理意见", "type": "string", "required": False, "default": None, "options": [],
+         "pattern": None}]
     assert (task["case"]["number"], task["case"]["applicant"]["name"]) == (number, "张伟")
     for headers, task_id in ((auth("shouli2"), task_id), (shouli, "no-such-task")):
         assert error_of(client.get(f"/api/tasks/{task_id}", headers=headers), 404, "not_found")["message"] == "任务不存在"
@@ -525,7 +527,7 @@ def test_a_refused_completion_leaves_the_task_open_and_the_case_where_it_was(cli
     task_id = ready_task(client, shouli, number)["id"]
     refused = [  # what, who, form data, status, code, message, field errors
         ("unknown decision", shouli, {"decision": "maybe"}, 422, "invalid_input", "表单填写有误",
-         {"decision": "办理结果只能是：受理、不予受理"}),
+         {"decision": "办理结果只能是：受理、容缺受理、不予受理"}),
         ("missing decision", shouli, {"opinion": "材料齐全"}, 422, "invalid_input", "表单填写有误",
          {"decision": "请填写办理结果"}),
         ("data not an object", shouli, "accept", 422, "invalid_input", "data 应为 JSON 对象", {}),
@@ -590,13 +592,17 @@ def test_an_outpatient_claim_goes_through_to_payment(client, auth, clock):
     assert [(h["actor"], h["action"], h["task_name"], h["message"]) for h in case["history"]] == [
         ("shouli", "opened", None, "王受理登记申请"),
         ("shouli", "completed", "受理", "王受理完成“受理”：受理（材料齐全）"),
+        ("system", "rule", "禁办情形核查", "禁办情形核查：未发现禁办情形"),
         ("system", "service", "核验身份", "系统完成“核验身份”"),
         ("system", "service", "核算待遇", "系统完成“核算待遇”"),
+        ("system", "document_issued", None, f"出具《受理通知书》（文书编号 SL{number}）"),
         ("shenhe", "completed", "审核", "李审核完成“审核”：审核通过"),
+        ("system", "rule", "禁办情形核查", "禁办情形核查：未发现禁办情形"),
         ("caiwu", "completed", "拨付", "赵财务完成“拨付”：确认拨付"),
         ("system", "service", "拨付资金", "系统完成“拨付资金”"),
         ("system", "service", "告知申请人", "系统完成“告知申请人”"),
-        ("system", "end", "办结", "办理结束：办结")]
+        ("system", "end", "办结", "办理结束：办结"),
+        ("system", "document_issued", None, f"出具《办结通知书》（文书编号 BJ{number}）")]
     assert [(t["name"], t["state"], t["completed_by"], t["decision"]) for t in case["tasks"]] == [
         ("受理", "completed", "shouli", "accept"), ("审核", "completed", "shenhe", "approve"),
         ("拨付", "completed", "caiwu", "pay")]
@@ -613,7 +619,8 @@ def test_an_outpatient_claim_goes_through_to_payment(client, auth, clock):
 def test_a_transfer_waits_for_the_information_sheet_and_goes_on_when_it_arrives(client, auth):
     clerk = auth("clerk_210400_01")
     number = open_case(client, clerk, {"item_code": TRANSFER, "applicant": APPLICANT,
-                                       "data": {"from_region": "辽宁省沈阳市", "certificate_no": "PZ-2101-0001"}})["number"]
+                                       "data": {"from_region": "辽宁省沈阳市", "from_agency": "210100",
+                                                "certificate_no": "PZ-2101-0001"}})["number"]
 
     def deliver(name: str, payload: dict | None = None, headers: dict = clerk):
         return client.post(f"/api/cases/{number}/messages", headers=headers,

@@ -69,6 +69,17 @@ def test_draft_bpmn_writes_a_diagram_that_deploys(database_url, tmp_path):
     assert "已部署 item_002036006001 版本 2" in run(database_url, "deploy", str(target), "--user", "sheji")
 
 
+def test_deploy_takes_the_decision_tables_of_the_diagram(database_url, tmp_path):
+    diagram, table = BPMN_DIR / "item_002036006001.bpmn", tmp_path / "门诊禁办.dmn"
+    table.write_text((BPMN_DIR / "decisions" / "prohibited_002036006001.dmn").read_text(encoding="utf-8")
+                     .replace("急诊发生的费用，不是抢救、危重症", "急诊费用非抢救、危重症"), encoding="utf-8")
+    deployed = run(database_url, "deploy", str(diagram), "--decision", str(table), "--user", "sheji")
+    assert "已部署 item_002036006001 版本 2" in deployed
+    table.write_text("<definitions/>", encoding="utf-8")
+    refused = run(database_url, "deploy", str(diagram), "--decision", str(table), "--user", "sheji", expect=1)
+    assert "错误：" in refused and "门诊禁办.dmn" in refused and "不是 DMN 文件" in refused
+
+
 @pytest.mark.parametrize("args", [["deploy", "--user", "sheji"], ["complete"]])
 def test_usage_errors_exit_with_status_2(database_url, args):
     run(database_url, *args, expect=2)

@@ -9,7 +9,7 @@ from datetime import date
 import pytest
 
 from workflows.domain.errors import Forbidden
-from workflows.services import cases, desk, statistics, tasks, time_limits
+from workflows.services import case_operations, cases, desk, statistics, tasks, time_limits
 from workflows.services.scheduler import fire_due_timers
 
 from support.cases import APPLICANT, DATA, OUTPATIENT, accept, at
@@ -107,6 +107,18 @@ def test_an_approved_extension_keeps_a_late_looking_case_on_time(ctx, staff, clo
 
     figures = statistics.hall_statistics(ctx, staff["kezhang"])
     assert (figures.hall_total.total, figures.hall_total.on_time) == (1, 1)
+
+
+def test_a_withdrawn_or_terminated_case_counts_neither_on_time_nor_late(ctx, staff, clock):
+    """撤件 and 终止 end a case without a decision: an overdue one must not pull the hall's rate down."""
+    late = accept(ctx, staff, clock, "2026-11-23 09:30")
+    terminated = accept(ctx, staff, clock, "2026-11-23 09:40")
+    finish(ctx, staff, clock, late, "2026-12-22 09:00")  # due 2026-12-21 17:00: late
+    case_operations.withdraw_case(ctx, staff["shouli"], accept(ctx, staff, clock, "2026-12-22 09:10"), "申请人书面撤回")
+    case_operations.terminate_case(ctx, staff["kezhang"], terminated, "参保人已去世")  # overdue when ended
+
+    figures = statistics.hall_statistics(ctx, staff["kezhang"])
+    assert (figures.hall_total.total, figures.hall_total.on_time) == (1, 0)
 
 
 def test_only_supervisors_see_statistics_and_the_desk(ctx, staff):

@@ -14,23 +14,29 @@ Rows run in table order against one world per database, each (route, user) as it
 from __future__ import annotations
 
 import io
+from uuid import uuid4
 from dataclasses import dataclass, field
 from typing import Callable
 
 import pytest
 
 from workflows.entrypoints.app import create_app
-from workflows.services import case_files, cases, desk, time_limits
+from workflows.services import case_files, cases, desk, documents, time_limits
+from workflows.services import substitutes, task_operations, tasks
+from workflows.services import agency_messages, followups
+from workflows.services.public import rate_service
 from workflows.services.context import Context
 from workflows.services.demo import DEMO_PASSWORD
 from workflows.services.scheduler import fire_due_timers
 
 from support.cases import APPLICANT, DATA, OUTPATIENT, accept, at
 from support.diagrams import OUTPATIENT_PROCESS, RENAMED_REVIEW, outpatient_diagram
-from support.process_driver import PERSON_ID
+from support.paths import BPMN_DIR
+from support.process_driver import PERSON_ID, drive
 from support.web import csrf_token, html, sign_in
 
 ANON = "anonymous"
+OUTPATIENT_RULES = f"prohibited_{OUTPATIENT}"  # 门诊费用报销's 禁办情形 table
 PUBLIC = "public"
 NOT_SIGNED_IN = 401  # the API answers 401; a page redirects to /login (checked as such)
 
@@ -44,6 +50,9 @@ class World:
     yellow: int  # the overdue case's escalations, in hall 210400-01
     red: int
     attachment: int  # a PDF attached to the overdue case
+    document: int  # the overdue case's 受理通知书
+    ops: "Operations"  # a third case's 审核 task with its 委派, 加签 and 督办; shenhe's 外出代理
+    exchange: "Exchange"  # a 联系函 from another installation; a 差评回访 of hall 210400-01
 
 
 PDF = b"%PDF-1.4\n%%EOF\n"
@@ -59,8 +68,49 @@ def build_world(ctx, staff, clock) -> World:
                 and t.role == "reviewer"]
     waiting = cases.open_case(ctx, staff["shouli"], OUTPATIENT, APPLICANT, DATA)
     attachment = case_files.add_attachment(ctx, staff["shouli"], overdue, "发票.pdf", "application/pdf", PDF)
+    [notice] = documents.list_documents(ctx, staff["shouli"], overdue)
     return World(waiting.case.number, waiting.open_tasks[0].id, overdue, review.id, escalations["yellow"],
-                 escalations["red"], attachment.id)
+                 escalations["red"], attachment.id, notice.id, operations_world(ctx, staff),
+                 exchange_world(ctx, staff))
+
+
+@dataclass
+class Exchange:
+    message: str  # delivered: it opened a 转出地 case in hall 210400-01
+    followup: int  # open, for a 门诊 case rated 非常不满意
+    rated_case: str
+
+
+def exchange_world(ctx, staff) -> Exchange:
+    letter = {"id": str(uuid4()), "name": "联系函", "from_agency": "440300", "to_agency": "210400",
+              "correlation": "440300-20261201-00001", "payload": {"applicant": APPLICANT}}
+    record, _ = agency_messages.receive(ctx, staff["admin"], letter)
+    rated = drive(ctx, staff["clerk_210400_01"], OUTPATIENT).case.number
+    rate_service(ctx, rated, PERSON_ID, 1)
+    [row] = followups.list_followups(ctx, staff["kezhang"])
+    return Exchange(record.message.id, row.followup.id, rated)
+
+
+@dataclass
+class Operations:
+    case: str
+    task: str  # its 审核 task, held by shenhe
+    delegation: int  # pending, to caiwu
+    signer: int  # 前加签 of kezhang, pending
+    supervision: int  # kezhang's 督办, unreplied
+    substitution: int  # shenhe's 外出代理 period (clerk_210400_01 stands in), not begun
+
+
+def operations_world(ctx, staff) -> Operations:
+    progress = cases.open_case(ctx, staff["shouli"], OUTPATIENT, APPLICANT, DATA)
+    tasks.complete_task(ctx, staff["shouli"], progress.open_tasks[0].id, {"decision": "accept"})
+    [review] = [t for t in cases.case_details(ctx, staff["shenhe"], progress.case.number).tasks if t.state == "ready"]
+    delegation = task_operations.delegate_task(ctx, staff["shenhe"], review.id, "caiwu", "请核对发票")
+    signer = task_operations.add_signer(ctx, staff["shenhe"], review.id, "kezhang", "before", "请科长把关")
+    supervision = task_operations.supervise_task(ctx, staff["kezhang"], review.id, "请说明进度")
+    period = substitutes.name_substitute(ctx, staff["shenhe"], "clerk_210400_01", "leave", "", "2027-01-04",
+                                         "2027-01-05")
+    return Operations(progress.case.number, review.id, delegation.id, signer.id, supervision.id, period.id)
 
 
 # --- the table ---------------------------------------------------------------------------------------------------
@@ -103,6 +153,11 @@ def upload(url: str) -> Callable[[World], dict]:
                       "data": {"file": (io.BytesIO(outpatient_diagram(RENAMED_REVIEW)), "门诊费用报销_v2.bpmn")}}
 
 
+def dmn(url: str, path) -> Callable[[World], dict]:
+    """A decision table as the request body (the one in force: publishing it changes nothing)."""
+    return lambda w: {"url": url, "data": path.read_bytes(), "content_type": "application/xml"}
+
+
 def attach(url: str) -> Callable[[World], dict]:
     return lambda w: {"url": url.format(w=w), "content_type": "multipart/form-data",
                       "data": {"file": (io.BytesIO(PDF), "发票.pdf", "application/pdf")}}
@@ -121,6 +176,15 @@ ACCEPT_TASK_REFUSED = {ANON: 401, "shenhe": 403, "caiwu": 403, "kezhang": 403, "
                        "shenhe2": 404}
 REVIEW_TASK_REFUSED = {ANON: 401, "shouli": 403, "caiwu": 403, "kezhang": 403, "shenhe2": 404, "shouli2": 404}
 SIGNED_IN = {ANON: 401}
+WITHDRAW_REFUSED = {ANON: 401, "shenhe": 403, "kezhang": 403, "shouli2": 404, "shenhe2": 404}  # 撤回: who did it
+CASE_WITHDRAWAL_REFUSED = {ANON: 401, "shenhe": 403, "caiwu": 403, "kezhang": 403, "sheji": 403, "shouli2": 404,
+                           "shenhe2": 403}  # 撤件: the hall's 受理员; role before hall
+HOLDER_ONLY = {ANON: 401, "caiwu": 403, "kezhang": 403, "shouli": 403, "shenhe2": 404}  # 转办, 委派, 加签, 督办回复
+URGE_REFUSED = {ANON: 401, "shenhe": 403, "caiwu": 403, "yiyuan": 403, "sheji": 403,
+                **OTHER_HALL_CLERKS}  # 催办: supervisors and 受理员 of the task's hall
+NOT_MINE = {ANON: 401, "shouli": 404, "caiwu": 404, "shenhe2": 404}  # one's own 外出代理 period
+NOTICE_REFUSED = {ANON: 401, "caiwu": 403, "kezhang": 403, "yiyuan": 403, "sheji": 403, "shouli2": 404,
+                  "shenhe2": 404, "kezhang2": 403}  # 一次性告知书, 退回补正: the hall's 受理员 and 审核员; role before hall
 
 ROUTES: list[Route] = [
     # public: the catalog, the calendar, the deadline calculator, the API's description, assets, signing in
@@ -185,6 +249,14 @@ ROUTES: list[Route] = [
     Route("POST", "/api/cases/<number>/extensions/decision",
           send("/api/cases/{w.overdue}/extensions/decision", approve=False, note="材料齐全，不必延期"), "kezhang",
           {**SUPERVISOR_ONLY, "kezhang2": 404, "shouli2": 403, "shenhe2": 403}),
+    Route("GET", "/api/cases/<number>/documents", get("/api/cases/{w.overdue}/documents"), "shouli",
+          {ANON: 401, **OTHER_HALL_CLERKS}),
+    Route("GET", "/api/documents/<int:document_id>/pdf", get("/api/documents/{w.document}/pdf"), "shouli",
+          {ANON: 401, **OTHER_HALL_CLERKS}),
+    Route("POST", "/api/cases/<number>/missing-materials-notice",  # 422: nothing marked missing
+          send("/api/cases/{w.waiting}/missing-materials-notice"), "shouli", NOTICE_REFUSED),
+    Route("POST", "/api/cases/<number>/correction", send("/api/cases/{w.overdue}/correction", reason="发票需补正"),
+          "shenhe", NOTICE_REFUSED),
     Route("POST", "/api/escalations/<int:escalation_id>/handle",
           send("/api/escalations/{w.yellow}/handle", action="note", note="已知悉"), "kezhang",
           {**SUPERVISOR_ONLY, "kezhang2": 404}),
@@ -217,6 +289,12 @@ ROUTES: list[Route] = [
           {ANON: 401, **OTHER_HALL_CLERKS}),
     Route("GET", "/attachments/<int:attachment_id>", get("/attachments/{w.attachment}"), "shouli",
           {ANON: 401, **OTHER_HALL_CLERKS}),
+    Route("GET", "/documents/<int:document_id>/pdf", get("/documents/{w.document}/pdf"), "shouli",
+          {ANON: 401, **OTHER_HALL_CLERKS}),
+    Route("POST", "/cases/<number>/missing-materials-notice", send("/cases/{w.waiting}/missing-materials-notice"),
+          "shouli", NOTICE_REFUSED),
+    Route("POST", "/cases/<number>/correction", send("/cases/{w.overdue}/correction", reason="发票需补正"), "shenhe",
+          NOTICE_REFUSED),
     Route("POST", "/cases/<number>/materials", send("/cases/{w.overdue}/materials", material_1="present"), "shenhe",
           {ANON: 401, "caiwu": 403, "kezhang": 403, "yiyuan": 403, "sheji": 403, **OTHER_HALL_CLERKS}),
 
@@ -233,12 +311,127 @@ ROUTES: list[Route] = [
                                                          note=""), "kezhang", {**SUPERVISOR_ONLY, "kezhang2": 404}),
     Route("GET", "/statistics", get("/statistics"), "kezhang", SUPERVISOR_ONLY),
 
+    # task operations on the third case's 审核 task (shenhe holds it; caiwu is its delegate, kezhang its signer)
+    Route("GET", "/api/tasks/<task_id>/operations", get("/api/tasks/{w.ops.task}/operations"), "shenhe",
+          {ANON: 401, "shouli2": 404, "shenhe2": 404}),
+    Route("POST", "/api/tasks/<task_id>/urge", send("/api/tasks/{w.ops.task}/urge", message="请尽快"), "kezhang",
+          URGE_REFUSED),
+    Route("POST", "/api/tasks/<task_id>/supervisions", send("/api/tasks/{w.ops.task}/supervisions",
+                                                            instruction="请说明"), "kezhang",
+          {**SUPERVISOR_ONLY, "kezhang2": 404}),
+    Route("POST", "/api/supervisions/<int:supervision_id>/reply",
+          send("/api/supervisions/{w.ops.supervision}/reply", reply="今日办结"), "shenhe", HOLDER_ONLY),
+    Route("POST", "/api/task-requests/<int:request_id>/resolve",
+          send("/api/task-requests/{w.ops.delegation}/resolve", opinion="无误"), "caiwu",
+          {ANON: 401, "shenhe": 403, "kezhang": 403, "shenhe2": 404, "kezhang2": 404}),
+    Route("POST", "/api/task-requests/<int:request_id>/recall",  # 409: answered above
+          send("/api/task-requests/{w.ops.delegation}/recall"), "shenhe", HOLDER_ONLY),
+    Route("POST", "/api/task-requests/<int:request_id>/sign",
+          send("/api/task-requests/{w.ops.signer}/sign", decision="agree", opinion="同意"), "kezhang",
+          {ANON: 401, "shenhe": 403, "caiwu": 403, "kezhang2": 404}),
+    Route("POST", "/api/task-requests/<int:request_id>/remove",  # 409: signed above
+          send("/api/task-requests/{w.ops.signer}/remove"), "shenhe",
+          {ANON: 401, "caiwu": 403, "shouli": 403, "kezhang2": 404}),
+    Route("POST", "/api/tasks/<task_id>/delegations", send("/api/tasks/{w.ops.task}/delegations", delegate="caiwu",
+                                                           reason="请核对"), "shenhe", HOLDER_ONLY),
+    Route("POST", "/api/tasks/<task_id>/signers", send("/api/tasks/{w.ops.task}/signers", signer="kezhang",
+                                                       kind="after", reason="请复核"), "shenhe", HOLDER_ONLY),
+    Route("POST", "/api/tasks/<task_id>/transfer",  # 409: delegated above
+          send("/api/tasks/{w.ops.task}/transfer", assignee="shenhe", reason="外出"), "shenhe", HOLDER_ONLY),
+    Route("GET", "/api/supervisions", get("/api/supervisions"), "kezhang", SUPERVISOR_ONLY, hidden=("kezhang2",),
+          marker=lambda w: w.ops.case),
+    Route("GET", "/api/me/awaiting", get("/api/me/awaiting"), "caiwu", SIGNED_IN, hidden=("shenhe2",),
+          marker=lambda w: w.ops.task),
+    Route("GET", "/api/me/substitutions", get("/api/me/substitutions"), "shenhe", SIGNED_IN),
+    Route("POST", "/api/me/substitutions", send("/api/me/substitutions", substitute="clerk_210400_01", kind="out",
+                                                starts_at="2027-02-01", ends_at="2027-02-02"), "shenhe", SIGNED_IN),
+    Route("POST", "/api/me/substitutions/<int:substitution_id>/end",
+          send("/api/me/substitutions/{w.ops.substitution}/end"), "shenhe", NOT_MINE),
+    Route("POST", "/tasks/<task_id>/transfer", send("/tasks/{w.ops.task}/transfer", assignee="shenhe", reason="外出"),
+          "shenhe", HOLDER_ONLY),
+    Route("POST", "/tasks/<task_id>/delegate", send("/tasks/{w.ops.task}/delegate", delegate="caiwu",
+                                                    reason="请核对"), "shenhe", HOLDER_ONLY),
+    Route("POST", "/tasks/<task_id>/signers", send("/tasks/{w.ops.task}/signers", signer="kezhang", kind="before",
+                                                   reason="请把关"), "shenhe", HOLDER_ONLY),
+    Route("POST", "/tasks/<task_id>/requests/<int:request_id>",  # 409: signed above
+          send("/tasks/{w.ops.task}/requests/{w.ops.signer}", action="sign", decision="agree", opinion="同意"),
+          "kezhang", {ANON: 401, "shenhe": 403, "caiwu": 403, "kezhang2": 404}),
+    Route("POST", "/tasks/<task_id>/urge", send("/tasks/{w.ops.task}/urge"), "shouli", URGE_REFUSED),
+    Route("POST", "/tasks/<task_id>/supervise", send("/tasks/{w.ops.task}/supervise", instruction="请说明"),
+          "kezhang", {**SUPERVISOR_ONLY, "kezhang2": 404}),
+    Route("POST", "/tasks/<task_id>/supervisions/<int:supervision_id>/reply",  # 409: replied above
+          send("/tasks/{w.ops.task}/supervisions/{w.ops.supervision}/reply", reply="今日办结"), "shenhe",
+          HOLDER_ONLY),
+    Route("GET", "/me/substitute", get("/me/substitute"), "shenhe", SIGNED_IN),
+    Route("POST", "/me/substitute", send("/me/substitute", substitute="clerk_210400_01", kind="out",
+                                         starts_at="2027-03-01", ends_at="2027-03-02"), "shenhe", SIGNED_IN),
+    Route("POST", "/me/substitute/<int:substitution_id>/end",  # 409: ended above
+          send("/me/substitute/{w.ops.substitution}/end"), "shenhe", NOT_MINE),
+
+    # 流程操作 (case_operations): each let-in call leaves the world as it was (422: no reason or no such step;
+    # 409: nothing failed, nothing suspended). The waiting case's 受理 was completed by shouli above.
+    Route("GET", "/api/tasks/<task_id>/return-targets", get("/api/tasks/{w.review_task}/return-targets"), "shenhe",
+          REVIEW_TASK_REFUSED),
+    Route("POST", "/api/tasks/<task_id>/return", send("/api/tasks/{w.review_task}/return", target_task_id="无此环节",
+                                                      reason="材料不全"), "shenhe", REVIEW_TASK_REFUSED),
+    Route("POST", "/tasks/<task_id>/return", send("/tasks/{w.review_task}/return", target_task_id="无此环节",
+                                                  reason="材料不全"), "shenhe", REVIEW_TASK_REFUSED),
+    Route("POST", "/api/tasks/<task_id>/withdraw", send("/api/tasks/{w.accept_task}/withdraw", reason=""), "shouli",
+          WITHDRAW_REFUSED),
+    Route("POST", "/tasks/<task_id>/withdraw", send("/tasks/{w.accept_task}/withdraw", reason=""), "shouli",
+          WITHDRAW_REFUSED),
+    Route("POST", "/api/cases/<number>/withdrawal", send("/api/cases/{w.overdue}/withdrawal", reason=""), "shouli",
+          CASE_WITHDRAWAL_REFUSED),
+    Route("POST", "/cases/<number>/withdrawal", send("/cases/{w.overdue}/withdrawal", reason=""), "shouli",
+          CASE_WITHDRAWAL_REFUSED),
+    Route("POST", "/api/cases/<number>/termination", send("/api/cases/{w.overdue}/termination", reason=""),
+          "kezhang", {**SUPERVISOR_ONLY, "kezhang2": 404}),
+    Route("POST", "/cases/<number>/termination", send("/cases/{w.overdue}/termination", reason=""), "kezhang",
+          {**SUPERVISOR_ONLY, "kezhang2": 404}),
+    Route("POST", "/api/cases/<number>/retry", send("/api/cases/{w.overdue}/retry", reason="银行已恢复"), "kezhang",
+          {**SUPERVISOR_ONLY, "kezhang2": 404}),
+    Route("POST", "/cases/<number>/retry", send("/cases/{w.overdue}/retry", reason="银行已恢复"), "admin",
+          {**SUPERVISOR_ONLY, "kezhang2": 404}),
+    Route("POST", "/cases/<number>/suspension", send("/cases/{w.overdue}/suspension", reason=""), "kezhang",
+          {**SUPERVISOR_ONLY, "kezhang2": 404}),
+    Route("POST", "/cases/<number>/resumption", send("/cases/{w.overdue}/resumption"), "kezhang",
+          {**SUPERVISOR_ONLY, "kezhang2": 404}),
+    public("POST", "/public/withdrawal", send("/public/withdrawal", number="{w.overdue}", id_number=PERSON_ID,
+                                              reason="")),
+
+    # messages between agencies (a relay's, as system administrator) and 差评回访 (the hall's supervisors)
+    Route("GET", "/api/agency-messages", get("/api/agency-messages"), "admin", ADMIN_ONLY),
+    Route("POST", "/api/agency-messages", send("/api/agency-messages"), "admin", ADMIN_ONLY),  # 422: empty
+    Route("POST", "/api/agency-messages/<message_id>/sent",  # 409: delivered, not outbound
+          send("/api/agency-messages/{w.exchange.message}/sent"), "admin", ADMIN_ONLY),
+    Route("POST", "/api/agency-messages/<message_id>/retry",  # 409: delivered; no case of theirs sent it
+          send("/api/agency-messages/{w.exchange.message}/retry"), "admin",
+          {ANON: 401, "shouli": 404, "kezhang": 404, "kezhang2": 404}),
+    Route("POST", "/agency-messages/<message_id>/retry", send("/agency-messages/{w.exchange.message}/retry"),
+          "admin", {ANON: 401, "shouli": 404, "kezhang": 404, "kezhang2": 404}),
+    Route("GET", "/api/followups", get("/api/followups"), "kezhang", SUPERVISOR_ONLY, hidden=("kezhang2",),
+          marker=lambda w: w.exchange.rated_case),
+    Route("POST", "/api/followups/<int:followup_id>/result",
+          send("/api/followups/{w.exchange.followup}/result", visit_note="已回访", remedy="增开窗口"), "kezhang",
+          {**SUPERVISOR_ONLY, "kezhang2": 404}),
+    Route("POST", "/desk/followups/<int:followup_id>",  # 409: recorded by the row above
+          send("/desk/followups/{w.exchange.followup}", visit_note="已回访", remedy="增开窗口"), "kezhang",
+          {**SUPERVISOR_ONLY, "kezhang2": 404}),
+
     # pages and API of the designer and the administrator
     Route("GET", "/processes", get("/processes"), "sheji", DESIGNER_ONLY),
     Route("GET", "/processes/<process_key>/modeler", get(f"/processes/{OUTPATIENT_PROCESS}/modeler"), "sheji",
           DESIGNER_ONLY),
     Route("POST", "/processes", upload("/processes"), "sheji", DESIGNER_ONLY),
     Route("POST", "/api/processes", upload("/api/processes"), "admin", DESIGNER_ONLY),
+    Route("GET", "/api/decisions", get("/api/decisions"), "sheji", DESIGNER_ONLY),
+    Route("GET", "/api/decisions/<decision_id>", get(f"/api/decisions/{OUTPATIENT_RULES}"), "sheji", DESIGNER_ONLY),
+    Route("PUT", "/api/decisions/<decision_id>", dmn(f"/api/decisions/{OUTPATIENT_RULES}",
+                                                     BPMN_DIR / "decisions" / f"{OUTPATIENT_RULES}.dmn"),
+          "admin", DESIGNER_ONLY),
+    Route("GET", "/decisions", get("/decisions"), "sheji", DESIGNER_ONLY),
+    Route("GET", "/decisions/<decision_id>/editor", get(f"/decisions/{OUTPATIENT_RULES}/editor"), "sheji",
+          DESIGNER_ONLY),
     Route("GET", "/calendar", get("/calendar"), "admin", ADMIN_ONLY),
     Route("PUT", "/api/calendar/<int:year>", send("/api/calendar/2030", days_off=["2030-01-01"], workdays=[],
                                                   source="国办发明电〔2029〕1号"), "admin", ADMIN_ONLY),

@@ -7,7 +7,8 @@ import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 const dist = new URL('../dist/', import.meta.url);
 const read = (name) => readFileSync(new URL(name, dist), 'utf8');
 
-const BUNDLES = ['modeler.js', 'modeler.css', 'viewer.js', 'viewer.css', 'charts.js', 'htmx.min.js', 'app.css'];
+const BUNDLES = ['modeler.js', 'modeler.css', 'viewer.js', 'viewer.css', 'dmn-editor.js', 'dmn-editor.css', 'charts.js',
+  'htmx.min.js', 'app.css'];
 const ROLES = ['受理员', '审核员', '财务', '科室负责人', '定点医院'];
 const CDN_HOSTS = [
   'unpkg.com', 'cdn.jsdelivr.net', 'cdnjs.cloudflare.com', 'esm.sh', 'cdn.skypack.dev', 'ga.jspm.io',
@@ -53,7 +54,7 @@ test('the stylesheets carry what the pages use', () => {
 });
 
 test('fonts referenced by the stylesheets are in dist/', () => {
-  for (const css of ['modeler.css', 'viewer.css']) {
+  for (const css of ['modeler.css', 'viewer.css', 'dmn-editor.css']) {
     const urls = [...read(css).matchAll(/url\(["']?\.\/([^"')?#]+)/g)].map((match) => match[1]);
     assert.ok(urls.length, `${css} references no font`);
     for (const url of urls) assert.ok(existsSync(new URL(url, dist)), `${css} refers to missing ${url}`);

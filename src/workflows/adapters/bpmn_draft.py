@@ -19,6 +19,7 @@ handler says escalation_raised): a repeat ends at 已督办过 beside it, a new 
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -68,12 +69,15 @@ class Field:
     label: str
     required: bool = False
     options: tuple[tuple[str, str], ...] = ()  # (value, Chinese name) of an enum
+    pattern: str | None = None  # text fields: a regular expression the whole value must match
 
 
 @dataclass(frozen=True)
 class Step:
-    """One node of the main path: a user task, a service task or an intermediate message event."""
-    kind: str            # "user" | "service" | "throw" | "catch"
+    """One node of the main path: a user task, a service task or an intermediate message event; or the 容缺受理
+    question (kind "waive": its gateway and the wait for the waived materials, see WAIVER); or a business-rule task
+    (kind "rule": the 禁办情形 check, see PROHIBITIONS)."""
+    kind: str            # "user" | "service" | "throw" | "catch" | "waive" | "rule"
     id: str
     name: str
     stage: str
@@ -86,6 +90,30 @@ class Step:
     message: str | None = None                   # message events: the message name
     limits: tuple[str, ...] = ()                 # user tasks: stage limits (catalog stage_limits) watched on it
     opinion: Field = Field("opinion", "string", "办理意见")  # user tasks: the free-text field after the decision
+    decision_ref: str | None = None              # rule tasks: the decision table (DMN) they apply
+
+    @property
+    def alternative(self) -> tuple[str, str, str] | None:
+        """The way off the main path at the gateway after this step: (value, flow name, condition); the last
+        decision of a user task (受理's 容缺受理 stays on the main path up to the 是否容缺受理 question), or a
+        禁办情形 found by a rule task."""
+        if self.kind == "rule":
+            return PROHIBITED_HIT
+        if len(self.decisions) < 2:
+            return None
+        value, label = self.decisions[-1]
+        return value, label, f'decision == "{value}"'
+
+    @property
+    def main_label(self) -> str:
+        """The name of the gateway's default flow: the decisions that stay on the main path."""
+        if self.kind == "rule":
+            return PROHIBITED_CLEAR
+        return "、".join(label for _, label in self.decisions[:-1])
+
+    @property
+    def gateway_name(self) -> str:
+        return PROHIBITED_QUESTION if self.kind == "rule" else f"{self.name}结果"
 
 
 @dataclass(frozen=True)
@@ -122,9 +150,11 @@ TOPIC_NAMES = {
 # SpiffWorkflow's Camunda parser evaluates camunda:expression when throwing (no expression: the throw fails) and
 # stores the payload under the throw's camunda:resultVariable in the catching case.
 MESSAGES = {
-    "联系函": ("Message_contact_letter", '{"certificate_no": certificate_no, "from_region": from_region}',
+    "联系函": ("Message_contact_letter",
+            '{"certificate_no": certificate_no, "from_region": from_region, "from_agency": from_agency}',
             "contact_letter"),
     "信息表": ("Message_info_sheet", '{"certificate_no": contact_letter["certificate_no"]}', "info_sheet"),
+    "容缺材料补齐": ("Message_waived_materials", None, "waived_materials"),
 }
 
 
@@ -132,7 +162,7 @@ def decide(key: str, name: str, lane: str, stage: str, outcome: str, fail_end: s
            fields: tuple[Field, ...] = ()) -> Step:
     decisions = DECISIONS[outcome]
     if len(decisions) > 1:
-        fail_end = fail_end or FAIL_ENDS[decisions[1][0]]
+        fail_end = fail_end or FAIL_ENDS[decisions[-1][0]]
     return Step("user", f"Task_{key}", name, stage, lane, decisions=decisions, fail_end=fail_end, fields=fields)
 
 
@@ -163,6 +193,125 @@ def money(field_id: str, label: str, required: bool = False) -> Field:
 
 def choice(field_id: str, label: str, options: dict[str, str], required: bool = False) -> Field:
     return Field(field_id, "enum", label, required, tuple(options.items()))
+
+
+# ----------------------------------------------------------------------------------------------------------
+# 容缺受理 (docs/bpmn-conventions.md): an item with materials on some agency's 容缺 list gets a third decision at
+# 受理. The question 是否容缺受理 after 受理 then sends a 容缺 case into 容缺补正, an event-based gateway waiting
+# for the waived materials (the message 容缺材料补齐: the platform sends it when the clerk marks the last of them
+# handed in) or for the 补正期限 (a limit the case clock starts on entering 容缺补正), whichever comes first. With
+# the materials the case joins the main path again; when the time is up it ends 补正超时.
+
+WAIVE = ("waive", "容缺受理")
+WAIVER_STAGE = "容缺补正"
+WAIVER_MESSAGE = "容缺材料补齐"
+WAIVER_TIMER = ("补正期限届满", f'deadline("{WAIVER_STAGE}")')
+WAIVER_EXPIRED = "补正超时"
+WAIVER = Step("waive", "Gateway_waive", "是否容缺受理", "受理", decisions=(("accept", "否"), ("waive", "是")))
+WAITING = Step("catch", "Gateway_waiver_wait", WAIVER_STAGE, WAIVER_STAGE)  # stage of the wait and its events
+WAIVER_ROWS = 2  # rows of the wait below its lane's main row: the materials, and below them the time limit
+
+
+# ----------------------------------------------------------------------------------------------------------
+# 禁办情形 (docs/bpmn-conventions.md): an item some agency lists 违规禁办 conditions for (catalog `prohibited`) gets a
+# decision table, decisions/prohibited_<code>.dmn, applied by a business-rule task 禁办情形核查 after 受理 (before the
+# 容缺 question: a prohibited case waits for nothing) and again after 审核. The table has a column for the agency
+# (a rule applies where that agency's catalog lists it), the columns its rules read and two outputs: the rule in the
+# catalog's words (prohibited_rule; None when none matched) and the list it comes from (prohibited_basis). After the
+# task, 是否禁办: a rule matched → end 禁止办理. Handlers whose answers a table reads run just before each check.
+
+PROHIBITED_QUESTION, PROHIBITED_CLEAR = "是否禁办", "否"
+PROHIBITED_HIT = ("hit", "是", "prohibited_rule is not None")  # value, flow name, condition of the way off
+PROHIBITED_END = "禁止办理"
+PROHIBITED_CHECK = "禁办情形核查"
+PROHIBITED_OUTPUTS = (("prohibited_rule", "禁办情形"), ("prohibited_basis", "依据"))
+
+
+@dataclass(frozen=True)
+class RuleInput:
+    """A column of a 禁办情形 table: what it reads of the case, and the handler that answers it (None: the
+    application form)."""
+    label: str
+    expression: str
+    type: str = "string"
+    handler: str | None = None
+
+
+AGENCY_INPUT = RuleInput("经办机构", "case_agency()")
+RULE_INPUTS = {
+    "insured_kind": RuleInput("参保身份", "insured_kind"),
+    "household_kind": RuleInput("户籍类别", "household_kind"),
+    "residence_permit": RuleInput("持有本地居住证", "has_residence_permit", "boolean"),
+    "other_province": RuleInput("省外转入", "from_agency[:2] != case_agency()[:2]", "boolean"),
+    "certificate": RuleInput("参保凭证编号", "certificate_no"),
+    "from_suspension": RuleInput("转出地参保状态", "from_suspension"),
+    "visit_kind": RuleInput("就医类型", "visit_kind"),
+    "remote_care": RuleInput("异地就医", "remote_care", "boolean"),
+    "remote_filed": RuleInput("已办理异地安置备案", "remote_filed", "boolean"),
+    "critical_care": RuleInput("抢救或危重症", "critical_care", "boolean"),
+    "insurance_status": RuleInput("参保状态", "insurance_status", handler="arrears_check"),
+    "in_arrears": RuleInput("个人医保欠费", "in_arrears", "boolean", "arrears_check"),
+    "employer_in_arrears": RuleInput("用人单位医保欠费", "employer_in_arrears", "boolean"),
+    "waiting_period": RuleInput("处于待遇封锁期", "in_waiting_period", "boolean"),
+    "contribution_months": RuleInput("连续缴费月数", "contribution_months", "number"),
+}
+NOT = "not ?"  # an unticked checkbox or an empty field counts as 否
+INDIVIDUAL = '? in ("self_employed", "flexible")'  # 个体参保人员: who insures themselves, not through an employer
+SUSPENDED = '"暂停参保"'  # the national platform's 参保状态 (arrears_check's insurance_status)
+# Item code -> 禁办情形 in the catalog's words -> the rows that find it (any one matches): input -> entry. An entry
+# is Python: a value the input must equal, or a test on its value `?`.
+PROHIBITIONS: dict[str, dict[str, tuple[dict[str, str], ...]]] = {
+    "00203601002": {"个体参保人员是外地户口，并且没有抚顺居住证": (
+        {"insured_kind": INDIVIDUAL, "household_kind": '"nonlocal"', "residence_permit": NOT},)},
+    "00203601003": {"个体参保人员是外地户口，并且没有抚顺居住证": (
+        {"household_kind": '"nonlocal"', "residence_permit": NOT},)},
+    "002036003001": {"医保欠费": ({"in_arrears": "True"},)},
+    "002036003002": {"省外人员办理：无参保凭证": ({"other_province": "True", "certificate": NOT},),
+                     "转出地医保未办理暂停": ({"from_suspension": '"active"'},)},
+    "002036006001": {"普通门诊未办理异地安置": (
+                         {"visit_kind": '"ordinary"', "remote_care": "True", "remote_filed": NOT},),
+                     "急诊发生的费用，不是抢救、危重症": ({"visit_kind": '"emergency"', "critical_care": NOT},)},
+    "002036006002": {"人员暂停参保": ({"insurance_status": SUSPENDED},),
+                     "人员存在待遇封锁期": ({"waiting_period": "True"},)},
+    "002036007004": {"医保连续缴费不满十个月": ({"contribution_months": "? is not None and ? < 10"},),
+                     "个人或单位医保欠费": ({"in_arrears": "True"}, {"employer_in_arrears": "True"}),
+                     "递交完材料后，人员暂停参保（离职）": ({"insurance_status": SUSPENDED},)},
+}
+
+
+def decision_id(item: dict) -> str:
+    return f"prohibited_{item['code']}"
+
+
+def _rows(item: dict) -> list[tuple[str, str, str, dict[str, str]]]:
+    """(agency code, basis, 禁办情形, entries) of each rule of the item's table, in the catalogs' order."""
+    known = PROHIBITIONS.get(str(item["code"]), {})
+    rows = []
+    for agency, (basis, conditions) in sorted(item.get("prohibited", {}).items()):
+        for condition in conditions:
+            if condition not in known:
+                raise KeyError(f"{item['code']} {item.get('name')}: no rule for the 禁办情形 “{condition}” of agency "
+                               f"{agency}: add it to PROHIBITIONS")
+            rows += [(agency, basis, condition, entries) for entries in known[condition]]
+    return rows
+
+
+def _with_rule_checks(steps: tuple[Step, ...], item: dict) -> tuple[Step, ...]:
+    """禁办情形核查 after 受理 and after 审核, each with the handlers its table reads run just before it (those handlers
+    leave the main path elsewhere: each check asks them afresh)."""
+    inputs = [RULE_INPUTS[name] for _, _, _, entries in _rows(item) for name in entries]
+    topics = tuple(dict.fromkeys(column.handler for column in inputs if column.handler))
+    checked = []
+    for step in steps:
+        if step.kind == "service" and step.topic in topics:
+            continue
+        checked.append(step)
+        if step.id in (ACCEPT.id, REVIEW.id):
+            key = step.id.removeprefix("Task_")
+            checked += [replace(service(topic, step.stage), id=f"Task_{topic}_{key}") for topic in topics]
+            checked.append(Step("rule", f"Task_prohibited_{key}", PROHIBITED_CHECK, step.stage,
+                                fail_end=PROHIBITED_END, decision_ref=decision_id(item)))
+    return tuple(checked)
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -227,16 +376,22 @@ UNIT = (text("unit_name", "单位名称", REQUIRED), text("credit_code", "统一
 BANK = (text("bank_name", "开户银行"), text("bank_account", "银行账号", REQUIRED))
 CHANGE = text("change_fields", "变更事项", REQUIRED)
 QUERY = text("query_purpose", "查询用途")
+RESIDENCE_PERMIT = text("has_residence_permit", "持有本地居住证", type_="boolean")
+REIMBURSEMENT = (money("expense_total", "医疗费用总额（元）", REQUIRED), money("self_pay_total", "自费金额（元）"),
+                 text("hospital_name", "就诊医院"), *BANK)
 
 # Application data of the start event, per kind of item
 FORMS: dict[str, tuple[Field, ...]] = {
     "none": (),
     "unit": UNIT,
     "employee": (
-        choice("insured_kind", "参保人员类别", {"employee": "在职职工", "flexible": "灵活就业人员"}, REQUIRED),
-        text("employer_name", "用人单位名称")),
+        choice("insured_kind", "参保身份",
+               {"employee": "单位职工", "self_employed": "个体参保人员", "flexible": "灵活就业人员"}, REQUIRED),
+        text("employer_name", "用人单位名称"),
+        choice("household_kind", "户籍类别", {"local": "本地户籍", "nonlocal": "非本地户籍"}), RESIDENCE_PERMIT),
     "resident": (
-        choice("household_kind", "户籍类别", {"local": "本地户籍", "newborn": "新生儿", "nonlocal": "非本地户籍"}),),
+        choice("household_kind", "户籍类别", {"local": "本地户籍", "newborn": "新生儿", "nonlocal": "非本地户籍"}),
+        RESIDENCE_PERMIT),
     "change": (CHANGE,),
     "unit_change": UNIT + (CHANGE,),
     "query": (QUERY,),
@@ -247,18 +402,25 @@ FORMS: dict[str, tuple[Field, ...]] = {
                                              "terminated": "解除劳动关系", "abandoned": "主动放弃"}, REQUIRED),
         *BANK),
     "transfer": (
-        text("from_region", "转出地", REQUIRED), text("from_agency_code", "转出地经办机构代码"),
-        text("certificate_no", "参保凭证编号", REQUIRED)),
+        text("from_region", "转出地", REQUIRED),
+        Field("from_agency", "string", "转出地经办机构代码（6位行政区划代码）", REQUIRED, pattern="[0-9]{6}"),
+        text("certificate_no", "参保凭证编号（省外转入必填）"),
+        choice("from_suspension", "转出地参保状态", {"suspended": "已办理暂停参保", "active": "未办理暂停参保"})),
     "filing": (
         text("destination_region", "就医地/安置地", REQUIRED), text("start_date", "备案开始日期", REQUIRED, "date"),
         text("designated_hospital", "就医定点医院")),
     "chronic": (text("disease_name", "病种名称", REQUIRED), text("hospital_name", "鉴定医院", REQUIRED)),
-    "reimbursement": (
-        money("expense_total", "医疗费用总额（元）", REQUIRED), money("self_pay_total", "自费金额（元）"),
-        text("hospital_name", "就诊医院"), *BANK),
+    "reimbursement": REIMBURSEMENT,
+    "outpatient": REIMBURSEMENT + (
+        choice("visit_kind", "就医类型", {"ordinary": "普通门诊", "emergency": "急诊"}),
+        text("remote_care", "异地就医", type_="boolean"), text("remote_filed", "已办理异地安置备案", type_="boolean"),
+        text("critical_care", "抢救或危重症", type_="boolean")),
+    "inpatient": REIMBURSEMENT + (text("in_waiting_period", "处于待遇封锁期（等待期）", type_="boolean"),),
     "allowance": (
         text("leave_days", "产假天数", REQUIRED, "long"),
-        money("average_wage", "单位上年度职工月平均工资（元）", REQUIRED), text("hospital_name", "就诊医院"), *BANK),
+        money("average_wage", "单位上年度职工月平均工资（元）", REQUIRED), text("hospital_name", "就诊医院"), *BANK,
+        text("contribution_months", "生育保险连续缴费月数", type_="long"),
+        text("employer_in_arrears", "用人单位医保欠费", type_="boolean")),
     "subsidy": (
         choice("assistance_kind", "救助对象类别",
                {"extreme_poor": "特困人员", "low_income": "低保对象", "returned_poor": "返贫致贫人口"}, REQUIRED),
@@ -337,8 +499,8 @@ PROFILES: dict[str, tuple[str, str | None, str]] = {
     "002036004003": ("review", "file", "filing"),              # 常驻异地工作人员备案
     "002036004004": ("review", "file", "filing"),              # 异地转诊人员备案
     "002036005000": ("chronic", None, "chronic"),              # 门诊慢特病病种待遇认定
-    "002036006001": ("payment", "outpatient", "reimbursement"),           # 门诊费用报销
-    "002036006002": ("payment", "inpatient", "reimbursement"),            # 住院费用报销
+    "002036006001": ("payment", "outpatient", "outpatient"),              # 门诊费用报销
+    "002036006002": ("payment", "inpatient", "inpatient"),                # 住院费用报销
     "002036007001": ("payment", "prenatal", "reimbursement"),             # 产前检查费支付
     "002036007002": ("payment", "maternity_medical", "reimbursement"),    # 生育医疗费支付
     "002036007003": ("payment", "family_planning", "reimbursement"),      # 计划生育医疗费支付
@@ -375,8 +537,21 @@ def _profile(item: dict) -> tuple[str, str | None, str]:
 def spec_for_item(item: dict) -> ProcessDraftSpec:
     """The draft of a catalog item's own process."""
     shape, parameter, form = _profile(item)
-    return ProcessDraftSpec(process_id=item["process"], name=item["name"], steps=SHAPES[shape](parameter),
+    steps = SHAPES[shape](parameter)
+    if item.get("waivable"):
+        steps = _with_waiver(steps)
+    if item.get("prohibited"):
+        steps = _with_rule_checks(steps, item)
+    return ProcessDraftSpec(process_id=item["process"], name=item["name"], steps=steps,
                             start_fields=FORMS[form], participant=PARTICIPANTS.get(shape, "医保经办机构"))
+
+
+def _with_waiver(steps: tuple[Step, ...]) -> tuple[Step, ...]:
+    """受理 with its third decision 容缺受理, and the question 是否容缺受理 right after it."""
+    accept, *rest = steps
+    assert accept.id == ACCEPT.id, "容缺受理 is a decision of 受理"
+    accept_decision, refuse_decision = accept.decisions
+    return (replace(accept, decisions=(accept_decision, WAIVE, refuse_decision)), WAIVER, *rest)
 
 
 def partner_spec_for_item(item: dict) -> ProcessDraftSpec | None:
@@ -391,8 +566,28 @@ def partner_spec_for_item(item: dict) -> ProcessDraftSpec | None:
 
 
 def load_catalog(items_yaml: Path) -> list[dict]:
+    """The national items of items.yaml, each with what the agencies' lists beside it (agencies/*.yaml) say
+    that shapes its process: `waivable` (some agency lists a material of it as 容缺) and `prohibited` (agency code
+    -> (the list's name, the agency's 禁办情形))."""
     data = yaml.safe_load(Path(items_yaml).read_text(encoding="utf-8"))
-    return data["items"] if isinstance(data, dict) else data
+    items = data["items"] if isinstance(data, dict) else data
+    facts = _agency_facts(Path(items_yaml).parent / "agencies")
+    return [{**item, **facts.get(str(item.get("code")), {})} for item in items]
+
+
+def _agency_facts(agencies_dir: Path) -> dict[str, dict]:
+    facts: dict[str, dict] = {}
+    for path in sorted(agencies_dir.glob("*.yaml")):
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        agency = document["agency"]
+        for item in document.get("items") or ():
+            found = facts.setdefault(str(item["code"]), {})
+            if any(material.get("waivable") for material in item.get("materials") or ()):
+                found["waivable"] = True
+            if item.get("prohibited"):
+                found.setdefault("prohibited", {})[str(agency["code"])] = (f"{agency['name']}违规禁办事项清单",
+                                                                          tuple(item["prohibited"]))
+    return facts
 
 
 def draft_item(item_code: str, catalog_items: list[dict]) -> bytes:
@@ -405,25 +600,72 @@ def draft_item(item_code: str, catalog_items: list[dict]) -> bytes:
     raise KeyError(f"item {item_code} is not in the catalog")
 
 
+DECISIONS_DIR = "decisions"  # beside the diagrams: the DMN files of their decision tables
+DMN_NSMAP = {None: "https://www.omg.org/spec/DMN/20191111/MODEL/",
+             "dmndi": "https://www.omg.org/spec/DMN/20191111/DMNDI/", "dc": "http://www.omg.org/spec/DMN/20180521/DC/"}
+
+
 def write_all(items_yaml: Path, out_dir: Path, *, overwrite: bool = False) -> list[Path]:
-    """Draft every catalog item (and partner process) into out_dir/<process id>.bpmn; returns the files written.
+    """Draft every catalog item (and partner process) into out_dir/<process id>.bpmn, and its 禁办情形 table into
+    out_dir/decisions/prohibited_<code>.dmn; returns the files written.
 
     The files are the source of truth once designers edit them: an existing file is kept unless `overwrite`.
     """
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
     written = []
     for item in load_catalog(items_yaml):
-        for spec in (spec_for_item(item), partner_spec_for_item(item)):
-            path = out_dir / f"{spec.process_id}.bpmn" if spec else None
-            if path and (overwrite or not path.exists()):
-                path.write_bytes(draft_process(spec))
+        drafts = [(out_dir / f"{spec.process_id}.bpmn", spec) for spec in
+                  (spec_for_item(item), partner_spec_for_item(item)) if spec]
+        if item.get("prohibited"):
+            drafts.append((out_dir / DECISIONS_DIR / f"{decision_id(item)}.dmn", item))
+        for path, source in drafts:
+            if overwrite or not path.exists():
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(draft_process(source) if isinstance(source, ProcessDraftSpec)
+                                 else draft_decision(source))
                 written.append(path)
     return written
 
 
+def draft_decision(item: dict) -> bytes:
+    """The DMN 1.3 decision table of an item's 禁办情形 (hit policy FIRST: the first rule that matches, in the
+    catalog's order), with its decision drawn for the DRD view of dmn-js."""
+    rows = _rows(item)
+    used = list(dict.fromkeys(name for *_, entries in rows for name in entries))  # as the rules first read them
+    model = DMN_NSMAP[None]
+
+    def sub(parent, tag: str, attrs: dict | None = None, content: str | None = None):
+        namespace = DMN_NSMAP[tag.split(":")[0]] if ":" in tag else model
+        element = etree.SubElement(parent, f"{{{namespace}}}{tag.split(':')[-1]}", attrs or {})
+        element.text = content
+        return element
+
+    ref = decision_id(item)
+    root = etree.Element(f"{{{model}}}definitions", nsmap=DMN_NSMAP, attrib={
+        "id": f"Definitions_{ref}", "name": f"{item['name']}禁办情形", "namespace": "http://camunda.org/schema/1.0/dmn",
+        "exporter": "workflows bpmn_draft", "exporterVersion": "2"})
+    decision = sub(root, "decision", {"id": ref, "name": f"{item['name']}{PROHIBITED_CHECK}"})
+    table = sub(decision, "decisionTable", {"id": f"DecisionTable_{ref}", "hitPolicy": "FIRST"})
+    for key, column in [("agency", AGENCY_INPUT)] + [(name, RULE_INPUTS[name]) for name in used]:
+        element = sub(table, "input", {"id": f"Input_{key}", "label": column.label})
+        expression = sub(element, "inputExpression", {"id": f"InputExpression_{key}", "typeRef": column.type})
+        sub(expression, "text", content=column.expression)
+    for name, label in PROHIBITED_OUTPUTS:
+        sub(table, "output", {"id": f"Output_{name}", "label": label, "name": name, "typeRef": "string"})
+    for number, (agency, basis, condition, entries) in enumerate(rows, 1):
+        rule = sub(table, "rule", {"id": f"Rule_{number}"})
+        for key, entry in [("agency", json.dumps(agency))] + [(name, entries.get(name, "-")) for name in used]:
+            sub(sub(rule, "inputEntry", {"id": f"InputEntry_{number}_{key}"}), "text", content=entry)
+        for (name, _), value in zip(PROHIBITED_OUTPUTS, (condition, basis)):
+            sub(sub(rule, "outputEntry", {"id": f"OutputEntry_{number}_{name}"}), "text",
+                content=json.dumps(value, ensure_ascii=False))
+    diagram = sub(sub(root, "dmndi:DMNDI"), "dmndi:DMNDiagram", {"id": f"DMNDiagram_{ref}"})
+    shape = sub(diagram, "dmndi:DMNShape", {"id": f"DMNShape_{ref}", "dmnElementRef": ref})
+    sub(shape, "dc:Bounds", {"height": "80", "width": "180", "x": "160", "y": "100"})
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+
+
 # ----------------------------------------------------------------------------------------------------------
-# Layout and XML
 # Layout and XML
 
 @dataclass
@@ -442,13 +684,14 @@ class _Node:
     attached: _Node | None = None    # boundary event: its task
     timer: Timer | None = None       # boundary event: what it waits for
     properties: tuple[tuple[str, str], ...] = ()   # end events: Camunda properties (kind = escalation)
-    label: tuple[int, int, int, int] | None = None  # boundary event, 是否新的红牌: where its name goes
+    label: tuple[int, int, int, int] | None = None  # boundary event, 是否新的红牌, 容缺补正: where its name goes
+    time_date: str | None = None     # a timer catch event: its bpmn:timeDate
 
     @property
     def size(self) -> tuple[int, int]:
-        if self.kind in ("user", "service"):
+        if self.kind in ("user", "service", "rule"):
             return (self.width or SIZES["task"][0], SIZES["task"][1])
-        return SIZES["gateway"] if self.kind == "gateway" else SIZES["event"]
+        return SIZES["gateway"] if self.kind in ("gateway", "eventgateway") else SIZES["event"]
 
     def side(self, where: str) -> tuple[int, int]:
         w, h = self.size
@@ -465,13 +708,16 @@ class _Flow:
     condition: str | None = None
     points: list[tuple[int, int]] | None = None  # fixed waypoints (escalation branches)
     label: tuple[int, int, int, int] | None = None  # where its name goes (else bpmn-js puts it mid-flow)
+    route: str | None = None  # "down": out of the source's bottom, then right; "up": straight up into the target
 
     def waypoints(self) -> list[tuple[int, int]]:
         s, t = self.source, self.target
         if self.points:
             return self.points
-        if self.condition:  # to an alternative end: down out of the gateway, then right
+        if self.condition or self.route == "down":  # to an alternative: down out of the gateway, then right
             return [s.side("bottom"), (s.x, t.y), t.side("left")]
+        if self.route == "up":
+            return [s.side("top"), t.side("bottom")]
         if s.y == t.y:
             return [s.side("right"), t.side("left")]
         if t.y > s.y:  # down into a lower lane: enter the target from above
@@ -495,8 +741,8 @@ def _layout(spec: ProcessDraftSpec) -> tuple[list[tuple[str, int, int]], list[_N
 
     def connect(source: _Node, target: _Node, **extra) -> _Flow:
         flows.append(_Flow(f"Flow_{len(flows) + 1}", source, target, **extra))
-        if source.kind == "gateway" and not extra:  # the main path out of a gateway is its default flow
-            source.default, flows[-1].name = flows[-1].id, source.step.decisions[0][1]
+        if source.kind == "gateway" and source.step and not extra:  # the main path out of a decision's gateway
+            source.default, flows[-1].name = flows[-1].id, source.step.main_label  # is its default flow
         return flows[-1]
 
     # The main path, left to right; y is relative to the main row of the node's lane until the lanes are sized.
@@ -507,22 +753,48 @@ def _layout(spec: ProcessDraftSpec) -> tuple[list[tuple[str, int, int]], list[_N
     start_id = "StartEvent_message" if spec.start_message else "StartEvent_apply"
     prev = add(start_id, "start", spec.start_name, first_lane, column_x(0), 0, message=spec.start_message,
                fields=spec.start_fields)
+    def wait_for_waived_materials(question: _Node, join_x: int) -> _Node:
+        """容缺补正 below the main row, between 是否容缺受理 and the gateway where the case joins the main path again
+        (right above the materials' arrival): the wait half a column right of the question, the events in the
+        join's column, 补正超时 right of the timer."""
+        lane, first, second = question.lane, BRANCH_FIRST, BRANCH_FIRST + BRANCH_PITCH
+        join = add("Gateway_waiver_join", "gateway", None, lane, join_x, 0)
+        label_w = LABEL_FONT * len(WAITING.name) + 10
+        wait_x = (question.x + join_x) // 2
+        wait = add(WAITING.id, "eventgateway", WAITING.name, lane, wait_x, first, step=WAITING,
+                   label=(wait_x - label_w // 2, first - SIZES["gateway"][1] // 2 - 18, label_w, 14))
+        _, label, condition = question.step.alternative
+        connect(question, wait, name=label, condition=condition)
+        supplied = add("Event_waived_materials", "catch", WAIVER_MESSAGE, lane, join_x, first, step=WAITING,
+                       message=WAIVER_MESSAGE)
+        connect(wait, supplied)
+        connect(supplied, join, route="up")
+        expired = add("Event_waiver_expired", "catch", WAIVER_TIMER[0], lane, join_x, second, step=WAITING,
+                      time_date=WAIVER_TIMER[1])
+        connect(wait, expired, route="down")
+        connect(expired, add("EndEvent_waiver_expired", "end", WAIVER_EXPIRED, lane, join_x + COLUMN // 2, second))
+        connect(question, join)
+        return join
+
     column = 0
     for step in spec.steps:
         column += 1
-        node = add(step.id, step.kind, step.name, step.lane or prev.lane, column_x(column), 0, step=step,
-                   message=step.message)
+        node = add(step.id, "gateway" if step.kind == "waive" else step.kind, step.name, step.lane or prev.lane,
+                   column_x(column), 0, step=step, message=step.message)
         connect(prev, node)
         prev = node
-        if len(step.decisions) > 1:
+        if step.kind == "waive":
+            column += 1
+            prev = wait_for_waived_materials(node, column_x(column))
+        elif step.alternative:
             column += 1
             key = step.id.removeprefix("Task_")
-            gateway = add(f"Gateway_{key}", "gateway", f"{step.name}结果", node.lane, column_x(column), 0, step=step)
+            gateway = add(f"Gateway_{key}", "gateway", step.gateway_name, node.lane, column_x(column), 0, step=step)
             connect(node, gateway)
-            fail_value, fail_label = step.decisions[1]
+            fail_value, fail_label, condition = step.alternative
             end = add(f"EndEvent_{key}_{fail_value}", "end", step.fail_end, node.lane, gateway.x + ALT_SHIFT,
                       ALT_DROP)
-            connect(gateway, end, name=fail_label, condition=f'decision == "{fail_value}"')
+            connect(gateway, end, name=fail_label, condition=condition)
             prev = gateway
     connect(prev, add("EndEvent_done", "end", "办结", prev.lane, column_x(column + 1), 0))
     main = list(nodes)
@@ -533,7 +805,8 @@ def _layout(spec: ProcessDraftSpec) -> tuple[list[tuple[str, int, int]], list[_N
     timers = {node.id: timers_of(node.step) for node in clerk_tasks}
     geometry, main_y, top = [], {}, ORIGIN_Y
     for code in lanes:
-        rows = max((len(timers[n.id]) for n in clerk_tasks if n.lane == code), default=0)
+        rows = max([len(timers[n.id]) for n in clerk_tasks if n.lane == code]
+                   + [WAIVER_ROWS for n in main if n.kind == "eventgateway" and n.lane == code], default=0)
         height = LANE_HEIGHT
         if rows:
             height = LANE_HEIGHT // 2 + BRANCH_FIRST + (rows - 1) * BRANCH_PITCH + SIZES["task"][1] // 2 + BRANCH_MARGIN
@@ -544,6 +817,9 @@ def _layout(spec: ProcessDraftSpec) -> tuple[list[tuple[str, int, int]], list[_N
         top += height
     for node in main:
         node.y += main_y[node.lane]
+        if node.label:
+            x, y, w, h = node.label
+            node.label = (x, y + main_y[node.lane], w, h)
     escalation_lane_bottom = geometry[-1][1] + geometry[-1][2]
     supervise_y = (main_y[ESCALATION_LANE] if not any(n.lane == ESCALATION_LANE for n in main)
                    else escalation_lane_bottom - BRANCH_MARGIN - SIZES["task"][1] // 2)
@@ -623,9 +899,12 @@ def _form(extensions, fields: tuple[Field, ...]) -> None:
     form = _sub(extensions, "camunda:formData")
     for field in fields:
         element = _sub(form, "camunda:formField", {"id": field.id, "label": field.label, "type": field.type})
-        if field.required:
+        constraints = [("required", "true")] if field.required else []
+        constraints += [("pattern", field.pattern)] if field.pattern else []
+        if constraints:
             validation = _sub(element, "camunda:validation")
-            _sub(validation, "camunda:constraint", {"name": "required", "config": "true"})
+            for name, config in constraints:
+                _sub(validation, "camunda:constraint", {"name": name, "config": config})
         for value, label in field.options:
             _sub(element, "camunda:value", {"id": value, "name": label})
 
@@ -638,7 +917,8 @@ def _properties(extensions, properties) -> None:
 
 TAGS = {"start": "bpmn:startEvent", "end": "bpmn:endEvent", "user": "bpmn:userTask",
         "service": "bpmn:serviceTask", "throw": "bpmn:intermediateThrowEvent",
-        "catch": "bpmn:intermediateCatchEvent", "gateway": "bpmn:exclusiveGateway", "boundary": "bpmn:boundaryEvent"}
+        "catch": "bpmn:intermediateCatchEvent", "gateway": "bpmn:exclusiveGateway", "boundary": "bpmn:boundaryEvent",
+        "eventgateway": "bpmn:eventBasedGateway", "rule": "bpmn:businessRuleTask"}
 
 
 def _flow_node(process, node: _Node, flows: list[_Flow]) -> None:
@@ -647,10 +927,12 @@ def _flow_node(process, node: _Node, flows: list[_Flow]) -> None:
         attrs["camunda:formKey"] = node.id
     if node.kind == "service":
         attrs.update({"camunda:type": "external", "camunda:topic": node.step.topic})
+    if node.kind == "rule":
+        attrs["camunda:decisionRef"] = node.step.decision_ref
     if node.kind == "boundary":
         attrs.update({"cancelActivity": "false", "attachedToRef": node.attached.id})
     element = _sub(process, TAGS[node.kind], attrs)
-    if node.kind in ("user", "service", "throw", "catch"):
+    if node.kind in ("user", "service", "rule", "throw", "catch", "eventgateway"):
         extensions = _sub(element, "bpmn:extensionElements")
         _properties(extensions, (("stage", node.step.stage),) + node.step.properties)
         if node.kind == "user":
@@ -671,9 +953,10 @@ def _flow_node(process, node: _Node, flows: list[_Flow]) -> None:
         _sub(element, "bpmn:messageEventDefinition", {
             "id": f"MessageEventDefinition_{node.id}", "messageRef": message_id,
             "camunda:expression": payload if node.kind == "throw" else None, "camunda:resultVariable": variable})
-    if node.timer:
+    if node.timer or node.time_date:
         definition = _sub(element, "bpmn:timerEventDefinition", {"id": f"TimerEventDefinition_{node.id}"})
-        _sub(definition, "bpmn:timeDate", {"xsi:type": "bpmn:tFormalExpression"}, node.timer.expression)
+        _sub(definition, "bpmn:timeDate", {"xsi:type": "bpmn:tFormalExpression"},
+             node.timer.expression if node.timer else node.time_date)
 
 
 def _bounds(parent, x: int, y: int, w: int, h: int) -> None:

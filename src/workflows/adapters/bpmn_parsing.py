@@ -1,20 +1,27 @@
-"""Turns a BPMN file into a ProcessDefinition the engine can run, refusing what it could not run safely.
+"""Turns a BPMN file (with the DMN files of its decisions) into a ProcessDefinition the engine can run, refusing
+what it could not run safely.
 
 SpiffWorkflow's CamundaParser reads the diagram; we add what it ignores (service-task topics, start-event forms)
-and check what it does not: lanes are roles, handlers exist, expressions pass the sandbox, ids are not reserved.
+and check what it does not: lanes are roles, handlers exist, expressions pass the sandbox, ids are not reserved,
+the decision tables the business-rule tasks reference are there and safe (dmn_parsing.py).
 """
 from __future__ import annotations
 
+import ast
 import hashlib
-from dataclasses import dataclass
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from functools import cached_property
 
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnValidator, full_tag
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.defaults import ServiceTask
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
-from SpiffWorkflow.camunda.parser.task_spec import CAMUNDA_MODEL_NS, CamundaTaskParser
+from SpiffWorkflow.camunda.parser.task_spec import CAMUNDA_MODEL_NS, BusinessRuleTaskParser, CamundaTaskParser
+from SpiffWorkflow.camunda.specs.business_rule_task import BusinessRuleTask
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
 from handlers import HANDLERS
@@ -22,6 +29,7 @@ from workflows.domain.errors import InvalidProcess
 from workflows.domain.forms import FIELD_TYPES, Form, FormField
 from workflows.domain.roles import ROLE_BY_LANE, ROLE_NAMES, TASK_ROLES, role_for_lane
 
+from .dmn_parsing import Decision
 from .scripting import ScriptError, check_expression, check_script
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -47,9 +55,45 @@ class HandlerServiceTaskParser(CamundaTaskParser):
         return self.spec_class(self.spec, self.bpmn_id, topic=topic, **self.bpmn_attributes)
 
 
+class DecisionTask(BusinessRuleTask):
+    """A business-rule task: its decision table, evaluated over the case data by the case's script engine (the
+    sandbox). Every output of the table is set, None when no rule matches (a gateway after it can always test
+    it); an input the case data lacks (a form field left empty) reads as None, and stays so in the case data."""
+
+    def _run_hook(self, task):
+        environment = task.workflow.script_engine.environment
+        for name in self.input_names:
+            if name not in task.data and not environment.provides(name):
+                task.data[name] = None
+        task.data.update(dict.fromkeys(self.decision_outputs))
+        return super()._run_hook(task)
+
+    @property
+    def decision_outputs(self) -> tuple[str, ...]:
+        return tuple(output.name or output.label for output in self.dmnEngine.decision_table.outputs)
+
+    @cached_property
+    def input_names(self) -> tuple[str, ...]:
+        """The names the table's input expressions read (not those they bind, as a comprehension does)."""
+        names: dict[str, None] = {}
+        for column in self.dmnEngine.decision_table.inputs:
+            nodes = [node for node in ast.walk(ast.parse(column.expression.strip(), mode="eval"))
+                     if isinstance(node, ast.Name)]
+            bound = {node.id for node in nodes if not isinstance(node.ctx, ast.Load)}
+            names.update(dict.fromkeys(node.id for node in nodes if node.id not in bound))
+        return tuple(names)
+
+
+class DecisionTaskParser(BusinessRuleTaskParser):
+    def create_task(self):
+        engine = self.process_parser.parser.get_engine(self.get_decision_ref(self.node), self.node)
+        return self.spec_class(self.spec, self.bpmn_id, dmnEngine=engine, **self.bpmn_attributes)
+
+
 class EngineParser(CamundaParser):
     OVERRIDE_PARSER_CLASSES = {**CamundaParser.OVERRIDE_PARSER_CLASSES,
-                               full_tag("serviceTask"): (HandlerServiceTaskParser, HandlerServiceTask)}
+                               full_tag("serviceTask"): (HandlerServiceTaskParser, HandlerServiceTask),
+                               full_tag("businessRuleTask"): (DecisionTaskParser, DecisionTask)}
 
 
 @dataclass(frozen=True)
@@ -72,7 +116,8 @@ class ProcessDefinition:
     start_form: Form
     user_tasks: dict[str, TaskDefinition]
     properties: dict[str, dict[str, str]]  # element id -> its Camunda properties (stage, kind, level …)
-    checksum: str
+    checksum: str  # of the BPMN file and the DMN files of its decisions
+    decisions: dict[str, Decision] = field(default_factory=dict)  # decision id -> the DMN file it references
 
     @cached_property
     def stages(self) -> dict[str, str]:
@@ -80,21 +125,33 @@ class ProcessDefinition:
         return {element: props["stage"] for element, props in self.properties.items() if props.get("stage")}
 
     @cached_property
+    def start_messages(self) -> frozenset[str]:
+        """The messages that start the process (a partner's side: 转移接续's 转出地 starts on 联系函)."""
+        return frozenset(spec.event_definition.name for spec in self.spec.start.outputs
+                         if isinstance(getattr(spec, "event_definition", None), MessageEventDefinition))
+
+    @cached_property
     def escalation_ends(self) -> frozenset[str]:
         """End events of escalation branches: reaching one is not the case's result."""
         return frozenset(element for element, props in self.properties.items() if props.get("kind") == "escalation")
 
 
-def parse_process(bpmn: bytes, file_name: str = "process.bpmn") -> ProcessDefinition:
-    """Parse and validate one BPMN file; raise InvalidProcess naming the element at fault."""
+def parse_process(bpmn: bytes, file_name: str = "process.bpmn",
+                  decisions: Mapping[str, Decision] | None = None) -> ProcessDefinition:
+    """Parse and validate one BPMN file with the decision tables (id -> DMN file read by dmn_parsing) its
+    business-rule tasks may reference; raise InvalidProcess naming the file and the element at fault. Tables no task
+    references are left out of the definition."""
     document = _read_xml(bpmn, file_name)
     process_id = _main_process_id(document, file_name)
     _check_reserved_ids(document, file_name)
     _check_lanes(document, file_name)
     _check_service_tasks(document, file_name)
     _check_expressions(document, file_name)
+    tables = _referenced_decisions(document, decisions or {}, file_name)
     parser = EngineParser(validator=BpmnValidator())
     try:
+        for table in tables.values():
+            parser.add_dmn_str(table.xml.encode("utf-8"), filename=table.file_name)
         parser.add_bpmn_xml(document, filename=file_name)
         spec = parser.get_spec(process_id)
         subprocess_specs = parser.get_subprocess_specs(process_id)
@@ -111,8 +168,46 @@ def parse_process(bpmn: bytes, file_name: str = "process.bpmn") -> ProcessDefini
         start_form=_start_form(process, file_name),
         user_tasks=_user_tasks(document, [spec, *subprocess_specs.values()], file_name),
         properties=_properties(process),
-        checksum=hashlib.sha256(bpmn).hexdigest(),
+        checksum=_checksum(bpmn, tables),
+        decisions=tables,
     )
+
+
+def referenced_decisions(bpmn: bytes) -> list[str]:
+    """The ids of the decision tables a BPMN file's business-rule tasks reference ([] if it is no XML: parsing
+    it says why)."""
+    try:
+        return [ref for ref in _decision_refs(etree.fromstring(bpmn, _XML_PARSER)) if ref]
+    except etree.XMLSyntaxError:
+        return []
+
+
+def _decision_refs(document) -> dict[str, str]:
+    """decision id -> the id of the first business-rule task that references it."""
+    refs: dict[str, str] = {}
+    for task in document.iterfind(".//bpmn:businessRuleTask", NS):
+        refs.setdefault(task.get(f"{{{CAMUNDA_MODEL_NS}}}decisionRef") or "", task.get("id"))
+    return refs
+
+
+def _referenced_decisions(document, available: Mapping[str, Decision], file_name: str) -> dict[str, Decision]:
+    tables = {}
+    for ref, task_id in _decision_refs(document).items():
+        if not ref:
+            raise InvalidProcess("业务规则任务须用 camunda:decisionRef 指定决策表", task_id, file_name)
+        if ref not in available:
+            raise InvalidProcess(f"业务规则任务引用的决策表“{ref}”不存在：请随流程一并提供该 DMN 文件", task_id,
+                                 file_name)
+        tables[ref] = available[ref]
+    return tables
+
+
+def _checksum(bpmn: bytes, tables: dict[str, Decision]) -> str:
+    """Of the diagram alone when it uses no decision table (as before tables existed), else of it and its tables."""
+    digest = hashlib.sha256(bpmn)
+    for ref in sorted(tables):
+        digest.update(b"\0" + tables[ref].xml.encode("utf-8"))
+    return digest.hexdigest()
 
 
 def _read_xml(bpmn: bytes, file_name: str):
@@ -235,8 +330,22 @@ def _read_form(node, file_name: str) -> Form:
                                  f"{', '.join(FIELD_TYPES)}", node.get("id"), file_name)
         options = tuple((value.get("id"), value.get("name") or value.get("id"))
                         for value in xml_field.iterfind("camunda:value", NS))
-        required = any(c.get("name") == "required" and c.get("config", "true") != "false"
-                       for c in xml_field.iterfind("camunda:validation/camunda:constraint", NS))
+        constraints = {c.get("name"): c.get("config", "true")
+                       for c in xml_field.iterfind("camunda:validation/camunda:constraint", NS)}
+        required = "required" in constraints and constraints["required"] != "false"
         fields.append(FormField(xml_field.get("id"), xml_field.get("label") or xml_field.get("id"), field_type,
-                                required, options, xml_field.get("defaultValue")))
+                                required, options, xml_field.get("defaultValue"),
+                                _pattern(constraints.get("pattern"), xml_field, node, file_name)))
     return Form(tuple(fields))
+
+
+def _pattern(pattern: str | None, xml_field, node, file_name: str) -> str | None:
+    """A text field's `pattern` constraint: a regular expression its whole value must match."""
+    if pattern is None:
+        return None
+    try:
+        re.compile(pattern)
+    except re.error as error:
+        raise InvalidProcess(f"表单字段 {xml_field.get('id')} 的 pattern 不是合法的正则表达式：{error}",
+                             node.get("id"), file_name) from None
+    return pattern

@@ -1,4 +1,4 @@
-"""Reads the catalog directory (`items.yaml` and `agencies/<agency code>.yaml`) and parses it."""
+"""Reads the catalog directory (`items.yaml`, `documents.yaml` and `agencies/<agency code>.yaml`) and parses it."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -8,6 +8,7 @@ import yaml
 from workflows.domain.catalog import Catalog, CatalogError, parse_catalog
 
 ITEMS_FILE = "items.yaml"
+TEMPLATES_FILE = "documents.yaml"  # the default templates of the documents (文书) cases are given
 AGENCIES_DIR = "agencies"
 
 
@@ -38,32 +39,33 @@ def read_document(path: Path) -> dict:
         raise CatalogError(str(path), where, f"YAML syntax error: {problem}") from None
 
 
-def read_documents(directory: Path) -> tuple[dict, dict[str, dict]]:
-    """The raw documents: items.yaml, and each agency file keyed by its name relative to `directory`
-    (e.g. `agencies/210400.yaml`); pass them to `parse_catalog` to get the catalog."""
+def read_documents(directory: Path) -> tuple[dict, dict[str, dict], dict]:
+    """The raw documents: items.yaml, each agency file keyed by its name relative to `directory`
+    (e.g. `agencies/210400.yaml`), and documents.yaml; pass them to `parse_catalog` to get the catalog."""
     directory = Path(directory)
     items = read_document(directory / ITEMS_FILE)
     agencies = {f"{AGENCIES_DIR}/{path.name}": read_document(path)
                 for path in sorted((directory / AGENCIES_DIR).glob("*.yaml"))}
-    return items, agencies
+    return items, agencies, read_document(directory / TEMPLATES_FILE)
 
 
-def load_documents(directory: Path) -> tuple[dict, dict[str, dict], Catalog]:
+def load_documents(directory: Path) -> tuple[dict, dict[str, dict], dict, Catalog]:
     """Read and validate the whole catalog: the raw documents (as read_documents gives them) and the catalog.
 
     Errors name the file as found under `directory`; each agency file must be named after its agency code.
     """
     directory = Path(directory)
-    items, agencies = read_documents(directory)
+    items, agencies, templates = read_documents(directory)
     by_path = {str(directory / name): document for name, document in agencies.items()}
-    catalog = parse_catalog(items, by_path, items_file=str(directory / ITEMS_FILE))
+    catalog = parse_catalog(items, by_path, items_file=str(directory / ITEMS_FILE), templates_document=templates,
+                            templates_file=str(directory / TEMPLATES_FILE))
     for path, document in by_path.items():
         code = str(document["agency"]["code"]).strip()
         if Path(path).stem != code:
             raise CatalogError(path, "agency.code", f"{code!r} does not match the file name {Path(path).name}")
-    return items, agencies, catalog
+    return items, agencies, templates, catalog
 
 
 def load_catalog(directory: Path) -> Catalog:
     """Read and validate the whole catalog."""
-    return load_documents(directory)[2]
+    return load_documents(directory)[3]

@@ -14,25 +14,29 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from decimal import Decimal
 from types import MappingProxyType
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
+from SpiffWorkflow.bpmn.specs.control import BoundaryEventJoin, BoundaryEventSplit
 from SpiffWorkflow.bpmn.specs.defaults import EndEvent
+from SpiffWorkflow.bpmn.specs.mixins.events.event_types import ThrowingEvent
+from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
 from SpiffWorkflow.bpmn.specs.event_definitions import timer as spiff_timers
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
 from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition
-from SpiffWorkflow.exceptions import WorkflowException
-from SpiffWorkflow.task import TaskState
+from SpiffWorkflow.exceptions import TaskNotFoundException, WorkflowException
+from SpiffWorkflow.task import Task, TaskState
 
 from handlers import HANDLERS, HandlerContext
 from handlers.gateways import EscalationDesk, NationalPlatform, Notifier, PaymentGateway
 from workflows.domain.errors import Conflict, NotFound
 from workflows.domain.model import SUPERVISION_STAGE
 
-from .bpmn_parsing import HandlerServiceTask, ProcessDefinition, TaskDefinition, parse_process
+from .bpmn_parsing import DecisionTask, HandlerServiceTask, ProcessDefinition, TaskDefinition, parse_process
+from .dmn_parsing import read_decisions
 from .scripting import RestrictedScriptEngine
 
 log = logging.getLogger(__name__)
@@ -111,10 +115,12 @@ class CaseBindings:
 
 
 class CaseScriptEngine(RestrictedScriptEngine):
-    """The sandboxed script engine of one case, which also runs its service tasks' handlers."""
+    """The sandboxed script engine of one case, which also runs its service tasks' handlers. Besides the case data
+    and the clock's functions, diagrams and decision tables may ask `case_agency()`: the code of the agency that
+    handles the case (a 禁办 rule applies where that agency's catalog lists it)."""
 
     def __init__(self, bindings: CaseBindings):
-        super().__init__(bindings.functions)
+        super().__init__({**bindings.functions, "case_agency": lambda: bindings.agency_code})
         self.bindings = bindings
 
     def run_handler(self, task, topic: str) -> bool:
@@ -141,12 +147,24 @@ class StepFailure:
 
 
 @dataclass(frozen=True)
-class AutomaticStep:
-    """A step the engine did by itself (a handler ran, a message went out, the case ended), for the history."""
+class PassedStep:
+    """A user task the case went through on its way to an open task, and the steps with outside effects done
+    after it (拨付资金, 参保登记信息写入, a message sent to another agency …), latest first."""
 
-    kind: str  # service | message | end
+    id: str
+    definition: TaskDefinition
+    effects_since: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class AutomaticStep:
+    """A step the engine did by itself (a handler ran, a decision table was applied, a message went out, the case
+    ended), for the history."""
+
+    kind: str  # service | rule | message | end
     name: str
     stage: str | None
+    outputs: dict = field(default_factory=dict)  # rule: what the decision table decided (None: no rule matched)
 
 
 class CaseRun:
@@ -158,6 +176,7 @@ class CaseRun:
         self.failure: StepFailure | None = None
         self.steps: list[AutomaticStep] = []
         self._main_end = None  # the end event of the case's own path, when this command reaches it
+        self._closed_as: str | None = None  # the result of a case ended by an operation (撤件, 终止)
 
     @contextmanager
     def _on_case_clock(self):
@@ -213,10 +232,13 @@ class CaseRun:
         if isinstance(spec, EndEvent) and task.workflow is self.workflow:
             self._main_end = task
         kind = ("service" if isinstance(spec, HandlerServiceTask) else "end" if isinstance(spec, EndEvent)
+                else "rule" if isinstance(spec, DecisionTask)
                 else "message" if isinstance(getattr(spec, "event_definition", None), MessageEventDefinition)
                 else None)
         if kind:
-            self.steps.append(AutomaticStep(kind, spec.bpmn_name or spec.name, self.definition.stages.get(spec.name)))
+            outputs = {name: task.data.get(name) for name in spec.decision_outputs} if kind == "rule" else {}
+            self.steps.append(AutomaticStep(kind, spec.bpmn_name or spec.name, self.definition.stages.get(spec.name),
+                                            outputs))
 
     def stage_waiting(self) -> str | None:
         """The stage of what the case waits for when no person has a task: a message, a timer."""
@@ -224,14 +246,20 @@ class CaseRun:
         return next((self.definition.stages[t.task_spec.name] for t in waiting
                      if t.task_spec.name in self.definition.stages), None)
 
-    def _waiting_timers(self):
-        return [task for task in self.workflow.get_tasks(state=TaskState.WAITING)
-                if isinstance(getattr(task.task_spec, "event_definition", None), TimerEventDefinition)]
+    def _waiting_timers(self) -> list[tuple[Task, TimerEventDefinition]]:
+        """Each waiting task with its timer: a timer event's own, or the one an event-based gateway waits on beside
+        a message (容缺补正: the materials arrive, or the 补正期限 ends)."""
+        waiting = []
+        for task in self.workflow.get_tasks(state=TaskState.WAITING):
+            definition = getattr(task.task_spec, "event_definition", None)
+            waiting += [(task, timer) for timer in getattr(definition, "event_definitions", [definition])
+                        if isinstance(timer, TimerEventDefinition)]
+        return waiting
 
     def pending_timers(self) -> list[tuple[str, datetime]]:
         """(task id, due moment) of every timer the case waits on, for the scheduler's table."""
         pending = []
-        for task in self._waiting_timers():
+        for task, _ in self._waiting_timers():
             value = task.internal_data.get("event_value")
             if isinstance(value, str):
                 pending.append((str(task.id), TimerEventDefinition.get_datetime(value)))
@@ -240,8 +268,8 @@ class CaseRun:
     def reset_timers(self) -> None:
         """Make the timers of the case's limits evaluate again (a deadline moved: pause, extension, calendar).
         Timers of a designer's own duration, such as working_days(3), keep counting from when they started."""
-        for task in self._waiting_timers():
-            if any(name in task.task_spec.event_definition.expression for name in LIMIT_TIMER_FUNCTIONS):
+        for task, timer in self._waiting_timers():
+            if any(name in timer.expression for name in LIMIT_TIMER_FUNCTIONS):
                 task.internal_data.pop("event_value", None)
                 task.internal_data.pop("event_fired", None)
         self.advance()
@@ -261,12 +289,155 @@ class CaseRun:
             task.run()
         self.advance()
 
+    # --- operations on the workflow as a whole: back to an earlier step, retry, close ------------------------
+
+    def _find(self, task_id: str) -> Task | None:
+        try:
+            return self.workflow.get_task_from_id(UUID(task_id))
+        except (TaskNotFoundException, ValueError, TypeError):
+            return None
+
+    def _is_step(self, task) -> bool:
+        """A user task of the case's own path (a supervisor's 督办 beside it is none)."""
+        definition = self.definition.user_tasks.get(task.task_spec.name)
+        return definition is not None and definition.stage != SUPERVISION_STAGE
+
+    @staticmethod
+    def _outside_effect(task) -> str | None:
+        """The name of a completed step that changed something outside the case, which going back cannot undo:
+        a handler registered with changes_outside, or a message thrown to another party."""
+        spec = task.task_spec
+        if not task.has_state(TaskState.COMPLETED):
+            return None
+        changes = (isinstance(spec, HandlerServiceTask) and spec.topic in HANDLERS
+                   and HANDLERS[spec.topic].changes_outside)
+        sends = isinstance(spec, ThrowingEvent) and isinstance(getattr(spec, "event_definition", None),
+                                                               MessageEventDefinition)
+        return (spec.bpmn_name or spec.name) if changes or sends else None
+
+    def passed_steps(self, task_id: str) -> list[PassedStep]:
+        """The completed user tasks on the path that led to the open task `task_id`, the latest first."""
+        task = self._find(task_id)
+        steps, effects = [], []
+        ancestor = task.parent if task is not None else None
+        while ancestor is not None:
+            if self._is_step(ancestor) and ancestor.has_state(TaskState.COMPLETED):
+                steps.append(PassedStep(str(ancestor.id), self.definition.user_tasks[ancestor.task_spec.name],
+                                        tuple(effects)))
+            elif effect := self._outside_effect(ancestor):
+                effects.append(effect)
+            ancestor = ancestor.parent
+        return steps
+
+    def completed_step(self, task_id: str) -> Task | None:
+        """The completed user task `task_id` if it is still on the case's path (not undone by a 退回)."""
+        task = self._find(task_id)
+        return task if task is not None and self._is_step(task) and task.has_state(TaskState.COMPLETED) else None
+
+    def after(self, task_id: str) -> tuple[list[str], list[str], list[str]]:
+        """What followed the completed user task `task_id` on its path: (ids of the user tasks open now, names of
+        those completed, names of the steps with outside effects done)."""
+        task = self._find(task_id)
+        later = [t for t in task if t is not task] if task is not None else []
+        open_now = [str(t.id) for t in later if self._is_step(t) and t.has_state(TaskState.READY)]
+        done = [self.definition.user_tasks[t.task_spec.name].name for t in later
+                if self._is_step(t) and t.has_state(TaskState.COMPLETED)]
+        return open_now, done, [effect for t in later if (effect := self._outside_effect(t))]
+
+    def reset_to(self, task_id: str) -> str:
+        """Take the case back to the completed user task `task_id`: it is open again, and what came after it is
+        undone; returns its id now. The task gets a new id, so that the inbox keeps the row of its earlier
+        completion beside the new one.
+
+        SpiffWorkflow's reset drops the whole subtree, boundary branches included. A supervisor's 督办 still open
+        there was raised by a limit that has not stopped being late: its branch is moved out first and stays
+        open. The reset task's own boundary timers are armed afresh, so they follow the case's limits as they
+        are now (a limit escalated before does not escalate twice: the desk knows it)."""
+        target = self._find(task_id)
+        split = target.parent if isinstance(target.parent.task_spec, BoundaryEventSplit) else None
+        top = split or target
+        for branch in self._open_supervision_branches(top):
+            self._keep_branch(branch, top.parent, split)
+        self._reset(target)
+        new_id = self._renew_id(target)
+        self.advance()
+        return new_id
+
+    def _reset(self, task) -> None:
+        with self._on_case_clock():
+            self.workflow.reset_from_task_id(task.id)
+        # SpiffWorkflow 3.2.0 leaves the timers it dropped among the events it waits for (and then fails on their
+        # missing parent when it next refreshes timers): forget them.
+        events = self.workflow.event_manager.tasks
+        for key, waiting in list(events.items()):
+            if waiting.workflow.tasks.get(waiting.id) is not waiting:
+                del events[key]
+
+    def _open_supervision_branches(self, top) -> list:
+        branches = []
+        for task in top:
+            if (task.has_state(TaskState.READY | TaskState.WAITING | TaskState.STARTED)
+                    and self.definition.stages.get(task.task_spec.name) == SUPERVISION_STAGE):
+                branch = task
+                while branch is not top and not isinstance(branch.task_spec, BoundaryEvent):
+                    branch = branch.parent
+                if branch is not top and branch not in branches:  # (a 督办 on the path itself is reset with it)
+                    branches.append(branch)
+        return branches
+
+    def _keep_branch(self, branch, anchor, split) -> None:
+        """Move a fired boundary event's branch under `anchor`, which the reset leaves alone. Its wait for the
+        task it was attached to ends (that task is being undone); if that task is the one reset, a fresh
+        boundary event takes the branch's place there, to be armed by the reset."""
+        for join in branch.children:
+            if isinstance(join.task_spec, BoundaryEventJoin) and not join.has_state(TaskState.FINISHED_MASK):
+                join._drop_children(force=True)
+                join._set_state(TaskState.CANCELLED)
+        parent = branch.parent
+        parent._children.remove(branch.id)
+        if parent is split:
+            Task(self.workflow, branch.task_spec, parent=split, state=TaskState.FUTURE)
+        branch._parent = anchor.id
+        anchor._children.append(branch.id)
+
+    def _renew_id(self, task) -> str:
+        old, new = task.id, uuid4()
+        # In its place: the serializer stores each task's data as a change from its parent's, and restores the
+        # tasks in this order, so a parent must come before its children.
+        tasks = task.workflow.tasks
+        renamed = [(new if key == old else key, value) for key, value in tasks.items()]
+        tasks.clear()
+        tasks.update(renamed)
+        task.id = new
+        task.parent._children = [new if child == old else child for child in task.parent._children]
+        for child in task.children:
+            child._parent = new
+        return str(new)
+
+    def retry(self) -> list[str]:
+        """Run the failed steps again (the cause fixed); returns their names. Success moves the case on; another
+        failure leaves it failed, with the new reason in `failure`."""
+        failed = self.workflow.get_tasks(state=TaskState.ERROR)
+        names = [task.task_spec.bpmn_name or task.task_spec.name for task in failed]
+        for task in failed:
+            self._reset(task)
+        self.advance()
+        return names
+
+    def close(self, result: str) -> None:
+        """End the case before its path does (撤件, 终止): every open task and timer is cancelled, the data kept."""
+        data = dict(self.data)
+        self.workflow.cancel()
+        self.workflow.data = data
+        self._closed_as = result
+
     def deliver_message(self, name: str, payload: dict) -> None:
         # Camunda message events carry {"payload", "result_var"}: the catching event's resultVariable names
-        # the data key the payload lands in.
-        waiting = [t.task_spec.event_definition for t in self.workflow.get_tasks(state=TaskState.WAITING)
-                   if getattr(t.task_spec, "event_definition", None) is not None
-                   and getattr(t.task_spec.event_definition, "name", None) == name]
+        # the data key the payload lands in. An event-based gateway holds the events it waits for (容缺补正).
+        events = [getattr(t.task_spec, "event_definition", None)
+                  for t in self.workflow.get_tasks(state=TaskState.WAITING)]
+        waiting = [definition for event in events for definition in getattr(event, "event_definitions", [event])
+                   if getattr(definition, "name", None) == name]
         result_var = getattr(waiting[0], "result_var", None) if waiting else None
         event = BpmnEvent(MessageEventDefinition(name), {"payload": payload, "result_var": result_var})
         try:
@@ -285,7 +456,9 @@ class CaseRun:
 
     @property
     def result(self) -> str | None:
-        """The name of the end event the case reached: 办结, 不予受理, 审核不通过 …"""
+        """The name of the end event the case reached: 办结, 不予受理, 审核不通过 …, or why it was ended."""
+        if self._closed_as:
+            return self._closed_as
         final = self._final_end()
         return (final.task_spec.bpmn_name or "办结") if final else None
 
@@ -304,14 +477,17 @@ class Engine:
 
     def __init__(self):
         self._serializer = _serializer()
-        self._definitions: dict[str, ProcessDefinition] = {}
+        self._definitions: dict[tuple, ProcessDefinition] = {}
 
-    def definition(self, bpmn_xml: str, file_name: str = "process.bpmn") -> ProcessDefinition:
-        """The parsed process of a deployed version; versions never change, so the parse is cached by content."""
-        definition = self._definitions.get(bpmn_xml)
+    def definition(self, bpmn_xml: str, file_name: str = "process.bpmn",
+                   decisions: dict[str, str] | None = None) -> ProcessDefinition:
+        """The parsed process of a deployed version, with the decision tables (DMN file name -> XML) it carries;
+        versions never change, so the parse is cached by content."""
+        key = (bpmn_xml, tuple(sorted((decisions or {}).items())))
+        definition = self._definitions.get(key)
         if definition is None:
-            definition = parse_process(bpmn_xml.encode("utf-8"), file_name)
-            self._definitions[bpmn_xml] = definition
+            definition = parse_process(bpmn_xml.encode("utf-8"), file_name, read_decisions(decisions or {}))
+            self._definitions[key] = definition
         return definition
 
     def start(self, definition: ProcessDefinition, data: dict, bindings: CaseBindings) -> CaseRun:

@@ -54,6 +54,8 @@ process_versions = Table(
     Column("checksum", String(64), nullable=False),
     Column("deployed_by", String(64), nullable=False),
     Column("deployed_at", Moment(), nullable=False),
+    # The DMN files of the decisions its business-rule tasks reference: {file name: DMN XML}
+    Column("decisions", Json, nullable=False, default=dict, server_default="{}"),
     UniqueConstraint("process_key", "version"),
 )
 
@@ -319,7 +321,23 @@ case_attachments = Table(
     Column("uploaded_at", Moment(), nullable=False),
 )
 
-# 申请材料 of a case as checked by staff on the task page: present, missing, or 容缺 (waived) where the catalog allows.
+# 文书 issued for a case: the PDF as handed to the applicant and what its template was filled in with. Never updated.
+case_documents = Table(
+    "case_documents", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("case_id", ForeignKey("cases.id"), nullable=False),
+    Column("kind", String(40), nullable=False),
+    Column("title", String(200), nullable=False),
+    Column("number", String(80), nullable=False, unique=True),
+    Column("fields", Json, nullable=False),
+    Column("content", LargeBinary, nullable=False),
+    Column("issued_by", String(64), nullable=False),
+    Column("issued_at", Moment(), nullable=False),
+    Index("ix_case_documents_case_id_kind", "case_id", "kind"),
+)
+
+# 申请材料 of a case as checked by staff on the task page: present, missing, 容缺 (waived) where the catalog allows, or
+# 承诺 (committed: 告知承诺, a signed 个人承诺书 in place of a certificate) where the item allows it.
 case_materials = Table(
     "case_materials", metadata,
     Column("case_id", ForeignKey("cases.id"), primary_key=True),
@@ -328,7 +346,20 @@ case_materials = Table(
     Column("status", String(10), nullable=False),
     Column("marked_by", String(64), nullable=False),
     Column("marked_at", Moment(), nullable=False),
-    CheckConstraint("status IN ('present', 'missing', 'waived')", name="status_known"),
+    CheckConstraint("status IN ('present', 'missing', 'waived', 'committed')", name="status_known"),
+)
+
+# 容缺受理: a case accepted with materials waived, the applicant having signed the 《容缺承诺书》; supplied_at once the
+# clerk has marked them all 已提交 (the case goes on), else the case closes 补正超时 at the end of the 补正期限.
+case_waivers = Table(
+    "case_waivers", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("case_id", ForeignKey("cases.id"), nullable=False, index=True),
+    Column("materials", Json, nullable=False),  # [{"index": 5, "name": "结婚证"}, …] as marked 容缺 at acceptance
+    Column("accepted_by", String(64), nullable=False),
+    Column("accepted_at", Moment(), nullable=False),
+    Column("supplied_by", String(64)),
+    Column("supplied_at", Moment()),
 )
 
 # 我的筛选: a clerk's named inbox filters, shared with the hall or not.
@@ -346,6 +377,121 @@ saved_filters = Table(
     Index("ix_saved_filters_agency_code_hall_code_shared", "agency_code", "hall_code", "shared"),
 )
 
+# 委派 and 加签 on a task: a holder asks another person of the hall to act on it (delegate: an opinion; before,
+# after, parallel: a signature 同意/不同意 with an opinion); withdrawn when recalled (委派) or removed (减签).
+task_requests = Table(
+    "task_requests", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("task_id", ForeignKey("case_tasks.id"), nullable=False, index=True),
+    Column("case_id", ForeignKey("cases.id"), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("requested_by", String(64), nullable=False),
+    Column("assignee", String(64), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("substitute_note", Text),  # "张三休假，由李四代办" when it went to a substitute
+    Column("status", String(20), nullable=False),
+    Column("decision", String(20)),
+    Column("opinion", Text),
+    Column("requested_at", Moment(), nullable=False),
+    Column("done_at", Moment()),
+    Column("withdrawn_by", String(64)),
+    CheckConstraint("kind IN ('delegate', 'before', 'after', 'parallel')", name="kind_known"),
+    CheckConstraint("status IN ('pending', 'done', 'withdrawn')", name="status_known"),
+    Index("ix_task_requests_assignee_status", "assignee", "status"),
+)
+
+# A holder's completion held until the after- and parallel signers have signed (后加签, 并行加签).
+task_submissions = Table(
+    "task_submissions", metadata,
+    Column("task_id", ForeignKey("case_tasks.id"), primary_key=True),
+    Column("case_id", ForeignKey("cases.id"), nullable=False),
+    Column("submitted_by", String(64), nullable=False),
+    Column("data", Json, nullable=False),
+    Column("submitted_at", Moment(), nullable=False),
+)
+
+# 督办: a supervisor's written instruction on a task, which its handler must answer before completing it.
+task_supervisions = Table(
+    "task_supervisions", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("task_id", ForeignKey("case_tasks.id"), nullable=False, index=True),
+    Column("case_id", ForeignKey("cases.id"), nullable=False),
+    Column("case_number", String(40), nullable=False),
+    Column("agency_code", String(20), nullable=False),
+    Column("hall_code", String(40), nullable=False),
+    Column("supervisor", String(64), nullable=False),
+    Column("instruction", Text, nullable=False),
+    Column("created_at", Moment(), nullable=False),
+    Column("reply", Text),
+    Column("replied_by", String(64)),
+    Column("replied_at", Moment()),
+    Index("ix_task_supervisions_agency_code_hall_code_created_at", "agency_code", "hall_code", "created_at"),
+)
+
+# 外出/休假代理: while a user is away, tasks and notifications given to them go to their substitute.
+substitutions = Table(
+    "substitutions", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("username", String(64), nullable=False),
+    Column("substitute", String(64), nullable=False, index=True),
+    Column("agency_code", String(20), nullable=False),
+    Column("hall_code", String(40), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("starts_at", Moment(), nullable=False),
+    Column("ends_at", Moment(), nullable=False),  # exclusive; moved to the moment it was ended early
+    Column("created_at", Moment(), nullable=False),
+    Column("ended_at", Moment()),
+    CheckConstraint("starts_at <= ends_at", name="period_ordered"),
+    Index("ix_substitutions_username_ends_at", "username", "ends_at"),
+)
+
+# Messages between agencies (转移接续's 联系函 and 信息表): the outbox of thrown messages and the inbox of those from
+# other installations, one row per message id; pending rows are delivered after the thrower's commit or by the
+# scheduler, outbound ones wait for a relay to another installation.
+agency_messages = Table(
+    "agency_messages", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("name", String(100), nullable=False),
+    Column("from_agency", String(20), nullable=False),
+    Column("to_agency", String(20), nullable=False),
+    Column("correlation", String(40), nullable=False),
+    Column("payload", Json, nullable=False),
+    Column("source_case_id", ForeignKey("cases.id"), index=True),
+    Column("target_case_id", ForeignKey("cases.id"), index=True),
+    Column("status", String(20), nullable=False),
+    Column("error", Text),
+    Column("created_at", Moment(), nullable=False),
+    Column("delivered_at", Moment()),
+    CheckConstraint("status IN ('pending', 'delivered', 'failed', 'outbound', 'sent')", name="status_known"),
+    Index("ix_agency_messages_status_created_at", "status", "created_at"),
+    Index("ix_agency_messages_correlation", "correlation"),
+)
+
+# 差评回访: one per poorly rated case, for the supervisors of the case's hall.
+rating_followups = Table(
+    "rating_followups", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("case_id", ForeignKey("cases.id"), nullable=False, unique=True),
+    Column("case_number", String(40), nullable=False),
+    Column("agency_code", String(20), nullable=False),
+    Column("hall_code", String(40), nullable=False),
+    Column("item_name", String(200), nullable=False),
+    Column("score", Integer, nullable=False),
+    Column("rating_label", String(20), nullable=False),
+    Column("comment", Text),
+    Column("opened_at", Moment(), nullable=False),
+    Column("due_at", Moment(), nullable=False),
+    Column("warning_at", Moment(), nullable=False),
+    Column("status", String(10), nullable=False),
+    Column("visit_note", Text),
+    Column("remedy", Text),
+    Column("recorded_by", String(64)),
+    Column("recorded_at", Moment()),
+    CheckConstraint("status IN ('open', 'done')", name="status_known"),
+    Index("ix_rating_followups_desk", "agency_code", "hall_code", "status", "due_at"),
+)
+
 mapper_registry = registry(metadata=metadata)
 
 
@@ -355,7 +501,8 @@ def start_mappers() -> None:
         return
     # The diagram's XML is read only to parse a version once, not with every case command.
     mapper_registry.map_imperatively(model.ProcessVersion, process_versions,
-                                     properties={"bpmn_xml": deferred(process_versions.c.bpmn_xml)})
+                                     properties={"bpmn_xml": deferred(process_versions.c.bpmn_xml),
+                                                 "decisions": deferred(process_versions.c.decisions)})
     mapper_registry.map_imperatively(model.Case, cases, version_id_col=cases.c.row_version)
     mapper_registry.map_imperatively(model.CaseTask, case_tasks)
     mapper_registry.map_imperatively(model.HistoryEntry, case_history)
@@ -371,3 +518,12 @@ def start_mappers() -> None:
     mapper_registry.map_imperatively(model.CaseAttachment, case_attachments,
                                      properties={"content": deferred(case_attachments.c.content, raiseload=True)})
     mapper_registry.map_imperatively(model.CaseMaterial, case_materials)
+    mapper_registry.map_imperatively(model.CaseDocument, case_documents,  # the PDF only to download it
+                                     properties={"content": deferred(case_documents.c.content, raiseload=True)})
+    mapper_registry.map_imperatively(model.TaskRequest, task_requests)
+    mapper_registry.map_imperatively(model.TaskSubmission, task_submissions)
+    mapper_registry.map_imperatively(model.TaskSupervision, task_supervisions)
+    mapper_registry.map_imperatively(model.Substitution, substitutions)
+    mapper_registry.map_imperatively(model.CaseWaiver, case_waivers)
+    mapper_registry.map_imperatively(model.AgencyMessage, agency_messages)
+    mapper_registry.map_imperatively(model.RatingFollowUp, rating_followups)

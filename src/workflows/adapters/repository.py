@@ -8,11 +8,11 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, undefer
 
-from workflows.domain.model import (READY, SUPERVISION_STAGE, Case, CaseAttachment, CaseComment, CaseDeadline,
-                                    CasePause, CaseTask, Escalation, ExtensionRequest, ExternalCall, HistoryEntry,
-                                    ProcessVersion, SavedFilter, User)
-
-from workflows.domain.model import CaseMaterial
+from workflows.domain.model import (ENDED_EARLY, PENDING, READY, SUPERVISION_STAGE, AgencyMessage, Case,
+                                    CaseAttachment, CaseComment, CaseDeadline, CaseDocument, CaseMaterial, CasePause,
+                                    CaseTask, CaseWaiver, Escalation, ExtensionRequest, ExternalCall, HistoryEntry,
+                                    ProcessVersion, RatingFollowUp, SavedFilter, Substitution, TaskRequest,
+                                    TaskSubmission, TaskSupervision, User)
 
 from . import orm
 
@@ -64,6 +64,11 @@ class ProcessRepository(_Repository):
     def versions(self, process_key: str) -> list[ProcessVersion]:
         return list(self.session.scalars(select(ProcessVersion).where(ProcessVersion.process_key == process_key)
                                          .order_by(ProcessVersion.version.desc())))
+
+    def with_decisions(self) -> list[ProcessVersion]:
+        """Every version with the decision tables it carries (the history of each table), oldest first."""
+        return list(self.session.scalars(select(ProcessVersion).options(undefer(ProcessVersion.decisions))
+                                         .order_by(ProcessVersion.id)))
 
     def latest_of_each(self) -> list[ProcessVersion]:
         newest = (select(ProcessVersion.process_key, func.max(ProcessVersion.version).label("version"))
@@ -310,6 +315,31 @@ class NotificationRepository(_AppendOnlyRepository):
                               "case_id": case.id if case else None, "case_number": case.number if case else None,
                               "read_at": None})
 
+    def write_pending(self) -> None:
+        self._pending.extend(self._for_substitutes(self._pending))
+        super().write_pending()
+
+    def _for_substitutes(self, rows: list[dict]) -> list[dict]:
+        """外出/休假代理: a notification for someone away goes to their substitute too, marked as such; one step
+        (not on to the substitute's own substitute), and not when the substitute is told the same already."""
+        if not rows:
+            return []
+        s, u = orm.substitutions, orm.users
+        query = (select(s.c.username, s.c.substitute, s.c.starts_at, s.c.ends_at, u.c.full_name)
+                 .join(u, u.c.username == s.c.username)
+                 .where(s.c.username.in_({row["username"] for row in rows}),
+                        s.c.ends_at > min(row["created_at"] for row in rows)))
+        periods = self.session.execute(query).all()
+        told = {(row["username"], row["kind"], row["case_id"]) for row in rows}
+        copies = []
+        for row in rows:
+            for username, substitute, starts_at, ends_at, name in periods:
+                if (username == row["username"] and starts_at <= row["created_at"] < ends_at
+                        and (substitute, row["kind"], row["case_id"]) not in told):
+                    told.add((substitute, row["kind"], row["case_id"]))
+                    copies.append({**row, "username": substitute, "message": f"【代{name}】{row['message']}"})
+        return copies
+
     def for_user(self, username: str, unread_only: bool = False, limit: int = 100) -> list[dict]:
         table = self.table
         query = select(table).where(table.c.username == username)
@@ -395,6 +425,31 @@ class AttachmentRepository(_Repository):
                                    .options(undefer(CaseAttachment.content)))
 
 
+class DocumentRepository(_Repository):
+    """文书 of cases; their PDF (deferred in the mapping) is loaded only by `with_content`."""
+
+    def add(self, document: CaseDocument) -> None:
+        self.session.add(document)
+
+    def for_case(self, case_id: int) -> list[CaseDocument]:
+        return list(self.session.scalars(select(CaseDocument).where(CaseDocument.case_id == case_id)
+                                         .order_by(CaseDocument.id)))
+
+    def with_content(self, document_id: int) -> CaseDocument | None:
+        return self.session.scalar(select(CaseDocument).where(CaseDocument.id == document_id)
+                                   .options(undefer(CaseDocument.content)))
+
+    def undecided_cases(self, stage: str, opened_before: datetime, notice_kind: str, limit: int) -> list[int]:
+        """Open cases still at `stage` and not accepted, received before `opened_before`, that were given no
+        document of `notice_kind`: those the 行政许可法 §32 sweep looks at."""
+        c, d = orm.cases, orm.case_documents
+        noticed = select(d.c.id).where(d.c.case_id == c.c.id, d.c.kind == notice_kind).exists()
+        query = (select(c.c.id).where(c.c.status == "open", c.c.stage == stage, c.c.accepted_at.is_(None),
+                                      c.c.opened_at <= opened_before, ~noticed)
+                 .order_by(c.c.opened_at, c.c.id).limit(limit))
+        return list(self.session.scalars(query))
+
+
 class MaterialRepository(_Repository):
     """The marks (present, missing, waived) staff gave a case's 申请材料, by the material's catalog position."""
 
@@ -405,6 +460,113 @@ class MaterialRepository(_Repository):
 
     def add(self, material: CaseMaterial) -> None:
         self.session.add(material)
+
+
+class WaiverRepository(_Repository):
+    """容缺受理 records of a case (a case sent back to 受理 may be accepted with 容缺 again: the latest counts)."""
+
+    def latest(self, case_id: int) -> CaseWaiver | None:
+        return self.session.scalars(select(CaseWaiver).where(CaseWaiver.case_id == case_id)
+                                    .order_by(CaseWaiver.id.desc()).limit(1)).first()
+
+    def add(self, waiver: CaseWaiver) -> None:
+        self.session.add(waiver)
+
+
+class TaskRequestRepository(_Repository):
+    """委派 and 加签 requests on tasks, and the holders' submissions held for after- and parallel signers."""
+
+    def add(self, request: TaskRequest) -> None:
+        self.session.add(request)
+
+    def get(self, request_id: int) -> TaskRequest | None:
+        return self.session.get(TaskRequest, request_id)
+
+    def for_task(self, task_id: str) -> list[TaskRequest]:
+        return list(self.session.scalars(select(TaskRequest).where(TaskRequest.task_id == task_id)
+                                         .order_by(TaskRequest.id)))
+
+    def pending_for(self, username: str) -> list[tuple[TaskRequest, CaseTask]]:
+        """The requests waiting for `username` on tasks still open, oldest first."""
+        query = (select(TaskRequest, CaseTask).join(CaseTask, CaseTask.id == TaskRequest.task_id)
+                 .where(TaskRequest.assignee == username, TaskRequest.status == PENDING, CaseTask.state == READY)
+                 .order_by(TaskRequest.requested_at, TaskRequest.id))
+        return [tuple(row) for row in self.session.execute(query)]
+
+    def submission(self, task_id: str) -> TaskSubmission | None:
+        return self.session.get(TaskSubmission, task_id)
+
+    def add_submission(self, submission: TaskSubmission) -> None:
+        self.session.add(submission)
+
+    def drop_submission(self, submission: TaskSubmission) -> None:
+        self.session.delete(submission)
+
+
+class SupervisionRepository(_Repository):
+    """督办 instructions on tasks and their replies."""
+
+    def add(self, supervision: TaskSupervision) -> None:
+        self.session.add(supervision)
+
+    def get(self, supervision_id: int) -> TaskSupervision | None:
+        return self.session.get(TaskSupervision, supervision_id)
+
+    def for_task(self, task_id: str) -> list[TaskSupervision]:
+        return list(self.session.scalars(select(TaskSupervision).where(TaskSupervision.task_id == task_id)
+                                         .order_by(TaskSupervision.id)))
+
+    def for_hall(self, agency_code: str, hall_code: str, limit: int = 100) -> list[tuple[TaskSupervision, CaseTask]]:
+        """The hall's 督办, those still waiting for a reply first, then the newest."""
+        unreplied_first = case((TaskSupervision.replied_at.is_(None), 0), else_=1)
+        query = (select(TaskSupervision, CaseTask).join(CaseTask, CaseTask.id == TaskSupervision.task_id)
+                 .where(TaskSupervision.agency_code == agency_code, TaskSupervision.hall_code == hall_code)
+                 .order_by(unreplied_first, TaskSupervision.created_at.desc(), TaskSupervision.id.desc())
+                 .limit(limit))
+        return [tuple(row) for row in self.session.execute(query)]
+
+    def awaiting_reply(self, agency_code: str, hall_code: str, username: str,
+                       roles: list[str]) -> list[tuple[TaskSupervision, CaseTask]]:
+        """Unreplied 督办 on open tasks `username` handles: held by them, or unclaimed and of one of their roles."""
+        handles = (CaseTask.assignee == username) | (CaseTask.assignee.is_(None) & CaseTask.role.in_(roles))
+        query = (select(TaskSupervision, CaseTask).join(CaseTask, CaseTask.id == TaskSupervision.task_id)
+                 .where(TaskSupervision.agency_code == agency_code, TaskSupervision.hall_code == hall_code,
+                        TaskSupervision.replied_at.is_(None), CaseTask.state == READY, handles)
+                 .order_by(TaskSupervision.created_at, TaskSupervision.id))
+        return [tuple(row) for row in self.session.execute(query)]
+
+
+class SubstitutionRepository(_Repository):
+    """外出/休假代理 periods."""
+
+    def add(self, substitution: Substitution) -> None:
+        self.session.add(substitution)
+
+    def get(self, substitution_id: int) -> Substitution | None:
+        return self.session.get(Substitution, substitution_id)
+
+    def of_user(self, username: str) -> list[Substitution]:
+        """The periods a user named, the latest first."""
+        return list(self.session.scalars(select(Substitution).where(Substitution.username == username)
+                                         .order_by(Substitution.starts_at.desc(), Substitution.id.desc())))
+
+    def covered_by(self, substitute: str, after: datetime) -> list[Substitution]:
+        """The periods, not over at `after`, in which `substitute` stands in for someone."""
+        return list(self.session.scalars(select(Substitution).where(Substitution.substitute == substitute,
+                                                                    Substitution.ends_at > after)
+                                         .order_by(Substitution.starts_at, Substitution.id)))
+
+    def active(self, username: str, at: datetime) -> Substitution | None:
+        return self.session.scalar(select(Substitution).where(Substitution.username == username,
+                                                              Substitution.starts_at <= at,
+                                                              Substitution.ends_at > at).limit(1))
+
+    def overlapping(self, username: str, starts_at: datetime, ends_at: datetime) -> Substitution | None:
+        """A period of the user's sharing a moment with [starts_at, ends_at) (one dropped before it began is empty)."""
+        return self.session.scalar(select(Substitution).where(Substitution.username == username,
+                                                              Substitution.starts_at < Substitution.ends_at,
+                                                              Substitution.starts_at < ends_at,
+                                                              Substitution.ends_at > starts_at).limit(1))
 
 
 class UserRepository(_Repository):
@@ -466,11 +628,12 @@ class StatisticsRepository(_Repository):
     def closed_on_time(self, agency_code: str, hall_code: str | None = None,
                        by: str | None = None) -> list[tuple[str, str, int, int]]:
         """(key, name, closed cases, closed on time) of the agency's (or one hall's) closed cases, one row per
-        item (`by="item"`), per hall (`by="hall"`), or a single total row (`by=None`)."""
+        item (`by="item"`), per hall (`by="hall"`), or a single total row (`by=None`). A case withdrawn or
+        terminated (撤件, 终止) was never decided: it counts neither way."""
         c = orm.cases
         on_time = func.coalesce(func.sum(case((~self._missed(), 1), else_=0)), 0)
         query = select(func.count().label("closed"), on_time.label("on_time")).where(
-            c.c.agency_code == agency_code, c.c.status == "closed")
+            c.c.agency_code == agency_code, c.c.status == "closed", c.c.result.not_in(ENDED_EARLY))
         if hall_code:
             query = query.where(c.c.hall_code == hall_code)
         if by is None:
@@ -605,3 +768,75 @@ class StatisticsRepository(_Repository):
         return list(self.session.scalars(select(CasePause).where(CasePause.case_id.in_(case_ids),
                                                                  CasePause.ended_at.is_(None))
                                          .order_by(CasePause.id)))
+
+
+class AgencyMessageRepository(_Repository):
+    """Messages between agencies: the outbox the scheduler drains and what each case sent and received."""
+
+    def add(self, message: AgencyMessage) -> None:
+        self.session.add(message)
+
+    def get(self, message_id: str, lock: bool = False) -> AgencyMessage | None:
+        """The message; with `lock`, its row is held until the transaction ends, so that two deliveries of one
+        message (right after the commit and by the scheduler) run one after the other and the second sees it done."""
+        return self.session.get(AgencyMessage, message_id, with_for_update=lock or None)
+
+    def pending_ids(self, limit: int) -> list[str]:
+        return list(self.session.scalars(select(AgencyMessage.id).where(AgencyMessage.status == "pending")
+                                         .order_by(AgencyMessage.created_at).limit(limit)))
+
+    def search(self, status: str | None, limit: int, offset: int) -> list[AgencyMessage]:
+        query = select(AgencyMessage)
+        if status:
+            query = query.where(AgencyMessage.status == status)
+        return list(self.session.scalars(query.order_by(AgencyMessage.created_at, AgencyMessage.id)
+                                         .limit(limit).offset(offset)))
+
+    def for_case(self, case_id: int) -> list[AgencyMessage]:
+        query = select(AgencyMessage).where((AgencyMessage.source_case_id == case_id)
+                                            | (AgencyMessage.target_case_id == case_id))
+        return list(self.session.scalars(query.order_by(AgencyMessage.created_at, AgencyMessage.id)))
+
+    def opener(self, case: Case) -> AgencyMessage | None:
+        """The message that started the case: one it received whose exchange another case began."""
+        return self.session.scalar(select(AgencyMessage).where(AgencyMessage.target_case_id == case.id,
+                                                               AgencyMessage.correlation != case.number)
+                                   .order_by(AgencyMessage.created_at).limit(1))
+
+    def partner_case_id(self, correlation: str, agency_code: str) -> int | None:
+        """The case of `agency_code` that a message of the exchange `correlation` started."""
+        c = orm.cases
+        return self.session.scalar(select(AgencyMessage.target_case_id)
+                                   .join(c, c.c.id == AgencyMessage.target_case_id)
+                                   .where(AgencyMessage.correlation == correlation, c.c.agency_code == agency_code,
+                                          c.c.number != correlation).limit(1))
+
+    def case_summaries(self, case_ids: set[int]) -> dict[int, dict]:
+        """id -> number, agency, stage, status of cases (without their workflow state)."""
+        if not case_ids:
+            return {}
+        c = orm.cases
+        query = select(c.c.id, c.c.number, c.c.agency_code, c.c.stage, c.c.status).where(c.c.id.in_(case_ids))
+        return {row["id"]: dict(row) for row in self.session.execute(query).mappings()}
+
+
+class FollowUpRepository(_Repository):
+    """差评回访, one per case (the table's unique case_id holds it)."""
+
+    def add(self, followup: RatingFollowUp) -> None:
+        self.session.add(followup)
+
+    def get(self, followup_id: int, lock: bool = False) -> RatingFollowUp | None:
+        return self.session.get(RatingFollowUp, followup_id, with_for_update=lock or None)
+
+    def for_case(self, case_id: int) -> RatingFollowUp | None:
+        return self.session.scalar(select(RatingFollowUp).where(RatingFollowUp.case_id == case_id))
+
+    def for_hall(self, agency_code: str, hall_code: str, status: str | None, limit: int = 200,
+                 offset: int = 0) -> list[RatingFollowUp]:
+        query = select(RatingFollowUp).where(RatingFollowUp.agency_code == agency_code,
+                                             RatingFollowUp.hall_code == hall_code)
+        if status:
+            query = query.where(RatingFollowUp.status == status)
+        order = (RatingFollowUp.due_at, RatingFollowUp.id)  # the soonest due first
+        return list(self.session.scalars(query.order_by(*order).limit(limit).offset(offset)))

@@ -285,6 +285,10 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
         # Functions live in __builtins__, so they are never copied into (or back out of) the task data.
         self._globals = {**_GUARDS, "__builtins__": {**_SAFE_BUILTINS, **functions}}
 
+    def provides(self, name: str) -> bool:
+        """Whether `name` comes from the environment (a builtin or an exposed function) rather than the data."""
+        return name in self._globals["__builtins__"]
+
     def _namespace(self, context, external_context):
         external_context = external_context or {}
         shadowed = [n for n in self._function_names if n in context or n in external_context]

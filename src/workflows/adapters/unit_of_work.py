@@ -1,6 +1,8 @@
 """One use case, one transaction: the unit of work hands out repositories over one session."""
 from __future__ import annotations
 
+from typing import Callable
+
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
@@ -15,6 +17,7 @@ class UnitOfWork:
         self._session_factory = session_factory
         self._write = write
         self.session: Session | None = None
+        self._after_commit: list[Callable[[], None]] = []
 
     def __enter__(self) -> "UnitOfWork":
         self.session = self._session_factory()
@@ -37,13 +40,29 @@ class UnitOfWork:
         self.comments = repository.CommentRepository(self.session)
         self.attachments = repository.AttachmentRepository(self.session)
         self.materials = repository.MaterialRepository(self.session)
+        self.documents = repository.DocumentRepository(self.session)
+        self.waivers = repository.WaiverRepository(self.session)
         self.saved_filters = repository.SavedFilterRepository(self.session)
+        self.task_requests = repository.TaskRequestRepository(self.session)
+        self.supervisions = repository.SupervisionRepository(self.session)
+        self.substitutions = repository.SubstitutionRepository(self.session)
+        self.agency_messages = repository.AgencyMessageRepository(self.session)
+        self.followups = repository.FollowUpRepository(self.session)
         return self
 
     def __exit__(self, *exc_info) -> None:
         # close() ends any transaction left open (rolling it back) and detaches the records unexpired,
         # so a use case can return them.
         self.session.close()
+
+    def refresh(self, record) -> None:
+        """Read a record again, after locking its case: what another transaction changed before the lock counts."""
+        self.session.refresh(record)
+
+    def after_commit(self, action: Callable[[], None]) -> None:
+        """Run `action` once this unit has committed (e.g. deliver a message it put in the outbox), never if it
+        does not; the action has its own transaction and must keep its failures to itself."""
+        self._after_commit.append(action)
 
     def flush(self) -> None:
         """Write pending changes now, so that a concurrent change to the same case is detected here."""
@@ -65,3 +84,6 @@ class UnitOfWork:
             if "locked" in str(error) or "could not serialize" in str(error):
                 raise Conflict("数据库繁忙，请重试") from None
             raise
+        actions, self._after_commit = self._after_commit, []
+        for action in actions:
+            action()

@@ -11,6 +11,9 @@ from datetime import time
 from math import ceil
 from typing import Any, Callable, TypeVar
 
+from .documents import KINDS as DOCUMENT_KINDS
+from .documents import DocumentTemplate, template_problem
+
 UNIT_LABELS = {"immediate": "即时办结", "working_days": "个工作日", "natural_days": "个自然日", "months": "个月"}
 IMMEDIATE = "immediate"
 MATERIAL_FORMS = ("原件", "复印件", "原件和复印件", "原件或复印件", "电子")
@@ -32,9 +35,12 @@ _KEYS = {
     "group": ({"code", "name"}, {"code_is_local"}),
     "item": ({"code", "name", "group", "stages", "applicant_kinds"},
              {"process", "legal_basis", "code_is_local", "partner_process"}),
-    "agency_file": ({"agency", "items"}, set()),
+    "agency_file": ({"agency", "items"}, {"documents"}),
+    "documents_file": ({"documents"}, set()),
+    "template": ({"title", "paragraphs"}, set()),
     "agency": ({"code", "name", "short_name", "region"},
-               {"office_hours", "consult_phone", "complaint_phone", "petition_phone", "halls", "waiver_period"}),
+               {"office_hours", "consult_phone", "complaint_phone", "petition_phone", "halls", "waiver_period",
+                "bad_rating_followup"}),
     "hall": ({"code", "name"}, {"address", "phone"}),
     "agency_item": ({"code", "promised_limit"},
                     {"name", "statutory_limit", "exceptional_limit", "stage_limits", "materials", "halls",
@@ -68,6 +74,9 @@ class TimeLimit:
     def label(self) -> str:
         """Chinese text: 即时办结, 5个工作日, 30个自然日, 3个月."""
         return UNIT_LABELS[IMMEDIATE] if self.unit == IMMEDIATE else f"{self.value}{UNIT_LABELS[self.unit]}"
+
+
+DEFAULT_FOLLOWUP_LIMIT = TimeLimit(5, "working_days")
 
 
 @dataclass(frozen=True)
@@ -168,7 +177,9 @@ class Agency:
     petition_phone: str | None = None
     halls: tuple[Hall, ...] = ()
     waiver_period: TimeLimit | None = None
+    bad_rating_followup: TimeLimit = DEFAULT_FOLLOWUP_LIMIT  # 差评回访: supervisors call back within this
     items: dict[str, AgencyItem] = field(default_factory=dict, hash=False)
+    documents: dict[str, DocumentTemplate] = field(default_factory=dict, hash=False)  # the agency's own templates
 
     def hall(self, code: str) -> Hall | None:
         return next((hall for hall in self.halls if hall.code == code), None)
@@ -181,12 +192,18 @@ class Agency:
 class Catalog:
     items: dict[str, Item] = field(hash=False)
     agencies: dict[str, Agency] = field(hash=False)
+    documents: dict[str, DocumentTemplate] = field(default_factory=dict, hash=False)  # default templates
 
     def agency(self, code: str) -> Agency | None:
         return self.agencies.get(code)
 
     def item(self, code: str) -> Item | None:
         return self.items.get(code)
+
+    def document_template(self, agency_code: str, kind: str) -> DocumentTemplate | None:
+        """The agency's own template of a kind of document, else the default one."""
+        agency = self.agency(agency_code)
+        return (agency.documents.get(kind) if agency else None) or self.documents.get(kind)
 
 
 # --- reading documents -------------------------------------------------------------------------------------------
@@ -351,7 +368,16 @@ def parse_agency(document: dict, file: str, items: dict[str, Item]) -> Agency:
                   complaint_phone=head.text("complaint_phone", None, _PHONE, _PHONE_HINT),
                   petition_phone=head.text("petition_phone", None, _PHONE, _PHONE_HINT),
                   halls=tuple(halls.values()), waiver_period=_optional_limit(head, "waiver_period"),
-                  items=agency_items)
+                  bad_rating_followup=_followup_limit(head),
+                  items=agency_items, documents=_templates(root.at("documents"), complete=False))
+
+
+def _followup_limit(node: _Node) -> TimeLimit:
+    """`bad_rating_followup: {value: 5, unit: working_days}` (the default): a call back takes at least a day."""
+    limit = _optional_limit(node, "bad_rating_followup")
+    if limit is not None and limit.unit == IMMEDIATE:
+        raise node.at("bad_rating_followup").fail("a follow-up needs at least one day, not immediate")
+    return limit or DEFAULT_FOLLOWUP_LIMIT
 
 
 def _hall(node: _Node, agency_code: str) -> Hall:
@@ -453,12 +479,49 @@ def _material(node: _Node) -> Material:
                     condition=node.text("condition", None))
 
 
+# --- document templates (文书) ------------------------------------------------------------------------------------
+
+def parse_templates(document: dict, file: str) -> dict[str, DocumentTemplate]:
+    """The default templates (documents.yaml): one for every kind of document."""
+    return _templates(_Node(document, file).mapping("documents_file").at("documents"), complete=True)
+
+
+def _templates(node: _Node, complete: bool) -> dict[str, DocumentTemplate]:
+    """`documents:` kind -> {title, paragraphs}; the defaults give every kind, an agency overrides any of them."""
+    if node.value is None:
+        if complete:
+            raise node.fail("missing required field")
+        return {}
+    node.typed(dict)
+    templates = {}
+    for kind in node.value:
+        child = node.at(str(kind))
+        if kind not in DOCUMENT_KINDS:
+            raise child.fail(f"unknown document kind; expected one of {', '.join(DOCUMENT_KINDS)}")
+        child.mapping("template")
+        paragraphs = child.children("paragraphs", optional=False)
+        if not paragraphs:
+            raise child.at("paragraphs").fail("must list at least one paragraph")
+        nodes = (child.at("title"), *paragraphs)
+        texts = [text_node.check_text() for text_node in nodes]
+        for text_node, text in zip(nodes, texts):
+            if problem := template_problem(text):
+                raise text_node.fail(problem)
+        templates[kind] = DocumentTemplate(kind, texts[0], tuple(texts[1:]))
+    missing = [kind for kind in DOCUMENT_KINDS if kind not in templates]
+    if complete and missing:
+        raise node.fail(f"no template for {', '.join(missing)}: every kind of document needs a default")
+    return templates
+
+
 # --- the whole catalog -------------------------------------------------------------------------------------------
 
-def parse_catalog(items_document: dict, agency_documents: dict[str, dict],
-                  items_file: str = "items.yaml") -> Catalog:
-    """The national items and every agency's list; `agency_documents` is keyed by the file name errors should name."""
+def parse_catalog(items_document: dict, agency_documents: dict[str, dict], items_file: str = "items.yaml",
+                  templates_document: dict | None = None, templates_file: str = "documents.yaml") -> Catalog:
+    """The national items, every agency's list and the default document templates (none without that document);
+    `agency_documents` is keyed by the file name errors should name."""
     items = parse_items(items_document, items_file)
+    templates = parse_templates(templates_document, templates_file) if templates_document is not None else {}
     agencies: dict[str, Agency] = {}
     files: dict[str, str] = {}
     for file, document in sorted(agency_documents.items()):
@@ -467,4 +530,4 @@ def parse_catalog(items_document: dict, agency_documents: dict[str, dict],
             raise CatalogError(file, "agency.code",
                                f"duplicate agency code {agency.code!r} (also in {files[agency.code]})")
         agencies[agency.code], files[agency.code] = agency, file
-    return Catalog(items=items, agencies=agencies)
+    return Catalog(items=items, agencies=agencies, documents=templates)

@@ -18,11 +18,12 @@ class FormField:
     required: bool = False
     options: tuple[tuple[str, str], ...] = ()  # (value, label) pairs of an enum
     default: str | None = None
+    pattern: str | None = None  # a text field's whole value must match this regular expression (e.g. \d{6})
 
     def to_dict(self) -> dict:
         return {"id": self.id, "label": self.label, "type": self.type, "required": self.required,
                 "options": [{"value": value, "label": label} for value, label in self.options],
-                "default": self.default}
+                "default": self.default, "pattern": self.pattern}
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,10 @@ def _convert(form_field: FormField, raw):
 def _to_string(form_field: FormField, raw) -> str:
     if isinstance(raw, (dict, list)):
         raise ValueError(f"{form_field.label}应为文本")
-    return str(raw).strip()
+    text = str(raw).strip()
+    if form_field.pattern and not re.fullmatch(form_field.pattern, text):
+        raise ValueError(f"{form_field.label}格式不正确")
+    return text
 
 
 def _to_long(form_field: FormField, raw) -> int:

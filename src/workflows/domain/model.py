@@ -10,6 +10,10 @@ STATUS_LABELS = {OPEN: "办理中", CLOSED: "已办结", FAILED: "故障待处�
 # A supervisor's 督办 task beside a late case's own: it is not where the case stands, nor does it keep it open.
 SUPERVISION_STAGE = "督办"
 
+# Results of a case ended early, before any decision on the application: not counted in on-time statistics
+CASE_WITHDRAWN, CASE_TERMINATED = "撤件", "终止"
+ENDED_EARLY = (CASE_WITHDRAWN, CASE_TERMINATED)
+
 # Extension request statuses
 REQUESTED, APPROVED, REFUSED = "requested", "approved", "refused"
 
@@ -42,6 +46,7 @@ class ProcessVersion(Record):
     checksum: str
     deployed_by: str
     deployed_at: datetime
+    decisions: dict[str, str]  # the DMN files of the decisions its business-rule tasks reference: name -> XML
 
 
 class Case(Record):
@@ -224,8 +229,23 @@ class CaseAttachment(Record):
     uploaded_at: datetime
 
 
+class CaseDocument(Record):
+    """文书: a notice or decision issued for a case (受理通知书, 一次性告知书 …), kept as the PDF handed out. Never
+    changed: issuing again makes a new one with a new number. `content` is loaded only when downloaded."""
+
+    id: int
+    case_id: int
+    kind: str  # acceptance_notice | missing_materials_notice | … (domain/documents.py KINDS)
+    title: str
+    number: str  # 文书编号, unique
+    fields: dict  # what the template was filled in with
+    content: bytes
+    issued_by: str
+    issued_at: datetime
+
+
 class CaseMaterial(Record):
-    """One 申请材料 of a case as checked by staff: present (已提交), missing (缺少) or waived (容缺)."""
+    """One 申请材料 of a case as checked by staff: present (已提交), missing (缺少), waived (容缺) or committed (承诺)."""
 
     case_id: int
     material_index: int
@@ -233,6 +253,19 @@ class CaseMaterial(Record):
     status: str
     marked_by: str
     marked_at: datetime
+
+
+class CaseWaiver(Record):
+    """容缺受理: the case was accepted with `materials` ([{index, name}]) waived, on the applicant's signed
+    《容缺承诺书》; `supplied_at` once they were all handed in."""
+
+    id: int
+    case_id: int
+    materials: list
+    accepted_by: str
+    accepted_at: datetime
+    supplied_by: str | None
+    supplied_at: datetime | None
 
 
 class SavedFilter(Record):
@@ -246,3 +279,130 @@ class SavedFilter(Record):
     query: dict  # item_code, stage, search, view, mine: the inbox's query arguments
     shared: bool
     created_at: datetime
+
+
+# Requests on a task (委派, 加签): kinds and statuses
+DELEGATE, BEFORE, AFTER, PARALLEL = "delegate", "before", "after", "parallel"
+REQUEST_KINDS = {DELEGATE: "委派", BEFORE: "前加签", AFTER: "后加签", PARALLEL: "并行加签"}
+PENDING, DONE, WITHDRAWN = "pending", "done", "withdrawn"
+AGREE, DISAGREE = "agree", "disagree"
+SIGN_DECISIONS = {AGREE: "同意", DISAGREE: "不同意"}
+
+
+class TaskRequest(Record):
+    """委派 or 加签: the holder of a task asks another person of the hall to act on it. A delegate answers with an
+    opinion (办理意见); a signer signs 同意 or 不同意 with an opinion — before the holder (前加签), after the holder's
+    submission (后加签) or beside it (并行). Withdrawn when the holder recalls a delegation or a signer is removed."""
+
+    id: int
+    task_id: str
+    case_id: int
+    kind: str  # delegate | before | after | parallel
+    requested_by: str
+    assignee: str
+    reason: str
+    substitute_note: str | None
+    status: str  # pending | done | withdrawn
+    decision: str | None  # agree | disagree (signers)
+    opinion: str | None
+    requested_at: datetime
+    done_at: datetime | None
+    withdrawn_by: str | None
+
+
+class TaskSubmission(Record):
+    """The holder's completion of a task, held until its after- and parallel signers have signed."""
+
+    task_id: str
+    case_id: int
+    submitted_by: str
+    data: dict
+    submitted_at: datetime
+
+
+class TaskSupervision(Record):
+    """督办: a supervisor's written instruction on a task; its handler must reply before completing the task."""
+
+    id: int
+    task_id: str
+    case_id: int
+    case_number: str
+    agency_code: str
+    hall_code: str
+    supervisor: str
+    instruction: str
+    created_at: datetime
+    reply: str | None
+    replied_by: str | None
+    replied_at: datetime | None
+
+
+class Substitution(Record):
+    """外出/休假代理: from `starts_at` until `ends_at` (exclusive), what is given to `username` goes to `substitute`."""
+
+    id: int
+    username: str
+    substitute: str
+    agency_code: str
+    hall_code: str
+    kind: str
+    reason: str
+    starts_at: datetime
+    ends_at: datetime
+    created_at: datetime
+    ended_at: datetime | None  # ended early by the user
+
+    def active_at(self, moment: datetime) -> bool:
+        return self.starts_at <= moment < self.ends_at
+
+
+# Messages between agencies (转移接续): statuses
+MESSAGE_PENDING, MESSAGE_DELIVERED, MESSAGE_FAILED = "pending", "delivered", "failed"
+MESSAGE_OUTBOUND, MESSAGE_SENT = "outbound", "sent"  # for an agency of another installation: relayed, then sent
+MESSAGE_STATUS_LABELS = {MESSAGE_PENDING: "待送达", MESSAGE_DELIVERED: "已送达", MESSAGE_FAILED: "送达失败",
+                         MESSAGE_OUTBOUND: "待转发", MESSAGE_SENT: "已转发"}
+
+
+class AgencyMessage(Record):
+    """A message between two agencies' cases (联系函, 信息表), kept in the outbox by the thrower's transaction and
+    delivered after it; `correlation` is the number of the case that began the exchange (the receiving agency's)."""
+
+    id: str  # a UUID: a message replayed by another installation is recognised by it
+    name: str
+    from_agency: str
+    to_agency: str
+    correlation: str
+    payload: dict
+    source_case_id: int | None  # the case that threw it (None: it came from another installation)
+    target_case_id: int | None  # the case it reached or started
+    status: str  # pending | delivered | failed | outbound | sent
+    error: str | None
+    created_at: datetime
+    delivered_at: datetime | None
+
+
+# 差评回访 statuses
+FOLLOWUP_OPEN, FOLLOWUP_DONE = "open", "done"
+
+
+class RatingFollowUp(Record):
+    """差评回访: a rating of 不满意 or 非常不满意 makes the case's hall supervisors call the applicant back within
+    the agency's limit and record what they heard (回访情况) and what is being changed (整改措施)."""
+
+    id: int
+    case_id: int
+    case_number: str
+    agency_code: str
+    hall_code: str
+    item_name: str
+    score: int
+    rating_label: str
+    comment: str | None
+    opened_at: datetime
+    due_at: datetime
+    warning_at: datetime
+    status: str  # open | done
+    visit_note: str | None
+    remedy: str | None
+    recorded_by: str | None
+    recorded_at: datetime | None

@@ -213,7 +213,9 @@ def deploy_process():
     bpmn, file_name = (upload.read(), upload.filename) if upload else (request.get_data(), "upload.bpmn")
     if not bpmn:
         raise InvalidInput("请上传 BPMN 文件（multipart 字段 file，或以 application/xml 作为请求体）")
-    version = processes.deploy_process(ctx(), g.user, bpmn, file_name or "upload.bpmn")
+    tables = {dmn.filename or f"decision{index}.dmn": dmn.read()  # the DMN files of its decision tables
+              for index, dmn in enumerate(request.files.getlist("decisions"), 1)}
+    version = processes.deploy_process(ctx(), g.user, bpmn, file_name or "upload.bpmn", tables)
     return jsonify(views.process_view(version)), 201
 
 
@@ -369,3 +371,9 @@ def complete_task(task_id):
     return jsonify(views.progress_view(tasks.complete_task(ctx(), g.user, task_id, values)))
 
 
+from . import api_task_operations  # noqa: E402,F401 - 转办, 委派, 加签, 催办, 督办, 外出代理
+from . import api_agency_messages  # noqa: E402,F401 - 转移接续 messages between agencies and installations
+from . import api_followups  # noqa: E402,F401 - 差评回访
+from . import api_documents  # noqa: E402,F401 - 文书: list, PDF, 一次性告知书, 退回补正
+from . import api_case_operations  # noqa: E402,F401 - 退回, 撤回, 撤件, 终止, retry of a failed step
+from . import api_decisions  # noqa: E402,F401 - 决策表 (DMN): list, read, publish

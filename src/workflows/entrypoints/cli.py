@@ -241,11 +241,13 @@ def items(click_ctx, agency_code):
 @main.command()
 @click.argument("bpmn_file", type=click.Path(path_type=Path, exists=True, dir_okay=False))
 @click.option("--user", "username", required=True)
+@click.option("--decision", "dmn_files", multiple=True, type=click.Path(path_type=Path, exists=True, dir_okay=False),
+              help="其业务规则任务引用的决策表（DMN 文件，可多次给出）；未给出的取现行决策表")
 @click.pass_context
-def deploy(click_ctx, bpmn_file, username):
-    """部署 BPMN 文件为其流程的新版本。"""
+def deploy(click_ctx, bpmn_file, username, dmn_files):
+    """部署 BPMN 文件（及其决策表）为其流程的新版本。"""
     version = processes.deploy_process(_context(click_ctx), _user(click_ctx, username), bpmn_file.read_bytes(),
-                                       bpmn_file.name)
+                                       bpmn_file.name, {path.name: path.read_bytes() for path in dmn_files})
     click.echo(f"已部署 {version.process_key} 版本 {version.version}")
 
 

@@ -71,8 +71,22 @@ SCHEMAS = {
     "ProcessVersion": _object({"process_key": _TEXT, "version": _INT, "name": _TEXT, "file_name": _TEXT,
                                "checksum": _TEXT, "deployed_by": _TEXT, "deployed_at": _MOMENT}),
     "Applicant": _object({"name": _TEXT, "id_number": {"type": "string", "description": "身份证号码或统一社会信用代码"},
-                          "kind": {"type": "string", "description": "服务对象类别，默认 自然人"}, "phone": _TEXT},
+                          "kind": {"type": "string", "description": "服务对象类别，默认 自然人"}, "phone": _TEXT,
+                          "agent": _ref("Agent")},
                          ("name", "id_number")),
+    "Agent": {**_object({
+        "name": _TEXT, "id_number": {"type": "string", "description": "代理人身份证号码（18位）"}, "phone": _TEXT,
+        "relation": {"type": "string", "description": "与申请人关系，如 配偶、子女、单位经办人"},
+        "power_of_attorney": _object({
+            "file": _object({"file_name": _TEXT, "media_type": _TEXT,
+                             "content_base64": {"type": "string", "format": "byte",
+                                                "description": "申请时上传：PDF 或 JPEG、PNG 图片，≤ 10 MB"}}),
+            "original_checked": {"type": "boolean", "description": "或：窗口已核验授权委托书原件"},
+            "checked_on": {"type": "string", "format": "date", "description": "核验原件的日期"},
+            "attachment_id": {"type": "integer", "description": "上传的授权委托书存为案件附件后的编号（响应中）"},
+            "file_name": {"type": "string", "description": "上传的授权委托书文件名（响应中）"}})},
+        ("name", "id_number", "relation", "power_of_attorney")),
+        "description": "委托办理：委托代理人及授权委托书（上传文件，或确认已核验原件及日期）"},
     "Case": _object({"number": _TEXT, "agency_code": _TEXT, "hall_code": _TEXT, "item_code": _TEXT,
                      "item_name": _TEXT, "stage": _TEXT, "status": {"type": "string",
                                                                     "enum": ["open", "closed", "failed"]},
@@ -88,7 +102,8 @@ SCHEMAS = {
                      "decision": {"type": "string", "nullable": True}, "due_at": _MOMENT}),
     "FormField": _object({"id": _TEXT, "label": _TEXT, "type": {"type": "string", "enum": [
         "string", "long", "boolean", "date", "enum", "decimal"]}, "required": _BOOL,
-        "options": {"type": "array", "items": _object({"value": _TEXT, "label": _TEXT})}}),
+        "options": {"type": "array", "items": _object({"value": _TEXT, "label": _TEXT})},
+        "pattern": {"type": "string", "nullable": True, "description": "文本须整体符合的正则表达式，如 [0-9]{6}"}}),
 }
 SCHEMAS["TaskDetails"] = {"allOf": [_ref("Task"), _object({
     "form": _object({"fields": {"type": "array", "items": _ref("FormField")}}),
@@ -113,7 +128,65 @@ SCHEMAS.update({
     "Notification": _object({"id": _INT, "username": _TEXT, "case_number": _TEXT, "kind": _TEXT, "message": _TEXT,
                              "created_at": _MOMENT, "read_at": _MOMENT}),
 })
-SCHEMAS["Progress"] = {"allOf": [_ref("Case"), _object({"open_tasks": {"type": "array", "items": _ref("Task")}})]}
+SCHEMAS.update({
+    "AgencyMessage": _object({
+        "id": _TEXT, "name": _TEXT, "from_agency": _TEXT, "to_agency": _TEXT, "correlation": _TEXT,
+        "payload": _ANY,
+        "status": {"type": "string", "enum": ["pending", "delivered", "failed", "outbound", "sent"]},
+        "status_name": _TEXT, "error": {"type": "string", "nullable": True},
+        "source_case": {"type": "string", "nullable": True, "description": "发出消息的本系统办件"},
+        "target_case": {"type": "string", "nullable": True, "description": "消息送达或启动的本系统办件"},
+        "created_at": _MOMENT, "delivered_at": _MOMENT}),
+    "FollowUp": _object({
+        "id": _INT, "case_number": _TEXT, "item_name": _TEXT, "hall_code": _TEXT, "score": _INT, "rating": _TEXT,
+        "comment": _TEXT, "opened_at": _MOMENT, "due_at": _MOMENT, "warning_at": _MOMENT,
+        "level": {"type": "string", "enum": ["normal", "yellow", "red", "met"]},
+        "status": {"type": "string", "enum": ["open", "done"]}, "visit_note": _TEXT, "remedy": _TEXT,
+        "recorded_by": _TEXT, "recorded_at": _MOMENT}),
+})
+SCHEMAS.update({
+    "TaskRequest": _object({
+        "id": _INT, "task_id": _TEXT, "kind": {"type": "string", "enum": ["delegate", "before", "after", "parallel"]},
+        "kind_name": _TEXT, "requested_by": _TEXT, "assignee": _TEXT, "reason": _TEXT,
+        "substitute_note": {"type": "string", "nullable": True, "description": "如 张三休假，由李四代办"},
+        "status": {"type": "string", "enum": ["pending", "done", "withdrawn"]},
+        "decision": {"type": "string", "enum": ["agree", "disagree"], "nullable": True},
+        "decision_name": {"type": "string", "nullable": True}, "opinion": {"type": "string", "nullable": True},
+        "requested_at": _MOMENT, "done_at": _MOMENT, "withdrawn_by": {"type": "string", "nullable": True}}),
+    "Supervision": _object({
+        "id": _INT, "task_id": _TEXT, "case_number": _TEXT, "supervisor": _TEXT, "instruction": _TEXT,
+        "created_at": _MOMENT, "reply": {"type": "string", "nullable": True},
+        "replied_by": {"type": "string", "nullable": True}, "replied_at": _MOMENT}),
+    "Substitution": _object({
+        "id": _INT, "username": _TEXT, "substitute": _TEXT, "kind": {"type": "string", "enum": [
+            "leave", "out", "trip", "sick"]}, "kind_name": _TEXT, "reason": _TEXT, "starts_at": _MOMENT,
+        "ends_at": _MOMENT, "ended_at": _MOMENT, "created_at": _MOMENT}),
+})
+SCHEMAS["Document"] = _object({
+    "id": _INT, "case_number": _TEXT, "kind": {"type": "string", "enum": [
+        "acceptance_notice", "missing_materials_notice", "waiver_notice", "refusal_decision", "rejection_decision",
+        "completion_notice", "correction_timeout_notice", "commitment", "result_document"]},
+    "kind_name": {"type": "string", "description": "受理通知书、一次性告知书 …"}, "title": _TEXT,
+    "number": {"type": "string", "description": "文书编号"},
+    "fields": {"type": "object", "description": "模板的填写内容（占位符的值，material_rows 为材料表）"},
+    "issued_by": {"type": "string", "description": "出具人；system 为办理流转时自动出具"}, "issued_at": _MOMENT,
+    "pdf_url": _TEXT})
+SCHEMAS["Progress"] = {"allOf": [_ref("Case"), _object({
+    "open_tasks": {"type": "array", "items": _ref("Task")},
+    "notices": {"type": "array", "items": _TEXT, "description": "须告知办理人的结果，如发现的禁办情形"}})]}
+SCHEMAS["DecisionRevision"] = _object({
+    "number": _INT, "published_at": _MOMENT, "published_by": _TEXT,
+    "process_versions": {"type": "array", "items": _object({"process_key": _TEXT, "version": _INT})}})
+SCHEMAS["Decision"] = _object({
+    "id": {"type": "string", "description": "决策 id（业务规则任务的 camunda:decisionRef），如 prohibited_002036006001"},
+    "name": _TEXT, "processes": {"type": "array", "items": _TEXT, "description": "最新版本使用该决策表的流程"},
+    "version": {"type": "integer", "description": "现行决策表是该 id 下发布的第几版"}, "published_at": _MOMENT,
+    "published_by": _TEXT, "revisions": {"type": "array", "items": _ref("DecisionRevision")}})
+SCHEMAS["ReturnTarget"] = _object({
+    "task_id": {"type": "string", "description": "该环节（最近一次办理）的任务 id，退回时作为 target_task_id"},
+    "name": _TEXT, "stage": _TEXT, "completed_by": _TEXT, "completed_by_name": _TEXT, "completed_at": _MOMENT,
+    "allowed": {"type": "boolean", "description": "false：其后已有对外生效的步骤（如已拨付、已登记），不能退回"},
+    "refusal": {"type": "string", "nullable": True, "description": "不能退回的原因"}})
 SCHEMAS["CaseDetails"] = {"allOf": [_ref("Case"), _object({
     "data": _ANY, "process": _object({"key": _TEXT, "version": _INT}),
     "tasks": {"type": "array", "items": _ref("Task")}, "accepted_at": _MOMENT,
@@ -122,6 +195,15 @@ SCHEMAS["CaseDetails"] = {"allOf": [_ref("Case"), _object({
     "history": {"type": "array", "items": _object({"at": _MOMENT, "actor": _TEXT, "action": _TEXT, "stage": _TEXT,
                                                    "task_name": _TEXT, "message": _TEXT, "detail": _ANY})},
     "external_calls": {"type": "array", "items": _ANY}})]}
+SCHEMAS["TaskOperations"] = _object({
+    "task": _ref("Task"), "requests": {"type": "array", "items": _ref("TaskRequest")},
+    "supervisions": {"type": "array", "items": _ref("Supervision")},
+    "submission": {"type": "object", "nullable": True, "description": "已提交、待后加签/并行加签人签署的办理意见",
+                   "properties": {"submitted_by": _TEXT, "data": _ANY, "submitted_at": _MOMENT}}})
+SCHEMAS["SignOutcome"] = {"allOf": [_ref("TaskRequest"), _object({"completed": {
+    "allOf": [_ref("Progress")], "nullable": True, "description": "该环节因此流转后的办件，否则为 null"}})]}
+SCHEMAS["SupervisionOutcome"] = {"allOf": [_ref("Supervision"), _object({"completed": {
+    "allOf": [_ref("Progress")], "nullable": True, "description": "该环节因此流转后的办件，否则为 null"}})]}
 
 
 def _array(name: str) -> dict:
@@ -132,6 +214,8 @@ def _paths() -> dict:
     agency, item = _path("agency_code", "经办机构代码，如 210400"), _path("item_code", "事项编码")
     task, number = _path("task_id", "任务 id"), _path("number", "办件编号")
     key = _path("process_key", "流程标识，如 item_00203601002")
+    decision = _path("decision_id", "决策 id，如 prohibited_002036006001")
+    message = _path("message_id", "机构间消息 id（UUID）")
     year = {**_path("year", "年份"), "schema": _INT}
     return {
         "/api/openapi.json": {"get": {"summary": "本 API 的 OpenAPI 3 描述", "security": [], "responses": {
@@ -200,9 +284,23 @@ def _paths() -> dict:
             "post": {**_operation("部署 BPMN 文件为其流程的新版本（运行中的案件不受影响）",
                                   {"201": _json(_ref("ProcessVersion"), "已部署")}, 401, 403, 409, 422),
                      "requestBody": {"required": True, "content": {
-                         "multipart/form-data": {"schema": _object({"file": {"type": "string", "format": "binary"}},
-                                                                   ("file",))},
+                         "multipart/form-data": {"schema": _object({
+                             "file": {"type": "string", "format": "binary"},
+                             "decisions": {"type": "array", "items": {"type": "string", "format": "binary"},
+                                           "description": "其业务规则任务引用的决策表（DMN 文件）；未提供的取现行决策表"}},
+                             ("file",))},
                          "application/xml": {"schema": _TEXT}}}}},
+        "/api/decisions": {"get": _operation(
+            "决策表（DMN）：各决策的现行版本、使用它的流程和发布历史（流程设计员）", {"200": _json(_array("Decision"))},
+            401, 403)},
+        "/api/decisions/{decision_id}": {
+            "get": _operation("现行决策表的 DMN XML（流程设计员）", {"200": {"description": "DMN 1.3 XML", "content": {
+                "application/xml": {"schema": _TEXT}}}}, 401, 403, 404, params=[decision]),
+            "put": {**_operation(
+                "发布决策表：使用该决策的每个流程部署新版本，新案件按新表核查，运行中的案件不受影响（流程设计员）",
+                {"200": _json(_object({"published": _array("ProcessVersion")}), "已发布；内容未变时 published 为空")},
+                401, 403, 404, 422, params=[decision]),
+                "requestBody": {"required": True, "content": {"application/xml": {"schema": _TEXT}}}}},
         "/api/processes/{process_key}/versions": {"get": _operation(
             "流程的版本列表", {"200": _json(_array("ProcessVersion"))}, 401, 404, params=[key])},
         "/api/processes/{process_key}/versions/{version}/bpmn": {"get": _operation(
@@ -219,9 +317,75 @@ def _paths() -> dict:
                 _query("hall_code", "大厅（仅系统管理员）"), *_PAGING])},
         "/api/cases/{number}": {"get": _operation("办件详情：环节、数据、任务、办理历史", {"200": _json(
             _ref("CaseDetails"))}, 401, 404, params=[number])},
+        "/api/cases/{number}/documents": {"get": _operation(
+            "办件的文书（受理通知书、一次性告知书、决定书、办结通知书、结果文书 …），按出具先后", {"200": _json(
+                _array("Document"))}, 401, 404, params=[number])},
+        "/api/documents/{document_id}/pdf": {"get": _operation(
+            "文书的 PDF", {"200": {"description": "PDF", "content": {"application/pdf": {"schema": {
+                "type": "string", "format": "binary"}}}}}, 401, 404,
+            params=[{**_path("document_id", "文书 id"), "schema": _INT}])},
+        "/api/cases/{number}/missing-materials-notice": {"post": _operation(
+            "出具一次性告知书（本大厅受理员、审核员）：列出标为“缺少”的全部材料；没有缺少的材料时 422",
+            {"201": _json(_ref("Document"), "已出具")}, 401, 403, 404, 409, 422, params=[number])},
+        "/api/cases/{number}/correction": {"post": _operation(
+            "退回申请人补正（本大厅受理员、审核员，已受理的办件）：出具一次性告知书并暂停计时（补正）",
+            {"201": _json(_ref("Document"), "已出具并暂停计时")}, 401, 403, 404, 409, 422, params=[number],
+            body=_object({"reason": {"type": "string", "description": "退回补正的原因（≤ 500 字）"}}, ("reason",)))},
         "/api/cases/{number}/messages": {"post": _operation(
             "向等待消息的办件投递消息（如转移接续的信息表）", {"200": _json(_ref("Progress"))}, 401, 403, 404, 409, 422,
             body=_object({"name": _TEXT, "payload": _ANY}, ("name",)), params=[number])},
+        "/api/agency-messages": {
+            "get": _operation("机构间消息（系统管理员）：中继程序取 status=outbound 的消息转发到其他系统",
+                              {"200": _json(_array("AgencyMessage"))}, 401, 403, 422, params=[
+                                  _query("status", "pending | delivered | failed | outbound | sent"), *_PAGING]),
+            "post": _operation(
+                "接收其他系统发来的机构间消息（系统管理员令牌）：联系函在转出地立案，信息表投递给等待的转入地办件；"
+                "按 id 幂等，重发不再立案", {"201": _json(_ref("AgencyMessage"), "已送达"),
+                                        "200": _json(_ref("AgencyMessage"), "此前已收到（重发）")},
+                401, 403, 404, 409, 422, body=_object({
+                    "id": {"type": "string", "format": "uuid", "description": "消息 id，重发时不变"},
+                    "name": {"type": "string", "description": "联系函 | 信息表"},
+                    "from_agency": {"type": "string", "description": "发出消息的经办机构代码"},
+                    "to_agency": {"type": "string", "description": "接收消息的经办机构代码（须为本系统的机构）"},
+                    "correlation": {"type": "string", "description": "关联办件编号（转入地的办件编号）"},
+                    "payload": {"type": "object", "description": "消息内容；联系函可带 applicant（申请人）"}},
+                    ("id", "name", "from_agency", "to_agency", "correlation")))},
+        "/api/agency-messages/{message_id}/sent": {"post": _operation(
+            "标记待转发的消息已转发到其他系统（系统管理员）", {"200": _json(_ref("AgencyMessage"))}, 401, 403, 404,
+            409, params=[message])},
+        "/api/agency-messages/{message_id}/retry": {"post": _operation(
+            "重新送达送达失败的消息（系统管理员，或发出办件所在大厅的科室负责人）；仍失败时 409 并说明原因",
+            {"200": _json(_ref("AgencyMessage"))}, 401, 403, 404, 409, params=[message])},
+        "/api/followups": {"get": _operation(
+            "差评回访：本大厅的回访任务（科室负责人），到期早的在前", {"200": _json(_array("FollowUp"))}, 401, 403,
+            422, params=[_query("status", "open（默认）| done | all"), *_PAGING])},
+        "/api/followups/{followup_id}/result": {"post": _operation(
+            "记录差评回访的回访情况和整改措施（本大厅科室负责人，只能记录一次）", {"200": _json(_ref("FollowUp"))},
+            401, 403, 404, 409, 422, params=[{**_path("followup_id", "差评回访 id"), "schema": _INT}],
+            body=_object({"visit_note": _TEXT, "remedy": _TEXT}, ("visit_note", "remedy")))},
+        "/api/tasks/{task_id}/return-targets": {"get": _operation(
+            "可退回的环节：本案在该任务之前已办理的环节（不含督办），最近的在前（仅任务的认领人或本岗位人员）",
+            {"200": _json(_array("ReturnTarget"))}, 401, 403, 404, 409, params=[task])},
+        "/api/tasks/{task_id}/return": {"post": _operation(
+            "退回/驳回：将办件退回到已办理过的环节，该环节由最近办理人重新办理；其后已对外生效的步骤（拨付、登记、"
+            "出具文书…）不能跨越（409）；案件中止时 409", {"200": _json(_ref("Progress"))}, 401, 403, 404, 409, 422,
+            params=[task], body=_object({"target_task_id": {"type": "string", "description": "见 return-targets"},
+                                         "reason": {"type": "string", "description": "退回原因（必填）"}},
+                                        ("target_task_id", "reason")))},
+        "/api/tasks/{task_id}/withdraw": {"post": _operation(
+            "撤回本人已办理的任务（task_id 为已办任务）：下一环节尚未认领、未办理且其后没有对外生效的步骤时，"
+            "流程回到该任务并由本人办理；否则 409；他人的任务 403", {"200": _json(_ref("Progress"))}, 401, 403, 404,
+            409, 422, params=[task], body=_object({"reason": {"type": "string", "description": "撤回原因（必填，≤ 500 字）"}}, ("reason",)))},
+        "/api/cases/{number}/withdrawal": {"post": _operation(
+            "撤件（本大厅受理员登记申请人的撤回申请）：办件以“撤件”结束，待办取消、时限停止；已办结 409",
+            {"200": _json(_ref("Progress"))}, 401, 403, 404, 409, 422, params=[number], body=_object({"reason": {"type": "string", "description": "撤件原因（必填，≤ 500 字）"}}, ("reason",)))},
+        "/api/cases/{number}/termination": {"post": _operation(
+            "终止办理（本大厅科室负责人）：办件以“终止”结束，待办取消、时限停止；已办结 409",
+            {"200": _json(_ref("Progress"))}, 401, 403, 404, 409, 422, params=[number], body=_object({"reason": {"type": "string", "description": "终止原因（必填，≤ 500 字）"}}, ("reason",)))},
+        "/api/cases/{number}/retry": {"post": _operation(
+            "重试出错的自动步骤（科室负责人、系统管理员）：成功则继续办理，再次出错仍为 failed 并记录新的原因；"
+            "未出错的办件 409", {"200": _json(_ref("Progress"))}, 401, 403, 404, 409, 422, params=[number],
+            body=_object({"reason": {"type": "string", "description": "处理说明，如 银行接口已恢复（必填，≤ 500 字）"}}, ("reason",)))},
         "/api/tasks": {"get": _operation("待办/已办：本大厅、本人岗位的任务，按剩余时间排序", {"200": _json(
             _array("Task"))}, 401, 403, 422, params=[
             _query("role", "岗位：acceptor | reviewer | finance | supervisor | hospital"),
@@ -235,8 +399,83 @@ def _paths() -> dict:
                                                             409, params=[task])},
         "/api/tasks/{task_id}/complete": {"post": _operation(
             "办理任务：提交表单与决定（未认领的任务在办理时由本人认领）", {"200": _json(_ref("Progress"))}, 401, 403, 404,
-            409, 422, body=_object({"data": {"type": "object", "description": "表单字段，decision 为决定"}},
+            409, 422, body=_object({"data": {"type": "object", "description": (
+                "表单字段，decision 为决定；容缺受理（decision=waive）须有标为容缺的材料，并以 "
+                "waiver_commitment=true 确认申请人已签署《容缺承诺书》")}},
                                    ("data",)), params=[task])},
+        **_task_operation_paths(task),
+    }
+
+
+def _task_operation_paths(task: dict) -> dict:
+    """转办, 委派, 加签/减签, 催办, 督办 and its reply, and one's own 外出/休假代理 periods."""
+    request = {**_path("request_id", "委派或加签 id"), "schema": _INT}
+    supervision = {**_path("supervision_id", "督办 id"), "schema": _INT}
+    reason = {"type": "string", "description": "理由（可不填）"}
+    return {
+        "/api/tasks/{task_id}/operations": {"get": _operation(
+            "任务的委派、加签、已提交待签署的办理意见和督办", {"200": _json(_ref("TaskOperations"))}, 401, 404,
+            params=[task])},
+        "/api/tasks/{task_id}/transfer": {"post": _operation(
+            "转办：办理人将任务交给本大厅具备该岗位的人员办理（未认领的先由本人认领）", {"200": _json(_ref("Task"))},
+            401, 403, 404, 409, 422, params=[task], body=_object({"assignee": _TEXT, "reason": _TEXT},
+                                                                 ("assignee", "reason")))},
+        "/api/tasks/{task_id}/delegations": {"post": _operation(
+            "委派：办理人请本大厅人员提出办理意见，仍由办理人决定", {"201": _json(_ref("TaskRequest"), "已委派")},
+            401, 403, 404, 409, 422, params=[task], body=_object({"delegate": _TEXT, "reason": _TEXT},
+                                                                 ("delegate", "reason")))},
+        "/api/tasks/{task_id}/signers": {"post": _operation(
+            "加签：前加签（签署后办理人才能办理）、后加签（办理人提交后须其同意才流转）或并行加签",
+            {"201": _json(_ref("TaskRequest"), "已加签")}, 401, 403, 404, 409, 422, params=[task], body=_object({
+                "signer": _TEXT, "kind": {"type": "string", "enum": ["before", "after", "parallel"]},
+                "reason": _TEXT}, ("signer", "kind", "reason")))},
+        "/api/task-requests/{request_id}/resolve": {"post": _operation(
+            "受委派人提交办理意见，任务回到办理人", {"200": _json(_ref("TaskRequest"))}, 401, 403, 404, 409, 422,
+            params=[request], body=_object({"opinion": _TEXT}, ("opinion",)))},
+        "/api/task-requests/{request_id}/recall": {"post": _operation(
+            "办理人收回尚未办理的委派", {"200": _json(_ref("TaskRequest"))}, 401, 403, 404, 409, 422,
+            params=[request], body=_object({"reason": reason}))},
+        "/api/task-requests/{request_id}/sign": {"post": _operation(
+            "加签人签署（同意/不同意及意见，只能签一次）；completed 为因此流转后的办件",
+            {"200": _json(_ref("SignOutcome"))}, 401, 403, 404, 409, 422, params=[request], body=_object({
+                "decision": {"type": "string", "enum": ["agree", "disagree"]}, "opinion": _TEXT},
+                ("decision", "opinion")))},
+        "/api/task-requests/{request_id}/remove": {"post": _operation(
+            "减签：办理人或科室负责人移除尚未签署的加签人", {"200": _json(_ref("SignOutcome"))}, 401, 403, 404, 409,
+            422, params=[request], body=_object({"reason": reason}))},
+        "/api/tasks/{task_id}/urge": {"post": _operation(
+            "催办（科室负责人，或答复申请人的受理员）：通知办理人，未认领时通知本大厅该岗位人员",
+            {"200": _json(_object({"notified": {"type": "array", "items": _TEXT}}))}, 401, 403, 404, 409, 422,
+            params=[task], body=_object({"message": {"type": "string", "description": "催办内容，默认 请尽快办理"}}))},
+        "/api/tasks/{task_id}/supervisions": {"post": _operation(
+            "督办（科室负责人）：书面督办意见，办理人回复前不能办理该任务", {"201": _json(_ref("Supervision"), "已督办")},
+            401, 403, 404, 409, 422, params=[task], body=_object({"instruction": _TEXT}, ("instruction",)))},
+        "/api/supervisions/{supervision_id}/reply": {"post": _operation(
+            "办理人书面回复督办；completed 为因此流转后的办件", {"200": _json(_ref("SupervisionOutcome"))}, 401, 403,
+            404, 409, 422, params=[supervision], body=_object({"reply": _TEXT}, ("reply",)))},
+        "/api/supervisions": {"get": _operation(
+            "本大厅的督办及回复（科室负责人），待回复的在前", {"200": _json({"type": "array", "items": {"allOf": [
+                _ref("Supervision"), _object({"task": _ref("Task")})]}})}, 401, 403)},
+        "/api/me/awaiting": {"get": _operation(
+            "待我处理：委派给我的、待我签署的、我办理的任务上待回复的督办", {"200": _json(_object({
+                "requests": {"type": "array", "items": {"allOf": [_ref("TaskRequest"), _object({"task": _ref("Task")})]}},
+                "supervisions": {"type": "array", "items": {"allOf": [_ref("Supervision"),
+                                                                      _object({"task": _ref("Task")})]}}}))}, 401)},
+        "/api/me/substitutions": {
+            "get": _operation("我的外出/休假代理设置、我为他人代办的期间、可选的代理人", {"200": _json(_object({
+                "own": _array("Substitution"), "covering": _array("Substitution"), "candidates": _array("User")}))},
+                401),
+            "post": _operation(
+                "设置外出/休假代理：期间内转办、委派、加签、改派、退回给我的任务交由代理人，通知同时发给代理人",
+                {"201": _json(_ref("Substitution"), "已设置")}, 401, 422, body=_object({
+                    "substitute": {"type": "string", "description": "本大厅与我有相同岗位的人员"},
+                    "kind": {"type": "string", "enum": ["leave", "out", "trip", "sick"]},
+                    "starts_at": {"type": "string", "description": "YYYY-MM-DD 或 YYYY-MM-DD HH:MM（北京时间）"},
+                    "ends_at": {"type": "string", "description": "YYYY-MM-DD（含当日）或 YYYY-MM-DD HH:MM"},
+                    "reason": _TEXT}, ("substitute", "kind", "starts_at", "ends_at")))},
+        "/api/me/substitutions/{substitution_id}/end": {"post": _operation(
+            "提前结束（或取消尚未开始的）代理", {"200": _json(_ref("Substitution"))}, 401, 404, 409,
+            params=[{**_path("substitution_id", "代理设置 id"), "schema": _INT}])},
     }
 
 

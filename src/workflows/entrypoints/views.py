@@ -88,7 +88,8 @@ def case_view(case: Case) -> dict:
 
 def progress_view(progress: Progress) -> dict:
     """A case after a command, with the tasks now open: an API client sees at once what comes next."""
-    return {**case_view(progress.case), "open_tasks": [task_view(task) for task in progress.open_tasks]}
+    return {**case_view(progress.case), "open_tasks": [task_view(task) for task in progress.open_tasks],
+            "notices": list(progress.notices)}
 
 
 def deadline_view(row, now: datetime) -> dict:

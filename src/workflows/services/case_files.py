@@ -78,6 +78,16 @@ def list_comments(ctx: Context, actor: User, number: str) -> list[CaseComment]:
 
 def add_attachment(ctx: Context, actor: User, number: str, file_name: str, media_type: str | None,
                    content: bytes) -> CaseAttachment:
+    name, media_type = check_file(file_name, media_type, content)
+    with ctx.uow() as uow:
+        case = require_case_visible(actor, uow.cases.get(number))
+        attachment = store_attachment(uow, case, actor, name, media_type, content, ctx.now())
+        uow.commit()
+        return attachment
+
+
+def check_file(file_name: str | None, media_type: str | None, content: bytes) -> tuple[str, str]:
+    """The name to keep and the canonical media type of an allowed, non-empty file of at most 10 MB."""
     name = sanitize_file_name(file_name)
     media_type = check_type(name, media_type, content)
     if len(content) > MAX_ATTACHMENT_SIZE:
@@ -85,18 +95,20 @@ def add_attachment(ctx: Context, actor: User, number: str, file_name: str, media
                            {"file": "附件不能超过 10 MB"})
     if not content:
         raise InvalidInput(f"附件“{name}”是空文件", {"file": "附件是空文件"})
-    with ctx.uow() as uow:
-        case = require_case_visible(actor, uow.cases.get(number))
-        at = ctx.now()
-        attachment = CaseAttachment(case_id=case.id, file_name=name, media_type=media_type, size=len(content),
-                                    content=content, uploaded_by=actor.username, uploaded_at=at)
-        uow.attachments.add(attachment)
-        uow.flush()
-        add_history(uow, case, at, actor.username, "attachment_added", f"上传附件 {name}", stage=case.stage,
-                    detail={"attachment_id": attachment.id, "file_name": name, "media_type": media_type,
-                            "size": len(content)})
-        uow.commit()
-        return attachment
+    return name, media_type
+
+
+def store_attachment(uow, case, actor: User, name: str, media_type: str, content: bytes, at,
+                     what: str = "附件") -> CaseAttachment:
+    """Keep a checked file with the case, and say so in its history, inside the caller's transaction."""
+    attachment = CaseAttachment(case_id=case.id, file_name=name, media_type=media_type, size=len(content),
+                                content=content, uploaded_by=actor.username, uploaded_at=at)
+    uow.attachments.add(attachment)
+    uow.flush()
+    add_history(uow, case, at, actor.username, "attachment_added", f"上传{what} {name}", stage=case.stage,
+                detail={"attachment_id": attachment.id, "file_name": name, "media_type": media_type,
+                        "size": len(content)})
+    return attachment
 
 
 def list_attachments(ctx: Context, actor: User, number: str) -> list[CaseAttachment]:

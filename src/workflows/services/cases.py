@@ -11,6 +11,7 @@ from workflows.domain.forms import validate_form
 from workflows.domain.model import (OPEN, Case, CaseDeadline, CasePause, CaseTask, Escalation, ExtensionRequest,
                                     ExternalCall, HistoryEntry, ProcessVersion, User)
 
+from . import agents
 from .access import require_case_visible, require_role, sees_all_halls
 from .context import Context, jsonable
 from .history import add_history
@@ -47,10 +48,11 @@ def open_case(ctx: Context, actor: User, item_code: str, applicant: dict, data: 
         if version is None:
             raise NotFound(f"事项“{agency_item.name}”的流程 {agency_item.process_key} 尚未部署")
         definition = ctx.definition(uow, version.id)
-        applicant, errors = validate_applicant(applicant or {}, agency_item.item.applicant_kinds)
+        applicant, errors = validate_applicant(applicant or {}, agency_item.item.applicant_kinds, ctx.today())
+        upload, upload_errors = agents.take_upload(applicant)
         values, form_errors = validate_form(definition.start_form, data or {})
-        if errors or form_errors:
-            raise InvalidInput("申请信息填写有误", {**errors, **form_errors})
+        if errors or upload_errors or form_errors:
+            raise InvalidInput("申请信息填写有误", {**errors, **upload_errors, **form_errors})
         at, today = ctx.now(), ctx.today()
         number = format_case_number(agency.code, today, uow.cases.next_sequence(agency.code, today))
         case = Case(number=number, agency_code=agency.code, hall_code=actor.hall_code, item_code=item_code,
@@ -61,8 +63,9 @@ def open_case(ctx: Context, actor: User, item_code: str, applicant: dict, data: 
         uow.flush()
         add_history(uow, case, at, actor.username, "opened", f"{actor.full_name}登记申请",
                     stage=APPLICATION_STAGE, detail={"data": values})
+        agents.record_agent(uow, case, actor, upload, at)
         command = CaseCommand(uow, ctx, case)
-        progress = command.record(command.start({"applicant": applicant, **values}))
+        progress = command.record(command.start({"applicant": case.applicant, **values}))
         uow.commit()
         return progress
 
@@ -88,12 +91,18 @@ def deliver_message(ctx: Context, actor: User, number: str, message_name: str, p
     require_role(actor, "acceptor", "reviewer", "admin")
     with ctx.uow() as uow:
         case = require_case_visible(actor, uow.cases.get(number))
-        uow.cases.get_by_id(case.id, lock=True)
-        command = CaseCommand(uow, ctx, case)
-        run = command.resume()
-        run.deliver_message(message_name, payload)
-        add_history(uow, case, ctx.now(), actor.username, "message_received", f"收到“{message_name}”",
-                    detail={"payload": jsonable(payload)})
-        progress = command.record(run)
+        progress = receive_message(uow, ctx, case, actor.username, message_name, payload)
         uow.commit()
         return progress
+
+
+def receive_message(uow, ctx: Context, case: Case, actor: str, message_name: str, payload: dict) -> Progress:
+    """Deliver a message to the case inside the caller's transaction (a use case that brings it, such as the
+    clerk marking the last 容缺 material handed in)."""
+    uow.cases.get_by_id(case.id, lock=True)
+    command = CaseCommand(uow, ctx, case)
+    run = command.resume()
+    run.deliver_message(message_name, payload)
+    add_history(uow, case, ctx.now(), actor, "message_received", f"收到“{message_name}”",
+                detail={"payload": jsonable(payload)})
+    return command.record(run)

@@ -7,7 +7,7 @@ from workflows.adapters.catalog_files import load_documents
 from workflows.domain.catalog import Agency, AgencyItem
 from workflows.domain.errors import NotFound
 
-from .context import ITEMS_DOCUMENT, Context
+from .context import ITEMS_DOCUMENT, TEMPLATES_DOCUMENT, Context
 
 
 def load_catalog(ctx: Context, directory: Path) -> dict[str, int]:
@@ -15,9 +15,9 @@ def load_catalog(ctx: Context, directory: Path) -> dict[str, int]:
 
     Nothing is stored unless every file is valid: a CatalogError names the file and the field at fault.
     """
-    items, agencies, catalog = load_documents(directory)
+    items, agencies, templates, catalog = load_documents(directory)
     with ctx.uow() as uow:
-        uow.catalog.replace({ITEMS_DOCUMENT: items, **agencies}, ctx.now())
+        uow.catalog.replace({ITEMS_DOCUMENT: items, TEMPLATES_DOCUMENT: templates, **agencies}, ctx.now())
         uow.commit()
     return {code: len(agency.items) for code, agency in catalog.agencies.items()}
 

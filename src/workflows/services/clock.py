@@ -9,24 +9,27 @@ from datetime import datetime
 
 from workflows.adapters.engine import CaseRun
 from workflows.adapters.unit_of_work import UnitOfWork
+from workflows.domain.acceptance import DEFAULT_WAIVER_PERIOD, WAIVER_STAGE
 from workflows.domain.calendar import OfficeHours
-from workflows.domain.catalog import TimeLimit
+from workflows.domain.catalog import StageLimit, TimeLimit
 from workflows.domain.deadlines import Deadline, Pause, WarningPolicy, compute_deadline
 from workflows.domain.errors import InvalidInput
-from workflows.domain.model import APPROVED, CLOSED, Case, CaseDeadline
+from workflows.domain.model import APPROVED, CLOSED, Case, CaseDeadline, CasePause
 
 from .calendar import working_calendar
 from .context import CHINA, Context
+from .history import SYSTEM
 
-ACCEPTANCE_STAGE, NOT_ACCEPTED = "受理", "不予受理"
+ACCEPTANCE_STAGE, COMPLETED = "受理", "办结"  # COMPLETED: the result of a case that ends as it should
 PROMISED, STATUTORY = "promised", "statutory"
 LIMIT_NAMES = {PROMISED: "承诺时限", STATUTORY: "法定时限"}
+WAIVER_PAUSE = "waiver"  # 容缺补正: the case's limits stop while the applicant brings the waived materials
 FAR_FUTURE = "9999-12-31T23:59:59+08:00"  # what a timer waits for while its limit has not started or is paused
 MAX_TIMER_DAYS = 3650
 
 
 def limit_name(kind: str) -> str:
-    return LIMIT_NAMES.get(kind, f"{kind}环节时限")
+    return LIMIT_NAMES.get(kind) or ("容缺补正期限" if kind == WAIVER_STAGE else f"{kind}环节时限")
 
 
 class CaseClock:
@@ -34,6 +37,7 @@ class CaseClock:
         self.uow, self.ctx, self.case = uow, ctx, case
         agency = ctx.catalog(uow).agency(case.agency_code)
         self.item = agency.item(case.item_code) if agency else None
+        self.waiver_period = (agency.waiver_period if agency else None) or DEFAULT_WAIVER_PERIOD
         periods = agency.office_hours if agency and agency.office_hours else None
         self.hours = OfficeHours(periods) if periods else OfficeHours()
         self.calendar = working_calendar(ctx, uow)
@@ -68,18 +72,56 @@ class CaseClock:
         now, case = self.ctx.now(), self.case
         left = case.stage != previous_stage or case.status == CLOSED
         started = False
-        if case.accepted_at is None and previous_stage == ACCEPTANCE_STAGE and left and case.result != NOT_ACCEPTED:
-            case.accepted_at = now
-            started |= self._start(PROMISED, self.item.promised_limit if self.item else None, now)
-            started |= self._start(STATUTORY, self.item.statutory_limit if self.item else None, now)
-        if case.accepted_at is not None and left:
+        # Closed straight from 受理 (不予受理, 禁止办理 …) is no acceptance, unless the item ends there (办结).
+        if (case.accepted_at is None and previous_stage == ACCEPTANCE_STAGE and left
+                and (case.status != CLOSED or case.result == COMPLETED)):
+            started |= self._accept(now)
+        # The stages left: the one the case was at and those its automatic steps went through on the way (转入地's
+        # 联系函 is issued and sent in the command that completes 审核).
+        passed = {previous_stage, *(step.stage for step in run.steps if step.stage)} - {case.stage} if left else set()
+        if case.accepted_at is not None:
             for stage_limit in (self.item.stage_limits if self.item else ()):
-                if stage_limit.starts_at == previous_stage:
+                if stage_limit.starts_at in passed:
                     started |= self._start(stage_limit.stage, stage_limit.limit, now)
         for row in self.rows:
-            if row.met_at is None and left and (row.kind == previous_stage or case.status == CLOSED):
+            if row.met_at is None and left and (row.kind in passed or case.status == CLOSED):
                 row.met_at = now
+        started |= self._follow_waiver(previous_stage, now)
         if started:
+            self.refresh(run)
+
+    def _follow_waiver(self, previous_stage: str, now: datetime) -> bool:
+        """容缺补正: entering it starts the 补正期限 and stops the case's own limits; leaving it, the materials
+        supplied or the case closed (补正超时), lets them run on. Returns whether anything changed."""
+        waiting = self.case.stage == WAIVER_STAGE and self.case.status != CLOSED
+        if waiting and previous_stage != WAIVER_STAGE:
+            earlier = next((row for row in self.rows if row.kind == WAIVER_STAGE), None)
+            if earlier is None:
+                self._start(WAIVER_STAGE, self.waiver_period, now)
+            else:  # sent back to 受理 and accepted with 容缺 again: a new 补正期限
+                earlier.starts_at, earlier.met_at = now, None
+            self.uow.deadlines.add_pause(CasePause(case_id=self.case.id, kind=WAIVER_PAUSE, started_at=now,
+                                                   reason="容缺受理，等待申请人补齐容缺材料", started_by=SYSTEM,
+                                                   ended_at=None, ended_by=None))
+            self.uow.flush()
+            return True
+        pause = self.open_pause()
+        if previous_stage == WAIVER_STAGE and not waiting and pause is not None and pause.kind == WAIVER_PAUSE:
+            pause.ended_at, pause.ended_by = now, SYSTEM
+            self.uow.flush()
+            return True
+        return False
+
+    def _accept(self, at: datetime) -> bool:
+        """The case is accepted at `at`: its promised and statutory limits start from then."""
+        self.case.accepted_at = at
+        promised = self._start(PROMISED, self.item.promised_limit if self.item else None, at)
+        return self._start(STATUTORY, self.item.statutory_limit if self.item else None, at) or promised
+
+    def deem_accepted(self, run: CaseRun) -> None:
+        """行政许可法 §32: a case neither decided at 受理 nor given a 一次性告知书 in time counts as accepted on the
+        day of receipt; its limits run from then, while the 受理 task stays with the clerk."""
+        if self._accept(self.case.opened_at):
             self.refresh(run)
 
     def _start(self, kind: str, limit: TimeLimit | None, now: datetime) -> bool:
@@ -94,7 +136,7 @@ class CaseClock:
 
     def refresh(self, run: CaseRun | None = None) -> list[tuple[str, str, str]]:
         """Compute every running limit again; return (limit, old label, new label) of those that moved."""
-        pauses = [Pause(p.started_at, p.ended_at, p.reason) for p in self.uow.deadlines.pauses(self.case.id)]
+        pauses = self.uow.deadlines.pauses(self.case.id)
         extension = sum(r.days for r in self.uow.deadlines.extensions(self.case.id) if r.status == APPROVED)
         moved = []
         for row in self.rows:
@@ -102,9 +144,10 @@ class CaseClock:
                 continue
             before = due_label(row)
             days = extension if row.kind in LIMIT_NAMES else 0
+            stops = [Pause(p.started_at, p.ended_at, p.reason) for p in pauses
+                     if _overlaps(p, row.starts_at) and not (p.kind == WAIVER_PAUSE and row.kind == WAIVER_STAGE)]
             computed = compute_deadline(self.calendar, self.hours, TimeLimit(row.limit_value, row.limit_unit),
-                                        row.starts_at, [p for p in pauses if _overlaps(p, row.starts_at)], days,
-                                        self.item.warning if self.item else WarningPolicy())
+                                        row.starts_at, stops, days, self.item.warning if self.item else WarningPolicy())
             row.due_at, row.warning_at = computed.due_at, computed.warning_at
             row.provisional, row.paused = computed.provisional, computed.paused
             row.extension_days, row.paused_days = computed.extension_days, computed.paused_days
@@ -115,8 +158,17 @@ class CaseClock:
         return moved
 
     def case_limit(self) -> CaseDeadline | None:
-        """The limit an inbox sorts by: the promised one while it runs, else the statutory one."""
-        return self._running(PROMISED) or self._running(STATUTORY)
+        """The limit an inbox sorts by: the promised one while it runs, else the statutory one, else a stage's
+        (a partner's case, such as 转移接续's 转出地, owes only a stage limit)."""
+        return self._running(PROMISED) or self._running(STATUTORY) or next(
+            (row for row in self.rows if row.met_at is None), None)
+
+    def start_on_receipt(self, limit: StageLimit | None) -> None:
+        """A partner's case (转移接续's 转出地) has no 受理: its clock starts when the message that opened it
+        arrives, with the stage limit it owes from then (信息表) where the catalog sets one."""
+        self.case.accepted_at = self.ctx.now()
+        if limit is not None and self._start(limit.stage, limit.limit, self.case.accepted_at):
+            self.refresh()
 
     def open_pause(self):
         return next((p for p in self.uow.deadlines.pauses(self.case.id) if p.ended_at is None), None)

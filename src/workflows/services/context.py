@@ -16,6 +16,7 @@ from workflows.domain.catalog import Catalog, parse_catalog
 
 CHINA = ZoneInfo("Asia/Shanghai")
 ITEMS_DOCUMENT = "items.yaml"
+TEMPLATES_DOCUMENT = "documents.yaml"  # the default document templates; every other stored document is an agency's
 
 
 def system_clock() -> datetime:
@@ -45,7 +46,7 @@ class Context:
         definition = self._definitions.get(version_id)
         if definition is None:
             version = uow.processes.get(version_id)
-            definition = self.engine.definition(version.bpmn_xml, version.file_name)
+            definition = self.engine.definition(version.bpmn_xml, version.file_name, version.decisions)
             self._definitions[version_id] = definition
         return definition
 
@@ -56,7 +57,8 @@ class Context:
         if cached is None or cached_version != version:
             documents = uow.catalog.documents()
             items = documents.pop(ITEMS_DOCUMENT, {"groups": [], "items": []})
-            cached = parse_catalog(items, documents, ITEMS_DOCUMENT)
+            templates = documents.pop(TEMPLATES_DOCUMENT, None)
+            cached = parse_catalog(items, documents, ITEMS_DOCUMENT, templates, TEMPLATES_DOCUMENT)
             self._catalog = (version, cached)
         return cached
 

@@ -9,6 +9,7 @@ from .access import require_role
 from .clock import CaseClock, due_label, limit_name
 from .context import Context
 from .history import SYSTEM, add_history
+from .substitutes import resolve_assignee
 
 LEVEL_NAMES = {"yellow": "黄牌预警", "red": "红牌超期"}
 
@@ -127,10 +128,12 @@ def _reassign(uow, ctx, actor, case, note, assignee, _days) -> str:
         raise InvalidInput("改派对象有误", {"assignee": "只能改派给本大厅的人员"})
     if not tasks or not all(user.has_role(task.role) for task in tasks):
         raise InvalidInput("改派对象有误", {"assignee": f"{user.full_name}不具备办理当前环节的岗位"})
+    holder, away = resolve_assignee(uow, user.username, ctx.now())
     for task in tasks:
-        task.assignee, task.claimed_at = user.username, ctx.now()
-    text = f"{actor.full_name}将“{'、'.join(t.name for t in tasks)}”改派给{user.full_name}：{note}"
-    uow.notifications.add(user.username, "reassigned", text, ctx.now(), case)
+        task.assignee, task.claimed_at = holder, ctx.now()
+    text = (f"{actor.full_name}将“{'、'.join(t.name for t in tasks)}”改派给{user.full_name}：{note}"
+            + (f"（{away}）" if away else ""))
+    uow.notifications.add(holder, "reassigned", text, ctx.now(), case)
     return text
 
 

@@ -1,9 +1,13 @@
-"""Use cases of process designers: deploy a BPMN file as a new version, list versions."""
+"""Use cases of process designers: deploy a BPMN file (with the DMN files of its decision tables) as a new version,
+list versions."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
-from workflows.adapters.bpmn_parsing import parse_process
+from workflows.adapters.bpmn_parsing import ProcessDefinition, parse_process, referenced_decisions
+from workflows.adapters.dmn_parsing import Decision, decision_files, read_decision, read_decisions
+from workflows.adapters.unit_of_work import UnitOfWork
 from workflows.domain.errors import InvalidProcess, NotFound
 from workflows.domain.model import ProcessVersion, User
 
@@ -11,39 +15,71 @@ from .access import require_role
 from .context import Context
 
 MAX_BPMN_BYTES = 2_000_000
+DECISIONS_FOLDER = "decisions"  # beside the diagrams of a folder: the DMN files of their decision tables
 
 
-def deploy_process(ctx: Context, actor: User, bpmn: bytes, file_name: str) -> ProcessVersion:
-    """Validate a BPMN file and store it as the next version of its process; running cases keep theirs."""
+def deploy_process(ctx: Context, actor: User, bpmn: bytes, file_name: str,
+                   decisions: Mapping[str, bytes | str] | None = None) -> ProcessVersion:
+    """Validate a BPMN file and store it as the next version of its process; running cases keep theirs.
+
+    `decisions` (DMN file name -> XML) are the decision tables its business-rule tasks reference; a table not given
+    is the one published last (services/decisions.py). The version carries the tables it references."""
     require_role(actor, "designer", "admin")
-    return _deploy(ctx, bpmn, file_name, actor.username)
+    return _deploy(ctx, bpmn, file_name, actor.username, read_decisions(decisions or {}))
 
 
 def deploy_directory(ctx: Context, directory: Path, deployed_by: str = "system") -> list[ProcessVersion]:
-    """Deploy every diagram of a folder whose content differs from its latest version (used at installation)."""
+    """Deploy every diagram of a folder, with the decision tables of its decisions/ folder, whose content (diagram
+    and tables) differs from its latest version (used at installation)."""
+    tables = read_decisions(decision_files(directory / DECISIONS_FOLDER))
     deployed = []
     for path in sorted(directory.glob("*.bpmn")):
-        version = _deploy(ctx, path.read_bytes(), path.name, deployed_by, skip_unchanged=True)
+        version = _deploy(ctx, path.read_bytes(), path.name, deployed_by, tables, skip_unchanged=True)
         if version is not None:
             deployed.append(version)
     return deployed
 
 
-def _deploy(ctx: Context, bpmn: bytes, file_name: str, deployed_by: str,
+def _deploy(ctx: Context, bpmn: bytes, file_name: str, deployed_by: str, tables: dict[str, Decision],
             skip_unchanged: bool = False) -> ProcessVersion | None:
     if len(bpmn) > MAX_BPMN_BYTES:
         raise InvalidProcess(f"文件超过 {MAX_BPMN_BYTES // 1_000_000} MB", None, file_name)
-    definition = parse_process(bpmn, file_name)
+    missing = [ref for ref in referenced_decisions(bpmn) if ref not in tables]
+    if missing:
+        with ctx.uow(write=False) as uow:
+            tables = {**_published_tables(uow, missing), **tables}
+    definition = parse_process(bpmn, file_name, tables)  # outside the write transaction: it takes a while
     with ctx.uow() as uow:
         latest = uow.processes.latest(definition.key)
         if skip_unchanged and latest is not None and latest.checksum == definition.checksum:
             return None
-        version = ProcessVersion(process_key=definition.key, version=(latest.version + 1) if latest else 1,
-                                 name=definition.name, bpmn_xml=bpmn.decode("utf-8"), file_name=file_name,
-                                 checksum=definition.checksum, deployed_by=deployed_by, deployed_at=ctx.now())
-        uow.processes.add(version)
+        version = store_version(uow, ctx, definition, bpmn, file_name, deployed_by)
         uow.commit()
         return version
+
+
+def store_version(uow: UnitOfWork, ctx: Context, definition: ProcessDefinition, bpmn: bytes, file_name: str,
+                  deployed_by: str) -> ProcessVersion:
+    """The parsed process as its next version, with the decision tables it references, in the caller's
+    transaction."""
+    latest = uow.processes.latest(definition.key)
+    version = ProcessVersion(process_key=definition.key, version=(latest.version + 1) if latest else 1,
+                             name=definition.name, bpmn_xml=bpmn.decode("utf-8"), file_name=file_name,
+                             checksum=definition.checksum, deployed_by=deployed_by, deployed_at=ctx.now(),
+                             decisions={f"{ref}.dmn": table.xml for ref, table in sorted(definition.decisions.items())})
+    uow.processes.add(version)
+    uow.flush()
+    return version
+
+
+def _published_tables(uow: UnitOfWork, refs: list[str]) -> dict[str, Decision]:
+    """The tables published last under these decision ids (those no version carries are left out)."""
+    latest = {}
+    for version in uow.processes.with_decisions():
+        for name, xml in (version.decisions or {}).items():
+            if name.removesuffix(".dmn") in refs:
+                latest[name.removesuffix(".dmn")] = (name, xml)
+    return {ref: read_decision(xml, name) for ref, (name, xml) in latest.items()}
 
 
 def application_form(ctx: Context, process_key: str):

@@ -9,11 +9,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from handlers.gateways import LocalNationalPlatform, LocalPaymentGateway, LocalSmsNotifier
-from workflows.adapters.engine import CaseBindings, CaseRun
+from workflows.adapters.engine import AutomaticStep, CaseBindings, CaseRun
 from workflows.adapters.unit_of_work import UnitOfWork
 from workflows.domain.model import (CANCELLED, CLOSED, FAILED, OPEN, READY, SUPERVISION_STAGE, Case, CaseTask,
                                     ExternalCall)
 
+from . import agency_messages, documents
 from .clock import CaseClock
 from .context import Context, jsonable
 from .desk import CaseDesk
@@ -21,14 +22,17 @@ from .history import SYSTEM, add_history
 
 FINAL_STAGE = "办结"
 _STEP_MESSAGES = {"service": "系统完成“{name}”", "message": "系统：{name}", "end": "办理结束：{name}"}
+PROHIBITED_RULE = "prohibited_rule"  # what a 禁办情形 table decides: the catalog's words of the rule that matched
 
 
 @dataclass(frozen=True)
 class Progress:
-    """Where a case stands after a command: the case, and the tasks now waiting for people."""
+    """Where a case stands after a command: the case, the tasks now waiting for people, and what the person who
+    gave the command must be told (a 禁办情形 found)."""
 
     case: Case
     open_tasks: list[CaseTask]
+    notices: tuple[str, ...] = ()
 
 
 class CaseCommand:
@@ -63,15 +67,20 @@ class CaseCommand:
 
 def record_progress(uow: UnitOfWork, ctx: Context, case: Case, run: CaseRun, clock: CaseClock) -> Progress:
     at = ctx.now()
-    previous_stage = case.stage
+    previous_stage, was_open = case.stage, case.status != CLOSED
     _update_status(case, run, at)
     clock.after_step(previous_stage, run)  # may re-arm timers, which may run escalation steps
+    notices = []
     for step in run.steps:
-        add_history(uow, case, at, SYSTEM, step.kind, _STEP_MESSAGES[step.kind].format(name=step.name),
-                    stage=step.stage, task_name=step.name)
+        message = _STEP_MESSAGES[step.kind].format(name=step.name) if step.kind != "rule" else _rule_message(step)
+        add_history(uow, case, at, SYSTEM, step.kind, message, stage=step.stage, task_name=step.name,
+                    detail={"outputs": jsonable(step.outputs)} if step.kind == "rule" else None)
+        if step.outputs.get(PROHIBITED_RULE):
+            notices.append(message)
     run.steps.clear()
     for name, payload in run.thrown_messages():
         add_history(uow, case, at, SYSTEM, "message_sent", f"发出消息“{name}”", detail={"payload": payload})
+        agency_messages.record_thrown(uow, ctx, case, name, payload)
     if run.failure:
         add_history(uow, case, at, SYSTEM, "failed", f"“{run.failure.task_name}”出错：{run.failure.message}",
                     task_name=run.failure.task_name)
@@ -79,7 +88,16 @@ def record_progress(uow: UnitOfWork, ctx: Context, case: Case, run: CaseRun, clo
     case.data = jsonable(run.data)
     case.workflow_state = ctx.engine.dump(run)
     uow.timers.replace(case.id, [] if case.status == CLOSED else run.pending_timers())
-    return Progress(case, ready)
+    documents.issue_automatic(uow, ctx, case, previous_stage, was_open)  # 受理通知书, 决定书, 办结通知书 …
+    return Progress(case, ready, tuple(notices))
+
+
+def _rule_message(step: AutomaticStep) -> str:
+    """A decision table's verdict for the history: a 禁办情形 table's rule in the catalog's words, or its outputs."""
+    if PROHIBITED_RULE in step.outputs:
+        rule = step.outputs[PROHIBITED_RULE]
+        return f"{step.name}：属于禁办情形“{rule}”，禁止办理" if rule else f"{step.name}：未发现禁办情形"
+    return f"系统完成“{step.name}”：" + "；".join(f"{name} = {value}" for name, value in step.outputs.items())
 
 
 def _update_status(case: Case, run: CaseRun, at: datetime) -> None:

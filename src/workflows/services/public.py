@@ -11,18 +11,20 @@ import hmac
 from dataclasses import dataclass
 from datetime import datetime
 
-from workflows.domain.applicants import PERSON
+from workflows.domain.applicants import PERSON, agent_of
 from workflows.domain.errors import Conflict, InvalidInput, NotFound
-from workflows.domain.model import CLOSED, Case
+from workflows.domain.model import CASE_TERMINATED, CASE_WITHDRAWN, CLOSED, Case
 
 from .context import Context
+from .followups import FollowUpResult, open_followup, public_result
 
 NOT_FOUND = "未查到该办件，请核对办件编号和证件号码"
 RATINGS = {5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "非常不满意"}
-POOR_RATINGS = frozenset({1, 2})  # 差评: each will need a follow-up (another issue); stored like the others now
+POOR_RATINGS = frozenset({1, 2})  # 差评: each opens a 差评回访 for the hall's supervisors (services/followups.py)
 MAX_COMMENT = 500
 PAGE_SIZE = 20
 FIRST_STAGE, LAST_STAGE = "申请", "办结"
+CLOSED_EARLY_LABELS = {CASE_WITHDRAWN: "已撤件", CASE_TERMINATED: "已终止"}  # closed without a decision
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,8 @@ class PublicProgress:
     steps: list[PublicStep]
     rating: str | None  # the label given, once rated
     can_rate: bool
+    followup: FollowUpResult | None = None  # the agency's answer to a 差评, once recorded
+    agent: str | None = None  # 委托办理: the agent's name, masked
 
 
 @dataclass(frozen=True)
@@ -70,7 +74,7 @@ def query_progress(ctx: Context, number: str, id_number: str) -> PublicProgress:
     with ctx.uow(write=False) as uow:
         case = _owned_case(uow, number, id_number)
         rating = uow.ratings.for_case(case.id)
-        return _progress(ctx, uow, case, rating["label"] if rating else None)
+        return _progress(ctx, uow, case, rating["label"] if rating else None, public_result(uow, case))
 
 
 def rate_service(ctx: Context, number: str, id_number: str, score, comment: str = "") -> str:
@@ -94,6 +98,8 @@ def rate_service(ctx: Context, number: str, id_number: str, score, comment: str 
         if uow.ratings.for_case(case.id) is not None:
             raise Conflict("该办件已评价，每件只能评价一次")
         uow.ratings.add(case.id, score, RATINGS[score], comment or None, ctx.now())
+        if score in POOR_RATINGS:
+            open_followup(uow, ctx, case, score, RATINGS[score], comment or None)
         try:
             uow.commit()
         except Conflict:
@@ -148,14 +154,17 @@ def _owned_case(uow, number: str, id_number: str) -> Case:
 
 
 def _status(case: Case) -> str:
-    return "已办结" if case.status == CLOSED else "办理中"  # a failed case is, for the applicant, still in hand
+    if case.status != CLOSED:
+        return "办理中"  # a failed case is, for the applicant, still in hand
+    return CLOSED_EARLY_LABELS.get(case.result, "已办结")
 
 
-def _progress(ctx: Context, uow, case: Case, rating: str | None) -> PublicProgress:
+def _progress(ctx: Context, uow, case: Case, rating: str | None, followup: FollowUpResult | None) -> PublicProgress:
     closed = case.status == CLOSED
     return PublicProgress(case.number, case.item_name, case.stage, _status(case), case.result if closed else None,
                           case.opened_at, case.accepted_at, case.closed_at, _steps(ctx, uow, case), rating,
-                          can_rate=closed and rating is None)
+                          can_rate=closed and rating is None, followup=followup,
+                          agent=mask_name(agent["name"]) if (agent := agent_of(case.applicant)) else None)
 
 
 def _steps(ctx: Context, uow, case: Case) -> list[PublicStep]:
@@ -170,7 +179,7 @@ def _steps(ctx: Context, uow, case: Case) -> list[PublicStep]:
     for entry in uow.history.for_case(case.id):
         if entry.action == "completed" and entry.stage:
             done_at[entry.stage] = entry.at
-    done_at[LAST_STAGE] = case.closed_at if case.status == CLOSED else None
+    done_at[LAST_STAGE] = case.closed_at if case.status == CLOSED and case.result not in CLOSED_EARLY_LABELS else None
     steps = []
     for name in names:
         if name == current:

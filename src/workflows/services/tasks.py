@@ -9,10 +9,13 @@ from workflows.domain.forms import Form, validate_form
 from workflows.domain.model import COMPLETED, READY, Case, CaseTask, User
 from workflows.domain.roles import ROLE_NAMES, TASK_ROLES
 
+from . import acceptance, task_operations
 from .access import require_case_visible, require_role, require_task_role, require_task_visible
+from .case_operations import require_not_suspended
 from .context import Context
 from .history import add_history
 from .progress import CaseCommand, Progress
+from .substitutes import resolve_assignee
 
 LEVELS = ("normal", "yellow", "red")  # a task's case: 正常, 黄牌 (warned), 红牌 (past due)
 
@@ -84,19 +87,24 @@ def reassign_tasks(ctx: Context, actor: User, task_ids: list[str], assignee: str
                 refused.append(f"{task_id}：{error}")
                 continue
             label = f"{task.case_number}“{task.name}”"
+            busy = task_operations.transfer_obstacle(uow, task) if task.state == READY else None
             if task.state != READY:
                 refused.append(f"{label}：任务已办理或已取消")
             elif not user.has_role(task.role):
                 refused.append(f"{label}：{user.full_name}不具备{ROLE_NAMES.get(task.role, task.role)}岗位，未改派")
+            elif busy:
+                refused.append(f"{label}：{busy}，未改派")
             else:
                 previous = task.assignee
-                task.assignee, task.claimed_at = user.username, at
+                username, note = resolve_assignee(uow, user.username, at, role=task.role)
+                task.assignee, task.claimed_at = username, at
                 case = uow.cases.get_by_id(task.case_id)
                 message = (f"{actor.full_name}将“{task.name}”改派给{user.full_name}"
-                           + (f"（原认领人 {previous}）" if previous and previous != user.username else ""))
+                           + (f"（原认领人 {previous}）" if previous and previous != user.username else "")
+                           + (f"；{note}" if note else ""))
                 add_history(uow, case, at, actor.username, "reassigned", message, stage=task.stage,
-                            task_name=task.name, detail={"from": previous, "to": user.username})
-                uow.notifications.add(user.username, "reassigned", f"{message}：{case.item_name} {case.number}",
+                            task_name=task.name, detail={"from": previous, "to": username, "substitute_note": note})
+                uow.notifications.add(username, "reassigned", f"{message}：{case.item_name} {case.number}",
                                       at, case)
                 done.append(task)
         uow.commit()
@@ -131,6 +139,9 @@ def _open_task(uow, actor: User, task_id: str) -> CaseTask:
 def _change_assignee(ctx: Context, actor: User, task_id: str, claim: bool) -> CaseTask:
     with ctx.uow() as uow:
         task = _open_task(uow, actor, task_id)
+        busy = None if claim else task_operations.transfer_obstacle(uow, task)
+        if busy:
+            raise Conflict(f"任务{busy}，不能退回认领")
         expected, new = (None, actor.username) if claim else (actor.username, None)
         if not uow.tasks.set_assignee(task.id, new, expected, ctx.now() if claim else None):
             raise Conflict(f"任务已由{task.assignee}认领" if claim else "只能退回本人认领的任务")
@@ -143,28 +154,54 @@ def _change_assignee(ctx: Context, actor: User, task_id: str, claim: bool) -> Ca
 
 
 def complete_task(ctx: Context, actor: User, task_id: str, values: dict) -> Progress:
-    """Complete a task with its form data; the workflow moves on in the same transaction."""
+    """Complete a task with its form data; the workflow moves on in the same transaction.
+
+    Not while someone must act first (a delegation, a 前加签, an unreplied 督办: 409), and never by a delegate (403).
+    While after- or parallel signers have not signed, the submission is held and the task stays open: it completes
+    when they have (task_operations), through `finish_task` below."""
     with ctx.uow() as uow:
+        task = require_task_visible(actor, uow.tasks.get(task_id))
+        case = require_case_visible(actor, uow.cases.get_by_id(task.case_id, lock=True))
+        uow.refresh(task)  # as it is now that the case is ours: a completion or claim before the lock counts
+        task_operations.refuse_delegate(uow, actor, task)
         task = _open_task(uow, actor, task_id)
         if task.assignee not in (None, actor.username):
             raise Forbidden(f"任务已由{task.assignee}认领")
-        case = require_case_visible(actor, uow.cases.get_by_id(task.case_id, lock=True))
+        task_operations.require_completable(uow, task)
+        require_not_suspended(uow, case)  # 中止: nothing moves until resumed
         command = CaseCommand(uow, ctx, case)
-        definition = command.definition
-        cleaned, errors = validate_form(definition.user_tasks[task.spec_id].form, values or {})
-        if errors:
-            raise InvalidInput("表单填写有误", errors)
-        run = command.resume()
-        run.complete(task.id, cleaned)
-        at = ctx.now()
-        task.state, task.completed_at, task.completed_by = COMPLETED, at, actor.username
-        task.assignee, task.decision = actor.username, cleaned.get("decision")
-        add_history(uow, case, at, actor.username, "completed", _completion_message(actor, task, definition,
-                                                                                    cleaned),
-                    stage=task.stage, task_name=task.name, detail={"data": cleaned})
-        progress = command.record(run)
+        cleaned = valid_values(command.definition, task, values)
+        if task_operations.hold_submission(uow, ctx, actor, task, case, cleaned, values or {}):
+            uow.commit()
+            return Progress(case, uow.tasks.open_for_case(case.id))
+        progress = finish_task(uow, ctx, command, actor, task, cleaned, values or {})
         uow.commit()
         return progress
+
+
+def valid_values(definition, task: CaseTask, values: dict) -> dict:
+    """The task's form data, cleaned; a field in error refuses it all."""
+    cleaned, errors = validate_form(definition.user_tasks[task.spec_id].form, values or {})
+    if errors:
+        raise InvalidInput("表单填写有误", errors)
+    return cleaned
+
+
+def finish_task(uow, ctx: Context, command: CaseCommand, actor: User, task: CaseTask, cleaned: dict,
+                submitted: dict) -> Progress:
+    """The completion path: `actor` completes the task with its cleaned values (`submitted`: as sent) and the
+    workflow moves on, in the caller's transaction (the case locked)."""
+    run = command.resume()
+    run.complete(task.id, cleaned)
+    at = ctx.now()
+    task.state, task.completed_at, task.completed_by = COMPLETED, at, actor.username
+    task.assignee, task.decision = actor.username, cleaned.get("decision")
+    add_history(uow, command.case, at, actor.username, "completed",
+                _completion_message(actor, task, command.definition, cleaned), stage=task.stage,
+                task_name=task.name, detail={"data": cleaned})
+    progress = command.record(run)
+    acceptance.after_completion(uow, ctx, actor, command.case, cleaned, submitted)  # 容缺受理: checks, notice
+    return progress
 
 
 def _completion_message(actor: User, task: CaseTask, definition, cleaned: dict) -> str:

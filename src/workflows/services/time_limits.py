@@ -13,7 +13,7 @@ from workflows.domain.model import APPROVED, CLOSED, REFUSED, REQUESTED, CasePau
 from .access import require_case_visible, require_role
 from .calendar import working_calendar
 from .catalog import get_agency
-from .clock import PROMISED, STATUTORY, CaseClock, limit_name
+from .clock import PROMISED, STATUTORY, WAIVER_PAUSE, CaseClock, limit_name
 from .context import CHINA, Context
 from .history import SYSTEM, add_history
 from .progress import CaseCommand, Progress
@@ -49,7 +49,7 @@ def compute_item_deadlines(ctx: Context, agency_code: str, item_code: str, accep
             for kind, limit in limits if limit is not None]
 
 
-def _on_case(ctx: Context, actor: User, number: str, act: Callable[..., str], *roles: str) -> Progress:
+def on_started_case(ctx: Context, actor: User, number: str, act: Callable[..., str], *roles: str) -> Progress:
     """Run `act(uow, command)` on a started case's clock, then recompute its limits and record what moved."""
     require_role(actor, *(roles or ("acceptor", "reviewer", "finance", "supervisor")))
     with ctx.uow() as uow:
@@ -102,16 +102,19 @@ def pause_clock(ctx: Context, actor: User, number: str, kind: str, reason: str) 
     if kind == "suspension":
         require_role(actor, "supervisor")  # 中止 is the supervisor's decision; 补正 and the rest are the clerk's
 
-    def pause(uow, command: CaseCommand) -> str:
-        if command.clock.open_pause() is not None:
-            raise Conflict("计时已暂停")
-        uow.deadlines.add_pause(CasePause(case_id=command.case.id, kind=kind, reason=reason.strip(),
-                                          started_at=ctx.now(), started_by=actor.username, ended_at=None,
-                                          ended_by=None))
-        uow.flush()
-        return f"{actor.full_name}暂停计时（{PAUSE_KINDS[kind]}）：{reason.strip()}"
+    return on_started_case(ctx, actor, number,
+                           lambda uow, command: start_pause(uow, ctx, command, actor, kind, reason))
 
-    return _on_case(ctx, actor, number, pause)
+
+def start_pause(uow, ctx: Context, command: CaseCommand, actor: User, kind: str, reason: str) -> str:
+    """Stop the case's clock (inside on_started_case); returns the history line."""
+    if command.clock.open_pause() is not None:
+        raise Conflict("计时已暂停")
+    uow.deadlines.add_pause(CasePause(case_id=command.case.id, kind=kind, reason=reason.strip(),
+                                      started_at=ctx.now(), started_by=actor.username, ended_at=None,
+                                      ended_by=None))
+    uow.flush()
+    return f"{actor.full_name}暂停计时（{PAUSE_KINDS[kind]}）：{reason.strip()}"
 
 
 def resume_clock(ctx: Context, actor: User, number: str) -> Progress:
@@ -119,13 +122,15 @@ def resume_clock(ctx: Context, actor: User, number: str) -> Progress:
         pause = command.clock.open_pause()
         if pause is None:
             raise Conflict("计时没有暂停")
+        if pause.kind == WAIVER_PAUSE:
+            raise Conflict("容缺补正中的计时在容缺材料补齐或补正期限届满时自动恢复")
         if pause.kind == "suspension":
             require_role(actor, "supervisor")
         pause.ended_at, pause.ended_by = ctx.now(), actor.username
         uow.flush()
         return f"{actor.full_name}恢复计时（{PAUSE_KINDS.get(pause.kind, pause.kind)}结束）"
 
-    return _on_case(ctx, actor, number, resume)
+    return on_started_case(ctx, actor, number, resume)
 
 
 def request_extension(ctx: Context, actor: User, number: str, days: int, reason: str) -> ExtensionRequest:
@@ -166,7 +171,7 @@ def decide_extension(ctx: Context, actor: User, number: str, approve: bool, note
         verdict = "批准" if approve else "不批准"
         return f"{actor.full_name}{verdict}延期 {request.days} 个工作日" + (f"：{note.strip()}" if note else "")
 
-    return _on_case(ctx, actor, number, decide, "supervisor")
+    return on_started_case(ctx, actor, number, decide, "supervisor")
 
 
 def grant_extension(uow, ctx: Context, actor: User, command: CaseCommand, days: int, reason: str) -> str:

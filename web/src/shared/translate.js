@@ -326,9 +326,14 @@ export function toChinese(text) {
   return text;
 }
 
-export function translate(template, replacements) {
+/** `text` with its {placeholders} filled in from `replacements` (those not given stay as they are). */
+export function fillIn(text, replacements) {
   const values = replacements || {};
-  return toChinese(template).replace(/{([^}]+)}/g, (whole, key) => (key in values ? values[key] : whole));
+  return text.replace(/{([^}]+)}/g, (whole, key) => (key in values ? values[key] : whole));
+}
+
+export function translate(template, replacements) {
+  return fillIn(toChinese(template), replacements);
 }
 
 export default { translate: ['value', translate] };

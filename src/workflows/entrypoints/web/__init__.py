@@ -8,6 +8,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, g, redirect, request, send_from_directory, session, url_for
+from werkzeug.exceptions import HTTPException
 
 from workflows.domain.errors import NotFound
 from workflows.services import users
@@ -46,6 +47,29 @@ def local_path(target: str) -> str | None:
     return None
 
 
+RERENDERED = {"web.task_page", "web.case_page"}  # pages whose forms, when refused, are shown again as typed
+
+
+def render_again(back: str, status: int, **kept):
+    """The task or case page a refused form was posted from, rendered again with the flashed message and what
+    was typed (`kept`, put on flask.g for the page's partials), answering `status`; any other page: back to it."""
+    try:
+        endpoint, arguments = current_app.url_map.bind("").match(urlsplit(back).path, method="GET")
+    except HTTPException:
+        endpoint, arguments = None, {}
+    if endpoint in RERENDERED:
+        for name, value in kept.items():
+            setattr(g, name, value)
+        try:
+            response = current_app.make_response(current_app.view_functions[endpoint](**arguments))
+        except HTTPException:
+            response = None
+        if response is not None and response.status_code == 200:
+            response.status_code = status
+            return response
+    return redirect(back, 303)
+
+
 @blueprint.get("/assets/<path:name>")
 def assets(name):
     """The bundles built from npm packages at install time (web/dist)."""
@@ -56,3 +80,9 @@ from . import auth, pages, supervisor  # noqa: E402,F401 - the views register th
 from . import designer, public  # noqa: E402,F401
 from . import case_files  # noqa: E402,F401
 from . import materials  # noqa: E402,F401
+from . import task_operations  # noqa: E402,F401
+from . import agency_messages  # noqa: E402,F401 - 转移接续 on the case page
+from . import followups  # noqa: E402,F401 - 差评回访 on the desk
+from . import documents  # noqa: E402,F401 - 文书 on the task and case pages
+from . import case_operations  # noqa: E402,F401
+from . import decisions  # noqa: E402,F401 - 决策表 (DMN) list and editor for designers

@@ -6,17 +6,14 @@ that page with the message and the text typed (too long for the session cookie t
 from __future__ import annotations
 
 import io
-from urllib.parse import urlsplit
 
-from flask import abort, current_app, flash, g, redirect, request, send_file, url_for
-from werkzeug.exceptions import HTTPException
+from flask import abort, flash, g, redirect, request, send_file, url_for
 
 from workflows.domain.errors import InvalidInput, NotFound
 from workflows.services import case_files
 
-from . import blueprint, ctx, local_path, signed_in
+from . import blueprint, ctx, local_path, render_again, signed_in
 
-RERENDERED = {"web.task_page", "web.case_page"}  # pages a refused note is shown on again, its text kept
 
 
 def _back(number: str) -> str:
@@ -35,7 +32,7 @@ def add_comment(number):
         abort(404)
     except InvalidInput as error:
         flash(str(error), "error")
-        return _render_again(back, text)
+        return render_again(back, 422, comment_draft=text, comment_back=back)
     flash("已添加备注", "ok")
     return redirect(back, 303)
 
@@ -73,24 +70,6 @@ def download_attachment(attachment_id):
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, no-store"
     return response
-
-
-def _render_again(back: str, text: str):
-    """The page the note was written on, again, with the flashed message and the text kept (422)."""
-    try:
-        endpoint, arguments = current_app.url_map.bind("").match(urlsplit(back).path, method="GET")
-    except HTTPException:
-        endpoint, arguments = None, {}
-    if endpoint in RERENDERED:
-        g.comment_draft, g.comment_back = text, back
-        try:
-            response = current_app.make_response(current_app.view_functions[endpoint](**arguments))
-        except HTTPException:
-            response = None
-        if response is not None and response.status_code == 200:
-            response.status_code = 422
-            return response
-    return redirect(back, 303)
 
 
 @blueprint.app_template_global()

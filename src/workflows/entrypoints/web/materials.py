@@ -1,4 +1,4 @@
-"""申请材料核对 on the task page: one form marks each material 已提交, 缺少 or 容缺 (where the catalog allows).
+"""申请材料核对 on the task and case pages: one form marks each material 已提交, 缺少, 容缺 or 告知承诺 (where allowed).
 
 The form carries `next`, the task page: after a POST the clerk goes back there. A refused marking re-renders that
 page with the message and the choices submitted, so nothing chosen is lost.
@@ -6,17 +6,14 @@ page with the message and the choices submitted, so nothing chosen is lost.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
-from flask import abort, current_app, flash, g, redirect, request, url_for
-from werkzeug.exceptions import HTTPException
+from flask import abort, flash, g, redirect, request, url_for
 
 from workflows.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from workflows.services import materials
 
-from . import blueprint, ctx, local_path, signed_in
+from . import blueprint, ctx, local_path, render_again, signed_in
 
-RERENDERED = {"web.task_page"}  # the page a refused marking is shown on again, the choices kept
 PREFIX = "material_"
 
 
@@ -41,26 +38,9 @@ def mark_materials(number):
         abort(403, str(error))
     except (InvalidInput, Conflict) as error:
         flash(str(error), "error")
-        return _render_again(back, choices, 409 if isinstance(error, Conflict) else 422)
+        return render_again(back, 409 if isinstance(error, Conflict) else 422, materials_draft=choices,
+                            materials_back=back)
     flash("已保存材料核对", "ok")
-    return redirect(back, 303)
-
-
-def _render_again(back: str, choices: dict[str, str], status: int):
-    """The task page again, with the flashed message and the submitted choices checked."""
-    try:
-        endpoint, arguments = current_app.url_map.bind("").match(urlsplit(back).path, method="GET")
-    except HTTPException:
-        endpoint, arguments = None, {}
-    if endpoint in RERENDERED:
-        g.materials_draft, g.materials_back = choices, back
-        try:
-            response = current_app.make_response(current_app.view_functions[endpoint](**arguments))
-        except HTTPException:
-            response = None
-        if response is not None and response.status_code == 200:
-            response.status_code = status
-            return response
     return redirect(back, 303)
 
 

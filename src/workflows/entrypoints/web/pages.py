@@ -13,6 +13,7 @@ from workflows.services.clock import due_label, level_of, limit_name
 from . import blueprint, ctx, signed_in
 
 LEVEL_NAMES = {"normal": "正常", "yellow": "黄牌", "red": "红牌", "paused": "暂停", "met": "已完成"}
+AGENT_PREFIX = "applicant.agent."  # 委托代理人's fields on the new-case form
 
 
 @blueprint.app_template_filter("level")
@@ -152,7 +153,12 @@ def complete(task_id):
         return _render_task(task_id, values, error.field_errors, str(error)), 422
     except (Conflict, Forbidden) as error:
         return _render_task(task_id, values, {}, str(error)), 409 if isinstance(error, Conflict) else 403
-    flash(f"{progress.case.number} 已办理，当前环节：{progress.case.stage}", "ok")
+    if any(task.id == task_id for task in progress.open_tasks):  # held for its after- or parallel signers
+        flash(f"{progress.case.number} 已提交，待加签人签署后流转", "ok")
+    else:
+        flash(f"{progress.case.number} 已办理，当前环节：{progress.case.stage}", "ok")
+    for notice in progress.notices:  # a 禁办情形 found: the case ended 禁止办理
+        flash(f"{progress.case.number} {notice}", "error")
     return redirect(url_for("web.inbox"))
 
 
@@ -162,9 +168,8 @@ def _render_task(task_id, values=None, errors=None, message=None):
     except NotFound:
         abort(404)
     case = cases.case_details(ctx(), g.user, details.case.number)
-    agency_item = catalog.get_agency(ctx(), g.user.agency_code).item(details.case.item_code)
-    return render_template("task.html", details=details, case=case, agency_item=agency_item,
-                           values=values or {}, errors=errors or {}, message=message)
+    return render_template("task.html", details=details, case=case, values=values or {}, errors=errors or {},
+                           message=message)
 
 
 @blueprint.get("/cases/<number>")
@@ -192,20 +197,31 @@ def new_case():
 @signed_in
 def open_case():
     require_role(g.user, "acceptor")
-    values = request.form.to_dict()
-    values.pop("csrf_token", None)
+    typed = request.form.to_dict()
+    typed.pop("csrf_token", None)
+    values = dict(typed)
     item_code = values.pop("item_code", "")
     applicant = {key: values.pop(f"applicant.{key}", "") for key in ("name", "id_number", "kind", "phone")}
+    applicant["agent"] = _agent(values)
     try:
         progress = cases.open_case(ctx(), g.user, item_code, applicant, values)
     except (InvalidInput, NotFound, Forbidden) as error:
-        errors = getattr(error, "field_errors", {})
-        return _render_new_case(item_code, {**values, **{f"applicant.{k}": v for k, v in applicant.items()}},
-                                errors, str(error)), 422
+        return _render_new_case(item_code, typed, getattr(error, "field_errors", {}), str(error)), 422
     flash(f"已登记 {progress.case.number}（{progress.case.item_name}）", "ok")
     first = progress.open_tasks[0] if progress.open_tasks else None
     return redirect(url_for("web.task_page", task_id=first.id) if first
                     else url_for("web.case_page", number=progress.case.number))
+
+
+def _agent(values: dict) -> dict:
+    """委托办理's part of the new-case form (taken out of `values`): the agent, and the 授权委托书 uploaded or
+    its original checked."""
+    agent = {key[len(AGENT_PREFIX):]: values.pop(key) for key in list(values) if key.startswith(AGENT_PREFIX)}
+    upload = request.files.get(f"{AGENT_PREFIX}power_of_attorney")
+    proof = {"original_checked": agent.pop("original_checked", ""), "checked_on": agent.pop("checked_on", "")}
+    if upload and upload.filename:
+        proof = {"file": {"file_name": upload.filename, "media_type": upload.mimetype, "content": upload.read()}}
+    return {**agent, "power_of_attorney": proof}
 
 
 def _render_new_case(item_code: str, values=None, errors=None, message=None):
@@ -215,4 +231,4 @@ def _render_new_case(item_code: str, values=None, errors=None, message=None):
     chosen = next((item for item in items if item.code == item_code), None)
     form = processes.application_form(ctx(), chosen.process_key) if chosen else None
     return render_template("new_case.html", items=items, chosen=chosen, form=form, values=values or {},
-                           errors=errors or {}, message=message)
+                           errors=errors or {}, message=message, today=ctx().today().isoformat())

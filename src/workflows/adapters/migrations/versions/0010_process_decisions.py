@@ -1,10 +1,14 @@
 """Decision tables (DMN) deployed with each process version.
 
+A version carries the DMN files of the decisions its business-rule tasks reference ({file name: DMN XML}), so a
+running case keeps the tables it started with while designers publish new ones. Versions deployed before have none.
+
 Revision ID: 0010
 Revises: 0009
 """
-from alembic import op  # noqa: F401
-import sqlalchemy as sa  # noqa: F401
+from alembic import op
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 
 revision = '0010'
 down_revision = '0009'
@@ -13,8 +17,12 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass
+    with op.batch_alter_table('process_versions', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('decisions',
+                                      sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'),
+                                      nullable=False, server_default='{}'))
 
 
 def downgrade() -> None:
-    pass
+    with op.batch_alter_table('process_versions', schema=None) as batch_op:
+        batch_op.drop_column('decisions')

@@ -1,0 +1,158 @@
+"""Reads a DMN file (a decision table such as an item's 禁办情形) and refuses what the engine could not run safely.
+
+SpiffWorkflow evaluates every cell of a decision table as Python, through the case's script engine (the sandbox of
+scripting.py): an input column's expression; each rule's input entry, compared with the column's value
+(`"nonlocal"`, `True`) or a test on `?`, the value (`? < 10`, `? in ("self_employed", "flexible")`, `not ?`); and
+each output entry. Each cell is checked here the way the engine will run it, as deploying checks a diagram's
+conditions, and the file against the DMN schema.
+"""
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from lxml import etree
+from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnValidator
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.dmn.parser.BpmnDmnParser import SCHEMAS, BpmnDmnParser
+
+from workflows.domain.errors import InvalidProcess
+
+from .scripting import ScriptError, ScriptSyntaxError, check_expression
+
+DMN_13 = "https://www.omg.org/spec/DMN/20191111/MODEL/"
+# Hit policies whose meaning SpiffWorkflow keeps: it returns the first rule that matches (UNIQUE, ANY and FIRST
+# agree on that when the table is right) or, for COLLECT without an aggregation, every match.
+HIT_POLICIES = ("UNIQUE", "FIRST", "ANY", "COLLECT")
+# SpiffWorkflow's DMN engine puts this name in place of `?` before it evaluates an entry
+_QUESTION_MARK = re.compile(r"(\?)(?=(?:[^'\"]|['\"][^'\"]*['\"])*$)")
+_XML_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, remove_comments=True)
+
+
+@dataclass(frozen=True)
+class Decision:
+    """One DMN file: its decision's id and name, and the file itself."""
+
+    id: str
+    name: str
+    file_name: str
+    xml: str
+
+
+def read_decision(dmn: bytes | str, file_name: str) -> Decision:
+    """Parse and check one DMN file; raise InvalidProcess naming the file and the element at fault."""
+    data = dmn.encode("utf-8") if isinstance(dmn, str) else dmn
+    try:
+        text = data.decode("utf-8")
+        root = etree.fromstring(data, _XML_PARSER)
+    except UnicodeDecodeError as error:
+        raise InvalidProcess(f"DMN 文件须为 UTF-8 编码（第 {error.start} 字节起不是 UTF-8）", None, file_name) from None
+    except etree.XMLSyntaxError as error:
+        raise InvalidProcess(f"不是合法的 XML：{error.msg}（第 {error.lineno} 行）", None, file_name) from None
+    namespace = etree.QName(root).namespace
+    if etree.QName(root).localname != "definitions" or namespace not in SCHEMAS:
+        raise InvalidProcess("不是 DMN 文件：根元素应为 DMN 1.1–1.3 的 definitions（建议 DMN 1.3）", None, file_name)
+    ns = {"dmn": namespace}
+    decisions = root.findall("dmn:decision", ns)
+    if len(decisions) != 1:
+        raise InvalidProcess(f"DMN 文件须恰好包含一个决策（decision），现有 {len(decisions)} 个", None, file_name)
+    [decision] = decisions
+    table = decision.find("dmn:decisionTable", ns)
+    if table is None:
+        raise InvalidProcess("决策须是一张决策表（decisionTable）", decision.get("id"), file_name)
+    _check_table(table, ns, file_name)
+    _check_with_spiff(root, decision.get("id"), file_name)
+    return Decision(decision.get("id"), decision.get("name") or decision.get("id"), file_name, text)
+
+
+def read_decisions(files: Mapping[str, bytes | str]) -> dict[str, Decision]:
+    """Several DMN files (file name -> XML), by decision id; two files with one decision are refused."""
+    decisions: dict[str, Decision] = {}
+    for name, xml in files.items():
+        decision = read_decision(xml, name)
+        if decision.id in decisions:
+            raise InvalidProcess(f"决策“{decision.id}”在 {decisions[decision.id].file_name} 和 {name} 中重复",
+                                 decision.id, name)
+        decisions[decision.id] = decision
+    return decisions
+
+
+def decision_files(folder: Path) -> dict[str, bytes]:
+    """The DMN files of a folder (bpmn/decisions): file name -> content."""
+    return {path.name: path.read_bytes() for path in sorted(Path(folder).glob("*.dmn"))}
+
+
+def _check_table(table, ns: dict, file_name: str) -> None:
+    policy = " ".join(filter(None, ((table.get("hitPolicy") or "UNIQUE").upper(), table.get("aggregation"))))
+    if policy not in HIT_POLICIES:  # an aggregation (COLLECT SUM …) is not one of them: SpiffWorkflow ignores it
+        raise InvalidProcess(f"命中策略 {policy} 不受支持，可用：{'、'.join(HIT_POLICIES)}（COLLECT 不带汇总）",
+                             table.get("id"), file_name)
+    inputs = []
+    for column in table.findall("dmn:input", ns):
+        expression = (column.findtext("dmn:inputExpression/dmn:text", namespaces=ns) or "").strip()
+        if not expression:
+            raise InvalidProcess(f"输入列“{column.get('label') or column.get('id')}”缺少表达式",
+                                 column.get("id"), file_name)
+        _check(lambda: check_expression(expression), column.get("id"), file_name)
+        inputs.append(expression)
+    for rule in table.findall("dmn:rule", ns):
+        for expression, entry in zip(inputs, rule.findall("dmn:inputEntry", ns)):
+            text = (entry.findtext("dmn:text", namespaces=ns) or "").strip()
+            _check(lambda: _check_input_entry(expression, text), entry.get("id") or rule.get("id"), file_name)
+        for entry in rule.findall("dmn:outputEntry", ns):
+            text = (entry.findtext("dmn:text", namespaces=ns) or "").strip()
+            if text:
+                _check(lambda: _check_output_entry(text, inputs), entry.get("id") or rule.get("id"), file_name)
+
+
+def _names(expression: str) -> set[str]:
+    return {node.id for node in ast.walk(ast.parse(expression, mode="eval")) if isinstance(node, ast.Name)}
+
+
+def _check_output_entry(entry: str, inputs: list[str]) -> None:
+    """An output is a value, or computed from what the input columns read. Any other name is most likely wording
+    typed without quotes (以个体身份参保的…), which would only fail when a case hits the rule."""
+    check_expression(entry)
+    unknown = _names(entry) - set().union(*(_names(expression) for expression in inputs))
+    if unknown:
+        raise ScriptError(f"输出“{entry}”中的 {'、'.join(sorted(unknown))} 不是输入列读取的数据：文字请加英文引号，"
+                          f"如 \"{entry}\"")
+
+
+def _check_input_entry(expression: str, entry: str) -> None:
+    """The expression SpiffWorkflow will evaluate for this cell: a test on `?`; `input == (entry)` when the entry is
+    a value; `input` followed by the entry when it starts with an operator (`>= 10`). "-" or empty: any value."""
+    if entry in ("", "-"):
+        return
+    tested = _QUESTION_MARK.sub("dmninputexpr", entry)
+    if "dmninputexpr" in tested:
+        check_expression(tested)
+        return
+    try:
+        check_expression(entry)
+    except ScriptSyntaxError:
+        check_expression(f"{expression}{entry}")
+        return
+    check_expression(f"({expression}) == ({entry})")
+
+
+def _check(check, element_id: str | None, file_name: str) -> None:
+    try:
+        check()
+    except ScriptError as error:
+        raise InvalidProcess(str(error), element_id, file_name) from None
+
+
+def _check_with_spiff(root, decision_id: str, file_name: str) -> None:
+    """The DMN schema, and what SpiffWorkflow's own DMN parser refuses."""
+    parser = BpmnDmnParser(validator=BpmnValidator())
+    try:
+        parser.add_dmn_xml(root, filename=file_name)
+        parser.dmn_parsers[decision_id].parse()
+    except ValidationException as error:  # the schema's words (libxml2's, in English) after ours
+        raise InvalidProcess(f"DMN 文件不符合规范：{str(error).splitlines()[0]}", error.id or None, file_name) from None
+    except (KeyError, IndexError) as error:  # a rule with more entries than the table has columns …
+        raise InvalidProcess(f"决策表结构有误：{type(error).__name__} {error}", decision_id, file_name) from None

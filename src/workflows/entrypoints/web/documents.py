@@ -1,0 +1,82 @@
+"""文书 on the task and case pages: the case's documents with their PDF, and on the task page, for the hall's
+受理员 and 审核员, 出具一次性告知书 and 退回申请人补正.
+
+The forms carry `next`, the page they sit on: after a POST the clerk goes back there, with what happened flashed;
+a refused 退回补正 keeps the reason typed (in the session, short enough for its cookie) for the form to show again.
+"""
+from __future__ import annotations
+
+import io
+
+from flask import abort, flash, g, redirect, request, send_file, session, url_for
+
+from workflows.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
+from workflows.services import documents, notices
+
+from . import blueprint, ctx, local_path, signed_in
+
+DRAFT = "correction_draft"  # the session key of a refused 退回补正's reason
+
+
+def _back(number: str) -> str:
+    """The form's `next` if it is a path of this site, else the case page."""
+    return local_path(request.form.get("next", "")) or url_for("web.case_page", number=number)
+
+
+def _act(command, done: str):
+    """Run a notice command; flash what it issued or why not, and go back to the page of the form."""
+    try:
+        document = command()
+    except NotFound:
+        abort(404)
+    except Forbidden as error:
+        abort(403, str(error))
+    except (InvalidInput, Conflict) as error:
+        flash(str(error), "error")
+        return None
+    flash(done.format(title=document.title, number=document.number), "ok")
+    return document
+
+
+@blueprint.post("/cases/<number>/missing-materials-notice")
+@signed_in
+def issue_missing_materials_notice(number):
+    _act(lambda: notices.issue_missing_materials_notice(ctx(), g.user, number),
+         "已出具《{title}》（文书编号 {number}）")
+    return redirect(_back(number), 303)
+
+
+@blueprint.post("/cases/<number>/correction")
+@signed_in
+def return_for_correction(number):
+    reason = request.form.get("reason", "")
+    if _act(lambda: notices.return_for_correction(ctx(), g.user, number, reason),
+            "已退回申请人补正：出具《{title}》（文书编号 {number}），计时已暂停") is None:
+        session[DRAFT] = reason[:notices.MAX_REASON_LENGTH]
+    return redirect(_back(number), 303)
+
+
+@blueprint.get("/documents/<int:document_id>/pdf")
+@signed_in
+def download_document(document_id):
+    try:
+        document, content = documents.document_pdf(ctx(), g.user, document_id)
+    except NotFound:
+        abort(404)
+    response = send_file(io.BytesIO(content), mimetype="application/pdf", as_attachment=True,
+                         download_name=documents.file_name(document), max_age=0)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@blueprint.app_template_global()
+def documents_of(number: str) -> documents.CaseDocuments:
+    """The 文书 panel's contents, for the page of a case the signed-in user may see."""
+    return documents.case_documents(ctx(), g.user, number)
+
+
+@blueprint.app_template_global()
+def correction_draft() -> str:
+    """The reason of a 退回补正 just refused, once."""
+    return session.pop(DRAFT, "")

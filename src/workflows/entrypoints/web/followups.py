@@ -1,0 +1,23 @@
+"""差评回访 on the supervisor's desk: the hall's open follow-ups (_followups.html) and recording one's result."""
+from __future__ import annotations
+
+from flask import g
+
+from workflows.services import followups
+
+from . import blueprint, ctx, signed_in
+from .supervisor import _act, _form
+
+
+@blueprint.app_template_global()
+def open_followups():
+    """The open 差评回访 of the signed-in supervisor's hall, the soonest due first."""
+    return followups.list_followups(ctx(), g.user)
+
+
+@blueprint.post("/desk/followups/<int:followup_id>")
+@signed_in
+def record_followup(followup_id):
+    values = _form()
+    return _act(f"f{followup_id}", values, lambda: "{}：已记录差评回访".format(followups.record_result(
+        ctx(), g.user, followup_id, values.get("visit_note", ""), values.get("remedy", "")).followup.case_number))

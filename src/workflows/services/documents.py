@@ -1,0 +1,198 @@
+"""文书: the notices and decisions a case is given, filled in from the agency's templates and kept as PDF.
+
+`issue` is called inside the transaction of the command that calls for a document (受理, 容缺受理, a 告知承诺 …);
+`issue_automatic` is record_progress's hook: every command on a case ends there, so the documents that follow
+from where the case went (accepted, refused, completed, timed out) are issued whoever moved it. A document is
+never changed: issuing one again makes a new one with a new number.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import date, datetime
+
+from workflows.adapters.pdf import render_pdf
+from workflows.adapters.unit_of_work import UnitOfWork
+from workflows.domain.acceptance import WAIVER_EXPIRED, WAIVER_STAGE
+from workflows.domain.catalog import Agency, Material
+from workflows.domain.documents import KINDS, REMEDIES, DocumentMaterial, chinese_date, mask_id, render
+from workflows.domain.errors import Conflict, NotFound
+from workflows.domain.model import CLOSED, Case, CaseDocument, User
+
+from .access import require_case_visible
+from .clock import ACCEPTANCE_STAGE, COMPLETED, PROMISED
+from .context import CHINA, Context
+from .history import SYSTEM, add_history
+
+ACCEPTANCE, MISSING_MATERIALS, WAIVER = "acceptance_notice", "missing_materials_notice", "waiver_notice"
+REFUSAL, REJECTION, COMPLETION = "refusal_decision", "rejection_decision", "completion_notice"
+CORRECTION_TIMEOUT, COMMITMENT, RESULT = "correction_timeout_notice", "commitment", "result_document"
+# 文书编号: the prefix and the case number (a result document takes the number its handler gave it)
+NUMBER_PREFIXES = {ACCEPTANCE: "SL", MISSING_MATERIALS: "GZ", WAIVER: "RQ", REFUSAL: "BSL", REJECTION: "BPZ",
+                   COMPLETION: "BJ", CORRECTION_TIMEOUT: "CS", COMMITMENT: "CN", RESULT: "WS"}
+DETAILS = {"reasons", "materials", "due", "document_name", "number"}
+
+PROHIBITED = "禁止办理"
+# How a case ended -> the document the applicant is given. A negative decision on an accepted application is a
+# decision too (行政许可法 §38, 社会保险法 §83): with its reasons and the remedies, like a 不予受理决定书.
+CLOSING_DOCUMENTS = {COMPLETED: COMPLETION, "不予受理": REFUSAL, PROHIBITED: REFUSAL, "审核不通过": REJECTION,
+                     "验收不通过": REJECTION, "认定不通过": REJECTION, WAIVER_EXPIRED: CORRECTION_TIMEOUT}
+NO_REASON_GIVEN = "经审查，申请不符合办理条件。"
+NOTICE_ROLES = ("acceptor", "reviewer")  # who gives the 一次性告知书 and returns a case for 补正
+
+
+@dataclass(frozen=True)
+class CaseDocuments:
+    """What the 文书 panel of a task or case page shows: the documents, and which notices the actor may give now."""
+
+    documents: list[CaseDocument]
+    may_notify: bool  # 出具一次性告知书: the hall's 受理员 or 审核员, on an open case
+    may_return: bool  # 退回申请人补正: besides, the case is accepted and its clock runs
+
+
+def issue(uow: UnitOfWork, ctx: Context, case: Case, kind: str, actor: User | str, **details) -> CaseDocument:
+    """Fill the agency's template of `kind` in for the case, lay it out as PDF and keep it with the case, with a
+    line in the case's history; inside the caller's transaction.
+
+    details: `reasons` (text), `materials` (the materials' names, or catalog Materials), `due` (the 补正期限, a
+    date or moment), and for a result document its `document_name` and `number` (as the certificate handler gave
+    them)."""
+    if kind not in KINDS or not set(details) <= DETAILS:
+        raise ValueError(f"no document {kind!r} with {sorted(set(details) - DETAILS)}")
+    catalog = ctx.catalog(uow)
+    agency, template = catalog.agency(case.agency_code), catalog.document_template(case.agency_code, kind)
+    if agency is None or template is None:
+        raise Conflict(f"目录中没有《{KINDS[kind]}》的文书模板，不能出具")
+    at, issuer = ctx.now(), getattr(actor, "username", actor)
+    number = _number(uow, case, details.get("number") or f"{NUMBER_PREFIXES[kind]}{case.number}")
+    materials = _materials(agency, case, details.get("materials") or ())
+    values = _values(uow, agency, case, number, at, details)
+    rendered = render(template, values, materials)
+    document = CaseDocument(case_id=case.id, kind=kind, title=rendered.title, number=number,
+                            fields={**values, "material_rows": [asdict(m) for m in materials]},
+                            content=render_pdf(rendered), issued_by=issuer, issued_at=at)
+    uow.documents.add(document)
+    uow.flush()
+    add_history(uow, case, at, issuer, "document_issued", f"出具《{rendered.title}》（文书编号 {number}）",
+                stage=case.stage, detail={"document_id": document.id, "kind": kind, "number": number})
+    return document
+
+
+def issue_automatic(uow: UnitOfWork, ctx: Context, case: Case, previous_stage: str, was_open: bool) -> None:
+    """The documents that follow from a command that moved the case from `previous_stage`: a 受理通知书 when it
+    left 受理 accepted (a 容缺受理 gets its own notice from the 受理 task), and when it closed the document of its
+    result, with the result documents its certificate handler numbered."""
+    accepted = case.accepted_at is not None and (case.status != CLOSED or case.result == COMPLETED)
+    if (previous_stage == ACCEPTANCE_STAGE and case.stage not in (ACCEPTANCE_STAGE, WAIVER_STAGE) and accepted
+            and not any(d.kind in (ACCEPTANCE, WAIVER) for d in uow.documents.for_case(case.id))):
+        issue(uow, ctx, case, ACCEPTANCE, SYSTEM)
+    if not was_open or case.status != CLOSED or case.result not in CLOSING_DOCUMENTS:
+        return
+    kind = CLOSING_DOCUMENTS[case.result]
+    if kind == REFUSAL and case.accepted_at is not None:
+        kind = REJECTION  # accepted already (禁办 found at 审核, or deemed accepted): refused on the merits
+    issue(uow, ctx, case, kind, SYSTEM, **_closing_details(uow, case, kind))
+    if case.result == COMPLETED:
+        for entry in case.data.get("documents", []):
+            issue(uow, ctx, case, RESULT, SYSTEM, document_name=entry["kind"], number=entry["number"])
+
+
+def list_documents(ctx: Context, actor: User, number: str) -> list[CaseDocument]:
+    """The case's documents, oldest first, without their PDF."""
+    with ctx.uow(write=False) as uow:
+        case = require_case_visible(actor, uow.cases.get(number))
+        return uow.documents.for_case(case.id)
+
+
+def case_documents(ctx: Context, actor: User, number: str) -> CaseDocuments:
+    with ctx.uow(write=False) as uow:
+        case = require_case_visible(actor, uow.cases.get(number))
+        may_notify = case.is_open and any(actor.has_role(role) for role in NOTICE_ROLES)
+        running = case.accepted_at is not None and all(p.ended_at for p in uow.deadlines.pauses(case.id))
+        return CaseDocuments(uow.documents.for_case(case.id), may_notify, may_notify and running)
+
+
+def document_pdf(ctx: Context, actor: User, document_id: int) -> tuple[CaseDocument, bytes]:
+    """A document and its PDF; one of a case the actor cannot see does not exist."""
+    with ctx.uow(write=False) as uow:
+        found = uow.documents.with_content(document_id)
+        try:
+            require_case_visible(actor, uow.cases.get_by_id(found.case_id) if found else None)
+        except NotFound:
+            raise NotFound("文书不存在") from None
+        return found, found.content
+
+
+def file_name(document: CaseDocument) -> str:
+    return f"{document.title}-{document.number}.pdf"
+
+
+# --- filling a template in ---------------------------------------------------------------------------------------
+
+def _number(uow: UnitOfWork, case: Case, base: str) -> str:
+    """`base`, or `base-2`, `base-3` … when the case was given a document of that number already."""
+    taken = {document.number for document in uow.documents.for_case(case.id)}
+    number, count = base, 1
+    while number in taken:
+        count += 1
+        number = f"{base}-{count}"
+    return number
+
+
+def _materials(agency: Agency, case: Case, given) -> list[DocumentMaterial]:
+    """The materials named, with their form, source and condition from the item's catalog list where it has them."""
+    item = agency.item(case.item_code)
+    known = {material.name: material for material in (item.materials if item else ())}
+    listed = []
+    for entry in given:
+        material = entry if isinstance(entry, Material) else known.get(str(entry))
+        listed.append(DocumentMaterial(material.name, material.form, material.source, material.condition)
+                      if material else DocumentMaterial(str(entry), "—"))
+    return listed
+
+
+def _day(moment: date | datetime | None) -> str | None:
+    if moment is None:
+        return None
+    return chinese_date(moment.astimezone(CHINA).date() if isinstance(moment, datetime) else moment)
+
+
+def _values(uow: UnitOfWork, agency: Agency, case: Case, number: str, at: datetime, details: dict) -> dict[str, str]:
+    """The placeholders' values (domain/documents.py PLACEHOLDERS) but {materials}; those without one are left out."""
+    hall = agency.hall(case.hall_code)
+    applicant = case.applicant
+    agent = applicant.get("agent") or {}
+    promised = next((row for row in uow.deadlines.for_case(case.id) if row.kind == PROMISED), None)
+    values = {
+        "case_number": case.number, "document_number": number, "item_name": case.item_name,
+        "applicant_name": applicant.get("name"), "applicant_id_number": applicant.get("id_number"),
+        "applicant_id_masked": mask_id(applicant.get("id_number")),
+        "agent_name": agent.get("name"), "agent_id_masked": mask_id(agent.get("id_number")),
+        "agency_name": agency.name, "agency_short_name": agency.short_name,
+        "hall_name": hall and hall.name, "hall_address": hall and hall.address, "hall_phone": hall and hall.phone,
+        "consult_phone": agency.consult_phone, "complaint_phone": agency.complaint_phone,
+        "received_date": _day(case.opened_at), "accepted_date": _day(case.accepted_at),
+        "due_date": _day(promised and promised.due_at), "correction_due_date": _day(details.get("due")),
+        "reasons": details.get("reasons"),
+        "remedies": REMEDIES + (f"监督投诉电话：{agency.complaint_phone}。" if agency.complaint_phone else ""),
+        "document_name": details.get("document_name"), "issue_date": _day(at),
+    }
+    return {key: str(value) for key, value in values.items() if value not in (None, "")}
+
+
+def _closing_details(uow: UnitOfWork, case: Case, kind: str) -> dict:
+    if case.result == PROHIBITED:
+        return {"reasons": case.data.get("prohibited_rule") or NO_REASON_GIVEN}
+    if kind in (REFUSAL, REJECTION):
+        return {"reasons": _deciding_opinion(uow, case) or NO_REASON_GIVEN}
+    if kind == CORRECTION_TIMEOUT:
+        period = next((row for row in uow.deadlines.for_case(case.id) if row.kind == WAIVER_STAGE), None)
+        return {"due": period and period.due_at}
+    return {}
+
+
+def _deciding_opinion(uow: UnitOfWork, case: Case) -> str | None:
+    """The 办理意见 of the task completed last: the decision that closed the case. Case data would not do: it keeps
+    an earlier task's opinion when the deciding clerk wrote none."""
+    uow.history.write_pending()  # the completion being recorded is among the lines not yet written
+    completed = [entry for entry in uow.history.for_case(case.id) if entry.action == "completed"]
+    return ((completed[-1].detail.get("data") or {}).get("opinion") or None) if completed else None
