@@ -6,7 +6,7 @@ from flask import abort, flash, g, redirect, render_template, request, url_for
 from workflows.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from workflows.domain.model import COMPLETED, READY
 from workflows.domain.roles import ROLE_NAMES
-from workflows.services import cases, catalog, inbox_filters, processes, tasks
+from workflows.services import cases, catalog, inbox_filters, processes, tasks, users
 from workflows.services.access import require_role
 from workflows.services.clock import due_label, level_of, limit_name
 
@@ -101,7 +101,11 @@ def reassign_many():
         flash("；".join(error.field_errors.values()) or str(error), "error")
         return redirect(request.referrer or url_for("web.inbox", all=1))
     if done:
-        flash(f"已改派 {len(done)} 件给{done[0].assignee}", "ok")
+        chosen = users.get_user(ctx(), request.form["assignee"])
+        holders = {task.assignee for task in done} - {chosen.username}  # a substitute while the chosen one is away
+        flash(f"已改派 {len(done)} 件给{chosen.full_name}"
+              + (f"（外出期间由{'、'.join(users.get_user(ctx(), h).full_name for h in holders)}代办）" if holders else ""),
+              "ok")
     for message in refused:
         flash(message, "error")
     return redirect(request.referrer or url_for("web.inbox", all=1))
