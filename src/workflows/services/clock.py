@@ -105,8 +105,10 @@ class CaseClock:
                                                    ended_at=None, ended_by=None))
             self.uow.flush()
             return True
+        if previous_stage != WAIVER_STAGE or waiting:
+            return False
         pause = self.open_pause()
-        if previous_stage == WAIVER_STAGE and not waiting and pause is not None and pause.kind == WAIVER_PAUSE:
+        if pause is not None and pause.kind == WAIVER_PAUSE:
             pause.ended_at, pause.ended_by = now, SYSTEM
             self.uow.flush()
             return True

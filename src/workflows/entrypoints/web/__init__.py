@@ -2,12 +2,13 @@
 designers and applicants. Each view checks who is signed in, calls one use case, and renders its result."""
 from __future__ import annotations
 
+import io
 import os
 from functools import wraps
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, g, redirect, request, send_from_directory, session, url_for
+from flask import Blueprint, current_app, g, redirect, request, send_file, send_from_directory, session, url_for
 from werkzeug.exceptions import HTTPException
 
 from workflows.domain.errors import NotFound
@@ -68,6 +69,15 @@ def render_again(back: str, status: int, **kept):
             response.status_code = status
             return response
     return redirect(back, 303)
+
+
+def private_download(content: bytes, media_type: str, file_name: str):
+    """A case's file as a download for the signed-in user only: never cached, never sniffed into another type."""
+    response = send_file(io.BytesIO(content), mimetype=media_type, as_attachment=True, download_name=file_name,
+                         max_age=0)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 @blueprint.get("/assets/<path:name>")

@@ -5,14 +5,12 @@ that page with the message and the text typed (too long for the session cookie t
 """
 from __future__ import annotations
 
-import io
-
-from flask import abort, flash, g, redirect, request, send_file, url_for
+from flask import abort, flash, g, redirect, request, url_for
 
 from workflows.domain.errors import InvalidInput, NotFound
 from workflows.services import case_files
 
-from . import blueprint, ctx, local_path, render_again, signed_in
+from . import blueprint, ctx, local_path, private_download, render_again, signed_in
 
 
 
@@ -65,11 +63,7 @@ def download_attachment(attachment_id):
         meta, content = case_files.attachment(ctx(), g.user, attachment_id)
     except NotFound:
         abort(404)
-    response = send_file(io.BytesIO(content), mimetype=meta.media_type, as_attachment=True,
-                         download_name=meta.file_name, max_age=0)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return private_download(content, meta.media_type, meta.file_name)
 
 
 @blueprint.app_template_global()

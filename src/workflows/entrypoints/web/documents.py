@@ -6,14 +6,12 @@ a refused 退回补正 keeps the reason typed (in the session, short enough for 
 """
 from __future__ import annotations
 
-import io
-
-from flask import abort, flash, g, redirect, request, send_file, session, url_for
+from flask import abort, flash, g, redirect, request, session, url_for
 
 from workflows.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from workflows.services import documents, notices
 
-from . import blueprint, ctx, local_path, signed_in
+from . import blueprint, ctx, local_path, private_download, signed_in
 
 DRAFT = "correction_draft"  # the session key of a refused 退回补正's reason
 
@@ -63,11 +61,7 @@ def download_document(document_id):
         document, content = documents.document_pdf(ctx(), g.user, document_id)
     except NotFound:
         abort(404)
-    response = send_file(io.BytesIO(content), mimetype="application/pdf", as_attachment=True,
-                         download_name=documents.file_name(document), max_age=0)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return private_download(content, "application/pdf", documents.file_name(document))
 
 
 @blueprint.app_template_global()
