@@ -171,6 +171,13 @@ SCHEMAS["Document"] = _object({
     "fields": {"type": "object", "description": "模板的填写内容（占位符的值，material_rows 为材料表）"},
     "issued_by": {"type": "string", "description": "出具人；system 为办理流转时自动出具"}, "issued_at": _MOMENT,
     "pdf_url": _TEXT})
+_MARKS = ["present", "missing", "waived", "committed"]
+SCHEMAS["Material"] = _object({
+    "index": _INT, "name": _TEXT, "required": _BOOL, "form": _TEXT, "waivable": _BOOL, "source": _TEXT,
+    "condition": _TEXT, "status": {"type": "string", "nullable": True, "enum": _MARKS + [None],
+                                   "description": "已提交 | 缺少 | 容缺 | 告知承诺；null：未核对"},
+    "status_name": _TEXT, "marked_by": _TEXT,
+    "allowed": {"type": "array", "items": {"type": "string", "enum": _MARKS}, "description": "本材料可作的核对结果"}})
 SCHEMAS["Progress"] = {"allOf": [_ref("Case"), _object({
     "open_tasks": {"type": "array", "items": _ref("Task")},
     "notices": {"type": "array", "items": _TEXT, "description": "须告知办理人的结果，如发现的禁办情形"}})]}
@@ -317,6 +324,15 @@ def _paths() -> dict:
                 _query("hall_code", "大厅（仅系统管理员）"), *_PAGING])},
         "/api/cases/{number}": {"get": _operation("办件详情：环节、数据、任务、办理历史", {"200": _json(
             _ref("CaseDetails"))}, 401, 404, params=[number])},
+        "/api/cases/{number}/materials": {
+            "get": _operation("申请材料核对：事项的材料及其核对结果", {"200": _json(_array("Material"))}, 401, 404,
+                              params=[number]),
+            "put": _operation(
+                "核对材料（本大厅受理员、审核员）：按序号标记；全部成功或全部不变。最后一项容缺材料已提交时结束容缺补正",
+                {"200": _json(_array("Material"))}, 401, 403, 404, 409, 422, params=[number], body=_object({
+                    "marks": {"type": "object", "additionalProperties": {"type": "string", "enum": _MARKS},
+                              "description": "材料序号 → 核对结果，如 {\"0\": \"present\", \"2\": \"waived\"}"}},
+                    ("marks",)))},
         "/api/cases/{number}/documents": {"get": _operation(
             "办件的文书（受理通知书、一次性告知书、决定书、办结通知书、结果文书 …），按出具先后", {"200": _json(
                 _array("Document"))}, 401, 404, params=[number])},
