@@ -21,7 +21,7 @@ from .access import require_case_visible, require_role, require_task_role, requi
 from .context import Context
 from .history import add_history
 from .progress import CaseCommand, Progress
-from .public import _owned_case  # the applicant proves the case is theirs as for 进度查询 and 好差评
+from .public import owned_case  # the applicant proves the case is theirs as for 进度查询 and 好差评
 from .substitutes import resolve_assignee
 
 SUSPENSION = "suspension"  # the pause kind of 中止 (time_limits.PAUSE_KINDS)
@@ -229,7 +229,7 @@ def withdraw_by_applicant(ctx: Context, number: str, id_number: str, reason: str
     """撤件 on the public progress page: the case number and the applicant's ID number together prove it is
     theirs; whatever does not match gets the progress query's one neutral answer (NotFound)."""
     with ctx.uow() as uow:
-        case = _owned_case(uow, number, id_number)
+        case = owned_case(uow, number, id_number)
         uow.cases.get_by_id(case.id, lock=True)
         text = _reason(reason, "撤件")
         progress = _close(uow, ctx, case, APPLICANT, CASE_WITHDRAWN, f"申请人在网上申请撤件：{text}", text)

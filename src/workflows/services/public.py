@@ -72,7 +72,7 @@ class PublicCasePage:
 def query_progress(ctx: Context, number: str, id_number: str) -> PublicProgress:
     """办理进度查询: the case whose number and applicant's ID number both match, or NotFound (one message)."""
     with ctx.uow(write=False) as uow:
-        case = _owned_case(uow, number, id_number)
+        case = owned_case(uow, number, id_number)
         rating = uow.ratings.for_case(case.id)
         return _progress(ctx, uow, case, rating["label"] if rating else None, public_result(uow, case))
 
@@ -92,7 +92,7 @@ def rate_service(ctx: Context, number: str, id_number: str, score, comment: str 
     if errors:
         raise InvalidInput("评价填写有误", errors)
     with ctx.uow() as uow:
-        case = _owned_case(uow, number, id_number)
+        case = owned_case(uow, number, id_number)
         if case.status != CLOSED:
             raise Conflict("办件办结后才能评价")
         if uow.ratings.for_case(case.id) is not None:
@@ -136,7 +136,7 @@ def mask_name(name: str, kind: str | None = PERSON) -> str:
     return name[:keep] + "*" * (len(name) - 2 * keep) + name[-keep:]
 
 
-def _owned_case(uow, number: str, id_number: str) -> Case:
+def owned_case(uow, number: str, id_number: str) -> Case:
     number, id_number = (number or "").strip(), (id_number or "").strip().upper()
     errors = {}
     if not number:

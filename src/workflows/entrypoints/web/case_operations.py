@@ -14,7 +14,7 @@ from workflows.services import case_operations, time_limits
 from workflows.services.access import require_role
 
 from . import blueprint, ctx, local_path, render_again, signed_in
-from .public import _answer as public_answer
+from .public import progress_answer
 
 
 
@@ -158,10 +158,10 @@ def public_withdraw():
         case_operations.withdraw_by_applicant(ctx(), typed["number"], typed["id_number"], _reason())
     except InvalidInput as error:
         if set(error.field_errors) & {"number", "id_number"}:
-            return public_answer(typed)
-        return public_answer(typed, withdrawal={"reason": _reason(), "errors": error.field_errors}, status=422)
+            return progress_answer(typed)
+        return progress_answer(typed, withdrawal={"reason": _reason(), "errors": error.field_errors}, status=422)
     except NotFound:
-        return public_answer(typed)  # the same neutral 未查到 as the query
+        return progress_answer(typed)  # the same neutral 未查到 as the query
     except Conflict as error:
-        return public_answer(typed, withdrawal={"message": str(error)}, status=409)
-    return public_answer(typed, withdrawal={"done": "您的申请已撤回（撤件），本办件不再办理"})
+        return progress_answer(typed, withdrawal={"message": str(error)}, status=409)
+    return progress_answer(typed, withdrawal={"done": "您的申请已撤回（撤件），本办件不再办理"})

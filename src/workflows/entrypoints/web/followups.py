@@ -6,7 +6,7 @@ from flask import g
 from workflows.services import followups
 
 from . import blueprint, ctx, signed_in
-from .supervisor import _act, _form
+from .supervisor import desk_action, form_values
 
 
 @blueprint.app_template_global()
@@ -18,6 +18,6 @@ def open_followups():
 @blueprint.post("/desk/followups/<int:followup_id>")
 @signed_in
 def record_followup(followup_id):
-    values = _form()
-    return _act(f"f{followup_id}", values, lambda: "{}：已记录差评回访".format(followups.record_result(
+    values = form_values()
+    return desk_action(f"f{followup_id}", values, lambda: "{}：已记录差评回访".format(followups.record_result(
         ctx(), g.user, followup_id, values.get("visit_note", ""), values.get("remedy", "")).followup.case_number))

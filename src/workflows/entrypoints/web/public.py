@@ -26,7 +26,7 @@ def public_query():
 @blueprint.post("/public/progress")
 def public_query_submit():
     typed = {key: request.form.get(key, "").strip() for key in ("number", "id_number")}
-    return _answer(typed)
+    return progress_answer(typed)
 
 
 @blueprint.post("/public/rating")
@@ -37,16 +37,16 @@ def public_rate():
         label = public.rate_service(ctx(), typed["number"], typed["id_number"], rating["score"], rating["comment"])
     except InvalidInput as error:
         if set(error.field_errors) & {"number", "id_number"}:
-            return _answer(typed)
-        return _answer(typed, rating=rating, rating_errors=error.field_errors, status=422)
+            return progress_answer(typed)
+        return progress_answer(typed, rating=rating, rating_errors=error.field_errors, status=422)
     except NotFound:
-        return _answer(typed)  # the same neutral 未查到 as the query
+        return progress_answer(typed)  # the same neutral 未查到 as the query
     except Conflict as error:
-        return _answer(typed, rating_message=str(error), status=409)
-    return _answer(typed, thanks=f"感谢您的评价：{label}")
+        return progress_answer(typed, rating_message=str(error), status=409)
+    return progress_answer(typed, thanks=f"感谢您的评价：{label}")
 
 
-def _answer(typed: dict, status: int = 200, **extra):
+def progress_answer(typed: dict, status: int = 200, **extra):
     """The query page with the case, or with the one neutral message when number and ID number do not match."""
     try:
         progress = public.query_progress(ctx(), typed["number"], typed["id_number"])

@@ -37,7 +37,7 @@ def _refused(key: str, values: dict, error: Exception):
     return _render_desk(key, values, getattr(error, "field_errors", {}) or {}, status)
 
 
-def _form() -> dict:
+def form_values() -> dict:
     values = request.form.to_dict()
     values.pop("csrf_token", None)
     return values
@@ -47,16 +47,16 @@ def _form() -> dict:
 @signed_in
 def handle_escalation(escalation_id):
     """督办: 催办, 改派, 延期 or 记录意见 — the button pressed says which."""
-    values = _form()
+    values = form_values()
     action = values.get("action", "")
     days_text = values.get("days", "").strip()
     days = int(days_text) if days_text.isdigit() else (days_text or None)  # not a number: the use case says so
-    return _act(f"e{escalation_id}", values, lambda: "{}：{}".format(desk_service.handle_escalation(
+    return desk_action(f"e{escalation_id}", values, lambda: "{}：{}".format(desk_service.handle_escalation(
         ctx(), g.user, escalation_id, action, values.get("note", ""), assignee=values.get("assignee") or None,
         days=days if action == "extend" else None).case_number, ACTION_DONE[action]))
 
 
-def _act(form_key: str, values: dict, action) -> object:
+def desk_action(form_key: str, values: dict, action) -> object:
     """Run a desk action, which returns what to tell the supervisor: flashed, and back to the desk; if refused,
     the desk again with the error beside the form and what was typed kept."""
     try:
@@ -72,8 +72,8 @@ def _act(form_key: str, values: dict, action) -> object:
 def suspend(number):
     """中止: the clock stops for a reason the law excludes from the limit, until resumed."""
     require_role(g.user, "supervisor")
-    values = _form()
-    return _act(f"s{number}", values, lambda: time_limits.pause_clock(
+    values = form_values()
+    return desk_action(f"s{number}", values, lambda: time_limits.pause_clock(
         ctx(), g.user, number, "suspension", values.get("reason", "")) and f"{number}：已中止计时")
 
 
@@ -81,7 +81,7 @@ def suspend(number):
 @signed_in
 def resume(number):
     require_role(g.user, "supervisor")  # the desk's resume; a clerk ends a 补正 pause through the API
-    return _act(f"r{number}", {}, lambda: time_limits.resume_clock(ctx(), g.user, number)
+    return desk_action(f"r{number}", {}, lambda: time_limits.resume_clock(ctx(), g.user, number)
                 and f"{number}：已恢复计时")
 
 
@@ -89,11 +89,11 @@ def resume(number):
 @signed_in
 def decide_extension(number):
     """批准 or 不批准 the case's pending extension request."""
-    values = _form()
+    values = form_values()
     decision = values.get("decision")
     if decision not in ("approve", "refuse"):
         return _refused(f"x{number}", values, InvalidInput("请选择批准或不批准", {"decision": "请选择批准或不批准"}))
-    return _act(f"x{number}", values, lambda: time_limits.decide_extension(
+    return desk_action(f"x{number}", values, lambda: time_limits.decide_extension(
         ctx(), g.user, number, decision == "approve", values.get("note", ""))
         and f"{number}：{'已批准延期' if decision == 'approve' else '已不批准延期'}")
 
