@@ -360,9 +360,12 @@ ROUTES: list[Route] = [
     Route("POST", "/tasks/<task_id>/requests/<int:request_id>",  # 409: signed above
           send("/tasks/{w.ops.task}/requests/{w.ops.signer}", action="sign", decision="agree", opinion="同意"),
           "kezhang", {ANON: 401, "shenhe": 403, "caiwu": 403, "kezhang2": 404}),
-    Route("POST", "/tasks/<task_id>/urge", send("/tasks/{w.ops.task}/urge"), "shouli", URGE_REFUSED),
+    # A refused operation shows the task page again, which a hospital's assessor may not see for a case not
+    # assigned to the hospital (services.privacy): 404 there, where the API says 403 for the operation itself.
+    Route("POST", "/tasks/<task_id>/urge", send("/tasks/{w.ops.task}/urge"), "shouli",
+          {**URGE_REFUSED, "yiyuan": 404}),
     Route("POST", "/tasks/<task_id>/supervise", send("/tasks/{w.ops.task}/supervise", instruction="请说明"),
-          "kezhang", {**SUPERVISOR_ONLY, "kezhang2": 404}),
+          "kezhang", {**SUPERVISOR_ONLY, "kezhang2": 404, "yiyuan": 404}),
     Route("POST", "/tasks/<task_id>/supervisions/<int:supervision_id>/reply",  # 409: replied above
           send("/tasks/{w.ops.task}/supervisions/{w.ops.supervision}/reply", reply="今日办结"), "shenhe",
           HOLDER_ONLY),
@@ -413,6 +416,7 @@ ROUTES: list[Route] = [
           {ANON: 401, "shouli": 404, "kezhang": 404, "kezhang2": 404}),
     Route("POST", "/agency-messages/<message_id>/retry", send("/agency-messages/{w.exchange.message}/retry"),
           "admin", {ANON: 401, "shouli": 404, "kezhang": 404, "kezhang2": 404}),
+    Route("GET", "/api/personal-data-reads", get("/api/personal-data-reads"), "admin", ADMIN_ONLY),
     Route("GET", "/api/followups", get("/api/followups"), "kezhang", SUPERVISOR_ONLY, hidden=("kezhang2",),
           marker=lambda w: w.exchange.rated_case),
     Route("POST", "/api/followups/<int:followup_id>/result",

@@ -492,6 +492,20 @@ rating_followups = Table(
     Index("ix_rating_followups_desk", "agency_code", "hall_code", "status", "due_at"),
 )
 
+# Every read in full of an ID number or a bank account by a person (domain.privacy): who, which case, what, why.
+personal_data_reads = Table(
+    "personal_data_reads", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("case_id", ForeignKey("cases.id"), nullable=False, index=True),
+    Column("case_number", String(40), nullable=False),
+    Column("agency_code", String(20), nullable=False),
+    Column("actor", String(64), nullable=False),
+    Column("kinds", String(100), nullable=False),    # the kinds shown in full: "bank_account,id_number"
+    Column("purpose", String(40), nullable=False),   # what showed them: case, task, attachment
+    Column("at", Moment(), nullable=False),
+    Index("ix_personal_data_reads_actor", "agency_code", "actor", "at"),
+)
+
 mapper_registry = registry(metadata=metadata)
 
 
@@ -527,3 +541,4 @@ def start_mappers() -> None:
     mapper_registry.map_imperatively(model.CaseWaiver, case_waivers)
     mapper_registry.map_imperatively(model.AgencyMessage, agency_messages)
     mapper_registry.map_imperatively(model.RatingFollowUp, rating_followups)
+    mapper_registry.map_imperatively(model.PersonalDataRead, personal_data_reads)

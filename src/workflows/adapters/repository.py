@@ -100,11 +100,16 @@ class CaseRepository(_Repository):
                                          .order_by(Case.id).limit(limit)))
 
     def search(self, agency_code: str, hall_code: str | None = None, status: str | None = None,
-               item_code: str | None = None, limit: int = 50, offset: int = 0) -> list[Case]:
+               item_code: str | None = None, limit: int = 50, offset: int = 0,
+               task_role: str | None = None) -> list[Case]:
+        """Cases newest first; `task_role`: only those with a task of that role (a hospital's assessor's cases)."""
         query = select(Case).where(Case.agency_code == agency_code)
         for column, value in ((Case.hall_code, hall_code), (Case.status, status), (Case.item_code, item_code)):
             if value:
                 query = query.where(column == value)
+        if task_role:
+            query = query.where(select(CaseTask.id).where(CaseTask.case_id == Case.id,
+                                                          CaseTask.role == task_role).exists())
         return list(self.session.scalars(query.order_by(Case.id.desc()).limit(limit).offset(offset)))
 
     def next_sequence(self, agency_code: str, day: date) -> int:
@@ -127,6 +132,11 @@ class TaskRepository(_Repository):
         with self.session.no_autoflush:  # pending history rows need not be written before this read
             rows = self.session.scalars(select(CaseTask).where(CaseTask.case_id == case_id, CaseTask.state == READY))
             return [row for row in rows if row.state == READY]  # a row completed in this unit is not yet written
+
+    def has_role(self, case_id: int, role: str) -> bool:
+        """Whether the case has (or had) a task of the role: a hospital's assessor reads only such cases."""
+        return self.session.scalar(select(select(CaseTask.id).where(CaseTask.case_id == case_id,
+                                                                    CaseTask.role == role).exists()))
 
     def for_case(self, case_id: int) -> list[CaseTask]:
         return list(self.session.scalars(select(CaseTask).where(CaseTask.case_id == case_id)

@@ -10,6 +10,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from workflows.domain.errors import Conflict
 
 from . import repository
+from .audit_repository import PersonalDataReadRepository
 
 
 class UnitOfWork:
@@ -48,6 +49,7 @@ class UnitOfWork:
         self.substitutions = repository.SubstitutionRepository(self.session)
         self.agency_messages = repository.AgencyMessageRepository(self.session)
         self.followups = repository.FollowUpRepository(self.session)
+        self.personal_data_reads = PersonalDataReadRepository(self.session)
         return self
 
     def __exit__(self, *exc_info) -> None:

@@ -406,3 +406,16 @@ class RatingFollowUp(Record):
     remedy: str | None
     recorded_by: str | None
     recorded_at: datetime | None
+
+
+class PersonalDataRead(Record):
+    """A read in full of personal data (an ID number, a bank account) by a person: the audit domain.privacy asks."""
+
+    id: int
+    case_id: int
+    case_number: str
+    agency_code: str
+    actor: str
+    kinds: str  # comma-separated kinds of domain.privacy, sorted
+    purpose: str
+    at: datetime

@@ -162,6 +162,12 @@ SCHEMAS.update({
             "leave", "out", "trip", "sick"]}, "kind_name": _TEXT, "reason": _TEXT, "starts_at": _MOMENT,
         "ends_at": _MOMENT, "ended_at": _MOMENT, "created_at": _MOMENT}),
 })
+SCHEMAS["PersonalDataRead"] = _object({
+    "case_number": _TEXT, "actor": _TEXT, "kinds": {"type": "array", "items": _TEXT, "description":
+                                                   "id_number | bank_account"},
+    "kind_names": {"type": "array", "items": _TEXT}, "purpose": {"type": "string", "description":
+                                                                 "case | task | attachment：在哪里查看"},
+    "at": {"type": "string", "format": "date-time"}})
 SCHEMAS["Document"] = _object({
     "id": _INT, "case_number": _TEXT, "kind": {"type": "string", "enum": [
         "acceptance_notice", "missing_materials_notice", "waiver_notice", "refusal_decision", "rejection_decision",
@@ -372,6 +378,10 @@ def _paths() -> dict:
         "/api/agency-messages/{message_id}/retry": {"post": _operation(
             "重新送达送达失败的消息（系统管理员，或发出办件所在大厅的科室负责人）；仍失败时 409 并说明原因",
             {"200": _json(_ref("AgencyMessage"))}, 401, 403, 404, 409, params=[message])},
+        "/api/personal-data-reads": {"get": _operation(
+            "个人信息查阅记录（系统管理员）：谁在何时查看了哪个办件完整的证件号码或银行账号，最近的在前",
+            {"200": _json(_array("PersonalDataRead"))}, 401, 403, 404, 422,
+            params=[_query("case", "办件编号"), _query("actor", "查阅人用户名"), *_PAGING])},
         "/api/followups": {"get": _operation(
             "差评回访：本大厅的回访任务（科室负责人），到期早的在前", {"200": _json(_array("FollowUp"))}, 401, 403,
             422, params=[_query("status", "open（默认）| done | all"), *_PAGING])},

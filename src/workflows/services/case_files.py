@@ -1,6 +1,7 @@
 """备注 and 附件: staff notes and files kept with a case, on the task and case pages.
 
-Each use case checks that the case is visible to the actor (same agency and hall) and writes its line of the
+Each use case checks that the case is visible to the actor (same agency and hall) and that the actor works its
+tasks (a designer or an administrator reading a case sees neither: services.privacy), and writes its line of the
 case's history in the same transaction as the note or file itself.
 """
 from __future__ import annotations
@@ -10,10 +11,13 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from workflows.domain import privacy as personal_data
 from workflows.domain.errors import InvalidInput, NotFound
 from workflows.domain.model import CaseAttachment, CaseComment, User
 
 from .access import require_case_visible
+from . import privacy
+from .privacy import require_case_worker
 from .context import Context
 from .history import add_history
 
@@ -59,7 +63,7 @@ def add_comment(ctx: Context, actor: User, number: str, text: str) -> CaseCommen
         raise InvalidInput(f"备注不能超过 {MAX_COMMENT_LENGTH} 字（现 {len(text)} 字）",
                            {"text": f"不能超过 {MAX_COMMENT_LENGTH} 字"})
     with ctx.uow() as uow:
-        case = require_case_visible(actor, uow.cases.get(number))
+        case = _worked_case(uow, actor, number)
         at = ctx.now()
         comment = CaseComment(case_id=case.id, author=actor.username, text=text, created_at=at)
         uow.comments.add(comment)
@@ -72,7 +76,7 @@ def add_comment(ctx: Context, actor: User, number: str, text: str) -> CaseCommen
 
 def list_comments(ctx: Context, actor: User, number: str) -> list[CaseComment]:
     with ctx.uow(write=False) as uow:
-        case = require_case_visible(actor, uow.cases.get(number))
+        case = _worked_case(uow, actor, number)
         return uow.comments.for_case(case.id)
 
 
@@ -80,7 +84,7 @@ def add_attachment(ctx: Context, actor: User, number: str, file_name: str, media
                    content: bytes) -> CaseAttachment:
     name, media_type = check_file(file_name, media_type, content)
     with ctx.uow() as uow:
-        case = require_case_visible(actor, uow.cases.get(number))
+        case = _worked_case(uow, actor, number)
         attachment = store_attachment(uow, case, actor, name, media_type, content, ctx.now())
         uow.commit()
         return attachment
@@ -114,7 +118,7 @@ def store_attachment(uow, case, actor: User, name: str, media_type: str, content
 def list_attachments(ctx: Context, actor: User, number: str) -> list[CaseAttachment]:
     """The case's attachments, without their content."""
     with ctx.uow(write=False) as uow:
-        case = require_case_visible(actor, uow.cases.get(number))
+        case = _worked_case(uow, actor, number)
         return uow.attachments.for_case(case.id)
 
 
@@ -125,17 +129,25 @@ def attachment(ctx: Context, actor: User, attachment_id: int) -> tuple[CaseAttac
         if found is None:
             raise NotFound("附件不存在")
         try:
-            require_case_visible(actor, uow.cases.get_by_id(found.case_id))
+            case = require_case_visible(actor, uow.cases.get_by_id(found.case_id))
         except NotFound:
             raise NotFound("附件不存在") from None
-        return found, found.content
+        require_case_worker(uow, actor, case)
+    privacy.audit_read(ctx, actor, case, {personal_data.ID}, "attachment")  # scans of ID cards, bank cards
+    return found, found.content
 
 
 def case_files(ctx: Context, actor: User, number: str) -> CaseFiles:
     """Both panels' contents in one read."""
     with ctx.uow(write=False) as uow:
-        case = require_case_visible(actor, uow.cases.get(number))
+        case = _worked_case(uow, actor, number)
         return CaseFiles(case.number, uow.comments.for_case(case.id), uow.attachments.for_case(case.id))
+
+
+def _worked_case(uow, actor: User, number: str):
+    case = require_case_visible(actor, uow.cases.get(number))
+    require_case_worker(uow, actor, case)
+    return case
 
 
 def sanitize_file_name(file_name: str | None) -> str:

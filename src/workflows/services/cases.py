@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from workflows.domain import privacy as personal_data
 from workflows.domain.applicants import validate_applicant
 from workflows.domain.case_numbers import format_case_number
 from workflows.domain.errors import Forbidden, InvalidInput, NotFound
@@ -11,7 +12,7 @@ from workflows.domain.forms import validate_form
 from workflows.domain.model import (OPEN, Case, CaseDeadline, CasePause, CaseTask, Escalation, ExtensionRequest,
                                     ExternalCall, HistoryEntry, ProcessVersion, User)
 
-from . import agents
+from . import agents, privacy
 from .access import require_case_visible, require_role, sees_all_halls
 from .context import Context, jsonable
 from .history import add_history
@@ -71,19 +72,35 @@ def open_case(ctx: Context, actor: User, item_code: str, applicant: dict, data: 
 
 
 def case_details(ctx: Context, actor: User, number: str) -> CaseDetails:
+    """The case as the actor may see it: personal data its roles do not need masked, a read in full audited."""
     with ctx.uow(write=False) as uow:
         case = require_case_visible(actor, uow.cases.get(number))
-        return CaseDetails(case, uow.processes.get(case.process_version_id), uow.tasks.for_case(case.id),
-                           uow.history.for_case(case.id), uow.external.for_case(case.id),
-                           uow.deadlines.for_case(case.id), uow.deadlines.pauses(case.id),
-                           uow.deadlines.extensions(case.id), uow.escalations.for_case(case.id), ctx.now())
+        shown = privacy.shown_kinds(uow, actor, case)
+        details = CaseDetails(case, uow.processes.get(case.process_version_id), uow.tasks.for_case(case.id),
+                              uow.history.for_case(case.id), uow.external.for_case(case.id),
+                              uow.deadlines.for_case(case.id), uow.deadlines.pauses(case.id),
+                              uow.deadlines.extensions(case.id), uow.escalations.for_case(case.id), ctx.now())
+    revealed = personal_data.revealed([case.applicant, case.data], shown)
+    privacy.mask_case(case, shown)
+    privacy.mask_records(details.history, ("detail",), shown)
+    privacy.mask_records(details.external_calls, ("request", "response"), shown)
+    privacy.audit_read(ctx, actor, case, revealed, "case")
+    return details
 
 
 def search_cases(ctx: Context, actor: User, status: str | None = None, item_code: str | None = None,
                  hall_code: str | None = None, limit: int = 50, offset: int = 0) -> list[Case]:
+    """Cases of the hall (an administrator: of any hall); a hospital's assessor only those assigned to the hospital.
+    A list shows no ID number or bank account in full: open the case for those."""
     hall = hall_code if sees_all_halls(actor) else actor.hall_code
+    only_hospital = actor.has_role(privacy.HOSPITAL) and not set(actor.roles) & (privacy.READERS - {privacy.HOSPITAL})
     with ctx.uow(write=False) as uow:
-        return uow.cases.search(actor.agency_code, hall, status, item_code, min(limit, 500), offset)
+        found = uow.cases.search(actor.agency_code, hall, status, item_code, min(limit, 500), offset,
+                                 task_role=privacy.HOSPITAL if only_hospital else None)
+    listed = privacy.LISTED & personal_data.needs_of(actor.roles)
+    for case in found:
+        privacy.mask_case(case, listed)
+    return found
 
 
 def deliver_message(ctx: Context, actor: User, number: str, message_name: str, payload: dict) -> Progress:

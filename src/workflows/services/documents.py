@@ -18,7 +18,8 @@ from workflows.domain.documents import KINDS, REMEDIES, DocumentMaterial, chines
 from workflows.domain.errors import Conflict, NotFound
 from workflows.domain.model import CLOSED, Case, CaseDocument, User
 
-from .access import require_case_visible
+from .access import require_case_visible, sees_all_halls
+from .privacy import require_case_worker
 from .clock import ACCEPTANCE_STAGE, COMPLETED, PROMISED
 from .context import CHINA, Context
 from .history import SYSTEM, add_history
@@ -100,12 +101,14 @@ def list_documents(ctx: Context, actor: User, number: str) -> list[CaseDocument]
     """The case's documents, oldest first, without their PDF."""
     with ctx.uow(write=False) as uow:
         case = require_case_visible(actor, uow.cases.get(number))
+        require_case_worker(uow, actor, case)
         return uow.documents.for_case(case.id)
 
 
 def case_documents(ctx: Context, actor: User, number: str) -> CaseDocuments:
     with ctx.uow(write=False) as uow:
         case = require_case_visible(actor, uow.cases.get(number))
+        require_case_worker(uow, actor, case)
         may_notify = case.is_open and any(actor.has_role(role) for role in NOTICE_ROLES)
         running = case.accepted_at is not None and all(p.ended_at for p in uow.deadlines.pauses(case.id))
         return CaseDocuments(uow.documents.for_case(case.id), may_notify, may_notify and running)
@@ -116,9 +119,11 @@ def document_pdf(ctx: Context, actor: User, document_id: int) -> tuple[CaseDocum
     with ctx.uow(write=False) as uow:
         found = uow.documents.with_content(document_id)
         try:
-            require_case_visible(actor, uow.cases.get_by_id(found.case_id) if found else None)
+            case = require_case_visible(actor, uow.cases.get_by_id(found.case_id) if found else None)
         except NotFound:
             raise NotFound("文书不存在") from None
+        if not sees_all_halls(actor):  # an administrator oversees every hall's documents (their IDs masked)
+            require_case_worker(uow, actor, case)
         return found, found.content
 
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from workflows.adapters.bpmn_parsing import TaskDefinition
+from workflows.domain import privacy as personal_data
 from workflows.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from workflows.domain.forms import Form, validate_form
 from workflows.domain.model import COMPLETED, READY, Case, CaseTask, User
 from workflows.domain.roles import ROLE_NAMES, TASK_ROLES
 
-from . import acceptance, task_operations
+from . import acceptance, privacy, task_operations
 from .access import require_case_visible, require_role, require_task_role, require_task_visible
 from .case_operations import require_not_suspended
 from .context import Context
@@ -112,10 +113,14 @@ def reassign_tasks(ctx: Context, actor: User, task_ids: list[str], assignee: str
 
 
 def task_details(ctx: Context, actor: User, task_id: str) -> TaskDetails:
+    """The task with its case, personal data the actor's roles do not need masked (a read in full audited)."""
     with ctx.uow(write=False) as uow:
         task = require_task_visible(actor, uow.tasks.get(task_id))
         case = uow.cases.get_by_id(task.case_id)
         definition = ctx.definition(uow, case.process_version_id)
+        shown = privacy.shown_kinds(uow, actor, case)
+    privacy.audit_read(ctx, actor, case, personal_data.revealed([case.applicant, case.data], shown), "task")
+    privacy.mask_case(case, shown)
     return TaskDetails(task, case, definition.user_tasks[task.spec_id], definition.start_form)
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from flask import abort, flash, g, redirect, request, url_for
 
-from workflows.domain.errors import InvalidInput, NotFound
+from workflows.domain.errors import Forbidden, InvalidInput, NotFound
 from workflows.services import case_files
 
 from . import blueprint, ctx, local_path, private_download, render_again, signed_in
@@ -68,5 +68,9 @@ def download_attachment(attachment_id):
 
 @blueprint.app_template_global()
 def case_files_of(number: str):
-    """The 备注 and 附件 panels' contents, for the page of a case the signed-in user may see."""
-    return case_files.case_files(ctx(), g.user, number)
+    """The 备注 and 附件 panels' contents, for the page of a case the signed-in user may see (None: not for this
+    user)."""
+    try:
+        return case_files.case_files(ctx(), g.user, number)
+    except Forbidden:
+        return None

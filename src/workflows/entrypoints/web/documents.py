@@ -65,9 +65,12 @@ def download_document(document_id):
 
 
 @blueprint.app_template_global()
-def documents_of(number: str) -> documents.CaseDocuments:
-    """The 文书 panel's contents, for the page of a case the signed-in user may see."""
-    return documents.case_documents(ctx(), g.user, number)
+def documents_of(number: str) -> documents.CaseDocuments | None:
+    """The 文书 panel's contents, for the page of a case the signed-in user may see (None: not for this user)."""
+    try:
+        return documents.case_documents(ctx(), g.user, number)
+    except Forbidden:
+        return None
 
 
 @blueprint.app_template_global()
