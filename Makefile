@@ -28,6 +28,7 @@ run: install
 	$(BIN)/workflows serve --port $(PORT)
 
 test: install chromium
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/python -m pytest -q
 	cd web && npm test --silent
 
