@@ -151,7 +151,7 @@ def parse_process(bpmn: bytes, file_name: str = "process.bpmn",
     parser = EngineParser(validator=BpmnValidator())
     try:
         for table in tables.values():
-            parser.add_dmn_str(table.xml.encode("utf-8"), filename=table.file_name)
+            parser.add_dmn_str(table.engine_xml.encode("utf-8"), filename=table.file_name)
         parser.add_bpmn_xml(document, filename=file_name)
         spec = parser.get_spec(process_id)
         subprocess_specs = parser.get_subprocess_specs(process_id)

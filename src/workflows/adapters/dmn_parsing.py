@@ -4,11 +4,13 @@ SpiffWorkflow evaluates every cell of a decision table as Python, through the ca
 scripting.py): an input column's expression; each rule's input entry, compared with the column's value
 (`"nonlocal"`, `True`) or a test on `?`, the value (`? < 10`, `? in ("self_employed", "flexible")`, `not ?`); and
 each output entry. Each cell is checked here the way the engine will run it, as deploying checks a diagram's
-conditions, and the file against the DMN schema.
+conditions, and the file against the DMN schema. Cells written in FEEL, as dmn-js writes them, are translated to
+that Python first (feel.py): the designer's file is kept as written, the engine runs the translation.
 """
 from __future__ import annotations
 
 import ast
+import copy
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -21,6 +23,7 @@ from SpiffWorkflow.dmn.parser.BpmnDmnParser import SCHEMAS, BpmnDmnParser
 
 from workflows.domain.errors import InvalidProcess
 
+from . import feel
 from .scripting import ScriptError, ScriptSyntaxError, check_expression
 
 DMN_13 = "https://www.omg.org/spec/DMN/20191111/MODEL/"
@@ -34,12 +37,14 @@ _XML_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, remove_co
 
 @dataclass(frozen=True)
 class Decision:
-    """One DMN file: its decision's id and name, and the file itself."""
+    """One DMN file: its decision's id and name, the file itself, and the file as the engine runs it (FEEL cells
+    in Python)."""
 
     id: str
     name: str
     file_name: str
     xml: str
+    engine_xml: str
 
 
 def read_decision(dmn: bytes | str, file_name: str) -> Decision:
@@ -60,12 +65,13 @@ def read_decision(dmn: bytes | str, file_name: str) -> Decision:
     if len(decisions) != 1:
         raise InvalidProcess(f"DMN 文件须恰好包含一个决策（decision），现有 {len(decisions)} 个", None, file_name)
     [decision] = decisions
-    table = decision.find("dmn:decisionTable", ns)
-    if table is None:
+    if decision.find("dmn:decisionTable", ns) is None:
         raise InvalidProcess("决策须是一张决策表（decisionTable）", decision.get("id"), file_name)
-    _check_table(table, ns, file_name)
-    _check_with_spiff(root, decision.get("id"), file_name)
-    return Decision(decision.get("id"), decision.get("name") or decision.get("id"), file_name, text)
+    engine_root = copy.deepcopy(root)
+    _check_table(engine_root.find("dmn:decision/dmn:decisionTable", ns), ns, file_name)
+    _check_with_spiff(engine_root, decision.get("id"), file_name)
+    return Decision(decision.get("id"), decision.get("name") or decision.get("id"), file_name, text,
+                    etree.tostring(engine_root, encoding="unicode"))
 
 
 def read_decisions(files: Mapping[str, bytes | str]) -> dict[str, Decision]:
@@ -86,13 +92,15 @@ def decision_files(folder: Path) -> dict[str, bytes]:
 
 
 def _check_table(table, ns: dict, file_name: str) -> None:
+    """Check every cell, leaving each as the engine is to run it (FEEL translated)."""
     policy = " ".join(filter(None, ((table.get("hitPolicy") or "UNIQUE").upper(), table.get("aggregation"))))
     if policy not in HIT_POLICIES:  # an aggregation (COLLECT SUM …) is not one of them: SpiffWorkflow ignores it
         raise InvalidProcess(f"命中策略 {policy} 不受支持，可用：{'、'.join(HIT_POLICIES)}（COLLECT 不带汇总）",
                              table.get("id"), file_name)
     inputs = []
     for column in table.findall("dmn:input", ns):
-        expression = (column.findtext("dmn:inputExpression/dmn:text", namespaces=ns) or "").strip()
+        cell = column.find("dmn:inputExpression/dmn:text", ns)
+        expression = _as_python(cell, feel.expression)
         if not expression:
             raise InvalidProcess(f"输入列“{column.get('label') or column.get('id')}”缺少表达式",
                                  column.get("id"), file_name)
@@ -100,12 +108,21 @@ def _check_table(table, ns: dict, file_name: str) -> None:
         inputs.append(expression)
     for rule in table.findall("dmn:rule", ns):
         for expression, entry in zip(inputs, rule.findall("dmn:inputEntry", ns)):
-            text = (entry.findtext("dmn:text", namespaces=ns) or "").strip()
+            text = _as_python(entry.find("dmn:text", ns), lambda written: feel.unary_tests(written) or written)
             _check(lambda: _check_input_entry(expression, text), entry.get("id") or rule.get("id"), file_name)
         for entry in rule.findall("dmn:outputEntry", ns):
-            text = (entry.findtext("dmn:text", namespaces=ns) or "").strip()
+            text = _as_python(entry.find("dmn:text", ns), feel.expression)
             if text:
                 _check(lambda: _check_output_entry(text, inputs), entry.get("id") or rule.get("id"), file_name)
+
+
+def _as_python(cell, translate) -> str:
+    """A cell's text as the engine is to run it; the cell is rewritten so. "-" and an empty cell stay as they are."""
+    written = (cell.text or "").strip() if cell is not None else ""
+    if written in ("", "-"):
+        return written
+    cell.text = translate(written)
+    return cell.text
 
 
 def _names(expression: str) -> set[str]:
