@@ -52,7 +52,7 @@ class CaseDesk:
         warning = self.uow.escalations.find(self.case.id, limit, "yellow")
         if warning is not None and warning.status == "open":
             warning.status, warning.handled_by, warning.handled_at = REPLACED, SYSTEM, at
-            warning.action, warning.note = "replaced", "已转为红牌"
+            warning.action, warning.note = REPLACED, "已转为红牌"
 
     def _recipients(self) -> list[str]:
         """The people handling the case now (or the last who did), and the supervisors of its hall."""

@@ -1,7 +1,8 @@
 """What a supervisor (科室负责人) watches: the desk's cases in warning or overdue, and the hall's statistics.
 
 Counted: the closed cases and the open ones already past a due moment (late whatever happens next: a rate that
-left them out would read 100 % while a 红牌 case waits). On time (按时办结): a closed case counts on time when every limit it had — 承诺, 法定 and each stage's own — ended
+left them out would read 100 % while a 红牌 case waits). On time (按时办结): a closed case counts on time when
+every limit it had — 承诺, 法定 and each stage's own — ended
 (was met, at the latest when the case closed) no later than its due moment, extensions approved included; a limit
 stopped by a pause when it ended has no due moment and is not missed, and a case that never had a running limit
 (不予受理 at acceptance) is on time. A completed task counts on time when it was completed no later than the due
