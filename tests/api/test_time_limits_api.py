@@ -63,6 +63,16 @@ def overdue_case(client, auth, clock, ctx) -> str:
     return number
 
 
+def overdue_desk(client, auth, clock, ctx) -> tuple[str, str]:
+    """overdue_case's case (its 红牌 has replaced its 黄牌) and one accepted 11-27 (due 12-25), yellow on 12-22."""
+    number = accepted_case(client, auth, clock)
+    warned = accepted_case(client, auth, clock, "2026-11-27 09:30")
+    for moment, cases_fired in (("2026-12-16 09:00", 1), ("2026-12-22 09:00", 2)):
+        clock.now = at(moment)
+        assert fire_due_timers(ctx) == cases_fired
+    return number, warned
+
+
 def escalations(client, headers, query: str = "") -> list[dict]:
     return json_of(client.get(f"/api/escalations{query}", headers=headers))
 
@@ -201,7 +211,7 @@ def test_a_case_shows_its_limit_and_turns_yellow_then_red_as_time_passes(client,
     assert case["accepted_at"] == iso(ACCEPTED)
     assert case["deadlines"][0] == {
         "kind": "promised", "name": "承诺时限", "limit": {"value": 20, "unit": "working_days", "label": "20个工作日"},
-        "starts_at": iso(ACCEPTED), "due_at": DUE, "warning_at": WARNING, "label": "2026-12-21 17:00",
+        "from": "受理", "started": True, "starts_at": iso(ACCEPTED), "due_at": DUE, "warning_at": WARNING, "label": "2026-12-21 17:00",
         "level": "normal", "provisional": False, "paused": False, "extension_days": 0, "paused_days": 0,
         "met_at": None}
 
@@ -322,16 +332,19 @@ def test_an_extension_of_true_days_is_refused(client, auth, clock):
 
 def test_the_desk_lists_red_before_yellow_for_the_halls_supervisors_only(client, auth, clock, ctx):
     kezhang = auth("kezhang")
-    number = overdue_case(client, auth, clock, ctx)
+    number, warned = overdue_desk(client, auth, clock, ctx)
 
-    red, yellow = escalations(client, kezhang)
+    red, yellow = escalations(client, kezhang)  # one open entry per case and limit
 
-    for escalation, level, name in ((red, "red", "红牌超期"), (yellow, "yellow", "黄牌预警")):
+    for escalation, case, level, name in ((red, number, "red", "红牌超期"), (yellow, warned, "yellow", "黄牌预警")):
         assert (escalation["case_number"], escalation["limit"], escalation["limit_name"]) == (
-            number, "promised", "承诺时限")
+            case, "promised", "承诺时限")
         assert (escalation["level"], escalation["level_name"], escalation["status"]) == (level, name, "open")
         assert (escalation["hall_code"], escalation["stage"]) == ("210400-01", "审核")
-    assert (yellow["raised_at"], red["raised_at"]) == (iso("2026-12-16 09:00"), iso("2026-12-22 09:00"))
+    assert (yellow["raised_at"], red["raised_at"]) == (iso("2026-12-22 09:00"), iso("2026-12-22 09:00"))
+    replaced = [e for e in escalations(client, kezhang, "?status=all") if e["status"] == "replaced"]
+    assert [(e["case_number"], e["level"], e["raised_at"], e["handled_at"]) for e in replaced] == [
+        (number, "yellow", iso("2026-12-16 09:00"), iso("2026-12-22 09:00"))]
     error = error_of(client.get("/api/escalations", headers=auth("shouli")), 403, "forbidden")
     assert error["message"] == "需要岗位：科室负责人"
     assert escalations(client, auth("kezhang2")) == []  # another hall's desk
@@ -342,37 +355,40 @@ def test_the_desk_lists_red_before_yellow_for_the_halls_supervisors_only(client,
 def test_a_supervisor_handles_an_escalation_once_and_a_refused_action_leaves_it_open(client, auth, clock, ctx,
                                                                                      subtests):
     kezhang, shouli = auth("kezhang"), auth("shouli")
-    number = overdue_case(client, auth, clock, ctx)
-    red, yellow = escalations(client, kezhang)
+    number, _ = overdue_desk(client, auth, clock, ctx)
+    open_red, open_yellow = escalations(client, kezhang)
+    replaced = next(e for e in escalations(client, kezhang, "?status=all") if e["status"] == "replaced")
 
-    handled = json_of(handle(client, kezhang, red["id"], action="urge", note="请今日内办结"))
+    handled = json_of(handle(client, kezhang, open_yellow["id"], action="urge", note="请今日内办结"))
     assert (handled["status"], handled["action"], handled["note"], handled["handled_by"], handled["handled_at"]) == (
         "handled", "urge", "请今日内办结", "kezhang", iso("2026-12-22 09:00"))
-    assert [e["id"] for e in escalations(client, kezhang)] == [yellow["id"]]
-    assert [e["id"] for e in escalations(client, kezhang, "?status=handled")] == [red["id"]]
-    assert [e["id"] for e in escalations(client, kezhang, "?status=all")] == [red["id"], yellow["id"]]
+    assert [e["id"] for e in escalations(client, kezhang)] == [open_red["id"]]
+    assert [e["id"] for e in escalations(client, kezhang, "?status=handled")] == [open_yellow["id"]]
+    assert [e["id"] for e in escalations(client, kezhang, "?status=all")] == [
+        open_red["id"], replaced["id"], open_yellow["id"]]  # red first, then the oldest
     assert any(n["kind"] == "urge" and "请今日内办结" in n["message"] for n in notifications(client, shouli))
 
     refused = [  # what, who, escalation, body, status, message, field errors
-        ("handled already", kezhang, red["id"], {"action": "note", "note": "再记一笔"}, 409, "该督办事项已处理", None),
-        ("reassign to nobody", kezhang, yellow["id"], {"action": "reassign", "note": "改派"}, 422, "督办内容有误",
+        ("handled already", kezhang, open_yellow["id"], {"action": "note", "note": "再记一笔"}, 409,
+         "该督办事项已处理", None),
+        ("reassign to nobody", kezhang, open_red["id"], {"action": "reassign", "note": "改派"}, 422, "督办内容有误",
          {"assignee": "请选择改派给谁"}),
-        ("reassign to another hall", kezhang, yellow["id"], {"action": "reassign", "note": "改派",
+        ("reassign to another hall", kezhang, open_red["id"], {"action": "reassign", "note": "改派",
                                                              "assignee": "shenhe2"}, 422, "改派对象有误",
          {"assignee": "只能改派给本大厅的人员"}),
-        ("reassign to a clerk without the role", kezhang, yellow["id"], {"action": "reassign", "note": "改派",
+        ("reassign to a clerk without the role", kezhang, open_red["id"], {"action": "reassign", "note": "改派",
                                                                          "assignee": "caiwu"}, 422, "改派对象有误",
          {"assignee": "赵财务不具备办理当前环节的岗位"}),
-        ("unknown action", kezhang, yellow["id"], {"action": "close", "note": "结案"}, 422, "督办内容有误",
+        ("unknown action", kezhang, open_red["id"], {"action": "close", "note": "结案"}, 422, "督办内容有误",
          {"action": "应为：催办、改派、延期、记录督办意见"}),
-        ("empty note", kezhang, yellow["id"], {"action": "urge", "note": "  "}, 422, "督办内容有误",
+        ("empty note", kezhang, open_red["id"], {"action": "urge", "note": "  "}, 422, "督办内容有误",
          {"note": "请填写督办意见"}),
-        ("extend without days", kezhang, yellow["id"], {"action": "extend", "note": "延期"}, 422, "督办内容有误",
+        ("extend without days", kezhang, open_red["id"], {"action": "extend", "note": "延期"}, 422, "督办内容有误",
          {"days": "延期天数应为 1 到 60 个工作日"}),
-        ("another hall's supervisor", auth("kezhang2"), yellow["id"], {"action": "urge", "note": "催办"}, 404,
+        ("another hall's supervisor", auth("kezhang2"), open_red["id"], {"action": "urge", "note": "催办"}, 404,
          "督办事项不存在", None),
         ("no such escalation", kezhang, 99999, {"action": "urge", "note": "催办"}, 404, "督办事项不存在", None),
-        ("not a supervisor", shouli, yellow["id"], {"action": "urge", "note": "催办"}, 403, "需要岗位：科室负责人",
+        ("not a supervisor", shouli, open_red["id"], {"action": "urge", "note": "催办"}, 403, "需要岗位：科室负责人",
          None),
     ]
     for what, headers, escalation_id, body, status, message, fields in refused:
@@ -380,10 +396,10 @@ def test_a_supervisor_handles_an_escalation_once_and_a_refused_action_leaves_it_
             error = json_of(handle(client, headers, escalation_id, **body), status)["error"]
             assert (error["message"], error.get("fields")) == (message, fields)
     assert [(e["id"], e["status"]) for e in escalations(client, kezhang, "?status=all")] == [
-        (red["id"], "handled"), (yellow["id"], "open")]
+        (open_red["id"], "open"), (replaced["id"], "replaced"), (open_yellow["id"], "handled")]
     assert promised(client, shouli, number)["due_at"] == DUE
 
-    extended = json_of(handle(client, kezhang, yellow["id"], action="extend", note="外省协查", days=5))
+    extended = json_of(handle(client, kezhang, open_red["id"], action="extend", note="外省协查", days=5))
 
     assert (extended["status"], extended["action"]) == ("handled", "extend")
     assert escalations(client, kezhang) == []
@@ -400,8 +416,9 @@ def test_escalation_notices_reach_the_handler_and_the_halls_supervisor(client, a
         notices = notifications(client, headers)
         assert [(n["kind"], n["case_number"], n["username"]) for n in notices] == [
             ("escalation_red", number, username), ("escalation_yellow", number, username)], username
-        assert notices[0]["message"] == f"红牌超期：门诊费用报销 {number} 的承诺时限已于 2026-12-21 17:00 届满"
-        assert notices[1]["message"] == f"黄牌预警：门诊费用报销 {number} 的承诺时限将于 2026-12-21 17:00 到期"
+        assert notices[0]["message"] == (f"红牌超期：门诊费用报销 {number} 的承诺时限已于 2026-12-21 17:00 届满，"
+                                         "已超期 1 个工作日")
+        assert notices[1]["message"] == f"黄牌预警：门诊费用报销 {number} 的承诺时限将于 2026-12-21 17:00 届满"
         assert (notices[0]["created_at"], notices[0]["read_at"]) == (iso("2026-12-22 09:00"), None)
         assert notifications(client, headers, "?unread=true") == notices  # nothing read yet
     assert notifications(client, auth("kezhang2")) == []
@@ -416,7 +433,7 @@ def test_escalation_notices_reach_the_handler_and_the_halls_supervisor(client, a
                          ids=["assignee as an object", "assignee as a list", "days as true"])
 def test_a_desk_action_with_a_value_of_the_wrong_type_is_refused(client, auth, clock, ctx, body):
     kezhang = auth("kezhang")
-    overdue_case(client, auth, clock, ctx)
+    overdue_desk(client, auth, clock, ctx)
     red, yellow = escalations(client, kezhang)
 
     response = handle(client, kezhang, yellow["id"], note="督办", **body)

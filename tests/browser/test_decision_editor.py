@@ -4,6 +4,8 @@ is outlined), then right, and publishes; a clerk's new case hitting the rule end
 its history."""
 from __future__ import annotations
 
+from playwright.sync_api import expect
+
 from workflows.services import cases, tasks
 
 from support.cases import APPLICANT
@@ -61,7 +63,7 @@ def test_a_designer_rewords_a_prohibited_case_and_new_cases_are_refused_with_the
     tasks.complete_task(ctx, staff["shouli"], opened.open_tasks[0].id, {"decision": "accept"})
     sign_in(page, server, "shouli")
     page.goto(f"{server}/cases/{opened.case.number}")
-    page.get_by_text("已办结：禁止办理").wait_for()
+    expect(page.locator("p.status")).to_contain_text("结果：禁止办理")
     assert "流程版本 2" in page.locator("main").inner_text()
     page.get_by_text(f"属于禁办情形“{NEW_WORDING}”，禁止办理").scroll_into_view_if_needed()
     shot(page, "case-prohibited-new-wording")

@@ -180,7 +180,7 @@ def test_a_prohibited_application_is_ended_at_acceptance_with_the_rules_words(pa
     shot(page, "window-prohibited-flash")
 
     page.goto(f"{server}/cases/{number}")
-    expect(page.locator("p.status")).to_contain_text("已办结：禁止办理")
+    expect(page.locator("p.status")).to_contain_text("结果：禁止办理")
     expect(history(page)).to_contain_text(rule)
     row = document_row(page, "不予受理决定书")
     expect(row).to_be_visible()

@@ -62,12 +62,13 @@ def rates(rows):
 def test_on_time_rates_per_item_hall_and_person(ctx, staff, known):
     figures = statistics.hall_statistics(ctx, staff["kezhang"])
 
-    assert rates(figures.by_item) == {OUTPATIENT: (3, 2, 66.7)}  # A and C on time, B late
+    # A and C on time; B closed late; D still open but past its due moment: late already; E not yet due
+    assert rates(figures.by_item) == {OUTPATIENT: (4, 2, 50.0)}
     assert [row.name for row in figures.by_item] == ["门诊费用报销"]
-    assert rates(figures.by_hall) == {"210400-01": (3, 2, 66.7), "210400-02": (1, 1, 100.0)}
+    assert rates(figures.by_hall) == {"210400-01": (4, 2, 50.0), "210400-02": (1, 1, 100.0)}
     assert figures.by_hall[0].name == "抚顺市医疗保障事务服务中心"
-    assert (figures.hall_total.total, figures.hall_total.on_time) == (3, 2)
-    assert (figures.agency_total.total, figures.agency_total.on_time, figures.agency_total.percent) == (4, 3, 75.0)
+    assert (figures.hall_total.total, figures.hall_total.on_time) == (4, 2)
+    assert (figures.agency_total.total, figures.agency_total.on_time, figures.agency_total.percent) == (5, 3, 60.0)
     # 受理 before the clock runs is on time; B's 审核 and 财务 were done after its due moment
     assert rates(figures.by_person) == {"shouli": (4, 4, 100.0), "shenhe": (2, 1, 50.0), "caiwu": (2, 1, 50.0)}
     assert {row.key: row.name for row in figures.by_person}["shenhe"] == "李审核"
@@ -139,10 +140,13 @@ def test_the_desk_shows_escalations_and_the_cases_in_warning_overdue_or_waiting_
 
     board = statistics.desk_board(ctx, staff["kezhang"])
 
+    # one entry per case and limit: red_case's 红牌 replaced its 黄牌 of 12-16; red first, then the oldest
     assert [(row.escalation.case_number, row.escalation.level) for row in board.escalations] == [
-        (red_case, "red"), (red_case, "yellow"), (yellow_case, "yellow")]  # red first, then the oldest
+        (red_case, "red"), (yellow_case, "yellow")]
     red = board.escalations[0]
     assert (red.stage, red.due) == ("审核", "2026-12-21 17:00")
+    assert red.wording == "已于 2026-12-21 17:00 届满，已超期 1 个工作日"
+    assert board.escalations[1].wording == "将于 2026-12-25 17:00 届满"
     assert [(h.task_name, h.role, h.username) for h in red.holders] == [("审核", "reviewer", None)]
     assert "shenhe" in {user.username for user in red.candidates}
     assert "caiwu" not in {user.username for user in red.candidates}

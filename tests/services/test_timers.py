@@ -28,7 +28,7 @@ def test_a_case_turns_yellow_then_red_as_the_clock_moves_and_each_fires_once(ctx
     assert fire_due_timers(ctx) == 0
     assert escalations(ctx, staff, number) == [("promised", "yellow", "open")]
     assert history_count(ctx, staff, number, "黄牌预警：门诊费用报销") == 1
-    assert history_count(ctx, staff, number, "将于 2026-12-21 17:00 到期") == 1
+    assert history_count(ctx, staff, number, "的承诺时限将于 2026-12-21 17:00 届满") == 1
     for username in ("shouli", "kezhang"):  # who last handled the case, and the hall's supervisor
         [note] = users.notifications(ctx, staff[username])
         assert note["kind"] == "escalation_yellow" and note["case_number"] == number
@@ -36,7 +36,9 @@ def test_a_case_turns_yellow_then_red_as_the_clock_moves_and_each_fires_once(ctx
 
     clock.now = at("2026-12-21 17:01")
     fire_due_timers(ctx)
-    assert escalations(ctx, staff, number) == [("promised", "yellow", "open"), ("promised", "red", "open")]
+    # the 红牌 replaces the limit's 黄牌 on the desk
+    assert escalations(ctx, staff, number) == [("promised", "yellow", "replaced"), ("promised", "red", "open")]
+    assert history_count(ctx, staff, number, "的承诺时限已于 2026-12-21 17:00 届满") == 1
     [supervision] = [t for t in tasks.list_tasks(ctx, staff["kezhang"]) if t.case_number == number]
     assert supervision.name == "督办" and supervision.role == "supervisor"
     assert cases.case_details(ctx, staff["shouli"], number).case.stage == "审核"  # the case itself did not move
@@ -46,14 +48,12 @@ def test_the_supervisor_acts_on_the_desk_and_the_case_still_ends_with_its_own_re
     number = accept(ctx, staff, clock, "2026-11-23 09:30")
     clock.now = at("2026-12-22 09:00")
     fire_due_timers(ctx)
-    red, yellow = desk.list_escalations(ctx, staff["kezhang"])
-    assert (red.level, yellow.level) == ("red", "yellow")  # red first
+    [red] = desk.list_escalations(ctx, staff["kezhang"])
+    assert red.level == "red"  # the 黄牌 of a limit already past due is not raised: one entry per limit
 
-    desk.handle_escalation(ctx, staff["kezhang"], red.id, "urge", "请今日内办结")
-    desk.handle_escalation(ctx, staff["kezhang"], yellow.id, "extend", "外省协查", days=5)
+    desk.handle_escalation(ctx, staff["kezhang"], red.id, "extend", "外省协查", days=5)
     assert desk.list_escalations(ctx, staff["kezhang"]) == []
     assert label(ctx, staff, number) == "2026-12-28 17:00"
-    assert any("孙科长催办" in n["message"] for n in users.notifications(ctx, staff["shouli"]))
 
     for who, decision in (("shenhe", "approve"), ("caiwu", "pay")):
         [task] = [t for t in tasks.list_tasks(ctx, staff[who]) if t.case_number == number]
@@ -80,8 +80,8 @@ def test_a_scheduler_that_was_down_fires_everything_that_came_due_in_its_first_r
     clock.now = at("2027-01-20 09:00")
     assert fire_due_timers(ctx) == 2
     for number in numbers:
-        assert {(limit, level) for limit, level, _ in escalations(ctx, staff, number)} == {
-            ("promised", "yellow"), ("promised", "red")}
+        # overdue when the round came: a 红牌 only, no 黄牌 saying the limit "will" end
+        assert {(limit, level) for limit, level, _ in escalations(ctx, staff, number)} == {("promised", "red")}
 
 
 def test_the_case_ends_with_its_own_path_and_takes_an_open_supervision_task_with_it(ctx, staff, clock):

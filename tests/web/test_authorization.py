@@ -47,7 +47,7 @@ class World:
     accept_task: str
     overdue: str  # accepted 2026-11-23, 红牌 since 2026-12-21 17:00; its 审核 task ready for the hall's reviewers
     review_task: str
-    yellow: int  # the overdue case's escalations, in hall 210400-01
+    yellow: int  # open escalations in hall 210400-01: a warned case's 黄牌, the overdue case's 红牌
     red: int
     attachment: int  # a PDF attached to the overdue case
     document: int  # the overdue case's 受理通知书
@@ -60,10 +60,12 @@ PDF = b"%PDF-1.4\n%%EOF\n"
 
 def build_world(ctx, staff, clock) -> World:
     overdue = accept(ctx, staff, clock, "2026-11-23 09:30")
+    warned = accept(ctx, staff, clock, "2026-11-27 09:30")  # yellow from 2026-12-21 17:00
     for moment in ("2026-12-16 09:00", "2026-12-22 09:00"):
         clock.now = at(moment)
         fire_due_timers(ctx)
-    escalations = {e.level: e.id for e in desk.list_escalations(ctx, staff["kezhang"]) if e.case_number == overdue}
+    escalations = {e.level: e.id for e in desk.list_escalations(ctx, staff["kezhang"])
+                   if e.case_number in (overdue, warned)}  # the overdue case's 红牌 replaced its 黄牌
     [review] = [t for t in cases.case_details(ctx, staff["shenhe"], overdue).tasks if t.state == "ready"
                 and t.role == "reviewer"]
     waiting = cases.open_case(ctx, staff["shouli"], OUTPATIENT, APPLICANT, DATA)

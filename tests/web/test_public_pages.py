@@ -102,7 +102,7 @@ def test_the_public_list_shows_an_agencys_cases_newest_first_masked_and_paged(cl
     rows = first[first.index("<tbody>"):first.index("</tbody>")]
     assert rows.index("欧**娜") < rows.index("张*伟") and "张*</td>" not in rows  # newest first, two a page
     assert "欧阳娜娜" not in first and "张三伟" not in first and "办理中" in rows
-    assert "<th>申报人</th><th>申报时间</th><th>受理时间</th><th>办结时间</th><th>状态</th>" in first
+    assert "<th>申报人</th><th>事项</th><th>申报时间</th><th>受理时间</th><th>办结时间</th><th>状态</th><th>结果</th>" in first
     assert "2026-11-23 09:45" in rows and 'rel="next"' in first and 'rel="prev"' not in first
     second = html(client.get("/public/cases?agency=210400&page=2"))
     assert "<td>张*</td>" in second and "张*伟" not in second and 'rel="next"' not in second
@@ -115,7 +115,7 @@ def test_the_public_list_shows_an_agencys_cases_newest_first_masked_and_paged(cl
 def test_a_completed_case_is_rated_once(client, ctx, staff):
     number = completed_case(ctx, staff)
     page = html(query(client, number, PERSON_ID))
-    assert "已办结（办结）" in page and 'name="score"' in page and "非常不满意" in page
+    assert 'id="progress-status">已办结<' in page and 'name="score"' in page and "非常不满意" in page
     assert 'step-done">办结' in page
 
     response = rate(client, number, PERSON_ID, "4", "窗口服务很耐心")

@@ -42,10 +42,11 @@ def test_the_supervisor_sees_red_before_yellow_and_the_cases_in_warning_or_overd
 
     page = html(client.get("/desk"))
 
+    # one entry per case and limit (red's 红牌 replaced its 黄牌), worded as its level says
     assert rows(page, "desk-escalations", 7) == [
-        ["红牌", red, "门诊费用报销", "审核", "承诺时限", "2026-12-21 17:00", "审核：未认领（审核员）"],
-        ["黄牌", red, "门诊费用报销", "审核", "承诺时限", "2026-12-21 17:00", "审核：未认领（审核员）"],
-        ["黄牌", yellow, "门诊费用报销", "审核", "承诺时限", "2026-12-25 17:00", "审核：未认领（审核员）"]]
+        ["红牌", red, "门诊费用报销", "审核", "承诺时限", "已于 2026-12-21 17:00 届满，已超期 1 个工作日",
+         "审核：未认领（审核员）"],
+        ["黄牌", yellow, "门诊费用报销", "审核", "承诺时限", "将于 2026-12-25 17:00 届满", "审核：未认领（审核员）"]]
     assert rows(page, "desk-cases", 7) == [
         ["红牌", red, "门诊费用报销", "审核", "承诺时限", "2026-12-21 17:00", "审核：未认领（审核员）"],
         ["黄牌", yellow, "门诊费用报销", "审核", "承诺时限", "2026-12-25 17:00", "审核：未认领（审核员）"]]
@@ -60,26 +61,25 @@ def test_the_supervisor_urges_and_extends_from_the_desk(client, ctx, staff, cloc
     red, yellow = overdue_desk(ctx, staff, clock)
     sign_in(client, "kezhang")
     page = html(client.get("/desk"))
-    red_id = escalation_id(ctx, staff, red, "red")
+    red_id, yellow_id = escalation_id(ctx, staff, red, "red"), escalation_id(ctx, staff, yellow, "yellow")
 
-    urged = client.post(f"/desk/escalations/{red_id}", data={"csrf_token": csrf_token(page), "action": "urge",
-                                                             "note": "请今日内办结"})
+    urged = client.post(f"/desk/escalations/{yellow_id}", data={"csrf_token": csrf_token(page), "action": "urge",
+                                                                "note": "请今日内办结"})
     assert urged.status_code == 302 and urged.headers["Location"] == "/desk"
     page = html(client.get("/desk"))
-    assert f"{red}：已催办" in page
-    assert [(row[0], row[1]) for row in rows(page, "desk-escalations", 2)] == [("黄牌", red), ("黄牌", yellow)]
+    assert f"{yellow}：已催办" in page
+    assert [(row[0], row[1]) for row in rows(page, "desk-escalations", 2)] == [("红牌", red)]
 
-    yellow_id = escalation_id(ctx, staff, red, "yellow")
-    extended = client.post(f"/desk/escalations/{yellow_id}", data={
+    extended = client.post(f"/desk/escalations/{red_id}", data={
         "csrf_token": csrf_token(page), "action": "extend", "note": "外省协查", "days": "5"})
     assert extended.status_code == 302
     page = html(client.get("/desk"))
     assert f"{red}：已延期" in page
-    assert [(row[0], row[1]) for row in rows(page, "desk-escalations", 2)] == [("黄牌", yellow)]
+    assert rows(page, "desk-escalations", 2) == [["没有待处理的督办事项"]]
     assert label(ctx, staff, red) == "2026-12-28 17:00"  # 5 working days more
     [case_row] = [row for row in rows(page, "desk-cases", 6) if row[1] == red]
     assert case_row[0] == "黄牌" and case_row[5] == "2026-12-28 17:00"  # no longer overdue, still in warning
-    history = [entry.message for entry in cases.case_details(ctx, staff["shouli"], red).history]
+    history = [entry.message for entry in cases.case_details(ctx, staff["shouli"], yellow).history]
     assert any("孙科长催办" in message and "请今日内办结" in message for message in history)
 
 
@@ -213,8 +213,9 @@ def test_the_statistics_page_shows_its_figures_in_tables(client, ctx, staff, clo
 
     page = html(client.get("/statistics"))
 
-    assert rows(page, "rates-items") == [["门诊费用报销", "2", "1", "50.0%"]]
-    assert ["抚顺市医疗保障事务服务中心", "2", "1", "50.0%"] in rows(page, "rates-halls")
+    # the open overdue case counts as late: 3 counted, only on_time on time
+    assert rows(page, "rates-items") == [["门诊费用报销", "3", "1", "33.3%"]]
+    assert ["抚顺市医疗保障事务服务中心", "3", "1", "33.3%"] in rows(page, "rates-halls")
     assert rows(page, "rates-people") == [["赵财务", "2", "1", "50.0%"], ["李审核", "2", "1", "50.0%"],
                                           ["王受理", "3", "3", "100.0%"]]
     assert rows(page, "backlog") == [["审核", "1", "1"]]
@@ -223,7 +224,8 @@ def test_the_statistics_page_shows_its_figures_in_tables(client, ctx, staff, clo
     assert weeks["2026-11-23"] == ["3", "1", "3", "1"] and weeks["2026-12-21"] == ["0", "1", "0", "1"]
     assert rows(page, "overdue") == [[overdue, "门诊费用报销", "审核", "承诺时限", "2026-12-22 17:00"]]
     document = lxml.html.fromstring(page)
-    assert document.xpath('//*[@id="hall-rate"]')[0].text_content() == "50.0%"
+    assert document.xpath('//*[@id="hall-rate"]')[0].text_content() == "33.3%"
     charts = document.xpath('//div[@class="chart"]/@data-chart')
-    assert len(charts) == 5 and '"门诊费用报销"' in charts[0] and "50.0" in charts[0]
+    assert len(charts) == 5 and '"门诊费用报销"' in charts[0] and "33.3" in charts[0]
+    assert '"抚顺市医疗保障事务服务中心"' in charts[1] and '"210400-01"' not in charts[1]  # halls by name
     assert document.xpath('//script/@src')[-1] == "/assets/charts.js"

@@ -32,6 +32,7 @@ from SpiffWorkflow.task import Task, TaskState
 
 from handlers import HANDLERS, HandlerContext
 from handlers.gateways import EscalationDesk, NationalPlatform, Notifier, PaymentGateway
+from workflows.domain.case_states import result_of_end
 from workflows.domain.errors import Conflict, NotFound
 from workflows.domain.model import SUPERVISION_STAGE
 
@@ -460,7 +461,7 @@ class CaseRun:
         if self._closed_as:
             return self._closed_as
         final = self._final_end()
-        return (final.task_spec.bpmn_name or "办结") if final else None
+        return result_of_end(final.task_spec.bpmn_name) if final else None
 
     @property
     def data(self) -> dict:

@@ -113,6 +113,7 @@ case_tasks = Table(
     Column("due_at", Moment()),  # the case's promised limit, so the inbox sorts by time left without a join
     Column("warning_at", Moment()),
     Column("applicant_name", String(200)),
+    Column("completed_level", String(10)),  # normal | yellow | red | paused: the case's limit when it was done
     # The inbox: open tasks of a hall and role, and a person's own tasks, by time left.
     Index("ix_case_tasks_inbox", "agency_code", "hall_code", "role", "state", "due_at"),
     Index("ix_case_tasks_assignee", "assignee", "state", "due_at"),

@@ -148,10 +148,13 @@ class TaskRepository(_Repository):
               search: str | None = None, level: str | None = None, now: datetime | None = None) -> list[CaseTask]:
         query = select(CaseTask).where(CaseTask.agency_code == agency_code, CaseTask.hall_code == hall_code,
                                        CaseTask.state == state)
-        if level and now:  # 红牌: past due; 黄牌: warned, not yet due; 正常: the rest
+        if level and now:  # 红牌: past due; 黄牌: warned, not yet due; 暂停: the case's clock stopped; 正常: the rest
+            paused = select(CasePause.id).where(CasePause.case_id == CaseTask.case_id,
+                                                CasePause.ended_at.is_(None)).exists()
             levels = {"red": CaseTask.due_at < now,
                       "yellow": (CaseTask.warning_at <= now) & (CaseTask.due_at >= now),
-                      "normal": CaseTask.due_at.is_(None) | (CaseTask.warning_at > now)}
+                      "normal": (CaseTask.due_at.is_(None) | (CaseTask.warning_at > now)) & ~paused,
+                      "paused": paused}
             query = query.where(levels[level])
         if stage:
             query = query.where(CaseTask.stage == stage)
@@ -635,15 +638,25 @@ class StatisticsRepository(_Repository):
         ended = func.coalesce(d.c.met_at, c.c.closed_at)
         return select(d.c.id).where(d.c.case_id == c.c.id, d.c.due_at.is_not(None), ended > d.c.due_at).exists()
 
-    def closed_on_time(self, agency_code: str, hall_code: str | None = None,
-                       by: str | None = None) -> list[tuple[str, str, int, int]]:
-        """(key, name, closed cases, closed on time) of the agency's (or one hall's) closed cases, one row per
-        item (`by="item"`), per hall (`by="hall"`), or a single total row (`by=None`). A case withdrawn or
-        terminated (撤件, 终止) was never decided: it counts neither way."""
+    @staticmethod
+    def _overdue_now(now: datetime):
+        """EXISTS a running, unpaused limit of the case (cases row in scope) past its due moment at `now`."""
+        d, c = orm.case_deadlines, orm.cases
+        return select(d.c.id).where(d.c.case_id == c.c.id, d.c.met_at.is_(None), d.c.paused.is_(False),
+                                    d.c.due_at < now).exists()
+
+    def closed_on_time(self, agency_code: str, hall_code: str | None = None, by: str | None = None,
+                       now: datetime | None = None) -> list[tuple[str, str, int, int]]:
+        """(key, name, cases counted, on time) of the agency's (or one hall's) cases, one row per item
+        (`by="item"`), per hall (`by="hall"`), or a single total row (`by=None`). Counted: the closed cases, and
+        (given `now`) the open ones already past a due moment, which are late whatever happens next. A case
+        withdrawn or terminated (撤件, 终止) was never decided: it counts neither way."""
         c = orm.cases
-        on_time = func.coalesce(func.sum(case((~self._missed(), 1), else_=0)), 0)
+        closed = (c.c.status == "closed") & c.c.result.not_in(ENDED_EARLY)
+        counted = closed | ((c.c.status != "closed") & self._overdue_now(now)) if now is not None else closed
+        on_time = func.coalesce(func.sum(case((closed & ~self._missed(), 1), else_=0)), 0)
         query = select(func.count().label("closed"), on_time.label("on_time")).where(
-            c.c.agency_code == agency_code, c.c.status == "closed", c.c.result.not_in(ENDED_EARLY))
+            c.c.agency_code == agency_code, counted)
         if hall_code:
             query = query.where(c.c.hall_code == hall_code)
         if by is None:
@@ -742,11 +755,12 @@ class StatisticsRepository(_Repository):
         return list(self.session.scalars(query))
 
     def case_summaries(self, case_ids: list[int]) -> dict[int, dict]:
-        """id -> number, item name, stage, status of cases (without their workflow state or data)."""
+        """id -> number, item name, stage, status, result of cases (without their workflow state or data)."""
         if not case_ids:
             return {}
         c = orm.cases
-        query = select(c.c.id, c.c.number, c.c.item_name, c.c.stage, c.c.status).where(c.c.id.in_(case_ids))
+        query = select(c.c.id, c.c.number, c.c.item_name, c.c.stage, c.c.status, c.c.result).where(
+            c.c.id.in_(case_ids))
         return {row["id"]: dict(row) for row in self.session.execute(query).mappings()}
 
     def running_limits(self, case_ids: list[int]) -> list[CaseDeadline]:
@@ -822,11 +836,12 @@ class AgencyMessageRepository(_Repository):
                                           c.c.number != correlation).limit(1))
 
     def case_summaries(self, case_ids: set[int]) -> dict[int, dict]:
-        """id -> number, agency, stage, status of cases (without their workflow state)."""
+        """id -> number, agency, stage, status, result of cases (without their workflow state)."""
         if not case_ids:
             return {}
         c = orm.cases
-        query = select(c.c.id, c.c.number, c.c.agency_code, c.c.stage, c.c.status).where(c.c.id.in_(case_ids))
+        query = select(c.c.id, c.c.number, c.c.agency_code, c.c.stage, c.c.status, c.c.result).where(
+            c.c.id.in_(case_ids))
         return {row["id"]: dict(row) for row in self.session.execute(query).mappings()}
 
 

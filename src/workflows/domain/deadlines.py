@@ -14,10 +14,12 @@ from datetime import date, datetime, timedelta, tzinfo
 from typing import Sequence
 
 from workflows.domain.calendar import CHINA, OfficeHours, WorkingCalendar
-from workflows.domain.catalog import IMMEDIATE, TimeLimit, WarningPolicy  # noqa: F401 - part of this API
+from workflows.domain.catalog import IMMEDIATE, StageLimit, TimeLimit, WarningPolicy  # noqa: F401 - part of this API
 
 WORKING_DAYS, NATURAL_DAYS, MONTHS = "working_days", "natural_days", "months"
 IMMEDIATE_WARNING = timedelta(hours=2)  # 即时办结 has no days to take a share of
+PAUSE_KINDS = {"correction": "补正", "waiver": "容缺补正", "expert_review": "专家评审", "site_survey": "现场勘验",
+               "hearing": "听证", "appraisal": "鉴定", "suspension": "中止"}
 
 
 @dataclass(frozen=True)
@@ -43,11 +45,7 @@ class Deadline:
         """"paused", "red" once the due moment has passed, "yellow" from the warning moment, else "normal"."""
         if self.paused or self.due_at is None:
             return "paused"
-        if now > self.due_at:
-            return "red"
-        if self.warning_at is not None and now >= self.warning_at:
-            return "yellow"
-        return "normal"
+        return level_at(self.due_at, self.warning_at, now)
 
     def label(self) -> str:
         """What a clerk sees: "2026-12-21 17:00", with （暂估） when provisional; "已暂停" while paused."""
@@ -80,6 +78,60 @@ def compute_deadline(calendar: WorkingCalendar, hours: OfficeHours, limit: TimeL
     warning_at = max(_warning_at(calendar, hours, limit, accepted, due_day, due_at, extension_days, policy, zone),
                      accepted)  # a warning moment before acceptance would only confuse: yellow from the start
     return Deadline(limit, due_at, warning_at, provisional, False, extension_days, paused_days)
+
+
+@dataclass(frozen=True)
+class PlannedLimit:
+    """A stage limit as planned for a case accepted at a given moment: it starts when its own `from` stage ends."""
+    stage_limit: StageLimit
+    starts_at: datetime | None  # None: its `from` stage has no limit of its own, so when it ends is not known
+    deadline: Deadline | None
+
+
+def plan_stage_limits(calendar: WorkingCalendar, hours: OfficeHours, stage_limits: Sequence[StageLimit],
+                      accepted_at: datetime, acceptance_stage: str, policy: WarningPolicy = WarningPolicy(),
+                      zone: tzinfo = CHINA) -> list[PlannedLimit]:
+    """Each stage limit counted from the end of its `from` stage, not from acceptance: 定点's 建立机构信息 (5 days
+    from 验收) runs from the latest moment 验收 may end on time (its own 20 days from 受理). The catalog lists a
+    limit after the one it counts from, so one pass in order chains them."""
+    ends = {acceptance_stage: accepted_at}
+    planned = []
+    for stage_limit in stage_limits:
+        start = ends.get(stage_limit.starts_at)
+        deadline = compute_deadline(calendar, hours, stage_limit.limit, start, policy=policy, zone=zone) \
+            if start is not None else None
+        if deadline is not None:
+            ends[stage_limit.stage] = deadline.due_at
+        planned.append(PlannedLimit(stage_limit, start, deadline))
+    return planned
+
+
+def level_at(due_at: datetime | None, warning_at: datetime | None, moment: datetime) -> str:
+    """"red" once `due_at` has passed, "yellow" from `warning_at`, else "normal" (also with no due moment)."""
+    if due_at is None:
+        return "normal"
+    if moment > due_at:
+        return "red"
+    return "yellow" if warning_at is not None and moment >= warning_at else "normal"
+
+
+def overdue_working_days(calendar: WorkingCalendar, due_at: datetime, now: datetime, zone: tzinfo = CHINA) -> int:
+    """The working days a limit is late by at `now`: the working days after its due day, up to today."""
+    return calendar.working_days_between(_local(due_at, zone).date(), _local(now, zone).date())
+
+
+def escalation_wording(level: str, due: str, overdue_days: int = 0) -> str:
+    """What a 黄牌 or 红牌 says of its limit: 黄牌 "将于 … 届满"; 红牌 "已于 … 届满" and by how much once a working
+    day has passed."""
+    if level != "red":
+        return f"将于 {due} 届满"
+    return f"已于 {due} 届满" + (f"，已超期 {overdue_days} 个工作日" if overdue_days > 0 else "")
+
+
+def days_given_back(calendar: WorkingCalendar, pause: Pause, now: datetime, zone: tzinfo = CHINA) -> int:
+    """The working days a pause gives back to the limits: those it covered (S < d <= E), up to today while open."""
+    end = _local(pause.ended_at or now, zone).date()
+    return calendar.working_days_between(_local(pause.started_at, zone).date(), end)
 
 
 def _local(moment: datetime, zone: tzinfo) -> datetime:

@@ -5,7 +5,6 @@ from datetime import datetime
 
 # Case statuses
 OPEN, CLOSED, FAILED = "open", "closed", "failed"
-STATUS_LABELS = {OPEN: "办理中", CLOSED: "已办结", FAILED: "故障待处理"}
 
 # A supervisor's 督办 task beside a late case's own: it is not where the case stands, nor does it keep it open.
 SUPERVISION_STAGE = "督办"
@@ -100,6 +99,7 @@ class CaseTask(Record):
     due_at: datetime | None
     warning_at: datetime | None
     applicant_name: str | None
+    completed_level: str | None  # normal | yellow | red | paused: where the case's limit stood when it was done
 
 
 class HistoryEntry(Record):

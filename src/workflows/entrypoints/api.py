@@ -143,9 +143,7 @@ def _accepted_moment() -> datetime:
 @blueprint.get("/agencies/<agency_code>/items/<item_code>/deadline")
 def item_deadline(agency_code, item_code):
     limits = time_limits.compute_item_deadlines(ctx(), agency_code, item_code, _accepted_moment())
-    return jsonify([{"kind": limit.kind, "name": limit.name, "limit": views.limit_view(limit.deadline.limit),
-                     "due_at": views.moment(limit.deadline.due_at), "warning_at": views.moment(limit.deadline.warning_at),
-                     "label": limit.deadline.label(), "provisional": limit.deadline.provisional} for limit in limits])
+    return jsonify([views.planned_limit_view(limit) for limit in limits])
 
 
 @blueprint.get("/calendar/<int:year>")

@@ -144,8 +144,11 @@ def deadline(click_ctx, agency_code, item_code, accepted):
     limits = time_limits.compute_item_deadlines(_context(click_ctx), agency_code, item_code, accepted_at)
     click.echo(f"{limits[0].deadline.due_at:%Y-%m-%d %H:%M}")
     for limit in limits:
-        click.echo(f"{limit.name}（{limit.deadline.limit.label}）\t到期 {limit.deadline.label()}\t"
-                   f"预警 {limit.deadline.warning_at:%Y-%m-%d %H:%M}")
+        if limit.deadline is None:  # counted from a stage that has no limit of its own
+            click.echo(f"{limit.name}（{limit.limit.label}）\t自{limit.starts_after}结束起算")
+            continue
+        click.echo(f"{limit.name}（{limit.limit.label}）\t到期 {limit.deadline.label()}\t"
+                   f"预警 {limit.deadline.warning_at:%Y-%m-%d %H:%M}\t起算 {limit.starts_at:%Y-%m-%d %H:%M}")
 
 
 @main.group(name="calendar")

@@ -3,11 +3,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from workflows.domain.case_states import CaseState, case_state
 from workflows.domain.catalog import Agency, AgencyItem, TimeLimit
-from workflows.domain.model import STATUS_LABELS, TASK_STATE_LABELS, Case, CaseTask, ProcessVersion, User
+from workflows.domain.model import TASK_STATE_LABELS, Case, CaseTask, ProcessVersion, User
 from workflows.domain.roles import ROLE_NAMES
 from workflows.services.cases import CaseDetails
-from workflows.services.clock import due_label, level_of, limit_name
+from workflows.services.clock import limit_name
 from workflows.services.desk import LEVEL_NAMES
 from workflows.services.time_limits import PAUSE_KINDS
 from workflows.services.context import CHINA
@@ -67,21 +68,25 @@ def task_view(task: CaseTask) -> dict:
             "state_name": TASK_STATE_LABELS.get(task.state, task.state), "assignee": task.assignee,
             "hall_code": task.hall_code, "created_at": moment(task.created_at), "claimed_at": moment(task.claimed_at),
             "completed_at": moment(task.completed_at), "completed_by": task.completed_by,
-            "decision": task.decision, "due_at": moment(task.due_at)}
+            "decision": task.decision, "due_at": moment(task.due_at), "completed_level": task.completed_level}
 
 
 def task_details_view(details: TaskDetails) -> dict:
     view = task_view(details.task)
     view["form"] = details.definition.form.to_dict()
     view["decisions"] = [{"value": value, "label": label} for value, label in details.definition.form.decisions]
-    view["case"] = case_view(details.case)
+    view["case"] = case_view(details.case, details.state)
     return view
 
 
-def case_view(case: Case) -> dict:
+def case_view(case: Case, state: CaseState | None = None) -> dict:
+    """`state` (with the clock's pause) where the caller read it; else the case's own status and result."""
+    state = state or case_state(case.status, case.result)
     return {"number": case.number, "agency_code": case.agency_code, "hall_code": case.hall_code,
             "item_code": case.item_code, "item_name": case.item_name, "stage": case.stage, "status": case.status,
-            "status_name": STATUS_LABELS.get(case.status, case.status), "result": case.result,
+            "status_name": state.label, "result": state.result, "result_label": state.label if state.result else None,
+            "pause": {"kind_name": state.pause.kind_name, "given_back_days": state.pause.given_back_days,
+                      "label": state.detail} if state.pause else None,
             "applicant": case.applicant, "opened_by": case.opened_by, "opened_at": moment(case.opened_at),
             "closed_at": moment(case.closed_at)}
 
@@ -92,13 +97,25 @@ def progress_view(progress: Progress) -> dict:
             "notices": list(progress.notices)}
 
 
-def deadline_view(row, now: datetime) -> dict:
-    return {"kind": row.kind, "name": limit_name(row.kind), "limit": limit_view(TimeLimit(row.limit_value,
-                                                                                          row.limit_unit)),
-            "starts_at": moment(row.starts_at), "due_at": moment(row.due_at), "warning_at": moment(row.warning_at),
-            "label": due_label(row), "level": level_of(row, now), "provisional": row.provisional,
-            "paused": row.paused, "extension_days": row.extension_days, "paused_days": row.paused_days,
-            "met_at": moment(row.met_at)}
+def deadline_view(line, now: datetime) -> dict:
+    """A limit of a case (clock.LimitLine): started, with its moments, or waiting for its `from` stage to end."""
+    row = line.row
+    return {"kind": line.kind, "name": line.name, "limit": limit_view(line.limit), "from": line.starts_after,
+            "started": row is not None, "starts_at": moment(row.starts_at) if row else None,
+            "due_at": moment(row.due_at) if row else None, "warning_at": moment(row.warning_at) if row else None,
+            "label": line.label(), "level": line.level(now), "provisional": row.provisional if row else False,
+            "paused": row.paused if row else False, "extension_days": row.extension_days if row else 0,
+            "paused_days": row.paused_days if row else 0, "met_at": moment(row.met_at) if row else None}
+
+
+def planned_limit_view(limit) -> dict:
+    """A limit of an item as planned from an acceptance moment (time_limits.ComputedLimit)."""
+    deadline = limit.deadline
+    return {"kind": limit.kind, "name": limit.name, "limit": limit_view(limit.limit), "from": limit.starts_after,
+            "starts_at": moment(limit.starts_at), "due_at": moment(deadline.due_at) if deadline else None,
+            "warning_at": moment(deadline.warning_at) if deadline else None,
+            "label": deadline.label() if deadline else f"{limit.starts_after}结束后 {limit.limit.label}",
+            "provisional": deadline.provisional if deadline else False}
 
 
 def escalation_view(escalation) -> dict:
@@ -112,10 +129,10 @@ def escalation_view(escalation) -> dict:
 
 
 def case_details_view(details: CaseDetails) -> dict:
-    view = case_view(details.case)
+    view = case_view(details.case, details.state)
     view.update({
         "accepted_at": moment(details.case.accepted_at),
-        "deadlines": [deadline_view(row, details.now) for row in details.deadlines],
+        "deadlines": [deadline_view(line, details.now) for line in details.limits],
         "pauses": [{"kind": p.kind, "kind_name": PAUSE_KINDS.get(p.kind, p.kind), "reason": p.reason,
                     "started_at": moment(p.started_at), "started_by": p.started_by, "ended_at": moment(p.ended_at),
                     "ended_by": p.ended_by} for p in details.pauses],

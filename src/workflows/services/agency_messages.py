@@ -18,10 +18,11 @@ from uuid import UUID, uuid4
 
 from workflows.adapters.unit_of_work import UnitOfWork
 from workflows.domain.case_numbers import format_case_number
+from workflows.domain.case_states import case_state
 from workflows.domain.catalog import Agency, AgencyItem, Catalog, StageLimit
 from workflows.domain.errors import Conflict, Forbidden, InvalidInput, NotFound, WorkflowsError
 from workflows.domain.model import (MESSAGE_DELIVERED, MESSAGE_FAILED, MESSAGE_OUTBOUND, MESSAGE_PENDING,
-                                    MESSAGE_SENT, MESSAGE_STATUS_LABELS, OPEN, STATUS_LABELS, AgencyMessage, Case,
+                                    MESSAGE_SENT, MESSAGE_STATUS_LABELS, OPEN, AgencyMessage, Case,
                                     ProcessVersion, User)
 
 from .access import require_case_visible, require_role
@@ -387,8 +388,8 @@ def _other_end(case: Case, record: MessageRecord) -> LinkedCase:
     sent = message.source_case_id == case.id
     summary = record.target if sent else record.source
     if summary is not None:
-        return LinkedCase(summary["number"], summary["agency_code"], "", STATUS_LABELS.get(summary["status"]),
-                          summary["stage"])
+        return LinkedCase(summary["number"], summary["agency_code"], "",
+                          case_state(summary["status"], summary["result"]).label, summary["stage"])
     # in another installation (or not yet reached): its number is known when the exchange began there
     number = message.correlation if message.correlation != case.number else None
     return LinkedCase(number, message.to_agency if sent else message.from_agency, "", None, None)

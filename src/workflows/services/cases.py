@@ -6,6 +6,7 @@ from datetime import datetime
 
 from workflows.domain import privacy as personal_data
 from workflows.domain.applicants import validate_applicant
+from workflows.domain.case_states import CaseState
 from workflows.domain.case_numbers import format_case_number
 from workflows.domain.errors import Forbidden, InvalidInput, NotFound
 from workflows.domain.forms import validate_form
@@ -14,6 +15,8 @@ from workflows.domain.model import (OPEN, Case, CaseDeadline, CasePause, CaseTas
 
 from . import agents, privacy
 from .access import require_case_visible, require_role, sees_all_halls
+from .case_states import state_of
+from .clock import LimitLine, limit_lines
 from .context import Context, jsonable
 from .history import add_history
 from .progress import CaseCommand, Progress
@@ -33,6 +36,8 @@ class CaseDetails:
     extensions: list[ExtensionRequest]
     escalations: list[Escalation]
     now: datetime
+    state: CaseState  # 办理中, 暂停（补正）, 已办结, 不予受理 …
+    limits: list[LimitLine]  # the deadlines with where each counts from, and the stage limits not started yet
 
 
 def open_case(ctx: Context, actor: User, item_code: str, applicant: dict, data: dict) -> Progress:
@@ -76,10 +81,15 @@ def case_details(ctx: Context, actor: User, number: str) -> CaseDetails:
     with ctx.uow(write=False) as uow:
         case = require_case_visible(actor, uow.cases.get(number))
         shown = privacy.shown_kinds(uow, actor, case)
+        agency = ctx.catalog(uow).agency(case.agency_code)
+        item = agency.item(case.item_code) if agency else None
+        deadlines = uow.deadlines.for_case(case.id)
         details = CaseDetails(case, uow.processes.get(case.process_version_id), uow.tasks.for_case(case.id),
                               uow.history.for_case(case.id), uow.external.for_case(case.id),
-                              uow.deadlines.for_case(case.id), uow.deadlines.pauses(case.id),
-                              uow.deadlines.extensions(case.id), uow.escalations.for_case(case.id), ctx.now())
+                              deadlines, uow.deadlines.pauses(case.id),
+                              uow.deadlines.extensions(case.id), uow.escalations.for_case(case.id), ctx.now(),
+                              state_of(uow, ctx, case),
+                              limit_lines(case, deadlines, item.stage_limits if item and case.accepted_at else ()))
     revealed = personal_data.revealed([case.applicant, case.data], shown)
     privacy.mask_case(case, shown)
     privacy.mask_records(details.history, ("detail",), shown)

@@ -5,27 +5,30 @@ One CaseClock lives for one command on one case, inside that command's transacti
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from workflows.adapters.engine import CaseRun
 from workflows.adapters.unit_of_work import UnitOfWork
 from workflows.domain.acceptance import DEFAULT_WAIVER_PERIOD, WAIVER_STAGE
 from workflows.domain.calendar import OfficeHours
+from workflows.domain.case_states import COMPLETED
 from workflows.domain.catalog import StageLimit, TimeLimit
-from workflows.domain.deadlines import Deadline, Pause, WarningPolicy, compute_deadline
+from workflows.domain.deadlines import Deadline, Pause, WarningPolicy, compute_deadline, level_at
 from workflows.domain.errors import InvalidInput
-from workflows.domain.model import APPROVED, CLOSED, Case, CaseDeadline, CasePause
+from workflows.domain.model import APPROVED, CLOSED, Case, CaseDeadline, CasePause, CaseTask
 
 from .calendar import working_calendar
 from .context import CHINA, Context
 from .history import SYSTEM
 
-ACCEPTANCE_STAGE, COMPLETED = "受理", "办结"  # COMPLETED: the result of a case that ends as it should
+ACCEPTANCE_STAGE = "受理"
 PROMISED, STATUTORY = "promised", "statutory"
 LIMIT_NAMES = {PROMISED: "承诺时限", STATUTORY: "法定时限"}
 WAIVER_PAUSE = "waiver"  # 容缺补正: the case's limits stop while the applicant brings the waived materials
 FAR_FUTURE = "9999-12-31T23:59:59+08:00"  # what a timer waits for while its limit has not started or is paused
 MAX_TIMER_DAYS = 3650
+NOT_STARTED = "not_started"  # a stage limit whose `from` stage has not ended yet
 
 
 def limit_name(kind: str) -> str:
@@ -172,12 +175,51 @@ class CaseClock:
         if limit is not None and self._start(limit.stage, limit.limit, self.case.accepted_at):
             self.refresh()
 
+    def task_level(self, task: CaseTask, at: datetime) -> str:
+        """Where the limit a task carries stands at `at`: normal, yellow, red, or paused while the clock is stopped
+        (stored when the task is completed, so 已办 shows the level it had then, not today's)."""
+        if task.due_at is None and self.open_pause() is not None:
+            return "paused"
+        return level_at(task.due_at, task.warning_at, at)
+
     def open_pause(self):
         return next((p for p in self.uow.deadlines.pauses(self.case.id) if p.ended_at is None), None)
 
     def require_started(self) -> None:
         if self.case.accepted_at is None or self.case.status == CLOSED:
             raise InvalidInput("案件尚未受理或已办结，没有在计的时限")
+
+
+@dataclass(frozen=True)
+class LimitLine:
+    """A limit of a case as its page and the API list it: started (its row), or a stage limit still waiting for
+    its `from` stage to end."""
+    kind: str
+    starts_after: str  # 受理, or the stage limit's `from`
+    limit: TimeLimit
+    row: CaseDeadline | None  # None: not started yet
+
+    @property
+    def name(self) -> str:
+        return limit_name(self.kind)
+
+    def level(self, now: datetime) -> str:
+        return level_of(self.row, now) if self.row else NOT_STARTED
+
+    def label(self) -> str:
+        return due_label(self.row) if self.row else f"{self.starts_after}结束后起算（{self.limit.label}）"
+
+
+def limit_lines(case: Case, rows: list[CaseDeadline], stage_limits) -> list[LimitLine]:
+    """The case's started limits, each with the stage it counts from, then (while the case is open) the item's
+    stage limits not started yet."""
+    sources = {s.stage: s.starts_at for s in stage_limits}
+    lines = [LimitLine(row.kind, sources.get(row.kind, ACCEPTANCE_STAGE), TimeLimit(row.limit_value, row.limit_unit),
+                       row) for row in rows]
+    started = {row.kind for row in rows}
+    if case.is_open:
+        lines += [LimitLine(s.stage, s.starts_at, s.limit, None) for s in stage_limits if s.stage not in started]
+    return lines
 
 
 def _overlaps(pause: Pause, since: datetime) -> bool:

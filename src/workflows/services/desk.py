@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from workflows.adapters.unit_of_work import UnitOfWork
+from workflows.domain.deadlines import escalation_wording, overdue_working_days
 from workflows.domain.errors import Conflict, InvalidInput, NotFound
 from workflows.domain.model import COMPLETED, SUPERVISION_STAGE, Case, Escalation
 
@@ -12,6 +13,7 @@ from .history import SYSTEM, add_history
 from .substitutes import resolve_assignee
 
 LEVEL_NAMES = {"yellow": "黄牌预警", "red": "红牌超期"}
+REPLACED = "replaced"  # a 黄牌 whose limit went red: the 红牌 is the desk's entry for that limit
 
 
 class CaseDesk:
@@ -21,24 +23,36 @@ class CaseDesk:
         self.uow, self.ctx, self.case, self.clock = uow, ctx, case, clock
 
     def raise_escalation(self, level: str, limit: str, stage: str | None) -> bool:
-        case, uow = self.case, self.uow
+        """One desk entry per case and limit: a 红牌 replaces the limit's 黄牌, and a 黄牌 whose limit is already
+        past due (both timers went off in one pass, the red one right after) is not raised at all."""
+        case, uow, at = self.case, self.uow, self.ctx.now()
+        row = self.clock._running(limit)
         if uow.escalations.find(case.id, limit, level) is not None:
             return False  # each limit warns once and goes red once, however many tasks carry its timer
-        at = self.ctx.now()
+        if level == "yellow" and (uow.escalations.find(case.id, limit, "red") is not None
+                                  or (row is not None and row.due_at is not None and at > row.due_at)):
+            return False
+        if level == "red":
+            self._replace_warning(limit, at)
         uow.escalations.add(Escalation(case_id=case.id, case_number=case.number, agency_code=case.agency_code,
                                        hall_code=case.hall_code, item_name=case.item_name, limit_kind=limit,
                                        level=level, stage=stage, raised_at=at, status="open", handled_by=None,
                                        handled_at=None, action=None, note=None))
-        row = self.clock._running(limit)
-        when = due_label(row) if row else "（未计时）"
-        passed = level == "red" or (row is not None and row.due_at is not None and at > row.due_at)
+        late = overdue_working_days(self.clock.calendar, row.due_at, at) if row and row.due_at else 0
         message = (f"{LEVEL_NAMES[level]}：{case.item_name} {case.number} 的{limit_name(limit)}"
-                   f"{'已于' if passed else '将于'} {when} {'届满' if passed else '到期'}")
+                   + escalation_wording(level, due_label(row) if row else "（未计时）", late))
         for username in self._recipients():
             uow.notifications.add(username, f"escalation_{level}", message, at, case)
         add_history(uow, case, at, SYSTEM, f"escalation_{level}", message, stage=stage,
                     detail={"limit": limit, "level": level})
         return True
+
+    def _replace_warning(self, limit: str, at) -> None:
+        """The limit's open 黄牌 leaves the desk: its 红牌 is the entry now."""
+        warning = self.uow.escalations.find(self.case.id, limit, "yellow")
+        if warning is not None and warning.status == "open":
+            warning.status, warning.handled_by, warning.handled_at = REPLACED, SYSTEM, at
+            warning.action, warning.note = REPLACED, "已转为红牌"
 
     def _recipients(self) -> list[str]:
         """The people handling the case now (or the last who did), and the supervisors of its hall."""
@@ -109,6 +123,7 @@ def _close_supervision_tasks(uow, ctx: Context, actor, case: Case, note: str) ->
     run = command.resume()
     for task in open_tasks:
         run.complete(task.id, {"decision": "done", "opinion": note})
+        task.completed_level = command.clock.task_level(task, ctx.now())
         task.state, task.completed_at, task.completed_by = COMPLETED, ctx.now(), actor.username
         task.assignee, task.decision = actor.username, "done"
     command.record(run)

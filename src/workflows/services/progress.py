@@ -125,7 +125,7 @@ def _sync_tasks(uow: UnitOfWork, case: Case, run: CaseRun, at: datetime, clock: 
                            spec_id=definition.spec_id, name=definition.name, stage=definition.stage,
                            role=definition.role, state=READY, assignee=None, created_at=at, claimed_at=None,
                            completed_at=None, completed_by=None, decision=None, due_at=None, warning_at=None,
-                           applicant_name=case.applicant.get("name"))
+                           applicant_name=case.applicant.get("name"), completed_level=None)
             uow.tasks.add(row)
         ready.append(row)
     for row in open_rows.values():

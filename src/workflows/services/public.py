@@ -12,9 +12,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from workflows.domain.applicants import PERSON, agent_of
+from workflows.domain.case_states import is_completed
 from workflows.domain.errors import Conflict, InvalidInput, NotFound
-from workflows.domain.model import CASE_TERMINATED, CASE_WITHDRAWN, CLOSED, Case
+from workflows.domain.model import CLOSED, Case
 
+from .case_states import state_of, states_of
 from .context import Context
 from .followups import FollowUpResult, open_followup, public_result
 
@@ -24,7 +26,7 @@ POOR_RATINGS = frozenset({1, 2})  # 差评: each opens a 差评回访 for the ha
 MAX_COMMENT = 500
 PAGE_SIZE = 20
 FIRST_STAGE, LAST_STAGE = "申请", "办结"
-CLOSED_EARLY_LABELS = {CASE_WITHDRAWN: "已撤件", CASE_TERMINATED: "已终止"}  # closed without a decision
+ENDED = "已结束"  # the public list's 状态 of a closed case; its 结果 column says how it ended
 
 
 @dataclass(frozen=True)
@@ -39,7 +41,7 @@ class PublicProgress:
     number: str
     item_name: str
     stage: str
-    status: str  # 办理中 | 已办结
+    status: str  # 办理中 | 暂停（补正） | 已办结 | 不予受理 | 审核不通过 | 已撤件 …
     result: str | None  # the end event's name once closed: 办结, 不予受理 …
     applied_at: datetime
     accepted_at: datetime | None
@@ -49,15 +51,18 @@ class PublicProgress:
     can_rate: bool
     followup: FollowUpResult | None = None  # the agency's answer to a 差评, once recorded
     agent: str | None = None  # 委托办理: the agent's name, masked
+    pause: str = ""  # while the clock is stopped: the days it gives back
 
 
 @dataclass(frozen=True)
 class PublicCase:
     applicant: str  # masked
+    item_name: str
     applied_at: datetime
     accepted_at: datetime | None
     closed_at: datetime | None
-    status: str
+    status: str  # 办理中 | 暂停（补正） | 已结束
+    result: str  # once closed: 已办结, 不予受理, 审核不通过, 已撤件 …; "" while open
 
 
 @dataclass(frozen=True)
@@ -119,8 +124,11 @@ def public_cases(ctx: Context, agency_code: str, page: int = 1, item_code: str |
             raise NotFound(f"经办机构 {agency_code} 不存在")
         found = uow.cases.search(agency.code, None, None, item_code or None, PAGE_SIZE + 1,
                                  (page - 1) * PAGE_SIZE)
-    rows = [PublicCase(mask_name(case.applicant.get("name", ""), case.applicant.get("kind")), case.opened_at,
-                       case.accepted_at, case.closed_at, _status(case)) for case in found[:PAGE_SIZE]]
+        states = states_of(uow, ctx, {case.id: (case.status, case.result) for case in found[:PAGE_SIZE]})
+    rows = [PublicCase(mask_name(case.applicant.get("name", ""), case.applicant.get("kind")), case.item_name,
+                       case.opened_at, case.accepted_at, case.closed_at,
+                       ENDED if case.status == CLOSED else _status(states[case.id].label),
+                       states[case.id].label if case.status == CLOSED else "") for case in found[:PAGE_SIZE]]
     return PublicCasePage(agency.code, agency.name, rows, page, len(found) > PAGE_SIZE)
 
 
@@ -153,18 +161,17 @@ def owned_case(uow, number: str, id_number: str) -> Case:
     return case
 
 
-def _status(case: Case) -> str:
-    if case.status != CLOSED:
-        return "办理中"  # a failed case is, for the applicant, still in hand
-    return CLOSED_EARLY_LABELS.get(case.result, "已办结")
+def _status(label: str) -> str:
+    return "办理中" if label == "故障待处理" else label  # a failed case is, for the applicant, still in hand
 
 
 def _progress(ctx: Context, uow, case: Case, rating: str | None, followup: FollowUpResult | None) -> PublicProgress:
-    closed = case.status == CLOSED
-    return PublicProgress(case.number, case.item_name, case.stage, _status(case), case.result if closed else None,
+    closed, state = case.status == CLOSED, state_of(uow, ctx, case)
+    return PublicProgress(case.number, case.item_name, case.stage, _status(state.label), state.result,
                           case.opened_at, case.accepted_at, case.closed_at, _steps(ctx, uow, case), rating,
                           can_rate=closed and rating is None, followup=followup,
-                          agent=mask_name(agent["name"]) if (agent := agent_of(case.applicant)) else None)
+                          agent=mask_name(agent["name"]) if (agent := agent_of(case.applicant)) else None,
+                          pause=state.detail)
 
 
 def _steps(ctx: Context, uow, case: Case) -> list[PublicStep]:
@@ -179,7 +186,7 @@ def _steps(ctx: Context, uow, case: Case) -> list[PublicStep]:
     for entry in uow.history.for_case(case.id):
         if entry.action == "completed" and entry.stage:
             done_at[entry.stage] = entry.at
-    done_at[LAST_STAGE] = case.closed_at if case.status == CLOSED and case.result not in CLOSED_EARLY_LABELS else None
+    done_at[LAST_STAGE] = case.closed_at if case.status == CLOSED and is_completed(case.result) else None
     steps = []
     for name in names:
         if name == current:

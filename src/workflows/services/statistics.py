@@ -1,6 +1,8 @@
 """What a supervisor (科室负责人) watches: the desk's cases in warning or overdue, and the hall's statistics.
 
-On time (按时办结): a closed case counts on time when every limit it had — 承诺, 法定 and each stage's own — ended
+Counted: the closed cases and the open ones already past a due moment (late whatever happens next: a rate that
+left them out would read 100 % while a 红牌 case waits). On time (按时办结): a closed case counts on time when
+every limit it had — 承诺, 法定 and each stage's own — ended
 (was met, at the latest when the case closed) no later than its due moment, extensions approved included; a limit
 stopped by a pause when it ended has no due moment and is not missed, and a case that never had a running limit
 (不予受理 at acceptance) is on time. A completed task counts on time when it was completed no later than the due
@@ -13,9 +15,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from workflows.domain.deadlines import escalation_wording, overdue_working_days
 from workflows.domain.model import CaseDeadline, CasePause, Escalation, ExtensionRequest, User
 
 from .access import require_role
+from .calendar import working_calendar
 from .clock import due_label, level_of
 from .context import CHINA, Context
 
@@ -40,6 +44,7 @@ class EscalationRow:
     due: str  # the escalated limit's due label now ("已暂停" while paused, "" once met)
     holders: list[Holder]
     candidates: list[User]  # the hall's people who may take over every open task (改派)
+    wording: str = ""  # 黄牌 "将于 … 届满", 红牌 "已于 … 届满，已超期 N 个工作日"; "" once the limit is met or paused
 
 
 @dataclass(frozen=True)
@@ -74,7 +79,7 @@ class Rate:
 
     @property
     def percent(self) -> float | None:
-        """The on-time rate in per cent, one decimal; None when nothing was closed."""
+        """The on-time rate in per cent, one decimal; None when nothing was counted."""
         return round(100 * self.on_time / self.total, 1) if self.total else None
 
 
@@ -140,6 +145,7 @@ def desk_board(ctx: Context, actor: User, limit: int = 200) -> DeskBoard:
         extensions = {r.case_id: r for r in stats.pending_extensions(case_ids)}
         pauses = {p.case_id: p for p in stats.open_pauses(case_ids)}
         people = uow.users.in_hall(actor.agency_code, actor.hall_code)
+        calendar = working_calendar(ctx, uow)
     names = {user.username: user.full_name for user in people}
 
     def holders(case_id):
@@ -151,8 +157,11 @@ def desk_board(ctx: Context, actor: User, limit: int = 200) -> DeskBoard:
         row = next((r for r in limits.get(escalation.case_id, []) if r.kind == escalation.limit_kind), None)
         roles = {t.role for t in tasks.get(escalation.case_id, [])}
         candidates = [user for user in people if roles and all(user.has_role(role) for role in roles)]
+        wording = escalation_wording(escalation.level, due_label(row), overdue_working_days(
+            calendar, row.due_at, now)) if row and row.due_at else ""
         escalation_rows.append(EscalationRow(escalation, summary.get("stage", escalation.stage or ""),
-                                             due_label(row) if row else "", holders(escalation.case_id), candidates))
+                                             due_label(row) if row else "", holders(escalation.case_id), candidates,
+                                             wording))
     case_rows = []
     for case_id in case_ids:
         summary = summaries[case_id]
@@ -192,10 +201,10 @@ def hall_statistics(ctx: Context, actor: User, weeks: int = WEEKS, overdue_limit
     with ctx.uow(write=False) as uow:
         agency = ctx.catalog(uow).agency(agency_code)
         stats = uow.statistics
-        by_item = stats.closed_on_time(agency_code, hall_code, by="item")
-        by_hall = stats.closed_on_time(agency_code, by="hall")
-        [hall_total] = stats.closed_on_time(agency_code, hall_code)
-        [agency_total] = stats.closed_on_time(agency_code)
+        by_item = stats.closed_on_time(agency_code, hall_code, by="item", now=now)
+        by_hall = stats.closed_on_time(agency_code, by="hall", now=now)
+        [hall_total] = stats.closed_on_time(agency_code, hall_code, now=now)
+        [agency_total] = stats.closed_on_time(agency_code, now=now)
         by_person = stats.tasks_on_time(agency_code, hall_code)
         backlog = stats.backlog(agency_code, hall_code)
         counts = stats.opened_and_closed(agency_code, hall_code, bounds)

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 from workflows.adapters.bpmn_parsing import TaskDefinition
 from workflows.domain import privacy as personal_data
+from workflows.domain.case_states import CaseState
 from workflows.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from workflows.domain.forms import Form, validate_form
 from workflows.domain.model import COMPLETED, READY, Case, CaseTask, User
@@ -13,12 +14,13 @@ from workflows.domain.roles import ROLE_NAMES, TASK_ROLES
 from . import acceptance, privacy, task_operations
 from .access import require_case_visible, require_role, require_task_role, require_task_visible
 from .case_operations import require_not_suspended
+from .case_states import state_of
 from .context import Context
 from .history import add_history
 from .progress import CaseCommand, Progress
 from .substitutes import resolve_assignee
 
-LEVELS = ("normal", "yellow", "red")  # a task's case: 正常, 黄牌 (warned), 红牌 (past due)
+LEVELS = ("normal", "yellow", "red", "paused")  # a task's case: 正常, 黄牌 (warned), 红牌 (past due), 暂停
 
 
 @dataclass(frozen=True)
@@ -27,6 +29,7 @@ class TaskDetails:
     case: Case
     definition: TaskDefinition
     application: Form  # the item's application form (start event), to show the case data by its labels
+    state: CaseState  # the case's: 办理中, 暂停（补正）, 不予受理 …
 
 
 def list_tasks(ctx: Context, actor: User, role: str | None = None, mine: bool = False, state: str = READY,
@@ -37,7 +40,7 @@ def list_tasks(ctx: Context, actor: User, role: str | None = None, mine: bool = 
     if role is not None and not actor.has_role(role):
         raise Forbidden("只能查看本人岗位的任务")
     if level not in (None, *LEVELS):
-        raise InvalidInput("时限状态只能是 正常、黄牌 或 红牌", {"level": "normal | yellow | red"})
+        raise InvalidInput("时限状态只能是 正常、黄牌、红牌 或 暂停", {"level": "normal | yellow | red | paused"})
     roles = [role] if role else [r for r in actor.roles if r in TASK_ROLES]
     with ctx.uow(write=False) as uow:
         if state == COMPLETED:
@@ -119,9 +122,10 @@ def task_details(ctx: Context, actor: User, task_id: str) -> TaskDetails:
         case = uow.cases.get_by_id(task.case_id)
         definition = ctx.definition(uow, case.process_version_id)
         shown = privacy.shown_kinds(uow, actor, case)
+        state = state_of(uow, ctx, case)
     privacy.audit_read(ctx, actor, case, personal_data.revealed([case.applicant, case.data], shown), "task")
     privacy.mask_case(case, shown)
-    return TaskDetails(task, case, definition.user_tasks[task.spec_id], definition.start_form)
+    return TaskDetails(task, case, definition.user_tasks[task.spec_id], definition.start_form, state)
 
 
 def claim_task(ctx: Context, actor: User, task_id: str) -> CaseTask:
@@ -199,6 +203,7 @@ def finish_task(uow, ctx: Context, command: CaseCommand, actor: User, task: Case
     run = command.resume()
     run.complete(task.id, cleaned)
     at = ctx.now()
+    task.completed_level = command.clock.task_level(task, at)
     task.state, task.completed_at, task.completed_by = COMPLETED, at, actor.username
     task.assignee, task.decision = actor.username, cleaned.get("decision")
     add_history(uow, command.case, at, actor.username, "completed",

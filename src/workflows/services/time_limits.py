@@ -6,20 +6,19 @@ from datetime import datetime
 from typing import Callable
 
 from workflows.domain.calendar import OfficeHours
-from workflows.domain.deadlines import Deadline, compute_deadline
+from workflows.domain.catalog import TimeLimit
+from workflows.domain.deadlines import PAUSE_KINDS, Deadline, compute_deadline, plan_stage_limits
 from workflows.domain.errors import Conflict, InvalidInput, NotFound
 from workflows.domain.model import APPROVED, CLOSED, REFUSED, REQUESTED, CasePause, ExtensionRequest, User
 
 from .access import require_case_visible, require_role
 from .calendar import working_calendar
 from .catalog import get_agency
-from .clock import PROMISED, STATUTORY, WAIVER_PAUSE, CaseClock, limit_name
+from .clock import ACCEPTANCE_STAGE, PROMISED, STATUTORY, WAIVER_PAUSE, CaseClock, limit_name
 from .context import CHINA, Context
 from .history import SYSTEM, add_history
 from .progress import CaseCommand, Progress
 
-PAUSE_KINDS = {"correction": "补正", "waiver": "容缺补正", "expert_review": "专家评审", "site_survey": "现场勘验",
-               "hearing": "听证", "appraisal": "鉴定", "suspension": "中止"}
 MAX_EXTENSION_DAYS = 60
 
 
@@ -27,12 +26,16 @@ MAX_EXTENSION_DAYS = 60
 class ComputedLimit:
     kind: str
     name: str
-    deadline: Deadline
+    deadline: Deadline | None  # None: counted from a stage whose end cannot be planned (it has no limit)
+    starts_at: datetime | None
+    starts_after: str  # the stage whose end starts it: 受理, or the stage limit's `from` (验收, 签订协议 …)
+    limit: TimeLimit
 
 
 def compute_item_deadlines(ctx: Context, agency_code: str, item_code: str, accepted_at: datetime) -> list[ComputedLimit]:
-    """The due moments of an item's limits for a case accepted at `accepted_at` (stage limits counted from it too),
-    for anyone to check the arithmetic."""
+    """The due moments of an item's limits for a case accepted at `accepted_at`, for anyone to check the
+    arithmetic: 承诺 and 法定 from acceptance, each stage limit from the end of its own `from` stage (planned as
+    the latest moment that stage may end on time)."""
     if accepted_at.tzinfo is None:
         accepted_at = accepted_at.replace(tzinfo=CHINA)
     agency = get_agency(ctx, agency_code)
@@ -42,11 +45,15 @@ def compute_item_deadlines(ctx: Context, agency_code: str, item_code: str, accep
     hours = OfficeHours(agency.office_hours) if agency.office_hours else OfficeHours()
     with ctx.uow(write=False) as uow:
         calendar = working_calendar(ctx, uow)
-    limits = [(PROMISED, item.promised_limit), (STATUTORY, item.statutory_limit),
-              *[(stage.stage, stage.limit) for stage in item.stage_limits]]
-    return [ComputedLimit(kind, limit_name(kind), compute_deadline(calendar, hours, limit, accepted_at,
-                                                                   policy=item.warning))
-            for kind, limit in limits if limit is not None]
+    whole = [ComputedLimit(kind, limit_name(kind), compute_deadline(calendar, hours, limit, accepted_at,
+                                                                    policy=item.warning),
+                           accepted_at, ACCEPTANCE_STAGE, limit)
+             for kind, limit in ((PROMISED, item.promised_limit), (STATUTORY, item.statutory_limit)) if limit]
+    stages = [ComputedLimit(p.stage_limit.stage, limit_name(p.stage_limit.stage), p.deadline, p.starts_at,
+                            p.stage_limit.starts_at, p.stage_limit.limit)
+              for p in plan_stage_limits(calendar, hours, item.stage_limits, accepted_at, ACCEPTANCE_STAGE,
+                                         item.warning)]
+    return whole + stages
 
 
 def on_started_case(ctx: Context, actor: User, number: str, act: Callable[..., str], *roles: str) -> Progress:

@@ -3,26 +3,28 @@ from __future__ import annotations
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
 
+from workflows.domain.case_states import result_label
+from workflows.domain.deadlines import level_at
 from workflows.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from workflows.domain.model import COMPLETED, READY
 from workflows.domain.roles import ROLE_NAMES
-from workflows.services import cases, catalog, inbox_filters, processes, tasks, users
+from workflows.services import case_states, cases, catalog, inbox_filters, processes, tasks, users
 from workflows.services.access import require_role
-from workflows.services.clock import due_label, level_of, limit_name
+from workflows.services.clock import due_label, limit_name
 
 from . import blueprint, ctx, signed_in
 
-LEVEL_NAMES = {"normal": "正常", "yellow": "黄牌", "red": "红牌", "paused": "暂停", "met": "已完成"}
+LEVEL_NAMES = {"normal": "正常", "yellow": "黄牌", "red": "红牌", "paused": "暂停", "met": "已完成",
+               "not_started": "未开始"}
 AGENT_PREFIX = "applicant.agent."  # 委托代理人's fields on the new-case form
 
 
-@blueprint.app_template_filter("level")
-def task_level(task) -> str:
-    """normal | yellow | red for an inbox row, from its case's limit."""
-    if task.due_at is None:
-        return "normal"
-    now = ctx().now()
-    return "red" if now > task.due_at else "yellow" if task.warning_at and now >= task.warning_at else "normal"
+def row_level(task, state, now) -> str | None:
+    """An inbox row's level: 已办 the one stored when the task was done (None before it was stored); 待办 the
+    case's limit now, 暂停 while its clock is stopped."""
+    if task.state == COMPLETED:
+        return task.completed_level
+    return "paused" if state is not None and state.key == "paused" else level_at(task.due_at, task.warning_at, now)
 
 
 @blueprint.app_template_filter("local")
@@ -58,7 +60,9 @@ def inbox():
         found = tasks.list_tasks(ctx(), g.user, mine=request.args.get("mine") == "1", state=state, **filters)
     agency = catalog.get_agency(ctx(), g.user.agency_code)
     own_filters, shared_filters = inbox_filters.list_filters(ctx(), g.user)
-    return render_template("inbox.html", tasks=found, state=state, filters=filters,
+    states, now = case_states.task_case_states(ctx(), found), ctx().now()
+    return render_template("inbox.html", tasks=found, state=state, filters=filters, states=states,
+                           levels={task.id: row_level(task, states.get(task.case_id), now) for task in found},
                            items=sorted(agency.items.values(), key=lambda item: item.code),
                            supervisor=supervisor, whole_hall=whole_hall,
                            current_query=inbox_filters.clean_query(request.args.to_dict()),
@@ -160,7 +164,8 @@ def complete(task_id):
     if any(task.id == task_id for task in progress.open_tasks):  # held for its after- or parallel signers
         flash(f"{progress.case.number} 已提交，待加签人签署后流转", "ok")
     else:
-        flash(f"{progress.case.number} 已办理，当前环节：{progress.case.stage}", "ok")
+        flash(f"{progress.case.number} 已办理，" + (f"结果：{result_label(progress.case.result)}" if not progress.case.is_open
+                                                   else f"当前环节：{progress.case.stage}"), "ok")
     for notice in progress.notices:  # a 禁办情形 found: the case ended 禁止办理
         flash(f"{progress.case.number} {notice}", "error")
     return redirect(url_for("web.inbox"))
@@ -183,10 +188,8 @@ def case_page(number):
         details = cases.case_details(ctx(), g.user, number)
     except NotFound:
         abort(404)
-    now = ctx().now()
     completed, current = ctx().engine.path(details.case.workflow_state)
-    return render_template("case.html", details=details, now=now, current=current, completed=completed,
-                           levels={row.kind: level_of(row, now) for row in details.deadlines})
+    return render_template("case.html", details=details, current=current, completed=completed)
 
 
 @blueprint.get("/cases/new")
