@@ -90,3 +90,14 @@ def test_sending_back_withdrawing_and_terminating_need_a_reason(ctx, staff, oper
     calls[operation]("申请人要求更正银行账号")
     history = [entry.message for entry in cases.case_details(ctx, clerk, number).history]
     assert any("申请人要求更正银行账号" in line for line in history)
+
+
+def test_a_terminated_case_gets_a_termination_decision_with_the_supervisors_reason(ctx, staff):
+    clerk, supervisor = staff["clerk_210400_01"], staff["kezhang"]
+    task, number = task_at(ctx, clerk, OUTPATIENT, "审核")
+    reason = "申请人已于2026年11月20日死亡，申请事项已无办理必要"
+    case_operations.terminate_case(ctx, supervisor, number, reason)
+    [decision] = [d for d in documents.list_documents(ctx, clerk, number) if d.kind == "termination_decision"]
+    assert (decision.title, decision.number) == ("终止办理决定书", f"ZZ{number}")
+    text = text_of(ctx, clerk, decision)
+    assert f"理由：{reason}" in text and "本机构决定终止办理" in text and "行政复议" in text

@@ -170,7 +170,7 @@ SCHEMAS["PersonalDataRead"] = _object({
     "at": {"type": "string", "format": "date-time"}})
 SCHEMAS["Document"] = _object({
     "id": _INT, "case_number": _TEXT, "kind": {"type": "string", "enum": [
-        "acceptance_notice", "missing_materials_notice", "waiver_notice", "refusal_decision", "rejection_decision",
+        "acceptance_notice", "missing_materials_notice", "waiver_notice", "refusal_decision", "rejection_decision", "termination_decision",
         "completion_notice", "correction_timeout_notice", "commitment", "result_document"]},
     "kind_name": {"type": "string", "description": "受理通知书、一次性告知书 …"}, "title": _TEXT,
     "number": {"type": "string", "description": "文书编号"},

@@ -17,7 +17,7 @@ from workflows.domain.catalog import Agency, Material
 from workflows.domain.documents import (KINDS, REMEDIES, DocumentMaterial, RenderedDocument, chinese_date, mask_id,
                                         render)
 from workflows.domain.errors import Conflict, NotFound
-from workflows.domain.model import CLOSED, Case, CaseDocument, User
+from workflows.domain.model import CASE_TERMINATED, CLOSED, Case, CaseDocument, User
 
 from .access import require_case_visible, sees_all_halls
 from .privacy import require_case_worker
@@ -27,10 +27,12 @@ from .history import SYSTEM, add_history
 
 ACCEPTANCE, MISSING_MATERIALS, WAIVER = "acceptance_notice", "missing_materials_notice", "waiver_notice"
 REFUSAL, REJECTION, COMPLETION = "refusal_decision", "rejection_decision", "completion_notice"
+TERMINATION = "termination_decision"
+DECISIONS = (REFUSAL, REJECTION, TERMINATION)  # the 决定书: each states its reasons and the remedies
 CORRECTION_TIMEOUT, COMMITMENT, RESULT = "correction_timeout_notice", "commitment", "result_document"
 # 文书编号: the prefix and the case number (a result document takes the number its handler gave it)
 NUMBER_PREFIXES = {ACCEPTANCE: "SL", MISSING_MATERIALS: "GZ", WAIVER: "RQ", REFUSAL: "BSL", REJECTION: "BPZ",
-                   COMPLETION: "BJ", CORRECTION_TIMEOUT: "CS", COMMITMENT: "CN", RESULT: "WS"}
+                   TERMINATION: "ZZ", COMPLETION: "BJ", CORRECTION_TIMEOUT: "CS", COMMITMENT: "CN", RESULT: "WS"}
 DETAILS = {"reasons", "materials", "due", "document_name", "number"}
 
 PROHIBITED = "禁止办理"
@@ -38,7 +40,7 @@ PROHIBITED = "禁止办理"
 # decision too (行政许可法 §38, 社会保险法 §83): with its reasons and the remedies, like a 不予受理决定书.
 CLOSING_DOCUMENTS = {COMPLETED: COMPLETION, "不予受理": REFUSAL, PROHIBITED: REFUSAL, "审核不通过": REJECTION,
                      "验收不通过": REJECTION, "认定不通过": REJECTION, "协议未签订": REJECTION,
-                     WAIVER_EXPIRED: CORRECTION_TIMEOUT}
+                     CASE_TERMINATED: TERMINATION, WAIVER_EXPIRED: CORRECTION_TIMEOUT}
 MARK_PLACEHOLDERS = {"received_materials": PRESENT, "committed_materials": COMMITTED, "waived_materials": WAIVED,
                      "missing_materials": MISSING}
 AUTOMATIC_REASON = "refusal_reason"  # case data: the words of an automatic check that ended the case
@@ -79,7 +81,7 @@ def preview_closing(uow: UnitOfWork, ctx: Context, case: Case, result: str, reas
     be printed now (number, date, reasons), for the clerk to confirm first; nothing is issued or kept. None when
     that result brings no 决定书."""
     kind = closing_kind(case, result)
-    if kind not in (REFUSAL, REJECTION):
+    if kind not in DECISIONS:
         return None
     return _render(uow, ctx, case, kind, {"reasons": refusal_reasons(result, case.data, reason)})[0]
 
@@ -222,7 +224,7 @@ def _marked(uow: UnitOfWork, case: Case) -> dict[str, str]:
 
 
 def _closing_details(uow: UnitOfWork, case: Case, kind: str) -> dict:
-    if kind in (REFUSAL, REJECTION):
+    if kind in DECISIONS:
         return {"reasons": refusal_reasons(case.result, case.data, _deciding_reason(uow, case))}
     if kind == CORRECTION_TIMEOUT:
         period = next((row for row in uow.deadlines.for_case(case.id) if row.kind == WAIVER_STAGE), None)
@@ -241,8 +243,11 @@ def refusal_reasons(result: str, data: dict, decided: str | None) -> str:
 
 
 def _deciding_reason(uow: UnitOfWork, case: Case) -> str | None:
-    """The reason of the refusal that closed the case: that of the task completed last, if it refused (an opinion
-    written on an approval, or on an earlier step, is no reason for a refusal that came after it)."""
-    uow.history.write_pending()  # the completion being recorded is among the lines not yet written
-    completed = [entry for entry in uow.history.for_case(case.id) if entry.action == "completed"]
-    return (completed[-1].detail.get("refusal") or None) if completed else None
+    """The reason of the decision that closed the case: a 终止's, or that of the task completed last if it refused
+    (an opinion written on an approval, or on an earlier step, is no reason for a refusal that came after it)."""
+    uow.history.write_pending()  # the command being recorded is among the lines not yet written
+    deciding = [entry for entry in uow.history.for_case(case.id) if entry.action in ("completed", "terminated")]
+    if not deciding:
+        return None
+    last = deciding[-1]
+    return (last.detail.get("reason") if last.action == "terminated" else last.detail.get("refusal")) or None
