@@ -15,6 +15,14 @@ def open_task(ctx, staff):
     return progress.case.number, progress.open_tasks[0].id
 
 
+def post_task_form(client, ctx, staff, **fields):
+    """A new case's 受理 task page, as 受理员, and its form posted with `fields`: (number, task id, the answer)."""
+    number, task_id = open_task(ctx, staff)
+    sign_in(client, "shouli")
+    page = html(client.get(f"/tasks/{task_id}"))
+    return number, task_id, client.post(f"/tasks/{task_id}", data={"csrf_token": csrf_token(page), **fields})
+
+
 def radios(page: str, index: int) -> dict[str, bool]:
     """value -> checked, of material `index`'s radio group."""
     found = re.findall(rf'<input type="radio" name="material_{index}" value="(\w+)" form="task-form"( checked)?>', page)
@@ -32,12 +40,8 @@ def test_the_task_page_offers_a_status_per_material_and_waiver_only_where_allowe
 
 
 def test_saving_the_marks_keeps_the_opinion_typed(client, ctx, staff):
-    number, task_id = open_task(ctx, staff)
-    sign_in(client, "shouli")
-    page = html(client.get(f"/tasks/{task_id}"))
-    response = client.post(f"/tasks/{task_id}", data={
-        "csrf_token": csrf_token(page), "save_materials": "1", "opinion": "票据原件已核", "material_1": "present",
-        "material_2": "missing", "material_4": "waived"})
+    number, _, response = post_task_form(client, ctx, staff, save_materials="1", opinion="票据原件已核",
+                                         material_1="present", material_2="missing", material_4="waived")
     assert response.status_code == 200
     page = html(response)
     assert "已保存材料核对" in page and ">票据原件已核</textarea>" in page
@@ -50,12 +54,8 @@ def test_saving_the_marks_keeps_the_opinion_typed(client, ctx, staff):
 
 
 def test_a_refused_mark_keeps_every_mark_the_opinion_and_the_decision(client, ctx, staff):
-    number, task_id = open_task(ctx, staff)
-    sign_in(client, "shouli")
-    page = html(client.get(f"/tasks/{task_id}"))
-    response = client.post(f"/tasks/{task_id}", data={
-        "csrf_token": csrf_token(page), "decision": "accept", "opinion": "材料已核", "material_0": "present",
-        "material_1": "waived", "material_4": "waived"})
+    number, task_id, response = post_task_form(client, ctx, staff, decision="accept", opinion="材料已核",
+                                               material_0="present", material_1="waived", material_4="waived")
     assert response.status_code == 422
     page = html(response)
     assert "材料“医院收费票据”不可容缺" in page and ">材料已核</textarea>" in page
@@ -66,11 +66,8 @@ def test_a_refused_mark_keeps_every_mark_the_opinion_and_the_decision(client, ct
 
 
 def test_acceptance_with_a_required_material_missing_is_refused_and_offers_the_notice(client, ctx, staff):
-    number, task_id = open_task(ctx, staff)
-    sign_in(client, "shouli")
-    page = html(client.get(f"/tasks/{task_id}"))
-    typed = {"csrf_token": csrf_token(page), "opinion": "清单未带", "material_0": "present", "material_2": "missing"}
-    response = client.post(f"/tasks/{task_id}", data={**typed, "decision": "accept"})
+    typed = {"opinion": "清单未带", "material_0": "present", "material_2": "missing"}
+    number, task_id, response = post_task_form(client, ctx, staff, decision="accept", **typed)
     assert response.status_code == 422
     page = html(response)
     assert "缺少必要材料门急诊费用清单，不能受理：请出具《一次性告知书》" in page
@@ -78,7 +75,8 @@ def test_acceptance_with_a_required_material_missing_is_refused_and_offers_the_n
     assert 'name="notice" value="1"' in page
     assert cases.case_details(ctx, staff["shouli"], number).case.stage == "受理"
 
-    response = client.post(f"/tasks/{task_id}", data={**typed, "notice": "1"})
+    token = csrf_token(html(client.get(f"/tasks/{task_id}")))
+    response = client.post(f"/tasks/{task_id}", data={"csrf_token": token, **typed, "notice": "1"})
     page = html(response)
     assert response.status_code == 200 and f"已出具《一次性告知书》（文书编号 GZ{number}）" in page
     assert ">清单未带</textarea>" in page and radios(page, 2)["missing"]
