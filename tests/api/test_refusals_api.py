@@ -20,8 +20,12 @@ def test_a_refusal_needs_its_reason(client, auth, ctx, staff, agency_code, item_
     assert list(error["fields"]) == ["opinion"] and "理由" in error["message"]
     assert json_of(client.get(f"/api/cases/{number}", headers=headers))["status"] == "open"
 
-    closed = json_of(client.post(complete, headers=headers, json={"data": {"decision": decision,
-                                                                           "opinion": "场地与申报不符"}}))
+    refusal = {"data": {"decision": decision, "opinion": "场地与申报不符"}}
+    preview = json_of(client.post(f"/api/tasks/{task.id}/preview", headers=headers, json=refusal))["document"]
+    assert preview["title"] == title and "理由：场地与申报不符" in preview["paragraphs"]
+    assert title not in [d["title"] for d in json_of(client.get(f"/api/cases/{number}/documents", headers=headers))]
+
+    closed = json_of(client.post(complete, headers=headers, json=refusal))
     assert (closed["status"], closed["result"]) == ("closed", result)
     issued = json_of(client.get(f"/api/cases/{number}/documents", headers=headers))
     assert title in [d["title"] for d in issued]

@@ -433,6 +433,12 @@ def _paths() -> dict:
                 "未标注的材料视为受理人确认已提交；容缺受理（decision=waive）须有标为容缺的材料，并以 "
                 "waiver_commitment=true 确认申请人已签署《容缺承诺书》")}},
                                    ("data",)), params=[task])},
+        "/api/tasks/{task_id}/preview": {"post": _operation(
+            "预览决定书：以同样的 data 办理将出具的决定书全文（不予受理、不予批准、终止等），不办理、不出具；"
+            "校验与办理相同（含理由），无决定书时 document 为 null", {"200": _json(_object({"document": {
+                "type": "object", "nullable": True, "description": "title、number、agency_name、paragraphs、signature"}}))},
+            401, 403, 404, 409, 422, body=_object({"data": {"type": "object", "description": "与办理任务相同"}},
+                                                  ("data",)), params=[task])},
         **_task_operation_paths(task),
     }
 
