@@ -591,6 +591,8 @@ def test_an_outpatient_claim_goes_through_to_payment(client, auth, clock):
     assert case["data"]["payment_reference"] == payment["response"]["transaction"]
     assert [(h["actor"], h["action"], h["task_name"], h["message"]) for h in case["history"]] == [
         ("shouli", "opened", None, "王受理登记申请"),
+        ("shouli", "materials_marked", None, "材料核对：医保电子凭证或有效身份证件或社保卡 已提交；医院收费票据 已提交；"
+         "门急诊费用清单 已提交；处方底方（病例材料） 已提交；医保卡复印件 已提交（受理人确认未标注的材料已提交）"),
         ("shouli", "completed", "受理", "王受理完成“受理”：受理（材料齐全）"),
         ("system", "rule", "禁办情形核查", "禁办情形核查：未发现禁办情形"),
         ("system", "service", "核验身份", "系统完成“核验身份”"),

@@ -47,3 +47,36 @@ def test_marks_that_cannot_be_taken_are_refused_and_nothing_changes(client, auth
     assert error_of(client.put(f"/api/cases/{number}/materials", headers=auth("caiwu"),
                                json={"marks": {"0": "present"}}), 403, "forbidden")
     assert [m["status"] for m in json_of(client.get(f"/api/cases/{number}/materials", headers=clerk))] == [None] * 8
+
+
+def test_complete_takes_the_marks_with_the_decision_and_refuses_acceptance_with_a_required_one_missing(client, auth):
+    case = opened(client, auth)
+    number, clerk, task_id = case["number"], auth("shouli"), case["open_tasks"][0]["id"]
+    complete = f"/api/tasks/{task_id}/complete"
+    missing = {**CHECKED, "5": "missing"}  # 结婚证: required, waivable
+    error = error_of(client.post(complete, headers=clerk, json={"data": {"decision": "accept", "materials": missing}}),
+                     422, "invalid_input")
+    assert "缺少必要材料结婚证" in error["fields"]["materials"] and "容缺受理" in error["fields"]["materials"]
+    assert [m["status"] for m in json_of(client.get(f"/api/cases/{number}/materials", headers=clerk))] == [None] * 8
+    bad = error_of(client.post(complete, headers=clerk, json={"data": {"decision": "accept", "materials": ["x"]}}),
+                   422, "invalid_input")
+    assert bad["fields"] == {"materials": "应为对象：材料序号 -> 状态"}
+
+    waiting = json_of(client.post(complete, headers=clerk, json={"data": {
+        "decision": "waive", "opinion": "结婚证后补", "waiver_commitment": True, "materials": CHECKED}}))
+    assert waiting["stage"] == "容缺补正"
+    assert [m["status"] for m in json_of(client.get(f"/api/cases/{number}/materials", headers=clerk))] == [
+        CHECKED[str(i)] for i in range(8)]
+
+
+def test_a_refusal_through_the_api_needs_its_reason(client, auth):
+    case = opened(client, auth)
+    clerk, task_id = auth("shouli"), case["open_tasks"][0]["id"]
+    complete = f"/api/tasks/{task_id}/complete"
+    error = error_of(client.post(complete, headers=clerk, json={"data": {"decision": "refuse"}}), 422, "invalid_input")
+    assert error["fields"] == {"opinion": "请填写不予受理的理由"}
+    refused = json_of(client.post(complete, headers=clerk, json={"data": {"decision": "refuse",
+                                                                          "opinion": "非本市参保人员"}}))
+    assert (refused["status"], refused["result"]) == ("closed", "不予受理")
+    documents = json_of(client.get(f"/api/cases/{case['number']}/documents", headers=clerk))
+    assert [d["title"] for d in documents] == ["不予受理决定书"]

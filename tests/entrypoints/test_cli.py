@@ -45,7 +45,19 @@ def test_a_clerk_works_a_case_from_the_terminal(database_url):
 
     details = json.loads(run(database_url, "case", number, "--user", "shouli"))
     assert details["stage"] == "审核"
-    assert [entry["action"] for entry in details["history"]][:3] == ["opened", "claimed", "completed"]
+    # the materials left unmarked at 受理 are attested 已提交 by the accepting clerk, then the step is completed
+    assert [entry["action"] for entry in details["history"]][:4] == ["opened", "claimed", "materials_marked",
+                                                                    "completed"]
+
+
+def test_a_refusal_from_the_terminal_needs_its_reason(database_url):
+    opened = run(database_url, "open-case", "--user", "shouli", "--item", "002036006001", "--name", "张伟",
+                 "--id-number", PERSON_ID, "expense_total=1200.50", "bank_account=6222020712001234567")
+    task_id = re.search(r"待办：(\S+)\t受理", opened).group(1)
+    refused = run(database_url, "complete", task_id, "decision=refuse", "--user", "shouli", expect=1)
+    assert "错误：不予受理须写明理由" in refused and "opinion: 请填写不予受理的理由" in refused
+    done = run(database_url, "complete", task_id, "decision=refuse", "opinion=非本市参保人员", "--user", "shouli")
+    assert "不予受理" in done
 
 
 def test_errors_are_one_clear_line_and_exit_status_1(database_url):

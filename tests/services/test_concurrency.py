@@ -58,7 +58,7 @@ def test_two_clerks_completing_one_task_one_wins_the_other_gets_a_conflict(ctx, 
     [task] = progress.open_tasks
 
     outcomes = _race(lambda: tasks.complete_task(ctx, staff["shouli"], task.id, {"decision": "accept"}),
-                     lambda: tasks.complete_task(ctx, second_acceptor, task.id, {"decision": "refuse"}))
+                     lambda: tasks.complete_task(ctx, second_acceptor, task.id, {"decision": "refuse", "opinion": "非本市参保人员"}))
 
     winners = [outcome for outcome in outcomes if not isinstance(outcome, Exception)]
     assert len(winners) == 1

@@ -87,19 +87,27 @@ def test_a_prohibited_case_gets_the_refusal_decision_in_the_rules_words_and_is_n
     closed = tasks.complete_task(ctx, staff["shouli"], progress.open_tasks[0].id, {"decision": "accept"}).case
     assert (closed.result, closed.accepted_at) == ("禁止办理", None)
     [decision] = docs(ctx, staff["shouli"], closed.number)
-    assert (decision.kind, decision.title, decision.fields["reasons"]) == ("refusal_decision", "不予受理决定书", "医保欠费")
-    assert "理由：医保欠费" in text_of(ctx, staff["shouli"], decision)
+    rule = "属于禁办情形“医保欠费”（依据：抚顺市医疗保障事务服务中心违规禁办事项清单）。"
+    assert (decision.kind, decision.title, decision.fields["reasons"]) == ("refusal_decision", "不予受理决定书", rule)
+    assert f"理由：{rule}" in text_of(ctx, staff["shouli"], decision)
 
 
-def test_a_review_rejection_gives_the_reviewers_reasons_never_an_earlier_opinion(ctx, staff, clock):
+def test_a_review_rejection_needs_the_reviewers_reasons_and_prints_them_never_an_earlier_opinion(ctx, staff, clock):
     progress = open_case(ctx, staff, clock)
     tasks.complete_task(ctx, staff["shouli"], progress.open_tasks[0].id, {"decision": "accept", "opinion": "材料齐全"})
     [review] = [t for t in cases.case_details(ctx, staff["shenhe"], progress.case.number).tasks if t.state == "ready"]
-    tasks.complete_task(ctx, staff["shenhe"], review.id, {"decision": "reject"})  # no opinion written
+    with pytest.raises(InvalidInput) as refused:
+        tasks.complete_task(ctx, staff["shenhe"], review.id, {"decision": "reject", "opinion": "  "})
+    assert refused.value.field_errors == {"opinion": "请填写审核不通过的理由"}
+    assert [d.kind for d in docs(ctx, staff["shenhe"], progress.case.number)] == ["acceptance_notice"]
+
+    reason = "处方底方显示所购药品不在医保目录内，依《基本医疗保险用药管理暂行办法》第二十九条不予支付"
+    tasks.complete_task(ctx, staff["shenhe"], review.id, {"decision": "reject", "opinion": reason})
     kinds = [(d.kind, d.title) for d in docs(ctx, staff["shenhe"], progress.case.number)]
     assert kinds == [("acceptance_notice", "受理通知书"), ("rejection_decision", "不予批准决定书")]
     text = text_of(ctx, staff["shenhe"], docs(ctx, staff["shenhe"], progress.case.number)[1])
-    assert "理由：经审查，申请不符合办理条件。" in text and "材料齐全" not in text and REMEDY in text
+    assert f"理由：{reason}" in text and "材料齐全" not in text and REMEDY in text
+    assert "经审查，申请不符合办理条件" not in text
 
 
 def test_completion_issues_the_completion_notice_and_the_result_document_the_handler_numbered(ctx, staff):

@@ -4,7 +4,11 @@ from __future__ import annotations
 import pytest
 
 from workflows.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
-from workflows.services import cases, materials
+from workflows.services import cases, documents, materials, tasks
+from workflows.services.catalog import get_agency_item
+
+from services.test_documents import text_of
+from support.process_driver import _definition, applicant_for, sample_data
 
 from support.cases import APPLICANT, DATA, OUTPATIENT
 
@@ -72,3 +76,44 @@ def test_a_closed_case_is_not_marked_any_more(ctx, staff, number, monkeypatch):
     monkeypatch.setattr(model.Case, "is_open", property(lambda case: False))
     with pytest.raises(Conflict, match="已办结"):
         materials.mark_materials(ctx, staff["shouli"], number, {0: "present"})
+
+
+# --- marks sent with the decision, and 受理's rule ---------------------------------------------------------------
+
+def acceptance_task(ctx, staff, number):
+    return next(t for t in cases.case_details(ctx, staff["shouli"], number).tasks if t.state == "ready")
+
+
+def test_acceptance_is_refused_while_a_required_material_is_missing_and_nothing_is_kept(ctx, staff, number):
+    task = acceptance_task(ctx, staff, number)
+    with pytest.raises(InvalidInput) as refused:
+        tasks.complete_task(ctx, staff["shouli"], task.id,
+                            {"decision": "accept", "opinion": "清单未带", "material_0": "present", "material_2": "missing"})
+    assert refused.value.field_errors["materials"].startswith("缺少必要材料门急诊费用清单：请出具《一次性告知书》")
+    assert set(marks(ctx, staff["shouli"], number).values()) == {None}  # the marks sent with it are not kept
+    assert cases.case_details(ctx, staff["shouli"], number).case.stage == "受理"
+
+
+def test_a_missing_waivable_material_points_to_waiver_acceptance(ctx, staff):
+    clerk = staff["shouli"]
+    item = get_agency_item(ctx, clerk.agency_code, "002036007004")  # 生育津贴支付: 结婚证 必要, 可容缺
+    index = next(i for i, m in enumerate(item.materials) if m.waivable and m.required)
+    form = _definition(ctx, item.process_key).start_form
+    progress = cases.open_case(ctx, clerk, item.code, applicant_for(item), sample_data(form))
+    with pytest.raises(InvalidInput) as refused:
+        tasks.complete_task(ctx, clerk, progress.open_tasks[0].id,
+                            {"decision": "accept", "materials": {str(index): "missing"}})
+    assert "这些材料可以容缺" in refused.value.field_errors["materials"] and "容缺受理" in str(refused.value)
+
+
+def test_accepting_attests_unmarked_materials_and_the_notice_lists_the_marks(ctx, staff, number):
+    task = acceptance_task(ctx, staff, number)
+    tasks.complete_task(ctx, staff["shouli"], task.id, {"decision": "accept", "materials": {"4": "missing"}})
+    assert marks(ctx, staff["shouli"], number) == {0: "present", 1: "present", 2: "present", 3: "present",
+                                                   4: "missing"}  # 医保卡复印件 非必要: may be missing
+    history = [e.message for e in cases.case_details(ctx, staff["shouli"], number).history]
+    assert any(line.endswith("（受理人确认未标注的材料已提交）") for line in history)
+    [notice] = documents.list_documents(ctx, staff["shouli"], number)
+    text = text_of(ctx, staff["shouli"], notice)
+    assert "申请材料齐全" not in text
+    assert "已收到申请材料：" in text and "医院收费票据" in text and "未提交的非必要材料：医保卡复印件" in text

@@ -42,7 +42,7 @@ def known(ctx, staff, clock):
     numbers = {"A": accept(ctx, staff, clock, "2026-11-23 09:30"), "B": accept(ctx, staff, clock, "2026-11-23 09:40"),
                "D": accept(ctx, staff, clock, "2026-11-23 09:50")}
     numbers["C"] = opened(ctx, staff["shouli"], clock, "2026-11-24 10:00")
-    tasks.complete_task(ctx, staff["shouli"], task_of(ctx, staff["shouli"], numbers["C"]).id, {"decision": "refuse"})
+    tasks.complete_task(ctx, staff["shouli"], task_of(ctx, staff["shouli"], numbers["C"]).id, {"decision": "refuse", "opinion": "非本市参保人员"})
     clerk2 = staff[HALL2_CLERK]
     numbers["F"] = opened(ctx, clerk2, clock, "2026-11-24 11:00")
     tasks.complete_task(ctx, clerk2, task_of(ctx, clerk2, numbers["F"]).id, {"decision": "accept"})

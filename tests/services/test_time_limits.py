@@ -25,7 +25,7 @@ def test_acceptance_starts_the_clock_and_the_day_of_acceptance_is_not_counted(ct
 def test_a_case_refused_at_acceptance_has_no_clock(ctx, staff, clock):
     clock.now = at("2026-11-23 09:30")
     progress = cases.open_case(ctx, staff["shouli"], OUTPATIENT, APPLICANT, DATA)
-    tasks.complete_task(ctx, staff["shouli"], progress.open_tasks[0].id, {"decision": "refuse"})
+    tasks.complete_task(ctx, staff["shouli"], progress.open_tasks[0].id, {"decision": "refuse", "opinion": "非本市参保人员"})
     details = cases.case_details(ctx, staff["shouli"], progress.case.number)
     assert details.case.accepted_at is None and details.deadlines == []
 

@@ -240,6 +240,9 @@ ROUTES: list[Route] = [
           ACCEPT_TASK_REFUSED),
     Route("POST", "/api/tasks/<task_id>/complete", send("/api/tasks/{w.accept_task}/complete",
                                                         data={"decision": "accept"}), "shouli", ACCEPT_TASK_REFUSED),
+    Route("POST", "/api/tasks/<task_id>/preview", send("/api/tasks/{w.accept_task}/preview",
+                                                       data={"decision": "refuse", "opinion": "非本市参保人员"}),
+          "shouli", ACCEPT_TASK_REFUSED),
     Route("POST", "/api/cases/<number>/messages", send("/api/cases/{w.overdue}/messages", name="信息表", payload={}),
           "shenhe", {ANON: 401, "caiwu": 403, "kezhang": 403, "yiyuan": 403, "sheji": 403, "shouli2": 404,
                      "shenhe2": 404, "kezhang2": 403}),  # the role is checked before the hall

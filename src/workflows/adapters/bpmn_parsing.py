@@ -27,6 +27,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from handlers import HANDLERS
 from workflows.domain.errors import InvalidProcess
 from workflows.domain.forms import FIELD_TYPES, Form, FormField
+from workflows.domain.refusals import END, ONWARD, RETURN, DecisionOutcome
 from workflows.domain.roles import ROLE_BY_LANE, ROLE_NAMES, TASK_ROLES, role_for_lane
 
 from .dmn_parsing import Decision
@@ -105,6 +106,7 @@ class TaskDefinition:
     role: str
     stage: str
     form: Form
+    outcomes: dict[str, DecisionOutcome] = field(default_factory=dict)  # decision value -> where it leads
 
 
 @dataclass(frozen=True)
@@ -295,6 +297,7 @@ def _properties(process) -> dict[str, dict[str, str]]:
 def _user_tasks(document, specs: list, file_name: str) -> dict[str, TaskDefinition]:
     """Every user task the case may reach: the main process's and those of the processes it calls."""
     tasks = {}
+    graph = _FlowGraph(document)
     for node in document.iterfind(".//bpmn:userTask", NS):
         task_spec = next((spec.task_specs[node.get("id")] for spec in specs if node.get("id") in spec.task_specs),
                          None)
@@ -305,9 +308,69 @@ def _user_tasks(document, specs: list, file_name: str) -> dict[str, TaskDefiniti
             raise InvalidProcess("用户任务须放在岗位泳道内，或用 camunda:candidateGroups 指定岗位",
                                  node.get("id"), file_name)
         stage = (task_spec.extensions or {}).get("stage") or task_spec.bpmn_name or node.get("id")
+        form = _read_form(node, file_name)
         tasks[node.get("id")] = TaskDefinition(node.get("id"), task_spec.bpmn_name or node.get("id"), role,
-                                               stage, _read_form(node, file_name))
+                                               stage, form, graph.outcomes(node.get("id"), form.decisions))
     return tasks
+
+_DECISION_TEST = re.compile(r"""^\s*decision\s*==\s*(?:"([^"]*)"|'([^']*)')\s*$""")
+
+
+class _FlowGraph:
+    """The sequence flows of a file, to read where each decision of a user task leads: the exclusive gateway
+    after the task sends each value down the flow whose condition is `decision == "value"` (or its default flow);
+    that path is followed through automatic steps with a single way on, to the first end event or user task."""
+
+    def __init__(self, document):
+        self.nodes = {node.get("id"): node for node in document.iter() if node.get("id")}
+        self.outgoing: dict[str, list] = {}
+        for flow in document.iterfind(".//bpmn:sequenceFlow", NS):
+            self.outgoing.setdefault(flow.get("sourceRef"), []).append(flow)
+
+    def outcomes(self, task_id: str, decisions) -> dict[str, DecisionOutcome]:
+        flows = self.outgoing.get(task_id, [])
+        gateway = self.nodes.get(flows[0].get("targetRef")) if len(flows) == 1 else None
+        if gateway is None or etree.QName(gateway).localname != "exclusiveGateway":
+            return {}
+        by_value, default = {}, None
+        for flow in self.outgoing.get(gateway.get("id"), []):
+            match = _DECISION_TEST.match(flow.findtext("bpmn:conditionExpression", default="", namespaces=NS))
+            if match:
+                by_value[match.group(1) if match.group(1) is not None else match.group(2)] = flow
+            elif flow.get("id") == gateway.get("default"):
+                default = flow
+        chosen = {value: by_value.get(value, default) for value, _ in decisions}
+        return {value: self._lead(task_id, flow.get("targetRef")) for value, flow in chosen.items()
+                if flow is not None}
+
+    def _lead(self, task_id: str, target: str) -> DecisionOutcome:
+        seen = set()
+        while target not in seen and target in self.nodes:
+            seen.add(target)
+            node = self.nodes[target]
+            kind = etree.QName(node).localname
+            if kind == "endEvent":
+                return DecisionOutcome(END, node.get("name") or target)
+            if kind == "userTask":
+                back = self._reaches(target, task_id)
+                return DecisionOutcome(RETURN, node.get("name") or target) if back else DecisionOutcome(ONWARD)
+            onward = self.outgoing.get(target, [])
+            if len(onward) != 1:
+                break
+            target = onward[0].get("targetRef")
+        return DecisionOutcome(ONWARD)
+
+    def _reaches(self, start: str, goal: str) -> bool:
+        """Whether `goal` follows `start` on some path: a decision leading to such a task sends the case back."""
+        todo, seen = [start], set()
+        while todo:
+            current = todo.pop()
+            if current == goal:
+                return True
+            if current not in seen:
+                seen.add(current)
+                todo.extend(flow.get("targetRef") for flow in self.outgoing.get(current, []))
+        return False
 
 
 def _role_for_groups(node) -> str | None:

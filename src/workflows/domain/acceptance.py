@@ -70,3 +70,24 @@ def check_waiver(materials: Sequence[Material], marks: Mapping[int, str], commit
 def checked(value) -> bool:
     """A checkbox or a JSON flag: true, "true", "on", "1" (what browsers and API clients send)."""
     return value is True or (isinstance(value, str) and value.strip().lower() in ("true", "on", "1", "yes"))
+
+
+def check_acceptance(materials: Sequence[Material], marks: Mapping[int, str], waiver_offered: bool) -> None:
+    """受理 (without 容缺) only while no required material is marked 缺少: else InvalidInput on `materials` naming
+    them and what to do instead: 容缺受理 when the step offers it and each of them may be waived, else the
+    《一次性告知书》. A material not marked counts as handed in: the accepting clerk attests it (`attested`)."""
+    missing = [material for index, material in enumerate(materials)
+               if marks.get(index) == MISSING and material.required]
+    if not missing:
+        return
+    names = "、".join(material.name for material in missing)
+    if waiver_offered and all(material.waivable for material in missing):
+        advice = "这些材料可以容缺：请将其标为“容缺”，申请人签署《容缺承诺书》后选择“容缺受理”"
+    else:
+        advice = "请出具《一次性告知书》，告知申请人补齐后再申请"
+    raise InvalidInput(f"缺少必要材料{names}，不能受理：{advice}", {"materials": f"缺少必要材料{names}：{advice}"})
+
+
+def attested(materials: Sequence[Material], marks: Mapping[int, str]) -> list[int]:
+    """The positions of the materials not marked: at 受理 the accepting clerk attests them 已提交."""
+    return [index for index, _ in enumerate(materials) if index not in marks]

@@ -362,11 +362,22 @@ def release_task(task_id):
 @blueprint.post("/tasks/<task_id>/complete")
 @authenticated
 def complete_task(task_id):
-    data = body()
-    values = data.get("data", {})
+    return jsonify(views.progress_view(tasks.complete_task(ctx(), g.user, task_id, _form_data())))
+
+
+@blueprint.post("/tasks/<task_id>/preview")
+@authenticated
+def preview_task(task_id):
+    """The 决定书 that completing the task with `data` would issue, as it would be printed; nothing is done."""
+    document = tasks.preview_completion(ctx(), g.user, task_id, _form_data())
+    return jsonify({"document": views.rendered_document_view(document) if document else None})
+
+
+def _form_data() -> dict:
+    values = body().get("data", {})
     if not isinstance(values, dict):
         raise InvalidInput("data 应为 JSON 对象")
-    return jsonify(views.progress_view(tasks.complete_task(ctx(), g.user, task_id, values)))
+    return values
 
 
 from . import api_task_operations  # noqa: E402,F401 - 转办, 委派, 加签, 催办, 督办, 外出代理

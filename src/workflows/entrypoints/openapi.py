@@ -189,7 +189,7 @@ SCHEMAS["PersonalDataRead"] = _object({
     "at": {"type": "string", "format": "date-time"}})
 SCHEMAS["Document"] = _object({
     "id": _INT, "case_number": _TEXT, "kind": {"type": "string", "enum": [
-        "acceptance_notice", "missing_materials_notice", "waiver_notice", "refusal_decision", "rejection_decision",
+        "acceptance_notice", "missing_materials_notice", "waiver_notice", "refusal_decision", "rejection_decision", "termination_decision",
         "completion_notice", "correction_timeout_notice", "commitment", "result_document"]},
     "kind_name": {"type": "string", "description": "受理通知书、一次性告知书 …"}, "title": _TEXT,
     "number": {"type": "string", "description": "文书编号"},
@@ -445,9 +445,19 @@ def _paths() -> dict:
         "/api/tasks/{task_id}/complete": {"post": _operation(
             "办理任务：提交表单与决定（未认领的任务在办理时由本人认领）", {"200": _json(_ref("Progress"))}, 401, 403, 404,
             409, 422, body=_object({"data": {"type": "object", "description": (
-                "表单字段，decision 为决定；容缺受理（decision=waive）须有标为容缺的材料，并以 "
+                "表单字段，decision 为决定；不予受理、审核不通过、验收不通过、不予签订、认定不通过、退回等拒绝性决定"
+                "须在 opinion 中写明理由（否则 422，fields.opinion），理由原文写入决定书；materials 为材料核对"
+                "（材料序号 -> present/missing/waived/committed，与决定一并保存，也可先用 PUT /api/cases/{number}/materials）；"
+                "受理时必要材料标为缺少则 422（fields.materials，可容缺的改用容缺受理，否则出具一次性告知书），"
+                "未标注的材料视为受理人确认已提交；容缺受理（decision=waive）须有标为容缺的材料，并以 "
                 "waiver_commitment=true 确认申请人已签署《容缺承诺书》")}},
                                    ("data",)), params=[task])},
+        "/api/tasks/{task_id}/preview": {"post": _operation(
+            "预览决定书：以同样的 data 办理将出具的决定书全文（不予受理、不予批准、终止等），不办理、不出具；"
+            "校验与办理相同（含理由），无决定书时 document 为 null", {"200": _json(_object({"document": {
+                "type": "object", "nullable": True, "description": "title、number、agency_name、paragraphs、signature"}}))},
+            401, 403, 404, 409, 422, body=_object({"data": {"type": "object", "description": "与办理任务相同"}},
+                                                  ("data",)), params=[task])},
         **_task_operation_paths(task),
     }
 

@@ -5,6 +5,7 @@ from datetime import datetime
 
 from workflows.domain.case_states import CaseState, case_state
 from workflows.domain.catalog import Agency, AgencyItem, TimeLimit
+from workflows.domain.documents import RenderedDocument
 from workflows.domain.model import TASK_STATE_LABELS, Case, CaseTask, ProcessVersion, User
 from workflows.domain.roles import ROLE_NAMES
 from workflows.services.cases import CaseDetails
@@ -164,3 +165,8 @@ def user_view(user: User) -> dict:
     return {"username": user.username, "full_name": user.full_name, "agency_code": user.agency_code,
             "hall_code": user.hall_code, "roles": list(user.roles),
             "role_names": [ROLE_NAMES.get(role, role) for role in user.roles]}
+
+
+def rendered_document_view(document: RenderedDocument) -> dict:
+    return {"title": document.title, "number": document.number, "agency_name": document.agency_name,
+            "paragraphs": list(document.paragraphs), "signature": list(document.signature)}

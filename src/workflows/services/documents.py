@@ -12,11 +12,12 @@ from datetime import date, datetime
 
 from workflows.adapters.pdf import render_pdf
 from workflows.adapters.unit_of_work import UnitOfWork
-from workflows.domain.acceptance import WAIVER_EXPIRED, WAIVER_STAGE
+from workflows.domain.acceptance import COMMITTED, MISSING, PRESENT, WAIVED, WAIVER_EXPIRED, WAIVER_STAGE
 from workflows.domain.catalog import Agency, Material
-from workflows.domain.documents import KINDS, REMEDIES, DocumentMaterial, chinese_date, mask_id, render
+from workflows.domain.documents import (KINDS, REMEDIES, DocumentMaterial, RenderedDocument, chinese_date, mask_id,
+                                        render)
 from workflows.domain.errors import Conflict, NotFound
-from workflows.domain.model import CLOSED, Case, CaseDocument, User
+from workflows.domain.model import CASE_TERMINATED, CLOSED, Case, CaseDocument, User
 
 from .access import require_case_visible, sees_all_halls
 from .privacy import require_case_worker
@@ -26,18 +27,23 @@ from .history import SYSTEM, add_history
 
 ACCEPTANCE, MISSING_MATERIALS, WAIVER = "acceptance_notice", "missing_materials_notice", "waiver_notice"
 REFUSAL, REJECTION, COMPLETION = "refusal_decision", "rejection_decision", "completion_notice"
+TERMINATION = "termination_decision"
+DECISIONS = (REFUSAL, REJECTION, TERMINATION)  # the 决定书: each states its reasons and the remedies
 CORRECTION_TIMEOUT, COMMITMENT, RESULT = "correction_timeout_notice", "commitment", "result_document"
 # 文书编号: the prefix and the case number (a result document takes the number its handler gave it)
 NUMBER_PREFIXES = {ACCEPTANCE: "SL", MISSING_MATERIALS: "GZ", WAIVER: "RQ", REFUSAL: "BSL", REJECTION: "BPZ",
-                   COMPLETION: "BJ", CORRECTION_TIMEOUT: "CS", COMMITMENT: "CN", RESULT: "WS"}
+                   TERMINATION: "ZZ", COMPLETION: "BJ", CORRECTION_TIMEOUT: "CS", COMMITMENT: "CN", RESULT: "WS"}
 DETAILS = {"reasons", "materials", "due", "document_name", "number"}
 
 PROHIBITED = "禁止办理"
 # How a case ended -> the document the applicant is given. A negative decision on an accepted application is a
 # decision too (行政许可法 §38, 社会保险法 §83): with its reasons and the remedies, like a 不予受理决定书.
 CLOSING_DOCUMENTS = {COMPLETED: COMPLETION, "不予受理": REFUSAL, PROHIBITED: REFUSAL, "审核不通过": REJECTION,
-                     "验收不通过": REJECTION, "认定不通过": REJECTION, WAIVER_EXPIRED: CORRECTION_TIMEOUT}
-NO_REASON_GIVEN = "经审查，申请不符合办理条件。"
+                     "验收不通过": REJECTION, "认定不通过": REJECTION, "协议未签订": REJECTION,
+                     CASE_TERMINATED: TERMINATION, WAIVER_EXPIRED: CORRECTION_TIMEOUT}
+MARK_PLACEHOLDERS = {"received_materials": PRESENT, "committed_materials": COMMITTED, "waived_materials": WAIVED,
+                     "missing_materials": MISSING}
+AUTOMATIC_REASON = "refusal_reason"  # case data: the words of an automatic check that ended the case
 NOTICE_ROLES = ("acceptor", "reviewer")  # who gives the 一次性告知书 and returns a case for 补正
 
 
@@ -57,17 +63,9 @@ def issue(uow: UnitOfWork, ctx: Context, case: Case, kind: str, actor: User | st
     details: `reasons` (text), `materials` (the materials' names, or catalog Materials), `due` (the 补正期限, a
     date or moment), and for a result document its `document_name` and `number` (as the certificate handler gave
     them)."""
-    if kind not in KINDS or not set(details) <= DETAILS:
-        raise ValueError(f"no document {kind!r} with {sorted(set(details) - DETAILS)}")
-    catalog = ctx.catalog(uow)
-    agency, template = catalog.agency(case.agency_code), catalog.document_template(case.agency_code, kind)
-    if agency is None or template is None:
-        raise Conflict(f"目录中没有《{KINDS[kind]}》的文书模板，不能出具")
     at, issuer = ctx.now(), getattr(actor, "username", actor)
-    number = _number(uow, case, details.get("number") or f"{NUMBER_PREFIXES[kind]}{case.number}")
-    materials = _materials(agency, case, details.get("materials") or ())
-    values = _values(uow, agency, case, number, at, details)
-    rendered = render(template, values, materials)
+    rendered, values, materials = _render(uow, ctx, case, kind, details)
+    number = rendered.number
     document = CaseDocument(case_id=case.id, kind=kind, title=rendered.title, number=number,
                             fields={**values, "material_rows": [asdict(m) for m in materials]},
                             content=render_pdf(rendered), issued_by=issuer, issued_at=at)
@@ -76,6 +74,24 @@ def issue(uow: UnitOfWork, ctx: Context, case: Case, kind: str, actor: User | st
     add_history(uow, case, at, issuer, "document_issued", f"出具《{rendered.title}》（文书编号 {number}）",
                 stage=case.stage, detail={"document_id": document.id, "kind": kind, "number": number})
     return document
+
+
+def preview_closing(uow: UnitOfWork, ctx: Context, case: Case, result: str, reason: str) -> RenderedDocument | None:
+    """The 决定书 a person's refusal ending the case in `result` (the end event's name) gives, exactly as it would
+    be printed now (number, date, reasons), for the clerk to confirm first; nothing is issued or kept. None when
+    that result brings no 决定书."""
+    kind = closing_kind(case, result)
+    if kind not in DECISIONS:
+        return None
+    return _render(uow, ctx, case, kind, {"reasons": refusal_reasons(result, case.data, reason)})[0]
+
+
+def closing_kind(case: Case, result: str) -> str | None:
+    """The document a case closing in `result` is given."""
+    kind = CLOSING_DOCUMENTS.get(result)
+    if kind == REFUSAL and case.accepted_at is not None:
+        return REJECTION  # accepted already (禁办 found at 审核, or deemed accepted): refused on the merits
+    return kind
 
 
 def issue_automatic(uow: UnitOfWork, ctx: Context, case: Case, previous_stage: str, was_open: bool) -> None:
@@ -88,9 +104,7 @@ def issue_automatic(uow: UnitOfWork, ctx: Context, case: Case, previous_stage: s
         issue(uow, ctx, case, ACCEPTANCE, SYSTEM)
     if not was_open or case.status != CLOSED or case.result not in CLOSING_DOCUMENTS:
         return
-    kind = CLOSING_DOCUMENTS[case.result]
-    if kind == REFUSAL and case.accepted_at is not None:
-        kind = REJECTION  # accepted already (禁办 found at 审核, or deemed accepted): refused on the merits
+    kind = closing_kind(case, case.result)
     issue(uow, ctx, case, kind, SYSTEM, **_closing_details(uow, case, kind))
     if case.result == COMPLETED:
         for entry in case.data.get("documents", []):
@@ -132,6 +146,22 @@ def file_name(document: CaseDocument) -> str:
 
 
 # --- filling a template in ---------------------------------------------------------------------------------------
+
+def _render(uow: UnitOfWork, ctx: Context, case: Case, kind: str,
+            details: dict) -> tuple[RenderedDocument, dict[str, str], list[DocumentMaterial]]:
+    """The agency's template of `kind` filled in for the case now: the document, its placeholders' values and the
+    materials it lists."""
+    if kind not in KINDS or not set(details) <= DETAILS:
+        raise ValueError(f"no document {kind!r} with {sorted(set(details) - DETAILS)}")
+    catalog = ctx.catalog(uow)
+    agency, template = catalog.agency(case.agency_code), catalog.document_template(case.agency_code, kind)
+    if agency is None or template is None:
+        raise Conflict(f"目录中没有《{KINDS[kind]}》的文书模板，不能出具")
+    number = _number(uow, case, details.get("number") or f"{NUMBER_PREFIXES[kind]}{case.number}")
+    materials = _materials(agency, case, details.get("materials") or ())
+    values = _values(uow, agency, case, number, ctx.now(), details)
+    return render(template, values, materials), values, materials
+
 
 def _number(uow: UnitOfWork, case: Case, base: str) -> str:
     """`base`, or `base-2`, `base-3` … when the case was given a document of that number already."""
@@ -180,24 +210,44 @@ def _values(uow: UnitOfWork, agency: Agency, case: Case, number: str, at: dateti
         "reasons": details.get("reasons"),
         "remedies": REMEDIES + (f"监督投诉电话：{agency.complaint_phone}。" if agency.complaint_phone else ""),
         "document_name": details.get("document_name"), "issue_date": _day(at),
+        **_marked(uow, case),
     }
     return {key: str(value) for key, value in values.items() if value not in (None, "")}
 
 
+def _marked(uow: UnitOfWork, case: Case) -> dict[str, str]:
+    """The materials by their marks (申请材料核对), for the 受理通知书's lists."""
+    names: dict[str, list[str]] = {}
+    for _, mark in sorted(uow.materials.for_case(case.id).items()):
+        names.setdefault(mark.status, []).append(mark.name)
+    return {placeholder: "、".join(names.get(status, ())) for placeholder, status in MARK_PLACEHOLDERS.items()}
+
+
 def _closing_details(uow: UnitOfWork, case: Case, kind: str) -> dict:
-    if case.result == PROHIBITED:
-        return {"reasons": case.data.get("prohibited_rule") or NO_REASON_GIVEN}
-    if kind in (REFUSAL, REJECTION):
-        return {"reasons": _deciding_opinion(uow, case) or NO_REASON_GIVEN}
+    if kind in DECISIONS:
+        return {"reasons": refusal_reasons(case.result, case.data, _deciding_reason(uow, case))}
     if kind == CORRECTION_TIMEOUT:
         period = next((row for row in uow.deadlines.for_case(case.id) if row.kind == WAIVER_STAGE), None)
         return {"due": period and period.due_at}
     return {}
 
 
-def _deciding_opinion(uow: UnitOfWork, case: Case) -> str | None:
-    """The 办理意见 of the task completed last: the decision that closed the case. Case data would not do: it keeps
-    an earlier task's opinion when the deciding clerk wrote none."""
-    uow.history.write_pending()  # the completion being recorded is among the lines not yet written
-    completed = [entry for entry in uow.history.for_case(case.id) if entry.action == "completed"]
-    return ((completed[-1].detail.get("data") or {}).get("opinion") or None) if completed else None
+def refusal_reasons(result: str, data: dict, decided: str | None) -> str:
+    """The 理由 of a 决定书, never a stock sentence: the 禁办情形 in the catalog's words with the list it is from;
+    else the reason the deciding clerk wrote (`decided`, verbatim); else the words of the automatic check that
+    ended the case (case data `refusal_reason`); else the result itself, as the diagram names it."""
+    if result == PROHIBITED and data.get("prohibited_rule"):
+        basis = data.get("prohibited_basis")
+        return f"属于禁办情形“{data['prohibited_rule']}”" + (f"（依据：{basis}）" if basis else "") + "。"
+    return decided or data.get(AUTOMATIC_REASON) or f"{result}。"
+
+
+def _deciding_reason(uow: UnitOfWork, case: Case) -> str | None:
+    """The reason of the decision that closed the case: a 终止's, or that of the task completed last if it refused
+    (an opinion written on an approval, or on an earlier step, is no reason for a refusal that came after it)."""
+    uow.history.write_pending()  # the command being recorded is among the lines not yet written
+    deciding = [entry for entry in uow.history.for_case(case.id) if entry.action in ("completed", "terminated")]
+    if not deciding:
+        return None
+    last = deciding[-1]
+    return (last.detail.get("reason") if last.action == "terminated" else last.detail.get("refusal")) or None

@@ -10,17 +10,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from workflows.domain.acceptance import MISSING, PRESENT, STATUS_NAMES, WAIVED, status_choices
+from workflows.domain.acceptance import (MISSING, PRESENT, STATUS_NAMES, WAIVE, WAIVED, attested, check_acceptance,
+                                         status_choices)
 from workflows.domain.catalog import AgencyItem, Material
 from workflows.domain.errors import InvalidInput
 from workflows.domain.model import CaseMaterial, User
 
 from . import acceptance
 from .access import require_case_visible, require_role
+from .clock import ACCEPTANCE_STAGE
 from .context import Context
 from .history import add_history
 
 MARKING_ROLES = ("acceptor", "reviewer")
+PREFIX = "material_"  # a form's field of the material at that position: material_0, material_1 …
+ATTESTED = "（受理人确认未标注的材料已提交）"
 
 
 @dataclass(frozen=True)
@@ -61,32 +65,74 @@ def mark_materials(ctx: Context, actor: User, number: str, statuses: dict[int, s
     """Mark the materials by index; all or nothing. Returns the checklist afterwards."""
     with ctx.uow() as uow:
         case = require_case_visible(actor, uow.cases.get(number))
-        require_role(actor, *MARKING_ROLES)
-        acceptance.require_markable(uow, ctx, case)
-        item = acceptance.case_item(ctx, uow, case)
-        materials = item.materials if item else ()
-        wanted = _wanted(item, statuses)
-        marks = uow.materials.for_case(case.id)
-        at = ctx.now()
-        changed = []
-        for index in sorted(wanted):
-            status, mark = wanted[index], marks.get(index)
-            if mark is not None and mark.status == status:
-                continue
-            if mark is None:
-                uow.materials.add(CaseMaterial(case_id=case.id, material_index=index, name=materials[index].name,
-                                               status=status, marked_by=actor.username, marked_at=at))
-            else:
-                mark.status, mark.marked_by, mark.marked_at = status, actor.username, at
-            changed.append((index, materials[index].name, status))
-        if changed:
-            message = "材料核对：" + "；".join(f"{name} {STATUS_NAMES[status]}" for _, name, status in changed)
-            add_history(uow, case, at, actor.username, "materials_marked", message, stage=case.stage,
-                        detail={"materials": [{"index": index, "name": name, "status": status}
-                                              for index, name, status in changed]})
-            acceptance.after_marks(uow, ctx, actor, case, [(name, status) for _, name, status in changed])
+        if apply_marks(uow, ctx, actor, case, statuses):
             uow.commit()
     return case_materials(ctx, actor, number)
+
+
+def apply_marks(uow, ctx: Context, actor: User, case, statuses: dict, note: str = "") -> bool:
+    """Mark the case's materials by index inside the caller's transaction (the materials form, or the task form
+    that submits the marks with the decision); whether any mark changed. `note` ends the history line."""
+    require_role(actor, *MARKING_ROLES)
+    acceptance.require_markable(uow, ctx, case)
+    item = acceptance.case_item(ctx, uow, case)
+    materials = item.materials if item else ()
+    wanted = _wanted(item, statuses)
+    marks = uow.materials.for_case(case.id)
+    at = ctx.now()
+    changed = []
+    for index in sorted(wanted):
+        status, mark = wanted[index], marks.get(index)
+        if mark is not None and mark.status == status:
+            continue
+        if mark is None:
+            uow.materials.add(CaseMaterial(case_id=case.id, material_index=index, name=materials[index].name,
+                                           status=status, marked_by=actor.username, marked_at=at))
+        else:
+            mark.status, mark.marked_by, mark.marked_at = status, actor.username, at
+        changed.append((index, materials[index].name, status))
+    if changed:
+        message = "材料核对：" + "；".join(f"{name} {STATUS_NAMES[status]}" for _, name, status in changed) + note
+        add_history(uow, case, at, actor.username, "materials_marked", message, stage=case.stage,
+                    detail={"materials": [{"index": index, "name": name, "status": status}
+                                          for index, name, status in changed]})
+        acceptance.after_marks(uow, ctx, actor, case, [(name, status) for _, name, status in changed])
+    return bool(changed)
+
+
+def submitted_marks(values: dict) -> dict[str, str]:
+    """The marks sent with a task's form: `material_<n>` fields (the task page) and a `materials` object
+    (position -> status, the API)."""
+    marks = {key[len(PREFIX):]: value for key, value in values.items() if key.startswith(PREFIX) and value}
+    given = values.get("materials")
+    if given is not None and not isinstance(given, dict):
+        raise InvalidInput("materials 应为对象：材料序号 -> 状态", {"materials": "应为对象：材料序号 -> 状态"})
+    return {**marks, **{str(key): value for key, value in (given or {}).items()}}
+
+
+def with_completion(uow, ctx: Context, actor: User, case, step, decision: str | None, values: dict) -> None:
+    """complete_task's part, before the workflow moves (`step`: the task's definition): the marks sent with the
+    decision are saved with it, and 受理 (受理 or 容缺受理) takes the materials as marked: refused while a required
+    one is 缺少 (受理 proper, domain/acceptance.py), the ones not marked attested 已提交 by the accepting clerk."""
+    marks = submitted_marks(values)
+    if marks:
+        apply_marks(uow, ctx, actor, case, marks)
+    outcome = step.outcomes.get(decision)
+    if step.stage != ACCEPTANCE_STAGE or not decision or (outcome is not None and outcome.is_refusal):
+        return
+    item = acceptance.case_item(ctx, uow, case)
+    listed = item.materials if item else ()
+    saved = {index: mark.status for index, mark in uow.materials.for_case(case.id).items()}
+    if decision != WAIVE:
+        check_acceptance(listed, saved, waiver_offered=WAIVE in dict(step.form.decisions))
+    unmarked = attested(listed, saved)
+    if unmarked:
+        apply_marks(uow, ctx, actor, case, {index: PRESENT for index in unmarked}, note=ATTESTED)
+
+
+def check_marks(ctx: Context, uow, case, statuses: dict) -> None:
+    """The marks asked for are ones their materials may get (InvalidInput naming the material's field)."""
+    _wanted(acceptance.case_item(ctx, uow, case), statuses)
 
 
 def _wanted(item: AgencyItem | None, statuses: dict) -> dict[int, str]:

@@ -16,7 +16,7 @@ from workflows.domain.acceptance import MISSING
 from workflows.domain.errors import Conflict, InvalidInput
 from workflows.domain.model import OPEN, Case, CaseDocument, User
 
-from . import documents, time_limits
+from . import documents, materials, time_limits
 from .access import require_case_visible, require_role
 from .clock import ACCEPTANCE_STAGE, CaseClock
 from .context import CHINA, Context
@@ -31,11 +31,15 @@ DECISION_DAYS = 5  # 行政许可法 §32: decide on acceptance, or give the 一
 DEEMED_MESSAGE = "逾期未出具一次性告知书，自收到申请之日即视为受理（《行政许可法》第三十二条）"
 
 
-def issue_missing_materials_notice(ctx: Context, actor: User, number: str) -> CaseDocument:
+def issue_missing_materials_notice(ctx: Context, actor: User, number: str, marks: dict | None = None) -> CaseDocument:
+    """The 一次性告知书 of the materials marked 缺少; `marks` (position -> status), sent with it from the task
+    form, are saved first, in the same transaction."""
     require_role(actor, *documents.NOTICE_ROLES)
     with ctx.uow() as uow:
         case = require_case_visible(actor, uow.cases.get(number))
         uow.cases.get_by_id(case.id, lock=True)
+        if marks:
+            materials.apply_marks(uow, ctx, actor, case, marks)
         document = _notice(uow, ctx, case, actor)
         uow.commit()
         return document

@@ -9,9 +9,11 @@ from workflows.domain.case_states import CaseState
 from workflows.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from workflows.domain.forms import Form, validate_form
 from workflows.domain.model import COMPLETED, READY, Case, CaseTask, User
+from workflows.domain.documents import RenderedDocument
+from workflows.domain.refusals import END, REASON_FIELD, require_reason
 from workflows.domain.roles import ROLE_NAMES, TASK_ROLES
 
-from . import acceptance, privacy, task_operations
+from . import acceptance, documents, materials, privacy, task_operations
 from .access import require_case_visible, require_role, require_task_role, require_task_visible
 from .case_operations import require_not_suspended
 from .case_states import state_of
@@ -169,17 +171,11 @@ def complete_task(ctx: Context, actor: User, task_id: str, values: dict) -> Prog
     While after- or parallel signers have not signed, the submission is held and the task stays open: it completes
     when they have (task_operations), through `finish_task` below."""
     with ctx.uow() as uow:
-        task = require_task_visible(actor, uow.tasks.get(task_id))
-        case = require_case_visible(actor, uow.cases.get_by_id(task.case_id, lock=True))
-        uow.refresh(task)  # as it is now that the case is ours: a completion or claim before the lock counts
-        task_operations.refuse_delegate(uow, actor, task)
-        task = _open_task(uow, actor, task_id)
-        if task.assignee not in (None, actor.username):
-            raise Forbidden(f"任务已由{task.assignee}认领")
-        task_operations.require_completable(uow, task)
-        require_not_suspended(uow, case)  # 中止: nothing moves until resumed
+        task, case = _completable(uow, actor, task_id, lock=True)
         command = CaseCommand(uow, ctx, case)
         cleaned = valid_values(command.definition, task, values)
+        materials.with_completion(uow, ctx, actor, case, command.definition.user_tasks[task.spec_id],
+                                  cleaned.get("decision"), values or {})  # the marks sent with it, 受理's rule
         if task_operations.hold_submission(uow, ctx, actor, task, case, cleaned, values or {}):
             uow.commit()
             return Progress(case, uow.tasks.open_for_case(case.id))
@@ -188,11 +184,50 @@ def complete_task(ctx: Context, actor: User, task_id: str, values: dict) -> Prog
         return progress
 
 
+def preview_completion(ctx: Context, actor: User, task_id: str, values: dict) -> RenderedDocument | None:
+    """The 决定书 completing the task with `values` would issue (a refusal that ends the case), exactly as it would
+    be printed, checked as complete_task checks it (the reason, the form, the marks); None when it issues none.
+    Nothing is completed, marked or issued."""
+    with ctx.uow(write=False) as uow:
+        task, case = _completable(uow, actor, task_id)
+        definition = ctx.definition(uow, case.process_version_id)
+        cleaned = valid_values(definition, task, values)
+        materials.check_marks(ctx, uow, case, materials.submitted_marks(values or {}))
+        outcome = definition.user_tasks[task.spec_id].outcomes.get(cleaned.get("decision"))
+        if outcome is None or outcome.kind != END or not outcome.is_refusal:
+            return None
+        return documents.preview_closing(uow, ctx, case, outcome.target, cleaned[REASON_FIELD])
+
+
+def _completable(uow, actor: User, task_id: str, lock: bool = False) -> tuple[CaseTask, Case]:
+    """The task and its case, when the actor may complete the task now (`lock`: the case row locked first)."""
+    task = require_task_visible(actor, uow.tasks.get(task_id))
+    case = require_case_visible(actor, uow.cases.get_by_id(task.case_id, lock=lock))
+    uow.refresh(task)  # as it is now that the case is ours: a completion or claim before the lock counts
+    task_operations.refuse_delegate(uow, actor, task)
+    task = _open_task(uow, actor, task_id)
+    if task.assignee not in (None, actor.username):
+        raise Forbidden(f"任务已由{task.assignee}认领")
+    task_operations.require_completable(uow, task)
+    require_not_suspended(uow, case)  # 中止: nothing moves until resumed
+    return task, case
+
+
 def valid_values(definition, task: CaseTask, values: dict) -> dict:
-    """The task's form data, cleaned; a field in error refuses it all."""
-    cleaned, errors = validate_form(definition.user_tasks[task.spec_id].form, values or {})
+    """The task's form data, cleaned; a field in error refuses it all. A refusal (domain/refusals.py) keeps its
+    reason as `opinion`, also where the step's form has no such field."""
+    step = definition.user_tasks[task.spec_id]
+    cleaned, errors = validate_form(step.form, values or {})
+    try:
+        reason = require_reason(step.outcomes, dict(step.form.decisions), {**(values or {}), **cleaned})
+    except InvalidInput as refusal:
+        if not errors:
+            raise
+        errors = {**refusal.field_errors, **errors}
     if errors:
         raise InvalidInput("表单填写有误", errors)
+    if reason:
+        cleaned[REASON_FIELD] = reason
     return cleaned
 
 
@@ -208,10 +243,16 @@ def finish_task(uow, ctx: Context, command: CaseCommand, actor: User, task: Case
     task.assignee, task.decision = actor.username, cleaned.get("decision")
     add_history(uow, command.case, at, actor.username, "completed",
                 _completion_message(actor, task, command.definition, cleaned), stage=task.stage,
-                task_name=task.name, detail={"data": cleaned})
+                task_name=task.name, detail={"data": cleaned, **_refusal_detail(command.definition, task, cleaned)})
     progress = command.record(run)
     acceptance.after_completion(uow, ctx, actor, command.case, cleaned, submitted)  # 容缺受理: checks, notice
     return progress
+
+
+def _refusal_detail(definition, task: CaseTask, cleaned: dict) -> dict:
+    """A refusal's reason in the completion's history line: the 决定书 quotes it (services/documents.py)."""
+    outcome = definition.user_tasks[task.spec_id].outcomes.get(cleaned.get("decision"))
+    return {"refusal": cleaned[REASON_FIELD]} if outcome is not None and outcome.is_refusal else {}
 
 
 def _completion_message(actor: User, task: CaseTask, definition, cleaned: dict) -> str:

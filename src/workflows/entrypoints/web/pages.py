@@ -8,7 +8,7 @@ from workflows.domain.deadlines import level_at
 from workflows.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from workflows.domain.model import COMPLETED, READY
 from workflows.domain.roles import ROLE_NAMES
-from workflows.services import case_states, cases, catalog, inbox_filters, processes, tasks, users
+from workflows.services import case_states, cases, catalog, inbox_filters, materials, notices, processes, tasks, users
 from workflows.services.access import require_role
 from workflows.services.clock import due_label, limit_name
 
@@ -153,9 +153,21 @@ def task_page(task_id):
 @blueprint.post("/tasks/<task_id>")
 @signed_in
 def complete(task_id):
+    """The task form: material marks, 办理意见 and the decision in one submission. A refusal that issues a 决定书
+    is shown first as the text to be printed (`preview`); only its confirmation (`confirmed`) completes the task.
+    `edit` goes back from that text, `save_materials` and `notice` act on the marks: each of these shows the
+    form again with everything as typed."""
     values = request.form.to_dict()
-    values.pop("csrf_token", None)
+    for key in ("csrf_token", "confirmed", "edit", "save_materials", "notice"):
+        values.pop(key, None)
     try:
+        if "edit" in request.form:
+            return _render_task(task_id, values)
+        if "save_materials" in request.form or "notice" in request.form:
+            return _act_on_materials(task_id, values)
+        preview = None if "confirmed" in request.form else tasks.preview_completion(ctx(), g.user, task_id, values)
+        if preview is not None:
+            return _render_task(task_id, values, preview=preview)
         progress = tasks.complete_task(ctx(), g.user, task_id, values)
     except InvalidInput as error:
         return _render_task(task_id, values, error.field_errors, str(error)), 422
@@ -171,14 +183,32 @@ def complete(task_id):
     return redirect(url_for("web.inbox"))
 
 
-def _render_task(task_id, values=None, errors=None, message=None):
+def _act_on_materials(task_id, values):
+    """保存材料核对 or 出具一次性告知书 from the task form: the marks saved (and the notice issued), the form shown
+    again as typed."""
+    number = tasks.task_details(ctx(), g.user, task_id).case.number
+    marks = materials.submitted_marks(values)
+    if "notice" in request.form:
+        document = notices.issue_missing_materials_notice(ctx(), g.user, number, marks)
+        flash(f"已出具《{document.title}》（文书编号 {document.number}）", "ok")
+    elif marks:
+        materials.mark_materials(ctx(), g.user, number, marks)
+        flash("已保存材料核对", "ok")
+    else:
+        raise InvalidInput("请至少为一项材料选择状态", {"materials": "请至少为一项材料选择状态"})
+    return _render_task(task_id, values)
+
+
+def _render_task(task_id, values=None, errors=None, message=None, preview=None):
     try:
         details = tasks.task_details(ctx(), g.user, task_id)
     except NotFound:
         abort(404)
     case = cases.case_details(ctx(), g.user, details.case.number)
+    if values is not None:
+        g.materials_draft = materials.submitted_marks(values)  # the marks as sent, over the saved ones
     return render_template("task.html", details=details, case=case, values=values or {}, errors=errors or {},
-                           message=message)
+                           message=message, preview=preview)
 
 
 @blueprint.get("/cases/<number>")
