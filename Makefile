@@ -29,7 +29,7 @@ run: install
 
 test: install chromium
 	$(BIN)/lint-imports --no-cache
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto --dist worksteal
 	cd web && npm test --silent
 
 # Browser tests drive the system's Chromium (Debian package; Playwright's own browser downloads are not used).

@@ -1,13 +1,26 @@
 """Shared fixtures: a real database per test (SQLite file and PostgreSQL), the catalog and every diagram deployed.
 
-Each backend's installed database is built once per session as a template; each test gets its own copy
-(a file copy on SQLite, CREATE DATABASE … TEMPLATE on PostgreSQL), so tests never see each other's cases.
+How each test gets a fresh installed database cheaply (`make test` runs the suite with pytest-xdist, `-n auto`):
+- The installed database (migrations, catalog, every diagram, demo staff, a clerk of every role per hall) is built
+  once per run for each backend, by whichever worker asks first (a file lock in the run's shared temporary
+  directory), and shared by every worker.
+- SQLite: each test gets its own copy of the template file (a file copy: a few milliseconds).
+- PostgreSQL: each worker gets ONE database, copied once from the template, and after every test it is put back as
+  the template was (`test_reset.reset()`, installed by `_instrument`): statement triggers note which tables the test
+  wrote, only those are emptied and refilled from a snapshot of the installed rows, and every sequence is set back.
+  The code under test commits for real, over as many connections and processes as it likes (the concurrency tests,
+  the CLI, the scheduler processes), which a per-test SAVEPOINT could not offer, and the reset costs a few
+  statements where CREATE DATABASE … TEMPLATE and DROP DATABASE cost a checkpoint each.
+  The worker's database runs with synchronous_commit off: a test needs no durability across a crash of the server.
+- A run's databases are named after the run (`RUN`) and dropped at its end by the process that started it.
 """
 from __future__ import annotations
 
+import fcntl
 import itertools
 import os
 import shutil
+import uuid
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -32,6 +45,12 @@ BACKENDS = ["sqlite", "postgresql"]
 CLERK_ROLES = ["acceptor", "reviewer", "finance", "supervisor", "hospital"]
 SHARED_ENGINE = Engine()  # parsed process versions are immutable: share the parse cache across tests
 _names = itertools.count()
+# Stored passwords stay real scrypt hashes, at a work factor 32 times lower than the product's: every install and
+# every login of a test would otherwise spend most of its time in scrypt.
+users.PASSWORD_METHOD = "scrypt:1024:8:1"
+# One name per run, shared by the xdist workers (they inherit the environment of the process that starts them).
+RUN = os.environ.setdefault("WORKFLOWS_TEST_RUN", uuid.uuid4().hex[:8])
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
 
 
 class FakeClock:
@@ -71,10 +90,32 @@ def _install(url: str) -> None:
     database.dispose()
 
 
+def _shared_directory(tmp_path_factory) -> Path:
+    """The run's temporary directory, common to all xdist workers (each has its own subdirectory of it)."""
+    own = tmp_path_factory.getbasetemp()
+    return own.parent if "PYTEST_XDIST_WORKER" in os.environ else own
+
+
+@contextmanager
+def _locked(path: Path):
+    """One worker at a time (the others wait): builds the shared templates, copies the PostgreSQL one."""
+    with open(path, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("template") / "template.db"
-    _install(f"sqlite:///{path}")
+    shared = _shared_directory(tmp_path_factory)
+    path = shared / "template.db"
+    with _locked(shared / "sqlite.lock"):
+        if not path.exists():
+            building = shared / "building.db"  # renamed once complete: no worker copies a half-built template
+            _install(f"sqlite:///{building}")
+            building.rename(path)
     return path
 
 
@@ -82,33 +123,163 @@ def _pg_admin():
     return create_engine(make_url(PG_URL).set(database="postgres"), isolation_level="AUTOCOMMIT")
 
 
-@contextmanager
-def _pg_database(prefix: str, template: str | None = None):
-    """A PostgreSQL database of our own (a copy of `template`, if given), dropped afterwards; yields its URL."""
-    name = f"{prefix}_{os.getpid()}_{next(_names)}"
+def _pg_url(name: str) -> str:
+    return make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+
+
+def _pg_create(name: str, template: str | None = None) -> str:
     admin = _pg_admin()
     with admin.connect() as connection:
         connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
         connection.execute(text(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else "")))
-    try:
-        yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
+        connection.execute(text(f'ALTER DATABASE "{name}" SET synchronous_commit = off'))
+    admin.dispose()
+    return _pg_url(name)
+
+
+def _pg_drop(*names: str) -> None:
+    admin = _pg_admin()
+    with admin.connect() as connection:
+        for name in names:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    admin.dispose()
+
+
+@contextmanager
+def _pg_database(prefix: str, template: str | None = None):
+    """A PostgreSQL database of our own (a copy of `template`, if given), dropped afterwards; yields its URL."""
+    name = f"{prefix}_{RUN}_{os.getpid()}_{next(_names)}"
+    try:
+        yield _pg_create(name, template)
+    finally:
+        _pg_drop(name)
+
+
+# Run in the installed template: what `test_reset.reset()` needs to put a copy of it back as it was.
+_INSTRUMENT = """
+CREATE SCHEMA test_reset;
+CREATE SCHEMA test_pristine;
+CREATE UNLOGGED TABLE test_reset.written (name text NOT NULL);
+CREATE TABLE test_reset.sequences AS
+    SELECT sequencename AS name, start_value, last_value FROM pg_sequences WHERE schemaname = 'public';
+
+-- No unique key on purpose: two concurrent transactions of a test must not wait for each other here.
+CREATE FUNCTION test_reset.note() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM test_reset.written WHERE name = TG_TABLE_NAME) THEN
+        INSERT INTO test_reset.written VALUES (TG_TABLE_NAME);
+    END IF;
+    RETURN NULL;
+END $$;
+
+CREATE FUNCTION test_reset.reset() RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+    written text;
+    sequence record;
+BEGIN
+    -- Replica role: no foreign-key checks and no triggers while the rows are put back, table by table.
+    PERFORM set_config('session_replication_role', 'replica', true);
+    FOR written IN SELECT DISTINCT name FROM test_reset.written LOOP
+        EXECUTE format('DELETE FROM public.%I', written);
+        IF to_regclass(format('test_pristine.%I', written)) IS NOT NULL THEN
+            EXECUTE format('INSERT INTO public.%1$I OVERRIDING SYSTEM VALUE SELECT * FROM test_pristine.%1$I', written);
+        END IF;
+    END LOOP;
+    DELETE FROM test_reset.written;
+    FOR sequence IN SELECT * FROM test_reset.sequences LOOP
+        PERFORM setval(format('public.%I', sequence.name), coalesce(sequence.last_value, sequence.start_value),
+                       sequence.last_value IS NOT NULL);
+    END LOOP;
+END $$;
+
+DO $$
+DECLARE
+    installed text;
+    has_rows boolean;
+BEGIN
+    FOR installed IN SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'
+    LOOP
+        EXECUTE format('SELECT EXISTS (SELECT 1 FROM public.%I)', installed) INTO has_rows;
+        IF has_rows THEN
+            EXECUTE format('CREATE TABLE test_pristine.%1$I AS SELECT * FROM public.%1$I', installed);
+        END IF;
+        EXECUTE format('CREATE TRIGGER test_reset_note AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON public.%I '
+                       'FOR EACH STATEMENT EXECUTE FUNCTION test_reset.note()', installed);
+    END LOOP;
+END $$;
+"""
+
+
+def _instrument(url: str) -> None:
+    database = create_engine(url)
+    with database.begin() as connection:  # the driver's own cursor: psycopg reads no placeholders without parameters
+        connection.connection.driver_connection.execute(_INSTRUMENT)
+    database.dispose()
+
+
+class _PostgresCopy:
+    """A worker's own copy of the installed PostgreSQL database, put back as installed after each test."""
+
+    def __init__(self, name: str, template: str):
+        self.name = name
+        self.url = _pg_create(name, template)
+        # Waiting longer than lock_timeout for a table means something still holds it: an error, not a hang.
+        self._database = create_engine(self.url, isolation_level="AUTOCOMMIT",
+                                       connect_args={"options": "-c lock_timeout=30s"})
+
+    def reset(self) -> None:
+        with self._database.connect() as connection:
+            # A connection a test left open (a pool not disposed, a killed process) must not hold a lock on a table.
+            connection.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"))
+            connection.execute(text("SELECT test_reset.reset()"))
+
+    def drop(self) -> None:
+        self._database.dispose()
+        _pg_drop(self.name)
 
 
 @pytest.fixture(scope="session")
-def postgres_template():
+def postgres_template(tmp_path_factory):
+    """The name of the installed PostgreSQL database of this run, built by the first worker that needs it."""
     try:
         _pg_admin().connect().close()
     except Exception as error:  # CI must have PostgreSQL; a developer without it still runs the SQLite half
         if os.environ.get("CI"):
             raise
         pytest.skip(f"PostgreSQL not reachable at {PG_URL}: {error}")
-    with _pg_database("wf_template") as url:
-        _install(url)
-        yield make_url(url).database
+    shared = _shared_directory(tmp_path_factory)
+    name = f"wf_template_{RUN}"
+    with _locked(shared / "postgres.lock"):
+        if not (shared / "postgres.built").exists():
+            url = _pg_create(name)
+            _install(url)
+            _instrument(url)
+            (shared / "postgres.built").touch()
+    return name
+
+
+@pytest.fixture(scope="session")
+def postgres_copy(postgres_template, tmp_path_factory):
+    with _locked(_shared_directory(tmp_path_factory) / "postgres.lock"):  # a template copies to one at a time
+        copy = _PostgresCopy(f"wf_test_{RUN}_{WORKER}", postgres_template)
+    yield copy
+    copy.drop()
+
+
+def pytest_sessionfinish(session):
+    """The process that started the run drops the run's PostgreSQL databases (the template, any left behind)."""
+    if hasattr(session.config, "workerinput"):
+        return
+    try:
+        admin = _pg_admin()
+        with admin.connect() as connection:
+            names = connection.execute(text("SELECT datname FROM pg_database WHERE datname LIKE :pattern"),
+                                       {"pattern": f"wf\\_%\\_{RUN}%"}).scalars().all()
+        admin.dispose()
+    except Exception:  # no PostgreSQL here: nothing of ours to drop
+        return
+    _pg_drop(*names)
 
 
 @pytest.fixture(params=BACKENDS)
@@ -118,8 +289,9 @@ def database_url(request, tmp_path):
         shutil.copy(request.getfixturevalue("sqlite_template"), path)
         yield f"sqlite:///{path}"
         return
-    with _pg_database("wf_test", request.getfixturevalue("postgres_template")) as url:
-        yield url
+    copy = request.getfixturevalue("postgres_copy")
+    yield copy.url
+    copy.reset()
 
 
 @pytest.fixture(params=BACKENDS)

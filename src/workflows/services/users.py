@@ -9,6 +9,8 @@ from workflows.domain.roles import ROLE_NAMES
 
 from .context import Context
 
+PASSWORD_METHOD = "scrypt"  # werkzeug's scrypt, N=2**15: slow on purpose (the test suite lowers N, tests/conftest.py)
+
 
 def authenticate(ctx: Context, username: str, password: str) -> User | None:
     with ctx.uow(write=False) as uow:
@@ -55,7 +57,7 @@ def save_user(ctx: Context, username: str, full_name: str, password: str, agency
             user = User(username=username)
             uow.users.add(user)
         user.full_name, user.agency_code, user.hall_code, user.roles = full_name, agency_code, hall_code, roles
-        user.password_hash = generate_password_hash(password)
+        user.password_hash = generate_password_hash(password, method=PASSWORD_METHOD)
         uow.commit()
         return user
 

@@ -1,0 +1,58 @@
+"""The suite's own PostgreSQL reset (tests/conftest.py): after a test, the worker's database is the installed one
+again, to the row and to the sequence, however the test wrote to it."""
+from __future__ import annotations
+
+from sqlalchemy import create_engine, text
+
+from workflows.services import catalog, users
+
+from conftest import _context
+from support.cases import accept
+
+
+def contents(url: str) -> dict:
+    """Every public table's rows (as one digest) and every sequence's position."""
+    database = create_engine(url)
+    with database.connect() as connection:
+        tables = connection.execute(text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")).scalars()
+        state = {table: connection.execute(text(
+            f'SELECT count(*), md5(coalesce(string_agg(t::text, \'|\' ORDER BY t::text), \'\')) FROM "{table}" t'
+        )).one() for table in tables}
+        state.update(connection.execute(text(
+            "SELECT sequencename, last_value FROM pg_sequences WHERE schemaname = 'public'")).all())
+    database.dispose()
+    return state
+
+
+def test_a_reset_puts_back_the_installed_rows_and_sequences(postgres_copy, clock):
+    installed = contents(postgres_copy.url)
+    ctx = _context(postgres_copy.url, clock)
+    staff = {user.username: user for user in users.list_users(ctx)}
+    accept(ctx, staff, clock, "2026-11-23 10:00")  # new rows in many tables, sequences moved
+    users.save_user(ctx, "shouli", "改了名字", "password456", staff["shouli"].agency_code, staff["shouli"].hall_code,
+                    staff["shouli"].roles)  # an installed row changed
+    with ctx.uow() as uow:  # installed rows deleted outright, foreign keys and all
+        uow.session.execute(text("TRUNCATE catalog_documents CASCADE"))
+        uow.commit()
+    ctx.session_factory.kw["bind"].dispose()
+    assert contents(postgres_copy.url) != installed
+
+    postgres_copy.reset()
+
+    assert contents(postgres_copy.url) == installed
+    assert [agency.code for agency in catalog.list_agencies(_context(postgres_copy.url, clock))]
+
+
+def test_a_reset_ends_the_connections_a_test_left_open(postgres_copy):
+    installed = contents(postgres_copy.url)
+    database = create_engine(postgres_copy.url)
+    with database.begin() as connection:
+        connection.execute(text("UPDATE users SET full_name = '改了名字'"))
+    left_open = database.connect()
+    left_open.execute(text("LOCK TABLE users IN ACCESS EXCLUSIVE MODE"))  # the reset would wait for it for ever
+
+    postgres_copy.reset()
+
+    assert contents(postgres_copy.url) == installed
+    left_open.invalidate()
+    database.dispose()
