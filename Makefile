@@ -27,9 +27,11 @@ run: install
 	$(BIN)/workflows init --demo
 	$(BIN)/workflows serve --port $(PORT)
 
+# pytest across the cores (pytest-xdist); compiled modules kept in __pycache__ even where the environment turns
+# that off (PYTHONDONTWRITEBYTECODE), or every worker of every run compiles and rewrites the whole tree again.
 test: install chromium
 	$(BIN)/lint-imports --no-cache
-	$(BIN)/python -m pytest -q -n auto --dist worksteal
+	PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest -q -n auto --dist worksteal
 	cd web && npm test --silent
 
 # Browser tests drive the system's Chromium (Debian package; Playwright's own browser downloads are not used).
