@@ -160,6 +160,7 @@ _INSTRUMENT = """
 CREATE SCHEMA test_reset;
 CREATE SCHEMA test_pristine;
 CREATE UNLOGGED TABLE test_reset.written (name text NOT NULL);
+CREATE UNLOGGED TABLE test_reset.schema_changed (command text NOT NULL);
 CREATE TABLE test_reset.sequences AS
     SELECT sequencename AS name, start_value, last_value FROM pg_sequences WHERE schemaname = 'public';
 
@@ -172,11 +173,15 @@ BEGIN
     RETURN NULL;
 END $$;
 
-CREATE FUNCTION test_reset.reset() RETURNS void LANGUAGE plpgsql AS $$
+-- False, and nothing done, when the test changed the schema: rows cannot put that back.
+CREATE FUNCTION test_reset.reset() RETURNS boolean LANGUAGE plpgsql AS $$
 DECLARE
     written text;
     sequence record;
 BEGIN
+    IF EXISTS (SELECT 1 FROM test_reset.schema_changed) THEN
+        RETURN false;
+    END IF;
     -- Replica role: no foreign-key checks and no triggers while the rows are put back, table by table.
     PERFORM set_config('session_replication_role', 'replica', true);
     FOR written IN SELECT DISTINCT name FROM test_reset.written LOOP
@@ -190,6 +195,7 @@ BEGIN
         PERFORM setval(format('public.%I', sequence.name), coalesce(sequence.last_value, sequence.start_value),
                        sequence.last_value IS NOT NULL);
     END LOOP;
+    RETURN true;
 END $$;
 
 DO $$
@@ -207,6 +213,13 @@ BEGIN
                        'FOR EACH STATEMENT EXECUTE FUNCTION test_reset.note()', installed);
     END LOOP;
 END $$;
+
+-- Last, or the statements above would count: any later CREATE, ALTER or DROP marks the copy as changed.
+CREATE FUNCTION test_reset.note_schema() RETURNS event_trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO test_reset.schema_changed VALUES (tg_tag);
+END $$;
+CREATE EVENT TRIGGER test_reset_schema ON ddl_command_end EXECUTE FUNCTION test_reset.note_schema();
 """
 
 
@@ -221,7 +234,7 @@ class _PostgresCopy:
     """A worker's own copy of the installed PostgreSQL database, put back as installed after each test."""
 
     def __init__(self, name: str, template: str):
-        self.name = name
+        self.name, self.template = name, template
         self.url = _pg_create(name, template)
         # Waiting longer than lock_timeout for a table means something still holds it: an error, not a hang.
         self._database = create_engine(self.url, isolation_level="AUTOCOMMIT",
@@ -232,7 +245,11 @@ class _PostgresCopy:
             # A connection a test left open (a pool not disposed, a killed process) must not hold a lock on a table.
             connection.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
                                     "WHERE datname = current_database() AND pid <> pg_backend_pid()"))
-            connection.execute(text("SELECT test_reset.reset()"))
+            if connection.scalar(text("SELECT test_reset.reset()")):
+                return
+        self._database.dispose()  # the test changed the schema: a new copy, as before this file's resets
+        _pg_drop(self.name)
+        _pg_create(self.name, self.template)
 
     def drop(self) -> None:
         self._database.dispose()
@@ -260,9 +277,8 @@ def postgres_template(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def postgres_copy(postgres_template, tmp_path_factory):
-    with _locked(_shared_directory(tmp_path_factory) / "postgres.lock"):  # a template copies to one at a time
-        copy = _PostgresCopy(f"wf_test_{RUN}_{WORKER}", postgres_template)
+def postgres_copy(postgres_template):
+    copy = _PostgresCopy(f"wf_test_{RUN}_{WORKER}", postgres_template)
     yield copy
     copy.drop()
 

@@ -56,3 +56,19 @@ def test_a_reset_ends_the_connections_a_test_left_open(postgres_copy):
     assert contents(postgres_copy.url) == installed
     left_open.invalidate()
     database.dispose()
+
+
+def test_a_test_that_changes_the_schema_gets_a_new_copy(postgres_copy):
+    installed = contents(postgres_copy.url)
+    database = create_engine(postgres_copy.url)
+    with database.begin() as connection:
+        connection.execute(text("ALTER TABLE users ADD COLUMN nickname text"))
+        connection.execute(text("CREATE TABLE scratch (id integer)"))
+        connection.execute(text("INSERT INTO users (username, full_name, password_hash, agency_code, hall_code, roles)"
+                                " SELECT 'new_' || username, full_name, password_hash, agency_code, hall_code, roles"
+                                " FROM users"))
+    database.dispose()
+
+    postgres_copy.reset()
+
+    assert contents(postgres_copy.url) == installed
