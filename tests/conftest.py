@@ -12,6 +12,11 @@ How each test gets a fresh installed database cheaply (`make test` runs the suit
   the CLI, the scheduler processes), which a per-test SAVEPOINT could not offer, and the reset costs a few
   statements where CREATE DATABASE … TEMPLATE and DROP DATABASE cost a checkpoint each.
   The worker's database runs with synchronous_commit off: a test needs no durability across a crash of the server.
+  A test that changes the schema (CREATE, ALTER, DROP: an event trigger notes it) gets a new copy instead.
+- Backends: every test that takes `database_url` (so `ctx`, `app`, `client`, `auth`) runs on SQLite and on
+  PostgreSQL, now that a PostgreSQL test costs about what a SQLite one does; a test where the database does not
+  matter may pin one with `@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)` (the browser tests'
+  conftest pins SQLite for all of them).
 - A run's databases are named after the run (`RUN`) and dropped at its end by the process that started it.
 """
 from __future__ import annotations
