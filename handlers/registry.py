@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, Mapping
 
+from workflows.domain.amounts import PaymentPolicy
+
 from .gateways import EscalationDesk, NationalPlatform, Notifier, PaymentGateway
 
 
@@ -24,6 +26,7 @@ class HandlerContext:
     payments: PaymentGateway
     notifier: Notifier
     desk: EscalationDesk | None = None
+    policy: PaymentPolicy | None = None  # the agency's 起付线, 报销比例, 封顶线 for the item (catalog payment_policy)
 
     def param(self, name: str) -> str:
         try:

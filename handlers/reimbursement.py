@@ -1,39 +1,18 @@
-"""报销金额核算: the amount an item pays out, by the policy its service task names.
-
-The figures are this installation's defaults (deductible 起付线, ratio 报销比例, cap 封顶线); an agency's own policy
-belongs in its catalog once agencies differ.
+"""待遇金额核算: the amount an item proposes to pay, by the formula its service task names (`policy`) and the
+figures of the agency's own policy for the item (catalog payment_policy: 起付线, 报销比例, 封顶线), which the
+platform hands over in the context. The proposal keeps its calculation, for the reviewer and the history.
 """
-from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
+
+from workflows.domain.amounts import PROPOSAL, PaymentPolicy, Proposal, percent, yuan
 
 from .registry import HandlerContext, HandlerError, handler
 
-CENT = Decimal("0.01")
+# The formulas for a medical expense claim: (claim − 自费 − 起付线) × 比例, at most 封顶线.
+EXPENSE_FORMULAS = ("outpatient", "inpatient", "maternity_medical", "prenatal", "family_planning",
+                    "assistance_reimbursement", "institution_settlement", "pharmacy_settlement")
 
-
-@dataclass(frozen=True)
-class ExpensePolicy:
-    deductible: Decimal
-    ratio: Decimal
-    cap: Decimal
-
-    def payable(self, expense_total: Decimal, self_pay: Decimal) -> Decimal:
-        covered = max(expense_total - self_pay - self.deductible, Decimal(0))
-        return min(covered * self.ratio, self.cap).quantize(CENT, ROUND_HALF_UP)
-
-
-EXPENSE_POLICIES = {
-    "outpatient": ExpensePolicy(Decimal("0"), Decimal("0.50"), Decimal("3000")),
-    "inpatient": ExpensePolicy(Decimal("800"), Decimal("0.85"), Decimal("300000")),
-    "maternity_medical": ExpensePolicy(Decimal("0"), Decimal("1.00"), Decimal("5000")),
-    "prenatal": ExpensePolicy(Decimal("0"), Decimal("1.00"), Decimal("1000")),
-    "family_planning": ExpensePolicy(Decimal("0"), Decimal("1.00"), Decimal("3000")),
-    "assistance_reimbursement": ExpensePolicy(Decimal("0"), Decimal("0.70"), Decimal("50000")),
-    "institution_settlement": ExpensePolicy(Decimal("0"), Decimal("1.00"), Decimal("100000000")),
-    "pharmacy_settlement": ExpensePolicy(Decimal("0"), Decimal("1.00"), Decimal("100000000")),
-}
-
-# 城乡居民个人缴费补贴 by 救助对象 kind: the share of the personal contribution the fund pays.
+# 城乡居民个人缴费补贴 by 救助对象 kind: the share of the personal contribution the fund pays (national rule).
 RESIDENT_CONTRIBUTION = Decimal("400")
 ASSISTANCE_SHARES = {"extreme_poor": Decimal("1.00"), "low_income": Decimal("0.70"),
                      "returned_poor": Decimal("0.50")}
@@ -46,15 +25,15 @@ def _decimal(context: HandlerContext, name: str, default: str | None = None) -> 
     return Decimal(str(value))
 
 
-def _expense(context: HandlerContext, policy: ExpensePolicy) -> Decimal:
+def _expense(context: HandlerContext, policy: PaymentPolicy) -> Proposal:
     amount_field = "claimed_amount" if "claimed_amount" in context.data else "expense_total"
-    return policy.payable(_decimal(context, amount_field), _decimal(context, "self_pay_total", "0"))
+    return policy.expense(_decimal(context, amount_field), _decimal(context, "self_pay_total", "0"))
 
 
-def _maternity_allowance(context: HandlerContext) -> Decimal:
+def _maternity_allowance(context: HandlerContext, policy: PaymentPolicy) -> Proposal:
     # Multiply before dividing: a daily rate cut off at Decimal's precision can lose the half cent.
-    total = _decimal(context, "average_wage") * _decimal(context, "leave_days") / 30
-    return total.quantize(CENT, ROUND_HALF_UP)
+    wage, days = _decimal(context, "average_wage"), _decimal(context, "leave_days")
+    return policy.entitlement(wage * days / 30, f"月平均工资 {yuan(wage)} × 产假 {days} 天 ÷ 30")
 
 
 def known_insured(context: HandlerContext) -> dict:
@@ -65,28 +44,29 @@ def known_insured(context: HandlerContext) -> dict:
     return record
 
 
-def _account_withdrawal(context: HandlerContext) -> Decimal:
-    return Decimal(known_insured(context)["account_balance"]).quantize(CENT)
+def _account_withdrawal(context: HandlerContext, policy: PaymentPolicy) -> Proposal:
+    balance = Decimal(known_insured(context)["account_balance"])
+    return policy.entitlement(balance, "个人账户余额")
 
 
-def _assistance_subsidy(context: HandlerContext) -> Decimal:
+def _assistance_subsidy(context: HandlerContext, policy: PaymentPolicy) -> Proposal:
     share = ASSISTANCE_SHARES.get(str(context.require("assistance_kind")))
     if share is None:
         raise HandlerError(f"未知的救助对象类别 {context.data['assistance_kind']}")
-    return (RESIDENT_CONTRIBUTION * share).quantize(CENT)
+    return policy.entitlement(RESIDENT_CONTRIBUTION * share,
+                              f"个人缴费 {yuan(RESIDENT_CONTRIBUTION)} × {percent(share)}")
 
 
-SPECIAL_POLICIES = {"maternity_allowance": _maternity_allowance, "account_withdrawal": _account_withdrawal,
-                    "assistance_subsidy": _assistance_subsidy}
+ENTITLEMENT_FORMULAS = {"maternity_allowance": _maternity_allowance, "account_withdrawal": _account_withdrawal,
+                        "assistance_subsidy": _assistance_subsidy}
 
 
 @handler("reimbursement_calc", "待遇金额核算")
 def reimbursement_calc(context: HandlerContext) -> dict:
-    policy_name = context.param("policy")
-    if policy_name in SPECIAL_POLICIES:
-        amount = SPECIAL_POLICIES[policy_name](context)
-    elif policy_name in EXPENSE_POLICIES:
-        amount = _expense(context, EXPENSE_POLICIES[policy_name])
-    else:
-        raise HandlerError(f"未知的核算政策 {policy_name}")
-    return {"calculated_amount": amount, "payable_amount": amount}
+    formula = context.param("policy")
+    if formula not in EXPENSE_FORMULAS and formula not in ENTITLEMENT_FORMULAS:
+        raise HandlerError(f"未知的核算政策 {formula}")
+    if context.policy is None:
+        raise HandlerError(f"本机构未配置“{context.item_name}”的待遇政策（目录 payment_policy：起付线、报销比例、封顶线）")
+    proposal = ENTITLEMENT_FORMULAS.get(formula, _expense)(context, context.policy)
+    return {"calculated_amount": proposal.amount, "payable_amount": proposal.amount, PROPOSAL: proposal.to_data()}

@@ -28,10 +28,11 @@ def calls() -> list[tuple]:
 
 @pytest.fixture
 def context(calls):
-    """context(data=…, params=…, applicant=…, people={id_number: {...}}) -> a HandlerContext recording into `calls`."""
+    """context(data=…, params=…, applicant=…, people={id_number: {...}}, policy=PaymentPolicy(…)) -> a
+    HandlerContext recording into `calls`."""
 
     def make(data=None, params=None, applicant=None, people=None, case_number=CASE_NUMBER,
-             item_name=ITEM_NAME) -> HandlerContext:
+             item_name=ITEM_NAME, policy=None) -> HandlerContext:
         people = people or {}
 
         def record(system, operation, request, response):
@@ -42,6 +43,6 @@ def context(calls):
                               MappingProxyType(dict(APPLICANT if applicant is None else applicant)),
                               MappingProxyType(dict(data or {})), MappingProxyType(dict(params or {})),
                               LocalNationalPlatform(people.get, record), LocalPaymentGateway(record),
-                              LocalSmsNotifier(record))
+                              LocalSmsNotifier(record), policy=policy)
 
     return make

@@ -6,7 +6,7 @@ import handlers
 from handlers import HANDLERS, handler
 from handlers.documents import DOCUMENT_PREFIXES
 from handlers.notification import notify_applicant
-from handlers.reimbursement import ASSISTANCE_SHARES, EXPENSE_POLICIES, SPECIAL_POLICIES
+from handlers.reimbursement import ASSISTANCE_SHARES, ENTITLEMENT_FORMULAS, EXPENSE_FORMULAS
 
 from support.paths import BPMN_DIR
 
@@ -48,7 +48,7 @@ def test_the_parameters_diagrams_pass_are_ones_the_handlers_know():
     policies = {params.get("policy") for _, topic, params in service_tasks() if topic == "reimbursement_calc"}
     documents = {params.get("document") for _, topic, params in service_tasks() if topic == "certificate"}
     operations = {params.get("operation") for _, topic, params in service_tasks() if topic == "registration"}
-    assert policies == set(EXPENSE_POLICIES) | set(SPECIAL_POLICIES)  # each policy is used, none is unknown
+    assert policies == set(EXPENSE_FORMULAS) | set(ENTITLEMENT_FORMULAS)  # each policy is used, none is unknown
     assert documents <= set(DOCUMENT_PREFIXES)                       # no diagram's document falls back to WS…
     assert None not in operations
 

@@ -11,8 +11,7 @@ CASE = "210400-20261123-00001"
 ACCOUNT = "6222020400012345678"
 
 
-@pytest.mark.parametrize("amount, text", [(Decimal("1234.50"), "1234.50"), ("88.8", "88.8"),
-                                          (Decimal("0.00"), "0.00")])
+@pytest.mark.parametrize("amount, text", [(Decimal("1234.50"), "1234.50"), ("88.8", "88.8")])
 def test_payment_pays_the_payable_amount_to_the_bank_account(context, calls, amount, text):
     result = payment(context(data={"payable_amount": amount, "bank_account": ACCOUNT}))
 
@@ -24,7 +23,8 @@ def test_payment_pays_the_payable_amount_to_the_bank_account(context, calls, amo
 @pytest.mark.parametrize("data, message", [
     ({"payable_amount": Decimal("100")}, "案件数据缺少 bank_account"),
     ({"payable_amount": Decimal("100"), "bank_account": ""}, "案件数据缺少 bank_account"),
-    ({"payable_amount": Decimal("-0.01"), "bank_account": ACCOUNT}, "拨付金额不能为负数"),
+    ({"payable_amount": Decimal("-0.01"), "bank_account": ACCOUNT}, "拨付金额应大于0（核定金额 -0.01）"),
+    ({"payable_amount": Decimal("0.00"), "bank_account": ACCOUNT}, "拨付金额应大于0（核定金额 0.00）"),
     ({"bank_account": ACCOUNT}, "案件数据缺少 payable_amount"),
 ])
 def test_payment_refuses_without_paying(context, calls, data, message):

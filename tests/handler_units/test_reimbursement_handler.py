@@ -4,62 +4,83 @@ from decimal import Decimal
 import pytest
 
 from handlers import HandlerError
-from handlers.reimbursement import ASSISTANCE_SHARES, EXPENSE_POLICIES, reimbursement_calc
+from handlers.reimbursement import ASSISTANCE_SHARES, EXPENSE_FORMULAS, reimbursement_calc
+from workflows.domain.amounts import PaymentPolicy
 
 ZHANG_WEI = "11010519491231002X"
+FULL = PaymentPolicy()  # no deductible, 100 %, no cap
 
 
-def calc(context, policy, **data):
-    return reimbursement_calc(context(params={"policy": policy}, data=data))
+def policy(deductible="0", ratio="1", cap=None) -> PaymentPolicy:
+    return PaymentPolicy(Decimal(deductible), Decimal(ratio), None if cap is None else Decimal(cap))
 
 
-# policy, case data, payable amount: (expense_total - self_pay_total - deductible) × ratio, at most the cap
+def calc(context, formula, figures=FULL, **data):
+    return reimbursement_calc(context(params={"policy": formula}, data=data, policy=figures))
+
+
+# formula, the agency's figures, case data, payable amount: (claim − 自费 − 起付线) × 比例, at most the cap
+OUTPATIENT, INPATIENT = policy("0", "0.50", "3000"), policy("800", "0.85", "300000")
 EXPENSES = [
-    # outpatient: deductible 0, 50 %, cap 3000
-    ("outpatient", {"expense_total": Decimal("1000.00")}, "500.00"),
-    ("outpatient", {"expense_total": Decimal("1000.00"), "self_pay_total": Decimal("200.00")}, "400.00"),
-    ("outpatient", {"expense_total": Decimal("100.01")}, "50.01"),                  # 50.005 rounds half up
-    ("outpatient", {"expense_total": Decimal("5999.98")}, "2999.99"),               # just under the cap
-    ("outpatient", {"expense_total": Decimal("7000.00")}, "3000.00"),               # cap reached
-    ("outpatient", {"expense_total": Decimal("300"), "self_pay_total": Decimal("500")}, "0.00"),  # self-pay > total
-    # inpatient: deductible 800, 85 %, cap 300000
-    ("inpatient", {"expense_total": Decimal("10800.00"), "self_pay_total": Decimal("1000.00")}, "7650.00"),
-    ("inpatient", {"expense_total": Decimal("900.10")}, "85.09"),                   # 100.10 × 0.85 = 85.085
-    ("inpatient", {"expense_total": Decimal("800.00")}, "0.00"),                    # only the deductible
-    ("inpatient", {"expense_total": Decimal("500.00")}, "0.00"),                    # below the deductible
-    ("inpatient", {"expense_total": Decimal("400000.00")}, "300000.00"),            # 339320 capped
-    # maternity_medical: 100 %, cap 5000
-    ("maternity_medical", {"expense_total": Decimal("4321.09")}, "4321.09"),
-    ("maternity_medical", {"expense_total": Decimal("6000")}, "5000.00"),
-    # prenatal: 100 %, cap 1000
-    ("prenatal", {"expense_total": Decimal("800"), "self_pay_total": Decimal("120.50")}, "679.50"),
-    ("prenatal", {"expense_total": Decimal("1500")}, "1000.00"),
-    # family_planning: 100 %, cap 3000
-    ("family_planning", {"expense_total": Decimal("2500")}, "2500.00"),
-    ("family_planning", {"expense_total": Decimal("3500")}, "3000.00"),
-    # assistance_reimbursement: 70 %, cap 50000
-    ("assistance_reimbursement", {"expense_total": Decimal("10000")}, "7000.00"),
-    ("assistance_reimbursement", {"expense_total": Decimal("100.15")}, "70.11"),   # 70.105 rounds half up
-    ("assistance_reimbursement", {"expense_total": Decimal("80000")}, "50000.00"),  # 56000 capped
-    # settlements: the claimed amount, not the expense total, at 100 %
-    ("institution_settlement", {"claimed_amount": Decimal("123456.78")}, "123456.78"),
-    ("institution_settlement", {"claimed_amount": Decimal("500"), "expense_total": Decimal("9999")}, "500.00"),
-    ("pharmacy_settlement", {"claimed_amount": Decimal("8765.43")}, "8765.43"),
-    ("pharmacy_settlement", {"claimed_amount": Decimal("200000000")}, "100000000.00"),
+    ("outpatient", OUTPATIENT, {"expense_total": Decimal("1000.00")}, "500.00"),
+    ("outpatient", OUTPATIENT, {"expense_total": Decimal("1000.00"), "self_pay_total": Decimal("200.00")}, "400.00"),
+    ("outpatient", OUTPATIENT, {"expense_total": Decimal("100.01")}, "50.01"),       # 50.005 rounds half up
+    ("outpatient", OUTPATIENT, {"expense_total": Decimal("5999.98")}, "2999.99"),    # just under the cap
+    ("outpatient", OUTPATIENT, {"expense_total": Decimal("7000.00")}, "3000.00"),    # cap reached
+    ("outpatient", OUTPATIENT, {"expense_total": Decimal("300"), "self_pay_total": Decimal("500")}, "0.00"),
+    ("outpatient", policy("100", "0.60", "2000"), {"expense_total": Decimal("1000.00")}, "540.00"),  # another agency's
+    ("inpatient", INPATIENT, {"expense_total": Decimal("10800.00"), "self_pay_total": Decimal("1000.00")}, "7650.00"),
+    ("inpatient", INPATIENT, {"expense_total": Decimal("900.10")}, "85.09"),        # 100.10 × 0.85 = 85.085
+    ("inpatient", INPATIENT, {"expense_total": Decimal("800.00")}, "0.00"),         # only the deductible
+    ("inpatient", INPATIENT, {"expense_total": Decimal("500.00")}, "0.00"),         # below the deductible
+    ("inpatient", INPATIENT, {"expense_total": Decimal("400000.00")}, "300000.00"),  # 339320 capped
+    ("maternity_medical", policy(cap="5000"), {"expense_total": Decimal("4321.09")}, "4321.09"),
+    ("maternity_medical", policy(cap="5000"), {"expense_total": Decimal("6000")}, "5000.00"),
+    ("prenatal", policy(cap="1000"), {"expense_total": Decimal("800"), "self_pay_total": Decimal("120.50")}, "679.50"),
+    ("prenatal", policy(cap="1000"), {"expense_total": Decimal("1500")}, "1000.00"),
+    ("family_planning", policy(cap="3000"), {"expense_total": Decimal("3500")}, "3000.00"),
+    ("assistance_reimbursement", policy("0", "0.7", "50000"), {"expense_total": Decimal("100.15")}, "70.11"),
+    ("assistance_reimbursement", policy("0", "0.7", "50000"), {"expense_total": Decimal("80000")}, "50000.00"),
+    # settlements: the claimed amount, not the expense total, at 100 %, no cap
+    ("institution_settlement", FULL, {"claimed_amount": Decimal("123456.78")}, "123456.78"),
+    ("institution_settlement", FULL, {"claimed_amount": Decimal("500"), "expense_total": Decimal("9999")}, "500.00"),
+    ("pharmacy_settlement", FULL, {"claimed_amount": Decimal("200000000")}, "200000000.00"),
 ]
 
 
-@pytest.mark.parametrize("policy, data, payable", EXPENSES)
-def test_expense_policies(context, calls, policy, data, payable):
-    result = calc(context, policy, **data)
+@pytest.mark.parametrize("formula, figures, data, payable", EXPENSES)
+def test_expense_policies(context, calls, formula, figures, data, payable):
+    result = calc(context, formula, figures, **data)
 
-    assert result == {"calculated_amount": Decimal(payable), "payable_amount": Decimal(payable)}
+    assert (result["calculated_amount"], result["payable_amount"]) == (Decimal(payable), Decimal(payable))
     assert str(result["payable_amount"]) == payable  # always to the cent
+    assert result["amount_proposal"]["amount"] == payable
     assert calls == []
 
 
-def test_every_expense_policy_is_covered():
-    assert {policy for policy, _, _ in EXPENSES} == set(EXPENSE_POLICIES)
+def test_every_expense_formula_is_covered():
+    assert {formula for formula, _, _, _ in EXPENSES} == set(EXPENSE_FORMULAS)
+
+
+def test_the_proposal_shows_the_claim_the_cap_and_its_calculation(context):
+    proposal = calc(context, "outpatient", OUTPATIENT, expense_total=Decimal("860.00"))["amount_proposal"]
+    assert proposal == {"claimed": "860.00", "amount": "430.00", "cap": "3000.00",
+                        "calculation": "(860.00 − 自费 0.00 − 起付线 0.00) × 50% = 430.00，封顶 3000.00"}
+    capped = calc(context, "inpatient", INPATIENT, expense_total=Decimal("400000"), self_pay_total=Decimal("0"))
+    assert capped["amount_proposal"]["calculation"] == (
+        "(400000.00 − 自费 0.00 − 起付线 800.00) × 85% = 339320.00，封顶 300000.00")
+
+
+def test_without_the_agencys_policy_nothing_is_proposed(context):
+    with pytest.raises(HandlerError, match="本机构未配置“门诊费用报销”的待遇政策"):
+        reimbursement_calc(context(params={"policy": "outpatient"}, data={"expense_total": Decimal("860")}))
+
+
+def test_an_entitlement_is_capped_by_the_agencys_policy(context):
+    result = calc(context, "maternity_allowance", policy(cap="20000"), average_wage=Decimal("7000"), leave_days=98)
+    assert result["payable_amount"] == Decimal("20000.00")
+    assert result["amount_proposal"] == {"claimed": None, "amount": "20000.00", "cap": "20000.00",
+                                         "calculation": "月平均工资 7000.00 × 产假 98 天 ÷ 30 = 22866.67，封顶 20000.00"}
 
 
 @pytest.mark.parametrize("wage, days, allowance", [
@@ -82,7 +103,7 @@ def test_maternity_allowance(context, wage, days, allowance):
 ])
 def test_account_withdrawal_pays_the_platform_balance(context, calls, people, amount):
     ctx = context(params={"policy": "account_withdrawal"}, people=people,
-                  applicant={"name": "张伟", "id_number": ZHANG_WEI})
+                  applicant={"name": "张伟", "id_number": ZHANG_WEI}, policy=FULL)
 
     assert str(reimbursement_calc(ctx)["payable_amount"]) == amount
     [(system, operation, request, _)] = calls
@@ -91,7 +112,7 @@ def test_account_withdrawal_pays_the_platform_balance(context, calls, people, am
 
 def test_account_withdrawal_for_someone_the_platform_does_not_know_fails(context):
     ctx = context(params={"policy": "account_withdrawal"}, people={},
-                  applicant={"name": "张伟", "id_number": ZHANG_WEI})
+                  applicant={"name": "张伟", "id_number": ZHANG_WEI}, policy=FULL)
     with pytest.raises(HandlerError, match="查无此参保人"):
         reimbursement_calc(ctx)
 
@@ -120,6 +141,6 @@ def test_every_assistance_kind_is_covered():
 ])
 def test_what_cannot_be_calculated_fails_in_chinese(context, calls, params, data, message):
     with pytest.raises(HandlerError) as failure:
-        reimbursement_calc(context(params=params, data=data))
+        reimbursement_calc(context(params=params, data=data, policy=FULL))
     assert str(failure.value) == message
     assert calls == []

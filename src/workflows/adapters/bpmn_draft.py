@@ -70,6 +70,7 @@ class Field:
     required: bool = False
     options: tuple[tuple[str, str], ...] = ()  # (value, Chinese name) of an enum
     pattern: str | None = None  # text fields: a regular expression the whole value must match
+    minimum: str | None = None  # amounts: the least value (Camunda constraint min); none: more than zero
 
 
 @dataclass(frozen=True)
@@ -187,8 +188,8 @@ def text(field_id: str, label: str, required: bool = False, type_: str = "string
     return Field(field_id, type_, label, required)
 
 
-def money(field_id: str, label: str, required: bool = False) -> Field:
-    return Field(field_id, "decimal", label, required)
+def money(field_id: str, label: str, required: bool = False, minimum: str | None = None) -> Field:
+    return Field(field_id, "decimal", label, required, minimum=minimum)
 
 
 def choice(field_id: str, label: str, options: dict[str, str], required: bool = False) -> Field:
@@ -377,7 +378,7 @@ BANK = (text("bank_name", "开户银行"), text("bank_account", "银行账号", 
 CHANGE = text("change_fields", "变更事项", REQUIRED)
 QUERY = text("query_purpose", "查询用途")
 RESIDENCE_PERMIT = text("has_residence_permit", "持有本地居住证", type_="boolean")
-REIMBURSEMENT = (money("expense_total", "医疗费用总额（元）", REQUIRED), money("self_pay_total", "自费金额（元）"),
+REIMBURSEMENT = (money("expense_total", "医疗费用总额（元）", REQUIRED), money("self_pay_total", "自费金额（元）", minimum="0"),
                  text("hospital_name", "就诊医院"), *BANK)
 
 # Application data of the start event, per kind of item
@@ -457,7 +458,7 @@ SHAPES = {
                               NOTIFY),
     "payment": lambda policy: (
         ACCEPT, IDENTITY, service("reimbursement_calc", "审核", policy=policy),
-        replace(REVIEW, fields=(money("payable_amount", "核定金额（元）"),)),
+        replace(REVIEW, fields=(money("payable_amount", "核定金额（元）"), text("reduction_reason", "核减理由"))),
         decide("pay", "拨付", "finance", "拨付", "pay"), service("payment", "拨付", "拨付资金"), NOTIFY),
     "designation": lambda _: (
         ACCEPT, replace(decide("inspect", "现场验收", "reviewer", "验收", "pass"), limits=("验收",)),
@@ -901,6 +902,7 @@ def _form(extensions, fields: tuple[Field, ...]) -> None:
         element = _sub(form, "camunda:formField", {"id": field.id, "label": field.label, "type": field.type})
         constraints = [("required", "true")] if field.required else []
         constraints += [("pattern", field.pattern)] if field.pattern else []
+        constraints += [("min", field.minimum)] if field.minimum else []
         if constraints:
             validation = _sub(element, "camunda:validation")
             for name, config in constraints:

@@ -12,6 +12,7 @@ import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from functools import cached_property
 
 from lxml import etree
@@ -398,8 +399,20 @@ def _read_form(node, file_name: str) -> Form:
         required = "required" in constraints and constraints["required"] != "false"
         fields.append(FormField(xml_field.get("id"), xml_field.get("label") or xml_field.get("id"), field_type,
                                 required, options, xml_field.get("defaultValue"),
-                                _pattern(constraints.get("pattern"), xml_field, node, file_name)))
+                                _pattern(constraints.get("pattern"), xml_field, node, file_name),
+                                _bound(constraints, "min", xml_field, node, file_name),
+                                _bound(constraints, "max", xml_field, node, file_name)))
     return Form(tuple(fields))
+
+
+def _bound(constraints: dict, name: str, xml_field, node, file_name: str) -> Decimal | None:
+    """An amount field's `min` or `max` constraint: a decimal number (min 0 lets the amount be zero)."""
+    if name not in constraints or xml_field.get("type") != "decimal":
+        return None
+    if not re.fullmatch(r"\d{1,15}(\.\d{1,2})?", constraints[name]):
+        raise InvalidProcess(f"表单字段 {xml_field.get('id')} 的 {name} 应为不带符号、最多两位小数的金额",
+                             node.get("id"), file_name)
+    return Decimal(constraints[name])
 
 
 def _pattern(pattern: str | None, xml_field, node, file_name: str) -> str | None:

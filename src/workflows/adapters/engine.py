@@ -32,6 +32,7 @@ from SpiffWorkflow.task import Task, TaskState
 
 from handlers import HANDLERS, HandlerContext
 from handlers.gateways import EscalationDesk, NationalPlatform, Notifier, PaymentGateway
+from workflows.domain.amounts import PaymentPolicy
 from workflows.domain.case_states import result_of_end
 from workflows.domain.errors import Conflict, NotFound
 from workflows.domain.model import SUPERVISION_STAGE
@@ -112,6 +113,7 @@ class CaseBindings:
     notifier: Notifier
     desk: EscalationDesk | None = None
     clock: object = _wall_clock  # () -> aware datetime
+    policy: PaymentPolicy | None = None  # the agency's payment policy for the item (catalog payment_policy)
     functions: dict = field(default_factory=dict)  # what timer expressions may call: deadline(), working_days() …
 
 
@@ -123,6 +125,7 @@ class CaseScriptEngine(RestrictedScriptEngine):
     def __init__(self, bindings: CaseBindings):
         super().__init__({**bindings.functions, "case_agency": lambda: bindings.agency_code})
         self.bindings = bindings
+        self.results: dict = {}  # task id -> what its handler returned in this command (for the history)
 
     def run_handler(self, task, topic: str) -> bool:
         bindings = self.bindings
@@ -130,8 +133,10 @@ class CaseScriptEngine(RestrictedScriptEngine):
         context = HandlerContext(bindings.case_number, bindings.agency_code, bindings.item_code,
                                  bindings.item_name, MappingProxyType(bindings.applicant),
                                  MappingProxyType(task.data), MappingProxyType(params), bindings.platform,
-                                 bindings.payments, bindings.notifier, bindings.desk)
-        task.data.update(HANDLERS[topic].function(context) or {})
+                                 bindings.payments, bindings.notifier, bindings.desk, bindings.policy)
+        result = HANDLERS[topic].function(context) or {}
+        self.results[task.id] = result
+        task.data.update(result)
         return True
 
 
@@ -165,7 +170,8 @@ class AutomaticStep:
     kind: str  # service | rule | message | end
     name: str
     stage: str | None
-    outputs: dict = field(default_factory=dict)  # rule: what the decision table decided (None: no rule matched)
+    outputs: dict = field(default_factory=dict)  # rule: what the decision table decided (None: no rule matched);
+    # service: what the handler returned
 
 
 class CaseRun:
@@ -237,7 +243,8 @@ class CaseRun:
                 else "message" if isinstance(getattr(spec, "event_definition", None), MessageEventDefinition)
                 else None)
         if kind:
-            outputs = {name: task.data.get(name) for name in spec.decision_outputs} if kind == "rule" else {}
+            outputs = ({name: task.data.get(name) for name in spec.decision_outputs} if kind == "rule"
+                       else self.workflow.script_engine.results.pop(task.id, {}) if kind == "service" else {})
             self.steps.append(AutomaticStep(kind, spec.bpmn_name or spec.name, self.definition.stages.get(spec.name),
                                             outputs))
 

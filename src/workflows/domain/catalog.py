@@ -8,9 +8,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import time
+from decimal import Decimal
 from math import ceil
 from typing import Any, Callable, TypeVar
 
+from .amounts import PaymentPolicy
 from .documents import KINDS as DOCUMENT_KINDS
 from .documents import DocumentTemplate, template_problem
 
@@ -44,8 +46,9 @@ _KEYS = {
     "hall": ({"code", "name"}, {"address", "phone"}),
     "agency_item": ({"code", "promised_limit"},
                     {"name", "statutory_limit", "exceptional_limit", "stage_limits", "materials", "halls",
-                     "phones", "prohibited", "notes", "commitment_allowed", "warning"}),
+                     "phones", "prohibited", "notes", "commitment_allowed", "warning", "payment_policy"}),
     "warning": (set(), {"used_ratio", "days_left"}),
+    "payment_policy": (set(), {"deductible", "ratio", "cap"}),
     "limit": ({"unit"}, {"value"}),
     "stage_limit": ({"stage", "unit", "value", "from"}, set()),
     "material": ({"name"}, {"source", "required", "condition", "form", "waivable"}),
@@ -151,6 +154,7 @@ class AgencyItem:
     notes: str | None = None
     commitment_allowed: bool = False
     warning: WarningPolicy = WarningPolicy()  # when a limit turns yellow (黄牌)
+    payment_policy: PaymentPolicy | None = None  # 起付线, 报销比例, 封顶线 of an item that pays
 
     @property
     def code(self) -> str:
@@ -415,7 +419,32 @@ def _agency_item(node: _Node, items: dict[str, Item], hall_codes: tuple[str, ...
         stage_limits=_stage_limits(node, item), materials=tuple(map(_material, node.children("materials"))),
         hall_codes=_item_halls(node, hall_codes), phones=node.texts("phones", _PHONE, _PHONE_HINT),
         prohibited=node.texts("prohibited"), notes=node.text("notes", None),
-        commitment_allowed=node.get("commitment_allowed", bool, False), warning=_warning(node.at("warning")))
+        commitment_allowed=node.get("commitment_allowed", bool, False), warning=_warning(node.at("warning")),
+        payment_policy=_payment_policy(node.at("payment_policy")))
+
+
+def _payment_policy(node: _Node) -> PaymentPolicy | None:
+    """Optional per item: `payment_policy: {deductible: 800, ratio: 0.85, cap: 300000}` (yuan; ratio 0–1; no cap:
+    none). Defaults: no deductible, 100 %."""
+    if node.value is None:
+        return None
+    node.mapping("payment_policy")
+    deductible, cap = _amount(node.at("deductible"), Decimal(0)), _amount(node.at("cap"), None)
+    ratio = node.at("ratio")
+    if ratio.value is None:
+        return PaymentPolicy(deductible, Decimal(1), cap)
+    if type(ratio.value) not in (int, float) or not 0 < ratio.value <= 1:
+        raise ratio.fail(f"must be a number above 0 and at most 1, got {_describe(ratio.value)}")
+    return PaymentPolicy(deductible, Decimal(str(ratio.value)), cap)
+
+
+def _amount(node: _Node, default: Decimal | None) -> Decimal | None:
+    """An amount in yuan: a number not below 0 with at most two places."""
+    if node.value is None:
+        return default
+    if type(node.value) not in (int, float, str) or not re.fullmatch(r"\d{1,15}(\.\d{1,2})?", str(node.value)):
+        raise node.fail(f"must be an amount in yuan (not negative, at most two places), got {_describe(node.value)}")
+    return Decimal(str(node.value))
 
 
 def _warning(node: _Node) -> WarningPolicy:

@@ -7,7 +7,10 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 
 FIELD_TYPES = ("string", "long", "boolean", "date", "enum", "decimal")
-_MONEY = re.compile(r"^-?\d+(\.\d{1,2})?$")
+_MONEY = re.compile(r"^\d{1,15}(\.\d{1,2})?$")  # yuan and at most two places: no sign, exponent, NaN or Infinity
+DEFAULT_MAX_AMOUNT = Decimal("100000000.00")  # an installation may set its own (services.context, max_amount)
+# An amount that is part of another field's may not exceed it: 自费金额 is part of 医疗费用总额.
+AMOUNT_PARTS = {"self_pay_total": "expense_total"}
 
 
 @dataclass(frozen=True)
@@ -19,11 +22,15 @@ class FormField:
     options: tuple[tuple[str, str], ...] = ()  # (value, label) pairs of an enum
     default: str | None = None
     pattern: str | None = None  # a text field's whole value must match this regular expression (e.g. \d{6})
+    minimum: Decimal | None = None  # an amount's least value (Camunda constraint min); None: more than zero
+    maximum: Decimal | None = None  # an amount's greatest value (constraint max), below the installation's
 
     def to_dict(self) -> dict:
         return {"id": self.id, "label": self.label, "type": self.type, "required": self.required,
                 "options": [{"value": value, "label": label} for value, label in self.options],
-                "default": self.default, "pattern": self.pattern}
+                "default": self.default, "pattern": self.pattern,
+                "minimum": None if self.minimum is None else str(self.minimum),
+                "maximum": None if self.maximum is None else str(self.maximum)}
 
 
 @dataclass(frozen=True)
@@ -39,11 +46,13 @@ class Form:
         return {"fields": [f.to_dict() for f in self.fields]}
 
 
-def validate_form(form: Form, submitted: dict) -> tuple[dict, dict[str, str]]:
+def validate_form(form: Form, submitted: dict, max_amount: Decimal = DEFAULT_MAX_AMOUNT,
+                  ) -> tuple[dict, dict[str, str]]:
     """Return the cleaned values of the form's fields and the errors per field id.
 
     Values arrive as JSON or form text; each is converted to its field's type. Keys that are not fields of the
-    form are dropped, so a request cannot write arbitrary case data.
+    form are dropped, so a request cannot write arbitrary case data. Amounts lie within the installation's
+    `max_amount` (and the field's own bounds), and a part of another amount does not exceed it.
     """
     values: dict = {}
     errors: dict[str, str] = {}
@@ -55,14 +64,36 @@ def validate_form(form: Form, submitted: dict) -> tuple[dict, dict[str, str]]:
             continue
         try:
             values[form_field.id] = _convert(form_field, raw)
+            if form_field.type == "decimal":
+                _check_bounds(form_field, values[form_field.id], max_amount)
         except ValueError as error:
+            values.pop(form_field.id, None)
             errors[form_field.id] = str(error)
+    errors.update(_part_errors(form, values))
     return values, errors
 
 
 def _convert(form_field: FormField, raw):
     converter = _CONVERTERS.get(form_field.type, _to_string)
     return converter(form_field, raw)
+
+
+def _check_bounds(form_field: FormField, amount: Decimal, max_amount: Decimal) -> None:
+    label = form_field.label
+    if form_field.minimum is None and amount <= 0:
+        raise ValueError(f"{label}应大于0")
+    if form_field.minimum is not None and amount < form_field.minimum:
+        raise ValueError(f"{label}不得小于{form_field.minimum}")
+    ceiling = min(max_amount, form_field.maximum) if form_field.maximum is not None else max_amount
+    if amount > ceiling:
+        raise ValueError(f"{label}不得超过{ceiling}")
+
+
+def _part_errors(form: Form, values: dict) -> dict[str, str]:
+    labels = {f.id: f.label for f in form.fields}
+    return {part: f"{labels[part]}不得超过{labels[whole]}"
+            for part, whole in AMOUNT_PARTS.items()
+            if part in values and whole in values and values[part] > values[whole]}
 
 
 def _to_string(form_field: FormField, raw) -> str:
@@ -85,7 +116,9 @@ def _to_long(form_field: FormField, raw) -> int:
 
 def _to_decimal(form_field: FormField, raw) -> Decimal:
     text = str(raw).strip()
-    if isinstance(raw, bool) or not _MONEY.match(text):
+    if isinstance(raw, (bool, dict, list)) or not _MONEY.fullmatch(text):
+        if re.fullmatch(r"-\d+(\.\d{1,2})?", text):
+            raise ValueError(f"{form_field.label}不能为负数")
         raise ValueError(f"{form_field.label}应为金额，最多两位小数")
     try:
         return Decimal(text)

@@ -56,7 +56,7 @@ def open_case(ctx: Context, actor: User, item_code: str, applicant: dict, data: 
         definition = ctx.definition(uow, version.id)
         applicant, errors = validate_applicant(applicant or {}, agency_item.item.applicant_kinds, ctx.today())
         upload, upload_errors = agents.take_upload(applicant)
-        values, form_errors = validate_form(definition.start_form, data or {})
+        values, form_errors = validate_form(definition.start_form, data or {}, ctx.max_amount)
         if errors or upload_errors or form_errors:
             raise InvalidInput("申请信息填写有误", {**errors, **upload_errors, **form_errors})
         at, today = ctx.now(), ctx.today()

@@ -1,6 +1,9 @@
 """What every use case runs with: a way to open units of work, the process engine, the clock, the catalog."""
 from __future__ import annotations
 
+import os
+import re
+
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from decimal import Decimal
@@ -13,6 +16,7 @@ from workflows.adapters.bpmn_parsing import ProcessDefinition
 from workflows.adapters.engine import Engine
 from workflows.adapters.unit_of_work import UnitOfWork
 from workflows.domain.catalog import Catalog, parse_catalog
+from workflows.domain.forms import DEFAULT_MAX_AMOUNT
 
 CHINA = ZoneInfo("Asia/Shanghai")
 ITEMS_DOCUMENT = "items.yaml"
@@ -23,6 +27,16 @@ def system_clock() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def max_amount_setting() -> Decimal:
+    """The greatest amount any form of this installation takes (WORKFLOWS_MAX_AMOUNT, yuan; default 1亿)."""
+    text = os.environ.get("WORKFLOWS_MAX_AMOUNT", "").strip()
+    if not text:
+        return DEFAULT_MAX_AMOUNT
+    if not re.fullmatch(r"\d{1,15}(\.\d{1,2})?", text) or Decimal(text) <= 0:
+        raise ValueError(f"WORKFLOWS_MAX_AMOUNT 应为大于0、最多两位小数的金额（元），而不是 {text!r}")
+    return Decimal(text)
+
+
 @dataclass
 class Context:
     session_factory: sessionmaker
@@ -31,6 +45,7 @@ class Context:
     _catalog: tuple[datetime | None, Catalog | None] = (None, None)
     _definitions: dict[int, ProcessDefinition] = field(default_factory=dict)
     cache: dict = field(default_factory=dict)  # per-process caches of data that changes rarely (the calendar)
+    max_amount: Decimal = field(default_factory=max_amount_setting)  # the installation's bound on every amount
 
     def uow(self, write: bool = True) -> UnitOfWork:
         return UnitOfWork(self.session_factory, write=write)

@@ -11,6 +11,7 @@ from datetime import datetime
 from handlers.gateways import LocalNationalPlatform, LocalPaymentGateway, LocalSmsNotifier
 from workflows.adapters.engine import AutomaticStep, CaseBindings, CaseRun
 from workflows.adapters.unit_of_work import UnitOfWork
+from workflows.domain.amounts import PROPOSAL, yuan
 from workflows.domain.model import (CANCELLED, CLOSED, FAILED, OPEN, READY, SUPERVISION_STAGE, Case, CaseTask,
                                     ExternalCall)
 
@@ -53,7 +54,12 @@ class CaseCommand:
         return CaseBindings(case.number, case.agency_code, case.item_code, case.item_name, dict(case.applicant),
                             LocalNationalPlatform(uow.external.person, record), LocalPaymentGateway(record),
                             LocalSmsNotifier(record), CaseDesk(uow, ctx, case, self.clock), ctx.clock,
-                            self.clock.functions())
+                            self.clock.functions(), self._payment_policy())
+
+    def _payment_policy(self):
+        agency = self.ctx.catalog(self.uow).agency(self.case.agency_code)
+        item = agency.item(self.case.item_code) if agency else None
+        return item.payment_policy if item else None
 
     def start(self, data: dict) -> CaseRun:
         return self.ctx.engine.start(self.definition, data, self.bindings())
@@ -73,8 +79,9 @@ def record_progress(uow: UnitOfWork, ctx: Context, case: Case, run: CaseRun, clo
     notices = []
     for step in run.steps:
         message = _STEP_MESSAGES[step.kind].format(name=step.name) if step.kind != "rule" else _rule_message(step)
-        add_history(uow, case, at, SYSTEM, step.kind, message, stage=step.stage, task_name=step.name,
-                    detail={"outputs": jsonable(step.outputs)} if step.kind == "rule" else None)
+        amounts = amount_note(step.outputs) if step.kind == "service" else ""
+        add_history(uow, case, at, SYSTEM, step.kind, message + amounts, stage=step.stage, task_name=step.name,
+                    detail={"outputs": jsonable(step.outputs)} if step.kind == "rule" or amounts else None)
         if step.outputs.get(PROHIBITED_RULE):
             notices.append(message)
     run.steps.clear()
@@ -90,6 +97,16 @@ def record_progress(uow: UnitOfWork, ctx: Context, case: Case, run: CaseRun, clo
     uow.timers.replace(case.id, [] if case.status == CLOSED else run.pending_timers())
     documents.issue_automatic(uow, ctx, case, previous_stage, was_open)  # 受理通知书, 决定书, 办结通知书 …
     return Progress(case, ready, tuple(notices))
+
+
+def amount_note(outputs: dict) -> str:
+    """What a handler's amounts add to its line in the history: the proposal and its calculation, the payment."""
+    if PROPOSAL in outputs:
+        proposal = outputs[PROPOSAL]
+        return f"：核算金额 {proposal['amount']} 元（{proposal['calculation']}）"
+    if "paid_amount" in outputs:
+        return f"：拨付 {yuan(outputs['paid_amount'])} 元（交易号 {outputs.get('payment_reference')}）"
+    return ""
 
 
 def _rule_message(step: AutomaticStep) -> str:

@@ -431,7 +431,7 @@ def _release_if_ready(uow: UnitOfWork, ctx: Context, case: Case, task: CaseTask)
     holder = uow.users.get(submission.submitted_by)
     uow.task_requests.drop_submission(submission)
     command = CaseCommand(uow, ctx, case)
-    cleaned = tasks.valid_values(command.definition, task, submission.data)
+    cleaned = tasks.valid_values(ctx, case, command.definition, task, submission.data)
     return tasks.finish_task(uow, ctx, command, holder, task, cleaned, submission.data)
 
 

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 from workflows.adapters.bpmn_parsing import TaskDefinition
 from workflows.domain import privacy as personal_data
+from workflows.domain.amounts import APPROVED, Proposal, approval_note, approved_values, review_errors
 from workflows.domain.case_states import CaseState
 from workflows.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from workflows.domain.forms import Form, validate_form
@@ -173,7 +174,7 @@ def complete_task(ctx: Context, actor: User, task_id: str, values: dict) -> Prog
     with ctx.uow() as uow:
         task, case = _completable(uow, actor, task_id, lock=True)
         command = CaseCommand(uow, ctx, case)
-        cleaned = valid_values(command.definition, task, values)
+        cleaned = valid_values(ctx, case, command.definition, task, values)
         materials.with_completion(uow, ctx, actor, case, command.definition.user_tasks[task.spec_id],
                                   cleaned.get("decision"), values or {})  # the marks sent with it, 受理's rule
         if task_operations.hold_submission(uow, ctx, actor, task, case, cleaned, values or {}):
@@ -191,7 +192,7 @@ def preview_completion(ctx: Context, actor: User, task_id: str, values: dict) ->
     with ctx.uow(write=False) as uow:
         task, case = _completable(uow, actor, task_id)
         definition = ctx.definition(uow, case.process_version_id)
-        cleaned = valid_values(definition, task, values)
+        cleaned = valid_values(ctx, case, definition, task, values)
         materials.check_marks(ctx, uow, case, materials.submitted_marks(values or {}))
         outcome = definition.user_tasks[task.spec_id].outcomes.get(cleaned.get("decision"))
         if outcome is None or outcome.kind != END or not outcome.is_refusal:
@@ -213,11 +214,14 @@ def _completable(uow, actor: User, task_id: str, lock: bool = False) -> tuple[Ca
     return task, case
 
 
-def valid_values(definition, task: CaseTask, values: dict) -> dict:
+def valid_values(ctx: Context, case: Case, definition, task: CaseTask, values: dict) -> dict:
     """The task's form data, cleaned; a field in error refuses it all. A refusal (domain/refusals.py) keeps its
-    reason as `opinion`, also where the step's form has no such field."""
+    reason as `opinion`, also where the step's form has no such field. A 核定金额 is held to the case's proposal
+    (domain.amounts: not above the claim, the cap or the proposal; lower only with a 核减理由) and made explicit."""
     step = definition.user_tasks[task.spec_id]
-    cleaned, errors = validate_form(step.form, values or {})
+    cleaned, errors = validate_form(step.form, values or {}, ctx.max_amount)
+    proposal = Proposal.from_data(case.data) if any(f.id == APPROVED for f in step.form.fields) else None
+    errors = {**review_errors(proposal, cleaned), **errors}
     try:
         reason = require_reason(step.outcomes, dict(step.form.decisions), {**(values or {}), **cleaned})
     except InvalidInput as refusal:
@@ -228,7 +232,7 @@ def valid_values(definition, task: CaseTask, values: dict) -> dict:
         raise InvalidInput("表单填写有误", errors)
     if reason:
         cleaned[REASON_FIELD] = reason
-    return cleaned
+    return approved_values(proposal, cleaned)
 
 
 def finish_task(uow, ctx: Context, command: CaseCommand, actor: User, task: CaseTask, cleaned: dict,
@@ -262,4 +266,4 @@ def _completion_message(actor: User, task: CaseTask, definition, cleaned: dict) 
         message += f"：{decisions.get(cleaned['decision'], cleaned['decision'])}"
     if cleaned.get("opinion"):
         message += f"（{cleaned['opinion']}）"
-    return message
+    return message + approval_note(cleaned)
