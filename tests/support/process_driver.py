@@ -12,6 +12,7 @@ NEGATIVE_RESULTS = {"refuse": "不予受理", "reject": "审核不通过", "fail
 HOSPITAL_REJECT = "认定不通过"
 SAMPLE_BY_TYPE = {"string": "测试", "decimal": "1500.00", "long": "98", "date": "2026-12-01", "boolean": False}
 SAMPLE_BY_PATTERN = {"[0-9]{6}": "210100"}  # 转移接续's 转出地经办机构代码: 沈阳 (same province as 抚顺)
+SAMPLE_BY_ID = {"self_pay_total": "200.00"}  # part of the expense total: leaves something to pay
 WAIVE = "waive"  # 受理's 容缺受理
 WAIVER_SUPPLIED = "容缺材料补齐"
 PERSON_ID = resident_id("21040219800101123")
@@ -24,7 +25,7 @@ def credit_code(prefix17: str = "91210400MA0Y3KXQ5") -> str:
 def sample_data(form) -> dict:
     """A valid value for every field of a start form."""
     return {f.id: (f.options[0][0] if f.type == "enum" else SAMPLE_BY_PATTERN[f.pattern] if f.pattern
-                   else SAMPLE_BY_TYPE[f.type]) for f in form.fields}
+                   else SAMPLE_BY_ID.get(f.id, SAMPLE_BY_TYPE[f.type])) for f in form.fields}
 
 
 def applicant_for(agency_item) -> dict:

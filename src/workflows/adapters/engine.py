@@ -113,8 +113,8 @@ class CaseBindings:
     notifier: Notifier
     desk: EscalationDesk | None = None
     clock: object = _wall_clock  # () -> aware datetime
-    policy: PaymentPolicy | None = None  # the agency's payment policy for the item (catalog payment_policy)
     functions: dict = field(default_factory=dict)  # what timer expressions may call: deadline(), working_days() …
+    policy: PaymentPolicy | None = None  # the agency's payment policy for the item (catalog payment_policy)
 
 
 class CaseScriptEngine(RestrictedScriptEngine):

@@ -121,3 +121,39 @@ def approval_note(values: dict) -> str:
         return ""
     reason = str(values.get(REASON) or "").strip()
     return f"；核定金额 {yuan(values[APPROVED])} 元" + (f"，核减理由：{reason}" if reason else "")
+
+
+@dataclass(frozen=True)
+class Approval:
+    """The reviewer's decision on the amount: 核定金额, by whom, the 办理意见 and the 核减理由."""
+
+    amount: Decimal
+    by: str
+    by_name: str
+    opinion: str | None
+    reason: str | None
+
+
+@dataclass(frozen=True)
+class PaymentSummary:
+    """What 拨付 is asked to pay and on what grounds: the claim and proposal, the approval, the account."""
+
+    proposal: Proposal
+    approval: Approval | None
+    bank_name: str | None
+    bank_account: str | None
+    paid: Decimal | None
+
+    @classmethod
+    def of(cls, data, approval: Approval | None) -> PaymentSummary | None:
+        proposal = Proposal.from_data(data)
+        if proposal is None:
+            return None
+        paid = data.get("paid_amount")
+        return cls(proposal, approval, data.get("bank_name") or None, data.get("bank_account") or None,
+                   None if paid in (None, "") else money(paid))
+
+
+def approval_in(values: dict) -> bool:
+    """Whether a completed task's values approved an amount (the review, not its refusal)."""
+    return values.get(APPROVED) not in (None, "") and values.get("decision") not in REJECTING

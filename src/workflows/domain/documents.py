@@ -60,6 +60,8 @@ PLACEHOLDERS = {
     "remedies": "救济途径：行政复议、行政诉讼的期限及监督投诉电话",
     "document_name": "结果文书的名称，如 参保凭证",
     "issue_date": "出具日期",
+    "paid_amount": "拨付金额（元，两位小数）：拨付后才有",
+    "paid_account_masked": "收款银行账号，只留末四位（****4567）：拨付后才有",
     "materials_table": "材料表的位置：独占一段；不写时，有材料表的文书把它附在正文之后",
 }
 TABLE_MARK = "{materials_table}"
@@ -147,6 +149,11 @@ def mask_id(id_number: str | None) -> str | None:
     if not id_number:
         return None
     return id_number[:6] + "*" * max(len(id_number) - 10, 0) + id_number[-4:] if len(id_number) > 10 else id_number
+
+
+def mask_account(account: str | None) -> str | None:
+    """A bank account with all but its last four digits hidden."""
+    return f"****{account[-4:]}" if account else None
 
 
 def material_text(materials: list[DocumentMaterial]) -> str:

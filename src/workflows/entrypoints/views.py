@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from workflows.domain.amounts import PaymentSummary, yuan
 from workflows.domain.case_states import CaseState, case_state
 from workflows.domain.catalog import Agency, AgencyItem, TimeLimit
 from workflows.domain.documents import RenderedDocument
@@ -77,7 +78,23 @@ def task_details_view(details: TaskDetails) -> dict:
     view["form"] = details.definition.form.to_dict()
     view["decisions"] = [{"value": value, "label": label} for value, label in details.definition.form.decisions]
     view["case"] = case_view(details.case, details.state)
+    view["payment"] = payment_view(details.payment) if details.payment else None
     return view
+
+
+def payment_view(summary: PaymentSummary) -> dict:
+    """A paying case's money, for its tasks: the claim, the proposal and how it was calculated, the approval."""
+    proposal, approval = summary.proposal, summary.approval
+    return {"claimed_amount": _yuan(proposal.claimed), "proposed_amount": yuan(proposal.amount),
+            "cap": _yuan(proposal.cap), "calculation": proposal.calculation or None,
+            "approved_amount": _yuan(approval and approval.amount), "approved_by": approval and approval.by,
+            "approved_by_name": approval and approval.by_name, "review_opinion": approval and approval.opinion,
+            "reduction_reason": approval and approval.reason, "bank_name": summary.bank_name,
+            "bank_account": summary.bank_account, "paid_amount": _yuan(summary.paid)}
+
+
+def _yuan(amount) -> str | None:
+    return None if amount is None else yuan(amount)
 
 
 def case_view(case: Case, state: CaseState | None = None) -> dict:

@@ -13,9 +13,10 @@ from datetime import date, datetime
 from workflows.adapters.pdf import render_pdf
 from workflows.adapters.unit_of_work import UnitOfWork
 from workflows.domain.acceptance import COMMITTED, MISSING, PRESENT, WAIVED, WAIVER_EXPIRED, WAIVER_STAGE
+from workflows.domain.amounts import money, yuan
 from workflows.domain.catalog import Agency, Material
-from workflows.domain.documents import (KINDS, REMEDIES, DocumentMaterial, RenderedDocument, chinese_date, mask_id,
-                                        render)
+from workflows.domain.documents import (KINDS, REMEDIES, DocumentMaterial, RenderedDocument, chinese_date,
+                                        mask_account, mask_id, render)
 from workflows.domain.errors import Conflict, NotFound
 from workflows.domain.model import CASE_TERMINATED, CLOSED, Case, CaseDocument, User
 
@@ -210,7 +211,7 @@ def _values(uow: UnitOfWork, agency: Agency, case: Case, number: str, at: dateti
         "reasons": details.get("reasons"),
         "remedies": REMEDIES + (f"监督投诉电话：{agency.complaint_phone}。" if agency.complaint_phone else ""),
         "document_name": details.get("document_name"), "issue_date": _day(at),
-        **_marked(uow, case),
+        **_marked(uow, case), **_payment_values(case),
     }
     return {key: str(value) for key, value in values.items() if value not in (None, "")}
 
@@ -221,6 +222,14 @@ def _marked(uow: UnitOfWork, case: Case) -> dict[str, str]:
     for _, mark in sorted(uow.materials.for_case(case.id).items()):
         names.setdefault(mark.status, []).append(mark.name)
     return {placeholder: "、".join(names.get(status, ())) for placeholder, status in MARK_PLACEHOLDERS.items()}
+
+
+def _payment_values(case: Case) -> dict:
+    """What a paid case's documents state: the amount paid and to which account."""
+    paid = case.data.get("paid_amount")
+    if paid in (None, ""):
+        return {}
+    return {"paid_amount": yuan(money(paid)), "paid_account_masked": mask_account(case.data.get("bank_account"))}
 
 
 def _closing_details(uow: UnitOfWork, case: Case, kind: str) -> dict:

@@ -54,7 +54,7 @@ class CaseCommand:
         return CaseBindings(case.number, case.agency_code, case.item_code, case.item_name, dict(case.applicant),
                             LocalNationalPlatform(uow.external.person, record), LocalPaymentGateway(record),
                             LocalSmsNotifier(record), CaseDesk(uow, ctx, case, self.clock), ctx.clock,
-                            self.clock.functions(), self._payment_policy())
+                            self.clock.functions(), policy=self._payment_policy())
 
     def _payment_policy(self):
         agency = self.ctx.catalog(self.uow).agency(self.case.agency_code)

@@ -5,7 +5,8 @@ from dataclasses import dataclass
 
 from workflows.adapters.bpmn_parsing import TaskDefinition
 from workflows.domain import privacy as personal_data
-from workflows.domain.amounts import APPROVED, Proposal, approval_note, approved_values, review_errors
+from workflows.domain.amounts import (APPROVED, PaymentSummary, Proposal, approval_note, approved_values,
+                                      review_errors)
 from workflows.domain.case_states import CaseState
 from workflows.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from workflows.domain.forms import Form, validate_form
@@ -14,7 +15,7 @@ from workflows.domain.documents import RenderedDocument
 from workflows.domain.refusals import END, REASON_FIELD, require_reason
 from workflows.domain.roles import ROLE_NAMES, TASK_ROLES
 
-from . import acceptance, documents, materials, privacy, task_operations
+from . import acceptance, documents, materials, payments, privacy, task_operations
 from .access import require_case_visible, require_role, require_task_role, require_task_visible
 from .case_operations import require_not_suspended
 from .case_states import state_of
@@ -33,6 +34,7 @@ class TaskDetails:
     definition: TaskDefinition
     application: Form  # the item's application form (start event), to show the case data by its labels
     state: CaseState  # the case's: 办理中, 暂停（补正）, 不予受理 …
+    payment: PaymentSummary | None = None  # a paying case: claim, proposal, approval, account
 
 
 def list_tasks(ctx: Context, actor: User, role: str | None = None, mine: bool = False, state: str = READY,
@@ -126,9 +128,11 @@ def task_details(ctx: Context, actor: User, task_id: str) -> TaskDetails:
         definition = ctx.definition(uow, case.process_version_id)
         shown = privacy.shown_kinds(uow, actor, case)
         state = state_of(uow, ctx, case)
+        approval = payments.latest_approval(uow, case)
     privacy.audit_read(ctx, actor, case, personal_data.revealed([case.applicant, case.data], shown), "task")
     privacy.mask_case(case, shown)
-    return TaskDetails(task, case, definition.user_tasks[task.spec_id], definition.start_form, state)
+    return TaskDetails(task, case, definition.user_tasks[task.spec_id], definition.start_form, state,
+                       PaymentSummary.of(case.data, approval))
 
 
 def claim_task(ctx: Context, actor: User, task_id: str) -> CaseTask:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
 
+from workflows.domain.amounts import APPROVED, yuan
 from workflows.domain.case_states import result_label
 from workflows.domain.deadlines import level_at
 from workflows.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -36,7 +37,8 @@ def local_time(moment) -> str:
 
 @blueprint.app_context_processor
 def page_globals():
-    return {"LEVEL_NAMES": LEVEL_NAMES, "ROLE_NAMES": ROLE_NAMES, "due_label": due_label, "limit_name": limit_name}
+    return {"LEVEL_NAMES": LEVEL_NAMES, "ROLE_NAMES": ROLE_NAMES, "due_label": due_label, "limit_name": limit_name,
+            "yuan": yuan}
 
 
 @blueprint.get("/")
@@ -207,8 +209,14 @@ def _render_task(task_id, values=None, errors=None, message=None, preview=None):
     case = cases.case_details(ctx(), g.user, details.case.number)
     if values is not None:
         g.materials_draft = materials.submitted_marks(values)  # the marks as sent, over the saved ones
-    return render_template("task.html", details=details, case=case, values=values or {}, errors=errors or {},
-                           message=message, preview=preview)
+    return render_template("task.html", details=details, case=case, values=values or _suggested(details),
+                           errors=errors or {}, message=message, preview=preview)
+
+
+def _suggested(details) -> dict:
+    """A review's 核定金额 starts as the proposal: the reviewer lowers it (with a reason) or leaves it."""
+    fields = {f.id for f in details.definition.form.fields}
+    return {APPROVED: yuan(details.payment.proposal.amount)} if details.payment and APPROVED in fields else {}
 
 
 @blueprint.get("/cases/<number>")
