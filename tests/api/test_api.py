@@ -486,9 +486,10 @@ def test_a_task_shows_its_form_decisions_and_case(client, auth):
                                  {"value": "refuse", "label": "不予受理"}]
     assert task["form"]["fields"] == [
         {"id": "decision", "label": "办理结果", "type": "enum", "required": True, "default": None,
-         "options": task["decisions"], "pattern": None},
+         "options": task["decisions"], "pattern": None, "minimum": None, "maximum": None},
         {"id": "opinion", "label": "办理意见", "type": "string", "required": False, "default": None, "options": [],
-         "pattern": None}]
+         "pattern": None, "minimum": None, "maximum": None}]
+    assert task["payment"] is None  # 受理 of a case not yet calculated
     assert (task["case"]["number"], task["case"]["applicant"]["name"]) == (number, "张伟")
     for headers, task_id in ((auth("shouli2"), task_id), (shouli, "no-such-task")):
         assert error_of(client.get(f"/api/tasks/{task_id}", headers=headers), 404, "not_found")["message"] == "任务不存在"
@@ -577,7 +578,24 @@ def test_an_outpatient_claim_goes_through_to_payment(client, auth, clock):
     assert data["payable_amount"] == data["calculated_amount"] != "99999.00"
 
     clock.advance(hours=1)
-    assert take_step(client, shenhe, number, decision="approve", payable_amount="1500.00")["stage"] == "拨付"
+    review_id = ready_task(client, shenhe, number)["id"]
+    calculation = "(1860.00 − 自费 0.00 − 起付线 0.00) × 50% = 930.00，封顶 3000.00"
+    assert task_of(client, shenhe, review_id)["payment"] == {
+        "claimed_amount": "1860.00", "proposed_amount": "930.00", "cap": "3000.00", "calculation": calculation,
+        "approved_amount": None, "approved_by": None, "approved_by_name": None, "review_opinion": None,
+        "reduction_reason": None, "bank_name": None, "bank_account": "6222020712001234567", "paid_amount": None}
+    for values, fields in (({"payable_amount": "99999"}, {"payable_amount": "核定金额不得超过申报金额 1860.00 元"}),
+                           ({"payable_amount": "1e30"}, {"payable_amount": "核定金额（元）应为金额，最多两位小数"}),
+                           ({"payable_amount": "800.00"},
+                            {"reduction_reason": "核定金额低于核算金额 930.00 元，请填写核减理由"})):
+        refused = error_of(complete(client, shenhe, review_id, decision="approve", **values), 422, "invalid_input")
+        assert refused["fields"] == fields
+    assert take_step(client, shenhe, number, decision="approve", opinion="同意", payable_amount="800.00",
+                     reduction_reason="130 元为自费药品")["stage"] == "拨付"
+    pay = task_of(client, caiwu, ready_task(client, caiwu, number)["id"])["payment"]
+    assert (pay["claimed_amount"], pay["approved_amount"], pay["approved_by_name"], pay["review_opinion"],
+            pay["reduction_reason"], pay["bank_account"]) == (
+        "1860.00", "800.00", "李审核", "同意", "130 元为自费药品", "6222020712001234567")
     clock.advance(hours=1)
     closed = take_step(client, caiwu, number, decision="pay")
 
@@ -586,8 +604,8 @@ def test_an_outpatient_claim_goes_through_to_payment(client, auth, clock):
     assert closed["closed_at"] == "2026-11-23T12:30:00+08:00"
     case = case_of(client, shouli, number)
     [payment] = [call for call in case["external_calls"] if call["system"] == "payment"]
-    assert payment["request"] == {"account": "6222020712001234567", "amount": "1500.00", "reference": number}
-    assert case["data"]["paid_amount"] == "1500.00"
+    assert payment["request"] == {"account": "6222020712001234567", "amount": "800.00", "reference": number}
+    assert case["data"]["paid_amount"] == "800.00"
     assert case["data"]["payment_reference"] == payment["response"]["transaction"]
     assert [(h["actor"], h["action"], h["task_name"], h["message"]) for h in case["history"]] == [
         ("shouli", "opened", None, "王受理登记申请"),
@@ -596,12 +614,12 @@ def test_an_outpatient_claim_goes_through_to_payment(client, auth, clock):
         ("shouli", "completed", "受理", "王受理完成“受理”：受理（材料齐全）"),
         ("system", "rule", "禁办情形核查", "禁办情形核查：未发现禁办情形"),
         ("system", "service", "核验身份", "系统完成“核验身份”"),
-        ("system", "service", "核算待遇", "系统完成“核算待遇”"),
+        ("system", "service", "核算待遇", f"系统完成“核算待遇”：核算金额 930.00 元（{calculation}）"),
         ("system", "document_issued", None, f"出具《受理通知书》（文书编号 SL{number}）"),
-        ("shenhe", "completed", "审核", "李审核完成“审核”：审核通过"),
+        ("shenhe", "completed", "审核", "李审核完成“审核”：审核通过（同意）；核定金额 800.00 元，核减理由：130 元为自费药品"),
         ("system", "rule", "禁办情形核查", "禁办情形核查：未发现禁办情形"),
         ("caiwu", "completed", "拨付", "赵财务完成“拨付”：确认拨付"),
-        ("system", "service", "拨付资金", "系统完成“拨付资金”"),
+        ("system", "service", "拨付资金", f"系统完成“拨付资金”：拨付 800.00 元（交易号 {payment['response']['transaction']}）"),
         ("system", "service", "告知申请人", "系统完成“告知申请人”"),
         ("system", "end", "办结", "办理结束：办结"),
         ("system", "document_issued", None, f"出具《办结通知书》（文书编号 BJ{number}）")]
