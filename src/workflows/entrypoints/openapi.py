@@ -114,11 +114,30 @@ SCHEMAS = {
     "FormField": _object({"id": _TEXT, "label": _TEXT, "type": {"type": "string", "enum": [
         "string", "long", "boolean", "date", "enum", "decimal"]}, "required": _BOOL,
         "options": {"type": "array", "items": _object({"value": _TEXT, "label": _TEXT})},
-        "pattern": {"type": "string", "nullable": True, "description": "文本须整体符合的正则表达式，如 [0-9]{6}"}}),
+        "pattern": {"type": "string", "nullable": True, "description": "文本须整体符合的正则表达式，如 [0-9]{6}"},
+        "minimum": {"type": "string", "nullable": True, "description": (
+            "金额字段的最小值（如 自费金额 0）；为 null 时金额须大于 0。金额一律为不带符号、最多两位小数的数字，"
+            "不超过本系统的最大金额（WORKFLOWS_MAX_AMOUNT，默认 100000000.00）")},
+        "maximum": {"type": "string", "nullable": True, "description": "金额字段本身的最大值（低于系统最大金额时）"}}),
 }
+_AMOUNT = {"type": "string", "nullable": True, "description": "金额（元，两位小数）"}
+SCHEMAS["Payment"] = {**_object({
+    "claimed_amount": _AMOUNT, "proposed_amount": {"type": "string", "description": "按本机构待遇政策核算的金额"},
+    "cap": _AMOUNT, "calculation": {"type": "string", "nullable": True,
+                                    "description": "核算方法，如 (860.00 − 自费 0.00 − 起付线 0.00) × 50% = 430.00，封顶 3000.00"},
+    "approved_amount": {**_AMOUNT, "description": "审核核定的金额（审核通过后）"},
+    "approved_by": {"type": "string", "nullable": True}, "approved_by_name": {"type": "string", "nullable": True},
+    "review_opinion": {"type": "string", "nullable": True}, "reduction_reason": {"type": "string", "nullable": True},
+    "bank_name": {"type": "string", "nullable": True}, "bank_account": {"type": "string", "nullable": True},
+    "paid_amount": {**_AMOUNT, "description": "已拨付的金额（拨付后）"}}),
+    "nullable": True, "description": (
+        "待遇金额：申报金额、核算金额及其方法、封顶线；审核通过后核定金额、审核人、审核意见、核减理由、收款账户。"
+        "审核的核定金额（payable_amount）不得超过申报金额、封顶线或核算金额，低于核算金额须填写核减理由"
+        "（reduction_reason），否则 422；不填为核算金额。不支付待遇的事项为 null")}
 SCHEMAS["TaskDetails"] = {"allOf": [_ref("Task"), _object({
     "form": _object({"fields": {"type": "array", "items": _ref("FormField")}}),
-    "decisions": {"type": "array", "items": _object({"value": _TEXT, "label": _TEXT})}, "case": _ref("Case")})]}
+    "decisions": {"type": "array", "items": _object({"value": _TEXT, "label": _TEXT})}, "case": _ref("Case"),
+    "payment": _ref("Payment")})]}
 SCHEMAS.update({
     "Deadline": _object({"kind": {"type": "string", "description": "promised | statutory | 环节时限名"}, "name": _TEXT,
                          "limit": _ref("TimeLimit"),
