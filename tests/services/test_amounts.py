@@ -194,3 +194,18 @@ def test_every_paying_item_pays_the_approved_amount_and_says_so(ctx, staff, agen
 def test_every_agency_offering_a_paying_item_has_its_policy():
     assert {code for code, _ in PAYING} == {"210400", "231025"}
     assert len(PAYING) == 17
+
+
+def test_a_review_held_for_an_after_signer_keeps_to_the_amount_rule(ctx, staff, clock):
+    from workflows.services import task_operations as ops
+
+    number, task_id = at_review(ctx, staff, clock)
+    request = ops.add_signer(ctx, staff["shenhe"], task_id, "kezhang", "after", "请科长复核")
+    assert refusal(lambda: review(ctx, staff, task_id, payable_amount="300.00")) == {
+        "reduction_reason": "核定金额低于核算金额 430.00 元，请填写核减理由"}
+    held = review(ctx, staff, task_id, payable_amount="300.00", reduction_reason="部分票据不合规")
+    assert held.case.stage == "审核"  # held for the signer, nothing approved yet
+
+    assert ops.sign(ctx, staff["kezhang"], request.id, "agree", "同意").progress.case.stage == "拨付"
+    assert "李审核完成“审核”：审核通过；核定金额 300.00 元，核减理由：部分票据不合规" in history(ctx, staff, number)
+    assert cases.case_details(ctx, staff["shouli"], number).case.data["payable_amount"] == "300.00"

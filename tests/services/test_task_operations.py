@@ -187,7 +187,7 @@ def test_an_after_signers_agreement_completes_the_held_submission_as_the_holder(
     done = task_now(ctx, staff, review)
     assert (done.state, done.completed_by, done.decision) == ("completed", "shenhe", "approve")
     assert history(ctx, staff, review, "signed", "completed")[-2:] == [
-        "孙科长后加签签署“审核”：同意（同意报销）", "李审核完成“审核”：审核通过（票据齐全）"]
+        "孙科长后加签签署“审核”：同意（同意报销）", "李审核完成“审核”：审核通过（票据齐全）；核定金额 400.00 元"]
 
 
 def test_an_after_signers_disagreement_returns_the_step_and_a_new_submission_asks_again(ctx, staff, review):
