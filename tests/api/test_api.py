@@ -365,6 +365,21 @@ def test_an_application_with_invalid_fields_names_each_and_creates_nothing(clien
     assert open_case(client, shouli)["number"] == "210400-20261123-00002"  # no number was used up
 
 
+@pytest.mark.parametrize("raw, message", [
+    ("-100.00", "医疗费用总额（元）不能为负数"), ("1e30", "医疗费用总额（元）应为金额，最多两位小数"),
+    ("NaN", "医疗费用总额（元）应为金额，最多两位小数"), ("Infinity", "医疗费用总额（元）应为金额，最多两位小数"),
+    ("1.234", "医疗费用总额（元）应为金额，最多两位小数"), ('"1.234"', "医疗费用总额（元）应为金额，最多两位小数"),
+    ("0", "医疗费用总额（元）应大于0"), ("100000000.01", "医疗费用总额（元）不得超过100000000.00")])
+def test_an_amount_that_is_no_amount_is_refused_naming_the_field(client, auth, raw, message):
+    """JSON numbers as sent (Python's JSON reader also takes NaN and Infinity): none becomes an amount."""
+    shouli = auth("shouli")
+    body = ('{"item_code": "002036006001", "applicant": {"name": "张伟", "id_number": "%s"}, '
+            '"data": {"bank_account": "6222020712001234567", "expense_total": %s}}') % (PERSON_ID, raw)
+    response = client.post("/api/cases", headers={**shouli, "Content-Type": "application/json"}, data=body)
+    assert error_of(response, 422, "invalid_input")["fields"] == {"expense_total": message}
+    assert json_of(client.get("/api/cases", headers=shouli)) == []
+
+
 def test_an_application_whose_data_is_not_an_object_is_invalid_input(client, auth):
     shouli = auth("shouli")
     for application in (outpatient_application(data=["1860.00"]), outpatient_application(applicant="张伟")):
