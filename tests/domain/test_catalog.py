@@ -165,6 +165,16 @@ AGENCY_MISTAKES = [
     ("warning days negative", _set(["items", 0, "warning"], {"days_left": -1}),
      "items[0].warning.days_left", "must not be negative"),
     ("warning key typo", _set(["items", 0, "warning"], {"ratio": 0.5}), "items[0].warning.ratio", "unknown key"),
+    ("payment ratio above 1", _set(["items", 0, "payment_policy"], {"ratio": 1.5}),
+     "items[0].payment_policy.ratio", "must be a number above 0 and at most 1"),
+    ("payment ratio as text", _set(["items", 0, "payment_policy"], {"ratio": "50%"}),
+     "items[0].payment_policy.ratio", "must be a number above 0 and at most 1"),
+    ("payment cap negative", _set(["items", 0, "payment_policy"], {"cap": -3000}),
+     "items[0].payment_policy.cap", "must be an amount in yuan"),
+    ("payment deductible in tenths of a cent", _set(["items", 0, "payment_policy"], {"deductible": 0.001}),
+     "items[0].payment_policy.deductible", "must be an amount in yuan"),
+    ("payment key typo", _set(["items", 0, "payment_policy"], {"ceiling": 3000}),
+     "items[0].payment_policy.ceiling", "unknown key"),
     ("missing field", _set(["items", 0, "promised_limit"], _DELETE),
      "items[0].promised_limit", "missing required field"),
     ("missing agency name", _set(["agency", "name"], _DELETE), "agency.name", "missing required field"),
@@ -299,3 +309,17 @@ def test_an_item_may_warn_earlier_than_the_default():
     catalog = parse(agency=document)
     first, second = list(catalog.agency("210400").items.values())[:2]
     assert first.warning == WarningPolicy(0.5, 3) and second.warning == WarningPolicy()
+
+
+def test_an_item_that_pays_has_its_agencys_policy_figures():
+    from decimal import Decimal
+
+    from workflows.domain.amounts import PaymentPolicy
+
+    document = copy.deepcopy(AGENCY)
+    document["items"][0]["payment_policy"] = {"deductible": 800, "ratio": 0.85, "cap": "300000.00"}
+    document["items"][1]["payment_policy"] = {}
+    first, second, *others = list(parse(agency=document).agency("210400").items.values())
+    assert first.payment_policy == PaymentPolicy(Decimal("800"), Decimal("0.85"), Decimal("300000.00"))
+    assert second.payment_policy == PaymentPolicy(Decimal("0"), Decimal("1"), None)  # 100 %, no cap
+    assert all(item.payment_policy is None for item in others)

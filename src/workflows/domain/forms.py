@@ -46,8 +46,7 @@ class Form:
         return {"fields": [f.to_dict() for f in self.fields]}
 
 
-def validate_form(form: Form, submitted: dict, max_amount: Decimal = DEFAULT_MAX_AMOUNT,
-                  ) -> tuple[dict, dict[str, str]]:
+def validate_form(form: Form, submitted: dict, max_amount: Decimal = DEFAULT_MAX_AMOUNT) -> tuple[dict, dict[str, str]]:
     """Return the cleaned values of the form's fields and the errors per field id.
 
     Values arrive as JSON or form text; each is converted to its field's type. Keys that are not fields of the
