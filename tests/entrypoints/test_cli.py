@@ -60,6 +60,20 @@ def test_a_refusal_from_the_terminal_needs_its_reason(database_url):
     assert "不予受理" in done
 
 
+def test_a_review_from_the_terminal_keeps_to_the_claim(database_url):
+    opened = run(database_url, "open-case", "--user", "shouli", "--item", "002036006001", "--name", "张伟",
+                 "--id-number", PERSON_ID, "expense_total=860.00", "bank_account=6222020712001234567")
+    accepted = run(database_url, "complete", re.search(r"待办：(\S+)\t受理", opened).group(1), "decision=accept",
+                   "--user", "shouli")
+    review = re.search(r"待办：(\S+)\t审核", accepted).group(1)
+    refused = run(database_url, "complete", review, "decision=approve", "payable_amount=99999", "--user", "shenhe",
+                  expect=1)
+    assert "payable_amount: 核定金额不得超过申报金额 860.00 元" in refused
+    too_big = run(database_url, "open-case", "--user", "shouli", "--item", "002036006001", "--name", "张伟",
+                  "--id-number", PERSON_ID, "expense_total=1e30", "bank_account=6222020712001234567", expect=1)
+    assert "expense_total: 医疗费用总额（元）应为金额，最多两位小数" in too_big
+
+
 def test_errors_are_one_clear_line_and_exit_status_1(database_url):
     output = run(database_url, "open-case", "--user", "shouli", "--item", "002036006001", "--name", "张伟",
                  "--id-number", "123", expect=1)
