@@ -26,6 +26,7 @@ from SpiffWorkflow.camunda.specs.business_rule_task import BusinessRuleTask
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
 from handlers import HANDLERS
+from workflows.domain.amounts import amount_of
 from workflows.domain.errors import InvalidProcess
 from workflows.domain.forms import FIELD_TYPES, Form, FormField
 from workflows.domain.refusals import END, ONWARD, RETURN, DecisionOutcome
@@ -409,10 +410,11 @@ def _bound(constraints: dict, name: str, xml_field, node, file_name: str) -> Dec
     """An amount field's `min` or `max` constraint: a decimal number (min 0 lets the amount be zero)."""
     if name not in constraints or xml_field.get("type") != "decimal":
         return None
-    if not re.fullmatch(r"\d{1,15}(\.\d{1,2})?", constraints[name]):
+    bound = amount_of(constraints[name])
+    if bound is None:
         raise InvalidProcess(f"表单字段 {xml_field.get('id')} 的 {name} 应为不带符号、最多两位小数的金额",
                              node.get("id"), file_name)
-    return Decimal(constraints[name])
+    return bound
 
 
 def _pattern(pattern: str | None, xml_field, node, file_name: str) -> str | None:

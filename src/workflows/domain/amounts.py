@@ -8,14 +8,21 @@ proposal itself, which already is the most the policy allows. Whatever way a rev
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 CENT = Decimal("0.01")
+_AMOUNT = re.compile(r"\d{1,15}(\.\d{1,2})?")  # yuan, at most two places: no sign, exponent, NaN or Infinity
 PROPOSAL = "amount_proposal"      # case data: the proposal of the 待遇金额核算 (Proposal.to_data)
 APPROVED = "payable_amount"       # case data and the review's form field: 核定金额, what 拨付 pays
 REASON = "reduction_reason"       # the review's form field: 核减理由, required when the approval is below the proposal
 REJECTING = ("reject",)           # review decisions that pay nothing: no amount to check
+
+
+def amount_of(text: str) -> Decimal | None:
+    """The amount a text writes (not negative, at most two places), or None if it writes none."""
+    return Decimal(text) if _AMOUNT.fullmatch(text) else None
 
 
 def money(value) -> Decimal:

@@ -12,7 +12,7 @@ from decimal import Decimal
 from math import ceil
 from typing import Any, Callable, TypeVar
 
-from .amounts import PaymentPolicy
+from .amounts import PaymentPolicy, amount_of
 from .documents import KINDS as DOCUMENT_KINDS
 from .documents import DocumentTemplate, template_problem
 
@@ -442,9 +442,10 @@ def _amount(node: _Node, default: Decimal | None) -> Decimal | None:
     """An amount in yuan: a number not below 0 with at most two places."""
     if node.value is None:
         return default
-    if type(node.value) not in (int, float, str) or not re.fullmatch(r"\d{1,15}(\.\d{1,2})?", str(node.value)):
+    amount = amount_of(str(node.value)) if type(node.value) in (int, float, str) else None
+    if amount is None:
         raise node.fail(f"must be an amount in yuan (not negative, at most two places), got {_describe(node.value)}")
-    return Decimal(str(node.value))
+    return amount
 
 
 def _warning(node: _Node) -> WarningPolicy:

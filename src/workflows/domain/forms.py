@@ -4,10 +4,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
+
+from .amounts import amount_of
 
 FIELD_TYPES = ("string", "long", "boolean", "date", "enum", "decimal")
-_MONEY = re.compile(r"^\d{1,15}(\.\d{1,2})?$")  # yuan and at most two places: no sign, exponent, NaN or Infinity
 DEFAULT_MAX_AMOUNT = Decimal("100000000.00")  # an installation may set its own (services.context, max_amount)
 # An amount that is part of another field's may not exceed it: 自费金额 is part of 医疗费用总额.
 AMOUNT_PARTS = {"self_pay_total": "expense_total"}
@@ -115,14 +116,12 @@ def _to_long(form_field: FormField, raw) -> int:
 
 def _to_decimal(form_field: FormField, raw) -> Decimal:
     text = str(raw).strip()
-    if isinstance(raw, (bool, dict, list)) or not _MONEY.fullmatch(text):
-        if re.fullmatch(r"-\d+(\.\d{1,2})?", text):
-            raise ValueError(f"{form_field.label}不能为负数")
+    amount = None if isinstance(raw, (bool, dict, list)) else amount_of(text)
+    if amount is None and text.startswith("-") and amount_of(text[1:]) is not None:
+        raise ValueError(f"{form_field.label}不能为负数")
+    if amount is None:
         raise ValueError(f"{form_field.label}应为金额，最多两位小数")
-    try:
-        return Decimal(text)
-    except InvalidOperation:
-        raise ValueError(f"{form_field.label}应为金额，最多两位小数") from None
+    return amount
 
 
 def _to_boolean(form_field: FormField, raw) -> bool:

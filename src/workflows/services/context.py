@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-import re
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
@@ -15,6 +14,7 @@ from sqlalchemy.orm import sessionmaker
 from workflows.adapters.bpmn_parsing import ProcessDefinition
 from workflows.adapters.engine import Engine
 from workflows.adapters.unit_of_work import UnitOfWork
+from workflows.domain.amounts import amount_of
 from workflows.domain.catalog import Catalog, parse_catalog
 from workflows.domain.forms import DEFAULT_MAX_AMOUNT
 
@@ -32,9 +32,10 @@ def max_amount_setting() -> Decimal:
     text = os.environ.get("WORKFLOWS_MAX_AMOUNT", "").strip()
     if not text:
         return DEFAULT_MAX_AMOUNT
-    if not re.fullmatch(r"\d{1,15}(\.\d{1,2})?", text) or Decimal(text) <= 0:
+    amount = amount_of(text)
+    if amount is None or amount <= 0:
         raise ValueError(f"WORKFLOWS_MAX_AMOUNT 应为大于0、最多两位小数的金额（元），而不是 {text!r}")
-    return Decimal(text)
+    return amount
 
 
 @dataclass
