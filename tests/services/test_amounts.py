@@ -209,3 +209,39 @@ def test_a_review_held_for_an_after_signer_keeps_to_the_amount_rule(ctx, staff, 
     assert ops.sign(ctx, staff["kezhang"], request.id, "agree", "同意").progress.case.stage == "拨付"
     assert "李审核完成“审核”：审核通过；核定金额 300.00 元，核减理由：部分票据不合规" in history(ctx, staff, number)
     assert cases.case_details(ctx, staff["shouli"], number).case.data["payable_amount"] == "300.00"
+
+
+def test_a_designers_amount_bounds_deploy_and_hold_and_a_bad_one_is_refused(ctx, staff):
+    from workflows.domain.errors import InvalidProcess
+    from workflows.services import processes
+
+    from support.diagrams import outpatient_diagram
+
+    self_pay = '<camunda:formField id="self_pay_total" label="自费金额（元）" type="decimal">'
+    bounded = outpatient_diagram(('<camunda:constraint name="min" config="0"/>',
+                                  '<camunda:constraint name="min" config="0"/><camunda:constraint name="max" '
+                                  'config="500"/>'))
+    assert self_pay in bounded.decode("utf-8")
+    processes.deploy_process(ctx, staff["sheji"], bounded, "item_002036006001.bpmn")
+    assert refusal(lambda: cases.open_case(ctx, staff["shouli"], OUTPATIENT, APPLICANT,
+                                           {**CLAIM, "self_pay_total": "500.01"})) == {
+        "self_pay_total": "自费金额（元）不得超过500"}
+    for config in ("-1", "1e3", "abc"):
+        with pytest.raises(InvalidProcess, match="self_pay_total 的 min 应为不带符号、最多两位小数的金额"):
+            processes.deploy_process(ctx, staff["sheji"], outpatient_diagram(
+                ('<camunda:constraint name="min" config="0"/>', f'<camunda:constraint name="min" config="{config}"/>')),
+                "item_002036006001.bpmn")
+
+
+@pytest.mark.parametrize("setting, maximum", [("", Decimal("100000000.00")), ("5000", Decimal("5000")),
+                                              (" 12345.67 ", Decimal("12345.67")), ("0", None), ("1e9", None),
+                                              ("-5", None)])
+def test_the_installations_maximum_amount_is_a_setting(monkeypatch, setting, maximum):
+    from workflows.services.context import max_amount_setting
+
+    monkeypatch.setenv("WORKFLOWS_MAX_AMOUNT", setting)
+    if maximum is None:
+        with pytest.raises(ValueError, match="WORKFLOWS_MAX_AMOUNT 应为大于0、最多两位小数的金额"):
+            max_amount_setting()
+    else:
+        assert max_amount_setting() == maximum
