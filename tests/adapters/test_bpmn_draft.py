@@ -14,6 +14,7 @@ from SpiffWorkflow.camunda.parser import CamundaParser
 from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.util.task import TaskState
 
+from workflows.adapters.limits import NEVER
 from workflows.adapters import bpmn_draft as draft
 from workflows.adapters.bpmn_parsing import parse_process
 from workflows.adapters.scripting import RestrictedScriptEngine
@@ -22,7 +23,7 @@ from workflows.domain.forms import validate_form
 NS = draft.NSMAP
 CAMUNDA = "{%s}" % NS["camunda"]
 TASK, EVENT, GATEWAY = (draft.SIZES[k] for k in ("task", "event", "gateway"))
-FAR = "2999-12-31T17:00:00+08:00"
+FAR = NEVER  # what the limits' functions return while a limit is not running
 PAST = "2000-01-03T17:00:00+08:00"
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from handlers.gateways import LocalNationalPlatform, LocalPaymentGateway, LocalSmsNotifier
+from workflows.adapters.limits import NEVER
 from workflows.adapters.bpmn_parsing import parse_process
 from workflows.adapters.dmn_parsing import decision_files, read_decision, read_decisions
 from workflows.adapters.engine import CaseBindings, Engine
@@ -13,7 +14,7 @@ from workflows.domain.errors import InvalidProcess
 from support.paths import BPMN_DIR
 from support.process_driver import PERSON_ID
 
-FAR, PAST = "2999-12-31T17:00:00+08:00", "2000-01-03T17:00:00+08:00"
+FAR, PAST = NEVER, "2000-01-03T17:00:00+08:00"
 TABLES = {name: xml.decode("utf-8") for name, xml in decision_files(BPMN_DIR / "decisions").items()}
 OUTPATIENT = "002036006001"
 DIAGRAM = (BPMN_DIR / f"item_{OUTPATIENT}.bpmn").read_text(encoding="utf-8")
@@ -112,7 +113,7 @@ def test_a_waived_case_waits_for_the_materials_or_the_time_limit():
     [accept] = run.ready_tasks()
     run.complete(accept.id, {"decision": "waive"})
     assert run.ready_tasks() == [] and run.stage_waiting() == "容缺补正"
-    assert [due.year for _, due in run.pending_timers()] == [2999]  # the 补正期限, not started here
+    assert [due.year for _, due in run.pending_timers()] == [9999]  # the 补正期限, not started here
     state = engine.dump(run)
 
     supplied = engine.resume(definition, state, bindings())

@@ -8,6 +8,7 @@ the decision tables the business-rule tasks reference are there and safe (dmn_pa
 from __future__ import annotations
 
 import ast
+import functools
 import hashlib
 import re
 from collections.abc import Mapping
@@ -33,7 +34,7 @@ from workflows.domain.refusals import END, ONWARD, RETURN, DecisionOutcome
 from workflows.domain.roles import ROLE_BY_LANE, ROLE_NAMES, TASK_ROLES, role_for_lane
 
 from .dmn_parsing import Decision
-from .scripting import ScriptError, check_expression, check_script
+from .scripting import ScriptError, check_expression, check_script, check_timer_expression
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 NS = {"bpmn": BPMN_NS, "camunda": CAMUNDA_MODEL_NS}
@@ -263,8 +264,10 @@ def _check_service_tasks(document, file_name: str) -> None:
 
 
 def _check_expressions(document, file_name: str) -> None:
-    checks = [(".//bpmn:conditionExpression", check_expression), (".//bpmn:timeDuration", check_expression),
-              (".//bpmn:timeDate", check_expression), (".//bpmn:timeCycle", check_expression),
+    checks = [(".//bpmn:conditionExpression", check_expression),
+              (".//bpmn:timeDuration", functools.partial(check_timer_expression, "duration")),
+              (".//bpmn:timeDate", functools.partial(check_timer_expression, "date")),
+              (".//bpmn:timeCycle", functools.partial(check_timer_expression, "cycle")),
               (".//bpmn:script", check_script)]
     sources = [(node, (node.text or "").strip(), check) for path, check in checks
                for node in document.iterfind(path, NS)]

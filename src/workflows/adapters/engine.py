@@ -17,6 +17,7 @@ from types import MappingProxyType
 from uuid import UUID, uuid4
 
 from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
 from SpiffWorkflow.bpmn.specs.control import BoundaryEventJoin, BoundaryEventSplit
@@ -39,7 +40,8 @@ from workflows.domain.model import SUPERVISION_STAGE
 
 from .bpmn_parsing import DecisionTask, HandlerServiceTask, ProcessDefinition, TaskDefinition, parse_process
 from .dmn_parsing import read_decisions
-from .scripting import RestrictedScriptEngine
+from .limits import DiagramLimits, LimitExceeded, check_timer
+from .scripting import RestrictedScriptEngine, check_command_time, command_budget
 
 log = logging.getLogger(__name__)
 LIMIT_TIMER_FUNCTIONS = ("deadline(", "warning_time(")  # timers that follow the case's limits as they move
@@ -122,10 +124,21 @@ class CaseScriptEngine(RestrictedScriptEngine):
     and the clock's functions, diagrams and decision tables may ask `case_agency()`: the code of the agency that
     handles the case (a 禁办 rule applies where that agency's catalog lists it)."""
 
-    def __init__(self, bindings: CaseBindings):
-        super().__init__({**bindings.functions, "case_agency": lambda: bindings.agency_code})
+    def __init__(self, bindings: CaseBindings, limits: DiagramLimits):
+        super().__init__({**bindings.functions, "case_agency": lambda: bindings.agency_code}, limits)
         self.bindings = bindings
         self.results: dict = {}  # task id -> what its handler returned in this command (for the history)
+
+    def evaluate(self, task, expression, external_context=None):
+        """A timer's value is checked before SpiffWorkflow reads it (P99999999999Y would loop over every month)."""
+        value = super().evaluate(task, expression, external_context)
+        kind = _timer_kind(task, expression)
+        if kind:
+            try:
+                check_timer(kind, value, self.bindings.clock(), self.environment.limits)
+            except LimitExceeded as err:
+                raise WorkflowTaskException(str(err), task=task, exception=err) from err
+        return value
 
     def run_handler(self, task, topic: str) -> bool:
         bindings = self.bindings
@@ -138,6 +151,19 @@ class CaseScriptEngine(RestrictedScriptEngine):
         self.results[task.id] = result
         task.data.update(result)
         return True
+
+
+_TIMER_KINDS = {spiff_timers.TimeDateEventDefinition: "date", spiff_timers.DurationTimerEventDefinition: "duration",
+                spiff_timers.CycleTimerEventDefinition: "cycle"}
+
+
+def _timer_kind(task, expression: str) -> str | None:
+    """date, duration or cycle when `expression` is one of the timers `task` waits on."""
+    definition = getattr(task.task_spec, "event_definition", None)
+    for timer in getattr(definition, "event_definitions", [definition]):
+        if isinstance(timer, TimerEventDefinition) and timer.expression == expression:
+            return _TIMER_KINDS.get(type(timer))
+    return None
 
 
 @dataclass(frozen=True)
@@ -187,9 +213,12 @@ class CaseRun:
 
     @contextmanager
     def _on_case_clock(self):
-        token = _case_clock.set(self.workflow.script_engine.bindings.clock)
+        """The case's clock, and the CPU-time budget of the command for all the diagram code it runs."""
+        engine = self.workflow.script_engine
+        token = _case_clock.set(engine.bindings.clock)
         try:
-            yield
+            with command_budget(engine.environment.limits):
+                yield
         finally:
             _case_clock.reset(token)
 
@@ -206,8 +235,8 @@ class CaseRun:
                         break
             self._finish_when_main_path_ends()
         except Exception as error:  # a handler or script failed: the case waits for a fix and a retry
-            failed = self.workflow.get_tasks(state=TaskState.ERROR)
-            name = failed[0].task_spec.bpmn_name or failed[0].task_spec.name if failed else "引擎"
+            failed = self.workflow.get_tasks(state=TaskState.ERROR) or [getattr(error, "task", None)]
+            name = (failed[0].task_spec.bpmn_name or failed[0].task_spec.name) if failed[0] else "引擎"
             log.warning("step %s failed: %s", name, error, exc_info=True)
             self.failure = StepFailure(name, str(error) or type(error).__name__)
 
@@ -233,6 +262,7 @@ class CaseRun:
             self.workflow.data = dict(self._main_end.data)
 
     def _note_step(self, task) -> None:
+        check_command_time(self.workflow.script_engine.environment.limits)
         spec = task.task_spec
         if spec.name in self.definition.escalation_ends:
             return  # the end of a warning branch is no step of the case
@@ -483,9 +513,10 @@ class CaseRun:
 class Engine:
     """Parses process versions once and runs case workflows on them."""
 
-    def __init__(self):
+    def __init__(self, limits: DiagramLimits | None = None):
         self._serializer = _serializer()
         self._definitions: dict[tuple, ProcessDefinition] = {}
+        self.limits = limits or DiagramLimits.from_environment()
 
     def definition(self, bpmn_xml: str, file_name: str = "process.bpmn",
                    decisions: dict[str, str] | None = None) -> ProcessDefinition:
@@ -500,7 +531,7 @@ class Engine:
 
     def start(self, definition: ProcessDefinition, data: dict, bindings: CaseBindings) -> CaseRun:
         workflow = BpmnWorkflow(definition.spec, definition.subprocess_specs,
-                                script_engine=CaseScriptEngine(bindings))
+                                script_engine=CaseScriptEngine(bindings, self.limits))
         workflow.task_tree.data.update(data)
         run = CaseRun(definition, workflow)
         run.advance()
@@ -511,7 +542,7 @@ class Engine:
         self._serializer.migrate(dct)
         workflow = self._serializer.registry.restore(dct, spec=definition.spec,
                                                      subprocess_specs=definition.subprocess_specs)
-        workflow.script_engine = CaseScriptEngine(bindings)
+        workflow.script_engine = CaseScriptEngine(bindings, self.limits)
         return CaseRun(definition, workflow)
 
     @staticmethod

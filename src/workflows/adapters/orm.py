@@ -56,7 +56,10 @@ process_versions = Table(
     Column("deployed_at", Moment(), nullable=False),
     # The DMN files of the decisions its business-rule tasks reference: {file name: DMN XML}
     Column("decisions", Json, nullable=False, default=dict, server_default="{}"),
+    # The agency whose cases run the version; NULL: national (the shipped diagrams), for agencies without their own
+    Column("agency_code", String(20)),
     UniqueConstraint("process_key", "version"),
+    Index("ix_process_versions_key_agency", "process_key", "agency_code"),
 )
 
 cases = Table(

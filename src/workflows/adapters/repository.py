@@ -50,8 +50,19 @@ class ProcessRepository(_Repository):
         return self.session.get(ProcessVersion, version_id)
 
     def latest(self, process_key: str) -> ProcessVersion | None:
+        """The newest version of the process, whoever it belongs to (versions are numbered across agencies)."""
         return self.session.scalar(select(ProcessVersion).where(ProcessVersion.process_key == process_key)
                                    .order_by(ProcessVersion.version.desc()).limit(1))
+
+    def in_force(self, process_key: str, agency_code: str | None) -> ProcessVersion | None:
+        """What a new case of the agency runs: the newest version the agency deployed, or else the newest national
+        one (agency_code None: the national one only)."""
+        owners = ProcessVersion.agency_code.is_(None)
+        if agency_code is not None:
+            owners = owners | (ProcessVersion.agency_code == agency_code)
+        query = (select(ProcessVersion).where(ProcessVersion.process_key == process_key, owners)
+                 .order_by(ProcessVersion.agency_code.is_(None), ProcessVersion.version.desc()).limit(1))
+        return self.session.scalar(query)
 
     def with_xml(self, process_key: str, version: int | None = None) -> ProcessVersion | None:
         """A version (the latest when `version` is None) with its diagram loaded."""
@@ -65,10 +76,14 @@ class ProcessRepository(_Repository):
         return list(self.session.scalars(select(ProcessVersion).where(ProcessVersion.process_key == process_key)
                                          .order_by(ProcessVersion.version.desc())))
 
-    def with_decisions(self) -> list[ProcessVersion]:
-        """Every version with the decision tables it carries (the history of each table), oldest first."""
-        return list(self.session.scalars(select(ProcessVersion).options(undefer(ProcessVersion.decisions))
-                                         .order_by(ProcessVersion.id)))
+    def with_decisions(self, agency_code: str | None = None) -> list[ProcessVersion]:
+        """Every national version and the agency's, with the decision tables it carries (the history of each
+        table), oldest first."""
+        owners = ProcessVersion.agency_code.is_(None)
+        if agency_code is not None:
+            owners = owners | (ProcessVersion.agency_code == agency_code)
+        return list(self.session.scalars(select(ProcessVersion).where(owners)
+                                         .options(undefer(ProcessVersion.decisions)).order_by(ProcessVersion.id)))
 
     def latest_of_each(self) -> list[ProcessVersion]:
         newest = (select(ProcessVersion.process_key, func.max(ProcessVersion.version).label("version"))

@@ -7,8 +7,11 @@ and iteration access into calls to our guards and refuses names starting with "_
 process designer needs: expressions, assignments, if and for. Runtime access is limited to the task data, a
 small set of builtins and the functions the platform exposes.
 
-Not covered here: CPU/memory exhaustion in general (nested loops, format widths such as f"{x:>999999999}").
-The obvious one-liners (range(10**9), 10**10**10, "x" * 10**10) are refused; run workers with a time/memory limit.
+Limits (limits.py, set by the installation): every evaluation runs on a CPU-time budget, checked as its loops
+iterate (the only way to repeat: no while, def or lambda), inside the budget of the whole command; every operation
+that can build a large value (*, **, <<, +, str methods, list(), f-strings …) is checked before or charged after,
+against what one evaluation may allocate; results and the data a script leaves must stay under the case data size.
+Constant bombs (range(10**12), 10**10**10, "x" * 10**10) are refused when the diagram is deployed.
 """
 from __future__ import annotations
 
@@ -18,8 +21,11 @@ import logging
 import operator
 import re
 import textwrap
+import time as clock
 from collections.abc import Callable, Mapping
-from datetime import date, datetime, time, timedelta
+from contextlib import contextmanager
+from contextvars import ContextVar
+from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 
 from RestrictedPython import RestrictingNodeTransformer
@@ -29,11 +35,14 @@ from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
+from .limits import DiagramLimits, LimitExceeded, check_timer
+
 log = logging.getLogger(__name__)
 
 RANGE_LIMIT = 10_000        # items a range() may have: for-loops stay short
 SIZE_LIMIT = 1_000_000      # characters/items that "*" may produce
 INT_BITS_LIMIT = 4_096      # ~1,200 digits: far beyond any amount, small enough to compute instantly
+INT_DIGITS_LIMIT = 1_200
 CACHE_SIZE = 1_024          # compiled sources kept; conditions run on every gateway of every case
 
 
@@ -57,9 +66,11 @@ class ScriptSyntaxError(ScriptError, SyntaxError):
 # The Camunda Modeler writes timer values unquoted (P10D, 2026-01-05T09:00:00+08:00); they are not Python, so a
 # bare ISO 8601 duration or date-time is taken as its text, which SpiffWorkflow then parses.
 _NUM = r"\d+(?:[.,]\d+)?"
-_ISO_LITERAL = re.compile(
-    rf"P(?=\d|T\d)(?:{_NUM}Y)?(?:{_NUM}M)?(?:{_NUM}W)?(?:{_NUM}D)?(?:T(?=\d)(?:{_NUM}H)?(?:{_NUM}M)?(?:{_NUM}S)?)?"
-    r"|\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?")
+_ISO_DURATION = (rf"P(?=\d|T\d)(?:{_NUM}Y)?(?:{_NUM}M)?(?:{_NUM}W)?(?:{_NUM}D)?"
+                 rf"(?:T(?=\d)(?:{_NUM}H)?(?:{_NUM}M)?(?:{_NUM}S)?)?")
+_ISO_MOMENT = r"\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?"
+_ISO_LITERAL = re.compile(rf"{_ISO_DURATION}|{_ISO_MOMENT}"  # and a cycle: R3/PT1H, R/2026-01-05T09:00+08:00/P1D
+                          rf"|R\d*(?:/(?:{_ISO_DURATION}|{_ISO_MOMENT})){{1,2}}")
 
 _IMPORT = "不允许导入模块 (import is forbidden)"
 _FORBIDDEN_NODES = {  # designers get expressions, assignments, if and for; nothing that defines code or hides errors
@@ -80,7 +91,26 @@ _FORBIDDEN_CALLS = frozenset({
     "eval", "exec", "compile", "open", "getattr", "setattr", "delattr", "hasattr", "globals", "locals", "vars",
     "dir", "type", "input", "breakpoint", "help", "memoryview", "object", "super", "exit", "quit"})
 # Operators whose result can be enormous for small operands; routed through _arith() below.
-_GUARDED_OPS = {ast.Mult: "*", ast.Pow: "**", ast.LShift: "<<"}
+_GUARDED_OPS = {ast.Mult: "*", ast.Pow: "**", ast.LShift: "<<", ast.Add: "+", ast.Mod: "%"}
+FORMAT_WIDTH_LIMIT = 1_000
+
+
+class _NotConstant(Exception):
+    """An operand only known when the code runs."""
+
+
+def _constant(node):
+    """The value of a constant expression, computed with the runtime's checks (ScriptError for a bomb)."""
+    if isinstance(node, ast.Constant):
+        return node.value
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        return -_constant(node.operand)
+    if isinstance(node, ast.BinOp) and type(node.op) in (*_GUARDED_OPS, ast.Sub):
+        op = "-" if isinstance(node.op, ast.Sub) else _GUARDED_OPS[type(node.op)]
+        a, b = _constant(node.left), _constant(node.right)
+        _check_size(op, a, b)
+        return _OPERATORS[op](a, b)
+    raise _NotConstant
 
 
 class _DesignerPolicy(RestrictingNodeTransformer):
@@ -116,7 +146,31 @@ class _DesignerPolicy(RestrictingNodeTransformer):
     def visit_Call(self, node):
         if isinstance(node.func, ast.Name) and node.func.id in _FORBIDDEN_CALLS:
             return self._refuse(node, f"不允许调用 {node.func.id}() ({node.func.id}() is forbidden)")
+        if isinstance(node.func, ast.Name) and node.func.id == "range":
+            try:
+                _range(*[_constant(arg) for arg in node.args])
+            except (ScriptError, TypeError, ValueError) as error:
+                return self._refuse(node, str(error))
+            except _NotConstant:
+                pass
         return super().visit_Call(node)
+
+    def visit_FormattedValue(self, node):
+        """f"{x:>999999999}" would build a gigabyte before any guard sees it: format specs are constants with
+        small widths, and the value goes through _format_() (its size checked first)."""
+        spec = node.format_spec
+        parts = spec.values if isinstance(spec, ast.JoinedStr) else []
+        if spec is not None and not all(isinstance(part, ast.Constant) for part in parts):
+            return self._refuse(node, "f-string 的格式须为常量 (format specs must be constants)")
+        if any(int(width) > FORMAT_WIDTH_LIMIT for part in parts for width in re.findall(r"\d+", str(part.value))):
+            return self._refuse(node, f"f-string 的宽度和精度最多 {FORMAT_WIDTH_LIMIT} (format width too large)")
+        value = self.visit(node.value)
+        node.value = ast.copy_location(ast.Call(ast.Name("_format_", ast.Load()), [value], []), value)
+        return node
+
+    def visit_JoinedStr(self, node):
+        node = self.node_contents_visit(node)
+        return ast.copy_location(ast.Call(ast.Name("_built_", ast.Load()), [node], []), node)
 
     def visit_Attribute(self, node):
         if node.attr.startswith("_"):  # ().__class__.__mro__ and friends
@@ -128,6 +182,12 @@ class _DesignerPolicy(RestrictingNodeTransformer):
         return super().visit_Attribute(node)
 
     def visit_BinOp(self, node):
+        try:
+            _constant(node)
+        except ScriptError as error:  # a constant bomb, such as 10**10**10: refused at deploy
+            return self._refuse(node, str(error))
+        except _NotConstant:
+            pass
         node = super().visit_BinOp(node)
         if type(node.op) not in _GUARDED_OPS:
             return node
@@ -172,6 +232,125 @@ def check_script(script: str) -> None:
     _compile(script, "exec")
 
 
+def check_timer_expression(kind: str, expression: str, limits: DiagramLimits | None = None) -> None:
+    """Deploy-time check of a timer (kind: date, duration or cycle): an expression, and when it is a constant
+    (P99999999999Y, R/PT0S) a value that makes sense (limits.check_timer). Raises ScriptError."""
+    code = _compile(expression, "eval")
+    value = code if isinstance(code, str) else _constant_text(expression)
+    if value is not None:
+        try:
+            check_timer(kind, value, datetime.now(timezone.utc), limits or DiagramLimits.from_environment())
+        except LimitExceeded as error:
+            raise ScriptError(str(error)) from None
+
+
+def _constant_text(expression: str) -> str | None:
+    node = ast.parse(expression.strip(), mode="eval").body
+    return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
+
+
+# --- Runtime budget -----------------------------------------------------------------------------------------------
+
+_command_deadline: ContextVar = ContextVar("command_deadline", default=None)
+_budget: ContextVar = ContextVar("evaluation_budget", default=None)
+_CHECK_EVERY = 1_024  # loop steps between two looks at the clock
+
+
+class _Budget:
+    """What one evaluation may still spend: CPU time (until `deadline`, on the thread's CPU clock) and memory."""
+
+    __slots__ = ("deadline", "per_command", "memory_left", "limits")
+
+    def __init__(self, limits: DiagramLimits):
+        now, command = clock.thread_time(), _command_deadline.get()
+        self.per_command = command is not None and command < now + limits.evaluation_seconds
+        self.deadline = command if self.per_command else now + limits.evaluation_seconds
+        self.memory_left = limits.memory_units
+        self.limits = limits
+        self.check_time()
+
+    def check_time(self) -> None:
+        if clock.thread_time() > self.deadline:
+            seconds = self.limits.command_seconds if self.per_command else self.limits.evaluation_seconds
+            what = "一次办理中流程代码的" if self.per_command else "一次表达式或脚本的"
+            raise LimitExceeded(f"超过{what}运行时间上限 {seconds:g} 秒 (CPU time limit exceeded)")
+
+    def charge(self, units: int) -> None:
+        self.memory_left -= units
+        if self.memory_left < 0:
+            raise LimitExceeded(f"超过一次运算可分配的内存上限（{self.limits.memory_units} 个字符或元素）"
+                                f" (memory limit exceeded)")
+
+    def iterate(self, iterable):
+        steps = 0
+        for item in iterable:
+            steps += 1
+            if steps % _CHECK_EVERY == 0:
+                self.check_time()
+            yield item
+
+
+@contextmanager
+def command_budget(limits: DiagramLimits):
+    """All the diagram code run inside shares `command_seconds` of CPU time (nested: the outer budget holds)."""
+    token = _command_deadline.set(_command_deadline.get() or clock.thread_time() + limits.command_seconds)
+    try:
+        yield
+    finally:
+        _command_deadline.reset(token)
+
+
+def check_command_time(limits: DiagramLimits) -> None:
+    """Between steps: a process looping on itself (a gateway back to a cheap task) stops at the command's limit."""
+    deadline = _command_deadline.get()
+    if deadline is not None and clock.thread_time() > deadline:
+        raise LimitExceeded(f"超过一次办理中流程代码的运行时间上限 {limits.command_seconds:g} 秒 "
+                            f"(CPU time limit exceeded)")
+
+
+def data_size(value, limit: int) -> int:
+    """The size of `value` as JSON, in bytes (about), counted up to just past `limit`: a list holding one big list
+    a million times is not walked a million times."""
+    containers = (dict, list, tuple, set, frozenset)
+    total, stack = _scalar_size(value), [value] if isinstance(value, containers) else []
+    while stack and total <= limit:
+        item = stack.pop()
+        members = [*item.keys(), *item.values()] if isinstance(item, dict) else item
+        total += 2 + len(members)
+        if total > limit:
+            break
+        for member in members:
+            if isinstance(member, containers):
+                stack.append(member)
+            else:
+                total += _scalar_size(member)
+    return total
+
+
+def _scalar_size(value) -> int:
+    if isinstance(value, str):
+        return len(value) + 2 if value.isascii() else 3 * len(value) + 2  # CJK takes three bytes in UTF-8
+    if isinstance(value, int):
+        return value.bit_length() // 3 + 1
+    return 0 if isinstance(value, (dict, list, tuple, set, frozenset)) else 24
+
+
+def check_result_size(value, limits: DiagramLimits, what: str = "结果") -> None:
+    size = data_size(value, limits.data_bytes)
+    if size > limits.data_bytes:
+        raise LimitExceeded(f"{what}超过 {limits.data_bytes // 1000} KB 的上限 (data size limit exceeded)")
+
+
+def _current() -> _Budget:
+    return _budget.get()
+
+
+def _charged(value):
+    if isinstance(value, (str, bytes, list, tuple, dict, set, frozenset)):
+        _current().charge(len(value))
+    return value
+
+
 # --- Runtime guards (called by the rewritten code) ----------------------------------------------------------------
 
 _DATE_ATTRS = {"year", "month", "day", "weekday", "isoweekday", "isoformat", "isocalendar"}
@@ -191,16 +370,60 @@ _SAFE_ATTRIBUTES = {  # exact types: a subclass may override a method with somet
 }
 
 
+_COPYING_TYPES = (str, list, dict, set, frozenset)  # their methods may build new values: charged
+
+
 def _getattr(obj, name):
     if name not in _SAFE_ATTRIBUTES.get(type(obj), ()):
         raise ScriptError(f"不允许访问属性 (attribute not allowed): {type(obj).__name__}.{name}")
-    return getattr(obj, name)
+    method = getattr(obj, name)
+    if type(obj) not in _COPYING_TYPES or name in ("get", "keys", "values", "items", "pop", "index", "count"):
+        return method
+    return functools.partial(_charged_call, obj, name, method)
+
+
+def _charged_call(obj, name, method, *args, **kwargs):
+    """A method that may build a large value, its size checked before where it can be known (zfill, replace)
+    and charged to the evaluation's memory after; what a list or dict takes in (append, extend …) is charged."""
+    budget = _current()
+    if name == "zfill" and args and isinstance(args[0], int) and args[0] > SIZE_LIMIT:
+        raise LimitExceeded(f"计算结果过大 (result too large): zfill({args[0]})")
+    if name == "replace" and len(args) >= 2 and isinstance(args[0], str) and isinstance(args[1], str):
+        count = obj.count(args[0]) if args[0] else len(obj) + 1
+        if len(obj) + count * max(0, len(args[1]) - len(args[0])) > SIZE_LIMIT:
+            raise LimitExceeded("计算结果过大 (result too large): replace()")
+    for arg in (*args, *kwargs.values()):
+        if isinstance(arg, (list, tuple, dict, set, frozenset)):
+            budget.charge(len(arg))
+        elif name in ("append", "insert", "add", "setdefault"):
+            budget.charge(data_size(arg, SIZE_LIMIT))
+    result = method(*args, **kwargs)
+    return _charged(result) if result is not obj else result
 
 
 def _getitem(obj, key):
     if isinstance(key, str) and key.startswith("_"):  # e.g. a mapping holding "__builtins__"
         raise ScriptError(f"不允许访问以下划线开头的键 (keys starting with '_' are forbidden): {key!r}")
-    return obj[key]
+    return _charged(obj[key]) if isinstance(key, slice) else obj[key]
+
+
+def _getiter(obj):
+    return _current().iterate(obj)
+
+
+def _format(value):
+    """An f-string's value: no container whose text would be huge, no Decimal with a million digits."""
+    if isinstance(value, Decimal) and value.is_finite() and abs(value.adjusted()) > INT_DIGITS_LIMIT:
+        raise LimitExceeded("数值过大 (number too large)")
+    if isinstance(value, (list, tuple, dict, set, frozenset)) and data_size(value, SIZE_LIMIT) > SIZE_LIMIT:
+        raise LimitExceeded("计算结果过大 (result too large): f-string")
+    return value
+
+
+def _built(text: str) -> str:  # an f-string's result
+    if len(text) > SIZE_LIMIT:
+        raise LimitExceeded("计算结果过大 (result too large): f-string")
+    return _charged(text)
 
 
 def _write(obj):  # target of data["x"] = ... / del lst[0]
@@ -211,24 +434,40 @@ def _write(obj):  # target of data["x"] = ... / del lst[0]
 
 def _range(*args):
     r = range(*args)
-    if len(r) > RANGE_LIMIT:
+    try:
+        too_long = len(r) > RANGE_LIMIT
+    except OverflowError:  # more items than a C long holds
+        too_long = True
+    if too_long:
         raise ScriptError(f"range() 最多 {RANGE_LIMIT} 个数 (range() is limited to {RANGE_LIMIT} items)")
     return r
 
 
-def _arith(op, a, b):
+def _check_size(op, a, b) -> None:
+    """Refuse, before computing, an operation whose result would be enormous for small operands."""
     too_big = False
-    if op == "*":
+    if op == "+" and isinstance(a, (str, bytes, list, tuple)) and isinstance(b, (str, bytes, list, tuple)):
+        too_big = len(a) + len(b) > SIZE_LIMIT
+    elif op == "%" and isinstance(a, str):
+        raise ScriptError("不允许用 % 格式化文本, 请用 f-string (%-formatting is forbidden)")
+    elif op == "*":
         seq, n = (a, b) if isinstance(a, (str, bytes, list, tuple)) else (b, a)
-        if isinstance(seq, (str, bytes, list, tuple)) and isinstance(n, int):
+        if isinstance(seq, (str, bytes)) and isinstance(n, int):
             too_big = len(seq) * n > SIZE_LIMIT
+        elif isinstance(seq, (list, tuple)) and isinstance(n, int):  # [big_list] * n is n times its text
+            too_big = n > 0 and data_size(seq, SIZE_LIMIT) * n > SIZE_LIMIT
         elif isinstance(a, int) and isinstance(b, int):
             too_big = a.bit_length() + b.bit_length() > INT_BITS_LIMIT
     elif op in ("**", "<<") and isinstance(a, int) and isinstance(b, int) and b > 0:
         too_big = (a.bit_length() * b if op == "**" else a.bit_length() + b) > INT_BITS_LIMIT
     if too_big:
         raise ScriptError(f"计算结果过大 (result too large): {op}")
-    return _OPERATORS[op](a, b)
+
+
+def _arith(op, a, b):
+    _check_size(op, a, b)
+    result = _OPERATORS[op](a, b)
+    return _charged(result) if op in ("*", "+") else result
 
 
 _OPERATORS = {"*": operator.mul, "**": operator.pow, "<<": operator.lshift, "+": operator.add,
@@ -250,20 +489,48 @@ class _LogPrint:
         return ""
 
     def _call_print(self, *args, **kwargs):
-        log.debug("script print: %s", " ".join(map(str, args)))
+        log.debug("script print: %s", " ".join(map(str, map(_format, args))))
+
+
+def _sized(build):
+    """A builtin that builds a container or text: its result charged to the evaluation's memory."""
+    @functools.wraps(build)
+    def sized(*args, **kwargs):
+        return _charged(build(*map(_format, args), **kwargs))
+    return sized
+
+
+def _int(value=0, *args):
+    if isinstance(value, Decimal) and value.is_finite() and value.adjusted() > INT_DIGITS_LIMIT:
+        raise LimitExceeded("数值过大 (number too large)")
+    return int(value, *args)
+
+
+def _decimal(value="0", *args):
+    number = Decimal(value, *args)
+    if number.is_finite() and abs(number.adjusted()) > INT_DIGITS_LIMIT:
+        raise LimitExceeded("数值过大 (number too large)")
+    return number
+
+
+def _sum(iterable, start=0):
+    if not isinstance(start, (int, float, Decimal)):  # sum(lists, []) concatenates in a quadratic loop
+        raise ScriptError("sum() 只能对数求和 (sum() adds numbers only)")
+    return sum(iterable, start)
 
 
 _SAFE_BUILTINS = {
-    "len": len, "min": min, "max": max, "abs": abs, "round": round, "sum": sum, "sorted": sorted, "any": any,
-    "all": all, "str": str, "int": int, "float": float, "bool": bool, "list": list, "dict": dict, "set": set,
-    "tuple": tuple, "range": _range, "enumerate": enumerate, "zip": zip, "reversed": reversed,
-    "True": True, "False": False, "None": None,
-    "Decimal": Decimal, "date": date, "datetime": datetime, "timedelta": timedelta,
+    "len": len, "min": min, "max": max, "abs": abs, "round": round, "sum": _sum, "sorted": _sized(sorted),
+    "any": any, "all": all, "str": _sized(str), "int": _int, "float": float, "bool": bool, "list": _sized(list),
+    "dict": _sized(dict), "set": _sized(set), "tuple": _sized(tuple), "range": _range, "enumerate": enumerate,
+    "zip": zip, "reversed": reversed, "True": True, "False": False, "None": None,
+    "Decimal": _decimal, "date": date, "datetime": datetime, "timedelta": timedelta,
 }
 # Injected after the task data, so data keys cannot replace a guard. Names starting with "_" cannot be written by
 # designers, which is also how we tell them apart from task data afterwards.
 _GUARDS = {
-    "_getattr_": _getattr, "_getitem_": _getitem, "_write_": _write, "_getiter_": iter, "_arith_": _arith,
+    "_getattr_": _getattr, "_getitem_": _getitem, "_write_": _write, "_getiter_": _getiter, "_arith_": _arith,
+    "_format_": _format, "_built_": _built,
     "_inplacevar_": _inplacevar, "_iter_unpack_sequence_": guarded_iter_unpack_sequence,
     "_unpack_sequence_": guarded_unpack_sequence, "_apply_": lambda f, *a, **kw: f(*a, **kw),
     "_print_": _LogPrint, "_print": _LogPrint(),
@@ -275,8 +542,9 @@ _GUARDS = {
 class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
     """Runs diagram code over the task data with only safe builtins and the given functions."""
 
-    def __init__(self, functions: Mapping[str, Callable] | None = None):
+    def __init__(self, functions: Mapping[str, Callable] | None = None, limits: DiagramLimits | None = None):
         functions = dict(functions or {})
+        self.limits = limits or DiagramLimits()
         for name, func in functions.items():
             if not name.isidentifier() or name.startswith("_") or not callable(func):
                 raise ValueError(f"cannot expose {name!r} to diagrams: need a public name and a callable")
@@ -299,16 +567,30 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
         # not receive __builtins__ or guards.
         return {**external_context, **context, **self._globals}
 
+    @contextmanager
+    def _budgeted(self):
+        token = _budget.set(_Budget(self.limits))
+        try:
+            yield
+        finally:
+            _budget.reset(token)
+
     def evaluate(self, expression, context, external_context=None):
         code = _compile(expression, "eval")
         if isinstance(code, str):  # bare ISO 8601 timer literal
             return code
-        return eval(code, self._namespace(context, external_context))
+        with self._budgeted():
+            result = eval(code, self._namespace(context, external_context))
+        check_result_size(result, self.limits)
+        return result
 
     def execute(self, script, context, external_context=None):
         code = _compile(script, "exec")
         namespace = self._namespace(context, external_context)
-        exec(code, namespace)
+        with self._budgeted():
+            exec(code, namespace)
+        check_result_size({name: value for name, value in namespace.items()
+                           if not name.startswith("_") and not callable(value)}, self.limits, "脚本执行后的案件数据")
         # Write back only after success, so a failed script leaves the task data as it was (the task can be retried).
         overwritten = [n for n in self._function_names if n in namespace]
         if overwritten:
@@ -332,8 +614,8 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
 class RestrictedScriptEngine(PythonScriptEngine):
     """SpiffWorkflow's script engine over RestrictedEnvironment. Reattach it after deserializing a workflow."""
 
-    def __init__(self, functions: Mapping[str, Callable] | None = None):
-        super().__init__(environment=RestrictedEnvironment(functions))
+    def __init__(self, functions: Mapping[str, Callable] | None = None, limits: DiagramLimits | None = None):
+        super().__init__(environment=RestrictedEnvironment(functions, limits))
 
     def validate(self, expression):
         check_expression(expression)
@@ -344,6 +626,8 @@ class RestrictedScriptEngine(PythonScriptEngine):
         except SpiffWorkflowException as err:
             err.add_note(f"Error evaluating expression '{expression}'")
             raise
+        except LimitExceeded as err:
+            raise WorkflowTaskException(f"{err}：{expression.strip()[:80]}", task=task, exception=err) from err
         except Exception as err:  # the base class leaves out why, which is what a designer needs to read
             raise WorkflowTaskException(f"Error evaluating expression '{expression}': {type(err).__name__}: {err}",
                                         task=task, exception=err) from err
@@ -353,7 +637,8 @@ class RestrictedScriptEngine(PythonScriptEngine):
         if isinstance(err, SpiffWorkflowException):
             return super().create_task_exec_exception(task, script, err)
         line_number, error_line = self.get_error_line_number_and_content(script, err)
-        return WorkflowTaskException(f"{type(err).__name__}: {err}", task=task, exception=err,
+        message = str(err) if isinstance(err, LimitExceeded) else f"{type(err).__name__}: {err}"
+        return WorkflowTaskException(message, task=task, exception=err,
                                      line_number=line_number, error_line=error_line)
 
     def call_service(self, task, **kwargs):

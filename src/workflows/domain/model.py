@@ -46,6 +46,8 @@ class ProcessVersion(Record):
     deployed_by: str
     deployed_at: datetime
     decisions: dict[str, str]  # the DMN files of the decisions its business-rule tasks reference: name -> XML
+    # The agency whose cases run it; None: national, run by every agency that has not deployed its own version.
+    agency_code: str | None = None
 
 
 class Case(Record):

@@ -213,7 +213,8 @@ def deploy_process():
         raise InvalidInput("请上传 BPMN 文件（multipart 字段 file，或以 application/xml 作为请求体）")
     tables = {dmn.filename or f"decision{index}.dmn": dmn.read()  # the DMN files of its decision tables
               for index, dmn in enumerate(request.files.getlist("decisions"), 1)}
-    version = processes.deploy_process(ctx(), g.user, bpmn, file_name or "upload.bpmn", tables)
+    national = request.values.get("national", "").lower() in ("1", "true", "yes")  # for every agency: admins
+    version = processes.deploy_process(ctx(), g.user, bpmn, file_name or "upload.bpmn", tables, national)
     return jsonify(views.process_view(version)), 201
 
 

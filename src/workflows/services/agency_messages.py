@@ -231,7 +231,7 @@ def _partner_item(uow: UnitOfWork, ctx: Context, agency: Agency,
     """The agency's item whose partner process starts on the message."""
     for agency_item in agency.items.values():
         key = agency_item.item.partner_process_key
-        version = uow.processes.latest(key) if key else None
+        version = uow.processes.in_force(key, agency.code) if key else None
         if version is not None and message.name in ctx.definition(uow, version.id).start_messages:
             return agency_item, version
     raise NotFound(f"{agency.name}没有等待“{message.name}”的办件（关联办件 {message.correlation}），"

@@ -50,7 +50,7 @@ def open_case(ctx: Context, actor: User, item_code: str, applicant: dict, data: 
             raise NotFound(f"本机构没有事项 {item_code}")
         if actor.hall_code not in agency_item.hall_codes:
             raise Forbidden(f"“{agency_item.name}”不在本大厅办理")
-        version = uow.processes.latest(agency_item.process_key)
+        version = uow.processes.in_force(agency_item.process_key, agency.code)
         if version is None:
             raise NotFound(f"事项“{agency_item.name}”的流程 {agency_item.process_key} 尚未部署")
         definition = ctx.definition(uow, version.id)

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from workflows.adapters.limits import NEVER
 from workflows.adapters.engine import CaseRun
 from workflows.adapters.unit_of_work import UnitOfWork
 from workflows.domain.acceptance import DEFAULT_WAIVER_PERIOD, WAIVER_STAGE
@@ -26,7 +27,7 @@ ACCEPTANCE_STAGE = "受理"
 PROMISED, STATUTORY = "promised", "statutory"
 LIMIT_NAMES = {PROMISED: "承诺时限", STATUTORY: "法定时限"}
 WAIVER_PAUSE = "waiver"  # 容缺补正: the case's limits stop while the applicant brings the waived materials
-FAR_FUTURE = "9999-12-31T23:59:59+08:00"  # what a timer waits for while its limit has not started or is paused
+FAR_FUTURE = NEVER  # what a timer waits for while its limit has not started or is paused
 MAX_TIMER_DAYS = 3650
 NOT_STARTED = "not_started"  # a stage limit whose `from` stage has not ended yet
 

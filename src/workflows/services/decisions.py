@@ -4,6 +4,9 @@ A decision table lives in the process versions whose business-rule tasks referen
 Publishing a table deploys, in one transaction, a new version of every process whose latest version uses it,
 carrying the new table: new cases apply it, running cases keep the version (and the table) they started with.
 Who published which table when is read from those versions.
+
+Tables follow their processes: a designer sees and publishes the tables in force for the designer's agency (its
+own versions, else the national ones), and publishing deploys versions for that agency only.
 """
 from __future__ import annotations
 
@@ -17,9 +20,8 @@ from workflows.domain.model import ProcessVersion, User
 
 from .access import require_role
 from .context import Context
-from .processes import store_version
+from .processes import MAX_DMN_BYTES, require_agency_process, store_version
 
-MAX_DMN_BYTES = 1_000_000
 DESIGNERS = ("designer", "admin")
 
 
@@ -49,15 +51,15 @@ def list_decisions(ctx: Context, actor: User) -> list[DecisionSummary]:
     """Every decision table, by id, with the processes applying it and its history."""
     require_role(actor, *DESIGNERS)
     with ctx.uow(write=False) as uow:
-        versions = uow.processes.with_decisions()
-    return _summaries(versions)
+        versions = uow.processes.with_decisions(actor.agency_code)
+    return _summaries(versions, actor.agency_code)
 
 
 def decision_xml(ctx: Context, actor: User, decision_id: str) -> str:
     """The DMN file of the table in force under the id."""
     require_role(actor, *DESIGNERS)
     with ctx.uow(write=False) as uow:
-        versions = uow.processes.with_decisions()
+        versions = uow.processes.with_decisions(actor.agency_code)
     xml = _current_tables(versions).get(decision_id)
     if xml is None:
         raise NotFound(f"决策表“{decision_id}”不存在")
@@ -78,9 +80,11 @@ def publish_decision(ctx: Context, actor: User, dmn_xml: str, expected_id: str |
         raise InvalidInput(f"决策表的 id 是“{decision.id}”，不是“{expected_id}”",
                            {"xml": f"决策（decision）的 id 须为 {expected_id}"})
     with ctx.uow() as uow:
-        latest = _latest_versions(uow.processes.with_decisions())
+        latest = _in_force(uow.processes.with_decisions(actor.agency_code), actor.agency_code)
         file_name = f"{decision.id}.dmn"
         users = [version for version in latest.values() if file_name in version.decisions]
+        for version in users:
+            require_agency_process(ctx, uow, actor.agency_code, version.process_key)
         if not users:
             raise NotFound(f"没有流程使用决策表“{decision.id}”，无从发布")
         published = []
@@ -90,15 +94,19 @@ def publish_decision(ctx: Context, actor: User, dmn_xml: str, expected_id: str |
             tables = {**read_decisions(version.decisions), decision.id: decision}
             bpmn = version.bpmn_xml.encode("utf-8")
             definition = parse_process(bpmn, version.file_name, tables)
-            published.append(store_version(uow, ctx, definition, bpmn, version.file_name, actor.username))
+            published.append(store_version(uow, ctx, definition, bpmn, version.file_name, actor.username,
+                                           actor.agency_code))
         uow.commit()
         return published
 
 
-def _latest_versions(versions: list[ProcessVersion]) -> dict[str, ProcessVersion]:
+def _in_force(versions: list[ProcessVersion], agency_code: str | None) -> dict[str, ProcessVersion]:
+    """process key -> the version the agency's new cases run: its own newest, else the newest national one."""
     latest: dict[str, ProcessVersion] = {}
     for version in versions:  # oldest first
-        if version.process_key not in latest or version.version > latest[version.process_key].version:
+        current = latest.get(version.process_key)
+        own = version.agency_code is not None and version.agency_code == agency_code
+        if current is None or own or current.agency_code is None:
             latest[version.process_key] = version
     return latest
 
@@ -108,7 +116,7 @@ def _current_tables(versions: list[ProcessVersion]) -> dict[str, str]:
     return {name.removesuffix(".dmn"): xml for version in versions for name, xml in (version.decisions or {}).items()}
 
 
-def _summaries(versions: list[ProcessVersion]) -> list[DecisionSummary]:
+def _summaries(versions: list[ProcessVersion], agency_code: str | None) -> list[DecisionSummary]:
     revisions: dict[str, list[tuple[str, DecisionRevision]]] = {}  # id -> (XML, revision), oldest first
     for version in versions:
         for name, xml in sorted((version.decisions or {}).items()):
@@ -121,7 +129,7 @@ def _summaries(versions: list[ProcessVersion]) -> list[DecisionSummary]:
             else:
                 history.append((xml, DecisionRevision(len(history) + 1, version.deployed_at, version.deployed_by,
                                                       carried)))
-    latest = _latest_versions(versions).values()
+    latest = _in_force(versions, agency_code).values()
     return [DecisionSummary(ref, read_decision(history[-1][0], f"{ref}.dmn").name,
                             tuple(sorted(v.process_key for v in latest if f"{ref}.dmn" in (v.decisions or {}))),
                             tuple(revision for _, revision in history))

@@ -1,5 +1,9 @@
 """Use cases of process designers: deploy a BPMN file (with the DMN files of its decision tables) as a new version,
-list versions."""
+list versions.
+
+Processes belong to an agency: a designer deploys for the items of the designer's own agency, and only that
+agency's new cases run the version; an administrator may deploy a national version (the shipped diagrams are
+national), which every agency runs until it deploys its own. Versions are numbered per process across agencies."""
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -8,30 +12,47 @@ from pathlib import Path
 from workflows.adapters.bpmn_parsing import ProcessDefinition, parse_process, referenced_decisions
 from workflows.adapters.dmn_parsing import Decision, decision_files, read_decision, read_decisions
 from workflows.adapters.unit_of_work import UnitOfWork
-from workflows.domain.errors import InvalidProcess, NotFound
+from workflows.domain.errors import Forbidden, InvalidProcess, NotFound
 from workflows.domain.model import ProcessVersion, User
 
 from .access import require_role
 from .context import Context
 
 MAX_BPMN_BYTES = 2_000_000
+MAX_DMN_BYTES = 1_000_000
 DECISIONS_FOLDER = "decisions"  # beside the diagrams of a folder: the DMN files of their decision tables
 
 
 def deploy_process(ctx: Context, actor: User, bpmn: bytes, file_name: str,
-                   decisions: Mapping[str, bytes | str] | None = None) -> ProcessVersion:
-    """Validate a BPMN file and store it as the next version of its process; running cases keep theirs.
+                   decisions: Mapping[str, bytes | str] | None = None, national: bool = False) -> ProcessVersion:
+    """Validate a BPMN file and store it as the next version of its process, for the actor's agency (`national`:
+    for every agency without its own, administrators only); running cases keep theirs.
 
     `decisions` (DMN file name -> XML) are the decision tables its business-rule tasks reference; a table not given
-    is the one published last (services/decisions.py). The version carries the tables it references."""
-    require_role(actor, "designer", "admin")
-    return _deploy(ctx, bpmn, file_name, actor.username, read_decisions(decisions or {}))
+    is the one in force for the agency (services/decisions.py). The version carries the tables it references."""
+    if national:
+        require_role(actor, "admin")
+    else:
+        require_role(actor, "designer", "admin")
+    check_decision_sizes(decisions or {})
+    return _deploy(ctx, bpmn, file_name, actor.username, read_decisions(decisions or {}),
+                   None if national else actor.agency_code)
+
+
+def check_decision_sizes(files: Mapping[str, bytes | str]) -> None:
+    """DMN files over the size limit are refused before they are parsed, whichever way they come in."""
+    for name, xml in files.items():
+        size = len(xml.encode("utf-8")) if isinstance(xml, str) else len(xml)
+        if size > MAX_DMN_BYTES:
+            raise InvalidProcess(f"决策表超过 {MAX_DMN_BYTES // 1_000_000} MB", None, name)
 
 
 def deploy_directory(ctx: Context, directory: Path, deployed_by: str = "system") -> list[ProcessVersion]:
     """Deploy every diagram of a folder, with the decision tables of its decisions/ folder, whose content (diagram
     and tables) differs from its latest version (used at installation)."""
-    tables = read_decisions(decision_files(directory / DECISIONS_FOLDER))
+    files = decision_files(directory / DECISIONS_FOLDER)
+    check_decision_sizes(files)
+    tables = read_decisions(files)
     deployed = []
     for path in sorted(directory.glob("*.bpmn")):
         version = _deploy(ctx, path.read_bytes(), path.name, deployed_by, tables, skip_unchanged=True)
@@ -41,51 +62,62 @@ def deploy_directory(ctx: Context, directory: Path, deployed_by: str = "system")
 
 
 def _deploy(ctx: Context, bpmn: bytes, file_name: str, deployed_by: str, tables: dict[str, Decision],
-            skip_unchanged: bool = False) -> ProcessVersion | None:
+            agency_code: str | None = None, skip_unchanged: bool = False) -> ProcessVersion | None:
     if len(bpmn) > MAX_BPMN_BYTES:
         raise InvalidProcess(f"文件超过 {MAX_BPMN_BYTES // 1_000_000} MB", None, file_name)
     missing = [ref for ref in referenced_decisions(bpmn) if ref not in tables]
     if missing:
         with ctx.uow(write=False) as uow:
-            tables = {**_published_tables(uow, missing), **tables}
+            tables = {**_published_tables(uow, missing, agency_code), **tables}
     definition = parse_process(bpmn, file_name, tables)  # outside the write transaction: it takes a while
     with ctx.uow() as uow:
-        latest = uow.processes.latest(definition.key)
-        if skip_unchanged and latest is not None and latest.checksum == definition.checksum:
+        if agency_code is not None:
+            require_agency_process(ctx, uow, agency_code, definition.key)
+        in_force = uow.processes.in_force(definition.key, agency_code)
+        if skip_unchanged and in_force is not None and in_force.checksum == definition.checksum:
             return None
-        version = store_version(uow, ctx, definition, bpmn, file_name, deployed_by)
+        version = store_version(uow, ctx, definition, bpmn, file_name, deployed_by, agency_code)
         uow.commit()
         return version
 
 
+def require_agency_process(ctx: Context, uow: UnitOfWork, agency_code: str, process_key: str) -> None:
+    """An agency's designer changes only what the agency's own items run."""
+    agency = ctx.catalog(uow).agency(agency_code)
+    if agency is None or all(item.process_key != process_key for item in agency.items.values()):
+        raise Forbidden(f"流程 {process_key} 不是本机构（{agency_code}）事项的流程，不能为本机构部署")
+
+
 def store_version(uow: UnitOfWork, ctx: Context, definition: ProcessDefinition, bpmn: bytes, file_name: str,
-                  deployed_by: str) -> ProcessVersion:
-    """The parsed process as its next version, with the decision tables it references, in the caller's
-    transaction."""
+                  deployed_by: str, agency_code: str | None) -> ProcessVersion:
+    """The parsed process as its next version for the agency (None: national), with the decision tables it
+    references, in the caller's transaction."""
     latest = uow.processes.latest(definition.key)
     version = ProcessVersion(process_key=definition.key, version=(latest.version + 1) if latest else 1,
                              name=definition.name, bpmn_xml=bpmn.decode("utf-8"), file_name=file_name,
                              checksum=definition.checksum, deployed_by=deployed_by, deployed_at=ctx.now(),
-                             decisions={f"{ref}.dmn": table.xml for ref, table in sorted(definition.decisions.items())})
+                             decisions={f"{ref}.dmn": table.xml for ref, table in sorted(definition.decisions.items())},
+                             agency_code=agency_code)
     uow.processes.add(version)
     uow.flush()
     return version
 
 
-def _published_tables(uow: UnitOfWork, refs: list[str]) -> dict[str, Decision]:
-    """The tables published last under these decision ids (those no version carries are left out)."""
+def _published_tables(uow: UnitOfWork, refs: list[str], agency_code: str | None) -> dict[str, Decision]:
+    """The tables published last under these decision ids, nationally or by the agency (those no version carries
+    are left out)."""
     latest = {}
-    for version in uow.processes.with_decisions():
+    for version in uow.processes.with_decisions(agency_code):
         for name, xml in (version.decisions or {}).items():
             if name.removesuffix(".dmn") in refs:
                 latest[name.removesuffix(".dmn")] = (name, xml)
     return {ref: read_decision(xml, name) for ref, (name, xml) in latest.items()}
 
 
-def application_form(ctx: Context, process_key: str):
-    """The application form (start event) of a process's latest version: what 申请 asks for."""
+def application_form(ctx: Context, process_key: str, agency_code: str):
+    """The application form (start event) of the version in force for the agency: what 申请 asks for."""
     with ctx.uow(write=False) as uow:
-        latest = uow.processes.latest(process_key)
+        latest = uow.processes.in_force(process_key, agency_code)
         if latest is None:
             raise NotFound(f"流程 {process_key} 尚未部署")
         return ctx.definition(uow, latest.id).start_form

@@ -4,14 +4,20 @@ The scheduler reads the case_timers table (indexed by due moment), never the wor
 its own transaction: its row is locked (PostgreSQL: FOR UPDATE SKIP LOCKED, so a second scheduler skips it instead
 of waiting; SQLite: one writer at a time), its timers are checked to be still due (another scheduler may have fired
 them a moment ago), then the workflow runs on the service's clock and the timers table is rewritten with the case.
+
+The scheduler survives any one case: diagram code runs under the limits of adapters/limits.py, and a case whose
+firing fails for any other reason is set aside as failed (an incident on its page, retried by a person after a
+fix) instead of being tried again every second ahead of the others.
 """
 from __future__ import annotations
 
 import logging
 
 from workflows.domain.errors import Conflict
+from workflows.domain.model import FAILED
 
 from .context import Context
+from .history import SYSTEM, add_history
 from .progress import CaseCommand
 
 log = logging.getLogger(__name__)
@@ -44,3 +50,17 @@ def _fire_case(ctx: Context, case_id: int) -> bool:
     except Conflict:
         log.info("case %s changed while its timers fired; the next round retries", case_id)
         return False
+    except Exception as error:  # noqa: BLE001 - whatever it is, it must not stop the other cases' timers
+        log.exception("firing the timers of case %s failed; the case is set aside", case_id)
+        _set_aside(ctx, case_id, error)
+        return False
+
+
+def _set_aside(ctx: Context, case_id: int, error: Exception) -> None:
+    with ctx.uow() as uow:
+        case = uow.cases.get_by_id(case_id, lock=True)
+        case.status = FAILED
+        uow.timers.replace(case_id, [])
+        add_history(uow, case, ctx.now(), SYSTEM, "failed",
+                    f"定时器触发出错：{type(error).__name__}: {str(error)[:200]}", task_name="定时器")
+        uow.commit()

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from flask import flash, g, redirect, render_template, request, url_for
 
 from workflows.domain.calendar import parse_day
-from workflows.domain.errors import InvalidInput, InvalidProcess
+from workflows.domain.errors import Forbidden, InvalidInput, InvalidProcess
 from workflows.services import calendar, processes as process_service
 from workflows.services.access import require_role
 
@@ -43,12 +43,15 @@ def upload_process():
     try:
         if not bpmn:
             raise InvalidInput("请选择要发布的 BPMN 文件", {"file": "请选择 .bpmn 文件"})
-        version = process_service.deploy_process(ctx(), g.user, bpmn, file_name)
+        version = process_service.deploy_process(ctx(), g.user, bpmn, file_name,
+                                                 national=request.form.get("national") == "on")
     except InvalidProcess as error:
         return _render_processes(error={"reason": error.reason, "element_id": error.element_id,
                                         "file_name": error.file_name or file_name}), 422
     except InvalidInput as error:
         return _render_processes(error={"reason": str(error), "element_id": None, "file_name": file_name}), 422
+    except Forbidden as error:  # another agency's process, or national without being an administrator
+        return _render_processes(error={"reason": str(error), "element_id": None, "file_name": file_name}), 403
     flash(f"已发布 {version.name}（{version.process_key}）第 {version.version} 版", "ok")
     return redirect(url_for("web.processes", _anchor=version.process_key))
 

@@ -274,6 +274,6 @@ def _render_new_case(item_code: str, values=None, errors=None, message=None):
     items = sorted((item for item in agency.items.values() if g.user.hall_code in item.hall_codes),
                    key=lambda item: item.code)
     chosen = next((item for item in items if item.code == item_code), None)
-    form = processes.application_form(ctx(), chosen.process_key) if chosen else None
+    form = processes.application_form(ctx(), chosen.process_key, g.user.agency_code) if chosen else None
     return render_template("new_case.html", items=items, chosen=chosen, form=form, values=values or {},
                            errors=errors or {}, message=message, today=ctx().today().isoformat())
