@@ -139,3 +139,20 @@ def test_an_administrator_publishes_a_year_and_corrects_a_day(database_url):
     assert "02-15" in run(database_url, "calendar", "show", "2027").splitlines()[1]
     assert "需要岗位：系统管理员" in run(database_url, "calendar", "publish", "2028", "--source", "x",
                                          "--user", "shouli", expect=1)
+
+
+def test_deploy_refuses_a_decision_table_over_the_size_limit(database_url, tmp_path):
+    diagram, table = BPMN_DIR / "item_002036006001.bpmn", tmp_path / "门诊禁办.dmn"
+    original = (BPMN_DIR / "decisions" / "prohibited_002036006001.dmn").read_text(encoding="utf-8")
+    table.write_text(original.replace("</definitions>", "<!--" + "x" * 1_100_000 + "--></definitions>"),
+                     encoding="utf-8")
+    refused = run(database_url, "deploy", str(diagram), "--decision", str(table), "--user", "sheji", expect=1)
+    assert "门诊禁办.dmn" in refused and "决策表超过 1 MB" in refused
+    assert "item_002036006001\tv1\t门诊费用报销\t全国" in run(database_url, "processes")
+
+
+def test_deploy_national_takes_an_administrator(database_url):
+    diagram = str(BPMN_DIR / "item_002036006001.bpmn")
+    assert "需要岗位：系统管理员" in run(database_url, "deploy", diagram, "--user", "sheji", "--national", expect=1)
+    assert "已部署 item_002036006001 版本 2" in run(database_url, "deploy", diagram, "--user", "admin", "--national")
+    assert "item_002036006001\tv2\t门诊费用报销\t全国\tadmin" in run(database_url, "processes")
