@@ -69,7 +69,10 @@ SCHEMAS = {
                      "applicant_kinds": {"type": "array", "items": _TEXT}, "legal_basis": {"type": "array"},
                      "halls": {"type": "array", "items": _TEXT}, "prohibited": {"type": "array"}}),
     "ProcessVersion": _object({"process_key": _TEXT, "version": _INT, "name": _TEXT, "file_name": _TEXT,
-                               "checksum": _TEXT, "deployed_by": _TEXT, "deployed_at": _MOMENT}),
+                               "checksum": _TEXT, "deployed_by": _TEXT, "deployed_at": _MOMENT,
+                               "agency_code": {"type": "string", "nullable": True,
+                                               "description": "其案件运行该版本的经办机构；null：全国版本，"
+                                                              "未自行部署的机构均使用"}}),
     "Applicant": _object({"name": _TEXT, "id_number": {"type": "string", "description": "身份证号码或统一社会信用代码"},
                           "kind": {"type": "string", "description": "服务对象类别，默认 自然人"}, "phone": _TEXT,
                           "agent": _ref("Agent")},
@@ -332,11 +335,15 @@ def _paths() -> dict:
             {"200": _json({"type": "array", "items": _object({"name": _TEXT, "title": _TEXT})})}, 401)},
         "/api/processes": {
             "get": _operation("各流程的最新版本", {"200": _json(_array("ProcessVersion"))}, 401),
-            "post": {**_operation("部署 BPMN 文件为其流程的新版本（运行中的案件不受影响）",
-                                  {"201": _json(_ref("ProcessVersion"), "已部署")}, 401, 403, 409, 422),
+            "post": {**_operation("部署 BPMN 文件为本机构流程的新版本（运行中的案件不受影响）：流程须是本机构某事项的"
+                                  "流程（否则 403）；national=true 部署全国版本（系统管理员）。流程代码受安装设定的"
+                                  "限额约束，部署时即可看出的（常量炸弹、不合理的定时器、超过大小的文件）返回 422",
+                                  {"201": _json(_ref("ProcessVersion"), "已部署")}, 401, 403, 409, 422,
+                                  params=[_query("national", "true：全国版本（系统管理员）；也可作为 multipart 字段")]),
                      "requestBody": {"required": True, "content": {
                          "multipart/form-data": {"schema": _object({
                              "file": {"type": "string", "format": "binary"},
+                             "national": {"type": "string", "enum": ["true", "false"]},
                              "decisions": {"type": "array", "items": {"type": "string", "format": "binary"},
                                            "description": "其业务规则任务引用的决策表（DMN 文件）；未提供的取现行决策表"}},
                              ("file",))},
