@@ -467,8 +467,10 @@ def _range(*args):
 def _check_size(op, a, b) -> None:
     """Refuse, before computing, an operation whose result would be enormous for small operands."""
     too_big = False
-    if op == "+" and isinstance(a, (str, bytes, list, tuple)) and isinstance(b, (str, bytes, list, tuple)):
+    if op == "+" and isinstance(a, (str, bytes)) and isinstance(b, (str, bytes)):
         too_big = len(a) + len(b) > SIZE_LIMIT
+    elif op == "+" and isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):  # their text, as for *
+        too_big = len(a) + len(b) > SIZE_LIMIT or data_size(a, SIZE_LIMIT) + data_size(b, SIZE_LIMIT) > SIZE_LIMIT
     elif op == "%" and isinstance(a, str):
         raise ScriptError("不允许用 % 格式化文本, 请用 f-string (%-formatting is forbidden)")
     elif op == "*":
