@@ -104,3 +104,16 @@ def test_the_upload_page_refuses_a_cross_agency_deployment_in_chinese(client):
                                                                           diagram.name)})
     assert response.status_code == 403
     assert f"流程 item_{FUSHUN_ONLY_IN_LINKOU} 不是本机构（210400）事项的流程" in html(response)
+
+
+def test_each_designer_lists_and_opens_the_versions_their_agency_runs(ctx, staff, client, auth):
+    fushun_version(ctx, staff)
+    users.save_user(ctx, "sheji_linkou", "林口设计", "password123", "231025", "231025-01", ["designer"])
+    listed = {who: next(p for p in json_of(client.get("/api/processes", headers=auth(who, password)))
+                        if p["process_key"] == f"item_{QUERY}")
+              for who, password in (("sheji", None), ("sheji_linkou", "password123"))}
+    assert (listed["sheji"]["version"], listed["sheji"]["agency_code"]) == (2, "210400")
+    assert (listed["sheji_linkou"]["version"], listed["sheji_linkou"]["agency_code"]) == (1, None)
+
+    sign_in(client, "sheji_linkou", "password123")  # the modeler starts from 林口's version, never 抚顺's
+    assert f"/api/processes/item_{QUERY}/versions/1/bpmn" in html(client.get(f"/processes/item_{QUERY}/modeler"))

@@ -79,11 +79,15 @@ class ProcessRepository(_Repository):
     def with_decisions(self, agency_code: str | None = None) -> list[ProcessVersion]:
         """Every national version and the agency's, with the decision tables it carries (the history of each
         table), oldest first."""
+        return self.visible(agency_code, undefer(ProcessVersion.decisions))
+
+    def visible(self, agency_code: str | None, *options) -> list[ProcessVersion]:
+        """Every national version and the agency's, oldest first."""
         owners = ProcessVersion.agency_code.is_(None)
         if agency_code is not None:
             owners = owners | (ProcessVersion.agency_code == agency_code)
-        return list(self.session.scalars(select(ProcessVersion).where(owners)
-                                         .options(undefer(ProcessVersion.decisions)).order_by(ProcessVersion.id)))
+        return list(self.session.scalars(select(ProcessVersion).where(owners).options(*options)
+                                         .order_by(ProcessVersion.id)))
 
     def latest_of_each(self) -> list[ProcessVersion]:
         newest = (select(ProcessVersion.process_key, func.max(ProcessVersion.version).label("version"))

@@ -201,7 +201,7 @@ def list_handlers():
 @blueprint.get("/processes")
 @authenticated
 def list_processes():
-    return jsonify([views.process_view(version) for version in processes.list_processes(ctx())])
+    return jsonify([views.process_view(version) for version in processes.list_processes(ctx(), g.user.agency_code)])
 
 
 @blueprint.post("/processes")

@@ -20,7 +20,7 @@ from workflows.domain.model import ProcessVersion, User
 
 from .access import require_role
 from .context import Context
-from .processes import MAX_DMN_BYTES, require_agency_process, store_version
+from .processes import MAX_DMN_BYTES, in_force_by_key, require_agency_process, store_version
 
 DESIGNERS = ("designer", "admin")
 
@@ -80,7 +80,7 @@ def publish_decision(ctx: Context, actor: User, dmn_xml: str, expected_id: str |
         raise InvalidInput(f"决策表的 id 是“{decision.id}”，不是“{expected_id}”",
                            {"xml": f"决策（decision）的 id 须为 {expected_id}"})
     with ctx.uow() as uow:
-        latest = _in_force(uow.processes.with_decisions(actor.agency_code), actor.agency_code)
+        latest = in_force_by_key(uow.processes.with_decisions(actor.agency_code), actor.agency_code)
         file_name = f"{decision.id}.dmn"
         users = [version for version in latest.values() if file_name in version.decisions]
         for version in users:
@@ -98,17 +98,6 @@ def publish_decision(ctx: Context, actor: User, dmn_xml: str, expected_id: str |
                                            actor.agency_code))
         uow.commit()
         return published
-
-
-def _in_force(versions: list[ProcessVersion], agency_code: str | None) -> dict[str, ProcessVersion]:
-    """process key -> the version the agency's new cases run: its own newest, else the newest national one."""
-    latest: dict[str, ProcessVersion] = {}
-    for version in versions:  # oldest first
-        current = latest.get(version.process_key)
-        own = version.agency_code is not None and version.agency_code == agency_code
-        if current is None or own or current.agency_code is None:
-            latest[version.process_key] = version
-    return latest
 
 
 def _current_tables(versions: list[ProcessVersion]) -> dict[str, str]:
@@ -129,7 +118,7 @@ def _summaries(versions: list[ProcessVersion], agency_code: str | None) -> list[
             else:
                 history.append((xml, DecisionRevision(len(history) + 1, version.deployed_at, version.deployed_by,
                                                       carried)))
-    latest = _in_force(versions, agency_code).values()
+    latest = in_force_by_key(versions, agency_code).values()
     return [DecisionSummary(ref, read_decision(history[-1][0], f"{ref}.dmn").name,
                             tuple(sorted(v.process_key for v in latest if f"{ref}.dmn" in (v.decisions or {}))),
                             tuple(revision for _, revision in history))

@@ -123,9 +123,25 @@ def application_form(ctx: Context, process_key: str, agency_code: str):
         return ctx.definition(uow, latest.id).start_form
 
 
-def list_processes(ctx: Context) -> list[ProcessVersion]:
+def list_processes(ctx: Context, agency_code: str | None = None) -> list[ProcessVersion]:
+    """The latest version of each process; for an agency, the version its new cases run."""
     with ctx.uow(write=False) as uow:
-        return uow.processes.latest_of_each()
+        if agency_code is None:
+            return uow.processes.latest_of_each()
+        versions = in_force_by_key(uow.processes.visible(agency_code), agency_code)
+    return [versions[key] for key in sorted(versions)]
+
+
+def in_force_by_key(versions: list[ProcessVersion], agency_code: str | None) -> dict[str, ProcessVersion]:
+    """process key -> the version the agency's new cases run, among `versions` (oldest first, national and the
+    agency's): its own newest, else the newest national one."""
+    latest: dict[str, ProcessVersion] = {}
+    for version in versions:
+        current = latest.get(version.process_key)
+        own = version.agency_code is not None and version.agency_code == agency_code
+        if current is None or own or current.agency_code is None:
+            latest[version.process_key] = version
+    return latest
 
 
 def process_versions(ctx: Context, process_key: str) -> list[ProcessVersion]:
@@ -136,9 +152,13 @@ def process_versions(ctx: Context, process_key: str) -> list[ProcessVersion]:
     return versions
 
 
-def process_version(ctx: Context, process_key: str, version: int | None = None) -> ProcessVersion:
-    """One version (the latest when `version` is None), with its BPMN XML."""
+def process_version(ctx: Context, process_key: str, version: int | None = None,
+                    agency_code: str | None = None) -> ProcessVersion:
+    """One version, with its BPMN XML; when `version` is None, the latest, or the one in force for the agency."""
     with ctx.uow(write=False) as uow:
+        if version is None and agency_code is not None:
+            in_force = uow.processes.in_force(process_key, agency_code)
+            version = in_force.version if in_force else 0
         found = uow.processes.with_xml(process_key, version)
     if found is None:
         raise NotFound(f"流程 {process_key} 版本 {version or ''} 不存在")

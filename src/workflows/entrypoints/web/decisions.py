@@ -28,4 +28,4 @@ def decision_editor(decision_id):
 
 def _process_names() -> dict[str, str]:
     """process key -> the name of its latest version, to show the processes a table is used by."""
-    return {version.process_key: version.name for version in process_service.list_processes(ctx())}
+    return {version.process_key: version.name for version in process_service.list_processes(ctx(), g.user.agency_code)}

@@ -57,7 +57,7 @@ def upload_process():
 
 
 def _render_processes(error: dict | None = None):
-    latest = process_service.list_processes(ctx())
+    latest = process_service.list_processes(ctx(), g.user.agency_code)
     versions = {version.process_key: process_service.process_versions(ctx(), version.process_key)
                 for version in latest}
     return render_template("processes.html", latest=latest, versions=versions, error=error)
@@ -67,7 +67,8 @@ def _render_processes(error: dict | None = None):
 @signed_in
 def modeler(process_key):
     require_role(g.user, "designer", "admin")
-    version = process_service.process_version(ctx(), process_key)  # the latest; NotFound is a 404 page
+    # the version the designer's agency runs (not another agency's); NotFound is a 404 page
+    version = process_service.process_version(ctx(), process_key, agency_code=g.user.agency_code)
     return render_template("modeler.html", version=version)
 
 
