@@ -334,7 +334,8 @@ def _paths() -> dict:
             "已注册的服务任务处理程序（BPMN 服务任务的 camunda:topic），按名称排序",
             {"200": _json({"type": "array", "items": _object({"name": _TEXT, "title": _TEXT})})}, 401)},
         "/api/processes": {
-            "get": _operation("各流程的最新版本", {"200": _json(_array("ProcessVersion"))}, 401),
+            "get": _operation("本机构各流程的现行版本：本机构部署的最新版本，否则最新的全国版本",
+                              {"200": _json(_array("ProcessVersion"))}, 401),
             "post": {**_operation("部署 BPMN 文件为本机构流程的新版本（运行中的案件不受影响）：流程须是本机构某事项的"
                                   "流程（否则 403）；national=true 部署全国版本（系统管理员）。流程代码受安装设定的"
                                   "限额约束，部署时即可看出的（常量炸弹、不合理的定时器、超过大小的文件）返回 422",
