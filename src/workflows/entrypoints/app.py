@@ -104,8 +104,8 @@ def _http_error(error: HTTPException):
     code, message = HTTP_ERRORS.get(status, ("error", "请求有误"))
     if error.description != type(error).description:  # abort(403, "…") says why in our words
         message = error.description
-    elif status == 404 and request.path.startswith("/api/"):
-        message = "没有这个接口或对象"
+    elif status in (404, 405) and request.path.startswith("/api/"):
+        message = "没有这个接口" if status == 404 else "接口不支持该请求方法"
     headers = {name: value for name, value in error.get_headers() if name in _KEPT_HEADERS}
     return _answer(WorkflowsError(message), status, code, headers)
 
