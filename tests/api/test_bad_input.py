@@ -175,3 +175,13 @@ def test_masking_keeps_enough_to_tell_lines_apart():
     line = logs.mask("id=210402198001011237 phone 13804130001 account 6222020712001234567 case 210400-20261123-00001")
     assert line == ("id=210402**********37 phone 138****0001 account ***************4567 "
                     "case 210400-20261123-00001")
+
+
+def test_a_reason_over_the_free_text_limit_is_refused_naming_the_field(client, auth):
+    shouli = auth("shouli")
+    number = open_case(client, shouli)["number"]
+    take = ready_task(client, shouli, number)
+    json_of(client.post(f"/api/tasks/{take['id']}/complete", headers=shouli, json={"data": {"decision": "accept"}}))
+    error = error_of(client.post(f"/api/cases/{number}/pause", headers=auth("shenhe"),
+                                 json={"kind": "expert_review", "reason": "评" * 2001}), 422, "invalid_input")
+    assert "2000" in error["fields"]["reason"]

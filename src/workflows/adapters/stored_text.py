@@ -12,9 +12,14 @@ from sqlalchemy import JSON, String, event, inspect
 from sqlalchemy.orm import Session
 
 from workflows.domain.errors import InvalidInput
-from workflows.domain.text import text_problem
+from workflows.domain.text import TEXT_LENGTH, text_problem
 
-_UNBOUNDED = 10 ** 9  # Text columns: only the characters are checked
+_UNBOUNDED = 10 ** 9  # other Text columns (diagrams, workflow state, history): only the characters are checked
+# Text columns a person types into: an opinion, a reason, a comment is at most TEXT_LENGTH long
+FREE_TEXT = {"substitutions.reason", "case_comments.text", "case_pauses.reason", "escalations.note",
+             "extension_requests.reason", "extension_requests.decision_note", "rating_followups.comment",
+             "rating_followups.visit_note", "rating_followups.remedy", "ratings.comment", "task_requests.reason",
+             "task_requests.opinion", "task_supervisions.instruction", "task_supervisions.reply"}
 
 
 def install() -> None:
@@ -28,16 +33,18 @@ def _check_pending(session: Session, _context, _instances) -> None:
         state = inspect(instance)
         for attribute in state.mapper.column_attrs:
             if attribute.key in state.dict and (instance in session.new or state.attrs[attribute.key].history.added):
-                problem = _problem(attribute.columns[0].type, state.dict[attribute.key])
+                problem = _problem(attribute.columns[0], state.dict[attribute.key])
                 if problem:
                     errors[attribute.key] = problem
     if errors:
         raise InvalidInput("；".join(f"{key}：{problem}" for key, problem in errors.items()), errors)
 
 
-def _problem(column_type, value) -> str | None:
+def _problem(column, value) -> str | None:
+    column_type = column.type
     if isinstance(column_type, String) and isinstance(value, str):
-        return text_problem(value, column_type.length or _UNBOUNDED)
+        free_text = f"{column.table.name}.{column.name}" in FREE_TEXT
+        return text_problem(value, column_type.length or (TEXT_LENGTH if free_text else _UNBOUNDED))
     if isinstance(column_type, JSON) or isinstance(getattr(column_type, "impl", None), JSON):
         return next(filter(None, (text_problem(text, _UNBOUNDED) for text in _strings(value))), None)
     return None
