@@ -185,3 +185,25 @@ def test_a_reason_over_the_free_text_limit_is_refused_naming_the_field(client, a
     error = error_of(client.post(f"/api/cases/{number}/pause", headers=auth("shenhe"),
                                  json={"kind": "expert_review", "reason": "评" * 2001}), 422, "invalid_input")
     assert "2000" in error["fields"]["reason"]
+
+
+@pytest.mark.parametrize("status, title", [(403, "无权访问"), (409, "已被他人处理"), (413, "内容过大"),
+                                           (429, "操作过于频繁"), (500, "系统出错")])
+def test_each_error_status_is_json_on_the_api_and_a_chinese_page_on_the_web(app, status, title):
+    """Whatever raises it (a use case, Werkzeug, a throttle), the answer has the one shape of its side."""
+    from werkzeug.exceptions import abort
+
+    def failing():
+        if status == 500:
+            raise RuntimeError("a bug")
+        abort(status)
+
+    app.add_url_rule("/api/failing", "api_failing", failing)
+    app.add_url_rule("/failing", "web_failing", failing)
+    client = app.test_client()
+    answer = client.get("/api/failing")
+    assert answer.status_code == status and answer.get_json()["error"]["message"]
+    page = client.get("/failing")
+    assert page.status_code == status
+    assert title in html(page) and "返回首页" in html(page) and 'class="topbar"' in html(page)
+    assert "Traceback" not in html(page) and "Forbidden" not in html(page) and "Conflict" not in html(page)
