@@ -18,7 +18,7 @@ from workflows.domain.text import REQUEST_TEXT_LENGTH, text_problem
 
 MAX_JSON_DEPTH = 32
 BINARY_KEYS = ("content_base64",)  # a file in a JSON request: long, and checked as Base64 by its use case
-_BRACKETS = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]', re.DOTALL)
+_BRACKETS = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]', re.DOTALL)  # a string is skipped whole
 _ID_LIMIT = 2 ** 63  # a BIGINT: larger ids exist nowhere, so they are simply not found
 
 
