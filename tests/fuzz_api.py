@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -65,6 +66,9 @@ def main() -> int:
                               options.examples, folder) for who in ["anonymous", *ROLES]}
             failed = [who for who, run in runs.items() if run.wait() != 0]
         print(f"{len(runs)} 个角色并行，用时 {time.monotonic() - started:.0f} s")
+        for who in runs:
+            generated = re.search(r"(\d+) generated", (folder / who / "output.txt").read_text())
+            print(f"  {who:10} {'失败' if who in failed else '通过'}，{generated[1] if generated else '?'} 个请求")
         for who in failed:
             print(f"===== {who} =====", (folder / who / "output.txt").read_text()[-20000:], sep="\n")
         if failed:
