@@ -50,14 +50,15 @@ def install(app: Flask) -> None:
 
 
 def check_request() -> None:
-    for name, value in (request.view_args or {}).items():
-        if isinstance(value, str) and text_problem(value, 200, multiline=False):
-            raise NotFound("没有这个页面或对象")
+    """A path value no record can have is not found; a query or form value that cannot be stored is 422."""
+    if any(isinstance(value, str) and text_problem(value, 200, multiline=False)
+           for value in (request.view_args or {}).values()):
+        raise NotFound("没有这个页面或对象")
     errors = {}
     for source in (request.args, request.form):
         for name, values in source.lists():
             problem = text_problem(name, 200) or next(
-                (found for found in map(text_problem, values, [REQUEST_TEXT_LENGTH] * len(values)) if found), None)
+                filter(None, (text_problem(value, REQUEST_TEXT_LENGTH) for value in values)), None)
             if problem:
                 errors[_printable(name)] = problem
     if errors:
