@@ -587,7 +587,8 @@ def openapi_document() -> dict:
         "openapi": "3.1.0",
         "info": {"title": "医保经办业务流程平台 API", "version": "1.0",
                  "description": "事项目录、流程部署、办件与任务。除目录查询外，需先 POST /api/login 取得令牌，"
-                                "以 Authorization: Bearer <token> 调用。"},
+                                "以 Authorization: Bearer <token> 调用。错误均为 Error 格式；每个响应带 X-Request-Id"
+                                "（请求可自带），日志按此编号查询。文本参数不得含控制字符，路径中的数字 id 超出范围即 404。"},
         "servers": [{"url": "/"}],
         "security": [{"bearer": []}],
         "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}, "schemas": SCHEMAS},
