@@ -1,5 +1,5 @@
 """Several servers side by side on one machine: each its own port, database and gunicorn control socket, and
-each a log without personal data, a request id on every line."""
+each a log without personal data, a request id on every line; stopping `workflows serve` stops its gunicorn."""
 from __future__ import annotations
 
 import json

@@ -36,8 +36,22 @@ def running_server(database_url: str, folder: Path, workers: int = 1):
         _wait_until_up(base, server, log_path)
         yield base, log_path
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
+        server.terminate()  # as a service manager stops it: `workflows serve` must stop gunicorn itself
+        server.wait(timeout=60)
+        _stop_leftovers(server.pid)
+
+
+def _stop_leftovers(group: int) -> None:
+    """Fails when a process `workflows serve` started outlived it (after killing it, so nothing is left)."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(group, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.2)
+    os.killpg(group, signal.SIGKILL)
+    raise AssertionError("gunicorn outlived `workflows serve`")
 
 
 def _wait_until_up(base: str, server: subprocess.Popen, log_path: Path, timeout: float = 60) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import signal
 import subprocess
 import sys
 from datetime import date, datetime, timedelta
@@ -113,16 +114,20 @@ def serve(click_ctx, host, port, workers, with_scheduler, control_socket):
     socket.parent.mkdir(parents=True, exist_ok=True)
     scheduler = (subprocess.Popen([sys.executable, "-m", "workflows.entrypoints.cli", "scheduler"], env=environment)
                  if with_scheduler else None)
+    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "--workers", str(workers), "--bind", f"{host}:{port}",
+                               "--control-socket", str(socket),  # gunicorn's default is one per user: servers clash
+                               "--logger-class", "workflows.entrypoints.logs.GunicornLogger",
+                               "--access-logfile", "-", "--access-logformat", logs.ACCESS_FORMAT,
+                               "workflows.entrypoints.wsgi:app"], env=environment)
+    # Stopping `workflows serve` (kill, a service manager) stops what it started, not only itself
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
-        subprocess.run([sys.executable, "-m", "gunicorn", "--workers", str(workers), "--bind", f"{host}:{port}",
-                        "--control-socket", str(socket),  # gunicorn's default is one per user: servers would clash
-                        "--logger-class", "workflows.entrypoints.logs.GunicornLogger",
-                        "--access-logfile", "-", "--access-logformat", logs.ACCESS_FORMAT,
-                        "workflows.entrypoints.wsgi:app"], env=environment, check=False)
+        server.wait()
     finally:
-        if scheduler:
-            scheduler.terminate()
-            scheduler.wait()
+        for process in (server, scheduler):
+            if process and process.poll() is None:
+                process.terminate()
+                process.wait()
 
 
 @main.command(name="scheduler")
