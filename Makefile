@@ -1,13 +1,18 @@
 # `make run`: install, initialise or upgrade the database (keeping its data), serve on http://127.0.0.1:$(PORT)
-# `make test`: install, run the whole suite (SQLite and PostgreSQL)
+# `make test`: install, run the whole suite (SQLite and PostgreSQL), then the bounded fuzz run
+# `make fuzz`: schemathesis against a local server on a free port, as every demo role (FUZZ_SECONDS per role)
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
+# A second server (`PORT=5101 make run`) gets its own database beside the first's, unless one is given
+DATABASE_URL ?= $(or $(WORKFLOWS_DATABASE_URL),sqlite:///var/workflows$(if $(filter 5000,$(PORT)),,-$(PORT)).db)
+FUZZ_SECONDS ?= 10
+FUZZ_EXAMPLES ?= 20
 STAMP := $(VENV)/.installed
 WEB_STAMP := web/node_modules/.installed
 
-.PHONY: run test bench install chromium
+.PHONY: run test fuzz bench install chromium
 
 install: $(STAMP) $(WEB_STAMP)
 
@@ -24,8 +29,8 @@ $(WEB_STAMP): web/package.json web/package-lock.json web/build.mjs $(wildcard we
 	touch $(WEB_STAMP)
 
 run: install
-	$(BIN)/workflows init --demo
-	$(BIN)/workflows serve --port $(PORT)
+	$(BIN)/workflows --database-url $(DATABASE_URL) init --demo
+	$(BIN)/workflows --database-url $(DATABASE_URL) serve --port $(PORT)
 
 # pytest across the cores (pytest-xdist); compiled modules kept in __pycache__ even where the environment turns
 # that off (PYTHONDONTWRITEBYTECODE), or every worker of every run compiles and rewrites the whole tree again.
@@ -33,6 +38,10 @@ test: install chromium
 	$(BIN)/lint-imports --no-cache
 	PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest -q -n auto --dist worksteal
 	cd web && npm test --silent
+	$(MAKE) --no-print-directory fuzz
+
+fuzz: $(STAMP)
+	$(BIN)/python tests/fuzz_api.py --seconds $(FUZZ_SECONDS) --examples $(FUZZ_EXAMPLES)
 
 # Browser tests drive the system's Chromium (Debian package; Playwright's own browser downloads are not used).
 chromium:

@@ -43,6 +43,7 @@ from workflows.services import catalog, demo, users
 from workflows.services.context import Context
 from workflows.services.setup import install
 
+from support.documented import DocumentedClient
 from support.paths import BPMN_DIR, CATALOG_DIR
 
 PG_URL = os.environ.get("WORKFLOWS_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -353,6 +354,8 @@ def app(ctx):
 
 @pytest.fixture
 def client(app):
+    """The app's test client; every API answer it gets must match the OpenAPI document (support.documented)."""
+    app.test_client_class = DocumentedClient
     return app.test_client()
 
 

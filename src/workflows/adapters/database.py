@@ -10,12 +10,13 @@ DEFAULT_URL = "sqlite:///var/workflows.db"
 
 
 def make_engine(url: str = DEFAULT_URL) -> Engine:
+    """An engine whose errors never quote the statement's parameters: they hold ID numbers and names."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+        return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10, hide_parameters=True)
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"timeout": 30})
+    engine = create_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
     _use_wal_and_explicit_transactions(engine)
     return engine
 

@@ -6,6 +6,7 @@ from sqlalchemy import (JSON, BigInteger, Boolean, CheckConstraint, Column, Date
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import deferred, registry
 
+from workflows.adapters import stored_text
 from workflows.domain import model
 
 metadata = MetaData(naming_convention={
@@ -517,6 +518,7 @@ def start_mappers() -> None:
     """Map the domain records onto the tables, once per process."""
     if mapper_registry.mappers:
         return
+    stored_text.install()
     # The diagram's XML is read only to parse a version once, not with every case command.
     mapper_registry.map_imperatively(model.ProcessVersion, process_versions,
                                      properties={"bpmn_xml": deferred(process_versions.c.bpmn_xml),

@@ -6,6 +6,7 @@ import re
 from datetime import date
 
 from .acceptance import checked
+from .text import NAME_LENGTH, text_problem
 
 PERSON = "自然人"
 _ID_FORMAT = re.compile(r"^[0-9A-Z]{18}$")  # 居民身份证 and 统一社会信用代码 are both 18 characters
@@ -13,6 +14,8 @@ _PHONE_FORMAT = re.compile(r"^[0-9+\-() ]{5,20}$")
 FIELDS = ("name", "id_number", "kind", "phone")
 AGENT_FIELDS = ("name", "id_number", "phone", "relation")
 AGENT = "agent"
+# Each field's longest value; every field is one line of text
+_LENGTHS = {"name": NAME_LENGTH, "id_number": 18, "kind": 40, "phone": 20, "relation": 50}
 # The 授权委托书 as submitted: the uploaded file ({"file_name", "media_type", "content"}), left for the service to
 # check and store as an attachment; or the clerk's word that the original was checked, and on which day.
 POWER_OF_ATTORNEY, UPLOAD, ORIGINAL_CHECKED, CHECKED_ON = "power_of_attorney", "file", "original_checked", "checked_on"
@@ -25,12 +28,12 @@ def validate_applicant(submitted: dict, allowed_kinds: tuple[str, ...],
     applicant = {key: str(submitted.get(key) or "").strip() for key in FIELDS}
     applicant["id_number"] = applicant["id_number"].upper()
     applicant["kind"] = applicant["kind"] or PERSON
-    errors = {}
+    errors = {f"applicant.{key}": problem for key, problem in _text_problems(applicant).items()}
     if not applicant["name"]:
         errors["applicant.name"] = "请填写申请人姓名或单位名称"
     if not _ID_FORMAT.match(applicant["id_number"]):
         errors["applicant.id_number"] = "证件号码应为18位身份证号码或统一社会信用代码"
-    if allowed_kinds and applicant["kind"] not in allowed_kinds:
+    if allowed_kinds and applicant["kind"] not in allowed_kinds and "applicant.kind" not in errors:
         errors["applicant.kind"] = f"本事项的服务对象为：{'、'.join(allowed_kinds)}"
     if applicant["phone"] and not _PHONE_FORMAT.match(applicant["phone"]):
         errors["applicant.phone"] = "联系电话格式不正确"
@@ -43,6 +46,12 @@ def validate_applicant(submitted: dict, allowed_kinds: tuple[str, ...],
     return applicant, errors
 
 
+def _text_problems(person: dict) -> dict[str, str]:
+    """Fields too long or holding characters no database stores; the format checks below then say the rest."""
+    problems = {key: text_problem(person[key], _LENGTHS[key], multiline=False) for key in _LENGTHS if key in person}
+    return {key: problem for key, problem in problems.items() if problem}
+
+
 def _given(agent: dict) -> bool:
     proof = agent.get(POWER_OF_ATTORNEY)
     return (any(str(agent.get(key) or "").strip() for key in AGENT_FIELDS)
@@ -52,7 +61,7 @@ def _given(agent: dict) -> bool:
 def _validate_agent(submitted: dict, applicant_id: str, today: date) -> tuple[dict, dict[str, str]]:
     agent = {key: str(submitted.get(key) or "").strip() for key in AGENT_FIELDS}
     agent["id_number"] = agent["id_number"].upper()
-    errors = {}
+    errors = _text_problems(agent)
     if not agent["name"]:
         errors["name"] = "请填写委托代理人姓名"
     if not agent["id_number"]:

@@ -7,11 +7,13 @@ from datetime import date
 from decimal import Decimal
 
 from .amounts import amount_of
+from .text import TEXT_LENGTH, checked_text
 
 FIELD_TYPES = ("string", "long", "boolean", "date", "enum", "decimal")
 DEFAULT_MAX_AMOUNT = Decimal("100000000.00")  # an installation may set its own (services.context, max_amount)
 # An amount that is part of another field's may not exceed it: 自费金额 is part of 医疗费用总额.
 AMOUNT_PARTS = {"self_pay_total": "expense_total"}
+_LONG_LIMIT = 2 ** 63
 
 
 @dataclass(frozen=True)
@@ -99,7 +101,7 @@ def _part_errors(form: Form, values: dict) -> dict[str, str]:
 def _to_string(form_field: FormField, raw) -> str:
     if isinstance(raw, (dict, list)):
         raise ValueError(f"{form_field.label}应为文本")
-    text = str(raw).strip()
+    text = checked_text(str(raw).strip(), form_field.label or form_field.id, TEXT_LENGTH)
     if form_field.pattern and not re.fullmatch(form_field.pattern, text):
         raise ValueError(f"{form_field.label}格式不正确")
     return text
@@ -109,9 +111,12 @@ def _to_long(form_field: FormField, raw) -> int:
     if isinstance(raw, bool):
         raise ValueError(f"{form_field.label}应为整数")
     try:
-        return int(str(raw).strip())
+        number = int(str(raw).strip())
     except ValueError:
         raise ValueError(f"{form_field.label}应为整数") from None
+    if abs(number) >= _LONG_LIMIT:  # what a BPMN long holds, and what the database can index
+        raise ValueError(f"{form_field.label}超出整数范围")
+    return number
 
 
 def _to_decimal(form_field: FormField, raw) -> Decimal:

@@ -5,15 +5,19 @@ import os
 import secrets
 from pathlib import Path
 
-from flask import Flask, jsonify, render_template, request
-from flask_wtf.csrf import CSRFProtect
+from flask import Flask, current_app, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from markupsafe import escape
 from sqlalchemy.orm import sessionmaker
+from werkzeug.exceptions import HTTPException
 
 from workflows.adapters.database import DEFAULT_URL, make_engine
 from workflows.adapters.orm import start_mappers
 from workflows.domain.catalog import CatalogError
 from workflows.domain.errors import Conflict, Forbidden, InvalidInput, InvalidProcess, NotFound, WorkflowsError
 from workflows.services.context import Context
+
+from . import inputs, logs
 
 csrf = CSRFProtect()
 ERROR_STATUS = [(NotFound, 404, "not_found"), (Forbidden, 403, "forbidden"), (Conflict, 409, "conflict"),
@@ -33,6 +37,8 @@ def create_app(ctx: Context | None = None, secret_key: str | None = None) -> Fla
     from . import api, web
 
     app = Flask(__name__)
+    logs.install(app)  # first: a request refused by the checks below is logged with its id too
+    inputs.install(app)  # before the blueprints: their routes use its id converter, requests its JSON parser
     app.config["SECRET_KEY"] = secret_key or os.environ.get("WORKFLOWS_SECRET_KEY") or _stored_secret()
     app.config["JSON_AS_ASCII"] = False
     app.json.ensure_ascii = False
@@ -70,26 +76,51 @@ def error_body(error: Exception, code: str) -> dict:
     return {"error": body}
 
 
-def _json_for_api(error):
-    """Unknown API paths and methods answer in the API's JSON shape; other paths keep Flask's pages."""
-    if request.path.startswith("/api/"):
-        return jsonify({"error": {"code": "not_found" if error.code == 404 else "method_not_allowed",
-                                  "message": "没有这个接口" if error.code == 404 else "接口不支持该请求方法"}}), error.code
-    return error
+# What each HTTP error says to a person, and its code in the API's error shape
+HTTP_ERRORS = {400: ("bad_request", "请求有误，无法处理"), 401: ("unauthenticated", "请先登录"),
+               403: ("forbidden", "无权访问该页面或办理该事项"), 404: ("not_found", "没有这个页面或对象，可能已被删除或地址有误"),
+               405: ("method_not_allowed", "不支持该请求方法"), 409: ("conflict", "已被他人处理或同时修改，请刷新后重试"),
+               413: ("too_large", "请求过大：附件不能超过 10 MB，其他内容请精简后重试"),
+               415: ("unsupported_media_type", "不支持该内容类型"), 422: ("invalid_input", "填写的内容有误"),
+               429: ("too_many_requests", "请求过于频繁，请稍后再试"), 500: ("internal_error", "系统出错，请稍后重试；如仍出错请联系系统管理员")}
+_KEPT_HEADERS = ("Allow", "Retry-After")  # 405 says which methods work, 429 when to come back
 
 
-def _answer(error: Exception, status: int, code: str):
-    """JSON for the API, a page for people."""
+def _answer(error: Exception, status: int, code: str, headers: dict | None = None):
+    """JSON for the API, a page in the app's layout for people."""
     if request.path.startswith("/api/"):
-        return jsonify(error_body(error, code)), status
-    return render_template("error.html", message=str(error), status=status), status
+        return jsonify(error_body(error, code)), status, headers or {}
+    try:
+        page = render_template("error.html", message=str(error), status=status)
+    except Exception:  # the layout itself failed (e.g. the database is down): still a page in Chinese
+        current_app.logger.exception("错误页无法显示")
+        page = f"<!doctype html><meta charset=utf-8><h1>出错了</h1><p>{escape(str(error))}</p><a href=\"/\">返回首页</a>"
+    return page, status, headers or {}
+
+
+def _http_error(error: HTTPException):
+    """Routing and protocol errors (unknown page, wrong method, too large …) in our words, never Flask's page."""
+    status = error.code or 500
+    code, message = HTTP_ERRORS.get(status, ("error", "请求有误"))
+    if error.description != type(error).description:  # abort(403, "…") says why in our words
+        message = error.description
+    elif status in (404, 405) and request.path.startswith("/api/"):
+        message = "没有这个接口" if status == 404 else "接口不支持该请求方法"
+    headers = {name: value for name, value in error.get_headers() if name in _KEPT_HEADERS}
+    return _answer(WorkflowsError(message), status, code, headers)
+
+
+def _unexpected(error: Exception):
+    """A bug or an outage: logged with its traceback (masked, parameters hidden), answered without one."""
+    current_app.logger.exception("请求出错：%s %s", request.method, request.path)
+    return _answer(WorkflowsError(HTTP_ERRORS[500][1]), 500, HTTP_ERRORS[500][0])
 
 
 def _register_error_handlers(app: Flask) -> None:
-    app.register_error_handler(404, _json_for_api)
-    app.register_error_handler(405, _json_for_api)
-    app.register_error_handler(413, lambda error: _answer(InvalidInput("上传的文件过大：附件不能超过 10 MB"), 413,
-                                                          "too_large"))
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(Exception, _unexpected)
+    app.register_error_handler(CSRFError, lambda error: _answer(
+        WorkflowsError("页面已过期或请求来源不明（CSRF），请刷新页面后重试"), 400, "csrf"))
     for error_class, status, code in ERROR_STATUS:
         app.register_error_handler(error_class, lambda error, s=status, c=code: _answer(error, s, c))
     app.register_error_handler(CatalogError, lambda error: _answer(error, 422, "invalid_catalog"))

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import signal
 import subprocess
 import sys
 from datetime import date, datetime, timedelta
@@ -24,7 +25,7 @@ from workflows.domain.roles import ROLE_NAMES
 from workflows.services import calendar, cases, catalog, demo, processes, setup, tasks, time_limits, users
 from workflows.services.context import CHINA
 
-from . import views
+from . import logs, views
 from .app import database_url as default_database_url
 from .app import make_context
 
@@ -102,20 +103,31 @@ def init(click_ctx, catalog_dir, bpmn_dir, demo_data):
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--workers", default=2, show_default=True, type=int, help="进程数（gunicorn）")
 @click.option("--scheduler/--no-scheduler", "with_scheduler", default=True, help="同时启动定时器调度进程")
+@click.option("--control-socket", type=click.Path(path_type=Path), default=None,
+              help="gunicorn 控制套接字（默认 var/gunicorn-<端口>.ctl，每个端口一个，多个服务可并行）")
 @click.pass_context
-def serve(click_ctx, host, port, workers, with_scheduler):
+def serve(click_ctx, host, port, workers, with_scheduler, control_socket):
     """启动 Web 服务（gunicorn，多进程）和定时器调度进程。"""
     url = click_ctx.find_root().obj["url"]
     environment = {**os.environ, "WORKFLOWS_DATABASE_URL": url}
+    socket = (control_socket or Path("var") / f"gunicorn-{port}.ctl").resolve()
+    socket.parent.mkdir(parents=True, exist_ok=True)
     scheduler = (subprocess.Popen([sys.executable, "-m", "workflows.entrypoints.cli", "scheduler"], env=environment)
                  if with_scheduler else None)
+    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "--workers", str(workers), "--bind", f"{host}:{port}",
+                               "--control-socket", str(socket),  # gunicorn's default is one per user: servers clash
+                               "--logger-class", "workflows.entrypoints.logs.GunicornLogger",
+                               "--access-logfile", "-", "--access-logformat", logs.ACCESS_FORMAT,
+                               "workflows.entrypoints.wsgi:app"], env=environment)
+    # Stopping `workflows serve` (kill, a service manager) stops what it started, not only itself
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
-        subprocess.run([sys.executable, "-m", "gunicorn", "--workers", str(workers), "--bind", f"{host}:{port}",
-                        "--access-logfile", "-", "workflows.entrypoints.wsgi:app"], env=environment, check=False)
+        server.wait()
     finally:
-        if scheduler:
-            scheduler.terminate()
-            scheduler.wait()
+        for process in (server, scheduler):
+            if process and process.poll() is None:
+                process.terminate()
+                process.wait()
 
 
 @main.command(name="scheduler")
@@ -125,7 +137,7 @@ def run_scheduler(click_ctx, interval):
     """运行定时器调度：到期的流程定时器（预警、超期督办）在到期后一两秒内触发，每个只触发一次。"""
     from .scheduler import run_scheduler as run
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    logs.configure()
     logging.getLogger("apscheduler").setLevel(logging.WARNING)  # not a line per one-second round
     run(_context(click_ctx), interval)
 

@@ -12,10 +12,18 @@ def _json(schema: dict, description: str = "成功") -> dict:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
+_ERRORS = {400: "请求有误", 401: "未登录或令牌无效", 403: "无权办理（岗位或大厅不符）", 404: "不存在或不可见",
+           409: "冲突：任务已被他人办理，或认领时已被他人认领，或案件被同时修改",
+           413: "请求过大（超过 12 MB）", 422: "数据校验不通过（fields 给出每个字段的问题；任何参数含控制字符或过长时也是 422）",
+           500: "系统出错（已记录日志，可凭响应头 X-Request-Id 查询）"}
+# Any request can be refused before its operation runs (text, size), or fail: every operation declares these, and
+# `default` says that whatever else comes back that is not a success is in the same error shape.
+_ALWAYS = (413, 422, 500)
+
+
 def _errors(*statuses: int) -> dict:
-    descriptions = {400: "请求有误", 401: "未登录或令牌无效", 403: "无权办理（岗位或大厅不符）", 404: "不存在或不可见",
-                    409: "冲突：任务已被他人办理，或认领时已被他人认领，或案件被同时修改", 422: "数据校验不通过（fields 给出每个字段的问题）"}
-    return {str(status): _json(_ref("Error"), descriptions[status]) for status in statuses}
+    responses = {str(status): _json(_ref("Error"), _ERRORS[status]) for status in sorted({*statuses, *_ALWAYS})}
+    return {**responses, "default": _json(_ref("Error"), "其他错误（如 405 不支持的方法、429 请求过于频繁），同一错误格式")}
 
 
 def _operation(summary: str, ok: dict, *errors: int, body: dict | None = None, params: list | None = None,
@@ -47,25 +55,27 @@ def _object(properties: dict, required: tuple = ()) -> dict:
 
 
 _TEXT, _INT, _BOOL, _ANY = {"type": "string"}, {"type": "integer"}, {"type": "boolean"}, {"type": "object"}
+_OPTIONAL = {"type": "string", "nullable": True}  # text a record may not have (yet): null, never ""
 _MOMENT = {"type": "string", "format": "date-time", "nullable": True}
 _PAGING = [_query("limit", "每页条数（最多 500）", _INT), _query("offset", "跳过条数", _INT)]
 
+_OPTIONAL_LIMIT = {"allOf": [_ref("TimeLimit")], "nullable": True}
 SCHEMAS = {
-    "Error": _object({"error": _object({"code": _TEXT, "message": _TEXT, "fields": _ANY, "element_id": _TEXT,
-                                        "file": _TEXT, "field": _TEXT}, ("code", "message"))}, ("error",)),
+    "Error": _object({"error": _object({"code": _TEXT, "message": _TEXT, "fields": _ANY,
+                                        "element_id": _OPTIONAL, "file": _OPTIONAL, "field": _OPTIONAL}, ("code", "message"))}, ("error",)),
     "User": _object({"username": _TEXT, "full_name": _TEXT, "agency_code": _TEXT, "hall_code": _TEXT,
                      "roles": {"type": "array", "items": _TEXT}, "role_names": {"type": "array", "items": _TEXT}}),
     "TimeLimit": _object({"value": _INT, "unit": {"type": "string", "enum": ["immediate", "working_days",
                                                                               "natural_days", "months"]},
                           "label": _TEXT}),
-    "Agency": _object({"code": _TEXT, "name": _TEXT, "short_name": _TEXT, "region": _TEXT, "consult_phone": _TEXT,
-                       "complaint_phone": _TEXT, "office_hours": {"type": "array"}, "item_count": _INT,
+    "Agency": _object({"code": _TEXT, "name": _TEXT, "short_name": _TEXT, "region": _TEXT,
+                       "consult_phone": _OPTIONAL, "complaint_phone": _OPTIONAL, "office_hours": {"type": "array"}, "item_count": _INT,
                        "halls": {"type": "array", "items": _object({"code": _TEXT, "name": _TEXT,
-                                                                     "address": _TEXT, "phone": _TEXT})}}),
+                                                                     "address": _OPTIONAL, "phone": _OPTIONAL})}}),
     "Item": _object({"code": _TEXT, "name": _TEXT, "national_name": _TEXT, "group": _ANY,
                      "stages": {"type": "array", "items": _TEXT}, "process_key": _TEXT,
-                     "promised_limit": _ref("TimeLimit"), "statutory_limit": _ref("TimeLimit"),
-                     "exceptional_limit": _ref("TimeLimit"), "materials": {"type": "array", "items": _ANY},
+                     "promised_limit": _OPTIONAL_LIMIT, "statutory_limit": _OPTIONAL_LIMIT,
+                     "exceptional_limit": _OPTIONAL_LIMIT, "materials": {"type": "array", "items": _ANY},
                      "applicant_kinds": {"type": "array", "items": _TEXT}, "legal_basis": {"type": "array"},
                      "halls": {"type": "array", "items": _TEXT}, "prohibited": {"type": "array"}}),
     "ProcessVersion": _object({"process_key": _TEXT, "version": _INT, "name": _TEXT, "file_name": _TEXT,
@@ -75,7 +85,7 @@ SCHEMAS = {
                                                               "未自行部署的机构均使用"}}),
     "Applicant": _object({"name": _TEXT, "id_number": {"type": "string", "description": "身份证号码或统一社会信用代码"},
                           "kind": {"type": "string", "description": "服务对象类别，默认 自然人"}, "phone": _TEXT,
-                          "agent": _ref("Agent")},
+                          "agent": {"allOf": [_ref("Agent")], "nullable": True}},
                          ("name", "id_number")),
     "Agent": {**_object({
         "name": _TEXT, "id_number": {"type": "string", "description": "代理人身份证号码（18位）"}, "phone": _TEXT,
@@ -159,14 +169,14 @@ SCHEMAS.update({
                                  "due_at": _MOMENT, "warning_at": _MOMENT, "label": _TEXT, "provisional": _BOOL}),
     "Escalation": _object({"id": _INT, "case_number": _TEXT, "item_name": _TEXT, "hall_code": _TEXT, "limit": _TEXT,
                            "limit_name": _TEXT, "level": {"type": "string", "enum": ["yellow", "red"]},
-                           "level_name": _TEXT, "stage": _TEXT, "raised_at": _MOMENT,
+                           "level_name": _TEXT, "stage": _OPTIONAL, "raised_at": _MOMENT,
                            "status": {"type": "string", "enum": ["open", "handled", "replaced"],
-                                      "description": "replaced：黄牌已由同一时限的红牌取代"}, "handled_by": _TEXT,
-                           "handled_at": _MOMENT, "action": _TEXT, "note": _TEXT}),
-    "CalendarYear": _object({"year": _INT, "covered": _BOOL, "source": _TEXT,
+                                      "description": "replaced：黄牌已由同一时限的红牌取代"}, "handled_by": _OPTIONAL,
+                           "handled_at": _MOMENT, "action": _OPTIONAL, "note": _OPTIONAL}),
+    "CalendarYear": _object({"year": _INT, "covered": _BOOL, "source": _OPTIONAL,
                              "holidays": {"type": "array", "items": {"type": "string", "format": "date"}},
                              "workdays": {"type": "array", "items": {"type": "string", "format": "date"}}}),
-    "Notification": _object({"id": _INT, "username": _TEXT, "case_number": _TEXT, "kind": _TEXT, "message": _TEXT,
+    "Notification": _object({"id": _INT, "username": _TEXT, "case_number": _OPTIONAL, "kind": _TEXT, "message": _TEXT,
                              "created_at": _MOMENT, "read_at": _MOMENT}),
 })
 SCHEMAS.update({
@@ -180,10 +190,10 @@ SCHEMAS.update({
         "created_at": _MOMENT, "delivered_at": _MOMENT}),
     "FollowUp": _object({
         "id": _INT, "case_number": _TEXT, "item_name": _TEXT, "hall_code": _TEXT, "score": _INT, "rating": _TEXT,
-        "comment": _TEXT, "opened_at": _MOMENT, "due_at": _MOMENT, "warning_at": _MOMENT,
+        "comment": _OPTIONAL, "opened_at": _MOMENT, "due_at": _MOMENT, "warning_at": _MOMENT,
         "level": {"type": "string", "enum": ["normal", "yellow", "red", "met"]},
-        "status": {"type": "string", "enum": ["open", "done"]}, "visit_note": _TEXT, "remedy": _TEXT,
-        "recorded_by": _TEXT, "recorded_at": _MOMENT}),
+        "status": {"type": "string", "enum": ["open", "done"]}, "visit_note": _OPTIONAL, "remedy": _OPTIONAL,
+        "recorded_by": _OPTIONAL, "recorded_at": _MOMENT}),
 })
 SCHEMAS.update({
     "TaskRequest": _object({
@@ -220,10 +230,10 @@ SCHEMAS["Document"] = _object({
     "pdf_url": _TEXT})
 _MARKS = ["present", "missing", "waived", "committed"]
 SCHEMAS["Material"] = _object({
-    "index": _INT, "name": _TEXT, "required": _BOOL, "form": _TEXT, "waivable": _BOOL, "source": _TEXT,
-    "condition": _TEXT, "status": {"type": "string", "nullable": True, "enum": _MARKS + [None],
+    "index": _INT, "name": _TEXT, "required": _BOOL, "form": _TEXT, "waivable": _BOOL, "source": _OPTIONAL,
+    "condition": _OPTIONAL, "status": {"type": "string", "nullable": True, "enum": _MARKS + [None],
                                    "description": "已提交 | 缺少 | 容缺 | 告知承诺；null：未核对"},
-    "status_name": _TEXT, "marked_by": _TEXT,
+    "status_name": _TEXT, "marked_by": _OPTIONAL,
     "allowed": {"type": "array", "items": {"type": "string", "enum": _MARKS}, "description": "本材料可作的核对结果"}})
 SCHEMAS["Progress"] = {"allOf": [_ref("Case"), _object({
     "open_tasks": {"type": "array", "items": _ref("Task")},
@@ -238,7 +248,7 @@ SCHEMAS["Decision"] = _object({
     "published_by": _TEXT, "revisions": {"type": "array", "items": _ref("DecisionRevision")}})
 SCHEMAS["ReturnTarget"] = _object({
     "task_id": {"type": "string", "description": "该环节（最近一次办理）的任务 id，退回时作为 target_task_id"},
-    "name": _TEXT, "stage": _TEXT, "completed_by": _TEXT, "completed_by_name": _TEXT, "completed_at": _MOMENT,
+    "name": _TEXT, "stage": _TEXT, "completed_by": _OPTIONAL, "completed_by_name": _OPTIONAL, "completed_at": _MOMENT,
     "allowed": {"type": "boolean", "description": "false：其后已有对外生效的步骤（如已拨付、已登记），不能退回"},
     "refusal": {"type": "string", "nullable": True, "description": "不能退回的原因"}})
 SCHEMAS["CaseDetails"] = {"allOf": [_ref("Case"), _object({
@@ -246,8 +256,8 @@ SCHEMAS["CaseDetails"] = {"allOf": [_ref("Case"), _object({
     "tasks": {"type": "array", "items": _ref("Task")}, "accepted_at": _MOMENT,
     "deadlines": {"type": "array", "items": _ref("Deadline")}, "pauses": {"type": "array", "items": _ANY},
     "extensions": {"type": "array", "items": _ANY}, "escalations": {"type": "array", "items": _ref("Escalation")},
-    "history": {"type": "array", "items": _object({"at": _MOMENT, "actor": _TEXT, "action": _TEXT, "stage": _TEXT,
-                                                   "task_name": _TEXT, "message": _TEXT, "detail": _ANY})},
+    "history": {"type": "array", "items": _object({"at": _MOMENT, "actor": _TEXT, "action": _TEXT,
+                                                   "stage": _OPTIONAL, "task_name": _OPTIONAL, "message": _TEXT, "detail": _ANY})},
     "external_calls": {"type": "array", "items": _ANY}})]}
 SCHEMAS["TaskOperations"] = _object({
     "task": _ref("Task"), "requests": {"type": "array", "items": _ref("TaskRequest")},
@@ -272,8 +282,8 @@ def _paths() -> dict:
     message = _path("message_id", "机构间消息 id（UUID）")
     year = {**_path("year", "年份"), "schema": _INT}
     return {
-        "/api/openapi.json": {"get": {"summary": "本 API 的 OpenAPI 3 描述", "security": [], "responses": {
-            "200": _json({"type": "object"})}}},
+        "/api/openapi.json": {"get": _operation("本 API 的 OpenAPI 3.1 描述", {"200": _json({"type": "object"})},
+                                                secured=False)},
         "/api/login": {"post": _operation(
             "登录，取得令牌", {"200": _json(_object({"token": _TEXT, "expires_in": _INT, "user": _ref("User")}))},
             401, 422, body=_object({"username": _TEXT, "password": _TEXT}, ("username", "password")),
@@ -561,15 +571,34 @@ def _task_operation_paths(task: dict) -> dict:
     }
 
 
+def _as_openapi_31(node):
+    """The tables above say `nullable: true` (short to write); OpenAPI 3.1 says null is one more JSON type, and a
+    nullable reference is one of the referenced schema or null."""
+    if isinstance(node, list):
+        return [_as_openapi_31(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    node = {key: _as_openapi_31(value) for key, value in node.items()}
+    if node.get("nullable") is True:
+        del node["nullable"]
+        if "type" not in node:
+            return {"anyOf": [node, {"type": "null"}]}
+        node["type"] = [node["type"], "null"]
+        if "enum" in node and None not in node["enum"]:
+            node["enum"] = [*node["enum"], None]
+    return node
+
+
 @lru_cache(maxsize=1)
 def openapi_document() -> dict:
-    return {
-        "openapi": "3.0.3",
+    return _as_openapi_31({
+        "openapi": "3.1.0",
         "info": {"title": "医保经办业务流程平台 API", "version": "1.0",
                  "description": "事项目录、流程部署、办件与任务。除目录查询外，需先 POST /api/login 取得令牌，"
-                                "以 Authorization: Bearer <token> 调用。"},
+                                "以 Authorization: Bearer <token> 调用。错误均为 Error 格式；每个响应带 X-Request-Id"
+                                "（请求可自带），日志按此编号查询。文本参数不得含控制字符，路径中的数字 id 超出范围即 404。"},
         "servers": [{"url": "/"}],
         "security": [{"bearer": []}],
         "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}, "schemas": SCHEMAS},
         "paths": _paths(),
-    }
+    })

@@ -1,0 +1,64 @@
+"""The last check before a flush: no text longer than its column or holding characters the database refuses.
+
+Use cases check the fields a person types with their own words; this catches whatever reaches a row another way
+(a message from another system, a CLI argument, a field added later), so that SQLite and PostgreSQL behave alike:
+PostgreSQL would refuse a NUL or an overlong VARCHAR with a DataError, SQLite would store it silently.
+"""
+from __future__ import annotations
+
+from itertools import chain
+
+from sqlalchemy import JSON, String, event, inspect
+from sqlalchemy.orm import Session
+
+from workflows.domain.errors import InvalidInput
+from workflows.domain.text import TEXT_LENGTH, text_problem
+
+_UNBOUNDED = 10 ** 9  # other Text columns (diagrams, workflow state, history): only the characters are checked
+# Text columns a person types into: an opinion, a reason, a comment is at most TEXT_LENGTH long
+FREE_TEXT = {"substitutions.reason", "case_comments.text", "case_pauses.reason", "escalations.note",
+             "extension_requests.reason", "extension_requests.decision_note", "rating_followups.comment",
+             "rating_followups.visit_note", "rating_followups.remedy", "ratings.comment", "task_requests.reason",
+             "task_requests.opinion", "task_supervisions.instruction", "task_supervisions.reply"}
+
+
+def install() -> None:
+    if not event.contains(Session, "before_flush", _check_pending):
+        event.listen(Session, "before_flush", _check_pending)
+
+
+def _check_pending(session: Session, _context, _instances) -> None:
+    errors = {}
+    for instance in chain(session.new, session.dirty):
+        state = inspect(instance)
+        for attribute in state.mapper.column_attrs:
+            if attribute.key in state.dict and (instance in session.new or state.attrs[attribute.key].history.added):
+                problem = _problem(attribute.columns[0], state.dict[attribute.key])
+                if problem:
+                    errors[attribute.key] = problem
+    if errors:
+        raise InvalidInput("；".join(f"{key}：{problem}" for key, problem in errors.items()), errors)
+
+
+def _problem(column, value) -> str | None:
+    column_type = column.type
+    if isinstance(column_type, String) and isinstance(value, str):
+        free_text = f"{column.table.name}.{column.name}" in FREE_TEXT
+        return text_problem(value, column_type.length or (TEXT_LENGTH if free_text else _UNBOUNDED))
+    if isinstance(column_type, JSON) or isinstance(getattr(column_type, "impl", None), JSON):
+        return next(filter(None, (text_problem(text, _UNBOUNDED) for text in _strings(value))), None)
+    return None
+
+
+def _strings(value):
+    """Every key and string in a JSON value, without recursion."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, dict):
+            yield from (key for key in item if isinstance(key, str))
+            pending.extend(item.values())
+        elif isinstance(item, (list, tuple)):
+            pending.extend(item)
+        elif isinstance(item, str):
+            yield item

@@ -1,0 +1,33 @@
+"""What text a person may type into any field: bounded in length, and only characters every database stores.
+
+PostgreSQL refuses NUL in text and JSON; neither database nor a UTF-8 page can hold a lone surrogate; other control
+characters are invisible and break documents and logs. So they are refused at the edge of the domain, naming the
+field, the same whether the database is SQLite or PostgreSQL and whichever way the text came in.
+"""
+from __future__ import annotations
+
+import re
+
+NAME_LENGTH = 200  # a person's or a unit's name, a title (the database columns of names are 200 wide)
+TEXT_LENGTH = 2000  # an opinion, a reason, a comment, any free-text form field
+REQUEST_TEXT_LENGTH = 20_000  # any single text value of a request, before a use case applies its own limit
+# C0 controls except tab and line breaks, DEL, C1 controls, surrogates (only lone ones survive decoding), noncharacters
+_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+_LINE_BREAK = re.compile("[\r\n\t]")
+
+
+def text_problem(value: str, max_length: int = TEXT_LENGTH, multiline: bool = True) -> str | None:
+    """Why `value` cannot be stored as typed (in Chinese, without the field's name), or None."""
+    if len(value) > max_length:
+        return f"不能超过 {max_length} 个字符（现有 {len(value)} 个）"
+    if _FORBIDDEN.search(value) or (not multiline and _LINE_BREAK.search(value)):
+        return "含有不允许的控制字符或无效字符"
+    return None
+
+
+def checked_text(value: str, label: str, max_length: int = TEXT_LENGTH, multiline: bool = True) -> str:
+    """`value` if it may be stored; else ValueError naming the field by its label."""
+    problem = text_problem(value, max_length, multiline)
+    if problem:
+        raise ValueError(f"{label}{problem}")
+    return value
