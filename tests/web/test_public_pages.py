@@ -1,5 +1,5 @@
-"""The public pages, without signing in: 办理进度查询 (number + the applicant's ID number), 办件公示 with masked
-names, and 好差评 once per completed case."""
+"""The public pages, without signing in: 办理进度查询 (number + the applicant's ID number + phone, misses throttled),
+办件公示 with masked names, and 好差评 once per completed case."""
 from __future__ import annotations
 
 import pytest
@@ -8,21 +8,22 @@ from workflows.services import cases, public, tasks
 from workflows.services.demo import resident_id
 
 from support.cases import APPLICANT, DATA, OUTPATIENT
-from support.process_driver import PERSON_ID, drive
+from support.process_driver import PERSON_ID, PERSON_PHONE, drive
 from support.web import csrf_token, html
 
 OTHER_ID = resident_id("21040219900202123")
 
 
-def query(client, number: str, id_number: str):
+def query(client, number: str, id_number: str, phone: str = PERSON_PHONE, address: str = "127.0.0.1"):
     token = csrf_token(html(client.get("/public/progress")))
-    return client.post("/public/progress", data={"csrf_token": token, "number": number, "id_number": id_number})
+    return client.post("/public/progress", data={"csrf_token": token, "number": number, "id_number": id_number,
+                                                 "phone": phone}, environ_base={"REMOTE_ADDR": address})
 
 
 def rate(client, number: str, id_number: str, score: str, comment: str = ""):
     token = csrf_token(html(client.get("/public/progress")))
     return client.post("/public/rating", data={"csrf_token": token, "number": number, "id_number": id_number,
-                                               "score": score, "comment": comment})
+                                               "phone": PERSON_PHONE, "score": score, "comment": comment})
 
 
 def stored_rating(ctx, number: str) -> dict | None:

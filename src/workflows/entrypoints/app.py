@@ -5,7 +5,7 @@ import os
 import secrets
 from pathlib import Path
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, current_app, jsonify, render_template, request
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy.orm import sessionmaker
 
@@ -13,6 +13,7 @@ from workflows.adapters.database import DEFAULT_URL, make_engine
 from workflows.adapters.orm import start_mappers
 from workflows.domain.catalog import CatalogError
 from workflows.domain.errors import Conflict, Forbidden, InvalidInput, InvalidProcess, NotFound, WorkflowsError
+from workflows.domain.throttling import TooManyAttempts
 from workflows.services.context import Context
 
 csrf = CSRFProtect()
@@ -30,7 +31,7 @@ def make_context(url: str | None = None) -> Context:
 
 
 def create_app(ctx: Context | None = None, secret_key: str | None = None) -> Flask:
-    from . import api, web
+    from . import api, security, web
 
     app = Flask(__name__)
     app.config["SECRET_KEY"] = secret_key or os.environ.get("WORKFLOWS_SECRET_KEY") or _stored_secret()
@@ -38,9 +39,9 @@ def create_app(ctx: Context | None = None, secret_key: str | None = None) -> Fla
     app.json.ensure_ascii = False
     app.extensions["workflows"] = ctx or make_context()
     app.config["WTF_CSRF_TIME_LIMIT"] = None  # a clerk's form may stay open all day; the token is per session
-    app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
     # Attachments are at most 10 MB: a larger request is refused before it is read, not after.
     app.config["MAX_CONTENT_LENGTH"] = 12 * 1024 * 1024
+    security.install(app)
     csrf.init_app(app)
     csrf.exempt(api.blueprint)  # API clients send Bearer tokens; cookie-session writes are checked in api.py
     app.register_blueprint(api.blueprint)
@@ -85,11 +86,19 @@ def _answer(error: Exception, status: int, code: str):
     return render_template("error.html", message=str(error), status=status), status
 
 
+def _too_many(error: TooManyAttempts):
+    """429, saying in Retry-After (seconds) when to try again."""
+    response = current_app.make_response(_answer(error, 429, "too_many_requests"))
+    response.headers["Retry-After"] = str(error.retry_after)
+    return response
+
+
 def _register_error_handlers(app: Flask) -> None:
     app.register_error_handler(404, _json_for_api)
     app.register_error_handler(405, _json_for_api)
     app.register_error_handler(413, lambda error: _answer(InvalidInput("上传的文件过大：附件不能超过 10 MB"), 413,
                                                           "too_large"))
+    app.register_error_handler(TooManyAttempts, _too_many)
     for error_class, status, code in ERROR_STATUS:
         app.register_error_handler(error_class, lambda error, s=status, c=code: _answer(error, s, c))
     app.register_error_handler(CatalogError, lambda error: _answer(error, 422, "invalid_catalog"))
