@@ -892,6 +892,12 @@ class AccountRepository(_Repository):
         """Forget the key's failures (and lift its lock); whether there was anything to forget."""
         return self.session.execute(orm.throttles.delete().where(orm.throttles.c.key == key)).rowcount > 0
 
+    def forget_before(self, moment: datetime) -> None:
+        """Drop the counts whose window began before `moment` and that lock nothing: guesses leave no rows behind."""
+        table = orm.throttles
+        self.session.execute(table.delete().where(table.c.window_started_at < moment, or_(
+            table.c.locked_until.is_(None), table.c.locked_until < moment)))
+
     def locked(self, now: datetime) -> list[Attempts]:
         table = orm.throttles
         rows = self.session.execute(select(table).where(table.c.locked_until > now).order_by(table.c.key))

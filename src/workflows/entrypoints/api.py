@@ -121,7 +121,7 @@ def change_password():
     """The user's own password change: every earlier session and token ends; the answer holds a new token."""
     data = body()
     signed = accounts.change_password(ctx(), g.user, str(data.get("current_password", "")),
-                                      str(data.get("new_password", "")), request.remote_addr)
+                                      str(data.get("new_password", "")), request.remote_addr, kind="api")
     return jsonify({"token": signed.token, "expires_in": signed.expires_in, "user": views.user_view(signed.user)})
 
 

@@ -24,7 +24,9 @@ from .throttles import count_failure, refuse_if_locked
 
 ACCOUNT_POLICY = Policy(limit=5, window=timedelta(minutes=15), lock=timedelta(minutes=15))
 ADDRESS_POLICY = Policy(limit=20, window=timedelta(minutes=15), lock=timedelta(minutes=15))
-SESSION_LIFETIME = timedelta(hours=12)  # one working day and then some
+# An API token lives a working day and then some; a browser's session until the browser is closed (its cookie has
+# no expiry), a month at most, or until signed out or revoked.
+LIFETIMES = {"api": timedelta(hours=12), "web": timedelta(days=30)}
 WHAT = "登录"
 KINDS = {"account": "账号", "address": "地址"}
 
@@ -74,12 +76,11 @@ def sign_in(ctx: Context, username: str, password: str, address: str | None, kin
     if not check_password_hash(user.password_hash if user else _dummy_hash(), password or "") or user is None:
         count_failure(ctx, keys, WHAT, address)
         raise BadCredentials()
-    token, now = secrets.token_urlsafe(32), ctx.now()
     with ctx.uow() as uow:
         uow.accounts.clear(account_key(username))  # the address's count stays: a valid login must not reset it
-        uow.accounts.open_session(token_hash(token), user.username, kind, now, now + SESSION_LIFETIME, address)
+        signed = _open_session(uow, ctx, user, kind, address)
         uow.commit()
-    return SignedIn(user, token, int(SESSION_LIFETIME.total_seconds()))
+    return signed
 
 
 def session_user(ctx: Context, token: str | None) -> User | None:
@@ -109,9 +110,10 @@ def revoke_sessions(uow, ctx: Context, username: str, actor: str, action: str, m
                          "message": f"{message}，{count} 个会话或令牌已失效"})
 
 
-def change_password(ctx: Context, actor: User, current: str, new: str, address: str | None) -> SignedIn:
+def change_password(ctx: Context, actor: User, current: str, new: str, address: str | None,
+                    kind: str = "web") -> SignedIn:
     """The user's own password change: the current password proves it is them (counted like a sign-in), every
-    session and token of theirs ends, and the one they changed it from gets a new one."""
+    session and token of theirs ends, and the browser or client they changed it from gets a new one (`kind`)."""
     errors = {}
     if len(new or "") < 8:
         errors["new_password"] = "新密码至少 8 位"
@@ -125,14 +127,20 @@ def change_password(ctx: Context, actor: User, current: str, new: str, address: 
     if not check_password_hash(actor.password_hash, current or ""):
         count_failure(ctx, keys, WHAT, address)
         raise InvalidInput("当前密码不正确", {"current_password": "当前密码不正确"})
-    token, now, new_hash = secrets.token_urlsafe(32), ctx.now(), generate_password_hash(new)
+    new_hash = generate_password_hash(new)
     with ctx.uow() as uow:
         user = uow.users.get(actor.username)
         user.password_hash = new_hash
         revoke_sessions(uow, ctx, user.username, user.username, "password_changed", f"{user.full_name}修改了密码")
-        uow.accounts.open_session(token_hash(token), user.username, "web", now, now + SESSION_LIFETIME, address)
+        signed = _open_session(uow, ctx, user, kind, address)
         uow.commit()
-    return SignedIn(user, token, int(SESSION_LIFETIME.total_seconds()))
+    return signed
+
+
+def _open_session(uow, ctx: Context, user: User, kind: str, address: str | None) -> SignedIn:
+    token, now, lifetime = secrets.token_urlsafe(32), ctx.now(), LIFETIMES[kind]
+    uow.accounts.open_session(token_hash(token), user.username, kind, now, now + lifetime, address)
+    return SignedIn(user, token, int(lifetime.total_seconds()))
 
 
 # --- the administrator ----------------------------------------------------------------------------------------

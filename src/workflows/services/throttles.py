@@ -3,9 +3,13 @@ while any of its keys is locked, and each failure counts against all of them (se
 services/public.py for the applicant's progress query)."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 from workflows.domain.throttling import Policy, TooManyAttempts, minutes
 
 from .context import Context
+
+FORGET_AFTER = timedelta(days=1)  # longer than any window or lock of the policies
 
 
 def refuse_if_locked(uow, ctx: Context, keys: dict[str, Policy], what: str) -> None:
@@ -20,6 +24,7 @@ def count_failure(ctx: Context, keys: dict[str, Policy], what: str, address: str
     now = ctx.now()
     locked = []
     with ctx.uow() as uow:
+        uow.accounts.forget_before(now - FORGET_AFTER)
         for key, policy in keys.items():
             attempts = uow.accounts.attempts(key, lock_at=now)
             if attempts.fail(now, policy):
