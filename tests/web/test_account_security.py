@@ -139,6 +139,8 @@ def test_an_administrator_sees_and_lifts_a_lock_and_the_unlock_is_recorded(clien
     invalid = error_of(client.post("/api/lockouts/unlock", json={"kind": "user", "subject": ""}, headers=admin),
                        422, "invalid_input")
     assert set(invalid["fields"]) == {"kind", "subject"}
+    too_long = client.post("/api/lockouts/unlock", json={"kind": "account", "subject": "x" * 65}, headers=admin)
+    assert error_of(too_long, 422, "invalid_input")["fields"] == {"subject": "用户名或地址不超过 64 个字符"}
     assert client.post("/api/lockouts/unlock", json={"kind": "account", "subject": "shouli"},
                        headers=admin).status_code == 204
     assert api_login(client, "shouli", DEMO_PASSWORD).status_code == 200

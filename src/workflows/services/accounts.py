@@ -71,7 +71,7 @@ def sign_in(ctx: Context, username: str, password: str, address: str | None, kin
     keys = {account_key(username): ACCOUNT_POLICY, address_key(address): ADDRESS_POLICY}
     with ctx.uow(write=False) as uow:
         refuse_if_locked(uow, ctx, keys, WHAT)
-        user = uow.users.get(username[:64]) if username else None
+        user = uow.users.get(username) if 0 < len(username) <= 64 else None  # no name is longer
     # Outside any transaction: the hash takes tens of milliseconds and must not hold SQLite's write lock.
     if not check_password_hash(user.password_hash if user else _dummy_hash(), password or "") or user is None:
         count_failure(ctx, keys, WHAT, address)
@@ -163,11 +163,13 @@ def unlock(ctx: Context, actor: User, kind: str, subject: str, address: str | No
         errors["kind"] = "应为 account（账号）或 address（地址）"
     if not subject:
         errors["subject"] = "请填写要解锁的用户名或地址"
+    elif len(subject) > 64:
+        errors["subject"] = "用户名或地址不超过 64 个字符"
     if errors:
         raise InvalidInput("解锁信息有误", errors)
     with ctx.uow() as uow:
         if kind == "account":
-            user = uow.users.get(subject[:64])
+            user = uow.users.get(subject)
             if user is None or user.agency_code != actor.agency_code:
                 raise NotFound(f"本机构没有用户 {subject}")
         key = account_key(subject) if kind == "account" else address_key(subject)

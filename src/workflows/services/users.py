@@ -1,4 +1,4 @@
-"""Use cases of staff accounts: sign in, add a user."""
+"""Use cases of staff accounts: look users up, add or change one (signing in: services/accounts.py)."""
 from __future__ import annotations
 
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -11,14 +11,6 @@ from .accounts import revoke_sessions
 from .context import Context
 
 PASSWORD_METHOD = "scrypt"  # werkzeug's scrypt, N=2**15: slow on purpose (the test suite lowers N, tests/conftest.py)
-
-
-def authenticate(ctx: Context, username: str, password: str) -> User | None:
-    with ctx.uow(write=False) as uow:
-        user = uow.users.get(username or "")
-    if user is None or not check_password_hash(user.password_hash, password or ""):
-        return None
-    return user
 
 
 def get_user(ctx: Context, username: str) -> User:

@@ -62,7 +62,7 @@ def public_rate():
 
 
 def progress_answer(typed: dict, status: int = 200, **extra):
-    """The query page with the case, or with the one neutral message when number and ID number do not match."""
+    """The query page with the case, or the one neutral message when number, ID number and phone do not match."""
     try:
         progress = public.query_progress(ctx(), proof_of(typed), request.remote_addr)
     except TooManyAttempts as error:
