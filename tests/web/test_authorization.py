@@ -206,9 +206,10 @@ ROUTES: list[Route] = [
     public("POST", "/logout", send("/logout")),
     public("GET", "/public", get("/public")),
     public("GET", "/public/progress", get("/public/progress")),
-    public("POST", "/public/progress", send("/public/progress", number="{w.overdue}", id_number=PERSON_ID, phone=PERSON_PHONE)),
-    public("POST", "/public/rating", send("/public/rating", number="{w.overdue}", id_number=PERSON_ID, phone=PERSON_PHONE, score="5",
-                                          comment="")),
+    public("POST", "/public/progress", send("/public/progress", number="{w.overdue}", id_number=PERSON_ID,
+                                            phone=PERSON_PHONE)),
+    public("POST", "/public/rating", send("/public/rating", number="{w.overdue}", id_number=PERSON_ID,
+                                          phone=PERSON_PHONE, score="5", comment="")),
     public("GET", "/public/cases", get("/public/cases?agency=210400")),
 
     # API: reads for any signed-in user, cases and tasks of the own hall only
@@ -408,8 +409,8 @@ ROUTES: list[Route] = [
           {**SUPERVISOR_ONLY, "kezhang2": 404}),
     Route("POST", "/cases/<number>/resumption", send("/cases/{w.overdue}/resumption"), "kezhang",
           {**SUPERVISOR_ONLY, "kezhang2": 404}),
-    public("POST", "/public/withdrawal", send("/public/withdrawal", number="{w.overdue}", id_number=PERSON_ID, phone=PERSON_PHONE,
-                                              reason="")),
+    public("POST", "/public/withdrawal", send("/public/withdrawal", number="{w.overdue}", id_number=PERSON_ID,
+                                              phone=PERSON_PHONE, reason="")),
 
     # messages between agencies (a relay's, as system administrator) and 差评回访 (the hall's supervisors)
     Route("GET", "/api/agency-messages", get("/api/agency-messages"), "admin", ADMIN_ONLY),

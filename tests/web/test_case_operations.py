@@ -156,7 +156,8 @@ def test_a_supervisor_retries_a_failed_payment_from_the_case_page(client, ctx, s
 def test_the_applicant_withdraws_on_the_progress_page(client, ctx, staff, clock):
     number = accept(ctx, staff, clock, "2026-11-23 09:30")
     token = csrf_token(html(client.get("/public/progress")))
-    shown = client.post("/public/progress", data={"csrf_token": token, "number": number, "id_number": PERSON_ID, "phone": PERSON_PHONE})
+    shown = client.post("/public/progress", data={"csrf_token": token, "number": number, "id_number": PERSON_ID,
+                                                  "phone": PERSON_PHONE})
     assert "撤回申请（撤件）" in html(shown)
 
     def withdraw(id_number, reason):

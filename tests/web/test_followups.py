@@ -25,7 +25,8 @@ def rate_on_the_public_page(client, ctx, staff, clock, score: str) -> str:
     clock.now = at("2026-09-29 10:00")
     applicant = applicant_browser(client)
     token = csrf_token(html(applicant.get("/public/progress")))
-    answer = applicant.post("/public/rating", data={"csrf_token": token, "number": number, "id_number": PERSON_ID, "phone": PERSON_PHONE,
+    answer = applicant.post("/public/rating", data={"csrf_token": token, "number": number, "id_number": PERSON_ID,
+                                                    "phone": PERSON_PHONE,
                                                     "score": score, "comment": "等了两个小时"})
     assert answer.status_code == 200 and "感谢您的评价" in html(answer)
     return number

@@ -106,8 +106,8 @@ def token_hash(token: str) -> str:
 def revoke_sessions(uow, ctx: Context, username: str, actor: str, action: str, message: str) -> None:
     """Every session and token of the user ends (its password, roles or hall changed), recorded as an event."""
     count = uow.accounts.revoke_all(username, ctx.now())
-    uow.accounts.record({"at": ctx.now(), "subject": account_key(username), "action": action, "actor": actor, "address": None,
-                         "message": f"{message}，{count} 个会话或令牌已失效"})
+    uow.accounts.record({"at": ctx.now(), "subject": account_key(username), "action": action, "actor": actor,
+                         "address": None, "message": f"{message}，{count} 个会话或令牌已失效"})
 
 
 def change_password(ctx: Context, actor: User, current: str, new: str, address: str | None,

@@ -4,8 +4,8 @@ An applicant proves a case is theirs with the case number, the applicant's ID nu
 代码) and the contact phone given when applying (the applicant's, or the agent's for 委托办理) together. Whatever
 does not match — an unknown number, a known number with another ID or phone — gets the same neutral answer, so the
 pages never tell whether a number exists; and each such miss counts against the client's address and the case
-number (services/throttles.py), so that guessing an ID number is locked out after a few tries. What they show is the applicant's own view:
-item, stage, status and times, never staff names, case data or opinions. The public list masks applicants' names.
+number (services/throttles.py), so that guessing an ID number is locked out after a few tries. What they show is
+the applicant's own view: item, stage, status and times, never staff names, case data or opinions. The public list masks applicants' names.
 """
 from __future__ import annotations
 
