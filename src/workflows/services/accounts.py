@@ -19,13 +19,14 @@ from workflows.domain.errors import Forbidden, InvalidInput, NotFound, Workflows
 from workflows.domain.model import User
 from workflows.domain.throttling import Attempts, Policy
 
-from .context import Context
+from .context import Context, system_clock
 from .throttles import count_failure, refuse_if_locked
 
 ACCOUNT_POLICY = Policy(limit=5, window=timedelta(minutes=15), lock=timedelta(minutes=15))
 ADDRESS_POLICY = Policy(limit=20, window=timedelta(minutes=15), lock=timedelta(minutes=15))
 # An API token lives a working day and then some; a browser's session until the browser is closed (its cookie has
-# no expiry), a month at most, or until signed out or revoked.
+# no expiry), a month at most, or until signed out or revoked. Lifetimes run on the wall clock, not on the context's
+# clock of working days (which tests move by weeks): a session's age is a matter of security, not of time limits.
 LIFETIMES = {"api": timedelta(hours=12), "web": timedelta(days=30)}
 WHAT = "登录"
 KINDS = {"account": "账号", "address": "地址"}
@@ -88,14 +89,14 @@ def session_user(ctx: Context, token: str | None) -> User | None:
     if not token or len(token) > 200:
         return None
     with ctx.uow(write=False) as uow:
-        return uow.accounts.session_user(token_hash(token), ctx.now())
+        return uow.accounts.session_user(token_hash(token), system_clock())
 
 
 def sign_out(ctx: Context, token: str | None) -> None:
     """The session or token ends here: replaying it afterwards is refused."""
     if token:
         with ctx.uow() as uow:
-            uow.accounts.revoke(token_hash(token), ctx.now())
+            uow.accounts.revoke(token_hash(token), system_clock())
             uow.commit()
 
 
@@ -105,7 +106,7 @@ def token_hash(token: str) -> str:
 
 def revoke_sessions(uow, ctx: Context, username: str, actor: str, action: str, message: str) -> None:
     """Every session and token of the user ends (its password, roles or hall changed), recorded as an event."""
-    count = uow.accounts.revoke_all(username, ctx.now())
+    count = uow.accounts.revoke_all(username, system_clock())
     uow.accounts.record({"at": ctx.now(), "subject": account_key(username), "action": action, "actor": actor,
                          "address": None, "message": f"{message}，{count} 个会话或令牌已失效"})
 
@@ -138,7 +139,7 @@ def change_password(ctx: Context, actor: User, current: str, new: str, address: 
 
 
 def _open_session(uow, ctx: Context, user: User, kind: str, address: str | None) -> SignedIn:
-    token, now, lifetime = secrets.token_urlsafe(32), ctx.now(), LIFETIMES[kind]
+    token, now, lifetime = secrets.token_urlsafe(32), system_clock(), LIFETIMES[kind]
     uow.accounts.open_session(token_hash(token), user.username, kind, now, now + lifetime, address)
     return SignedIn(user, token, int(lifetime.total_seconds()))
 
