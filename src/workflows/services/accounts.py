@@ -29,6 +29,7 @@ ADDRESS_POLICY = Policy(limit=20, window=timedelta(minutes=15), lock=timedelta(m
 # clock of working days (which tests move by weeks): a session's age is a matter of security, not of time limits.
 LIFETIMES = {"api": timedelta(hours=12), "web": timedelta(days=30)}
 WHAT = "登录"
+PASSWORD_METHOD = "scrypt"  # werkzeug's scrypt, N=2**15: slow on purpose (the test suite lowers N, tests/conftest.py)
 KINDS = {"account": "账号", "address": "地址"}
 
 
@@ -60,9 +61,14 @@ def address_key(address: str | None) -> str:
     return f"address:{(address or '-')[:64]}"
 
 
+def hash_password(password: str) -> str:
+    return generate_password_hash(password, method=PASSWORD_METHOD)
+
+
 @cache
-def _dummy_hash() -> str:
-    return generate_password_hash(secrets.token_hex(16))
+def _dummy_hash(method: str) -> str:
+    """A hash made as the users' are, to check an unknown name's password against: the same cost, the same time."""
+    return generate_password_hash(secrets.token_hex(16), method=method)
 
 
 def sign_in(ctx: Context, username: str, password: str, address: str | None, kind: str = "web") -> SignedIn:
@@ -74,7 +80,7 @@ def sign_in(ctx: Context, username: str, password: str, address: str | None, kin
         refuse_if_locked(uow, ctx, keys, WHAT)
         user = uow.users.get(username) if 0 < len(username) <= 64 else None  # no name is longer
     # Outside any transaction: the hash takes tens of milliseconds and must not hold SQLite's write lock.
-    if not check_password_hash(user.password_hash if user else _dummy_hash(), password or "") or user is None:
+    if not check_password_hash(user.password_hash if user else _dummy_hash(PASSWORD_METHOD), password or "") or user is None:
         count_failure(ctx, keys, WHAT, address)
         raise BadCredentials()
     with ctx.uow() as uow:
@@ -128,7 +134,7 @@ def change_password(ctx: Context, actor: User, current: str, new: str, address: 
     if not check_password_hash(actor.password_hash, current or ""):
         count_failure(ctx, keys, WHAT, address)
         raise InvalidInput("当前密码不正确", {"current_password": "当前密码不正确"})
-    new_hash = generate_password_hash(new)
+    new_hash = hash_password(new)
     with ctx.uow() as uow:
         user = uow.users.get(actor.username)
         user.password_hash = new_hash

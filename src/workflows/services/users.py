@@ -1,16 +1,15 @@
 """Use cases of staff accounts: look users up, add or change one (signing in: services/accounts.py)."""
 from __future__ import annotations
 
-from werkzeug.security import check_password_hash, generate_password_hash
+from werkzeug.security import check_password_hash
 
 from workflows.domain.errors import InvalidInput, NotFound
 from workflows.domain.model import User
 from workflows.domain.roles import ROLE_NAMES
 
-from .accounts import revoke_sessions
+from .accounts import hash_password, revoke_sessions
 from .context import Context
 
-PASSWORD_METHOD = "scrypt"  # werkzeug's scrypt, N=2**15: slow on purpose (the test suite lowers N, tests/conftest.py)
 
 
 def get_user(ctx: Context, username: str) -> User:
@@ -52,7 +51,7 @@ def save_user(ctx: Context, username: str, full_name: str, password: str, agency
         else:
             _revoke_if_changed(uow, ctx, user, password, agency_code, hall_code, roles)
         user.full_name, user.agency_code, user.hall_code, user.roles = full_name, agency_code, hall_code, roles
-        user.password_hash = generate_password_hash(password, method=PASSWORD_METHOD)
+        user.password_hash = hash_password(password)
         uow.commit()
         return user
 
