@@ -39,7 +39,7 @@ from workflows.adapters.database import make_engine
 from workflows.adapters.engine import Engine
 from workflows.adapters.migrate import upgrade
 from workflows.adapters.orm import start_mappers
-from workflows.services import catalog, demo, users
+from workflows.services import accounts, catalog, demo, users
 from workflows.services.context import Context
 from workflows.services.setup import install
 
@@ -53,7 +53,7 @@ SHARED_ENGINE = Engine()  # parsed process versions are immutable: share the par
 _names = itertools.count()
 # Stored passwords stay real scrypt hashes, at a work factor 32 times lower than the product's: every install and
 # every login of a test would otherwise spend most of its time in scrypt.
-users.PASSWORD_METHOD = "scrypt:1024:8:1"
+accounts.PASSWORD_METHOD = "scrypt:1024:8:1"
 # One name per run, shared by the xdist workers (they inherit the environment of the process that starts them).
 RUN = os.environ.setdefault("WORKFLOWS_TEST_RUN", uuid.uuid4().hex[:8])
 WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")

@@ -8,11 +8,10 @@ clerk of every task role in every hall (clerk_<hall>). The clock stands at 2026-
 from __future__ import annotations
 
 import io
+from datetime import datetime, timedelta, timezone
 import re
-import time
 
 import pytest
-from itsdangerous import TimestampSigner
 from openapi_spec_validator import validate
 from sqlalchemy.orm import sessionmaker
 
@@ -20,7 +19,7 @@ from support.diagrams import OUTPATIENT_BPMN, RENAMED_REVIEW, outpatient_diagram
 from support.http import error_of, json_of
 from support.process_driver import PERSON_ID
 from workflows.entrypoints.app import create_app
-from workflows.services import users
+from workflows.services import accounts, users
 from workflows.services.context import Context
 
 OUTPATIENT, TRANSFER, DESIGNATED_CLINIC = "002036006001", "002036003002", "002036009001"  # 门诊费用报销, 转移接续, 定点
@@ -111,11 +110,12 @@ def test_login_with_a_body_that_is_not_a_json_object_is_invalid_input(client):
 
 
 def test_protected_routes_refuse_a_missing_garbage_or_expired_token(client, monkeypatch):
+    wall = [datetime.now(timezone.utc)]  # sessions age on the wall clock, not on the tests' clock of working days
+    monkeypatch.setattr(accounts, "system_clock", lambda: wall[0])
+    expired = json_of(client.post("/api/login", json={"username": "shouli", "password": "demo12345"}))["token"]
+    wall[0] += timedelta(hours=11)
     login = json_of(client.post("/api/login", json={"username": "shouli", "password": "demo12345"}))
-    with monkeypatch.context() as past:  # a token issued longer ago than it lives
-        issued = int(time.time()) - login["expires_in"] - 60
-        past.setattr(TimestampSigner, "get_timestamp", lambda signer: issued)
-        expired = json_of(client.post("/api/login", json={"username": "shouli", "password": "demo12345"}))["token"]
+    wall[0] += timedelta(hours=1, minutes=1)  # the first token has lived its 12 hours, the second not
     refused = {
         "no Authorization header": ({}, "请先登录"),
         "not a bearer token": ({"Authorization": "Basic c2hvdWxpOmRlbW8xMjM0NQ=="}, "请先登录"),

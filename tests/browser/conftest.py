@@ -55,13 +55,18 @@ def server(ctx):
 
 @pytest.fixture
 def page(chromium, request):
+    """A page of its own; whatever the Content-Security-Policy blocked on it (an inline script or handler, an eval
+    in a bundle, a style, a font) fails the test that used it."""
     context = chromium.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN")
     page = context.new_page()
     page.set_default_timeout(10_000)
+    blocked = []
+    page.on("console", lambda message: "Content Security Policy" in message.text and blocked.append(message.text))
     yield page
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{request.node.name}-last.png"), full_page=True)
     context.close()
+    assert blocked == [], "the Content-Security-Policy blocked parts of a page"
 
 
 def shot(page, name: str) -> None:

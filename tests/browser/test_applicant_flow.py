@@ -6,7 +6,7 @@ from workflows.services import tasks
 from workflows.services.demo import resident_id
 
 from support.cases import accept, at
-from support.process_driver import PERSON_ID
+from support.process_driver import PERSON_ID, PERSON_PHONE
 
 from .conftest import shot
 
@@ -17,6 +17,7 @@ def ask(page, server: str, number: str, id_number: str) -> None:
     page.goto(f"{server}/public/progress")
     page.get_by_label("办件编号").fill(number)
     page.get_by_label("证件号码").fill(id_number)
+    page.get_by_label("联系电话").fill(PERSON_PHONE)
     page.get_by_role("button", name="查询").click()
 
 

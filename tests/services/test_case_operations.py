@@ -17,7 +17,7 @@ from workflows.services.scheduler import fire_due_timers
 
 from support.cases import APPLICANT, DATA, OUTPATIENT, accept, at
 from support.diagrams import OUTPATIENT_BPMN, OUTPATIENT_PROCESS
-from support.process_driver import PERSON_ID
+from support.process_driver import proof
 
 REASON = "发票金额与申请表不符"
 
@@ -236,7 +236,7 @@ def test_withdrawal_at_the_window_closes_the_case_and_stops_everything(ctx, staf
     assert all(row.met_at is not None for row in case.deadlines)
     assert "王受理登记撤件：申请人书面申请撤回" in history(ctx, staff, number)
     assert any("已撤件" in note for note in notes(ctx, staff, "caiwu"))  # whose task was cancelled
-    shown = public.query_progress(ctx, number, PERSON_ID)
+    shown = public.query_progress(ctx, proof(number), None)
     assert (shown.status, shown.result) == ("已撤件", "撤件")
     listed = public.public_cases(ctx, "210400").cases
     assert ("已结束", "已撤件") in [(row.status, row.result) for row in listed]
@@ -247,18 +247,18 @@ def test_withdrawal_at_the_window_closes_the_case_and_stops_everything(ctx, staf
 def test_the_applicant_withdraws_on_the_public_page_with_number_and_id(ctx, staff, clock):
     number = accept(ctx, staff, clock, "2026-11-23 09:30")
     with pytest.raises(NotFound) as mismatch:
-        operations.withdraw_by_applicant(ctx, number, "210402199002021234", "不再申请")
+        operations.withdraw_by_applicant(ctx, proof(number, "210402199002021234"), None, "不再申请")
     assert str(mismatch.value) == public.NOT_FOUND
     with pytest.raises(InvalidInput):
-        operations.withdraw_by_applicant(ctx, number, PERSON_ID, "")
+        operations.withdraw_by_applicant(ctx, proof(number), None, "")
     assert details(ctx, staff, number).case.status == OPEN
 
-    operations.withdraw_by_applicant(ctx, number, PERSON_ID, "已在异地报销")
+    operations.withdraw_by_applicant(ctx, proof(number), None, "已在异地报销")
     assert details(ctx, staff, number).case.result == "撤件"
     assert "申请人在网上申请撤件：已在异地报销" in history(ctx, staff, number)
     assert any("已撤件" in note for note in notes(ctx, staff, "shouli"))  # who registered it
     with pytest.raises(Conflict):
-        operations.withdraw_by_applicant(ctx, number, PERSON_ID, "已在异地报销")
+        operations.withdraw_by_applicant(ctx, proof(number), None, "已在异地报销")
 
 
 def test_a_supervisor_terminates_a_case_a_clerk_may_not(ctx, staff, clock):
@@ -272,7 +272,7 @@ def test_a_supervisor_terminates_a_case_a_clerk_may_not(ctx, staff, clock):
     case = details(ctx, staff, number).case
     assert (case.status, case.result) == (CLOSED, "终止")
     assert open_tasks(ctx, staff, number) == [] and timers(ctx, number) == []
-    assert public.query_progress(ctx, number, PERSON_ID).status == "已终止"
+    assert public.query_progress(ctx, proof(number), None).status == "已终止"
 
 
 # --- 中止 -----------------------------------------------------------------------------------------------------------

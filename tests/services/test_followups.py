@@ -15,7 +15,7 @@ from workflows.services import cases, catalog, followups, public, users
 
 from support.cases import OUTPATIENT, at
 from support.paths import CATALOG_DIR
-from support.process_driver import PERSON_ID, drive
+from support.process_driver import drive, proof
 
 
 def rated(ctx, staff, clock, score: int, comment: str = "窗口态度差，等了两个小时", when: str = "2026-09-29 10:00"):
@@ -23,7 +23,7 @@ def rated(ctx, staff, clock, score: int, comment: str = "窗口态度差，等�
     clock.now = at("2026-09-28 09:30")
     number = drive(ctx, staff["clerk_210400_01"], OUTPATIENT).case.number
     clock.now = at(when)
-    public.rate_service(ctx, number, PERSON_ID, score, comment)
+    public.rate_service(ctx, proof(number), None, score, comment)
     return number
 
 
@@ -67,7 +67,7 @@ def test_a_poor_rating_opens_a_follow_up_due_in_five_working_days_across_the_hol
 def test_only_a_supervisor_of_the_hall_records_the_follow_up_once_and_the_applicant_sees_it(ctx, staff, clock):
     number = rated(ctx, staff, clock, 1)
     [row] = open_rows(ctx, staff["kezhang"])
-    assert public.query_progress(ctx, number, PERSON_ID).followup is None
+    assert public.query_progress(ctx, proof(number), None).followup is None
 
     with pytest.raises(Forbidden):
         followups.record_result(ctx, staff["shouli"], row.followup.id, "已回访", "已整改")
@@ -87,7 +87,7 @@ def test_only_a_supervisor_of_the_hall_records_the_follow_up_once_and_the_applic
 
     assert open_rows(ctx, staff["kezhang"]) == []
     assert [r.followup.id for r in followups.list_followups(ctx, staff["kezhang"], "done")] == [row.followup.id]
-    result = public.query_progress(ctx, number, PERSON_ID).followup
+    result = public.query_progress(ctx, proof(number), None).followup
     assert (result.visit_note, result.remedy, result.recorded_at) == (
         "电话回访，申请人反映高峰期排队久", "高峰期增开一个综合窗口", at("2026-10-08 15:00"))
     history = cases.case_details(ctx, staff["shouli"], number).history

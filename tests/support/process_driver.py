@@ -16,6 +16,14 @@ SAMPLE_BY_ID = {"self_pay_total": "200.00"}  # part of the expense total: leaves
 WAIVE = "waive"  # 受理's 容缺受理
 WAIVER_SUPPLIED = "容缺材料补齐"
 PERSON_ID = resident_id("21040219800101123")
+PERSON_PHONE = "13804130001"
+
+
+def proof(number: str, id_number: str = PERSON_ID, phone: str = PERSON_PHONE):
+    """What the applicant types on the public progress page to show the case is theirs."""
+    from workflows.services.public import Proof
+
+    return Proof(number, id_number, phone)
 
 
 def credit_code(prefix17: str = "91210400MA0Y3KXQ5") -> str:
@@ -31,7 +39,7 @@ def sample_data(form) -> dict:
 def applicant_for(agency_item) -> dict:
     kinds = agency_item.item.applicant_kinds
     if not kinds or "自然人" in kinds:
-        return {"name": "张伟", "id_number": PERSON_ID, "kind": "自然人", "phone": "13804130001"}
+        return {"name": "张伟", "id_number": PERSON_ID, "kind": "自然人", "phone": PERSON_PHONE}
     return {"name": "抚顺市康宁医药有限公司", "id_number": credit_code(), "kind": kinds[0], "phone": "024-55880000"}
 
 

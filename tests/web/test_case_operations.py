@@ -10,7 +10,7 @@ from workflows.services import case_operations, cases, public, tasks
 
 from support.cases import accept
 from support.http import error_of, json_of
-from support.process_driver import PERSON_ID
+from support.process_driver import PERSON_ID, PERSON_PHONE
 from support.web import csrf_token, html, sign_in
 
 
@@ -156,12 +156,13 @@ def test_a_supervisor_retries_a_failed_payment_from_the_case_page(client, ctx, s
 def test_the_applicant_withdraws_on_the_progress_page(client, ctx, staff, clock):
     number = accept(ctx, staff, clock, "2026-11-23 09:30")
     token = csrf_token(html(client.get("/public/progress")))
-    shown = client.post("/public/progress", data={"csrf_token": token, "number": number, "id_number": PERSON_ID})
+    shown = client.post("/public/progress", data={"csrf_token": token, "number": number, "id_number": PERSON_ID,
+                                                  "phone": PERSON_PHONE})
     assert "撤回申请（撤件）" in html(shown)
 
     def withdraw(id_number, reason):
         return client.post("/public/withdrawal", data={"csrf_token": token, "number": number,
-                                                       "id_number": id_number, "reason": reason})
+                                                       "id_number": id_number, "phone": PERSON_PHONE, "reason": reason})
 
     mismatch = withdraw("210402199002021234", "不办了")
     assert mismatch.status_code == 404 and public.NOT_FOUND in html(mismatch)

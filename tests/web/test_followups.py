@@ -9,7 +9,7 @@ from __future__ import annotations
 import lxml.html
 
 from support.cases import OUTPATIENT, at
-from support.process_driver import PERSON_ID, drive
+from support.process_driver import PERSON_ID, PERSON_PHONE, drive
 from support.web import csrf_token, html, sign_in
 
 
@@ -26,6 +26,7 @@ def rate_on_the_public_page(client, ctx, staff, clock, score: str) -> str:
     applicant = applicant_browser(client)
     token = csrf_token(html(applicant.get("/public/progress")))
     answer = applicant.post("/public/rating", data={"csrf_token": token, "number": number, "id_number": PERSON_ID,
+                                                    "phone": PERSON_PHONE,
                                                     "score": score, "comment": "等了两个小时"})
     assert answer.status_code == 200 and "感谢您的评价" in html(answer)
     return number
@@ -39,7 +40,7 @@ def applicant_browser(client):
 def query(client, number: str) -> str:
     token = csrf_token(html(client.get("/public/progress")))
     return html(client.post("/public/progress", data={"csrf_token": token, "number": number,
-                                                      "id_number": PERSON_ID}))
+                                                      "id_number": PERSON_ID, "phone": PERSON_PHONE}))
 
 
 def test_a_satisfied_applicant_puts_nothing_on_the_desk(client, ctx, staff, clock):

@@ -1,5 +1,5 @@
-"""The public pages, without signing in: 办理进度查询 (number + the applicant's ID number), 办件公示 with masked
-names, and 好差评 once per completed case."""
+"""The public pages, without signing in: 办理进度查询 (number + the applicant's ID number + phone, misses throttled),
+办件公示 with masked names, and 好差评 once per completed case."""
 from __future__ import annotations
 
 import pytest
@@ -8,21 +8,22 @@ from workflows.services import cases, public, tasks
 from workflows.services.demo import resident_id
 
 from support.cases import APPLICANT, DATA, OUTPATIENT
-from support.process_driver import PERSON_ID, drive
+from support.process_driver import PERSON_ID, PERSON_PHONE, drive, proof
 from support.web import csrf_token, html
 
 OTHER_ID = resident_id("21040219900202123")
 
 
-def query(client, number: str, id_number: str):
+def query(client, number: str, id_number: str, phone: str = PERSON_PHONE, address: str = "127.0.0.1"):
     token = csrf_token(html(client.get("/public/progress")))
-    return client.post("/public/progress", data={"csrf_token": token, "number": number, "id_number": id_number})
+    return client.post("/public/progress", data={"csrf_token": token, "number": number, "id_number": id_number,
+                                                 "phone": phone}, environ_base={"REMOTE_ADDR": address})
 
 
 def rate(client, number: str, id_number: str, score: str, comment: str = ""):
     token = csrf_token(html(client.get("/public/progress")))
     return client.post("/public/rating", data={"csrf_token": token, "number": number, "id_number": id_number,
-                                               "score": score, "comment": comment})
+                                               "phone": PERSON_PHONE, "score": score, "comment": comment})
 
 
 def stored_rating(ctx, number: str) -> dict | None:
@@ -56,6 +57,66 @@ def test_a_number_with_the_wrong_id_number_is_answered_like_an_unknown_number(cl
     assert response.headers["Cache-Control"] == "no-store"
     blank = query(client, number, "")
     assert blank.status_code == 422 and "请填写申请人的身份证号码" in html(blank) and number in html(blank)
+
+
+def test_the_phone_given_when_applying_is_needed_as_well(client, ctx, staff):
+    number = cases.open_case(ctx, staff["shouli"], OUTPATIENT, APPLICANT, DATA).case.number
+    missing = query(client, number, PERSON_ID, phone="")
+    assert missing.status_code == 422 and "请填写申请时登记的联系电话" in html(missing) and number in html(missing)
+    wrong = query(client, number, PERSON_ID, phone="13800000000")
+    assert wrong.status_code == 404 and public.NOT_FOUND in html(wrong) and "当前环节" not in html(wrong)
+    for written in ("138 0413 0001", "+86 138-0413-0001"):  # the same number, written otherwise
+        assert query(client, number, PERSON_ID, phone=written).status_code == 200, written
+
+
+def test_a_case_opened_without_a_phone_is_not_found_online(client, ctx, staff):
+    number = cases.open_case(ctx, staff["shouli"], OUTPATIENT, {**APPLICANT, "phone": ""}, DATA).case.number
+    assert query(client, number, PERSON_ID, phone="13804130001").status_code == 404
+
+
+LOCKED = "查询失败次数过多，请 {} 分钟后再试"
+
+
+def test_misses_from_one_address_lock_it_out_then_time_lifts_the_lock(client, ctx, staff, clock):
+    number = cases.open_case(ctx, staff["shouli"], OUTPATIENT, APPLICANT, DATA).case.number
+    others = [cases.open_case(ctx, staff["shouli"], OUTPATIENT, APPLICANT, DATA).case.number for _ in range(3)]
+    for attempt in range(9):  # ID-number guesses over several case numbers, none locking a number alone
+        assert query(client, others[attempt % 3], OTHER_ID, address="10.3.3.3").status_code == 404
+    locked = query(client, number, OTHER_ID, address="10.3.3.3")
+    assert locked.status_code == 429 and LOCKED.format(15) in html(locked) and locked.headers["Retry-After"] == "900"
+    assert query(client, number, PERSON_ID, address="10.3.3.3").status_code == 429  # the right triple too
+    assert query(client, number, PERSON_ID, address="10.3.3.4").status_code == 200  # another address goes on
+    clock.advance(minutes=15)
+    assert query(client, number, PERSON_ID, address="10.3.3.3").status_code == 200
+
+
+def test_misses_on_one_case_number_from_many_addresses_lock_that_number(client, ctx, staff, clock):
+    number = cases.open_case(ctx, staff["shouli"], OUTPATIENT, APPLICANT, DATA).case.number
+    other = cases.open_case(ctx, staff["shouli"], OUTPATIENT, APPLICANT, DATA).case.number
+    for attempt in range(4):
+        assert query(client, number, OTHER_ID, address=f"10.4.0.{attempt}").status_code == 404
+    assert query(client, number, OTHER_ID, address="10.4.0.4").status_code == 429
+    refused = query(client, number, PERSON_ID, address="10.4.1.1")
+    assert refused.status_code == 429 and LOCKED.format(30) in html(refused)
+    assert query(client, other, PERSON_ID, address="10.4.1.1").status_code == 200
+    clock.advance(minutes=30)
+    assert query(client, number, PERSON_ID, address="10.4.1.1").status_code == 200
+
+
+def test_a_public_withdrawal_needs_the_phone_and_its_misses_count_like_the_querys(client, ctx, staff):
+    number = cases.open_case(ctx, staff["shouli"], OUTPATIENT, APPLICANT, DATA).case.number
+    token = csrf_token(html(client.get("/public/progress")))
+
+    def withdraw(phone: str):
+        return client.post("/public/withdrawal", data={"csrf_token": token, "number": number, "id_number": PERSON_ID,
+                                                       "phone": phone, "reason": "不办了"})
+
+    for attempt in range(4):
+        assert withdraw(f"1390000000{attempt}").status_code == 404
+    assert withdraw("13900000009").status_code == 429
+    assert withdraw(PERSON_PHONE).status_code == 429  # locked: not withdrawn
+    with ctx.uow(write=False) as uow:
+        assert uow.cases.get(number).status == "open"
 
 
 def test_the_right_pair_shows_the_stage_times_and_steps_without_internal_data(client, ctx, staff):
@@ -149,4 +210,4 @@ def test_a_case_not_yet_completed_cannot_be_rated(client, ctx, staff):
     assert response.status_code == 409 and "办件办结后才能评价" in html(response)
     assert stored_rating(ctx, number) is None
     with pytest.raises(Exception, match="办件办结后才能评价"):
-        public.rate_service(ctx, number, PERSON_ID, 5)
+        public.rate_service(ctx, proof(number), None, 5)

@@ -11,7 +11,7 @@ from workflows.services import cases, public, statistics, tasks, time_limits
 from workflows.services.scheduler import fire_due_timers
 
 from support.cases import APPLICANT, DATA, OUTPATIENT, accept, at
-from support.process_driver import PERSON_ID, drive
+from support.process_driver import PERSON_ID, PERSON_PHONE, drive, proof
 from support.web import csrf_token, html, sign_in
 
 DESIGNATION = "002036009001"  # 林口 医疗机构申请定点协议管理: 验收 20 days from 受理, 建立机构信息 5 days from 验收
@@ -63,7 +63,7 @@ def test_a_refused_case_reads_its_result_on_every_page_in_the_api_and_in_the_pub
     assert "张伟" not in public_page
     token = csrf_token(html(client.get("/public/progress")))
     progress = html(client.post("/public/progress", data={"csrf_token": token, "number": number,
-                                                          "id_number": PERSON_ID}))
+                                                          "id_number": PERSON_ID, "phone": PERSON_PHONE}))
     assert 'id="progress-status">不予受理<' in progress and "已办结" not in progress
 
 
@@ -75,10 +75,10 @@ def test_a_case_refused_at_review_and_a_completed_one_read_as_they_ended(ctx, st
 
     assert cases.case_details(ctx, staff["shouli"], rejected.case.number).state.label == "审核不通过"
     assert cases.case_details(ctx, staff["shouli"], completed.case.number).state.label == "已办结"
-    assert public.query_progress(ctx, rejected.case.number, PERSON_ID).status == "审核不通过"
+    assert public.query_progress(ctx, proof(rejected.case.number), None).status == "审核不通过"
     # only a completed case passes through 办结 on the applicant's page
-    assert public.query_progress(ctx, rejected.case.number, PERSON_ID).steps[-1].state == "skipped"
-    assert public.query_progress(ctx, completed.case.number, PERSON_ID).steps[-1].state == "done"
+    assert public.query_progress(ctx, proof(rejected.case.number), None).steps[-1].state == "skipped"
+    assert public.query_progress(ctx, proof(completed.case.number), None).steps[-1].state == "done"
 
 
 def test_a_paused_case_reads_paused_with_the_days_it_gives_back_in_the_inbox(client, ctx, staff, clock):

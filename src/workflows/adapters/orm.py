@@ -511,6 +511,41 @@ personal_data_reads = Table(
     Index("ix_personal_data_reads_actor", "agency_code", "actor", "at"),
 )
 
+# Accounts (migration 0018): failed guesses per key, the sessions and tokens signed in, and what happened to
+# accounts (locks, unlocks, password and role changes) for the administrator to see.
+throttles = Table(
+    "throttles", metadata,
+    Column("key", String(200), primary_key=True),  # account:<username> | address:<ip> | public:<ip> | case:<no>
+    Column("failures", Integer, nullable=False),
+    Column("window_started_at", Moment(), nullable=False),
+    Column("locked_until", Moment()),
+    Index("ix_throttles_locked_until", "locked_until"),
+)
+
+user_sessions = Table(
+    "user_sessions", metadata,
+    Column("token_hash", String(64), primary_key=True),  # sha256 of the secret the cookie or Bearer token holds
+    Column("username", ForeignKey("users.username"), nullable=False),
+    Column("kind", String(10), nullable=False),  # web | api
+    Column("created_at", Moment(), nullable=False),
+    Column("expires_at", Moment(), nullable=False),
+    Column("revoked_at", Moment()),
+    Column("address", String(64)),
+    Index("ix_user_sessions_username", "username"),
+)
+
+account_events = Table(
+    "account_events", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("at", Moment(), nullable=False),
+    Column("subject", String(200), nullable=False),  # the username or address it is about
+    Column("action", String(40), nullable=False),  # locked | unlocked | password_changed | roles_changed
+    Column("actor", String(64), nullable=False),
+    Column("address", String(64)),
+    Column("message", String(400), nullable=False),
+    Index("ix_account_events_at", "at"),
+)
+
 mapper_registry = registry(metadata=metadata)
 
 

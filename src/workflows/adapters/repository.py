@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, undefer
@@ -13,6 +13,7 @@ from workflows.domain.model import (ENDED_EARLY, PENDING, READY, SUPERVISION_STA
                                     CaseTask, CaseWaiver, Escalation, ExtensionRequest, ExternalCall, HistoryEntry,
                                     ProcessVersion, RatingFollowUp, SavedFilter, Substitution, TaskRequest,
                                     TaskSubmission, TaskSupervision, User)
+from workflows.domain.throttling import Attempts
 
 from . import orm
 
@@ -884,3 +885,72 @@ class FollowUpRepository(_Repository):
             query = query.where(RatingFollowUp.status == status)
         order = (RatingFollowUp.due_at, RatingFollowUp.id)  # the soonest due first
         return list(self.session.scalars(query.order_by(*order).limit(limit).offset(offset)))
+
+
+class AccountRepository(_Repository):
+    """Failed guesses per key, the signed-in sessions and tokens, and the account events (migration 0018)."""
+
+    def attempts(self, key: str, lock_at: datetime | None = None) -> Attempts:
+        """The key's count; with `lock_at`, its row is made (a window from then) if need be and held until the
+        commit, so that concurrent failures all count."""
+        table = orm.throttles
+        if lock_at:
+            self.session.execute(self._upsert(table).values(key=key, failures=0, window_started_at=lock_at)
+                                 .on_conflict_do_nothing(index_elements=[table.c.key]))
+        query = select(table).where(table.c.key == key)
+        row = self.session.execute(query.with_for_update() if lock_at else query).first()
+        return Attempts(key, row.failures, row.window_started_at, row.locked_until) if row else Attempts(key)
+
+    def save_attempts(self, attempts: Attempts) -> None:
+        table = orm.throttles
+        self.session.execute(update(table).where(table.c.key == attempts.key).values(
+            failures=attempts.failures, window_started_at=attempts.window_started_at,
+            locked_until=attempts.locked_until))
+
+    def clear(self, key: str) -> bool:
+        """Forget the key's failures (and lift its lock); whether there was anything to forget."""
+        return self.session.execute(orm.throttles.delete().where(orm.throttles.c.key == key)).rowcount > 0
+
+    def forget_before(self, moment: datetime) -> None:
+        """Drop the counts whose window began before `moment` and that lock nothing: guesses leave no rows behind."""
+        table = orm.throttles
+        self.session.execute(table.delete().where(table.c.window_started_at < moment, or_(
+            table.c.locked_until.is_(None), table.c.locked_until < moment)))
+
+    def locked(self, now: datetime) -> list[Attempts]:
+        table = orm.throttles
+        rows = self.session.execute(select(table).where(table.c.locked_until > now).order_by(table.c.key))
+        return [Attempts(row.key, row.failures, row.window_started_at, row.locked_until) for row in rows]
+
+    def open_session(self, token_hash: str, username: str, kind: str, now: datetime, expires_at: datetime,
+                     address: str | None) -> None:
+        table = orm.user_sessions
+        self.session.execute(table.delete().where(table.c.username == username, table.c.expires_at < now))
+        self.session.execute(table.insert().values(token_hash=token_hash, username=username, kind=kind,
+                                                   created_at=now, expires_at=expires_at, address=address))
+
+    def session_user(self, token_hash: str, now: datetime) -> User | None:
+        """The user of a live (unexpired, unrevoked) session or token, in one query."""
+        table = orm.user_sessions
+        return self.session.scalar(select(User).join(table, table.c.username == User.username).where(
+            table.c.token_hash == token_hash, table.c.revoked_at.is_(None), table.c.expires_at > now))
+
+    def revoke(self, token_hash: str, now: datetime) -> None:
+        table = orm.user_sessions
+        self.session.execute(update(table).where(table.c.token_hash == token_hash, table.c.revoked_at.is_(None))
+                             .values(revoked_at=now))
+
+    def revoke_all(self, username: str, now: datetime) -> int:
+        table = orm.user_sessions
+        return self.session.execute(update(table).where(table.c.username == username, table.c.revoked_at.is_(None),
+                                                        table.c.expires_at > now).values(revoked_at=now)).rowcount
+
+    def record(self, event: dict) -> None:
+        self.session.execute(orm.account_events.insert().values(**event))
+
+    def events(self, subjects: list[str], prefix: str, limit: int) -> list[dict]:
+        """The newest events about `subjects` or any subject starting with `prefix`."""
+        table = orm.account_events
+        query = (select(table).where(or_(table.c.subject.in_(subjects), table.c.subject.startswith(prefix)))
+                 .order_by(table.c.id.desc()).limit(limit))
+        return [dict(row) for row in self.session.execute(query).mappings()]

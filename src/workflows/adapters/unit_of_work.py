@@ -50,6 +50,7 @@ class UnitOfWork:
         self.agency_messages = repository.AgencyMessageRepository(self.session)
         self.followups = repository.FollowUpRepository(self.session)
         self.personal_data_reads = PersonalDataReadRepository(self.session)
+        self.accounts = repository.AccountRepository(self.session)
         return self
 
     def __exit__(self, *exc_info) -> None:

@@ -6,21 +6,20 @@ from functools import wraps
 
 from flask import Blueprint, current_app, g, jsonify, request, session
 from flask_wtf.csrf import validate_csrf
-from itsdangerous import BadSignature, URLSafeTimedSerializer
 from wtforms.validators import ValidationError
 
 from handlers import HANDLERS
 from workflows.domain.calendar import parse_day
 from workflows.domain.errors import Forbidden, InvalidInput, WorkflowsError
 from workflows.domain.model import READY
-from workflows.services import calendar, cases, catalog, desk, processes, tasks, time_limits, users
+from workflows.services import accounts, calendar, cases, catalog, desk, processes, tasks, time_limits, users
 from workflows.services.context import CHINA, Context
 
 from . import views
 from .openapi import openapi_document
+from .security import SESSION_KEY
 
 blueprint = Blueprint("api", __name__, url_prefix="/api")
-TOKEN_MAX_AGE = 12 * 3600  # one working day and then some
 
 
 class Unauthenticated(WorkflowsError):
@@ -36,30 +35,26 @@ def ctx() -> Context:
     return current_app.extensions["workflows"]
 
 
-def _tokens() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="api-token")
-
-
 def authenticated(view):
-    """Bearer token (API clients) or the signed session cookie (the web app); loads the user into g.user."""
+    """Bearer token (API clients) or the session cookie (the web app); loads the user into g.user. Either is a
+    live session of services/accounts.py: signed out, revoked or expired, it is refused."""
 
     @wraps(view)
     def wrapper(*args, **kwargs):
-        username = session.get("username")
         header = request.headers.get("Authorization", "")
         if header.startswith("Bearer "):
-            try:
-                username = _tokens().loads(header[7:], max_age=TOKEN_MAX_AGE)
-            except BadSignature:
-                raise Unauthenticated("令牌无效或已过期，请重新登录") from None
-        elif username and request.method not in ("GET", "HEAD", "OPTIONS"):
-            _check_csrf()  # a browser's cookie goes with any site's request: the page must prove it is ours
-        if not username:
+            g.user = accounts.session_user(ctx(), header[7:].strip())
+            if g.user is None:
+                raise Unauthenticated("令牌无效或已过期，请重新登录")
+            return view(*args, **kwargs)
+        token = session.get(SESSION_KEY)
+        if not token:
             raise Unauthenticated("请先登录")
-        try:
-            g.user = users.get_user(ctx(), username)
-        except WorkflowsError:
-            raise Unauthenticated("用户不存在") from None
+        if request.method not in ("GET", "HEAD", "OPTIONS"):
+            _check_csrf()  # a browser's cookie goes with any site's request: the page must prove it is ours
+        g.user = accounts.session_user(ctx(), token)
+        if g.user is None:
+            raise Unauthenticated("登录已失效，请重新登录")
         return view(*args, **kwargs)
 
     return wrapper
@@ -97,17 +92,53 @@ def openapi():
 @blueprint.post("/login")
 def login():
     data = body()
-    user = users.authenticate(ctx(), str(data.get("username", "")), str(data.get("password", "")))
-    if user is None:
-        raise Unauthenticated("用户名或密码错误")
-    return jsonify({"token": _tokens().dumps(user.username), "expires_in": TOKEN_MAX_AGE,
-                    "user": views.user_view(user)})
+    try:
+        signed = accounts.sign_in(ctx(), str(data.get("username", "")), str(data.get("password", "")),
+                                  request.remote_addr, kind="api")
+    except accounts.BadCredentials as error:
+        raise Unauthenticated(str(error)) from None
+    return jsonify({"token": signed.token, "expires_in": signed.expires_in, "user": views.user_view(signed.user)})
+
+
+@blueprint.post("/logout")
+@authenticated
+def logout():
+    """The token (or the cookie's session) ends now; replayed afterwards it answers 401."""
+    header = request.headers.get("Authorization", "")
+    accounts.sign_out(ctx(), header[7:].strip() if header.startswith("Bearer ") else session.pop(SESSION_KEY, None))
+    return "", 204
 
 
 @blueprint.get("/me")
 @authenticated
 def me():
     return jsonify(views.user_view(g.user))
+
+
+@blueprint.post("/me/password")
+@authenticated
+def change_password():
+    """The user's own password change: every earlier session and token ends; the answer holds a new token."""
+    data = body()
+    signed = accounts.change_password(ctx(), g.user, str(data.get("current_password", "")),
+                                      str(data.get("new_password", "")), request.remote_addr, kind="api")
+    return jsonify({"token": signed.token, "expires_in": signed.expires_in, "user": views.user_view(signed.user)})
+
+
+@blueprint.get("/lockouts")
+@authenticated
+def list_lockouts():
+    """系统管理员: the accounts of the agency and the client addresses locked now, and the latest account events."""
+    return jsonify({"lockouts": [views.lockout_view(lock) for lock in accounts.lockouts(ctx(), g.user)],
+                    "events": [views.account_event_view(event) for event in accounts.account_events(ctx(), g.user)]})
+
+
+@blueprint.post("/lockouts/unlock")
+@authenticated
+def unlock():
+    data = body()
+    accounts.unlock(ctx(), g.user, str(data.get("kind", "")), str(data.get("subject", "")), request.remote_addr)
+    return "", 204
 
 
 @blueprint.get("/agencies")

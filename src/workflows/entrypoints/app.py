@@ -15,6 +15,7 @@ from workflows.adapters.database import DEFAULT_URL, make_engine
 from workflows.adapters.orm import start_mappers
 from workflows.domain.catalog import CatalogError
 from workflows.domain.errors import Conflict, Forbidden, InvalidInput, InvalidProcess, NotFound, WorkflowsError
+from workflows.domain.throttling import TooManyAttempts
 from workflows.services.context import Context
 
 from . import inputs, logs
@@ -34,7 +35,7 @@ def make_context(url: str | None = None) -> Context:
 
 
 def create_app(ctx: Context | None = None, secret_key: str | None = None) -> Flask:
-    from . import api, web
+    from . import api, security, web
 
     app = Flask(__name__)
     logs.install(app)  # first: a request refused by the checks below is logged with its id too
@@ -44,9 +45,9 @@ def create_app(ctx: Context | None = None, secret_key: str | None = None) -> Fla
     app.json.ensure_ascii = False
     app.extensions["workflows"] = ctx or make_context()
     app.config["WTF_CSRF_TIME_LIMIT"] = None  # a clerk's form may stay open all day; the token is per session
-    app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
     # Attachments are at most 10 MB: a larger request is refused before it is read, not after.
     app.config["MAX_CONTENT_LENGTH"] = 12 * 1024 * 1024
+    security.install(app)
     csrf.init_app(app)
     csrf.exempt(api.blueprint)  # API clients send Bearer tokens; cookie-session writes are checked in api.py
     app.register_blueprint(api.blueprint)
@@ -116,11 +117,17 @@ def _unexpected(error: Exception):
     return _answer(WorkflowsError(HTTP_ERRORS[500][1]), 500, HTTP_ERRORS[500][0])
 
 
+def _too_many(error: TooManyAttempts):
+    """429, saying in Retry-After (seconds) when to try again."""
+    return _answer(error, 429, "too_many_requests", {"Retry-After": str(error.retry_after)})
+
+
 def _register_error_handlers(app: Flask) -> None:
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected)
     app.register_error_handler(CSRFError, lambda error: _answer(
         WorkflowsError("页面已过期或请求来源不明（CSRF），请刷新页面后重试"), 400, "csrf"))
+    app.register_error_handler(TooManyAttempts, _too_many)
     for error_class, status, code in ERROR_STATUS:
         app.register_error_handler(error_class, lambda error, s=status, c=code: _answer(error, s, c))
     app.register_error_handler(CatalogError, lambda error: _answer(error, 422, "invalid_catalog"))

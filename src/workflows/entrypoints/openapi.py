@@ -15,6 +15,7 @@ def _json(schema: dict, description: str = "成功") -> dict:
 _ERRORS = {400: "请求有误", 401: "未登录或令牌无效", 403: "无权办理（岗位或大厅不符）", 404: "不存在或不可见",
            409: "冲突：任务已被他人办理，或认领时已被他人认领，或案件被同时修改",
            413: "请求过大（超过 12 MB）", 422: "数据校验不通过（fields 给出每个字段的问题；任何参数含控制字符或过长时也是 422）",
+           429: "登录或查询失败次数过多，账号或地址已锁定；Retry-After 给出还需等待的秒数",
            500: "系统出错（已记录日志，可凭响应头 X-Request-Id 查询）"}
 # Any request can be refused before its operation runs (text, size), or fail: every operation declares these, and
 # `default` says that whatever else comes back that is not a success is in the same error shape.
@@ -65,6 +66,10 @@ SCHEMAS = {
                                         "element_id": _OPTIONAL, "file": _OPTIONAL, "field": _OPTIONAL}, ("code", "message"))}, ("error",)),
     "User": _object({"username": _TEXT, "full_name": _TEXT, "agency_code": _TEXT, "hall_code": _TEXT,
                      "roles": {"type": "array", "items": _TEXT}, "role_names": {"type": "array", "items": _TEXT}}),
+    "Lockout": _object({"kind": {"type": "string", "enum": ["account", "address"]}, "subject": _TEXT,
+                        "failures": _INT, "locked_until": _MOMENT}),
+    "AccountEvent": _object({"at": _MOMENT, "kind": _TEXT, "subject": _TEXT, "action": _TEXT, "actor": _TEXT,
+                             "message": _TEXT}),
     "TimeLimit": _object({"value": _INT, "unit": {"type": "string", "enum": ["immediate", "working_days",
                                                                               "natural_days", "months"]},
                           "label": _TEXT}),
@@ -286,9 +291,23 @@ def _paths() -> dict:
                                                 secured=False)},
         "/api/login": {"post": _operation(
             "登录，取得令牌", {"200": _json(_object({"token": _TEXT, "expires_in": _INT, "user": _ref("User")}))},
-            401, 422, body=_object({"username": _TEXT, "password": _TEXT}, ("username", "password")),
+            401, 422, 429, body=_object({"username": _TEXT, "password": _TEXT}, ("username", "password")),
             secured=False)},
         "/api/me": {"get": _operation("当前用户", {"200": _json(_ref("User"))}, 401)},
+        "/api/logout": {"post": _operation("退出登录：本令牌（或本浏览器会话）立即失效", {"204": {"description": "已退出"}},
+                                           401, 403)},
+        "/api/me/password": {"post": _operation(
+            "修改本人密码：此前的全部会话和令牌失效，返回新令牌",
+            {"200": _json(_object({"token": _TEXT, "expires_in": _INT, "user": _ref("User")}))}, 401, 403, 422, 429,
+            body=_object({"current_password": _TEXT, "new_password": _TEXT}, ("current_password", "new_password")))},
+        "/api/lockouts": {"get": _operation(
+            "系统管理员：当前锁定的本机构账号和地址，及最近的账号安全记录",
+            {"200": _json(_object({"lockouts": {"type": "array", "items": _ref("Lockout")},
+                                   "events": {"type": "array", "items": _ref("AccountEvent")}}))}, 401, 403)},
+        "/api/lockouts/unlock": {"post": _operation(
+            "系统管理员：提前解除账号或地址的锁定（记入账号安全记录）", {"204": {"description": "已解除"}},
+            401, 403, 404, 422, body=_object({"kind": {"type": "string", "enum": ["account", "address"]},
+                                              "subject": _TEXT}, ("kind", "subject")))},
         "/api/agencies": {"get": _operation("经办机构列表", {"200": _json(_array("Agency"))}, secured=False)},
         "/api/agencies/{agency_code}": {"get": _operation("经办机构及其服务大厅", {"200": _json(_ref("Agency"))}, 404,
                                                           params=[agency], secured=False)},

@@ -187,3 +187,14 @@ def user_view(user: User) -> dict:
 def rendered_document_view(document: RenderedDocument) -> dict:
     return {"title": document.title, "number": document.number, "agency_name": document.agency_name,
             "paragraphs": list(document.paragraphs), "signature": list(document.signature)}
+
+
+def lockout_view(lock) -> dict:
+    return {"kind": lock.kind, "subject": lock.subject, "failures": lock.failures,
+            "locked_until": moment(lock.locked_until)}
+
+
+def account_event_view(event: dict) -> dict:
+    kind, _, subject = event["subject"].partition(":")
+    return {"at": moment(event["at"]), "kind": kind, "subject": subject, "action": event["action"],
+            "actor": event["actor"], "message": event["message"]}

@@ -21,7 +21,7 @@ from .access import require_case_visible, require_role, require_task_role, requi
 from .context import Context
 from .history import add_history
 from .progress import CaseCommand, Progress
-from .public import owned_case  # the applicant proves the case is theirs as for 进度查询 and 好差评
+from .public import Proof, guarded, owned_case  # the applicant proves the case is theirs as for 进度查询
 from .substitutes import resolve_assignee
 
 SUSPENSION = "suspension"  # the pause kind of 中止 (time_limits.PAUSE_KINDS)
@@ -225,11 +225,16 @@ def withdraw_case(ctx: Context, actor: User, number: str, reason: str) -> Progre
         return progress
 
 
-def withdraw_by_applicant(ctx: Context, number: str, id_number: str, reason: str) -> Progress:
-    """撤件 on the public progress page: the case number and the applicant's ID number together prove it is
-    theirs; whatever does not match gets the progress query's one neutral answer (NotFound)."""
+def withdraw_by_applicant(ctx: Context, proof: Proof, address: str | None, reason: str) -> Progress:
+    """撤件 on the public progress page: the case number, the applicant's ID number and phone together prove it
+    is theirs; whatever does not match gets the progress query's one neutral answer (NotFound), counted and
+    throttled as the query is."""
+    return guarded(ctx, proof, address, lambda: _withdraw(ctx, proof, reason))
+
+
+def _withdraw(ctx: Context, proof: Proof, reason: str) -> Progress:
     with ctx.uow() as uow:
-        case = owned_case(uow, number, id_number)
+        case = owned_case(uow, proof)
         uow.cases.get_by_id(case.id, lock=True)
         text = _reason(reason, "撤件")
         progress = _close(uow, ctx, case, APPLICANT, CASE_WITHDRAWN, f"申请人在网上申请撤件：{text}", text)

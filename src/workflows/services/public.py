@@ -1,32 +1,51 @@
 """Use cases of applicants and the public, without signing in: 办理进度查询, 办件公示, 好差评.
 
-An applicant proves a case is theirs with the case number and the applicant's ID number (身份证号码 or 统一社会信用
-代码) together. Whatever does not match — an unknown number, a known number with another ID — gets the same
-neutral answer, so the pages never tell whether a number exists. What they show is the applicant's own view:
-item, stage, status and times, never staff names, case data or opinions. The public list masks applicants' names.
+An applicant proves a case is theirs with the case number, the applicant's ID number (身份证号码 or 统一社会信用
+代码) and the contact phone given when applying (the applicant's, or the agent's for 委托办理) together. Whatever
+does not match — an unknown number, a known number with another ID or phone — gets the same neutral answer, so the
+pages never tell whether a number exists; and each such miss counts against the client's address and the case
+number (services/throttles.py), so that guessing an ID number is locked out after a few tries. What they show is
+the applicant's own view: item, stage, status and times, never staff names, case data or opinions. The public list masks applicants' names.
 """
 from __future__ import annotations
 
 import hmac
+import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Callable, TypeVar
 
 from workflows.domain.applicants import PERSON, agent_of
 from workflows.domain.case_states import is_completed
 from workflows.domain.errors import Conflict, InvalidInput, NotFound
 from workflows.domain.model import CLOSED, Case
+from workflows.domain.throttling import Policy
 
 from .case_states import state_of, states_of
 from .context import Context
 from .followups import FollowUpResult, open_followup, public_result
+from .throttles import count_failure, refuse_if_locked
 
-NOT_FOUND = "未查到该办件，请核对办件编号和证件号码"
+NOT_FOUND = "未查到该办件，请核对办件编号、证件号码和联系电话"
+ADDRESS_POLICY = Policy(limit=10, window=timedelta(minutes=15), lock=timedelta(minutes=15))
+CASE_POLICY = Policy(limit=5, window=timedelta(minutes=15), lock=timedelta(minutes=30))
+WHAT = "查询"
+T = TypeVar("T")
 RATINGS = {5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "非常不满意"}
 POOR_RATINGS = frozenset({1, 2})  # 差评: each opens a 差评回访 for the hall's supervisors (services/followups.py)
 MAX_COMMENT = 500
 PAGE_SIZE = 20
 FIRST_STAGE, LAST_STAGE = "申请", "办结"
 ENDED = "已结束"  # the public list's 状态 of a closed case; its 结果 column says how it ended
+
+
+@dataclass(frozen=True)
+class Proof:
+    """What the applicant types to show a case is theirs."""
+
+    number: str
+    id_number: str
+    phone: str
 
 
 @dataclass(frozen=True)
@@ -74,15 +93,32 @@ class PublicCasePage:
     has_next: bool
 
 
-def query_progress(ctx: Context, number: str, id_number: str) -> PublicProgress:
-    """办理进度查询: the case whose number and applicant's ID number both match, or NotFound (one message)."""
+def query_progress(ctx: Context, proof: Proof, address: str | None) -> PublicProgress:
+    """办理进度查询: the case whose number, applicant's ID number and phone all match, or NotFound (one message)."""
+
+    def query() -> PublicProgress:
+        with ctx.uow(write=False) as uow:
+            case = owned_case(uow, proof)
+            rating = uow.ratings.for_case(case.id)
+            return _progress(ctx, uow, case, rating["label"] if rating else None, public_result(uow, case))
+
+    return guarded(ctx, proof, address, query)
+
+
+def guarded(ctx: Context, proof: Proof, address: str | None, action: Callable[[], T]) -> T:
+    """Run `action` (which proves the case is the applicant's) unless the address or the case number is locked;
+    a miss (NotFound) counts against both, and the miss that locks answers TooManyAttempts instead."""
+    keys = {f"public:{(address or '-')[:64]}": ADDRESS_POLICY, f"case:{proof.number.strip()[:40]}": CASE_POLICY}
     with ctx.uow(write=False) as uow:
-        case = owned_case(uow, number, id_number)
-        rating = uow.ratings.for_case(case.id)
-        return _progress(ctx, uow, case, rating["label"] if rating else None, public_result(uow, case))
+        refuse_if_locked(uow, ctx, keys, WHAT)
+    try:
+        return action()
+    except NotFound:
+        count_failure(ctx, keys, WHAT, address)
+        raise
 
 
-def rate_service(ctx: Context, number: str, id_number: str, score, comment: str = "") -> str:
+def rate_service(ctx: Context, proof: Proof, address: str | None, score, comment: str = "") -> str:
     """好差评: the applicant rates a completed case, once. Returns the label stored."""
     try:
         score = int(score)
@@ -96,8 +132,12 @@ def rate_service(ctx: Context, number: str, id_number: str, score, comment: str 
         errors["comment"] = f"意见不超过 {MAX_COMMENT} 字（现有 {len(comment)} 字）"
     if errors:
         raise InvalidInput("评价填写有误", errors)
+    return guarded(ctx, proof, address, lambda: _rate(ctx, proof, score, comment))
+
+
+def _rate(ctx: Context, proof: Proof, score: int, comment: str) -> str:
     with ctx.uow() as uow:
-        case = owned_case(uow, number, id_number)
+        case = owned_case(uow, proof)
         if case.status != CLOSED:
             raise Conflict("办件办结后才能评价")
         if uow.ratings.for_case(case.id) is not None:
@@ -144,21 +184,32 @@ def mask_name(name: str, kind: str | None = PERSON) -> str:
     return name[:keep] + "*" * (len(name) - 2 * keep) + name[-keep:]
 
 
-def owned_case(uow, number: str, id_number: str) -> Case:
-    number, id_number = (number or "").strip(), (id_number or "").strip().upper()
+def owned_case(uow, proof: Proof) -> Case:
+    number, id_number, phone = proof.number.strip(), proof.id_number.strip().upper(), _digits(proof.phone)
     errors = {}
     if not number:
         errors["number"] = "请填写办件编号"
     if not id_number:
         errors["id_number"] = "请填写申请人的身份证号码或统一社会信用代码"
+    if not phone:
+        errors["phone"] = "请填写申请时登记的联系电话"
     if errors:
-        raise InvalidInput("请填写办件编号和证件号码", errors)
+        raise InvalidInput("请填写办件编号、证件号码和联系电话", errors)
     case = uow.cases.get(number) if len(number) <= 40 else None
-    stored = str((case.applicant or {}).get("id_number", "")) if case else ""
-    # compare_digest: the time taken does not tell how much of the ID number matched
-    if case is None or not stored or not hmac.compare_digest(stored.encode(), id_number.encode()):
+    applicant = (case.applicant or {}) if case else {}
+    stored = str(applicant.get("id_number", ""))
+    phones = {_digits(applicant.get("phone")), _digits((agent_of(applicant) or {}).get("phone"))} - {""}
+    # compare_digest: the time taken does not tell how much of the ID number or phone matched
+    if (case is None or not stored or not hmac.compare_digest(stored.encode(), id_number.encode())
+            or not any(hmac.compare_digest(known.encode(), phone.encode()) for known in phones)):
         raise NotFound(NOT_FOUND)
     return case
+
+
+def _digits(phone) -> str:
+    """A phone as its digits, without the country code: 0413-1234567 and 04131234567 are the same number."""
+    digits = re.sub(r"\D", "", str(phone or ""))[:20]
+    return digits[2:] if digits.startswith("86") and len(digits) == 13 else digits
 
 
 def _status(label: str) -> str:

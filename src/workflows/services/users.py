@@ -1,23 +1,15 @@
-"""Use cases of staff accounts: sign in, add a user."""
+"""Use cases of staff accounts: look users up, add or change one (signing in: services/accounts.py)."""
 from __future__ import annotations
 
-from werkzeug.security import check_password_hash, generate_password_hash
+from werkzeug.security import check_password_hash
 
 from workflows.domain.errors import InvalidInput, NotFound
 from workflows.domain.model import User
 from workflows.domain.roles import ROLE_NAMES
 
+from .accounts import hash_password, revoke_sessions
 from .context import Context
 
-PASSWORD_METHOD = "scrypt"  # werkzeug's scrypt, N=2**15: slow on purpose (the test suite lowers N, tests/conftest.py)
-
-
-def authenticate(ctx: Context, username: str, password: str) -> User | None:
-    with ctx.uow(write=False) as uow:
-        user = uow.users.get(username or "")
-    if user is None or not check_password_hash(user.password_hash, password or ""):
-        return None
-    return user
 
 
 def get_user(ctx: Context, username: str) -> User:
@@ -56,10 +48,27 @@ def save_user(ctx: Context, username: str, full_name: str, password: str, agency
         if user is None:
             user = User(username=username)
             uow.users.add(user)
+        else:
+            _revoke_if_changed(uow, ctx, user, password, agency_code, hall_code, roles)
         user.full_name, user.agency_code, user.hall_code, user.roles = full_name, agency_code, hall_code, roles
-        user.password_hash = generate_password_hash(password, method=PASSWORD_METHOD)
+        user.password_hash = hash_password(password)
         uow.commit()
         return user
+
+
+def _revoke_if_changed(uow, ctx: Context, user: User, password: str, agency_code: str, hall_code: str,
+                       roles: list[str]) -> None:
+    """A new password, other roles or another hall end every session and token the user holds: what was granted
+    before the change must not outlive it."""
+    changes = []
+    if not check_password_hash(user.password_hash, password):
+        changes.append(("password_changed", "密码已更改"))
+    if sorted(user.roles) != sorted(roles):
+        changes.append(("roles_changed", f"岗位由 {'、'.join(user.roles)} 改为 {'、'.join(roles)}"))
+    if (user.agency_code, user.hall_code) != (agency_code, hall_code):
+        changes.append(("hall_changed", f"所在大厅由 {user.hall_code} 改为 {hall_code}"))
+    if changes:
+        revoke_sessions(uow, ctx, user.username, "系统管理员", changes[0][0], "；".join(text for _, text in changes))
 
 
 def notifications(ctx: Context, actor: User, unread_only: bool = False) -> list[dict]:

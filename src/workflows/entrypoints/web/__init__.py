@@ -11,8 +11,9 @@ from urllib.parse import urlsplit
 from flask import Blueprint, current_app, g, redirect, request, send_file, send_from_directory, session, url_for
 from werkzeug.exceptions import HTTPException
 
-from workflows.domain.errors import NotFound
-from workflows.services import users
+from workflows.services import accounts
+
+from ..security import SESSION_KEY
 
 blueprint = Blueprint("web", __name__, template_folder="templates")
 ASSETS = Path(os.environ.get("WORKFLOWS_WEB_ASSETS", Path(__file__).resolve().parents[4] / "web" / "dist"))
@@ -27,12 +28,8 @@ def signed_in(view):
 
     @wraps(view)
     def wrapper(*args, **kwargs):
-        username = session.get("username")
-        try:
-            g.user = users.get_user(ctx(), username) if username else None
-        except NotFound:
-            g.user = None
-        if g.user is None:
+        g.user = accounts.session_user(ctx(), session.get(SESSION_KEY))
+        if g.user is None:  # never signed in, signed out, or revoked by a password or role change
             session.clear()
             return redirect(url_for("web.login", next=request.full_path))
         return view(*args, **kwargs)

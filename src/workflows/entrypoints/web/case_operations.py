@@ -10,11 +10,12 @@ from flask import flash, g, redirect, request, url_for
 
 from workflows.domain.errors import Conflict, InvalidInput, NotFound
 from workflows.domain.model import FAILED
+from workflows.domain.throttling import TooManyAttempts
 from workflows.services import case_operations, time_limits
 from workflows.services.access import require_role
 
 from . import blueprint, ctx, local_path, render_again, signed_in
-from .public import progress_answer
+from .public import PROOF_FIELDS, locked_answer, not_found_answer, progress_answer, proof_of, typed_proof
 
 
 
@@ -152,16 +153,18 @@ def suspended_case_ids(tasks) -> set[int]:
 
 @blueprint.post("/public/withdrawal")
 def public_withdraw():
-    """撤件 by the applicant on the progress page, with the case number and ID number as for the query."""
-    typed = {key: request.form.get(key, "").strip() for key in ("number", "id_number")}
+    """撤件 by the applicant on the progress page, proven (and throttled) as for the query."""
+    typed = typed_proof()
     try:
-        case_operations.withdraw_by_applicant(ctx(), typed["number"], typed["id_number"], _reason())
+        case_operations.withdraw_by_applicant(ctx(), proof_of(typed), request.remote_addr, _reason())
+    except TooManyAttempts as error:
+        return locked_answer(typed, error)
     except InvalidInput as error:
-        if set(error.field_errors) & {"number", "id_number"}:
+        if set(error.field_errors) & set(PROOF_FIELDS):
             return progress_answer(typed)
         return progress_answer(typed, withdrawal={"reason": _reason(), "errors": error.field_errors}, status=422)
     except NotFound:
-        return progress_answer(typed)  # the same neutral 未查到 as the query
+        return not_found_answer(typed)  # the same neutral 未查到 as the query (and counted once)
     except Conflict as error:
         return progress_answer(typed, withdrawal={"message": str(error)}, status=409)
     return progress_answer(typed, withdrawal={"done": "您的申请已撤回（撤件），本办件不再办理"})
