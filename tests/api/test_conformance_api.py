@@ -29,6 +29,7 @@ ACCEPTED = {
     "inclusive gateway, one way": ("inclusive_gateway.bpmn", {"受理": {"amount": "500"}}, [["受理"]], "办结", None,
                                    {"amount": 500}),
     "embedded sub-process": ("embedded_subprocess.bpmn", {}, [["受理"], ["复核"]], "办结", None, {}),
+    "none intermediate throw event": ("none_throw_event.bpmn", {}, [["受理"]], "办结", None, {}),
 }
 
 # diagram -> (the element refused, words of the reason)
@@ -42,6 +43,9 @@ REFUSED = {
     "refused_signal_event.bpmn": ("Activity_middle", "“等待信号”", "信号中间事件不受本引擎支持"),
     "refused_event_subprocess.bpmn": ("Activity_on_message", "“补充材料”", "事件子流程"),
     "refused_transaction.bpmn": ("Activity_middle", "“拨付事务”", "事务子流程（transaction）"),
+    "refused_script_external_resource.bpmn": ("Activity_middle", "“计算补助”", "不支持 camunda:resource 外部脚本"),
+    "refused_condition_javascript.bpmn": ("Flow_end", "“金额较大”", "表达式语言“javascript”不受支持"),
+    "refused_message_boundary.bpmn": ("Event_withdrawn", "“申请人撤回”", "消息边界事件不受本引擎支持，此处可用：定时"),
 }
 
 

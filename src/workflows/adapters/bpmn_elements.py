@@ -19,7 +19,7 @@ PYTHON_FORMATS = frozenset({"", "python"})  # scriptFormat: none given is Python
 # Flow elements (children of a process or an embedded sub-process) -> the event definitions each may carry
 # (None: the element carries none). An element not listed is refused.
 _EVENTS = {"startEvent": {"", "message"}, "endEvent": {""}, "intermediateCatchEvent": {"timer", "message"},
-           "intermediateThrowEvent": {"", "message"}, "boundaryEvent": {"timer", "message"}}
+           "intermediateThrowEvent": {"", "message"}, "boundaryEvent": {"timer"}}
 _ACTIVITIES = frozenset({"userTask", "serviceTask", "businessRuleTask", "scriptTask", "task", "manualTask",
                          "callActivity", "subProcess"})
 _GATEWAYS = frozenset({"exclusiveGateway", "parallelGateway", "inclusiveGateway", "eventBasedGateway"})
@@ -59,6 +59,7 @@ def check_supported_elements(document, file_name: str) -> None:
     """Refuse the first element of any process of the file that this engine does not run correctly."""
     for container in document.iterfind(".//bpmn:process", NS):
         _check_flow_elements(container, file_name)
+        _check_expression_languages(container, file_name)
 
 
 def _check_flow_elements(container, file_name: str) -> None:
@@ -95,10 +96,33 @@ def _activity_refusal(element, kind: str) -> str | None:
         return "本引擎暂不支持循环任务（standardLoopCharacteristics），请用排他网关画出回路"
     if kind == "subProcess" and element.get("triggeredByEvent") == "true":
         return "本引擎暂不支持事件子流程（triggeredByEvent），请用边界事件"
-    script_format = (element.get("scriptFormat") or "").strip().lower()
-    if kind == "scriptTask" and script_format not in PYTHON_FORMATS:
-        return f"脚本格式“{element.get('scriptFormat')}”不受支持：脚本只能用 Python 写（scriptFormat=\"python\" 或不填）"
+    if kind == "scriptTask":
+        return _script_refusal(element)
     return None
+
+
+def _script_refusal(element) -> str | None:
+    if not _is_python(element.get("scriptFormat")):
+        return f"脚本格式“{element.get('scriptFormat')}”不受支持：脚本只能用 Python 写（scriptFormat=\"python\" 或不填）"
+    if not (element.findtext("bpmn:script", default="", namespaces=NS)).strip():
+        return "脚本任务须在 bpmn:script 中写出 Python 脚本（不支持 camunda:resource 外部脚本）"
+    return None
+
+
+def _is_python(language: str | None) -> bool:
+    return (language or "").strip().lower() in PYTHON_FORMATS
+
+
+def _check_expression_languages(container, file_name: str) -> None:
+    """A condition or timer written in another language (language="javascript") would be run as Python."""
+    for path in (".//bpmn:conditionExpression", ".//bpmn:timerEventDefinition/*"):
+        for node in container.iterfind(path, NS):
+            if not _is_python(node.get("language")):
+                owner = node.getparent()
+                while owner.get("id") is None or owner.tag.endswith("EventDefinition"):
+                    owner = owner.getparent()
+                raise InvalidProcess(f"{_named(owner)}：表达式语言“{node.get('language')}”不受支持："
+                                     "条件和定时器只能用 Python 表达式", owner.get("id"), file_name)
 
 
 def _event_refusal(element, kind: str) -> str | None:
