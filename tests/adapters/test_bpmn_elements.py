@@ -65,3 +65,17 @@ def test_a_python_script_given_its_format_in_capitals_runs_and_a_plain_task_is_n
     assert list(definition.user_tasks) == ["Task_accept"]
     plain = parse_process(_middle("task"))
     assert plain.spec.task_specs["Activity_middle"].manual is False
+
+
+def test_a_pool_that_is_not_executable_is_not_checked_but_a_called_process_is():
+    applicant_pool = ('<bpmn:process id="Process_applicant" isExecutable="false">'
+                      '<bpmn:sendTask id="Task_apply" name="递交申请" /></bpmn:process>\n</bpmn:definitions>')
+    drawn = LINEAR.replace("</bpmn:definitions>", applicant_pool)
+    assert list(parse_process(drawn.encode("utf-8")).user_tasks) == ["Task_accept"]
+
+    called = drawn.replace('<bpmn:manualTask id="Activity_middle" name="现场核查">',
+                           '<bpmn:callActivity id="Activity_middle" name="现场核查" calledElement="Process_applicant">')
+    called = called.replace("</bpmn:manualTask>", "</bpmn:callActivity>")
+    with pytest.raises(InvalidProcess) as refused:
+        parse_process(called.encode("utf-8"))
+    assert refused.value.element_id == "Task_apply" and "发送任务（sendTask）" in refused.value.reason

@@ -56,8 +56,12 @@ class OfflineTask(ManualTask):
 
 
 def check_supported_elements(document, file_name: str) -> None:
-    """Refuse the first element of any process of the file that this engine does not run correctly."""
+    """Refuse the first element that this engine does not run correctly, in the processes a case may run: the
+    executable ones and those they call (another pool of a collaboration, drawn for the picture, is never run)."""
+    called = {call.get("calledElement") for call in document.iterfind(".//bpmn:callActivity", NS)}
     for container in document.iterfind(".//bpmn:process", NS):
+        if container.get("isExecutable") != "true" and container.get("id") not in called:
+            continue
         _check_flow_elements(container, file_name)
         _check_expression_languages(container, file_name)
 
