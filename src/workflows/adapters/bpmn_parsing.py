@@ -33,6 +33,7 @@ from workflows.domain.forms import FIELD_TYPES, Form, FormField
 from workflows.domain.refusals import END, ONWARD, RETURN, DecisionOutcome
 from workflows.domain.roles import ROLE_BY_LANE, ROLE_NAMES, TASK_ROLES, role_for_lane
 
+from .bpmn_elements import OfflineTask, PassThroughTask, check_supported_elements
 from .dmn_parsing import Decision
 from .scripting import ScriptError, check_expression, check_script, check_timer_expression
 
@@ -97,7 +98,9 @@ class DecisionTaskParser(BusinessRuleTaskParser):
 class EngineParser(CamundaParser):
     OVERRIDE_PARSER_CLASSES = {**CamundaParser.OVERRIDE_PARSER_CLASSES,
                                full_tag("serviceTask"): (HandlerServiceTaskParser, HandlerServiceTask),
-                               full_tag("businessRuleTask"): (DecisionTaskParser, DecisionTask)}
+                               full_tag("businessRuleTask"): (DecisionTaskParser, DecisionTask),
+                               full_tag("task"): (CamundaTaskParser, PassThroughTask),
+                               full_tag("manualTask"): (CamundaTaskParser, OfflineTask)}
 
 
 @dataclass(frozen=True)
@@ -149,6 +152,7 @@ def parse_process(bpmn: bytes, file_name: str = "process.bpmn",
     document = _read_xml(bpmn, file_name)
     process_id = _main_process_id(document, file_name)
     _check_reserved_ids(document, file_name)
+    check_supported_elements(document, file_name)
     _check_lanes(document, file_name)
     _check_service_tasks(document, file_name)
     _check_expressions(document, file_name)

@@ -20,7 +20,7 @@ from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
-from SpiffWorkflow.bpmn.specs.control import BoundaryEventJoin, BoundaryEventSplit
+from SpiffWorkflow.bpmn.specs.control import BoundaryEventJoin, BoundaryEventSplit, SimpleBpmnTask
 from SpiffWorkflow.bpmn.specs.defaults import EndEvent
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import ThrowingEvent
 from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
@@ -38,6 +38,7 @@ from workflows.domain.case_states import result_of_end
 from workflows.domain.errors import Conflict, NotFound
 from workflows.domain.model import SUPERVISION_STAGE
 
+from .bpmn_elements import OfflineTask, PassThroughTask
 from .bpmn_parsing import DecisionTask, HandlerServiceTask, ProcessDefinition, TaskDefinition, parse_process
 from .dmn_parsing import read_decisions
 from .limits import DiagramLimits, LimitExceeded, check_timer
@@ -90,6 +91,7 @@ class WorkflowByReferenceConverter(BpmnWorkflowConverter):
 def _serializer() -> BpmnWorkflowSerializer:
     config = deepcopy(CAMUNDA_CONFIG)
     config[BpmnWorkflow] = WorkflowByReferenceConverter
+    config[PassThroughTask] = config[OfflineTask] = config[SimpleBpmnTask]
     registry = BpmnWorkflowSerializer.configure(config)
     # Form values are typed: money as Decimal, dates as date.
     registry.register(Decimal, lambda value: {"value": str(value)}, lambda dct: Decimal(dct["value"]))
@@ -193,7 +195,7 @@ class AutomaticStep:
     """A step the engine did by itself (a handler ran, a decision table was applied, a message went out, the case
     ended), for the history."""
 
-    kind: str  # service | rule | message | end
+    kind: str  # service | rule | manual | message | end
     name: str
     stage: str | None
     outputs: dict = field(default_factory=dict)  # rule: what the decision table decided (None: no rule matched);
@@ -269,7 +271,7 @@ class CaseRun:
         if isinstance(spec, EndEvent) and task.workflow is self.workflow:
             self._main_end = task
         kind = ("service" if isinstance(spec, HandlerServiceTask) else "end" if isinstance(spec, EndEvent)
-                else "rule" if isinstance(spec, DecisionTask)
+                else "rule" if isinstance(spec, DecisionTask) else "manual" if isinstance(spec, OfflineTask)
                 else "message" if isinstance(getattr(spec, "event_definition", None), MessageEventDefinition)
                 else None)
         if kind:

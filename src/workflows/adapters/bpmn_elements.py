@@ -1,0 +1,154 @@
+"""Which BPMN elements this engine runs, and the refusal at deploy of every other one.
+
+SpiffWorkflow 3.2.0 parses more than the case pages, the inbox and the scheduler can serve: a multi-instance
+task, a send task or a cycle timer deploys and then fails (or silently never happens) once a case reaches it. A
+diagram is therefore checked against a list of what is known to run (tests/fixtures/conformance/ runs each),
+and anything else is refused with the element's id, its name and why. docs/bpmn-conventions.md keeps the list.
+"""
+from __future__ import annotations
+
+from lxml import etree
+from SpiffWorkflow.bpmn.specs.defaults import ManualTask, NoneTask
+
+from workflows.domain.errors import InvalidProcess
+
+BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+NS = {"bpmn": BPMN_NS}
+PYTHON_FORMATS = frozenset({"", "python"})  # scriptFormat: none given is Python, as the sandbox runs it
+
+# Flow elements (children of a process or an embedded sub-process) -> the event definitions each may carry
+# (None: the element carries none). An element not listed is refused.
+_EVENTS = {"startEvent": {"", "message"}, "endEvent": {""}, "intermediateCatchEvent": {"timer", "message"},
+           "intermediateThrowEvent": {"", "message"}, "boundaryEvent": {"timer"}}
+_ACTIVITIES = frozenset({"userTask", "serviceTask", "businessRuleTask", "scriptTask", "task", "manualTask",
+                         "callActivity", "subProcess"})
+_GATEWAYS = frozenset({"exclusiveGateway", "parallelGateway", "inclusiveGateway", "eventBasedGateway"})
+_NOT_FLOW_NODES = frozenset({"sequenceFlow", "laneSet", "extensionElements", "documentation", "textAnnotation",
+                             "association", "group", "dataObject", "dataObjectReference", "dataStoreReference",
+                             "ioSpecification", "property", "incoming", "outgoing"})  # (incoming/outgoing: of a sub-process)
+
+_KIND_NAMES = {"sendTask": "发送任务（sendTask）", "receiveTask": "接收任务（receiveTask）",
+               "transaction": "事务子流程（transaction）", "adHocSubProcess": "自由子流程（adHocSubProcess）",
+               "complexGateway": "复杂网关（complexGateway）"}
+_ADVICE = {"sendTask": "请改用消息中间抛出事件（intermediateThrowEvent + messageEventDefinition）",
+           "receiveTask": "请改用消息中间捕获事件（intermediateCatchEvent + messageEventDefinition）"}
+_EVENT_NAMES = {"": "空事件", "message": "消息", "timer": "定时", "signal": "信号", "error": "错误",
+                "escalation": "升级", "compensate": "补偿", "cancel": "取消", "conditional": "条件", "link": "链接",
+                "terminate": "终止"}
+
+
+class PassThroughTask(NoneTask):
+    """A plain bpmn:task: nothing to do, the case passes through, as in Camunda. (SpiffWorkflow marks it manual,
+    which would make it wait for a person whom no inbox serves.)"""
+
+    def __init__(self, wf_spec, bpmn_id, **kwargs):
+        super().__init__(wf_spec, bpmn_id, **kwargs)
+        self.manual = False
+
+
+class OfflineTask(ManualTask):
+    """A bpmn:manualTask: work done outside the system (a 现场核查 on paper). The case passes through, as in
+    Camunda, and the history records the step; what needs a clerk's answer is a user task."""
+
+    def __init__(self, wf_spec, bpmn_id, **kwargs):
+        super().__init__(wf_spec, bpmn_id, **kwargs)
+        self.manual = False
+
+
+def check_supported_elements(document, file_name: str) -> None:
+    """Refuse the first element that this engine does not run correctly, in the processes a case may run: the
+    executable ones and those they call (another pool of a collaboration, drawn for the picture, is never run)."""
+    called = {call.get("calledElement") for call in document.iterfind(".//bpmn:callActivity", NS)}
+    for container in document.iterfind(".//bpmn:process", NS):
+        if container.get("isExecutable") != "true" and container.get("id") not in called:
+            continue
+        _check_flow_elements(container, file_name)
+        _check_expression_languages(container, file_name)
+
+
+def _check_flow_elements(container, file_name: str) -> None:
+    for element in container:
+        if not isinstance(element.tag, str) or etree.QName(element).namespace != BPMN_NS:
+            continue
+        kind = etree.QName(element).localname
+        reason = _refusal(element, kind)
+        if reason:
+            raise InvalidProcess(f"{_named(element)}：{reason}", element.get("id"), file_name)
+        if kind == "subProcess":
+            _check_flow_elements(element, file_name)
+
+
+def _refusal(element, kind: str) -> str | None:
+    """Why the engine cannot run this flow element (None: it can)."""
+    if kind in _NOT_FLOW_NODES:
+        return None
+    if kind in _EVENTS:
+        return _event_refusal(element, kind)
+    if kind in _ACTIVITIES:
+        return _activity_refusal(element, kind)
+    if kind in _GATEWAYS:
+        return None
+    advice = _ADVICE.get(kind, "请改用本引擎支持的元素（见 docs/bpmn-conventions.md）")
+    return f"本引擎不支持{_KIND_NAMES.get(kind, f'元素 {kind}')}，{advice}"
+
+
+def _activity_refusal(element, kind: str) -> str | None:
+    if element.find("bpmn:multiInstanceLoopCharacteristics", NS) is not None:
+        return ("本引擎暂不支持多实例任务（multiInstanceLoopCharacteristics），"
+                "请为每份办理各画一个任务，或用并行网关分支")
+    if element.find("bpmn:standardLoopCharacteristics", NS) is not None:
+        return "本引擎暂不支持循环任务（standardLoopCharacteristics），请用排他网关画出回路"
+    if kind == "subProcess" and element.get("triggeredByEvent") == "true":
+        return "本引擎暂不支持事件子流程（triggeredByEvent），请用边界事件"
+    if kind == "scriptTask":
+        return _script_refusal(element)
+    return None
+
+
+def _script_refusal(element) -> str | None:
+    if not _is_python(element.get("scriptFormat")):
+        return f"脚本格式“{element.get('scriptFormat')}”不受支持：脚本只能用 Python 写（scriptFormat=\"python\" 或不填）"
+    if not (element.findtext("bpmn:script", default="", namespaces=NS)).strip():
+        return "脚本任务须在 bpmn:script 中写出 Python 脚本（不支持 camunda:resource 外部脚本）"
+    return None
+
+
+def _is_python(language: str | None) -> bool:
+    return (language or "").strip().lower() in PYTHON_FORMATS
+
+
+def _check_expression_languages(container, file_name: str) -> None:
+    """A condition or timer written in another language (language="javascript") would be run as Python."""
+    for path in (".//bpmn:conditionExpression", ".//bpmn:timerEventDefinition/*"):
+        for node in container.iterfind(path, NS):
+            if not _is_python(node.get("language")):
+                owner = node.getparent()
+                while owner.get("id") is None or owner.tag.endswith("EventDefinition"):
+                    owner = owner.getparent()
+                raise InvalidProcess(f"{_named(owner)}：表达式语言“{node.get('language')}”不受支持："
+                                     "条件和定时器只能用 Python 表达式", owner.get("id"), file_name)
+
+
+def _event_refusal(element, kind: str) -> str | None:
+    definitions = [etree.QName(node).localname.removesuffix("EventDefinition")
+                   for node in element if isinstance(node.tag, str) and node.tag.endswith("EventDefinition")]
+    if len(definitions) > 1:
+        return "一个事件只能有一种事件定义（不支持多重事件）"
+    definition = definitions[0] if definitions else ""
+    if definition not in _EVENTS[kind]:
+        allowed = "、".join(_EVENT_NAMES[name] for name in sorted(_EVENTS[kind]))
+        return (f"{_EVENT_NAMES.get(definition, definition)}{_kind_word(kind)}不受本引擎支持，"
+                f"此处可用：{allowed}")
+    if element.find("bpmn:timerEventDefinition/bpmn:timeCycle", NS) is not None:
+        return ("本引擎暂不支持循环定时器（timeCycle）：它不会进入定时器表、不会触发。"
+                "请用 timeDate（到期时刻）或 timeDuration（等待时长）")
+    return None
+
+
+def _kind_word(kind: str) -> str:
+    return {"startEvent": "开始事件", "endEvent": "结束事件", "boundaryEvent": "边界事件"}.get(kind, "中间事件")
+
+
+def _named(element) -> str:
+    name = element.get("name")
+    return f"“{name}”（{element.get('id')}）" if name else f"元素 {element.get('id')}"

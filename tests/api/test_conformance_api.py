@@ -1,0 +1,68 @@
+"""BPMN elements as the Camunda Modeler 5 writes them (tests/fixtures/conformance/): each accepted diagram deploys
+through the API and a real case is driven through it to its expected end, with no answer an HTTP 500; each
+refused one is refused at deploy (422) with the element's id and name and the reason."""
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from support.http import error_of, json_of
+from support.paths import ROOT
+from support.process_driver import PERSON_ID
+
+from api.test_api import case_of, complete, deploy, inbox, versions_of
+
+FIXTURES = ROOT / "tests" / "fixtures" / "conformance"
+ITEM = "002036002002"
+PROCESS = f"item_{ITEM}"
+CLERK = "clerk_210400_01"  # every task role in hall 210400-01
+APPLICANT = {"name": "张伟", "id_number": PERSON_ID, "phone": "13804130001"}
+
+EXPECTED = yaml.safe_load((FIXTURES / "expected.yaml").read_text(encoding="utf-8"))
+ACCEPTED, REFUSED = EXPECTED["accepted"], EXPECTED["refused"]
+
+
+def diagram(file_name: str) -> bytes:
+    """The fixture as the process of the item the test opens a case for."""
+    return (FIXTURES / file_name).read_bytes().replace(b'"Process_conformance"', f'"{PROCESS}"'.encode())
+
+
+def test_every_fixture_is_either_accepted_or_refused_here():
+    assert {path.name for path in FIXTURES.glob("*.bpmn")} == \
+        {scenario["diagram"] for scenario in ACCEPTED.values()} | set(REFUSED)
+
+
+@pytest.mark.parametrize("scenario", ACCEPTED)
+def test_an_accepted_diagram_deploys_and_a_case_runs_to_its_expected_end(client, auth, scenario):
+    expected = ACCEPTED[scenario]
+    file_name, values = expected["diagram"], expected.get("values", {})
+    clerk = auth(CLERK)
+    assert json_of(deploy(client, auth("sheji"), diagram(file_name), file_name), 201)["version"] > 1
+
+    opened = json_of(client.post("/api/cases", headers=clerk,
+                                 json={"item_code": ITEM, "applicant": APPLICANT, "data": {}}), 201)
+    number = opened["number"]
+    for names in expected["rounds"]:
+        tasks = [task for task in inbox(client, clerk) if task["case_number"] == number]
+        assert sorted(task["name"] for task in tasks) == sorted(names)
+        for task in tasks:
+            json_of(complete(client, clerk, task["id"], **values.get(task["name"], {})))
+
+    case = case_of(client, clerk, number)
+    assert (case["status"], case["result"]) == ("closed", "办结")
+    assert [task for task in inbox(client, clerk) if task["case_number"] == number] == []
+    assert expected.get("data", {}).items() <= case["data"].items()
+    if "history" in expected:
+        assert expected["history"] in [entry["message"] for entry in case["history"]]
+
+
+@pytest.mark.parametrize("file_name", REFUSED)
+def test_a_diagram_with_an_element_the_engine_cannot_run_is_refused_naming_it(client, auth, file_name):
+    expected = REFUSED[file_name]
+    designer = auth("sheji")
+
+    error = error_of(deploy(client, designer, diagram(file_name), file_name), 422, "invalid_process")
+
+    assert error["element_id"] == expected["element"]
+    assert f"“{expected['name']}”" in error["message"] and expected["reason"] in error["message"]
+    assert versions_of(client, designer, PROCESS) == [1]
