@@ -7,6 +7,7 @@ import re
 from datetime import date
 
 from handlers import HANDLERS
+from workflows.entrypoints.web.assets import manifest
 from workflows.services import calendar
 
 from support.diagrams import OUTPATIENT_PROCESS, RENAMED_REVIEW, outpatient_diagram
@@ -49,7 +50,7 @@ def test_the_modeler_page_carries_what_the_editor_needs(client):
     for action, label in (("lint", "检查"), ("publish", "发布"), ("download", "下载")):
         assert re.search(rf'<button class="btn[^"]*" data-action="{action}">{label}</button>', page)
     assert '<div class="modeler-messages" role="status"></div>' in page
-    assert "/assets/modeler.js" in page and "/assets/modeler.css" in page
+    assert f"/assets/{manifest()['modeler.js']}" in page and f"/assets/{manifest()['modeler.css']}" in page
     assert client.get("/processes/item_999/modeler").status_code == 404
 
 

@@ -1,4 +1,4 @@
-"""The web app: server-rendered pages (Jinja, htmx where a page updates in place) for clerks, supervisors,
+"""The web app: server-rendered pages (Jinja) for clerks, supervisors,
 designers and applicants. Each view checks who is signed in, calls one use case, and renders its result."""
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from functools import wraps
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, g, redirect, request, send_file, send_from_directory, session, url_for
+from flask import Blueprint, current_app, g, redirect, request, send_file, session, url_for
 from werkzeug.exceptions import HTTPException
 
 from workflows.services import accounts
@@ -77,12 +77,7 @@ def private_download(content: bytes, media_type: str, file_name: str):
     return response
 
 
-@blueprint.get("/assets/<path:name>")
-def assets(name):
-    """The bundles built from npm packages at install time (web/dist)."""
-    return send_from_directory(ASSETS, name, max_age=3600)
-
-
+from . import assets  # noqa: E402,F401 - the bundles of web/dist, hashed and precompressed
 from . import auth, pages, supervisor  # noqa: E402,F401 - the views register themselves on the blueprint
 from . import designer, public  # noqa: E402,F401
 from . import case_files  # noqa: E402,F401
