@@ -2,15 +2,15 @@
 designers and applicants. Each view checks who is signed in, calls one use case, and renders its result."""
 from __future__ import annotations
 
-import io
 import os
 from functools import wraps
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, g, redirect, request, send_file, session, url_for
+from flask import Blueprint, current_app, g, redirect, request, session, url_for
 from werkzeug.exceptions import HTTPException
 
+from workflows.entrypoints.files import private_file as private_download  # noqa: F401 - for the views
 from workflows.services import accounts
 
 from ..security import SESSION_KEY
@@ -66,15 +66,6 @@ def render_again(back: str, status: int, **kept):
             response.status_code = status
             return response
     return redirect(back, 303)
-
-
-def private_download(content: bytes, media_type: str, file_name: str):
-    """A case's file as a download for the signed-in user only: never cached, never sniffed into another type."""
-    response = send_file(io.BytesIO(content), mimetype=media_type, as_attachment=True, download_name=file_name,
-                         max_age=0)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
 
 
 from . import assets  # noqa: E402,F401 - the bundles of web/dist, hashed and precompressed
