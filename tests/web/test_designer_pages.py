@@ -105,6 +105,16 @@ def test_the_handlers_are_listed_by_name_for_signed_in_users(client, auth):
 
 # --- the working-day calendar ---------------------------------------------------------------------------------------
 
+def test_the_calendar_names_each_years_notice_by_its_number_not_a_librarys(client):
+    sign_in(client, "admin")
+    for year, notice in ((2026, "依据：国办发明电〔2025〕7号"), (2024, "依据：国办发明电〔2023〕7号"),
+                         (2020, "依据：国办发明电〔2019〕16号、国办发明电〔2020〕1号（延长春节假期）"),
+                         (2010, "依据：国务院2010年节假日安排通知（文号未录入）")):
+        page = html(client.get(f"/calendar?year={year}"))
+        assert notice in page, year
+        assert "chinese-calendar" not in page and "chinese_calendar" not in page
+
+
 def test_an_administrator_publishes_a_year_and_corrects_a_day_through_the_page(client, ctx):
     sign_in(client, "admin")
     page = html(client.get("/calendar?year=2030"))
