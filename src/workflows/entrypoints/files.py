@@ -13,6 +13,8 @@ def private_file(content: bytes, media_type: str, file_name: str, inline: bool =
                          max_age=0)
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, no-store"
+    if inline:  # the pages' policy (object-src 'none') would stop the browser's own PDF viewer from showing it
+        response.headers["Content-Security-Policy"] = "frame-ancestors 'none'"
     return response
 
 
