@@ -2,15 +2,20 @@
 //   dist/modeler.js + modeler.css   bpmn-js Modeler, Camunda properties panel, 医保引擎 group, bpmnlint (recommended)
 //   dist/viewer.js + viewer.css     bpmn-js NavigatedViewer for the case page
 //   dist/dmn-editor.js + .css       dmn-js decision-table editor (entries in Python) for the 决策表 page
-//   dist/charts.js                  ECharts for <div class="chart" data-chart='…'>
-//   dist/htmx.min.js                copied from the htmx.org package
+//   dist/charts.js                  ECharts (echarts/core with the charts the statistics page draws)
 //   dist/app.css                    the server-rendered pages' stylesheet
+//   dist/favicon.svg                the site's icon (医 in a circle), from src/favicon.svg
 //   dist/fonts/                     the bpmn and dmn icon fonts, referenced by the stylesheets above
+// Every file is written under a content-hashed name (modeler-3FQ2LZ7K.js), so the server may let browsers cache it
+// for good; dist/manifest.json maps the names above to the hashed ones (the Flask templates look them up there).
+// Next to each compressible file go its .br and .gz, compressed once here so serving them costs no CPU.
 import * as esbuild from 'esbuild';
-import { copyFileSync, mkdirSync, rmSync, statSync, readdirSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { copyFileSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { basename, dirname, extname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const dist = join(here, 'dist');
@@ -53,6 +58,7 @@ const common = {
   jsx: 'automatic',
   jsxImportSource: '@bpmn-io/properties-panel/preact',
   loader: { '.woff': 'file', '.woff2': 'file', '.ttf': 'file', '.eot': 'file', '.svg': 'file' },
+  entryNames: '[name]-[hash]',
   assetNames: 'fonts/[name]-[hash]',
   outdir: dist,
   plugins: [bpmnlintRecommended],
@@ -71,9 +77,43 @@ const builds = await Promise.all([
 ]);
 const warnings = builds.flatMap((result) => result.warnings);
 
-copyFileSync(require.resolve('htmx.org/dist/htmx.min.js'), join(dist, 'htmx.min.js'));
+// the name a page asks for -> the hashed file: esbuild's outputs (entries and their stylesheets), then the icon
+const HASH = /-[A-Z0-9]{8}(?=\.\w+$)/;
+const manifest = {};
+for (const output of builds.flatMap((result) => Object.keys(result.metafile.outputs))) {
+  const name = relative(dist, output);
+  if (!name.includes('/') && HASH.test(name)) manifest[name.replace(HASH, '')] = name;
+}
+const contentHash = (bytes) => createHash('sha256').update(bytes).digest('hex').slice(0, 8).toUpperCase();
+const favicon = readFileSync(join(here, 'src', 'favicon.svg'));
+manifest['favicon.svg'] = `favicon-${contentHash(favicon)}.svg`;
+copyFileSync(join(here, 'src', 'favicon.svg'), join(dist, manifest['favicon.svg']));
+writeFileSync(join(dist, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
 
-const sizes = readdirSync(dist).filter((name) => /\.(js|css)$/.test(name)).sort()
-  .map((name) => `${name.padEnd(16)} ${(statSync(join(dist, name)).size / 1024).toFixed(0).padStart(6)} KiB`);
+// woff and woff2 are compressed already; a variant that saves nothing is not written
+const COMPRESSIBLE = new Set(['.js', '.css', '.svg', '.txt', '.ttf', '.eot', '.json']);
+const files = (folder) => readdirSync(folder, { withFileTypes: true }).flatMap((entry) =>
+  entry.isDirectory() ? files(join(folder, entry.name)) : [join(folder, entry.name)]);
+const compressed = {};
+for (const path of files(dist).filter((file) => COMPRESSIBLE.has(extname(file)))) {
+  const bytes = readFileSync(path);
+  const variants = {
+    br: brotliCompressSync(bytes, { params: { [constants.BROTLI_PARAM_QUALITY]: 11, [constants.BROTLI_PARAM_SIZE_HINT]: bytes.length } }),
+    gz: gzipSync(bytes, { level: 9 }),
+  };
+  compressed[path] = { raw: bytes.length };
+  for (const [suffix, packed] of Object.entries(variants)) {
+    if (packed.length >= bytes.length) continue;
+    writeFileSync(`${path}.${suffix}`, packed);
+    compressed[path][suffix] = packed.length;
+  }
+}
+
+const kib = (bytes) => (bytes === undefined ? '—' : (bytes / 1024).toFixed(0)).padStart(6);
+const sizes = Object.entries(manifest).filter(([name]) => /\.(js|css)$/.test(name)).sort()
+  .map(([name, file]) => {
+    const { raw, br, gz } = compressed[join(dist, file)];
+    return `${name.padEnd(16)} ${kib(raw)} KiB  br ${kib(br)}  gz ${kib(gz)}   ${basename(file)}`;
+  });
 console.log(`dist/\n  ${sizes.join('\n  ')}`);
 if (warnings.length) console.log(`${warnings.length} esbuild warning(s)`);

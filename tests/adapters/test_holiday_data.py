@@ -1,4 +1,4 @@
-"""The official schedules read from chinese-calendar: same answers as the package, and the notices' dates."""
+"""The official schedules read from chinese-calendar: same answers as the package, the notices' dates and 文号."""
 from datetime import date, timedelta
 
 import chinese_calendar
@@ -14,10 +14,14 @@ def calendar():
     return official_calendar()
 
 
-def test_one_schedule_per_year_2004_to_2026_named_after_the_package():
+def test_one_schedule_per_year_2004_to_2026_each_named_after_its_notice():
     schedules = official_schedules()
     assert [s.year for s in schedules] == list(range(2004, 2027))
-    assert {s.source for s in schedules} == {f"chinese-calendar {chinese_calendar.__version__}"}
+    source = {s.year: s.source for s in schedules}
+    assert source[2026] == "国办发明电〔2025〕7号" and source[2025] == "国办发明电〔2024〕12号"
+    assert source[2019] == "国办发明电〔2018〕15号、国办发明电〔2019〕3号（调整劳动节）"  # 五一 made 4 days in March
+    assert source[2013] == "国务院2013年节假日安排通知（文号未录入）"  # before 2014: no 文号 recorded, none guessed
+    assert all(s.source.startswith(("国办发明电〔", "国务院")) and "calendar" not in s.source for s in schedules)
     for schedule in schedules:  # YearSchedule itself rejects anything else; this names the rule
         assert all(day.weekday() < 5 for day in schedule.holidays)
         assert all(day.weekday() >= 5 for day in schedule.workdays)

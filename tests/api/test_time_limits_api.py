@@ -126,7 +126,7 @@ def test_the_calendar_of_a_year_is_public_and_a_year_without_notice_is_not_cover
     assert (year_2026["year"], year_2026["covered"]) == (2026, True)
     assert "2026-02-16" in year_2026["holidays"]  # 春节
     assert "2026-02-14" in year_2026["workdays"]  # Saturday worked in lieu
-    assert year_2026["source"].startswith("chinese-calendar")
+    assert year_2026["source"] == "国办发明电〔2025〕7号"  # the State Council's notice
 
     assert json_of(client.get("/api/calendar/2027")) == {"year": 2027, "covered": False, "source": None,
                                                          "holidays": [], "workdays": []}

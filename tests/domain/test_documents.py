@@ -5,8 +5,8 @@ import pytest
 
 from workflows.adapters.catalog_files import read_document
 from workflows.domain.catalog import CatalogError, parse_catalog, parse_templates
-from workflows.domain.documents import (KINDS, DocumentMaterial, DocumentTemplate, mask_id, placeholders_in, render,
-                                        template_problem)
+from workflows.domain.documents import (KINDS, DocumentMaterial, DocumentTemplate, contact_phone, mask_id,
+                                        placeholders_in, render, template_problem)
 
 from support.paths import CATALOG_DIR
 
@@ -104,7 +104,15 @@ def test_rendering_fills_in_and_leaves_out_paragraphs_without_a_value():
     assert rendered.table[1] == (("1", "医院收费票据", "原件", "就诊医院", "—"), ("2", "门急诊费用清单", "复印件", "—", "—"))
     assert rendered.table_position == 3  # no {materials_table}: after the text
     assert rendered.signature == ("抚顺市医疗保障事务服务中心（印章）", "2026年11月24日")
-    assert rendered.footer == "抚顺市医疗保障事务服务中心　电话：024-12345"  # no address known
+    assert rendered.footer == "抚顺市医疗保障事务服务中心"  # no address known, no 咨询电话 given
+    with_phone = render(template, {**VALUES, "consult_phone": "024-55883333"}, materials)
+    assert with_phone.footer == "抚顺市医疗保障事务服务中心　电话：024-55883333"  # the body's 咨询电话, not the hall's
+
+
+def test_a_document_gives_one_number_to_call_the_agencys_or_else_the_halls():
+    assert contact_phone("024-55883333", "024-12345") == "024-55883333"
+    assert contact_phone(None, "0453-3536066") == "0453-3536066"  # the agency publishes no 咨询电话
+    assert contact_phone(None, None) is None
 
 
 def test_the_materials_table_goes_where_the_template_puts_it():

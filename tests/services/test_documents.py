@@ -66,6 +66,8 @@ def test_accepting_a_case_issues_the_acceptance_notice_as_a_pdf(ctx, staff, cloc
                      "咨询电话：024-55883333", "抚顺市医疗保障事务服务中心（印章）", "顺城区临江东路19-12号楼 1层"):
         assert expected in text, expected
     assert "代理人" not in text  # no agent: that paragraph is left out
+    # one number to call: the body's 咨询电话 and the foot of the page agree (not the hall's own 024-12345)
+    assert text.count("024-55883333") == 3 and "电话：024-55883333第 1 页" in text and "024-12345" not in text
     assert notice.fields["due_date"] == "2026年12月21日" and notice.fields["applicant_id_masked"].endswith("1239")
     assert f"出具《受理通知书》（文书编号 SL{number}）" in history(ctx, staff, number)
 

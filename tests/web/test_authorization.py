@@ -200,6 +200,7 @@ ROUTES: list[Route] = [
            get(f"/api/agencies/210400/items/{OUTPATIENT}/deadline?accepted=2026-11-23 09:30")),
     public("GET", "/api/calendar/<int:year>", get("/api/calendar/2026")),
     public("GET", "/assets/<path:name>", get("/assets/app.css")),
+    public("GET", "/favicon.ico", get("/favicon.ico")),
     public("GET", "/static/<path:filename>", get("/static/app.css")),
     public("GET", "/login", get("/login")),
     public("POST", "/login", send("/login", username="shouli", password=DEMO_PASSWORD)),

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 
+from workflows.entrypoints.web.assets import manifest
+
 from support.paths import BPMN_DIR
 from support.web import csrf_token, html, sign_in
 
@@ -48,7 +50,7 @@ def test_the_editor_page_carries_what_the_dmn_editor_needs_and_how_to_write_entr
     assert '<div class="dmn-editor-table"></div>' in page
     assert '<button class="btn btn-primary" type="button" data-action="publish">发布</button>' in page
     assert '<div class="dmn-editor-messages" role="status"></div>' in page
-    assert "/assets/dmn-editor.js" in page and "/assets/dmn-editor.css" in page
+    assert f"/assets/{manifest()['dmn-editor.js']}" in page and f"/assets/{manifest()['dmn-editor.css']}" in page
     assert f"职工参保登记（<code>{PROCESS}</code>）" in page and "第 1 版，system 发布" in page
     for example in ('<code>"外地"</code>', "<code>&gt;= 10</code>", '<code>? in ("A", "B")</code>', "不予受理决定书"):
         assert example in page

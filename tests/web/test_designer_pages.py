@@ -7,6 +7,7 @@ import re
 from datetime import date
 
 from handlers import HANDLERS
+from workflows.entrypoints.web.assets import manifest
 from workflows.services import calendar
 
 from support.diagrams import OUTPATIENT_PROCESS, RENAMED_REVIEW, outpatient_diagram
@@ -49,7 +50,7 @@ def test_the_modeler_page_carries_what_the_editor_needs(client):
     for action, label in (("lint", "检查"), ("publish", "发布"), ("download", "下载")):
         assert re.search(rf'<button class="btn[^"]*" data-action="{action}">{label}</button>', page)
     assert '<div class="modeler-messages" role="status"></div>' in page
-    assert "/assets/modeler.js" in page and "/assets/modeler.css" in page
+    assert f"/assets/{manifest()['modeler.js']}" in page and f"/assets/{manifest()['modeler.css']}" in page
     assert client.get("/processes/item_999/modeler").status_code == 404
 
 
@@ -103,6 +104,16 @@ def test_the_handlers_are_listed_by_name_for_signed_in_users(client, auth):
 
 
 # --- the working-day calendar ---------------------------------------------------------------------------------------
+
+def test_the_calendar_names_each_years_notice_by_its_number_not_a_librarys(client):
+    sign_in(client, "admin")
+    for year, notice in ((2026, "依据：国办发明电〔2025〕7号"), (2024, "依据：国办发明电〔2023〕7号"),
+                         (2020, "依据：国办发明电〔2019〕16号、国办发明电〔2020〕1号（延长春节假期）"),
+                         (2010, "依据：国务院2010年节假日安排通知（文号未录入）")):
+        page = html(client.get(f"/calendar?year={year}"))
+        assert notice in page, year
+        assert "chinese-calendar" not in page and "chinese_calendar" not in page
+
 
 def test_an_administrator_publishes_a_year_and_corrects_a_day_through_the_page(client, ctx):
     sign_in(client, "admin")

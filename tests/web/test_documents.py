@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from io import BytesIO
 
+import lxml.html
 from pypdf import PdfReader
 
 from workflows.services import cases, documents, materials, tasks
@@ -34,15 +35,25 @@ def post(client, url: str, page: str, **fields):
     return client.post(url, data={"csrf_token": csrf_token(page), **fields})
 
 
-def test_the_task_page_lists_the_documents_and_their_pdf_downloads(client, ctx, staff):
+def test_the_task_page_lists_the_documents_to_print_and_to_download(client, ctx, staff):
     number, review_id = accepted_review(ctx, staff)
     sign_in(client, "shenhe")
     page = html(client.get(f"/tasks/{review_id}"))
     assert "《受理通知书》" in page and f"SL{number}" in page
-    link = page.split('id="documents"')[1].split('href="')[1].split('"')[0]
-    response = client.get(link)
+    row = lxml.html.fromstring(page).xpath('//*[@id="documents"]//tbody/tr')[0]
+    [view, download] = row.xpath(".//a")
+    assert (view.text_content(), view.get("target"), view.get("download")) == ("打印/查看", "_blank", None)
+    assert (download.text_content(), download.get("href")) == ("下载", f"{view.get('href')}?download=1")
+    assert download.get("download") is not None
+
+    response = client.get(view.get("href"))  # opens in the browser's PDF viewer, ready to print
     assert response.status_code == 200 and response.mimetype == "application/pdf"
-    assert "attachment" in response.headers["Content-Disposition"]
+    assert response.headers["Content-Disposition"].startswith("inline;")
+    assert response.headers["Cache-Control"] == "private, no-store"
+    assert "object-src" not in response.headers["Content-Security-Policy"]  # the PDF viewer may show it
+    saved = client.get(download.get("href"))
+    assert saved.headers["Content-Disposition"].startswith("attachment;") and saved.data == response.data
+    assert "filename*=UTF-8''" in saved.headers["Content-Disposition"]  # the Chinese file name survives
     text = pdf_text(response.data)
     assert f"办件编号：{number}" in text and "张伟" in text and "2026年11月23日" in text
     assert "出具一次性告知书" in page and "退回申请人补正" in page  # accepted: both commands
@@ -111,6 +122,9 @@ def test_the_api_lists_downloads_and_issues(client, ctx, staff, auth):
     assert listed[0]["fields"]["case_number"] == number
     pdf = client.get(listed[0]["pdf_url"], headers=headers)
     assert pdf.status_code == 200 and f"SL{number}" in pdf_text(pdf.data)
+    assert pdf.headers["Content-Disposition"].startswith("inline;")
+    attachment = client.get(listed[0]["pdf_url"] + "?download=1", headers=headers)
+    assert attachment.headers["Content-Disposition"].startswith("attachment;")
 
     refused = client.post(f"/api/cases/{number}/missing-materials-notice", headers=headers)
     assert refused.status_code == 422 and "materials" in refused.get_json()["error"]["fields"]

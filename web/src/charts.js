@@ -1,7 +1,14 @@
 // ECharts for the server-rendered pages: every <div class="chart" data-chart='<ECharts option JSON>'> becomes a
 // chart (zh-CN locale), sized by its box (give .chart a height; app.css sets 300px), resized with the window and
-// the box. Content swapped in by htmx is initialised too (htmx:load). A changed data-chart re-renders the chart.
-import * as echarts from 'echarts';
+// the box. A changed data-chart re-renders the chart.
+// Only what the statistics page draws is bundled (echarts/core + bar and line charts, title, tooltip, legend, grid,
+// canvas): a chart type or component not registered below is silently not drawn, so register it here first.
+import * as echarts from 'echarts/core';
+import { BarChart, LineChart } from 'echarts/charts';
+import { GridComponent, LegendPlainComponent, TitleComponent, TooltipComponent } from 'echarts/components';
+import { CanvasRenderer } from 'echarts/renderers';
+
+echarts.use([BarChart, LineChart, GridComponent, LegendPlainComponent, TitleComponent, TooltipComponent, CanvasRenderer]);
 
 const charts = new Map(); // element -> instance
 
@@ -57,11 +64,6 @@ new MutationObserver((records) => {
     if (option) chart.setOption({ textStyle: { fontFamily: FONT }, ...option }, true);
   }
 }).observe(document.documentElement, { attributes: true, attributeFilter: ['data-chart'], subtree: true });
-
-document.addEventListener('htmx:load', (event) => {
-  forget();
-  initCharts(event.target);
-});
 
 if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', () => initCharts());
 else initCharts();

@@ -1,14 +1,16 @@
-// Cheap guards on `npm run build`'s output: the bundles the Flask pages load are there, carry what our users need,
-// and load nothing from a CDN at run time.
+// Cheap guards on `npm run build`'s output: the bundles the Flask pages load are there under hashed names, carry what
+// our users need, come precompressed, stay within their size budgets, and load nothing from a CDN at run time.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 
 const dist = new URL('../dist/', import.meta.url);
-const read = (name) => readFileSync(new URL(name, dist), 'utf8');
+const manifest = JSON.parse(readFileSync(new URL('manifest.json', dist), 'utf8'));
+const read = (name) => readFileSync(new URL(manifest[name], dist), 'utf8'); // by the name a page asks for
+const size = (file) => statSync(new URL(file, dist)).size;
 
 const BUNDLES = ['modeler.js', 'modeler.css', 'viewer.js', 'viewer.css', 'dmn-editor.js', 'dmn-editor.css', 'charts.js',
-  'htmx.min.js', 'app.css'];
+  'app.css', 'favicon.svg'];
 const ROLES = ['受理员', '审核员', '财务', '科室负责人', '定点医院'];
 const CDN_HOSTS = [
   'unpkg.com', 'cdn.jsdelivr.net', 'cdnjs.cloudflare.com', 'esm.sh', 'cdn.skypack.dev', 'ga.jspm.io',
@@ -16,11 +18,33 @@ const CDN_HOSTS = [
   'cdn.bootcdn.net', 'lib.baomitu.com', 'fastly.jsdelivr.net',
 ];
 
-test('the build wrote every bundle (run `npm run build` first)', () => {
+test('the build wrote every bundle under a content-hashed name (run `npm run build` first)', () => {
+  assert.deepEqual(Object.keys(manifest).sort(), [...BUNDLES].sort());
   for (const name of BUNDLES) {
-    assert.ok(existsSync(new URL(name, dist)), `dist/${name} is missing`);
-    assert.ok(statSync(new URL(name, dist)).size > 1000, `dist/${name} is nearly empty`);
+    const file = manifest[name];
+    const [stem, extension] = name.split(/\.(?=[a-z]+$)/);
+    assert.match(file, new RegExp(`^${stem}-[0-9A-Z]{8}\\.${extension}$`), `${name} is not hashed`);
+    assert.ok(existsSync(new URL(file, dist)), `dist/${file} is missing`);
+    assert.ok(size(file) > 300, `dist/${file} is nearly empty`);
   }
+});
+
+test('every script and stylesheet comes precompressed, brotli smaller than gzip', () => {
+  for (const name of BUNDLES) {
+    const file = manifest[name];
+    const [br, gz] = [size(`${file}.br`), size(`${file}.gz`)];
+    assert.ok(br < gz && gz < size(file), `${file}: br ${br}, gz ${gz}, raw ${size(file)}`);
+  }
+});
+
+test('ECharts is bundled with the statistics page\'s charts only (the whole of it is 1.1 MB)', () => {
+  assert.ok(size(manifest['charts.js']) < 560 * 1024, `charts.js is ${size(manifest['charts.js'])} bytes`);
+});
+
+test('the icon is 医 in a circle, drawn without a font', () => {
+  const icon = read('favicon.svg');
+  assert.match(icon, /^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+  assert.ok(icon.includes('<circle') && !icon.includes('<text'));
 });
 
 test('modeler.js carries the five role names and the 医保引擎 group', () => {
@@ -62,8 +86,7 @@ test('fonts referenced by the stylesheets are in dist/', () => {
 });
 
 test('no bundle refers to a CDN', () => {
-  const files = readdirSync(dist).filter((name) => /\.(js|css)$/.test(name));
-  for (const name of files) {
+  for (const name of BUNDLES) {
     const text = read(name);
     for (const host of CDN_HOSTS) assert.ok(!text.includes(host), `dist/${name} refers to ${host}`);
     // no stylesheet or script pulled in from another origin

@@ -34,7 +34,7 @@ class YearSchedule:
     year: int
     holidays: frozenset[date]  # weekdays that are days off (weekend days off need no listing)
     workdays: frozenset[date]  # weekend days that are working days (调休上班)
-    source: str  # e.g. "国办发明电〔2025〕7号" or "chinese-calendar 1.11.0"
+    source: str  # the notice's 文号, e.g. "国办发明电〔2025〕7号"
 
     def __post_init__(self) -> None:
         # A holiday on a weekend or a 调休 weekday would be silently meaningless: reject it so bad data shows.

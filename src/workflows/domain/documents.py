@@ -45,7 +45,7 @@ PLACEHOLDERS = {
     "hall_name": "服务大厅名称",
     "hall_address": "服务大厅地址",
     "hall_phone": "服务大厅电话",
-    "consult_phone": "咨询电话",
+    "consult_phone": "咨询电话（经办机构未公布时为服务大厅电话；页脚印的也是它）",
     "complaint_phone": "监督投诉电话",
     "received_date": "收到申请之日（登记申请的日期）",
     "accepted_date": "受理日期",
@@ -156,6 +156,12 @@ def mask_account(account: str | None) -> str | None:
     return f"****{account[-4:]}" if account else None
 
 
+def contact_phone(consult_phone: str | None, hall_phone: str | None) -> str | None:
+    """The one number a document gives the applicant to call, at the foot of the page and as the body's 咨询电话:
+    the agency's 咨询电话 from the catalog; the hall's own only where the agency publishes none."""
+    return consult_phone or hall_phone
+
+
 def material_text(materials: list[DocumentMaterial]) -> str:
     return "、".join(f"{m.name}（{m.form}）" for m in materials)
 
@@ -179,7 +185,7 @@ def render(template: DocumentTemplate, values: dict[str, str], materials: list[D
     else:
         signature = (f"{values['agency_name']}（印章）", values["issue_date"])
     footer = "　".join(text for text in (fill("{hall_name}", values), fill("地址：{hall_address}", values),
-                                          fill("电话：{hall_phone}", values)) if text)
+                                          fill("电话：{consult_phone}", values)) if text)
     return RenderedDocument(values["agency_name"], fill(template.title, values) or KINDS[template.kind],
                             values["document_number"], tuple(paragraphs), table,
                             len(paragraphs) if position is None else position, signature, footer)

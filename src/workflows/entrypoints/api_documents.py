@@ -1,15 +1,14 @@
 """REST routes of a case's documents (文书): the list, a document's PDF, the 一次性告知书 and 退回申请人补正."""
 from __future__ import annotations
 
-from io import BytesIO
-
-from flask import g, jsonify, send_file, url_for
+from flask import g, jsonify, url_for
 
 from workflows.domain.documents import KINDS
 from workflows.domain.model import CaseDocument
 from workflows.services import documents, notices
 
 from .api import authenticated, blueprint, body, ctx
+from .files import private_file, wants_download
 from .views import moment
 
 
@@ -30,10 +29,7 @@ def list_documents(number):
 @authenticated
 def document_pdf(document_id):
     document, content = documents.document_pdf(ctx(), g.user, document_id)
-    response = send_file(BytesIO(content), mimetype="application/pdf", as_attachment=True,
-                         download_name=documents.file_name(document), max_age=0)
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return private_file(content, "application/pdf", documents.file_name(document), inline=not wants_download())
 
 
 @blueprint.post("/cases/<number>/missing-materials-notice")

@@ -420,9 +420,11 @@ def _paths() -> dict:
             "办件的文书（受理通知书、一次性告知书、决定书、办结通知书、结果文书 …），按出具先后", {"200": _json(
                 _array("Document"))}, 401, 404, params=[number])},
         "/api/documents/{document_id}/pdf": {"get": _operation(
-            "文书的 PDF", {"200": {"description": "PDF", "content": {"application/pdf": {"schema": {
+            "文书的 PDF：默认 Content-Disposition: inline（在浏览器中打开，便于打印）；download=1 时作为附件下载",
+            {"200": {"description": "PDF", "content": {"application/pdf": {"schema": {
                 "type": "string", "format": "binary"}}}}}, 401, 404,
-            params=[{**_path("document_id", "文书 id"), "schema": _INT}])},
+            params=[{**_path("document_id", "文书 id"), "schema": _INT},
+                    _query("download", "1：作为附件下载（Content-Disposition: attachment）", {"enum": ["1"]})])},
         "/api/cases/{number}/missing-materials-notice": {"post": _operation(
             "出具一次性告知书（本大厅受理员、审核员）：列出标为“缺少”的全部材料；没有缺少的材料时 422",
             {"201": _json(_ref("Document"), "已出具")}, 401, 403, 404, 409, 422, params=[number])},

@@ -16,7 +16,7 @@ from workflows.domain.acceptance import COMMITTED, MISSING, PRESENT, WAIVED, WAI
 from workflows.domain.amounts import money, yuan
 from workflows.domain.catalog import Agency, Material
 from workflows.domain.documents import (KINDS, REMEDIES, DocumentMaterial, RenderedDocument, chinese_date,
-                                        mask_account, mask_id, render)
+                                        contact_phone, mask_account, mask_id, render)
 from workflows.domain.errors import Conflict, NotFound
 from workflows.domain.model import CASE_TERMINATED, CLOSED, Case, CaseDocument, User
 
@@ -205,7 +205,7 @@ def _values(uow: UnitOfWork, agency: Agency, case: Case, number: str, at: dateti
         "agent_name": agent.get("name"), "agent_id_masked": mask_id(agent.get("id_number")),
         "agency_name": agency.name, "agency_short_name": agency.short_name,
         "hall_name": hall and hall.name, "hall_address": hall and hall.address, "hall_phone": hall and hall.phone,
-        "consult_phone": agency.consult_phone, "complaint_phone": agency.complaint_phone,
+        "consult_phone": contact_phone(agency.consult_phone, hall and hall.phone), "complaint_phone": agency.complaint_phone,
         "received_date": _day(case.opened_at), "accepted_date": _day(case.accepted_at),
         "due_date": _day(promised and promised.due_at), "correction_due_date": _day(details.get("due")),
         "reasons": details.get("reasons"),

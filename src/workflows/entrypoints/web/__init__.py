@@ -1,16 +1,16 @@
-"""The web app: server-rendered pages (Jinja, htmx where a page updates in place) for clerks, supervisors,
+"""The web app: server-rendered pages (Jinja) for clerks, supervisors,
 designers and applicants. Each view checks who is signed in, calls one use case, and renders its result."""
 from __future__ import annotations
 
-import io
 import os
 from functools import wraps
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, g, redirect, request, send_file, send_from_directory, session, url_for
+from flask import Blueprint, current_app, g, redirect, request, session, url_for
 from werkzeug.exceptions import HTTPException
 
+from workflows.entrypoints.files import private_file as private_download  # noqa: F401 - for the views
 from workflows.services import accounts
 
 from ..security import SESSION_KEY
@@ -68,21 +68,7 @@ def render_again(back: str, status: int, **kept):
     return redirect(back, 303)
 
 
-def private_download(content: bytes, media_type: str, file_name: str):
-    """A case's file as a download for the signed-in user only: never cached, never sniffed into another type."""
-    response = send_file(io.BytesIO(content), mimetype=media_type, as_attachment=True, download_name=file_name,
-                         max_age=0)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
-
-
-@blueprint.get("/assets/<path:name>")
-def assets(name):
-    """The bundles built from npm packages at install time (web/dist)."""
-    return send_from_directory(ASSETS, name, max_age=3600)
-
-
+from . import assets  # noqa: E402,F401 - the bundles of web/dist, hashed and precompressed
 from . import auth, pages, supervisor  # noqa: E402,F401 - the views register themselves on the blueprint
 from . import designer, public  # noqa: E402,F401
 from . import case_files  # noqa: E402,F401

@@ -9,6 +9,7 @@ from __future__ import annotations
 from flask import abort, flash, g, redirect, request, session, url_for
 
 from workflows.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
+from workflows.entrypoints.files import wants_download
 from workflows.services import documents, notices
 
 from . import blueprint, ctx, local_path, private_download, signed_in
@@ -57,11 +58,12 @@ def return_for_correction(number):
 @blueprint.get("/documents/<int:document_id>/pdf")
 @signed_in
 def download_document(document_id):
+    """The PDF, opened in the browser's viewer for printing; `?download=1` saves it instead."""
     try:
         document, content = documents.document_pdf(ctx(), g.user, document_id)
     except NotFound:
         abort(404)
-    return private_download(content, "application/pdf", documents.file_name(document))
+    return private_download(content, "application/pdf", documents.file_name(document), inline=not wants_download())
 
 
 @blueprint.app_template_global()
