@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from handlers.identity import credit_code_is_valid
+from workflows.domain.identity import credit_code_problem
 from workflows.services import cases, tasks
 from workflows.services.demo import resident_id
 
@@ -18,13 +18,16 @@ PERSON_ID = resident_id("21040219800101123")
 
 
 def credit_code(prefix17: str = "91210400MA0Y3KXQ5") -> str:
-    return next(prefix17 + c for c in "0123456789ABCDEFGHJKLMNPQRTUWXY" if credit_code_is_valid(prefix17 + c))
+    return next(prefix17 + c for c in "0123456789ABCDEFGHJKLMNPQRTUWXY" if credit_code_problem(prefix17 + c) is None)
+
+
+SAMPLE_BY_FIELD = {"bank_account": "6222020712001234567", "credit_code": credit_code()}  # checked at intake
 
 
 def sample_data(form) -> dict:
     """A valid value for every field of a start form."""
-    return {f.id: (f.options[0][0] if f.type == "enum" else SAMPLE_BY_PATTERN[f.pattern] if f.pattern
-                   else SAMPLE_BY_TYPE[f.type]) for f in form.fields}
+    return {f.id: (SAMPLE_BY_FIELD[f.id] if f.id in SAMPLE_BY_FIELD else f.options[0][0] if f.type == "enum"
+                   else SAMPLE_BY_PATTERN[f.pattern] if f.pattern else SAMPLE_BY_TYPE[f.type]) for f in form.fields}
 
 
 def applicant_for(agency_item) -> dict:

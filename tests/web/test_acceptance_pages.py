@@ -8,12 +8,13 @@ import re
 import pytest
 
 from workflows.services import cases, documents, materials, processes
+from workflows.services.demo import resident_id
 
 from support.cases import APPLICANT
 from support.process_driver import sample_data
 from support.web import csrf_token, html, sign_in
 
-AGENT_ID = "210402198505052226"
+AGENT_ID = resident_id("21040219850505222")
 PDF = b"%PDF-1.4\n%%EOF\n"
 MATERNITY = "002036007004"
 MATERNITY_DATA = {"leave_days": "98", "average_wage": "6500.00", "bank_account": "6222020712001234567"}

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
+from .identity import field_problem
+
 FIELD_TYPES = ("string", "long", "boolean", "date", "enum", "decimal")
 _MONEY = re.compile(r"^-?\d+(\.\d{1,2})?$")
 
@@ -71,6 +73,8 @@ def _to_string(form_field: FormField, raw) -> str:
     text = str(raw).strip()
     if form_field.pattern and not re.fullmatch(form_field.pattern, text):
         raise ValueError(f"{form_field.label}格式不正确")
+    if problem := field_problem(form_field.id, text):  # a bank account, a credit code: whichever form has them
+        raise ValueError(problem)
     return text
 
 
