@@ -359,7 +359,7 @@ def test_an_application_with_invalid_fields_names_each_and_creates_nothing(clien
 
     assert error["message"] == "申请信息填写有误"
     assert error["fields"] == {"expense_total": "请填写医疗费用总额（元）",
-                               "applicant.id_number": "证件号码应为18位身份证号码或统一社会信用代码"}
+                               "applicant.id_number": "身份证号码应为18位：17位数字加1位校验码（数字或X）"}
     assert [c["number"] for c in json_of(client.get("/api/cases", headers=shouli))] == [first]
     assert [t["case_number"] for t in inbox(client, shouli)] == [first]
     assert open_case(client, shouli)["number"] == "210400-20261123-00002"  # no number was used up

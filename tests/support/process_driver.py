@@ -72,19 +72,20 @@ class Journey:
 
 
 def drive(ctx, clerk, item_code: str, refuse_at: int | None = None, messages: dict | None = None,
-          waive: bool = False, until_waiting: bool = False) -> Journey:
+          waive: bool = False, until_waiting: bool = False, applicant: dict | None = None) -> Journey:
     """Open a case and complete its tasks; at task number `refuse_at` (0-based) take the refusing decision (the
     last one offered). `waive`: accept with 容缺 (the item's waivable materials marked 容缺, the rest 已提交, the
     applicant's 《容缺承诺书》 signed).
 
     When the case waits with no task, deliver the next of `messages` (name -> payload) to it; `until_waiting`:
-    stop there instead.
+    stop there instead. `applicant`: who applies (default: 张伟, or a company where the item serves no persons).
     """
     from workflows.services.catalog import get_agency_item
 
     agency_item = get_agency_item(ctx, clerk.agency_code, item_code)
     definition = _definition(ctx, agency_item.process_key)
-    case = cases.open_case(ctx, clerk, item_code, applicant_for(agency_item), sample_data(definition.start_form)).case
+    case = cases.open_case(ctx, clerk, item_code, applicant or applicant_for(agency_item),
+                           sample_data(definition.start_form)).case
     journey, pending = Journey(case), list((messages or {}).items())
     while case.is_open:
         ready = [t for t in tasks.list_tasks(ctx, clerk) if t.case_number == case.number]
