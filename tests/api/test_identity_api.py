@@ -21,8 +21,8 @@ AGENT = {"name": "李娜", "id_number": resident_id("21040219850505222"), "relat
 
 
 def apply(client, headers, applicant=None, data=None):
-    return client.post("/api/cases", headers=headers, json={"item_code": OUTPATIENT, "applicant": applicant or APPLICANT,
-                                                            "data": data or EXPENSES})
+    application = {"item_code": OUTPATIENT, "applicant": applicant or APPLICANT, "data": data or EXPENSES}
+    return client.post("/api/cases", headers=headers, json=application)
 
 
 @pytest.mark.parametrize("applicant, data, fields", [

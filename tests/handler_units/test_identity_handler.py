@@ -25,7 +25,7 @@ PEOPLE = {VALID_ID: {"id_number": VALID_ID, "name": "张伟", "status": "参保�
 @pytest.mark.parametrize("applicant, problem", [
     ({"name": "张伟", "id_number": VALID_ID, "kind": PERSON}, None),
     ({"name": "张伟", "id_number": VALID_ID}, None),                     # no kind: a person
-    ({"name": "赵六", "id_number": resident_id("21040219900101123")}, None),  # unknown to the platform: its number is right
+    ({"name": "赵六", "id_number": resident_id("21040219900101123")}, None),  # unknown to the platform: number right
     ({"name": "张伟", "id_number": wrong_last(VALID_ID)}, f"申请人{CHECK_DIGIT}"),
     ({"name": "张伟", "id_number": resident_id("21040219800230123")},
      "申请人身份证号码中的出生日期 19800230 不是有效日期"),

@@ -40,7 +40,8 @@ def refused_at_intake(ctx, staff, item_code=OUTPATIENT, applicant=None, data=Non
     with ctx.uow(write=False) as uow:
         before = len(uow.cases.search(AGENCY.code, limit=500))
     with pytest.raises(InvalidInput) as refused:
-        cases.open_case(ctx, clerk(staff, item_code), item_code, {**APPLICANT, **(applicant or {})}, {**DATA, **(data or {})})
+        cases.open_case(ctx, clerk(staff, item_code), item_code, {**APPLICANT, **(applicant or {})},
+                        {**DATA, **(data or {})})
     with ctx.uow(write=False) as uow:
         assert len(uow.cases.search(AGENCY.code, limit=500)) == before, "a refused application opened a case"
     return refused.value.field_errors
@@ -136,6 +137,7 @@ def test_a_person_the_platform_reports_not_insured_is_refused_with_the_reason(ct
     assert "不予受理决定书" in text and "经审查，申请不符合办理条件" not in text and "行政复议" in text
     history = [entry.message for entry in cases.case_details(ctx, worker, case.number).history]
     assert not any("拨付" in line for line in history)
+    assert history[-3:-1] == [f"身份及参保核验未通过：{case.data['insured_problem']}", "办理结束：不予受理"]
 
 
 @pytest.mark.parametrize("item_code", FOR_PERSONS)
