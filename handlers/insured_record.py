@@ -1,11 +1,10 @@
-"""Questions put to the national platform about an insured person: 参保信息查询 and 欠费核查."""
+"""Questions put to the national platform about an insured person: 参保信息查询, 欠费核查 and 参保状态核查."""
 from decimal import Decimal
 
 from workflows.domain.applicants import PERSON
 from workflows.domain.documents import mask_id
 
 from .registry import HandlerContext, handler
-
 
 NOT_INSURED = "未参保"  # the platform's 参保状态 of a person without insurance (or unknown to it)
 
