@@ -596,6 +596,7 @@ def test_an_outpatient_claim_goes_through_to_payment(client, auth, clock):
         ("shouli", "completed", "受理", "王受理完成“受理”：受理（材料齐全）"),
         ("system", "rule", "禁办情形核查", "禁办情形核查：未发现禁办情形"),
         ("system", "service", "核验身份", "系统完成“核验身份”"),
+        ("system", "service", "核查参保状态", "系统完成“核查参保状态”"),
         ("system", "service", "核算待遇", "系统完成“核算待遇”"),
         ("system", "document_issued", None, f"出具《受理通知书》（文书编号 SL{number}）"),
         ("shenhe", "completed", "审核", "李审核完成“审核”：审核通过"),

@@ -43,7 +43,7 @@ def test_an_agent_with_the_original_checked_is_registered_and_shown_on_task_and_
 
     assert registered.status_code == 302 and "/tasks/" in registered.headers["Location"]
     task_page = html(client.get(registered.headers["Location"]))
-    assert "李娜（配偶）· 210402198505052226" in task_page and "原件已核验（2026-11-23）" in task_page
+    assert f"李娜（配偶）· {AGENT_ID}" in task_page and "原件已核验（2026-11-23）" in task_page
     [case] = cases.search_cases(ctx, staff["shouli"])
     case_page = html(client.get(f"/cases/{case.number}"))
     assert "李娜（配偶）" in case_page and "委托办理：代理人李娜（配偶），授权委托书原件已核验（2026-11-23）" in case_page
