@@ -21,8 +21,8 @@ AGENCIES = sorted((ROOT / "catalog" / "agencies").glob("*.yaml"))
 NS = NSMAP
 CAMUNDA = "{%s}" % NS["camunda"]
 ROLES = {"受理员", "审核员", "财务", "科室负责人", "定点医院"}
-TOPICS = {"identity_check", "arrears_check", "insurance_query", "registration", "filing", "reimbursement_calc",
-          "payment", "certificate", "fund_transfer", "network_open", "notify_applicant", "escalate"}
+TOPICS = {"identity_check", "insured_check", "arrears_check", "insurance_query", "registration", "filing",
+          "reimbursement_calc", "payment", "certificate", "fund_transfer", "network_open", "notify_applicant", "escalate"}
 RESULTS = {"办结", "不予受理", "审核不通过", "验收不通过", "协议未签订", "认定不通过", "补正超时", "禁止办理"}
 # Time limits (docs/bpmn-conventions.md, "Time limits and escalation")
 CLERK_TIMERS = {"承诺时限预警": ('warning_time("promised")', "yellow", "promised"),

@@ -243,6 +243,8 @@ def test_small_spec_diagram_interchange():
 
 
 ESCALATE_TASK = re.compile(r"Task_\w+_(overdue|warning|statutory|stage_limit\d+)")
+# What the handlers a gateway reads answer for an applicant who passes (身份及参保核验)
+PASSING = {"Task_identity_check": {"identity_verified": True}, "Task_insured_check": {"insured": True}}
 
 
 class StandInDesk:
@@ -260,17 +262,19 @@ class StandInDesk:
 
 
 def _drive(workflow: BpmnWorkflow, decisions: dict[str, str] | None = None, *, hold: tuple[str, ...] = (),
-           desk: StandInDesk | None = None) -> list[str]:
+           desk: StandInDesk | None = None, answers: dict[str, dict] | None = None) -> list[str]:
     """Run a workflow, completing service tasks as if their handlers succeeded (escalate answering as `desk`, a
-    fresh StandInDesk by default) and deciding user tasks (the first option unless `decisions` says otherwise; the
-    tasks named in `hold` are left open); returns the end events reached."""
-    decisions, desk = decisions or {}, desk or StandInDesk()
+    fresh StandInDesk by default; the checks as `answers`, PASSING by default) and deciding user tasks (the first
+    option unless `decisions` says otherwise; the tasks named in `hold` are left open); returns the end events
+    reached."""
+    decisions, desk, answers = decisions or {}, desk or StandInDesk(), PASSING if answers is None else answers
     for _ in range(100):
         workflow.do_engine_steps()
         started = [t for t in workflow.get_tasks(state=TaskState.STARTED) if t.task_spec.bpmn_id.startswith("Task_")]
         for task in started:
             if ESCALATE_TASK.fullmatch(task.task_spec.bpmn_id):
                 task.data.update(desk.escalate(task))
+            task.data.update(answers.get(task.task_spec.bpmn_id, {}))
             task.complete()
         ready = [t for t in workflow.get_tasks(state=TaskState.READY, manual=True) if t.task_spec.name not in hold]
         if not started and not ready:
@@ -480,7 +484,7 @@ def test_prohibited_cases_are_checked_after_acceptance_before_the_waiver_and_aft
     spec = draft.spec_for_item(ALLOWANCE)
     assert [s.id for s in spec.steps][:8] == [
         "Task_accept", "Task_arrears_check_accept", "Task_prohibited_accept", "Gateway_waive",
-        "Task_identity_check", "Task_reimbursement_calc", "Task_review", "Task_arrears_check_review"]
+        "Task_identity_check", "Task_insured_check", "Task_reimbursement_calc", "Task_review"]
     checks = [s for s in spec.steps if s.kind == "rule"]
     assert [(s.stage, s.decision_ref, s.fail_end) for s in checks] == [
         ("受理", "prohibited_002036007004", "禁止办理"), ("审核", "prohibited_002036007004", "禁止办理")]
@@ -728,3 +732,50 @@ def test_statutory_and_stage_timers_end_their_branch():
     assert sorted(ends) == ["EndEvent_accept_statutory", "EndEvent_done", "EndEvent_inspect_stage_limit1",
                             "EndEvent_inspect_statutory", "EndEvent_sign_statutory"]
     assert workflow.is_completed()
+
+
+# 身份及参保核验: every paying diagram refuses an unverified identity or an uninsured applicant before 拨付
+
+PAYING = [item for item in _catalog() if draft._profile(item)[0] == "payment"]
+NEVER_PAID = ("Task_reimbursement_calc", "Task_review", "Task_pay", "Task_payment")
+
+
+@pytest.mark.parametrize("item", PAYING, ids=[item["code"] for item in PAYING])
+@pytest.mark.parametrize("answers", [
+    {"Task_identity_check": {"identity_verified": False}, "Task_insured_check": {"insured": True}},
+    {"Task_identity_check": {"identity_verified": True}, "Task_insured_check": {"insured": False}},
+    {"Task_identity_check": {"identity_verified": False}, "Task_insured_check": {"insured": None}},
+], ids=["unverified", "uninsured", "unverified unit"])
+def test_a_paying_process_refuses_an_unverified_or_uninsured_applicant_before_any_payment(item, answers):
+    spec = draft.spec_for_item(item)
+    workflow = _workflow(_parse(draft.draft_process(spec), spec.process_id))
+
+    assert _drive(workflow, answers=answers) == ["EndEvent_insured_check_fail"] and workflow.is_completed()
+    done = {t.task_spec.bpmn_id for t in workflow.get_tasks(state=TaskState.COMPLETED)}
+    assert {"Task_accept", "Task_identity_check", "Task_insured_check"} <= done and not done & set(NEVER_PAID)
+
+
+@pytest.mark.parametrize("insured", [True, None], ids=["insured person", "unit or institution"])
+def test_a_paying_process_goes_on_when_identity_and_insurance_pass(insured):
+    spec = draft.spec_for_item(PAYING[0])
+    workflow = _workflow(_parse(draft.draft_process(spec), spec.process_id))
+    answers = {"Task_identity_check": {"identity_verified": True}, "Task_insured_check": {"insured": insured}}
+    assert _drive(workflow, answers=answers) == ["EndEvent_done"]
+    assert {"Task_payment"} <= {t.task_spec.bpmn_id for t in workflow.get_tasks(state=TaskState.COMPLETED)}
+
+
+def test_the_eligibility_gateway_shows_its_condition_and_refusal_in_the_diagram():
+    process = _tree(draft.draft_process(draft.spec_for_item(PAYING[0]))).find("bpmn:process", NS)
+    task = process.find("bpmn:serviceTask[@id='Task_insured_check']", NS)
+    assert (task.get("name"), task.get(CAMUNDA + "topic"), _properties(task)) == (
+        "核查参保状态", "insured_check", {"stage": "受理"})
+    assert _next(process, process.find("*[@id='Task_identity_check']")).get("id") == "Task_insured_check"
+    gateway = _next(process, task)
+    assert gateway.get("name") == "身份及参保核验"
+    ways = _flows_from(process, gateway.get("id"))
+    assert ways["Task_reimbursement_calc"].get("id") == gateway.get("default")
+    assert ways["Task_reimbursement_calc"].get("name") == "通过"
+    refused = ways["EndEvent_insured_check_fail"]
+    assert (refused.get("name"), refused.findtext("bpmn:conditionExpression", namespaces=NS)) == (
+        "未通过", "identity_verified == False or insured == False")
+    assert process.find("*[@id='EndEvent_insured_check_fail']").get("name") == "不予受理"

@@ -58,18 +58,37 @@ def test_stored_state_refers_to_the_process_and_is_much_smaller_than_embedding_i
     assert len(stored) * 2 < len(embedded)
 
 
-def test_a_stored_case_still_resumes_and_completes(bindings, calls):
+def _resume_stored(bindings, identity_verified: bool):
+    """The stored 门诊 case at 审核 (its diagram predates 身份及参保核验; its applicant's identity failed the check
+    then), with its identity verdict as given."""
     stored = json.loads(STORED.read_text())
+    verdict = f'"identity_verified": {json.dumps(identity_verified)}'
+    state = json.dumps(stored["state"]).replace('"identity_verified": false', verdict)
     engine = Engine()
-    run = engine.resume(engine.definition(stored["bpmn"]), json.dumps(stored["state"]), bindings)
+    return engine.resume(engine.definition(stored["bpmn"]), state, bindings)
 
+
+def _approve_and_pay(run) -> None:
     [review] = run.ready_tasks()
     assert review.definition.name == "审核" and run.data["expense_total"] == Decimal("1860.00")
     run.complete(review.id, {"decision": "approve"})
     [payment] = run.ready_tasks()
     run.complete(payment.id, {"decision": "pay"})
+
+
+def test_a_stored_case_still_resumes_and_completes(bindings, calls):
+    run = _resume_stored(bindings, identity_verified=True)
+    _approve_and_pay(run)
     assert run.completed and run.result == "办结"
     assert ("payment", "pay") in [(system, operation) for system, operation, *_ in calls]
+
+
+def test_a_stored_case_whose_identity_failed_is_not_paid(bindings, calls):
+    """Defence in depth: an old diagram without the gateway reaches 拨付, the payment handler refuses."""
+    run = _resume_stored(bindings, identity_verified=False)
+    _approve_and_pay(run)
+    assert not run.completed and "不予拨付：身份证号码校验不通过" in run.failure.message
+    assert ("payment", "pay") not in [(system, operation) for system, operation, *_ in calls]
 
 
 def test_the_sending_agency_side_of_a_transfer_starts_on_the_contact_letter(bindings):

@@ -359,7 +359,7 @@ def test_an_application_with_invalid_fields_names_each_and_creates_nothing(clien
 
     assert error["message"] == "申请信息填写有误"
     assert error["fields"] == {"expense_total": "请填写医疗费用总额（元）",
-                               "applicant.id_number": "证件号码应为18位身份证号码或统一社会信用代码"}
+                               "applicant.id_number": "身份证号码应为18位：17位数字加1位校验码（数字或X）"}
     assert [c["number"] for c in json_of(client.get("/api/cases", headers=shouli))] == [first]
     assert [t["case_number"] for t in inbox(client, shouli)] == [first]
     assert open_case(client, shouli)["number"] == "210400-20261123-00002"  # no number was used up
@@ -629,6 +629,7 @@ def test_an_outpatient_claim_goes_through_to_payment(client, auth, clock):
         ("shouli", "completed", "受理", "王受理完成“受理”：受理（材料齐全）"),
         ("system", "rule", "禁办情形核查", "禁办情形核查：未发现禁办情形"),
         ("system", "service", "核验身份", "系统完成“核验身份”"),
+        ("system", "service", "核查参保状态", "系统完成“核查参保状态”"),
         ("system", "service", "核算待遇", f"系统完成“核算待遇”：核算金额 930.00 元（{calculation}）"),
         ("system", "document_issued", None, f"出具《受理通知书》（文书编号 SL{number}）"),
         ("shenhe", "completed", "审核", "李审核完成“审核”：审核通过（同意）；核定金额 800.00 元，核减理由：130 元为自费药品"),

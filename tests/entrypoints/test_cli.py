@@ -8,6 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from workflows.entrypoints.cli import main
+from workflows.services.demo import resident_id
 
 from support.paths import BPMN_DIR, CATALOG_DIR
 from support.process_driver import PERSON_ID
@@ -156,3 +157,17 @@ def test_deploy_national_takes_an_administrator(database_url):
     assert "需要岗位：系统管理员" in run(database_url, "deploy", diagram, "--user", "sheji", "--national", expect=1)
     assert "已部署 item_002036006001 版本 2" in run(database_url, "deploy", diagram, "--user", "admin", "--national")
     assert "item_002036006001\tv2\t门诊费用报销\t全国\tadmin" in run(database_url, "processes")
+
+
+@pytest.mark.parametrize("id_number, data, problem", [
+    ("210402198001011230", "bank_account=6222020712001234567", "applicant.id_number: 身份证号码校验码不正确，请核对证件"),
+    (resident_id("21040219800230123"), "bank_account=6222020712001234567",
+     "applicant.id_number: 身份证号码中的出生日期 19800230 不是有效日期"),
+    (PERSON_ID, "bank_account=1", "bank_account: 银行账号应为12至25位数字，请核对银行卡或开户许可证"),
+])
+def test_open_case_refuses_a_wrong_id_number_or_bank_account_naming_the_field(database_url, id_number, data,
+                                                                               problem):
+    output = run(database_url, "open-case", "--user", "shouli", "--item", "002036006001", "--name", "张伟",
+                 "--id-number", id_number, "expense_total=1200.50", data, expect=1)
+    assert "错误：申请信息填写有误" in output and problem in output
+    assert run(database_url, "tasks", "--user", "shouli") == ""

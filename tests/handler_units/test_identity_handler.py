@@ -1,67 +1,68 @@
-"""identity_check: GB 11643 居民身份证 and GB 32100 统一社会信用代码 checksums, computed here independently."""
+"""identity_check (身份核验) and insured_check (参保状态核查): the facts the paying diagrams' gateway 身份及参保核验
+reads. The number rules themselves are tested in tests/domain/test_identity.py."""
 import pytest
 
 from handlers.identity import identity_check
+from handlers.insured_record import insured_check
 
-CREDIT_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"  # no I, O, S, V, Z
+from workflows.services.demo import resident_id
 
-
-def resident_id(digits17: str) -> str:
-    """The 17 digits and their check character: weights 2^(17-i) mod 11, check table 1 0 X 9 … 2."""
-    total = sum(int(d) * (2 ** (17 - i) % 11) for i, d in enumerate(digits17))
-    return digits17 + "10X98765432"[total % 11]
-
-
-def credit_code(chars17: str) -> str:
-    """The 17 characters and their check character: weights 3^i mod 31, check = 31 - sum mod 31."""
-    total = sum(CREDIT_CHARS.index(c) * (3 ** i % 31) for i, c in enumerate(chars17))
-    return chars17 + CREDIT_CHARS[(31 - total % 31) % 31]
+from support.process_driver import credit_code
 
 
 def wrong_last(number: str) -> str:
     return number[:-1] + ("1" if number[-1] != "1" else "2")
 
 
-VALID_ID = resident_id("21040219800101123")
-X_ID = resident_id("11010519491231002")
-VALID_CODE = credit_code("91210400MA0XQ1234")
-assert X_ID.endswith("X") and not VALID_ID.endswith("X")
-
+VALID_ID, X_ID, VALID_CODE = resident_id("21040219800101123"), resident_id("11010519491231002"), credit_code()
 PERSON, COMPANY = "自然人", "企业法人"
-ID_PROBLEM, CODE_PROBLEM = "身份证号码校验不通过", "统一社会信用代码校验不通过"
+CHECK_DIGIT = "身份证号码校验码不正确，请核对证件"
+PEOPLE = {VALID_ID: {"id_number": VALID_ID, "name": "张伟", "status": "参保缴费", "arrears": "0.00",
+                     "account_balance": "0.00"},
+          X_ID: {"id_number": X_ID, "name": "王芳", "status": "未参保", "arrears": "0.00", "account_balance": "0.00"}}
 
 
-@pytest.mark.parametrize("kind, number, valid", [
-    (PERSON, VALID_ID, True),
-    (PERSON, X_ID, True),
-    (PERSON, X_ID.lower(), True),                     # a lower-case x is the same check character
-    (PERSON, "110105194912310021", False),
-    (PERSON, wrong_last(VALID_ID), False),            # wrong check digit
-    (PERSON, VALID_ID[:17], False),                   # 17 characters
-    (PERSON, VALID_ID + "1", False),                  # 19 characters
-    (PERSON, "2104021980010112X" + "3", False),       # a letter among the 17 digits
-    (PERSON, "", False),
-    (PERSON, VALID_CODE, False),                      # a credit code is no ID number
-    (COMPANY, VALID_CODE, True),
-    (COMPANY, "91350100M000100Y43", True),            # published codes
-    (COMPANY, "91110000600037341L", True),
-    (COMPANY, VALID_CODE.lower(), True),
-    (COMPANY, wrong_last(VALID_CODE), False),
-    (COMPANY, "91350100M000100Y4", False),            # 17 characters
-    (COMPANY, "91350100M000100Y433", False),          # 19 characters
-    (COMPANY, "91350100M000I00Y43", False),           # I is not in the code alphabet
-    (COMPANY, VALID_ID, False),                       # an ID number is no credit code
-    ("其他组织", VALID_CODE, True),                     # every kind but 自然人 is checked as a credit code
+@pytest.mark.parametrize("applicant, problem", [
+    ({"name": "张伟", "id_number": VALID_ID, "kind": PERSON}, None),
+    ({"name": "张伟", "id_number": VALID_ID}, None),                     # no kind: a person
+    ({"name": "赵六", "id_number": resident_id("21040219900101123")}, None),  # unknown to the platform: number right
+    ({"name": "张伟", "id_number": wrong_last(VALID_ID)}, f"申请人{CHECK_DIGIT}"),
+    ({"name": "张伟", "id_number": resident_id("21040219800230123")},
+     "申请人身份证号码中的出生日期 19800230 不是有效日期"),
+    ({"name": "张伟", "id_number": VALID_CODE}, "申请人身份证号码应为18位：17位数字加1位校验码（数字或X）"),
+    ({"name": "张伟", "id_number": ""}, "申请人未提供证件号码"),
+    ({"name": "李四", "id_number": VALID_ID}, "申请人姓名“李四”与医保信息平台登记的该证件号码持有人姓名不符"),
+    ({"name": "康宁诊所", "id_number": VALID_CODE, "kind": COMPANY}, None),
+    ({"name": "康宁诊所", "id_number": wrong_last(VALID_CODE), "kind": COMPANY},
+     "申请人统一社会信用代码校验码不正确，请核对营业执照或登记证书"),
+    ({"name": "张伟", "id_number": VALID_ID, "agent": {"name": "李娜", "id_number": wrong_last(X_ID)}},
+     f"委托代理人{CHECK_DIGIT}"),
+    ({"name": "张伟", "id_number": VALID_ID, "agent": {"name": "李娜", "id_number": X_ID}}, None),
 ])
-def test_identity_check(context, calls, kind, number, valid):
-    result = identity_check(context(applicant={"name": "申请人", "id_number": number, "kind": kind}))
-
-    problem = None if valid else (ID_PROBLEM if kind == PERSON else CODE_PROBLEM)
-    assert result == {"identity_verified": valid, "identity_problem": problem}
-    assert calls == []  # checked locally, no outside system asked
+def test_identity_check(context, applicant, problem):
+    result = identity_check(context(applicant=applicant, people=PEOPLE))
+    assert result == {"identity_verified": problem is None, "identity_problem": problem}
 
 
-def test_applicant_without_kind_is_checked_as_a_person(context):
-    assert identity_check(context(applicant={"name": "张伟", "id_number": VALID_ID}))["identity_verified"] is True
-    result = identity_check(context(applicant={"name": "张伟", "id_number": VALID_CODE}))
-    assert result == {"identity_verified": False, "identity_problem": ID_PROBLEM}
+def test_a_unit_is_not_looked_up_among_insured_people(context, calls):
+    identity_check(context(applicant={"name": "康宁诊所", "id_number": credit_code("12210400MB0000000"),
+                                      "kind": "事业法人"}, people=PEOPLE))
+    assert calls == []
+
+
+@pytest.mark.parametrize("id_number, insured, status, problem", [
+    (VALID_ID, True, "参保缴费", None),
+    (X_ID, False, "未参保", f"经全国医疗保障信息平台核查，申请人（证件号码 {X_ID[:6]}********{X_ID[-4:]}）未参保，"
+                         "不能享受医疗保障待遇"),
+    (resident_id("21040219900101123"), False, "未参保",
+     "经全国医疗保障信息平台核查，申请人（证件号码 210402********1233）无参保记录，不能享受医疗保障待遇"),
+])
+def test_insured_check_asks_the_platform(context, calls, id_number, insured, status, problem):
+    result = insured_check(context(applicant={"name": "某人", "id_number": id_number}, people=PEOPLE))
+    assert result == {"insured": insured, "insurance_status": status, "insured_problem": problem}
+    assert [call[:3] for call in calls] == [("national_platform", "query_insured", {"id_number": id_number})]
+
+
+def test_insured_check_does_not_ask_about_a_unit(context, calls):
+    result = insured_check(context(applicant={"name": "康宁诊所", "id_number": VALID_CODE, "kind": COMPANY}))
+    assert result == {"insured": None, "insurance_status": None, "insured_problem": None} and calls == []

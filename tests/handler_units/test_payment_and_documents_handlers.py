@@ -9,11 +9,12 @@ from handlers.payment import payment
 
 CASE = "210400-20261123-00001"
 ACCOUNT = "6222020400012345678"
+VERIFIED = {"identity_verified": True, "insured": True}  # what 身份及参保核验 found before 拨付
 
 
 @pytest.mark.parametrize("amount, text", [(Decimal("1234.50"), "1234.50"), ("88.8", "88.8")])
 def test_payment_pays_the_payable_amount_to_the_bank_account(context, calls, amount, text):
-    result = payment(context(data={"payable_amount": amount, "bank_account": ACCOUNT}))
+    result = payment(context(data={"payable_amount": amount, "bank_account": ACCOUNT, **VERIFIED}))
 
     assert result == {"paid_amount": Decimal(text), "payment_reference": f"ZF{CASE}"}
     assert calls == [("payment", "pay", {"account": ACCOUNT, "amount": text, "reference": CASE},
@@ -26,10 +27,20 @@ def test_payment_pays_the_payable_amount_to_the_bank_account(context, calls, amo
     ({"payable_amount": Decimal("-0.01"), "bank_account": ACCOUNT}, "拨付金额应大于0（核定金额 -0.01）"),
     ({"payable_amount": Decimal("0.00"), "bank_account": ACCOUNT}, "拨付金额应大于0（核定金额 0.00）"),
     ({"bank_account": ACCOUNT}, "案件数据缺少 payable_amount"),
+    ({"payable_amount": Decimal("100"), "bank_account": "1"},
+     "不予拨付：银行账号应为12至25位数字，请核对银行卡或开户许可证"),
+    ({"payable_amount": Decimal("100"), "bank_account": "6222-0204-0001"}, "不予拨付：银行账号只能由数字组成（不含空格和字母）"),
+    # defence in depth: reached although 身份及参保核验 did not pass (or never ran)
+    ({"payable_amount": Decimal("100"), "bank_account": ACCOUNT, "identity_verified": False,
+      "identity_problem": "申请人身份证号码校验码不正确，请核对证件"}, "不予拨付：申请人身份证号码校验码不正确，请核对证件"),
+    ({"payable_amount": Decimal("100"), "bank_account": ACCOUNT, "identity_verified": None},
+     "不予拨付：申请人身份未经核验"),
+    ({"payable_amount": Decimal("100"), "bank_account": ACCOUNT, "insured": False, "insured_problem": "申请人未参保"},
+     "不予拨付：申请人未参保"),
 ])
 def test_payment_refuses_without_paying(context, calls, data, message):
     with pytest.raises(HandlerError) as failure:
-        payment(context(data=data))
+        payment(context(data={**VERIFIED, **data}))
     assert str(failure.value) == message
     assert calls == []
 

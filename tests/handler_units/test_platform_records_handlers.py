@@ -29,9 +29,10 @@ WRITES = [
     (filing, {}, {"destination_region": "上海市"},
      "file_remote_care", {"destination_region": "上海市"}, {"filing_number": f"BA{CASE}"}),
     (network_open, {}, {"institution_name": "抚顺市第一医院", "institution_kind": "定点医疗机构",
-                        "institution_address": "新抚区", "credit_code": "12210400MB0000000X", "bank_account": "1"},
+                        "institution_address": "新抚区", "credit_code": "12210400MB00000004",
+                        "bank_account": "6222020400012345678"},
      "open_network", {"institution_name": "抚顺市第一医院", "institution_kind": "定点医疗机构",
-                      "institution_address": "新抚区", "credit_code": "12210400MB0000000X"},
+                      "institution_address": "新抚区", "credit_code": "12210400MB00000004"},
      {"network_code": f"DD{CASE}"}),
 ]
 

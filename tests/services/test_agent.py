@@ -61,7 +61,10 @@ def test_an_api_client_sends_the_power_of_attorney_in_base64(client, auth, ctx):
 
 @pytest.mark.parametrize("changes, field, message", [
     ({"id_number": ""}, "id_number", "请填写委托代理人身份证号码"),
-    ({"id_number": "2104021985050522"}, "id_number", "代理人身份证号码应为18位"),
+    ({"id_number": "2104021985050522"}, "id_number", "代理人身份证号码应为18位：17位数字加1位校验码（数字或X）"),
+    ({"id_number": AGENT_ID[:17] + ("1" if AGENT_ID[17] != "1" else "2")}, "id_number",
+     "代理人身份证号码校验码不正确，请核对证件"),
+    ({"id_number": resident_id("21040220270505222")}, "id_number", "代理人身份证号码中的出生日期晚于今天"),
     ({"id_number": APPLICANT["id_number"]}, "id_number", "代理人不能是申请人本人"),
     ({"relation": " "}, "relation", "请填写代理人与申请人的关系"),
     ({"power_of_attorney": None}, "power_of_attorney", "请上传授权委托书（PDF 或图片），或确认已核验授权委托书原件"),

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from handlers.identity import credit_code_is_valid
+from workflows.domain.identity import credit_code_problem
 from workflows.services import cases, tasks
 from workflows.services.demo import resident_id
 
@@ -12,7 +12,6 @@ NEGATIVE_RESULTS = {"refuse": "不予受理", "reject": "审核不通过", "fail
 HOSPITAL_REJECT = "认定不通过"
 SAMPLE_BY_TYPE = {"string": "测试", "decimal": "1500.00", "long": "98", "date": "2026-12-01", "boolean": False}
 SAMPLE_BY_PATTERN = {"[0-9]{6}": "210100"}  # 转移接续's 转出地经办机构代码: 沈阳 (same province as 抚顺)
-SAMPLE_BY_ID = {"self_pay_total": "200.00"}  # part of the expense total: leaves something to pay
 WAIVE = "waive"  # 受理's 容缺受理
 WAIVER_SUPPLIED = "容缺材料补齐"
 PERSON_ID = resident_id("21040219800101123")
@@ -27,13 +26,17 @@ def proof(number: str, id_number: str = PERSON_ID, phone: str = PERSON_PHONE):
 
 
 def credit_code(prefix17: str = "91210400MA0Y3KXQ5") -> str:
-    return next(prefix17 + c for c in "0123456789ABCDEFGHJKLMNPQRTUWXY" if credit_code_is_valid(prefix17 + c))
+    return next(prefix17 + c for c in "0123456789ABCDEFGHJKLMNPQRTUWXY" if credit_code_problem(prefix17 + c) is None)
+
+
+SAMPLE_BY_FIELD = {"bank_account": "6222020712001234567", "credit_code": credit_code(),  # checked at intake
+                   "self_pay_total": "200.00"}  # part of the expense total: leaves something to pay
 
 
 def sample_data(form) -> dict:
     """A valid value for every field of a start form."""
-    return {f.id: (f.options[0][0] if f.type == "enum" else SAMPLE_BY_PATTERN[f.pattern] if f.pattern
-                   else SAMPLE_BY_ID.get(f.id, SAMPLE_BY_TYPE[f.type])) for f in form.fields}
+    return {f.id: (SAMPLE_BY_FIELD[f.id] if f.id in SAMPLE_BY_FIELD else f.options[0][0] if f.type == "enum"
+                   else SAMPLE_BY_PATTERN[f.pattern] if f.pattern else SAMPLE_BY_TYPE[f.type]) for f in form.fields}
 
 
 def applicant_for(agency_item) -> dict:
@@ -78,19 +81,20 @@ class Journey:
 
 
 def drive(ctx, clerk, item_code: str, refuse_at: int | None = None, messages: dict | None = None,
-          waive: bool = False, until_waiting: bool = False) -> Journey:
+          waive: bool = False, until_waiting: bool = False, applicant: dict | None = None) -> Journey:
     """Open a case and complete its tasks; at task number `refuse_at` (0-based) take the refusing decision (the
     last one offered). `waive`: accept with 容缺 (the item's waivable materials marked 容缺, the rest 已提交, the
     applicant's 《容缺承诺书》 signed).
 
     When the case waits with no task, deliver the next of `messages` (name -> payload) to it; `until_waiting`:
-    stop there instead.
+    stop there instead. `applicant`: who applies (default: 张伟, or a company where the item serves no persons).
     """
     from workflows.services.catalog import get_agency_item
 
     agency_item = get_agency_item(ctx, clerk.agency_code, item_code)
     definition = _definition(ctx, agency_item.process_key)
-    case = cases.open_case(ctx, clerk, item_code, applicant_for(agency_item), sample_data(definition.start_form)).case
+    case = cases.open_case(ctx, clerk, item_code, applicant or applicant_for(agency_item),
+                           sample_data(definition.start_form)).case
     journey, pending = Journey(case), list((messages or {}).items())
     while case.is_open:
         ready = [t for t in tasks.list_tasks(ctx, clerk) if t.case_number == case.number]

@@ -8,12 +8,13 @@ import re
 import pytest
 
 from workflows.services import cases, documents, materials, processes
+from workflows.services.demo import resident_id
 
 from support.cases import APPLICANT
 from support.process_driver import sample_data
 from support.web import csrf_token, html, sign_in
 
-AGENT_ID = "210402198505052226"
+AGENT_ID = resident_id("21040219850505222")
 PDF = b"%PDF-1.4\n%%EOF\n"
 MATERNITY = "002036007004"
 MATERNITY_DATA = {"leave_days": "98", "average_wage": "6500.00", "bank_account": "6222020712001234567"}
@@ -42,7 +43,7 @@ def test_an_agent_with_the_original_checked_is_registered_and_shown_on_task_and_
 
     assert registered.status_code == 302 and "/tasks/" in registered.headers["Location"]
     task_page = html(client.get(registered.headers["Location"]))
-    assert "李娜（配偶）· 210402198505052226" in task_page and "原件已核验（2026-11-23）" in task_page
+    assert f"李娜（配偶）· {AGENT_ID}" in task_page and "原件已核验（2026-11-23）" in task_page
     [case] = cases.search_cases(ctx, staff["shouli"])
     case_page = html(client.get(f"/cases/{case.number}"))
     assert "李娜（配偶）" in case_page and "委托办理：代理人李娜（配偶），授权委托书原件已核验（2026-11-23）" in case_page

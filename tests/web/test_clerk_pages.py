@@ -85,7 +85,7 @@ def test_a_window_clerk_registers_an_application_and_a_mistake_loses_nothing(cli
             "applicant.id_number": "123", "applicant.kind": "自然人", "bank_account": "6222020712001234567"}
     refused = client.post("/cases/new", data=form)
     assert refused.status_code == 422
-    assert "证件号码应为18位" in html(refused) and "请填写医疗费用总额" in html(refused)
+    assert "身份证号码应为18位" in html(refused) and "请填写医疗费用总额" in html(refused)
     assert "6222020712001234567" in html(refused)  # what was typed is kept
 
     registered = client.post("/cases/new", data={**form, "applicant.id_number": APPLICANT["id_number"],

@@ -74,10 +74,21 @@ class Field:
 
 
 @dataclass(frozen=True)
+class Check:
+    """The question a gateway asks of an automatic step's answer: a failed check leaves the main path for an end
+    event (the 禁办情形 table's rule, the 身份及参保核验 of the handlers' facts)."""
+    question: str    # the gateway's name
+    passed: str      # its default flow's name: on along the main path
+    failed: str      # the name of the conditional flow off it
+    condition: str   # that flow's condition, over the case data
+    value: str       # id suffix of the end event it leads to
+
+
+@dataclass(frozen=True)
 class Step:
     """One node of the main path: a user task, a service task or an intermediate message event; or the 容缺受理
     question (kind "waive": its gateway and the wait for the waived materials, see WAIVER); or a business-rule task
-    (kind "rule": the 禁办情形 check, see PROHIBITIONS)."""
+    (kind "rule": the 禁办情形 check, see PROHIBITIONS). A step with a `check` is followed by its gateway."""
     kind: str            # "user" | "service" | "throw" | "catch" | "waive" | "rule"
     id: str
     name: str
@@ -92,14 +103,15 @@ class Step:
     limits: tuple[str, ...] = ()                 # user tasks: stage limits (catalog stage_limits) watched on it
     opinion: Field = Field("opinion", "string", "办理意见")  # user tasks: the free-text field after the decision
     decision_ref: str | None = None              # rule tasks: the decision table (DMN) they apply
+    check: Check | None = None                   # rule and service tasks: the gateway after them
 
     @property
     def alternative(self) -> tuple[str, str, str] | None:
         """The way off the main path at the gateway after this step: (value, flow name, condition); the last
         decision of a user task (受理's 容缺受理 stays on the main path up to the 是否容缺受理 question), or a
-        禁办情形 found by a rule task."""
-        if self.kind == "rule":
-            return PROHIBITED_HIT
+        failed check of an automatic step."""
+        if self.check:
+            return self.check.value, self.check.failed, self.check.condition
         if len(self.decisions) < 2:
             return None
         value, label = self.decisions[-1]
@@ -108,13 +120,13 @@ class Step:
     @property
     def main_label(self) -> str:
         """The name of the gateway's default flow: the decisions that stay on the main path."""
-        if self.kind == "rule":
-            return PROHIBITED_CLEAR
+        if self.check:
+            return self.check.passed
         return "、".join(label for _, label in self.decisions[:-1])
 
     @property
     def gateway_name(self) -> str:
-        return PROHIBITED_QUESTION if self.kind == "rule" else f"{self.name}结果"
+        return self.check.question if self.check else f"{self.name}结果"
 
 
 @dataclass(frozen=True)
@@ -142,7 +154,7 @@ DECISIONS = {
 }
 FAIL_ENDS = {"refuse": "不予受理", "reject": "审核不通过", "fail": "验收不通过", "decline": "协议未签订"}
 TOPIC_NAMES = {
-    "identity_check": "核验身份", "arrears_check": "核查欠费", "insurance_query": "查询参保信息",
+    "identity_check": "核验身份", "insured_check": "核查参保状态", "arrears_check": "核查欠费", "insurance_query": "查询参保信息",
     "registration": "登记", "filing": "办理备案", "reimbursement_calc": "核算待遇", "payment": "支付",
     "certificate": "出具文书", "fund_transfer": "划转资金", "network_open": "开通医保服务网络",
     "notify_applicant": "告知申请人",
@@ -221,8 +233,7 @@ WAIVER_ROWS = 2  # rows of the wait below its lane's main row: the materials, an
 # catalog's words (prohibited_rule; None when none matched) and the list it comes from (prohibited_basis). After the
 # task, 是否禁办: a rule matched → end 禁止办理. Handlers whose answers a table reads run just before each check.
 
-PROHIBITED_QUESTION, PROHIBITED_CLEAR = "是否禁办", "否"
-PROHIBITED_HIT = ("hit", "是", "prohibited_rule is not None")  # value, flow name, condition of the way off
+PROHIBITED = Check("是否禁办", "否", "是", "prohibited_rule is not None", "hit")
 PROHIBITED_END = "禁止办理"
 PROHIBITED_CHECK = "禁办情形核查"
 PROHIBITED_OUTPUTS = (("prohibited_rule", "禁办情形"), ("prohibited_basis", "依据"))
@@ -311,7 +322,7 @@ def _with_rule_checks(steps: tuple[Step, ...], item: dict) -> tuple[Step, ...]:
             key = step.id.removeprefix("Task_")
             checked += [replace(service(topic, step.stage), id=f"Task_{topic}_{key}") for topic in topics]
             checked.append(Step("rule", f"Task_prohibited_{key}", PROHIBITED_CHECK, step.stage,
-                                fail_end=PROHIBITED_END, decision_ref=decision_id(item)))
+                                fail_end=PROHIBITED_END, decision_ref=decision_id(item), check=PROHIBITED))
     return tuple(checked)
 
 
@@ -369,6 +380,10 @@ SUPERVISED_END = "督办完成"
 
 ACCEPT = decide("accept", "受理", "acceptor", "受理", "accept")
 IDENTITY = service("identity_check", "受理")
+# Before anything is computed or paid (docs/bpmn-conventions.md, "身份及参保核验"): the identity handler's verdict and
+# the platform's 参保 status. A failure is a refusal of the application, its reason the handlers' finding.
+ELIGIBILITY = Check("身份及参保核验", "通过", "未通过", "identity_verified == False or insured == False", "fail")
+INSURED = replace(service("insured_check", "受理"), fail_end="不予受理", check=ELIGIBILITY)
 REVIEW = decide("review", "审核", "reviewer", "审核", "approve")
 NOTIFY = service("notify_applicant", "办结")
 
@@ -457,7 +472,7 @@ SHAPES = {
     "review": lambda effect: (ACCEPT, IDENTITY, *REVIEW_EFFECTS[effect][0], REVIEW, *REVIEW_EFFECTS[effect][1],
                               NOTIFY),
     "payment": lambda policy: (
-        ACCEPT, IDENTITY, service("reimbursement_calc", "审核", policy=policy),
+        ACCEPT, IDENTITY, INSURED, service("reimbursement_calc", "审核", policy=policy),
         replace(REVIEW, fields=(money("payable_amount", "核定金额（元）"), text("reduction_reason", "核减理由"))),
         decide("pay", "拨付", "finance", "拨付", "pay"), service("payment", "拨付", "拨付资金"), NOTIFY),
     "designation": lambda _: (

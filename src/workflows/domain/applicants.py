@@ -7,9 +7,9 @@ from datetime import date
 
 from .acceptance import checked
 from .text import NAME_LENGTH, text_problem
+from .identity import credit_code_problem, resident_id_problem
 
 PERSON = "自然人"
-_ID_FORMAT = re.compile(r"^[0-9A-Z]{18}$")  # 居民身份证 and 统一社会信用代码 are both 18 characters
 _PHONE_FORMAT = re.compile(r"^[0-9+\-() ]{5,20}$")
 FIELDS = ("name", "id_number", "kind", "phone")
 AGENT_FIELDS = ("name", "id_number", "phone", "relation")
@@ -31,15 +31,17 @@ def validate_applicant(submitted: dict, allowed_kinds: tuple[str, ...],
     errors = {f"applicant.{key}": problem for key, problem in _text_problems(applicant).items()}
     if not applicant["name"]:
         errors["applicant.name"] = "请填写申请人姓名或单位名称"
-    if not _ID_FORMAT.match(applicant["id_number"]):
-        errors["applicant.id_number"] = "证件号码应为18位身份证号码或统一社会信用代码"
+    today = today or date.today()
+    if "applicant.id_number" not in errors and (
+            problem := id_number_problem(applicant["id_number"], applicant["kind"], today)):
+        errors["applicant.id_number"] = problem
     if allowed_kinds and applicant["kind"] not in allowed_kinds and "applicant.kind" not in errors:
         errors["applicant.kind"] = f"本事项的服务对象为：{'、'.join(allowed_kinds)}"
     if applicant["phone"] and not _PHONE_FORMAT.match(applicant["phone"]):
         errors["applicant.phone"] = "联系电话格式不正确"
     agent = submitted.get(AGENT)
     if isinstance(agent, dict) and _given(agent):
-        applicant[AGENT], agent_errors = _validate_agent(agent, applicant["id_number"], today or date.today())
+        applicant[AGENT], agent_errors = _validate_agent(agent, applicant["id_number"], today)
         errors.update({f"applicant.agent.{key}": message for key, message in agent_errors.items()})
     elif agent not in (None, {}) and not isinstance(agent, dict):
         errors["applicant.agent"] = "委托代理人应为 JSON 对象"
@@ -50,6 +52,14 @@ def _text_problems(person: dict) -> dict[str, str]:
     """Fields too long or holding characters no database stores; the format checks below then say the rest."""
     problems = {key: text_problem(person[key], _LENGTHS[key], multiline=False) for key in _LENGTHS if key in person}
     return {key: problem for key, problem in problems.items() if problem}
+
+
+def id_number_problem(id_number: str, kind: str, today: date) -> str | None:
+    """Why the 证件号码 of an applicant of `kind` is wrong: a person's is a 居民身份证号码, any other kind's
+    (企业法人, 事业法人 …) a 统一社会信用代码. None when it is well-formed."""
+    if not id_number:
+        return "请填写身份证号码或统一社会信用代码"
+    return resident_id_problem(id_number, today) if kind == PERSON else credit_code_problem(id_number)
 
 
 def _given(agent: dict) -> bool:
@@ -66,8 +76,8 @@ def _validate_agent(submitted: dict, applicant_id: str, today: date) -> tuple[di
         errors["name"] = "请填写委托代理人姓名"
     if not agent["id_number"]:
         errors["id_number"] = "请填写委托代理人身份证号码"
-    elif not _ID_FORMAT.match(agent["id_number"]):
-        errors["id_number"] = "代理人身份证号码应为18位"
+    elif problem := resident_id_problem(agent["id_number"], today):
+        errors["id_number"] = f"代理人{problem}"
     elif agent["id_number"] == applicant_id:
         errors["id_number"] = "代理人不能是申请人本人"
     if agent["phone"] and not _PHONE_FORMAT.match(agent["phone"]):

@@ -9,6 +9,8 @@ from decimal import Decimal
 from .amounts import amount_of
 from .text import TEXT_LENGTH, checked_text
 
+from .identity import field_problem
+
 FIELD_TYPES = ("string", "long", "boolean", "date", "enum", "decimal")
 DEFAULT_MAX_AMOUNT = Decimal("100000000.00")  # an installation may set its own (services.context, max_amount)
 # An amount that is part of another field's may not exceed it: 自费金额 is part of 医疗费用总额.
@@ -104,6 +106,8 @@ def _to_string(form_field: FormField, raw) -> str:
     text = checked_text(str(raw).strip(), form_field.label or form_field.id, TEXT_LENGTH)
     if form_field.pattern and not re.fullmatch(form_field.pattern, text):
         raise ValueError(f"{form_field.label}格式不正确")
+    if problem := field_problem(form_field.id, text):  # a bank account, a credit code: whichever form has them
+        raise ValueError(problem)
     return text
 
 

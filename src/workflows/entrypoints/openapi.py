@@ -88,12 +88,15 @@ SCHEMAS = {
                                "agency_code": {"type": "string", "nullable": True,
                                                "description": "其案件运行该版本的经办机构；null：全国版本，"
                                                               "未自行部署的机构均使用"}}),
-    "Applicant": _object({"name": _TEXT, "id_number": {"type": "string", "description": "身份证号码或统一社会信用代码"},
+    "Applicant": _object({"name": _TEXT, "id_number": {"type": "string", "description": (
+                              "自然人：身份证号码（GB 11643 校验码、出生日期有效）；其他服务对象：统一社会信用代码"
+                              "（GB 32100 校验码）。不符时 422，fields 为 applicant.id_number")},
                           "kind": {"type": "string", "description": "服务对象类别，默认 自然人"}, "phone": _TEXT,
                           "agent": {"allOf": [_ref("Agent")], "nullable": True}},
                          ("name", "id_number")),
     "Agent": {**_object({
-        "name": _TEXT, "id_number": {"type": "string", "description": "代理人身份证号码（18位）"}, "phone": _TEXT,
+        "name": _TEXT, "id_number": {"type": "string", "description": (
+            "代理人身份证号码（GB 11643 校验码、出生日期有效），不符时 422：applicant.agent.id_number")}, "phone": _TEXT,
         "relation": {"type": "string", "description": "与申请人关系，如 配偶、子女、单位经办人"},
         "power_of_attorney": _object({
             "file": _object({"file_name": _TEXT, "media_type": _TEXT,
@@ -400,7 +403,9 @@ def _paths() -> dict:
             "post": _operation("申请：为事项登记一件新办件（受理员，在本人大厅）", {"201": _json(_ref("Progress"), "已登记；open_tasks 为接下来的待办")},
                                401, 403, 404, 422, body=_object({
                                    "item_code": _TEXT, "applicant": _ref("Applicant"),
-                                   "data": {"type": "object", "description": "申请表字段，见流程开始事件的表单"}},
+                                   "data": {"type": "object", "description": (
+                                       "申请表字段，见流程开始事件的表单；bank_account 须为12至25位数字，credit_code "
+                                       "须为有效的统一社会信用代码，否则 422 并指明字段")}},
                                    ("item_code", "applicant"))),
             "get": _operation("本大厅的办件", {"200": _json(_array("Case"))}, 401, 422, params=[
                 _query("status", "open | closed | failed"), _query("item_code", "事项编码"),
@@ -441,8 +446,8 @@ def _paths() -> dict:
                                   _query("status", "pending | delivered | failed | outbound | sent"), *_PAGING]),
             "post": _operation(
                 "接收其他系统发来的机构间消息（系统管理员令牌）：联系函在转出地立案，信息表投递给等待的转入地办件；"
-                "按 id 幂等，重发不再立案", {"201": _json(_ref("AgencyMessage"), "已送达"),
-                                        "200": _json(_ref("AgencyMessage"), "此前已收到（重发）")},
+                "按 id 幂等，重发不再立案；联系函 payload.applicant 的证件号码按窗口规则校验，不符时 422、不立案",
+                {"201": _json(_ref("AgencyMessage"), "已送达"), "200": _json(_ref("AgencyMessage"), "此前已收到（重发）")},
                 401, 403, 404, 409, 422, body=_object({
                     "id": {"type": "string", "format": "uuid", "description": "消息 id，重发时不变"},
                     "name": {"type": "string", "description": "联系函 | 信息表"},

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from uuid import UUID, uuid4
 
 from workflows.adapters.unit_of_work import UnitOfWork
+from workflows.domain.applicants import PERSON, id_number_problem
 from workflows.domain.case_numbers import format_case_number
 from workflows.domain.case_states import case_state
 from workflows.domain.catalog import Agency, AgencyItem, Catalog, StageLimit
@@ -206,10 +207,11 @@ def _start_partner_case(uow: UnitOfWork, ctx: Context, agency: Agency, message: 
         raise NotFound(f"{agency.name}没有办理“{agency_item.name}”的大厅")
     definition = ctx.definition(uow, version.id)
     at, today = ctx.now(), ctx.today()
+    applicant = _checked_identity(message.payload.get("applicant"), today)
     number = format_case_number(agency.code, today, uow.cases.next_sequence(agency.code, today))
     case = Case(number=number, agency_code=agency.code, hall_code=agency_item.hall_codes[0],
                 item_code=agency_item.code, item_name=definition.name, process_version_id=version.id,
-                stage=message.name, status=OPEN, result=None, applicant=_identity(message.payload.get("applicant")),
+                stage=message.name, status=OPEN, result=None, applicant=applicant,
                 data={}, workflow_state="", opened_by=SYSTEM, opened_at=at, closed_at=None)
     uow.cases.add(case)
     uow.flush()
@@ -252,6 +254,16 @@ def _identity(applicant) -> dict:
     if not isinstance(applicant, dict):
         return {}
     return {key: str(applicant[key]) for key in APPLICANT_IDENTITY if applicant.get(key)}
+
+
+def _checked_identity(applicant, today) -> dict:
+    """The applicant a message opens a case for, refused as at the window when the ID number is wrong (another
+    installation's intake may check less)."""
+    identity = _identity(applicant)
+    problem = id_number_problem(identity.get("id_number", ""), identity.get("kind") or PERSON, today)
+    if problem:
+        raise InvalidInput(f"消息中的申请人证件号码有误：{problem}", {"payload.applicant.id_number": problem})
+    return identity
 
 
 def _agency_name(catalog: Catalog, code: str) -> str:

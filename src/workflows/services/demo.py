@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta
 from itertools import count
 
-from handlers.identity import resident_id_is_valid
+from workflows.domain.identity import resident_id_check_character
 from workflows.domain.model import User
 
 from . import cases, tasks, time_limits, users
@@ -35,7 +35,7 @@ DEMO_USERS = [  # username, name, hall, roles
 
 def resident_id(prefix17: str) -> str:
     """A well-formed 居民身份证 number for demo people: the 17 digits given and their check character."""
-    return next(prefix17 + check for check in "0123456789X" if resident_id_is_valid(prefix17 + check))
+    return prefix17 + resident_id_check_character(prefix17)
 
 
 @dataclass(frozen=True)
@@ -90,7 +90,7 @@ ACCEPT, APPROVE, PAY = {"decision": "accept"}, {"decision": "approve"}, {"decisi
 EXPENSES = {"expense_total": "1860.00", "self_pay_total": "120.00", "hospital_name": "抚顺市中心医院",
             "bank_name": "中国工商银行", "bank_account": "6222020712001234567"}
 CLINIC = {"institution_name": "抚顺市顺城区康宁诊所", "institution_kind": "诊所",
-          "institution_address": "顺城区临江东路 88 号", "credit_code": "91210400MA0Y3KXQ5N"}
+          "institution_address": "顺城区临江东路 88 号", "credit_code": "91210400MA0Y3KXQ5P"}
 
 
 @dataclass(frozen=True)

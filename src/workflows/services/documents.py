@@ -18,6 +18,7 @@ from workflows.domain.catalog import Agency, Material
 from workflows.domain.documents import (KINDS, REMEDIES, DocumentMaterial, RenderedDocument, chinese_date,
                                         contact_phone, mask_account, mask_id, render)
 from workflows.domain.errors import Conflict, NotFound
+from workflows.domain.identity import eligibility_finding
 from workflows.domain.model import CASE_TERMINATED, CLOSED, Case, CaseDocument, User
 
 from .access import require_case_visible, sees_all_halls
@@ -244,11 +245,12 @@ def _closing_details(uow: UnitOfWork, case: Case, kind: str) -> dict:
 def refusal_reasons(result: str, data: dict, decided: str | None) -> str:
     """The 理由 of a 决定书, never a stock sentence: the 禁办情形 in the catalog's words with the list it is from;
     else the reason the deciding clerk wrote (`decided`, verbatim); else the words of the automatic check that
-    ended the case (case data `refusal_reason`); else the result itself, as the diagram names it."""
+    ended the case (case data `refusal_reason`, or what 身份及参保核验 found); else the result itself, as the diagram
+    names it."""
     if result == PROHIBITED and data.get("prohibited_rule"):
         basis = data.get("prohibited_basis")
         return f"属于禁办情形“{data['prohibited_rule']}”" + (f"（依据：{basis}）" if basis else "") + "。"
-    return decided or data.get(AUTOMATIC_REASON) or f"{result}。"
+    return decided or data.get(AUTOMATIC_REASON) or eligibility_finding(data) or f"{result}。"
 
 
 def _deciding_reason(uow: UnitOfWork, case: Case) -> str | None:

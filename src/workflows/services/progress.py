@@ -12,6 +12,7 @@ from handlers.gateways import LocalNationalPlatform, LocalPaymentGateway, LocalS
 from workflows.adapters.engine import AutomaticStep, CaseBindings, CaseRun
 from workflows.adapters.unit_of_work import UnitOfWork
 from workflows.domain.amounts import PROPOSAL, yuan
+from workflows.domain.identity import eligibility_finding
 from workflows.domain.model import (CANCELLED, CLOSED, FAILED, OPEN, READY, SUPERVISION_STAGE, Case, CaseTask,
                                     ExternalCall)
 
@@ -79,6 +80,9 @@ def record_progress(uow: UnitOfWork, ctx: Context, case: Case, run: CaseRun, clo
     clock.after_step(previous_stage, run)  # may re-arm timers, which may run escalation steps
     notices = []
     for step in run.steps:
+        if step.kind == "end" and (finding := eligibility_finding(run.data)):  # refused by 身份及参保核验: say why
+            notices.append(f"身份及参保核验未通过：{finding}")
+            add_history(uow, case, at, SYSTEM, "service", notices[-1], stage=step.stage, task_name=step.name)
         message = _STEP_MESSAGES[step.kind].format(name=step.name) if step.kind != "rule" else _rule_message(step)
         amounts = amount_note(step.outputs) if step.kind == "service" else ""
         add_history(uow, case, at, SYSTEM, step.kind, message + amounts, stage=step.stage, task_name=step.name,
