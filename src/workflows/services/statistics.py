@@ -13,7 +13,7 @@ Every figure is counted by the database (StatisticsRepository); nothing here loa
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from workflows.domain.deadlines import escalation_wording, overdue_working_days
 from workflows.domain.model import CaseDeadline, CasePause, Escalation, ExtensionRequest, User
@@ -197,7 +197,6 @@ def hall_statistics(ctx: Context, actor: User, weeks: int = WEEKS, overdue_limit
     require_role(actor, "supervisor")
     agency_code, hall_code, now = actor.agency_code, actor.hall_code, ctx.now()
     mondays = week_starts(ctx.today(), weeks)
-    bounds = [datetime.combine(day, time(0), CHINA) for day in mondays + [mondays[-1] + timedelta(weeks=1)]]
     with ctx.uow(write=False) as uow:
         agency = ctx.catalog(uow).agency(agency_code)
         stats = uow.statistics
@@ -207,7 +206,7 @@ def hall_statistics(ctx: Context, actor: User, weeks: int = WEEKS, overdue_limit
         [agency_total] = stats.closed_on_time(agency_code, now=now)
         by_person = stats.tasks_on_time(agency_code, hall_code)
         backlog = stats.backlog(agency_code, hall_code)
-        counts = stats.opened_and_closed(agency_code, hall_code, bounds)
+        counts = stats.opened_and_closed(agency_code, hall_code, mondays)
         overdue = stats.limits_at_risk(agency_code, hall_code, now, overdue_only=True, limit=overdue_limit)
         agency_overdue = stats.count_overdue(agency_code, None, now)
     hall_names = {hall.code: hall.name for hall in agency.halls} if agency else {}
