@@ -684,8 +684,9 @@ class StatisticsRepository(_Repository):
             if hall_code:
                 overdue = overdue.where(c.c.hall_code == hall_code)
             for row in self.session.execute(overdue):
-                name, total, punctual = figures.get(row.key, [None, 0, 0])
-                figures[row.key] = [max(filter(None, (name, row.name))), total + row.n, punctual]
+                if row.n:
+                    name, total, punctual = figures.get(row.key, [None, 0, 0])
+                    figures[row.key] = [max(filter(None, (name, row.name))), total + row.n, punctual]
         if by is None:
             _, total, punctual = figures.get("", [None, 0, 0])
             return [("", "", total, punctual)]
