@@ -87,7 +87,7 @@ cases = Table(
     Index("ix_cases_item_code", "item_code"),
     # The desk and the backlog read only the open cases: a small index, whatever the closed ones pile up to.
     Index("ix_cases_open", "agency_code", "hall_code", "stage", postgresql_where=text("status <> 'closed'"),
-          sqlite_where=text("status <> 'closed'")),
+          sqlite_where=text("status <> 'closed'"), postgresql_include=["id", "number", "item_code", "item_name"]),
 )
 
 case_sequences = Table(
@@ -228,7 +228,7 @@ case_deadlines = Table(
     Index("ix_case_deadlines_case_id", "case_id"),
     # The running limits only (met ones are the millions): the desk's yellow and red cards, soonest due first.
     Index("ix_case_deadlines_open_due_at", "due_at", postgresql_where=text("met_at IS NULL"),
-          sqlite_where=text("met_at IS NULL")),
+          sqlite_where=text("met_at IS NULL"), postgresql_include=["case_id", "paused", "warning_at"]),
 )
 
 case_pauses = Table(

@@ -655,43 +655,44 @@ class StatisticsRepository(_Repository):
         return select(d.c.id).where(d.c.case_id == c.c.id, d.c.met_at.is_(None), d.c.paused.is_(False),
                                     d.c.due_at < now).exists()
 
+    def overdue_open_cases(self, agency_code: str, now: datetime) -> list[tuple[str, str, str, int]]:
+        """(hall, item code, item name, how many) of the agency's open cases with a running, unpaused limit past
+        its due moment at `now`: late whatever happens next. One pass over the running limits past due."""
+        c = orm.cases
+        query = (select(c.c.hall_code, c.c.item_code, func.max(c.c.item_name), func.count())
+                 .where(c.c.agency_code == agency_code, c.c.status != "closed", self._overdue_now(now))
+                 .group_by(c.c.hall_code, c.c.item_code))
+        return [tuple(row) for row in self.session.execute(query)]
+
     def closed_on_time(self, agency_code: str, hall_code: str | None = None, by: str | None = None,
-                       now: datetime | None = None) -> list[tuple[str, str, int, int]]:
+                       overdue: list[tuple[str, str, str, int]] = ()) -> list[tuple[str, str, int, int]]:
         """(key, name, cases counted, on time) of the agency's (or one hall's) cases, one row per item
         (`by="item"`), per hall (`by="hall"`), or a single total row (`by=None`). Counted: the closed cases, and
-        (given `now`) the open ones already past a due moment, which are late whatever happens next. A case
-        withdrawn or terminated (撤件, 终止) was never decided: it counts neither way.
+        the open ones already past a due moment (`overdue`, from overdue_open_cases), which are late whatever
+        happens next. A case withdrawn or terminated (撤件, 终止) was never decided: it counts neither way.
 
-        The closed cases are read from their running counts (statistics_counts.py), the open ones live: only the
-        open cases are scanned, however many have closed."""
-        k, c = orm.case_counts, orm.cases
-        key_of = {"item": lambda table: table.c.item_code, "hall": lambda table: table.c.hall_code,
-                  None: lambda table: literal("")}[by]
-
-        def grouped(query, table):
-            return query if by is None else query.group_by(key_of(table))
-
-        closed = grouped(select(key_of(k).label("key"), func.max(case((k.c.counted > 0, k.c.item_name))).label("name"),
-                                func.sum(k.c.counted).label("total"), func.sum(k.c.on_time).label("on_time"))
-                         .where(k.c.agency_code == agency_code), k)
+        The closed cases are read from their running counts (statistics_counts.py): however many have closed,
+        none is scanned."""
+        k = orm.case_counts
+        key = {"item": k.c.item_code, "hall": k.c.hall_code, None: literal("")}[by]
+        closed = (select(key.label("key"), func.max(case((k.c.counted > 0, k.c.item_name))).label("name"),
+                         func.sum(k.c.counted).label("total"), func.sum(k.c.on_time).label("on_time"))
+                  .where(k.c.agency_code == agency_code))
+        if by is not None:
+            closed = closed.group_by(key)
         if hall_code:
             closed = closed.where(k.c.hall_code == hall_code)
         figures = {row.key: [row.name, row.total or 0, row.on_time or 0] for row in self.session.execute(closed)}
-        if now is not None:
-            overdue = grouped(select(key_of(c).label("key"), func.max(c.c.item_name).label("name"),
-                                     func.count().label("n"))
-                              .where(c.c.agency_code == agency_code, c.c.status != "closed", self._overdue_now(now)), c)
-            if hall_code:
-                overdue = overdue.where(c.c.hall_code == hall_code)
-            for row in self.session.execute(overdue):
-                if row.n:
-                    name, total, punctual = figures.get(row.key, [None, 0, 0])
-                    figures[row.key] = [max(filter(None, (name, row.name))), total + row.n, punctual]
+        for hall, item_code, item_name, late in overdue:
+            if hall_code in (None, hall):
+                row_key = {"item": item_code, "hall": hall, None: ""}[by]
+                name, total, punctual = figures.get(row_key, [None, 0, 0])
+                figures[row_key] = [max(filter(None, (name, item_name))), total + late, punctual]
         if by is None:
             _, total, punctual = figures.get("", [None, 0, 0])
             return [("", "", total, punctual)]
-        return [(key, key if by == "hall" else name, total, punctual)
-                for key, (name, total, punctual) in sorted(figures.items()) if total]
+        return [(row_key, row_key if by == "hall" else name, total, punctual)
+                for row_key, (name, total, punctual) in sorted(figures.items()) if total]
 
     def tasks_on_time(self, agency_code: str, hall_code: str) -> list[tuple[str, str, int, int]]:
         """(username, full name, tasks completed, completed on time) per person for a hall's completed tasks, from
@@ -743,16 +744,6 @@ class StatisticsRepository(_Repository):
             query = query.where(c.c.hall_code == hall_code)
         rows = self.session.execute(query.order_by(CaseDeadline.due_at, CaseDeadline.id).limit(limit))
         return [tuple(row) for row in rows]
-
-    def count_overdue(self, agency_code: str, hall_code: str | None, now: datetime) -> int:
-        """How many open cases have a running limit past its due moment."""
-        c, d = orm.cases, orm.case_deadlines
-        query = (select(func.count(func.distinct(c.c.id))).select_from(c.join(d, d.c.case_id == c.c.id))
-                 .where(c.c.agency_code == agency_code, c.c.status != "closed", d.c.met_at.is_(None),
-                        d.c.paused.is_(False), d.c.due_at < now))
-        if hall_code:
-            query = query.where(c.c.hall_code == hall_code)
-        return self.session.scalar(query)
 
     def cases_awaiting_supervisor(self, agency_code: str, hall_code: str, limit: int = 200) -> list[int]:
         """Open cases of a hall with an extension request to decide or a suspension (中止) to end."""

@@ -40,11 +40,13 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('cases', schema=None) as batch_op:
         batch_op.create_index('ix_cases_open', ['agency_code', 'hall_code', 'stage'], unique=False,
-                              postgresql_where=OPEN_CASES, sqlite_where=OPEN_CASES)
+                              postgresql_where=OPEN_CASES, sqlite_where=OPEN_CASES,
+                              postgresql_include=['id', 'number', 'item_code', 'item_name'])
     with op.batch_alter_table('case_deadlines', schema=None) as batch_op:
         batch_op.create_index('ix_case_deadlines_case_id', ['case_id'], unique=False)
         batch_op.create_index('ix_case_deadlines_open_due_at', ['due_at'], unique=False,
-                              postgresql_where=RUNNING, sqlite_where=RUNNING)
+                              postgresql_where=RUNNING, sqlite_where=RUNNING,
+                              postgresql_include=['case_id', 'paused', 'warning_at'])
     # The counts start from what is there: every case and task so far, counted once.
     rebuild(op.get_bind())
 
