@@ -8,6 +8,7 @@ from datetime import date
 
 import pytest
 
+from workflows.adapters import orm, statistics_counts
 from workflows.domain.errors import Forbidden
 from workflows.services import case_operations, cases, desk, statistics, tasks, time_limits
 from workflows.services.scheduler import fire_due_timers
@@ -162,3 +163,37 @@ def test_the_desk_shows_escalations_and_the_cases_in_warning_overdue_or_waiting_
     assert statistics.desk_board(ctx, staff["kezhang2"]) == statistics.DeskBoard([], [], clock.now)
     [first, *_] = desk.list_escalations(ctx, staff["kezhang"])
     assert first.id == red.escalation.id
+
+
+def counts_in_table(ctx):
+    with ctx.uow(write=False) as uow:
+        connection = uow.session.connection()
+        return tuple(sorted(tuple(row) for row in connection.execute(table.select()))
+                     for table in (orm.case_counts, orm.task_counts))
+
+
+def test_the_running_counts_every_command_keeps_agree_with_a_recount(ctx, staff, clock, known):
+    """Opening, accepting, refusing, closing on time and late, an extension, a withdrawal and a termination, each
+    in its own command: what they added to the counts is what counting every case and task afresh gives."""
+    extended = accept(ctx, staff, clock, "2026-11-23 09:30")
+    time_limits.request_extension(ctx, staff["shenhe"], extended, 5, "需外省协查")
+    time_limits.decide_extension(ctx, staff["kezhang"], extended, True, "同意")
+    finish(ctx, staff, clock, extended, "2026-12-23 10:00")
+    case_operations.withdraw_case(ctx, staff["shouli"], accept(ctx, staff, clock, "2026-12-23 10:10"), "申请人书面撤回")
+    case_operations.terminate_case(ctx, staff["kezhang"], known["D"], "参保人已去世")
+    kept = counts_in_table(ctx)
+    figures = statistics.hall_statistics(ctx, staff["kezhang"])
+
+    with ctx.uow(write=False) as uow:
+        case_rows, task_rows = statistics_counts.recount(uow.session.connection())
+    recounted = tuple(sorted(tuple(row[column.name] for column in table.columns) for row in rows)
+                      for table, rows in ((orm.case_counts, case_rows), (orm.task_counts, task_rows)))
+    assert kept == recounted
+    assert sum(row[-4] for row in kept[0]) == 9 and sum(row[-3] for row in kept[0]) == 7  # opened, closed
+
+    with ctx.uow() as uow:  # the counts rebuilt from scratch give the page the very same figures
+        statistics_counts.rebuild(uow.session.connection())
+        uow.commit()
+    assert counts_in_table(ctx) == kept
+    assert statistics.hall_statistics(ctx, staff["kezhang"]) == figures
+

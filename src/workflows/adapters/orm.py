@@ -2,7 +2,7 @@
 from datetime import timezone
 
 from sqlalchemy import (JSON, BigInteger, Boolean, CheckConstraint, Column, Date, DateTime, ForeignKey, Index, Integer,
-                        LargeBinary, MetaData, String, Table, Text, TypeDecorator, UniqueConstraint)
+                        LargeBinary, MetaData, String, Table, Text, TypeDecorator, UniqueConstraint, text)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import deferred, registry
 
@@ -85,6 +85,9 @@ cases = Table(
     Column("row_version", Integer, nullable=False),
     Index("ix_cases_agency_hall_status", "agency_code", "hall_code", "status"),
     Index("ix_cases_item_code", "item_code"),
+    # The desk and the backlog read only the open cases: a small index, whatever the closed ones pile up to.
+    Index("ix_cases_open", "agency_code", "hall_code", "stage", postgresql_where=text("status <> 'closed'"),
+          sqlite_where=text("status <> 'closed'"), postgresql_include=["id", "number", "item_code", "item_name"]),
 )
 
 case_sequences = Table(
@@ -222,6 +225,10 @@ case_deadlines = Table(
     UniqueConstraint("case_id", "kind"),
     Index("ix_case_deadlines_due_at", "due_at"),
     Index("ix_case_deadlines_provisional", "provisional"),
+    Index("ix_case_deadlines_case_id", "case_id"),
+    # The running limits only (met ones are the millions): the desk's yellow and red cards, soonest due first.
+    Index("ix_case_deadlines_open_due_at", "due_at", postgresql_where=text("met_at IS NULL"),
+          sqlite_where=text("met_at IS NULL"), postgresql_include=["case_id", "paused", "warning_at"]),
 )
 
 case_pauses = Table(
@@ -277,6 +284,31 @@ escalations = Table(
     Column("note", Text),
     UniqueConstraint("case_id", "limit_kind", "level"),
     Index("ix_escalations_desk", "agency_code", "hall_code", "status", "raised_at"),
+)
+
+# Running counts behind the supervisors' statistics (adapters/statistics_counts.py keeps them in the command's own
+# transaction): per agency, hall, item and week (the Monday, Beijing time) the cases opened and closed, and of the
+# closed ones those counted for the on-time rate and those on time; per person the tasks completed and on time.
+case_counts = Table(
+    "case_counts", metadata,
+    Column("agency_code", String(20), primary_key=True),
+    Column("hall_code", String(40), primary_key=True),
+    Column("item_code", String(20), primary_key=True),
+    Column("item_name", String(200), primary_key=True),
+    Column("week", Date, primary_key=True),
+    Column("opened", Integer, nullable=False),
+    Column("closed", Integer, nullable=False),
+    Column("counted", Integer, nullable=False),
+    Column("on_time", Integer, nullable=False),
+)
+
+task_counts = Table(
+    "task_counts", metadata,
+    Column("agency_code", String(20), primary_key=True),
+    Column("hall_code", String(40), primary_key=True),
+    Column("username", String(64), primary_key=True),
+    Column("completed", Integer, nullable=False),
+    Column("on_time", Integer, nullable=False),
 )
 
 notifications = Table(

@@ -3,12 +3,12 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import case, func, or_, select, update
+from sqlalchemy import case, func, literal, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, undefer
 
-from workflows.domain.model import (ENDED_EARLY, PENDING, READY, SUPERVISION_STAGE, AgencyMessage, Case,
+from workflows.domain.model import (PENDING, READY, SUPERVISION_STAGE, AgencyMessage, Case,
                                     CaseAttachment, CaseComment, CaseDeadline, CaseDocument, CaseMaterial, CasePause,
                                     CaseTask, CaseWaiver, Escalation, ExtensionRequest, ExternalCall, HistoryEntry,
                                     ProcessVersion, RatingFollowUp, SavedFilter, Substitution, TaskRequest,
@@ -649,56 +649,59 @@ class StatisticsRepository(_Repository):
 
 
     @staticmethod
-    def _missed():
-        """EXISTS a limit of the case (cases row in scope) that ended after its due moment.
-
-        A limit ends when it is met (met_at) or, at the latest, when the case closed; a limit with no due moment
-        (stopped by a pause when the case closed) was not missed."""
-        d, c = orm.case_deadlines, orm.cases
-        ended = func.coalesce(d.c.met_at, c.c.closed_at)
-        return select(d.c.id).where(d.c.case_id == c.c.id, d.c.due_at.is_not(None), ended > d.c.due_at).exists()
-
-    @staticmethod
     def _overdue_now(now: datetime):
         """EXISTS a running, unpaused limit of the case (cases row in scope) past its due moment at `now`."""
         d, c = orm.case_deadlines, orm.cases
         return select(d.c.id).where(d.c.case_id == c.c.id, d.c.met_at.is_(None), d.c.paused.is_(False),
                                     d.c.due_at < now).exists()
 
+    def overdue_open_cases(self, agency_code: str, now: datetime) -> list[tuple[str, str, str, int]]:
+        """(hall, item code, item name, how many) of the agency's open cases with a running, unpaused limit past
+        its due moment at `now`: late whatever happens next. One pass over the running limits past due."""
+        c = orm.cases
+        query = (select(c.c.hall_code, c.c.item_code, func.max(c.c.item_name), func.count())
+                 .where(c.c.agency_code == agency_code, c.c.status != "closed", self._overdue_now(now))
+                 .group_by(c.c.hall_code, c.c.item_code))
+        return [tuple(row) for row in self.session.execute(query)]
+
     def closed_on_time(self, agency_code: str, hall_code: str | None = None, by: str | None = None,
-                       now: datetime | None = None) -> list[tuple[str, str, int, int]]:
+                       overdue: list[tuple[str, str, str, int]] = ()) -> list[tuple[str, str, int, int]]:
         """(key, name, cases counted, on time) of the agency's (or one hall's) cases, one row per item
         (`by="item"`), per hall (`by="hall"`), or a single total row (`by=None`). Counted: the closed cases, and
-        (given `now`) the open ones already past a due moment, which are late whatever happens next. A case
-        withdrawn or terminated (撤件, 终止) was never decided: it counts neither way."""
-        c = orm.cases
-        closed = (c.c.status == "closed") & c.c.result.not_in(ENDED_EARLY)
-        counted = closed | ((c.c.status != "closed") & self._overdue_now(now)) if now is not None else closed
-        on_time = func.coalesce(func.sum(case((closed & ~self._missed(), 1), else_=0)), 0)
-        query = select(func.count().label("closed"), on_time.label("on_time")).where(
-            c.c.agency_code == agency_code, counted)
+        the open ones already past a due moment (`overdue`, from overdue_open_cases), which are late whatever
+        happens next. A case withdrawn or terminated (撤件, 终止) was never decided: it counts neither way.
+
+        The closed cases are read from their running counts (statistics_counts.py): however many have closed,
+        none is scanned."""
+        k = orm.case_counts
+        key = {"item": k.c.item_code, "hall": k.c.hall_code, None: literal("")}[by]
+        closed = (select(key.label("key"), func.max(case((k.c.counted > 0, k.c.item_name))).label("name"),
+                         func.sum(k.c.counted).label("total"), func.sum(k.c.on_time).label("on_time"))
+                  .where(k.c.agency_code == agency_code))
+        if by is not None:
+            closed = closed.group_by(key)
         if hall_code:
-            query = query.where(c.c.hall_code == hall_code)
+            closed = closed.where(k.c.hall_code == hall_code)
+        figures = {row.key: [row.name, row.total or 0, row.on_time or 0] for row in self.session.execute(closed)}
+        for hall, item_code, item_name, late in overdue:
+            if hall_code in (None, hall):
+                row_key = {"item": item_code, "hall": hall, None: ""}[by]
+                name, total, punctual = figures.get(row_key, [None, 0, 0])
+                figures[row_key] = [max(filter(None, (name, item_name))), total + late, punctual]
         if by is None:
-            closed, punctual = self.session.execute(query).one()
-            return [("", "", closed, punctual)]
-        key, name = {"item": (c.c.item_code, func.max(c.c.item_name)), "hall": (c.c.hall_code, c.c.hall_code)}[by]
-        query = query.add_columns(key.label("key"), name.label("name")).group_by(key).order_by(key)
-        return [(row.key, row.name, row.closed, row.on_time) for row in self.session.execute(query)]
+            _, total, punctual = figures.get("", [None, 0, 0])
+            return [("", "", total, punctual)]
+        return [(row_key, row_key if by == "hall" else name, total, punctual)
+                for row_key, (name, total, punctual) in sorted(figures.items()) if total]
 
     def tasks_on_time(self, agency_code: str, hall_code: str) -> list[tuple[str, str, int, int]]:
-        """(username, full name, tasks completed, completed on time) per person for a hall's completed tasks.
-
-        A task is on time when it was completed no later than the due moment it carried (the case's running
-        limit); one completed while no limit ran (before acceptance, during a pause) is on time."""
-        t, u = orm.case_tasks, orm.users
-        late = t.c.due_at.is_not(None) & (t.c.completed_at > t.c.due_at)
-        query = (select(t.c.completed_by, func.max(u.c.full_name), func.count(),
-                        func.coalesce(func.sum(case((late, 0), else_=1)), 0))
-                 .select_from(t.outerjoin(u, u.c.username == t.c.completed_by))
-                 .where(t.c.agency_code == agency_code, t.c.hall_code == hall_code, t.c.state == "completed",
-                        t.c.completed_by.is_not(None), t.c.stage != SUPERVISION_STAGE)
-                 .group_by(t.c.completed_by).order_by(t.c.completed_by))
+        """(username, full name, tasks completed, completed on time) per person for a hall's completed tasks, from
+        their running counts (statistics_counts.py says which count and which are on time)."""
+        k, u = orm.task_counts, orm.users
+        query = (select(k.c.username, u.c.full_name, k.c.completed, k.c.on_time)
+                 .select_from(k.outerjoin(u, u.c.username == k.c.username))
+                 .where(k.c.agency_code == agency_code, k.c.hall_code == hall_code, k.c.completed > 0)
+                 .order_by(k.c.username))
         return [(username, name or username, total, punctual)
                 for username, name, total, punctual in self.session.execute(query)]
 
@@ -712,29 +715,18 @@ class StatisticsRepository(_Repository):
         return [tuple(row) for row in self.session.execute(query)]
 
     def opened_and_closed(self, agency_code: str, hall_code: str,
-                          bounds: list[datetime]) -> list[tuple[int, int, int, int]]:
-        """Per period [bounds[i], bounds[i+1]): (opened in the hall, closed in the hall, opened in the agency,
-        closed in the agency); one query of range-conditioned sums, whatever the database's date functions."""
-        c = orm.cases
-
-        def count(column, start, end, hall_only):
-            condition = (column >= start) & (column < end)
-            if hall_only:
-                condition = condition & (c.c.hall_code == hall_code)
-            return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
-
-        periods = list(zip(bounds, bounds[1:]))
-        columns = [count(column, start, end, hall_only) for start, end in periods
-                   for hall_only in (True, False) for column in (c.c.opened_at, c.c.closed_at)]
-        if not columns:
+                          weeks: list[date]) -> list[tuple[int, int, int, int]]:
+        """Per week (its Monday, Beijing time): (opened in the hall, closed in the hall, opened in the agency,
+        closed in the agency), from the running counts."""
+        if not weeks:
             return []
-        first, last = bounds[0], bounds[-1]
-        query = select(*columns).where(c.c.agency_code == agency_code,
-                                       ((c.c.opened_at >= first) & (c.c.opened_at < last))
-                                       | ((c.c.closed_at >= first) & (c.c.closed_at < last)))
-        row = self.session.execute(query).one()
-        # columns per period: hall opened, hall closed, agency opened, agency closed
-        return [tuple(row[index * 4:index * 4 + 4]) for index in range(len(periods))]
+        k = orm.case_counts
+        in_hall = k.c.hall_code == hall_code
+        query = (select(k.c.week, func.sum(case((in_hall, k.c.opened), else_=0)),
+                        func.sum(case((in_hall, k.c.closed), else_=0)), func.sum(k.c.opened), func.sum(k.c.closed))
+                 .where(k.c.agency_code == agency_code, k.c.week.in_(weeks)).group_by(k.c.week))
+        found = {week: tuple(int(n or 0) for n in figures) for week, *figures in self.session.execute(query)}
+        return [found.get(week, (0, 0, 0, 0)) for week in weeks]
 
     def limits_at_risk(self, agency_code: str, hall_code: str | None, now: datetime, overdue_only: bool = False,
                        limit: int = 200) -> list[tuple[CaseDeadline, str, str, str]]:
@@ -752,16 +744,6 @@ class StatisticsRepository(_Repository):
             query = query.where(c.c.hall_code == hall_code)
         rows = self.session.execute(query.order_by(CaseDeadline.due_at, CaseDeadline.id).limit(limit))
         return [tuple(row) for row in rows]
-
-    def count_overdue(self, agency_code: str, hall_code: str | None, now: datetime) -> int:
-        """How many open cases have a running limit past its due moment."""
-        c, d = orm.cases, orm.case_deadlines
-        query = (select(func.count(func.distinct(c.c.id))).select_from(c.join(d, d.c.case_id == c.c.id))
-                 .where(c.c.agency_code == agency_code, c.c.status != "closed", d.c.met_at.is_(None),
-                        d.c.paused.is_(False), d.c.due_at < now))
-        if hall_code:
-            query = query.where(c.c.hall_code == hall_code)
-        return self.session.scalar(query)
 
     def cases_awaiting_supervisor(self, agency_code: str, hall_code: str, limit: int = 200) -> list[int]:
         """Open cases of a hall with an extension request to decide or a suspension (中止) to end."""

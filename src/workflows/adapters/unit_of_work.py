@@ -11,6 +11,7 @@ from workflows.domain.errors import Conflict
 
 from . import repository
 from .audit_repository import PersonalDataReadRepository
+from .statistics_counts import StatisticsCounts
 
 
 class UnitOfWork:
@@ -51,6 +52,7 @@ class UnitOfWork:
         self.followups = repository.FollowUpRepository(self.session)
         self.personal_data_reads = PersonalDataReadRepository(self.session)
         self.accounts = repository.AccountRepository(self.session)
+        self.counts = StatisticsCounts(self.session)
         return self
 
     def __exit__(self, *exc_info) -> None:
@@ -76,7 +78,7 @@ class UnitOfWork:
 
     def commit(self) -> None:
         try:
-            for pending in (self.history, self.external, self.notifications):
+            for pending in (self.history, self.external, self.notifications, self.counts):
                 pending.write_pending()
             self.session.commit()
         except StaleDataError:

@@ -13,7 +13,7 @@ Every figure is counted by the database (StatisticsRepository); nothing here loa
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from workflows.domain.deadlines import escalation_wording, overdue_working_days
 from workflows.domain.model import CaseDeadline, CasePause, Escalation, ExtensionRequest, User
@@ -197,19 +197,18 @@ def hall_statistics(ctx: Context, actor: User, weeks: int = WEEKS, overdue_limit
     require_role(actor, "supervisor")
     agency_code, hall_code, now = actor.agency_code, actor.hall_code, ctx.now()
     mondays = week_starts(ctx.today(), weeks)
-    bounds = [datetime.combine(day, time(0), CHINA) for day in mondays + [mondays[-1] + timedelta(weeks=1)]]
     with ctx.uow(write=False) as uow:
         agency = ctx.catalog(uow).agency(agency_code)
         stats = uow.statistics
-        by_item = stats.closed_on_time(agency_code, hall_code, by="item", now=now)
-        by_hall = stats.closed_on_time(agency_code, by="hall", now=now)
-        [hall_total] = stats.closed_on_time(agency_code, hall_code, now=now)
-        [agency_total] = stats.closed_on_time(agency_code, now=now)
+        late_open = stats.overdue_open_cases(agency_code, now)
+        by_item = stats.closed_on_time(agency_code, hall_code, by="item", overdue=late_open)
+        by_hall = stats.closed_on_time(agency_code, by="hall", overdue=late_open)
+        [hall_total] = stats.closed_on_time(agency_code, hall_code, overdue=late_open)
+        [agency_total] = stats.closed_on_time(agency_code, overdue=late_open)
         by_person = stats.tasks_on_time(agency_code, hall_code)
         backlog = stats.backlog(agency_code, hall_code)
-        counts = stats.opened_and_closed(agency_code, hall_code, bounds)
+        counts = stats.opened_and_closed(agency_code, hall_code, mondays)
         overdue = stats.limits_at_risk(agency_code, hall_code, now, overdue_only=True, limit=overdue_limit)
-        agency_overdue = stats.count_overdue(agency_code, None, now)
     hall_names = {hall.code: hall.name for hall in agency.halls} if agency else {}
     seen, overdue_cases = set(), []
     for row, number, item_name, stage in overdue:  # soonest due first: a case once, with its longest-overdue limit
@@ -225,4 +224,4 @@ def hall_statistics(ctx: Context, actor: User, weeks: int = WEEKS, overdue_limit
         agency_total=Rate(agency_code, agency.name if agency else agency_code, agency_total[2], agency_total[3]),
         backlog=[StageBacklog(*row) for row in backlog],
         weeks=[WeekCount(day, *figures) for day, figures in zip(mondays, counts)],
-        overdue=overdue_cases, agency_overdue=agency_overdue, now=now)
+        overdue=overdue_cases, agency_overdue=sum(row[-1] for row in late_open), now=now)

@@ -1,0 +1,312 @@
+"""The desk and the statistics at a million cases, on PostgreSQL.
+
+1. Fills a database with `--cases` cases (default 1,000,000) over the real catalog's agencies, halls and items, with
+   their tasks, limits, pauses, escalations and history, in bulk SQL (INSERT … SELECT generate_series; not the
+   service layer): most closed (a few late, a few withdrawn or terminated), some open: on time, warned (黄牌),
+   overdue (红牌), paused (补正, 中止). The statistics' running counts are then recounted from them.
+2. Through the Flask app (test client, signed in as the demo roles: 李审核 for the inbox, 孙科长 for the desk), times
+   `--requests` requests (default 50) of the inbox API and page, the escalations API, the 督办台 page and the 统计
+   page, and prints p50/p95 of each.
+3. Prints EXPLAIN (ANALYZE, BUFFERS) of each page's queries on the big tables.
+
+Usage: python bench/scale.py [URL] [--cases N] [--requests K] [--keep]
+Without URL a database of its own on 127.0.0.1:5432 is created and dropped at the end (kept with --keep). Given a
+URL whose database already holds at least N bench cases, the fill is skipped: fill once, measure many times.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import statistics
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import sessionmaker
+
+from workflows.adapters.database import make_engine
+from workflows.adapters.migrate import upgrade
+from workflows.adapters.orm import start_mappers
+from workflows.adapters.statistics_counts import rebuild
+from workflows.entrypoints.app import create_app
+from workflows.services import catalog, demo
+from workflows.services.context import Context
+from workflows.services.setup import install
+
+ROOT = Path(__file__).resolve().parent.parent
+SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+DEMO_AGENCY, DEMO_HALL = demo.AGENCY, demo.HALL
+DEMO_SHARE = 4  # the demo agency's halls weigh this much more than any other hall: the supervisor's desk is busy
+BIG_TABLES = ("cases", "case_tasks", "case_deadlines", "escalations", "case_counts", "task_counts", "case_pauses")
+PAGES = [  # label, username, path, API (a Bearer token) or page (a signed-in session)
+    ("inbox API", "shenhe", "/api/tasks", True),
+    ("inbox page", "shenhe", "/inbox", False),
+    ("escalations API", "kezhang", "/api/escalations", True),
+    ("督办台 page", "kezhang", "/desk", False),
+    ("统计 page", "kezhang", "/statistics", False),
+]
+_TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+# --- the database ------------------------------------------------------------------------------------------------
+
+@contextmanager
+def bench_database(url: str | None, keep: bool):
+    """The URL to use: the one given, or a new database on the local server, dropped afterwards unless kept."""
+    if url:
+        yield url
+        return
+    name = f"bench_scale_{os.getpid()}"
+    server = create_engine(SERVER, isolation_level="AUTOCOMMIT")
+    with server.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(SERVER).set(database=name).render_as_string(hide_password=False)
+    finally:
+        if keep:
+            print(f"kept database {name}")
+        else:
+            with server.connect() as connection:
+                connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+        server.dispose()
+
+
+def prepare(url: str, cases: int) -> Context:
+    database = make_engine(url)
+    if database.dialect.name != "postgresql":
+        raise SystemExit("bench/scale.py measures PostgreSQL: give a postgresql+psycopg:// URL")
+    upgrade(database)
+    start_mappers()
+    ctx = Context(sessionmaker(database, expire_on_commit=False))
+    with database.connect() as connection:
+        filled = connection.scalar(text("SELECT count(*) FROM cases WHERE number LIKE 'BX%'"))
+        others = connection.scalar(text("SELECT count(*) FROM cases"))
+        staff = connection.scalar(text("SELECT count(*) FROM users WHERE username = 'kezhang'"))
+    if filled >= cases:
+        print(f"reusing {filled:,} bench cases already in the database")
+        return ctx
+    if others or not staff:  # start from an empty installation: the catalog, the diagrams, the demo staff
+        with database.begin() as connection:
+            connection.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+        upgrade(database)
+        install(ctx, ROOT / "catalog", ROOT / "bpmn")
+        demo.seed_staff(ctx)
+    fill(database, ctx, cases)
+    return ctx
+
+
+def slots(ctx: Context) -> list[tuple]:
+    """(agency, hall, item code, item name, process key, acceptor, reviewer, finance) for every item a hall
+    handles, the demo agency's weighted: case i goes to slot i mod len(slots)."""
+    found = []
+    for agency in catalog.list_agencies(ctx):
+        for item in catalog.get_agency(ctx, agency.code).items.values():
+            for hall in agency.halls:
+                if item.hall_codes and hall.code not in item.hall_codes:
+                    continue
+                people = (("shouli", "shenhe", "caiwu") if hall.code == DEMO_HALL
+                          else tuple(f"{role}_{hall.code}" for role in ("acceptor", "reviewer", "finance")))
+                row = (agency.code, hall.code, item.code, item.name, item.process_key, *people)
+                found.extend([row] * (DEMO_SHARE if agency.code == DEMO_AGENCY else 1))
+    return found
+
+
+FILL = [
+    # one row per case: its slot, its fate (r: 0–1) and its moments, everything else derives from them
+    """CREATE TEMP TABLE bench_plan AS
+       SELECT i, (i::bigint * 7919) % :slots AS slot, random() AS r, random() AS r2,
+              CASE WHEN random() < 0.92 THEN now() - interval '1 day' * (35 + random() * 700)
+                   ELSE now() - interval '1 day' * (random() * 40) END AS opened_at
+       FROM generate_series(1, :cases) AS i""",
+    """INSERT INTO cases (id, number, agency_code, hall_code, item_code, item_name, process_version_id, stage, status,
+                          result, applicant, data, workflow_state, opened_by, opened_at, accepted_at, closed_at,
+                          row_version)
+       SELECT p.i, 'BX' || s.agency_code || lpad(p.i::text, 9, '0'), s.agency_code, s.hall_code, s.item_code,
+              s.item_name, v.id,
+              CASE WHEN p.opened_at < now() - interval '35 days' THEN '办结'
+                   WHEN p.r < 0.3 THEN '受理' WHEN p.r < 0.8 THEN '审核' ELSE '拨付' END,
+              CASE WHEN p.opened_at < now() - interval '35 days' THEN 'closed' ELSE 'open' END,
+              CASE WHEN p.opened_at >= now() - interval '35 days' THEN NULL
+                   WHEN p.r < 0.02 THEN '撤件' WHEN p.r < 0.03 THEN '终止' ELSE '办结' END,
+              jsonb_build_object('name', '参保人' || p.i, 'kind', 'person'), '{}'::jsonb, '', s.acceptor,
+              p.opened_at, p.opened_at + interval '1 hour',
+              CASE WHEN p.opened_at < now() - interval '35 days'
+                   THEN p.opened_at + interval '1 hour' + interval '1 day' * p.r2 * 32 END, 1
+       FROM bench_plan p JOIN bench_slots s ON s.slot = p.slot
+       JOIN (SELECT process_key, max(id) AS id FROM process_versions GROUP BY process_key) v
+         ON v.process_key = s.process_key""",
+    "SELECT setval(pg_get_serial_sequence('cases', 'id'), (SELECT max(id) FROM cases))",
+    # 承诺 and 法定 limits: due 28 and 42 days after acceptance, yellow 4 days before; met when the case closed;
+    # one open case in twenty paused (补正 or 中止): no due moment while stopped
+    """INSERT INTO case_deadlines (case_id, kind, limit_value, limit_unit, starts_at, due_at, warning_at,
+                                   provisional, paused, extension_days, paused_days, met_at)
+       SELECT c.id, k.kind, k.days, 'working_days', c.accepted_at,
+              CASE WHEN c.status = 'open' AND c.id % 20 = 0 THEN NULL ELSE c.accepted_at + interval '1 day' * k.span END,
+              CASE WHEN c.status = 'open' AND c.id % 20 = 0 THEN NULL
+                   ELSE c.accepted_at + interval '1 day' * (k.span - 4) END,
+              false, c.status = 'open' AND c.id % 20 = 0, 0, 0, c.closed_at
+       FROM cases c CROSS JOIN (VALUES ('promised', 20, 28), ('statutory', 30, 42)) AS k(kind, days, span)""",
+    """INSERT INTO case_pauses (case_id, kind, reason, started_at, started_by)
+       SELECT id, CASE WHEN id % 40 = 0 THEN 'suspension' ELSE 'correction' END, '材料不全，请补正', now() - interval '2 days',
+              opened_by
+       FROM cases WHERE status = 'open' AND id % 20 = 0""",
+    # the path's tasks: 受理 done at acceptance; 审核 and 拨付 done before the close (or waiting at the case's stage)
+    """INSERT INTO case_tasks (id, case_id, case_number, agency_code, hall_code, item_code, item_name, spec_id, name,
+                               stage, role, state, assignee, created_at, claimed_at, completed_at, completed_by,
+                               decision, due_at, warning_at, applicant_name, completed_level)
+       SELECT md5(c.id || t.stage), c.id, c.number, c.agency_code, c.hall_code, c.item_code, c.item_name,
+              'task_' || t.role, t.stage, t.stage, t.role,
+              CASE WHEN c.status = 'closed' OR t.step < x.step THEN 'completed' ELSE 'ready' END,
+              CASE WHEN c.status = 'open' AND t.step = x.step AND c.id % 2 = 0 THEN NULL ELSE t.person END,
+              c.opened_at + interval '1 hour' * t.step, NULL,
+              CASE WHEN c.status = 'closed' OR t.step < x.step
+                   THEN least(coalesce(c.closed_at, now()), c.accepted_at + interval '1 day' * t.step * 5) END,
+              CASE WHEN c.status = 'closed' OR t.step < x.step THEN t.person END,
+              CASE WHEN c.status = 'closed' OR t.step < x.step THEN 'accept' END,
+              CASE WHEN t.step > 0 THEN d.due_at END, CASE WHEN t.step > 0 THEN d.warning_at END,
+              c.applicant ->> 'name', CASE WHEN c.status = 'closed' OR t.step < x.step THEN 'normal' END
+       FROM cases c JOIN bench_slots s ON s.slot = (c.id * 7919) % :slots
+       JOIN case_deadlines d ON d.case_id = c.id AND d.kind = 'promised'
+       JOIN (VALUES ('受理', 0), ('审核', 1), ('拨付', 2), ('办结', 3)) AS x(stage, step) ON x.stage = c.stage
+       CROSS JOIN LATERAL (VALUES ('受理', 'acceptor', 0, s.acceptor), ('审核', 'reviewer', 1, s.reviewer),
+                                  ('拨付', 'finance', 2, s.finance)) AS t(stage, role, step, person)
+       WHERE t.step <= x.step""",
+    """INSERT INTO case_history (case_id, at, actor, action, stage, message, detail)
+       SELECT c.id, e.at, c.opened_by, e.action, e.stage, e.message, '{}'::jsonb
+       FROM cases c CROSS JOIN LATERAL (VALUES (c.opened_at, 'opened', '申请', '收件登记'),
+                                               (c.closed_at, 'closed', '办结', '办结')) AS e(at, action, stage, message)
+       WHERE e.at IS NOT NULL""",
+    # the desk: a 红牌 on every overdue open limit, a 黄牌 on every warned one; handled cards of late closed cases
+    """INSERT INTO escalations (case_id, case_number, agency_code, hall_code, item_name, limit_kind, level, stage,
+                                raised_at, status, handled_by, handled_at, action, note)
+       SELECT c.id, c.number, c.agency_code, c.hall_code, c.item_name, d.kind,
+              CASE WHEN coalesce(d.met_at, now()) > d.due_at THEN 'red' ELSE 'yellow' END, c.stage,
+              least(d.due_at, now()), CASE WHEN c.status = 'open' THEN 'open' ELSE 'handled' END,
+              CASE WHEN c.status = 'closed' THEN 'kezhang' END, c.closed_at,
+              CASE WHEN c.status = 'closed' THEN 'urge' END, CASE WHEN c.status = 'closed' THEN '请尽快办理' END
+       FROM cases c JOIN case_deadlines d ON d.case_id = c.id
+       WHERE d.warning_at < coalesce(d.met_at, now())""",
+]
+
+
+def fill(database, ctx: Context, cases: int) -> None:
+    rows = slots(ctx)
+    started = time.perf_counter()
+    with database.begin() as connection:
+        connection.execute(text("CREATE TEMP TABLE bench_slots (slot int, agency_code text, hall_code text, "
+                                "item_code text, item_name text, process_key text, acceptor text, reviewer text, "
+                                "finance text) ON COMMIT DROP"))
+        connection.execute(text("INSERT INTO bench_slots VALUES (:slot, :a, :h, :i, :n, :p, :x, :y, :z)"),
+                           [dict(zip(("slot", "a", "h", "i", "n", "p", "x", "y", "z"), (index, *row)))
+                            for index, row in enumerate(rows)])
+        connection.execute(text("SELECT setseed(0.42)"))
+        for statement in FILL:
+            step = time.perf_counter()
+            connection.execute(text(statement), {"slots": len(rows), "cases": cases})
+            print(f"  {time.perf_counter() - step:7.1f} s  {' '.join(statement.split())[:90]}")
+        step = time.perf_counter()
+        rebuild(connection)
+        print(f"  {time.perf_counter() - step:7.1f} s  the statistics' counts recounted")
+    with database.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        step = time.perf_counter()  # what autovacuum does on a live database: index-only scans see the pages
+        connection.execute(text("VACUUM ANALYZE"))
+        print(f"  {time.perf_counter() - step:7.1f} s  VACUUM ANALYZE")
+        sizes = {table: connection.scalar(text(f"SELECT count(*) FROM {table}")) for table in BIG_TABLES}
+    print(f"filled in {time.perf_counter() - started:.0f} s over {len(set(rows))} hall items: "
+          + ", ".join(f"{table} {count:,}" for table, count in sizes.items()))
+
+
+# --- the requests ------------------------------------------------------------------------------------------------
+
+def signed_in(app, username: str, api: bool):
+    client = app.test_client()
+    if api:
+        token = client.post("/api/login", json={"username": username, "password": demo.DEMO_PASSWORD}).get_json()
+        return client, {"Authorization": f"Bearer {token['token']}"}
+    page = client.get("/login").get_data(as_text=True)
+    response = client.post("/login", data={"username": username, "password": demo.DEMO_PASSWORD,
+                                           "csrf_token": _TOKEN.search(page).group(1)})
+    assert response.status_code == 302, response.status_code
+    return client, {}
+
+
+def measure(ctx: Context, requests: int) -> dict[str, list[tuple[str, dict]]]:
+    """Times each page; returns the SQL each one ran (its last request), for EXPLAIN."""
+    app = create_app(ctx, secret_key="bench-secret")
+    engine = ctx.session_factory.kw["bind"]
+    queries: list[tuple[str, dict]] = []
+    in_sql = [0.0]  # seconds spent in the database's statements (sent, run, fetched) during the request
+
+    def before(_conn, _cursor, statement, parameters, context, _many):
+        queries.append((statement, parameters))
+        context.bench_started = time.perf_counter()
+
+    def after(_conn, _cursor, _statement, _parameters, context, _many):
+        in_sql[0] += time.perf_counter() - context.bench_started
+
+    event.listen(engine, "before_cursor_execute", before)
+    event.listen(engine, "after_cursor_execute", after)
+    print(f"\n{'':18}{'p50 ms':>9}{'p95 ms':>9}{'max ms':>9}{'SQL p50':>9}{'SQL p95':>9}"
+          f"  (over {requests} requests, after 3 to warm up)")
+    seen = {}
+    for label, username, path, api in PAGES:
+        client, headers = signed_in(app, username, api)
+        times, sql_times = [], []
+        for index in range(requests + 3):
+            queries.clear()
+            in_sql[0] = 0.0
+            started = time.perf_counter()
+            response = client.get(path, headers=headers)
+            elapsed = (time.perf_counter() - started) * 1000
+            assert response.status_code == 200, (path, response.status_code)
+            if index >= 3:
+                times.append(elapsed)
+                sql_times.append(in_sql[0] * 1000)
+        print(f"{label:18}{statistics.median(times):9.1f}{p95(times):9.1f}{max(times):9.1f}"
+              f"{statistics.median(sql_times):9.1f}{p95(sql_times):9.1f}"
+              f"  {len(response.get_data())} bytes, {len(queries)} statements")
+        seen[label] = list(queries)
+    return seen
+
+
+def p95(values: list[float]) -> float:
+    return statistics.quantiles(values, n=20, method="inclusive")[18]
+
+
+def explain(ctx: Context, seen: dict[str, list[tuple[str, dict]]]) -> None:
+    engine = ctx.session_factory.kw["bind"]
+    with engine.connect() as connection:
+        for label, queries in seen.items():
+            print(f"\n=== {label}: EXPLAIN (ANALYZE, BUFFERS) of its queries on the big tables")
+            for statement, parameters in queries:
+                if not statement.lstrip().upper().startswith("SELECT") or not any(
+                        re.search(rf"\b{table}\b", statement) for table in BIG_TABLES):
+                    continue
+                plan = connection.exec_driver_sql(f"EXPLAIN (ANALYZE, BUFFERS) {statement}", parameters)
+                print(f"\n-- {' '.join(statement.split())[:160]}")
+                print("\n".join(f"   {line}" for (line,) in plan))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("url", nargs="?", help="a PostgreSQL database (default: one of its own, dropped after)")
+    parser.add_argument("--cases", type=int, default=1_000_000)
+    parser.add_argument("--requests", type=int, default=50)
+    parser.add_argument("--keep", action="store_true", help="keep the database it created")
+    parser.add_argument("--no-explain", action="store_true")
+    options = parser.parse_args()
+    print(f"load: {os.getloadavg()[0]:.1f} {os.getloadavg()[1]:.1f} {os.getloadavg()[2]:.1f} on {os.cpu_count()} cores")
+    with bench_database(options.url, options.keep) as url:
+        ctx = prepare(url, options.cases)
+        seen = measure(ctx, options.requests)
+        if not options.no_explain:
+            explain(ctx, seen)
+        ctx.session_factory.kw["bind"].dispose()
+    print(f"\nload: {os.getloadavg()[0]:.1f} {os.getloadavg()[1]:.1f} {os.getloadavg()[2]:.1f}")
+
+
+if __name__ == "__main__":
+    main()

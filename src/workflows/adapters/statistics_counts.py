@@ -1,0 +1,163 @@
+"""The running counts behind the supervisors' statistics (orm.case_counts, orm.task_counts).
+
+At a million cases, counting the closed ones on every look at the statistics page means scanning them all. Instead
+every command adds what it changed to the counts, in its own transaction: a case opened, a case closed (counted for
+the on-time rate unless withdrawn or terminated, on time unless a limit ended after its due moment), a task
+completed (on time unless completed after the due moment it carried). The definitions are those of
+services/statistics.py; `recount` computes the same figures from the cases and tasks themselves, for the migration
+that creates the counts, for data written in bulk, and for the test that the two agree.
+
+Every way in (web, API, CLI, scheduler, messages) commits through the unit of work, which calls `write_pending`: the
+changes are found from the session's own record of what it flushed, so no command has to remember to count.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date, datetime, timedelta, timezone
+
+from sqlalchemy import case, event, func, inspect, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session
+
+from workflows.domain.model import CLOSED, COMPLETED, ENDED_EARLY, SUPERVISION_STAGE, Case, CaseTask
+
+from . import orm
+
+BEIJING = timezone(timedelta(hours=8))
+
+
+def week_of(moment: datetime) -> date:
+    """The Monday (Beijing time) of the week a moment falls in: the statistics' weeks begin at its midnight."""
+    day = moment.astimezone(BEIJING).date()
+    return day - timedelta(days=day.weekday())
+
+
+def missed_limit():
+    """EXISTS a limit of the case (cases row in scope) that ended after its due moment: met late, or still running
+    when the case closed after it. A limit with no due moment (stopped by a pause) was not missed."""
+    d, c = orm.case_deadlines, orm.cases
+    ended = func.coalesce(d.c.met_at, c.c.closed_at)
+    return select(d.c.id).where(d.c.case_id == c.c.id, d.c.due_at.is_not(None), ended > d.c.due_at).exists()
+
+
+def task_late():
+    t = orm.case_tasks
+    return t.c.due_at.is_not(None) & (t.c.completed_at > t.c.due_at)
+
+
+class StatisticsCounts:
+    """Collects, flush by flush, the cases opened or closed and the tasks completed in a unit of work; adds them to
+    the counts just before it commits."""
+
+    def __init__(self, session: Session):
+        self.session = session
+        self._opened: list[Case] = []
+        self._closed: list[Case] = []
+        self._completed: list[CaseTask] = []
+        event.listen(session, "before_flush", self._collect)
+
+    def _collect(self, session: Session, _context, _instances) -> None:
+        for record in session.new:
+            if isinstance(record, Case):
+                self._opened.append(record)
+                if record.status == CLOSED:
+                    self._closed.append(record)
+            elif isinstance(record, CaseTask) and record.state == COMPLETED:
+                self._completed.append(record)
+        for record in session.dirty:
+            if isinstance(record, Case) and _became(record, "status", CLOSED):
+                self._closed.append(record)
+            elif isinstance(record, CaseTask) and _became(record, "state", COMPLETED):
+                self._completed.append(record)
+
+    def write_pending(self) -> None:
+        if not (self._opened or self._closed or self._completed):
+            return
+        self.session.flush()  # the closed cases' limits as they are written: what `missed_limit` reads
+        cases, tasks = Counter(), Counter()
+        for record in self._opened:
+            cases[_case_key(record, record.opened_at), "opened"] += 1
+        missed = self._missed({record.id for record in self._closed})
+        for record in self._closed:
+            key = _case_key(record, record.closed_at)
+            cases[key, "closed"] += 1
+            if record.result not in ENDED_EARLY:
+                cases[key, "counted"] += 1
+                cases[key, "on_time"] += record.id not in missed
+        for record in self._completed:
+            if record.completed_by and record.stage != SUPERVISION_STAGE:
+                key = (record.agency_code, record.hall_code, record.completed_by)
+                tasks[key, "completed"] += 1
+                tasks[key, "on_time"] += not (record.due_at and record.completed_at > record.due_at)
+        self._opened, self._closed, self._completed = [], [], []
+        add_counts(self.session.connection(), orm.case_counts, _rows(cases, orm.case_counts))
+        add_counts(self.session.connection(), orm.task_counts, _rows(tasks, orm.task_counts))
+
+    def _missed(self, case_ids: set[int]) -> set[int]:
+        if not case_ids:
+            return set()
+        c = orm.cases
+        return set(self.session.scalars(select(c.c.id).where(c.c.id.in_(case_ids), missed_limit())))
+
+
+def _became(record, attribute: str, value: str) -> bool:
+    history = inspect(record).attrs[attribute].history
+    return value in history.added and value not in history.deleted
+
+
+def _case_key(record: Case, moment: datetime) -> tuple:
+    return record.agency_code, record.hall_code, record.item_code, record.item_name, week_of(moment)
+
+
+def _rows(counter: Counter, table) -> list[dict]:
+    """{(key, figure): n} -> one row of the table per key, with every figure (0 where none)."""
+    names = [column.name for column in table.primary_key.columns]
+    figures = [column.name for column in table.columns if not column.primary_key]
+    keys = dict.fromkeys(key for key, _ in counter)
+    return [{**dict(zip(names, key)), **{f: int(counter[key, f]) for f in figures}} for key in keys]
+
+
+def add_counts(connection: Connection, table, rows: list[dict]) -> None:
+    """Add rows of figures to the counts: a new key is inserted, an existing one has the figures added."""
+    if not rows:
+        return
+    insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
+    statement = insert(table)
+    figures = [column.name for column in table.columns if not column.primary_key]
+    connection.execute(statement.on_conflict_do_update(
+        index_elements=list(table.primary_key.columns),
+        set_={name: table.c[name] + statement.excluded[name] for name in figures}), rows)
+
+
+def recount(connection: Connection) -> tuple[list[dict], list[dict]]:
+    """The counts computed afresh from every case and task: (case count rows, task count rows)."""
+    c, t = orm.cases, orm.case_tasks
+    cases = Counter()
+    query = select(c.c.agency_code, c.c.hall_code, c.c.item_code, c.c.item_name, c.c.opened_at, c.c.closed_at,
+                   c.c.status, c.c.result, missed_limit().label("missed"))
+    for row in connection.execute(query.execution_options(yield_per=10_000)):
+        head = (row.agency_code, row.hall_code, row.item_code, row.item_name)
+        cases[(*head, week_of(row.opened_at)), "opened"] += 1
+        if row.status == CLOSED:
+            key = (*head, week_of(row.closed_at))
+            cases[key, "closed"] += 1
+            if row.result not in ENDED_EARLY:
+                cases[key, "counted"] += 1
+                cases[key, "on_time"] += not row.missed
+    tasks = connection.execute(
+        select(t.c.agency_code, t.c.hall_code, t.c.completed_by.label("username"), func.count().label("completed"),
+               func.coalesce(func.sum(case((task_late(), 0), else_=1)), 0).label("on_time"))
+        .where(t.c.state == COMPLETED, t.c.completed_by.is_not(None), t.c.stage != SUPERVISION_STAGE)
+        .group_by(t.c.agency_code, t.c.hall_code, t.c.completed_by))
+    return _rows(cases, orm.case_counts), [dict(row._mapping) for row in tasks]
+
+
+def rebuild(connection: Connection) -> None:
+    """Replace the counts by a recount (after the counts' migration, or data written in bulk)."""
+    case_rows, task_rows = recount(connection)
+    for table, rows in ((orm.case_counts, case_rows), (orm.task_counts, task_rows)):
+        connection.execute(table.delete())
+        for start in range(0, len(rows), 5_000):
+            connection.execute(table.insert(), rows[start:start + 5_000])

@@ -1,0 +1,49 @@
+"""A small run of bench/scale.py (PostgreSQL only): its bulk fill gives data the pages serve, and the statistics read
+from the running counts equal the same figures counted straight from the filled cases."""
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from workflows.services import statistics, users
+
+BENCH = Path(__file__).resolve().parents[2] / "bench" / "scale.py"
+
+
+@pytest.fixture
+def scale():
+    spec = importlib.util.spec_from_file_location("scale_bench", BENCH)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_a_small_fill_serves_every_page_and_its_statistics_match_a_straight_count(database_url, scale, capsys):
+    if not database_url.startswith("postgresql"):
+        pytest.skip("the bench fills PostgreSQL")
+    ctx = scale.prepare(database_url, 1_500)
+    seen = scale.measure(ctx, 2)
+    scale.explain(ctx, {"统计 page": seen["统计 page"]})
+    printed = capsys.readouterr().out
+    assert "cases 1,500" in printed and "统计 page" in printed and "Execution Time" in printed
+
+    supervisor = users.get_user(ctx, "kezhang")
+    figures = statistics.hall_statistics(ctx, supervisor)
+    with ctx.session_factory() as session:
+        closed, on_time, open_cases, overdue = session.execute(text("""
+            SELECT count(*) FILTER (WHERE status = 'closed' AND result NOT IN ('撤件', '终止')),
+                   count(*) FILTER (WHERE status = 'closed' AND result NOT IN ('撤件', '终止') AND NOT EXISTS (
+                       SELECT 1 FROM case_deadlines d WHERE d.case_id = c.id AND d.met_at > d.due_at)),
+                   count(*) FILTER (WHERE status <> 'closed'),
+                   count(*) FILTER (WHERE status <> 'closed' AND EXISTS (
+                       SELECT 1 FROM case_deadlines d WHERE d.case_id = c.id AND d.met_at IS NULL
+                       AND NOT d.paused AND d.due_at < now()))
+            FROM cases c WHERE agency_code = '210400' AND hall_code = '210400-01'""")).one()
+    assert 0 < on_time < closed and 0 < overdue < open_cases  # the mix has late, overdue and calm cases
+    assert (figures.hall_total.total, figures.hall_total.on_time) == (closed + overdue, on_time)
+    assert sum(row.hall for row in figures.backlog) == open_cases
+    assert statistics.desk_board(ctx, supervisor).cases
+    ctx.session_factory.kw["bind"].dispose()
