@@ -2,6 +2,8 @@
 the event-based gateway of 容缺补正 (a message or a timer, whichever comes first)."""
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 
 from handlers.gateways import LocalNationalPlatform, LocalPaymentGateway, LocalSmsNotifier
@@ -9,6 +11,7 @@ from workflows.adapters.limits import NEVER
 from workflows.adapters.bpmn_parsing import parse_process
 from workflows.adapters.dmn_parsing import decision_files, read_decision, read_decisions
 from workflows.adapters.engine import CaseBindings, Engine
+from workflows.domain.amounts import PaymentPolicy
 from workflows.domain.errors import InvalidProcess
 
 from support.paths import BPMN_DIR
@@ -30,7 +33,7 @@ def bindings(agency: str = "210400", due: dict | None = None) -> CaseBindings:
                         {"name": "张伟", "id_number": PERSON_ID}, LocalNationalPlatform({PERSON_ID: person}.get,
                                                                                      lambda *call: None),
                         LocalPaymentGateway(lambda *call: None), LocalSmsNotifier(lambda *call: None),
-                        functions=functions)
+                        functions=functions, policy=PaymentPolicy(ratio=Decimal("0.5"), cap=Decimal("3000")))
 
 
 def accepted(data: dict, agency: str = "210400", table: str = TABLE, decision: str = "accept"):

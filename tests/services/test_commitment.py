@@ -16,7 +16,7 @@ RESIDENCE_NAME = "长期居住认定材料（居住证或个人承诺书）"
 
 @pytest.fixture
 def number(ctx, staff):
-    form = processes.application_form(ctx, "item_002036004002")
+    form = processes.application_form(ctx, "item_002036004002", "210400")
     return cases.open_case(ctx, staff["shouli"], LONG_STAY, APPLICANT, sample_data(form)).case.number
 
 

@@ -75,7 +75,7 @@ def test_an_agent_without_id_or_power_of_attorney_is_refused_beside_the_fields_a
 
 
 def test_a_commitment_is_offered_and_recorded_for_a_proof_where_the_item_allows_it(client, ctx, staff):
-    form = processes.application_form(ctx, "item_002036004002")  # 异地长期居住人员备案
+    form = processes.application_form(ctx, "item_002036004002", "210400")  # 异地长期居住人员备案
     progress = cases.open_case(ctx, staff["shouli"], "002036004002", APPLICANT, sample_data(form))
     number, task_id = progress.case.number, progress.open_tasks[0].id
     sign_in(client, "shouli")
