@@ -52,7 +52,7 @@ def test_an_applicant_follows_a_case_rates_it_and_finds_it_in_the_public_list(pa
 
     ask(page, server, number, PERSON_ID)
     page.get_by_role("group", name="您对本次办理的评价").wait_for()
-    assert progress_row(page, "状态") == "已办结（办结）" and progress_row(page, "办结时间") == "2026-11-26 10:00"
+    assert progress_row(page, "办理结果") == "已办结" and progress_row(page, "办结时间") == "2026-11-26 10:00"
     page.get_by_label("满意", exact=True).check()
     page.get_by_label("意见或建议（选填）").fill("窗口服务很耐心")
     page.locator(".rating").scroll_into_view_if_needed()  # <main> scrolls, not the page: bring it into the shot
@@ -73,6 +73,6 @@ def test_an_applicant_follows_a_case_rates_it_and_finds_it_in_the_public_list(pa
     row = page.locator("table.public-cases tbody tr").first
     row.wait_for()
     cells = row.locator("td").all_inner_texts()
-    assert cells[0] == "张*" and cells[1] == "2026-11-23 09:30" and cells[3] == "2026-11-26 10:00"
+    assert (cells[0], cells[1], cells[2], cells[4]) == ("张*", "门诊费用报销", "2026-11-23 09:30", "2026-11-26 10:00")
     assert "张伟" not in page.locator("table.public-cases").inner_text()
     shot(page, "public-cases")

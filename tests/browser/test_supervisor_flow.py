@@ -1,8 +1,10 @@
-"""The supervisor (科室负责人) in a real browser: a case accepted weeks ago is overdue, the scheduler raised its 黄牌
-and 红牌; kezhang urges on the red one and extends the yellow one from 督办台, then opens 统计 and its charts draw.
+"""The supervisor (科室负责人) in a real browser: a case accepted weeks ago is overdue (its 红牌 replaced its 黄牌), another
+is in warning (黄牌); kezhang urges on the red one and extends the yellow one from 督办台, then opens 统计 and its charts
+draw, counting the overdue case late.
 
-The case is a 抚顺 门诊费用报销 (承诺 20 个工作日) accepted on Monday 2026-11-23 09:30: due 2026-12-21 17:00, yellow
-from 2026-12-15 17:00; 5 working days more make it 2026-12-28 17:00."""
+Both are 抚顺 门诊费用报销 (承诺 20 个工作日): one accepted on Monday 2026-11-23 09:30, due 2026-12-21 17:00; the other
+on Tuesday 2026-11-24 09:30, due 2026-12-22 17:00, yellow from 2026-12-16 17:00; 5 working days more make it
+2026-12-29 17:00."""
 from __future__ import annotations
 
 from workflows.services import tasks
@@ -24,6 +26,7 @@ def close_on_time(ctx, staff, clock, when: str) -> str:
 
 def test_the_supervisor_urges_and_extends_an_overdue_case_and_reads_the_statistics(page, server, ctx, staff, clock):
     number = accept(ctx, staff, clock, "2026-11-23 09:30")
+    warned = accept(ctx, staff, clock, "2026-11-24 09:30")
     closed = close_on_time(ctx, staff, clock, "2026-11-24 10:00")
     for moment in ("2026-12-16 09:00", "2026-12-22 09:00"):  # the scheduler's rounds: yellow, then red
         clock.now = at(moment)
@@ -34,9 +37,10 @@ def test_the_supervisor_urges_and_extends_an_overdue_case_and_reads_the_statisti
     page.get_by_role("heading", name="督办台").wait_for()
     escalations = page.locator("table.desk-escalations tbody tr")
     red = escalations.filter(has_text=number).and_(page.locator("tr.level-red"))
-    yellow = escalations.filter(has_text=number).and_(page.locator("tr.level-yellow"))
+    yellow = escalations.filter(has_text=warned).and_(page.locator("tr.level-yellow"))
     red.get_by_text("红牌").wait_for()
     assert red.count() == 1 and yellow.count() == 1
+    assert escalations.filter(has_text=number).count() == 1  # its 黄牌 gave way to the 红牌
     assert "2026-12-21 17:00" in red.inner_text() and "审核：未认领（审核员）" in red.inner_text()
     red_id = red.get_attribute("id")
     shot(page, "desk-overdue")
@@ -52,18 +56,16 @@ def test_the_supervisor_urges_and_extends_an_overdue_case_and_reads_the_statisti
     yellow.get_by_label("督办意见").fill("外省协查")
     yellow.get_by_label("延期（工作日）").fill("5")
     yellow.get_by_role("button", name="延期", exact=True).click()
-    page.get_by_role("status").filter(has_text=f"{number}：已延期").wait_for()
-    assert escalations.filter(has_text=number).count() == 0
-    case_row = page.locator(f"table.desk-cases tr#case-{number}")
-    assert "2026-12-28 17:00" in case_row.inner_text()  # still in warning, no longer overdue
+    page.get_by_role("status").filter(has_text=f"{warned}：已延期").wait_for()
+    assert escalations.filter(has_text=warned).count() == 0
+    assert page.locator(f"table.desk-cases tr#case-{warned}").count() == 0  # no longer in warning
     shot(page, "desk-extended")
 
-    case_row.get_by_role("link", name=number).click()
-    page.get_by_role("heading", name=number).wait_for()
+    page.goto(f"{server}/cases/{warned}")
+    page.get_by_role("heading", name=warned).wait_for()
     promised = page.locator("table.deadlines tbody tr").filter(has_text="承诺时限")
-    assert "2026-12-28 17:00" in promised.inner_text()
-    timeline = page.locator("#history")
-    assert "请今日内办结" in timeline.inner_text() and "外省协查" in timeline.inner_text()
+    assert "2026-12-29 17:00" in promised.inner_text()
+    assert "外省协查" in page.locator("#history").inner_text()
     shot(page, "case-extended")
 
     page.get_by_role("navigation").get_by_role("link", name="统计").click()
@@ -73,9 +75,11 @@ def test_the_supervisor_urges_and_extends_an_overdue_case_and_reads_the_statisti
     assert charts.count() == 5
     for index in range(5):
         assert charts.nth(index).locator("canvas").count() >= 1  # ECharts drew it
-    assert page.locator("table#rates-items tbody").inner_text().split() == ["门诊费用报销", "1", "1", "100.0%"]
-    assert page.locator("#hall-overdue").inner_text() == "0"  # extended: no longer overdue
-    assert closed not in page.locator("table#overdue").inner_text()
+    # the overdue case counts late; the extended one is in time
+    assert page.locator("table#rates-items tbody").inner_text().split() == ["门诊费用报销", "2", "1", "50.0%"]
+    assert page.locator("#hall-overdue").inner_text() == "1"
+    overdue = page.locator("table#overdue").inner_text()
+    assert number in overdue and warned not in overdue and closed not in overdue
     shot(page, "statistics")
     page.locator("table#backlog").scroll_into_view_if_needed()  # <main> scrolls, not the page: show the lower charts
     shot(page, "statistics-lower")

@@ -47,4 +47,7 @@ def test_two_schedulers_fire_each_timer_once(ctx, staff, clock, database_url):
         messages = [entry.message for entry in details.history]
         assert messages.count("系统完成“发出黄牌预警”") == 1, messages
         assert messages.count("系统完成“发出红牌超期”") == 1, messages
-        assert sorted(e.level for e in details.escalations) == ["red", "yellow"]
+        # Both limits are past: whichever timer a scheduler fires first, the case has its one 红牌, and a 黄牌
+        # only if it came first (then replaced by the 红牌); never two of either.
+        levels = sorted((e.level, e.status) for e in details.escalations)
+        assert levels in ([("red", "open")], [("red", "open"), ("yellow", "replaced")]), levels
