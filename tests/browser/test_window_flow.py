@@ -69,8 +69,8 @@ def fetch(page, link):
 
 
 def pdf_of(page, row) -> str:
-    """The text of a listed document's 下载 PDF, fetched as the browser would."""
-    response = fetch(page, row.get_by_role("link", name="下载 PDF"))
+    """The text of a listed document's PDF (its 下载 link), fetched as the browser would."""
+    response = fetch(page, row.get_by_role("link", name="下载", exact=True))
     assert response.ok and response.headers["content-type"] == "application/pdf"
     return "".join(p.extract_text() for p in PdfReader(BytesIO(response.body())).pages).replace("\n", "")
 

@@ -49,7 +49,8 @@ def incident(ctx, staff, number) -> str:
 def test_deploy_refuses_what_it_can_see(ctx, staff, script, timer, kind):
     with pytest.raises(InvalidProcess) as refused:
         deploy(ctx, staff, hostile(script, timer, kind))
-    assert refused.value.element_id in ("Task_compute", "TimerEventDefinition_wait")
+    # a cycle is refused as an element before its value is looked at: this engine does not fire cycles
+    assert refused.value.element_id in ("Task_compute", "TimerEventDefinition_wait", "Timer_wait")
     assert [v.version for v in processes.process_versions(ctx, f"item_{QUERY}")] == [1]
 
 
@@ -91,8 +92,7 @@ def test_a_huge_condition_fails_the_request_fast_and_retry_runs_it_again(ctx, st
 
 @pytest.mark.parametrize("timer, kind, reason", [
     ('"P" + "99999999999Y"', "timeDuration", "超过 3660 天"),
-    ('"R" + "/PT0S"', "timeCycle", "不允许无限循环"),
-    ('"R1000000" + "/PT0S"', "timeCycle", "最多循环 1000 次"),
+    ('"30" + "26-01-05T09:00:00+08:00"', "timeDate", "超过 3660 天"),
 ])
 def test_an_absurd_timer_computed_at_run_time_fails_its_case(ctx, staff, timer, kind, reason):
     deploy(ctx, staff, hostile(timer=timer, kind=kind))
