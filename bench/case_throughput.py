@@ -28,6 +28,7 @@ from sqlalchemy.orm import sessionmaker
 
 from handlers.gateways import LocalNationalPlatform, LocalPaymentGateway, LocalSmsNotifier
 from workflows.adapters.bpmn_parsing import parse_process
+from workflows.adapters.catalog_files import load_catalog
 from workflows.adapters.dmn_parsing import decision_files, read_decisions
 from workflows.adapters.database import make_engine
 from workflows.adapters.engine import CaseBindings, Engine
@@ -56,7 +57,8 @@ def raw_in_memory(count: int) -> float:
     functions = {"deadline": not_yet, "warning_time": not_yet, "working_days": lambda days: FAR_FUTURE}
     bindings = CaseBindings("bench", AGENCY, ITEM, "门诊费用报销", APPLICANT,
                             LocalNationalPlatform({APPLICANT["id_number"]: PERSON}.get, record),
-                            LocalPaymentGateway(record), LocalSmsNotifier(record), functions=functions)
+                            LocalPaymentGateway(record), LocalSmsNotifier(record), functions=functions,
+                            policy=load_catalog(ROOT / "catalog").agency(AGENCY).item(ITEM).payment_policy)
     started = time.perf_counter()
     for _ in range(count):
         run = engine.start(definition, {"applicant": APPLICANT, **DATA}, bindings)
@@ -84,6 +86,10 @@ def prepared_database(url: str | None, scratch: Path, name: str) -> str:
     ctx = Context(sessionmaker(database, expire_on_commit=False))
     install(ctx, ROOT / "catalog", ROOT / "bpmn")
     users.save_user(ctx, CLERK, "压测窗口", PASSWORD, AGENCY, HALL, ["acceptor", "reviewer", "finance"])
+    with ctx.uow() as uow:  # the national platform knows the applicant as insured, or 核查参保状态 refuses the case
+        uow.external.save_person({"id_number": APPLICANT["id_number"], **PERSON, "insured_since": "2010-01",
+                                  "suspended": False})
+        uow.commit()
     database.dispose()
     return url
 
@@ -100,7 +106,7 @@ def through_services(url: str, count: int) -> tuple[float, float, float]:
             task = progress.open_tasks[0]
             progress = tasks.complete_task(ctx, clerk, task.id, {"decision": DECISIONS[task.stage]})
         durations.append(time.perf_counter() - started)
-        _check(progress.case.result == "办结", progress.case.status)
+        _check(progress.case.result == "办结", (progress.case.result, progress.notices))
     tenth = max(1, count // 10)
     return count / sum(durations), tenth / sum(durations[:tenth]), tenth / sum(durations[-tenth:])
 
