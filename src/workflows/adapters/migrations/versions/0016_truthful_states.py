@@ -4,13 +4,13 @@ case_tasks.completed_level: normal | yellow | red | paused, set at completion; t
 revision keep NULL (已办 then shows no level rather than a guessed one).
 
 Revision ID: 0016
-Revises: 0015
+Revises: 0012
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = '0016'
-down_revision = '0015'
+down_revision = '0012'
 branch_labels = None
 depends_on = None
 
