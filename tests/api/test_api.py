@@ -244,6 +244,24 @@ def test_a_designer_deploys_a_changed_diagram_as_the_next_version(client, auth):
     assert stored.get_data() == version_2
 
 
+def test_a_change_note_is_kept_with_the_version_and_a_bad_one_refuses_the_deploy(client, auth):
+    designer = auth("sheji")
+    upload = lambda **fields: client.post(  # noqa: E731 - the modeler's multipart upload, with its change note
+        "/api/processes", headers=designer, content_type="multipart/form-data",
+        data={"file": (io.BytesIO(outpatient_diagram(RENAMED_REVIEW)), "v2.bpmn"), **fields})
+
+    for bad, why in (("很长" * 1001, "不能超过 2000 个字符"), ("改\x07名", "控制字符")):
+        error = error_of(upload(note=bad), 422, "invalid_input")
+        assert why in error["fields"]["note"]
+    assert versions_of(client, designer) == [1]  # nothing deployed by a refused upload
+
+    deployed = json_of(upload(note="  审核改名为复核：按新的经办规程  "), 201)
+    assert deployed["change_note"] == "审核改名为复核：按新的经办规程"
+    listed = json_of(client.get(f"/api/processes/{OUTPATIENT_PROCESS}/versions", headers=designer))
+    assert [v["change_note"] for v in listed] == ["审核改名为复核：按新的经办规程", None]
+    assert json_of(upload(note="   "), 201)["change_note"] is None  # blank: no note
+
+
 def test_a_clerk_cannot_deploy_a_diagram(client, auth):
     clerk = auth("clerk_210400_01")
 

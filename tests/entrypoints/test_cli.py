@@ -93,7 +93,10 @@ def test_draft_bpmn_writes_a_diagram_that_deploys(database_url, tmp_path):
     target = tmp_path / "draft.bpmn"
     run(database_url, "draft-bpmn", "002036006001", "--catalog", str(CATALOG_DIR / "items.yaml"),
         "--output", str(target))
-    assert "已部署 item_002036006001 版本 2" in run(database_url, "deploy", str(target), "--user", "sheji")
+    assert "已部署 item_002036006001 版本 2" in run(database_url, "deploy", str(target), "--user", "sheji",
+                                                "--note", "按目录重新生成")
+    assert "v2\t门诊费用报销\t210400\tsheji" in run(database_url, "processes", "item_002036006001")
+    assert "\t按目录重新生成" in run(database_url, "processes", "item_002036006001").splitlines()[0]
 
 
 def test_deploy_takes_the_decision_tables_of_the_diagram(database_url, tmp_path):

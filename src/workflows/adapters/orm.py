@@ -59,6 +59,7 @@ process_versions = Table(
     Column("decisions", Json, nullable=False, default=dict, server_default="{}"),
     # The agency whose cases run the version; NULL: national (the shipped diagrams), for agencies without their own
     Column("agency_code", String(20)),
+    Column("change_note", Text),  # the designer's words on what changed and why (None: deployed without one)
     UniqueConstraint("process_key", "version"),
     Index("ix_process_versions_key_agency", "process_key", "agency_code"),
 )

@@ -48,6 +48,7 @@ class ProcessVersion(Record):
     decisions: dict[str, str]  # the DMN files of the decisions its business-rule tasks reference: name -> XML
     # The agency whose cases run it; None: national, run by every agency that has not deployed its own version.
     agency_code: str | None = None
+    change_note: str | None = None  # what the designer changed and why, given at 发布
 
 
 class Case(Record):

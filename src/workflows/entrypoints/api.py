@@ -245,7 +245,8 @@ def deploy_process():
     tables = {dmn.filename or f"decision{index}.dmn": dmn.read()  # the DMN files of its decision tables
               for index, dmn in enumerate(request.files.getlist("decisions"), 1)}
     national = request.values.get("national", "").lower() in ("1", "true", "yes")  # for every agency: admins
-    version = processes.deploy_process(ctx(), g.user, bpmn, file_name or "upload.bpmn", tables, national)
+    version = processes.deploy_process(ctx(), g.user, bpmn, file_name or "upload.bpmn", tables, national,
+                                       request.values.get("note"))
     return jsonify(views.process_view(version)), 201
 
 

@@ -259,12 +259,13 @@ def items(click_ctx, agency_code):
 @click.option("--decision", "dmn_files", multiple=True, type=click.Path(path_type=Path, exists=True, dir_okay=False),
               help="其业务规则任务引用的决策表（DMN 文件，可多次给出）；未给出的取现行决策表")
 @click.option("--national", is_flag=True, help="部署为全国版本（系统管理员），未自行部署的机构均使用")
+@click.option("--note", default=None, help="变更说明：改了什么、为什么（随版本保存，显示在版本记录中）")
 @click.pass_context
-def deploy(click_ctx, bpmn_file, username, dmn_files, national):
+def deploy(click_ctx, bpmn_file, username, dmn_files, national, note):
     """部署 BPMN 文件（及其决策表）为本机构流程的新版本。"""
     version = processes.deploy_process(_context(click_ctx), _user(click_ctx, username), bpmn_file.read_bytes(),
                                        bpmn_file.name, {path.name: path.read_bytes() for path in dmn_files},
-                                       national)
+                                       national, note)
     click.echo(f"已部署 {version.process_key} 版本 {version.version}")
 
 
@@ -277,7 +278,8 @@ def list_processes(click_ctx, process_key):
              else processes.list_processes(_context(click_ctx)))
     for version in found:
         click.echo(f"{version.process_key}\tv{version.version}\t{version.name}\t{version.agency_code or '全国'}\t"
-                   f"{version.deployed_by}\t{views.moment(version.deployed_at)}")
+                   f"{version.deployed_by}\t{views.moment(version.deployed_at)}"
+                   + (f"\t{version.change_note}" if process_key and version.change_note else ""))
 
 
 @main.command(name="open-case")

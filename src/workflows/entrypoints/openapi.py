@@ -87,7 +87,9 @@ SCHEMAS = {
                                "checksum": _TEXT, "deployed_by": _TEXT, "deployed_at": _MOMENT,
                                "agency_code": {"type": "string", "nullable": True,
                                                "description": "其案件运行该版本的经办机构；null：全国版本，"
-                                                              "未自行部署的机构均使用"}}),
+                                                              "未自行部署的机构均使用"},
+                               "change_note": {"type": "string", "nullable": True,
+                                               "description": "发布时的变更说明；null：发布时未写"}}),
     "Applicant": _object({"name": _TEXT, "id_number": {"type": "string", "description": (
                               "自然人：身份证号码（GB 11643 校验码、出生日期有效）；其他服务对象：统一社会信用代码"
                               "（GB 32100 校验码）。不符时 422，fields 为 applicant.id_number")},
@@ -379,6 +381,8 @@ def _paths() -> dict:
                          "multipart/form-data": {"schema": _object({
                              "file": {"type": "string", "format": "binary"},
                              "national": {"type": "string", "enum": ["true", "false"]},
+                             "note": {"type": "string", "maxLength": 2000,
+                                      "description": "变更说明：改了什么、为什么（随版本保存，显示在版本记录中）"},
                              "decisions": {"type": "array", "items": {"type": "string", "format": "binary"},
                                            "description": "其业务规则任务引用的决策表（DMN 文件）；未提供的取现行决策表"}},
                              ("file",))},

@@ -60,7 +60,8 @@ def agency_item_view(agency_item: AgencyItem, full: bool = False) -> dict:
 def process_view(version: ProcessVersion) -> dict:
     return {"process_key": version.process_key, "version": version.version, "name": version.name,
             "file_name": version.file_name, "checksum": version.checksum, "deployed_by": version.deployed_by,
-            "deployed_at": moment(version.deployed_at), "agency_code": version.agency_code}
+            "deployed_at": moment(version.deployed_at), "agency_code": version.agency_code,
+            "change_note": version.change_note}
 
 
 def task_view(task: CaseTask) -> dict:

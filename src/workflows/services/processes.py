@@ -12,8 +12,9 @@ from pathlib import Path
 from workflows.adapters.bpmn_parsing import ProcessDefinition, parse_process, referenced_decisions
 from workflows.adapters.dmn_parsing import Decision, decision_files, read_decision, read_decisions
 from workflows.adapters.unit_of_work import UnitOfWork
-from workflows.domain.errors import Forbidden, InvalidProcess, NotFound
+from workflows.domain.errors import Forbidden, InvalidInput, InvalidProcess, NotFound
 from workflows.domain.model import ProcessVersion, User
+from workflows.domain.text import TEXT_LENGTH, text_problem
 
 from .access import require_role
 from .context import Context
@@ -24,9 +25,11 @@ DECISIONS_FOLDER = "decisions"  # beside the diagrams of a folder: the DMN files
 
 
 def deploy_process(ctx: Context, actor: User, bpmn: bytes, file_name: str,
-                   decisions: Mapping[str, bytes | str] | None = None, national: bool = False) -> ProcessVersion:
+                   decisions: Mapping[str, bytes | str] | None = None, national: bool = False,
+                   note: str | None = None) -> ProcessVersion:
     """Validate a BPMN file and store it as the next version of its process, for the actor's agency (`national`:
-    for every agency without its own, administrators only); running cases keep theirs.
+    for every agency without its own, administrators only); running cases keep theirs. `note`: the designer's
+    change note, kept with the version and shown in its history.
 
     `decisions` (DMN file name -> XML) are the decision tables its business-rule tasks reference; a table not given
     is the one in force for the agency (services/decisions.py). The version carries the tables it references."""
@@ -36,7 +39,19 @@ def deploy_process(ctx: Context, actor: User, bpmn: bytes, file_name: str,
         require_role(actor, "designer", "admin")
     check_decision_sizes(decisions or {})
     return _deploy(ctx, bpmn, file_name, actor.username, read_decisions(decisions or {}),
-                   None if national else actor.agency_code)
+                   None if national else actor.agency_code, change_note=change_note(note))
+
+
+def change_note(note) -> str | None:
+    """The designer's change note as it will be kept (None when none was given), or InvalidInput naming it."""
+    if note is None:
+        return None
+    if not isinstance(note, str):
+        raise InvalidInput("变更说明有误", {"note": "变更说明应为文字"})
+    problem = text_problem(note.strip(), TEXT_LENGTH)
+    if problem:
+        raise InvalidInput("变更说明有误", {"note": f"变更说明{problem}"})
+    return note.strip() or None
 
 
 def check_decision_sizes(files: Mapping[str, bytes | str]) -> None:
@@ -62,7 +77,8 @@ def deploy_directory(ctx: Context, directory: Path, deployed_by: str = "system")
 
 
 def _deploy(ctx: Context, bpmn: bytes, file_name: str, deployed_by: str, tables: dict[str, Decision],
-            agency_code: str | None = None, skip_unchanged: bool = False) -> ProcessVersion | None:
+            agency_code: str | None = None, skip_unchanged: bool = False,
+            change_note: str | None = None) -> ProcessVersion | None:
     if len(bpmn) > MAX_BPMN_BYTES:
         raise InvalidProcess(f"文件超过 {MAX_BPMN_BYTES // 1_000_000} MB", None, file_name)
     missing = [ref for ref in referenced_decisions(bpmn) if ref not in tables]
@@ -76,7 +92,7 @@ def _deploy(ctx: Context, bpmn: bytes, file_name: str, deployed_by: str, tables:
         in_force = uow.processes.in_force(definition.key, agency_code)
         if skip_unchanged and in_force is not None and in_force.checksum == definition.checksum:
             return None
-        version = store_version(uow, ctx, definition, bpmn, file_name, deployed_by, agency_code)
+        version = store_version(uow, ctx, definition, bpmn, file_name, deployed_by, agency_code, change_note)
         uow.commit()
         return version
 
@@ -89,7 +105,7 @@ def require_agency_process(ctx: Context, uow: UnitOfWork, agency_code: str, proc
 
 
 def store_version(uow: UnitOfWork, ctx: Context, definition: ProcessDefinition, bpmn: bytes, file_name: str,
-                  deployed_by: str, agency_code: str | None) -> ProcessVersion:
+                  deployed_by: str, agency_code: str | None, change_note: str | None = None) -> ProcessVersion:
     """The parsed process as its next version for the agency (None: national), with the decision tables it
     references, in the caller's transaction."""
     latest = uow.processes.latest(definition.key)
@@ -97,7 +113,7 @@ def store_version(uow: UnitOfWork, ctx: Context, definition: ProcessDefinition, 
                              name=definition.name, bpmn_xml=bpmn.decode("utf-8"), file_name=file_name,
                              checksum=definition.checksum, deployed_by=deployed_by, deployed_at=ctx.now(),
                              decisions={f"{ref}.dmn": table.xml for ref, table in sorted(definition.decisions.items())},
-                             agency_code=agency_code)
+                             agency_code=agency_code, change_note=change_note)
     uow.processes.add(version)
     uow.flush()
     return version
