@@ -43,6 +43,12 @@ def test_a_designer_renames_a_task_publishes_and_new_cases_use_the_new_version(p
     page.get_by_role("button", name="检查", exact=True).click()
     messages.get_by_text("检查通过").wait_for()
     page.get_by_role("button", name="发布", exact=True).click()
+    dialog = page.get_by_role("dialog", name="发布新版本")
+    dialog.get_by_role("button", name="确认发布").click()  # without a change note: refused inside the dialog
+    dialog.get_by_role("alert").get_by_text("请写明本次改了什么、为什么").wait_for()
+    shot(page, "modeler-publish-note-missing")
+    dialog.get_by_label("变更说明").fill("受理改名为窗口受理")
+    dialog.get_by_role("button", name="确认发布").click()
     messages.get_by_text("已发布为第 2 版").wait_for()
     assert page.locator("#modeler-version").inner_text() == "2"  # the next edit builds on version 2
     shot(page, "modeler-published")
@@ -50,6 +56,9 @@ def test_a_designer_renames_a_task_publishes_and_new_cases_use_the_new_version(p
     page.get_by_role("link", name="返回流程列表").click()
     row = page.locator(f"tr#{PROCESS}")
     assert "第 2 版" in row.inner_text() and "sheji" in row.inner_text()
+    history = row.locator("xpath=following-sibling::tr[1]")
+    history.get_by_text("版本记录").click()
+    assert [note.inner_text() for note in history.locator("td.change-note").all()] == ["受理改名为窗口受理", "—"]
     page.get_by_role("button", name="退出").click()
 
     number = cases.open_case(ctx, staff["shouli"], ITEM, APPLICANT, {}).case.number

@@ -5,7 +5,7 @@ from support.paths import BPMN_DIR
 
 OUTPATIENT_PROCESS = "item_002036006001"
 OUTPATIENT_BPMN = (BPMN_DIR / f"{OUTPATIENT_PROCESS}.bpmn").read_text(encoding="utf-8")
-RENAMED_REVIEW = ('name="审核" camunda:formKey="Task_review"', 'name="初审" camunda:formKey="Task_review"')
+RENAMED_REVIEW = ('id="Task_review" name="审核"', 'id="Task_review" name="初审"')
 
 
 def outpatient_diagram(*replacements: tuple[str, str]) -> bytes:

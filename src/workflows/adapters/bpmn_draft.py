@@ -940,8 +940,6 @@ TAGS = {"start": "bpmn:startEvent", "end": "bpmn:endEvent", "user": "bpmn:userTa
 
 def _flow_node(process, node: _Node, flows: list[_Flow]) -> None:
     attrs = {"id": node.id, "name": node.name, "default": node.default}
-    if node.kind == "user":
-        attrs["camunda:formKey"] = node.id
     if node.kind == "service":
         attrs.update({"camunda:type": "external", "camunda:topic": node.step.topic})
     if node.kind == "rule":

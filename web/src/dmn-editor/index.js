@@ -29,6 +29,7 @@ import simpleStringEditModule from 'dmn-js-decision-table/lib/features/simple-st
 import simpleTimeEditModule from 'dmn-js-decision-table/lib/features/simple-time-edit';
 import { is } from 'dmn-js-shared/lib/util/ModelUtil';
 
+import { guardUnsaved } from '../shared/unsaved.js';
 import TranslateModule from './translate.js';
 
 // The engine (SpiffWorkflow) evaluates FIRST and UNIQUE only (UNIQUE as first match): offer no other hit policy.
@@ -154,6 +155,7 @@ export function createDmnEditor(root) {
       const versions = body.published;
       showMessage('ok', versions.length ? '已发布，以下流程生成了新版本（新办件按新版本办理）：' : '决策表没有改动，未生成新版本。',
         versions.map(versionLine));
+      unsaved.saved();
       emit(root, 'dmn-editor:published', { versions });
       return versions;
     }
@@ -186,7 +188,11 @@ export function createDmnEditor(root) {
     });
   }
 
-  editor.on('viewer.created', ({ viewer }) => viewer.on('elements.changed', unflag));
+  const unsaved = guardUnsaved();
+  editor.on('viewer.created', ({ viewer }) => viewer.on('elements.changed', () => {
+    unflag();
+    unsaved.changed();
+  }));
 
   async function load() {
     root.dataset.state = 'loading';
@@ -197,6 +203,7 @@ export function createDmnEditor(root) {
       const { warnings } = await editor.importXML(await response.text());
       if (!editor.getActiveViewer()) throw new Error('文件中没有决策表');
       root.dataset.state = 'ready';
+      unsaved.saved();
       showMessage('info', '决策表已加载。点击单元格直接修改；右键单击规则可添加、删除或移动；改好后点“发布”。');
       if (warnings.length) console.warn('[workflows] DMN import warnings', warnings);
       emit(root, 'dmn-editor:imported', { warnings });

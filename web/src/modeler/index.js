@@ -31,11 +31,18 @@ import LintingModule from 'bpmn-js-bpmnlint';
 import bpmnlintConfig from 'virtual:bpmnlint-recommended';
 
 import TranslateModule, { toChinese } from '../shared/translate.js';
+import { guardUnsaved } from '../shared/unsaved.js';
+import { askChangeNote } from './publish-dialog.js';
 import WorkflowsPropertiesModule from './provider.jsx';
 
 const ERROR_CATEGORIES = new Set(['error', 'rule-error']);
 
-/** Fit the whole diagram into the part of the canvas right of the palette (bpmn-js's fit-viewport ignores it). */
+// Below this zoom a task's name is too small to read (a 100 × 80 task drawn 24 × 20 px at the fitted zoom of a
+// wide diagram): the diagram then opens at this zoom from its start, to be scrolled, rather than fitted.
+export const LEGIBLE_ZOOM = 0.8;
+
+/** Fit the whole diagram into the part of the canvas right of the palette (bpmn-js's fit-viewport ignores it),
+ * or, when that would make it illegible, show its left part at LEGIBLE_ZOOM. */
 export function fitBesidePalette(modeler) {
   const canvas = modeler.get('canvas');
   const palette = canvas.getContainer().querySelector('.djs-palette');
@@ -43,9 +50,10 @@ export function fitBesidePalette(modeler) {
   const { inner, outer } = canvas.viewbox();
   if (!inner.width || !inner.height || !outer.width) return canvas.zoom('fit-viewport', 'auto');
   const pad = 20;
-  const scale = Math.min((outer.width - left - 2 * pad) / inner.width, (outer.height - 2 * pad) / inner.height, 1);
-  const x = left + (outer.width - left - inner.width * scale) / 2;
-  const y = (outer.height - inner.height * scale) / 2;
+  const fitted = Math.min((outer.width - left - 2 * pad) / inner.width, (outer.height - 2 * pad) / inner.height, 1);
+  const scale = Math.max(fitted, LEGIBLE_ZOOM);
+  const x = fitted >= LEGIBLE_ZOOM ? left + (outer.width - left - inner.width * scale) / 2 : left + pad;
+  const y = inner.height * scale <= outer.height ? (outer.height - inner.height * scale) / 2 : pad;
   canvas.viewbox({ x: inner.x - x / scale, y: inner.y - y / scale, width: outer.width / scale, height: outer.height / scale });
 }
 
@@ -91,6 +99,9 @@ export function createModeler(root) {
   });
 
   const linting = modeler.get('linting');
+  const unsaved = guardUnsaved();
+  // an edit, its undo or redo (import clears the stack: trigger 'clear')
+  modeler.on('commandStack.changed', ({ trigger }) => { if (trigger !== 'clear') unsaved.changed(); });
 
   // the canvas box changes size with the window and while lint results are listed: tell diagram-js
   if (typeof ResizeObserver === 'function') new ResizeObserver(() => modeler.get('canvas').resized()).observe(canvasEl);
@@ -215,10 +226,16 @@ export function createModeler(root) {
       emit(root, 'modeler:publish-refused', { errors: result.errors, issues: result.issues });
       return null;
     }
+    const note = await askChangeNote(root, result.warnings);
+    if (note === null) {
+      showMessage('info', '未发布：已取消。');
+      return null;
+    }
     const { xml } = await modeler.saveXML({ format: true });
     const form = new FormData();
     const name = `${processKey()}.bpmn`;
     form.append('file', new Blob([xml], { type: 'application/xml' }), name);
+    form.append('note', note);
     showMessage('info', '正在发布…');
     let response;
     try {
@@ -239,6 +256,7 @@ export function createModeler(root) {
       const version = body && body.version;
       const text = version != null ? `已发布为第 ${version} 版` : '已发布';
       showMessage('ok', result.warnings ? `${text}（另有 ${result.warnings} 个警告）。` : `${text}。`);
+      unsaved.saved();
       modeler.get('selection').select([]);
       emit(root, 'modeler:published', { version, response: body });
       return body;
@@ -309,6 +327,7 @@ export function createModeler(root) {
         ({ warnings } = await modeler.createDiagram());
       }
       fitBesidePalette(modeler);
+      unsaved.saved();
       root.dataset.state = 'ready';
       showMessage('info', warnings.length
         ? `流程图已加载，导入时有 ${warnings.length} 条警告（见浏览器控制台）。`

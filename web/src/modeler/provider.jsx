@@ -2,10 +2,16 @@
 //  - service task: 处理程序 (handler) select, writing camunda:type="external" and camunda:topic
 //  - lane: 角色 select of the five role names, writing the lane's name
 //  - user / service task: 环节 (stage) text field, writing the Camunda property `stage`
-import { SelectEntry, TextFieldEntry, isSelectEntryEdited, isTextFieldEntryEdited } from '@bpmn-io/properties-panel';
+//  - user task / start event: 使用表单字段 (camunda:formData), the one kind of form the engine renders
+// It also hides the Camunda groups the engine ignores, names the ignored settings a file carries (supported.js),
+// and hands every group the panel's translator (the groups' own buttons are English otherwise).
+import {
+  CheckboxEntry, SelectEntry, TextFieldEntry, isCheckboxEntryEdited, isSelectEntryEdited, isTextFieldEntryEdited,
+} from '@bpmn-io/properties-panel';
 import { useService } from 'bpmn-js-properties-panel';
 import { getBusinessObject, is } from 'bpmn-js/lib/util/ModelUtil';
 import { ROLES, STAGES } from '../shared/roles.js';
+import { ignoredSettings, isShown } from './supported.js';
 
 const LOW_PRIORITY = 400; // after the BPMN (1000) and Camunda Platform (500) providers: our group goes beside theirs
 
@@ -13,6 +19,8 @@ export const GROUP_LABEL = '医保引擎';
 export const HANDLER_LABEL = '处理程序（handler）';
 export const ROLE_LABEL = '角色（泳道名称）';
 export const STAGE_LABEL = '环节 (stage)';
+export const FORM_LABEL = '使用表单字段（camunda:formData）';
+export const IGNORED_LABEL = '不受支持的设置';
 
 // ---- the handler names, fetched once from data-handlers-url ---------------------------------------------------
 
@@ -198,6 +206,76 @@ function RoleEntry(props) {
   );
 }
 
+// ---- the form fields of a user task or start event ----------------------------------------------------------------
+
+function formData(businessObject) {
+  const extensionElements = businessObject.get('extensionElements');
+  return ((extensionElements && extensionElements.get('values')) || []).find((value) => is(value, 'camunda:FormData'));
+}
+
+function FormFieldsEntry(props) {
+  const { element, id } = props;
+  const bpmnFactory = useService('bpmnFactory');
+  const commandStack = useService('commandStack');
+  const businessObject = getBusinessObject(element);
+  const setValue = (on) => {
+    const extensionElements = businessObject.get('extensionElements');
+    const values = (extensionElements && extensionElements.get('values')) || [];
+    const existing = formData(businessObject);
+    if (!on) {
+      if (!existing) return;
+      const rest = values.filter((value) => value !== existing);
+      const context = rest.length
+        ? { element, moddleElement: extensionElements, properties: { values: rest } }
+        : { element, moddleElement: businessObject, properties: { extensionElements: undefined } };
+      commandStack.execute('element.updateModdleProperties', context);
+      return;
+    }
+    if (existing) return;
+    const commands = [];
+    let container = extensionElements;
+    if (!container) {
+      container = bpmnFactory.create('bpmn:ExtensionElements', { values: [] });
+      container.$parent = businessObject;
+      commands.push({ cmd: 'element.updateModdleProperties',
+        context: { element, moddleElement: businessObject, properties: { extensionElements: container } } });
+    }
+    const form = bpmnFactory.create('camunda:FormData', { fields: [] });
+    form.$parent = container;
+    commands.push({ cmd: 'element.updateModdleProperties',
+      context: { element, moddleElement: container, properties: { values: [...values, form] } } });
+    commandStack.execute('properties-panel.multi-command-executor', commands);
+  };
+  return (
+    <CheckboxEntry
+      element={element}
+      id={id}
+      label={FORM_LABEL}
+      description="勾选后在“表单字段”中添加字段；平台按字段的类型和约束校验提交的数据。"
+      getValue={() => Boolean(formData(businessObject))}
+      setValue={setValue}
+    />
+  );
+}
+
+// ---- the settings a file carries that the engine ignores ----------------------------------------------------------
+
+function IgnoredSettingEntry(props) {
+  const { setting } = props;
+  return (
+    <div class="bio-properties-panel-entry workflows-ignored" data-setting={setting.name}>
+      <p>{setting.label}（<code>{setting.name}</code>）：本引擎不执行此设置，发布后不起作用，可删除。</p>
+    </div>
+  );
+}
+
+function IgnoredGroup(element) {
+  const entries = ignoredSettings(element).map((setting) => ({
+    id: `workflows-ignored-${setting.name.replace(':', '-')}`, component: IgnoredSettingEntry, setting,
+  }));
+  return entries.length ? { id: 'workflows-ignored', label: IGNORED_LABEL, entries } : null;
+}
+
 // ---- the provider -----------------------------------------------------------------------------------------------
 
 function isEngineTask(element) {
@@ -215,26 +293,35 @@ export function WorkflowsGroup(element) {
   if (isEngineTask(element)) {
     entries.push({ id: 'workflows-stage', component: StageEntry, isEdited: isTextFieldEntryEdited });
   }
+  if (is(element, 'bpmn:UserTask') || is(element, 'bpmn:StartEvent')) {
+    entries.push({ id: 'workflows-form', component: FormFieldsEntry, isEdited: isCheckboxEntryEdited });
+  }
   return entries.length ? { id: 'workflows', label: GROUP_LABEL, entries } : null;
 }
 
+/** `group` with the panel's translator on it and on its entries (the panel hands their props on). */
+function translated(group, translate) {
+  const entries = group.entries && group.entries.map((entry) => ({ ...entry, translate }));
+  return entries ? { ...group, entries, translate } : { ...group, translate };
+}
+
 export class WorkflowsPropertiesProvider {
-  constructor(propertiesPanel) {
+  constructor(propertiesPanel, translate) {
+    this._translate = translate;
     propertiesPanel.registerProvider(LOW_PRIORITY, this);
   }
 
   getGroups(element) {
     return (groups) => {
-      const group = WorkflowsGroup(element);
-      if (!group) return groups;
-      const general = groups.findIndex((candidate) => candidate.id === 'general');
-      const result = groups.slice();
-      result.splice(general >= 0 ? general + 1 : 0, 0, group);
-      return result;
+      const result = groups.filter((group) => isShown(group.id, element));
+      const general = result.findIndex((candidate) => candidate.id === 'general');
+      const ours = [WorkflowsGroup(element), IgnoredGroup(element)].filter(Boolean);
+      result.splice(general >= 0 ? general + 1 : 0, 0, ...ours);
+      return result.map((group) => translated(group, this._translate));
     };
   }
 }
-WorkflowsPropertiesProvider.$inject = ['propertiesPanel'];
+WorkflowsPropertiesProvider.$inject = ['propertiesPanel', 'translate'];
 
 export default {
   __init__: ['workflowsPropertiesProvider'],
