@@ -1,6 +1,6 @@
 """Who may do what: every use case checks its actor's agency, hall and roles here."""
 from workflows.domain.errors import Forbidden, NotFound
-from workflows.domain.model import Case, CaseTask, User
+from workflows.domain.model import READY, Case, CaseTask, User
 from workflows.domain.roles import ROLE_NAMES
 
 
@@ -32,3 +32,12 @@ def require_task_visible(actor: User, task: CaseTask | None) -> CaseTask:
 def require_task_role(actor: User, task: CaseTask) -> None:
     if not actor.has_role(task.role):
         raise Forbidden(f"该任务由{ROLE_NAMES.get(task.role, task.role)}办理")
+
+
+def may_take(actor: User, task: CaseTask) -> bool:
+    """Whether the actor may open the open task to work it: of the actor's hall and role, not held by another."""
+    try:
+        require_task_role(actor, require_task_visible(actor, task))
+    except (NotFound, Forbidden):
+        return False
+    return task.state == READY and task.assignee in (None, actor.username)

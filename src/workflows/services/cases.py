@@ -9,12 +9,12 @@ from workflows.domain.applicants import validate_applicant
 from workflows.domain.case_states import CaseState
 from workflows.domain.case_numbers import format_case_number
 from workflows.domain.errors import Forbidden, InvalidInput, NotFound
-from workflows.domain.forms import validate_form
+from workflows.domain.forms import Form, validate_form
 from workflows.domain.model import (OPEN, Case, CaseDeadline, CasePause, CaseTask, Escalation, ExtensionRequest,
                                     ExternalCall, HistoryEntry, ProcessVersion, User)
 
 from . import agents, privacy
-from .access import require_case_visible, require_role, sees_all_halls
+from .access import may_take, require_case_visible, require_role, sees_all_halls
 from .case_states import state_of
 from .clock import LimitLine, limit_lines
 from .context import Context, jsonable
@@ -38,6 +38,8 @@ class CaseDetails:
     now: datetime
     state: CaseState  # 办理中, 暂停（补正）, 已办结, 不予受理 …
     limits: list[LimitLine]  # the deadlines with where each counts from, and the stage limits not started yet
+    application: Form  # the item's application form (its start event): the case data by its labels
+    takeable: list[CaseTask]  # the open tasks the actor may open and work now (the case page links to them)
 
 
 def open_case(ctx: Context, actor: User, item_code: str, applicant: dict, data: dict) -> Progress:
@@ -83,13 +85,15 @@ def case_details(ctx: Context, actor: User, number: str) -> CaseDetails:
         shown = privacy.shown_kinds(uow, actor, case)
         agency = ctx.catalog(uow).agency(case.agency_code)
         item = agency.item(case.item_code) if agency else None
-        deadlines = uow.deadlines.for_case(case.id)
-        details = CaseDetails(case, uow.processes.get(case.process_version_id), uow.tasks.for_case(case.id),
+        deadlines, case_tasks = uow.deadlines.for_case(case.id), uow.tasks.for_case(case.id)
+        details = CaseDetails(case, uow.processes.get(case.process_version_id), case_tasks,
                               uow.history.for_case(case.id), uow.external.for_case(case.id),
                               deadlines, uow.deadlines.pauses(case.id),
                               uow.deadlines.extensions(case.id), uow.escalations.for_case(case.id), ctx.now(),
                               state_of(uow, ctx, case),
-                              limit_lines(case, deadlines, item.stage_limits if item and case.accepted_at else ()))
+                              limit_lines(case, deadlines, item.stage_limits if item and case.accepted_at else ()),
+                              ctx.definition(uow, case.process_version_id).start_form,
+                              [task for task in case_tasks if may_take(actor, task)])
     revealed = personal_data.revealed([case.applicant, case.data], shown)
     privacy.mask_case(case, shown)
     privacy.mask_records(details.history, ("detail",), shown)

@@ -57,6 +57,34 @@ export function markedIds(definitions, current, completed) {
   return { current: currentSet, completed: completedSet };
 }
 
+/** The limits' plumbing: timer boundary events and event sub-processes with everything their branches reach
+ * (escalate, 督办, their ends). Drawn faint unless the case stands or went there, so the main path reads first. */
+export function plumbingIds(definitions) {
+  const byId = new Map();
+  const visit = (container) => (container.flowElements || []).forEach((element) => {
+    byId.set(element.id, element);
+    if (element.flowElements) visit(element);
+  });
+  (definitions.rootElements || []).filter((root) => root.$type === 'bpmn:Process').forEach(visit);
+  const plumbing = new Set();
+  const follow = (element) => {
+    if (!element || plumbing.has(element.id)) return;
+    plumbing.add(element.id);
+    (element.outgoing || []).forEach((flow) => {
+      plumbing.add(flow.id);
+      follow(flow.targetRef);
+    });
+    (element.flowElements || []).forEach(follow);
+  };
+  for (const element of byId.values()) {
+    const timer = (element.eventDefinitions || []).some((definition) => definition.$type === 'bpmn:TimerEventDefinition');
+    if ((element.$type === 'bpmn:BoundaryEvent' && timer) || (element.$type === 'bpmn:SubProcess' && element.triggeredByEvent)) {
+      follow(element);
+    }
+  }
+  return plumbing;
+}
+
 function focusOn(viewer, ids) {
   const canvas = viewer.get('canvas');
   const registry = viewer.get('elementRegistry');
@@ -125,8 +153,15 @@ export async function createViewer(root) {
       for (const [marker, ids] of Object.entries(marks)) {
         ids.forEach((id) => registry.get(id) && canvas.addMarker(id, marker));
       }
-      canvas.zoom('fit-viewport', 'auto');
-      addControls(root, viewer, [...marks.current].filter((id) => registry.get(id)));
+      plumbingIds(definitions).forEach((id) => {
+        if (registry.get(id) && !marks.current.has(id) && !marks.completed.has(id)) canvas.addMarker(id, 'limit-plumbing');
+      });
+      const current = [...marks.current].filter((id) => registry.get(id));
+      // where the case stands, at a zoom that reads (the whole diagram fitted makes labels ~3 px high)
+      const show = () => (current.length ? focusOn(viewer, current) : canvas.zoom('fit-viewport', 'auto'));
+      api.show = show;
+      show();
+      addControls(root, viewer, current);
       root.dataset.state = 'ready';
       root.dispatchEvent(new CustomEvent('viewer:imported', { bubbles: true, detail: { warnings } }));
       const first = [...marks.current][0];
@@ -149,7 +184,7 @@ export async function createViewer(root) {
       if (root.dataset.state !== 'ready' || root.clientWidth === last) return;
       last = root.clientWidth;
       viewer.get('canvas').resized();
-      viewer.get('canvas').zoom('fit-viewport', 'auto');
+      if (api.show) api.show();
     }).observe(root);
   }
   return api;
