@@ -78,4 +78,4 @@ def test_a_pool_that_is_not_executable_is_not_checked_but_a_called_process_is():
     called = called.replace("</bpmn:manualTask>", "</bpmn:callActivity>")
     with pytest.raises(InvalidProcess) as refused:
         parse_process(called.encode("utf-8"))
-    assert refused.value.element_id == "Task_apply" and "发送任务（sendTask）" in refused.value.reason
+    assert refused.value.element_id == "Task_apply" and "发送任务须用 messageRef" in refused.value.reason

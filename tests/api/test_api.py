@@ -688,7 +688,7 @@ def test_a_transfer_waits_for_the_information_sheet_and_goes_on_when_it_arrives(
     assert [t for t in inbox(client, clerk) if t["case_number"] == number] == []
 
     assert error_of(deliver("联系函"), 409, "conflict")["message"] == "案件当前不在等待“联系函”"
-    assert error_of(deliver(""), 422, "invalid_input")["message"] == "需要消息名称 name 和 JSON 对象 payload"
+    assert error_of(deliver(""), 422, "invalid_input")["fields"] == {"name": "请填写消息名称"}  # any JSON payload
     assert error_of(deliver("信息表", headers=auth("caiwu")), 403, "forbidden")["message"] == (
         "需要岗位：受理员、审核员、系统管理员")
     assert error_of(deliver("信息表", headers=auth("shouli2")), 404, "not_found")["message"] == "案件不存在"
@@ -703,7 +703,7 @@ def test_a_transfer_waits_for_the_information_sheet_and_goes_on_when_it_arrives(
     assert case["data"]["info_sheet"] == sheet
     [received] = [h for h in case["history"] if h["action"] == "message_received"]
     assert (received["actor"], received["message"], received["detail"]) == (
-        "clerk_210400_01", "收到“信息表”", {"payload": sheet})
+        "clerk_210400_01", "收到“信息表”", {"name": "信息表", "payload": sheet})  # the name: GET /api/cases/<n>/messages
     assert error_of(deliver("信息表", sheet), 409, "conflict")["message"] == "案件当前不在等待“信息表”"
     done = take_step(client, clerk, number, decision="accept")
     assert (done["status"], done["result"]) == ("closed", "办结")

@@ -15,6 +15,7 @@ from api.test_api import case_of, complete, deploy, inbox, versions_of
 FIXTURES = ROOT / "tests" / "fixtures" / "conformance"
 ITEM = "002036002002"
 PROCESS = f"item_{ITEM}"
+AGENCY = "210400"
 CLERK = "clerk_210400_01"  # every task role in hall 210400-01
 APPLICANT = {"name": "张伟", "id_number": PERSON_ID, "phone": "13804130001"}
 
@@ -47,6 +48,8 @@ def test_an_accepted_diagram_deploys_and_a_case_runs_to_its_expected_end(client,
         assert sorted(task["name"] for task in tasks) == sorted(names)
         for task in tasks:
             json_of(complete(client, clerk, task["id"], **values.get(task["name"], {})))
+    for message in expected.get("messages", []):
+        json_of(client.post(f"/api/agencies/{AGENCY}/messages", headers=clerk, json=message), 200)
 
     case = case_of(client, clerk, number)
     assert (case["status"], case["result"]) == ("closed", "办结")
@@ -54,6 +57,9 @@ def test_an_accepted_diagram_deploys_and_a_case_runs_to_its_expected_end(client,
     assert expected.get("data", {}).items() <= case["data"].items()
     if "history" in expected:
         assert expected["history"] in [entry["message"] for entry in case["history"]]
+    if "thrown" in expected:
+        sent = json_of(client.get(f"/api/cases/{number}/messages", headers=clerk))
+        assert {m["name"]: m["payload"] for m in sent if m["direction"] == "sent"} == expected["thrown"]
 
 
 @pytest.mark.parametrize("file_name", REFUSED)

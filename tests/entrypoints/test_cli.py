@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from workflows.entrypoints.cli import main
 from workflows.services.demo import resident_id
 
-from support.paths import BPMN_DIR, CATALOG_DIR
+from support.paths import BPMN_DIR, CATALOG_DIR, ROOT
 from support.process_driver import PERSON_ID
 
 
@@ -174,3 +174,32 @@ def test_open_case_refuses_a_wrong_id_number_or_bank_account_naming_the_field(da
                  "--id-number", id_number, "expense_total=1200.50", data, expect=1)
     assert "错误：申请信息填写有误" in output and problem in output
     assert run(database_url, "tasks", "--user", "shouli") == ""
+
+
+def test_deploy_takes_several_files_and_a_message_from_the_terminal_reaches_its_case(database_url, tmp_path):
+    folder = ROOT / "tests" / "fixtures" / "conformance" / "deployments"
+    main_file, recheck = tmp_path / "main.bpmn", tmp_path / "recheck.bpmn"
+    main_file.write_bytes((folder / "main_calls_recheck.bpmn").read_bytes()
+                          .replace(b'"Process_conformance"', b'"item_002036002002"'))
+    recheck.write_bytes((folder / "recheck.bpmn").read_bytes())
+    alone = run(database_url, "deploy", str(main_file), "--user", "sheji", expect=1)
+    assert "Process_recheck" in alone and "Call_recheck" in alone
+    deployed = run(database_url, "deploy", str(main_file), str(recheck), "--user", "sheji")
+    assert "已部署 item_002036002002 版本 2（调用 recheck.bpmn）" in deployed
+
+    receipt = tmp_path / "receipt.bpmn"
+    receipt.write_bytes((folder / "correlated_receipt.bpmn").read_bytes()
+                        .replace(b'"Process_conformance"', b'"item_002036002002"'))
+    run(database_url, "deploy", str(receipt), "--user", "sheji")
+    opened = run(database_url, "open-case", "--user", "shouli", "--item", "002036002002", "--name", "张伟",
+                 "--id-number", PERSON_ID, "order_no=ZF001")
+    number, task_id = opened.split("\t")[0], re.search(r"待办：(\S+)\t受理", opened).group(1)
+    run(database_url, "complete", task_id, "--user", "shouli")
+    delivered = run(database_url, "message", "银行回执", "--agency", "210400", "--payload",
+                    '{"order_no": "ZF001", "status": "已入账"}', "--user", "shouli")
+    assert delivered.startswith("已送达\n") and f"{number}\t" in delivered and "已办结" in delivered
+    missing = run(database_url, "message", "银行回执", "--agency", "210400", "--payload", '{"order_no": "ZF001"}',
+                  "--user", "shouli", expect=1)
+    assert "没有等待“银行回执”的办件" in missing
+    assert "不是合法的 JSON" in run(database_url, "message", "银行回执", "--agency", "210400", "--payload", "{",
+                                 "--user", "shouli", expect=2)

@@ -11,6 +11,7 @@ from workflows.entrypoints.web.assets import manifest
 from workflows.services import calendar
 
 from support.diagrams import OUTPATIENT_PROCESS, RENAMED_REVIEW, outpatient_diagram
+from support.paths import ROOT
 from support.web import csrf_token, html, sign_in
 
 
@@ -82,6 +83,22 @@ def test_an_invalid_diagram_shows_the_reason_and_the_element_and_adds_no_version
     assert "版本记录（1）" in outpatient_row(html(client.get("/processes")))
     empty = upload(client, page, b"", "empty.bpmn")
     assert empty.status_code == 422 and "请选择要发布的 BPMN 文件" in html(empty)
+
+
+def test_a_designer_publishes_several_files_together_a_call_crossing_them(client):
+    sign_in(client, "sheji")
+    page = html(client.get("/processes"))
+    folder = ROOT / "tests" / "fixtures" / "conformance" / "deployments"
+    main = (folder / "main_calls_recheck.bpmn").read_bytes().replace(b'"Process_conformance"', b'"item_002036002002"')
+    alone = client.post("/processes", data={"csrf_token": csrf_token(page), "file": [(io.BytesIO(main), "main.bpmn")]},
+                        content_type="multipart/form-data")
+    assert alone.status_code == 422 and "Process_recheck" in html(alone) and "Call_recheck" in html(alone)
+    files = [(io.BytesIO(main), "main.bpmn"), (io.BytesIO((folder / "recheck.bpmn").read_bytes()), "recheck.bpmn")]
+    response = client.post("/processes", data={"csrf_token": csrf_token(page), "file": files},
+                           content_type="multipart/form-data")
+
+    assert response.status_code == 302
+    assert "已发布 受理后调用复核（item_002036002002）第 2 版" in html(client.get(response.headers["Location"]))
 
 
 def test_a_clerk_may_neither_see_nor_publish_processes(client):

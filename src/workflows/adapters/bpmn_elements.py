@@ -21,17 +21,15 @@ PYTHON_FORMATS = frozenset({"", "python"})  # scriptFormat: none given is Python
 _EVENTS = {"startEvent": {"", "message"}, "endEvent": {""}, "intermediateCatchEvent": {"timer", "message"},
            "intermediateThrowEvent": {"", "message"}, "boundaryEvent": {"timer"}}
 _ACTIVITIES = frozenset({"userTask", "serviceTask", "businessRuleTask", "scriptTask", "task", "manualTask",
-                         "callActivity", "subProcess"})
+                         "callActivity", "subProcess", "sendTask", "receiveTask"})
+_MESSAGE_TASKS = frozenset({"sendTask", "receiveTask"})
 _GATEWAYS = frozenset({"exclusiveGateway", "parallelGateway", "inclusiveGateway", "eventBasedGateway"})
 _NOT_FLOW_NODES = frozenset({"sequenceFlow", "laneSet", "extensionElements", "documentation", "textAnnotation",
                              "association", "group", "dataObject", "dataObjectReference", "dataStoreReference",
                              "ioSpecification", "property", "incoming", "outgoing"})  # (incoming/outgoing: of a sub-process)
 
-_KIND_NAMES = {"sendTask": "发送任务（sendTask）", "receiveTask": "接收任务（receiveTask）",
-               "transaction": "事务子流程（transaction）", "adHocSubProcess": "自由子流程（adHocSubProcess）",
+_KIND_NAMES = {"transaction": "事务子流程（transaction）", "adHocSubProcess": "自由子流程（adHocSubProcess）",
                "complexGateway": "复杂网关（complexGateway）"}
-_ADVICE = {"sendTask": "请改用消息中间抛出事件（intermediateThrowEvent + messageEventDefinition）",
-           "receiveTask": "请改用消息中间捕获事件（intermediateCatchEvent + messageEventDefinition）"}
 _EVENT_NAMES = {"": "空事件", "message": "消息", "timer": "定时", "signal": "信号", "error": "错误",
                 "escalation": "升级", "compensate": "补偿", "cancel": "取消", "conditional": "条件", "link": "链接",
                 "terminate": "终止"}
@@ -55,10 +53,11 @@ class OfflineTask(ManualTask):
         self.manual = False
 
 
-def check_supported_elements(document, file_name: str) -> None:
+def check_supported_elements(document, file_name: str, called: set | None = None) -> None:
     """Refuse the first element that this engine does not run correctly, in the processes a case may run: the
-    executable ones and those they call (another pool of a collaboration, drawn for the picture, is never run)."""
-    called = {call.get("calledElement") for call in document.iterfind(".//bpmn:callActivity", NS)}
+    executable ones and those they call, from this file or another of the deployment (`called`: their ids); a
+    pool drawn for the picture (not executable) is never run."""
+    called = (called or set()) | {call.get("calledElement") for call in document.iterfind(".//bpmn:callActivity", NS)}
     for container in document.iterfind(".//bpmn:process", NS):
         if container.get("isExecutable") != "true" and container.get("id") not in called:
             continue
@@ -88,8 +87,7 @@ def _refusal(element, kind: str) -> str | None:
         return _activity_refusal(element, kind)
     if kind in _GATEWAYS:
         return None
-    advice = _ADVICE.get(kind, "请改用本引擎支持的元素（见 docs/bpmn-conventions.md）")
-    return f"本引擎不支持{_KIND_NAMES.get(kind, f'元素 {kind}')}，{advice}"
+    return f"本引擎不支持{_KIND_NAMES.get(kind, f'元素 {kind}')}，请改用本引擎支持的元素（见 docs/bpmn-conventions.md）"
 
 
 def _activity_refusal(element, kind: str) -> str | None:
@@ -102,6 +100,21 @@ def _activity_refusal(element, kind: str) -> str | None:
         return "本引擎暂不支持事件子流程（triggeredByEvent），请用边界事件"
     if kind == "scriptTask":
         return _script_refusal(element)
+    if kind in _MESSAGE_TASKS:
+        return _message_task_refusal(element, kind)
+    return None
+
+
+def _message_task_refusal(element, kind: str) -> str | None:
+    """A send task throws, a receive task waits for, the named message its `messageRef` gives: without one the
+    engine would pass through it silently."""
+    word = "发送任务须用 messageRef 指定要发出的消息" if kind == "sendTask" else "接收任务须用 messageRef 指定等待的消息"
+    ref = element.get("messageRef")
+    if not ref:
+        return word
+    message = element.getroottree().getroot().find(f"bpmn:message[@id='{ref}']", NS)
+    if message is None or not (message.get("name") or "").strip():
+        return f"{word}：消息 {ref} 不存在或没有名称（name）"
     return None
 
 

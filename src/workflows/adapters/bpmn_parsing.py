@@ -21,7 +21,10 @@ from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnValidator, full_tag
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.defaults import ServiceTask
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.bpmn.parser.event_parsers import ReceiveTaskParser, SendTaskParser
+from SpiffWorkflow.bpmn.specs.defaults import ReceiveTask, SendTask
 from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
+from SpiffWorkflow.camunda.parser.event_parsers import CamundaEventDefinitionParser
 from SpiffWorkflow.camunda.parser.task_spec import CAMUNDA_MODEL_NS, BusinessRuleTaskParser, CamundaTaskParser
 from SpiffWorkflow.camunda.specs.business_rule_task import BusinessRuleTask
 from SpiffWorkflow.exceptions import SpiffWorkflowException
@@ -95,12 +98,24 @@ class DecisionTaskParser(BusinessRuleTaskParser):
         return self.spec_class(self.spec, self.bpmn_id, dmnEngine=engine, **self.bpmn_attributes)
 
 
+class MessageTaskParser(CamundaEventDefinitionParser, SendTaskParser):
+    """A bpmn:sendTask or receiveTask with its `messageRef`, read as a Camunda message event (SpiffWorkflow's
+    CamundaParser keeps the plain-BPMN one, which matches no Camunda catch event and cannot be stored). A send
+    task's payload is its `camunda:expression` (Camunda 7's expression implementation), none without it
+    (_prepare_messages)."""
+
+    def create_task(self):
+        return SendTaskParser.create_task(self)
+
+
 class EngineParser(CamundaParser):
     OVERRIDE_PARSER_CLASSES = {**CamundaParser.OVERRIDE_PARSER_CLASSES,
                                full_tag("serviceTask"): (HandlerServiceTaskParser, HandlerServiceTask),
                                full_tag("businessRuleTask"): (DecisionTaskParser, DecisionTask),
                                full_tag("task"): (CamundaTaskParser, PassThroughTask),
-                               full_tag("manualTask"): (CamundaTaskParser, OfflineTask)}
+                               full_tag("manualTask"): (CamundaTaskParser, OfflineTask),
+                               full_tag("sendTask"): (MessageTaskParser, SendTask),
+                               full_tag("receiveTask"): (MessageTaskParser, ReceiveTask)}
 
 
 @dataclass(frozen=True)
@@ -119,6 +134,7 @@ class TaskDefinition:
 class ProcessDefinition:
     key: str
     name: str
+    file_name: str  # the file of its deployment that holds it
     spec: object
     subprocess_specs: dict
     start_form: Form
@@ -126,6 +142,8 @@ class ProcessDefinition:
     properties: dict[str, dict[str, str]]  # element id -> its Camunda properties (stage, kind, level …)
     checksum: str  # of the BPMN file and the DMN files of its decisions
     decisions: dict[str, Decision] = field(default_factory=dict)  # decision id -> the DMN file it references
+    called_files: dict[str, str] = field(default_factory=dict)  # other BPMN files of its deployment it calls
+    correlations: dict[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)  # message -> properties
 
     @cached_property
     def stages(self) -> dict[str, str]:
@@ -138,6 +156,13 @@ class ProcessDefinition:
         return frozenset(spec.event_definition.name for spec in self.spec.start.outputs
                          if isinstance(getattr(spec, "event_definition", None), MessageEventDefinition))
 
+    @property
+    def starts_only_by_message(self) -> bool:
+        """Every start event waits for a message: a case of it is opened by its message, not at the window."""
+        return bool(self.start_messages) and all(
+            isinstance(getattr(spec, "event_definition", None), MessageEventDefinition)
+            for spec in self.spec.start.outputs)
+
     @cached_property
     def escalation_ends(self) -> frozenset[str]:
         """End events of escalation branches: reaching one is not the case's result."""
@@ -145,41 +170,153 @@ class ProcessDefinition:
 
 
 def parse_process(bpmn: bytes, file_name: str = "process.bpmn",
-                  decisions: Mapping[str, Decision] | None = None) -> ProcessDefinition:
-    """Parse and validate one BPMN file with the decision tables (id -> DMN file read by dmn_parsing) its
-    business-rule tasks may reference; raise InvalidProcess naming the file and the element at fault. Tables no task
-    references are left out of the definition."""
-    document = _read_xml(bpmn, file_name)
-    process_id = _main_process_id(document, file_name)
+                  decisions: Mapping[str, Decision] | None = None, process_key: str | None = None,
+                  called_files: Mapping[str, bytes] | None = None) -> ProcessDefinition:
+    """Parse and validate one BPMN file (with the other files of its deployment its call activities reach) and the
+    decision tables (id -> DMN file read by dmn_parsing) its business-rule tasks may reference; raise
+    InvalidProcess naming the file and the element at fault. `process_key`: which executable process of the file
+    (a collaboration has several); without it the file must hold exactly one."""
+    definitions = parse_deployment({file_name: bpmn, **(called_files or {})}, decisions, main_files={file_name})
+    if process_key is not None:
+        found = [definition for definition in definitions if definition.key == process_key]
+        if not found:
+            raise InvalidProcess(f"文件中没有可执行的流程 {process_key}", None, file_name)
+        return found[0]
+    if len(definitions) != 1:
+        raise InvalidProcess(f"文件须恰好包含一个可执行的主流程（isExecutable=\"true\"），现有 {len(definitions)} 个",
+                             None, file_name)
+    return definitions[0]
+
+
+def parse_deployment(files: Mapping[str, bytes], decisions: Mapping[str, Decision] | None = None,
+                     main_files: set[str] | None = None) -> list[ProcessDefinition]:
+    """Parse a deployment: several BPMN files together, whose call activities may call a process of another file.
+    Each executable process that no call activity calls (each executable pool of a collaboration) becomes a
+    process of its own; a called process travels with its callers. `main_files`: only the processes of these
+    files are wanted (a stored version re-read with the files it calls)."""
+    documents = {name: _read_xml(bpmn, name) for name, bpmn in files.items()}
+    called = {c.get("calledElement") for document in documents.values()
+              for c in document.iterfind(".//bpmn:callActivity", NS)}
+    for name, document in documents.items():
+        _check_document(document, name, called)
+    mains = _main_processes(documents, called, main_files or set(documents))
+    tables = {ref: table for name, document in documents.items()
+              for ref, table in _referenced_decisions(document, decisions or {}, name).items()}
+    parser = EngineParser(validator=BpmnValidator())
+    current = None
+    try:
+        for table in tables.values():
+            current = table.file_name
+            parser.add_dmn_str(table.engine_xml.encode("utf-8"), filename=table.file_name)
+        for name, document in documents.items():
+            current = name
+            parser.add_bpmn_xml(document, filename=name)
+        return [_definition(parser, documents, files, tables, process_id, name) for process_id, name in mains]
+    except ValidationException as error:
+        raise InvalidProcess(str(error).split("\n")[0], error.id or None, error.file_name or current) from None
+    except SpiffWorkflowException as error:
+        raise InvalidProcess(str(error), None, current) from None
+
+
+def _check_document(document, file_name: str, called: set) -> None:
     _check_reserved_ids(document, file_name)
-    check_supported_elements(document, file_name)
+    check_supported_elements(document, file_name, called)
     _check_lanes(document, file_name)
     _check_service_tasks(document, file_name)
     _check_expressions(document, file_name)
-    tables = _referenced_decisions(document, decisions or {}, file_name)
-    parser = EngineParser(validator=BpmnValidator())
-    try:
-        for table in tables.values():
-            parser.add_dmn_str(table.engine_xml.encode("utf-8"), filename=table.file_name)
-        parser.add_bpmn_xml(document, filename=file_name)
-        spec = parser.get_spec(process_id)
-        subprocess_specs = parser.get_subprocess_specs(process_id)
-    except ValidationException as error:
-        raise InvalidProcess(str(error).split("\n")[0], error.id or None, file_name) from None
-    except SpiffWorkflowException as error:
-        raise InvalidProcess(str(error), None, file_name) from None
-    process = document.find(f"bpmn:process[@id='{process_id}']", NS)
+
+
+def _main_processes(documents: dict, called: set, main_files: set[str]) -> list[tuple[str, str]]:
+    """(process id, file name) of each executable process that no call activity calls; a process id used twice
+    in a deployment is refused (a call would be ambiguous)."""
+    seen: dict[str, str] = {}
+    mains = []
+    for name, document in documents.items():
+        for process in document.findall("bpmn:process", NS):
+            process_id = process.get("id")
+            if process_id in seen:
+                raise InvalidProcess(f"流程 id“{process_id}”在 {seen[process_id]} 和 {name} 中重复", process_id, name)
+            seen[process_id] = name
+            if process.get("isExecutable") == "true" and process_id not in called and name in main_files:
+                mains.append((process_id, name))
+    missing = sorted(ref for ref in called if ref and ref not in seen)
+    if missing:
+        caller = next(c for document in documents.values() for c in document.iterfind(".//bpmn:callActivity", NS)
+                      if c.get("calledElement") == missing[0])
+        raise InvalidProcess(f"调用活动所调用的流程“{missing[0]}”不在本次部署的文件中：请一并部署定义它的 BPMN 文件",
+                             caller.get("id"), _file_of(documents, caller))
+    if not mains:
+        raise InvalidProcess("文件须恰好包含一个可执行的主流程（isExecutable=\"true\"），现有 0 个", None,
+                             next(iter(sorted(main_files)), None))
+    return mains
+
+
+def _file_of(documents: dict, element) -> str | None:
+    root = element.getroottree().getroot()
+    return next((name for name, document in documents.items() if document is root), None)
+
+
+def _definition(parser, documents: dict, files: Mapping[str, bytes], tables: dict[str, Decision],
+                process_id: str, file_name: str) -> ProcessDefinition:
+    """One process of a deployment, with the processes it calls (and the files they come from)."""
+    spec = parser.get_spec(process_id)
+    subprocess_specs = parser.get_subprocess_specs(process_id)
+    _prepare_messages([spec, *subprocess_specs.values()])
+    processes = {process.get("id"): (name, process) for name, document in documents.items()
+                 for process in document.findall("bpmn:process", NS)}
+    used = [processes[key] for key in (process_id, *subprocess_specs) if key in processes]
+    called_files = {name: files[name].decode("utf-8") for name, _ in used if name != file_name}
+    own_tables = {ref: table for ref, table in tables.items()
+                  if ref in {r for name in {file_name, *called_files} for r in _decision_refs(documents[name])}}
+    process = processes[process_id][1]
+    properties: dict[str, dict[str, str]] = {}
+    for _, element in used:
+        properties.update(_properties(element))
     return ProcessDefinition(
         key=process_id,
         name=process.get("name") or process_id,
+        file_name=file_name,
         spec=spec,
         subprocess_specs=subprocess_specs,
         start_form=_start_form(process, file_name),
-        user_tasks=_user_tasks(document, [spec, *subprocess_specs.values()], file_name),
-        properties=_properties(process),
-        checksum=_checksum(bpmn, tables),
-        decisions=tables,
+        user_tasks={key: task for name in {file_name, *called_files}
+                    for key, task in _user_tasks(documents[name], [spec, *subprocess_specs.values()], name).items()},
+        properties=properties,
+        checksum=_checksum(files[file_name], own_tables, called_files),
+        decisions=own_tables,
+        called_files=called_files,
+        correlations=_correlations([documents[name] for name in {file_name, *called_files}]),
     )
+
+
+def _prepare_messages(specs: list) -> None:
+    """SpiffWorkflow's Camunda message events would evaluate correlation properties over the {payload,
+    result_var} wrapper and fail: messages are routed between cases by the application instead (correlations).
+    A message thrown without a `camunda:expression` has no payload (the library would evaluate nothing and fail)."""
+    for spec in specs:
+        for task_spec in spec.task_specs.values():
+            definition = getattr(task_spec, "event_definition", None)
+            for event in getattr(definition, "event_definitions", [definition]):
+                if isinstance(event, MessageEventDefinition):
+                    event.correlation_properties = []
+                    if hasattr(event, "expression") and not event.expression:
+                        event.expression = "None"
+        spec.correlation_keys = {}
+
+
+def _correlations(documents: list) -> dict[str, tuple[tuple[str, str], ...]]:
+    """message name -> (correlation property id, retrieval expression) of each property the message carries: a
+    message is routed to the waiting case whose data gives every property the value the payload gives."""
+    found: dict[str, list[tuple[str, str]]] = {}
+    for document in documents:
+        names = {m.get("id"): m.get("name") or m.get("id") for m in document.iterfind(".//bpmn:message", NS)}
+        for prop in document.iterfind(".//bpmn:correlationProperty", NS):
+            for retrieval in prop.iterfind("bpmn:correlationPropertyRetrievalExpression", NS):
+                expression = "".join(retrieval.itertext()).strip()
+                name = names.get(retrieval.get("messageRef"))
+                if name and expression:
+                    found.setdefault(name, []).append((prop.get("id"), expression))
+    return {name: tuple(props) for name, props in found.items()}
 
 
 def referenced_decisions(bpmn: bytes) -> list[str]:
@@ -211,11 +348,14 @@ def _referenced_decisions(document, available: Mapping[str, Decision], file_name
     return tables
 
 
-def _checksum(bpmn: bytes, tables: dict[str, Decision]) -> str:
-    """Of the diagram alone when it uses no decision table (as before tables existed), else of it and its tables."""
+def _checksum(bpmn: bytes, tables: dict[str, Decision], called_files: Mapping[str, str] | None = None) -> str:
+    """Of the diagram alone when it uses no decision table nor other file (as before deployments of several files
+    existed), else of it, its tables and the files of the processes it calls."""
     digest = hashlib.sha256(bpmn)
     for ref in sorted(tables):
         digest.update(b"\0" + tables[ref].xml.encode("utf-8"))
+    for name in sorted(called_files or {}):
+        digest.update(b"\1" + name.encode("utf-8") + b"\0" + called_files[name].encode("utf-8"))
     return digest.hexdigest()
 
 
@@ -228,17 +368,6 @@ def _read_xml(bpmn: bytes, file_name: str):
         return etree.fromstring(bpmn, _XML_PARSER)
     except etree.XMLSyntaxError as error:
         raise InvalidProcess(f"不是合法的 XML：{error.msg}（第 {error.lineno} 行）", None, file_name) from None
-
-
-def _main_process_id(document, file_name: str) -> str:
-    """The executable process that no call activity of this file calls."""
-    executable = [p.get("id") for p in document.findall("bpmn:process", NS) if p.get("isExecutable") == "true"]
-    called = {c.get("calledElement") for c in document.iterfind(".//bpmn:callActivity", NS)}
-    main = [process_id for process_id in executable if process_id not in called]
-    if len(main) != 1:
-        raise InvalidProcess(f"文件须恰好包含一个可执行的主流程（isExecutable=\"true\"），现有 {len(main)} 个",
-                             None, file_name)
-    return main[0]
 
 
 def _check_reserved_ids(document, file_name: str) -> None:
@@ -275,15 +404,18 @@ def _check_expressions(document, file_name: str) -> None:
               (".//bpmn:script", check_script)]
     sources = [(node, (node.text or "").strip(), check) for path, check in checks
                for node in document.iterfind(path, NS)]
-    # A message event's payload is an expression too (camunda:expression), evaluated when the message is thrown.
+    # A message's payload is an expression too (camunda:expression on its event or send task), evaluated when the
+    # message is thrown, and so is each correlation property's retrieval expression, read when a message arrives.
     sources += [(node, node.get(f"{{{CAMUNDA_MODEL_NS}}}expression"), check_expression)
-                for node in document.iterfind(".//bpmn:messageEventDefinition", NS)
-                if node.get(f"{{{CAMUNDA_MODEL_NS}}}expression")]
+                for path in (".//bpmn:messageEventDefinition", ".//bpmn:sendTask")
+                for node in document.iterfind(path, NS) if node.get(f"{{{CAMUNDA_MODEL_NS}}}expression")]
+    sources += [(node, "".join(node.itertext()).strip(), check_expression)
+                for node in document.iterfind(".//bpmn:correlationPropertyRetrievalExpression", NS)]
     for node, source, check in sources:
         try:
             check(source)
         except ScriptError as error:
-            owner = node if node.get("id") and node.tag.endswith("Event") else node.getparent()
+            owner = node if node.tag == f"{{{BPMN_NS}}}sendTask" else node.getparent()
             while owner is not None and owner.get("id") is None:
                 owner = owner.getparent()
             raise InvalidProcess(str(error), owner.get("id") if owner is not None else None, file_name) from None

@@ -42,7 +42,7 @@ from .bpmn_elements import OfflineTask, PassThroughTask
 from .bpmn_parsing import DecisionTask, HandlerServiceTask, ProcessDefinition, TaskDefinition, parse_process
 from .dmn_parsing import read_decisions
 from .limits import DiagramLimits, LimitExceeded, check_timer
-from .scripting import RestrictedScriptEngine, check_command_time, command_budget
+from .scripting import RestrictedEnvironment, RestrictedScriptEngine, check_command_time, command_budget
 
 log = logging.getLogger(__name__)
 LIMIT_TIMER_FUNCTIONS = ("deadline(", "warning_time(")  # timers that follow the case's limits as they move
@@ -486,6 +486,19 @@ class CaseRun:
             raise Conflict(f"案件当前不在等待“{name}”") from None
         self.advance()
 
+    def waiting_messages(self) -> list[tuple[str, dict]]:
+        """(name, correlation values over the case data) of each message the case waits for now: a catch event,
+        a receive task, an event-based gateway's message."""
+        found = []
+        for task in self.workflow.get_tasks(state=TaskState.WAITING):
+            event = getattr(task.task_spec, "event_definition", None)
+            for definition in getattr(event, "event_definitions", [event]):
+                if isinstance(definition, MessageEventDefinition) and definition.name:
+                    limits = self.workflow.script_engine.environment.limits
+                    found.append((definition.name, correlation_values(self.definition, definition.name,
+                                                                      self.data, limits)))
+        return found
+
     def thrown_messages(self) -> list[tuple[str, object]]:
         return [(event.event_definition.name, (event.payload or {}).get("payload"))
                 for event in self.workflow.get_events() if isinstance(event.event_definition, MessageEventDefinition)]
@@ -512,6 +525,22 @@ class CaseRun:
         return source.data
 
 
+def correlation_values(definition: ProcessDefinition, name: str, data, limits: DiagramLimits) -> dict:
+    """Each correlation property of message `name` -> its retrieval expression's value over `data` (None where it
+    cannot be read there: a payload that is no object, a name the data lacks), as JSON holds it."""
+    values = {}
+    context = data if isinstance(data, dict) else {}
+    environment = RestrictedEnvironment(limits=limits)
+    for prop, expression in definition.correlations.get(name, ()):
+        try:
+            with command_budget(limits):
+                value = environment.evaluate(expression, dict(context))
+        except Exception:  # a missing name or a failing expression: this side gives no value
+            value = None
+        values[prop] = value if value is None or isinstance(value, (str, int, float, bool)) else str(value)
+    return values
+
+
 class Engine:
     """Parses process versions once and runs case workflows on them."""
 
@@ -521,15 +550,24 @@ class Engine:
         self.limits = limits or DiagramLimits.from_environment()
 
     def definition(self, bpmn_xml: str, file_name: str = "process.bpmn",
-                   decisions: dict[str, str] | None = None) -> ProcessDefinition:
-        """The parsed process of a deployed version, with the decision tables (DMN file name -> XML) it carries;
-        versions never change, so the parse is cached by content."""
-        key = (bpmn_xml, tuple(sorted((decisions or {}).items())))
+                   decisions: dict[str, str] | None = None, called_files: dict[str, str] | None = None,
+                   process_key: str | None = None) -> ProcessDefinition:
+        """The parsed process of a deployed version, with the decision tables (DMN file name -> XML) and the other
+        BPMN files of its deployment (file name -> XML) it carries; `process_key`: which executable process of
+        its file (a collaboration holds several). Versions never change, so the parse is cached by content."""
+        key = (bpmn_xml, tuple(sorted((decisions or {}).items())), tuple(sorted((called_files or {}).items())),
+               process_key)
         definition = self._definitions.get(key)
         if definition is None:
-            definition = parse_process(bpmn_xml.encode("utf-8"), file_name, read_decisions(decisions or {}))
+            called = {name: xml.encode("utf-8") for name, xml in (called_files or {}).items()}
+            definition = parse_process(bpmn_xml.encode("utf-8"), file_name, read_decisions(decisions or {}),
+                                       process_key, called)
             self._definitions[key] = definition
         return definition
+
+    def correlation(self, definition: ProcessDefinition, name: str, data) -> dict:
+        """The values of the correlation properties of message `name` over `data` (a payload, or case data)."""
+        return correlation_values(definition, name, data, self.limits)
 
     def start(self, definition: ProcessDefinition, data: dict, bindings: CaseBindings) -> CaseRun:
         workflow = BpmnWorkflow(definition.spec, definition.subprocess_specs,

@@ -44,6 +44,17 @@ catalog_documents = Table(
     Column("loaded_at", Moment(), nullable=False),
 )
 
+# A deployment: the BPMN and DMN files deployed together (call activities resolve across them); each process it
+# holds is a version pointing at it.
+deployments = Table(
+    "deployments", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("agency_code", String(20)),
+    Column("deployed_by", String(64), nullable=False),
+    Column("deployed_at", Moment(), nullable=False),
+    Column("files", Json, nullable=False),  # the names of its files, in the order given
+)
+
 process_versions = Table(
     "process_versions", metadata,
     Column("id", Id, primary_key=True, autoincrement=True),
@@ -60,6 +71,10 @@ process_versions = Table(
     # The agency whose cases run the version; NULL: national (the shipped diagrams), for agencies without their own
     Column("agency_code", String(20)),
     Column("change_note", Text),  # the designer's words on what changed and why (None: deployed without one)
+    # deployments.id (no foreign key: SQLite would rebuild this table to add one); NULL: deployed before them
+    Column("deployment_id", Id),
+    # The other BPMN files of its deployment that its call activities reach: {file name: BPMN XML}
+    Column("called_files", Json, nullable=False, default=dict, server_default="{}"),
     UniqueConstraint("process_key", "version"),
     Index("ix_process_versions_key_agency", "process_key", "agency_code"),
 )
@@ -264,6 +279,18 @@ case_timers = Table(
     Column("case_id", ForeignKey("cases.id"), primary_key=True),
     Column("task_id", String(36), primary_key=True),
     Column("due_at", Moment(), nullable=False, index=True),
+)
+
+# The messages each open case waits for (a catch event, a receive task), with the values of the message's correlation
+# properties over the case data: a message posted for the agency is routed to the one waiting case they match.
+case_message_waits = Table(
+    "case_message_waits", metadata,
+    Column("case_id", ForeignKey("cases.id"), primary_key=True),
+    Column("position", Integer, primary_key=True),
+    Column("agency_code", String(20), nullable=False),
+    Column("message_name", String(100), nullable=False),
+    Column("correlation", Json, nullable=False),
+    Index("ix_case_message_waits_agency_message", "agency_code", "message_name"),
 )
 
 escalations = Table(
@@ -588,6 +615,7 @@ def start_mappers() -> None:
         return
     stored_text.install()
     # The diagram's XML is read only to parse a version once, not with every case command.
+    mapper_registry.map_imperatively(model.Deployment, deployments)
     mapper_registry.map_imperatively(model.ProcessVersion, process_versions,
                                      properties={"bpmn_xml": deferred(process_versions.c.bpmn_xml),
                                                  "decisions": deferred(process_versions.c.decisions)})

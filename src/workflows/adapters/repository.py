@@ -10,9 +10,9 @@ from sqlalchemy.orm import Session, undefer
 
 from workflows.domain.model import (PENDING, READY, SUPERVISION_STAGE, AgencyMessage, Case,
                                     CaseAttachment, CaseComment, CaseDeadline, CaseDocument, CaseMaterial, CasePause,
-                                    CaseTask, CaseWaiver, Escalation, ExtensionRequest, ExternalCall, HistoryEntry,
-                                    ProcessVersion, RatingFollowUp, SavedFilter, Substitution, TaskRequest,
-                                    TaskSubmission, TaskSupervision, User)
+                                    CaseTask, CaseWaiver, Deployment, Escalation, ExtensionRequest, ExternalCall,
+                                    HistoryEntry, ProcessVersion, RatingFollowUp, SavedFilter, Substitution,
+                                    TaskRequest, TaskSubmission, TaskSupervision, User)
 from workflows.domain.throttling import Attempts
 
 from . import orm
@@ -46,6 +46,12 @@ class CatalogRepository(_Repository):
 class ProcessRepository(_Repository):
     def add(self, version: ProcessVersion) -> None:
         self.session.add(version)
+
+    def add_deployment(self, deployment: Deployment) -> None:
+        self.session.add(deployment)
+
+    def deployment(self, deployment_id: int) -> Deployment | None:
+        return self.session.get(Deployment, deployment_id)
 
     def get(self, version_id: int) -> ProcessVersion | None:
         return self.session.get(ProcessVersion, version_id)
@@ -312,6 +318,25 @@ class TimerRepository(_Repository):
 
     def next_due(self) -> datetime | None:
         return self.session.scalar(select(func.min(orm.case_timers.c.due_at)))
+
+
+class MessageWaitRepository(_Repository):
+    """The messages open cases wait for, with their correlation values, indexed by agency and message name."""
+
+    def replace(self, case: Case, waits: list[tuple[str, dict]]) -> None:
+        table = orm.case_message_waits
+        self.session.execute(table.delete().where(table.c.case_id == case.id))
+        if waits:
+            self.session.execute(table.insert(), [
+                {"case_id": case.id, "position": position, "agency_code": case.agency_code, "message_name": name,
+                 "correlation": correlation} for position, (name, correlation) in enumerate(waits)])
+
+    def waiting(self, agency_code: str, name: str) -> list[tuple[int, dict]]:
+        """(case id, correlation values) of each wait of the agency's open cases for message `name`."""
+        table = orm.case_message_waits
+        query = (select(table.c.case_id, table.c.correlation)
+                 .where(table.c.agency_code == agency_code, table.c.message_name == name).order_by(table.c.case_id))
+        return [(case_id, correlation) for case_id, correlation in self.session.execute(query)]
 
 
 class EscalationRepository(_Repository):

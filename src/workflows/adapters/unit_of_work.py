@@ -34,6 +34,7 @@ class UnitOfWork:
         self.external = repository.ExternalSystemRepository(self.session)
         self.deadlines = repository.DeadlineRepository(self.session)
         self.timers = repository.TimerRepository(self.session)
+        self.message_waits = repository.MessageWaitRepository(self.session)
         self.escalations = repository.EscalationRepository(self.session)
         self.notifications = repository.NotificationRepository(self.session)
         self.calendar = repository.CalendarRepository(self.session)

@@ -49,6 +49,19 @@ class ProcessVersion(Record):
     # The agency whose cases run it; None: national, run by every agency that has not deployed its own version.
     agency_code: str | None = None
     change_note: str | None = None  # what the designer changed and why, given at 发布
+    deployment_id: int | None = None  # the deployment it came in (None: deployed before deployments existed)
+    called_files: dict[str, str] | None = None  # the other BPMN files of its deployment the process calls
+
+
+class Deployment(Record):
+    """BPMN and DMN files deployed together: call activities resolve across them, and each process they hold
+    (each executable pool of a collaboration) is a version pointing at it."""
+
+    id: int
+    agency_code: str | None
+    deployed_by: str
+    deployed_at: datetime
+    files: list[str]
 
 
 class Case(Record):

@@ -12,7 +12,8 @@ from handlers import HANDLERS
 from workflows.domain.calendar import parse_day
 from workflows.domain.errors import Forbidden, InvalidInput, WorkflowsError
 from workflows.domain.model import READY
-from workflows.services import accounts, calendar, cases, catalog, desk, processes, tasks, time_limits, users
+from workflows.services import (accounts, calendar, cases, catalog, desk, process_messages, processes, tasks,
+                                time_limits, users)
 from workflows.services.context import CHINA, Context
 
 from . import views
@@ -242,12 +243,55 @@ def deploy_process():
     bpmn, file_name = (upload.read(), upload.filename) if upload else (request.get_data(), "upload.bpmn")
     if not bpmn:
         raise InvalidInput("请上传 BPMN 文件（multipart 字段 file，或以 application/xml 作为请求体）")
-    tables = {dmn.filename or f"decision{index}.dmn": dmn.read()  # the DMN files of its decision tables
-              for index, dmn in enumerate(request.files.getlist("decisions"), 1)}
-    national = request.values.get("national", "").lower() in ("1", "true", "yes")  # for every agency: admins
-    version = processes.deploy_process(ctx(), g.user, bpmn, file_name or "upload.bpmn", tables, national,
-                                       request.values.get("note"))
+    version = processes.deploy_process(ctx(), g.user, bpmn, file_name or "upload.bpmn", _uploaded_tables(),
+                                       _national(), request.values.get("note"))
     return jsonify(views.process_view(version)), 201
+
+
+@blueprint.post("/deployments")
+@authenticated
+def deploy_files():
+    """Several BPMN files (and DMN files) together: multipart fields `files` and `decisions`, or JSON
+    {"files": [{"name", "xml"}], "decisions": [{"name", "xml"}], "national"}."""
+    if request.is_json:
+        data = body()
+        files, tables = _named_files(data, "files", ".bpmn"), _named_files(data, "decisions", ".dmn")
+        national, note = data.get("national") is True, data.get("note")
+    else:
+        files = {upload.filename or f"upload{index}.bpmn": upload.read()
+                 for index, upload in enumerate(request.files.getlist("files"), 1)}
+        tables, national, note = _uploaded_tables(), _national(), request.values.get("note")
+    if not files:
+        raise InvalidInput("请上传 BPMN 文件", {"files": "请给出至少一个 BPMN 文件（multipart 字段 files，或 JSON 列表）"})
+    versions = processes.deploy_files(ctx(), g.user, files, tables, national, note)
+    return jsonify(views.deployment_view(versions)), 201
+
+
+def _uploaded_tables() -> dict[str, bytes]:
+    """The DMN files of the decision tables (multipart field `decisions`)."""
+    return {dmn.filename or f"decision{index}.dmn": dmn.read()
+            for index, dmn in enumerate(request.files.getlist("decisions"), 1)}
+
+
+def _national() -> bool:
+    return request.values.get("national", "").lower() in ("1", "true", "yes")  # for every agency: admins
+
+
+def _named_files(data: dict, field: str, suffix: str) -> dict[str, bytes]:
+    """A JSON list of {"name", "xml"} as file name -> content; a malformed entry is refused naming it."""
+    entries = data.get(field, [])
+    if not isinstance(entries, list):
+        raise InvalidInput("文件列表格式有误", {field: "应为 [{\"name\": …, \"xml\": …}] 列表"})
+    files = {}
+    for index, entry in enumerate(entries):
+        if not (isinstance(entry, dict) and isinstance(entry.get("xml"), str) and entry["xml"].strip()):
+            raise InvalidInput("文件列表格式有误", {f"{field}[{index}].xml": "请给出文件内容（XML 文本）"})
+        name = entry.get("name") if isinstance(entry.get("name"), str) and entry["name"].strip() \
+            else f"{field}{index + 1}{suffix}"
+        if name in files:
+            raise InvalidInput("文件名重复", {f"{field}[{index}].name": f"文件名 {name} 重复"})
+        files[name] = entry["xml"].encode("utf-8")
+    return files
 
 
 @blueprint.get("/processes/<process_key>/versions")
@@ -295,11 +339,25 @@ def get_case(number):
 @authenticated
 def deliver_message(number):
     data = body()
-    payload = data.get("payload", {})
-    if not data.get("name") or not isinstance(payload, dict):
-        raise InvalidInput("需要消息名称 name 和 JSON 对象 payload")
-    progress = cases.deliver_message(ctx(), g.user, number, str(data["name"]), payload)
+    if not isinstance(data.get("name"), str) or not data["name"].strip():
+        raise InvalidInput("需要消息名称 name", {"name": "请填写消息名称"})
+    progress = cases.deliver_message(ctx(), g.user, number, data["name"].strip(), data.get("payload"))
     return jsonify(views.progress_view(progress))
+
+
+@blueprint.get("/cases/<number>/messages")
+@authenticated
+def case_messages(number):
+    return jsonify([views.case_message_view(entry) for entry in process_messages.case_messages(ctx(), g.user, number)])
+
+
+@blueprint.post("/agencies/<agency_code>/messages")
+@authenticated
+def post_agency_message(agency_code):
+    """A message by name for the agency: delivered to the one case waiting for it (200), or starting a case (201)."""
+    data = body()
+    correlated = process_messages.post_message(ctx(), g.user, agency_code, data.get("name"), data.get("payload"))
+    return jsonify(views.progress_view(correlated.progress)), 201 if correlated.started else 200
 
 
 @blueprint.post("/cases/<number>/pause")

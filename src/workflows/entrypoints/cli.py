@@ -22,7 +22,8 @@ from workflows.domain.calendar import parse_day
 from workflows.domain.catalog import CatalogError
 from workflows.domain.errors import InvalidInput, WorkflowsError
 from workflows.domain.roles import ROLE_NAMES
-from workflows.services import calendar, cases, catalog, demo, processes, setup, tasks, time_limits, users
+from workflows.services import (calendar, cases, catalog, demo, process_messages, processes, setup, tasks,
+                                time_limits, users)
 from workflows.services.context import CHINA
 
 from . import logs, views
@@ -254,19 +255,25 @@ def items(click_ctx, agency_code):
 
 
 @main.command()
-@click.argument("bpmn_file", type=click.Path(path_type=Path, exists=True, dir_okay=False))
+@click.argument("bpmn_files", nargs=-1, required=True, type=click.Path(path_type=Path, exists=True, dir_okay=False))
 @click.option("--user", "username", required=True)
 @click.option("--decision", "dmn_files", multiple=True, type=click.Path(path_type=Path, exists=True, dir_okay=False),
               help="其业务规则任务引用的决策表（DMN 文件，可多次给出）；未给出的取现行决策表")
 @click.option("--national", is_flag=True, help="部署为全国版本（系统管理员），未自行部署的机构均使用")
 @click.option("--note", default=None, help="变更说明：改了什么、为什么（随版本保存，显示在版本记录中）")
 @click.pass_context
-def deploy(click_ctx, bpmn_file, username, dmn_files, national, note):
-    """部署 BPMN 文件（及其决策表）为本机构流程的新版本。"""
-    version = processes.deploy_process(_context(click_ctx), _user(click_ctx, username), bpmn_file.read_bytes(),
-                                       bpmn_file.name, {path.name: path.read_bytes() for path in dmn_files},
-                                       national, note)
-    click.echo(f"已部署 {version.process_key} 版本 {version.version}")
+def deploy(click_ctx, bpmn_files, username, dmn_files, national, note):
+    """部署 BPMN 文件（可一次多个：调用活动可调用其他文件中的流程；协作图的每个可执行池各为一个流程）及其决策表，
+    为本机构流程的新版本。"""
+    names = [path.name for path in bpmn_files]
+    if len(set(names)) != len(names):
+        raise click.UsageError("BPMN 文件名重复：一次部署的文件须各有不同的文件名")
+    versions = processes.deploy_files(_context(click_ctx), _user(click_ctx, username),
+                                      {path.name: path.read_bytes() for path in bpmn_files},
+                                      {path.name: path.read_bytes() for path in dmn_files}, national, note)
+    for version in versions:
+        called = f"（调用 {', '.join(sorted(version.called_files))}）" if version.called_files else ""
+        click.echo(f"已部署 {version.process_key} 版本 {version.version}{called}")
 
 
 @main.command(name="processes")
@@ -331,6 +338,24 @@ def claim(click_ctx, task_id, username):
 def complete(click_ctx, task_id, fields, username):
     """办理任务。FIELDS 为表单字段，如 decision=accept opinion=材料齐全。"""
     _print_progress(tasks.complete_task(_context(click_ctx), _user(click_ctx, username), task_id, _pairs(fields)))
+
+
+@main.command(name="message")
+@click.argument("name")
+@click.option("--user", "username", required=True)
+@click.option("--agency", "agency_code", required=True, help="经办机构代码")
+@click.option("--payload", default="null", help="消息内容（任意 JSON），如 '{\"order_no\": \"ZF001\"}'")
+@click.pass_context
+def post_message(click_ctx, name, username, agency_code, payload):
+    """按名称向经办机构发送消息：送达等待它的办件（按关联属性区分），或由以它开始的事项流程立案。"""
+    try:
+        content = json.loads(payload)
+    except ValueError as error:
+        raise click.BadParameter(f"不是合法的 JSON：{error}", param_hint="--payload") from None
+    correlated = process_messages.post_message(_context(click_ctx), _user(click_ctx, username), agency_code, name,
+                                               content)
+    click.echo("已立案" if correlated.started else "已送达")
+    _print_progress(correlated.progress)
 
 
 def _print_progress(progress) -> None:

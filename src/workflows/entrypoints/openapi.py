@@ -89,7 +89,18 @@ SCHEMAS = {
                                                "description": "其案件运行该版本的经办机构；null：全国版本，"
                                                               "未自行部署的机构均使用"},
                                "change_note": {"type": "string", "nullable": True,
-                                               "description": "发布时的变更说明；null：发布时未写"}}),
+                                               "description": "发布时的变更说明；null：发布时未写"},
+                               "deployment_id": {"type": "integer", "nullable": True,
+                                                 "description": "所属部署（一同部署的文件）；null：部署之前的版本"},
+                               "called_files": {"type": "array", "items": _TEXT,
+                                                "description": "调用活动所调用的、同一部署中其他 BPMN 文件"}}),
+    "Deployment": _object({"id": _INT, "files": {"type": "array", "items": _TEXT},
+                           "processes": {"type": "array", "items": _ref("ProcessVersion"),
+                                         "description": "部署中的每个可执行流程（协作图的每个可执行池）的新版本，"
+                                                        "事项的流程在前"}}),
+    "CaseMessage": _object({"at": _MOMENT, "direction": {"type": "string", "enum": ["sent", "received"]},
+                            "name": _TEXT, "payload": {"description": "消息内容（任意 JSON）"}, "actor": _TEXT,
+                            "message": _TEXT}),
     "Applicant": _object({"name": _TEXT, "id_number": {"type": "string", "description": (
                               "自然人：身份证号码（GB 11643 校验码、出生日期有效）；其他服务对象：统一社会信用代码"
                               "（GB 32100 校验码）。不符时 422，fields 为 applicant.id_number")},
@@ -373,7 +384,7 @@ def _paths() -> dict:
             "post": {**_operation("部署 BPMN 文件为本机构流程的新版本（运行中的案件不受影响）：流程须是本机构某事项的"
                                   "流程（否则 403）；national=true 部署全国版本（系统管理员）。流程代码受安装设定的"
                                   "限额约束，部署时即可看出的（常量炸弹、不合理的定时器、超过大小的文件）返回 422；"
-                                  "引擎不能执行的元素（多实例、发送/接收任务、循环定时器、非 Python 脚本、事件子流程等）"
+                                  "引擎不能执行的元素（多实例、无消息的发送/接收任务、循环定时器、非 Python 脚本、事件子流程等）"
                                   "也以 422 拒绝并指明元素",
                                   {"201": _json(_ref("ProcessVersion"), "已部署")}, 401, 403, 409, 422,
                                   params=[_query("national", "true：全国版本（系统管理员）；也可作为 multipart 字段")]),
@@ -441,9 +452,32 @@ def _paths() -> dict:
             "退回申请人补正（本大厅受理员、审核员，已受理的办件）：出具一次性告知书并暂停计时（补正）",
             {"201": _json(_ref("Document"), "已出具并暂停计时")}, 401, 403, 404, 409, 422, params=[number],
             body=_object({"reason": {"type": "string", "description": "退回补正的原因（≤ 500 字）"}}, ("reason",)))},
-        "/api/cases/{number}/messages": {"post": _operation(
-            "向等待消息的办件投递消息（如转移接续的信息表）", {"200": _json(_ref("Progress"))}, 401, 403, 404, 409, 422,
-            body=_object({"name": _TEXT, "payload": _ANY}, ("name",)), params=[number])},
+        "/api/cases/{number}/messages": {
+            "post": _operation(
+                "向等待消息的办件投递消息（如转移接续的信息表）；payload 为任意 JSON", {"200": _json(_ref("Progress"))},
+                401, 403, 404, 409, 422, body=_object({"name": _TEXT, "payload": _ANY}, ("name",)), params=[number]),
+            "get": _operation("办件发出（发送任务、消息抛出事件）和收到的消息，按先后", {"200": _json(
+                _array("CaseMessage"))}, 401, 404, params=[number])},
+        "/api/agencies/{agency_code}/messages": {"post": _operation(
+            "按名称向经办机构发送消息（受理员、系统管理员）：送达等待该消息、关联属性（correlationProperty）相符的唯一"
+            "办件（200）；无等待的办件时，由以该消息开始的事项流程立案（201，payload.applicant 为申请人，其余为申请表"
+            "字段，缺少或有误时 422 指明字段）；都没有时 404，多件等待而无法区分时 409 并列出办件编号",
+            {"200": _json(_ref("Progress"), "已送达等待的办件"), "201": _json(_ref("Progress"), "已立案")},
+            401, 403, 404, 409, 422, body=_object({"name": _TEXT, "payload": _ANY}, ("name",)), params=[agency])},
+        "/api/deployments": {"post": {**_operation(
+            "一次部署多个 BPMN 文件（及 DMN 决策表）：调用活动可调用其他文件中的流程；每个未被调用的可执行流程（协作图的"
+            "每个可执行池）成为其流程的新版本；运行中的案件仍按其部署运行（包括所调用的流程）",
+            {"201": _json(_ref("Deployment"), "已部署")}, 401, 403, 409, 422,
+            params=[_query("national", "true：全国版本（系统管理员）；也可作为 multipart 字段")]),
+            "requestBody": {"required": True, "content": {
+                "multipart/form-data": {"schema": _object({
+                    "files": {"type": "array", "items": {"type": "string", "format": "binary"}},
+                    "national": {"type": "string", "enum": ["true", "false"]},
+                    "decisions": {"type": "array", "items": {"type": "string", "format": "binary"}}}, ("files",))},
+                "application/json": {"schema": _object({
+                    "files": {"type": "array", "items": _object({"name": _TEXT, "xml": _TEXT}, ("xml",))},
+                    "decisions": {"type": "array", "items": _object({"name": _TEXT, "xml": _TEXT}, ("xml",))},
+                    "national": {"type": "boolean"}}, ("files",))}}}}},
         "/api/agency-messages": {
             "get": _operation("机构间消息（系统管理员）：中继程序取 status=outbound 的消息转发到其他系统",
                               {"200": _json(_array("AgencyMessage"))}, 401, 403, 422, params=[

@@ -7,7 +7,7 @@ from workflows.domain.amounts import PaymentSummary, yuan
 from workflows.domain.case_states import CaseState, case_state
 from workflows.domain.catalog import Agency, AgencyItem, TimeLimit
 from workflows.domain.documents import RenderedDocument
-from workflows.domain.model import TASK_STATE_LABELS, Case, CaseTask, ProcessVersion, User
+from workflows.domain.model import TASK_STATE_LABELS, Case, CaseTask, HistoryEntry, ProcessVersion, User
 from workflows.domain.roles import ROLE_NAMES
 from workflows.services.cases import CaseDetails
 from workflows.services.clock import limit_name
@@ -61,7 +61,23 @@ def process_view(version: ProcessVersion) -> dict:
     return {"process_key": version.process_key, "version": version.version, "name": version.name,
             "file_name": version.file_name, "checksum": version.checksum, "deployed_by": version.deployed_by,
             "deployed_at": moment(version.deployed_at), "agency_code": version.agency_code,
-            "change_note": version.change_note}
+            "change_note": version.change_note,
+            "deployment_id": version.deployment_id, "called_files": sorted(version.called_files or {})}
+
+
+def deployment_view(versions: list[ProcessVersion]) -> dict:
+    """A deployment as its new versions tell it (they share its id)."""
+    files = {name for version in versions for name in (version.file_name, *(version.called_files or {}))}
+    return {"id": versions[0].deployment_id, "files": sorted(files),
+            "processes": [process_view(version) for version in versions]}
+
+
+def case_message_view(entry: HistoryEntry) -> dict:
+    """A message a case threw or received, from its line in the history."""
+    detail = entry.detail or {}
+    return {"at": moment(entry.at), "direction": "sent" if entry.action == "message_sent" else "received",
+            "name": detail.get("name") or entry.message, "payload": detail.get("payload"), "actor": entry.actor,
+            "message": entry.message}
 
 
 def task_view(task: CaseTask) -> dict:

@@ -56,6 +56,10 @@ def open_case(ctx: Context, actor: User, item_code: str, applicant: dict, data: 
         if version is None:
             raise NotFound(f"事项“{agency_item.name}”的流程 {agency_item.process_key} 尚未部署")
         definition = ctx.definition(uow, version.id)
+        if definition.starts_only_by_message:
+            messages = "、".join(f"“{name}”" for name in sorted(definition.start_messages))
+            raise InvalidInput(f"“{agency_item.name}”由消息{messages}立案，不能在窗口登记",
+                               {"item_code": f"本事项的流程由消息{messages}开始（POST /api/agencies/{agency.code}/messages）"})
         applicant, errors = validate_applicant(applicant or {}, agency_item.item.applicant_kinds, ctx.today())
         upload, upload_errors = agents.take_upload(applicant)
         values, form_errors = validate_form(definition.start_form, data or {}, ctx.max_amount)
@@ -117,8 +121,8 @@ def search_cases(ctx: Context, actor: User, status: str | None = None, item_code
     return found
 
 
-def deliver_message(ctx: Context, actor: User, number: str, message_name: str, payload: dict) -> Progress:
-    """A message (e.g. 转移接续's 信息表) reaches a case that waits for it."""
+def deliver_message(ctx: Context, actor: User, number: str, message_name: str, payload) -> Progress:
+    """A message (e.g. 转移接续's 信息表) reaches a case that waits for it; its payload is any JSON value."""
     require_role(actor, "acceptor", "reviewer", "admin")
     with ctx.uow() as uow:
         case = require_case_visible(actor, uow.cases.get(number))
@@ -127,7 +131,7 @@ def deliver_message(ctx: Context, actor: User, number: str, message_name: str, p
         return progress
 
 
-def receive_message(uow, ctx: Context, case: Case, actor: str, message_name: str, payload: dict) -> Progress:
+def receive_message(uow, ctx: Context, case: Case, actor: str, message_name: str, payload) -> Progress:
     """Deliver a message to the case inside the caller's transaction (a use case that brings it, such as the
     clerk marking the last 容缺 material handed in)."""
     uow.cases.get_by_id(case.id, lock=True)
@@ -135,5 +139,5 @@ def receive_message(uow, ctx: Context, case: Case, actor: str, message_name: str
     run = command.resume()
     run.deliver_message(message_name, payload)
     add_history(uow, case, ctx.now(), actor, "message_received", f"收到“{message_name}”",
-                detail={"payload": jsonable(payload)})
+                detail={"name": message_name, "payload": jsonable(payload)})
     return command.record(run)

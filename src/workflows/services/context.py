@@ -62,7 +62,8 @@ class Context:
         definition = self._definitions.get(version_id)
         if definition is None:
             version = uow.processes.get(version_id)
-            definition = self.engine.definition(version.bpmn_xml, version.file_name, version.decisions)
+            definition = self.engine.definition(version.bpmn_xml, version.file_name, version.decisions,
+                                                version.called_files, version.process_key)
             self._definitions[version_id] = definition
         return definition
 

@@ -93,9 +93,10 @@ def publish_decision(ctx: Context, actor: User, dmn_xml: str, expected_id: str |
                 continue
             tables = {**read_decisions(version.decisions), decision.id: decision}
             bpmn = version.bpmn_xml.encode("utf-8")
-            definition = parse_process(bpmn, version.file_name, tables)
+            called = {name: xml.encode("utf-8") for name, xml in (version.called_files or {}).items()}
+            definition = parse_process(bpmn, version.file_name, tables, version.process_key, called)
             published.append(store_version(uow, ctx, definition, bpmn, version.file_name, actor.username,
-                                           actor.agency_code))
+                                           actor.agency_code, deployment_id=version.deployment_id))
         uow.commit()
         return published
 

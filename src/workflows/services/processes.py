@@ -1,5 +1,10 @@
-"""Use cases of process designers: deploy a BPMN file (with the DMN files of its decision tables) as a new version,
+"""Use cases of process designers: deploy BPMN files (with the DMN files of their decision tables) as new versions,
 list versions.
+
+A deployment is several files deployed together: a call activity may call a process of another file of it, and
+each executable process no call activity calls (each executable pool of a collaboration) becomes a version of its
+process, pointing at the deployment and carrying the files it calls, so that running cases keep the processes they
+call while later deployments change them.
 
 Processes belong to an agency: a designer deploys for the items of the designer's own agency, and only that
 agency's new cases run the version; an administrator may deploy a national version (the shipped diagrams are
@@ -9,11 +14,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from workflows.adapters.bpmn_parsing import ProcessDefinition, parse_process, referenced_decisions
+from workflows.adapters.bpmn_parsing import ProcessDefinition, parse_deployment, referenced_decisions
 from workflows.adapters.dmn_parsing import Decision, decision_files, read_decision, read_decisions
 from workflows.adapters.unit_of_work import UnitOfWork
 from workflows.domain.errors import Forbidden, InvalidInput, InvalidProcess, NotFound
-from workflows.domain.model import ProcessVersion, User
+from workflows.domain.model import Deployment, ProcessVersion, User
 from workflows.domain.text import TEXT_LENGTH, text_problem
 
 from .access import require_role
@@ -21,24 +26,39 @@ from .context import Context
 
 MAX_BPMN_BYTES = 2_000_000
 MAX_DMN_BYTES = 1_000_000
+MAX_FILES = 20  # BPMN files of one deployment
 DECISIONS_FOLDER = "decisions"  # beside the diagrams of a folder: the DMN files of their decision tables
 
 
 def deploy_process(ctx: Context, actor: User, bpmn: bytes, file_name: str,
                    decisions: Mapping[str, bytes | str] | None = None, national: bool = False,
                    note: str | None = None) -> ProcessVersion:
-    """Validate a BPMN file and store it as the next version of its process, for the actor's agency (`national`:
-    for every agency without its own, administrators only); running cases keep theirs. `note`: the designer's
-    change note, kept with the version and shown in its history.
+    """Deploy one BPMN file (see deploy_files); the version answered is that of the agency's item when the file
+    is a collaboration of several processes."""
+    versions = deploy_files(ctx, actor, {file_name: bpmn}, decisions, national, note)
+    return versions[0]
 
-    `decisions` (DMN file name -> XML) are the decision tables its business-rule tasks reference; a table not given
-    is the one in force for the agency (services/decisions.py). The version carries the tables it references."""
+
+def deploy_files(ctx: Context, actor: User, files: Mapping[str, bytes],
+                 decisions: Mapping[str, bytes | str] | None = None, national: bool = False,
+                 note: str | None = None) -> list[ProcessVersion]:
+    """Validate BPMN files deployed together and store each process of them as the next version of that process,
+    for the actor's agency (`national`: for every agency without its own, administrators only); running cases
+    keep theirs. Item processes come first in the answer. `note`: the designer's change note, kept with each
+    version and shown in its history.
+
+    `decisions` (DMN file name -> XML) are the decision tables their business-rule tasks reference; a table not
+    given is the one in force for the agency (services/decisions.py). A version carries the tables it references."""
     if national:
         require_role(actor, "admin")
     else:
         require_role(actor, "designer", "admin")
+    if not files:
+        raise InvalidProcess("请至少提供一个 BPMN 文件", None, None)
+    if len(files) > MAX_FILES:
+        raise InvalidProcess(f"一次最多部署 {MAX_FILES} 个 BPMN 文件", None, None)
     check_decision_sizes(decisions or {})
-    return _deploy(ctx, bpmn, file_name, actor.username, read_decisions(decisions or {}),
+    return _deploy(ctx, dict(files), actor.username, read_decisions(decisions or {}),
                    None if national else actor.agency_code, change_note=change_note(note))
 
 
@@ -70,50 +90,70 @@ def deploy_directory(ctx: Context, directory: Path, deployed_by: str = "system")
     tables = read_decisions(files)
     deployed = []
     for path in sorted(directory.glob("*.bpmn")):
-        version = _deploy(ctx, path.read_bytes(), path.name, deployed_by, tables, skip_unchanged=True)
-        if version is not None:
-            deployed.append(version)
+        deployed += _deploy(ctx, {path.name: path.read_bytes()}, deployed_by, tables, skip_unchanged=True)
     return deployed
 
 
-def _deploy(ctx: Context, bpmn: bytes, file_name: str, deployed_by: str, tables: dict[str, Decision],
+def _deploy(ctx: Context, files: dict[str, bytes], deployed_by: str, tables: dict[str, Decision],
             agency_code: str | None = None, skip_unchanged: bool = False,
-            change_note: str | None = None) -> ProcessVersion | None:
-    if len(bpmn) > MAX_BPMN_BYTES:
-        raise InvalidProcess(f"文件超过 {MAX_BPMN_BYTES // 1_000_000} MB", None, file_name)
-    missing = [ref for ref in referenced_decisions(bpmn) if ref not in tables]
+            change_note: str | None = None) -> list[ProcessVersion]:
+    for file_name, bpmn in files.items():
+        if len(bpmn) > MAX_BPMN_BYTES:
+            raise InvalidProcess(f"文件超过 {MAX_BPMN_BYTES // 1_000_000} MB", None, file_name)
+    missing = [ref for bpmn in files.values() for ref in referenced_decisions(bpmn) if ref not in tables]
     if missing:
         with ctx.uow(write=False) as uow:
             tables = {**_published_tables(uow, missing, agency_code), **tables}
-    definition = parse_process(bpmn, file_name, tables)  # outside the write transaction: it takes a while
+    definitions = parse_deployment(files, tables)  # outside the write transaction: it takes a while
     with ctx.uow() as uow:
         if agency_code is not None:
-            require_agency_process(ctx, uow, agency_code, definition.key)
-        in_force = uow.processes.in_force(definition.key, agency_code)
-        if skip_unchanged and in_force is not None and in_force.checksum == definition.checksum:
-            return None
-        version = store_version(uow, ctx, definition, bpmn, file_name, deployed_by, agency_code, change_note)
+            for definition in definitions:
+                require_agency_process(ctx, uow, agency_code, definition.key)
+        if skip_unchanged:
+            definitions = [definition for definition in definitions
+                           if getattr(uow.processes.in_force(definition.key, agency_code), "checksum", None)
+                           != definition.checksum]
+        if not definitions:
+            return []
+        deployment = Deployment(agency_code=agency_code, deployed_by=deployed_by, deployed_at=ctx.now(),
+                                files=list(files))
+        uow.processes.add_deployment(deployment)
+        uow.flush()
+        versions = [store_version(uow, ctx, definition, files[definition.file_name], definition.file_name,
+                                  deployed_by, agency_code, change_note, deployment.id)
+                    for definition in _items_first(ctx, uow, definitions, agency_code)]
         uow.commit()
-        return version
+        return versions
+
+
+def _items_first(ctx: Context, uow: UnitOfWork, definitions: list[ProcessDefinition],
+                 agency_code: str | None) -> list[ProcessDefinition]:
+    """The processes of a deployment, those an item of the catalog runs first (the item's process of a
+    collaboration whose other pool is a partner's)."""
+    keys = {item.process_key for item in ctx.catalog(uow).items.values()}
+    return sorted(definitions, key=lambda definition: definition.key not in keys)
 
 
 def require_agency_process(ctx: Context, uow: UnitOfWork, agency_code: str, process_key: str) -> None:
     """An agency's designer changes only what the agency's own items run."""
     agency = ctx.catalog(uow).agency(agency_code)
-    if agency is None or all(item.process_key != process_key for item in agency.items.values()):
+    if agency is None or all(process_key not in (item.process_key, item.item.partner_process_key)
+                             for item in agency.items.values()):
         raise Forbidden(f"流程 {process_key} 不是本机构（{agency_code}）事项的流程，不能为本机构部署")
 
 
 def store_version(uow: UnitOfWork, ctx: Context, definition: ProcessDefinition, bpmn: bytes, file_name: str,
-                  deployed_by: str, agency_code: str | None, change_note: str | None = None) -> ProcessVersion:
+                  deployed_by: str, agency_code: str | None, change_note: str | None = None,
+                  deployment_id: int | None = None) -> ProcessVersion:
     """The parsed process as its next version for the agency (None: national), with the decision tables it
-    references, in the caller's transaction."""
+    references and the other files of its deployment it calls, in the caller's transaction."""
     latest = uow.processes.latest(definition.key)
     version = ProcessVersion(process_key=definition.key, version=(latest.version + 1) if latest else 1,
                              name=definition.name, bpmn_xml=bpmn.decode("utf-8"), file_name=file_name,
                              checksum=definition.checksum, deployed_by=deployed_by, deployed_at=ctx.now(),
                              decisions={f"{ref}.dmn": table.xml for ref, table in sorted(definition.decisions.items())},
-                             agency_code=agency_code, change_note=change_note)
+                             agency_code=agency_code, change_note=change_note, deployment_id=deployment_id,
+                             called_files=dict(definition.called_files))
     uow.processes.add(version)
     uow.flush()
     return version

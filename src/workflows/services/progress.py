@@ -91,7 +91,8 @@ def record_progress(uow: UnitOfWork, ctx: Context, case: Case, run: CaseRun, clo
             notices.append(message)
     run.steps.clear()
     for name, payload in run.thrown_messages():
-        add_history(uow, case, at, SYSTEM, "message_sent", f"发出消息“{name}”", detail={"payload": payload})
+        add_history(uow, case, at, SYSTEM, "message_sent", f"发出消息“{name}”",
+                    detail={"name": name, "payload": jsonable(payload)})
         agency_messages.record_thrown(uow, ctx, case, name, payload)
     if run.failure:
         add_history(uow, case, at, SYSTEM, "failed", f"“{run.failure.task_name}”出错：{run.failure.message}",
@@ -100,6 +101,7 @@ def record_progress(uow: UnitOfWork, ctx: Context, case: Case, run: CaseRun, clo
     case.data = jsonable(run.data)
     case.workflow_state = ctx.engine.dump(run)
     uow.timers.replace(case.id, [] if case.status == CLOSED else run.pending_timers())
+    uow.message_waits.replace(case, [] if case.status == CLOSED else run.waiting_messages())
     documents.issue_automatic(uow, ctx, case, previous_stage, was_open)  # 受理通知书, 决定书, 办结通知书 …
     return Progress(case, ready, tuple(notices))
 

@@ -26,10 +26,11 @@ export const HIDDEN_GROUPS = new Set([
   'CamundaPlatform__Form', // Camunda Forms / form keys: the engine renders camunda:formData only (医保引擎 adds it)
 ]);
 
-/** Whether the panel shows the group `id` for `element`. A business-rule task keeps 实现 (its decisionRef);
- * a service task's handler is chosen in the 医保引擎 group instead (class, expression and connector are ignored). */
+/** Whether the panel shows the group `id` for `element`. A business-rule task keeps 实现 (its decisionRef), a
+ * send task too (its camunda:expression is the message's payload); a service task's handler is chosen in the
+ * 医保引擎 group instead (class, expression and connector are ignored). */
 export function isShown(id, element) {
-  if (id === 'CamundaPlatform__Implementation') return is(element, 'bpmn:BusinessRuleTask');
+  if (id === 'CamundaPlatform__Implementation') return is(element, 'bpmn:BusinessRuleTask') || is(element, 'bpmn:SendTask');
   return !HIDDEN_GROUPS.has(id);
 }
 
@@ -64,6 +65,7 @@ export function ignoredSettings(element) {
   const businessObject = getBusinessObject(element);
   const found = Object.entries(IGNORED_ATTRIBUTES)
     .filter(([name]) => {
+      if (name === 'camunda:expression' && is(element, 'bpmn:SendTask')) return false; // the message's payload
       const value = businessObject.get(name);
       return value !== undefined && value !== false && value !== '';
     })

@@ -36,15 +36,19 @@ def process_list():
 @blueprint.post("/processes", endpoint="upload_process")
 @signed_in
 def upload_process():
-    """Publish a BPMN file made elsewhere (e.g. in the Camunda Modeler) as the next version of its process."""
+    """Publish BPMN files made elsewhere (e.g. in the Camunda Modeler) as the next versions of their processes:
+    several at once when a call activity calls a process of another file, with the DMN files of their tables."""
     require_role(g.user, "designer", "admin")
-    upload = request.files.get("file")
-    bpmn, file_name = (upload.read(), upload.filename or "upload.bpmn") if upload else (b"", "")
+    uploads = [(upload.filename or f"upload{index}.bpmn", upload.read())
+               for index, upload in enumerate(request.files.getlist("file"), 1)]
+    files = {name: bpmn for name, bpmn in uploads if bpmn}
+    tables = {dmn.filename: dmn.read() for dmn in request.files.getlist("decisions") if dmn.filename}
+    file_name = "、".join(files) or ""
     try:
-        if not bpmn:
+        if not files:
             raise InvalidInput("请选择要发布的 BPMN 文件", {"file": "请选择 .bpmn 文件"})
-        version = process_service.deploy_process(ctx(), g.user, bpmn, file_name,
-                                                 national=request.form.get("national") == "on")
+        versions = process_service.deploy_files(ctx(), g.user, files, tables,
+                                                national=request.form.get("national") == "on")
     except InvalidProcess as error:
         return _render_processes(error={"reason": error.reason, "element_id": error.element_id,
                                         "file_name": error.file_name or file_name}), 422
@@ -52,8 +56,9 @@ def upload_process():
         return _render_processes(error={"reason": str(error), "element_id": None, "file_name": file_name}), 422
     except Forbidden as error:  # another agency's process, or national without being an administrator
         return _render_processes(error={"reason": str(error), "element_id": None, "file_name": file_name}), 403
-    flash(f"已发布 {version.name}（{version.process_key}）第 {version.version} 版", "ok")
-    return redirect(url_for("web.processes", _anchor=version.process_key))
+    for version in versions:
+        flash(f"已发布 {version.name}（{version.process_key}）第 {version.version} 版", "ok")
+    return redirect(url_for("web.processes", _anchor=versions[0].process_key))
 
 
 def _render_processes(error: dict | None = None):
