@@ -127,7 +127,8 @@ class CaseScriptEngine(RestrictedScriptEngine):
     handles the case (a 禁办 rule applies where that agency's catalog lists it)."""
 
     def __init__(self, bindings: CaseBindings, limits: DiagramLimits):
-        super().__init__({**bindings.functions, "case_agency": lambda: bindings.agency_code}, limits)
+        super().__init__({**bindings.functions, "case_agency": lambda: bindings.agency_code}, limits,
+                         clock=bindings.clock)
         self.bindings = bindings
         self.results: dict = {}  # task id -> what its handler returned in this command (for the history)
 
