@@ -1,7 +1,7 @@
 """Who may do what: every use case checks its actor's agency, hall and roles here."""
 from workflows.domain.errors import Forbidden, NotFound
 from workflows.domain.model import Case, CaseTask, User
-from workflows.domain.roles import ROLE_NAMES
+from workflows.domain.roles import ROLE_NAMES, role_name
 
 
 def require_role(actor: User, *roles: str) -> None:
@@ -31,4 +31,11 @@ def require_task_visible(actor: User, task: CaseTask | None) -> CaseTask:
 
 def require_task_role(actor: User, task: CaseTask) -> None:
     if not actor.has_role(task.role):
-        raise Forbidden(f"该任务由{ROLE_NAMES.get(task.role, task.role)}办理")
+        raise Forbidden(f"该任务由{role_name(task.role)}办理")
+
+
+def require_candidate(actor: User, task: CaseTask) -> None:
+    """A task naming its candidate users (camunda:candidateUsers) is claimed and done by them alone (or by whom
+    it was given to)."""
+    if not task.offered_to(actor.username) and task.assignee != actor.username:
+        raise Forbidden(f"该任务只由指定人员办理：{'、'.join(task.candidates)}")

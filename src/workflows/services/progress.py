@@ -21,6 +21,7 @@ from .clock import CaseClock
 from .context import Context, jsonable
 from .desk import CaseDesk
 from .history import SYSTEM, add_history
+from .task_assignment import apply_assignment
 
 FINAL_STAGE = "办结"
 _STEP_MESSAGES = {"service": "系统完成“{name}”", "manual": "线下办理“{name}”（手工任务，系统记录后继续）",
@@ -148,6 +149,7 @@ def _sync_tasks(uow: UnitOfWork, case: Case, run: CaseRun, at: datetime, clock: 
                            role=definition.role, state=READY, assignee=None, created_at=at, claimed_at=None,
                            completed_at=None, completed_by=None, decision=None, due_at=None, warning_at=None,
                            applicant_name=case.applicant.get("name"), completed_level=None)
+            apply_assignment(uow, case, row, run.assignment(task.id), at)
             uow.tasks.add(row)
         ready.append(row)
     for row in open_rows.values():
