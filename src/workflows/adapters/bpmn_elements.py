@@ -74,7 +74,7 @@ def _check_flow_elements(container, file_name: str) -> None:
         kind = etree.QName(element).localname
         reason = _refusal(element, kind)
         if reason:
-            raise InvalidProcess(f"{_named(element)}：{reason}", element.get("id"), file_name)
+            raise InvalidProcess(f"{named(element)}：{reason}", element.get("id"), file_name)
         if kind == "subProcess":
             _check_flow_elements(element, file_name)
 
@@ -126,7 +126,7 @@ def _check_expression_languages(container, file_name: str) -> None:
                 owner = node.getparent()
                 while owner.get("id") is None or owner.tag.endswith("EventDefinition"):
                     owner = owner.getparent()
-                raise InvalidProcess(f"{_named(owner)}：表达式语言“{node.get('language')}”不受支持："
+                raise InvalidProcess(f"{named(owner)}：表达式语言“{node.get('language')}”不受支持："
                                      "条件和定时器只能用 Python 或 JUEL（${…}）表达式", owner.get("id"), file_name)
 
 
@@ -150,6 +150,7 @@ def _kind_word(kind: str) -> str:
     return {"startEvent": "开始事件", "endEvent": "结束事件", "boundaryEvent": "边界事件"}.get(kind, "中间事件")
 
 
-def _named(element) -> str:
+def named(element) -> str:
+    """How a refusal names an element: “name”（id）."""
     name = element.get("name")
     return f"“{name}”（{element.get('id')}）" if name else f"元素 {element.get('id')}"

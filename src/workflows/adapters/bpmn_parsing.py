@@ -37,7 +37,7 @@ from workflows.domain.refusals import END, ONWARD, RETURN, DecisionOutcome
 from workflows.domain.assignment import task_role
 from workflows.domain.roles import ANY_TASK_ROLE, role_for_lane
 
-from .bpmn_elements import OfflineTask, PassThroughTask, check_supported_elements
+from .bpmn_elements import OfflineTask, PassThroughTask, check_supported_elements, named
 from .dmn_parsing import Decision
 from .juel import JuelError, python_or_juel
 from .scripting import ScriptError, check_expression, check_script, check_timer_expression
@@ -275,14 +275,20 @@ def _python(node, text: str, file_name: str) -> str:
     try:
         return python_or_juel(text)
     except JuelError as error:
-        raise InvalidProcess(str(error), _owner_id(node), file_name) from None
+        owner = _owner(node)
+        raise InvalidProcess(f"{named(owner)}：{error}", owner.get("id"), file_name) from None
+
+
+def _owner(node):
+    """The element an expression belongs to: its flow, its event, its task."""
+    owner = node if node.get("id") and node.tag.endswith("Event") else node.getparent()
+    while owner.getparent() is not None and owner.get("id") is None:
+        owner = owner.getparent()
+    return owner
 
 
 def _owner_id(node) -> str | None:
-    owner = node if node.get("id") and node.tag.endswith("Event") else node.getparent()
-    while owner is not None and owner.get("id") is None:
-        owner = owner.getparent()
-    return owner.get("id") if owner is not None else None
+    return _owner(node).get("id")
 
 
 def _check_service_tasks(document, file_name: str) -> None:

@@ -19,6 +19,7 @@ from workflows.domain import assignment as rules
 from workflows.domain.assignment import ATTRIBUTES, Assignment, UnusableValue
 from workflows.domain.errors import InvalidProcess
 
+from .bpmn_elements import named
 from .juel import JuelError, is_juel, mixes_juel, to_python
 from .scripting import ScriptError, check_expression
 
@@ -54,7 +55,8 @@ def read_rules(node, file_name: str) -> AssignmentRules:
                 _check_literal(attribute, text)
                 literals[attribute] = text
         except (JuelError, ScriptError, UnusableValue) as error:
-            raise InvalidProcess(f"camunda:{attribute}（{label}）：{error}", node.get("id"), file_name) from None
+            raise InvalidProcess(f"{named(node)}的 camunda:{attribute}（{label}）：{error}", node.get("id"),
+                                 file_name) from None
     return AssignmentRules(literals, expressions)
 
 
