@@ -20,7 +20,7 @@ from workflows.domain.assignment import ATTRIBUTES, Assignment, UnusableValue
 from workflows.domain.errors import InvalidProcess
 
 from .bpmn_elements import named
-from .juel import JuelError, is_juel, mixes_juel, to_python
+from .juel import JuelError, is_juel, mixes_juel, python_or_juel
 from .scripting import ScriptError, check_expression
 
 _CHECKS = {"assignee": rules.assignee, "candidateUsers": rules.names, "candidateGroups": rules.names,
@@ -49,7 +49,7 @@ def read_rules(node, file_name: str) -> AssignmentRules:
             continue
         try:
             if is_juel(text) or mixes_juel(text):
-                expressions[attribute] = to_python(text)
+                expressions[attribute] = python_or_juel(text)
                 check_expression(expressions[attribute])
             else:
                 _check_literal(attribute, text)
