@@ -90,3 +90,15 @@ def test_text_mixed_with_an_expression_is_refused():
 def test_a_property_walk_to_dunders_stays_refused_by_the_sandbox():
     with pytest.raises(Exception, match="下划线"):
         run("${applicant['__class__']}")
+
+
+def test_a_condition_neither_python_nor_juel_says_that_both_are_taken():
+    from workflows.adapters.bpmn_parsing import parse_process
+    from workflows.domain.errors import InvalidProcess
+    from support.paths import ROOT
+
+    bpmn = (ROOT / "tests" / "fixtures" / "conformance" / "juel_conditions.bpmn").read_text(encoding="utf-8")
+    with pytest.raises(InvalidProcess) as refused:
+        parse_process(bpmn.replace("${amount gt 1000 &amp;&amp; not empty amount}", "$amount &gt; 1000").encode())
+    assert refused.value.element_id == "Flow_big"
+    assert refused.value.reason.endswith("（条件、定时器为 Python 表达式，或整体写成 JUEL：${…}）")

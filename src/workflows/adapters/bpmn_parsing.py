@@ -40,7 +40,7 @@ from workflows.domain.roles import ANY_TASK_ROLE, role_for_lane
 from .bpmn_elements import OfflineTask, PassThroughTask, check_supported_elements, named
 from .dmn_parsing import Decision
 from .juel import JuelError, python_or_juel
-from .scripting import ScriptError, check_expression, check_script, check_timer_expression
+from .scripting import ScriptError, ScriptSyntaxError, check_expression, check_script, check_timer_expression
 from .task_assignment import AssignmentRules, read_rules
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -318,7 +318,9 @@ def _check_expressions(document, file_name: str) -> None:
         try:
             check(source)
         except ScriptError as error:
-            raise InvalidProcess(str(error), _owner_id(node), file_name) from None
+            hint = "（条件、定时器为 Python 表达式，或整体写成 JUEL：${…}）" if (
+                isinstance(error, ScriptSyntaxError) and check is not check_script) else ""
+            raise InvalidProcess(f"{error}{hint}", _owner_id(node), file_name) from None
 
 
 def _start_form(process, file_name: str) -> Form:

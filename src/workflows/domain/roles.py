@@ -21,6 +21,12 @@ ANY_TASK_ROLE = "any"
 TASK_ROLE_NAMES = {**ROLE_NAMES, ANY_TASK_ROLE: "大厅任一岗位"}
 
 
+def worked_roles(user) -> list[str]:
+    """The task roles whose open tasks `user` may take: their own, and the hall's any role if they work tasks."""
+    own = [role for role in user.roles if role in TASK_ROLES]
+    return [*own, ANY_TASK_ROLE] if own else []
+
+
 def role_name(code: str) -> str:
     """The Chinese name of a task's role, the hall's any role included."""
     return TASK_ROLE_NAMES.get(code, code)

@@ -13,7 +13,7 @@ from workflows.domain.forms import Form, validate_form
 from workflows.domain.model import COMPLETED, READY, Case, CaseTask, User
 from workflows.domain.documents import RenderedDocument
 from workflows.domain.refusals import END, REASON_FIELD, require_reason
-from workflows.domain.roles import ANY_TASK_ROLE, TASK_ROLES, role_name
+from workflows.domain.roles import TASK_ROLES, role_name, worked_roles
 
 from . import acceptance, documents, materials, payments, privacy, task_operations
 from .access import require_candidate, require_case_visible, require_role, require_task_role, require_task_visible
@@ -46,9 +46,7 @@ def list_tasks(ctx: Context, actor: User, role: str | None = None, mine: bool = 
         raise Forbidden("只能查看本人岗位的任务")
     if level not in (None, *LEVELS):
         raise InvalidInput("时限状态只能是 正常、黄牌、红牌 或 暂停", {"level": "normal | yellow | red | paused"})
-    roles = [role] if role else [r for r in actor.roles if r in TASK_ROLES]
-    if roles:  # tasks whose diagram names no role are for every clerk of the hall
-        roles.append(ANY_TASK_ROLE)
+    roles = [role] if role else worked_roles(actor)
     with ctx.uow(write=False) as uow:
         if state == COMPLETED:
             return uow.tasks.inbox(actor.agency_code, actor.hall_code, None, COMPLETED, None, item_code,
