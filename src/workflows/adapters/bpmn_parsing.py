@@ -13,6 +13,7 @@ from __future__ import annotations
 import ast
 import functools
 import hashlib
+import keyword
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -133,6 +134,7 @@ class ProcessDefinition:
     properties: dict[str, dict[str, str]]  # element id -> its Camunda properties (stage, kind, level …)
     checksum: str  # of the BPMN file and the DMN files of its decisions
     decisions: dict[str, Decision] = field(default_factory=dict)  # decision id -> the DMN file it references
+    initiator: str | None = None  # the start event's camunda:initiator: the variable naming who opened the case
 
     @cached_property
     def stages(self) -> dict[str, str]:
@@ -186,6 +188,7 @@ def parse_process(bpmn: bytes, file_name: str = "process.bpmn",
         properties=_properties(process),
         checksum=_checksum(bpmn, tables),
         decisions=tables,
+        initiator=_initiator(process, file_name),
     )
 
 
@@ -321,6 +324,16 @@ def _check_expressions(document, file_name: str) -> None:
             hint = "（条件、定时器为 Python 表达式，或整体写成 JUEL：${…}）" if (
                 isinstance(error, ScriptSyntaxError) and check is not check_script) else ""
             raise InvalidProcess(f"{error}{hint}", _owner_id(node), file_name) from None
+
+
+def _initiator(process, file_name: str) -> str | None:
+    """The variable the start event's camunda:initiator names (Camunda sets it to the user who started the case)."""
+    start = process.find("bpmn:startEvent", NS)
+    name = (start.get(f"{{{CAMUNDA_MODEL_NS}}}initiator") or "").strip() if start is not None else ""
+    if name and (not name.isidentifier() or name.startswith("_") or keyword.iskeyword(name)):
+        raise InvalidProcess(f"camunda:initiator 应为变量名（不以下划线开头），而不是“{name}”", start.get("id"),
+                             file_name)
+    return name or None
 
 
 def _start_form(process, file_name: str) -> Form:

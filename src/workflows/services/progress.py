@@ -65,6 +65,10 @@ class CaseCommand:
         return item.payment_policy if item else None
 
     def start(self, data: dict) -> CaseRun:
+        """Start the case's workflow on `data`; the start event's camunda:initiator variable, when it names one,
+        holds who opened the case (a diagram may then give a task to `${initiator}`)."""
+        if self.definition.initiator:
+            data = {**data, self.definition.initiator: self.case.opened_by}
         return self.ctx.engine.start(self.definition, data, self.bindings())
 
     def resume(self) -> CaseRun:
