@@ -48,6 +48,9 @@ def test_candidate_users_alone_see_and_take_the_task(client, auth):
     error = error_of(client.post(f"/api/tasks/{task['id']}/claim", headers=shouli), 403, "forbidden")
     assert error["message"] == f"该任务只由指定人员办理：{CLERK}、shenhe"
     error_of(complete(client, shouli, task["id"]), 403, "forbidden")
+    error_of(client.get(f"/api/tasks/{task['id']}", headers=shouli), 403, "forbidden")
+    assert json_of(client.get(f"/api/tasks/{task['id']}", headers=auth("kezhang")))["candidate_users"] == [
+        CLERK, "shenhe"]  # the hall's supervisor, who may reassign it
 
     assert json_of(client.post(f"/api/tasks/{task['id']}/claim", headers=shenhe))["assignee"] == "shenhe"
     json_of(complete(client, shenhe, task["id"]))

@@ -121,9 +121,12 @@ def reassign_tasks(ctx: Context, actor: User, task_ids: list[str], assignee: str
 
 
 def task_details(ctx: Context, actor: User, task_id: str) -> TaskDetails:
-    """The task with its case, personal data the actor's roles do not need masked (a read in full audited)."""
+    """The task with its case, personal data the actor's roles do not need masked (a read in full audited). A task
+    naming its candidate users is shown to them, and to the hall's supervisors (who may reassign it)."""
     with ctx.uow(write=False) as uow:
         task = require_task_visible(actor, uow.tasks.get(task_id))
+        if not actor.has_role("supervisor"):
+            require_candidate(actor, task)
         case = uow.cases.get_by_id(task.case_id)
         definition = ctx.definition(uow, case.process_version_id)
         shown = privacy.shown_kinds(uow, actor, case)
