@@ -7,7 +7,6 @@ import pytest
 from handlers.gateways import LocalNationalPlatform, LocalPaymentGateway, LocalSmsNotifier
 from workflows.adapters.bpmn_parsing import parse_process
 from workflows.adapters.engine import CaseBindings, Engine
-from workflows.domain.errors import InvalidProcess
 
 from support.paths import ROOT
 from support.process_driver import PERSON_ID
