@@ -21,7 +21,8 @@ const here = dirname(fileURLToPath(import.meta.url));
 const dist = join(here, 'dist');
 const require = createRequire(import.meta.url);
 
-// bpmnlint's recommended config, bundled statically: one import per rule, served by bpmnlint's StaticResolver.
+// bpmnlint's recommended config, bundled statically: one import per rule, served by bpmnlint's StaticResolver; with
+// our own rules (src/lint/), as the plugin "yibao": a user task with no role is warned about.
 const bpmnlintRecommended = {
   name: 'bpmnlint-recommended',
   setup(build) {
@@ -31,13 +32,15 @@ const bpmnlintRecommended = {
       const names = Object.keys(rules);
       const contents = [
         "import StaticResolver from 'bpmnlint/lib/resolver/static-resolver';",
+        "import userTaskRole from './src/lint/user-task-role.js';",
         ...names.map((name, i) => `import rule${i} from 'bpmnlint/rules/${name}';`),
         `const rules = ${JSON.stringify(rules)};`,
         'const cache = {',
         ...names.map((name, i) => `  ${JSON.stringify(`rule:bpmnlint/${name}`)}: rule${i},`),
         "  'config:bpmnlint/recommended': { rules },",
+        "  'rule:bpmnlint-plugin-yibao/user-task-role': userTaskRole,",
         '};',
-        "export const config = { extends: 'bpmnlint:recommended' };",
+        "export const config = { extends: 'bpmnlint:recommended', rules: { 'yibao/user-task-role': 'warn' } };",
         'export const resolver = new StaticResolver(cache);',
         'export default { config, resolver };',
       ].join('\n');

@@ -7,7 +7,6 @@ import pytest
 from handlers.gateways import LocalNationalPlatform, LocalPaymentGateway, LocalSmsNotifier
 from workflows.adapters.bpmn_parsing import parse_process
 from workflows.adapters.engine import CaseBindings, Engine
-from workflows.domain.errors import InvalidProcess
 
 from support.paths import ROOT
 from support.process_driver import PERSON_ID
@@ -58,12 +57,9 @@ def test_candidate_groups_name_a_task_role_by_code_or_chinese_name(groups, role)
 
 
 @pytest.mark.parametrize("replacement", ["", 'camunda:candidateGroups="admin,designer"'])
-def test_a_user_task_without_lane_or_task_role_group_is_refused_by_name(replacement):
+def test_a_user_task_without_lane_or_task_role_group_goes_to_any_role_of_the_hall(replacement):
     xml = XML.replace('camunda:candidateGroups="acceptor"', replacement)
-    with pytest.raises(InvalidProcess) as refused:
-        parse_process(xml.encode("utf-8"), "no_role.bpmn")
-    assert refused.value.element_id == "Task_check"
-    assert "泳道" in str(refused.value) and "candidateGroups" in str(refused.value)
+    assert parse_process(xml.encode("utf-8"), "no_role.bpmn").user_tasks["Task_check"].role == "any"
 
 
 def test_accepted_application_runs_through_review_and_notification_to_its_end(bindings, calls):
@@ -122,11 +118,9 @@ def _with_lane(name: str) -> bytes:
     return XML.replace('camunda:historyTimeToLive="180">', f'camunda:historyTimeToLive="180">{lanes}').encode("utf-8")
 
 
-def test_a_lane_decides_over_candidate_groups_and_a_lane_not_named_after_a_role_is_refused():
+def test_a_lane_decides_over_candidate_groups_and_a_lane_not_named_after_a_role_leaves_them_to_decide():
     assert parse_process(_with_lane("财务")).user_tasks["Task_check"].role == "finance"
-    with pytest.raises(InvalidProcess) as refused:
-        parse_process(_with_lane("窗口"))
-    assert refused.value.element_id == "Lane_1"
+    assert parse_process(_with_lane("窗口")).user_tasks["Task_check"].role == "acceptor"
 
 
 def test_a_user_task_of_a_called_process_reaches_the_inbox_and_the_case_resumes_after_it(bindings):

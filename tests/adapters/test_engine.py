@@ -121,3 +121,19 @@ def test_a_message_payload_expression_is_checked_at_deploy_time():
     with pytest.raises(InvalidProcess) as refused:
         parse_process(tampered.encode("utf-8"), "tampered.bpmn")
     assert refused.value.element_id and "import" in str(refused.value)
+
+
+def test_a_juel_timer_is_translated_at_deploy_and_evaluated_over_the_case_data(bindings):
+    from datetime import datetime, timedelta, timezone
+    from dataclasses import replace
+
+    now = datetime(2026, 11, 23, 1, 30, tzinfo=timezone.utc)
+    engine = Engine()
+    definition = engine.definition((ROOT / "tests" / "fixtures" / "conformance" / "juel_timer.bpmn").read_text())
+    for amount, days in ((2000, 10), (500, 20)):
+        run = engine.start(definition, {}, replace(bindings, clock=lambda: now))
+        [accept] = run.ready_tasks()
+        run.complete(accept.id, {"amount": amount})
+
+        [(_, due)] = run.pending_timers()
+        assert due == now + timedelta(days=days)

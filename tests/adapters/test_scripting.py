@@ -1,4 +1,5 @@
 """The restricted script engine: what a process designer (or an attacker publishing a diagram) would notice."""
+import re
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
@@ -350,3 +351,48 @@ def test_unquoted_timer_duration_from_the_camunda_modeler_runs():
     due = datetime.fromisoformat(event.value) - datetime.now(timezone.utc)
     assert timedelta(days=9, hours=23) < due <= timedelta(days=10)
     assert not workflow.is_completed()
+
+
+# --- datetime, date and timedelta, on the case's clock ------------------------------------------------------------
+
+EVENING_IN_UTC = datetime(2026, 3, 1, 20, 0, tzinfo=timezone.utc)  # already 2 March in Beijing
+
+
+def clocked() -> RestrictedEnvironment:
+    return RestrictedEnvironment(clock=lambda: EVENING_IN_UTC)
+
+
+def test_now_and_today_answer_the_cases_clock_in_beijing_time():
+    env = clocked()
+    assert env.evaluate("datetime.now()", {}) == EVENING_IN_UTC
+    assert env.evaluate("datetime.now().isoformat()", {}) == "2026-03-02T04:00:00+08:00"
+    assert env.evaluate("date.today()", {}) == date(2026, 3, 2)
+    assert env.evaluate("date.today() + timedelta(days=3) == date(2026, 3, 5)", {}) is True
+    assert env.evaluate("datetime.now() - datetime.fromisoformat('2026-03-01T00:00:00+08:00')", {}) == \
+        timedelta(days=1, hours=4)
+
+
+def test_a_script_may_keep_the_day_it_ran_in_the_case_data():
+    data = {}
+    clocked().execute("checked_on = date.today().isoformat()\nlate = datetime.now().hour >= 17", data)
+    assert data == {"checked_on": "2026-03-02", "late": False}
+
+
+@pytest.mark.parametrize("source", [
+    "datetime.now.__self__", "datetime._clock", "datetime.__class__", "date.today().__class__.__subclasses__()",
+    "datetime.now().__reduce__()", "timedelta.__mro__",
+])
+def test_the_clock_types_give_no_way_out_through_dunders(source):
+    with pytest.raises(ScriptError, match="下划线"):
+        clocked().evaluate(source, {})
+
+
+@pytest.mark.parametrize(("source", "refusal"), [
+    ("datetime.combine", "不允许访问属性"), ("date.resolution", "不允许访问属性"),
+    ("vars()", "vars()"), ("globals()", "globals()"), ("open('/etc/passwd')", "open()"),
+    ("__import__('os')", "下划线"), ("import os", "import"), ("date.today().strftime('%Y')", "不允许访问属性"),
+])
+def test_the_sandbox_still_refuses_imports_files_and_namespaces(source, refusal):
+    env = clocked()
+    with pytest.raises(ScriptError, match=re.escape(refusal)):
+        env.execute(source, {}) if source.startswith("import") else env.evaluate(source, {})

@@ -15,6 +15,7 @@ from workflows.domain.errors import InvalidProcess
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 NS = {"bpmn": BPMN_NS}
 PYTHON_FORMATS = frozenset({"", "python"})  # scriptFormat: none given is Python, as the sandbox runs it
+EXPRESSION_LANGUAGES = PYTHON_FORMATS | {"juel"}  # conditions and timers: JUEL is translated at deploy (juel.py)
 
 # Flow elements (children of a process or an embedded sub-process) -> the event definitions each may carry
 # (None: the element carries none). An element not listed is refused.
@@ -72,7 +73,7 @@ def _check_flow_elements(container, file_name: str) -> None:
         kind = etree.QName(element).localname
         reason = _refusal(element, kind)
         if reason:
-            raise InvalidProcess(f"{_named(element)}：{reason}", element.get("id"), file_name)
+            raise InvalidProcess(f"{named(element)}：{reason}", element.get("id"), file_name)
         if kind == "subProcess":
             _check_flow_elements(element, file_name)
 
@@ -134,12 +135,12 @@ def _check_expression_languages(container, file_name: str) -> None:
     """A condition or timer written in another language (language="javascript") would be run as Python."""
     for path in (".//bpmn:conditionExpression", ".//bpmn:timerEventDefinition/*"):
         for node in container.iterfind(path, NS):
-            if not _is_python(node.get("language")):
+            if (node.get("language") or "").strip().lower() not in EXPRESSION_LANGUAGES:
                 owner = node.getparent()
                 while owner.get("id") is None or owner.tag.endswith("EventDefinition"):
                     owner = owner.getparent()
-                raise InvalidProcess(f"{_named(owner)}：表达式语言“{node.get('language')}”不受支持："
-                                     "条件和定时器只能用 Python 表达式", owner.get("id"), file_name)
+                raise InvalidProcess(f"{named(owner)}：表达式语言“{node.get('language')}”不受支持："
+                                     "条件和定时器只能用 Python 或 JUEL（${…}）表达式", owner.get("id"), file_name)
 
 
 def _event_refusal(element, kind: str) -> str | None:
@@ -162,6 +163,7 @@ def _kind_word(kind: str) -> str:
     return {"startEvent": "开始事件", "endEvent": "结束事件", "boundaryEvent": "边界事件"}.get(kind, "中间事件")
 
 
-def _named(element) -> str:
+def named(element) -> str:
+    """How a refusal names an element: “name”（id）."""
     name = element.get("name")
     return f"“{name}”（{element.get('id')}）" if name else f"元素 {element.get('id')}"

@@ -2,14 +2,18 @@
 what it could not run safely.
 
 SpiffWorkflow's CamundaParser reads the diagram; we add what it ignores (service-task topics, start-event forms)
-and check what it does not: lanes are roles, handlers exist, expressions pass the sandbox, ids are not reserved,
-the decision tables the business-rule tasks reference are there and safe (dmn_parsing.py).
+and check what it does not: handlers exist, expressions pass the sandbox (JUEL translated to it first: juel.py),
+ids are not reserved, the decision tables the business-rule tasks reference are there and safe (dmn_parsing.py).
+A user task's role is its lane's, when the lane names a role, else the first of its candidateGroups naming one,
+else any role of the hall (a diagram drawn elsewhere names none); its Camunda assignment attributes are read by
+task_assignment.py.
 """
 from __future__ import annotations
 
 import ast
 import functools
 import hashlib
+import keyword
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -34,11 +38,14 @@ from workflows.domain.amounts import amount_of
 from workflows.domain.errors import InvalidProcess
 from workflows.domain.forms import FIELD_TYPES, Form, FormField
 from workflows.domain.refusals import END, ONWARD, RETURN, DecisionOutcome
-from workflows.domain.roles import ROLE_BY_LANE, ROLE_NAMES, TASK_ROLES, role_for_lane
+from workflows.domain.assignment import task_role
+from workflows.domain.roles import ANY_TASK_ROLE, role_for_lane
 
-from .bpmn_elements import OfflineTask, PassThroughTask, check_supported_elements
+from .bpmn_elements import OfflineTask, PassThroughTask, check_supported_elements, named
 from .dmn_parsing import Decision
-from .scripting import ScriptError, check_expression, check_script, check_timer_expression
+from .juel import JuelError, python_or_juel
+from .scripting import ScriptError, ScriptSyntaxError, check_expression, check_script, check_timer_expression
+from .task_assignment import AssignmentRules, read_rules
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 NS = {"bpmn": BPMN_NS, "camunda": CAMUNDA_MODEL_NS}
@@ -128,6 +135,7 @@ class TaskDefinition:
     stage: str
     form: Form
     outcomes: dict[str, DecisionOutcome] = field(default_factory=dict)  # decision value -> where it leads
+    assignment: AssignmentRules = field(default_factory=AssignmentRules)  # camunda:assignee, priority, dueDate …
 
 
 @dataclass(frozen=True)
@@ -144,6 +152,7 @@ class ProcessDefinition:
     decisions: dict[str, Decision] = field(default_factory=dict)  # decision id -> the DMN file it references
     called_files: dict[str, str] = field(default_factory=dict)  # other BPMN files of its deployment it calls
     correlations: dict[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)  # message -> properties
+    initiator: str | None = None  # the start event's camunda:initiator: the variable naming who opened the case
 
     @cached_property
     def stages(self) -> dict[str, str]:
@@ -221,8 +230,8 @@ def parse_deployment(files: Mapping[str, bytes], decisions: Mapping[str, Decisio
 def _check_document(document, file_name: str, called: set) -> None:
     _check_reserved_ids(document, file_name)
     check_supported_elements(document, file_name, called)
-    _check_lanes(document, file_name)
     _check_service_tasks(document, file_name)
+    _translate_juel(document, file_name)
     _check_expressions(document, file_name)
 
 
@@ -286,6 +295,7 @@ def _definition(parser, documents: dict, files: Mapping[str, bytes], tables: dic
         decisions=own_tables,
         called_files=called_files,
         correlations=_correlations([documents[name] for name in {file_name, *called_files}]),
+        initiator=_initiator(process, file_name),
     )
 
 
@@ -377,12 +387,41 @@ def _check_reserved_ids(document, file_name: str) -> None:
                                  file_name)
 
 
-def _check_lanes(document, file_name: str) -> None:
-    roles = "、".join(name for name, code in ROLE_BY_LANE.items() if role_for_lane(name))
-    for lane in document.iterfind(".//bpmn:lane", NS):
-        if role_for_lane(lane.get("name")) is None:
-            raise InvalidProcess(f"泳道名称“{lane.get('name') or ''}”不是岗位名称，应为：{roles}", lane.get("id"),
-                                 file_name)
+# Where a text is an expression the engine evaluates: conditions, timers, a message's payload.
+_EXPRESSION_TEXTS = (".//bpmn:conditionExpression", ".//bpmn:timeDuration", ".//bpmn:timeDate", ".//bpmn:timeCycle")
+_PAYLOAD = f"{{{CAMUNDA_MODEL_NS}}}expression"
+
+
+def _translate_juel(document, file_name: str) -> None:
+    """Replace, in the document SpiffWorkflow is given, every JUEL expression by its Python (the stored file keeps
+    what the designer wrote); an expression outside the subset is refused naming its element."""
+    for path in _EXPRESSION_TEXTS:
+        for node in document.iterfind(path, NS):
+            node.text = _python(node, node.text or "", file_name)
+    for node in document.iterfind(".//bpmn:messageEventDefinition", NS):
+        if node.get(_PAYLOAD):
+            node.set(_PAYLOAD, _python(node, node.get(_PAYLOAD), file_name))
+
+
+def _python(node, text: str, file_name: str) -> str:
+    try:
+        return python_or_juel(text)
+    except JuelError as error:
+        owner = _owner(node)
+        raise InvalidProcess(f"{named(owner)}：{error}", owner.get("id"), file_name) from None
+
+
+def _owner(node):
+    """The element an expression belongs to: its flow, its event, its task."""
+    owner = (node if node.get("id") and (node.tag.endswith("Event") or node.tag == f"{{{BPMN_NS}}}sendTask")
+             else node.getparent())
+    while owner.getparent() is not None and owner.get("id") is None:
+        owner = owner.getparent()
+    return owner
+
+
+def _owner_id(node) -> str | None:
+    return _owner(node).get("id")
 
 
 def _check_service_tasks(document, file_name: str) -> None:
@@ -415,10 +454,19 @@ def _check_expressions(document, file_name: str) -> None:
         try:
             check(source)
         except ScriptError as error:
-            owner = node if node.tag == f"{{{BPMN_NS}}}sendTask" else node.getparent()
-            while owner is not None and owner.get("id") is None:
-                owner = owner.getparent()
-            raise InvalidProcess(str(error), owner.get("id") if owner is not None else None, file_name) from None
+            hint = "（条件、定时器为 Python 表达式，或整体写成 JUEL：${…}）" if (
+                isinstance(error, ScriptSyntaxError) and check is not check_script) else ""
+            raise InvalidProcess(f"{error}{hint}", _owner_id(node), file_name) from None
+
+
+def _initiator(process, file_name: str) -> str | None:
+    """The variable the start event's camunda:initiator names (Camunda sets it to the user who started the case)."""
+    start = process.find("bpmn:startEvent", NS)
+    name = (start.get(f"{{{CAMUNDA_MODEL_NS}}}initiator") or "").strip() if start is not None else ""
+    if name and (not name.isidentifier() or name.startswith("_") or keyword.iskeyword(name)):
+        raise InvalidProcess(f"camunda:initiator 应为变量名（不以下划线开头），而不是“{name}”", start.get("id"),
+                             file_name)
+    return name or None
 
 
 def _start_form(process, file_name: str) -> Form:
@@ -444,14 +492,13 @@ def _user_tasks(document, specs: list, file_name: str) -> dict[str, TaskDefiniti
                          None)
         if task_spec is None:  # a process of the file that the main one never calls
             continue
-        role = role_for_lane(task_spec.lane) if task_spec.lane else _role_for_groups(node)
-        if role is None:
-            raise InvalidProcess("用户任务须放在岗位泳道内，或用 camunda:candidateGroups 指定岗位",
-                                 node.get("id"), file_name)
+        assignment = read_rules(node, file_name)
+        role = role_for_lane(task_spec.lane) or task_role(assignment.static_groups) or ANY_TASK_ROLE
         stage = (task_spec.extensions or {}).get("stage") or task_spec.bpmn_name or node.get("id")
         form = _read_form(node, file_name)
         tasks[node.get("id")] = TaskDefinition(node.get("id"), task_spec.bpmn_name or node.get("id"), role,
-                                               stage, form, graph.outcomes(node.get("id"), form.decisions))
+                                               stage, form, graph.outcomes(node.get("id"), form.decisions),
+                                               assignment)
     return tasks
 
 _DECISION_TEST = re.compile(r"""^\s*decision\s*==\s*(?:"([^"]*)"|'([^']*)')\s*$""")
@@ -512,17 +559,6 @@ class _FlowGraph:
                 seen.add(current)
                 todo.extend(flow.get("targetRef") for flow in self.outgoing.get(current, []))
         return False
-
-
-def _role_for_groups(node) -> str | None:
-    """The task role of a user task without a lane, as the Camunda Modeler assigns it: the first of its
-    `camunda:candidateGroups` that names a task role, by code (reviewer) or by Chinese name (审核员)."""
-    groups = node.get(f"{{{CAMUNDA_MODEL_NS}}}candidateGroups") or ""
-    for group in (group.strip() for group in groups.split(",")):
-        role = group if group in ROLE_NAMES else role_for_lane(group)
-        if role in TASK_ROLES:
-            return role
-    return None
 
 
 def _read_form(node, file_name: str) -> Form:

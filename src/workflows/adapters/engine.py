@@ -34,6 +34,7 @@ from SpiffWorkflow.task import Task, TaskState
 from handlers import HANDLERS, HandlerContext
 from handlers.gateways import EscalationDesk, NationalPlatform, Notifier, PaymentGateway
 from workflows.domain.amounts import PaymentPolicy
+from workflows.domain.assignment import Assignment
 from workflows.domain.case_states import result_of_end
 from workflows.domain.errors import Conflict, NotFound
 from workflows.domain.model import SUPERVISION_STAGE
@@ -43,6 +44,7 @@ from .bpmn_parsing import DecisionTask, HandlerServiceTask, ProcessDefinition, T
 from .dmn_parsing import read_decisions
 from .limits import DiagramLimits, LimitExceeded, check_timer
 from .scripting import RestrictedEnvironment, RestrictedScriptEngine, check_command_time, command_budget
+from .task_assignment import resolve as resolve_assignment
 
 log = logging.getLogger(__name__)
 LIMIT_TIMER_FUNCTIONS = ("deadline(", "warning_time(")  # timers that follow the case's limits as they move
@@ -127,7 +129,8 @@ class CaseScriptEngine(RestrictedScriptEngine):
     handles the case (a 禁办 rule applies where that agency's catalog lists it)."""
 
     def __init__(self, bindings: CaseBindings, limits: DiagramLimits):
-        super().__init__({**bindings.functions, "case_agency": lambda: bindings.agency_code}, limits)
+        super().__init__({**bindings.functions, "case_agency": lambda: bindings.agency_code}, limits,
+                         clock=bindings.clock)
         self.bindings = bindings
         self.results: dict = {}  # task id -> what its handler returned in this command (for the history)
 
@@ -313,6 +316,16 @@ class CaseRun:
                 task.internal_data.pop("event_value", None)
                 task.internal_data.pop("event_fired", None)
         self.advance()
+
+    def assignment(self, task_id: str) -> Assignment:
+        """Who the open task `task_id` is for and when, as its diagram's attributes say for this case (their
+        expressions evaluated over the task's data, on the case's clock)."""
+        task = self._find(task_id)
+        definition = self.definition.user_tasks[task.task_spec.name]
+        environment = self.workflow.script_engine.environment
+        with self._on_case_clock():
+            return resolve_assignment(definition.assignment, lambda source: environment.evaluate(source, task.data),
+                                      self.workflow.script_engine.bindings.clock())
 
     def ready_tasks(self) -> list[ReadyTask]:
         tasks = self.workflow.get_tasks(state=TaskState.READY, manual=True)

@@ -137,6 +137,10 @@ case_tasks = Table(
     Column("warning_at", Moment()),
     Column("applicant_name", String(200)),
     Column("completed_level", String(10)),  # normal | yellow | red | paused: the case's limit when it was done
+    Column("priority", Integer, nullable=False, server_default="50"),  # camunda:priority
+    Column("candidate_users", String(1000)),  # ",a,b,": camunda:candidateUsers, only they see and claim it
+    Column("due_date", Moment()),  # camunda:dueDate, beside the case's limit (due_at)
+    Column("follow_up_date", Moment()),  # camunda:followUpDate
     # The inbox: open tasks of a hall and role, and a person's own tasks, by time left.
     Index("ix_case_tasks_inbox", "agency_code", "hall_code", "role", "state", "due_at"),
     Index("ix_case_tasks_assignee", "assignee", "state", "due_at"),

@@ -147,6 +147,11 @@ class CaseRepository(_Repository):
         return self.session.scalar(statement.returning(table.c.last_value))
 
 
+def _escaped(text: str) -> str:
+    """`text` for a LIKE pattern with escape "\\": its own % and _ (clerk_210400_01) match only themselves."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 class TaskRepository(_Repository):
     def add(self, task: CaseTask) -> None:
         self.session.add(task)
@@ -171,7 +176,10 @@ class TaskRepository(_Repository):
     def inbox(self, agency_code: str, hall_code: str, roles: list[str] | None = None, state: str = READY,
               assignee: str | None = None, item_code: str | None = None, limit: int = 100,
               offset: int = 0, completed_by: str | None = None, stage: str | None = None,
-              search: str | None = None, level: str | None = None, now: datetime | None = None) -> list[CaseTask]:
+              search: str | None = None, level: str | None = None, now: datetime | None = None,
+              offered_to: str | None = None) -> list[CaseTask]:
+        """Tasks of a hall by time left, the most urgent (camunda:priority) first; `offered_to`: only those the
+        person may take (a task naming its candidate users is for them alone)."""
         query = select(CaseTask).where(CaseTask.agency_code == agency_code, CaseTask.hall_code == hall_code,
                                        CaseTask.state == state)
         if level and now:  # 红牌: past due; 黄牌: warned, not yet due; 暂停: the case's clock stopped; 正常: the rest
@@ -189,6 +197,10 @@ class TaskRepository(_Repository):
             query = query.where(CaseTask.case_number.like(pattern) | CaseTask.applicant_name.like(pattern))
         if roles is not None:
             query = query.where(CaseTask.role.in_(roles))
+        if offered_to:
+            query = query.where(CaseTask.candidate_users.is_(None)
+                                | CaseTask.candidate_users.like(f"%,{_escaped(offered_to)},%", escape="\\")
+                                | (CaseTask.assignee == offered_to))
         if assignee:
             query = query.where(CaseTask.assignee == assignee)
         if item_code:
@@ -197,7 +209,7 @@ class TaskRepository(_Repository):
             query = query.where(CaseTask.completed_by == completed_by)
             order = (CaseTask.completed_at.desc(), CaseTask.id)
         else:
-            order = (CaseTask.due_at.asc().nulls_last(), CaseTask.created_at, CaseTask.id)
+            order = (CaseTask.priority.desc(), CaseTask.due_at.asc().nulls_last(), CaseTask.created_at, CaseTask.id)
         return list(self.session.scalars(query.order_by(*order).limit(limit).offset(offset)))
 
     def set_assignee(self, task_id: str, assignee: str | None, expected: str | None, at: datetime | None) -> bool:

@@ -395,6 +395,44 @@ _SAFE_ATTRIBUTES = {  # exact types: a subclass may override a method with somet
 }
 
 
+class _ClockDatetime:
+    """`datetime` as diagrams see it: datetime(2026, 1, 5, 9) builds one, datetime.now() answers the case's clock
+    (Beijing time, with its offset), not the server's; nothing else of the class (no __subclasses__ walks)."""
+
+    def __init__(self, clock: Callable[[], datetime]):
+        self._clock = clock
+
+    def __call__(self, *args, **kwargs) -> datetime:
+        return datetime(*args, **kwargs)
+
+    def now(self) -> datetime:
+        return self._clock().astimezone(CHINA_TIME)
+
+    def today(self) -> datetime:
+        return self.now()
+
+    @staticmethod
+    def fromisoformat(text: str) -> datetime:
+        return datetime.fromisoformat(text)
+
+
+class _ClockDate(_ClockDatetime):
+    """`date` as diagrams see it: date(2026, 1, 5), date.today() (the case's day in Beijing), date.fromisoformat."""
+
+    def __call__(self, *args, **kwargs) -> date:
+        return date(*args, **kwargs)
+
+    def today(self) -> date:
+        return self.now().date()
+
+    @staticmethod
+    def fromisoformat(text: str) -> date:
+        return date.fromisoformat(text)
+
+
+CHINA_TIME = timezone(timedelta(hours=8), "Asia/Shanghai")
+_SAFE_ATTRIBUTES[_ClockDatetime] = {"now", "today", "fromisoformat"}
+_SAFE_ATTRIBUTES[_ClockDate] = {"today", "fromisoformat"}
 _COPYING_TYPES = (str, list, dict, set, frozenset)  # their methods may build new values: charged
 
 
@@ -569,7 +607,8 @@ _GUARDS = {
 class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
     """Runs diagram code over the task data with only safe builtins and the given functions."""
 
-    def __init__(self, functions: Mapping[str, Callable] | None = None, limits: DiagramLimits | None = None):
+    def __init__(self, functions: Mapping[str, Callable] | None = None, limits: DiagramLimits | None = None,
+                 clock: Callable[[], datetime] | None = None):
         functions = dict(functions or {})
         self.limits = limits or DiagramLimits()
         for name, func in functions.items():
@@ -578,7 +617,9 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
         super().__init__(functions)  # SpiffWorkflow calls these "globals"
         self._function_names = tuple(functions)
         # Functions live in __builtins__, so they are never copied into (or back out of) the task data.
-        self._globals = {**_GUARDS, "__builtins__": {**_SAFE_BUILTINS, **functions}}
+        clock = clock or _wall_clock
+        self._globals = {**_GUARDS, "__builtins__": {**_SAFE_BUILTINS, "datetime": _ClockDatetime(clock),
+                                                     "date": _ClockDate(clock), **functions}}
 
     def provides(self, name: str) -> bool:
         """Whether `name` comes from the environment (a builtin or an exposed function) rather than the data."""
@@ -638,11 +679,16 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
         raise NotImplementedError("Service tasks are run by the service-task handlers, not by the script engine")
 
 
+def _wall_clock() -> datetime:
+    return datetime.now(timezone.utc)
+
+
 class RestrictedScriptEngine(PythonScriptEngine):
     """SpiffWorkflow's script engine over RestrictedEnvironment. Reattach it after deserializing a workflow."""
 
-    def __init__(self, functions: Mapping[str, Callable] | None = None, limits: DiagramLimits | None = None):
-        super().__init__(environment=RestrictedEnvironment(functions, limits))
+    def __init__(self, functions: Mapping[str, Callable] | None = None, limits: DiagramLimits | None = None,
+                 clock: Callable[[], datetime] | None = None):
+        super().__init__(environment=RestrictedEnvironment(functions, limits, clock))
 
     def validate(self, expression):
         check_expression(expression)

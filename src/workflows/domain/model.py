@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from .roles import ANY_TASK_ROLE, TASK_ROLES
+
 # Case statuses
 OPEN, CLOSED, FAILED = "open", "closed", "failed"
 
@@ -19,6 +21,7 @@ REQUESTED, APPROVED, REFUSED = "requested", "approved", "refused"
 # Task states
 READY, COMPLETED, CANCELLED = "ready", "completed", "cancelled"
 TASK_STATE_LABELS = {READY: "待办", COMPLETED: "已办", CANCELLED: "已取消"}
+DEFAULT_PRIORITY = 50  # Camunda's: a task whose diagram gives none
 
 
 class Record:
@@ -116,6 +119,26 @@ class CaseTask(Record):
     warning_at: datetime | None
     applicant_name: str | None
     completed_level: str | None  # normal | yellow | red | paused: where the case's limit stood when it was done
+    # What the diagram says of the task (camunda:priority, candidateUsers, dueDate, followUpDate). The task's own
+    # due date is the designer's, beside the case's statutory limit (due_at), never instead of it.
+    priority: int  # DEFAULT_PRIORITY when the diagram gives none
+    candidate_users: str | None  # ",wang,li,": only they see and claim the task
+    due_date: datetime | None
+    follow_up_date: datetime | None
+
+    @property
+    def candidates(self) -> tuple[str, ...]:
+        return tuple(name for name in (self.candidate_users or "").split(",") if name)
+
+    def offered_to(self, username: str) -> bool:
+        """Whether the task is for `username` to see and claim: everyone of its role, unless it names its users."""
+        return not self.candidate_users or username in self.candidates
+
+
+def candidate_column(usernames) -> str | None:
+    """Candidate users as stored: comma-framed, so that one name is found by LIKE '%,name,%'."""
+    names = [name for name in dict.fromkeys(usernames) if name]
+    return f",{','.join(names)}," if names else None
 
 
 class HistoryEntry(Record):
@@ -141,6 +164,9 @@ class User(Record):
     roles: list[str]
 
     def has_role(self, role: str) -> bool:
+        """Whether the user holds `role`; a task for any role of the hall is for whoever works tasks."""
+        if role == ANY_TASK_ROLE:
+            return any(own in TASK_ROLES for own in self.roles)
         return role in self.roles
 
 

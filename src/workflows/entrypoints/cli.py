@@ -21,7 +21,7 @@ from workflows.adapters.migrate import upgrade
 from workflows.domain.calendar import parse_day
 from workflows.domain.catalog import CatalogError
 from workflows.domain.errors import InvalidInput, WorkflowsError
-from workflows.domain.roles import ROLE_NAMES
+from workflows.domain.roles import role_name
 from workflows.services import (calendar, cases, catalog, demo, process_messages, processes, setup, tasks,
                                 time_limits, users)
 from workflows.services.context import CHINA
@@ -363,7 +363,7 @@ def _print_progress(progress) -> None:
     click.echo(f"{case.number}\t{case.item_name}\t{case.stage}\t{views.case_view(case)['status_name']}\t"
                f"{case.result or ''}")
     for task in progress.open_tasks:
-        click.echo(f"  待办：{task.id}\t{task.name}\t{ROLE_NAMES.get(task.role, task.role)}")
+        click.echo(f"  待办：{task.id}\t{task.name}\t{role_name(task.role)}")
 
 
 @main.command(name="case")

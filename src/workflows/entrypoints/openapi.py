@@ -144,7 +144,14 @@ SCHEMAS = {
                      "decision": {"type": "string", "nullable": True}, "due_at": _MOMENT,
                      "completed_level": {"type": "string", "nullable": True,
                                          "enum": ["normal", "yellow", "red", "paused", None],
-                                         "description": "办理完成时该件时限的状态（已办显示此值，而非今日的）"}}),
+                                         "description": "办理完成时该件时限的状态（已办显示此值，而非今日的）"},
+                     "priority": {"type": "integer", "description":
+                                  "优先级（流程图 camunda:priority，默认 50）：待办按优先级从高到低，再按剩余时限排列"},
+                     "candidate_users": {"type": "array", "items": _TEXT, "description":
+                                         "候选人（camunda:candidateUsers）：非空时只有他们能看到并认领该任务"},
+                     "due_date": {**_MOMENT, "description":
+                                  "任务的到期时间（camunda:dueDate），与案件的法定、承诺时限（due_at）并存，不替代它"},
+                     "follow_up_date": {**_MOMENT, "description": "任务的跟进时间（camunda:followUpDate）"}}),
     "FormField": _object({"id": _TEXT, "label": _TEXT, "type": {"type": "string", "enum": [
         "string", "long", "boolean", "date", "enum", "decimal"]}, "required": _BOOL,
         "options": {"type": "array", "items": _object({"value": _TEXT, "label": _TEXT})},

@@ -8,7 +8,7 @@ from workflows.domain.case_states import CaseState, case_state
 from workflows.domain.catalog import Agency, AgencyItem, TimeLimit
 from workflows.domain.documents import RenderedDocument
 from workflows.domain.model import TASK_STATE_LABELS, Case, CaseTask, HistoryEntry, ProcessVersion, User
-from workflows.domain.roles import ROLE_NAMES
+from workflows.domain.roles import ROLE_NAMES, role_name
 from workflows.services.cases import CaseDetails
 from workflows.services.clock import limit_name
 from workflows.services.desk import LEVEL_NAMES
@@ -83,11 +83,13 @@ def case_message_view(entry: HistoryEntry) -> dict:
 def task_view(task: CaseTask) -> dict:
     return {"id": task.id, "case_number": task.case_number, "item_code": task.item_code,
             "item_name": task.item_name, "name": task.name, "stage": task.stage, "role": task.role,
-            "role_name": ROLE_NAMES.get(task.role, task.role), "state": task.state,
+            "role_name": role_name(task.role), "state": task.state,
             "state_name": TASK_STATE_LABELS.get(task.state, task.state), "assignee": task.assignee,
             "hall_code": task.hall_code, "created_at": moment(task.created_at), "claimed_at": moment(task.claimed_at),
             "completed_at": moment(task.completed_at), "completed_by": task.completed_by,
-            "decision": task.decision, "due_at": moment(task.due_at), "completed_level": task.completed_level}
+            "decision": task.decision, "due_at": moment(task.due_at), "completed_level": task.completed_level,
+            "priority": task.priority, "candidate_users": list(task.candidates), "due_date": moment(task.due_date),
+            "follow_up_date": moment(task.follow_up_date)}
 
 
 def task_details_view(details: TaskDetails) -> dict:

@@ -1,7 +1,7 @@
 """Who may do what: every use case checks its actor's agency, hall and roles here."""
 from workflows.domain.errors import Forbidden, NotFound
 from workflows.domain.model import READY, Case, CaseTask, User
-from workflows.domain.roles import ROLE_NAMES
+from workflows.domain.roles import ROLE_NAMES, role_name
 
 
 def require_role(actor: User, *roles: str) -> None:
@@ -31,13 +31,22 @@ def require_task_visible(actor: User, task: CaseTask | None) -> CaseTask:
 
 def require_task_role(actor: User, task: CaseTask) -> None:
     if not actor.has_role(task.role):
-        raise Forbidden(f"该任务由{ROLE_NAMES.get(task.role, task.role)}办理")
+        raise Forbidden(f"该任务由{role_name(task.role)}办理")
+
+
+def require_candidate(actor: User, task: CaseTask) -> None:
+    """A task naming its candidate users (camunda:candidateUsers) is claimed and done by them alone (or by whom
+    it was given to)."""
+    if not task.offered_to(actor.username) and task.assignee != actor.username:
+        raise Forbidden(f"该任务只由指定人员办理：{'、'.join(task.candidates)}")
 
 
 def may_take(actor: User, task: CaseTask) -> bool:
-    """Whether the actor may open the open task to work it: of the actor's hall and role, not held by another."""
+    """Whether the actor may open the open task to work it: of the actor's hall and role (or one of its candidate
+    users), not held by another."""
     try:
         require_task_role(actor, require_task_visible(actor, task))
+        require_candidate(actor, task)
     except (NotFound, Forbidden):
         return False
     return task.state == READY and task.assignee in (None, actor.username)

@@ -21,6 +21,7 @@ from .clock import CaseClock
 from .context import Context, jsonable
 from .desk import CaseDesk
 from .history import SYSTEM, add_history
+from .task_assignment import apply_assignment
 
 FINAL_STAGE = "办结"
 _STEP_MESSAGES = {"service": "系统完成“{name}”", "manual": "线下办理“{name}”（手工任务，系统记录后继续）",
@@ -64,6 +65,10 @@ class CaseCommand:
         return item.payment_policy if item else None
 
     def start(self, data: dict) -> CaseRun:
+        """Start the case's workflow on `data`; the start event's camunda:initiator variable, when it names one,
+        holds who opened the case (a diagram may then give a task to `${initiator}`)."""
+        if self.definition.initiator:
+            data = {**data, self.definition.initiator: self.case.opened_by}
         return self.ctx.engine.start(self.definition, data, self.bindings())
 
     def resume(self) -> CaseRun:
@@ -150,6 +155,7 @@ def _sync_tasks(uow: UnitOfWork, case: Case, run: CaseRun, at: datetime, clock: 
                            role=definition.role, state=READY, assignee=None, created_at=at, claimed_at=None,
                            completed_at=None, completed_by=None, decision=None, due_at=None, warning_at=None,
                            applicant_name=case.applicant.get("name"), completed_level=None)
+            apply_assignment(uow, case, row, run.assignment(task.id), at)
             uow.tasks.add(row)
         ready.append(row)
     for row in open_rows.values():

@@ -29,7 +29,7 @@ from workflows.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from workflows.domain.model import (AFTER, BEFORE, DELEGATE, DISAGREE, DONE, PARALLEL, PENDING, READY,
                                     REQUEST_KINDS, SIGN_DECISIONS, WITHDRAWN, Case, CaseTask, TaskRequest,
                                     TaskSubmission, TaskSupervision, User)
-from workflows.domain.roles import ROLE_NAMES, TASK_ROLES
+from workflows.domain.roles import TASK_ROLES, role_name, worked_roles
 
 from . import tasks
 from .access import require_role, require_task_role, require_task_visible
@@ -111,7 +111,7 @@ class Awaiting:
 
 def awaiting(ctx: Context, actor: User) -> Awaiting:
     with ctx.uow(write=False) as uow:
-        roles = [role for role in actor.roles if role in TASK_ROLES]
+        roles = worked_roles(actor)
         requests = [(request, task) for request, task in uow.task_requests.pending_for(actor.username)
                     if request.kind != AFTER or uow.task_requests.submission(task.id) is not None]  # signable now
         return Awaiting(requests,
@@ -474,7 +474,7 @@ def _give(uow: UnitOfWork, actor: User, username, field: str, at, role: str | No
     if user is None or (user.agency_code, user.hall_code) != (actor.agency_code, actor.hall_code):
         raise InvalidInput("办理人有误", {field: "只能选择本大厅的人员"})
     if not (user.has_role(role) if role else set(user.roles) & TASK_ROLES):
-        needed = ROLE_NAMES.get(role, role) if role else "经办"
+        needed = role_name(role) if role else "经办"
         raise InvalidInput("办理人有误", {field: f"{user.full_name}不具备{needed}岗位"})
     if user.username == actor.username:
         raise InvalidInput("办理人有误", {field: "不能选择自己"})

@@ -13,10 +13,10 @@ from workflows.domain.forms import Form, validate_form
 from workflows.domain.model import COMPLETED, READY, Case, CaseTask, User
 from workflows.domain.documents import RenderedDocument
 from workflows.domain.refusals import END, REASON_FIELD, require_reason
-from workflows.domain.roles import ROLE_NAMES, TASK_ROLES
+from workflows.domain.roles import TASK_ROLES, role_name, worked_roles
 
 from . import acceptance, documents, materials, payments, privacy, task_operations
-from .access import require_case_visible, require_role, require_task_role, require_task_visible
+from .access import require_candidate, require_case_visible, require_role, require_task_role, require_task_visible
 from .case_operations import require_not_suspended
 from .case_states import state_of
 from .context import Context
@@ -46,14 +46,14 @@ def list_tasks(ctx: Context, actor: User, role: str | None = None, mine: bool = 
         raise Forbidden("只能查看本人岗位的任务")
     if level not in (None, *LEVELS):
         raise InvalidInput("时限状态只能是 正常、黄牌、红牌 或 暂停", {"level": "normal | yellow | red | paused"})
-    roles = [role] if role else [r for r in actor.roles if r in TASK_ROLES]
+    roles = [role] if role else worked_roles(actor)
     with ctx.uow(write=False) as uow:
         if state == COMPLETED:
             return uow.tasks.inbox(actor.agency_code, actor.hall_code, None, COMPLETED, None, item_code,
                                    min(limit, 500), offset, completed_by=actor.username, stage=stage, search=search)
         return uow.tasks.inbox(actor.agency_code, actor.hall_code, roles, state,
                                actor.username if mine else None, item_code, min(limit, 500), offset, stage=stage,
-                               search=search, level=level, now=ctx.now())
+                               search=search, level=level, now=ctx.now(), offered_to=actor.username)
 
 
 def list_hall_tasks(ctx: Context, actor: User, item_code: str | None = None, stage: str | None = None,
@@ -100,7 +100,7 @@ def reassign_tasks(ctx: Context, actor: User, task_ids: list[str], assignee: str
             if task.state != READY:
                 refused.append(f"{label}：任务已办理或已取消")
             elif not user.has_role(task.role):
-                refused.append(f"{label}：{user.full_name}不具备{ROLE_NAMES.get(task.role, task.role)}岗位，未改派")
+                refused.append(f"{label}：{user.full_name}不具备{role_name(task.role)}岗位，未改派")
             elif busy:
                 refused.append(f"{label}：{busy}，未改派")
             else:
@@ -121,9 +121,12 @@ def reassign_tasks(ctx: Context, actor: User, task_ids: list[str], assignee: str
 
 
 def task_details(ctx: Context, actor: User, task_id: str) -> TaskDetails:
-    """The task with its case, personal data the actor's roles do not need masked (a read in full audited)."""
+    """The task with its case, personal data the actor's roles do not need masked (a read in full audited). A task
+    naming its candidate users is shown to them, and to the hall's supervisors (who may reassign it)."""
     with ctx.uow(write=False) as uow:
         task = require_task_visible(actor, uow.tasks.get(task_id))
+        if not actor.has_role("supervisor"):
+            require_candidate(actor, task)
         case = uow.cases.get_by_id(task.case_id)
         definition = ctx.definition(uow, case.process_version_id)
         shown = privacy.shown_kinds(uow, actor, case)
@@ -147,6 +150,7 @@ def _open_task(uow, actor: User, task_id: str) -> CaseTask:
     """The task, if the actor may see it and act on it and it is still open."""
     task = require_task_visible(actor, uow.tasks.get(task_id))
     require_task_role(actor, task)
+    require_candidate(actor, task)
     if task.state != READY:
         raise Conflict("任务已办理或已取消")
     return task

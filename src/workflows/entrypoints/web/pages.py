@@ -8,7 +8,7 @@ from workflows.domain.case_states import result_label
 from workflows.domain.deadlines import level_at
 from workflows.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from workflows.domain.model import COMPLETED, READY
-from workflows.domain.roles import ROLE_NAMES
+from workflows.domain.roles import TASK_ROLE_NAMES
 from workflows.services import case_states, cases, catalog, inbox_filters, materials, notices, processes, tasks, users
 from workflows.services.access import require_role
 from workflows.services.clock import due_label, limit_name
@@ -37,7 +37,7 @@ def local_time(moment) -> str:
 
 @blueprint.app_context_processor
 def page_globals():
-    return {"LEVEL_NAMES": LEVEL_NAMES, "ROLE_NAMES": ROLE_NAMES, "due_label": due_label, "limit_name": limit_name,
+    return {"LEVEL_NAMES": LEVEL_NAMES, "ROLE_NAMES": TASK_ROLE_NAMES, "due_label": due_label, "limit_name": limit_name,
             "yuan": yuan}
 
 

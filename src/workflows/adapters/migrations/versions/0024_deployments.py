@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
 revision = '0024'
-down_revision = '0027'  # assigned '0020'; main's 0027 now follows 0020, so this follows it (the lead re-chains)
+down_revision = '0027'
 branch_labels = None
 depends_on = None
 
