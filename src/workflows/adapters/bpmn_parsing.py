@@ -2,7 +2,7 @@
 what it could not run safely.
 
 SpiffWorkflow's CamundaParser reads the diagram; we add what it ignores (service-task topics, start-event forms)
-and check what it does not: lanes are roles, handlers exist, expressions pass the sandbox, ids are not reserved,
+and check what it does not: lanes are roles, service tasks name a handler or an external topic, expressions pass the sandbox, ids are not reserved,
 the decision tables the business-rule tasks reference are there and safe (dmn_parsing.py).
 """
 from __future__ import annotations
@@ -44,20 +44,31 @@ _XML_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, remove_co
 
 
 class HandlerServiceTask(ServiceTask):
-    """A service task that calls the handler its `camunda:topic` names (SpiffWorkflow's own one does nothing)."""
+    """A service task with a `camunda:topic` (SpiffWorkflow's own one does nothing). A topic that names a
+    registered handler (handlers/) runs that handler in-process; any other topic is an external task, as in
+    Camunda: the task waits (STARTED) until a worker fetches and completes it through the external-task API
+    (services/external_tasks.py), so diagrams drawn for Camunda's workers run unchanged."""
 
-    def __init__(self, wf_spec, bpmn_id, topic=None, **kwargs):
+    def __init__(self, wf_spec, bpmn_id, topic=None, priority=0, **kwargs):
         super().__init__(wf_spec, bpmn_id, **kwargs)
         self.topic = topic
+        self.priority = priority
+
+    @property
+    def external(self) -> bool:
+        return self.topic not in HANDLERS
 
     def _execute(self, task):
+        if self.external:
+            return None  # STARTED: waits for an external worker
         return task.workflow.script_engine.run_handler(task, self.topic)
 
 
 class HandlerServiceTaskParser(CamundaTaskParser):
     def create_task(self):
         topic = self.node.get(f"{{{CAMUNDA_MODEL_NS}}}topic")
-        return self.spec_class(self.spec, self.bpmn_id, topic=topic, **self.bpmn_attributes)
+        priority = int(self.node.get(f"{{{CAMUNDA_MODEL_NS}}}taskPriority") or 0)  # checked at deploy
+        return self.spec_class(self.spec, self.bpmn_id, topic=topic, priority=priority, **self.bpmn_attributes)
 
 
 class DecisionTask(BusinessRuleTask):
@@ -256,15 +267,23 @@ def _check_lanes(document, file_name: str) -> None:
                                  file_name)
 
 
+TOPIC = re.compile(r"[A-Za-z0-9_.:\-]{1,100}")  # what a worker can subscribe to: no spaces, no expressions
+
+
 def _check_service_tasks(document, file_name: str) -> None:
+    """Every service task names its topic: a registered handler, or an external worker's topic (a plain name);
+    an external task's camunda:taskPriority is a whole number (expressions are not evaluated)."""
     for task in document.iterfind(".//bpmn:serviceTask", NS):
         topic = task.get(f"{{{CAMUNDA_MODEL_NS}}}topic")
         if not topic:
-            raise InvalidProcess("服务任务须用 camunda:type=\"external\" 和 camunda:topic 指定处理程序",
+            raise InvalidProcess("服务任务须用 camunda:type=\"external\" 和 camunda:topic 指定处理程序或外部任务主题",
                                  task.get("id"), file_name)
-        if topic not in HANDLERS:
-            raise InvalidProcess(f"处理程序“{topic}”未注册，可用：{', '.join(sorted(HANDLERS))}", task.get("id"),
-                                 file_name)
+        if topic not in HANDLERS and not TOPIC.fullmatch(topic):
+            raise InvalidProcess(f"外部任务主题“{topic}”无效：只能由字母、数字和 _ . : - 组成，最长 100 个字符",
+                                 task.get("id"), file_name)
+        priority = task.get(f"{{{CAMUNDA_MODEL_NS}}}taskPriority")
+        if priority is not None and not re.fullmatch(r"-?\d{1,9}", priority):
+            raise InvalidProcess(f"camunda:taskPriority“{priority}”应为整数", task.get("id"), file_name)
 
 
 def _check_expressions(document, file_name: str) -> None:
