@@ -1,7 +1,7 @@
 """Use cases around a case as a whole: open it (申请), read it, find cases, deliver a message to it."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from workflows.domain import privacy as personal_data
@@ -38,6 +38,7 @@ class CaseDetails:
     now: datetime
     state: CaseState  # 办理中, 暂停（补正）, 已办结, 不予受理 …
     limits: list[LimitLine]  # the deadlines with where each counts from, and the stage limits not started yet
+    external_tasks: list = field(default_factory=list)  # what it waits on from external workers (等待外部任务)
 
 
 def open_case(ctx: Context, actor: User, item_code: str, applicant: dict, data: dict) -> Progress:
@@ -89,7 +90,8 @@ def case_details(ctx: Context, actor: User, number: str) -> CaseDetails:
                               deadlines, uow.deadlines.pauses(case.id),
                               uow.deadlines.extensions(case.id), uow.escalations.for_case(case.id), ctx.now(),
                               state_of(uow, ctx, case),
-                              limit_lines(case, deadlines, item.stage_limits if item and case.accepted_at else ()))
+                              limit_lines(case, deadlines, item.stage_limits if item and case.accepted_at else ()),
+                              uow.external_tasks.for_case(case.id))
     revealed = personal_data.revealed([case.applicant, case.data], shown)
     privacy.mask_case(case, shown)
     privacy.mask_records(details.history, ("detail",), shown)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from workflows.domain import privacy as personal_data
-from workflows.domain.errors import NotFound
+from workflows.domain.errors import Conflict, NotFound
 from workflows.domain.external_tasks import ExternalTask, FetchRequest, to_typed
 from workflows.domain.model import Case, PersonalDataRead, User
 
@@ -178,6 +178,19 @@ def extend_lock(ctx: Context, actor: User, task_id: str, worker_id: str, duratio
     with ctx.uow() as uow:
         row, _ = _held(uow, ctx, actor, task_id, worker_id, "延长锁定")
         row.lock(worker_id, duration, ctx.now())
+        uow.commit()
+
+
+def lock(ctx: Context, actor: User, task_id: str, worker_id: str, duration: timedelta) -> None:
+    """Lock one task by its id (a worker that learnt of it otherwise): not while another worker's lock lives."""
+    with ctx.uow() as uow:
+        row, _ = _held(uow, ctx, actor, task_id, None, "锁定")
+        now = ctx.now()
+        if row.is_locked(now) and row.worker_id != worker_id:
+            raise Conflict(f"外部任务“{row.name}”已由工作者“{row.worker_id}”锁定")
+        if not row.is_fetchable(now) and not row.is_locked(now):
+            raise Conflict(f"外部任务“{row.name}”失败后须等到重试时间（retryTimeout）才能再锁定")
+        row.lock(worker_id, duration, now)
         uow.commit()
 
 
