@@ -273,8 +273,8 @@ def test_a_clerk_cannot_deploy_a_diagram(client, auth):
 
 INVALID_DIAGRAMS = [  # what is wrong, the upload, the element at fault, the reason given
     ("not XML", b"<bpmn:definitions><bpmn:process", None, "不是合法的 XML"),
-    ("unregistered handler", outpatient_diagram(('camunda:topic="payment"', 'camunda:topic="wire_money"')),
-     "Task_payment", "处理程序“wire_money”未注册"),
+    ("external topic that is no name", outpatient_diagram(('camunda:topic="payment"', 'camunda:topic="${wire}"')),
+     "Task_payment", "外部任务主题“${wire}”无效"),
     ("lane that is no role", outpatient_diagram(('id="Lane_finance" name="财务"', 'id="Lane_finance" name="出纳"')),
      "Lane_finance", "泳道名称“出纳”不是岗位名称，应为：受理员、审核员、财务、科室负责人、定点医院"),
     ("element id Start", outpatient_diagram(("StartEvent_apply", "Start")), "Start",

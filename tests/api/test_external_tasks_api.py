@@ -6,6 +6,7 @@ checked against the OpenAPI document, as the test client's are."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import threading
@@ -17,10 +18,13 @@ from camunda.client.external_task_client import ExternalTaskClient
 from camunda.external_task.external_task_worker import ExternalTaskWorker
 from werkzeug.serving import make_server
 
+from handlers import HANDLERS
 from support.documented import violations
 from support.http import error_of, json_of
 from support.paths import ROOT
 from support.process_driver import PERSON_ID
+from support.web import html, sign_in
+from workflows.adapters.engine import Engine
 from workflows.services import users
 
 from api.test_api import case_of, complete, deploy, inbox
@@ -340,3 +344,19 @@ def test_the_npm_worker_fetches_extends_and_completes(client, auth, server, wait
     case = case_of(client, auth(CLERK), waiting_case)
     assert (case["data"]["checked_by"], case["data"]["opinion_seen"]) == ("node", OPINION)
     assert "外部任务“参保核验”由工作者“node-worker”完成（主题 insurance-check）" in messages(case)
+
+
+def test_every_shipped_diagram_runs_its_service_tasks_in_process():
+    """A misspelt handler name would make a shipped process wait for a worker nobody runs."""
+    topics = {topic for path in (ROOT / "bpmn").glob("*.bpmn")
+              for topic in re.findall(r'camunda:topic="([^"]+)"', path.read_text(encoding="utf-8"))}
+    assert topics and topics <= set(HANDLERS)
+    assert Engine().definition(FIXTURE.read_text(encoding="utf-8")).has_external_tasks
+
+
+def test_the_case_page_says_what_the_case_waits_for(app, integrators, client, auth, waiting_case):
+    browser = app.test_client()
+    sign_in(browser, CLERK, PASSWORD)
+    page = html(browser.get(f"/cases/{waiting_case}"))
+
+    assert "等待外部任务“参保核验”（主题 insurance-check）：" in page and "待外部系统获取" in page

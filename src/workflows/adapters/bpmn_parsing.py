@@ -150,6 +150,12 @@ class ProcessDefinition:
                          if isinstance(getattr(spec, "event_definition", None), MessageEventDefinition))
 
     @cached_property
+    def has_external_tasks(self) -> bool:
+        """Whether any service task of the process waits for an external worker (else a command skips them)."""
+        return any(isinstance(task, HandlerServiceTask) and task.external
+                   for spec in (self.spec, *self.subprocess_specs.values()) for task in spec.task_specs.values())
+
+    @cached_property
     def escalation_ends(self) -> frozenset[str]:
         """End events of escalation branches: reaching one is not the case's result."""
         return frozenset(element for element, props in self.properties.items() if props.get("kind") == "escalation")

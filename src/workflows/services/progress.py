@@ -98,7 +98,8 @@ def record_progress(uow: UnitOfWork, ctx: Context, case: Case, run: CaseRun, clo
         add_history(uow, case, at, SYSTEM, "failed", f"“{run.failure.task_name}”出错：{run.failure.message}",
                     task_name=run.failure.task_name)
     ready = _sync_tasks(uow, case, run, at, clock)
-    uow.external_tasks.sync(case.id, _external_tasks(case, run, at))
+    if run.definition.has_external_tasks:
+        uow.external_tasks.sync(case.id, _external_tasks(case, run, at))
     case.data = jsonable(run.data)
     case.workflow_state = ctx.engine.dump(run)
     uow.timers.replace(case.id, [] if case.status == CLOSED else run.pending_timers())
