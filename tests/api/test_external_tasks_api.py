@@ -254,6 +254,8 @@ BAD_VARIABLES = [  # variables, the field named
     ({"x": {"value": "a", "type": "Integer"}}, "variables.x"),
     ({"x": {"value": "AAAA", "type": "Bytes"}}, "variables.x"),
     ({"x": {"value": "{not json", "type": "Json"}}, "variables.x"),
+    ({"payable_amount": {"value": "99999.00"}}, "variables.payable_amount"),  # the 核定金额: its rules, its way in
+    ({"opinion_Task_accept": {"value": "改写"}}, "variables.opinion_Task_accept"),  # a form's field
 ]
 
 

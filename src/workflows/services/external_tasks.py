@@ -13,15 +13,17 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from workflows.domain import privacy as personal_data
-from workflows.domain.errors import Conflict, NotFound
+from workflows.domain.amounts import APPROVED, PROPOSAL, REASON as REDUCTION
+from workflows.domain.errors import Conflict, InvalidInput, NotFound
 from workflows.domain.external_tasks import ExternalTask, FetchRequest, to_typed
 from workflows.domain.model import Case, PersonalDataRead, User
+from workflows.domain.refusals import REASON_FIELD
 
 from .access import require_role
 from .case_operations import require_not_suspended
 from .context import Context
 from .history import add_history
-from .progress import CaseCommand, Progress
+from .progress import PROHIBITED_RULE, CaseCommand, Progress
 
 INTEGRATOR = "integrator"
 POLL_SECONDS = 0.25  # how often a long poll looks again
@@ -109,6 +111,7 @@ def complete(ctx: Context, actor: User, task_id: str, worker_id: str, variables:
         row, case = _held(uow, ctx, actor, task_id, worker_id, "完成")
         require_not_suspended(uow, case)
         command = CaseCommand(uow, ctx, case)
+        _refuse_governed(command.definition, variables)
         run = command.resume()
         run.complete_external(row.id, variables)
         add_history(uow, case, ctx.now(), actor.username, "external_completed",
@@ -117,6 +120,19 @@ def complete(ctx: Context, actor: User, task_id: str, worker_id: str, variables:
         progress = command.record(run)
         uow.commit()
         return progress
+
+
+def _refuse_governed(definition, variables: dict) -> None:
+    """A worker adds data; it does not overwrite what a form or a platform rule governs (a 核定金额 is held to the
+    claim and the proposal, a 禁办 finding comes from its table, a decision from a person): those keep their one way
+    in, checked there."""
+    governed = {PROPOSAL, APPROVED, REDUCTION, REASON_FIELD, PROHIBITED_RULE, "decision", APPLICANT}
+    governed |= {field.id for field in definition.start_form.fields}
+    governed |= {field.id for task in definition.user_tasks.values() for field in task.form.fields}
+    refused = sorted(set(variables) & governed)
+    if refused:
+        raise InvalidInput("外部任务不能改写表单或平台规则设置的数据",
+                           {f"variables.{name}": "由表单或平台规则设置，外部任务不能改写" for name in refused})
 
 
 def report_failure(ctx: Context, actor: User, task_id: str, worker_id: str, message: str, details: str | None,
@@ -146,6 +162,7 @@ def report_bpmn_error(ctx: Context, actor: User, task_id: str, worker_id: str, c
         row, case = _held(uow, ctx, actor, task_id, worker_id, "报告 BPMN 错误")
         require_not_suspended(uow, case)
         command = CaseCommand(uow, ctx, case)
+        _refuse_governed(command.definition, variables)
         run = command.resume()
         said = f"“{code}”" + (f"（{message}）" if message else "")
         if run.throw_external_error(row.id, code, variables):
