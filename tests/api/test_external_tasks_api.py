@@ -10,12 +10,14 @@ import re
 import shutil
 import subprocess
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
 from camunda.client.external_task_client import ExternalTaskClient
 from camunda.external_task.external_task_worker import ExternalTaskWorker
+from sqlalchemy.orm import sessionmaker
 from werkzeug.serving import make_server
 
 from handlers import HANDLERS
@@ -23,9 +25,12 @@ from support.documented import violations
 from support.http import error_of, json_of
 from support.paths import ROOT
 from support.process_driver import PERSON_ID
+from support.server import running_server
 from support.web import html, sign_in
+from workflows.adapters.database import make_engine
 from workflows.adapters.engine import Engine
 from workflows.services import users
+from workflows.services.context import Context
 
 from api.test_api import case_of, complete, deploy, inbox
 
@@ -362,3 +367,31 @@ def test_the_case_page_says_what_the_case_waits_for(app, integrators, client, au
     page = html(browser.get(f"/cases/{waiting_case}"))
 
     assert "等待外部任务“参保核验”（主题 insurance-check）：" in page and "待外部系统获取" in page
+
+
+def test_every_engine_rest_route_is_in_the_openapi_document(app):
+    document = json_of(app.test_client().get("/api/openapi.json"))
+    routes = {(re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule), method.lower())
+              for rule in app.url_map.iter_rules() if rule.rule.startswith("/engine-rest/")
+              for method in rule.methods - {"HEAD", "OPTIONS"}}
+
+    assert len(routes) == 7
+    assert routes <= {(path, method) for path, operations in document["paths"].items() for method in operations}
+
+
+def test_under_gunicorn_a_long_poll_leaves_the_pages_answering(sqlite_template, tmp_path):
+    """`workflows serve` as deployed (one process here): a worker waiting in fetchAndLock holds one thread only."""
+    shutil.copy(sqlite_template, tmp_path / "workflows.db")
+    url = f"sqlite:///{tmp_path / 'workflows.db'}"
+    context = Context(sessionmaker(make_engine(url)))
+    users.save_user(context, "jiekou", "医保信息平台接口", PASSWORD, "210400", "210400-01", ["integrator"])
+    context.session_factory.kw["bind"].dispose()
+    with running_server(url, tmp_path) as (base, _):
+        with ThreadPoolExecutor(1) as pool:
+            started = time.monotonic()
+            waiting = pool.submit(worker_client(base, "w1", asyncResponseTimeout=5000).fetch_and_lock, TOPIC)
+            time.sleep(0.5)
+            assert requests.get(f"{base}/api/agencies", timeout=10).status_code == 200
+            assert not waiting.done()  # answered while the fetch still waits
+            assert waiting.result(timeout=30) == []
+        assert time.monotonic() - started >= 5

@@ -40,9 +40,10 @@ class LockedTask:
 
 
 def max_wait_setting() -> float:
-    """The longest a fetch waits for a task (WORKFLOWS_EXTERNAL_TASK_MAX_WAIT seconds, default 30): a waiting
-    fetch holds a server worker, so a client asking for longer is answered (empty) sooner and simply asks again."""
-    return float(os.environ.get("WORKFLOWS_EXTERNAL_TASK_MAX_WAIT", "30") or 30)
+    """The longest a fetch waits for a task (WORKFLOWS_EXTERNAL_TASK_MAX_WAIT seconds, default 20): a waiting
+    fetch holds a server thread (`workflows serve --threads`), and gunicorn's worker timeout is 30 s; a client
+    asking for longer is answered (empty) sooner and simply asks again, as Camunda's clients do."""
+    return float(os.environ.get("WORKFLOWS_EXTERNAL_TASK_MAX_WAIT", "20") or 20)
 
 
 def fetch_and_lock(ctx: Context, actor: User, request: FetchRequest, sleep=time.sleep) -> list[LockedTask]:
