@@ -290,14 +290,23 @@ def test_a_failure_without_retries_is_refused(client, auth, waiting_case):
 
 
 def test_a_long_poll_answers_as_soon_as_a_task_is_there(client, auth, server, integrators, waiting_case):
-    worker = worker_client(server, "w1", asyncResponseTimeout=3000)
-    [task] = worker.fetch_and_lock(TOPIC)
-    requests.post(f"{server}/engine-rest/external-task/{task['id']}/unlock", headers=worker._get_headers())
+    holder = worker_client(server, "w1")
+    [task] = holder.fetch_and_lock(TOPIC)  # the only task, held by w1
+    poller = worker_client(server, "w2", asyncResponseTimeout=15_000)
 
     with ThreadPoolExecutor(1) as pool:
-        waiting = pool.submit(worker_client(server, "w2", asyncResponseTimeout=3000).fetch_and_lock, "other-topic")
-        assert waiting.result(timeout=10) == []  # nothing on that topic: empty after the timeout
-    assert [t["id"] for t in worker.fetch_and_lock(TOPIC)] == [task["id"]]
+        started = time.monotonic()
+        waiting = pool.submit(poller.fetch_and_lock, TOPIC)
+        time.sleep(0.5)
+        assert not waiting.done()  # nothing free: the fetch waits
+        requests.post(f"{server}/engine-rest/external-task/{task['id']}/unlock", headers=holder._get_headers())
+        [fetched] = waiting.result(timeout=20)
+
+    assert (fetched["id"], fetched["workerId"]) == (task["id"], "w2")
+    assert time.monotonic() - started < 12  # well before the 15 s asked for
+    empty = worker_client(server, "w3", asyncResponseTimeout=1000)
+    started = time.monotonic()
+    assert empty.fetch_and_lock("other-topic") == [] and time.monotonic() - started >= 1
 
 
 def test_two_workers_fetching_at_once_never_get_the_same_task(client, auth, server, waiting_case):
