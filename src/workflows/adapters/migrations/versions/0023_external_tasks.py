@@ -1,13 +1,13 @@
 """External tasks: the service tasks cases wait on for an agency's workers, with their locks.
 
 Revision ID: 0023
-Revises: 0020
+Revises: 0027
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = '0023'
-down_revision = '0020'
+down_revision = '0027'
 branch_labels = None
 depends_on = None
 
