@@ -52,10 +52,10 @@ def test_only_designers_deploy(ctx, staff):
 
 
 def test_an_invalid_diagram_is_refused_and_the_current_version_stays(ctx, staff):
-    broken = DIAGRAM.read_text().replace('camunda:topic="payment"', 'camunda:topic="pay_everyone"')
+    broken = DIAGRAM.read_text().replace('camunda:topic="payment"', 'camunda:topic="pay everyone"')
     with pytest.raises(InvalidProcess) as refused:
         _deploy(ctx, staff, broken)
-    assert "pay_everyone" in str(refused.value) and refused.value.element_id == "Task_payment"
+    assert "pay everyone" in str(refused.value) and refused.value.element_id == "Task_payment"
     assert [v.version for v in processes.process_versions(ctx, f"item_{OUTPATIENT}")] == [1]
 
 

@@ -27,7 +27,7 @@ def _inlined(schema, schemas: dict):
 
 def violations(app, method: str, path: str, status: int, content_type: str, body: bytes) -> list[str]:
     """What is wrong with this answer according to the document; [] when it matches or is not an API call."""
-    if not path.startswith("/api/"):
+    if not path.startswith(("/api/", "/engine-rest/")):
         return []
     try:
         rule, _ = app.url_map.bind("").match(path, method=method, return_rule=True)

@@ -73,12 +73,12 @@ def test_a_designer_publishes_a_changed_diagram_and_sees_the_new_version(client)
 def test_an_invalid_diagram_shows_the_reason_and_the_element_and_adds_no_version(client):
     sign_in(client, "admin")
     page = html(client.get("/processes"))
-    bad = outpatient_diagram(('camunda:topic="payment"', 'camunda:topic="wire_money"'))
+    bad = outpatient_diagram(('camunda:topic="payment"', 'camunda:topic="wire money"'))
 
     response = upload(client, page, bad, "bad.bpmn")
 
     assert response.status_code == 422
-    assert "处理程序“wire_money”未注册" in html(response) and "Task_payment" in html(response)
+    assert "外部任务主题“wire money”无效" in html(response) and "Task_payment" in html(response)
     assert "bad.bpmn" in html(response)
     assert "版本记录（1）" in outpatient_row(html(client.get("/processes")))
     empty = upload(client, page, b"", "empty.bpmn")

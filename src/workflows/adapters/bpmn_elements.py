@@ -10,9 +10,11 @@ from __future__ import annotations
 from lxml import etree
 from SpiffWorkflow.bpmn.specs.defaults import ManualTask, NoneTask
 
+from handlers import HANDLERS
 from workflows.domain.errors import InvalidProcess
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
 NS = {"bpmn": BPMN_NS}
 PYTHON_FORMATS = frozenset({"", "python"})  # scriptFormat: none given is Python, as the sandbox runs it
 EXPRESSION_LANGUAGES = PYTHON_FORMATS | {"juel"}  # conditions and timers: JUEL is translated at deploy (juel.py)
@@ -149,6 +151,8 @@ def _event_refusal(element, kind: str) -> str | None:
     if len(definitions) > 1:
         return "一个事件只能有一种事件定义（不支持多重事件）"
     definition = definitions[0] if definitions else ""
+    if kind == "boundaryEvent" and definition == "error":
+        return _error_boundary_refusal(element)
     if definition not in _EVENTS[kind]:
         allowed = "、".join(_EVENT_NAMES[name] for name in sorted(_EVENTS[kind]))
         return (f"{_EVENT_NAMES.get(definition, definition)}{_kind_word(kind)}不受本引擎支持，"
@@ -157,6 +161,17 @@ def _event_refusal(element, kind: str) -> str | None:
         return ("本引擎暂不支持循环定时器（timeCycle）：它不会进入定时器表、不会触发。"
                 "请用 timeDate（到期时刻）或 timeDuration（等待时长）")
     return None
+
+
+def _error_boundary_refusal(element) -> str | None:
+    """An error boundary event catches the BPMN errors an external worker reports (bpmnError); on any other
+    element nothing would ever throw one, so the path after it could never be taken."""
+    attached = element.getparent().find(f"*[@id='{element.get('attachedToRef')}']")
+    topic = attached.get(f"{{{CAMUNDA_NS}}}topic") if attached is not None else None
+    if attached is not None and etree.QName(attached).localname == "serviceTask" and topic and topic not in HANDLERS:
+        return None
+    return ("错误边界事件只能附在外部任务上（camunda:topic 不是内置处理程序的服务任务），"
+            "由外部任务处理程序报告 BPMN 错误（bpmnError）时触发")
 
 
 def _kind_word(kind: str) -> str:

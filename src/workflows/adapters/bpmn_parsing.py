@@ -2,7 +2,7 @@
 what it could not run safely.
 
 SpiffWorkflow's CamundaParser reads the diagram; we add what it ignores (service-task topics, start-event forms)
-and check what it does not: handlers exist, expressions pass the sandbox (JUEL translated to it first: juel.py),
+and check what it does not: service tasks name a handler or an external topic, expressions pass the sandbox (JUEL translated to it first: juel.py),
 ids are not reserved, the decision tables the business-rule tasks reference are there and safe (dmn_parsing.py).
 A user task's role is its lane's, when the lane names a role, else the first of its candidateGroups naming one,
 else any role of the hall (a diagram drawn elsewhere names none); its Camunda assignment attributes are read by
@@ -54,20 +54,31 @@ _XML_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, remove_co
 
 
 class HandlerServiceTask(ServiceTask):
-    """A service task that calls the handler its `camunda:topic` names (SpiffWorkflow's own one does nothing)."""
+    """A service task with a `camunda:topic` (SpiffWorkflow's own one does nothing). A topic that names a
+    registered handler (handlers/) runs that handler in-process; any other topic is an external task, as in
+    Camunda: the task waits (STARTED) until a worker fetches and completes it through the external-task API
+    (services/external_tasks.py), so diagrams drawn for Camunda's workers run unchanged."""
 
-    def __init__(self, wf_spec, bpmn_id, topic=None, **kwargs):
+    def __init__(self, wf_spec, bpmn_id, topic=None, priority=0, **kwargs):
         super().__init__(wf_spec, bpmn_id, **kwargs)
         self.topic = topic
+        self.priority = priority
+
+    @property
+    def external(self) -> bool:
+        return self.topic not in HANDLERS
 
     def _execute(self, task):
+        if self.external:
+            return None  # STARTED: waits for an external worker
         return task.workflow.script_engine.run_handler(task, self.topic)
 
 
 class HandlerServiceTaskParser(CamundaTaskParser):
     def create_task(self):
         topic = self.node.get(f"{{{CAMUNDA_MODEL_NS}}}topic")
-        return self.spec_class(self.spec, self.bpmn_id, topic=topic, **self.bpmn_attributes)
+        priority = int(self.node.get(f"{{{CAMUNDA_MODEL_NS}}}taskPriority") or 0)  # checked at deploy
+        return self.spec_class(self.spec, self.bpmn_id, topic=topic, priority=priority, **self.bpmn_attributes)
 
 
 class DecisionTask(BusinessRuleTask):
@@ -171,6 +182,12 @@ class ProcessDefinition:
         return bool(self.start_messages) and all(
             isinstance(getattr(spec, "event_definition", None), MessageEventDefinition)
             for spec in self.spec.start.outputs)
+
+    @cached_property
+    def has_external_tasks(self) -> bool:
+        """Whether any service task of the process waits for an external worker (else a command skips them)."""
+        return any(isinstance(task, HandlerServiceTask) and task.external
+                   for spec in (self.spec, *self.subprocess_specs.values()) for task in spec.task_specs.values())
 
     @cached_property
     def escalation_ends(self) -> frozenset[str]:
@@ -424,15 +441,23 @@ def _owner_id(node) -> str | None:
     return _owner(node).get("id")
 
 
+TOPIC = re.compile(r"[A-Za-z0-9_.:\-]{1,100}")  # what a worker can subscribe to: no spaces, no expressions
+
+
 def _check_service_tasks(document, file_name: str) -> None:
+    """Every service task names its topic: a registered handler, or an external worker's topic (a plain name);
+    an external task's camunda:taskPriority is a whole number (expressions are not evaluated)."""
     for task in document.iterfind(".//bpmn:serviceTask", NS):
         topic = task.get(f"{{{CAMUNDA_MODEL_NS}}}topic")
         if not topic:
-            raise InvalidProcess("服务任务须用 camunda:type=\"external\" 和 camunda:topic 指定处理程序",
+            raise InvalidProcess("服务任务须用 camunda:type=\"external\" 和 camunda:topic 指定处理程序或外部任务主题",
                                  task.get("id"), file_name)
-        if topic not in HANDLERS:
-            raise InvalidProcess(f"处理程序“{topic}”未注册，可用：{', '.join(sorted(HANDLERS))}", task.get("id"),
-                                 file_name)
+        if topic not in HANDLERS and not TOPIC.fullmatch(topic):
+            raise InvalidProcess(f"外部任务主题“{topic}”无效：只能由字母、数字和 _ . : - 组成，最长 100 个字符",
+                                 task.get("id"), file_name)
+        priority = task.get(f"{{{CAMUNDA_MODEL_NS}}}taskPriority")
+        if priority is not None and not re.fullmatch(r"-?\d{1,9}", priority):
+            raise InvalidProcess(f"camunda:taskPriority“{priority}”应为整数", task.get("id"), file_name)
 
 
 def _check_expressions(document, file_name: str) -> None:

@@ -25,6 +25,7 @@ from SpiffWorkflow.bpmn.specs.defaults import EndEvent
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import ThrowingEvent
 from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
 from SpiffWorkflow.bpmn.specs.event_definitions import timer as spiff_timers
+from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import ErrorEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
 from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition
@@ -184,6 +185,18 @@ class StepFailure:
 
 
 @dataclass(frozen=True)
+class ExternalStep:
+    """An external service task waiting for a worker (its topic has no in-process handler)."""
+
+    id: str
+    activity_id: str
+    name: str
+    topic: str
+    priority: int
+    stage: str | None
+
+
+@dataclass(frozen=True)
 class PassedStep:
     """A user task the case went through on its way to an open task, and the steps with outside effects done
     after it (拨付资金, 参保登记信息写入, a message sent to another agency …), latest first."""
@@ -284,8 +297,9 @@ class CaseRun:
                                             outputs))
 
     def stage_waiting(self) -> str | None:
-        """The stage of what the case waits for when no person has a task: a message, a timer."""
-        waiting = self.workflow.get_tasks(state=TaskState.WAITING)
+        """The stage of what the case waits for when no person has a task: a message, a timer, an external
+        worker."""
+        waiting = self.workflow.get_tasks(state=TaskState.WAITING | TaskState.STARTED)
         return next((self.definition.stages[t.task_spec.name] for t in waiting
                      if t.task_spec.name in self.definition.stages), None)
 
@@ -342,6 +356,55 @@ class CaseRun:
             task.run()
         self.advance()
 
+    # --- external tasks: done by workers through the external-task API ----------------------------------------
+
+    def external_tasks(self) -> list[ExternalStep]:
+        """The external service tasks waiting for a worker now."""
+        return [ExternalStep(str(task.id), task.task_spec.name, task.task_spec.bpmn_name or task.task_spec.name,
+                             task.task_spec.topic, task.task_spec.priority,
+                             self.definition.stages.get(task.task_spec.name))
+                for task in self.workflow.get_tasks(state=TaskState.STARTED)
+                if isinstance(task.task_spec, HandlerServiceTask) and task.task_spec.external]
+
+    def _external(self, task_id: str) -> Task:
+        task = self._find(task_id)
+        if task is None or not isinstance(task.task_spec, HandlerServiceTask) or not task.task_spec.external:
+            raise NotFound("外部任务不存在")
+        if not task.has_state(TaskState.STARTED):
+            raise Conflict("外部任务已完成或已取消")
+        return task
+
+    def complete_external(self, task_id: str, variables: dict) -> None:
+        """A worker completed the task: its variables join the case data and the case moves on."""
+        task = self._external(task_id)
+        task.data.update(variables)
+        with self._on_case_clock():
+            task.complete()
+        self.advance()
+
+    def fail_external(self, task_id: str, message: str) -> None:
+        """An incident: the task goes to ERROR as a failed handler does, so that the case's retry (retry())
+        makes it wait for a worker again."""
+        task = self._external(task_id)
+        task.error()
+        self.failure = StepFailure(task.task_spec.bpmn_name or task.task_spec.name, message)
+
+    def throw_external_error(self, task_id: str, code: str, variables: dict) -> bool:
+        """A worker's BPMN error: caught by an error boundary event on the task for `code` (or for any error),
+        whose path the case then takes; False when the diagram has none (the caller makes it an incident)."""
+        task = self._external(task_id)
+        task.data.update(variables)
+        event = BpmnEvent(ErrorEventDefinition(code, code=code), payload=deepcopy(task.data), target=task.workflow)
+        catchers = [sibling for sibling in (task.parent.children if task.parent else [])
+                    if isinstance(sibling.task_spec, BoundaryEvent) and sibling.task_spec.catches(sibling, event)]
+        if not catchers:
+            return False
+        with self._on_case_clock():
+            catchers[0].task_spec.catch(catchers[0], event)
+            catchers[0].task_spec._update(catchers[0])
+        self.advance()
+        return True
+
     # --- operations on the workflow as a whole: back to an earlier step, retry, close ------------------------
 
     def _find(self, task_id: str) -> Task | None:
@@ -362,8 +425,7 @@ class CaseRun:
         spec = task.task_spec
         if not task.has_state(TaskState.COMPLETED):
             return None
-        changes = (isinstance(spec, HandlerServiceTask) and spec.topic in HANDLERS
-                   and HANDLERS[spec.topic].changes_outside)
+        changes = isinstance(spec, HandlerServiceTask) and (spec.external or HANDLERS[spec.topic].changes_outside)
         sends = isinstance(spec, ThrowingEvent) and isinstance(getattr(spec, "event_definition", None),
                                                                MessageEventDefinition)
         return (spec.bpmn_name or spec.name) if changes or sends else None

@@ -8,6 +8,7 @@ from sqlalchemy.orm import deferred, registry
 
 from workflows.adapters import stored_text
 from workflows.domain import model
+from workflows.domain.external_tasks import ExternalTask
 
 metadata = MetaData(naming_convention={
     "ix": "ix_%(table_name)s_%(column_0_N_name)s", "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -275,6 +276,29 @@ extension_requests = Table(
     Column("decided_by", String(64)),
     Column("decided_at", Moment()),
     Column("decision_note", Text),
+)
+
+# Every external service task a case waits on, with the lock of the worker that fetched it (domain/external_tasks.py)
+external_tasks = Table(
+    "external_tasks", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("case_id", ForeignKey("cases.id"), nullable=False, index=True),
+    Column("case_number", String(40), nullable=False),
+    Column("agency_code", String(20), nullable=False),
+    Column("process_key", String(100), nullable=False),
+    Column("process_version_id", ForeignKey("process_versions.id"), nullable=False),
+    Column("activity_id", String(100), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("topic", String(100), nullable=False),
+    Column("priority", Integer, nullable=False),
+    Column("worker_id", String(200)),
+    Column("lock_expires_at", Moment()),
+    Column("retries", Integer),
+    Column("retry_at", Moment()),
+    Column("error_message", Text),
+    Column("error_details", Text),
+    Column("created_at", Moment(), nullable=False),
+    Index("ix_external_tasks_agency_code_topic", "agency_code", "topic"),
 )
 
 # Every BPMN timer a case waits on, with its due moment: the scheduler reads this, never the workflows.
@@ -648,3 +672,4 @@ def start_mappers() -> None:
     mapper_registry.map_imperatively(model.AgencyMessage, agency_messages)
     mapper_registry.map_imperatively(model.RatingFollowUp, rating_followups)
     mapper_registry.map_imperatively(model.PersonalDataRead, personal_data_reads)
+    mapper_registry.map_imperatively(ExternalTask, external_tasks)

@@ -11,6 +11,7 @@ from workflows.domain.errors import Conflict
 
 from . import repository
 from .audit_repository import PersonalDataReadRepository
+from .external_task_repository import ExternalTaskRepository
 from .statistics_counts import StatisticsCounts
 
 
@@ -35,6 +36,7 @@ class UnitOfWork:
         self.deadlines = repository.DeadlineRepository(self.session)
         self.timers = repository.TimerRepository(self.session)
         self.message_waits = repository.MessageWaitRepository(self.session)
+        self.external_tasks = ExternalTaskRepository(self.session)
         self.escalations = repository.EscalationRepository(self.session)
         self.notifications = repository.NotificationRepository(self.session)
         self.calendar = repository.CalendarRepository(self.session)

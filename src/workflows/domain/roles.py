@@ -8,6 +8,7 @@ ROLE_NAMES = {
     "hospital": "定点医院",
     "designer": "流程设计员",
     "admin": "系统管理员",
+    "integrator": "外部系统",  # an agency's own system working external tasks (services/external_tasks.py)
 }
 
 ROLE_BY_LANE = {name: code for code, name in ROLE_NAMES.items()}

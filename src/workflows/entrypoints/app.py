@@ -35,7 +35,7 @@ def make_context(url: str | None = None) -> Context:
 
 
 def create_app(ctx: Context | None = None, secret_key: str | None = None) -> Flask:
-    from . import api, security, web
+    from . import api, engine_rest, security, web
 
     app = Flask(__name__)
     logs.install(app)  # first: a request refused by the checks below is logged with its id too
@@ -50,7 +50,9 @@ def create_app(ctx: Context | None = None, secret_key: str | None = None) -> Fla
     security.install(app)
     csrf.init_app(app)
     csrf.exempt(api.blueprint)  # API clients send Bearer tokens; cookie-session writes are checked in api.py
+    csrf.exempt(engine_rest.blueprint)  # Bearer or Basic only: no cookie session to forge requests with
     app.register_blueprint(api.blueprint)
+    app.register_blueprint(engine_rest.blueprint)
     app.register_blueprint(web.blueprint)
     _register_error_handlers(app)
     return app
@@ -89,7 +91,7 @@ _KEPT_HEADERS = ("Allow", "Retry-After")  # 405 says which methods work, 429 whe
 
 def _answer(error: Exception, status: int, code: str, headers: dict | None = None):
     """JSON for the API, a page in the app's layout for people."""
-    if request.path.startswith("/api/"):
+    if request.path.startswith(("/api/", "/engine-rest/")):
         return jsonify(error_body(error, code)), status, headers or {}
     try:
         page = render_template("error.html", message=str(error), status=status)

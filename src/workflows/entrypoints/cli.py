@@ -103,11 +103,13 @@ def init(click_ctx, catalog_dir, bpmn_dir, demo_data):
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--workers", default=2, show_default=True, type=int, help="进程数（gunicorn）")
+@click.option("--threads", default=4, show_default=True, type=int,
+              help="每进程线程数：外部任务的长轮询（fetchAndLock）等待时只占一个线程，页面照常响应")
 @click.option("--scheduler/--no-scheduler", "with_scheduler", default=True, help="同时启动定时器调度进程")
 @click.option("--control-socket", type=click.Path(path_type=Path), default=None,
               help="gunicorn 控制套接字（默认 var/gunicorn-<端口>.ctl，每个端口一个，多个服务可并行）")
 @click.pass_context
-def serve(click_ctx, host, port, workers, with_scheduler, control_socket):
+def serve(click_ctx, host, port, workers, threads, with_scheduler, control_socket):
     """启动 Web 服务（gunicorn，多进程）和定时器调度进程。"""
     url = click_ctx.find_root().obj["url"]
     environment = {**os.environ, "WORKFLOWS_DATABASE_URL": url}
@@ -115,7 +117,8 @@ def serve(click_ctx, host, port, workers, with_scheduler, control_socket):
     socket.parent.mkdir(parents=True, exist_ok=True)
     scheduler = (subprocess.Popen([sys.executable, "-m", "workflows.entrypoints.cli", "scheduler"], env=environment)
                  if with_scheduler else None)
-    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "--workers", str(workers), "--bind", f"{host}:{port}",
+    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "--workers", str(workers), "--threads", str(threads),
+                               "--bind", f"{host}:{port}",
                                "--control-socket", str(socket),  # gunicorn's default is one per user: servers clash
                                "--logger-class", "workflows.entrypoints.logs.GunicornLogger",
                                "--access-logfile", "-", "--access-logformat", logs.ACCESS_FORMAT,

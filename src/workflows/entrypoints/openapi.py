@@ -286,7 +286,13 @@ SCHEMAS["CaseDetails"] = {"allOf": [_ref("Case"), _object({
     "extensions": {"type": "array", "items": _ANY}, "escalations": {"type": "array", "items": _ref("Escalation")},
     "history": {"type": "array", "items": _object({"at": _MOMENT, "actor": _TEXT, "action": _TEXT,
                                                    "stage": _OPTIONAL, "task_name": _OPTIONAL, "message": _TEXT, "detail": _ANY})},
-    "external_calls": {"type": "array", "items": _ANY}})]}
+    "external_calls": {"type": "array", "items": _ANY},
+    "external_tasks": {"type": "array", "items": _ref("WaitingExternalTask"),
+                       "description": "案件正在等待的外部任务（由外部系统经 /engine-rest 获取并完成）"}})]}
+SCHEMAS["WaitingExternalTask"] = _object({
+    "id": _TEXT, "name": _TEXT, "topic": _TEXT, "activity_id": _TEXT, "worker_id": _OPTIONAL,
+    "lock_expires_at": _MOMENT, "retries": {"type": "integer", "nullable": True}, "error_message": _OPTIONAL,
+    "created_at": _MOMENT, "label": {"type": "string", "description": "如：等待外部任务“参保核验”（主题 insurance-check）：待外部系统获取"}})
 SCHEMAS["TaskOperations"] = _object({
     "task": _ref("Task"), "requests": {"type": "array", "items": _ref("TaskRequest")},
     "supervisions": {"type": "array", "items": _ref("Supervision")},
@@ -644,6 +650,68 @@ def _task_operation_paths(task: dict) -> dict:
     }
 
 
+_TYPED = {"type": "object", "description": "Camunda 的类型化变量：{\"名称\": {\"value\": 值, \"type\": \"String|Boolean|"
+           "Integer|Short|Long|Double|Date|Json|Null\"}}；type 可省略（按 JSON 值推断）",
+           "additionalProperties": _object({"value": {}, "type": _TEXT, "valueInfo": _ANY}, ("value",))}
+SCHEMAS["LockedExternalTask"] = _object({
+    "id": _TEXT, "topicName": _TEXT, "workerId": _TEXT, "lockExpirationTime": _TEXT, "createTime": _TEXT,
+    "activityId": _TEXT, "activityInstanceId": _TEXT, "executionId": _TEXT,
+    "processInstanceId": {"type": "string", "description": "办件编号"}, "businessKey": {"type": "string", "description": "办件编号"},
+    "processDefinitionId": _TEXT, "processDefinitionKey": _TEXT, "processDefinitionVersionTag": _OPTIONAL,
+    "tenantId": _OPTIONAL, "retries": {"type": "integer", "nullable": True}, "errorMessage": _OPTIONAL,
+    "errorDetails": _OPTIONAL, "priority": _INT, "suspended": _BOOL, "variables": _TYPED,
+    "extensionProperties": {"type": "object", "description": "服务任务的 camunda:properties"}})
+_WORKER = {"type": "string", "description": "工作者标识（workerId），1–200 个字符"}
+_DONE = {"204": {"description": "已办理"}}
+
+
+def _engine_rest_paths() -> dict:
+    """Camunda 7's external-task API (entrypoints/engine_rest.py): Bearer or HTTP Basic, role 外部系统."""
+    task = _path("task_id", "外部任务 id（fetchAndLock 返回的 id）")
+    topic = _object({"topicName": _TEXT, "lockDuration": {"type": "integer", "description": "锁定时长（毫秒）"},
+                     "variables": {"type": "array", "items": _TEXT, "nullable": True,
+                                   "description": "要取的变量名；不填即全部案件数据（applicant：申请人信息，须点名）"},
+                     "businessKey": _TEXT, "processDefinitionKey": _TEXT,
+                     "processDefinitionKeyIn": {"type": "array", "items": _TEXT}}, ("topicName", "lockDuration"))
+    fetch = _object({"workerId": _WORKER, "maxTasks": _INT, "usePriority": _BOOL,
+                     "asyncResponseTimeout": {"type": "integer", "description": "长轮询：无任务时最多等待的毫秒数"},
+                     "topics": {"type": "array", "items": topic}, "sorting": {"type": "array", "items": _ANY}},
+                    ("workerId", "maxTasks", "topics"))
+    with_variables = _object({"workerId": _WORKER, "variables": _TYPED, "localVariables": _TYPED}, ("workerId",))
+    failure = _object({"workerId": _WORKER, "errorMessage": _TEXT, "errorDetails": _TEXT,
+                       "retries": {"type": "integer", "description": "还可重试的次数；0 即案件转为故障待处理"},
+                       "retryTimeout": {"type": "integer", "description": "多少毫秒后才可再次获取"}},
+                      ("workerId", "retries"))
+    bpmn_error = _object({"workerId": _WORKER, "errorCode": _TEXT, "errorMessage": _TEXT, "variables": _TYPED},
+                         ("workerId", "errorCode"))
+    base = "/engine-rest/external-task"
+    paths = {
+        f"{base}/fetchAndLock": {"post": _operation(
+            "获取并锁定外部任务（Camunda 7 fetchAndLock，支持长轮询）", {"200": _json(_array("LockedExternalTask"))},
+            401, 403, 429, body=fetch)},
+        f"{base}/{{task_id}}/complete": {"post": _operation(
+            "完成外部任务：变量并入案件数据，案件继续办理", _DONE, 401, 403, 404, 409, body=with_variables,
+            params=[task])},
+        f"{base}/{{task_id}}/failure": {"post": _operation(
+            "报告外部任务失败：retries 为 0 时案件转为故障待处理", _DONE, 401, 403, 404, 409, body=failure,
+            params=[task])},
+        f"{base}/{{task_id}}/bpmnError": {"post": _operation(
+            "报告 BPMN 错误：由任务上捕获该错误码的错误边界事件接续，没有则转为故障待处理", _DONE, 401, 403, 404, 409,
+            body=bpmn_error, params=[task])},
+        f"{base}/{{task_id}}/extendLock": {"post": _operation(
+            "延长锁定：自现在起 newDuration 毫秒", _DONE, 401, 403, 404, 409,
+            body=_object({"workerId": _WORKER, "newDuration": _INT}, ("workerId", "newDuration")), params=[task])},
+        f"{base}/{{task_id}}/lock": {"post": _operation(
+            "按 id 锁定外部任务", _DONE, 401, 403, 404, 409,
+            body=_object({"workerId": _WORKER, "lockDuration": _INT}, ("workerId", "lockDuration")), params=[task])},
+        f"{base}/{{task_id}}/unlock": {"post": _operation(
+            "解除锁定：任何工作者可立即再获取", _DONE, 401, 403, 404, params=[task])},
+    }
+    for path in paths.values():
+        path["post"]["security"] = [{"bearer": []}, {"basic": []}]
+    return paths
+
+
 def _as_openapi_31(node):
     """The tables above say `nullable: true` (short to write); OpenAPI 3.1 says null is one more JSON type, and a
     nullable reference is one of the referenced schema or null."""
@@ -672,6 +740,7 @@ def openapi_document() -> dict:
                                 "（请求可自带），日志按此编号查询。文本参数不得含控制字符，路径中的数字 id 超出范围即 404。"},
         "servers": [{"url": "/"}],
         "security": [{"bearer": []}],
-        "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}, "schemas": SCHEMAS},
-        "paths": _paths(),
+        "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"},
+                                           "basic": {"type": "http", "scheme": "basic"}}, "schemas": SCHEMAS},
+        "paths": {**_paths(), **_engine_rest_paths()},
     })

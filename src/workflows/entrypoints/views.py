@@ -187,8 +187,20 @@ def case_details_view(details: CaseDetails) -> dict:
                      "task_name": h.task_name, "message": h.message, "detail": h.detail} for h in details.history],
         "external_calls": [{"at": moment(c.at), "system": c.system, "operation": c.operation,
                             "request": c.request, "response": c.response} for c in details.external_calls],
+        "external_tasks": [external_task_view(task, details.now) for task in details.external_tasks],
     })
     return view
+
+
+def external_task_view(task, now: datetime) -> dict:
+    """An external task the case waits on (等待外部任务), with who holds it and its last failure."""
+    locked = task.is_locked(now)
+    return {"id": task.id, "name": task.name, "topic": task.topic, "activity_id": task.activity_id,
+            "worker_id": task.worker_id if locked else None,
+            "lock_expires_at": moment(task.lock_expires_at) if locked else None, "retries": task.retries,
+            "error_message": task.error_message, "created_at": moment(task.created_at),
+            "label": f"等待外部任务“{task.name}”（主题 {task.topic}）"
+                     + (f"：工作者“{task.worker_id}”处理中" if locked else "：待外部系统获取")}
 
 
 def calendar_view(year) -> dict:

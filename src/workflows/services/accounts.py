@@ -74,6 +74,25 @@ def _dummy_hash(method: str) -> str:
 def sign_in(ctx: Context, username: str, password: str, address: str | None, kind: str = "web") -> SignedIn:
     """A new session (`kind` web) or API token for the right password; BadCredentials for a wrong one or an unknown
     name, TooManyAttempts while the account or the address is locked (then the password is not even looked at)."""
+    user = _checked_user(ctx, username, password, address)
+    with ctx.uow() as uow:
+        uow.accounts.clear(account_key(user.username))  # the address's count stays: a valid login must not reset it
+        signed = _open_session(uow, ctx, user, kind, address)
+        uow.commit()
+    return signed
+
+
+def basic_user(ctx: Context, username: str, password: str, address: str | None) -> User:
+    """HTTP Basic authentication (external-task workers configured as Camunda's clients allow): the password is
+    checked, throttled and locked out exactly as at sign-in, on every request; no session is opened."""
+    user = _checked_user(ctx, username, password, address)
+    with ctx.uow() as uow:
+        uow.accounts.clear(account_key(user.username))
+        uow.commit()
+    return user
+
+
+def _checked_user(ctx: Context, username: str, password: str, address: str | None) -> User:
     username = (username or "").strip()
     keys = {account_key(username): ACCOUNT_POLICY, address_key(address): ADDRESS_POLICY}
     with ctx.uow(write=False) as uow:
@@ -83,11 +102,7 @@ def sign_in(ctx: Context, username: str, password: str, address: str | None, kin
     if not check_password_hash(user.password_hash if user else _dummy_hash(PASSWORD_METHOD), password or "") or user is None:
         count_failure(ctx, keys, WHAT, address)
         raise BadCredentials()
-    with ctx.uow() as uow:
-        uow.accounts.clear(account_key(username))  # the address's count stays: a valid login must not reset it
-        signed = _open_session(uow, ctx, user, kind, address)
-        uow.commit()
-    return signed
+    return user
 
 
 def session_user(ctx: Context, token: str | None) -> User | None:

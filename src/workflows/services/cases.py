@@ -1,7 +1,7 @@
 """Use cases around a case as a whole: open it (申请), read it, find cases, deliver a message to it."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from workflows.domain import privacy as personal_data
@@ -40,6 +40,7 @@ class CaseDetails:
     limits: list[LimitLine]  # the deadlines with where each counts from, and the stage limits not started yet
     application: Form  # the item's application form (its start event): the case data by its labels
     takeable: list[CaseTask]  # the open tasks the actor may open and work now (the case page links to them)
+    external_tasks: list = field(default_factory=list)  # what it waits on from external workers (等待外部任务)
 
 
 def open_case(ctx: Context, actor: User, item_code: str, applicant: dict, data: dict) -> Progress:
@@ -97,7 +98,8 @@ def case_details(ctx: Context, actor: User, number: str) -> CaseDetails:
                               state_of(uow, ctx, case),
                               limit_lines(case, deadlines, item.stage_limits if item and case.accepted_at else ()),
                               ctx.definition(uow, case.process_version_id).start_form,
-                              [task for task in case_tasks if may_take(actor, task)])
+                              [task for task in case_tasks if may_take(actor, task)],
+                              uow.external_tasks.for_case(case.id))
     revealed = personal_data.revealed([case.applicant, case.data], shown)
     privacy.mask_case(case, shown)
     privacy.mask_records(details.history, ("detail",), shown)

@@ -12,6 +12,7 @@ from handlers.gateways import LocalNationalPlatform, LocalPaymentGateway, LocalS
 from workflows.adapters.engine import AutomaticStep, CaseBindings, CaseRun
 from workflows.adapters.unit_of_work import UnitOfWork
 from workflows.domain.amounts import PROPOSAL, yuan
+from workflows.domain.external_tasks import ExternalTask
 from workflows.domain.identity import eligibility_finding
 from workflows.domain.model import (CANCELLED, CLOSED, FAILED, OPEN, READY, SUPERVISION_STAGE, Case, CaseTask,
                                     ExternalCall)
@@ -103,12 +104,24 @@ def record_progress(uow: UnitOfWork, ctx: Context, case: Case, run: CaseRun, clo
         add_history(uow, case, at, SYSTEM, "failed", f"“{run.failure.task_name}”出错：{run.failure.message}",
                     task_name=run.failure.task_name)
     ready = _sync_tasks(uow, case, run, at, clock)
+    if run.definition.has_external_tasks:
+        uow.external_tasks.sync(case.id, _external_tasks(case, run, at))
     case.data = jsonable(run.data)
     case.workflow_state = ctx.engine.dump(run)
     uow.timers.replace(case.id, [] if case.status == CLOSED else run.pending_timers())
     uow.message_waits.replace(case, [] if case.status == CLOSED else run.waiting_messages())
     documents.issue_automatic(uow, ctx, case, previous_stage, was_open)  # 受理通知书, 决定书, 办结通知书 …
     return Progress(case, ready, tuple(notices))
+
+
+def _external_tasks(case: Case, run: CaseRun, at: datetime) -> list[ExternalTask]:
+    """The external service tasks the case waits on now, as rows for workers to fetch (services/external_tasks)."""
+    return [ExternalTask(id=step.id, case_id=case.id, case_number=case.number, agency_code=case.agency_code,
+                         process_key=run.definition.key, process_version_id=case.process_version_id,
+                         activity_id=step.activity_id, name=step.name, topic=step.topic, priority=step.priority,
+                         worker_id=None, lock_expires_at=None, retries=None, retry_at=None, error_message=None,
+                         error_details=None, created_at=at)
+            for step in run.external_tasks()]
 
 
 def amount_note(outputs: dict) -> str:
