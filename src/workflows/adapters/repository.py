@@ -356,13 +356,25 @@ class EscalationRepository(_Repository):
                                          .order_by(Escalation.id)))
 
     def desk(self, agency_code: str, hall_code: str, status: str | None = "open", limit: int = 200,
-             offset: int = 0) -> list[Escalation]:
+             offset: int = 0, sort: str = "level") -> list[Escalation]:
+        """A page of the hall's escalations: by level (red before yellow, the oldest first) or by the escalated
+        limit's due moment (the soonest first, a paused limit last). 'red' < 'yellow' as text, so the level order
+        is a plain ORDER BY level that the open escalations' partial index (ix_escalations_open) serves."""
         query = select(Escalation).where(Escalation.agency_code == agency_code, Escalation.hall_code == hall_code)
         if status:
             query = query.where(Escalation.status == status)
-        red_first = case((Escalation.level == "red", 0), else_=1)
-        order = (red_first, Escalation.raised_at, Escalation.id)  # red before yellow, oldest first
+        if sort == "due":
+            d = orm.case_deadlines
+            query = query.outerjoin(d, (d.c.case_id == Escalation.case_id) & (d.c.kind == Escalation.limit_kind))
+            order = (d.c.due_at.is_(None), d.c.due_at, Escalation.id)
+        else:
+            order = (Escalation.level, Escalation.raised_at, Escalation.id)
         return list(self.session.scalars(query.order_by(*order).limit(limit).offset(offset)))
+
+    def count_open(self, agency_code: str, hall_code: str) -> int:
+        """How many escalations of the hall wait for a supervisor (an index-only count of the open ones)."""
+        return self.session.scalar(select(func.count()).select_from(Escalation).where(
+            Escalation.agency_code == agency_code, Escalation.hall_code == hall_code, Escalation.status == "open"))
 
 
 class NotificationRepository(_AppendOnlyRepository):
@@ -754,7 +766,7 @@ class StatisticsRepository(_Repository):
         return [found.get(week, (0, 0, 0, 0)) for week in weeks]
 
     def limits_at_risk(self, agency_code: str, hall_code: str | None, now: datetime, overdue_only: bool = False,
-                       limit: int = 200) -> list[tuple[CaseDeadline, str, str, str]]:
+                       limit: int = 200, offset: int = 0) -> list[tuple[CaseDeadline, str, str, str]]:
         """(limit, case number, item name, stage) of the running, unpaused limits of open cases that are past
         their warning moment (yellow) or their due moment (red; only those with `overdue_only`), soonest due
         first."""
@@ -767,7 +779,7 @@ class StatisticsRepository(_Repository):
                         CaseDeadline.paused.is_(False), CaseDeadline.due_at.is_not(None), risky))
         if hall_code:
             query = query.where(c.c.hall_code == hall_code)
-        rows = self.session.execute(query.order_by(CaseDeadline.due_at, CaseDeadline.id).limit(limit))
+        rows = self.session.execute(query.order_by(CaseDeadline.due_at, CaseDeadline.id).limit(limit).offset(offset))
         return [tuple(row) for row in rows]
 
     def cases_awaiting_supervisor(self, agency_code: str, hall_code: str, limit: int = 200) -> list[int]:

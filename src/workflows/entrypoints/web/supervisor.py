@@ -21,13 +21,26 @@ def desk():
     return _render_desk()
 
 
+def _desk_query() -> dict:
+    """The page and order the desk was asked for (?page=&cases_page=&sort=): a page that is no whole number is
+    handed on as typed, for the use case to refuse by name."""
+    query = {"sort": request.args.get("sort", "level")}
+    for name in ("page", "cases_page"):
+        value = request.args.get(name, "1").strip()
+        query[name] = int(value) if value.isdigit() else value
+    return query
+
+
 def _render_desk(key: str | None = None, values: dict | None = None, errors: dict | None = None, status: int = 200):
-    """The desk; after a refused action, the form `key` keeps what was typed and shows its field errors."""
-    board = statistics.desk_board(ctx(), g.user)
+    """The desk; after a refused action, the form `key` keeps what was typed and shows its field errors (in its
+    dialog, open again)."""
+    board = statistics.desk_board(ctx(), g.user, **_desk_query())
     kept = {key: values or {}} if key else {}
     found = {key: errors or {}} if key else {}
-    return render_template("desk.html", board=board, values=kept, errors=found, ACTIONS=desk_service.ACTIONS,
-                           PAUSE_KINDS=PAUSE_KINDS, max_days=time_limits.MAX_EXTENSION_DAYS), status
+    desk_query = {"sort": board.sort, "page": board.escalation_page.number, "cases_page": board.case_page.number}
+    return render_template("desk.html", board=board, desk_query=desk_query, key=key, values=kept, errors=found,
+                           ACTIONS=desk_service.ACTIONS, DESK_SORTS=statistics.DESK_SORTS, PAUSE_KINDS=PAUSE_KINDS,
+                           max_days=time_limits.MAX_EXTENSION_DAYS), status
 
 
 def _refused(key: str, values: dict, error: Exception):
@@ -64,7 +77,8 @@ def desk_action(form_key: str, values: dict, action) -> object:
     except (InvalidInput, Conflict, NotFound) as error:
         return _refused(form_key, values, error)
     flash(done, "ok")
-    return redirect(url_for("web.desk"))
+    return redirect(url_for("web.desk", **{name: value for name, value in request.args.items()
+                                           if name in ("page", "cases_page", "sort")}))
 
 
 @blueprint.post("/desk/cases/<number>/suspend")
