@@ -223,6 +223,12 @@ def test_the_running_counts_every_command_keeps_agree_with_a_recount(ctx, staff,
                       for table, rows in ((orm.case_counts, case_rows), (orm.task_counts, task_rows)))
     assert kept == recounted
     assert sum(row[-4] for row in kept[0]) == 9 and sum(row[-3] for row in kept[0]) == 7  # opened, closed
+    with ctx.uow(write=False) as uow:  # the open cases per stage (the backlog), kept as cases move and close
+        connection = uow.session.connection()
+        open_kept = sorted((r.agency_code, r.hall_code, r.stage, r.open)
+                           for r in connection.execute(orm.open_case_counts.select()) if r.open)
+        open_recounted = sorted(tuple(r.values()) for r in statistics_counts.recount_open(connection))
+    assert open_kept == open_recounted and sum(row[-1] for row in open_kept) == 2
 
     with ctx.uow() as uow:  # the counts rebuilt from scratch give the page the very same figures
         statistics_counts.rebuild(uow.session.connection())

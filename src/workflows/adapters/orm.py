@@ -350,6 +350,15 @@ task_counts = Table(
     Column("on_time", Integer, nullable=False),
 )
 
+# The open cases per agency, hall and stage where they wait (the statistics' backlog), kept like the counts above.
+open_case_counts = Table(
+    "open_case_counts", metadata,
+    Column("agency_code", String(20), primary_key=True),
+    Column("hall_code", String(40), primary_key=True),
+    Column("stage", String(40), primary_key=True),
+    Column("open", Integer, nullable=False),
+)
+
 notifications = Table(
     "notifications", metadata,
     Column("id", Id, primary_key=True, autoincrement=True),

@@ -750,13 +750,15 @@ class StatisticsRepository(_Repository):
                 for username, name, total, punctual in self.session.execute(query)]
 
     def backlog(self, agency_code: str, hall_code: str) -> list[tuple[str, int, int]]:
-        """(stage, open cases in the hall, open cases in the agency) per stage where cases wait."""
-        c = orm.cases
-        in_hall = func.coalesce(func.sum(case((c.c.hall_code == hall_code, 1), else_=0)), 0).label("in_hall")
-        total = func.count().label("total")
-        query = (select(c.c.stage, in_hall, total).where(c.c.agency_code == agency_code, c.c.status != "closed")
-                 .group_by(c.c.stage).order_by(in_hall.desc(), total.desc(), c.c.stage))
-        return [tuple(row) for row in self.session.execute(query)]
+        """(stage, open cases in the hall, open cases in the agency) per stage where cases wait, from the open
+        cases' running counts (statistics_counts.py): a few rows per hall, however many cases are open."""
+        k = orm.open_case_counts
+        in_hall = func.coalesce(func.sum(case((k.c.hall_code == hall_code, k.c.open), else_=0)), 0).label("in_hall")
+        total = func.sum(k.c.open).label("total")
+        query = (select(k.c.stage, in_hall, total).where(k.c.agency_code == agency_code)
+                 .group_by(k.c.stage).having(func.sum(k.c.open) > 0)
+                 .order_by(in_hall.desc(), total.desc(), k.c.stage))
+        return [(stage, int(hall), int(agency)) for stage, hall, agency in self.session.execute(query)]
 
     def opened_and_closed(self, agency_code: str, hall_code: str,
                           weeks: list[date]) -> list[tuple[int, int, int, int]]:
@@ -776,18 +778,20 @@ class StatisticsRepository(_Repository):
                        limit: int = 200, offset: int = 0) -> list[tuple[CaseDeadline, str, str, str]]:
         """(limit, case number, item name, stage) of the running, unpaused limits of open cases that are past
         their warning moment (yellow) or their due moment (red; only those with `overdue_only`), soonest due
-        first."""
+        first. The overdue ones are the first of the same list (past due is sooner than not yet due), so both ask
+        the database the one query it answers by walking the running limits in due order (a partial index) and
+        checking each one's case in the open cases' index, stopping at `limit`."""
         c = orm.cases
-        risky = (CaseDeadline.due_at < now) if overdue_only else (
-            (CaseDeadline.warning_at <= now) | (CaseDeadline.due_at < now))
+        risky = (CaseDeadline.warning_at <= now) | (CaseDeadline.due_at < now)
         query = (select(CaseDeadline, c.c.number, c.c.item_name, c.c.stage)
                  .join(c, c.c.id == CaseDeadline.case_id)
                  .where(c.c.agency_code == agency_code, c.c.status != "closed", CaseDeadline.met_at.is_(None),
                         CaseDeadline.paused.is_(False), CaseDeadline.due_at.is_not(None), risky))
         if hall_code:
             query = query.where(c.c.hall_code == hall_code)
-        rows = self.session.execute(query.order_by(CaseDeadline.due_at, CaseDeadline.id).limit(limit).offset(offset))
-        return [tuple(row) for row in rows]
+        query = query.order_by(CaseDeadline.due_at, CaseDeadline.id).limit(limit).offset(offset)
+        rows = [tuple(row) for row in self.session.execute(query)]
+        return [row for row in rows if row[0].due_at < now] if overdue_only else rows
 
     def cases_awaiting_supervisor(self, agency_code: str, hall_code: str, limit: int = 200) -> list[int]:
         """Open cases of a hall with an extension request to decide or a suspension (中止) to end: read from the

@@ -149,7 +149,8 @@ class Statistics:
     agency_total: Rate
     backlog: list[StageBacklog]
     weeks: list[WeekCount]
-    overdue: list[OverdueCase]  # the hall's open cases past a due moment
+    overdue: list[OverdueCase]  # the hall's open cases longest past a due moment (the first `overdue_limit`)
+    hall_overdue: int  # how many open cases of the hall are past a due moment
     agency_overdue: int  # how many open cases of the whole agency are past a due moment
     now: datetime
 
@@ -240,7 +241,7 @@ def week_starts(today: date, weeks: int = WEEKS) -> list[date]:
     return [monday - timedelta(weeks=weeks - 1 - index) for index in range(weeks)]
 
 
-def hall_statistics(ctx: Context, actor: User, weeks: int = WEEKS, overdue_limit: int = 200) -> Statistics:
+def hall_statistics(ctx: Context, actor: User, weeks: int = WEEKS, overdue_limit: int = DESK_PAGE) -> Statistics:
     """The supervisor's hall in figures, with the agency's totals beside them (see the module's definition of
     on time)."""
     require_role(actor, "supervisor")
@@ -258,11 +259,11 @@ def hall_statistics(ctx: Context, actor: User, weeks: int = WEEKS, overdue_limit
         by_person = stats.tasks_on_time(agency_code, hall_code)
         backlog = stats.backlog(agency_code, hall_code)
         counts = stats.opened_and_closed(agency_code, hall_code, mondays)
-        overdue = stats.limits_at_risk(agency_code, hall_code, now, overdue_only=True, limit=overdue_limit)
+        overdue = stats.limits_at_risk(agency_code, hall_code, now, overdue_only=True, limit=overdue_limit + 1)
     hall_names = {hall.code: hall.name for hall in agency.halls} if agency else {}
     seen, overdue_cases = set(), []
     for row, number, item_name, stage in overdue:  # soonest due first: a case once, with its longest-overdue limit
-        if row.case_id not in seen:
+        if row.case_id not in seen and len(seen) < overdue_limit:
             seen.add(row.case_id)
             overdue_cases.append(OverdueCase(number, item_name, stage, row, due_label(row)))
     return Statistics(
@@ -274,4 +275,5 @@ def hall_statistics(ctx: Context, actor: User, weeks: int = WEEKS, overdue_limit
         agency_total=Rate(agency_code, agency.name if agency else agency_code, agency_total[2], agency_total[3]),
         backlog=[StageBacklog(*row) for row in backlog],
         weeks=[WeekCount(day, *figures) for day, figures in zip(mondays, counts)],
-        overdue=overdue_cases, agency_overdue=sum(row[-1] for row in late_open), now=now)
+        overdue=overdue_cases, hall_overdue=sum(row[-1] for row in late_open if row[0] == hall_code),
+        agency_overdue=sum(row[-1] for row in late_open), now=now)
