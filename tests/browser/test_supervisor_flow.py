@@ -45,20 +45,23 @@ def test_the_supervisor_urges_and_extends_an_overdue_case_and_reads_the_statisti
     red_id = red.get_attribute("id")
     shot(page, "desk-overdue")
 
-    red.get_by_label("督办意见").fill("请今日内办结")
-    red.get_by_role("button", name="催办", exact=True).click()
+    red.get_by_role("button", name="督办").click()  # its form opens in the desk's dialog
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_label("督办意见").fill("请今日内办结")
+    dialog.get_by_role("button", name="催办", exact=True).click()
     page.get_by_role("status").filter(has_text=f"{number}：已催办").wait_for()
     page.locator(f"#{red_id}").wait_for(state="detached")  # the red escalation is handled: gone from the desk
     assert escalations.filter(has_text=number).and_(page.locator("tr.level-red")).count() == 0
     assert yellow.count() == 1
     shot(page, "desk-urged")
 
-    yellow.get_by_label("督办意见").fill("外省协查")
-    yellow.get_by_label("延期（工作日）").fill("5")
-    yellow.get_by_role("button", name="延期", exact=True).click()
+    yellow.get_by_role("button", name="督办").click()
+    dialog.get_by_label("督办意见").fill("外省协查")
+    dialog.get_by_label("延期（工作日）").fill("5")
+    dialog.get_by_role("button", name="延期", exact=True).click()
     page.get_by_role("status").filter(has_text=f"{warned}：已延期").wait_for()
     assert escalations.filter(has_text=warned).count() == 0
-    assert page.locator(f"table.desk-cases tr#case-{warned}").count() == 0  # no longer in warning
+    assert page.locator("table.desk-cases tbody tr").filter(has_text=warned).count() == 0  # no longer in warning
     shot(page, "desk-extended")
 
     page.goto(f"{server}/cases/{warned}")

@@ -9,7 +9,7 @@ from datetime import date
 import pytest
 
 from workflows.adapters import orm, statistics_counts
-from workflows.domain.errors import Forbidden
+from workflows.domain.errors import Forbidden, InvalidInput
 from workflows.services import case_operations, cases, desk, statistics, tasks, time_limits
 from workflows.services.scheduler import fire_due_timers
 
@@ -149,20 +149,53 @@ def test_the_desk_shows_escalations_and_the_cases_in_warning_overdue_or_waiting_
     assert red.wording == "已于 2026-12-21 17:00 届满，已超期 1 个工作日"
     assert board.escalations[1].wording == "将于 2026-12-25 17:00 届满"
     assert [(h.task_name, h.role, h.username) for h in red.holders] == [("审核", "reviewer", None)]
-    assert "shenhe" in {user.username for user in red.candidates}
-    assert "caiwu" not in {user.username for user in red.candidates}
-    assert [(row.number, row.level, row.due) for row in board.cases] == [
-        (red_case, "red", "2026-12-21 17:00"), (yellow_case, "yellow", "2026-12-25 17:00"),
+    assert red.roles == ("reviewer",)
+    assert "shenhe" in {user.username for user in board.candidates(red)}
+    assert "caiwu" not in {user.username for user in board.candidates(red)}
+    assert [(row.number, row.level, row.due) for row in board.cases] == [  # one row per case and limit at risk
+        (red_case, "red", "2026-12-21 17:00"), (yellow_case, "yellow", "2026-12-25 17:00")]
+    assert [(row.number, row.level, row.due) for row in board.waiting] == [
         (asked_case, "normal", "2027-01-11 17:00（暂估）")]
-    assert board.cases[2].extension.days == 3 and calm_case not in [row.number for row in board.cases]
+    assert board.waiting[0].extension.days == 3 and calm_case not in [row.number for row in board.waiting]
 
     time_limits.pause_clock(ctx, staff["kezhang"], calm_case, "suspension", "等待司法鉴定")
-    suspended = next(row for row in statistics.desk_board(ctx, staff["kezhang"]).cases if row.number == calm_case)
+    suspended = next(row for row in statistics.desk_board(ctx, staff["kezhang"]).waiting if row.number == calm_case)
     assert (suspended.level, suspended.due, suspended.pause.kind) == ("paused", "已暂停", "suspension")
 
-    assert statistics.desk_board(ctx, staff["kezhang2"]) == statistics.DeskBoard([], [], clock.now)
+    other = statistics.desk_board(ctx, staff["kezhang2"])
+    assert (other.escalations, other.cases, other.waiting, other.escalation_page.total) == ([], [], [], 0)
     [first, *_] = desk.list_escalations(ctx, staff["kezhang"])
     assert first.id == red.escalation.id
+
+
+def test_the_desk_reads_a_page_of_each_list_by_level_or_by_due_moment(ctx, staff, clock):
+    red = accept(ctx, staff, clock, "2026-11-23 09:30")  # due 12-21 17:00: red on 12-22
+    later = accept(ctx, staff, clock, "2026-11-27 09:30")  # due 12-25 17:00: yellow on 12-22
+    sooner = accept(ctx, staff, clock, "2026-11-26 09:30")  # due 12-24 17:00: yellow on 12-22
+    for moment in ("2026-12-16 09:00", "2026-12-22 09:00"):
+        clock.now = at(moment)
+        fire_due_timers(ctx)
+    kezhang = staff["kezhang"]
+
+    def numbers(board):
+        return [row.escalation.case_number for row in board.escalations]
+
+    assert numbers(statistics.desk_board(ctx, kezhang))[0] == red  # red before yellow
+    assert numbers(statistics.desk_board(ctx, kezhang, sort="due")) == [red, sooner, later]
+    pages = [statistics.desk_board(ctx, kezhang, page=n, sort="due", cases_page=n, per_page=1) for n in (1, 2, 3, 4)]
+    assert [numbers(board) for board in pages] == [[red], [sooner], [later], []]
+    assert [board.escalation_page.more for board in pages] == [True, True, False, False]
+    assert {board.escalation_page.total for board in pages} == {3}
+    assert [[row.number for row in board.cases] for board in pages] == [[red], [sooner], [later], []]
+    assert [board.case_page.more for board in pages] == [True, True, False, False]
+
+
+@pytest.mark.parametrize("query, field", [({"page": 0}, "page"), ({"page": "2x"}, "page"),
+                                          ({"cases_page": -1}, "cases_page"), ({"sort": "name"}, "sort")])
+def test_the_desk_refuses_a_page_or_order_it_does_not_have(ctx, staff, query, field):
+    with pytest.raises(InvalidInput) as refused:
+        statistics.desk_board(ctx, staff["kezhang"], **query)
+    assert list(refused.value.field_errors) == [field] and field in str(refused.value)
 
 
 def counts_in_table(ctx):
@@ -190,6 +223,12 @@ def test_the_running_counts_every_command_keeps_agree_with_a_recount(ctx, staff,
                       for table, rows in ((orm.case_counts, case_rows), (orm.task_counts, task_rows)))
     assert kept == recounted
     assert sum(row[-4] for row in kept[0]) == 9 and sum(row[-3] for row in kept[0]) == 7  # opened, closed
+    with ctx.uow(write=False) as uow:  # the open cases per stage (the backlog), kept as cases move and close
+        connection = uow.session.connection()
+        open_kept = sorted((r.agency_code, r.hall_code, r.stage, r.open)
+                           for r in connection.execute(orm.open_case_counts.select()) if r.open)
+        open_recounted = sorted(tuple(r.values()) for r in statistics_counts.recount_open(connection))
+    assert open_kept == open_recounted and sum(row[-1] for row in open_kept) == 2
 
     with ctx.uow() as uow:  # the counts rebuilt from scratch give the page the very same figures
         statistics_counts.rebuild(uow.session.connection())

@@ -53,8 +53,12 @@ def test_the_supervisor_sees_red_before_yellow_and_the_cases_in_warning_or_overd
         ["黄牌", yellow, "门诊费用报销", "审核", "承诺时限", "2026-12-25 17:00", "审核：未认领（审核员）"]]
     assert f'href="/cases/{red}"' in page
     document = lxml.html.fromstring(page)
-    choices = document.xpath(f'//select[@id="assignee-e{escalation_id(ctx, staff, red, "red")}"]/option/@value')
+    [button] = document.xpath(f'//tr[@id="e{escalation_id(ctx, staff, red, "red")}"]//button[@data-opens]')
+    assert button.text_content() == "督办" and button.get("data-roles") == "reviewer"
+    choices = document.xpath('//template[@data-roles="reviewer"]/option/@value')
     assert "shenhe" in choices and "caiwu" not in choices  # only the hall's reviewers may take the 审核 task
+    assert len(document.xpath("//template[@data-roles]")) == 1  # one list for the page, not one per row
+    assert len(document.xpath("//select[@name='assignee']")) == 1  # one dialog
     assert "督办台" in page and "统计" in page  # the supervisor's links
 
 
@@ -96,7 +100,10 @@ def test_a_refused_action_keeps_what_was_typed_and_says_why(client, ctx, staff, 
     assert refused.status_code == 422
     page = html(refused)
     document = lxml.html.fromstring(page)
-    form = document.xpath(f'//tr[@id="e{red_id}"]//form')[0]
+    [dialog] = document.xpath('//dialog[@id="escalation-dialog"][@data-open-on-load]')  # open again
+    form = dialog.xpath('.//form')[0]
+    assert form.get("action") == f"/desk/escalations/{red_id}"
+    assert form.xpath('.//input[@name="back"]/@value') == ["sort=level&page=1&cases_page=1"]  # the page it was on
     assert form.xpath('.//textarea[@name="note"]')[0].text_content() == "外省协查，需再等两周"
     assert form.xpath('.//input[@name="days"]/@value') == ["99"]
     assert [e.text_content() for e in form.xpath('.//div[@class="field-error"]')] == ["延期天数应为 1 到 60 个工作日"]
@@ -107,7 +114,7 @@ def test_a_refused_action_keeps_what_was_typed_and_says_why(client, ctx, staff, 
     refused = client.post(f"/desk/escalations/{red_id}", data={
         "csrf_token": csrf_token(page), "action": "reassign", "note": "改由财务办理", "assignee": "caiwu"})
     assert refused.status_code == 422
-    form = lxml.html.fromstring(html(refused)).xpath(f'//tr[@id="e{red_id}"]//form')[0]
+    form = lxml.html.fromstring(html(refused)).xpath('//dialog[@id="escalation-dialog"]//form')[0]
     assert [e.text_content() for e in form.xpath('.//div[@class="field-error"]')] == ["赵财务不具备办理当前环节的岗位"]
     assert form.xpath('.//textarea[@name="note"]')[0].text_content() == "改由财务办理"
 
@@ -137,13 +144,15 @@ def test_the_supervisor_suspends_resumes_and_decides_an_extension_request(client
     clock.now = at("2026-11-30 10:00")
     sign_in(client, "kezhang")
     page = html(client.get("/desk"))
-    assert [row[:2] for row in rows(page, "desk-cases", 2)] == [["正常", number]]  # shown for its request
+    assert [row[:2] for row in rows(page, "desk-waiting", 2)] == [["正常", number]]  # shown for its request
+    assert rows(page, "desk-cases") == [["本大厅没有预警或超期的办件"]]
     assert "申请延期 5 个工作日：需外省协查" in page
 
     refused = client.post(f"/desk/cases/{number}/suspend", data={"csrf_token": csrf_token(page), "reason": " "})
     assert refused.status_code == 422
-    errors = lxml.html.fromstring(html(refused)).xpath(f'//tr[@id="case-{number}"]//div[@class="field-error"]')
-    assert [e.text_content() for e in errors] == ["请填写原因"]
+    dialog = lxml.html.fromstring(html(refused)).xpath('//dialog[@id="suspend-dialog"][@data-open-on-load]')[0]
+    assert dialog.xpath(".//form/@action") == [f"/desk/cases/{number}/suspend"]
+    assert [e.text_content() for e in dialog.xpath('.//div[@class="field-error"]')] == ["请填写原因"]
 
     assert client.post(f"/desk/cases/{number}/suspend", data={"csrf_token": csrf_token(page),
                                                               "reason": "等待司法鉴定"}).status_code == 302
@@ -162,6 +171,24 @@ def test_the_supervisor_suspends_resumes_and_decides_an_extension_request(client
     assert f"{number}：已批准延期" in html(client.get("/desk"))
     assert label(ctx, staff, number) == "2026-12-30 17:00"
     assert number not in html(client.get("/desk"))  # nothing left to decide, not in warning
+
+
+def test_the_desk_pages_and_sorts_and_refuses_a_page_it_does_not_have(client, ctx, staff, clock):
+    red, yellow = overdue_desk(ctx, staff, clock)
+    sign_in(client, "kezhang")
+
+    page = html(client.get("/desk?sort=due"))
+    assert [row[1] for row in rows(page, "desk-escalations", 2)] == [red, yellow]
+    assert 'aria-current="true">按到期时间<' in page and 'rel="next"' not in page  # one page: no pager
+    assert rows(html(client.get("/desk?page=2")), "desk-escalations") == [["没有待处理的督办事项"]]
+
+    refused = client.get("/desk?page=abc&sort=name")
+    assert refused.status_code == 422
+    assert "page 页码应为从 1 开始的整数" in html(refused) and "sort 排序应为" in html(refused)
+
+    done = client.post(f"/desk/escalations/{escalation_id(ctx, staff, yellow, 'yellow')}", data={
+        "csrf_token": csrf_token(page), "action": "note", "note": "已知悉", "back": "sort=due&page=1&evil=1"})
+    assert done.status_code == 302 and done.headers["Location"] == "/desk?sort=due&page=1"  # back where it was
 
 
 def test_a_clerk_may_not_open_the_supervisors_pages(client, ctx, staff, clock):

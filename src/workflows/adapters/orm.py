@@ -105,6 +105,9 @@ cases = Table(
     # The desk and the backlog read only the open cases: a small index, whatever the closed ones pile up to.
     Index("ix_cases_open", "agency_code", "hall_code", "stage", postgresql_where=text("status <> 'closed'"),
           sqlite_where=text("status <> 'closed'"), postgresql_include=["id", "number", "item_code", "item_name"]),
+    # A running limit's open case by id, with what the desk and the statistics show of it (index-only).
+    Index("ix_cases_open_id", "id", postgresql_where=text("status <> 'closed'"),
+          sqlite_where=text("status <> 'closed'"), postgresql_include=["agency_code", "hall_code", "item_code", "item_name", "number", "stage"]),
 )
 
 case_sequences = Table(
@@ -262,6 +265,8 @@ case_pauses = Table(
     Column("started_by", String(64), nullable=False),
     Column("ended_at", Moment()),
     Column("ended_by", String(64)),
+    Index("ix_case_pauses_open", "case_id", postgresql_where=text("ended_at IS NULL"),
+          sqlite_where=text("ended_at IS NULL"), postgresql_include=["kind"]),
 )
 
 extension_requests = Table(
@@ -276,6 +281,8 @@ extension_requests = Table(
     Column("decided_by", String(64)),
     Column("decided_at", Moment()),
     Column("decision_note", Text),
+    Index("ix_extension_requests_requested", "case_id", postgresql_where=text("status = 'requested'"),
+          sqlite_where=text("status = 'requested'")),
 )
 
 # Every external service task a case waits on, with the lock of the worker that fetched it (domain/external_tasks.py)
@@ -340,6 +347,9 @@ escalations = Table(
     Column("note", Text),
     UniqueConstraint("case_id", "limit_kind", "level"),
     Index("ix_escalations_desk", "agency_code", "hall_code", "status", "raised_at"),
+    # The desk's page of open escalations in its order ('red' < 'yellow'): 50 rows read for 50 shown.
+    Index("ix_escalations_open", "agency_code", "hall_code", "level", "raised_at", "id",
+          postgresql_where=text("status = 'open'"), sqlite_where=text("status = 'open'")),
 )
 
 # Running counts behind the supervisors' statistics (adapters/statistics_counts.py keeps them in the command's own
@@ -356,6 +366,7 @@ case_counts = Table(
     Column("closed", Integer, nullable=False),
     Column("counted", Integer, nullable=False),
     Column("on_time", Integer, nullable=False),
+    Index("ix_case_counts_week", "agency_code", "week"),
 )
 
 task_counts = Table(
@@ -365,6 +376,15 @@ task_counts = Table(
     Column("username", String(64), primary_key=True),
     Column("completed", Integer, nullable=False),
     Column("on_time", Integer, nullable=False),
+)
+
+# The open cases per agency, hall and stage where they wait (the statistics' backlog), kept like the counts above.
+open_case_counts = Table(
+    "open_case_counts", metadata,
+    Column("agency_code", String(20), primary_key=True),
+    Column("hall_code", String(40), primary_key=True),
+    Column("stage", String(40), primary_key=True),
+    Column("open", Integer, nullable=False),
 )
 
 notifications = Table(

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import case, func, literal, or_, select, update
+from sqlalchemy import case, func, or_, select, union, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, undefer
@@ -368,13 +368,25 @@ class EscalationRepository(_Repository):
                                          .order_by(Escalation.id)))
 
     def desk(self, agency_code: str, hall_code: str, status: str | None = "open", limit: int = 200,
-             offset: int = 0) -> list[Escalation]:
+             offset: int = 0, sort: str = "level") -> list[Escalation]:
+        """A page of the hall's escalations: by level (red before yellow, the oldest first) or by the escalated
+        limit's due moment (the soonest first, a paused limit last). 'red' < 'yellow' as text, so the level order
+        is a plain ORDER BY level that the open escalations' partial index (ix_escalations_open) serves."""
         query = select(Escalation).where(Escalation.agency_code == agency_code, Escalation.hall_code == hall_code)
         if status:
             query = query.where(Escalation.status == status)
-        red_first = case((Escalation.level == "red", 0), else_=1)
-        order = (red_first, Escalation.raised_at, Escalation.id)  # red before yellow, oldest first
+        if sort == "due":
+            d = orm.case_deadlines
+            query = query.outerjoin(d, (d.c.case_id == Escalation.case_id) & (d.c.kind == Escalation.limit_kind))
+            order = (d.c.due_at.is_(None), d.c.due_at, Escalation.id)
+        else:
+            order = (Escalation.level, Escalation.raised_at, Escalation.id)
         return list(self.session.scalars(query.order_by(*order).limit(limit).offset(offset)))
+
+    def count_open(self, agency_code: str, hall_code: str) -> int:
+        """How many escalations of the hall wait for a supervisor (an index-only count of the open ones)."""
+        return self.session.scalar(select(func.count()).select_from(Escalation).where(
+            Escalation.agency_code == agency_code, Escalation.hall_code == hall_code, Escalation.status == "open"))
 
 
 class NotificationRepository(_AppendOnlyRepository):
@@ -694,37 +706,44 @@ class StatisticsRepository(_Repository):
 
     def overdue_open_cases(self, agency_code: str, now: datetime) -> list[tuple[str, str, str, int]]:
         """(hall, item code, item name, how many) of the agency's open cases with a running, unpaused limit past
-        its due moment at `now`: late whatever happens next. One pass over the running limits past due."""
-        c = orm.cases
+        its due moment at `now`: late whatever happens next. Read from the running limits past due (a partial
+        index) to their open cases (ix_cases_open_id, index-only): no closed case is read."""
+        c, d = orm.cases, orm.case_deadlines
+        late = select(d.c.case_id).where(d.c.met_at.is_(None), d.c.paused.is_(False), d.c.due_at < now)
         query = (select(c.c.hall_code, c.c.item_code, func.max(c.c.item_name), func.count())
-                 .where(c.c.agency_code == agency_code, c.c.status != "closed", self._overdue_now(now))
+                 .where(c.c.id.in_(late), c.c.agency_code == agency_code, c.c.status != "closed")
                  .group_by(c.c.hall_code, c.c.item_code))
         return [tuple(row) for row in self.session.execute(query)]
 
+    def closed_counts(self, agency_code: str) -> list[tuple[str, str, str | None, int, int]]:
+        """(hall, item code, item name, cases counted, on time) of the agency's closed cases per hall and item, from
+        their running counts (statistics_counts.py): one read serves every rate of the statistics page."""
+        k = orm.case_counts
+        query = (select(k.c.hall_code, k.c.item_code, func.max(case((k.c.counted > 0, k.c.item_name))),
+                        func.sum(k.c.counted), func.sum(k.c.on_time))
+                 .where(k.c.agency_code == agency_code).group_by(k.c.hall_code, k.c.item_code))
+        return [(hall, item, name, int(total or 0), int(punctual or 0))
+                for hall, item, name, total, punctual in self.session.execute(query)]
+
     def closed_on_time(self, agency_code: str, hall_code: str | None = None, by: str | None = None,
-                       overdue: list[tuple[str, str, str, int]] = ()) -> list[tuple[str, str, int, int]]:
+                       overdue: list[tuple[str, str, str, int]] = (),
+                       closed: list[tuple[str, str, str | None, int, int]] | None = None
+                       ) -> list[tuple[str, str, int, int]]:
         """(key, name, cases counted, on time) of the agency's (or one hall's) cases, one row per item
         (`by="item"`), per hall (`by="hall"`), or a single total row (`by=None`). Counted: the closed cases, and
         the open ones already past a due moment (`overdue`, from overdue_open_cases), which are late whatever
         happens next. A case withdrawn or terminated (撤件, 终止) was never decided: it counts neither way.
 
-        The closed cases are read from their running counts (statistics_counts.py): however many have closed,
-        none is scanned."""
-        k = orm.case_counts
-        key = {"item": k.c.item_code, "hall": k.c.hall_code, None: literal("")}[by]
-        closed = (select(key.label("key"), func.max(case((k.c.counted > 0, k.c.item_name))).label("name"),
-                         func.sum(k.c.counted).label("total"), func.sum(k.c.on_time).label("on_time"))
-                  .where(k.c.agency_code == agency_code))
-        if by is not None:
-            closed = closed.group_by(key)
-        if hall_code:
-            closed = closed.where(k.c.hall_code == hall_code)
-        figures = {row.key: [row.name, row.total or 0, row.on_time or 0] for row in self.session.execute(closed)}
-        for hall, item_code, item_name, late in overdue:
+        The closed cases are read from their running counts (`closed`, from closed_counts, read here if not
+        given): however many have closed, none is scanned."""
+        figures: dict[str, list] = {}
+        rows = list(self.closed_counts(agency_code) if closed is None else closed)
+        rows += [(hall, item, name, late, 0) for hall, item, name, late in overdue]  # late, whatever comes
+        for hall, item_code, name, total, punctual in rows:
             if hall_code in (None, hall):
-                row_key = {"item": item_code, "hall": hall, None: ""}[by]
-                name, total, punctual = figures.get(row_key, [None, 0, 0])
-                figures[row_key] = [max(filter(None, (name, item_name))), total + late, punctual]
+                known = figures.setdefault({"item": item_code, "hall": hall, None: ""}[by], [None, 0, 0])
+                known[0] = max(filter(None, (known[0], name)), default=None)
+                known[1], known[2] = known[1] + total, known[2] + punctual
         if by is None:
             _, total, punctual = figures.get("", [None, 0, 0])
             return [("", "", total, punctual)]
@@ -743,13 +762,15 @@ class StatisticsRepository(_Repository):
                 for username, name, total, punctual in self.session.execute(query)]
 
     def backlog(self, agency_code: str, hall_code: str) -> list[tuple[str, int, int]]:
-        """(stage, open cases in the hall, open cases in the agency) per stage where cases wait."""
-        c = orm.cases
-        in_hall = func.coalesce(func.sum(case((c.c.hall_code == hall_code, 1), else_=0)), 0).label("in_hall")
-        total = func.count().label("total")
-        query = (select(c.c.stage, in_hall, total).where(c.c.agency_code == agency_code, c.c.status != "closed")
-                 .group_by(c.c.stage).order_by(in_hall.desc(), total.desc(), c.c.stage))
-        return [tuple(row) for row in self.session.execute(query)]
+        """(stage, open cases in the hall, open cases in the agency) per stage where cases wait, from the open
+        cases' running counts (statistics_counts.py): a few rows per hall, however many cases are open."""
+        k = orm.open_case_counts
+        in_hall = func.coalesce(func.sum(case((k.c.hall_code == hall_code, k.c.open), else_=0)), 0).label("in_hall")
+        total = func.sum(k.c.open).label("total")
+        query = (select(k.c.stage, in_hall, total).where(k.c.agency_code == agency_code)
+                 .group_by(k.c.stage).having(func.sum(k.c.open) > 0)
+                 .order_by(in_hall.desc(), total.desc(), k.c.stage))
+        return [(stage, int(hall), int(agency)) for stage, hall, agency in self.session.execute(query)]
 
     def opened_and_closed(self, agency_code: str, hall_code: str,
                           weeks: list[date]) -> list[tuple[int, int, int, int]]:
@@ -766,30 +787,32 @@ class StatisticsRepository(_Repository):
         return [found.get(week, (0, 0, 0, 0)) for week in weeks]
 
     def limits_at_risk(self, agency_code: str, hall_code: str | None, now: datetime, overdue_only: bool = False,
-                       limit: int = 200) -> list[tuple[CaseDeadline, str, str, str]]:
+                       limit: int = 200, offset: int = 0) -> list[tuple[CaseDeadline, str, str, str]]:
         """(limit, case number, item name, stage) of the running, unpaused limits of open cases that are past
         their warning moment (yellow) or their due moment (red; only those with `overdue_only`), soonest due
-        first."""
+        first. The overdue ones are the first of the same list (past due is sooner than not yet due), so both ask
+        the database the one query it answers by walking the running limits in due order (a partial index) and
+        checking each one's case in the open cases' index, stopping at `limit`."""
         c = orm.cases
-        risky = (CaseDeadline.due_at < now) if overdue_only else (
-            (CaseDeadline.warning_at <= now) | (CaseDeadline.due_at < now))
+        risky = (CaseDeadline.warning_at <= now) | (CaseDeadline.due_at < now)
         query = (select(CaseDeadline, c.c.number, c.c.item_name, c.c.stage)
                  .join(c, c.c.id == CaseDeadline.case_id)
                  .where(c.c.agency_code == agency_code, c.c.status != "closed", CaseDeadline.met_at.is_(None),
                         CaseDeadline.paused.is_(False), CaseDeadline.due_at.is_not(None), risky))
         if hall_code:
             query = query.where(c.c.hall_code == hall_code)
-        rows = self.session.execute(query.order_by(CaseDeadline.due_at, CaseDeadline.id).limit(limit))
-        return [tuple(row) for row in rows]
+        query = query.order_by(CaseDeadline.due_at, CaseDeadline.id).limit(limit).offset(offset)
+        rows = [tuple(row) for row in self.session.execute(query)]
+        return [row for row in rows if row[0].due_at < now] if overdue_only else rows
 
     def cases_awaiting_supervisor(self, agency_code: str, hall_code: str, limit: int = 200) -> list[int]:
-        """Open cases of a hall with an extension request to decide or a suspension (中止) to end."""
+        """Open cases of a hall with an extension request to decide or a suspension (中止) to end: read from the
+        requests and open pauses (partial indexes, a few rows) to their cases, not from every open case."""
         c, e, p = orm.cases, orm.extension_requests, orm.case_pauses
-        requested = select(e.c.id).where(e.c.case_id == c.c.id, e.c.status == "requested").exists()
-        suspended = select(p.c.id).where(p.c.case_id == c.c.id, p.c.ended_at.is_(None),
-                                         p.c.kind == "suspension").exists()
-        query = (select(c.c.id).where(c.c.agency_code == agency_code, c.c.hall_code == hall_code,
-                                      c.c.status != "closed", requested | suspended)
+        waiting = union(select(e.c.case_id).where(e.c.status == "requested"),
+                        select(p.c.case_id).where(p.c.ended_at.is_(None), p.c.kind == "suspension"))
+        query = (select(c.c.id).where(c.c.id.in_(waiting), c.c.agency_code == agency_code,
+                                      c.c.hall_code == hall_code, c.c.status != "closed")
                  .order_by(c.c.id).limit(limit))
         return list(self.session.scalars(query))
 

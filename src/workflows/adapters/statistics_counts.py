@@ -56,6 +56,7 @@ class StatisticsCounts:
         self._opened: list[Case] = []
         self._closed: list[Case] = []
         self._completed: list[CaseTask] = []
+        self._open = Counter()  # (agency, hall, stage) -> open cases added there (removed, if negative)
         event.listen(session, "before_flush", self._collect)
 
     def _collect(self, session: Session, _context, _instances) -> None:
@@ -64,18 +65,38 @@ class StatisticsCounts:
                 self._opened.append(record)
                 if record.status == CLOSED:
                     self._closed.append(record)
+                else:
+                    self._open[record.agency_code, record.hall_code, record.stage] += 1
             elif isinstance(record, CaseTask) and record.state == COMPLETED:
                 self._completed.append(record)
         for record in session.dirty:
+            if isinstance(record, Case):
+                self._moved(record)
             if isinstance(record, Case) and _became(record, "status", CLOSED):
                 self._closed.append(record)
             elif isinstance(record, CaseTask) and _became(record, "state", COMPLETED):
                 self._completed.append(record)
 
+    def _moved(self, record: Case) -> None:
+        """An open case that moved to another stage (or hall) or closed leaves its place in the backlog; one that
+        is open after the flush takes its new place."""
+        before = tuple(_before(record, name) for name in ("agency_code", "hall_code", "stage", "status"))
+        after = (record.agency_code, record.hall_code, record.stage, record.status)
+        if before == after:
+            return
+        if before[3] != CLOSED:
+            self._open[before[:3]] -= 1
+        if after[3] != CLOSED:
+            self._open[after[:3]] += 1
+
     def write_pending(self) -> None:
+        self.session.flush()  # what the command changed is collected at a flush: every change, before counting
+        moved = [{"agency_code": a, "hall_code": h, "stage": s, "open": n} for (a, h, s), n in self._open.items() if n]
+        self._open = Counter()
+        if moved:
+            add_counts(self.session.connection(), orm.open_case_counts, moved)
         if not (self._opened or self._closed or self._completed):
             return
-        self.session.flush()  # the closed cases' limits as they are written: what `missed_limit` reads
         cases, tasks = Counter(), Counter()
         for record in self._opened:
             cases[_case_key(record, record.opened_at), "opened"] += 1
@@ -105,6 +126,12 @@ class StatisticsCounts:
 def _became(record, attribute: str, value: str) -> bool:
     history = inspect(record).attrs[attribute].history
     return value in history.added and value not in history.deleted
+
+
+def _before(record, attribute: str):
+    """The attribute's value as the database had it before this flush."""
+    history = inspect(record).attrs[attribute].history
+    return history.deleted[0] if history.deleted else getattr(record, attribute)
 
 
 def _case_key(record: Case, moment: datetime) -> tuple:
@@ -154,10 +181,21 @@ def recount(connection: Connection) -> tuple[list[dict], list[dict]]:
     return _rows(cases, orm.case_counts), [dict(row._mapping) for row in tasks]
 
 
+def recount_open(connection: Connection) -> list[dict]:
+    """The open cases per agency, hall and stage, counted afresh."""
+    c = orm.cases
+    return [dict(row._mapping) for row in connection.execute(
+        select(c.c.agency_code, c.c.hall_code, c.c.stage, func.count().label("open"))
+        .where(c.c.status != CLOSED).group_by(c.c.agency_code, c.c.hall_code, c.c.stage))]
+
+
 def rebuild(connection: Connection) -> None:
     """Replace the counts by a recount (after the counts' migration, or data written in bulk)."""
     case_rows, task_rows = recount(connection)
-    for table, rows in ((orm.case_counts, case_rows), (orm.task_counts, task_rows)):
+    tables = [(orm.case_counts, case_rows), (orm.task_counts, task_rows)]
+    if inspect(connection).has_table("open_case_counts"):  # from migration 0026 on
+        tables.append((orm.open_case_counts, recount_open(connection)))
+    for table, rows in tables:
         connection.execute(table.delete())
         for start in range(0, len(rows), 5_000):
             connection.execute(table.insert(), rows[start:start + 5_000])

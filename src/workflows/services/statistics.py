@@ -12,10 +12,11 @@ Every figure is counted by the database (StatisticsRepository); nothing here loa
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from workflows.domain.deadlines import escalation_wording, overdue_working_days
+from workflows.domain.errors import InvalidInput
 from workflows.domain.model import CaseDeadline, CasePause, Escalation, ExtensionRequest, User
 
 from .access import require_role
@@ -24,6 +25,9 @@ from .clock import due_label, level_of
 from .context import CHINA, Context
 
 WEEKS = 12
+DESK_PAGE = 50  # rows per page of each desk list: the page stays small however many cases run late
+MAX_DESK_PAGE = 10_000
+DESK_SORTS = {"level": "按等级", "due": "按到期时间"}
 LEVEL_ORDER = {"red": 0, "yellow": 1, "paused": 2, "normal": 3, "met": 4}
 
 
@@ -43,13 +47,14 @@ class EscalationRow:
     stage: str  # where the case stands now
     due: str  # the escalated limit's due label now ("已暂停" while paused, "" once met)
     holders: list[Holder]
-    candidates: list[User]  # the hall's people who may take over every open task (改派)
+    roles: tuple[str, ...]  # the roles of the case's open tasks: who may take them over (改派) holds every one
     wording: str = ""  # 黄牌 "将于 … 届满", 红牌 "已于 … 届满，已超期 N 个工作日"; "" once the limit is met or paused
 
 
 @dataclass(frozen=True)
 class CaseRow:
-    """A case of the hall the supervisor should look at, with its most urgent running limit."""
+    """A case of the hall the supervisor should look at, with one of its limits: a limit at risk (one row per case
+    and limit), or, for a case waiting for a decision, its most urgent running limit."""
 
     case_id: int
     number: str
@@ -64,10 +69,34 @@ class CaseRow:
 
 
 @dataclass(frozen=True)
+class DeskPage:
+    """Where a list of the desk stands: its page (from 1), whether a next one exists, and its total when cheap."""
+
+    number: int = 1
+    more: bool = False
+    total: int | None = None
+
+
+@dataclass(frozen=True)
 class DeskBoard:
-    escalations: list[EscalationRow]
-    cases: list[CaseRow]
+    escalations: list[EscalationRow]  # a page of the hall's open escalations
+    cases: list[CaseRow]  # a page of the hall's limits at risk, one row per case and limit
     now: datetime
+    waiting: list[CaseRow] = field(default_factory=list)  # cases with an extension request or a suspension
+    people: list[User] = field(default_factory=list)  # the hall's people, once for every row's 改派 choice
+    sort: str = "level"
+    escalation_page: DeskPage = DeskPage()
+    case_page: DeskPage = DeskPage()
+
+    def candidates(self, row: EscalationRow) -> list[User]:
+        """The hall's people who may take over every open task of the row's case (改派)."""
+        return self.choices().get(row.roles, [])
+
+    def choices(self) -> dict[tuple[str, ...], list[User]]:
+        """改派 choices once per set of roles on the page (a handful), not once per row: roles -> the hall's people
+        holding every one of them."""
+        return {roles: [user for user in self.people if roles and all(user.has_role(role) for role in roles)]
+                for roles in dict.fromkeys(row.roles for row in self.escalations)}
 
 
 @dataclass(frozen=True)
@@ -120,30 +149,38 @@ class Statistics:
     agency_total: Rate
     backlog: list[StageBacklog]
     weeks: list[WeekCount]
-    overdue: list[OverdueCase]  # the hall's open cases past a due moment
+    overdue: list[OverdueCase]  # the hall's open cases longest past a due moment (the first `overdue_limit`)
+    hall_overdue: int  # how many open cases of the hall are past a due moment
     agency_overdue: int  # how many open cases of the whole agency are past a due moment
     now: datetime
 
 
 # --- the desk ----------------------------------------------------------------------------------------------------
 
-def desk_board(ctx: Context, actor: User, limit: int = 200) -> DeskBoard:
-    """The supervisor's hall: its open escalations (red first), and its open cases in warning or overdue (any
-    running limit yellow or red now), with an extension request to decide, or suspended (中止)."""
+def desk_board(ctx: Context, actor: User, page: int = 1, sort: str = "level", cases_page: int = 1,
+               per_page: int = DESK_PAGE) -> DeskBoard:
+    """A page of the supervisor's hall: its open escalations (by level or by due moment), its running limits in
+    warning or overdue (one row per case and limit, the soonest due first: red before yellow), and the cases with
+    an extension request to decide or suspended (中止). Each list reads one page (and one row more, to know whether
+    a next page exists) through the partial indexes on open rows: the closed millions are never read."""
     require_role(actor, "supervisor")
+    _check_desk_query(page, sort, cases_page)
     now = ctx.now()
     with ctx.uow(write=False) as uow:
         stats = uow.statistics
-        escalations = uow.escalations.desk(actor.agency_code, actor.hall_code, "open", limit)
-        risky = stats.limits_at_risk(actor.agency_code, actor.hall_code, now, limit=limit)
-        case_ids = list(dict.fromkeys([row[0].case_id for row in risky]
-                                      + stats.cases_awaiting_supervisor(actor.agency_code, actor.hall_code, limit)))
-        every_id = list(dict.fromkeys(case_ids + [e.case_id for e in escalations]))
-        summaries = stats.case_summaries(every_id)
+        escalations = uow.escalations.desk(actor.agency_code, actor.hall_code, "open", per_page + 1,
+                                           (page - 1) * per_page, sort)
+        total = uow.escalations.count_open(actor.agency_code, actor.hall_code)
+        risky = stats.limits_at_risk(actor.agency_code, actor.hall_code, now, limit=per_page + 1,
+                                     offset=(cases_page - 1) * per_page)
+        waiting_ids = stats.cases_awaiting_supervisor(actor.agency_code, actor.hall_code, per_page)
+        every_id = list(dict.fromkeys([e.case_id for e in escalations] + [row[0].case_id for row in risky]
+                                      + waiting_ids))
         limits = _group(stats.running_limits(every_id))
         tasks = _group(stats.open_tasks(every_id))
-        extensions = {r.case_id: r for r in stats.pending_extensions(case_ids)}
-        pauses = {p.case_id: p for p in stats.open_pauses(case_ids)}
+        summaries = stats.case_summaries(every_id)
+        extensions = {r.case_id: r for r in stats.pending_extensions(waiting_ids)}
+        pauses = {p.case_id: p for p in stats.open_pauses(waiting_ids)}
         people = uow.users.in_hall(actor.agency_code, actor.hall_code)
         calendar = working_calendar(ctx, uow)
     names = {user.username: user.full_name for user in people}
@@ -151,29 +188,42 @@ def desk_board(ctx: Context, actor: User, limit: int = 200) -> DeskBoard:
     def holders(case_id):
         return [Holder(t.name, t.role, t.assignee, names.get(t.assignee, t.assignee)) for t in tasks.get(case_id, [])]
 
-    escalation_rows = []
-    for escalation in escalations:
-        summary = summaries.get(escalation.case_id, {})
-        row = next((r for r in limits.get(escalation.case_id, []) if r.kind == escalation.limit_kind), None)
-        roles = {t.role for t in tasks.get(escalation.case_id, [])}
-        candidates = [user for user in people if roles and all(user.has_role(role) for role in roles)]
-        wording = escalation_wording(escalation.level, due_label(row), overdue_working_days(
-            calendar, row.due_at, now)) if row and row.due_at else ""
-        escalation_rows.append(EscalationRow(escalation, summary.get("stage", escalation.stage or ""),
-                                             due_label(row) if row else "", holders(escalation.case_id), candidates,
-                                             wording))
-    case_rows = []
-    for case_id in case_ids:
+    escalation_rows = [_escalation_row(e, summaries.get(e.case_id, {}), limits, tasks, holders, calendar, now)
+                       for e in escalations[:per_page]]
+    case_rows = [CaseRow(row.case_id, number, item_name, stage, row, level_of(row, now), due_label(row),
+                         holders(row.case_id), None, None) for row, number, item_name, stage in risky[:per_page]]
+    waiting = []
+    for case_id in waiting_ids:
         summary = summaries[case_id]
         running = sorted(limits.get(case_id, []), key=lambda r: (LEVEL_ORDER[level_of(r, now)],
                                                                    r.due_at or datetime.max.replace(tzinfo=CHINA)))
         first = running[0] if running else None
-        case_rows.append(CaseRow(case_id, summary["number"], summary["item_name"], summary["stage"], first,
-                                 level_of(first, now) if first else "normal", due_label(first) if first else "",
-                                 holders(case_id), extensions.get(case_id), pauses.get(case_id)))
-    case_rows.sort(key=lambda r: (LEVEL_ORDER[r.level], r.limit.due_at if r.limit and r.limit.due_at
-                                  else datetime.max.replace(tzinfo=CHINA), r.number))
-    return DeskBoard(escalation_rows, case_rows, now)
+        waiting.append(CaseRow(case_id, summary["number"], summary["item_name"], summary["stage"], first,
+                               level_of(first, now) if first else "normal", due_label(first) if first else "",
+                               holders(case_id), extensions.get(case_id), pauses.get(case_id)))
+    return DeskBoard(escalation_rows, case_rows, now, waiting, people, sort,
+                     DeskPage(page, len(escalations) > per_page, total), DeskPage(cases_page, len(risky) > per_page))
+
+
+def _escalation_row(escalation, summary, limits, tasks, holders, calendar, now) -> EscalationRow:
+    """An escalation as the desk shows it: the case's stage and holders now, its limit's due moment and wording."""
+    row = next((r for r in limits.get(escalation.case_id, []) if r.kind == escalation.limit_kind), None)
+    open_tasks = tasks.get(escalation.case_id, [])
+    wording = escalation_wording(escalation.level, due_label(row), overdue_working_days(
+        calendar, row.due_at, now)) if row and row.due_at else ""
+    return EscalationRow(escalation, summary.get("stage", escalation.stage or ""), due_label(row) if row else "",
+                         holders(escalation.case_id), tuple(sorted({t.role for t in open_tasks})), wording)
+
+
+def _check_desk_query(page, sort, cases_page) -> None:
+    """A page is a whole number from 1, the order one of DESK_SORTS: else 422 naming the field."""
+    errors = {name: "页码应为从 1 开始的整数" for name, value in (("page", page), ("cases_page", cases_page))
+              if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= MAX_DESK_PAGE}
+    if sort not in DESK_SORTS:
+        errors["sort"] = "排序应为：" + "、".join(f"{key}（{name}）" for key, name in DESK_SORTS.items())
+    if errors:
+        raise InvalidInput("督办台的查询条件有误：" + "；".join(f"{name} {text}" for name, text in errors.items()),
+                           errors)
 
 
 def _group(records) -> dict[int, list]:
@@ -191,7 +241,7 @@ def week_starts(today: date, weeks: int = WEEKS) -> list[date]:
     return [monday - timedelta(weeks=weeks - 1 - index) for index in range(weeks)]
 
 
-def hall_statistics(ctx: Context, actor: User, weeks: int = WEEKS, overdue_limit: int = 200) -> Statistics:
+def hall_statistics(ctx: Context, actor: User, weeks: int = WEEKS, overdue_limit: int = DESK_PAGE) -> Statistics:
     """The supervisor's hall in figures, with the agency's totals beside them (see the module's definition of
     on time)."""
     require_role(actor, "supervisor")
@@ -201,18 +251,19 @@ def hall_statistics(ctx: Context, actor: User, weeks: int = WEEKS, overdue_limit
         agency = ctx.catalog(uow).agency(agency_code)
         stats = uow.statistics
         late_open = stats.overdue_open_cases(agency_code, now)
-        by_item = stats.closed_on_time(agency_code, hall_code, by="item", overdue=late_open)
-        by_hall = stats.closed_on_time(agency_code, by="hall", overdue=late_open)
-        [hall_total] = stats.closed_on_time(agency_code, hall_code, overdue=late_open)
-        [agency_total] = stats.closed_on_time(agency_code, overdue=late_open)
+        closed = stats.closed_counts(agency_code)
+        by_item = stats.closed_on_time(agency_code, hall_code, by="item", overdue=late_open, closed=closed)
+        by_hall = stats.closed_on_time(agency_code, by="hall", overdue=late_open, closed=closed)
+        [hall_total] = stats.closed_on_time(agency_code, hall_code, overdue=late_open, closed=closed)
+        [agency_total] = stats.closed_on_time(agency_code, overdue=late_open, closed=closed)
         by_person = stats.tasks_on_time(agency_code, hall_code)
         backlog = stats.backlog(agency_code, hall_code)
         counts = stats.opened_and_closed(agency_code, hall_code, mondays)
-        overdue = stats.limits_at_risk(agency_code, hall_code, now, overdue_only=True, limit=overdue_limit)
+        overdue = stats.limits_at_risk(agency_code, hall_code, now, overdue_only=True, limit=overdue_limit + 1)
     hall_names = {hall.code: hall.name for hall in agency.halls} if agency else {}
     seen, overdue_cases = set(), []
     for row, number, item_name, stage in overdue:  # soonest due first: a case once, with its longest-overdue limit
-        if row.case_id not in seen:
+        if row.case_id not in seen and len(seen) < overdue_limit:
             seen.add(row.case_id)
             overdue_cases.append(OverdueCase(number, item_name, stage, row, due_label(row)))
     return Statistics(
@@ -224,4 +275,5 @@ def hall_statistics(ctx: Context, actor: User, weeks: int = WEEKS, overdue_limit
         agency_total=Rate(agency_code, agency.name if agency else agency_code, agency_total[2], agency_total[3]),
         backlog=[StageBacklog(*row) for row in backlog],
         weeks=[WeekCount(day, *figures) for day, figures in zip(mondays, counts)],
-        overdue=overdue_cases, agency_overdue=sum(row[-1] for row in late_open), now=now)
+        overdue=overdue_cases, hall_overdue=sum(row[-1] for row in late_open if row[0] == hall_code),
+        agency_overdue=sum(row[-1] for row in late_open), now=now)

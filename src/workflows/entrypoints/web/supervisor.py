@@ -2,6 +2,8 @@
 overdue and what to do about them, and the hall's statistics with ECharts charts and the same figures as tables."""
 from __future__ import annotations
 
+from urllib.parse import parse_qsl, urlencode
+
 from flask import flash, g, redirect, render_template, request, url_for
 
 from workflows.domain.errors import Conflict, InvalidInput, NotFound
@@ -21,13 +23,32 @@ def desk():
     return _render_desk()
 
 
+DESK_QUERY = ("sort", "page", "cases_page")
+
+
+def _desk_query() -> dict:
+    """The page and order the desk was asked for (?page=&cases_page=&sort=, or for an action the form's `back`,
+    the query of the page it was sent from): a page that is no whole number is handed on as typed, for the use
+    case to refuse by name."""
+    asked = dict(parse_qsl(request.form.get("back", ""))) if request.method == "POST" else request.args
+    query = {"sort": asked.get("sort", "level")}
+    for name in ("page", "cases_page"):
+        value = asked.get(name, "1").strip()
+        query[name] = int(value) if value.isdigit() else value
+    return query
+
+
 def _render_desk(key: str | None = None, values: dict | None = None, errors: dict | None = None, status: int = 200):
-    """The desk; after a refused action, the form `key` keeps what was typed and shows its field errors."""
-    board = statistics.desk_board(ctx(), g.user)
+    """The desk; after a refused action, the form `key` keeps what was typed and shows its field errors (in its
+    dialog, open again)."""
+    board = statistics.desk_board(ctx(), g.user, **_desk_query())
     kept = {key: values or {}} if key else {}
     found = {key: errors or {}} if key else {}
-    return render_template("desk.html", board=board, values=kept, errors=found, ACTIONS=desk_service.ACTIONS,
-                           PAUSE_KINDS=PAUSE_KINDS, max_days=time_limits.MAX_EXTENSION_DAYS), status
+    desk_query = {"sort": board.sort, "page": board.escalation_page.number, "cases_page": board.case_page.number}
+    return render_template("desk.html", board=board, desk_query=desk_query, desk_back=urlencode(desk_query),
+                           key=key, values=kept, errors=found,
+                           ACTIONS=desk_service.ACTIONS, DESK_SORTS=statistics.DESK_SORTS, PAUSE_KINDS=PAUSE_KINDS,
+                           max_days=time_limits.MAX_EXTENSION_DAYS), status
 
 
 def _refused(key: str, values: dict, error: Exception):
@@ -40,6 +61,7 @@ def _refused(key: str, values: dict, error: Exception):
 def form_values() -> dict:
     values = request.form.to_dict()
     values.pop("csrf_token", None)
+    values.pop("back", None)
     return values
 
 
@@ -64,7 +86,8 @@ def desk_action(form_key: str, values: dict, action) -> object:
     except (InvalidInput, Conflict, NotFound) as error:
         return _refused(form_key, values, error)
     flash(done, "ok")
-    return redirect(url_for("web.desk"))
+    back = {name: value for name, value in parse_qsl(request.form.get("back", "")) if name in DESK_QUERY}
+    return redirect(url_for("web.desk", **back))
 
 
 @blueprint.post("/desk/cases/<number>/suspend")
