@@ -10,13 +10,13 @@
   case_counts, instead of counting the open cases on every look; counted once here from what is there.
 
 Revision ID: 0026
-Revises: 0024
+Revises: 0023
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = '0026'
-down_revision = '0024'  # assigned '0020'; main's chain is now 0020 → 0027 → 0024, so this follows it (the lead re-chains)
+down_revision = '0023'
 branch_labels = None
 depends_on = None
 
