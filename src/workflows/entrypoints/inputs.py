@@ -18,6 +18,8 @@ from workflows.domain.text import REQUEST_TEXT_LENGTH, text_problem
 
 MAX_JSON_DEPTH = 32
 BINARY_KEYS = ("content_base64",)  # a file in a JSON request: long, and checked as Base64 by its use case
+FILE_TEXT_KEYS = ("xml",)  # a BPMN or DMN file in a JSON deployment: as long as a diagram may be (processes.py)
+FILE_TEXT_LENGTH = 2_000_000
 _BRACKETS = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]', re.DOTALL)  # a string is skipped whole
 _ID_LIMIT = 2 ** 63  # a BIGINT: larger ids exist nowhere, so they are simply not found
 
@@ -97,8 +99,9 @@ def _check_strings(data) -> None:
         elif isinstance(value, list):
             pending.extend((f"{path}[{index}]", item) for index, item in enumerate(value))
         elif isinstance(value, str):
-            binary = path.rsplit(".", 1)[-1] in BINARY_KEYS
-            problem = text_problem(value, 10 ** 9 if binary else REQUEST_TEXT_LENGTH)
+            key = path.rsplit(".", 1)[-1]
+            limit = 10 ** 9 if key in BINARY_KEYS else FILE_TEXT_LENGTH if key in FILE_TEXT_KEYS else REQUEST_TEXT_LENGTH
+            problem = text_problem(value, limit)
             if problem:
                 errors[path or "body"] = problem
     if errors:
