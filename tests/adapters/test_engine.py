@@ -37,7 +37,8 @@ def bindings(calls):
     return CaseBindings("210400-20261123-00001", "210400", "002036006001", "门诊费用报销",
                         {"name": "张伟", "id_number": PERSON_ID},
                         LocalNationalPlatform({PERSON_ID: person}.get, record), LocalPaymentGateway(record),
-                        LocalSmsNotifier(record))
+                        LocalSmsNotifier(record),
+                        functions={"deadline": lambda kind="promised": NEVER, "warning_time": lambda kind="promised": NEVER})
 
 
 def _definition(engine, process_key: str):
@@ -241,7 +242,7 @@ def test_the_limits_timers_wait_once_per_case_and_each_fires_once(clocked, limit
     assert len(limits.raised) == 2 and len(_supervision(run)) == 1  # no timer of its own on 拨付
     run.complete(payment.id, {"decision": "pay"})
     assert run.completed and run.result == "办结"  # the open 督办 and the waiting timer end with the case
-    assert run.data["expense_total"] == Decimal("1860.00")
+    assert run.data["expense_total"] == "1860.00"  # the data of the case's own path
 
 
 def test_a_case_whose_timers_never_fired_ends_with_its_own_result(clocked, limits):

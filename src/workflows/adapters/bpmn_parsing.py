@@ -153,6 +153,9 @@ class ProcessDefinition:
     called_files: dict[str, str] = field(default_factory=dict)  # other BPMN files of its deployment it calls
     correlations: dict[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)  # message -> properties
     initiator: str | None = None  # the start event's camunda:initiator: the variable naming who opened the case
+    # The event sub-processes (a limit's timer, once per case) and their start events: they wait beside the case's
+    # path, and a case whose path has ended does not wait for them.
+    limit_watchers: frozenset[str] = frozenset()
 
     @cached_property
     def stages(self) -> dict[str, str]:
@@ -296,6 +299,7 @@ def _definition(parser, documents: dict, files: Mapping[str, bytes], tables: dic
         called_files=called_files,
         correlations=_correlations([documents[name] for name in {file_name, *called_files}]),
         initiator=_initiator(process, file_name),
+        limit_watchers=_event_sub_processes(process),
     )
 
 
@@ -472,6 +476,16 @@ def _initiator(process, file_name: str) -> str | None:
 def _start_form(process, file_name: str) -> Form:
     start = process.find("bpmn:startEvent", NS)
     return _read_form(start, file_name) if start is not None else Form()
+
+
+def _event_sub_processes(process) -> frozenset[str]:
+    """The ids of the event sub-processes (SpiffWorkflow's Camunda parser runs them as embedded sub-processes
+    started beside the path) and of their start events."""
+    found = set()
+    for sub_process in process.iterfind(".//bpmn:subProcess[@triggeredByEvent='true']", NS):
+        found.add(sub_process.get("id"))
+        found.update(start.get("id") for start in sub_process.iterfind("bpmn:startEvent", NS))
+    return frozenset(found)
 
 
 def _properties(process) -> dict[str, dict[str, str]]:

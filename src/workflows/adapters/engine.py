@@ -256,11 +256,13 @@ class CaseRun:
 
     def _finish_when_main_path_ends(self) -> None:
         """The case ends when its own path does: a supervisor's 督办 still open beside it has nothing left to
-        supervise, and is cancelled with it. Anything else still open (a parallel branch) keeps the case going."""
+        supervise, and is cancelled with it, as are the event sub-processes still waiting for their timers. Anything
+        else still open (a parallel branch, a step of a fired event sub-process) keeps the case going."""
         if self._main_end is None or self.workflow.completed:
             return
         unfinished = self.workflow.get_tasks(state=TaskState.READY | TaskState.WAITING | TaskState.STARTED)
-        if all(self.definition.stages.get(task.task_spec.name) == SUPERVISION_STAGE
+        beside = self.definition.limit_watchers
+        if all(self.definition.stages.get(task.task_spec.name) == SUPERVISION_STAGE or task.task_spec.name in beside
                for task in unfinished if not is_internal(task.task_spec.name)):
             self.workflow.cancel()
             self.workflow.success = True
@@ -601,12 +603,15 @@ class Engine:
     @staticmethod
     def path(state: str) -> tuple[list[str], list[str]]:
         """The element ids a stored case has passed and those it stands at now, read from its stored state without
-        restoring the workflow (for drawing the path on the diagram)."""
-        tasks = [t for t in (json.loads(state).get("tasks", {}).values() if state else [])
-                 if not is_internal(t["task_spec"])]
-        completed = [t["task_spec"] for t in tasks if t["state"] == TaskState.COMPLETED]
-        current = [t["task_spec"] for t in tasks if t["state"] in (TaskState.READY, TaskState.STARTED,
-                                                                    TaskState.ERROR)]
+        restoring the workflow (for drawing the path on the diagram). A sub-process's own steps are drawn, not
+        the sub-process while it runs (a limit's event sub-process runs, waiting for its timer, all along)."""
+        stored = json.loads(state) if state else {}
+        subprocesses = stored.get("subprocesses", {})
+        tasks = [(task_id, t) for workflow in [stored, *subprocesses.values()]
+                 for task_id, t in workflow.get("tasks", {}).items() if not is_internal(t["task_spec"])]
+        completed = [t["task_spec"] for _, t in tasks if t["state"] == TaskState.COMPLETED]
+        current = [t["task_spec"] for task_id, t in tasks if task_id not in subprocesses
+                   and t["state"] in (TaskState.READY, TaskState.STARTED, TaskState.ERROR)]
         return completed, current
 
     def dump(self, run: CaseRun) -> str:
