@@ -10,8 +10,10 @@ from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
 from SpiffWorkflow.camunda.specs.business_rule_task import BusinessRuleTask
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.specs.defaults import CallActivity, StartEvent
 
 from handlers.gateways import LocalNationalPlatform, LocalPaymentGateway, LocalSmsNotifier
+from workflows.adapters.bpmn_elements import EventSubProcess, TimerStartEvent
 from workflows.adapters.bpmn_parsing import DecisionTask, HandlerServiceTask
 from workflows.adapters.dmn_parsing import decision_files
 from workflows.adapters.engine import CaseBindings, Engine
@@ -55,6 +57,7 @@ def test_stored_state_refers_to_the_process_and_is_much_smaller_than_embedding_i
     config = dict(CAMUNDA_CONFIG)
     config[HandlerServiceTask] = config[next(cls for cls in config if cls.__name__ == "NoneTask")]
     config[DecisionTask] = config[BusinessRuleTask]
+    config[EventSubProcess], config[TimerStartEvent] = config[CallActivity], config[StartEvent]
     embedded = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(config)).serialize_json(run.workflow)
     assert "spec" not in json.loads(stored)
     assert len(stored) * 2 < len(embedded)

@@ -8,7 +8,9 @@ and anything else is refused with the element's id, its name and why. docs/bpmn-
 from __future__ import annotations
 
 from lxml import etree
-from SpiffWorkflow.bpmn.specs.defaults import ManualTask, NoneTask
+from SpiffWorkflow.bpmn.specs.defaults import CallActivity, ManualTask, NoneTask, StartEvent
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.util.task import TaskState
 
 from workflows.domain.errors import InvalidProcess
 
@@ -53,6 +55,41 @@ class OfflineTask(ManualTask):
     def __init__(self, wf_spec, bpmn_id, **kwargs):
         super().__init__(wf_spec, bpmn_id, **kwargs)
         self.manual = False
+
+
+def _grow_branch(task_spec, my_task) -> None:
+    """Add the branch after `my_task` now that it has run (SpiffWorkflow adds it while predicting, which the
+    limits' watchers skip)."""
+    my_task._sync_children(task_spec.outputs, TaskState.FUTURE)
+    for child in my_task.children:
+        child.task_spec._predict(child, mask=TaskState.FUTURE | TaskState.PREDICTED_MASK)
+
+
+class EventSubProcess(CallActivity):
+    """An event sub-process (SpiffWorkflow's Camunda parser runs it as an embedded sub-process started beside the
+    case's path). Until it has run, nothing after it is predicted: a limit's watcher waits for the whole case, and
+    its predicted branch to the process's end would be stored, walked and restored in every command."""
+
+    def _predict_hook(self, my_task):
+        pass
+
+    def _on_complete_hook(self, my_task):
+        super()._on_complete_hook(my_task)
+        _grow_branch(self, my_task)
+
+
+class TimerStartEvent(StartEvent):
+    """A start event; the timer start of an event sub-process predicts the steps after it only once it fires (it
+    may wait for FAR_FUTURE all the case long)."""
+
+    def _predict_hook(self, my_task):
+        if not isinstance(self.event_definition, TimerEventDefinition):
+            super()._predict_hook(my_task)
+
+    def _on_complete_hook(self, my_task):
+        super()._on_complete_hook(my_task)
+        if isinstance(self.event_definition, TimerEventDefinition):
+            _grow_branch(self, my_task)
 
 
 def check_supported_elements(document, file_name: str, called: set | None = None) -> None:

@@ -28,8 +28,10 @@ from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefin
 from SpiffWorkflow.bpmn.parser.event_parsers import ReceiveTaskParser, SendTaskParser
 from SpiffWorkflow.bpmn.specs.defaults import ReceiveTask, SendTask
 from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
-from SpiffWorkflow.camunda.parser.event_parsers import CamundaEventDefinitionParser
-from SpiffWorkflow.camunda.parser.task_spec import CAMUNDA_MODEL_NS, BusinessRuleTaskParser, CamundaTaskParser
+from SpiffWorkflow.bpmn.parser.task_parsers import SubprocessParser
+from SpiffWorkflow.camunda.parser.event_parsers import CamundaEventDefinitionParser, CamundaStartEventParser
+from SpiffWorkflow.camunda.parser.task_spec import (CAMUNDA_MODEL_NS, BusinessRuleTaskParser, CamundaTaskParser,
+                                                   SubWorkflowParser)
 from SpiffWorkflow.camunda.specs.business_rule_task import BusinessRuleTask
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
@@ -41,7 +43,8 @@ from workflows.domain.refusals import END, ONWARD, RETURN, DecisionOutcome
 from workflows.domain.assignment import task_role
 from workflows.domain.roles import ANY_TASK_ROLE, role_for_lane
 
-from .bpmn_elements import OfflineTask, PassThroughTask, check_supported_elements, named
+from .bpmn_elements import (EventSubProcess, OfflineTask, PassThroughTask, TimerStartEvent,
+                            check_supported_elements, named)
 from .dmn_parsing import Decision
 from .juel import JuelError, python_or_juel
 from .scripting import ScriptError, ScriptSyntaxError, check_expression, check_script, check_timer_expression
@@ -115,6 +118,15 @@ class MessageTaskParser(CamundaEventDefinitionParser, SendTaskParser):
         return SendTaskParser.create_task(self)
 
 
+class SubProcessParser(SubWorkflowParser):
+    """An embedded sub-process, or (triggeredByEvent) an event sub-process: the limits' watchers."""
+
+    def create_task(self):
+        spec_class = EventSubProcess if self.node.get("triggeredByEvent") == "true" else self.spec_class
+        return spec_class(self.spec, self.bpmn_id, subworkflow_spec=SubprocessParser.get_subprocess_spec(self),
+                          **self.bpmn_attributes)
+
+
 class EngineParser(CamundaParser):
     OVERRIDE_PARSER_CLASSES = {**CamundaParser.OVERRIDE_PARSER_CLASSES,
                                full_tag("serviceTask"): (HandlerServiceTaskParser, HandlerServiceTask),
@@ -122,7 +134,10 @@ class EngineParser(CamundaParser):
                                full_tag("task"): (CamundaTaskParser, PassThroughTask),
                                full_tag("manualTask"): (CamundaTaskParser, OfflineTask),
                                full_tag("sendTask"): (MessageTaskParser, SendTask),
-                               full_tag("receiveTask"): (MessageTaskParser, ReceiveTask)}
+                               full_tag("receiveTask"): (MessageTaskParser, ReceiveTask),
+                               full_tag("startEvent"): (CamundaStartEventParser, TimerStartEvent),
+                               full_tag("subProcess"): (SubProcessParser, CamundaParser.OVERRIDE_PARSER_CLASSES[
+                                   full_tag("subProcess")][1])}
 
 
 @dataclass(frozen=True)

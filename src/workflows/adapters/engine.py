@@ -21,7 +21,7 @@ from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
 from SpiffWorkflow.bpmn.specs.control import BoundaryEventJoin, BoundaryEventSplit, SimpleBpmnTask
-from SpiffWorkflow.bpmn.specs.defaults import EndEvent
+from SpiffWorkflow.bpmn.specs.defaults import CallActivity, EndEvent, StartEvent
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import ThrowingEvent
 from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
 from SpiffWorkflow.bpmn.specs.event_definitions import timer as spiff_timers
@@ -39,7 +39,7 @@ from workflows.domain.case_states import result_of_end
 from workflows.domain.errors import Conflict, NotFound
 from workflows.domain.model import SUPERVISION_STAGE
 
-from .bpmn_elements import OfflineTask, PassThroughTask
+from .bpmn_elements import EventSubProcess, OfflineTask, PassThroughTask, TimerStartEvent
 from .bpmn_parsing import DecisionTask, HandlerServiceTask, ProcessDefinition, TaskDefinition, parse_process
 from .dmn_parsing import read_decisions
 from .limits import DiagramLimits, LimitExceeded, check_timer
@@ -94,6 +94,7 @@ def _serializer() -> BpmnWorkflowSerializer:
     config = deepcopy(CAMUNDA_CONFIG)
     config[BpmnWorkflow] = WorkflowByReferenceConverter
     config[PassThroughTask] = config[OfflineTask] = config[SimpleBpmnTask]
+    config[EventSubProcess], config[TimerStartEvent] = config[CallActivity], config[StartEvent]
     registry = BpmnWorkflowSerializer.configure(config)
     # Form values are typed: money as Decimal, dates as date.
     registry.register(Decimal, lambda value: {"value": str(value)}, lambda dct: Decimal(dct["value"]))
