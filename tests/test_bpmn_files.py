@@ -249,7 +249,8 @@ def test_end_events_name_results_and_messages_resolve(diagram):
     _, root = diagram
     process = _process(root)
     # The case's paths: from the start, and from interrupting boundary events (they replace their task's path).
-    # The rest hangs off non-interrupting boundary events: escalation branches, never the case's result.
+    # The rest hangs off non-interrupting boundary events: escalation branches, never the case's result; so do
+    # the ends of the limits' event sub-processes.
     main = _reachable(process, [e.get("id") for e in process.iterfind("bpmn:startEvent", NS)]
                       + [e.get("id") for e in process.iterfind("bpmn:boundaryEvent", NS)
                          if e.get("cancelActivity", "true") != "false"])
@@ -259,6 +260,8 @@ def test_end_events_name_results_and_messages_resolve(diagram):
         else:
             assert end.get("id") in main, f"{end.get('id')} ends an escalation branch: kind=escalation"
             assert end.get("name") in RESULTS, f"{end.get('id')}: {end.get('name')} is no case result"
+    for end in process.iterfind("bpmn:subProcess[@triggeredByEvent='true']/bpmn:endEvent", NS):
+        assert _properties(end).get("kind") == "escalation", f"{end.get('id')} ends an escalation: kind=escalation"
     messages = {m.get("id"): m.get("name") for m in root.iterfind("bpmn:message", NS)}
     assert len(set(messages.values())) == len(messages), "declare each message once"
     for definition in process.iterfind(".//bpmn:messageEventDefinition", NS):
@@ -300,7 +303,7 @@ def test_escalations_name_level_and_limit(diagram):
     _, root = diagram
     process = _process(root)
     limits = CASE_LIMITS | _stage_limits().get(process.get("id"), set())
-    for task in process.iterfind("bpmn:serviceTask", NS):
+    for task in process.iterfind(".//bpmn:serviceTask", NS):
         if task.get(CAMUNDA + "topic") != "escalate":
             continue
         properties = _properties(task)
@@ -308,47 +311,54 @@ def test_escalations_name_level_and_limit(diagram):
         assert properties.get("limit") in limits, f"{task.get('id')}: limit {properties.get('limit')}"
 
 
-def test_every_clerk_task_has_its_time_limit_timers(diagram):
+def _limit_watchers(process) -> dict[str, tuple]:
+    """timer name -> (its sub-process, its timeDate, the escalate task it starts) of each non-interrupting timer
+    event sub-process of the process: the limits' timers, once per case."""
+    watchers = {}
+    for sub in process.iterfind("bpmn:subProcess[@triggeredByEvent='true']", NS):
+        [start] = sub.findall("bpmn:startEvent", NS)
+        assert start.get("isInterrupting") == "false", f"{start.get('id')} must not interrupt the case"
+        assert start.get("name") not in watchers, f"{start.get('name')}: one timer per limit"
+        [flow] = sub.findall(f"bpmn:sequenceFlow[@sourceRef='{start.get('id')}']", NS)
+        escalate = sub.find(f"*[@id='{flow.get('targetRef')}']")
+        assert escalate.get(CAMUNDA + "topic") == "escalate", f"{start.get('id')} must lead to an escalation"
+        watchers[start.get("name")] = (sub, start.findtext(".//bpmn:timeDate", namespaces=NS), escalate)
+    return watchers
+
+
+def test_every_process_with_a_clerks_task_watches_its_limits_once(diagram):
     _, root = diagram
     process = _process(root)
     lane_of = {ref.text: lane.get("name") for lane in process.iterfind("bpmn:laneSet/bpmn:lane", NS)
                for ref in lane.iterfind("bpmn:flowNodeRef", NS)}
-    nodes = {el.get("id"): el for el in _flow_nodes(process)}
-    flows = {f.get("sourceRef"): f.get("targetRef") for f in process.iterfind("bpmn:sequenceFlow", NS)}
-    supervise = [t for t in process.iterfind("bpmn:userTask", NS) if _properties(t).get("stage") == SUPERVISE_STAGE]
-    assert len(supervise) == 1 and lane_of[supervise[0].get("id")] == "科室负责人", "one 督办 task, 科室负责人 lane"
-    assert not process.findall(f"bpmn:boundaryEvent[@attachedToRef='{supervise[0].get('id')}']", NS)
+    assert process.find(".//bpmn:boundaryEvent/bpmn:timerEventDefinition", NS) is None, "no timer on a task"
+    supervise = [t for t in process.iterfind(".//bpmn:userTask", NS)
+                 if _properties(t).get("stage") == SUPERVISE_STAGE]
+    assert len(supervise) == 1, "one 督办 task"
     fields = {f.get("id"): f for f in supervise[0].iterfind(".//camunda:formField", NS)}
     assert [v.get("id") for v in fields["decision"].iterfind("camunda:value", NS)] == ["done"]
     assert fields["opinion"].find("camunda:validation/camunda:constraint[@name='required']", NS) is not None
-    for task in process.iterfind("bpmn:userTask", NS):
-        if task is supervise[0]:
-            continue
-        timers = {}
-        for event in process.iterfind(f"bpmn:boundaryEvent[@attachedToRef='{task.get('id')}']", NS):
-            assert event.get("cancelActivity") == "false", f"{event.get('id')} must not interrupt the task"
-            escalate = nodes[flows[event.get("id")]]
-            assert escalate.get(CAMUNDA + "topic") == "escalate", f"{event.get('id')} must lead to an escalation"
-            properties = _properties(escalate)
-            assert properties["stage"] == _properties(task)["stage"], escalate.get("id")
-            timers[event.get("name")] = (event.findtext(".//bpmn:timeDate", namespaces=NS),
-                                         properties["level"], properties["limit"])
-            if event.get("name") == "承诺时限超期":  # red for the promised limit: 督办, unless raised already
-                _assert_new_red_gateway(process, nodes[flows[escalate.get("id")]], supervise[0], lane_of)
-                assert lane_of[flows[escalate.get("id")]] == lane_of[task.get("id")], escalate.get("id")
-        for name, expected in CLERK_TIMERS.items():
-            assert timers.get(name) == expected, f"{task.get('id')}: {name}"
-        for name, (expression, level, limit) in timers.items():
-            if name not in CLERK_TIMERS:  # a stage limit
-                assert (expression, level) == (f'deadline("{limit}")', "red") and name == f"{limit}时限超期", name
+    watchers = _limit_watchers(process)
+    timers = {name: (expression, _properties(escalate)["level"], _properties(escalate)["limit"])
+              for name, (_, expression, escalate) in watchers.items()}
+    for name, expected in CLERK_TIMERS.items():
+        assert timers.get(name) == expected, name
+    for name, (expression, level, limit) in timers.items():
+        if name not in CLERK_TIMERS:  # a stage limit
+            assert (expression, level) == (f'deadline("{limit}")', "red") and name == f"{limit}时限超期", name
+    for sub, _, escalate in watchers.values():
+        assert lane_of[sub.get("id")] == "科室负责人", f"{sub.get('id')}: the limits run in 科室负责人's lane"
+    overdue, _, escalate = watchers["承诺时限超期"]
+    [flow] = overdue.findall(f"bpmn:sequenceFlow[@sourceRef='{escalate.get('id')}']", NS)
+    _assert_new_red_gateway(overdue, overdue.find(f"*[@id='{flow.get('targetRef')}']"), supervise[0])
 
 
-def _assert_new_red_gateway(process, gateway, supervise, lane_of) -> None:
+def _assert_new_red_gateway(container, gateway, supervise) -> None:
     """是否新的红牌 after 发出红牌超期: the default flow to 督办; the other, `escalation_raised == False` (the escalate
     handler found this red card raised already), to an escalation end 已督办过."""
     where = gateway.get("id")
     assert _tag(gateway) == "exclusiveGateway" and gateway.get("name") == NEW_RED_GATEWAY, where
-    outgoing = process.findall(f"bpmn:sequenceFlow[@sourceRef='{where}']", NS)
+    outgoing = container.findall(f"bpmn:sequenceFlow[@sourceRef='{where}']", NS)
     defaults = [f for f in outgoing if f.get("id") == gateway.get("default")]
     others = [f for f in outgoing if f.get("id") != gateway.get("default")]
     assert len(defaults) == 1 and len(others) == 1, f"{where}: a default flow and one other"
@@ -357,34 +367,31 @@ def _assert_new_red_gateway(process, gateway, supervise, lane_of) -> None:
     condition = others[0].find("bpmn:conditionExpression", NS)
     assert condition is not None and condition.get("{%s}type" % NS["xsi"]) == "bpmn:tFormalExpression", where
     assert (condition.text or "").strip() == REPEATED_RED, f"{where}: {condition.text}"
-    end = process.find(f"*[@id='{others[0].get('targetRef')}']")
+    end = container.find(f"*[@id='{others[0].get('targetRef')}']")
     assert _tag(end) == "endEvent" and end.get("name") == ALREADY_SUPERVISED, where
     assert _properties(end).get("kind") == "escalation", f"{end.get('id')}: kind=escalation"
-    assert lane_of[end.get("id")] == lane_of[where], end.get("id")
 
 
-def test_every_red_promised_branch_asks_whether_the_red_card_is_new(diagram):
+def test_only_the_red_promised_card_asks_whether_it_is_new_and_leads_to_supervision(diagram):
     _, root = diagram
     process = _process(root)
-    gateways = [g for g in process.iterfind("bpmn:exclusiveGateway", NS) if g.get("name") == NEW_RED_GATEWAY]
-    overdue = [e for e in process.iterfind("bpmn:boundaryEvent", NS) if e.get("name") == "承诺时限超期"]
-    assert overdue and len(gateways) == len(overdue), "one 是否新的红牌 per 承诺时限超期"
-    sources = {f.get("targetRef"): f.get("sourceRef") for f in process.iterfind("bpmn:sequenceFlow", NS)}
-    nodes = {el.get("id"): el for el in _flow_nodes(process)}
-    for gateway in gateways:  # only after 发出红牌超期 (red, promised)
-        escalate = nodes[sources[gateway.get("id")]]
-        assert escalate.get(CAMUNDA + "topic") == "escalate", gateway.get("id")
-        assert (_properties(escalate)["level"], _properties(escalate)["limit"]) == ("red", "promised")
-    supervise = {f.get("sourceRef") for f in process.iterfind("bpmn:sequenceFlow", NS)
-                 if _properties(nodes[f.get("targetRef")]).get("stage") == SUPERVISE_STAGE}
-    assert supervise == {g.get("id") for g in gateways}, "督办 is reached only through 是否新的红牌"
+    gateways = [g for g in process.iterfind(".//bpmn:exclusiveGateway", NS) if g.get("name") == NEW_RED_GATEWAY]
+    assert len(gateways) == 1, "one 是否新的红牌, after 承诺时限超期"
+    flows = list(process.iterfind(".//bpmn:sequenceFlow", NS))
+    sources = {f.get("targetRef"): f.get("sourceRef") for f in flows}
+    nodes = {el.get("id"): el for el in process.iter() if el.get("id")}
+    escalate = nodes[sources[gateways[0].get("id")]]
+    assert escalate.get(CAMUNDA + "topic") == "escalate", gateways[0].get("id")
+    assert (_properties(escalate)["level"], _properties(escalate)["limit"]) == ("red", "promised")
+    supervise = {f.get("sourceRef") for f in flows if _properties(nodes[f.get("targetRef")]).get("stage") == SUPERVISE_STAGE}
+    assert supervise == {gateways[0].get("id")}, "督办 is reached only through 是否新的红牌"
 
 
 def test_catalog_stage_limits_are_watched():
     watched: dict[str, set[str]] = {}
     for path in FILES:
         process = _process(etree.parse(str(path)).getroot())
-        for text in process.iterfind(".//bpmn:boundaryEvent/bpmn:timerEventDefinition/bpmn:timeDate", NS):
+        for text in process.iterfind("bpmn:subProcess/bpmn:startEvent/bpmn:timerEventDefinition/bpmn:timeDate", NS):
             function, argument = _timer_call(text.text)
             if function == "deadline" and argument not in CASE_LIMITS:
                 watched.setdefault(process.get("id"), set()).add(argument)

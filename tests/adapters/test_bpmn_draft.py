@@ -4,6 +4,7 @@ from __future__ import annotations
 import itertools
 import math
 import re
+from dataclasses import dataclass
 
 import pytest
 import yaml
@@ -62,10 +63,18 @@ def _waypoints(root) -> dict[str, list[tuple[float, float]]]:
 
 
 def _flow_nodes(root) -> dict[str, str]:
-    """id -> local tag of every flow node of the process."""
+    """id -> local tag of every flow node of the process and of its event sub-processes."""
     process = root.find("bpmn:process", NS)
-    return {el.get("id"): etree.QName(el).localname for el in process
-            if etree.QName(el).localname not in ("laneSet", "sequenceFlow", "extensionElements")}
+    containers = [process, *process.iterfind("bpmn:subProcess", NS)]
+    return {el.get("id"): etree.QName(el).localname for container in containers for el in container
+            if etree.QName(el).localname not in ("laneSet", "sequenceFlow", "extensionElements", "incoming",
+                                                 "outgoing")}
+
+
+def _containers(root) -> dict[str, str]:
+    """id of a node inside an event sub-process -> that sub-process."""
+    return {el.get("id"): sub.get("id") for sub in root.iterfind("bpmn:process/bpmn:subProcess", NS)
+            for el in sub if el.get("id") and etree.QName(el).localname != "sequenceFlow"}
 
 
 def _on_boundary(point, box, tag, tol=1.0) -> bool:
@@ -89,29 +98,27 @@ def _segment_hits(a, b, box, margin=1.0) -> bool:
     return max(x1, x2) > left and min(x1, x2) < right and max(y1, y2) > top and min(y1, y2) < bottom
 
 
-def _attached(root) -> dict[str, str]:
-    """boundary event id -> its task."""
-    return {e.get("id"): e.get("attachedToRef") for e in root.iterfind(".//bpmn:boundaryEvent", NS)}
-
-
 def assert_layout(xml: bytes) -> None:
-    """Shapes are sized, inside their lanes and apart (a boundary event sits on its task's bottom edge); edges are
+    """Shapes are sized, inside their lanes (an event sub-process's nodes inside it) and apart; edges are
     orthogonal, start and end on their shapes and pass through no other shape; labels overlap no shape."""
     root = _tree(xml)
-    bounds, waypoints, nodes, attached = _bounds(root), _waypoints(root), _flow_nodes(root), _attached(root)
+    bounds, waypoints, nodes, inside = _bounds(root), _waypoints(root), _flow_nodes(root), _containers(root)
+
+    def related(a: str, b: str) -> bool:  # a node and the event sub-process it is in
+        return inside.get(a) == b or inside.get(b) == a
     expected_size = {"userTask": TASK, "serviceTask": TASK, "businessRuleTask": TASK, "exclusiveGateway": GATEWAY,
                      "eventBasedGateway": GATEWAY}
     for node_id, tag in nodes.items():
         assert node_id in bounds, f"{node_id} has no shape"
         width, height = bounds[node_id][2:]
-        if tag == "userTask":  # wider when it carries more than three timers
-            assert width >= TASK[0] and height == TASK[1], node_id
+        if tag == "subProcess":
+            x, y = bounds[node_id][:2]
+            for inner, sub in inside.items():
+                if sub == node_id:
+                    ix, iy, iw, ih = bounds[inner]
+                    assert x < ix and ix + iw < x + width and y < iy and iy + ih < y + height, f"{inner} outside"
         else:
             assert (width, height) == tuple(map(float, expected_size.get(tag, EVENT))), node_id
-    for event_id, task_id in attached.items():
-        x, y, w, h = bounds[event_id]
-        tx, ty, tw, th = bounds[task_id]
-        assert y + h / 2 == ty + th and tx <= x + w / 2 <= tx + tw, f"{event_id} not on {task_id}'s bottom edge"
     participant = bounds[root.find("bpmn:collaboration/bpmn:participant", NS).get("id")]
     lanes = [bounds[lane.get("id")] for lane in root.iterfind(".//bpmn:lane", NS)]
     for (_, ay, _, ah), (_, by, _, _) in zip(lanes, lanes[1:]):
@@ -123,7 +130,7 @@ def assert_layout(xml: bytes) -> None:
             x, y, w, h = bounds[ref.text]
             assert lx <= x and x + w <= lx + lw and ly <= y and y + h <= ly + lh, f"{ref.text} outside its lane"
     for a, b in itertools.combinations(nodes, 2):
-        if attached.get(a) == b or attached.get(b) == a:
+        if related(a, b):
             continue
         (ax, ay, aw, ah), (bx, by, bw, bh) = bounds[a], bounds[b]
         assert not (ax < bx + bw and bx < ax + aw and ay < by + bh and by < ay + ah), f"{a} overlaps {b}"
@@ -136,6 +143,8 @@ def assert_layout(xml: bytes) -> None:
         name = root.find(f".//*[@id='{di.get('bpmnElement')}']").get("name")
         assert box[2] >= draft.LABEL_FONT * len(name), f"the label of {di.get('bpmnElement')} would wrap"
         for other in nodes:
+            if related(di.get("bpmnElement"), other):
+                continue
             x, y, w, h = bounds[other]
             assert not (box[0] < x + w and x < box[0] + box[2] and box[1] < y + h and y < box[1] + box[3]), \
                 f"the label of {di.get('bpmnElement')} overlaps {other}"
@@ -151,24 +160,44 @@ def assert_layout(xml: bytes) -> None:
         assert _on_boundary(points[-1], bounds[target], nodes[target]), f"{flow.get('id')} does not end on {target}"
         for a, b in zip(points, points[1:]):
             assert a[0] == b[0] or a[1] == b[1], f"{flow.get('id')} is not orthogonal"
-            for other in nodes.keys() - {source, target}:
+            for other in nodes.keys() - {source, target, inside.get(source)}:
                 assert not _segment_hits(a, b, bounds[other]), f"{flow.get('id')} crosses {other}"
 
 
-def _parse(xml: bytes, process_id: str):
+@dataclass(frozen=True)
+class Parsed:
+    spec: object
+    subprocesses: dict  # the limits' event sub-processes
+
+
+def _parse(xml: bytes, process_id: str) -> Parsed:
     parser = CamundaParser(validator=BpmnValidator())
     parser.add_bpmn_str(xml, filename=f"{process_id}.bpmn")
-    return parser.get_spec(process_id)
+    return Parsed(parser.get_spec(process_id), parser.get_subprocess_specs(process_id))
 
 
-def _workflow(spec, due: dict[str, str] | None = None) -> BpmnWorkflow:
-    return BpmnWorkflow(spec, script_engine=_engine(due))
+def _workflow(parsed: Parsed, due: dict[str, str] | None = None) -> BpmnWorkflow:
+    return BpmnWorkflow(parsed.spec, parsed.subprocesses, script_engine=_engine(due))
 
 
-def _main_path(ids) -> list[str]:
-    """The ids of the main path: no timers, escalations (with 是否新的红牌 and 已督办过) or 督办."""
-    return [i for i in ids if not i.startswith("BoundaryEvent_") and not i.endswith(("_overdue", "_warning",
-            "_statutory", "_stage_limit1")) and i not in ("Task_supervise", "EndEvent_supervised")]
+WATCHERS = re.compile(r"(SubProcess|StartEvent)_(overdue|warning|statutory|stage_limit\d+)")
+
+
+def _ended(workflow: BpmnWorkflow) -> bool:
+    """The case's path reached an end and nothing is open but the limits' event sub-processes still waiting for
+    their timers (the engine then ends the case: CaseRun)."""
+    ended = any(t.task_spec.name.startswith("EndEvent_") and t.workflow is workflow
+                for t in workflow.get_tasks(state=TaskState.COMPLETED))
+    open_ = [t.task_spec.name for t in workflow.get_tasks(state=TaskState.READY | TaskState.STARTED | TaskState.WAITING)
+             if "." not in t.task_spec.name and t.task_spec.name not in ("Start", "End")]
+    return ended and all(WATCHERS.fullmatch(name) for name in open_)
+
+
+def _end_data(workflow: BpmnWorkflow) -> dict:
+    """The case data where its path ended."""
+    [end] = [t for t in workflow.get_tasks(state=TaskState.COMPLETED)
+             if t.task_spec.name.startswith("EndEvent_") and t.workflow is workflow]
+    return end.data
 
 
 def test_small_spec_has_collaboration_lanes_and_ids():
@@ -179,19 +208,18 @@ def test_small_spec_has_collaboration_lanes_and_ids():
     assert process.get("isExecutable") == "true" and process.get("name") == "测试事项"
     lanes = {lane.get("name"): [ref.text for ref in lane.iterfind("bpmn:flowNodeRef", NS)]
              for lane in process.iterfind("bpmn:laneSet/bpmn:lane", NS)}
-    assert {name: _main_path(refs) for name, refs in lanes.items()} == {
+    assert lanes == {  # the clerks' lanes hold the case's path alone; the limits' timers run in 科室负责人's
         "受理员": ["StartEvent_apply", "Task_accept", "Gateway_accept", "EndEvent_accept_refuse",
                 "Task_identity_check"],
         "审核员": ["Task_review", "Gateway_review", "EndEvent_review_reject", "Task_notify_applicant",
                 "EndEvent_done"],
-        "科室负责人": [],
+        "科室负责人": ["SubProcess_overdue", "SubProcess_warning", "SubProcess_statutory"],
     }
-    assert lanes["科室负责人"] == ["Task_supervise", "EndEvent_supervised"]
-    assert {ref for ref in lanes["受理员"] if "_accept_" in ref and ref != "EndEvent_accept_refuse"} == {
-        f"{prefix}_accept_{key}" for key in ("overdue", "warning", "statutory")
-        for prefix in ("BoundaryEvent", "Task")} | {"EndEvent_accept_warning", "EndEvent_accept_statutory",
-                                                    "Gateway_accept_overdue", "EndEvent_accept_overdue"}
-    ends = {e.get("id"): e.get("name") for e in process.iterfind("bpmn:endEvent", NS)
+    assert [e.get("id") for e in process.find("bpmn:subProcess[@id='SubProcess_overdue']", NS)
+            if etree.QName(e).localname not in ("sequenceFlow",)] == [
+        "StartEvent_overdue", "Task_overdue", "Gateway_overdue", "Task_supervise", "EndEvent_supervised",
+        "EndEvent_overdue"]
+    ends = {e.get("id"): e.get("name") for e in process.iterfind(".//bpmn:endEvent", NS)
             if e.find(".//camunda:property[@name='kind']", NS) is None}
     assert ends == {"EndEvent_accept_refuse": "不予受理", "EndEvent_review_reject": "审核不通过", "EndEvent_done": "办结"}
     service = process.find("bpmn:serviceTask", NS)
@@ -224,12 +252,14 @@ def test_small_spec_diagram_interchange():
     bounds = _bounds(root)
     participant = bounds["Participant_item_test"]
     acceptor, reviewer, supervisor = bounds["Lane_acceptor"], bounds["Lane_reviewer"], bounds["Lane_supervisor"]
-    rows = draft.LANE_HEIGHT // 2 + draft.BRANCH_FIRST + 2 * draft.BRANCH_PITCH + TASK[1] // 2 + draft.BRANCH_MARGIN
-    assert acceptor[0] == participant[0] + draft.LABEL_BAND and acceptor[3] == reviewer[3] == rows
-    assert supervisor[3] == draft.LANE_HEIGHT  # only 督办 is in it: its main row
-    assert reviewer[1] == acceptor[1] + acceptor[3] and participant[3] == 2 * rows + draft.LANE_HEIGHT
-    for node_id, lane in (("Task_accept", acceptor), ("Task_review", reviewer), ("Gateway_review", reviewer),
-                          ("Task_supervise", supervisor)):
+    assert acceptor[0] == participant[0] + draft.LABEL_BAND and acceptor[3] == reviewer[3] == draft.LANE_HEIGHT
+    # only the limits' event sub-processes are in 科室负责人's lane: one row of them, the 承诺时限红牌 the tallest
+    band = 2 * draft.SUB_ROW + draft.BRANCH_PITCH
+    assert supervisor[3] == band + 2 * draft.SUB_GAP and bounds["SubProcess_overdue"][3] == band
+    assert reviewer[1] == acceptor[1] + acceptor[3] and participant[3] == 2 * draft.LANE_HEIGHT + supervisor[3]
+    subs = [bounds[f"SubProcess_{key}"] for key in ("overdue", "warning", "statutory")]
+    assert all(a[0] + a[2] + draft.SUB_GAP == b[0] and a[1] == b[1] for a, b in zip(subs, subs[1:]))  # a row
+    for node_id, lane in (("Task_accept", acceptor), ("Task_review", reviewer), ("Gateway_review", reviewer)):
         x, y, w, h = bounds[node_id]
         assert y + h / 2 == lane[1] + draft.LANE_HEIGHT / 2, f"{node_id} not centred in its lane's main row"
     main = ["StartEvent_apply", "Task_accept", "Gateway_accept", "Task_identity_check", "Task_review",
@@ -242,7 +272,7 @@ def test_small_spec_diagram_interchange():
     assert_layout(xml)
 
 
-ESCALATE_TASK = re.compile(r"Task_\w+_(overdue|warning|statutory|stage_limit\d+)")
+ESCALATE_TASK = re.compile(r"Task_(overdue|warning|statutory|stage_limit\d+)")
 # What the handlers a gateway reads answer for an applicant who passes (身份及参保核验)
 PASSING = {"Task_identity_check": {"identity_verified": True}, "Task_insured_check": {"insured": True}}
 
@@ -288,8 +318,8 @@ def _drive(workflow: BpmnWorkflow, decisions: dict[str, str] | None = None, *, h
 
 def test_small_spec_parses_and_runs_to_its_ends():
     spec = _parse(draft.draft_process(SMALL), "item_test")
-    assert spec.task_specs["Task_review"].lane == "审核员"
-    assert spec.task_specs["Task_review"].extensions == {"stage": "审核"}
+    assert spec.spec.task_specs["Task_review"].lane == "审核员"
+    assert spec.spec.task_specs["Task_review"].extensions == {"stage": "审核"}
     workflow = _workflow(spec)
     workflow.do_engine_steps()
     [task] = workflow.get_tasks(state=TaskState.READY, manual=True)
@@ -297,7 +327,7 @@ def test_small_spec_parses_and_runs_to_its_ends():
     assert _drive(workflow, {"Task_accept": "refuse"}) == ["EndEvent_accept_refuse"]
     assert _drive(_workflow(spec), {"Task_review": "reject"}) == ["EndEvent_review_reject"]
     workflow = _workflow(spec)
-    assert _drive(workflow) == ["EndEvent_done"] and workflow.is_completed()
+    assert _drive(workflow) == ["EndEvent_done"] and _ended(workflow)
 
 
 def _catalog() -> list[dict]:
@@ -319,7 +349,7 @@ def test_every_profile_drafts_a_valid_laid_out_process(spec):
     assert definition.user_tasks["Task_supervise"].role == "supervisor"
     if not any(step.message for step in spec.steps):
         workflow = _workflow(parsed)
-        assert _drive(workflow) == ["EndEvent_done"] and workflow.is_completed()
+        assert _drive(workflow) == ["EndEvent_done"] and _ended(workflow)
 
 
 def test_profiles_use_known_shapes_forms_and_stages():
@@ -451,8 +481,8 @@ def test_a_waived_case_waits_in_its_own_stage_for_the_materials_or_the_time_limi
 
 
 def _waiting(workflow) -> list[str]:
-    return [t.task_spec.name for t in workflow.get_tasks(state=TaskState.WAITING) if not t.task_spec.name.startswith(
-        "BoundaryEvent_")]
+    return [t.task_spec.name for t in workflow.get_tasks(state=TaskState.WAITING)
+            if not WATCHERS.fullmatch(t.task_spec.name)]
 
 
 def test_a_waived_case_goes_on_when_the_materials_arrive_and_ends_when_time_is_up():
@@ -462,11 +492,11 @@ def test_a_waived_case_goes_on_when_the_materials_arrive_and_ends_when_time_is_u
     assert _waiting(supplied) == ["Gateway_waiver_wait"]
     supplied.catch(BpmnEvent(MessageEventDefinition("容缺材料补齐"),
                              {"payload": {"materials": ["医保卡复印件"]}, "result_var": "waived_materials"}))
-    assert _drive(supplied) == ["EndEvent_done"] and supplied.is_completed()
-    assert supplied.data["waived_materials"] == {"materials": ["医保卡复印件"]}
+    assert _drive(supplied) == ["EndEvent_done"] and _ended(supplied)
+    assert _end_data(supplied)["waived_materials"] == {"materials": ["医保卡复印件"]}
 
     late = _workflow(spec, {"容缺补正": PAST})
-    assert _drive(late, {"Task_accept": "waive"}) == ["EndEvent_waiver_expired"] and late.is_completed()
+    assert _drive(late, {"Task_accept": "waive"}) == ["EndEvent_waiver_expired"] and _ended(late)
     accepted = _workflow(spec, {"容缺补正": PAST})  # accepted outright: no wait, whatever the limit says
     assert _drive(accepted) == ["EndEvent_done"]
 
@@ -553,16 +583,16 @@ def _properties(element) -> dict[str, str]:
             for p in element.iterfind("bpmn:extensionElements/camunda:properties/camunda:property", NS)}
 
 
-def _next(process, element):
-    """The one element a flow node leads to."""
-    [flow] = process.findall(f"bpmn:sequenceFlow[@sourceRef='{element.get('id')}']", NS)
-    return process.find(f"*[@id='{flow.get('targetRef')}']")
+def _next(container, element):
+    """The one element a flow node leads to (in the process or the event sub-process `container`)."""
+    [flow] = container.findall(f"bpmn:sequenceFlow[@sourceRef='{element.get('id')}']", NS)
+    return container.find(f"*[@id='{flow.get('targetRef')}']")
 
 
-def _new_red_gateway(process, gateway, supervise) -> None:
+def _new_red_gateway(container, gateway, supervise) -> None:
     """是否新的红牌: its default flow goes to 督办, its other flow (the red card was raised already) to 已督办过."""
     assert etree.QName(gateway).localname == "exclusiveGateway" and gateway.get("name") == "是否新的红牌"
-    flows = process.findall(f"bpmn:sequenceFlow[@sourceRef='{gateway.get('id')}']", NS)
+    flows = container.findall(f"bpmn:sequenceFlow[@sourceRef='{gateway.get('id')}']", NS)
     assert len(flows) == 2, gateway.get("id")
     [default] = [f for f in flows if f.get("id") == gateway.get("default")]
     [repeated] = [f for f in flows if f is not default]
@@ -571,61 +601,63 @@ def _new_red_gateway(process, gateway, supervise) -> None:
     condition = repeated.find("bpmn:conditionExpression", NS)
     assert condition.get("{%s}type" % NS["xsi"]) == "bpmn:tFormalExpression"
     assert condition.text == "escalation_raised == False"
-    end = process.find(f"*[@id='{repeated.get('targetRef')}']")
+    end = container.find(f"*[@id='{repeated.get('targetRef')}']")
     assert etree.QName(end).localname == "endEvent" and end.get("name") == "已督办过"
     assert _properties(end) == {"kind": "escalation"}
 
 
 @pytest.mark.parametrize("spec", ALL_SPECS, ids=[s.process_id for s in ALL_SPECS])
-def test_every_clerk_task_has_its_timers_and_escalations(spec):
+def test_every_process_watches_its_limits_once_with_event_sub_processes(spec):
+    """No timer on any task: each limit starts a non-interrupting timer event sub-process of the process, in the
+    科室负责人 lane, whose escalate task raises the card; only 承诺时限超期 goes on to the diagram's one 督办."""
     root = _tree(draft.draft_process(spec))
     process = root.find("bpmn:process", NS)
-    bounds = _bounds(root)
+    assert process.find(".//bpmn:boundaryEvent", NS) is None
     lane_of = {ref.text: lane.get("name") for lane in process.iterfind("bpmn:laneSet/bpmn:lane", NS)
                for ref in lane.iterfind("bpmn:flowNodeRef", NS)}
-    supervise = process.find("bpmn:userTask[@id='Task_supervise']", NS)
-    clerk_tasks = [t for t in process.iterfind("bpmn:userTask", NS) if t is not supervise]
-    assert [t.get("id") for t in clerk_tasks] == [s.id for s in spec.steps if s.kind == "user"]
-    for task in clerk_tasks:
-        step = next(s for s in spec.steps if s.id == task.get("id"))
-        events = sorted(process.findall(f"bpmn:boundaryEvent[@attachedToRef='{task.get('id')}']", NS),
-                        key=lambda e: bounds[e.get("id")][0])  # left to right
-        expected = [("承诺时限超期", 'deadline("promised")', "red", "promised", "Task_supervise"),
-                    ("承诺时限预警", 'warning_time("promised")', "yellow", "promised", "预警已发出"),
-                    ("法定时限超期", 'deadline("statutory")', "red", "statutory", "红牌已发出")]
-        expected += [(f"{limit}时限超期", f'deadline("{limit}")', "red", limit, "红牌已发出") for limit in step.limits]
-        found = []
-        for event in events:
-            assert event.get("cancelActivity") == "false", event.get("id")
-            time_date = event.find("bpmn:timerEventDefinition/bpmn:timeDate", NS)
-            escalate = _next(process, event)
-            assert etree.QName(escalate).localname == "serviceTask"
-            assert escalate.get(CAMUNDA + "type") == "external" and escalate.get(CAMUNDA + "topic") == "escalate"
-            properties = _properties(escalate)
-            assert properties["stage"] == step.stage
-            assert lane_of[event.get("id")] == lane_of[escalate.get("id")] == lane_of[task.get("id")]
-            after = _next(process, escalate)
-            if etree.QName(after).localname == "exclusiveGateway":
-                _new_red_gateway(process, after, supervise)
-                assert lane_of[after.get("id")] == lane_of[task.get("id")]
-                outcome = "Task_supervise"
-            else:
-                assert etree.QName(after).localname == "endEvent" and _properties(after) == {"kind": "escalation"}
-                outcome = after.get("name")
-            found.append((event.get("name"), time_date.text, properties["level"], properties["limit"], outcome))
-        assert found == expected, task.get("id")
+    limits = list(dict.fromkeys(limit for step in spec.steps for limit in step.limits))
+    expected = [("承诺时限红牌", "承诺时限超期", 'deadline("promised")', "red", "promised", "Task_supervise"),
+                ("承诺时限黄牌", "承诺时限预警", 'warning_time("promised")', "yellow", "promised", "预警已发出"),
+                ("法定时限红牌", "法定时限超期", 'deadline("statutory")', "red", "statutory", "红牌已发出")]
+    expected += [(f"{limit}时限红牌", f"{limit}时限超期", f'deadline("{limit}")', "red", limit, "红牌已发出")
+                 for limit in limits]
+    found = []
+    for sub in process.iterfind("bpmn:subProcess", NS):
+        assert sub.get("triggeredByEvent") == "true" and lane_of[sub.get("id")] == "科室负责人"
+        [start] = sub.findall("bpmn:startEvent", NS)
+        assert start.get("isInterrupting") == "false"
+        time_date = start.find("bpmn:timerEventDefinition/bpmn:timeDate", NS)
+        escalate = _next(sub, start)
+        assert escalate.get(CAMUNDA + "type") == "external" and escalate.get(CAMUNDA + "topic") == "escalate"
+        properties = _properties(escalate)
+        assert "stage" not in properties  # the case's stage when it fires: the desk reads it from the case
+        after = _next(sub, escalate)
+        if etree.QName(after).localname == "exclusiveGateway":
+            supervise = sub.find("bpmn:userTask[@id='Task_supervise']", NS)
+            _new_red_gateway(sub, after, supervise)
+            outcome = "Task_supervise"
+        else:
+            assert etree.QName(after).localname == "endEvent" and _properties(after) == {"kind": "escalation"}
+            outcome = after.get("name")
+        found.append((sub.get("name"), start.get("name"), time_date.text, properties["level"], properties["limit"],
+                      outcome))
+    assert found == expected
     # the one 督办 of the diagram
-    assert lane_of["Task_supervise"] == "科室负责人" and _properties(supervise) == {"stage": "督办"}
+    [supervise] = process.findall(".//bpmn:userTask[@id='Task_supervise']", NS)
+    assert _properties(supervise) == {"stage": "督办"}
     fields = {f.get("id"): f for f in supervise.iterfind(".//camunda:formField", NS)}
     assert [(v.get("id"), v.get("name")) for v in fields["decision"].iterfind("camunda:value", NS)] == \
         [("done", "已督办")]
     assert fields["opinion"].get("label") == "督办意见"
     assert fields["opinion"].find("camunda:validation/camunda:constraint[@name='required']", NS) is not None
-    incoming = process.findall("bpmn:sequenceFlow[@targetRef='Task_supervise']", NS)
-    assert len(incoming) == len(clerk_tasks)  # one from each task's 是否新的红牌
-    assert {process.find(f"*[@id='{f.get('sourceRef')}']").get("name") for f in incoming} == {"是否新的红牌"}
-    end = _next(process, supervise)
+    sub = process.find("bpmn:subProcess[@id='SubProcess_overdue']", NS)
+    end = _next(sub, supervise)
     assert end.get("name") == "督办完成" and _properties(end) == {"kind": "escalation"}
+    definition = parse_process(draft.draft_process(spec), f"{spec.process_id}.bpmn")
+    assert definition.user_tasks["Task_supervise"].role == "supervisor"
+    assert definition.limit_watchers == {f"{prefix}_{key}" for prefix in ("SubProcess", "StartEvent")
+                                         for key in ["overdue", "warning", "statutory"]
+                                         + [f"stage_limit{i}" for i in range(1, len(limits) + 1)]}
 
 
 def test_stage_limits_are_watched_where_the_stage_is_worked():
@@ -643,95 +675,90 @@ def test_stage_limits_are_watched_where_the_stage_is_worked():
     }
 
 
-def test_a_wide_task_holds_four_timers():
-    spec = draft.spec_for_item({"code": "002036009001", "name": "医疗机构申请定点协议管理", "process": "item_x"})
-    root = _tree(draft.draft_process(spec))
-    bounds = _bounds(root)
-    assert bounds["Task_inspect"][2] > TASK[0] and bounds["Task_accept"][2] == TASK[0]
-    events = sorted(bounds[e] for e, task in _attached(root).items() if task == "Task_inspect")
-    assert len(events) == 4 and all(b[0] - a[0] >= EVENT[0] for a, b in zip(events, events[1:]))
-
-
-def test_timers_escalate_without_interrupting_the_task():
-    spec = _parse(draft.draft_process(SMALL), "item_test")
-    workflow = _workflow(spec, {"promised": PAST, "warning:promised": PAST})
-    desk = StandInDesk()
-    assert _drive(workflow, hold=("Task_accept", "Task_supervise"), desk=desk) == ["EndEvent_accept_warning"]
-    ready = {t.task_spec.name: t for t in workflow.get_tasks(state=TaskState.READY, manual=True)}
-    assert set(ready) == {"Task_accept", "Task_supervise"}  # the clerk's task goes on; 督办 waits for 科室负责人
-    assert ready["Task_supervise"].task_spec.lane == "科室负责人"
-    escalations = [t.task_spec.bpmn_name for t in workflow.get_tasks(state=TaskState.COMPLETED)
-                   if t.task_spec.name in ("Task_accept_overdue", "Task_accept_warning", "Task_accept_statutory")]
-    assert sorted(escalations) == ["发出红牌超期", "发出黄牌预警"]
-    # The main path reaches its result while a 督办 is open: the workflow is complete only after the 督办.
-    ends = _drive(workflow, hold=("Task_supervise",), desk=desk)
-    assert "EndEvent_done" in ends and not workflow.is_completed()
-    ends = _drive(workflow, desk=desk)
-    # review was late too: its red card was raised already (已督办过), its yellow one ends as usual
-    assert sorted(ends) == sorted(["EndEvent_accept_warning", "EndEvent_review_warning", "EndEvent_review_overdue",
-                                   "EndEvent_done", "EndEvent_supervised"])
-    assert workflow.is_completed()
+def test_a_process_without_a_clerks_task_watches_no_limit():
+    spec = draft.ProcessDraftSpec("item_auto", "自动办结", (draft.IDENTITY, draft.NOTIFY))
+    assert draft.timers_of(spec) == ()
+    assert _tree(draft.draft_process(spec)).find(".//bpmn:subProcess", NS) is None
 
 
 def _supervisions(workflow) -> int:
     return len([t for t in workflow.get_tasks() if t.task_spec.name == "Task_supervise"])
 
 
-def test_a_red_card_raised_already_makes_no_second_supervision():
-    """Once the promised limit has passed, every later clerk's task fires its red timer as it starts: the handler
-    answers escalation_raised False, and the branch ends at 已督办过 instead of asking for another 督办."""
+def test_timers_escalate_without_interrupting_the_case():
+    spec = _parse(draft.draft_process(SMALL), "item_test")
+    workflow = _workflow(spec, {"promised": PAST, "warning:promised": PAST})
+    desk = StandInDesk()
+    assert _drive(workflow, hold=("Task_accept", "Task_supervise"), desk=desk) == ["EndEvent_warning"]
+    ready = {t.task_spec.name: t for t in workflow.get_tasks(state=TaskState.READY, manual=True)}
+    assert set(ready) == {"Task_accept", "Task_supervise"}  # the clerk's task goes on; 督办 waits for 科室负责人
+    assert ready["Task_supervise"].task_spec.lane == "科室负责人"
+    assert sorted(desk.raised) == ["发出红牌超期", "发出黄牌预警"]
+    # The path reaches its result while a 督办 is open: the case waits for it (or the engine cancels it: CaseRun)
+    ends = _drive(workflow, hold=("Task_supervise",), desk=desk)
+    assert "EndEvent_done" in ends and not _ended(workflow)
+    ends = _drive(workflow, desk=desk)
+    # the next task, late too, raises nothing: the timers watch the case, not each task
+    assert sorted(ends) == ["EndEvent_done", "EndEvent_supervised", "EndEvent_warning"]
+    assert sorted(desk.raised) == ["发出红牌超期", "发出黄牌预警"] and _ended(workflow)
+
+
+def test_a_late_case_gets_one_supervision_however_many_tasks_it_passes():
+    """Once the promised limit has passed, the case's red timer has fired once: the later clerks' tasks start no
+    timer of their own (a diagram with a timer on every task asked the desk each time, and ended at 已督办过)."""
     item = {"code": "002036006001", "name": "门诊费用报销", "process": "item_x"}  # 受理, 审核, 拨付: three clerks
     spec = _parse(draft.draft_item("002036006001", [item]), "item_x")
     workflow = _workflow(spec, {"promised": PAST})
     desk = StandInDesk()
     ends = _drive(workflow, desk=desk)
-    assert desk.raised == ["发出红牌超期"] * 3
-    assert sorted(ends) == ["EndEvent_done", "EndEvent_pay_overdue", "EndEvent_review_overdue", "EndEvent_supervised"]
-    assert _supervisions(workflow) == 1 and workflow.is_completed()
-    [supervised] = [t for t in workflow.get_tasks(state=TaskState.COMPLETED) if t.task_spec.name == "Task_supervise"]
-    assert supervised.parent.task_spec.name == "Gateway_accept_overdue"  # the first red card, on 受理
+    assert desk.raised == ["发出红牌超期"]
+    assert sorted(ends) == ["EndEvent_done", "EndEvent_supervised"]
+    assert _supervisions(workflow) == 1 and _ended(workflow)
 
 
-def test_every_new_red_card_goes_to_supervision():
-    """The default flow of 是否新的红牌: a handler that says escalation_raised True each time gets a 督办 each time
-    (what every red firing did before the gateway)."""
+def test_a_red_card_raised_already_makes_no_second_supervision():
+    """The desk answers escalation_raised False (the case's card was raised before it moved to this diagram, or by
+    another way in): the sub-process ends at 已督办过."""
     item = {"code": "002036006001", "name": "门诊费用报销", "process": "item_x"}
     spec = _parse(draft.draft_item("002036006001", [item]), "item_x")
     workflow = _workflow(spec, {"promised": PAST})
-    ends = _drive(workflow, desk=StandInDesk(repeats=True))
-    assert sorted(ends) == ["EndEvent_done"] + ["EndEvent_supervised"] * 3
-    assert _supervisions(workflow) == 3 and workflow.is_completed()
+    desk = StandInDesk()
+    desk.raised.append("发出红牌超期")
+    ends = _drive(workflow, desk=desk)
+    assert sorted(ends) == ["EndEvent_done", "EndEvent_overdue"] and _supervisions(workflow) == 0
 
 
-def test_the_new_red_gateway_sits_between_its_escalate_task_and_its_end():
-    """Layout of a 承诺时限超期 branch: escalate task, gateway and 已督办过 in the task's lowest row; the end lines up
-    with the other branches' ends, the way down to 督办 leaves the gateway's bottom, its name sits above it."""
+def test_the_limits_sub_processes_stand_in_a_row_along_the_bottom_of_the_escalation_lane():
+    """承诺时限红牌: its timer, escalate task, 是否新的红牌, 督办 and 督办完成 in one row, 已督办过 below the gateway
+    under 督办, the gateway's name above it; the others: timer, escalate task, end."""
     root = _tree(draft.draft_process(SMALL))
-    bounds, waypoints = _bounds(root), _waypoints(root)
-    process = root.find("bpmn:process", NS)
+    bounds = _bounds(root)
     centre = {k: (x + w / 2, y + h / 2) for k, (x, y, w, h) in bounds.items()}
-    for key in ("accept", "review"):
-        escalate, gateway, end = (centre[f"{prefix}_{key}_overdue"] for prefix in ("Task", "Gateway", "EndEvent"))
-        assert escalate[1] == gateway[1] == end[1]
-        assert escalate[1] > centre[f"Task_{key}_warning"][1] > centre[f"Task_{key}_statutory"][1]  # lowest row
-        assert escalate[0] < gateway[0] < end[0]
-        assert end[0] == centre[f"EndEvent_{key}_warning"][0] == centre[f"EndEvent_{key}_statutory"][0]
-        gateway_element = process.find(f"bpmn:exclusiveGateway[@id='Gateway_{key}_overdue']", NS)
-        down = waypoints[gateway_element.get("default")]
-        x, y, w, h = bounds[f"Gateway_{key}_overdue"]
-        assert down[0] == (x + w / 2, y + h) and down[-1] == (bounds["Task_supervise"][0], centre["Task_supervise"][1])
-        label = root.find(f".//bpmndi:BPMNShape[@bpmnElement='Gateway_{key}_overdue']/bpmndi:BPMNLabel/dc:Bounds", NS)
-        assert float(label.get("y")) + float(label.get("height")) < y  # above the gateway
+    row = [centre[i] for i in ("StartEvent_overdue", "Task_overdue", "Gateway_overdue", "Task_supervise",
+                               "EndEvent_supervised")]
+    assert len({y for _, y in row}) == 1 and all(a[0] < b[0] for a, b in zip(row, row[1:]))
+    assert centre["EndEvent_overdue"][0] == centre["Task_supervise"][0]
+    assert centre["EndEvent_overdue"][1] == row[0][1] + draft.BRANCH_PITCH
+    for key in ("warning", "statutory"):
+        others = [centre[f"{prefix}_{key}"] for prefix in ("StartEvent", "Task", "EndEvent")]
+        assert {y for _, y in others} == {row[0][1]}
+    x, y, w, h = bounds["Gateway_overdue"]
+    label = root.find(".//bpmndi:BPMNShape[@bpmnElement='Gateway_overdue']/bpmndi:BPMNLabel/dc:Bounds", NS)
+    assert float(label.get("y")) + float(label.get("height")) < y  # above the gateway
+    shape = root.find(".//bpmndi:BPMNShape[@bpmnElement='SubProcess_overdue']", NS)
+    assert shape.get("isExpanded") == "true"
+    lane = bounds["Lane_supervisor"]
+    assert all(bounds[f"SubProcess_{key}"][1] + bounds[f"SubProcess_{key}"][3] <= lane[1] + lane[3] - draft.SUB_GAP
+               for key in ("overdue", "warning", "statutory"))
 
 
-def test_statutory_and_stage_timers_end_their_branch():
+def test_statutory_and_stage_timers_end_their_sub_process():
     item = {"code": "002036009001", "name": "医疗机构申请定点协议管理", "process": "item_x"}
     spec = _parse(draft.draft_item("002036009001", [item]), "item_x")
     workflow = _workflow(spec, {"statutory": PAST, "验收": PAST})
     ends = _drive(workflow)
-    assert sorted(ends) == ["EndEvent_accept_statutory", "EndEvent_done", "EndEvent_inspect_stage_limit1",
-                            "EndEvent_inspect_statutory", "EndEvent_sign_statutory"]
-    assert workflow.is_completed()
+    assert sorted(ends) == ["EndEvent_done", "EndEvent_stage_limit1", "EndEvent_statutory"]
+    assert _ended(workflow)
 
 
 # 身份及参保核验: every paying diagram refuses an unverified identity or an uninsured applicant before 拨付
@@ -750,7 +777,7 @@ def test_a_paying_process_refuses_an_unverified_or_uninsured_applicant_before_an
     spec = draft.spec_for_item(item)
     workflow = _workflow(_parse(draft.draft_process(spec), spec.process_id))
 
-    assert _drive(workflow, answers=answers) == ["EndEvent_insured_check_fail"] and workflow.is_completed()
+    assert _drive(workflow, answers=answers) == ["EndEvent_insured_check_fail"] and _ended(workflow)
     done = {t.task_spec.bpmn_id for t in workflow.get_tasks(state=TaskState.COMPLETED)}
     assert {"Task_accept", "Task_identity_check", "Task_insured_check"} <= done and not done & set(NEVER_PAID)
 

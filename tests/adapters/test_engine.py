@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime, timezone
 from decimal import Decimal
 
 import pytest
@@ -9,8 +10,10 @@ from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
 from SpiffWorkflow.camunda.specs.business_rule_task import BusinessRuleTask
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.specs.defaults import CallActivity, StartEvent
 
 from handlers.gateways import LocalNationalPlatform, LocalPaymentGateway, LocalSmsNotifier
+from workflows.adapters.bpmn_elements import EventSubProcess, TimerStartEvent
 from workflows.adapters.bpmn_parsing import DecisionTask, HandlerServiceTask
 from workflows.adapters.dmn_parsing import decision_files
 from workflows.adapters.engine import CaseBindings, Engine
@@ -36,7 +39,8 @@ def bindings(calls):
     return CaseBindings("210400-20261123-00001", "210400", "002036006001", "门诊费用报销",
                         {"name": "张伟", "id_number": PERSON_ID},
                         LocalNationalPlatform({PERSON_ID: person}.get, record), LocalPaymentGateway(record),
-                        LocalSmsNotifier(record))
+                        LocalSmsNotifier(record),
+                        functions={"deadline": lambda kind="promised": NEVER, "warning_time": lambda kind="promised": NEVER})
 
 
 def _definition(engine, process_key: str):
@@ -53,6 +57,7 @@ def test_stored_state_refers_to_the_process_and_is_much_smaller_than_embedding_i
     config = dict(CAMUNDA_CONFIG)
     config[HandlerServiceTask] = config[next(cls for cls in config if cls.__name__ == "NoneTask")]
     config[DecisionTask] = config[BusinessRuleTask]
+    config[EventSubProcess], config[TimerStartEvent] = config[CallActivity], config[StartEvent]
     embedded = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(config)).serialize_json(run.workflow)
     assert "spec" not in json.loads(stored)
     assert len(stored) * 2 < len(embedded)
@@ -137,3 +142,118 @@ def test_a_juel_timer_is_translated_at_deploy_and_evaluated_over_the_case_data(b
 
         [(_, due)] = run.pending_timers()
         assert due == now + timedelta(days=days)
+
+
+OLD_TIMERS = ROOT / "tests" / "fixtures" / "stored_cases" / "outpatient_boundary_timers_at_review.json"
+NEVER = "9999-12-31T23:59:59+08:00"
+
+
+class Limits:
+    """The case clock as the diagram's timer expressions see it, with a desk that records the cards raised."""
+
+    def __init__(self):
+        self.due: dict[str, str] = {}
+        self.raised: list[tuple[str, str, str | None]] = []
+        self.now = datetime(2026, 11, 23, 1, 30, tzinfo=timezone.utc)
+
+    def deadline(self, kind: str = "promised") -> str:
+        return self.due.get(kind, NEVER)
+
+    def warning_time(self, kind: str = "promised") -> str:
+        return self.due.get(f"{kind}_warning", NEVER)
+
+    def raise_escalation(self, level: str, limit: str, stage: str | None) -> bool:
+        new = (level, limit) not in [(lvl, lim) for lvl, lim, _ in self.raised]
+        self.raised.append((level, limit, stage))
+        return new
+
+
+@pytest.fixture
+def limits():
+    return Limits()
+
+
+@pytest.fixture
+def clocked(bindings, limits):
+    from dataclasses import replace
+    from workflows.adapters.catalog_files import load_catalog
+
+    policy = load_catalog(ROOT / "catalog").agency("210400").item("002036006001").payment_policy
+    return replace(bindings, desk=limits, clock=lambda: limits.now, policy=policy,
+                   functions={"deadline": limits.deadline, "warning_time": limits.warning_time})
+
+
+def _supervision(run) -> list:
+    return [task for task in run.ready_tasks() if task.definition.name == "督办"]
+
+
+def test_a_case_stored_with_boundary_timers_on_its_tasks_still_escalates_and_ends(clocked, limits):
+    """Cases stay on the diagram they were opened on: the old one has three timers on every clerk's task."""
+    stored = json.loads(OLD_TIMERS.read_text())
+    engine = Engine()
+    definition = engine.definition(stored["bpmn"], "item_002036006001.bpmn", stored["decisions"])
+    run = engine.resume(definition, json.dumps(stored["state"]), clocked)
+    assert len(run.pending_timers()) == 3  # on 审核
+
+    limits.due["promised"] = "2026-12-21T17:00:00+08:00"
+    limits.now = datetime(2026, 12, 22, 1, 0, tzinfo=timezone.utc)
+    run.reset_timers()
+    assert limits.raised == [("red", "promised", "审核")] and len(_supervision(run)) == 1
+    [review] = [task for task in run.ready_tasks() if task.definition.name == "审核"]
+    run.complete(review.id, {"decision": "approve"})
+    assert ("red", "promised", "拨付") in limits.raised  # the next task's timer fires too; the desk dedupes
+    assert len(_supervision(run)) == 1
+    [payment] = [task for task in run.ready_tasks() if task.definition.name == "拨付"]
+    run.complete(payment.id, {"decision": "pay"})
+    assert run.completed and run.result == "办结"
+
+
+def _outpatient(engine, clocked):
+    run = engine.start(_definition(engine, "item_002036006001"), {"expense_total": "1860.00",
+                       "self_pay_total": "120.00", "bank_account": "6222020712001234567"}, clocked)
+    [accept] = run.ready_tasks()
+    run.complete(accept.id, {"decision": "accept"})
+    return run
+
+
+def test_the_limits_timers_wait_once_per_case_and_each_fires_once(clocked, limits):
+    engine = Engine()
+    run = _outpatient(engine, clocked)
+    assert len(run.pending_timers()) == 3  # 承诺时限预警, 承诺时限超期, 法定时限超期: for the case, not per task
+
+    limits.due.update({"promised": "2026-12-21T17:00:00+08:00", "promised_warning": "2026-12-15T17:00:00+08:00"})
+    run.reset_timers()
+    assert sorted(due.isoformat() for _, due in run.pending_timers()) == [
+        "2026-12-15T09:00:00+00:00", "2026-12-21T09:00:00+00:00", "9999-12-31T15:59:59+00:00"]
+
+    limits.now = datetime(2026, 12, 16, 1, 0, tzinfo=timezone.utc)
+    run = engine.resume(run.definition, engine.dump(run), clocked)
+    run.advance()
+    assert limits.raised == [("yellow", "promised", None)] and _supervision(run) == []
+    run.reset_timers()  # the limits moved (an extension): a timer that went off does not go off again
+    run.advance()
+    assert limits.raised == [("yellow", "promised", None)]
+
+    limits.now = datetime(2026, 12, 22, 1, 0, tzinfo=timezone.utc)
+    run.advance()
+    assert limits.raised[-1] == ("red", "promised", None) and len(_supervision(run)) == 1
+    assert len(run.pending_timers()) == 1  # 法定时限超期 still waits
+
+    [review] = [task for task in run.ready_tasks() if task.definition.name == "审核"]
+    run.complete(review.id, {"decision": "approve"})
+    [payment] = [task for task in run.ready_tasks() if task.definition.name == "拨付"]
+    assert len(limits.raised) == 2 and len(_supervision(run)) == 1  # no timer of its own on 拨付
+    run.complete(payment.id, {"decision": "pay"})
+    assert run.completed and run.result == "办结"  # the open 督办 and the waiting timer end with the case
+    assert run.data["expense_total"] == "1860.00"  # the data of the case's own path
+
+
+def test_a_case_whose_timers_never_fired_ends_with_its_own_result(clocked, limits):
+    engine = Engine()
+    run = _outpatient(engine, clocked)
+    for name, decision in (("审核", "approve"), ("拨付", "pay")):
+        [task] = run.ready_tasks()
+        assert task.definition.name == name
+        run.complete(task.id, {"decision": decision})
+    assert run.completed and run.result == "办结" and limits.raised == []
+    assert run.pending_timers() == []

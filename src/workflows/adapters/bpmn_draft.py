@@ -10,12 +10,13 @@ turns the steps into XML: the main path runs left to right, one node per column,
 main row (service tasks and message events take the lane of the node before them); the alternative end event of a
 gateway sits right of it and lower, in the same lane.
 
-Time limits (docs/bpmn-conventions.md, "Time limits and escalation"): every clerk's user task carries the
-non-interrupting boundary timers of CASE_TIMERS, plus one per stage limit its step names (Step.limits). They sit on
-the task's bottom edge; each leads down into a band of rows below the main row of the task's lane, to an `escalate`
-service task and an escalation end event. The branches of 承诺时限超期 ask whether their red card is a new one (the
-handler says escalation_raised): a repeat ends at 已督办过 beside it, a new one goes on down into the 科室负责人 lane
-(always the last lane), along its bottom row, to the diagram's one 督办 task.
+Time limits (docs/bpmn-conventions.md, "Time limits and escalation"): once per case, not on every task. Each timer
+of CASE_TIMERS, and one per stage limit the process's steps name (Step.limits), starts a non-interrupting timer
+event sub-process at the process level, drawn in a row along the bottom of the 科室负责人 lane (always the last
+lane): its timer start event waits for the limit's moment (FAR_FUTURE until the limit runs), its `escalate` service
+task raises the card, and its escalation end event closes it. The 承诺时限超期 one asks whether its red card is a
+new one (the handler says escalation_raised): a repeat ends at 已督办过, a new one goes on to the diagram's one 督办
+task. The clerks' tasks carry no timers: the main path stays readable.
 """
 from __future__ import annotations
 
@@ -48,14 +49,15 @@ COLUMN = 180      # distance between the centres of two main-path nodes
 ALT_SHIFT = 70    # an alternative end event sits this much right of its gateway
 ALT_DROP = 50     # ... and this much lower
 SIZES = {"task": (100, 80), "event": (36, 36), "gateway": (50, 50)}
-TIMER_SPACING = 40   # between the centres of two boundary timers on a task's bottom edge
-BRANCH_FIRST = 130   # the first escalation row is this much below its task's centre (clear of the gateway's
-                     # alternative end and its label)
-BRANCH_PITCH = 100   # between two escalation rows
-BRANCH_MARGIN = 30   # below the last escalation row of a lane
-ESCALATE_GAP = 90    # from the rightmost timer to the escalation service tasks: room for a timer's label
+BRANCH_FIRST = 130   # the first row of the 容缺补正 wait is this much below its question's centre (clear of the
+                     # gateway's alternative end and its label)
+BRANCH_PITCH = 100   # between two rows of the wait
+BRANCH_MARGIN = 30   # below the last row of a lane
 LABEL_FONT = 11      # px per Chinese character of an external label in bpmn-js (a narrower label wraps)
-END_GAP = 36         # from an escalation service task to its end event (and to and from a 是否新的红牌 gateway)
+SUB_PAD = 50         # from an event sub-process's left or right edge to the centre of its first or last node
+SUB_PITCH = 130      # between the centres of two nodes of an event sub-process's row
+SUB_ROW = 70         # from an event sub-process's top to its row (its name sits above the row)
+SUB_GAP = 30         # between two event sub-processes, and around their row in the lane
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -331,24 +333,29 @@ def _with_rule_checks(steps: tuple[Step, ...], item: dict) -> tuple[Step, ...]:
 
 @dataclass(frozen=True)
 class Timer:
-    """A non-interrupting boundary timer of a clerk's task and the escalation it raises."""
+    """A limit's timer: the start event of its non-interrupting event sub-process, and the escalation it raises."""
     key: str                # id suffix of its elements
-    name: str               # the boundary event
+    name: str               # the timer start event
     expression: str         # its bpmn:timeDate: an ISO 8601 date-time, from the functions of the sandbox
     level: str              # escalate handler: yellow | red
     limit: str              # escalate handler: promised | statutory | a stage limit's name
     task_name: str          # the escalate service task
-    end: str | None = None  # the branch's end event; None: the branch goes on to 督办
+    end: str | None = None  # the sub-process's end event; None: it goes on to 督办
+
+    @property
+    def title(self) -> str:
+        """The event sub-process's name: the limit's card."""
+        return self.name.removesuffix("超期").removesuffix("预警") + ("黄牌" if self.level == "yellow" else "红牌")
 
 
-# Every clerk's task, left to right on its bottom edge
+# Every process with a clerk's task, left to right along the bottom of the 科室负责人 lane
 CASE_TIMERS = (
     Timer("overdue", "承诺时限超期", 'deadline("promised")', "red", "promised", "发出红牌超期"),
     Timer("warning", "承诺时限预警", 'warning_time("promised")', "yellow", "promised", "发出黄牌预警", "预警已发出"),
     Timer("statutory", "法定时限超期", 'deadline("statutory")', "red", "statutory", "发出法定时限红牌", "红牌已发出"),
 )
 TIMER_FUNCTIONS = ("deadline", "warning_time", "working_days")  # what the platform's sandbox offers timers
-ESCALATION_END = (("kind", "escalation"),)  # Camunda property of an escalation branch's end: not the case result
+ESCALATION_END = (("kind", "escalation"),)  # Camunda property of an escalation's end: not the case result
 
 
 def stage_timer(limit: str, index: int) -> Timer:
@@ -357,14 +364,18 @@ def stage_timer(limit: str, index: int) -> Timer:
                  f"发出{limit}时限红牌", "红牌已发出")
 
 
-def timers_of(step: Step) -> tuple[Timer, ...]:
-    """The boundary timers of a clerk's user task, left to right."""
-    return CASE_TIMERS + tuple(stage_timer(limit, i) for i, limit in enumerate(step.limits, 1))
+def timers_of(spec: ProcessDraftSpec) -> tuple[Timer, ...]:
+    """The limits' timers of a process, once each: those of every case, then one per stage limit its clerks'
+    steps name (none for a process without a clerk's task)."""
+    if not any(step.kind == "user" for step in spec.steps):
+        return ()
+    limits = dict.fromkeys(limit for step in spec.steps for limit in step.limits)
+    return CASE_TIMERS + tuple(stage_timer(limit, i) for i, limit in enumerate(limits, 1))
 
 
-# The branch of 承诺时限超期 asks the escalate handler's answer before it goes to 督办: once the promised limit has
-# passed, every later clerk's task fires its red timer as soon as it starts; the desk records the red card once,
-# and only a new one needs the supervisor's 督办.
+# The 承诺时限超期 sub-process asks the escalate handler's answer before it goes to 督办: the desk records a limit's
+# red card once (a case on a diagram that had a timer on every task fired it on each), and only a new one needs
+# the supervisor's 督办.
 NEW_RED = "是否新的红牌"                               # the exclusive gateway after 发出红牌超期
 NEW_RED_ANSWERS = ("是", "否")                         # its default flow (to 督办), its conditional flow
 REPEATED_RED = "escalation_raised == False"          # that condition: the handler found the red card raised already
@@ -687,7 +698,7 @@ def draft_decision(item: dict) -> bytes:
 @dataclass
 class _Node:
     id: str
-    kind: str          # start, end, user, service, throw, catch, gateway, boundary
+    kind: str          # start, end, user, service, throw, catch, gateway, eventgateway, rule, eventsub
     name: str
     lane: str
     x: int             # centre
@@ -696,17 +707,20 @@ class _Node:
     message: str | None = None
     fields: tuple[Field, ...] = ()   # start event: application data
     default: str | None = None       # gateway: id of its default flow
-    width: int | None = None         # a task wider than usual (room for its timers)
-    attached: _Node | None = None    # boundary event: its task
-    timer: Timer | None = None       # boundary event: what it waits for
+    width: int | None = None         # an event sub-process: its box
+    height: int | None = None
+    parent: _Node | None = None      # a node inside an event sub-process: that sub-process
+    timer: Timer | None = None       # an event sub-process's start event: the limit it waits for
     properties: tuple[tuple[str, str], ...] = ()   # end events: Camunda properties (kind = escalation)
-    label: tuple[int, int, int, int] | None = None  # boundary event, 是否新的红牌, 容缺补正: where its name goes
+    label: tuple[int, int, int, int] | None = None  # 是否新的红牌, 容缺补正: where its name goes
     time_date: str | None = None     # a timer catch event: its bpmn:timeDate
 
     @property
     def size(self) -> tuple[int, int]:
+        if self.kind == "eventsub":
+            return (self.width, self.height)
         if self.kind in ("user", "service", "rule"):
-            return (self.width or SIZES["task"][0], SIZES["task"][1])
+            return SIZES["task"]
         return SIZES["gateway"] if self.kind in ("gateway", "eventgateway") else SIZES["event"]
 
     def side(self, where: str) -> tuple[int, int]:
@@ -815,19 +829,18 @@ def _layout(spec: ProcessDraftSpec) -> tuple[list[tuple[str, int, int]], list[_N
     connect(prev, add("EndEvent_done", "end", "办结", prev.lane, column_x(column + 1), 0))
     main = list(nodes)
 
-    # Lanes: a main row, then one escalation row per timer of the lane's busiest task; the escalation lane ends
-    # with the row of 督办 (its main row, when no main-path node is in it).
-    clerk_tasks = [node for node in main if node.kind == "user"]
-    timers = {node.id: timers_of(node.step) for node in clerk_tasks}
+    # Lanes: a main row (and the rows of the 容缺补正 wait); the escalation lane ends with the row of the limits'
+    # event sub-processes (its only row, when no main-path node is in it).
+    timers = timers_of(spec)
+    band = max((_sub_process_height(timer) for timer in timers), default=0)
     geometry, main_y, top = [], {}, ORIGIN_Y
     for code in lanes:
-        rows = max([len(timers[n.id]) for n in clerk_tasks if n.lane == code]
-                   + [WAIVER_ROWS for n in main if n.kind == "eventgateway" and n.lane == code], default=0)
+        rows = max([WAIVER_ROWS for n in main if n.kind == "eventgateway" and n.lane == code], default=0)
         height = LANE_HEIGHT
         if rows:
             height = LANE_HEIGHT // 2 + BRANCH_FIRST + (rows - 1) * BRANCH_PITCH + SIZES["task"][1] // 2 + BRANCH_MARGIN
-        if code == ESCALATION_LANE and any(n.lane == code for n in main):
-            height += BRANCH_PITCH if rows else BRANCH_FIRST + SIZES["task"][1] // 2 + BRANCH_MARGIN - LANE_HEIGHT // 2
+        if code == ESCALATION_LANE and band:
+            height = (height if any(n.lane == code for n in main) else SUB_GAP) + band + SUB_GAP
         geometry.append((code, top, height))
         main_y[code] = top + LANE_HEIGHT // 2
         top += height
@@ -836,66 +849,53 @@ def _layout(spec: ProcessDraftSpec) -> tuple[list[tuple[str, int, int]], list[_N
         if node.label:
             x, y, w, h = node.label
             node.label = (x, y + main_y[node.lane], w, h)
-    escalation_lane_bottom = geometry[-1][1] + geometry[-1][2]
-    supervise_y = (main_y[ESCALATION_LANE] if not any(n.lane == ESCALATION_LANE for n in main)
-                   else escalation_lane_bottom - BRANCH_MARGIN - SIZES["task"][1] // 2)
-
-    # The timers of each clerk's task: on its bottom edge, each down to its own row (the rightmost timer to the
-    # first row, so that no branch crosses another), right to its escalate task and on to its end or to 督办.
-    # The escalate tasks stand in one column, their ends in the next. The branch to 督办 (the lowest row) puts its
-    # gateway 是否新的红牌 just right of that column and its escalate task further left (its timer is the leftmost:
-    # the label still fits), so that its end 已督办过 lines up with the other ends and its way down to 督办 runs
-    # close to where the escalate column's did, clear of the next columns' nodes.
-    overdue: list[_Node] = []  # the gateways that lead to 督办
-    gateway_w, event_w, task_w = SIZES["gateway"][0], SIZES["event"][0], SIZES["task"][0]
-    yes, no = NEW_RED_ANSWERS
-    for task in clerk_tasks:
-        task_timers = timers[task.id]
-        count = len(task_timers)
-        task.width = max(SIZES["task"][0], (count - 1) * TIMER_SPACING + TIMER_SPACING // 2)
-        offsets = [(2 * i - (count - 1)) * TIMER_SPACING // 2 for i in range(count)]
-        escalate_x = task.x + offsets[-1] + ESCALATE_GAP + task_w // 2
-        end_x = escalate_x + task_w // 2 + END_GAP + event_w // 2
-        gateway_x = end_x - event_w // 2 - END_GAP - gateway_w // 2
-        key = task.id.removeprefix("Task_")
-        for i, timer in enumerate(task_timers):
-            row_y = task.y + BRANCH_FIRST + (count - 1 - i) * BRANCH_PITCH
-            event = add(f"BoundaryEvent_{key}_{timer.key}", "boundary", timer.name, task.lane, task.x + offsets[i],
-                        task.y + SIZES["task"][1] // 2, attached=task, timer=timer)
-            x = escalate_x if timer.end else gateway_x - gateway_w // 2 - END_GAP - task_w // 2
-            escalate = add(f"Task_{key}_{timer.key}", "service", timer.task_name, task.lane, x, row_y,
-                           step=Step("service", f"Task_{key}_{timer.key}", timer.task_name, task.step.stage,
-                                     topic="escalate", properties=(("level", timer.level), ("limit", timer.limit))))
-            event.label = (event.x + 6, row_y - 20, escalate.side("left")[0] - event.x - 10, 14)
-            connect(event, escalate, points=[event.side("bottom"), (event.x, row_y), escalate.side("left")])
-            if timer.end:
-                connect(escalate, add(f"EndEvent_{key}_{timer.key}", "end", timer.end, task.lane, end_x, row_y,
-                                      properties=ESCALATION_END))
-                continue
-            # 是否新的红牌: its name above it (below it, bpmn-js's default place, is its flow down to 督办); 否 above
-            # its short flow to 已督办过, 是 beside the start of its flow down
-            label_w = LABEL_FONT * len(NEW_RED) + 10
-            gateway = add(f"Gateway_{key}_{timer.key}", "gateway", NEW_RED, task.lane, gateway_x, row_y,
-                          label=(gateway_x - label_w // 2, row_y - SIZES["gateway"][1] // 2 - 18, label_w, 14))
-            connect(escalate, gateway)
-            end = add(f"EndEvent_{key}_{timer.key}", "end", ALREADY_SUPERVISED, task.lane, end_x, row_y,
-                      properties=ESCALATION_END)
-            no_w = LABEL_FONT * len(no) + 10
-            connect(gateway, end, name=no, condition=REPEATED_RED, points=[gateway.side("right"), end.side("left")],
-                    label=((gateway.side("right")[0] + end.side("left")[0] - no_w) // 2, row_y - 20, no_w, 14))
-            overdue.append(gateway)
-    if overdue:
-        supervise = add(SUPERVISE.id, "user", SUPERVISE.name, ESCALATION_LANE, max(n.x for n in overdue) + COLUMN,
-                        supervise_y, step=SUPERVISE)
-        yes_w = LABEL_FONT * len(yes) + 10
-        for gateway in overdue:  # the default flow of 是否新的红牌: a new red card
-            bottom = gateway.side("bottom")
-            gateway.default = connect(gateway, supervise, name=yes,
-                                      points=[bottom, (gateway.x, supervise.y), supervise.side("left")],
-                                      label=(gateway.x + 6, bottom[1] + 4, yes_w, 14)).id
-        connect(supervise, add("EndEvent_supervised", "end", SUPERVISED_END, ESCALATION_LANE,
-                               supervise.x + COLUMN, supervise.y, properties=ESCALATION_END))
+    band_top = geometry[-1][1] + geometry[-1][2] - SUB_GAP - band
+    left = ORIGIN_X + LABEL_BAND + SUB_GAP
+    for timer in timers:
+        left = _limit_sub_process(timer, left, band_top, add, connect) + SUB_GAP
     return geometry, nodes, flows
+
+
+def _sub_process_height(timer: Timer) -> int:
+    """The 承诺时限超期 one has a second row, for 已督办过."""
+    return SUB_ROW * 2 + (BRANCH_PITCH if timer.end is None else 0)
+
+
+def _limit_sub_process(timer: Timer, left: int, top: int, add, connect) -> int:
+    """One limit's event sub-process, its box's top-left corner at (left, top): the timer start, the escalate task
+    and its end in one row; the 承诺时限超期 one has 是否新的红牌 and 督办 (with 督办完成) in that row, and 已督办过
+    below the gateway. Returns the box's right edge."""
+    steps = 3 if timer.end else 5
+    width = 2 * SUB_PAD + (steps - 1) * SUB_PITCH
+    height = _sub_process_height(timer)
+    box = add(f"SubProcess_{timer.key}", "eventsub", timer.title, ESCALATION_LANE, left + width // 2,
+              top + height // 2, width=width, height=height)
+    row_y = top + SUB_ROW
+
+    def inner(node_id: str, kind: str, name: str, place: int, y: int = row_y, **extra) -> _Node:
+        return add(node_id, kind, name, ESCALATION_LANE, left + SUB_PAD + place * SUB_PITCH, y, parent=box, **extra)
+
+    start = inner(f"StartEvent_{timer.key}", "start", timer.name, 0, timer=timer)
+    escalate = inner(f"Task_{timer.key}", "service", timer.task_name, 1,
+                     step=Step("service", f"Task_{timer.key}", timer.task_name, "", topic="escalate",
+                               properties=(("level", timer.level), ("limit", timer.limit))))
+    connect(start, escalate)
+    if timer.end:
+        connect(escalate, inner(f"EndEvent_{timer.key}", "end", timer.end, 2, properties=ESCALATION_END))
+        return left + width
+    label_w = LABEL_FONT * len(NEW_RED) + 10
+    gateway = inner(f"Gateway_{timer.key}", "gateway", NEW_RED, 2,
+                    label=(left + SUB_PAD + 2 * SUB_PITCH - label_w // 2, row_y - SIZES["gateway"][1] // 2 - 18,
+                           label_w, 14))
+    connect(escalate, gateway)
+    yes, no = NEW_RED_ANSWERS
+    supervise = inner(SUPERVISE.id, "user", SUPERVISE.name, 3, step=SUPERVISE)
+    gateway.default = connect(gateway, supervise, name=yes).id
+    connect(supervise, inner("EndEvent_supervised", "end", SUPERVISED_END, 4, properties=ESCALATION_END))
+    repeated = inner(f"EndEvent_{timer.key}", "end", ALREADY_SUPERVISED, 3, row_y + BRANCH_PITCH,
+                     properties=ESCALATION_END)
+    connect(gateway, repeated, name=no, condition=REPEATED_RED)
+    return left + width
 
 
 def _q(name: str) -> str:
@@ -934,22 +934,25 @@ def _properties(extensions, properties) -> None:
 
 TAGS = {"start": "bpmn:startEvent", "end": "bpmn:endEvent", "user": "bpmn:userTask",
         "service": "bpmn:serviceTask", "throw": "bpmn:intermediateThrowEvent",
-        "catch": "bpmn:intermediateCatchEvent", "gateway": "bpmn:exclusiveGateway", "boundary": "bpmn:boundaryEvent",
+        "catch": "bpmn:intermediateCatchEvent", "gateway": "bpmn:exclusiveGateway", "eventsub": "bpmn:subProcess",
         "eventgateway": "bpmn:eventBasedGateway", "rule": "bpmn:businessRuleTask"}
 
 
-def _flow_node(process, node: _Node, flows: list[_Flow]) -> None:
+def _flow_node(process, node: _Node, flows: list[_Flow], containers: dict) -> None:
     attrs = {"id": node.id, "name": node.name, "default": node.default}
     if node.kind == "service":
         attrs.update({"camunda:type": "external", "camunda:topic": node.step.topic})
     if node.kind == "rule":
         attrs["camunda:decisionRef"] = node.step.decision_ref
-    if node.kind == "boundary":
-        attrs.update({"cancelActivity": "false", "attachedToRef": node.attached.id})
-    element = _sub(process, TAGS[node.kind], attrs)
+    if node.kind == "eventsub":
+        attrs["triggeredByEvent"] = "true"
+    if node.kind == "start" and node.timer:
+        attrs["isInterrupting"] = "false"
+    element = _sub(containers[node.parent.id] if node.parent else process, TAGS[node.kind], attrs)
+    containers[node.id] = element
     if node.kind in ("user", "service", "rule", "throw", "catch", "eventgateway"):
-        extensions = _sub(element, "bpmn:extensionElements")
-        _properties(extensions, (("stage", node.step.stage),) + node.step.properties)
+        extensions = _sub(element, "bpmn:extensionElements")  # (an escalation has no stage: it is the case's)
+        _properties(extensions, ((("stage", node.step.stage),) if node.step.stage else ()) + node.step.properties)
         if node.kind == "user":
             _form(extensions, (Field("decision", "enum", "办理结果", True, node.step.decisions), node.step.opinion)
                   + node.step.fields)
@@ -995,12 +998,14 @@ def draft_process(spec: ProcessDraftSpec) -> bytes:
     for code, _, _ in lanes:
         lane = _sub(lane_set, "bpmn:lane", {"id": f"Lane_{code}", "name": ROLE_NAMES[code]})
         for node in nodes:
-            if node.lane == code:
+            if node.lane == code and node.parent is None:  # (an event sub-process's nodes are in its lane)
                 _sub(lane, "bpmn:flowNodeRef", content=node.id)
+    containers: dict = {}
     for node in nodes:
-        _flow_node(process, node, flows)
+        _flow_node(process, node, flows, containers)
     for flow in flows:
-        element = _sub(process, "bpmn:sequenceFlow", {"id": flow.id, "name": flow.name,
+        container = containers[flow.source.parent.id] if flow.source.parent else process
+        element = _sub(container, "bpmn:sequenceFlow", {"id": flow.id, "name": flow.name,
                                                       "sourceRef": flow.source.id, "targetRef": flow.target.id})
         if flow.condition:
             _sub(element, "bpmn:conditionExpression", {"xsi:type": "bpmn:tFormalExpression"}, flow.condition)
@@ -1020,7 +1025,8 @@ def draft_process(spec: ProcessDraftSpec) -> bytes:
                                                  "isHorizontal": "true"})
         _bounds(shape, ORIGIN_X + LABEL_BAND, top, width - LABEL_BAND, lane_height)
     for node in nodes:
-        shape = _sub(plane, "bpmndi:BPMNShape", {"id": f"{node.id}_di", "bpmnElement": node.id})
+        shape = _sub(plane, "bpmndi:BPMNShape", {"id": f"{node.id}_di", "bpmnElement": node.id,
+                                                 "isExpanded": "true" if node.kind == "eventsub" else None})
         w, h = node.size
         _bounds(shape, node.x - w // 2, node.y - h // 2, w, h)
         if node.label:

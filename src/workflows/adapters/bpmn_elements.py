@@ -8,7 +8,9 @@ and anything else is refused with the element's id, its name and why. docs/bpmn-
 from __future__ import annotations
 
 from lxml import etree
-from SpiffWorkflow.bpmn.specs.defaults import ManualTask, NoneTask
+from SpiffWorkflow.bpmn.specs.defaults import CallActivity, ManualTask, NoneTask, StartEvent
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.util.task import TaskState
 
 from handlers import HANDLERS
 from workflows.domain.errors import InvalidProcess
@@ -23,6 +25,7 @@ EXPRESSION_LANGUAGES = PYTHON_FORMATS | {"juel"}  # conditions and timers: JUEL 
 # (None: the element carries none). An element not listed is refused.
 _EVENTS = {"startEvent": {"", "message"}, "endEvent": {""}, "intermediateCatchEvent": {"timer", "message"},
            "intermediateThrowEvent": {"", "message"}, "boundaryEvent": {"timer"}}
+_TIMER_STARTED = {**_EVENTS, "startEvent": {"timer"}}  # inside an event sub-process: its timer start
 _ACTIVITIES = frozenset({"userTask", "serviceTask", "businessRuleTask", "scriptTask", "task", "manualTask",
                          "callActivity", "subProcess", "sendTask", "receiveTask"})
 _MESSAGE_TASKS = frozenset({"sendTask", "receiveTask"})
@@ -56,6 +59,41 @@ class OfflineTask(ManualTask):
         self.manual = False
 
 
+def _grow_branch(task_spec, my_task) -> None:
+    """Add the branch after `my_task` now that it has run (SpiffWorkflow adds it while predicting, which the
+    limits' watchers skip)."""
+    my_task._sync_children(task_spec.outputs, TaskState.FUTURE)
+    for child in my_task.children:
+        child.task_spec._predict(child, mask=TaskState.FUTURE | TaskState.PREDICTED_MASK)
+
+
+class EventSubProcess(CallActivity):
+    """An event sub-process (SpiffWorkflow's Camunda parser runs it as an embedded sub-process started beside the
+    case's path). Until it has run, nothing after it is predicted: a limit's watcher waits for the whole case, and
+    its predicted branch to the process's end would be stored, walked and restored in every command."""
+
+    def _predict_hook(self, my_task):
+        pass
+
+    def _on_complete_hook(self, my_task):
+        super()._on_complete_hook(my_task)
+        _grow_branch(self, my_task)
+
+
+class TimerStartEvent(StartEvent):
+    """A start event; the timer start of an event sub-process predicts the steps after it only once it fires (it
+    may wait for FAR_FUTURE all the case long)."""
+
+    def _predict_hook(self, my_task):
+        if not isinstance(self.event_definition, TimerEventDefinition):
+            super()._predict_hook(my_task)
+
+    def _on_complete_hook(self, my_task):
+        super()._on_complete_hook(my_task)
+        if isinstance(self.event_definition, TimerEventDefinition):
+            _grow_branch(self, my_task)
+
+
 def check_supported_elements(document, file_name: str, called: set | None = None) -> None:
     """Refuse the first element that this engine does not run correctly, in the processes a case may run: the
     executable ones and those they call, from this file or another of the deployment (`called`: their ids); a
@@ -68,24 +106,43 @@ def check_supported_elements(document, file_name: str, called: set | None = None
         _check_expression_languages(container, file_name)
 
 
-def _check_flow_elements(container, file_name: str) -> None:
+def _check_flow_elements(container, file_name: str, events: dict = _EVENTS) -> None:
     for element in container:
         if not isinstance(element.tag, str) or etree.QName(element).namespace != BPMN_NS:
             continue
         kind = etree.QName(element).localname
-        reason = _refusal(element, kind)
+        reason = _refusal(element, kind, events)
         if reason:
             raise InvalidProcess(f"{named(element)}：{reason}", element.get("id"), file_name)
         if kind == "subProcess":
-            _check_flow_elements(element, file_name)
+            _check_flow_elements(element, file_name, _TIMER_STARTED if _is_event_sub_process(element) else _EVENTS)
 
 
-def _refusal(element, kind: str) -> str | None:
-    """Why the engine cannot run this flow element (None: it can)."""
+def _is_event_sub_process(element) -> bool:
+    return element.get("triggeredByEvent") == "true"
+
+
+def _event_sub_process_refusal(element) -> str | None:
+    """An event sub-process runs here when a non-interrupting timer starts it (the limits' timers: once per case,
+    at the process level). SpiffWorkflow 3.2.0 ignores isInterrupting (an interrupting one would not stop the
+    case's path) and has not been tried with other triggers here."""
+    starts = element.findall("bpmn:startEvent", NS)
+    timers = [start for start in starts if start.find("bpmn:timerEventDefinition", NS) is not None]
+    if len(starts) != 1 or len(timers) != 1:
+        return ("本引擎只支持由一个定时开始事件触发的事件子流程（triggeredByEvent），"
+                "其他触发方式（消息、信号、错误等）请改用边界事件或中间事件")
+    if timers[0].get("isInterrupting") != "false":
+        return ("本引擎暂不支持中断型事件子流程：它不会中断主流程。"
+                "请将其定时开始事件设为非中断（isInterrupting=\"false\"）")
+    return None
+
+
+def _refusal(element, kind: str, events: dict = _EVENTS) -> str | None:
+    """Why the engine cannot run this flow element (None: it can); `events`: the events its container allows."""
     if kind in _NOT_FLOW_NODES:
         return None
-    if kind in _EVENTS:
-        return _event_refusal(element, kind)
+    if kind in events:
+        return _event_refusal(element, kind, events)
     if kind in _ACTIVITIES:
         return _activity_refusal(element, kind)
     if kind in _GATEWAYS:
@@ -99,8 +156,8 @@ def _activity_refusal(element, kind: str) -> str | None:
                 "请为每份办理各画一个任务，或用并行网关分支")
     if element.find("bpmn:standardLoopCharacteristics", NS) is not None:
         return "本引擎暂不支持循环任务（standardLoopCharacteristics），请用排他网关画出回路"
-    if kind == "subProcess" and element.get("triggeredByEvent") == "true":
-        return "本引擎暂不支持事件子流程（triggeredByEvent），请用边界事件"
+    if kind == "subProcess" and _is_event_sub_process(element):
+        return _event_sub_process_refusal(element)
     if kind == "scriptTask":
         return _script_refusal(element)
     if kind in _MESSAGE_TASKS:
@@ -145,7 +202,7 @@ def _check_expression_languages(container, file_name: str) -> None:
                                      "条件和定时器只能用 Python 或 JUEL（${…}）表达式", owner.get("id"), file_name)
 
 
-def _event_refusal(element, kind: str) -> str | None:
+def _event_refusal(element, kind: str, events: dict = _EVENTS) -> str | None:
     definitions = [etree.QName(node).localname.removesuffix("EventDefinition")
                    for node in element if isinstance(node.tag, str) and node.tag.endswith("EventDefinition")]
     if len(definitions) > 1:
@@ -153,8 +210,8 @@ def _event_refusal(element, kind: str) -> str | None:
     definition = definitions[0] if definitions else ""
     if kind == "boundaryEvent" and definition == "error":
         return _error_boundary_refusal(element)
-    if definition not in _EVENTS[kind]:
-        allowed = "、".join(_EVENT_NAMES[name] for name in sorted(_EVENTS[kind]))
+    if definition not in events[kind]:
+        allowed = "、".join(_EVENT_NAMES[name] for name in sorted(events[kind]))
         return (f"{_EVENT_NAMES.get(definition, definition)}{_kind_word(kind)}不受本引擎支持，"
                 f"此处可用：{allowed}")
     if element.find("bpmn:timerEventDefinition/bpmn:timeCycle", NS) is not None:

@@ -28,8 +28,10 @@ from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefin
 from SpiffWorkflow.bpmn.parser.event_parsers import ReceiveTaskParser, SendTaskParser
 from SpiffWorkflow.bpmn.specs.defaults import ReceiveTask, SendTask
 from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
-from SpiffWorkflow.camunda.parser.event_parsers import CamundaEventDefinitionParser
-from SpiffWorkflow.camunda.parser.task_spec import CAMUNDA_MODEL_NS, BusinessRuleTaskParser, CamundaTaskParser
+from SpiffWorkflow.bpmn.parser.task_parsers import SubprocessParser
+from SpiffWorkflow.camunda.parser.event_parsers import CamundaEventDefinitionParser, CamundaStartEventParser
+from SpiffWorkflow.camunda.parser.task_spec import (CAMUNDA_MODEL_NS, BusinessRuleTaskParser, CamundaTaskParser,
+                                                   SubWorkflowParser)
 from SpiffWorkflow.camunda.specs.business_rule_task import BusinessRuleTask
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
@@ -41,7 +43,8 @@ from workflows.domain.refusals import END, ONWARD, RETURN, DecisionOutcome
 from workflows.domain.assignment import task_role
 from workflows.domain.roles import ANY_TASK_ROLE, role_for_lane
 
-from .bpmn_elements import OfflineTask, PassThroughTask, check_supported_elements, named
+from .bpmn_elements import (EventSubProcess, OfflineTask, PassThroughTask, TimerStartEvent,
+                            check_supported_elements, named)
 from .dmn_parsing import Decision
 from .juel import JuelError, python_or_juel
 from .scripting import ScriptError, ScriptSyntaxError, check_expression, check_script, check_timer_expression
@@ -126,6 +129,15 @@ class MessageTaskParser(CamundaEventDefinitionParser, SendTaskParser):
         return SendTaskParser.create_task(self)
 
 
+class SubProcessParser(SubWorkflowParser):
+    """An embedded sub-process, or (triggeredByEvent) an event sub-process: the limits' watchers."""
+
+    def create_task(self):
+        spec_class = EventSubProcess if self.node.get("triggeredByEvent") == "true" else self.spec_class
+        return spec_class(self.spec, self.bpmn_id, subworkflow_spec=SubprocessParser.get_subprocess_spec(self),
+                          **self.bpmn_attributes)
+
+
 class EngineParser(CamundaParser):
     OVERRIDE_PARSER_CLASSES = {**CamundaParser.OVERRIDE_PARSER_CLASSES,
                                full_tag("serviceTask"): (HandlerServiceTaskParser, HandlerServiceTask),
@@ -133,7 +145,10 @@ class EngineParser(CamundaParser):
                                full_tag("task"): (CamundaTaskParser, PassThroughTask),
                                full_tag("manualTask"): (CamundaTaskParser, OfflineTask),
                                full_tag("sendTask"): (MessageTaskParser, SendTask),
-                               full_tag("receiveTask"): (MessageTaskParser, ReceiveTask)}
+                               full_tag("receiveTask"): (MessageTaskParser, ReceiveTask),
+                               full_tag("startEvent"): (CamundaStartEventParser, TimerStartEvent),
+                               full_tag("subProcess"): (SubProcessParser, CamundaParser.OVERRIDE_PARSER_CLASSES[
+                                   full_tag("subProcess")][1])}
 
 
 @dataclass(frozen=True)
@@ -164,6 +179,9 @@ class ProcessDefinition:
     called_files: dict[str, str] = field(default_factory=dict)  # other BPMN files of its deployment it calls
     correlations: dict[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)  # message -> properties
     initiator: str | None = None  # the start event's camunda:initiator: the variable naming who opened the case
+    # The event sub-processes (a limit's timer, once per case) and their start events: they wait beside the case's
+    # path, and a case whose path has ended does not wait for them.
+    limit_watchers: frozenset[str] = frozenset()
 
     @cached_property
     def stages(self) -> dict[str, str]:
@@ -313,6 +331,7 @@ def _definition(parser, documents: dict, files: Mapping[str, bytes], tables: dic
         called_files=called_files,
         correlations=_correlations([documents[name] for name in {file_name, *called_files}]),
         initiator=_initiator(process, file_name),
+        limit_watchers=_event_sub_processes(process),
     )
 
 
@@ -497,6 +516,16 @@ def _initiator(process, file_name: str) -> str | None:
 def _start_form(process, file_name: str) -> Form:
     start = process.find("bpmn:startEvent", NS)
     return _read_form(start, file_name) if start is not None else Form()
+
+
+def _event_sub_processes(process) -> frozenset[str]:
+    """The ids of the event sub-processes (SpiffWorkflow's Camunda parser runs them as embedded sub-processes
+    started beside the path) and of their start events."""
+    found = set()
+    for sub_process in process.iterfind(".//bpmn:subProcess[@triggeredByEvent='true']", NS):
+        found.add(sub_process.get("id"))
+        found.update(start.get("id") for start in sub_process.iterfind("bpmn:startEvent", NS))
+    return frozenset(found)
 
 
 def _properties(process) -> dict[str, dict[str, str]]:

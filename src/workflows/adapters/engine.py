@@ -21,7 +21,7 @@ from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
 from SpiffWorkflow.bpmn.specs.control import BoundaryEventJoin, BoundaryEventSplit, SimpleBpmnTask
-from SpiffWorkflow.bpmn.specs.defaults import EndEvent
+from SpiffWorkflow.bpmn.specs.defaults import CallActivity, EndEvent, StartEvent
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import ThrowingEvent
 from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
 from SpiffWorkflow.bpmn.specs.event_definitions import timer as spiff_timers
@@ -40,7 +40,7 @@ from workflows.domain.case_states import result_of_end
 from workflows.domain.errors import Conflict, NotFound
 from workflows.domain.model import SUPERVISION_STAGE
 
-from .bpmn_elements import OfflineTask, PassThroughTask
+from .bpmn_elements import EventSubProcess, OfflineTask, PassThroughTask, TimerStartEvent
 from .bpmn_parsing import DecisionTask, HandlerServiceTask, ProcessDefinition, TaskDefinition, parse_process
 from .dmn_parsing import read_decisions
 from .limits import DiagramLimits, LimitExceeded, check_timer
@@ -95,6 +95,7 @@ def _serializer() -> BpmnWorkflowSerializer:
     config = deepcopy(CAMUNDA_CONFIG)
     config[BpmnWorkflow] = WorkflowByReferenceConverter
     config[PassThroughTask] = config[OfflineTask] = config[SimpleBpmnTask]
+    config[EventSubProcess], config[TimerStartEvent] = config[CallActivity], config[StartEvent]
     registry = BpmnWorkflowSerializer.configure(config)
     # Form values are typed: money as Decimal, dates as date.
     registry.register(Decimal, lambda value: {"value": str(value)}, lambda dct: Decimal(dct["value"]))
@@ -269,11 +270,13 @@ class CaseRun:
 
     def _finish_when_main_path_ends(self) -> None:
         """The case ends when its own path does: a supervisor's 督办 still open beside it has nothing left to
-        supervise, and is cancelled with it. Anything else still open (a parallel branch) keeps the case going."""
+        supervise, and is cancelled with it, as are the event sub-processes still waiting for their timers. Anything
+        else still open (a parallel branch, a step of a fired event sub-process) keeps the case going."""
         if self._main_end is None or self.workflow.completed:
             return
         unfinished = self.workflow.get_tasks(state=TaskState.READY | TaskState.WAITING | TaskState.STARTED)
-        if all(self.definition.stages.get(task.task_spec.name) == SUPERVISION_STAGE
+        beside = self.definition.limit_watchers
+        if all(self.definition.stages.get(task.task_spec.name) == SUPERVISION_STAGE or task.task_spec.name in beside
                for task in unfinished if not is_internal(task.task_spec.name)):
             self.workflow.cancel()
             self.workflow.success = True
@@ -663,12 +666,15 @@ class Engine:
     @staticmethod
     def path(state: str) -> tuple[list[str], list[str]]:
         """The element ids a stored case has passed and those it stands at now, read from its stored state without
-        restoring the workflow (for drawing the path on the diagram)."""
-        tasks = [t for t in (json.loads(state).get("tasks", {}).values() if state else [])
-                 if not is_internal(t["task_spec"])]
-        completed = [t["task_spec"] for t in tasks if t["state"] == TaskState.COMPLETED]
-        current = [t["task_spec"] for t in tasks if t["state"] in (TaskState.READY, TaskState.STARTED,
-                                                                    TaskState.ERROR)]
+        restoring the workflow (for drawing the path on the diagram). A sub-process's own steps are drawn, not
+        the sub-process while it runs (a limit's event sub-process runs, waiting for its timer, all along)."""
+        stored = json.loads(state) if state else {}
+        subprocesses = stored.get("subprocesses", {})
+        tasks = [(task_id, t) for workflow in [stored, *subprocesses.values()]
+                 for task_id, t in workflow.get("tasks", {}).items() if not is_internal(t["task_spec"])]
+        completed = [t["task_spec"] for _, t in tasks if t["state"] == TaskState.COMPLETED]
+        current = [t["task_spec"] for task_id, t in tasks if task_id not in subprocesses
+                   and t["state"] in (TaskState.READY, TaskState.STARTED, TaskState.ERROR)]
         return completed, current
 
     def dump(self, run: CaseRun) -> str:

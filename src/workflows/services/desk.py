@@ -24,8 +24,11 @@ class CaseDesk:
 
     def raise_escalation(self, level: str, limit: str, stage: str | None) -> bool:
         """One desk entry per case and limit: a 红牌 replaces the limit's 黄牌, and a 黄牌 whose limit is already
-        past due (both timers went off in one pass, the red one right after) is not raised at all."""
+        past due (both timers went off in one pass, the red one right after) is not raised at all. A limit's timer
+        watches the whole case (an event sub-process): the card names the stage the case stands at (a diagram with
+        a timer on every task names the task's)."""
         case, uow, at = self.case, self.uow, self.ctx.now()
+        stage = stage or case.stage
         row = self.clock._running(limit)
         if uow.escalations.find(case.id, limit, level) is not None:
             return False  # each limit warns once and goes red once, however many tasks carry its timer
