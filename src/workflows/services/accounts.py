@@ -21,6 +21,7 @@ from workflows.domain.throttling import Attempts, Policy
 
 from .context import Context, system_clock
 from .throttles import count_failure, refuse_if_locked
+from .retries import retried
 
 ACCOUNT_POLICY = Policy(limit=5, window=timedelta(minutes=15), lock=timedelta(minutes=15))
 ADDRESS_POLICY = Policy(limit=20, window=timedelta(minutes=15), lock=timedelta(minutes=15))
@@ -71,6 +72,7 @@ def _dummy_hash(method: str) -> str:
     return generate_password_hash(secrets.token_hex(16), method=method)
 
 
+@retried
 def sign_in(ctx: Context, username: str, password: str, address: str | None, kind: str = "web") -> SignedIn:
     """A new session (`kind` web) or API token for the right password; BadCredentials for a wrong one or an unknown
     name, TooManyAttempts while the account or the address is locked (then the password is not even looked at)."""
@@ -98,6 +100,7 @@ def session_user(ctx: Context, token: str | None) -> User | None:
         return uow.accounts.session_user(token_hash(token), system_clock())
 
 
+@retried
 def sign_out(ctx: Context, token: str | None) -> None:
     """The session or token ends here: replaying it afterwards is refused."""
     if token:
@@ -117,6 +120,7 @@ def revoke_sessions(uow, ctx: Context, username: str, actor: str, action: str, m
                          "address": None, "message": f"{message}，{count} 个会话或令牌已失效"})
 
 
+@retried
 def change_password(ctx: Context, actor: User, current: str, new: str, address: str | None,
                     kind: str = "web") -> SignedIn:
     """The user's own password change: the current password proves it is them (counted like a sign-in), every
@@ -161,6 +165,7 @@ def lockouts(ctx: Context, actor: User) -> list[Lockout]:
     return [lock for lock in found if lock and (lock.kind == "address" or lock.subject in own)]
 
 
+@retried
 def unlock(ctx: Context, actor: User, kind: str, subject: str, address: str | None) -> None:
     """An administrator lifts a lock (and forgets its failures) before its time, recorded as an event."""
     _require_admin(actor)
