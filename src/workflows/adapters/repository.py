@@ -33,7 +33,10 @@ class CatalogRepository(_Repository):
         return {name: content for name, content in rows}
 
     def version(self) -> datetime | None:
-        return self.session.scalar(select(func.max(orm.catalog_documents.c.loaded_at)))
+        """The catalog is written by statements, never pending in the session: reading it writes nothing out
+        first (on SQLite that would take the write lock before the command has computed)."""
+        with self.session.no_autoflush:
+            return self.session.scalar(select(func.max(orm.catalog_documents.c.loaded_at)))
 
     def replace(self, documents: dict[str, dict], at: datetime) -> None:
         self.session.execute(orm.catalog_documents.delete())

@@ -69,15 +69,22 @@ class UnitOfWork:
     def __exit__(self, _type, error, _traceback) -> None:
         # close() ends any transaction left open (rolling it back) and detaches the records unexpired,
         # so a use case can return them.
-        self.session.info.pop(GUARD, None)
+        guard = self.session.info.pop(GUARD, None)
         self.session.close()
         busy = busy_error(error) if error is not None else None
+        if error is not None and busy is None and guard is not None and guard.overtaken is not None:
+            busy = busy_error(guard.overtaken)  # met inside the command, caught there (a handler), failed later
         if busy is not None:  # a write or an autoflush inside the command met a concurrent one: say so, no 500
             raise busy from error
 
     def refresh(self, record) -> None:
         """Read a record again, after locking its case: what another transaction changed before the lock counts."""
         self.session.refresh(record)
+
+    def reading(self):
+        """`with uow.reading():` queries that need none of this unit's pending changes do not write them out first
+        (autoflush), so that on SQLite they do not take the write lock before the command has computed."""
+        return self.session.no_autoflush
 
     def after_commit(self, action: Callable[[], None]) -> None:
         """Run `action` once this unit has committed (e.g. deliver a message it put in the outbox), never if it

@@ -5,14 +5,15 @@ the documents and the ORM work of every command under it, so two web workers wer
 command's unit of work begins deferred: it reads and computes without the lock, and at its first write statement
 the guard below takes the lock, in one of two ways:
 
-- the unit read its case for update (`watch`): the read transaction ends, BEGIN IMMEDIATE waits for the lock (the
-  busy timeout), and the case's row version must still be the one read, else `StaleRead`: another command changed
-  the case in between, and this one is run again from the start (services/retries.py). What else the command read
-  is as fresh as on PostgreSQL, where the case's row lock is the guard and the rest reads committed data.
-- the unit read for update a row no version guards (`watch_unversioned`: a message, a 回访, a failure count), or
-  nothing for update: the write upgrades the read transaction in place. SQLite refuses that at once (SQLITE_BUSY,
-  SQLITE_BUSY_SNAPSHOT) when another writer holds the lock or wrote since this unit's first read, so whatever the
-  unit read is what it writes against; the command is then run again, that time with the lock from its start.
+- the unit read its case for update (`watch`), or nothing for update: the read transaction ends, BEGIN IMMEDIATE
+  waits for the lock (the busy timeout), and the case's row version must still be the one read, else `StaleRead`:
+  another command changed the case in between, and this one is run again from the start (services/retries.py).
+  What else the command read is as fresh as on PostgreSQL, where the case's row lock is the guard and the rest
+  reads committed data (a unique key refuses a doubled insert on both).
+- the unit read for update a row no version guards (`watch_unversioned`: a message, a 回访, a failure count): the
+  write upgrades the read transaction in place. SQLite refuses that at once (SQLITE_BUSY, SQLITE_BUSY_SNAPSHOT)
+  when another writer holds the lock or wrote since this unit's first read, so whatever the unit read is what it
+  writes against; the command is then run again, that time with the lock from its start.
 
 A command that writes first and reads after (no read before its first write) takes the lock at that write.
 """
@@ -39,6 +40,7 @@ class WriteGuard:
 
     def __init__(self) -> None:
         self.locked = False
+        self.overtaken: Exception | None = None  # the StaleRead or SQLITE_BUSY met, even if a caller swallowed it
         self._versions: dict[tuple[str, int], int] = {}  # (table, id) -> the row version read
         self._unversioned = False
 
@@ -62,7 +64,8 @@ class WriteGuard:
         for (table, key), version in self._versions.items():
             row = dbapi_connection.execute(f"SELECT row_version FROM {table} WHERE id = ?", (key,)).fetchone()
             if row is None or row[0] != version:
-                raise StaleRead(f"{table} {key}: row version {version} read, {row[0] if row else None} now")
+                self.overtaken = StaleRead(f"{table} {key}: row version {version} read, {row[0] if row else None} now")
+                raise self.overtaken
 
 
 def watch(session, table: str, key: int, version: int) -> None:
@@ -85,3 +88,11 @@ def install(engine) -> None:
         guard = connection.get_execution_options().get(GUARD)
         if guard is not None:
             guard.before_statement(cursor.connection, statement)
+
+    @event.listens_for(engine, "handle_error")
+    def note_busy(context):
+        """A busy database noted on the guard: a handler of the engine that catches every error must not hide it."""
+        connection = context.connection
+        guard = connection.get_execution_options().get(GUARD) if connection is not None else None
+        if guard is not None and "locked" in str(context.original_exception):
+            guard.overtaken = context.sqlalchemy_exception or context.original_exception

@@ -400,7 +400,8 @@ def hold_submission(uow: UnitOfWork, ctx: Context, actor: User, task: CaseTask, 
     """后加签/并行: while after- or parallel signers have not signed, keep the holder's submission (as sent) and say
     so; after-signers who said 不同意 to an earlier submission are asked again. True if held."""
     at = ctx.now()
-    requests = uow.task_requests.for_task(task.id)
+    with uow.reading():  # no request of the task is pending in this unit yet; the materials just marked may wait
+        requests = uow.task_requests.for_task(task.id)
     latest = {r.assignee: r for r in requests if r.kind == AFTER and r.status != WITHDRAWN}
     again = [_request(uow, task, AFTER, actor, uow.users.get(r.assignee), "重新提交，请再次签署", None, at)
              for r in latest.values() if r.status == DONE and r.decision == DISAGREE]
