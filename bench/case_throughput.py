@@ -2,9 +2,11 @@
 
 1. raw SpiffWorkflow in memory, with our parser, sandbox and handlers (the ceiling);
 2. through the service layer, with every step persisted in its own transaction;
-3. through the HTTP API, served by gunicorn (2 workers), driven by client threads.
+3. through the HTTP API, served by gunicorn, driven by client threads: once per worker count of --workers (default
+   1 and 2, each on a fresh database), and the ratio of the most workers to one (issue 11 wants 2 workers ≥ 1.6× of
+   1: on SQLite that holds only while the write lock is taken just for the writes).
 
-Usage: python bench/case_throughput.py [--cases N] [--database-url URL] [--clients K]
+Usage: python bench/case_throughput.py [--cases N] [--database-url URL] [--clients K] [--workers 1,2] [--http-only]
 Without --database-url each part gets a fresh SQLite file; with a PostgreSQL URL the database is emptied first.
 The service-layer part also prints its rate over the first and the last tenth of the cases, to show whether the
 cost of a step stays flat as cases and their histories pile up.
@@ -182,20 +184,41 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=500)
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--clients", type=int, default=4)
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--workers", type=_worker_counts, default=[1, 2],
+                        help="gunicorn worker counts to compare, comma-separated (default 1,2)")
+    parser.add_argument("--http-only", action="store_true", help="skip the raw engine and the service layer")
     options = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch:
-        raw = raw_in_memory(options.cases)
-        print(f"raw SpiffWorkflow in memory:     {raw:8.1f} cases/s")
-        service_url = prepared_database(options.database_url, Path(scratch), "services")
-        service, first, last = through_services(service_url, options.cases)
-        print(f"service layer, persisted:        {service:8.1f} cases/s "
-              f"(first tenth {first:.1f}/s, last tenth {last:.1f}/s)")
-        http_url = prepared_database(options.database_url, Path(scratch), "http")
-        over_http = through_http(http_url, options.cases, options.clients, options.workers)
-        print(f"HTTP API ({options.workers} workers, {options.clients} clients): {over_http:8.1f} cases/s")
-        print(f"ratios: services/raw {service / raw:.2f}, http/services {over_http / service:.2f}, "
-              f"http/raw {over_http / raw:.2f}")
+        if not options.http_only:
+            raw = raw_in_memory(options.cases)
+            print(f"raw SpiffWorkflow in memory:     {raw:8.1f} cases/s")
+            service_url = prepared_database(options.database_url, Path(scratch), "services")
+            service, first, last = through_services(service_url, options.cases)
+            print(f"service layer, persisted:        {service:8.1f} cases/s "
+                  f"(first tenth {first:.1f}/s, last tenth {last:.1f}/s)")
+        rates = {}
+        for workers in options.workers:
+            http_url = prepared_database(options.database_url, Path(scratch), f"http-{workers}")
+            rates[workers] = through_http(http_url, options.cases, options.clients, workers)
+            print(f"HTTP API ({workers} workers, {options.clients} clients): {rates[workers]:8.1f} cases/s")
+        most, fewest = max(rates), min(rates)
+        if most != fewest:
+            print(f"HTTP {most} workers / {fewest}: {rates[most] / rates[fewest]:.2f}×")
+        if not options.http_only:
+            over_http = rates[most]
+            print(f"ratios ({most} workers): services/raw {service / raw:.2f}, http/services {over_http / service:.2f}, "
+                  f"http/raw {over_http / raw:.2f}")
+
+
+def _worker_counts(text: str) -> list[int]:
+    """'1,2' -> [1, 2]: each a positive number of gunicorn workers."""
+    try:
+        counts = sorted({int(part) for part in text.split(",") if part.strip()})
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--workers takes numbers separated by commas, not {text!r}") from None
+    if not counts or counts[0] < 1:
+        raise argparse.ArgumentTypeError("--workers: each count at least 1")
+    return counts
 
 
 if __name__ == "__main__":

@@ -263,6 +263,27 @@ def test_a_request_checks_its_session_without_hashing_a_password(client, monkeyp
         assert client.get("/api/me", headers=bearer(token)).status_code == 200
 
 
+def test_requests_in_a_row_check_their_session_in_the_database_once(client, ctx, monkeypatch):
+    token = json_of(api_login(client, "shouli", DEMO_PASSWORD))["token"]
+    asked = []
+    monkeypatch.setattr(ctx, "uow", lambda *a, original=ctx.uow, **k: asked.append(k) or original(*a, **k))
+    for _ in range(3):
+        assert client.get("/api/me", headers=bearer(token)).status_code == 200
+    assert asked == [{"write": False}]  # /api/me reads nothing else: the first request looked, the others trust it
+
+
+def test_a_session_ended_by_another_worker_is_refused_here_within_a_second(client, ctx, monkeypatch):
+    """Another worker (another context on the same database) signs the token out: this worker's record of it
+    lasts SESSION_SEEN_FOR at most."""
+    monkeypatch.setattr(accounts, "SESSION_SEEN_FOR", 0.3)
+    token = json_of(api_login(client, "shouli", DEMO_PASSWORD))["token"]
+    assert client.get("/api/me", headers=bearer(token)).status_code == 200
+    other_worker = create_app(type(ctx)(ctx.session_factory, ctx.engine, ctx.clock), secret_key="test-secret")
+    assert other_worker.test_client().post("/api/logout", headers=bearer(token)).status_code == 204
+    time.sleep(0.35)
+    assert error_of(client.get("/api/me", headers=bearer(token)), 401, "unauthenticated")
+
+
 # --- cookies and headers ----------------------------------------------------------------------------------------
 
 def session_cookie(response) -> str:

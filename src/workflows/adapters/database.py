@@ -6,6 +6,8 @@ from pathlib import Path
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
 
+from . import write_lock
+
 DEFAULT_URL = "sqlite:///var/workflows.db"
 
 
@@ -18,14 +20,14 @@ def make_engine(url: str = DEFAULT_URL) -> Engine:
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
     _use_wal_and_explicit_transactions(engine)
+    write_lock.install(engine)
     return engine
 
 
 def _use_wal_and_explicit_transactions(engine: Engine) -> None:
-    """WAL lets readers work while one process writes; writers take the lock at BEGIN IMMEDIATE.
-
-    pysqlite otherwise starts transactions lazily, at the first write: two writers that both read first then
-    deadlock on the upgrade ("database is locked") instead of waiting their turn.
+    """WAL lets readers work while one process writes. We issue BEGIN ourselves (pysqlite's own lazy BEGIN is
+    off): deferred by default; the unit of work's write guard (write_lock.py) takes the write lock at a command's
+    first write, and BEGIN IMMEDIATE (execution option `sqlite_begin`) takes it at the start where asked.
     """
 
     @event.listens_for(engine, "connect")

@@ -15,7 +15,7 @@ from workflows.domain.model import (PENDING, READY, SUPERVISION_STAGE, AgencyMes
                                     TaskRequest, TaskSubmission, TaskSupervision, User)
 from workflows.domain.throttling import Attempts
 
-from . import orm
+from . import orm, write_lock
 
 
 class _Repository:
@@ -33,7 +33,10 @@ class CatalogRepository(_Repository):
         return {name: content for name, content in rows}
 
     def version(self) -> datetime | None:
-        return self.session.scalar(select(func.max(orm.catalog_documents.c.loaded_at)))
+        """The catalog is written by statements, never pending in the session: reading it writes nothing out
+        first (on SQLite that would take the write lock before the command has computed)."""
+        with self.session.no_autoflush:
+            return self.session.scalar(select(func.max(orm.catalog_documents.c.loaded_at)))
 
     def replace(self, documents: dict[str, dict], at: datetime) -> None:
         self.session.execute(orm.catalog_documents.delete())
@@ -112,14 +115,21 @@ class CaseRepository(_Repository):
         return self.session.scalar(select(Case).where(Case.number == number))
 
     def get_by_id(self, case_id: int, lock: bool = False) -> Case | None:
-        """The case; with `lock`, its row is locked until the transaction ends (PostgreSQL; SQLite's writers
-        are serialized already), so a second command on the same case waits instead of failing late."""
-        return self.session.get(Case, case_id, with_for_update=lock or None)
+        """The case; with `lock`, its row is locked until the transaction ends (PostgreSQL), so a second command
+        on the same case waits instead of failing late; on SQLite its row version is checked when the command
+        takes the write lock (write_lock.py), and the command runs again if the case changed meanwhile."""
+        case = self.session.get(Case, case_id, with_for_update=lock or None)
+        return self._watched(case) if lock else case
 
     def lock_if_free(self, case_id: int) -> Case | None:
         """The case locked for this transaction, or None at once if another transaction holds it (PostgreSQL)."""
         query = select(Case).where(Case.id == case_id).with_for_update(skip_locked=True)
-        return self.session.scalar(query)
+        return self._watched(self.session.scalar(query))
+
+    def _watched(self, case: Case | None) -> Case | None:
+        if case is not None:
+            write_lock.watch(self.session, "cases", case.id, case.row_version)
+        return case
 
     def open_ids(self, limit: int, after_id: int = 0) -> list[int]:
         return list(self.session.scalars(select(Case.id).where(Case.status != "closed", Case.id > after_id)
@@ -865,6 +875,8 @@ class AgencyMessageRepository(_Repository):
     def get(self, message_id: str, lock: bool = False) -> AgencyMessage | None:
         """The message; with `lock`, its row is held until the transaction ends, so that two deliveries of one
         message (right after the commit and by the scheduler) run one after the other and the second sees it done."""
+        if lock:
+            write_lock.watch_unversioned(self.session)
         return self.session.get(AgencyMessage, message_id, with_for_update=lock or None)
 
     def pending_ids(self, limit: int) -> list[str]:
@@ -914,6 +926,8 @@ class FollowUpRepository(_Repository):
         self.session.add(followup)
 
     def get(self, followup_id: int, lock: bool = False) -> RatingFollowUp | None:
+        if lock:
+            write_lock.watch_unversioned(self.session)
         return self.session.get(RatingFollowUp, followup_id, with_for_update=lock or None)
 
     def for_case(self, case_id: int) -> RatingFollowUp | None:
@@ -939,6 +953,7 @@ class AccountRepository(_Repository):
         if lock_at:
             self.session.execute(self._upsert(table).values(key=key, failures=0, window_started_at=lock_at)
                                  .on_conflict_do_nothing(index_elements=[table.c.key]))
+            write_lock.watch_unversioned(self.session)
         query = select(table).where(table.c.key == key)
         row = self.session.execute(query.with_for_update() if lock_at else query).first()
         return Attempts(key, row.failures, row.window_started_at, row.locked_until) if row else Attempts(key)

@@ -7,9 +7,10 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
-from workflows.domain.errors import Conflict
+from workflows.domain.errors import Busy, Conflict
 
 from . import repository
+from .write_lock import GUARD, StaleRead, WriteGuard, lock_at_begin
 from .audit_repository import PersonalDataReadRepository
 from .external_task_repository import ExternalTaskRepository
 from .statistics_counts import StatisticsCounts
@@ -25,7 +26,7 @@ class UnitOfWork:
     def __enter__(self) -> "UnitOfWork":
         self.session = self._session_factory()
         if self._write and self.session.get_bind().dialect.name == "sqlite":
-            self.session.connection(execution_options={"sqlite_begin": "BEGIN IMMEDIATE"})
+            self._begin_sqlite_write()
         self.catalog = repository.CatalogRepository(self.session)
         self.processes = repository.ProcessRepository(self.session)
         self.cases = repository.CaseRepository(self.session)
@@ -58,14 +59,35 @@ class UnitOfWork:
         self.counts = StatisticsCounts(self.session)
         return self
 
-    def __exit__(self, *exc_info) -> None:
+    def _begin_sqlite_write(self) -> None:
+        """Read and compute without SQLite's write lock, take it at the first write (write_lock.py); a command
+        run again after a conflict (lock_at_begin) takes it at once, so that it cannot be overtaken twice."""
+        if lock_at_begin.get():
+            self.session.connection(execution_options={"sqlite_begin": "BEGIN IMMEDIATE"})
+            return
+        guard = WriteGuard()
+        self.session.info[GUARD] = guard
+        self.session.connection(execution_options={GUARD: guard})
+
+    def __exit__(self, _type, error, _traceback) -> None:
         # close() ends any transaction left open (rolling it back) and detaches the records unexpired,
         # so a use case can return them.
+        guard = self.session.info.pop(GUARD, None)
         self.session.close()
+        busy = busy_error(error) if error is not None else None
+        if error is not None and busy is None and guard is not None and guard.overtaken is not None:
+            busy = busy_error(guard.overtaken)  # met inside the command, caught there (a handler), failed later
+        if busy is not None:  # a write or an autoflush inside the command met a concurrent one: say so, no 500
+            raise busy from error
 
     def refresh(self, record) -> None:
         """Read a record again, after locking its case: what another transaction changed before the lock counts."""
         self.session.refresh(record)
+
+    def reading(self):
+        """`with uow.reading():` queries that need none of this unit's pending changes do not write them out first
+        (autoflush), so that on SQLite they do not take the write lock before the command has computed."""
+        return self.session.no_autoflush
 
     def after_commit(self, action: Callable[[], None]) -> None:
         """Run `action` once this unit has committed (e.g. deliver a message it put in the outbox), never if it
@@ -76,22 +98,27 @@ class UnitOfWork:
         """Write pending changes now, so that a concurrent change to the same case is detected here."""
         try:
             self.session.flush()
-        except StaleDataError:
-            raise Conflict("案件已被他人同时修改，请刷新后重试") from None
+        except (StaleDataError, StaleRead, OperationalError) as error:
+            raise busy_error(error) or error from None
 
     def commit(self) -> None:
         try:
             for pending in (self.history, self.external, self.notifications, self.counts):
                 pending.write_pending()
             self.session.commit()
-        except StaleDataError:
-            raise Conflict("案件已被他人同时修改，请刷新后重试") from None
         except IntegrityError:
             raise Conflict("数据已被他人同时修改，请刷新后重试") from None
-        except OperationalError as error:
-            if "locked" in str(error) or "could not serialize" in str(error):
-                raise Conflict("数据库繁忙，请重试") from None
-            raise
+        except (StaleDataError, StaleRead, OperationalError) as error:
+            raise busy_error(error) or error from None
         actions, self._after_commit = self._after_commit, []
         for action in actions:
             action()
+
+
+def busy_error(error: BaseException) -> Busy | None:
+    """The Busy a concurrent command's error means (a command run again may succeed), None for any other error."""
+    if isinstance(error, (StaleDataError, StaleRead)):
+        return Busy("案件已被他人同时修改，请刷新后重试")
+    if isinstance(error, OperationalError) and ("locked" in str(error) or "could not serialize" in str(error)):
+        return Busy("数据库繁忙，请重试")
+    return None

@@ -17,6 +17,11 @@ class Conflict(WorkflowsError):
     """Someone else changed the case first, or the task is no longer open."""
 
 
+class Busy(Conflict):
+    """Another command wrote what this one read before this one could write (the same case, or SQLite's one writer
+    came first): nothing was written, and running the command again may well succeed (services/retries.py)."""
+
+
 class InvalidInput(WorkflowsError):
     """Request data failed validation; `field_errors` maps each field to what is wrong with it."""
 

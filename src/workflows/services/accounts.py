@@ -4,11 +4,15 @@ end when their user signs out or when an account's password, roles or hall chang
 A sign-in is checked the same way whether or not the user exists (a dummy hash is checked for an unknown name, and
 an unknown name is counted and locked like a known one), so neither the answer nor its time tells which names are
 real. The secret a browser session or an API client holds is random; the database keeps only its SHA-256, with the
-user it belongs to, so a request costs one query and no password hash."""
+user it belongs to, so a request costs no password hash, and no query (no database session) while the worker saw
+the session live within the last SESSION_SEEN_FOR: a sign-out, a password change or a change of roles or hall
+forgets the worker's record at its commit, so the worker refuses the very next request; another worker within that
+second at most."""
 from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import cache
@@ -21,6 +25,10 @@ from workflows.domain.throttling import Attempts, Policy
 
 from .context import Context, system_clock
 from .throttles import count_failure, refuse_if_locked
+from .retries import retried
+
+SESSION_SEEN_FOR = 1.0  # seconds a worker trusts a session it found live (monotonic clock)
+_SEEN = "sessions_seen"  # Context.cache key: token hash -> (trusted until, user)
 
 ACCOUNT_POLICY = Policy(limit=5, window=timedelta(minutes=15), lock=timedelta(minutes=15))
 ADDRESS_POLICY = Policy(limit=20, window=timedelta(minutes=15), lock=timedelta(minutes=15))
@@ -71,6 +79,7 @@ def _dummy_hash(method: str) -> str:
     return generate_password_hash(secrets.token_hex(16), method=method)
 
 
+@retried
 def sign_in(ctx: Context, username: str, password: str, address: str | None, kind: str = "web") -> SignedIn:
     """A new session (`kind` web) or API token for the right password; BadCredentials for a wrong one or an unknown
     name, TooManyAttempts while the account or the address is locked (then the password is not even looked at)."""
@@ -109,15 +118,34 @@ def session_user(ctx: Context, token: str | None) -> User | None:
     """The user a live session or token belongs to; None once it is signed out, revoked or expired."""
     if not token or len(token) > 200:
         return None
+    key, seen = token_hash(token), ctx.cache.setdefault(_SEEN, {})
+    trusted_until, user = seen.get(key, (0.0, None))
+    if time.monotonic() < trusted_until:
+        return user
     with ctx.uow(write=False) as uow:
-        return uow.accounts.session_user(token_hash(token), system_clock())
+        user = uow.accounts.session_user(key, system_clock())
+    if user is None:
+        seen.pop(key, None)
+    else:
+        seen[key] = (time.monotonic() + SESSION_SEEN_FOR, user)
+    return user
 
 
+def _forget_sessions(ctx: Context, hashed: str | None = None, username: str | None = None) -> None:
+    """The worker no longer trusts the session (or every session of the user) it saw live: it asks again."""
+    seen = ctx.cache.get(_SEEN, {})
+    for key, (_, user) in list(seen.items()):
+        if key == hashed or user.username == username:
+            seen.pop(key, None)
+
+
+@retried
 def sign_out(ctx: Context, token: str | None) -> None:
     """The session or token ends here: replaying it afterwards is refused."""
     if token:
         with ctx.uow() as uow:
             uow.accounts.revoke(token_hash(token), system_clock())
+            uow.after_commit(lambda: _forget_sessions(ctx, hashed=token_hash(token)))
             uow.commit()
 
 
@@ -128,10 +156,12 @@ def token_hash(token: str) -> str:
 def revoke_sessions(uow, ctx: Context, username: str, actor: str, action: str, message: str) -> None:
     """Every session and token of the user ends (its password, roles or hall changed), recorded as an event."""
     count = uow.accounts.revoke_all(username, system_clock())
+    uow.after_commit(lambda: _forget_sessions(ctx, username=username))
     uow.accounts.record({"at": ctx.now(), "subject": account_key(username), "action": action, "actor": actor,
                          "address": None, "message": f"{message}，{count} 个会话或令牌已失效"})
 
 
+@retried
 def change_password(ctx: Context, actor: User, current: str, new: str, address: str | None,
                     kind: str = "web") -> SignedIn:
     """The user's own password change: the current password proves it is them (counted like a sign-in), every
@@ -176,6 +206,7 @@ def lockouts(ctx: Context, actor: User) -> list[Lockout]:
     return [lock for lock in found if lock and (lock.kind == "address" or lock.subject in own)]
 
 
+@retried
 def unlock(ctx: Context, actor: User, kind: str, subject: str, address: str | None) -> None:
     """An administrator lifts a lock (and forgets its failures) before its time, recorded as an event."""
     _require_admin(actor)

@@ -29,6 +29,7 @@ from workflows.domain.model import (MESSAGE_DELIVERED, MESSAGE_FAILED, MESSAGE_O
 from .access import require_case_visible, require_role
 from .context import Context, jsonable
 from .history import SYSTEM, add_history
+from .retries import retried
 
 log = logging.getLogger(__name__)
 STATUSES = tuple(MESSAGE_STATUS_LABELS)
@@ -118,17 +119,22 @@ def _deliver_after_commit(ctx: Context, message_id: str) -> None:
 def deliver(ctx: Context, message_id: str) -> AgencyMessage | None:
     """Deliver a pending (or failed) message in a transaction of its own; a failure is recorded, not raised."""
     try:
-        with ctx.uow() as uow:
-            message = uow.agency_messages.get(message_id, lock=True)
-            if message is None or message.status not in (MESSAGE_PENDING, MESSAGE_FAILED):
-                return message  # delivered meanwhile: right after the commit, or by another scheduler
-            _deliver(uow, ctx, message)
-            uow.commit()
-            return message
+        return _deliver_now(ctx, message_id)
     except Exception as error:
         if not isinstance(error, WorkflowsError):
             log.exception("delivering message %s failed", message_id)
         return _record_failure(ctx, message_id, str(error) or type(error).__name__)
+
+
+@retried
+def _deliver_now(ctx: Context, message_id: str) -> AgencyMessage | None:
+    with ctx.uow() as uow:
+        message = uow.agency_messages.get(message_id, lock=True)
+        if message is None or message.status not in (MESSAGE_PENDING, MESSAGE_FAILED):
+            return message  # delivered meanwhile: right after the commit, or by another scheduler
+        _deliver(uow, ctx, message)
+        uow.commit()
+        return message
 
 
 def deliver_pending(ctx: Context, batch: int = 50) -> int:
@@ -139,6 +145,7 @@ def deliver_pending(ctx: Context, batch: int = 50) -> int:
                if getattr(deliver(ctx, message_id), "status", None) == MESSAGE_DELIVERED)
 
 
+@retried
 def _record_failure(ctx: Context, message_id: str, error: str) -> AgencyMessage | None:
     with ctx.uow() as uow:
         message = uow.agency_messages.get(message_id, lock=True)
@@ -273,6 +280,7 @@ def _agency_name(catalog: Catalog, code: str) -> str:
 
 # --- use cases ---------------------------------------------------------------------------------------------------
 
+@retried
 def receive(ctx: Context, actor: User, data: dict) -> tuple[MessageRecord, bool]:
     """A message from another installation (its relay, as a system administrator): routed as ours are, all or
     nothing in one transaction. Once per id: a replay answers with what the first delivery did.
@@ -337,6 +345,7 @@ def list_messages(ctx: Context, actor: User, status: str | None = None, limit: i
         return _records(uow, uow.agency_messages.search(status, min(limit, 500), offset))
 
 
+@retried
 def mark_sent(ctx: Context, actor: User, message_id: str) -> MessageRecord:
     """The relay carried an outbound message to the other installation."""
     require_role(actor, "admin")

@@ -17,6 +17,7 @@ from workflows.domain.model import User
 
 from .access import require_role
 from .context import Context
+from .retries import retried
 
 _PACKAGED = {schedule.year: schedule for schedule in official_schedules()}
 
@@ -70,6 +71,7 @@ def calendar_year(ctx: Context, year: int) -> YearView:
     return YearView(year, True, schedule.source, sorted(schedule.holidays), sorted(schedule.workdays))
 
 
+@retried
 def publish_year(ctx: Context, actor: User, year: int, days_off: list[date], workdays: list[date],
                  source: str) -> YearView:
     """Publish a year's schedule from the State Council's notice: the days off of each holiday period (weekend
@@ -97,6 +99,7 @@ def publish_year(ctx: Context, actor: User, year: int, days_off: list[date], wor
     return calendar_year(ctx, year)
 
 
+@retried
 def correct_day(ctx: Context, actor: User, day: date, working: bool, name: str, source: str) -> YearView:
     require_role(actor, "admin")
     if not source.strip():

@@ -20,6 +20,7 @@ from . import privacy
 from .privacy import require_case_worker
 from .context import Context
 from .history import add_history
+from .retries import retried
 
 MAX_COMMENT_LENGTH = 2000
 MAX_ATTACHMENT_SIZE = 10 * 1024 * 1024  # 10 MB
@@ -55,6 +56,7 @@ class CaseFiles:
     attachments: list[CaseAttachment]
 
 
+@retried
 def add_comment(ctx: Context, actor: User, number: str, text: str) -> CaseComment:
     text = (text or "").strip()
     if not text:
@@ -80,6 +82,7 @@ def list_comments(ctx: Context, actor: User, number: str) -> list[CaseComment]:
         return uow.comments.for_case(case.id)
 
 
+@retried
 def add_attachment(ctx: Context, actor: User, number: str, file_name: str, media_type: str | None,
                    content: bytes) -> CaseAttachment:
     name, media_type = check_file(file_name, media_type, content)

@@ -23,6 +23,7 @@ from .history import add_history
 from .progress import CaseCommand, Progress
 from .public import Proof, guarded, owned_case  # the applicant proves the case is theirs as for 进度查询
 from .substitutes import resolve_assignee
+from .retries import retried
 
 SUSPENSION = "suspension"  # the pause kind of 中止 (time_limits.PAUSE_KINDS)
 APPLICANT = "申请人"  # the actor of the history line when the applicant withdraws on the public page
@@ -92,6 +93,7 @@ def return_targets(ctx: Context, actor: User, task_id: str) -> list[ReturnTarget
         return _targets(uow, CaseCommand(uow, ctx, case).resume(), task)
 
 
+@retried
 def return_task(ctx: Context, actor: User, task_id: str, target_task_id: str, reason: str) -> Progress:
     """退回/驳回: the holder of an open task sends the case back to an earlier step of its path. The workflow
     resumes from there; the step's task goes to whoever completed it last (or their substitute), told why."""
@@ -166,6 +168,7 @@ def _hand_back(uow, case: Case, progress: Progress, task_id: str, username: str 
 
 # --- 撤回 --------------------------------------------------------------------------------------------------------
 
+@retried
 def withdraw_task(ctx: Context, actor: User, task_id: str, reason: str) -> Progress:
     """撤回: who completed a task takes it back while the next handler has not acted on it (not claimed, not
     completed) and nothing was done outside since. The task is theirs again."""
@@ -214,6 +217,7 @@ def _withdraw_obstacle(uow, run: CaseRun, row: CaseTask) -> str | None:
 
 # --- 撤件, 终止 ----------------------------------------------------------------------------------------------------
 
+@retried
 def withdraw_case(ctx: Context, actor: User, number: str, reason: str) -> Progress:
     """撤件 at the window: a 受理员 records that the applicant withdraws the application (e.g. in writing)."""
     require_role(actor, "acceptor")
@@ -232,6 +236,7 @@ def withdraw_by_applicant(ctx: Context, proof: Proof, address: str | None, reaso
     return guarded(ctx, proof, address, lambda: _withdraw(ctx, proof, reason))
 
 
+@retried
 def _withdraw(ctx: Context, proof: Proof, reason: str) -> Progress:
     with ctx.uow() as uow:
         case = owned_case(uow, proof)
@@ -242,6 +247,7 @@ def _withdraw(ctx: Context, proof: Proof, reason: str) -> Progress:
         return progress
 
 
+@retried
 def terminate_case(ctx: Context, actor: User, number: str, reason: str) -> Progress:
     """终止: a 科室负责人 ends a case (the applicant died, the matter became moot …)."""
     require_role(actor, "supervisor")
@@ -277,6 +283,7 @@ def _close(uow, ctx: Context, case: Case, actor: str, result: str, message: str,
 
 # --- retry ---------------------------------------------------------------------------------------------------------
 
+@retried
 def retry_case(ctx: Context, actor: User, number: str, reason: str) -> Progress:
     """A case whose automatic step failed: once the cause is fixed (an outside system back, data corrected), a
     科室负责人 or 系统管理员 runs the failed step again. Success moves the case on; another failure keeps it

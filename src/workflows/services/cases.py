@@ -20,6 +20,7 @@ from .clock import LimitLine, limit_lines
 from .context import Context, jsonable
 from .history import add_history
 from .progress import CaseCommand, Progress
+from .retries import retried
 
 APPLICATION_STAGE = "申请"
 
@@ -43,6 +44,7 @@ class CaseDetails:
     external_tasks: list = field(default_factory=list)  # what it waits on from external workers (等待外部任务)
 
 
+@retried
 def open_case(ctx: Context, actor: User, item_code: str, applicant: dict, data: dict) -> Progress:
     """申请: a window clerk registers an application for an item in the clerk's hall."""
     require_role(actor, "acceptor")
@@ -123,6 +125,7 @@ def search_cases(ctx: Context, actor: User, status: str | None = None, item_code
     return found
 
 
+@retried
 def deliver_message(ctx: Context, actor: User, number: str, message_name: str, payload) -> Progress:
     """A message (e.g. 转移接续's 信息表) reaches a case that waits for it; its payload is any JSON value."""
     require_role(actor, "acceptor", "reviewer", "admin")

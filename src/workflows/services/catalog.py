@@ -8,8 +8,10 @@ from workflows.domain.catalog import Agency, AgencyItem
 from workflows.domain.errors import NotFound
 
 from .context import ITEMS_DOCUMENT, TEMPLATES_DOCUMENT, Context
+from .retries import retried
 
 
+@retried
 def load_catalog(ctx: Context, directory: Path) -> dict[str, int]:
     """Validate the catalog files and make them the catalog in use; returns the number of items per agency.
 

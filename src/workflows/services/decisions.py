@@ -21,6 +21,7 @@ from workflows.domain.model import ProcessVersion, User
 from .access import require_role
 from .context import Context
 from .processes import MAX_DMN_BYTES, in_force_by_key, require_agency_process, store_version
+from .retries import retried
 
 DESIGNERS = ("designer", "admin")
 
@@ -66,6 +67,7 @@ def decision_xml(ctx: Context, actor: User, decision_id: str) -> str:
     return xml
 
 
+@retried
 def publish_decision(ctx: Context, actor: User, dmn_xml: str, expected_id: str | None = None) -> list[ProcessVersion]:
     """Check a DMN file and publish it: a new version of every process whose latest version applies its decision
     (by id), with this table. Returns those versions; none when the table is the one in force already.

@@ -15,6 +15,7 @@ from . import cases, tasks, time_limits, users
 from .calendar import working_calendar
 from .context import CHINA, Context
 from .scheduler import fire_due_timers
+from .retries import retried
 
 DEMO_PASSWORD = "demo12345"
 AGENCY, HALL, OTHER_HALL, INSTITUTION_HALL = "210400", "210400-01", "210400-02", "210400-02"
@@ -73,6 +74,7 @@ def seed(ctx: Context) -> bool:
     return staff_added or cases_added
 
 
+@retried
 def seed_staff(ctx: Context) -> None:
     for username, name, hall, roles in DEMO_USERS:
         users.save_user(ctx, username, name, DEMO_PASSWORD, AGENCY, hall, roles)

@@ -11,6 +11,7 @@ from .clock import CaseClock, due_label, limit_name
 from .context import Context
 from .history import SYSTEM, add_history
 from .substitutes import resolve_assignee
+from .retries import retried
 
 LEVEL_NAMES = {"yellow": "黄牌预警", "red": "红牌超期"}
 REPLACED = "replaced"  # a 黄牌 whose limit went red: the 红牌 is the desk's entry for that limit
@@ -76,6 +77,7 @@ def list_escalations(ctx: Context, actor, status: str | None = "open", limit: in
         return uow.escalations.desk(actor.agency_code, actor.hall_code, status, min(limit, 500), offset)
 
 
+@retried
 def handle_escalation(ctx: Context, actor, escalation_id: int, action: str, note: str,
                       assignee: str | None = None, days: int | None = None) -> Escalation:
     """督办: a supervisor urges the handler, reassigns the case's task, extends the limit, or notes; the

@@ -21,6 +21,7 @@ from .access import require_role
 from .calendar import working_calendar
 from .context import CHINA, Context
 from .history import SYSTEM, add_history
+from .retries import retried
 
 MAX_TEXT = 1000
 STATUSES = (FOLLOWUP_OPEN, FOLLOWUP_DONE)
@@ -89,6 +90,7 @@ def _level(followup: RatingFollowUp, now: datetime) -> str:
     return "red" if now > followup.due_at else "yellow" if now >= followup.warning_at else "normal"
 
 
+@retried
 def record_result(ctx: Context, actor: User, followup_id: int, visit_note: str, remedy: str) -> FollowUpRow:
     """A supervisor of the case's hall records the call back, once."""
     require_role(actor, "supervisor")

@@ -5,6 +5,7 @@ from workflows.domain.errors import Forbidden, InvalidInput, NotFound
 from workflows.domain.model import SavedFilter, User
 
 from .context import Context
+from .retries import retried
 
 # The inbox's query arguments a filter keeps; anything else in a request is not part of a filter.
 FILTER_KEYS = ("item_code", "stage", "search", "level", "view", "mine", "all")
@@ -22,6 +23,7 @@ def clean_query(values: dict) -> dict:
     return query
 
 
+@retried
 def save_filter(ctx: Context, actor: User, name: str, query: dict, shared: bool = False) -> SavedFilter:
     """Keep the filter under `name`; the actor saving a name again replaces that filter of theirs."""
     name = (name or "").strip() if isinstance(name, str) else ""
@@ -50,6 +52,7 @@ def list_filters(ctx: Context, actor: User) -> tuple[list[SavedFilter], list[Sav
     return ([f for f in found if f.owner == actor.username], [f for f in found if f.owner != actor.username])
 
 
+@retried
 def delete_filter(ctx: Context, actor: User, filter_id: int) -> SavedFilter:
     """Only its owner deletes a filter: another's of the hall is refused; another hall's is reported missing."""
     with ctx.uow() as uow:

@@ -21,6 +21,7 @@ from .access import require_case_visible, require_role
 from .clock import ACCEPTANCE_STAGE
 from .context import Context
 from .history import add_history
+from .retries import retried
 
 MARKING_ROLES = ("acceptor", "reviewer")
 PREFIX = "material_"  # a form's field of the material at that position: material_0, material_1 …
@@ -61,6 +62,7 @@ def case_materials(ctx: Context, actor: User, number: str) -> list[MaterialStatu
         return rows
 
 
+@retried
 def mark_materials(ctx: Context, actor: User, number: str, statuses: dict[int, str]) -> list[MaterialStatus]:
     """Mark the materials by index; all or nothing. Returns the checklist afterwards."""
     with ctx.uow() as uow:

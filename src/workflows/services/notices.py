@@ -22,6 +22,7 @@ from .clock import ACCEPTANCE_STAGE, CaseClock
 from .context import CHINA, Context
 from .history import SYSTEM, add_history
 from .progress import CaseCommand
+from .retries import retried
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +32,7 @@ DECISION_DAYS = 5  # 行政许可法 §32: decide on acceptance, or give the 一
 DEEMED_MESSAGE = "逾期未出具一次性告知书，自收到申请之日即视为受理（《行政许可法》第三十二条）"
 
 
+@retried
 def issue_missing_materials_notice(ctx: Context, actor: User, number: str, marks: dict | None = None) -> CaseDocument:
     """The 一次性告知书 of the materials marked 缺少; `marks` (position -> status), sent with it from the task
     form, are saved first, in the same transaction."""
@@ -97,6 +99,7 @@ def decision_due(clock: CaseClock, case: Case) -> datetime:
     return clock.hours.close_of(clock.calendar.add_working_days(received, DECISION_DAYS), CHINA)
 
 
+@retried
 def _deem(ctx: Context, case_id: int) -> bool:
     try:
         with ctx.uow() as uow:

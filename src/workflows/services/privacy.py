@@ -13,6 +13,7 @@ from workflows.domain.roles import TASK_ROLES
 
 from .access import require_role
 from .context import Context
+from .retries import retried
 
 READERS = TASK_ROLES | {"admin", "designer"}  # who may open a case of the hall at all (designers masked)
 HOSPITAL = "hospital"
@@ -54,6 +55,7 @@ def mask_records(records, attributes: tuple[str, ...], shown: frozenset[str]) ->
             setattr(record, attribute, privacy.masked(getattr(record, attribute), shown))
 
 
+@retried
 def audit_read(ctx: Context, actor: User, case: Case, kinds: set[str], purpose: str) -> None:
     """Record that `actor` was shown `kinds` of the case in full (nothing when `kinds` is empty)."""
     if not kinds:

@@ -23,6 +23,7 @@ from workflows.domain.text import TEXT_LENGTH, text_problem
 
 from .access import require_role
 from .context import Context
+from .retries import retried
 
 MAX_BPMN_BYTES = 2_000_000
 MAX_DMN_BYTES = 1_000_000
@@ -94,6 +95,7 @@ def deploy_directory(ctx: Context, directory: Path, deployed_by: str = "system")
     return deployed
 
 
+@retried
 def _deploy(ctx: Context, files: dict[str, bytes], deployed_by: str, tables: dict[str, Decision],
             agency_code: str | None = None, skip_unchanged: bool = False,
             change_note: str | None = None) -> list[ProcessVersion]:

@@ -25,6 +25,7 @@ from .case_states import state_of, states_of
 from .context import Context
 from .followups import FollowUpResult, open_followup, public_result
 from .throttles import count_failure, refuse_if_locked
+from .retries import retried
 
 NOT_FOUND = "未查到该办件，请核对办件编号、证件号码和联系电话"
 ADDRESS_POLICY = Policy(limit=10, window=timedelta(minutes=15), lock=timedelta(minutes=15))
@@ -135,6 +136,7 @@ def rate_service(ctx: Context, proof: Proof, address: str | None, score, comment
     return guarded(ctx, proof, address, lambda: _rate(ctx, proof, score, comment))
 
 
+@retried
 def _rate(ctx: Context, proof: Proof, score: int, comment: str) -> str:
     with ctx.uow() as uow:
         case = owned_case(uow, proof)

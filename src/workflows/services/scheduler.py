@@ -19,6 +19,7 @@ from workflows.domain.model import FAILED
 from .context import Context
 from .history import SYSTEM, add_history
 from .progress import CaseCommand
+from .retries import retried
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +36,7 @@ def fire_due_timers(ctx: Context, batch: int = 50) -> int:
             return fired
 
 
+@retried
 def _fire_case(ctx: Context, case_id: int) -> bool:
     try:
         with ctx.uow() as uow:
@@ -56,6 +58,7 @@ def _fire_case(ctx: Context, case_id: int) -> bool:
         return False
 
 
+@retried
 def _set_aside(ctx: Context, case_id: int, error: Exception) -> None:
     with ctx.uow() as uow:
         case = uow.cases.get_by_id(case_id, lock=True)

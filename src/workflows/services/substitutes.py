@@ -17,6 +17,7 @@ from workflows.domain.model import Substitution, User
 from workflows.domain.roles import TASK_ROLES
 
 from .context import CHINA, Context
+from .retries import retried
 
 KINDS = {"leave": "休假", "out": "外出", "trip": "出差", "sick": "病假"}
 MAX_REASON = 200
@@ -63,6 +64,7 @@ def _may_substitute(actor: User, user: User) -> bool:
         actor.agency_code, actor.hall_code)
 
 
+@retried
 def name_substitute(ctx: Context, actor: User, substitute: str, kind: str, reason: str, starts,
                     ends) -> Substitution:
     """Name `substitute` for the period [starts, ends): "YYYY-MM-DD" (a whole day: from its start, or to its end)
@@ -100,6 +102,7 @@ def name_substitute(ctx: Context, actor: User, substitute: str, kind: str, reaso
         return period
 
 
+@retried
 def end_substitution(ctx: Context, actor: User, substitution_id: int) -> Substitution:
     """End one's own period now (or drop it, if it has not begun); the substitute is told."""
     with ctx.uow() as uow:

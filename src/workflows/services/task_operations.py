@@ -38,6 +38,7 @@ from .context import Context, jsonable
 from .history import add_history
 from .progress import CaseCommand, Progress
 from .substitutes import resolve_assignee
+from .retries import retried
 
 SIGN_KINDS = (BEFORE, AFTER, PARALLEL)
 MAX_TEXT = 500
@@ -132,6 +133,7 @@ def _names(uow: UnitOfWork, actor: User) -> dict[str, str]:
 
 # --- 转办, 委派 ------------------------------------------------------------------------------------------------------
 
+@retried
 def transfer_task(ctx: Context, actor: User, task_id: str, assignee: str, reason: str) -> CaseTask:
     """转办: the holder hands the task to a person of the hall with its role, who holds it from now on."""
     reason = _text(reason, "reason", "转办理由")
@@ -151,6 +153,7 @@ def transfer_task(ctx: Context, actor: User, task_id: str, assignee: str, reason
         return task
 
 
+@retried
 def delegate_task(ctx: Context, actor: User, task_id: str, delegate: str, reason: str) -> TaskRequest:
     """委派: the holder asks a person of the hall to handle the task and answer with an opinion."""
     reason = _text(reason, "reason", "委派事项")
@@ -168,6 +171,7 @@ def delegate_task(ctx: Context, actor: User, task_id: str, delegate: str, reason
         return request
 
 
+@retried
 def resolve_delegation(ctx: Context, actor: User, request_id: int, opinion: str) -> TaskRequest:
     """The delegate's 办理意见: the delegation is answered and the task back with its holder, who decides."""
     opinion = _text(opinion, "opinion", "办理意见")
@@ -186,6 +190,7 @@ def resolve_delegation(ctx: Context, actor: User, request_id: int, opinion: str)
         return request
 
 
+@retried
 def recall_delegation(ctx: Context, actor: User, request_id: int, reason: str = "") -> TaskRequest:
     """The holder takes a delegation back before it is answered."""
     reason = _text(reason, "reason", "收回理由", required=False)
@@ -206,6 +211,7 @@ def recall_delegation(ctx: Context, actor: User, request_id: int, reason: str = 
 
 # --- 加签, 减签, signing --------------------------------------------------------------------------------------------
 
+@retried
 def add_signer(ctx: Context, actor: User, task_id: str, signer: str, kind: str, reason: str) -> TaskRequest:
     """加签: the holder asks a person of the hall to sign the step before, after or beside the holder."""
     if kind not in SIGN_KINDS:
@@ -232,6 +238,7 @@ def add_signer(ctx: Context, actor: User, task_id: str, signer: str, kind: str, 
         return request
 
 
+@retried
 def remove_signer(ctx: Context, actor: User, request_id: int, reason: str = "") -> Outcome:
     """减签: the holder or a supervisor removes a signer who has not signed. If the held submission waited only
     for them, the step completes now."""
@@ -253,6 +260,7 @@ def remove_signer(ctx: Context, actor: User, request_id: int, reason: str = "") 
         return Outcome(request, progress)
 
 
+@retried
 def sign(ctx: Context, actor: User, request_id: int, decision: str, opinion: str) -> Outcome:
     """A signer signs 同意 or 不同意 with an opinion, once. An after-signer's 不同意 returns the held submission to
     the holder; the last signature the held submission waited for completes the step."""
@@ -292,6 +300,7 @@ def sign(ctx: Context, actor: User, request_id: int, decision: str, opinion: str
 
 # --- 催办, 督办 ------------------------------------------------------------------------------------------------------
 
+@retried
 def urge_task(ctx: Context, actor: User, task_id: str, message: str = "") -> list[str]:
     """催办: remind whoever handles the task now (its holder, or the hall's people of its role while unclaimed);
     returns whom. For supervisors, and for 受理员 answering an applicant who asks."""
@@ -309,6 +318,7 @@ def urge_task(ctx: Context, actor: User, task_id: str, message: str = "") -> lis
         return handlers
 
 
+@retried
 def supervise_task(ctx: Context, actor: User, task_id: str, instruction: str) -> TaskSupervision:
     """督办: a supervisor's written instruction on a task; its handler must reply before completing it."""
     require_role(actor, "supervisor")
@@ -330,6 +340,7 @@ def supervise_task(ctx: Context, actor: User, task_id: str, instruction: str) ->
         return supervision
 
 
+@retried
 def reply_supervision(ctx: Context, actor: User, supervision_id: int, reply: str) -> Outcome:
     """The handler's written reply to a 督办; the supervisor is told. If a held submission waited only for it, the
     step completes now."""
@@ -389,7 +400,8 @@ def hold_submission(uow: UnitOfWork, ctx: Context, actor: User, task: CaseTask, 
     """后加签/并行: while after- or parallel signers have not signed, keep the holder's submission (as sent) and say
     so; after-signers who said 不同意 to an earlier submission are asked again. True if held."""
     at = ctx.now()
-    requests = uow.task_requests.for_task(task.id)
+    with uow.reading():  # no request of the task is pending in this unit yet; the materials just marked may wait
+        requests = uow.task_requests.for_task(task.id)
     latest = {r.assignee: r for r in requests if r.kind == AFTER and r.status != WITHDRAWN}
     again = [_request(uow, task, AFTER, actor, uow.users.get(r.assignee), "重新提交，请再次签署", None, at)
              for r in latest.values() if r.status == DONE and r.decision == DISAGREE]

@@ -23,6 +23,7 @@ from .context import Context
 from .history import add_history
 from .progress import CaseCommand, Progress
 from .substitutes import resolve_assignee
+from .retries import retried
 
 LEVELS = ("normal", "yellow", "red", "paused")  # a task's case: 正常, 黄牌 (warned), 红牌 (past due), 暂停
 
@@ -74,6 +75,7 @@ def reassign_candidates(ctx: Context, actor: User) -> list[User]:
                 if any(role in TASK_ROLES for role in user.roles)]
 
 
+@retried
 def reassign_tasks(ctx: Context, actor: User, task_ids: list[str], assignee: str) -> tuple[list[CaseTask], list[str]]:
     """改派: a supervisor hands open tasks of the hall to one person of the hall. A task that person cannot work
     (not their role), or that is gone, done or of another hall, is reported and left alone; the others are
@@ -156,6 +158,7 @@ def _open_task(uow, actor: User, task_id: str) -> CaseTask:
     return task
 
 
+@retried
 def _change_assignee(ctx: Context, actor: User, task_id: str, claim: bool) -> CaseTask:
     with ctx.uow() as uow:
         task = _open_task(uow, actor, task_id)
@@ -173,6 +176,7 @@ def _change_assignee(ctx: Context, actor: User, task_id: str, claim: bool) -> Ca
         return uow.tasks.get(task_id)
 
 
+@retried
 def complete_task(ctx: Context, actor: User, task_id: str, values: dict) -> Progress:
     """Complete a task with its form data; the workflow moves on in the same transaction.
 

@@ -8,6 +8,7 @@ from datetime import timedelta
 from workflows.domain.throttling import Policy, TooManyAttempts, minutes
 
 from .context import Context
+from .retries import retried
 
 FORGET_AFTER = timedelta(days=1)  # longer than any window or lock of the policies
 
@@ -19,6 +20,7 @@ def refuse_if_locked(uow, ctx: Context, keys: dict[str, Policy], what: str) -> N
         raise TooManyAttempts(what, max(waits))
 
 
+@retried
 def count_failure(ctx: Context, keys: dict[str, Policy], what: str, address: str | None) -> None:
     """One failure against each key, in its own transaction; raises TooManyAttempts when that locks one."""
     now = ctx.now()

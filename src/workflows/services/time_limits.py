@@ -18,6 +18,7 @@ from .clock import ACCEPTANCE_STAGE, PROMISED, STATUTORY, WAIVER_PAUSE, CaseCloc
 from .context import CHINA, Context
 from .history import SYSTEM, add_history
 from .progress import CaseCommand, Progress
+from .retries import retried
 
 MAX_EXTENSION_DAYS = 60
 
@@ -56,6 +57,7 @@ def compute_item_deadlines(ctx: Context, agency_code: str, item_code: str, accep
     return whole + stages
 
 
+@retried
 def on_started_case(ctx: Context, actor: User, number: str, act: Callable[..., str], *roles: str) -> Progress:
     """Run `act(uow, command)` on a started case's clock, then recompute its limits and record what moved."""
     require_role(actor, *(roles or ("acceptor", "reviewer", "finance", "supervisor")))
@@ -85,6 +87,7 @@ def record_moves(uow, ctx: Context, case, actor: str, moved: list[tuple[str, str
                     f"{name}由 {before} 调整为 {after}" + (f"（{why}）" if why else ""))
 
 
+@retried
 def recompute_case_deadlines(ctx: Context, case_id: int, why: str) -> None:
     """The calendar changed: compute the case's running limits again and re-arm its timers."""
     with ctx.uow() as uow:
@@ -140,6 +143,7 @@ def resume_clock(ctx: Context, actor: User, number: str) -> Progress:
     return on_started_case(ctx, actor, number, resume)
 
 
+@retried
 def request_extension(ctx: Context, actor: User, number: str, days: int, reason: str) -> ExtensionRequest:
     require_role(actor, "acceptor", "reviewer", "finance", "supervisor")
     errors = {}

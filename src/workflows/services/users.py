@@ -9,6 +9,7 @@ from workflows.domain.roles import ROLE_NAMES
 
 from .accounts import hash_password, revoke_sessions
 from .context import Context
+from .retries import retried
 
 
 
@@ -25,6 +26,7 @@ def list_users(ctx: Context) -> list[User]:
         return uow.users.all()
 
 
+@retried
 def save_user(ctx: Context, username: str, full_name: str, password: str, agency_code: str, hall_code: str,
               roles: list[str]) -> User:
     """Add a user, or update the one of that name; the agency, hall and roles must exist."""

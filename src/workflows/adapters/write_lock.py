@@ -1,0 +1,98 @@
+"""On SQLite, a command holds the database-wide write lock only while it writes, not while it computes.
+
+SQLite lets one writer in at a time. Taking the lock at the start of a command (BEGIN IMMEDIATE) put the engine run,
+the documents and the ORM work of every command under it, so two web workers were no faster than one. Instead a
+command's unit of work begins deferred: it reads and computes without the lock, and at its first write statement
+the guard below takes the lock, in one of two ways:
+
+- the unit read its case for update (`watch`), or nothing for update: the read transaction ends, BEGIN IMMEDIATE
+  waits for the lock (the busy timeout), and the case's row version must still be the one read, else `StaleRead`:
+  another command changed the case in between, and this one is run again from the start (services/retries.py).
+  What else the command read is as fresh as on PostgreSQL, where the case's row lock is the guard and the rest
+  reads committed data (a unique key refuses a doubled insert on both).
+- the unit read for update a row no version guards (`watch_unversioned`: a message, a 回访, a failure count): the
+  write upgrades the read transaction in place. SQLite refuses that at once (SQLITE_BUSY, SQLITE_BUSY_SNAPSHOT)
+  when another writer holds the lock or wrote since this unit's first read, so whatever the unit read is what it
+  writes against; the command is then run again, that time with the lock from its start.
+
+A command that writes first and reads after (no read before its first write) takes the lock at that write.
+"""
+from __future__ import annotations
+
+from contextvars import ContextVar
+
+from sqlalchemy import event
+
+GUARD = "write_guard"  # the execution option and Session.info key the guard travels under
+_READS = ("SELECT", "WITH", "PRAGMA", "BEGIN", "SAVEPOINT", "RELEASE", "ROLLBACK")
+
+# Set while a command runs again after a StaleRead or a busy database: its unit then locks at BEGIN, as SQLite's
+# writers did before, so the second attempt cannot fail the same way.
+lock_at_begin: ContextVar[bool] = ContextVar("lock_at_begin", default=False)
+
+
+class StaleRead(Exception):
+    """A case this unit read for update was changed by another command before this one took the write lock."""
+
+
+class WriteGuard:
+    """What one SQLite unit of work read for update, and whether it holds the write lock yet."""
+
+    def __init__(self) -> None:
+        self.locked = False
+        self.overtaken: Exception | None = None  # the StaleRead or SQLITE_BUSY met, even if a caller swallowed it
+        self._versions: dict[tuple[str, int], int] = {}  # (table, id) -> the row version read
+        self._unversioned = False
+
+    def watch(self, table: str, key: int, version: int) -> None:
+        """A row read for update whose `row_version` tells whether it changed (the cases)."""
+        self._versions.setdefault((table, key), version)
+
+    def watch_unversioned(self) -> None:
+        """A row read for update that nothing but the read snapshot guards."""
+        self._unversioned = True
+
+    def before_statement(self, dbapi_connection, statement: str) -> None:
+        """Called before each statement of the unit: at the first write, take the lock as the module says."""
+        if self.locked or statement.lstrip()[:9].upper().startswith(_READS):
+            return
+        self.locked = True
+        if self._unversioned:
+            return  # upgraded in place by the statement itself, refused at once if another writer came first
+        dbapi_connection.execute("COMMIT")  # the read snapshot ends: nothing was written yet
+        dbapi_connection.execute("BEGIN IMMEDIATE")
+        for (table, key), version in self._versions.items():
+            row = dbapi_connection.execute(f"SELECT row_version FROM {table} WHERE id = ?", (key,)).fetchone()
+            if row is None or row[0] != version:
+                self.overtaken = StaleRead(f"{table} {key}: row version {version} read, {row[0] if row else None} now")
+                raise self.overtaken
+
+
+def watch(session, table: str, key: int, version: int) -> None:
+    """Record on the session's guard (SQLite write units only) a row read for update with its version."""
+    guard = session.info.get(GUARD)
+    if guard is not None:
+        guard.watch(table, key, version)
+
+
+def watch_unversioned(session) -> None:
+    guard = session.info.get(GUARD)
+    if guard is not None:
+        guard.watch_unversioned()
+
+
+def install(engine) -> None:
+    """Have every statement on `engine` pass its unit's guard first (SQLite engines: adapters/database.py)."""
+    @event.listens_for(engine, "before_cursor_execute")
+    def take_lock_at_first_write(connection, cursor, statement, _parameters, _context, _executemany):
+        guard = connection.get_execution_options().get(GUARD)
+        if guard is not None:
+            guard.before_statement(cursor.connection, statement)
+
+    @event.listens_for(engine, "handle_error")
+    def note_busy(context):
+        """A busy database noted on the guard: a handler of the engine that catches every error must not hide it."""
+        connection = context.connection
+        guard = connection.get_execution_options().get(GUARD) if connection is not None else None
+        if guard is not None and "locked" in str(context.original_exception):
+            guard.overtaken = context.sqlalchemy_exception or context.original_exception
