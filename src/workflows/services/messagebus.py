@@ -1,0 +1,46 @@
+"""The message bus: where a published domain event goes when its command commits.
+
+Handlers that must be atomic with the command run in its transaction (`atomic`); an event that can wait becomes an
+outbox row of its `deferred` kind in the same transaction, worked after the commit by services/outbox.py with the
+`workers` registered for that kind. The bus knows no handler itself: bootstrap.py wires them (tests swap them
+there). A kind in `prompt` is also handed to `kick` right after the commit (a PDF someone may download at once).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Callable
+
+from workflows.domain.events import Event, OutboxEntry
+
+if TYPE_CHECKING:
+    from workflows.adapters.unit_of_work import UnitOfWork
+    from .context import Context
+
+AtomicHandler = Callable[["UnitOfWork", Event], None]
+Worker = Callable[["Context", OutboxEntry], None]  # does its work and marks the entry done in its transaction
+
+
+@dataclass
+class MessageBus:
+    clock: Callable[[], datetime]
+    atomic: dict[type[Event], list[AtomicHandler]] = field(default_factory=dict)
+    deferred: dict[type[Event], str] = field(default_factory=dict)
+    workers: dict[str, Worker] = field(default_factory=dict)
+    prompt: frozenset[str] = frozenset()
+    kick: Callable[[list[int]], None] | None = None
+
+    def dispatch(self, uow: "UnitOfWork", events: list[Event]) -> None:
+        kicked = []
+        for event in events:
+            for handler in self.atomic.get(type(event), ()):
+                handler(uow, event)
+            kind = self.deferred.get(type(event))
+            if kind is not None:
+                entry_id = uow.outbox.add(kind, event.payload(), getattr(event, "case_id", None),
+                                          self.clock())
+                if kind in self.prompt:
+                    kicked.append(entry_id)
+        if kicked and self.kick is not None:
+            kick = self.kick
+            uow.after_commit(lambda: kick(kicked))
