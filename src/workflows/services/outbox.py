@@ -21,7 +21,7 @@ from workflows.domain.errors import NotFound
 from workflows.domain.events import OutboxEntry, retry_delay
 from workflows.domain.model import User
 
-from .access import require_role
+from .access import require_case_visible, require_role, sees_all_halls
 from .context import Context
 
 log = logging.getLogger(__name__)
@@ -79,14 +79,22 @@ def _record_failure(ctx: Context, entry: OutboxEntry, error: str) -> None:
 
 
 def failures(ctx: Context, actor: User) -> list[OutboxFailure]:
-    """The entries whose last attempt failed, for administrators and supervisors (后台任务)."""
+    """The entries whose last attempt failed (后台任务): every one for an administrator, those of the hall's cases
+    for a supervisor."""
     require_role(actor, "admin", "supervisor")
     with ctx.uow(write=False) as uow:
-        entries = uow.outbox.failed()
-        numbers = {entry.case_id: case.number for entry in entries if entry.case_id
-                   and (case := uow.cases.get_by_id(entry.case_id)) is not None}
-    return [OutboxFailure(entry, KIND_LABELS.get(entry.kind, entry.kind), numbers.get(entry.case_id))
-            for entry in entries]
+        return [failure for entry in uow.outbox.failed()
+                if (failure := _visible_failure(uow, actor, entry)) is not None]
+
+
+def _visible_failure(uow, actor: User, entry: OutboxEntry) -> OutboxFailure | None:
+    case = uow.cases.get_by_id(entry.case_id) if entry.case_id else None
+    if not sees_all_halls(actor):
+        try:
+            require_case_visible(actor, case)
+        except NotFound:
+            return None
+    return OutboxFailure(entry, KIND_LABELS.get(entry.kind, entry.kind), case.number if case else None)
 
 
 def case_failures(ctx: Context, case_id: int) -> list[OutboxFailure]:
@@ -96,14 +104,20 @@ def case_failures(ctx: Context, case_id: int) -> list[OutboxFailure]:
                 for entry in uow.outbox.failed(case_id=case_id)]
 
 
-def retry(ctx: Context, actor: User, entry_id: int) -> int:
-    """Make a failed entry due now and work it at once; returns how many entries were done (0 or 1)."""
+def retry(ctx: Context, actor: User, entry_id: int) -> tuple[OutboxEntry, str | None]:
+    """A failed entry due again now (its cause fixed), worked at once; the entry as it stands after, and its
+    case's number."""
     require_role(actor, "admin", "supervisor")
     with ctx.uow() as uow:
-        if not uow.outbox.retry(entry_id, ctx.now()):
+        entry = uow.outbox.get(entry_id)
+        visible = entry and entry.done_at is None and _visible_failure(uow, actor, entry)
+        if not visible:
             raise NotFound("后台任务不存在或已完成")
+        uow.outbox.retry(entry_id, ctx.now())
         uow.commit()
-    return work_entries(ctx, [entry_id])
+    work_entries(ctx, [entry_id])
+    with ctx.uow(write=False) as uow:
+        return uow.outbox.get(entry_id), visible.case_number
 
 
 class BackgroundKicker:
