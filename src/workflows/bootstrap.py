@@ -15,13 +15,13 @@ from workflows.adapters.orm import start_mappers
 from workflows.domain.events import CalendarChanged, DocumentIssued
 from workflows.services import calendar, documents, outbox
 from workflows.services.context import Context, system_clock
-from workflows.services.messagebus import MessageBus, Worker
+from workflows.services.messagebus import MessageBus, PromptWorker, Worker
 
 Kick = Literal["inline", "thread", "off"]
 RENDER_DOCUMENT, RECOMPUTE_DEADLINES = "render_document", "recompute_deadlines"
 DEFERRED = {DocumentIssued: RENDER_DOCUMENT, CalendarChanged: RECOMPUTE_DEADLINES}
 WORKERS: dict[str, Worker] = {RENDER_DOCUMENT: documents.render_issued, RECOMPUTE_DEADLINES: calendar.recompute_batch}
-PROMPT = frozenset({RENDER_DOCUMENT})  # someone may download it a moment after the command
+PROMPT: dict[str, PromptWorker] = {RENDER_DOCUMENT: documents.render_kicked}  # downloaded a moment after
 
 
 def bootstrap(database: str | sessionmaker, *, engine: Engine | None = None,
@@ -37,9 +37,9 @@ def bootstrap(database: str | sessionmaker, *, engine: Engine | None = None,
         database = sessionmaker(make_engine(database), expire_on_commit=False)
     ctx = Context(database, clock=clock, **({"engine": engine} if engine is not None else {}))
     ctx.bus = MessageBus(clock=ctx.now, deferred=dict(DEFERRED), workers={**WORKERS, **(workers or {})},
-                         prompt=PROMPT)
+                         prompt=dict(PROMPT))
     if kick == "inline":
-        ctx.bus.kick = lambda entry_ids: outbox.work_entries(ctx, entry_ids)
+        ctx.bus.kick = lambda kind, entries: outbox.kick(ctx, kind, entries)
     elif kick == "thread":
         ctx.bus.kick = outbox.BackgroundKicker(ctx)
     return ctx

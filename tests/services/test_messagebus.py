@@ -31,7 +31,7 @@ def test_atomic_handlers_run_at_once_and_waiting_events_become_outbox_rows_kicke
     seen, kicked = [], []
     bus = MessageBus(clock=lambda: NOW, atomic={DocumentIssued: [lambda uow, event: seen.append(event)]},
                      deferred={DocumentIssued: "render_document", CalendarChanged: "recompute_deadlines"},
-                     prompt=frozenset({"render_document"}), kick=kicked.extend)
+                     prompt={"render_document": None}, kick=lambda kind, entries: kicked.append((kind, entries)))
     uow = FakeUnitOfWork()
     issued = DocumentIssued(7, 3, "acceptance_notice", "SL1")
 
@@ -44,7 +44,7 @@ def test_atomic_handlers_run_at_once_and_waiting_events_become_outbox_rows_kicke
     assert kicked == []  # not before the commit
     for action in uow.after:
         action()
-    assert kicked == [1]  # the document's entry only: the calendar's waits for the scheduler
+    assert kicked == [("render_document", [(1, issued)])]  # the document only: the calendar's waits for the scheduler
 
 
 def test_an_event_is_read_back_from_its_payload():

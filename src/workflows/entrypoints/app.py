@@ -28,8 +28,12 @@ def database_url() -> str:
     return os.environ.get("WORKFLOWS_DATABASE_URL", DEFAULT_URL)
 
 
-def make_context(url: str | None = None, kick: Kick = "thread") -> Context:
-    """The web app's context: a 文书's PDF is rendered on a thread right after its command (the CLI: inline)."""
+def make_context(url: str | None = None, kick: Kick | None = None) -> Context:
+    """The web app's context: a 文书's PDF is rendered on a thread right after its command (the CLI: inline);
+    WORKFLOWS_OUTBOX_KICK=off leaves it to the scheduler process and to the first download."""
+    kick = kick or os.environ.get("WORKFLOWS_OUTBOX_KICK", "thread")
+    if kick not in ("thread", "inline", "off"):
+        raise ValueError(f"WORKFLOWS_OUTBOX_KICK 应为 thread、inline 或 off，而不是 {kick!r}")
     return bootstrap(url or database_url(), kick=kick)
 
 

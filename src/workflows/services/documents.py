@@ -164,6 +164,21 @@ def render_issued(ctx: Context, entry: OutboxEntry) -> None:
         uow.commit()
 
 
+def render_kicked(ctx: Context, entries: list[tuple[int, DocumentIssued]]) -> None:
+    """The prompt worker for DocumentIssued, right after the command: lay the PDFs out, then keep each with its
+    entry done in one transaction, unless a worker holds or did the entry (a download may have kept a PDF: kept)."""
+    with ctx.uow(write=False) as uow:  # a kick that comes late finds the scheduler did them: nothing to lay out
+        open_ids = uow.outbox.unclaimed([entry_id for entry_id, _ in entries], ctx.now())
+        layouts = uow.documents.layouts([event.document_id for entry_id, event in entries if entry_id in open_ids])
+    rendered = [(entry_id, event.document_id, render_pdf(from_layout(layouts[event.document_id])))
+                for entry_id, event in entries if event.document_id in layouts]
+    with ctx.uow() as uow:
+        for entry_id, document_id, content in rendered:
+            if uow.outbox.finish_unclaimed(entry_id, ctx.now()):
+                uow.documents.store_content(document_id, content)
+        uow.commit()
+
+
 def _rendered(ctx: Context, document: CaseDocument) -> bytes:
     """Lay a document's PDF out on the spot (a download came before the outbox); the first PDF kept is the one."""
     content = render_pdf(from_layout(document.layout))

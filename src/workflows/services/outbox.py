@@ -2,9 +2,10 @@
 
 The scheduler process works the due entries every round (`work_due`); a command whose entry someone may need at
 once (a 文书's PDF) also hands it to a kicker right after its commit: inline (the tests, the CLI), or a thread of
-the web process (`BackgroundKicker`), so the response does not wait for it. Whoever claims an entry first holds
-it for a lease (adapters/outbox_repository.py); its worker (the bus's `workers`) does the work and marks it done
-in the transaction of that work, so an effect and its "done" commit together. A failure is kept on the entry (the
+the web process (`BackgroundKicker`), so the response does not wait for it; the kind's prompt worker marks an
+entry done only if nobody claimed it meanwhile (`finish_unclaimed`). Whoever claims an entry first holds it for a
+lease (adapters/outbox_repository.py); its worker (the bus's `workers`) does the work and marks it done in the
+transaction of that work, so an effect and its "done" commit together. A failure is kept on the entry (the
 error, the next attempt after a doubling delay) and listed for administrators and supervisors, and the case page
 shows its case's; after the last attempt the entry waits for a person to retry it.
 """
@@ -23,6 +24,7 @@ from workflows.domain.model import User
 
 from .access import require_case_visible, require_role, sees_all_halls
 from .context import Context
+from .messagebus import Kicked
 
 log = logging.getLogger(__name__)
 LEASE = timedelta(minutes=5)  # a claim older than this belonged to a worker that died: the entry is due again
@@ -52,8 +54,16 @@ def work_due(ctx: Context, batch: int = 50) -> int:
             return done
 
 
+def kick(ctx: Context, kind: str, entries: Kicked) -> None:
+    """Hand entries of `kind` just committed to its prompt worker; what fails is left to the scheduler's round."""
+    try:
+        ctx.bus.prompt[kind](ctx, entries)
+    except Exception:  # noqa: BLE001 - the command is done: the scheduler works them, and records the failure
+        log.exception("outbox entries %s left to the scheduler", [entry_id for entry_id, _ in entries])
+
+
 def work_entries(ctx: Context, entry_ids: list[int]) -> int:
-    """Work these entries now if nobody holds them (a kick right after their command committed)."""
+    """Work these entries now if nobody holds them (a person's retry)."""
     with ctx.uow() as uow:
         now = ctx.now()
         claimed = [entry for entry_id in entry_ids if (entry := uow.outbox.claim(entry_id, now, LEASE)) is not None]
@@ -121,17 +131,17 @@ def retry(ctx: Context, actor: User, entry_id: int) -> tuple[OutboxEntry, str | 
 
 
 class BackgroundKicker:
-    """Works kicked entries on a thread of this process, one at a time, so the command's response does not wait;
-    what it has not done when the process stops the scheduler does (the entries are in the database)."""
+    """Works kicked entries on a thread of this process, one batch at a time, so the command's response does not
+    wait; what it has not done when the process stops the scheduler does (the entries are in the database)."""
 
     def __init__(self, ctx: Context):
         self._ctx, self._queue = ctx, queue.SimpleQueue()
         self._pid: int | None = None
         self._lock = threading.Lock()
 
-    def __call__(self, entry_ids: list[int]) -> None:
+    def __call__(self, kind: str, entries: Kicked) -> None:
         self._started()
-        self._queue.put(entry_ids)
+        self._queue.put((kind, entries))
 
     def _started(self) -> None:
         """Start the thread in the process that kicks: one built before a fork (gunicorn --preload) has none."""
@@ -142,8 +152,4 @@ class BackgroundKicker:
 
     def _run(self, entries: queue.SimpleQueue) -> None:
         while True:
-            entry_ids = entries.get()
-            try:
-                work_entries(self._ctx, entry_ids)
-            except Exception:  # noqa: BLE001 - the scheduler works them later
-                log.exception("outbox entries %s left to the scheduler", entry_ids)
+            kick(self._ctx, *entries.get())
