@@ -12,7 +12,7 @@ import pytest
 from pypdf import PdfReader
 
 from workflows.domain.errors import Forbidden, NotFound
-from workflows.domain.events import MAX_ATTEMPTS
+from workflows.domain.events import MAX_ATTEMPTS, DocumentIssued
 from workflows.entrypoints.app import create_app
 from workflows.services import calendar, cases, demo, documents, outbox
 
@@ -150,6 +150,21 @@ def test_two_workers_claiming_at_once_render_each_document_exactly_once(quiet, s
 
     assert sum(done) == 4 and len(calls) == 4 and set(calls.values()) == {1}
     assert pending(quiet) == 0
+
+
+def test_a_kick_leaves_alone_an_entry_a_worker_holds(quiet, staff, clock):
+    number = accept(quiet, staff, clock, "2026-11-23 09:30")
+    [notice] = documents.list_documents(quiet, staff["shenhe"], number)
+    with quiet.uow() as uow:  # the scheduler claimed it a moment before the kick came
+        [entry_id] = uow.outbox.due_ids(clock.now, 10)
+        held = uow.outbox.claim(entry_id, clock.now, outbox.LEASE)
+        uow.commit()
+
+    documents.render_kicked(quiet, [(entry_id, DocumentIssued.from_payload(held.payload))])
+
+    assert stored(quiet, notice.id).content is None and pending(quiet) == 1  # the holder's to do
+    documents.render_issued(quiet, held)
+    assert stored(quiet, notice.id).content.startswith(b"%PDF-") and pending(quiet) == 0
 
 
 def test_nothing_is_issued_or_rendered_when_the_command_rolls_back(ctx, staff, clock):
