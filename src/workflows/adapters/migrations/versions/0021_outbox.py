@@ -3,14 +3,14 @@ after a calendar change), worked by the scheduler exactly once, retried with bac
 document keeps its laid-out text (`layout`) from the command; its PDF (`content`) is rendered from it later.
 
 Revision ID: 0021
-Revises: 0020
+Revises: 0027 (main landed 0027 on 0020 first; the lead may rechain)
 """
 from alembic import op
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
 revision = '0021'
-down_revision = '0020'
+down_revision = '0027'
 branch_labels = None
 depends_on = None
 
