@@ -11,7 +11,7 @@ from io import BytesIO
 import pytest
 from pypdf import PdfReader
 
-from workflows.domain.errors import Forbidden, NotFound
+from workflows.domain.errors import Conflict, Forbidden, NotFound
 from workflows.domain.events import MAX_ATTEMPTS, DocumentIssued
 from workflows.entrypoints.app import create_app
 from workflows.services import calendar, cases, demo, documents, outbox
@@ -122,8 +122,10 @@ def test_after_the_last_attempt_an_entry_waits_for_a_person_to_retry_it(quiet, s
     quiet.bus.workers[RENDER] = documents.render_issued
     entry, _ = outbox.retry(quiet, staff["admin"], failure.entry.id)
     assert entry.done_at is not None and outbox.failures(quiet, staff["admin"]) == []
-    with pytest.raises(NotFound):
+    with pytest.raises(Conflict):
         outbox.retry(quiet, staff["admin"], failure.entry.id)  # done: nothing to retry
+    with pytest.raises(NotFound):
+        outbox.retry(quiet, staff["admin"], failure.entry.id + 1000)
 
 
 def test_two_workers_claiming_at_once_render_each_document_exactly_once(quiet, staff, clock):

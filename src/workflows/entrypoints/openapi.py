@@ -639,7 +639,7 @@ def _outbox_paths() -> dict:
             "科室负责人看本大厅办件的", {"200": _json(_array("OutboxEntry"))}, 401, 403)},
         "/api/outbox/{entry_id}/retry": {"post": _operation(
             "立即重试一个未完成的后台任务；返回重试后的状态（仍失败时带 last_error）",
-            {"200": _json(_ref("OutboxEntry"))}, 401, 403, 404, params=[entry])},
+            {"200": _json(_ref("OutboxEntry"))}, 401, 403, 404, 409, params=[entry])},
     }
 
 

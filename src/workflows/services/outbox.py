@@ -18,7 +18,7 @@ import threading
 from dataclasses import dataclass
 from datetime import timedelta
 
-from workflows.domain.errors import NotFound
+from workflows.domain.errors import Conflict, NotFound
 from workflows.domain.events import OutboxEntry, retry_delay
 from workflows.domain.model import User
 
@@ -120,9 +120,11 @@ def retry(ctx: Context, actor: User, entry_id: int) -> tuple[OutboxEntry, str | 
     require_role(actor, "admin", "supervisor")
     with ctx.uow() as uow:
         entry = uow.outbox.get(entry_id)
-        visible = entry and entry.done_at is None and _visible_failure(uow, actor, entry)
+        visible = entry and _visible_failure(uow, actor, entry)
         if not visible:
-            raise NotFound("后台任务不存在或已完成")
+            raise NotFound("后台任务不存在")
+        if entry.done_at is not None:
+            raise Conflict("后台任务已完成，无需重试")
         uow.outbox.retry(entry_id, ctx.now())
         uow.commit()
     work_entries(ctx, [entry_id])

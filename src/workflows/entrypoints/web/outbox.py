@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import flash, g, redirect, render_template, request, url_for
 
-from workflows.domain.errors import NotFound
+from workflows.domain.errors import Conflict, NotFound
 from workflows.services import outbox
 
 from . import blueprint, ctx, local_path, signed_in
@@ -28,7 +28,7 @@ def retry_outbox_entry(entry_id):
     back = local_path(request.form.get("next", "")) or url_for("web.outbox_page")
     try:
         entry, _ = outbox.retry(ctx(), g.user, entry_id)
-    except NotFound as error:
+    except (Conflict, NotFound) as error:
         flash(str(error), "error")
         return redirect(back, 303)
     if entry.done_at is None:
