@@ -10,13 +10,18 @@ from io import BytesIO
 
 import pytest
 from pypdf import PdfReader
+from sqlalchemy.orm import sessionmaker
+
+from workflows.adapters.database import make_engine
+from workflows.adapters.engine import Engine
+from workflows.adapters.orm import start_mappers
+from workflows.bootstrap import bootstrap
 
 from workflows.domain.errors import Conflict, Forbidden, NotFound
 from workflows.domain.events import MAX_ATTEMPTS, DocumentIssued
 from workflows.entrypoints.app import create_app
 from workflows.services import calendar, cases, demo, documents, outbox
 
-from conftest import _context
 from support.cases import APPLICANT, DATA, OUTPATIENT, accept, at, label
 from support.documented import DocumentedClient
 from support.web import html, sign_in
@@ -27,7 +32,9 @@ RENDER = "render_document"
 @pytest.fixture
 def quiet(database_url, clock):
     """The installation with no kick after the command: only the scheduler's round (or a download) renders."""
-    context = _context(database_url, clock, kick="off")
+    start_mappers()
+    context = bootstrap(sessionmaker(make_engine(database_url), expire_on_commit=False), engine=Engine(),
+                        clock=clock, kick="off")
     yield context
     context.session_factory.kw["bind"].dispose()
 
