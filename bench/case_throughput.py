@@ -35,9 +35,8 @@ from workflows.adapters.dmn_parsing import decision_files, read_decisions
 from workflows.adapters.database import make_engine
 from workflows.adapters.engine import CaseBindings, Engine
 from workflows.adapters.migrate import upgrade
-from workflows.adapters.orm import start_mappers
+from workflows.bootstrap import bootstrap
 from workflows.services import cases, tasks, users
-from workflows.services.context import Context
 from workflows.services.demo import resident_id
 from workflows.services.clock import FAR_FUTURE
 from workflows.services.setup import install
@@ -84,8 +83,7 @@ def prepared_database(url: str | None, scratch: Path, name: str) -> str:
         with database.begin() as connection:
             connection.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
     upgrade(database)
-    start_mappers()
-    ctx = Context(sessionmaker(database, expire_on_commit=False))
+    ctx = bootstrap(sessionmaker(database, expire_on_commit=False))
     install(ctx, ROOT / "catalog", ROOT / "bpmn")
     users.save_user(ctx, CLERK, "压测窗口", PASSWORD, AGENCY, HALL, ["acceptor", "reviewer", "finance"])
     with ctx.uow() as uow:  # the national platform knows the applicant as insured, or 核查参保状态 refuses the case
@@ -96,9 +94,10 @@ def prepared_database(url: str | None, scratch: Path, name: str) -> str:
     return url
 
 
-def through_services(url: str, count: int) -> tuple[float, float, float]:
-    start_mappers()
-    ctx = Context(sessionmaker(make_engine(url), expire_on_commit=False))
+def through_services(url: str, count: int, kick: str = "thread") -> tuple[float, float, float]:
+    """kick: where the 文书 PDFs are rendered after each command (bootstrap.py): `thread` as the web app does,
+    `inline` in the command's own thread after its commit, `off` not at all (left to the scheduler)."""
+    ctx = bootstrap(sessionmaker(make_engine(url), expire_on_commit=False), kick=kick)
     clerk = users.get_user(ctx, CLERK)
     durations = []
     for _ in range(count):
@@ -187,14 +186,16 @@ def main() -> None:
     parser.add_argument("--workers", type=_worker_counts, default=[1, 2],
                         help="gunicorn worker counts to compare, comma-separated (default 1,2)")
     parser.add_argument("--http-only", action="store_true", help="skip the raw engine and the service layer")
+    parser.add_argument("--kick", choices=("thread", "inline", "off"), default="thread",
+                        help="service layer: where the PDFs are rendered after the commit (the web app: thread)")
     options = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch:
         if not options.http_only:
             raw = raw_in_memory(options.cases)
             print(f"raw SpiffWorkflow in memory:     {raw:8.1f} cases/s")
             service_url = prepared_database(options.database_url, Path(scratch), "services")
-            service, first, last = through_services(service_url, options.cases)
-            print(f"service layer, persisted:        {service:8.1f} cases/s "
+            service, first, last = through_services(service_url, options.cases, options.kick)
+            print(f"service layer, persisted (PDFs: {options.kick}): {service:8.1f} cases/s "
                   f"(first tenth {first:.1f}/s, last tenth {last:.1f}/s)")
         rates = {}
         for workers in options.workers:

@@ -33,6 +33,7 @@ from workflows.adapters.orm import start_mappers
 from workflows.adapters.statistics_counts import rebuild
 from workflows.entrypoints.app import create_app
 from workflows.services import catalog, demo
+from workflows.bootstrap import bootstrap
 from workflows.services.context import Context
 from workflows.services.setup import install
 
@@ -80,7 +81,7 @@ def prepare(url: str, cases: int) -> Context:
         raise SystemExit("bench/scale.py measures PostgreSQL: give a postgresql+psycopg:// URL")
     upgrade(database)
     start_mappers()
-    ctx = Context(sessionmaker(database, expire_on_commit=False))
+    ctx = bootstrap(sessionmaker(database, expire_on_commit=False))
     with database.connect() as connection:
         filled = connection.scalar(text("SELECT count(*) FROM cases WHERE number LIKE 'BX%'"))
         others = connection.scalar(text("SELECT count(*) FROM cases"))

@@ -24,6 +24,7 @@ from sqlalchemy.orm import sessionmaker
 from workflows.adapters.database import make_engine
 from workflows.adapters.orm import start_mappers
 from workflows.services import cases, processes, users
+from workflows.bootstrap import bootstrap
 from workflows.services.context import Context
 
 from case_throughput import APPLICANT, CLERK, prepared_database
@@ -53,7 +54,7 @@ def main() -> None:
         url = prepared_database(options.database_url, Path(scratch), "timers")
         start_mappers()
         database = make_engine(url)
-        ctx = Context(sessionmaker(database, expire_on_commit=False))
+        ctx = bootstrap(sessionmaker(database, expire_on_commit=False))
         deploy_quick_timer(ctx, options.after)
         clerk = users.get_user(ctx, CLERK)
         environment = {**os.environ, "WORKFLOWS_DATABASE_URL": url}

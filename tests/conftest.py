@@ -38,8 +38,8 @@ from sqlalchemy.orm import sessionmaker
 from workflows.adapters.database import make_engine
 from workflows.adapters.engine import Engine
 from workflows.adapters.migrate import upgrade
-from workflows.adapters.orm import start_mappers
 from workflows.services import accounts, catalog, demo, users
+from workflows.bootstrap import bootstrap
 from workflows.services.context import Context
 from workflows.services.setup import install
 
@@ -72,10 +72,11 @@ class FakeClock:
         self.now += timedelta(**delta)
 
 
-def _context(url: str, clock=None) -> Context:
-    start_mappers()
-    return Context(sessionmaker(make_engine(url), expire_on_commit=False), engine=SHARED_ENGINE,
-                   clock=clock or FakeClock())
+def _context(url: str, clock=None, kick: str = "inline") -> Context:
+    """A context as bootstrap builds it; a 文书's PDF is rendered right after its command (inline) unless the test
+    asks for the outbox alone (kick="off")."""
+    return bootstrap(sessionmaker(make_engine(url), expire_on_commit=False), engine=SHARED_ENGINE,
+                     clock=clock or FakeClock(), kick=kick)
 
 
 def _install(url: str) -> None:

@@ -15,7 +15,7 @@ from sqlalchemy.orm import sessionmaker
 from workflows.adapters.database import make_engine
 from workflows.entrypoints.app import create_app
 from workflows.services import catalog, demo
-from workflows.services.context import Context
+from workflows.bootstrap import bootstrap
 
 from conftest import _pg_database
 from support.cases import APPLICANT
@@ -50,7 +50,7 @@ def linkou(client, ctx, tmp_path):
 def fushun(request, database_url, clock, tmp_path):
     """Another installation, of 抚顺 only, on the same kind of database: its own database, staff and app."""
     with _other_database(request, database_url, tmp_path) as url:
-        other = Context(sessionmaker(make_engine(url), expire_on_commit=False), clock=clock)
+        other = bootstrap(sessionmaker(make_engine(url), expire_on_commit=False), clock=clock)
         clock.advance(seconds=1)  # the catalog loaded now is newer than the installed one
         catalog.load_catalog(other, only(FUSHUN, tmp_path))
         yield create_app(other, secret_key="fushun-secret").test_client()

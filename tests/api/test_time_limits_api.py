@@ -13,6 +13,7 @@ from sqlalchemy.orm import sessionmaker
 from support.cases import APPLICANT, DATA, OUTPATIENT, at
 from support.http import error_of, json_of
 from workflows.entrypoints.app import create_app
+from workflows.services import outbox
 from workflows.services.context import Context
 from workflows.services.scheduler import fire_due_timers
 
@@ -169,7 +170,7 @@ def test_an_administrator_publishes_a_year_and_refused_publications_change_nothi
     assert change["detail"] == {"year": 2027, "holidays": ["2027-01-01"], "workdays": ["2027-02-06"]}
 
 
-def test_correcting_a_day_moves_the_due_date_of_open_cases(client, auth, clock, subtests):
+def test_correcting_a_day_moves_the_due_date_of_open_cases(client, ctx, auth, clock, subtests):
     admin, shouli = auth("admin"), auth("shouli")
     number = accepted_case(client, auth, clock)
     correction = {"working": True, "name": "调休上班", "source": "测试通知〔2026〕1号"}
@@ -193,6 +194,8 @@ def test_correcting_a_day_moves_the_due_date_of_open_cases(client, auth, clock, 
 
     assert (corrected["year"], corrected["covered"]) == (2026, True)
     assert "2026-12-19" in corrected["workdays"]
+    assert promised(client, shouli, number)["due_at"] == DUE  # answered at once: the cases wait for the outbox
+    assert outbox.work_due(ctx) == 1  # the scheduler's round
     assert promised(client, shouli, number)["due_at"] == iso("2026-12-19 17:00")  # Saturday 12-19 now counts
     assert "承诺时限由 2026-12-21 17:00 调整为 2026-12-19 17:00（2026-12-19 调整为工作日（测试通知〔2026〕1号））" in (
         history(client, shouli, number))

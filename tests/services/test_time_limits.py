@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from workflows.domain.errors import Conflict, Forbidden, InvalidInput
-from workflows.services import calendar, cases, tasks, time_limits
+from workflows.services import calendar, cases, outbox, tasks, time_limits
 
 from support.cases import APPLICANT, DATA, OUTPATIENT, accept, at, label, limits
 
@@ -77,6 +77,7 @@ def test_a_deadline_in_a_year_without_calendar_is_provisional_until_the_year_is_
 
     clock.now = at("2026-12-11 09:00")
     calendar.publish_year(ctx, staff["admin"], 2027, [date(2027, 1, 1)], [], "国办发明电〔2026〕X号")
+    assert outbox.work_due(ctx) == 1  # the scheduler's round recomputes the open cases, not the request
 
     assert label(ctx, staff, number) == "2027-01-08 17:00"
     history = [e.message for e in cases.case_details(ctx, staff["shouli"], number).history]
@@ -96,6 +97,8 @@ def test_only_administrators_change_the_calendar_and_a_day_needs_its_year(ctx, s
 def test_correcting_a_day_moves_open_cases_and_is_kept_in_the_calendar_history(ctx, staff, clock):
     number = accept(ctx, staff, clock, "2026-11-23 09:30")
     calendar.correct_day(ctx, staff["admin"], date(2026, 12, 19), True, "调休上班", "测试通知〔2026〕1号")
+    assert label(ctx, staff, number) == "2026-12-21 17:00"  # answered at once: the case waits for the outbox
+    outbox.work_due(ctx)
     assert label(ctx, staff, number) == "2026-12-19 17:00"  # Saturday 12-19 now counts
     [change] = calendar.calendar_changes(ctx)
     assert (change["action"], change["source"], change["actor"]) == ("correct_day", "测试通知〔2026〕1号", "admin")

@@ -501,6 +501,14 @@ ROUTES: list[Route] = [
     Route("GET", "/api/lockouts", get("/api/lockouts"), "admin", ADMIN_ONLY),
     Route("POST", "/api/lockouts/unlock", send("/api/lockouts/unlock", kind="account", subject=""), "admin",
           ADMIN_ONLY),
+    # 后台任务 (the outbox): administrators and supervisors; entry 1 is a 文书 of the world's, rendered (409)
+    Route("GET", "/admin/outbox", get("/admin/outbox"), "kezhang", {ANON: 401, "shouli": 403, "sheji": 403}),
+    Route("GET", "/api/outbox/failures", get("/api/outbox/failures"), "admin",
+          {ANON: 401, "shouli": 403, "sheji": 403}),
+    Route("POST", "/api/outbox/<int:entry_id>/retry", send("/api/outbox/1/retry"), "admin",
+          {ANON: 401, "shouli": 403, "sheji": 403}),
+    Route("POST", "/admin/outbox/<int:entry_id>/retry", send("/admin/outbox/1/retry"), "kezhang",
+          {ANON: 401, "shouli": 403, "sheji": 403}),
     Route("POST", "/api/logout", send("/api/logout"), "yiyuan", SIGNED_IN),  # last: it ends the token it is sent with
 ]
 

@@ -434,7 +434,8 @@ case_attachments = Table(
     Column("uploaded_at", Moment(), nullable=False),
 )
 
-# 文书 issued for a case: the PDF as handed to the applicant and what its template was filled in with. Never updated.
+# 文书 issued for a case: what its template was filled in with, its text as laid out, and the PDF as handed to the
+# applicant (written once, after the command that issued it). Never changed otherwise.
 case_documents = Table(
     "case_documents", metadata,
     Column("id", Id, primary_key=True, autoincrement=True),
@@ -443,7 +444,8 @@ case_documents = Table(
     Column("title", String(200), nullable=False),
     Column("number", String(80), nullable=False, unique=True),
     Column("fields", Json, nullable=False),
-    Column("content", LargeBinary, nullable=False),
+    Column("layout", Json),  # the text as laid out at the command (domain/documents.py layout_of); None: before 0021
+    Column("content", LargeBinary),  # the PDF, rendered from `layout` after the command commits (the outbox)
     Column("issued_by", String(64), nullable=False),
     Column("issued_at", Moment(), nullable=False),
     Index("ix_case_documents_case_id_kind", "case_id", "kind"),
@@ -579,6 +581,23 @@ agency_messages = Table(
     CheckConstraint("status IN ('pending', 'delivered', 'failed', 'outbound', 'sent')", name="status_known"),
     Index("ix_agency_messages_status_created_at", "status", "created_at"),
     Index("ix_agency_messages_correlation", "correlation"),
+)
+
+# What a command left to be done after it committed (services/outbox.py): claimed by pushing next_attempt_at past
+# a lease, done once done_at is set; a failure keeps its error and the moment of the next attempt (None: given up).
+outbox = Table(
+    "outbox", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("kind", String(40), nullable=False),
+    Column("payload", Json, nullable=False),
+    Column("case_id", ForeignKey("cases.id"), index=True),
+    Column("created_at", Moment(), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", Moment()),
+    Column("done_at", Moment()),
+    Column("last_error", Text),
+    Index("ix_outbox_due", "next_attempt_at", postgresql_where=text("done_at IS NULL"),
+          sqlite_where=text("done_at IS NULL")),
 )
 
 # 差评回访: one per poorly rated case, for the supervisors of the case's hall.

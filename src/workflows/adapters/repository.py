@@ -310,10 +310,13 @@ class DeadlineRepository(_Repository):
     def add_extension(self, request: ExtensionRequest) -> None:
         self.session.add(request)
 
-    def cases_with_unmet(self, provisional_only: bool = False) -> list[int]:
+    def cases_with_unmet(self, provisional_only: bool = False, after: int = 0, limit: int | None = None) -> list[int]:
+        """The cases with a running limit, by id (those after `after`, at most `limit`: one batch)."""
         query = select(CaseDeadline.case_id).where(CaseDeadline.met_at.is_(None)).distinct()
         if provisional_only:
             query = query.where(CaseDeadline.provisional.is_(True))
+        if after or limit is not None:
+            query = query.where(CaseDeadline.case_id > after).order_by(CaseDeadline.case_id).limit(limit)
         return list(self.session.scalars(query))
 
 
@@ -530,6 +533,22 @@ class DocumentRepository(_Repository):
     def with_content(self, document_id: int) -> CaseDocument | None:
         return self.session.scalar(select(CaseDocument).where(CaseDocument.id == document_id)
                                    .options(undefer(CaseDocument.content)))
+
+    def get(self, document_id: int) -> CaseDocument | None:
+        return self.session.get(CaseDocument, document_id)
+
+    def layouts(self, document_ids: list[int]) -> dict[int, dict]:
+        """The laid-out text of the documents not yet rendered, by id."""
+        d = orm.case_documents
+        rows = self.session.execute(select(d.c.id, d.c.layout).where(d.c.id.in_(document_ids), d.c.content.is_(None),
+                                                                     d.c.layout.is_not(None)))
+        return {row.id: row.layout for row in rows}
+
+    def store_content(self, document_id: int, content: bytes) -> bool:
+        """Keep a document's PDF once: False when it had one already (rendered meanwhile elsewhere)."""
+        d = orm.case_documents
+        return bool(self.session.execute(update(d).where(d.c.id == document_id, d.c.content.is_(None))
+                                         .values(content=content)).rowcount)
 
     def undecided_cases(self, stage: str, opened_before: datetime, notice_kind: str, limit: int) -> list[int]:
         """Open cases still at `stage` and not accepted, received before `opened_before`, that were given no

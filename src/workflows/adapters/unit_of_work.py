@@ -1,27 +1,37 @@
-"""One use case, one transaction: the unit of work hands out repositories over one session."""
+"""One use case, one transaction: the unit of work hands out repositories over one session, and collects the
+domain events the use case publishes; at commit its bus (services/messagebus.py) runs the atomic handlers and
+writes an outbox row for each event that can wait, inside the same transaction."""
 from __future__ import annotations
 
-from typing import Callable
+from typing import Callable, Protocol
 
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from workflows.domain.errors import Busy, Conflict
+from workflows.domain.events import Event
 
 from . import repository
 from .write_lock import GUARD, StaleRead, WriteGuard, lock_at_begin
 from .audit_repository import PersonalDataReadRepository
 from .external_task_repository import ExternalTaskRepository
+from .outbox_repository import OutboxRepository
 from .statistics_counts import StatisticsCounts
 
 
+class Dispatcher(Protocol):
+    def dispatch(self, uow: "UnitOfWork", events: list[Event]) -> None: ...
+
+
 class UnitOfWork:
-    def __init__(self, session_factory: sessionmaker, write: bool = True):
+    def __init__(self, session_factory: sessionmaker, write: bool = True, bus: Dispatcher | None = None):
         self._session_factory = session_factory
         self._write = write
+        self._bus = bus
         self.session: Session | None = None
         self._after_commit: list[Callable[[], None]] = []
+        self._events: list[Event] = []
 
     def __enter__(self) -> "UnitOfWork":
         self.session = self._session_factory()
@@ -57,6 +67,7 @@ class UnitOfWork:
         self.personal_data_reads = PersonalDataReadRepository(self.session)
         self.accounts = repository.AccountRepository(self.session)
         self.counts = StatisticsCounts(self.session)
+        self.outbox = OutboxRepository(self.session)
         return self
 
     def _begin_sqlite_write(self) -> None:
@@ -94,6 +105,17 @@ class UnitOfWork:
         does not; the action has its own transaction and must keep its failures to itself."""
         self._after_commit.append(action)
 
+    def publish(self, event: Event) -> None:
+        """Note what the use case decided; dispatched when it commits, forgotten if it does not."""
+        self._events.append(event)
+
+    def _dispatch_events(self) -> None:
+        while self._events:  # a handler in the transaction may publish more
+            events, self._events = self._events, []
+            if self._bus is None:
+                raise RuntimeError(f"no message bus for {events}: build the context with bootstrap()")
+            self._bus.dispatch(self, events)
+
     def flush(self) -> None:
         """Write pending changes now, so that a concurrent change to the same case is detected here."""
         try:
@@ -103,6 +125,7 @@ class UnitOfWork:
 
     def commit(self) -> None:
         try:
+            self._dispatch_events()
             for pending in (self.history, self.external, self.notifications, self.counts):
                 pending.write_pending()
             self.session.commit()

@@ -9,7 +9,7 @@ no PDF here: adapters/pdf.py lays the rendered document out.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date
 from string import Formatter
 
@@ -189,3 +189,15 @@ def render(template: DocumentTemplate, values: dict[str, str], materials: list[D
     return RenderedDocument(values["agency_name"], fill(template.title, values) or KINDS[template.kind],
                             values["document_number"], tuple(paragraphs), table,
                             len(paragraphs) if position is None else position, signature, footer)
+
+
+def layout_of(document: RenderedDocument) -> dict:
+    """A rendered document as JSON keeps it: what its PDF is laid out from, after the command that issued it."""
+    return asdict(document)
+
+
+def from_layout(layout: dict) -> RenderedDocument:
+    table = layout["table"]
+    return RenderedDocument(layout["agency_name"], layout["title"], layout["number"], tuple(layout["paragraphs"]),
+                            None if table is None else (tuple(table[0]), tuple(tuple(row) for row in table[1])),
+                            layout["table_position"], tuple(layout["signature"]), layout["footer"])

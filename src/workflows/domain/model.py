@@ -281,7 +281,8 @@ class CaseDocument(Record):
     title: str
     number: str  # 文书编号, unique
     fields: dict  # what the template was filled in with
-    content: bytes
+    layout: dict | None  # its text as laid out at the command (domain/documents.py layout_of): what the PDF shows
+    content: bytes | None  # the PDF; None until rendered after the command (services/documents.py)
     issued_by: str
     issued_at: datetime
 

@@ -479,3 +479,4 @@ from . import api_case_operations  # noqa: E402,F401 - 退回, 撤回, 撤件, �
 from . import api_decisions  # noqa: E402,F401 - 决策表 (DMN): list, read, publish
 from . import api_materials  # noqa: E402,F401 - 申请材料核对
 from . import api_privacy  # noqa: E402,F401 - 个人信息查阅记录
+from . import api_outbox  # noqa: E402,F401 - 后台任务: failures, retry

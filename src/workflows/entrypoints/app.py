@@ -8,11 +8,10 @@ from pathlib import Path
 from flask import Flask, current_app, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from markupsafe import escape
-from sqlalchemy.orm import sessionmaker
 from werkzeug.exceptions import HTTPException
 
-from workflows.adapters.database import DEFAULT_URL, make_engine
-from workflows.adapters.orm import start_mappers
+from workflows.adapters.database import DEFAULT_URL
+from workflows.bootstrap import Kick, bootstrap
 from workflows.domain.catalog import CatalogError
 from workflows.domain.errors import Conflict, Forbidden, InvalidInput, InvalidProcess, NotFound, WorkflowsError
 from workflows.domain.throttling import TooManyAttempts
@@ -29,9 +28,13 @@ def database_url() -> str:
     return os.environ.get("WORKFLOWS_DATABASE_URL", DEFAULT_URL)
 
 
-def make_context(url: str | None = None) -> Context:
-    start_mappers()
-    return Context(sessionmaker(make_engine(url or database_url()), expire_on_commit=False))
+def make_context(url: str | None = None, kick: Kick | None = None) -> Context:
+    """The web app's context: a 文书's PDF is rendered on a thread right after its command (the CLI: inline);
+    WORKFLOWS_OUTBOX_KICK=off leaves it to the scheduler process and to the first download."""
+    kick = kick or os.environ.get("WORKFLOWS_OUTBOX_KICK", "thread")
+    if kick not in ("thread", "inline", "off"):
+        raise ValueError(f"WORKFLOWS_OUTBOX_KICK 应为 thread、inline 或 off，而不是 {kick!r}")
+    return bootstrap(url or database_url(), kick=kick)
 
 
 def create_app(ctx: Context | None = None, secret_key: str | None = None) -> Flask:

@@ -72,7 +72,7 @@ def main(click_ctx, url):
 def _context(click_ctx):
     obj = click_ctx.find_root().obj
     if "context" not in obj:
-        obj["context"] = make_context(obj["url"])
+        obj["context"] = make_context(obj["url"], kick="inline")
     return obj["context"]
 
 

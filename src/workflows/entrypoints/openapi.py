@@ -730,6 +730,28 @@ def _as_openapi_31(node):
     return node
 
 
+SCHEMAS.update({
+    "OutboxEntry": _object({
+        "id": _INT, "kind": {"type": "string", "enum": ["render_document", "recompute_deadlines"]},
+        "kind_name": _TEXT, "case_number": {"type": "string", "nullable": True, "description": "所涉办件"},
+        "attempts": _INT, "last_error": _OPTIONAL, "created_at": _MOMENT,
+        "next_attempt_at": {**_MOMENT, "description": "下次自动重试的时间；null 且未完成表示已停止自动重试，待人工重试"},
+        "done_at": _MOMENT}),
+})
+
+
+def _outbox_paths() -> dict:
+    entry = {**_path("entry_id", "后台任务 id"), "schema": _INT}
+    return {
+        "/api/outbox/failures": {"get": _operation(
+            "后台任务（文书PDF生成、日历调整后重算时限）中最近一次执行失败的，最新的在前：系统管理员看全部，"
+            "科室负责人看本大厅办件的", {"200": _json(_array("OutboxEntry"))}, 401, 403)},
+        "/api/outbox/{entry_id}/retry": {"post": _operation(
+            "立即重试一个未完成的后台任务；返回重试后的状态（仍失败时带 last_error）",
+            {"200": _json(_ref("OutboxEntry"))}, 401, 403, 404, 409, params=[entry])},
+    }
+
+
 @lru_cache(maxsize=1)
 def openapi_document() -> dict:
     return _as_openapi_31({
@@ -742,5 +764,5 @@ def openapi_document() -> dict:
         "security": [{"bearer": []}],
         "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"},
                                            "basic": {"type": "http", "scheme": "basic"}}, "schemas": SCHEMAS},
-        "paths": {**_paths(), **_engine_rest_paths()},
+        "paths": {**_paths(), **_engine_rest_paths(), **_outbox_paths()},
     })

@@ -3,7 +3,8 @@ a minute deems accepted the cases the law says are (行政许可法 §32, servic
 
 Several may run against one PostgreSQL database; each timer still fires once (services/scheduler.py). A scheduler
 started after downtime fires, in its first round, every timer that came due meanwhile. Each round also delivers
-the messages between agencies (转移接续) left pending when their thrower's process did not deliver them.
+the messages between agencies (转移接续) left pending when their thrower's process did not deliver them, and works
+the outbox: the 文书 PDFs not yet rendered, the recomputing of open cases after a calendar change, the retries.
 """
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import logging
 
 from apscheduler.schedulers.blocking import BlockingScheduler
 
+from workflows.services import outbox
 from workflows.services.agency_messages import deliver_pending
 from workflows.services.context import CHINA, Context
 from workflows.services.notices import deem_undecided_acceptances
@@ -27,6 +29,9 @@ def _round(ctx: Context) -> None:
     delivered = deliver_pending(ctx)
     if delivered:
         log.info("delivered %d message(s) between agencies left pending", delivered)
+    worked = outbox.work_due(ctx)
+    if worked:
+        log.info("worked %d outbox entries", worked)
 
 
 def _sweep(ctx: Context) -> None:

@@ -1,4 +1,5 @@
-"""What every use case runs with: a way to open units of work, the process engine, the clock, the catalog."""
+"""What every use case runs with: a way to open units of work, the process engine, the clock, the catalog, the
+message bus. Built by workflows/bootstrap.py, the one place that wires them."""
 from __future__ import annotations
 
 import os
@@ -17,6 +18,8 @@ from workflows.adapters.unit_of_work import UnitOfWork
 from workflows.domain.amounts import amount_of
 from workflows.domain.catalog import Catalog, parse_catalog
 from workflows.domain.forms import DEFAULT_MAX_AMOUNT
+
+from .messagebus import MessageBus
 
 CHINA = ZoneInfo("Asia/Shanghai")
 ITEMS_DOCUMENT = "items.yaml"
@@ -47,9 +50,10 @@ class Context:
     _definitions: dict[int, ProcessDefinition] = field(default_factory=dict)
     cache: dict = field(default_factory=dict)  # per-process caches of data that changes rarely (the calendar)
     max_amount: Decimal = field(default_factory=max_amount_setting)  # the installation's bound on every amount
+    bus: MessageBus | None = None  # where published events go (bootstrap.py); None: a context that publishes none
 
     def uow(self, write: bool = True) -> UnitOfWork:
-        return UnitOfWork(self.session_factory, write=write)
+        return UnitOfWork(self.session_factory, write=write, bus=self.bus)
 
     def now(self) -> datetime:
         return self.clock()

@@ -4,6 +4,10 @@
 `issue_automatic` is record_progress's hook: every command on a case ends there, so the documents that follow
 from where the case went (accepted, refused, completed, timed out) are issued whoever moved it. A document is
 never changed: issuing one again makes a new one with a new number.
+
+The command fixes the document: its number, its values and its text as laid out are kept in its transaction. The
+PDF (reportlab, the costly part) is laid out from that text after the commit (`render_issued`, the outbox's
+worker for DocumentIssued); a download before that lays it out on the spot. Whichever is first keeps its PDF.
 """
 from __future__ import annotations
 
@@ -16,8 +20,9 @@ from workflows.domain.acceptance import COMMITTED, MISSING, PRESENT, WAIVED, WAI
 from workflows.domain.amounts import money, yuan
 from workflows.domain.catalog import Agency, Material
 from workflows.domain.documents import (KINDS, REMEDIES, DocumentMaterial, RenderedDocument, chinese_date,
-                                        contact_phone, mask_account, mask_id, render)
+                                        contact_phone, from_layout, layout_of, mask_account, mask_id, render)
 from workflows.domain.errors import Conflict, NotFound
+from workflows.domain.events import DocumentIssued, OutboxEntry
 from workflows.domain.identity import eligibility_finding
 from workflows.domain.model import CASE_TERMINATED, CLOSED, Case, CaseDocument, User
 
@@ -59,8 +64,8 @@ class CaseDocuments:
 
 
 def issue(uow: UnitOfWork, ctx: Context, case: Case, kind: str, actor: User | str, **details) -> CaseDocument:
-    """Fill the agency's template of `kind` in for the case, lay it out as PDF and keep it with the case, with a
-    line in the case's history; inside the caller's transaction.
+    """Fill the agency's template of `kind` in for the case and keep it with the case, its number and text fixed,
+    with a line in the case's history; inside the caller's transaction. Its PDF follows the commit (DocumentIssued).
 
     details: `reasons` (text), `materials` (the materials' names, or catalog Materials), `due` (the 补正期限, a
     date or moment), and for a result document its `document_name` and `number` (as the certificate handler gave
@@ -70,9 +75,10 @@ def issue(uow: UnitOfWork, ctx: Context, case: Case, kind: str, actor: User | st
     number = rendered.number
     document = CaseDocument(case_id=case.id, kind=kind, title=rendered.title, number=number,
                             fields={**values, "material_rows": [asdict(m) for m in materials]},
-                            content=render_pdf(rendered), issued_by=issuer, issued_at=at)
+                            layout=layout_of(rendered), content=None, issued_by=issuer, issued_at=at)
     uow.documents.add(document)
     uow.flush()
+    uow.publish(DocumentIssued(document.id, case.id, kind, number))
     add_history(uow, case, at, issuer, "document_issued", f"出具《{rendered.title}》（文书编号 {number}）",
                 stage=case.stage, detail={"document_id": document.id, "kind": kind, "number": number})
     return document
@@ -131,7 +137,8 @@ def case_documents(ctx: Context, actor: User, number: str) -> CaseDocuments:
 
 
 def document_pdf(ctx: Context, actor: User, document_id: int) -> tuple[CaseDocument, bytes]:
-    """A document and its PDF; one of a case the actor cannot see does not exist."""
+    """A document and its PDF, laid out now if the outbox has not yet; one of a case the actor cannot see does not
+    exist."""
     with ctx.uow(write=False) as uow:
         found = uow.documents.with_content(document_id)
         try:
@@ -140,7 +147,48 @@ def document_pdf(ctx: Context, actor: User, document_id: int) -> tuple[CaseDocum
             raise NotFound("文书不存在") from None
         if not sees_all_halls(actor):  # an administrator oversees every hall's documents (their IDs masked)
             require_case_worker(uow, actor, case)
-        return found, found.content
+    return found, found.content if found.content is not None else _rendered(ctx, found)
+
+
+def render_issued(ctx: Context, entry: OutboxEntry) -> None:
+    """The outbox's worker for DocumentIssued: lay the PDF out from the document's kept text, outside any
+    transaction, then keep it (unless a download kept one first) and mark the entry done, in one transaction."""
+    event = DocumentIssued.from_payload(entry.payload)
+    with ctx.uow(write=False) as uow:
+        document = uow.documents.with_content(event.document_id)
+    content = None if document is None or document.content is not None else render_pdf(from_layout(document.layout))
+    with ctx.uow() as uow:
+        if content is not None:
+            uow.documents.store_content(event.document_id, content)
+        uow.outbox.finish(entry.id, ctx.now())
+        uow.commit()
+
+
+def render_kicked(ctx: Context, entries: list[tuple[int, DocumentIssued]]) -> None:
+    """The prompt worker for DocumentIssued, right after the command: lay the PDFs out, then keep each with its
+    entry done in one transaction, unless a worker holds or did the entry (a download may have kept a PDF: kept)."""
+    with ctx.uow(write=False) as uow:  # a kick that comes late finds the scheduler did them: nothing to lay out
+        open_ids = uow.outbox.unclaimed([entry_id for entry_id, _ in entries], ctx.now())
+        layouts = uow.documents.layouts([event.document_id for entry_id, event in entries if entry_id in open_ids])
+    rendered = [(entry_id, event.document_id, render_pdf(from_layout(layouts[event.document_id])))
+                for entry_id, event in entries if event.document_id in layouts]
+    with ctx.uow() as uow:
+        for entry_id, document_id, content in rendered:
+            if uow.outbox.finish_unclaimed(entry_id, ctx.now()):
+                uow.documents.store_content(document_id, content)
+        uow.commit()
+
+
+def _rendered(ctx: Context, document: CaseDocument) -> bytes:
+    """Lay a document's PDF out on the spot (a download came before the outbox); the first PDF kept is the one."""
+    content = render_pdf(from_layout(document.layout))
+    with ctx.uow() as uow:
+        stored = uow.documents.store_content(document.id, content)
+        uow.commit()
+    if stored:
+        return content
+    with ctx.uow(write=False) as uow:
+        return uow.documents.with_content(document.id).content
 
 
 def file_name(document: CaseDocument) -> str:

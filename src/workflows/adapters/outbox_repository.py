@@ -1,0 +1,85 @@
+"""The outbox table: rows added in a command's transaction, claimed by one worker at a time, marked done or failed.
+
+A claim pushes `next_attempt_at` past a lease with a conditional UPDATE (the row must still be undone and due), so
+of two workers (threads, processes, schedulers) only one gets a row; on PostgreSQL the candidates are selected FOR
+UPDATE SKIP LOCKED, so a second worker takes the next rows instead of waiting for the first one's. A worker that
+dies holding a claim loses it when the lease ends.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.orm import Session
+
+from workflows.domain.events import OutboxEntry
+
+from .orm import outbox
+
+_COLUMNS = (outbox.c.id, outbox.c.kind, outbox.c.payload, outbox.c.case_id, outbox.c.created_at, outbox.c.attempts,
+            outbox.c.next_attempt_at, outbox.c.done_at, outbox.c.last_error)
+
+
+class OutboxRepository:
+    def __init__(self, session: Session):
+        self.session = session
+
+    def add(self, kind: str, payload: dict, case_id: int | None, at: datetime) -> int:
+        return self.session.execute(insert(outbox).values(
+            kind=kind, payload=payload, case_id=case_id, created_at=at, attempts=0, next_attempt_at=at)
+            .returning(outbox.c.id)).scalar_one()
+
+    def get(self, entry_id: int) -> OutboxEntry | None:
+        row = self.session.execute(select(*_COLUMNS).where(outbox.c.id == entry_id)).first()
+        return OutboxEntry(*row) if row else None
+
+    def due_ids(self, now: datetime, limit: int) -> list[int]:
+        """Undone entries due now, oldest first; on PostgreSQL those no other transaction holds."""
+        query = (select(outbox.c.id).where(outbox.c.done_at.is_(None), outbox.c.next_attempt_at <= now)
+                 .order_by(outbox.c.next_attempt_at, outbox.c.id).limit(limit))
+        if self.session.get_bind().dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        return list(self.session.scalars(query))
+
+    def claim(self, entry_id: int, now: datetime, lease: timedelta) -> OutboxEntry | None:
+        """The entry, now held by the caller until `now + lease`; None when it is done or held already."""
+        claimed = self.session.execute(
+            update(outbox).where(outbox.c.id == entry_id, outbox.c.done_at.is_(None),
+                                 outbox.c.next_attempt_at <= now)
+            .values(next_attempt_at=now + lease, attempts=outbox.c.attempts + 1)).rowcount
+        return self.get(entry_id) if claimed else None
+
+    def unclaimed(self, entry_ids: list[int], now: datetime) -> set[int]:
+        """Those of the entries neither done nor held by a worker."""
+        return set(self.session.scalars(select(outbox.c.id).where(
+            outbox.c.id.in_(entry_ids), outbox.c.done_at.is_(None), outbox.c.next_attempt_at <= now)))
+
+    def finish_unclaimed(self, entry_id: int, at: datetime) -> bool:
+        """Mark done an entry nobody holds (a kick's work right after its command); False: done or held."""
+        return bool(self.session.execute(
+            update(outbox).where(outbox.c.id == entry_id, outbox.c.done_at.is_(None),
+                                 outbox.c.next_attempt_at <= at)
+            .values(done_at=at, next_attempt_at=None, attempts=outbox.c.attempts + 1)).rowcount)
+
+    def finish(self, entry_id: int, at: datetime) -> None:
+        self.session.execute(update(outbox).where(outbox.c.id == entry_id)
+                             .values(done_at=at, next_attempt_at=None, last_error=None))
+
+    def fail(self, entry_id: int, error: str, next_attempt_at: datetime | None) -> None:
+        self.session.execute(update(outbox).where(outbox.c.id == entry_id, outbox.c.done_at.is_(None))
+                             .values(last_error=error, next_attempt_at=next_attempt_at))
+
+    def retry(self, entry_id: int, now: datetime) -> bool:
+        """A failed entry due again now (a person fixed the cause); False when it is done or unknown."""
+        return bool(self.session.execute(update(outbox).where(outbox.c.id == entry_id, outbox.c.done_at.is_(None))
+                                         .values(next_attempt_at=now)).rowcount)
+
+    def failed(self, limit: int = 200, case_id: int | None = None) -> list[OutboxEntry]:
+        """Undone entries whose last attempt failed, the newest first."""
+        query = select(*_COLUMNS).where(outbox.c.done_at.is_(None), outbox.c.last_error.is_not(None))
+        if case_id is not None:
+            query = query.where(outbox.c.case_id == case_id)
+        return [OutboxEntry(*row) for row in self.session.execute(query.order_by(outbox.c.id.desc()).limit(limit))]
+
+    def pending_count(self) -> int:
+        return self.session.scalar(select(func.count()).select_from(outbox).where(outbox.c.done_at.is_(None)))

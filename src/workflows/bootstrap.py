@@ -1,0 +1,45 @@
+"""The composition root: the one place that knows which unit of work, engine, clock, bus handlers and kicker an
+installation runs with. The web app, the CLI, the scheduler, the benches and the tests all start here, and tests
+swap parts here (a fixed clock, a worker that fails, no kicker).
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Callable, Literal
+
+from sqlalchemy.orm import sessionmaker
+
+from workflows.adapters.database import make_engine
+from workflows.adapters.engine import Engine
+from workflows.adapters.orm import start_mappers
+from workflows.domain.events import CalendarChanged, DocumentIssued
+from workflows.services import calendar, documents, outbox
+from workflows.services.context import Context, system_clock
+from workflows.services.messagebus import MessageBus, PromptWorker, Worker
+
+Kick = Literal["inline", "thread", "off"]
+RENDER_DOCUMENT, RECOMPUTE_DEADLINES = "render_document", "recompute_deadlines"
+DEFERRED = {DocumentIssued: RENDER_DOCUMENT, CalendarChanged: RECOMPUTE_DEADLINES}
+WORKERS: dict[str, Worker] = {RENDER_DOCUMENT: documents.render_issued, RECOMPUTE_DEADLINES: calendar.recompute_batch}
+PROMPT: dict[str, PromptWorker] = {RENDER_DOCUMENT: documents.render_kicked}  # downloaded a moment after
+
+
+def bootstrap(database: str | sessionmaker, *, engine: Engine | None = None,
+              clock: Callable[[], datetime] = system_clock, kick: Kick = "inline",
+              workers: dict[str, Worker] | None = None) -> Context:
+    """A context over `database` (a URL, or a session factory) with the bus wired.
+
+    kick: what happens right after a command that issued a 文书 commits: `inline` renders it then and there (the
+    CLI, the tests), `thread` hands it to a thread of this process (the web app: the response does not wait),
+    `off` leaves it to the scheduler and to the first download."""
+    start_mappers()
+    if isinstance(database, str):
+        database = sessionmaker(make_engine(database), expire_on_commit=False)
+    ctx = Context(database, clock=clock, **({"engine": engine} if engine is not None else {}))
+    ctx.bus = MessageBus(clock=ctx.now, deferred=dict(DEFERRED), workers={**WORKERS, **(workers or {})},
+                         prompt=dict(PROMPT))
+    if kick == "inline":
+        ctx.bus.kick = lambda kind, entries: outbox.kick(ctx, kind, entries)
+    elif kick == "thread":
+        ctx.bus.kick = outbox.BackgroundKicker(ctx)
+    return ctx

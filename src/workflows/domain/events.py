@@ -1,0 +1,75 @@
+"""Domain events: what a command decided that other parts act on, so that the command does not call them.
+
+A use case publishes an event on its unit of work (`uow.publish`); at commit the message bus (services/
+messagebus.py) runs the handlers that must be atomic with the command, and writes an outbox row for each one that
+can wait (lay a PDF out, recompute the open cases after a calendar change), worked after the commit, exactly once.
+An event is a plain frozen dataclass of JSON-able values: it is what an outbox row's payload holds.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from datetime import datetime, timedelta
+
+
+class Event:
+    """Base of the events: `payload` for the outbox; an event of one case has a `case_id` field (its row's)."""
+
+    def payload(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_payload(cls, payload: dict) -> "Event":
+        return cls(**{f.name: payload[f.name] for f in fields(cls) if f.name in payload})
+
+
+@dataclass(frozen=True)
+class DocumentIssued(Event):
+    """A 文书 was given its number and its text at the command; its PDF is laid out after the commit."""
+
+    document_id: int
+    case_id: int
+    kind: str
+    number: str
+
+
+@dataclass(frozen=True)
+class CalendarChanged(Event):
+    """An administrator published a year or corrected a day: the open cases' limits are computed again, in
+    batches after the commit (`after_case_id`: where the next batch starts), each case in its own transaction."""
+
+    reason: str
+    after_case_id: int = 0
+
+
+@dataclass(frozen=True)
+class OutboxEntry:
+    """An outbox row: an event waiting to be handled after its command committed, or handled (`done_at`)."""
+
+    id: int
+    kind: str
+    payload: dict
+    case_id: int | None
+    created_at: datetime
+    attempts: int
+    next_attempt_at: datetime | None  # None and not done: given up after too many failures, until retried
+    done_at: datetime | None
+    last_error: str | None
+
+    @property
+    def failed(self) -> bool:
+        return self.done_at is None and self.last_error is not None
+
+    @property
+    def given_up(self) -> bool:
+        return self.done_at is None and self.next_attempt_at is None
+
+
+MAX_ATTEMPTS = 8  # then the entry waits for a person (retry on the 后台任务 list): 1+2+4+…+64 minutes of tries
+
+
+def retry_delay(attempts: int) -> timedelta | None:
+    """How long after its `attempts`-th failure an entry is tried again: doubling from a minute, or None (given
+    up) after MAX_ATTEMPTS: a fault that lasts hours needs a person, not more tries."""
+    if attempts >= MAX_ATTEMPTS:
+        return None
+    return timedelta(minutes=2 ** max(attempts - 1, 0))
