@@ -27,15 +27,43 @@ class _Repository:
         return (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
 
 
+class VersionRepository(_Repository):
+    """The versions of what every process caches (the catalog, the working calendar), read in one query once per
+    transaction: a command asks for them many times, and another process may publish a new one between commands,
+    never inside ours (our reads of them are in the same transaction). A change made in this transaction forgets
+    the versions read, so a use case that reloads and then reads sees its own change."""
+
+    _KEY = "versions"
+
+    def catalog(self) -> datetime | None:
+        return self._current()[0]
+
+    def calendar(self) -> tuple:
+        return self._current()[1:]
+
+    def forget(self) -> None:
+        self.session.info.pop(self._KEY, None)
+
+    def _current(self) -> tuple:
+        transaction = self.session.get_transaction()
+        held = self.session.info.get(self._KEY)
+        if held is None or held[0] is not transaction or transaction is None:
+            documents, changes = orm.catalog_documents, orm.calendar_changes
+            row = self.session.execute(select(select(func.max(documents.c.loaded_at)).scalar_subquery(),
+                                              select(func.count(changes.c.id)).scalar_subquery(),
+                                              select(func.max(changes.c.id)).scalar_subquery())).one()
+            held = (self.session.get_transaction(), tuple(row))
+            self.session.info[self._KEY] = held
+        return held[1]
+
+
 class CatalogRepository(_Repository):
     def documents(self) -> dict[str, dict]:
         rows = self.session.execute(select(orm.catalog_documents.c.name, orm.catalog_documents.c.content))
         return {name: content for name, content in rows}
 
-    def version(self) -> datetime | None:
-        return self.session.scalar(select(func.max(orm.catalog_documents.c.loaded_at)))
-
     def replace(self, documents: dict[str, dict], at: datetime) -> None:
+        VersionRepository(self.session).forget()
         self.session.execute(orm.catalog_documents.delete())
         if documents:
             self.session.execute(orm.catalog_documents.insert(),
@@ -389,11 +417,6 @@ class CalendarRepository(_Repository):
     def days(self) -> list[dict]:
         return [dict(row) for row in self.session.execute(select(orm.calendar_days)).mappings()]
 
-    def version(self) -> tuple:
-        """Changes whenever a year or a day is published: the cached calendar is rebuilt then."""
-        return self.session.execute(select(func.count(orm.calendar_changes.c.id),
-                                           func.max(orm.calendar_changes.c.id))).one()
-
     def save_year(self, year: int, holidays: list[str], workdays: list[str], source: str, actor: str,
                   at: datetime) -> None:
         table = orm.calendar_years
@@ -409,6 +432,8 @@ class CalendarRepository(_Repository):
                              .on_conflict_do_update(index_elements=[table.c.day], set_=values))
 
     def record_change(self, actor: str, action: str, source: str, detail: dict, at: datetime) -> None:
+        """Every change of the calendar is recorded: its record is the calendar's version (VersionRepository)."""
+        VersionRepository(self.session).forget()
         self.session.execute(orm.calendar_changes.insert().values(at=at, actor=actor, action=action, source=source,
                                                                   detail=detail))
 
