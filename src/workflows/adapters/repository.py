@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, undefer
 from workflows.domain.model import (PENDING, READY, SUPERVISION_STAGE, AgencyMessage, Case,
                                     CaseAttachment, CaseComment, CaseDeadline, CaseDocument, CaseMaterial, CasePause,
                                     CaseTask, CaseWaiver, Escalation, ExtensionRequest, ExternalCall, HistoryEntry,
-                                    ProcessVersion, RatingFollowUp, SavedFilter, Substitution, TaskRequest,
+                                    ProcessVersion, RatingFollowUp, SavedFilter, Substitution, TaskActivity, TaskRequest,
                                     TaskSubmission, TaskSupervision, User)
 from workflows.domain.throttling import Attempts
 
@@ -138,6 +138,13 @@ class CaseRepository(_Repository):
         are serialized already), so a second command on the same case waits instead of failing late."""
         return self.session.get(Case, case_id, with_for_update=lock or None)
 
+    def of_task(self, task_id: str, lock: bool = False) -> Case | None:
+        """The case of a task, found by the task's id in the same query (`lock` as for get_by_id): a command on a
+        task locks its case before it reads the task, so what it reads is what it acts on."""
+        query = select(Case).where(Case.id == select(CaseTask.case_id).where(CaseTask.id == task_id)
+                                   .scalar_subquery())
+        return self.session.scalar(query.with_for_update() if lock else query)
+
     def lock_if_free(self, case_id: int) -> Case | None:
         """The case locked for this transaction, or None at once if another transaction holds it (PostgreSQL)."""
         query = select(Case).where(Case.id == case_id).with_for_update(skip_locked=True)
@@ -170,16 +177,37 @@ class CaseRepository(_Repository):
 
 
 class TaskRepository(_Repository):
+    """Inbox rows. A case's open rows are read once per unit of work (the command's own additions and
+    completions are followed in memory: every row is added through `add`, and a row never opens again)."""
+
+    def __init__(self, session: Session):
+        super().__init__(session)
+        self._open: dict[int, list[CaseTask]] = {}
+
     def add(self, task: CaseTask) -> None:
         self.session.add(task)
+        if task.case_id in self._open:
+            self._open[task.case_id].append(task)
 
     def get(self, task_id: str) -> CaseTask | None:
         return self.session.get(CaseTask, task_id)
 
+    def in_case(self, task_id: str, case_id: int) -> CaseTask | None:
+        """The task, read with the other open tasks of its case (which open_for_case then returns unread)."""
+        with self.session.no_autoflush:
+            rows = list(self.session.scalars(select(CaseTask).where(
+                CaseTask.case_id == case_id, or_(CaseTask.state == READY, CaseTask.id == task_id))))
+        self._open.setdefault(case_id, [row for row in rows if row.state == READY])
+        return next((row for row in rows if row.id == task_id), None)
+
     def open_for_case(self, case_id: int) -> list[CaseTask]:
-        with self.session.no_autoflush:  # pending history rows need not be written before this read
-            rows = self.session.scalars(select(CaseTask).where(CaseTask.case_id == case_id, CaseTask.state == READY))
-            return [row for row in rows if row.state == READY]  # a row completed in this unit is not yet written
+        if case_id not in self._open:
+            with self.session.no_autoflush:  # pending history rows need not be written before this read
+                rows = self.session.scalars(select(CaseTask).where(CaseTask.case_id == case_id,
+                                                                   CaseTask.state == READY))
+                added = [row for row in self.session.new if isinstance(row, CaseTask) and row.case_id == case_id]
+                self._open[case_id] = list(dict.fromkeys([*rows, *added]))
+        return [row for row in self._open[case_id] if row.state == READY]  # a row completed in this unit
 
     def has_role(self, case_id: int, role: str) -> bool:
         """Whether the case has (or had) a task of the role: a hospital's assessor reads only such cases."""
@@ -553,6 +581,15 @@ class TaskRequestRepository(_Repository):
 
     def submission(self, task_id: str) -> TaskSubmission | None:
         return self.session.get(TaskSubmission, task_id)
+
+    def activity(self, task_id: str) -> TaskActivity:
+        """Whether the task has requests, a held submission, an unreplied 督办: one query for all three."""
+        unreplied = select(TaskSupervision.id).where(TaskSupervision.task_id == task_id,
+                                                     TaskSupervision.replied_at.is_(None))
+        row = self.session.execute(select(select(TaskRequest.id).where(TaskRequest.task_id == task_id).exists(),
+                                          select(TaskSubmission.task_id).where(TaskSubmission.task_id == task_id)
+                                          .exists(), unreplied.exists())).one()
+        return TaskActivity(*map(bool, row))
 
     def add_submission(self, submission: TaskSubmission) -> None:
         self.session.add(submission)

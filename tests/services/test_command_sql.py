@@ -1,5 +1,6 @@
-"""What a process caches (the parsed catalog, the working calendar) follows what another process publishes, and a
-command pays for the check with one small query, however often it consults them."""
+"""The SQL a command sends: what a process caches (the parsed catalog, the working calendar) follows what another
+process publishes, a command pays for that check with one small query however often it consults them, and the
+checks of a task's 委派/加签/督办 cost one query when there are none."""
 from __future__ import annotations
 
 import shutil
@@ -95,3 +96,13 @@ def test_a_command_checks_the_catalog_and_calendar_versions_once(ctx, staff, clo
         seen = statements_of(ctx, command)
         reads = [s for s in seen if "catalog_documents" in s or "calendar_changes" in s]
         assert len(reads) == 1, reads
+
+
+def test_completing_a_task_nobody_else_has_a_part_in_checks_that_in_one_query(ctx, staff, clock):
+    clerk = staff["shouli"]
+    [task] = cases.open_case(ctx, clerk, ITEM, APPLICANT, DATA).open_tasks
+    seen = statements_of(ctx, lambda: tasks.complete_task(ctx, clerk, task.id, {"decision": "accept"}))
+    checks = [s for s in seen if any(name in s for name in ("task_requests", "task_submissions", "task_supervisions"))]
+    assert len(checks) == 1, checks
+    reads_of_the_task = [s for s in seen if s.lstrip().startswith("SELECT case_tasks.")]
+    assert len(reads_of_the_task) == 1, reads_of_the_task  # the task with its case's open tasks, once
