@@ -18,9 +18,44 @@ from workflows.domain.throttling import Attempts
 from . import orm
 
 
+_MEMO = "remembered"  # session.info key: (the transaction, {key: what was read in it})
+
+
 class _Repository:
     def __init__(self, session: Session):
         self.session = session
+
+    def _remembered(self, key: tuple, load):
+        """What `load` reads, read once per transaction. For a case's rows that change only through this
+        repository's `add` (which adds to what is remembered) and through the ORM objects themselves (the very
+        objects remembered): a command asks for them many times; another transaction cannot change them while the
+        command holds its case's lock."""
+        held = self.session.info.get(_MEMO)
+        transaction = self.session.get_transaction()
+        if held is not None and transaction is not None and held[0] is transaction and key in held[1]:
+            return held[1][key]
+        value = load()
+        transaction = self.session.get_transaction()
+        if held is None or held[0] is not transaction:
+            held = (transaction, {})
+            self.session.info[_MEMO] = held
+        held[1][key] = value
+        return value
+
+    def _remember_added(self, key: tuple, record) -> None:
+        """A row this transaction adds joins the rows remembered under `key`, if they were read."""
+        held = self.session.info.get(_MEMO)
+        if held is not None and held[0] is self.session.get_transaction() and key in held[1]:
+            remembered = held[1][key]
+            if isinstance(remembered, dict):
+                remembered[record.material_index] = record
+            else:
+                remembered.append(record)
+
+    def _forget(self, key: tuple) -> None:
+        held = self.session.info.get(_MEMO)
+        if held is not None:
+            held[1].pop(key, None)
 
     def _upsert(self, table):
         dialect = self.session.get_bind().dialect.name
@@ -33,7 +68,7 @@ class VersionRepository(_Repository):
     never inside ours (our reads of them are in the same transaction). A change made in this transaction forgets
     the versions read, so a use case that reloads and then reads sees its own change."""
 
-    _KEY = "versions"
+    _KEY = ("versions",)
 
     def catalog(self) -> datetime | None:
         return self._current()[0]
@@ -42,19 +77,14 @@ class VersionRepository(_Repository):
         return self._current()[1:]
 
     def forget(self) -> None:
-        self.session.info.pop(self._KEY, None)
+        self._forget(self._KEY)
 
     def _current(self) -> tuple:
-        transaction = self.session.get_transaction()
-        held = self.session.info.get(self._KEY)
-        if held is None or held[0] is not transaction or transaction is None:
-            documents, changes = orm.catalog_documents, orm.calendar_changes
-            row = self.session.execute(select(select(func.max(documents.c.loaded_at)).scalar_subquery(),
-                                              select(func.count(changes.c.id)).scalar_subquery(),
-                                              select(func.max(changes.c.id)).scalar_subquery())).one()
-            held = (self.session.get_transaction(), tuple(row))
-            self.session.info[self._KEY] = held
-        return held[1]
+        documents, changes = orm.catalog_documents, orm.calendar_changes
+        return self._remembered(self._KEY, lambda: tuple(self.session.execute(select(
+            select(func.max(documents.c.loaded_at)).scalar_subquery(),
+            select(func.count(changes.c.id)).scalar_subquery(),
+            select(func.max(changes.c.id)).scalar_subquery())).one()))
 
 
 class CatalogRepository(_Repository):
@@ -314,29 +344,35 @@ class HistoryRepository(_AppendOnlyRepository):
 
 
 class DeadlineRepository(_Repository):
+    """A case's limits, pauses and extension requests, each read once per transaction (_remembered)."""
+
     def for_case(self, case_id: int) -> list[CaseDeadline]:
-        return list(self.session.scalars(select(CaseDeadline).where(CaseDeadline.case_id == case_id)
-                                         .order_by(CaseDeadline.id)))
+        return list(self._remembered(("deadlines", case_id), lambda: self._read(CaseDeadline, case_id)))
 
     def add(self, deadline: CaseDeadline) -> None:
         self.session.add(deadline)
+        self._remember_added(("deadlines", deadline.case_id), deadline)
 
     def pauses(self, case_id: int) -> list[CasePause]:
-        return list(self.session.scalars(select(CasePause).where(CasePause.case_id == case_id)
-                                         .order_by(CasePause.id)))
+        return list(self._remembered(("pauses", case_id), lambda: self._read(CasePause, case_id)))
 
     def add_pause(self, pause: CasePause) -> None:
         self.session.add(pause)
+        self._remember_added(("pauses", pause.case_id), pause)
 
     def extensions(self, case_id: int) -> list[ExtensionRequest]:
-        return list(self.session.scalars(select(ExtensionRequest).where(ExtensionRequest.case_id == case_id)
-                                         .order_by(ExtensionRequest.id)))
+        return list(self._remembered(("extensions", case_id), lambda: self._read(ExtensionRequest, case_id)))
+
+    def _read(self, record, case_id: int) -> list:
+        with self.session.no_autoflush:  # what this transaction adds is remembered, not read back
+            return list(self.session.scalars(select(record).where(record.case_id == case_id).order_by(record.id)))
 
     def extension(self, request_id: int) -> ExtensionRequest | None:
         return self.session.get(ExtensionRequest, request_id)
 
     def add_extension(self, request: ExtensionRequest) -> None:
         self.session.add(request)
+        self._remember_added(("extensions", request.case_id), request)
 
     def cases_with_unmet(self, provisional_only: bool = False) -> list[int]:
         query = select(CaseDeadline.case_id).where(CaseDeadline.met_at.is_(None)).distinct()
@@ -516,10 +552,15 @@ class DocumentRepository(_Repository):
 
     def add(self, document: CaseDocument) -> None:
         self.session.add(document)
+        self._remember_added(("documents", document.case_id), document)
 
     def for_case(self, case_id: int) -> list[CaseDocument]:
-        return list(self.session.scalars(select(CaseDocument).where(CaseDocument.case_id == case_id)
-                                         .order_by(CaseDocument.id)))
+        """The case's documents, read once per transaction (_remembered)."""
+        def read() -> list[CaseDocument]:
+            with self.session.no_autoflush:
+                return list(self.session.scalars(select(CaseDocument).where(CaseDocument.case_id == case_id)
+                                                 .order_by(CaseDocument.id)))
+        return list(self._remembered(("documents", case_id), read))
 
     def with_content(self, document_id: int) -> CaseDocument | None:
         return self.session.scalar(select(CaseDocument).where(CaseDocument.id == document_id)
@@ -540,12 +581,17 @@ class MaterialRepository(_Repository):
     """The marks (present, missing, waived) staff gave a case's 申请材料, by the material's catalog position."""
 
     def for_case(self, case_id: int) -> dict[int, CaseMaterial]:
-        rows = self.session.scalars(select(CaseMaterial).where(CaseMaterial.case_id == case_id)
-                                    .order_by(CaseMaterial.material_index))
-        return {row.material_index: row for row in rows}
+        """The marks by material index, read once per transaction (_remembered)."""
+        return dict(sorted(self._remembered(("materials", case_id), lambda: self._read(case_id)).items()))
+
+    def _read(self, case_id: int) -> dict[int, CaseMaterial]:
+        with self.session.no_autoflush:
+            rows = self.session.scalars(select(CaseMaterial).where(CaseMaterial.case_id == case_id))
+            return {row.material_index: row for row in rows}
 
     def add(self, material: CaseMaterial) -> None:
         self.session.add(material)
+        self._remember_added(("materials", material.case_id), material)
 
 
 class WaiverRepository(_Repository):
@@ -692,11 +738,17 @@ class ExternalSystemRepository(_AppendOnlyRepository):
                                          .order_by(ExternalCall.id)))
 
     def person(self, id_number: str) -> dict | None:
+        """A person the local platform knows, read once per transaction (a case's handlers ask more than once)."""
         table = orm.local_platform_people
-        row = self.session.execute(select(table).where(table.c.id_number == id_number)).mappings().first()
-        return dict(row) if row else None
+
+        def read():
+            row = self.session.execute(select(table).where(table.c.id_number == id_number)).mappings().first()
+            return dict(row) if row else None
+        found = self._remembered(("person", id_number), read)
+        return dict(found) if found else None
 
     def save_person(self, person: dict) -> None:
+        self._forget(("person", person["id_number"]))
         table = orm.local_platform_people
         statement = self._upsert(table).values(**person)
         self.session.execute(statement.on_conflict_do_update(
