@@ -9,6 +9,7 @@ from datetime import date, timedelta
 from sqlalchemy import event
 from sqlalchemy.orm import sessionmaker
 
+from workflows.adapters import orm
 from workflows.adapters.database import make_engine
 from workflows.services import calendar, catalog, cases, tasks
 from workflows.services.context import Context
@@ -106,3 +107,23 @@ def test_completing_a_task_nobody_else_has_a_part_in_checks_that_in_one_query(ct
     assert len(checks) == 1, checks
     reads_of_the_task = [s for s in seen if s.lstrip().startswith("SELECT case_tasks.")]
     assert len(reads_of_the_task) == 1, reads_of_the_task  # the task with its case's open tasks, once
+
+
+def test_a_cases_timer_rows_follow_its_timers_and_only_changes_are_written(ctx, staff, clock):
+    progress = cases.open_case(ctx, staff["shouli"], ITEM, APPLICANT, DATA)
+    case_id, first, later = progress.case.id, clock.now + timedelta(days=1), clock.now + timedelta(days=2)
+
+    def replaced(timers) -> tuple[dict, list[str]]:
+        with ctx.uow() as uow:
+            seen = statements_of(ctx, lambda: uow.timers.replace(case_id, timers))
+            uow.commit()
+        with ctx.uow(write=False) as uow:
+            rows = uow.session.execute(orm.case_timers.select().where(orm.case_timers.c.case_id == case_id))
+            return {row.task_id: row.due_at for row in rows}, seen
+
+    assert replaced([("a", first), ("b", first)])[0] == {"a": first, "b": first}
+    rows, seen = replaced([("b", first), ("c", later)])
+    assert rows == {"b": first, "c": later} and len(seen) == 2  # no read: a delete of "a", an upsert of "c"
+    assert replaced([("b", later)])[0] == {"b": later}  # moved
+    rows, seen = replaced([])
+    assert rows == {} and len(seen) == 1

@@ -222,6 +222,10 @@ class TaskRepository(_Repository):
     def get(self, task_id: str) -> CaseTask | None:
         return self.session.get(CaseTask, task_id)
 
+    def none_yet(self, case_id: int) -> None:
+        """The case was just added: it has no rows to read (its workflow starts in this unit of work)."""
+        self._open.setdefault(case_id, [])
+
     def in_case(self, task_id: str, case_id: int) -> CaseTask | None:
         """The task, read with the other open tasks of its case (which open_for_case then returns unread)."""
         with self.session.no_autoflush:
@@ -353,6 +357,14 @@ class DeadlineRepository(_Repository):
         self.session.add(deadline)
         self._remember_added(("deadlines", deadline.case_id), deadline)
 
+    def remembered(self, case_id: int) -> list[CaseDeadline] | None:
+        """The case's limits if this transaction read them already (all of them, as they are now), else None."""
+        held = self.session.info.get(_MEMO)
+        if held is None or held[0] is not self.session.get_transaction():
+            return None
+        rows = held[1].get(("deadlines", case_id))
+        return None if rows is None else list(rows)
+
     def pauses(self, case_id: int) -> list[CasePause]:
         return list(self._remembered(("pauses", case_id), lambda: self._read(CasePause, case_id)))
 
@@ -385,11 +397,20 @@ class TimerRepository(_Repository):
     """The BPMN timers cases wait on, indexed by due moment."""
 
     def replace(self, case_id: int, timers: list[tuple[str, datetime]]) -> None:
+        """Make the case's rows these timers, writing only what changed: the rows of timers no longer waited on
+        are deleted, new ones inserted, moved ones updated; a timer that stays as it was is not rewritten (nor its
+        index entry). Two statements at most, none reading."""
         table = orm.case_timers
-        self.session.execute(table.delete().where(table.c.case_id == case_id))
+        stale = table.delete().where(table.c.case_id == case_id)
         if timers:
-            self.session.execute(table.insert(), [{"case_id": case_id, "task_id": task_id, "due_at": due}
-                                                  for task_id, due in timers])
+            stale = stale.where(table.c.task_id.not_in([task_id for task_id, _ in timers]))
+        self.session.execute(stale)
+        if timers:
+            statement = self._upsert(table).values([{"case_id": case_id, "task_id": task_id, "due_at": due}
+                                                    for task_id, due in timers])
+            self.session.execute(statement.on_conflict_do_update(
+                index_elements=[table.c.case_id, table.c.task_id], set_={"due_at": statement.excluded.due_at},
+                where=table.c.due_at != statement.excluded.due_at))
 
     def due_cases(self, now: datetime, limit: int) -> list[int]:
         table = orm.case_timers

@@ -64,6 +64,7 @@ class CaseCommand:
         return item.payment_policy if item else None
 
     def start(self, data: dict) -> CaseRun:
+        self.uow.tasks.none_yet(self.case.id)
         return self.ctx.engine.start(self.definition, data, self.bindings())
 
     def resume(self) -> CaseRun:
