@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from functools import cache
 
 from sqlalchemy import case, func, literal, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -406,11 +407,8 @@ class TimerRepository(_Repository):
             stale = stale.where(table.c.task_id.not_in([task_id for task_id, _ in timers]))
         self.session.execute(stale)
         if timers:
-            statement = self._upsert(table).values([{"case_id": case_id, "task_id": task_id, "due_at": due}
-                                                    for task_id, due in timers])
-            self.session.execute(statement.on_conflict_do_update(
-                index_elements=[table.c.case_id, table.c.task_id], set_={"due_at": statement.excluded.due_at},
-                where=table.c.due_at != statement.excluded.due_at))
+            self.session.execute(_timer_upsert(self.session.get_bind().dialect.name),
+                                 [{"case_id": case_id, "task_id": task_id, "due_at": due} for task_id, due in timers])
 
     def due_cases(self, now: datetime, limit: int) -> list[int]:
         table = orm.case_timers
@@ -425,6 +423,16 @@ class TimerRepository(_Repository):
 
     def next_due(self) -> datetime | None:
         return self.session.scalar(select(func.min(orm.case_timers.c.due_at)))
+
+
+@cache
+def _timer_upsert(dialect: str):
+    """Insert a timer row, or move its due moment if it moved (else leave the row as it is); built once."""
+    table = orm.case_timers
+    statement = (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
+    return statement.on_conflict_do_update(index_elements=[table.c.case_id, table.c.task_id],
+                                           set_={"due_at": statement.excluded.due_at},
+                                           where=table.c.due_at != statement.excluded.due_at)
 
 
 class EscalationRepository(_Repository):

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import date, datetime, timedelta, timezone
+from functools import cache
 
 from sqlalchemy import case, event, func, inspect, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -132,14 +133,17 @@ def _rows(counter: Counter, table) -> list[dict]:
 
 def add_counts(connection: Connection, table, rows: list[dict]) -> None:
     """Add rows of figures to the counts: a new key is inserted, an existing one has the figures added."""
-    if not rows:
-        return
-    insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
-    statement = insert(table)
+    if rows:
+        connection.execute(_adding(connection.dialect.name, table), rows)
+
+
+@cache
+def _adding(dialect: str, table):
+    """The upsert adding figures to a counts table, built once per dialect (every command runs it)."""
+    statement = (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
     figures = [column.name for column in table.columns if not column.primary_key]
-    connection.execute(statement.on_conflict_do_update(
-        index_elements=list(table.primary_key.columns),
-        set_={name: table.c[name] + statement.excluded[name] for name in figures}), rows)
+    return statement.on_conflict_do_update(index_elements=list(table.primary_key.columns),
+                                           set_={name: table.c[name] + statement.excluded[name] for name in figures})
 
 
 def recount(connection: Connection) -> tuple[list[dict], list[dict]]:
