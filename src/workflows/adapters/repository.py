@@ -81,11 +81,14 @@ class VersionRepository(_Repository):
         self._forget(self._KEY)
 
     def _current(self) -> tuple:
+        return self._remembered(self._KEY, self._read)
+
+    def _read(self) -> tuple:
         documents, changes = orm.catalog_documents, orm.calendar_changes
-        return self._remembered(self._KEY, lambda: tuple(self.session.execute(select(
-            select(func.max(documents.c.loaded_at)).scalar_subquery(),
-            select(func.count(changes.c.id)).scalar_subquery(),
-            select(func.max(changes.c.id)).scalar_subquery())).one()))
+        with self.session.no_autoflush:  # tables written by statements, never by ORM objects: no flush needed
+            return tuple(self.session.execute(select(select(func.max(documents.c.loaded_at)).scalar_subquery(),
+                                                     select(func.count(changes.c.id)).scalar_subquery(),
+                                                     select(func.max(changes.c.id)).scalar_subquery())).one())
 
 
 class CatalogRepository(_Repository):
@@ -357,6 +360,13 @@ class DeadlineRepository(_Repository):
     def add(self, deadline: CaseDeadline) -> None:
         self.session.add(deadline)
         self._remember_added(("deadlines", deadline.case_id), deadline)
+
+    def none_yet(self, case_id: int) -> list[CaseDeadline]:
+        """A case not accepted yet has no limits and no extension requests (its clock starts at acceptance):
+        nothing to read; what this transaction starts is remembered as it is added."""
+        self._remembered(("deadlines", case_id), list)
+        self._remembered(("extensions", case_id), list)
+        return []
 
     def remembered(self, case_id: int) -> list[CaseDeadline] | None:
         """The case's limits if this transaction read them already (all of them, as they are now), else None."""
@@ -771,7 +781,8 @@ class ExternalSystemRepository(_AppendOnlyRepository):
         table = orm.local_platform_people
 
         def read():
-            row = self.session.execute(select(table).where(table.c.id_number == id_number)).mappings().first()
+            with self.session.no_autoflush:  # a row no ORM object maps: nothing pending changes what it reads
+                row = self.session.execute(select(table).where(table.c.id_number == id_number)).mappings().first()
             return dict(row) if row else None
         found = self._remembered(("person", id_number), read)
         return dict(found) if found else None
