@@ -9,7 +9,9 @@
 Usage: python bench/case_throughput.py [--cases N] [--database-url URL] [--clients K] [--workers 1,2] [--http-only]
 Without --database-url each part gets a fresh SQLite file; with a PostgreSQL URL the database is emptied first.
 The service-layer part also prints its rate over the first and the last tenth of the cases, to show whether the
-cost of a step stays flat as cases and their histories pile up.
+cost of a step stays flat as cases and their histories pile up, the SQL statements each command sends (open, then
+each task by its stage; counted at the cursor: a batch of rows in one executemany is one statement), and the bytes a
+case stores (its workflow_state, and the values of every row of the case: the case row and those with its case_id).
 """
 from __future__ import annotations
 
@@ -23,9 +25,10 @@ import sys
 import tempfile
 import threading
 import time
+from collections import defaultdict
 from pathlib import Path
 
-from sqlalchemy import text
+from sqlalchemy import event, select, text
 from sqlalchemy.orm import sessionmaker
 
 from handlers.gateways import LocalNationalPlatform, LocalPaymentGateway, LocalSmsNotifier
@@ -36,6 +39,7 @@ from workflows.adapters.database import make_engine
 from workflows.adapters.engine import CaseBindings, Engine
 from workflows.adapters.migrate import upgrade
 from workflows.bootstrap import bootstrap
+from workflows.adapters import orm
 from workflows.services import cases, tasks, users
 from workflows.services.demo import resident_id
 from workflows.services.clock import FAR_FUTURE
@@ -94,22 +98,80 @@ def prepared_database(url: str | None, scratch: Path, name: str) -> str:
     return url
 
 
-def through_services(url: str, count: int, kick: str = "thread") -> tuple[float, float, float]:
+class StatementCounter:
+    """The SQL statements an engine sends, counted at the cursor (what the database actually receives)."""
+
+    def __init__(self, database):
+        self.count = 0
+        event.listen(database, "before_cursor_execute", self._seen)
+
+    def _seen(self, *_arguments) -> None:
+        self.count += 1
+
+
+class PerCommand:
+    """Statements per command, by command (open, then each task's stage)."""
+
+    def __init__(self, counter: StatementCounter):
+        self.counter, self.totals, self.runs = counter, defaultdict(int), defaultdict(int)
+
+    def run(self, name: str, command):
+        before = self.counter.count
+        result = command()
+        self.totals[name] += self.counter.count - before
+        self.runs[name] += 1
+        return result
+
+    def summary(self) -> str:
+        means = {name: self.totals[name] / self.runs[name] for name in self.totals}
+        return ", ".join(f"{name} {mean:.1f}" for name, mean in means.items()) + f"; per case {sum(means.values()):.1f}"
+
+
+def through_services(url: str, count: int, kick: str = "thread") -> tuple[float, float, float, PerCommand]:
     """kick: where the 文书 PDFs are rendered after each command (bootstrap.py): `thread` as the web app does,
     `inline` in the command's own thread after its commit, `off` not at all (left to the scheduler)."""
-    ctx = bootstrap(sessionmaker(make_engine(url), expire_on_commit=False), kick=kick)
+    database = make_engine(url)
+    ctx = bootstrap(sessionmaker(database, expire_on_commit=False), kick=kick)
     clerk = users.get_user(ctx, CLERK)
+    statements = PerCommand(StatementCounter(database))
     durations = []
     for _ in range(count):
         started = time.perf_counter()
-        progress = cases.open_case(ctx, clerk, ITEM, APPLICANT, DATA)
+        progress = statements.run("open", lambda: cases.open_case(ctx, clerk, ITEM, APPLICANT, DATA))
         while progress.open_tasks:
             task = progress.open_tasks[0]
-            progress = tasks.complete_task(ctx, clerk, task.id, {"decision": DECISIONS[task.stage]})
+            progress = statements.run(task.stage, lambda: tasks.complete_task(
+                ctx, clerk, task.id, {"decision": DECISIONS[task.stage]}))
         durations.append(time.perf_counter() - started)
         _check(progress.case.result == "办结", (progress.case.result, progress.notices))
+    database.dispose()
     tenth = max(1, count // 10)
-    return count / sum(durations), tenth / sum(durations[:tenth]), tenth / sum(durations[-tenth:])
+    return count / sum(durations), tenth / sum(durations[:tenth]), tenth / sum(durations[-tenth:]), statements
+
+
+def stored_bytes(url: str, sample: int = 20) -> tuple[float, float, dict[str, float]]:
+    """Per case, over the last `sample` cases: the workflow_state's bytes, all the case's rows' bytes (each value
+    as UTF-8 text), and the rows' bytes by table."""
+    database = make_engine(url)
+    by_table = {}
+    with database.connect() as connection:
+        ids = list(connection.scalars(select(orm.cases.c.id).order_by(orm.cases.c.id.desc()).limit(sample)))
+        for table in orm.metadata.sorted_tables:
+            key = table.c.id if table is orm.cases else table.c.get("case_id")
+            if key is not None:
+                rows = connection.execute(select(table).where(key.in_(ids)))
+                by_table[table.name] = sum(_size(value) for row in rows for value in row) / len(ids)
+        states = connection.scalars(select(orm.cases.c.workflow_state).where(orm.cases.c.id.in_(ids)))
+        state = sum(len(value.encode()) for value in states) / len(ids)
+    database.dispose()
+    return state, sum(by_table.values()), {name: size for name, size in by_table.items() if size}
+
+
+def _size(value) -> int:
+    if value is None:
+        return 0
+    return len(value if isinstance(value, bytes) else
+               (json.dumps(value, ensure_ascii=False) if isinstance(value, (dict, list)) else str(value)).encode())
 
 
 def _free_port() -> int:
@@ -194,9 +256,14 @@ def main() -> None:
             raw = raw_in_memory(options.cases)
             print(f"raw SpiffWorkflow in memory:     {raw:8.1f} cases/s")
             service_url = prepared_database(options.database_url, Path(scratch), "services")
-            service, first, last = through_services(service_url, options.cases, options.kick)
+            service, first, last, statements = through_services(service_url, options.cases, options.kick)
             print(f"service layer, persisted (PDFs: {options.kick}): {service:8.1f} cases/s "
                   f"(first tenth {first:.1f}/s, last tenth {last:.1f}/s)")
+            print(f"SQL statements per command:      {statements.summary()}")
+            state, rows, by_table = stored_bytes(service_url)
+            print(f"stored bytes per case:           workflow_state {state:,.0f}; all the case's rows {rows:,.0f} ("
+                  + ", ".join(f"{name} {size:,.0f}" for name, size in sorted(by_table.items(), key=lambda i: -i[1]))
+                  + ")")
         rates = {}
         for workers in options.workers:
             http_url = prepared_database(options.database_url, Path(scratch), f"http-{workers}")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from functools import cache
 
 from sqlalchemy import case, func, or_, select, union, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -12,19 +13,82 @@ from workflows.domain.model import (PENDING, READY, SUPERVISION_STAGE, AgencyMes
                                     CaseAttachment, CaseComment, CaseDeadline, CaseDocument, CaseMaterial, CasePause,
                                     CaseTask, CaseWaiver, Deployment, Escalation, ExtensionRequest, ExternalCall,
                                     HistoryEntry, ProcessVersion, RatingFollowUp, SavedFilter, Substitution,
-                                    TaskRequest, TaskSubmission, TaskSupervision, User)
+                                    TaskActivity, TaskRequest, TaskSubmission, TaskSupervision, User)
 from workflows.domain.throttling import Attempts
 
 from . import orm, write_lock
+
+
+_MEMO = "remembered"  # session.info key: (the transaction, {key: what was read in it})
 
 
 class _Repository:
     def __init__(self, session: Session):
         self.session = session
 
+    def _remembered(self, key: tuple, load):
+        """What `load` reads, read once per transaction. For a case's rows that change only through this
+        repository's `add` (which adds to what is remembered) and through the ORM objects themselves (the very
+        objects remembered): a command asks for them many times; another transaction cannot change them while the
+        command holds its case's lock."""
+        held = self.session.info.get(_MEMO)
+        transaction = self.session.get_transaction()
+        if held is not None and transaction is not None and held[0] is transaction and key in held[1]:
+            return held[1][key]
+        value = load()
+        transaction = self.session.get_transaction()
+        if held is None or held[0] is not transaction:
+            held = (transaction, {})
+            self.session.info[_MEMO] = held
+        held[1][key] = value
+        return value
+
+    def _remember_added(self, key: tuple, record) -> None:
+        """A row this transaction adds joins the rows remembered under `key`, if they were read."""
+        held = self.session.info.get(_MEMO)
+        if held is not None and held[0] is self.session.get_transaction() and key in held[1]:
+            remembered = held[1][key]
+            if isinstance(remembered, dict):
+                remembered[record.material_index] = record
+            else:
+                remembered.append(record)
+
+    def _forget(self, key: tuple) -> None:
+        held = self.session.info.get(_MEMO)
+        if held is not None:
+            held[1].pop(key, None)
+
     def _upsert(self, table):
         dialect = self.session.get_bind().dialect.name
         return (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
+
+
+class VersionRepository(_Repository):
+    """The versions of what every process caches (the catalog, the working calendar), read in one query once per
+    transaction: a command asks for them many times, and another process may publish a new one between commands,
+    never inside ours (our reads of them are in the same transaction). A change made in this transaction forgets
+    the versions read, so a use case that reloads and then reads sees its own change."""
+
+    _KEY = ("versions",)
+
+    def catalog(self) -> datetime | None:
+        return self._current()[0]
+
+    def calendar(self) -> tuple:
+        return self._current()[1:]
+
+    def forget(self) -> None:
+        self._forget(self._KEY)
+
+    def _current(self) -> tuple:
+        return self._remembered(self._KEY, self._read)
+
+    def _read(self) -> tuple:
+        documents, changes = orm.catalog_documents, orm.calendar_changes
+        with self.session.no_autoflush:  # tables written by statements, never by ORM objects: no flush needed
+            return tuple(self.session.execute(select(select(func.max(documents.c.loaded_at)).scalar_subquery(),
+                                                     select(func.count(changes.c.id)).scalar_subquery(),
+                                                     select(func.max(changes.c.id)).scalar_subquery())).one())
 
 
 class CatalogRepository(_Repository):
@@ -32,13 +96,8 @@ class CatalogRepository(_Repository):
         rows = self.session.execute(select(orm.catalog_documents.c.name, orm.catalog_documents.c.content))
         return {name: content for name, content in rows}
 
-    def version(self) -> datetime | None:
-        """The catalog is written by statements, never pending in the session: reading it writes nothing out
-        first (on SQLite that would take the write lock before the command has computed)."""
-        with self.session.no_autoflush:
-            return self.session.scalar(select(func.max(orm.catalog_documents.c.loaded_at)))
-
     def replace(self, documents: dict[str, dict], at: datetime) -> None:
+        VersionRepository(self.session).forget()
         self.session.execute(orm.catalog_documents.delete())
         if documents:
             self.session.execute(orm.catalog_documents.insert(),
@@ -121,6 +180,13 @@ class CaseRepository(_Repository):
         case = self.session.get(Case, case_id, with_for_update=lock or None)
         return self._watched(case) if lock else case
 
+    def of_task(self, task_id: str, lock: bool = False) -> Case | None:
+        """The case of a task, found by the task's id in the same query (`lock` as for get_by_id): a command on a
+        task locks its case before it reads the task, so what it reads is what it acts on."""
+        query = select(Case).where(Case.id == select(CaseTask.case_id).where(CaseTask.id == task_id)
+                                   .scalar_subquery())
+        return self.session.scalar(query.with_for_update() if lock else query)
+
     def lock_if_free(self, case_id: int) -> Case | None:
         """The case locked for this transaction, or None at once if another transaction holds it (PostgreSQL)."""
         query = select(Case).where(Case.id == case_id).with_for_update(skip_locked=True)
@@ -163,16 +229,41 @@ def _escaped(text: str) -> str:
 
 
 class TaskRepository(_Repository):
+    """Inbox rows. A case's open rows are read once per unit of work (the command's own additions and
+    completions are followed in memory: every row is added through `add`, and a row never opens again)."""
+
+    def __init__(self, session: Session):
+        super().__init__(session)
+        self._open: dict[int, list[CaseTask]] = {}
+
     def add(self, task: CaseTask) -> None:
         self.session.add(task)
+        if task.case_id in self._open:
+            self._open[task.case_id].append(task)
 
     def get(self, task_id: str) -> CaseTask | None:
         return self.session.get(CaseTask, task_id)
 
+    def none_yet(self, case_id: int) -> None:
+        """The case was just added: it has no rows to read (its workflow starts in this unit of work)."""
+        self._open.setdefault(case_id, [])
+
+    def in_case(self, task_id: str, case_id: int) -> CaseTask | None:
+        """The task, read with the other open tasks of its case (which open_for_case then returns unread)."""
+        with self.session.no_autoflush:
+            rows = list(self.session.scalars(select(CaseTask).where(
+                CaseTask.case_id == case_id, or_(CaseTask.state == READY, CaseTask.id == task_id))))
+        self._open.setdefault(case_id, [row for row in rows if row.state == READY])
+        return next((row for row in rows if row.id == task_id), None)
+
     def open_for_case(self, case_id: int) -> list[CaseTask]:
-        with self.session.no_autoflush:  # pending history rows need not be written before this read
-            rows = self.session.scalars(select(CaseTask).where(CaseTask.case_id == case_id, CaseTask.state == READY))
-            return [row for row in rows if row.state == READY]  # a row completed in this unit is not yet written
+        if case_id not in self._open:
+            with self.session.no_autoflush:  # pending history rows need not be written before this read
+                rows = self.session.scalars(select(CaseTask).where(CaseTask.case_id == case_id,
+                                                                   CaseTask.state == READY))
+                added = [row for row in self.session.new if isinstance(row, CaseTask) and row.case_id == case_id]
+                self._open[case_id] = list(dict.fromkeys([*rows, *added]))
+        return [row for row in self._open[case_id] if row.state == READY]  # a row completed in this unit
 
     def has_role(self, case_id: int, role: str) -> bool:
         """Whether the case has (or had) a task of the role: a hospital's assessor reads only such cases."""
@@ -286,29 +377,50 @@ class HistoryRepository(_AppendOnlyRepository):
 
 
 class DeadlineRepository(_Repository):
+    """A case's limits, pauses and extension requests, each read once per transaction (_remembered)."""
+
     def for_case(self, case_id: int) -> list[CaseDeadline]:
-        return list(self.session.scalars(select(CaseDeadline).where(CaseDeadline.case_id == case_id)
-                                         .order_by(CaseDeadline.id)))
+        return list(self._remembered(("deadlines", case_id), lambda: self._read(CaseDeadline, case_id)))
 
     def add(self, deadline: CaseDeadline) -> None:
         self.session.add(deadline)
+        self._remember_added(("deadlines", deadline.case_id), deadline)
+
+    def none_yet(self, case_id: int) -> list[CaseDeadline]:
+        """A case not accepted yet has no limits and no extension requests (its clock starts at acceptance):
+        nothing to read; what this transaction starts is remembered as it is added."""
+        self._remembered(("deadlines", case_id), list)
+        self._remembered(("extensions", case_id), list)
+        return []
+
+    def remembered(self, case_id: int) -> list[CaseDeadline] | None:
+        """The case's limits if this transaction read them already (all of them, as they are now), else None."""
+        held = self.session.info.get(_MEMO)
+        if held is None or held[0] is not self.session.get_transaction():
+            return None
+        rows = held[1].get(("deadlines", case_id))
+        return None if rows is None else list(rows)
 
     def pauses(self, case_id: int) -> list[CasePause]:
-        return list(self.session.scalars(select(CasePause).where(CasePause.case_id == case_id)
-                                         .order_by(CasePause.id)))
+        return list(self._remembered(("pauses", case_id), lambda: self._read(CasePause, case_id)))
 
     def add_pause(self, pause: CasePause) -> None:
         self.session.add(pause)
+        self._remember_added(("pauses", pause.case_id), pause)
 
     def extensions(self, case_id: int) -> list[ExtensionRequest]:
-        return list(self.session.scalars(select(ExtensionRequest).where(ExtensionRequest.case_id == case_id)
-                                         .order_by(ExtensionRequest.id)))
+        return list(self._remembered(("extensions", case_id), lambda: self._read(ExtensionRequest, case_id)))
+
+    def _read(self, record, case_id: int) -> list:
+        with self.session.no_autoflush:  # what this transaction adds is remembered, not read back
+            return list(self.session.scalars(select(record).where(record.case_id == case_id).order_by(record.id)))
 
     def extension(self, request_id: int) -> ExtensionRequest | None:
         return self.session.get(ExtensionRequest, request_id)
 
     def add_extension(self, request: ExtensionRequest) -> None:
         self.session.add(request)
+        self._remember_added(("extensions", request.case_id), request)
 
     def cases_with_unmet(self, provisional_only: bool = False, after: int = 0, limit: int | None = None) -> list[int]:
         """The cases with a running limit, by id (those after `after`, at most `limit`: one batch)."""
@@ -324,11 +436,17 @@ class TimerRepository(_Repository):
     """The BPMN timers cases wait on, indexed by due moment."""
 
     def replace(self, case_id: int, timers: list[tuple[str, datetime]]) -> None:
+        """Make the case's rows these timers, writing only what changed: the rows of timers no longer waited on
+        are deleted, new ones inserted, moved ones updated; a timer that stays as it was is not rewritten (nor its
+        index entry). Two statements at most, none reading."""
         table = orm.case_timers
-        self.session.execute(table.delete().where(table.c.case_id == case_id))
+        stale = table.delete().where(table.c.case_id == case_id)
         if timers:
-            self.session.execute(table.insert(), [{"case_id": case_id, "task_id": task_id, "due_at": due}
-                                                  for task_id, due in timers])
+            stale = stale.where(table.c.task_id.not_in([task_id for task_id, _ in timers]))
+        self.session.execute(stale)
+        if timers:
+            self.session.execute(_timer_upsert(self.session.get_bind().dialect.name),
+                                 [{"case_id": case_id, "task_id": task_id, "due_at": due} for task_id, due in timers])
 
     def due_cases(self, now: datetime, limit: int) -> list[int]:
         table = orm.case_timers
@@ -362,6 +480,16 @@ class MessageWaitRepository(_Repository):
         query = (select(table.c.case_id, table.c.correlation)
                  .where(table.c.agency_code == agency_code, table.c.message_name == name).order_by(table.c.case_id))
         return [(case_id, correlation) for case_id, correlation in self.session.execute(query)]
+
+
+@cache
+def _timer_upsert(dialect: str):
+    """Insert a timer row, or move its due moment if it moved (else leave the row as it is); built once."""
+    table = orm.case_timers
+    statement = (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
+    return statement.on_conflict_do_update(index_elements=[table.c.case_id, table.c.task_id],
+                                           set_={"due_at": statement.excluded.due_at},
+                                           where=table.c.due_at != statement.excluded.due_at)
 
 
 class EscalationRepository(_Repository):
@@ -451,11 +579,6 @@ class CalendarRepository(_Repository):
     def days(self) -> list[dict]:
         return [dict(row) for row in self.session.execute(select(orm.calendar_days)).mappings()]
 
-    def version(self) -> tuple:
-        """Changes whenever a year or a day is published: the cached calendar is rebuilt then."""
-        return self.session.execute(select(func.count(orm.calendar_changes.c.id),
-                                           func.max(orm.calendar_changes.c.id))).one()
-
     def save_year(self, year: int, holidays: list[str], workdays: list[str], source: str, actor: str,
                   at: datetime) -> None:
         table = orm.calendar_years
@@ -471,6 +594,8 @@ class CalendarRepository(_Repository):
                              .on_conflict_do_update(index_elements=[table.c.day], set_=values))
 
     def record_change(self, actor: str, action: str, source: str, detail: dict, at: datetime) -> None:
+        """Every change of the calendar is recorded: its record is the calendar's version (VersionRepository)."""
+        VersionRepository(self.session).forget()
         self.session.execute(orm.calendar_changes.insert().values(at=at, actor=actor, action=action, source=source,
                                                                   detail=detail))
 
@@ -525,10 +650,15 @@ class DocumentRepository(_Repository):
 
     def add(self, document: CaseDocument) -> None:
         self.session.add(document)
+        self._remember_added(("documents", document.case_id), document)
 
     def for_case(self, case_id: int) -> list[CaseDocument]:
-        return list(self.session.scalars(select(CaseDocument).where(CaseDocument.case_id == case_id)
-                                         .order_by(CaseDocument.id)))
+        """The case's documents, read once per transaction (_remembered)."""
+        def read() -> list[CaseDocument]:
+            with self.session.no_autoflush:
+                return list(self.session.scalars(select(CaseDocument).where(CaseDocument.case_id == case_id)
+                                                 .order_by(CaseDocument.id)))
+        return list(self._remembered(("documents", case_id), read))
 
     def with_content(self, document_id: int) -> CaseDocument | None:
         return self.session.scalar(select(CaseDocument).where(CaseDocument.id == document_id)
@@ -565,12 +695,17 @@ class MaterialRepository(_Repository):
     """The marks (present, missing, waived) staff gave a case's 申请材料, by the material's catalog position."""
 
     def for_case(self, case_id: int) -> dict[int, CaseMaterial]:
-        rows = self.session.scalars(select(CaseMaterial).where(CaseMaterial.case_id == case_id)
-                                    .order_by(CaseMaterial.material_index))
-        return {row.material_index: row for row in rows}
+        """The marks by material index, read once per transaction (_remembered)."""
+        return dict(sorted(self._remembered(("materials", case_id), lambda: self._read(case_id)).items()))
+
+    def _read(self, case_id: int) -> dict[int, CaseMaterial]:
+        with self.session.no_autoflush:
+            rows = self.session.scalars(select(CaseMaterial).where(CaseMaterial.case_id == case_id))
+            return {row.material_index: row for row in rows}
 
     def add(self, material: CaseMaterial) -> None:
         self.session.add(material)
+        self._remember_added(("materials", material.case_id), material)
 
 
 class WaiverRepository(_Repository):
@@ -606,6 +741,15 @@ class TaskRequestRepository(_Repository):
 
     def submission(self, task_id: str) -> TaskSubmission | None:
         return self.session.get(TaskSubmission, task_id)
+
+    def activity(self, task_id: str) -> TaskActivity:
+        """Whether the task has requests, a held submission, an unreplied 督办: one query for all three."""
+        unreplied = select(TaskSupervision.id).where(TaskSupervision.task_id == task_id,
+                                                     TaskSupervision.replied_at.is_(None))
+        row = self.session.execute(select(select(TaskRequest.id).where(TaskRequest.task_id == task_id).exists(),
+                                          select(TaskSubmission.task_id).where(TaskSubmission.task_id == task_id)
+                                          .exists(), unreplied.exists())).one()
+        return TaskActivity(*map(bool, row))
 
     def add_submission(self, submission: TaskSubmission) -> None:
         self.session.add(submission)
@@ -708,11 +852,18 @@ class ExternalSystemRepository(_AppendOnlyRepository):
                                          .order_by(ExternalCall.id)))
 
     def person(self, id_number: str) -> dict | None:
+        """A person the local platform knows, read once per transaction (a case's handlers ask more than once)."""
         table = orm.local_platform_people
-        row = self.session.execute(select(table).where(table.c.id_number == id_number)).mappings().first()
-        return dict(row) if row else None
+
+        def read():
+            with self.session.no_autoflush:  # a row no ORM object maps: nothing pending changes what it reads
+                row = self.session.execute(select(table).where(table.c.id_number == id_number)).mappings().first()
+            return dict(row) if row else None
+        found = self._remembered(("person", id_number), read)
+        return dict(found) if found else None
 
     def save_person(self, person: dict) -> None:
+        self._forget(("person", person["id_number"]))
         table = orm.local_platform_people
         statement = self._upsert(table).values(**person)
         self.session.execute(statement.on_conflict_do_update(

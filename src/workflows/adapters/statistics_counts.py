@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import date, datetime, timedelta, timezone
+from functools import cache
 
 from sqlalchemy import case, event, func, inspect, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -24,6 +25,7 @@ from sqlalchemy.orm import Session
 from workflows.domain.model import CLOSED, COMPLETED, ENDED_EARLY, SUPERVISION_STAGE, Case, CaseTask
 
 from . import orm
+from .repository import DeadlineRepository
 
 BEIJING = timezone(timedelta(hours=8))
 
@@ -57,6 +59,7 @@ class StatisticsCounts:
         self._closed: list[Case] = []
         self._completed: list[CaseTask] = []
         self._open = Counter()  # (agency, hall, stage) -> open cases added there (removed, if negative)
+        self._deadlines = DeadlineRepository(session)
         event.listen(session, "before_flush", self._collect)
 
     def _collect(self, session: Session, _context, _instances) -> None:
@@ -100,7 +103,7 @@ class StatisticsCounts:
         cases, tasks = Counter(), Counter()
         for record in self._opened:
             cases[_case_key(record, record.opened_at), "opened"] += 1
-        missed = self._missed({record.id for record in self._closed})
+        missed = self._missed(self._closed)
         for record in self._closed:
             key = _case_key(record, record.closed_at)
             cases[key, "closed"] += 1
@@ -116,11 +119,20 @@ class StatisticsCounts:
         add_counts(self.session.connection(), orm.case_counts, _rows(cases, orm.case_counts))
         add_counts(self.session.connection(), orm.task_counts, _rows(tasks, orm.task_counts))
 
-    def _missed(self, case_ids: set[int]) -> set[int]:
-        if not case_ids:
-            return set()
-        c = orm.cases
-        return set(self.session.scalars(select(c.c.id).where(c.c.id.in_(case_ids), missed_limit())))
+    def _missed(self, closed: list[Case]) -> set[int]:
+        """The closed cases that missed a limit (`missed_limit`): judged from their limits where the command read
+        them already (the clock does, for an accepted case), else asked of the database."""
+        missed, unknown = set(), set()
+        for record in closed:
+            rows = self._deadlines.remembered(record.id)
+            if rows is None:
+                unknown.add(record.id)
+            elif any(row.due_at is not None and (row.met_at or record.closed_at) > row.due_at for row in rows):
+                missed.add(record.id)
+        if unknown:
+            c = orm.cases
+            missed |= set(self.session.scalars(select(c.c.id).where(c.c.id.in_(unknown), missed_limit())))
+        return missed
 
 
 def _became(record, attribute: str, value: str) -> bool:
@@ -148,14 +160,17 @@ def _rows(counter: Counter, table) -> list[dict]:
 
 def add_counts(connection: Connection, table, rows: list[dict]) -> None:
     """Add rows of figures to the counts: a new key is inserted, an existing one has the figures added."""
-    if not rows:
-        return
-    insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
-    statement = insert(table)
+    if rows:
+        connection.execute(_adding(connection.dialect.name, table), rows)
+
+
+@cache
+def _adding(dialect: str, table):
+    """The upsert adding figures to a counts table, built once per dialect (every command runs it)."""
+    statement = (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
     figures = [column.name for column in table.columns if not column.primary_key]
-    connection.execute(statement.on_conflict_do_update(
-        index_elements=list(table.primary_key.columns),
-        set_={name: table.c[name] + statement.excluded[name] for name in figures}), rows)
+    return statement.on_conflict_do_update(index_elements=list(table.primary_key.columns),
+                                           set_={name: table.c[name] + statement.excluded[name] for name in figures})
 
 
 def recount(connection: Connection) -> tuple[list[dict], list[dict]]:

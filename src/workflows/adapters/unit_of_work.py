@@ -37,6 +37,7 @@ class UnitOfWork:
         self.session = self._session_factory()
         if self._write and self.session.get_bind().dialect.name == "sqlite":
             self._begin_sqlite_write()
+        self.versions = repository.VersionRepository(self.session)
         self.catalog = repository.CatalogRepository(self.session)
         self.processes = repository.ProcessRepository(self.session)
         self.cases = repository.CaseRepository(self.session)

@@ -1,6 +1,7 @@
 """The records of case processing. Plain classes: the database mapping lives in adapters/orm.py."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from .roles import ANY_TASK_ROLE, TASK_ROLES
@@ -378,6 +379,20 @@ class TaskSupervision(Record):
     reply: str | None
     replied_by: str | None
     replied_at: datetime | None
+
+
+@dataclass(frozen=True)
+class TaskActivity:
+    """Whether anyone besides the holder has a part in a task: a 委派 or 加签 request (in any state), a held
+    submission, a 督办 not replied to. Most tasks have none: then a completion needs no look at the details."""
+
+    requests: bool
+    submission: bool
+    unreplied: bool
+
+    @property
+    def any(self) -> bool:
+        return self.requests or self.submission or self.unreplied
 
 
 class Substitution(Record):

@@ -26,8 +26,9 @@ _PACKAGED = {schedule.year: schedule for schedule in official_schedules()}
 
 
 def working_calendar(ctx: Context, uow: UnitOfWork) -> WorkingCalendar:
-    """The calendar in force, rebuilt only after a change."""
-    version = uow.calendar.version()
+    """The calendar in force, rebuilt only after a change (by this process or another: the version is read once
+    per transaction)."""
+    version = uow.versions.calendar()
     cached_version, cached = ctx.cache.get("calendar", (None, None))
     if cached is None or cached_version != version:
         cached = _build(uow.calendar.years(), uow.calendar.days())

@@ -45,7 +45,8 @@ class CaseClock:
         periods = agency.office_hours if agency and agency.office_hours else None
         self.hours = OfficeHours(periods) if periods else OfficeHours()
         self.calendar = working_calendar(ctx, uow)
-        self.rows: list[CaseDeadline] = uow.deadlines.for_case(case.id) if case.accepted_at else []
+        self.rows: list[CaseDeadline] = (uow.deadlines.for_case(case.id) if case.accepted_at
+                                         else uow.deadlines.none_yet(case.id))
 
     # --- what the diagram's timer expressions may call -------------------------------------------------------
 

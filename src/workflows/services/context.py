@@ -72,8 +72,9 @@ class Context:
         return definition
 
     def catalog(self, uow: UnitOfWork) -> Catalog:
-        """The catalog as loaded into the database, parsed once per load (and again only after a reload)."""
-        version = uow.catalog.version()
+        """The catalog as loaded into the database, parsed once per process and load (and again only after a
+        reload, by this process or another: the version is read once per transaction)."""
+        version = uow.versions.catalog()
         cached_version, cached = self._catalog
         if cached is None or cached_version != version:
             documents = uow.catalog.documents()

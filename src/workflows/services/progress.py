@@ -68,6 +68,7 @@ class CaseCommand:
     def start(self, data: dict) -> CaseRun:
         """Start the case's workflow on `data`; the start event's camunda:initiator variable, when it names one,
         holds who opened the case (a diagram may then give a task to `${initiator}`)."""
+        self.uow.tasks.none_yet(self.case.id)
         if self.definition.initiator:
             data = {**data, self.definition.initiator: self.case.opened_by}
         return self.ctx.engine.start(self.definition, data, self.bindings())

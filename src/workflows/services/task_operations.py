@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from workflows.adapters.unit_of_work import UnitOfWork
 from workflows.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from workflows.domain.model import (AFTER, BEFORE, DELEGATE, DISAGREE, DONE, PARALLEL, PENDING, READY,
-                                    REQUEST_KINDS, SIGN_DECISIONS, WITHDRAWN, Case, CaseTask, TaskRequest,
+                                    REQUEST_KINDS, SIGN_DECISIONS, WITHDRAWN, Case, CaseTask, TaskActivity, TaskRequest,
                                     TaskSubmission, TaskSupervision, User)
 from workflows.domain.roles import TASK_ROLES, role_name, worked_roles
 
@@ -370,35 +370,41 @@ def reply_supervision(ctx: Context, actor: User, supervision_id: int, reply: str
 
 # --- what completion asks (tasks.complete_task) ------------------------------------------------------------------
 
-def refuse_delegate(uow: UnitOfWork, actor: User, task: CaseTask) -> None:
+def refuse_delegate(uow: UnitOfWork, actor: User, task: CaseTask, activity: TaskActivity) -> None:
     """A delegate answers with an opinion; the holder decides."""
-    if task.assignee != actor.username and any(
+    if activity.requests and task.assignee != actor.username and any(
             r.kind == DELEGATE and r.status == PENDING and r.assignee == actor.username
             for r in uow.task_requests.for_task(task.id)):
         raise Forbidden(f"您受{_name(uow, task.assignee)}委派，只能填写办理意见，由其办理决定")
 
 
-def require_completable(uow: UnitOfWork, task: CaseTask) -> None:
+def require_completable(uow: UnitOfWork, task: CaseTask, activity: TaskActivity) -> None:
     """Refuse (409) while someone must act first: a held submission's signers, the delegate, 前加签 signers, or
-    the handler's reply to a 督办."""
-    pending = [r for r in uow.task_requests.for_task(task.id) if r.status == PENDING]
-    if uow.task_requests.submission(task.id) is not None:
+    the handler's reply to a 督办 (`activity`: what to look at; nothing when nobody else has a part)."""
+    if not activity.any:
+        return
+    pending = [r for r in uow.task_requests.for_task(task.id) if r.status == PENDING] if activity.requests else []
+    if activity.submission:
         raise Conflict(f"已提交，待{_list(uow, pending, AFTER, PARALLEL)}签署后流转")
     delegation = next((r for r in pending if r.kind == DELEGATE), None)
     if delegation:
         raise Conflict(f"任务已委派给{_name(uow, delegation.assignee)}，待其办理意见后再办理，或先收回委派")
     if any(r.kind == BEFORE for r in pending):
         raise Conflict(f"须待{_list(uow, pending, BEFORE)}前加签签署后再办理")
-    unreplied = next((s for s in uow.supervisions.for_task(task.id) if s.replied_at is None), None)
+    unreplied = next((s for s in uow.supervisions.for_task(task.id) if s.replied_at is None), None) \
+        if activity.unreplied else None
     if unreplied:
         raise Conflict(f"{_name(uow, unreplied.supervisor)}督办：“{unreplied.instruction}”，"
                        "请先回复督办意见再办理")
 
 
 def hold_submission(uow: UnitOfWork, ctx: Context, actor: User, task: CaseTask, case: Case, cleaned: dict,
-                    submitted: dict) -> bool:
+                    submitted: dict, activity: TaskActivity) -> bool:
     """后加签/并行: while after- or parallel signers have not signed, keep the holder's submission (as sent) and say
-    so; after-signers who said 不同意 to an earlier submission are asked again. True if held."""
+    so; after-signers who said 不同意 to an earlier submission are asked again. True if held (never without
+    requests: `activity`)."""
+    if not activity.requests:
+        return False
     at = ctx.now()
     with uow.reading():  # no request of the task is pending in this unit yet; the materials just marked may wait
         requests = uow.task_requests.for_task(task.id)
@@ -422,7 +428,10 @@ def hold_submission(uow: UnitOfWork, ctx: Context, actor: User, task: CaseTask, 
 
 def transfer_obstacle(uow: UnitOfWork, task: CaseTask) -> str | None:
     """Why an open task cannot change hands now (a supervisor's 改派 too), or None."""
-    if uow.task_requests.submission(task.id) is not None:
+    activity = uow.task_requests.activity(task.id)
+    if not (activity.requests or activity.submission):
+        return None
+    if activity.submission:
         return "已提交，待加签人签署"
     delegation = next((r for r in uow.task_requests.for_task(task.id)
                        if r.kind == DELEGATE and r.status == PENDING), None)
@@ -451,9 +460,8 @@ def _release_if_ready(uow: UnitOfWork, ctx: Context, case: Case, task: CaseTask)
 
 def _locked_task(uow: UnitOfWork, actor: User, task_id: str) -> tuple[CaseTask, Case]:
     """The open task of the actor's hall, read afresh with its case locked."""
-    task = require_task_visible(actor, uow.tasks.get(task_id) if isinstance(task_id, str) else None)
-    case = uow.cases.get_by_id(task.case_id, lock=True)
-    uow.refresh(task)
+    case = uow.cases.of_task(task_id, lock=True) if isinstance(task_id, str) else None
+    task = require_task_visible(actor, uow.tasks.in_case(task_id, case.id) if case else None)
     if task.state != READY:
         raise Conflict("任务已办理或已取消")
     return task, case

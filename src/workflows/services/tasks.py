@@ -10,7 +10,7 @@ from workflows.domain.amounts import (APPROVED, PaymentSummary, Proposal, approv
 from workflows.domain.case_states import CaseState
 from workflows.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from workflows.domain.forms import Form, validate_form
-from workflows.domain.model import COMPLETED, READY, Case, CaseTask, User
+from workflows.domain.model import COMPLETED, READY, Case, CaseTask, TaskActivity, User
 from workflows.domain.documents import RenderedDocument
 from workflows.domain.refusals import END, REASON_FIELD, require_reason
 from workflows.domain.roles import TASK_ROLES, role_name, worked_roles
@@ -184,12 +184,12 @@ def complete_task(ctx: Context, actor: User, task_id: str, values: dict) -> Prog
     While after- or parallel signers have not signed, the submission is held and the task stays open: it completes
     when they have (task_operations), through `finish_task` below."""
     with ctx.uow() as uow:
-        task, case = _completable(uow, actor, task_id, lock=True)
+        task, case, activity = _completable(uow, actor, task_id, lock=True)
         command = CaseCommand(uow, ctx, case)
         cleaned = valid_values(ctx, case, command.definition, task, values)
         materials.with_completion(uow, ctx, actor, case, command.definition.user_tasks[task.spec_id],
                                   cleaned.get("decision"), values or {})  # the marks sent with it, 受理's rule
-        if task_operations.hold_submission(uow, ctx, actor, task, case, cleaned, values or {}):
+        if task_operations.hold_submission(uow, ctx, actor, task, case, cleaned, values or {}, activity):
             uow.commit()
             return Progress(case, uow.tasks.open_for_case(case.id))
         progress = finish_task(uow, ctx, command, actor, task, cleaned, values or {})
@@ -202,7 +202,7 @@ def preview_completion(ctx: Context, actor: User, task_id: str, values: dict) ->
     be printed, checked as complete_task checks it (the reason, the form, the marks); None when it issues none.
     Nothing is completed, marked or issued."""
     with ctx.uow(write=False) as uow:
-        task, case = _completable(uow, actor, task_id)
+        task, case, _ = _completable(uow, actor, task_id)
         definition = ctx.definition(uow, case.process_version_id)
         cleaned = valid_values(ctx, case, definition, task, values)
         materials.check_marks(ctx, uow, case, materials.submitted_marks(values or {}))
@@ -212,18 +212,21 @@ def preview_completion(ctx: Context, actor: User, task_id: str, values: dict) ->
         return documents.preview_closing(uow, ctx, case, outcome.target, cleaned[REASON_FIELD])
 
 
-def _completable(uow, actor: User, task_id: str, lock: bool = False) -> tuple[CaseTask, Case]:
-    """The task and its case, when the actor may complete the task now (`lock`: the case row locked first)."""
-    task = require_task_visible(actor, uow.tasks.get(task_id))
-    case = require_case_visible(actor, uow.cases.get_by_id(task.case_id, lock=lock))
-    uow.refresh(task)  # as it is now that the case is ours: a completion or claim before the lock counts
-    task_operations.refuse_delegate(uow, actor, task)
+def _completable(uow, actor: User, task_id: str, lock: bool = False) -> tuple[CaseTask, Case, TaskActivity]:
+    """The task and its case, when the actor may complete the task now (`lock`: the case row locked first), and
+    who else has a part in the task (one query; their requests and 督办 are read only if there are any)."""
+    case = uow.cases.of_task(task_id, lock=lock) if isinstance(task_id, str) else None
+    # read once the case is ours: a completion or claim before the lock counts
+    task = require_task_visible(actor, uow.tasks.in_case(task_id, case.id) if case else None)
+    case = require_case_visible(actor, case)
+    activity = uow.task_requests.activity(task.id)
+    task_operations.refuse_delegate(uow, actor, task, activity)
     task = _open_task(uow, actor, task_id)
     if task.assignee not in (None, actor.username):
         raise Forbidden(f"任务已由{task.assignee}认领")
-    task_operations.require_completable(uow, task)
+    task_operations.require_completable(uow, task, activity)
     require_not_suspended(uow, case)  # 中止: nothing moves until resumed
-    return task, case
+    return task, case, activity
 
 
 def valid_values(ctx: Context, case: Case, definition, task: CaseTask, values: dict) -> dict:

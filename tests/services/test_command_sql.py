@@ -1,0 +1,129 @@
+"""The SQL a command sends: what a process caches (the parsed catalog, the working calendar) follows what another
+process publishes, a command pays for that check with one small query however often it consults them, and the
+checks of a task's 委派/加签/督办 cost one query when there are none."""
+from __future__ import annotations
+
+import shutil
+from datetime import date, timedelta
+
+from sqlalchemy import event
+from sqlalchemy.orm import sessionmaker
+
+from workflows.adapters import orm
+from workflows.adapters.database import make_engine
+from workflows.services import calendar, catalog, cases, tasks
+from workflows.services.context import Context
+
+from support.cases import APPLICANT, DATA, OUTPATIENT as ITEM
+from support.paths import CATALOG_DIR
+
+AGENCY = "210400"
+
+
+def other_process(ctx: Context, clock) -> Context:
+    """A second process on the same database: its own engine, its own caches."""
+    return Context(sessionmaker(make_engine(str(ctx.session_factory.kw["bind"].url)), expire_on_commit=False),
+                   engine=ctx.engine, clock=clock)
+
+
+def renamed_catalog(tmp_path, name: str):
+    target = tmp_path / "catalog"
+    shutil.copytree(CATALOG_DIR, target)
+    items = target / "items.yaml"
+    items.write_text(items.read_text(encoding="utf-8").replace("name: 门诊费用报销", f"name: {name}"),
+                     encoding="utf-8")
+    return target
+
+
+def test_a_catalog_another_process_loads_is_the_one_this_process_uses_next(ctx, clock, tmp_path):
+    assert catalog.get_agency_item(ctx, AGENCY, ITEM).name == "门诊费用报销"  # parsed and cached here
+    clock.advance(minutes=1)
+    other = other_process(ctx, clock)
+    catalog.load_catalog(other, renamed_catalog(tmp_path, "门诊费用报销（新）"))
+    assert catalog.get_agency_item(ctx, AGENCY, ITEM).name == "门诊费用报销（新）"
+    other.session_factory.kw["bind"].dispose()
+
+
+def test_a_calendar_another_process_publishes_is_the_one_this_process_uses_next(ctx, staff, clock):
+    assert not calendar.calendar_year(ctx, 2031).covered  # built and cached here
+    other = other_process(ctx, clock)
+    calendar.publish_year(other, staff["admin"], 2031, [date(2031, 1, 1)], [], "国办发明电〔2030〕X号")
+    year = calendar.calendar_year(ctx, 2031)
+    assert year.covered and year.holidays == [date(2031, 1, 1)]
+    calendar.correct_day(other, staff["admin"], date(2031, 1, 2), False, "补休", "国办发明电〔2030〕Y号")
+    assert calendar.calendar_year(ctx, 2031).holidays == [date(2031, 1, 1), date(2031, 1, 2)]
+    other.session_factory.kw["bind"].dispose()
+
+
+def test_a_reload_in_this_process_is_seen_in_the_same_transaction(ctx, clock, tmp_path):
+    """A use case that loads a catalog and reads it in one unit of work sees what it loaded."""
+    with ctx.uow() as uow:
+        assert ctx.catalog(uow).agency(AGENCY).item(ITEM).name == "门诊费用报销"
+        clock.advance(minutes=1)
+        uow.catalog.replace({**uow.catalog.documents()} | _renamed(uow, "门诊费用报销（改）"), ctx.now())
+        assert ctx.catalog(uow).agency(AGENCY).item(ITEM).name == "门诊费用报销（改）"
+
+
+def _renamed(uow, name: str) -> dict:
+    items = uow.catalog.documents()["items.yaml"]
+    for item in items["items"]:
+        if item.get("code") == ITEM:
+            item["name"] = name
+    return {"items.yaml": items}
+
+
+def statements_of(ctx: Context, command) -> list[str]:
+    seen = []
+    database = ctx.session_factory.kw["bind"]
+
+    def record(_connection, _cursor, statement, *_rest):
+        seen.append(statement)
+
+    event.listen(database, "before_cursor_execute", record)
+    try:
+        command()
+    finally:
+        event.remove(database, "before_cursor_execute", record)
+    return seen
+
+
+def test_a_command_checks_the_catalog_and_calendar_versions_once(ctx, staff, clock):
+    clerk = staff["shouli"]
+    progress = cases.open_case(ctx, clerk, ITEM, APPLICANT, DATA)
+    clock.advance(minutes=5)
+    [task] = progress.open_tasks
+    for command in (lambda: cases.open_case(ctx, clerk, ITEM, APPLICANT, DATA),
+                    lambda: tasks.complete_task(ctx, clerk, task.id, {"decision": "accept"})):
+        seen = statements_of(ctx, command)
+        reads = [s for s in seen if "catalog_documents" in s or "calendar_changes" in s]
+        assert len(reads) == 1, reads
+
+
+def test_completing_a_task_nobody_else_has_a_part_in_checks_that_in_one_query(ctx, staff, clock):
+    clerk = staff["shouli"]
+    [task] = cases.open_case(ctx, clerk, ITEM, APPLICANT, DATA).open_tasks
+    seen = statements_of(ctx, lambda: tasks.complete_task(ctx, clerk, task.id, {"decision": "accept"}))
+    checks = [s for s in seen if any(name in s for name in ("task_requests", "task_submissions", "task_supervisions"))]
+    assert len(checks) == 1, checks
+    reads_of_the_task = [s for s in seen if s.lstrip().startswith("SELECT case_tasks.")]
+    assert len(reads_of_the_task) == 1, reads_of_the_task  # the task with its case's open tasks, once
+
+
+def test_a_cases_timer_rows_follow_its_timers_and_only_changes_are_written(ctx, staff, clock):
+    progress = cases.open_case(ctx, staff["shouli"], ITEM, APPLICANT, DATA)
+    case_id, first, later = progress.case.id, clock.now + timedelta(days=1), clock.now + timedelta(days=2)
+
+    def replaced(timers) -> tuple[dict, list[str]]:
+        with ctx.uow() as uow:
+            seen = statements_of(ctx, lambda: uow.timers.replace(case_id, timers))
+            uow.commit()
+        with ctx.uow(write=False) as uow:
+            rows = uow.session.execute(orm.case_timers.select().where(orm.case_timers.c.case_id == case_id))
+            return {row.task_id: row.due_at for row in rows}, seen
+
+    assert replaced([("a", first), ("b", first)])[0] == {"a": first, "b": first}
+    rows, seen = replaced([("b", first), ("c", later)])
+    assert rows == {"b": first, "c": later} and len(seen) == 2  # no read: a delete of "a", an upsert of "c"
+    assert replaced([("b", later)])[0] == {"b": later}  # moved
+    rows, seen = replaced([])
+    assert rows == {} and len(seen) == 1
