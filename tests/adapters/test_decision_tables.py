@@ -116,7 +116,8 @@ def test_a_waived_case_waits_for_the_materials_or_the_time_limit():
     [accept] = run.ready_tasks()
     run.complete(accept.id, {"decision": "waive"})
     assert run.ready_tasks() == [] and run.stage_waiting() == "容缺补正"
-    assert [due.year for _, due in run.pending_timers()] == [9999]  # the 补正期限, not started here
+    # the 补正期限 and the case's three limits (their event sub-processes), none started here
+    assert [due.year for _, due in run.pending_timers()] == [9999] * 4
     state = engine.dump(run)
 
     supplied = engine.resume(definition, state, bindings())

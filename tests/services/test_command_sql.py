@@ -12,6 +12,7 @@ from sqlalchemy.orm import sessionmaker
 from workflows.adapters import orm
 from workflows.adapters.database import make_engine
 from workflows.services import calendar, catalog, cases, tasks
+from workflows.bootstrap import bootstrap
 from workflows.services.context import Context
 
 from support.cases import APPLICANT, DATA, OUTPATIENT as ITEM
@@ -22,8 +23,8 @@ AGENCY = "210400"
 
 def other_process(ctx: Context, clock) -> Context:
     """A second process on the same database: its own engine, its own caches."""
-    return Context(sessionmaker(make_engine(str(ctx.session_factory.kw["bind"].url)), expire_on_commit=False),
-                   engine=ctx.engine, clock=clock)
+    return bootstrap(sessionmaker(make_engine(str(ctx.session_factory.kw["bind"].url)), expire_on_commit=False),
+                     engine=ctx.engine, clock=clock)
 
 
 def renamed_catalog(tmp_path, name: str):

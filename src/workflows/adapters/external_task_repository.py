@@ -2,8 +2,9 @@
 fetched and locked by workers.
 
 Two workers fetching at once never get the same task: on PostgreSQL the candidates are selected FOR UPDATE SKIP
-LOCKED (a row another fetch is locking is passed over, not waited for); SQLite lets one writing transaction in at
-a time (the unit of work begins IMMEDIATE), so the second fetch sees the first one's locks.
+LOCKED (a row another fetch is locking is passed over, not waited for); on SQLite a fetch's read is watched by the
+write guard (write_lock.py): its locks are written against the snapshot it read, and a fetch overtaken by another
+is run again (services/retries.py), so the second fetch sees the first one's locks.
 """
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from workflows.domain.external_tasks import ExternalTask, FetchRequest
+
+from . import write_lock
 
 
 class ExternalTaskRepository:
@@ -24,6 +27,7 @@ class ExternalTaskRepository:
         if not lock:
             return self.session.get(ExternalTask, task_id)
         query = select(ExternalTask).where(ExternalTask.id == task_id).with_for_update()
+        write_lock.watch_unversioned(self.session)
         return self.session.scalar(query.execution_options(populate_existing=True))
 
     def for_case(self, case_id: int) -> list[ExternalTask]:
@@ -50,7 +54,10 @@ class ExternalTaskRepository:
         query = (select(ExternalTask).where(ExternalTask.agency_code == agency_code, free,
                                             or_(*[self._topic_filter(topic) for topic in request.topics]))
                  .order_by(*self._order(request)).limit(request.max_tasks))
-        return list(self.session.scalars(query.with_for_update(skip_locked=True) if lock else query))
+        if not lock:
+            return list(self.session.scalars(query))
+        write_lock.watch_unversioned(self.session)
+        return list(self.session.scalars(query.with_for_update(skip_locked=True)))
 
     @staticmethod
     def _topic_filter(topic):

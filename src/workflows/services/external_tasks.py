@@ -24,6 +24,7 @@ from .case_operations import require_not_suspended
 from .context import Context
 from .history import add_history
 from .progress import PROHIBITED_RULE, CaseCommand, Progress
+from .retries import retried
 
 INTEGRATOR = "integrator"
 POLL_SECONDS = 0.25  # how often a long poll looks again
@@ -59,6 +60,7 @@ def fetch_and_lock(ctx: Context, actor: User, request: FetchRequest, sleep=time.
         sleep(min(POLL_SECONDS, left))
 
 
+@retried  # on SQLite a fetch overtaken by another's locks runs again (adapters/write_lock.py)
 def _fetch_once(ctx: Context, actor: User, request: FetchRequest) -> list[LockedTask]:
     with ctx.uow(write=False) as uow:  # a long poll looks without taking SQLite's write lock
         if not uow.external_tasks.fetchable(actor.agency_code, request, ctx.now(), lock=False):
