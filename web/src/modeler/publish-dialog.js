@@ -52,15 +52,14 @@ export function askChangeNote(root, warnings = 0) {
         note.focus();
         return;
       }
+      finish(cancel ? null : note.value.trim());
+    };
+    const onCancel = () => finish(null);
+    function finish(value) {
       form.removeEventListener('submit', onSubmit);
       dialog.removeEventListener('cancel', onCancel);
-      resolve(cancel ? null : note.value.trim());
-    };
-    const onCancel = () => {
-      form.removeEventListener('submit', onSubmit);
-      dialog.removeEventListener('cancel', onCancel);
-      resolve(null);
-    };
+      resolve(value);
+    }
     form.addEventListener('submit', onSubmit);
     dialog.addEventListener('cancel', onCancel); // Esc
     dialog.showModal();

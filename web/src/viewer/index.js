@@ -39,33 +39,32 @@ function paint(di, colours) {
   di.set('color:background-color', colours.fill);
 }
 
+/** Every flow element of the diagram's processes, those inside sub-processes included. */
+function flowElements(definitions) {
+  const found = [];
+  const visit = (container) => (container.flowElements || []).forEach((element) => {
+    found.push(element);
+    if (element.flowElements) visit(element);
+  });
+  (definitions.rootElements || []).filter((root) => root.$type === 'bpmn:Process').forEach(visit);
+  return found;
+}
+
 /** Which ids get which marker: { current: Set, completed: Set } (flows included). */
 export function markedIds(definitions, current, completed) {
   const currentSet = new Set(current);
   const completedSet = new Set(completed.filter((id) => !currentSet.has(id)));
   const reached = (id) => currentSet.has(id) || completedSet.has(id);
-  const flows = new Set();
-  const visit = (container) => {
-    (container.flowElements || []).forEach((element) => {
-      if (element.$type === 'bpmn:SequenceFlow' && element.sourceRef && element.targetRef
-          && reached(element.sourceRef.id) && reached(element.targetRef.id)) flows.add(element.id);
-      if (element.flowElements) visit(element);
-    });
-  };
-  (definitions.rootElements || []).filter((root) => root.$type === 'bpmn:Process').forEach(visit);
-  flows.forEach((id) => completedSet.add(id));
+  flowElements(definitions).forEach((element) => {
+    if (element.$type === 'bpmn:SequenceFlow' && element.sourceRef && element.targetRef
+        && reached(element.sourceRef.id) && reached(element.targetRef.id)) completedSet.add(element.id);
+  });
   return { current: currentSet, completed: completedSet };
 }
 
 /** The limits' plumbing: timer boundary events and event sub-processes with everything their branches reach
  * (escalate, 督办, their ends). Drawn faint unless the case stands or went there, so the main path reads first. */
 export function plumbingIds(definitions) {
-  const byId = new Map();
-  const visit = (container) => (container.flowElements || []).forEach((element) => {
-    byId.set(element.id, element);
-    if (element.flowElements) visit(element);
-  });
-  (definitions.rootElements || []).filter((root) => root.$type === 'bpmn:Process').forEach(visit);
   const plumbing = new Set();
   const follow = (element) => {
     if (!element || plumbing.has(element.id)) return;
@@ -76,7 +75,7 @@ export function plumbingIds(definitions) {
     });
     (element.flowElements || []).forEach(follow);
   };
-  for (const element of byId.values()) {
+  for (const element of flowElements(definitions)) {
     const timer = (element.eventDefinitions || []).some((definition) => definition.$type === 'bpmn:TimerEventDefinition');
     if ((element.$type === 'bpmn:BoundaryEvent' && timer) || (element.$type === 'bpmn:SubProcess' && element.triggeredByEvent)) {
       follow(element);
