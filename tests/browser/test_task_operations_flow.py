@@ -65,6 +65,12 @@ def awaiting_row(page, server: str, number: str):
     return page.locator("#awaiting tbody tr").filter(has_text=number)
 
 
+def operate(page, button: str, within: str = "main"):
+    """Open an operation's dialog by its button (in the toolbar, or in a row of `within`): the dialog, open."""
+    page.locator(within).get_by_role("button", name=button, exact=True).first.click()
+    return page.locator("dialog[open]")
+
+
 def complete(page, opinion: str, decision: str) -> None:
     page.locator("form.task-form").get_by_label("办理意见").fill(opinion)
     page.get_by_role("button", name=decision, exact=True).click()
@@ -88,7 +94,7 @@ def test_a_before_signer_signs_first_and_a_delegate_answers_with_an_opinion(peop
     shenhe, kezhang, caiwu = people("shenhe"), people("kezhang"), people("caiwu")
 
     open_task(shenhe, server, signed)
-    signer = shenhe.locator("form.signer-form")
+    signer = operate(shenhe, "加签", "[role=toolbar]")
     signer.get_by_label("加签人").select_option("kezhang")
     assert signer.get_by_label("前加签").is_checked()
     signer.get_by_label("加签事由").fill("金额较大，请科长先复核")
@@ -104,7 +110,7 @@ def test_a_before_signer_signs_first_and_a_delegate_answers_with_an_opinion(peop
                                                       "金额较大，请科长先复核"]
     shot(kezhang, "signer-awaiting")
     row.get_by_role("link", name="签署").click()
-    sign = kezhang.locator("form.sign-form")
+    sign = operate(kezhang, "签署", "table.signers")
     sign.get_by_label("签署意见").fill("已复核，同意报销")
     sign.get_by_role("button", name="同意", exact=True).click()
     status(kezhang, "已签署：同意")
@@ -117,7 +123,7 @@ def test_a_before_signer_signs_first_and_a_delegate_answers_with_an_opinion(peop
     status(shenhe, f"{signed} 已办理，当前环节：拨付")
 
     open_task(shenhe, server, delegated)
-    delegate = shenhe.locator("form.delegate-form")
+    delegate = operate(shenhe, "委派", "[role=toolbar]")
     delegate.get_by_label("委派给").select_option("caiwu")
     delegate.get_by_label("委派事项").fill("请核对发票金额与明细清单")
     delegate.get_by_role("button", name="委派").click()
@@ -126,7 +132,7 @@ def test_a_before_signer_signs_first_and_a_delegate_answers_with_an_opinion(peop
     refused(shenhe, "任务已委派给赵财务，待其办理意见后再办理")
 
     awaiting_row(caiwu, server, delegated).get_by_role("link", name="办理").click()
-    resolve = caiwu.locator("form.resolve-form")
+    resolve = operate(caiwu, "提交办理意见", "table.delegations")
     resolve.get_by_label("办理意见").fill("发票金额 800.00 元与明细一致")
     shot(caiwu, "delegate-resolving")
     resolve.get_by_role("button", name="提交办理意见").click()
@@ -151,7 +157,7 @@ def test_the_holder_replies_to_a_supervision_before_completing_and_the_desk_show
 
     open_task(kezhang, server, number, whole_hall=True)
     assert kezhang.locator("#holder").inner_text() == "李审核"
-    supervise = kezhang.locator("form.supervise-form")
+    supervise = operate(kezhang, "督办", "[role=toolbar]")
     supervise.get_by_label("督办意见").fill("申请人来电询问，请说明进度")
     supervise.get_by_role("button", name="督办").click()
     status(kezhang, "已督办，待办理人回复")
@@ -164,7 +170,7 @@ def test_the_holder_replies_to_a_supervision_before_completing_and_the_desk_show
     complete(shenhe, "票据齐全", "审核通过")
     refused(shenhe, "孙科长督办：“申请人来电询问，请说明进度”，请先回复督办意见再办理")
     shot(shenhe, "supervision-refused")
-    reply = shenhe.locator("form.reply-form")
+    reply = operate(shenhe, "回复督办", "ol.supervisions")
     reply.get_by_label("回复督办").fill("材料已核，今日办结")
     reply.get_by_role("button", name="回复").click()
     status(shenhe, "已回复督办")
@@ -186,7 +192,7 @@ def test_a_case_returned_to_acceptance_is_accepted_again_and_withdrawn_until_the
     shenhe, shouli = people("shenhe"), people("shouli")
 
     open_task(shenhe, server, number)
-    back = shenhe.locator("form.return-form")
+    back = operate(shenhe, "退回", "[role=toolbar]")
     back.get_by_label("退回到").select_option(label="受理（王受理 2026-11-23 09:30）")
     back.get_by_label("退回原因").fill("发票金额与申请表不符")
     back.get_by_role("button", name="退回").click()
@@ -203,7 +209,7 @@ def test_a_case_returned_to_acceptance_is_accepted_again_and_withdrawn_until_the
     status(shouli, f"{number} 已办理，当前环节：审核")
 
     shouli.goto(f"{server}/cases/{number}")
-    withdraw = shouli.locator("form.withdraw-form")
+    withdraw = operate(shouli, "撤回“受理”", "[role=toolbar]")
     withdraw.get_by_label("撤回原因").fill("受理意见填错")
     withdraw.get_by_role("button", name="撤回").click()
     status(shouli, f"已撤回，{number} 回到“受理”")
@@ -214,6 +220,7 @@ def test_a_case_returned_to_acceptance_is_accepted_again_and_withdrawn_until_the
 
     shouli.goto(f"{server}/cases/{number}")  # she means to take it back again, but meanwhile …
     claim(shenhe, server, number)  # … the reviewer claims it
+    withdraw = operate(shouli, "撤回“受理”", "[role=toolbar]")
     withdraw.get_by_label("撤回原因").fill("再改一处")
     withdraw.get_by_role("button", name="撤回").click()
     status(shouli, "下一环节“审核”已由李审核认领，不能撤回")

@@ -122,7 +122,8 @@ def test_a_missing_material_is_told_once_in_a_notice_with_its_pdf(page, server):
     number = register(page)
 
     mark_materials(page, {"门急诊费用清单": "缺少"}, others="已提交")
-    page.get_by_role("button", name="出具一次性告知书").click()
+    page.get_by_role("toolbar").get_by_role("button", name="一次性告知").click()  # confirmed in its dialog
+    page.locator("dialog[open]").get_by_role("button", name="出具一次性告知书").click()
 
     expect(page.get_by_role("status")).to_contain_text(f"已出具《一次性告知书》（文书编号 GZ{number}）")
     row = document_row(page, "一次性告知书")

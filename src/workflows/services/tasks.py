@@ -57,6 +57,15 @@ def list_tasks(ctx: Context, actor: User, role: str | None = None, mine: bool = 
                                search=search, level=level, now=ctx.now(), offered_to=actor.username)
 
 
+def next_task(ctx: Context, actor: User, task_id: str) -> CaseTask | None:
+    """The task after `task_id` in the actor's 待办 (by the inbox's order), else its first other one: the clerk goes
+    on from a task page without going back to the list."""
+    waiting = list_tasks(ctx, actor, limit=200)
+    ids = [task.id for task in waiting]
+    after = ids.index(task_id) + 1 if task_id in ids else 0
+    return next((task for task in waiting[after:] + waiting[:after] if task.id != task_id), None)
+
+
 def list_hall_tasks(ctx: Context, actor: User, item_code: str | None = None, stage: str | None = None,
                     search: str | None = None, limit: int = 100, offset: int = 0,
                     level: str | None = None) -> list[CaseTask]:

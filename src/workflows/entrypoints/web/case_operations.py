@@ -32,7 +32,7 @@ def _act(form: str, back: str, action):
     except (InvalidInput, Conflict) as error:
         flash(str(error), "error")
         status = 422 if isinstance(error, InvalidInput) else 409
-        draft = {"form": form, "reason": _reason(), "errors": getattr(error, "field_errors", {}),
+        draft = {"form": form, "reason": _reason(), "errors": getattr(error, "field_errors", {}), "message": str(error),
                  "target_task_id": request.form.get("target_task_id")}
         return render_again(back, status, case_ops_draft=draft, case_ops_back=back)
     flash(message, *(category or ["ok"]))

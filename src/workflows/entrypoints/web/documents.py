@@ -22,8 +22,8 @@ def _back(number: str) -> str:
     return local_path(request.form.get("next", "")) or url_for("web.case_page", number=number)
 
 
-def _act(command, done: str):
-    """Run a notice command; flash what it issued or why not, and go back to the page of the form."""
+def _act(command, done: str, refusals: list | None = None):
+    """Run a notice command; flash what it issued or why not (also kept in `refusals`)."""
     try:
         document = command()
     except NotFound:
@@ -32,6 +32,8 @@ def _act(command, done: str):
         abort(403, str(error))
     except (InvalidInput, Conflict) as error:
         flash(str(error), "error")
+        if refusals is not None:
+            refusals.append(str(error))
         return None
     flash(done.format(title=document.title, number=document.number), "ok")
     return document
@@ -49,9 +51,10 @@ def issue_missing_materials_notice(number):
 @signed_in
 def return_for_correction(number):
     reason = request.form.get("reason", "")
+    refusals = []
     if _act(lambda: notices.return_for_correction(ctx(), g.user, number, reason),
-            "已退回申请人补正：出具《{title}》（文书编号 {number}），计时已暂停") is None:
-        session[DRAFT] = reason[:notices.MAX_REASON_LENGTH]
+            "已退回申请人补正：出具《{title}》（文书编号 {number}），计时已暂停", refusals) is None:
+        session[DRAFT] = {"reason": reason[:notices.MAX_REASON_LENGTH], "message": refusals[0][:200]}
     return redirect(_back(number), 303)
 
 
@@ -76,6 +79,6 @@ def documents_of(number: str) -> documents.CaseDocuments | None:
 
 
 @blueprint.app_template_global()
-def correction_draft() -> str:
-    """The reason of a 退回补正 just refused, once."""
-    return session.pop(DRAFT, "")
+def correction_draft() -> dict:
+    """The reason typed in a 退回补正 just refused, and why it was refused, once ({} if none)."""
+    return session.pop(DRAFT, {})

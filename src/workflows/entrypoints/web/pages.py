@@ -35,10 +35,11 @@ def local_time(moment) -> str:
     return iso(moment)[:16].replace("T", " ") if moment else ""
 
 
-@blueprint.app_context_processor
-def page_globals():
-    return {"LEVEL_NAMES": LEVEL_NAMES, "ROLE_NAMES": TASK_ROLE_NAMES, "due_label": due_label, "limit_name": limit_name,
-            "yuan": yuan}
+@blueprint.record_once
+def page_globals(state):
+    """Names every page uses, as globals: macros imported from other templates see them too."""
+    state.app.jinja_env.globals.update(LEVEL_NAMES=LEVEL_NAMES, ROLE_NAMES=TASK_ROLE_NAMES, due_label=due_label,
+                                       limit_name=limit_name, yuan=yuan)
 
 
 @blueprint.get("/")
@@ -210,7 +211,8 @@ def _render_task(task_id, values=None, errors=None, message=None, preview=None):
     if values is not None:
         g.materials_draft = materials.submitted_marks(values)  # the marks as sent, over the saved ones
     return render_template("task.html", details=details, case=case, values=values or _suggested(details),
-                           errors=errors or {}, message=message, preview=preview)
+                           errors=errors or {}, message=message, preview=preview,
+                           next_task=tasks.next_task(ctx(), g.user, task_id))
 
 
 def _suggested(details) -> dict:

@@ -34,7 +34,8 @@ def _act(task_id: str, form: str, run, say, to_inbox: bool = False):
         abort(404)
     except (InvalidInput, Conflict, Forbidden) as error:
         flash(str(error), "error")
-        g.operation_draft = {"form": form, "values": values, "errors": getattr(error, "field_errors", {})}
+        g.operation_draft = {"form": form, "values": values, "errors": getattr(error, "field_errors", {}),
+                             "message": str(error)}
         response = current_app.make_response(current_app.view_functions["web.task_page"](task_id=task_id))
         response.status_code = STATUS[type(error)]
         return response
@@ -125,6 +126,15 @@ def reply(task_id, supervision_id):
 @blueprint.app_template_global()
 def operations_of(task_id: str) -> task_operations.TaskOperations:
     return task_operations.task_operations(ctx(), g.user, task_id)
+
+
+@blueprint.app_template_global()
+def refused_operation(form: str) -> str | None:
+    """Why the form `form` was just refused on this page ("" when its fields say it), else None: its dialog opens."""
+    draft = g.get("operation_draft") or {}
+    if draft.get("form") != form:
+        return None
+    return "" if draft["errors"] else draft["message"]
 
 
 @blueprint.app_template_global()
