@@ -201,7 +201,7 @@ def test_a_case_returned_to_acceptance_is_accepted_again_and_withdrawn_until_the
 
     shouli.goto(f"{server}/inbox")
     row = inbox_row(shouli, number)
-    assert row.locator("td").nth(4).inner_text() == "受理" and row.locator("td").nth(7).inner_text() == "shouli"
+    assert row.locator("td").nth(4).inner_text() == "受理" and row.locator("td").nth(7).inner_text() == "王受理"
     assert "李审核将案件从“审核”退回到“受理”：发票金额与申请表不符" in history(shouli, server, number)
     shot(shouli, "returned-history")
     open_task(shouli, server, number)
@@ -257,7 +257,7 @@ def test_a_reassignment_to_a_reviewer_on_leave_lands_with_her_substitute(people,
     status(kezhang, "已改派 1 件给李审核（外出期间由周复核代办）")
 
     fuhe.goto(f"{server}/inbox")
-    assert inbox_row(fuhe, number).locator("td").nth(7).inner_text() == "fuhe"
+    assert inbox_row(fuhe, number).locator("td").nth(7).inner_text() == "周复核"
     shot(fuhe, "substitute-inbox")
     assert "孙科长将“审核”改派给李审核；李审核休假，由周复核代办" in history(fuhe, server, number)
     open_task(fuhe, server, number)

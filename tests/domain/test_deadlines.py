@@ -19,7 +19,7 @@ import pytest
 from workflows.adapters.holiday_data import official_calendar
 from workflows.domain.calendar import OfficeHours, YearSchedule
 from workflows.domain.catalog import TimeLimit
-from workflows.domain.deadlines import Deadline, Pause, WarningPolicy, compute_deadline
+from workflows.domain.deadlines import Deadline, Pause, WarningPolicy, compute_deadline, time_left_wording
 
 CHINA = ZoneInfo("Asia/Shanghai")
 FUSHUN = OfficeHours()  # 08:30–11:30, 13:00–17:00
@@ -335,3 +335,14 @@ def test_cost_of_a_20_working_day_deadline():
     for _ in range(runs):
         deadline(wd(20), at(2025, 9, 19), pauses=pauses)
     print(f"\ncompute_deadline, 20 working days with one pause: {(perf_counter() - start) / runs * 1e6:.1f} µs")
+
+
+@pytest.mark.parametrize("now, wording", [
+    (at(2026, 9, 28), "剩 2 个工作日"),  # due Wednesday 30 September
+    (at(2026, 9, 30, 9), "今日到期"),
+    (at(2026, 9, 30, 17, 30), "已超期"),  # past its hour on the due day: late, not yet by a working day
+    (at(2026, 10, 9), "已超期 2 个工作日"),  # 国庆 1–7 October does not count: the 8th and the 9th do
+    (at(2026, 10, 12), "已超期 4 个工作日"),  # and so does Saturday the 10th, a 调休 working day
+])
+def test_the_time_left_is_told_in_working_days(now, wording):
+    assert time_left_wording(CALENDAR, close(2026, 9, 30), now) == wording

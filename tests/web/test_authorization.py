@@ -319,6 +319,10 @@ ROUTES: list[Route] = [
     Route("POST", "/tasks/<task_id>", send("/tasks/{w.review_task}"), "shenhe", REVIEW_TASK_REFUSED),  # 422: empty
     Route("POST", "/tasks/reassign", send("/tasks/reassign", task_id="{w.review_task}", assignee="shenhe"), "kezhang",
           SUPERVISOR_ONLY),
+    # 退回认领所选, once the supervisor has handed the task to shenhe again
+    Route("POST", "/tasks/release", send("/tasks/release", task_id="{w.review_task}"), "shenhe",
+          {ANON: 401, **{user: status for user, status in REVIEW_TASK_REFUSED.items() if user != ANON}},
+          flashed=True),
     Route("POST", "/inbox/filters", send("/inbox/filters", name="审核中", stage="审核"), "shouli", SIGNED_IN),
     Route("POST", "/inbox/filters/<int:filter_id>/delete", send("/inbox/filters/1/delete"), "shouli",  # the row above's
           {ANON: 401, "shenhe": 403, "shouli2": 404}),

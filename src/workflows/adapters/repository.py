@@ -313,6 +313,12 @@ class TaskRepository(_Repository):
             order = (CaseTask.priority.desc(), CaseTask.due_at.asc().nulls_last(), CaseTask.created_at, CaseTask.id)
         return list(self.session.scalars(query.order_by(*order).limit(limit).offset(offset)))
 
+    def stages(self, agency_code: str, hall_code: str, state: str) -> list[str]:
+        """The stages the hall's tasks in `state` stand at: the inbox's 环节 filter offers these."""
+        query = select(CaseTask.stage).where(CaseTask.agency_code == agency_code, CaseTask.hall_code == hall_code,
+                                             CaseTask.state == state).distinct()
+        return sorted(stage for stage in self.session.scalars(query) if stage)
+
     def set_assignee(self, task_id: str, assignee: str | None, expected: str | None, at: datetime | None) -> bool:
         """Change the assignee only if it is still `expected` and the task still open: two clerks, one wins."""
         condition = CaseTask.assignee.is_(None) if expected is None else CaseTask.assignee == expected

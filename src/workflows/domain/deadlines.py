@@ -120,6 +120,18 @@ def overdue_working_days(calendar: WorkingCalendar, due_at: datetime, now: datet
     return calendar.working_days_between(_local(due_at, zone).date(), _local(now, zone).date())
 
 
+def time_left_wording(calendar: WorkingCalendar, due_at: datetime, now: datetime, zone: tzinfo = CHINA) -> str:
+    """What an inbox row says of the time left to `due_at`: "剩 N 个工作日" (the working days after today up to the
+    due day), "今日到期", or once past "已超期 N 个工作日" ("已超期" on the due day itself, after its hour)."""
+    today, due_day = _local(now, zone).date(), _local(due_at, zone).date()
+    if now > due_at:
+        late = overdue_working_days(calendar, due_at, now, zone)
+        return f"已超期 {late} 个工作日" if late else "已超期"
+    if due_day == today:
+        return "今日到期"
+    return f"剩 {calendar.working_days_between(today, due_day)} 个工作日"
+
+
 def escalation_wording(level: str, due: str, overdue_days: int = 0) -> str:
     """What a 黄牌 or 红牌 says of its limit: 黄牌 "将于 … 届满"; 红牌 "已于 … 届满" and by how much once a working
     day has passed."""

@@ -29,11 +29,3 @@ def states_of(uow, ctx: Context, cases: dict[int, tuple[str, str | None]]) -> di
 
 def state_of(uow, ctx: Context, case: Case) -> CaseState:
     return states_of(uow, ctx, {case.id: (case.status, case.result)})[case.id]
-
-
-def task_case_states(ctx: Context, tasks) -> dict[int, CaseState]:
-    """The states of the cases of an inbox page (待办 or 已办), by case id."""
-    case_ids = list({task.case_id for task in tasks})
-    with ctx.uow(write=False) as uow:
-        summaries = uow.statistics.case_summaries(case_ids)
-        return states_of(uow, ctx, {case_id: (row["status"], row["result"]) for case_id, row in summaries.items()})

@@ -5,11 +5,10 @@ from flask import abort, flash, g, redirect, render_template, request, url_for
 
 from workflows.domain.amounts import APPROVED, yuan
 from workflows.domain.case_states import result_label
-from workflows.domain.deadlines import level_at
 from workflows.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from workflows.domain.model import COMPLETED, READY
 from workflows.domain.roles import TASK_ROLE_NAMES
-from workflows.services import case_states, cases, catalog, inbox_filters, materials, notices, processes, tasks, users
+from workflows.services import cases, catalog, inbox_filters, inbox_rows, materials, notices, processes, tasks, users
 from workflows.services.access import require_role
 from workflows.services.clock import due_label, limit_name
 
@@ -18,14 +17,6 @@ from . import blueprint, ctx, signed_in
 LEVEL_NAMES = {"normal": "正常", "yellow": "黄牌", "red": "红牌", "paused": "暂停", "met": "已完成",
                "not_started": "未开始"}
 AGENT_PREFIX = "applicant.agent."  # 委托代理人's fields on the new-case form
-
-
-def row_level(task, state, now) -> str | None:
-    """An inbox row's level: 已办 the one stored when the task was done (None before it was stored); 待办 the
-    case's limit now, 暂停 while its clock is stopped."""
-    if task.state == COMPLETED:
-        return task.completed_level
-    return "paused" if state is not None and state.key == "paused" else level_at(task.due_at, task.warning_at, now)
 
 
 @blueprint.app_template_filter("local")
@@ -63,9 +54,10 @@ def inbox():
         found = tasks.list_tasks(ctx(), g.user, mine=request.args.get("mine") == "1", state=state, **filters)
     agency = catalog.get_agency(ctx(), g.user.agency_code)
     own_filters, shared_filters = inbox_filters.list_filters(ctx(), g.user)
-    states, now = case_states.task_case_states(ctx(), found), ctx().now()
-    return render_template("inbox.html", tasks=found, state=state, filters=filters, states=states,
-                           levels={task.id: row_level(task, states.get(task.case_id), now) for task in found},
+    view = "done" if state == COMPLETED else "mine" if request.args.get("mine") == "1" else "hall" if whole_hall \
+        else "waiting"
+    return render_template("inbox.html", rows=inbox_rows.inbox_rows(ctx(), g.user, found), state=state, view=view,
+                           filters=filters, stages=inbox_rows.stage_choices(ctx(), g.user, state),
                            items=sorted(agency.items.values(), key=lambda item: item.code),
                            supervisor=supervisor, whole_hall=whole_hall,
                            current_query=inbox_filters.clean_query(request.args.to_dict()),
@@ -122,18 +114,30 @@ def reassign_many():
 @signed_in
 def claim_many():
     """Claim one or several tasks (bulk); each that someone else took first is reported, not lost."""
-    claimed, refused = 0, []
+    return _each_selected(tasks.claim_task, "已认领 {} 件", url_for("web.inbox"))
+
+
+@blueprint.post("/tasks/release")
+@signed_in
+def release_many():
+    """退回认领所选 (我认领的): each task given back to the pool; one that is no longer the user's is reported."""
+    return _each_selected(tasks.release_task, "已退回认领 {} 件", url_for("web.inbox", mine=1))
+
+
+def _each_selected(command, done: str, fallback: str):
+    """`command` on each selected task, each in its own transaction; what was refused is told one by one."""
+    count, refused = 0, []
     for task_id in request.form.getlist("task_id"):
         try:
-            tasks.claim_task(ctx(), g.user, task_id)
-            claimed += 1
+            command(ctx(), g.user, task_id)
+            count += 1
         except (Conflict, Forbidden, NotFound) as error:
             refused.append(str(error))
-    if claimed:
-        flash(f"已认领 {claimed} 件", "ok")
+    if count:
+        flash(done.format(count), "ok")
     for message in refused:
         flash(message, "error")
-    return redirect(request.referrer or url_for("web.inbox"))
+    return redirect(request.referrer or fallback)
 
 
 @blueprint.post("/tasks/<task_id>/release")
