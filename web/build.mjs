@@ -62,11 +62,18 @@ const plainEditors = {
 // bpmn-js-properties-panel ships one file with the Zeebe (Camunda 8) provider beside the Camunda 7 one; each
 // provider's `X.$inject = [...]` statement is a side effect to esbuild, so the unused Zeebe half stays in the
 // bundle. Written as a static field of its class, the same injection list lets esbuild drop what nobody imports.
+// The Camunda Platform provider builds every group it knows; those this engine ignores (HIDDEN_GROUPS in
+// src/modeler/supported.js, hidden from the panel anyway) are taken out of its list, so that their code is not bundled.
+const hiddenGroups = new Set([...readFileSync(join(here, 'src', 'modeler', 'supported.js'), 'utf8')
+  .matchAll(/'CamundaPlatform__(\w+)'/g)].map((match) => `${match[1]}Group`));
+const hiddenGroupsOnly = (contents) => contents.replace(/^const CAMUNDA_PLATFORM_GROUPS = \[([^\]]*)\];$/m,
+  (line, list) => `const CAMUNDA_PLATFORM_GROUPS = [${list.split(', ').filter((name) => !hiddenGroups.has(name)).join(', ')}];`);
+
 const injectAsStatic = {
   name: 'inject-as-static',
   setup(build) {
     build.onLoad({ filter: /bpmn-js-properties-panel[\\/]dist[\\/]index\.esm\.js$/ }, (args) => {
-      let contents = readFileSync(args.path, 'utf8');
+      let contents = hiddenGroupsOnly(readFileSync(args.path, 'utf8'));
       for (const [line, name, list] of [...contents.matchAll(/^(\w+)\.\$inject = (\[[^\]]*\]);$/gm)]
         .map((match) => [match[0], match[1], match[2]])) {
         const opening = `class ${name} {`;
