@@ -108,7 +108,9 @@ rmSync(dist, { recursive: true, force: true });
 mkdirSync(dist, { recursive: true });
 
 const builds = await Promise.all([
-  esbuild.build({ ...common, entryPoints: { modeler: 'src/modeler/index.js' }, plugins: [bpmnlintRecommended, plainEditors, injectAsStatic] }),
+  // diagram-js's popup menus and the properties panel each bring the same preact release: one copy is bundled
+  esbuild.build({ ...common, entryPoints: { modeler: 'src/modeler/index.js' }, plugins: [bpmnlintRecommended, plainEditors, injectAsStatic],
+                  alias: { preact: '@bpmn-io/properties-panel/preact' } }),
   esbuild.build({ ...common, entryPoints: { viewer: 'src/viewer/index.js' } }),
   esbuild.build({ ...common, entryPoints: { 'dmn-editor': 'src/dmn-editor/index.js' } }),
   esbuild.build({ ...common, entryPoints: { charts: 'src/charts.js' } }),
