@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from decimal import Decimal
 from types import MappingProxyType
+from typing import Callable, Mapping
 from uuid import UUID, uuid4
 
 from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
@@ -21,7 +22,7 @@ from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
 from SpiffWorkflow.bpmn.specs.control import BoundaryEventJoin, BoundaryEventSplit, SimpleBpmnTask
-from SpiffWorkflow.bpmn.specs.defaults import CallActivity, EndEvent, StartEvent
+from SpiffWorkflow.bpmn.specs.defaults import CallActivity, EndEvent, EventBasedGateway, StartEvent
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import ThrowingEvent
 from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
 from SpiffWorkflow.bpmn.specs.event_definitions import timer as spiff_timers
@@ -123,6 +124,8 @@ class CaseBindings:
     clock: object = _wall_clock  # () -> aware datetime
     functions: dict = field(default_factory=dict)  # what timer expressions may call: deadline(), working_days() …
     policy: PaymentPolicy | None = None  # the agency's payment policy for the item (catalog payment_policy)
+    # element id -> what answers for that service task instead of its topic's handler (a designer's test run)
+    stubs: Mapping[str, Callable[[HandlerContext], dict | None]] = field(default_factory=dict)
 
 
 class CaseScriptEngine(RestrictedScriptEngine):
@@ -154,12 +157,14 @@ class CaseScriptEngine(RestrictedScriptEngine):
                                  bindings.item_name, MappingProxyType(bindings.applicant),
                                  MappingProxyType(task.data), MappingProxyType(params), bindings.platform,
                                  bindings.payments, bindings.notifier, bindings.desk, bindings.policy)
-        result = HANDLERS[topic].function(context) or {}
+        function = bindings.stubs.get(task.task_spec.name) or HANDLERS[topic].function
+        result = function(context) or {}
         self.results[task.id] = result
         task.data.update(result)
         return True
 
 
+_LONG_AGO = "2000-01-01T00:00:00+08:00"  # a due moment every clock has passed: the timer goes off at once
 _TIMER_KINDS = {spiff_timers.TimeDateEventDefinition: "date", spiff_timers.DurationTimerEventDefinition: "duration",
                 spiff_timers.CycleTimerEventDefinition: "cycle"}
 
@@ -183,6 +188,7 @@ class ReadyTask:
 class StepFailure:
     task_name: str
     message: str
+    element_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -257,7 +263,8 @@ class CaseRun:
             failed = self.workflow.get_tasks(state=TaskState.ERROR) or [getattr(error, "task", None)]
             name = (failed[0].task_spec.bpmn_name or failed[0].task_spec.name) if failed[0] else "引擎"
             log.warning("step %s failed: %s", name, error, exc_info=True)
-            self.failure = StepFailure(name, str(error) or type(error).__name__)
+            self.failure = StepFailure(name, str(error) or type(error).__name__,
+                                       failed[0].task_spec.name if failed[0] else None)
 
     def _final_end(self):
         """The end event of the case's own path, once reached (escalation branches end elsewhere)."""
@@ -358,6 +365,51 @@ class CaseRun:
         with self._on_case_clock():
             task.run()
         self.advance()
+
+    # --- what a designer's test run reads and does (services/process_tests.py) -------------------------------
+
+    def fire_timer(self, element_id: str) -> bool:
+        """Make the timer `element_id` go off now, whenever it was due (a boundary or intermediate timer, an
+        event sub-process's timer start, or the timer an event-based gateway waits on); False when the case does
+        not wait on it."""
+        for task, _ in self._waiting_timers():
+            spec = task.task_spec
+            if spec.name == element_id or element_id in (output.name for output in spec.outputs
+                                                         if isinstance(spec, EventBasedGateway)):
+                task.internal_data["event_value"] = _LONG_AGO
+                self.advance()
+                return True
+        return False
+
+    def waiting_elements(self) -> list[str]:
+        """The element ids the case stands at: open user tasks, the events and external tasks it waits on, failed
+        steps (the limits' event sub-processes, waiting beside the path all along, left out)."""
+        tasks = self.workflow.get_tasks(state=TaskState.READY | TaskState.WAITING | TaskState.STARTED
+                                        | TaskState.ERROR)
+        return list(dict.fromkeys(t.task_spec.name for t in tasks if not is_internal(t.task_spec.name)
+                                  and t.task_spec.name not in self.definition.limit_watchers
+                                  and not isinstance(t.task_spec, EventSubProcess)))
+
+    def passed_pairs(self) -> set[tuple[str, str]]:
+        """(source, target) element ids of every step the case went from one element to the next, read from the
+        task tree (SpiffWorkflow's own tasks between them skipped): the sequence flows it took."""
+        pairs = set()
+        for task in self.workflow.get_tasks(state=TaskState.FINISHED_MASK | TaskState.READY | TaskState.WAITING
+                                            | TaskState.STARTED | TaskState.ERROR):
+            if task.has_state(TaskState.CANCELLED) or is_internal(task.task_spec.name):
+                continue
+            source = task.parent
+            while source is not None and is_internal(source.task_spec.name):
+                source = source.parent
+            if source is not None and source.has_state(TaskState.COMPLETED):
+                pairs.add((source.task_spec.name, task.task_spec.name))
+        return pairs
+
+    def completed_elements(self) -> list[str]:
+        """The element ids the case has passed, in the order it passed them."""
+        done = sorted((t for t in self.workflow.get_tasks(state=TaskState.COMPLETED)
+                       if not is_internal(t.task_spec.name)), key=lambda t: t.last_state_change)
+        return list(dict.fromkeys(t.task_spec.name for t in done))
 
     # --- external tasks: done by workers through the external-task API ----------------------------------------
 
@@ -584,6 +636,12 @@ class CaseRun:
     @property
     def completed(self) -> bool:
         return self.workflow.completed
+
+    @property
+    def end_element(self) -> str | None:
+        """The element id of the end event the case's own path reached (None while it runs)."""
+        final = None if self._closed_as else self._final_end()
+        return final.task_spec.name if final else None
 
     @property
     def result(self) -> str | None:

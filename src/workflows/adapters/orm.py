@@ -673,6 +673,18 @@ account_events = Table(
     Index("ix_account_events_at", "at"),
 )
 
+# A designer's tests of a process (migration 0034): one suite per process and agency (NULL: national).
+process_tests = Table(
+    "process_tests", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("process_key", String(100), nullable=False),
+    Column("agency_code", String(20)),
+    Column("document", Json, nullable=False),
+    Column("saved_by", String(64), nullable=False),
+    Column("saved_at", Moment(), nullable=False),
+    Index("ix_process_tests_process_key_agency_code", "process_key", "agency_code"),
+)
+
 mapper_registry = registry(metadata=metadata)
 
 
@@ -712,3 +724,4 @@ def start_mappers() -> None:
     mapper_registry.map_imperatively(model.RatingFollowUp, rating_followups)
     mapper_registry.map_imperatively(model.PersonalDataRead, personal_data_reads)
     mapper_registry.map_imperatively(ExternalTask, external_tasks)
+    mapper_registry.map_imperatively(model.SavedTests, process_tests)

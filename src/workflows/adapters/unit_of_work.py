@@ -17,6 +17,7 @@ from .write_lock import GUARD, StaleRead, WriteGuard, lock_at_begin
 from .audit_repository import PersonalDataReadRepository
 from .external_task_repository import ExternalTaskRepository
 from .outbox_repository import OutboxRepository
+from .process_test_repository import ProcessTestRepository
 from .statistics_counts import StatisticsCounts
 
 
@@ -40,6 +41,7 @@ class UnitOfWork:
         self.versions = repository.VersionRepository(self.session)
         self.catalog = repository.CatalogRepository(self.session)
         self.processes = repository.ProcessRepository(self.session)
+        self.process_tests = ProcessTestRepository(self.session)
         self.cases = repository.CaseRepository(self.session)
         self.tasks = repository.TaskRepository(self.session)
         self.history = repository.HistoryRepository(self.session)

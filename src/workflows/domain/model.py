@@ -68,6 +68,18 @@ class Deployment(Record):
     files: list[str]
 
 
+class SavedTests(Record):
+    """The tests a designer saved with a process (domain/process_tests.py), for the agency's versions of it (None:
+    the national ones): run at every publish of the process."""
+
+    id: int
+    process_key: str
+    agency_code: str | None
+    document: dict  # {"tests": [...]}, as a test file holds them
+    saved_by: str
+    saved_at: datetime
+
+
 class Case(Record):
     """办件: one application being processed."""
 

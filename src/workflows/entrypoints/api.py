@@ -477,6 +477,7 @@ from . import api_followups  # noqa: E402,F401 - 差评回访
 from . import api_documents  # noqa: E402,F401 - 文书: list, PDF, 一次性告知书, 退回补正
 from . import api_case_operations  # noqa: E402,F401 - 退回, 撤回, 撤件, 终止, retry of a failed step
 from . import api_decisions  # noqa: E402,F401 - 决策表 (DMN): list, read, publish
+from . import api_process_tests  # noqa: E402,F401 - 流程测试: run a draft, the tests a process keeps
 from . import api_materials  # noqa: E402,F401 - 申请材料核对
 from . import api_privacy  # noqa: E402,F401 - 个人信息查阅记录
 from . import api_outbox  # noqa: E402,F401 - 后台任务: failures, retry

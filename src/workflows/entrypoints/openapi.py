@@ -422,6 +422,25 @@ def _paths() -> dict:
                 {"200": _json(_object({"published": _array("ProcessVersion")}), "已发布；内容未变时 published 为空")},
                 401, 403, 404, 422, params=[decision]),
                 "requestBody": {"required": True, "content": {"application/xml": {"schema": _TEXT}}}}},
+        "/api/process-tests/run": {"post": _operation(
+            "流程测试：在内存中按测试用例运行草稿（不建案件、不调用外部系统），返回各用例结果、每步所处位置和连线覆盖"
+            "（流程设计员）", {"200": _json(_object({
+                "process_key": _TEXT, "passed": _BOOL, "tests": {"type": "array", "items": _ANY},
+                "coverage": _object({"taken": {"type": "array", "items": _TEXT},
+                                     "missed": {"type": "array", "items": _TEXT},
+                                     "missed_branches": {"type": "array", "items": _TEXT}})}))},
+            401, 403, 422, body=_object({"bpmn": _TEXT, "file_name": _TEXT, "tests": {"type": "array", "items": _ANY}},
+                                        ("bpmn",)))},
+        "/api/processes/{process_key}/tests": {
+            "get": _operation("流程保存的测试用例（?format=yaml：测试文件）；发布时逐一运行，未通过则拒绝发布（流程设计员）",
+                              {"200": _json(_object({"tests": {"type": "array", "items": _ANY}}))}, 401, 403,
+                              params=[key]),
+            "put": {**_operation("保存流程的测试用例（替换原有的；JSON 或 application/yaml 测试文件）（流程设计员）",
+                                 {"200": _json(_object({"tests": {"type": "array", "items": _ANY}}))},
+                                 401, 403, 422, params=[key]),
+                    "requestBody": {"required": True, "content": {
+                        "application/json": {"schema": _object({"tests": {"type": "array", "items": _ANY}})},
+                        "application/yaml": {"schema": _TEXT}}}}},
         "/api/processes/{process_key}/versions": {"get": _operation(
             "流程的版本列表", {"200": _json(_array("ProcessVersion"))}, 401, 404, params=[key])},
         "/api/processes/{process_key}/versions/{version}/bpmn": {"get": _operation(

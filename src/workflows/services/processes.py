@@ -21,6 +21,7 @@ from workflows.domain.errors import Forbidden, InvalidInput, InvalidProcess, Not
 from workflows.domain.model import Deployment, ProcessVersion, User
 from workflows.domain.text import TEXT_LENGTH, text_problem
 
+from . import process_tests
 from .access import require_role
 from .context import Context
 from .retries import retried
@@ -99,14 +100,9 @@ def deploy_directory(ctx: Context, directory: Path, deployed_by: str = "system")
 def _deploy(ctx: Context, files: dict[str, bytes], deployed_by: str, tables: dict[str, Decision],
             agency_code: str | None = None, skip_unchanged: bool = False,
             change_note: str | None = None) -> list[ProcessVersion]:
-    for file_name, bpmn in files.items():
-        if len(bpmn) > MAX_BPMN_BYTES:
-            raise InvalidProcess(f"文件超过 {MAX_BPMN_BYTES // 1_000_000} MB", None, file_name)
-    missing = [ref for bpmn in files.values() for ref in referenced_decisions(bpmn) if ref not in tables]
-    if missing:
-        with ctx.uow(write=False) as uow:
-            tables = {**_published_tables(uow, missing, agency_code), **tables}
-    definitions = parse_deployment(files, tables)  # outside the write transaction: it takes a while
+    definitions = parse_draft(ctx, files, tables, agency_code)  # outside the write transaction: it takes a while
+    with ctx.uow(write=False) as uow:
+        process_tests.check_before_publish(ctx, uow, definitions, files, agency_code)
     with ctx.uow() as uow:
         if agency_code is not None:
             for definition in definitions:
@@ -126,6 +122,20 @@ def _deploy(ctx: Context, files: dict[str, bytes], deployed_by: str, tables: dic
                     for definition in _items_first(ctx, uow, definitions, agency_code)]
         uow.commit()
         return versions
+
+
+def parse_draft(ctx: Context, files: dict[str, bytes], tables: dict[str, Decision],
+                agency_code: str | None) -> list[ProcessDefinition]:
+    """BPMN files checked and parsed as a deployment of them would be, the decision tables they reference and
+    `tables` lacks being those in force for the agency; raises InvalidProcess naming the element at fault."""
+    for file_name, bpmn in files.items():
+        if len(bpmn) > MAX_BPMN_BYTES:
+            raise InvalidProcess(f"文件超过 {MAX_BPMN_BYTES // 1_000_000} MB", None, file_name)
+    missing = [ref for bpmn in files.values() for ref in referenced_decisions(bpmn) if ref not in tables]
+    if missing:
+        with ctx.uow(write=False) as uow:
+            tables = {**_published_tables(uow, missing, agency_code), **tables}
+    return parse_deployment(files, tables)
 
 
 def _items_first(ctx: Context, uow: UnitOfWork, definitions: list[ProcessDefinition],

@@ -242,9 +242,14 @@ def valid_values(ctx: Context, case: Case, definition, task: CaseTask, values: d
     """The task's form data, cleaned; a field in error refuses it all. A refusal (domain/refusals.py) keeps its
     reason as `opinion`, also where the step's form has no such field. A 核定金额 is held to the case's proposal
     (domain.amounts: not above the claim, the cap or the proposal; lower only with a 核减理由) and made explicit."""
-    step = definition.user_tasks[task.spec_id]
-    cleaned, errors = validate_form(step.form, values or {}, ctx.max_amount)
-    proposal = Proposal.from_data(case.data) if any(f.id == APPROVED for f in step.form.fields) else None
+    return checked_values(definition.user_tasks[task.spec_id], case.data, values, ctx.max_amount)
+
+
+def checked_values(step: TaskDefinition, case_data: dict, values: dict, max_amount) -> dict:
+    """valid_values for the user task `step` of a case whose data is `case_data` (a designer's test run has no
+    case row)."""
+    cleaned, errors = validate_form(step.form, values or {}, max_amount)
+    proposal = Proposal.from_data(case_data) if any(f.id == APPROVED for f in step.form.fields) else None
     errors = {**review_errors(proposal, cleaned), **errors}
     try:
         reason = require_reason(step.outcomes, dict(step.form.decisions), {**(values or {}), **cleaned})
