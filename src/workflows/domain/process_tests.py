@@ -31,6 +31,7 @@ class Step:
     values: dict = field(default_factory=dict)  # task: the form values; service: its answer; message: the payload
     error: str | None = None  # service: its handler fails with this message (an outage), or for an external
     # task the BPMN error code it throws
+    refused: tuple[str, ...] = ()  # task: the submission must be refused, naming these fields (the task stays open)
 
     @property
     def label(self) -> str:
@@ -139,7 +140,12 @@ def _step(raw, where: str, errors: dict) -> Step | None:
     if kind == SERVICE and error is None and values is None:
         errors[f"{where}.answer"] = "服务任务应给出模拟的返回（answer）或出错信息（error）"
         return None
-    return Step(kind, element.strip(), dict(values or {}), error.strip() if error else None)
+    refused = raw.get("refused") or []
+    if not isinstance(refused, list) or not all(isinstance(name, str) for name in refused) or (
+            refused and kind != TASK):
+        errors[f"{where}.refused"] = "只有用户任务可以期望被拒绝，应列出被拒绝的字段"
+        return None
+    return Step(kind, element.strip(), dict(values or {}), error.strip() if error else None, tuple(refused))
 
 
 def _expectation(raw, where: str, errors: dict) -> Expectation:
@@ -184,6 +190,8 @@ def _step_document(step: Step) -> dict:
         document[key] = step.values
     if step.error:
         document["error"] = step.error
+    if step.refused:
+        document["refused"] = list(step.refused)
     return document
 
 

@@ -16,14 +16,16 @@ from pathlib import Path
 
 import click
 
+from workflows.adapters.catalog_files import load_catalog
 from workflows.adapters.database import make_engine
+from workflows.adapters.engine import Engine
 from workflows.adapters.migrate import upgrade
 from workflows.domain.calendar import parse_day
 from workflows.domain.catalog import CatalogError
 from workflows.domain.errors import InvalidInput, WorkflowsError
 from workflows.domain.roles import role_name
-from workflows.services import (calendar, cases, catalog, demo, process_messages, processes, setup, tasks,
-                                time_limits, users)
+from workflows.services import (calendar, cases, catalog, demo, process_messages, process_tests, processes, setup,
+                                tasks, time_limits, users)
 from workflows.services.context import CHINA
 
 from . import logs, views
@@ -238,6 +240,35 @@ def catalog_load(click_ctx, directory):
     """校验并载入目录文件（items.yaml 与 agencies/*.yaml）。"""
     for code, count in sorted(catalog.load_catalog(_context(click_ctx), directory).items()):
         click.echo(f"{code}: {count} 个事项")
+
+
+@main.command(name="test-process")
+@click.argument("item_code")
+@click.option("--bpmn", "bpmn_dir", type=click.Path(path_type=Path, exists=True, file_okay=False),
+              default="bpmn", show_default=True, help="流程图目录（其中 item_X.bpmn 与测试文件 item_X.tests.yaml）")
+@click.option("--tests", "tests_file", type=click.Path(path_type=Path, exists=True, dir_okay=False), default=None,
+              help="测试文件（默认：流程图旁的 .tests.yaml）")
+@click.option("--catalog", "catalog_dir", type=click.Path(path_type=Path, exists=True, file_okay=False),
+              default="catalog", show_default=True)
+@click.option("--agency", "agency_code", default=None, help="按哪个经办机构的规则运行（默认：办理该事项的第一个机构）")
+def test_process(item_code, bpmn_dir, tests_file, catalog_dir, agency_code):
+    """在内存中运行事项流程图的测试用例（不建案件、不调用外部系统），报告结果和未覆盖的连线；未通过时退出码为 1。"""
+    found = load_catalog(catalog_dir)
+    item = found.item(item_code)
+    if item is None:
+        raise InvalidInput(f"目录中没有事项 {item_code}", {"item_code": "请给出事项编码"})
+    bpmn = bpmn_dir / f"{item.process_key}.bpmn"
+    if not bpmn.exists():
+        raise InvalidInput(f"没有流程图 {bpmn}", {"bpmn": f"请提供 {item.process_key}.bpmn"})
+    _, report = process_tests.run_test_file(Engine(), found, bpmn, tests_file, agency_code)
+    for outcome in report.outcomes:
+        click.echo(f"通过：{outcome.name}" if outcome.passed else
+                   f"未通过：{outcome.summary()}（元素 {outcome.element_id or '—'}）")
+    coverage = report.coverage
+    click.echo(f"连线覆盖：{len(coverage.taken)}/{len(coverage.taken) + len(coverage.missed)}；"
+               f"未走过的网关分支：{'、'.join(coverage.missed_branches) or '无'}")
+    if report.failure:
+        sys.exit(1)
 
 
 @main.command()

@@ -11,17 +11,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
 
 from handlers import HandlerError
 from handlers.gateways import LocalNationalPlatform, LocalPaymentGateway, LocalSmsNotifier
 from workflows.adapters.bpmn_flows import sequence_flows
+from workflows.adapters.dmn_parsing import decision_files
+from workflows.adapters.process_test_files import read_tests, tests_beside
 from workflows.adapters.bpmn_parsing import ProcessDefinition
 from workflows.adapters.engine import CaseBindings, CaseRun, Engine
 from workflows.adapters.limits import NEVER
 from workflows.domain.amounts import PaymentPolicy
 from workflows.domain.applicants import PERSON, validate_applicant
+from workflows.domain.catalog import Catalog
 from workflows.domain.errors import Conflict, InvalidInput, InvalidProcess
-from workflows.domain.forms import validate_form
+from workflows.domain.forms import DEFAULT_MAX_AMOUNT, validate_form
 from workflows.domain.model import SavedTests, User
 from workflows.domain.process_tests import (MESSAGE, START_STEP, TASK, TIMER, Coverage, ProcessTest, Step,
                                             StepTrace, TestOutcome, coverage, expectation_problems, first_failure,
@@ -123,8 +127,14 @@ class _TestRun:
         try:
             cleaned = checked_values(ready.definition, self.run.data, step.values, self.setting.max_amount)
         except InvalidInput as refused:
+            unmet = [name for name in step.refused if name not in refused.field_errors]
+            if step.refused and not unmet:
+                return  # refused as expected: the task stays open
             raise _Stopped(number, f"“{ready.definition.name}”的表单被拒绝：" + _fields(refused.field_errors),
                            step.element) from None
+        if step.refused:
+            raise _Stopped(number, f"期望“{ready.definition.name}”拒绝 {'、'.join(step.refused)}，实际被接受",
+                           step.element)
         self.run.complete(ready.id, cleaned)
 
     def _settle(self, number: int, label: str) -> None:
@@ -206,16 +216,34 @@ def run_suite(engine: Engine, definition: ProcessDefinition, bpmn: str, tests: l
 
 
 def item_setting(ctx: Context, uow, process_key: str, agency_code: str | None) -> Setting:
+    return catalog_setting(ctx.catalog(uow), process_key, agency_code, ctx.max_amount)
+
+
+def catalog_setting(catalog: Catalog, process_key: str, agency_code: str | None, max_amount: Decimal) -> Setting:
     """The agency's item running `process_key` (its payment policy), or the first agency with such an item when
     none is named (a national diagram)."""
-    catalog = ctx.catalog(uow)
     agencies = [catalog.agency(agency_code)] if agency_code else list(catalog.agencies.values())
     for agency in agencies:
         for item in (agency.items.values() if agency else ()):
-            if item.process_key == process_key:
-                return Setting(agency.code, item.code, item.name, item.payment_policy, ctx.max_amount,
+            if process_key in (item.process_key, item.item.partner_process_key):
+                return Setting(agency.code, item.code, item.name, item.payment_policy, max_amount,
                                item.item.applicant_kinds)
-    return Setting(agency_code or "", max_amount=ctx.max_amount)
+    return Setting(agency_code or "", max_amount=max_amount)
+
+
+def run_test_file(engine: Engine, catalog: Catalog, bpmn: Path, tests: Path | None = None,
+                  agency_code: str | None = None, max_amount: Decimal = DEFAULT_MAX_AMOUNT) -> tuple[str, SuiteReport]:
+    """Run a diagram of a folder (bpmn/item_X.bpmn, its decision tables in the folder's decisions/) against its
+    test file (`tests`, or the one beside it); no database. Returns the process key and the report."""
+    tests = tests or tests_beside(bpmn)
+    if tests is None:
+        raise InvalidInput(f"{bpmn.name} 旁没有测试文件", {"tests": f"请提供 {bpmn.stem}.tests.yaml"})
+    decisions = {name: xml.decode("utf-8")
+                 for name, xml in decision_files(bpmn.parent / processes.DECISIONS_FOLDER).items()}
+    xml = bpmn.read_text(encoding="utf-8")
+    definition = engine.definition(xml, bpmn.name, decisions)
+    setting = catalog_setting(catalog, definition.key, agency_code, max_amount)
+    return definition.key, run_suite(engine, definition, xml, parse_suite(read_tests(tests)), setting)
 
 
 def test_draft(ctx: Context, actor: User, bpmn: bytes, file_name: str, tests=None) -> tuple[str, SuiteReport]:
