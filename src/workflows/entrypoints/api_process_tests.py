@@ -6,14 +6,14 @@ import yaml
 from flask import current_app, g, jsonify, request
 
 from workflows.domain.errors import InvalidInput
-from workflows.domain.process_tests import TestOutcome, suite_document
+from workflows.domain.process_tests import RunOutcome, suite_document
 from workflows.services import process_tests
 from workflows.services.process_tests import SuiteReport
 
 from .api import authenticated, blueprint, body, ctx
 
 
-def outcome_view(outcome: TestOutcome) -> dict:
+def outcome_view(outcome: RunOutcome) -> dict:
     return {"name": outcome.name, "passed": outcome.passed, "problem": outcome.problem,
             "summary": None if outcome.passed else outcome.summary(), "failed_step": outcome.failed_step,
             "element_id": outcome.element_id, "calls": list(outcome.calls),
@@ -33,14 +33,14 @@ def report_view(process_key: str, report: SuiteReport) -> dict:
 @blueprint.post("/process-tests/run")
 @authenticated
 def run_tests():
-    """{"bpmn": "<xml>", "file_name"?, "tests"?: [...]}: the draft run against the tests given, or else those its
+    """{"xml": "<bpmn>", "file_name"?, "tests"?: [...]}: the draft run against the tests given, or else those its
     process keeps; nothing is stored."""
     data = body()
-    bpmn = data.get("bpmn")
+    bpmn = data.get("xml")
     if not isinstance(bpmn, str) or not bpmn.strip():
-        raise InvalidInput("请给出要测试的流程图", {"bpmn": "请给出 BPMN XML 文本"})
+        raise InvalidInput("请给出要测试的流程图", {"xml": "请给出 BPMN XML 文本"})
     file_name = data.get("file_name") if isinstance(data.get("file_name"), str) else "draft.bpmn"
-    key, report = process_tests.test_draft(ctx(), g.user, bpmn.encode("utf-8"), file_name, data.get("tests"))
+    key, report = process_tests.run_draft(ctx(), g.user, bpmn.encode("utf-8"), file_name, data.get("tests"))
     return jsonify(report_view(key, report))
 
 

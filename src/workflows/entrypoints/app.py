@@ -14,6 +14,7 @@ from workflows.adapters.database import DEFAULT_URL
 from workflows.bootstrap import Kick, bootstrap
 from workflows.domain.catalog import CatalogError
 from workflows.domain.errors import Conflict, Forbidden, InvalidInput, InvalidProcess, NotFound, WorkflowsError
+from workflows.domain.process_tests import SavedTestsFailed
 from workflows.domain.throttling import TooManyAttempts
 from workflows.services.context import Context
 
@@ -77,6 +78,8 @@ def error_body(error: Exception, code: str) -> dict:
         body["fields"] = error.field_errors
     if isinstance(error, InvalidProcess):
         body["element_id"] = error.element_id
+    if isinstance(error, SavedTestsFailed):  # the saved test a publish broke, and its step (0: the application)
+        body["test"] = {"name": error.outcome.name, "step": error.outcome.failed_step}
     if isinstance(error, CatalogError):
         body.update({"file": error.file, "field": error.field})
     return {"error": body}

@@ -63,7 +63,8 @@ _PAGING = [_query("limit", "每页条数（最多 500）", _INT), _query("offset
 _OPTIONAL_LIMIT = {"allOf": [_ref("TimeLimit")], "nullable": True}
 SCHEMAS = {
     "Error": _object({"error": _object({"code": _TEXT, "message": _TEXT, "fields": _ANY,
-                                        "element_id": _OPTIONAL, "file": _OPTIONAL, "field": _OPTIONAL}, ("code", "message"))}, ("error",)),
+                                        "element_id": _OPTIONAL, "file": _OPTIONAL, "field": _OPTIONAL,
+                                        "test": _ANY}, ("code", "message"))}, ("error",)),
     "User": _object({"username": _TEXT, "full_name": _TEXT, "agency_code": _TEXT, "hall_code": _TEXT,
                      "roles": {"type": "array", "items": _TEXT}, "role_names": {"type": "array", "items": _TEXT}}),
     "Lockout": _object({"kind": {"type": "string", "enum": ["account", "address"]}, "subject": _TEXT,
@@ -429,12 +430,15 @@ def _paths() -> dict:
                 "coverage": _object({"taken": {"type": "array", "items": _TEXT},
                                      "missed": {"type": "array", "items": _TEXT},
                                      "missed_branches": {"type": "array", "items": _TEXT}})}))},
-            401, 403, 422, body=_object({"bpmn": _TEXT, "file_name": _TEXT, "tests": {"type": "array", "items": _ANY}},
-                                        ("bpmn",)))},
+            401, 403, 422, body=_object({"xml": _TEXT, "file_name": _TEXT, "tests": {"type": "array", "items": _ANY}},
+                                        ("xml",)))},
         "/api/processes/{process_key}/tests": {
             "get": _operation("流程保存的测试用例（?format=yaml：测试文件）；发布时逐一运行，未通过则拒绝发布（流程设计员）",
-                              {"200": _json(_object({"tests": {"type": "array", "items": _ANY}}))}, 401, 403,
-                              params=[key]),
+                              {"200": {"description": "成功", "content": {
+                                  "application/json": {"schema": _object({"tests": {"type": "array", "items": _ANY}})},
+                                  "application/yaml": {"schema": _TEXT}}}}, 401, 403,
+                              params=[key, {"name": "format", "in": "query", "required": False,
+                                            "schema": {"type": "string", "enum": ["json", "yaml"]}}]),
             "put": {**_operation("保存流程的测试用例（替换原有的；JSON 或 application/yaml 测试文件）（流程设计员）",
                                  {"200": _json(_object({"tests": {"type": "array", "items": _ANY}}))},
                                  401, 403, 422, params=[key]),

@@ -17,18 +17,18 @@ from handlers import HandlerError
 from handlers.gateways import LocalNationalPlatform, LocalPaymentGateway, LocalSmsNotifier
 from workflows.adapters.bpmn_flows import sequence_flows
 from workflows.adapters.dmn_parsing import decision_files
-from workflows.adapters.process_test_files import read_tests, tests_beside
+from workflows.adapters.process_test_files import read_tests, suite_file_beside
 from workflows.adapters.bpmn_parsing import ProcessDefinition
 from workflows.adapters.engine import CaseBindings, CaseRun, Engine
 from workflows.adapters.limits import NEVER
 from workflows.domain.amounts import PaymentPolicy
 from workflows.domain.applicants import PERSON, validate_applicant
 from workflows.domain.catalog import Catalog
-from workflows.domain.errors import Conflict, InvalidInput, InvalidProcess
+from workflows.domain.errors import Conflict, InvalidInput
 from workflows.domain.forms import DEFAULT_MAX_AMOUNT, validate_form
 from workflows.domain.model import SavedTests, User
 from workflows.domain.process_tests import (MESSAGE, START_STEP, TASK, TIMER, Coverage, ProcessTest, Step,
-                                            StepTrace, TestOutcome, coverage, expectation_problems, first_failure,
+                                            StepTrace, RunOutcome, SavedTestsFailed, coverage, expectation_problems, first_failure,
                                             parse_suite, suite_document)
 
 from . import processes
@@ -53,11 +53,11 @@ class Setting:
 
 @dataclass(frozen=True)
 class SuiteReport:
-    outcomes: list[TestOutcome]
+    outcomes: list[RunOutcome]
     coverage: Coverage
 
     @property
-    def failure(self) -> TestOutcome | None:
+    def failure(self) -> RunOutcome | None:
         return first_failure(self.outcomes)
 
 
@@ -77,7 +77,7 @@ class _TestRun:
         self.run: CaseRun | None = None
         self.applicant: dict = {}
 
-    def outcome(self) -> TestOutcome:
+    def outcome(self) -> RunOutcome:
         try:
             self._start()
             for number, step in self.test.script:
@@ -90,9 +90,9 @@ class _TestRun:
         except _Stopped as stop:
             return self._outcome(stop.problem, stop.number, stop.element_id)
 
-    def _outcome(self, problem, number=None, element_id=None) -> TestOutcome:
+    def _outcome(self, problem, number=None, element_id=None) -> RunOutcome:
         pairs = frozenset(self.run.passed_pairs()) if self.run else frozenset()
-        return TestOutcome(self.test.name, problem, number, element_id, tuple(self.trace), pairs, tuple(self.calls))
+        return RunOutcome(self.test.name, problem, number, element_id, tuple(self.trace), pairs, tuple(self.calls))
 
     def _start(self) -> None:
         start = self.definition.spec.start.outputs[0].name
@@ -235,7 +235,7 @@ def run_test_file(engine: Engine, catalog: Catalog, bpmn: Path, tests: Path | No
                   agency_code: str | None = None, max_amount: Decimal = DEFAULT_MAX_AMOUNT) -> tuple[str, SuiteReport]:
     """Run a diagram of a folder (bpmn/item_X.bpmn, its decision tables in the folder's decisions/) against its
     test file (`tests`, or the one beside it); no database. Returns the process key and the report."""
-    tests = tests or tests_beside(bpmn)
+    tests = tests or suite_file_beside(bpmn)
     if tests is None:
         raise InvalidInput(f"{bpmn.name} 旁没有测试文件", {"tests": f"请提供 {bpmn.stem}.tests.yaml"})
     decisions = {name: xml.decode("utf-8")
@@ -246,7 +246,7 @@ def run_test_file(engine: Engine, catalog: Catalog, bpmn: Path, tests: Path | No
     return definition.key, run_suite(engine, definition, xml, parse_suite(read_tests(tests)), setting)
 
 
-def test_draft(ctx: Context, actor: User, bpmn: bytes, file_name: str, tests=None) -> tuple[str, SuiteReport]:
+def run_draft(ctx: Context, actor: User, bpmn: bytes, file_name: str, tests=None) -> tuple[str, SuiteReport]:
     """Run a draft (not deployed) against the tests given, or else against those saved with its process; returns
     the process key and the report. Nothing is stored. The draft is checked and parsed as a publish would parse it
     (its decision tables those in force for the designer's agency)."""
@@ -274,13 +274,7 @@ def check_before_publish(ctx: Context, uow, definitions: list[ProcessDefinition]
         report = run_suite(ctx.engine, definition, _text(files[definition.file_name]), suite,
                            item_setting(ctx, uow, definition.key, agency_code))
         if report.failure:
-            raise TestsFailed(report.failure, definition.file_name)
-
-
-class TestsFailed(InvalidProcess):
-    def __init__(self, outcome: TestOutcome, file_name: str):
-        super().__init__(f"已保存的{outcome.summary()}，不能发布", outcome.element_id, file_name)
-        self.outcome = outcome
+            raise SavedTestsFailed(report.failure, definition.file_name)
 
 
 def _text(bpmn: bytes | str) -> str:
