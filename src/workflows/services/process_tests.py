@@ -123,7 +123,9 @@ class _TestRun:
     def _complete(self, number: int, step: Step) -> None:
         ready = next((task for task in self.run.ready_tasks() if task.definition.spec_id == step.element), None)
         if ready is None:
-            raise _Stopped(number, f"{step.label}未在办理中{self._where()}", step.element)
+            known = self.definition.user_tasks.get(step.element)
+            label = f"用户任务“{known.name}”（{step.element}）" if known else step.label
+            raise _Stopped(number, f"{label}未在办理中{self._where()}", step.element)
         try:
             cleaned = checked_values(ready.definition, self.run.data, step.values, self.setting.max_amount)
         except InvalidInput as refused:

@@ -7,6 +7,8 @@
 //       <button type="button" data-action="lint">检查</button>
 //       <button type="button" data-action="publish">发布</button>
 //       <button type="button" data-action="download">下载</button>
+//       <button type="button" data-action="test">测试</button>   (with data-tests-url and data-run-tests-url on
+//                                                                  #modeler: the 测试 panel, test-panel.js)
 //     </div>
 //     <div class="modeler-canvas"></div><div class="modeler-properties"></div>
 //     <div class="modeler-messages" role="status"></div>
@@ -33,6 +35,7 @@ import bpmnlintConfig from 'virtual:bpmnlint-recommended';
 import TranslateModule, { toChinese } from '../shared/translate.js';
 import { guardUnsaved } from '../shared/unsaved.js';
 import { askChangeNote } from './publish-dialog.js';
+import { createTestPanel } from './test-panel.js';
 import WorkflowsPropertiesModule from './provider.jsx';
 
 const ERROR_CATEGORIES = new Set(['error', 'rule-error']);
@@ -309,6 +312,8 @@ export function createModeler(root) {
   guarded('lint', lint);
   guarded('publish', publish);
   guarded('download', download);
+  const tests = data.testsUrl ? createTestPanel(root, modeler, { locate, showMessage }) : null;
+  if (tests) guarded('test', () => tests.toggle());
 
   // ---- load -----------------------------------------------------------------------------------------------------
 
@@ -341,7 +346,7 @@ export function createModeler(root) {
     }
   }
 
-  const api = { modeler, lint, publish, download, locate, load, fit: () => fitBesidePalette(modeler) };
+  const api = { modeler, lint, publish, download, locate, load, tests, fit: () => fitBesidePalette(modeler) };
   root.workflowsModeler = api;
   window.workflowsModeler = api;
   api.ready = load();
