@@ -47,7 +47,7 @@ class Setting:
     item_code: str = ""
     item_name: str = ""
     policy: PaymentPolicy | None = None
-    max_amount: Decimal | None = None
+    max_amount: Decimal = DEFAULT_MAX_AMOUNT
     applicant_kinds: tuple[str, ...] = (PERSON,)
 
 
@@ -266,15 +266,15 @@ def saved_suite(uow, process_key: str, agency_code: str | None) -> list[ProcessT
     return parse_suite(saved.document) if saved else []
 
 
-def check_before_publish(ctx: Context, uow, definitions: list[ProcessDefinition], files: dict[str, bytes],
+def check_before_publish(ctx: Context, definitions: list[ProcessDefinition], files: dict[str, bytes],
                          agency_code: str | None) -> None:
-    """A publish whose saved tests fail is refused (422), naming the test, the step and the element at fault."""
-    for definition in definitions:
-        suite = saved_suite(uow, definition.key, agency_code)
-        if not suite:
-            continue
-        report = run_suite(ctx.engine, definition, _text(files[definition.file_name]), suite,
-                           item_setting(ctx, uow, definition.key, agency_code))
+    """A publish whose saved tests fail is refused (422), naming the test, the step and the element at fault. The
+    tests are read in one short transaction and run after it (they take CPU, not the database)."""
+    with ctx.uow(write=False) as uow:
+        planned = [(definition, suite, item_setting(ctx, uow, definition.key, agency_code))
+                   for definition in definitions if (suite := saved_suite(uow, definition.key, agency_code))]
+    for definition, suite, setting in planned:
+        report = run_suite(ctx.engine, definition, _text(files[definition.file_name]), suite, setting)
         if report.failure:
             raise SavedTestsFailed(report.failure, definition.file_name)
 

@@ -101,8 +101,7 @@ def _deploy(ctx: Context, files: dict[str, bytes], deployed_by: str, tables: dic
             agency_code: str | None = None, skip_unchanged: bool = False,
             change_note: str | None = None) -> list[ProcessVersion]:
     definitions = parse_draft(ctx, files, tables, agency_code)  # outside the write transaction: it takes a while
-    with ctx.uow(write=False) as uow:
-        process_tests.check_before_publish(ctx, uow, definitions, files, agency_code)
+    process_tests.check_before_publish(ctx, definitions, files, agency_code)
     with ctx.uow() as uow:
         if agency_code is not None:
             for definition in definitions:
