@@ -62,7 +62,7 @@ class SuiteReport:
 
 
 class _Stopped(Exception):
-    def __init__(self, number: int, problem: str, element_id: str | None):
+    def __init__(self, number: int | None, problem: str, element_id: str | None):
         super().__init__(problem)
         self.number, self.problem, self.element_id = number, problem, element_id
 
@@ -78,6 +78,7 @@ class _TestRun:
         self.applicant: dict = {}
 
     def outcome(self) -> RunOutcome:
+        number = START_STEP
         try:
             self._start()
             for number, step in self.test.script:
@@ -89,6 +90,8 @@ class _TestRun:
             return self._outcome(None)
         except _Stopped as stop:
             return self._outcome(stop.problem, stop.number, stop.element_id)
+        except Exception as error:  # a draft is the designer's code: what breaks in it is the test's finding
+            return self._outcome(f"运行出错：{error or type(error).__name__}", number)
 
     def _outcome(self, problem, number=None, element_id=None) -> RunOutcome:
         pairs = frozenset(self.run.passed_pairs()) if self.run else frozenset()
