@@ -16,20 +16,20 @@ from pathlib import Path
 from handlers import HandlerError
 from handlers.gateways import LocalNationalPlatform, LocalPaymentGateway, LocalSmsNotifier
 from workflows.adapters.bpmn_flows import sequence_flows
-from workflows.adapters.dmn_parsing import decision_files
-from workflows.adapters.process_test_files import read_tests, suite_file_beside
 from workflows.adapters.bpmn_parsing import ProcessDefinition
+from workflows.adapters.dmn_parsing import decision_files
 from workflows.adapters.engine import CaseBindings, CaseRun, Engine
 from workflows.adapters.limits import NEVER
+from workflows.adapters.process_test_files import read_tests, suite_file_beside
 from workflows.domain.amounts import PaymentPolicy
 from workflows.domain.applicants import PERSON, validate_applicant
 from workflows.domain.catalog import Catalog
 from workflows.domain.errors import Conflict, InvalidInput
 from workflows.domain.forms import DEFAULT_MAX_AMOUNT, validate_form
 from workflows.domain.model import SavedTests, User
-from workflows.domain.process_tests import (MESSAGE, START_STEP, TASK, TIMER, Coverage, ProcessTest, Step,
-                                            StepTrace, RunOutcome, SavedTestsFailed, coverage, expectation_problems, first_failure,
-                                            parse_suite, suite_document)
+from workflows.domain.process_tests import (MESSAGE, START_STEP, TASK, TIMER, Coverage, ProcessTest, RunOutcome,
+                                            SavedTestsFailed, Step, StepTrace, coverage, expectation_problems,
+                                            first_failure, parse_suite, suite_document)
 
 from . import processes
 from .access import require_role

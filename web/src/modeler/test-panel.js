@@ -12,7 +12,7 @@ function element(tag, attributes = {}, text = '') {
 }
 
 function build() {
-  const panel = element('section', { class: 'modeler-tests', 'aria-label': '流程测试', hidden: '' });
+  const panel = element('section', { id: 'modeler-tests', class: 'modeler-tests', 'aria-label': '流程测试', hidden: '' });
   panel.innerHTML = `
     <div class="modeler-tests-bar">
       <strong>流程测试</strong>
