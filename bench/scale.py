@@ -142,9 +142,10 @@ FILL = [
     "SELECT setval(pg_get_serial_sequence('cases', 'id'), (SELECT max(id) FROM cases))",
     # 承诺 and 法定 limits: due 28 and 42 days after acceptance, yellow 4 days before; met when the case closed;
     # one open case in twenty paused (补正 or 中止): no due moment while stopped
-    """INSERT INTO case_deadlines (case_id, kind, limit_value, limit_unit, starts_at, due_at, warning_at,
-                                   provisional, paused, extension_days, paused_days, met_at)
-       SELECT c.id, k.kind, k.days, 'working_days', c.accepted_at,
+    """INSERT INTO case_deadlines (case_id, agency_code, hall_code, item_code, kind, limit_value, limit_unit,
+                                   starts_at, due_at, warning_at, provisional, paused, extension_days, paused_days,
+                                   met_at)
+       SELECT c.id, c.agency_code, c.hall_code, c.item_code, k.kind, k.days, 'working_days', c.accepted_at,
               CASE WHEN c.status = 'open' AND c.id % 20 = 0 THEN NULL ELSE c.accepted_at + interval '1 day' * k.span END,
               CASE WHEN c.status = 'open' AND c.id % 20 = 0 THEN NULL
                    ELSE c.accepted_at + interval '1 day' * (k.span - 4) END,

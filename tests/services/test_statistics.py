@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from sqlalchemy import select
 
 from workflows.adapters import orm, statistics_counts
 from workflows.domain.errors import Forbidden, InvalidInput
@@ -202,7 +203,7 @@ def counts_in_table(ctx):
     with ctx.uow(write=False) as uow:
         connection = uow.session.connection()
         return tuple(sorted(tuple(row) for row in connection.execute(table.select()))
-                     for table in (orm.case_counts, orm.task_counts))
+                     for table in (orm.case_counts, orm.task_counts, orm.closed_case_counts))
 
 
 def test_the_running_counts_every_command_keeps_agree_with_a_recount(ctx, staff, clock, known):
@@ -220,9 +221,11 @@ def test_the_running_counts_every_command_keeps_agree_with_a_recount(ctx, staff,
     with ctx.uow(write=False) as uow:
         case_rows, task_rows = statistics_counts.recount(uow.session.connection())
     recounted = tuple(sorted(tuple(row[column.name] for column in table.columns) for row in rows)
-                      for table, rows in ((orm.case_counts, case_rows), (orm.task_counts, task_rows)))
+                      for table, rows in ((orm.case_counts, case_rows), (orm.task_counts, task_rows),
+                                          (orm.closed_case_counts, statistics_counts.totals(case_rows))))
     assert kept == recounted
     assert sum(row[-4] for row in kept[0]) == 9 and sum(row[-3] for row in kept[0]) == 7  # opened, closed
+    assert sum(row[-2] for row in kept[2]) == 5  # counted over the weeks: A, B, C, F and the extended one
     with ctx.uow(write=False) as uow:  # the open cases per stage (the backlog), kept as cases move and close
         connection = uow.session.connection()
         open_kept = sorted((r.agency_code, r.hall_code, r.stage, r.open)
@@ -236,3 +239,22 @@ def test_the_running_counts_every_command_keeps_agree_with_a_recount(ctx, staff,
     assert counts_in_table(ctx) == kept
     assert statistics.hall_statistics(ctx, staff["kezhang"]) == figures
 
+
+
+def test_every_limit_carries_its_cases_place_and_none_runs_once_its_case_is_closed(ctx, staff, clock, known):
+    """The desk and the statistics read a hall's running limits by the place written on them (no case is joined):
+    a limit started at acceptance, by an extension, in a case closed on time or late, withdrawn, terminated or
+    still open has its case's agency, hall and item, and a closed case has no running limit left."""
+    extended = accept(ctx, staff, clock, "2026-11-23 09:30")
+    time_limits.request_extension(ctx, staff["shenhe"], extended, 5, "需外省协查")
+    time_limits.decide_extension(ctx, staff["kezhang"], extended, True, "同意")
+    case_operations.withdraw_case(ctx, staff["shouli"], accept(ctx, staff, clock, "2026-12-23 10:10"), "申请人书面撤回")
+    case_operations.terminate_case(ctx, staff["kezhang"], known["D"], "参保人已去世")
+    with ctx.uow(write=False) as uow:
+        c, d = orm.cases, orm.case_deadlines
+        rows = uow.session.execute(
+            select(c.c.agency_code, c.c.hall_code, c.c.item_code, c.c.status, d.c.agency_code, d.c.hall_code,
+                   d.c.item_code, d.c.met_at).join(d, d.c.case_id == c.c.id)).all()
+    assert len(rows) == 6 and all(row[:3] == row[4:7] for row in rows)  # A B D F, the extended, the withdrawn
+    assert {row[5] for row in rows} == {"210400-01", "210400-02"}
+    assert {row[3] for row in rows if row[7] is None} == {"open"}  # the extended case, still at 审核

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from functools import cache
 
-from sqlalchemy import case, func, or_, select, union, update
+from sqlalchemy import case, false, func, or_, select, union, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, undefer
@@ -884,29 +884,33 @@ class StatisticsRepository(_Repository):
 
 
     @staticmethod
-    def _overdue_now(now: datetime):
-        """EXISTS a running, unpaused limit of the case (cases row in scope) past its due moment at `now`."""
-        d, c = orm.case_deadlines, orm.cases
-        return select(d.c.id).where(d.c.case_id == c.c.id, d.c.met_at.is_(None), d.c.paused.is_(False),
-                                    d.c.due_at < now).exists()
+    def _running(agency_code: str):
+        """The agency's running limits that can be late: not met, not paused, with a due moment. As the partial
+        indexes ix_case_deadlines_running_* are written (migration 0030), so the database uses them; each limit
+        carries its case's place, and a running limit is an open case's (closing a case meets its limits)."""
+        d = orm.case_deadlines
+        return (d.c.agency_code == agency_code, d.c.met_at.is_(None), d.c.paused == false(),
+                d.c.due_at.is_not(None))
 
     def overdue_open_cases(self, agency_code: str, now: datetime) -> list[tuple[str, str, str, int]]:
         """(hall, item code, item name, how many) of the agency's open cases with a running, unpaused limit past
-        its due moment at `now`: late whatever happens next. Read from the running limits past due (a partial
-        index) to their open cases (ix_cases_open_id, index-only): no closed case is read."""
-        c, d = orm.cases, orm.case_deadlines
-        late = select(d.c.case_id).where(d.c.met_at.is_(None), d.c.paused.is_(False), d.c.due_at < now)
-        query = (select(c.c.hall_code, c.c.item_code, func.max(c.c.item_name), func.count())
-                 .where(c.c.id.in_(late), c.c.agency_code == agency_code, c.c.status != "closed")
-                 .group_by(c.c.hall_code, c.c.item_code))
+        its due moment at `now`: late whatever happens next. Counted in the agency's running limits past due
+        (ix_case_deadlines_running_agency, index-only), a case once however many of its limits are late; the
+        item's name from the hall's counts (every case opened is in them): no case is read."""
+        d, k = orm.case_deadlines, orm.case_counts
+        name = (select(func.max(k.c.item_name)).where(k.c.agency_code == agency_code, k.c.hall_code == d.c.hall_code,
+                                                      k.c.item_code == d.c.item_code).scalar_subquery())
+        query = (select(d.c.hall_code, d.c.item_code, name, func.count(d.c.case_id.distinct()))
+                 .where(*self._running(agency_code), d.c.due_at < now).group_by(d.c.hall_code, d.c.item_code))
         return [tuple(row) for row in self.session.execute(query)]
 
     def closed_counts(self, agency_code: str) -> list[tuple[str, str, str | None, int, int]]:
         """(hall, item code, item name, cases counted, on time) of the agency's closed cases per hall and item, from
-        their running counts (statistics_counts.py): one read serves every rate of the statistics page."""
-        k = orm.case_counts
-        query = (select(k.c.hall_code, k.c.item_code, func.max(case((k.c.counted > 0, k.c.item_name))),
-                        func.sum(k.c.counted), func.sum(k.c.on_time))
+        their running totals (closed_case_counts, a row per hall and item): one read of a few hundred rows serves
+        every rate of the statistics page."""
+        k = orm.closed_case_counts
+        query = (select(k.c.hall_code, k.c.item_code, func.max(k.c.item_name), func.sum(k.c.counted),
+                        func.sum(k.c.on_time))
                  .where(k.c.agency_code == agency_code).group_by(k.c.hall_code, k.c.item_code))
         return [(hall, item, name, int(total or 0), int(punctual or 0))
                 for hall, item, name, total, punctual in self.session.execute(query)]
@@ -977,16 +981,14 @@ class StatisticsRepository(_Repository):
         """(limit, case number, item name, stage) of the running, unpaused limits of open cases that are past
         their warning moment (yellow) or their due moment (red; only those with `overdue_only`), soonest due
         first. The overdue ones are the first of the same list (past due is sooner than not yet due), so both ask
-        the database the one query it answers by walking the running limits in due order (a partial index) and
-        checking each one's case in the open cases' index, stopping at `limit`."""
-        c = orm.cases
+        the database the one query it answers by walking the hall's running limits in due order
+        (ix_case_deadlines_running_hall), stopping at `limit`: only the page's cases are read, by key."""
+        c, d = orm.cases, orm.case_deadlines
         risky = (CaseDeadline.warning_at <= now) | (CaseDeadline.due_at < now)
         query = (select(CaseDeadline, c.c.number, c.c.item_name, c.c.stage)
-                 .join(c, c.c.id == CaseDeadline.case_id)
-                 .where(c.c.agency_code == agency_code, c.c.status != "closed", CaseDeadline.met_at.is_(None),
-                        CaseDeadline.paused.is_(False), CaseDeadline.due_at.is_not(None), risky))
+                 .join(c, c.c.id == CaseDeadline.case_id).where(*self._running(agency_code), risky))
         if hall_code:
-            query = query.where(c.c.hall_code == hall_code)
+            query = query.where(d.c.hall_code == hall_code)
         query = query.order_by(CaseDeadline.due_at, CaseDeadline.id).limit(limit).offset(offset)
         rows = [tuple(row) for row in self.session.execute(query)]
         return [row for row in rows if row[0].due_at < now] if overdue_only else rows
