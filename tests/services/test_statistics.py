@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from workflows.adapters import orm, statistics_counts
 from workflows.domain.errors import Forbidden, InvalidInput
-from workflows.services import case_operations, cases, desk, statistics, tasks, time_limits
+from workflows.services import calendar, case_operations, cases, desk, outbox, statistics, tasks, time_limits
 from workflows.services.scheduler import fire_due_timers
 
 from support.cases import APPLICANT, DATA, OUTPATIENT, accept, at
@@ -258,3 +258,16 @@ def test_every_limit_carries_its_cases_place_and_none_runs_once_its_case_is_clos
     assert len(rows) == 6 and all(row[:3] == row[4:7] for row in rows)  # A B D F, the extended, the withdrawn
     assert {row[5] for row in rows} == {"210400-01", "210400-02"}
     assert {row[3] for row in rows if row[7] is None} == {"open"}  # the extended case, still at 审核
+
+
+def test_a_calendar_change_moves_a_case_out_of_the_overdue_figures_and_the_desks_red_cards(ctx, staff, clock, known):
+    """Overdue is read from the running limits as they stand, so a day made a holiday (the limits recomputed by the
+    outbox worker) takes D, due 2026-12-21 17:00, out of the late figures once its due moment moves past now."""
+    calendar.correct_day(ctx, staff["admin"], date(2026, 12, 21), False, "临时休息日", "测试通知〔2026〕2号")
+    outbox.work_due(ctx)
+
+    figures = statistics.hall_statistics(ctx, staff["kezhang"])
+    assert figures.overdue == [] and (figures.hall_overdue, figures.agency_overdue) == (0, 0)
+    assert (figures.hall_total.total, figures.hall_total.on_time) == (3, 2)  # A, B (late), C: D no longer late
+    [row] = [r for r in statistics.desk_board(ctx, staff["kezhang"]).cases if r.number == known["D"]]
+    assert (row.level, row.due) == ("yellow", "2026-12-22 17:00")
