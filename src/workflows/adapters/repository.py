@@ -899,10 +899,12 @@ class StatisticsRepository(_Repository):
         (ix_case_deadlines_running_agency, index-only), a case once however many of its limits are late; the
         item's name from the hall's counts (every case opened is in them): no case is read."""
         d, k = orm.case_deadlines, orm.case_counts
-        name = (select(func.max(k.c.item_name)).where(k.c.agency_code == agency_code, k.c.hall_code == d.c.hall_code,
-                                                      k.c.item_code == d.c.item_code).scalar_subquery())
-        query = (select(d.c.hall_code, d.c.item_code, name, func.count(d.c.case_id.distinct()))
-                 .where(*self._running(agency_code), d.c.due_at < now).group_by(d.c.hall_code, d.c.item_code))
+        late = (select(d.c.hall_code, d.c.item_code).where(*self._running(agency_code), d.c.due_at < now)
+                .group_by(d.c.hall_code, d.c.item_code, d.c.case_id).subquery())  # a case once (hashed, not sorted)
+        name = (select(func.max(k.c.item_name)).where(k.c.agency_code == agency_code, k.c.hall_code == late.c.hall_code,
+                                                      k.c.item_code == late.c.item_code).scalar_subquery())
+        query = select(late.c.hall_code, late.c.item_code, name, func.count()).group_by(late.c.hall_code,
+                                                                                        late.c.item_code)
         return [tuple(row) for row in self.session.execute(query)]
 
     def closed_counts(self, agency_code: str) -> list[tuple[str, str, str | None, int, int]]:
