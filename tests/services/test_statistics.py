@@ -11,7 +11,8 @@ from sqlalchemy import select
 
 from workflows.adapters import orm, statistics_counts
 from workflows.domain.errors import Forbidden, InvalidInput
-from workflows.services import calendar, case_operations, cases, desk, outbox, statistics, tasks, time_limits
+from workflows.services import (calendar, case_operations, cases, desk, inbox_rows, outbox, statistics, tasks,
+                                time_limits)
 from workflows.services.scheduler import fire_due_timers
 
 from support.cases import APPLICANT, DATA, OUTPATIENT, accept, at
@@ -271,3 +272,11 @@ def test_a_calendar_change_moves_a_case_out_of_the_overdue_figures_and_the_desks
     assert (figures.hall_total.total, figures.hall_total.on_time) == (3, 2)  # A, B (late), C: D no longer late
     [row] = [r for r in statistics.desk_board(ctx, staff["kezhang"]).cases if r.number == known["D"]]
     assert (row.level, row.due) == ("yellow", "2026-12-22 17:00")
+
+
+def test_the_inbox_offers_the_stages_its_halls_tasks_stand_at_open_or_done(ctx, staff, known):
+    """环节 filter: read stage after stage from an index, each hall and state its own."""
+    assert inbox_rows.stage_choices(ctx, staff["shouli"], "ready") == ["受理", "审核"]  # E waits at 受理, D at 审核
+    assert inbox_rows.stage_choices(ctx, staff["shouli"], "completed") == ["受理", "审核", "拨付"]
+    assert inbox_rows.stage_choices(ctx, staff[HALL2_CLERK], "ready") == ["受理"]  # G
+    assert inbox_rows.stage_choices(ctx, staff["shouli"], "cancelled") == ["督办"]  # a 督办 task its case closed

@@ -155,6 +155,8 @@ case_tasks = Table(
 Index("ix_case_tasks_ready", case_tasks.c.agency_code, case_tasks.c.hall_code, case_tasks.c.priority.desc(),
       case_tasks.c.due_at, case_tasks.c.created_at, case_tasks.c.id, postgresql_where=text("state = 'ready'"),
       sqlite_where=text("state = 'ready'"))
+# The stages a hall's tasks stand at, one probe each (TaskRepository.stages; migration 0030).
+Index("ix_case_tasks_stages", case_tasks.c.agency_code, case_tasks.c.hall_code, case_tasks.c.state, case_tasks.c.stage)
 
 case_history = Table(
     "case_history", metadata,

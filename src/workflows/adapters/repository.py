@@ -315,10 +315,15 @@ class TaskRepository(_Repository):
         return list(self.session.scalars(query.order_by(*order).limit(limit).offset(offset)))
 
     def stages(self, agency_code: str, hall_code: str, state: str) -> list[str]:
-        """The stages the hall's tasks in `state` stand at: the inbox's 环节 filter offers these."""
-        query = select(CaseTask.stage).where(CaseTask.agency_code == agency_code, CaseTask.hall_code == hall_code,
-                                             CaseTask.state == state).distinct()
-        return sorted(stage for stage in self.session.scalars(query) if stage)
+        """The stages the hall's tasks in `state` stand at: the inbox's 环节 filter offers these. Read stage after
+        stage from ix_case_tasks_stages (each the least one above the last: a probe per stage), not from every
+        task of the hall: 已办 alone holds hundreds of thousands at a million cases."""
+        t = orm.case_tasks
+        hall = (t.c.agency_code == agency_code) & (t.c.hall_code == hall_code) & (t.c.state == state)
+        found = select(func.min(t.c.stage).label("stage")).where(hall).cte("found", recursive=True)
+        found = found.union_all(select(select(func.min(t.c.stage)).where(hall, t.c.stage > found.c.stage)
+                                       .scalar_subquery()).where(found.c.stage.is_not(None)))
+        return sorted(stage for stage in self.session.scalars(select(found.c.stage)) if stage)
 
     def set_assignee(self, task_id: str, assignee: str | None, expected: str | None, at: datetime | None) -> bool:
         """Change the assignee only if it is still `expected` and the task still open: two clerks, one wins."""

@@ -15,6 +15,7 @@ Every limit's place is copied once here from its case; new limits get it when th
 
 - ix_case_tasks_ready: a hall's open tasks in the inbox's order (priority, due moment, created, id): a page of 50
   reads about its 50 rows, not the hall's thousands of open tasks to sort them.
+- ix_case_tasks_stages: the stages a hall's tasks stand at (the inbox's 环节 filter), one index probe per stage.
 - closed_case_counts: case_counts summed over the weeks (counted, on time per hall and item), kept at every commit
   beside them: the rates read a few hundred rows, not every week of every item; summed once here.
 
@@ -61,10 +62,12 @@ def upgrade() -> None:
     op.create_index('ix_case_tasks_ready', 'case_tasks', ['agency_code', 'hall_code', sa.text('priority DESC'),
                                                           'due_at', 'created_at', 'id'],
                     unique=False, postgresql_where=READY, sqlite_where=READY)
+    op.create_index('ix_case_tasks_stages', 'case_tasks', ['agency_code', 'hall_code', 'state', 'stage'], unique=False)
 
 
 def downgrade() -> None:
     op.drop_table('closed_case_counts')
+    op.drop_index('ix_case_tasks_stages', table_name='case_tasks')
     op.drop_index('ix_case_tasks_ready', table_name='case_tasks')
     with op.batch_alter_table('case_deadlines', schema=None) as batch_op:
         batch_op.drop_index('ix_case_deadlines_running_agency')
