@@ -41,7 +41,8 @@ ROOT = Path(__file__).resolve().parent.parent
 SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 DEMO_AGENCY, DEMO_HALL = demo.AGENCY, demo.HALL
 DEMO_SHARE = 4  # the demo agency's halls weigh this much more than any other hall: the supervisor's desk is busy
-BIG_TABLES = ("cases", "case_tasks", "case_deadlines", "escalations", "case_counts", "task_counts", "case_pauses")
+BIG_TABLES = ("cases", "case_tasks", "case_deadlines", "escalations", "case_counts", "closed_case_counts", "task_counts",
+              "case_pauses")
 PAGES = [  # label, username, path, API (a Bearer token) or page (a signed-in session)
     ("inbox API", "shenhe", "/api/tasks", True),
     ("inbox page", "shenhe", "/inbox", False),
@@ -142,9 +143,10 @@ FILL = [
     "SELECT setval(pg_get_serial_sequence('cases', 'id'), (SELECT max(id) FROM cases))",
     # 承诺 and 法定 limits: due 28 and 42 days after acceptance, yellow 4 days before; met when the case closed;
     # one open case in twenty paused (补正 or 中止): no due moment while stopped
-    """INSERT INTO case_deadlines (case_id, kind, limit_value, limit_unit, starts_at, due_at, warning_at,
-                                   provisional, paused, extension_days, paused_days, met_at)
-       SELECT c.id, k.kind, k.days, 'working_days', c.accepted_at,
+    """INSERT INTO case_deadlines (case_id, agency_code, hall_code, item_code, kind, limit_value, limit_unit,
+                                   starts_at, due_at, warning_at, provisional, paused, extension_days, paused_days,
+                                   met_at)
+       SELECT c.id, c.agency_code, c.hall_code, c.item_code, k.kind, k.days, 'working_days', c.accepted_at,
               CASE WHEN c.status = 'open' AND c.id % 20 = 0 THEN NULL ELSE c.accepted_at + interval '1 day' * k.span END,
               CASE WHEN c.status = 'open' AND c.id % 20 = 0 THEN NULL
                    ELSE c.accepted_at + interval '1 day' * (k.span - 4) END,
@@ -248,8 +250,14 @@ def measure(ctx: Context, requests: int) -> dict[str, list[tuple[str, dict]]]:
     def after(_conn, _cursor, _statement, _parameters, context, _many):
         in_sql[0] += time.perf_counter() - context.bench_started
 
+    checkouts = [0]  # connections taken from the pool: each costs a ping, a BEGIN and a ROLLBACK (round trips)
+
+    def checkout(*_):
+        checkouts[0] += 1
+
     event.listen(engine, "before_cursor_execute", before)
     event.listen(engine, "after_cursor_execute", after)
+    event.listen(engine, "checkout", checkout)
     print(f"\n{'':18}{'p50 ms':>9}{'p95 ms':>9}{'max ms':>9}{'SQL p50':>9}{'SQL p95':>9}{'CPU p50':>9}"
           f"  (over {requests} requests, after 3 to warm up; CPU: this process's, whatever the machine's load)")
     seen = {}
@@ -258,7 +266,7 @@ def measure(ctx: Context, requests: int) -> dict[str, list[tuple[str, dict]]]:
         times, sql_times, cpu_times = [], [], []
         for index in range(requests + 3):
             queries.clear()
-            in_sql[0] = 0.0
+            in_sql[0], checkouts[0] = 0.0, 0
             started, cpu = time.perf_counter(), time.process_time()
             response = client.get(path, headers=headers)
             elapsed = (time.perf_counter() - started) * 1000
@@ -270,7 +278,7 @@ def measure(ctx: Context, requests: int) -> dict[str, list[tuple[str, dict]]]:
                 cpu_times.append(cpu)
         print(f"{label:18}{statistics.median(times):9.1f}{p95(times):9.1f}{max(times):9.1f}"
               f"{statistics.median(sql_times):9.1f}{p95(sql_times):9.1f}{statistics.median(cpu_times):9.1f}"
-              f"  {len(response.get_data())} bytes, {len(queries)} statements")
+              f"  {len(response.get_data())} bytes, {len(queries)} statements, {checkouts[0]} connections")
         seen[label] = list(queries)
     return seen
 

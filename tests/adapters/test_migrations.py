@@ -30,3 +30,35 @@ def test_upgrading_from_the_first_schema_keeps_the_cases(empty_database_url):
         row = connection.execute(text("SELECT number, stage, row_version, accepted_at FROM cases")).one()
     assert tuple(row) == ("210400-20261101-00001", "审核", 3, None)
     database.dispose()
+
+
+def test_upgrading_to_0030_places_the_limits_and_sums_the_closed_counts_over_the_weeks(empty_database_url):
+    """The desk reads a hall's running limits by the place on them, the rates read one row per hall and item: both
+    filled from what the installation already holds."""
+    database = make_engine(empty_database_url)
+    upgrade(database, "0021")
+    week = {"agency_code": "210400", "hall_code": "210400-01", "item_code": "002036006001", "item_name": "门诊费用报销",
+            "opened": 3, "closed": 2, "counted": 2, "on_time": 1}
+    with database.begin() as connection:
+        connection.execute(text(
+            "INSERT INTO process_versions (id, process_key, version, name, bpmn_xml, file_name, checksum, "
+            "deployed_by, deployed_at) VALUES (1, 'item_002036006001', 1, '门诊费用报销', '<x/>', 'x.bpmn', 'c', "
+            "'sheji', '2026-11-01 00:00:00')"))
+        connection.execute(text(f"INSERT INTO cases ({', '.join(CASE)}) VALUES ({', '.join(':' + c for c in CASE)})"),
+                           CASE)
+        connection.execute(text(
+            "INSERT INTO case_deadlines (case_id, kind, limit_value, limit_unit, starts_at, due_at, warning_at, "
+            "provisional, paused, extension_days, paused_days) VALUES (1, 'promised', 20, 'working_days', "
+            "'2026-11-02 01:30:00', '2026-11-30 09:00:00', '2026-11-24 09:00:00', false, false, 0, 0)"))
+        connection.execute(text(f"INSERT INTO case_counts ({', '.join(week)}, week) "
+                                f"VALUES ({', '.join(':' + c for c in week)}, :week)"),
+                           [{**week, "week": "2026-11-02"}, {**week, "week": "2026-11-09", "on_time": 2}])
+
+    upgrade(database)
+
+    with database.connect() as connection:
+        place = connection.execute(text("SELECT agency_code, hall_code, item_code FROM case_deadlines")).one()
+        totals = connection.execute(text("SELECT hall_code, item_code, counted, on_time FROM closed_case_counts")).all()
+    assert tuple(place) == ("210400", "210400-01", "002036006001")
+    assert [tuple(row) for row in totals] == [("210400-01", "002036006001", 4, 3)]
+    database.dispose()

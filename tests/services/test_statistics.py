@@ -7,10 +7,12 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from sqlalchemy import select
 
 from workflows.adapters import orm, statistics_counts
 from workflows.domain.errors import Forbidden, InvalidInput
-from workflows.services import case_operations, cases, desk, statistics, tasks, time_limits
+from workflows.services import (calendar, case_operations, cases, desk, inbox_rows, outbox, statistics, tasks,
+                                time_limits)
 from workflows.services.scheduler import fire_due_timers
 
 from support.cases import APPLICANT, DATA, OUTPATIENT, accept, at
@@ -202,7 +204,7 @@ def counts_in_table(ctx):
     with ctx.uow(write=False) as uow:
         connection = uow.session.connection()
         return tuple(sorted(tuple(row) for row in connection.execute(table.select()))
-                     for table in (orm.case_counts, orm.task_counts))
+                     for table in (orm.case_counts, orm.task_counts, orm.closed_case_counts))
 
 
 def test_the_running_counts_every_command_keeps_agree_with_a_recount(ctx, staff, clock, known):
@@ -220,9 +222,11 @@ def test_the_running_counts_every_command_keeps_agree_with_a_recount(ctx, staff,
     with ctx.uow(write=False) as uow:
         case_rows, task_rows = statistics_counts.recount(uow.session.connection())
     recounted = tuple(sorted(tuple(row[column.name] for column in table.columns) for row in rows)
-                      for table, rows in ((orm.case_counts, case_rows), (orm.task_counts, task_rows)))
+                      for table, rows in ((orm.case_counts, case_rows), (orm.task_counts, task_rows),
+                                          (orm.closed_case_counts, statistics_counts.totals(case_rows))))
     assert kept == recounted
     assert sum(row[-4] for row in kept[0]) == 9 and sum(row[-3] for row in kept[0]) == 7  # opened, closed
+    assert sum(row[-2] for row in kept[2]) == 5  # counted over the weeks: A, B, C, F and the extended one
     with ctx.uow(write=False) as uow:  # the open cases per stage (the backlog), kept as cases move and close
         connection = uow.session.connection()
         open_kept = sorted((r.agency_code, r.hall_code, r.stage, r.open)
@@ -236,3 +240,43 @@ def test_the_running_counts_every_command_keeps_agree_with_a_recount(ctx, staff,
     assert counts_in_table(ctx) == kept
     assert statistics.hall_statistics(ctx, staff["kezhang"]) == figures
 
+
+
+def test_every_limit_carries_its_cases_place_and_none_runs_once_its_case_is_closed(ctx, staff, clock, known):
+    """The desk and the statistics read a hall's running limits by the place written on them (no case is joined):
+    a limit started at acceptance, by an extension, in a case closed on time or late, withdrawn, terminated or
+    still open has its case's agency, hall and item, and a closed case has no running limit left."""
+    extended = accept(ctx, staff, clock, "2026-11-23 09:30")
+    time_limits.request_extension(ctx, staff["shenhe"], extended, 5, "需外省协查")
+    time_limits.decide_extension(ctx, staff["kezhang"], extended, True, "同意")
+    case_operations.withdraw_case(ctx, staff["shouli"], accept(ctx, staff, clock, "2026-12-23 10:10"), "申请人书面撤回")
+    case_operations.terminate_case(ctx, staff["kezhang"], known["D"], "参保人已去世")
+    with ctx.uow(write=False) as uow:
+        c, d = orm.cases, orm.case_deadlines
+        rows = uow.session.execute(
+            select(c.c.agency_code, c.c.hall_code, c.c.item_code, c.c.status, d.c.agency_code, d.c.hall_code,
+                   d.c.item_code, d.c.met_at).join(d, d.c.case_id == c.c.id)).all()
+    assert len(rows) == 6 and all(row[:3] == row[4:7] for row in rows)  # A B D F, the extended, the withdrawn
+    assert {row[5] for row in rows} == {"210400-01", "210400-02"}
+    assert {row[3] for row in rows if row[7] is None} == {"open"}  # the extended case, still at 审核
+
+
+def test_a_calendar_change_moves_a_case_out_of_the_overdue_figures_and_the_desks_red_cards(ctx, staff, clock, known):
+    """Overdue is read from the running limits as they stand, so a day made a holiday (the limits recomputed by the
+    outbox worker) takes D, due 2026-12-21 17:00, out of the late figures once its due moment moves past now."""
+    calendar.correct_day(ctx, staff["admin"], date(2026, 12, 21), False, "临时休息日", "测试通知〔2026〕2号")
+    outbox.work_due(ctx)
+
+    figures = statistics.hall_statistics(ctx, staff["kezhang"])
+    assert figures.overdue == [] and (figures.hall_overdue, figures.agency_overdue) == (0, 0)
+    assert (figures.hall_total.total, figures.hall_total.on_time) == (3, 2)  # A, B (late), C: D no longer late
+    [row] = [r for r in statistics.desk_board(ctx, staff["kezhang"]).cases if r.number == known["D"]]
+    assert (row.level, row.due) == ("yellow", "2026-12-22 17:00")
+
+
+def test_the_inbox_offers_the_stages_its_halls_tasks_stand_at_open_or_done(ctx, staff, known):
+    """环节 filter: read stage after stage from an index, each hall and state its own."""
+    assert inbox_rows.stage_choices(ctx, staff["shouli"], "ready") == ["受理", "审核"]  # E waits at 受理, D at 审核
+    assert inbox_rows.stage_choices(ctx, staff["shouli"], "completed") == ["受理", "审核", "拨付"]
+    assert inbox_rows.stage_choices(ctx, staff[HALL2_CLERK], "ready") == ["受理"]  # G
+    assert inbox_rows.stage_choices(ctx, staff["shouli"], "cancelled") == ["督办"]  # a 督办 task its case closed

@@ -150,6 +150,13 @@ case_tasks = Table(
     Index("ix_case_tasks_assignee", "assignee", "state", "due_at"),
     Index("ix_case_tasks_completed_by", "completed_by", "completed_at"),
 )
+# The hall's open tasks in the inbox's order: a page reads its own rows (and those of other roles between them),
+# not every open task of the hall to sort them (migration 0030).
+Index("ix_case_tasks_ready", case_tasks.c.agency_code, case_tasks.c.hall_code, case_tasks.c.priority.desc(),
+      case_tasks.c.due_at, case_tasks.c.created_at, case_tasks.c.id, postgresql_where=text("state = 'ready'"),
+      sqlite_where=text("state = 'ready'"))
+# The stages a hall's tasks stand at, one probe each (TaskRepository.stages; migration 0030).
+Index("ix_case_tasks_stages", case_tasks.c.agency_code, case_tasks.c.hall_code, case_tasks.c.state, case_tasks.c.stage)
 
 case_history = Table(
     "case_history", metadata,
@@ -231,6 +238,10 @@ calendar_changes = Table(
     Column("detail", Json, nullable=False),
 )
 
+# The running limits that can be late (not met, not paused, with a due moment), as StatisticsRepository asks for them.
+RUNNING_LIMITS = {"postgresql_where": text("met_at IS NULL AND paused = false AND due_at IS NOT NULL"),
+                  "sqlite_where": text("met_at IS NULL AND paused = 0 AND due_at IS NOT NULL")}
+
 case_deadlines = Table(
     "case_deadlines", metadata,
     Column("id", Id, primary_key=True, autoincrement=True),
@@ -246,6 +257,11 @@ case_deadlines = Table(
     Column("extension_days", Integer, nullable=False),
     Column("paused_days", Integer, nullable=False),
     Column("met_at", Moment()),
+    # The case's place, copied when the limit is written (statistics_counts.place_limits): the desk and the
+    # statistics read one hall's or agency's running limits without visiting their cases.
+    Column("agency_code", String(20)),
+    Column("hall_code", String(40)),
+    Column("item_code", String(20)),
     UniqueConstraint("case_id", "kind"),
     Index("ix_case_deadlines_due_at", "due_at"),
     Index("ix_case_deadlines_provisional", "provisional"),
@@ -253,6 +269,11 @@ case_deadlines = Table(
     # The running limits only (met ones are the millions): the desk's yellow and red cards, soonest due first.
     Index("ix_case_deadlines_open_due_at", "due_at", postgresql_where=text("met_at IS NULL"),
           sqlite_where=text("met_at IS NULL"), postgresql_include=["case_id", "paused", "warning_at"]),
+    # A hall's (an agency's) running, unpaused limits by due moment: the desk's 黄牌/红牌, the longest overdue, the
+    # overdue counts per hall and item (migration 0030).
+    Index("ix_case_deadlines_running_hall", "agency_code", "hall_code", "due_at", "id", **RUNNING_LIMITS),
+    Index("ix_case_deadlines_running_agency", "agency_code", "due_at", **RUNNING_LIMITS,
+          postgresql_include=["hall_code", "item_code", "case_id"]),
 )
 
 case_pauses = Table(
@@ -379,6 +400,16 @@ task_counts = Table(
 )
 
 # The open cases per agency, hall and stage where they wait (the statistics' backlog), kept like the counts above.
+# case_counts summed over the weeks: the closed cases counted and on time per hall and item, the statistics' rates
+closed_case_counts = Table(
+    "closed_case_counts", metadata,
+    Column("agency_code", String(20), primary_key=True),
+    Column("hall_code", String(40), primary_key=True),
+    Column("item_code", String(20), primary_key=True),
+    Column("item_name", String(200), primary_key=True),
+    Column("counted", Integer, nullable=False),
+    Column("on_time", Integer, nullable=False),
+)
 open_case_counts = Table(
     "open_case_counts", metadata,
     Column("agency_code", String(20), primary_key=True),

@@ -4,9 +4,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from functools import cache
 
-from sqlalchemy import case, func, or_, select, union, update
+from sqlalchemy import case, false, func, or_, select, union, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session, undefer
 
 from workflows.domain.model import (PENDING, READY, SUPERVISION_STAGE, AgencyMessage, Case,
@@ -314,10 +315,15 @@ class TaskRepository(_Repository):
         return list(self.session.scalars(query.order_by(*order).limit(limit).offset(offset)))
 
     def stages(self, agency_code: str, hall_code: str, state: str) -> list[str]:
-        """The stages the hall's tasks in `state` stand at: the inbox's 环节 filter offers these."""
-        query = select(CaseTask.stage).where(CaseTask.agency_code == agency_code, CaseTask.hall_code == hall_code,
-                                             CaseTask.state == state).distinct()
-        return sorted(stage for stage in self.session.scalars(query) if stage)
+        """The stages the hall's tasks in `state` stand at: the inbox's 环节 filter offers these. Read stage after
+        stage from ix_case_tasks_stages (each the least one above the last: a probe per stage), not from every
+        task of the hall: 已办 alone holds hundreds of thousands at a million cases."""
+        t = orm.case_tasks
+        hall = (t.c.agency_code == agency_code) & (t.c.hall_code == hall_code) & (t.c.state == state)
+        found = select(func.min(t.c.stage).label("stage")).where(hall).cte("found", recursive=True)
+        found = found.union_all(select(select(func.min(t.c.stage)).where(hall, t.c.stage > found.c.stage)
+                                       .scalar_subquery()).where(found.c.stage.is_not(None)))
+        return sorted(stage for stage in self.session.scalars(select(found.c.stage)) if stage)
 
     def set_assignee(self, task_id: str, assignee: str | None, expected: str | None, at: datetime | None) -> bool:
         """Change the assignee only if it is still `expected` and the task still open: two clerks, one wins."""
@@ -884,29 +890,35 @@ class StatisticsRepository(_Repository):
 
 
     @staticmethod
-    def _overdue_now(now: datetime):
-        """EXISTS a running, unpaused limit of the case (cases row in scope) past its due moment at `now`."""
-        d, c = orm.case_deadlines, orm.cases
-        return select(d.c.id).where(d.c.case_id == c.c.id, d.c.met_at.is_(None), d.c.paused.is_(False),
-                                    d.c.due_at < now).exists()
+    def _running(agency_code: str):
+        """The agency's running limits that can be late: not met, not paused, with a due moment. As the partial
+        indexes ix_case_deadlines_running_* are written (migration 0030), so the database uses them; each limit
+        carries its case's place, and a running limit is an open case's (closing a case meets its limits)."""
+        d = orm.case_deadlines
+        return (d.c.agency_code == agency_code, d.c.met_at.is_(None), d.c.paused == false(),
+                d.c.due_at.is_not(None))
 
     def overdue_open_cases(self, agency_code: str, now: datetime) -> list[tuple[str, str, str, int]]:
         """(hall, item code, item name, how many) of the agency's open cases with a running, unpaused limit past
-        its due moment at `now`: late whatever happens next. Read from the running limits past due (a partial
-        index) to their open cases (ix_cases_open_id, index-only): no closed case is read."""
-        c, d = orm.cases, orm.case_deadlines
-        late = select(d.c.case_id).where(d.c.met_at.is_(None), d.c.paused.is_(False), d.c.due_at < now)
-        query = (select(c.c.hall_code, c.c.item_code, func.max(c.c.item_name), func.count())
-                 .where(c.c.id.in_(late), c.c.agency_code == agency_code, c.c.status != "closed")
-                 .group_by(c.c.hall_code, c.c.item_code))
+        its due moment at `now`: late whatever happens next. Counted in the agency's running limits past due
+        (ix_case_deadlines_running_agency, index-only), a case once however many of its limits are late; the
+        item's name from the hall's counts (every case opened is in them): no case is read."""
+        d, k = orm.case_deadlines, orm.case_counts
+        late = (select(d.c.hall_code, d.c.item_code).where(*self._running(agency_code), d.c.due_at < now)
+                .group_by(d.c.hall_code, d.c.item_code, d.c.case_id).subquery())  # a case once (hashed, not sorted)
+        name = (select(func.max(k.c.item_name)).where(k.c.agency_code == agency_code, k.c.hall_code == late.c.hall_code,
+                                                      k.c.item_code == late.c.item_code).scalar_subquery())
+        query = select(late.c.hall_code, late.c.item_code, name, func.count()).group_by(late.c.hall_code,
+                                                                                        late.c.item_code)
         return [tuple(row) for row in self.session.execute(query)]
 
     def closed_counts(self, agency_code: str) -> list[tuple[str, str, str | None, int, int]]:
         """(hall, item code, item name, cases counted, on time) of the agency's closed cases per hall and item, from
-        their running counts (statistics_counts.py): one read serves every rate of the statistics page."""
-        k = orm.case_counts
-        query = (select(k.c.hall_code, k.c.item_code, func.max(case((k.c.counted > 0, k.c.item_name))),
-                        func.sum(k.c.counted), func.sum(k.c.on_time))
+        their running totals (closed_case_counts, a row per hall and item): one read of a few hundred rows serves
+        every rate of the statistics page."""
+        k = orm.closed_case_counts
+        query = (select(k.c.hall_code, k.c.item_code, func.max(k.c.item_name), func.sum(k.c.counted),
+                        func.sum(k.c.on_time))
                  .where(k.c.agency_code == agency_code).group_by(k.c.hall_code, k.c.item_code))
         return [(hall, item, name, int(total or 0), int(punctual or 0))
                 for hall, item, name, total, punctual in self.session.execute(query)]
@@ -977,16 +989,14 @@ class StatisticsRepository(_Repository):
         """(limit, case number, item name, stage) of the running, unpaused limits of open cases that are past
         their warning moment (yellow) or their due moment (red; only those with `overdue_only`), soonest due
         first. The overdue ones are the first of the same list (past due is sooner than not yet due), so both ask
-        the database the one query it answers by walking the running limits in due order (a partial index) and
-        checking each one's case in the open cases' index, stopping at `limit`."""
-        c = orm.cases
+        the database the one query it answers by walking the hall's running limits in due order
+        (ix_case_deadlines_running_hall), stopping at `limit`: only the page's cases are read, by key."""
+        c, d = orm.cases, orm.case_deadlines
         risky = (CaseDeadline.warning_at <= now) | (CaseDeadline.due_at < now)
         query = (select(CaseDeadline, c.c.number, c.c.item_name, c.c.stage)
-                 .join(c, c.c.id == CaseDeadline.case_id)
-                 .where(c.c.agency_code == agency_code, c.c.status != "closed", CaseDeadline.met_at.is_(None),
-                        CaseDeadline.paused.is_(False), CaseDeadline.due_at.is_not(None), risky))
+                 .join(c, c.c.id == CaseDeadline.case_id).where(*self._running(agency_code), risky))
         if hall_code:
-            query = query.where(c.c.hall_code == hall_code)
+            query = query.where(d.c.hall_code == hall_code)
         query = query.order_by(CaseDeadline.due_at, CaseDeadline.id).limit(limit).offset(offset)
         rows = [tuple(row) for row in self.session.execute(query)]
         return [row for row in rows if row[0].due_at < now] if overdue_only else rows
@@ -1018,14 +1028,16 @@ class StatisticsRepository(_Repository):
                                                                     CaseDeadline.met_at.is_(None))
                                          .order_by(CaseDeadline.case_id, CaseDeadline.id)))
 
-    def open_tasks(self, case_ids: list[int]) -> list[CaseTask]:
-        """The cases' open tasks of their own path (not the supervisor's 督办 beside it)."""
+    def open_tasks(self, case_ids: list[int]) -> list[Row]:
+        """(case_id, name, role, assignee) of the cases' open tasks of their own path (not the supervisor's 督办
+        beside it): who holds them, for the desk's rows; plain rows, not a hundred task records to track."""
         if not case_ids:
             return []
-        return list(self.session.scalars(select(CaseTask).where(CaseTask.case_id.in_(case_ids),
-                                                                CaseTask.state == READY,
-                                                                CaseTask.stage != SUPERVISION_STAGE)
-                                         .order_by(CaseTask.case_id, CaseTask.created_at, CaseTask.id)))
+        t = orm.case_tasks
+        return list(self.session.execute(select(t.c.case_id, t.c.name, t.c.role, t.c.assignee)
+                                         .where(t.c.case_id.in_(case_ids), t.c.state == READY,
+                                                t.c.stage != SUPERVISION_STAGE)
+                                         .order_by(t.c.case_id, t.c.created_at, t.c.id)))
 
     def pending_extensions(self, case_ids: list[int]) -> list[ExtensionRequest]:
         if not case_ids:

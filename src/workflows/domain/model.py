@@ -199,6 +199,10 @@ class CaseDeadline(Record):
     extension_days: int
     paused_days: int
     met_at: datetime | None
+    # the case's place, copied when the limit is written: a hall's limits are read without their cases
+    agency_code: str | None
+    hall_code: str | None
+    item_code: str | None
 
 
 class CasePause(Record):
