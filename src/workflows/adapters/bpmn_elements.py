@@ -29,6 +29,7 @@ _TIMER_STARTED = {**_EVENTS, "startEvent": {"timer"}}  # inside an event sub-pro
 _ACTIVITIES = frozenset({"userTask", "serviceTask", "businessRuleTask", "scriptTask", "task", "manualTask",
                          "callActivity", "subProcess", "sendTask", "receiveTask"})
 _MESSAGE_TASKS = frozenset({"sendTask", "receiveTask"})
+_BPMN_LOOP_DATA = ("loopDataInputRef", "loopDataOutputRef", "inputDataItem", "outputDataItem")
 _GATEWAYS = frozenset({"exclusiveGateway", "parallelGateway", "inclusiveGateway", "eventBasedGateway"})
 _NOT_FLOW_NODES = frozenset({"sequenceFlow", "laneSet", "extensionElements", "documentation", "textAnnotation",
                              "association", "group", "dataObject", "dataObjectReference", "dataStoreReference",
@@ -151,9 +152,9 @@ def _refusal(element, kind: str, events: dict = _EVENTS) -> str | None:
 
 
 def _activity_refusal(element, kind: str) -> str | None:
-    if element.find("bpmn:multiInstanceLoopCharacteristics", NS) is not None:
-        return ("本引擎暂不支持多实例任务（multiInstanceLoopCharacteristics），"
-                "请为每份办理各画一个任务，或用并行网关分支")
+    loop = element.find("bpmn:multiInstanceLoopCharacteristics", NS)
+    if loop is not None:
+        return _multi_instance_refusal(loop, kind)
     if element.find("bpmn:standardLoopCharacteristics", NS) is not None:
         return "本引擎暂不支持循环任务（standardLoopCharacteristics），请用排他网关画出回路"
     if kind == "subProcess" and _is_event_sub_process(element):
@@ -162,6 +163,26 @@ def _activity_refusal(element, kind: str) -> str | None:
         return _script_refusal(element)
     if kind in _MESSAGE_TASKS:
         return _message_task_refusal(element, kind)
+    return None
+
+
+def _multi_instance_refusal(loop, kind: str) -> str | None:
+    """A multi-instance user task runs (multi_instance.py) as Camunda 7 writes it: camunda:collection with its
+    camunda:elementVariable, or loopCardinality; BPMN's own data references are not read."""
+    if kind != "userTask":
+        return ("本引擎只支持多实例用户任务（multiInstanceLoopCharacteristics），"
+                "其他任务的多份办理请为每份各画一个任务，或用并行网关分支")
+    collection = (loop.get(f"{{{CAMUNDA_NS}}}collection") or "").strip()
+    cardinality = (loop.findtext("bpmn:loopCardinality", default="", namespaces=NS)).strip()
+    element = loop.get(f"{{{CAMUNDA_NS}}}elementVariable")
+    if any(loop.find(f"bpmn:{name}", NS) is not None for name in _BPMN_LOOP_DATA):
+        return ("多实例任务须用 camunda:collection 和 camunda:elementVariable 指定集合和元素变量，"
+                "不支持 loopDataInputRef / inputDataItem 等 BPMN 数据引用")
+    if bool(collection) == bool(cardinality):
+        return "多实例任务须且只须指定集合（camunda:collection）或实例数（loopCardinality）之一"
+    if element is not None and not (collection and element.isidentifier() and not element.startswith("_")):
+        return (f"多实例任务的元素变量（camunda:elementVariable）“{element}”应为变量名（不以下划线开头），"
+                "且只与集合（camunda:collection）一起使用")
     return None
 
 

@@ -44,6 +44,7 @@ from .bpmn_elements import EventSubProcess, OfflineTask, PassThroughTask, TimerS
 from .bpmn_parsing import DecisionTask, HandlerServiceTask, ProcessDefinition, TaskDefinition, parse_process
 from .dmn_parsing import read_decisions
 from .limits import DiagramLimits, LimitExceeded, check_timer
+from .multi_instance import instance_label
 from .scripting import RestrictedEnvironment, RestrictedScriptEngine, check_command_time, command_budget
 from .task_assignment import resolve as resolve_assignment
 
@@ -177,6 +178,12 @@ def _timer_kind(task, expression: str) -> str | None:
 class ReadyTask:
     id: str
     definition: TaskDefinition
+    instance: str | None = None  # the element of a multi-instance task's collection this one is for
+
+    @property
+    def name(self) -> str:
+        """The task's name in the inbox and the history: 会签（医疗保障科） for an instance."""
+        return f"{self.definition.name}（{self.instance}）" if self.instance else self.definition.name
 
 
 @dataclass(frozen=True)
@@ -346,7 +353,8 @@ class CaseRun:
 
     def ready_tasks(self) -> list[ReadyTask]:
         tasks = self.workflow.get_tasks(state=TaskState.READY, manual=True)
-        return [ReadyTask(str(task.id), self.definition.user_tasks[task.task_spec.name]) for task in tasks]
+        return [ReadyTask(str(task.id), self.definition.user_tasks[task.task_spec.name], instance_label(task))
+                for task in tasks]
 
     def complete(self, task_id: str, values: dict) -> None:
         task = self.workflow.get_task_from_id(UUID(task_id))

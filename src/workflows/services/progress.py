@@ -165,7 +165,7 @@ def _sync_tasks(uow: UnitOfWork, case: Case, run: CaseRun, at: datetime, clock: 
             definition = task.definition
             row = CaseTask(id=task.id, case_id=case.id, case_number=case.number, agency_code=case.agency_code,
                            hall_code=case.hall_code, item_code=case.item_code, item_name=case.item_name,
-                           spec_id=definition.spec_id, name=definition.name, stage=definition.stage,
+                           spec_id=definition.spec_id, name=task.name, stage=definition.stage,
                            role=definition.role, state=READY, assignee=None, created_at=at, claimed_at=None,
                            completed_at=None, completed_by=None, decision=None, due_at=None, warning_at=None,
                            applicant_name=case.applicant.get("name"), completed_level=None)
