@@ -9,6 +9,7 @@ import yaml
 from support.http import error_of, json_of
 from support.paths import ROOT
 from support.process_driver import PERSON_ID
+from workflows.services.scheduler import fire_due_timers
 
 from api.test_api import case_of, complete, deploy, inbox, versions_of
 
@@ -34,7 +35,7 @@ def test_every_fixture_is_either_accepted_or_refused_here():
 
 
 @pytest.mark.parametrize("scenario", ACCEPTED)
-def test_an_accepted_diagram_deploys_and_a_case_runs_to_its_expected_end(client, auth, scenario):
+def test_an_accepted_diagram_deploys_and_a_case_runs_to_its_expected_end(client, auth, ctx, clock, scenario):
     expected = ACCEPTED[scenario]
     file_name, values = expected["diagram"], expected.get("values", {})
     clerk = auth(CLERK)
@@ -47,6 +48,10 @@ def test_an_accepted_diagram_deploys_and_a_case_runs_to_its_expected_end(client,
         names = names if isinstance(names, dict) else {"open": names, "complete": names}
         tasks = {task["name"]: task for task in inbox(client, clerk) if task["case_number"] == number}
         assert sorted(tasks) == sorted(names["open"])
+        for hours in names.get("hours", []):
+            clock.advance(hours=hours)
+            fire_due_timers(ctx)
+            assert fire_due_timers(ctx) == 0
         for name in names["complete"]:
             json_of(complete(client, clerk, tasks[name]["id"], **values.get(name, {})))
     for message in expected.get("messages", []):
@@ -56,8 +61,10 @@ def test_an_accepted_diagram_deploys_and_a_case_runs_to_its_expected_end(client,
     assert (case["status"], case["result"]) == ("closed", "办结")
     assert [task for task in inbox(client, clerk) if task["case_number"] == number] == []
     assert expected.get("data", {}).items() <= case["data"].items()
+    messages = [entry["message"] for entry in case["history"]]
+    assert {line: messages.count(line) for line in expected.get("counted", {})} == expected.get("counted", {})
     if "history" in expected:
-        assert expected["history"] in [entry["message"] for entry in case["history"]]
+        assert expected["history"] in messages
     if "thrown" in expected:
         sent = json_of(client.get(f"/api/cases/{number}/messages", headers=clerk))
         assert {m["name"]: m["payload"] for m in sent if m["direction"] == "sent"} == expected["thrown"]

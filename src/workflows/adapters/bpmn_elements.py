@@ -235,9 +235,12 @@ def _event_refusal(element, kind: str, events: dict = _EVENTS) -> str | None:
         allowed = "、".join(_EVENT_NAMES[name] for name in sorted(events[kind]))
         return (f"{_EVENT_NAMES.get(definition, definition)}{_kind_word(kind)}不受本引擎支持，"
                 f"此处可用：{allowed}")
-    if element.find("bpmn:timerEventDefinition/bpmn:timeCycle", NS) is not None:
-        return ("本引擎暂不支持循环定时器（timeCycle）：它不会进入定时器表、不会触发。"
-                "请用 timeDate（到期时刻）或 timeDuration（等待时长）")
+    if element.find("bpmn:timerEventDefinition/bpmn:timeCycle", NS) is not None and not (
+            kind == "boundaryEvent" and element.get("cancelActivity") == "false"):
+        # SpiffWorkflow runs the path after a cycle's event once per occurrence: after a catch or start event the
+        # rest of the process would run several times; an interrupting boundary event fires only once anyway.
+        return ("循环定时器（timeCycle）只能用于非中断边界事件（cancelActivity=\"false\"，如每隔一段时间催办一次），"
+                "此处请用 timeDate（到期时刻）或 timeDuration（等待时长）")
     return None
 
 

@@ -328,6 +328,8 @@ class CaseRun:
         pending = []
         for task, _ in self._waiting_timers():
             value = task.internal_data.get("event_value")
+            if isinstance(value, dict) and value.get("cycles"):  # a cycle: its next occurrence, while any is left
+                value = value["next"]
             if isinstance(value, str):
                 pending.append((str(task.id), TimerEventDefinition.get_datetime(value)))
         return pending
