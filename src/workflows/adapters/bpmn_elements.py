@@ -12,7 +12,6 @@ from SpiffWorkflow.bpmn.specs.defaults import CallActivity, ManualTask, NoneTask
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.util.task import TaskState
 
-from handlers import HANDLERS
 from workflows.domain.errors import InvalidProcess
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -26,6 +25,10 @@ EXPRESSION_LANGUAGES = PYTHON_FORMATS | {"juel"}  # conditions and timers: JUEL 
 _EVENTS = {"startEvent": {"", "message"}, "endEvent": {""}, "intermediateCatchEvent": {"timer", "message"},
            "intermediateThrowEvent": {"", "message"}, "boundaryEvent": {"timer"}}
 _TIMER_STARTED = {**_EVENTS, "startEvent": {"timer"}}  # inside an event sub-process: its timer start
+# Inside an embedded sub-process: error and escalation events thrown to its boundary events.
+_IN_SUB_PROCESS = {**_EVENTS, "endEvent": {"", "error", "escalation"},
+                   "intermediateThrowEvent": {"", "message", "escalation"}}
+_SUB_PROCESSES = frozenset({"subProcess", "callActivity"})
 _ACTIVITIES = frozenset({"userTask", "serviceTask", "businessRuleTask", "scriptTask", "task", "manualTask",
                          "callActivity", "subProcess", "sendTask", "receiveTask"})
 _MESSAGE_TASKS = frozenset({"sendTask", "receiveTask"})
@@ -116,7 +119,8 @@ def _check_flow_elements(container, file_name: str, events: dict = _EVENTS) -> N
         if reason:
             raise InvalidProcess(f"{named(element)}：{reason}", element.get("id"), file_name)
         if kind == "subProcess":
-            _check_flow_elements(element, file_name, _TIMER_STARTED if _is_event_sub_process(element) else _EVENTS)
+            _check_flow_elements(element, file_name,
+                                 _TIMER_STARTED if _is_event_sub_process(element) else _IN_SUB_PROCESS)
 
 
 def _is_event_sub_process(element) -> bool:
@@ -229,8 +233,8 @@ def _event_refusal(element, kind: str, events: dict = _EVENTS) -> str | None:
     if len(definitions) > 1:
         return "一个事件只能有一种事件定义（不支持多重事件）"
     definition = definitions[0] if definitions else ""
-    if kind == "boundaryEvent" and definition == "error":
-        return _error_boundary_refusal(element)
+    if kind == "boundaryEvent" and definition in ("error", "escalation"):
+        return _thrown_to_boundary_refusal(element, definition)
     if definition not in events[kind]:
         allowed = "、".join(_EVENT_NAMES[name] for name in sorted(events[kind]))
         return (f"{_EVENT_NAMES.get(definition, definition)}{_kind_word(kind)}不受本引擎支持，"
@@ -244,15 +248,21 @@ def _event_refusal(element, kind: str, events: dict = _EVENTS) -> str | None:
     return None
 
 
-def _error_boundary_refusal(element) -> str | None:
-    """An error boundary event catches the BPMN errors an external worker reports (bpmnError); on any other
-    element nothing would ever throw one, so the path after it could never be taken."""
+def _thrown_to_boundary_refusal(element, definition: str) -> str | None:
+    """An error or escalation boundary event catches what the element it is attached to throws: a sub-process's
+    error or escalation end or throw events, a service task's BPMN error (an external worker's bpmnError, an
+    in-process handler's error with a code). On any other element nothing would ever throw one, and the path after
+    it could never be taken."""
     attached = element.getparent().find(f"*[@id='{element.get('attachedToRef')}']")
-    topic = attached.get(f"{{{CAMUNDA_NS}}}topic") if attached is not None else None
-    if attached is not None and etree.QName(attached).localname == "serviceTask" and topic and topic not in HANDLERS:
+    kind = etree.QName(attached).localname if attached is not None else None
+    if kind in _SUB_PROCESSES and not _is_event_sub_process(attached):
         return None
-    return ("错误边界事件只能附在外部任务上（camunda:topic 不是内置处理程序的服务任务），"
-            "由外部任务处理程序报告 BPMN 错误（bpmnError）时触发")
+    if definition == "error" and kind == "serviceTask":
+        return None
+    if definition == "error":
+        return ("错误边界事件只能附在服务任务或子流程上：由外部任务或处理程序报告的 BPMN 错误（bpmnError、带错误码的"
+                "处理错误），或子流程中的错误结束事件触发；用户任务不会抛出错误")
+    return "升级边界事件只能附在子流程上，由子流程中的升级事件（escalation）触发"
 
 
 def _kind_word(kind: str) -> str:

@@ -35,7 +35,7 @@ from SpiffWorkflow.camunda.parser.task_spec import (CAMUNDA_MODEL_NS, BusinessRu
 from SpiffWorkflow.camunda.specs.business_rule_task import BusinessRuleTask
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
-from handlers import HANDLERS
+from handlers import HANDLERS, HandlerError
 from workflows.domain.amounts import amount_of
 from workflows.domain.errors import InvalidProcess
 from workflows.domain.forms import FIELD_TYPES, Form, FormField
@@ -46,6 +46,7 @@ from workflows.domain.roles import ANY_TASK_ROLE, role_for_lane
 from .bpmn_elements import (EventSubProcess, OfflineTask, PassThroughTask, TimerStartEvent,
                             check_supported_elements, named)
 from .dmn_parsing import Decision
+from .error_events import catch_error
 from .juel import JuelError, python_or_juel
 from .multi_instance import MultiInstanceUserTaskParser, instances_spec_name
 from .scripting import ScriptError, ScriptSyntaxError, check_expression, check_script, check_timer_expression
@@ -75,7 +76,12 @@ class HandlerServiceTask(ServiceTask):
     def _execute(self, task):
         if self.external:
             return None  # STARTED: waits for an external worker
-        return task.workflow.script_engine.run_handler(task, self.topic)
+        try:
+            return task.workflow.script_engine.run_handler(task, self.topic)
+        except HandlerError as error:
+            if error.code and catch_error(task, error.code):
+                return None  # the error boundary event's path is taken, and it ends this task
+            raise
 
 
 class HandlerServiceTaskParser(CamundaTaskParser):

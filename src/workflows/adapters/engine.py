@@ -25,7 +25,7 @@ from SpiffWorkflow.bpmn.specs.defaults import CallActivity, EndEvent, StartEvent
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import ThrowingEvent
 from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
 from SpiffWorkflow.bpmn.specs.event_definitions import timer as spiff_timers
-from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import ErrorEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import ErrorEventDefinition, EscalationEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
 from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition
@@ -43,6 +43,7 @@ from workflows.domain.model import SUPERVISION_STAGE
 from .bpmn_elements import EventSubProcess, OfflineTask, PassThroughTask, TimerStartEvent
 from .bpmn_parsing import DecisionTask, HandlerServiceTask, ProcessDefinition, TaskDefinition, parse_process
 from .dmn_parsing import read_decisions
+from .error_events import catch_error
 from .limits import DiagramLimits, LimitExceeded, check_timer
 from .multi_instance import instance_label
 from .scripting import RestrictedEnvironment, RestrictedScriptEngine, check_command_time, command_budget
@@ -219,7 +220,7 @@ class AutomaticStep:
     """A step the engine did by itself (a handler ran, a decision table was applied, a message went out, the case
     ended), for the history."""
 
-    kind: str  # service | rule | manual | message | end
+    kind: str  # service | rule | manual | message | caught (an error or escalation boundary event) | end
     name: str
     stage: str | None
     outputs: dict = field(default_factory=dict)  # rule: what the decision table decided (None: no rule matched);
@@ -298,6 +299,8 @@ class CaseRun:
             self._main_end = task
         kind = ("service" if isinstance(spec, HandlerServiceTask) else "end" if isinstance(spec, EndEvent)
                 else "rule" if isinstance(spec, DecisionTask) else "manual" if isinstance(spec, OfflineTask)
+                else "caught" if isinstance(spec, BoundaryEvent) and isinstance(
+                    getattr(spec, "event_definition", None), (ErrorEventDefinition, EscalationEventDefinition))
                 else "message" if isinstance(getattr(spec, "event_definition", None), MessageEventDefinition)
                 else None)
         if kind:
@@ -407,16 +410,11 @@ class CaseRun:
         whose path the case then takes; False when the diagram has none (the caller makes it an incident)."""
         task = self._external(task_id)
         task.data.update(variables)
-        event = BpmnEvent(ErrorEventDefinition(code, code=code), payload=deepcopy(task.data), target=task.workflow)
-        catchers = [sibling for sibling in (task.parent.children if task.parent else [])
-                    if isinstance(sibling.task_spec, BoundaryEvent) and sibling.task_spec.catches(sibling, event)]
-        if not catchers:
-            return False
         with self._on_case_clock():
-            catchers[0].task_spec.catch(catchers[0], event)
-            catchers[0].task_spec._update(catchers[0])
-        self.advance()
-        return True
+            caught = catch_error(task, code)
+        if caught:
+            self.advance()
+        return caught
 
     # --- operations on the workflow as a whole: back to an earlier step, retry, close ------------------------
 

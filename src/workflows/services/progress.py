@@ -26,7 +26,8 @@ from .task_assignment import apply_assignment
 
 FINAL_STAGE = "办结"
 _STEP_MESSAGES = {"service": "系统完成“{name}”", "manual": "线下办理“{name}”（手工任务，系统记录后继续）",
-                  "message": "系统：{name}", "end": "办理结束：{name}"}
+                  "message": "系统：{name}", "end": "办理结束：{name}",
+                  "caught": "捕获“{name}”，按其后的流程继续办理"}
 PROHIBITED_RULE = "prohibited_rule"  # what a 禁办情形 table decides: the catalog's words of the rule that matched
 
 
