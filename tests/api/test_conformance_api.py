@@ -52,6 +52,8 @@ def test_an_accepted_diagram_deploys_and_a_case_runs_to_its_expected_end(client,
             clock.advance(hours=hours)
             fire_due_timers(ctx)
             assert fire_due_timers(ctx) == 0
+        for message in names.get("messages", []):
+            json_of(client.post(f"/api/agencies/{AGENCY}/messages", headers=clerk, json=message), 200)
         for name in names["complete"]:
             json_of(complete(client, clerk, tasks[name]["id"], **values.get(name, {})))
     for message in expected.get("messages", []):

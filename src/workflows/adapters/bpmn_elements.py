@@ -23,7 +23,7 @@ EXPRESSION_LANGUAGES = PYTHON_FORMATS | {"juel"}  # conditions and timers: JUEL 
 # Flow elements (children of a process or an embedded sub-process) -> the event definitions each may carry
 # (None: the element carries none). An element not listed is refused.
 _EVENTS = {"startEvent": {"", "message"}, "endEvent": {""}, "intermediateCatchEvent": {"timer", "message"},
-           "intermediateThrowEvent": {"", "message"}, "boundaryEvent": {"timer"}}
+           "intermediateThrowEvent": {"", "message"}, "boundaryEvent": {"timer", "message"}}
 _TIMER_STARTED = {**_EVENTS, "startEvent": {"timer"}}  # inside an event sub-process: its timer start
 # Inside an embedded sub-process: error and escalation events thrown to its boundary events.
 _IN_SUB_PROCESS = {**_EVENTS, "endEvent": {"", "error", "escalation"},
