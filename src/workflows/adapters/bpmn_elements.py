@@ -24,7 +24,7 @@ EXPRESSION_LANGUAGES = PYTHON_FORMATS | {"juel"}  # conditions and timers: JUEL 
 # (None: the element carries none). An element not listed is refused.
 _EVENTS = {"startEvent": {"", "message"}, "endEvent": {""}, "intermediateCatchEvent": {"timer", "message"},
            "intermediateThrowEvent": {"", "message"}, "boundaryEvent": {"timer", "message"}}
-_TIMER_STARTED = {**_EVENTS, "startEvent": {"timer"}}  # inside an event sub-process: its timer start
+_EVENT_STARTED = {**_EVENTS, "startEvent": {"timer", "message"}}  # inside an event sub-process: its start
 # Inside an embedded sub-process: error and escalation events thrown to its boundary events.
 _IN_SUB_PROCESS = {**_EVENTS, "endEvent": {"", "error", "escalation"},
                    "intermediateThrowEvent": {"", "message", "escalation"}}
@@ -120,7 +120,7 @@ def _check_flow_elements(container, file_name: str, events: dict = _EVENTS) -> N
             raise InvalidProcess(f"{named(element)}：{reason}", element.get("id"), file_name)
         if kind == "subProcess":
             _check_flow_elements(element, file_name,
-                                 _TIMER_STARTED if _is_event_sub_process(element) else _IN_SUB_PROCESS)
+                                 _EVENT_STARTED if _is_event_sub_process(element) else _IN_SUB_PROCESS)
 
 
 def _is_event_sub_process(element) -> bool:
@@ -128,17 +128,18 @@ def _is_event_sub_process(element) -> bool:
 
 
 def _event_sub_process_refusal(element) -> str | None:
-    """An event sub-process runs here when a non-interrupting timer starts it (the limits' timers: once per case,
-    at the process level). SpiffWorkflow 3.2.0 ignores isInterrupting (an interrupting one would not stop the
-    case's path) and has not been tried with other triggers here."""
+    """An event sub-process runs here when a non-interrupting timer (the limits' timers: once per case, at the
+    process level) or message starts it, once per case. SpiffWorkflow 3.2.0 ignores isInterrupting (an
+    interrupting one would not stop the case's path) and has not been tried with other triggers here."""
     starts = element.findall("bpmn:startEvent", NS)
-    timers = [start for start in starts if start.find("bpmn:timerEventDefinition", NS) is not None]
-    if len(starts) != 1 or len(timers) != 1:
-        return ("本引擎只支持由一个定时开始事件触发的事件子流程（triggeredByEvent），"
-                "其他触发方式（消息、信号、错误等）请改用边界事件或中间事件")
-    if timers[0].get("isInterrupting") != "false":
+    triggered = [start for start in starts if start.find("bpmn:timerEventDefinition", NS) is not None
+                 or start.find("bpmn:messageEventDefinition", NS) is not None]
+    if len(starts) != 1 or len(triggered) != 1:
+        return ("本引擎只支持由一个定时或消息开始事件触发的事件子流程（triggeredByEvent），"
+                "其他触发方式（信号、错误等）请改用边界事件或中间事件")
+    if triggered[0].get("isInterrupting") != "false":
         return ("本引擎暂不支持中断型事件子流程：它不会中断主流程。"
-                "请将其定时开始事件设为非中断（isInterrupting=\"false\"）")
+                "请将其开始事件设为非中断（isInterrupting=\"false\"）")
     return None
 
 

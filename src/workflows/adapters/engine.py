@@ -576,14 +576,23 @@ class CaseRun:
         """(name, correlation values over the case data) of each message the case waits for now: a catch event,
         a receive task, an event-based gateway's message."""
         found = []
-        for task in self.workflow.get_tasks(state=TaskState.WAITING):
-            event = getattr(task.task_spec, "event_definition", None)
+        events = [getattr(task.task_spec, "event_definition", None)
+                  for task in self.workflow.get_tasks(state=TaskState.WAITING)]
+        for event in events + self._event_sub_process_starts():
             for definition in getattr(event, "event_definitions", [event]):
                 if isinstance(definition, MessageEventDefinition) and definition.name:
                     limits = self.workflow.script_engine.environment.limits
                     found.append((definition.name, correlation_values(self.definition, definition.name,
                                                                       self.data, limits)))
         return found
+
+    def _event_sub_process_starts(self) -> list:
+        """The start events of the event sub-processes a message starts: SpiffWorkflow starts one when the case
+        catches its message (each time: a non-interrupting one runs once per message), none waits before."""
+        if self.workflow.completed:
+            return []
+        specs = [self.workflow.subprocess_specs.get(name) for name in self.workflow.spec.start.trigger_specs]
+        return [start.event_definition for spec in specs if spec is not None for start in spec.bpmn_start_events]
 
     def thrown_messages(self) -> list[tuple[str, object]]:
         return [(event.event_definition.name, (event.payload or {}).get("payload"))
