@@ -238,8 +238,10 @@ def _event_refusal(element, kind: str, events: dict = _EVENTS) -> str | None:
         return _thrown_to_boundary_refusal(element, definition)
     if definition not in events[kind]:
         allowed = "、".join(_EVENT_NAMES[name] for name in sorted(events[kind]))
+        hint = ("（错误、升级事件只能在子流程中抛出，由子流程的边界事件捕获）"
+                if definition in ("error", "escalation") and kind != "boundaryEvent" else "")
         return (f"{_EVENT_NAMES.get(definition, definition)}{_kind_word(kind)}不受本引擎支持，"
-                f"此处可用：{allowed}")
+                f"此处可用：{allowed}{hint}")
     if element.find("bpmn:timerEventDefinition/bpmn:timeCycle", NS) is not None and not (
             kind == "boundaryEvent" and element.get("cancelActivity") == "false"):
         # SpiffWorkflow runs the path after a cycle's event once per occurrence: after a catch or start event the
