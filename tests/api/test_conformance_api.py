@@ -54,6 +54,9 @@ def test_an_accepted_diagram_deploys_and_a_case_runs_to_its_expected_end(client,
             assert fire_due_timers(ctx) == 0
         for message in names.get("messages", []):
             json_of(client.post(f"/api/agencies/{AGENCY}/messages", headers=clerk, json=message), 200)
+        for name, code in names.get("errors", {}).items():
+            json_of(client.post(f"/api/tasks/{tasks[name]['id']}/bpmn-error", headers=clerk,
+                                json={"code": code, "message": "经核查未参保"}))
         for name in names["complete"]:
             json_of(complete(client, clerk, tasks[name]["id"], **values.get(name, {})))
     for message in expected.get("messages", []):
@@ -82,3 +85,18 @@ def test_a_diagram_with_an_element_the_engine_cannot_run_is_refused_naming_it(cl
     assert error["element_id"] == expected["element"]
     assert f"“{expected['name']}”" in error["message"] and expected["reason"] in error["message"]
     assert versions_of(client, designer, PROCESS) == [1]
+
+
+def test_a_bpmn_error_no_boundary_event_of_the_task_catches_is_refused_naming_the_code(client, auth):
+    clerk = auth(CLERK)
+    json_of(deploy(client, auth("sheji"), diagram("error_boundary_user_task.bpmn"), "error_boundary_user_task.bpmn"),
+            201)
+    number = json_of(client.post("/api/cases", headers=clerk,
+                                 json={"item_code": ITEM, "applicant": APPLICANT, "data": {}}), 201)["number"]
+    [task] = [task for task in inbox(client, clerk) if task["case_number"] == number]
+
+    error = error_of(client.post(f"/api/tasks/{task['id']}/bpmn-error", headers=clerk, json={"code": "NO_SUCH"}),
+                     422, "invalid_input")
+
+    assert "NO_SUCH" in error["message"] and "code" in error["fields"]
+    assert [t["name"] for t in inbox(client, clerk) if t["case_number"] == number] == ["受理"]

@@ -254,17 +254,17 @@ def _event_refusal(element, kind: str, events: dict = _EVENTS) -> str | None:
 def _thrown_to_boundary_refusal(element, definition: str) -> str | None:
     """An error or escalation boundary event catches what the element it is attached to throws: a sub-process's
     error or escalation end or throw events, a service task's BPMN error (an external worker's bpmnError, an
-    in-process handler's error with a code). On any other element nothing would ever throw one, and the path after
+    in-process handler's error with a code), a user task's (its clerk reports one). On any other element nothing would ever throw one, and the path after
     it could never be taken."""
     attached = element.getparent().find(f"*[@id='{element.get('attachedToRef')}']")
     kind = etree.QName(attached).localname if attached is not None else None
     if kind in _SUB_PROCESSES and not _is_event_sub_process(attached):
         return None
-    if definition == "error" and kind == "serviceTask":
+    if definition == "error" and kind in ("serviceTask", "userTask"):
         return None
     if definition == "error":
-        return ("错误边界事件只能附在服务任务或子流程上：由外部任务或处理程序报告的 BPMN 错误（bpmnError、带错误码的"
-                "处理错误），或子流程中的错误结束事件触发；用户任务不会抛出错误")
+        return ("错误边界事件只能附在用户任务、服务任务或子流程上：由办理人（POST /api/tasks/<id>/bpmn-error）、"
+                "外部任务或处理程序报告的 BPMN 错误，或子流程中的错误结束事件触发")
     return "升级边界事件只能附在子流程上，由子流程中的升级事件（escalation）触发"
 
 

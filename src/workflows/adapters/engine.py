@@ -410,6 +410,17 @@ class CaseRun:
         whose path the case then takes; False when the diagram has none (the caller makes it an incident)."""
         task = self._external(task_id)
         task.data.update(variables)
+        return self._take_error_path(task, code)
+
+    def throw_task_error(self, task_id: str, code: str) -> bool:
+        """A clerk's BPMN error on the open user task `task_id` (Camunda's bpmnError on a task: 未参保 found at
+        受理): caught by the task's error boundary event for `code` (or for any error); False when it has none."""
+        task = self._find(task_id)
+        if task is None or not self._is_step(task) or not task.has_state(TaskState.READY):
+            raise Conflict("任务已办理或已取消")
+        return self._take_error_path(task, code)
+
+    def _take_error_path(self, task, code: str) -> bool:
         with self._on_case_clock():
             caught = catch_error(task, code)
         if caught:
