@@ -145,6 +145,13 @@ class SubProcessParser(SubWorkflowParser):
                           **self.bpmn_attributes)
 
 
+class StartEventParser(CamundaStartEventParser):
+    def create_task(self):
+        spec = super().create_task()
+        spec.interrupting = self.node.get("isInterrupting") != "false"
+        return spec
+
+
 class EngineParser(CamundaParser):
     OVERRIDE_PARSER_CLASSES = {**CamundaParser.OVERRIDE_PARSER_CLASSES,
                                full_tag("serviceTask"): (HandlerServiceTaskParser, HandlerServiceTask),
@@ -153,7 +160,7 @@ class EngineParser(CamundaParser):
                                full_tag("manualTask"): (CamundaTaskParser, OfflineTask),
                                full_tag("sendTask"): (MessageTaskParser, SendTask),
                                full_tag("receiveTask"): (MessageTaskParser, ReceiveTask),
-                               full_tag("startEvent"): (CamundaStartEventParser, TimerStartEvent),
+                               full_tag("startEvent"): (StartEventParser, TimerStartEvent),
                                full_tag("userTask"): (MultiInstanceUserTaskParser, CamundaParser.OVERRIDE_PARSER_CLASSES[
                                    full_tag("userTask")][1]),
                                full_tag("subProcess"): (SubProcessParser, CamundaParser.OVERRIDE_PARSER_CLASSES[

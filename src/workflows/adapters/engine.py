@@ -40,7 +40,7 @@ from workflows.domain.case_states import result_of_end
 from workflows.domain.errors import Conflict, NotFound
 from workflows.domain.model import SUPERVISION_STAGE
 
-from .bpmn_elements import EventSubProcess, OfflineTask, PassThroughTask, TimerStartEvent
+from .bpmn_elements import EventSubProcess, OfflineTask, PassThroughTask, TimerStartEvent, interrupts
 from .bpmn_parsing import DecisionTask, HandlerServiceTask, ProcessDefinition, TaskDefinition, parse_process
 from .dmn_parsing import read_decisions
 from .error_events import catch_error
@@ -295,8 +295,8 @@ class CaseRun:
         spec = task.task_spec
         if spec.name in self.definition.escalation_ends:
             return  # the end of a warning branch is no step of the case
-        if isinstance(spec, EndEvent) and task.workflow is self.workflow:
-            self._main_end = task
+        if isinstance(spec, EndEvent) and (task.workflow is self.workflow or interrupts(task.workflow)):
+            self._main_end = task  # (an interrupting event sub-process ended the case's path: its end is the case's)
         kind = ("service" if isinstance(spec, HandlerServiceTask) else "end" if isinstance(spec, EndEvent)
                 else "rule" if isinstance(spec, DecisionTask) else "manual" if isinstance(spec, OfflineTask)
                 else "caught" if isinstance(spec, BoundaryEvent) and isinstance(
