@@ -280,8 +280,8 @@ def _event_refusal(element, kind: str, events: dict = _EVENTS) -> str | None:
 def _thrown_to_boundary_refusal(element, definition: str) -> str | None:
     """An error or escalation boundary event catches what the element it is attached to throws: a sub-process's
     error or escalation end or throw events, a service task's BPMN error (an external worker's bpmnError, an
-    in-process handler's error with a code), a user task's (its clerk reports one). On any other element nothing would ever throw one, and the path after
-    it could never be taken."""
+    in-process handler's error with a code), a user task's (its clerk reports one). On any other element nothing
+    would ever throw one, and the path after it could never be taken."""
     attached = element.getparent().find(f"*[@id='{element.get('attachedToRef')}']")
     kind = etree.QName(attached).localname if attached is not None else None
     if kind in _SUB_PROCESSES and not _is_event_sub_process(attached):

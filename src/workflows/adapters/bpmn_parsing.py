@@ -195,8 +195,8 @@ class ProcessDefinition:
     called_files: dict[str, str] = field(default_factory=dict)  # other BPMN files of its deployment it calls
     correlations: dict[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)  # message -> properties
     initiator: str | None = None  # the start event's camunda:initiator: the variable naming who opened the case
-    # The event sub-processes (a limit's timer, once per case) and their start events: they wait beside the case's
-    # path, and a case whose path has ended does not wait for them.
+    # The event sub-processes (a limit's timer, once per case; a designer's message or timer) and their start
+    # events: they wait beside the case's path, and a case whose path has ended does not wait for them.
     limit_watchers: frozenset[str] = frozenset()
 
     @cached_property
