@@ -37,12 +37,21 @@ class HandlerContext:
     def require(self, name: str):
         value = self.data.get(name)
         if value is None or value == "":
-            raise HandlerError(f"案件数据缺少 {name}")
+            raise HandlerError(f"案件数据缺少 {name}", MISSING_DATA)
         return value
 
 
 class HandlerError(Exception):
-    """A handler cannot do its work with the data it has; the message says why, in Chinese."""
+    """A handler cannot do its work with the data it has; the message says why, in Chinese. With a `code` it is a
+    business error the diagram may handle: an error boundary event on the service task for that code (or for any
+    code) takes its path, as for an external worker's bpmnError; without one the step fails as any other."""
+
+    def __init__(self, message: str, code: str | None = None):
+        super().__init__(message)
+        self.code = code
+
+
+MISSING_DATA = "MISSING_DATA"  # the code of a handler's error when the case data lacks what it needs
 
 
 Handler = Callable[[HandlerContext], "dict | None"]

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from workflows.domain.amounts import PROPOSAL, PaymentPolicy, Proposal, percent, yuan
 
-from .registry import HandlerContext, HandlerError, handler
+from .registry import MISSING_DATA, HandlerContext, HandlerError, handler
 
 # The formulas for a medical expense claim: (claim − 自费 − 起付线) × 比例, at most 封顶线.
 EXPENSE_FORMULAS = ("outpatient", "inpatient", "maternity_medical", "prenatal", "family_planning",
@@ -21,7 +21,7 @@ ASSISTANCE_SHARES = {"extreme_poor": Decimal("1.00"), "low_income": Decimal("0.7
 def _decimal(context: HandlerContext, name: str, default: str | None = None) -> Decimal:
     value = context.data.get(name, default)
     if value is None or value == "":
-        raise HandlerError(f"案件数据缺少 {name}")
+        raise HandlerError(f"案件数据缺少 {name}", MISSING_DATA)
     return Decimal(str(value))
 
 

@@ -9,6 +9,7 @@ import yaml
 from support.http import error_of, json_of
 from support.paths import ROOT
 from support.process_driver import PERSON_ID
+from workflows.services.scheduler import fire_due_timers
 
 from api.test_api import case_of, complete, deploy, inbox, versions_of
 
@@ -34,7 +35,7 @@ def test_every_fixture_is_either_accepted_or_refused_here():
 
 
 @pytest.mark.parametrize("scenario", ACCEPTED)
-def test_an_accepted_diagram_deploys_and_a_case_runs_to_its_expected_end(client, auth, scenario):
+def test_an_accepted_diagram_deploys_and_a_case_runs_to_its_expected_end(client, auth, ctx, clock, scenario):
     expected = ACCEPTED[scenario]
     file_name, values = expected["diagram"], expected.get("values", {})
     clerk = auth(CLERK)
@@ -44,10 +45,20 @@ def test_an_accepted_diagram_deploys_and_a_case_runs_to_its_expected_end(client,
                                  json={"item_code": ITEM, "applicant": APPLICANT, "data": {}}), 201)
     number = opened["number"]
     for names in expected["rounds"]:
-        tasks = [task for task in inbox(client, clerk) if task["case_number"] == number]
-        assert sorted(task["name"] for task in tasks) == sorted(names)
-        for task in tasks:
-            json_of(complete(client, clerk, task["id"], **values.get(task["name"], {})))
+        names = names if isinstance(names, dict) else {"open": names, "complete": names}
+        tasks = {task["name"]: task for task in inbox(client, clerk) if task["case_number"] == number}
+        assert sorted(tasks) == sorted(names["open"])
+        for hours in names.get("hours", []):
+            clock.advance(hours=hours)
+            fire_due_timers(ctx)
+            assert fire_due_timers(ctx) == 0
+        for message in names.get("messages", []):
+            json_of(client.post(f"/api/agencies/{AGENCY}/messages", headers=clerk, json=message), 200)
+        for name, code in names.get("errors", {}).items():
+            json_of(client.post(f"/api/tasks/{tasks[name]['id']}/bpmn-error", headers=clerk,
+                                json={"code": code, "message": "经核查未参保"}))
+        for name in names["complete"]:
+            json_of(complete(client, clerk, tasks[name]["id"], **values.get(name, {})))
     for message in expected.get("messages", []):
         json_of(client.post(f"/api/agencies/{AGENCY}/messages", headers=clerk, json=message), 200)
 
@@ -55,8 +66,10 @@ def test_an_accepted_diagram_deploys_and_a_case_runs_to_its_expected_end(client,
     assert (case["status"], case["result"]) == ("closed", "办结")
     assert [task for task in inbox(client, clerk) if task["case_number"] == number] == []
     assert expected.get("data", {}).items() <= case["data"].items()
+    messages = [entry["message"] for entry in case["history"]]
+    assert {line: messages.count(line) for line in expected.get("counted", {})} == expected.get("counted", {})
     if "history" in expected:
-        assert expected["history"] in [entry["message"] for entry in case["history"]]
+        assert expected["history"] in messages
     if "thrown" in expected:
         sent = json_of(client.get(f"/api/cases/{number}/messages", headers=clerk))
         assert {m["name"]: m["payload"] for m in sent if m["direction"] == "sent"} == expected["thrown"]
@@ -72,3 +85,18 @@ def test_a_diagram_with_an_element_the_engine_cannot_run_is_refused_naming_it(cl
     assert error["element_id"] == expected["element"]
     assert f"“{expected['name']}”" in error["message"] and expected["reason"] in error["message"]
     assert versions_of(client, designer, PROCESS) == [1]
+
+
+def test_a_bpmn_error_no_boundary_event_of_the_task_catches_is_refused_naming_the_code(client, auth):
+    clerk = auth(CLERK)
+    json_of(deploy(client, auth("sheji"), diagram("error_boundary_user_task.bpmn"), "error_boundary_user_task.bpmn"),
+            201)
+    number = json_of(client.post("/api/cases", headers=clerk,
+                                 json={"item_code": ITEM, "applicant": APPLICANT, "data": {}}), 201)["number"]
+    [task] = [task for task in inbox(client, clerk) if task["case_number"] == number]
+
+    error = error_of(client.post(f"/api/tasks/{task['id']}/bpmn-error", headers=clerk, json={"code": "NO_SUCH"}),
+                     422, "invalid_input")
+
+    assert "NO_SUCH" in error["message"] and "code" in error["fields"]
+    assert [t["name"] for t in inbox(client, clerk) if t["case_number"] == number] == ["受理"]

@@ -12,7 +12,6 @@ from SpiffWorkflow.bpmn.specs.defaults import CallActivity, ManualTask, NoneTask
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.util.task import TaskState
 
-from handlers import HANDLERS
 from workflows.domain.errors import InvalidProcess
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -24,11 +23,16 @@ EXPRESSION_LANGUAGES = PYTHON_FORMATS | {"juel"}  # conditions and timers: JUEL 
 # Flow elements (children of a process or an embedded sub-process) -> the event definitions each may carry
 # (None: the element carries none). An element not listed is refused.
 _EVENTS = {"startEvent": {"", "message"}, "endEvent": {""}, "intermediateCatchEvent": {"timer", "message"},
-           "intermediateThrowEvent": {"", "message"}, "boundaryEvent": {"timer"}}
-_TIMER_STARTED = {**_EVENTS, "startEvent": {"timer"}}  # inside an event sub-process: its timer start
+           "intermediateThrowEvent": {"", "message"}, "boundaryEvent": {"timer", "message"}}
+_EVENT_STARTED = {**_EVENTS, "startEvent": {"timer", "message"}}  # inside an event sub-process: its start
+# Inside an embedded sub-process: error and escalation events thrown to its boundary events.
+_IN_SUB_PROCESS = {**_EVENTS, "endEvent": {"", "error", "escalation"},
+                   "intermediateThrowEvent": {"", "message", "escalation"}}
+_SUB_PROCESSES = frozenset({"subProcess", "callActivity"})
 _ACTIVITIES = frozenset({"userTask", "serviceTask", "businessRuleTask", "scriptTask", "task", "manualTask",
                          "callActivity", "subProcess", "sendTask", "receiveTask"})
 _MESSAGE_TASKS = frozenset({"sendTask", "receiveTask"})
+_BPMN_LOOP_DATA = ("loopDataInputRef", "loopDataOutputRef", "inputDataItem", "outputDataItem")
 _GATEWAYS = frozenset({"exclusiveGateway", "parallelGateway", "inclusiveGateway", "eventBasedGateway"})
 _NOT_FLOW_NODES = frozenset({"sequenceFlow", "laneSet", "extensionElements", "documentation", "textAnnotation",
                              "association", "group", "dataObject", "dataObjectReference", "dataStoreReference",
@@ -82,7 +86,11 @@ class EventSubProcess(CallActivity):
 
 class TimerStartEvent(StartEvent):
     """A start event; the timer start of an event sub-process predicts the steps after it only once it fires (it
-    may wait for FAR_FUTURE all the case long)."""
+    may wait for FAR_FUTURE all the case long). The start of an interrupting event sub-process ends the case's path
+    when it fires (SpiffWorkflow 3.2.0 ignores isInterrupting): every open step outside the sub-process is
+    cancelled, and the sub-process's end is the case's."""
+
+    interrupting = False  # set by the parser from isInterrupting (which defaults to true)
 
     def _predict_hook(self, my_task):
         if not isinstance(self.event_definition, TimerEventDefinition):
@@ -92,6 +100,31 @@ class TimerStartEvent(StartEvent):
         super()._on_complete_hook(my_task)
         if isinstance(self.event_definition, TimerEventDefinition):
             _grow_branch(self, my_task)
+        if self.interrupting and interrupts(my_task.workflow):
+            _interrupt(my_task.workflow)
+
+
+def interrupts(workflow) -> bool:
+    """Whether `workflow` is an interrupting event sub-process that has started."""
+    if workflow.parent_task_id is None:
+        return False
+    task = workflow.parent_workflow.get_task_from_id(workflow.parent_task_id)
+    return isinstance(task.task_spec, EventSubProcess) and any(
+        getattr(start.task_spec, "interrupting", False) and start.has_state(TaskState.COMPLETED)
+        for start in workflow.get_tasks(spec_class=StartEvent))
+
+
+def _interrupt(sub_process) -> None:
+    """Cancel what the enclosing process still has open, but the event sub-process itself."""
+    parent = sub_process.parent_workflow
+    own = parent.get_task_from_id(sub_process.parent_task_id)
+    keep, ancestor = set(), own
+    while ancestor is not None:
+        keep.add(ancestor.id)
+        ancestor = ancestor.parent
+    for task in list(parent.tasks.values()):
+        if task.id not in keep and not task.has_state(TaskState.FINISHED_MASK):
+            task.cancel()
 
 
 def check_supported_elements(document, file_name: str, called: set | None = None) -> None:
@@ -115,7 +148,8 @@ def _check_flow_elements(container, file_name: str, events: dict = _EVENTS) -> N
         if reason:
             raise InvalidProcess(f"{named(element)}：{reason}", element.get("id"), file_name)
         if kind == "subProcess":
-            _check_flow_elements(element, file_name, _TIMER_STARTED if _is_event_sub_process(element) else _EVENTS)
+            _check_flow_elements(element, file_name,
+                                 _EVENT_STARTED if _is_event_sub_process(element) else _IN_SUB_PROCESS)
 
 
 def _is_event_sub_process(element) -> bool:
@@ -123,17 +157,15 @@ def _is_event_sub_process(element) -> bool:
 
 
 def _event_sub_process_refusal(element) -> str | None:
-    """An event sub-process runs here when a non-interrupting timer starts it (the limits' timers: once per case,
-    at the process level). SpiffWorkflow 3.2.0 ignores isInterrupting (an interrupting one would not stop the
-    case's path) and has not been tried with other triggers here."""
+    """An event sub-process runs here when a timer (the limits' timers: once per case, at the process level) or a
+    message starts it; an interrupting one ends the case's path when it starts (TimerStartEvent), as
+    SpiffWorkflow 3.2.0 alone would not. Other triggers have not been tried here."""
     starts = element.findall("bpmn:startEvent", NS)
-    timers = [start for start in starts if start.find("bpmn:timerEventDefinition", NS) is not None]
-    if len(starts) != 1 or len(timers) != 1:
-        return ("本引擎只支持由一个定时开始事件触发的事件子流程（triggeredByEvent），"
-                "其他触发方式（消息、信号、错误等）请改用边界事件或中间事件")
-    if timers[0].get("isInterrupting") != "false":
-        return ("本引擎暂不支持中断型事件子流程：它不会中断主流程。"
-                "请将其定时开始事件设为非中断（isInterrupting=\"false\"）")
+    triggered = [start for start in starts if start.find("bpmn:timerEventDefinition", NS) is not None
+                 or start.find("bpmn:messageEventDefinition", NS) is not None]
+    if len(starts) != 1 or len(triggered) != 1:
+        return ("本引擎只支持由一个定时或消息开始事件触发的事件子流程（triggeredByEvent），"
+                "其他触发方式（信号、错误等）请改用边界事件或中间事件")
     return None
 
 
@@ -151,9 +183,9 @@ def _refusal(element, kind: str, events: dict = _EVENTS) -> str | None:
 
 
 def _activity_refusal(element, kind: str) -> str | None:
-    if element.find("bpmn:multiInstanceLoopCharacteristics", NS) is not None:
-        return ("本引擎暂不支持多实例任务（multiInstanceLoopCharacteristics），"
-                "请为每份办理各画一个任务，或用并行网关分支")
+    loop = element.find("bpmn:multiInstanceLoopCharacteristics", NS)
+    if loop is not None:
+        return _multi_instance_refusal(loop, kind)
     if element.find("bpmn:standardLoopCharacteristics", NS) is not None:
         return "本引擎暂不支持循环任务（standardLoopCharacteristics），请用排他网关画出回路"
     if kind == "subProcess" and _is_event_sub_process(element):
@@ -162,6 +194,26 @@ def _activity_refusal(element, kind: str) -> str | None:
         return _script_refusal(element)
     if kind in _MESSAGE_TASKS:
         return _message_task_refusal(element, kind)
+    return None
+
+
+def _multi_instance_refusal(loop, kind: str) -> str | None:
+    """A multi-instance user task runs (multi_instance.py) as Camunda 7 writes it: camunda:collection with its
+    camunda:elementVariable, or loopCardinality; BPMN's own data references are not read."""
+    if kind != "userTask":
+        return ("本引擎只支持多实例用户任务（multiInstanceLoopCharacteristics），"
+                "其他任务的多份办理请为每份各画一个任务，或用并行网关分支")
+    collection = (loop.get(f"{{{CAMUNDA_NS}}}collection") or "").strip()
+    cardinality = (loop.findtext("bpmn:loopCardinality", default="", namespaces=NS)).strip()
+    element = loop.get(f"{{{CAMUNDA_NS}}}elementVariable")
+    if any(loop.find(f"bpmn:{name}", NS) is not None for name in _BPMN_LOOP_DATA):
+        return ("多实例任务须用 camunda:collection 和 camunda:elementVariable 指定集合和元素变量，"
+                "不支持 loopDataInputRef / inputDataItem 等 BPMN 数据引用")
+    if bool(collection) == bool(cardinality):
+        return "多实例任务须且只须指定集合（camunda:collection）或实例数（loopCardinality）之一"
+    if element is not None and not (collection and element.isidentifier() and not element.startswith("_")):
+        return (f"多实例任务的元素变量（camunda:elementVariable）“{element}”应为变量名（不以下划线开头），"
+                "且只与集合（camunda:collection）一起使用")
     return None
 
 
@@ -208,27 +260,38 @@ def _event_refusal(element, kind: str, events: dict = _EVENTS) -> str | None:
     if len(definitions) > 1:
         return "一个事件只能有一种事件定义（不支持多重事件）"
     definition = definitions[0] if definitions else ""
-    if kind == "boundaryEvent" and definition == "error":
-        return _error_boundary_refusal(element)
+    if kind == "boundaryEvent" and definition in ("error", "escalation"):
+        return _thrown_to_boundary_refusal(element, definition)
     if definition not in events[kind]:
         allowed = "、".join(_EVENT_NAMES[name] for name in sorted(events[kind]))
+        hint = ("（错误、升级事件只能在子流程中抛出，由子流程的边界事件捕获）"
+                if definition in ("error", "escalation") and kind != "boundaryEvent" else "")
         return (f"{_EVENT_NAMES.get(definition, definition)}{_kind_word(kind)}不受本引擎支持，"
-                f"此处可用：{allowed}")
-    if element.find("bpmn:timerEventDefinition/bpmn:timeCycle", NS) is not None:
-        return ("本引擎暂不支持循环定时器（timeCycle）：它不会进入定时器表、不会触发。"
-                "请用 timeDate（到期时刻）或 timeDuration（等待时长）")
+                f"此处可用：{allowed}{hint}")
+    if element.find("bpmn:timerEventDefinition/bpmn:timeCycle", NS) is not None and not (
+            kind == "boundaryEvent" and element.get("cancelActivity") == "false"):
+        # SpiffWorkflow runs the path after a cycle's event once per occurrence: after a catch or start event the
+        # rest of the process would run several times; an interrupting boundary event fires only once anyway.
+        return ("循环定时器（timeCycle）只能用于非中断边界事件（cancelActivity=\"false\"，如每隔一段时间催办一次），"
+                "此处请用 timeDate（到期时刻）或 timeDuration（等待时长）")
     return None
 
 
-def _error_boundary_refusal(element) -> str | None:
-    """An error boundary event catches the BPMN errors an external worker reports (bpmnError); on any other
-    element nothing would ever throw one, so the path after it could never be taken."""
+def _thrown_to_boundary_refusal(element, definition: str) -> str | None:
+    """An error or escalation boundary event catches what the element it is attached to throws: a sub-process's
+    error or escalation end or throw events, a service task's BPMN error (an external worker's bpmnError, an
+    in-process handler's error with a code), a user task's (its clerk reports one). On any other element nothing
+    would ever throw one, and the path after it could never be taken."""
     attached = element.getparent().find(f"*[@id='{element.get('attachedToRef')}']")
-    topic = attached.get(f"{{{CAMUNDA_NS}}}topic") if attached is not None else None
-    if attached is not None and etree.QName(attached).localname == "serviceTask" and topic and topic not in HANDLERS:
+    kind = etree.QName(attached).localname if attached is not None else None
+    if kind in _SUB_PROCESSES and not _is_event_sub_process(attached):
         return None
-    return ("错误边界事件只能附在外部任务上（camunda:topic 不是内置处理程序的服务任务），"
-            "由外部任务处理程序报告 BPMN 错误（bpmnError）时触发")
+    if definition == "error" and kind in ("serviceTask", "userTask"):
+        return None
+    if definition == "error":
+        return ("错误边界事件只能附在用户任务、服务任务或子流程上：由办理人（POST /api/tasks/<id>/bpmn-error）、"
+                "外部任务或处理程序报告的 BPMN 错误，或子流程中的错误结束事件触发")
+    return "升级边界事件只能附在子流程上，由子流程中的升级事件（escalation）触发"
 
 
 def _kind_word(kind: str) -> str:

@@ -35,7 +35,7 @@ from SpiffWorkflow.camunda.parser.task_spec import (CAMUNDA_MODEL_NS, BusinessRu
 from SpiffWorkflow.camunda.specs.business_rule_task import BusinessRuleTask
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
-from handlers import HANDLERS
+from handlers import HANDLERS, HandlerError
 from workflows.domain.amounts import amount_of
 from workflows.domain.errors import InvalidProcess
 from workflows.domain.forms import FIELD_TYPES, Form, FormField
@@ -46,7 +46,9 @@ from workflows.domain.roles import ANY_TASK_ROLE, role_for_lane
 from .bpmn_elements import (EventSubProcess, OfflineTask, PassThroughTask, TimerStartEvent,
                             check_supported_elements, named)
 from .dmn_parsing import Decision
+from .error_events import catch_error
 from .juel import JuelError, python_or_juel
+from .multi_instance import MultiInstanceUserTaskParser, instances_spec_name
 from .scripting import ScriptError, ScriptSyntaxError, check_expression, check_script, check_timer_expression
 from .task_assignment import AssignmentRules, read_rules
 
@@ -74,7 +76,12 @@ class HandlerServiceTask(ServiceTask):
     def _execute(self, task):
         if self.external:
             return None  # STARTED: waits for an external worker
-        return task.workflow.script_engine.run_handler(task, self.topic)
+        try:
+            return task.workflow.script_engine.run_handler(task, self.topic)
+        except HandlerError as error:
+            if error.code and catch_error(task, error.code):
+                return None  # the error boundary event's path is taken, and it ends this task
+            raise
 
 
 class HandlerServiceTaskParser(CamundaTaskParser):
@@ -138,6 +145,13 @@ class SubProcessParser(SubWorkflowParser):
                           **self.bpmn_attributes)
 
 
+class StartEventParser(CamundaStartEventParser):
+    def create_task(self):
+        spec = super().create_task()
+        spec.interrupting = self.node.get("isInterrupting") != "false"
+        return spec
+
+
 class EngineParser(CamundaParser):
     OVERRIDE_PARSER_CLASSES = {**CamundaParser.OVERRIDE_PARSER_CLASSES,
                                full_tag("serviceTask"): (HandlerServiceTaskParser, HandlerServiceTask),
@@ -146,7 +160,9 @@ class EngineParser(CamundaParser):
                                full_tag("manualTask"): (CamundaTaskParser, OfflineTask),
                                full_tag("sendTask"): (MessageTaskParser, SendTask),
                                full_tag("receiveTask"): (MessageTaskParser, ReceiveTask),
-                               full_tag("startEvent"): (CamundaStartEventParser, TimerStartEvent),
+                               full_tag("startEvent"): (StartEventParser, TimerStartEvent),
+                               full_tag("userTask"): (MultiInstanceUserTaskParser, CamundaParser.OVERRIDE_PARSER_CLASSES[
+                                   full_tag("userTask")][1]),
                                full_tag("subProcess"): (SubProcessParser, CamundaParser.OVERRIDE_PARSER_CLASSES[
                                    full_tag("subProcess")][1])}
 
@@ -179,8 +195,8 @@ class ProcessDefinition:
     called_files: dict[str, str] = field(default_factory=dict)  # other BPMN files of its deployment it calls
     correlations: dict[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)  # message -> properties
     initiator: str | None = None  # the start event's camunda:initiator: the variable naming who opened the case
-    # The event sub-processes (a limit's timer, once per case) and their start events: they wait beside the case's
-    # path, and a case whose path has ended does not wait for them.
+    # The event sub-processes (a limit's timer, once per case; a designer's message or timer) and their start
+    # events: they wait beside the case's path, and a case whose path has ended does not wait for them.
     limit_watchers: frozenset[str] = frozenset()
 
     @cached_property
@@ -423,9 +439,13 @@ def _check_reserved_ids(document, file_name: str) -> None:
                                  file_name)
 
 
-# Where a text is an expression the engine evaluates: conditions, timers, a message's payload.
-_EXPRESSION_TEXTS = (".//bpmn:conditionExpression", ".//bpmn:timeDuration", ".//bpmn:timeDate", ".//bpmn:timeCycle")
+# Where a text is an expression the engine evaluates: conditions, timers, a multi-instance task's cardinality and
+# completion condition; and attributes: a message's payload, a multi-instance task's collection.
+_EXPRESSION_TEXTS = (".//bpmn:conditionExpression", ".//bpmn:timeDuration", ".//bpmn:timeDate", ".//bpmn:timeCycle",
+                     ".//bpmn:loopCardinality", ".//bpmn:completionCondition")
 _PAYLOAD = f"{{{CAMUNDA_MODEL_NS}}}expression"
+_EXPRESSION_ATTRIBUTES = ((".//bpmn:messageEventDefinition", _PAYLOAD),
+                          (".//bpmn:multiInstanceLoopCharacteristics", f"{{{CAMUNDA_MODEL_NS}}}collection"))
 
 
 def _translate_juel(document, file_name: str) -> None:
@@ -434,9 +454,10 @@ def _translate_juel(document, file_name: str) -> None:
     for path in _EXPRESSION_TEXTS:
         for node in document.iterfind(path, NS):
             node.text = _python(node, node.text or "", file_name)
-    for node in document.iterfind(".//bpmn:messageEventDefinition", NS):
-        if node.get(_PAYLOAD):
-            node.set(_PAYLOAD, _python(node, node.get(_PAYLOAD), file_name))
+    for path, attribute in _EXPRESSION_ATTRIBUTES:
+        for node in document.iterfind(path, NS):
+            if node.get(attribute):
+                node.set(attribute, _python(node, node.get(attribute), file_name))
 
 
 def _python(node, text: str, file_name: str) -> str:
@@ -480,7 +501,8 @@ def _check_service_tasks(document, file_name: str) -> None:
 
 
 def _check_expressions(document, file_name: str) -> None:
-    checks = [(".//bpmn:conditionExpression", check_expression),
+    checks = [(".//bpmn:conditionExpression", check_expression), (".//bpmn:loopCardinality", check_expression),
+              (".//bpmn:completionCondition", check_expression),
               (".//bpmn:timeDuration", functools.partial(check_timer_expression, "duration")),
               (".//bpmn:timeDate", functools.partial(check_timer_expression, "date")),
               (".//bpmn:timeCycle", functools.partial(check_timer_expression, "cycle")),
@@ -488,10 +510,11 @@ def _check_expressions(document, file_name: str) -> None:
     sources = [(node, (node.text or "").strip(), check) for path, check in checks
                for node in document.iterfind(path, NS)]
     # A message's payload is an expression too (camunda:expression on its event or send task), evaluated when the
-    # message is thrown, and so is each correlation property's retrieval expression, read when a message arrives.
-    sources += [(node, node.get(f"{{{CAMUNDA_MODEL_NS}}}expression"), check_expression)
-                for path in (".//bpmn:messageEventDefinition", ".//bpmn:sendTask")
-                for node in document.iterfind(path, NS) if node.get(f"{{{CAMUNDA_MODEL_NS}}}expression")]
+    # message is thrown, as is a multi-instance task's collection when it starts, and each correlation property's
+    # retrieval expression, read when a message arrives.
+    sources += [(node, node.get(attribute), check_expression)
+                for path, attribute in (*_EXPRESSION_ATTRIBUTES, (".//bpmn:sendTask", _PAYLOAD))
+                for node in document.iterfind(path, NS) if node.get(attribute)]
     sources += [(node, "".join(node.itertext()).strip(), check_expression)
                 for node in document.iterfind(".//bpmn:correlationPropertyRetrievalExpression", NS)]
     for node, source, check in sources:
@@ -553,6 +576,8 @@ def _user_tasks(document, specs: list, file_name: str) -> dict[str, TaskDefiniti
         tasks[node.get("id")] = TaskDefinition(node.get("id"), task_spec.bpmn_name or node.get("id"), role,
                                                stage, form, graph.outcomes(node.get("id"), form.decisions),
                                                assignment)
+        if instances := instances_spec_name(task_spec):  # a multi-instance task: each instance is the user task
+            tasks[instances] = tasks[node.get("id")]
     return tasks
 
 _DECISION_TEST = re.compile(r"""^\s*decision\s*==\s*(?:"([^"]*)"|'([^']*)')\s*$""")

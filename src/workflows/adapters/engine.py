@@ -26,7 +26,7 @@ from SpiffWorkflow.bpmn.specs.defaults import CallActivity, EndEvent, EventBased
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import ThrowingEvent
 from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
 from SpiffWorkflow.bpmn.specs.event_definitions import timer as spiff_timers
-from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import ErrorEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import ErrorEventDefinition, EscalationEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
 from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition
@@ -41,10 +41,12 @@ from workflows.domain.case_states import result_of_end
 from workflows.domain.errors import Conflict, NotFound
 from workflows.domain.model import SUPERVISION_STAGE
 
-from .bpmn_elements import EventSubProcess, OfflineTask, PassThroughTask, TimerStartEvent
+from .bpmn_elements import EventSubProcess, OfflineTask, PassThroughTask, TimerStartEvent, interrupts
 from .bpmn_parsing import DecisionTask, HandlerServiceTask, ProcessDefinition, TaskDefinition, parse_process
 from .dmn_parsing import read_decisions
+from .error_events import catch_error
 from .limits import DiagramLimits, LimitExceeded, check_timer
+from .multi_instance import instance_label
 from .scripting import RestrictedEnvironment, RestrictedScriptEngine, check_command_time, command_budget
 from .task_assignment import resolve as resolve_assignment
 
@@ -182,6 +184,12 @@ def _timer_kind(task, expression: str) -> str | None:
 class ReadyTask:
     id: str
     definition: TaskDefinition
+    instance: str | None = None  # the element of a multi-instance task's collection this one is for
+
+    @property
+    def name(self) -> str:
+        """The task's name in the inbox and the history: 会签（医疗保障科） for an instance."""
+        return f"{self.definition.name}（{self.instance}）" if self.instance else self.definition.name
 
 
 @dataclass(frozen=True)
@@ -218,7 +226,7 @@ class AutomaticStep:
     """A step the engine did by itself (a handler ran, a decision table was applied, a message went out, the case
     ended), for the history."""
 
-    kind: str  # service | rule | manual | message | end
+    kind: str  # service | rule | manual | message | caught (an error or escalation boundary event) | end
     name: str
     stage: str | None
     outputs: dict = field(default_factory=dict)  # rule: what the decision table decided (None: no rule matched);
@@ -294,10 +302,12 @@ class CaseRun:
         spec = task.task_spec
         if spec.name in self.definition.escalation_ends:
             return  # the end of a warning branch is no step of the case
-        if isinstance(spec, EndEvent) and task.workflow is self.workflow:
-            self._main_end = task
+        if isinstance(spec, EndEvent) and (task.workflow is self.workflow or interrupts(task.workflow)):
+            self._main_end = task  # (an interrupting event sub-process ended the case's path: its end is the case's)
         kind = ("service" if isinstance(spec, HandlerServiceTask) else "end" if isinstance(spec, EndEvent)
                 else "rule" if isinstance(spec, DecisionTask) else "manual" if isinstance(spec, OfflineTask)
+                else "caught" if isinstance(spec, BoundaryEvent) and isinstance(
+                    getattr(spec, "event_definition", None), (ErrorEventDefinition, EscalationEventDefinition))
                 else "message" if isinstance(getattr(spec, "event_definition", None), MessageEventDefinition)
                 else None)
         if kind:
@@ -328,6 +338,8 @@ class CaseRun:
         pending = []
         for task, _ in self._waiting_timers():
             value = task.internal_data.get("event_value")
+            if isinstance(value, dict) and value.get("cycles"):  # a cycle: its next occurrence, while any is left
+                value = value["next"]
             if isinstance(value, str):
                 pending.append((str(task.id), TimerEventDefinition.get_datetime(value)))
         return pending
@@ -353,7 +365,8 @@ class CaseRun:
 
     def ready_tasks(self) -> list[ReadyTask]:
         tasks = self.workflow.get_tasks(state=TaskState.READY, manual=True)
-        return [ReadyTask(str(task.id), self.definition.user_tasks[task.task_spec.name]) for task in tasks]
+        return [ReadyTask(str(task.id), self.definition.user_tasks[task.task_spec.name], instance_label(task))
+                for task in tasks]
 
     def complete(self, task_id: str, values: dict) -> None:
         task = self.workflow.get_task_from_id(UUID(task_id))
@@ -449,16 +462,22 @@ class CaseRun:
         whose path the case then takes; False when the diagram has none (the caller makes it an incident)."""
         task = self._external(task_id)
         task.data.update(variables)
-        event = BpmnEvent(ErrorEventDefinition(code, code=code), payload=deepcopy(task.data), target=task.workflow)
-        catchers = [sibling for sibling in (task.parent.children if task.parent else [])
-                    if isinstance(sibling.task_spec, BoundaryEvent) and sibling.task_spec.catches(sibling, event)]
-        if not catchers:
-            return False
+        return self._take_error_path(task, code)
+
+    def throw_task_error(self, task_id: str, code: str) -> bool:
+        """A clerk's BPMN error on the open user task `task_id` (Camunda's bpmnError on a task: 未参保 found at
+        受理): caught by the task's error boundary event for `code` (or for any error); False when it has none."""
+        task = self._find(task_id)
+        if task is None or not self._is_step(task) or not task.has_state(TaskState.READY):
+            raise Conflict("任务已办理或已取消")
+        return self._take_error_path(task, code)
+
+    def _take_error_path(self, task, code: str) -> bool:
         with self._on_case_clock():
-            catchers[0].task_spec.catch(catchers[0], event)
-            catchers[0].task_spec._update(catchers[0])
-        self.advance()
-        return True
+            caught = catch_error(task, code)
+        if caught:
+            self.advance()
+        return caught
 
     # --- operations on the workflow as a whole: back to an earlier step, retry, close ------------------------
 
@@ -620,14 +639,23 @@ class CaseRun:
         """(name, correlation values over the case data) of each message the case waits for now: a catch event,
         a receive task, an event-based gateway's message."""
         found = []
-        for task in self.workflow.get_tasks(state=TaskState.WAITING):
-            event = getattr(task.task_spec, "event_definition", None)
+        events = [getattr(task.task_spec, "event_definition", None)
+                  for task in self.workflow.get_tasks(state=TaskState.WAITING)]
+        for event in events + self._event_sub_process_starts():
             for definition in getattr(event, "event_definitions", [event]):
                 if isinstance(definition, MessageEventDefinition) and definition.name:
                     limits = self.workflow.script_engine.environment.limits
                     found.append((definition.name, correlation_values(self.definition, definition.name,
                                                                       self.data, limits)))
         return found
+
+    def _event_sub_process_starts(self) -> list:
+        """The start events of the event sub-processes a message starts: SpiffWorkflow starts one when the case
+        catches its message (each time: a non-interrupting one runs once per message), none waits before."""
+        if self.workflow.completed:
+            return []
+        specs = [self.workflow.subprocess_specs.get(name) for name in self.workflow.spec.start.trigger_specs]
+        return [start.event_definition for spec in specs if spec is not None for start in spec.bpmn_start_events]
 
     def thrown_messages(self) -> list[tuple[str, object]]:
         return [(event.event_definition.name, (event.payload or {}).get("payload"))

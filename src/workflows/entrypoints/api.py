@@ -456,6 +456,19 @@ def complete_task(task_id):
     return jsonify(views.progress_view(tasks.complete_task(ctx(), g.user, task_id, _form_data())))
 
 
+@blueprint.post("/tasks/<task_id>/bpmn-error")
+@authenticated
+def report_task_error(task_id):
+    """Camunda's bpmnError on a user task: the case takes the task's error boundary event for `code`."""
+    data = body()
+    code, message = data.get("code"), data.get("message")
+    if not isinstance(code, str) or not 0 < len(code.strip()) <= 100:
+        raise InvalidInput("请给出错误码", {"code": "应为 1–100 个字符的错误码（errorCode）"})
+    if message is not None and (not isinstance(message, str) or len(message) > 500):
+        raise InvalidInput("错误说明应为至多 500 个字符的文字", {"message": "应为至多 500 个字符的文字"})
+    return jsonify(views.progress_view(tasks.report_task_error(ctx(), g.user, task_id, code.strip(), message)))
+
+
 @blueprint.post("/tasks/<task_id>/preview")
 @authenticated
 def preview_task(task_id):

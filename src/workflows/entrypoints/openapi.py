@@ -591,6 +591,12 @@ def _paths() -> dict:
                 "未标注的材料视为受理人确认已提交；容缺受理（decision=waive）须有标为容缺的材料，并以 "
                 "waiver_commitment=true 确认申请人已签署《容缺承诺书》")}},
                                    ("data",)), params=[task])},
+        "/api/tasks/{task_id}/bpmn-error": {"post": _operation(
+            "报告业务错误（Camunda 用户任务的 bpmnError）：办件按任务上捕获该错误码（或任何错误）的错误边界事件继续，"
+            "任务随之结束；流程图中没有对应的错误边界事件时 422（fields.code）", {"200": _json(_ref("Progress"))},
+            401, 403, 404, 409, 422, body=_object({"code": {"type": "string", "description": "错误码（errorCode）"},
+                                                   "message": {"type": "string", "description": "错误说明（可选）"}},
+                                                  ("code",)), params=[task])},
         "/api/tasks/{task_id}/preview": {"post": _operation(
             "预览决定书：以同样的 data 办理将出具的决定书全文（不予受理、不予批准、终止等），不办理、不出具；"
             "校验与办理相同（含理由），无决定书时 document 为 null", {"200": _json(_object({"document": {

@@ -26,7 +26,8 @@ from .task_assignment import apply_assignment
 
 FINAL_STAGE = "办结"
 _STEP_MESSAGES = {"service": "系统完成“{name}”", "manual": "线下办理“{name}”（手工任务，系统记录后继续）",
-                  "message": "系统：{name}", "end": "办理结束：{name}"}
+                  "message": "系统：{name}", "end": "办理结束：{name}",
+                  "caught": "捕获“{name}”，按其后的流程继续办理"}
 PROHIBITED_RULE = "prohibited_rule"  # what a 禁办情形 table decides: the catalog's words of the rule that matched
 
 
@@ -165,7 +166,7 @@ def _sync_tasks(uow: UnitOfWork, case: Case, run: CaseRun, at: datetime, clock: 
             definition = task.definition
             row = CaseTask(id=task.id, case_id=case.id, case_number=case.number, agency_code=case.agency_code,
                            hall_code=case.hall_code, item_code=case.item_code, item_name=case.item_name,
-                           spec_id=definition.spec_id, name=definition.name, stage=definition.stage,
+                           spec_id=definition.spec_id, name=task.name, stage=definition.stage,
                            role=definition.role, state=READY, assignee=None, created_at=at, claimed_at=None,
                            completed_at=None, completed_by=None, decision=None, due_at=None, warning_at=None,
                            applicant_name=case.applicant.get("name"), completed_level=None)

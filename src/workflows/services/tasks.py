@@ -206,6 +206,26 @@ def complete_task(ctx: Context, actor: User, task_id: str, values: dict) -> Prog
         return progress
 
 
+def report_task_error(ctx: Context, actor: User, task_id: str, code: str, message: str | None) -> Progress:
+    """A business error the clerk found working the task (Camunda's bpmnError on a user task): the case takes the
+    path of the task's error boundary event for the code, and the task ends with it; 422 on `code` when the
+    diagram has none (nothing in it says what to do)."""
+    with ctx.uow() as uow:
+        task, case, _ = _completable(uow, actor, task_id, lock=True)
+        command = CaseCommand(uow, ctx, case)
+        run = command.resume()
+        if not run.throw_task_error(task.id, code):
+            raise InvalidInput(f"“{task.name}”没有捕获错误码“{code}”的错误边界事件",
+                               {"code": "流程图中此任务没有对应的错误边界事件"})
+        add_history(uow, case, ctx.now(), actor.username, "task_error",
+                    f"{actor.full_name}在“{task.name}”报告业务错误“{code}”{f'（{message}）' if message else ''}，"
+                    "按错误边界事件继续办理", stage=task.stage, task_name=task.name,
+                    detail={"code": code, "message": message})
+        progress = command.record(run)
+        uow.commit()
+        return progress
+
+
 def preview_completion(ctx: Context, actor: User, task_id: str, values: dict) -> RenderedDocument | None:
     """The 决定书 completing the task with `values` would issue (a refusal that ends the case), exactly as it would
     be printed, checked as complete_task checks it (the reason, the form, the marks); None when it issues none.
