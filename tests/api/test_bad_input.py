@@ -17,6 +17,8 @@ from test_api import APPLICANT, open_case, outpatient_application, ready_task
 from workflows.entrypoints import logs
 from workflows.services import cases
 
+pytestmark = pytest.mark.both_databases  # the database matters here: SQLite and PostgreSQL
+
 BEYOND_BIGINT = str(2 ** 63)
 # Every route with a numeric id, API and web: none may answer 500 for an id no database can hold
 ID_ROUTES = [("GET", "/api/documents/{}/pdf"), ("GET", "/api/processes/item_002036006001/versions/{}/bpmn"),
