@@ -17,8 +17,6 @@ from support.cases import APPLICANT, OUTPATIENT, at
 from support.paths import CATALOG_DIR
 from support.process_driver import drive
 
-pytestmark = pytest.mark.both_databases  # the database matters here: SQLite and PostgreSQL
-
 ACCOUNT = "6222020712001234567"
 CLAIM = {"expense_total": "860.00", "bank_account": ACCOUNT, "bank_name": "中国工商银行抚顺分行"}
 INPATIENT = "002036006002"   # 抚顺 住院费用报销: 起付线 800, 85 %, 封顶 300000
