@@ -13,6 +13,7 @@ How each test gets a fresh installed database cheaply (`make test` runs the suit
   statements where CREATE DATABASE … TEMPLATE and DROP DATABASE cost a checkpoint each.
   The worker's database runs with synchronous_commit off: a test needs no durability across a crash of the server.
   A test that changes the schema (CREATE, ALTER, DROP: an event trigger notes it) gets a new copy instead.
+- The web app (`app`, `client`, `auth`) is built once per worker and handed each test's context (see `app`).
 - Backends: a test that takes `database_url` (so `ctx`, `app`, `client`, `auth`) or `empty_database_url` runs on
   SQLite only, unless it is marked `both_databases`: then on SQLite and on PostgreSQL. Mark the tests where the
   database matters, a whole module at a time where it fits (`pytestmark = pytest.mark.both_databases`): the
@@ -370,11 +371,23 @@ def staff(ctx):
     return {user.username: user for user in users.list_users(ctx)}
 
 
+_WORKER_APP = {}  # the one app of this worker, built by the first test that asks for it
+
+
 @pytest.fixture
 def app(ctx):
+    """The web app over this test's context. One app per worker, pointed at each test's context: compiling its
+    few hundred routes costs more CPU than most tests do. The app keeps no state of its own between requests (the
+    sessions, throttles and locks are in the database). A test that changes the app itself (adds a route, sets an
+    environment variable read at start) builds its own with create_app(ctx, ...)."""
     from workflows.entrypoints.app import create_app
 
-    return create_app(ctx, secret_key="test-secret")
+    if not _WORKER_APP:
+        _WORKER_APP["app"] = create_app(ctx, secret_key="test-secret")
+    shared = _WORKER_APP["app"]
+    shared.extensions["workflows"] = ctx
+    shared.test_client_class = None  # Flask's own client, unless the test takes `client`
+    return shared
 
 
 @pytest.fixture
