@@ -13,10 +13,14 @@ How each test gets a fresh installed database cheaply (`make test` runs the suit
   statements where CREATE DATABASE … TEMPLATE and DROP DATABASE cost a checkpoint each.
   The worker's database runs with synchronous_commit off: a test needs no durability across a crash of the server.
   A test that changes the schema (CREATE, ALTER, DROP: an event trigger notes it) gets a new copy instead.
-- Backends: every test that takes `database_url` (so `ctx`, `app`, `client`, `auth`) runs on SQLite and on
-  PostgreSQL, now that a PostgreSQL test costs about what a SQLite one does; a test where the database does not
-  matter may pin one with `@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)` (the browser tests'
-  conftest pins SQLite for all of them).
+- The web app (`app`, `client`, `auth`) is built once per worker and handed each test's context (see `app`).
+- Backends: a test that takes `database_url` (so `ctx`, `app`, `client`, `auth`) or `empty_database_url` runs on
+  SQLite only, unless it is marked `both_databases`: then on SQLite and on PostgreSQL. Mark the tests where the
+  database matters, a whole module at a time where it fits (`pytestmark = pytest.mark.both_databases`): the
+  adapters and migrations, concurrency and locking, the scheduler and outbox processes, the item processes end to
+  end, SQL counted or written per dialect. Pages, API answers and service rules above the repositories run on
+  SQLite; their SQL is the same SQL the marked tests run on both. One backend only:
+  `@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)` (an explicit parametrize wins).
 - A run's databases are named after the run (`RUN`) and dropped at its end by the process that started it.
 """
 from __future__ import annotations
@@ -305,7 +309,28 @@ def pytest_sessionfinish(session):
     _pg_drop(*names)
 
 
-@pytest.fixture(params=BACKENDS)
+def pytest_configure(config):
+    config.addinivalue_line("markers", "both_databases: run on PostgreSQL as well as SQLite (the database matters)")
+
+
+def pytest_generate_tests(metafunc):
+    """SQLite, or both backends for a test marked both_databases (see the top of this file)."""
+    for name in ("database_url", "empty_database_url"):
+        if name in metafunc.fixturenames and not _parametrized(metafunc, name):
+            backends = BACKENDS if metafunc.definition.get_closest_marker("both_databases") else BACKENDS[:1]
+            metafunc.parametrize(name, backends, indirect=True)
+
+
+def _parametrized(metafunc, name: str) -> bool:
+    """The test (or its module or class) parametrizes `name` itself."""
+    for mark in metafunc.definition.iter_markers("parametrize"):
+        names = mark.args[0]
+        if name in ([part.strip() for part in names.split(",")] if isinstance(names, str) else names):
+            return True
+    return False
+
+
+@pytest.fixture
 def database_url(request, tmp_path):
     if request.param == "sqlite":
         path = tmp_path / "workflows.db"
@@ -317,7 +342,7 @@ def database_url(request, tmp_path):
     copy.reset()
 
 
-@pytest.fixture(params=BACKENDS)
+@pytest.fixture
 def empty_database_url(request, tmp_path):
     """A database with nothing in it, not even tables: what a new installation starts from."""
     if request.param == "sqlite":
@@ -346,11 +371,23 @@ def staff(ctx):
     return {user.username: user for user in users.list_users(ctx)}
 
 
+_WORKER_APP = {}  # the one app of this worker, built by the first test that asks for it
+
+
 @pytest.fixture
 def app(ctx):
+    """The web app over this test's context. One app per worker, pointed at each test's context: compiling its
+    few hundred routes costs more CPU than most tests do. The app keeps no state of its own between requests (the
+    sessions, throttles and locks are in the database). A test that changes the app itself (adds a route, sets an
+    environment variable read at start) builds its own with create_app(ctx, ...)."""
     from workflows.entrypoints.app import create_app
 
-    return create_app(ctx, secret_key="test-secret")
+    if not _WORKER_APP:
+        _WORKER_APP["app"] = create_app(ctx, secret_key="test-secret")
+    shared = _WORKER_APP["app"]
+    shared.extensions["workflows"] = ctx
+    shared.test_client_class = None  # Flask's own client, unless the test takes `client`
+    return shared
 
 
 @pytest.fixture

@@ -11,6 +11,8 @@ from workflows.adapters.engine import CaseBindings, Engine
 from support.paths import ROOT
 from support.process_driver import PERSON_ID
 
+pytestmark = pytest.mark.both_databases  # the database matters here: SQLite and PostgreSQL
+
 FIXTURE = ROOT / "tests" / "fixtures" / "camunda" / "camunda_modeler_reimbursement.bpmn"
 XML = FIXTURE.read_text(encoding="utf-8")
 ITEM = "002036002002"

@@ -1,11 +1,14 @@
 """Migration 0017: process versions carry their agency; the versions deployed before become national."""
 from __future__ import annotations
 
+import pytest
 from alembic import command
 from sqlalchemy import inspect, text
 
 from workflows.adapters.database import make_engine
 from workflows.adapters.migrate import alembic_config, upgrade
+
+pytestmark = pytest.mark.both_databases  # the database matters here: SQLite and PostgreSQL
 
 
 def test_existing_versions_become_national_and_the_column_goes_again_on_downgrade(empty_database_url):

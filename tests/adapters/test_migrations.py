@@ -1,10 +1,13 @@
 """Upgrading an installation applies the migrations and keeps its data."""
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import inspect, text
 
 from workflows.adapters.database import make_engine
 from workflows.adapters.migrate import upgrade
+
+pytestmark = pytest.mark.both_databases  # the database matters here: SQLite and PostgreSQL
 
 CASE = {"id": 1, "number": "210400-20261101-00001", "agency_code": "210400", "hall_code": "210400-01",
         "item_code": "002036006001", "item_name": "门诊费用报销", "process_version_id": 1, "stage": "审核",

@@ -10,6 +10,8 @@ from sqlalchemy import text
 
 from workflows.services import statistics, users
 
+pytestmark = pytest.mark.both_databases  # the database matters here: SQLite and PostgreSQL
+
 BENCH = Path(__file__).resolve().parents[2] / "bench" / "scale.py"
 
 

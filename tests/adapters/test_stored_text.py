@@ -11,6 +11,8 @@ from workflows.domain.errors import InvalidInput
 from workflows.entrypoints.cli import main
 from workflows.services import users
 
+pytestmark = pytest.mark.both_databases  # the database matters here: SQLite and PostgreSQL
+
 
 def test_a_value_longer_than_its_column_is_refused_naming_it(ctx):
     with pytest.raises(InvalidInput) as refused:

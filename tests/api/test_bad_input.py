@@ -17,6 +17,8 @@ from test_api import APPLICANT, open_case, outpatient_application, ready_task
 from workflows.entrypoints import logs
 from workflows.services import cases
 
+pytestmark = pytest.mark.both_databases  # the database matters here: SQLite and PostgreSQL
+
 BEYOND_BIGINT = str(2 ** 63)
 # Every route with a numeric id, API and web: none may answer 500 for an id no database can hold
 ID_ROUTES = [("GET", "/api/documents/{}/pdf"), ("GET", "/api/processes/item_002036006001/versions/{}/bpmn"),
@@ -189,9 +191,13 @@ def test_a_reason_over_the_free_text_limit_is_refused_naming_the_field(client, a
 
 @pytest.mark.parametrize("status, title", [(403, "无权访问"), (409, "已被他人处理"), (413, "内容过大"),
                                            (429, "操作过于频繁"), (500, "系统出错")])
-def test_each_error_status_is_json_on_the_api_and_a_chinese_page_on_the_web(app, status, title):
+def test_each_error_status_is_json_on_the_api_and_a_chinese_page_on_the_web(ctx, status, title):
     """Whatever raises it (a use case, Werkzeug, a throttle), the answer has the one shape of its side."""
     from werkzeug.exceptions import abort
+
+    from workflows.entrypoints.app import create_app
+
+    app = create_app(ctx, secret_key="test-secret")  # its own: the test adds routes to it
 
     def failing():
         if status == 500:

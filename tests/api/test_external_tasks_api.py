@@ -34,6 +34,8 @@ from workflows.services.context import Context
 
 from api.test_api import case_of, complete, deploy, inbox
 
+pytestmark = pytest.mark.both_databases  # the database matters here: SQLite and PostgreSQL
+
 FIXTURE = ROOT / "tests" / "fixtures" / "conformance" / "external_task.bpmn"
 ITEM = "002036002002"
 PROCESS = f"item_{ITEM}"

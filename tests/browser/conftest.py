@@ -34,9 +34,10 @@ def chromium():
         browser.close()
 
 
-@pytest.fixture(params=["sqlite"])
-def database_url(request, tmp_path, sqlite_template):
-    """Browser tests run on SQLite: the database layer is covered on both databases by the other tests."""
+@pytest.fixture
+def database_url(tmp_path, sqlite_template):
+    """Browser tests run on SQLite (tests/conftest.py's default): the database layer is covered on both databases
+    by the tests marked both_databases."""
     path = tmp_path / "workflows.db"
     shutil.copy(sqlite_template, path)
     return f"sqlite:///{path}"

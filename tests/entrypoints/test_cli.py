@@ -13,6 +13,8 @@ from workflows.services.demo import resident_id
 from support.paths import BPMN_DIR, CATALOG_DIR, ROOT
 from support.process_driver import PERSON_ID
 
+pytestmark = pytest.mark.both_databases  # the database matters here: SQLite and PostgreSQL
+
 
 def run(url: str, *args: str, expect: int = 0) -> str:
     result = CliRunner().invoke(main, ["--database-url", url, *args], catch_exceptions=False)

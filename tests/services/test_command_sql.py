@@ -6,6 +6,7 @@ from __future__ import annotations
 import shutil
 from datetime import date, timedelta
 
+import pytest
 from sqlalchemy import event
 from sqlalchemy.orm import sessionmaker
 
@@ -17,6 +18,8 @@ from workflows.services.context import Context
 
 from support.cases import APPLICANT, DATA, OUTPATIENT as ITEM
 from support.paths import CATALOG_DIR
+
+pytestmark = pytest.mark.both_databases  # the database matters here: SQLite and PostgreSQL
 
 AGENCY = "210400"
 

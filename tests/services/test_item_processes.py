@@ -13,6 +13,8 @@ from workflows.services.scheduler import fire_due_timers
 from support.paths import CATALOG_DIR
 from support.process_driver import WAIVER_SUPPLIED, drive
 
+pytestmark = pytest.mark.both_databases  # the database matters here: SQLite and PostgreSQL
+
 CATALOG = load_catalog(CATALOG_DIR)
 AGENCY_ITEMS = [pytest.param(agency.code, item.code, id=f"{agency.code}-{item.code}-{item.name}")
                 for agency in CATALOG.agencies.values() for item in agency.items.values() if item.hall_codes]

@@ -26,6 +26,8 @@ from support.cases import APPLICANT, DATA, OUTPATIENT, accept, at, label
 from support.documented import DocumentedClient
 from support.web import html, sign_in
 
+pytestmark = pytest.mark.both_databases  # the database matters here: SQLite and PostgreSQL
+
 RENDER = "render_document"
 
 

@@ -8,12 +8,16 @@ import sys
 import time
 from datetime import datetime, timezone
 
+import pytest
+
 from workflows.domain.model import FAILED
 from workflows.services import cases, processes, tasks
 
 from support.cases import APPLICANT, DATA, OUTPATIENT, accept
 from support.hostile import DIAGRAM, QUERY, hostile
 from tests.services.test_scheduler_processes import due_timers
+
+pytestmark = pytest.mark.both_databases  # the database matters here: SQLite and PostgreSQL
 
 NESTED_LOOPS = "n = 0\nfor a in range(10000):\n    for b in range(10000):\n        for c in range(10000):\n            n += 1"
 

@@ -17,6 +17,8 @@ from workflows.services.scheduler import fire_due_timers
 
 from support.cases import APPLICANT, DATA, OUTPATIENT, accept, at
 
+pytestmark = pytest.mark.both_databases  # the database matters here: SQLite and PostgreSQL
+
 HALL2_CLERK = "clerk_210400_02"
 
 

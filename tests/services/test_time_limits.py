@@ -11,6 +11,8 @@ from workflows.services import calendar, cases, outbox, tasks, time_limits
 
 from support.cases import APPLICANT, DATA, OUTPATIENT, accept, at, label, limits
 
+pytestmark = pytest.mark.both_databases  # the database matters here: SQLite and PostgreSQL
+
 def test_acceptance_starts_the_clock_and_the_day_of_acceptance_is_not_counted(ctx, staff, clock):
     number = accept(ctx, staff, clock, "2026-11-23 09:30")  # Monday
 

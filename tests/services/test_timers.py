@@ -2,10 +2,14 @@
 supervisors' desk acts on them, and a scheduler that was down catches up."""
 from __future__ import annotations
 
+import pytest
+
 from workflows.services import cases, desk, tasks, users
 from workflows.services.scheduler import fire_due_timers
 
 from support.cases import accept, at, label
+
+pytestmark = pytest.mark.both_databases  # the database matters here: SQLite and PostgreSQL
 
 
 def escalations(ctx, staff, number) -> list[tuple[str, str, str]]:

@@ -20,6 +20,8 @@ from workflows.services.retries import retried
 
 from support.process_driver import PERSON_ID
 
+pytestmark = pytest.mark.both_databases  # the database matters here: SQLite and PostgreSQL
+
 OUTPATIENT = "002036006001"
 APPLICANT = {"name": "张伟", "id_number": PERSON_ID, "phone": "13804130001"}
 DATA = {"expense_total": "800.00", "bank_account": "6222020712001234567"}

@@ -19,6 +19,8 @@ from workflows.services.demo import DEMO_PASSWORD
 from support.http import error_of, json_of
 from support.web import csrf_token, html, sign_in
 
+pytestmark = pytest.mark.both_databases  # the database matters here: SQLite and PostgreSQL
+
 LOCKED = "登录失败次数过多，请 15 分钟后再试"
 
 
