@@ -2,6 +2,7 @@
 saved with the process and run at every publish, which they refuse naming the test, the step and the element."""
 from __future__ import annotations
 
+import pytest
 import yaml
 from sqlalchemy import func, select
 
@@ -11,6 +12,8 @@ from support.paths import BPMN_DIR
 
 from api.test_api import OUTPATIENT_PROCESS, deploy, versions_of
 from workflows.adapters import orm
+
+pytestmark = pytest.mark.both_databases  # the saved tests are rows of their own
 
 TESTS_FILE = BPMN_DIR / f"{OUTPATIENT_PROCESS}.tests.yaml"
 # A designer's slip: the review gateway's condition inverted, so that 审核通过 ends the case as 审核不通过
