@@ -161,9 +161,12 @@ SCHEMAS = {
         "options": {"type": "array", "items": _object({"value": _TEXT, "label": _TEXT})},
         "pattern": {"type": "string", "nullable": True, "description": "文本须整体符合的正则表达式，如 [0-9]{6}"},
         "minimum": {"type": "string", "nullable": True, "description": (
-            "金额字段的最小值（如 自费金额 0）；为 null 时金额须大于 0。金额一律为不带符号、最多两位小数的数字，"
+            "金额或整数字段的最小值（如 自费金额 0）；金额字段为 null 时须大于 0。金额一律为不带符号、最多两位小数的数字，"
             "不超过本系统的最大金额（WORKFLOWS_MAX_AMOUNT，默认 100000000.00）")},
-        "maximum": {"type": "string", "nullable": True, "description": "金额字段本身的最大值（低于系统最大金额时）"}}),
+        "maximum": {"type": "string", "nullable": True, "description": "金额或整数字段本身的最大值"},
+        "min_length": {"type": "integer", "nullable": True, "description": "文本的最少字数（minlength）"},
+        "max_length": {"type": "integer", "nullable": True, "description": "文本的最多字数（maxlength）"},
+        "readonly": {"type": "boolean", "description": "只读：值取自案件数据，提交不同的值则 422"}}),
 }
 _AMOUNT = {"type": "string", "nullable": True, "description": "金额（元，两位小数）"}
 SCHEMAS["Payment"] = {**_object({
