@@ -35,6 +35,7 @@ def in_feel(*replacements: tuple[str, str]) -> str:
     ("(0..1000]", "0 < ? <= 1000"),
     ('"a,b", "c"', '(? == "a,b") or (? == "c")'),
     ("not(< 10, [20..30])", "not ((? < 10) or (20 <= ? <= 30))"),
+    ('not("ordinary", "other")', 'not ((? == "ordinary") or (? == "other"))'),
 ])
 def test_simple_unary_tests_translate_to_a_test_on_the_input(entry, python):
     assert feel.unary_tests(entry) == python
@@ -77,3 +78,19 @@ def test_an_entry_neither_feel_nor_python_is_refused_with_its_cell(entry):
     with pytest.raises(InvalidProcess) as refused:
         read_decision(in_feel(('<text>"emergency"</text>', f"<text>{entry}</text>")), "prohibited.dmn")
     assert refused.value.element_id and refused.value.element_id.startswith("InputEntry_")
+
+
+@pytest.mark.parametrize("entry", ["-", ""])
+def test_a_dash_or_an_empty_entry_lets_any_value_through(entry):
+    table = in_feel(('<text>"emergency"</text>', f"<text>{entry}</text>"))
+    run = accepted({"visit_kind": "ordinary"}, table=table)
+    assert run.completed and run.data["prohibited_rule"] == EMERGENCY_RULE
+
+
+@pytest.mark.parametrize("entry", ["emergency", "外地户口"])
+def test_wording_typed_without_quotes_in_an_input_entry_is_refused_at_publish_naming_the_cell(entry):
+    """Valid Python as a name, valid FEEL as a variable: it would only fail once a case hits the rule."""
+    with pytest.raises(InvalidProcess) as refused:
+        read_decision(in_feel(('<text>"emergency"</text>', f"<text>{entry}</text>")), "prohibited.dmn")
+    assert refused.value.element_id == "InputEntry_2_visit_kind"
+    assert f"{entry} 不是输入列读取的数据：文字请加英文引号" in str(refused.value)

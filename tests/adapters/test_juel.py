@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from workflows.adapters.juel import JuelError, is_juel, python_or_juel, to_python
+from workflows.adapters.juel import JuelError, is_juel, python_or_juel, template_to_python, to_python
 from workflows.adapters.scripting import RestrictedEnvironment
 
 DATA = {"amount": Decimal("2000"), "applicant": {"name": "张伟", "kids": ["甲", "乙"]}, "note": "", "items": [],
@@ -85,6 +85,28 @@ def test_what_the_subset_lacks_is_refused_naming_the_part_and_its_column(express
 def test_text_mixed_with_an_expression_is_refused():
     with pytest.raises(JuelError, match="文字与 \\$\\{…\\} 混写"):
         python_or_juel("amount ${amount}")
+
+
+@pytest.mark.parametrize(("template", "text"), [
+    ("Case ${level} of ${applicant.name}", "Case 3 of 张伟"),
+    ("clerk_${applicant['kids'][1]}", "clerk_乙"),
+    ("${missing}-${note}-#{amount > 1000 ? 'big' : 'small'}", "--big"),
+    ("no expression at all", "no expression at all"),
+])
+def test_a_text_template_joins_its_texts_and_each_expressions_text(template, text):
+    python = template_to_python(template)
+    assert RestrictedEnvironment().evaluate(python, dict(DATA)) == text
+
+
+@pytest.mark.parametrize(("template", "message"), [
+    ("Case ${caseNo} of ${applicant.getName()}", "JUEL 表达式不受支持：方法调用 applicant.getName() 第 21 列"),
+    ("clerk_${hall", "“${”缺少配对的“}” 第 7 列"),
+    ("${a} and ${b ? c}", "缺少与第 14 列“?”配对的“:” 第 17 列"),
+])
+def test_a_template_part_outside_the_subset_is_refused_with_its_column_in_the_whole_text(template, message):
+    with pytest.raises(JuelError) as refusal:
+        template_to_python(template)
+    assert message in str(refusal.value)
 
 
 def test_a_property_walk_to_dunders_stays_refused_by_the_sandbox():

@@ -33,7 +33,7 @@ def resolved(attributes: str, data: dict):
 
 @pytest.mark.parametrize(("attributes", "reason"), [
     ('camunda:assignee="${user.getName()}"', "camunda:assignee（办理人）：JUEL 表达式不受支持：方法调用 user.getName() 第 1 列"),
-    ('camunda:assignee="user_${id}"', "文字与 ${…} 混写"),
+    ('camunda:assignee="user_${id.trim()}"', "camunda:assignee（办理人）：JUEL 表达式不受支持：方法调用 id.trim() 第 8 列"),
     ('camunda:dueDate="soon"', "camunda:dueDate（到期时间）：应为 ISO 8601 日期时间、日期或时长"),
     ('camunda:candidateUsers="#{__import__}"', "变量名“__import__”"),
 ])

@@ -519,9 +519,11 @@ def test_a_task_shows_its_form_decisions_and_case(client, auth):
                                  {"value": "refuse", "label": "不予受理"}]
     assert task["form"]["fields"] == [
         {"id": "decision", "label": "办理结果", "type": "enum", "required": True, "default": None,
-         "options": task["decisions"], "pattern": None, "minimum": None, "maximum": None},
+         "options": task["decisions"], "pattern": None, "minimum": None, "maximum": None,
+         "min_length": None, "max_length": None, "readonly": False},
         {"id": "opinion", "label": "办理意见", "type": "string", "required": False, "default": None, "options": [],
-         "pattern": None, "minimum": None, "maximum": None}]
+         "pattern": None, "minimum": None, "maximum": None, "min_length": None, "max_length": None,
+         "readonly": False}]
     assert task["payment"] is None  # 受理 of a case not yet calculated
     assert (task["case"]["number"], task["case"]["applicant"]["name"]) == (number, "张伟")
     for headers, task_id in ((auth("shouli2"), task_id), (shouli, "no-such-task")):

@@ -214,6 +214,18 @@ def test_a_lock_expires_and_the_task_is_fetchable_again_unless_extended(client, 
     assert [t["workerId"] for t in first.fetch_and_lock(TOPIC)] == ["w1"]
 
 
+def test_process_variables_select_only_the_tasks_whose_case_holds_those_values(client, auth, waiting_case):
+    def fetched(variables: dict) -> list[str]:
+        body = {"workerId": "w1", "maxTasks": 5, "topics": [
+            {"topicName": TOPIC, "lockDuration": MINUTE, "processVariables": variables}]}
+        answer = client.post("/engine-rest/external-task/fetchAndLock", json=body, headers=auth("jiekou", PASSWORD))
+        return [task["businessKey"] for task in json_of(answer)]
+
+    assert fetched({"opinion_Task_accept": "材料不全"}) == []
+    assert fetched({"opinion_Task_accept": OPINION, "nowhere": 1}) == []
+    assert fetched({"opinion_Task_accept": OPINION}) == [waiting_case]
+
+
 def test_another_agencys_system_sees_nothing_and_can_do_nothing(client, auth, server, waiting_case):
     [task] = worker_client(server, "w1").fetch_and_lock(TOPIC)
     stranger = worker_client(server, "lk", username="jiekou_lk")
@@ -242,7 +254,9 @@ BAD_REQUESTS = [  # the body, the field named
     ({"workerId": "w1", "maxTasks": 1, "topics": []}, "topics"),
     ({"workerId": "w1", "maxTasks": 1, "topics": [{"topicName": TOPIC, "lockDuration": 0}]}, "topics[0].lockDuration"),
     ({"workerId": "w1", "maxTasks": 1, "topics": [{"topicName": TOPIC, "lockDuration": MINUTE,
-                                                   "processVariables": {"a": 1}}]}, "topics[0].processVariables"),
+                                                   "processVariables": {"a": [1]}}]}, "topics[0].processVariables.a"),
+    ({"workerId": "w1", "maxTasks": 1, "topics": [{"topicName": TOPIC, "lockDuration": MINUTE,
+                                                   "processVariables": {"_a": 1}}]}, "topics[0].processVariables._a"),
     ({"workerId": "w1", "maxTasks": 1, "asyncResponseTimeout": "soon",
       "topics": [{"topicName": TOPIC, "lockDuration": MINUTE}]}, "asyncResponseTimeout"),
 ]

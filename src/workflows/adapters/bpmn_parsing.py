@@ -39,6 +39,7 @@ from handlers import HANDLERS, HandlerError
 from workflows.domain.amounts import amount_of
 from workflows.domain.errors import InvalidProcess
 from workflows.domain.forms import FIELD_TYPES, Form, FormField
+from workflows.domain.text import TEXT_LENGTH
 from workflows.domain.refusals import END, ONWARD, RETURN, DecisionOutcome
 from workflows.domain.assignment import task_role
 from workflows.domain.roles import ANY_TASK_ROLE, role_for_lane
@@ -203,6 +204,12 @@ class ProcessDefinition:
     def stages(self) -> dict[str, str]:
         """Element id -> stage, for every element that names its stage."""
         return {element: props["stage"] for element, props in self.properties.items() if props.get("stage")}
+
+    @cached_property
+    def form_fields(self) -> frozenset[str]:
+        """Every form field of the process, its start event's and each user task's."""
+        return frozenset(f.id for form in (self.start_form, *(task.form for task in self.user_tasks.values()))
+                         for f in form.fields)
 
     @cached_property
     def start_messages(self) -> frozenset[str]:
@@ -640,35 +647,71 @@ class _FlowGraph:
         return False
 
 
+CONSTRAINTS = ("required", "readonly", "min", "max", "minlength", "maxlength", "pattern")
+
+
 def _read_form(node, file_name: str) -> Form:
     fields = []
     for xml_field in node.iterfind("bpmn:extensionElements/camunda:formData/camunda:formField", NS):
         field_type = xml_field.get("type") or "string"
         if field_type not in FIELD_TYPES:
-            raise InvalidProcess(f"表单字段 {xml_field.get('id')} 的类型 {field_type} 不受支持，可用："
-                                 f"{', '.join(FIELD_TYPES)}", node.get("id"), file_name)
+            raise _field_refused(xml_field, node, file_name, f"的类型 {field_type} 不受支持，可用：{', '.join(FIELD_TYPES)}")
         options = tuple((value.get("id"), value.get("name") or value.get("id"))
                         for value in xml_field.iterfind("camunda:value", NS))
-        constraints = {c.get("name"): c.get("config", "true")
-                       for c in xml_field.iterfind("camunda:validation/camunda:constraint", NS)}
-        required = "required" in constraints and constraints["required"] != "false"
+        constraints = _constraints(xml_field, node, file_name)
         fields.append(FormField(xml_field.get("id"), xml_field.get("label") or xml_field.get("id"), field_type,
-                                required, options, xml_field.get("defaultValue"),
+                                _flag(constraints, "required"), options, xml_field.get("defaultValue"),
                                 _pattern(constraints.get("pattern"), xml_field, node, file_name),
                                 _bound(constraints, "min", xml_field, node, file_name),
-                                _bound(constraints, "max", xml_field, node, file_name)))
+                                _bound(constraints, "max", xml_field, node, file_name),
+                                _length(constraints, "minlength", xml_field, node, file_name),
+                                _length(constraints, "maxlength", xml_field, node, file_name),
+                                _flag(constraints, "readonly")))
     return Form(tuple(fields))
 
 
+def _constraints(xml_field, node, file_name: str) -> dict[str, str]:
+    """A field's `camunda:validation` constraints by name; one we do not enforce (a custom `validator`) is
+    refused, since a form the server does not check as drawn would let through what the designer meant to stop."""
+    constraints = {}
+    for constraint in xml_field.iterfind("camunda:validation/camunda:constraint", NS):
+        name = constraint.get("name")
+        if name not in CONSTRAINTS:
+            raise _field_refused(xml_field, node, file_name, f"的校验规则 {name} 不受支持，可用：{', '.join(CONSTRAINTS)}")
+        constraints[name] = constraint.get("config", "true")
+    return constraints
+
+
+def _flag(constraints: dict, name: str) -> bool:
+    return name in constraints and constraints[name] != "false"
+
+
 def _bound(constraints: dict, name: str, xml_field, node, file_name: str) -> Decimal | None:
-    """An amount field's `min` or `max` constraint: a decimal number (min 0 lets the amount be zero)."""
-    if name not in constraints or xml_field.get("type") != "decimal":
+    """An amount field's `min` or `max` constraint: a decimal number (min 0 lets the amount be zero); a whole
+    number field's: an integer."""
+    if name not in constraints:
         return None
-    bound = amount_of(constraints[name])
+    field_type = xml_field.get("type")
+    if field_type not in ("decimal", "long"):
+        raise _field_refused(xml_field, node, file_name, f"的 {name} 只适用于 long 或 decimal 类型")
+    config = constraints[name].strip()
+    bound = amount_of(config) if field_type == "decimal" else (
+        Decimal(config) if re.fullmatch(r"-?\d{1,18}", config) else None)
     if bound is None:
-        raise InvalidProcess(f"表单字段 {xml_field.get('id')} 的 {name} 应为不带符号、最多两位小数的金额",
-                             node.get("id"), file_name)
+        what = "不带符号、最多两位小数的金额" if field_type == "decimal" else "整数"
+        raise _field_refused(xml_field, node, file_name, f"的 {name} 应为{what}")
     return bound
+
+
+def _length(constraints: dict, name: str, xml_field, node, file_name: str) -> int | None:
+    """A text field's `minlength` or `maxlength`: a whole number of characters, up to what a text may hold."""
+    if name not in constraints:
+        return None
+    config = constraints[name].strip()
+    if (xml_field.get("type") or "string") != "string" or not config.isdigit() or int(config) > TEXT_LENGTH:
+        raise _field_refused(xml_field, node, file_name,
+                             f"的 {name} 应为 0–{TEXT_LENGTH} 的整数，且只适用于 string 类型")
+    return int(config)
 
 
 def _pattern(pattern: str | None, xml_field, node, file_name: str) -> str | None:
@@ -678,6 +721,10 @@ def _pattern(pattern: str | None, xml_field, node, file_name: str) -> str | None
     try:
         re.compile(pattern)
     except re.error as error:
-        raise InvalidProcess(f"表单字段 {xml_field.get('id')} 的 pattern 不是合法的正则表达式：{error}",
-                             node.get("id"), file_name) from None
+        raise _field_refused(xml_field, node, file_name, f"的 pattern 不是合法的正则表达式：{error}") from None
     return pattern
+
+
+def _field_refused(xml_field, node, file_name: str, problem: str) -> InvalidProcess:
+    """A form field that cannot be enforced as drawn, named with its task: “受理”（Task_accept）的表单字段 x …"""
+    return InvalidProcess(f"{named(node)}的表单字段 {xml_field.get('id')} {problem}", node.get("id"), file_name)

@@ -109,7 +109,7 @@ def _check_table(table, ns: dict, file_name: str) -> None:
     for rule in table.findall("dmn:rule", ns):
         for expression, entry in zip(inputs, rule.findall("dmn:inputEntry", ns)):
             text = _as_python(entry.find("dmn:text", ns), lambda written: feel.unary_tests(written) or written)
-            _check(lambda: _check_input_entry(expression, text), entry.get("id") or rule.get("id"), file_name)
+            _check(lambda: _check_input_entry(expression, text, inputs), entry.get("id") or rule.get("id"), file_name)
         for entry in rule.findall("dmn:outputEntry", ns):
             text = _as_python(entry.find("dmn:text", ns), feel.expression)
             if text:
@@ -130,30 +130,36 @@ def _names(expression: str) -> set[str]:
 
 
 def _check_output_entry(entry: str, inputs: list[str]) -> None:
-    """An output is a value, or computed from what the input columns read. Any other name is most likely wording
-    typed without quotes (以个体身份参保的…), which would only fail when a case hits the rule."""
+    """An output is a value, or computed from what the input columns read."""
     check_expression(entry)
-    unknown = _names(entry) - set().union(*(_names(expression) for expression in inputs))
+    _check_names("输出", entry, entry, inputs)
+
+
+def _check_names(kind: str, written: str, python: str, inputs: list[str]) -> None:
+    """A name in a cell other than what the input columns read (and the functions it calls) is most likely wording
+    typed without quotes (以个体身份参保的…, `emergency`), which would only fail when a case hits the rule."""
+    tree = ast.parse(python, mode="eval")
+    called = {node.func.id for node in ast.walk(tree) if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)}
+    unknown = _names(python) - called - {"dmninputexpr"} - set().union(*(_names(expression) for expression in inputs))
     if unknown:
-        raise ScriptError(f"输出“{entry}”中的 {'、'.join(sorted(unknown))} 不是输入列读取的数据：文字请加英文引号，"
-                          f"如 \"{entry}\"")
+        raise ScriptError(f"{kind}“{written}”中的 {'、'.join(sorted(unknown))} 不是输入列读取的数据：文字请加英文引号，"
+                          f"如 \"{written}\"")
 
 
-def _check_input_entry(expression: str, entry: str) -> None:
+def _check_input_entry(expression: str, entry: str, inputs: list[str]) -> None:
     """The expression SpiffWorkflow will evaluate for this cell: a test on `?`; `input == (entry)` when the entry is
     a value; `input` followed by the entry when it starts with an operator (`>= 10`). "-" or empty: any value."""
     if entry in ("", "-"):
         return
     tested = _QUESTION_MARK.sub("dmninputexpr", entry)
-    if "dmninputexpr" in tested:
-        check_expression(tested)
-        return
-    try:
-        check_expression(entry)
-    except ScriptSyntaxError:
-        check_expression(f"{expression}{entry}")
-        return
-    check_expression(f"({expression}) == ({entry})")
+    if "dmninputexpr" not in tested:
+        try:
+            check_expression(entry)
+            tested = f"({expression}) == ({entry})"
+        except ScriptSyntaxError:
+            tested = f"{expression}{entry}"
+    check_expression(tested)
+    _check_names("输入条目", entry, tested, inputs)
 
 
 def _check(check, element_id: str | None, file_name: str) -> None:

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.orm import Session
 
 from workflows.domain.external_tasks import ExternalTask, FetchRequest
 
 from . import write_lock
+from .orm import cases
 
 
 class ExternalTaskRepository:
@@ -66,9 +67,21 @@ class ExternalTaskRepository:
             condition = and_(condition, ExternalTask.case_number == topic.business_key)
         if topic.process_keys is not None:
             condition = and_(condition, ExternalTask.process_key.in_(topic.process_keys))
+        if topic.process_variables:
+            held = [_json_value(cases.c.data[name], value) == value for name, value in topic.process_variables]
+            condition = and_(condition, exists().where(cases.c.id == ExternalTask.case_id, *held))
         return condition
 
     @staticmethod
     def _order(request: FetchRequest) -> list:
         created = ExternalTask.created_at.desc() if request.newest_first else ExternalTask.created_at
         return ([ExternalTask.priority.desc()] if request.use_priority else []) + [created, ExternalTask.id]
+
+
+def _json_value(element, value):
+    """A case data item read as the type of the value it is compared with (SQLite json_extract, PostgreSQL ->>)."""
+    if isinstance(value, bool):
+        return element.as_boolean()
+    if isinstance(value, int):
+        return element.as_integer()
+    return element.as_float() if isinstance(value, float) else element.as_string()

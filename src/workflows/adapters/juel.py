@@ -11,8 +11,13 @@ The subset: literals (strings in either quotes, numbers, true, false, null), var
 (`a.b`, `a['b']`, `a[0]`: case data are mappings, so `a.b` reads the key "b"), `execution.getVariable('x')`,
 comparisons (`== != < > <= >=` and `eq ne lt gt le ge`), `&& || !` and `and or not`, `empty x`, arithmetic
 (`+ - * / div % mod`, unary minus) and the ternary `a ? b : c`. Everything else (method and function calls,
-`instanceof`, lambdas, assignments, text mixed with expressions) is refused at deploy, in Chinese, naming the part
-that fails and its column, so a designer knows what to rewrite.
+`instanceof`, lambdas, assignments) is refused at deploy, in Chinese, naming the part that fails and its column,
+so a designer knows what to rewrite.
+
+Text mixed with expressions (EL's composite expressions, `clerk_${hall}` or `Case ${caseNo} of ${applicant}`) is
+a template where the attribute is a text (an assignee, candidate users or groups, a date): `template_to_python`
+joins its texts and the text of each expression (null as nothing, as EL does). Where a value must be one
+expression (a condition, a timer), mixed text stays refused.
 """
 from __future__ import annotations
 
@@ -71,8 +76,36 @@ def python_or_juel(text: str) -> str:
     if is_juel(text):
         return to_python(text)
     if mixes_juel(text):
-        raise JuelError(f"JUEL 表达式不受支持：文字与 ${{…}} 混写（复合表达式）：{text.strip()[:60]}")
+        raise JuelError(f"JUEL 表达式不受支持：文字与 ${{…}} 混写（复合表达式）只用于办理人、候选人、日期等文字属性，"
+                        f"条件和定时器须整体是一个表达式：{text.strip()[:60]}")
     return text
+
+
+_PART = re.compile(r"""[$#]\{((?:[^}'"]|'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")*)\}""")
+
+
+def template_to_python(text: str) -> str:
+    """The Python expression giving the text of the composite JUEL `text`: its literal parts and each `${…}`'s
+    value as text. Columns in a refusal count in the whole text."""
+    pieces, position = [], 0
+    for match in _PART.finditer(text):
+        if text[position:match.start()]:
+            pieces.append(repr(_literal_part(text[position:match.start()], position)))
+        offset = match.start(1) + 1
+        python = _Parser(_tokens(match.group(1), offset), match.group(1), offset).translate()
+        pieces.append(f"('' if {_operand(python)} is None else str({python}))")
+        position = match.end()
+    if text[position:]:
+        pieces.append(repr(_literal_part(text[position:], position)))
+    return " + ".join(pieces) or "''"
+
+
+def _literal_part(literal: str, position: int) -> str:
+    """A text between expressions; an opening `${` left in it has no closing brace."""
+    opened = re.search(r"[$#]\{", literal)
+    if opened:
+        raise _unsupported("“${”缺少配对的“}”", position + opened.start() + 1)
+    return literal
 
 
 def _unsupported(what: str, column: int) -> JuelError:

@@ -20,7 +20,7 @@ from workflows.domain.assignment import ATTRIBUTES, Assignment, UnusableValue
 from workflows.domain.errors import InvalidProcess
 
 from .bpmn_elements import named
-from .juel import JuelError, is_juel, mixes_juel, python_or_juel
+from .juel import JuelError, is_juel, mixes_juel, python_or_juel, template_to_python
 from .scripting import ScriptError, check_expression
 
 _CHECKS = {"assignee": rules.assignee, "candidateUsers": rules.names, "candidateGroups": rules.names,
@@ -48,8 +48,8 @@ def read_rules(node, file_name: str) -> AssignmentRules:
         if not text:
             continue
         try:
-            if is_juel(text) or mixes_juel(text):
-                expressions[attribute] = python_or_juel(text)
+            if is_juel(text) or mixes_juel(text):  # mixed: a text template (clerk_${hall})
+                expressions[attribute] = python_or_juel(text) if is_juel(text) else template_to_python(text)
                 check_expression(expressions[attribute])
             else:
                 _check_literal(attribute, text)

@@ -79,6 +79,7 @@ class TopicRequest:
     variables: tuple[str, ...] | None  # None: all
     business_key: str | None = None
     process_keys: tuple[str, ...] | None = None
+    process_variables: tuple[tuple[str, str | int | float | bool], ...] = ()  # only cases holding these values
 
 
 @dataclass(frozen=True)
@@ -134,8 +135,8 @@ def _topic(topic, index: int) -> TopicRequest:
     if variables is not None and (not isinstance(variables, list)
                                   or not all(isinstance(v, str) for v in variables)):
         raise InvalidInput("variables 有误", {f"{where}.variables": "应为变量名列表"})
-    if topic.get("processVariables") or topic.get("localVariables") is True:
-        raise InvalidInput("不支持按流程变量筛选外部任务", {f"{where}.processVariables": "不支持按变量值筛选，请留空"})
+    if topic.get("localVariables") is True:
+        raise InvalidInput("不支持局部变量", {f"{where}.localVariables": "案件只有一层变量，请留空"})
     keys = topic.get("processDefinitionKeyIn") or ([topic["processDefinitionKey"]]
                                                    if topic.get("processDefinitionKey") else None)
     business_key = topic.get("businessKey")
@@ -144,7 +145,23 @@ def _topic(topic, index: int) -> TopicRequest:
     if keys is not None and not (isinstance(keys, list) and all(isinstance(key, str) for key in keys)):
         raise InvalidInput("processDefinitionKeyIn 有误", {f"{where}.processDefinitionKeyIn": "应为流程标识列表"})
     return TopicRequest(name, timedelta(milliseconds=lock), tuple(variables) if variables is not None else None,
-                        business_key, tuple(keys) if keys is not None else None)
+                        business_key, tuple(keys) if keys is not None else None,
+                        _process_variables(topic.get("processVariables"), f"{where}.processVariables"))
+
+
+def _process_variables(given, where: str) -> tuple[tuple[str, str | int | float | bool], ...]:
+    """Camunda's `processVariables: {"k": "v"}`: only tasks whose case holds each value. Values are compared as
+    JSON scalars (a text, a number, true/false); a list, an object or null selects nothing Camunda would either."""
+    if given is None:
+        return ()
+    if not isinstance(given, dict) or len(given) > MAX_VARIABLES:
+        raise InvalidInput("processVariables 有误", {where: f"应为对象：变量名 -> 值，最多 {MAX_VARIABLES} 个"})
+    for name, value in given.items():
+        if not _NAME.fullmatch(name) or name.startswith("_"):
+            raise InvalidInput("processVariables 有误", {f"{where}.{name}": "变量名只能由字母、数字和下划线组成，不以数字或下划线开头"})
+        if value is None or isinstance(value, (dict, list)):
+            raise InvalidInput("processVariables 有误", {f"{where}.{name}": "只能按文字、数字或 true/false 筛选"})
+    return tuple(given.items())
 
 
 def _newest_first(body: dict) -> bool:

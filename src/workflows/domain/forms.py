@@ -29,13 +29,35 @@ class FormField:
     pattern: str | None = None  # a text field's whole value must match this regular expression (e.g. \d{6})
     minimum: Decimal | None = None  # an amount's least value (Camunda constraint min); None: more than zero
     maximum: Decimal | None = None  # an amount's greatest value (constraint max), below the installation's
+    min_length: int | None = None  # a text's fewest characters (Camunda constraint minlength)
+    max_length: int | None = None  # a text's most characters (maxlength), within what the database stores
+    readonly: bool = False  # shown, never taken from the client: its value is the case's (constraint readonly)
 
     def to_dict(self) -> dict:
         return {"id": self.id, "label": self.label, "type": self.type, "required": self.required,
                 "options": [{"value": value, "label": label} for value, label in self.options],
                 "default": self.default, "pattern": self.pattern,
                 "minimum": None if self.minimum is None else str(self.minimum),
-                "maximum": None if self.maximum is None else str(self.maximum)}
+                "maximum": None if self.maximum is None else str(self.maximum),
+                "min_length": self.min_length, "max_length": self.max_length, "readonly": self.readonly}
+
+    @property
+    def hint(self) -> str:
+        """The field's constraints in words, under it in the task form."""
+        parts = []
+        if self.min_length is not None or self.max_length is not None:
+            parts.append(_range_words(self.min_length, self.max_length, "个字符"))
+        if self.type == "long" and (self.minimum is not None or self.maximum is not None):
+            parts.append(_range_words(self.minimum, self.maximum, ""))
+        if self.readonly:
+            parts.append("只读，取自案件数据")
+        return "；".join(parts)
+
+
+def _range_words(low, high, unit: str) -> str:
+    if low is not None and high is not None:
+        return f"{low}–{high}{unit}"
+    return f"至少{low}{unit}" if low is not None else f"最多{high}{unit}"
 
 
 @dataclass(frozen=True)
@@ -51,17 +73,23 @@ class Form:
         return {"fields": [f.to_dict() for f in self.fields]}
 
 
-def validate_form(form: Form, submitted: dict, max_amount: Decimal = DEFAULT_MAX_AMOUNT) -> tuple[dict, dict[str, str]]:
+def validate_form(form: Form, submitted: dict, max_amount: Decimal = DEFAULT_MAX_AMOUNT,
+                  current: dict | None = None) -> tuple[dict, dict[str, str]]:
     """Return the cleaned values of the form's fields and the errors per field id.
 
     Values arrive as JSON or form text; each is converted to its field's type. Keys that are not fields of the
-    form are dropped, so a request cannot write arbitrary case data. Amounts lie within the installation's
-    `max_amount` (and the field's own bounds), and a part of another amount does not exceed it.
+    form are left out here (variables are checked on their own: `undeclared_variable_errors`). Amounts lie within
+    the installation's `max_amount` (and the field's own bounds), and a part of another amount does not exceed
+    it. A readonly field keeps its value in `current` (the case data): sent unchanged it is accepted, and left out.
     """
     values: dict = {}
     errors: dict[str, str] = {}
     for form_field in form.fields:
         raw = submitted.get(form_field.id)
+        if form_field.readonly:
+            if problem := _readonly_problem(form_field, raw, (current or {}).get(form_field.id)):
+                errors[form_field.id] = problem
+            continue
         if raw is None or (isinstance(raw, str) and raw.strip() == ""):
             if form_field.required:
                 errors[form_field.id] = f"请填写{form_field.label or form_field.id}"
@@ -70,6 +98,8 @@ def validate_form(form: Form, submitted: dict, max_amount: Decimal = DEFAULT_MAX
             values[form_field.id] = _convert(form_field, raw)
             if form_field.type == "decimal":
                 _check_bounds(form_field, values[form_field.id], max_amount)
+            elif form_field.type == "long":
+                _check_range(form_field, values[form_field.id])
         except ValueError as error:
             values.pop(form_field.id, None)
             errors[form_field.id] = str(error)
@@ -93,6 +123,24 @@ def _check_bounds(form_field: FormField, amount: Decimal, max_amount: Decimal) -
         raise ValueError(f"{label}不得超过{ceiling}")
 
 
+def _check_range(form_field: FormField, number: int) -> None:
+    if form_field.minimum is not None and number < form_field.minimum:
+        raise ValueError(f"{form_field.label}不得小于{form_field.minimum}")
+    if form_field.maximum is not None and number > form_field.maximum:
+        raise ValueError(f"{form_field.label}不得大于{form_field.maximum}")
+
+
+def _readonly_problem(form_field: FormField, raw, current) -> str | None:
+    """A readonly field sent with another value than the case holds: the client may not change it."""
+    if raw is None or (isinstance(raw, str) and raw.strip() == ""):
+        return None
+    try:
+        unchanged = current is not None and _convert(form_field, raw) == _convert(form_field, current)
+    except ValueError:
+        unchanged = False
+    return None if unchanged else f"{form_field.label}为只读，取自案件数据，不能修改"
+
+
 def _part_errors(form: Form, values: dict) -> dict[str, str]:
     labels = {f.id: f.label for f in form.fields}
     return {part: f"{labels[part]}不得超过{labels[whole]}"
@@ -104,6 +152,10 @@ def _to_string(form_field: FormField, raw) -> str:
     if isinstance(raw, (dict, list)):
         raise ValueError(f"{form_field.label}应为文本")
     text = checked_text(str(raw).strip(), form_field.label or form_field.id, TEXT_LENGTH)
+    if form_field.min_length is not None and len(text) < form_field.min_length:
+        raise ValueError(f"{form_field.label}至少{form_field.min_length}个字符")
+    if form_field.max_length is not None and len(text) > form_field.max_length:
+        raise ValueError(f"{form_field.label}最多{form_field.max_length}个字符")
     if form_field.pattern and not re.fullmatch(form_field.pattern, text):
         raise ValueError(f"{form_field.label}格式不正确")
     if problem := field_problem(form_field.id, text):  # a bank account, a credit code: whichever form has them

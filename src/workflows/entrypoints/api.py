@@ -316,7 +316,7 @@ def open_case():
     if not str(data.get("item_code") or "").strip():
         raise InvalidInput("请指定申请的事项", {"item_code": "请填写事项编码"})
     progress = cases.open_case(ctx(), g.user, str(data.get("item_code", "")), data.get("applicant", {}),
-                               data.get("data", {}))
+                               data.get("data", {}), _variables())
     return jsonify(views.progress_view(progress)), 201
 
 
@@ -453,7 +453,7 @@ def release_task(task_id):
 @blueprint.post("/tasks/<task_id>/complete")
 @authenticated
 def complete_task(task_id):
-    return jsonify(views.progress_view(tasks.complete_task(ctx(), g.user, task_id, _form_data())))
+    return jsonify(views.progress_view(tasks.complete_task(ctx(), g.user, task_id, _form_data(), _variables())))
 
 
 @blueprint.post("/tasks/<task_id>/bpmn-error")
@@ -473,7 +473,7 @@ def report_task_error(task_id):
 @authenticated
 def preview_task(task_id):
     """The 决定书 that completing the task with `data` would issue, as it would be printed; nothing is done."""
-    document = tasks.preview_completion(ctx(), g.user, task_id, _form_data())
+    document = tasks.preview_completion(ctx(), g.user, task_id, _form_data(), _variables())
     return jsonify({"document": views.rendered_document_view(document) if document else None})
 
 
@@ -482,6 +482,14 @@ def _form_data() -> dict:
     if not isinstance(values, dict):
         raise InvalidInput("data 应为 JSON 对象")
     return values
+
+
+def _variables() -> dict:
+    """`variables`: process variables with their JSON values, beside the form's `data` (domain/variables.py)."""
+    variables = body().get("variables", {})
+    if not isinstance(variables, dict):
+        raise InvalidInput("variables 应为 JSON 对象：变量名 -> 值", {"variables": "应为 JSON 对象：变量名 -> 值"})
+    return variables
 
 
 from . import api_task_operations  # noqa: E402,F401 - 转办, 委派, 加签, 催办, 督办, 外出代理

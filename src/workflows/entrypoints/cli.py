@@ -48,6 +48,20 @@ def _pairs(values: tuple[str, ...]) -> dict:
     return pairs
 
 
+def _variables(values: tuple[str, ...]) -> dict:
+    """`--var name=JSON` options as process variables with their JSON values (a text in JSON quotes)."""
+    variables = {}
+    for name, value in _pairs(values).items():
+        try:
+            variables[name] = json.loads(value)
+        except ValueError:
+            raise click.BadParameter(f"变量 {name} 的值应为 JSON（文字加双引号）：{value}") from None
+    return variables
+
+
+VARIABLE = click.option("--var", "variables", multiple=True, help='流程变量：名称=JSON 值，如 count=3、tags=["a"]')
+
+
 class Command(click.Group):
     """Turns our errors into a one-line message and exit status 1 (2 for a usage error, as click does)."""
 
@@ -331,12 +345,13 @@ def list_processes(click_ctx, process_key):
 @click.option("--kind", default="自然人", show_default=True)
 @click.option("--phone", default="")
 @click.argument("fields", nargs=-1)
+@VARIABLE
 @click.pass_context
-def open_case(click_ctx, username, item_code, name, id_number, kind, phone, fields):
+def open_case(click_ctx, username, item_code, name, id_number, kind, phone, fields, variables):
     """申请：登记一件办件。FIELDS 为申请表字段，如 expense_total=1200.50。"""
     applicant = {"name": name, "id_number": id_number, "kind": kind, "phone": phone}
     progress = cases.open_case(_context(click_ctx), _user(click_ctx, username), item_code, applicant,
-                               _pairs(fields))
+                               _pairs(fields), _variables(variables))
     _print_progress(progress)
 
 
@@ -368,10 +383,12 @@ def claim(click_ctx, task_id, username):
 @click.argument("task_id")
 @click.argument("fields", nargs=-1)
 @click.option("--user", "username", required=True)
+@VARIABLE
 @click.pass_context
-def complete(click_ctx, task_id, fields, username):
+def complete(click_ctx, task_id, fields, username, variables):
     """办理任务。FIELDS 为表单字段，如 decision=accept opinion=材料齐全。"""
-    _print_progress(tasks.complete_task(_context(click_ctx), _user(click_ctx, username), task_id, _pairs(fields)))
+    _print_progress(tasks.complete_task(_context(click_ctx), _user(click_ctx, username), task_id, _pairs(fields),
+                                        _variables(variables)))
 
 
 @main.command(name="message")

@@ -56,6 +56,9 @@ def _object(properties: dict, required: tuple = ()) -> dict:
 
 
 _TEXT, _INT, _BOOL, _ANY = {"type": "string"}, {"type": "integer"}, {"type": "boolean"}, {"type": "object"}
+_VARIABLES = {"type": "object", "description": (
+    "流程变量：变量名 -> 任意 JSON 值（数字、true/false、列表、对象、null、空文字，按原样存入案件数据）；本步骤表单的字段按表单校验；"
+    "其他步骤的表单字段、平台数据（applicant、decision、opinion、核定金额等）和案件已有的变量不能传入，否则 422 并指明 variables.<名称>")}
 _OPTIONAL = {"type": "string", "nullable": True}  # text a record may not have (yet): null, never ""
 _MOMENT = {"type": "string", "format": "date-time", "nullable": True}
 _PAGING = [_query("limit", "每页条数（最多 500）", _INT), _query("offset", "跳过条数", _INT)]
@@ -158,9 +161,12 @@ SCHEMAS = {
         "options": {"type": "array", "items": _object({"value": _TEXT, "label": _TEXT})},
         "pattern": {"type": "string", "nullable": True, "description": "文本须整体符合的正则表达式，如 [0-9]{6}"},
         "minimum": {"type": "string", "nullable": True, "description": (
-            "金额字段的最小值（如 自费金额 0）；为 null 时金额须大于 0。金额一律为不带符号、最多两位小数的数字，"
+            "金额或整数字段的最小值（如 自费金额 0）；金额字段为 null 时须大于 0。金额一律为不带符号、最多两位小数的数字，"
             "不超过本系统的最大金额（WORKFLOWS_MAX_AMOUNT，默认 100000000.00）")},
-        "maximum": {"type": "string", "nullable": True, "description": "金额字段本身的最大值（低于系统最大金额时）"}}),
+        "maximum": {"type": "string", "nullable": True, "description": "金额或整数字段本身的最大值"},
+        "min_length": {"type": "integer", "nullable": True, "description": "文本的最少字数（minlength）"},
+        "max_length": {"type": "integer", "nullable": True, "description": "文本的最多字数（maxlength）"},
+        "readonly": {"type": "boolean", "description": "只读：值取自案件数据，提交不同的值则 422"}}),
 }
 _AMOUNT = {"type": "string", "nullable": True, "description": "金额（元，两位小数）"}
 SCHEMAS["Payment"] = {**_object({
@@ -456,7 +462,8 @@ def _paths() -> dict:
                                    "item_code": _TEXT, "applicant": _ref("Applicant"),
                                    "data": {"type": "object", "description": (
                                        "申请表字段，见流程开始事件的表单；bank_account 须为12至25位数字，credit_code "
-                                       "须为有效的统一社会信用代码，否则 422 并指明字段")}},
+                                       "须为有效的统一社会信用代码，否则 422 并指明字段")},
+                                   "variables": _VARIABLES},
                                    ("item_code", "applicant"))),
             "get": _operation("本大厅的办件", {"200": _json(_array("Case"))}, 401, 422, params=[
                 _query("status", "open | closed | failed"), _query("item_code", "事项编码"),
@@ -589,7 +596,7 @@ def _paths() -> dict:
                 "（材料序号 -> present/missing/waived/committed，与决定一并保存，也可先用 PUT /api/cases/{number}/materials）；"
                 "受理时必要材料标为缺少则 422（fields.materials，可容缺的改用容缺受理，否则出具一次性告知书），"
                 "未标注的材料视为受理人确认已提交；容缺受理（decision=waive）须有标为容缺的材料，并以 "
-                "waiver_commitment=true 确认申请人已签署《容缺承诺书》")}},
+                "waiver_commitment=true 确认申请人已签署《容缺承诺书》")}, "variables": _VARIABLES},
                                    ("data",)), params=[task])},
         "/api/tasks/{task_id}/bpmn-error": {"post": _operation(
             "报告业务错误（Camunda 用户任务的 bpmnError）：办件按任务上捕获该错误码（或任何错误）的错误边界事件继续，"
@@ -601,8 +608,8 @@ def _paths() -> dict:
             "预览决定书：以同样的 data 办理将出具的决定书全文（不予受理、不予批准、终止等），不办理、不出具；"
             "校验与办理相同（含理由），无决定书时 document 为 null", {"200": _json(_object({"document": {
                 "type": "object", "nullable": True, "description": "title、number、agency_name、paragraphs、signature"}}))},
-            401, 403, 404, 409, 422, body=_object({"data": {"type": "object", "description": "与办理任务相同"}},
-                                                  ("data",)), params=[task])},
+            401, 403, 404, 409, 422, body=_object({"data": {"type": "object", "description": "与办理任务相同"},
+                                                   "variables": _VARIABLES}, ("data",)), params=[task])},
         **_task_operation_paths(task),
     }
 
@@ -701,7 +708,10 @@ def _engine_rest_paths() -> dict:
                      "variables": {"type": "array", "items": _TEXT, "nullable": True,
                                    "description": "要取的变量名；不填即全部案件数据（applicant：申请人信息，须点名）"},
                      "businessKey": _TEXT, "processDefinitionKey": _TEXT,
-                     "processDefinitionKeyIn": {"type": "array", "items": _TEXT}}, ("topicName", "lockDuration"))
+                     "processDefinitionKeyIn": {"type": "array", "items": _TEXT},
+                     "processVariables": {"type": "object", "description": (
+                         "只取案件持有这些变量值的任务：变量名 -> 文字、数字或 true/false")}},
+                    ("topicName", "lockDuration"))
     fetch = _object({"workerId": _WORKER, "maxTasks": _INT, "usePriority": _BOOL,
                      "asyncResponseTimeout": {"type": "integer", "description": "长轮询：无任务时最多等待的毫秒数"},
                      "topics": {"type": "array", "items": topic}, "sorting": {"type": "array", "items": _ANY}},

@@ -10,6 +10,7 @@ from workflows.domain.case_states import CaseState
 from workflows.domain.case_numbers import format_case_number
 from workflows.domain.errors import Forbidden, InvalidInput, NotFound
 from workflows.domain.forms import Form, validate_form
+from workflows.domain.variables import split_variables
 from workflows.domain.model import (OPEN, Case, CaseDeadline, CasePause, CaseTask, Escalation, ExtensionRequest,
                                     ExternalCall, HistoryEntry, ProcessVersion, User)
 
@@ -45,8 +46,10 @@ class CaseDetails:
 
 
 @retried
-def open_case(ctx: Context, actor: User, item_code: str, applicant: dict, data: dict) -> Progress:
-    """申请: a window clerk registers an application for an item in the clerk's hall."""
+def open_case(ctx: Context, actor: User, item_code: str, applicant: dict, data: dict,
+              variables: dict | None = None) -> Progress:
+    """申请: a window clerk registers an application for an item in the clerk's hall, with the start form's data
+    and process `variables` (domain/variables.py)."""
     require_role(actor, "acceptor")
     with ctx.uow() as uow:
         agency = ctx.catalog(uow).agency(actor.agency_code)
@@ -65,9 +68,12 @@ def open_case(ctx: Context, actor: User, item_code: str, applicant: dict, data: 
                                {"item_code": f"本事项的流程由消息{messages}开始（POST /api/agencies/{agency.code}/messages）"})
         applicant, errors = validate_applicant(applicant or {}, agency_item.item.applicant_kinds, ctx.today())
         upload, upload_errors = agents.take_upload(applicant)
-        values, form_errors = validate_form(definition.start_form, data or {}, ctx.max_amount)
-        if errors or upload_errors or form_errors:
-            raise InvalidInput("申请信息填写有误", {**errors, **upload_errors, **form_errors})
+        fields, others, variable_errors = split_variables(variables or {}, definition.start_form, {},
+                                                          definition.form_fields)
+        values, form_errors = validate_form(definition.start_form, {**(data or {}), **fields}, ctx.max_amount)
+        if errors or upload_errors or form_errors or variable_errors:
+            raise InvalidInput("申请信息填写有误", {**errors, **upload_errors, **form_errors, **variable_errors})
+        values = {**others, **values}
         at, today = ctx.now(), ctx.today()
         number = format_case_number(agency.code, today, uow.cases.next_sequence(agency.code, today))
         case = Case(number=number, agency_code=agency.code, hall_code=actor.hall_code, item_code=item_code,

@@ -30,6 +30,7 @@ from workflows.domain.model import (AFTER, BEFORE, DELEGATE, DISAGREE, DONE, PAR
                                     REQUEST_KINDS, SIGN_DECISIONS, WITHDRAWN, Case, CaseTask, TaskActivity, TaskRequest,
                                     TaskSubmission, TaskSupervision, User)
 from workflows.domain.roles import TASK_ROLES, role_name, worked_roles
+from workflows.domain.variables import held_parts
 
 from . import tasks
 from .access import require_role, require_task_role, require_task_visible
@@ -452,8 +453,9 @@ def _release_if_ready(uow: UnitOfWork, ctx: Context, case: Case, task: CaseTask)
     holder = uow.users.get(submission.submitted_by)
     uow.task_requests.drop_submission(submission)
     command = CaseCommand(uow, ctx, case)
-    cleaned = tasks.valid_values(ctx, case, command.definition, task, submission.data)
-    return tasks.finish_task(uow, ctx, command, holder, task, cleaned, submission.data)
+    values, variables = held_parts(submission.data)
+    cleaned = tasks.valid_values(ctx, case, command.definition, task, values, variables)
+    return tasks.finish_task(uow, ctx, command, holder, task, cleaned, values)
 
 
 # --- helpers -----------------------------------------------------------------------------------------------------

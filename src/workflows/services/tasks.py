@@ -10,6 +10,7 @@ from workflows.domain.amounts import (APPROVED, PaymentSummary, Proposal, approv
 from workflows.domain.case_states import CaseState
 from workflows.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from workflows.domain.forms import Form, validate_form
+from workflows.domain.variables import held_with, split_variables
 from workflows.domain.model import COMPLETED, READY, Case, CaseTask, TaskActivity, User
 from workflows.domain.documents import RenderedDocument
 from workflows.domain.refusals import END, REASON_FIELD, require_reason
@@ -186,8 +187,9 @@ def _change_assignee(ctx: Context, actor: User, task_id: str, claim: bool) -> Ca
 
 
 @retried
-def complete_task(ctx: Context, actor: User, task_id: str, values: dict) -> Progress:
-    """Complete a task with its form data; the workflow moves on in the same transaction.
+def complete_task(ctx: Context, actor: User, task_id: str, values: dict, variables: dict | None = None) -> Progress:
+    """Complete a task with its form data and process `variables` (domain/variables.py); the workflow moves on in
+    the same transaction.
 
     Not while someone must act first (a delegation, a 前加签, an unreplied 督办: 409), and never by a delegate (403).
     While after- or parallel signers have not signed, the submission is held and the task stays open: it completes
@@ -195,10 +197,11 @@ def complete_task(ctx: Context, actor: User, task_id: str, values: dict) -> Prog
     with ctx.uow() as uow:
         task, case, activity = _completable(uow, actor, task_id, lock=True)
         command = CaseCommand(uow, ctx, case)
-        cleaned = valid_values(ctx, case, command.definition, task, values)
+        cleaned = valid_values(ctx, case, command.definition, task, values, variables)
         materials.with_completion(uow, ctx, actor, case, command.definition.user_tasks[task.spec_id],
                                   cleaned.get("decision"), values or {})  # the marks sent with it, 受理's rule
-        if task_operations.hold_submission(uow, ctx, actor, task, case, cleaned, values or {}, activity):
+        if task_operations.hold_submission(uow, ctx, actor, task, case, cleaned, held_with(values or {}, variables),
+                                           activity):
             uow.commit()
             return Progress(case, uow.tasks.open_for_case(case.id))
         progress = finish_task(uow, ctx, command, actor, task, cleaned, values or {})
@@ -226,14 +229,15 @@ def report_task_error(ctx: Context, actor: User, task_id: str, code: str, messag
         return progress
 
 
-def preview_completion(ctx: Context, actor: User, task_id: str, values: dict) -> RenderedDocument | None:
+def preview_completion(ctx: Context, actor: User, task_id: str, values: dict,
+                       variables: dict | None = None) -> RenderedDocument | None:
     """The 决定书 completing the task with `values` would issue (a refusal that ends the case), exactly as it would
     be printed, checked as complete_task checks it (the reason, the form, the marks); None when it issues none.
     Nothing is completed, marked or issued."""
     with ctx.uow(write=False) as uow:
         task, case, _ = _completable(uow, actor, task_id)
         definition = ctx.definition(uow, case.process_version_id)
-        cleaned = valid_values(ctx, case, definition, task, values)
+        cleaned = valid_values(ctx, case, definition, task, values, variables)
         materials.check_marks(ctx, uow, case, materials.submitted_marks(values or {}))
         outcome = definition.user_tasks[task.spec_id].outcomes.get(cleaned.get("decision"))
         if outcome is None or outcome.kind != END or not outcome.is_refusal:
@@ -258,17 +262,24 @@ def _completable(uow, actor: User, task_id: str, lock: bool = False) -> tuple[Ca
     return task, case, activity
 
 
-def valid_values(ctx: Context, case: Case, definition, task: CaseTask, values: dict) -> dict:
-    """The task's form data, cleaned; a field in error refuses it all. A refusal (domain/refusals.py) keeps its
-    reason as `opinion`, also where the step's form has no such field. A 核定金额 is held to the case's proposal
-    (domain.amounts: not above the claim, the cap or the proposal; lower only with a 核减理由) and made explicit."""
-    return checked_values(definition.user_tasks[task.spec_id], case.data, values, ctx.max_amount)
+def valid_values(ctx: Context, case: Case, definition, task: CaseTask, values: dict,
+                 variables: dict | None = None) -> dict:
+    """The task's form data, cleaned, with the process variables sent beside it (domain/variables.py); a field
+    or a variable in error refuses it all. A refusal (domain/refusals.py) keeps its reason as `opinion`, also where
+    the step's form has no such field. A 核定金额 is held to the case's proposal (domain.amounts: not above the
+    claim, the cap or the proposal; lower only with a 核减理由) and made explicit."""
+    return checked_values(definition.user_tasks[task.spec_id], case.data, values, ctx.max_amount, variables,
+                          definition.form_fields)
 
 
-def checked_values(step: TaskDefinition, case_data: dict, values: dict, max_amount) -> dict:
+def checked_values(step: TaskDefinition, case_data: dict, values: dict, max_amount, variables: dict | None = None,
+                   process_fields: frozenset[str] = frozenset()) -> dict:
     """valid_values for the user task `step` of a case whose data is `case_data` (a designer's test run has no
-    case row)."""
-    cleaned, errors = validate_form(step.form, values or {}, max_amount)
+    case row); `process_fields`: every form field of the process, which variables may not write."""
+    fields, others, variable_errors = split_variables(variables or {}, step.form, case_data, process_fields)
+    values = {**(values or {}), **fields}
+    cleaned, errors = validate_form(step.form, values, max_amount, case_data)
+    errors.update(variable_errors)
     proposal = Proposal.from_data(case_data) if any(f.id == APPROVED for f in step.form.fields) else None
     errors = {**review_errors(proposal, cleaned), **errors}
     try:
@@ -281,7 +292,7 @@ def checked_values(step: TaskDefinition, case_data: dict, values: dict, max_amou
         raise InvalidInput("表单填写有误", errors)
     if reason:
         cleaned[REASON_FIELD] = reason
-    return approved_values(proposal, cleaned)
+    return approved_values(proposal, {**others, **cleaned})
 
 
 def finish_task(uow, ctx: Context, command: CaseCommand, actor: User, task: CaseTask, cleaned: dict,
