@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
 revision = '0034'
-down_revision = '0021'
+down_revision = '0030'
 branch_labels = None
 depends_on = None
 
