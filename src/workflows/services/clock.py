@@ -54,11 +54,11 @@ class CaseClock:
         return {"deadline": self.deadline, "warning_time": self.warning_time, "working_days": self.working_days}
 
     def deadline(self, kind: str = PROMISED) -> str:
-        row = self._running(kind)
+        row = self.running(kind)
         return row.due_at.astimezone(CHINA).isoformat() if row and row.due_at else FAR_FUTURE
 
     def warning_time(self, kind: str = PROMISED) -> str:
-        row = self._running(kind)
+        row = self.running(kind)
         return row.warning_at.astimezone(CHINA).isoformat() if row and row.warning_at else FAR_FUTURE
 
     def working_days(self, count) -> str:
@@ -67,7 +67,7 @@ class CaseClock:
         today = self.ctx.now().astimezone(CHINA).date()
         return self.hours.close_of(self.calendar.add_working_days(today, count), CHINA).isoformat()
 
-    def _running(self, kind: str) -> CaseDeadline | None:
+    def running(self, kind: str) -> CaseDeadline | None:
         return next((row for row in self.rows if row.kind == kind and row.met_at is None), None)
 
     # --- keeping the limits current ------------------------------------------------------------------------
@@ -167,7 +167,7 @@ class CaseClock:
     def case_limit(self) -> CaseDeadline | None:
         """The limit an inbox sorts by: the promised one while it runs, else the statutory one, else a stage's
         (a partner's case, such as 转移接续's 转出地, owes only a stage limit)."""
-        return self._running(PROMISED) or self._running(STATUTORY) or next(
+        return self.running(PROMISED) or self.running(STATUTORY) or next(
             (row for row in self.rows if row.met_at is None), None)
 
     def start_on_receipt(self, limit: StageLimit | None) -> None:
