@@ -6,7 +6,9 @@ from workflows.adapters.unit_of_work import UnitOfWork
 from workflows.domain.deadlines import escalation_wording, overdue_working_days
 from workflows.domain.model import SUPERVISION_STAGE, Case, Escalation
 
-from .clock import CaseClock, due_label, limit_name
+from workflows.domain.case_limits import due_label, limit_name
+
+from .clock import CaseClock
 from .context import Context
 from .history import SYSTEM, add_history
 

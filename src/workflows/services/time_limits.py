@@ -11,11 +11,12 @@ from workflows.domain.deadlines import PAUSE_KINDS, Deadline, compute_deadline, 
 from workflows.domain.errors import Conflict, InvalidInput, NotFound
 from workflows.domain.events import CalendarChanged, OutboxEntry
 from workflows.domain.model import APPROVED, CLOSED, REFUSED, REQUESTED, CasePause, ExtensionRequest, User
+from workflows.domain.case_limits import ACCEPTANCE_STAGE, PROMISED, STATUTORY, WAIVER_PAUSE, limit_name
 
 from .access import require_case_visible, require_role
 from .calendar import working_calendar
 from .catalog import get_agency
-from .clock import ACCEPTANCE_STAGE, PROMISED, STATUTORY, WAIVER_PAUSE, CaseClock, limit_name
+from .clock import CaseClock
 from .context import CHINA, Context
 from .history import SYSTEM, add_history
 from .progress import CaseCommand, Progress

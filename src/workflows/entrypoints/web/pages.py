@@ -10,7 +10,7 @@ from workflows.domain.model import COMPLETED, READY
 from workflows.domain.roles import TASK_ROLE_NAMES
 from workflows.services import cases, catalog, inbox_filters, inbox_rows, materials, notices, processes, tasks, users
 from workflows.services.access import require_role
-from workflows.services.clock import due_label, limit_name
+from workflows.domain.case_limits import due_label, limit_name
 
 from .base import blueprint, ctx, signed_in
 
