@@ -10,7 +10,7 @@ from lxml import etree
 from SpiffWorkflow.bpmn.parser import BpmnValidator
 from SpiffWorkflow.camunda.parser import CamundaParser
 
-from workflows.adapters.bpmn_draft import NSMAP
+from workflows.adapters.bpmn_draft.layout import NSMAP
 from workflows.adapters.bpmn_parsing import parse_process
 from workflows.adapters.dmn_parsing import decision_files, read_decisions
 

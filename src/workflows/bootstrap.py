@@ -12,15 +12,15 @@ from sqlalchemy.orm import sessionmaker
 from workflows.adapters.database import make_engine
 from workflows.adapters.engine import Engine
 from workflows.adapters.orm import start_mappers
-from workflows.domain.events import CalendarChanged, DocumentIssued
-from workflows.services import calendar, documents, outbox
+from workflows.domain.events import AgencyMessageThrown, CalendarChanged, DocumentIssued
+from workflows.services import agency_messages, documents, outbox, time_limits
 from workflows.services.context import Context, system_clock
 from workflows.services.messagebus import MessageBus, PromptWorker, Worker
 
 Kick = Literal["inline", "thread", "off"]
 RENDER_DOCUMENT, RECOMPUTE_DEADLINES = "render_document", "recompute_deadlines"
 DEFERRED = {DocumentIssued: RENDER_DOCUMENT, CalendarChanged: RECOMPUTE_DEADLINES}
-WORKERS: dict[str, Worker] = {RENDER_DOCUMENT: documents.render_issued, RECOMPUTE_DEADLINES: calendar.recompute_batch}
+WORKERS: dict[str, Worker] = {RENDER_DOCUMENT: documents.render_issued, RECOMPUTE_DEADLINES: time_limits.recompute_batch}
 PROMPT: dict[str, PromptWorker] = {RENDER_DOCUMENT: documents.render_kicked}  # downloaded a moment after
 
 
@@ -37,7 +37,8 @@ def bootstrap(database: str | sessionmaker, *, engine: Engine | None = None,
         database = sessionmaker(make_engine(database), expire_on_commit=False)
     ctx = Context(database, clock=clock, **({"engine": engine} if engine is not None else {}))
     ctx.bus = MessageBus(clock=ctx.now, deferred=dict(DEFERRED), workers={**WORKERS, **(workers or {})},
-                         prompt=dict(PROMPT))
+                         prompt=dict(PROMPT),
+                         after_commit={AgencyMessageThrown: [lambda event: agency_messages.deliver_after_commit(ctx, event)]})
     if kick == "inline":
         ctx.bus.kick = lambda kind, entries: outbox.kick(ctx, kind, entries)
     elif kick == "thread":

@@ -17,13 +17,15 @@ from SpiffWorkflow.util.task import TaskState
 
 from workflows.adapters.limits import NEVER
 from workflows.adapters import bpmn_draft as draft
+from workflows.adapters.bpmn_draft import layout, prohibited, shapes
+from workflows.adapters.bpmn_draft import spec as draft_spec
 from workflows.adapters.bpmn_parsing import parse_process
 from workflows.adapters.scripting import RestrictedScriptEngine
 from workflows.domain.forms import validate_form
 
-NS = draft.NSMAP
+NS = layout.NSMAP
 CAMUNDA = "{%s}" % NS["camunda"]
-TASK, EVENT, GATEWAY = (draft.SIZES[k] for k in ("task", "event", "gateway"))
+TASK, EVENT, GATEWAY = (layout.SIZES[k] for k in ("task", "event", "gateway"))
 FAR = NEVER  # what the limits' functions return while a limit is not running
 PAST = "2000-01-03T17:00:00+08:00"
 
@@ -39,10 +41,10 @@ def _engine(due: dict[str, str] | None = None) -> RestrictedScriptEngine:
     })
 
 
-SMALL = draft.ProcessDraftSpec(
+SMALL = draft_spec.ProcessDraftSpec(
     process_id="item_test", name="测试事项",
-    steps=(draft.ACCEPT, draft.IDENTITY, draft.REVIEW, draft.NOTIFY),
-    start_fields=draft.FORMS["unit"],
+    steps=(draft_spec.ACCEPT, draft_spec.IDENTITY, draft_spec.REVIEW, draft_spec.NOTIFY),
+    start_fields=shapes.FORMS["unit"],
 )
 
 
@@ -141,7 +143,7 @@ def assert_layout(xml: bytes) -> None:
             continue
         box = tuple(float(label.get(k)) for k in ("x", "y", "width", "height"))
         name = root.find(f".//*[@id='{di.get('bpmnElement')}']").get("name")
-        assert box[2] >= draft.LABEL_FONT * len(name), f"the label of {di.get('bpmnElement')} would wrap"
+        assert box[2] >= layout.LABEL_FONT * len(name), f"the label of {di.get('bpmnElement')} would wrap"
         for other in nodes:
             if related(di.get("bpmnElement"), other):
                 continue
@@ -201,7 +203,7 @@ def _end_data(workflow: BpmnWorkflow) -> dict:
 
 
 def test_small_spec_has_collaboration_lanes_and_ids():
-    root = _tree(draft.draft_process(SMALL))
+    root = _tree(layout.draft_process(SMALL))
     participant = root.find("bpmn:collaboration/bpmn:participant", NS)
     assert participant.get("processRef") == "item_test" and participant.get("name") == "医保经办机构"
     process = root.find("bpmn:process", NS)
@@ -228,7 +230,7 @@ def test_small_spec_has_collaboration_lanes_and_ids():
 
 
 def test_small_spec_decisions_and_gateways():
-    root = _tree(draft.draft_process(SMALL))
+    root = _tree(layout.draft_process(SMALL))
     process = root.find("bpmn:process", NS)
     task = process.find("bpmn:userTask[@id='Task_review']", NS)
     assert task.get(f"{{{NS['camunda']}}}formKey") is None  # the form is its camunda:formData
@@ -247,25 +249,25 @@ def test_small_spec_decisions_and_gateways():
 
 
 def test_small_spec_diagram_interchange():
-    xml = draft.draft_process(SMALL)
+    xml = layout.draft_process(SMALL)
     root = _tree(xml)
     bounds = _bounds(root)
     participant = bounds["Participant_item_test"]
     acceptor, reviewer, supervisor = bounds["Lane_acceptor"], bounds["Lane_reviewer"], bounds["Lane_supervisor"]
-    assert acceptor[0] == participant[0] + draft.LABEL_BAND and acceptor[3] == reviewer[3] == draft.LANE_HEIGHT
+    assert acceptor[0] == participant[0] + layout.LABEL_BAND and acceptor[3] == reviewer[3] == layout.LANE_HEIGHT
     # only the limits' event sub-processes are in 科室负责人's lane: one row of them, the 承诺时限红牌 the tallest
-    band = 2 * draft.SUB_ROW + draft.BRANCH_PITCH
-    assert supervisor[3] == band + 2 * draft.SUB_GAP and bounds["SubProcess_overdue"][3] == band
-    assert reviewer[1] == acceptor[1] + acceptor[3] and participant[3] == 2 * draft.LANE_HEIGHT + supervisor[3]
+    band = 2 * layout.SUB_ROW + layout.BRANCH_PITCH
+    assert supervisor[3] == band + 2 * layout.SUB_GAP and bounds["SubProcess_overdue"][3] == band
+    assert reviewer[1] == acceptor[1] + acceptor[3] and participant[3] == 2 * layout.LANE_HEIGHT + supervisor[3]
     subs = [bounds[f"SubProcess_{key}"] for key in ("overdue", "warning", "statutory")]
-    assert all(a[0] + a[2] + draft.SUB_GAP == b[0] and a[1] == b[1] for a, b in zip(subs, subs[1:]))  # a row
+    assert all(a[0] + a[2] + layout.SUB_GAP == b[0] and a[1] == b[1] for a, b in zip(subs, subs[1:]))  # a row
     for node_id, lane in (("Task_accept", acceptor), ("Task_review", reviewer), ("Gateway_review", reviewer)):
         x, y, w, h = bounds[node_id]
-        assert y + h / 2 == lane[1] + draft.LANE_HEIGHT / 2, f"{node_id} not centred in its lane's main row"
+        assert y + h / 2 == lane[1] + layout.LANE_HEIGHT / 2, f"{node_id} not centred in its lane's main row"
     main = ["StartEvent_apply", "Task_accept", "Gateway_accept", "Task_identity_check", "Task_review",
             "Gateway_review", "Task_notify_applicant", "EndEvent_done"]
     centres = [bounds[n][0] + bounds[n][2] / 2 for n in main]
-    assert all(b - a == draft.COLUMN for a, b in zip(centres, centres[1:]))
+    assert all(b - a == layout.COLUMN for a, b in zip(centres, centres[1:]))
     refuse, gateway = bounds["EndEvent_accept_refuse"], bounds["Gateway_accept"]
     assert refuse[0] > gateway[0] + gateway[2] and refuse[1] > gateway[1]  # right of and below its gateway
     assert len(_waypoints(root)) == len(root.findall(".//bpmn:sequenceFlow", NS))
@@ -317,7 +319,7 @@ def _drive(workflow: BpmnWorkflow, decisions: dict[str, str] | None = None, *, h
 
 
 def test_small_spec_parses_and_runs_to_its_ends():
-    spec = _parse(draft.draft_process(SMALL), "item_test")
+    spec = _parse(layout.draft_process(SMALL), "item_test")
     assert spec.spec.task_specs["Task_review"].lane == "审核员"
     assert spec.spec.task_specs["Task_review"].extensions == {"stage": "审核"}
     workflow = _workflow(spec)
@@ -331,18 +333,18 @@ def test_small_spec_parses_and_runs_to_its_ends():
 
 
 def _catalog() -> list[dict]:
-    items = [{"code": key, "name": key, "process": f"item_{i}"} for i, key in enumerate(draft.PROFILES)]
-    items[list(draft.PROFILES).index("002036003002")]["partner_process"] = "item_002036003002_out"
+    items = [{"code": key, "name": key, "process": f"item_{i}"} for i, key in enumerate(shapes.PROFILES)]
+    items[list(shapes.PROFILES).index("002036003002")]["partner_process"] = "item_002036003002_out"
     return items
 
 
-ALL_SPECS = [spec for item in _catalog() for spec in (draft.spec_for_item(item), draft.partner_spec_for_item(item))
+ALL_SPECS = [spec for item in _catalog() for spec in (shapes.spec_for_item(item), shapes.partner_spec_for_item(item))
              if spec is not None]
 
 
 @pytest.mark.parametrize("spec", ALL_SPECS, ids=[s.process_id for s in ALL_SPECS])
 def test_every_profile_drafts_a_valid_laid_out_process(spec):
-    xml = draft.draft_process(spec)
+    xml = layout.draft_process(spec)
     parsed = _parse(xml, spec.process_id)
     assert_layout(xml)
     definition = parse_process(xml, f"{spec.process_id}.bpmn")  # the platform's own checks
@@ -353,9 +355,9 @@ def test_every_profile_drafts_a_valid_laid_out_process(spec):
 
 
 def test_profiles_use_known_shapes_forms_and_stages():
-    for code, (shape, parameter, form) in draft.PROFILES.items():
-        assert shape in draft.SHAPES and form in draft.FORMS, code
-        steps = draft.SHAPES[shape](parameter)
+    for code, (shape, parameter, form) in shapes.PROFILES.items():
+        assert shape in shapes.SHAPES and form in shapes.FORMS, code
+        steps = shapes.SHAPES[shape](parameter)
         assert len({s.id for s in steps}) == len(steps), f"{code}: duplicate step ids"
         assert {s.stage for s in steps} <= {"受理", "审核", "拨付", "验收", "签订协议", "办结", "联系函", "信息表"}
         assert all(s.kind == "user" for s in steps if s.limits), f"{code}: only user tasks watch stage limits"
@@ -450,7 +452,7 @@ def _flows_from(process, node_id: str) -> dict[str, object]:
 
 
 def test_a_waived_case_waits_in_its_own_stage_for_the_materials_or_the_time_limit():
-    xml = draft.draft_process(draft.spec_for_item(WAIVABLE))
+    xml = layout.draft_process(shapes.spec_for_item(WAIVABLE))
     assert_layout(xml)
     process = _tree(xml).find("bpmn:process", NS)
     decision = process.find("bpmn:userTask[@id='Task_accept']//camunda:formField[@id='decision']", NS)
@@ -486,7 +488,7 @@ def _waiting(workflow) -> list[str]:
 
 
 def test_a_waived_case_goes_on_when_the_materials_arrive_and_ends_when_time_is_up():
-    spec = _parse(draft.draft_process(draft.spec_for_item(WAIVABLE)), "item_x")
+    spec = _parse(layout.draft_process(shapes.spec_for_item(WAIVABLE)), "item_x")
     supplied = _workflow(spec)
     assert _drive(supplied, {"Task_accept": "waive"}) == []
     assert _waiting(supplied) == ["Gateway_waiver_wait"]
@@ -507,18 +509,18 @@ def test_a_waived_case_goes_on_when_the_materials_arrive_and_ends_when_time_is_u
 ALLOWANCE = {"code": "002036007004", "name": "生育津贴支付", "process": "item_x", "waivable": True,
              "prohibited": {"210400": ("抚顺市医疗保障事务服务中心违规禁办事项清单",
                                        ("医保连续缴费不满十个月", "个人或单位医保欠费"))}}
-DMN = {"dmn": draft.DMN_NSMAP[None]}
+DMN = {"dmn": prohibited.DMN_NSMAP[None]}
 
 
 def test_prohibited_cases_are_checked_after_acceptance_before_the_waiver_and_after_review():
-    spec = draft.spec_for_item(ALLOWANCE)
+    spec = shapes.spec_for_item(ALLOWANCE)
     assert [s.id for s in spec.steps][:8] == [
         "Task_accept", "Task_arrears_check_accept", "Task_prohibited_accept", "Gateway_waive",
         "Task_identity_check", "Task_insured_check", "Task_reimbursement_calc", "Task_review"]
     checks = [s for s in spec.steps if s.kind == "rule"]
     assert [(s.stage, s.decision_ref, s.fail_end) for s in checks] == [
         ("受理", "prohibited_002036007004", "禁止办理"), ("审核", "prohibited_002036007004", "禁止办理")]
-    xml = draft.draft_process(spec)
+    xml = layout.draft_process(spec)
     assert_layout(xml)
     process = _tree(xml).find("bpmn:process", NS)
     task = process.find("bpmn:businessRuleTask[@id='Task_prohibited_accept']", NS)
@@ -535,7 +537,7 @@ def test_prohibited_cases_are_checked_after_acceptance_before_the_waiver_and_aft
 
 
 def test_the_decision_table_has_the_agency_the_inputs_its_rules_read_and_the_catalogs_words():
-    root = etree.fromstring(draft.draft_decision(ALLOWANCE))
+    root = etree.fromstring(prohibited.draft_decision(ALLOWANCE))
     table = root.find("dmn:decision/dmn:decisionTable", DMN)
     assert (root.find("dmn:decision", DMN).get("id"), table.get("hitPolicy")) == ("prohibited_002036007004", "FIRST")
     assert [(i.get("label"), i.findtext("dmn:inputExpression/dmn:text", namespaces=DMN))
@@ -551,7 +553,7 @@ def test_the_decision_table_has_the_agency_the_inputs_its_rules_read_and_the_cat
                     ['"210400"', "-", "True", "-", '"个人或单位医保欠费"', basis],
                     ['"210400"', "-", "-", "True", '"个人或单位医保欠费"', basis]]
     with pytest.raises(KeyError, match="add it to PROHIBITIONS"):
-        draft.draft_decision({**ALLOWANCE, "prohibited": {"231025": ("林口县医疗保障局违规禁办事项清单", ("未知情形",))}})
+        prohibited.draft_decision({**ALLOWANCE, "prohibited": {"231025": ("林口县医疗保障局违规禁办事项清单", ("未知情形",))}})
 
 
 def test_write_all_and_unknown_items(tmp_path):
@@ -572,7 +574,7 @@ def test_write_all_and_unknown_items(tmp_path):
     with pytest.raises(KeyError):
         draft.draft_item("999", items)
     with pytest.raises(KeyError):
-        draft.spec_for_item({"code": "999", "name": "未知事项", "process": "item_999"})
+        shapes.spec_for_item({"code": "999", "name": "未知事项", "process": "item_999"})
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -610,7 +612,7 @@ def _new_red_gateway(container, gateway, supervise) -> None:
 def test_every_process_watches_its_limits_once_with_event_sub_processes(spec):
     """No timer on any task: each limit starts a non-interrupting timer event sub-process of the process, in the
     科室负责人 lane, whose escalate task raises the card; only 承诺时限超期 goes on to the diagram's one 督办."""
-    root = _tree(draft.draft_process(spec))
+    root = _tree(layout.draft_process(spec))
     process = root.find("bpmn:process", NS)
     assert process.find(".//bpmn:boundaryEvent", NS) is None
     lane_of = {ref.text: lane.get("name") for lane in process.iterfind("bpmn:laneSet/bpmn:lane", NS)
@@ -653,7 +655,7 @@ def test_every_process_watches_its_limits_once_with_event_sub_processes(spec):
     sub = process.find("bpmn:subProcess[@id='SubProcess_overdue']", NS)
     end = _next(sub, supervise)
     assert end.get("name") == "督办完成" and _properties(end) == {"kind": "escalation"}
-    definition = parse_process(draft.draft_process(spec), f"{spec.process_id}.bpmn")
+    definition = parse_process(layout.draft_process(spec), f"{spec.process_id}.bpmn")
     assert definition.user_tasks["Task_supervise"].role == "supervisor"
     assert definition.limit_watchers == {f"{prefix}_{key}" for prefix in ("SubProcess", "StartEvent")
                                          for key in ["overdue", "warning", "statutory"]
@@ -666,7 +668,7 @@ def test_stage_limits_are_watched_where_the_stage_is_worked():
         for step in spec.steps:
             if step.limits:
                 watched.setdefault(spec.name, []).append((step.id, step.limits))
-    code = {key: key for key in draft.PROFILES}
+    code = {key: key for key in shapes.PROFILES}
     assert watched == {
         code["002036003002"]: [("Task_review", ("联系函",)), ("Task_confirm", ("办结",))],
         code["002036003002"] + "（转出地）": [("Task_review", ("信息表",))],
@@ -676,9 +678,9 @@ def test_stage_limits_are_watched_where_the_stage_is_worked():
 
 
 def test_a_process_without_a_clerks_task_watches_no_limit():
-    spec = draft.ProcessDraftSpec("item_auto", "自动办结", (draft.IDENTITY, draft.NOTIFY))
-    assert draft.timers_of(spec) == ()
-    assert _tree(draft.draft_process(spec)).find(".//bpmn:subProcess", NS) is None
+    spec = draft_spec.ProcessDraftSpec("item_auto", "自动办结", (draft_spec.IDENTITY, draft_spec.NOTIFY))
+    assert draft_spec.timers_of(spec) == ()
+    assert _tree(layout.draft_process(spec)).find(".//bpmn:subProcess", NS) is None
 
 
 def _supervisions(workflow) -> int:
@@ -686,7 +688,7 @@ def _supervisions(workflow) -> int:
 
 
 def test_timers_escalate_without_interrupting_the_case():
-    spec = _parse(draft.draft_process(SMALL), "item_test")
+    spec = _parse(layout.draft_process(SMALL), "item_test")
     workflow = _workflow(spec, {"promised": PAST, "warning:promised": PAST})
     desk = StandInDesk()
     assert _drive(workflow, hold=("Task_accept", "Task_supervise"), desk=desk) == ["EndEvent_warning"]
@@ -731,14 +733,14 @@ def test_a_red_card_raised_already_makes_no_second_supervision():
 def test_the_limits_sub_processes_stand_in_a_row_along_the_bottom_of_the_escalation_lane():
     """承诺时限红牌: its timer, escalate task, 是否新的红牌, 督办 and 督办完成 in one row, 已督办过 below the gateway
     under 督办, the gateway's name above it; the others: timer, escalate task, end."""
-    root = _tree(draft.draft_process(SMALL))
+    root = _tree(layout.draft_process(SMALL))
     bounds = _bounds(root)
     centre = {k: (x + w / 2, y + h / 2) for k, (x, y, w, h) in bounds.items()}
     row = [centre[i] for i in ("StartEvent_overdue", "Task_overdue", "Gateway_overdue", "Task_supervise",
                                "EndEvent_supervised")]
     assert len({y for _, y in row}) == 1 and all(a[0] < b[0] for a, b in zip(row, row[1:]))
     assert centre["EndEvent_overdue"][0] == centre["Task_supervise"][0]
-    assert centre["EndEvent_overdue"][1] == row[0][1] + draft.BRANCH_PITCH
+    assert centre["EndEvent_overdue"][1] == row[0][1] + layout.BRANCH_PITCH
     for key in ("warning", "statutory"):
         others = [centre[f"{prefix}_{key}"] for prefix in ("StartEvent", "Task", "EndEvent")]
         assert {y for _, y in others} == {row[0][1]}
@@ -748,7 +750,7 @@ def test_the_limits_sub_processes_stand_in_a_row_along_the_bottom_of_the_escalat
     shape = root.find(".//bpmndi:BPMNShape[@bpmnElement='SubProcess_overdue']", NS)
     assert shape.get("isExpanded") == "true"
     lane = bounds["Lane_supervisor"]
-    assert all(bounds[f"SubProcess_{key}"][1] + bounds[f"SubProcess_{key}"][3] <= lane[1] + lane[3] - draft.SUB_GAP
+    assert all(bounds[f"SubProcess_{key}"][1] + bounds[f"SubProcess_{key}"][3] <= lane[1] + lane[3] - layout.SUB_GAP
                for key in ("overdue", "warning", "statutory"))
 
 
@@ -763,7 +765,7 @@ def test_statutory_and_stage_timers_end_their_sub_process():
 
 # 身份及参保核验: every paying diagram refuses an unverified identity or an uninsured applicant before 拨付
 
-PAYING = [item for item in _catalog() if draft._profile(item)[0] == "payment"]
+PAYING = [item for item in _catalog() if shapes._profile(item)[0] == "payment"]
 NEVER_PAID = ("Task_reimbursement_calc", "Task_review", "Task_pay", "Task_payment")
 
 
@@ -774,8 +776,8 @@ NEVER_PAID = ("Task_reimbursement_calc", "Task_review", "Task_pay", "Task_paymen
     {"Task_identity_check": {"identity_verified": False}, "Task_insured_check": {"insured": None}},
 ], ids=["unverified", "uninsured", "unverified unit"])
 def test_a_paying_process_refuses_an_unverified_or_uninsured_applicant_before_any_payment(item, answers):
-    spec = draft.spec_for_item(item)
-    workflow = _workflow(_parse(draft.draft_process(spec), spec.process_id))
+    spec = shapes.spec_for_item(item)
+    workflow = _workflow(_parse(layout.draft_process(spec), spec.process_id))
 
     assert _drive(workflow, answers=answers) == ["EndEvent_insured_check_fail"] and _ended(workflow)
     done = {t.task_spec.bpmn_id for t in workflow.get_tasks(state=TaskState.COMPLETED)}
@@ -784,15 +786,15 @@ def test_a_paying_process_refuses_an_unverified_or_uninsured_applicant_before_an
 
 @pytest.mark.parametrize("insured", [True, None], ids=["insured person", "unit or institution"])
 def test_a_paying_process_goes_on_when_identity_and_insurance_pass(insured):
-    spec = draft.spec_for_item(PAYING[0])
-    workflow = _workflow(_parse(draft.draft_process(spec), spec.process_id))
+    spec = shapes.spec_for_item(PAYING[0])
+    workflow = _workflow(_parse(layout.draft_process(spec), spec.process_id))
     answers = {"Task_identity_check": {"identity_verified": True}, "Task_insured_check": {"insured": insured}}
     assert _drive(workflow, answers=answers) == ["EndEvent_done"]
     assert {"Task_payment"} <= {t.task_spec.bpmn_id for t in workflow.get_tasks(state=TaskState.COMPLETED)}
 
 
 def test_the_eligibility_gateway_shows_its_condition_and_refusal_in_the_diagram():
-    process = _tree(draft.draft_process(draft.spec_for_item(PAYING[0]))).find("bpmn:process", NS)
+    process = _tree(layout.draft_process(shapes.spec_for_item(PAYING[0]))).find("bpmn:process", NS)
     task = process.find("bpmn:serviceTask[@id='Task_insured_check']", NS)
     assert (task.get("name"), task.get(CAMUNDA + "topic"), _properties(task)) == (
         "核查参保状态", "insured_check", {"stage": "受理"})

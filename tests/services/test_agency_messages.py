@@ -177,7 +177,7 @@ def catalog_with_transfer_at(agency_code: str, tmp_path):
 
 def test_a_message_left_pending_is_delivered_by_the_scheduler_once(ctx, staff, clock, monkeypatch):
     with monkeypatch.context() as stopped:  # the process stops between the commit and the delivery
-        stopped.setattr(agency_messages, "_deliver_after_commit", lambda ctx, message_id: None)
+        stopped.setattr(agency_messages, "deliver_after_commit", lambda ctx, event: None)
         transfer = apply(ctx, staff, clock, LINKOU, FUSHUN)
     [letter] = exchange(ctx, transfer.clerk, transfer.number).messages
     assert (letter.message.status, exchange(ctx, transfer.clerk, transfer.number).linked[0].number) == (

@@ -11,7 +11,7 @@ from pypdf import PdfReader
 from workflows.domain.catalog import CatalogError
 from workflows.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from workflows.services import cases, catalog, documents, materials, notices, tasks
-from workflows.services.clock import due_label
+from workflows.domain.case_limits import due_label
 from workflows.services.demo import resident_id
 from workflows.services.scheduler import fire_due_timers
 

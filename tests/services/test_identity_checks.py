@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from workflows.adapters.bpmn_draft import PROFILES
+from workflows.adapters.bpmn_draft.shapes import PROFILES
 from workflows.adapters.catalog_files import load_catalog
 from workflows.domain.errors import InvalidInput
 from workflows.domain.model import CLOSED

@@ -20,7 +20,7 @@ from workflows.bootstrap import bootstrap
 from workflows.domain.errors import Conflict, Forbidden, NotFound
 from workflows.domain.events import MAX_ATTEMPTS, DocumentIssued
 from workflows.entrypoints.app import create_app
-from workflows.services import calendar, cases, demo, documents, outbox
+from workflows.services import calendar, cases, demo, documents, outbox, time_limits
 
 from support.cases import APPLICANT, DATA, OUTPATIENT, accept, at, label
 from support.documented import DocumentedClient
@@ -191,7 +191,7 @@ def test_nothing_is_issued_or_rendered_when_the_command_rolls_back(ctx, staff, c
 
 def test_a_calendar_change_is_answered_at_once_and_the_worker_recomputes_the_cases_in_batches(
         quiet, staff, clock, monkeypatch):
-    monkeypatch.setattr(calendar, "RECOMPUTE_BATCH", 1)
+    monkeypatch.setattr(time_limits, "RECOMPUTE_BATCH", 1)
     first, second = (accept(quiet, staff, clock, "2026-11-23 09:30") for _ in range(2))
 
     calendar.correct_day(quiet, staff["admin"], date(2026, 12, 19), True, "调休上班", "测试通知〔2026〕1号")

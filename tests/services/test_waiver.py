@@ -6,7 +6,7 @@ import pytest
 
 from workflows.domain.errors import Conflict, Forbidden, InvalidInput
 from workflows.services import cases, documents, materials, tasks, time_limits
-from workflows.services.clock import due_label
+from workflows.domain.case_limits import due_label
 from workflows.services.scheduler import fire_due_timers
 
 from support.cases import APPLICANT, at

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from workflows.services import cases, tasks
-from workflows.services.clock import due_label
+from workflows.domain.case_limits import due_label
 from workflows.services.context import CHINA
 
 from support.process_driver import PERSON_ID

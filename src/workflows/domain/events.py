@@ -42,6 +42,15 @@ class CalendarChanged(Event):
 
 
 @dataclass(frozen=True)
+class AgencyMessageThrown(Event):
+    """A case threw a message for an agency of this installation (转移接续): it is delivered once the thrower's
+    command has committed, in a transaction of its own (services/agency_messages.py)."""
+
+    message_id: str
+    case_id: int
+
+
+@dataclass(frozen=True)
 class OutboxEntry:
     """An outbox row: an event waiting to be handled after its command committed, or handled (`done_at`)."""
 

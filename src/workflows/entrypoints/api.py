@@ -1,88 +1,23 @@
-"""The REST API (JSON). Each route authenticates, calls one use case, and returns its view."""
+"""The REST API (JSON). Each route authenticates, calls one use case, and returns its view. Its blueprint is
+api_base.py's, shared by the api_* modules of one concern each; app.py imports them all and registers it."""
 from __future__ import annotations
 
 from datetime import date, datetime
-from functools import wraps
 
-from flask import Blueprint, current_app, g, jsonify, request, session
-from flask_wtf.csrf import validate_csrf
-from wtforms.validators import ValidationError
+from flask import current_app, g, jsonify, request, session
 
 from handlers import HANDLERS
 from workflows.domain.calendar import parse_day
-from workflows.domain.errors import Forbidden, InvalidInput, WorkflowsError
+from workflows.domain.errors import InvalidInput
 from workflows.domain.model import READY
 from workflows.services import (accounts, calendar, cases, catalog, desk, process_messages, processes, tasks,
                                 time_limits, users)
-from workflows.services.context import CHINA, Context
+from workflows.services.context import CHINA
 
 from . import views
+from .api_base import Unauthenticated, authenticated, blueprint, body, ctx, paging
 from .openapi import openapi_document
 from .security import SESSION_KEY
-
-blueprint = Blueprint("api", __name__, url_prefix="/api")
-
-
-class Unauthenticated(WorkflowsError):
-    pass
-
-
-@blueprint.errorhandler(Unauthenticated)
-def unauthenticated(error):
-    return jsonify({"error": {"code": "unauthenticated", "message": str(error)}}), 401
-
-
-def ctx() -> Context:
-    return current_app.extensions["workflows"]
-
-
-def authenticated(view):
-    """Bearer token (API clients) or the session cookie (the web app); loads the user into g.user. Either is a
-    live session of services/accounts.py: signed out, revoked or expired, it is refused."""
-
-    @wraps(view)
-    def wrapper(*args, **kwargs):
-        header = request.headers.get("Authorization", "")
-        if header.startswith("Bearer "):
-            g.user = accounts.session_user(ctx(), header[7:].strip())
-            if g.user is None:
-                raise Unauthenticated("令牌无效或已过期，请重新登录")
-            return view(*args, **kwargs)
-        token = session.get(SESSION_KEY)
-        if not token:
-            raise Unauthenticated("请先登录")
-        if request.method not in ("GET", "HEAD", "OPTIONS"):
-            _check_csrf()  # a browser's cookie goes with any site's request: the page must prove it is ours
-        g.user = accounts.session_user(ctx(), token)
-        if g.user is None:
-            raise Unauthenticated("登录已失效，请重新登录")
-        return view(*args, **kwargs)
-
-    return wrapper
-
-
-def _check_csrf() -> None:
-    try:
-        validate_csrf(request.headers.get("X-CSRFToken", ""))
-    except ValidationError:
-        raise Forbidden("页面已过期或请求来源不明（CSRF），请刷新页面后重试") from None
-
-
-def body() -> dict:
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        raise InvalidInput("请求体应为 JSON 对象")
-    return data
-
-
-def paging() -> tuple[int, int]:
-    try:
-        limit, offset = int(request.args.get("limit", 50)), int(request.args.get("offset", 0))
-    except ValueError:
-        limit = offset = -1
-    if limit < 0 or offset < 0:
-        raise InvalidInput("limit 和 offset 应为非负整数", {"limit": "应为非负整数", "offset": "应为非负整数"})
-    return limit, offset
 
 
 @blueprint.get("/openapi.json")
@@ -491,14 +426,3 @@ def _variables() -> dict:
         raise InvalidInput("variables 应为 JSON 对象：变量名 -> 值", {"variables": "应为 JSON 对象：变量名 -> 值"})
     return variables
 
-
-from . import api_task_operations  # noqa: E402,F401 - 转办, 委派, 加签, 催办, 督办, 外出代理
-from . import api_agency_messages  # noqa: E402,F401 - 转移接续 messages between agencies and installations
-from . import api_followups  # noqa: E402,F401 - 差评回访
-from . import api_documents  # noqa: E402,F401 - 文书: list, PDF, 一次性告知书, 退回补正
-from . import api_case_operations  # noqa: E402,F401 - 退回, 撤回, 撤件, 终止, retry of a failed step
-from . import api_decisions  # noqa: E402,F401 - 决策表 (DMN): list, read, publish
-from . import api_process_tests  # noqa: E402,F401 - 流程测试: run a draft, the tests a process keeps
-from . import api_materials  # noqa: E402,F401 - 申请材料核对
-from . import api_privacy  # noqa: E402,F401 - 个人信息查阅记录
-from . import api_outbox  # noqa: E402,F401 - 后台任务: failures, retry

@@ -8,7 +8,7 @@ from workflows.domain.model import MESSAGE_STATUS_LABELS
 from workflows.services import agency_messages
 from workflows.services.agency_messages import MessageRecord
 
-from .api import authenticated, blueprint, body, ctx, paging
+from .api_base import authenticated, blueprint, body, ctx, paging
 from .views import moment
 
 

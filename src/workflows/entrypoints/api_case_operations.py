@@ -7,7 +7,7 @@ from flask import g, jsonify
 from workflows.services import case_operations
 
 from . import views
-from .api import authenticated, blueprint, body, ctx
+from .api_base import authenticated, blueprint, body, ctx
 
 
 def return_target_view(target: case_operations.ReturnTarget) -> dict:

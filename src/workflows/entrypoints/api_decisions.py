@@ -7,7 +7,7 @@ from workflows.services import decisions
 from workflows.services.decisions import DecisionRevision, DecisionSummary
 
 from . import views
-from .api import authenticated, blueprint, ctx
+from .api_base import authenticated, blueprint, ctx
 from .views import moment
 
 

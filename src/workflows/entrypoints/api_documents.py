@@ -7,7 +7,7 @@ from workflows.domain.documents import KINDS
 from workflows.domain.model import CaseDocument
 from workflows.services import documents, notices
 
-from .api import authenticated, blueprint, body, ctx
+from .api_base import authenticated, blueprint, body, ctx
 from .files import private_file, wants_download
 from .views import moment
 

@@ -7,7 +7,7 @@ from workflows.domain.errors import InvalidInput
 from workflows.services import followups
 from workflows.services.followups import FollowUpRow
 
-from .api import authenticated, blueprint, body, ctx, paging
+from .api_base import authenticated, blueprint, body, ctx, paging
 from .views import moment
 
 

@@ -7,7 +7,7 @@ from flask import g, jsonify
 from workflows.domain.errors import InvalidInput
 from workflows.services import materials
 
-from .api import authenticated, blueprint, body, ctx
+from .api_base import authenticated, blueprint, body, ctx
 
 
 def material_view(row: materials.MaterialStatus) -> dict:

@@ -6,7 +6,7 @@ from flask import g, jsonify
 from workflows.domain.events import OutboxEntry
 from workflows.services import outbox
 
-from .api import authenticated, blueprint, ctx
+from .api_base import authenticated, blueprint, ctx
 from .views import moment
 
 

@@ -6,7 +6,7 @@ from flask import g, jsonify, request
 from workflows.domain.privacy import KIND_NAMES
 from workflows.services import privacy
 
-from .api import authenticated, blueprint, ctx, paging
+from .api_base import authenticated, blueprint, ctx, paging
 from .views import moment
 
 

@@ -10,7 +10,7 @@ from workflows.domain.process_tests import RunOutcome, suite_document
 from workflows.services import process_tests
 from workflows.services.process_tests import SuiteReport
 
-from .api import authenticated, blueprint, body, ctx
+from .api_base import authenticated, blueprint, body, ctx
 
 
 def outcome_view(outcome: RunOutcome) -> dict:

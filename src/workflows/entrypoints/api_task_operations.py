@@ -8,7 +8,7 @@ from workflows.domain.model import REQUEST_KINDS, SIGN_DECISIONS
 from workflows.services import substitutes, task_operations
 
 from . import views
-from .api import authenticated, blueprint, body, ctx
+from .api_base import authenticated, blueprint, body, ctx
 
 
 def request_view(request) -> dict:

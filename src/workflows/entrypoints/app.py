@@ -39,7 +39,11 @@ def make_context(url: str | None = None, kick: Kick | None = None) -> Context:
 
 
 def create_app(ctx: Context | None = None, secret_key: str | None = None) -> Flask:
-    from . import api, engine_rest, security, web
+    from . import api_base, engine_rest, security, web
+    # The API's routes, one module a concern, each putting its routes on api_base's blueprint
+    from . import api, api_agency_messages, api_case_operations, api_decisions, api_documents  # noqa: F401
+    from . import api_followups, api_materials, api_outbox, api_privacy, api_process_tests  # noqa: F401
+    from . import api_task_operations  # noqa: F401
 
     app = Flask(__name__)
     logs.install(app)  # first: a request refused by the checks below is logged with its id too
@@ -53,9 +57,9 @@ def create_app(ctx: Context | None = None, secret_key: str | None = None) -> Fla
     app.config["MAX_CONTENT_LENGTH"] = 12 * 1024 * 1024
     security.install(app)
     csrf.init_app(app)
-    csrf.exempt(api.blueprint)  # API clients send Bearer tokens; cookie-session writes are checked in api.py
+    csrf.exempt(api_base.blueprint)  # API clients send Bearer tokens; cookie-session writes are checked there
     csrf.exempt(engine_rest.blueprint)  # Bearer or Basic only: no cookie session to forge requests with
-    app.register_blueprint(api.blueprint)
+    app.register_blueprint(api_base.blueprint)
     app.register_blueprint(engine_rest.blueprint)
     app.register_blueprint(web.blueprint)
     _register_error_handlers(app)

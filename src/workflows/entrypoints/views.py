@@ -10,8 +10,8 @@ from workflows.domain.documents import RenderedDocument
 from workflows.domain.model import TASK_STATE_LABELS, Case, CaseTask, HistoryEntry, ProcessVersion, User
 from workflows.domain.roles import ROLE_NAMES, role_name
 from workflows.services.cases import CaseDetails
-from workflows.services.clock import limit_name
-from workflows.services.desk import LEVEL_NAMES
+from workflows.domain.case_limits import limit_name
+from workflows.services.escalations import LEVEL_NAMES
 from workflows.services.time_limits import PAUSE_KINDS
 from workflows.services.context import CHINA
 from workflows.services.progress import Progress

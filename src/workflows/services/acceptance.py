@@ -18,10 +18,10 @@ from workflows.domain.acceptance import (COMMITMENT_FIELD, COMMITTED, SUPPLIED, 
 from workflows.domain.catalog import AgencyItem
 from workflows.domain.errors import Conflict
 from workflows.domain.model import Case, CaseDeadline, CaseWaiver, User
+from workflows.domain.case_limits import due_label
 
 from . import documents
 from .cases import receive_message
-from .clock import due_label
 from .context import Context
 from .history import add_history
 

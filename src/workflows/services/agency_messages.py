@@ -1,9 +1,9 @@
 """转移接续 between agencies: the messages (联系函, 信息表) one agency's case throws and another agency's case
 catches, correlated by the number of the case that began the exchange (the receiving agency's, 转入地).
 
-A thrown message goes into the outbox (agency_messages) in the thrower's own transaction and is delivered right
-after that commits, each delivery in a transaction of its own; the scheduler delivers what was left pending (a
-crash in between). A 联系函 starts a case of the item's partner process (catalog `partner_process`) at the sending
+A thrown message goes into the outbox (agency_messages) in the thrower's own transaction (thrown_messages.py) and
+is delivered right after that commits (its AgencyMessageThrown event), each delivery in a transaction of its own;
+the scheduler delivers what was left pending (a crash in between). A 联系函 starts a case of the item's partner process (catalog `partner_process`) at the sending
 agency (转出地); that case's 信息表 goes back to the waiting receiving case. A delivery that fails stays failed,
 with its reason in the message and in the source case's history, until someone retries it.
 
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from workflows.adapters.unit_of_work import UnitOfWork
 from workflows.domain.applicants import PERSON, id_number_problem
@@ -22,19 +22,21 @@ from workflows.domain.case_numbers import format_case_number
 from workflows.domain.case_states import case_state
 from workflows.domain.catalog import Agency, AgencyItem, Catalog, StageLimit
 from workflows.domain.errors import Conflict, Forbidden, InvalidInput, NotFound, WorkflowsError
+from workflows.domain.events import AgencyMessageThrown
 from workflows.domain.model import (MESSAGE_DELIVERED, MESSAGE_FAILED, MESSAGE_OUTBOUND, MESSAGE_PENDING,
                                     MESSAGE_SENT, MESSAGE_STATUS_LABELS, OPEN, AgencyMessage, Case,
                                     ProcessVersion, User)
 
 from .access import require_case_visible, require_role
-from .context import Context, jsonable
+from .context import Context
 from .history import SYSTEM, add_history
+from .progress import CaseCommand
 from .retries import retried
+from .thrown_messages import identity_of
 
 log = logging.getLogger(__name__)
 STATUSES = tuple(MESSAGE_STATUS_LABELS)
 _AGENCY_CODE_LENGTH, _MAX_NAME, _MAX_CORRELATION = 6, 100, 40
-APPLICANT_IDENTITY = ("name", "id_number", "kind", "phone")  # what a 联系函 tells of the applicant
 
 
 @dataclass(frozen=True)
@@ -66,50 +68,11 @@ class CaseExchange:
     agency_names: dict[str, str]  # code -> short name, of the agencies in the messages
 
 
-# --- the thrower's side ------------------------------------------------------------------------------------------
-
-def record_thrown(uow: UnitOfWork, ctx: Context, case: Case, name: str, payload) -> None:
-    """A message the case threw: into the outbox if it is for another agency, delivered once this unit commits."""
-    route = _route_of(uow, ctx, case, payload)
-    if route is None:
-        return  # a message no agency waits for: the case's history has it, delivered by hand if at all
-    to_agency, correlation = route
-    if correlation == case.number:  # it begins the exchange: the other agency learns whom it is about (联系函)
-        payload = {**payload, "applicant": _identity(case.applicant)}
-    local = ctx.catalog(uow).agency(to_agency) is not None
-    at = ctx.now()
-    message = AgencyMessage(id=str(uuid4()), name=name, from_agency=case.agency_code, to_agency=to_agency,
-                            correlation=correlation, payload=jsonable(payload if payload is not None else {}),
-                            source_case_id=case.id, target_case_id=None,
-                            status=MESSAGE_PENDING if local else MESSAGE_OUTBOUND, error=None, created_at=at,
-                            delivered_at=None)
-    uow.agency_messages.add(message)
-    if local:
-        uow.after_commit(lambda: _deliver_after_commit(ctx, message.id))
-    else:
-        add_history(uow, case, at, SYSTEM, "message_outbound",
-                    f"“{name}”发往其他系统的经办机构 {to_agency}，待转发", detail={"message": message.id})
-
-
-def _route_of(uow: UnitOfWork, ctx: Context, case: Case, payload) -> tuple[str, str] | None:
-    """(to agency, correlation) of a message the case throws, or None when it is for no agency.
-
-    A partner's case answers the agency whose message started it, in that exchange; a case of an item with a
-    partner process begins an exchange of its own with the agency its payload names as `from_agency` (转移接续:
-    the 转出地经办机构代码 the applicant gave)."""
-    opener = uow.agency_messages.opener(case)
-    if opener is not None:
-        return opener.from_agency, opener.correlation
-    item = ctx.catalog(uow).item(case.item_code)
-    to_agency = payload.get("from_agency") if isinstance(payload, dict) else None
-    if item and item.partner_process_key and isinstance(to_agency, str) and to_agency.strip():
-        return to_agency.strip(), case.number
-    return None
-
-
 # --- delivering --------------------------------------------------------------------------------------------------
 
-def _deliver_after_commit(ctx: Context, message_id: str) -> None:
+def deliver_after_commit(ctx: Context, event: AgencyMessageThrown) -> None:
+    """The bus's follow-up of a thrown message (bootstrap.py): delivered right after its thrower committed."""
+    message_id = event.message_id
     try:
         deliver(ctx, message_id)
     except Exception:  # the thrower's command is done: the scheduler delivers the message later
@@ -192,8 +155,6 @@ def _exchange_case(uow: UnitOfWork, message: AgencyMessage) -> Case | None:
 
 
 def _deliver_into(uow: UnitOfWork, ctx: Context, case: Case, message: AgencyMessage) -> None:
-    from .progress import CaseCommand  # progress records thrown messages with this module: import when needed
-
     uow.cases.get_by_id(case.id, lock=True)
     command = CaseCommand(uow, ctx, case)
     run = command.resume()
@@ -207,8 +168,6 @@ def _deliver_into(uow: UnitOfWork, ctx: Context, case: Case, message: AgencyMess
 def _start_partner_case(uow: UnitOfWork, ctx: Context, agency: Agency, message: AgencyMessage) -> Case:
     """A case of the agency's partner process, started by the message at the hall that handles the item there;
     its clock starts now (it has no 受理), with the stage limit it owes from the message."""
-    from .progress import CaseCommand
-
     agency_item, version = _partner_item(uow, ctx, agency, message)
     if not agency_item.hall_codes:
         raise NotFound(f"{agency.name}没有办理“{agency_item.name}”的大厅")
@@ -256,17 +215,10 @@ def _receipt_limit(catalog: Catalog, agency_item: AgencyItem, message: AgencyMes
                  if limit.starts_at == message.name), None)
 
 
-def _identity(applicant) -> dict:
-    """What a 联系函 tells of the applicant: the cases at both ends are about the same person."""
-    if not isinstance(applicant, dict):
-        return {}
-    return {key: str(applicant[key]) for key in APPLICANT_IDENTITY if applicant.get(key)}
-
-
 def _checked_identity(applicant, today) -> dict:
     """The applicant a message opens a case for, refused as at the window when the ID number is wrong (another
     installation's intake may check less)."""
-    identity = _identity(applicant)
+    identity = identity_of(applicant)
     problem = id_number_problem(identity.get("id_number", ""), identity.get("kind") or PERSON, today)
     if problem:
         raise InvalidInput(f"消息中的申请人证件号码有误：{problem}", {"payload.applicant.id_number": problem})

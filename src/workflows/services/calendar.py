@@ -4,7 +4,7 @@ The packaged data (chinese-calendar, 2004–2026) is the base; a year an adminis
 year, and a corrected day overrides its year. Each change names the State Council notice it comes from, is kept
 in calendar_changes, and makes every open case recompute its deadlines, with the change in the case's history:
 not in the administrator's request, but after it through the outbox (CalendarChanged), a batch of cases at a
-time, each case in a transaction of its own (`recompute_batch`).
+time, each case in a transaction of its own (time_limits.recompute_batch).
 """
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from workflows.adapters.holiday_data import official_schedules
 from workflows.adapters.unit_of_work import UnitOfWork
 from workflows.domain.calendar import WorkingCalendar, YearSchedule
 from workflows.domain.errors import InvalidInput
-from workflows.domain.events import CalendarChanged, OutboxEntry
+from workflows.domain.events import CalendarChanged
 from workflows.domain.model import User
 
 from .access import require_role
@@ -124,24 +124,3 @@ def correct_day(ctx: Context, actor: User, day: date, working: bool, name: str, 
 def calendar_changes(ctx: Context) -> list[dict]:
     with ctx.uow(write=False) as uow:
         return uow.calendar.changes()
-
-
-RECOMPUTE_BATCH = 100  # cases per outbox entry: a round of the scheduler does a batch, the next entry the rest
-
-
-def recompute_batch(ctx: Context, entry: OutboxEntry) -> None:
-    """The outbox's worker for CalendarChanged: the next batch of cases with running limits recompute theirs,
-    each in its own transaction (a recompute is idempotent: one done twice after a crash moves nothing); then the
-    entry is done and, if cases remain, the next batch's entry is written, in one transaction."""
-    from .time_limits import recompute_case_deadlines  # time limits use this module's calendar
-
-    event = CalendarChanged.from_payload(entry.payload)
-    with ctx.uow(write=False) as uow:
-        case_ids = uow.deadlines.cases_with_unmet(after=event.after_case_id, limit=RECOMPUTE_BATCH)
-    for case_id in case_ids:
-        recompute_case_deadlines(ctx, case_id, event.reason)
-    with ctx.uow() as uow:
-        uow.outbox.finish(entry.id, ctx.now())
-        if len(case_ids) == RECOMPUTE_BATCH:
-            uow.publish(CalendarChanged(event.reason, after_case_id=case_ids[-1]))
-        uow.commit()

@@ -13,11 +13,11 @@ from workflows.domain.forms import Form, validate_form
 from workflows.domain.variables import split_variables
 from workflows.domain.model import (OPEN, Case, CaseDeadline, CasePause, CaseTask, Escalation, ExtensionRequest,
                                     ExternalCall, HistoryEntry, ProcessVersion, User)
+from workflows.domain.case_limits import LimitLine, limit_lines
 
 from . import agents, privacy
 from .access import may_take, require_case_visible, require_role, sees_all_halls
 from .case_states import state_of
-from .clock import LimitLine, limit_lines
 from .context import Context, jsonable
 from .history import add_history
 from .progress import CaseCommand, Progress

@@ -20,7 +20,8 @@ from workflows.domain.model import ProcessVersion, User
 
 from .access import require_role
 from .context import Context
-from .processes import MAX_DMN_BYTES, in_force_by_key, require_agency_process, store_version
+from .drafts import require_agency_process
+from .processes import MAX_DMN_BYTES, in_force_by_key, store_version
 from .retries import retried
 
 DESIGNERS = ("designer", "admin")

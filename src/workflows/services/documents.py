@@ -25,10 +25,12 @@ from workflows.domain.errors import Conflict, NotFound
 from workflows.domain.events import DocumentIssued, OutboxEntry
 from workflows.domain.identity import eligibility_finding
 from workflows.domain.model import CASE_TERMINATED, CLOSED, Case, CaseDocument, User
+from workflows.domain.case_limits import ACCEPTANCE_STAGE, PROMISED
+from workflows.domain.case_states import COMPLETED
 
 from .access import require_case_visible, sees_all_halls
 from .privacy import require_case_worker
-from .clock import ACCEPTANCE_STAGE, COMPLETED, PROMISED
+
 from .context import CHINA, Context
 from .history import SYSTEM, add_history
 

@@ -15,10 +15,10 @@ from workflows.domain.acceptance import (MISSING, PRESENT, STATUS_NAMES, WAIVE, 
 from workflows.domain.catalog import AgencyItem, Material
 from workflows.domain.errors import InvalidInput
 from workflows.domain.model import CaseMaterial, User
+from workflows.domain.case_limits import ACCEPTANCE_STAGE
 
 from . import acceptance
 from .access import require_case_visible, require_role
-from .clock import ACCEPTANCE_STAGE
 from .context import Context
 from .history import add_history
 from .retries import retried

@@ -2,7 +2,8 @@
 
 Handlers that must be atomic with the command run in its transaction (`atomic`); an event that can wait becomes an
 outbox row of its `deferred` kind in the same transaction, worked after the commit by services/outbox.py with the
-`workers` registered for that kind. The bus knows no handler itself: bootstrap.py wires them (tests swap them
+`workers` registered for that kind; an `after_commit` handler runs once the command has committed (deliver a
+message between agencies in a transaction of its own). The bus knows no handler itself: bootstrap.py wires them (tests swap them
 there). A kind in `prompt` is also handed to `kick` right after the commit (a PDF someone may download at once):
 its prompt worker does the work without a claim of its own, marking the entries done only where nobody has
 claimed them meanwhile, in the transaction that keeps the work.
@@ -10,19 +11,21 @@ claimed them meanwhile, in the transaction that keeps the work.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 from datetime import datetime
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from workflows.domain.events import Event, OutboxEntry
 
 if TYPE_CHECKING:
     from workflows.adapters.unit_of_work import UnitOfWork
-    from .context import Context
 
+# A worker's first argument is the context it runs in (services/context.py, which holds this bus: not imported here)
 AtomicHandler = Callable[["UnitOfWork", Event], None]
-Worker = Callable[["Context", OutboxEntry], None]  # does its work and marks the entry done in its transaction
+Worker = Callable[[Any, OutboxEntry], None]  # does its work and marks the entry done in its transaction
 Kicked = list[tuple[int, Event]]  # outbox entry ids with their events, right after their command committed
-PromptWorker = Callable[["Context", Kicked], None]
+PromptWorker = Callable[[Any, Kicked], None]
+AfterCommit = Callable[[Event], None]  # runs in a transaction of its own and keeps its failures to itself
 
 
 @dataclass
@@ -33,12 +36,15 @@ class MessageBus:
     workers: dict[str, Worker] = field(default_factory=dict)
     prompt: dict[str, PromptWorker] = field(default_factory=dict)
     kick: Callable[[str, Kicked], None] | None = None  # hands (kind, entries) to the prompt worker, or a thread
+    after_commit: dict[type[Event], list[AfterCommit]] = field(default_factory=dict)
 
     def dispatch(self, uow: "UnitOfWork", events: list[Event]) -> None:
         kicked: dict[str, Kicked] = {}
         for event in events:
             for handler in self.atomic.get(type(event), ()):
                 handler(uow, event)
+            for follow in self.after_commit.get(type(event), ()):
+                uow.after_commit(partial(follow, event))
             kind = self.deferred.get(type(event))
             if kind is not None:
                 entry_id = uow.outbox.add(kind, event.payload(), getattr(event, "case_id", None),

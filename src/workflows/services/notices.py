@@ -15,10 +15,11 @@ from datetime import datetime, timedelta
 from workflows.domain.acceptance import MISSING
 from workflows.domain.errors import Conflict, InvalidInput
 from workflows.domain.model import OPEN, Case, CaseDocument, User
+from workflows.domain.case_limits import ACCEPTANCE_STAGE
 
 from . import documents, materials, time_limits
 from .access import require_case_visible, require_role
-from .clock import ACCEPTANCE_STAGE, CaseClock
+from .clock import CaseClock
 from .context import CHINA, Context
 from .history import SYSTEM, add_history
 from .progress import CaseCommand

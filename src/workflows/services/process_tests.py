@@ -31,7 +31,7 @@ from workflows.domain.process_tests import (MESSAGE, START_STEP, TASK, TIMER, Co
                                             SavedTestsFailed, Step, StepTrace, coverage, expectation_problems,
                                             first_failure, parse_suite, suite_document)
 
-from . import processes
+from . import drafts
 from .access import require_role
 from .context import Context
 from .tasks import checked_values
@@ -244,7 +244,7 @@ def run_test_file(engine: Engine, catalog: Catalog, bpmn: Path, tests: Path | No
     if tests is None:
         raise InvalidInput(f"{bpmn.name} 旁没有测试文件", {"tests": f"请提供 {bpmn.stem}.tests.yaml"})
     decisions = {name: xml.decode("utf-8")
-                 for name, xml in decision_files(bpmn.parent / processes.DECISIONS_FOLDER).items()}
+                 for name, xml in decision_files(bpmn.parent / drafts.DECISIONS_FOLDER).items()}
     xml = bpmn.read_text(encoding="utf-8")
     definition = engine.definition(xml, bpmn.name, decisions)
     setting = catalog_setting(catalog, definition.key, agency_code, max_amount)
@@ -257,7 +257,7 @@ def run_draft(ctx: Context, actor: User, bpmn: bytes, file_name: str, tests=None
     (its decision tables those in force for the designer's agency)."""
     require_role(actor, "designer", "admin")
     suite = parse_suite(tests) if tests is not None else None
-    definition = processes.parse_draft(ctx, {file_name: bpmn}, {}, actor.agency_code)[0]
+    definition = drafts.parse_draft(ctx, {file_name: bpmn}, {}, actor.agency_code)[0]
     with ctx.uow(write=False) as uow:
         suite = suite if suite is not None else saved_suite(uow, definition.key, actor.agency_code)
         setting = item_setting(ctx, uow, definition.key, actor.agency_code)
@@ -294,7 +294,7 @@ def save_tests(ctx: Context, actor: User, process_key: str, tests) -> list[Proce
     agency_code = None if actor.has_role("admin") else actor.agency_code
     with ctx.uow() as uow:
         if agency_code is not None:
-            processes.require_agency_process(ctx, uow, agency_code, process_key)
+            drafts.require_agency_process(ctx, uow, agency_code, process_key)
         saved = uow.process_tests.own(process_key, agency_code)
         document = suite_document(suite)
         if saved is None:

@@ -14,22 +14,21 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from workflows.adapters.bpmn_parsing import ProcessDefinition, parse_deployment, referenced_decisions
-from workflows.adapters.dmn_parsing import Decision, decision_files, read_decision, read_decisions
+from workflows.adapters.bpmn_parsing import ProcessDefinition
+from workflows.adapters.dmn_parsing import Decision, decision_files, read_decisions
 from workflows.adapters.unit_of_work import UnitOfWork
-from workflows.domain.errors import Forbidden, InvalidInput, InvalidProcess, NotFound
+from workflows.domain.errors import InvalidInput, InvalidProcess, NotFound
 from workflows.domain.model import Deployment, ProcessVersion, User
 from workflows.domain.text import TEXT_LENGTH, text_problem
 
 from . import process_tests
 from .access import require_role
 from .context import Context
+from .drafts import DECISIONS_FOLDER, parse_draft, require_agency_process
 from .retries import retried
 
-MAX_BPMN_BYTES = 2_000_000
 MAX_DMN_BYTES = 1_000_000
 MAX_FILES = 20  # BPMN files of one deployment
-DECISIONS_FOLDER = "decisions"  # beside the diagrams of a folder: the DMN files of their decision tables
 
 
 def deploy_process(ctx: Context, actor: User, bpmn: bytes, file_name: str,
@@ -123,34 +122,12 @@ def _deploy(ctx: Context, files: dict[str, bytes], deployed_by: str, tables: dic
         return versions
 
 
-def parse_draft(ctx: Context, files: dict[str, bytes], tables: dict[str, Decision],
-                agency_code: str | None) -> list[ProcessDefinition]:
-    """BPMN files checked and parsed as a deployment of them would be, the decision tables they reference and
-    `tables` lacks being those in force for the agency; raises InvalidProcess naming the element at fault."""
-    for file_name, bpmn in files.items():
-        if len(bpmn) > MAX_BPMN_BYTES:
-            raise InvalidProcess(f"文件超过 {MAX_BPMN_BYTES // 1_000_000} MB", None, file_name)
-    missing = [ref for bpmn in files.values() for ref in referenced_decisions(bpmn) if ref not in tables]
-    if missing:
-        with ctx.uow(write=False) as uow:
-            tables = {**_published_tables(uow, missing, agency_code), **tables}
-    return parse_deployment(files, tables)
-
-
 def _items_first(ctx: Context, uow: UnitOfWork, definitions: list[ProcessDefinition],
                  agency_code: str | None) -> list[ProcessDefinition]:
     """The processes of a deployment, those an item of the catalog runs first (the item's process of a
     collaboration whose other pool is a partner's)."""
     keys = {item.process_key for item in ctx.catalog(uow).items.values()}
     return sorted(definitions, key=lambda definition: definition.key not in keys)
-
-
-def require_agency_process(ctx: Context, uow: UnitOfWork, agency_code: str, process_key: str) -> None:
-    """An agency's designer changes only what the agency's own items run."""
-    agency = ctx.catalog(uow).agency(agency_code)
-    if agency is None or all(process_key not in (item.process_key, item.item.partner_process_key)
-                             for item in agency.items.values()):
-        raise Forbidden(f"流程 {process_key} 不是本机构（{agency_code}）事项的流程，不能为本机构部署")
 
 
 def store_version(uow: UnitOfWork, ctx: Context, definition: ProcessDefinition, bpmn: bytes, file_name: str,
@@ -168,17 +145,6 @@ def store_version(uow: UnitOfWork, ctx: Context, definition: ProcessDefinition, 
     uow.processes.add(version)
     uow.flush()
     return version
-
-
-def _published_tables(uow: UnitOfWork, refs: list[str], agency_code: str | None) -> dict[str, Decision]:
-    """The tables published last under these decision ids, nationally or by the agency (those no version carries
-    are left out)."""
-    latest = {}
-    for version in uow.processes.with_decisions(agency_code):
-        for name, xml in (version.decisions or {}).items():
-            if name.removesuffix(".dmn") in refs:
-                latest[name.removesuffix(".dmn")] = (name, xml)
-    return {ref: read_decision(xml, name) for ref, (name, xml) in latest.items()}
 
 
 def application_form(ctx: Context, process_key: str, agency_code: str):

@@ -17,10 +17,10 @@ from workflows.domain.identity import eligibility_finding
 from workflows.domain.model import (CANCELLED, CLOSED, FAILED, OPEN, READY, SUPERVISION_STAGE, Case, CaseTask,
                                     ExternalCall)
 
-from . import agency_messages, documents
+from . import documents, thrown_messages
 from .clock import CaseClock
 from .context import Context, jsonable
-from .desk import CaseDesk
+from .escalations import CaseDesk
 from .history import SYSTEM, add_history
 from .task_assignment import apply_assignment
 
@@ -101,7 +101,7 @@ def record_progress(uow: UnitOfWork, ctx: Context, case: Case, run: CaseRun, clo
     for name, payload in run.thrown_messages():
         add_history(uow, case, at, SYSTEM, "message_sent", f"发出消息“{name}”",
                     detail={"name": name, "payload": jsonable(payload)})
-        agency_messages.record_thrown(uow, ctx, case, name, payload)
+        thrown_messages.record_thrown(uow, ctx, case, name, payload)
     if run.failure:
         add_history(uow, case, at, SYSTEM, "failed", f"“{run.failure.task_name}”出错：{run.failure.message}",
                     task_name=run.failure.task_name)

@@ -18,10 +18,11 @@ from datetime import date, datetime, timedelta
 from workflows.domain.deadlines import escalation_wording, overdue_working_days
 from workflows.domain.errors import InvalidInput
 from workflows.domain.model import CaseDeadline, CasePause, Escalation, ExtensionRequest, User
+from workflows.domain.case_limits import due_label, level_of
 
 from .access import require_role
 from .calendar import working_calendar
-from .clock import due_label, level_of
+
 from .context import CHINA, Context
 
 WEEKS = 12

@@ -16,8 +16,8 @@ substitute (substitutes.resolve_assignee), and the history says so.
 - 催办: a supervisor, or a 受理员 answering an applicant, reminds whoever handles the task now.
 - 督办: a supervisor's written instruction; the handler must reply before completing the task.
 
-tasks.complete_task asks this module first (`refuse_delegate`, `require_completable`, `hold_submission`); a held
-submission completes through tasks.finish_task, as its holder, in the transaction of whoever removed the last
+tasks.complete_task asks task_requests.py first (`refuse_delegate`, `require_completable`, `hold_submission`); a
+held submission completes through tasks.finish_task, as its holder, in the transaction of whoever removed the last
 obstacle (the last signature, a 减签, the 督办 reply).
 """
 from __future__ import annotations
@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from workflows.adapters.unit_of_work import UnitOfWork
 from workflows.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from workflows.domain.model import (AFTER, BEFORE, DELEGATE, DISAGREE, DONE, PARALLEL, PENDING, READY,
-                                    REQUEST_KINDS, SIGN_DECISIONS, WITHDRAWN, Case, CaseTask, TaskActivity, TaskRequest,
+                                    REQUEST_KINDS, SIGN_DECISIONS, WITHDRAWN, Case, CaseTask, TaskRequest,
                                     TaskSubmission, TaskSupervision, User)
 from workflows.domain.roles import TASK_ROLES, role_name, worked_roles
 from workflows.domain.variables import held_parts
@@ -35,11 +35,12 @@ from workflows.domain.variables import held_parts
 from . import tasks
 from .access import require_role, require_task_role, require_task_visible
 from .case_operations import require_not_suspended
-from .context import Context, jsonable
+from .context import Context
 from .history import add_history
 from .progress import CaseCommand, Progress
 from .substitutes import resolve_assignee
 from .retries import retried
+from .task_requests import name_of, new_request, tell, transfer_obstacle
 
 SIGN_KINDS = (BEFORE, AFTER, PARALLEL)
 MAX_TEXT = 500
@@ -149,7 +150,7 @@ def transfer_task(ctx: Context, actor: User, task_id: str, assignee: str, reason
         add_history(uow, case, at, actor.username, "transferred", message, stage=task.stage, task_name=task.name,
                     detail={"from": actor.username, "to": target.username, "reason": reason,
                             "substitute_note": note})
-        _tell(uow, case, [target.username], "transferred", message, at)
+        tell(uow, case, [target.username], "transferred", message, at)
         uow.commit()
         return task
 
@@ -163,11 +164,11 @@ def delegate_task(ctx: Context, actor: User, task_id: str, delegate: str, reason
         _require_free(uow, task, "委派")
         at = ctx.now()
         target, note = _give(uow, actor, delegate, "delegate", at)
-        request = _request(uow, task, DELEGATE, actor, target, reason, note, at)
+        request = new_request(uow, task, DELEGATE, actor, target, reason, note, at)
         message = f"{actor.full_name}将“{task.name}”委派给{target.full_name}：{reason}" + _noted(note)
         add_history(uow, case, at, actor.username, "delegated", message, stage=task.stage, task_name=task.name,
                     detail={"to": target.username, "reason": reason, "substitute_note": note})
-        _tell(uow, case, [target.username], "delegated", f"{message}，请提出办理意见", at)
+        tell(uow, case, [target.username], "delegated", f"{message}，请提出办理意见", at)
         uow.commit()
         return request
 
@@ -186,7 +187,7 @@ def resolve_delegation(ctx: Context, actor: User, request_id: int, opinion: str)
         message = f"{actor.full_name}办理委派“{task.name}”，办理意见：{opinion}"
         add_history(uow, case, at, actor.username, "delegation_resolved", message, stage=task.stage,
                     task_name=task.name, detail={"request": request.id, "opinion": opinion})
-        _tell(uow, case, [request.requested_by], "delegation_resolved", f"{message}，请办理", at)
+        tell(uow, case, [request.requested_by], "delegation_resolved", f"{message}，请办理", at)
         uow.commit()
         return request
 
@@ -202,10 +203,10 @@ def recall_delegation(ctx: Context, actor: User, request_id: int, reason: str = 
         _require_pending(request, "该委派已办理，不能收回", "该委派已收回")
         at = ctx.now()
         request.status, request.done_at, request.withdrawn_by = WITHDRAWN, at, actor.username
-        message = f"{actor.full_name}收回对{_name(uow, request.assignee)}的委派“{task.name}”" + _because(reason)
+        message = f"{actor.full_name}收回对{name_of(uow, request.assignee)}的委派“{task.name}”" + _because(reason)
         add_history(uow, case, at, actor.username, "delegation_recalled", message, stage=task.stage,
                     task_name=task.name, detail={"request": request.id, "reason": reason})
-        _tell(uow, case, [request.assignee], "delegation_recalled", message, at)
+        tell(uow, case, [request.assignee], "delegation_recalled", message, at)
         uow.commit()
         return request
 
@@ -227,13 +228,13 @@ def add_signer(ctx: Context, actor: User, task_id: str, signer: str, kind: str, 
         if any(r.assignee == target.username and r.kind in SIGN_KINDS and r.status == PENDING
                for r in uow.task_requests.for_task(task.id)):
             raise InvalidInput("加签人有误", {"signer": f"{target.full_name}已在加签名单中，尚未签署"})
-        request = _request(uow, task, kind, actor, target, reason, note, at)
+        request = new_request(uow, task, kind, actor, target, reason, note, at)
         message = f"{actor.full_name}为“{task.name}”{REQUEST_KINDS[kind]}{target.full_name}：{reason}" + _noted(note)
         add_history(uow, case, at, actor.username, "signer_added", message, stage=task.stage, task_name=task.name,
                     detail={"request": request.id, "kind": kind, "signer": target.username, "reason": reason,
                             "substitute_note": note})
         waits = kind == AFTER and uow.task_requests.submission(task.id) is None
-        _tell(uow, case, [target.username], "signer_added",
+        tell(uow, case, [target.username], "signer_added",
               message + ("，待其提交后请签署" if waits else "，请签署"), at)
         uow.commit()
         return request
@@ -248,14 +249,14 @@ def remove_signer(ctx: Context, actor: User, request_id: int, reason: str = "") 
         request, task, case = _request_of(uow, actor, request_id, SIGN_KINDS)
         if task.assignee != actor.username and not actor.has_role("supervisor"):
             raise Forbidden("只有任务的办理人或科室负责人可以减签")
-        _require_pending(request, f"{_name(uow, request.assignee)}已签署，不能减签", "该加签人已被减签")
+        _require_pending(request, f"{name_of(uow, request.assignee)}已签署，不能减签", "该加签人已被减签")
         at = ctx.now()
         request.status, request.done_at, request.withdrawn_by = WITHDRAWN, at, actor.username
-        message = (f"{actor.full_name}减签{_name(uow, request.assignee)}（{REQUEST_KINDS[request.kind]}"
+        message = (f"{actor.full_name}减签{name_of(uow, request.assignee)}（{REQUEST_KINDS[request.kind]}"
                    f"“{task.name}”）" + _because(reason))
         add_history(uow, case, at, actor.username, "signer_removed", message, stage=task.stage,
                     task_name=task.name, detail={"request": request.id, "reason": reason})
-        _tell(uow, case, [request.assignee], "signer_removed", message, at)
+        tell(uow, case, [request.assignee], "signer_removed", message, at)
         progress = _release_if_ready(uow, ctx, case, task)
         uow.commit()
         return Outcome(request, progress)
@@ -278,20 +279,20 @@ def sign(ctx: Context, actor: User, request_id: int, decision: str, opinion: str
         _require_pending(request, "您已签署，不能重复签署", "您已被减签，无需签署")
         submission = uow.task_requests.submission(task.id)
         if request.kind == AFTER and submission is None:
-            raise Conflict(f"后加签须待{_name(uow, task.assignee)}提交办理意见后再签署")
+            raise Conflict(f"后加签须待{name_of(uow, task.assignee)}提交办理意见后再签署")
         at = ctx.now()
         request.status, request.decision, request.opinion, request.done_at = DONE, decision, opinion, at
         message = (f"{actor.full_name}{REQUEST_KINDS[request.kind]}签署“{task.name}”："
                    f"{SIGN_DECISIONS[decision]}（{opinion}）")
         add_history(uow, case, at, actor.username, "signed", message, stage=task.stage, task_name=task.name,
                     detail={"request": request.id, "kind": request.kind, "decision": decision, "opinion": opinion})
-        _tell(uow, case, [task.assignee], "signed", message, at)
+        tell(uow, case, [task.assignee], "signed", message, at)
         if request.kind == AFTER and decision == DISAGREE:
             uow.task_requests.drop_submission(submission)
-            returned = f"{actor.full_name}不同意，“{task.name}”退回{_name(uow, task.assignee)}重新办理"
+            returned = f"{actor.full_name}不同意，“{task.name}”退回{name_of(uow, task.assignee)}重新办理"
             add_history(uow, case, at, actor.username, "submission_returned", returned, stage=task.stage,
                         task_name=task.name, detail={"request": request.id})
-            _tell(uow, case, [task.assignee], "submission_returned", returned, at)
+            tell(uow, case, [task.assignee], "submission_returned", returned, at)
             progress = None
         else:
             progress = _release_if_ready(uow, ctx, case, task)
@@ -314,7 +315,7 @@ def urge_task(ctx: Context, actor: User, task_id: str, message: str = "") -> lis
         text = f"{actor.full_name}催办“{task.name}”：{message}"
         add_history(uow, case, at, actor.username, "urged", text, stage=task.stage, task_name=task.name,
                     detail={"to": handlers, "message": message})
-        _tell(uow, case, handlers, "urge", text, at)
+        tell(uow, case, handlers, "urge", text, at)
         uow.commit()
         return handlers
 
@@ -336,7 +337,7 @@ def supervise_task(ctx: Context, actor: User, task_id: str, instruction: str) ->
         text = f"{actor.full_name}督办“{task.name}”：{instruction}"
         add_history(uow, case, at, actor.username, "supervised", text, stage=task.stage, task_name=task.name,
                     detail={"supervision": supervision.id, "instruction": instruction})
-        _tell(uow, case, _handlers(uow, task), "supervised", f"{text}（请回复督办意见后再办理）", at)
+        tell(uow, case, _handlers(uow, task), "supervised", f"{text}（请回复督办意见后再办理）", at)
         uow.commit()
         return supervision
 
@@ -360,83 +361,13 @@ def reply_supervision(ctx: Context, actor: User, supervision_id: int, reply: str
             raise Conflict("任务已办理或已取消")
         at = ctx.now()
         supervision.reply, supervision.replied_by, supervision.replied_at = reply, actor.username, at
-        text = f"{actor.full_name}回复{_name(uow, supervision.supervisor)}的督办“{task.name}”：{reply}"
+        text = f"{actor.full_name}回复{name_of(uow, supervision.supervisor)}的督办“{task.name}”：{reply}"
         add_history(uow, case, at, actor.username, "supervision_replied", text, stage=task.stage,
                     task_name=task.name, detail={"supervision": supervision.id, "reply": reply})
-        _tell(uow, case, [supervision.supervisor], "supervision_replied", text, at)
+        tell(uow, case, [supervision.supervisor], "supervision_replied", text, at)
         progress = _release_if_ready(uow, ctx, case, task)
         uow.commit()
         return Outcome(supervision, progress)
-
-
-# --- what completion asks (tasks.complete_task) ------------------------------------------------------------------
-
-def refuse_delegate(uow: UnitOfWork, actor: User, task: CaseTask, activity: TaskActivity) -> None:
-    """A delegate answers with an opinion; the holder decides."""
-    if activity.requests and task.assignee != actor.username and any(
-            r.kind == DELEGATE and r.status == PENDING and r.assignee == actor.username
-            for r in uow.task_requests.for_task(task.id)):
-        raise Forbidden(f"您受{_name(uow, task.assignee)}委派，只能填写办理意见，由其办理决定")
-
-
-def require_completable(uow: UnitOfWork, task: CaseTask, activity: TaskActivity) -> None:
-    """Refuse (409) while someone must act first: a held submission's signers, the delegate, 前加签 signers, or
-    the handler's reply to a 督办 (`activity`: what to look at; nothing when nobody else has a part)."""
-    if not activity.any:
-        return
-    pending = [r for r in uow.task_requests.for_task(task.id) if r.status == PENDING] if activity.requests else []
-    if activity.submission:
-        raise Conflict(f"已提交，待{_list(uow, pending, AFTER, PARALLEL)}签署后流转")
-    delegation = next((r for r in pending if r.kind == DELEGATE), None)
-    if delegation:
-        raise Conflict(f"任务已委派给{_name(uow, delegation.assignee)}，待其办理意见后再办理，或先收回委派")
-    if any(r.kind == BEFORE for r in pending):
-        raise Conflict(f"须待{_list(uow, pending, BEFORE)}前加签签署后再办理")
-    unreplied = next((s for s in uow.supervisions.for_task(task.id) if s.replied_at is None), None) \
-        if activity.unreplied else None
-    if unreplied:
-        raise Conflict(f"{_name(uow, unreplied.supervisor)}督办：“{unreplied.instruction}”，"
-                       "请先回复督办意见再办理")
-
-
-def hold_submission(uow: UnitOfWork, ctx: Context, actor: User, task: CaseTask, case: Case, cleaned: dict,
-                    submitted: dict, activity: TaskActivity) -> bool:
-    """后加签/并行: while after- or parallel signers have not signed, keep the holder's submission (as sent) and say
-    so; after-signers who said 不同意 to an earlier submission are asked again. True if held (never without
-    requests: `activity`)."""
-    if not activity.requests:
-        return False
-    at = ctx.now()
-    with uow.reading():  # no request of the task is pending in this unit yet; the materials just marked may wait
-        requests = uow.task_requests.for_task(task.id)
-    latest = {r.assignee: r for r in requests if r.kind == AFTER and r.status != WITHDRAWN}
-    again = [_request(uow, task, AFTER, actor, uow.users.get(r.assignee), "重新提交，请再次签署", None, at)
-             for r in latest.values() if r.status == DONE and r.decision == DISAGREE]
-    waiting = [r for r in requests + again if r.status == PENDING and r.kind in (AFTER, PARALLEL)]
-    if not waiting:
-        return False
-    if task.assignee is None and not uow.tasks.set_assignee(task.id, actor.username, None, at):
-        raise Conflict(f"任务已由{task.assignee}认领")
-    uow.task_requests.add_submission(TaskSubmission(task_id=task.id, case_id=case.id, submitted_by=actor.username,
-                                                    data=jsonable(submitted), submitted_at=at))
-    message = f"{actor.full_name}提交“{task.name}”，待{_list(uow, waiting, AFTER, PARALLEL)}签署后流转"
-    add_history(uow, case, at, actor.username, "submitted", message, stage=task.stage, task_name=task.name,
-                detail={"data": jsonable(cleaned), "waiting": [r.assignee for r in waiting]})
-    _tell(uow, case, [r.assignee for r in waiting if r.kind == AFTER], "signer_added",
-          f"{actor.full_name}已提交“{task.name}”，请后加签签署", at)
-    return True
-
-
-def transfer_obstacle(uow: UnitOfWork, task: CaseTask) -> str | None:
-    """Why an open task cannot change hands now (a supervisor's 改派 too), or None."""
-    activity = uow.task_requests.activity(task.id)
-    if not (activity.requests or activity.submission):
-        return None
-    if activity.submission:
-        return "已提交，待加签人签署"
-    delegation = next((r for r in uow.task_requests.for_task(task.id)
-                       if r.kind == DELEGATE and r.status == PENDING), None)
-    return f"已委派给{_name(uow, delegation.assignee)}，尚未办理" if delegation else None
 
 
 def _release_if_ready(uow: UnitOfWork, ctx: Context, case: Case, task: CaseTask) -> Progress | None:
@@ -480,7 +411,7 @@ def _held_task(uow: UnitOfWork, ctx: Context, actor: User, task_id: str) -> tupl
         add_history(uow, case, at, actor.username, "claimed", f"{actor.full_name}认领“{task.name}”",
                     stage=task.stage, task_name=task.name)
     elif task.assignee != actor.username:
-        raise Forbidden(f"任务由{_name(uow, task.assignee)}办理，只有办理人可以转办、委派或加签")
+        raise Forbidden(f"任务由{name_of(uow, task.assignee)}办理，只有办理人可以转办、委派或加签")
     return task, case
 
 
@@ -504,16 +435,6 @@ def _give(uow: UnitOfWork, actor: User, username, field: str, at, role: str | No
     if username == actor.username:
         raise InvalidInput("办理人有误", {field: f"{note}，不能交给自己"})
     return uow.users.get(username), note
-
-
-def _request(uow: UnitOfWork, task: CaseTask, kind: str, actor: User, target: User, reason: str, note, at
-             ) -> TaskRequest:
-    request = TaskRequest(task_id=task.id, case_id=task.case_id, kind=kind, requested_by=actor.username,
-                          assignee=target.username, reason=reason, substitute_note=note, status=PENDING,
-                          decision=None, opinion=None, requested_at=at, done_at=None, withdrawn_by=None)
-    uow.task_requests.add(request)
-    uow.flush()
-    return request
 
 
 def _request_of(uow: UnitOfWork, actor: User, request_id: int, kinds: tuple[str, ...]
@@ -547,21 +468,6 @@ def _handlers(uow: UnitOfWork, task: CaseTask) -> list[str]:
 
 def _may_urge(actor: User) -> bool:
     return actor.has_role("supervisor") or actor.has_role("acceptor")
-
-
-def _tell(uow: UnitOfWork, case: Case, usernames, kind: str, message: str, at) -> None:
-    for username in dict.fromkeys(name for name in usernames if name):
-        uow.notifications.add(username, kind, f"{message}（{case.item_name} {case.number}）", at, case)
-
-
-def _name(uow: UnitOfWork, username: str | None) -> str:
-    user = uow.users.get(username) if username else None
-    return user.full_name if user else (username or "")
-
-
-def _list(uow: UnitOfWork, requests: list[TaskRequest], *kinds: str) -> str:
-    return "、".join(dict.fromkeys(_name(uow, r.assignee) for r in requests
-                                   if r.kind in kinds and r.status == PENDING)) or "加签人"
 
 
 def _noted(note: str | None) -> str:

@@ -16,7 +16,7 @@ from workflows.domain.documents import RenderedDocument
 from workflows.domain.refusals import END, REASON_FIELD, require_reason
 from workflows.domain.roles import TASK_ROLES, role_name, worked_roles
 
-from . import acceptance, documents, materials, payments, privacy, task_operations
+from . import acceptance, documents, materials, payments, privacy, task_requests
 from .access import require_candidate, require_case_visible, require_role, require_task_role, require_task_visible
 from .case_operations import require_not_suspended
 from .case_states import state_of
@@ -108,7 +108,7 @@ def reassign_tasks(ctx: Context, actor: User, task_ids: list[str], assignee: str
                 refused.append(f"{task_id}：{error}")
                 continue
             label = f"{task.case_number}“{task.name}”"
-            busy = task_operations.transfer_obstacle(uow, task) if task.state == READY else None
+            busy = task_requests.transfer_obstacle(uow, task) if task.state == READY else None
             if task.state != READY:
                 refused.append(f"{label}：任务已办理或已取消")
             elif not user.has_role(task.role):
@@ -172,7 +172,7 @@ def _open_task(uow, actor: User, task_id: str) -> CaseTask:
 def _change_assignee(ctx: Context, actor: User, task_id: str, claim: bool) -> CaseTask:
     with ctx.uow() as uow:
         task = _open_task(uow, actor, task_id)
-        busy = None if claim else task_operations.transfer_obstacle(uow, task)
+        busy = None if claim else task_requests.transfer_obstacle(uow, task)
         if busy:
             raise Conflict(f"任务{busy}，不能退回认领")
         expected, new = (None, actor.username) if claim else (actor.username, None)
@@ -200,8 +200,8 @@ def complete_task(ctx: Context, actor: User, task_id: str, values: dict, variabl
         cleaned = valid_values(ctx, case, command.definition, task, values, variables)
         materials.with_completion(uow, ctx, actor, case, command.definition.user_tasks[task.spec_id],
                                   cleaned.get("decision"), values or {})  # the marks sent with it, 受理's rule
-        if task_operations.hold_submission(uow, ctx, actor, task, case, cleaned, held_with(values or {}, variables),
-                                           activity):
+        if task_requests.hold_submission(uow, ctx, actor, task, case, cleaned, held_with(values or {}, variables),
+                                         activity):
             uow.commit()
             return Progress(case, uow.tasks.open_for_case(case.id))
         progress = finish_task(uow, ctx, command, actor, task, cleaned, values or {})
@@ -253,11 +253,11 @@ def _completable(uow, actor: User, task_id: str, lock: bool = False) -> tuple[Ca
     task = require_task_visible(actor, uow.tasks.in_case(task_id, case.id) if case else None)
     case = require_case_visible(actor, case)
     activity = uow.task_requests.activity(task.id)
-    task_operations.refuse_delegate(uow, actor, task, activity)
+    task_requests.refuse_delegate(uow, actor, task, activity)
     task = _open_task(uow, actor, task_id)
     if task.assignee not in (None, actor.username):
         raise Forbidden(f"任务已由{task.assignee}认领")
-    task_operations.require_completable(uow, task, activity)
+    task_requests.require_completable(uow, task, activity)
     require_not_suspended(uow, case)  # 中止: nothing moves until resumed
     return task, case, activity
 

@@ -9,12 +9,14 @@ from workflows.domain.calendar import OfficeHours
 from workflows.domain.catalog import TimeLimit
 from workflows.domain.deadlines import PAUSE_KINDS, Deadline, compute_deadline, plan_stage_limits
 from workflows.domain.errors import Conflict, InvalidInput, NotFound
+from workflows.domain.events import CalendarChanged, OutboxEntry
 from workflows.domain.model import APPROVED, CLOSED, REFUSED, REQUESTED, CasePause, ExtensionRequest, User
+from workflows.domain.case_limits import ACCEPTANCE_STAGE, PROMISED, STATUTORY, WAIVER_PAUSE, limit_name
 
 from .access import require_case_visible, require_role
 from .calendar import working_calendar
 from .catalog import get_agency
-from .clock import ACCEPTANCE_STAGE, PROMISED, STATUTORY, WAIVER_PAUSE, CaseClock, limit_name
+from .clock import CaseClock
 from .context import CHINA, Context
 from .history import SYSTEM, add_history
 from .progress import CaseCommand, Progress
@@ -101,6 +103,25 @@ def recompute_case_deadlines(ctx: Context, case_id: int, why: str) -> None:
             record_moves(uow, ctx, case, SYSTEM, moved, why)
             command.record(run)
             uow.commit()
+
+
+RECOMPUTE_BATCH = 100  # cases per outbox entry: a round of the scheduler does a batch, the next entry the rest
+
+
+def recompute_batch(ctx: Context, entry: OutboxEntry) -> None:
+    """The outbox's worker for CalendarChanged: the next batch of cases with running limits recompute theirs,
+    each in its own transaction (a recompute is idempotent: one done twice after a crash moves nothing); then the
+    entry is done and, if cases remain, the next batch's entry is written, in one transaction."""
+    event = CalendarChanged.from_payload(entry.payload)
+    with ctx.uow(write=False) as uow:
+        case_ids = uow.deadlines.cases_with_unmet(after=event.after_case_id, limit=RECOMPUTE_BATCH)
+    for case_id in case_ids:
+        recompute_case_deadlines(ctx, case_id, event.reason)
+    with ctx.uow() as uow:
+        uow.outbox.finish(entry.id, ctx.now())
+        if len(case_ids) == RECOMPUTE_BATCH:
+            uow.publish(CalendarChanged(event.reason, after_case_id=case_ids[-1]))
+        uow.commit()
 
 
 def pause_clock(ctx: Context, actor: User, number: str, kind: str, reason: str) -> Progress:

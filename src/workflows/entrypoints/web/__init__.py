@@ -1,72 +1,10 @@
 """The web app: server-rendered pages (Jinja) for clerks, supervisors,
-designers and applicants. Each view checks who is signed in, calls one use case, and renders its result."""
+designers and applicants. Each view checks who is signed in, calls one use case, and renders its result.
+
+The blueprint and what every page uses are base.py's; the modules of one concern each put their views on it."""
 from __future__ import annotations
 
-import os
-from functools import wraps
-from pathlib import Path
-from urllib.parse import urlsplit
-
-from flask import Blueprint, current_app, g, redirect, request, session, url_for
-from werkzeug.exceptions import HTTPException
-
-from workflows.entrypoints.files import private_file as private_download  # noqa: F401 - for the views
-from workflows.services import accounts
-
-from ..security import SESSION_KEY
-
-blueprint = Blueprint("web", __name__, template_folder="templates")
-ASSETS = Path(os.environ.get("WORKFLOWS_WEB_ASSETS", Path(__file__).resolve().parents[4] / "web" / "dist"))
-
-
-def ctx():
-    return current_app.extensions["workflows"]
-
-
-def signed_in(view):
-    """The page needs a signed-in user (loaded into g.user); otherwise to the login page and back."""
-
-    @wraps(view)
-    def wrapper(*args, **kwargs):
-        g.user = accounts.session_user(ctx(), session.get(SESSION_KEY))
-        if g.user is None:  # never signed in, signed out, or revoked by a password or role change
-            session.clear()
-            return redirect(url_for("web.login", next=request.full_path))
-        return view(*args, **kwargs)
-
-    return wrapper
-
-
-def local_path(target: str) -> str | None:
-    """`target` if it is a path of this site (where to go back to after a form), else None: never another site."""
-    parts = urlsplit(target)
-    if target.startswith("/") and not target.startswith(("//", "/\\")) and not parts.scheme and not parts.netloc:
-        return target
-    return None
-
-
-RERENDERED = {"web.task_page", "web.case_page"}  # pages whose forms, when refused, are shown again as typed
-
-
-def render_again(back: str, status: int, **kept):
-    """The task or case page a refused form was posted from, rendered again with the flashed message and what
-    was typed (`kept`, put on flask.g for the page's partials), answering `status`; any other page: back to it."""
-    try:
-        endpoint, arguments = current_app.url_map.bind("").match(urlsplit(back).path, method="GET")
-    except HTTPException:
-        endpoint, arguments = None, {}
-    if endpoint in RERENDERED:
-        for name, value in kept.items():
-            setattr(g, name, value)
-        try:
-            response = current_app.make_response(current_app.view_functions[endpoint](**arguments))
-        except HTTPException:
-            response = None
-        if response is not None and response.status_code == 200:
-            response.status_code = status
-            return response
-    return redirect(back, 303)
-
+from .base import ASSETS, blueprint  # noqa: F401 - app.py registers the blueprint, tests read the assets' place
 
 from . import assets  # noqa: E402,F401 - the bundles of web/dist, hashed and precompressed
 from . import auth, pages, supervisor  # noqa: E402,F401 - the views register themselves on the blueprint

@@ -8,7 +8,7 @@ from workflows.domain.errors import Conflict
 from workflows.domain.model import MESSAGE_STATUS_LABELS
 from workflows.services import agency_messages
 
-from . import blueprint, ctx, local_path, signed_in
+from .base import blueprint, ctx, local_path, signed_in
 
 
 @blueprint.app_context_processor

@@ -16,7 +16,7 @@ from pathlib import Path
 from flask import abort, request, send_file
 from werkzeug.security import safe_join
 
-from . import ASSETS, blueprint
+from .base import ASSETS, blueprint
 
 MANIFEST = "manifest.json"
 IMMUTABLE = "public, max-age=31536000, immutable"

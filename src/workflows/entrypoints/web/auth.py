@@ -8,7 +8,7 @@ from workflows.domain.throttling import TooManyAttempts
 from workflows.services import accounts
 
 from ..security import SESSION_KEY
-from . import blueprint, ctx, local_path, signed_in
+from .base import blueprint, ctx, local_path, signed_in
 
 
 @blueprint.get("/login")

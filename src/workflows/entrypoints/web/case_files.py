@@ -10,7 +10,7 @@ from flask import abort, flash, g, redirect, request, url_for
 from workflows.domain.errors import Forbidden, InvalidInput, NotFound
 from workflows.services import case_files
 
-from . import blueprint, ctx, local_path, private_download, render_again, signed_in
+from .base import blueprint, ctx, local_path, private_download, render_again, signed_in
 
 
 

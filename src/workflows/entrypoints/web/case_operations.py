@@ -14,7 +14,7 @@ from workflows.domain.throttling import TooManyAttempts
 from workflows.services import case_operations, time_limits
 from workflows.services.access import require_role
 
-from . import blueprint, ctx, local_path, render_again, signed_in
+from .base import blueprint, ctx, local_path, render_again, signed_in
 from .public import PROOF_FIELDS, locked_answer, not_found_answer, progress_answer, proof_of, typed_proof
 
 

@@ -7,7 +7,7 @@ from flask import g, render_template
 from workflows.domain.errors import NotFound
 from workflows.services import decisions as decision_service, processes as process_service
 
-from . import blueprint, ctx, signed_in
+from .base import blueprint, ctx, signed_in
 
 
 @blueprint.get("/decisions", endpoint="decisions")

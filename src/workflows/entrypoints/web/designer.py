@@ -12,7 +12,7 @@ from workflows.domain.errors import Forbidden, InvalidInput, InvalidProcess
 from workflows.services import calendar, processes as process_service
 from workflows.services.access import require_role
 
-from . import blueprint, ctx, signed_in
+from .base import blueprint, ctx, signed_in
 
 MAX_RANGE_DAYS = 366
 WEEKDAYS = "一二三四五六日"

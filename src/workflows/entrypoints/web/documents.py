@@ -12,7 +12,7 @@ from workflows.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from workflows.entrypoints.files import wants_download
 from workflows.services import documents, notices
 
-from . import blueprint, ctx, local_path, private_download, signed_in
+from .base import blueprint, ctx, local_path, private_download, signed_in
 
 DRAFT = "correction_draft"  # the session key of a refused 退回补正's reason
 

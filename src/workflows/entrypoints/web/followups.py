@@ -5,7 +5,7 @@ from flask import g
 
 from workflows.services import followups
 
-from . import blueprint, ctx, signed_in
+from .base import blueprint, ctx, signed_in
 from .supervisor import desk_action, form_values
 
 

@@ -12,7 +12,7 @@ from flask import abort, flash, g, redirect, request, url_for
 from workflows.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from workflows.services import materials
 
-from . import blueprint, ctx, local_path, render_again, signed_in
+from .base import blueprint, ctx, local_path, render_again, signed_in
 
 PREFIX = "material_"
 

@@ -7,7 +7,7 @@ from flask import flash, g, redirect, render_template, request, url_for
 from workflows.domain.errors import Conflict, NotFound
 from workflows.services import outbox
 
-from . import blueprint, ctx, local_path, signed_in
+from .base import blueprint, ctx, local_path, signed_in
 
 
 @blueprint.app_template_global()

@@ -10,9 +10,9 @@ from workflows.domain.model import COMPLETED, READY
 from workflows.domain.roles import TASK_ROLE_NAMES
 from workflows.services import cases, catalog, inbox_filters, inbox_rows, materials, notices, processes, tasks, users
 from workflows.services.access import require_role
-from workflows.services.clock import due_label, limit_name
+from workflows.domain.case_limits import due_label, limit_name
 
-from . import blueprint, ctx, signed_in
+from .base import blueprint, ctx, signed_in
 
 LEVEL_NAMES = {"normal": "正常", "yellow": "黄牌", "red": "红牌", "paused": "暂停", "met": "已完成",
                "not_started": "未开始"}

@@ -12,7 +12,7 @@ from workflows.domain.errors import Conflict, InvalidInput, NotFound
 from workflows.domain.throttling import TooManyAttempts
 from workflows.services import catalog, public
 
-from . import blueprint, ctx
+from .base import blueprint, ctx
 
 
 @blueprint.get("/public")

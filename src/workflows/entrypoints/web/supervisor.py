@@ -12,7 +12,7 @@ from workflows.services import statistics, time_limits
 from workflows.services.access import require_role
 from workflows.services.time_limits import PAUSE_KINDS
 
-from . import blueprint, ctx, signed_in
+from .base import blueprint, ctx, signed_in
 
 ACTION_DONE = {"urge": "已催办", "reassign": "已改派", "extend": "已延期", "note": "已记录督办意见"}
 

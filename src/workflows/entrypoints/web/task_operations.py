@@ -12,7 +12,7 @@ from workflows.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from workflows.domain.model import REQUEST_KINDS, SIGN_DECISIONS
 from workflows.services import substitutes, task_operations, users
 
-from . import blueprint, ctx, signed_in
+from .base import blueprint, ctx, signed_in
 
 STATUS = {InvalidInput: 422, Conflict: 409, Forbidden: 403}
 

@@ -1,0 +1,72 @@
+"""What every repository is: a session, reads remembered once per transaction, rows kept aside until commit."""
+from __future__ import annotations
+
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+
+_MEMO = "remembered"  # session.info key: (the transaction, {key: what was read in it})
+
+
+class _Repository:
+    def __init__(self, session: Session):
+        self.session = session
+
+    def _remembered(self, key: tuple, load):
+        """What `load` reads, read once per transaction. For a case's rows that change only through this
+        repository's `add` (which adds to what is remembered) and through the ORM objects themselves (the very
+        objects remembered): a command asks for them many times; another transaction cannot change them while the
+        command holds its case's lock."""
+        held = self.session.info.get(_MEMO)
+        transaction = self.session.get_transaction()
+        if held is not None and transaction is not None and held[0] is transaction and key in held[1]:
+            return held[1][key]
+        value = load()
+        transaction = self.session.get_transaction()
+        if held is None or held[0] is not transaction:
+            held = (transaction, {})
+            self.session.info[_MEMO] = held
+        held[1][key] = value
+        return value
+
+    def _remember_added(self, key: tuple, record) -> None:
+        """A row this transaction adds joins the rows remembered under `key`, if they were read."""
+        held = self.session.info.get(_MEMO)
+        if held is not None and held[0] is self.session.get_transaction() and key in held[1]:
+            remembered = held[1][key]
+            if isinstance(remembered, dict):
+                remembered[record.material_index] = record
+            else:
+                remembered.append(record)
+
+    def _forget(self, key: tuple) -> None:
+        held = self.session.info.get(_MEMO)
+        if held is not None:
+            held[1].pop(key, None)
+
+    def _upsert(self, table):
+        dialect = self.session.get_bind().dialect.name
+        return (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
+
+
+class _AppendOnlyRepository(_Repository):
+    """Rows that are only ever added, never changed: kept aside and written in one batch when the unit commits.
+
+    Cheaper than the ORM's per-object bookkeeping, and these rows are not read back in the same transaction.
+    """
+
+    table = None
+
+    def __init__(self, session: Session):
+        super().__init__(session)
+        self._pending: list[dict] = []
+
+    def _append(self, record) -> None:
+        self._pending.append({column.name: getattr(record, column.name) for column in self.table.columns
+                              if column.name != "id"})
+
+    def write_pending(self) -> None:
+        if self._pending:
+            self.session.execute(self.table.insert(), self._pending)
+            self._pending = []

@@ -1,0 +1,221 @@
+"""The case and what every command on it writes: its row, its inbox tasks, its history, its outside calls."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import Session
+
+from workflows.domain.model import READY, Case, CasePause, CaseTask, ExternalCall, HistoryEntry
+
+from .. import orm, write_lock
+from .base import _AppendOnlyRepository, _Repository
+
+
+class CaseRepository(_Repository):
+    def add(self, case: Case) -> None:
+        self.session.add(case)
+
+    def get(self, number: str) -> Case | None:
+        return self.session.scalar(select(Case).where(Case.number == number))
+
+    def get_by_id(self, case_id: int, lock: bool = False) -> Case | None:
+        """The case; with `lock`, its row is locked until the transaction ends (PostgreSQL), so a second command
+        on the same case waits instead of failing late; on SQLite its row version is checked when the command
+        takes the write lock (write_lock.py), and the command runs again if the case changed meanwhile."""
+        case = self.session.get(Case, case_id, with_for_update=lock or None)
+        return self._watched(case) if lock else case
+
+    def of_task(self, task_id: str, lock: bool = False) -> Case | None:
+        """The case of a task, found by the task's id in the same query (`lock` as for get_by_id): a command on a
+        task locks its case before it reads the task, so what it reads is what it acts on."""
+        query = select(Case).where(Case.id == select(CaseTask.case_id).where(CaseTask.id == task_id)
+                                   .scalar_subquery())
+        return self.session.scalar(query.with_for_update() if lock else query)
+
+    def lock_if_free(self, case_id: int) -> Case | None:
+        """The case locked for this transaction, or None at once if another transaction holds it (PostgreSQL)."""
+        query = select(Case).where(Case.id == case_id).with_for_update(skip_locked=True)
+        return self._watched(self.session.scalar(query))
+
+    def _watched(self, case: Case | None) -> Case | None:
+        if case is not None:
+            write_lock.watch(self.session, "cases", case.id, case.row_version)
+        return case
+
+    def open_ids(self, limit: int, after_id: int = 0) -> list[int]:
+        return list(self.session.scalars(select(Case.id).where(Case.status != "closed", Case.id > after_id)
+                                         .order_by(Case.id).limit(limit)))
+
+    def search(self, agency_code: str, hall_code: str | None = None, status: str | None = None,
+               item_code: str | None = None, limit: int = 50, offset: int = 0,
+               task_role: str | None = None) -> list[Case]:
+        """Cases newest first; `task_role`: only those with a task of that role (a hospital's assessor's cases)."""
+        query = select(Case).where(Case.agency_code == agency_code)
+        for column, value in ((Case.hall_code, hall_code), (Case.status, status), (Case.item_code, item_code)):
+            if value:
+                query = query.where(column == value)
+        if task_role:
+            query = query.where(select(CaseTask.id).where(CaseTask.case_id == Case.id,
+                                                          CaseTask.role == task_role).exists())
+        return list(self.session.scalars(query.order_by(Case.id.desc()).limit(limit).offset(offset)))
+
+    def next_sequence(self, agency_code: str, day: date) -> int:
+        """The next number of the day for an agency, atomically, also across processes."""
+        table = orm.case_sequences
+        statement = self._upsert(table).values(agency_code=agency_code, day=day, last_value=1)
+        statement = statement.on_conflict_do_update(index_elements=[table.c.agency_code, table.c.day],
+                                                    set_={"last_value": table.c.last_value + 1})
+        return self.session.scalar(statement.returning(table.c.last_value))
+
+
+def _escaped(text: str) -> str:
+    """`text` for a LIKE pattern with escape "\\": its own % and _ (clerk_210400_01) match only themselves."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+class TaskRepository(_Repository):
+    """Inbox rows. A case's open rows are read once per unit of work (the command's own additions and
+    completions are followed in memory: every row is added through `add`, and a row never opens again)."""
+
+    def __init__(self, session: Session):
+        super().__init__(session)
+        self._open: dict[int, list[CaseTask]] = {}
+
+    def add(self, task: CaseTask) -> None:
+        self.session.add(task)
+        if task.case_id in self._open:
+            self._open[task.case_id].append(task)
+
+    def get(self, task_id: str) -> CaseTask | None:
+        return self.session.get(CaseTask, task_id)
+
+    def none_yet(self, case_id: int) -> None:
+        """The case was just added: it has no rows to read (its workflow starts in this unit of work)."""
+        self._open.setdefault(case_id, [])
+
+    def in_case(self, task_id: str, case_id: int) -> CaseTask | None:
+        """The task, read with the other open tasks of its case (which open_for_case then returns unread)."""
+        with self.session.no_autoflush:
+            rows = list(self.session.scalars(select(CaseTask).where(
+                CaseTask.case_id == case_id, or_(CaseTask.state == READY, CaseTask.id == task_id))))
+        self._open.setdefault(case_id, [row for row in rows if row.state == READY])
+        return next((row for row in rows if row.id == task_id), None)
+
+    def open_for_case(self, case_id: int) -> list[CaseTask]:
+        if case_id not in self._open:
+            with self.session.no_autoflush:  # pending history rows need not be written before this read
+                rows = self.session.scalars(select(CaseTask).where(CaseTask.case_id == case_id,
+                                                                   CaseTask.state == READY))
+                added = [row for row in self.session.new if isinstance(row, CaseTask) and row.case_id == case_id]
+                self._open[case_id] = list(dict.fromkeys([*rows, *added]))
+        return [row for row in self._open[case_id] if row.state == READY]  # a row completed in this unit
+
+    def has_role(self, case_id: int, role: str) -> bool:
+        """Whether the case has (or had) a task of the role: a hospital's assessor reads only such cases."""
+        return self.session.scalar(select(select(CaseTask.id).where(CaseTask.case_id == case_id,
+                                                                    CaseTask.role == role).exists()))
+
+    def for_case(self, case_id: int) -> list[CaseTask]:
+        return list(self.session.scalars(select(CaseTask).where(CaseTask.case_id == case_id)
+                                         .order_by(CaseTask.created_at, CaseTask.id)))
+
+    def inbox(self, agency_code: str, hall_code: str, roles: list[str] | None = None, state: str = READY,
+              assignee: str | None = None, item_code: str | None = None, limit: int = 100,
+              offset: int = 0, completed_by: str | None = None, stage: str | None = None,
+              search: str | None = None, level: str | None = None, now: datetime | None = None,
+              offered_to: str | None = None) -> list[CaseTask]:
+        """Tasks of a hall by time left, the most urgent (camunda:priority) first; `offered_to`: only those the
+        person may take (a task naming its candidate users is for them alone)."""
+        query = select(CaseTask).where(CaseTask.agency_code == agency_code, CaseTask.hall_code == hall_code,
+                                       CaseTask.state == state)
+        if level and now:  # 红牌: past due; 黄牌: warned, not yet due; 暂停: the case's clock stopped; 正常: the rest
+            paused = select(CasePause.id).where(CasePause.case_id == CaseTask.case_id,
+                                                CasePause.ended_at.is_(None)).exists()
+            levels = {"red": CaseTask.due_at < now,
+                      "yellow": (CaseTask.warning_at <= now) & (CaseTask.due_at >= now),
+                      "normal": (CaseTask.due_at.is_(None) | (CaseTask.warning_at > now)) & ~paused,
+                      "paused": paused}
+            query = query.where(levels[level])
+        if stage:
+            query = query.where(CaseTask.stage == stage)
+        if search:  # a case number or an applicant's name, or part of either
+            pattern = f"%{search}%"
+            query = query.where(CaseTask.case_number.like(pattern) | CaseTask.applicant_name.like(pattern))
+        if roles is not None:
+            query = query.where(CaseTask.role.in_(roles))
+        if offered_to:
+            query = query.where(CaseTask.candidate_users.is_(None)
+                                | CaseTask.candidate_users.like(f"%,{_escaped(offered_to)},%", escape="\\")
+                                | (CaseTask.assignee == offered_to))
+        if assignee:
+            query = query.where(CaseTask.assignee == assignee)
+        if item_code:
+            query = query.where(CaseTask.item_code == item_code)
+        if completed_by:
+            query = query.where(CaseTask.completed_by == completed_by)
+            order = (CaseTask.completed_at.desc(), CaseTask.id)
+        else:
+            order = (CaseTask.priority.desc(), CaseTask.due_at.asc().nulls_last(), CaseTask.created_at, CaseTask.id)
+        return list(self.session.scalars(query.order_by(*order).limit(limit).offset(offset)))
+
+    def stages(self, agency_code: str, hall_code: str, state: str) -> list[str]:
+        """The stages the hall's tasks in `state` stand at: the inbox's 环节 filter offers these. Read stage after
+        stage from ix_case_tasks_stages (each the least one above the last: a probe per stage), not from every
+        task of the hall: 已办 alone holds hundreds of thousands at a million cases."""
+        t = orm.case_tasks
+        hall = (t.c.agency_code == agency_code) & (t.c.hall_code == hall_code) & (t.c.state == state)
+        found = select(func.min(t.c.stage).label("stage")).where(hall).cte("found", recursive=True)
+        found = found.union_all(select(select(func.min(t.c.stage)).where(hall, t.c.stage > found.c.stage)
+                                       .scalar_subquery()).where(found.c.stage.is_not(None)))
+        return sorted(stage for stage in self.session.scalars(select(found.c.stage)) if stage)
+
+    def set_assignee(self, task_id: str, assignee: str | None, expected: str | None, at: datetime | None) -> bool:
+        """Change the assignee only if it is still `expected` and the task still open: two clerks, one wins."""
+        condition = CaseTask.assignee.is_(None) if expected is None else CaseTask.assignee == expected
+        result = self.session.execute(
+            update(CaseTask).where(CaseTask.id == task_id, CaseTask.state == READY, condition)
+            .values(assignee=assignee, claimed_at=at).execution_options(synchronize_session="fetch"))
+        return result.rowcount == 1
+
+
+class HistoryRepository(_AppendOnlyRepository):
+    table = orm.case_history
+
+    def add(self, entry: HistoryEntry) -> None:
+        self._append(entry)
+
+    def for_case(self, case_id: int) -> list[HistoryEntry]:
+        return list(self.session.scalars(select(HistoryEntry).where(HistoryEntry.case_id == case_id)
+                                         .order_by(HistoryEntry.id)))
+
+
+class ExternalSystemRepository(_AppendOnlyRepository):
+    """What the local stand-ins for outside systems were asked, and the people the local platform knows."""
+
+    table = orm.external_calls
+
+    def record(self, call: ExternalCall) -> None:
+        self._append(call)
+
+    def for_case(self, case_id: int) -> list[ExternalCall]:
+        return list(self.session.scalars(select(ExternalCall).where(ExternalCall.case_id == case_id)
+                                         .order_by(ExternalCall.id)))
+
+    def person(self, id_number: str) -> dict | None:
+        """A person the local platform knows, read once per transaction (a case's handlers ask more than once)."""
+        table = orm.local_platform_people
+
+        def read():
+            with self.session.no_autoflush:  # a row no ORM object maps: nothing pending changes what it reads
+                row = self.session.execute(select(table).where(table.c.id_number == id_number)).mappings().first()
+            return dict(row) if row else None
+        found = self._remembered(("person", id_number), read)
+        return dict(found) if found else None
+
+    def save_person(self, person: dict) -> None:
+        self._forget(("person", person["id_number"]))
+        table = orm.local_platform_people
+        statement = self._upsert(table).values(**person)
+        self.session.execute(statement.on_conflict_do_update(
+            index_elements=[table.c.id_number], set_={k: v for k, v in person.items() if k != "id_number"}))

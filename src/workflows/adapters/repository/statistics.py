@@ -1,0 +1,184 @@
+"""The figures of the 统计 page."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import case, false, func, select, union
+from sqlalchemy.engine import Row
+
+from workflows.domain.model import READY, SUPERVISION_STAGE, CaseDeadline, CasePause, ExtensionRequest
+
+from .. import orm
+from .base import _Repository
+
+
+class StatisticsRepository(_Repository):
+    """Figures for the supervisors' desk and statistics, counted by the database: no case is loaded whole.
+
+    Written with operators (`&`, `|`, `~`) and CASE sums only, so the same SQL runs on SQLite and PostgreSQL.
+    """
+
+
+    @staticmethod
+    def _running(agency_code: str):
+        """The agency's running limits that can be late: not met, not paused, with a due moment. As the partial
+        indexes ix_case_deadlines_running_* are written (migration 0030), so the database uses them; each limit
+        carries its case's place, and a running limit is an open case's (closing a case meets its limits)."""
+        d = orm.case_deadlines
+        return (d.c.agency_code == agency_code, d.c.met_at.is_(None), d.c.paused == false(),
+                d.c.due_at.is_not(None))
+
+    def overdue_open_cases(self, agency_code: str, now: datetime) -> list[tuple[str, str, str, int]]:
+        """(hall, item code, item name, how many) of the agency's open cases with a running, unpaused limit past
+        its due moment at `now`: late whatever happens next. Counted in the agency's running limits past due
+        (ix_case_deadlines_running_agency, index-only), a case once however many of its limits are late; the
+        item's name from the hall's counts (every case opened is in them): no case is read."""
+        d, k = orm.case_deadlines, orm.case_counts
+        late = (select(d.c.hall_code, d.c.item_code).where(*self._running(agency_code), d.c.due_at < now)
+                .group_by(d.c.hall_code, d.c.item_code, d.c.case_id).subquery())  # a case once (hashed, not sorted)
+        name = (select(func.max(k.c.item_name)).where(k.c.agency_code == agency_code, k.c.hall_code == late.c.hall_code,
+                                                      k.c.item_code == late.c.item_code).scalar_subquery())
+        query = select(late.c.hall_code, late.c.item_code, name, func.count()).group_by(late.c.hall_code,
+                                                                                        late.c.item_code)
+        return [tuple(row) for row in self.session.execute(query)]
+
+    def closed_counts(self, agency_code: str) -> list[tuple[str, str, str | None, int, int]]:
+        """(hall, item code, item name, cases counted, on time) of the agency's closed cases per hall and item, from
+        their running totals (closed_case_counts, a row per hall and item): one read of a few hundred rows serves
+        every rate of the statistics page."""
+        k = orm.closed_case_counts
+        query = (select(k.c.hall_code, k.c.item_code, func.max(k.c.item_name), func.sum(k.c.counted),
+                        func.sum(k.c.on_time))
+                 .where(k.c.agency_code == agency_code).group_by(k.c.hall_code, k.c.item_code))
+        return [(hall, item, name, int(total or 0), int(punctual or 0))
+                for hall, item, name, total, punctual in self.session.execute(query)]
+
+    def closed_on_time(self, agency_code: str, hall_code: str | None = None, by: str | None = None,
+                       overdue: list[tuple[str, str, str, int]] = (),
+                       closed: list[tuple[str, str, str | None, int, int]] | None = None
+                       ) -> list[tuple[str, str, int, int]]:
+        """(key, name, cases counted, on time) of the agency's (or one hall's) cases, one row per item
+        (`by="item"`), per hall (`by="hall"`), or a single total row (`by=None`). Counted: the closed cases, and
+        the open ones already past a due moment (`overdue`, from overdue_open_cases), which are late whatever
+        happens next. A case withdrawn or terminated (撤件, 终止) was never decided: it counts neither way.
+
+        The closed cases are read from their running counts (`closed`, from closed_counts, read here if not
+        given): however many have closed, none is scanned."""
+        figures: dict[str, list] = {}
+        rows = list(self.closed_counts(agency_code) if closed is None else closed)
+        rows += [(hall, item, name, late, 0) for hall, item, name, late in overdue]  # late, whatever comes
+        for hall, item_code, name, total, punctual in rows:
+            if hall_code in (None, hall):
+                known = figures.setdefault({"item": item_code, "hall": hall, None: ""}[by], [None, 0, 0])
+                known[0] = max(filter(None, (known[0], name)), default=None)
+                known[1], known[2] = known[1] + total, known[2] + punctual
+        if by is None:
+            _, total, punctual = figures.get("", [None, 0, 0])
+            return [("", "", total, punctual)]
+        return [(row_key, row_key if by == "hall" else name, total, punctual)
+                for row_key, (name, total, punctual) in sorted(figures.items()) if total]
+
+    def tasks_on_time(self, agency_code: str, hall_code: str) -> list[tuple[str, str, int, int]]:
+        """(username, full name, tasks completed, completed on time) per person for a hall's completed tasks, from
+        their running counts (statistics_counts.py says which count and which are on time)."""
+        k, u = orm.task_counts, orm.users
+        query = (select(k.c.username, u.c.full_name, k.c.completed, k.c.on_time)
+                 .select_from(k.outerjoin(u, u.c.username == k.c.username))
+                 .where(k.c.agency_code == agency_code, k.c.hall_code == hall_code, k.c.completed > 0)
+                 .order_by(k.c.username))
+        return [(username, name or username, total, punctual)
+                for username, name, total, punctual in self.session.execute(query)]
+
+    def backlog(self, agency_code: str, hall_code: str) -> list[tuple[str, int, int]]:
+        """(stage, open cases in the hall, open cases in the agency) per stage where cases wait, from the open
+        cases' running counts (statistics_counts.py): a few rows per hall, however many cases are open."""
+        k = orm.open_case_counts
+        in_hall = func.coalesce(func.sum(case((k.c.hall_code == hall_code, k.c.open), else_=0)), 0).label("in_hall")
+        total = func.sum(k.c.open).label("total")
+        query = (select(k.c.stage, in_hall, total).where(k.c.agency_code == agency_code)
+                 .group_by(k.c.stage).having(func.sum(k.c.open) > 0)
+                 .order_by(in_hall.desc(), total.desc(), k.c.stage))
+        return [(stage, int(hall), int(agency)) for stage, hall, agency in self.session.execute(query)]
+
+    def opened_and_closed(self, agency_code: str, hall_code: str,
+                          weeks: list[date]) -> list[tuple[int, int, int, int]]:
+        """Per week (its Monday, Beijing time): (opened in the hall, closed in the hall, opened in the agency,
+        closed in the agency), from the running counts."""
+        if not weeks:
+            return []
+        k = orm.case_counts
+        in_hall = k.c.hall_code == hall_code
+        query = (select(k.c.week, func.sum(case((in_hall, k.c.opened), else_=0)),
+                        func.sum(case((in_hall, k.c.closed), else_=0)), func.sum(k.c.opened), func.sum(k.c.closed))
+                 .where(k.c.agency_code == agency_code, k.c.week.in_(weeks)).group_by(k.c.week))
+        found = {week: tuple(int(n or 0) for n in figures) for week, *figures in self.session.execute(query)}
+        return [found.get(week, (0, 0, 0, 0)) for week in weeks]
+
+    def limits_at_risk(self, agency_code: str, hall_code: str | None, now: datetime, overdue_only: bool = False,
+                       limit: int = 200, offset: int = 0) -> list[tuple[CaseDeadline, str, str, str]]:
+        """(limit, case number, item name, stage) of the running, unpaused limits of open cases that are past
+        their warning moment (yellow) or their due moment (red; only those with `overdue_only`), soonest due
+        first. The overdue ones are the first of the same list (past due is sooner than not yet due), so both ask
+        the database the one query it answers by walking the hall's running limits in due order
+        (ix_case_deadlines_running_hall), stopping at `limit`: only the page's cases are read, by key."""
+        c, d = orm.cases, orm.case_deadlines
+        risky = (CaseDeadline.warning_at <= now) | (CaseDeadline.due_at < now)
+        query = (select(CaseDeadline, c.c.number, c.c.item_name, c.c.stage)
+                 .join(c, c.c.id == CaseDeadline.case_id).where(*self._running(agency_code), risky))
+        if hall_code:
+            query = query.where(d.c.hall_code == hall_code)
+        query = query.order_by(CaseDeadline.due_at, CaseDeadline.id).limit(limit).offset(offset)
+        rows = [tuple(row) for row in self.session.execute(query)]
+        return [row for row in rows if row[0].due_at < now] if overdue_only else rows
+
+    def cases_awaiting_supervisor(self, agency_code: str, hall_code: str, limit: int = 200) -> list[int]:
+        """Open cases of a hall with an extension request to decide or a suspension (中止) to end: read from the
+        requests and open pauses (partial indexes, a few rows) to their cases, not from every open case."""
+        c, e, p = orm.cases, orm.extension_requests, orm.case_pauses
+        waiting = union(select(e.c.case_id).where(e.c.status == "requested"),
+                        select(p.c.case_id).where(p.c.ended_at.is_(None), p.c.kind == "suspension"))
+        query = (select(c.c.id).where(c.c.id.in_(waiting), c.c.agency_code == agency_code,
+                                      c.c.hall_code == hall_code, c.c.status != "closed")
+                 .order_by(c.c.id).limit(limit))
+        return list(self.session.scalars(query))
+
+    def case_summaries(self, case_ids: list[int]) -> dict[int, dict]:
+        """id -> number, item name, stage, status, result of cases (without their workflow state or data)."""
+        if not case_ids:
+            return {}
+        c = orm.cases
+        query = select(c.c.id, c.c.number, c.c.item_name, c.c.stage, c.c.status, c.c.result).where(
+            c.c.id.in_(case_ids))
+        return {row["id"]: dict(row) for row in self.session.execute(query).mappings()}
+
+    def running_limits(self, case_ids: list[int]) -> list[CaseDeadline]:
+        if not case_ids:
+            return []
+        return list(self.session.scalars(select(CaseDeadline).where(CaseDeadline.case_id.in_(case_ids),
+                                                                    CaseDeadline.met_at.is_(None))
+                                         .order_by(CaseDeadline.case_id, CaseDeadline.id)))
+
+    def open_tasks(self, case_ids: list[int]) -> list[Row]:
+        """(case_id, name, role, assignee) of the cases' open tasks of their own path (not the supervisor's 督办
+        beside it): who holds them, for the desk's rows; plain rows, not a hundred task records to track."""
+        if not case_ids:
+            return []
+        t = orm.case_tasks
+        return list(self.session.execute(select(t.c.case_id, t.c.name, t.c.role, t.c.assignee)
+                                         .where(t.c.case_id.in_(case_ids), t.c.state == READY,
+                                                t.c.stage != SUPERVISION_STAGE)
+                                         .order_by(t.c.case_id, t.c.created_at, t.c.id)))
+
+    def pending_extensions(self, case_ids: list[int]) -> list[ExtensionRequest]:
+        if not case_ids:
+            return []
+        return list(self.session.scalars(select(ExtensionRequest).where(ExtensionRequest.case_id.in_(case_ids),
+                                                                        ExtensionRequest.status == "requested")
+                                         .order_by(ExtensionRequest.id)))
+
+    def open_pauses(self, case_ids: list[int]) -> list[CasePause]:
+        if not case_ids:
+            return []
+        return list(self.session.scalars(select(CasePause).where(CasePause.case_id.in_(case_ids),
+                                                                 CasePause.ended_at.is_(None))
+                                         .order_by(CasePause.id)))
