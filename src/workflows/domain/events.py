@@ -73,3 +73,13 @@ def retry_delay(attempts: int) -> timedelta | None:
     if attempts >= MAX_ATTEMPTS:
         return None
     return timedelta(minutes=2 ** max(attempts - 1, 0))
+
+
+@dataclass(frozen=True)
+class IncidentRaised(Event):
+    """A case's automatic step failed (a service task, an external task at 0 retries): the hall's supervisors are
+    told after the commit (services/incidents.py)."""
+
+    case_id: int
+    task_name: str
+    error: str

@@ -1,0 +1,92 @@
+"""Incidents on a real 门诊费用报销 case: a payment outage lists the case for the hall's 科室负责人 (told after the
+commit), a retry that fails again keeps it listed with the new error, and one that succeeds pays exactly once."""
+from __future__ import annotations
+
+import pytest
+
+from handlers.gateways import LocalPaymentGateway
+from workflows.domain.errors import Forbidden, InvalidInput
+from workflows.services import cases, incidents, outbox, tasks, users
+
+from support.cases import accept
+
+DECISIONS = {"shenhe": "approve", "caiwu": "pay"}
+
+
+def complete(ctx, staff, username, number):
+    [task] = [t for t in tasks.list_tasks(ctx, staff[username]) if t.case_number == number and t.stage != "督办"]
+    return tasks.complete_task(ctx, staff[username], task.id, {"decision": DECISIONS[username]})
+
+
+def at_payment(ctx, staff, clock) -> str:
+    """A 门诊 case accepted and approved: its 拨付 waits for 财务."""
+    number = accept(ctx, staff, clock, "2026-11-23 09:30")
+    complete(ctx, staff, "shenhe", number)
+    return number
+
+
+def bank_down(monkeypatch, message):
+    def refuse(self, account, amount, reference):
+        raise ConnectionError(message)
+    monkeypatch.setattr(LocalPaymentGateway, "pay", refuse)
+
+
+def incident_notes(ctx, user):
+    return [n["message"] for n in users.notifications(ctx, user) if n["kind"] == "incident"]
+
+
+def test_a_payment_outage_is_an_incident_cleared_by_one_retry(ctx, staff, clock, monkeypatch):
+    number = at_payment(ctx, staff, clock)
+    pay = LocalPaymentGateway.pay
+    bank_down(monkeypatch, "银行接口连接超时")
+    complete(ctx, staff, "caiwu", number)
+
+    [incident] = incidents.list_incidents(ctx, staff["kezhang"])
+    assert (incident.ref, incident.kind_label, incident.handler, incident.task_name) == (
+        f"case:{number}", "办件步骤出错", "payment", "拨付资金")
+    assert "银行接口连接超时" in incident.error and incident.hall_code == "210400-01"
+    assert incidents.list_incidents(ctx, staff["kezhang2"]) == []  # another hall's supervisor
+    assert [i.ref for i in incidents.list_incidents(ctx, staff["admin"])] == [incident.ref]
+    assert incidents.list_incidents(ctx, staff["kezhang"], handler="identity_check") == []
+    assert incidents.list_incidents(ctx, staff["kezhang"], item="002036006001") == [incident]
+    assert incidents.counts(ctx, staff["kezhang"])["case"] == 1
+
+    assert incident_notes(ctx, staff["kezhang"]) == []  # told after the commit, from the outbox
+    outbox.work_due(ctx)
+    [note] = incident_notes(ctx, staff["kezhang"])
+    assert number in note and "银行接口连接超时" in note
+    assert incident_notes(ctx, staff["kezhang2"]) == []
+
+    bank_down(monkeypatch, "银行返回：账户冻结")
+    [outcome] = incidents.retry_incidents(ctx, staff["kezhang"], [incident.ref], "银行称已恢复")
+    assert not outcome.retried and "账户冻结" in outcome.error
+    [still] = incidents.list_incidents(ctx, staff["kezhang"])
+    assert "账户冻结" in still.error
+    outbox.work_due(ctx)
+    assert len(incident_notes(ctx, staff["kezhang"])) == 1  # the same incident: not told again
+
+    monkeypatch.setattr(LocalPaymentGateway, "pay", pay)
+    outcomes = incidents.retry_incidents(ctx, staff["kezhang"], [incident.ref, incident.ref], "银行接口已恢复")
+    assert [(o.ref, o.retried) for o in outcomes] == [(incident.ref, True)]  # named twice, retried once
+    assert incidents.list_incidents(ctx, staff["kezhang"]) == []
+    again = incidents.retry_incidents(ctx, staff["kezhang"], [incident.ref], "再试")
+    assert [(o.retried, o.error) for o in again] == [(False, "故障不存在或已处理")]
+    details = cases.case_details(ctx, staff["kezhang"], number)
+    assert (details.case.status, details.case.result) == ("closed", "办结")
+    assert len([call for call in details.external_calls if call.system == "payment"]) == 1
+
+
+def test_only_supervisors_and_administrators_see_and_retry_incidents(ctx, staff):
+    with pytest.raises(Forbidden):
+        incidents.list_incidents(ctx, staff["caiwu"])
+    with pytest.raises(Forbidden):
+        incidents.retry_incidents(ctx, staff["shouli"], ["case:x"], "重试")
+
+
+def test_a_retry_needs_a_selection_and_a_reason(ctx, staff):
+    with pytest.raises(InvalidInput) as error:
+        incidents.retry_incidents(ctx, staff["kezhang"], [], "重试")
+    assert "refs" in error.value.field_errors
+    with pytest.raises(InvalidInput) as error:
+        incidents.retry_incidents(ctx, staff["kezhang"], ["case:x"], "  ")
+    assert "reason" in error.value.field_errors
