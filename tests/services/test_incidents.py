@@ -3,9 +3,11 @@ commit), a retry that fails again keeps it listed with the new error, and one th
 from __future__ import annotations
 
 import pytest
+from click.testing import CliRunner
 
 from handlers.gateways import LocalPaymentGateway
 from workflows.domain.errors import Forbidden, InvalidInput
+from workflows.entrypoints.cli import main
 from workflows.services import cases, incidents, outbox, tasks, users
 
 from support.cases import accept
@@ -90,3 +92,39 @@ def test_a_retry_needs_a_selection_and_a_reason(ctx, staff):
     with pytest.raises(InvalidInput) as error:
         incidents.retry_incidents(ctx, staff["kezhang"], ["case:x"], "  ")
     assert "reason" in error.value.field_errors
+
+
+def test_the_api_and_the_cli_list_and_retry_incidents(ctx, staff, clock, monkeypatch, client, auth):
+    number = at_payment(ctx, staff, clock)
+    pay = LocalPaymentGateway.pay
+    bank_down(monkeypatch, "银行接口连接超时")
+    complete(ctx, staff, "caiwu", number)
+    kezhang = auth("kezhang")
+
+    listed = client.get("/api/incidents?handler=payment", headers=kezhang)
+    assert [(i["ref"], i["task_name"]) for i in listed.get_json()] == [(f"case:{number}", "拨付资金")]
+    assert client.get("/api/incidents?since=2099-01-01", headers=kezhang).get_json() == []
+    refused = client.get("/api/incidents?since=昨天", headers=kezhang)
+    assert refused.status_code == 422 and "since" in refused.get_json()["error"]["fields"]
+    assert client.get("/api/incidents", headers=auth("caiwu")).status_code == 403
+    shown = client.get(f"/api/incidents/case:{number}", headers=kezhang).get_json()
+    assert "银行接口连接超时" in shown["error"] and shown["detail"] is not None
+    no_reason = client.post("/api/incidents/retry", json={"refs": [f"case:{number}"]}, headers=kezhang)
+    assert no_reason.status_code == 422 and "reason" in no_reason.get_json()["error"]["fields"]
+
+    def cli(*args, expect=0):
+        result = CliRunner().invoke(main, ["--database-url", ctx_url(ctx), *args], catch_exceptions=False)
+        assert result.exit_code == expect, result.output
+        return result.output
+
+    assert f"case:{number}\t办件步骤出错\t{number}\tpayment" in cli("incidents", "--user", "kezhang")
+    assert "未成功：" in cli("retry", f"case:{number}", "--reason", "试一次", "--user", "kezhang", expect=1)
+    monkeypatch.setattr(LocalPaymentGateway, "pay", pay)
+    retried = client.post("/api/incidents/retry", json={"refs": [f"case:{number}"], "reason": "银行已恢复"},
+                          headers=kezhang).get_json()
+    assert retried == [{"ref": f"case:{number}", "retried": True, "error": None}]
+    assert cli("incidents", "--user", "kezhang") == ""
+
+
+def ctx_url(ctx) -> str:
+    return ctx.session_factory.kw["bind"].url.render_as_string(hide_password=False)

@@ -480,3 +480,4 @@ from . import api_decisions  # noqa: E402,F401 - 决策表 (DMN): list, read, pu
 from . import api_materials  # noqa: E402,F401 - 申请材料核对
 from . import api_privacy  # noqa: E402,F401 - 个人信息查阅记录
 from . import api_outbox  # noqa: E402,F401 - 后台任务: failures, retry
+from . import api_incidents  # noqa: E402,F401 - 故障: list, detail, retry
