@@ -2,6 +2,8 @@
 commit), a retry that fails again keeps it listed with the new error, and one that succeeds pays exactly once."""
 from __future__ import annotations
 
+import re
+
 import pytest
 from click.testing import CliRunner
 
@@ -11,6 +13,7 @@ from workflows.entrypoints.cli import main
 from workflows.services import cases, incidents, outbox, tasks, users
 
 from support.cases import accept
+from support.web import csrf_token, html, sign_in
 
 DECISIONS = {"shenhe": "approve", "caiwu": "pay"}
 
@@ -128,3 +131,26 @@ def test_the_api_and_the_cli_list_and_retry_incidents(ctx, staff, clock, monkeyp
 
 def ctx_url(ctx) -> str:
     return ctx.session_factory.kw["bind"].url.render_as_string(hide_password=False)
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_the_incidents_page_lists_retries_the_ticked_ones_and_statistics_counts_them(ctx, staff, clock, monkeypatch,
+                                                                                    client):
+    number = at_payment(ctx, staff, clock)
+    pay = LocalPaymentGateway.pay
+    bank_down(monkeypatch, "银行接口连接超时")
+    complete(ctx, staff, "caiwu", number)
+    sign_in(client, "kezhang")
+    page = html(client.get("/admin/incidents"))
+    assert "故障处理" in page and number in page and "银行接口连接超时" in page and "payment" in page
+    assert number not in html(client.get("/admin/incidents?handler=identity_check"))
+    assert re.search(r"办件步骤出错</th><td>1<", html(client.get("/statistics")))
+
+    monkeypatch.setattr(LocalPaymentGateway, "pay", pay)
+    token = csrf_token(page)
+    refused = client.post("/admin/incidents/retry", data={"csrf_token": token, "ref": f"case:{number}"},
+                          follow_redirects=True)
+    assert "请填写重试原因" in html(refused) and number in html(refused)
+    done = client.post("/admin/incidents/retry", follow_redirects=True,
+                       data={"csrf_token": token, "ref": f"case:{number}", "reason": "银行接口已恢复"})
+    assert f"case:{number} 已重试成功" in html(done) and "没有待处理的故障" in html(done)
