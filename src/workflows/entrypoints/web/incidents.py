@@ -7,14 +7,8 @@ from flask import flash, g, redirect, render_template, request, url_for
 from workflows.domain.errors import InvalidInput
 from workflows.services import incidents
 
-from ..api_incidents import since_argument
+from ..api_incidents import filters
 from . import blueprint, ctx, signed_in
-
-
-def _filters() -> dict:
-    args = request.args
-    return {"item": args.get("item_code") or None, "hall": args.get("hall_code") or None,
-            "handler": args.get("handler") or None, "since": since_argument(args.get("since"))}
 
 
 @blueprint.app_template_global()
@@ -28,7 +22,7 @@ def incident_counts() -> list[tuple[str, int]]:
 @signed_in
 def incidents_page():
     try:
-        found = incidents.list_incidents(ctx(), g.user, **_filters())
+        found = incidents.list_incidents(ctx(), g.user, **filters())
     except InvalidInput as error:
         flash("；".join(error.field_errors.values()) or str(error), "error")
         found = incidents.list_incidents(ctx(), g.user)
