@@ -77,9 +77,9 @@ def retry_delay(attempts: int) -> timedelta | None:
 
 @dataclass(frozen=True)
 class IncidentRaised(Event):
-    """A case's automatic step failed (a service task, an external task at 0 retries): the hall's supervisors are
-    told after the commit (services/incidents.py)."""
+    """A case's automatic step failed (a service task, an external task at 0 retries, its timers), or a message it
+    sent could not be delivered: the hall's supervisors are told after the commit (services/incidents.py)."""
 
     case_id: int
-    task_name: str
+    what: str  # what failed, as the notice says it: “拨付资金”, “联系函”送达, 定时器触发
     error: str

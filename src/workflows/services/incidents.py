@@ -3,7 +3,8 @@ agency that could not be delivered, and the 后台任务 (outbox entries) that f
 科室负责人 (their hall) or an administrator (the agency), with the error, since when, and a retry of one or a
 selection. A retry calls the existing retry of each kind (case_operations.retry_case, agency_messages.retry,
 outbox.retry), once per incident, each in its own transaction: one that fails again stays listed with its new
-error. When a case fails, its hall's supervisors are told after the commit, from the outbox (IncidentRaised).
+error. When a case fails or its message cannot be delivered, its hall's supervisors are told after the commit, from
+the outbox (IncidentRaised).
 """
 from __future__ import annotations
 
@@ -166,7 +167,7 @@ def notify_supervisors(ctx: Context, entry: OutboxEntry) -> None:
     event = IncidentRaised.from_payload(entry.payload)
     with ctx.uow() as uow:
         case = uow.cases.get_by_id(event.case_id)
-        message = f"故障待处理：{case.item_name} {case.number} 的“{event.task_name}”出错：{event.error}"
+        message = f"故障待处理：{case.item_name} {case.number} {event.what}失败：{event.error}"
         for user in uow.users.in_hall(case.agency_code, case.hall_code):
             if user.has_role("supervisor"):
                 uow.notifications.add(user.username, "incident", message[:1000], ctx.now(), case)

@@ -106,7 +106,7 @@ def record_progress(uow: UnitOfWork, ctx: Context, case: Case, run: CaseRun, clo
         add_history(uow, case, at, SYSTEM, "failed", f"“{run.failure.task_name}”出错：{run.failure.message}",
                     task_name=run.failure.task_name)
         if not was_failed:  # a new incident: the hall's supervisors are told after the commit (services/incidents)
-            uow.publish(IncidentRaised(case.id, run.failure.task_name, run.failure.message[:500]))
+            uow.publish(IncidentRaised(case.id, f"“{run.failure.task_name}”", run.failure.message[:500]))
     ready = _sync_tasks(uow, case, run, at, clock)
     if run.definition.has_external_tasks:
         uow.external_tasks.sync(case.id, _external_tasks(case, run, at))
