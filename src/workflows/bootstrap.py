@@ -12,15 +12,16 @@ from sqlalchemy.orm import sessionmaker
 from workflows.adapters.database import make_engine
 from workflows.adapters.engine import Engine
 from workflows.adapters.orm import start_mappers
-from workflows.domain.events import AgencyMessageThrown, CalendarChanged, DocumentIssued
-from workflows.services import agency_messages, documents, outbox, time_limits
+from workflows.domain.events import AgencyMessageThrown, CalendarChanged, DocumentIssued, IncidentRaised
+from workflows.services import agency_messages, documents, incidents, outbox, time_limits
 from workflows.services.context import Context, system_clock
 from workflows.services.messagebus import MessageBus, PromptWorker, Worker
 
 Kick = Literal["inline", "thread", "off"]
-RENDER_DOCUMENT, RECOMPUTE_DEADLINES = "render_document", "recompute_deadlines"
-DEFERRED = {DocumentIssued: RENDER_DOCUMENT, CalendarChanged: RECOMPUTE_DEADLINES}
-WORKERS: dict[str, Worker] = {RENDER_DOCUMENT: documents.render_issued, RECOMPUTE_DEADLINES: time_limits.recompute_batch}
+RENDER_DOCUMENT, RECOMPUTE_DEADLINES, NOTIFY_INCIDENT = "render_document", "recompute_deadlines", "notify_incident"
+DEFERRED = {DocumentIssued: RENDER_DOCUMENT, CalendarChanged: RECOMPUTE_DEADLINES, IncidentRaised: NOTIFY_INCIDENT}
+WORKERS: dict[str, Worker] = {RENDER_DOCUMENT: documents.render_issued, RECOMPUTE_DEADLINES: time_limits.recompute_batch,
+                              NOTIFY_INCIDENT: incidents.notify_supervisors}
 PROMPT: dict[str, PromptWorker] = {RENDER_DOCUMENT: documents.render_kicked}  # downloaded a moment after
 
 

@@ -13,7 +13,7 @@ from uuid import uuid4
 import pytest
 
 from workflows.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
-from workflows.services import agency_messages, cases, catalog, desk, tasks, users
+from workflows.services import agency_messages, cases, catalog, desk, incidents, outbox, tasks, users
 from workflows.services.scheduler import fire_due_timers
 
 from support.cases import APPLICANT, at
@@ -273,3 +273,22 @@ def test_what_cannot_be_delivered_is_refused_whole(ctx, staff, clock):
     assert agency_messages.list_messages(ctx, admin) == []  # nothing half-done
     with ctx.uow(write=False) as uow:
         assert uow.cases.search(FUSHUN, item_code=TRANSFER) == []
+
+
+def test_an_undelivered_message_is_an_incident_of_the_sending_hall_retried_from_the_list(ctx, staff, clock,
+                                                                                           tmp_path):
+    transfer = apply(ctx, staff, clock, LINKOU, WENSHANG)
+    [letter] = exchange(ctx, transfer.clerk, transfer.number).messages
+    [incident] = incidents.list_incidents(ctx, transfer.clerk)  # a supervisor (among its roles) of the hall
+    assert (incident.ref, incident.kind_label, incident.case_number, incident.handler) == (
+        f"message:{letter.message.id}", "消息送达失败", transfer.number, "联系函")
+    outbox.work_due(ctx)
+    [note] = [n["message"] for n in users.notifications(ctx, transfer.clerk) if n["kind"] == "incident"]
+    assert transfer.number in note and "“联系函”送达失败" in note
+
+    [failed] = incidents.retry_incidents(ctx, transfer.clerk, [incident.ref], "汶上尚未开通该事项")
+    assert not failed.retried and "仍未送达" in failed.error
+    clock.now = at("2026-11-24 09:00")  # the next day 汶上's list has the item
+    catalog.load_catalog(ctx, catalog_with_transfer_at(WENSHANG, tmp_path))
+    [outcome] = incidents.retry_incidents(ctx, transfer.clerk, [incident.ref], "汶上已开通该事项")
+    assert outcome.retried and incidents.list_incidents(ctx, transfer.clerk) == []

@@ -515,6 +515,15 @@ ROUTES: list[Route] = [
           {ANON: 401, "shouli": 403, "sheji": 403}),
     Route("POST", "/admin/outbox/<int:entry_id>/retry", send("/admin/outbox/1/retry"), "kezhang",
           {ANON: 401, "shouli": 403, "sheji": 403}),
+    # 故障处理 (incidents): supervisors (their hall) and administrators (the agency)
+    Route("GET", "/admin/incidents", get("/admin/incidents"), "kezhang", {ANON: 401, "shouli": 403, "sheji": 403}),
+    Route("POST", "/admin/incidents/retry", send("/admin/incidents/retry", ref="case:x", reason="重试"), "kezhang",
+          {ANON: 401, "shouli": 403, "sheji": 403}),
+    Route("GET", "/api/incidents", get("/api/incidents"), "admin", {ANON: 401, "shouli": 403, "sheji": 403}),
+    Route("GET", "/api/incidents/<path:ref>", get("/api/incidents/case:x"), "admin",
+          {ANON: 401, "shouli": 403, "sheji": 403}, absent=True),
+    Route("POST", "/api/incidents/retry", send("/api/incidents/retry", refs=["case:x"], reason="重试"), "admin",
+          {ANON: 401, "shouli": 403, "sheji": 403}),
     Route("POST", "/api/logout", send("/api/logout"), "yiyuan", SIGNED_IN),  # last: it ends the token it is sent with
 ]
 

@@ -82,3 +82,13 @@ def retry_delay(attempts: int) -> timedelta | None:
     if attempts >= MAX_ATTEMPTS:
         return None
     return timedelta(minutes=2 ** max(attempts - 1, 0))
+
+
+@dataclass(frozen=True)
+class IncidentRaised(Event):
+    """A case's automatic step failed (a service task, an external task at 0 retries, its timers), or a message it
+    sent could not be delivered: the hall's supervisors are told after the commit (services/incidents.py)."""
+
+    case_id: int
+    what: str  # what failed, as the notice says it: “拨付资金”, “联系函”送达, 定时器触发
+    error: str

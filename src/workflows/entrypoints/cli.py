@@ -24,11 +24,12 @@ from workflows.domain.calendar import parse_day
 from workflows.domain.catalog import CatalogError
 from workflows.domain.errors import InvalidInput, WorkflowsError
 from workflows.domain.roles import role_name
-from workflows.services import (calendar, cases, catalog, demo, process_messages, process_tests, processes, setup,
-                                tasks, time_limits, users)
+from workflows.services import (calendar, cases, catalog, demo, incidents, process_messages, process_tests, processes,
+                                setup, tasks, time_limits, users)
 from workflows.services.context import CHINA
 
 from . import logs, views
+from .api_incidents import since_argument
 from .app import database_url as default_database_url
 from .app import make_context
 
@@ -452,6 +453,37 @@ def draft_bpmn(item_code, items_file, output):
 
     output.write_bytes(draft_item(item_code, load_catalog(items_file)))
     click.echo(f"已起草 {output}")
+
+
+@main.command(name="incidents")
+@click.option("--user", "username", required=True)
+@click.option("--item", "item_code", default=None, help="事项编码")
+@click.option("--hall", "hall_code", default=None, help="大厅")
+@click.option("--handler", default=None, help="处理程序或外部任务主题")
+@click.option("--since", default=None, help="自此日期（YYYY-MM-DD）或时刻（ISO 8601）起出现的")
+@click.pass_context
+def list_incidents(click_ctx, username, item_code, hall_code, handler, since):
+    """故障：办件步骤出错、消息送达失败、后台任务失败（一行一个：故障编号、种类、办件、处理程序、出现时间、错误）。"""
+    found = incidents.list_incidents(_context(click_ctx), _user(click_ctx, username), item_code, hall_code, handler,
+                                     since_argument(since))
+    for incident in found:
+        click.echo("\t".join(str(value or "") for value in (
+            incident.ref, incident.kind_label, incident.case_number, incident.handler,
+            f"{incident.since:%Y-%m-%d %H:%M}" if incident.since else "", incident.error)))
+
+
+@main.command(name="retry")
+@click.argument("refs", nargs=-1, required=True)
+@click.option("--reason", required=True, help="重试原因（如：银行接口已恢复）")
+@click.option("--user", "username", required=True)
+@click.pass_context
+def retry_incidents(click_ctx, refs, reason, username):
+    """重试所列故障（故障编号见 workflows incidents），每个一次；仍失败的列出新的错误，退出码 1。"""
+    outcomes = incidents.retry_incidents(_context(click_ctx), _user(click_ctx, username), list(refs), reason)
+    for outcome in outcomes:
+        click.echo(f"{outcome.ref}\t" + ("已重试成功" if outcome.retried else f"未成功：{outcome.error}"))
+    if not all(outcome.retried for outcome in outcomes):
+        raise SystemExit(1)
 
 
 if __name__ == "__main__":

@@ -771,12 +771,39 @@ def _as_openapi_31(node):
 
 SCHEMAS.update({
     "OutboxEntry": _object({
-        "id": _INT, "kind": {"type": "string", "enum": ["render_document", "recompute_deadlines"]},
+        "id": _INT, "kind": {"type": "string", "enum": ["render_document", "recompute_deadlines", "notify_incident"]},
         "kind_name": _TEXT, "case_number": {"type": "string", "nullable": True, "description": "所涉办件"},
         "attempts": _INT, "last_error": _OPTIONAL, "created_at": _MOMENT,
         "next_attempt_at": {**_MOMENT, "description": "下次自动重试的时间；null 且未完成表示已停止自动重试，待人工重试"},
         "done_at": _MOMENT}),
+    "Incident": _object({
+        "ref": {"type": "string", "description": "故障编号：case:<办件编号>、message:<消息id>、outbox:<后台任务id>"},
+        "kind": {"type": "string", "enum": ["case", "message", "outbox"]}, "kind_name": _TEXT,
+        "case_number": {"type": "string", "nullable": True}, "item_code": {"type": "string", "nullable": True},
+        "item_name": {"type": "string", "nullable": True}, "hall_code": {"type": "string", "nullable": True},
+        "handler": {"type": "string", "nullable": True, "description": "出错的处理程序或外部任务主题、消息名、后台任务种类"},
+        "task_name": {"type": "string", "nullable": True}, "since": _MOMENT, "error": _OPTIONAL,
+        "detail": {"type": "object", "nullable": True}}),
+    "RetryOutcome": _object({"ref": _TEXT, "retried": {"type": "boolean"}, "error": _OPTIONAL}),
 })
+
+
+def _incident_paths() -> dict:
+    filters = [_query("item_code", "事项编码"), _query("hall_code", "大厅"), _query("handler", "处理程序或主题"),
+               _query("since", "自此时刻（ISO 8601）或日期起出现的")]
+    return {
+        "/api/incidents": {"get": _operation(
+            "故障：办件步骤出错（服务任务、重试用尽的外部任务）、消息送达失败、后台任务失败；最早的在前。"
+            "系统管理员看本机构，科室负责人看本大厅", {"200": _json(_array("Incident"))}, 401, 403, params=filters)},
+        "/api/incidents/{ref}": {"get": _operation(
+            "一个未处理故障的详情", {"200": _json(_ref("Incident"))}, 401, 403, 404,
+            params=[_path("ref", "故障编号")])},
+        "/api/incidents/retry": {"post": _operation(
+            "重试一个或所选故障，每个一次、各自一个事务；返回每个的结果（仍失败的带新的错误）",
+            {"200": _json({"type": "array", "items": _ref("RetryOutcome")})}, 401, 403,
+            body=_object({"refs": {"type": "array", "items": {"type": "string"}}, "reason": _TEXT},
+                         ("refs", "reason")))},
+    }
 
 
 def _outbox_paths() -> dict:
@@ -803,5 +830,5 @@ def openapi_document() -> dict:
         "security": [{"bearer": []}],
         "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"},
                                            "basic": {"type": "http", "scheme": "basic"}}, "schemas": SCHEMAS},
-        "paths": {**_paths(), **_engine_rest_paths(), **_outbox_paths()},
+        "paths": {**_paths(), **_engine_rest_paths(), **_outbox_paths(), **_incident_paths()},
     })

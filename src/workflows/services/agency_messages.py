@@ -22,7 +22,7 @@ from workflows.domain.case_numbers import format_case_number
 from workflows.domain.case_states import case_state
 from workflows.domain.catalog import Agency, AgencyItem, Catalog, StageLimit
 from workflows.domain.errors import Conflict, Forbidden, InvalidInput, NotFound, WorkflowsError
-from workflows.domain.events import AgencyMessageThrown
+from workflows.domain.events import AgencyMessageThrown, IncidentRaised
 from workflows.domain.model import (MESSAGE_DELIVERED, MESSAGE_FAILED, MESSAGE_OUTBOUND, MESSAGE_PENDING,
                                     MESSAGE_SENT, MESSAGE_STATUS_LABELS, OPEN, AgencyMessage, Case,
                                     ProcessVersion, User)
@@ -114,8 +114,11 @@ def _record_failure(ctx: Context, message_id: str, error: str) -> AgencyMessage 
         message = uow.agency_messages.get(message_id, lock=True)
         if message is None or message.status not in (MESSAGE_PENDING, MESSAGE_FAILED):
             return message
+        first_failure = message.status != MESSAGE_FAILED
         message.status, message.error = MESSAGE_FAILED, error
         source = uow.cases.get_by_id(message.source_case_id) if message.source_case_id else None
+        if source is not None and first_failure:  # a new incident: the supervisors are told after the commit
+            uow.publish(IncidentRaised(source.id, f"“{message.name}”送达", error[:500]))
         if source is not None:
             add_history(uow, source, ctx.now(), SYSTEM, "message_failed",
                         f"“{message.name}”送达{_agency_name(ctx.catalog(uow), message.to_agency)}失败：{error}",

@@ -12,6 +12,7 @@ from handlers.gateways import LocalNationalPlatform, LocalPaymentGateway, LocalS
 from workflows.adapters.engine import AutomaticStep, CaseBindings, CaseRun
 from workflows.adapters.unit_of_work import UnitOfWork
 from workflows.domain.amounts import PROPOSAL, yuan
+from workflows.domain.events import IncidentRaised
 from workflows.domain.external_tasks import ExternalTask
 from workflows.domain.identity import eligibility_finding
 from workflows.domain.model import (CANCELLED, CLOSED, FAILED, OPEN, READY, SUPERVISION_STAGE, Case, CaseTask,
@@ -83,7 +84,7 @@ class CaseCommand:
 
 def record_progress(uow: UnitOfWork, ctx: Context, case: Case, run: CaseRun, clock: CaseClock) -> Progress:
     at = ctx.now()
-    previous_stage, was_open = case.stage, case.status != CLOSED
+    previous_stage, was_open, was_failed = case.stage, case.status != CLOSED, case.status == FAILED
     _update_status(case, run, at)
     clock.after_step(previous_stage, run)  # may re-arm timers, which may run escalation steps
     notices = []
@@ -105,6 +106,8 @@ def record_progress(uow: UnitOfWork, ctx: Context, case: Case, run: CaseRun, clo
     if run.failure:
         add_history(uow, case, at, SYSTEM, "failed", f"“{run.failure.task_name}”出错：{run.failure.message}",
                     task_name=run.failure.task_name)
+        if not was_failed:  # a new incident: the hall's supervisors are told after the commit (services/incidents)
+            uow.publish(IncidentRaised(case.id, f"“{run.failure.task_name}”", run.failure.message[:500]))
     ready = _sync_tasks(uow, case, run, at, clock)
     if run.definition.has_external_tasks:
         uow.external_tasks.sync(case.id, _external_tasks(case, run, at))

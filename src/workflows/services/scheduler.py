@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 
 from workflows.domain.errors import Conflict
+from workflows.domain.events import IncidentRaised
 from workflows.domain.model import FAILED
 
 from .context import Context
@@ -62,6 +63,8 @@ def _fire_case(ctx: Context, case_id: int) -> bool:
 def _set_aside(ctx: Context, case_id: int, error: Exception) -> None:
     with ctx.uow() as uow:
         case = uow.cases.get_by_id(case_id, lock=True)
+        if case.status != FAILED:  # a new incident: the hall's supervisors are told after the commit
+            uow.publish(IncidentRaised(case_id, "定时器触发", f"{type(error).__name__}: {str(error)[:200]}"))
         case.status = FAILED
         uow.timers.replace(case_id, [])
         add_history(uow, case, ctx.now(), SYSTEM, "failed",

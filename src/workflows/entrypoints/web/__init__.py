@@ -16,5 +16,6 @@ from . import agency_messages  # noqa: E402,F401 - 转移接续 on the case page
 from . import followups  # noqa: E402,F401 - 差评回访 on the desk
 from . import documents  # noqa: E402,F401 - 文书 on the task and case pages
 from . import case_operations  # noqa: E402,F401
+from . import incidents  # noqa: E402,F401 - 故障处理
 from . import decisions  # noqa: E402,F401 - 决策表 (DMN) list and editor for designers
 from . import outbox  # noqa: E402,F401 - 后台任务: the outbox's failures, retried
