@@ -469,6 +469,12 @@ ROUTES: list[Route] = [
           {**SUPERVISOR_ONLY, "kezhang2": 404}),
 
     # pages and API of the designer and the administrator
+    # 流程测试 (issue 13): a draft run in memory, the tests a process keeps; designers (and administrators)
+    Route("POST", "/api/process-tests/run", send("/api/process-tests/run", xml=""), "sheji", DESIGNER_ONLY),
+    Route("GET", "/api/processes/<process_key>/tests", get(f"/api/processes/{OUTPATIENT_PROCESS}/tests"), "sheji",
+          DESIGNER_ONLY),
+    Route("PUT", "/api/processes/<process_key>/tests", send(f"/api/processes/{OUTPATIENT_PROCESS}/tests", tests=[]),
+          "sheji", DESIGNER_ONLY),
     Route("GET", "/processes", get("/processes"), "sheji", DESIGNER_ONLY),
     Route("GET", "/processes/<process_key>/modeler", get(f"/processes/{OUTPATIENT_PROCESS}/modeler"), "sheji",
           DESIGNER_ONLY),

@@ -251,11 +251,14 @@ def run_test_file(engine: Engine, catalog: Catalog, bpmn: Path, tests: Path | No
     return definition.key, run_suite(engine, definition, xml, parse_suite(read_tests(tests)), setting)
 
 
-def run_draft(ctx: Context, actor: User, bpmn: bytes, file_name: str, tests=None) -> tuple[str, SuiteReport]:
+def run_draft(ctx: Context, actor: User, bpmn: str | None, file_name: str, tests=None) -> tuple[str, SuiteReport]:
     """Run a draft (not deployed) against the tests given, or else against those saved with its process; returns
     the process key and the report. Nothing is stored. The draft is checked and parsed as a publish would parse it
     (its decision tables those in force for the designer's agency)."""
     require_role(actor, "designer", "admin")
+    if not isinstance(bpmn, str) or not bpmn.strip():
+        raise InvalidInput("请给出要测试的流程图", {"xml": "请给出 BPMN XML 文本"})
+    bpmn = bpmn.encode("utf-8")
     suite = parse_suite(tests) if tests is not None else None
     definition = drafts.parse_draft(ctx, {file_name: bpmn}, {}, actor.agency_code)[0]
     with ctx.uow(write=False) as uow:
