@@ -16,6 +16,7 @@ from .base import blueprint, ctx, signed_in
 
 LEVEL_NAMES = {"normal": "正常", "yellow": "黄牌", "red": "红牌", "paused": "暂停", "met": "已完成",
                "not_started": "未开始"}
+TAB_QUERIES = {"waiting": {}, "mine": {"mine": 1}, "done": {"view": "done"}, "hall": {"all": 1}}  # the inbox's tabs
 AGENT_PREFIX = "applicant.agent."  # 委托代理人's fields on the new-case form
 
 
@@ -57,6 +58,7 @@ def inbox():
     view = "done" if state == COMPLETED else "mine" if request.args.get("mine") == "1" else "hall" if whole_hall \
         else "waiting"
     return render_template("inbox.html", rows=inbox_rows.inbox_rows(ctx(), g.user, found), state=state, view=view,
+                           tab_query=TAB_QUERIES[view],
                            filters=filters, stages=inbox_rows.stage_choices(ctx(), g.user, state),
                            items=sorted(agency.items.values(), key=lambda item: item.code),
                            supervisor=supervisor, whole_hall=whole_hall,
