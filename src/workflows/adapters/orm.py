@@ -8,6 +8,7 @@ from sqlalchemy.orm import deferred, registry
 
 from workflows.adapters import stored_text
 from workflows.domain import model
+from workflows.domain.case_migration import MigrationPlan
 from workflows.domain.external_tasks import ExternalTask
 
 metadata = MetaData(naming_convention={
@@ -716,6 +717,23 @@ process_tests = Table(
     Index("ix_process_tests_process_key_agency_code", "process_key", "agency_code"),
 )
 
+# Plans to migrate running cases to another version of their process (migration 0036, domain/case_migration.py).
+case_migration_plans = Table(
+    "case_migration_plans", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("agency_code", String(20), nullable=False),
+    Column("process_key", String(100), nullable=False),
+    Column("source_version_id", Id, ForeignKey("process_versions.id"), nullable=False),
+    Column("target_version_id", Id, ForeignKey("process_versions.id"), nullable=False),
+    Column("mapping", Json, nullable=False),
+    Column("reason", String(500), nullable=False),
+    Column("requested_by", String(64), nullable=False),
+    Column("requested_at", Moment(), nullable=False),
+    Column("approved_by", String(64)),
+    Column("approved_at", Moment()),
+    Index("ix_case_migration_plans_agency_code", "agency_code"),
+)
+
 mapper_registry = registry(metadata=metadata)
 
 
@@ -756,3 +774,4 @@ def start_mappers() -> None:
     mapper_registry.map_imperatively(model.PersonalDataRead, personal_data_reads)
     mapper_registry.map_imperatively(ExternalTask, external_tasks)
     mapper_registry.map_imperatively(model.SavedTests, process_tests)
+    mapper_registry.map_imperatively(MigrationPlan, case_migration_plans)

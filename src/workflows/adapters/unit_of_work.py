@@ -16,6 +16,7 @@ from . import repository
 from .write_lock import GUARD, StaleRead, WriteGuard, lock_at_begin
 from .audit_repository import PersonalDataReadRepository
 from .external_task_repository import ExternalTaskRepository
+from .migration_plan_repository import MigrationPlanRepository
 from .outbox_repository import OutboxRepository
 from .process_test_repository import ProcessTestRepository
 from .statistics_counts import StatisticsCounts
@@ -42,6 +43,7 @@ class UnitOfWork:
         self.catalog = repository.CatalogRepository(self.session)
         self.processes = repository.ProcessRepository(self.session)
         self.process_tests = ProcessTestRepository(self.session)
+        self.migration_plans = MigrationPlanRepository(self.session)
         self.cases = repository.CaseRepository(self.session)
         self.tasks = repository.TaskRepository(self.session)
         self.history = repository.HistoryRepository(self.session)

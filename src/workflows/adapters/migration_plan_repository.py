@@ -1,0 +1,31 @@
+"""The plans to migrate running cases to another version of their process (domain/case_migration.py), and the
+open cases a plan may move."""
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from workflows.domain.case_migration import MigrationPlan
+from workflows.domain.model import CLOSED, Case
+
+
+class MigrationPlanRepository:
+    def __init__(self, session: Session):
+        self.session = session
+
+    def add(self, plan: MigrationPlan) -> None:
+        self.session.add(plan)
+        self.session.flush()  # its id, for the answer
+
+    def get(self, plan_id: int) -> MigrationPlan | None:
+        return self.session.get(MigrationPlan, plan_id) if isinstance(plan_id, int) else None
+
+    def of_agency(self, agency_code: str, limit: int = 100) -> list[MigrationPlan]:
+        return list(self.session.scalars(select(MigrationPlan).where(MigrationPlan.agency_code == agency_code)
+                                         .order_by(MigrationPlan.id.desc()).limit(limit)))
+
+    def open_cases(self, agency_code: str, version_id: int, limit: int = 1000) -> list[Case]:
+        """The agency's cases still running on version `version_id`, the oldest first."""
+        return list(self.session.scalars(select(Case).where(
+            Case.agency_code == agency_code, Case.process_version_id == version_id, Case.status != CLOSED)
+            .order_by(Case.id).limit(limit)))

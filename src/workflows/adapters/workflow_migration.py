@@ -1,0 +1,241 @@
+"""Moving a running case's workflow onto another version of its process, with SpiffWorkflow's own diff
+(SpiffWorkflow/bpmn/util/diff.py: SpecDiff aligns the old version's elements with the new one's by id, then
+tries to match the rest by their neighbours; migrate_workflow points each task at its new spec and predicts the
+open tasks' paths afresh).
+
+An element is taken to correspond only by its id or by the mapping the user gives: the library's alignment by
+neighbours is offered as a suggestion, never applied unasked, so that no case moves somewhere nobody chose. Each
+task of the case (open, waiting, done) must have a counterpart, else the case is refused with the reason: the
+stored state refers to its specs by name, and a task left without one could not be restored.
+"""
+from __future__ import annotations
+
+from collections import deque
+
+from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
+from SpiffWorkflow.bpmn.specs.mixins.events.event_types import ThrowingEvent
+from SpiffWorkflow.bpmn.util.diff import SpecDiff, WorkflowDiff, migrate_workflow
+from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition
+from SpiffWorkflow.task import Task, TaskState
+
+from handlers import HANDLERS
+from workflows.domain.case_migration import MigrationCheck, MoveTarget, Unmatched
+from workflows.domain.errors import Conflict, NotFound
+from workflows.domain.model import SUPERVISION_STAGE
+
+from .bpmn_parsing import HandlerServiceTask, ProcessDefinition
+from .engine import CaseRun, is_internal
+
+ACTIVE = TaskState.READY | TaskState.WAITING | TaskState.STARTED | TaskState.ERROR
+PREDICTED = TaskState.PREDICTED_MASK | TaskState.FUTURE
+
+
+class _SpecComparer:
+    """What SpecDiff compares of two specs (its `registry.convert`): the serializer stores this project's specs by
+    reference and has no converter for them, so the attributes that matter to a case are read directly."""
+
+    @staticmethod
+    def convert(spec) -> dict:
+        return {"typename": type(spec).__name__, "bpmn_name": getattr(spec, "bpmn_name", None),
+                "lane": getattr(spec, "lane", None), "manual": spec.manual,
+                "outputs": sorted(output.name for output in spec.outputs)}
+
+
+def _label(spec) -> str:
+    return getattr(spec, "bpmn_name", None) or spec.name
+
+
+def _element(name: str) -> str:
+    """The diagram element of a spec name: SpiffWorkflow's own specs beside a task carry its id before a dot."""
+    return name.split(".", 1)[0]
+
+
+class WorkflowMigration:
+    """One case's workflow and the target version: check, then apply."""
+
+    def __init__(self, run: CaseRun, target: ProcessDefinition, mapping: dict[str, str]):
+        self.run, self.target, self.mapping = run, target, dict(mapping)
+        self._diffs = [(workflow, self._spec_diff(workflow.spec, new_spec))
+                       for workflow, new_spec in self._workflows()]
+
+    def _workflows(self):
+        """The case's workflow and each sub-process it runs, with their specs in the target (None: none there)."""
+        top = self.run.workflow
+        yield top, self.target.spec
+        for sub in top.subprocesses.values():
+            yield sub, self.target.subprocess_specs.get(sub.spec.name)
+
+    def _spec_diff(self, original, new) -> SpecDiff | None:
+        if new is None:
+            return None
+        diff = SpecDiff(_SpecComparer(), original, new)
+        self._suggested = getattr(self, "_suggested", {})
+        for spec, aligned in list(diff.alignment.items()):
+            if spec is None:
+                continue
+            mapped = self._mapped(spec.name, new)
+            if mapped is not None:
+                diff.alignment[spec] = mapped
+            elif aligned is not None and aligned.name != spec.name:  # matched by neighbours: only a suggestion
+                self._suggested[_element(spec.name)] = _element(aligned.name)
+                diff.alignment[spec] = None
+        return diff
+
+    def _mapped(self, name: str, new):
+        """The target spec the user's mapping gives for spec `name` (and for the library's specs beside it)."""
+        element = _element(name)
+        if element not in self.mapping:
+            return None
+        return new.task_specs.get(self.mapping[element] + name[len(element):])
+
+    def check(self) -> MigrationCheck:
+        unmatched, active = {}, []
+        failed = False
+        for workflow, diff in self._diffs:
+            for task in workflow.get_tasks(skip_subprocesses=True):
+                is_active = task.has_state(ACTIVE)
+                failed = failed or task.has_state(TaskState.ERROR)
+                if is_active and not is_internal(task.task_spec.name):
+                    active.append(task.task_spec.name)
+                aligned = diff.alignment.get(task.task_spec) if diff else None
+                if aligned is None and not task.has_state(PREDICTED | TaskState.CANCELLED):
+                    element = _element(task.task_spec.name)
+                    known = unmatched.get(element)
+                    unmatched[element] = Unmatched(element, _label(task.task_spec) if element == task.task_spec.name
+                                                   else element, is_active or bool(known and known.active),
+                                                   getattr(self, "_suggested", {}).get(element))
+        return MigrationCheck(tuple(dict.fromkeys(active)),
+                              tuple(sorted(unmatched.values(), key=lambda u: (not u.active, u.element_id))),
+                              failed, self._renamed())
+
+    def _renamed(self) -> dict[str, tuple[str, str]]:
+        renamed = {}
+        for _, diff in self._diffs:
+            for spec, new in (diff.alignment.items() if diff else ()):
+                if spec is not None and new is not None and not is_internal(spec.name) \
+                        and _label(spec) != _label(new):
+                    renamed[spec.name] = (_label(spec), _label(new))
+        return renamed
+
+    def apply(self) -> None:
+        """Point the case's workflow at the target version (check() must have found it movable): every task at
+        its counterpart, the predicted paths dropped where the target has no such element, the open and waiting
+        tasks' paths predicted afresh (their ids kept: the inbox rows stay theirs)."""
+        top = self.run.workflow
+        for workflow, diff in self._diffs:
+            new_spec = self.target.spec if workflow is top else self.target.subprocess_specs[workflow.spec.name]
+            for task in list(workflow.get_tasks(skip_subprocesses=True, state=PREDICTED | TaskState.CANCELLED)):
+                if task.id in workflow.tasks and diff.alignment.get(task.task_spec) is None:
+                    workflow._remove_task(task.id)
+            migrate_workflow(WorkflowDiff(workflow, diff), workflow, new_spec)
+        top.subprocess_specs = self.target.subprocess_specs
+        self.run.definition = self.target
+        forget_dropped_events(top)
+
+
+def forget_dropped_events(workflow) -> None:
+    """SpiffWorkflow 3.2.0 keeps the catching events of tasks a reset dropped among those it waits for (and then
+    fails on them when it next refreshes timers): forget them (as engine.CaseRun._reset does)."""
+    events = workflow.event_manager.tasks
+    for key, waiting in list(events.items()):
+        if waiting.workflow.tasks.get(waiting.id) is not waiting:
+            del events[key]
+
+
+# --- moving the token within one version ----------------------------------------------------------------------
+
+def _changes_outside(spec) -> bool:
+    """A step whose effect outside the case a move cannot undo nor replay for free: a handler registered with
+    changes_outside (拨付资金 …), an external worker's task, a message thrown to another party (what
+    engine.CaseRun._outside_effect counts once done, here for a step not done yet)."""
+    if isinstance(spec, HandlerServiceTask):
+        return spec.external or HANDLERS[spec.topic].changes_outside
+    return isinstance(spec, ThrowingEvent) and isinstance(getattr(spec, "event_definition", None),
+                                                          MessageEventDefinition)
+
+
+def _reach(start, forward: bool = True) -> set:
+    """Every spec reachable from `start` along the sequence flows (`forward` False: every spec reaching it)."""
+    seen, queue = set(), deque([start])
+    while queue:
+        spec = queue.popleft()
+        for near in (spec.outputs if forward else spec.inputs):
+            if near not in seen:
+                seen.add(near)
+                queue.append(near)
+    return seen
+
+
+class TokenMove:
+    """Cancel what a case stands at (an open user task or a waiting event) and activate another element of the
+    same version: a user task, or the first element of a stage."""
+
+    def __init__(self, run: CaseRun):
+        self.run = run
+        self.workflow = run.workflow
+        self.specs = run.workflow.spec.task_specs
+
+    def active(self) -> list[Task]:
+        """The open user tasks and waiting events of the case's own path (督办, the limits' watchers and the
+        library's own tasks left out)."""
+        definition = self.run.definition
+        return [task for task in self.workflow.get_tasks(state=TaskState.READY | TaskState.WAITING,
+                                                         skip_subprocesses=True)
+                if not is_internal(task.task_spec.name) and task.task_spec.name not in definition.limit_watchers
+                and definition.stages.get(task.task_spec.name) != SUPERVISION_STAGE
+                and (task.has_state(TaskState.WAITING) or task.task_spec.manual)]
+
+    def targets(self, element_id: str) -> list[MoveTarget]:
+        """Where the token at `element_id` may go, each with the outside effects the move would pass."""
+        source = self.specs[element_id]
+        definition, found = self.run.definition, {}
+        for name in [*definition.user_tasks, *self._stage_starts()]:
+            spec = self.specs.get(name)
+            if spec is None or name == element_id or definition.stages.get(name) == SUPERVISION_STAGE:
+                continue
+            found[name] = MoveTarget(name, getattr(spec, "bpmn_name", None) or name, definition.stages.get(name),
+                                     self._effects_between(source, spec))
+        return list(found.values())
+
+    def _stage_starts(self) -> list[str]:
+        """The elements where a stage begins: of a stage, entered from an element of none or of another stage."""
+        stages, starts = self.run.definition.stages, []
+        for name, stage in stages.items():
+            spec = self.specs.get(name)
+            if spec is None or stage == SUPERVISION_STAGE:
+                continue
+            before = {_element(s.name) for s in _reach(spec, forward=False) if not is_internal(s.name)
+                      or _element(s.name) != name} - {name}
+            entered = [s for s in spec.inputs if stages.get(_element(s.name)) != stage]
+            if entered or not before:
+                starts.append(name)
+        return starts
+
+    def _effects_between(self, source, target) -> tuple[str, ...]:
+        """Steps with outside effects a move from `source` to `target` skips (ahead) or redoes (back: done)."""
+        ahead = _reach(source) & _reach(target, forward=False) if target in _reach(source) else set()
+        back = _reach(target) & _reach(source, forward=False) if source in _reach(target) else set()
+        done = {task.task_spec for task in self.workflow.get_tasks(state=TaskState.COMPLETED,
+                                                                   skip_subprocesses=True)}
+        steps = [spec for spec in ahead if _changes_outside(spec)]
+        steps += [spec for spec in back if _changes_outside(spec) and spec in done and spec not in steps]
+        return tuple(sorted(getattr(spec, "bpmn_name", None) or spec.name for spec in steps))
+
+    def move(self, element_id: str, target_id: str) -> None:
+        """Cancel the task at `element_id` (with its boundary events) and start `target_id` where it stood."""
+        task = next((t for t in self.active() if t.task_spec.name == element_id), None)
+        if task is None:
+            raise Conflict("案件当前不在该环节，请刷新后重试")
+        target = self.specs.get(target_id)
+        if target is None:
+            raise NotFound(f"流程中没有元素“{target_id}”")
+        node = task.parent if isinstance(task.parent.task_spec, BoundaryEventSplit) else task
+        anchor = node.parent
+        for pending in ([*node.children] if node is not task else [task]):
+            pending.cancel()
+        entry = self.specs.get(f"{target_id}.BoundaryEventSplit", target)
+        moved = Task(self.workflow, entry, parent=anchor, state=TaskState.FUTURE)
+        entry._predict(moved, mask=TaskState.PREDICTED_MASK | TaskState.FUTURE)
+        entry._update(moved)
+        forget_dropped_events(self.workflow)
+        self.run.advance()

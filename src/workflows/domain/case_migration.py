@@ -1,0 +1,152 @@
+"""Rules of migrating running cases to another version of their process (迁移), and of moving a case's token
+(跳转). Both change where a case stands without anyone completing a step, so each needs a written reason, and
+who may do it is narrow: a designer's migration only once a 科室负责人 approved it (the designer knows the diagram,
+the supervisor answers for the cases), an administrator's at once; a token move by a 科室负责人 or an
+administrator, and never silently past a step with outside effects (a payment): that takes a compensation note.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from .errors import Conflict, Forbidden, InvalidInput
+from .model import Record, User
+
+MAX_REASON = 500
+MAX_MAPPING = 100  # elements one plan may map
+PENDING, APPROVED = "pending", "approved"
+PLAN_STATUS_NAMES = {PENDING: "待科室负责人批准", APPROVED: "已批准"}
+
+
+class MigrationPlan(Record):
+    """Which cases move, from which version of an item's process to which, with the user's mapping of elements
+    the target lacks (source element id -> target element id), why, who asked and who approved."""
+
+    id: int
+    agency_code: str
+    process_key: str
+    source_version_id: int
+    target_version_id: int
+    mapping: dict[str, str]
+    reason: str
+    requested_by: str
+    requested_at: datetime
+    approved_by: str | None
+    approved_at: datetime | None
+
+    @property
+    def status(self) -> str:
+        return APPROVED if self.approved_by else PENDING
+
+
+@dataclass(frozen=True)
+class Unmatched:
+    """An element a case stands at (or passed) that has no counterpart in the target version."""
+
+    element_id: str
+    name: str
+    active: bool  # open or waiting now (else: a step the case has passed)
+    suggestion: str | None = None  # the target element its neighbours point to (SpiffWorkflow's diff)
+
+
+@dataclass(frozen=True)
+class MigrationCheck:
+    """Whether a case's workflow can move to the target version with the mapping given."""
+
+    active: tuple[str, ...]  # the element ids the case stands at now
+    unmatched: tuple[Unmatched, ...] = ()
+    failed: bool = False  # a step has failed: it is retried on its own version first
+    renamed: dict[str, tuple[str, str]] = field(default_factory=dict)  # element -> (old name, new name)
+
+    @property
+    def refusal(self) -> str | None:
+        """Why the case cannot move, in the words the list shows; None when it can."""
+        if self.failed:
+            return "案件有出错的步骤，请先重试（故障处理）后再迁移"
+        if not self.unmatched:
+            return None
+        first = self.unmatched[0]
+        where = "当前所在" if first.active else "已办理"
+        hint = f"，可映射到“{first.suggestion}”" if first.suggestion else "，请给出映射"
+        more = f"等 {len(self.unmatched)} 个环节" if len(self.unmatched) > 1 else ""
+        return f"{where}的“{first.name}”（{first.element_id}）{more}在目标版本中没有对应元素{hint}"
+
+
+def clean_reason(reason, doing: str) -> str:
+    text = reason.strip() if isinstance(reason, str) else ""
+    if not text:
+        raise InvalidInput(f"请填写{doing}原因", {"reason": f"请填写{doing}原因"})
+    if len(text) > MAX_REASON:
+        raise InvalidInput(f"{doing}原因过长", {"reason": f"最多 {MAX_REASON} 个字"})
+    return text
+
+
+def clean_mapping(mapping, source_elements: set[str], target_elements: set[str]) -> dict[str, str]:
+    """The user's mapping, each side an element of its version (a typo would silently map nothing)."""
+    if mapping in (None, ""):
+        return {}
+    if not isinstance(mapping, dict) or len(mapping) > MAX_MAPPING:
+        raise InvalidInput("映射有误", {"mapping": f"应为“源版本元素id: 目标版本元素id”的对象，最多 {MAX_MAPPING} 项"})
+    errors = {}
+    for old, new in mapping.items():
+        if not isinstance(new, str) or old not in source_elements:
+            errors[f"mapping.{old}"[:80]] = "源版本中没有此元素"
+        elif new not in target_elements:
+            errors[f"mapping.{old}"[:80]] = f"目标版本中没有元素“{new}”"
+    if errors:
+        raise InvalidInput("映射有误", errors)
+    return dict(mapping)
+
+
+def require_may_request(actor: User) -> None:
+    if not (actor.has_role("designer") or actor.has_role("admin")):
+        raise Forbidden("需要岗位：流程设计员、系统管理员")
+
+
+def require_may_approve(actor: User, plan: MigrationPlan) -> None:
+    """A 科室负责人 of the plan's agency approves a designer's plan, never their own."""
+    if not actor.has_role("supervisor"):
+        raise Forbidden("需要岗位：科室负责人")
+    if plan.approved_by:
+        raise Conflict("该迁移计划已批准")
+    if plan.requested_by == actor.username:
+        raise Forbidden("不能批准本人提出的迁移计划")
+
+
+def require_may_run(actor: User, plan: MigrationPlan) -> None:
+    """Who asked for it (or an administrator) runs an approved plan."""
+    if not actor.has_role("admin") and plan.requested_by != actor.username:
+        raise Forbidden("只有提出迁移计划的设计员或系统管理员可以执行")
+    if not plan.approved_by:
+        raise Conflict("迁移计划尚未经科室负责人批准，不能执行")
+
+
+# --- token moves --------------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class MoveTarget:
+    """Where a case's token may be moved: a user task, or the first element of a stage."""
+
+    element_id: str
+    name: str
+    stage: str | None
+    effects: tuple[str, ...] = ()  # steps with outside effects the move would skip (forward) or redo (back)
+
+
+def require_may_move(actor: User) -> None:
+    if not (actor.has_role("supervisor") or actor.has_role("admin")):
+        raise Forbidden("需要岗位：科室负责人、系统管理员")
+
+
+def clean_compensation(target: MoveTarget, note) -> str | None:
+    """A move past a step with outside effects needs the user's explicit note of how it is made good (补偿)."""
+    if not target.effects:
+        return None
+    text = note.strip() if isinstance(note, str) else ""
+    steps = "、".join(f"“{name}”" for name in target.effects)
+    if not text:
+        raise InvalidInput(f"跳转到“{target.name}”会越过对外办理的{steps}，须填写补偿说明并确认",
+                           {"compensation_note": f"越过{steps}：请写明如何补偿或核对"})
+    if len(text) > MAX_REASON:
+        raise InvalidInput("补偿说明过长", {"compensation_note": f"最多 {MAX_REASON} 个字"})
+    return text

@@ -1,0 +1,218 @@
+"""迁移: move running cases of an item's process from one version to another (issue 13).
+
+A designer states the plan (source and target version, a mapping for the elements the target lacks, why); a
+科室负责人 approves it (an administrator's plan needs none); then it runs on one case, a selection or every case
+that can move, each case in its own transaction with its row locked: the workflow is moved with SpiffWorkflow's
+diff (adapters/workflow_migration.py), the inbox rows follow their tasks (renamed, re-routed to the target's
+role), and the history says who, why, and who approved. A case that cannot move is refused with the reason and
+left exactly as it was; so is one another migration moved first.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from workflows.adapters.workflow_migration import WorkflowMigration
+from workflows.domain import case_migration as rules
+from workflows.domain.case_migration import MigrationCheck, MigrationPlan
+from workflows.domain.errors import Conflict, InvalidInput, NotFound, WorkflowsError
+from workflows.domain.model import CLOSED, Case, ProcessVersion, User
+
+from .context import Context
+from .history import add_history
+from .progress import CaseCommand, Progress
+from .retries import retried
+
+log = logging.getLogger(__name__)
+MAX_CASES = 1000  # cases one listing or run considers
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """An open case of the source version, and whether it can move."""
+
+    number: str
+    stage: str
+    at: tuple[str, ...]  # the names of where it stands
+    refusal: str | None  # why it cannot move, None when it can
+
+
+@dataclass(frozen=True)
+class PlanDetails:
+    plan: MigrationPlan
+    source: ProcessVersion
+    target: ProcessVersion
+    candidates: list[Candidate]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    number: str
+    migrated: bool
+    error: str | None = None
+
+
+def _version(uow, actor: User, process_key: str, version) -> ProcessVersion:
+    found = next((v for v in uow.processes.versions(process_key)
+                  if v.version == version and v.agency_code in (None, actor.agency_code)), None)
+    if found is None:
+        raise InvalidInput(f"流程 {process_key} 没有版本 {version}", {"version": "请选择该流程已部署的版本"})
+    return found
+
+
+def _plan(uow, actor: User, plan_id) -> MigrationPlan:
+    plan = uow.migration_plans.get(plan_id)
+    if plan is None or plan.agency_code != actor.agency_code:
+        raise NotFound("迁移计划不存在")
+    return plan
+
+
+def _require_viewer(actor: User) -> None:
+    if not any(actor.has_role(role) for role in ("designer", "admin", "supervisor")):
+        rules.require_may_request(actor)
+
+
+def request_migration(ctx: Context, actor: User, process_key: str, source_version, target_version, mapping,
+                      reason) -> MigrationPlan:
+    """A designer's (or administrator's) plan; an administrator's is approved as it is made."""
+    rules.require_may_request(actor)
+    text = rules.clean_reason(reason, "迁移")
+    with ctx.uow() as uow:
+        source, target = (_version(uow, actor, process_key, v) for v in (source_version, target_version))
+        if source.id == target.id:
+            raise InvalidInput("源版本与目标版本相同", {"target_version": "请选择另一个版本"})
+        elements = [set(ctx.definition(uow, v.id).spec.task_specs) for v in (source, target)]
+        cleaned = rules.clean_mapping(mapping, *elements)
+        now = ctx.now()
+        admin = actor.has_role("admin")
+        plan = MigrationPlan(agency_code=actor.agency_code, process_key=process_key, source_version_id=source.id,
+                             target_version_id=target.id, mapping=cleaned, reason=text,
+                             requested_by=actor.username, requested_at=now,
+                             approved_by=actor.username if admin else None, approved_at=now if admin else None)
+        uow.migration_plans.add(plan)
+        uow.commit()
+        return plan
+
+
+@retried
+def approve_plan(ctx: Context, actor: User, plan_id: int) -> MigrationPlan:
+    with ctx.uow() as uow:
+        plan = _plan(uow, actor, plan_id)
+        rules.require_may_approve(actor, plan)
+        plan.approved_by, plan.approved_at = actor.username, ctx.now()
+        uow.commit()
+        return plan
+
+
+def list_plans(ctx: Context, actor: User) -> list[MigrationPlan]:
+    _require_viewer(actor)
+    with ctx.uow(write=False) as uow:
+        return uow.migration_plans.of_agency(actor.agency_code)
+
+
+def plan_details(ctx: Context, actor: User, plan_id: int) -> PlanDetails:
+    """The plan, and each open case of its source version with whether it can move and why not."""
+    _require_viewer(actor)
+    with ctx.uow(write=False) as uow:
+        plan = _plan(uow, actor, plan_id)
+        target = ctx.definition(uow, plan.target_version_id)
+        candidates = []
+        for case in uow.migration_plans.open_cases(plan.agency_code, plan.source_version_id, MAX_CASES):
+            command = CaseCommand(uow, ctx, case)
+            check = WorkflowMigration(command.resume(), target, plan.mapping).check()
+            candidates.append(Candidate(case.number, case.stage, _where(command, check), check.refusal))
+        return PlanDetails(plan, uow.processes.get(plan.source_version_id), uow.processes.get(plan.target_version_id),
+                           candidates)
+
+
+def _where(command: CaseCommand, check: MigrationCheck) -> tuple[str, ...]:
+    definition = command.definition
+    tasks = [definition.user_tasks[e].name for e in check.active if e in definition.user_tasks]
+    return tuple(tasks or [e for e in check.active if e not in definition.limit_watchers])
+
+
+def run_plan(ctx: Context, actor: User, plan_id: int, numbers: list[str] | None = None) -> list[Outcome]:
+    """Migrate the cases named (None: every open case of the source version), each in its own transaction; a
+    refusal or failure of one is reported and leaves the others alone."""
+    with ctx.uow(write=False) as uow:
+        plan = _plan(uow, actor, plan_id)
+        rules.require_may_run(actor, plan)
+        if numbers is None:
+            numbers = [c.number for c in uow.migration_plans.open_cases(plan.agency_code, plan.source_version_id,
+                                                                        MAX_CASES)]
+    if not isinstance(numbers, list) or not all(isinstance(n, str) for n in numbers) or len(numbers) > MAX_CASES:
+        raise InvalidInput("请选择要迁移的办件", {"cases": f"办件编号的数组，最多 {MAX_CASES} 个"})
+    outcomes = []
+    for number in dict.fromkeys(numbers):
+        try:
+            migrate_case(ctx, actor, plan_id, number)
+            outcomes.append(Outcome(number, True))
+        except WorkflowsError as error:  # refused: the reason is the user's to read
+            outcomes.append(Outcome(number, False, str(error)))
+        except Exception as error:  # failed: rolled back, logged, listed; the other cases go on
+            log.exception("migration of %s failed", number)
+            outcomes.append(Outcome(number, False, f"{number}：迁移失败（{type(error).__name__}），案件未作改动"))
+    return outcomes
+
+
+@retried
+def migrate_case(ctx: Context, actor: User, plan_id: int, number: str) -> Progress:
+    """Move one case as the approved plan says, or refuse it (Conflict) and change nothing."""
+    with ctx.uow() as uow:
+        plan = _plan(uow, actor, plan_id)
+        rules.require_may_run(actor, plan)
+        case = _locked_case(uow, plan, number)
+        command = CaseCommand(uow, ctx, case)
+        run = command.resume()
+        target = ctx.definition(uow, plan.target_version_id)
+        migration = WorkflowMigration(run, target, plan.mapping)
+        check = migration.check()
+        if check.refusal:
+            raise Conflict(f"{number}：{check.refusal}")
+        migration.apply()
+        run.advance()
+        source = uow.processes.get(plan.source_version_id)
+        case.process_version_id = plan.target_version_id
+        command.definition = target
+        _follow_tasks(uow, case, run, target)
+        approver = uow.users.get(plan.approved_by)
+        add_history(uow, case, ctx.now(), actor.username, "migrated",
+                    f"{actor.full_name}将案件从流程版本 {source.version} 迁移到版本 "
+                    f"{uow.processes.get(plan.target_version_id).version}（{approver.full_name if approver else plan.approved_by}"
+                    f"批准）：{plan.reason}", stage=case.stage,
+                    detail={"plan": plan.id, "from": plan.source_version_id, "to": plan.target_version_id,
+                            "mapping": plan.mapping, "renamed": {k: list(v) for k, v in check.renamed.items()},
+                            "approved_by": plan.approved_by, "reason": plan.reason})
+        progress = command.record(run)
+        uow.commit()
+        return progress
+
+
+def _locked_case(uow, plan: MigrationPlan, number: str) -> Case:
+    found = uow.cases.get(number) if isinstance(number, str) else None
+    if found is None or found.agency_code != plan.agency_code:
+        raise NotFound(f"{number}：案件不存在")
+    case = uow.cases.get_by_id(found.id, lock=True)
+    uow.refresh(case)  # as it is now that it is ours: another migration may have moved it meanwhile
+    if case.process_version_id != plan.source_version_id:
+        raise Conflict(f"{number}：案件已不在源版本上（可能已被迁移）")
+    if case.status == CLOSED:
+        raise Conflict(f"{number}：案件已办结，无需迁移")
+    return case
+
+
+def _follow_tasks(uow, case: Case, run, target) -> None:
+    """The open inbox rows take their task's name, stage and role in the target; a holder without the new role
+    lets it go back to the hall's inbox of that role (re-routed)."""
+    ready = {task.id: task for task in run.ready_tasks()}
+    for row in uow.tasks.open_for_case(case.id):
+        task = ready.get(row.id)
+        if task is None:
+            continue
+        definition = task.definition
+        row.spec_id, row.name, row.stage = definition.spec_id, task.name, definition.stage
+        if row.role != definition.role:
+            row.role = definition.role
+            holder = uow.users.get(row.assignee) if row.assignee else None
+            if holder is not None and not holder.has_role(definition.role):
+                row.assignee, row.claimed_at = None, None

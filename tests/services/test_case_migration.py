@@ -1,0 +1,190 @@
+"""迁移 of running 门诊费用报销 cases to a new version that renames 审核 (初审), removes 拨付 and adds 拨付审批 in the
+supervisor's lane: which cases can move and why not, the approval, the move itself (data, limits, history and inbox
+rows kept, renamed or re-routed), nothing half-migrated, two migrations of one case at once."""
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from workflows.adapters.workflow_migration import WorkflowMigration
+from workflows.domain.errors import Conflict, Forbidden, InvalidInput
+from workflows.domain.model import CLOSED, READY
+from workflows.services import case_migration as migration
+from workflows.services import cases, tasks
+
+from support.cases import accept, limits
+from support.diagrams import OUTPATIENT_PROCESS, migration_target
+from workflows.services import processes
+
+pytestmark = pytest.mark.both_databases
+REASON = "审核环节改名，拨付改由科室负责人审批"
+
+
+def complete(ctx, staff, username, number, decision, **values):
+    [task] = [t for t in tasks.list_tasks(ctx, staff[username]) if t.case_number == number and t.stage != "督办"]
+    return tasks.complete_task(ctx, staff[username], task.id, {"decision": decision, **values})
+
+
+def open_rows(ctx, staff, number):
+    return sorted((t.name, t.role, t.assignee) for t in cases.case_details(ctx, staff["kezhang"], number).tasks
+                  if t.state == READY and t.stage != "督办")
+
+
+@pytest.fixture
+def stages(ctx, staff, clock):
+    """Cases at each stage of version 1, then version 2 deployed: number by where each stands."""
+    at_accept = cases.open_case(ctx, staff["shouli"], "002036006001", {"name": "李明", "id_number": "210402198001011239"},
+                                {"expense_total": "600.00", "bank_account": "6222020712001234567"}).case.number
+    at_review = accept(ctx, staff, clock, "2026-11-23 09:30")
+    at_pay = accept(ctx, staff, clock, "2026-11-23 09:40")
+    complete(ctx, staff, "shenhe", at_pay, "approve")
+    refused = cases.open_case(ctx, staff["shouli"], "002036006001", {"name": "王五", "id_number": "210402198001011239"},
+                              {"expense_total": "500.00", "bank_account": "6222020712001234567"}).case.number
+    complete(ctx, staff, "shouli", refused, "refuse", opinion="材料不全")
+    versions = processes.process_versions(ctx, OUTPATIENT_PROCESS)
+    target = processes.deploy_process(ctx, staff["sheji"], migration_target(), f"{OUTPATIENT_PROCESS}.bpmn")
+    return {"accept": at_accept, "review": at_review, "pay": at_pay, "refused": refused,
+            "source": versions[-1].version, "target": target.version}
+
+
+def plan(ctx, staff, stages, who="sheji", mapping=None):
+    return migration.request_migration(ctx, staff[who], OUTPATIENT_PROCESS, stages["source"], stages["target"],
+                                       mapping, REASON)
+
+
+def test_the_plan_lists_which_open_cases_can_move_and_why_the_others_cannot(ctx, staff, stages):
+    details = migration.plan_details(ctx, staff["sheji"], plan(ctx, staff, stages).id)
+
+    by_number = {c.number: c for c in details.candidates}
+    assert stages["refused"] not in by_number  # closed: nothing to move
+    assert by_number[stages["accept"]].refusal is None and by_number[stages["accept"]].at == ("受理",)
+    assert by_number[stages["review"]].refusal is None and by_number[stages["review"]].at == ("审核",)
+    refusal = by_number[stages["pay"]].refusal
+    assert "当前所在的“拨付”（Task_pay）在目标版本中没有对应元素" in refusal
+    assert "可映射到“Task_pay_check”" in refusal  # SpiffWorkflow's diff found it by its neighbours
+
+
+def test_a_designers_plan_runs_only_once_a_supervisor_approved_it(ctx, staff, stages):
+    designed = plan(ctx, staff, stages)
+    assert designed.approved_by is None
+    with pytest.raises(Conflict, match="尚未经科室负责人批准"):
+        migration.run_plan(ctx, staff["sheji"], designed.id)
+    with pytest.raises(Forbidden):
+        migration.approve_plan(ctx, staff["sheji"], designed.id)
+    with pytest.raises(Forbidden):  # a clerk neither
+        migration.approve_plan(ctx, staff["shouli"], designed.id)
+    migration.approve_plan(ctx, staff["kezhang"], designed.id)
+    with pytest.raises(Forbidden):  # only who asked for it, or an administrator, runs it
+        migration.run_plan(ctx, staff["kezhang"], designed.id)
+
+    outcomes = {o.number: o for o in migration.run_plan(ctx, staff["sheji"], designed.id)}
+
+    assert outcomes[stages["accept"]].migrated and outcomes[stages["review"]].migrated
+    assert not outcomes[stages["pay"]].migrated and "Task_pay" in outcomes[stages["pay"]].error
+    review = cases.case_details(ctx, staff["kezhang"], stages["review"])
+    assert review.process.version == stages["target"]
+    assert open_rows(ctx, staff, stages["review"]) == [("初审", "reviewer", None)]  # renamed in the inbox
+    line = review.history[-1]
+    assert line.action == "migrated" and "孙科长批准" in line.message and REASON in line.message
+    assert line.actor == "sheji"
+    pay = cases.case_details(ctx, staff["kezhang"], stages["pay"])  # refused: exactly as it was
+    assert pay.process.version == stages["source"] and open_rows(ctx, staff, stages["pay"]) == [
+        ("拨付", "finance", None)]
+
+
+def test_a_migrated_case_keeps_its_data_and_limits_and_goes_on_along_the_new_version(ctx, staff, stages):
+    before = limits(ctx, staff, stages["review"])
+    admin_plan = plan(ctx, staff, stages, who="admin")  # an administrator's plan needs no approval
+    migration.run_plan(ctx, staff["admin"], admin_plan.id, [stages["review"]])
+
+    after = limits(ctx, staff, stages["review"])
+    assert {k: v.due_at for k, v in after.items()} == {k: v.due_at for k, v in before.items()}
+    complete(ctx, staff, "shenhe", stages["review"], "approve")
+    assert open_rows(ctx, staff, stages["review"]) == [("拨付审批", "supervisor", None)]
+    complete(ctx, staff, "kezhang", stages["review"], "pay")
+    done = cases.case_details(ctx, staff["kezhang"], stages["review"])
+    assert done.case.status == CLOSED and done.case.result == "办结"
+    assert done.case.data["expense_total"] == "800.00"
+
+
+def test_with_a_mapping_a_case_at_the_removed_task_moves_and_is_re_routed(ctx, staff, stages):
+    [row] = [t for t in tasks.list_tasks(ctx, staff["caiwu"]) if t.case_number == stages["pay"]]
+    tasks.claim_task(ctx, staff["caiwu"], row.id)
+    mapped = plan(ctx, staff, stages, who="admin", mapping={"Task_pay": "Task_pay_check"})
+    assert all(c.refusal is None for c in migration.plan_details(ctx, staff["admin"], mapped.id).candidates)
+
+    [outcome] = migration.run_plan(ctx, staff["admin"], mapped.id, [stages["pay"]])
+
+    assert outcome.migrated
+    assert open_rows(ctx, staff, stages["pay"]) == [("拨付审批", "supervisor", None)]  # 财务 holds it no more
+    assert not [t for t in tasks.list_tasks(ctx, staff["caiwu"]) if t.case_number == stages["pay"]]
+    complete(ctx, staff, "kezhang", stages["pay"], "pay")
+    assert cases.case_details(ctx, staff["kezhang"], stages["pay"]).case.status == CLOSED
+
+
+def test_bad_plans_are_refused_with_the_field_named(ctx, staff, stages):
+    with pytest.raises(Forbidden):
+        plan(ctx, staff, stages, who="shouli")
+    with pytest.raises(InvalidInput) as typo:
+        plan(ctx, staff, stages, mapping={"Task_pay": "Task_nowhere"})
+    assert "目标版本中没有元素“Task_nowhere”" in typo.value.field_errors["mapping.Task_pay"]
+    with pytest.raises(InvalidInput) as unknown:
+        plan(ctx, staff, stages, mapping={"Task_gone": "Task_pay_check"})
+    assert "mapping.Task_gone" in unknown.value.field_errors
+    with pytest.raises(InvalidInput) as same:
+        migration.request_migration(ctx, staff["sheji"], OUTPATIENT_PROCESS, stages["target"], stages["target"],
+                                    None, REASON)
+    assert "target_version" in same.value.field_errors
+    with pytest.raises(InvalidInput) as no_reason:
+        migration.request_migration(ctx, staff["sheji"], OUTPATIENT_PROCESS, stages["source"], stages["target"],
+                                    None, " ")
+    assert "reason" in no_reason.value.field_errors
+    with pytest.raises(InvalidInput) as no_version:
+        migration.request_migration(ctx, staff["sheji"], OUTPATIENT_PROCESS, stages["source"], 99, None, REASON)
+    assert "version" in no_version.value.field_errors
+
+
+def test_a_migration_that_fails_halfway_leaves_the_case_as_it_was(ctx, staff, stages, monkeypatch):
+    before = cases.case_details(ctx, staff["kezhang"], stages["review"])
+    applied = WorkflowMigration.apply
+
+    def apply_then_fail(self):
+        applied(self)
+        raise RuntimeError("磁盘已满")
+
+    monkeypatch.setattr(WorkflowMigration, "apply", apply_then_fail)
+    admin_plan = plan(ctx, staff, stages, who="admin")
+    [outcome] = migration.run_plan(ctx, staff["admin"], admin_plan.id, [stages["review"]])
+
+    assert not outcome.migrated and "迁移失败" in outcome.error
+    after = cases.case_details(ctx, staff["kezhang"], stages["review"])
+    assert after.process.version == stages["source"]
+    assert after.case.workflow_state == before.case.workflow_state
+    assert open_rows(ctx, staff, stages["review"]) == [("审核", "reviewer", None)]
+    assert [h.action for h in after.history] == [h.action for h in before.history]
+
+
+def test_two_migrations_of_one_case_at_once_one_wins_the_other_is_refused(ctx, staff, stages):
+    first = plan(ctx, staff, stages, who="admin")
+    second = plan(ctx, staff, stages, who="admin")
+    barrier, results = threading.Barrier(2), {}
+
+    def run(plan_id):
+        barrier.wait()
+        try:
+            migration.migrate_case(ctx, staff["admin"], plan_id, stages["review"])
+            results[plan_id] = "migrated"
+        except Conflict as error:
+            results[plan_id] = str(error)
+
+    threads = [threading.Thread(target=run, args=(p.id,)) for p in (first, second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    won, lost = sorted(results.values(), key=lambda outcome: outcome != "migrated")
+    assert won == "migrated" and "已不在源版本上" in lost, results
+    history = cases.case_details(ctx, staff["kezhang"], stages["review"]).history
+    assert [h.action for h in history].count("migrated") == 1
