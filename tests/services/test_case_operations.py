@@ -2,8 +2,6 @@
 终止, 中止 that stops the work, and the retry of a failed payment — each with its refusals."""
 from __future__ import annotations
 
-import re
-
 import pytest
 from sqlalchemy import select
 
@@ -16,7 +14,7 @@ from workflows.services import cases, processes, public, tasks, time_limits, use
 from workflows.services.scheduler import fire_due_timers
 
 from support.cases import APPLICANT, DATA, OUTPATIENT, accept, at
-from support.diagrams import OUTPATIENT_BPMN, OUTPATIENT_PROCESS
+from support.diagrams import OUTPATIENT_PROCESS, recheck_after_payment
 from support.process_driver import proof
 
 REASON = "发票金额与申请表不符"
@@ -143,30 +141,6 @@ def test_only_the_holder_returns_and_only_to_a_step_the_case_passed(ctx, staff, 
         operations.return_task(ctx, staff["caiwu"], pay.id, review.task_id, "  ")
     assert "reason" in no_reason.value.field_errors
     assert open_tasks(ctx, staff, number) == [("拨付", "caiwu")]
-
-
-def recheck_after_payment() -> bytes:
-    """门诊费用报销 with a 复核 by 财务 after the payment: a step after one with outside effects."""
-    text = OUTPATIENT_BPMN
-    flow = re.search(r'<bpmn:sequenceFlow id="(\w+)" sourceRef="Task_payment" '
-                     r'targetRef="Task_notify_applicant"/>', text).group(1)
-    recheck = ('<bpmn:userTask id="Task_recheck" name="复核" camunda:formKey="Task_recheck"><bpmn:extensionElements>'
-               '<camunda:properties><camunda:property name="stage" value="拨付"/></camunda:properties>'
-               '<camunda:formData><camunda:formField id="decision" label="办理结果" type="enum">'
-               '<camunda:value id="done" name="复核完成"/></camunda:formField></camunda:formData>'
-               f'</bpmn:extensionElements><bpmn:incoming>{flow}</bpmn:incoming>'
-               '<bpmn:outgoing>Flow_recheck</bpmn:outgoing></bpmn:userTask>'
-               '<bpmn:sequenceFlow id="Flow_recheck" sourceRef="Task_recheck" targetRef="Task_notify_applicant"/>')
-    for old, new in (
-            ('<bpmn:flowNodeRef>Task_payment</bpmn:flowNodeRef>',
-             '<bpmn:flowNodeRef>Task_payment</bpmn:flowNodeRef><bpmn:flowNodeRef>Task_recheck</bpmn:flowNodeRef>'),
-            ('sourceRef="Task_payment" targetRef="Task_notify_applicant"',
-             'sourceRef="Task_payment" targetRef="Task_recheck"'),
-            (f'<bpmn:incoming>{flow}</bpmn:incoming>', '<bpmn:incoming>Flow_recheck</bpmn:incoming>'),
-            ('<bpmn:serviceTask id="Task_notify_applicant"', recheck + '<bpmn:serviceTask id="Task_notify_applicant"')):
-        assert text.count(old) == 1, old
-        text = text.replace(old, new)
-    return text.encode("utf-8")
 
 
 def test_no_return_across_a_payment_already_made(ctx, staff, clock):

@@ -32,3 +32,27 @@ def migration_target() -> bytes:
         assert text.count(old) == 1, old
         text = text.replace(old, new)
     return text.encode("utf-8")
+
+
+def recheck_after_payment() -> bytes:
+    """门诊费用报销 with a 复核 by 财务 after the payment: a step after one with outside effects."""
+    text = OUTPATIENT_BPMN
+    flow = re.search(r'<bpmn:sequenceFlow id="(\w+)" sourceRef="Task_payment" '
+                     r'targetRef="Task_notify_applicant"/>', text).group(1)
+    recheck = ('<bpmn:userTask id="Task_recheck" name="复核" camunda:formKey="Task_recheck"><bpmn:extensionElements>'
+               '<camunda:properties><camunda:property name="stage" value="拨付"/></camunda:properties>'
+               '<camunda:formData><camunda:formField id="decision" label="办理结果" type="enum">'
+               '<camunda:value id="done" name="复核完成"/></camunda:formField></camunda:formData>'
+               f'</bpmn:extensionElements><bpmn:incoming>{flow}</bpmn:incoming>'
+               '<bpmn:outgoing>Flow_recheck</bpmn:outgoing></bpmn:userTask>'
+               '<bpmn:sequenceFlow id="Flow_recheck" sourceRef="Task_recheck" targetRef="Task_notify_applicant"/>')
+    for old, new in (
+            ('<bpmn:flowNodeRef>Task_payment</bpmn:flowNodeRef>',
+             '<bpmn:flowNodeRef>Task_payment</bpmn:flowNodeRef><bpmn:flowNodeRef>Task_recheck</bpmn:flowNodeRef>'),
+            ('sourceRef="Task_payment" targetRef="Task_notify_applicant"',
+             'sourceRef="Task_payment" targetRef="Task_recheck"'),
+            (f'<bpmn:incoming>{flow}</bpmn:incoming>', '<bpmn:incoming>Flow_recheck</bpmn:incoming>'),
+            ('<bpmn:serviceTask id="Task_notify_applicant"', recheck + '<bpmn:serviceTask id="Task_notify_applicant"')):
+        assert text.count(old) == 1, old
+        text = text.replace(old, new)
+    return text.encode("utf-8")

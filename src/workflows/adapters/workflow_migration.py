@@ -176,14 +176,14 @@ class TokenMove:
         self.specs = run.workflow.spec.task_specs
 
     def active(self) -> list[Task]:
-        """The open user tasks and waiting events of the case's own path (督办, the limits' watchers and the
-        library's own tasks left out)."""
+        """The open user tasks, waiting events and failed steps of the case's own path (督办, the limits'
+        watchers and the library's own tasks left out)."""
         definition = self.run.definition
-        return [task for task in self.workflow.get_tasks(state=TaskState.READY | TaskState.WAITING,
-                                                         skip_subprocesses=True)
+        return [task for task in self.workflow.get_tasks(state=TaskState.READY | TaskState.WAITING
+                                                         | TaskState.ERROR, skip_subprocesses=True)
                 if not is_internal(task.task_spec.name) and task.task_spec.name not in definition.limit_watchers
                 and definition.stages.get(task.task_spec.name) != SUPERVISION_STAGE
-                and (task.has_state(TaskState.WAITING) or task.task_spec.manual)]
+                and (task.has_state(TaskState.WAITING | TaskState.ERROR) or task.task_spec.manual)]
 
     def targets(self, element_id: str) -> list[MoveTarget]:
         """Where the token at `element_id` may go, each with the outside effects the move would pass."""
@@ -212,12 +212,13 @@ class TokenMove:
         return starts
 
     def _effects_between(self, source, target) -> tuple[str, ...]:
-        """Steps with outside effects a move from `source` to `target` skips (ahead) or redoes (back: done)."""
-        ahead = _reach(source) & _reach(target, forward=False) if target in _reach(source) else set()
-        back = _reach(target) & _reach(source, forward=False) if source in _reach(target) else set()
+        """Steps with outside effects a move from `source` to `target` skips (ahead: the step left, too) or
+        redoes (back: those done, the target too)."""
+        ahead = (_reach(source) & _reach(target, forward=False)) | {source} if target in _reach(source) else set()
+        back = (_reach(target) & _reach(source, forward=False)) | {target} if source in _reach(target) else set()
         done = {task.task_spec for task in self.workflow.get_tasks(state=TaskState.COMPLETED,
                                                                    skip_subprocesses=True)}
-        steps = [spec for spec in ahead if _changes_outside(spec)]
+        steps = [spec for spec in ahead if _changes_outside(spec) and spec not in done]
         steps += [spec for spec in back if _changes_outside(spec) and spec in done and spec not in steps]
         return tuple(sorted(getattr(spec, "bpmn_name", None) or spec.name for spec in steps))
 

@@ -1,0 +1,111 @@
+"""跳转 on real 门诊费用报销 cases: a 科室负责人 moves the token back or forward with a reason, the limits follow, the
+history says so; a move past the payment (拨付资金) is refused unless a compensation note is given."""
+from __future__ import annotations
+
+import pytest
+
+from workflows.domain.errors import Conflict, Forbidden, InvalidInput
+from workflows.domain.model import READY
+from workflows.services import cases, processes, tasks
+from workflows.services import token_moves as moves
+
+from support.cases import accept
+from support.diagrams import OUTPATIENT_PROCESS, recheck_after_payment
+
+pytestmark = pytest.mark.both_databases
+REASON = "受理时漏核身份证明，退回重新受理"
+
+
+def complete(ctx, staff, username, number, decision, **values):
+    [task] = [t for t in tasks.list_tasks(ctx, staff[username]) if t.case_number == number and t.stage != "督办"]
+    return tasks.complete_task(ctx, staff[username], task.id, {"decision": decision, **values})
+
+
+def open_rows(ctx, staff, number):
+    return [t for t in cases.case_details(ctx, staff["kezhang"], number).tasks
+            if t.state == READY and t.stage != "督办"]
+
+
+def payments(ctx, staff, number) -> int:
+    return sum(1 for c in cases.case_details(ctx, staff["kezhang"], number).external_calls if c.system == "payment")
+
+
+def test_a_supervisor_moves_the_token_back_and_forward_and_the_limits_follow(ctx, staff, clock):
+    number = accept(ctx, staff, clock, "2026-11-23 09:30")
+    [review] = open_rows(ctx, staff, number)
+    [source] = moves.move_options(ctx, staff["kezhang"], number)
+    assert (source.element_id, source.name) == ("Task_review", "审核")
+    by_id = {t.element_id: t for t in source.targets}
+    assert by_id["Task_accept"].effects == () and "Task_pay" in by_id
+    assert "Task_supervise" not in by_id  # 督办 is no step of the path
+
+    progress = moves.move_token(ctx, staff["kezhang"], number, "Task_review", "Task_accept", REASON)
+
+    assert progress.case.stage == "受理"
+    [row] = open_rows(ctx, staff, number)
+    assert row.name == "受理" and row.id != review.id
+    details = cases.case_details(ctx, staff["kezhang"], number)
+    assert [t.state for t in details.tasks if t.id == review.id] == ["cancelled"]
+    promised = next(d for d in details.deadlines if d.kind == "promised")
+    assert row.due_at == promised.due_at  # the inbox row carries the case's limit as it is now
+    line = details.history[-1]
+    assert line.action == "token_moved" and line.message == f"孙科长将案件从“审核”跳转到“受理”：{REASON}"
+
+    complete(ctx, staff, "shouli", number, "accept")  # and it goes on from there along its path
+    assert [r.name for r in open_rows(ctx, staff, number)] == ["审核"]
+    moves.move_token(ctx, staff["kezhang"], number, "Task_review", "Task_pay", "审核已线下完成")
+    assert [r.name for r in open_rows(ctx, staff, number)] == ["拨付"]
+    assert cases.case_details(ctx, staff["kezhang"], number).case.stage == "拨付"
+
+
+def test_skipping_the_payment_needs_a_compensation_note(ctx, staff, clock):
+    processes.deploy_process(ctx, staff["sheji"], recheck_after_payment(), f"{OUTPATIENT_PROCESS}.bpmn")
+    number = accept(ctx, staff, clock, "2026-11-23 09:30")
+    complete(ctx, staff, "shenhe", number, "approve")
+    [source] = moves.move_options(ctx, staff["kezhang"], number)
+    assert {t.element_id: t.effects for t in source.targets}["Task_recheck"] == ("拨付资金",)
+
+    with pytest.raises(InvalidInput) as refused:
+        moves.move_token(ctx, staff["kezhang"], number, "Task_pay", "Task_recheck", "已线下拨付")
+    assert "越过对外办理的“拨付资金”" in str(refused.value) and "compensation_note" in refused.value.field_errors
+    assert [r.name for r in open_rows(ctx, staff, number)] == ["拨付"]
+
+    moves.move_token(ctx, staff["kezhang"], number, "Task_pay", "Task_recheck", "已线下拨付",
+                     compensation_note="财务已于柜台现金支付，凭证号 XJ-001")
+    assert [r.name for r in open_rows(ctx, staff, number)] == ["复核"]
+    assert payments(ctx, staff, number) == 0  # skipped: nothing paid
+    line = cases.case_details(ctx, staff["kezhang"], number).history[-1]
+    assert "补偿说明：财务已于柜台现金支付，凭证号 XJ-001" in line.message
+
+
+def test_going_back_before_a_payment_made_needs_a_compensation_note_too(ctx, staff, clock):
+    processes.deploy_process(ctx, staff["sheji"], recheck_after_payment(), f"{OUTPATIENT_PROCESS}.bpmn")
+    number = accept(ctx, staff, clock, "2026-11-23 09:30")
+    complete(ctx, staff, "shenhe", number, "approve")
+    complete(ctx, staff, "caiwu", number, "pay")
+    assert payments(ctx, staff, number) == 1
+    with pytest.raises(InvalidInput, match="须填写补偿说明"):
+        moves.move_token(ctx, staff["kezhang"], number, "Task_recheck", "Task_review", "金额有误")
+    moves.move_token(ctx, staff["kezhang"], number, "Task_recheck", "Task_review", "金额有误",
+                     compensation_note="多付部分由申请人退回")
+    assert [r.name for r in open_rows(ctx, staff, number)] == ["审核"]
+
+
+def test_who_and_what_may_not_move(ctx, staff, clock):
+    number = accept(ctx, staff, clock, "2026-11-23 09:30")
+    with pytest.raises(Forbidden):
+        moves.move_token(ctx, staff["shenhe"], number, "Task_review", "Task_accept", REASON)
+    with pytest.raises(Forbidden):
+        moves.move_options(ctx, staff["shouli"], number)
+    with pytest.raises(InvalidInput) as no_reason:
+        moves.move_token(ctx, staff["kezhang"], number, "Task_review", "Task_accept", "")
+    assert "reason" in no_reason.value.field_errors
+    with pytest.raises(InvalidInput) as not_there:
+        moves.move_token(ctx, staff["kezhang"], number, "Task_pay", "Task_accept", REASON)
+    assert "from" in not_there.value.field_errors
+    with pytest.raises(InvalidInput) as nowhere:
+        moves.move_token(ctx, staff["kezhang"], number, "Task_review", "Gateway_review", REASON)
+    assert "to" in nowhere.value.field_errors
+    complete(ctx, staff, "shenhe", number, "reject", opinion="票据不符")  # closed
+    with pytest.raises(Conflict):
+        moves.move_token(ctx, staff["kezhang"], number, "Task_review", "Task_accept", REASON)
