@@ -45,7 +45,7 @@ def stages(ctx, staff, clock):
     versions = processes.process_versions(ctx, OUTPATIENT_PROCESS)
     target = processes.deploy_process(ctx, staff["sheji"], migration_target(), f"{OUTPATIENT_PROCESS}.bpmn")
     return {"accept": at_accept, "review": at_review, "pay": at_pay, "refused": refused,
-            "source": versions[-1].version, "target": target.version}
+            "source": versions[0].version, "target": target.version}
 
 
 def plan(ctx, staff, stages, who="sheji", mapping=None):

@@ -43,6 +43,7 @@ def create_app(ctx: Context | None = None, secret_key: str | None = None) -> Fla
     # The API's routes, one module a concern, each putting its routes on api_base's blueprint
     from . import api, api_agency_messages, api_case_operations, api_decisions, api_documents  # noqa: F401
     from . import api_followups, api_incidents, api_materials, api_outbox, api_privacy, api_process_tests  # noqa: F401
+    from . import api_migrations  # noqa: F401
     from . import api_task_operations  # noqa: F401
 
     app = Flask(__name__)

@@ -24,8 +24,8 @@ from workflows.domain.calendar import parse_day
 from workflows.domain.catalog import CatalogError
 from workflows.domain.errors import InvalidInput, WorkflowsError
 from workflows.domain.roles import role_name
-from workflows.services import (calendar, cases, catalog, demo, incidents, process_messages, process_tests, processes,
-                                setup, tasks, time_limits, users)
+from workflows.services import (calendar, case_migration, cases, catalog, demo, incidents, process_messages,
+                                process_tests, processes, setup, tasks, time_limits, token_moves, users)
 from workflows.services.context import CHINA
 
 from . import logs, views
@@ -484,6 +484,74 @@ def retry_incidents(click_ctx, refs, reason, username):
         click.echo(f"{outcome.ref}\t" + ("已重试成功" if outcome.retried else f"未成功：{outcome.error}"))
     if not all(outcome.retried for outcome in outcomes):
         raise SystemExit(1)
+
+
+
+def _mapping(pairs) -> dict[str, str]:
+    mapping = {}
+    for pair in pairs:
+        old, sep, new = pair.partition("=")
+        if not sep or not old or not new:
+            raise click.BadParameter(f"{pair!r} 应为 源元素id=目标元素id", param_hint="--map")
+        mapping[old] = new
+    return mapping
+
+
+@main.command(name="migration-plan")
+@click.argument("process_key")
+@click.option("--from", "source", type=int, required=True, help="源版本号")
+@click.option("--to", "target", type=int, required=True, help="目标版本号")
+@click.option("--map", "pairs", multiple=True, help="目标版本没有的元素：源元素id=目标元素id（可多次）")
+@click.option("--reason", required=True, help="迁移原因")
+@click.option("--user", "username", required=True)
+@click.pass_context
+def migration_plan(click_ctx, process_key, source, target, pairs, reason, username):
+    """提出迁移计划（设计员提出的须科室负责人批准：workflows migration-approve），并列出各在办案件能否迁移。"""
+    context, user = _context(click_ctx), _user(click_ctx, username)
+    plan = case_migration.request_migration(context, user, process_key, source, target, _mapping(pairs), reason)
+    click.echo(f"迁移计划 {plan.id}：{'已批准' if plan.approved_by else '待科室负责人批准'}")
+    for case in case_migration.plan_details(context, user, plan.id).candidates:
+        click.echo(f"{case.number}\t{'、'.join(case.at)}\t{case.refusal or '可迁移'}")
+
+
+@main.command(name="migration-approve")
+@click.argument("plan_id", type=int)
+@click.option("--user", "username", required=True)
+@click.pass_context
+def migration_approve(click_ctx, plan_id, username):
+    """科室负责人批准迁移计划。"""
+    case_migration.approve_plan(_context(click_ctx), _user(click_ctx, username), plan_id)
+    click.echo(f"迁移计划 {plan_id} 已批准")
+
+
+@main.command(name="migrate")
+@click.argument("plan_id", type=int)
+@click.argument("numbers", nargs=-1)
+@click.option("--user", "username", required=True)
+@click.pass_context
+def migrate(click_ctx, plan_id, numbers, username):
+    """执行已批准的迁移计划：所列办件（不列即全部），每件一个事务；有未迁移的，退出码 1。"""
+    outcomes = case_migration.run_plan(_context(click_ctx), _user(click_ctx, username), plan_id,
+                                       list(numbers) if numbers else None)
+    for outcome in outcomes:
+        click.echo(f"{outcome.number}\t" + ("已迁移" if outcome.migrated else f"未迁移：{outcome.error}"))
+    if not all(outcome.migrated for outcome in outcomes):
+        raise SystemExit(1)
+
+
+@main.command(name="move-token")
+@click.argument("number")
+@click.option("--from", "source", required=True, help="当前所在的元素id")
+@click.option("--to", "target", required=True, help="跳转到的元素id（用户任务或环节起点）")
+@click.option("--reason", required=True, help="跳转原因")
+@click.option("--compensation", default=None, help="越过对外办理步骤（如拨付资金）时的补偿说明")
+@click.option("--user", "username", required=True)
+@click.pass_context
+def move_token(click_ctx, number, source, target, reason, compensation, username):
+    """跳转（科室负责人、系统管理员）：取消案件当前环节，启动同一版本的另一环节。"""
+    progress = token_moves.move_token(_context(click_ctx), _user(click_ctx, username), number, source, target,
+                                      reason, compensation)
+    click.echo(f"{number} 已跳转，现处于：{'、'.join(t.name for t in progress.open_tasks) or progress.case.stage}")
 
 
 if __name__ == "__main__":

@@ -806,6 +806,64 @@ def _incident_paths() -> dict:
     }
 
 
+SCHEMAS.update({
+    "MigrationPlan": _object({
+        "id": _INT, "process_key": _TEXT, "source_version_id": _INT, "target_version_id": _INT,
+        "mapping": {"type": "object", "additionalProperties": _TEXT, "description": "源版本元素id -> 目标版本元素id"},
+        "reason": _TEXT, "requested_by": _TEXT, "requested_at": _MOMENT, "approved_by": _OPTIONAL,
+        "approved_at": _MOMENT, "status": {"type": "string", "enum": ["pending", "approved"]}, "status_name": _TEXT}),
+    "MigrationPlanDetails": {"allOf": [_ref("MigrationPlan"), _object({
+        "source_version": _INT, "target_version": _INT,
+        "cases": {"type": "array", "items": _object({
+            "number": _TEXT, "stage": _TEXT, "at": {"type": "array", "items": _TEXT}, "movable": _BOOL,
+            "refusal": {**_OPTIONAL, "description": "不能迁移的原因"}})}})]},
+    "MigrationOutcome": _object({"number": _TEXT, "migrated": _BOOL, "error": _OPTIONAL}),
+    "TokenMoveSource": _object({"element_id": _TEXT, "name": _TEXT, "targets": {"type": "array", "items": _object({
+        "element_id": _TEXT, "name": _TEXT, "stage": _OPTIONAL,
+        "effects": {"type": "array", "items": _TEXT, "description": "跳转会越过（或重做）的对外办理步骤：须填补偿说明"}})}}),
+})
+
+
+def _migration_paths() -> dict:
+    plan = {**_path("plan_id", "迁移计划 id"), "schema": _INT}
+    number = _path("number", "办件编号")
+    return {
+        "/api/migration-plans": {
+            "get": _operation("本机构的迁移计划，最新的在前（流程设计员、科室负责人、系统管理员）",
+                              {"200": _json(_array("MigrationPlan"))}, 401, 403),
+            "post": _operation(
+                "提出迁移计划：把某流程源版本上的在办案件迁到目标版本（流程设计员，须科室负责人批准；系统管理员"
+                "提出即批准）", {"201": _json(_ref("MigrationPlan"))}, 401, 403, 422, body=_object({
+                    "process_key": _TEXT, "source_version": _INT, "target_version": _INT,
+                    "mapping": {"type": "object", "additionalProperties": _TEXT,
+                                "description": "目标版本没有的元素的映射：源版本元素id -> 目标版本元素id"},
+                    "reason": {"type": "string", "description": "迁移原因（必填，≤ 500 字）"}},
+                    ("process_key", "source_version", "target_version", "reason")))},
+        "/api/migration-plans/{plan_id}": {"get": _operation(
+            "迁移计划及源版本上的每个在办案件：能否迁移、不能的原因", {"200": _json(_ref("MigrationPlanDetails"))},
+            401, 403, 404, params=[plan])},
+        "/api/migration-plans/{plan_id}/approve": {"post": _operation(
+            "批准迁移计划（科室负责人，不能批准本人提出的）", {"200": _json(_ref("MigrationPlan"))}, 401, 403, 404, 409,
+            params=[plan])},
+        "/api/migration-plans/{plan_id}/run": {"post": _operation(
+            "执行已批准的迁移计划：所列办件（不填即全部）各自一个事务迁移；返回每件的结果，不能迁移或失败的带原因、"
+            "未作改动", {"200": _json({"type": "array", "items": _ref("MigrationOutcome")})}, 401, 403, 404, 409, 422,
+            params=[plan], body=_object({"cases": {"type": "array", "items": _TEXT}}))},
+        "/api/cases/{number}/token-moves": {
+            "get": _operation("跳转：案件当前所在的环节及可跳转到的环节（科室负责人、系统管理员）",
+                              {"200": _json(_array("TokenMoveSource"))}, 401, 403, 404, params=[number]),
+            "post": _operation(
+                "跳转：取消当前环节、启动同一版本的另一用户任务或环节起点；时限随之重算；越过对外办理的步骤须填"
+                "compensation_note（否则 422）", {"200": _json(_ref("Progress"))}, 401, 403, 404, 409, 422,
+                params=[number], body=_object({
+                    "from": {"type": "string", "description": "当前所在的元素id"},
+                    "to": {"type": "string", "description": "目标元素id"},
+                    "reason": {"type": "string", "description": "跳转原因（必填，≤ 500 字）"},
+                    "compensation_note": {"type": "string", "description": "补偿说明（越过对外办理步骤时必填）"}},
+                    ("from", "to", "reason")))},
+    }
+
+
 def _outbox_paths() -> dict:
     entry = {**_path("entry_id", "后台任务 id"), "schema": _INT}
     return {
@@ -830,5 +888,6 @@ def openapi_document() -> dict:
         "security": [{"bearer": []}],
         "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"},
                                            "basic": {"type": "http", "scheme": "basic"}}, "schemas": SCHEMAS},
-        "paths": {**_paths(), **_engine_rest_paths(), **_outbox_paths(), **_incident_paths()},
+        "paths": {**_paths(), **_engine_rest_paths(), **_outbox_paths(), **_incident_paths(),
+                  **_migration_paths()},
     })

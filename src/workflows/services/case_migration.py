@@ -53,6 +53,8 @@ class Outcome:
 
 
 def _version(uow, actor: User, process_key: str, version) -> ProcessVersion:
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise InvalidInput("版本号有误", {"version": "应为该流程已部署的版本号（整数）"})
     found = next((v for v in uow.processes.versions(process_key)
                   if v.version == version and v.agency_code in (None, actor.agency_code)), None)
     if found is None:
@@ -77,6 +79,8 @@ def request_migration(ctx: Context, actor: User, process_key: str, source_versio
     """A designer's (or administrator's) plan; an administrator's is approved as it is made."""
     rules.require_may_request(actor)
     text = rules.clean_reason(reason, "迁移")
+    if not isinstance(process_key, str) or not 0 < len(process_key) <= 100:
+        raise InvalidInput("请选择流程", {"process_key": "流程标识，如 item_002036006001"})
     with ctx.uow() as uow:
         source, target = (_version(uow, actor, process_key, v) for v in (source_version, target_version))
         if source.id == target.id:
