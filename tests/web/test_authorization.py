@@ -196,6 +196,7 @@ ACCEPT_TASK_REFUSED = {ANON: 401, "shenhe": 403, "caiwu": 403, "kezhang": 403, "
                        "shenhe2": 404}
 REVIEW_TASK_REFUSED = {ANON: 401, "shouli": 403, "caiwu": 403, "kezhang": 403, "shenhe2": 404, "shouli2": 404}
 SIGNED_IN = {ANON: 401}
+MIGRATION_REFUSED = {ANON: 401, "shouli": 403, "caiwu": 403, "yiyuan": 403}  # designers, supervisors, admins
 WITHDRAW_REFUSED = {ANON: 401, "shenhe": 403, "kezhang": 403, "shouli2": 404, "shenhe2": 404}  # 撤回: who did it
 CASE_WITHDRAWAL_REFUSED = {ANON: 401, "shenhe": 403, "caiwu": 403, "kezhang": 403, "sheji": 403, "shouli2": 404,
                            "shenhe2": 403}  # 撤件: the hall's 受理员; role before hall
@@ -530,6 +531,29 @@ ROUTES: list[Route] = [
           {ANON: 401, "shouli": 403, "sheji": 403}, absent=True),
     Route("POST", "/api/incidents/retry", send("/api/incidents/retry", refs=["case:x"], reason="重试"), "admin",
           {ANON: 401, "shouli": 403, "sheji": 403}),
+    # 案件迁移 (issue 13): designers plan, supervisors approve, designers or administrators run; plan 999999 is none
+    Route("GET", "/api/migration-plans", get("/api/migration-plans"), "sheji", MIGRATION_REFUSED),
+    Route("POST", "/api/migration-plans", send("/api/migration-plans"), "sheji", DESIGNER_ONLY),  # 422: empty
+    Route("GET", "/api/migration-plans/<int:plan_id>", get("/api/migration-plans/999999"), "kezhang",
+          MIGRATION_REFUSED, absent=True),
+    Route("POST", "/api/migration-plans/<int:plan_id>/approve", send("/api/migration-plans/999999/approve"),
+          "kezhang", SUPERVISOR_ONLY, absent=True),
+    Route("POST", "/api/migration-plans/<int:plan_id>/run", send("/api/migration-plans/999999/run"), "admin",
+          DESIGNER_ONLY, absent=True),
+    Route("GET", "/migrations", get("/migrations"), "kezhang", MIGRATION_REFUSED),
+    Route("POST", "/migrations", send("/migrations", process_key=OUTPATIENT_PROCESS), "sheji", DESIGNER_ONLY),
+    Route("GET", "/migrations/<int:plan_id>", get("/migrations/999999"), "sheji", MIGRATION_REFUSED, absent=True),
+    Route("POST", "/migrations/<int:plan_id>/approve", send("/migrations/999999/approve"), "kezhang",
+          SUPERVISOR_ONLY, absent=True),
+    Route("POST", "/migrations/<int:plan_id>/run", send("/migrations/999999/run"), "sheji", DESIGNER_ONLY,
+          absent=True),
+    # 跳转: the hall's supervisors (an administrator any hall's case); 422: no move chosen
+    Route("GET", "/api/cases/<number>/token-moves", get("/api/cases/{w.overdue}/token-moves"), "kezhang",
+          {**SUPERVISOR_ONLY, "kezhang2": 404}),
+    Route("POST", "/api/cases/<number>/token-moves", send("/api/cases/{w.overdue}/token-moves", reason="跳转"),
+          "admin", {**SUPERVISOR_ONLY, "kezhang2": 404}),
+    Route("POST", "/cases/<number>/token-move", send("/cases/{w.overdue}/token-move", reason="跳转"), "kezhang",
+          {**SUPERVISOR_ONLY, "kezhang2": 404}),
     Route("POST", "/api/logout", send("/api/logout"), "yiyuan", SIGNED_IN),  # last: it ends the token it is sent with
 ]
 

@@ -103,10 +103,14 @@ def require_may_request(actor: User) -> None:
         raise Forbidden("需要岗位：流程设计员、系统管理员")
 
 
-def require_may_approve(actor: User, plan: MigrationPlan) -> None:
-    """A 科室负责人 of the plan's agency approves a designer's plan, never their own."""
+def require_supervisor(actor: User) -> None:
     if not actor.has_role("supervisor"):
         raise Forbidden("需要岗位：科室负责人")
+
+
+def require_may_approve(actor: User, plan: MigrationPlan) -> None:
+    """A 科室负责人 of the plan's agency approves a designer's plan, never their own."""
+    require_supervisor(actor)
     if plan.approved_by:
         raise Conflict("该迁移计划已批准")
     if plan.requested_by == actor.username:

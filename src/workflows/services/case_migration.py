@@ -100,6 +100,7 @@ def request_migration(ctx: Context, actor: User, process_key: str, source_versio
 
 @retried
 def approve_plan(ctx: Context, actor: User, plan_id: int) -> MigrationPlan:
+    rules.require_supervisor(actor)
     with ctx.uow() as uow:
         plan = _plan(uow, actor, plan_id)
         rules.require_may_approve(actor, plan)
@@ -138,6 +139,7 @@ def _where(command: CaseCommand, check: MigrationCheck) -> tuple[str, ...]:
 def run_plan(ctx: Context, actor: User, plan_id: int, numbers: list[str] | None = None) -> list[Outcome]:
     """Migrate the cases named (None: every open case of the source version), each in its own transaction; a
     refusal or failure of one is reported and leaves the others alone."""
+    rules.require_may_request(actor)
     with ctx.uow(write=False) as uow:
         plan = _plan(uow, actor, plan_id)
         rules.require_may_run(actor, plan)
@@ -162,6 +164,7 @@ def run_plan(ctx: Context, actor: User, plan_id: int, numbers: list[str] | None 
 @retried
 def migrate_case(ctx: Context, actor: User, plan_id: int, number: str) -> Progress:
     """Move one case as the approved plan says, or refuse it (Conflict) and change nothing."""
+    rules.require_may_request(actor)
     with ctx.uow() as uow:
         plan = _plan(uow, actor, plan_id)
         rules.require_may_run(actor, plan)

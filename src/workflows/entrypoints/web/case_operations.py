@@ -33,7 +33,7 @@ def _act(form: str, back: str, action):
         flash(str(error), "error")
         status = 422 if isinstance(error, InvalidInput) else 409
         draft = {"form": form, "reason": _reason(), "errors": getattr(error, "field_errors", {}), "message": str(error),
-                 "target_task_id": request.form.get("target_task_id")}
+                 "target_task_id": request.form.get("target_task_id"), "values": request.form.to_dict()}
         return render_again(back, status, case_ops_draft=draft, case_ops_back=back)
     flash(message, *(category or ["ok"]))
     return redirect(target, 303)
@@ -71,7 +71,7 @@ def withdraw_task(task_id):
     return _act("withdraw", local_path(request.form.get("next", "")) or url_for("web.inbox"), action)
 
 
-def _case_action(number: str, form: str, run):
+def case_action(number: str, form: str, run):
     """An operation on the case as a whole: `run()` returns what to tell the user (and, optionally, the flash's
     category); then back to the case page."""
     def action():
@@ -85,14 +85,14 @@ def _case_action(number: str, form: str, run):
 @blueprint.post("/cases/<number>/withdrawal")
 @signed_in
 def withdraw_case(number):
-    return _case_action(number, "withdraw_case", lambda: case_operations.withdraw_case(
+    return case_action(number, "withdraw_case", lambda: case_operations.withdraw_case(
         ctx(), g.user, number, _reason()) and "已撤件")
 
 
 @blueprint.post("/cases/<number>/termination")
 @signed_in
 def terminate_case(number):
-    return _case_action(number, "terminate", lambda: case_operations.terminate_case(
+    return case_action(number, "terminate", lambda: case_operations.terminate_case(
         ctx(), g.user, number, _reason()) and "已终止办理")
 
 
@@ -108,7 +108,7 @@ def suspend_case(number):
         time_limits.pause_clock(ctx(), g.user, number, "suspension", _reason())
         return "已中止，恢复前不能办理"
 
-    return _case_action(number, "suspend", suspend)
+    return case_action(number, "suspend", suspend)
 
 
 @blueprint.post("/cases/<number>/resumption")
@@ -122,7 +122,7 @@ def resume_case(number):
         time_limits.resume_clock(ctx(), g.user, number)
         return "已恢复办理"
 
-    return _case_action(number, "resume", resume)
+    return case_action(number, "resume", resume)
 
 
 @blueprint.post("/cases/<number>/retry")
@@ -134,7 +134,7 @@ def retry_case(number):
             return "重试仍未成功，出错原因见下", "error"
         return "已重试，案件继续办理"
 
-    return _case_action(number, "retry", retry)
+    return case_action(number, "retry", retry)
 
 
 @blueprint.app_template_global()
