@@ -1,0 +1,72 @@
+"""案件迁移 and 跳转 in the web app: a designer's plan on its page with the cases that can move and why not,
+approved by the supervisor and run on the ticked case; the case page's 跳转 dialog, refused without its
+compensation note (what was typed kept), then done."""
+from __future__ import annotations
+
+import re
+
+import lxml.html
+
+from workflows.services import cases, processes, tasks
+
+from support.cases import accept
+from support.diagrams import OUTPATIENT_PROCESS, migration_target, recheck_after_payment
+from support.web import csrf_token, html, sign_in
+
+
+def post(client, url: str, page: str, **data):
+    token = csrf_token(html(client.get(page)))
+    return client.post(url, data={"csrf_token": token, "next": page, **data})
+
+
+def test_a_plan_made_approved_and_run_on_the_pages(app, ctx, staff, clock):
+    review = accept(ctx, staff, clock, "2026-11-23 09:30")
+    processes.deploy_process(ctx, staff["sheji"], migration_target(), f"{OUTPATIENT_PROCESS}.bpmn")
+    designer, supervisor = app.test_client(), app.test_client()
+    sign_in(designer, "sheji")
+    sign_in(supervisor, "kezhang")
+
+    refused = post(designer, "/migrations", "/migrations", process_key=OUTPATIENT_PROCESS, source_version="1",
+                   target_version="2", mapping="Task_pay", reason="改版")
+    assert "应写作 源元素id=目标元素id" in html(designer.get(refused.headers["Location"]))
+    made = post(designer, "/migrations", "/migrations", process_key=OUTPATIENT_PROCESS, source_version="1",
+                target_version="2", mapping="", reason="审核改名")
+    page = made.headers["Location"]
+    shown = html(designer.get(page))
+    assert "待科室负责人批准" in shown and "迁移所选" not in shown  # not runnable before approval
+    row = lxml.html.fromstring(shown).xpath(f'//table[@id="migration-cases"]//tr[td/a="{review}"]')[0]
+    assert "可迁移" in row.text_content() and "审核" in row.text_content()
+
+    post(supervisor, f"{page}/approve", page)
+    assert "已批准（kezhang" in html(designer.get(page))
+    done = post(designer, f"{page}/run", page, case=review, which="chosen")
+    assert f"{review} 已迁移" in html(designer.get(done.headers["Location"]))
+    assert cases.case_details(ctx, staff["kezhang"], review).process.version == 2
+
+
+def test_the_case_pages_token_move_dialog(client, ctx, staff, clock):
+    processes.deploy_process(ctx, staff["sheji"], recheck_after_payment(), f"{OUTPATIENT_PROCESS}.bpmn")
+    number = accept(ctx, staff, clock, "2026-11-23 09:30")
+    [review] = [t for t in tasks.list_tasks(ctx, staff["shenhe"]) if t.case_number == number]
+    tasks.complete_task(ctx, staff["shenhe"], review.id, {"decision": "approve"})
+    page = f"/cases/{number}"
+    sign_in(client, "shouli")
+    assert 'data-opens="token-move-dialog"' not in html(client.get(page))  # a clerk has no 跳转
+    sign_in(client, "kezhang")
+    shown = html(client.get(page))
+    assert 'data-opens="token-move-dialog"' in shown
+    assert re.search(r"复核（拨付）\s*— 越过拨付资金，须填补偿说明", shown)
+
+    refused = post(client, f"{page}/token-move", page, move="Task_pay>Task_recheck", reason="已线下拨付")
+    assert refused.status_code == 422
+    again = html(refused)
+    assert "越过“拨付资金”：请写明如何补偿或核对" in again and "已线下拨付" in again
+    [chosen] = lxml.html.fromstring(again).xpath('//select[@id="token-move"]//option[@selected]')
+    assert chosen.get("value") == "Task_pay>Task_recheck"
+
+    moved = post(client, f"{page}/token-move", page, move="Task_pay>Task_recheck", reason="已线下拨付",
+                 compensation_note="柜台现金支付")
+    assert moved.status_code == 303
+    assert "已跳转" in html(client.get(moved.headers["Location"]))
+    assert [t.name for t in cases.case_details(ctx, staff["kezhang"], number).tasks if t.state == "ready"
+            and t.stage != "督办"] == ["复核"]
