@@ -9,26 +9,20 @@ import pytest
 
 from workflows.adapters.workflow_migration import WorkflowMigration
 from workflows.domain.errors import Conflict, Forbidden, InvalidInput
-from workflows.domain.model import CLOSED, READY
+from workflows.domain.model import CLOSED
 from workflows.services import case_migration as migration
-from workflows.services import cases, tasks
+from workflows.services import cases, processes, tasks
 
-from support.cases import accept, limits
+from support.cases import accept, complete_step as complete, limits, open_path_rows
 from support.diagrams import OUTPATIENT_PROCESS, migration_target
-from workflows.services import processes
 
 pytestmark = pytest.mark.both_databases
 REASON = "审核环节改名，拨付改由科室负责人审批"
 
 
-def complete(ctx, staff, username, number, decision, **values):
-    [task] = [t for t in tasks.list_tasks(ctx, staff[username]) if t.case_number == number and t.stage != "督办"]
-    return tasks.complete_task(ctx, staff[username], task.id, {"decision": decision, **values})
-
 
 def open_rows(ctx, staff, number):
-    return sorted((t.name, t.role, t.assignee) for t in cases.case_details(ctx, staff["kezhang"], number).tasks
-                  if t.state == READY and t.stage != "督办")
+    return sorted((t.name, t.role, t.assignee) for t in open_path_rows(ctx, staff, number))
 
 
 @pytest.fixture

@@ -5,25 +5,16 @@ from __future__ import annotations
 import pytest
 
 from workflows.domain.errors import Conflict, Forbidden, InvalidInput
-from workflows.domain.model import READY
-from workflows.services import cases, processes, tasks
+from workflows.services import cases, processes
 from workflows.services import token_moves as moves
 
-from support.cases import accept
+from support.cases import accept, complete_step as complete, open_path_rows as open_rows
 from support.diagrams import OUTPATIENT_PROCESS, recheck_after_payment
 
 pytestmark = pytest.mark.both_databases
 REASON = "受理时漏核身份证明，退回重新受理"
 
 
-def complete(ctx, staff, username, number, decision, **values):
-    [task] = [t for t in tasks.list_tasks(ctx, staff[username]) if t.case_number == number and t.stage != "督办"]
-    return tasks.complete_task(ctx, staff[username], task.id, {"decision": decision, **values})
-
-
-def open_rows(ctx, staff, number):
-    return [t for t in cases.case_details(ctx, staff["kezhang"], number).tasks
-            if t.state == READY and t.stage != "督办"]
 
 
 def payments(ctx, staff, number) -> int:

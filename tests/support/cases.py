@@ -33,3 +33,15 @@ def limits(ctx, staff, number) -> dict:
 
 def label(ctx, staff, number, kind="promised") -> str:
     return due_label(limits(ctx, staff, number)[kind])
+
+
+def complete_step(ctx, staff, username: str, number: str, decision: str, **values):
+    """`username` completes the case's one open task of its path (督办 aside) with `decision`."""
+    [task] = [t for t in tasks.list_tasks(ctx, staff[username]) if t.case_number == number and t.stage != "督办"]
+    return tasks.complete_task(ctx, staff[username], task.id, {"decision": decision, **values})
+
+
+def open_path_rows(ctx, staff, number: str) -> list:
+    """The case's open inbox rows of its path (督办 aside), as a supervisor reads them."""
+    return [t for t in cases.case_details(ctx, staff["kezhang"], number).tasks
+            if t.state == "ready" and t.stage != "督办"]

@@ -11,8 +11,8 @@ from datetime import datetime
 
 from .errors import Conflict, Forbidden, InvalidInput
 from .model import Record, User
+from .text import REASON_LENGTH as MAX_REASON, reason_text
 
-MAX_REASON = 500
 MAX_MAPPING = 100  # elements one plan may map
 PENDING, APPROVED = "pending", "approved"
 PLAN_STATUS_NAMES = {PENDING: "待科室负责人批准", APPROVED: "已批准"}
@@ -73,12 +73,7 @@ class MigrationCheck:
 
 
 def clean_reason(reason, doing: str) -> str:
-    text = reason.strip() if isinstance(reason, str) else ""
-    if not text:
-        raise InvalidInput(f"请填写{doing}原因", {"reason": f"请填写{doing}原因"})
-    if len(text) > MAX_REASON:
-        raise InvalidInput(f"{doing}原因过长", {"reason": f"最多 {MAX_REASON} 个字"})
-    return text
+    return reason_text(reason, doing)
 
 
 def clean_mapping(mapping, source_elements: set[str], target_elements: set[str]) -> dict[str, str]:

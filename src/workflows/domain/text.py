@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 
+from .errors import InvalidInput
+
 NAME_LENGTH = 200  # a person's or a unit's name, a title (the database columns of names are 200 wide)
 TEXT_LENGTH = 2000  # an opinion, a reason, a comment, any free-text form field
 REQUEST_TEXT_LENGTH = 20_000  # any single text value of a request, before a use case applies its own limit
@@ -31,3 +33,16 @@ def checked_text(value: str, label: str, max_length: int = TEXT_LENGTH, multilin
     if problem:
         raise ValueError(f"{label}{problem}")
     return value
+
+
+REASON_LENGTH = 500  # a written reason for an operation (退回, 终止, 迁移, 跳转 …)
+
+
+def reason_text(reason, what: str) -> str:
+    """The reason typed for operation `what`, trimmed; InvalidInput on `reason` when missing or too long."""
+    text = reason.strip() if isinstance(reason, str) else ""
+    if not text:
+        raise InvalidInput(f"请填写{what}原因", {"reason": f"请填写{what}原因"})
+    if len(text) > REASON_LENGTH:
+        raise InvalidInput(f"{what}原因过长", {"reason": f"不超过 {REASON_LENGTH} 字（现有 {len(text)} 字）"})
+    return text

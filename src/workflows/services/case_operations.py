@@ -14,6 +14,7 @@ from datetime import datetime
 
 from workflows.adapters.engine import CaseRun
 from workflows.domain.errors import Conflict, Forbidden, InvalidInput
+from workflows.domain.text import reason_text
 from workflows.domain.model import (CASE_TERMINATED, CASE_WITHDRAWN, CLOSED, COMPLETED, FAILED, READY,
                                     SUPERVISION_STAGE, Case, CasePause, CaseTask, User)
 
@@ -27,7 +28,6 @@ from .retries import retried
 
 SUSPENSION = "suspension"  # the pause kind of 中止 (time_limits.PAUSE_KINDS)
 APPLICANT = "申请人"  # the actor of the history line when the applicant withdraws on the public page
-MAX_REASON = 500
 
 
 @dataclass(frozen=True)
@@ -350,9 +350,4 @@ def _locked_case(uow, actor: User, number: str) -> Case:
 
 
 def _reason(reason, what: str) -> str:
-    text = reason.strip() if isinstance(reason, str) else ""
-    if not text:
-        raise InvalidInput(f"请填写{what}原因", {"reason": f"请填写{what}原因"})
-    if len(text) > MAX_REASON:
-        raise InvalidInput(f"{what}原因过长", {"reason": f"不超过 {MAX_REASON} 字（现有 {len(text)} 字）"})
-    return text
+    return reason_text(reason, what)
