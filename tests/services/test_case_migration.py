@@ -11,10 +11,11 @@ from workflows.adapters.workflow_migration import WorkflowMigration
 from workflows.domain.errors import Conflict, Forbidden, InvalidInput
 from workflows.domain.model import CLOSED
 from workflows.services import case_migration as migration
-from workflows.services import cases, processes, tasks
+from workflows.services import cases, materials, processes, tasks
 
-from support.cases import accept, complete_step as complete, limits, open_path_rows
+from support.cases import APPLICANT, accept, complete_step as complete, limits, open_path_rows
 from support.diagrams import OUTPATIENT_PROCESS, migration_target
+from support.paths import BPMN_DIR
 
 pytestmark = pytest.mark.both_databases
 REASON = "审核环节改名，拨付改由科室负责人审批"
@@ -182,3 +183,31 @@ def test_two_migrations_of_one_case_at_once_one_wins_the_other_is_refused(ctx, s
     assert won == "migrated" and "已不在源版本上" in lost, results
     history = cases.case_details(ctx, staff["kezhang"], stages["review"]).history
     assert [h.action for h in history].count("migrated") == 1
+
+
+def test_a_case_waiting_in_waiver_correction_moves_and_goes_on_when_the_materials_come(ctx, staff, clock):
+    """容缺补正: the case waits on an event-based gateway (the materials, or the 补正期限) — a waiting event with its
+    counterpart in the target: it moves, still waiting, its pause kept, and resumes on the new version."""
+    from services.test_waiver import BIRTH, CHECKED, DATA, MARRIAGE, MATERNITY, WAIVE
+
+    opened = cases.open_case(ctx, staff["shouli"], MATERNITY, APPLICANT, DATA)
+    number = opened.case.number
+    materials.mark_materials(ctx, staff["shouli"], number, CHECKED)
+    tasks.complete_task(ctx, staff["shouli"], opened.open_tasks[0].id, WAIVE)
+    key = "item_002036007004"
+    source = processes.process_versions(ctx, key)[0].version
+    renamed = (BPMN_DIR / f"{key}.bpmn").read_text(encoding="utf-8").replace(
+        'id="Task_review" name="审核"', 'id="Task_review" name="待遇审核"')
+    target = processes.deploy_process(ctx, staff["sheji"], renamed.encode("utf-8"), f"{key}.bpmn").version
+    admin_plan = migration.request_migration(ctx, staff["admin"], key, source, target, None, REASON)
+    [candidate] = [c for c in migration.plan_details(ctx, staff["admin"], admin_plan.id).candidates
+                   if c.number == number]
+    assert candidate.refusal is None and candidate.at == ("容缺补正",)
+
+    [outcome] = migration.run_plan(ctx, staff["admin"], admin_plan.id, [number])
+
+    assert outcome.migrated, outcome.error
+    details = cases.case_details(ctx, staff["kezhang"], number)
+    assert details.case.stage == "容缺补正" and details.pauses[0].ended_at is None
+    materials.mark_materials(ctx, staff["shouli"], number, {MARRIAGE: "present", BIRTH: "present"})
+    assert [(r.name, r.role) for r in open_path_rows(ctx, staff, number)] == [("待遇审核", "reviewer")]

@@ -55,6 +55,7 @@ class WorkflowMigration:
 
     def __init__(self, run: CaseRun, target: ProcessDefinition, mapping: dict[str, str]):
         self.run, self.target, self.mapping = run, target, dict(mapping)
+        self._suggested: dict[str, str] = {}  # element -> the target element SpecDiff matched by neighbours
         self._diffs = [(workflow, self._spec_diff(workflow.spec, new_spec))
                        for workflow, new_spec in self._workflows()]
 
@@ -69,7 +70,6 @@ class WorkflowMigration:
         if new is None:
             return None
         diff = SpecDiff(_SpecComparer(), original, new)
-        self._suggested = getattr(self, "_suggested", {})
         for spec, aligned in list(diff.alignment.items()):
             if spec is None:
                 continue
@@ -103,7 +103,7 @@ class WorkflowMigration:
                     known = unmatched.get(element)
                     unmatched[element] = Unmatched(element, _label(task.task_spec) if element == task.task_spec.name
                                                    else element, is_active or bool(known and known.active),
-                                                   getattr(self, "_suggested", {}).get(element))
+                                                   self._suggested.get(element))
         return MigrationCheck(tuple(dict.fromkeys(active)),
                               tuple(sorted(unmatched.values(), key=lambda u: (not u.active, u.element_id))),
                               failed, self._renamed())

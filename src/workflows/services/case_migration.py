@@ -131,9 +131,12 @@ def plan_details(ctx: Context, actor: User, plan_id: int) -> PlanDetails:
 
 
 def _where(command: CaseCommand, check: MigrationCheck) -> tuple[str, ...]:
+    """The names of where the case stands: its open user tasks, else the events it waits on (容缺补正 …)."""
     definition = command.definition
     tasks = [definition.user_tasks[e].name for e in check.active if e in definition.user_tasks]
-    return tuple(tasks or [e for e in check.active if e not in definition.limit_watchers])
+    specs = definition.spec.task_specs
+    return tuple(tasks or [getattr(specs.get(e), "bpmn_name", None) or e for e in check.active
+                           if e not in definition.limit_watchers])
 
 
 def run_plan(ctx: Context, actor: User, plan_id: int, numbers: list[str] | None = None) -> list[Outcome]:
@@ -210,7 +213,10 @@ def _locked_case(uow, plan: MigrationPlan, number: str) -> Case:
 
 def _follow_tasks(uow, case: Case, run, target) -> None:
     """The open inbox rows take their task's name, stage and role in the target; a holder without the new role
-    lets it go back to the hall's inbox of that role (re-routed)."""
+    lets it go back to the hall's inbox of that role (re-routed). External tasks waiting for a worker name the
+    version they now run on (a worker may filter by it)."""
+    for external in uow.external_tasks.for_case(case.id):
+        external.process_version_id = case.process_version_id
     ready = {task.id: task for task in run.ready_tasks()}
     for row in uow.tasks.open_for_case(case.id):
         task = ready.get(row.id)
