@@ -100,3 +100,15 @@ def test_who_and_what_may_not_move(ctx, staff, clock):
     complete(ctx, staff, "shenhe", number, "reject", opinion="票据不符")  # closed
     with pytest.raises(Conflict):
         moves.move_token(ctx, staff["kezhang"], number, "Task_review", "Task_accept", REASON)
+
+
+def test_the_targets_are_the_user_tasks_and_where_each_stage_begins(ctx, staff, clock):
+    number = accept(ctx, staff, clock, "2026-11-23 09:30")
+    [source] = moves.move_options(ctx, staff["kezhang"], number)
+    targets = {t.element_id: (t.name, t.stage, t.effects) for t in source.targets}
+    # the user tasks, then the first step of 受理's automatic checks, of 审核 (核算待遇) and of 办结 (告知申请人,
+    # after the payment: skipping there needs a compensation note); no event, no gateway, no 督办
+    assert targets == {"Task_accept": ("受理", "受理", ()), "Task_pay": ("拨付", "拨付", ()),
+                       "Task_identity_check": ("核验身份", "受理", ()),
+                       "Task_reimbursement_calc": ("核算待遇", "审核", ()),
+                       "Task_notify_applicant": ("告知申请人", "办结", ("拨付资金",))}

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import deque
 
 from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
-from SpiffWorkflow.bpmn.specs.mixins.events.event_types import ThrowingEvent
+from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent, ThrowingEvent
 from SpiffWorkflow.bpmn.util.diff import SpecDiff, WorkflowDiff, migrate_workflow
 from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.task import Task, TaskState
@@ -198,18 +198,28 @@ class TokenMove:
         return list(found.values())
 
     def _stage_starts(self) -> list[str]:
-        """The elements where a stage begins: of a stage, entered from an element of none or of another stage."""
-        stages, starts = self.run.definition.stages, []
-        for name, stage in stages.items():
-            spec = self.specs.get(name)
-            if spec is None or stage == SUPERVISION_STAGE:
+        """The steps where a stage begins: the nearest elements before them that name a stage (gateways and the
+        library's own specs passed over) name another one, or there are none (the process starts there). Events
+        are left out: a case put to wait for one (容缺补正's materials) would wait for what nobody sends."""
+        stages = self.run.definition.stages
+        return [name for name, stage in stages.items() if name in self.specs and stage != SUPERVISION_STAGE
+                and not isinstance(self.specs[name], CatchingEvent)
+                and (not (before := self._stages_before(self.specs[name])) or before - {stage})]
+
+    def _stages_before(self, spec) -> set[str]:
+        stages, found, seen = self.run.definition.stages, set(), set()
+        queue = deque(spec.inputs)
+        while queue:
+            near = queue.popleft()
+            if near in seen:
                 continue
-            before = {_element(s.name) for s in _reach(spec, forward=False) if not is_internal(s.name)
-                      or _element(s.name) != name} - {name}
-            entered = [s for s in spec.inputs if stages.get(_element(s.name)) != stage]
-            if entered or not before:
-                starts.append(name)
-        return starts
+            seen.add(near)
+            element = _element(near.name)
+            if element != spec.name and stages.get(element):
+                found.add(stages[element])
+            else:
+                queue.extend(near.inputs)
+        return found
 
     def _effects_between(self, source, target) -> tuple[str, ...]:
         """Steps with outside effects a move from `source` to `target` skips (ahead: the step left, too) or
