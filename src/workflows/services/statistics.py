@@ -264,8 +264,11 @@ def hall_statistics(ctx: Context, actor: User, weeks: int = WEEKS, overdue_limit
     with ctx.uow(write=False) as uow:
         agency = ctx.catalog(uow).agency(agency_code)
         stats = uow.statistics
-        late_open = stats.overdue_open_cases(agency_code, now)
         closed = stats.closed_counts(agency_code)
+        names = {code: item.name for code, item in (agency.items.items() if agency else ())}
+        names.update((item, name) for _, item, name, _, _ in closed if name)  # as the cases were named
+        late_open = [(hall, item, names.get(item, item), late)
+                     for hall, item, late in stats.overdue_open_cases(agency_code, now)]
         by_item = stats.closed_on_time(agency_code, hall_code, by="item", overdue=late_open, closed=closed)
         by_hall = stats.closed_on_time(agency_code, by="hall", overdue=late_open, closed=closed)
         [hall_total] = stats.closed_on_time(agency_code, hall_code, overdue=late_open, closed=closed)

@@ -79,9 +79,9 @@ def inbox():
     own_filters, shared_filters = inbox_filters.list_filters(ctx(), g.user)
     view = "done" if state == COMPLETED else "mine" if request.args.get("mine") == "1" else "hall" if whole_hall \
         else "waiting"
-    return render_template("inbox.html", rows=inbox_rows.inbox_rows(ctx(), g.user, found), state=state, view=view,
-                           tab_query=TAB_QUERIES[view],
-                           filters=filters, stages=inbox_rows.stage_choices(ctx(), g.user, state),
+    page = inbox_rows.inbox_page(ctx(), g.user, found, state)
+    return render_template("inbox.html", rows=page.rows, suspended=page.suspended, state=state, view=view,
+                           tab_query=TAB_QUERIES[view], filters=filters, stages=page.stages,
                            items=sorted(agency.items.values(), key=lambda item: item.code),
                            supervisor=supervisor, whole_hall=whole_hall,
                            current_query=inbox_filters.clean_query(request.args.to_dict()),
