@@ -59,15 +59,16 @@ class DeskQueries(_Repository):
 
     def awaiting_supervisor(self, agency_code: str, hall_code: str, limit: int) -> list[Row]:
         """(id, number, item name, stage) of the hall's open cases with an extension request to decide or a
-        suspension (中止) to end: from the requests and open pauses (partial indexes, a few rows) to their cases."""
+        suspension (中止) to end, by id. Each kind walks its partial index (ix_extension_requests_requested,
+        ix_case_pauses_open) in case order to the open case's index entry (ix_cases_open_id) and stops at `limit`
+        of the hall's; the two short lists are then merged: not every agency's suspended cases hashed first."""
         c, e, p = orm.cases, orm.extension_requests, orm.case_pauses
-        waiting = union(select(e.c.case_id).where(e.c.status == "requested"),
-                        select(p.c.case_id).where(p.c.ended_at.is_(None), p.c.kind == "suspension"))
-        query = (select(c.c.id, c.c.number, c.c.item_name, c.c.stage)
-                 .where(c.c.id.in_(waiting), c.c.agency_code == agency_code, c.c.hall_code == hall_code,
-                        c.c.status != "closed")
-                 .order_by(c.c.id).limit(limit))
-        return self.session.execute(query).all()
+        kinds = ((e, (e.c.status == "requested",)), (p, (p.c.ended_at.is_(None), p.c.kind == "suspension")))
+        found = [select(c.c.id, c.c.number, c.c.item_name, c.c.stage).join(table, table.c.case_id == c.c.id)
+                 .where(*where, c.c.agency_code == agency_code, c.c.hall_code == hall_code, c.c.status != "closed")
+                 .order_by(c.c.id).limit(limit).subquery() for table, where in kinds]
+        both = union(*(select(*part.c) for part in found)).subquery()
+        return self.session.execute(select(*both.c).order_by(both.c.id).limit(limit)).all()
 
     def running_limit_rows(self, case_ids: list[int]) -> list[Row]:
         """The running (not met) limits of the cases, as rows."""
