@@ -16,7 +16,9 @@ URL whose database already holds at least N bench cases, the fill is skipped: fi
 from __future__ import annotations
 
 import argparse
+import cProfile
 import os
+import pstats
 import re
 import statistics
 import time
@@ -236,8 +238,9 @@ def signed_in(app, username: str, api: bool):
     return client, {}
 
 
-def measure(ctx: Context, requests: int) -> dict[str, list[tuple[str, dict]]]:
-    """Times each page; returns the SQL each one ran (its last request), for EXPLAIN."""
+def measure(ctx: Context, requests: int, profile: str | None = None, only: str | None = None) -> dict[str, list[tuple[str, dict]]]:
+    """Times each page; returns the SQL each one ran (its last request), for EXPLAIN. `profile`: the label of a
+    page whose requests are also profiled (cProfile), the functions costing most printed after its figures."""
     app = create_app(ctx, secret_key="bench-secret")
     engine = ctx.session_factory.kw["bind"]
     queries: list[tuple[str, dict]] = []
@@ -262,13 +265,20 @@ def measure(ctx: Context, requests: int) -> dict[str, list[tuple[str, dict]]]:
           f"  (over {requests} requests, after 3 to warm up; CPU: this process's, whatever the machine's load)")
     seen = {}
     for label, username, path, api in PAGES:
+        if only and label != only:
+            continue
         client, headers = signed_in(app, username, api)
         times, sql_times, cpu_times = [], [], []
+        profiler = cProfile.Profile() if label == profile else None
         for index in range(requests + 3):
             queries.clear()
             in_sql[0], checkouts[0] = 0.0, 0
             started, cpu = time.perf_counter(), time.process_time()
+            if profiler and index >= 3:
+                profiler.enable()
             response = client.get(path, headers=headers)
+            if profiler:
+                profiler.disable()
             elapsed = (time.perf_counter() - started) * 1000
             cpu = (time.process_time() - cpu) * 1000
             assert response.status_code == 200, (path, response.status_code)
@@ -280,6 +290,9 @@ def measure(ctx: Context, requests: int) -> dict[str, list[tuple[str, dict]]]:
               f"{statistics.median(sql_times):9.1f}{p95(sql_times):9.1f}{statistics.median(cpu_times):9.1f}"
               f"  {len(response.get_data())} bytes, {len(queries)} statements, {checkouts[0]} connections")
         seen[label] = list(queries)
+        if profiler:
+            pstats.Stats(profiler).sort_stats("cumulative").print_stats(45)
+            pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
     return seen
 
 
@@ -308,11 +321,13 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=50)
     parser.add_argument("--keep", action="store_true", help="keep the database it created")
     parser.add_argument("--no-explain", action="store_true")
+    parser.add_argument("--only", help="measure only the page of this label (e.g. '督办台 page')")
+    parser.add_argument("--profile", help="profile the page of this label (cProfile) and print where its CPU goes")
     options = parser.parse_args()
     print(f"load: {os.getloadavg()[0]:.1f} {os.getloadavg()[1]:.1f} {os.getloadavg()[2]:.1f} on {os.cpu_count()} cores")
     with bench_database(options.url, options.keep) as url:
         ctx = prepare(url, options.cases)
-        seen = measure(ctx, options.requests)
+        seen = measure(ctx, options.requests, options.profile, options.only)
         if not options.no_explain:
             explain(ctx, seen)
         ctx.session_factory.kw["bind"].dispose()

@@ -282,3 +282,55 @@ def test_the_inbox_offers_the_stages_its_halls_tasks_stand_at_open_or_done(ctx, 
     assert inbox_rows.stage_choices(ctx, staff["shouli"], "completed") == ["受理", "审核", "拨付"]
     assert inbox_rows.stage_choices(ctx, staff[HALL2_CLERK], "ready") == ["受理"]  # G
     assert inbox_rows.stage_choices(ctx, staff["shouli"], "cancelled") == ["督办"]  # a 督办 task its case closed
+
+
+def overdue_counted_directly(ctx, now) -> dict[str, int]:
+    """hall -> the open cases with a running, unpaused limit past due at `now`, counted from the cases and their
+    limits themselves (joined, whatever the limits carry), not from what the page reads."""
+    with ctx.uow(write=False) as uow:
+        c, d = orm.cases, orm.case_deadlines
+        rows = uow.session.execute(
+            select(c.c.hall_code, c.c.id).join(d, d.c.case_id == c.c.id)
+            .where(c.c.status != "closed", d.c.met_at.is_(None), d.c.paused.is_(False), d.c.due_at < now)
+            .distinct()).all()
+    counted: dict[str, int] = {}
+    for hall, _ in rows:
+        counted[hall] = counted.get(hall, 0) + 1
+    return counted
+
+
+def test_the_overdue_figures_equal_a_direct_count_through_extension_suspension_resumption_and_closing(
+        ctx, staff, clock, known):
+    """After each command — a second case overdue, its limit extended past now, another suspended (中止) and
+    resumed, the overdue one closed late — the 统计 page's overdue figures (per hall, for the agency, in the
+    on-time totals) are what counting the open cases' limits directly gives, and the running counts agree with a
+    recount."""
+    later = accept(ctx, staff, clock, "2026-11-23 10:00")  # due 2026-12-21 17:00 as D: overdue on the 22nd
+    clock.now = at("2026-12-22 09:30")
+
+    def check():
+        figures = statistics.hall_statistics(ctx, staff["kezhang"])
+        direct = overdue_counted_directly(ctx, clock.now)
+        assert figures.hall_overdue == direct.get("210400-01", 0)
+        assert figures.agency_overdue == sum(direct.values())
+        assert {row.number for row in figures.overdue} <= {known["D"], later}
+        assert len({row.number for row in figures.overdue}) == figures.hall_overdue
+        with ctx.uow(write=False) as uow:
+            case_rows, _ = statistics_counts.recount(uow.session.connection())
+        kept = counts_in_table(ctx)
+        assert kept[0] == sorted(tuple(row[column.name] for column in orm.case_counts.columns) for row in case_rows)
+        return figures
+
+    assert check().hall_overdue == 2  # D and the later case
+    time_limits.request_extension(ctx, staff["shenhe"], later, 5, "需外省协查")
+    time_limits.decide_extension(ctx, staff["kezhang"], later, True, "同意")
+    assert check().hall_overdue == 1  # the later case's limit now runs past the 22nd
+    time_limits.pause_clock(ctx, staff["kezhang"], known["D"], "suspension", "司法鉴定")
+    figures = check()
+    assert figures.hall_overdue == 0 and figures.overdue == []  # paused: no due moment while stopped
+    time_limits.resume_clock(ctx, staff["kezhang"], known["D"])
+    assert check().hall_overdue == 1  # running again: past due still
+    finish(ctx, staff, clock, known["D"], "2026-12-22 10:00")
+    figures = check()
+    assert (figures.hall_overdue, figures.agency_overdue) == (0, 0)
+    assert (figures.hall_total.total, figures.hall_total.on_time) == (4, 2)  # A, C on time; B and D closed late

@@ -78,12 +78,6 @@ def is_suspended(ctx: Context, actor: User, number: str) -> bool:
         return suspension(uow, require_case_visible(actor, uow.cases.get(number))) is not None
 
 
-def suspended_cases(ctx: Context, case_ids: list[int]) -> set[int]:
-    """The cases among `case_ids` that are suspended now (for the inbox)."""
-    with ctx.uow(write=False) as uow:
-        return {p.case_id for p in uow.statistics.open_pauses(list(set(case_ids))) if p.kind == SUSPENSION}
-
-
 # --- 退回 --------------------------------------------------------------------------------------------------------
 
 def return_targets(ctx: Context, actor: User, task_id: str) -> list[ReturnTarget]:

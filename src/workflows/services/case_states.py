@@ -10,10 +10,11 @@ from .calendar import working_calendar
 from .context import Context
 
 
-def states_of(uow, ctx: Context, cases: dict[int, tuple[str, str | None]]) -> dict[int, CaseState]:
-    """case id -> its state, for cases given as id -> (status, result)."""
-    open_ids = [case_id for case_id, (status, _) in cases.items() if status != CLOSED]
-    pauses = {p.case_id: p for p in uow.statistics.open_pauses(open_ids)}
+def states_of(uow, ctx: Context, cases: dict[int, tuple[str, str | None]], pauses: dict | None = None
+              ) -> dict[int, CaseState]:
+    """case id -> its state, for cases given as id -> (status, result); `pauses`: their open pauses by case id,
+    when the caller read them already (open_pauses_of)."""
+    pauses = open_pauses_of(uow, cases) if pauses is None else pauses
     calendar = working_calendar(ctx, uow) if pauses else None
     now = ctx.now()
 
@@ -25,6 +26,12 @@ def states_of(uow, ctx: Context, cases: dict[int, tuple[str, str | None]]) -> di
         return PauseState(PAUSE_KINDS.get(pause.kind, pause.kind), days)
 
     return {case_id: case_state(status, result, pause_state(case_id)) for case_id, (status, result) in cases.items()}
+
+
+def open_pauses_of(uow, cases: dict[int, tuple[str, str | None]]) -> dict:
+    """case id -> its open pause, for the open ones of cases given as id -> (status, result)."""
+    open_ids = [case_id for case_id, (status, _) in cases.items() if status != CLOSED]
+    return {p.case_id: p for p in uow.statistics.open_pauses(open_ids)}
 
 
 def state_of(uow, ctx: Context, case: Case) -> CaseState:

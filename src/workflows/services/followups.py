@@ -76,10 +76,11 @@ def list_followups(ctx: Context, actor: User, status: str | None = FOLLOWUP_OPEN
     now = ctx.now()
     with ctx.uow(write=False) as uow:
         found = uow.followups.for_hall(actor.agency_code, actor.hall_code, status, min(limit, 500), offset)
-    return [_row(followup, now) for followup in found]
+    return [followup_row(followup, now) for followup in found]
 
 
-def _row(followup: RatingFollowUp, now: datetime) -> FollowUpRow:
+def followup_row(followup: RatingFollowUp, now: datetime) -> FollowUpRow:
+    """A follow-up with its level at `now` and its due moment in words (the desk reads them with its page)."""
     return FollowUpRow(followup, _level(followup, now), f"{followup.due_at.astimezone(CHINA):%Y-%m-%d %H:%M}")
 
 
@@ -108,7 +109,7 @@ def record_result(ctx: Context, actor: User, followup_id: int, visit_note: str, 
         add_history(uow, uow.cases.get_by_id(followup.case_id), at, actor.username, "followup_recorded",
                     f"{actor.full_name}记录差评回访：{followup.visit_note}", detail={"remedy": followup.remedy})
         uow.commit()
-        return _row(followup, at)
+        return followup_row(followup, at)
 
 
 def _validated(visit_note, remedy) -> dict:

@@ -1,5 +1,6 @@
 """The rows of the inbox as a clerk reads them (待办, 我认领的, 已办): each task with its case's state, its level, the
-time left in words and who holds it by name; and the stages the 环节 filter offers. One read for a whole page."""
+time left in words and who holds it by name; the stages the 环节 filter offers and the suspended cases. One
+transaction for a whole page."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -9,7 +10,8 @@ from workflows.domain.deadlines import level_at, time_left_wording
 from workflows.domain.model import COMPLETED, CaseTask, User
 
 from .calendar import working_calendar
-from .case_states import states_of
+from .case_operations import SUSPENSION
+from .case_states import open_pauses_of, states_of
 from .context import Context
 
 
@@ -22,12 +24,23 @@ class InboxRow:
     assignee_name: str  # "" while nobody holds it
 
 
-def inbox_rows(ctx: Context, actor: User, tasks: list[CaseTask]) -> list[InboxRow]:
+@dataclass(frozen=True)
+class InboxPage:
+    rows: list[InboxRow]
+    stages: list[str]  # the stages the 环节 filter offers
+    suspended: set[int]  # the ids of the rows' cases that are suspended (中止): their tasks wait
+
+
+def inbox_page(ctx: Context, actor: User, tasks: list[CaseTask], state: str) -> InboxPage:
+    """The rows of a page of tasks, the filter's stages and the suspended cases: one transaction, one read each."""
     with ctx.uow(write=False) as uow:
         summaries = uow.statistics.case_summaries(list({task.case_id for task in tasks}))
-        states = states_of(uow, ctx, {case_id: (row["status"], row["result"]) for case_id, row in summaries.items()})
+        cases = {case_id: (row["status"], row["result"]) for case_id, row in summaries.items()}
+        pauses = open_pauses_of(uow, cases)
+        states = states_of(uow, ctx, cases, pauses)
         names = {user.username: user.full_name for user in uow.users.in_hall(actor.agency_code, actor.hall_code)}
         calendar = working_calendar(ctx, uow) if tasks else None
+        stages = uow.tasks.stages(actor.agency_code, actor.hall_code, state)
     now = ctx.now()
 
     def row(task: CaseTask) -> InboxRow:
@@ -39,7 +52,8 @@ def inbox_rows(ctx: Context, actor: User, tasks: list[CaseTask]) -> list[InboxRo
         left = state.label if paused else time_left_wording(calendar, task.due_at, now) if task.due_at else ""
         return InboxRow(task, state, level, left, names.get(task.assignee, task.assignee or ""))
 
-    return [row(task) for task in tasks]
+    return InboxPage([row(task) for task in tasks], stages,
+                     {case_id for case_id, pause in pauses.items() if pause.kind == SUSPENSION})
 
 
 def stage_choices(ctx: Context, actor: User, state: str) -> list[str]:

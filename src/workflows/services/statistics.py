@@ -17,11 +17,13 @@ from datetime import date, datetime, timedelta
 
 from workflows.domain.deadlines import escalation_wording, overdue_working_days
 from workflows.domain.errors import InvalidInput
-from workflows.domain.model import CaseDeadline, CasePause, Escalation, ExtensionRequest, User
+from workflows.domain.model import (FOLLOWUP_OPEN, CaseDeadline, CasePause, CaseTask, Escalation, ExtensionRequest,
+                                    TaskSupervision, User)
 from workflows.domain.case_limits import due_label, level_of
 
 from .access import require_role
 from .calendar import working_calendar
+from .followups import FollowUpRow, followup_row
 
 from .context import CHINA, Context
 
@@ -61,7 +63,7 @@ class CaseRow:
     number: str
     item_name: str
     stage: str
-    limit: CaseDeadline | None
+    limit: CaseDeadline | None  # read as a row of its columns (desk_queries), not a tracked record
     level: str  # red | yellow | paused | normal
     due: str
     holders: list[Holder]
@@ -88,6 +90,13 @@ class DeskBoard:
     sort: str = "level"
     escalation_page: DeskPage = DeskPage()
     case_page: DeskPage = DeskPage()
+    supervisions: list[tuple[TaskSupervision, CaseTask]] = field(default_factory=list)  # the hall's 督办, unreplied first
+    followups: list[FollowUpRow] = field(default_factory=list)  # the hall's open 差评回访, the soonest due first
+
+    @property
+    def names(self) -> dict[str, str]:
+        """username -> full name of the hall's people (the 督办's supervisor and who replied)."""
+        return {user.username: user.full_name for user in self.people}
 
     def candidates(self, row: EscalationRow) -> list[User]:
         """The hall's people who may take over every open task of the row's case (改派)."""
@@ -161,59 +170,63 @@ class Statistics:
 def desk_board(ctx: Context, actor: User, page: int = 1, sort: str = "level", cases_page: int = 1,
                per_page: int = DESK_PAGE) -> DeskBoard:
     """A page of the supervisor's hall: its open escalations (by level or by due moment), its running limits in
-    warning or overdue (one row per case and limit, the soonest due first: red before yellow), and the cases with
-    an extension request to decide or suspended (中止). Each list reads one page (and one row more, to know whether
-    a next page exists) through the partial indexes on open rows: the closed millions are never read."""
+    warning or overdue (one row per case and limit, the soonest due first: red before yellow), the cases with an
+    extension request to decide or suspended (中止), the hall's 督办 with their replies and its open 差评回访. Each
+    list reads one page (and one row more, to know whether a next page exists) through the partial indexes on open
+    rows: the closed millions are never read; all of it in one transaction, a statement per list and one per
+    detail of their rows (limits, holders), not per row."""
     require_role(actor, "supervisor")
     _check_desk_query(page, sort, cases_page)
     now = ctx.now()
+    place = (actor.agency_code, actor.hall_code)
     with ctx.uow(write=False) as uow:
         stats = uow.statistics
-        escalations = uow.escalations.desk(actor.agency_code, actor.hall_code, "open", per_page + 1,
-                                           (page - 1) * per_page, sort)
-        total = uow.escalations.count_open(actor.agency_code, actor.hall_code)
-        risky = stats.limits_at_risk(actor.agency_code, actor.hall_code, now, limit=per_page + 1,
-                                     offset=(cases_page - 1) * per_page)
-        waiting_ids = stats.cases_awaiting_supervisor(actor.agency_code, actor.hall_code, per_page)
-        every_id = list(dict.fromkeys([e.case_id for e in escalations] + [row[0].case_id for row in risky]
-                                      + waiting_ids))
-        limits = _group(stats.running_limits(every_id))
-        tasks = _group(stats.open_tasks(every_id))
-        summaries = stats.case_summaries(every_id)
+        escalations, total = stats.escalation_page(*place, sort, per_page + 1, (page - 1) * per_page)
+        risky = stats.limits_at_risk_rows(*place, now, per_page + 1, (cases_page - 1) * per_page)
+        waiting_cases = stats.awaiting_supervisor(*place, per_page)
+        waiting_ids = [row.id for row in waiting_cases]
+        limits = _group(stats.running_limit_rows(list(dict.fromkeys(
+            [e.case_id for e, _ in escalations[:per_page]] + waiting_ids))))
+        tasks = _group(stats.open_tasks(list(dict.fromkeys(
+            [e.case_id for e, _ in escalations[:per_page]] + [row.case_id for row in risky[:per_page]]
+            + waiting_ids))))
         extensions = {r.case_id: r for r in stats.pending_extensions(waiting_ids)}
         pauses = {p.case_id: p for p in stats.open_pauses(waiting_ids)}
-        people = uow.users.in_hall(actor.agency_code, actor.hall_code)
-        calendar = working_calendar(ctx, uow)
+        people = uow.users.in_hall(*place)
+        calendar = working_calendar(ctx, uow) if escalations else None
+        supervisions = uow.supervisions.for_hall(*place)
+        followups = uow.followups.for_hall(*place, FOLLOWUP_OPEN, 200, 0)
     names = {user.username: user.full_name for user in people}
-
-    def holders(case_id):
-        return [Holder(t.name, t.role, t.assignee, names.get(t.assignee, t.assignee)) for t in tasks.get(case_id, [])]
-
-    escalation_rows = [_escalation_row(e, summaries.get(e.case_id, {}), limits, tasks, holders, calendar, now)
-                       for e in escalations[:per_page]]
-    case_rows = [CaseRow(row.case_id, number, item_name, stage, row, level_of(row, now), due_label(row),
-                         holders(row.case_id), None, None) for row, number, item_name, stage in risky[:per_page]]
-    waiting = []
-    for case_id in waiting_ids:
-        summary = summaries[case_id]
-        running = sorted(limits.get(case_id, []), key=lambda r: (LEVEL_ORDER[level_of(r, now)],
-                                                                   r.due_at or datetime.max.replace(tzinfo=CHINA)))
-        first = running[0] if running else None
-        waiting.append(CaseRow(case_id, summary["number"], summary["item_name"], summary["stage"], first,
-                               level_of(first, now) if first else "normal", due_label(first) if first else "",
-                               holders(case_id), extensions.get(case_id), pauses.get(case_id)))
+    holders = {case_id: [Holder(t.name, t.role, t.assignee, names.get(t.assignee, t.assignee)) for t in rows]
+               for case_id, rows in tasks.items()}
+    escalation_rows = [_escalation_row(e, stage, limits, tasks, holders, calendar, now)
+                       for e, stage in escalations[:per_page]]
+    case_rows = [CaseRow(row.case_id, row.number, row.item_name, row.stage, row, level_of(row, now), due_label(row),
+                         holders.get(row.case_id, []), None, None) for row in risky[:per_page]]
+    waiting = [_waiting_row(row, limits.get(row.id, []), holders.get(row.id, []), extensions.get(row.id),
+                            pauses.get(row.id), now) for row in waiting_cases]
     return DeskBoard(escalation_rows, case_rows, now, waiting, people, sort,
-                     DeskPage(page, len(escalations) > per_page, total), DeskPage(cases_page, len(risky) > per_page))
+                     DeskPage(page, len(escalations) > per_page, total), DeskPage(cases_page, len(risky) > per_page),
+                     supervisions, [followup_row(f, now) for f in followups])
 
 
-def _escalation_row(escalation, summary, limits, tasks, holders, calendar, now) -> EscalationRow:
+def _waiting_row(case, running, holders, extension, pause, now) -> CaseRow:
+    """A case waiting for the supervisor's decision, shown with its most urgent running limit."""
+    first = min(running, default=None, key=lambda r: (LEVEL_ORDER[level_of(r, now)],
+                                                      r.due_at or datetime.max.replace(tzinfo=CHINA)))
+    return CaseRow(case.id, case.number, case.item_name, case.stage, first,
+                   level_of(first, now) if first else "normal", due_label(first) if first else "", holders,
+                   extension, pause)
+
+
+def _escalation_row(escalation, stage, limits, tasks, holders, calendar, now) -> EscalationRow:
     """An escalation as the desk shows it: the case's stage and holders now, its limit's due moment and wording."""
     row = next((r for r in limits.get(escalation.case_id, []) if r.kind == escalation.limit_kind), None)
-    open_tasks = tasks.get(escalation.case_id, [])
-    wording = escalation_wording(escalation.level, due_label(row), overdue_working_days(
+    due = due_label(row) if row else ""
+    wording = escalation_wording(escalation.level, due, overdue_working_days(
         calendar, row.due_at, now)) if row and row.due_at else ""
-    return EscalationRow(escalation, summary.get("stage", escalation.stage or ""), due_label(row) if row else "",
-                         holders(escalation.case_id), tuple(sorted({t.role for t in open_tasks})), wording)
+    return EscalationRow(escalation, stage or escalation.stage or "", due, holders.get(escalation.case_id, []),
+                         tuple(sorted({t.role for t in tasks.get(escalation.case_id, [])})), wording)
 
 
 def _check_desk_query(page, sort, cases_page) -> None:
@@ -251,8 +264,11 @@ def hall_statistics(ctx: Context, actor: User, weeks: int = WEEKS, overdue_limit
     with ctx.uow(write=False) as uow:
         agency = ctx.catalog(uow).agency(agency_code)
         stats = uow.statistics
-        late_open = stats.overdue_open_cases(agency_code, now)
         closed = stats.closed_counts(agency_code)
+        names = {code: item.name for code, item in (agency.items.items() if agency else ())}
+        names.update((item, name) for _, item, name, _, _ in closed if name)  # as the cases were named
+        late_open = [(hall, item, names.get(item, item), late)
+                     for hall, item, late in stats.overdue_open_cases(agency_code, now)]
         by_item = stats.closed_on_time(agency_code, hall_code, by="item", overdue=late_open, closed=closed)
         by_hall = stats.closed_on_time(agency_code, by="hall", overdue=late_open, closed=closed)
         [hall_total] = stats.closed_on_time(agency_code, hall_code, overdue=late_open, closed=closed)
@@ -260,13 +276,14 @@ def hall_statistics(ctx: Context, actor: User, weeks: int = WEEKS, overdue_limit
         by_person = stats.tasks_on_time(agency_code, hall_code)
         backlog = stats.backlog(agency_code, hall_code)
         counts = stats.opened_and_closed(agency_code, hall_code, mondays)
-        overdue = stats.limits_at_risk(agency_code, hall_code, now, overdue_only=True, limit=overdue_limit + 1)
+        overdue = [row for row in stats.limits_at_risk_rows(agency_code, hall_code, now, overdue_limit + 1)
+                   if row.due_at < now]  # past due is sooner than not yet due: the overdue lead the list
     hall_names = {hall.code: hall.name for hall in agency.halls} if agency else {}
     seen, overdue_cases = set(), []
-    for row, number, item_name, stage in overdue:  # soonest due first: a case once, with its longest-overdue limit
+    for row in overdue:  # soonest due first: a case once, with its longest-overdue limit
         if row.case_id not in seen and len(seen) < overdue_limit:
             seen.add(row.case_id)
-            overdue_cases.append(OverdueCase(number, item_name, stage, row, due_label(row)))
+            overdue_cases.append(OverdueCase(row.number, row.item_name, row.stage, row, due_label(row)))
     return Statistics(
         agency_code=agency_code, hall_code=hall_code, hall_names=hall_names,
         by_item=[Rate(*row) for row in by_item],

@@ -143,12 +143,6 @@ def case_operations_of(number: str, task_id: str | None = None):
     return case_operations.available_operations(ctx(), g.user, number, task_id)
 
 
-@blueprint.app_template_global()
-def suspended_case_ids(tasks) -> set[int]:
-    """The cases of an inbox page that are suspended (中止): their tasks wait."""
-    return case_operations.suspended_cases(ctx(), [task.case_id for task in tasks])
-
-
 # --- the applicant ---------------------------------------------------------------------------------------------
 
 @blueprint.post("/public/withdrawal")

@@ -9,12 +9,6 @@ from .base import blueprint, ctx, signed_in
 from .supervisor import desk_action, form_values
 
 
-@blueprint.app_template_global()
-def open_followups():
-    """The open 差评回访 of the signed-in supervisor's hall, the soonest due first."""
-    return followups.list_followups(ctx(), g.user)
-
-
 @blueprint.post("/desk/followups/<int:followup_id>")
 @signed_in
 def record_followup(followup_id):

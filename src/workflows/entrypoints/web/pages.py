@@ -34,6 +34,28 @@ def page_globals(state):
                                        limit_name=limit_name, yuan=yuan)
 
 
+class RowLink:
+    """The address of an endpoint for each row of a list page, built by url_for once: `link(row.number)` puts the
+    row's value where the argument goes. A url_for per row and link was a third of the desk's and the inbox's
+    rendering. For arguments that need no quoting in a path (case numbers, ids)."""
+
+    _MARK = 7_340_051  # an int, for int converters; as text, for the others: found once in the built address
+
+    def __init__(self, endpoint: str, name: str):
+        address = url_for(endpoint, **{name: self._MARK})
+        if address.count(str(self._MARK)) != 1:
+            raise ValueError(f"{endpoint}: {name} cannot be placed in {address}")
+        self.before, self.after = address.split(str(self._MARK))
+
+    def __call__(self, value) -> str:
+        return f"{self.before}{value}{self.after}"
+
+
+@blueprint.app_template_global()
+def row_link(endpoint: str, name: str) -> RowLink:
+    return RowLink(endpoint, name)
+
+
 @blueprint.get("/")
 @signed_in
 def home():
@@ -57,9 +79,9 @@ def inbox():
     own_filters, shared_filters = inbox_filters.list_filters(ctx(), g.user)
     view = "done" if state == COMPLETED else "mine" if request.args.get("mine") == "1" else "hall" if whole_hall \
         else "waiting"
-    return render_template("inbox.html", rows=inbox_rows.inbox_rows(ctx(), g.user, found), state=state, view=view,
-                           tab_query=TAB_QUERIES[view],
-                           filters=filters, stages=inbox_rows.stage_choices(ctx(), g.user, state),
+    page = inbox_rows.inbox_page(ctx(), g.user, found, state)
+    return render_template("inbox.html", rows=page.rows, suspended=page.suspended, state=state, view=view,
+                           tab_query=TAB_QUERIES[view], filters=filters, stages=page.stages,
                            items=sorted(agency.items.values(), key=lambda item: item.code),
                            supervisor=supervisor, whole_hall=whole_hall,
                            current_query=inbox_filters.clean_query(request.args.to_dict()),

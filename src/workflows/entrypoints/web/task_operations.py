@@ -149,11 +149,6 @@ def awaiting_me() -> task_operations.Awaiting:
     return task_operations.awaiting(ctx(), g.user)
 
 
-@blueprint.app_template_global()
-def supervisions_of_hall() -> task_operations.Awaiting:
-    return task_operations.hall_supervisions(ctx(), g.user)
-
-
 @blueprint.app_context_processor
 def operation_names():
     return {"REQUEST_KINDS": REQUEST_KINDS, "SIGN_DECISIONS": SIGN_DECISIONS, "SUBSTITUTE_KINDS": substitutes.KINDS}

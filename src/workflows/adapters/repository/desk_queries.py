@@ -1,0 +1,80 @@
+"""The 督办台's reads, shaped for one page: each list comes with what its rows show (the case's stage now, the
+escalated limit, the total) in the statement that finds it, so a page of the desk is a handful of statements in one
+transaction however many cases run late. The limits come back as plain rows (the columns of case_deadlines, read
+by name like a CaseDeadline): the desk only shows them, and a hundred tracked records cost more than the page."""
+from __future__ import annotations
+
+from sqlalchemy import false, func, select, union
+from sqlalchemy.engine import Row
+
+from workflows.domain.model import Escalation
+
+from .. import orm
+from .base import _Repository
+
+
+class DeskQueries(_Repository):
+    @staticmethod
+    def _running(agency_code: str):
+        """The agency's running limits that can be late: not met, not paused, with a due moment. As the partial
+        indexes ix_case_deadlines_running_* are written (migration 0030), so the database uses them; each limit
+        carries its case's place, and a running limit is an open case's (closing a case meets its limits)."""
+        d = orm.case_deadlines
+        return (d.c.agency_code == agency_code, d.c.met_at.is_(None), d.c.paused == false(),
+                d.c.due_at.is_not(None))
+
+    def escalation_page(self, agency_code: str, hall_code: str, sort: str, limit: int,
+                        offset: int) -> tuple[list[tuple[Escalation, str]], int]:
+        """(a page of the hall's open escalations, each with its case's stage now; how many are open). By level
+        (red before yellow, the oldest first: ix_escalations_open serves the order) or by the escalated limit's
+        due moment (the soonest first, a paused limit last). The total is a scalar subquery of the same statement
+        (an index-only count of the open ones), not a second round trip."""
+        e, c, d = orm.escalations, orm.cases, orm.case_deadlines
+        total = (select(func.count()).select_from(e)
+                 .where(e.c.agency_code == agency_code, e.c.hall_code == hall_code, e.c.status == "open"))
+        query = (select(Escalation, c.c.stage, total.scalar_subquery().label("total"))
+                 .join(c, c.c.id == Escalation.case_id)
+                 .where(Escalation.agency_code == agency_code, Escalation.hall_code == hall_code,
+                        Escalation.status == "open"))
+        if sort == "due":
+            query = query.outerjoin(d, (d.c.case_id == Escalation.case_id) & (d.c.kind == Escalation.limit_kind))
+            order = (d.c.due_at.is_(None), d.c.due_at, Escalation.id)
+        else:
+            order = (Escalation.level, Escalation.raised_at, Escalation.id)
+        rows = self.session.execute(query.order_by(*order).limit(limit).offset(offset)).all()
+        if rows:
+            return [(row[0], row[1]) for row in rows], rows[0].total
+        return [], self.session.scalar(total)  # a page past the last: still the count
+
+    def limits_at_risk_rows(self, agency_code: str, hall_code: str, now, limit: int, offset: int = 0) -> list[Row]:
+        """The hall's running, unpaused limits past their warning or due moment, soonest due first, as rows of the
+        limit's columns with the case's number, item name and stage (StatisticsRepository.limits_at_risk's walk
+        of ix_case_deadlines_running_hall, without tracked records)."""
+        c, d = orm.cases, orm.case_deadlines
+        query = (select(*d.c, c.c.number, c.c.item_name, c.c.stage).join(c, c.c.id == d.c.case_id)
+                 .where(*self._running(agency_code), d.c.hall_code == hall_code,
+                        (d.c.warning_at <= now) | (d.c.due_at < now))
+                 .order_by(d.c.due_at, d.c.id).limit(limit).offset(offset))
+        return self.session.execute(query).all()
+
+    def awaiting_supervisor(self, agency_code: str, hall_code: str, limit: int) -> list[Row]:
+        """(id, number, item name, stage) of the hall's open cases with an extension request to decide or a
+        suspension (中止) to end, by id. Each kind walks its partial index (ix_extension_requests_requested,
+        ix_case_pauses_open) in case order to the open case's index entry (ix_cases_open_id) and stops at `limit`
+        of the hall's; the two short lists are then merged: not every agency's suspended cases hashed first."""
+        c, e, p = orm.cases, orm.extension_requests, orm.case_pauses
+        kinds = ((e, (e.c.status == "requested",)), (p, (p.c.ended_at.is_(None), p.c.kind == "suspension")))
+        found = [select(c.c.id, c.c.number, c.c.item_name, c.c.stage).join(table, table.c.case_id == c.c.id)
+                 .where(*where, c.c.agency_code == agency_code, c.c.hall_code == hall_code, c.c.status != "closed")
+                 .order_by(c.c.id).limit(limit).subquery() for table, where in kinds]
+        both = union(*(select(*part.c) for part in found)).subquery()
+        return self.session.execute(select(*both.c).order_by(both.c.id).limit(limit)).all()
+
+    def running_limit_rows(self, case_ids: list[int]) -> list[Row]:
+        """The running (not met) limits of the cases, as rows."""
+        if not case_ids:
+            return []
+        d = orm.case_deadlines
+        return self.session.execute(select(d).where(d.c.case_id.in_(case_ids), d.c.met_at.is_(None))
+                                    .order_by(d.c.case_id, d.c.id)).all()
+
