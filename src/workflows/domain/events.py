@@ -92,3 +92,15 @@ class IncidentRaised(Event):
     case_id: int
     what: str  # what failed, as the notice says it: “拨付资金”, “联系函”送达, 定时器触发
     error: str
+
+
+@dataclass(frozen=True)
+class ApplicantNotified(Event):
+    """The applicant is told by SMS where the case went (受理, 一次性告知/补正, 办结, 不予受理 …): the text is fixed
+    at the command, sent after its commit by the SMS gateway (services/applicant_notices.py), exactly once: the
+    outbox entry's id is the gateway's idempotency key."""
+
+    case_id: int
+    phone: str
+    text: str
+    reason: str  # what it tells: the kind of 文书 it accompanies, or `diagram` (the process's 通知申请人 step)
