@@ -15,8 +15,9 @@ from workflows.adapters.engine import Engine
 from workflows.adapters.orm import start_mappers
 from workflows.adapters.sms_gateway import HttpSmsGateway, RecordingSmsGateway, SmsGateway
 from workflows.domain.events import (AgencyMessageThrown, ApplicantNotified, CalendarChanged, DocumentIssued,
-                                     IncidentRaised)
-from workflows.services import agency_messages, applicant_notices, documents, incidents, outbox, time_limits
+                                     EscalationRaised, IncidentRaised, StaffNotified, TaskCompleted)
+from workflows.services import (acceptance, agency_messages, applicant_notices, documents, escalations, incidents,
+                                notifications, outbox, time_limits)
 from workflows.services.context import Context, system_clock
 from workflows.services.messagebus import MessageBus, PromptWorker, Worker
 
@@ -53,8 +54,10 @@ def bootstrap(database: str | sessionmaker, *, engine: Engine | None = None,
         database = sessionmaker(make_engine(database), expire_on_commit=False)
     ctx = Context(database, clock=clock, **({"engine": engine} if engine is not None else {}))
     texts = {SEND_SMS: applicant_notices.sender(sms or sms_gateway_setting())}
-    ctx.bus = MessageBus(clock=ctx.now, deferred=dict(DEFERRED), workers={**WORKERS, **texts, **(workers or {})},
-                         prompt=dict(PROMPT),
+    atomic = {TaskCompleted: [lambda uow, event: acceptance.on_task_completed(uow, ctx, event)],
+              StaffNotified: [notifications.notify_staff], EscalationRaised: [escalations.notify_escalation]}
+    ctx.bus = MessageBus(clock=ctx.now, atomic=atomic, deferred=dict(DEFERRED),
+                         workers={**WORKERS, **texts, **(workers or {})}, prompt=dict(PROMPT),
                          after_commit={AgencyMessageThrown: [lambda event: agency_messages.deliver_after_commit(ctx, event)]})
     if kick == "inline":
         ctx.bus.kick = lambda kind, entries: outbox.kick(ctx, kind, entries)

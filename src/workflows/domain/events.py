@@ -104,3 +104,41 @@ class ApplicantNotified(Event):
     phone: str
     text: str
     reason: str  # what it tells: the kind of 文书 it accompanies, or `diagram` (the process's 通知申请人 step)
+
+
+@dataclass(frozen=True)
+class TaskCompleted(Event):
+    """A clerk's task was completed and the workflow moved on: what the decision brings with it (a 容缺受理's
+    checks, record and notice: services/acceptance.py) runs in the command's transaction, and its refusal undoes
+    the completion. `values`: the cleaned form; `submitted`: as sent (the page's checkboxes)."""
+
+    case_id: int
+    task_id: str
+    actor: str
+    decision: str | None
+    values: dict
+    submitted: dict
+
+
+@dataclass(frozen=True)
+class StaffNotified(Event):
+    """People of the agency are told something about a case (a 委派, a 加签 to sign, a 督办 …): their notification
+    rows are written in the command's transaction (services/notifications.py), so nobody is told of what did not
+    happen. `at`: the command's moment."""
+
+    case_id: int
+    usernames: tuple[str, ...]
+    kind: str
+    message: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class EscalationRaised(Event):
+    """A limit's timer put a 黄牌 or 红牌 on the desk: the case's handlers and the hall's supervisors are told
+    (services/escalations.py), in the transaction that raised it."""
+
+    case_id: int
+    level: str  # yellow, red
+    message: str
+    at: datetime
