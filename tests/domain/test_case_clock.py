@@ -33,7 +33,7 @@ def accepted(stage: str = "审核") -> CaseLimits:
 
 def test_entering_waiver_correction_starts_its_period_and_stops_the_case_limits():
     limits = accepted("容缺补正")
-    assert limits.follow_waiver("受理", [], PERIOD, MONDAY) is True
+    assert limits.follow_waiver("受理", list, PERIOD, MONDAY) is True
     [pause] = limits.added_pauses
     assert (pause.kind, pause.started_at, pause.ended_at, pause.started_by) == (WAIVER_PAUSE, MONDAY, None, "system")
     limits.recompute([pause], 0)
@@ -42,11 +42,11 @@ def test_entering_waiver_correction_starts_its_period_and_stops_the_case_limits(
 
 def test_leaving_waiver_correction_ends_its_pause_and_the_limits_run_again():
     limits = accepted("容缺补正")
-    limits.follow_waiver("受理", [], PERIOD, MONDAY)
+    limits.follow_waiver("受理", list, PERIOD, MONDAY)
     pauses = list(limits.added_pauses)
     limits.case.stage = "审核"
     two_days_later = MONDAY + timedelta(days=2)
-    assert limits.follow_waiver("容缺补正", pauses, PERIOD, two_days_later) is True
+    assert limits.follow_waiver("容缺补正", lambda: pauses, PERIOD, two_days_later) is True
     assert (pauses[0].ended_at, pauses[0].ended_by) == (two_days_later, "system")
     limits.recompute(pauses, 0)
     assert due_label(limits.running(PROMISED)) == "2026-12-02 17:00"  # 5 working days, two stopped
@@ -54,17 +54,17 @@ def test_leaving_waiver_correction_ends_its_pause_and_the_limits_run_again():
 
 def test_a_second_waiver_after_a_return_to_acceptance_restarts_the_period():
     limits = accepted("容缺补正")
-    limits.follow_waiver("受理", [], PERIOD, MONDAY)
+    limits.follow_waiver("受理", list, PERIOD, MONDAY)
     [period] = [row for row in limits.rows if row.kind == "容缺补正"]
     period.met_at = MONDAY + timedelta(days=1)
     later = MONDAY + timedelta(days=7)
-    assert limits.follow_waiver("受理", [], PERIOD, later) is True
+    assert limits.follow_waiver("受理", list, PERIOD, later) is True
     assert (period.starts_at, period.met_at, len(limits.rows)) == (later, None, 2)
 
 
 def test_moving_between_other_stages_changes_no_pause():
     limits = accepted("审核")
-    assert limits.follow_waiver("受理", [], PERIOD, MONDAY) is False and limits.added_pauses == []
+    assert limits.follow_waiver("受理", list, PERIOD, MONDAY) is False and limits.added_pauses == []
 
 
 def test_a_pause_is_refused_while_the_clock_is_stopped_already():

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Callable
 
 from .acceptance import WAIVER_STAGE
 from .calendar import CHINA, OfficeHours, WorkingCalendar
@@ -98,10 +99,12 @@ class CaseLimits:
         self.case.accepted_at = at
         return limit is not None and self.start(limit.stage, limit.limit, at)
 
-    def follow_waiver(self, previous_stage: str, pauses: list[CasePause], period: TimeLimit, now: datetime) -> bool:
+    def follow_waiver(self, previous_stage: str, pauses: Callable[[], list[CasePause]], period: TimeLimit,
+                      now: datetime) -> bool:
         """容缺补正: entering it starts the 补正期限 (again, after a return to 受理 and a new 容缺受理) and stops the
         case's own limits with a waiver pause; leaving it, the materials supplied or the case closed (补正超时),
-        ends that pause. Returns whether anything changed."""
+        ends that pause. `pauses` gives the case's pauses, asked only when leaving (a read most commands spare).
+        Returns whether anything changed."""
         waiting = self.case.stage == WAIVER_STAGE and self.case.status != CLOSED
         if waiting and previous_stage != WAIVER_STAGE:
             earlier = next((row for row in self.rows if row.kind == WAIVER_STAGE), None)
@@ -115,7 +118,7 @@ class CaseLimits:
             return True
         if previous_stage != WAIVER_STAGE or waiting:
             return False
-        pause = open_pause(pauses)
+        pause = open_pause(pauses())
         return pause is not None and pause.kind == WAIVER_PAUSE and self.end_pause(pause, SYSTEM, now)
 
     def pause(self, pauses: list[CasePause], kind: str, reason: str, by: str, now: datetime) -> CasePause:

@@ -63,7 +63,7 @@ class CaseClock:
         """Start, meet and move limits as the case moved from `previous_stage`; re-arm timers if anything moved."""
         now = self.ctx.now()
         started = self.limits.moved_on(previous_stage, [step.stage for step in run.steps], now)
-        waiver = self.limits.follow_waiver(previous_stage, self._pauses(), self.waiver_period, now)
+        waiver = self.limits.follow_waiver(previous_stage, self._pauses, self.waiver_period, now)
         self._store(flush=waiver)  # a pause started or ended: a concurrent change to it shows here
         if started or waiver:
             self.refresh(run)
