@@ -173,6 +173,7 @@ def test_an_administrator_publishes_a_year_and_refused_publications_change_nothi
 def test_correcting_a_day_moves_the_due_date_of_open_cases(client, ctx, auth, clock, subtests):
     admin, shouli = auth("admin"), auth("shouli")
     number = accepted_case(client, auth, clock)
+    assert outbox.work_due(ctx) == 1  # the applicant's text of the acceptance
     correction = {"working": True, "name": "调休上班", "source": "测试通知〔2026〕1号"}
     refused = [  # what, who, day, body, status, message, field errors
         ("not an administrator", auth("kezhang"), "2026-12-19", correction, 403, "需要岗位：系统管理员", None),

@@ -20,9 +20,9 @@ from workflows.bootstrap import bootstrap
 from workflows.domain.errors import Conflict, Forbidden, NotFound
 from workflows.domain.events import MAX_ATTEMPTS, DocumentIssued
 from workflows.entrypoints.app import create_app
-from workflows.services import calendar, cases, demo, documents, outbox, time_limits
+from workflows.services import calendar, cases, demo, documents, outbox, tasks, time_limits
 
-from support.cases import APPLICANT, DATA, OUTPATIENT, accept, at, label
+from support.cases import APPLICANT, DATA, OUTPATIENT, at, label
 from support.documented import DocumentedClient
 from support.web import html, sign_in
 
@@ -39,6 +39,16 @@ def quiet(database_url, clock):
                         clock=clock, kick="off")
     yield context
     context.session_factory.kw["bind"].dispose()
+
+
+def accept(ctx, staff, clock, when: str) -> str:
+    """Open a 门诊 case at `when` for an applicant who gave no phone (so the only entry is the 受理通知书's PDF:
+    the texts are tests/services/test_applicant_notices.py's) and accept it; its number."""
+    clock.now = at(when)
+    unphoned = {key: value for key, value in APPLICANT.items() if key != "phone"}
+    progress = cases.open_case(ctx, staff["shouli"], OUTPATIENT, unphoned, DATA)
+    tasks.complete_task(ctx, staff["shouli"], progress.open_tasks[0].id, {"decision": "accept"})
+    return progress.case.number
 
 
 def stored(ctx, document_id: int):

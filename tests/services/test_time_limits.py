@@ -76,6 +76,7 @@ def test_an_extension_request_needs_a_sensible_number_of_days_and_a_reason(ctx, 
 def test_a_deadline_in_a_year_without_calendar_is_provisional_until_the_year_is_published(ctx, staff, clock):
     number = accept(ctx, staff, clock, "2026-12-10 10:00")
     assert label(ctx, staff, number) == "2027-01-07 17:00（暂估）"  # weekends only: 2027-01-01 counted
+    assert outbox.work_due(ctx) == 1  # the applicant's text of the acceptance
 
     clock.now = at("2026-12-11 09:00")
     calendar.publish_year(ctx, staff["admin"], 2027, [date(2027, 1, 1)], [], "国办发明电〔2026〕X号")

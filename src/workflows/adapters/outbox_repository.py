@@ -81,5 +81,10 @@ class OutboxRepository:
             query = query.where(outbox.c.case_id == case_id)
         return [OutboxEntry(*row) for row in self.session.execute(query.order_by(outbox.c.id.desc()).limit(limit))]
 
+    def for_case(self, case_id: int, kind: str) -> list[OutboxEntry]:
+        """The entries of one kind of a case, done or not, oldest first (the texts on its page)."""
+        query = select(*_COLUMNS).where(outbox.c.case_id == case_id, outbox.c.kind == kind).order_by(outbox.c.id)
+        return [OutboxEntry(*row) for row in self.session.execute(query)]
+
     def pending_count(self) -> int:
         return self.session.scalar(select(func.count()).select_from(outbox).where(outbox.c.done_at.is_(None)))

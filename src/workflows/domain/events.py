@@ -92,3 +92,53 @@ class IncidentRaised(Event):
     case_id: int
     what: str  # what failed, as the notice says it: “拨付资金”, “联系函”送达, 定时器触发
     error: str
+
+
+@dataclass(frozen=True)
+class ApplicantNotified(Event):
+    """The applicant is told by SMS where the case went (受理, 一次性告知/补正, 办结, 不予受理 …): the text is fixed
+    at the command, sent after its commit by the SMS gateway (services/applicant_notices.py), exactly once: the
+    outbox entry's id is the gateway's idempotency key."""
+
+    case_id: int
+    phone: str
+    text: str
+    reason: str  # what it tells: the kind of 文书 it accompanies, or `diagram` (the process's 通知申请人 step)
+
+
+@dataclass(frozen=True)
+class TaskCompleted(Event):
+    """A clerk's task was completed and the workflow moved on: what the decision brings with it (a 容缺受理's
+    checks, record and notice: services/acceptance.py) runs in the command's transaction, and its refusal undoes
+    the completion. `values`: the cleaned form; `submitted`: as sent (the page's checkboxes)."""
+
+    case_id: int
+    task_id: str
+    actor: str
+    decision: str | None
+    values: dict
+    submitted: dict
+
+
+@dataclass(frozen=True)
+class StaffNotified(Event):
+    """People of the agency are told something about a case (a 委派, a 加签 to sign, a 督办 …): their notification
+    rows are written in the command's transaction (services/notifications.py), so nobody is told of what did not
+    happen. `at`: the command's moment."""
+
+    case_id: int
+    usernames: tuple[str, ...]
+    kind: str
+    message: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class EscalationRaised(Event):
+    """A limit's timer put a 黄牌 or 红牌 on the desk: the case's handlers and the hall's supervisors are told
+    (services/escalations.py), in the transaction that raised it."""
+
+    case_id: int
+    level: str  # yellow, red
+    message: str
+    at: datetime

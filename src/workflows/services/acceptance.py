@@ -8,7 +8,8 @@
   refused.
 - The first material marked 告知承诺 brings the applicant's 个人承诺书 (once per case).
 
-Each hook runs inside its caller's transaction, so a refusal leaves nothing behind.
+Each runs inside its command's transaction (the completion's through the bus's TaskCompleted), so a refusal leaves
+nothing behind.
 """
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from workflows.domain.acceptance import (COMMITMENT_FIELD, COMMITTED, SUPPLIED, 
                                          WAIVER_STAGE, WAIVER_SUPPLIED, check_waiver, checked)
 from workflows.domain.catalog import AgencyItem
 from workflows.domain.errors import Conflict
+from workflows.domain.events import TaskCompleted
 from workflows.domain.model import Case, CaseDeadline, CaseWaiver, User
 from workflows.domain.case_limits import due_label
 
@@ -32,13 +34,13 @@ def case_item(ctx: Context, uow: UnitOfWork, case: Case) -> AgencyItem | None:
     return agency.item(case.item_code) if agency else None
 
 
-def after_completion(uow: UnitOfWork, ctx: Context, actor: User, case: Case, cleaned: dict,
-                     submitted: dict | None = None) -> None:
-    """complete_task's hook, once the workflow has moved and before the commit: a 容缺受理 is checked (a refusal
+def on_task_completed(uow: UnitOfWork, ctx: Context, event: TaskCompleted) -> None:
+    """The bus's handler of TaskCompleted, in the completion's transaction: a 容缺受理 is checked (a refusal
     rolls the whole completion back) and recorded with the 补正期限 the clock has just started. The signed
     《容缺承诺书》 is the step's form field `waiver_commitment` if it has one, else the task page's checkbox."""
-    if cleaned.get("decision") != WAIVE:
+    if event.decision != WAIVE:
         return
+    case, actor, cleaned, submitted = uow.cases.get_by_id(event.case_id), event.actor, event.values, event.submitted
     item = case_item(ctx, uow, case)
     materials = item.materials if item else ()
     marks = {index: mark.status for index, mark in uow.materials.for_case(case.id).items()}
@@ -53,8 +55,8 @@ def after_completion(uow: UnitOfWork, ctx: Context, actor: User, case: Case, cle
     at = ctx.now()
     uow.waivers.add(CaseWaiver(case_id=case.id, materials=[{"index": index, "name": materials[index].name}
                                                            for index in waived],
-                               accepted_by=actor.username, accepted_at=at, supplied_by=None, supplied_at=None))
-    add_history(uow, case, at, actor.username, "waiver_accepted",
+                               accepted_by=actor, accepted_at=at, supplied_by=None, supplied_at=None))
+    add_history(uow, case, at, actor, "waiver_accepted",
                 f"容缺受理：申请人已签署《容缺承诺书》，容缺材料 {'、'.join(names)}，补正期限至 {due_label(limit)}",
                 stage=WAIVER_STAGE, detail={"materials": names, "due_at": limit.due_at, "commitment_signed": True})
     documents.issue(uow, ctx, case, documents.WAIVER, actor, materials=names, due=limit.due_at)

@@ -263,9 +263,7 @@ def _close(uow, ctx: Context, case: Case, actor: str, result: str, message: str,
     told = {task.assignee for task in uow.tasks.open_for_case(case.id) if task.assignee} | {case.opened_by}
     run.close(result)
     at = ctx.now()
-    pause = command.clock.open_pause()
-    if pause is not None:
-        pause.ended_at, pause.ended_by = at, actor
+    command.clock.end_pause(command.clock.open_pause(), actor)
     add_history(uow, case, at, actor, "withdrawn_case" if result == CASE_WITHDRAWN else "terminated", message,
                 stage=case.stage, detail={"result": result, "reason": reason})
     progress = command.record(run)

@@ -1,34 +1,28 @@
-"""The case clock: it starts at acceptance (受理), keeps each limit's due and warning moments current through
-pauses, extensions and calendar changes, and gives the diagram's timer expressions those moments.
-
-One CaseClock lives for one command on one case, inside that command's transaction.
+"""The case clock's loading and saving: for one command on one case, inside its transaction, it loads the case's
+limits, pauses and extensions with the agency's calendar and office hours into the domain's CaseLimits (which
+decides: domain/case_limits.py), stores the rows and pauses it started, and re-arms the workflow's timers when a
+limit moved. The diagram's timer expressions ask it for those moments.
 """
 from __future__ import annotations
-
-from datetime import datetime
 
 from workflows.adapters.limits import NEVER
 from workflows.adapters.engine import CaseRun
 from workflows.adapters.unit_of_work import UnitOfWork
-from workflows.domain.acceptance import DEFAULT_WAIVER_PERIOD, WAIVER_STAGE
+from workflows.domain import case_limits
+from workflows.domain.acceptance import DEFAULT_WAIVER_PERIOD
 from workflows.domain.calendar import OfficeHours
-from workflows.domain.case_limits import PROMISED, WAIVER_PAUSE, CaseLimits
+from workflows.domain.case_limits import PROMISED, CaseLimits
 from workflows.domain.catalog import StageLimit
-from workflows.domain.deadlines import level_at
-from workflows.domain.errors import InvalidInput
-from workflows.domain.model import APPROVED, CLOSED, Case, CaseDeadline, CasePause, CaseTask
+from workflows.domain.model import Case, CaseDeadline, CasePause, CaseTask
 
 from .calendar import working_calendar
-from .context import CHINA, Context
-from .history import SYSTEM
+from .context import Context
 
 FAR_FUTURE = NEVER  # what a timer waits for while its limit has not started or is paused
-MAX_TIMER_DAYS = 3650
 
 
 class CaseClock:
-    """The service side of a case's limits: loads its rows into the domain's CaseLimits, which decides, and stores
-    what it started, the pauses of 容缺补正 and the timers to re-arm."""
+    """Loads a case's limits into CaseLimits, asks it, and stores what it decided."""
 
     def __init__(self, uow: UnitOfWork, ctx: Context, case: Case):
         self.uow, self.ctx, self.case = uow, ctx, case
@@ -47,18 +41,15 @@ class CaseClock:
         return {"deadline": self.deadline, "warning_time": self.warning_time, "working_days": self.working_days}
 
     def deadline(self, kind: str = PROMISED) -> str:
-        row = self.running(kind)
-        return row.due_at.astimezone(CHINA).isoformat() if row and row.due_at else FAR_FUTURE
+        moment = self.limits.due_moment(kind)
+        return moment.isoformat() if moment else FAR_FUTURE
 
     def warning_time(self, kind: str = PROMISED) -> str:
-        row = self.running(kind)
-        return row.warning_at.astimezone(CHINA).isoformat() if row and row.warning_at else FAR_FUTURE
+        moment = self.limits.warning_moment(kind)
+        return moment.isoformat() if moment else FAR_FUTURE
 
     def working_days(self, count) -> str:
-        if not isinstance(count, int) or not 0 <= count <= MAX_TIMER_DAYS:
-            raise ValueError(f"working_days() 需要 0 到 {MAX_TIMER_DAYS} 之间的整数")
-        today = self.ctx.now().astimezone(CHINA).date()
-        return self.hours.close_of(self.calendar.add_working_days(today, count), CHINA).isoformat()
+        return self.limits.working_days_from(self.ctx.today(), count).isoformat()
 
     def running(self, kind: str) -> CaseDeadline | None:
         return self.limits.running(kind)
@@ -72,76 +63,67 @@ class CaseClock:
         """Start, meet and move limits as the case moved from `previous_stage`; re-arm timers if anything moved."""
         now = self.ctx.now()
         started = self.limits.moved_on(previous_stage, [step.stage for step in run.steps], now)
-        self._store_started()
-        started |= self._follow_waiver(previous_stage, now)
-        if started:
+        waiver = self.limits.follow_waiver(previous_stage, self._pauses, self.waiver_period, now)
+        self._store(flush=waiver)  # a pause started or ended: a concurrent change to it shows here
+        if started or waiver:
             self.refresh(run)
-
-    def _store_started(self) -> None:
-        for row in self.limits.added:
-            self.uow.deadlines.add(row)
-        self.limits.added.clear()
-
-    def _follow_waiver(self, previous_stage: str, now: datetime) -> bool:
-        """容缺补正: entering it starts the 补正期限 and stops the case's own limits; leaving it, the materials
-        supplied or the case closed (补正超时), lets them run on. Returns whether anything changed."""
-        waiting = self.case.stage == WAIVER_STAGE and self.case.status != CLOSED
-        if waiting and previous_stage != WAIVER_STAGE:
-            earlier = next((row for row in self.limits.rows if row.kind == WAIVER_STAGE), None)
-            if earlier is None:
-                self.limits.start(WAIVER_STAGE, self.waiver_period, now)
-                self._store_started()
-            else:  # sent back to 受理 and accepted with 容缺 again: a new 补正期限
-                earlier.starts_at, earlier.met_at = now, None
-            self.uow.deadlines.add_pause(CasePause(case_id=self.case.id, kind=WAIVER_PAUSE, started_at=now,
-                                                   reason="容缺受理，等待申请人补齐容缺材料", started_by=SYSTEM,
-                                                   ended_at=None, ended_by=None))
-            self.uow.flush()
-            return True
-        if previous_stage != WAIVER_STAGE or waiting:
-            return False
-        pause = self.open_pause()
-        if pause is not None and pause.kind == WAIVER_PAUSE:
-            pause.ended_at, pause.ended_by = now, SYSTEM
-            self.uow.flush()
-            return True
-        return False
 
     def deem_accepted(self, run: CaseRun) -> None:
         """行政许可法 §32: a case neither decided at 受理 nor given a 一次性告知书 in time counts as accepted on the
         day of receipt; its limits run from then, while the 受理 task stays with the clerk."""
         started = self.limits.accept(self.case.opened_at)
-        self._store_started()
+        self._store()
         if started:
             self.refresh(run)
 
+    def start_on_receipt(self, limit: StageLimit | None) -> None:
+        """A partner's case (转移接续's 转出地): its clock starts as the message that opened it arrives."""
+        started = self.limits.receive(limit, self.ctx.now())
+        self._store()
+        if started:
+            self.refresh()
+
+    def pause(self, kind: str, reason: str, by: str) -> CasePause:
+        """Stop the clock now (refused while it is stopped)."""
+        pause = self.limits.pause(self._pauses(), kind, reason, by, self.ctx.now())
+        self._store(flush=True)
+        return pause
+
+    def resumable(self) -> CasePause:
+        """The pause a person may end now (refused for none, or 容缺补正's)."""
+        return self.limits.resumable(self._pauses())
+
+    def end_pause(self, pause: CasePause | None, by: str) -> None:
+        if self.limits.end_pause(pause, by, self.ctx.now()):
+            self.uow.flush()
+
     def refresh(self, run: CaseRun | None = None) -> list[tuple[str, str, str]]:
         """Compute every running limit again; return (limit, old label, new label) of those that moved."""
-        extension = sum(r.days for r in self.uow.deadlines.extensions(self.case.id) if r.status == APPROVED)
-        moved = self.limits.recompute(self.uow.deadlines.pauses(self.case.id), extension)
+        extension = case_limits.approved_extension_days(self.uow.deadlines.extensions(self.case.id))
+        moved = self.limits.recompute(self._pauses(), extension)
         if run is not None and moved:
             run.reset_timers()
         return moved
 
-    def start_on_receipt(self, limit: StageLimit | None) -> None:
-        """A partner's case (转移接续's 转出地) has no 受理: its clock starts when the message that opened it
-        arrives, with the stage limit it owes from then (信息表) where the catalog sets one."""
-        self.case.accepted_at = self.ctx.now()
-        started = limit is not None and self.limits.start(limit.stage, limit.limit, self.case.accepted_at)
-        self._store_started()
-        if started:
-            self.refresh()
+    def task_level(self, task: CaseTask, at) -> str:
+        return case_limits.task_level(task, self._pauses(), at)
 
-    def task_level(self, task: CaseTask, at: datetime) -> str:
-        """Where the limit a task carries stands at `at`: normal, yellow, red, or paused while the clock is stopped
-        (stored when the task is completed, so 已办 shows the level it had then, not today's)."""
-        if task.due_at is None and self.open_pause() is not None:
-            return "paused"
-        return level_at(task.due_at, task.warning_at, at)
-
-    def open_pause(self):
-        return next((p for p in self.uow.deadlines.pauses(self.case.id) if p.ended_at is None), None)
+    def open_pause(self) -> CasePause | None:
+        return case_limits.open_pause(self._pauses())
 
     def require_started(self) -> None:
-        if self.case.accepted_at is None or self.case.status == CLOSED:
-            raise InvalidInput("案件尚未受理或已办结，没有在计的时限")
+        self.limits.require_started()
+
+    def _pauses(self) -> list[CasePause]:
+        return self.uow.deadlines.pauses(self.case.id)
+
+    def _store(self, flush: bool = False) -> None:
+        """Add the rows and pauses the limits started."""
+        for row in self.limits.added:
+            self.uow.deadlines.add(row)
+        for pause in self.limits.added_pauses:
+            self.uow.deadlines.add_pause(pause)
+        self.limits.added.clear()
+        self.limits.added_pauses.clear()
+        if flush:
+            self.uow.flush()

@@ -28,6 +28,7 @@ from workflows.domain.model import CASE_TERMINATED, CLOSED, Case, CaseDocument, 
 from workflows.domain.case_limits import ACCEPTANCE_STAGE, PROMISED
 from workflows.domain.case_states import COMPLETED
 
+from . import applicant_notices
 from .access import require_case_visible, sees_all_halls
 from .privacy import require_case_worker
 
@@ -81,6 +82,7 @@ def issue(uow: UnitOfWork, ctx: Context, case: Case, kind: str, actor: User | st
     uow.documents.add(document)
     uow.flush()
     uow.publish(DocumentIssued(document.id, case.id, kind, number))
+    applicant_notices.notify(uow, case, kind, rendered.title, number)  # the applicant is texted of it
     add_history(uow, case, at, issuer, "document_issued", f"出具《{rendered.title}》（文书编号 {number}）",
                 stage=case.stage, detail={"document_id": document.id, "kind": kind, "number": number})
     return document

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from workflows.adapters.unit_of_work import UnitOfWork
 from workflows.domain.deadlines import escalation_wording, overdue_working_days
+from workflows.domain.events import EscalationRaised
 from workflows.domain.model import SUPERVISION_STAGE, Case, Escalation
 
 from workflows.domain.case_limits import due_label, limit_name
@@ -44,8 +45,7 @@ class CaseDesk:
         late = overdue_working_days(self.clock.calendar, row.due_at, at) if row and row.due_at else 0
         message = (f"{LEVEL_NAMES[level]}：{case.item_name} {case.number} 的{limit_name(limit)}"
                    + escalation_wording(level, due_label(row) if row else "（未计时）", late))
-        for username in self._recipients():
-            uow.notifications.add(username, f"escalation_{level}", message, at, case)
+        uow.publish(EscalationRaised(case.id, level, message, at))  # its handler tells the people concerned
         add_history(uow, case, at, SYSTEM, f"escalation_{level}", message, stage=stage,
                     detail={"limit": limit, "level": level})
         return True
@@ -57,12 +57,15 @@ class CaseDesk:
             warning.status, warning.handled_by, warning.handled_at = REPLACED, SYSTEM, at
             warning.action, warning.note = REPLACED, "已转为红牌"
 
-    def _recipients(self) -> list[str]:
-        """The people handling the case now (or the last who did), and the supervisors of its hall."""
-        handlers = handlers_of(self.uow, self.case)
-        supervisors = {u.username for u in self.uow.users.in_hall(self.case.agency_code, self.case.hall_code)
-                       if u.has_role("supervisor")}
-        return sorted(handlers | supervisors)
+
+def notify_escalation(uow: UnitOfWork, event: EscalationRaised) -> None:
+    """The bus's handler of EscalationRaised: the people handling the case now (or the last who did) and the
+    supervisors of its hall are told, in the transaction that raised it."""
+    case = uow.cases.get_by_id(event.case_id)
+    supervisors = {u.username for u in uow.users.in_hall(case.agency_code, case.hall_code)
+                   if u.has_role("supervisor")}
+    for username in sorted(handlers_of(uow, case) | supervisors):
+        uow.notifications.add(username, f"escalation_{event.level}", event.message, event.at, case)
 
 
 def handlers_of(uow: UnitOfWork, case: Case) -> set[str]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from handlers.gateways import LocalNationalPlatform, LocalPaymentGateway, LocalSmsNotifier
+from handlers.gateways import LocalNationalPlatform, LocalPaymentGateway
 from workflows.adapters.engine import AutomaticStep, CaseBindings, CaseRun
 from workflows.adapters.unit_of_work import UnitOfWork
 from workflows.domain.amounts import PROPOSAL, yuan
@@ -19,6 +19,7 @@ from workflows.domain.model import (CANCELLED, CLOSED, FAILED, OPEN, READY, SUPE
                                     ExternalCall)
 
 from . import documents, thrown_messages
+from .applicant_notices import OutboxNotifier
 from .clock import CaseClock
 from .context import Context, jsonable
 from .escalations import CaseDesk
@@ -59,7 +60,7 @@ class CaseCommand:
 
         return CaseBindings(case.number, case.agency_code, case.item_code, case.item_name, dict(case.applicant),
                             LocalNationalPlatform(uow.external.person, record), LocalPaymentGateway(record),
-                            LocalSmsNotifier(record), CaseDesk(uow, ctx, case, self.clock), ctx.clock,
+                            OutboxNotifier(uow, case), CaseDesk(uow, ctx, case, self.clock), ctx.clock,
                             self.clock.functions(), policy=self._payment_policy())
 
     def _payment_policy(self):

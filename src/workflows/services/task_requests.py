@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from workflows.adapters.unit_of_work import UnitOfWork
 from workflows.domain.errors import Conflict, Forbidden
+from workflows.domain.events import StaffNotified
 from workflows.domain.model import (AFTER, BEFORE, DELEGATE, DISAGREE, DONE, PARALLEL, PENDING, WITHDRAWN, Case,
                                     CaseTask, TaskActivity, TaskRequest, TaskSubmission, User)
 
@@ -90,8 +91,8 @@ def new_request(uow: UnitOfWork, task: CaseTask, kind: str, actor: User, target:
 
 
 def tell(uow: UnitOfWork, case: Case, usernames, kind: str, message: str, at) -> None:
-    for username in dict.fromkeys(name for name in usernames if name):
-        uow.notifications.add(username, kind, f"{message}（{case.item_name} {case.number}）", at, case)
+    """The people named are told, by the bus's StaffNotified handler (services/notifications.py) at commit."""
+    uow.publish(StaffNotified(case.id, tuple(usernames), kind, message, at))
 
 
 def name_of(uow: UnitOfWork, username: str | None) -> str:

@@ -9,6 +9,7 @@ from workflows.domain.amounts import (APPROVED, PaymentSummary, Proposal, approv
                                       review_errors)
 from workflows.domain.case_states import CaseState
 from workflows.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
+from workflows.domain.events import TaskCompleted
 from workflows.domain.forms import Form, validate_form
 from workflows.domain.variables import held_with, split_variables
 from workflows.domain.model import COMPLETED, READY, Case, CaseTask, TaskActivity, User
@@ -16,7 +17,7 @@ from workflows.domain.documents import RenderedDocument
 from workflows.domain.refusals import END, REASON_FIELD, require_reason
 from workflows.domain.roles import TASK_ROLES, role_name, worked_roles
 
-from . import acceptance, documents, materials, payments, privacy, task_requests
+from . import documents, materials, payments, privacy, task_requests
 from .access import require_candidate, require_case_visible, require_role, require_task_role, require_task_visible
 from .case_operations import require_not_suspended
 from .case_states import state_of
@@ -309,7 +310,7 @@ def finish_task(uow, ctx: Context, command: CaseCommand, actor: User, task: Case
                 _completion_message(actor, task, command.definition, cleaned), stage=task.stage,
                 task_name=task.name, detail={"data": cleaned, **_refusal_detail(command.definition, task, cleaned)})
     progress = command.record(run)
-    acceptance.after_completion(uow, ctx, actor, command.case, cleaned, submitted)  # 容缺受理: checks, notice
+    uow.publish(TaskCompleted(command.case.id, task.id, actor.username, task.decision, cleaned, submitted))
     return progress
 
 

@@ -10,8 +10,8 @@ from workflows.domain.catalog import TimeLimit
 from workflows.domain.deadlines import PAUSE_KINDS, Deadline, compute_deadline, plan_stage_limits
 from workflows.domain.errors import Conflict, InvalidInput, NotFound
 from workflows.domain.events import CalendarChanged, OutboxEntry
-from workflows.domain.model import APPROVED, CLOSED, REFUSED, REQUESTED, CasePause, ExtensionRequest, User
-from workflows.domain.case_limits import ACCEPTANCE_STAGE, PROMISED, STATUTORY, WAIVER_PAUSE, limit_name
+from workflows.domain.model import APPROVED, CLOSED, REFUSED, REQUESTED, ExtensionRequest, User
+from workflows.domain.case_limits import ACCEPTANCE_STAGE, PROMISED, STATUTORY, limit_name
 
 from .access import require_case_visible, require_role
 from .calendar import working_calendar
@@ -139,26 +139,16 @@ def pause_clock(ctx: Context, actor: User, number: str, kind: str, reason: str) 
 
 def start_pause(uow, ctx: Context, command: CaseCommand, actor: User, kind: str, reason: str) -> str:
     """Stop the case's clock (inside on_started_case); returns the history line."""
-    if command.clock.open_pause() is not None:
-        raise Conflict("计时已暂停")
-    uow.deadlines.add_pause(CasePause(case_id=command.case.id, kind=kind, reason=reason.strip(),
-                                      started_at=ctx.now(), started_by=actor.username, ended_at=None,
-                                      ended_by=None))
-    uow.flush()
+    command.clock.pause(kind, reason, actor.username)
     return f"{actor.full_name}暂停计时（{PAUSE_KINDS[kind]}）：{reason.strip()}"
 
 
 def resume_clock(ctx: Context, actor: User, number: str) -> Progress:
     def resume(uow, command: CaseCommand) -> str:
-        pause = command.clock.open_pause()
-        if pause is None:
-            raise Conflict("计时没有暂停")
-        if pause.kind == WAIVER_PAUSE:
-            raise Conflict("容缺补正中的计时在容缺材料补齐或补正期限届满时自动恢复")
+        pause = command.clock.resumable()
         if pause.kind == "suspension":
             require_role(actor, "supervisor")
-        pause.ended_at, pause.ended_by = ctx.now(), actor.username
-        uow.flush()
+        command.clock.end_pause(pause, actor.username)
         return f"{actor.full_name}恢复计时（{PAUSE_KINDS.get(pause.kind, pause.kind)}结束）"
 
     return on_started_case(ctx, actor, number, resume)

@@ -20,3 +20,4 @@ from . import incidents  # noqa: E402,F401 - 故障处理
 from . import decisions  # noqa: E402,F401 - 决策表 (DMN) list and editor for designers
 from . import outbox  # noqa: E402,F401 - 后台任务: the outbox's failures, retried
 from . import migrations  # noqa: E402,F401 - 案件迁移 and the case page's 跳转
+from . import applicant_messages  # noqa: E402,F401 - 短信通知 of the applicant on the case page
