@@ -12,17 +12,21 @@ from sqlalchemy.orm import sessionmaker
 from workflows.adapters.database import make_engine
 from workflows.adapters.engine import Engine
 from workflows.adapters.orm import start_mappers
-from workflows.domain.events import AgencyMessageThrown, CalendarChanged, DocumentIssued, IncidentRaised
-from workflows.services import agency_messages, documents, incidents, outbox, time_limits
+from workflows.domain.events import (AgencyMessageThrown, CalendarChanged, DocumentIssued, IncidentRaised,
+                                     SignalThrown)
+from workflows.services import agency_messages, documents, incidents, outbox, signals, time_limits
 from workflows.services.context import Context, system_clock
 from workflows.services.messagebus import MessageBus, PromptWorker, Worker
 
 Kick = Literal["inline", "thread", "off"]
 RENDER_DOCUMENT, RECOMPUTE_DEADLINES, NOTIFY_INCIDENT = "render_document", "recompute_deadlines", "notify_incident"
-DEFERRED = {DocumentIssued: RENDER_DOCUMENT, CalendarChanged: RECOMPUTE_DEADLINES, IncidentRaised: NOTIFY_INCIDENT}
+BROADCAST_SIGNAL = "broadcast_signal"
+DEFERRED = {DocumentIssued: RENDER_DOCUMENT, CalendarChanged: RECOMPUTE_DEADLINES, IncidentRaised: NOTIFY_INCIDENT,
+            SignalThrown: BROADCAST_SIGNAL}
 WORKERS: dict[str, Worker] = {RENDER_DOCUMENT: documents.render_issued, RECOMPUTE_DEADLINES: time_limits.recompute_batch,
-                              NOTIFY_INCIDENT: incidents.notify_supervisors}
-PROMPT: dict[str, PromptWorker] = {RENDER_DOCUMENT: documents.render_kicked}  # downloaded a moment after
+                              NOTIFY_INCIDENT: incidents.notify_supervisors, BROADCAST_SIGNAL: signals.broadcast}
+# Downloaded a moment after (a 文书); caught by the agency's waiting cases at once (a signal).
+PROMPT: dict[str, PromptWorker] = {RENDER_DOCUMENT: documents.render_kicked, BROADCAST_SIGNAL: signals.broadcast_now}
 
 
 def bootstrap(database: str | sessionmaker, *, engine: Engine | None = None,

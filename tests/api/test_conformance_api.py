@@ -54,6 +54,8 @@ def test_an_accepted_diagram_deploys_and_a_case_runs_to_its_expected_end(client,
             assert fire_due_timers(ctx) == 0
         for message in names.get("messages", []):
             json_of(client.post(f"/api/agencies/{AGENCY}/messages", headers=clerk, json=message), 200)
+        for signal in names.get("signals", []):
+            json_of(client.post("/api/signals", headers=clerk, json={"name": signal}), 202)
         for name, code in names.get("errors", {}).items():
             json_of(client.post(f"/api/tasks/{tasks[name]['id']}/bpmn-error", headers=clerk,
                                 json={"code": code, "message": "经核查未参保"}))

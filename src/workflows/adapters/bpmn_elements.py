@@ -22,9 +22,10 @@ EXPRESSION_LANGUAGES = PYTHON_FORMATS | {"juel"}  # conditions and timers: JUEL 
 
 # Flow elements (children of a process or an embedded sub-process) -> the event definitions each may carry
 # (None: the element carries none). An element not listed is refused.
-_EVENTS = {"startEvent": {"", "message"}, "endEvent": {""}, "intermediateCatchEvent": {"timer", "message"},
-           "intermediateThrowEvent": {"", "message"}, "boundaryEvent": {"timer", "message"}}
-_EVENT_STARTED = {**_EVENTS, "startEvent": {"timer", "message"}}  # inside an event sub-process: its start
+_EVENTS = {"startEvent": {"", "message"}, "endEvent": {"", "signal"},
+           "intermediateCatchEvent": {"timer", "message", "signal"},
+           "intermediateThrowEvent": {"", "message", "signal"}, "boundaryEvent": {"timer", "message", "signal"}}
+_EVENT_STARTED = {**_EVENTS, "startEvent": {"timer", "message", "signal"}}  # inside an event sub-process: its start
 # Inside an embedded sub-process: error and escalation events thrown to its boundary events.
 _IN_SUB_PROCESS = {**_EVENTS, "endEvent": {"", "error", "escalation"},
                    "intermediateThrowEvent": {"", "message", "escalation"}}
@@ -161,11 +162,11 @@ def _event_sub_process_refusal(element) -> str | None:
     message starts it; an interrupting one ends the case's path when it starts (TimerStartEvent), as
     SpiffWorkflow 3.2.0 alone would not. Other triggers have not been tried here."""
     starts = element.findall("bpmn:startEvent", NS)
-    triggered = [start for start in starts if start.find("bpmn:timerEventDefinition", NS) is not None
-                 or start.find("bpmn:messageEventDefinition", NS) is not None]
+    triggered = [start for start in starts if any(start.find(f"bpmn:{kind}EventDefinition", NS) is not None
+                                                  for kind in ("timer", "message", "signal"))]
     if len(starts) != 1 or len(triggered) != 1:
-        return ("本引擎只支持由一个定时或消息开始事件触发的事件子流程（triggeredByEvent），"
-                "其他触发方式（信号、错误等）请改用边界事件或中间事件")
+        return ("本引擎只支持由一个定时、消息或信号开始事件触发的事件子流程（triggeredByEvent），"
+                "其他触发方式（错误、升级等）请改用边界事件或中间事件")
     return None
 
 
@@ -262,6 +263,8 @@ def _event_refusal(element, kind: str, events: dict = _EVENTS) -> str | None:
     definition = definitions[0] if definitions else ""
     if kind == "boundaryEvent" and definition in ("error", "escalation"):
         return _thrown_to_boundary_refusal(element, definition)
+    if definition == "signal" and kind in events and "signal" in events[kind]:
+        return _signal_refusal(element)
     if definition not in events[kind]:
         allowed = "、".join(_EVENT_NAMES[name] for name in sorted(events[kind]))
         hint = ("（错误、升级事件只能在子流程中抛出，由子流程的边界事件捕获）"
@@ -274,6 +277,15 @@ def _event_refusal(element, kind: str, events: dict = _EVENTS) -> str | None:
         # rest of the process would run several times; an interrupting boundary event fires only once anyway.
         return ("循环定时器（timeCycle）只能用于非中断边界事件（cancelActivity=\"false\"，如每隔一段时间催办一次），"
                 "此处请用 timeDate（到期时刻）或 timeDuration（等待时长）")
+    return None
+
+
+def _signal_refusal(element) -> str | None:
+    """A signal event names its signal (bpmn:signal with a name): cases and POST /api/signals match it by name."""
+    ref = element.find("bpmn:signalEventDefinition", NS).get("signalRef")
+    signal = element.getroottree().getroot().find(f"bpmn:signal[@id='{ref}']", NS) if ref else None
+    if signal is None or not (signal.get("name") or "").strip():
+        return f"信号事件须用 signalRef 指定有名称（name）的信号（bpmn:signal）{f'：信号 {ref} 不存在或没有名称' if ref else ''}"
     return None
 
 

@@ -50,6 +50,7 @@ from .dmn_parsing import Decision
 from .error_events import catch_error
 from .juel import JuelError, python_or_juel
 from .multi_instance import MultiInstanceUserTaskParser, instances_spec_name
+from .signal_events import EndEventParser
 from .scripting import ScriptError, ScriptSyntaxError, check_expression, check_script, check_timer_expression
 from .task_assignment import AssignmentRules, read_rules
 
@@ -162,6 +163,8 @@ class EngineParser(CamundaParser):
                                full_tag("sendTask"): (MessageTaskParser, SendTask),
                                full_tag("receiveTask"): (MessageTaskParser, ReceiveTask),
                                full_tag("startEvent"): (StartEventParser, TimerStartEvent),
+                               full_tag("endEvent"): (EndEventParser, CamundaParser.OVERRIDE_PARSER_CLASSES[
+                                   full_tag("endEvent")][1]),
                                full_tag("userTask"): (MultiInstanceUserTaskParser, CamundaParser.OVERRIDE_PARSER_CLASSES[
                                    full_tag("userTask")][1]),
                                full_tag("subProcess"): (SubProcessParser, CamundaParser.OVERRIDE_PARSER_CLASSES[

@@ -47,6 +47,7 @@ from .dmn_parsing import read_decisions
 from .error_events import catch_error
 from .limits import DiagramLimits, LimitExceeded, check_timer
 from .multi_instance import instance_label
+from .signal_events import catch_signal, caught_signal, thrown_signal, waiting_signals
 from .scripting import RestrictedEnvironment, RestrictedScriptEngine, check_command_time, command_budget
 from .task_assignment import resolve as resolve_assignment
 
@@ -241,6 +242,7 @@ class CaseRun:
         self.workflow = workflow
         self.failure: StepFailure | None = None
         self.steps: list[AutomaticStep] = []
+        self.signals: list[str] = []  # the signals the case threw in this command, for the agency's other cases
         self._main_end = None  # the end event of the case's own path, when this command reaches it
         self._closed_as: str | None = None  # the result of a case ended by an operation (撤件, 终止)
 
@@ -308,8 +310,11 @@ class CaseRun:
                 else "rule" if isinstance(spec, DecisionTask) else "manual" if isinstance(spec, OfflineTask)
                 else "caught" if isinstance(spec, BoundaryEvent) and isinstance(
                     getattr(spec, "event_definition", None), (ErrorEventDefinition, EscalationEventDefinition))
+                or caught_signal(task)
                 else "message" if isinstance(getattr(spec, "event_definition", None), MessageEventDefinition)
                 else None)
+        if signal := thrown_signal(task):
+            self.signals.append(signal)
         if kind:
             outputs = ({name: task.data.get(name) for name in spec.decision_outputs} if kind == "rule"
                        else self.workflow.script_engine.results.pop(task.id, {}) if kind == "service" else {})
@@ -633,6 +638,17 @@ class CaseRun:
             self.workflow.send_event(event)
         except WorkflowException:
             raise Conflict(f"案件当前不在等待“{name}”") from None
+        self.advance()
+
+    def waiting_signals(self) -> list[str]:
+        return waiting_signals(self.workflow)
+
+    def receive_signal(self, name: str) -> None:
+        """Another case of the agency, or someone through the API, sent signal `name`: the case catches it."""
+        with self._on_case_clock():
+            caught = catch_signal(self.workflow, name)
+        if not caught:
+            raise Conflict(f"案件当前不在等待信号“{name}”")
         self.advance()
 
     def waiting_messages(self) -> list[tuple[str, dict]]:

@@ -10,7 +10,7 @@ from handlers import HANDLERS
 from workflows.domain.calendar import parse_day
 from workflows.domain.errors import InvalidInput
 from workflows.domain.model import READY
-from workflows.services import (accounts, calendar, cases, catalog, desk, process_messages, processes, tasks,
+from workflows.services import (accounts, calendar, cases, catalog, desk, process_messages, processes, signals, tasks,
                                 time_limits, users)
 from workflows.services.context import CHINA
 
@@ -293,6 +293,19 @@ def post_agency_message(agency_code):
     data = body()
     correlated = process_messages.post_message(ctx(), g.user, agency_code, data.get("name"), data.get("payload"))
     return jsonify(views.progress_view(correlated.progress)), 201 if correlated.started else 200
+
+
+@blueprint.post("/signals")
+@authenticated
+def send_signal():
+    """A signal by name for the agency (the caller's, or `agency_code` for an administrator): every case of it
+    waiting for the signal catches it, each in its own transaction after this answer's commit."""
+    data = body()
+    agency_code = data.get("agency_code", g.user.agency_code)
+    if not isinstance(agency_code, str):
+        raise InvalidInput("经办机构代码有误", {"agency_code": "应为经办机构代码"})
+    waiting = signals.send_signal(ctx(), g.user, agency_code, data.get("name"))
+    return jsonify({"name": data["name"].strip(), "agency_code": agency_code, "waiting": waiting}), 202
 
 
 @blueprint.post("/cases/<number>/pause")

@@ -507,6 +507,12 @@ def _paths() -> dict:
             "字段，缺少或有误时 422 指明字段）；都没有时 404，多件等待而无法区分时 409 并列出办件编号",
             {"200": _json(_ref("Progress"), "已送达等待的办件"), "201": _json(_ref("Progress"), "已立案")},
             401, 403, 404, 409, 422, body=_object({"name": _TEXT, "payload": _ANY}, ("name",)), params=[agency])},
+        "/api/signals": {"post": _operation(
+            "按名称发出信号（科室负责人、系统管理员）：本经办机构（系统管理员可指定 agency_code）所有等待该信号的办件"
+            "（信号中间事件、边界事件、信号事件子流程）在应答后各自捕获；信号不携带数据；waiting 为此刻等待的办件数",
+            {"202": _json(_object({"name": _TEXT, "agency_code": _TEXT, "waiting": {"type": "integer"}},
+                                  ("name", "agency_code", "waiting")), "已发出")},
+            401, 403, 404, 422, body=_object({"name": _TEXT, "agency_code": _TEXT}, ("name",)))},
         "/api/deployments": {"post": {**_operation(
             "一次部署多个 BPMN 文件（及 DMN 决策表）：调用活动可调用其他文件中的流程；每个未被调用的可执行流程（协作图的"
             "每个可执行池）成为其流程的新版本；运行中的案件仍按其部署运行（包括所调用的流程）",
