@@ -29,9 +29,11 @@ _EVENT_STARTED = {**_EVENTS, "startEvent": {"timer", "message", "signal"}}  # in
 # Inside an embedded sub-process: error and escalation events thrown to its boundary events.
 _IN_SUB_PROCESS = {**_EVENTS, "endEvent": {"", "error", "escalation"},
                    "intermediateThrowEvent": {"", "message", "escalation"}}
-_SUB_PROCESSES = frozenset({"subProcess", "callActivity"})
+# Inside a transaction: besides, a cancel end event, which cancels it and takes its cancel boundary event's path.
+_IN_TRANSACTION = {**_IN_SUB_PROCESS, "endEvent": _IN_SUB_PROCESS["endEvent"] | {"cancel"}}
+_SUB_PROCESSES = frozenset({"subProcess", "callActivity", "transaction"})
 _ACTIVITIES = frozenset({"userTask", "serviceTask", "businessRuleTask", "scriptTask", "task", "manualTask",
-                         "callActivity", "subProcess", "sendTask", "receiveTask"})
+                         "callActivity", "subProcess", "transaction", "sendTask", "receiveTask"})
 _MESSAGE_TASKS = frozenset({"sendTask", "receiveTask"})
 _BPMN_LOOP_DATA = ("loopDataInputRef", "loopDataOutputRef", "inputDataItem", "outputDataItem")
 _GATEWAYS = frozenset({"exclusiveGateway", "parallelGateway", "inclusiveGateway", "eventBasedGateway"})
@@ -39,7 +41,7 @@ _NOT_FLOW_NODES = frozenset({"sequenceFlow", "laneSet", "extensionElements", "do
                              "association", "group", "dataObject", "dataObjectReference", "dataStoreReference",
                              "ioSpecification", "property", "incoming", "outgoing"})  # (incoming/outgoing: of a sub-process)
 
-_KIND_NAMES = {"transaction": "事务子流程（transaction）", "adHocSubProcess": "自由子流程（adHocSubProcess）",
+_KIND_NAMES = {"adHocSubProcess": "自由子流程（adHocSubProcess）",
                "complexGateway": "复杂网关（complexGateway）"}
 _EVENT_NAMES = {"": "空事件", "message": "消息", "timer": "定时", "signal": "信号", "error": "错误",
                 "escalation": "升级", "compensate": "补偿", "cancel": "取消", "conditional": "条件", "link": "链接",
@@ -151,6 +153,8 @@ def _check_flow_elements(container, file_name: str, events: dict = _EVENTS) -> N
         if kind == "subProcess":
             _check_flow_elements(element, file_name,
                                  _EVENT_STARTED if _is_event_sub_process(element) else _IN_SUB_PROCESS)
+        elif kind == "transaction":
+            _check_flow_elements(element, file_name, _IN_TRANSACTION)
 
 
 def _is_event_sub_process(element) -> bool:
@@ -183,7 +187,13 @@ def _refusal(element, kind: str, events: dict = _EVENTS) -> str | None:
     return f"本引擎不支持{_KIND_NAMES.get(kind, f'元素 {kind}')}，请改用本引擎支持的元素（见 docs/bpmn-conventions.md）"
 
 
+_NO_COMPENSATION = ("SpiffWorkflow 3.2.0 不执行补偿（compensation）：请用事务子流程（transaction）与取消结束事件、"
+                    "取消边界事件，或错误边界事件，把撤销步骤画在其后的流程中")
+
+
 def _activity_refusal(element, kind: str) -> str | None:
+    if element.get("isForCompensation") == "true":
+        return f"补偿活动（isForCompensation）不受本引擎支持：{_NO_COMPENSATION}"
     loop = element.find("bpmn:multiInstanceLoopCharacteristics", NS)
     if loop is not None:
         return _multi_instance_refusal(loop, kind)
@@ -261,8 +271,12 @@ def _event_refusal(element, kind: str, events: dict = _EVENTS) -> str | None:
     if len(definitions) > 1:
         return "一个事件只能有一种事件定义（不支持多重事件）"
     definition = definitions[0] if definitions else ""
+    if definition == "compensate":
+        return f"补偿{_kind_word(kind)}不受本引擎支持：{_NO_COMPENSATION}"
     if kind == "boundaryEvent" and definition in ("error", "escalation"):
         return _thrown_to_boundary_refusal(element, definition)
+    if kind == "boundaryEvent" and definition == "cancel":
+        return _cancel_boundary_refusal(element)
     if definition == "signal" and kind in events and "signal" in events[kind]:
         return _signal_refusal(element)
     if definition not in events[kind]:
@@ -277,6 +291,14 @@ def _event_refusal(element, kind: str, events: dict = _EVENTS) -> str | None:
         # rest of the process would run several times; an interrupting boundary event fires only once anyway.
         return ("循环定时器（timeCycle）只能用于非中断边界事件（cancelActivity=\"false\"，如每隔一段时间催办一次），"
                 "此处请用 timeDate（到期时刻）或 timeDuration（等待时长）")
+    return None
+
+
+def _cancel_boundary_refusal(element) -> str | None:
+    """A cancel boundary event catches the cancel end event of the transaction it is attached to."""
+    attached = element.getparent().find(f"*[@id='{element.get('attachedToRef')}']")
+    if attached is None or etree.QName(attached).localname != "transaction":
+        return "取消边界事件只能附在事务子流程（transaction）上，由其中的取消结束事件触发"
     return None
 
 

@@ -27,6 +27,7 @@ from SpiffWorkflow.bpmn.specs.mixins.events.event_types import ThrowingEvent
 from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
 from SpiffWorkflow.bpmn.specs.event_definitions import timer as spiff_timers
 from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import ErrorEventDefinition, EscalationEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.simple import CancelEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
 from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition
@@ -309,7 +310,8 @@ class CaseRun:
         kind = ("service" if isinstance(spec, HandlerServiceTask) else "end" if isinstance(spec, EndEvent)
                 else "rule" if isinstance(spec, DecisionTask) else "manual" if isinstance(spec, OfflineTask)
                 else "caught" if isinstance(spec, BoundaryEvent) and isinstance(
-                    getattr(spec, "event_definition", None), (ErrorEventDefinition, EscalationEventDefinition))
+                    getattr(spec, "event_definition", None),
+                    (ErrorEventDefinition, EscalationEventDefinition, CancelEventDefinition))
                 or caught_signal(task)
                 else "message" if isinstance(getattr(spec, "event_definition", None), MessageEventDefinition)
                 else None)
