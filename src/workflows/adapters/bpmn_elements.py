@@ -39,7 +39,8 @@ _BPMN_LOOP_DATA = ("loopDataInputRef", "loopDataOutputRef", "inputDataItem", "ou
 _GATEWAYS = frozenset({"exclusiveGateway", "parallelGateway", "inclusiveGateway", "eventBasedGateway"})
 _NOT_FLOW_NODES = frozenset({"sequenceFlow", "laneSet", "extensionElements", "documentation", "textAnnotation",
                              "association", "group", "dataObject", "dataObjectReference", "dataStoreReference",
-                             "ioSpecification", "property", "incoming", "outgoing"})  # (incoming/outgoing: of a sub-process)
+                             "ioSpecification", "property", "incoming", "outgoing", "multiInstanceLoopCharacteristics",
+                             "standardLoopCharacteristics"})  # (incoming, outgoing, loops: of a sub-process)
 
 _KIND_NAMES = {"adHocSubProcess": "自由子流程（adHocSubProcess）",
                "complexGateway": "复杂网关（complexGateway）"}
@@ -208,12 +209,16 @@ def _activity_refusal(element, kind: str) -> str | None:
     return None
 
 
+_MULTI_INSTANCE = frozenset({"userTask", "serviceTask", "scriptTask", "subProcess"})
+
+
 def _multi_instance_refusal(loop, kind: str) -> str | None:
-    """A multi-instance user task runs (multi_instance.py) as Camunda 7 writes it: camunda:collection with its
-    camunda:elementVariable, or loopCardinality; BPMN's own data references are not read."""
-    if kind != "userTask":
-        return ("本引擎只支持多实例用户任务（multiInstanceLoopCharacteristics），"
-                "其他任务的多份办理请为每份各画一个任务，或用并行网关分支")
+    """A multi-instance user task, service task, script task or embedded sub-process runs (multi_instance.py) as
+    Camunda 7 writes it: camunda:collection with its camunda:elementVariable, or loopCardinality; BPMN's own data
+    references are not read."""
+    if kind not in _MULTI_INSTANCE:
+        return ("本引擎只支持多实例的用户任务、服务任务、脚本任务和内嵌子流程（multiInstanceLoopCharacteristics），"
+                "其他元素的多份办理请为每份各画一个，或用并行网关分支")
     collection = (loop.get(f"{{{CAMUNDA_NS}}}collection") or "").strip()
     cardinality = (loop.findtext("bpmn:loopCardinality", default="", namespaces=NS)).strip()
     element = loop.get(f"{{{CAMUNDA_NS}}}elementVariable")
@@ -320,11 +325,12 @@ def _thrown_to_boundary_refusal(element, definition: str) -> str | None:
     kind = etree.QName(attached).localname if attached is not None else None
     if kind in _SUB_PROCESSES and not _is_event_sub_process(attached):
         return None
-    if definition == "error" and kind in ("serviceTask", "userTask"):
+    if definition == "error" and kind in ("serviceTask", "userTask", "scriptTask"):
         return None
     if definition == "error":
-        return ("错误边界事件只能附在用户任务、服务任务或子流程上：由办理人（POST /api/tasks/<id>/bpmn-error）、"
-                "外部任务或处理程序报告的 BPMN 错误，或子流程中的错误结束事件触发")
+        return ("错误边界事件只能附在用户任务、服务任务、脚本任务或子流程上：由办理人（POST /api/tasks/<id>/bpmn-error）、"
+                "外部任务或处理程序报告的 BPMN 错误、脚本中的 bpmn_error(代码, 说明)，或子流程中的错误结束事件触发"
+                "（发送任务发出消息即完成，不会出错）")
     return "升级边界事件只能附在子流程上，由子流程中的升级事件（escalation）触发"
 
 

@@ -45,7 +45,7 @@ from workflows.domain.model import SUPERVISION_STAGE
 from .bpmn_elements import EventSubProcess, OfflineTask, PassThroughTask, TimerStartEvent, interrupts
 from .bpmn_parsing import DecisionTask, HandlerServiceTask, ProcessDefinition, TaskDefinition, parse_process
 from .dmn_parsing import read_decisions
-from .error_events import catch_error
+from .error_events import bpmn_error, catch_error
 from .limits import DiagramLimits, LimitExceeded, check_timer
 from .multi_instance import instance_label
 from .signal_events import catch_signal, caught_signal, thrown_signal, waiting_signals
@@ -135,10 +135,12 @@ class CaseBindings:
 class CaseScriptEngine(RestrictedScriptEngine):
     """The sandboxed script engine of one case, which also runs its service tasks' handlers. Besides the case data
     and the clock's functions, diagrams and decision tables may ask `case_agency()`: the code of the agency that
-    handles the case (a 禁办 rule applies where that agency's catalog lists it)."""
+    handles the case (a 禁办 rule applies where that agency's catalog lists it); a script may end its task with
+    `bpmn_error(code, message)`, for the task's error boundary event (error_events.py)."""
 
     def __init__(self, bindings: CaseBindings, limits: DiagramLimits):
-        super().__init__({**bindings.functions, "case_agency": lambda: bindings.agency_code}, limits,
+        super().__init__({**bindings.functions, "case_agency": lambda: bindings.agency_code,
+                          "bpmn_error": bpmn_error}, limits,
                          clock=bindings.clock)
         self.bindings = bindings
         self.results: dict = {}  # task id -> what its handler returned in this command (for the history)
