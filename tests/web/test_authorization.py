@@ -268,6 +268,8 @@ ROUTES: list[Route] = [
                                                         data={"decision": "accept"}), "shouli", ACCEPT_TASK_REFUSED),
     Route("POST", "/api/tasks/<task_id>/bpmn-error", send("/api/tasks/{w.accept_task}/bpmn-error", code="NOT_INSURED"),
           "shouli", ACCEPT_TASK_REFUSED),  # (the outpatient diagram catches no error there: 422 once let in)
+    Route("POST", "/api/tasks/<task_id>/escalation", send("/api/tasks/{w.accept_task}/escalation", code="REPORT"),
+          "shouli", ACCEPT_TASK_REFUSED),  # (the outpatient diagram catches no escalation there: 422 once let in)
     Route("POST", "/api/tasks/<task_id>/preview", send("/api/tasks/{w.accept_task}/preview",
                                                        data={"decision": "refuse", "opinion": "非本市参保人员"}),
           "shouli", ACCEPT_TASK_REFUSED),

@@ -327,11 +327,14 @@ def _thrown_to_boundary_refusal(element, definition: str) -> str | None:
         return None
     if definition == "error" and kind in ("serviceTask", "userTask", "scriptTask"):
         return None
+    if definition == "escalation" and kind == "userTask":
+        return None
     if definition == "error":
         return ("错误边界事件只能附在用户任务、服务任务、脚本任务或子流程上：由办理人（POST /api/tasks/<id>/bpmn-error）、"
                 "外部任务或处理程序报告的 BPMN 错误、脚本中的 bpmn_error(代码, 说明)，或子流程中的错误结束事件触发"
                 "（发送任务发出消息即完成，不会出错）")
-    return "升级边界事件只能附在子流程上，由子流程中的升级事件（escalation）触发"
+    return ("升级边界事件只能附在用户任务上（由办理人上报：POST /api/tasks/<id>/escalation）或子流程上"
+            "（由子流程中的升级事件（escalation）触发）")
 
 
 def _kind_word(kind: str) -> str:

@@ -45,7 +45,7 @@ from workflows.domain.model import SUPERVISION_STAGE
 from .bpmn_elements import EventSubProcess, OfflineTask, PassThroughTask, TimerStartEvent, interrupts
 from .bpmn_parsing import DecisionTask, HandlerServiceTask, ProcessDefinition, TaskDefinition, parse_process
 from .dmn_parsing import read_decisions
-from .error_events import bpmn_error, catch_error
+from .error_events import bpmn_error, catch_error, catch_escalation
 from .limits import DiagramLimits, LimitExceeded, check_timer
 from .multi_instance import instance_label
 from .signal_events import catch_signal, caught_signal, thrown_signal, waiting_signals
@@ -476,14 +476,22 @@ class CaseRun:
     def throw_task_error(self, task_id: str, code: str) -> bool:
         """A clerk's BPMN error on the open user task `task_id` (Camunda's bpmnError on a task: 未参保 found at
         受理): caught by the task's error boundary event for `code` (or for any error); False when it has none."""
+        return self._take_error_path(self._open_step(task_id), code)
+
+    def throw_task_escalation(self, task_id: str, code: str) -> bool:
+        """A clerk's escalation on the open user task `task_id` (上报): caught by the task's escalation boundary
+        event for `code` (or for any); False when it has none."""
+        return self._take_error_path(self._open_step(task_id), code, catch_escalation)
+
+    def _open_step(self, task_id: str) -> Task:
         task = self._find(task_id)
         if task is None or not self._is_step(task) or not task.has_state(TaskState.READY):
             raise Conflict("任务已办理或已取消")
-        return self._take_error_path(task, code)
+        return task
 
-    def _take_error_path(self, task, code: str) -> bool:
+    def _take_error_path(self, task, code: str, catch=catch_error) -> bool:
         with self._on_case_clock():
-            caught = catch_error(task, code)
+            caught = catch(task, code)
         if caught:
             self.advance()
         return caught

@@ -1,9 +1,11 @@
-"""A BPMN error thrown at a task, caught by an error boundary event on it.
+"""A BPMN error (or escalation) thrown at a task, caught by an error (escalation) boundary event on it.
 
 Three things throw one: an external worker's bpmnError (services/external_tasks.py), an in-process handler's
 HandlerError with a code (handlers/registry.py), and a script task's `bpmn_error("CODE", "message")` (the
 Python counterpart of Camunda's `throw new BpmnError("CODE")`). SpiffWorkflow only throws errors from error end
 events; here the task's own boundary events are asked, the one for the error's code or the one for any error.
+A clerk may also escalate on a user task (POST /api/tasks/<id>/escalation: 上报科长 while the task goes on, with a
+non-interrupting escalation boundary event), which SpiffWorkflow only knows from a sub-process's escalation events.
 """
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ from copy import deepcopy
 from SpiffWorkflow.bpmn import BpmnEvent
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.specs.defaults import ScriptTask
-from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import ErrorEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import ErrorEventDefinition, EscalationEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
 from SpiffWorkflow.camunda.parser.task_spec import ScriptTaskParser as CamundaScriptTaskParser
 
@@ -24,7 +26,17 @@ _CODE_LENGTH = 100
 def catch_error(task, code: str) -> bool:
     """Let the first error boundary event of `task` that catches `code` take its path (it interrupts the task);
     False when none does."""
-    event = BpmnEvent(ErrorEventDefinition(code, code=code), payload=deepcopy(task.data), target=task.workflow)
+    return _catch(task, ErrorEventDefinition(code, code=code))
+
+
+def catch_escalation(task, code: str) -> bool:
+    """Let the first escalation boundary event of `task` that catches `code` take its path (interrupting the task
+    or not, as it is drawn); False when none does."""
+    return _catch(task, EscalationEventDefinition(code, code=code))
+
+
+def _catch(task, definition) -> bool:
+    event = BpmnEvent(definition, payload=deepcopy(task.data), target=task.workflow)
     catchers = [sibling for sibling in (task.parent.children if task.parent else [])
                 if isinstance(sibling.task_spec, BoundaryEvent) and sibling.task_spec.catches(sibling, event)]
     if not catchers:

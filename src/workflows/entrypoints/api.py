@@ -408,13 +408,26 @@ def complete_task(task_id):
 @authenticated
 def report_task_error(task_id):
     """Camunda's bpmnError on a user task: the case takes the task's error boundary event for `code`."""
+    code, message = _code_and_message("错误码", "errorCode")
+    return jsonify(views.progress_view(tasks.report_task_error(ctx(), g.user, task_id, code, message)))
+
+
+@blueprint.post("/tasks/<task_id>/escalation")
+@authenticated
+def report_task_escalation(task_id):
+    """An escalation on a user task (上报): the case takes the task's escalation boundary event for `code`."""
+    code, message = _code_and_message("升级码", "escalationCode")
+    return jsonify(views.progress_view(tasks.report_task_escalation(ctx(), g.user, task_id, code, message)))
+
+
+def _code_and_message(word: str, attribute: str) -> tuple[str, str | None]:
     data = body()
     code, message = data.get("code"), data.get("message")
     if not isinstance(code, str) or not 0 < len(code.strip()) <= 100:
-        raise InvalidInput("请给出错误码", {"code": "应为 1–100 个字符的错误码（errorCode）"})
+        raise InvalidInput(f"请给出{word}", {"code": f"应为 1–100 个字符的{word}（{attribute}）"})
     if message is not None and (not isinstance(message, str) or len(message) > 500):
-        raise InvalidInput("错误说明应为至多 500 个字符的文字", {"message": "应为至多 500 个字符的文字"})
-    return jsonify(views.progress_view(tasks.report_task_error(ctx(), g.user, task_id, code.strip(), message)))
+        raise InvalidInput("说明应为至多 500 个字符的文字", {"message": "应为至多 500 个字符的文字"})
+    return code.strip(), message
 
 
 @blueprint.post("/tasks/<task_id>/preview")

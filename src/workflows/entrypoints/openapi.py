@@ -604,6 +604,12 @@ def _paths() -> dict:
                 "未标注的材料视为受理人确认已提交；容缺受理（decision=waive）须有标为容缺的材料，并以 "
                 "waiver_commitment=true 确认申请人已签署《容缺承诺书》")}, "variables": _VARIABLES},
                                    ("data",)), params=[task])},
+        "/api/tasks/{task_id}/escalation": {"post": _operation(
+            "上报（用户任务上的升级）：办件按任务上捕获该升级码（或任何升级）的升级边界事件继续——非中断的与任务并行"
+            "（如科长阅知），中断的取代任务；流程图中没有对应的升级边界事件时 422（fields.code）",
+            {"200": _json(_ref("Progress"))}, 401, 403, 404, 409, 422,
+            body=_object({"code": {"type": "string", "description": "升级码（escalationCode）"},
+                          "message": {"type": "string", "description": "说明（可选）"}}, ("code",)), params=[task])},
         "/api/tasks/{task_id}/bpmn-error": {"post": _operation(
             "报告业务错误（Camunda 用户任务的 bpmnError）：办件按任务上捕获该错误码（或任何错误）的错误边界事件继续，"
             "任务随之结束；流程图中没有对应的错误边界事件时 422（fields.code）", {"200": _json(_ref("Progress"))},
