@@ -22,13 +22,14 @@ EXPRESSION_LANGUAGES = PYTHON_FORMATS | {"juel"}  # conditions and timers: JUEL 
 
 # Flow elements (children of a process or an embedded sub-process) -> the event definitions each may carry
 # (None: the element carries none). An element not listed is refused.
-_EVENTS = {"startEvent": {"", "message"}, "endEvent": {"", "signal"},
+_EVENTS = {"startEvent": {"", "message"}, "endEvent": {"", "signal", "compensate"},
            "intermediateCatchEvent": {"timer", "message", "signal"},
-           "intermediateThrowEvent": {"", "message", "signal"}, "boundaryEvent": {"timer", "message", "signal"}}
+           "intermediateThrowEvent": {"", "message", "signal", "compensate"},
+           "boundaryEvent": {"timer", "message", "signal", "compensate"}}
 _EVENT_STARTED = {**_EVENTS, "startEvent": {"timer", "message", "signal"}}  # inside an event sub-process: its start
 # Inside an embedded sub-process: error and escalation events thrown to its boundary events.
-_IN_SUB_PROCESS = {**_EVENTS, "endEvent": {"", "error", "escalation"},
-                   "intermediateThrowEvent": {"", "message", "escalation"}}
+_IN_SUB_PROCESS = {**_EVENTS, "endEvent": _EVENTS["endEvent"] | {"error", "escalation"},
+                   "intermediateThrowEvent": _EVENTS["intermediateThrowEvent"] | {"escalation"}}
 # Inside a transaction: besides, a cancel end event, which cancels it and takes its cancel boundary event's path.
 _IN_TRANSACTION = {**_IN_SUB_PROCESS, "endEvent": _IN_SUB_PROCESS["endEvent"] | {"cancel"}}
 _SUB_PROCESSES = frozenset({"subProcess", "callActivity", "transaction"})
@@ -188,13 +189,12 @@ def _refusal(element, kind: str, events: dict = _EVENTS) -> str | None:
     return f"本引擎不支持{_KIND_NAMES.get(kind, f'元素 {kind}')}，请改用本引擎支持的元素（见 docs/bpmn-conventions.md）"
 
 
-_NO_COMPENSATION = ("SpiffWorkflow 3.2.0 不执行补偿（compensation）：请用事务子流程（transaction）与取消结束事件、"
-                    "取消边界事件，或错误边界事件，把撤销步骤画在其后的流程中")
+_COMPENSATION_ACTIVITIES = frozenset({"userTask", "serviceTask", "scriptTask", "task", "manualTask"})
 
 
 def _activity_refusal(element, kind: str) -> str | None:
     if element.get("isForCompensation") == "true":
-        return f"补偿活动（isForCompensation）不受本引擎支持：{_NO_COMPENSATION}"
+        return _compensation_activity_refusal(element, kind)
     loop = element.find("bpmn:multiInstanceLoopCharacteristics", NS)
     if loop is not None:
         return _multi_instance_refusal(loop, kind)
@@ -276,8 +276,8 @@ def _event_refusal(element, kind: str, events: dict = _EVENTS) -> str | None:
     if len(definitions) > 1:
         return "一个事件只能有一种事件定义（不支持多重事件）"
     definition = definitions[0] if definitions else ""
-    if definition == "compensate":
-        return f"补偿{_kind_word(kind)}不受本引擎支持：{_NO_COMPENSATION}"
+    if definition == "compensate" and kind in events and "compensate" in events[kind]:
+        return _compensation_event_refusal(element, kind)
     if kind == "boundaryEvent" and definition in ("error", "escalation"):
         return _thrown_to_boundary_refusal(element, definition)
     if kind == "boundaryEvent" and definition == "cancel":
@@ -297,6 +297,43 @@ def _event_refusal(element, kind: str, events: dict = _EVENTS) -> str | None:
         return ("循环定时器（timeCycle）只能用于非中断边界事件（cancelActivity=\"false\"，如每隔一段时间催办一次），"
                 "此处请用 timeDate（到期时刻）或 timeDuration（等待时长）")
     return None
+
+
+def _compensation_activity_refusal(element, kind: str) -> str | None:
+    """A compensation activity (compensation.py) is a task run by itself when its activity is compensated: no
+    flow leads to it or from it, and a compensation boundary event is associated with it."""
+    if kind not in _COMPENSATION_ACTIVITIES or element.find("bpmn:multiInstanceLoopCharacteristics", NS) is not None:
+        return "补偿活动（isForCompensation）只能是单个用户任务、服务任务、脚本任务、空任务或手工任务"
+    if element.find("bpmn:incoming", NS) is not None or element.find("bpmn:outgoing", NS) is not None:
+        return "补偿活动（isForCompensation）不能有顺序流连入或连出：它只在补偿时单独执行"
+    sources = {assoc.get("sourceRef") for assoc in _associations(element) if assoc.get("targetRef") == element.get("id")}
+    if not any(event.get("id") in sources for event in element.getparent().iterfind("bpmn:boundaryEvent", NS)
+               if event.find("bpmn:compensateEventDefinition", NS) is not None):
+        return "补偿活动（isForCompensation）须由同一层中某个补偿边界事件用关联（association）连到，否则永远不会执行"
+    return None
+
+
+def _compensation_event_refusal(element, kind: str) -> str | None:
+    """A compensation boundary event names its compensation activity by an association; a throw event's
+    activityRef, if any, names an activity of its own scope that has one."""
+    scope = element.getparent()
+    if kind == "boundaryEvent":
+        targets = [assoc.get("targetRef") for assoc in _associations(element)
+                   if assoc.get("sourceRef") == element.get("id")]
+        handler = scope.find(f"*[@id='{targets[0]}']") if len(targets) == 1 else None
+        if handler is None or handler.get("isForCompensation") != "true":
+            return "补偿边界事件须用一条关联（association）连到同一层中的补偿活动（isForCompensation=\"true\"）"
+        return None
+    ref = element.find("bpmn:compensateEventDefinition", NS).get("activityRef")
+    compensated = {event.get("attachedToRef") for event in scope.iterfind("bpmn:boundaryEvent", NS)
+                   if event.find("bpmn:compensateEventDefinition", NS) is not None}
+    if ref and ref not in compensated:
+        return f"补偿事件的 activityRef“{ref}”应为同一层中带补偿边界事件的活动"
+    return None
+
+
+def _associations(element):
+    return element.getroottree().getroot().iterfind(".//bpmn:association", NS)
 
 
 def _cancel_boundary_refusal(element) -> str | None:

@@ -50,7 +50,7 @@ from .dmn_parsing import Decision
 from .error_events import ErrorScriptTask, ScriptTaskParser, catch_error
 from .juel import JuelError, python_or_juel
 from .multi_instance import CamundaMultiInstance, MultiInstanceUserTaskParser, instances_spec_name
-from .signal_events import EndEventParser
+from .compensation import CompensationEndEventParser, CompensationProcessParser, IntermediateThrowEventParser
 from .scripting import ScriptError, ScriptSyntaxError, check_expression, check_script, check_timer_expression
 from .task_assignment import AssignmentRules, read_rules
 
@@ -155,6 +155,7 @@ class StartEventParser(CamundaStartEventParser):
 
 
 class EngineParser(CamundaParser):
+    PROCESS_PARSER_CLASS = CompensationProcessParser
     OVERRIDE_PARSER_CLASSES = {**CamundaParser.OVERRIDE_PARSER_CLASSES,
                                full_tag("serviceTask"): (HandlerServiceTaskParser, HandlerServiceTask),
                                full_tag("businessRuleTask"): (DecisionTaskParser, DecisionTask),
@@ -164,8 +165,11 @@ class EngineParser(CamundaParser):
                                full_tag("sendTask"): (MessageTaskParser, SendTask),
                                full_tag("receiveTask"): (MessageTaskParser, ReceiveTask),
                                full_tag("startEvent"): (StartEventParser, TimerStartEvent),
-                               full_tag("endEvent"): (EndEventParser, CamundaParser.OVERRIDE_PARSER_CLASSES[
+                               full_tag("endEvent"): (CompensationEndEventParser, CamundaParser.OVERRIDE_PARSER_CLASSES[
                                    full_tag("endEvent")][1]),
+                               full_tag("intermediateThrowEvent"): (
+                                   IntermediateThrowEventParser,
+                                   CamundaParser.OVERRIDE_PARSER_CLASSES[full_tag("intermediateThrowEvent")][1]),
                                full_tag("userTask"): (MultiInstanceUserTaskParser, CamundaParser.OVERRIDE_PARSER_CLASSES[
                                    full_tag("userTask")][1]),
                                full_tag("subProcess"): (SubProcessParser, CamundaParser.OVERRIDE_PARSER_CLASSES[
