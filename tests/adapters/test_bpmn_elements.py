@@ -27,7 +27,7 @@ REFUSALS = {
     "ad-hoc sub-process": (_middle("adHocSubProcess"), "自由子流程（adHocSubProcess）"),
     "complex gateway": (_middle("complexGateway"), "复杂网关（complexGateway）"),
     "escalation throw event": (_middle("intermediateThrowEvent", "", '<bpmn:escalationEventDefinition />'),
-                            "升级中间事件不受本引擎支持，此处可用：空事件、消息"),
+                            "升级中间事件不受本引擎支持，此处可用：空事件、补偿、消息、信号"),
     "two event definitions": (_middle("intermediateCatchEvent", "",
                                       '<bpmn:messageEventDefinition /><bpmn:timerEventDefinition />'),
                               "一个事件只能有一种事件定义"),

@@ -54,6 +54,11 @@ def test_an_accepted_diagram_deploys_and_a_case_runs_to_its_expected_end(client,
             assert fire_due_timers(ctx) == 0
         for message in names.get("messages", []):
             json_of(client.post(f"/api/agencies/{AGENCY}/messages", headers=clerk, json=message), 200)
+        for name, code in names.get("escalations", {}).items():
+            json_of(client.post(f"/api/tasks/{tasks[name]['id']}/escalation", headers=clerk,
+                                json={"code": code, "message": "需科长知悉"}))
+        for signal in names.get("signals", []):
+            json_of(client.post("/api/signals", headers=clerk, json={"name": signal}), 202)
         for name, code in names.get("errors", {}).items():
             json_of(client.post(f"/api/tasks/{tasks[name]['id']}/bpmn-error", headers=clerk,
                                 json={"code": code, "message": "经核查未参保"}))
@@ -99,4 +104,19 @@ def test_a_bpmn_error_no_boundary_event_of_the_task_catches_is_refused_naming_th
                      422, "invalid_input")
 
     assert "NO_SUCH" in error["message"] and "code" in error["fields"]
+    assert [t["name"] for t in inbox(client, clerk) if t["case_number"] == number] == ["受理"]
+
+
+@pytest.mark.parametrize("body, field", [({"code": "NO_SUCH"}, "code"), ({"code": " "}, "code"),
+                                         ({"code": "REPORT", "message": 5}, "message")])
+def test_an_escalation_no_boundary_event_of_the_task_catches_or_without_a_code_is_refused(client, auth, body, field):
+    clerk = auth(CLERK)
+    json_of(deploy(client, auth("sheji"), diagram("escalation_user_task.bpmn"), "escalation_user_task.bpmn"), 201)
+    number = json_of(client.post("/api/cases", headers=clerk,
+                                 json={"item_code": ITEM, "applicant": APPLICANT, "data": {}}), 201)["number"]
+    [task] = [task for task in inbox(client, clerk) if task["case_number"] == number]
+
+    error = error_of(client.post(f"/api/tasks/{task['id']}/escalation", headers=clerk, json=body), 422, "invalid_input")
+
+    assert field in error["fields"]
     assert [t["name"] for t in inbox(client, clerk) if t["case_number"] == number] == ["受理"]

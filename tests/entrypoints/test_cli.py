@@ -205,3 +205,18 @@ def test_deploy_takes_several_files_and_a_message_from_the_terminal_reaches_its_
     assert "没有等待“银行回执”的办件" in missing
     assert "不是合法的 JSON" in run(database_url, "message", "银行回执", "--agency", "210400", "--payload", "{",
                                  "--user", "shouli", expect=2)
+
+
+def test_a_supervisor_sends_a_signal_from_the_terminal_and_the_waiting_case_catches_it(database_url, tmp_path):
+    diagram = tmp_path / "signal_boundary.bpmn"
+    diagram.write_bytes((ROOT / "tests" / "fixtures" / "conformance" / "signal_boundary.bpmn").read_bytes()
+                        .replace(b'"Process_conformance"', b'"item_002036002002"'))
+    run(database_url, "deploy", str(diagram), "--user", "sheji")
+    opened = run(database_url, "open-case", "--user", "shouli", "--item", "002036002002", "--name", "张伟",
+                 "--id-number", PERSON_ID)
+    number, task_id = opened.split("\t")[0], re.search(r"待办：(\S+)\t受理", opened).group(1)
+    run(database_url, "complete", task_id, "--user", "shouli")
+
+    assert "已发出信号“撤回通知”：1 件办件在等待" in run(database_url, "signal", "撤回通知", "--user", "kezhang")
+    assert "确认撤回" in run(database_url, "case", number, "--user", "shouli")
+    assert "错误：需要岗位：科室负责人" in run(database_url, "signal", "撤回通知", "--user", "shouli", expect=1)

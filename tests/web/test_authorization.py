@@ -269,6 +269,8 @@ ROUTES: list[Route] = [
                                                         data={"decision": "accept"}), "shouli", ACCEPT_TASK_REFUSED),
     Route("POST", "/api/tasks/<task_id>/bpmn-error", send("/api/tasks/{w.accept_task}/bpmn-error", code="NOT_INSURED"),
           "shouli", ACCEPT_TASK_REFUSED),  # (the outpatient diagram catches no error there: 422 once let in)
+    Route("POST", "/api/tasks/<task_id>/escalation", send("/api/tasks/{w.accept_task}/escalation", code="REPORT"),
+          "shouli", ACCEPT_TASK_REFUSED),  # (the outpatient diagram catches no escalation there: 422 once let in)
     Route("POST", "/api/tasks/<task_id>/preview", send("/api/tasks/{w.accept_task}/preview",
                                                        data={"decision": "refuse", "opinion": "非本市参保人员"}),
           "shouli", ACCEPT_TASK_REFUSED),
@@ -280,6 +282,7 @@ ROUTES: list[Route] = [
     Route("POST", "/api/agencies/<agency_code>/messages",  # a message no case waits for and no process starts by
           send("/api/agencies/210400/messages", name="无人等待的消息", payload={}), "shouli",
           {ANON: 401, "shenhe": 403, "caiwu": 403, "kezhang": 403, "sheji": 403}, absent=True),
+    Route("POST", "/api/signals", send("/api/signals", name="无人等待的信号"), "kezhang", SUPERVISOR_ONLY),
     Route("POST", "/api/cases/<number>/pause", send("/api/cases/{w.overdue}/pause", kind="correction",
                                                     reason="补正材料"), "shenhe", CLOCK_REFUSED),
     Route("POST", "/api/cases/<number>/resume", send("/api/cases/{w.overdue}/resume"), "shenhe", CLOCK_REFUSED),

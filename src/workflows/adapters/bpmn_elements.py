@@ -22,23 +22,28 @@ EXPRESSION_LANGUAGES = PYTHON_FORMATS | {"juel"}  # conditions and timers: JUEL 
 
 # Flow elements (children of a process or an embedded sub-process) -> the event definitions each may carry
 # (None: the element carries none). An element not listed is refused.
-_EVENTS = {"startEvent": {"", "message"}, "endEvent": {""}, "intermediateCatchEvent": {"timer", "message"},
-           "intermediateThrowEvent": {"", "message"}, "boundaryEvent": {"timer", "message"}}
-_EVENT_STARTED = {**_EVENTS, "startEvent": {"timer", "message"}}  # inside an event sub-process: its start
+_EVENTS = {"startEvent": {"", "message"}, "endEvent": {"", "signal", "compensate"},
+           "intermediateCatchEvent": {"timer", "message", "signal"},
+           "intermediateThrowEvent": {"", "message", "signal", "compensate"},
+           "boundaryEvent": {"timer", "message", "signal", "compensate"}}
+_EVENT_STARTED = {**_EVENTS, "startEvent": {"timer", "message", "signal"}}  # inside an event sub-process: its start
 # Inside an embedded sub-process: error and escalation events thrown to its boundary events.
-_IN_SUB_PROCESS = {**_EVENTS, "endEvent": {"", "error", "escalation"},
-                   "intermediateThrowEvent": {"", "message", "escalation"}}
-_SUB_PROCESSES = frozenset({"subProcess", "callActivity"})
+_IN_SUB_PROCESS = {**_EVENTS, "endEvent": _EVENTS["endEvent"] | {"error", "escalation"},
+                   "intermediateThrowEvent": _EVENTS["intermediateThrowEvent"] | {"escalation"}}
+# Inside a transaction: besides, a cancel end event, which cancels it and takes its cancel boundary event's path.
+_IN_TRANSACTION = {**_IN_SUB_PROCESS, "endEvent": _IN_SUB_PROCESS["endEvent"] | {"cancel"}}
+_SUB_PROCESSES = frozenset({"subProcess", "callActivity", "transaction"})
 _ACTIVITIES = frozenset({"userTask", "serviceTask", "businessRuleTask", "scriptTask", "task", "manualTask",
-                         "callActivity", "subProcess", "sendTask", "receiveTask"})
+                         "callActivity", "subProcess", "transaction", "sendTask", "receiveTask"})
 _MESSAGE_TASKS = frozenset({"sendTask", "receiveTask"})
 _BPMN_LOOP_DATA = ("loopDataInputRef", "loopDataOutputRef", "inputDataItem", "outputDataItem")
 _GATEWAYS = frozenset({"exclusiveGateway", "parallelGateway", "inclusiveGateway", "eventBasedGateway"})
 _NOT_FLOW_NODES = frozenset({"sequenceFlow", "laneSet", "extensionElements", "documentation", "textAnnotation",
                              "association", "group", "dataObject", "dataObjectReference", "dataStoreReference",
-                             "ioSpecification", "property", "incoming", "outgoing"})  # (incoming/outgoing: of a sub-process)
+                             "ioSpecification", "property", "incoming", "outgoing", "multiInstanceLoopCharacteristics",
+                             "standardLoopCharacteristics"})  # (incoming, outgoing, loops: of a sub-process)
 
-_KIND_NAMES = {"transaction": "事务子流程（transaction）", "adHocSubProcess": "自由子流程（adHocSubProcess）",
+_KIND_NAMES = {"adHocSubProcess": "自由子流程（adHocSubProcess）",
                "complexGateway": "复杂网关（complexGateway）"}
 _EVENT_NAMES = {"": "空事件", "message": "消息", "timer": "定时", "signal": "信号", "error": "错误",
                 "escalation": "升级", "compensate": "补偿", "cancel": "取消", "conditional": "条件", "link": "链接",
@@ -150,6 +155,8 @@ def _check_flow_elements(container, file_name: str, events: dict = _EVENTS) -> N
         if kind == "subProcess":
             _check_flow_elements(element, file_name,
                                  _EVENT_STARTED if _is_event_sub_process(element) else _IN_SUB_PROCESS)
+        elif kind == "transaction":
+            _check_flow_elements(element, file_name, _IN_TRANSACTION)
 
 
 def _is_event_sub_process(element) -> bool:
@@ -161,11 +168,11 @@ def _event_sub_process_refusal(element) -> str | None:
     message starts it; an interrupting one ends the case's path when it starts (TimerStartEvent), as
     SpiffWorkflow 3.2.0 alone would not. Other triggers have not been tried here."""
     starts = element.findall("bpmn:startEvent", NS)
-    triggered = [start for start in starts if start.find("bpmn:timerEventDefinition", NS) is not None
-                 or start.find("bpmn:messageEventDefinition", NS) is not None]
+    triggered = [start for start in starts if any(start.find(f"bpmn:{kind}EventDefinition", NS) is not None
+                                                  for kind in ("timer", "message", "signal"))]
     if len(starts) != 1 or len(triggered) != 1:
-        return ("本引擎只支持由一个定时或消息开始事件触发的事件子流程（triggeredByEvent），"
-                "其他触发方式（信号、错误等）请改用边界事件或中间事件")
+        return ("本引擎只支持由一个定时、消息或信号开始事件触发的事件子流程（triggeredByEvent），"
+                "其他触发方式（错误、升级等）请改用边界事件或中间事件")
     return None
 
 
@@ -182,7 +189,12 @@ def _refusal(element, kind: str, events: dict = _EVENTS) -> str | None:
     return f"本引擎不支持{_KIND_NAMES.get(kind, f'元素 {kind}')}，请改用本引擎支持的元素（见 docs/bpmn-conventions.md）"
 
 
+_COMPENSATION_ACTIVITIES = frozenset({"userTask", "serviceTask", "scriptTask", "task", "manualTask"})
+
+
 def _activity_refusal(element, kind: str) -> str | None:
+    if element.get("isForCompensation") == "true":
+        return _compensation_activity_refusal(element, kind)
     loop = element.find("bpmn:multiInstanceLoopCharacteristics", NS)
     if loop is not None:
         return _multi_instance_refusal(loop, kind)
@@ -197,12 +209,16 @@ def _activity_refusal(element, kind: str) -> str | None:
     return None
 
 
+_MULTI_INSTANCE = frozenset({"userTask", "serviceTask", "scriptTask", "subProcess"})
+
+
 def _multi_instance_refusal(loop, kind: str) -> str | None:
-    """A multi-instance user task runs (multi_instance.py) as Camunda 7 writes it: camunda:collection with its
-    camunda:elementVariable, or loopCardinality; BPMN's own data references are not read."""
-    if kind != "userTask":
-        return ("本引擎只支持多实例用户任务（multiInstanceLoopCharacteristics），"
-                "其他任务的多份办理请为每份各画一个任务，或用并行网关分支")
+    """A multi-instance user task, service task, script task or embedded sub-process runs (multi_instance.py) as
+    Camunda 7 writes it: camunda:collection with its camunda:elementVariable, or loopCardinality; BPMN's own data
+    references are not read."""
+    if kind not in _MULTI_INSTANCE:
+        return ("本引擎只支持多实例的用户任务、服务任务、脚本任务和内嵌子流程（multiInstanceLoopCharacteristics），"
+                "其他元素的多份办理请为每份各画一个，或用并行网关分支")
     collection = (loop.get(f"{{{CAMUNDA_NS}}}collection") or "").strip()
     cardinality = (loop.findtext("bpmn:loopCardinality", default="", namespaces=NS)).strip()
     element = loop.get(f"{{{CAMUNDA_NS}}}elementVariable")
@@ -260,8 +276,14 @@ def _event_refusal(element, kind: str, events: dict = _EVENTS) -> str | None:
     if len(definitions) > 1:
         return "一个事件只能有一种事件定义（不支持多重事件）"
     definition = definitions[0] if definitions else ""
+    if definition == "compensate" and kind in events and "compensate" in events[kind]:
+        return _compensation_event_refusal(element, kind)
     if kind == "boundaryEvent" and definition in ("error", "escalation"):
         return _thrown_to_boundary_refusal(element, definition)
+    if kind == "boundaryEvent" and definition == "cancel":
+        return _cancel_boundary_refusal(element)
+    if definition == "signal" and kind in events and "signal" in events[kind]:
+        return _signal_refusal(element)
     if definition not in events[kind]:
         allowed = "、".join(_EVENT_NAMES[name] for name in sorted(events[kind]))
         hint = ("（错误、升级事件只能在子流程中抛出，由子流程的边界事件捕获）"
@@ -277,6 +299,60 @@ def _event_refusal(element, kind: str, events: dict = _EVENTS) -> str | None:
     return None
 
 
+def _compensation_activity_refusal(element, kind: str) -> str | None:
+    """A compensation activity (compensation.py) is a task run by itself when its activity is compensated: no
+    flow leads to it or from it, and a compensation boundary event is associated with it."""
+    if kind not in _COMPENSATION_ACTIVITIES or element.find("bpmn:multiInstanceLoopCharacteristics", NS) is not None:
+        return "补偿活动（isForCompensation）只能是单个用户任务、服务任务、脚本任务、空任务或手工任务"
+    if element.find("bpmn:incoming", NS) is not None or element.find("bpmn:outgoing", NS) is not None:
+        return "补偿活动（isForCompensation）不能有顺序流连入或连出：它只在补偿时单独执行"
+    sources = {assoc.get("sourceRef") for assoc in _associations(element) if assoc.get("targetRef") == element.get("id")}
+    if not any(event.get("id") in sources for event in element.getparent().iterfind("bpmn:boundaryEvent", NS)
+               if event.find("bpmn:compensateEventDefinition", NS) is not None):
+        return "补偿活动（isForCompensation）须由同一层中某个补偿边界事件用关联（association）连到，否则永远不会执行"
+    return None
+
+
+def _compensation_event_refusal(element, kind: str) -> str | None:
+    """A compensation boundary event names its compensation activity by an association; a throw event's
+    activityRef, if any, names an activity of its own scope that has one."""
+    scope = element.getparent()
+    if kind == "boundaryEvent":
+        targets = [assoc.get("targetRef") for assoc in _associations(element)
+                   if assoc.get("sourceRef") == element.get("id")]
+        handler = scope.find(f"*[@id='{targets[0]}']") if len(targets) == 1 else None
+        if handler is None or handler.get("isForCompensation") != "true":
+            return "补偿边界事件须用一条关联（association）连到同一层中的补偿活动（isForCompensation=\"true\"）"
+        return None
+    ref = element.find("bpmn:compensateEventDefinition", NS).get("activityRef")
+    compensated = {event.get("attachedToRef") for event in scope.iterfind("bpmn:boundaryEvent", NS)
+                   if event.find("bpmn:compensateEventDefinition", NS) is not None}
+    if ref and ref not in compensated:
+        return f"补偿事件的 activityRef“{ref}”应为同一层中带补偿边界事件的活动"
+    return None
+
+
+def _associations(element):
+    return element.getroottree().getroot().iterfind(".//bpmn:association", NS)
+
+
+def _cancel_boundary_refusal(element) -> str | None:
+    """A cancel boundary event catches the cancel end event of the transaction it is attached to."""
+    attached = element.getparent().find(f"*[@id='{element.get('attachedToRef')}']")
+    if attached is None or etree.QName(attached).localname != "transaction":
+        return "取消边界事件只能附在事务子流程（transaction）上，由其中的取消结束事件触发"
+    return None
+
+
+def _signal_refusal(element) -> str | None:
+    """A signal event names its signal (bpmn:signal with a name): cases and POST /api/signals match it by name."""
+    ref = element.find("bpmn:signalEventDefinition", NS).get("signalRef")
+    signal = element.getroottree().getroot().find(f"bpmn:signal[@id='{ref}']", NS) if ref else None
+    if signal is None or not (signal.get("name") or "").strip():
+        return f"信号事件须用 signalRef 指定有名称（name）的信号（bpmn:signal）{f'：信号 {ref} 不存在或没有名称' if ref else ''}"
+    return None
+
+
 def _thrown_to_boundary_refusal(element, definition: str) -> str | None:
     """An error or escalation boundary event catches what the element it is attached to throws: a sub-process's
     error or escalation end or throw events, a service task's BPMN error (an external worker's bpmnError, an
@@ -286,12 +362,16 @@ def _thrown_to_boundary_refusal(element, definition: str) -> str | None:
     kind = etree.QName(attached).localname if attached is not None else None
     if kind in _SUB_PROCESSES and not _is_event_sub_process(attached):
         return None
-    if definition == "error" and kind in ("serviceTask", "userTask"):
+    if definition == "error" and kind in ("serviceTask", "userTask", "scriptTask"):
+        return None
+    if definition == "escalation" and kind == "userTask":
         return None
     if definition == "error":
-        return ("错误边界事件只能附在用户任务、服务任务或子流程上：由办理人（POST /api/tasks/<id>/bpmn-error）、"
-                "外部任务或处理程序报告的 BPMN 错误，或子流程中的错误结束事件触发")
-    return "升级边界事件只能附在子流程上，由子流程中的升级事件（escalation）触发"
+        return ("错误边界事件只能附在用户任务、服务任务、脚本任务或子流程上：由办理人（POST /api/tasks/<id>/bpmn-error）、"
+                "外部任务或处理程序报告的 BPMN 错误、脚本中的 bpmn_error(代码, 说明)，或子流程中的错误结束事件触发"
+                "（发送任务发出消息即完成，不会出错）")
+    return ("升级边界事件只能附在用户任务上（由办理人上报：POST /api/tasks/<id>/escalation）或子流程上"
+            "（由子流程中的升级事件（escalation）触发）")
 
 
 def _kind_word(kind: str) -> str:

@@ -47,9 +47,10 @@ from workflows.domain.roles import ANY_TASK_ROLE, role_for_lane
 from .bpmn_elements import (EventSubProcess, OfflineTask, PassThroughTask, TimerStartEvent,
                             check_supported_elements, named)
 from .dmn_parsing import Decision
-from .error_events import catch_error
+from .error_events import ErrorScriptTask, ScriptTaskParser, catch_error
 from .juel import JuelError, python_or_juel
-from .multi_instance import MultiInstanceUserTaskParser, instances_spec_name
+from .multi_instance import CamundaMultiInstance, MultiInstanceUserTaskParser, instances_spec_name
+from .compensation import CompensationEndEventParser, CompensationProcessParser, IntermediateThrowEventParser
 from .scripting import ScriptError, ScriptSyntaxError, check_expression, check_script, check_timer_expression
 from .task_assignment import AssignmentRules, read_rules
 
@@ -85,7 +86,7 @@ class HandlerServiceTask(ServiceTask):
             raise
 
 
-class HandlerServiceTaskParser(CamundaTaskParser):
+class HandlerServiceTaskParser(CamundaMultiInstance, CamundaTaskParser):
     def create_task(self):
         topic = self.node.get(f"{{{CAMUNDA_MODEL_NS}}}topic")
         priority = int(self.node.get(f"{{{CAMUNDA_MODEL_NS}}}taskPriority") or 0)  # checked at deploy
@@ -137,7 +138,7 @@ class MessageTaskParser(CamundaEventDefinitionParser, SendTaskParser):
         return SendTaskParser.create_task(self)
 
 
-class SubProcessParser(SubWorkflowParser):
+class SubProcessParser(CamundaMultiInstance, SubWorkflowParser):
     """An embedded sub-process, or (triggeredByEvent) an event sub-process: the limits' watchers."""
 
     def create_task(self):
@@ -154,14 +155,21 @@ class StartEventParser(CamundaStartEventParser):
 
 
 class EngineParser(CamundaParser):
+    PROCESS_PARSER_CLASS = CompensationProcessParser
     OVERRIDE_PARSER_CLASSES = {**CamundaParser.OVERRIDE_PARSER_CLASSES,
                                full_tag("serviceTask"): (HandlerServiceTaskParser, HandlerServiceTask),
                                full_tag("businessRuleTask"): (DecisionTaskParser, DecisionTask),
+                               full_tag("scriptTask"): (ScriptTaskParser, ErrorScriptTask),
                                full_tag("task"): (CamundaTaskParser, PassThroughTask),
                                full_tag("manualTask"): (CamundaTaskParser, OfflineTask),
                                full_tag("sendTask"): (MessageTaskParser, SendTask),
                                full_tag("receiveTask"): (MessageTaskParser, ReceiveTask),
                                full_tag("startEvent"): (StartEventParser, TimerStartEvent),
+                               full_tag("endEvent"): (CompensationEndEventParser, CamundaParser.OVERRIDE_PARSER_CLASSES[
+                                   full_tag("endEvent")][1]),
+                               full_tag("intermediateThrowEvent"): (
+                                   IntermediateThrowEventParser,
+                                   CamundaParser.OVERRIDE_PARSER_CLASSES[full_tag("intermediateThrowEvent")][1]),
                                full_tag("userTask"): (MultiInstanceUserTaskParser, CamundaParser.OVERRIDE_PARSER_CLASSES[
                                    full_tag("userTask")][1]),
                                full_tag("subProcess"): (SubProcessParser, CamundaParser.OVERRIDE_PARSER_CLASSES[

@@ -27,6 +27,7 @@ from SpiffWorkflow.bpmn.specs.mixins.events.event_types import ThrowingEvent
 from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
 from SpiffWorkflow.bpmn.specs.event_definitions import timer as spiff_timers
 from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import ErrorEventDefinition, EscalationEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.simple import CancelEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
 from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition
@@ -44,9 +45,10 @@ from workflows.domain.model import SUPERVISION_STAGE
 from .bpmn_elements import EventSubProcess, OfflineTask, PassThroughTask, TimerStartEvent, interrupts
 from .bpmn_parsing import DecisionTask, HandlerServiceTask, ProcessDefinition, TaskDefinition, parse_process
 from .dmn_parsing import read_decisions
-from .error_events import catch_error
+from .error_events import bpmn_error, catch_error, catch_escalation
 from .limits import DiagramLimits, LimitExceeded, check_timer
 from .multi_instance import instance_label
+from .signal_events import catch_signal, caught_signal, thrown_signal, waiting_signals
 from .scripting import RestrictedEnvironment, RestrictedScriptEngine, check_command_time, command_budget
 from .task_assignment import resolve as resolve_assignment
 
@@ -133,10 +135,12 @@ class CaseBindings:
 class CaseScriptEngine(RestrictedScriptEngine):
     """The sandboxed script engine of one case, which also runs its service tasks' handlers. Besides the case data
     and the clock's functions, diagrams and decision tables may ask `case_agency()`: the code of the agency that
-    handles the case (a 禁办 rule applies where that agency's catalog lists it)."""
+    handles the case (a 禁办 rule applies where that agency's catalog lists it); a script may end its task with
+    `bpmn_error(code, message)`, for the task's error boundary event (error_events.py)."""
 
     def __init__(self, bindings: CaseBindings, limits: DiagramLimits):
-        super().__init__({**bindings.functions, "case_agency": lambda: bindings.agency_code}, limits,
+        super().__init__({**bindings.functions, "case_agency": lambda: bindings.agency_code,
+                          "bpmn_error": bpmn_error}, limits,
                          clock=bindings.clock)
         self.bindings = bindings
         self.results: dict = {}  # task id -> what its handler returned in this command (for the history)
@@ -241,6 +245,7 @@ class CaseRun:
         self.workflow = workflow
         self.failure: StepFailure | None = None
         self.steps: list[AutomaticStep] = []
+        self.signals: list[str] = []  # the signals the case threw in this command, for the agency's other cases
         self._main_end = None  # the end event of the case's own path, when this command reaches it
         self._closed_as: str | None = None  # the result of a case ended by an operation (撤件, 终止)
 
@@ -307,9 +312,13 @@ class CaseRun:
         kind = ("service" if isinstance(spec, HandlerServiceTask) else "end" if isinstance(spec, EndEvent)
                 else "rule" if isinstance(spec, DecisionTask) else "manual" if isinstance(spec, OfflineTask)
                 else "caught" if isinstance(spec, BoundaryEvent) and isinstance(
-                    getattr(spec, "event_definition", None), (ErrorEventDefinition, EscalationEventDefinition))
+                    getattr(spec, "event_definition", None),
+                    (ErrorEventDefinition, EscalationEventDefinition, CancelEventDefinition))
+                or caught_signal(task)
                 else "message" if isinstance(getattr(spec, "event_definition", None), MessageEventDefinition)
                 else None)
+        if signal := thrown_signal(task):
+            self.signals.append(signal)
         if kind:
             outputs = ({name: task.data.get(name) for name in spec.decision_outputs} if kind == "rule"
                        else self.workflow.script_engine.results.pop(task.id, {}) if kind == "service" else {})
@@ -467,14 +476,22 @@ class CaseRun:
     def throw_task_error(self, task_id: str, code: str) -> bool:
         """A clerk's BPMN error on the open user task `task_id` (Camunda's bpmnError on a task: 未参保 found at
         受理): caught by the task's error boundary event for `code` (or for any error); False when it has none."""
+        return self._take_error_path(self._open_step(task_id), code)
+
+    def throw_task_escalation(self, task_id: str, code: str) -> bool:
+        """A clerk's escalation on the open user task `task_id` (上报): caught by the task's escalation boundary
+        event for `code` (or for any); False when it has none."""
+        return self._take_error_path(self._open_step(task_id), code, catch_escalation)
+
+    def _open_step(self, task_id: str) -> Task:
         task = self._find(task_id)
         if task is None or not self._is_step(task) or not task.has_state(TaskState.READY):
             raise Conflict("任务已办理或已取消")
-        return self._take_error_path(task, code)
+        return task
 
-    def _take_error_path(self, task, code: str) -> bool:
+    def _take_error_path(self, task, code: str, catch=catch_error) -> bool:
         with self._on_case_clock():
-            caught = catch_error(task, code)
+            caught = catch(task, code)
         if caught:
             self.advance()
         return caught
@@ -633,6 +650,17 @@ class CaseRun:
             self.workflow.send_event(event)
         except WorkflowException:
             raise Conflict(f"案件当前不在等待“{name}”") from None
+        self.advance()
+
+    def waiting_signals(self) -> list[str]:
+        return waiting_signals(self.workflow)
+
+    def receive_signal(self, name: str) -> None:
+        """Another case of the agency, or someone through the API, sent signal `name`: the case catches it."""
+        with self._on_case_clock():
+            caught = catch_signal(self.workflow, name)
+        if not caught:
+            raise Conflict(f"案件当前不在等待信号“{name}”")
         self.advance()
 
     def waiting_messages(self) -> list[tuple[str, dict]]:

@@ -1,6 +1,7 @@
-"""Multi-instance user tasks as Camunda 7 runs them: 多科室会签, 逐级审核.
+"""Multi-instance activities as Camunda 7 runs them: user tasks (多科室会签, 逐级审核), and service tasks, script
+tasks and embedded sub-processes (one 核验 per family member, one 复核 sub-process per invoice).
 
-A `multiInstanceLoopCharacteristics` on a user task makes one inbox task per element of `camunda:collection` (an
+A `multiInstanceLoopCharacteristics` on a user task makes one inbox task (on another activity, one run) per element of `camunda:collection` (an
 expression over the case data, `${reviewers}` or `reviewers`), each with the element in its `camunda:elementVariable`,
 or `loopCardinality` tasks; all at once (parallel) or one after another (isSequential). After each instance the
 `completionCondition` may end the others, with Camunda's variables: nrOfInstances, nrOfCompletedInstances,
@@ -121,8 +122,9 @@ def instance_label(task) -> str | None:
     return text if len(text) <= _LABEL_LENGTH else text[:_LABEL_LENGTH - 1] + "…"
 
 
-class MultiInstanceUserTaskParser(UserTaskParser):
-    """A user task, with its multi-instance loop read the Camunda 7 way (bpmn_elements checks it first)."""
+class CamundaMultiInstance:
+    """For a task parser: the activity's multi-instance loop read the Camunda 7 way (bpmn_elements checks it
+    first)."""
 
     def _add_multiinstance_task(self, loop_characteristics):
         collection = loop_characteristics.get(f"{{{CAMUNDA_MODEL_NS}}}collection")
@@ -142,3 +144,7 @@ class MultiInstanceUserTaskParser(UserTaskParser):
         self._copy_task_attrs(original, loop_characteristics)
         # SpiffWorkflow connects this when it restores a serialized spec; specs parsed here are never serialized.
         original.completed_event.connect(self.task.merge_child)
+
+
+class MultiInstanceUserTaskParser(CamundaMultiInstance, UserTaskParser):
+    """A user task, multi-instance the Camunda 7 way."""

@@ -350,6 +350,15 @@ case_message_waits = Table(
     Index("ix_case_message_waits_agency_message", "agency_code", "message_name"),
 )
 
+# The signals each open case waits for (migration 0039): a signal thrown for the agency reaches each of them.
+case_signal_waits = Table(
+    "case_signal_waits", metadata,
+    Column("case_id", ForeignKey("cases.id"), primary_key=True),
+    Column("signal_name", String(100), primary_key=True),
+    Column("agency_code", String(20), nullable=False),
+    Index("ix_case_signal_waits_agency_signal", "agency_code", "signal_name"),
+)
+
 escalations = Table(
     "escalations", metadata,
     Column("id", Id, primary_key=True, autoincrement=True),

@@ -15,6 +15,7 @@ from workflows.domain.events import Event
 from . import repository
 from .write_lock import GUARD, StaleRead, WriteGuard, lock_at_begin
 from .audit_repository import PersonalDataReadRepository
+from .signal_wait_repository import SignalWaitRepository
 from .external_task_repository import ExternalTaskRepository
 from .migration_plan_repository import MigrationPlanRepository
 from .outbox_repository import OutboxRepository
@@ -52,6 +53,7 @@ class UnitOfWork:
         self.deadlines = repository.DeadlineRepository(self.session)
         self.timers = repository.TimerRepository(self.session)
         self.message_waits = repository.MessageWaitRepository(self.session)
+        self.signal_waits = SignalWaitRepository(self.session)
         self.external_tasks = ExternalTaskRepository(self.session)
         self.escalations = repository.EscalationRepository(self.session)
         self.notifications = repository.NotificationRepository(self.session)

@@ -51,6 +51,18 @@ class AgencyMessageThrown(Event):
 
 
 @dataclass(frozen=True)
+class SignalThrown(Event):
+    """A case threw a signal, or someone sent one for the agency (POST /api/signals): after the commit every other
+    case of the agency waiting for it catches it, each in a transaction of its own (services/signals.py), as
+    Camunda 7 broadcasts a signal to all the instances waiting for it."""
+
+    agency_code: str
+    name: str
+    case_id: int | None  # the case that threw it (None: sent through the API)
+    sent_by: str  # the case number, or the user who sent it
+
+
+@dataclass(frozen=True)
 class OutboxEntry:
     """An outbox row: an event waiting to be handled after its command committed, or handled (`done_at`)."""
 

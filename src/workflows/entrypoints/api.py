@@ -10,7 +10,7 @@ from handlers import HANDLERS
 from workflows.domain.calendar import parse_day
 from workflows.domain.errors import InvalidInput
 from workflows.domain.model import READY
-from workflows.services import (accounts, calendar, cases, catalog, desk, process_messages, processes, tasks,
+from workflows.services import (accounts, calendar, cases, catalog, desk, process_messages, processes, signals, tasks,
                                 time_limits, users)
 from workflows.services.context import CHINA
 
@@ -295,6 +295,19 @@ def post_agency_message(agency_code):
     return jsonify(views.progress_view(correlated.progress)), 201 if correlated.started else 200
 
 
+@blueprint.post("/signals")
+@authenticated
+def send_signal():
+    """A signal by name for the agency (the caller's, or `agency_code` for an administrator): every case of it
+    waiting for the signal catches it, each in its own transaction after this answer's commit."""
+    data = body()
+    agency_code = data.get("agency_code", g.user.agency_code)
+    if not isinstance(agency_code, str):
+        raise InvalidInput("经办机构代码有误", {"agency_code": "应为经办机构代码"})
+    waiting = signals.send_signal(ctx(), g.user, agency_code, data.get("name"))
+    return jsonify({"name": data["name"].strip(), "agency_code": agency_code, "waiting": waiting}), 202
+
+
 @blueprint.post("/cases/<number>/pause")
 @authenticated
 def pause_clock(number):
@@ -395,13 +408,26 @@ def complete_task(task_id):
 @authenticated
 def report_task_error(task_id):
     """Camunda's bpmnError on a user task: the case takes the task's error boundary event for `code`."""
+    code, message = _code_and_message("错误码", "errorCode")
+    return jsonify(views.progress_view(tasks.report_task_error(ctx(), g.user, task_id, code, message)))
+
+
+@blueprint.post("/tasks/<task_id>/escalation")
+@authenticated
+def report_task_escalation(task_id):
+    """An escalation on a user task (上报): the case takes the task's escalation boundary event for `code`."""
+    code, message = _code_and_message("升级码", "escalationCode")
+    return jsonify(views.progress_view(tasks.report_task_escalation(ctx(), g.user, task_id, code, message)))
+
+
+def _code_and_message(word: str, attribute: str) -> tuple[str, str | None]:
     data = body()
     code, message = data.get("code"), data.get("message")
     if not isinstance(code, str) or not 0 < len(code.strip()) <= 100:
-        raise InvalidInput("请给出错误码", {"code": "应为 1–100 个字符的错误码（errorCode）"})
+        raise InvalidInput(f"请给出{word}", {"code": f"应为 1–100 个字符的{word}（{attribute}）"})
     if message is not None and (not isinstance(message, str) or len(message) > 500):
-        raise InvalidInput("错误说明应为至多 500 个字符的文字", {"message": "应为至多 500 个字符的文字"})
-    return jsonify(views.progress_view(tasks.report_task_error(ctx(), g.user, task_id, code.strip(), message)))
+        raise InvalidInput("说明应为至多 500 个字符的文字", {"message": "应为至多 500 个字符的文字"})
+    return code.strip(), message
 
 
 @blueprint.post("/tasks/<task_id>/preview")

@@ -25,7 +25,7 @@ from workflows.domain.catalog import CatalogError
 from workflows.domain.errors import InvalidInput, WorkflowsError
 from workflows.domain.roles import role_name
 from workflows.services import (calendar, case_migration, cases, catalog, demo, incidents, process_messages,
-                                process_tests, processes, setup, tasks, time_limits, token_moves, users)
+                                process_tests, processes, setup, signals, tasks, time_limits, token_moves, users)
 from workflows.services.context import CHINA
 
 from . import logs, views
@@ -408,6 +408,18 @@ def post_message(click_ctx, name, username, agency_code, payload):
                                                content)
     click.echo("已立案" if correlated.started else "已送达")
     _print_progress(correlated.progress)
+
+
+@main.command(name="signal")
+@click.argument("name")
+@click.option("--user", "username", required=True, help="科室负责人或系统管理员")
+@click.option("--agency", "agency_code", default=None, help="经办机构代码（默认为该用户所在的经办机构）")
+@click.pass_context
+def send_signal(click_ctx, name, username, agency_code):
+    """按名称发出信号：该经办机构所有等待它的办件各自捕获（与 POST /api/signals 相同）。"""
+    user = _user(click_ctx, username)
+    waiting = signals.send_signal(_context(click_ctx), user, agency_code or user.agency_code, name)
+    click.echo(f"已发出信号“{name.strip()}”：{waiting} 件办件在等待")
 
 
 def _print_progress(progress) -> None:

@@ -507,6 +507,12 @@ def _paths() -> dict:
             "字段，缺少或有误时 422 指明字段）；都没有时 404，多件等待而无法区分时 409 并列出办件编号",
             {"200": _json(_ref("Progress"), "已送达等待的办件"), "201": _json(_ref("Progress"), "已立案")},
             401, 403, 404, 409, 422, body=_object({"name": _TEXT, "payload": _ANY}, ("name",)), params=[agency])},
+        "/api/signals": {"post": _operation(
+            "按名称发出信号（科室负责人、系统管理员）：本经办机构（系统管理员可指定 agency_code）所有等待该信号的办件"
+            "（信号中间事件、边界事件、信号事件子流程）在应答后各自捕获；信号不携带数据；waiting 为此刻等待的办件数",
+            {"202": _json(_object({"name": _TEXT, "agency_code": _TEXT, "waiting": {"type": "integer"}},
+                                  ("name", "agency_code", "waiting")), "已发出")},
+            401, 403, 404, 422, body=_object({"name": _TEXT, "agency_code": _TEXT}, ("name",)))},
         "/api/deployments": {"post": {**_operation(
             "一次部署多个 BPMN 文件（及 DMN 决策表）：调用活动可调用其他文件中的流程；每个未被调用的可执行流程（协作图的"
             "每个可执行池）成为其流程的新版本；运行中的案件仍按其部署运行（包括所调用的流程）",
@@ -598,6 +604,12 @@ def _paths() -> dict:
                 "未标注的材料视为受理人确认已提交；容缺受理（decision=waive）须有标为容缺的材料，并以 "
                 "waiver_commitment=true 确认申请人已签署《容缺承诺书》")}, "variables": _VARIABLES},
                                    ("data",)), params=[task])},
+        "/api/tasks/{task_id}/escalation": {"post": _operation(
+            "上报（用户任务上的升级）：办件按任务上捕获该升级码（或任何升级）的升级边界事件继续——非中断的与任务并行"
+            "（如科长阅知），中断的取代任务；流程图中没有对应的升级边界事件时 422（fields.code）",
+            {"200": _json(_ref("Progress"))}, 401, 403, 404, 409, 422,
+            body=_object({"code": {"type": "string", "description": "升级码（escalationCode）"},
+                          "message": {"type": "string", "description": "说明（可选）"}}, ("code",)), params=[task])},
         "/api/tasks/{task_id}/bpmn-error": {"post": _operation(
             "报告业务错误（Camunda 用户任务的 bpmnError）：办件按任务上捕获该错误码（或任何错误）的错误边界事件继续，"
             "任务随之结束；流程图中没有对应的错误边界事件时 422（fields.code）", {"200": _json(_ref("Progress"))},

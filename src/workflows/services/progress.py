@@ -12,7 +12,7 @@ from handlers.gateways import LocalNationalPlatform, LocalPaymentGateway
 from workflows.adapters.engine import AutomaticStep, CaseBindings, CaseRun
 from workflows.adapters.unit_of_work import UnitOfWork
 from workflows.domain.amounts import PROPOSAL, yuan
-from workflows.domain.events import IncidentRaised
+from workflows.domain.events import IncidentRaised, SignalThrown
 from workflows.domain.external_tasks import ExternalTask
 from workflows.domain.identity import eligibility_finding
 from workflows.domain.model import (CANCELLED, CLOSED, FAILED, OPEN, READY, SUPERVISION_STAGE, Case, CaseTask,
@@ -104,6 +104,7 @@ def record_progress(uow: UnitOfWork, ctx: Context, case: Case, run: CaseRun, clo
         add_history(uow, case, at, SYSTEM, "message_sent", f"发出消息“{name}”",
                     detail={"name": name, "payload": jsonable(payload)})
         thrown_messages.record_thrown(uow, ctx, case, name, payload)
+    _record_signals(uow, case, run, at)
     if run.failure:
         add_history(uow, case, at, SYSTEM, "failed", f"“{run.failure.task_name}”出错：{run.failure.message}",
                     task_name=run.failure.task_name)
@@ -116,8 +117,17 @@ def record_progress(uow: UnitOfWork, ctx: Context, case: Case, run: CaseRun, clo
     case.workflow_state = ctx.engine.dump(run)
     uow.timers.replace(case.id, [] if case.status == CLOSED else run.pending_timers())
     uow.message_waits.replace(case, [] if case.status == CLOSED else run.waiting_messages())
+    uow.signal_waits.replace(case.id, case.agency_code, [] if case.status == CLOSED else run.waiting_signals())
     documents.issue_automatic(uow, ctx, case, previous_stage, was_open)  # 受理通知书, 决定书, 办结通知书 …
     return Progress(case, ready, tuple(notices))
+
+
+def _record_signals(uow: UnitOfWork, case: Case, run: CaseRun, at: datetime) -> None:
+    """The signals the case threw: in its history, and for the agency's other waiting cases after the commit."""
+    for name in run.signals:
+        add_history(uow, case, at, SYSTEM, "signal_sent", f"发出信号“{name}”", detail={"name": name})
+        uow.publish(SignalThrown(case.agency_code, name, case.id, case.number))
+    run.signals.clear()
 
 
 def _external_tasks(case: Case, run: CaseRun, at: datetime) -> list[ExternalTask]:

@@ -214,16 +214,42 @@ def report_task_error(ctx: Context, actor: User, task_id: str, code: str, messag
     """A business error the clerk found working the task (Camunda's bpmnError on a user task): the case takes the
     path of the task's error boundary event for the code, and the task ends with it; 422 on `code` when the
     diagram has none (nothing in it says what to do)."""
+    return _thrown_at_task(ctx, actor, task_id, code, message, _ERROR)
+
+
+def report_task_escalation(ctx: Context, actor: User, task_id: str, code: str, message: str | None) -> Progress:
+    """An escalation the clerk raises on the task (上报科长): the case takes the path of the task's escalation
+    boundary event for the code, beside the task (non-interrupting) or instead of it; 422 on `code` when the
+    diagram has none."""
+    return _thrown_at_task(ctx, actor, task_id, code, message, _ESCALATION)
+
+
+@dataclass(frozen=True)
+class _Thrown:
+    """What a clerk throws at a task: how the engine is asked, and the words for it."""
+
+    throw: str  # the CaseRun method
+    action: str  # the history's action
+    what: str  # 错误, 升级: of its code and its boundary event
+    reported: str  # 业务错误, 升级: what the history says the clerk reported
+
+
+_ERROR = _Thrown("throw_task_error", "task_error", "错误", "业务错误")
+_ESCALATION = _Thrown("throw_task_escalation", "task_escalation", "升级", "升级")
+
+
+def _thrown_at_task(ctx: Context, actor: User, task_id: str, code: str, message: str | None,
+                    thrown: _Thrown) -> Progress:
     with ctx.uow() as uow:
         task, case, _ = _completable(uow, actor, task_id, lock=True)
         command = CaseCommand(uow, ctx, case)
         run = command.resume()
-        if not run.throw_task_error(task.id, code):
-            raise InvalidInput(f"“{task.name}”没有捕获错误码“{code}”的错误边界事件",
-                               {"code": "流程图中此任务没有对应的错误边界事件"})
-        add_history(uow, case, ctx.now(), actor.username, "task_error",
-                    f"{actor.full_name}在“{task.name}”报告业务错误“{code}”{f'（{message}）' if message else ''}，"
-                    "按错误边界事件继续办理", stage=task.stage, task_name=task.name,
+        if not getattr(run, thrown.throw)(task.id, code):
+            raise InvalidInput(f"“{task.name}”没有捕获{thrown.what}码“{code}”的{thrown.what}边界事件",
+                               {"code": f"流程图中此任务没有对应的{thrown.what}边界事件"})
+        add_history(uow, case, ctx.now(), actor.username, thrown.action,
+                    f"{actor.full_name}在“{task.name}”报告{thrown.reported}“{code}”{f'（{message}）' if message else ''}，"
+                    f"按{thrown.what}边界事件继续办理", stage=task.stage, task_name=task.name,
                     detail={"code": code, "message": message})
         progress = command.record(run)
         uow.commit()

@@ -1,0 +1,126 @@
+"""Compensation, which SpiffWorkflow 3.2.0 does not run: a compensation boundary event on an activity, associated
+with its compensation activity (isForCompensation: 撤销拨付 for 拨付), and a compensation throw event (intermediate
+or end) that undoes what was done.
+
+When a case reaches the throw event, the compensation activity of each activity of the same scope (the process,
+or the sub-process the event is in) that has completed runs, one after another, the latest completed first (as
+BPMN says); with `activityRef`, only that activity's. A compensation user task lands in the inbox like any other.
+The throw event waits until they are done, then the path goes on (an end event ends it). An activity completed
+twice (a loop back) is compensated twice.
+
+The compensation activities have no incoming flow, so SpiffWorkflow's parser never reaches them: ProcessParser
+parses them beside the path, and leaves the compensation boundary events out (they catch nothing there).
+"""
+from __future__ import annotations
+
+from SpiffWorkflow.bpmn.parser.ProcessParser import ProcessParser
+from SpiffWorkflow.bpmn.specs.defaults import EndEvent, IntermediateThrowEvent
+from SpiffWorkflow.bpmn.specs.event_definitions.simple import NoneEventDefinition
+from SpiffWorkflow.camunda.parser.event_parsers import CamundaIntermediateThrowEventParser
+from SpiffWorkflow.util.task import TaskState
+
+from .signal_events import EndEventParser
+
+BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+NS = {"bpmn": BPMN_NS}
+_STATE = "compensation"  # the throw event's internal data: the handlers still to run, the one running
+
+
+def handlers_of(scope) -> dict[str, str]:
+    """activity id -> the id of its compensation activity, for the activities of `scope` (a process or
+    sub-process element) with a compensation boundary event associated with one."""
+    targets = {assoc.get("sourceRef"): assoc.get("targetRef")
+               for assoc in scope.getroottree().getroot().iterfind(".//bpmn:association", NS)}
+    return {event.get("attachedToRef"): targets[event.get("id")]
+            for event in scope.iterfind("bpmn:boundaryEvent", NS)
+            if event.find("bpmn:compensateEventDefinition", NS) is not None and event.get("id") in targets}
+
+
+def is_compensation_boundary(node) -> bool:
+    return node.find("bpmn:compensateEventDefinition", NS) is not None
+
+
+class CompensationProcessParser(ProcessParser):
+    """A process (or sub-process) whose compensation activities are parsed beside its path."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.boundary_events_by_attached = {
+            ref: [event for event in events if not is_compensation_boundary(event)]
+            for ref, events in self.boundary_events_by_attached.items()}
+
+    def add_tasks(self):
+        super().add_tasks()
+        for node in self.node.iterfind("bpmn:*[@isForCompensation='true']", NS):
+            # Reached from no flow, but SpiffWorkflow runs no task without an input: it hangs off the start.
+            self.parse_node(node).inputs = [self.spec.start]
+
+
+class _Compensating:
+    """A compensation throw event: it runs the compensation activities, then goes on."""
+
+    handlers: dict[str, str]
+    activity: str | None  # activityRef: compensate only this one
+
+    def _update_hook(self, my_task):
+        state = my_task.internal_data.get(_STATE)
+        if state is None:
+            super()._update_hook(my_task)  # the data of the path, as any task gets it
+            state = my_task.internal_data[_STATE] = {"todo": self._to_compensate(my_task), "current": None}
+        current = next((child for child in my_task.children if str(child.id) == state["current"]), None)
+        if current is not None and not current.has_state(TaskState.FINISHED_MASK):
+            my_task._set_state(TaskState.WAITING)
+            return False
+        if current is not None:
+            my_task.data.update(current.data)
+            state["current"] = None
+        if state["todo"]:
+            child = my_task._add_child(my_task.workflow.spec.task_specs[state["todo"].pop(0)], TaskState.FUTURE)
+            child.triggered = True  # (not one of the event's outputs: kept when its own path is added)
+            state["current"] = str(child.id)
+            child.task_spec._update(child)
+            my_task._set_state(TaskState.WAITING)
+            return False
+        return True
+
+    def _to_compensate(self, my_task) -> list[str]:
+        done = sorted((task for task in my_task.workflow.get_tasks(state=TaskState.COMPLETED)
+                       if task.task_spec.name in self.handlers
+                       and (self.activity is None or task.task_spec.name == self.activity)),
+                      key=lambda task: task.last_state_change, reverse=True)
+        return [self.handlers[task.task_spec.name] for task in done]
+
+
+class CompensationThrowEvent(_Compensating, IntermediateThrowEvent):
+    pass
+
+
+class CompensationEndEvent(_Compensating, EndEvent):
+    pass
+
+
+def _compensating(parser, spec_class, fallback):
+    definition = parser.node.find("bpmn:compensateEventDefinition", NS)
+    if definition is None:
+        return fallback()
+    task = spec_class(parser.spec, parser.bpmn_id, event_definition=NoneEventDefinition(),
+                      **parser.bpmn_attributes)
+    task.handlers = handlers_of(parser.node.getparent())
+    task.activity = definition.get("activityRef")
+    return task
+
+
+class IntermediateThrowEventParser(CamundaIntermediateThrowEventParser):
+    def create_task(self):
+        return _compensating(self, CompensationThrowEvent, super().create_task)
+
+
+class CompensationEndEventParser(EndEventParser):
+    def create_task(self):
+        def end():
+            return super(CompensationEndEventParser, self).create_task()
+        if self.node.find("bpmn:compensateEventDefinition", NS) is None:
+            return end()
+        task = _compensating(self, CompensationEndEvent, end)
+        task.connect(self.spec.end)
+        return task

@@ -1,0 +1,26 @@
+"""The signals open cases wait for, indexed by agency and signal name (migration 0039), kept in line with each
+case's workflow by every command (services/progress.py), read when a signal is broadcast (services/signals.py)."""
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .orm import case_signal_waits
+
+
+class SignalWaitRepository:
+    def __init__(self, session: Session):
+        self.session = session
+
+    def replace(self, case_id: int, agency_code: str, names: list[str]) -> None:
+        table = case_signal_waits
+        self.session.execute(table.delete().where(table.c.case_id == case_id))
+        if names:
+            self.session.execute(table.insert(), [{"case_id": case_id, "signal_name": name,
+                                                   "agency_code": agency_code} for name in dict.fromkeys(names)])
+
+    def waiting(self, agency_code: str, name: str) -> list[int]:
+        """The ids of the agency's cases waiting for signal `name`, oldest first."""
+        table = case_signal_waits
+        return list(self.session.scalars(select(table.c.case_id).where(
+            table.c.agency_code == agency_code, table.c.signal_name == name).order_by(table.c.case_id)))

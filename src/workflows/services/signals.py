@@ -1,0 +1,89 @@
+"""Signals between the cases of an agency, as Camunda 7 broadcasts them: a signal a case throws (an intermediate or
+end throw event), or one sent by name through the API (POST /api/signals: a policy change, 系统停机通知), reaches
+every open case of the agency waiting for it (a catch event, a boundary event, a signal event sub-process).
+
+The thrower's command only publishes SignalThrown; after its commit the outbox's worker delivers the signal to
+each waiting case in a transaction of its own (a case that fails to take it records its own failure; the others
+go on). Within the throwing case SpiffWorkflow has already caught it. A signal carries no data between cases:
+one applicant's data never lands in another's case.
+"""
+from __future__ import annotations
+
+import logging
+
+from workflows.domain.errors import Conflict, InvalidInput, NotFound
+from workflows.domain.events import OutboxEntry, SignalThrown
+from workflows.domain.model import OPEN, User
+
+from .access import require_role
+from .context import Context
+from .history import SYSTEM, add_history
+from .outbox import work_entries
+from .progress import CaseCommand
+from .retries import retried
+
+log = logging.getLogger(__name__)
+MAX_NAME = 100
+SENDER_ROLES = ("supervisor", "admin")  # a signal may move every case of the agency: not any clerk's to send
+
+
+def send_signal(ctx: Context, actor: User, agency_code: str, name) -> int:
+    """Send signal `name` to the agency's waiting cases (delivered after this commits, each case on its own);
+    returns how many cases wait for it now."""
+    require_role(actor, *SENDER_ROLES)
+    name = _checked_name(name)
+    if agency_code != actor.agency_code and not actor.has_role("admin"):
+        raise NotFound(f"经办机构 {agency_code} 不存在")
+    with ctx.uow() as uow:
+        if ctx.catalog(uow).agency(agency_code) is None:
+            raise NotFound(f"经办机构 {agency_code} 不存在")
+        waiting = len(uow.signal_waits.waiting(agency_code, name))
+        uow.publish(SignalThrown(agency_code, name, None, actor.username))
+        uow.commit()
+    return waiting
+
+
+def _checked_name(name) -> str:
+    if not isinstance(name, str) or not name.strip() or len(name.strip()) > MAX_NAME:
+        raise InvalidInput("信号格式有误", {"name": f"请填写信号名称（不超过 {MAX_NAME} 字），即流程中信号（bpmn:signal）的 name"})
+    return name.strip()
+
+
+def broadcast(ctx: Context, entry: OutboxEntry) -> None:
+    """The outbox's worker for SignalThrown: each waiting case of the agency but the thrower catches the signal in
+    its own transaction; then the entry is done."""
+    event = SignalThrown.from_payload(entry.payload)
+    with ctx.uow(write=False) as uow:
+        case_ids = [case_id for case_id in uow.signal_waits.waiting(event.agency_code, event.name)
+                    if case_id != event.case_id]
+    for case_id in case_ids:
+        try:
+            _deliver(ctx, case_id, event)
+        except Conflict:  # it stopped waiting meanwhile (a clerk's command came first)
+            log.info("signal %s: case %s no longer waits", event.name, case_id)
+    with ctx.uow() as uow:
+        uow.outbox.finish(entry.id, ctx.now())
+        uow.commit()
+
+
+def broadcast_now(ctx: Context, entries: list[tuple[int, SignalThrown]]) -> None:
+    """The prompt worker: broadcast right after the thrower's commit, claiming the entries as the scheduler does
+    (an entry the scheduler holds is left to it)."""
+    work_entries(ctx, [entry_id for entry_id, _ in entries])
+
+
+@retried
+def _deliver(ctx: Context, case_id: int, event: SignalThrown) -> None:
+    with ctx.uow() as uow:
+        case = uow.cases.get_by_id(case_id, lock=True)
+        if case is None or case.status != OPEN or case.agency_code != event.agency_code:
+            return
+        command = CaseCommand(uow, ctx, case)
+        run = command.resume()
+        run.receive_signal(event.name)
+        from_case = event.case_id is not None
+        add_history(uow, case, ctx.now(), SYSTEM if from_case else event.sent_by, "signal_received",
+                    f"收到信号“{event.name}”（{'来自办件 ' + event.sent_by if from_case else '经接口发送'}）",
+                    detail={"name": event.name, "from_case": event.sent_by if from_case else None})
+        command.record(run)
+        uow.commit()
