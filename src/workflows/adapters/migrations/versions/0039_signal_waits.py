@@ -12,7 +12,7 @@ from alembic import op
 import sqlalchemy as sa
 
 revision = '0039'
-down_revision = '0034'
+down_revision = '0036'
 branch_labels = None
 depends_on = None
 
