@@ -56,6 +56,20 @@ def _problem(name: str, held: Mapping, process_fields: frozenset[str]) -> str | 
     return None
 
 
+UNDECLARED = "未声明的字段，流程变量请放在 variables 中"
+# What a task's completion carries in `data` beside its form's fields: the material marks (`materials`, or the
+# task page's material_<n>), a refusal's reason and the 容缺承诺书 checkbox, which the platform reads itself.
+WITH_COMPLETION = frozenset({"materials", "decision", REASON_FIELD, COMMITMENT_FIELD})
+
+
+def undeclared_errors(form: Form, data: Mapping, platform: frozenset[str] = frozenset()) -> dict[str, str]:
+    """Each key of `data` that is no field of `form` (nor one of the `platform` keys read beside it): refused,
+    named, where it was dropped before with a 200 answer. A process variable goes in `variables`, with its checks."""
+    own = {f.id for f in form.fields} | platform
+    return {str(key): UNDECLARED for key in data
+            if key not in own and not (platform and str(key).startswith(_PLATFORM_PREFIXES))}
+
+
 _HELD = "__variables__"  # the key a held submission (后加签) keeps its variables under, beside the form's values
 
 

@@ -10,7 +10,7 @@ from workflows.domain.case_states import CaseState
 from workflows.domain.case_numbers import format_case_number
 from workflows.domain.errors import Forbidden, InvalidInput, NotFound
 from workflows.domain.forms import Form, validate_form
-from workflows.domain.variables import split_variables
+from workflows.domain.variables import split_variables, undeclared_errors
 from workflows.domain.model import (OPEN, Case, CaseDeadline, CasePause, CaseTask, Escalation, ExtensionRequest,
                                     ExternalCall, HistoryEntry, ProcessVersion, User)
 from workflows.domain.case_limits import LimitLine, limit_lines
@@ -71,6 +71,7 @@ def open_case(ctx: Context, actor: User, item_code: str, applicant: dict, data: 
         fields, others, variable_errors = split_variables(variables or {}, definition.start_form, {},
                                                           definition.form_fields)
         values, form_errors = validate_form(definition.start_form, {**(data or {}), **fields}, ctx.max_amount)
+        form_errors.update(undeclared_errors(definition.start_form, data or {}))
         if errors or upload_errors or form_errors or variable_errors:
             raise InvalidInput("申请信息填写有误", {**errors, **upload_errors, **form_errors, **variable_errors})
         values = {**others, **values}

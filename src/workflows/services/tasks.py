@@ -10,7 +10,7 @@ from workflows.domain.amounts import (APPROVED, PaymentSummary, Proposal, approv
 from workflows.domain.case_states import CaseState
 from workflows.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from workflows.domain.forms import Form, validate_form
-from workflows.domain.variables import held_with, split_variables
+from workflows.domain.variables import WITH_COMPLETION, held_with, split_variables, undeclared_errors
 from workflows.domain.model import COMPLETED, READY, Case, CaseTask, TaskActivity, User
 from workflows.domain.documents import RenderedDocument
 from workflows.domain.refusals import END, REASON_FIELD, require_reason
@@ -279,6 +279,7 @@ def checked_values(step: TaskDefinition, case_data: dict, values: dict, max_amou
     fields, others, variable_errors = split_variables(variables or {}, step.form, case_data, process_fields)
     values = {**(values or {}), **fields}
     cleaned, errors = validate_form(step.form, values, max_amount, case_data)
+    errors.update(undeclared_errors(step.form, values, WITH_COMPLETION))
     errors.update(variable_errors)
     proposal = Proposal.from_data(case_data) if any(f.id == APPROVED for f in step.form.fields) else None
     errors = {**review_errors(proposal, cleaned), **errors}
