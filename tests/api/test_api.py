@@ -431,8 +431,8 @@ def test_an_application_without_item_code_names_the_missing_field(client, auth):
 
 def test_a_case_shows_its_data_process_tasks_and_history(client, auth):
     shouli = auth("shouli")
-    number = open_case(client, shouli, outpatient_application(data={**EXPENSES, "hospital_name": "抚顺市中心医院",
-                                                                    "not_a_field": "dropped"}))["number"]
+    number = open_case(client, shouli, outpatient_application(data={**EXPENSES, "hospital_name": "抚顺市中心医院"}))[
+        "number"]
 
     case = case_of(client, shouli, number)
 

@@ -193,7 +193,11 @@ class ReadyTask:
     @property
     def name(self) -> str:
         """The task's name in the inbox and the history: 会签（医疗保障科） for an instance."""
-        return f"{self.definition.name}（{self.instance}）" if self.instance else self.definition.name
+        return self.named(self.definition.name)
+
+    def named(self, base: str) -> str:
+        """`base` (the name, or its template rendered for the case) with the instance it is for."""
+        return f"{base}（{self.instance}）" if self.instance else base
 
 
 @dataclass(frozen=True)
@@ -366,6 +370,17 @@ class CaseRun:
         with self._on_case_clock():
             return resolve_assignment(definition.assignment, lambda source: environment.evaluate(source, task.data),
                                       self.workflow.script_engine.bindings.clock())
+
+    def task_text(self, task_id: str, expression: str, written: str) -> str:
+        """A template text of the open task (its name) for this case, over the task's data on the case's clock;
+        as `written` in the diagram where it fails here (a name the case lacks): the task still opens."""
+        task = self._find(task_id)
+        try:
+            with self._on_case_clock():
+                return str(self.workflow.script_engine.environment.evaluate(expression, dict(task.data)))
+        except Exception:  # noqa: BLE001 - a text to show, not a step of the case
+            log.info("text template of task %s failed", task_id, exc_info=True)
+            return written
 
     def ready_tasks(self) -> list[ReadyTask]:
         tasks = self.workflow.get_tasks(state=TaskState.READY, manual=True)

@@ -183,7 +183,10 @@ SCHEMAS["Payment"] = {**_object({
         "审核的核定金额（payable_amount）不得超过申报金额、封顶线或核算金额，低于核算金额须填写核减理由"
         "（reduction_reason），否则 422；不填为核算金额。不支付待遇的事项为 null")}
 SCHEMAS["TaskDetails"] = {"allOf": [_ref("Task"), _object({
-    "form": _object({"fields": {"type": "array", "items": _ref("FormField")}}),
+    "form": _object({"fields": {"type": "array", "items": _ref("FormField")},
+                     "defaults": {"type": "object", "description": (
+                         "各字段的默认值（defaultValue，JUEL 已按本案件数据求值）；完成任务时未提交的字段取此值")}}),
+    "documentation": {"type": "string", "description": "任务说明（bpmn:documentation，JUEL 模板已按本案件数据填入）"},
     "decisions": {"type": "array", "items": _object({"value": _TEXT, "label": _TEXT})}, "case": _ref("Case"),
     "payment": _ref("Payment")})]}
 SCHEMAS.update({
@@ -462,7 +465,8 @@ def _paths() -> dict:
                                    "item_code": _TEXT, "applicant": _ref("Applicant"),
                                    "data": {"type": "object", "description": (
                                        "申请表字段，见流程开始事件的表单；bank_account 须为12至25位数字，credit_code "
-                                       "须为有效的统一社会信用代码，否则 422 并指明字段")},
+                                       "须为有效的统一社会信用代码，否则 422 并指明字段；表单未声明的键 422（未声明的字段，"
+                                       "流程变量请放在 variables 中）；未提交的字段取其默认值（defaultValue）")},
                                    "variables": _VARIABLES},
                                    ("item_code", "applicant"))),
             "get": _operation("本大厅的办件", {"200": _json(_array("Case"))}, 401, 422, params=[
@@ -591,7 +595,8 @@ def _paths() -> dict:
         "/api/tasks/{task_id}/complete": {"post": _operation(
             "办理任务：提交表单与决定（未认领的任务在办理时由本人认领）", {"200": _json(_ref("Progress"))}, 401, 403, 404,
             409, 422, body=_object({"data": {"type": "object", "description": (
-                "表单字段，decision 为决定；不予受理、审核不通过、验收不通过、不予签订、认定不通过、退回等拒绝性决定"
+                "表单字段，decision 为决定；未提交的字段取其默认值（defaultValue，JUEL 按案件数据求值）；表单未声明的键"
+                "（materials、opinion 以外）422 并指明该键（未声明的字段，流程变量请放在 variables 中）；不予受理、审核不通过、验收不通过、不予签订、认定不通过、退回等拒绝性决定"
                 "须在 opinion 中写明理由（否则 422，fields.opinion），理由原文写入决定书；materials 为材料核对"
                 "（材料序号 -> present/missing/waived/committed，与决定一并保存，也可先用 PUT /api/cases/{number}/materials）；"
                 "受理时必要材料标为缺少则 422（fields.materials，可容缺的改用容缺受理，否则出具一次性告知书），"

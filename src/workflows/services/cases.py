@@ -15,13 +15,14 @@ from workflows.domain.model import (OPEN, Case, CaseDeadline, CasePause, CaseTas
                                     ExternalCall, HistoryEntry, ProcessVersion, User)
 from workflows.domain.case_limits import LimitLine, limit_lines
 
-from . import agents, privacy
+from . import agents, forms, privacy
 from .access import may_take, require_case_visible, require_role, sees_all_halls
 from .case_states import state_of
 from .context import Context, jsonable
 from .history import add_history
 from .progress import CaseCommand, Progress
 from .retries import retried
+from .forms import with_defaults
 
 APPLICATION_STAGE = "申请"
 
@@ -70,7 +71,9 @@ def open_case(ctx: Context, actor: User, item_code: str, applicant: dict, data: 
         upload, upload_errors = agents.take_upload(applicant)
         fields, others, variable_errors = split_variables(variables or {}, definition.start_form, {},
                                                           definition.form_fields)
-        values, form_errors = validate_form(definition.start_form, {**(data or {}), **fields}, ctx.max_amount)
+        submitted = with_defaults({**(data or {}), **fields},
+                                  forms.defaults(ctx, definition.start_form, {"applicant": applicant}))
+        values, form_errors = validate_form(definition.start_form, submitted, ctx.max_amount)
         form_errors.update(undeclared_errors(definition.start_form, data or {}))
         if errors or upload_errors or form_errors or variable_errors:
             raise InvalidInput("申请信息填写有误", {**errors, **upload_errors, **form_errors, **variable_errors})
