@@ -751,9 +751,58 @@ def _engine_rest_paths() -> dict:
         f"{base}/{{task_id}}/unlock": {"post": _operation(
             "解除锁定：任何工作者可立即再获取", _DONE, 401, 403, 404, params=[task])},
     }
+    paths.update(_engine_rest_user_task_paths())
     for path in paths.values():
-        path["post"]["security"] = [{"bearer": []}, {"basic": []}]
+        for operation in path.values():
+            operation["security"] = [{"bearer": []}, {"basic": []}]
     return paths
+
+
+SCHEMAS["CamundaTask"] = _object({
+    "id": _TEXT, "name": _TEXT, "assignee": _OPTIONAL, "owner": _OPTIONAL, "created": _TEXT, "due": _OPTIONAL,
+    "followUp": _OPTIONAL, "lastUpdated": _OPTIONAL, "delegationState": _OPTIONAL, "description": _OPTIONAL,
+    "executionId": _TEXT, "parentTaskId": _OPTIONAL, "priority": _INT, "processDefinitionId": _OPTIONAL,
+    "processInstanceId": {"type": "string", "description": "办件编号"},
+    "taskDefinitionKey": {"type": "string", "description": "用户任务的元素 id"}, "caseExecutionId": _OPTIONAL,
+    "caseInstanceId": _OPTIONAL, "caseDefinitionId": _OPTIONAL, "suspended": _BOOL, "formKey": _OPTIONAL,
+    "camundaFormRef": _OPTIONAL, "tenantId": _OPTIONAL})
+SCHEMAS["CamundaProcessInstance"] = _object({
+    "links": {"type": "array", "items": _object({"method": _TEXT, "href": _TEXT, "rel": _TEXT})},
+    "id": {"type": "string", "description": "办件编号"}, "definitionId": _TEXT, "businessKey": _OPTIONAL,
+    "caseInstanceId": _OPTIONAL, "ended": _BOOL, "suspended": _BOOL, "tenantId": _OPTIONAL,
+    "variables": _TYPED})
+
+
+def _engine_rest_user_task_paths() -> dict:
+    """Camunda 7's user-task and process-instance API: the same use cases, roles and rules as /api."""
+    task = _path("task_id", "任务 id")
+    names = _query("variableNames", "只取这些变量（逗号分隔）")
+    query = [_query("processInstanceId", "办件编号"), _query("taskDefinitionKey", "用户任务的元素 id"),
+             _query("assignee", "认领人"), _query("candidateGroup", "岗位代码（本人岗位之一）"),
+             _query("firstResult", "跳过的条数", _INT), _query("maxResults", "最多条数（1–500）", _INT)]
+    return {
+        "/engine-rest/task": {"get": _operation(
+            "本人待办（Camunda 7 GET /task）：本大厅、本人岗位的未办任务", {"200": _json(_array("CamundaTask"))},
+            401, 403, 422, params=query)},
+        "/engine-rest/task/{task_id}/complete": {"post": _operation(
+            "办理用户任务（Camunda 7）：variables 中本步骤表单的字段按表单校验，materials、opinion 等与 /api 相同，"
+            "其余为流程变量；规则与 POST /api/tasks/{task_id}/complete 相同",
+            {**_DONE, "200": _json(_TYPED, "withVariablesInReturn 为 true 时：办理后的案件变量")},
+            401, 403, 404, 409, 422, body=_object({"variables": _TYPED, "withVariablesInReturn": _BOOL}),
+            params=[task])},
+        "/engine-rest/task/{task_id}/form-variables": {"get": _operation(
+            "任务表单变量：各字段在案件中的值，或其默认值（defaultValue 已求值）", {"200": _json(_TYPED)},
+            401, 403, 404, params=[task, names])},
+        "/engine-rest/process-definition/key/{process_key}/start": {"post": _operation(
+            "立案（Camunda 7 start）：本机构由该流程办理的事项，申请人在变量 applicant（Json）中，申请表字段与流程"
+            "变量同 POST /api/cases；businessKey 存为变量 businessKey", {"200": _json(_ref("CamundaProcessInstance"))},
+            401, 403, 404, 422, body=_object({"businessKey": _TEXT, "variables": _TYPED,
+                                              "withVariablesInReturn": _BOOL}),
+            params=[_path("process_key", "流程标识，如 item_002036006001")])},
+        "/engine-rest/process-instance/{number}/variables": {"get": _operation(
+            "案件变量（Camunda 7）：案件数据，类型化；个人信息按本人岗位遮蔽", {"200": _json(_TYPED)}, 401, 403, 404,
+            params=[_path("number", "办件编号"), names])},
+    }
 
 
 def _as_openapi_31(node):
