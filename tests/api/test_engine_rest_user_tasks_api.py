@@ -194,3 +194,23 @@ def test_a_case_started_here_meets_the_prohibited_cases_table_at_acceptance(serv
     case = case_of(client, auth("shouli"), number)
     assert (case["status"], case["result"]) == ("closed", "禁止办理")
     assert done.json()["visit_kind"]["value"] == "emergency"
+
+
+def test_a_completion_held_for_an_after_signer_moves_on_with_its_variables_once_signed(server, client, auth):
+    number = open_case(client, auth("shouli"))["number"]
+    complete(client, auth("shouli"), ready_task(client, auth("shouli"), number)["id"], decision="accept",
+             opinion="材料齐全")
+    review = ready_task(client, auth("shenhe"), number)["id"]
+    signer = json_of(client.post(f"/api/tasks/{review}/signers", headers=auth("shenhe"),
+                                 json={"signer": "kezhang", "kind": "after", "reason": "复核"}), 201)
+
+    held = as_clerk("shenhe", "demo12345").post(f"{server}/engine-rest/task/{review}/complete", json={"variables": {
+        "decision": {"value": "approve"}, "opinion": {"value": "同意"},
+        "review_channel": {"value": "engine-rest", "type": "String"}}})
+
+    assert held.status_code == 204
+    assert case_of(client, auth("shenhe"), number)["stage"] == "审核"  # held: the task waits for its signer
+    signed = json_of(client.post(f"/api/task-requests/{signer['id']}/sign", headers=auth("kezhang"),
+                                 json={"decision": "agree", "opinion": "同意"}))
+    assert signed["completed"]["stage"] == "拨付"
+    assert case_of(client, auth("shenhe"), number)["data"]["review_channel"] == "engine-rest"
