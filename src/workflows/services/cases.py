@@ -10,7 +10,7 @@ from workflows.domain.case_states import CaseState
 from workflows.domain.case_numbers import format_case_number
 from workflows.domain.errors import Forbidden, InvalidInput, NotFound
 from workflows.domain.forms import Form, validate_form
-from workflows.domain.variables import split_variables, undeclared_errors
+from workflows.domain.variables import require_variable_source, split_variables, undeclared_errors
 from workflows.domain.model import (OPEN, Case, CaseDeadline, CasePause, CaseTask, Escalation, ExtensionRequest,
                                     ExternalCall, HistoryEntry, ProcessVersion, User)
 from workflows.domain.case_limits import LimitLine, limit_lines
@@ -52,6 +52,7 @@ def open_case(ctx: Context, actor: User, item_code: str, applicant: dict, data: 
     """申请: a window clerk registers an application for an item in the clerk's hall, with the start form's data
     and process `variables` (domain/variables.py)."""
     require_role(actor, "acceptor")
+    require_variable_source(actor, "acceptor", variables)
     with ctx.uow() as uow:
         agency = ctx.catalog(uow).agency(actor.agency_code)
         agency_item = agency.item(item_code) if agency else None

@@ -10,7 +10,8 @@ from workflows.domain.amounts import (APPROVED, PaymentSummary, Proposal, approv
 from workflows.domain.case_states import CaseState
 from workflows.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from workflows.domain.forms import Form, validate_form
-from workflows.domain.variables import WITH_COMPLETION, held_with, split_variables, undeclared_errors
+from workflows.domain.variables import (WITH_COMPLETION, held_with, require_variable_source, split_variables,
+                                        undeclared_errors)
 from workflows.domain.model import COMPLETED, READY, Case, CaseTask, TaskActivity, User
 from workflows.domain.documents import RenderedDocument
 from workflows.domain.refusals import END, REASON_FIELD, require_reason
@@ -201,6 +202,7 @@ def complete_task(ctx: Context, actor: User, task_id: str, values: dict, variabl
     when they have (task_operations), through `finish_task` below."""
     with ctx.uow() as uow:
         task, case, activity = _completable(uow, actor, task_id, lock=True)
+        require_variable_source(actor, task.role, variables)
         command = CaseCommand(uow, ctx, case)
         cleaned = valid_values(ctx, case, command.definition, task, values, variables)
         materials.with_completion(uow, ctx, actor, case, command.definition.user_tasks[task.spec_id],
@@ -241,6 +243,7 @@ def preview_completion(ctx: Context, actor: User, task_id: str, values: dict,
     Nothing is completed, marked or issued."""
     with ctx.uow(write=False) as uow:
         task, case, _ = _completable(uow, actor, task_id)
+        require_variable_source(actor, task.role, variables)
         definition = ctx.definition(uow, case.process_version_id)
         cleaned = valid_values(ctx, case, definition, task, values, variables)
         materials.check_marks(ctx, uow, case, materials.submitted_marks(values or {}))
