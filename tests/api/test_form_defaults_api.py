@@ -10,14 +10,14 @@ import re
 
 import lxml.html
 import pytest
-from click.testing import CliRunner
 
 from support.http import error_of, json_of
-from support.web import csrf_token, html, sign_in
-from workflows.entrypoints.cli import main
+from support.web import csrf_token, html
 
 from api.test_api import case_of, deploy, inbox, task_of
 from api.test_conformance_api import APPLICANT, CLERK, ITEM, diagram
+from api.test_forms_and_variables_api import browser  # noqa: F401 - the fixture: a clerk signed in on the web
+from entrypoints.test_cli import run
 
 NAME = "受理张伟的报销申请"
 DEFAULTS = {"payee": "张伟", "visit_count": 4, "unit_note": "票据由抚顺市第一人民医院出具", "urgent": "true",
@@ -72,13 +72,6 @@ def test_the_history_names_the_task_as_the_inbox_did(client, auth, task_id):
 
 # --- the task page ------------------------------------------------------------------------------------------------
 
-@pytest.fixture
-def browser(app):
-    signed = app.test_client()
-    sign_in(signed, CLERK, "password123")
-    return signed
-
-
 def test_the_task_page_shows_the_name_the_documentation_and_the_defaults_for_the_case(browser, task_id):
     page = lxml.html.fromstring(html(browser.get(f"/tasks/{task_id}")))
 
@@ -107,18 +100,12 @@ def test_a_box_unchecked_on_the_page_is_no_not_its_default(client, auth, browser
 
 # --- the command line ---------------------------------------------------------------------------------------------
 
-def cli(url: str, *args: str, expect: int = 0) -> str:
-    result = CliRunner().invoke(main, ["--database-url", url, *args], catch_exceptions=False)
-    assert result.exit_code == expect, result.output
-    return result.output
-
-
 def test_the_command_line_takes_the_defaults_and_refuses_a_key_outside_the_form(app, client, auth, task_id,
                                                                                 database_url):
-    refused = cli(database_url, "complete", task_id, "invoice_no=FP2026", "smuggled=1", "--user", CLERK, expect=1)
+    refused = run(database_url, "complete", task_id, "invoice_no=FP2026", "smuggled=1", "--user", CLERK, expect=1)
     assert "smuggled" in refused and "未声明的字段，流程变量请放在 variables 中" in refused
 
-    done = cli(database_url, "complete", task_id, "invoice_no=FP2026", "--user", CLERK)
+    done = run(database_url, "complete", task_id, "invoice_no=FP2026", "--user", CLERK)
     number = re.match(r"(\S+)\t", done).group(1)
 
     assert DEFAULTS.items() - {("urgent", "true")} <= case_of(client, auth(CLERK), number)["data"].items()
