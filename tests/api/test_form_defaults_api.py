@@ -40,7 +40,7 @@ def completed(client, auth, task_id: str, data: dict):
 def test_the_task_is_named_for_its_case_and_its_form_has_the_defaults_evaluated(client, auth, task_id):
     task = task_of(client, auth(CLERK), task_id)
 
-    assert task["name"] == NAME
+    assert (task["name"], task["stage"]) == (NAME, "受理的报销申请")  # the stage: the name's own words
     assert task["form"]["defaults"] == DEFAULTS
     assert task["documentation"] == "核对抚顺市第一人民医院出具的票据，共 3 次就诊"
     assert [field["default"] for field in task["form"]["fields"]][:2] == [None, "${applicant.name}"]  # as drawn

@@ -584,7 +584,9 @@ def _user_tasks(document, specs: list, file_name: str) -> dict[str, TaskDefiniti
             continue
         assignment = read_rules(node, file_name)
         role = role_for_lane(task_spec.lane) or task_role(assignment.static_groups) or ANY_TASK_ROLE
-        stage = (task_spec.extensions or {}).get("stage") or task_spec.bpmn_name or node.get("id")
+        # a name that is a template (审核${applicant.name}的申请) names no stage: its literal words do
+        stage = ((task_spec.extensions or {}).get("stage")
+                 or re.sub(r"[$#]\{[^}]*\}", "", task_spec.bpmn_name or "").strip() or node.get("id"))
         form = _read_form(node, file_name)
         documentation = (node.findtext("bpmn:documentation", default="", namespaces=NS) or "").strip()
         tasks[node.get("id")] = TaskDefinition(node.get("id"), task_spec.bpmn_name or node.get("id"), role,
