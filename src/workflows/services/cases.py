@@ -73,7 +73,8 @@ def open_case(ctx: Context, actor: User, item_code: str, applicant: dict, data: 
         fields, others, variable_errors = split_variables(variables or {}, definition.start_form, {},
                                                           definition.form_fields)
         submitted = with_defaults({**(data or {}), **fields},
-                                  forms.defaults(ctx, definition.start_form, {"applicant": applicant}))
+                                  forms.defaults(definition.start_form, {"applicant": applicant}, ctx.now,
+                                                 ctx.engine.limits))
         values, form_errors = validate_form(definition.start_form, submitted, ctx.max_amount)
         form_errors.update(undeclared_errors(definition.start_form, data or {}))
         if errors or upload_errors or form_errors or variable_errors:

@@ -3,17 +3,19 @@ JUEL over the case's data), shown in the task form and taken for a field a submi
 and its documentation, a JUEL template rendered over the case's data on the task page."""
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from datetime import datetime
 
 from workflows.adapters import case_expressions
 from workflows.adapters.bpmn_parsing import TaskDefinition
+from workflows.adapters.limits import DiagramLimits
 from workflows.domain.forms import Form
 
 from .context import Context
 
 
-def defaults(ctx: Context, form: Form, data: Mapping) -> dict:
-    """Field id -> its default over `data`. A readonly field has the case's value instead; a default whose
+def defaults(form: Form, data: Mapping, clock: Callable[[], datetime], limits: DiagramLimits) -> dict:
+    """Field id -> its default over `data`, on `clock` (the service's). A readonly field has the case's value instead; a default whose
     expression fails in this case (a name the case lacks) gives none: the field is then as if left empty."""
     values = {}
     for form_field in form.fields:
@@ -22,7 +24,7 @@ def defaults(ctx: Context, form: Form, data: Mapping) -> dict:
         value = form_field.default
         if form_field.default_expression:
             try:
-                value = case_expressions.evaluate(form_field.default_expression, data, ctx.now, ctx.engine.limits)
+                value = case_expressions.evaluate(form_field.default_expression, data, clock, limits)
             except Exception:  # noqa: BLE001 - the designer's expression, not the clerk's input, failed
                 value = None
         if value is not None and value != "":

@@ -152,7 +152,7 @@ def task_details(ctx: Context, actor: User, task_id: str) -> TaskDetails:
     privacy.mask_case(case, shown)
     step = definition.user_tasks[task.spec_id]
     return TaskDetails(task, case, step, definition.start_form, state, PaymentSummary.of(case.data, approval),
-                       forms.defaults(ctx, step.form, case.data),  # over what the actor may see
+                       forms.defaults(step.form, case.data, ctx.now, ctx.engine.limits),  # over what the actor sees
                        forms.documentation(ctx, step, case.data))
 
 
@@ -278,7 +278,7 @@ def valid_values(ctx: Context, case: Case, definition, task: CaseTask, values: d
     claim, the cap or the proposal; lower only with a 核减理由) and made explicit."""
     step = definition.user_tasks[task.spec_id]
     return checked_values(step, case.data, values, ctx.max_amount, variables, definition.form_fields,
-                          forms.defaults(ctx, step.form, case.data))
+                          forms.defaults(step.form, case.data, ctx.now, ctx.engine.limits))
 
 
 def checked_values(step: TaskDefinition, case_data: dict, values: dict, max_amount, variables: dict | None = None,
