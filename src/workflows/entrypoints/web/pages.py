@@ -167,7 +167,7 @@ def complete(task_id):
     `edit` goes back from that text, `save_materials` and `notice` act on the marks: each of these shows the
     form again with everything as typed."""
     values = request.form.to_dict()
-    for key in ("csrf_token", "confirmed", "edit", "save_materials", "notice"):
+    for key in ("csrf_token", "next", "confirmed", "edit", "save_materials", "notice"):  # the page's own controls
         values.pop(key, None)
     try:
         if "edit" in request.form:
