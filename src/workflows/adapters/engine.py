@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from copy import deepcopy
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timezone
 from decimal import Decimal
 from types import MappingProxyType
 from typing import Callable, Mapping
@@ -57,18 +57,25 @@ LIMIT_TIMER_FUNCTIONS = ("deadline(", "warning_time(")  # timers that follow the
 # service instead, so that tests and the demo can move time forward: the timer module gets a datetime whose now()
 # is the clock of the case being run (a context variable: each thread and command has its own).
 _case_clock: ContextVar = ContextVar("case_clock", default=None)
-# SpiffWorkflow fires a timer once its moment has passed (due < now), the timer table selects it once it is due
-# (due_at <= now, as Camunda fires): the timer module's now is one tick (a microsecond, what both databases keep)
-# ahead, so a timer due exactly now fires in the round that selects it, not one round later.
-_TIMER_TICK = timedelta(microseconds=1)
 
 
 class _CaseClockDatetime(datetime):
     @classmethod
     def now(cls, tz=None):
         clock = _case_clock.get()
-        moment = (clock() if clock else datetime.now(timezone.utc)) + _TIMER_TICK
-        return moment.astimezone(tz) if tz else moment.astimezone().replace(tzinfo=None)
+        moment = clock() if clock else datetime.now(timezone.utc)
+        moment = moment.astimezone(tz) if tz else moment.astimezone().replace(tzinfo=None)
+        return _DueNow.combine(moment.date(), moment.timetz())
+
+
+class _DueNow(_CaseClockDatetime):
+    """The timer module's now. SpiffWorkflow fires a timer once `due < now`; the timer table selects it once
+    `due_at <= now` (as Camunda fires): compared with a due moment, now counts as come when equal, so a timer due
+    exactly now fires in the round that selects it, not one round later. Python asks the subclass first
+    (its reflected __gt__ for `due < now`); the due moments themselves are computed unchanged."""
+
+    def __gt__(self, other):
+        return datetime.__ge__(self, other)
 
 
 spiff_timers.datetime = _CaseClockDatetime
