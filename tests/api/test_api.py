@@ -431,8 +431,8 @@ def test_an_application_without_item_code_names_the_missing_field(client, auth):
 
 def test_a_case_shows_its_data_process_tasks_and_history(client, auth):
     shouli = auth("shouli")
-    number = open_case(client, shouli, outpatient_application(data={**EXPENSES, "hospital_name": "抚顺市中心医院",
-                                                                    "not_a_field": "dropped"}))["number"]
+    number = open_case(client, shouli, outpatient_application(data={**EXPENSES, "hospital_name": "抚顺市中心医院"}))[
+        "number"]
 
     case = case_of(client, shouli, number)
 
@@ -606,8 +606,11 @@ def test_an_outpatient_claim_goes_through_to_payment(client, auth, clock):
     number = open_case(client, shouli)["number"]
 
     clock.advance(hours=1)
-    case = take_step(client, shouli, number, decision="accept", opinion="材料齐全",
-                     payable_amount="99999.00")  # not a field of 受理: dropped
+    smuggled = complete(client, shouli, ready_task(client, shouli, number)["id"], decision="accept", opinion="材料齐全",
+                        payable_amount="99999.00")  # not a field of 受理: refused, named
+    assert error_of(smuggled, 422, "invalid_input")["fields"] == {
+        "payable_amount": "未声明的字段，流程变量请放在 variables 中"}
+    case = take_step(client, shouli, number, decision="accept", opinion="材料齐全")
     assert case["stage"] == "审核"
     data = case_of(client, shouli, number)["data"]
     assert data["payable_amount"] == data["calculated_amount"] != "99999.00"

@@ -77,7 +77,7 @@ def test_json_nested_ten_thousand_deep_is_refused_before_it_is_parsed(client, au
     assert "嵌套过深" in error["message"]
     brackets_in_text = json.dumps(outpatient_application(data={"expense_total": "1860.00",
                                                                  "bank_account": "6222020712001234567",
-                                                                 "note": "[" * 100}))
+                                                                 "hospital_name": "[" * 100}))
     response = raw_post(client, "/api/cases", auth("shouli"), brackets_in_text)
     assert response.status_code == 201, response.get_json()  # brackets inside strings are text, not nesting
 

@@ -145,3 +145,37 @@ def test_the_web_form_refuses_a_changed_readonly_field_keeping_what_was_typed(br
     [alert] = page.xpath('//div[contains(@class, "has-error")]//*[@role="alert"]')
     assert alert.text_content() == "登记单位为只读，取自案件数据，不能修改"
     assert page.get_element_by_id("f-invoice_no").get("value") == "FP2026"
+
+
+# --- keys of `data` that are no field of the form -----------------------------------------------------------------
+
+UNDECLARED = "未声明的字段，流程变量请放在 variables 中"
+
+
+def test_a_key_of_data_that_is_no_field_of_the_step_is_refused_naming_it(client, auth, task_id):
+    error = error_of(completed(client, auth, task_id, {**GOOD, "priority_note": "加急"}), 422, "invalid_input")
+
+    assert error["fields"] == {"priority_note": UNDECLARED}
+    assert [task["id"] for task in inbox(client, auth(CLERK))].count(task_id) == 1  # nothing moved
+
+
+def test_the_same_value_passed_as_a_variable_is_kept(client, auth, task_id):
+    number = json_of(completed(client, auth, task_id, GOOD, {"priority_note": "加急"}))["number"]
+
+    assert case_of(client, auth(CLERK), number)["data"]["priority_note"] == "加急"
+
+
+def test_a_case_opened_with_a_key_of_data_outside_the_application_form_is_refused(client, auth):
+    json_of(deploy(client, auth("sheji"), diagram("form_constraints.bpmn"), "form_constraints.bpmn"), 201)
+    refused = client.post("/api/cases", headers=auth(CLERK),
+                          json={"item_code": ITEM, "applicant": APPLICANT, "data": {"tags": ["门诊"]}})
+
+    assert error_of(refused, 422, "invalid_input")["fields"] == {"tags": UNDECLARED}
+
+
+def test_the_web_form_refuses_a_key_outside_the_form_and_shows_why(browser, task_id):
+    token = csrf_token(html(browser.get(f"/tasks/{task_id}")))
+    answer = browser.post(f"/tasks/{task_id}", data={"csrf_token": token, **GOOD, "smuggled": "1"})
+
+    assert answer.status_code == 422
+    assert UNDECLARED in html(answer)

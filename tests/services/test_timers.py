@@ -119,3 +119,13 @@ def test_handling_a_red_escalation_on_the_desk_completes_its_supervision_task(ct
     [supervision] = [t for t in details.tasks if t.name == "督办"]
     assert (supervision.state, supervision.completed_by) == ("completed", "kezhang")
     assert details.case.stage == "审核" and details.case.status == "open"
+
+
+def test_a_timer_due_exactly_now_fires_in_the_round_that_finds_it_due(ctx, staff, clock):
+    """The timer table selects due_at <= now; the engine fires the same timer then, not one round later."""
+    number = accept(ctx, staff, clock, "2026-11-23 09:30")  # warning due 2026-12-15 17:00:00 exactly
+
+    clock.now = at("2026-12-15 17:00")
+    assert fire_due_timers(ctx) == 1
+    assert escalations(ctx, staff, number) == [("promised", "yellow", "open")]
+    assert fire_due_timers(ctx) == 0

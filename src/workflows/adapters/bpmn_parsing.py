@@ -44,6 +44,7 @@ from workflows.domain.refusals import END, ONWARD, RETURN, DecisionOutcome
 from workflows.domain.assignment import task_role
 from workflows.domain.roles import ANY_TASK_ROLE, role_for_lane
 
+from . import case_expressions
 from .bpmn_elements import (EventSubProcess, OfflineTask, PassThroughTask, TimerStartEvent,
                             check_supported_elements, named)
 from .dmn_parsing import Decision
@@ -187,6 +188,11 @@ class TaskDefinition:
     form: Form
     outcomes: dict[str, DecisionOutcome] = field(default_factory=dict)  # decision value -> where it leads
     assignment: AssignmentRules = field(default_factory=AssignmentRules)  # camunda:assignee, priority, dueDate …
+    # A name or documentation with JUEL in it (审核${applicant.name}的申请), as the sandbox's Python giving the text:
+    # the name is rendered when the task opens (inbox, history), the documentation on the task page.
+    name_expression: str | None = None
+    documentation: str = ""
+    documentation_expression: str | None = None
 
 
 @dataclass(frozen=True)
@@ -586,11 +592,16 @@ def _user_tasks(document, specs: list, file_name: str) -> dict[str, TaskDefiniti
             continue
         assignment = read_rules(node, file_name)
         role = role_for_lane(task_spec.lane) or task_role(assignment.static_groups) or ANY_TASK_ROLE
-        stage = (task_spec.extensions or {}).get("stage") or task_spec.bpmn_name or node.get("id")
+        # a name that is a template (审核${applicant.name}的申请) names no stage: its literal words do
+        stage = ((task_spec.extensions or {}).get("stage")
+                 or re.sub(r"[$#]\{[^}]*\}", "", task_spec.bpmn_name or "").strip() or node.get("id"))
         form = _read_form(node, file_name)
+        documentation = (node.findtext("bpmn:documentation", default="", namespaces=NS) or "").strip()
         tasks[node.get("id")] = TaskDefinition(node.get("id"), task_spec.bpmn_name or node.get("id"), role,
                                                stage, form, graph.outcomes(node.get("id"), form.decisions),
-                                               assignment)
+                                               assignment, _text_template(node, "名称", node.get("name"), file_name),
+                                               documentation,
+                                               _text_template(node, "说明（documentation）", documentation, file_name))
         if instances := instances_spec_name(task_spec):  # a multi-instance task: each instance is the user task
             tasks[instances] = tasks[node.get("id")]
     return tasks
@@ -674,8 +685,25 @@ def _read_form(node, file_name: str) -> Form:
                                 _bound(constraints, "max", xml_field, node, file_name),
                                 _length(constraints, "minlength", xml_field, node, file_name),
                                 _length(constraints, "maxlength", xml_field, node, file_name),
-                                _flag(constraints, "readonly")))
+                                _flag(constraints, "readonly"), _default_expression(xml_field, node, file_name)))
     return Form(tuple(fields))
+
+
+def _text_template(node, what: str, text: str | None, file_name: str) -> str | None:
+    """A user task's name or documentation with JUEL in it, as the Python giving its text; refused at deploy,
+    naming the task, when the sandbox would not run it."""
+    try:
+        return case_expressions.compiled(text, as_text=True)
+    except (JuelError, ScriptError) as error:
+        raise InvalidProcess(f"{named(node)}的{what}：{error}", node.get("id"), file_name) from None
+
+
+def _default_expression(xml_field, node, file_name: str) -> str | None:
+    """A `defaultValue` in JUEL, translated and checked now: one the sandbox would refuse is refused at deploy."""
+    try:
+        return case_expressions.compiled(xml_field.get("defaultValue"))
+    except (JuelError, ScriptError) as error:
+        raise _field_refused(xml_field, node, file_name, f"的默认值 defaultValue：{error}") from None
 
 
 def _constraints(xml_field, node, file_name: str) -> dict[str, str]:

@@ -66,7 +66,18 @@ class _CaseClockDatetime(datetime):
     def now(cls, tz=None):
         clock = _case_clock.get()
         moment = clock() if clock else datetime.now(timezone.utc)
-        return moment.astimezone(tz) if tz else moment.astimezone().replace(tzinfo=None)
+        moment = moment.astimezone(tz) if tz else moment.astimezone().replace(tzinfo=None)
+        return _DueNow.combine(moment.date(), moment.timetz())
+
+
+class _DueNow(_CaseClockDatetime):
+    """The timer module's now. SpiffWorkflow fires a timer once `due < now`; the timer table selects it once
+    `due_at <= now` (as Camunda fires): compared with a due moment, now counts as come when equal, so a timer due
+    exactly now fires in the round that selects it, not one round later. Python asks the subclass first
+    (its reflected __gt__ for `due < now`); the due moments themselves are computed unchanged."""
+
+    def __gt__(self, other):
+        return datetime.__ge__(self, other)
 
 
 spiff_timers.datetime = _CaseClockDatetime
@@ -193,7 +204,11 @@ class ReadyTask:
     @property
     def name(self) -> str:
         """The task's name in the inbox and the history: 会签（医疗保障科） for an instance."""
-        return f"{self.definition.name}（{self.instance}）" if self.instance else self.definition.name
+        return self.named(self.definition.name)
+
+    def named(self, base: str) -> str:
+        """`base` (the name, or its template rendered for the case) with the instance it is for."""
+        return f"{base}（{self.instance}）" if self.instance else base
 
 
 @dataclass(frozen=True)
@@ -371,6 +386,17 @@ class CaseRun:
         with self._on_case_clock():
             return resolve_assignment(definition.assignment, lambda source: environment.evaluate(source, task.data),
                                       self.workflow.script_engine.bindings.clock())
+
+    def task_text(self, task_id: str, expression: str, written: str) -> str:
+        """A template text of the open task (its name) for this case, over the task's data on the case's clock;
+        as `written` in the diagram where it fails here (a name the case lacks): the task still opens."""
+        task = self._find(task_id)
+        try:
+            with self._on_case_clock():
+                return str(self.workflow.script_engine.environment.evaluate(expression, dict(task.data)))
+        except Exception:  # noqa: BLE001 - a text to show, not a step of the case
+            log.info("text template of task %s failed", task_id, exc_info=True)
+            return written
 
     def ready_tasks(self) -> list[ReadyTask]:
         tasks = self.workflow.get_tasks(state=TaskState.READY, manual=True)

@@ -32,6 +32,9 @@ class FormField:
     min_length: int | None = None  # a text's fewest characters (Camunda constraint minlength)
     max_length: int | None = None  # a text's most characters (maxlength), within what the database stores
     readonly: bool = False  # shown, never taken from the client: its value is the case's (constraint readonly)
+    # A defaultValue written in JUEL (`${applicant.name}`), as the sandbox's Python: evaluated over the case's data
+    # when the form is shown and when the field is left out (adapters/case_expressions.py); None: `default` as is.
+    default_expression: str | None = None
 
     def to_dict(self) -> dict:
         return {"id": self.id, "label": self.label, "type": self.type, "required": self.required,

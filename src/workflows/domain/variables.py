@@ -17,7 +17,9 @@ from typing import Mapping
 from .acceptance import COMMITMENT_FIELD
 from .amounts import APPROVED, PROPOSAL, REASON
 from .forms import Form
+from .errors import Forbidden
 from .refusals import REASON_FIELD
+from .roles import ANY_TASK_ROLE, TASK_ROLES
 
 MAX_VARIABLES = 200
 PLATFORM_DATA = frozenset({"applicant", "agent", "decision", "materials", REASON_FIELD, PROPOSAL, APPROVED, REASON,
@@ -54,6 +56,35 @@ def _problem(name: str, held: Mapping, process_fields: frozenset[str]) -> str | 
     if name in held:
         return f"案件已有变量 {name}，不能覆盖"
     return None
+
+
+INTEGRATOR = "integrator"  # an agency's own system (外部系统), whose workers pass variables with their results
+
+
+def require_variable_source(user, step_role: str, variables: Mapping | None) -> None:
+    """Who may pass process variables: a clerk of the step (holding its role: the 受理员 opening a case, the
+    reviewer of 审核) or the agency's own system (外部系统). Not an applicant (no account here), a designer, an
+    administrator or a colleague of another role: they work no step of the case, and a variable steers its path."""
+    if not variables:
+        return
+    roles = set(getattr(user, "roles", ()) or ())
+    clerk = step_role in roles & TASK_ROLES or (step_role == ANY_TASK_ROLE and bool(roles & TASK_ROLES))
+    if not (clerk or INTEGRATOR in roles):
+        raise Forbidden("只有本步骤的经办人员或外部系统可以传入流程变量")
+
+
+UNDECLARED = "未声明的字段，流程变量请放在 variables 中"
+# What a task's completion carries in `data` beside its form's fields: the material marks (`materials`, or the
+# task page's material_<n>), a refusal's reason and the 容缺承诺书 checkbox, which the platform reads itself.
+WITH_COMPLETION = frozenset({"materials", "decision", REASON_FIELD, COMMITMENT_FIELD})
+
+
+def undeclared_errors(form: Form, data: Mapping, platform: frozenset[str] = frozenset()) -> dict[str, str]:
+    """Each key of `data` that is no field of `form` (nor one of the `platform` keys read beside it): refused,
+    named, where it was dropped before with a 200 answer. A process variable goes in `variables`, with its checks."""
+    own = {f.id for f in form.fields} | platform
+    return {str(key): UNDECLARED for key in data
+            if key not in own and not (platform and str(key).startswith(_PLATFORM_PREFIXES))}
 
 
 _HELD = "__variables__"  # the key a held submission (后加签) keeps its variables under, beside the form's values

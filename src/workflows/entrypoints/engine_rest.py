@@ -6,6 +6,12 @@ as {"type", "message"} (with our own "error" object beside them: the code and th
 
 Authentication: an API token (POST /api/login) as `Authorization: Bearer …`, or HTTP Basic with the user's name
 and password (both clients offer it); the user needs the role 外部系统 (integrator) and sees its agency's tasks.
+
+Beside them, the part of Camunda 7's REST API a tasklist or an integrating system uses for user tasks and process
+instances (GET /task, POST /task/{id}/complete, GET /task/{id}/form-variables, POST
+/process-definition/key/{key}/start, GET /process-instance/{id}/variables): typed variables in and out, each route
+calling the platform's own use case (services/camunda_rest.py), so that the user's roles, hall and every rule of
+our API hold (a clerk completes the tasks of the clerk's role, a 受理员 opens cases).
 """
 from __future__ import annotations
 
@@ -15,10 +21,11 @@ from datetime import datetime
 
 from flask import Blueprint, current_app, g, jsonify, request
 
+from workflows.domain import camunda_rest as camunda
 from workflows.domain import external_tasks as rules
 from workflows.domain.errors import Conflict, Forbidden, InvalidInput, NotFound, WorkflowsError
 from workflows.domain.throttling import TooManyAttempts
-from workflows.services import accounts, external_tasks
+from workflows.services import accounts, camunda_rest, external_tasks
 from workflows.services.context import CHINA, Context
 
 blueprint = Blueprint("engine_rest", __name__, url_prefix="/engine-rest")
@@ -175,3 +182,66 @@ def lock(task_id: str):
 def unlock(task_id: str):
     external_tasks.unlock(ctx(), g.user, task_id)
     return "", 204
+
+
+# --- user tasks and process instances ------------------------------------------------------------------------------
+
+def _user_task_view(task) -> dict:
+    """A task as Camunda's GET /task answers it; the process instance is the case (its number)."""
+    return {"id": task.id, "name": task.name, "assignee": task.assignee, "owner": None,
+            "created": _moment(task.created_at), "due": _moment(task.due_date), "followUp": _moment(task.follow_up_date),
+            "lastUpdated": None, "delegationState": None, "description": None, "executionId": task.id,
+            "parentTaskId": None, "priority": task.priority, "processDefinitionId": None,
+            "processInstanceId": task.case_number, "taskDefinitionKey": task.spec_id, "caseExecutionId": None,
+            "caseInstanceId": None, "caseDefinitionId": None, "suspended": False, "formKey": None,
+            "camundaFormRef": None, "tenantId": None}
+
+
+def _names() -> tuple[str, ...] | None:
+    """variableNames=a,b: only those variables."""
+    given = request.args.get("variableNames")
+    return None if given is None else tuple(name.strip() for name in given.split(",") if name.strip())
+
+
+@blueprint.get("/task")
+def user_tasks():
+    offset, limit = camunda.paging(request.args.get("firstResult"), request.args.get("maxResults"))
+    found = camunda_rest.find_tasks(ctx(), g.user, request.args.get("processInstanceId"),
+                                    request.args.get("taskDefinitionKey"), request.args.get("assignee"),
+                                    request.args.get("candidateGroup"), offset, limit)
+    return jsonify([_user_task_view(task) for task in found])
+
+
+@blueprint.post("/task/<task_id>/complete")
+def complete_user_task(task_id: str):
+    body = _body(optional=True)
+    progress = camunda_rest.complete_task(ctx(), g.user, task_id, rules.from_typed(body.get("variables")))
+    if body.get("withVariablesInReturn") is True:
+        return jsonify(camunda_rest.case_variables(ctx(), g.user, progress.case.number, None))
+    return "", 204
+
+
+@blueprint.get("/task/<task_id>/form-variables")
+def form_variables(task_id: str):
+    return jsonify(camunda_rest.form_variables(ctx(), g.user, task_id, _names()))
+
+
+@blueprint.post("/process-definition/key/<process_key>/start")
+def start_process(process_key: str):
+    body = _body(optional=True)
+    progress = camunda_rest.start_case(ctx(), g.user, process_key, body.get("businessKey"),
+                                       rules.from_typed(body.get("variables")))
+    case = progress.case
+    answer = {"links": [{"method": "GET", "href": f"{request.root_url}engine-rest/process-instance/{case.number}"
+                                                  "/variables", "rel": "variables"}],
+              "id": case.number, "definitionId": f"{process_key}:{case.process_version_id}",
+              "businessKey": body.get("businessKey"), "caseInstanceId": None, "ended": not case.is_open,
+              "suspended": False, "tenantId": None}
+    if body.get("withVariablesInReturn") is True:
+        answer["variables"] = camunda_rest.case_variables(ctx(), g.user, case.number, None)
+    return jsonify(answer)
+
+
+@blueprint.get("/process-instance/<number>/variables")
+def case_variables(number: str):
+    return jsonify(camunda_rest.case_variables(ctx(), g.user, number, _names()))

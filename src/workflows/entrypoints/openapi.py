@@ -183,7 +183,10 @@ SCHEMAS["Payment"] = {**_object({
         "审核的核定金额（payable_amount）不得超过申报金额、封顶线或核算金额，低于核算金额须填写核减理由"
         "（reduction_reason），否则 422；不填为核算金额。不支付待遇的事项为 null")}
 SCHEMAS["TaskDetails"] = {"allOf": [_ref("Task"), _object({
-    "form": _object({"fields": {"type": "array", "items": _ref("FormField")}}),
+    "form": _object({"fields": {"type": "array", "items": _ref("FormField")},
+                     "defaults": {"type": "object", "description": (
+                         "各字段的默认值（defaultValue，JUEL 已按本案件数据求值）；完成任务时未提交的字段取此值")}}),
+    "documentation": {"type": "string", "description": "任务说明（bpmn:documentation，JUEL 模板已按本案件数据填入）"},
     "decisions": {"type": "array", "items": _object({"value": _TEXT, "label": _TEXT})}, "case": _ref("Case"),
     "payment": _ref("Payment")})]}
 SCHEMAS.update({
@@ -462,7 +465,8 @@ def _paths() -> dict:
                                    "item_code": _TEXT, "applicant": _ref("Applicant"),
                                    "data": {"type": "object", "description": (
                                        "申请表字段，见流程开始事件的表单；bank_account 须为12至25位数字，credit_code "
-                                       "须为有效的统一社会信用代码，否则 422 并指明字段")},
+                                       "须为有效的统一社会信用代码，否则 422 并指明字段；表单未声明的键 422（未声明的字段，"
+                                       "流程变量请放在 variables 中）；未提交的字段取其默认值（defaultValue）")},
                                    "variables": _VARIABLES},
                                    ("item_code", "applicant"))),
             "get": _operation("本大厅的办件", {"200": _json(_array("Case"))}, 401, 422, params=[
@@ -597,7 +601,8 @@ def _paths() -> dict:
         "/api/tasks/{task_id}/complete": {"post": _operation(
             "办理任务：提交表单与决定（未认领的任务在办理时由本人认领）", {"200": _json(_ref("Progress"))}, 401, 403, 404,
             409, 422, body=_object({"data": {"type": "object", "description": (
-                "表单字段，decision 为决定；不予受理、审核不通过、验收不通过、不予签订、认定不通过、退回等拒绝性决定"
+                "表单字段，decision 为决定；未提交的字段取其默认值（defaultValue，JUEL 按案件数据求值）；表单未声明的键"
+                "（materials、opinion 以外）422 并指明该键（未声明的字段，流程变量请放在 variables 中）；不予受理、审核不通过、验收不通过、不予签订、认定不通过、退回等拒绝性决定"
                 "须在 opinion 中写明理由（否则 422，fields.opinion），理由原文写入决定书；materials 为材料核对"
                 "（材料序号 -> present/missing/waived/committed，与决定一并保存，也可先用 PUT /api/cases/{number}/materials）；"
                 "受理时必要材料标为缺少则 422（fields.materials，可容缺的改用容缺受理，否则出具一次性告知书），"
@@ -758,9 +763,58 @@ def _engine_rest_paths() -> dict:
         f"{base}/{{task_id}}/unlock": {"post": _operation(
             "解除锁定：任何工作者可立即再获取", _DONE, 401, 403, 404, params=[task])},
     }
+    paths.update(_engine_rest_user_task_paths())
     for path in paths.values():
-        path["post"]["security"] = [{"bearer": []}, {"basic": []}]
+        for operation in path.values():
+            operation["security"] = [{"bearer": []}, {"basic": []}]
     return paths
+
+
+SCHEMAS["CamundaTask"] = _object({
+    "id": _TEXT, "name": _TEXT, "assignee": _OPTIONAL, "owner": _OPTIONAL, "created": _TEXT, "due": _OPTIONAL,
+    "followUp": _OPTIONAL, "lastUpdated": _OPTIONAL, "delegationState": _OPTIONAL, "description": _OPTIONAL,
+    "executionId": _TEXT, "parentTaskId": _OPTIONAL, "priority": _INT, "processDefinitionId": _OPTIONAL,
+    "processInstanceId": {"type": "string", "description": "办件编号"},
+    "taskDefinitionKey": {"type": "string", "description": "用户任务的元素 id"}, "caseExecutionId": _OPTIONAL,
+    "caseInstanceId": _OPTIONAL, "caseDefinitionId": _OPTIONAL, "suspended": _BOOL, "formKey": _OPTIONAL,
+    "camundaFormRef": _OPTIONAL, "tenantId": _OPTIONAL})
+SCHEMAS["CamundaProcessInstance"] = _object({
+    "links": {"type": "array", "items": _object({"method": _TEXT, "href": _TEXT, "rel": _TEXT})},
+    "id": {"type": "string", "description": "办件编号"}, "definitionId": _TEXT, "businessKey": _OPTIONAL,
+    "caseInstanceId": _OPTIONAL, "ended": _BOOL, "suspended": _BOOL, "tenantId": _OPTIONAL,
+    "variables": _TYPED})
+
+
+def _engine_rest_user_task_paths() -> dict:
+    """Camunda 7's user-task and process-instance API: the same use cases, roles and rules as /api."""
+    task = _path("task_id", "任务 id")
+    names = _query("variableNames", "只取这些变量（逗号分隔）")
+    query = [_query("processInstanceId", "办件编号"), _query("taskDefinitionKey", "用户任务的元素 id"),
+             _query("assignee", "认领人"), _query("candidateGroup", "岗位代码（本人岗位之一）"),
+             _query("firstResult", "跳过的条数", _INT), _query("maxResults", "最多条数（1–500）", _INT)]
+    return {
+        "/engine-rest/task": {"get": _operation(
+            "本人待办（Camunda 7 GET /task）：本大厅、本人岗位的未办任务", {"200": _json(_array("CamundaTask"))},
+            401, 403, 422, params=query)},
+        "/engine-rest/task/{task_id}/complete": {"post": _operation(
+            "办理用户任务（Camunda 7）：variables 中本步骤表单的字段按表单校验，materials、opinion 等与 /api 相同，"
+            "其余为流程变量；规则与 POST /api/tasks/{task_id}/complete 相同",
+            {**_DONE, "200": _json(_TYPED, "withVariablesInReturn 为 true 时：办理后的案件变量")},
+            401, 403, 404, 409, 422, body=_object({"variables": _TYPED, "withVariablesInReturn": _BOOL}),
+            params=[task])},
+        "/engine-rest/task/{task_id}/form-variables": {"get": _operation(
+            "任务表单变量：各字段在案件中的值，或其默认值（defaultValue 已求值）", {"200": _json(_TYPED)},
+            401, 403, 404, params=[task, names])},
+        "/engine-rest/process-definition/key/{process_key}/start": {"post": _operation(
+            "立案（Camunda 7 start）：本机构由该流程办理的事项，申请人在变量 applicant（Json）中，申请表字段与流程"
+            "变量同 POST /api/cases；businessKey 存为变量 businessKey", {"200": _json(_ref("CamundaProcessInstance"))},
+            401, 403, 404, 422, body=_object({"businessKey": _TEXT, "variables": _TYPED,
+                                              "withVariablesInReturn": _BOOL}),
+            params=[_path("process_key", "流程标识，如 item_002036006001")])},
+        "/engine-rest/process-instance/{number}/variables": {"get": _operation(
+            "案件变量（Camunda 7）：案件数据，类型化；个人信息按本人岗位遮蔽", {"200": _json(_TYPED)}, 401, 403, 404,
+            params=[_path("number", "办件编号"), names])},
+    }
 
 
 def _as_openapi_31(node):

@@ -10,6 +10,7 @@ from workflows.domain.documents import RenderedDocument
 from workflows.domain.model import TASK_STATE_LABELS, Case, CaseTask, HistoryEntry, ProcessVersion, User
 from workflows.domain.roles import ROLE_NAMES, role_name
 from workflows.services.cases import CaseDetails
+from workflows.services.context import jsonable
 from workflows.domain.case_limits import limit_name
 from workflows.services.escalations import LEVEL_NAMES
 from workflows.services.time_limits import PAUSE_KINDS
@@ -95,6 +96,8 @@ def task_view(task: CaseTask) -> dict:
 def task_details_view(details: TaskDetails) -> dict:
     view = task_view(details.task)
     view["form"] = details.definition.form.to_dict()
+    view["form"]["defaults"] = jsonable(details.defaults)  # each field's defaultValue evaluated for the case
+    view["documentation"] = details.documentation  # the step's bpmn:documentation rendered for the case
     view["decisions"] = [{"value": value, "label": label} for value, label in details.definition.form.decisions]
     view["case"] = case_view(details.case, details.state)
     view["payment"] = payment_view(details.payment) if details.payment else None

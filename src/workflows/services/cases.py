@@ -10,18 +10,19 @@ from workflows.domain.case_states import CaseState
 from workflows.domain.case_numbers import format_case_number
 from workflows.domain.errors import Forbidden, InvalidInput, NotFound
 from workflows.domain.forms import Form, validate_form
-from workflows.domain.variables import split_variables
+from workflows.domain.variables import require_variable_source, split_variables, undeclared_errors
 from workflows.domain.model import (OPEN, Case, CaseDeadline, CasePause, CaseTask, Escalation, ExtensionRequest,
                                     ExternalCall, HistoryEntry, ProcessVersion, User)
 from workflows.domain.case_limits import LimitLine, limit_lines
 
-from . import agents, privacy
+from . import agents, forms, privacy
 from .access import may_take, require_case_visible, require_role, sees_all_halls
 from .case_states import state_of
 from .context import Context, jsonable
 from .history import add_history
 from .progress import CaseCommand, Progress
 from .retries import retried
+from .forms import with_defaults
 
 APPLICATION_STAGE = "申请"
 
@@ -51,6 +52,7 @@ def open_case(ctx: Context, actor: User, item_code: str, applicant: dict, data: 
     """申请: a window clerk registers an application for an item in the clerk's hall, with the start form's data
     and process `variables` (domain/variables.py)."""
     require_role(actor, "acceptor")
+    require_variable_source(actor, "acceptor", variables)
     with ctx.uow() as uow:
         agency = ctx.catalog(uow).agency(actor.agency_code)
         agency_item = agency.item(item_code) if agency else None
@@ -70,7 +72,11 @@ def open_case(ctx: Context, actor: User, item_code: str, applicant: dict, data: 
         upload, upload_errors = agents.take_upload(applicant)
         fields, others, variable_errors = split_variables(variables or {}, definition.start_form, {},
                                                           definition.form_fields)
-        values, form_errors = validate_form(definition.start_form, {**(data or {}), **fields}, ctx.max_amount)
+        submitted = with_defaults({**(data or {}), **fields},
+                                  forms.defaults(definition.start_form, {"applicant": applicant}, ctx.now,
+                                                 ctx.engine.limits))
+        values, form_errors = validate_form(definition.start_form, submitted, ctx.max_amount)
+        form_errors.update(undeclared_errors(definition.start_form, data or {}))
         if errors or upload_errors or form_errors or variable_errors:
             raise InvalidInput("申请信息填写有误", {**errors, **upload_errors, **form_errors, **variable_errors})
         values = {**others, **values}

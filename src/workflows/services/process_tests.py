@@ -31,9 +31,9 @@ from workflows.domain.process_tests import (MESSAGE, START_STEP, TASK, TIMER, Co
                                             SavedTestsFailed, Step, StepTrace, coverage, expectation_problems,
                                             first_failure, parse_suite, suite_document)
 
-from . import drafts
+from . import drafts, forms
 from .access import require_role
-from .context import Context
+from .context import Context, system_clock
 from .tasks import checked_values
 
 TEST_CASE_NUMBER = "测试"  # what handlers see as the case number: no case is opened
@@ -130,7 +130,9 @@ class _TestRun:
             label = f"用户任务“{known.name}”（{step.element}）" if known else step.label
             raise _Stopped(number, f"{label}未在办理中{self._where()}", step.element)
         try:
-            cleaned = checked_values(ready.definition, self.run.data, step.values, self.setting.max_amount)
+            cleaned = checked_values(ready.definition, self.run.data, step.values, self.setting.max_amount,
+                                     defaults=forms.defaults(ready.definition.form, self.run.data, system_clock,
+                                                             self.engine.limits))
         except InvalidInput as refused:
             unmet = [name for name in step.refused if name not in refused.field_errors]
             if step.refused and not unmet:

@@ -170,6 +170,12 @@ def _update_status(case: Case, run: CaseRun, at: datetime) -> None:
         case.stage = stages[0] if stages else (run.stage_waiting() or case.stage)
 
 
+def _task_name(run: CaseRun, task) -> str:
+    """The name the new task's row keeps (inbox, task page, history): a template rendered for the case."""
+    expression = task.definition.name_expression
+    return task.named(run.task_text(task.id, expression, task.definition.name)) if expression else task.name
+
+
 def _sync_tasks(uow: UnitOfWork, case: Case, run: CaseRun, at: datetime, clock: CaseClock) -> list[CaseTask]:
     """Add inbox rows for newly ready tasks, cancel rows whose task the workflow dropped; return the open ones."""
     open_rows = {row.id: row for row in uow.tasks.open_for_case(case.id)}
@@ -180,7 +186,7 @@ def _sync_tasks(uow: UnitOfWork, case: Case, run: CaseRun, at: datetime, clock: 
             definition = task.definition
             row = CaseTask(id=task.id, case_id=case.id, case_number=case.number, agency_code=case.agency_code,
                            hall_code=case.hall_code, item_code=case.item_code, item_name=case.item_name,
-                           spec_id=definition.spec_id, name=task.name, stage=definition.stage,
+                           spec_id=definition.spec_id, name=_task_name(run, task), stage=definition.stage,
                            role=definition.role, state=READY, assignee=None, created_at=at, claimed_at=None,
                            completed_at=None, completed_by=None, decision=None, due_at=None, warning_at=None,
                            applicant_name=case.applicant.get("name"), completed_level=None)

@@ -1,7 +1,7 @@
 """Use cases of clerks on their tasks: the inbox, claim, release, complete; a supervisor's bulk reassignment."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from workflows.adapters.bpmn_parsing import TaskDefinition
 from workflows.domain import privacy as personal_data
@@ -11,13 +11,15 @@ from workflows.domain.case_states import CaseState
 from workflows.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from workflows.domain.events import TaskCompleted
 from workflows.domain.forms import Form, validate_form
-from workflows.domain.variables import held_with, split_variables
+from workflows.domain.variables import (WITH_COMPLETION, held_with, require_variable_source, split_variables,
+                                        undeclared_errors)
 from workflows.domain.model import COMPLETED, READY, Case, CaseTask, TaskActivity, User
 from workflows.domain.documents import RenderedDocument
 from workflows.domain.refusals import END, REASON_FIELD, require_reason
 from workflows.domain.roles import TASK_ROLES, role_name, worked_roles
 
-from . import documents, materials, payments, privacy, task_requests
+from . import documents, forms, materials, payments, privacy, task_requests
+from .forms import with_defaults
 from .access import require_candidate, require_case_visible, require_role, require_task_role, require_task_visible
 from .case_operations import require_not_suspended
 from .case_states import state_of
@@ -38,6 +40,8 @@ class TaskDetails:
     application: Form  # the item's application form (start event), to show the case data by its labels
     state: CaseState  # the case's: 办理中, 暂停（补正）, 不予受理 …
     payment: PaymentSummary | None = None  # a paying case: claim, proposal, approval, account
+    defaults: dict = field(default_factory=dict)  # the form's defaults for this case (defaultValue, JUEL evaluated)
+    documentation: str = ""  # the step's bpmn:documentation, its JUEL rendered for this case
 
 
 def list_tasks(ctx: Context, actor: User, role: str | None = None, mine: bool = False, state: str = READY,
@@ -147,8 +151,10 @@ def task_details(ctx: Context, actor: User, task_id: str) -> TaskDetails:
         approval = payments.latest_approval(uow, case)
     privacy.audit_read(ctx, actor, case, personal_data.revealed([case.applicant, case.data], shown), "task")
     privacy.mask_case(case, shown)
-    return TaskDetails(task, case, definition.user_tasks[task.spec_id], definition.start_form, state,
-                       PaymentSummary.of(case.data, approval))
+    step = definition.user_tasks[task.spec_id]
+    return TaskDetails(task, case, step, definition.start_form, state, PaymentSummary.of(case.data, approval),
+                       forms.defaults(step.form, case.data, ctx.now, ctx.engine.limits),  # over what the actor sees
+                       forms.documentation(ctx, step, case.data))
 
 
 def claim_task(ctx: Context, actor: User, task_id: str) -> CaseTask:
@@ -197,6 +203,7 @@ def complete_task(ctx: Context, actor: User, task_id: str, values: dict, variabl
     when they have (task_operations), through `finish_task` below."""
     with ctx.uow() as uow:
         task, case, activity = _completable(uow, actor, task_id, lock=True)
+        require_variable_source(actor, task.role, variables)
         command = CaseCommand(uow, ctx, case)
         cleaned = valid_values(ctx, case, command.definition, task, values, variables)
         materials.with_completion(uow, ctx, actor, case, command.definition.user_tasks[task.spec_id],
@@ -263,6 +270,7 @@ def preview_completion(ctx: Context, actor: User, task_id: str, values: dict,
     Nothing is completed, marked or issued."""
     with ctx.uow(write=False) as uow:
         task, case, _ = _completable(uow, actor, task_id)
+        require_variable_source(actor, task.role, variables)
         definition = ctx.definition(uow, case.process_version_id)
         cleaned = valid_values(ctx, case, definition, task, values, variables)
         materials.check_marks(ctx, uow, case, materials.submitted_marks(values or {}))
@@ -295,17 +303,20 @@ def valid_values(ctx: Context, case: Case, definition, task: CaseTask, values: d
     or a variable in error refuses it all. A refusal (domain/refusals.py) keeps its reason as `opinion`, also where
     the step's form has no such field. A 核定金额 is held to the case's proposal (domain.amounts: not above the
     claim, the cap or the proposal; lower only with a 核减理由) and made explicit."""
-    return checked_values(definition.user_tasks[task.spec_id], case.data, values, ctx.max_amount, variables,
-                          definition.form_fields)
+    step = definition.user_tasks[task.spec_id]
+    return checked_values(step, case.data, values, ctx.max_amount, variables, definition.form_fields,
+                          forms.defaults(step.form, case.data, ctx.now, ctx.engine.limits))
 
 
 def checked_values(step: TaskDefinition, case_data: dict, values: dict, max_amount, variables: dict | None = None,
-                   process_fields: frozenset[str] = frozenset()) -> dict:
+                   process_fields: frozenset[str] = frozenset(), defaults: dict | None = None) -> dict:
     """valid_values for the user task `step` of a case whose data is `case_data` (a designer's test run has no
-    case row); `process_fields`: every form field of the process, which variables may not write."""
+    case row); `process_fields`: every form field of the process, which variables may not write; `defaults`: the
+    form's defaults for the case, taken for a field left out."""
     fields, others, variable_errors = split_variables(variables or {}, step.form, case_data, process_fields)
-    values = {**(values or {}), **fields}
+    values = with_defaults({**(values or {}), **fields}, defaults or {})
     cleaned, errors = validate_form(step.form, values, max_amount, case_data)
+    errors.update(undeclared_errors(step.form, values, WITH_COMPLETION))
     errors.update(variable_errors)
     proposal = Proposal.from_data(case_data) if any(f.id == APPROVED for f in step.form.fields) else None
     errors = {**review_errors(proposal, cleaned), **errors}

@@ -189,7 +189,7 @@ def complete(task_id):
     `edit` goes back from that text, `save_materials` and `notice` act on the marks: each of these shows the
     form again with everything as typed."""
     values = request.form.to_dict()
-    for key in ("csrf_token", "confirmed", "edit", "save_materials", "notice"):
+    for key in ("csrf_token", "next", "confirmed", "edit", "save_materials", "notice"):  # the page's own controls
         values.pop(key, None)
     try:
         if "edit" in request.form:
@@ -245,12 +245,12 @@ def _render_task(task_id, values=None, errors=None, message=None, preview=None):
 
 def _suggested(details) -> dict:
     """A review's 核定金额 starts as the proposal: the reviewer lowers it (with a reason) or leaves it. A readonly
-    field shows the case's value."""
+    field shows the case's value, another field its default (defaultValue) for the case."""
     fields = {f.id for f in details.definition.form.fields}
     readonly = {f.id: details.case.data[f.id] for f in details.definition.form.fields
                 if f.readonly and f.id in (details.case.data or {})}
     proposal = {APPROVED: yuan(details.payment.proposal.amount)} if details.payment and APPROVED in fields else {}
-    return {**readonly, **proposal}
+    return {**details.defaults, **readonly, **proposal}
 
 
 @blueprint.get("/cases/<number>")
