@@ -243,6 +243,10 @@ class CaseRun:
         self.steps: list[AutomaticStep] = []
         self._main_end = None  # the end event of the case's own path, when this command reaches it
         self._closed_as: str | None = None  # the result of a case ended by an operation (撤件, 终止)
+        # The timers and message waits the case's index rows hold (those of the workflow as it was loaded; none for
+        # a new one), so that only changes are written; None: not known.
+        self.stored_timers: list[tuple[str, datetime]] | None = None
+        self.stored_waits: list[tuple[str, dict]] | None = None
 
     @contextmanager
     def _on_case_clock(self):
@@ -738,6 +742,7 @@ class Engine:
                                 script_engine=CaseScriptEngine(bindings, self.limits))
         workflow.task_tree.data.update(data)
         run = CaseRun(definition, workflow)
+        run.stored_timers, run.stored_waits = [], []
         run.advance()
         return run
 
@@ -747,7 +752,10 @@ class Engine:
         workflow = self._serializer.registry.restore(dct, spec=definition.spec,
                                                      subprocess_specs=definition.subprocess_specs)
         workflow.script_engine = CaseScriptEngine(bindings, self.limits)
-        return CaseRun(definition, workflow)
+        run = CaseRun(definition, workflow)
+        if not workflow.completed:
+            run.stored_timers, run.stored_waits = run.pending_timers(), run.waiting_messages()
+        return run
 
     @staticmethod
     def path(state: str) -> tuple[list[str], list[str]]:
