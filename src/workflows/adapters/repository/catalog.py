@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import undefer
@@ -43,14 +44,20 @@ class VersionRepository(_Repository):
 
     def _read(self) -> tuple:
         with self.session.no_autoflush:  # tables written by statements, never by ORM objects: no flush needed
-            return tuple(self.session.execute(select(*self.columns())).one())
+            return tuple(self.session.execute(_versions()).one())
 
     @staticmethod
+    @cache
     def columns() -> tuple:
         documents, changes = orm.catalog_documents, orm.calendar_changes
         return (select(func.max(documents.c.loaded_at)).scalar_subquery(),
                 select(func.count(changes.c.id)).scalar_subquery(), select(func.max(changes.c.id)).scalar_subquery(),
                 select(func.max(orm.process_versions.c.id)).scalar_subquery())
+
+
+@cache
+def _versions():
+    return select(*VersionRepository.columns())
 
 
 class CatalogRepository(_Repository):
