@@ -73,40 +73,68 @@ spiff_timers.datetime = _CaseClockDatetime
 class CaseWorkflow(BpmnWorkflow):
     """A BpmnWorkflow whose usual task queries (by state, by manual) walk the task tree in a plain loop.
 
-    SpiffWorkflow's BpmnTaskIterator is generic (depth bookkeeping, a filter object, list copies per task) and
-    the engine asks it for the ready tasks after every step it runs: most of the engine's time went there. The
-    walk below gives the same tasks in the same order (depth first, a sub-process's own tree before the task's
-    children, subtrees of merely predicted tasks skipped unless predicted ones are asked for)."""
+    SpiffWorkflow's task iterators are generic (depth bookkeeping, a filter object, list copies per task), and
+    the engine asks them for the ready tasks after every step it runs and for the waiting ones after every task
+    that completes: most of the engine's time went there. The walk below gives the same tasks in the same order
+    (depth first; a sub-process's own tree before the task's children; subtrees of merely predicted tasks skipped
+    unless predicted ones are asked for), as lazily (a task's children are taken when the walk reaches it)."""
 
     def get_tasks(self, first_task=None, **kwargs):
         if first_task is not None or not kwargs.keys() <= {"state", "manual"}:
             return super().get_tasks(first_task, **kwargs)
-        return _walk(self, kwargs.get("state", TaskState.ANY_MASK), kwargs.get("manual"))
+        return list(_walk(self, kwargs.get("state", TaskState.ANY_MASK), kwargs.get("manual")))
+
+    def update_waiting_tasks(self) -> None:
+        for task in _walk(self, TaskState.WAITING, into_subprocesses=False):
+            task.task_spec._update(task)
+
+    def _do_engine_steps(self, will_complete_task=None, did_complete_task=None):
+        """SpiffWorkflow 3.2.0's own, with its walks for ready tasks (of each active sub-process, innermost
+        first, then of the whole tree) done by _walk."""
+
+        def update_workflow(workflow) -> int:
+            count = 0
+            for task in list(_walk(workflow, TaskState.READY)):
+                if not task.task_spec.manual:
+                    if will_complete_task is not None:
+                        will_complete_task(task)
+                    task.run()
+                    count += 1
+                    if did_complete_task is not None:
+                        did_complete_task(task)
+            return count
+
+        active_subprocesses = self.get_active_subprocesses()
+        for subprocess in sorted(active_subprocesses, key=lambda v: v.depth, reverse=True):
+            while update_workflow(subprocess) > 0:
+                pass
+            if subprocess.parent_task_id is not None:
+                task = self.get_task_from_id(subprocess.parent_task_id)
+                task.task_spec._update(task)
+        count = update_workflow(self)
+        return count > 0 or len(self.get_active_subprocesses()) > len(active_subprocesses)
 
 
-def _walk(top: BpmnWorkflow, state: int, manual: bool | None) -> list[Task]:
-    """BpmnTaskIterator(top.task_tree, state=state, manual=manual) as a list (see CaseWorkflow)."""
+def _walk(workflow, state: int, manual: bool | None = None, into_subprocesses: bool = True):
+    """The tasks BpmnTaskIterator(workflow.task_tree, state=state, manual=manual) gives, or with
+    `into_subprocesses` False those of the plain TaskIterator (see CaseWorkflow); `workflow`: the case's or one of
+    its sub-processes'."""
     min_state = (TaskState.MAYBE if state & TaskState.PREDICTED_MASK
                  else TaskState.FUTURE if state & TaskState.DEFINITE_MASK else TaskState.COMPLETED)
     finished_only = state <= TaskState.FINISHED_MASK
-    subprocesses = top.subprocesses
-    found, pending = [], [top.task_tree]
+    subprocesses = workflow.top_workflow.subprocesses if into_subprocesses else {}
+    pending = [workflow.task_tree]
     while pending:
         task = pending.pop()
         task_state = task._state
-        if task_state & state and (manual is None or task.task_spec.manual == manual):
-            found.append(task)
-        subprocess = subprocesses.get(task.id)
-        if subprocess is None:
-            if task._children and task_state >= min_state:
-                tasks = task.workflow.tasks
-                pending.extend(tasks.get(child) for child in reversed(task._children))
-            continue
-        tasks = task.workflow.tasks
-        pending.extend(tasks.get(child) for child in reversed(task._children))
-        if not (task_state >= TaskState.FINISHED_MASK and finished_only):
+        subprocess = subprocesses.get(task.id) if subprocesses else None
+        if task._children and (task_state >= min_state or subprocess is not None):
+            tasks = task.workflow.tasks
+            pending.extend([tasks.get(child) for child in reversed(task._children)])
+        if subprocess is not None and not (task_state >= TaskState.FINISHED_MASK and finished_only):
             pending.append(subprocess.task_tree)
-    return found
+        if task_state & state and (manual is None or task.task_spec.manual == manual):
+            yield task
 
 
 def is_internal(spec_name: str) -> bool:
