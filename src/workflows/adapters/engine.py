@@ -158,7 +158,19 @@ class WorkflowByReferenceConverter(BpmnWorkflowConverter):
         self.set_default_attributes(workflow, dct)
         self.subprocesses_from_dict(dct["subprocesses"], workflow)
         workflow.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
+        _share_ids(workflow)
         return workflow
+
+
+def _share_ids(workflow) -> None:
+    """Make each task's parent and children ids the very objects that key the tasks: restored, they are equal
+    copies, and every step from a task to its parent or children (thousands per command) then compares UUIDs in
+    Python; the same object is found by identity."""
+    for tasks in [workflow.tasks, *(sub.tasks for sub in workflow.subprocesses.values())]:
+        ids = {key: key for key in tasks}
+        for task in tasks.values():
+            task._parent = ids.get(task._parent, task._parent)
+            task._children = [ids.get(child, child) for child in task._children]
 
 
 def _serializer() -> BpmnWorkflowSerializer:

@@ -11,7 +11,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from workflows.domain.model import Case, CaseDeadline, CasePause, Escalation, ExtensionRequest
 
 from .. import orm
-from .base import _MEMO, _Repository
+from .base import _MEMO, _Repository, rows_of_case
 
 
 class DeadlineRepository(_Repository):
@@ -51,7 +51,7 @@ class DeadlineRepository(_Repository):
 
     def _read(self, record, case_id: int) -> list:
         with self.session.no_autoflush:  # what this transaction adds is remembered, not read back
-            return list(self.session.scalars(select(record).where(record.case_id == case_id).order_by(record.id)))
+            return list(self.session.scalars(rows_of_case(record), {"case_id": case_id}))
 
     def extension(self, request_id: int) -> ExtensionRequest | None:
         return self.session.get(ExtensionRequest, request_id)
