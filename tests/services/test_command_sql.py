@@ -131,3 +131,34 @@ def test_a_cases_timer_rows_follow_its_timers_and_only_changes_are_written(ctx, 
     assert replaced([("b", later)])[0] == {"b": later}  # moved
     rows, seen = replaced([])
     assert rows == {} and len(seen) == 1
+
+
+def _timer_rows(ctx, case_id: int) -> dict:
+    with ctx.uow(write=False) as uow:
+        rows = uow.session.execute(orm.case_timers.select().where(orm.case_timers.c.case_id == case_id))
+        return {row.task_id: row.due_at for row in rows}
+
+
+def test_a_command_that_moves_no_timer_writes_no_timer_row(ctx, staff, clock):
+    progress = cases.open_case(ctx, staff["shouli"], ITEM, APPLICANT, DATA)
+    review = tasks.complete_task(ctx, staff["shouli"], progress.open_tasks[0].id, {"decision": "accept"})
+    accepted = _timer_rows(ctx, progress.case.id)
+    assert len(accepted) == 3  # the limits' timers, armed at 受理
+    [task] = review.open_tasks
+    seen = statements_of(ctx, lambda: tasks.complete_task(ctx, staff["shenhe"], task.id, {"decision": "approve"}))
+    assert not [s for s in seen if "case_timers" in s or "case_message_waits" in s]
+    assert _timer_rows(ctx, progress.case.id) == accepted  # and the scheduler still finds them
+
+
+def test_a_case_the_scheduler_set_aside_has_its_timer_rows_again_once_retried(ctx, staff, clock):
+    """The scheduler takes a failing case's timers out of its table (services/scheduler.py): a retry that leaves
+    the workflow's timers as they were must write them back all the same."""
+    from workflows.services import case_operations, scheduler
+
+    progress = cases.open_case(ctx, staff["shouli"], ITEM, APPLICANT, DATA)
+    tasks.complete_task(ctx, staff["shouli"], progress.open_tasks[0].id, {"decision": "accept"})
+    accepted = _timer_rows(ctx, progress.case.id)
+    scheduler._set_aside(ctx, progress.case.id, RuntimeError("定时器出错"))
+    assert _timer_rows(ctx, progress.case.id) == {}
+    case_operations.retry_case(ctx, staff["kezhang"], progress.case.number, "已排除故障")
+    assert _timer_rows(ctx, progress.case.id) == accepted

@@ -19,15 +19,16 @@ from .orm import outbox
 _COLUMNS = (outbox.c.id, outbox.c.kind, outbox.c.payload, outbox.c.case_id, outbox.c.created_at, outbox.c.attempts,
             outbox.c.next_attempt_at, outbox.c.done_at, outbox.c.last_error)
 
+_INSERT = insert(outbox).returning(outbox.c.id)  # built once: every command that issues something adds a row
+
 
 class OutboxRepository:
     def __init__(self, session: Session):
         self.session = session
 
     def add(self, kind: str, payload: dict, case_id: int | None, at: datetime) -> int:
-        return self.session.execute(insert(outbox).values(
-            kind=kind, payload=payload, case_id=case_id, created_at=at, attempts=0, next_attempt_at=at)
-            .returning(outbox.c.id)).scalar_one()
+        return self.session.execute(_INSERT, {"kind": kind, "payload": payload, "case_id": case_id,
+                                              "created_at": at, "attempts": 0, "next_attempt_at": at}).scalar_one()
 
     def get(self, entry_id: int) -> OutboxEntry | None:
         row = self.session.execute(select(*_COLUMNS).where(outbox.c.id == entry_id)).first()

@@ -12,7 +12,11 @@ class SignalWaitRepository:
     def __init__(self, session: Session):
         self.session = session
 
-    def replace(self, case_id: int, agency_code: str, names: list[str]) -> None:
+    def replace(self, case_id: int, agency_code: str, names: list[str], stored: list[str] | None = None) -> None:
+        """Make the case's rows these signal names; nothing is written when they are the `stored` ones (what the
+        rows held as the case was loaded; None: not known, rewrite)."""
+        if stored is not None and set(stored) == set(names):
+            return
         table = case_signal_waits
         self.session.execute(table.delete().where(table.c.case_id == case_id))
         if names:

@@ -6,7 +6,7 @@ PostgreSQL would refuse a NUL or an overlong VARCHAR with a DataError, SQLite wo
 """
 from __future__ import annotations
 
-from itertools import chain
+from functools import cache
 
 from sqlalchemy import JSON, String, event, inspect
 from sqlalchemy.orm import Session
@@ -28,16 +28,38 @@ def install() -> None:
 
 
 def _check_pending(session: Session, _context, _instances) -> None:
+    """Each new row's text values, and of a changed row only the attributes that changed (the ORM's record of
+    their values before the change holds exactly those)."""
     errors = {}
-    for instance in chain(session.new, session.dirty):
+    for instance in session.new:
         state = inspect(instance)
-        for attribute in state.mapper.column_attrs:
-            if attribute.key in state.dict and (instance in session.new or state.attrs[attribute.key].history.added):
-                problem = _problem(attribute.columns[0], state.dict[attribute.key])
-                if problem:
-                    errors[attribute.key] = problem
+        _check(_checked_columns(state.mapper), state.dict, state.dict, errors)
+    for instance in session.dirty:
+        state = inspect(instance)
+        _check(_checked_columns(state.mapper), state.committed_state, state.dict, errors)
     if errors:
         raise InvalidInput("；".join(f"{key}：{problem}" for key, problem in errors.items()), errors)
+
+
+def _check(columns: dict, keys, values: dict, errors: dict) -> None:
+    for key in keys:
+        column = columns.get(key)
+        if column is not None and key in values:
+            problem = _problem(column, values[key])
+            if problem:
+                errors[key] = problem
+
+
+@cache
+def _checked_columns(mapper) -> dict:
+    """attribute key -> its column, for the attributes holding text or JSON (the only ones checked)."""
+    columns = {}
+    for attribute in mapper.column_attrs:
+        column = attribute.columns[0]
+        column_type = column.type
+        if isinstance(column_type, (String, JSON)) or isinstance(getattr(column_type, "impl", None), JSON):
+            columns[attribute.key] = column
+    return columns
 
 
 def _problem(column, value) -> str | None:

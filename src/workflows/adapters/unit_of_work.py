@@ -27,7 +27,63 @@ class Dispatcher(Protocol):
     def dispatch(self, uow: "UnitOfWork", events: list[Event]) -> None: ...
 
 
+# name -> the repository the unit of work hands out under it, made on first use (a command uses a few of them)
+REPOSITORIES = {
+    "versions": repository.VersionRepository, "catalog": repository.CatalogRepository,
+    "processes": repository.ProcessRepository, "process_tests": ProcessTestRepository,
+    "cases": repository.CaseRepository, "tasks": repository.TaskRepository, "history": repository.HistoryRepository,
+    "users": repository.UserRepository, "external": repository.ExternalSystemRepository,
+    "deadlines": repository.DeadlineRepository, "timers": repository.TimerRepository,
+    "message_waits": repository.MessageWaitRepository, "external_tasks": ExternalTaskRepository,
+    "escalations": repository.EscalationRepository, "notifications": repository.NotificationRepository,
+    "calendar": repository.CalendarRepository, "statistics": repository.StatisticsRepository,
+    "ratings": repository.RatingRepository, "comments": repository.CommentRepository,
+    "attachments": repository.AttachmentRepository, "materials": repository.MaterialRepository,
+    "documents": repository.DocumentRepository, "waivers": repository.WaiverRepository,
+    "saved_filters": repository.SavedFilterRepository, "task_requests": repository.TaskRequestRepository,
+    "supervisions": repository.SupervisionRepository, "substitutions": repository.SubstitutionRepository,
+    "agency_messages": repository.AgencyMessageRepository, "followups": repository.FollowUpRepository,
+    "personal_data_reads": PersonalDataReadRepository, "accounts": repository.AccountRepository,
+    "outbox": OutboxRepository, "migration_plans": MigrationPlanRepository, "signal_waits": SignalWaitRepository,
+}
+PENDING_WRITES = ("history", "external", "notifications", "counts")  # repositories that keep rows until commit
+
+
 class UnitOfWork:
+    versions: repository.VersionRepository
+    catalog: repository.CatalogRepository
+    processes: repository.ProcessRepository
+    process_tests: ProcessTestRepository
+    cases: repository.CaseRepository
+    tasks: repository.TaskRepository
+    history: repository.HistoryRepository
+    users: repository.UserRepository
+    external: repository.ExternalSystemRepository
+    deadlines: repository.DeadlineRepository
+    timers: repository.TimerRepository
+    message_waits: repository.MessageWaitRepository
+    external_tasks: ExternalTaskRepository
+    escalations: repository.EscalationRepository
+    notifications: repository.NotificationRepository
+    calendar: repository.CalendarRepository
+    statistics: repository.StatisticsRepository
+    ratings: repository.RatingRepository
+    comments: repository.CommentRepository
+    attachments: repository.AttachmentRepository
+    materials: repository.MaterialRepository
+    documents: repository.DocumentRepository
+    waivers: repository.WaiverRepository
+    saved_filters: repository.SavedFilterRepository
+    task_requests: repository.TaskRequestRepository
+    supervisions: repository.SupervisionRepository
+    substitutions: repository.SubstitutionRepository
+    agency_messages: repository.AgencyMessageRepository
+    followups: repository.FollowUpRepository
+    personal_data_reads: PersonalDataReadRepository
+    accounts: repository.AccountRepository
+    counts: StatisticsCounts
+    outbox: OutboxRepository
+
     def __init__(self, session_factory: sessionmaker, write: bool = True, bus: Dispatcher | None = None):
         self._session_factory = session_factory
         self._write = write
@@ -38,44 +94,23 @@ class UnitOfWork:
 
     def __enter__(self) -> "UnitOfWork":
         self.session = self._session_factory()
+        # A command writes what it changed once, at commit (or where it flushes for an id or a conflict): its queries
+        # do not write everything pending first (autoflush), and a query that must see the unit's own changes reads
+        # them from what the repositories remember.
+        self.session.autoflush = False
         if self._write and self.session.get_bind().dialect.name == "sqlite":
             self._begin_sqlite_write()
-        self.versions = repository.VersionRepository(self.session)
-        self.catalog = repository.CatalogRepository(self.session)
-        self.processes = repository.ProcessRepository(self.session)
-        self.process_tests = ProcessTestRepository(self.session)
-        self.migration_plans = MigrationPlanRepository(self.session)
-        self.cases = repository.CaseRepository(self.session)
-        self.tasks = repository.TaskRepository(self.session)
-        self.history = repository.HistoryRepository(self.session)
-        self.users = repository.UserRepository(self.session)
-        self.external = repository.ExternalSystemRepository(self.session)
-        self.deadlines = repository.DeadlineRepository(self.session)
-        self.timers = repository.TimerRepository(self.session)
-        self.message_waits = repository.MessageWaitRepository(self.session)
-        self.signal_waits = SignalWaitRepository(self.session)
-        self.external_tasks = ExternalTaskRepository(self.session)
-        self.escalations = repository.EscalationRepository(self.session)
-        self.notifications = repository.NotificationRepository(self.session)
-        self.calendar = repository.CalendarRepository(self.session)
-        self.statistics = repository.StatisticsRepository(self.session)
-        self.ratings = repository.RatingRepository(self.session)
-        self.comments = repository.CommentRepository(self.session)
-        self.attachments = repository.AttachmentRepository(self.session)
-        self.materials = repository.MaterialRepository(self.session)
-        self.documents = repository.DocumentRepository(self.session)
-        self.waivers = repository.WaiverRepository(self.session)
-        self.saved_filters = repository.SavedFilterRepository(self.session)
-        self.task_requests = repository.TaskRequestRepository(self.session)
-        self.supervisions = repository.SupervisionRepository(self.session)
-        self.substitutions = repository.SubstitutionRepository(self.session)
-        self.agency_messages = repository.AgencyMessageRepository(self.session)
-        self.followups = repository.FollowUpRepository(self.session)
-        self.personal_data_reads = PersonalDataReadRepository(self.session)
-        self.accounts = repository.AccountRepository(self.session)
-        self.counts = StatisticsCounts(self.session)
-        self.outbox = OutboxRepository(self.session)
+        self.counts = StatisticsCounts(self.session)  # at once: it follows every flush of the unit
         return self
+
+    def __getattr__(self, name: str):
+        """A repository, made on first use over the unit's session (REPOSITORIES)."""
+        factory = REPOSITORIES.get(name)
+        if factory is None or self.__dict__.get("session") is None:
+            raise AttributeError(name)
+        made = factory(self.session)
+        setattr(self, name, made)
+        return made
 
     def _begin_sqlite_write(self) -> None:
         """Read and compute without SQLite's write lock, take it at the first write (write_lock.py); a command
@@ -133,8 +168,9 @@ class UnitOfWork:
     def commit(self) -> None:
         try:
             self._dispatch_events()
-            for pending in (self.history, self.external, self.notifications, self.counts):
-                pending.write_pending()
+            for name in PENDING_WRITES:  # only those this unit used can hold rows
+                if name in self.__dict__:
+                    self.__dict__[name].write_pending()
             self.session.commit()
         except IntegrityError:
             raise Conflict("数据已被他人同时修改，请刷新后重试") from None

@@ -60,10 +60,10 @@ def open_case(ctx: Context, actor: User, item_code: str, applicant: dict, data: 
             raise NotFound(f"本机构没有事项 {item_code}")
         if actor.hall_code not in agency_item.hall_codes:
             raise Forbidden(f"“{agency_item.name}”不在本大厅办理")
-        version = uow.processes.in_force(agency_item.process_key, agency.code)
-        if version is None:
+        version_id = ctx.in_force(uow, agency_item.process_key, agency.code)
+        if version_id is None:
             raise NotFound(f"事项“{agency_item.name}”的流程 {agency_item.process_key} 尚未部署")
-        definition = ctx.definition(uow, version.id)
+        definition = ctx.definition(uow, version_id)
         if definition.starts_only_by_message:
             messages = "、".join(f"“{name}”" for name in sorted(definition.start_messages))
             raise InvalidInput(f"“{agency_item.name}”由消息{messages}立案，不能在窗口登记",
@@ -83,7 +83,7 @@ def open_case(ctx: Context, actor: User, item_code: str, applicant: dict, data: 
         at, today = ctx.now(), ctx.today()
         number = format_case_number(agency.code, today, uow.cases.next_sequence(agency.code, today))
         case = Case(number=number, agency_code=agency.code, hall_code=actor.hall_code, item_code=item_code,
-                    item_name=agency_item.name, process_version_id=version.id, stage=APPLICATION_STAGE,
+                    item_name=agency_item.name, process_version_id=version_id, stage=APPLICATION_STAGE,
                     status=OPEN, result=None, applicant=applicant, data={}, workflow_state="",
                     opened_by=actor.username, opened_at=at, closed_at=None)
         uow.cases.add(case)

@@ -48,6 +48,7 @@ class Context:
     clock: Callable[[], datetime] = system_clock
     _catalog: tuple[datetime | None, Catalog | None] = (None, None)
     _definitions: dict[int, ProcessDefinition] = field(default_factory=dict)
+    _in_force: dict[tuple, tuple] = field(default_factory=dict)  # (process, agency) -> (deployed, version id)
     cache: dict = field(default_factory=dict)  # per-process caches of data that changes rarely (the calendar)
     max_amount: Decimal = field(default_factory=max_amount_setting)  # the installation's bound on every amount
     bus: MessageBus | None = None  # where published events go (bootstrap.py); None: a context that publishes none
@@ -70,6 +71,17 @@ class Context:
                                                 version.called_files, version.process_key)
             self._definitions[version_id] = definition
         return definition
+
+    def in_force(self, uow: UnitOfWork, process_key: str, agency_code: str) -> int | None:
+        """The id of the version of a process that the agency's new cases run (ProcessRepository.in_force), looked
+        up again only after a deployment, by this process or another (the versions' one query tells)."""
+        deployed = uow.versions.processes()
+        cached = self._in_force.get((process_key, agency_code))
+        if cached is None or cached[0] != deployed:
+            version = uow.processes.in_force(process_key, agency_code)
+            cached = (deployed, version.id if version else None)
+            self._in_force[(process_key, agency_code)] = cached
+        return cached[1]
 
     def catalog(self, uow: UnitOfWork) -> Catalog:
         """The catalog as loaded into the database, parsed once per process and load (and again only after a

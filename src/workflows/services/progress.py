@@ -115,9 +115,7 @@ def record_progress(uow: UnitOfWork, ctx: Context, case: Case, run: CaseRun, clo
         uow.external_tasks.sync(case.id, _external_tasks(case, run, at))
     case.data = jsonable(run.data)
     case.workflow_state = ctx.engine.dump(run)
-    uow.timers.replace(case.id, [] if case.status == CLOSED else run.pending_timers())
-    uow.message_waits.replace(case, [] if case.status == CLOSED else run.waiting_messages())
-    uow.signal_waits.replace(case.id, case.agency_code, [] if case.status == CLOSED else run.waiting_signals())
+    _index_waits(uow, case, run, was_open, was_failed)
     documents.issue_automatic(uow, ctx, case, previous_stage, was_open)  # 受理通知书, 决定书, 办结通知书 …
     return Progress(case, ready, tuple(notices))
 
@@ -128,6 +126,23 @@ def _record_signals(uow: UnitOfWork, case: Case, run: CaseRun, at: datetime) -> 
         add_history(uow, case, at, SYSTEM, "signal_sent", f"发出信号“{name}”", detail={"name": name})
         uow.publish(SignalThrown(case.agency_code, name, case.id, case.number))
     run.signals.clear()
+
+
+def _index_waits(uow: UnitOfWork, case: Case, run: CaseRun, was_open: bool, was_failed: bool) -> None:
+    """The case's rows of timers, message and signal waits (what the scheduler and deliveries read) as its workflow
+    waits now, written only where they changed since the rows were last written: a closed case has none, and a
+    case set aside as failed by the scheduler (services/scheduler.py) lost its timer rows."""
+    timers = [] if case.status == CLOSED else run.pending_timers()
+    waits = [] if case.status == CLOSED else run.waiting_messages()
+    signals = [] if case.status == CLOSED else run.waiting_signals()
+    stored_timers = None if was_failed else run.stored_timers if was_open else []
+    stored_waits = None if was_failed else run.stored_waits if was_open else []
+    stored_signals = None if was_failed else run.stored_signals if was_open else []
+    uow.timers.replace(case.id, timers, stored_timers)
+    uow.message_waits.replace(case, waits, stored_waits)
+    uow.signal_waits.replace(case.id, case.agency_code, signals, stored_signals)
+    # a second record of the run compares with these
+    run.stored_timers, run.stored_waits, run.stored_signals = timers, waits, signals
 
 
 def _external_tasks(case: Case, run: CaseRun, at: datetime) -> list[ExternalTask]:

@@ -285,9 +285,9 @@ def _completable(uow, actor: User, task_id: str, lock: bool = False) -> tuple[Ca
     who else has a part in the task (one query; their requests and 督办 are read only if there are any)."""
     case = uow.cases.of_task(task_id, lock=lock) if isinstance(task_id, str) else None
     # read once the case is ours: a completion or claim before the lock counts
-    task = require_task_visible(actor, uow.tasks.in_case(task_id, case.id) if case else None)
+    task, activity = uow.tasks.for_completion(task_id, case.id) if case else (None, None)
+    task = require_task_visible(actor, task)
     case = require_case_visible(actor, case)
-    activity = uow.task_requests.activity(task.id)
     task_requests.refuse_delegate(uow, actor, task, activity)
     task = _open_task(uow, actor, task_id)
     if task.assignee not in (None, actor.username):

@@ -1,12 +1,23 @@
 """What every repository is: a session, reads remembered once per transaction, rows kept aside until commit."""
 from __future__ import annotations
 
+from functools import cache
+
+from sqlalchemy import bindparam, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 
 _MEMO = "remembered"  # session.info key: (the transaction, {key: what was read in it})
+
+
+@cache
+def rows_of_case(record, order_by: str | None = "id"):
+    """The query of a case's rows of `record` (parameter case_id), in the order they were added: built once per
+    record (building a statement costs more than running it here), when the records are mapped."""
+    query = select(record).where(record.case_id == bindparam("case_id"))
+    return query.order_by(getattr(record, order_by)) if order_by else query
 
 
 class _Repository:

@@ -9,7 +9,8 @@ from sqlalchemy.orm import undefer
 from workflows.domain.model import CaseAttachment, CaseComment, CaseDocument, CaseMaterial, CaseWaiver
 
 from .. import orm
-from .base import _Repository
+from .base import _Repository, rows_of_case
+
 
 
 class MaterialRepository(_Repository):
@@ -21,7 +22,7 @@ class MaterialRepository(_Repository):
 
     def _read(self, case_id: int) -> dict[int, CaseMaterial]:
         with self.session.no_autoflush:
-            rows = self.session.scalars(select(CaseMaterial).where(CaseMaterial.case_id == case_id))
+            rows = self.session.scalars(rows_of_case(CaseMaterial, None), {"case_id": case_id})
             return {row.material_index: row for row in rows}
 
     def add(self, material: CaseMaterial) -> None:
@@ -51,8 +52,7 @@ class DocumentRepository(_Repository):
         """The case's documents, read once per transaction (_remembered)."""
         def read() -> list[CaseDocument]:
             with self.session.no_autoflush:
-                return list(self.session.scalars(select(CaseDocument).where(CaseDocument.case_id == case_id)
-                                                 .order_by(CaseDocument.id)))
+                return list(self.session.scalars(rows_of_case(CaseDocument), {"case_id": case_id}))
         return list(self._remembered(("documents", case_id), read))
 
     def with_content(self, document_id: int) -> CaseDocument | None:

@@ -2,14 +2,18 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from functools import cache
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from workflows.domain.model import READY, Case, CasePause, CaseTask, ExternalCall, HistoryEntry
+from workflows.domain.model import (READY, Case, CaseDocument, CaseMaterial, CasePause, CaseTask, ExternalCall,
+                                    HistoryEntry, TaskActivity)
 
 from .. import orm, write_lock
 from .base import _AppendOnlyRepository, _Repository
+from .catalog import VersionRepository
+from .task_requests import activity_checks
 
 
 class CaseRepository(_Repository):
@@ -29,9 +33,11 @@ class CaseRepository(_Repository):
     def of_task(self, task_id: str, lock: bool = False) -> Case | None:
         """The case of a task, found by the task's id in the same query (`lock` as for get_by_id): a command on a
         task locks its case before it reads the task, so what it reads is what it acts on."""
-        query = select(Case).where(Case.id == select(CaseTask.case_id).where(CaseTask.id == task_id)
-                                   .scalar_subquery())
-        return self.session.scalar(query.with_for_update() if lock else query)
+        row = self.session.execute(_case_of_task(lock), {"task_id": task_id}).first()
+        if row is None:
+            return None
+        VersionRepository(self.session).remember(row[1:])  # what the command reads next, in the same query
+        return row[0]
 
     def lock_if_free(self, case_id: int) -> Case | None:
         """The case locked for this transaction, or None at once if another transaction holds it (PostgreSQL)."""
@@ -69,6 +75,27 @@ class CaseRepository(_Repository):
         return self.session.scalar(statement.returning(table.c.last_value))
 
 
+# what a case keeps, by the key its repository remembers it under (_remembered) and the empty value of that key
+_KEPT = (("pauses", list, CasePause), ("materials", dict, CaseMaterial), ("documents", list, CaseDocument))
+
+
+# The statements every command on a task sends, built once (building a statement costs more than running it here).
+
+@cache
+def _case_of_task(lock: bool):
+    query = select(Case, *VersionRepository.columns()).where(
+        Case.id == select(CaseTask.case_id).where(CaseTask.id == bindparam("task_id")).scalar_subquery())
+    return query.with_for_update(of=Case) if lock else query
+
+
+@cache
+def _task_for_completion():
+    task_id, case_id = bindparam("task_id"), bindparam("case_id")
+    kept = (select(record.case_id).where(record.case_id == case_id).exists() for *_, record in _KEPT)
+    return select(CaseTask, *activity_checks(task_id), *kept).where(
+        CaseTask.case_id == case_id, or_(CaseTask.state == READY, CaseTask.id == task_id))
+
+
 def _escaped(text: str) -> str:
     """`text` for a LIKE pattern with escape "\\": its own % and _ (clerk_210400_01) match only themselves."""
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
@@ -101,6 +128,21 @@ class TaskRepository(_Repository):
                 CaseTask.case_id == case_id, or_(CaseTask.state == READY, CaseTask.id == task_id))))
         self._open.setdefault(case_id, [row for row in rows if row.state == READY])
         return next((row for row in rows if row.id == task_id), None)
+
+    def for_completion(self, task_id: str, case_id: int) -> tuple[CaseTask | None, TaskActivity]:
+        """in_case, and in the same query who else has a part in the task (TaskActivity) and which of its case's
+        pauses, material marks and documents exist at all: a command on a task reads what it checks at once, and
+        what the case has none of is remembered as none instead of being read (_remembered)."""
+        with self.session.no_autoflush:
+            rows = list(self.session.execute(_task_for_completion(), {"task_id": task_id, "case_id": case_id}))
+        self._open.setdefault(case_id, [row[0] for row in rows if row[0].state == READY])
+        task = next((row[0] for row in rows if row[0].id == task_id), None)
+        if not rows:
+            return None, TaskActivity(False, False, False)
+        for (key, empty, _), present in zip(_KEPT, rows[0][4:]):
+            if not present:
+                self._remembered((key, case_id), empty)
+        return task, TaskActivity(*map(bool, rows[0][1:4]))
 
     def open_for_case(self, case_id: int) -> list[CaseTask]:
         if case_id not in self._open:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import undefer
@@ -24,20 +25,39 @@ class VersionRepository(_Repository):
         return self._current()[0]
 
     def calendar(self) -> tuple:
-        return self._current()[1:]
+        return self._current()[1:3]
+
+    def processes(self) -> int | None:
+        """The newest deployed version's id: versions are only ever added, so it changes with every deployment."""
+        return self._current()[3]
 
     def forget(self) -> None:
         self._forget(self._KEY)
+
+    def remember(self, values: tuple) -> None:
+        """The versions, as read by another query that carried `columns()` (the case's lock: one query less)."""
+        self._forget(self._KEY)
+        self._remembered(self._KEY, lambda: tuple(values))
 
     def _current(self) -> tuple:
         return self._remembered(self._KEY, self._read)
 
     def _read(self) -> tuple:
-        documents, changes = orm.catalog_documents, orm.calendar_changes
         with self.session.no_autoflush:  # tables written by statements, never by ORM objects: no flush needed
-            return tuple(self.session.execute(select(select(func.max(documents.c.loaded_at)).scalar_subquery(),
-                                                     select(func.count(changes.c.id)).scalar_subquery(),
-                                                     select(func.max(changes.c.id)).scalar_subquery())).one())
+            return tuple(self.session.execute(_versions()).one())
+
+    @staticmethod
+    @cache
+    def columns() -> tuple:
+        documents, changes = orm.catalog_documents, orm.calendar_changes
+        return (select(func.max(documents.c.loaded_at)).scalar_subquery(),
+                select(func.count(changes.c.id)).scalar_subquery(), select(func.max(changes.c.id)).scalar_subquery(),
+                select(func.max(orm.process_versions.c.id)).scalar_subquery())
+
+
+@cache
+def _versions():
+    return select(*VersionRepository.columns())
 
 
 class CatalogRepository(_Repository):
@@ -56,6 +76,7 @@ class CatalogRepository(_Repository):
 
 class ProcessRepository(_Repository):
     def add(self, version: ProcessVersion) -> None:
+        VersionRepository(self.session).forget()
         self.session.add(version)
 
     def add_deployment(self, deployment: Deployment) -> None:

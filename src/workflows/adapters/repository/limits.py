@@ -11,7 +11,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from workflows.domain.model import Case, CaseDeadline, CasePause, Escalation, ExtensionRequest
 
 from .. import orm
-from .base import _MEMO, _Repository
+from .base import _MEMO, _Repository, rows_of_case
 
 
 class DeadlineRepository(_Repository):
@@ -51,7 +51,7 @@ class DeadlineRepository(_Repository):
 
     def _read(self, record, case_id: int) -> list:
         with self.session.no_autoflush:  # what this transaction adds is remembered, not read back
-            return list(self.session.scalars(select(record).where(record.case_id == case_id).order_by(record.id)))
+            return list(self.session.scalars(rows_of_case(record), {"case_id": case_id}))
 
     def extension(self, request_id: int) -> ExtensionRequest | None:
         return self.session.get(ExtensionRequest, request_id)
@@ -73,18 +73,29 @@ class DeadlineRepository(_Repository):
 class TimerRepository(_Repository):
     """The BPMN timers cases wait on, indexed by due moment."""
 
-    def replace(self, case_id: int, timers: list[tuple[str, datetime]]) -> None:
+    def replace(self, case_id: int, timers: list[tuple[str, datetime]],
+                previous: list[tuple[str, datetime]] | None = None) -> None:
         """Make the case's rows these timers, writing only what changed: the rows of timers no longer waited on
         are deleted, new ones inserted, moved ones updated; a timer that stays as it was is not rewritten (nor its
-        index entry). Two statements at most, none reading."""
+        index entry). `previous`: the rows as they are (the timers of the workflow as the command loaded it), so
+        that an unchanged set sends nothing; None when they are not known. Two statements at most, none reading."""
         table = orm.case_timers
-        stale = table.delete().where(table.c.case_id == case_id)
-        if timers:
-            stale = stale.where(table.c.task_id.not_in([task_id for task_id, _ in timers]))
-        self.session.execute(stale)
-        if timers:
+        wanted = dict(timers)
+        if previous is not None:
+            known = dict(previous)
+            gone = [task_id for task_id in known if task_id not in wanted]
+            moved = [(task_id, due) for task_id, due in timers if known.get(task_id) != due]
+            if gone:
+                self.session.execute(table.delete().where(table.c.case_id == case_id, table.c.task_id.in_(gone)))
+        else:
+            stale = table.delete().where(table.c.case_id == case_id)
+            if timers:
+                stale = stale.where(table.c.task_id.not_in(list(wanted)))
+            self.session.execute(stale)
+            moved = timers
+        if moved:
             self.session.execute(_timer_upsert(self.session.get_bind().dialect.name),
-                                 [{"case_id": case_id, "task_id": task_id, "due_at": due} for task_id, due in timers])
+                                 [{"case_id": case_id, "task_id": task_id, "due_at": due} for task_id, due in moved])
 
     def due_cases(self, now: datetime, limit: int) -> list[int]:
         table = orm.case_timers
@@ -104,9 +115,15 @@ class TimerRepository(_Repository):
 class MessageWaitRepository(_Repository):
     """The messages open cases wait for, with their correlation values, indexed by agency and message name."""
 
-    def replace(self, case: Case, waits: list[tuple[str, dict]]) -> None:
+    def replace(self, case: Case, waits: list[tuple[str, dict]],
+                previous: list[tuple[str, dict]] | None = None) -> None:
+        """Make the case's rows these waits; `previous`: the rows as they are (None: not known): equal, nothing is
+        written."""
+        if previous is not None and list(previous) == list(waits):
+            return
         table = orm.case_message_waits
-        self.session.execute(table.delete().where(table.c.case_id == case.id))
+        if previous != []:
+            self.session.execute(table.delete().where(table.c.case_id == case.id))
         if waits:
             self.session.execute(table.insert(), [
                 {"case_id": case.id, "position": position, "agency_code": case.agency_code, "message_name": name,

@@ -36,18 +36,21 @@ class TaskRequestRepository(_Repository):
 
     def activity(self, task_id: str) -> TaskActivity:
         """Whether the task has requests, a held submission, an unreplied 督办: one query for all three."""
-        unreplied = select(TaskSupervision.id).where(TaskSupervision.task_id == task_id,
-                                                     TaskSupervision.replied_at.is_(None))
-        row = self.session.execute(select(select(TaskRequest.id).where(TaskRequest.task_id == task_id).exists(),
-                                          select(TaskSubmission.task_id).where(TaskSubmission.task_id == task_id)
-                                          .exists(), unreplied.exists())).one()
-        return TaskActivity(*map(bool, row))
+        return TaskActivity(*map(bool, self.session.execute(select(*activity_checks(task_id))).one()))
 
     def add_submission(self, submission: TaskSubmission) -> None:
         self.session.add(submission)
 
     def drop_submission(self, submission: TaskSubmission) -> None:
         self.session.delete(submission)
+
+
+def activity_checks(task_id: str) -> tuple:
+    """The three EXISTS of TaskActivity, as columns another query can carry."""
+    unreplied = select(TaskSupervision.id).where(TaskSupervision.task_id == task_id,
+                                                 TaskSupervision.replied_at.is_(None))
+    return (select(TaskRequest.id).where(TaskRequest.task_id == task_id).exists(),
+            select(TaskSubmission.task_id).where(TaskSubmission.task_id == task_id).exists(), unreplied.exists())
 
 
 class SupervisionRepository(_Repository):

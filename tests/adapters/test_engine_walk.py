@@ -1,0 +1,79 @@
+"""The engine finds a case's tasks by its own walk of the task tree (adapters/engine.py, CaseWorkflow), for speed:
+at every step of real cases it must give exactly the tasks, in exactly the order, SpiffWorkflow's iterators give,
+whatever is asked (ready, waiting, finished, predicted …), in the case's tree and in each of its sub-processes."""
+from __future__ import annotations
+
+import pytest
+from SpiffWorkflow.bpmn.util.task import BpmnTaskIterator
+from SpiffWorkflow.task import TaskState
+from SpiffWorkflow.util.task import TaskIterator
+
+from handlers.gateways import LocalNationalPlatform, LocalPaymentGateway, LocalSmsNotifier
+from workflows.adapters.catalog_files import load_catalog
+from workflows.adapters.dmn_parsing import decision_files
+from workflows.adapters.engine import CaseBindings, Engine, _walk
+from workflows.adapters.limits import NEVER
+
+from support.paths import BPMN_DIR, CATALOG_DIR
+from support.process_driver import PERSON_ID
+
+MASKS = (TaskState.READY, TaskState.WAITING, TaskState.READY | TaskState.WAITING | TaskState.ERROR,
+         TaskState.COMPLETED, TaskState.FINISHED_MASK, TaskState.NOT_FINISHED_MASK, TaskState.PREDICTED_MASK,
+         TaskState.ANY_MASK)
+DECISIONS = {"受理": "accept", "审核": "approve", "拨付": "pay"}
+LONG_AGO = "2000-01-01T00:00:00+08:00"
+
+
+class Desk:
+    """The supervisors' desk: every 黄牌/红牌 is a new one."""
+
+    def raise_escalation(self, level: str, limit: str, stage: str | None) -> bool:
+        return True
+
+
+def _bindings(due: str) -> CaseBindings:
+    person = {"name": "张伟", "status": "参保缴费", "arrears": "0.00", "account_balance": "2360.00"}
+    functions = {"deadline": lambda kind="promised": due, "warning_time": lambda kind="promised": due,
+                 "working_days": lambda days: due}
+    return CaseBindings("210400-20261123-00001", "210400", "002036006001", "门诊费用报销",
+                        {"name": "张伟", "id_number": PERSON_ID}, LocalNationalPlatform({PERSON_ID: person}.get,
+                                                                                         lambda *call: None),
+                        LocalPaymentGateway(lambda *call: None), LocalSmsNotifier(lambda *call: None), Desk(),
+                        functions=functions,
+                        policy=load_catalog(CATALOG_DIR).agency("210400").item("002036006001").payment_policy)
+
+
+def _same_as_spiffworkflow(workflow) -> int:
+    """Compare every mask in the case's tree and its sub-processes' trees; return how many trees were compared."""
+    trees = [workflow, *workflow.subprocesses.values()]
+    for tree in trees:
+        for mask in MASKS:
+            assert list(_walk(tree, mask)) == list(BpmnTaskIterator(tree.task_tree, state=mask)), mask
+            assert list(_walk(tree, mask, manual=True)) == list(BpmnTaskIterator(tree.task_tree, state=mask,
+                                                                                 manual=True)), mask
+            assert list(_walk(tree, mask, into_subprocesses=False)) == list(TaskIterator(tree.task_tree,
+                                                                                         state=mask)), mask
+        assert tree.get_tasks(state=TaskState.READY) == list(BpmnTaskIterator(tree.task_tree,
+                                                                              state=TaskState.READY))
+    return len(trees)
+
+
+@pytest.mark.parametrize("due", [NEVER, LONG_AGO], ids=["on time", "limits passed"])
+def test_the_engine_finds_the_tasks_spiffworkflow_would_at_every_step(due):
+    engine = Engine()
+    definition = engine.definition((BPMN_DIR / "item_002036006001.bpmn").read_text(), "item_002036006001.bpmn",
+                                   {name: xml.decode("utf-8")
+                                    for name, xml in decision_files(BPMN_DIR / "decisions").items()})
+    run = engine.start(definition, {"applicant": {"name": "张伟", "id_number": PERSON_ID},
+                                    "expense_total": "1860.00", "self_pay_total": "120.00",
+                                    "bank_account": "6222020712001234567"}, _bindings(due))
+    compared, stages = _same_as_spiffworkflow(run.workflow), []
+    while not run.completed:
+        run = engine.resume(definition, engine.dump(run), _bindings(due))  # each step on a restored tree
+        compared += _same_as_spiffworkflow(run.workflow)
+        task = next(task for task in run.ready_tasks() if task.definition.stage in DECISIONS)
+        stages.append(task.definition.stage)
+        run.complete(task.id, {"decision": DECISIONS[task.definition.stage]})
+        compared += _same_as_spiffworkflow(run.workflow)
+    assert stages == ["受理", "审核", "拨付"] and run.result == "办结"
+    assert compared > 1 + 2 * len(stages)  # the limits' event sub-processes were walked too
