@@ -115,8 +115,12 @@ def _install(url: str) -> None:
         for hall in agency.halls:  # a clerk of every task role in every hall: drives any process anywhere
             users.save_user(ctx, f"clerk_{hall.code.replace('-', '_')}", f"综合窗口{hall.code}", "password123",
                             agency.code, hall.code, CLERK_ROLES)
-    database = ctx.session_factory.kw["bind"]
-    if database.dialect.name == "sqlite":  # fold the WAL into the file, which is what the tests copy
+    _fold_wal(ctx.session_factory.kw["bind"])
+
+
+def _fold_wal(database) -> None:
+    """SQLite: the WAL folded into the file, which is what the tests copy; then no connection is left open."""
+    if database.dialect.name == "sqlite":
         with database.connect() as connection:
             connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     database.dispose()
@@ -481,10 +485,7 @@ def _snapshot(request, url: str, ctx: Context, name: str):
     """Keeps the test's database as it is now; returns what _restore needs, or None (the test changed the schema)."""
     ctx.session_factory.kw["bind"].dispose()
     if make_url(url).get_backend_name() == "sqlite":
-        database = create_engine(url)
-        with database.connect() as connection:  # fold the WAL into the file, which is what is kept
-            connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-        database.dispose()
+        _fold_wal(create_engine(url))
         kept = request.getfixturevalue("tmp_path_factory").mktemp("snapshot") / "workflows.db"
         shutil.copy(make_url(url).database, kept)
         return kept
