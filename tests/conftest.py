@@ -13,6 +13,9 @@ How each test gets a fresh installed database cheaply (`make test` runs the suit
   statements where CREATE DATABASE … TEMPLATE and DROP DATABASE cost a checkpoint each.
   The worker's database runs with synchronous_commit off: a test needs no durability across a crash of the server.
   A test that changes the schema (CREATE, ALTER, DROP: an event trigger notes it) gets a new copy instead.
+- A fixture writing a fixed set of cases that many tests read builds it once per worker and backend
+  (`built_once`): the later tests get a copy of the database it left (the SQLite file; the written PostgreSQL tables,
+  kept in a schema of the worker's copy) instead of running its commands again.
 - The web app (`app`, `client`, `auth`) is built once per worker and handed each test's context (see `app`).
 - Backends: a test that takes `database_url` (so `ctx`, `app`, `client`, `auth`) or `empty_database_url` runs on
   SQLite only, unless it is marked `both_databases`: then on SQLite and on PostgreSQL. Mark the tests where the
@@ -25,8 +28,10 @@ How each test gets a fresh installed database cheaply (`make test` runs the suit
 """
 from __future__ import annotations
 
+import copy
 import fcntl
 import itertools
+import json
 import os
 import shutil
 import uuid
@@ -42,7 +47,7 @@ from sqlalchemy.orm import sessionmaker
 from workflows.adapters.database import make_engine
 from workflows.adapters.engine import Engine
 from workflows.adapters.migrate import upgrade
-from workflows.services import accounts, catalog, demo, users
+from workflows.services import accounts, catalog, context as context_module, demo, users
 from workflows.bootstrap import bootstrap
 from workflows.services.context import Context
 from workflows.services.setup import install
@@ -58,6 +63,22 @@ _names = itertools.count()
 # Stored passwords stay real scrypt hashes, at a work factor 32 times lower than the product's: every install and
 # every login of a test would otherwise spend most of its time in scrypt.
 accounts.PASSWORD_METHOD = "scrypt:1024:8:1"
+_PARSED_CATALOGS: dict = {}  # the content's JSON -> its Catalog
+_parse_catalog = context_module.parse_catalog
+
+
+def _parse_catalog_once(items, documents, *files):
+    """The catalog parsed once per worker for each content. A context parses it once per process, and the product
+    runs one context a process; the tests run one a test, over copies of one installed catalog: each parsed it again
+    (10–30 ms of CPU). parse_catalog is a pure function of its documents and its dataclasses are frozen, so a parse
+    of the same content is the same answer; a test that loads other content parses that."""
+    key = json.dumps([items, documents, files], sort_keys=True, ensure_ascii=False, default=repr)
+    if key not in _PARSED_CATALOGS:
+        _PARSED_CATALOGS[key] = _parse_catalog(items, documents, *files)
+    return _PARSED_CATALOGS[key]
+
+
+context_module.parse_catalog = _parse_catalog_once
 # One name per run, shared by the xdist workers (they inherit the environment of the process that starts them).
 RUN = os.environ.setdefault("WORKFLOWS_TEST_RUN", uuid.uuid4().hex[:8])
 WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
@@ -94,8 +115,12 @@ def _install(url: str) -> None:
         for hall in agency.halls:  # a clerk of every task role in every hall: drives any process anywhere
             users.save_user(ctx, f"clerk_{hall.code.replace('-', '_')}", f"综合窗口{hall.code}", "password123",
                             agency.code, hall.code, CLERK_ROLES)
-    database = ctx.session_factory.kw["bind"]
-    if database.dialect.name == "sqlite":  # fold the WAL into the file, which is what the tests copy
+    _fold_wal(ctx.session_factory.kw["bind"])
+
+
+def _fold_wal(database) -> None:
+    """SQLite: the WAL folded into the file, which is what the tests copy; then no connection is left open."""
+    if database.dialect.name == "sqlite":
         with database.connect() as connection:
             connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     database.dispose()
@@ -225,6 +250,52 @@ BEGIN
     END LOOP;
 END $$;
 
+-- A database as a test's fixture left it (`built_once`): the tables written so far, copied into a schema of their
+-- own, and every sequence's value; restore() puts the installed rows back, then these.
+CREATE TABLE test_reset.snapshots (name text PRIMARY KEY, tables text[] NOT NULL, sequences jsonb NOT NULL);
+
+CREATE FUNCTION test_reset.snapshot(snapshot text) RETURNS boolean LANGUAGE plpgsql AS $$
+DECLARE
+    written text;
+    tables text[];
+BEGIN
+    IF EXISTS (SELECT 1 FROM test_reset.schema_changed) THEN
+        RETURN false;
+    END IF;
+    SELECT coalesce(array_agg(DISTINCT name), '{}') INTO tables FROM test_reset.written;
+    EXECUTE format('CREATE SCHEMA %I', 'test_snapshot_' || snapshot);
+    FOREACH written IN ARRAY tables LOOP
+        EXECUTE format('CREATE TABLE %I.%I AS SELECT * FROM public.%I', 'test_snapshot_' || snapshot, written, written);
+    END LOOP;
+    INSERT INTO test_reset.snapshots SELECT snapshot, tables, coalesce(jsonb_object_agg(sequencename, last_value), '{}')
+        FROM pg_sequences WHERE schemaname = 'public';
+    DELETE FROM test_reset.schema_changed;  -- our own statements: the tables under test are as installed
+    RETURN true;
+END $$;
+
+CREATE FUNCTION test_reset.restore(snapshot text) RETURNS boolean LANGUAGE plpgsql AS $$
+DECLARE
+    saved record;
+    written text;
+    sequence record;
+BEGIN
+    IF NOT test_reset.reset() THEN
+        RETURN false;
+    END IF;
+    SELECT * INTO saved FROM test_reset.snapshots WHERE name = snapshot;
+    PERFORM set_config('session_replication_role', 'replica', true);  -- no triggers: note the tables ourselves
+    FOREACH written IN ARRAY saved.tables LOOP
+        EXECUTE format('DELETE FROM public.%I', written);
+        EXECUTE format('INSERT INTO public.%1$I OVERRIDING SYSTEM VALUE SELECT * FROM %2$I.%1$I', written,
+                       'test_snapshot_' || snapshot);
+        INSERT INTO test_reset.written VALUES (written);
+    END LOOP;
+    FOR sequence IN SELECT key, value FROM jsonb_each(saved.sequences) WHERE value <> 'null'::jsonb LOOP
+        PERFORM setval(format('public.%I', sequence.key), sequence.value::bigint, true);
+    END LOOP;
+    RETURN true;
+END $$;
+
 -- Last, or the statements above would count: any later CREATE, ALTER or DROP marks the copy as changed.
 CREATE FUNCTION test_reset.note_schema() RETURNS event_trigger LANGUAGE plpgsql AS $$
 BEGIN
@@ -246,21 +317,39 @@ class _PostgresCopy:
 
     def __init__(self, name: str, template: str):
         self.name, self.template = name, template
+        self.snapshots: set[str] = set()
         self.url = _pg_create(name, template)
         # Waiting longer than lock_timeout for a table means something still holds it: an error, not a hang.
         self._database = create_engine(self.url, isolation_level="AUTOCOMMIT",
                                        connect_args={"options": "-c lock_timeout=30s"})
 
     def reset(self) -> None:
+        if not self._call("SELECT test_reset.reset()"):
+            self._recreate()
+
+    def snapshot(self, name: str) -> bool:
+        """Keeps the database as it is now under `name`; False when the test changed the schema."""
+        if self._call("SELECT test_reset.snapshot(:name)", name=name):
+            self.snapshots.add(name)
+            return True
+        return False
+
+    def restore(self, name: str) -> bool:
+        """The database as it was at snapshot(name); False when there is no such snapshot (nothing done)."""
+        return name in self.snapshots and self._call("SELECT test_reset.restore(:name)", name=name)
+
+    def _call(self, statement: str, **parameters) -> bool:
         with self._database.connect() as connection:
             # A connection a test left open (a pool not disposed, a killed process) must not hold a lock on a table.
             connection.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
                                     "WHERE datname = current_database() AND pid <> pg_backend_pid()"))
-            if connection.scalar(text("SELECT test_reset.reset()")):
-                return
+            return connection.scalar(text(statement), parameters)
+
+    def _recreate(self) -> None:
         self._database.dispose()  # the test changed the schema: a new copy, as before this file's resets
         _pg_drop(self.name)
         _pg_create(self.name, self.template)
+        self.snapshots.clear()
 
     def drop(self) -> None:
         self._database.dispose()
@@ -363,6 +452,55 @@ def ctx(database_url, clock) -> Context:
     context = _context(database_url, clock)
     yield context
     context.session_factory.kw["bind"].dispose()
+
+
+_BUILT: dict[tuple, tuple] = {}  # (backend, key) -> (snapshot, the build's answer, the clock after it)
+
+
+@pytest.fixture
+def built_once(request, database_url, ctx, clock):
+    """built_once(key, build) -> build()'s answer, the database and the clock as build() left them. build() runs
+    once per worker and backend; every later test asking for the same key gets a copy of the database it left (the
+    SQLite file, or the written PostgreSQL tables and the sequences) and its answer, instead of running it again.
+    For a fixture that writes a fixed set of cases many tests read: build() must depend only on the installed
+    database and the test's clock, and run before anything else of the test writes (nothing written before it
+    survives the copy). The answer is deep-copied per test, so it may hold anything picklable."""
+
+    def use(key: str, build):
+        backend = make_url(database_url).get_backend_name()
+        built = _BUILT.get((backend, key))
+        if built is not None and _restore(request, database_url, ctx, built[0]):
+            clock.now = built[2]
+            return copy.deepcopy(built[1])
+        answer = build()
+        snapshot = _snapshot(request, database_url, ctx, f"s{len(_BUILT)}")
+        if snapshot is not None:
+            _BUILT[(backend, key)] = (snapshot, copy.deepcopy(answer), clock.now)
+        return answer
+
+    return use
+
+
+def _snapshot(request, url: str, ctx: Context, name: str):
+    """Keeps the test's database as it is now; returns what _restore needs, or None (the test changed the schema)."""
+    ctx.session_factory.kw["bind"].dispose()
+    if make_url(url).get_backend_name() == "sqlite":
+        _fold_wal(create_engine(url))
+        kept = request.getfixturevalue("tmp_path_factory").mktemp("snapshot") / "workflows.db"
+        shutil.copy(make_url(url).database, kept)
+        return kept
+    return name if request.getfixturevalue("postgres_copy").snapshot(name) else None
+
+
+def _restore(request, url: str, ctx: Context, snapshot) -> bool:
+    ctx.session_factory.kw["bind"].dispose()  # no pooled connection of the test's over the replaced database
+    if make_url(url).get_backend_name() == "sqlite":
+        path = Path(make_url(url).database)
+        for leftover in (path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+            leftover.unlink(missing_ok=True)
+        shutil.copy(snapshot, path)
+        return True
+    return request.getfixturevalue("postgres_copy").restore(snapshot)
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import ast
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -49,6 +50,7 @@ FILES = sorted(BPMN_DIR.glob("*.bpmn"))
 DECISIONS = read_decisions(decision_files(BPMN_DIR / "decisions"))  # decision id -> its DMN file
 
 
+@cache  # the files do not change during a run; reading them (PyYAML) per item made one test take minutes
 def _catalog_items() -> list[dict]:
     data = yaml.safe_load(CATALOG.read_text(encoding="utf-8"))
     return data["items"] if isinstance(data, dict) else data
@@ -83,6 +85,7 @@ def _properties(el) -> dict[str, str]:
             for p in el.iterfind("bpmn:extensionElements/camunda:properties/camunda:property", NS)}
 
 
+@cache
 def _stage_limits() -> dict[str, set[str]]:
     """process key -> the names of the stage limits any agency sets for its item (also under the partner key)."""
     keys = {str(item["code"]): [item["process"]] + ([item["partner_process"]] if item.get("partner_process") else [])

@@ -1,13 +1,15 @@
 """The suite's own PostgreSQL reset (tests/conftest.py): after a test, the worker's database is the installed one
-again, to the row and to the sequence, however the test wrote to it."""
+again, to the row and to the sequence, however the test wrote to it; a snapshot of it (built_once) comes back the
+same way."""
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import create_engine, text
 
-from workflows.services import catalog, users
+from workflows.services import catalog, cases, users
 
 from conftest import _context
-from support.cases import accept
+from support.cases import APPLICANT, DATA, accept
 
 
 def contents(url: str) -> dict:
@@ -72,3 +74,48 @@ def test_a_test_that_changes_the_schema_gets_a_new_copy(postgres_copy):
     postgres_copy.reset()
 
     assert contents(postgres_copy.url) == installed
+
+
+def test_a_snapshot_comes_back_to_the_row_and_sequence_and_a_reset_still_gives_the_installed(postgres_copy, clock):
+    installed = contents(postgres_copy.url)
+    ctx = _context(postgres_copy.url, clock)
+    staff = {user.username: user for user in users.list_users(ctx)}
+    accept(ctx, staff, clock, "2026-11-23 10:00")
+    ctx.session_factory.kw["bind"].dispose()
+    assert postgres_copy.snapshot("probe")
+    built = contents(postgres_copy.url)
+    accept(ctx, staff, clock, "2026-11-24 10:00")  # more rows, sequences further on, an installed row changed
+    users.save_user(ctx, "shouli", "改了名字", "password456", staff["shouli"].agency_code, staff["shouli"].hall_code,
+                    staff["shouli"].roles)
+    ctx.session_factory.kw["bind"].dispose()
+
+    assert postgres_copy.restore("probe")
+    assert contents(postgres_copy.url) == built
+    assert not postgres_copy.restore("never_taken")
+
+    postgres_copy.reset()
+    assert contents(postgres_copy.url) == installed
+
+
+@pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
+def test_built_once_builds_once_and_hands_later_asks_its_database_clock_and_answer(built_once, ctx, staff, clock):
+    runs = []
+
+    def build():
+        runs.append(1)
+        number = accept(ctx, staff, clock, "2026-11-23 10:00")
+        clock.advance(days=3)
+        return {"number": number}
+
+    first = built_once("test_test_databases.probe", build)
+    after_build = clock.now
+    later = cases.open_case(ctx, staff["shouli"], "002036006001", APPLICANT, DATA).case.number  # the test's own
+    clock.advance(days=30)
+    first["number"] = "changed by the test"
+
+    again = built_once("test_test_databases.probe", build)
+
+    assert runs == [1] and clock.now == after_build
+    assert again["number"] != "changed by the test"
+    numbers = [case.number for case in cases.search_cases(ctx, staff["shouli"])]
+    assert again["number"] in numbers and later not in numbers

@@ -86,8 +86,13 @@ def worker_client(server: str, worker_id: str, username: str = "jiekou", **confi
 
 
 @pytest.fixture
-def waiting_case(client, auth, integrators) -> str:
-    """A case of the diagram accepted by the clerk: it now waits for a worker on 参保核验."""
+def waiting_case(client, auth, integrators, built_once) -> str:
+    """A case of the diagram accepted by the clerk: it now waits for a worker on 参保核验. Built once per worker and
+    database (built_once): a copy of it for every test."""
+    return built_once("test_external_tasks_api.waiting_case", lambda: accepted_case(client, auth))
+
+
+def accepted_case(client, auth) -> str:
     bpmn = FIXTURE.read_bytes().replace(b'"Process_conformance"', f'"{PROCESS}"'.encode())
     json_of(deploy(client, auth("sheji"), bpmn, "external_task.bpmn"), 201)
     clerk = auth(CLERK)

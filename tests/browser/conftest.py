@@ -10,8 +10,6 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
-from workflows.entrypoints.app import create_app
-
 from support.paths import ROOT
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -43,15 +41,25 @@ def database_url(tmp_path, sqlite_template):
     return f"sqlite:///{path}"
 
 
-@pytest.fixture
-def server(ctx):
-    """The app on a free loopback port, in a thread of this process: tests share its context and clock."""
-    app = create_app(ctx, secret_key="browser-test")
-    http = make_server("127.0.0.1", 0, app, threaded=True)
+@pytest.fixture(scope="session")
+def _http_server():
+    """One loopback server per worker, serving whatever app `server` hands it: starting one per test cost a thread
+    and a port, and building its app per test cost more CPU than most browser tests' own server work."""
+    served = {}
+    http = make_server("127.0.0.1", 0, lambda environ, respond: served["app"](environ, respond), threaded=True)
     thread = threading.Thread(target=http.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{http.server_port}"
+    yield served, f"http://127.0.0.1:{http.server_port}"
     http.shutdown()
+
+
+@pytest.fixture
+def server(app, _http_server):
+    """The app on a loopback port, in a thread of this process: tests share its context and clock (the worker's
+    one app, pointed at this test's context by tests/conftest.py's `app`)."""
+    served, base = _http_server
+    served["app"] = app
+    return base
 
 
 @pytest.fixture

@@ -41,9 +41,14 @@ def opened(ctx, clerk, clock, when) -> str:
 
 
 @pytest.fixture
-def known(ctx, staff, clock):
+def known(ctx, staff, clock, built_once):
     """Hall 01: A on time, B late, C refused at acceptance (closed, never timed), D open and overdue at 审核,
-    E waiting for 受理. Hall 02: F on time, G waiting for 受理. The figures are read on 2026-12-22 09:30."""
+    E waiting for 受理. Hall 02: F on time, G waiting for 受理. The figures are read on 2026-12-22 09:30.
+    Built once per worker and database (built_once): a copy of it for every test."""
+    return built_once("test_statistics.known", lambda: build_known(ctx, staff, clock))
+
+
+def build_known(ctx, staff, clock) -> dict:
     numbers = {"A": accept(ctx, staff, clock, "2026-11-23 09:30"), "B": accept(ctx, staff, clock, "2026-11-23 09:40"),
                "D": accept(ctx, staff, clock, "2026-11-23 09:50")}
     numbers["C"] = opened(ctx, staff["shouli"], clock, "2026-11-24 10:00")

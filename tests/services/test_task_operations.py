@@ -10,17 +10,20 @@ import pytest
 from workflows.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from workflows.services import cases, task_operations as ops, tasks, time_limits, users
 
-from support.cases import accept
+from support.cases import review_task
 
 CLERK = "clerk_210400_01"
 APPROVE = {"decision": "approve", "opinion": "票据齐全"}
 
 
 @pytest.fixture
-def review(ctx, staff, clock):
-    """The 审核 task of a 门诊 case accepted on 2026-11-23, unclaimed."""
-    number = accept(ctx, staff, clock, "2026-11-23 09:30")
-    [task] = [t for t in cases.case_details(ctx, staff["shenhe"], number).tasks if t.state == "ready"]
+def review(ctx, staff, clock, built_once):
+    """The 审核 task of a 门诊 case accepted on 2026-11-23, unclaimed (built once per worker: built_once)."""
+    return built_once("services.test_task_operations.review", lambda: accepted_for_review(ctx, staff, clock))
+
+
+def accepted_for_review(ctx, staff, clock):
+    task = review_task(ctx, staff, clock)
     clock.advance(minutes=10)
     return task
 

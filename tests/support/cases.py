@@ -27,6 +27,12 @@ def accept(ctx, staff, clock, when: str) -> str:
     return progress.case.number
 
 
+def review_task(ctx, staff, clock, when: str = "2026-11-23 09:30"):
+    """The 审核 task, unclaimed, of a 门诊 case accepted at `when`."""
+    number = accept(ctx, staff, clock, when)
+    return next(t for t in cases.case_details(ctx, staff["shenhe"], number).tasks if t.state == "ready")
+
+
 def limits(ctx, staff, number) -> dict:
     return {row.kind: row for row in cases.case_details(ctx, staff["shouli"], number).deadlines}
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import lxml.html
 import pytest
 
-from workflows.services import cases, tasks
+from workflows.services import tasks
 
-from support.cases import accept
+from support.cases import review_task
 from support.http import error_of, json_of
 from support.web import csrf_token, html, sign_in
 
@@ -15,9 +15,9 @@ CLERK = "clerk_210400_01"
 
 
 @pytest.fixture
-def review(ctx, staff, clock):
-    number = accept(ctx, staff, clock, "2026-11-23 09:30")
-    return next(t for t in cases.case_details(ctx, staff["shenhe"], number).tasks if t.state == "ready")
+def review(ctx, staff, clock, built_once):
+    """The 审核 task of a 门诊 case accepted on 2026-11-23, unclaimed (built once per worker: built_once)."""
+    return built_once("web.test_task_operations.review", lambda: review_task(ctx, staff, clock))
 
 
 @pytest.fixture
