@@ -2,7 +2,7 @@
 //   dist/modeler.js + modeler.css   bpmn-js Modeler, Camunda properties panel, 医保引擎 group, bpmnlint (recommended)
 //   dist/viewer.js + viewer.css     bpmn-js NavigatedViewer for the case page
 //   dist/dmn-editor.js + .css       dmn-js decision-table editor (entries in Python) for the 决策表 page
-//   dist/charts.js                  ECharts (echarts/core with the charts the statistics page draws)
+//   dist/charts.js                  Chart.js (tree-shaken: the bar and line charts the statistics page draws)
 //   dist/app.css                    the server-rendered pages' stylesheet
 //   dist/favicon.svg                the site's icon (医 in a circle), from src/favicon.svg
 //   dist/fonts/                     the bpmn and dmn icon fonts, referenced by the stylesheets above
