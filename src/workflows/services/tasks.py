@@ -213,6 +213,11 @@ def report_task_error(ctx: Context, actor: User, task_id: str, code: str, messag
     """A business error the clerk found working the task (Camunda's bpmnError on a user task): the case takes the
     path of the task's error boundary event for the code, and the task ends with it; 422 on `code` when the
     diagram has none (nothing in it says what to do)."""
+    code = (code or "").strip()
+    if not 0 < len(code) <= 100:
+        raise InvalidInput("请选择错误码", {"code": "请选择业务错误（错误码 errorCode，1–100 个字符）"})
+    if message is not None and len(message) > 500:
+        raise InvalidInput("错误说明应为至多 500 个字符的文字", {"message": "应为至多 500 个字符的文字"})
     with ctx.uow() as uow:
         task, case, _ = _completable(uow, actor, task_id, lock=True)
         command = CaseCommand(uow, ctx, case)
