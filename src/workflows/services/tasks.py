@@ -61,10 +61,9 @@ def list_tasks(ctx: Context, actor: User, role: str | None = None, mine: bool = 
 def next_task(ctx: Context, actor: User, task_id: str) -> CaseTask | None:
     """The task after `task_id` in the actor's 待办 (by the inbox's order), else its first other one: the clerk goes
     on from a task page without going back to the list."""
-    waiting = list_tasks(ctx, actor, limit=200)
-    ids = [task.id for task in waiting]
-    after = ids.index(task_id) + 1 if task_id in ids else 0
-    return next((task for task in waiting[after:] + waiting[:after] if task.id != task_id), None)
+    with ctx.uow(write=False) as uow:
+        return uow.tasks.next_in_inbox(actor.agency_code, actor.hall_code, worked_roles(actor), actor.username,
+                                       task_id)
 
 
 def list_hall_tasks(ctx: Context, actor: User, item_code: str | None = None, stage: str | None = None,
