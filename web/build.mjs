@@ -2,7 +2,7 @@
 //   dist/modeler.js + modeler.css   bpmn-js Modeler, Camunda properties panel, 医保引擎 group, bpmnlint (recommended)
 //   dist/viewer.js + viewer.css     bpmn-js NavigatedViewer for the case page
 //   dist/dmn-editor.js + .css       dmn-js decision-table editor (entries in Python) for the 决策表 page
-//   dist/charts.js                  ECharts (echarts/core with the charts the statistics page draws)
+//   dist/charts.js                  Chart.js (tree-shaken: the bar and line charts the statistics page draws)
 //   dist/app.css                    the server-rendered pages' stylesheet
 //   dist/favicon.svg                the site's icon (医 in a circle), from src/favicon.svg
 //   dist/fonts/                     the bpmn and dmn icon fonts, referenced by the stylesheets above
@@ -69,11 +69,31 @@ const hiddenGroups = new Set([...readFileSync(join(here, 'src', 'modeler', 'supp
 const hiddenGroupsOnly = (contents) => contents.replace(/^const CAMUNDA_PLATFORM_GROUPS = \[([^\]]*)\];$/m,
   (line, list) => `const CAMUNDA_PLATFORM_GROUPS = [${list.split(', ').filter((name) => !hiddenGroups.has(name)).join(', ')}];`);
 
+// The panel's header draws the selected element's type as one of 87 inline SVG components (about 190 KB minified);
+// the bpmn icon font the modeler loads anyway has the same pictures: each is drawn as the font's glyph instead
+// (XyzIcon -> .bpmn-icon-xyz), and the SVG components, no longer referenced, are left out of the bundle.
+const FONT_ICON_NAMES = {
+  Association: 'connection', Collaboration: 'participant', DataInputOutputAssociation: 'connection',
+  EventSubProcessExpanded: 'event-subprocess-expanded', GatewayEventBased: 'gateway-eventbased',
+  IntermediateEventCatchNonInterruptingParallel: 'intermediate-event-catch-non-interrupting-parallel-multiple',
+  MessageFlow: 'connection', Process: 'participant', TextAnnotation: 'text-annotation',
+};
+const fontIconName = (component) => {
+  const name = component.replace(/[Ii]con$/, '');
+  return FONT_ICON_NAMES[name] || name.replace(/(?<!^)(?=[A-Z])/g, '-').toLowerCase();
+};
+const fontIcons = (contents) => contents.replace(/^var iconsByType = \{\n([^}]*)\};$/m, (block, body) => [
+  'const fontIcon = (name) => () => jsx("span", { class: `bio-properties-panel-header-font-icon bpmn-icon-${name}`, "aria-hidden": "true" });',
+  'var iconsByType = {',
+  body.replace(/: (\w+)(,?)$/gm, (entry, component, comma) => `: fontIcon(${JSON.stringify(fontIconName(component))})${comma}`),
+  '};',
+].join('\n'));
+
 const injectAsStatic = {
   name: 'inject-as-static',
   setup(build) {
     build.onLoad({ filter: /bpmn-js-properties-panel[\\/]dist[\\/]index\.esm\.js$/ }, (args) => {
-      let contents = hiddenGroupsOnly(readFileSync(args.path, 'utf8'));
+      let contents = fontIcons(hiddenGroupsOnly(readFileSync(args.path, 'utf8')));
       for (const [line, name, list] of [...contents.matchAll(/^(\w+)\.\$inject = (\[[^\]]*\]);$/gm)]
         .map((match) => [match[0], match[1], match[2]])) {
         const opening = `class ${name} {`;
@@ -117,6 +137,8 @@ const builds = await Promise.all([
   esbuild.build({ ...common, entryPoints: { app: 'src/app.css' } }),
 ]);
 const warnings = builds.flatMap((result) => result.warnings);
+// METAFILE=path writes esbuild's metafiles there (which input costs what: esbuild --analyze, esbuild.github.io/analyze)
+if (process.env.METAFILE) writeFileSync(process.env.METAFILE, JSON.stringify(builds.map((result) => result.metafile)));
 
 // the name a page asks for -> the hashed file: esbuild's outputs (entries and their stylesheets), then the icon
 const HASH = /-[A-Z0-9]{8}(?=\.\w+$)/;

@@ -92,13 +92,19 @@ def test_a_diagram_with_an_element_the_engine_cannot_run_is_refused_naming_it(cl
     assert versions_of(client, designer, PROCESS) == [1]
 
 
-def test_a_bpmn_error_no_boundary_event_of_the_task_catches_is_refused_naming_the_code(client, auth):
+def at_error_boundary_task(client, auth) -> tuple[dict, str, dict]:
+    """The clerk's headers, the case and its 受理 task, whose error boundary event catches NOT_INSURED."""
     clerk = auth(CLERK)
     json_of(deploy(client, auth("sheji"), diagram("error_boundary_user_task.bpmn"), "error_boundary_user_task.bpmn"),
             201)
     number = json_of(client.post("/api/cases", headers=clerk,
                                  json={"item_code": ITEM, "applicant": APPLICANT, "data": {}}), 201)["number"]
     [task] = [task for task in inbox(client, clerk) if task["case_number"] == number]
+    return clerk, number, task
+
+
+def test_a_bpmn_error_no_boundary_event_of_the_task_catches_is_refused_naming_the_code(client, auth):
+    clerk, number, task = at_error_boundary_task(client, auth)
 
     error = error_of(client.post(f"/api/tasks/{task['id']}/bpmn-error", headers=clerk, json={"code": "NO_SUCH"}),
                      422, "invalid_input")

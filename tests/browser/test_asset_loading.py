@@ -1,7 +1,8 @@
 """The heavy pages over a slow link (4 Mbit/s, 40 ms, Chromium's own throttling), each on a cold cache: the modeler, 统计
 and the inbox work, every bundle arrives compressed under a hashed name browsers may keep for good, the icon is
 there (no 404 in the console), and a second visit fetches no bundle again. The load times are PRINTED (machines
-differ too much to assert them); the targets are modeler ≤ 2 s, 统计 ≤ 1.5 s, inbox ≤ 0.3 s."""
+differ too much to assert them); the targets are modeler ≤ 2 s, 统计 ≤ 1.5 s, inbox ≤ 0.3 s. The server has served the
+page once before (its first render, printed too, is a cost paid once per process, not per visit)."""
 from __future__ import annotations
 
 import re
@@ -32,7 +33,12 @@ def test_a_heavy_page_over_a_slow_link(chromium, server, user, path, ready, targ
     page.on("console", lambda message: message.type == "error" and errors.append(message.text))
     page.on("response", lambda response: "/assets/" in response.url and assets.append(response))
     sign_in(page, server, user)
-    assets.clear()  # the login page's own stylesheet and icon do not count
+    # A fresh server compiles the page's template and SQL statements on its first request (0.1–1 s under load), once
+    # per process for its whole life: that first visit is made, and printed, before the measured one.
+    started = time.perf_counter()
+    page.goto(f"{server}{path}?first=1", wait_until="load")
+    first_render = time.perf_counter() - started
+    assets.clear()  # the login page's and the first visit's bundles do not count
     cdp = context.new_cdp_session(page)
     cdp.send("Network.enable")
     cdp.send("Network.clearBrowserCache")
@@ -48,7 +54,8 @@ def test_a_heavy_page_over_a_slow_link(chromium, server, user, path, ready, targ
     html_at = page.evaluate("performance.getEntriesByType('navigation')[0].responseEnd") / 1000
     transferred = sum(int(response.headers.get("content-length", 0)) for response in assets)
     print(f"\n{path}: ready in {seconds:.2f} s over 4 Mbit/s + 40 ms (target ≤ {target} s; the page's HTML took "
-          f"{html_at:.2f} s of it), {len(assets)} assets, {transferred / 1024:.0f} KiB on the wire")
+          f"{html_at:.2f} s of it; the fresh server's first render of it took {first_render:.2f} s), {len(assets)} assets, "
+          f"{transferred / 1024:.0f} KiB on the wire")
     shot(page, f"slow-link-{path.strip('/').split('/')[0]}")
 
     assert errors == [], errors  # no 404 for the icon, no script error

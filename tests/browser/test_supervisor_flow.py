@@ -77,7 +77,7 @@ def test_the_supervisor_urges_and_extends_an_overdue_case_and_reads_the_statisti
     page.wait_for_function("document.querySelectorAll('.chart[data-chart-ready=\"true\"]').length === 5")
     assert charts.count() == 5
     for index in range(5):
-        assert charts.nth(index).locator("canvas").count() >= 1  # ECharts drew it
+        assert charts.nth(index).locator("canvas").count() >= 1  # Chart.js drew it
     # the overdue case counts late; the extended one is in time
     assert page.locator("table#rates-items tbody").inner_text().split() == ["门诊费用报销", "2", "1", "50.0%"]
     assert page.locator("#hall-overdue").inner_text() == "1"

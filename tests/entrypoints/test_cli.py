@@ -5,11 +5,15 @@ import json
 import re
 
 import pytest
+import yaml
 from click.testing import CliRunner
 
+from workflows.bootstrap import bootstrap
 from workflows.entrypoints.cli import main
+from workflows.services import process_tests
 from workflows.services.demo import resident_id
 
+from support.diagrams import OUTPATIENT_PROCESS
 from support.paths import BPMN_DIR, CATALOG_DIR, ROOT
 from support.process_driver import PERSON_ID
 
@@ -33,6 +37,31 @@ def test_init_installs_a_new_database_and_running_it_again_keeps_the_data(empty_
     again = run(url, "init", "--catalog", str(CATALOG_DIR), "--bpmn", str(BPMN_DIR), "--demo")
     assert "部署：0 个流程有新版本" in again and "演示数据：已有，未改动" in again
     assert run(url, "tasks", "--user", "shenhe") == tasks_before
+
+
+def test_init_loads_the_tests_beside_the_diagrams_and_a_publish_then_runs_them(empty_database_url, tmp_path):
+    url = empty_database_url
+    files = sorted(BPMN_DIR.glob("*.tests.yaml"))
+    first = run(url, "init", "--catalog", str(CATALOG_DIR), "--bpmn", str(BPMN_DIR))
+    assert f"测试用例：{len(files)} 个流程的测试已载入" in first
+    assert "测试用例：0 个流程的测试已载入" in run(url, "init", "--catalog", str(CATALOG_DIR), "--bpmn", str(BPMN_DIR))
+
+    ctx = bootstrap(url)
+    assert process_tests.load_test_files(ctx, BPMN_DIR) == []  # unchanged files: nothing rewritten
+    with ctx.uow(write=False) as uow:
+        suite = process_tests.saved_suite(uow, OUTPATIENT_PROCESS, None)
+    assert [test.name for test in suite] == [test["name"] for test in
+                                             yaml.safe_load((BPMN_DIR / f"{OUTPATIENT_PROCESS}.tests.yaml")
+                                                            .read_text(encoding="utf-8"))["tests"]]
+
+    # a changed diagram whose 审核 step its tests no longer find is refused at install, naming the test
+    broken = tmp_path / "bpmn"
+    broken.mkdir()
+    (broken / "decisions").symlink_to(BPMN_DIR / "decisions")
+    xml = (BPMN_DIR / f"{OUTPATIENT_PROCESS}.bpmn").read_text(encoding="utf-8")
+    (broken / f"{OUTPATIENT_PROCESS}.bpmn").write_text(xml.replace("Task_review", "Task_check"), encoding="utf-8")
+    refused = run(url, "init", "--catalog", str(CATALOG_DIR), "--bpmn", str(broken), expect=1)
+    assert suite[0].name in refused
 
 
 def test_a_clerk_works_a_case_from_the_terminal(database_url):

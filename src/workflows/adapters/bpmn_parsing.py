@@ -193,6 +193,9 @@ class TaskDefinition:
     name_expression: str | None = None
     documentation: str = ""
     documentation_expression: str | None = None
+    # the error boundary events on the task, each (errorCode, what it is called); code "" catches any error: what a
+    # clerk may report as a business error (报告业务错误) and the path the case then takes
+    caught_errors: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -601,10 +604,27 @@ def _user_tasks(document, specs: list, file_name: str) -> dict[str, TaskDefiniti
                                                stage, form, graph.outcomes(node.get("id"), form.decisions),
                                                assignment, _text_template(node, "名称", node.get("name"), file_name),
                                                documentation,
-                                               _text_template(node, "说明（documentation）", documentation, file_name))
+                                               _text_template(node, "说明（documentation）", documentation, file_name),
+                                               caught_errors=_caught_errors(document, node.get("id")))
         if instances := instances_spec_name(task_spec):  # a multi-instance task: each instance is the user task
             tasks[instances] = tasks[node.get("id")]
     return tasks
+
+
+def _caught_errors(document, task_id: str) -> tuple[tuple[str, str], ...]:
+    """(errorCode, name) of each error boundary event attached to the task; ("", its name) for one catching any."""
+    caught = []
+    for boundary in document.iterfind(f".//bpmn:boundaryEvent[@attachedToRef='{task_id}']", NS):
+        definition = boundary.find("bpmn:errorEventDefinition", NS)
+        if definition is None:
+            continue
+        error = document.find(f".//bpmn:error[@id='{definition.get('errorRef')}']", NS) \
+            if definition.get("errorRef") else None
+        code = (error.get("errorCode") or "") if error is not None else ""
+        name = (error.get("name") if error is not None else None) or boundary.get("name") or code
+        caught.append((code, name or "任意业务错误"))
+    return tuple(caught)
+
 
 _DECISION_TEST = re.compile(r"""^\s*decision\s*==\s*(?:"([^"]*)"|'([^']*)')\s*$""")
 

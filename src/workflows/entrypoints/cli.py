@@ -110,6 +110,7 @@ def init(click_ctx, catalog_dir, bpmn_dir, demo_data):
     report = setup.install(_context(click_ctx), catalog_dir, bpmn_dir)
     for code, count in sorted(report.items_per_agency.items()):
         click.echo(f"目录：{code} 共 {count} 个事项")
+    click.echo(f"测试用例：{len(report.tests_loaded)} 个流程的测试已载入（发布时运行）")
     click.echo(f"部署：{len(report.deployed)} 个流程有新版本")
     if demo_data:
         seeded = demo.seed(_context(click_ctx))

@@ -5,7 +5,7 @@
 - The session cookie is HttpOnly and SameSite=Lax always, and Secure whenever the request came over HTTPS
   (or always, with WORKFLOWS_SECURE_COOKIES=1).
 - A Content-Security-Policy fit for the pages as they are: scripts only from this site (the bundles of web/dist)
-  or inline with this response's nonce; styles from this site and inline (bpmn-js, dmn-js and ECharts style their
+  or inline with this response's nonce; styles from this site and inline (bpmn-js, dmn-js and Chart.js style their
   own elements); no plugins, no framing by another site, forms posting only here.
 """
 from __future__ import annotations

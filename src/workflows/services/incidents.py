@@ -24,6 +24,7 @@ from .context import Context
 CASE, MESSAGE, BACKGROUND = "case", "message", "outbox"
 KIND_LABELS = {CASE: "办件步骤出错", MESSAGE: "消息送达失败", BACKGROUND: "后台任务失败"}
 MAX_SELECTION = 200
+PAGE_SIZE = 50  # incidents on a page of 故障处理
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,26 @@ def list_incidents(ctx: Context, actor: User, item: str | None = None, hall: str
     found = [*_case_incidents(ctx, actor), *_message_incidents(ctx, actor), *_background_incidents(ctx, actor)]
     return sorted((i for i in found if _matches(i, item, hall, handler, since)),
                   key=lambda i: (i.since is None, i.since or datetime.min, i.ref))
+
+
+@dataclass(frozen=True)
+class IncidentPage:
+    """A page of the open incidents (from 1): whether a next one exists, and how many there are in all."""
+
+    incidents: list[Incident]
+    number: int
+    more: bool
+    total: int
+
+
+def incident_page(ctx: Context, actor: User, page: int = 1, per_page: int | None = None, **filters) -> IncidentPage:
+    """One page of list_incidents (open incidents are few: they are read, sorted and cut here)."""
+    if not isinstance(page, int) or page < 1:
+        raise InvalidInput("页码应为正整数", {"page": "页码应为从 1 起的整数"})
+    per_page = per_page or PAGE_SIZE
+    found = list_incidents(ctx, actor, **filters)
+    start = (page - 1) * per_page
+    return IncidentPage(found[start:start + per_page], page, len(found) > start + per_page, len(found))
 
 
 def _matches(incident: Incident, item, hall, handler, since) -> bool:

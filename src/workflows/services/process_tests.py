@@ -20,7 +20,7 @@ from workflows.adapters.bpmn_parsing import ProcessDefinition
 from workflows.adapters.dmn_parsing import decision_files
 from workflows.adapters.engine import CaseBindings, CaseRun, Engine
 from workflows.adapters.limits import NEVER
-from workflows.adapters.process_test_files import read_tests, suite_file_beside
+from workflows.adapters.process_test_files import read_tests, suite_file_beside, suite_files
 from workflows.domain.amounts import PaymentPolicy
 from workflows.domain.applicants import PERSON, validate_applicant
 from workflows.domain.catalog import Catalog
@@ -309,6 +309,31 @@ def save_tests(ctx: Context, actor: User, process_key: str, tests) -> list[Proce
             saved.document, saved.saved_by, saved.saved_at = document, actor.username, ctx.now()
         uow.commit()
     return suite
+
+
+INSTALLER = "system"
+
+
+def load_test_files(ctx: Context, directory: Path) -> list[str]:
+    """At installation: the tests beside the diagrams of a folder (item_X.tests.yaml) become the national tests of
+    their processes, so that every publish runs them from the first install on. A suite saved by a person is kept
+    (theirs is newer than the file); one the installation saved is replaced when the file changed. Returns the
+    process keys whose tests were written."""
+    suites = {key: suite_document(parse_suite(read_tests(path))) for key, path in suite_files(directory).items()}
+    written = []
+    with ctx.uow() as uow:
+        for key, document in suites.items():
+            saved = uow.process_tests.own(key, None)
+            if saved is None:
+                uow.process_tests.add(SavedTests(process_key=key, agency_code=None, document=document,
+                                                 saved_by=INSTALLER, saved_at=ctx.now()))
+            elif saved.saved_by == INSTALLER and saved.document != document:
+                saved.document, saved.saved_at = document, ctx.now()
+            else:
+                continue
+            written.append(key)
+        uow.commit()
+    return written
 
 
 def tests_of(ctx: Context, actor: User, process_key: str) -> list[ProcessTest]:

@@ -66,10 +66,9 @@ def list_tasks(ctx: Context, actor: User, role: str | None = None, mine: bool = 
 def next_task(ctx: Context, actor: User, task_id: str) -> CaseTask | None:
     """The task after `task_id` in the actor's 待办 (by the inbox's order), else its first other one: the clerk goes
     on from a task page without going back to the list."""
-    waiting = list_tasks(ctx, actor, limit=200)
-    ids = [task.id for task in waiting]
-    after = ids.index(task_id) + 1 if task_id in ids else 0
-    return next((task for task in waiting[after:] + waiting[:after] if task.id != task_id), None)
+    with ctx.uow(write=False) as uow:
+        return uow.tasks.next_in_inbox(actor.agency_code, actor.hall_code, worked_roles(actor), actor.username,
+                                       task_id)
 
 
 def list_hall_tasks(ctx: Context, actor: User, item_code: str | None = None, stage: str | None = None,
@@ -247,6 +246,11 @@ _ESCALATION = _Thrown("throw_task_escalation", "task_escalation", "升级", "升
 
 def _thrown_at_task(ctx: Context, actor: User, task_id: str, code: str, message: str | None,
                     thrown: _Thrown) -> Progress:
+    code = (code or "").strip()
+    if not 0 < len(code) <= 100:
+        raise InvalidInput(f"请选择{thrown.what}码", {"code": f"请选择{thrown.reported}（{thrown.what}码，1–100 个字符）"})
+    if message is not None and len(message) > 500:
+        raise InvalidInput("说明应为至多 500 个字符的文字", {"message": "应为至多 500 个字符的文字"})
     with ctx.uow() as uow:
         task, case, _ = _completable(uow, actor, task_id, lock=True)
         command = CaseCommand(uow, ctx, case)

@@ -169,8 +169,7 @@ class TaskRepository(_Repository):
               offered_to: str | None = None) -> list[CaseTask]:
         """Tasks of a hall by time left, the most urgent (camunda:priority) first; `offered_to`: only those the
         person may take (a task naming its candidate users is for them alone)."""
-        query = select(CaseTask).where(CaseTask.agency_code == agency_code, CaseTask.hall_code == hall_code,
-                                       CaseTask.state == state)
+        query = _hall_tasks(agency_code, hall_code, state, roles, offered_to)
         if level and now:  # 红牌: past due; 黄牌: warned, not yet due; 暂停: the case's clock stopped; 正常: the rest
             paused = select(CasePause.id).where(CasePause.case_id == CaseTask.case_id,
                                                 CasePause.ended_at.is_(None)).exists()
@@ -184,12 +183,6 @@ class TaskRepository(_Repository):
         if search:  # a case number or an applicant's name, or part of either
             pattern = f"%{search}%"
             query = query.where(CaseTask.case_number.like(pattern) | CaseTask.applicant_name.like(pattern))
-        if roles is not None:
-            query = query.where(CaseTask.role.in_(roles))
-        if offered_to:
-            query = query.where(CaseTask.candidate_users.is_(None)
-                                | CaseTask.candidate_users.like(f"%,{_escaped(offered_to)},%", escape="\\")
-                                | (CaseTask.assignee == offered_to))
         if assignee:
             query = query.where(CaseTask.assignee == assignee)
         if item_code:
@@ -198,8 +191,20 @@ class TaskRepository(_Repository):
             query = query.where(CaseTask.completed_by == completed_by)
             order = (CaseTask.completed_at.desc(), CaseTask.id)
         else:
-            order = (CaseTask.priority.desc(), CaseTask.due_at.asc().nulls_last(), CaseTask.created_at, CaseTask.id)
+            order = _inbox_order()
         return list(self.session.scalars(query.order_by(*order).limit(limit).offset(offset)))
+
+    def next_in_inbox(self, agency_code: str, hall_code: str, roles: list[str], offered_to: str,
+                      task_id: str) -> CaseTask | None:
+        """The open task after `task_id` in the inbox's order (of these roles, offered to the person), else the first
+        other one: at most three one-row reads (the task, the one after it, the first), none of the whole list."""
+        query = _hall_tasks(agency_code, hall_code, READY, roles, offered_to)
+        current = self.session.scalar(query.where(CaseTask.id == task_id))
+        if current is not None:
+            after = self.session.scalar(query.where(_after(current)).order_by(*_inbox_order()).limit(1))
+            if after is not None:
+                return after
+        return self.session.scalar(query.where(CaseTask.id != task_id).order_by(*_inbox_order()).limit(1))
 
     def stages(self, agency_code: str, hall_code: str, state: str) -> list[str]:
         """The stages the hall's tasks in `state` stand at: the inbox's 环节 filter offers these. Read stage after
@@ -219,6 +224,35 @@ class TaskRepository(_Repository):
             update(CaseTask).where(CaseTask.id == task_id, CaseTask.state == READY, condition)
             .values(assignee=assignee, claimed_at=at).execution_options(synchronize_session="fetch"))
         return result.rowcount == 1
+
+
+def _inbox_order() -> tuple:
+    """The inbox's order: the most urgent (camunda:priority) first, then by time left, the oldest first."""
+    return CaseTask.priority.desc(), CaseTask.due_at.asc().nulls_last(), CaseTask.created_at, CaseTask.id
+
+
+def _hall_tasks(agency_code: str, hall_code: str, state: str, roles: list[str] | None, offered_to: str | None):
+    query = select(CaseTask).where(CaseTask.agency_code == agency_code, CaseTask.hall_code == hall_code,
+                                   CaseTask.state == state)
+    if roles is not None:
+        query = query.where(CaseTask.role.in_(roles))
+    if offered_to:
+        query = query.where(CaseTask.candidate_users.is_(None)
+                            | CaseTask.candidate_users.like(f"%,{_escaped(offered_to)},%", escape="\\")
+                            | (CaseTask.assignee == offered_to))
+    return query
+
+
+def _after(task: CaseTask):
+    """The tasks after `task` in _inbox_order() (a task without a due date comes after those with one)."""
+    later = (CaseTask.created_at > task.created_at) | ((CaseTask.created_at == task.created_at)
+                                                       & (CaseTask.id > task.id))
+    if task.due_at is None:
+        same_priority = CaseTask.due_at.is_(None) & later
+    else:
+        same_priority = ((CaseTask.due_at > task.due_at) | CaseTask.due_at.is_(None)
+                         | ((CaseTask.due_at == task.due_at) & later))
+    return (CaseTask.priority < task.priority) | ((CaseTask.priority == task.priority) & same_priority)
 
 
 class HistoryRepository(_AppendOnlyRepository):

@@ -22,11 +22,21 @@ def incident_counts() -> list[tuple[str, int]]:
 @signed_in
 def incidents_page():
     try:
-        found = incidents.list_incidents(ctx(), g.user, **filters())
+        found = incidents.incident_page(ctx(), g.user, page_argument(request.args.get("page")), **filters())
     except InvalidInput as error:
         flash("；".join(error.field_errors.values()) or str(error), "error")
-        found = incidents.list_incidents(ctx(), g.user)
-    return render_template("incidents.html", incidents=found, args=request.args)
+        found = incidents.incident_page(ctx(), g.user)
+    query = {name: value for name, value in request.args.items() if name != "page" and value}
+    return render_template("incidents.html", found=found, incidents=found.incidents, args=request.args, query=query)
+
+
+def page_argument(text: str | None) -> int:
+    """?page=N, from 1; anything else is refused (the first page is shown, with why)."""
+    if text in (None, ""):
+        return 1
+    if not text.isdigit() or int(text) < 1:
+        raise InvalidInput("页码应为正整数", {"page": "页码应为从 1 起的整数"})
+    return int(text)
 
 
 @blueprint.post("/admin/incidents/retry")

@@ -10,7 +10,7 @@ from flask import abort, current_app, flash, g, redirect, render_template, reque
 
 from workflows.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from workflows.domain.model import REQUEST_KINDS, SIGN_DECISIONS
-from workflows.services import substitutes, task_operations, users
+from workflows.services import substitutes, task_operations, tasks, users
 
 from .base import blueprint, ctx, signed_in
 
@@ -119,6 +119,16 @@ def supervise(task_id):
 def reply(task_id, supervision_id):
     return _act(task_id, f"reply-{supervision_id}", lambda v: task_operations.reply_supervision(
         ctx(), g.user, supervision_id, v.get("reply")), _completed("已回复督办"))
+
+
+@blueprint.post("/tasks/<task_id>/bpmn-error")
+@signed_in
+def report_error(task_id):
+    """报告业务错误: the case takes the task's error boundary event for the chosen code (the task ends with it)."""
+    return _act(task_id, "bpmn-error", lambda v: tasks.report_task_error(
+        ctx(), g.user, task_id, v.get("code", ""), v.get("message") or None),
+        lambda progress: f"已报告业务错误；{progress.case.number} 按错误边界事件继续办理，当前环节：{progress.case.stage}",
+        to_inbox=True)
 
 
 # --- what the inbox, the task page and the desk show ------------------------------------------------------------
