@@ -10,7 +10,7 @@ from workflows.adapters import orm
 from workflows.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from workflows.domain.model import CANCELLED, CLOSED, COMPLETED, FAILED, OPEN, READY
 from workflows.services import case_operations as operations
-from workflows.services import cases, processes, public, tasks, time_limits, users
+from workflows.services import case_states, cases, processes, public, tasks, time_limits, users
 from workflows.services.scheduler import fire_due_timers
 
 from support.cases import APPLICANT, DATA, OUTPATIENT, accept, at
@@ -264,7 +264,8 @@ def test_a_suspended_case_cannot_be_worked_until_resumed(ctx, staff, clock):
                                operations.return_targets(ctx, staff["shenhe"], review.id)[0].task_id, REASON)
     shown = operations.available_operations(ctx, staff["shenhe"], number, review.id)
     assert shown.suspension.reason == "等待司法鉴定结论"
-    assert operations.suspended_cases(ctx, [review.case_id]) == {review.case_id}
+    with ctx.uow(write=False) as uow:  # what the inbox marks 中止
+        assert set(case_states.open_pauses_of(uow, {review.case_id: ("running", None)})) == {review.case_id}
 
     time_limits.resume_clock(ctx, staff["kezhang"], number)
     assert complete(ctx, staff, "shenhe", number).case.stage == "拨付"
