@@ -145,7 +145,7 @@ def get(url: str) -> Callable[[World], dict]:
 
 def send(url: str, **body) -> Callable[[World], dict]:
     """JSON for the API, a form for pages (the CSRF token is added by the caller)."""
-    key = "json" if url.startswith("/api/") else "data"
+    key = "json" if url.startswith(("/api/", "/engine-rest/")) else "data"
     return lambda w: {"url": url.format(w=w), key: {k: (v.format(w=w) if isinstance(v, str) else v)
                                                      for k, v in body.items()}}
 
@@ -214,6 +214,22 @@ ROUTES: list[Route] = [
                  topics=[{"topicName": "nothing_here", "lockDuration": 1000}]), WORKER, WORKER_REFUSED),
     worker_route("complete"), worker_route("failure", retries=1), worker_route("bpmnError", errorCode="E1"),
     worker_route("extendLock", newDuration=1000), worker_route("lock", lockDuration=1000), worker_route("unlock"),
+    # Camunda 7 REST for user tasks and process instances: the same rules as /api
+    Route("GET", "/engine-rest/task", get("/engine-rest/task"), "shouli", {ANON: 401}, hidden=("shouli2",),
+          marker=lambda w: w.accept_task),
+    Route("GET", "/engine-rest/task/<task_id>/form-variables", get("/engine-rest/task/{w.accept_task}/form-variables"),
+          "shouli", {ANON: 401, "shouli2": 404, "shenhe2": 404}),
+    # a decision the step lacks: the holder meets a 422 after authorization, and the 受理 task stays open for the rows below
+    Route("POST", "/engine-rest/task/<task_id>/complete", send(
+        "/engine-rest/task/{w.accept_task}/complete", variables={"decision": {"value": "无此决定", "type": "String"}}),
+        "shouli", ACCEPT_TASK_REFUSED),
+    Route("POST", "/engine-rest/process-definition/key/<process_key>/start", send(
+        f"/engine-rest/process-definition/key/{OUTPATIENT_PROCESS}/start", variables={
+            "applicant": {"value": APPLICANT, "type": "Json"},
+            **{name: {"value": value} for name, value in DATA.items()}}),
+        "shouli", {ANON: 401, "shenhe": 403, "caiwu": 403, "kezhang": 403, "yiyuan": 403, "sheji": 403}),
+    Route("GET", "/engine-rest/process-instance/<number>/variables", get("/engine-rest/process-instance/{w.overdue}/variables"),
+          "shouli", {ANON: 401, **OTHER_HALL_CLERKS}),
     # public: the catalog, the calendar, the deadline calculator, the API's description, assets, signing in
     public("GET", "/api/openapi.json", get("/api/openapi.json")),
     public("POST", "/api/login", send("/api/login", username="shouli", password=DEMO_PASSWORD)),
