@@ -46,3 +46,15 @@ def reason_text(reason, what: str) -> str:
     if len(text) > REASON_LENGTH:
         raise InvalidInput(f"{what}原因过长", {"reason": f"不超过 {REASON_LENGTH} 字（现有 {len(text)} 字）"})
     return text
+
+
+EVENT_NAME_LENGTH = 100  # a message's or a signal's name, as the diagram's bpmn:message / bpmn:signal gives it
+
+
+def event_name(name, word: str, element: str) -> str:
+    """A message or signal name sent in (`word`: 消息/信号, `element`: its BPMN element), trimmed; InvalidInput on
+    `name` when it is not a text of 1 to EVENT_NAME_LENGTH characters."""
+    if not isinstance(name, str) or not name.strip() or len(name.strip()) > EVENT_NAME_LENGTH:
+        raise InvalidInput(f"{word}格式有误", {"name": f"请填写{word}名称（不超过 {EVENT_NAME_LENGTH} 字），"
+                                                 f"即流程中{word}（bpmn:{element}）的 name"})
+    return name.strip()

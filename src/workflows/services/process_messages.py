@@ -18,6 +18,7 @@ from workflows.domain.catalog import Agency, AgencyItem
 from workflows.domain.errors import Conflict, InvalidInput, NotFound
 from workflows.domain.forms import validate_form
 from workflows.domain.model import OPEN, Case, HistoryEntry, ProcessVersion, User
+from workflows.domain.text import event_name
 
 from . import privacy
 from .access import require_case_visible, require_role
@@ -26,7 +27,6 @@ from .context import Context, jsonable
 from .history import add_history
 from .progress import CaseCommand, Progress
 
-MAX_NAME = 100
 MESSAGE_ACTIONS = ("message_sent", "message_received", "opened_by_message")
 
 
@@ -42,7 +42,7 @@ def post_message(ctx: Context, actor: User, agency_code: str, name, payload) -> 
     """Route a message posted for the agency (a window clerk registering a letter, an outside system's account)
     to its case, or start one on it; all in one transaction."""
     require_role(actor, "acceptor", "admin")
-    name = _checked_name(name)
+    name = event_name(name, "消息", "message")
     if agency_code != actor.agency_code and not actor.has_role("admin"):
         raise NotFound(f"经办机构 {agency_code} 不存在")
     with ctx.uow() as uow:
@@ -60,12 +60,6 @@ def post_message(ctx: Context, actor: User, agency_code: str, name, payload) -> 
             correlated = Correlated(_start_by_message(uow, ctx, actor, agency, name, payload), True)
         uow.commit()
         return correlated
-
-
-def _checked_name(name) -> str:
-    if not isinstance(name, str) or not name.strip() or len(name.strip()) > MAX_NAME:
-        raise InvalidInput("消息格式有误", {"name": f"请填写消息名称（不超过 {MAX_NAME} 字），即流程中消息（bpmn:message）的 name"})
-    return name.strip()
 
 
 def _waiting_cases(uow: UnitOfWork, ctx: Context, agency_code: str, name: str, payload) -> list[Case]:

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import logging
 
-from workflows.domain.errors import Conflict, InvalidInput, NotFound
+from workflows.domain.errors import Conflict, NotFound
 from workflows.domain.events import OutboxEntry, SignalThrown
 from workflows.domain.model import OPEN, User
+from workflows.domain.text import event_name
 
 from .access import require_role
 from .context import Context
@@ -23,7 +24,6 @@ from .progress import CaseCommand
 from .retries import retried
 
 log = logging.getLogger(__name__)
-MAX_NAME = 100
 SENDER_ROLES = ("supervisor", "admin")  # a signal may move every case of the agency: not any clerk's to send
 
 
@@ -31,7 +31,7 @@ def send_signal(ctx: Context, actor: User, agency_code: str, name) -> int:
     """Send signal `name` to the agency's waiting cases (delivered after this commits, each case on its own);
     returns how many cases wait for it now."""
     require_role(actor, *SENDER_ROLES)
-    name = _checked_name(name)
+    name = event_name(name, "信号", "signal")
     if agency_code != actor.agency_code and not actor.has_role("admin"):
         raise NotFound(f"经办机构 {agency_code} 不存在")
     with ctx.uow() as uow:
@@ -41,12 +41,6 @@ def send_signal(ctx: Context, actor: User, agency_code: str, name) -> int:
         uow.publish(SignalThrown(agency_code, name, None, actor.username))
         uow.commit()
     return waiting
-
-
-def _checked_name(name) -> str:
-    if not isinstance(name, str) or not name.strip() or len(name.strip()) > MAX_NAME:
-        raise InvalidInput("信号格式有误", {"name": f"请填写信号名称（不超过 {MAX_NAME} 字），即流程中信号（bpmn:signal）的 name"})
-    return name.strip()
 
 
 def broadcast(ctx: Context, entry: OutboxEntry) -> None:
