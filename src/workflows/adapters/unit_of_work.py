@@ -83,6 +83,8 @@ class UnitOfWork:
     accounts: repository.AccountRepository
     counts: StatisticsCounts
     outbox: OutboxRepository
+    migration_plans: MigrationPlanRepository
+    signal_waits: SignalWaitRepository
 
     def __init__(self, session_factory: sessionmaker, write: bool = True, bus: Dispatcher | None = None):
         self._session_factory = session_factory
