@@ -170,3 +170,42 @@ def test_unsaved_edits_warn_before_the_decision_editor_is_left(page, server):
     page.wait_for_timeout(500)
     assert asked == ["beforeunload"]
     assert "/decisions/" in page.url
+
+
+# The decision table editor's own words, leaving out what comes from the file: the table's name, the columns'
+# names and expressions, the cells, and the page's line about the version (ids, who published); and the bpmn.io
+# logo, which its licence keeps as it is
+EDITOR_WORDS = """() => {
+  const fromFile = '.decision-table-name, .input-label, .output-label, [contenteditable], #decision-revision, .decision-head small, code';
+  const words = [];
+  const walk = (node) => {
+    if (node.nodeType === Node.TEXT_NODE) { if (node.textContent.trim()) words.push(node.textContent.trim()); return; }
+    if (node.nodeType !== Node.ELEMENT_NODE || getComputedStyle(node).display === 'none') return;
+    if (node.matches('.bjs-powered-by')) return;
+    for (const name of ['title', 'placeholder', 'aria-label']) if (node.getAttribute(name)) words.push(node.getAttribute(name));
+    if (!node.matches(fromFile)) node.childNodes.forEach(walk);
+  };
+  walk(document.querySelector('main'));
+  document.querySelectorAll('body > .context-menu, .dmn-decision-table-container .context-menu').forEach(walk);
+  return words;
+}"""
+
+
+def english_in_editor(page) -> list[str]:
+    return [words for words in page.evaluate(EDITOR_WORDS) if ENGLISH.search(ALLOWED.sub("", words))]
+
+
+def test_every_word_of_the_decision_table_editor_is_chinese(page, server):
+    sign_in(page, server, "sheji")
+    page.goto(f"{server}/decisions/prohibited_00203601002/editor")
+    page.locator('#dmn-editor[data-state="ready"]').wait_for()
+    english = {"table": english_in_editor(page)}
+    page.locator('#dmn-editor td[data-element-id="OutputEntry_1_prohibited_rule"]').click(button="right")
+    page.locator(".context-menu").first.wait_for()
+    english["a rule's menu"] = english_in_editor(page)
+    page.keyboard.press("Escape")
+    page.locator("#dmn-editor th .edit-button").first.dispatch_event("click")  # shown on hover
+    page.locator(".type-ref-edit, .input-edit, .dms-input").first.wait_for()
+    english["a column's editor"] = english_in_editor(page)
+    shot(page, "decision-editor-column")
+    assert english == {"table": [], "a rule's menu": [], "a column's editor": []}

@@ -30,7 +30,7 @@ import simpleTimeEditModule from 'dmn-js-decision-table/lib/features/simple-time
 import { is } from 'dmn-js-shared/lib/util/ModelUtil';
 
 import { guardUnsaved } from '../shared/unsaved.js';
-import TranslateModule from './translate.js';
+import TranslateModule, { relabelHardCoded } from './translate.js';
 
 // The engine (SpiffWorkflow) evaluates FIRST and UNIQUE only (UNIQUE as first match): offer no other hit policy.
 const SUPPORTED = HIT_POLICIES.filter((entry) => ['FIRST', 'UNIQUE'].includes(entry.value.hitPolicy));
@@ -222,7 +222,9 @@ export function createDmnEditor(root) {
 
 function start() {
   const root = document.getElementById('dmn-editor');
-  if (root && !root.workflowsDmnEditor) createDmnEditor(root);
+  if (!root || root.workflowsDmnEditor) return;
+  relabelHardCoded();
+  createDmnEditor(root);
 }
 
 if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start);
