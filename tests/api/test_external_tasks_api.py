@@ -147,6 +147,8 @@ def test_a_bearer_token_works_too_and_variables_come_typed(client, auth, server,
     assert task["variables"] == {"opinion_Task_accept": {"type": "String", "value": OPINION, "valueInfo": {}}}
     assert (task["workerId"], task["topicName"], task["priority"], task["activityId"]) == \
         ("w1", TOPIC, 5, "Activity_check")
+    key, version, _ = task["processDefinitionId"].split(":")  # Camunda's key:version:id
+    assert (key, version.isdigit()) == (task["processDefinitionKey"], True)
     assert worker.complete(task["id"], {"score": {"value": 7, "type": "Integer"}})
     assert case_of(client, auth(CLERK), waiting_case)["data"]["score"] == 7
 
