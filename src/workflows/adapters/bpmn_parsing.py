@@ -196,6 +196,8 @@ class TaskDefinition:
     # the error boundary events on the task, each (errorCode, what it is called); code "" catches any error: what a
     # clerk may report as a business error (报告业务错误) and the path the case then takes
     caught_errors: tuple[tuple[str, str], ...] = ()
+    # the escalation boundary events on the task, alike: what a clerk may escalate (上报) and where it leads
+    caught_escalations: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -605,24 +607,26 @@ def _user_tasks(document, specs: list, file_name: str) -> dict[str, TaskDefiniti
                                                assignment, _text_template(node, "名称", node.get("name"), file_name),
                                                documentation,
                                                _text_template(node, "说明（documentation）", documentation, file_name),
-                                               caught_errors=_caught_errors(document, node.get("id")))
+                                               caught_errors=_caught(document, node.get("id"), "error"),
+                                               caught_escalations=_caught(document, node.get("id"), "escalation"))
         if instances := instances_spec_name(task_spec):  # a multi-instance task: each instance is the user task
             tasks[instances] = tasks[node.get("id")]
     return tasks
 
 
-def _caught_errors(document, task_id: str) -> tuple[tuple[str, str], ...]:
-    """(errorCode, name) of each error boundary event attached to the task; ("", its name) for one catching any."""
+def _caught(document, task_id: str, kind: str) -> tuple[tuple[str, str], ...]:
+    """(code, name) of each error (`kind` "error") or escalation ("escalation") boundary event attached to the
+    task; ("", its name) for one catching any."""
     caught = []
     for boundary in document.iterfind(f".//bpmn:boundaryEvent[@attachedToRef='{task_id}']", NS):
-        definition = boundary.find("bpmn:errorEventDefinition", NS)
+        definition = boundary.find(f"bpmn:{kind}EventDefinition", NS)
         if definition is None:
             continue
-        error = document.find(f".//bpmn:error[@id='{definition.get('errorRef')}']", NS) \
-            if definition.get("errorRef") else None
-        code = (error.get("errorCode") or "") if error is not None else ""
-        name = (error.get("name") if error is not None else None) or boundary.get("name") or code
-        caught.append((code, name or "任意业务错误"))
+        ref = definition.get(f"{kind}Ref")
+        thrown = document.find(f".//bpmn:{kind}[@id='{ref}']", NS) if ref else None
+        code = (thrown.get(f"{kind}Code") or "") if thrown is not None else ""
+        name = (thrown.get("name") if thrown is not None else None) or boundary.get("name") or code
+        caught.append((code, name or ("任意业务错误" if kind == "error" else "任意升级")))
     return tuple(caught)
 
 
