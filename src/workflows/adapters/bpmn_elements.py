@@ -168,6 +168,9 @@ def _event_sub_process_refusal(element) -> str | None:
     message starts it; an interrupting one ends the case's path when it starts (TimerStartEvent), as
     SpiffWorkflow 3.2.0 alone would not. Other triggers have not been tried here."""
     starts = element.findall("bpmn:startEvent", NS)
+    if any(start.find("bpmn:compensateEventDefinition", NS) is not None for start in starts):
+        return ("本引擎暂不支持补偿事件子流程（由补偿开始事件触发）：请把补偿做法画成子流程上的补偿边界事件及其补偿活动，"
+                "或给子流程中的各活动各画补偿边界事件（子流程被补偿时按完成的倒序逐一撤销）")
     triggered = [start for start in starts if any(start.find(f"bpmn:{kind}EventDefinition", NS) is not None
                                                   for kind in ("timer", "message", "signal"))]
     if len(starts) != 1 or len(triggered) != 1:
@@ -325,11 +328,21 @@ def _compensation_event_refusal(element, kind: str) -> str | None:
             return "补偿边界事件须用一条关联（association）连到同一层中的补偿活动（isForCompensation=\"true\"）"
         return None
     ref = element.find("bpmn:compensateEventDefinition", NS).get("activityRef")
+    if ref and ref not in _compensable(scope):
+        return (f"补偿事件的 activityRef“{ref}”应为同一层中带补偿边界事件的活动，或含可补偿活动的子流程"
+                "（子流程内部的活动随子流程一起补偿，不能单独指定）")
+    return None
+
+
+def _compensable(scope) -> set[str]:
+    """The ids of the activities of `scope` that a compensation throw event there may name: those with a
+    compensation boundary event, and the embedded sub-processes with one somewhere inside (compensated by default
+    through their inner activities, compensation.py)."""
     compensated = {event.get("attachedToRef") for event in scope.iterfind("bpmn:boundaryEvent", NS)
                    if event.find("bpmn:compensateEventDefinition", NS) is not None}
-    if ref and ref not in compensated:
-        return f"补偿事件的 activityRef“{ref}”应为同一层中带补偿边界事件的活动"
-    return None
+    return compensated | {node.get("id") for kind in ("subProcess", "transaction")
+                          for node in scope.iterfind(f"bpmn:{kind}", NS)
+                          if node.find(".//bpmn:boundaryEvent/bpmn:compensateEventDefinition", NS) is not None}
 
 
 def _associations(element):
