@@ -14,6 +14,8 @@ from SpiffWorkflow.util.task import TaskState
 
 from workflows.domain.errors import InvalidProcess
 
+from .compensation import is_compensation_event_sub_process
+
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
 NS = {"bpmn": BPMN_NS}
@@ -27,6 +29,7 @@ _EVENTS = {"startEvent": {"", "message"}, "endEvent": {"", "signal", "compensate
            "intermediateThrowEvent": {"", "message", "signal", "compensate"},
            "boundaryEvent": {"timer", "message", "signal", "compensate"}}
 _EVENT_STARTED = {**_EVENTS, "startEvent": {"timer", "message", "signal"}}  # inside an event sub-process: its start
+_COMPENSATION_STARTED = {**_EVENTS, "startEvent": {"compensate"}}  # inside a compensation event sub-process
 # Inside an embedded sub-process: error and escalation events thrown to its boundary events.
 _IN_SUB_PROCESS = {**_EVENTS, "endEvent": _EVENTS["endEvent"] | {"error", "escalation"},
                    "intermediateThrowEvent": _EVENTS["intermediateThrowEvent"] | {"escalation"}}
@@ -154,7 +157,8 @@ def _check_flow_elements(container, file_name: str, events: dict = _EVENTS) -> N
             raise InvalidProcess(f"{named(element)}：{reason}", element.get("id"), file_name)
         if kind == "subProcess":
             _check_flow_elements(element, file_name,
-                                 _EVENT_STARTED if _is_event_sub_process(element) else _IN_SUB_PROCESS)
+                                 _COMPENSATION_STARTED if is_compensation_event_sub_process(element)
+                                 else _EVENT_STARTED if _is_event_sub_process(element) else _IN_SUB_PROCESS)
         elif kind == "transaction":
             _check_flow_elements(element, file_name, _IN_TRANSACTION)
 
@@ -169,8 +173,10 @@ def _event_sub_process_refusal(element) -> str | None:
     SpiffWorkflow 3.2.0 alone would not. Other triggers have not been tried here."""
     starts = element.findall("bpmn:startEvent", NS)
     if any(start.find("bpmn:compensateEventDefinition", NS) is not None for start in starts):
-        return ("本引擎暂不支持补偿事件子流程（由补偿开始事件触发）：请把补偿做法画成子流程上的补偿边界事件及其补偿活动，"
-                "或给子流程中的各活动各画补偿边界事件（子流程被补偿时按完成的倒序逐一撤销）")
+        if etree.QName(element.getparent()).localname not in ("subProcess", "transaction") or len(starts) != 1:
+            return ("补偿事件子流程（由补偿开始事件触发）只能画在内嵌子流程中，且只有这一个开始事件："
+                    "它是该子流程被补偿时的做法")
+        return None
     triggered = [start for start in starts if any(start.find(f"bpmn:{kind}EventDefinition", NS) is not None
                                                   for kind in ("timer", "message", "signal"))]
     if len(starts) != 1 or len(triggered) != 1:
@@ -318,8 +324,11 @@ def _compensation_activity_refusal(element, kind: str) -> str | None:
 
 def _compensation_event_refusal(element, kind: str) -> str | None:
     """A compensation boundary event names its compensation activity by an association; a throw event's
-    activityRef, if any, names an activity of its own scope that has one."""
+    activityRef, if any, names an activity of its own scope that has one (in a compensation event sub-process:
+    of the sub-process it compensates)."""
     scope = element.getparent()
+    if is_compensation_event_sub_process(scope):
+        scope = scope.getparent()
     if kind == "boundaryEvent":
         targets = [assoc.get("targetRef") for assoc in _associations(element)
                    if assoc.get("sourceRef") == element.get("id")]
@@ -337,12 +346,13 @@ def _compensation_event_refusal(element, kind: str) -> str | None:
 def _compensable(scope) -> set[str]:
     """The ids of the activities of `scope` that a compensation throw event there may name: those with a
     compensation boundary event, and the embedded sub-processes with one somewhere inside (compensated by default
-    through their inner activities, compensation.py)."""
+    through their inner activities, compensation.py) or with a compensation event sub-process."""
     compensated = {event.get("attachedToRef") for event in scope.iterfind("bpmn:boundaryEvent", NS)
                    if event.find("bpmn:compensateEventDefinition", NS) is not None}
     return compensated | {node.get("id") for kind in ("subProcess", "transaction")
                           for node in scope.iterfind(f"bpmn:{kind}", NS)
-                          if node.find(".//bpmn:boundaryEvent/bpmn:compensateEventDefinition", NS) is not None}
+                          if node.find(".//bpmn:boundaryEvent/bpmn:compensateEventDefinition", NS) is not None
+                          or node.find(".//bpmn:startEvent/bpmn:compensateEventDefinition", NS) is not None}
 
 
 def _associations(element):

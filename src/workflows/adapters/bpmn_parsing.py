@@ -51,7 +51,8 @@ from .dmn_parsing import Decision
 from .error_events import ErrorScriptTask, ScriptTaskParser, catch_error
 from .juel import JuelError, python_or_juel
 from .multi_instance import CamundaMultiInstance, MultiInstanceUserTaskParser, instances_spec_name
-from .compensation import CompensationEndEventParser, CompensationProcessParser, IntermediateThrowEventParser
+from .compensation import (CompensationEndEventParser, CompensationProcessParser, IntermediateThrowEventParser,
+                           is_compensation_event_sub_process)
 from .scripting import ScriptError, ScriptSyntaxError, check_expression, check_script, check_timer_expression
 from .task_assignment import AssignmentRules, read_rules
 
@@ -151,7 +152,9 @@ class SubProcessParser(CamundaMultiInstance, SubWorkflowParser):
 class StartEventParser(CamundaStartEventParser):
     def create_task(self):
         spec = super().create_task()
-        spec.interrupting = self.node.get("isInterrupting") != "false"
+        # (a compensation event sub-process runs when the throw event asks, nothing to interrupt: compensation.py)
+        spec.interrupting = self.node.get("isInterrupting") != "false" and not is_compensation_event_sub_process(
+            self.node.getparent())
         return spec
 
 
@@ -175,6 +178,13 @@ class EngineParser(CamundaParser):
                                    full_tag("userTask")][1]),
                                full_tag("subProcess"): (SubProcessParser, CamundaParser.OVERRIDE_PARSER_CLASSES[
                                    full_tag("subProcess")][1])}
+
+    def create_parser(self, node, filename=None, lane=None):
+        """A sub-process's parser, once per element: a compensation event sub-process is parsed in its own
+        sub-process and beside the path of each scope around it (compensation.py)."""
+        known = self.process_parsers.get(node.get("id"))
+        if known is None or known.node is not node:
+            super().create_parser(node, filename, lane)
 
 
 @dataclass(frozen=True)
