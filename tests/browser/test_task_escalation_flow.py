@@ -8,6 +8,7 @@ from workflows.services import cases, tasks
 
 from .conftest import shot, sign_in
 from .test_task_assignment_flow import APPLICANT, ITEM, deploy_fixture
+from .test_task_error_flow import refused_without_a_code
 
 
 def test_a_clerk_escalates_as_the_diagram_catches_and_the_case_takes_its_path(page, server, ctx, staff, clock):
@@ -22,15 +23,8 @@ def test_a_clerk_escalates_as_the_diagram_catches_and_the_case_takes_its_path(pa
 
     sign_in(page, server, "shenhe")
     page.goto(f"{server}/tasks/{review.id}")
-    page.get_by_role("toolbar").get_by_role("button", name="上报", exact=True).click()
-    dialog = page.locator("dialog[open]")
-    choices = dialog.get_by_label("上报事项").locator("option").all_inner_texts()
-    assert [choice for choice in choices if choice] == ["上报科长（REPORT）", "移交稽核（TRANSFER）"]
-    dialog.get_by_label("说明（记入办理记录）").fill("金额较大，请科长知悉")
-    dialog.get_by_role("button", name="上报", exact=True).click()  # no code chosen: refused by the server
-    dialog = page.locator("dialog[open]")
-    dialog.locator(".field-error").filter(has_text="升级码").wait_for()
-    assert dialog.get_by_label("说明（记入办理记录）").input_value() == "金额较大，请科长知悉"  # nothing typed is lost
+    dialog = refused_without_a_code(page, "上报", "上报事项", "上报", ["上报科长（REPORT）", "移交稽核（TRANSFER）"],
+                                    "金额较大，请科长知悉", "升级码")
     shot(page, "task-escalation-refused")
 
     dialog.get_by_label("上报事项").select_option("REPORT")
