@@ -407,7 +407,7 @@ def test_every_engine_rest_route_is_in_the_openapi_document(app):
               for rule in app.url_map.iter_rules() if rule.rule.startswith("/engine-rest/")
               for method in rule.methods - {"HEAD", "OPTIONS"}}
 
-    assert len(routes) == 12  # 7 of external tasks, 5 of user tasks and process instances
+    assert len(routes) == 13  # 7 of external tasks, 6 of user tasks, process definitions and instances
     assert routes <= {(path, method) for path, operations in document["paths"].items() for method in operations}
 
 
