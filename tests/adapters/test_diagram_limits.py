@@ -10,7 +10,7 @@ import pytest
 from workflows.adapters.limits import NEVER, DiagramLimits, LimitExceeded, check_timer
 from workflows.adapters.scripting import RestrictedEnvironment, ScriptError, check_script, command_budget
 
-from tests.adapters.test_decision_tables import TABLE, accepted
+from adapters.test_decision_tables import TABLE, accepted
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
 LIMITS = DiagramLimits()

@@ -74,3 +74,19 @@ def test_a_diagram_is_uploaded_with_its_tables_or_refused_naming_the_missing_one
     error = json_of(client.post("/api/processes", headers={**designer, **XML}, data=missing.encode("utf-8")),
                     422)["error"]
     assert error["element_id"] == "Task_prohibited_accept" and "prohibited_none" in error["message"]
+
+
+def test_a_prohibited_cases_table_in_feel_as_dmn_js_writes_it_is_published_and_matches(client, auth):
+    """The 禁办 table with its entries as the dmn-js editor writes them (FEEL lists, true/false) matches as the
+    Python one did; an entry that is neither FEEL nor Python is refused at publish naming its cell."""
+    designer = {**auth("sheji"), **XML}
+    feel = (TABLE.replace("<text>\"210400\"</text>", "<text>\"210400\",\"231025\"</text>")
+            .replace("<text>True</text>", "<text>true</text>").replace("<text>not ?</text>", "<text>not(true)</text>"))  # (null too: not yet answered)
+    assert "not ?" not in feel and '"210400","231025"' in feel
+
+    json_of(client.put(f"/api/decisions/{RULES}", headers=designer, data=feel.encode("utf-8")))
+
+    assert accept_emergency(client, auth)["notices"] == [f"禁办情形核查：属于禁办情形“{OLD_WORDS}”，禁止办理"]
+    broken = feel.replace("<text>\"emergency\"</text>", "<text>[\"emergency\"</text>", 1)
+    error = json_of(client.put(f"/api/decisions/{RULES}", headers=designer, data=broken.encode("utf-8")), 422)["error"]
+    assert error["element_id"] == "InputEntry_2_visit_kind" and "语法错误" in error["message"]

@@ -214,3 +214,22 @@ def test_a_completion_held_for_an_after_signer_moves_on_with_its_variables_once_
                                  json={"decision": "agree", "opinion": "同意"}))
     assert signed["completed"]["stage"] == "拨付"
     assert case_of(client, auth("shenhe"), number)["data"]["review_channel"] == "engine-rest"
+
+
+def test_a_tasks_and_a_cases_process_definition_id_is_camundas_and_a_client_can_follow_it(server, deployed):
+    """key:version:id, the same on the task, the started instance and the definition it names."""
+    answer = start(server, {"variables": {"applicant": TYPED_APPLICANT}}).json()
+    session = as_clerk()
+    [task] = session.get(f"{server}/engine-rest/task", params={"processInstanceId": answer["id"]}).json()
+
+    assert task["processDefinitionId"] == answer["definitionId"]
+    key, version, _ = task["processDefinitionId"].split(":")
+    definition = session.get(f"{server}/engine-rest/process-definition/{task['processDefinitionId']}").json()
+    assert (definition["id"], definition["key"], definition["version"]) == (
+        task["processDefinitionId"], PROCESS, int(version))
+    assert key == PROCESS
+    for wrong in (f"{PROCESS}:{int(version) + 1}:{task['processDefinitionId'].split(':')[2]}", "nothing",
+                  f"{PROCESS}:{version}:999999"):
+        missing = session.get(f"{server}/engine-rest/process-definition/{wrong}")
+        assert missing.status_code == 404, wrong
+        assert "不存在" in missing.json()["message"]

@@ -147,6 +147,8 @@ def test_a_bearer_token_works_too_and_variables_come_typed(client, auth, server,
     assert task["variables"] == {"opinion_Task_accept": {"type": "String", "value": OPINION, "valueInfo": {}}}
     assert (task["workerId"], task["topicName"], task["priority"], task["activityId"]) == \
         ("w1", TOPIC, 5, "Activity_check")
+    key, version, _ = task["processDefinitionId"].split(":")  # Camunda's key:version:id
+    assert (key, version.isdigit()) == (task["processDefinitionKey"], True)
     assert worker.complete(task["id"], {"score": {"value": 7, "type": "Integer"}})
     assert case_of(client, auth(CLERK), waiting_case)["data"]["score"] == 7
 
@@ -405,7 +407,7 @@ def test_every_engine_rest_route_is_in_the_openapi_document(app):
               for rule in app.url_map.iter_rules() if rule.rule.startswith("/engine-rest/")
               for method in rule.methods - {"HEAD", "OPTIONS"}}
 
-    assert len(routes) == 12  # 7 of external tasks, 5 of user tasks and process instances
+    assert len(routes) == 13  # 7 of external tasks, 6 of user tasks, process definitions and instances
     assert routes <= {(path, method) for path, operations in document["paths"].items() for method in operations}
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from support.http import error_of, json_of
+from workflows.services import outbox, signals
 
 from api.test_api import case_of, complete, deploy, inbox
 from api.test_conformance_api import APPLICANT, CLERK, ITEM, diagram
@@ -96,3 +97,38 @@ def test_a_supervisor_cannot_send_a_signal_to_another_agency(client, auth):
 
 def test_a_clerk_cannot_send_a_signal(client, auth):
     error_of(client.post("/api/signals", headers=auth("shouli"), json={"name": "审核完毕"}), 403, "forbidden")
+
+
+def test_a_broadcast_that_fails_half_way_is_retried_and_each_case_catches_it_exactly_once(
+        client, auth, ctx, clock, monkeypatch):
+    """Three cases at 受理 wait for 通知科长 (a non-interrupting event sub-process: 科长阅知). The second fails to
+    catch it once (its transaction rolls back): the others catch it at once, the outbox's retry reaches only the
+    second, and no case gets a second 科长阅知."""
+    clerk = auth(CLERK)
+    json_of(deploy(client, auth("sheji"), diagram("signal_events.bpmn"), "signal_events.bpmn"), 201)
+    numbers = [_open_case(client, clerk) for _ in range(3)]
+    failing = {numbers[1]}
+    real_history = signals.add_history
+
+    def add_history(uow, case, *args, **kwargs):
+        if case.number in failing:
+            failing.clear()
+            raise RuntimeError("数据库连接中断")
+        return real_history(uow, case, *args, **kwargs)
+
+    monkeypatch.setattr(signals, "add_history", add_history)
+
+    json_of(client.post("/api/signals", headers=auth("kezhang"), json={"name": "通知科长"}), 202)
+
+    caught = {number: len(_open_tasks(client, clerk, number).get("科长阅知", [])) for number in numbers}
+    assert caught == {numbers[0]: 1, numbers[1]: 0, numbers[2]: 1}
+    clock.advance(minutes=2)
+    assert outbox.work_due(ctx) == 1  # the scheduler's round retries the broadcast
+
+    assert {number: len(_open_tasks(client, clerk, number)["科长阅知"]) for number in numbers} == dict.fromkeys(
+        numbers, 1)
+    received = [[entry for entry in case_of(client, clerk, number)["history"]
+                 if entry["message"] == "收到信号“通知科长”（经接口发送）"] for number in numbers]
+    assert [len(entries) for entries in received] == [1, 1, 1]
+    clock.advance(hours=1)
+    assert outbox.work_due(ctx) == 0  # done: never delivered again

@@ -18,15 +18,8 @@ def test_a_clerk_reports_a_business_error_the_diagram_catches(page, server, ctx,
 
     sign_in(page, server, "shouli")
     page.goto(f"{server}/tasks/{task.id}")
-    page.get_by_role("toolbar").get_by_role("button", name="报告业务错误").click()
-    dialog = page.locator("dialog[open]")
-    choices = dialog.get_by_label("业务错误").locator("option").all_inner_texts()
-    assert [choice for choice in choices if choice] == ["未参保（NOT_INSURED）"]  # what the diagram catches
-    dialog.get_by_label("说明（记入办理记录）").fill("经核查未参保")
-    dialog.get_by_role("button", name="报告", exact=True).click()  # no code chosen: refused by the server
-    dialog = page.locator("dialog[open]")
-    dialog.locator(".field-error").filter(has_text="错误码").wait_for()
-    assert dialog.get_by_label("说明（记入办理记录）").input_value() == "经核查未参保"  # nothing typed is lost
+    dialog = refused_without_a_code(page, "报告业务错误", "业务错误", "报告", ["未参保（NOT_INSURED）"], "经核查未参保",
+                                    "错误码")
     shot(page, "task-bpmn-error-refused")
 
     dialog.get_by_label("业务错误").select_option("NOT_INSURED")
@@ -35,6 +28,21 @@ def test_a_clerk_reports_a_business_error_the_diagram_catches(page, server, ctx,
     assert [t.name for t in tasks.list_tasks(ctx, staff["shouli"]) if t.case_number == number] == ["告知参保"]
     page.goto(f"{server}/cases/{number}")
     assert "报告业务错误“NOT_INSURED”（经核查未参保）" in page.locator("#history").inner_text()
+
+
+def refused_without_a_code(page, opener: str, label: str, button: str, offered: list[str], note: str, refusal: str):
+    """Open the dialog `opener` on the task page, see the codes `offered` (what the diagram catches), type the note
+    and send without a code: refused inside the dialog (`refusal`), the note kept. Returns the dialog."""
+    page.get_by_role("toolbar").get_by_role("button", name=opener, exact=True).click()
+    dialog = page.locator("dialog[open]")
+    choices = dialog.get_by_label(label).locator("option").all_inner_texts()
+    assert [choice for choice in choices if choice] == offered
+    dialog.get_by_label("说明（记入办理记录）").fill(note)
+    dialog.get_by_role("button", name=button, exact=True).click()  # no code chosen: refused by the server
+    dialog = page.locator("dialog[open]")
+    dialog.locator(".field-error").filter(has_text=refusal).wait_for()
+    assert dialog.get_by_label("说明（记入办理记录）").input_value() == note  # nothing typed is lost
+    return dialog
 
 
 def test_a_task_whose_diagram_catches_no_error_offers_no_such_button(page, server, ctx, staff, clock):

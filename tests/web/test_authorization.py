@@ -23,7 +23,7 @@ import pytest
 from workflows.entrypoints.app import create_app
 from workflows.services import case_files, cases, desk, documents, time_limits
 from workflows.services import substitutes, task_operations, tasks, users
-from workflows.services import agency_messages, followups
+from workflows.services import agency_messages, camunda_rest, followups
 from workflows.services.public import rate_service
 from workflows.services.context import Context
 from workflows.services.demo import DEMO_PASSWORD
@@ -53,6 +53,7 @@ class World:
     document: int  # the overdue case's 受理通知书
     ops: "Operations"  # a third case's 审核 task with its 委派, 加签 and 督办; shenhe's 外出代理
     exchange: "Exchange"  # a 联系函 from another installation; a 差评回访 of hall 210400-01
+    definition: str  # the Camunda process definition id (key:version:id) the waiting case runs
 
 
 PDF = b"%PDF-1.4\n%%EOF\n"
@@ -74,7 +75,8 @@ def build_world(ctx, staff, clock) -> World:
     [notice] = documents.list_documents(ctx, staff["shouli"], overdue)
     return World(waiting.case.number, waiting.open_tasks[0].id, overdue, review.id, escalations["yellow"],
                  escalations["red"], attachment.id, notice.id, operations_world(ctx, staff),
-                 exchange_world(ctx, staff))
+                 exchange_world(ctx, staff),
+                 camunda_rest.definitions(ctx, [waiting.case.process_version_id])[waiting.case.process_version_id])
 
 
 @dataclass
@@ -228,6 +230,8 @@ ROUTES: list[Route] = [
             "applicant": {"value": APPLICANT, "type": "Json"},
             **{name: {"value": value} for name, value in DATA.items()}}),
         "shouli", {ANON: 401, "shenhe": 403, "caiwu": 403, "kezhang": 403, "yiyuan": 403, "sheji": 403}),
+    Route("GET", "/engine-rest/process-definition/<definition>", get("/engine-rest/process-definition/{w.definition}"),
+          "shouli", SIGNED_IN),
     Route("GET", "/engine-rest/process-instance/<number>/variables", get("/engine-rest/process-instance/{w.overdue}/variables"),
           "shouli", {ANON: 401, **OTHER_HALL_CLERKS}),
     # public: the catalog, the calendar, the deadline calculator, the API's description, assets, signing in
@@ -415,6 +419,8 @@ ROUTES: list[Route] = [
           send("/api/me/substitutions/{w.ops.substitution}/end"), "shenhe", NOT_MINE),
     Route("POST", "/tasks/<task_id>/bpmn-error", send("/tasks/{w.ops.task}/bpmn-error", code="NOT_INSURED"),
           "shenhe", HOLDER_ONLY),  # (the outpatient diagram catches no error there: 422 once let in)
+    Route("POST", "/tasks/<task_id>/escalation", send("/tasks/{w.ops.task}/escalation", code="REPORT"),
+          "shenhe", HOLDER_ONLY),  # (the outpatient diagram catches no escalation there: 422 once let in)
     Route("POST", "/tasks/<task_id>/transfer", send("/tasks/{w.ops.task}/transfer", assignee="shenhe", reason="外出"),
           "shenhe", HOLDER_ONLY),
     Route("POST", "/tasks/<task_id>/delegate", send("/tasks/{w.ops.task}/delegate", delegate="caiwu",

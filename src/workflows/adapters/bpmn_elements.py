@@ -14,6 +14,8 @@ from SpiffWorkflow.util.task import TaskState
 
 from workflows.domain.errors import InvalidProcess
 
+from .compensation import is_compensation_event_sub_process
+
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
 NS = {"bpmn": BPMN_NS}
@@ -27,6 +29,7 @@ _EVENTS = {"startEvent": {"", "message"}, "endEvent": {"", "signal", "compensate
            "intermediateThrowEvent": {"", "message", "signal", "compensate"},
            "boundaryEvent": {"timer", "message", "signal", "compensate"}}
 _EVENT_STARTED = {**_EVENTS, "startEvent": {"timer", "message", "signal"}}  # inside an event sub-process: its start
+_COMPENSATION_STARTED = {**_EVENTS, "startEvent": {"compensate"}}  # inside a compensation event sub-process
 # Inside an embedded sub-process: error and escalation events thrown to its boundary events.
 _IN_SUB_PROCESS = {**_EVENTS, "endEvent": _EVENTS["endEvent"] | {"error", "escalation"},
                    "intermediateThrowEvent": _EVENTS["intermediateThrowEvent"] | {"escalation"}}
@@ -154,7 +157,8 @@ def _check_flow_elements(container, file_name: str, events: dict = _EVENTS) -> N
             raise InvalidProcess(f"{named(element)}：{reason}", element.get("id"), file_name)
         if kind == "subProcess":
             _check_flow_elements(element, file_name,
-                                 _EVENT_STARTED if _is_event_sub_process(element) else _IN_SUB_PROCESS)
+                                 _COMPENSATION_STARTED if is_compensation_event_sub_process(element)
+                                 else _EVENT_STARTED if _is_event_sub_process(element) else _IN_SUB_PROCESS)
         elif kind == "transaction":
             _check_flow_elements(element, file_name, _IN_TRANSACTION)
 
@@ -168,6 +172,11 @@ def _event_sub_process_refusal(element) -> str | None:
     message starts it; an interrupting one ends the case's path when it starts (TimerStartEvent), as
     SpiffWorkflow 3.2.0 alone would not. Other triggers have not been tried here."""
     starts = element.findall("bpmn:startEvent", NS)
+    if any(start.find("bpmn:compensateEventDefinition", NS) is not None for start in starts):
+        if etree.QName(element.getparent()).localname not in ("subProcess", "transaction") or len(starts) != 1:
+            return ("补偿事件子流程（由补偿开始事件触发）只能画在内嵌子流程中，且只有这一个开始事件："
+                    "它是该子流程被补偿时的做法")
+        return None
     triggered = [start for start in starts if any(start.find(f"bpmn:{kind}EventDefinition", NS) is not None
                                                   for kind in ("timer", "message", "signal"))]
     if len(starts) != 1 or len(triggered) != 1:
@@ -315,8 +324,11 @@ def _compensation_activity_refusal(element, kind: str) -> str | None:
 
 def _compensation_event_refusal(element, kind: str) -> str | None:
     """A compensation boundary event names its compensation activity by an association; a throw event's
-    activityRef, if any, names an activity of its own scope that has one."""
+    activityRef, if any, names an activity of its own scope that has one (in a compensation event sub-process:
+    of the sub-process it compensates)."""
     scope = element.getparent()
+    if is_compensation_event_sub_process(scope):
+        scope = scope.getparent()
     if kind == "boundaryEvent":
         targets = [assoc.get("targetRef") for assoc in _associations(element)
                    if assoc.get("sourceRef") == element.get("id")]
@@ -325,11 +337,22 @@ def _compensation_event_refusal(element, kind: str) -> str | None:
             return "补偿边界事件须用一条关联（association）连到同一层中的补偿活动（isForCompensation=\"true\"）"
         return None
     ref = element.find("bpmn:compensateEventDefinition", NS).get("activityRef")
+    if ref and ref not in _compensable(scope):
+        return (f"补偿事件的 activityRef“{ref}”应为同一层中带补偿边界事件的活动，或含可补偿活动的子流程"
+                "（子流程内部的活动随子流程一起补偿，不能单独指定）")
+    return None
+
+
+def _compensable(scope) -> set[str]:
+    """The ids of the activities of `scope` that a compensation throw event there may name: those with a
+    compensation boundary event, and the embedded sub-processes with one somewhere inside (compensated by default
+    through their inner activities, compensation.py) or with a compensation event sub-process."""
     compensated = {event.get("attachedToRef") for event in scope.iterfind("bpmn:boundaryEvent", NS)
                    if event.find("bpmn:compensateEventDefinition", NS) is not None}
-    if ref and ref not in compensated:
-        return f"补偿事件的 activityRef“{ref}”应为同一层中带补偿边界事件的活动"
-    return None
+    return compensated | {node.get("id") for kind in ("subProcess", "transaction")
+                          for node in scope.iterfind(f"bpmn:{kind}", NS)
+                          if node.find(".//bpmn:boundaryEvent/bpmn:compensateEventDefinition", NS) is not None
+                          or node.find(".//bpmn:startEvent/bpmn:compensateEventDefinition", NS) is not None}
 
 
 def _associations(element):

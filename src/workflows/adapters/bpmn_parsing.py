@@ -51,7 +51,8 @@ from .dmn_parsing import Decision
 from .error_events import ErrorScriptTask, ScriptTaskParser, catch_error
 from .juel import JuelError, python_or_juel
 from .multi_instance import CamundaMultiInstance, MultiInstanceUserTaskParser, instances_spec_name
-from .compensation import CompensationEndEventParser, CompensationProcessParser, IntermediateThrowEventParser
+from .compensation import (CompensationEndEventParser, CompensationProcessParser, IntermediateThrowEventParser,
+                           is_compensation_event_sub_process)
 from .scripting import ScriptError, ScriptSyntaxError, check_expression, check_script, check_timer_expression
 from .task_assignment import AssignmentRules, read_rules
 
@@ -151,7 +152,9 @@ class SubProcessParser(CamundaMultiInstance, SubWorkflowParser):
 class StartEventParser(CamundaStartEventParser):
     def create_task(self):
         spec = super().create_task()
-        spec.interrupting = self.node.get("isInterrupting") != "false"
+        # (a compensation event sub-process runs when the throw event asks, nothing to interrupt: compensation.py)
+        spec.interrupting = self.node.get("isInterrupting") != "false" and not is_compensation_event_sub_process(
+            self.node.getparent())
         return spec
 
 
@@ -176,6 +179,13 @@ class EngineParser(CamundaParser):
                                full_tag("subProcess"): (SubProcessParser, CamundaParser.OVERRIDE_PARSER_CLASSES[
                                    full_tag("subProcess")][1])}
 
+    def create_parser(self, node, filename=None, lane=None):
+        """A sub-process's parser, once per element: a compensation event sub-process is parsed in its own
+        sub-process and beside the path of each scope around it (compensation.py)."""
+        known = self.process_parsers.get(node.get("id"))
+        if known is None or known.node is not node:
+            super().create_parser(node, filename, lane)
+
 
 @dataclass(frozen=True)
 class TaskDefinition:
@@ -196,6 +206,8 @@ class TaskDefinition:
     # the error boundary events on the task, each (errorCode, what it is called); code "" catches any error: what a
     # clerk may report as a business error (报告业务错误) and the path the case then takes
     caught_errors: tuple[tuple[str, str], ...] = ()
+    # the escalation boundary events on the task, alike: what a clerk may escalate (上报) and where it leads
+    caught_escalations: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -605,24 +617,26 @@ def _user_tasks(document, specs: list, file_name: str) -> dict[str, TaskDefiniti
                                                assignment, _text_template(node, "名称", node.get("name"), file_name),
                                                documentation,
                                                _text_template(node, "说明（documentation）", documentation, file_name),
-                                               caught_errors=_caught_errors(document, node.get("id")))
+                                               caught_errors=_caught(document, node.get("id"), "error"),
+                                               caught_escalations=_caught(document, node.get("id"), "escalation"))
         if instances := instances_spec_name(task_spec):  # a multi-instance task: each instance is the user task
             tasks[instances] = tasks[node.get("id")]
     return tasks
 
 
-def _caught_errors(document, task_id: str) -> tuple[tuple[str, str], ...]:
-    """(errorCode, name) of each error boundary event attached to the task; ("", its name) for one catching any."""
+def _caught(document, task_id: str, kind: str) -> tuple[tuple[str, str], ...]:
+    """(code, name) of each error (`kind` "error") or escalation ("escalation") boundary event attached to the
+    task; ("", its name) for one catching any."""
     caught = []
     for boundary in document.iterfind(f".//bpmn:boundaryEvent[@attachedToRef='{task_id}']", NS):
-        definition = boundary.find("bpmn:errorEventDefinition", NS)
+        definition = boundary.find(f"bpmn:{kind}EventDefinition", NS)
         if definition is None:
             continue
-        error = document.find(f".//bpmn:error[@id='{definition.get('errorRef')}']", NS) \
-            if definition.get("errorRef") else None
-        code = (error.get("errorCode") or "") if error is not None else ""
-        name = (error.get("name") if error is not None else None) or boundary.get("name") or code
-        caught.append((code, name or "任意业务错误"))
+        ref = definition.get(f"{kind}Ref")
+        thrown = document.find(f".//bpmn:{kind}[@id='{ref}']", NS) if ref else None
+        code = (thrown.get(f"{kind}Code") or "") if thrown is not None else ""
+        name = (thrown.get("name") if thrown is not None else None) or boundary.get("name") or code
+        caught.append((code, name or ("任意业务错误" if kind == "error" else "任意升级")))
     return tuple(caught)
 
 

@@ -2,16 +2,29 @@
 with its compensation activity (isForCompensation: 撤销拨付 for 拨付), and a compensation throw event (intermediate
 or end) that undoes what was done.
 
-When a case reaches the throw event, the compensation activity of each activity of the same scope (the process,
-or the sub-process the event is in) that has completed runs, one after another, the latest completed first (as
-BPMN says); with `activityRef`, only that activity's. A compensation user task lands in the inbox like any other.
-The throw event waits until they are done, then the path goes on (an end event ends it). An activity completed
-twice (a loop back) is compensated twice.
+When a case reaches the throw event, each activity of the same scope (the process, or the sub-process the event
+is in) that has completed and has a compensation handler is compensated, one after another, the latest completed
+first (BPMN 2.0 §10.5.6, §13.5.5); with `activityRef`, only that activity. An activity's handler is the
+compensation activity its compensation boundary event is associated with; a completed embedded sub-process
+without one of its own is compensated by default: its own completed activities with handlers, the latest first,
+and so on down its nested sub-processes. A compensation user task lands in the inbox like any other. The throw
+event waits until they are done, then the path goes on (an end event ends it: a compensation end event in a
+sub-process compensates the sub-process's activities, then the sub-process ends). An activity completed twice (a
+loop back) is compensated twice. An `activityRef` names an activity of the throw's own scope (a sub-process's
+inner activity is compensated through the sub-process, never alone: adapters/bpmn_elements.py refuses it).
+
+A sub-process may hold its compensation handler as a compensation event sub-process (a compensation start event):
+compensating the sub-process runs it, beside the throw like any handler, and a compensation throw event in it
+compensates the completed sub-process's activities (its `activityRef`: one of them), not its own.
 
 The compensation activities have no incoming flow, so SpiffWorkflow's parser never reaches them: ProcessParser
-parses them beside the path, and leaves the compensation boundary events out (they catch nothing there).
+parses them beside the path, those of its nested sub-processes too (the throw event runs them as its children,
+in its own scope: the case has one scope of data), and leaves the compensation boundary events out (they catch
+nothing there).
 """
 from __future__ import annotations
+
+from uuid import UUID
 
 from SpiffWorkflow.bpmn.parser.ProcessParser import ProcessParser
 from SpiffWorkflow.bpmn.specs.defaults import EndEvent, IntermediateThrowEvent
@@ -24,20 +37,34 @@ from .signal_events import EndEventParser
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 NS = {"bpmn": BPMN_NS}
 _STATE = "compensation"  # the throw event's internal data: the handlers still to run, the one running
+_COMPENSATED = "compensates"  # a handler's internal data: the id of the task it compensates
 
 
 def handlers_of(scope) -> dict[str, str]:
-    """activity id -> the id of its compensation activity, for the activities of `scope` (a process or
-    sub-process element) with a compensation boundary event associated with one."""
+    """activity id -> the id of its compensation handler, for the activities of `scope` (a process or sub-process
+    element) and of its nested sub-processes: the compensation activity a compensation boundary event of the
+    activity is associated with, or for a sub-process, its compensation event sub-process."""
     targets = {assoc.get("sourceRef"): assoc.get("targetRef")
                for assoc in scope.getroottree().getroot().iterfind(".//bpmn:association", NS)}
-    return {event.get("attachedToRef"): targets[event.get("id")]
-            for event in scope.iterfind("bpmn:boundaryEvent", NS)
-            if event.find("bpmn:compensateEventDefinition", NS) is not None and event.get("id") in targets}
+    handlers = {event.get("attachedToRef"): targets[event.get("id")]
+                for event in scope.iterfind(".//bpmn:boundaryEvent", NS)
+                if event.find("bpmn:compensateEventDefinition", NS) is not None and event.get("id") in targets}
+    return handlers | {node.getparent().get("id"): node.get("id") for node in _compensation_event_sub_processes(scope)}
 
 
 def is_compensation_boundary(node) -> bool:
     return node.find("bpmn:compensateEventDefinition", NS) is not None
+
+
+def is_compensation_event_sub_process(node) -> bool:
+    """An event sub-process started by a compensation start event: its sub-process's compensation handler."""
+    return node.get("triggeredByEvent") == "true" and \
+        node.find("bpmn:startEvent/bpmn:compensateEventDefinition", NS) is not None
+
+
+def _compensation_event_sub_processes(scope) -> list:
+    return [node for node in scope.iterfind(".//bpmn:subProcess[@triggeredByEvent='true']", NS)
+            if is_compensation_event_sub_process(node)]
 
 
 class CompensationProcessParser(ProcessParser):
@@ -49,9 +76,18 @@ class CompensationProcessParser(ProcessParser):
             ref: [event for event in events if not is_compensation_boundary(event)]
             for ref, events in self.boundary_events_by_attached.items()}
 
+    def xpath(self, xpath):
+        found = super().xpath(xpath)
+        if xpath == "./bpmn:subProcess[@triggeredByEvent='true']":  # (ProcessParser.add_tasks: what events start)
+            return [node for node in found if not is_compensation_event_sub_process(node)]
+        return found
+
     def add_tasks(self):
         super().add_tasks()
-        for node in self.node.iterfind("bpmn:*[@isForCompensation='true']", NS):
+        # A compensation event sub-process compensates its parent's activities: it holds the parent's handlers.
+        own = self.node.getparent() if is_compensation_event_sub_process(self.node) else self.node
+        beside = [*own.iterfind(".//bpmn:*[@isForCompensation='true']", NS), *_compensation_event_sub_processes(own)]
+        for node in beside:
             # Reached from no flow, but SpiffWorkflow runs no task without an input: it hangs off the start.
             self.parse_node(node).inputs = [self.spec.start]
 
@@ -60,7 +96,9 @@ class _Compensating:
     """A compensation throw event: it runs the compensation activities, then goes on."""
 
     handlers: dict[str, str]
+    sub_processes: frozenset[str]  # the ids of the embedded sub-processes in the scope, at any depth
     activity: str | None  # activityRef: compensate only this one
+    in_handler: bool  # in a compensation event sub-process: it compensates the completed sub-process it handles
 
     def _update_hook(self, my_task):
         state = my_task.internal_data.get(_STATE)
@@ -75,20 +113,38 @@ class _Compensating:
             my_task.data.update(current.data)
             state["current"] = None
         if state["todo"]:
-            child = my_task._add_child(my_task.workflow.spec.task_specs[state["todo"].pop(0)], TaskState.FUTURE)
+            entry = state["todo"].pop(0)
+            handler, compensated = (entry, None) if isinstance(entry, str) else entry  # (a list kept by 0045's code)
+            child = my_task._add_child(my_task.workflow.spec.task_specs[handler], TaskState.FUTURE)
             child.triggered = True  # (not one of the event's outputs: kept when its own path is added)
+            child.internal_data[_COMPENSATED] = compensated
             state["current"] = str(child.id)
             child.task_spec._update(child)
             my_task._set_state(TaskState.WAITING)
             return False
         return True
 
-    def _to_compensate(self, my_task) -> list[str]:
-        done = sorted((task for task in my_task.workflow.get_tasks(state=TaskState.COMPLETED)
-                       if task.task_spec.name in self.handlers
-                       and (self.activity is None or task.task_spec.name == self.activity)),
+    def _to_compensate(self, my_task) -> list[list[str]]:
+        scope = my_task.workflow
+        if self.in_handler:  # the sub-process whose compensation handler (event sub-process) this one runs in
+            top = scope.top_workflow
+            scope = top.subprocesses[UUID(top.get_task_from_id(scope.parent_task_id).internal_data[_COMPENSATED])]
+        return self._handlers_in(scope, self.activity)
+
+    def _handlers_in(self, scope, activity: str | None = None) -> list[list[str]]:
+        """[handler, the id of the task it compensates] for `scope` (a workflow or sub-workflow), the latest
+        completed activity first; a completed sub-process without a handler of its own stands for its inner ones."""
+        done = sorted((task for task in scope.tasks.values() if task.state == TaskState.COMPLETED
+                       and (activity is None or task.task_spec.name == activity)),
                       key=lambda task: task.last_state_change, reverse=True)
-        return [self.handlers[task.task_spec.name] for task in done]
+        todo = []
+        for task in done:
+            inner = scope.top_workflow.subprocesses.get(task.id)
+            if task.task_spec.name in self.handlers:
+                todo.append([self.handlers[task.task_spec.name], str(task.id)])
+            elif inner is not None and task.task_spec.name in self.sub_processes:  # (a call activity: not ours)
+                todo.extend(self._handlers_in(inner))
+        return todo
 
 
 class CompensationThrowEvent(_Compensating, IntermediateThrowEvent):
@@ -105,7 +161,13 @@ def _compensating(parser, spec_class, fallback):
         return fallback()
     task = spec_class(parser.spec, parser.bpmn_id, event_definition=NoneEventDefinition(),
                       **parser.bpmn_attributes)
-    task.handlers = handlers_of(parser.node.getparent())
+    scope = parser.node.getparent()
+    task.in_handler = is_compensation_event_sub_process(scope)
+    if task.in_handler:
+        scope = scope.getparent()
+    task.handlers = handlers_of(scope)
+    task.sub_processes = frozenset(node.get("id") for kind in ("subProcess", "transaction")
+                                   for node in scope.iterfind(f".//bpmn:{kind}", NS))
     task.activity = definition.get("activityRef")
     return task
 

@@ -758,7 +758,8 @@ class CaseRun:
         result_var = getattr(waiting[0], "result_var", None) if waiting else None
         event = BpmnEvent(MessageEventDefinition(name), {"payload": payload, "result_var": result_var})
         try:
-            self.workflow.send_event(event)
+            with self._on_case_clock():  # (an event-based gateway's timer beside the message reads the clock)
+                self.workflow.send_event(event)
         except WorkflowException:
             raise Conflict(f"案件当前不在等待“{name}”") from None
         self.advance()

@@ -359,6 +359,14 @@ case_signal_waits = Table(
     Index("ix_case_signal_waits_agency_signal", "agency_code", "signal_name"),
 )
 
+# The cases a signal broadcast (its outbox entry) has reached, each written with the case's catch: a retried
+# broadcast skips them. Kept until the entry is done.
+signal_deliveries = Table(
+    "signal_deliveries", metadata,
+    Column("outbox_id", ForeignKey("outbox.id"), primary_key=True),
+    Column("case_id", ForeignKey("cases.id"), primary_key=True),
+)
+
 escalations = Table(
     "escalations", metadata,
     Column("id", Id, primary_key=True, autoincrement=True),

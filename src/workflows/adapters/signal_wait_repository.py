@@ -1,11 +1,12 @@
 """The signals open cases wait for, indexed by agency and signal name (migration 0039), kept in line with each
-case's workflow by every command (services/progress.py), read when a signal is broadcast (services/signals.py)."""
+case's workflow by every command (services/progress.py), read when a signal is broadcast (services/signals.py);
+and the cases a broadcast has reached (migration 0045), so that a retried broadcast reaches each case once."""
 from __future__ import annotations
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .orm import case_signal_waits
+from .orm import case_signal_waits, signal_deliveries
 
 
 class SignalWaitRepository:
@@ -28,3 +29,17 @@ class SignalWaitRepository:
         table = case_signal_waits
         return list(self.session.scalars(select(table.c.case_id).where(
             table.c.agency_code == agency_code, table.c.signal_name == name).order_by(table.c.case_id)))
+
+    def delivered(self, outbox_id: int) -> set[int]:
+        """The ids of the cases broadcast `outbox_id` has reached."""
+        table = signal_deliveries
+        return set(self.session.scalars(select(table.c.case_id).where(table.c.outbox_id == outbox_id)))
+
+    def record_delivery(self, outbox_id: int, case_id: int) -> None:
+        """The case caught broadcast `outbox_id`: in the transaction of its catch."""
+        self.session.execute(signal_deliveries.insert(), [{"outbox_id": outbox_id, "case_id": case_id}])
+
+    def forget_deliveries(self, outbox_id: int) -> None:
+        """The broadcast is done: nothing will retry it."""
+        table = signal_deliveries
+        self.session.execute(table.delete().where(table.c.outbox_id == outbox_id))

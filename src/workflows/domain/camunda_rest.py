@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from .errors import InvalidInput
+from .errors import InvalidInput, NotFound
 from .forms import Form
+from .model import ProcessVersion
 from .variables import WITH_COMPLETION
 
 APPLICANT = "applicant"
@@ -20,6 +21,20 @@ MAX_RESULTS = 500
 # A form field's type in Camunda's typed variables; amounts (decimal, ours) travel as text, exact to the fen.
 FIELD_TYPES = {"string": "String", "long": "Long", "boolean": "Boolean", "date": "Date", "enum": "String",
                "decimal": "String"}
+
+
+def definition_id(version: ProcessVersion) -> str:
+    """Camunda's process definition id, key:version:id (invoice:2:c3a63aaa-…); ours ends in the version's row id."""
+    return f"{version.process_key}:{version.version}:{version.id}"
+
+
+def version_id_of(definition: str) -> tuple[str, int, int]:
+    """The (key, version, row id) a process definition id names; a text not of that shape names nothing."""
+    key, _, rest = definition.partition(":")
+    number, _, row = rest.partition(":")
+    if not (key and number.isdigit() and row.isdigit() and len(definition) <= 300):
+        raise NotFound(f"流程定义 {definition} 不存在：应为 流程标识:版本号:编号（如 claim:2:17）")
+    return key, int(number), int(row)
 
 
 def completion_parts(variables: Mapping) -> tuple[dict, dict]:

@@ -9,7 +9,7 @@ and password (both clients offer it); the user needs the role 外部系统 (inte
 
 Beside them, the part of Camunda 7's REST API a tasklist or an integrating system uses for user tasks and process
 instances (GET /task, POST /task/{id}/complete, GET /task/{id}/form-variables, POST
-/process-definition/key/{key}/start, GET /process-instance/{id}/variables): typed variables in and out, each route
+/process-definition/key/{key}/start, GET /process-definition/{id}, GET /process-instance/{id}/variables): typed variables in and out, each route
 calling the platform's own use case (services/camunda_rest.py), so that the user's roles, hall and every rule of
 our API hold (a clerk completes the tasks of the clerk's role, a 受理员 opens cases).
 """
@@ -108,13 +108,13 @@ def _moment(value: datetime | None) -> str | None:
     return local.strftime("%Y-%m-%dT%H:%M:%S.") + f"{local.microsecond // 1000:03d}" + local.strftime("%z")
 
 
-def _task_view(locked: external_tasks.LockedTask) -> dict:
+def _task_view(locked: external_tasks.LockedTask, definitions: dict[int, str]) -> dict:
     task = locked.task
     return {"id": task.id, "topicName": task.topic, "workerId": task.worker_id,
             "lockExpirationTime": _moment(task.lock_expires_at), "createTime": _moment(task.created_at),
             "activityId": task.activity_id, "activityInstanceId": f"{task.activity_id}:{task.id}",
             "executionId": task.id, "processInstanceId": task.case_number, "businessKey": task.case_number,
-            "processDefinitionId": f"{task.process_key}:{task.process_version_id}",
+            "processDefinitionId": definitions[task.process_version_id],
             "processDefinitionKey": task.process_key, "processDefinitionVersionTag": None, "tenantId": None,
             "retries": task.retries, "errorMessage": task.error_message, "errorDetails": task.error_details,
             "priority": task.priority, "suspended": False, "variables": locked.variables,
@@ -124,7 +124,9 @@ def _task_view(locked: external_tasks.LockedTask) -> dict:
 @blueprint.post("/external-task/fetchAndLock")
 def fetch_and_lock():
     request_ = rules.fetch_request(_body())
-    return jsonify([_task_view(locked) for locked in external_tasks.fetch_and_lock(ctx(), g.user, request_)])
+    locked = external_tasks.fetch_and_lock(ctx(), g.user, request_)
+    definitions = camunda_rest.definitions(ctx(), [each.task.process_version_id for each in locked])
+    return jsonify([_task_view(each, definitions) for each in locked])
 
 
 @blueprint.post("/external-task/<task_id>/complete")
@@ -186,12 +188,12 @@ def unlock(task_id: str):
 
 # --- user tasks and process instances ------------------------------------------------------------------------------
 
-def _user_task_view(task) -> dict:
+def _user_task_view(task, definitions: dict[int, str]) -> dict:
     """A task as Camunda's GET /task answers it; the process instance is the case (its number)."""
     return {"id": task.id, "name": task.name, "assignee": task.assignee, "owner": None,
             "created": _moment(task.created_at), "due": _moment(task.due_date), "followUp": _moment(task.follow_up_date),
             "lastUpdated": None, "delegationState": None, "description": None, "executionId": task.id,
-            "parentTaskId": None, "priority": task.priority, "processDefinitionId": None,
+            "parentTaskId": None, "priority": task.priority, "processDefinitionId": definitions.get(task.case_id),
             "processInstanceId": task.case_number, "taskDefinitionKey": task.spec_id, "caseExecutionId": None,
             "caseInstanceId": None, "caseDefinitionId": None, "suspended": False, "formKey": None,
             "camundaFormRef": None, "tenantId": None}
@@ -209,7 +211,8 @@ def user_tasks():
     found = camunda_rest.find_tasks(ctx(), g.user, request.args.get("processInstanceId"),
                                     request.args.get("taskDefinitionKey"), request.args.get("assignee"),
                                     request.args.get("candidateGroup"), offset, limit)
-    return jsonify([_user_task_view(task) for task in found])
+    definitions = camunda_rest.definitions_of_cases(ctx(), [task.case_id for task in found])
+    return jsonify([_user_task_view(task, definitions) for task in found])
 
 
 @blueprint.post("/task/<task_id>/complete")
@@ -234,12 +237,24 @@ def start_process(process_key: str):
     case = progress.case
     answer = {"links": [{"method": "GET", "href": f"{request.root_url}engine-rest/process-instance/{case.number}"
                                                   "/variables", "rel": "variables"}],
-              "id": case.number, "definitionId": f"{process_key}:{case.process_version_id}",
+              "id": case.number, "definitionId": camunda_rest.definitions(ctx(), [case.process_version_id])[
+                  case.process_version_id],
               "businessKey": body.get("businessKey"), "caseInstanceId": None, "ended": not case.is_open,
               "suspended": False, "tenantId": None}
     if body.get("withVariablesInReturn") is True:
         answer["variables"] = camunda_rest.case_variables(ctx(), g.user, case.number, None)
     return jsonify(answer)
+
+
+@blueprint.get("/process-definition/<definition>")
+def process_definition(definition: str):
+    """A process definition as Camunda answers it, for a client that follows a task's processDefinitionId."""
+    version = camunda_rest.process_definition(ctx(), g.user, definition)
+    return jsonify({"id": camunda.definition_id(version), "key": version.process_key, "category": None,
+                    "description": version.change_note, "name": version.name, "version": version.version,
+                    "resource": version.file_name, "deploymentId": version.deployment_id and str(version.deployment_id),
+                    "diagram": None, "suspended": False, "tenantId": version.agency_code, "versionTag": None,
+                    "historyTimeToLive": None, "startableInTasklist": True})
 
 
 @blueprint.get("/process-instance/<number>/variables")

@@ -706,11 +706,13 @@ def _task_operation_paths(task: dict) -> dict:
 _TYPED = {"type": "object", "description": "Camunda 的类型化变量：{\"名称\": {\"value\": 值, \"type\": \"String|Boolean|"
            "Integer|Short|Long|Double|Date|Json|Null\"}}；type 可省略（按 JSON 值推断）",
            "additionalProperties": _object({"value": {}, "type": _TEXT, "valueInfo": _ANY}, ("value",))}
+_DEFINITION = {"type": "string", "description": "流程定义 id（Camunda 格式 流程标识:版本号:编号），"
+                                              "GET /engine-rest/process-definition/{id} 可取"}
 SCHEMAS["LockedExternalTask"] = _object({
     "id": _TEXT, "topicName": _TEXT, "workerId": _TEXT, "lockExpirationTime": _TEXT, "createTime": _TEXT,
     "activityId": _TEXT, "activityInstanceId": _TEXT, "executionId": _TEXT,
     "processInstanceId": {"type": "string", "description": "办件编号"}, "businessKey": {"type": "string", "description": "办件编号"},
-    "processDefinitionId": _TEXT, "processDefinitionKey": _TEXT, "processDefinitionVersionTag": _OPTIONAL,
+    "processDefinitionId": _DEFINITION, "processDefinitionKey": _TEXT, "processDefinitionVersionTag": _OPTIONAL,
     "tenantId": _OPTIONAL, "retries": {"type": "integer", "nullable": True}, "errorMessage": _OPTIONAL,
     "errorDetails": _OPTIONAL, "priority": _INT, "suspended": _BOOL, "variables": _TYPED,
     "extensionProperties": {"type": "object", "description": "服务任务的 camunda:properties"}})
@@ -773,16 +775,23 @@ def _engine_rest_paths() -> dict:
 SCHEMAS["CamundaTask"] = _object({
     "id": _TEXT, "name": _TEXT, "assignee": _OPTIONAL, "owner": _OPTIONAL, "created": _TEXT, "due": _OPTIONAL,
     "followUp": _OPTIONAL, "lastUpdated": _OPTIONAL, "delegationState": _OPTIONAL, "description": _OPTIONAL,
-    "executionId": _TEXT, "parentTaskId": _OPTIONAL, "priority": _INT, "processDefinitionId": _OPTIONAL,
+    "executionId": _TEXT, "parentTaskId": _OPTIONAL, "priority": _INT, "processDefinitionId": _DEFINITION,
     "processInstanceId": {"type": "string", "description": "办件编号"},
     "taskDefinitionKey": {"type": "string", "description": "用户任务的元素 id"}, "caseExecutionId": _OPTIONAL,
     "caseInstanceId": _OPTIONAL, "caseDefinitionId": _OPTIONAL, "suspended": _BOOL, "formKey": _OPTIONAL,
     "camundaFormRef": _OPTIONAL, "tenantId": _OPTIONAL})
 SCHEMAS["CamundaProcessInstance"] = _object({
     "links": {"type": "array", "items": _object({"method": _TEXT, "href": _TEXT, "rel": _TEXT})},
-    "id": {"type": "string", "description": "办件编号"}, "definitionId": _TEXT, "businessKey": _OPTIONAL,
+    "id": {"type": "string", "description": "办件编号"}, "definitionId": _DEFINITION, "businessKey": _OPTIONAL,
     "caseInstanceId": _OPTIONAL, "ended": _BOOL, "suspended": _BOOL, "tenantId": _OPTIONAL,
     "variables": _TYPED})
+SCHEMAS["CamundaProcessDefinition"] = _object({
+    "id": _DEFINITION, "key": _TEXT, "category": _OPTIONAL, "description": _OPTIONAL, "name": _TEXT,
+    "version": _INT, "resource": {"type": "string", "description": "BPMN 文件名"}, "deploymentId": _OPTIONAL,
+    "diagram": _OPTIONAL, "suspended": _BOOL, "tenantId": {"type": "string", "nullable": True,
+                                                            "description": "机构代码；全国通用版本为 null"},
+    "versionTag": _OPTIONAL, "historyTimeToLive": {"type": "integer", "nullable": True},
+    "startableInTasklist": _BOOL})
 
 
 def _engine_rest_user_task_paths() -> dict:
@@ -811,6 +820,10 @@ def _engine_rest_user_task_paths() -> dict:
             401, 403, 404, 422, body=_object({"businessKey": _TEXT, "variables": _TYPED,
                                               "withVariablesInReturn": _BOOL}),
             params=[_path("process_key", "流程标识，如 item_002036006001")])},
+        "/engine-rest/process-definition/{definition}": {"get": _operation(
+            "流程定义（Camunda 7）：任务和案件的 processDefinitionId 所指的版本（全国通用或本机构的）",
+            {"200": _json(_ref("CamundaProcessDefinition"))}, 401, 404,
+            params=[_path("definition", "流程定义 id：流程标识:版本号:编号")])},
         "/engine-rest/process-instance/{number}/variables": {"get": _operation(
             "案件变量（Camunda 7）：案件数据，类型化；个人信息按本人岗位遮蔽", {"200": _json(_TYPED)}, 401, 403, 404,
             params=[_path("number", "办件编号"), names])},

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from workflows.domain import camunda_rest as rules
 from workflows.domain.errors import NotFound
 from workflows.domain.external_tasks import to_typed
-from workflows.domain.model import CaseTask, User
+from workflows.domain.model import CaseTask, ProcessVersion, User
 
 from . import cases, tasks
 from .context import Context, jsonable
@@ -26,6 +26,29 @@ def find_tasks(ctx: Context, actor: User, case_number: str | None = None, spec_i
               and (spec_id is None or task.spec_id == spec_id)
               and (assignee is None or task.assignee == assignee)]
     return chosen[offset:offset + limit]
+
+
+def definitions_of_cases(ctx: Context, case_ids) -> dict[int, str]:
+    """case id -> the Camunda id of the process definition (version) the case runs."""
+    with ctx.uow(write=False) as uow:
+        return {case_id: rules.definition_id(version) for case_id, version in uow.processes.of_cases(case_ids).items()}
+
+
+def definitions(ctx: Context, version_ids) -> dict[int, str]:
+    """version row id -> its Camunda process definition id."""
+    with ctx.uow(write=False) as uow:
+        return {version_id: rules.definition_id(uow.processes.get(version_id)) for version_id in set(version_ids)}
+
+
+def process_definition(ctx: Context, actor: User, definition: str) -> ProcessVersion:
+    """GET /process-definition/{id}: the version that id names, if it is national or the actor's agency's."""
+    key, number, version_id = rules.version_id_of(definition)
+    with ctx.uow(write=False) as uow:
+        version = uow.processes.get(version_id)
+    if version is None or (version.process_key, version.version) != (key, number) \
+            or version.agency_code not in (None, actor.agency_code):
+        raise NotFound(f"流程定义 {definition} 不存在")
+    return version
 
 
 def complete_task(ctx: Context, actor: User, task_id: str, variables: Mapping) -> Progress:

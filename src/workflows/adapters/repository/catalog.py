@@ -7,7 +7,7 @@ from functools import cache
 from sqlalchemy import func, select
 from sqlalchemy.orm import undefer
 
-from workflows.domain.model import Deployment, ProcessVersion
+from workflows.domain.model import Case, Deployment, ProcessVersion
 
 from .. import orm
 from .base import _Repository
@@ -87,6 +87,13 @@ class ProcessRepository(_Repository):
 
     def get(self, version_id: int) -> ProcessVersion | None:
         return self.session.get(ProcessVersion, version_id)
+
+    def of_cases(self, case_ids) -> dict[int, ProcessVersion]:
+        """case id -> the version the case runs, in one query."""
+        rows = self.session.execute(select(Case.id, ProcessVersion).join(ProcessVersion, ProcessVersion.id
+                                                                          == Case.process_version_id)
+                                    .where(Case.id.in_(set(case_ids)))) if case_ids else ()
+        return {case_id: version for case_id, version in rows}
 
     def latest(self, process_key: str) -> ProcessVersion | None:
         """The newest version of the process, whoever it belongs to (versions are numbered across agencies)."""

@@ -125,10 +125,22 @@ def reply(task_id, supervision_id):
 @signed_in
 def report_error(task_id):
     """报告业务错误: the case takes the task's error boundary event for the chosen code (the task ends with it)."""
-    return _act(task_id, "bpmn-error", lambda v: tasks.report_task_error(
-        ctx(), g.user, task_id, v.get("code", ""), v.get("message") or None),
-        lambda progress: f"已报告业务错误；{progress.case.number} 按错误边界事件继续办理，当前环节：{progress.case.stage}",
-        to_inbox=True)
+    return _thrown(task_id, "bpmn-error", tasks.report_task_error, "已报告业务错误", "错误边界事件")
+
+
+@blueprint.post("/tasks/<task_id>/escalation")
+@signed_in
+def report_escalation(task_id):
+    """上报: the case takes the task's escalation boundary event for the chosen code (beside the task, or instead of
+    it when the event interrupts)."""
+    return _thrown(task_id, "escalation", tasks.report_task_escalation, "已上报", "升级边界事件")
+
+
+def _thrown(task_id: str, form: str, report, done: str, event: str):
+    """A code the clerk throws at the task (dialog `form`), reported by the use case `report`; then the inbox."""
+    return _act(task_id, form, lambda v: report(ctx(), g.user, task_id, v.get("code", ""), v.get("message") or None),
+                lambda progress: f"{done}；{progress.case.number} 按{event}继续办理，当前环节：{progress.case.stage}",
+                to_inbox=True)
 
 
 # --- what the inbox, the task page and the desk show ------------------------------------------------------------
