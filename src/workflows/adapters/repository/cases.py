@@ -7,13 +7,14 @@ from functools import cache
 from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from workflows.domain.model import (READY, Case, CaseDocument, CaseMaterial, CasePause, CaseTask, ExternalCall,
-                                    HistoryEntry, TaskActivity)
+from workflows.domain.case import CaseAggregate
+from workflows.domain.model import (READY, Case, CaseDeadline, CaseDocument, CaseMaterial, CasePause, CaseTask,
+                                    ExternalCall, HistoryEntry, TaskActivity)
 
 from .. import orm, write_lock
-from .base import _AppendOnlyRepository, _Repository
+from .base import _AppendOnlyRepository, _Repository, rows_of_case
 from .catalog import VersionRepository
-from .task_requests import activity_checks
+from .task_requests import TaskRequestRepository, activity_checks
 
 
 class CaseRepository(_Repository):
@@ -38,6 +39,38 @@ class CaseRepository(_Repository):
             return None
         VersionRepository(self.session).remember(row[1:])  # what the command reads next, in the same query
         return row[0]
+
+    def get_for_update(self, task_id: str) -> CaseAggregate | None:
+        """The case of a task as a command on the task needs it (domain/case.py), its row locked as of_task locks
+        it: then, in one query, its open tasks with the task, who else has a part in the task, its limits (once it
+        was accepted: none before) and which of its pauses, material marks and documents exist at all; the
+        requests, 督办 and pauses only where there are any. What it loads the repositories remember for the rest
+        of the transaction (the clock, the inbox rows, the documents read none of it again)."""
+        case = self.of_task(task_id, lock=True)
+        if case is None:
+            return None
+        accepted = case.accepted_at is not None
+        with self.session.no_autoflush:
+            rows = list(self.session.execute(_task_for_completion(accepted),
+                                             {"task_id": task_id, "case_id": case.id}))
+        if not rows:
+            return None
+        tasks = list(dict.fromkeys(row[0] for row in rows))
+        limits = sorted({row[1] for row in rows if row[1] is not None}, key=lambda d: d.id) if accepted else []
+        extra = rows[0][2:] if accepted else rows[0][1:]
+        activity, kept = TaskActivity(*map(bool, extra[:3])), extra[3:]
+        open_tasks = self._remembered(("open_tasks", case.id), lambda: [t for t in tasks if t.state == READY])
+        deadlines = self._remembered(("deadlines", case.id), lambda: limits)
+        for (key, empty, _), present in zip(_KEPT, kept):
+            if not present:
+                self._remembered((key, case.id), empty)
+        pauses = self._remembered(("pauses", case.id), lambda: self._rows(CasePause, case.id))
+        return CaseAggregate(case, open_tasks, next((task for task in tasks if task.id == task_id), None),
+                             TaskRequestRepository(self.session).parts(task_id, activity), deadlines, pauses)
+
+    def _rows(self, record, case_id: int) -> list:
+        with self.session.no_autoflush:
+            return list(self.session.scalars(rows_of_case(record), {"case_id": case_id}))
 
     def lock_if_free(self, case_id: int) -> Case | None:
         """The case locked for this transaction, or None at once if another transaction holds it (PostgreSQL)."""
@@ -89,11 +122,15 @@ def _case_of_task(lock: bool):
 
 
 @cache
-def _task_for_completion():
+def _task_for_completion(with_deadlines: bool = False):
+    """The case's open tasks and the task, with the checks of TaskActivity and of _KEPT as columns; `with_deadlines`:
+    each task beside each of the case's limits (a case has a few of each), the limits read in the same query."""
     task_id, case_id = bindparam("task_id"), bindparam("case_id")
     kept = (select(record.case_id).where(record.case_id == case_id).exists() for *_, record in _KEPT)
-    return select(CaseTask, *activity_checks(task_id), *kept).where(
-        CaseTask.case_id == case_id, or_(CaseTask.state == READY, CaseTask.id == task_id))
+    query = select(CaseTask, *((CaseDeadline,) if with_deadlines else ()), *activity_checks(task_id), *kept)
+    if with_deadlines:
+        query = query.outerjoin(CaseDeadline, CaseDeadline.case_id == CaseTask.case_id)
+    return query.where(CaseTask.case_id == case_id, or_(CaseTask.state == READY, CaseTask.id == task_id))
 
 
 def _escaped(text: str) -> str:
@@ -102,56 +139,36 @@ def _escaped(text: str) -> str:
 
 
 class TaskRepository(_Repository):
-    """Inbox rows. A case's open rows are read once per unit of work (the command's own additions and
+    """Inbox rows. A case's open rows are read once per transaction (_remembered: the command's own additions and
     completions are followed in memory: every row is added through `add`, and a row never opens again)."""
-
-    def __init__(self, session: Session):
-        super().__init__(session)
-        self._open: dict[int, list[CaseTask]] = {}
 
     def add(self, task: CaseTask) -> None:
         self.session.add(task)
-        if task.case_id in self._open:
-            self._open[task.case_id].append(task)
+        self._remember_added(("open_tasks", task.case_id), task)
 
     def get(self, task_id: str) -> CaseTask | None:
         return self.session.get(CaseTask, task_id)
 
     def none_yet(self, case_id: int) -> None:
         """The case was just added: it has no rows to read (its workflow starts in this unit of work)."""
-        self._open.setdefault(case_id, [])
+        self._remembered(("open_tasks", case_id), list)
 
     def in_case(self, task_id: str, case_id: int) -> CaseTask | None:
         """The task, read with the other open tasks of its case (which open_for_case then returns unread)."""
         with self.session.no_autoflush:
             rows = list(self.session.scalars(select(CaseTask).where(
                 CaseTask.case_id == case_id, or_(CaseTask.state == READY, CaseTask.id == task_id))))
-        self._open.setdefault(case_id, [row for row in rows if row.state == READY])
+        self._remembered(("open_tasks", case_id), lambda: [row for row in rows if row.state == READY])
         return next((row for row in rows if row.id == task_id), None)
 
-    def for_completion(self, task_id: str, case_id: int) -> tuple[CaseTask | None, TaskActivity]:
-        """in_case, and in the same query who else has a part in the task (TaskActivity) and which of its case's
-        pauses, material marks and documents exist at all: a command on a task reads what it checks at once, and
-        what the case has none of is remembered as none instead of being read (_remembered)."""
-        with self.session.no_autoflush:
-            rows = list(self.session.execute(_task_for_completion(), {"task_id": task_id, "case_id": case_id}))
-        self._open.setdefault(case_id, [row[0] for row in rows if row[0].state == READY])
-        task = next((row[0] for row in rows if row[0].id == task_id), None)
-        if not rows:
-            return None, TaskActivity(False, False, False)
-        for (key, empty, _), present in zip(_KEPT, rows[0][4:]):
-            if not present:
-                self._remembered((key, case_id), empty)
-        return task, TaskActivity(*map(bool, rows[0][1:4]))
-
     def open_for_case(self, case_id: int) -> list[CaseTask]:
-        if case_id not in self._open:
+        def read():
             with self.session.no_autoflush:  # pending history rows need not be written before this read
                 rows = self.session.scalars(select(CaseTask).where(CaseTask.case_id == case_id,
                                                                    CaseTask.state == READY))
                 added = [row for row in self.session.new if isinstance(row, CaseTask) and row.case_id == case_id]
-                self._open[case_id] = list(dict.fromkeys([*rows, *added]))
-        return [row for row in self._open[case_id] if row.state == READY]  # a row completed in this unit
+                return list(dict.fromkeys([*rows, *added]))
+        return [row for row in self._remembered(("open_tasks", case_id), read) if row.state == READY]
 
     def has_role(self, case_id: int, role: str) -> bool:
         """Whether the case has (or had) a task of the role: a hospital's assessor reads only such cases."""
