@@ -170,6 +170,7 @@ class UnitOfWork:
     def commit(self) -> None:
         try:
             self._dispatch_events()
+            self.session.flush()  # the rows kept until commit may refer to those the ORM writes (a new case)
             for name in PENDING_WRITES:  # only those this unit used can hold rows
                 if name in self.__dict__:
                     self.__dict__[name].write_pending()

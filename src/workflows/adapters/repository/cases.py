@@ -101,11 +101,31 @@ class CaseRepository(_Repository):
 
     def next_sequence(self, agency_code: str, day: date) -> int:
         """The next number of the day for an agency, atomically, also across processes."""
+        return self.session.execute(self._sequence(agency_code, day)).one()[0]
+
+    def next_sequence_and_id(self, agency_code: str, day: date) -> tuple[int, int]:
+        """next_sequence, and in the same statement the id of the case to be numbered with it: a case added with
+        its id is written once, as its command leaves it, instead of inserted for its id and updated after. On
+        PostgreSQL the id comes from the table's sequence; on SQLite the statement holds the write lock (the
+        first write of the command takes it), so no other case can take the same id."""
+        if self.session.get_bind().dialect.name == "postgresql":
+            case_id = func.nextval(func.pg_get_serial_sequence("cases", "id"))
+        else:
+            case_id = select(func.coalesce(func.max(orm.cases.c.id), 0) + 1).scalar_subquery()
+        return tuple(self.session.execute(self._sequence(agency_code, day, case_id)).one())
+
+    def _sequence(self, agency_code: str, day: date, *returned):
         table = orm.case_sequences
         statement = self._upsert(table).values(agency_code=agency_code, day=day, last_value=1)
         statement = statement.on_conflict_do_update(index_elements=[table.c.agency_code, table.c.day],
                                                     set_={"last_value": table.c.last_value + 1})
-        return self.session.scalar(statement.returning(table.c.last_value))
+        return statement.returning(table.c.last_value, *returned)
+
+    def write_if_new(self, case: Case) -> None:
+        """A case added in this unit is written now, as its first command left it (one INSERT): the rows written
+        at once from here on (its timers, its waits) refer to it."""
+        if case in self.session.new:
+            self.session.flush()
 
 
 # what a case keeps, by the key its repository remembers it under (_remembered) and the empty value of that key
