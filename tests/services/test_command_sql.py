@@ -123,14 +123,16 @@ def test_opening_a_case_writes_its_row_once_as_its_workflow_left_it(ctx, staff, 
 
 
 def test_a_command_on_a_task_loads_its_case_the_tasks_and_the_limits_once(ctx, staff, clock):
-    """uow.cases.get_for_update: the case (locked), then its open tasks with who else has a part in the task and,
-    once accepted, its limits, in one query; nothing of it is read again in the command."""
+    """uow.cases.get_for_update: on PostgreSQL the case locked, then its open tasks with who else has a part in the
+    task and, once accepted, its limits, in one query; on SQLite all of it in one query; nothing of it is read
+    again in the command."""
     progress = cases.open_case(ctx, staff["shouli"], ITEM, APPLICANT, DATA)
     review = tasks.complete_task(ctx, staff["shouli"], progress.open_tasks[0].id, {"decision": "accept"})
     [task] = review.open_tasks
     seen = statements_of(ctx, lambda: tasks.complete_task(ctx, staff["shenhe"], task.id, {"decision": "approve"}))
     reads = [s.lstrip().split()[1] for s in seen if s.lstrip().startswith("SELECT")]
-    assert reads == ["cases.id,", "case_tasks.id,"], reads
+    postgresql = ctx.session_factory.kw["bind"].dialect.name == "postgresql"
+    assert reads == (["cases.id,"] if postgresql else []) + ["case_tasks.id,"], reads
     assert not [s for s in seen if "FROM case_deadlines" in s]
 
 

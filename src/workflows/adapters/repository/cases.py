@@ -5,7 +5,7 @@ from datetime import date, datetime
 from functools import cache
 
 from sqlalchemy import bindparam, func, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from workflows.domain.case import CaseAggregate
 from workflows.domain.model import (READY, Case, CaseDeadline, CaseDocument, CaseMaterial, CasePause, CaseTask,
@@ -41,24 +41,29 @@ class CaseRepository(_Repository):
         return row[0]
 
     def get_for_update(self, task_id: str) -> CaseAggregate | None:
-        """The case of a task as a command on the task needs it (domain/case.py), its row locked as of_task locks
-        it: then, in one query, its open tasks with the task, who else has a part in the task, its limits (once it
-        was accepted: none before) and which of its pauses, material marks and documents exist at all; the
-        requests, 督办 and pauses only where there are any. What it loads the repositories remember for the rest
-        of the transaction (the clock, the inbox rows, the documents read none of it again)."""
-        case = self.of_task(task_id, lock=True)
-        if case is None:
-            return None
-        accepted = case.accepted_at is not None
+        """The case of a task as a command on the task needs it (domain/case.py): the case, its open tasks with
+        the task, who else has a part in the task, its limits (once it was accepted: none before), and which of its
+        pauses, material marks and documents exist at all; the requests, 督办 and pauses only where there are any.
+        On PostgreSQL the case row is locked first (of_task), then the rest read in a second query, so that what
+        it reads is what it acts on; on SQLite one query reads it all in the command's snapshot, the case's row
+        version watched (write_lock.py). What it loads the repositories remember for the rest of the transaction
+        (the clock, the inbox rows, the documents read none of it again)."""
         with self.session.no_autoflush:
-            rows = list(self.session.execute(_task_for_completion(accepted),
-                                             {"task_id": task_id, "case_id": case.id}))
+            if self.session.get_bind().dialect.name == "postgresql":
+                case = self.of_task(task_id, lock=True)
+                rows = list(self.session.execute(_task_for_completion(), {"task_id": task_id, "case_id": case.id})
+                            ) if case else []
+            else:
+                rows = list(self.session.execute(_case_for_update(), {"task_id": task_id}))
+                case = self._watched(rows[0][-1 - _VERSIONS]) if rows else None
+                if case is not None:
+                    VersionRepository(self.session).remember(rows[0][-_VERSIONS:])
         if not rows:
             return None
         tasks = list(dict.fromkeys(row[0] for row in rows))
+        accepted = case.accepted_at is not None
         limits = sorted({row[1] for row in rows if row[1] is not None}, key=lambda d: d.id) if accepted else []
-        extra = rows[0][2:] if accepted else rows[0][1:]
-        activity, kept = TaskActivity(*map(bool, extra[:3])), extra[3:]
+        activity, kept = TaskActivity(*map(bool, rows[0][2:5])), rows[0][5:5 + len(_KEPT)]
         open_tasks = self._remembered(("open_tasks", case.id), lambda: [t for t in tasks if t.state == READY])
         deadlines = self._remembered(("deadlines", case.id), lambda: limits)
         for (key, empty, _), present in zip(_KEPT, kept):
@@ -141,16 +146,31 @@ def _case_of_task(lock: bool):
     return query.with_for_update(of=Case) if lock else query
 
 
-@cache
-def _task_for_completion(with_deadlines: bool = False):
-    """The case's open tasks and the task, with the checks of TaskActivity and of _KEPT as columns; `with_deadlines`:
-    each task beside each of the case's limits (a case has a few of each), the limits read in the same query."""
-    task_id, case_id = bindparam("task_id"), bindparam("case_id")
+def _case_parts(case_id, task_id) -> tuple:
+    """What get_for_update reads beside the case, for the case `case_id` and its task `task_id` (SQL expressions):
+    each of its open tasks and the task beside each of its limits (a case has a few of each), then the checks of
+    TaskActivity and of _KEPT."""
     kept = (select(record.case_id).where(record.case_id == case_id).exists() for *_, record in _KEPT)
-    query = select(CaseTask, *((CaseDeadline,) if with_deadlines else ()), *activity_checks(task_id), *kept)
-    if with_deadlines:
-        query = query.outerjoin(CaseDeadline, CaseDeadline.case_id == CaseTask.case_id)
-    return query.where(CaseTask.case_id == case_id, or_(CaseTask.state == READY, CaseTask.id == task_id))
+    query = select(CaseTask, CaseDeadline, *activity_checks(task_id), *kept)
+    return query.outerjoin(CaseDeadline, CaseDeadline.case_id == CaseTask.case_id).where(
+        CaseTask.case_id == case_id, or_(CaseTask.state == READY, CaseTask.id == task_id))
+
+
+@cache
+def _task_for_completion():
+    return _case_parts(bindparam("case_id"), bindparam("task_id"))
+
+
+_VERSIONS = len(VersionRepository.columns())
+
+
+@cache
+def _case_for_update():
+    """_case_parts with the case and the versions of VersionRepository: all of it in one query (SQLite)."""
+    task_id, owner = bindparam("task_id"), aliased(CaseTask)
+    case_id = select(owner.case_id).where(owner.id == task_id).scalar_subquery()
+    return _case_parts(case_id, task_id).add_columns(Case, *VersionRepository.columns()).join(
+        Case, Case.id == CaseTask.case_id)
 
 
 def _escaped(text: str) -> str:
