@@ -274,7 +274,7 @@ def preview_completion(ctx: Context, actor: User, task_id: str, values: dict,
     be printed, checked as complete_task checks it (the reason, the form, the marks); None when it issues none.
     Nothing is completed, marked or issued."""
     with ctx.uow(write=False) as uow:
-        aggregate = _completable(uow, actor, task_id)
+        aggregate = _completable(uow, actor, task_id, lock=False)
         task, case = aggregate.task, aggregate.case
         require_variable_source(actor, task.role, variables)
         definition = ctx.definition(uow, case.process_version_id)
@@ -286,10 +286,10 @@ def preview_completion(ctx: Context, actor: User, task_id: str, values: dict,
         return documents.preview_closing(uow, ctx, case, outcome.target, cleaned[REASON_FIELD])
 
 
-def _completable(uow, actor: User, task_id: str) -> CaseAggregate:
+def _completable(uow, actor: User, task_id: str, lock: bool = True) -> CaseAggregate:
     """The case of the task loaded for update (domain/case.py; its row locked first, so a completion or claim
-    before the lock counts), when the actor may complete the task now."""
-    aggregate = uow.cases.get_for_update(task_id) if isinstance(task_id, str) else None
+    before the lock counts; not for a preview, which changes nothing), when the actor may complete the task now."""
+    aggregate = uow.cases.get_for_update(task_id, lock) if isinstance(task_id, str) else None
     require_task_visible(actor, aggregate.task if aggregate else None)
     require_case_visible(actor, aggregate.case)
     names = task_requests.names_of(uow)

@@ -40,24 +40,27 @@ class CaseRepository(_Repository):
         VersionRepository(self.session).remember(row[1:])  # what the command reads next, in the same query
         return row[0]
 
-    def get_for_update(self, task_id: str) -> CaseAggregate | None:
+    def get_for_update(self, task_id: str, lock: bool = True) -> CaseAggregate | None:
         """The case of a task as a command on the task needs it (domain/case.py): the case, its open tasks with
         the task, who else has a part in the task, its limits (once it was accepted: none before), and which of its
         pauses, material marks and documents exist at all; the requests, 督办 and pauses only where there are any.
         On PostgreSQL the case row is locked first (of_task), then the rest read in a second query, so that what
         it reads is what it acts on; on SQLite one query reads it all in the command's snapshot, the case's row
         version watched (write_lock.py). What it loads the repositories remember for the rest of the transaction
-        (the clock, the inbox rows, the documents read none of it again)."""
+        (the clock, the inbox rows, the documents read none of it again). Without `lock`, the same for a read
+        (a preview: nothing locked or watched)."""
         with self.session.no_autoflush:
             if self.session.get_bind().dialect.name == "postgresql":
-                case = self.of_task(task_id, lock=True)
+                case = self.of_task(task_id, lock=lock)
                 rows = list(self.session.execute(_task_for_completion(), {"task_id": task_id, "case_id": case.id})
                             ) if case else []
             else:
                 rows = list(self.session.execute(_case_for_update(), {"task_id": task_id}))
-                case = self._watched(rows[0][-1 - _VERSIONS]) if rows else None
+                case = rows[0][-1 - _VERSIONS] if rows else None
                 if case is not None:
                     VersionRepository(self.session).remember(rows[0][-_VERSIONS:])
+                    if lock:
+                        self._watched(case)
         if not rows:
             return None
         tasks = list(dict.fromkeys(row[0] for row in rows))
