@@ -113,6 +113,29 @@ def test_completing_a_task_nobody_else_has_a_part_in_checks_that_in_one_query(ct
     assert len(reads_of_the_task) == 1, reads_of_the_task  # the task with its case's open tasks, once
 
 
+def test_opening_a_case_writes_its_row_once_as_its_workflow_left_it(ctx, staff, clock):
+    seen = statements_of(ctx, lambda: cases.open_case(ctx, staff["shouli"], ITEM, APPLICANT, DATA))
+    writes_of_the_case = [s for s in seen if s.lstrip().startswith(("INSERT INTO cases ", "UPDATE cases "))]
+    assert len(writes_of_the_case) == 1 and writes_of_the_case[0].lstrip().startswith("INSERT"), writes_of_the_case
+    [case] = cases.search_cases(ctx, staff["shouli"])
+    assert (case.stage, case.status) == ("受理", "open") and case.workflow_state  # the row as the command left it
+    assert [task.stage for task in cases.case_details(ctx, staff["shouli"], case.number).tasks] == ["受理"]
+
+
+def test_a_command_on_a_task_loads_its_case_the_tasks_and_the_limits_once(ctx, staff, clock):
+    """uow.cases.get_for_update: on PostgreSQL the case locked, then its open tasks with who else has a part in the
+    task and, once accepted, its limits, in one query; on SQLite all of it in one query; nothing of it is read
+    again in the command."""
+    progress = cases.open_case(ctx, staff["shouli"], ITEM, APPLICANT, DATA)
+    review = tasks.complete_task(ctx, staff["shouli"], progress.open_tasks[0].id, {"decision": "accept"})
+    [task] = review.open_tasks
+    seen = statements_of(ctx, lambda: tasks.complete_task(ctx, staff["shenhe"], task.id, {"decision": "approve"}))
+    reads = [s.lstrip().split()[1] for s in seen if s.lstrip().startswith("SELECT")]
+    postgresql = ctx.session_factory.kw["bind"].dialect.name == "postgresql"
+    assert reads == (["cases.id,"] if postgresql else []) + ["case_tasks.id,"], reads
+    assert not [s for s in seen if "FROM case_deadlines" in s]
+
+
 def test_a_cases_timer_rows_follow_its_timers_and_only_changes_are_written(ctx, staff, clock):
     progress = cases.open_case(ctx, staff["shouli"], ITEM, APPLICANT, DATA)
     case_id, first, later = progress.case.id, clock.now + timedelta(days=1), clock.now + timedelta(days=2)

@@ -149,9 +149,9 @@ class UnitOfWork:
         does not; the action has its own transaction and must keep its failures to itself."""
         self._after_commit.append(action)
 
-    def publish(self, event: Event) -> None:
+    def publish(self, *events: Event) -> None:
         """Note what the use case decided; dispatched when it commits, forgotten if it does not."""
-        self._events.append(event)
+        self._events.extend(events)
 
     def _dispatch_events(self) -> None:
         while self._events:  # a handler in the transaction may publish more
@@ -170,6 +170,7 @@ class UnitOfWork:
     def commit(self) -> None:
         try:
             self._dispatch_events()
+            self.session.flush()  # the rows kept until commit may refer to those the ORM writes (a new case)
             for name in PENDING_WRITES:  # only those this unit used can hold rows
                 if name in self.__dict__:
                     self.__dict__[name].write_pending()

@@ -81,13 +81,13 @@ def open_case(ctx: Context, actor: User, item_code: str, applicant: dict, data: 
             raise InvalidInput("申请信息填写有误", {**errors, **upload_errors, **form_errors, **variable_errors})
         values = {**others, **values}
         at, today = ctx.now(), ctx.today()
-        number = format_case_number(agency.code, today, uow.cases.next_sequence(agency.code, today))
-        case = Case(number=number, agency_code=agency.code, hall_code=actor.hall_code, item_code=item_code,
-                    item_name=agency_item.name, process_version_id=version_id, stage=APPLICATION_STAGE,
-                    status=OPEN, result=None, applicant=applicant, data={}, workflow_state="",
-                    opened_by=actor.username, opened_at=at, closed_at=None)
-        uow.cases.add(case)
-        uow.flush()
+        sequence, case_id = uow.cases.next_sequence_and_id(agency.code, today)
+        case = Case(id=case_id, number=format_case_number(agency.code, today, sequence), agency_code=agency.code,
+                    hall_code=actor.hall_code, item_code=item_code, item_name=agency_item.name,
+                    process_version_id=version_id, stage=APPLICATION_STAGE, status=OPEN, result=None,
+                    applicant=applicant, data={}, workflow_state="", opened_by=actor.username, opened_at=at,
+                    closed_at=None)
+        uow.cases.add(case)  # written once its workflow has started (progress.record_progress)
         add_history(uow, case, at, actor.username, "opened", f"{actor.full_name}登记申请",
                     stage=APPLICATION_STAGE, detail={"data": values})
         agents.record_agent(uow, case, actor, upload, at)

@@ -9,11 +9,11 @@ from workflows.domain.amounts import (APPROVED, PaymentSummary, Proposal, approv
                                       review_errors)
 from workflows.domain.case_states import CaseState
 from workflows.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
-from workflows.domain.events import TaskCompleted
+from workflows.domain.case import CaseAggregate
 from workflows.domain.forms import Form, validate_form
 from workflows.domain.variables import (WITH_COMPLETION, held_with, require_variable_source, split_variables,
                                         undeclared_errors)
-from workflows.domain.model import COMPLETED, READY, Case, CaseTask, TaskActivity, User
+from workflows.domain.model import COMPLETED, READY, Case, CaseTask, User
 from workflows.domain.documents import RenderedDocument
 from workflows.domain.refusals import END, REASON_FIELD, require_reason
 from workflows.domain.roles import TASK_ROLES, role_name, worked_roles
@@ -201,17 +201,17 @@ def complete_task(ctx: Context, actor: User, task_id: str, values: dict, variabl
     While after- or parallel signers have not signed, the submission is held and the task stays open: it completes
     when they have (task_operations), through `finish_task` below."""
     with ctx.uow() as uow:
-        task, case, activity = _completable(uow, actor, task_id, lock=True)
+        aggregate = _completable(uow, actor, task_id)
+        task, case = aggregate.task, aggregate.case
         require_variable_source(actor, task.role, variables)
         command = CaseCommand(uow, ctx, case)
         cleaned = valid_values(ctx, case, command.definition, task, values, variables)
         materials.with_completion(uow, ctx, actor, case, command.definition.user_tasks[task.spec_id],
                                   cleaned.get("decision"), values or {})  # the marks sent with it, 受理's rule
-        if task_requests.hold_submission(uow, ctx, actor, task, case, cleaned, held_with(values or {}, variables),
-                                         activity):
+        if task_requests.hold_submission(uow, ctx, actor, aggregate, cleaned, held_with(values or {}, variables)):
             uow.commit()
             return Progress(case, uow.tasks.open_for_case(case.id))
-        progress = finish_task(uow, ctx, command, actor, task, cleaned, values or {})
+        progress = finish_task(uow, ctx, command, actor, task, cleaned, values or {}, aggregate)
         uow.commit()
         return progress
 
@@ -252,7 +252,8 @@ def _thrown_at_task(ctx: Context, actor: User, task_id: str, code: str, message:
     if message is not None and len(message) > 500:
         raise InvalidInput("说明应为至多 500 个字符的文字", {"message": "应为至多 500 个字符的文字"})
     with ctx.uow() as uow:
-        task, case, _ = _completable(uow, actor, task_id, lock=True)
+        aggregate = _completable(uow, actor, task_id)
+        task, case = aggregate.task, aggregate.case
         command = CaseCommand(uow, ctx, case)
         run = command.resume()
         if not getattr(run, thrown.throw)(task.id, code):
@@ -273,7 +274,8 @@ def preview_completion(ctx: Context, actor: User, task_id: str, values: dict,
     be printed, checked as complete_task checks it (the reason, the form, the marks); None when it issues none.
     Nothing is completed, marked or issued."""
     with ctx.uow(write=False) as uow:
-        task, case, _ = _completable(uow, actor, task_id)
+        aggregate = _completable(uow, actor, task_id, lock=False)
+        task, case = aggregate.task, aggregate.case
         require_variable_source(actor, task.role, variables)
         definition = ctx.definition(uow, case.process_version_id)
         cleaned = valid_values(ctx, case, definition, task, values, variables)
@@ -284,21 +286,20 @@ def preview_completion(ctx: Context, actor: User, task_id: str, values: dict,
         return documents.preview_closing(uow, ctx, case, outcome.target, cleaned[REASON_FIELD])
 
 
-def _completable(uow, actor: User, task_id: str, lock: bool = False) -> tuple[CaseTask, Case, TaskActivity]:
-    """The task and its case, when the actor may complete the task now (`lock`: the case row locked first), and
-    who else has a part in the task (one query; their requests and 督办 are read only if there are any)."""
-    case = uow.cases.of_task(task_id, lock=lock) if isinstance(task_id, str) else None
-    # read once the case is ours: a completion or claim before the lock counts
-    task, activity = uow.tasks.for_completion(task_id, case.id) if case else (None, None)
-    task = require_task_visible(actor, task)
-    case = require_case_visible(actor, case)
-    task_requests.refuse_delegate(uow, actor, task, activity)
+def _completable(uow, actor: User, task_id: str, lock: bool = True) -> CaseAggregate:
+    """The case of the task loaded for update (domain/case.py; its row locked first, so a completion or claim
+    before the lock counts; not for a preview, which changes nothing), when the actor may complete the task now."""
+    aggregate = uow.cases.get_for_update(task_id, lock) if isinstance(task_id, str) else None
+    require_task_visible(actor, aggregate.task if aggregate else None)
+    require_case_visible(actor, aggregate.case)
+    names = task_requests.names_of(uow)
+    aggregate.parts.refuse_delegate(aggregate.task, actor.username, names)
     task = _open_task(uow, actor, task_id)
     if task.assignee not in (None, actor.username):
         raise Forbidden(f"任务已由{task.assignee}认领")
-    task_requests.require_completable(uow, task, activity)
-    require_not_suspended(uow, case)  # 中止: nothing moves until resumed
-    return task, case, activity
+    aggregate.parts.require_completable(names)
+    require_not_suspended(uow, aggregate.case)  # 中止: nothing moves until resumed
+    return aggregate
 
 
 def valid_values(ctx: Context, case: Case, definition, task: CaseTask, values: dict,
@@ -338,20 +339,22 @@ def checked_values(step: TaskDefinition, case_data: dict, values: dict, max_amou
 
 
 def finish_task(uow, ctx: Context, command: CaseCommand, actor: User, task: CaseTask, cleaned: dict,
-                submitted: dict) -> Progress:
+                submitted: dict, aggregate: CaseAggregate | None = None) -> Progress:
     """The completion path: `actor` completes the task with its cleaned values (`submitted`: as sent) and the
-    workflow moves on, in the caller's transaction (the case locked)."""
+    workflow moves on, in the caller's transaction (the case locked; `aggregate`: as loaded for update, else made
+    of what the transaction read of the case)."""
+    if aggregate is None:
+        aggregate = CaseAggregate(command.case, uow.tasks.open_for_case(command.case.id), task,
+                                  pauses=uow.deadlines.pauses(command.case.id))
     run = command.resume()
     run.complete(task.id, cleaned)
     at = ctx.now()
-    task.completed_level = command.clock.task_level(task, at)
-    task.state, task.completed_at, task.completed_by = COMPLETED, at, actor.username
-    task.assignee, task.decision = actor.username, cleaned.get("decision")
+    aggregate.complete(actor.username, cleaned, submitted, at)
     add_history(uow, command.case, at, actor.username, "completed",
                 _completion_message(actor, task, command.definition, cleaned), stage=task.stage,
                 task_name=task.name, detail={"data": cleaned, **_refusal_detail(command.definition, task, cleaned)})
     progress = command.record(run)
-    uow.publish(TaskCompleted(command.case.id, task.id, actor.username, task.decision, cleaned, submitted))
+    uow.publish(*aggregate.take_events())
     return progress
 
 

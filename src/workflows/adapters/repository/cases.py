@@ -5,15 +5,16 @@ from datetime import date, datetime
 from functools import cache
 
 from sqlalchemy import bindparam, func, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
-from workflows.domain.model import (READY, Case, CaseDocument, CaseMaterial, CasePause, CaseTask, ExternalCall,
-                                    HistoryEntry, TaskActivity)
+from workflows.domain.case import CaseAggregate
+from workflows.domain.model import (READY, Case, CaseDeadline, CaseDocument, CaseMaterial, CasePause, CaseTask,
+                                    ExternalCall, HistoryEntry, TaskActivity)
 
 from .. import orm, write_lock
-from .base import _AppendOnlyRepository, _Repository
+from .base import _AppendOnlyRepository, _Repository, rows_of_case
 from .catalog import VersionRepository
-from .task_requests import activity_checks
+from .task_requests import TaskRequestRepository, activity_checks
 
 
 class CaseRepository(_Repository):
@@ -38,6 +39,46 @@ class CaseRepository(_Repository):
             return None
         VersionRepository(self.session).remember(row[1:])  # what the command reads next, in the same query
         return row[0]
+
+    def get_for_update(self, task_id: str, lock: bool = True) -> CaseAggregate | None:
+        """The case of a task as a command on the task needs it (domain/case.py): the case, its open tasks with
+        the task, who else has a part in the task, its limits (once it was accepted: none before), and which of its
+        pauses, material marks and documents exist at all; the requests, 督办 and pauses only where there are any.
+        On PostgreSQL the case row is locked first (of_task), then the rest read in a second query, so that what
+        it reads is what it acts on; on SQLite one query reads it all in the command's snapshot, the case's row
+        version watched (write_lock.py). What it loads the repositories remember for the rest of the transaction
+        (the clock, the inbox rows, the documents read none of it again). Without `lock`, the same for a read
+        (a preview: nothing locked or watched)."""
+        with self.session.no_autoflush:
+            if self.session.get_bind().dialect.name == "postgresql":
+                case = self.of_task(task_id, lock=lock)
+                rows = list(self.session.execute(_task_for_completion(), {"task_id": task_id, "case_id": case.id})
+                            ) if case else []
+            else:
+                rows = list(self.session.execute(_case_for_update(), {"task_id": task_id}))
+                case = rows[0][-1 - _VERSIONS] if rows else None
+                if case is not None:
+                    VersionRepository(self.session).remember(rows[0][-_VERSIONS:])
+                    if lock:
+                        self._watched(case)
+        if not rows:
+            return None
+        tasks = list(dict.fromkeys(row[0] for row in rows))
+        accepted = case.accepted_at is not None
+        limits = sorted({row[1] for row in rows if row[1] is not None}, key=lambda d: d.id) if accepted else []
+        activity, kept = TaskActivity(*map(bool, rows[0][2:5])), rows[0][5:5 + len(_KEPT)]
+        open_tasks = self._remembered(("open_tasks", case.id), lambda: [t for t in tasks if t.state == READY])
+        deadlines = self._remembered(("deadlines", case.id), lambda: limits)
+        for (key, empty, _), present in zip(_KEPT, kept):
+            if not present:
+                self._remembered((key, case.id), empty)
+        pauses = self._remembered(("pauses", case.id), lambda: self._rows(CasePause, case.id))
+        return CaseAggregate(case, open_tasks, next((task for task in tasks if task.id == task_id), None),
+                             TaskRequestRepository(self.session).parts(task_id, activity), deadlines, pauses)
+
+    def _rows(self, record, case_id: int) -> list:
+        with self.session.no_autoflush:
+            return list(self.session.scalars(rows_of_case(record), {"case_id": case_id}))
 
     def lock_if_free(self, case_id: int) -> Case | None:
         """The case locked for this transaction, or None at once if another transaction holds it (PostgreSQL)."""
@@ -68,11 +109,31 @@ class CaseRepository(_Repository):
 
     def next_sequence(self, agency_code: str, day: date) -> int:
         """The next number of the day for an agency, atomically, also across processes."""
+        return self.session.execute(self._sequence(agency_code, day)).one()[0]
+
+    def next_sequence_and_id(self, agency_code: str, day: date) -> tuple[int, int]:
+        """next_sequence, and in the same statement the id of the case to be numbered with it: a case added with
+        its id is written once, as its command leaves it, instead of inserted for its id and updated after. On
+        PostgreSQL the id comes from the table's sequence; on SQLite the statement holds the write lock (the
+        first write of the command takes it), so no other case can take the same id."""
+        if self.session.get_bind().dialect.name == "postgresql":
+            case_id = func.nextval(func.pg_get_serial_sequence("cases", "id"))
+        else:
+            case_id = select(func.coalesce(func.max(orm.cases.c.id), 0) + 1).scalar_subquery()
+        return tuple(self.session.execute(self._sequence(agency_code, day, case_id)).one())
+
+    def _sequence(self, agency_code: str, day: date, *returned):
         table = orm.case_sequences
         statement = self._upsert(table).values(agency_code=agency_code, day=day, last_value=1)
         statement = statement.on_conflict_do_update(index_elements=[table.c.agency_code, table.c.day],
                                                     set_={"last_value": table.c.last_value + 1})
-        return self.session.scalar(statement.returning(table.c.last_value))
+        return statement.returning(table.c.last_value, *returned)
+
+    def write_if_new(self, case: Case) -> None:
+        """A case added in this unit is written now, as its first command left it (one INSERT): the rows written
+        at once from here on (its timers, its waits) refer to it."""
+        if case in self.session.new:
+            self.session.flush()
 
 
 # what a case keeps, by the key its repository remembers it under (_remembered) and the empty value of that key
@@ -88,12 +149,31 @@ def _case_of_task(lock: bool):
     return query.with_for_update(of=Case) if lock else query
 
 
+def _case_parts(case_id, task_id) -> tuple:
+    """What get_for_update reads beside the case, for the case `case_id` and its task `task_id` (SQL expressions):
+    each of its open tasks and the task beside each of its limits (a case has a few of each), then the checks of
+    TaskActivity and of _KEPT."""
+    kept = (select(record.case_id).where(record.case_id == case_id).exists() for *_, record in _KEPT)
+    query = select(CaseTask, CaseDeadline, *activity_checks(task_id), *kept)
+    return query.outerjoin(CaseDeadline, CaseDeadline.case_id == CaseTask.case_id).where(
+        CaseTask.case_id == case_id, or_(CaseTask.state == READY, CaseTask.id == task_id))
+
+
 @cache
 def _task_for_completion():
-    task_id, case_id = bindparam("task_id"), bindparam("case_id")
-    kept = (select(record.case_id).where(record.case_id == case_id).exists() for *_, record in _KEPT)
-    return select(CaseTask, *activity_checks(task_id), *kept).where(
-        CaseTask.case_id == case_id, or_(CaseTask.state == READY, CaseTask.id == task_id))
+    return _case_parts(bindparam("case_id"), bindparam("task_id"))
+
+
+_VERSIONS = len(VersionRepository.columns())
+
+
+@cache
+def _case_for_update():
+    """_case_parts with the case and the versions of VersionRepository: all of it in one query (SQLite)."""
+    task_id, owner = bindparam("task_id"), aliased(CaseTask)
+    case_id = select(owner.case_id).where(owner.id == task_id).scalar_subquery()
+    return _case_parts(case_id, task_id).add_columns(Case, *VersionRepository.columns()).join(
+        Case, Case.id == CaseTask.case_id)
 
 
 def _escaped(text: str) -> str:
@@ -102,56 +182,36 @@ def _escaped(text: str) -> str:
 
 
 class TaskRepository(_Repository):
-    """Inbox rows. A case's open rows are read once per unit of work (the command's own additions and
+    """Inbox rows. A case's open rows are read once per transaction (_remembered: the command's own additions and
     completions are followed in memory: every row is added through `add`, and a row never opens again)."""
-
-    def __init__(self, session: Session):
-        super().__init__(session)
-        self._open: dict[int, list[CaseTask]] = {}
 
     def add(self, task: CaseTask) -> None:
         self.session.add(task)
-        if task.case_id in self._open:
-            self._open[task.case_id].append(task)
+        self._remember_added(("open_tasks", task.case_id), task)
 
     def get(self, task_id: str) -> CaseTask | None:
         return self.session.get(CaseTask, task_id)
 
     def none_yet(self, case_id: int) -> None:
         """The case was just added: it has no rows to read (its workflow starts in this unit of work)."""
-        self._open.setdefault(case_id, [])
+        self._remembered(("open_tasks", case_id), list)
 
     def in_case(self, task_id: str, case_id: int) -> CaseTask | None:
         """The task, read with the other open tasks of its case (which open_for_case then returns unread)."""
         with self.session.no_autoflush:
             rows = list(self.session.scalars(select(CaseTask).where(
                 CaseTask.case_id == case_id, or_(CaseTask.state == READY, CaseTask.id == task_id))))
-        self._open.setdefault(case_id, [row for row in rows if row.state == READY])
+        self._remembered(("open_tasks", case_id), lambda: [row for row in rows if row.state == READY])
         return next((row for row in rows if row.id == task_id), None)
 
-    def for_completion(self, task_id: str, case_id: int) -> tuple[CaseTask | None, TaskActivity]:
-        """in_case, and in the same query who else has a part in the task (TaskActivity) and which of its case's
-        pauses, material marks and documents exist at all: a command on a task reads what it checks at once, and
-        what the case has none of is remembered as none instead of being read (_remembered)."""
-        with self.session.no_autoflush:
-            rows = list(self.session.execute(_task_for_completion(), {"task_id": task_id, "case_id": case_id}))
-        self._open.setdefault(case_id, [row[0] for row in rows if row[0].state == READY])
-        task = next((row[0] for row in rows if row[0].id == task_id), None)
-        if not rows:
-            return None, TaskActivity(False, False, False)
-        for (key, empty, _), present in zip(_KEPT, rows[0][4:]):
-            if not present:
-                self._remembered((key, case_id), empty)
-        return task, TaskActivity(*map(bool, rows[0][1:4]))
-
     def open_for_case(self, case_id: int) -> list[CaseTask]:
-        if case_id not in self._open:
+        def read():
             with self.session.no_autoflush:  # pending history rows need not be written before this read
                 rows = self.session.scalars(select(CaseTask).where(CaseTask.case_id == case_id,
                                                                    CaseTask.state == READY))
                 added = [row for row in self.session.new if isinstance(row, CaseTask) and row.case_id == case_id]
-                self._open[case_id] = list(dict.fromkeys([*rows, *added]))
-        return [row for row in self._open[case_id] if row.state == READY]  # a row completed in this unit
+                return list(dict.fromkeys([*rows, *added]))
+        return [row for row in self._remembered(("open_tasks", case_id), read) if row.state == READY]
 
     def has_role(self, case_id: int, role: str) -> bool:
         """Whether the case has (or had) a task of the role: a hospital's assessor reads only such cases."""

@@ -5,6 +5,7 @@ from datetime import datetime
 
 from sqlalchemy import case, select
 
+from workflows.domain.case import TaskParts
 from workflows.domain.model import (PENDING, READY, CaseTask, Substitution, TaskActivity, TaskRequest,
                                     TaskSubmission, TaskSupervision)
 
@@ -37,6 +38,16 @@ class TaskRequestRepository(_Repository):
     def activity(self, task_id: str) -> TaskActivity:
         """Whether the task has requests, a held submission, an unreplied 督办: one query for all three."""
         return TaskActivity(*map(bool, self.session.execute(select(*activity_checks(task_id))).one()))
+
+    def parts(self, task_id: str, activity: TaskActivity | None = None) -> TaskParts:
+        """Who else has a part in the task (`activity`: as already read), its requests and unreplied 督办 read only
+        where there are any."""
+        activity = self.activity(task_id) if activity is None else activity
+        with self.session.no_autoflush:
+            requests = self.for_task(task_id) if activity.requests else []
+            unreplied = [s for s in SupervisionRepository(self.session).for_task(task_id) if s.replied_at is None] \
+                if activity.unreplied else []
+        return TaskParts(activity, requests, unreplied)
 
     def add_submission(self, submission: TaskSubmission) -> None:
         self.session.add(submission)
