@@ -44,7 +44,7 @@ SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 DEMO_AGENCY, DEMO_HALL = demo.AGENCY, demo.HALL
 DEMO_SHARE = 4  # the demo agency's halls weigh this much more than any other hall: the supervisor's desk is busy
 BIG_TABLES = ("cases", "case_tasks", "case_deadlines", "escalations", "case_counts", "closed_case_counts", "task_counts",
-              "case_pauses")
+              "case_pauses", "overdue_counts")
 PAGES = [  # label, username, path, API (a Bearer token) or page (a signed-in session)
     ("inbox API", "shenhe", "/api/tasks", True),
     ("inbox page", "shenhe", "/inbox", False),
@@ -194,6 +194,8 @@ FILL = [
               CASE WHEN c.status = 'closed' THEN 'urge' END, CASE WHEN c.status = 'closed' THEN '请尽快办理' END
        FROM cases c JOIN case_deadlines d ON d.case_id = c.id
        WHERE d.warning_at < coalesce(d.met_at, now())""",
+    # what the scheduler's round would have counted overdue by now (overdue_counts is recounted from these marks)
+    "UPDATE case_deadlines SET overdue = true WHERE met_at IS NULL AND NOT paused AND due_at < now()",
 ]
 
 

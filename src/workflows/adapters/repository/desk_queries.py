@@ -13,6 +13,13 @@ from .. import orm
 from .base import _Repository
 
 
+def uncounted():
+    """The running limits not counted overdue yet (case_deadlines.overdue, statistics_counts.py): as the partial
+    index ix_case_deadlines_uncounted is written (migration 0043), so the database uses it."""
+    d = orm.case_deadlines
+    return d.c.met_at.is_(None), d.c.paused == false(), d.c.due_at.is_not(None), d.c.overdue == false()
+
+
 class DeskQueries(_Repository):
     @staticmethod
     def _running(agency_code: str):
