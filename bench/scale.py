@@ -242,7 +242,8 @@ def signed_in(app, username: str, api: bool):
 
 def measure(ctx: Context, requests: int, profile: str | None = None, only: str | None = None) -> dict[str, list[tuple[str, dict]]]:
     """Times each page; returns the SQL each one ran (its last request), for EXPLAIN. `profile`: the label of a
-    page whose requests are also profiled (cProfile), the functions costing most printed after its figures."""
+    page whose requests are also profiled (cProfile on this process's CPU time, so the machine's load does not
+    count), the functions costing most printed after its figures."""
     app = create_app(ctx, secret_key="bench-secret")
     engine = ctx.session_factory.kw["bind"]
     queries: list[tuple[str, dict]] = []
@@ -271,7 +272,7 @@ def measure(ctx: Context, requests: int, profile: str | None = None, only: str |
             continue
         client, headers = signed_in(app, username, api)
         times, sql_times, cpu_times = [], [], []
-        profiler = cProfile.Profile() if label == profile else None
+        profiler = cProfile.Profile(time.process_time) if label == profile else None  # CPU, not the load
         for index in range(requests + 3):
             queries.clear()
             in_sql[0], checkouts[0] = 0.0, 0
