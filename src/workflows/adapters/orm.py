@@ -286,6 +286,8 @@ case_deadlines = Table(
     # the statistics add to the counts until the round comes (migration 0043).
     Index("ix_case_deadlines_uncounted", "due_at", **UNCOUNTED_LIMITS,
           postgresql_include=["agency_code", "hall_code", "item_code", "case_id"]),
+    # The limits counted overdue, by case: is a case counted already (a probe of a few thousand entries)
+    Index("ix_case_deadlines_counted", "case_id", postgresql_where=text("overdue"), sqlite_where=text("overdue")),
 )
 
 case_pauses = Table(

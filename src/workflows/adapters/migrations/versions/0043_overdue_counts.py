@@ -8,7 +8,8 @@ commands, so the count is kept in two halves:
   came due since it last looked (ix_case_deadlines_uncounted: the running limits not marked, by due moment; the
   round reads only those past due, a few per second), each once (a conditional update, under the case's lock:
   SKIP LOCKED on PostgreSQL, so two schedulers share the work); a command that meets, pauses, resumes or moves a
-  limit clears its mark (the round marks it again if it is still past due).
+  limit clears its mark (the round marks it again if it is still past due). ix_case_deadlines_counted: the marked
+  ones by case (whether a case is counted already: a probe, not a scan of the two million limits).
 - overdue_counts: per agency, hall and item, the open cases with at least one marked limit.
 
 The page reads the counts plus the few limits past due the round has not reached yet (the same index), so its
@@ -29,6 +30,9 @@ UNCOUNTED = {"postgresql_where": sa.text("met_at IS NULL AND paused = false AND 
              "sqlite_where": sa.text("met_at IS NULL AND paused = 0 AND due_at IS NOT NULL AND overdue = 0")}
 
 
+COUNTED = {"postgresql_where": sa.text("overdue"), "sqlite_where": sa.text("overdue")}
+
+
 def upgrade() -> None:
     op.create_table('overdue_counts',
     sa.Column('agency_code', sa.String(length=20), nullable=False),
@@ -47,10 +51,12 @@ def upgrade() -> None:
     with op.batch_alter_table('case_deadlines', schema=None) as batch_op:
         batch_op.create_index('ix_case_deadlines_uncounted', ['due_at'], unique=False,
                               postgresql_include=['agency_code', 'hall_code', 'item_code', 'case_id'], **UNCOUNTED)
+        batch_op.create_index('ix_case_deadlines_counted', ['case_id'], unique=False, **COUNTED)
 
 
 def downgrade() -> None:
     with op.batch_alter_table('case_deadlines', schema=None) as batch_op:
+        batch_op.drop_index('ix_case_deadlines_counted')
         batch_op.drop_index('ix_case_deadlines_uncounted')
         batch_op.drop_column('overdue')
     op.drop_table('overdue_counts')
