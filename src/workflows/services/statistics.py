@@ -20,6 +20,7 @@ from workflows.domain.errors import InvalidInput
 from workflows.domain.model import (FOLLOWUP_OPEN, CaseDeadline, CasePause, CaseTask, Escalation, ExtensionRequest,
                                     TaskSupervision, User)
 from workflows.domain.case_limits import due_label, level_of
+from workflows.domain.roles import TASK_ROLE_NAMES
 
 from .access import require_role
 from .calendar import working_calendar
@@ -42,6 +43,13 @@ class Holder:
     role: str
     username: str | None
     full_name: str | None
+    text: str = ""  # as the desk's rows show it: "审核：李审核", "审核：未认领（审核员）"
+
+
+def holder(task_name: str, role: str, username: str | None, full_name: str | None) -> Holder:
+    """Who holds a task, with the text the desk shows for it composed once here, not by the template per row."""
+    held = full_name if username else f"未认领（{TASK_ROLE_NAMES.get(role, role)}）"
+    return Holder(task_name, role, username, full_name, f"{task_name}：{held}")
 
 
 @dataclass(frozen=True)
@@ -196,7 +204,7 @@ def desk_board(ctx: Context, actor: User, page: int = 1, sort: str = "level", ca
         supervisions = uow.supervisions.for_hall(*place)
         followups = uow.followups.for_hall(*place, FOLLOWUP_OPEN, 200, 0)
     names = {user.username: user.full_name for user in people}
-    holders = {case_id: [Holder(t.name, t.role, t.assignee, names.get(t.assignee, t.assignee)) for t in rows]
+    holders = {case_id: [holder(t.name, t.role, t.assignee, names.get(t.assignee, t.assignee)) for t in rows]
                for case_id, rows in tasks.items()}
     escalation_rows = [_escalation_row(e, stage, limit, tasks, holders, calendar, now)
                        for e, stage, limit in escalations[:per_page]]
