@@ -277,11 +277,8 @@ case_deadlines = Table(
     # The running limits only (met ones are the millions): the desk's yellow and red cards, soonest due first.
     Index("ix_case_deadlines_open_due_at", "due_at", postgresql_where=text("met_at IS NULL"),
           sqlite_where=text("met_at IS NULL"), postgresql_include=["case_id", "paused", "warning_at"]),
-    # A hall's (an agency's) running, unpaused limits by due moment: the desk's 黄牌/红牌, the longest overdue, the
-    # overdue counts per hall and item (migration 0030).
+    # A hall's running, unpaused limits by due moment: the desk's 黄牌/红牌, the longest overdue (migration 0030).
     Index("ix_case_deadlines_running_hall", "agency_code", "hall_code", "due_at", "id", **RUNNING_LIMITS),
-    Index("ix_case_deadlines_running_agency", "agency_code", "due_at", **RUNNING_LIMITS,
-          postgresql_include=["hall_code", "item_code", "case_id"]),
     # The running limits not counted overdue yet, by due moment: the round's next ones, and the few past due that
     # the statistics add to the counts until the round comes (migration 0043).
     Index("ix_case_deadlines_uncounted", "due_at", **UNCOUNTED_LIMITS,
