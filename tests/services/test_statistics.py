@@ -13,7 +13,7 @@ from workflows.adapters import orm, statistics_counts
 from workflows.domain.errors import Forbidden, InvalidInput
 from workflows.services import (calendar, case_operations, cases, desk, inbox_rows, outbox, statistics, tasks,
                                 time_limits)
-from workflows.services.scheduler import fire_due_timers
+from workflows.services.scheduler import count_overdue, fire_due_timers
 
 from support.cases import APPLICANT, DATA, OUTPATIENT, accept, at
 
@@ -339,3 +339,51 @@ def test_the_overdue_figures_equal_a_direct_count_through_extension_suspension_r
     figures = check()
     assert (figures.hall_overdue, figures.agency_overdue) == (0, 0)
     assert (figures.hall_total.total, figures.hall_total.on_time) == (4, 2)  # A, C on time; B and D closed late
+
+
+def overdue_kept(ctx) -> dict[str, int]:
+    """hall -> the open cases overdue_counts holds (what the scheduler's rounds and the commands kept)."""
+    with ctx.uow(write=False) as uow:
+        k = orm.overdue_counts
+        rows = uow.session.execute(select(k.c.hall_code, k.c.overdue).where(k.c.overdue != 0)).all()
+    kept: dict[str, int] = {}
+    for hall, overdue in rows:
+        kept[hall] = kept.get(hall, 0) + overdue
+    return kept
+
+
+def test_the_overdue_counts_kept_by_the_scheduler_and_the_commands_equal_a_direct_count(ctx, staff, clock, known):
+    """The round counts a limit once it is past due (and once only); an extension, a suspension and a closing take
+    the case out of the counts at once, a resumption past due puts it back at the next round. In between, the
+    statistics add what the round has not reached: the page is exact at every moment."""
+    later = accept(ctx, staff, clock, "2026-11-24 10:00")  # due 2026-12-22 17:00
+    clock.now = at("2026-12-22 09:30")
+
+    def check(kept_before_round: dict[str, int]) -> int:
+        direct = overdue_counted_directly(ctx, clock.now)
+        assert overdue_kept(ctx) == kept_before_round
+        figures = statistics.hall_statistics(ctx, staff["kezhang"])
+        assert (figures.hall_overdue, figures.agency_overdue) == (direct.get("210400-01", 0), sum(direct.values()))
+        count_overdue(ctx)
+        assert overdue_kept(ctx) == direct
+        count_overdue(ctx)  # a second round (another scheduler) counts nothing twice
+        assert overdue_kept(ctx) == direct
+        return direct.get("210400-01", 0)
+
+    assert check({}) == 1  # D, counted by the first round
+    clock.now = at("2026-12-23 09:30")  # the later case's limit came due meanwhile
+    assert check({"210400-01": 1}) == 2
+    time_limits.request_extension(ctx, staff["shenhe"], later, 5, "需外省协查")
+    time_limits.decide_extension(ctx, staff["kezhang"], later, True, "同意")  # due 2026-12-29 17:00
+    assert check({"210400-01": 1}) == 1
+    time_limits.pause_clock(ctx, staff["kezhang"], known["D"], "suspension", "司法鉴定")
+    assert check({}) == 0
+    time_limits.resume_clock(ctx, staff["kezhang"], known["D"])  # past due again: the next round counts it
+    assert check({}) == 1
+    finish(ctx, staff, clock, known["D"], "2026-12-23 10:00")
+    assert check({}) == 0
+    clock.now = at("2026-12-30 09:30")  # past the extended due moment
+    assert check({}) == 1
+    with ctx.uow() as uow:  # a recount from the marks gives what was kept
+        assert {row["hall_code"]: row["overdue"] for row in statistics_counts.recount_overdue(
+            uow.session.connection())} == {"210400-01": 1}

@@ -6,6 +6,7 @@ Every case is a 抚顺 门诊费用报销 (承诺 20 个工作日) accepted by s
 from __future__ import annotations
 
 import lxml.html
+from sqlalchemy import event
 
 from workflows.entrypoints.web.assets import manifest
 from workflows.services import cases, desk, tasks, time_limits
@@ -60,6 +61,28 @@ def test_the_supervisor_sees_red_before_yellow_and_the_cases_in_warning_or_overd
     assert len(document.xpath("//template[@data-roles]")) == 1  # one list for the page, not one per row
     assert len(document.xpath("//select[@name='assignee']")) == 1  # one dialog
     assert "督办台" in page and "统计" in page  # the supervisor's links
+
+
+def test_the_desk_the_statistics_and_the_inbox_each_read_through_one_connection(client, ctx, staff, clock):
+    """A page's parts (its lists, the saved filters, what awaits the user, the counts its template shows) are read
+    in one session: one connection from the pool per page, not one per use case it asks (each a ping, a BEGIN and
+    a ROLLBACK more)."""
+    overdue_desk(ctx, staff, clock)
+    engine, taken = ctx.session_factory.kw["bind"], []
+
+    def checkout(*_):
+        taken.append(1)
+
+    event.listen(engine, "checkout", checkout)
+    try:
+        for username, path in (("kezhang", "/desk"), ("kezhang", "/statistics"), ("shenhe", "/inbox"),
+                               ("kezhang", "/inbox?all=1")):
+            sign_in(client, username)
+            taken.clear()
+            assert client.get(path).status_code == 200
+            assert len(taken) == 1, path
+    finally:
+        event.remove(engine, "checkout", checkout)
 
 
 def test_the_supervisor_urges_and_extends_from_the_desk(client, ctx, staff, clock):

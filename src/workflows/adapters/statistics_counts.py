@@ -4,12 +4,16 @@ open_case_counts).
 At a million cases, counting the closed ones on every look at the statistics page means scanning them all. Instead
 every command adds what it changed to the counts, in its own transaction: a case opened, a case closed (counted for
 the on-time rate unless withdrawn or terminated, on time unless a limit ended after its due moment), a task
-completed (on time unless completed after the due moment it carried). The definitions are those of
+completed (on time unless completed after the due moment it carried), a limit met, paused, resumed or moved (no
+longer counted overdue, if it was: overdue_counts). The definitions are those of
 services/statistics.py; `recount` computes the same figures from the cases and tasks themselves, for the migration
 that creates the counts, for data written in bulk, and for the test that the two agree.
 
 Every way in (web, API, CLI, scheduler, messages) commits through the unit of work, which calls `write_pending`: the
 changes are found from the session's own record of what it flushed, so no command has to remember to count.
+
+Overdue changes with the clock as well: `mark_overdue` is the scheduler's round over the running limits that came
+due since it last looked; overdue_now adds the few it has not reached yet (migration 0043 says how).
 """
 from __future__ import annotations
 
@@ -17,7 +21,7 @@ from collections import Counter
 from datetime import date, datetime, timedelta, timezone
 from functools import cache
 
-from sqlalchemy import case, event, func, inspect, select
+from sqlalchemy import case, event, func, inspect, select, true
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
@@ -27,6 +31,7 @@ from workflows.domain.model import CLOSED, COMPLETED, ENDED_EARLY, SUPERVISION_S
 
 from . import orm
 from .repository import DeadlineRepository
+from .repository.desk_queries import uncounted
 
 BEIJING = timezone(timedelta(hours=8))
 
@@ -59,6 +64,7 @@ class StatisticsCounts:
         self._opened: list[Case] = []
         self._closed: list[Case] = []
         self._completed: list[CaseTask] = []
+        self._limits: set[int] = set()  # limits met, paused, resumed or moved: no longer counted overdue as such
         self._open = Counter()  # (agency, hall, stage) -> open cases added there (removed, if negative)
         self._deadlines = DeadlineRepository(session)
         event.listen(session, "before_flush", self._collect)
@@ -76,6 +82,8 @@ class StatisticsCounts:
             elif isinstance(record, CaseDeadline) and record.agency_code is None:
                 _place(session, record)
         for record in session.dirty:
+            if isinstance(record, CaseDeadline) and _changed(record, "due_at", "met_at", "paused"):
+                self._limits.add(record.id)
             if isinstance(record, Case):
                 self._moved(record)
             if isinstance(record, Case) and _became(record, "status", CLOSED):
@@ -101,6 +109,9 @@ class StatisticsCounts:
         self._open = Counter()
         if moved:
             add_counts(self.session.connection(), orm.open_case_counts, moved)
+        if self._limits:
+            self._uncount(self._limits)
+            self._limits = set()
         if not (self._opened or self._closed or self._completed):
             return
         cases, tasks = Counter(), Counter()
@@ -124,6 +135,48 @@ class StatisticsCounts:
         add_counts(self.session.connection(), orm.closed_case_counts, totals(case_rows))
         add_counts(self.session.connection(), orm.task_counts, _rows(tasks, orm.task_counts))
 
+    def _uncount(self, limits: set[int]) -> None:
+        """The limits changed stop being counted overdue (the round counts them again if they still are); a case
+        whose last counted limit this was leaves overdue_counts. The case is locked first: a round counting
+        another of its limits meanwhile (it skips locked cases) has committed before we look."""
+        d, c = orm.case_deadlines, orm.cases
+        cleared = self.session.execute(d.update().where(d.c.id.in_(limits), d.c.overdue == true())
+                                       .values(overdue=False)
+                                       .returning(d.c.case_id, d.c.agency_code, d.c.hall_code, d.c.item_code)).all()
+        if not cleared:
+            return
+        cases = {row.case_id: row[1:] for row in cleared}
+        self.session.execute(select(c.c.id).where(c.c.id.in_(cases)).with_for_update()).all()
+        still = set(self.session.scalars(select(d.c.case_id).where(d.c.case_id.in_(cases), d.c.overdue == true())))
+        left = Counter(place for case_id, place in cases.items() if case_id not in still)
+        add_counts(self.session.connection(), orm.overdue_counts,
+                   [{"agency_code": a, "hall_code": h, "item_code": i, "overdue": -n} for (a, h, i), n in left.items()])
+
+    def mark_overdue(self, now: datetime, batch: int) -> tuple[int, int]:
+        """One batch of the scheduler's round: the running limits past due at `now` not counted yet (the soonest
+        due first, `batch` of them at most) are marked overdue, and their cases not counted yet join
+        overdue_counts. Each limit once: its case is locked, skipped if another transaction holds it (PostgreSQL:
+        SKIP LOCKED; the next round takes it), and the mark is a conditional update of what is still uncounted
+        and past due. Returns (limits found, limits marked)."""
+        d, c = orm.case_deadlines, orm.cases
+        due = select(d.c.case_id).where(*uncounted(), d.c.due_at < now).order_by(d.c.due_at).limit(batch).subquery()
+        found = self.session.scalar(select(func.count()).select_from(due))
+        if not found:
+            return 0, 0
+        locked = list(self.session.scalars(select(c.c.id).where(c.c.id.in_(select(due.c.case_id)))
+                                           .with_for_update(skip_locked=True)))
+        if not locked:
+            return found, 0
+        counted = set(self.session.scalars(select(d.c.case_id).where(d.c.case_id.in_(locked), d.c.overdue == true())))
+        marked = self.session.execute(d.update().where(d.c.case_id.in_(locked), *uncounted(), d.c.due_at < now)
+                                      .values(overdue=True)
+                                      .returning(d.c.case_id, d.c.agency_code, d.c.hall_code, d.c.item_code)).all()
+        joined = Counter(place for case_id, place in {row.case_id: row[1:] for row in marked}.items()
+                         if case_id not in counted)
+        add_counts(self.session.connection(), orm.overdue_counts,
+                   [{"agency_code": a, "hall_code": h, "item_code": i, "overdue": n} for (a, h, i), n in joined.items()])
+        return found, len(marked)
+
     def _missed(self, closed: list[Case]) -> set[int]:
         """The closed cases that missed a limit (`missed_limit`): judged from their limits where the command read
         them already (the clock does, for an accepted case), else asked of the database."""
@@ -146,6 +199,11 @@ def _place(session: Session, limit: CaseDeadline) -> None:
     case_record = session.get(Case, limit.case_id)
     limit.agency_code, limit.hall_code, limit.item_code = (case_record.agency_code, case_record.hall_code,
                                                            case_record.item_code)
+
+
+def _changed(record, *attributes: str) -> bool:
+    state = inspect(record).attrs
+    return any(state[name].history.has_changes() for name in attributes)
 
 
 def _became(record, attribute: str, value: str) -> bool:
@@ -228,6 +286,14 @@ def recount_open(connection: Connection) -> list[dict]:
         .where(c.c.status != CLOSED).group_by(c.c.agency_code, c.c.hall_code, c.c.stage))]
 
 
+def recount_overdue(connection: Connection) -> list[dict]:
+    """The open cases with a limit marked overdue, per agency, hall and item, counted afresh from the marks."""
+    d = orm.case_deadlines
+    return [dict(row._mapping) for row in connection.execute(
+        select(d.c.agency_code, d.c.hall_code, d.c.item_code, func.count(d.c.case_id.distinct()).label("overdue"))
+        .where(d.c.overdue == true()).group_by(d.c.agency_code, d.c.hall_code, d.c.item_code))]
+
+
 def rebuild(connection: Connection) -> None:
     """Replace the counts by a recount (after the counts' migration, or data written in bulk)."""
     case_rows, task_rows = recount(connection)
@@ -236,6 +302,8 @@ def rebuild(connection: Connection) -> None:
         tables.append((orm.open_case_counts, recount_open(connection)))
     if inspect(connection).has_table("closed_case_counts"):  # from migration 0030 on
         tables.append((orm.closed_case_counts, totals(case_rows)))
+    if inspect(connection).has_table("overdue_counts"):  # from migration 0043 on
+        tables.append((orm.overdue_counts, recount_overdue(connection)))
     for table, rows in tables:
         connection.execute(table.delete())
         for start in range(0, len(rows), 5_000):

@@ -3,9 +3,11 @@ domain events the use case publishes; at commit its bus (services/messagebus.py)
 writes an outbox row for each event that can wait, inside the same transaction."""
 from __future__ import annotations
 
-from typing import Callable, Protocol
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Callable, Iterator, Protocol
 
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -47,6 +49,27 @@ REPOSITORIES = {
     "outbox": OutboxRepository, "migration_plans": MigrationPlanRepository, "signal_waits": SignalWaitRepository,
 }
 PENDING_WRITES = ("history", "external", "notifications", "counts")  # repositories that keep rows until commit
+# The session every read-only unit of work opened inside `shared_reads` reads through (None: each its own)
+_SHARED_READS: ContextVar[Session | None] = ContextVar("shared_reads", default=None)
+
+
+@contextmanager
+def shared_reads(session_factory: sessionmaker) -> Iterator[None]:
+    """Inside, every read-only unit of work reads through one session: a page that asks several use cases for its
+    parts (a list, the saved filters, the names, what awaits the user) takes one connection from the pool and
+    runs one transaction, not one each (a ping, a BEGIN and a ROLLBACK apiece). A unit that writes has its own
+    session as ever. For pages that only read."""
+    if _SHARED_READS.get() is not None:  # inside another: that one serves
+        yield
+        return
+    session = session_factory()
+    session.autoflush = False
+    token = _SHARED_READS.set(session)
+    try:
+        yield
+    finally:
+        _SHARED_READS.reset(token)
+        session.close()
 
 
 class UnitOfWork:
@@ -93,8 +116,13 @@ class UnitOfWork:
         self.session: Session | None = None
         self._after_commit: list[Callable[[], None]] = []
         self._events: list[Event] = []
+        self._shared = False
 
     def __enter__(self) -> "UnitOfWork":
+        shared = None if self._write else _SHARED_READS.get()
+        if shared is not None:  # shared_reads: the page's one session, closed when the page is done (nothing to count)
+            self.session, self._shared = shared, True
+            return self
         self.session = self._session_factory()
         # A command writes what it changed once, at commit (or where it flushes for an id or a conflict): its queries
         # do not write everything pending first (autoflush), and a query that must see the unit's own changes reads
@@ -125,6 +153,10 @@ class UnitOfWork:
         self.session.connection(execution_options={GUARD: guard})
 
     def __exit__(self, _type, error, _traceback) -> None:
+        if self._shared:
+            if isinstance(error, DBAPIError):  # the shared transaction failed: the page's next reads begin anew
+                self.session.rollback()
+            return
         # close() ends any transaction left open (rolling it back) and detaches the records unexpired,
         # so a use case can return them.
         guard = self.session.info.pop(GUARD, None)

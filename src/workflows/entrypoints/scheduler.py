@@ -16,7 +16,7 @@ from workflows.services import outbox
 from workflows.services.agency_messages import deliver_pending
 from workflows.services.context import CHINA, Context
 from workflows.services.notices import deem_undecided_acceptances
-from workflows.services.scheduler import fire_due_timers
+from workflows.services.scheduler import count_overdue, fire_due_timers
 
 log = logging.getLogger(__name__)
 SWEEP_INTERVAL = 60.0  # seconds between two looks for cases to deem accepted (行政许可法 §32): days matter, not seconds
@@ -26,6 +26,9 @@ def _round(ctx: Context) -> None:
     fired = fire_due_timers(ctx)
     if fired:
         log.info("fired the due timers of %d case(s)", fired)
+    overdue = count_overdue(ctx)
+    if overdue:
+        log.info("counted %d limit(s) overdue", overdue)
     delivered = deliver_pending(ctx)
     if delivered:
         log.info("delivered %d message(s) between agencies left pending", delivered)

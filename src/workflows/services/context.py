@@ -14,7 +14,7 @@ from sqlalchemy.orm import sessionmaker
 
 from workflows.adapters.bpmn_parsing import ProcessDefinition
 from workflows.adapters.engine import Engine
-from workflows.adapters.unit_of_work import UnitOfWork
+from workflows.adapters.unit_of_work import UnitOfWork, shared_reads
 from workflows.domain.amounts import amount_of
 from workflows.domain.catalog import Catalog, parse_catalog
 from workflows.domain.forms import DEFAULT_MAX_AMOUNT
@@ -55,6 +55,11 @@ class Context:
 
     def uow(self, write: bool = True) -> UnitOfWork:
         return UnitOfWork(self.session_factory, write=write, bus=self.bus)
+
+    def page_reads(self):
+        """`with ctx.page_reads():` the read-only units of work inside share one session (unit_of_work.shared_reads):
+        a page that only reads takes one connection, however many use cases it asks."""
+        return shared_reads(self.session_factory)
 
     def now(self) -> datetime:
         return self.clock()

@@ -8,6 +8,9 @@ them a moment ago), then the workflow runs on the service's clock and the timers
 The scheduler survives any one case: diagram code runs under the limits of adapters/limits.py, and a case whose
 firing fails for any other reason is set aside as failed (an incident on its page, retried by a person after a
 fix) instead of being tried again every second ahead of the others.
+
+Each round also counts the limits that came due since the last one as overdue (`count_overdue`): the statistics'
+overdue figures are kept counts, and the clock, not a command, makes a limit late.
 """
 from __future__ import annotations
 
@@ -35,6 +38,20 @@ def fire_due_timers(ctx: Context, batch: int = 50) -> int:
         fired += moved
         if len(due) < batch or moved == 0:
             return fired
+
+
+def count_overdue(ctx: Context, batch: int = 500) -> int:
+    """Count as overdue the running limits past due now that are not counted yet, in batches of their cases (one
+    transaction each, each limit once whichever scheduler gets there: adapters/statistics_counts.py); return how
+    many were counted. A case another transaction holds is left to the next round."""
+    counted = 0
+    while True:
+        with ctx.uow() as uow:
+            found, marked = uow.counts.mark_overdue(ctx.now(), batch)
+            uow.commit()
+        counted += marked
+        if found < batch or marked == 0:
+            return counted
 
 
 @retried

@@ -20,6 +20,7 @@ from workflows.domain.errors import InvalidInput
 from workflows.domain.model import (FOLLOWUP_OPEN, CaseDeadline, CasePause, CaseTask, Escalation, ExtensionRequest,
                                     TaskSupervision, User)
 from workflows.domain.case_limits import due_label, level_of
+from workflows.domain.roles import TASK_ROLE_NAMES
 
 from .access import require_role
 from .calendar import working_calendar
@@ -42,6 +43,13 @@ class Holder:
     role: str
     username: str | None
     full_name: str | None
+    text: str = ""  # as the desk's rows show it: "审核：李审核", "审核：未认领（审核员）"
+
+
+def holder(task_name: str, role: str, username: str | None, full_name: str | None) -> Holder:
+    """Who holds a task, with the text the desk shows for it composed once here, not by the template per row."""
+    held = full_name if username else f"未认领（{TASK_ROLE_NAMES.get(role, role)}）"
+    return Holder(task_name, role, username, full_name, f"{task_name}：{held}")
 
 
 @dataclass(frozen=True)
@@ -185,10 +193,9 @@ def desk_board(ctx: Context, actor: User, page: int = 1, sort: str = "level", ca
         risky = stats.limits_at_risk_rows(*place, now, per_page + 1, (cases_page - 1) * per_page)
         waiting_cases = stats.awaiting_supervisor(*place, per_page)
         waiting_ids = [row.id for row in waiting_cases]
-        limits = _group(stats.running_limit_rows(list(dict.fromkeys(
-            [e.case_id for e, _ in escalations[:per_page]] + waiting_ids))))
+        limits = _group(stats.running_limit_rows(waiting_ids))  # an escalation's comes with it
         tasks = _group(stats.open_tasks(list(dict.fromkeys(
-            [e.case_id for e, _ in escalations[:per_page]] + [row.case_id for row in risky[:per_page]]
+            [e.case_id for e, _, _ in escalations[:per_page]] + [row.case_id for row in risky[:per_page]]
             + waiting_ids))))
         extensions = {r.case_id: r for r in stats.pending_extensions(waiting_ids)}
         pauses = {p.case_id: p for p in stats.open_pauses(waiting_ids)}
@@ -197,10 +204,10 @@ def desk_board(ctx: Context, actor: User, page: int = 1, sort: str = "level", ca
         supervisions = uow.supervisions.for_hall(*place)
         followups = uow.followups.for_hall(*place, FOLLOWUP_OPEN, 200, 0)
     names = {user.username: user.full_name for user in people}
-    holders = {case_id: [Holder(t.name, t.role, t.assignee, names.get(t.assignee, t.assignee)) for t in rows]
+    holders = {case_id: [holder(t.name, t.role, t.assignee, names.get(t.assignee, t.assignee)) for t in rows]
                for case_id, rows in tasks.items()}
-    escalation_rows = [_escalation_row(e, stage, limits, tasks, holders, calendar, now)
-                       for e, stage in escalations[:per_page]]
+    escalation_rows = [_escalation_row(e, stage, limit, tasks, holders, calendar, now)
+                       for e, stage, limit in escalations[:per_page]]
     case_rows = [CaseRow(row.case_id, row.number, row.item_name, row.stage, row, level_of(row, now), due_label(row),
                          holders.get(row.case_id, []), None, None) for row in risky[:per_page]]
     waiting = [_waiting_row(row, limits.get(row.id, []), holders.get(row.id, []), extensions.get(row.id),
@@ -219,9 +226,9 @@ def _waiting_row(case, running, holders, extension, pause, now) -> CaseRow:
                    extension, pause)
 
 
-def _escalation_row(escalation, stage, limits, tasks, holders, calendar, now) -> EscalationRow:
-    """An escalation as the desk shows it: the case's stage and holders now, its limit's due moment and wording."""
-    row = next((r for r in limits.get(escalation.case_id, []) if r.kind == escalation.limit_kind), None)
+def _escalation_row(escalation, stage, row, tasks, holders, calendar, now) -> EscalationRow:
+    """An escalation as the desk shows it: the case's stage and holders now, its running limit's (`row`, None once
+    met) due moment and wording."""
     due = due_label(row) if row else ""
     wording = escalation_wording(escalation.level, due, overdue_working_days(
         calendar, row.due_at, now)) if row and row.due_at else ""

@@ -13,6 +13,13 @@ from .. import orm
 from .base import _Repository
 
 
+def uncounted():
+    """The running limits not counted overdue yet (case_deadlines.overdue, statistics_counts.py): as the partial
+    index ix_case_deadlines_uncounted is written (migration 0043), so the database uses it."""
+    d = orm.case_deadlines
+    return d.c.met_at.is_(None), d.c.paused == false(), d.c.due_at.is_not(None), d.c.overdue == false()
+
+
 class DeskQueries(_Repository):
     @staticmethod
     def _running(agency_code: str):
@@ -24,26 +31,28 @@ class DeskQueries(_Repository):
                 d.c.due_at.is_not(None))
 
     def escalation_page(self, agency_code: str, hall_code: str, sort: str, limit: int,
-                        offset: int) -> tuple[list[tuple[Escalation, str]], int]:
-        """(a page of the hall's open escalations, each with its case's stage now; how many are open). By level
-        (red before yellow, the oldest first: ix_escalations_open serves the order) or by the escalated limit's
-        due moment (the soonest first, a paused limit last). The total is a scalar subquery of the same statement
-        (an index-only count of the open ones), not a second round trip."""
+                        offset: int) -> tuple[list[tuple[Escalation, str, Row | None]], int]:
+        """(a page of the hall's open escalations, each with its case's stage now and its escalated limit if that
+        still runs, as a row of the limit's columns; how many are open). By level (red before yellow, the oldest
+        first: ix_escalations_open serves the order) or by the escalated limit's due moment (the soonest first, a
+        paused limit last). The limit and the total (an index-only count of the open ones, a scalar subquery)
+        come in the same statement, not in round trips of their own."""
         e, c, d = orm.escalations, orm.cases, orm.case_deadlines
         total = (select(func.count()).select_from(e)
                  .where(e.c.agency_code == agency_code, e.c.hall_code == hall_code, e.c.status == "open"))
-        query = (select(Escalation, c.c.stage, total.scalar_subquery().label("total"))
+        query = (select(Escalation, c.c.stage, total.scalar_subquery().label("total"), *d.c)
                  .join(c, c.c.id == Escalation.case_id)
+                 .outerjoin(d, (d.c.case_id == Escalation.case_id) & (d.c.kind == Escalation.limit_kind))
                  .where(Escalation.agency_code == agency_code, Escalation.hall_code == hall_code,
                         Escalation.status == "open"))
         if sort == "due":
-            query = query.outerjoin(d, (d.c.case_id == Escalation.case_id) & (d.c.kind == Escalation.limit_kind))
             order = (d.c.due_at.is_(None), d.c.due_at, Escalation.id)
         else:
             order = (Escalation.level, Escalation.raised_at, Escalation.id)
         rows = self.session.execute(query.order_by(*order).limit(limit).offset(offset)).all()
         if rows:
-            return [(row[0], row[1]) for row in rows], rows[0].total
+            return [(row[0], row[1], row if row.id is not None and row.met_at is None else None)
+                    for row in rows], rows[0].total
         return [], self.session.scalar(total)  # a page past the last: still the count
 
     def limits_at_risk_rows(self, agency_code: str, hall_code: str, now, limit: int, offset: int = 0) -> list[Row]:

@@ -3,13 +3,13 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, select, true, union_all
 from sqlalchemy.engine import Row
 
 from workflows.domain.model import READY, SUPERVISION_STAGE, CasePause, ExtensionRequest
 
 from .. import orm
-from .desk_queries import DeskQueries
+from .desk_queries import DeskQueries, uncounted
 
 
 class StatisticsRepository(DeskQueries):
@@ -20,15 +20,24 @@ class StatisticsRepository(DeskQueries):
 
     def overdue_open_cases(self, agency_code: str, now: datetime) -> list[tuple[str, str, int]]:
         """(hall, item code, how many) of the agency's open cases with a running, unpaused limit past its due
-        moment at `now`: late whatever happens next. Counted in the agency's running limits past due
-        (ix_case_deadlines_running_agency, index-only: the overdue limits' entries, ~12,700 at a million cases), a
-        case once however many of its limits are late. No case is read, and no name: the page names the items
-        from the catalog (a lookup per hall and item here cost a quarter of the statement)."""
-        d = orm.case_deadlines
-        late = (select(d.c.hall_code, d.c.item_code).where(*self._running(agency_code), d.c.due_at < now)
-                .group_by(d.c.hall_code, d.c.item_code, d.c.case_id).subquery())  # a case once (hashed, not sorted)
-        query = select(late.c.hall_code, late.c.item_code, func.count()).group_by(late.c.hall_code, late.c.item_code)
-        return [tuple(row) for row in self.session.execute(query)]
+        moment at `now`: late whatever happens next. Read from overdue_counts (the cases with a limit counted
+        overdue: a row per hall and item), plus the cases whose limits came due since the scheduler's last round
+        and have none counted yet (ix_case_deadlines_uncounted past due: a few entries), in one statement. No
+        case is read, and no name: the page names the items from the catalog."""
+        d, k = orm.case_deadlines, orm.overdue_counts
+        counted = d.alias("counted")
+        pending = (select(d.c.hall_code, d.c.item_code)
+                   .where(*uncounted(), d.c.due_at < now, d.c.agency_code == agency_code,
+                          ~select(counted.c.id).where(counted.c.case_id == d.c.case_id,
+                                                      counted.c.overdue == true()).exists())
+                   .group_by(d.c.hall_code, d.c.item_code, d.c.case_id).subquery())  # a case once
+        both = union_all(select(k.c.hall_code, k.c.item_code, k.c.overdue.label("n"))
+                         .where(k.c.agency_code == agency_code, k.c.overdue > 0),
+                         select(pending.c.hall_code, pending.c.item_code, func.count().label("n"))
+                         .group_by(pending.c.hall_code, pending.c.item_code)).subquery()
+        query = select(both.c.hall_code, both.c.item_code, func.sum(both.c.n)).group_by(both.c.hall_code,
+                                                                                       both.c.item_code)
+        return [(hall, item, int(n)) for hall, item, n in self.session.execute(query)]
 
     def closed_counts(self, agency_code: str) -> list[tuple[str, str, str | None, int, int]]:
         """(hall, item code, item name, cases counted, on time) of the agency's closed cases per hall and item, from

@@ -37,6 +37,18 @@ def signed_in(view):
     return wrapper
 
 
+def one_session(view):
+    """The page only reads: the user's session, its lists, the names and counts its template asks for, all in one
+    session and one connection (Context.page_reads), however many use cases it asks."""
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        with ctx().page_reads():
+            return view(*args, **kwargs)
+
+    return wrapper
+
+
 def local_path(target: str) -> str | None:
     """`target` if it is a path of this site (where to go back to after a form), else None: never another site."""
     parts = urlsplit(target)

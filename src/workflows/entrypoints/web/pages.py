@@ -12,7 +12,7 @@ from workflows.services import cases, catalog, inbox_filters, inbox_rows, materi
 from workflows.services.access import require_role
 from workflows.domain.case_limits import due_label, limit_name
 
-from .base import blueprint, ctx, signed_in
+from .base import blueprint, ctx, one_session, signed_in
 
 LEVEL_NAMES = {"normal": "正常", "yellow": "黄牌", "red": "红牌", "paused": "暂停", "met": "已完成",
                "not_started": "未开始"}
@@ -63,6 +63,7 @@ def home():
 
 
 @blueprint.get("/inbox")
+@one_session
 @signed_in
 def inbox():
     state = COMPLETED if request.args.get("view") == "done" else READY

@@ -12,12 +12,13 @@ from workflows.services import statistics, time_limits
 from workflows.services.access import require_role
 from workflows.services.time_limits import PAUSE_KINDS
 
-from .base import blueprint, ctx, signed_in
+from .base import blueprint, ctx, one_session, signed_in
 
 ACTION_DONE = {"urge": "已催办", "reassign": "已改派", "extend": "已延期", "note": "已记录督办意见"}
 
 
 @blueprint.get("/desk")
+@one_session
 @signed_in
 def desk():
     return _render_desk()
@@ -124,6 +125,7 @@ def decide_extension(number):
 # --- statistics --------------------------------------------------------------------------------------------------
 
 @blueprint.get("/statistics", endpoint="statistics")
+@one_session
 @signed_in
 def statistics_page():
     figures = statistics.hall_statistics(ctx(), g.user)
