@@ -17,13 +17,13 @@ figures are exact at any moment. Here every running limit already past due is ma
 ix_case_deadlines_running_agency, which only the per-look count read, is dropped (one index less to write).
 
 Revision ID: 0043
-Revises: 0039
+Revises: 0045
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = '0043'
-down_revision = '0039'
+down_revision = '0045'
 branch_labels = None
 depends_on = None
 
