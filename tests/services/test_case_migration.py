@@ -4,17 +4,19 @@ rows kept, renamed or re-routed), nothing half-migrated, two migrations of one c
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
 
 import pytest
 
+from workflows.adapters import orm
 from workflows.adapters.workflow_migration import WorkflowMigration
 from workflows.domain.errors import Conflict, Forbidden, InvalidInput
 from workflows.domain.model import CLOSED
 from workflows.services import case_migration as migration
 from workflows.services import cases, materials, processes, tasks
 
-from support.cases import APPLICANT, accept, complete_step as complete, limits, open_path_rows
-from support.diagrams import OUTPATIENT_PROCESS, migration_target
+from support.cases import APPLICANT, accept, at, complete_step as complete, limits, open_path_rows
+from support.diagrams import OUTPATIENT_PROCESS, migration_target, review_reminder
 from support.paths import BPMN_DIR
 
 pytestmark = pytest.mark.both_databases
@@ -211,3 +213,33 @@ def test_a_case_waiting_in_waiver_correction_moves_and_goes_on_when_the_material
     assert details.case.stage == "容缺补正" and details.pauses[0].ended_at is None
     materials.mark_materials(ctx, staff["shouli"], number, {MARRIAGE: "present", BIRTH: "present"})
     assert [(r.name, r.role) for r in open_path_rows(ctx, staff, number)] == [("待遇审核", "reviewer")]
+
+
+def reminder_due(ctx, number):
+    """When the case's first timer is due, as the scheduler's table has it: 审核's reminder, days before the
+    limits' 黄牌 and 红牌."""
+    with ctx.uow(write=False) as uow:
+        case = uow.cases.get(number)
+        rows = uow.session.execute(orm.case_timers.select().where(orm.case_timers.c.case_id == case.id))
+        return min(row.due_at for row in rows)
+
+
+@pytest.mark.parametrize("target_duration, days", [("P3D", 3), ("P5D", 5)])
+def test_a_migrated_tasks_own_timer_keeps_counting_from_when_the_task_opened(ctx, staff, clock, target_duration,
+                                                                            days):
+    """审核 has its own 3-day reminder; a day later the case moves: the reminder is due when it was (the target's
+    timer unchanged), or 5 days after the task opened (the target made it 5), never counted from the migration."""
+    source = processes.deploy_process(ctx, staff["sheji"], review_reminder("P3D").encode("utf-8"),
+                                      f"{OUTPATIENT_PROCESS}.bpmn").version
+    number = accept(ctx, staff, clock, "2026-11-23 09:30")
+    opened = at("2026-11-23 09:30")
+    assert reminder_due(ctx, number) == opened + timedelta(days=3)
+    clock.advance(days=1)
+    target = processes.deploy_process(ctx, staff["sheji"], migration_target(review_reminder(target_duration)),
+                                      f"{OUTPATIENT_PROCESS}.bpmn").version
+    admin_plan = migration.request_migration(ctx, staff["admin"], OUTPATIENT_PROCESS, source, target, None, REASON)
+
+    [outcome] = migration.run_plan(ctx, staff["admin"], admin_plan.id, [number])
+
+    assert outcome.migrated, outcome.error
+    assert reminder_due(ctx, number) == opened + timedelta(days=days)
