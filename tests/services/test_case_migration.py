@@ -13,7 +13,7 @@ from workflows.adapters.workflow_migration import WorkflowMigration
 from workflows.domain.errors import Conflict, Forbidden, InvalidInput
 from workflows.domain.model import CLOSED
 from workflows.services import case_migration as migration
-from workflows.services import cases, materials, processes, tasks
+from workflows.services import cases, materials, processes, tasks, users
 
 from support.cases import APPLICANT, accept, at, complete_step as complete, limits, open_path_rows
 from support.diagrams import OUTPATIENT_PROCESS, migration_target, review_reminder
@@ -39,9 +39,11 @@ def stages(ctx, staff, clock):
     refused = cases.open_case(ctx, staff["shouli"], "002036006001", {"name": "王五", "id_number": "210402198001011239"},
                               {"expense_total": "500.00", "bank_account": "6222020712001234567"}).case.number
     complete(ctx, staff, "shouli", refused, "refuse", opinion="材料不全")
+    other_hall = cases.open_case(ctx, staff["shouli2"], "002036006001", APPLICANT,  # 大厅 02's
+                                 {"expense_total": "300.00", "bank_account": "6222020712001234567"}).case.number
     versions = processes.process_versions(ctx, OUTPATIENT_PROCESS)
     target = processes.deploy_process(ctx, staff["sheji"], migration_target(), f"{OUTPATIENT_PROCESS}.bpmn")
-    return {"accept": at_accept, "review": at_review, "pay": at_pay, "refused": refused,
+    return {"accept": at_accept, "review": at_review, "pay": at_pay, "refused": refused, "other_hall": other_hall,
             "source": versions[0].version, "target": target.version}
 
 
@@ -88,6 +90,33 @@ def test_a_designers_plan_runs_only_once_a_supervisor_approved_it(ctx, staff, st
     pay = cases.case_details(ctx, staff["kezhang"], stages["pay"])  # refused: exactly as it was
     assert pay.process.version == stages["source"] and open_rows(ctx, staff, stages["pay"]) == [
         ("拨付", "finance", None)]
+
+
+def test_the_approver_answers_for_the_cases_of_their_own_hall_and_never_for_their_own_plan(ctx, staff, stages):
+    """A 科室负责人 whose hall holds none of the plan's open cases may not approve it; one who drafted it neither;
+    the approval of 孙科长 (大厅 01) moves the cases of that hall only: the other hall's is listed as refused."""
+    other = stages["other_hall"]
+    designed = plan(ctx, staff, stages)
+    users.save_user(ctx, "sheke", "钱科长", "password123", "210400", "210400-03", ["supervisor"])
+    with pytest.raises(Forbidden, match="您所在大厅没有该计划要迁移的在办案件，须由案件所在大厅（.+）的科室负责人批准"):
+        migration.approve_plan(ctx, users.get_user(ctx, "sheke"), designed.id)
+    users.save_user(ctx, "sheji", "钱设计", "password123", "210400", "210400-01", ["designer", "supervisor"])
+    own = plan(ctx, staff, stages)
+    with pytest.raises(Forbidden, match="不能批准本人提出的迁移计划"):
+        migration.approve_plan(ctx, users.get_user(ctx, "sheji"), own.id)
+
+    approved = migration.approve_plan(ctx, staff["kezhang"], designed.id)
+
+    assert approved.approved_hall == staff["kezhang"].hall_code
+    with pytest.raises(Conflict, match="已批准"):
+        migration.approve_plan(ctx, staff["kezhang2"], designed.id)
+    listed = {c.number: c for c in migration.plan_details(ctx, staff["sheji"], designed.id).candidates}
+    assert "只迁移该大厅的案件" in listed[other].refusal and listed[stages["review"]].refusal is None
+    outcomes = {o.number: o for o in migration.run_plan(ctx, staff["sheji"], designed.id)}
+    assert other not in outcomes and outcomes[stages["review"]].migrated  # all it covers: its hall's
+    with pytest.raises(Conflict, match="本计划经.+科室负责人批准，只迁移该大厅的案件"):
+        migration.migrate_case(ctx, staff["sheji"], designed.id, other)
+    assert cases.case_details(ctx, staff["kezhang2"], other).process.version == stages["source"]
 
 
 def test_a_migrated_case_keeps_its_data_and_limits_and_goes_on_along_the_new_version(ctx, staff, stages):
