@@ -14,6 +14,7 @@ from workflows.domain.errors import Conflict, Forbidden, InvalidInput
 from workflows.domain.model import CLOSED
 from workflows.services import case_migration as migration
 from workflows.services import cases, materials, processes, tasks, users
+from workflows.services import task_operations as operations
 
 from support.cases import APPLICANT, accept, at, complete_step as complete, limits, open_path_rows
 from support.diagrams import OUTPATIENT_PROCESS, migration_target, review_reminder
@@ -132,6 +133,26 @@ def test_a_migrated_case_keeps_its_data_and_limits_and_goes_on_along_the_new_ver
     done = cases.case_details(ctx, staff["kezhang"], stages["review"])
     assert done.case.status == CLOSED and done.case.result == "办结"
     assert done.case.data["expense_total"] == "800.00"
+
+
+def test_a_migrated_task_keeps_its_open_delegation_and_signatures_under_its_new_name(ctx, staff, stages):
+    """审核 (renamed 初审) delegated and with a signer asked before the holder: the requests stay open on the same
+    task, shown under its new name; the delegate answers, the signer signs, the holder completes on the target."""
+    [review] = open_path_rows(ctx, staff, stages["review"])
+    tasks.claim_task(ctx, staff["shenhe"], review.id)
+    delegation = operations.delegate_task(ctx, staff["shenhe"], review.id, "clerk_210400_01", "请核对票据")
+    signature = operations.add_signer(ctx, staff["shenhe"], review.id, "shouli", "before", "请确认受理材料")
+    migration.run_plan(ctx, staff["admin"], plan(ctx, staff, stages, who="admin").id, [stages["review"]])
+
+    [(request, task)] = operations.awaiting(ctx, staff["clerk_210400_01"]).requests
+    assert (request.id, request.status, task.id, task.name) == (delegation.id, "pending", review.id, "初审")
+    assert [t.name for _, t in operations.awaiting(ctx, staff["shouli"]).requests] == ["初审"]
+    with pytest.raises(Conflict, match="委派"):
+        complete(ctx, staff, "shenhe", stages["review"], "approve")
+    operations.resolve_delegation(ctx, staff["clerk_210400_01"], delegation.id, "票据无误")
+    operations.sign(ctx, staff["shouli"], signature.id, "agree", "材料齐全")
+    complete(ctx, staff, "shenhe", stages["review"], "approve")
+    assert open_rows(ctx, staff, stages["review"]) == [("拨付审批", "supervisor", None)]
 
 
 def test_with_a_mapping_a_case_at_the_removed_task_moves_and_is_re_routed(ctx, staff, stages):

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from workflows.domain.errors import Conflict, Forbidden, InvalidInput
-from workflows.services import cases, processes
+from workflows.services import cases, processes, tasks, users
+from workflows.services import task_operations as operations
 from workflows.services import token_moves as moves
 
 from support.cases import accept, complete_step as complete, open_path_rows as open_rows
@@ -112,3 +113,41 @@ def test_the_targets_are_the_user_tasks_and_where_each_stage_begins(ctx, staff, 
                        "Task_identity_check": ("核验身份", "受理", ()),
                        "Task_reimbursement_calc": ("核算待遇", "审核", ()),
                        "Task_notify_applicant": ("告知申请人", "办结", ("拨付资金",))}
+
+
+
+def test_a_move_closes_the_open_delegation_and_signatures_of_the_task_it_cancels(ctx, staff, clock):
+    """李审核 delegated 审核 and asked 王受理 to sign before him; 孙科长 moves the case back to 受理: both requests
+    end with the task (withdrawn by him, a history line), those asked are told, and nothing waits for them."""
+    number = accept(ctx, staff, clock, "2026-11-23 09:30")
+    [review] = open_rows(ctx, staff, number)
+    tasks.claim_task(ctx, staff["shenhe"], review.id)
+    delegation = operations.delegate_task(ctx, staff["shenhe"], review.id, "clerk_210400_01", "请核对票据")
+    signature = operations.add_signer(ctx, staff["shenhe"], review.id, "shouli", "before", "请确认受理材料")
+    assert len(operations.awaiting(ctx, staff["clerk_210400_01"]).requests) == 1
+
+    moves.move_token(ctx, staff["kezhang"], number, "Task_review", "Task_accept", REASON)
+
+    details = cases.case_details(ctx, staff["kezhang"], number)
+    closed = details.history[-1]
+    assert closed.action == "requests_closed" and closed.actor == "kezhang"
+    assert closed.message == "“审核”已因跳转取消，综合窗口210400-01的委派、王受理的前加签随之撤销"
+    with ctx.uow(write=False) as uow:
+        assert {r.id: (r.status, r.withdrawn_by) for r in uow.task_requests.for_task(review.id)} == {
+            delegation.id: ("withdrawn", "kezhang"), signature.id: ("withdrawn", "kezhang")}
+    for asked in ("clerk_210400_01", "shouli"):
+        assert not operations.awaiting(ctx, staff[asked]).requests
+        assert any(n["kind"] == "requests_closed" and "已因跳转取消" in n["message"]
+                   for n in users.notifications(ctx, staff[asked]))
+    with pytest.raises(Conflict, match="任务已办理或已取消"):
+        operations.resolve_delegation(ctx, staff["clerk_210400_01"], delegation.id, "票据无误")
+    complete(ctx, staff, "shouli", number, "accept")  # the case goes on: the new 审核 has no requests
+    [again] = open_rows(ctx, staff, number)
+    with ctx.uow(write=False) as uow:
+        assert again.id != review.id and not uow.task_requests.for_task(again.id)
+
+
+def test_a_move_from_a_task_without_requests_adds_no_line(ctx, staff, clock):
+    number = accept(ctx, staff, clock, "2026-11-23 09:30")
+    moves.move_token(ctx, staff["kezhang"], number, "Task_review", "Task_accept", REASON)
+    assert cases.case_details(ctx, staff["kezhang"], number).history[-1].action == "token_moved"
