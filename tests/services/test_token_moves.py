@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 
 from workflows.domain.errors import Conflict, Forbidden, InvalidInput
-from workflows.services import cases, processes, tasks, users
+from workflows.services import cases, materials, processes, tasks, users
 from workflows.services import task_operations as operations
 from workflows.services import token_moves as moves
 
-from support.cases import accept, complete_step as complete, open_path_rows as open_rows
+from support.cases import APPLICANT, accept, at, complete_step as complete, open_path_rows as open_rows
 from support.diagrams import OUTPATIENT_PROCESS, recheck_after_payment
 
 pytestmark = pytest.mark.both_databases
@@ -151,3 +151,26 @@ def test_a_move_from_a_task_without_requests_adds_no_line(ctx, staff, clock):
     number = accept(ctx, staff, clock, "2026-11-23 09:30")
     moves.move_token(ctx, staff["kezhang"], number, "Task_review", "Task_accept", REASON)
     assert cases.case_details(ctx, staff["kezhang"], number).history[-1].action == "token_moved"
+
+
+def test_an_administrator_moves_a_case_waiting_for_its_waived_materials_on_to_the_review(ctx, staff, clock):
+    """容缺补正: the case waits for the materials or the 补正期限 (a waiting event, no task); the applicant brought
+    them to the counter without the system knowing, so an administrator moves the token on to 审核."""
+    from services.test_waiver import CHECKED, DATA, MATERNITY, WAIVE
+
+    clock.now = at("2026-11-23 09:30")
+    opened = cases.open_case(ctx, staff["shouli"], MATERNITY, APPLICANT, DATA)
+    number = opened.case.number
+    materials.mark_materials(ctx, staff["shouli"], number, CHECKED)
+    tasks.complete_task(ctx, staff["shouli"], opened.open_tasks[0].id, WAIVE)
+    [source] = moves.move_options(ctx, staff["admin"], number)
+    assert source.name == "容缺补正" and "Task_review" in {t.element_id for t in source.targets}
+
+    progress = moves.move_token(ctx, staff["admin"], number, source.element_id, "Task_review", "材料已在窗口补齐")
+
+    assert progress.case.stage == "审核"
+    assert [(r.name, r.role) for r in open_rows(ctx, staff, number)] == [("审核", "reviewer")]
+    details = cases.case_details(ctx, staff["kezhang"], number)
+    assert [p.ended_at for p in details.pauses] == [clock.now]  # the limits run again from the move
+    line = details.history[-1]
+    assert line.action == "token_moved" and line.actor == "admin" and "材料已在窗口补齐" in line.message
