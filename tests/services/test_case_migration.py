@@ -8,7 +8,6 @@ from datetime import timedelta
 
 import pytest
 
-from workflows.adapters import orm
 from workflows.adapters.workflow_migration import WorkflowMigration
 from workflows.domain.errors import Conflict, Forbidden, InvalidInput
 from workflows.domain.model import CLOSED
@@ -16,7 +15,7 @@ from workflows.services import case_migration as migration
 from workflows.services import cases, materials, processes, tasks, users
 from workflows.services import task_operations as operations
 
-from support.cases import APPLICANT, accept, at, complete_step as complete, limits, open_path_rows
+from support.cases import APPLICANT, accept, at, complete_step as complete, limits, open_path_rows, reminder_due
 from support.diagrams import OUTPATIENT_PROCESS, migration_target, review_reminder
 from support.paths import BPMN_DIR
 
@@ -263,15 +262,6 @@ def test_a_case_waiting_in_waiver_correction_moves_and_goes_on_when_the_material
     assert details.case.stage == "容缺补正" and details.pauses[0].ended_at is None
     materials.mark_materials(ctx, staff["shouli"], number, {MARRIAGE: "present", BIRTH: "present"})
     assert [(r.name, r.role) for r in open_path_rows(ctx, staff, number)] == [("待遇审核", "reviewer")]
-
-
-def reminder_due(ctx, number):
-    """When the case's first timer is due, as the scheduler's table has it: 审核's reminder, days before the
-    limits' 黄牌 and 红牌."""
-    with ctx.uow(write=False) as uow:
-        case = uow.cases.get(number)
-        rows = uow.session.execute(orm.case_timers.select().where(orm.case_timers.c.case_id == case.id))
-        return min(row.due_at for row in rows)
 
 
 @pytest.mark.parametrize("target_duration, days", [("P3D", 3), ("P5D", 5)])

@@ -2,6 +2,8 @@
 history says so; a move past the payment (拨付资金) is refused unless a compensation note is given."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from workflows.domain.errors import Conflict, Forbidden, InvalidInput
@@ -9,8 +11,9 @@ from workflows.services import cases, materials, processes, tasks, users
 from workflows.services import task_operations as operations
 from workflows.services import token_moves as moves
 
-from support.cases import APPLICANT, accept, at, complete_step as complete, open_path_rows as open_rows
-from support.diagrams import OUTPATIENT_PROCESS, recheck_after_payment
+from support.cases import (APPLICANT, DATA, accept, at, complete_step as complete, open_path_rows as open_rows,
+                           reminder_due)
+from support.diagrams import OUTPATIENT_PROCESS, recheck_after_payment, review_reminder
 
 pytestmark = pytest.mark.both_databases
 REASON = "受理时漏核身份证明，退回重新受理"
@@ -174,3 +177,16 @@ def test_an_administrator_moves_a_case_waiting_for_its_waived_materials_on_to_th
     assert [p.ended_at for p in details.pauses] == [clock.now]  # the limits run again from the move
     line = details.history[-1]
     assert line.action == "token_moved" and line.actor == "admin" and "材料已在窗口补齐" in line.message
+
+
+def test_the_task_a_move_opens_has_its_own_timer_from_the_move(ctx, staff, clock):
+    """审核's 3-day reminder: a case moved from 受理 straight to 审核 a day after it opened is reminded 3 days after
+    the move, when its 审核 began (a migrated task keeps its timer: test_case_migration)."""
+    processes.deploy_process(ctx, staff["sheji"], review_reminder("P3D").encode("utf-8"), f"{OUTPATIENT_PROCESS}.bpmn")
+    clock.now = at("2026-11-23 09:30")
+    number = cases.open_case(ctx, staff["shouli"], "002036006001", APPLICANT, DATA).case.number
+    clock.advance(days=1)
+
+    moves.move_token(ctx, staff["kezhang"], number, "Task_accept", "Task_review", "受理已在窗口办结")
+
+    assert reminder_due(ctx, number) == at("2026-11-24 09:30") + timedelta(days=3)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from workflows.adapters import orm
 from workflows.services import cases, tasks
 from workflows.domain.case_limits import due_label
 from workflows.services.context import CHINA
@@ -51,3 +52,12 @@ def open_path_rows(ctx, staff, number: str) -> list:
     """The case's open inbox rows of its path (督办 aside), as a supervisor reads them."""
     return [t for t in cases.case_details(ctx, staff["kezhang"], number).tasks
             if t.state == "ready" and t.stage != "督办"]
+
+
+def reminder_due(ctx, number):
+    """When the case's first timer is due, as the scheduler's table has it: 审核's reminder, days before the
+    limits' 黄牌 and 红牌."""
+    with ctx.uow(write=False) as uow:
+        case = uow.cases.get(number)
+        rows = uow.session.execute(orm.case_timers.select().where(orm.case_timers.c.case_id == case.id))
+        return min(row.due_at for row in rows)
