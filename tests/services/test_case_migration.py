@@ -105,6 +105,8 @@ def test_the_approver_answers_for_the_cases_of_their_own_hall_and_never_for_thei
     with pytest.raises(Forbidden, match="不能批准本人提出的迁移计划"):
         migration.approve_plan(ctx, users.get_user(ctx, "sheji"), own.id)
 
+    seen = {c.number for c in migration.plan_details(ctx, staff["kezhang2"], designed.id).candidates}
+    assert seen == {other}  # a supervisor sees the cases of his own hall
     approved = migration.approve_plan(ctx, staff["kezhang"], designed.id)
 
     assert approved.approved_hall == staff["kezhang"].hall_code

@@ -116,8 +116,12 @@ def clean_mapping(mapping, source_elements: set[str], target_elements: set[str])
     return dict(mapping)
 
 
+def may_request(actor: User) -> bool:
+    return actor.has_role("designer") or actor.has_role("admin")
+
+
 def require_may_request(actor: User) -> None:
-    if not (actor.has_role("designer") or actor.has_role("admin")):
+    if not may_request(actor):
         raise Forbidden("需要岗位：流程设计员、系统管理员")
 
 

@@ -133,7 +133,9 @@ def plan_details(ctx: Context, actor: User, plan_id: int) -> PlanDetails:
         target = ctx.definition(uow, plan.target_version_id)
         names = _hall_names(ctx, uow, plan.agency_code)
         candidates = []
-        for case in uow.migration_plans.open_cases(plan.agency_code, plan.source_version_id, MAX_CASES):
+        # a 科室负责人 (neither designer nor administrator) sees the cases of the hall they answer for
+        hall = None if rules.may_request(actor) else actor.hall_code
+        for case in uow.migration_plans.open_cases(plan.agency_code, plan.source_version_id, MAX_CASES, hall):
             command = CaseCommand(uow, ctx, case)
             check = WorkflowMigration(command.resume(), target, plan.mapping).check()
             candidates.append(Candidate(case.number, case.stage, _where(command, check),
