@@ -15,7 +15,8 @@ from workflows.services import case_migration as migration
 from workflows.services import cases, materials, processes, tasks, users
 from workflows.services import task_operations as operations
 
-from support.cases import APPLICANT, accept, at, complete_step as complete, limits, open_path_rows, reminder_due
+from support.cases import (APPLICANT, accept, at, complete_step as complete, limits, open_path_rows, reminder_due,
+                           timers_due)
 from support.diagrams import OUTPATIENT_PROCESS, migration_target, review_reminder
 from support.paths import BPMN_DIR
 
@@ -253,6 +254,7 @@ def test_a_case_waiting_in_waiver_correction_moves_and_goes_on_when_the_material
         'id="Task_review" name="审核"', 'id="Task_review" name="待遇审核"')
     target = processes.deploy_process(ctx, staff["sheji"], renamed.encode("utf-8"), f"{key}.bpmn").version
     admin_plan = migration.request_migration(ctx, staff["admin"], key, source, target, None, REASON)
+    waiting = timers_due(ctx, number)  # the 补正期限 among them
     [candidate] = [c for c in migration.plan_details(ctx, staff["admin"], admin_plan.id).candidates
                    if c.number == number]
     assert candidate.refusal is None and candidate.at == ("容缺补正",)
@@ -260,6 +262,7 @@ def test_a_case_waiting_in_waiver_correction_moves_and_goes_on_when_the_material
     [outcome] = migration.run_plan(ctx, staff["admin"], admin_plan.id, [number])
 
     assert outcome.migrated, outcome.error
+    assert timers_due(ctx, number) == waiting
     details = cases.case_details(ctx, staff["kezhang"], number)
     assert details.case.stage == "容缺补正" and details.pauses[0].ended_at is None
     materials.mark_materials(ctx, staff["shouli"], number, {MARRIAGE: "present", BIRTH: "present"})

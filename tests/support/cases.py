@@ -54,10 +54,15 @@ def open_path_rows(ctx, staff, number: str) -> list:
             if t.state == "ready" and t.stage != "督办"]
 
 
-def reminder_due(ctx, number):
-    """When the case's first timer is due, as the scheduler's table has it: 审核's reminder, days before the
-    limits' 黄牌 and 红牌."""
+def timers_due(ctx, number) -> list:
+    """When the case's timers are due, as the scheduler's table has them, the first first."""
     with ctx.uow(write=False) as uow:
         case = uow.cases.get(number)
         rows = uow.session.execute(orm.case_timers.select().where(orm.case_timers.c.case_id == case.id))
-        return min(row.due_at for row in rows)
+        return sorted(row.due_at for row in rows)
+
+
+def reminder_due(ctx, number):
+    """When the case's first timer is due: 审核's reminder (tests/support/diagrams.review_reminder), days before
+    the limits' 黄牌 and 红牌."""
+    return timers_due(ctx, number)[0]

@@ -158,8 +158,10 @@ class WorkflowMigration:
 
 
 def _timer(task) -> TimerEventDefinition | None:
+    """The task's timer: a timer event's own, or the one an event-based gateway waits on (容缺补正's 补正期限)."""
     definition = getattr(task.task_spec, "event_definition", None)
-    return definition if isinstance(definition, TimerEventDefinition) else None
+    return next((timer for timer in getattr(definition, "event_definitions", [definition])
+                 if isinstance(timer, TimerEventDefinition)), None)
 
 
 def _started_timers(workflow) -> dict:
