@@ -40,7 +40,7 @@ def test_a_designer_drafts_a_supervisor_approves_and_the_cases_migrate(page, chr
     try:
         sign_in(supervisor, server, "kezhang")
         supervisor.goto(plan_page)
-        supervisor.get_by_role("button", name="批准").click()
+        supervisor.get_by_role("button", name="批准（只迁移您所在大厅的案件）").click()
         supervisor.get_by_role("status").filter(has_text="已批准").wait_for()
         assert "只迁移" in supervisor.locator("#plan-status").inner_text()
         shot(supervisor, "migration-plan-approved")

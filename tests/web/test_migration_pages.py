@@ -39,6 +39,7 @@ def test_a_plan_made_approved_and_run_on_the_pages(app, ctx, staff, clock):
 
     elsewhere = app.test_client()
     sign_in(elsewhere, "kezhang2")  # 冯科长: no case of the plan in his hall
+    assert "须由案件所在大厅的科室负责人批准" in html(elsewhere.get(page))  # no 批准 button for him
     refused = post(elsewhere, f"{page}/approve", page)
     assert refused.status_code == 403 and "须由案件所在大厅" in html(refused)
     post(supervisor, f"{page}/approve", page)
