@@ -190,3 +190,23 @@ def test_the_task_a_move_opens_has_its_own_timer_from_the_move(ctx, staff, clock
     moves.move_token(ctx, staff["kezhang"], number, "Task_accept", "Task_review", "受理已在窗口办结")
 
     assert reminder_due(ctx, number) == at("2026-11-24 09:30") + timedelta(days=3)
+
+
+def test_a_move_drops_the_submission_held_for_an_after_signer(ctx, staff, clock):
+    """李审核 submitted 审核通过, held until 王受理 signs after him; a move back to 受理 cancels the step: the held
+    submission goes with the signature asked, and the case's new 审核 starts afresh."""
+    number = accept(ctx, staff, clock, "2026-11-23 09:30")
+    [review] = open_rows(ctx, staff, number)
+    tasks.claim_task(ctx, staff["shenhe"], review.id)
+    operations.add_signer(ctx, staff["shenhe"], review.id, "shouli", "after", "请复核审核结论")
+    tasks.complete_task(ctx, staff["shenhe"], review.id, {"decision": "approve"})
+    with ctx.uow(write=False) as uow:
+        assert uow.task_requests.submission(review.id) is not None
+
+    moves.move_token(ctx, staff["kezhang"], number, "Task_review", "Task_accept", REASON)
+
+    with ctx.uow(write=False) as uow:
+        assert uow.task_requests.submission(review.id) is None
+    assert not operations.awaiting(ctx, staff["shouli"]).requests
+    line = cases.case_details(ctx, staff["kezhang"], number).history[-1]
+    assert line.message == "“审核”已因跳转取消，王受理的后加签随之撤销" and line.detail["submission_dropped"]
