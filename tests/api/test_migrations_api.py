@@ -33,6 +33,9 @@ def test_a_designer_plans_a_supervisor_approves_and_the_designer_runs_it(client,
     assert "“拨付”（Task_pay）" in listed[at_pay]["refusal"]
     error_of(client.post(f"/api/migration-plans/{plan['id']}/run", headers=designer, json={}), 409, "conflict")
     error_of(client.post(f"/api/migration-plans/{plan['id']}/approve", headers=designer), 403, "forbidden")
+    elsewhere = error_of(client.post(f"/api/migration-plans/{plan['id']}/approve", headers=auth("kezhang2")), 403,
+                         "forbidden")  # 冯科长's hall holds none of its cases
+    assert "须由案件所在大厅" in elsewhere["message"] and "科室负责人批准" in elsewhere["message"]
     assert json_of(client.post(f"/api/migration-plans/{plan['id']}/approve",
                                headers=supervisor))["approved_by"] == "kezhang"
 
@@ -102,6 +105,8 @@ def test_plan_approve_migrate_and_move_from_the_terminal(database_url, client, a
     assert "待科室负责人批准" in planned and f"{number}\t审核\t可迁移" in planned
     plan_id = re.search(r"迁移计划 (\d+)：", planned).group(1)
     assert "尚未经科室负责人批准" in run(database_url, "migrate", plan_id, "--user", "sheji", expect=1)
+    refused = run(database_url, "migration-approve", plan_id, "--user", "kezhang2", expect=1)
+    assert "您所在大厅没有该计划要迁移的在办案件" in refused
     run(database_url, "migration-approve", plan_id, "--user", "kezhang")
     assert f"{number}\t已迁移" in run(database_url, "migrate", plan_id, number, "--user", "sheji")
     moved = run(database_url, "move-token", number, "--from", "Task_review", "--to", "Task_accept",

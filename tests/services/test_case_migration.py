@@ -4,6 +4,7 @@ rows kept, renamed or re-routed), nothing half-migrated, two migrations of one c
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
 
 import pytest
 
@@ -11,10 +12,12 @@ from workflows.adapters.workflow_migration import WorkflowMigration
 from workflows.domain.errors import Conflict, Forbidden, InvalidInput
 from workflows.domain.model import CLOSED
 from workflows.services import case_migration as migration
-from workflows.services import cases, materials, processes, tasks
+from workflows.services import cases, materials, processes, tasks, users
+from workflows.services import task_operations as operations
 
-from support.cases import APPLICANT, accept, complete_step as complete, limits, open_path_rows
-from support.diagrams import OUTPATIENT_PROCESS, migration_target
+from support.cases import (APPLICANT, accept, at, complete_step as complete, limits, open_path_rows, reminder_due,
+                           timers_due)
+from support.diagrams import OUTPATIENT_PROCESS, migration_target, review_reminder
 from support.paths import BPMN_DIR
 
 pytestmark = pytest.mark.both_databases
@@ -37,9 +40,11 @@ def stages(ctx, staff, clock):
     refused = cases.open_case(ctx, staff["shouli"], "002036006001", {"name": "王五", "id_number": "210402198001011239"},
                               {"expense_total": "500.00", "bank_account": "6222020712001234567"}).case.number
     complete(ctx, staff, "shouli", refused, "refuse", opinion="材料不全")
+    other_hall = cases.open_case(ctx, staff["shouli2"], "002036006001", APPLICANT,  # 大厅 02's
+                                 {"expense_total": "300.00", "bank_account": "6222020712001234567"}).case.number
     versions = processes.process_versions(ctx, OUTPATIENT_PROCESS)
     target = processes.deploy_process(ctx, staff["sheji"], migration_target(), f"{OUTPATIENT_PROCESS}.bpmn")
-    return {"accept": at_accept, "review": at_review, "pay": at_pay, "refused": refused,
+    return {"accept": at_accept, "review": at_review, "pay": at_pay, "refused": refused, "other_hall": other_hall,
             "source": versions[0].version, "target": target.version}
 
 
@@ -88,6 +93,35 @@ def test_a_designers_plan_runs_only_once_a_supervisor_approved_it(ctx, staff, st
         ("拨付", "finance", None)]
 
 
+def test_the_approver_answers_for_the_cases_of_their_own_hall_and_never_for_their_own_plan(ctx, staff, stages):
+    """A 科室负责人 whose hall holds none of the plan's open cases may not approve it; one who drafted it neither;
+    the approval of 孙科长 (大厅 01) moves the cases of that hall only: the other hall's is listed as refused."""
+    other = stages["other_hall"]
+    designed = plan(ctx, staff, stages)
+    users.save_user(ctx, "sheke", "钱科长", "password123", "210400", "210400-03", ["supervisor"])
+    with pytest.raises(Forbidden, match="您所在大厅没有该计划要迁移的在办案件，须由案件所在大厅（.+）的科室负责人批准"):
+        migration.approve_plan(ctx, users.get_user(ctx, "sheke"), designed.id)
+    users.save_user(ctx, "sheji", "钱设计", "password123", "210400", "210400-01", ["designer", "supervisor"])
+    own = plan(ctx, staff, stages)
+    with pytest.raises(Forbidden, match="不能批准本人提出的迁移计划"):
+        migration.approve_plan(ctx, users.get_user(ctx, "sheji"), own.id)
+
+    seen = {c.number for c in migration.plan_details(ctx, staff["kezhang2"], designed.id).candidates}
+    assert seen == {other}  # a supervisor sees the cases of his own hall
+    approved = migration.approve_plan(ctx, staff["kezhang"], designed.id)
+
+    assert approved.approved_hall == staff["kezhang"].hall_code
+    with pytest.raises(Conflict, match="已批准"):
+        migration.approve_plan(ctx, staff["kezhang2"], designed.id)
+    listed = {c.number: c for c in migration.plan_details(ctx, staff["sheji"], designed.id).candidates}
+    assert "只迁移该大厅的案件" in listed[other].refusal and listed[stages["review"]].refusal is None
+    outcomes = {o.number: o for o in migration.run_plan(ctx, staff["sheji"], designed.id)}
+    assert other not in outcomes and outcomes[stages["review"]].migrated  # all it covers: its hall's
+    with pytest.raises(Conflict, match="本计划经.+科室负责人批准，只迁移该大厅的案件"):
+        migration.migrate_case(ctx, staff["sheji"], designed.id, other)
+    assert cases.case_details(ctx, staff["kezhang2"], other).process.version == stages["source"]
+
+
 def test_a_migrated_case_keeps_its_data_and_limits_and_goes_on_along_the_new_version(ctx, staff, stages):
     before = limits(ctx, staff, stages["review"])
     admin_plan = plan(ctx, staff, stages, who="admin")  # an administrator's plan needs no approval
@@ -101,6 +135,26 @@ def test_a_migrated_case_keeps_its_data_and_limits_and_goes_on_along_the_new_ver
     done = cases.case_details(ctx, staff["kezhang"], stages["review"])
     assert done.case.status == CLOSED and done.case.result == "办结"
     assert done.case.data["expense_total"] == "800.00"
+
+
+def test_a_migrated_task_keeps_its_open_delegation_and_signatures_under_its_new_name(ctx, staff, stages):
+    """审核 (renamed 初审) delegated and with a signer asked before the holder: the requests stay open on the same
+    task, shown under its new name; the delegate answers, the signer signs, the holder completes on the target."""
+    [review] = open_path_rows(ctx, staff, stages["review"])
+    tasks.claim_task(ctx, staff["shenhe"], review.id)
+    delegation = operations.delegate_task(ctx, staff["shenhe"], review.id, "clerk_210400_01", "请核对票据")
+    signature = operations.add_signer(ctx, staff["shenhe"], review.id, "shouli", "before", "请确认受理材料")
+    migration.run_plan(ctx, staff["admin"], plan(ctx, staff, stages, who="admin").id, [stages["review"]])
+
+    [(request, task)] = operations.awaiting(ctx, staff["clerk_210400_01"]).requests
+    assert (request.id, request.status, task.id, task.name) == (delegation.id, "pending", review.id, "初审")
+    assert [t.name for _, t in operations.awaiting(ctx, staff["shouli"]).requests] == ["初审"]
+    with pytest.raises(Conflict, match="委派"):
+        complete(ctx, staff, "shenhe", stages["review"], "approve")
+    operations.resolve_delegation(ctx, staff["clerk_210400_01"], delegation.id, "票据无误")
+    operations.sign(ctx, staff["shouli"], signature.id, "agree", "材料齐全")
+    complete(ctx, staff, "shenhe", stages["review"], "approve")
+    assert open_rows(ctx, staff, stages["review"]) == [("拨付审批", "supervisor", None)]
 
 
 def test_with_a_mapping_a_case_at_the_removed_task_moves_and_is_re_routed(ctx, staff, stages):
@@ -200,6 +254,7 @@ def test_a_case_waiting_in_waiver_correction_moves_and_goes_on_when_the_material
         'id="Task_review" name="审核"', 'id="Task_review" name="待遇审核"')
     target = processes.deploy_process(ctx, staff["sheji"], renamed.encode("utf-8"), f"{key}.bpmn").version
     admin_plan = migration.request_migration(ctx, staff["admin"], key, source, target, None, REASON)
+    waiting = timers_due(ctx, number)  # the 补正期限 among them
     [candidate] = [c for c in migration.plan_details(ctx, staff["admin"], admin_plan.id).candidates
                    if c.number == number]
     assert candidate.refusal is None and candidate.at == ("容缺补正",)
@@ -207,7 +262,29 @@ def test_a_case_waiting_in_waiver_correction_moves_and_goes_on_when_the_material
     [outcome] = migration.run_plan(ctx, staff["admin"], admin_plan.id, [number])
 
     assert outcome.migrated, outcome.error
+    assert timers_due(ctx, number) == waiting
     details = cases.case_details(ctx, staff["kezhang"], number)
     assert details.case.stage == "容缺补正" and details.pauses[0].ended_at is None
     materials.mark_materials(ctx, staff["shouli"], number, {MARRIAGE: "present", BIRTH: "present"})
     assert [(r.name, r.role) for r in open_path_rows(ctx, staff, number)] == [("待遇审核", "reviewer")]
+
+
+@pytest.mark.parametrize("target_duration, days", [("P3D", 3), ("P5D", 5)])
+def test_a_migrated_tasks_own_timer_keeps_counting_from_when_the_task_opened(ctx, staff, clock, target_duration,
+                                                                            days):
+    """审核 has its own 3-day reminder; a day later the case moves: the reminder is due when it was (the target's
+    timer unchanged), or 5 days after the task opened (the target made it 5), never counted from the migration."""
+    source = processes.deploy_process(ctx, staff["sheji"], review_reminder("P3D").encode("utf-8"),
+                                      f"{OUTPATIENT_PROCESS}.bpmn").version
+    number = accept(ctx, staff, clock, "2026-11-23 09:30")
+    opened = at("2026-11-23 09:30")
+    assert reminder_due(ctx, number) == opened + timedelta(days=3)
+    clock.advance(days=1)
+    target = processes.deploy_process(ctx, staff["sheji"], migration_target(review_reminder(target_duration)),
+                                      f"{OUTPATIENT_PROCESS}.bpmn").version
+    admin_plan = migration.request_migration(ctx, staff["admin"], OUTPATIENT_PROCESS, source, target, None, REASON)
+
+    [outcome] = migration.run_plan(ctx, staff["admin"], admin_plan.id, [number])
+
+    assert outcome.migrated, outcome.error
+    assert reminder_due(ctx, number) == opened + timedelta(days=days)

@@ -3,6 +3,7 @@ commit), a retry that fails again keeps it listed with the new error, and one th
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 from click.testing import CliRunner
@@ -54,6 +55,10 @@ def test_a_payment_outage_is_an_incident_cleared_by_one_retry(ctx, staff, clock,
     assert [i.ref for i in incidents.list_incidents(ctx, staff["admin"])] == [incident.ref]
     assert incidents.list_incidents(ctx, staff["kezhang"], handler="identity_check") == []
     assert incidents.list_incidents(ctx, staff["kezhang"], item="002036006001") == [incident]
+    assert incidents.list_incidents(ctx, staff["admin"], hall="210400-02") == []  # the administrator, by hall
+    assert incidents.list_incidents(ctx, staff["admin"], hall="210400-01") == [incident]
+    assert incidents.list_incidents(ctx, staff["kezhang"], since=incident.since) == [incident]
+    assert incidents.list_incidents(ctx, staff["kezhang"], since=incident.since + timedelta(seconds=1)) == []
     assert incidents.counts(ctx, staff["kezhang"])["case"] == 1
 
     assert incident_notes(ctx, staff["kezhang"]) == []  # told after the commit, from the outbox

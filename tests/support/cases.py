@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from workflows.adapters import orm
 from workflows.services import cases, tasks
 from workflows.domain.case_limits import due_label
 from workflows.services.context import CHINA
@@ -51,3 +52,17 @@ def open_path_rows(ctx, staff, number: str) -> list:
     """The case's open inbox rows of its path (督办 aside), as a supervisor reads them."""
     return [t for t in cases.case_details(ctx, staff["kezhang"], number).tasks
             if t.state == "ready" and t.stage != "督办"]
+
+
+def timers_due(ctx, number) -> list:
+    """When the case's timers are due, as the scheduler's table has them, the first first."""
+    with ctx.uow(write=False) as uow:
+        case = uow.cases.get(number)
+        rows = uow.session.execute(orm.case_timers.select().where(orm.case_timers.c.case_id == case.id))
+        return sorted(row.due_at for row in rows)
+
+
+def reminder_due(ctx, number):
+    """When the case's first timer is due: 审核's reminder (tests/support/diagrams.review_reminder), days before
+    the limits' 黄牌 and 红牌."""
+    return timers_due(ctx, number)[0]

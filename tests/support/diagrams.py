@@ -19,10 +19,9 @@ def outpatient_diagram(*replacements: tuple[str, str]) -> bytes:
     return text.encode("utf-8")
 
 
-def migration_target() -> bytes:
+def migration_target(text: str = OUTPATIENT_BPMN) -> bytes:
     """门诊费用报销 as a new version that renames 审核 to 初审 (same element), and removes 拨付 (Task_pay, 财务),
     adding in its place 拨付审批 (Task_pay_check, 科室负责人): a case waiting at 拨付 needs a mapping to move."""
-    text = OUTPATIENT_BPMN
     lane = '<bpmn:flowNodeRef>Task_pay</bpmn:flowNodeRef>'
     assert text.count(lane) == 1 and 'id="Lane_supervisor" name="科室负责人">' in text
     text = text.replace(lane, "").replace('id="Lane_supervisor" name="科室负责人">',
@@ -32,6 +31,25 @@ def migration_target() -> bytes:
         assert text.count(old) == 1, old
         text = text.replace(old, new)
     return text.encode("utf-8")
+
+
+def review_reminder(duration: str, text: str = OUTPATIENT_BPMN) -> str:
+    """The diagram with 审核's own timer: a non-interrupting boundary timer `duration` (ISO 8601) after the task
+    opens, ending in 审核提醒 (the path goes on)."""
+    timer = ('<bpmn:boundaryEvent id="Event_review_reminder" name="审核满期提醒" cancelActivity="false" '
+             'attachedToRef="Task_review"><bpmn:outgoing>Flow_review_reminder</bpmn:outgoing>'
+             '<bpmn:timerEventDefinition id="Timer_review_reminder">'
+             f'<bpmn:timeDuration xsi:type="bpmn:tFormalExpression">"{duration}"</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:boundaryEvent>'
+             '<bpmn:endEvent id="EndEvent_review_reminder" name="审核提醒"><bpmn:incoming>Flow_review_reminder'
+             '</bpmn:incoming></bpmn:endEvent><bpmn:sequenceFlow id="Flow_review_reminder" '
+             'sourceRef="Event_review_reminder" targetRef="EndEvent_review_reminder"/>')
+    lane = "<bpmn:flowNodeRef>Task_review</bpmn:flowNodeRef>"
+    anchor = '<bpmn:exclusiveGateway id="Gateway_review"'
+    for old, new in ((lane, lane + "<bpmn:flowNodeRef>Event_review_reminder</bpmn:flowNodeRef>"
+                      "<bpmn:flowNodeRef>EndEvent_review_reminder</bpmn:flowNodeRef>"), (anchor, timer + anchor)):
+        assert text.count(old) == 1, old
+        text = text.replace(old, new)
+    return text
 
 
 def recheck_after_payment() -> bytes:

@@ -37,8 +37,13 @@ def test_a_plan_made_approved_and_run_on_the_pages(app, ctx, staff, clock):
     row = lxml.html.fromstring(shown).xpath(f'//table[@id="migration-cases"]//tr[td/a="{review}"]')[0]
     assert "可迁移" in row.text_content() and "审核" in row.text_content()
 
+    elsewhere = app.test_client()
+    sign_in(elsewhere, "kezhang2")  # 冯科长: no case of the plan in his hall
+    assert "须由案件所在大厅的科室负责人批准" in html(elsewhere.get(page))  # no 批准 button for him
+    refused = post(elsewhere, f"{page}/approve", page)
+    assert refused.status_code == 403 and "须由案件所在大厅" in html(refused)
     post(supervisor, f"{page}/approve", page)
-    assert "已批准（kezhang" in html(designer.get(page))
+    assert re.search(r"已批准（kezhang [^）]+，只迁移[^）]+的案件）", html(designer.get(page)))
     done = post(designer, f"{page}/run", page, case=review, which="chosen")
     assert f"{review} 已迁移" in html(designer.get(done.headers["Location"]))
     assert cases.case_details(ctx, staff["kezhang"], review).process.version == 2

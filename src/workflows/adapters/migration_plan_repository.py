@@ -24,8 +24,20 @@ class MigrationPlanRepository:
         return list(self.session.scalars(select(MigrationPlan).where(MigrationPlan.agency_code == agency_code)
                                          .order_by(MigrationPlan.id.desc()).limit(limit)))
 
-    def open_cases(self, agency_code: str, version_id: int, limit: int = 1000) -> list[Case]:
-        """The agency's cases still running on version `version_id`, the oldest first."""
-        return list(self.session.scalars(select(Case).where(
-            Case.agency_code == agency_code, Case.process_version_id == version_id, Case.status != CLOSED)
-            .order_by(Case.id).limit(limit)))
+    def open_cases(self, agency_code: str, version_id: int, limit: int = 1000, hall_code: str | None = None
+                   ) -> list[Case]:
+        """The agency's cases still running on version `version_id` (of hall `hall_code` only, if given), the
+        oldest first."""
+        query = select(Case).where(*_open_on(agency_code, version_id))
+        if hall_code is not None:
+            query = query.where(Case.hall_code == hall_code)
+        return list(self.session.scalars(query.order_by(Case.id).limit(limit)))
+
+    def open_halls(self, agency_code: str, version_id: int) -> set[str]:
+        """The halls holding the agency's cases still running on version `version_id`."""
+        return set(self.session.scalars(select(Case.hall_code).where(*_open_on(agency_code, version_id))
+                                        .distinct()))
+
+
+def _open_on(agency_code: str, version_id: int) -> tuple:
+    return Case.agency_code == agency_code, Case.process_version_id == version_id, Case.status != CLOSED

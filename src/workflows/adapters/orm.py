@@ -767,6 +767,7 @@ case_migration_plans = Table(
     Column("requested_at", Moment(), nullable=False),
     Column("approved_by", String(64)),
     Column("approved_at", Moment()),
+    Column("approved_hall", String(20)),  # the approver's hall: the plan moves its cases (None: every hall)
     Index("ix_case_migration_plans_agency_code", "agency_code"),
 )
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections import deque
 
 from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import DurationTimerEventDefinition, TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent, ThrowingEvent
 from SpiffWorkflow.bpmn.util.diff import SpecDiff, WorkflowDiff, migrate_workflow
 from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition
@@ -127,10 +128,48 @@ class WorkflowMigration:
             for task in list(workflow.get_tasks(skip_subprocesses=True, state=PREDICTED | TaskState.CANCELLED)):
                 if task.id in workflow.tasks and diff.alignment.get(task.task_spec) is None:
                     workflow._remove_task(task.id)
+            started = _started_timers(workflow)
             migrate_workflow(WorkflowDiff(workflow, diff), workflow, new_spec)
+            self._keep_timers(workflow, started)
         top.subprocess_specs = self.target.subprocess_specs
         self.run.definition = self.target
         forget_dropped_events(top)
+
+    def _keep_timers(self, workflow, started: dict) -> None:
+        """SpiffWorkflow's migration resets the waiting tasks, and with them their timers' due moments: a task's own
+        timer (3 days after it opened) would count again from the migration. Each keeps the moment it had, unless
+        the target changed its duration: then the new duration runs from when the timer started."""
+        engine = workflow.script_engine
+        for task_id, (timer, value) in started.items():
+            task = workflow.tasks.get(task_id)
+            new = _timer(task) if task is not None and task.has_state(TaskState.WAITING) else None
+            if new is None:
+                continue
+            if type(new) is type(timer) and new.expression == timer.expression:
+                task.internal_data.update(value)
+            elif isinstance(timer, DurationTimerEventDefinition) and isinstance(new, DurationTimerEventDefinition):
+                old, length = (TimerEventDefinition.parse_iso_duration(engine.evaluate(task, t.expression))
+                               for t in (timer, new))  # a duration's text ("P3D"), whatever the moment
+                due = TimerEventDefinition.get_datetime(value["event_value"])
+                start = due - TimerEventDefinition.get_timedelta_from_end(old, due)
+                task.internal_data.pop("event_fired", None)
+                task.internal_data["event_value"] = (
+                    start + TimerEventDefinition.get_timedelta_from_start(length, start)).isoformat()
+
+
+def _timer(task) -> TimerEventDefinition | None:
+    """The task's timer: a timer event's own, or the one an event-based gateway waits on (容缺补正's 补正期限)."""
+    definition = getattr(task.task_spec, "event_definition", None)
+    return next((timer for timer in getattr(definition, "event_definitions", [definition])
+                 if isinstance(timer, TimerEventDefinition)), None)
+
+
+def _started_timers(workflow) -> dict:
+    """Task id -> (timer, its stored due moment) of each timer the workflow waits on."""
+    return {task.id: (timer, {key: task.internal_data[key] for key in ("event_value", "event_fired")
+                              if key in task.internal_data})
+            for task in workflow.get_tasks(state=TaskState.WAITING, skip_subprocesses=True)
+            if (timer := _timer(task)) is not None and "event_value" in task.internal_data}
 
 
 def forget_dropped_events(workflow) -> None:

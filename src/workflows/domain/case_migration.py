@@ -33,10 +33,33 @@ class MigrationPlan(Record):
     requested_at: datetime
     approved_by: str | None
     approved_at: datetime | None
+    approved_hall: str | None  # the approver's hall, whose cases the plan moves (None: an administrator's, all)
 
     @property
     def status(self) -> str:
         return APPROVED if self.approved_by else PENDING
+
+    def approve(self, actor: User, at: datetime, halls: dict[str, str]) -> None:
+        """A 科室负责人 answers for the cases of their own hall: they approve a designer's plan (never their own)
+        for those, and only if their hall holds some of its open cases (`halls`: code -> name of those that do)."""
+        require_supervisor(actor)
+        if self.approved_by:
+            raise Conflict("该迁移计划已批准")
+        if self.requested_by == actor.username:
+            raise Forbidden("不能批准本人提出的迁移计划")
+        if not halls:
+            raise Conflict("源版本已没有在办案件，无需批准")
+        if actor.hall_code not in halls:
+            raise Forbidden(f"您所在大厅没有该计划要迁移的在办案件，须由案件所在大厅（{'、'.join(halls.values())}）"
+                            "的科室负责人批准")
+        self.approved_by, self.approved_at, self.approved_hall = actor.username, at, actor.hall_code
+
+    def hall_refusal(self, hall_code: str, names: dict[str, str]) -> str | None:
+        """Why a case of hall `hall_code` is not this plan's to move, or None (`names`: the agency's halls)."""
+        if self.approved_hall is None or hall_code == self.approved_hall:
+            return None
+        return (f"案件属于{names.get(hall_code, hall_code)}，本计划经{names.get(self.approved_hall, self.approved_hall)}"
+                "科室负责人批准，只迁移该大厅的案件")
 
 
 @dataclass(frozen=True)
@@ -93,23 +116,18 @@ def clean_mapping(mapping, source_elements: set[str], target_elements: set[str])
     return dict(mapping)
 
 
+def may_request(actor: User) -> bool:
+    return actor.has_role("designer") or actor.has_role("admin")
+
+
 def require_may_request(actor: User) -> None:
-    if not (actor.has_role("designer") or actor.has_role("admin")):
+    if not may_request(actor):
         raise Forbidden("需要岗位：流程设计员、系统管理员")
 
 
 def require_supervisor(actor: User) -> None:
     if not actor.has_role("supervisor"):
         raise Forbidden("需要岗位：科室负责人")
-
-
-def require_may_approve(actor: User, plan: MigrationPlan) -> None:
-    """A 科室负责人 of the plan's agency approves a designer's plan, never their own."""
-    require_supervisor(actor)
-    if plan.approved_by:
-        raise Conflict("该迁移计划已批准")
-    if plan.requested_by == actor.username:
-        raise Forbidden("不能批准本人提出的迁移计划")
 
 
 def require_may_run(actor: User, plan: MigrationPlan) -> None:

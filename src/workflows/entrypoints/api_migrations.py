@@ -18,7 +18,7 @@ def plan_view(plan) -> dict:
             "target_version_id": plan.target_version_id, "mapping": plan.mapping, "reason": plan.reason,
             "requested_by": plan.requested_by, "requested_at": views.moment(plan.requested_at),
             "approved_by": plan.approved_by, "approved_at": views.moment(plan.approved_at),
-            "status": plan.status, "status_name": PLAN_STATUS_NAMES[plan.status]}
+            "approved_hall": plan.approved_hall, "status": plan.status, "status_name": PLAN_STATUS_NAMES[plan.status]}
 
 
 def details_view(details: case_migration.PlanDetails) -> dict:

@@ -890,7 +890,9 @@ SCHEMAS.update({
         "id": _INT, "process_key": _TEXT, "source_version_id": _INT, "target_version_id": _INT,
         "mapping": {"type": "object", "additionalProperties": _TEXT, "description": "源版本元素id -> 目标版本元素id"},
         "reason": _TEXT, "requested_by": _TEXT, "requested_at": _MOMENT, "approved_by": _OPTIONAL,
-        "approved_at": _MOMENT, "status": {"type": "string", "enum": ["pending", "approved"]}, "status_name": _TEXT}),
+        "approved_at": _MOMENT, "approved_hall": {**_OPTIONAL, "description": "批准人所在大厅：计划只迁移该大厅的案件；"
+                                                                             "空：系统管理员的计划，各大厅"},
+        "status": {"type": "string", "enum": ["pending", "approved"]}, "status_name": _TEXT}),
     "MigrationPlanDetails": {"allOf": [_ref("MigrationPlan"), _object({
         "source_version": _INT, "target_version": _INT,
         "cases": {"type": "array", "items": _object({

@@ -1,7 +1,8 @@
 """迁移: move running cases of an item's process from one version to another (issue 13).
 
 A designer states the plan (source and target version, a mapping for the elements the target lacks, why); a
-科室负责人 approves it (an administrator's plan needs none); then it runs on one case, a selection or every case
+科室负责人 of a hall holding its open cases approves it for that hall's cases (an administrator's plan needs no
+approval and covers every hall); then it runs on one case, a selection or every case
 that can move, each case in its own transaction with its row locked: the workflow is moved with SpiffWorkflow's
 diff (adapters/workflow_migration.py), the inbox rows follow their tasks (renamed, re-routed to the target's
 role), and the history says who, why, and who approved. A case that cannot move is refused with the reason and
@@ -43,6 +44,7 @@ class PlanDetails:
     source: ProcessVersion
     target: ProcessVersion
     candidates: list[Candidate]
+    approved_hall_name: str | None  # the hall whose cases the approval covers (None: not approved, or every hall)
 
 
 @dataclass(frozen=True)
@@ -92,7 +94,8 @@ def request_migration(ctx: Context, actor: User, process_key: str, source_versio
         plan = MigrationPlan(agency_code=actor.agency_code, process_key=process_key, source_version_id=source.id,
                              target_version_id=target.id, mapping=cleaned, reason=text,
                              requested_by=actor.username, requested_at=now,
-                             approved_by=actor.username if admin else None, approved_at=now if admin else None)
+                             approved_by=actor.username if admin else None, approved_at=now if admin else None,
+                             approved_hall=None)
         uow.migration_plans.add(plan)
         uow.commit()
         return plan
@@ -100,13 +103,20 @@ def request_migration(ctx: Context, actor: User, process_key: str, source_versio
 
 @retried
 def approve_plan(ctx: Context, actor: User, plan_id: int) -> MigrationPlan:
+    """A 科室负责人 of a hall holding the plan's open cases approves it for that hall's cases."""
     rules.require_supervisor(actor)
     with ctx.uow() as uow:
         plan = _plan(uow, actor, plan_id)
-        rules.require_may_approve(actor, plan)
-        plan.approved_by, plan.approved_at = actor.username, ctx.now()
+        names = _hall_names(ctx, uow, plan.agency_code)
+        halls = uow.migration_plans.open_halls(plan.agency_code, plan.source_version_id)
+        plan.approve(actor, ctx.now(), {code: names.get(code, code) for code in sorted(halls)})
         uow.commit()
         return plan
+
+
+def _hall_names(ctx: Context, uow, agency_code: str) -> dict[str, str]:
+    agency = ctx.catalog(uow).agency(agency_code)
+    return {hall.code: hall.name for hall in agency.halls} if agency else {}
 
 
 def list_plans(ctx: Context, actor: User) -> list[MigrationPlan]:
@@ -121,13 +131,17 @@ def plan_details(ctx: Context, actor: User, plan_id: int) -> PlanDetails:
     with ctx.uow(write=False) as uow:
         plan = _plan(uow, actor, plan_id)
         target = ctx.definition(uow, plan.target_version_id)
+        names = _hall_names(ctx, uow, plan.agency_code)
         candidates = []
-        for case in uow.migration_plans.open_cases(plan.agency_code, plan.source_version_id, MAX_CASES):
+        # a 科室负责人 (neither designer nor administrator) sees the cases of the hall they answer for
+        hall = None if rules.may_request(actor) else actor.hall_code
+        for case in uow.migration_plans.open_cases(plan.agency_code, plan.source_version_id, MAX_CASES, hall):
             command = CaseCommand(uow, ctx, case)
             check = WorkflowMigration(command.resume(), target, plan.mapping).check()
-            candidates.append(Candidate(case.number, case.stage, _where(command, check), check.refusal))
+            candidates.append(Candidate(case.number, case.stage, _where(command, check),
+                                        plan.hall_refusal(case.hall_code, names) or check.refusal))
         return PlanDetails(plan, uow.processes.get(plan.source_version_id), uow.processes.get(plan.target_version_id),
-                           candidates)
+                           candidates, plan.approved_hall and names.get(plan.approved_hall, plan.approved_hall))
 
 
 def _where(command: CaseCommand, check: MigrationCheck) -> tuple[str, ...]:
@@ -146,9 +160,9 @@ def run_plan(ctx: Context, actor: User, plan_id: int, numbers: list[str] | None 
     with ctx.uow(write=False) as uow:
         plan = _plan(uow, actor, plan_id)
         rules.require_may_run(actor, plan)
-        if numbers is None:
+        if numbers is None:  # every case the approval covers
             numbers = [c.number for c in uow.migration_plans.open_cases(plan.agency_code, plan.source_version_id,
-                                                                        MAX_CASES)]
+                                                                        MAX_CASES, plan.approved_hall)]
     if not isinstance(numbers, list) or not all(isinstance(n, str) for n in numbers) or len(numbers) > MAX_CASES:
         raise InvalidInput("请选择要迁移的办件", {"cases": f"办件编号的数组，最多 {MAX_CASES} 个"})
     outcomes = []
@@ -172,6 +186,8 @@ def migrate_case(ctx: Context, actor: User, plan_id: int, number: str) -> Progre
         plan = _plan(uow, actor, plan_id)
         rules.require_may_run(actor, plan)
         case = _locked_case(uow, plan, number)
+        if refusal := plan.hall_refusal(case.hall_code, _hall_names(ctx, uow, plan.agency_code)):
+            raise Conflict(f"{number}：{refusal}")
         command = CaseCommand(uow, ctx, case)
         run = command.resume()
         target = ctx.definition(uow, plan.target_version_id)

@@ -1,0 +1,60 @@
+"""案件迁移 (/migrations) in a real browser: 钱设计 drafts a plan moving 门诊费用报销 cases to a version that renames
+审核 and replaces 拨付; the plan's page lists which cases can move and why the one at 拨付 cannot; 孙科长 approves it
+(for the cases of his hall); the designer migrates all that can, and the refused case is listed with its reason."""
+from __future__ import annotations
+
+from workflows.services import cases, processes
+
+from support.cases import APPLICANT, DATA, accept, complete_step
+from support.diagrams import OUTPATIENT_PROCESS, migration_target
+
+from .conftest import shot, sign_in
+
+
+def test_a_designer_drafts_a_supervisor_approves_and_the_cases_migrate(page, chromium, server, ctx, staff, clock):
+    at_accept = cases.open_case(ctx, staff["shouli"], "002036006001", APPLICANT, DATA).case.number
+    at_review = accept(ctx, staff, clock, "2026-11-23 09:30")
+    at_pay = accept(ctx, staff, clock, "2026-11-23 09:40")
+    complete_step(ctx, staff, "shenhe", at_pay, "approve")
+    processes.deploy_process(ctx, staff["sheji"], migration_target(), f"{OUTPATIENT_PROCESS}.bpmn")
+
+    sign_in(page, server, "sheji")
+    page.goto(f"{server}/migrations")
+    page.get_by_role("heading", name="案件迁移").wait_for()
+    page.get_by_label("流程").select_option(OUTPATIENT_PROCESS)
+    page.get_by_label("源版本号").fill("1")
+    page.get_by_label("目标版本号").fill("2")
+    page.get_by_label("迁移原因").fill("审核改名为初审，拨付改由科室负责人审批")
+    page.get_by_role("button", name="提出计划").click()
+    page.get_by_role("status").filter(has_text="待科室负责人批准").wait_for()
+    plan_page = page.url
+    assert page.locator("#plan-status").inner_text() == "待科室负责人批准"
+    assert page.get_by_role("button", name="迁移全部可迁移的").count() == 0  # not before the approval
+    rows = page.locator("table#migration-cases tbody tr")
+    assert "可迁移" in rows.filter(has_text=at_review).inner_text()
+    refusal = rows.filter(has_text=at_pay).inner_text()
+    assert "当前所在的“拨付”（Task_pay）在目标版本中没有对应元素" in refusal and "可映射到“Task_pay_check”" in refusal
+    shot(page, "migration-plan-drafted")
+
+    supervisor = chromium.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN").new_page()
+    try:
+        sign_in(supervisor, server, "kezhang")
+        supervisor.goto(plan_page)
+        supervisor.get_by_role("button", name="批准（只迁移您所在大厅的案件）").click()
+        supervisor.get_by_role("status").filter(has_text="已批准").wait_for()
+        assert "只迁移" in supervisor.locator("#plan-status").inner_text()
+        shot(supervisor, "migration-plan-approved")
+    finally:
+        supervisor.context.close()
+
+    page.reload()
+    page.get_by_role("button", name="迁移全部可迁移的").click()
+    page.get_by_role("status").filter(has_text=f"{at_review} 已迁移").wait_for()
+    page.get_by_role("status").filter(has_text=f"{at_accept} 已迁移").wait_for()
+    refused = page.get_by_role("status").filter(has_text=at_pay).inner_text()
+    assert refused.startswith("未迁移：") and "Task_pay" in refused
+    shot(page, "migration-plan-run")
+    assert [t.name for t in cases.case_details(ctx, staff["kezhang"], at_review).tasks
+            if t.state == "ready" and t.stage != "督办"] == ["初审"]
+    rows = page.locator("table#migration-cases tbody tr")
+    assert rows.count() == 1 and at_pay in rows.inner_text()  # the one left on the old version
