@@ -3,13 +3,13 @@ a designer's plan approved by one moves that hall's cases only. Plans approved b
 none: every hall.
 
 Revision ID: 0046
-Revises: 0039
+Revises: 0043
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = '0046'
-down_revision = '0039'
+down_revision = '0043'
 branch_labels = None
 depends_on = None
 
