@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import DataError
 
 from workflows.adapters.database import make_engine
 
@@ -22,5 +23,10 @@ def test_reads_keep_the_prepared_statements_and_a_rolled_back_write_is_undone(da
             connection.execute(text("UPDATE users SET full_name = 'x' WHERE username = 'shouli'"))
             connection.rollback()
             assert connection.scalar(text("SELECT full_name FROM users WHERE username = 'shouli'")) != "x"
+            connection.rollback()
+            with pytest.raises(DataError):  # a read that failed ends as well (the server rolls the commit back)
+                connection.execute(text("SELECT 1 / 0"))
+            connection.rollback()
+            assert connection.scalar(text("SELECT count(*) FROM users WHERE username = 'shouli'")) == 1
     finally:
         engine.dispose()
