@@ -1,6 +1,7 @@
 """Database engines: SQLite (embedded default, WAL mode) or PostgreSQL, chosen by URL."""
 from __future__ import annotations
 
+import weakref
 from pathlib import Path
 
 from sqlalchemy import create_engine, event
@@ -15,7 +16,13 @@ def make_engine(url: str = DEFAULT_URL) -> Engine:
     """An engine whose errors never quote the statement's parameters: they hold ID numbers and names."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10, hide_parameters=True)
+        # LIFO: the connection used last is used next, so a worker's few busy connections keep their prepared
+        # statements warm (below) and the idle ones are the pool's spares, instead of every connection in turn
+        engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10, pool_use_lifo=True,
+                               hide_parameters=True)
+        if parsed.get_driver_name() == "psycopg":
+            _keep_prepared_statements(engine)
+        return engine
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
@@ -43,3 +50,33 @@ def _use_wal_and_explicit_transactions(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def begin(connection):
         connection.exec_driver_sql(connection.get_execution_options().get("sqlite_begin", "BEGIN"))
+
+
+def _keep_prepared_statements(engine: Engine) -> None:
+    """psycopg prepares a statement on a connection once it has run it a few times (prepare_threshold), so the
+    server parses and plans it no more, and forgets every one of them at each rollback, in case the transaction
+    created what they name. Our reads (the session check once a second, the outbox's look for work, every page)
+    end by a rollback, so the cache was emptied every second and a command's statements were parsed and planned
+    anew each time. A transaction that sent nothing but SELECTs created nothing: it ends by a commit, which ends a
+    read the same way and keeps the prepared statements; any other rolls back as before (and psycopg still forgets
+    them after DDL)."""
+    rollback, wrote = engine.dialect.do_rollback, weakref.WeakSet()  # the DBAPI connections whose transaction wrote
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def note_writes(_connection, cursor, statement, _parameters, _context, _executemany):
+        if statement.lstrip()[:6].upper() != "SELECT":
+            wrote.add(cursor.connection)
+
+    def end_read_by_commit(connection):  # a pool's proxy of the DBAPI connection, as SQLAlchemy passes it
+        raw = connection.dbapi_connection
+        if raw in wrote:
+            wrote.discard(raw)
+            rollback(connection)
+        else:
+            connection.commit()
+
+    @event.listens_for(engine, "commit")
+    def forget_writes(connection):
+        wrote.discard(connection.connection.dbapi_connection)
+
+    engine.dialect.do_rollback = end_read_by_commit

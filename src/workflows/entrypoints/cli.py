@@ -32,6 +32,7 @@ from . import logs, views
 from .api_incidents import since_argument
 from .app import database_url as default_database_url
 from .app import make_context
+from .gunicorn_config import COMMAND as GUNICORN
 
 
 def _echo(value) -> None:
@@ -135,12 +136,10 @@ def serve(click_ctx, host, port, workers, threads, with_scheduler, control_socke
     socket.parent.mkdir(parents=True, exist_ok=True)
     scheduler = (subprocess.Popen([sys.executable, "-m", "workflows.entrypoints.cli", "scheduler"], env=environment)
                  if with_scheduler else None)
-    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "--workers", str(workers), "--threads", str(threads),
+    server = subprocess.Popen([*GUNICORN, "--workers", str(workers), "--threads", str(threads),
                                "--bind", f"{host}:{port}",
-                               "--control-socket", str(socket),  # gunicorn's default is one per user: servers clash
-                               "--logger-class", "workflows.entrypoints.logs.GunicornLogger",
-                               "--access-logfile", "-", "--access-logformat", logs.ACCESS_FORMAT,
-                               "workflows.entrypoints.wsgi:app"], env=environment)
+                               "--control-socket", str(socket)],  # gunicorn's default is one per user: servers clash
+                              env=environment)
     # Stopping `workflows serve` (kill, a service manager) stops what it started, not only itself
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:

@@ -53,6 +53,9 @@ def configure(level: int = logging.INFO) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    # SpiffWorkflow traces every task's change of state at INFO (a dozen lines a command): an engine's trace, not
+    # an operator's log, and formatting and masking it cost a request more than its JSON and its checks together
+    logging.getLogger("spiff").setLevel(max(level, logging.WARNING))
 
 
 def install(app: Flask) -> None:

@@ -1,0 +1,37 @@
+"""gunicorn's settings for `workflows serve` (so `make run`) and for the HTTP part of bench/case_throughput.py, so
+that the bench measures the server as it is served: `gunicorn -c python:workflows.entrypoints.gunicorn_config
+--workers N --bind HOST:PORT` (the command line adds the workers, the threads, the address and the control socket).
+
+- gthread workers, 4 threads each: a thread waiting (an external task's long poll, a PostgreSQL commit's flush,
+  SQLite's write lock) leaves the worker's other threads to answer, while the GIL keeps the CPU a worker uses to
+  one core; a thread costs no more CPU per request than a sync worker did (process_time in the worker, the bench's
+  flow: the same within the machine's noise). 2 workers per 2 cores (`--workers`): one process per core is what
+  adds CPU.
+- no preload: each worker makes its own database engine (its pool's connections) and its own thread for the 文书
+  PDFs after it is forked, where a preloaded app would have to be taken apart again in every worker; preloading
+  saves start-up time and memory, not time per request.
+- the access log to stdout, masked like every log (logs.GunicornLogger), one line per request with its id.
+- the garbage collector's young generation collected every 10,000 new objects, not 700: a command makes some
+  hundred thousand (the engine's task tree, the ORM's rows), and at Python's default the collections cost 1.7 ms of
+  a request's 20, 0.8 ms after (thread CPU timed by gc.callbacks in a worker over the 121 requests of 30 cases of
+  the bench's flow, after the app's load; a full collection, ~0.1 s, comes as often or less).
+"""
+import gc
+import sys
+
+from workflows.entrypoints.logs import ACCESS_FORMAT
+
+# How a server is started with these settings (a name gunicorn does not read: settings are lower case)
+COMMAND = [sys.executable, "-m", "gunicorn", "-c", f"python:{__name__}"]
+
+wsgi_app = "workflows.entrypoints.wsgi:app"
+worker_class = "gthread"
+threads = 4
+logger_class = "workflows.entrypoints.logs.GunicornLogger"
+accesslog = "-"
+access_log_format = ACCESS_FORMAT
+
+
+def post_worker_init(_worker) -> None:
+    """gunicorn calls this in each worker once the app is loaded."""
+    gc.set_threshold(10_000, 10, 10)
