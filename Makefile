@@ -22,9 +22,10 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 # Web assets (bpmn-js, bpmnlint, ECharts, htmx) from the npm registry, exactly as package-lock.json pins them, and
-# the browser bundles built from them into web/dist (not in git).
+# the browser bundles built from them into web/dist (not in git). A package the npm cache already holds is taken
+# from it (--prefer-offline): the lock pins it by checksum, so a clean checkout (CI) does not fetch it again.
 $(WEB_STAMP): web/package.json web/package-lock.json web/build.mjs $(wildcard web/src/*.* web/src/*/*.*)
-	cd web && npm ci --no-audit --no-fund --loglevel=error
+	cd web && npm ci --prefer-offline --no-audit --no-fund --loglevel=error
 	cd web && npm run build --silent
 	touch $(WEB_STAMP)
 

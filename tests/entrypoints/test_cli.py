@@ -17,8 +17,6 @@ from support.diagrams import OUTPATIENT_PROCESS
 from support.paths import BPMN_DIR, CATALOG_DIR, ROOT
 from support.process_driver import PERSON_ID
 
-pytestmark = pytest.mark.both_databases  # the database matters here: SQLite and PostgreSQL
-
 
 def run(url: str, *args: str, expect: int = 0) -> str:
     result = CliRunner().invoke(main, ["--database-url", url, *args], catch_exceptions=False)
@@ -26,6 +24,9 @@ def run(url: str, *args: str, expect: int = 0) -> str:
     return result.output
 
 
+# Installing is where the database matters (the migrations and the first rows, on each backend): both databases.
+# The other commands run the use cases' SQL, which the tests marked both_databases run on both: SQLite.
+@pytest.mark.both_databases
 def test_init_installs_a_new_database_and_running_it_again_keeps_the_data(empty_database_url):
     url = empty_database_url
     first = run(url, "init", "--catalog", str(CATALOG_DIR), "--bpmn", str(BPMN_DIR), "--demo")
@@ -39,6 +40,7 @@ def test_init_installs_a_new_database_and_running_it_again_keeps_the_data(empty_
     assert run(url, "tasks", "--user", "shenhe") == tasks_before
 
 
+@pytest.mark.both_databases
 def test_init_loads_the_tests_beside_the_diagrams_and_a_publish_then_runs_them(empty_database_url, tmp_path):
     url = empty_database_url
     files = sorted(BPMN_DIR.glob("*.tests.yaml"))

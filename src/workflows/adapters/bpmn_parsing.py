@@ -21,7 +21,7 @@ from decimal import Decimal
 from functools import cached_property
 
 from lxml import etree
-from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnValidator, full_tag
+from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.defaults import ServiceTask
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
@@ -47,7 +47,7 @@ from workflows.domain.roles import ANY_TASK_ROLE, role_for_lane
 from . import case_expressions
 from .bpmn_elements import (EventSubProcess, OfflineTask, PassThroughTask, TimerStartEvent,
                             check_supported_elements, named)
-from .dmn_parsing import Decision
+from .dmn_parsing import Decision, schema_validator
 from .error_events import ErrorScriptTask, ScriptTaskParser, catch_error
 from .juel import JuelError, python_or_juel
 from .multi_instance import CamundaMultiInstance, MultiInstanceUserTaskParser, instances_spec_name
@@ -298,7 +298,7 @@ def parse_deployment(files: Mapping[str, bytes], decisions: Mapping[str, Decisio
     mains = _main_processes(documents, called, main_files or set(documents))
     tables = {ref: table for name, document in documents.items()
               for ref, table in _referenced_decisions(document, decisions or {}, name).items()}
-    parser = EngineParser(validator=BpmnValidator())
+    parser = EngineParser(validator=schema_validator())
     current = None
     try:
         for table in tables.values():
