@@ -16,9 +16,10 @@ substitute (substitutes.resolve_assignee), and the history says so.
 - 催办: a supervisor, or a 受理员 answering an applicant, reminds whoever handles the task now.
 - 督办: a supervisor's written instruction; the handler must reply before completing the task.
 
-tasks.complete_task asks the case aggregate first (domain/case.py `refuse_delegate`, `require_completable`: a delegate only answers; a held submission, a
-delegation, a 前加签 or an unreplied 督办 blocks completion), then task_requests.hold_submission; a held submission completes through tasks.finish_task, as its holder, in the transaction of whoever removed the last
-obstacle (the last signature, a 减签, the 督办 reply).
+tasks.complete_task asks the case aggregate first (domain/case.py `refuse_delegate`, `require_completable`: a
+delegate only answers; a held submission, a delegation, a 前加签 or an unreplied 督办 blocks completion), then
+task_requests.hold_submission; a held submission completes through tasks.finish_task, as its holder, in the
+transaction of whoever removed the last obstacle (the last signature, a 减签, the 督办 reply).
 """
 from __future__ import annotations
 
