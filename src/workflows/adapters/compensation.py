@@ -10,7 +10,8 @@ without one of its own is compensated by default: its own completed activities w
 and so on down its nested sub-processes. A compensation user task lands in the inbox like any other. The throw
 event waits until they are done, then the path goes on (an end event ends it: a compensation end event in a
 sub-process compensates the sub-process's activities, then the sub-process ends). An activity completed twice (a
-loop back) is compensated twice. An `activityRef` names an activity of the throw's own scope (a sub-process's
+loop back) is compensated twice; a completion already compensated (by a sub-process's compensation end event, say)
+is not compensated again by a later throw. An `activityRef` names an activity of the throw's own scope (a sub-process's
 inner activity is compensated through the sub-process, never alone: adapters/bpmn_elements.py refuses it).
 
 A sub-process may hold its compensation handler as a compensation event sub-process (a compensation start event):
@@ -126,15 +127,17 @@ class _Compensating:
 
     def _to_compensate(self, my_task) -> list[list[str]]:
         scope = my_task.workflow
+        top = scope.top_workflow
         if self.in_handler:  # the sub-process whose compensation handler (event sub-process) this one runs in
-            top = scope.top_workflow
             scope = top.subprocesses[UUID(top.get_task_from_id(scope.parent_task_id).internal_data[_COMPENSATED])]
-        return self._handlers_in(scope, self.activity)
+        return self._handlers_in(scope, _compensated_before(top), self.activity)
 
-    def _handlers_in(self, scope, activity: str | None = None) -> list[list[str]]:
+    def _handlers_in(self, scope, compensated: set[str], activity: str | None = None) -> list[list[str]]:
         """[handler, the id of the task it compensates] for `scope` (a workflow or sub-workflow), the latest
-        completed activity first; a completed sub-process without a handler of its own stands for its inner ones."""
+        completed activity first; a completed sub-process without a handler of its own stands for its inner ones.
+        What an earlier throw compensated is left out: a completion is compensated once."""
         done = sorted((task for task in scope.tasks.values() if task.state == TaskState.COMPLETED
+                       and str(task.id) not in compensated
                        and (activity is None or task.task_spec.name == activity)),
                       key=lambda task: task.last_state_change, reverse=True)
         todo = []
@@ -143,8 +146,15 @@ class _Compensating:
             if task.task_spec.name in self.handlers:
                 todo.append([self.handlers[task.task_spec.name], str(task.id)])
             elif inner is not None and task.task_spec.name in self.sub_processes:  # (a call activity: not ours)
-                todo.extend(self._handlers_in(inner))
+                todo.extend(self._handlers_in(inner, compensated))
         return todo
+
+
+def _compensated_before(top) -> set[str]:
+    """The ids of the tasks a compensation handler of the case has run (or is running) for."""
+    scopes = [top, *top.subprocesses.values()]
+    return {task.internal_data[_COMPENSATED] for scope in scopes for task in scope.tasks.values()
+            if task.internal_data.get(_COMPENSATED)}
 
 
 class CompensationThrowEvent(_Compensating, IntermediateThrowEvent):
