@@ -78,6 +78,9 @@ def test_an_entry_neither_feel_nor_python_is_refused_with_its_cell(entry):
     with pytest.raises(InvalidProcess) as refused:
         read_decision(in_feel(('<text>"emergency"</text>', f"<text>{entry}</text>")), "prohibited.dmn")
     assert refused.value.element_id and refused.value.element_id.startswith("InputEntry_")
+    written = entry.replace("&lt;", "<")
+    assert f"语法错误：输入条目“{written}”既不是 FEEL 简单一元检验" in str(refused.value)
+    assert "syntax error" not in str(refused.value)  # in Chinese only, and about the cell as written
 
 
 @pytest.mark.parametrize("entry", ["-", ""])

@@ -159,7 +159,11 @@ def _check_input_entry(expression: str, entry: str, inputs: list[str]) -> None:
             tested = f"({expression}) == ({entry})"
         except ScriptSyntaxError:
             tested = f"{expression}{entry}"
-    check_expression(tested)
+    try:
+        check_expression(tested)
+    except ScriptSyntaxError:  # its line and column would point into the expression built above, not the cell
+        raise ScriptError(f"语法错误：输入条目“{entry}”既不是 FEEL 简单一元检验（如 \"A\",\"B\"、[1..10]、>= 10、"
+                          f"not(\"A\")、-），也不是 Python 表达式（如 ? in (\"A\", \"B\")、0 <= ? <= 1000）") from None
     _check_names("输入条目", entry, tested, inputs)
 
 
