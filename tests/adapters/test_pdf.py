@@ -10,9 +10,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from xml.sax.saxutils import escape
 
 import pytest
 from reportlab import Version, rl_config
+from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+from reportlab.pdfbase.pdfdoc import PDFDocument
+from reportlab.platypus import Paragraph
 
 from workflows.adapters import pdf
 from workflows.domain.documents import MATERIAL_COLUMNS, RenderedDocument
@@ -69,3 +73,40 @@ def test_a_document_is_laid_out_as_it_was_before_the_caches(invariant, name):
         "the fixtures come from another reportlab release: lay them out anew (see the docstring)")
     assert pdf.render_pdf(DOCUMENTS[name]) == expected
     assert pdf.render_pdf(DOCUMENTS[name]) == expected  # and again, from the caches the first layout filled
+
+
+# --- each shortcut against reportlab without it ---------------------------------------------------------------------
+
+TEXTS = ["张伟：", "特此通知。", "  前后空格  ", "两个  空格\n换行\t制表", "全角　空格", "A&B", "<b>不是标记</b>", "1 > 0",
+         "Latin words, wrapping: reimbursement outpatient", "—", "无", "'引号' \"双引号\"", "\u00a0不换行空格"]
+STYLES = [pdf.BODY, pdf.SALUTATION, pdf.TITLE, pdf.NUMBER, pdf.SIGNATURE, pdf.CELL, pdf.HEAD_CELL]
+
+
+@pytest.mark.parametrize("text", TEXTS)
+def test_a_paragraph_of_plain_text_gets_the_fragments_reportlab_parses(text):
+    for style in STYLES:
+        made, parsed = pdf._paragraph(text, style), Paragraph(escape(text), style)
+        assert [vars(f) for f in made.frags] == [vars(f) for f in parsed.frags]
+        assert (made.text, made.style) == (parsed.text, parsed.style)
+
+
+def test_the_font_object_is_the_one_reportlab_formats_under_each_name():
+    def font_object(font, fonts_before):
+        document = PDFDocument()
+        for name in fonts_before:  # a font used first takes F1: this one is then F2
+            document.getInternalFontName(name)
+        font.addObjects(document)
+        name = document.fontMapping[font.name][1:]
+        return document.idToObject[name].format(document)
+
+    cached = pdf.CachedCIDFont(pdf.FONT)
+    for fonts_before in ([], ["Helvetica"], [], ["Helvetica"]):  # the second time of each, from the cache
+        assert font_object(cached, fonts_before) == font_object(UnicodeCIDFont(pdf.FONT), fonts_before)
+
+
+def test_widths_are_those_of_reportlab():
+    cached, plain = pdf.CachedCIDFont(pdf.FONT), UnicodeCIDFont(pdf.FONT)
+    for text in ["张", "A", " ", "：", "张伟：申请", "", "Latin", b"bytes"]:
+        for size in (9, 10, 10.5, 12, 22):
+            assert cached.stringWidth(text, size) == plain.stringWidth(text, size)
+            assert cached.stringWidth(text, size) == plain.stringWidth(text, size)  # again, from the cache
