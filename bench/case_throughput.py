@@ -8,18 +8,24 @@
    1: on SQLite that holds only while the write lock is taken just for the writes).
 
 Usage: python bench/case_throughput.py [--cases N] [--database-url URL] [--clients K] [--workers 1,2] [--http-only]
+                                      [--kick thread|inline|off] [--profile FILE]
 Without --database-url each part gets a fresh SQLite file; with a PostgreSQL URL the database is emptied first.
 The service-layer part also prints its rate over the first and the last tenth of the cases, to show whether the
 cost of a step stays flat as cases and their histories pile up, the SQL statements each command sends (open, then
 each task by its stage; counted at the cursor: a batch of rows in one executemany is one statement), and the bytes a
 case stores (its workflow_state, and the values of every row of the case: the case row and those with its case_id).
+--profile FILE runs the service layer under cProfile (in this thread: with --kick inline the PDFs count too) and
+saves the stats to FILE (read them with `python -m pstats FILE`), timed by process_time; it prints the CPU time per case
+and the functions that took the most of it. The rates of a profiled run are the profiler's, not the code's.
 """
 from __future__ import annotations
 
 import argparse
+import cProfile
 import http.client
 import json
 import os
+import pstats
 import socket
 import subprocess
 import tempfile
@@ -250,13 +256,25 @@ def main() -> None:
     parser.add_argument("--http-only", action="store_true", help="skip the raw engine and the service layer")
     parser.add_argument("--kick", choices=("thread", "inline", "off"), default="thread",
                         help="service layer: where the PDFs are rendered after the commit (the web app: thread)")
+    parser.add_argument("--profile", metavar="FILE", default=None,
+                        help="run the service layer under cProfile, save the stats to FILE, print the top of them")
     options = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch:
         if not options.http_only:
             raw = raw_in_memory(options.cases)
             print(f"raw SpiffWorkflow in memory:     {raw:8.1f} cases/s")
             service_url = prepared_database(options.database_url, Path(scratch), "services")
+            profiler = cProfile.Profile(time.process_time) if options.profile else None
+            cpu = time.process_time()
+            if profiler:
+                profiler.enable()
             service, first, last, statements = through_services(service_url, options.cases, options.kick)
+            cpu = time.process_time() - cpu
+            if profiler:
+                profiler.disable()
+                _print_profile(profiler, options.profile, options.cases)
+            print(f"service layer CPU per case:      {cpu / options.cases * 1000:8.2f} ms (process_time, "
+                  f"{'profiled' if profiler else 'not profiled'}; --kick thread: the PDFs' thread counts too)")
             print(f"service layer, persisted (PDFs: {options.kick}): {service:8.1f} cases/s "
                   f"(first tenth {first:.1f}/s, last tenth {last:.1f}/s)")
             print(f"SQL statements per command:      {statements.summary()}")
@@ -276,6 +294,42 @@ def main() -> None:
             over_http = rates[most]
             print(f"ratios ({most} workers): services/raw {service / raw:.2f}, http/services {over_http / service:.2f}, "
                   f"http/raw {over_http / raw:.2f}")
+
+
+def _print_profile(profiler: cProfile.Profile, path: str, count: int, top: int = 30) -> None:
+    """Save the stats and print the functions with the most time, cumulative and own, per case."""
+    profiler.dump_stats(path)
+    stats = pstats.Stats(path)
+    own: dict[str, float] = defaultdict(float)
+    for (file, _, function), (_, _, tottime, _, _) in stats.stats.items():
+        own[_package(file, function)] += tottime
+    total = sum(own.values())
+    print("--- profile, own time by package (ms per case, share) ---")
+    for package, seconds in sorted(own.items(), key=lambda item: -item[1]):
+        print(f"{seconds / count * 1000:8.2f} {seconds / total:6.1%}  {package}")
+    for order in ("cumulative", "tottime"):
+        print(f"--- profile, by {order} (ms per case; calls per case) ---")
+        rows = sorted(stats.stats.items(), key=lambda item: -item[1][3 if order == "cumulative" else 2])[:top]
+        for (file, line, function), (_, calls, own, cumulative, _) in rows:
+            print(f"{cumulative / count * 1000:8.2f} {own / count * 1000:8.2f} {calls / count:9.1f}  "
+                  f"{_short(file)}:{line}({function})")
+
+
+PACKAGES = ("sqlalchemy", "sqlite3", "SpiffWorkflow", "reportlab", "json", "uuid", "workflows/adapters/engine",
+            "workflows/adapters", "workflows/services", "workflows/domain", "handlers")
+
+
+def _package(file: str, function: str) -> str:
+    """What a function's own time counts towards: the first of PACKAGES its file or built-in name holds."""
+    where = file if file != "~" else function
+    return next((package for package in PACKAGES if package in where), "other")
+
+
+def _short(file: str) -> str:
+    for marker in ("site-packages/", "/src/", "/python3.11/"):
+        if marker in file:
+            return file.split(marker, 1)[1]
+    return file
 
 
 def _worker_counts(text: str) -> list[int]:

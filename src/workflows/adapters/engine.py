@@ -46,6 +46,7 @@ from .bpmn_elements import EventSubProcess, OfflineTask, PassThroughTask, TimerS
 from .bpmn_parsing import DecisionTask, HandlerServiceTask, ProcessDefinition, TaskDefinition, parse_process
 from .dmn_parsing import read_decisions
 from .error_events import bpmn_error, catch_error, catch_escalation
+from .kept_workflows import KeptWorkflows, faithful
 from .limits import DiagramLimits, LimitExceeded, check_timer
 from .multi_instance import instance_label
 from .signal_events import catch_signal, caught_signal, thrown_signal, waiting_signals
@@ -348,6 +349,7 @@ class CaseRun:
         self.stored_timers: list[tuple[str, datetime]] | None = None
         self.stored_waits: list[tuple[str, dict]] | None = None
         self.stored_signals: list[str] | None = None
+        self.dumped: str | None = None  # the state Engine.dump gave last (what Engine.keep keeps the workflow under)
 
     @contextmanager
     def _on_case_clock(self):
@@ -851,6 +853,7 @@ class Engine:
     def __init__(self, limits: DiagramLimits | None = None):
         self._serializer = _serializer()
         self._definitions: dict[tuple, ProcessDefinition] = {}
+        self._kept = KeptWorkflows()
         self.limits = limits or DiagramLimits.from_environment()
 
     def definition(self, bpmn_xml: str, file_name: str = "process.bpmn",
@@ -883,10 +886,14 @@ class Engine:
         return run
 
     def resume(self, definition: ProcessDefinition, state: str, bindings: CaseBindings) -> CaseRun:
-        dct = json.loads(state)
-        self._serializer.migrate(dct)
-        workflow = self._serializer.registry.restore(dct, spec=definition.spec,
-                                                     subprocess_specs=definition.subprocess_specs)
+        """The case's workflow as `state` (its row's) stores it: the workflow kept for exactly that state, if this
+        process committed it last (keep), else restored from it."""
+        workflow = self._kept.take(state, definition.spec)
+        if workflow is None:
+            dct = json.loads(state)
+            self._serializer.migrate(dct)
+            workflow = self._serializer.registry.restore(dct, spec=definition.spec,
+                                                         subprocess_specs=definition.subprocess_specs)
         workflow.script_engine = CaseScriptEngine(bindings, self.limits)
         run = CaseRun(definition, workflow)
         if not workflow.completed:
@@ -909,4 +916,13 @@ class Engine:
         return completed, current
 
     def dump(self, run: CaseRun) -> str:
-        return self._serializer.serialize_json(run.workflow)
+        run.dumped = self._serializer.serialize_json(run.workflow)
+        return run.dumped
+
+    def keep(self, run: CaseRun) -> None:
+        """The state dump(run) gave is committed as the case's: keep the workflow for the next command on the case
+        in this process (kept_workflows.py). Call it after the commit, and leave the run alone after it: its
+        workflow is the next command's now."""
+        if run.workflow is not None and run.dumped is not None and faithful(run.workflow):
+            self._kept.put(run.dumped, run.definition.spec, run.workflow)
+            run.workflow = None

@@ -50,11 +50,6 @@ class OutboxRepository:
             .values(next_attempt_at=now + lease, attempts=outbox.c.attempts + 1)).rowcount
         return self.get(entry_id) if claimed else None
 
-    def unclaimed(self, entry_ids: list[int], now: datetime) -> set[int]:
-        """Those of the entries neither done nor held by a worker."""
-        return set(self.session.scalars(select(outbox.c.id).where(
-            outbox.c.id.in_(entry_ids), outbox.c.done_at.is_(None), outbox.c.next_attempt_at <= now)))
-
     def finish_unclaimed(self, entry_id: int, at: datetime) -> bool:
         """Mark done an entry nobody holds (a kick's work right after its command); False: done or held."""
         return bool(self.session.execute(

@@ -170,10 +170,11 @@ def render_issued(ctx: Context, entry: OutboxEntry) -> None:
 
 def render_kicked(ctx: Context, entries: list[tuple[int, DocumentIssued]]) -> None:
     """The prompt worker for DocumentIssued, right after the command: lay the PDFs out, then keep each with its
-    entry done in one transaction, unless a worker holds or did the entry (a download may have kept a PDF: kept)."""
-    with ctx.uow(write=False) as uow:  # a kick that comes late finds the scheduler did them: nothing to lay out
-        open_ids = uow.outbox.unclaimed([entry_id for entry_id, _ in entries], ctx.now())
-        layouts = uow.documents.layouts([event.document_id for entry_id, event in entries if entry_id in open_ids])
+    entry done in one transaction, unless a worker holds or did the entry (a download may have kept a PDF: kept).
+    A kick that comes late finds the PDFs kept already: nothing to lay out. (One the scheduler holds while still
+    laying it out is laid out here too, and not kept: rare enough not to ask the outbox first on every command.)"""
+    with ctx.uow(write=False) as uow:
+        layouts = uow.documents.layouts([event.document_id for _, event in entries])
     rendered = [(entry_id, event.document_id, render_pdf(from_layout(layouts[event.document_id])))
                 for entry_id, event in entries if event.document_id in layouts]
     with ctx.uow() as uow:

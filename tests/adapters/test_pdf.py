@@ -1,0 +1,112 @@
+"""The 文书 PDF layout (adapters/pdf.py): what is cached per process (the font's PDF object, the character widths,
+the paragraphs' parse) changes no byte of a PDF.
+
+The files in tests/fixtures/pdf were laid out by adapters/pdf.py before it cached anything (reportlab 5.1.0, in
+reportlab's invariant mode: a fixed date and document id), from the documents below; each is laid out again now and
+compared byte for byte. The unit tests after them compare each shortcut with what reportlab does without it, so
+they hold for any reportlab release (the whole files would differ after an upgrade: lay them out anew then, with
+the shortcuts' tests green)."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+import pytest
+from reportlab import Version, rl_config
+from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+from reportlab.pdfbase.pdfdoc import PDFDocument
+from reportlab.platypus import Paragraph
+
+from workflows.adapters import pdf
+from workflows.domain.documents import MATERIAL_COLUMNS, RenderedDocument
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "pdf"
+AGENCY = "抚顺市医疗保障事务服务中心"
+SEAL = (f"{AGENCY}（印章）", "2026年12月2日")
+FOOTER = f"{AGENCY}　地址：顺城区临江东路19-12号楼 1层　电话：024-55883333"
+MATERIALS = (("1", "医院收费票据", "原件", "定点医疗机构", "—"), ("2", "门急诊费用清单", "原件", "—", "—"),
+             ("3", "处方底方（病例材料）", "复印件", "—", "住院治疗的"))
+DOCUMENTS = {
+    "acceptance": RenderedDocument(
+        AGENCY, "受理通知书", "SL210400-20261202-00030",
+        ("张伟：", "你（单位）于2026年12月2日提交的门诊费用报销申请（办件编号：210400-20261202-00030），经审查，符合"
+         "受理条件，本机构决定自2026年12月2日起予以受理。",
+         "已收到申请材料：医保电子凭证或有效身份证件或社保卡、医院收费票据、门急诊费用清单、处方底方（病例材料）、医保卡复印件。",
+         "本事项承诺于2026年12月30日前办结。你（单位）可凭办件编号和证件号码查询办理进度。", "咨询电话：024-55883333。",
+         "监督投诉电话：024-55883333。", "特此通知。"), None, 7, SEAL, FOOTER),
+    "completion": RenderedDocument(
+        AGENCY, "办结通知书", "BJ210400-20261202-00030",
+        ("张伟：", "你（单位）于2026年12月2日提交的门诊费用报销申请（办件编号：210400-20261202-00030），本机构已于2026年"
+         "12月2日办结。", "经审核，核定拨付金额人民币870.00元，已拨付至你（单位）的银行账户****4567。",
+         "如对办理结果有疑问，请拨打咨询电话024-55883333。欢迎对本次服务作出评价。", "特此通知。"), None, 5, SEAL, FOOTER),
+    "missing_materials_table": RenderedDocument(
+        AGENCY, "一次性告知书", "GZ210400-20261202-00031",
+        ("李娜：", "你（单位）申请的门诊费用报销，经核对，申请材料不齐全，现一次性告知需补正的材料如下：",
+         "请补齐后再次提交。", "特此告知。"), (MATERIAL_COLUMNS, MATERIALS), 2, SEAL, FOOTER),
+    "empty_table_commitment": RenderedDocument(
+        AGENCY, "个人承诺书", "CN210400-20261202-00032", ("本人承诺：以下证明材料以本承诺代替，所述属实。",),
+        (MATERIAL_COLUMNS, ()), 1, ("承诺人（签字）：________________", "日期：________年____月____日"), ""),
+    "markup_and_spaces": RenderedDocument(
+        "A&B <医保> 中心", "不予受理决定书 <b>", "BSL-1&2",
+        ("王 五：", "理由：申请人称“费用 <1000> & 已自付”，  两个空格，末尾空格 ", "\t制表符与\n换行",
+         "Latin text, with ASCII words that wrap: reimbursement outpatient emergency hospitalisation " * 3),
+        None, 4, ("A&B <医保> 中心（印章）", "2026年12月2日"), "地址：<无> & 电话"),
+    "two_pages": RenderedDocument(
+        AGENCY, "终止办理决定书", "ZZ210400-20261202-00033",
+        ("赵六：",) + tuple(f"第{n}段：经复核，申请人提供的材料与事实不符，依据《社会保险法》第八十三条，本机构决定终止办理。"
+                           "如不服本决定，可在收到本决定书之日起六十日内依法申请行政复议，或者在六个月内依法提起行政诉讼。"
+                           for n in range(1, 16)), (MATERIAL_COLUMNS, MATERIALS * 4), 9, SEAL, FOOTER),
+}
+
+
+@pytest.fixture
+def invariant(monkeypatch):
+    """reportlab's invariant mode: the date and id a PDF carries are fixed, so two layouts compare byte for byte."""
+    monkeypatch.setattr(rl_config, "invariant", 1)
+
+
+@pytest.mark.parametrize("name", DOCUMENTS)
+def test_a_document_is_laid_out_as_it_was_before_the_caches(invariant, name):
+    expected = (FIXTURES / f"{name}.pdf").read_bytes()
+    assert json.loads((FIXTURES / "reportlab.json").read_text())["version"] == Version, (
+        "the fixtures come from another reportlab release: lay them out anew (see the docstring)")
+    assert pdf.render_pdf(DOCUMENTS[name]) == expected
+    assert pdf.render_pdf(DOCUMENTS[name]) == expected  # and again, from the caches the first layout filled
+
+
+# --- each shortcut against reportlab without it ---------------------------------------------------------------------
+
+TEXTS = ["张伟：", "特此通知。", "  前后空格  ", "两个  空格\n换行\t制表", "全角　空格", "A&B", "<b>不是标记</b>", "1 > 0",
+         "Latin words, wrapping: reimbursement outpatient", "—", "无", "'引号' \"双引号\"", "\u00a0不换行空格"]
+STYLES = [pdf.BODY, pdf.SALUTATION, pdf.TITLE, pdf.NUMBER, pdf.SIGNATURE, pdf.CELL, pdf.HEAD_CELL]
+
+
+@pytest.mark.parametrize("text", TEXTS)
+def test_a_paragraph_of_plain_text_gets_the_fragments_reportlab_parses(text):
+    for style in STYLES:
+        made, parsed = pdf._paragraph(text, style), Paragraph(escape(text), style)
+        assert [vars(f) for f in made.frags] == [vars(f) for f in parsed.frags]
+        assert (made.text, made.style) == (parsed.text, parsed.style)
+
+
+def test_the_font_object_is_the_one_reportlab_formats_under_each_name():
+    def font_object(font, fonts_before):
+        document = PDFDocument()
+        for name in fonts_before:  # a font used first takes F1: this one is then F2
+            document.getInternalFontName(name)
+        font.addObjects(document)
+        name = document.fontMapping[font.name][1:]
+        return document.idToObject[name].format(document)
+
+    cached = pdf.CachedCIDFont(pdf.FONT)
+    for fonts_before in ([], ["Helvetica"], [], ["Helvetica"]):  # the second time of each, from the cache
+        assert font_object(cached, fonts_before) == font_object(UnicodeCIDFont(pdf.FONT), fonts_before)
+
+
+def test_widths_are_those_of_reportlab():
+    cached, plain = pdf.CachedCIDFont(pdf.FONT), UnicodeCIDFont(pdf.FONT)
+    for text in ["张", "A", " ", "：", "张伟：申请", "", "Latin", b"bytes"]:
+        for size in (9, 10, 10.5, 12, 22):
+            assert cached.stringWidth(text, size) == plain.stringWidth(text, size)
+            assert cached.stringWidth(text, size) == plain.stringWidth(text, size)  # again, from the cache
