@@ -6,9 +6,12 @@ embedded.
 What does not change between documents is made once per process (a PDF is laid out after every command that
 issues one, two per case on the way to 办结): the font's PDF object, formatted (its widths table took a quarter of a
 layout), the width of each character at each size (line breaking asks for every character of a Chinese line
-apart), the styles, a paragraph's parse as markup where its text has none. tests/adapters/test_pdf.py holds the PDFs as they were before, byte for byte. Layout: the agency's name at the head of every page, the title, the document number, the paragraphs
-(indented two characters, the salutation "张伟：" not) with the materials table where the kind has one, then the
-seal line and date (or the applicant's signature lines), and the hall's address and phone at the foot.
+apart), the styles, a paragraph's parse as markup where its text has none. tests/adapters/test_pdf.py holds the
+PDFs as they were before, byte for byte.
+
+Layout: the agency's name at the head of every page, the title, the document number, the paragraphs (indented two
+characters, the salutation "张伟：" not) with the materials table where the kind has one, then the seal line and
+date (or the applicant's signature lines), and the hall's address and phone at the foot.
 """
 from __future__ import annotations
 
