@@ -145,12 +145,10 @@ class StatisticsCounts:
                                        .returning(d.c.case_id, d.c.agency_code, d.c.hall_code, d.c.item_code)).all()
         if not cleared:
             return
-        cases = {row.case_id: row[1:] for row in cleared}
+        cases = _places_by_case(cleared)
         self.session.execute(select(c.c.id).where(c.c.id.in_(cases)).with_for_update()).all()
         still = set(self.session.scalars(select(d.c.case_id).where(d.c.case_id.in_(cases), d.c.overdue == true())))
-        left = Counter(place for case_id, place in cases.items() if case_id not in still)
-        add_counts(self.session.connection(), orm.overdue_counts,
-                   [{"agency_code": a, "hall_code": h, "item_code": i, "overdue": -n} for (a, h, i), n in left.items()])
+        _add_overdue(self.session, Counter(place for case_id, place in cases.items() if case_id not in still), -1)
 
     def mark_overdue(self, now: datetime, batch: int) -> tuple[int, int]:
         """One batch of the scheduler's round: the running limits past due at `now` not counted yet (the soonest
@@ -171,10 +169,8 @@ class StatisticsCounts:
         marked = self.session.execute(d.update().where(d.c.case_id.in_(locked), *uncounted(), d.c.due_at < now)
                                       .values(overdue=True)
                                       .returning(d.c.case_id, d.c.agency_code, d.c.hall_code, d.c.item_code)).all()
-        joined = Counter(place for case_id, place in {row.case_id: row[1:] for row in marked}.items()
-                         if case_id not in counted)
-        add_counts(self.session.connection(), orm.overdue_counts,
-                   [{"agency_code": a, "hall_code": h, "item_code": i, "overdue": n} for (a, h, i), n in joined.items()])
+        _add_overdue(self.session, Counter(place for case_id, place in _places_by_case(marked).items()
+                                           if case_id not in counted), +1)
         return found, len(marked)
 
     def _missed(self, closed: list[Case]) -> set[int]:
@@ -199,6 +195,18 @@ def _place(session: Session, limit: CaseDeadline) -> None:
     case_record = session.get(Case, limit.case_id)
     limit.agency_code, limit.hall_code, limit.item_code = (case_record.agency_code, case_record.hall_code,
                                                            case_record.item_code)
+
+
+def _places_by_case(rows) -> dict[int, tuple[str, str, str]]:
+    """(agency, hall, item) by case, of limit rows returned as (case_id, agency_code, hall_code, item_code)."""
+    return {row.case_id: tuple(row[1:]) for row in rows}
+
+
+def _add_overdue(session: Session, places: Counter, sign: int) -> None:
+    """Cases joining (sign +1) or leaving (-1) overdue_counts, `places` counting them per (agency, hall, item)."""
+    add_counts(session.connection(), orm.overdue_counts,
+               [{"agency_code": a, "hall_code": h, "item_code": i, "overdue": sign * n}
+                for (a, h, i), n in places.items()])
 
 
 def _changed(record, *attributes: str) -> bool:
