@@ -369,6 +369,10 @@ class TaskRequest(Record):
     done_at: datetime | None
     withdrawn_by: str | None
 
+    def withdraw(self, by: str, at: datetime) -> None:
+        """Recalled (委派), removed (减签) or closed with its task (a token move) by `by`."""
+        self.status, self.done_at, self.withdrawn_by = WITHDRAWN, at, by
+
 
 class TaskSubmission(Record):
     """The holder's completion of a task, held until its after- and parallel signers have signed."""

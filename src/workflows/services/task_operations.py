@@ -203,7 +203,7 @@ def recall_delegation(ctx: Context, actor: User, request_id: int, reason: str = 
             raise Forbidden("只有任务的办理人可以收回委派")
         _require_pending(request, "该委派已办理，不能收回", "该委派已收回")
         at = ctx.now()
-        request.status, request.done_at, request.withdrawn_by = WITHDRAWN, at, actor.username
+        request.withdraw(actor.username, at)
         message = f"{actor.full_name}收回对{name_of(uow, request.assignee)}的委派“{task.name}”" + _because(reason)
         add_history(uow, case, at, actor.username, "delegation_recalled", message, stage=task.stage,
                     task_name=task.name, detail={"request": request.id, "reason": reason})
@@ -252,7 +252,7 @@ def remove_signer(ctx: Context, actor: User, request_id: int, reason: str = "") 
             raise Forbidden("只有任务的办理人或科室负责人可以减签")
         _require_pending(request, f"{name_of(uow, request.assignee)}已签署，不能减签", "该加签人已被减签")
         at = ctx.now()
-        request.status, request.done_at, request.withdrawn_by = WITHDRAWN, at, actor.username
+        request.withdraw(actor.username, at)
         message = (f"{actor.full_name}减签{name_of(uow, request.assignee)}（{REQUEST_KINDS[request.kind]}"
                    f"“{task.name}”）" + _because(reason))
         add_history(uow, case, at, actor.username, "signer_removed", message, stage=task.stage,

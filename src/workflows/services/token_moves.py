@@ -17,7 +17,7 @@ from workflows.adapters.workflow_migration import TokenMove
 from workflows.domain import case_migration as rules
 from workflows.domain.case_migration import MoveTarget
 from workflows.domain.errors import Conflict, InvalidInput
-from workflows.domain.model import CLOSED, PENDING, REQUEST_KINDS, WITHDRAWN, Case, User
+from workflows.domain.model import CLOSED, PENDING, REQUEST_KINDS, Case, User
 
 from .access import require_case_visible
 from .case_operations import require_not_suspended
@@ -94,7 +94,7 @@ def _close_requests(uow, case: Case, actor: User, task_id: str, name: str, at) -
         uow.task_requests.drop_submission(submission)
     pending = [r for r in uow.task_requests.for_task(task_id) if r.status == PENDING]
     for request in pending:
-        request.status, request.done_at, request.withdrawn_by = WITHDRAWN, at, actor.username
+        request.withdraw(actor.username, at)
     if not pending:
         return
     asked = "、".join(f"{name_of(uow, r.assignee)}的{REQUEST_KINDS[r.kind]}" for r in pending)
