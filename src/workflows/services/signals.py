@@ -4,8 +4,9 @@ every open case of the agency waiting for it (a catch event, a boundary event, a
 
 The thrower's command only publishes SignalThrown; after its commit the outbox's worker delivers the signal to
 each waiting case in a transaction of its own, which also records that the case caught it (a case that fails to
-take it fails the entry after the others got it; the outbox's retry skips the cases recorded). Within the throwing case SpiffWorkflow has already caught it. A signal carries no data between cases:
-one applicant's data never lands in another's case.
+take it fails the entry after the others got it; the outbox's retry skips the cases recorded). Within the throwing
+case SpiffWorkflow has already caught it. A signal carries no data between cases: one applicant's data never lands
+in another's case.
 """
 from __future__ import annotations
 
