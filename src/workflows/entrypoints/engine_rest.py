@@ -9,9 +9,9 @@ and password (both clients offer it); the user needs the role 外部系统 (inte
 
 Beside them, the part of Camunda 7's REST API a tasklist or an integrating system uses for user tasks and process
 instances (GET /task, POST /task/{id}/complete, GET /task/{id}/form-variables, POST
-/process-definition/key/{key}/start, GET /process-definition/{id}, GET /process-instance/{id}/variables): typed variables in and out, each route
-calling the platform's own use case (services/camunda_rest.py), so that the user's roles, hall and every rule of
-our API hold (a clerk completes the tasks of the clerk's role, a 受理员 opens cases).
+/process-definition/key/{key}/start, GET /process-definition/{id}, GET /process-instance/{id}/variables): typed
+variables in and out, each route calling the platform's own use case (services/camunda_rest.py), so that the user's
+roles, hall and every rule of our API hold (a clerk completes the tasks of the clerk's role, a 受理员 opens cases).
 """
 from __future__ import annotations
 
