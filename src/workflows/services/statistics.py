@@ -43,13 +43,13 @@ class Holder:
     role: str
     username: str | None
     full_name: str | None
-    text: str = ""  # as the desk's rows show it: "审核：李审核", "审核：未认领（审核员）"
 
-
-def holder(task_name: str, role: str, username: str | None, full_name: str | None) -> Holder:
-    """Who holds a task, with the text the desk shows for it composed once here, not by the template per row."""
-    held = full_name if username else f"未认领（{TASK_ROLE_NAMES.get(role, role)}）"
-    return Holder(task_name, role, username, full_name, f"{task_name}：{held}")
+    @property
+    def text(self) -> str:
+        """As the desk's rows show it, composed here rather than by the template in each of its lists:
+        "审核：李审核", "审核：未认领（审核员）"."""
+        held = self.full_name if self.username else f"未认领（{TASK_ROLE_NAMES.get(self.role, self.role)}）"
+        return f"{self.task_name}：{held}"
 
 
 @dataclass(frozen=True)
@@ -204,7 +204,7 @@ def desk_board(ctx: Context, actor: User, page: int = 1, sort: str = "level", ca
         supervisions = uow.supervisions.for_hall(*place)
         followups = uow.followups.for_hall(*place, FOLLOWUP_OPEN, 200, 0)
     names = {user.username: user.full_name for user in people}
-    holders = {case_id: [holder(t.name, t.role, t.assignee, names.get(t.assignee, t.assignee)) for t in rows]
+    holders = {case_id: [Holder(t.name, t.role, t.assignee, names.get(t.assignee, t.assignee)) for t in rows]
                for case_id, rows in tasks.items()}
     escalation_rows = [_escalation_row(e, stage, limit, tasks, holders, calendar, now)
                        for e, stage, limit in escalations[:per_page]]
