@@ -14,9 +14,9 @@ class FakeOutbox:
     def __init__(self):
         self.rows = []
 
-    def add(self, kind, payload, case_id, at):
-        self.rows.append((kind, payload, case_id, at))
-        return len(self.rows)
+    def add(self, entries, at):
+        self.rows.extend((kind, payload, case_id, at) for kind, payload, case_id in entries)
+        return list(range(len(self.rows) - len(entries) + 1, len(self.rows) + 1))
 
 
 class FakeUnitOfWork:
@@ -33,7 +33,7 @@ def test_atomic_handlers_run_at_once_and_waiting_events_become_outbox_rows_kicke
                      deferred={DocumentIssued: "render_document", CalendarChanged: "recompute_deadlines"},
                      prompt={"render_document": None}, kick=lambda kind, entries: kicked.append((kind, entries)))
     uow = FakeUnitOfWork()
-    issued = DocumentIssued(7, 3, "acceptance_notice", "SL1")
+    issued = DocumentIssued(7, 3, "acceptance_notice", "SL1", layout={"title": "受理通知书"})
 
     bus.dispatch(uow, [issued, CalendarChanged("2026-12-19 调整为工作日")])
 
@@ -45,6 +45,7 @@ def test_atomic_handlers_run_at_once_and_waiting_events_become_outbox_rows_kicke
     for action in uow.after:
         action()
     assert kicked == [("render_document", [(1, issued)])]  # the document only: the calendar's waits for the scheduler
+    assert kicked[0][1][0][1].layout == {"title": "受理通知书"}  # its text goes to the kick, not into the outbox row
 
 
 def test_an_event_is_read_back_from_its_payload():

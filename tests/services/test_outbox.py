@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
+from dataclasses import replace
 from datetime import date, timedelta
 from io import BytesIO
 
@@ -181,7 +182,8 @@ def test_a_kick_leaves_alone_an_entry_a_worker_holds(quiet, staff, clock):
         held = uow.outbox.claim(entry_id, clock.now, outbox.LEASE)
         uow.commit()
 
-    documents.render_kicked(quiet, [(entry_id, DocumentIssued.from_payload(held.payload))])
+    kicked = replace(DocumentIssued.from_payload(held.payload), layout=notice.layout)  # as its command hands it on
+    documents.render_kicked(quiet, [(entry_id, kicked)])
 
     assert stored(quiet, notice.id).content is None and pending(quiet) == 1  # the holder's to do
     documents.render_issued(quiet, held)

@@ -19,16 +19,21 @@ from .orm import outbox
 _COLUMNS = (outbox.c.id, outbox.c.kind, outbox.c.payload, outbox.c.case_id, outbox.c.created_at, outbox.c.attempts,
             outbox.c.next_attempt_at, outbox.c.done_at, outbox.c.last_error)
 
-_INSERT = insert(outbox).returning(outbox.c.id)  # built once: every command that issues something adds a row
+_INSERT = insert(outbox).returning(outbox.c.id)  # built once: every command that issues something adds rows
 
 
 class OutboxRepository:
     def __init__(self, session: Session):
         self.session = session
 
-    def add(self, kind: str, payload: dict, case_id: int | None, at: datetime) -> int:
-        return self.session.execute(_INSERT, {"kind": kind, "payload": payload, "case_id": case_id,
-                                              "created_at": at, "attempts": 0, "next_attempt_at": at}).scalar_one()
+    def add(self, entries: list[tuple[str, dict, int | None]], at: datetime) -> list[int]:
+        """Rows of (kind, payload, case_id), due at once, in one statement; their ids, in the order given. Both
+        databases number a statement's rows in the order of its VALUES (PostgreSQL's serial, SQLite's rowid one
+        above the last), so the ids sorted are in that order (RETURNING itself promises none; asking SQLAlchemy to
+        sort them costs a statement per row on SQLite)."""
+        return sorted(self.session.scalars(_INSERT, [
+            {"kind": kind, "payload": payload, "case_id": case_id, "created_at": at, "attempts": 0,
+             "next_attempt_at": at} for kind, payload, case_id in entries]))
 
     def get(self, entry_id: int) -> OutboxEntry | None:
         row = self.session.execute(select(*_COLUMNS).where(outbox.c.id == entry_id)).first()

@@ -7,15 +7,18 @@ An event is a plain frozen dataclass of JSON-able values: it is what an outbox r
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
+
+
+IN_PROCESS = "in_process"  # a field's metadata: what its process hands a prompt worker, never kept in the outbox
 
 
 class Event:
     """Base of the events: `payload` for the outbox; an event of one case has a `case_id` field (its row's)."""
 
     def payload(self) -> dict:
-        return asdict(self)
+        return {f.name: getattr(self, f.name) for f in fields(self) if not f.metadata.get(IN_PROCESS)}
 
     @classmethod
     def from_payload(cls, payload: dict) -> "Event":
@@ -24,12 +27,14 @@ class Event:
 
 @dataclass(frozen=True)
 class DocumentIssued(Event):
-    """A 文书 was given its number and its text at the command; its PDF is laid out after the commit."""
+    """A 文书 was given its number and its text at the command; its PDF is laid out after the commit. `layout`,
+    the text as laid out, goes to the kick right after the commit (it need not read it back), not to the outbox."""
 
     document_id: int
     case_id: int
     kind: str
     number: str
+    layout: dict | None = field(default=None, compare=False, repr=False, metadata={IN_PROCESS: True})
 
 
 @dataclass(frozen=True)

@@ -81,7 +81,7 @@ def issue(uow: UnitOfWork, ctx: Context, case: Case, kind: str, actor: User | st
                             layout=layout_of(rendered), content=None, issued_by=issuer, issued_at=at)
     uow.documents.add(document)
     uow.flush()
-    uow.publish(DocumentIssued(document.id, case.id, kind, number))
+    uow.publish(DocumentIssued(document.id, case.id, kind, number, document.layout))
     applicant_notices.notify(uow, case, kind, rendered.title, number)  # the applicant is texted of it
     add_history(uow, case, at, issuer, "document_issued", f"出具《{rendered.title}》（文书编号 {number}）",
                 stage=case.stage, detail={"document_id": document.id, "kind": kind, "number": number})
@@ -169,14 +169,13 @@ def render_issued(ctx: Context, entry: OutboxEntry) -> None:
 
 
 def render_kicked(ctx: Context, entries: list[tuple[int, DocumentIssued]]) -> None:
-    """The prompt worker for DocumentIssued, right after the command: lay the PDFs out, then keep each with its
-    entry done in one transaction, unless a worker holds or did the entry (a download may have kept a PDF: kept).
-    A kick that comes late finds the PDFs kept already: nothing to lay out. (One the scheduler holds while still
-    laying it out is laid out here too, and not kept: rare enough not to ask the outbox first on every command.)"""
-    with ctx.uow(write=False) as uow:
-        layouts = uow.documents.layouts([event.document_id for _, event in entries])
-    rendered = [(entry_id, event.document_id, render_pdf(from_layout(layouts[event.document_id])))
-                for entry_id, event in entries if event.document_id in layouts]
+    """The prompt worker for DocumentIssued, right after the command: lay the PDFs out from the text the events
+    carry (nothing read back), then keep each with its entry done in one transaction, unless a worker holds or did
+    the entry (a download may have kept a PDF: kept). An event without its text (one restored from the outbox) is
+    the scheduler's. (A PDF that a download or the scheduler kept meanwhile is laid out here too, and not kept: rare
+    enough not to ask the database first on every command.)"""
+    rendered = [(entry_id, event.document_id, render_pdf(from_layout(event.layout)))
+                for entry_id, event in entries if event.layout is not None]
     with ctx.uow() as uow:
         for entry_id, document_id, content in rendered:
             if uow.outbox.finish_unclaimed(entry_id, ctx.now()):

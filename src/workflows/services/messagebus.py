@@ -39,7 +39,7 @@ class MessageBus:
     after_commit: dict[type[Event], list[AfterCommit]] = field(default_factory=dict)
 
     def dispatch(self, uow: "UnitOfWork", events: list[Event]) -> None:
-        kicked: dict[str, Kicked] = {}
+        deferred: list[tuple[str, Event]] = []
         for event in events:
             for handler in self.atomic.get(type(event), ()):
                 handler(uow, event)
@@ -47,10 +47,17 @@ class MessageBus:
                 uow.after_commit(partial(follow, event))
             kind = self.deferred.get(type(event))
             if kind is not None:
-                entry_id = uow.outbox.add(kind, event.payload(), getattr(event, "case_id", None),
-                                          self.clock())
-                if kind in self.prompt:
-                    kicked.setdefault(kind, []).append((entry_id, event))
+                deferred.append((kind, event))
+        if deferred:  # the outbox rows of all the events in one statement
+            entry_ids = uow.outbox.add([(kind, event.payload(), getattr(event, "case_id", None))
+                                        for kind, event in deferred], self.clock())
+            self._kick_after_commit(uow, [(kind, entry_id, event) for (kind, event), entry_id
+                                          in zip(deferred, entry_ids) if kind in self.prompt])
+
+    def _kick_after_commit(self, uow: "UnitOfWork", entries: list[tuple[str, int, Event]]) -> None:
+        kicked: dict[str, Kicked] = {}
+        for kind, entry_id, event in entries:
+            kicked.setdefault(kind, []).append((entry_id, event))
         if kicked and self.kick is not None:
             kick = self.kick
             uow.after_commit(lambda: [kick(kind, entries) for kind, entries in kicked.items()])

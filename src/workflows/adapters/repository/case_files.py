@@ -62,13 +62,6 @@ class DocumentRepository(_Repository):
     def get(self, document_id: int) -> CaseDocument | None:
         return self.session.get(CaseDocument, document_id)
 
-    def layouts(self, document_ids: list[int]) -> dict[int, dict]:
-        """The laid-out text of the documents not yet rendered, by id."""
-        d = orm.case_documents
-        rows = self.session.execute(select(d.c.id, d.c.layout).where(d.c.id.in_(document_ids), d.c.content.is_(None),
-                                                                     d.c.layout.is_not(None)))
-        return {row.id: row.layout for row in rows}
-
     def store_content(self, document_id: int, content: bytes) -> bool:
         """Keep a document's PDF once: False when it had one already (rendered meanwhile elsewhere)."""
         d = orm.case_documents
