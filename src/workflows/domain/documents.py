@@ -10,6 +10,7 @@ no PDF here: adapters/pdf.py lays the rendered document out.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from functools import cached_property
 from datetime import date
 from string import Formatter
 
@@ -73,6 +74,11 @@ class DocumentTemplate:
     kind: str
     title: str
     paragraphs: tuple[str, ...]
+
+    @cached_property
+    def placeholders(self) -> frozenset[str]:
+        """The placeholders the template uses: a value it does not use need not be looked up."""
+        return frozenset(name for text in (self.title, *self.paragraphs) for name in placeholders_in(text))
 
 
 @dataclass(frozen=True)

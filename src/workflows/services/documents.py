@@ -19,8 +19,9 @@ from workflows.adapters.unit_of_work import UnitOfWork
 from workflows.domain.acceptance import COMMITTED, MISSING, PRESENT, WAIVED, WAIVER_EXPIRED, WAIVER_STAGE
 from workflows.domain.amounts import money, yuan
 from workflows.domain.catalog import Agency, Material
-from workflows.domain.documents import (KINDS, REMEDIES, DocumentMaterial, RenderedDocument, chinese_date,
-                                        contact_phone, from_layout, layout_of, mask_account, mask_id, render)
+from workflows.domain.documents import (KINDS, REMEDIES, DocumentMaterial, DocumentTemplate, RenderedDocument,
+                                        chinese_date, contact_phone, from_layout, layout_of, mask_account, mask_id,
+                                        render)
 from workflows.domain.errors import Conflict, NotFound
 from workflows.domain.events import DocumentIssued, OutboxEntry
 from workflows.domain.identity import eligibility_finding
@@ -213,7 +214,7 @@ def _render(uow: UnitOfWork, ctx: Context, case: Case, kind: str,
         raise Conflict(f"目录中没有《{KINDS[kind]}》的文书模板，不能出具")
     number = _number(uow, case, details.get("number") or f"{NUMBER_PREFIXES[kind]}{case.number}")
     materials = _materials(agency, case, details.get("materials") or ())
-    values = _values(uow, agency, case, number, ctx.now(), details)
+    values = _values(uow, agency, case, number, ctx.now(), details) | _marked(uow, case, template)
     return render(template, values, materials), values, materials
 
 
@@ -246,7 +247,8 @@ def _day(moment: date | datetime | None) -> str | None:
 
 
 def _values(uow: UnitOfWork, agency: Agency, case: Case, number: str, at: datetime, details: dict) -> dict[str, str]:
-    """The placeholders' values (domain/documents.py PLACEHOLDERS) but {materials}; those without one are left out."""
+    """The placeholders' values (domain/documents.py PLACEHOLDERS) but {materials} and the marks' (_marked); those
+    without one are left out."""
     hall = agency.hall(case.hall_code)
     applicant = case.applicant
     agent = applicant.get("agent") or {}
@@ -264,17 +266,21 @@ def _values(uow: UnitOfWork, agency: Agency, case: Case, number: str, at: dateti
         "reasons": details.get("reasons"),
         "remedies": REMEDIES + (f"监督投诉电话：{agency.complaint_phone}。" if agency.complaint_phone else ""),
         "document_name": details.get("document_name"), "issue_date": _day(at),
-        **_marked(uow, case), **_payment_values(case),
+        **_payment_values(case),
     }
     return {key: str(value) for key, value in values.items() if value not in (None, "")}
 
 
-def _marked(uow: UnitOfWork, case: Case) -> dict[str, str]:
-    """The materials by their marks (申请材料核对), for the 受理通知书's lists."""
+def _marked(uow: UnitOfWork, case: Case, template: DocumentTemplate) -> dict[str, str]:
+    """The materials by their marks (申请材料核对), for the 受理通知书's lists; none for a template without such a
+    list (the marks are not read: a 办结通知书 lists none)."""
+    if not template.placeholders & MARK_PLACEHOLDERS.keys():
+        return {}
     names: dict[str, list[str]] = {}
     for _, mark in sorted(uow.materials.for_case(case.id).items()):
         names.setdefault(mark.status, []).append(mark.name)
-    return {placeholder: "、".join(names.get(status, ())) for placeholder, status in MARK_PLACEHOLDERS.items()}
+    return {placeholder: "、".join(names[status]) for placeholder, status in MARK_PLACEHOLDERS.items()
+            if status in names}
 
 
 def _payment_values(case: Case) -> dict:
