@@ -185,3 +185,40 @@ def test_a_case_the_scheduler_set_aside_has_its_timer_rows_again_once_retried(ct
     assert _timer_rows(ctx, progress.case.id) == {}
     case_operations.retry_case(ctx, staff["kezhang"], progress.case.number, "已排除故障")
     assert _timer_rows(ctx, progress.case.id) == accepted
+
+
+def _flow_statements(ctx: Context, staff) -> dict[str, list[str]]:
+    """The statements of each command of the bench's flow (申请—受理—审核—拨付), its PDFs' kick after the commit
+    included."""
+    clerks = {"受理": staff["shouli"], "审核": staff["shenhe"], "拨付": staff["caiwu"]}
+    decisions = {"受理": "accept", "审核": "approve", "拨付": "pay"}
+    progress = []  # what the last command returned
+    seen = {"open": statements_of(ctx, lambda: progress.append(
+        cases.open_case(ctx, staff["shouli"], ITEM, APPLICANT, DATA)))}
+    while progress[-1].open_tasks:
+        [task] = progress[-1].open_tasks
+        seen[task.stage] = statements_of(ctx, lambda: progress.append(tasks.complete_task(
+            ctx, clerks[task.stage], task.id, {"decision": decisions[task.stage]})))
+    assert progress[-1].case.result == "办结"
+    return seen
+
+
+def test_each_command_of_the_flow_reads_its_case_once_and_sends_only_its_writes(ctx, staff, clock):
+    """What bench/case_throughput.py counts per command: the reads are the one load (and at 受理 the national
+    platform's answer, a stand-in kept in the database); the rest are the writes, the outbox rows of a command in
+    one INSERT, and the kick that keeps its PDFs reads nothing back."""
+    cases.open_case(ctx, staff["shouli"], ITEM, APPLICANT, DATA)  # what a process caches, cached
+    seen = _flow_statements(ctx, staff)
+    postgresql = ctx.session_factory.kw["bind"].dialect.name == "postgresql"
+    load = ["cases.id,", "case_tasks.id,"] if postgresql else ["case_tasks.id,"]
+    reads = {name: [s.lstrip().split()[1] for s in statements if s.lstrip().startswith("SELECT")]
+             for name, statements in seen.items()}
+    assert reads == {"open": ["(SELECT"], "受理": [*load, "local_platform_people.id_number,"], "审核": load,
+                     "拨付": load}, reads
+    outbox_rows = {name: len([s for s in statements if s.lstrip().startswith("INSERT INTO outbox")])
+                   for name, statements in seen.items()}
+    assert outbox_rows == {"open": 0, "受理": 1, "审核": 0, "拨付": 1}, outbox_rows
+    counts = {name: len(statements) for name, statements in seen.items()}
+    begins = 0 if postgresql else 1  # SQLite's BEGIN is a statement of its own; PostgreSQL's driver sends it
+    assert counts == {"open": 8 + begins, "受理": 15 + 2 * begins + len(load), "审核": 6 + begins + len(load),
+                      "拨付": 15 + 2 * begins + len(load)}, counts

@@ -113,7 +113,7 @@ def issue_automatic(uow: UnitOfWork, ctx: Context, case: Case, previous_stage: s
     result, with the result documents its certificate handler numbered."""
     accepted = case.accepted_at is not None and (case.status != CLOSED or case.result == COMPLETED)
     if (previous_stage == ACCEPTANCE_STAGE and case.stage not in (ACCEPTANCE_STAGE, WAIVER_STAGE) and accepted
-            and not any(d.kind in (ACCEPTANCE, WAIVER) for d in uow.documents.for_case(case.id))):
+            and not any(d.kind in (ACCEPTANCE, WAIVER) for d in uow.documents.issued(case.id))):
         issue(uow, ctx, case, ACCEPTANCE, SYSTEM)
     if not was_open or case.status != CLOSED or case.result not in CLOSING_DOCUMENTS:
         return
@@ -220,7 +220,7 @@ def _render(uow: UnitOfWork, ctx: Context, case: Case, kind: str,
 
 def _number(uow: UnitOfWork, case: Case, base: str) -> str:
     """`base`, or `base-2`, `base-3` … when the case was given a document of that number already."""
-    taken = {document.number for document in uow.documents.for_case(case.id)}
+    taken = {document.number for document in uow.documents.issued(case.id)}
     number, count = base, 1
     while number in taken:
         count += 1

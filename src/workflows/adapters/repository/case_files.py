@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import NamedTuple
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import undefer
 
 from workflows.domain.model import CaseAttachment, CaseComment, CaseDocument, CaseMaterial, CaseWaiver
@@ -41,12 +42,43 @@ class WaiverRepository(_Repository):
         self.session.add(waiver)
 
 
+class Issued(NamedTuple):
+    """A document of a case as a new one's number must know it (a CaseDocument answers the same)."""
+
+    kind: str
+    number: str
+
+
+_UNIT, _RECORD = "\x1f", "\x1e"  # between a document's kind and number, between documents: in no number
+
+
+def issued_documents(case_id):
+    """The kinds and numbers of a case's documents as one text (NULL: none), read with the case by
+    CaseRepository.get_for_update for `DocumentRepository.read_issued`."""
+    d = orm.case_documents
+    return (select(func.aggregate_strings(d.c.kind + _UNIT + d.c.number, _RECORD)).where(d.c.case_id == case_id)
+            .scalar_subquery())
+
+
 class DocumentRepository(_Repository):
     """文书 of cases; their PDF (deferred in the mapping) is loaded only by `with_content`."""
 
     def add(self, document: CaseDocument) -> None:
         self.session.add(document)
         self._remember_added(("documents", document.case_id), document)
+        self._remember_added(("issued", document.case_id), document)
+
+    def issued(self, case_id: int) -> list[Issued | CaseDocument]:
+        """The kind and number of each document of the case, this unit's own included, read once per transaction:
+        with the case where get_for_update read it (read_issued), else with its documents."""
+        return self._remembered(("issued", case_id), lambda: list(self.for_case(case_id)))
+
+    def read_issued(self, case_id: int, text: str | None) -> None:
+        """What issued_documents read: remembered for `issued`; a case without documents has none to read."""
+        if text is None:
+            self._remembered(("documents", case_id), list)
+        self._remembered(("issued", case_id), lambda: [Issued(*entry.split(_UNIT)) for entry in
+                                                       (text.split(_RECORD) if text else ())])
 
     def for_case(self, case_id: int) -> list[CaseDocument]:
         """The case's documents, read once per transaction (_remembered)."""

@@ -8,11 +8,12 @@ from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from workflows.domain.case import CaseAggregate
-from workflows.domain.model import (READY, Case, CaseDeadline, CaseDocument, CaseMaterial, CasePause, CaseTask,
+from workflows.domain.model import (READY, Case, CaseDeadline, CaseMaterial, CasePause, CaseTask,
                                     ExternalCall, HistoryEntry, TaskActivity)
 
 from .. import orm, write_lock
 from .base import _AppendOnlyRepository, _Repository, rows_of_case
+from .case_files import DocumentRepository, issued_documents
 from .catalog import VersionRepository
 from .task_requests import TaskRequestRepository, activity_checks
 
@@ -67,11 +68,13 @@ class CaseRepository(_Repository):
         accepted = case.accepted_at is not None
         limits = sorted({row[1] for row in rows if row[1] is not None}, key=lambda d: d.id) if accepted else []
         activity, kept = TaskActivity(*map(bool, rows[0][2:5])), rows[0][5:5 + len(_KEPT)]
+        issued = rows[0][5 + len(_KEPT)]
         open_tasks = self._remembered(("open_tasks", case.id), lambda: [t for t in tasks if t.state == READY])
         deadlines = self._remembered(("deadlines", case.id), lambda: limits)
         for (key, empty, _), present in zip(_KEPT, kept):
             if not present:
                 self._remembered((key, case.id), empty)
+        DocumentRepository(self.session).read_issued(case.id, issued)
         pauses = self._remembered(("pauses", case.id), lambda: self._rows(CasePause, case.id))
         return CaseAggregate(case, open_tasks, next((task for task in tasks if task.id == task_id), None),
                              TaskRequestRepository(self.session).parts(task_id, activity), deadlines, pauses)
@@ -137,7 +140,7 @@ class CaseRepository(_Repository):
 
 
 # what a case keeps, by the key its repository remembers it under (_remembered) and the empty value of that key
-_KEPT = (("pauses", list, CasePause), ("materials", dict, CaseMaterial), ("documents", list, CaseDocument))
+_KEPT = (("pauses", list, CasePause), ("materials", dict, CaseMaterial))
 
 
 # The statements every command on a task sends, built once (building a statement costs more than running it here).
@@ -152,9 +155,9 @@ def _case_of_task(lock: bool):
 def _case_parts(case_id, task_id) -> tuple:
     """What get_for_update reads beside the case, for the case `case_id` and its task `task_id` (SQL expressions):
     each of its open tasks and the task beside each of its limits (a case has a few of each), then the checks of
-    TaskActivity and of _KEPT."""
+    TaskActivity and of _KEPT, and the kinds and numbers of its documents (DocumentRepository.issued)."""
     kept = (select(record.case_id).where(record.case_id == case_id).exists() for *_, record in _KEPT)
-    query = select(CaseTask, CaseDeadline, *activity_checks(task_id), *kept)
+    query = select(CaseTask, CaseDeadline, *activity_checks(task_id), *kept, issued_documents(case_id))
     return query.outerjoin(CaseDeadline, CaseDeadline.case_id == CaseTask.case_id).where(
         CaseTask.case_id == case_id, or_(CaseTask.state == READY, CaseTask.id == task_id))
 
