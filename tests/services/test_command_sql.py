@@ -222,3 +222,19 @@ def test_each_command_of_the_flow_reads_its_case_once_and_sends_only_its_writes(
     begins = 0 if postgresql else 1  # SQLite's BEGIN is a statement of its own; PostgreSQL's driver sends it
     assert counts == {"open": 8 + begins, "受理": 15 + 2 * begins + len(load), "审核": 6 + begins + len(load),
                       "拨付": 15 + 2 * begins + len(load)}, counts
+
+
+def test_claiming_releasing_and_reassigning_a_task_read_it_with_its_case_once(ctx, staff, clock):
+    """The task, its case and who else has a part in it come in the one load (on PostgreSQL the case, then the
+    rest); the change of hands is a conditional update. (改派 reads besides the person given it and their
+    substitutions.)"""
+    [task] = cases.open_case(ctx, staff["shouli"], ITEM, APPLICANT, DATA).open_tasks
+    postgresql = ctx.session_factory.kw["bind"].dialect.name == "postgresql"
+    load = ["cases.id,", "case_tasks.id,"] if postgresql else ["case_tasks.id,"]
+    for command in (lambda: tasks.claim_task(ctx, staff["shouli"], task.id),
+                    lambda: tasks.release_task(ctx, staff["shouli"], task.id),
+                    lambda: tasks.reassign_tasks(ctx, staff["kezhang"], [task.id], "shouli")):
+        seen = statements_of(ctx, command)
+        reads = [s.lstrip().split()[1] for s in seen if s.lstrip().startswith("SELECT")]
+        assert [r for r in reads if r.startswith(("cases.", "case_tasks.", "EXISTS"))] == load, reads
+    assert tasks.task_details(ctx, staff["shouli"], task.id).task.assignee == "shouli"

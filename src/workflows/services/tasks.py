@@ -106,13 +106,14 @@ def reassign_tasks(ctx: Context, actor: User, task_ids: list[str], assignee: str
             raise InvalidInput("改派对象有误", {"assignee": "只能改派给本大厅的人员"})
         at = ctx.now()
         for task_id in dict.fromkeys(task_ids):  # each once, in the order given
+            aggregate = _task_with_case(uow, task_id, lock=False)
             try:
-                task = require_task_visible(actor, uow.tasks.get(task_id) if isinstance(task_id, str) else None)
+                task = require_task_visible(actor, aggregate and aggregate.task)
             except NotFound as error:
                 refused.append(f"{task_id}：{error}")
                 continue
             label = f"{task.case_number}“{task.name}”"
-            busy = task_requests.transfer_obstacle(uow, task) if task.state == READY else None
+            busy = aggregate.parts.transfer_obstacle(task_requests.names_of(uow)) if task.state == READY else None
             if task.state != READY:
                 refused.append(f"{label}：任务已办理或已取消")
             elif not user.has_role(task.role):
@@ -123,7 +124,7 @@ def reassign_tasks(ctx: Context, actor: User, task_ids: list[str], assignee: str
                 previous = task.assignee
                 username, note = resolve_assignee(uow, user.username, at, role=task.role)
                 task.assignee, task.claimed_at = username, at
-                case = uow.cases.get_by_id(task.case_id)
+                case = aggregate.case
                 message = (f"{actor.full_name}将“{task.name}”改派给{user.full_name}"
                            + (f"（原认领人 {previous}）" if previous and previous != user.username else "")
                            + (f"；{note}" if note else ""))
@@ -164,9 +165,15 @@ def release_task(ctx: Context, actor: User, task_id: str) -> CaseTask:
     return _change_assignee(ctx, actor, task_id, claim=False)
 
 
-def _open_task(uow, actor: User, task_id: str) -> CaseTask:
+def _task_with_case(uow, task_id, lock: bool) -> CaseAggregate | None:
+    """The task with its case and who else has a part in it, in one load (domain/case.py); with `lock`, for
+    update. None for no such task."""
+    return uow.cases.get_for_update(task_id, lock) if isinstance(task_id, str) else None
+
+
+def _open_task(actor: User, task: CaseTask | None) -> CaseTask:
     """The task, if the actor may see it and act on it and it is still open."""
-    task = require_task_visible(actor, uow.tasks.get(task_id))
+    task = require_task_visible(actor, task)
     require_task_role(actor, task)
     require_candidate(actor, task)
     if task.state != READY:
@@ -176,16 +183,16 @@ def _open_task(uow, actor: User, task_id: str) -> CaseTask:
 
 @retried
 def _change_assignee(ctx: Context, actor: User, task_id: str, claim: bool) -> CaseTask:
-    with ctx.uow() as uow:
-        task = _open_task(uow, actor, task_id)
-        busy = None if claim else task_requests.transfer_obstacle(uow, task)
+    with ctx.uow() as uow:  # nothing locked: the change of hands is a conditional update of the task
+        aggregate = _task_with_case(uow, task_id, lock=False)
+        task = _open_task(actor, aggregate and aggregate.task)
+        busy = None if claim else aggregate.parts.transfer_obstacle(task_requests.names_of(uow))
         if busy:
             raise Conflict(f"任务{busy}，不能退回认领")
         expected, new = (None, actor.username) if claim else (actor.username, None)
         if not uow.tasks.set_assignee(task.id, new, expected, ctx.now() if claim else None):
             raise Conflict(f"任务已由{task.assignee}认领" if claim else "只能退回本人认领的任务")
-        case = uow.cases.get_by_id(task.case_id)
-        add_history(uow, case, ctx.now(), actor.username, "claimed" if claim else "released",
+        add_history(uow, aggregate.case, ctx.now(), actor.username, "claimed" if claim else "released",
                     f"{actor.full_name}{'认领' if claim else '退回'}“{task.name}”", stage=task.stage,
                     task_name=task.name)
         uow.commit()
@@ -289,12 +296,12 @@ def preview_completion(ctx: Context, actor: User, task_id: str, values: dict,
 def _completable(uow, actor: User, task_id: str, lock: bool = True) -> CaseAggregate:
     """The case of the task loaded for update (domain/case.py; its row locked first, so a completion or claim
     before the lock counts; not for a preview, which changes nothing), when the actor may complete the task now."""
-    aggregate = uow.cases.get_for_update(task_id, lock) if isinstance(task_id, str) else None
-    require_task_visible(actor, aggregate.task if aggregate else None)
+    aggregate = _task_with_case(uow, task_id, lock)
+    require_task_visible(actor, aggregate and aggregate.task)
     require_case_visible(actor, aggregate.case)
     names = task_requests.names_of(uow)
     aggregate.parts.refuse_delegate(aggregate.task, actor.username, names)
-    task = _open_task(uow, actor, task_id)
+    task = _open_task(actor, aggregate.task)
     if task.assignee not in (None, actor.username):
         raise Forbidden(f"任务已由{task.assignee}认领")
     aggregate.parts.require_completable(names)
