@@ -238,3 +238,19 @@ def test_claiming_releasing_and_reassigning_a_task_read_it_with_its_case_once(ct
         reads = [s.lstrip().split()[1] for s in seen if s.lstrip().startswith("SELECT")]
         assert [r for r in reads if r.startswith(("cases.", "case_tasks.", "EXISTS"))] == load, reads
     assert tasks.task_details(ctx, staff["shouli"], task.id).task.assignee == "shouli"
+
+
+def test_a_task_operation_reads_the_task_with_its_case_once(ctx, staff, clock):
+    """催办 and 转办 load the task, its case and who else has a part in it once, for update; what they read besides
+    is whom they tell or give it to."""
+    from workflows.services import task_operations
+
+    [task] = cases.open_case(ctx, staff["shouli"], ITEM, APPLICANT, DATA).open_tasks
+    postgresql = ctx.session_factory.kw["bind"].dialect.name == "postgresql"
+    load = ["cases.id,", "case_tasks.id,"] if postgresql else ["case_tasks.id,"]
+    for command in (lambda: task_operations.urge_task(ctx, staff["kezhang"], task.id, "请尽快办理"),
+                    lambda: task_operations.transfer_task(ctx, staff["shouli"], task.id, "clerk_210400_01", "外出")):
+        seen = statements_of(ctx, command)
+        reads = [s.lstrip().split()[1] for s in seen if s.lstrip().startswith("SELECT")]
+        assert [r for r in reads if r.startswith(("cases.", "case_tasks.", "EXISTS"))] == load, reads
+    assert tasks.task_details(ctx, staff["kezhang"], task.id).task.assignee == "clerk_210400_01"

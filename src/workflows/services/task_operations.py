@@ -26,6 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from workflows.adapters.unit_of_work import UnitOfWork
+from workflows.domain.case import CaseAggregate
 from workflows.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from workflows.domain.model import (AFTER, BEFORE, DELEGATE, DISAGREE, DONE, PARALLEL, PENDING, READY,
                                     REQUEST_KINDS, SIGN_DECISIONS, WITHDRAWN, Case, CaseTask, TaskRequest,
@@ -41,7 +42,7 @@ from .history import add_history
 from .progress import CaseCommand, Progress
 from .substitutes import resolve_assignee
 from .retries import retried
-from .task_requests import name_of, new_request, tell, transfer_obstacle
+from .task_requests import name_of, names_of, new_request, tell
 
 SIGN_KINDS = (BEFORE, AFTER, PARALLEL)
 MAX_TEXT = 500
@@ -141,8 +142,9 @@ def transfer_task(ctx: Context, actor: User, task_id: str, assignee: str, reason
     """转办: the holder hands the task to a person of the hall with its role, who holds it from now on."""
     reason = _text(reason, "reason", "转办理由")
     with ctx.uow() as uow:
-        task, case = _held_task(uow, ctx, actor, task_id)
-        _require_free(uow, task, "转办")
+        aggregate = _held_task(uow, ctx, actor, task_id)
+        task, case = aggregate.task, aggregate.case
+        _require_free(uow, aggregate, "转办")
         at = ctx.now()
         target, note = _give(uow, actor, assignee, "assignee", at, role=task.role)
         if not uow.tasks.set_assignee(task.id, target.username, actor.username, at):
@@ -161,8 +163,9 @@ def delegate_task(ctx: Context, actor: User, task_id: str, delegate: str, reason
     """委派: the holder asks a person of the hall to handle the task and answer with an opinion."""
     reason = _text(reason, "reason", "委派事项")
     with ctx.uow() as uow:
-        task, case = _held_task(uow, ctx, actor, task_id)
-        _require_free(uow, task, "委派")
+        aggregate = _held_task(uow, ctx, actor, task_id)
+        task, case = aggregate.task, aggregate.case
+        _require_free(uow, aggregate, "委派")
         at = ctx.now()
         target, note = _give(uow, actor, delegate, "delegate", at)
         request = new_request(uow, task, DELEGATE, actor, target, reason, note, at)
@@ -221,7 +224,8 @@ def add_signer(ctx: Context, actor: User, task_id: str, signer: str, kind: str, 
         raise InvalidInput("加签方式有误", {"kind": "请选择前加签、后加签或并行加签"})
     reason = _text(reason, "reason", "加签事由")
     with ctx.uow() as uow:
-        task, case = _held_task(uow, ctx, actor, task_id)
+        aggregate = _held_task(uow, ctx, actor, task_id)
+        task, case = aggregate.task, aggregate.case
         if kind == BEFORE and uow.task_requests.submission(task.id) is not None:
             raise Conflict("已提交办理意见，不能再前加签")
         at = ctx.now()
@@ -309,7 +313,8 @@ def urge_task(ctx: Context, actor: User, task_id: str, message: str = "") -> lis
     returns whom. For supervisors, and for 受理员 answering an applicant who asks."""
     message = _text(message, "message", "催办内容", required=False) or URGE_DEFAULT
     with ctx.uow() as uow:
-        task, case = _locked_task(uow, actor, task_id)
+        aggregate = _locked_task(uow, actor, task_id)
+        task, case = aggregate.task, aggregate.case
         require_role(actor, "supervisor", "acceptor")
         at = ctx.now()
         handlers = _handlers(uow, task)
@@ -327,7 +332,8 @@ def supervise_task(ctx: Context, actor: User, task_id: str, instruction: str) ->
     require_role(actor, "supervisor")
     instruction = _text(instruction, "instruction", "督办意见")
     with ctx.uow() as uow:
-        task, case = _locked_task(uow, actor, task_id)
+        aggregate = _locked_task(uow, actor, task_id)
+        task, case = aggregate.task, aggregate.case
         at = ctx.now()
         supervision = TaskSupervision(task_id=task.id, case_id=case.id, case_number=case.number,
                                       agency_code=case.agency_code, hall_code=case.hall_code,
@@ -392,18 +398,20 @@ def _release_if_ready(uow: UnitOfWork, ctx: Context, case: Case, task: CaseTask)
 
 # --- helpers -----------------------------------------------------------------------------------------------------
 
-def _locked_task(uow: UnitOfWork, actor: User, task_id: str) -> tuple[CaseTask, Case]:
-    """The open task of the actor's hall, read afresh with its case locked."""
-    case = uow.cases.of_task(task_id, lock=True) if isinstance(task_id, str) else None
-    task = require_task_visible(actor, uow.tasks.in_case(task_id, case.id) if case else None)
+def _locked_task(uow: UnitOfWork, actor: User, task_id: str) -> CaseAggregate:
+    """The open task of the actor's hall with its case and who else has a part in it, in the one load for update
+    (domain/case.py: the case's row locked first, the task read afresh after)."""
+    aggregate = uow.cases.get_for_update(task_id) if isinstance(task_id, str) else None
+    task = require_task_visible(actor, aggregate and aggregate.task)
     if task.state != READY:
         raise Conflict("任务已办理或已取消")
-    return task, case
+    return aggregate
 
 
-def _held_task(uow: UnitOfWork, ctx: Context, actor: User, task_id: str) -> tuple[CaseTask, Case]:
+def _held_task(uow: UnitOfWork, ctx: Context, actor: User, task_id: str) -> CaseAggregate:
     """The open task for its holder, the case locked; the actor claims an unclaimed task first."""
-    task, case = _locked_task(uow, actor, task_id)
+    aggregate = _locked_task(uow, actor, task_id)
+    task, case = aggregate.task, aggregate.case
     require_task_role(actor, task)
     if task.assignee is None:
         at = ctx.now()
@@ -413,11 +421,11 @@ def _held_task(uow: UnitOfWork, ctx: Context, actor: User, task_id: str) -> tupl
                     stage=task.stage, task_name=task.name)
     elif task.assignee != actor.username:
         raise Forbidden(f"任务由{name_of(uow, task.assignee)}办理，只有办理人可以转办、委派或加签")
-    return task, case
+    return aggregate
 
 
-def _require_free(uow: UnitOfWork, task: CaseTask, action: str) -> None:
-    obstacle = transfer_obstacle(uow, task)
+def _require_free(uow: UnitOfWork, aggregate: CaseAggregate, action: str) -> None:
+    obstacle = aggregate.parts.transfer_obstacle(names_of(uow))
     if obstacle:
         raise Conflict(f"任务{obstacle}，不能{action}")
 

@@ -45,11 +45,6 @@ def hold_submission(uow: UnitOfWork, ctx: Context, actor: User, aggregate: CaseA
     return True
 
 
-def transfer_obstacle(uow: UnitOfWork, task: CaseTask) -> str | None:
-    """Why an open task cannot change hands now (a supervisor's 改派 too), or None."""
-    return uow.task_requests.parts(task.id).transfer_obstacle(names_of(uow))
-
-
 def new_request(uow: UnitOfWork, task: CaseTask, kind: str, actor: User, target: User, reason: str, note, at
              ) -> TaskRequest:
     request = TaskRequest(task_id=task.id, case_id=task.case_id, kind=kind, requested_by=actor.username,

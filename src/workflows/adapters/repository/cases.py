@@ -199,14 +199,6 @@ class TaskRepository(_Repository):
         """The case was just added: it has no rows to read (its workflow starts in this unit of work)."""
         self._remembered(("open_tasks", case_id), list)
 
-    def in_case(self, task_id: str, case_id: int) -> CaseTask | None:
-        """The task, read with the other open tasks of its case (which open_for_case then returns unread)."""
-        with self.session.no_autoflush:
-            rows = list(self.session.scalars(select(CaseTask).where(
-                CaseTask.case_id == case_id, or_(CaseTask.state == READY, CaseTask.id == task_id))))
-        self._remembered(("open_tasks", case_id), lambda: [row for row in rows if row.state == READY])
-        return next((row for row in rows if row.id == task_id), None)
-
     def open_for_case(self, case_id: int) -> list[CaseTask]:
         def read():
             with self.session.no_autoflush:  # pending history rows need not be written before this read
