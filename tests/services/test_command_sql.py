@@ -254,3 +254,24 @@ def test_a_task_operation_reads_the_task_with_its_case_once(ctx, staff, clock):
         reads = [s.lstrip().split()[1] for s in seen if s.lstrip().startswith("SELECT")]
         assert [r for r in reads if r.startswith(("cases.", "case_tasks.", "EXISTS"))] == load, reads
     assert tasks.task_details(ctx, staff["kezhang"], task.id).task.assignee == "clerk_210400_01"
+
+
+def test_a_signature_that_releases_a_held_submission_reads_the_task_and_its_requests_once(ctx, staff, clock):
+    """加签: the request's task, its case, its requests and the held submission come with the one load (the
+    request's own row first, to know its task); the step then moves on without reading any of them again."""
+    from workflows.services import task_operations
+
+    progress = cases.open_case(ctx, staff["shouli"], ITEM, APPLICANT, DATA)
+    [review] = tasks.complete_task(ctx, staff["shouli"], progress.open_tasks[0].id, {"decision": "accept"}).open_tasks
+    request = task_operations.add_signer(ctx, staff["shenhe"], review.id, "kezhang", "after", "请科长复核")
+    tasks.complete_task(ctx, staff["shenhe"], review.id, {"decision": "approve", "opinion": "票据齐全"})
+    outcome = []
+    seen = statements_of(ctx, lambda: outcome.append(
+        task_operations.sign(ctx, staff["kezhang"], request.id, "agree", "同意报销")))
+    assert outcome[0].progress.case.stage == "拨付"
+    reads = [s.lstrip().split()[1] for s in seen if s.lstrip().startswith("SELECT")]
+    postgresql = ctx.session_factory.kw["bind"].dialect.name == "postgresql"
+    load = ["cases.id,", "case_tasks.id,"] if postgresql else ["case_tasks.id,"]
+    assert [r for r in reads if r.startswith(("cases.", "case_tasks.", "EXISTS"))] == load, reads
+    of_requests = [r for r in reads if r.startswith(("task_requests.", "task_submissions.", "task_supervisions."))]
+    assert of_requests == ["task_requests.task_id", "task_requests.id,", "task_submissions.task_id,"], reads

@@ -182,7 +182,8 @@ def resolve_delegation(ctx: Context, actor: User, request_id: int, opinion: str)
     """The delegate's 办理意见: the delegation is answered and the task back with its holder, who decides."""
     opinion = _text(opinion, "opinion", "办理意见")
     with ctx.uow() as uow:
-        request, task, case = _request_of(uow, actor, request_id, (DELEGATE,))
+        request, aggregate = _request_of(uow, actor, request_id, (DELEGATE,))
+        task, case = aggregate.task, aggregate.case
         if request.assignee != actor.username:
             raise Forbidden("只有受委派人可以填写办理意见")
         _require_pending(request, "该委派已办理", "该委派已收回")
@@ -201,7 +202,8 @@ def recall_delegation(ctx: Context, actor: User, request_id: int, reason: str = 
     """The holder takes a delegation back before it is answered."""
     reason = _text(reason, "reason", "收回理由", required=False)
     with ctx.uow() as uow:
-        request, task, case = _request_of(uow, actor, request_id, (DELEGATE,))
+        request, aggregate = _request_of(uow, actor, request_id, (DELEGATE,))
+        task, case = aggregate.task, aggregate.case
         if task.assignee != actor.username:
             raise Forbidden("只有任务的办理人可以收回委派")
         _require_pending(request, "该委派已办理，不能收回", "该委派已收回")
@@ -226,19 +228,19 @@ def add_signer(ctx: Context, actor: User, task_id: str, signer: str, kind: str, 
     with ctx.uow() as uow:
         aggregate = _held_task(uow, ctx, actor, task_id)
         task, case = aggregate.task, aggregate.case
-        if kind == BEFORE and uow.task_requests.submission(task.id) is not None:
+        submitted = aggregate.parts.activity.submission
+        if kind == BEFORE and submitted:
             raise Conflict("已提交办理意见，不能再前加签")
         at = ctx.now()
         target, note = _give(uow, actor, signer, "signer", at)
-        if any(r.assignee == target.username and r.kind in SIGN_KINDS and r.status == PENDING
-               for r in uow.task_requests.for_task(task.id)):
+        if any(r.assignee == target.username for r in aggregate.parts.pending(*SIGN_KINDS)):
             raise InvalidInput("加签人有误", {"signer": f"{target.full_name}已在加签名单中，尚未签署"})
         request = new_request(uow, task, kind, actor, target, reason, note, at)
         message = f"{actor.full_name}为“{task.name}”{REQUEST_KINDS[kind]}{target.full_name}：{reason}" + _noted(note)
         add_history(uow, case, at, actor.username, "signer_added", message, stage=task.stage, task_name=task.name,
                     detail={"request": request.id, "kind": kind, "signer": target.username, "reason": reason,
                             "substitute_note": note})
-        waits = kind == AFTER and uow.task_requests.submission(task.id) is None
+        waits = kind == AFTER and not submitted
         tell(uow, case, [target.username], "signer_added",
               message + ("，待其提交后请签署" if waits else "，请签署"), at)
         uow.commit()
@@ -251,7 +253,8 @@ def remove_signer(ctx: Context, actor: User, request_id: int, reason: str = "") 
     for them, the step completes now."""
     reason = _text(reason, "reason", "减签理由", required=False)
     with ctx.uow() as uow:
-        request, task, case = _request_of(uow, actor, request_id, SIGN_KINDS)
+        request, aggregate = _request_of(uow, actor, request_id, SIGN_KINDS)
+        task, case = aggregate.task, aggregate.case
         if task.assignee != actor.username and not actor.has_role("supervisor"):
             raise Forbidden("只有任务的办理人或科室负责人可以减签")
         _require_pending(request, f"{name_of(uow, request.assignee)}已签署，不能减签", "该加签人已被减签")
@@ -262,7 +265,7 @@ def remove_signer(ctx: Context, actor: User, request_id: int, reason: str = "") 
         add_history(uow, case, at, actor.username, "signer_removed", message, stage=task.stage,
                     task_name=task.name, detail={"request": request.id, "reason": reason})
         tell(uow, case, [request.assignee], "signer_removed", message, at)
-        progress = _release_if_ready(uow, ctx, case, task)
+        progress = _release_if_ready(uow, ctx, aggregate)
         uow.commit()
         return Outcome(request, progress)
 
@@ -278,11 +281,12 @@ def sign(ctx: Context, actor: User, request_id: int, decision: str, opinion: str
     if errors:
         raise InvalidInput("签署内容有误", errors)
     with ctx.uow() as uow:
-        request, task, case = _request_of(uow, actor, request_id, SIGN_KINDS)
+        request, aggregate = _request_of(uow, actor, request_id, SIGN_KINDS)
+        task, case = aggregate.task, aggregate.case
         if request.assignee != actor.username:
             raise Forbidden("只有加签人本人可以签署")
         _require_pending(request, "您已签署，不能重复签署", "您已被减签，无需签署")
-        submission = uow.task_requests.submission(task.id)
+        submission = uow.task_requests.submission(task.id) if aggregate.parts.activity.submission else None
         if request.kind == AFTER and submission is None:
             raise Conflict(f"后加签须待{name_of(uow, task.assignee)}提交办理意见后再签署")
         at = ctx.now()
@@ -300,7 +304,7 @@ def sign(ctx: Context, actor: User, request_id: int, decision: str, opinion: str
             tell(uow, case, [task.assignee], "submission_returned", returned, at)
             progress = None
         else:
-            progress = _release_if_ready(uow, ctx, case, task)
+            progress = _release_if_ready(uow, ctx, aggregate)
         uow.commit()
         return Outcome(request, progress)
 
@@ -355,14 +359,13 @@ def reply_supervision(ctx: Context, actor: User, supervision_id: int, reply: str
     step completes now."""
     reply = _text(reply, "reply", "回复")
     with ctx.uow() as uow:
-        supervision = uow.supervisions.get(supervision_id)
-        task = require_task_visible(actor, uow.tasks.get(supervision.task_id) if supervision else None)
-        case = uow.cases.get_by_id(task.case_id, lock=True)
-        uow.refresh(supervision)
-        uow.refresh(task)
+        task_id = uow.supervisions.task_of(supervision_id)
+        aggregate = uow.cases.get_for_update(task_id) if task_id else None
+        task, case = require_task_visible(actor, aggregate and aggregate.task), aggregate.case
         if not (task.assignee == actor.username or (task.assignee is None and actor.has_role(task.role))):
             raise Forbidden("只有当前办理人可以回复督办")
-        if supervision.replied_at is not None:
+        supervision = next((s for s in aggregate.parts.supervisions if s.id == supervision_id), None)
+        if supervision is None:  # it exists (its task was found), but is no longer among the unreplied
             raise Conflict("该督办已回复")
         if task.state != READY:
             raise Conflict("任务已办理或已取消")
@@ -372,22 +375,22 @@ def reply_supervision(ctx: Context, actor: User, supervision_id: int, reply: str
         add_history(uow, case, at, actor.username, "supervision_replied", text, stage=task.stage,
                     task_name=task.name, detail={"supervision": supervision.id, "reply": reply})
         tell(uow, case, [supervision.supervisor], "supervision_replied", text, at)
-        progress = _release_if_ready(uow, ctx, case, task)
+        progress = _release_if_ready(uow, ctx, aggregate)
         uow.commit()
         return Outcome(supervision, progress)
 
 
-def _release_if_ready(uow: UnitOfWork, ctx: Context, case: Case, task: CaseTask) -> Progress | None:
+def _release_if_ready(uow: UnitOfWork, ctx: Context, aggregate: CaseAggregate) -> Progress | None:
     """Complete the held submission, as its holder, once nobody is left to act before it (not while the case is
-    suspended: the action that would move it is refused until it is resumed)."""
-    submission = uow.task_requests.submission(task.id)
-    if submission is None or task.state != READY:
+    suspended: the action that would move it is refused until it is resumed). Who is left is read from the
+    aggregate's parts, as the action just changed them."""
+    task, case, parts = aggregate.task, aggregate.case, aggregate.parts
+    if not parts.activity.submission or task.state != READY or parts.pending(AFTER, PARALLEL):
         return None
-    if any(r.status == PENDING and r.kind in (AFTER, PARALLEL) for r in uow.task_requests.for_task(task.id)):
-        return None
-    if any(s.replied_at is None for s in uow.supervisions.for_task(task.id)):
+    if any(s.replied_at is None for s in parts.supervisions):
         return None
     require_not_suspended(uow, case, "流转")
+    submission = uow.task_requests.submission(task.id)
     holder = uow.users.get(submission.submitted_by)
     uow.task_requests.drop_submission(submission)
     command = CaseCommand(uow, ctx, case)
@@ -447,18 +450,18 @@ def _give(uow: UnitOfWork, actor: User, username, field: str, at, role: str | No
 
 
 def _request_of(uow: UnitOfWork, actor: User, request_id: int, kinds: tuple[str, ...]
-                ) -> tuple[TaskRequest, CaseTask, Case]:
-    """A request of a task of the actor's hall, read afresh with its case locked; its task must be open."""
-    request = uow.task_requests.get(request_id)
+                ) -> tuple[TaskRequest, CaseAggregate]:
+    """A request of a task of the actor's hall, with its task and case in the one load for update (the case
+    locked first, the request read afresh among the task's after); its task must be open."""
+    task_id = uow.task_requests.task_of(request_id)
+    aggregate = uow.cases.get_for_update(task_id) if task_id else None
+    request = next((r for r in aggregate.parts.requests if r.id == request_id), None) if aggregate else None
     if request is None or request.kind not in kinds:
         raise NotFound("委派或加签不存在")
-    task = require_task_visible(actor, uow.tasks.get(request.task_id))
-    case = uow.cases.get_by_id(task.case_id, lock=True)
-    uow.refresh(request)
-    uow.refresh(task)
+    task = require_task_visible(actor, aggregate.task)
     if task.state != READY:
         raise Conflict("任务已办理或已取消")
-    return request, task, case
+    return request, aggregate
 
 
 def _require_pending(request: TaskRequest, done: str, withdrawn: str) -> None:

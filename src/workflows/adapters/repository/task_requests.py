@@ -21,6 +21,10 @@ class TaskRequestRepository(_Repository):
     def get(self, request_id: int) -> TaskRequest | None:
         return self.session.get(TaskRequest, request_id)
 
+    def task_of(self, request_id: int) -> str | None:
+        """The task of a request, read alone: the command loads the task for update, the request with it."""
+        return self.session.scalar(select(TaskRequest.task_id).where(TaskRequest.id == request_id))
+
     def for_task(self, task_id: str) -> list[TaskRequest]:
         return list(self.session.scalars(select(TaskRequest).where(TaskRequest.task_id == task_id)
                                          .order_by(TaskRequest.id)))
@@ -72,6 +76,10 @@ class SupervisionRepository(_Repository):
 
     def get(self, supervision_id: int) -> TaskSupervision | None:
         return self.session.get(TaskSupervision, supervision_id)
+
+    def task_of(self, supervision_id: int) -> str | None:
+        """The task of a 督办, read alone: the reply loads the task for update, its unreplied 督办 with it."""
+        return self.session.scalar(select(TaskSupervision.task_id).where(TaskSupervision.id == supervision_id))
 
     def for_task(self, task_id: str) -> list[TaskSupervision]:
         return list(self.session.scalars(select(TaskSupervision).where(TaskSupervision.task_id == task_id)
