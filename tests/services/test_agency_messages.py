@@ -16,6 +16,7 @@ from workflows.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from workflows.services import agency_messages, cases, catalog, desk, incidents, outbox, tasks, users
 from workflows.services.scheduler import fire_due_timers
 
+from services.test_command_sql import statements_of
 from support.cases import APPLICANT, at
 from support.paths import CATALOG_DIR
 
@@ -102,6 +103,19 @@ def test_a_transfer_runs_through_both_agencies_to_completion(ctx, staff, clock, 
     assert (done.status, done.result) == ("closed", "办结")
     [linked] = exchange(ctx, sending_clerk, partner).linked
     assert linked.status == "已办结"
+
+
+def test_a_message_delivered_into_its_waiting_case_reads_that_case_once_locked(ctx, staff, clock, monkeypatch):
+    transfer = apply(ctx, staff, clock, LINKOU, FUSHUN)
+    partner = partner_number(ctx, transfer)
+    clock.now = at("2026-11-25 10:00")
+    deliver, seen = agency_messages._deliver_now, []
+    monkeypatch.setattr(agency_messages, "_deliver_now",
+                        lambda c, message_id: seen.append(statements_of(c, lambda: deliver(c, message_id))))
+    complete(ctx, staff[CLERKS[FUSHUN]], partner, "approve")  # its 信息表 goes to the waiting case
+    assert cases.case_details(ctx, transfer.clerk, transfer.number).case.data["info_sheet"]
+    reads_of_cases = [s for s in seen[0] if s.lstrip().startswith("SELECT cases.")]
+    assert len(reads_of_cases) == 2, reads_of_cases  # the waiting case, locked as it is found; the sender's
 
 
 @pytest.mark.parametrize("receiving,sending", [(LINKOU, FUSHUN), (FUSHUN, LINKOU)])

@@ -148,17 +148,16 @@ def _deliver(uow: UnitOfWork, ctx: Context, message: AgencyMessage) -> None:
 
 
 def _exchange_case(uow: UnitOfWork, message: AgencyMessage) -> Case | None:
-    """The case of the message's exchange at its agency: the one that began it (its number is the correlation),
-    or the partner's case an earlier message of the exchange started there."""
-    case = uow.cases.get(message.correlation)
-    if case is not None and case.agency_code == message.to_agency and case.id != message.source_case_id:
+    """The case of the message's exchange at its agency, locked for the delivery as it is read: the one that began
+    it (its number is the correlation), or the partner's case an earlier message of the exchange started there."""
+    case = uow.cases.get(message.correlation, message.to_agency, lock=True)
+    if case is not None and case.id != message.source_case_id:
         return case
     case_id = uow.agency_messages.partner_case_id(message.correlation, message.to_agency)
-    return uow.cases.get_by_id(case_id) if case_id else None
+    return uow.cases.get_by_id(case_id, lock=True) if case_id else None
 
 
 def _deliver_into(uow: UnitOfWork, ctx: Context, case: Case, message: AgencyMessage) -> None:
-    uow.cases.get_by_id(case.id, lock=True)
     command = CaseCommand(uow, ctx, case)
     run = command.resume()
     run.deliver_message(message.name, message.payload)  # Conflict when the case does not wait for it

@@ -22,8 +22,15 @@ class CaseRepository(_Repository):
     def add(self, case: Case) -> None:
         self.session.add(case)
 
-    def get(self, number: str) -> Case | None:
-        return self.session.scalar(select(Case).where(Case.number == number))
+    def get(self, number: str, agency_code: str | None = None, lock: bool = False) -> Case | None:
+        """The case of that number (of that agency only, with `agency_code`); `lock` as for get_by_id, in the same
+        read."""
+        query = select(Case).where(Case.number == number)
+        if agency_code is not None:
+            query = query.where(Case.agency_code == agency_code)
+        if not lock:
+            return self.session.scalar(query)
+        return self._watched(self.session.scalar(query.with_for_update().execution_options(populate_existing=True)))
 
     def get_by_id(self, case_id: int, lock: bool = False) -> Case | None:
         """The case; with `lock`, its row is locked until the transaction ends (PostgreSQL), so a second command
