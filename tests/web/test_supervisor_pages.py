@@ -9,7 +9,7 @@ import lxml.html
 from sqlalchemy import event
 
 from workflows.entrypoints.web.assets import manifest
-from workflows.services import cases, desk, tasks, time_limits
+from workflows.services import cases, desk, statistics, tasks, time_limits
 from workflows.services.scheduler import fire_due_timers
 
 from support.cases import accept, at, label
@@ -280,3 +280,23 @@ def test_the_statistics_page_shows_its_figures_in_tables(client, ctx, staff, clo
     assert len(charts) == 5 and '"门诊费用报销"' in charts[0] and "33.3" in charts[0]
     assert '"抚顺市医疗保障事务服务中心"' in charts[1] and '"210400-01"' not in charts[1]  # halls by name
     assert document.xpath('//script/@src')[-1] == f"/assets/{manifest()['charts.js']}"  # hashed name
+
+
+def test_a_desk_with_more_rows_than_a_page_shows_the_count_and_the_rest_on_the_next_page(client, ctx, staff, clock,
+                                                                                          monkeypatch):
+    red, yellow = overdue_desk(ctx, staff, clock)
+    monkeypatch.setattr(statistics, "DESK_ROWS", 1)
+    sign_in(client, "kezhang")
+
+    first = html(client.get("/desk"))
+    assert "督办事项（2）" in first  # the count of all, not of the page
+    assert [row[1] for row in rows(first, "desk-escalations", 2)] == [red]  # red first
+    assert [row[1] for row in rows(first, "desk-cases", 2)] == [red]  # the soonest due first
+    document = lxml.html.fromstring(first)
+    assert document.xpath('//section[@id="escalations"]//a[@rel="next"]/@href') == [
+        "/desk?sort=level&page=2&cases_page=1"]
+
+    second = html(client.get("/desk?sort=level&page=2&cases_page=2"))
+    assert [row[1] for row in rows(second, "desk-escalations", 2)] == [yellow]
+    assert [row[1] for row in rows(second, "desk-cases", 2)] == [yellow]
+    assert 'rel="prev"' in second
