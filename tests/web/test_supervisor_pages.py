@@ -9,7 +9,7 @@ import lxml.html
 from sqlalchemy import event
 
 from workflows.entrypoints.web.assets import manifest
-from workflows.services import cases, desk, tasks, time_limits
+from workflows.services import cases, desk, statistics, tasks, time_limits
 from workflows.services.scheduler import fire_due_timers
 
 from support.cases import accept, at, label
@@ -126,7 +126,7 @@ def test_a_refused_action_keeps_what_was_typed_and_says_why(client, ctx, staff, 
     [dialog] = document.xpath('//dialog[@id="escalation-dialog"][@data-open-on-load]')  # open again
     form = dialog.xpath('.//form')[0]
     assert form.get("action") == f"/desk/escalations/{red_id}"
-    assert form.xpath('.//input[@name="back"]/@value') == ["sort=level&page=1&cases_page=1"]  # the page it was on
+    assert form.xpath('.//input[@name="back"]/@value') == ["sort=level&page=1&cases_page=1&waiting_page=1"]  # the page it was on
     assert form.xpath('.//textarea[@name="note"]')[0].text_content() == "外省协查，需再等两周"
     assert form.xpath('.//input[@name="days"]/@value') == ["99"]
     assert [e.text_content() for e in form.xpath('.//div[@class="field-error"]')] == ["延期天数应为 1 到 60 个工作日"]
@@ -280,3 +280,29 @@ def test_the_statistics_page_shows_its_figures_in_tables(client, ctx, staff, clo
     assert len(charts) == 5 and '"门诊费用报销"' in charts[0] and "33.3" in charts[0]
     assert '"抚顺市医疗保障事务服务中心"' in charts[1] and '"210400-01"' not in charts[1]  # halls by name
     assert document.xpath('//script/@src')[-1] == f"/assets/{manifest()['charts.js']}"  # hashed name
+
+
+def test_a_desk_with_more_rows_than_a_page_shows_the_count_and_the_rest_on_the_next_page(client, ctx, staff, clock,
+                                                                                          monkeypatch):
+    red, yellow = overdue_desk(ctx, staff, clock)
+    monkeypatch.setattr(statistics, "DESK_ROWS", 1)
+    sign_in(client, "kezhang")
+
+    first = html(client.get("/desk"))
+    assert "督办事项（2）" in first  # the count of all, not of the page
+    assert [row[1] for row in rows(first, "desk-escalations", 2)] == [red]  # red first
+    assert [row[1] for row in rows(first, "desk-cases", 2)] == [red]  # the soonest due first
+    document = lxml.html.fromstring(first)
+    assert document.xpath('//section[@id="escalations"]//a[@rel="next"]/@href') == [
+        "/desk?sort=level&page=2&cases_page=1&waiting_page=1"]
+
+    second = html(client.get("/desk?sort=level&page=2&cases_page=2"))
+    assert [row[1] for row in rows(second, "desk-escalations", 2)] == [yellow]
+    assert [row[1] for row in rows(second, "desk-cases", 2)] == [yellow]
+    assert 'rel="prev"' in second
+
+    for number in (red, yellow):  # two cases waiting for the supervisor: one a page
+        assert client.post(f"/desk/cases/{number}/suspend", data={
+            "csrf_token": csrf_token(first), "reason": "等待司法鉴定"}).status_code == 302
+    waiting = [row[1] for n in (1, 2) for row in rows(html(client.get(f"/desk?waiting_page={n}")), "desk-waiting", 2)]
+    assert sorted(waiting) == sorted([red, yellow])

@@ -29,7 +29,10 @@ from .followups import FollowUpRow, followup_row
 from .context import CHINA, Context
 
 WEEKS = 12
-DESK_PAGE = 50  # rows per page of each desk list: the page stays small however many cases run late
+DESK_PAGE = 50  # rows of the statistics page's overdue list
+# rows per page of each desk list: the page stays small however many cases run late; twenty fill a 1366×768
+# screen, red first, and a third of the rows is a third of the template's work (the desk's CPU is half template)
+DESK_ROWS = 20
 MAX_DESK_PAGE = 10_000
 DESK_SORTS = {"level": "按等级", "due": "按到期时间"}
 LEVEL_ORDER = {"red": 0, "yellow": 1, "paused": 2, "normal": 3, "met": 4}
@@ -100,6 +103,7 @@ class DeskBoard:
     case_page: DeskPage = DeskPage()
     supervisions: list[tuple[TaskSupervision, CaseTask]] = field(default_factory=list)  # the hall's 督办, unreplied first
     followups: list[FollowUpRow] = field(default_factory=list)  # the hall's open 差评回访, the soonest due first
+    waiting_page: DeskPage = DeskPage()
 
     @property
     def names(self) -> dict[str, str]:
@@ -176,7 +180,7 @@ class Statistics:
 # --- the desk ----------------------------------------------------------------------------------------------------
 
 def desk_board(ctx: Context, actor: User, page: int = 1, sort: str = "level", cases_page: int = 1,
-               per_page: int = DESK_PAGE) -> DeskBoard:
+               per_page: int | None = None, waiting_page: int = 1) -> DeskBoard:
     """A page of the supervisor's hall: its open escalations (by level or by due moment), its running limits in
     warning or overdue (one row per case and limit, the soonest due first: red before yellow), the cases with an
     extension request to decide or suspended (中止), the hall's 督办 with their replies and its open 差评回访. Each
@@ -184,14 +188,16 @@ def desk_board(ctx: Context, actor: User, page: int = 1, sort: str = "level", ca
     rows: the closed millions are never read; all of it in one transaction, a statement per list and one per
     detail of their rows (limits, holders), not per row."""
     require_role(actor, "supervisor")
-    _check_desk_query(page, sort, cases_page)
+    _check_desk_query(page, sort, cases_page, waiting_page)
+    per_page = per_page or DESK_ROWS  # read at the call: a test makes the page small
     now = ctx.now()
     place = (actor.agency_code, actor.hall_code)
     with ctx.uow(write=False) as uow:
         stats = uow.statistics
         escalations, total = stats.escalation_page(*place, sort, per_page + 1, (page - 1) * per_page)
         risky = stats.limits_at_risk_rows(*place, now, per_page + 1, (cases_page - 1) * per_page)
-        waiting_cases = stats.awaiting_supervisor(*place, per_page)
+        waiting_cases = stats.awaiting_supervisor(*place, per_page + 1, (waiting_page - 1) * per_page)
+        more_waiting, waiting_cases = len(waiting_cases) > per_page, waiting_cases[:per_page]
         waiting_ids = [row.id for row in waiting_cases]
         limits = _group(stats.running_limit_rows(waiting_ids))  # an escalation's comes with it
         tasks = _group(stats.open_tasks(list(dict.fromkeys(
@@ -214,7 +220,7 @@ def desk_board(ctx: Context, actor: User, page: int = 1, sort: str = "level", ca
                             pauses.get(row.id), now) for row in waiting_cases]
     return DeskBoard(escalation_rows, case_rows, now, waiting, people, sort,
                      DeskPage(page, len(escalations) > per_page, total), DeskPage(cases_page, len(risky) > per_page),
-                     supervisions, [followup_row(f, now) for f in followups])
+                     supervisions, [followup_row(f, now) for f in followups], DeskPage(waiting_page, more_waiting))
 
 
 def _waiting_row(case, running, holders, extension, pause, now) -> CaseRow:
@@ -236,9 +242,10 @@ def _escalation_row(escalation, stage, row, tasks, holders, calendar, now) -> Es
                          tuple(sorted({t.role for t in tasks.get(escalation.case_id, [])})), wording)
 
 
-def _check_desk_query(page, sort, cases_page) -> None:
+def _check_desk_query(page, sort, cases_page, waiting_page=1) -> None:
     """A page is a whole number from 1, the order one of DESK_SORTS: else 422 naming the field."""
-    errors = {name: "页码应为从 1 开始的整数" for name, value in (("page", page), ("cases_page", cases_page))
+    pages = (("page", page), ("cases_page", cases_page), ("waiting_page", waiting_page))
+    errors = {name: "页码应为从 1 开始的整数" for name, value in pages
               if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= MAX_DESK_PAGE}
     if sort not in DESK_SORTS:
         errors["sort"] = "排序应为：" + "、".join(f"{key}（{name}）" for key, name in DESK_SORTS.items())

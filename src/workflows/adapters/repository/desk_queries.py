@@ -66,18 +66,19 @@ class DeskQueries(_Repository):
                  .order_by(d.c.due_at, d.c.id).limit(limit).offset(offset))
         return self.session.execute(query).all()
 
-    def awaiting_supervisor(self, agency_code: str, hall_code: str, limit: int) -> list[Row]:
+    def awaiting_supervisor(self, agency_code: str, hall_code: str, limit: int, offset: int = 0) -> list[Row]:
         """(id, number, item name, stage) of the hall's open cases with an extension request to decide or a
         suspension (中止) to end, by id. Each kind walks its partial index (ix_extension_requests_requested,
         ix_case_pauses_open) in case order to the open case's index entry (ix_cases_open_id) and stops at `limit`
-        of the hall's; the two short lists are then merged: not every agency's suspended cases hashed first."""
+        of the hall's (and the pages before); the two short lists are then merged: not every agency's suspended
+        cases hashed first."""
         c, e, p = orm.cases, orm.extension_requests, orm.case_pauses
         kinds = ((e, (e.c.status == "requested",)), (p, (p.c.ended_at.is_(None), p.c.kind == "suspension")))
         found = [select(c.c.id, c.c.number, c.c.item_name, c.c.stage).join(table, table.c.case_id == c.c.id)
                  .where(*where, c.c.agency_code == agency_code, c.c.hall_code == hall_code, c.c.status != "closed")
-                 .order_by(c.c.id).limit(limit).subquery() for table, where in kinds]
+                 .order_by(c.c.id).limit(offset + limit).subquery() for table, where in kinds]
         both = union(*(select(*part.c) for part in found)).subquery()
-        return self.session.execute(select(*both.c).order_by(both.c.id).limit(limit)).all()
+        return self.session.execute(select(*both.c).order_by(both.c.id).limit(limit).offset(offset)).all()
 
     def running_limit_rows(self, case_ids: list[int]) -> list[Row]:
         """The running (not met) limits of the cases, as rows."""
