@@ -219,7 +219,7 @@ def _draw_lines(canvas: Canvas, lines: list[tuple[float, str]], left: float, top
     baseline = top - style.size
     for x, line in lines:
         text.setTextOrigin(left + x, baseline)
-        text.textOut(line)
+        text.textLine(line)  # not textOut: that measures the line again to move the cursor past it
         baseline -= style.leading
     canvas.drawText(text)
 
