@@ -1,33 +1,32 @@
-"""Lays a rendered document (文书) out as an A4 PDF with reportlab.
+"""Lays a rendered document (文书) out as an A4 PDF, drawn with reportlab's canvas.
 
 The Chinese text uses the CID font STSong-Light, which every PDF reader has built in: no font file is shipped or
 embedded.
 
-What does not change between documents is made once per process (a PDF is laid out after every command that
-issues one, two per case on the way to 办结): the font's PDF object, formatted (its widths table took a quarter of a
-layout), the width of each character at each size (line breaking asks for every character of a Chinese line
-apart), the styles, a paragraph's parse as markup where its text has none. tests/adapters/test_pdf.py holds the
-PDFs as they were before, byte for byte.
+A document is a form: the agency's name at the head of every page, the title, the document number, the paragraphs
+(indented two characters, the salutation "张伟：" not) with the materials table where the kind has one, then the seal
+line and date (or the applicant's signature lines), and the hall's address and phone at the foot. It is drawn on the
+canvas directly, not through platypus's flowables and frames (four fifths of a layout went there): lines are broken
+by reportlab's CJK breaker (a line does not start with "，" or "。"), a paragraph that does not fit goes on over the
+next page (never leaving its first line alone at a page's foot), a long table goes on under its heading row repeated.
+The positions are those platypus gave these documents.
 
-Layout: the agency's name at the head of every page, the title, the document number, the paragraphs (indented two
-characters, the salutation "张伟：" not) with the materials table where the kind has one, then the seal line and
-date (or the applicant's signature lines), and the hall's address and phone at the foot.
+What does not change between documents is made once per process: the font's PDF object, formatted (its widths table
+took a quarter of a layout), and the width of each character at each size.
 """
 from __future__ import annotations
 
-from copy import copy
+from dataclasses import dataclass
 from io import BytesIO
-from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
-from reportlab.lib.enums import TA_CENTER, TA_RIGHT
 from reportlab.lib.pagesizes import A4
-from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.textsplit import dumbSplit
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import CIDFontInfo, UnicodeCIDFont, structToPDF
 from reportlab.pdfbase.pdfdoc import PDFObject
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus.paragraph import cleanBlockQuotedText
 
 from workflows.domain.documents import RenderedDocument
@@ -46,14 +45,12 @@ class _Formatted(PDFObject):
 
 
 class CachedCIDFont(UnicodeCIDFont):
-    """reportlab's UnicodeCIDFont, with what it computes again for every document kept: its PDF object as
-    formatted under each internal name a document gives it (F1, F2 … by the order fonts are first used), and
-    the width of a single character at a size. The same objects and numbers as UnicodeCIDFont's."""
+    """reportlab's UnicodeCIDFont, with its PDF object kept as formatted under each internal name a document gives
+    it (F1, F2 … by the order fonts are first used): the same object as UnicodeCIDFont's."""
 
     def __init__(self, face: str):
         super().__init__(face)
         self._formatted: dict[str, bytes] = {}
-        self._char_widths: dict[tuple[str, float], float] = {}
 
     def addObjects(self, doc) -> None:
         name = "F" + repr(len(doc.fontMapping) + 1)  # as UnicodeCIDFont.addObjects names it
@@ -64,59 +61,60 @@ class CachedCIDFont(UnicodeCIDFont):
         doc.idToObject["BasicFonts"].dict[name] = doc.Reference(_Formatted(formatted), name)
         doc.fontMapping[self.name] = "/" + name
 
-    def stringWidth(self, text, size, encoding=None) -> float:
-        if not isinstance(text, str) or len(text) != 1:
-            return super().stringWidth(text, size, encoding)
-        key = (text, size)
-        width = self._char_widths.get(key)
-        if width is None:
-            width = self._char_widths[key] = super().stringWidth(text, size, encoding)
-        return width
 
-
-pdfmetrics.registerFont(CachedCIDFont(FONT))
+_FONT = CachedCIDFont(FONT)
+pdfmetrics.registerFont(_FONT)
+_WIDTHS: dict[float, dict[str, float]] = {}  # size -> character -> its width
 
 MARGIN = 25 * mm
-WIDTH = A4[0] - 2 * MARGIN
-BODY = ParagraphStyle("body", fontName=FONT, fontSize=12, leading=21, wordWrap="CJK", firstLineIndent=24,
-                      spaceAfter=4)
-SALUTATION = ParagraphStyle("salutation", parent=BODY, firstLineIndent=0)
-TITLE = ParagraphStyle("title", fontName=FONT, fontSize=22, leading=30, alignment=TA_CENTER, spaceAfter=6)
-NUMBER = ParagraphStyle("number", fontName=FONT, fontSize=10.5, leading=16, alignment=TA_RIGHT, spaceAfter=14)
-SIGNATURE = ParagraphStyle("signature", fontName=FONT, fontSize=12, leading=22, alignment=TA_RIGHT)
-CELL = ParagraphStyle("cell", fontName=FONT, fontSize=10, leading=14, wordWrap="CJK")
-HEAD_CELL = ParagraphStyle("head_cell", parent=CELL, alignment=TA_CENTER)
+WIDTH = A4[0] - 2 * MARGIN  # the tables' width
+PADDING = 6  # the text sits this far inside the margins (as it did in platypus's frame)
+LEFT, TEXT_WIDTH = MARGIN + PADDING, WIDTH - 2 * PADDING
+TOP, BOTTOM = A4[1] - MARGIN - 8 * mm - PADDING, MARGIN + PADDING
+FUZZ = 1e-6  # a block this much too tall still fits (rounding)
+
+
+@dataclass(frozen=True)
+class Style:
+    size: float
+    leading: float
+    align: str = "left"  # left, center, right
+    indent: float = 0  # the first line's
+    space_after: float = 0
+
+
+BODY = Style(12, 21, indent=24, space_after=4)
+SALUTATION = Style(12, 21, space_after=4)
+TITLE = Style(22, 30, "center", space_after=6)
+NUMBER = Style(10.5, 16, "right", space_after=14)
+SIGNATURE = Style(12, 22, "right")
+CELL = Style(10, 14)
+HEAD_CELL = Style(10, 14, "center")
+CELL_TOP, CELL_SIDE, CELL_BOTTOM = 3, 6, 4  # a table cell's padding
 COLUMN_SHARES = (0.08, 0.36, 0.12, 0.25, 0.19)  # 序号, 材料名称, 形式, 取得途径, 适用情形
-_FRAGMENTS: dict = {}  # style name -> the fragment a paragraph of plain text parses to in it (see _paragraph)
+COLUMNS = tuple(WIDTH * share for share in COLUMN_SHARES)
+HEAD_BACKGROUND, RULE_RED, FOOT_GREY = colors.HexColor("#eeeeee"), colors.HexColor("#b22222"), colors.HexColor("#555555")
 
 
 def render_pdf(document: RenderedDocument) -> bytes:
     buffer = BytesIO()
-    page = SimpleDocTemplate(buffer, pagesize=A4, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=MARGIN + 8 * mm,
-                             bottomMargin=MARGIN, title=f"{document.title} {document.number}",
-                             author=document.agency_name, subject=document.title)
-    story = [_paragraph(document.title, TITLE), _paragraph(f"文书编号：{document.number}", NUMBER)]
-    paragraphs = [_paragraph(text, SALUTATION if _salutation(text) else BODY) for text in document.paragraphs]
-    table = [] if document.table is None else [Spacer(1, 4), _table(*document.table), Spacer(1, 10)]
-    story += paragraphs[:document.table_position] + table + paragraphs[document.table_position:]
-    story += [Spacer(1, 36), *[_paragraph(line, SIGNATURE) for line in document.signature]]
-
-    def decorate(canvas, _):
-        canvas.saveState()
-        canvas.setFont(FONT, 11)
-        top = A4[1] - MARGIN + 2 * mm
-        canvas.drawCentredString(A4[0] / 2, top, document.agency_name)
-        canvas.setStrokeColor(colors.HexColor("#b22222"))  # the red rule under the issuing body's name
-        canvas.setLineWidth(1.2)
-        canvas.line(MARGIN, top - 4 * mm, A4[0] - MARGIN, top - 4 * mm)
-        canvas.setFont(FONT, 9)
-        canvas.setFillColor(colors.HexColor("#555555"))
-        if document.footer:
-            canvas.drawString(MARGIN, MARGIN - 10 * mm, document.footer)
-        canvas.drawRightString(A4[0] - MARGIN, MARGIN - 10 * mm, f"第 {canvas.getPageNumber()} 页")
-        canvas.restoreState()
-
-    page.build(story, onFirstPage=decorate, onLaterPages=decorate)
+    canvas = Canvas(buffer, pagesize=A4, initialFontName=FONT, initialFontSize=12)
+    canvas.setTitle(f"{document.title} {document.number}")
+    canvas.setAuthor(document.agency_name)
+    canvas.setSubject(document.title)
+    pages = _Pages(canvas, document)
+    pages.paragraph(document.title, TITLE)
+    pages.paragraph(f"文书编号：{document.number}", NUMBER)
+    for index, text in enumerate(document.paragraphs):
+        if index == document.table_position:
+            _table_at(pages, document)
+        pages.paragraph(text, SALUTATION if _salutation(text) else BODY)
+    if document.table_position >= len(document.paragraphs):
+        _table_at(pages, document)
+    pages.gap(36)
+    for line in document.signature:
+        pages.paragraph(line, SIGNATURE)
+    canvas.save()
     return buffer.getvalue()
 
 
@@ -125,34 +123,151 @@ def _salutation(text: str) -> bool:
     return text.endswith("：") and not any(mark in text for mark in "，。；")
 
 
-def _paragraph(text: str, style: ParagraphStyle) -> Paragraph:
-    """A paragraph of the document's own text (Paragraph takes a little markup: the text must not be read as such).
-
-    reportlab parses every paragraph as markup (an HTML parser, a tenth of a layout). Text without a markup
-    character parses, whatever it says, to one fragment: the style's, holding the text with its whitespace
-    collapsed. That fragment is parsed once per style and copied here; any other text is parsed."""
-    cleaned = cleanBlockQuotedText(text)
-    if not cleaned or any(mark in text for mark in "&<>"):
-        return Paragraph(escape(text), style)
-    prototype = _FRAGMENTS.get(style.name)
-    if prototype is None:
-        [prototype] = Paragraph("-", style).frags
-        _FRAGMENTS[style.name] = prototype
-    fragment = copy(prototype)
-    fragment.text = cleaned
-    return Paragraph(cleaned, style, frags=[fragment])
+def _table_at(pages: _Pages, document: RenderedDocument) -> None:
+    if document.table is not None:
+        pages.gap(4)
+        pages.table(*document.table)
+        pages.gap(10)
 
 
-def _table(headings: tuple[str, ...], rows: tuple[tuple[str, ...], ...]) -> Table:
-    cells = [[_paragraph(h, HEAD_CELL) for h in headings]]
-    cells += [[_paragraph(value, CELL) for value in row] for row in rows]
-    if not rows:
-        cells.append([_paragraph("无", CELL)] + [""] * (len(headings) - 1))
-    table = Table(cells, colWidths=[WIDTH * share for share in COLUMN_SHARES], repeatRows=1)
-    table.setStyle(TableStyle([
-        ("GRID", (0, 0), (-1, -1), 0.6, colors.black),
-        ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eeeeee")),
-        ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-        ("TOPPADDING", (0, 0), (-1, -1), 3), ("BOTTOMPADDING", (0, 0), (-1, -1), 4),
-    ]))
-    return table
+def lines_of(text: str, style: Style, width: float) -> list[tuple[float, str]]:
+    """The text (its whitespace collapsed) broken into lines of `width`, the first indented, each with its x offset."""
+    text = cleanBlockQuotedText(text)
+    if not text:
+        return []
+    widths = _WIDTHS.setdefault(style.size, {})
+    for char in set(text).difference(widths):
+        widths[char] = _FONT.stringWidth(char, style.size)
+    broken = dumbSplit(text, [widths[char] for char in text], [width - style.indent, width])
+    share = {"left": 0, "center": 0.5, "right": 1}[style.align]
+    return [((style.indent if index == 0 else 0) + share * spare, line)
+            for index, (spare, line) in enumerate(broken)]
+
+
+class _Pages:
+    """The canvas and where on its page the next block goes; a page is begun, head and foot drawn, when a block
+    does not fit."""
+
+    def __init__(self, canvas: Canvas, document: RenderedDocument):
+        self.canvas, self.document, self.number = canvas, document, 0
+        self._begin()
+
+    def _begin(self) -> None:
+        if self.number:
+            self.canvas.showPage()
+        self.number += 1
+        self.y, self.fresh = TOP, True
+        _decorate(self.canvas, self.document, self.number)
+
+    def _fitting(self, heights) -> int:
+        """How many of the blocks of `heights`, one under the other, fit on what is left of the page."""
+        room, count = self.y - BOTTOM + FUZZ, 0
+        for height in heights:
+            room -= height
+            if room < 0:
+                break
+            count += 1
+        return count
+
+    def gap(self, height: float) -> None:
+        """Blank space; at a page's foot, none (the next block begins the next page)."""
+        if self._fitting([height]):
+            self.y -= height
+        else:
+            self._begin()
+
+    def paragraph(self, text: str, style: Style) -> None:
+        lines = lines_of(text, style, TEXT_WIDTH)
+        while lines:
+            count = self._fitting([style.leading] * len(lines))
+            if count < len(lines) and count <= 1 and not self.fresh:
+                self._begin()  # no first line alone at the page's foot
+                continue
+            count = max(count, 1)
+            _draw_lines(self.canvas, lines[:count], LEFT, self.y, style)
+            self.y, self.fresh, lines = self.y - count * style.leading, False, lines[count:]
+            if lines:
+                self._begin()
+        self.y -= style.space_after
+
+    def table(self, headings: tuple[str, ...], rows: tuple[tuple[str, ...], ...]) -> None:
+        """The table under its heading row, which is repeated on each page the table goes on to."""
+        cells = [[lines_of(value, CELL, width - 2 * CELL_SIDE) for value, width in zip(row, COLUMNS)]
+                 for row in rows or [("无",)]]
+        head = [lines_of(value, HEAD_CELL, width - 2 * CELL_SIDE) for value, width in zip(headings, COLUMNS)]
+        heights = [_row_height(row) for row in cells]
+        while cells:
+            count = self._fitting([_row_height(head)] + heights) - 1
+            if count < 1 and not self.fresh:
+                self._begin()
+                continue
+            count = max(count, 1)
+            self.y = _draw_rows(self.canvas, [head] + cells[:count], self.y)
+            self.fresh, cells, heights = False, cells[count:], heights[count:]
+            if cells:
+                self._begin()
+
+
+def _row_height(row: list[list]) -> float:
+    return max(1, *(len(lines) for lines in row)) * CELL.leading + CELL_TOP + CELL_BOTTOM
+
+
+def _draw_lines(canvas: Canvas, lines: list[tuple[float, str]], left: float, top: float, style: Style) -> None:
+    """Lines of one style under `top`, from `left`."""
+    text = canvas.beginText()
+    text.setFont(FONT, style.size, style.leading)
+    baseline = top - style.size
+    for x, line in lines:
+        text.setTextOrigin(left + x, baseline)
+        text.textLine(line)  # not textOut: that measures the line again to move the cursor past it
+        baseline -= style.leading
+    canvas.drawText(text)
+
+
+def _draw_rows(canvas: Canvas, rows: list[list[list]], top: float) -> float:
+    """The rows (the heading row first, on its grey ground) in a grid under `top`; returns the grid's bottom."""
+    heights = [_row_height(row) for row in rows]
+    bottom = top - sum(heights)
+    canvas.saveState()
+    canvas.setFillColor(HEAD_BACKGROUND)
+    canvas.rect(MARGIN, top - heights[0], WIDTH, heights[0], stroke=0, fill=1)
+    canvas.restoreState()
+    edges = [MARGIN]
+    for width in COLUMNS:
+        edges.append(edges[-1] + width)
+    y = top
+    for index, (row, height) in enumerate(zip(rows, heights)):
+        y -= height
+        for lines, x, width in zip(row, edges, COLUMNS):
+            content = len(lines) * CELL.leading  # the cell's text, centred in the row between its paddings
+            _draw_lines(canvas, lines, x + CELL_SIDE, y + (height + CELL_BOTTOM - CELL_TOP + content) / 2,
+                        HEAD_CELL if index == 0 else CELL)
+    canvas.saveState()
+    canvas.setLineWidth(0.6)
+    canvas.setLineCap(1)
+    canvas.setLineJoin(1)
+    y = top
+    for height in [0] + heights:
+        y -= height
+        canvas.line(MARGIN, y, MARGIN + WIDTH, y)
+    for x in edges:
+        canvas.line(x, bottom, x, top)
+    canvas.restoreState()
+    return bottom
+
+
+def _decorate(canvas: Canvas, document: RenderedDocument, number: int) -> None:
+    """The page's head (the agency's name over a red rule) and foot (the hall, the page number)."""
+    canvas.saveState()
+    canvas.setFont(FONT, 11)
+    top = A4[1] - MARGIN + 2 * mm
+    canvas.drawCentredString(A4[0] / 2, top, document.agency_name)
+    canvas.setStrokeColor(RULE_RED)  # the red rule under the issuing body's name
+    canvas.setLineWidth(1.2)
+    canvas.line(MARGIN, top - 4 * mm, A4[0] - MARGIN, top - 4 * mm)
+    canvas.setFont(FONT, 9)
+    canvas.setFillColor(FOOT_GREY)
+    if document.footer:
+        canvas.drawString(MARGIN, MARGIN - 10 * mm, document.footer)
+    canvas.drawRightString(A4[0] - MARGIN, MARGIN - 10 * mm, f"第 {number} 页")
+    canvas.restoreState()
