@@ -53,6 +53,7 @@ from workflows.services.context import Context
 from workflows.services.setup import install
 
 from support.documented import DocumentedClient
+from support.fake_uow import FakeContext, Store
 from support.paths import BPMN_DIR, CATALOG_DIR
 
 PG_URL = os.environ.get("WORKFLOWS_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -525,6 +526,28 @@ def _restore(request, url: str, ctx: Context, snapshot) -> bool:
 def staff(ctx):
     """Users by name: the demo staff of 抚顺 (one role each) and a clerk of every role per hall."""
     return {user.username: user for user in users.list_users(ctx)}
+
+
+_STORE: list[Store] = []  # the installed content, read once per worker for the fake units of work
+
+
+@pytest.fixture
+def fake_ctx(sqlite_template, tmp_path_factory, clock) -> FakeContext:
+    """A context over a fake unit of work (support/fake_uow.py) seeded with the installed catalog, processes and
+    staff: for the rules of 申请 refused at intake, where no SQL is under test."""
+    if not _STORE:
+        path = tmp_path_factory.mktemp("store") / "workflows.db"
+        shutil.copy(sqlite_template, path)  # read from a copy: opening the shared template could write to it
+        installed = _context(f"sqlite:///{path}")
+        _STORE.append(Store.read_from(installed))
+        installed.session_factory.kw["bind"].dispose()
+    return FakeContext(_STORE[0].fresh(), engine=SHARED_ENGINE, clock=clock)
+
+
+@pytest.fixture
+def fake_staff(fake_ctx):
+    """`staff` of the fake context."""
+    return {user.username: user for user in users.list_users(fake_ctx)}
 
 
 _WORKER_APP = {}  # the one app of this worker, built by the first test that asks for it

@@ -75,11 +75,12 @@ def test_an_api_client_sends_the_power_of_attorney_in_base64(client, auth, ctx):
     ({"power_of_attorney": {"file": {"file_name": "委托书.pdf", "content": b"not a pdf"}}}, "power_of_attorney",
      "附件“委托书.pdf”的内容不是PDF，请检查文件"),
 ])
-def test_an_incomplete_agent_is_refused_field_by_field_and_nothing_is_opened(ctx, staff, changes, field, message):
+def test_an_incomplete_agent_is_refused_field_by_field_and_nothing_is_opened(fake_ctx, fake_staff, changes, field,
+                                                                          message):
     with pytest.raises(InvalidInput) as refused:
-        open_with(ctx, staff, **changes)
+        open_with(fake_ctx, fake_staff, **changes)
     assert refused.value.field_errors == {f"applicant.agent.{field}": message}
-    assert cases.search_cases(ctx, staff["shouli"]) == []
+    assert cases.search_cases(fake_ctx, fake_staff["shouli"]) == []
 
 
 def test_no_agent_fields_means_the_applicant_came_in_person(ctx, staff):

@@ -161,8 +161,9 @@ def test_the_agencys_own_policy_figures_change_the_proposal(ctx, staff, clock, t
     ("self_pay_total", "-0.01", "自费金额（元）不能为负数"),
     ("self_pay_total", "860.01", "自费金额（元）不得超过医疗费用总额（元）"),
 ])
-def test_a_bad_amount_is_refused_at_intake_naming_the_field(ctx, staff, field, value, message):
-    refused = refusal(lambda: cases.open_case(ctx, staff["shouli"], OUTPATIENT, APPLICANT, {**CLAIM, field: value}))
+def test_a_bad_amount_is_refused_at_intake_naming_the_field(fake_ctx, fake_staff, field, value, message):
+    clerk = fake_staff["shouli"]
+    refused = refusal(lambda: cases.open_case(fake_ctx, clerk, OUTPATIENT, APPLICANT, {**CLAIM, field: value}))
     assert refused == {field: message}
 
 

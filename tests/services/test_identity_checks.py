@@ -55,24 +55,26 @@ def refused_at_intake(ctx, staff, item_code=OUTPATIENT, applicant=None, data=Non
     (resident_id("21040218800101123"), "身份证号码中的出生日期 1880-01-01 不合常理（年龄超过130岁）"),
     ("21040219800101123", "身份证号码应为18位：17位数字加1位校验码（数字或X）"),
 ])
-def test_a_wrong_id_number_is_refused_at_intake_with_the_field_named(ctx, staff, id_number, message):
-    assert refused_at_intake(ctx, staff, applicant={"id_number": id_number}) == {"applicant.id_number": message}
+def test_a_wrong_id_number_is_refused_at_intake_with_the_field_named(fake_ctx, fake_staff, id_number, message):
+    errors = refused_at_intake(fake_ctx, fake_staff, applicant={"id_number": id_number})
+    assert errors == {"applicant.id_number": message}
 
 
-def test_a_unit_applicant_needs_a_valid_credit_code(ctx, staff):
+def test_a_unit_applicant_needs_a_valid_credit_code(fake_ctx, fake_staff):
     unit = {"name": "抚顺市康宁医院", "kind": "企业法人", "phone": "024-55880000"}
     data = {"settlement_period": "2026年10月", "claimed_amount": "5000.00", "bank_account": "6222020712001234567"}
-    errors = refused_at_intake(ctx, staff, SETTLEMENT, {**unit, "id_number": credit_code()[:17] + "0"}, data)
+    wrong_check_digit = {**unit, "id_number": credit_code()[:17] + "0"}
+    errors = refused_at_intake(fake_ctx, fake_staff, SETTLEMENT, wrong_check_digit, data)
     assert credit_code()[-1] != "0"
     assert errors == {"applicant.id_number": "统一社会信用代码校验码不正确，请核对营业执照或登记证书"}
-    errors = refused_at_intake(ctx, staff, SETTLEMENT, {**unit, "id_number": PERSON_ID}, data)
+    errors = refused_at_intake(fake_ctx, fake_staff, SETTLEMENT, {**unit, "id_number": PERSON_ID}, data)
     assert errors == {"applicant.id_number": "统一社会信用代码校验码不正确，请核对营业执照或登记证书"}
 
 
-def test_a_credit_code_on_the_application_form_is_checked_too(ctx, staff):
+def test_a_credit_code_on_the_application_form_is_checked_too(fake_ctx, fake_staff):
     unit = {"name": "抚顺市康宁医院", "kind": "企业法人", "id_number": credit_code()}
     data = {"institution_name": "抚顺市康宁医院", "institution_address": "顺城区", "credit_code": "91210400MA0Y3KXQ5N"}
-    errors = refused_at_intake(ctx, staff, DESIGNATION, unit, data)
+    errors = refused_at_intake(fake_ctx, fake_staff, DESIGNATION, unit, data)
     assert errors == {"credit_code": "统一社会信用代码校验码不正确，请核对营业执照或登记证书"}
 
 
@@ -81,14 +83,16 @@ def test_a_credit_code_on_the_application_form_is_checked_too(ctx, staff):
     ("13804130001", "银行账号应为12至25位数字，请核对银行卡或开户许可证"),
     ("6222 0207 1200 1234", "银行账号只能由数字组成（不含空格和字母）"),
 ])
-def test_an_implausible_bank_account_is_refused_on_every_paying_item(ctx, staff, account, message):
+def test_an_implausible_bank_account_is_refused_on_every_paying_item(fake_ctx, fake_staff, account, message):
     for item_code in PAYING:
-        with ctx.uow(write=False) as uow:
-            form = ctx.definition(uow, uow.processes.latest(AGENCY.item(item_code).process_key).id).start_form
+        with fake_ctx.uow(write=False) as uow:
+            latest = uow.processes.latest(AGENCY.item(item_code).process_key)
+            form = fake_ctx.definition(uow, latest.id).start_form
         applicant = ({} if item_code in FOR_PERSONS else
                      {"name": "抚顺市康宁医院", "kind": AGENCY.item(item_code).item.applicant_kinds[0],
                       "id_number": credit_code()})
-        errors = refused_at_intake(ctx, staff, item_code, applicant, {**sample_data(form), "bank_account": account})
+        data = {**sample_data(form), "bank_account": account}
+        errors = refused_at_intake(fake_ctx, fake_staff, item_code, applicant, data)
         assert errors == {"bank_account": message}, item_code
 
 
