@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import pytest
+from alembic import command
 from sqlalchemy import inspect, text
 
 from workflows.adapters.database import make_engine
-from workflows.adapters.migrate import upgrade
+from workflows.adapters.migrate import alembic_config, upgrade
 
 pytestmark = pytest.mark.both_databases  # the database matters here: SQLite and PostgreSQL
 
@@ -65,3 +66,39 @@ def test_upgrading_to_0030_places_the_limits_and_sums_the_closed_counts_over_the
     assert tuple(place) == ("210400", "210400-01", "002036006001")
     assert [tuple(row) for row in totals] == [("210400-01", "002036006001", 4, 3)]
     database.dispose()
+
+
+def test_0052_adds_the_desk_indexes_and_its_downgrade_drops_them_keeping_the_rows(empty_database_url):
+    """The limits-at-risk count's covering index and the unreplied 督办's: built over what is there, gone again on
+    downgrade, the limits kept."""
+    database = make_engine(empty_database_url)
+    try:
+        upgrade(database, "0052-1")
+        with database.begin() as connection:
+            connection.execute(text(
+                "INSERT INTO process_versions (id, process_key, version, name, bpmn_xml, file_name, checksum, "
+                "deployed_by, deployed_at) VALUES (1, 'item_002036006001', 1, '门诊费用报销', '<x/>', 'x.bpmn', "
+                "'c', 'sheji', '2026-11-01 00:00:00')"))
+            connection.execute(text(f"INSERT INTO cases ({', '.join(CASE)}) "
+                                    f"VALUES ({', '.join(':' + c for c in CASE)})"), CASE)
+            connection.execute(text(
+                "INSERT INTO case_deadlines (case_id, kind, limit_value, limit_unit, starts_at, due_at, warning_at, "
+                "provisional, paused, extension_days, paused_days, agency_code, hall_code) VALUES (1, 'promised', "
+                "20, 'working_days', '2026-11-02 01:30:00', '2026-11-30 09:00:00', '2026-11-24 09:00:00', false, "
+                "false, 0, 0, '210400', '210400-01')"))
+
+        upgrade(database, "0052")
+        assert "ix_case_deadlines_at_risk" in {i["name"] for i in inspect(database).get_indexes("case_deadlines")}
+        assert "ix_task_supervisions_unreplied" in {
+            i["name"] for i in inspect(database).get_indexes("task_supervisions")}
+
+        with database.begin() as connection:
+            command.downgrade(alembic_config(connection), "0052-1")
+        assert "ix_case_deadlines_at_risk" not in {
+            i["name"] for i in inspect(database).get_indexes("case_deadlines")}
+        assert "ix_task_supervisions_unreplied" not in {
+            i["name"] for i in inspect(database).get_indexes("task_supervisions")}
+        with database.connect() as connection:
+            assert connection.execute(text("SELECT count(*) FROM case_deadlines")).scalar() == 1
+    finally:
+        database.dispose()

@@ -11,11 +11,12 @@ from sqlalchemy import select
 
 from workflows.adapters import orm, statistics_counts
 from workflows.domain.errors import Forbidden, InvalidInput
-from workflows.services import (calendar, case_operations, cases, desk, inbox_rows, outbox, statistics, tasks,
-                                time_limits)
+from workflows.services import (calendar, case_operations, cases, desk, inbox_rows, outbox, public, statistics,
+                                task_operations, tasks, time_limits)
 from workflows.services.scheduler import count_overdue, fire_due_timers
 
 from support.cases import APPLICANT, DATA, OUTPATIENT, accept, at
+from support.process_driver import drive, proof
 
 pytestmark = pytest.mark.both_databases  # the database matters here: SQLite and PostgreSQL
 
@@ -197,10 +198,43 @@ def test_the_desk_reads_a_page_of_each_list_by_level_or_by_due_moment(ctx, staff
     assert {board.escalation_page.total for board in pages} == {3}
     assert [[row.number for row in board.cases] for board in pages] == [[red], [sooner], [later], []]
     assert [board.case_page.more for board in pages] == [True, True, False, False]
+    assert {board.case_page.total for board in pages} == {3}  # the limits at risk, all of them
+
+
+def test_the_desk_pages_the_supervisions_and_the_follow_ups_and_counts_all_of_them(ctx, staff, clock):
+    """Three 督办 (the middle one replied) and three 差评回访 of the hall, one row a page: each list in its order (督办
+    waiting for a reply first, then the newest; 差评回访 the soonest due first), the counts of all on every page."""
+    kezhang, reviews = staff["kezhang"], [accept(ctx, staff, clock, f"2026-11-2{day} 09:30") for day in (3, 4, 5)]
+    given = []
+    for hour, number in enumerate(reviews):
+        clock.now = at(f"2026-11-30 1{hour}:00")
+        given.append(task_operations.supervise_task(ctx, kezhang, task_of(ctx, staff["shenhe"], number).id,
+                                                    f"请说明进度 {hour}"))
+    task_operations.reply_supervision(ctx, staff["shenhe"], given[1].id, "今日办结")
+    rated = []
+    for day in (1, 3, 2):  # rated on 12-01, 12-03, 12-02: due in that order
+        clock.now = at("2026-11-30 09:30")
+        rated.append(drive(ctx, staff["clerk_210400_01"], OUTPATIENT).case.number)
+        clock.now = at(f"2026-12-0{day} 10:00")
+        public.rate_service(ctx, proof(rated[-1]), None, 2, "等了两个小时")
+
+    pages = [statistics.desk_board(ctx, kezhang, supervisions_page=n, followups_page=n, per_page=1)
+             for n in (1, 2, 3, 4)]
+
+    assert [[s.instruction for s, _ in board.supervisions] for board in pages] == [
+        ["请说明进度 2"], ["请说明进度 0"], ["请说明进度 1"], []]  # the two waiting, newest first, then the replied
+    assert [[row.followup.case_number for row in board.followups] for board in pages] == [
+        [rated[0]], [rated[2]], [rated[1]], []]
+    for board in pages:
+        assert (board.supervision_page.total, board.unreplied, board.followup_page.total) == (3, 2, 3)
+    assert [(b.supervision_page.more, b.followup_page.more) for b in pages] == [(True, True)] * 2 + [(False, False)] * 2
+    assert statistics.desk_board(ctx, staff["kezhang2"]).followup_page.total == 0  # another hall's supervisor
 
 
 @pytest.mark.parametrize("query, field", [({"page": 0}, "page"), ({"page": "2x"}, "page"),
-                                          ({"cases_page": -1}, "cases_page"), ({"sort": "name"}, "sort")])
+                                          ({"cases_page": -1}, "cases_page"), ({"supervisions_page": 0},
+                                          "supervisions_page"), ({"followups_page": True}, "followups_page"),
+                                          ({"sort": "name"}, "sort")])
 def test_the_desk_refuses_a_page_or_order_it_does_not_have(ctx, staff, query, field):
     with pytest.raises(InvalidInput) as refused:
         statistics.desk_board(ctx, staff["kezhang"], **query)

@@ -9,10 +9,11 @@ import lxml.html
 from sqlalchemy import event
 
 from workflows.entrypoints.web.assets import manifest
-from workflows.services import cases, desk, statistics, tasks, time_limits
+from workflows.services import cases, desk, public, statistics, task_operations, tasks, time_limits
 from workflows.services.scheduler import fire_due_timers
 
-from support.cases import accept, at, label
+from support.cases import OUTPATIENT, accept, at, label
+from support.process_driver import drive, proof
 from support.web import csrf_token, html, sign_in
 
 
@@ -126,7 +127,8 @@ def test_a_refused_action_keeps_what_was_typed_and_says_why(client, ctx, staff, 
     [dialog] = document.xpath('//dialog[@id="escalation-dialog"][@data-open-on-load]')  # open again
     form = dialog.xpath('.//form')[0]
     assert form.get("action") == f"/desk/escalations/{red_id}"
-    assert form.xpath('.//input[@name="back"]/@value') == ["sort=level&page=1&cases_page=1&waiting_page=1"]  # the page it was on
+    assert form.xpath('.//input[@name="back"]/@value') == [  # the page it was on
+        "sort=level&page=1&cases_page=1&waiting_page=1&supervisions_page=1&followups_page=1"]
     assert form.xpath('.//textarea[@name="note"]')[0].text_content() == "外省协查，需再等两周"
     assert form.xpath('.//input[@name="days"]/@value') == ["99"]
     assert [e.text_content() for e in form.xpath('.//div[@class="field-error"]')] == ["延期天数应为 1 到 60 个工作日"]
@@ -294,7 +296,7 @@ def test_a_desk_with_more_rows_than_a_page_shows_the_count_and_the_rest_on_the_n
     assert [row[1] for row in rows(first, "desk-cases", 2)] == [red]  # the soonest due first
     document = lxml.html.fromstring(first)
     assert document.xpath('//section[@id="escalations"]//a[@rel="next"]/@href') == [
-        "/desk?sort=level&page=2&cases_page=1&waiting_page=1"]
+        "/desk?sort=level&page=2&cases_page=1&waiting_page=1&supervisions_page=1&followups_page=1"]
 
     second = html(client.get("/desk?sort=level&page=2&cases_page=2"))
     assert [row[1] for row in rows(second, "desk-escalations", 2)] == [yellow]
@@ -306,3 +308,43 @@ def test_a_desk_with_more_rows_than_a_page_shows_the_count_and_the_rest_on_the_n
             "csrf_token": csrf_token(first), "reason": "等待司法鉴定"}).status_code == 302
     waiting = [row[1] for n in (1, 2) for row in rows(html(client.get(f"/desk?waiting_page={n}")), "desk-waiting", 2)]
     assert sorted(waiting) == sorted([red, yellow])
+
+
+def test_the_desk_pages_the_supervisions_and_the_follow_ups_and_a_visit_recorded_on_page_2_returns_there(
+        client, ctx, staff, clock, monkeypatch):
+    kezhang, reviews = staff["kezhang"], [accept(ctx, staff, clock, "2026-11-23 09:30") for _ in range(2)]
+    for number, when in zip(reviews, ("2026-11-24 09:00", "2026-11-24 10:00")):
+        clock.now = at(when)
+        [review] = [t for t in tasks.list_tasks(ctx, staff["shenhe"]) if t.case_number == number]
+        task_operations.supervise_task(ctx, kezhang, review.id, f"请说明 {number} 的进度")
+    rated = []
+    for day in ("25", "26"):  # the sooner rated is the sooner due
+        clock.now = at("2026-11-24 11:00")
+        rated.append(drive(ctx, staff["clerk_210400_01"], OUTPATIENT).case.number)
+        clock.now = at(f"2026-11-{day} 10:00")
+        public.rate_service(ctx, proof(rated[-1]), None, 2, "等了两个小时")
+    monkeypatch.setattr(statistics, "DESK_ROWS", 1)
+    sign_in(client, "kezhang")
+
+    first = html(client.get("/desk"))
+    assert "督办回复（2 件待回复）" in first and "共 2 件" in first and "差评回访（2）" in first  # all, not the page
+    assert [row[0] for row in rows(first, "desk-supervisions", 1)] == [reviews[1]]  # the newest first
+    assert [row[1] for row in rows(first, "desk-followups", 2)] == [rated[0]]  # the soonest due first
+    document = lxml.html.fromstring(first)
+    assert document.xpath('//section[@id="followups"]//a[@rel="next"]/@href') == [
+        "/desk?sort=level&page=1&cases_page=1&waiting_page=1&supervisions_page=1&followups_page=2"]
+
+    second = html(client.get("/desk?supervisions_page=2&followups_page=2"))
+    assert [row[0] for row in rows(second, "desk-supervisions", 1)] == [reviews[0]]
+    assert [row[1] for row in rows(second, "desk-followups", 2)] == [rated[1]]
+    [form] = lxml.html.fromstring(second).xpath('//table[contains(@class, "desk-followups")]//form')
+    back = "sort=level&page=1&cases_page=1&waiting_page=1&supervisions_page=2&followups_page=2"
+    assert form.xpath('.//input[@name="back"]/@value') == [back]
+    done = client.post(form.get("action"), data={"csrf_token": csrf_token(second), "visit_note": "已电话致歉",
+                                                 "remedy": "高峰期增开窗口", "back": back})
+    assert done.status_code == 302 and done.headers["Location"] == f"/desk?{back}"  # back on page 2
+    again = html(client.get(done.headers["Location"]))
+    assert f"{rated[1]}：已记录差评回访" in again and "差评回访（1）" in again
+    assert rows(again, "desk-followups") == [["没有待回访的差评"]]  # page 2 ran out; the rest is a page back
+    [prev] = lxml.html.fromstring(again).xpath('//section[@id="followups"]//a[@rel="prev"]/@href')
+    assert [row[1] for row in rows(html(client.get(prev)), "desk-followups", 2)] == [rated[0]]

@@ -279,6 +279,9 @@ case_deadlines = Table(
           sqlite_where=text("met_at IS NULL"), postgresql_include=["case_id", "paused", "warning_at"]),
     # A hall's running, unpaused limits by due moment: the desk's 黄牌/红牌, the longest overdue (migration 0030).
     Index("ix_case_deadlines_running_hall", "agency_code", "hall_code", "due_at", "id", **RUNNING_LIMITS),
+    # A hall's running, unpaused limits with both moments the desk's count of those at risk tests (warning or due
+    # passed): the count reads the index alone, no limit's row (migration 0052).
+    Index("ix_case_deadlines_at_risk", "agency_code", "hall_code", "warning_at", "due_at", **RUNNING_LIMITS),
     # The running limits not counted overdue yet, by due moment: the round's next ones, and the few past due that
     # the statistics add to the counts until the round comes (migration 0043).
     Index("ix_case_deadlines_uncounted", "due_at", **UNCOUNTED_LIMITS,
@@ -609,6 +612,10 @@ task_supervisions = Table(
     Column("replied_by", String(64)),
     Column("replied_at", Moment()),
     Index("ix_task_supervisions_agency_code_hall_code_created_at", "agency_code", "hall_code", "created_at"),
+    # The hall's 督办 waiting for a reply (a few among years of them), newest first: the desk's first rows and its
+    # count of the waiting (migration 0052).
+    Index("ix_task_supervisions_unreplied", "agency_code", "hall_code", "created_at", "id",
+          postgresql_where=text("replied_at IS NULL"), sqlite_where=text("replied_at IS NULL")),
 )
 
 # 外出/休假代理: while a user is away, tasks and notifications given to them go to their substitute.

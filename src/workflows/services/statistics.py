@@ -17,7 +17,7 @@ from datetime import date, datetime, timedelta
 
 from workflows.domain.deadlines import escalation_wording, overdue_working_days
 from workflows.domain.errors import InvalidInput
-from workflows.domain.model import (FOLLOWUP_OPEN, CaseDeadline, CasePause, CaseTask, Escalation, ExtensionRequest,
+from workflows.domain.model import (CaseDeadline, CasePause, CaseTask, Escalation, ExtensionRequest,
                                     TaskSupervision, User)
 from workflows.domain.case_limits import due_label, level_of
 from workflows.domain.roles import TASK_ROLE_NAMES
@@ -101,9 +101,13 @@ class DeskBoard:
     sort: str = "level"
     escalation_page: DeskPage = DeskPage()
     case_page: DeskPage = DeskPage()
-    supervisions: list[tuple[TaskSupervision, CaseTask]] = field(default_factory=list)  # the hall's 督办, unreplied first
-    followups: list[FollowUpRow] = field(default_factory=list)  # the hall's open 差评回访, the soonest due first
+    # a page of the hall's 督办, unreplied first, then the newest
+    supervisions: list[tuple[TaskSupervision, CaseTask]] = field(default_factory=list)
+    followups: list[FollowUpRow] = field(default_factory=list)  # a page of the hall's open 差评回访, the soonest due first
     waiting_page: DeskPage = DeskPage()
+    supervision_page: DeskPage = DeskPage()
+    followup_page: DeskPage = DeskPage()
+    unreplied: int = 0  # how many of the hall's 督办 wait for a reply (all pages)
 
     @property
     def names(self) -> dict[str, str]:
@@ -180,23 +184,28 @@ class Statistics:
 # --- the desk ----------------------------------------------------------------------------------------------------
 
 def desk_board(ctx: Context, actor: User, page: int = 1, sort: str = "level", cases_page: int = 1,
-               per_page: int | None = None, waiting_page: int = 1) -> DeskBoard:
+               per_page: int | None = None, waiting_page: int = 1, supervisions_page: int = 1,
+               followups_page: int = 1) -> DeskBoard:
     """A page of the supervisor's hall: its open escalations (by level or by due moment), its running limits in
     warning or overdue (one row per case and limit, the soonest due first: red before yellow), the cases with an
-    extension request to decide or suspended (中止), the hall's 督办 with their replies and its open 差评回访. Each
-    list reads one page (and one row more, to know whether a next page exists) through the partial indexes on open
-    rows: the closed millions are never read; all of it in one transaction, a statement per list and one per
-    detail of their rows (limits, holders), not per row."""
+    extension request to decide or suspended (中止), the hall's 督办 with their replies (unreplied first) and its open
+    差评回访 (the soonest due first). Each list reads one page (and one row more, to know whether a next page exists)
+    through the partial indexes on open rows, and all but the waiting list count their rows in the same statement:
+    the closed millions are never read; all of it in one transaction, a statement per list and one per detail of
+    their rows (limits, holders), not per row."""
     require_role(actor, "supervisor")
-    _check_desk_query(page, sort, cases_page, waiting_page)
+    numbers = {"page": page, "cases_page": cases_page, "waiting_page": waiting_page,
+               "supervisions_page": supervisions_page, "followups_page": followups_page}
+    _check_desk_query(numbers, sort)
     per_page = per_page or DESK_ROWS  # read at the call: a test makes the page small
+    asked = {name: (per_page + 1, (number - 1) * per_page) for name, number in numbers.items()}
     now = ctx.now()
     place = (actor.agency_code, actor.hall_code)
     with ctx.uow(write=False) as uow:
         stats = uow.statistics
-        escalations, total = stats.escalation_page(*place, sort, per_page + 1, (page - 1) * per_page)
-        risky = stats.limits_at_risk_rows(*place, now, per_page + 1, (cases_page - 1) * per_page)
-        waiting_cases = stats.awaiting_supervisor(*place, per_page + 1, (waiting_page - 1) * per_page)
+        escalations, total = stats.escalation_page(*place, sort, *asked["page"])
+        risky, at_risk = stats.limits_at_risk_page(*place, now, *asked["cases_page"])
+        waiting_cases = stats.awaiting_supervisor(*place, *asked["waiting_page"])
         more_waiting, waiting_cases = len(waiting_cases) > per_page, waiting_cases[:per_page]
         waiting_ids = [row.id for row in waiting_cases]
         limits = _group(stats.running_limit_rows(waiting_ids))  # an escalation's comes with it
@@ -207,8 +216,8 @@ def desk_board(ctx: Context, actor: User, page: int = 1, sort: str = "level", ca
         pauses = {p.case_id: p for p in stats.open_pauses(waiting_ids)}
         people = uow.users.in_hall(*place)
         calendar = working_calendar(ctx, uow) if escalations else None
-        supervisions = uow.supervisions.for_hall(*place)
-        followups = uow.followups.for_hall(*place, FOLLOWUP_OPEN, 200, 0)
+        supervisions, supervised, unreplied = stats.supervision_page(*place, *asked["supervisions_page"])
+        followups, open_followups = stats.followup_page(*place, *asked["followups_page"])
     names = {user.username: user.full_name for user in people}
     holders = {case_id: [Holder(t.name, t.role, t.assignee, names.get(t.assignee, t.assignee)) for t in rows]
                for case_id, rows in tasks.items()}
@@ -218,9 +227,15 @@ def desk_board(ctx: Context, actor: User, page: int = 1, sort: str = "level", ca
                          holders.get(row.case_id, []), None, None) for row in risky[:per_page]]
     waiting = [_waiting_row(row, limits.get(row.id, []), holders.get(row.id, []), extensions.get(row.id),
                             pauses.get(row.id), now) for row in waiting_cases]
-    return DeskBoard(escalation_rows, case_rows, now, waiting, people, sort,
-                     DeskPage(page, len(escalations) > per_page, total), DeskPage(cases_page, len(risky) > per_page),
-                     supervisions, [followup_row(f, now) for f in followups], DeskPage(waiting_page, more_waiting))
+
+    def paged(name: str, rows: list, count: int) -> DeskPage:
+        return DeskPage(numbers[name], len(rows) > per_page, count)
+
+    return DeskBoard(escalation_rows, case_rows, now, waiting, people, sort, paged("page", escalations, total),
+                     paged("cases_page", risky, at_risk), supervisions[:per_page],
+                     [followup_row(f, now) for f in followups[:per_page]], DeskPage(waiting_page, more_waiting),
+                     supervision_page=paged("supervisions_page", supervisions, supervised),
+                     followup_page=paged("followups_page", followups, open_followups), unreplied=unreplied)
 
 
 def _waiting_row(case, running, holders, extension, pause, now) -> CaseRow:
@@ -242,10 +257,10 @@ def _escalation_row(escalation, stage, row, tasks, holders, calendar, now) -> Es
                          tuple(sorted({t.role for t in tasks.get(escalation.case_id, [])})), wording)
 
 
-def _check_desk_query(page, sort, cases_page, waiting_page=1) -> None:
-    """A page is a whole number from 1, the order one of DESK_SORTS: else 422 naming the field."""
-    pages = (("page", page), ("cases_page", cases_page), ("waiting_page", waiting_page))
-    errors = {name: "页码应为从 1 开始的整数" for name, value in pages
+def _check_desk_query(numbers: dict, sort) -> None:
+    """Each list's page (`numbers`: its argument -> the number asked) is a whole number from 1, the order one of
+    DESK_SORTS: else 422 naming the field."""
+    errors = {name: "页码应为从 1 开始的整数" for name, value in numbers.items()
               if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= MAX_DESK_PAGE}
     if sort not in DESK_SORTS:
         errors["sort"] = "排序应为：" + "、".join(f"{key}（{name}）" for key, name in DESK_SORTS.items())

@@ -24,13 +24,13 @@ def desk():
     return _render_desk()
 
 
-DESK_QUERY = ("sort", "page", "cases_page", "waiting_page")
+DESK_QUERY = ("sort", "page", "cases_page", "waiting_page", "supervisions_page", "followups_page")
 
 
 def _desk_query() -> dict:
-    """The page and order the desk was asked for (?page=&cases_page=&waiting_page=&sort=, or for an action the form's `back`,
-    the query of the page it was sent from): a page that is no whole number is handed on as typed, for the use
-    case to refuse by name."""
+    """The order and each list's page the desk was asked for (?sort=&page=&cases_page=&waiting_page=
+    &supervisions_page=&followups_page=, or for an action the form's `back`, the query of the page it was sent
+    from): a page that is no whole number is handed on as typed, for the use case to refuse by name."""
     asked = dict(parse_qsl(request.form.get("back", ""))) if request.method == "POST" else request.args
     query = {"sort": asked.get("sort", "level")}
     for name in DESK_QUERY[1:]:
@@ -45,8 +45,8 @@ def _render_desk(key: str | None = None, values: dict | None = None, errors: dic
     board = statistics.desk_board(ctx(), g.user, **_desk_query())
     kept = {key: values or {}} if key else {}
     found = {key: errors or {}} if key else {}
-    desk_query = {"sort": board.sort, "page": board.escalation_page.number, "cases_page": board.case_page.number,
-                  "waiting_page": board.waiting_page.number}
+    pages = (board.escalation_page, board.case_page, board.waiting_page, board.supervision_page, board.followup_page)
+    desk_query = {"sort": board.sort, **{name: state.number for name, state in zip(DESK_QUERY[1:], pages)}}
     return render_template("desk.html", board=board, desk_query=desk_query, desk_back=urlencode(desk_query),
                            key=key, values=kept, errors=found,
                            ACTIONS=desk_service.ACTIONS, DESK_SORTS=statistics.DESK_SORTS, PAUSE_KINDS=PAUSE_KINDS,
