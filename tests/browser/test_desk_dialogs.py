@@ -1,19 +1,23 @@
 """督办台 in a real browser (1366×768): the rows are compact, each action opens its dialog. A refused action (改派
 to nobody) comes back with the dialog open, the error beside its field and the opinion and days as typed; what is
 typed for one row stays with it while another row's dialog is used; the 改派 list offers the hall's reviewers only.
+Then, a row a page, a 差评回访 recorded on the list's page 2 comes back to that page.
 
 Two 抚顺 门诊费用报销 cases (承诺 20 个工作日), seen on 2026-12-22 09:00: one accepted 2026-11-23 09:30, red since
 2026-12-21 17:00; the other accepted 2026-11-27 09:30, due 2026-12-25 17:00, yellow."""
 from __future__ import annotations
 
+from workflows.services import public, statistics
 from workflows.services.scheduler import fire_due_timers
 
-from support.cases import accept, at
+from support.cases import OUTPATIENT, accept, at
+from support.process_driver import drive, proof
 
 from .conftest import shot, sign_in
 
 
-def test_a_refused_action_shows_its_error_in_the_dialog_and_loses_nothing_typed(page, server, ctx, staff, clock):
+def test_a_refused_action_shows_its_error_in_the_dialog_and_loses_nothing_typed(page, server, ctx, staff, clock,
+                                                                                monkeypatch):
     red = accept(ctx, staff, clock, "2026-11-23 09:30")
     yellow = accept(ctx, staff, clock, "2026-11-27 09:30")
     for moment in ("2026-12-16 09:00", "2026-12-22 09:00"):
@@ -58,3 +62,20 @@ def test_a_refused_action_shows_its_error_in_the_dialog_and_loses_nothing_typed(
     assert dialog.count() == 0 and rows.filter(has_text=red).count() == 0
     assert rows.filter(has_text=yellow).count() == 1
     assert "审核：李审核" in page.locator("table.desk-cases tbody tr").filter(has_text=red).inner_text()
+
+    rated = [drive(ctx, staff["clerk_210400_01"], OUTPATIENT).case.number for _ in range(2)]
+    for number in rated:
+        public.rate_service(ctx, proof(number), None, 2, "等了两个小时")
+    monkeypatch.setattr(statistics, "DESK_ROWS", 1)
+    page.goto(f"{server}/desk")
+    followups = page.locator("#followups")
+    assert followups.get_by_role("heading").inner_text() == "差评回访（2）"
+    followups.get_by_role("link", name="下一页").click()
+    row = followups.locator("table tbody tr")
+    assert row.count() == 1 and rated[1] in row.inner_text()
+    row.get_by_label("回访情况").fill("已电话致歉")
+    row.get_by_label("整改措施").fill("高峰期增开窗口")
+    row.get_by_role("button", name="记录回访").click()
+    page.get_by_role("status").filter(has_text=f"{rated[1]}：已记录差评回访").wait_for()
+    assert "followups_page=2" in page.url  # the page it was sent from
+    assert followups.get_by_role("heading").inner_text() == "差评回访（1）"
