@@ -2,8 +2,8 @@
 
 - ix_case_deadlines_at_risk: a hall's running, unpaused limits with their warning and due moments. The desk counts
   the limits past one of them (预警和超期的时限（N）); ix_case_deadlines_running_hall has no warning moment, so the
-  count visited every running limit's row of the hall (41 ms at a million cases on PostgreSQL); this index holds
-  what the count tests: an index-only scan.
+  count visited every running limit's row of the hall (the demo hall at a million cases on PostgreSQL: 11,864
+  rows, 11,971 buffers, 9 ms); this index holds what the count tests: an index-only scan (2,823 buffers, 1.3 ms).
 - ix_task_supervisions_unreplied: the hall's 督办 still waiting for a reply, newest first. The desk lists those
   first and counts them; the hall's index by created_at alone walked years of replied ones to find the few.
 
