@@ -75,7 +75,6 @@ class WriteGuard:
                 self.overtaken = StaleRead(f"{table} {key}: row version {version} read, {row[0] if row else None} now")
                 raise self.overtaken
 
-
     def may_release(self) -> bool:
         """Whether what this unit writes now may be committed apart: it holds no lock yet, so it wrote nothing, and
         no row it read relies on its read snapshot lasting (watch_unversioned)."""
