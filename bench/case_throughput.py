@@ -47,6 +47,7 @@ from workflows.adapters.migrate import upgrade
 from workflows.bootstrap import bootstrap
 from workflows.entrypoints.gunicorn_config import COMMAND as GUNICORN
 from workflows.adapters import orm
+from workflows.adapters.write_lock import GUARD
 from workflows.services import cases, tasks, users
 from workflows.services.demo import resident_id
 from workflows.services.clock import FAR_FUTURE
@@ -116,22 +117,48 @@ class StatementCounter:
         self.count += 1
 
 
-class PerCommand:
-    """Statements per command, by command (open, then each task's stage)."""
+class LockedCpu:
+    """The CPU time (this thread's) each SQLite write unit spends holding the write lock: from the statement that took
+    it (write_lock.WriteGuard) to its commit. Two web workers overlap only what runs outside it."""
 
-    def __init__(self, counter: StatementCounter):
-        self.counter, self.totals, self.runs = counter, defaultdict(int), defaultdict(int)
+    def __init__(self, session_factory: sessionmaker):
+        self.seconds = 0.0
+        event.listen(session_factory, "after_commit", self._committed)
+
+    def _committed(self, session) -> None:
+        guard = session.info.get(GUARD)
+        if guard is not None:
+            self.seconds += guard.held + (time.thread_time() - guard.locked_at if guard.locked_at is not None else 0)
+
+
+class PerCommand:
+    """Statements per command, by command (open, then each task's stage), and its CPU time: in all, and under
+    SQLite's write lock."""
+
+    def __init__(self, counter: StatementCounter, locked: LockedCpu):
+        self.counter, self.locked = counter, locked
+        self.totals, self.runs = defaultdict(int), defaultdict(int)
+        self.cpu, self.cpu_locked = defaultdict(float), defaultdict(float)
 
     def run(self, name: str, command):
-        before = self.counter.count
+        before, cpu, locked = self.counter.count, time.thread_time(), self.locked.seconds
         result = command()
         self.totals[name] += self.counter.count - before
+        self.cpu[name] += time.thread_time() - cpu
+        self.cpu_locked[name] += self.locked.seconds - locked
         self.runs[name] += 1
         return result
 
     def summary(self) -> str:
         means = {name: self.totals[name] / self.runs[name] for name in self.totals}
         return ", ".join(f"{name} {mean:.1f}" for name, mean in means.items()) + f"; per case {sum(means.values()):.1f}"
+
+    def locked_summary(self) -> str:
+        """Per command: ms under the lock of ms in all; and the share of the whole case's CPU under the lock."""
+        parts = [f"{name} {self.cpu_locked[name] / self.runs[name] * 1000:.1f}/{self.cpu[name] / self.runs[name] * 1000:.1f}"
+                 for name in self.cpu]
+        share = sum(self.cpu_locked.values()) / sum(self.cpu.values())
+        return ", ".join(parts) + f" ms; {share:.0%} of the commands' CPU"
 
 
 def through_services(url: str, count: int, kick: str = "thread") -> tuple[float, float, float, PerCommand]:
@@ -140,7 +167,7 @@ def through_services(url: str, count: int, kick: str = "thread") -> tuple[float,
     database = make_engine(url)
     ctx = bootstrap(sessionmaker(database, expire_on_commit=False), kick=kick)
     clerk = users.get_user(ctx, CLERK)
-    statements = PerCommand(StatementCounter(database))
+    statements = PerCommand(StatementCounter(database), LockedCpu(ctx.session_factory))
     durations = []
     for _ in range(count):
         started = time.perf_counter()
@@ -278,6 +305,8 @@ def main() -> None:
             print(f"service layer, persisted (PDFs: {options.kick}): {service:8.1f} cases/s "
                   f"(first tenth {first:.1f}/s, last tenth {last:.1f}/s)")
             print(f"SQL statements per command:      {statements.summary()}")
+            print(f"CPU under SQLite's write lock:   {statements.locked_summary()} (thread_time, the PDFs' thread "
+                  "not counted; lock taken at the first write, held to the commit)")
             state, rows, by_table = stored_bytes(service_url)
             print(f"stored bytes per case:           workflow_state {state:,.0f}; all the case's rows {rows:,.0f} ("
                   + ", ".join(f"{name} {size:,.0f}" for name, size in sorted(by_table.items(), key=lambda i: -i[1]))

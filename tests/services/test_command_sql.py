@@ -142,8 +142,10 @@ def test_a_cases_timer_rows_follow_its_timers_and_only_changes_are_written(ctx, 
 
     def replaced(timers) -> tuple[dict, list[str]]:
         with ctx.uow() as uow:
-            seen = statements_of(ctx, lambda: uow.timers.replace(case_id, timers))
-            uow.commit()
+            def replace_and_commit() -> None:  # the rows are written at commit (execute_at_commit)
+                uow.timers.replace(case_id, timers)
+                uow.commit()
+            seen = statements_of(ctx, replace_and_commit)
         with ctx.uow(write=False) as uow:
             rows = uow.session.execute(orm.case_timers.select().where(orm.case_timers.c.case_id == case_id))
             return {row.task_id: row.due_at for row in rows}, seen

@@ -141,3 +141,58 @@ def test_a_completion_overtaken_on_its_last_attempt_is_answered_409_and_writes_n
     details = cases.case_details(ctx, staff["shouli"], opened["number"])
     assert details.case.stage == "受理"
     assert [entry.action for entry in details.history].count("completed") == 0
+
+
+@SQLITE_ONLY
+def test_a_case_opened_while_another_opening_runs_its_workflow_is_not_kept_waiting_and_takes_the_next_number(
+        ctx, staff, monkeypatch):
+    """The window takes a case's number in a short transaction of its own: a second clerk's opening goes through
+    while the first one's workflow still runs (it held the write lock until its commit before)."""
+    engine_type, original = type(ctx.engine), type(ctx.engine).start
+    first_running, second_done, slow = threading.Event(), threading.Event(), []
+
+    def start(self, definition, data, bindings):
+        if threading.current_thread().name == "first":  # the first opening computes until the second is done
+            first_running.set()
+            slow.append(second_done.wait(timeout=20))
+        return original(self, definition, data, bindings)
+
+    monkeypatch.setattr(engine_type, "start", start)
+    first: list = []
+    opening = threading.Thread(name="first", target=lambda: first.append(
+        cases.open_case(ctx, staff["shouli"], OUTPATIENT, APPLICANT, DATA)))
+    opening.start()
+    assert first_running.wait(timeout=20)
+    second = cases.open_case(ctx, staff["shouli"], OUTPATIENT, APPLICANT, DATA)
+    second_done.set()
+    opening.join()
+
+    assert slow == [True]  # the second opening finished while the first was still running its workflow
+    [first] = first
+    assert (first.case.stage, second.case.stage) == ("受理", "受理")
+    prefix, number = first.case.number.rsplit("-", 1)
+    assert second.case.number == f"{prefix}-{int(number) + 1:05d}"
+    assert [cases.case_details(ctx, staff["shouli"], p.case.number).case.id for p in (first, second)] == [
+        first.case.id, second.case.id]
+
+
+def test_an_opening_that_fails_after_taking_its_number_leaves_it_unused(ctx, staff, monkeypatch):
+    """The number is committed as it is taken (SQLite), so an opening that fails while its workflow runs burns it:
+    the next case takes the one after, and no case has the burnt number. On PostgreSQL it is part of the opening's
+    transaction and taken again."""
+    before = cases.open_case(ctx, staff["shouli"], OUTPATIENT, APPLICANT, DATA).case.number
+    engine_type, original = type(ctx.engine), type(ctx.engine).start
+
+    def broken(self, definition, data, bindings):
+        raise RuntimeError("the engine failed")
+
+    monkeypatch.setattr(engine_type, "start", broken)
+    with pytest.raises(RuntimeError):
+        cases.open_case(ctx, staff["shouli"], OUTPATIENT, APPLICANT, DATA)
+    monkeypatch.setattr(engine_type, "start", original)
+    after = cases.open_case(ctx, staff["shouli"], OUTPATIENT, APPLICANT, DATA).case
+
+    prefix, number = before.rsplit("-", 1)
+    postgresql = ctx.session_factory.kw["bind"].dialect.name == "postgresql"
+    assert after.number == f"{prefix}-{int(number) + (1 if postgresql else 2):05d}"
+    assert after.stage == "受理"

@@ -117,6 +117,8 @@ case_sequences = Table(
     Column("agency_code", String(20), primary_key=True),
     Column("day", Date, primary_key=True),
     Column("last_value", Integer, nullable=False),
+    # SQLite: the highest case id handed out with a number, before the case's row is written (migration 0047)
+    Column("last_case_id", Integer, index=True),
 )
 
 case_tasks = Table(

@@ -7,6 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .orm import case_signal_waits, signal_deliveries
+from .repository import execute_at_commit
 
 
 class SignalWaitRepository:
@@ -15,14 +16,15 @@ class SignalWaitRepository:
 
     def replace(self, case_id: int, agency_code: str, names: list[str], stored: list[str] | None = None) -> None:
         """Make the case's rows these signal names; nothing is written when they are the `stored` ones (what the
-        rows held as the case was loaded; None: not known, rewrite)."""
+        rows held as the case was loaded; None: not known, rewrite). Sent at commit (execute_at_commit)."""
         if stored is not None and set(stored) == set(names):
             return
         table = case_signal_waits
-        self.session.execute(table.delete().where(table.c.case_id == case_id))
+        execute_at_commit(self.session, table.delete().where(table.c.case_id == case_id))
         if names:
-            self.session.execute(table.insert(), [{"case_id": case_id, "signal_name": name,
-                                                   "agency_code": agency_code} for name in dict.fromkeys(names)])
+            execute_at_commit(self.session, table.insert(), [{"case_id": case_id, "signal_name": name,
+                                                              "agency_code": agency_code}
+                                                             for name in dict.fromkeys(names)])
 
     def waiting(self, agency_code: str, name: str) -> list[int]:
         """The ids of the agency's cases waiting for signal `name`, oldest first."""

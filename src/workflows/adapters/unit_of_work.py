@@ -15,7 +15,7 @@ from workflows.domain.errors import Busy, Conflict
 from workflows.domain.events import Event
 
 from . import repository
-from .write_lock import GUARD, StaleRead, WriteGuard, lock_at_begin
+from .write_lock import GUARD, StaleRead, WriteGuard, committed_at_once, lock_at_begin
 from .audit_repository import PersonalDataReadRepository
 from .signal_wait_repository import SignalWaitRepository
 from .external_task_repository import ExternalTaskRepository
@@ -176,6 +176,12 @@ class UnitOfWork:
         (autoflush), so that on SQLite they do not take the write lock before the command has computed."""
         return self.session.no_autoflush
 
+    def committed_at_once(self):
+        """`with uow.committed_at_once():` what is written inside is committed at once, on its own, not at the
+        unit's commit: on SQLite the write lock is then held for those statements only (write_lock.py). Kept even if
+        the unit fails after; on PostgreSQL, and where the unit holds the lock already, part of the unit as ever."""
+        return committed_at_once(self.session)
+
     def after_commit(self, action: Callable[[], None]) -> None:
         """Run `action` once this unit has committed (e.g. deliver a message it put in the outbox), never if it
         does not; the action has its own transaction and must keep its failures to itself."""
@@ -203,6 +209,7 @@ class UnitOfWork:
         try:
             self._dispatch_events()
             self.session.flush()  # the rows kept until commit may refer to those the ORM writes (a new case)
+            repository.write_at_commit(self.session)
             for name in PENDING_WRITES:  # only those this unit used can hold rows
                 if name in self.__dict__:
                     self.__dict__[name].write_pending()

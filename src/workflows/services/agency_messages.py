@@ -176,10 +176,10 @@ def _start_partner_case(uow: UnitOfWork, ctx: Context, agency: Agency, message: 
     definition = ctx.definition(uow, version.id)
     at, today = ctx.now(), ctx.today()
     applicant = _checked_identity(message.payload.get("applicant"), today)
-    number = format_case_number(agency.code, today, uow.cases.next_sequence(agency.code, today))
-    case = Case(number=number, agency_code=agency.code, hall_code=agency_item.hall_codes[0],
-                item_code=agency_item.code, item_name=definition.name, process_version_id=version.id,
-                stage=message.name, status=OPEN, result=None, applicant=applicant,
+    sequence, case_id = uow.cases.next_sequence_and_id(agency.code, today)
+    case = Case(id=case_id, number=format_case_number(agency.code, today, sequence), agency_code=agency.code,
+                hall_code=agency_item.hall_codes[0], item_code=agency_item.code, item_name=definition.name,
+                process_version_id=version.id, stage=message.name, status=OPEN, result=None, applicant=applicant,
                 data={}, workflow_state="", opened_by=SYSTEM, opened_at=at, closed_at=None)
     uow.cases.add(case)
     uow.flush()

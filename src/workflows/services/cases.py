@@ -81,7 +81,10 @@ def open_case(ctx: Context, actor: User, item_code: str, applicant: dict, data: 
             raise InvalidInput("申请信息填写有误", {**errors, **upload_errors, **form_errors, **variable_errors})
         values = {**others, **values}
         at, today = ctx.now(), ctx.today()
-        sequence, case_id = uow.cases.next_sequence_and_id(agency.code, today)
+        # The number (and id) is taken in a short transaction of its own, so that other clerks' commands do not
+        # wait for this one's workflow to run; an opening that fails after this point leaves its number unused.
+        with uow.committed_at_once():
+            sequence, case_id = uow.cases.next_sequence_and_id(agency.code, today)
         case = Case(id=case_id, number=format_case_number(agency.code, today, sequence), agency_code=agency.code,
                     hall_code=actor.hall_code, item_code=item_code, item_name=agency_item.name,
                     process_version_id=version_id, stage=APPLICATION_STAGE, status=OPEN, result=None,

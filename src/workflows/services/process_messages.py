@@ -97,10 +97,11 @@ def _start_by_message(uow: UnitOfWork, ctx: Context, actor: User, agency: Agency
                                           for field, problem in {**errors, **form_errors}.items()})
     hall = actor.hall_code if actor.hall_code in agency_item.hall_codes else agency_item.hall_codes[0]
     at, today = ctx.now(), ctx.today()
-    number = format_case_number(agency.code, today, uow.cases.next_sequence(agency.code, today))
-    case = Case(number=number, agency_code=agency.code, hall_code=hall, item_code=agency_item.code,
-                item_name=agency_item.name, process_version_id=version.id, stage=name, status=OPEN, result=None,
-                applicant=applicant, data={}, workflow_state="", opened_by=actor.username, opened_at=at,
+    sequence, case_id = uow.cases.next_sequence_and_id(agency.code, today)
+    case = Case(id=case_id, number=format_case_number(agency.code, today, sequence), agency_code=agency.code,
+                hall_code=hall, item_code=agency_item.code, item_name=agency_item.name,
+                process_version_id=version.id, stage=name, status=OPEN, result=None, applicant=applicant,
+                data={}, workflow_state="", opened_by=actor.username, opened_at=at,
                 closed_at=None)
     uow.cases.add(case)
     uow.flush()

@@ -10,6 +10,28 @@ from sqlalchemy.orm import Session
 
 
 _MEMO = "remembered"  # session.info key: (the transaction, {key: what was read in it})
+_AT_COMMIT = "at_commit"  # session.info key: (the transaction, [(statement, parameters) to send at its commit])
+
+
+def execute_at_commit(session: Session, statement, parameters=None) -> None:
+    """Send a write `statement` when the unit commits (write_at_commit), not now: on SQLite the first write takes
+    the database-wide write lock (write_lock.py), and everything a command computes after it waits for it. For
+    rows the command does not read back (a case's timer and wait rows: the scheduler and the deliveries read them,
+    in transactions of their own)."""
+    held = session.info.get(_AT_COMMIT)
+    transaction = session.get_transaction()
+    if held is None or held[0] is not transaction:
+        held = (transaction, [])
+        session.info[_AT_COMMIT] = held
+    held[1].append((statement, parameters))
+
+
+def write_at_commit(session: Session) -> None:
+    """Send, in the order they came, the statements this transaction kept for its commit."""
+    held = session.info.pop(_AT_COMMIT, None)
+    if held is not None and held[0] is session.get_transaction():
+        for statement, parameters in held[1]:
+            session.execute(statement, parameters)
 
 
 @cache

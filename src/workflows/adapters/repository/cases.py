@@ -5,6 +5,7 @@ from datetime import date, datetime
 from functools import cache
 
 from sqlalchemy import bindparam, func, or_, select, update
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, aliased
 
 from workflows.domain.case import CaseAggregate
@@ -117,33 +118,41 @@ class CaseRepository(_Repository):
                                                           CaseTask.role == task_role).exists())
         return list(self.session.scalars(query.order_by(Case.id.desc()).limit(limit).offset(offset)))
 
-    def next_sequence(self, agency_code: str, day: date) -> int:
-        """The next number of the day for an agency, atomically, also across processes."""
-        return self.session.execute(self._sequence(agency_code, day)).one()[0]
-
     def next_sequence_and_id(self, agency_code: str, day: date) -> tuple[int, int]:
-        """next_sequence, and in the same statement the id of the case to be numbered with it: a case added with
-        its id is written once, as its command leaves it, instead of inserted for its id and updated after. On
-        PostgreSQL the id comes from the table's sequence; on SQLite the statement holds the write lock (the
-        first write of the command takes it), so no other case can take the same id."""
+        """The next number of the day for an agency, atomically, also across processes, and in the same statement
+        the id of the case to be numbered with it: a case added with its id is written once, as its command leaves
+        it, instead of inserted for its id and updated after. On PostgreSQL the id comes from the table's sequence;
+        on SQLite it is the highest id in use or handed out before (kept with the day's number: the case's row may
+        be written only at its command's commit, in another transaction than this one), plus one."""
+        table = orm.case_sequences
         if self.session.get_bind().dialect.name == "postgresql":
             case_id = func.nextval(func.pg_get_serial_sequence("cases", "id"))
-        else:
-            case_id = select(func.coalesce(func.max(orm.cases.c.id), 0) + 1).scalar_subquery()
-        return tuple(self.session.execute(self._sequence(agency_code, day, case_id)).one())
-
-    def _sequence(self, agency_code: str, day: date, *returned):
-        table = orm.case_sequences
-        statement = self._upsert(table).values(agency_code=agency_code, day=day, last_value=1)
-        statement = statement.on_conflict_do_update(index_elements=[table.c.agency_code, table.c.day],
-                                                    set_={"last_value": table.c.last_value + 1})
-        return statement.returning(table.c.last_value, *returned)
+            statement = self._upsert(table).values(agency_code=agency_code, day=day, last_value=1)
+            statement = statement.on_conflict_do_update(index_elements=[table.c.agency_code, table.c.day],
+                                                        set_={"last_value": table.c.last_value + 1})
+            return tuple(self.session.execute(statement.returning(table.c.last_value, case_id)).one())
+        return tuple(self.session.execute(_sqlite_sequence(), {"agency_code": agency_code, "day": day}).one())
 
     def write_if_new(self, case: Case) -> None:
         """A case added in this unit is written now, as its first command left it (one INSERT): the rows written
         at once from here on (its timers, its waits) refer to it."""
         if case in self.session.new:
             self.session.flush()
+
+
+@cache
+def _sqlite_sequence():
+    """next_sequence_and_id's statement on SQLite (parameters agency_code, day): built once."""
+    table, kept = orm.case_sequences, aliased(orm.case_sequences)
+    case_id = select(func.max(func.coalesce(select(func.max(orm.cases.c.id)).scalar_subquery(), 0),
+                              func.coalesce(select(func.max(kept.c.last_case_id)).scalar_subquery(), 0))
+                     + 1).scalar_subquery()
+    statement = sqlite_insert(table).values(agency_code=bindparam("agency_code"), day=bindparam("day"),
+                                            last_value=1, last_case_id=case_id)
+    statement = statement.on_conflict_do_update(index_elements=[table.c.agency_code, table.c.day],
+                                                set_={"last_value": table.c.last_value + 1,
+                                                      "last_case_id": case_id})
+    return statement.returning(table.c.last_value, table.c.last_case_id)
 
 
 # what a case keeps, by the key its repository remembers it under (_remembered) and the empty value of that key

@@ -11,7 +11,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from workflows.domain.model import Case, CaseDeadline, CasePause, Escalation, ExtensionRequest
 
 from .. import orm
-from .base import _MEMO, _Repository, rows_of_case
+from .base import _MEMO, _Repository, execute_at_commit, rows_of_case
 
 
 class DeadlineRepository(_Repository):
@@ -78,7 +78,8 @@ class TimerRepository(_Repository):
         """Make the case's rows these timers, writing only what changed: the rows of timers no longer waited on
         are deleted, new ones inserted, moved ones updated; a timer that stays as it was is not rewritten (nor its
         index entry). `previous`: the rows as they are (the timers of the workflow as the command loaded it), so
-        that an unchanged set sends nothing; None when they are not known. Two statements at most, none reading."""
+        that an unchanged set sends nothing; None when they are not known. Two statements at most, none reading,
+        sent at commit (execute_at_commit)."""
         table = orm.case_timers
         wanted = dict(timers)
         if previous is not None:
@@ -86,16 +87,17 @@ class TimerRepository(_Repository):
             gone = [task_id for task_id in known if task_id not in wanted]
             moved = [(task_id, due) for task_id, due in timers if known.get(task_id) != due]
             if gone:
-                self.session.execute(table.delete().where(table.c.case_id == case_id, table.c.task_id.in_(gone)))
+                execute_at_commit(self.session, table.delete().where(table.c.case_id == case_id,
+                                                                     table.c.task_id.in_(gone)))
         else:
             stale = table.delete().where(table.c.case_id == case_id)
             if timers:
                 stale = stale.where(table.c.task_id.not_in(list(wanted)))
-            self.session.execute(stale)
+            execute_at_commit(self.session, stale)
             moved = timers
         if moved:
-            self.session.execute(_timer_upsert(self.session.get_bind().dialect.name),
-                                 [{"case_id": case_id, "task_id": task_id, "due_at": due} for task_id, due in moved])
+            execute_at_commit(self.session, _timer_upsert(self.session.get_bind().dialect.name),
+                              [{"case_id": case_id, "task_id": task_id, "due_at": due} for task_id, due in moved])
 
     def due_cases(self, now: datetime, limit: int) -> list[int]:
         table = orm.case_timers
@@ -118,14 +120,14 @@ class MessageWaitRepository(_Repository):
     def replace(self, case: Case, waits: list[tuple[str, dict]],
                 previous: list[tuple[str, dict]] | None = None) -> None:
         """Make the case's rows these waits; `previous`: the rows as they are (None: not known): equal, nothing is
-        written."""
+        written. Sent at commit (execute_at_commit)."""
         if previous is not None and list(previous) == list(waits):
             return
         table = orm.case_message_waits
         if previous != []:
-            self.session.execute(table.delete().where(table.c.case_id == case.id))
+            execute_at_commit(self.session, table.delete().where(table.c.case_id == case.id))
         if waits:
-            self.session.execute(table.insert(), [
+            execute_at_commit(self.session, table.insert(), [
                 {"case_id": case.id, "position": position, "agency_code": case.agency_code, "message_name": name,
                  "correlation": correlation} for position, (name, correlation) in enumerate(waits)])
 
