@@ -79,5 +79,11 @@ class _AppendOnlyRepository(_Repository):
 
     def write_pending(self) -> None:
         if self._pending:
-            self.session.execute(self.table.insert(), self._pending)
+            self.session.execute(_insert(self.table), self._pending)
             self._pending = []
+
+
+@cache
+def _insert(table):
+    """A table's INSERT, built once (its compiled form is then found in the cache by the statement's own key)."""
+    return table.insert()
