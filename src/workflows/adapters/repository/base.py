@@ -8,6 +8,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from .. import stored_text
+
 
 _MEMO = "remembered"  # session.info key: (the transaction, {key: what was read in it})
 
@@ -79,6 +81,7 @@ class _AppendOnlyRepository(_Repository):
 
     def write_pending(self) -> None:
         if self._pending:
+            stored_text.check_rows(self.table, self._pending)
             self.session.execute(_insert(self.table), self._pending)
             self._pending = []
 
