@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from workflows.domain.events import OutboxEntry
@@ -20,6 +20,10 @@ _COLUMNS = (outbox.c.id, outbox.c.kind, outbox.c.payload, outbox.c.case_id, outb
             outbox.c.next_attempt_at, outbox.c.done_at, outbox.c.last_error)
 
 _INSERT = insert(outbox).returning(outbox.c.id)  # built once: every command that issues something adds rows
+# Built once too: the kick after every command that issued a document marks its entries done (bindparams entry_id, at)
+_FINISH_UNCLAIMED = (update(outbox).where(outbox.c.id == bindparam("entry_id"), outbox.c.done_at.is_(None),
+                                          outbox.c.next_attempt_at <= bindparam("at"))
+                     .values(done_at=bindparam("at"), next_attempt_at=None, attempts=outbox.c.attempts + 1))
 
 
 class OutboxRepository:
@@ -57,10 +61,7 @@ class OutboxRepository:
 
     def finish_unclaimed(self, entry_id: int, at: datetime) -> bool:
         """Mark done an entry nobody holds (a kick's work right after its command); False: done or held."""
-        return bool(self.session.execute(
-            update(outbox).where(outbox.c.id == entry_id, outbox.c.done_at.is_(None),
-                                 outbox.c.next_attempt_at <= at)
-            .values(done_at=at, next_attempt_at=None, attempts=outbox.c.attempts + 1)).rowcount)
+        return bool(self.session.execute(_FINISH_UNCLAIMED, {"entry_id": entry_id, "at": at}).rowcount)
 
     def finish(self, entry_id: int, at: datetime) -> None:
         self.session.execute(update(outbox).where(outbox.c.id == entry_id)

@@ -21,7 +21,7 @@ from collections import Counter
 from datetime import date, datetime, timedelta, timezone
 from functools import cache
 
-from sqlalchemy import case, event, func, inspect, select, true
+from sqlalchemy import bindparam, case, event, func, inspect, select, true
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
@@ -55,6 +55,20 @@ def task_late():
     return t.c.due_at.is_not(None) & (t.c.completed_at > t.c.due_at)
 
 
+_COUNTS = "statistics_counts"  # Session.info key: the StatisticsCounts following the session's flushes
+
+
+def _collect_flushed(session: Session, context, instances) -> None:
+    counts = session.info.get(_COUNTS)
+    if counts is not None:
+        counts._collect(session, context, instances)
+
+
+# One listener on every session, rather than one added to each unit's session: a listener of its own gives a session
+# event collections of its own, built anew for every unit of work.
+event.listen(Session, "before_flush", _collect_flushed)
+
+
 class StatisticsCounts:
     """Collects, flush by flush, the cases opened or closed and the tasks completed in a unit of work; adds them to
     the counts just before it commits. A limit written gets its case's place on the way (`_place`)."""
@@ -67,7 +81,7 @@ class StatisticsCounts:
         self._limits: set[int] = set()  # limits met, paused, resumed or moved: no longer counted overdue as such
         self._open = Counter()  # (agency, hall, stage) -> open cases added there (removed, if negative)
         self._deadlines = DeadlineRepository(session)
-        event.listen(session, "before_flush", self._collect)
+        session.info[_COUNTS] = self  # followed by _collect_flushed, at every flush of the session
 
     def _collect(self, session: Session, _context, _instances) -> None:
         for record in session.new:
@@ -140,9 +154,7 @@ class StatisticsCounts:
         whose last counted limit this was leaves overdue_counts. The case is locked first: a round counting
         another of its limits meanwhile (it skips locked cases) has committed before we look."""
         d, c = orm.case_deadlines, orm.cases
-        cleared = self.session.execute(d.update().where(d.c.id.in_(limits), d.c.overdue == true())
-                                       .values(overdue=False)
-                                       .returning(d.c.case_id, d.c.agency_code, d.c.hall_code, d.c.item_code)).all()
+        cleared = self.session.execute(_uncounting(), {"limits": list(limits)}).all()
         if not cleared:
             return
         cases = _places_by_case(cleared)
@@ -187,6 +199,15 @@ class StatisticsCounts:
             c = orm.cases
             missed |= set(self.session.scalars(select(c.c.id).where(c.c.id.in_(unknown), missed_limit())))
         return missed
+
+
+@cache
+def _uncounting():
+    """The limits of ids `limits` no longer marked overdue, with their places: built once (a command that meets,
+    pauses or moves a limit runs it)."""
+    d = orm.case_deadlines
+    return (d.update().where(d.c.id.in_(bindparam("limits", expanding=True)), d.c.overdue == true())
+            .values(overdue=False).returning(d.c.case_id, d.c.agency_code, d.c.hall_code, d.c.item_code))
 
 
 def _place(session: Session, limit: CaseDeadline) -> None:

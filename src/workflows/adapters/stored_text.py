@@ -37,6 +37,20 @@ def _check_pending(session: Session, _context, _instances) -> None:
     for instance in session.dirty:
         state = inspect(instance)
         _check(_checked_columns(state.mapper), state.committed_state, state.dict, errors)
+    _refuse(errors)
+
+
+def check_rows(table, rows: list[dict]) -> None:
+    """Rows written without the ORM (the rows kept until commit, repository/base.py), checked as a flush checks
+    the ORM's: a history line or an outside system's answer is text like any other."""
+    errors = {}
+    columns = _table_columns(table)
+    for row in rows:
+        _check(columns, row, row, errors)
+    _refuse(errors)
+
+
+def _refuse(errors: dict) -> None:
     if errors:
         raise InvalidInput("；".join(f"{key}：{problem}" for key, problem in errors.items()), errors)
 
@@ -53,13 +67,18 @@ def _check(columns: dict, keys, values: dict, errors: dict) -> None:
 @cache
 def _checked_columns(mapper) -> dict:
     """attribute key -> its column, for the attributes holding text or JSON (the only ones checked)."""
-    columns = {}
-    for attribute in mapper.column_attrs:
-        column = attribute.columns[0]
-        column_type = column.type
-        if isinstance(column_type, (String, JSON)) or isinstance(getattr(column_type, "impl", None), JSON):
-            columns[attribute.key] = column
-    return columns
+    return {attribute.key: attribute.columns[0] for attribute in mapper.column_attrs if _checked(attribute.columns[0])}
+
+
+@cache
+def _table_columns(table) -> dict:
+    """column name -> column, for a table's columns holding text or JSON."""
+    return {column.name: column for column in table.columns if _checked(column)}
+
+
+def _checked(column) -> bool:
+    column_type = column.type
+    return isinstance(column_type, (String, JSON)) or isinstance(getattr(column_type, "impl", None), JSON)
 
 
 def _problem(column, value) -> str | None:

@@ -8,6 +8,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from .. import stored_text
+
 
 _MEMO = "remembered"  # session.info key: (the transaction, {key: what was read in it})
 _AT_COMMIT = "at_commit"  # session.info key: (the transaction, [(statement, parameters) to send at its commit])
@@ -101,5 +103,12 @@ class _AppendOnlyRepository(_Repository):
 
     def write_pending(self) -> None:
         if self._pending:
-            self.session.execute(self.table.insert(), self._pending)
+            stored_text.check_rows(self.table, self._pending)
+            self.session.execute(_insert(self.table), self._pending)
             self._pending = []
+
+
+@cache
+def _insert(table):
+    """A table's INSERT, built once (its compiled form is then found in the cache by the statement's own key)."""
+    return table.insert()

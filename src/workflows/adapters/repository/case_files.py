@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import func, select, update
+from sqlalchemy import String, bindparam, func, literal_column, select, update
 from sqlalchemy.orm import undefer
 
 from workflows.domain.model import CaseAttachment, CaseComment, CaseDocument, CaseMaterial, CaseWaiver
@@ -56,8 +56,17 @@ def issued_documents(case_id):
     """The kinds and numbers of a case's documents as one text (NULL: none), read with the case by
     CaseRepository.get_for_update for `DocumentRepository.read_issued`."""
     d = orm.case_documents
-    return (select(func.aggregate_strings(d.c.kind + _UNIT + d.c.number, _RECORD)).where(d.c.case_id == case_id)
+    # The separators as SQL literals, not parameters: aggregate_strings renders a parameter separator into the SQL at
+    # every execution (a literal_execute parameter), which re-renders the whole of get_for_update's statement.
+    unit, record = (literal_column(f"'{separator}'", String) for separator in (_UNIT, _RECORD))
+    return (select(func.aggregate_strings(d.c.kind + unit + d.c.number, record)).where(d.c.case_id == case_id)
             .scalar_subquery())
+
+
+# Built once: the kick after every command that issued a document keeps its PDF
+_STORE_CONTENT = (update(orm.case_documents).where(orm.case_documents.c.id == bindparam("document_id"),
+                                                   orm.case_documents.c.content.is_(None))
+                  .values(content=bindparam("pdf")))
 
 
 class DocumentRepository(_Repository):
@@ -96,9 +105,7 @@ class DocumentRepository(_Repository):
 
     def store_content(self, document_id: int, content: bytes) -> bool:
         """Keep a document's PDF once: False when it had one already (rendered meanwhile elsewhere)."""
-        d = orm.case_documents
-        return bool(self.session.execute(update(d).where(d.c.id == document_id, d.c.content.is_(None))
-                                         .values(content=content)).rowcount)
+        return bool(self.session.execute(_STORE_CONTENT, {"document_id": document_id, "pdf": content}).rowcount)
 
     def undecided_cases(self, stage: str, opened_before: datetime, notice_kind: str, limit: int) -> list[int]:
         """Open cases still at `stage` and not accepted, received before `opened_before`, that were given no

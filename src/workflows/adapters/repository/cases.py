@@ -351,11 +351,9 @@ class ExternalSystemRepository(_AppendOnlyRepository):
 
     def person(self, id_number: str) -> dict | None:
         """A person the local platform knows, read once per transaction (a case's handlers ask more than once)."""
-        table = orm.local_platform_people
-
         def read():
             with self.session.no_autoflush:  # a row no ORM object maps: nothing pending changes what it reads
-                row = self.session.execute(select(table).where(table.c.id_number == id_number)).mappings().first()
+                row = self.session.execute(_person(), {"id_number": id_number}).mappings().first()
             return dict(row) if row else None
         found = self._remembered(("person", id_number), read)
         return dict(found) if found else None
@@ -366,3 +364,10 @@ class ExternalSystemRepository(_AppendOnlyRepository):
         statement = self._upsert(table).values(**person)
         self.session.execute(statement.on_conflict_do_update(
             index_elements=[table.c.id_number], set_={k: v for k, v in person.items() if k != "id_number"}))
+
+
+@cache
+def _person():
+    """The local platform's person of an ID number (parameter id_number): every 受理 asks it, built once."""
+    table = orm.local_platform_people
+    return select(table).where(table.c.id_number == bindparam("id_number"))

@@ -1,0 +1,75 @@
+"""Rows only ever added (a case's history, the outside systems' calls, the outbox) are written without the ORM, a
+table's rows in one statement: they come back in the order the command added them, the outbox's ids are those of
+the entries given, in their order, and their text is checked as the ORM's rows are (adapters/stored_text.py)."""
+from __future__ import annotations
+
+import pytest
+
+from workflows.domain.errors import InvalidInput
+from workflows.domain.model import ExternalCall, HistoryEntry
+from workflows.services import cases
+
+from support.cases import APPLICANT, DATA, OUTPATIENT as ITEM
+
+pytestmark = pytest.mark.both_databases  # the database matters here: SQLite and PostgreSQL
+
+
+@pytest.fixture
+def case(ctx, staff):
+    return cases.open_case(ctx, staff["shouli"], ITEM, APPLICANT, DATA).case
+
+
+def _line(case, clock, message: str, **values) -> HistoryEntry:
+    return HistoryEntry(case_id=case.id, at=clock.now, actor="shouli", action="comment", stage="受理",
+                        task_name=None, message=message, detail=values)
+
+
+def test_the_history_lines_of_commands_come_back_in_the_order_they_were_added(ctx, case, clock):
+    for batch in (["一", "二", "三"], ["四", "五"]):  # two commands, the lines of each at the same moment
+        with ctx.uow() as uow:
+            for message in batch:
+                uow.history.add(_line(case, clock, message))
+            uow.commit()
+    with ctx.uow(write=False) as uow:
+        lines = [line.message for line in uow.history.for_case(case.id) if line.action == "comment"]
+    assert lines == ["一", "二", "三", "四", "五"]
+
+
+def test_the_outbox_answers_the_ids_of_its_entries_in_the_order_given(ctx, case, clock):
+    entries = [(f"kind_{n}", {"n": n}, case.id) for n in range(5)]
+    with ctx.uow() as uow:
+        ids = uow.outbox.add(entries, clock.now)
+        uow.commit()
+    with ctx.uow(write=False) as uow:
+        assert [(uow.outbox.get(entry_id).kind, uow.outbox.get(entry_id).payload) for entry_id in ids] == [
+            (kind, payload) for kind, payload, _ in entries]
+
+
+def test_an_outbox_entry_finished_by_the_kick_is_done_once(ctx, case, clock):
+    with ctx.uow() as uow:
+        [entry_id] = uow.outbox.add([("kind", {}, case.id)], clock.now)
+        uow.commit()
+    for expected in (True, False):  # the second kick finds it done
+        with ctx.uow() as uow:
+            assert uow.outbox.finish_unclaimed(entry_id, clock.now) is expected
+            uow.commit()
+    with ctx.uow(write=False) as uow:
+        assert uow.outbox.get(entry_id).attempts == 1 and uow.outbox.get(entry_id).done_at is not None
+
+
+def test_a_history_line_with_a_control_character_is_refused_and_nothing_of_the_command_written(ctx, case, clock):
+    with pytest.raises(InvalidInput) as refused, ctx.uow() as uow:
+        uow.history.add(_line(case, clock, "先写的"))
+        uow.history.add(_line(case, clock, "坏\x00行"))
+        uow.commit()
+    assert "控制字符" in refused.value.field_errors["message"]
+    with ctx.uow(write=False) as uow:
+        assert not [line for line in uow.history.for_case(case.id) if line.action == "comment"]
+
+
+def test_an_outside_answer_holding_a_nul_is_refused_naming_the_column(ctx, case, clock):
+    with pytest.raises(InvalidInput) as refused, ctx.uow() as uow:
+        uow.external.record(ExternalCall(case_id=case.id, system="payment", operation="pay", request={"a": 1},
+                                         response={"note": "到账\x00"}, at=clock.now))
+        uow.commit()
+    assert "控制字符" in refused.value.field_errors["response"]
