@@ -5,8 +5,8 @@
 3. through the HTTP API, served by gunicorn as `workflows serve` runs it (entrypoints/gunicorn_config.py: gthread,
    4 threads a worker), driven by client threads: once per worker count of --workers (default
    1 and 2, each on a fresh database), and the ratio of the most workers to one (issue 11 wants 2 workers ≥ 1.6× of
-   1: on SQLite that holds only while the write lock is taken just for the writes). Each client thread holds one
-   keep-alive connection and runs one case on it before the clock starts (the workers' first requests parse the
+   1: on SQLite that holds only while the write lock is taken just for the writes). Each client thread runs a case
+   on one keep-alive connection (Client) and one case before the clock starts (the workers' first requests parse the
    catalog and the process); the line also gives the workers' CPU per case (from /proc, before and after: the
    command, the PDFs' thread and the HTTP path together; their shares tell whether the connections spread evenly)
    and the client threads' own CPU per request, to show that the bench's client is not what limits the rate.
@@ -192,8 +192,10 @@ def _free_port() -> int:
 
 
 class Client:
-    """One keep-alive HTTP connection, as a client thread (a browser, a proxy's upstream pool) holds one: the bench
-    pays no TCP handshake per request, and the server none of the accepts."""
+    """A client thread's HTTP connection, kept alive for the requests of a case and opened anew for the next case:
+    a connection stays with the worker that accepted it, and four connections held for a whole run were once all
+    on one of two workers (shares 100%, 0%); a new one per case lets the workers' accepts spread the cases, while
+    the case's four requests pay one TCP handshake, not four."""
 
     def __init__(self, port: int, token: str | None = None):
         self.connection, self.token, self.requests = http.client.HTTPConnection("127.0.0.1", port, timeout=60), token, 0
@@ -211,6 +213,7 @@ class Client:
         return payload
 
     def run_case(self) -> None:
+        self.connection.close()  # the next request connects again (http.client reopens a closed connection)
         case = self.request("POST", "/api/cases", {"item_code": ITEM, "applicant": APPLICANT, "data": DATA})
         while case["open_tasks"]:
             task = case["open_tasks"][0]
