@@ -5,9 +5,9 @@
 3. through the HTTP API, served by gunicorn as `workflows serve` runs it (entrypoints/gunicorn_config.py: gthread,
    4 threads a worker), driven by client threads: once per worker count of --workers (default
    1 and 2, each on a fresh database), and the ratio of the most workers to one (issue 11 wants 2 workers ≥ 1.6× of
-   1: on SQLite that holds only while the write lock is taken just for the writes). Each client thread runs a case
-   on one keep-alive connection (Client) and one case before the clock starts (the workers' first requests parse the
-   catalog and the process); the line also gives the workers' CPU per case (from /proc, before and after: the
+   1: on SQLite that holds only while the write lock is taken just for the writes). Each client thread runs each case
+   on a keep-alive connection of its own (Client), and one case before the clock starts (the workers' first requests
+   parse the catalog and the process); the line also gives the workers' CPU per case (from /proc, before and after: the
    command, the PDFs' thread and the HTTP path together; their shares tell whether the connections spread evenly)
    and the client threads' own CPU per request, to show that the bench's client is not what limits the rate.
 
