@@ -267,8 +267,9 @@ def through_http(url: str, count: int, clients: int, workers: int) -> dict:
     the process."""
     port = _free_port()
     environment = {**os.environ, "WORKFLOWS_DATABASE_URL": url, "WORKFLOWS_SECRET_KEY": "bench"}
+    log = tempfile.TemporaryFile()  # the workers' log (errors, tracebacks): shown when a request failed
     server = subprocess.Popen([*GUNICORN, "--workers", str(workers), "--bind", f"127.0.0.1:{port}"], env=environment,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                              stdout=subprocess.DEVNULL, stderr=log)
     try:
         pids = _booted_workers(server.pid, workers)
         token = Client(port).request("POST", "/api/login", {"username": CLERK, "password": PASSWORD})["token"]
@@ -306,7 +307,11 @@ def through_http(url: str, count: int, clients: int, workers: int) -> dict:
         for thread in threads:
             thread.join()
         if errors:
-            raise RuntimeError(f"{len(errors)} clients failed, first: {errors[0]}")
+            log.seek(0)
+            logged = log.read().decode(errors="replace")
+            first_error = logged.find(" ERROR ")  # its line, and its traceback after it
+            raise RuntimeError(f"{len(errors)} clients failed, first: {errors[0]}; the server's first error: "
+                               + (logged[first_error:first_error + 4000] if first_error >= 0 else "none logged"))
         requests = sum(done for _, done in client_cpu)
         return {"rate": count / elapsed, "server_ms": sum(used.values()) / count * 1000,
                 "shares": sorted((seconds / sum(used.values()) for seconds in used.values()), reverse=True),
@@ -314,6 +319,7 @@ def through_http(url: str, count: int, clients: int, workers: int) -> dict:
     finally:
         server.terminate()
         server.wait()
+        log.close()
 
 
 def main() -> None:
