@@ -5,7 +5,11 @@
 3. through the HTTP API, served by gunicorn as `workflows serve` runs it (entrypoints/gunicorn_config.py: gthread,
    4 threads a worker), driven by client threads: once per worker count of --workers (default
    1 and 2, each on a fresh database), and the ratio of the most workers to one (issue 11 wants 2 workers ≥ 1.6× of
-   1: on SQLite that holds only while the write lock is taken just for the writes).
+   1: on SQLite that holds only while the write lock is taken just for the writes). Each client thread runs each case
+   on a keep-alive connection of its own (Client), and one case before the clock starts (the workers' first requests
+   parse the catalog and the process); the line also gives the workers' CPU per case (from /proc, before and after: the
+   command, the PDFs' thread and the HTTP path together; their shares tell whether the connections spread evenly)
+   and the client threads' own CPU per request, to show that the bench's client is not what limits the rate.
 
 Usage: python bench/case_throughput.py [--cases N] [--database-url URL] [--clients K] [--workers 1,2] [--http-only]
                                       [--kick thread|inline|off] [--profile FILE]
@@ -214,63 +218,135 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-def _request(port: int, method: str, path: str, body: dict | None = None, token: str | None = None) -> dict:
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    headers = {"Content-Type": "application/json"}
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-    connection.request(method, path, json.dumps(body) if body is not None else None, headers)
-    response = connection.getresponse()
-    payload = json.loads(response.read())
-    connection.close()
-    if response.status >= 400:
-        raise RuntimeError(f"{method} {path}: {response.status} {payload}")
-    return payload
+class Client:
+    """A client thread's HTTP connection, kept alive for the requests of a case and opened anew for the next case:
+    a connection stays with the worker that accepted it, and four connections held for a whole run were once all
+    on one of two workers (shares 100%, 0%); a new one per case lets the workers' accepts spread the cases, while
+    the case's four requests pay one TCP handshake, not four."""
+
+    def __init__(self, port: int, token: str | None = None):
+        self.connection, self.token, self.requests = http.client.HTTPConnection("127.0.0.1", port, timeout=60), token, 0
+
+    def request(self, method: str, path: str, body: dict | None = None) -> dict:
+        headers = {"Content-Type": "application/json"}
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        self.connection.request(method, path, json.dumps(body) if body is not None else None, headers)
+        response = self.connection.getresponse()
+        payload = json.loads(response.read())
+        self.requests += 1
+        if response.status >= 400:
+            raise RuntimeError(f"{method} {path}: {response.status} {payload}")
+        return payload
+
+    def run_case(self) -> None:
+        self.connection.close()  # the next request connects again (http.client reopens a closed connection)
+        case = self.request("POST", "/api/cases", {"item_code": ITEM, "applicant": APPLICANT, "data": DATA})
+        while case["open_tasks"]:
+            task = case["open_tasks"][0]
+            case = self.request("POST", f"/api/tasks/{task['id']}/complete",
+                                {"data": {"decision": DECISIONS[task["stage"]]}})
+        _check(case["result"] == "办结", case["status"])
 
 
-def through_http(url: str, count: int, clients: int, workers: int) -> float:
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _children(pid: int) -> list[int]:
+    """The processes whose parent is `pid` (gunicorn's workers, of its master)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:  # gone meanwhile
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def _cpu(pid: int) -> float:
+    """Seconds of CPU (user + system) a process has used, all its threads."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def _booted_workers(master: int, workers: int) -> list[int]:
+    """The workers once each has loaded the app and waits: a worker still importing takes no connection, and with
+    keep-alive the connections the clients open first stay with the workers that took them. Loaded: it has used
+    some CPU (the app's import is a second or so) and then used none for a while."""
+    last: dict[int, float] = {}
+    for _ in range(600):
+        pids = _children(master)
+        now = {pid: _cpu(pid) for pid in pids}
+        if len(pids) == workers and all(0.3 <= now[pid] <= last.get(pid, -1) + 1 / TICKS for pid in pids):
+            return pids
+        last = now
+        time.sleep(0.2)
+    raise RuntimeError("the workers did not finish starting")
+
+
+def through_http(url: str, count: int, clients: int, workers: int) -> dict:
+    """The rate, and where the CPU went: the server's workers per case (read from /proc before and after), the
+    bench's client threads per request (each thread's own CPU, so readers see the client is not the limit). Each
+    client runs one case first on its connection, not counted: the workers' first requests parse the catalog and
+    the process."""
     port = _free_port()
     environment = {**os.environ, "WORKFLOWS_DATABASE_URL": url, "WORKFLOWS_SECRET_KEY": "bench"}
+    log = tempfile.TemporaryFile()  # the workers' log (errors, tracebacks): shown when a request failed
     server = subprocess.Popen([*GUNICORN, "--workers", str(workers), "--bind", f"127.0.0.1:{port}"], env=environment,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                              stdout=subprocess.DEVNULL, stderr=log)
     try:
-        for _ in range(100):
-            try:
-                token = _request(port, "POST", "/api/login", {"username": CLERK, "password": PASSWORD})["token"]
-                break
-            except (ConnectionRefusedError, OSError):
-                time.sleep(0.1)
-        else:
-            raise RuntimeError("the server did not start")
+        pids = _booted_workers(server.pid, workers)
+        token = Client(port).request("POST", "/api/login", {"username": CLERK, "password": PASSWORD})["token"]
         errors: list[Exception] = []
+        warmed, finished = threading.Barrier(clients + 1), threading.Barrier(clients + 1)
+        client_cpu: list[float] = []
 
         def client(share: int) -> None:
+            bench = Client(port, token)
             try:
-                for _ in range(share):
-                    case = _request(port, "POST", "/api/cases", {"item_code": ITEM, "applicant": APPLICANT,
-                                                                  "data": DATA}, token)
-                    while case["open_tasks"]:
-                        task = case["open_tasks"][0]
-                        case = _request(port, "POST", f"/api/tasks/{task['id']}/complete",
-                                        {"data": {"decision": DECISIONS[task["stage"]]}}, token)
-                    _check(case["result"] == "办结", case["status"])
+                bench.run_case()
             except Exception as error:  # report, don't hide: a failed request invalidates the figure
                 errors.append(error)
+            warmed.wait()
+            cpu, bench.requests = time.thread_time(), 0
+            try:
+                for _ in range(share):
+                    bench.run_case()
+            except Exception as error:
+                errors.append(error)
+            client_cpu.append((time.thread_time() - cpu, bench.requests))
+            bench.connection.close()
+            finished.wait()
 
         shares = [count // clients + (1 if i < count % clients else 0) for i in range(clients)]
         threads = [threading.Thread(target=client, args=(share,)) for share in shares]
-        started = time.perf_counter()
         for thread in threads:
             thread.start()
+        warmed.wait()
+        before = {pid: _cpu(pid) for pid in pids}
+        started = time.perf_counter()
+        finished.wait()
+        elapsed = time.perf_counter() - started
+        used = {pid: _cpu(pid) - before[pid] for pid in pids}
         for thread in threads:
             thread.join()
-        elapsed = time.perf_counter() - started
         if errors:
-            raise RuntimeError(f"{len(errors)} clients failed, first: {errors[0]}")
-        return count / elapsed
+            log.seek(0)
+            logged = log.read().decode(errors="replace")
+            first_error = logged.find(" ERROR ")  # its line, and its traceback after it
+            raise RuntimeError(f"{len(errors)} clients failed, first: {errors[0]}; the server's first error: "
+                               + (logged[first_error:first_error + 4000] if first_error >= 0 else "none logged"))
+        requests = sum(done for _, done in client_cpu)
+        return {"rate": count / elapsed, "server_ms": sum(used.values()) / count * 1000,
+                "shares": sorted((seconds / sum(used.values()) for seconds in used.values()), reverse=True),
+                "client_ms": sum(cpu for cpu, _ in client_cpu) / requests * 1000, "requests": requests / count}
     finally:
         server.terminate()
         server.wait()
+        log.close()
 
 
 def main() -> None:
@@ -314,8 +390,11 @@ def main() -> None:
         rates = {}
         for workers in options.workers:
             http_url = prepared_database(options.database_url, Path(scratch), f"http-{workers}")
-            rates[workers] = through_http(http_url, options.cases, options.clients, workers)
-            print(f"HTTP API ({workers} workers, {options.clients} clients): {rates[workers]:8.1f} cases/s")
+            run = through_http(http_url, options.cases, options.clients, workers)
+            rates[workers] = run["rate"]
+            print(f"HTTP API ({workers} workers, {options.clients} clients): {run['rate']:8.1f} cases/s; workers' CPU "
+                  f"{run['server_ms']:.2f} ms per case (shares {', '.join(f'{s:.0%}' for s in run['shares'])}); "
+                  f"client CPU {run['client_ms']:.2f} ms per request ({run['requests']:.0f} a case)")
         most, fewest = max(rates), min(rates)
         if most != fewest:
             print(f"HTTP {most} workers / {fewest}: {rates[most] / rates[fewest]:.2f}×")

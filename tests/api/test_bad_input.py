@@ -132,6 +132,16 @@ def test_a_web_form_with_a_nul_is_refused_with_a_chinese_page(client):
     assert "控制字符" in html(response) and "填写有误" in html(response)
 
 
+def test_form_and_multipart_fields_and_the_query_are_checked_on_the_api_too(client, auth):
+    upload = client.post("/api/processes", headers=auth("sheji"),
+                         data={"note": "说明\x00", "file": (io.BytesIO(b"<definitions/>"), "x.bpmn")})
+    assert "控制字符" in error_of(upload, 422, "invalid_input")["fields"]["note"]
+    form = client.post("/api/login", data={"username": "shouli\x00"})
+    assert "控制字符" in error_of(form, 422, "invalid_input")["fields"]["username"]
+    query = client.post("/api/cases?item_code=%00", headers=auth("shouli"), json=outpatient_application())
+    assert "控制字符" in error_of(query, 422, "invalid_input")["fields"]["item_code"]
+
+
 def test_every_answer_carries_a_request_id_and_keeps_a_given_one(client):
     assert len(client.get("/api/agencies").headers["X-Request-Id"]) == 16
     assert client.get("/nowhere", headers={"X-Request-Id": "abc-123-def"}).headers["X-Request-Id"] == "abc-123-def"

@@ -194,6 +194,17 @@ def test_a_session_cookie_replayed_after_logout_is_signed_out(client):
     assert error_of(api.get("/api/me"), 401, "unauthenticated")["message"] == "登录已失效，请重新登录"
 
 
+def test_a_session_cookie_signed_with_a_retired_key_is_refused_unless_the_key_is_a_fallback(ctx):
+    app = create_app(ctx, secret_key="key-of-last-year")
+    browser = app.test_client()
+    sign_in(browser, "shouli")
+    assert browser.get("/api/me").status_code == 200
+    app.secret_key = "key-of-this-year"
+    assert error_of(browser.get("/api/me"), 401, "unauthenticated")["message"] == "请先登录"
+    app.config["SECRET_KEY_FALLBACKS"] = ["key-of-last-year"]
+    assert json_of(browser.get("/api/me"))["username"] == "shouli"
+
+
 def test_a_token_ends_at_logout_and_other_tokens_of_the_user_go_on(client):
     first = json_of(api_login(client, "shouli", DEMO_PASSWORD))["token"]
     second = json_of(api_login(client, "shouli", DEMO_PASSWORD))["token"]
