@@ -11,8 +11,9 @@ from SpiffWorkflow.util.task import TaskIterator
 from handlers.gateways import LocalNationalPlatform, LocalPaymentGateway, LocalSmsNotifier
 from workflows.adapters.catalog_files import load_catalog
 from workflows.adapters.dmn_parsing import decision_files
-from workflows.adapters.engine import CaseBindings, Engine, _walk
+from workflows.adapters.engine import CaseBindings, CaseWorkflow, Engine, _walk
 from workflows.adapters.limits import NEVER
+from workflows.services.process_tests import run_test_file
 
 from support.paths import BPMN_DIR, CATALOG_DIR
 from support.process_driver import PERSON_ID
@@ -77,3 +78,29 @@ def test_the_engine_finds_the_tasks_spiffworkflow_would_at_every_step(due):
         compared += _same_as_spiffworkflow(run.workflow)
     assert stages == ["受理", "审核", "拨付"] and run.result == "办结"
     assert compared > 1 + 2 * len(stages)  # the limits' event sub-processes were walked too
+
+
+def _ready_automatic(workflow) -> list:
+    return [task for task in _walk(workflow, TaskState.READY) if not task.task_spec.manual]
+
+
+@pytest.mark.parametrize("bpmn", sorted(BPMN_DIR.glob("*.bpmn")), ids=lambda path: path.stem)
+def test_the_step_loop_leaves_out_only_walks_that_would_find_nothing_to_run(bpmn, monkeypatch):
+    """Every diagram's tests run with each decision of the step loop checked against a real walk: where the count of
+    READY automatic tasks says there is none, a walk finds none, in the tree skipped and in the whole case."""
+    checked = []
+    may_have = CaseWorkflow.may_have_automatic_ready
+
+    def checking(self, workflow=None):
+        answer = may_have(self, workflow)
+        if not answer and workflow in (None, self):
+            assert _ready_automatic(self) == []
+        elif not answer:
+            assert [task for sub in self.subprocesses.values() for task in _ready_automatic(sub)] == []
+        checked.append(answer)
+        return answer
+
+    monkeypatch.setattr(CaseWorkflow, "may_have_automatic_ready", checking)
+    _, report = run_test_file(Engine(), load_catalog(CATALOG_DIR), bpmn)
+    assert report.failure is None, report.failure.summary()
+    assert checked.count(False) > 0

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from contextlib import contextmanager
 from contextvars import ContextVar
 from copy import deepcopy
@@ -32,6 +33,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
 from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.exceptions import TaskNotFoundException, WorkflowException
+from SpiffWorkflow import task as spiff_task
 from SpiffWorkflow.task import Task, TaskState
 
 from handlers import HANDLERS, HandlerContext
@@ -84,6 +86,40 @@ class _DueNow(_CaseClockDatetime):
 spiff_timers.datetime = _CaseClockDatetime
 
 
+def _set_state(self, value: int) -> None:
+    """SpiffWorkflow 3.2.0's Task._set_state, with two changes that leave what it does as it was.
+
+    It builds the extras of its log record (a dict, the state's name, the parent looked up) on every state change,
+    even when its logger drops the record, as ours does below WARNING (entrypoints/logs.py): they are built only
+    for a record that is kept. And it counts, for a case's workflow, the tasks that go to READY and leave it, so
+    that the engine knows without walking the tree when no automatic step is ready (CaseWorkflow)."""
+    before = self._state
+    if value != before:
+        elapsed = time.time() - self.last_state_change
+        self.last_state_change = time.time()
+        self._state = value
+        if spiff_task.logger.isEnabledFor(logging.INFO):
+            spiff_task.logger.info(f"State changed to {TaskState.get_name(value)}",
+                                   extra=self.collect_log_extras({"elapsed": elapsed}))
+    elif spiff_task.logger.isEnabledFor(logging.DEBUG):
+        spiff_task.logger.debug(f"State set to {TaskState.get_name(value)}", extra=self.collect_log_extras())
+    if value == TaskState.READY or before == TaskState.READY:
+        _count_ready(self, before, value)
+
+
+def _count_ready(task, before: int, after: int) -> None:
+    """Keep CaseWorkflow.automatic_ready. A task set READY again while it is READY (SpiffWorkflow does so as it adds
+    a child in READY) counts once more: the count may be above the truth, never below."""
+    census = getattr(getattr(task.workflow, "top_workflow", None), "automatic_ready", None)
+    if census is None or task.task_spec.manual:
+        return
+    own = task.workflow is task.workflow.top_workflow
+    census[own] += 1 if after == TaskState.READY else -1
+
+
+Task._set_state = _set_state
+
+
 class CaseWorkflow(BpmnWorkflow):
     """A BpmnWorkflow whose usual task queries (by state, by manual) walk the task tree in a plain loop.
 
@@ -92,6 +128,33 @@ class CaseWorkflow(BpmnWorkflow):
     that completes: most of the engine's time went there. The walk below gives the same tasks in the same order
     (depth first; a sub-process's own tree before the task's children; subtrees of merely predicted tasks skipped
     unless predicted ones are asked for), as lazily (a task's children are taken when the walk reaches it)."""
+
+    def __init__(self, *args, **kwargs):
+        # [tasks of its sub-processes, its own tasks] that may be READY and automatic (not manual): at most these
+        # many, so that a walk for them is needed only where the count is not 0 (_set_state keeps it).
+        self.automatic_ready = [0, 0]
+        super().__init__(*args, **kwargs)
+
+    def count_automatic_ready(self) -> None:
+        """Count afresh: a task can change its spec (a migration) or its place (a 退回) without changing state."""
+        counts = [0, 0]
+        for flow in [self, *self.subprocesses.values()]:
+            counts[flow is self] += sum(1 for task in flow.tasks.values()
+                                        if task._state == TaskState.READY and not task.task_spec.manual)
+        self.automatic_ready = counts
+
+    def may_have_automatic_ready(self, workflow=None) -> bool:
+        """False when no automatic task is READY in `workflow` (the case's, with its sub-processes, by default) or
+        in any of the sub-processes, if it is one."""
+        return bool(self.automatic_ready[0] if workflow not in (None, self) else any(self.automatic_ready))
+
+    def has_automatic_ready(self) -> bool:
+        return self.may_have_automatic_ready() and any(not task.task_spec.manual
+                                                       for task in _walk(self, TaskState.READY))
+
+    def do_engine_steps(self, will_complete_task=None, did_complete_task=None):
+        self.count_automatic_ready()
+        super().do_engine_steps(will_complete_task, did_complete_task)
 
     def get_tasks(self, first_task=None, **kwargs):
         if first_task is not None or not kwargs.keys() <= {"state", "manual"}:
@@ -104,10 +167,13 @@ class CaseWorkflow(BpmnWorkflow):
 
     def _do_engine_steps(self, will_complete_task=None, did_complete_task=None):
         """SpiffWorkflow 3.2.0's own, with its walks for ready tasks (of each active sub-process, innermost
-        first, then of the whole tree) done by _walk."""
+        first, then of the whole tree) done by _walk, and left out where no automatic task can be READY: most of
+        them, as each round ends with walks that find nothing to run."""
 
         def update_workflow(workflow) -> int:
             count = 0
+            if not self.may_have_automatic_ready(workflow):
+                return count  # (the walk would find no task to run)
             for task in list(_walk(workflow, TaskState.READY)):
                 if not task.task_spec.manual:
                     if will_complete_task is not None:
@@ -370,8 +436,7 @@ class CaseRun:
                 # automatic steps ready (the escalation branch of a boundary timer).
                 while True:
                     self.workflow.do_engine_steps(did_complete_task=self._note_step)
-                    if not any(not task.task_spec.manual
-                               for task in self.workflow.get_tasks(state=TaskState.READY)):
+                    if not self.workflow.has_automatic_ready():
                         break
             self._finish_when_main_path_ends()
         except Exception as error:  # a handler or script failed: the case waits for a fix and a retry
