@@ -33,7 +33,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
 from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.exceptions import TaskNotFoundException, WorkflowException
-from SpiffWorkflow import task as spiff_task
+from SpiffWorkflow import task as spiff_task, workflow as spiff_workflow
 from SpiffWorkflow.task import Task, TaskState
 
 from handlers import HANDLERS, HandlerContext
@@ -118,6 +118,19 @@ def _count_ready(task, before: int, after: int) -> None:
 
 
 Task._set_state = _set_state
+
+
+def _workflow_log_extras(self, dct=None):
+    """SpiffWorkflow 3.2.0's Workflow.collect_log_extras (with the ids of all its tasks, by its slow generic walk,
+    for a logger below INFO: each sub-process's start and each cancel asked for them) for a record its logger,
+    the only one that takes them, keeps; for one it drops, the extras are never read."""
+    if not spiff_workflow.logger.isEnabledFor(logging.INFO):
+        return dct or {}
+    return _stock_workflow_log_extras(self, dct)
+
+
+_stock_workflow_log_extras = spiff_workflow.Workflow.collect_log_extras
+spiff_workflow.Workflow.collect_log_extras = _workflow_log_extras
 
 
 class CaseWorkflow(BpmnWorkflow):
