@@ -91,8 +91,8 @@ def _set_state(self, value: int) -> None:
 
     It builds the extras of its log record (a dict, the state's name, the parent looked up) on every state change,
     even when its logger drops the record, as ours does below WARNING (entrypoints/logs.py): they are built only
-    for a record that is kept. And it counts, for a case's workflow, the tasks that go to READY and leave it, so
-    that the engine knows without walking the tree when no automatic step is ready (CaseWorkflow)."""
+    for a record that is kept. And it tells a case's workflow (CaseWorkflow.census), which then knows without
+    walking its tree when no automatic step is ready, and when the tasks a walk found are still those it would."""
     before = self._state
     if value != before:
         elapsed = time.time() - self.last_state_change
@@ -103,18 +103,28 @@ def _set_state(self, value: int) -> None:
                                    extra=self.collect_log_extras({"elapsed": elapsed}))
     elif spiff_task.logger.isEnabledFor(logging.DEBUG):
         spiff_task.logger.debug(f"State set to {TaskState.get_name(value)}", extra=self.collect_log_extras())
-    if value == TaskState.READY or before == TaskState.READY:
-        _count_ready(self, before, value)
+    census = getattr(getattr(self.workflow, "top_workflow", None), "census", None)
+    if census is not None:
+        census.note(self, before, value)
 
 
-def _count_ready(task, before: int, after: int) -> None:
-    """Keep CaseWorkflow.automatic_ready. A task set READY again while it is READY (SpiffWorkflow does so as it adds
-    a child in READY) counts once more: the count may be above the truth, never below."""
-    census = getattr(getattr(task.workflow, "top_workflow", None), "automatic_ready", None)
-    if census is None or task.task_spec.manual:
-        return
-    own = task.workflow is task.workflow.top_workflow
-    census[own] += 1 if after == TaskState.READY else -1
+class TaskCensus:
+    """What a case's workflow knows of its tasks without walking its tree, kept by _set_state.
+
+    `automatic_ready`: [in its sub-processes, in its own tree] how many automatic (not manual) tasks may be READY;
+    a task set READY again while it is READY (SpiffWorkflow does so as it adds a child in READY) counts once more,
+    so the count may be above the truth, never below. `changes`: moves with every state set."""
+
+    __slots__ = ("automatic_ready", "changes")
+
+    def __init__(self):
+        self.automatic_ready, self.changes = [0, 0], 0
+
+    def note(self, task, before: int, after: int) -> None:
+        self.changes += 1
+        if (after == TaskState.READY or before == TaskState.READY) and not task.task_spec.manual:
+            own = task.workflow is task.workflow.top_workflow
+            self.automatic_ready[own] += 1 if after == TaskState.READY else -1
 
 
 Task._set_state = _set_state
@@ -143,9 +153,8 @@ class CaseWorkflow(BpmnWorkflow):
     unless predicted ones are asked for), as lazily (a task's children are taken when the walk reaches it)."""
 
     def __init__(self, *args, **kwargs):
-        # [tasks of its sub-processes, its own tasks] that may be READY and automatic (not manual): at most these
-        # many, so that a walk for them is needed only where the count is not 0 (_set_state keeps it).
-        self.automatic_ready = [0, 0]
+        self.census = TaskCensus()
+        self._found: dict[tuple, tuple] = {}  # (state, manual) -> (the tree's mark, the tasks a walk found then)
         super().__init__(*args, **kwargs)
 
     def count_automatic_ready(self) -> None:
@@ -154,12 +163,13 @@ class CaseWorkflow(BpmnWorkflow):
         for flow in [self, *self.subprocesses.values()]:
             counts[flow is self] += sum(1 for task in flow.tasks.values()
                                         if task._state == TaskState.READY and not task.task_spec.manual)
-        self.automatic_ready = counts
+        self.census.automatic_ready = counts
 
     def may_have_automatic_ready(self, workflow=None) -> bool:
         """False when no automatic task is READY in `workflow` (the case's, with its sub-processes, by default) or
         in any of the sub-processes, if it is one."""
-        return bool(self.automatic_ready[0] if workflow not in (None, self) else any(self.automatic_ready))
+        counts = self.census.automatic_ready
+        return bool(counts[0] if workflow not in (None, self) else any(counts))
 
     def has_automatic_ready(self) -> bool:
         return self.may_have_automatic_ready() and any(not task.task_spec.manual
@@ -170,9 +180,25 @@ class CaseWorkflow(BpmnWorkflow):
         super().do_engine_steps(will_complete_task, did_complete_task)
 
     def get_tasks(self, first_task=None, **kwargs):
+        """The engine asks the same of an unchanged tree several times (a command's timers, message and signal
+        waits, its open tasks): a walk's tasks are given again while the tree's mark has not moved."""
         if first_task is not None or not kwargs.keys() <= {"state", "manual"}:
             return super().get_tasks(first_task, **kwargs)
-        return list(_walk(self, kwargs.get("state", TaskState.ANY_MASK), kwargs.get("manual")))
+        key, mark = (kwargs.get("state", TaskState.ANY_MASK), kwargs.get("manual")), self._mark()
+        found = self._found.get(key)
+        if found is None or found[0] != mark:
+            found = self._found[key] = (mark, list(_walk(self, *key)))
+        return list(found[1])
+
+    def _mark(self) -> tuple:
+        """Moves with everything a walk could see change: a task's state, a task added or removed (the trees'
+        sizes), a task moved (moved()), the specs (a migration)."""
+        return (self.census.changes, id(self.spec), id(self.subprocess_specs), len(self.tasks),
+                *[len(sub.tasks) for sub in self.subprocesses.values()])
+
+    def moved(self) -> None:
+        """A task changed its place in the tree (or its id) without changing state."""
+        self.census.changes += 1
 
     def update_waiting_tasks(self) -> None:
         for task in _walk(self, TaskState.WAITING, into_subprocesses=False):
@@ -790,6 +816,7 @@ class CaseRun:
             if isinstance(join.task_spec, BoundaryEventJoin) and not join.has_state(TaskState.FINISHED_MASK):
                 join._drop_children(force=True)
                 join._set_state(TaskState.CANCELLED)
+        self.workflow.moved()
         parent = branch.parent
         parent._children.remove(branch.id)
         if parent is split:
@@ -809,6 +836,7 @@ class CaseRun:
         task.parent._children = [new if child == old else child for child in task.parent._children]
         for child in task.children:
             child._parent = new
+        self.workflow.moved()
         return str(new)
 
     def retry(self) -> list[str]:
