@@ -103,31 +103,48 @@ def _set_state(self, value: int) -> None:
                                    extra=self.collect_log_extras({"elapsed": elapsed}))
     elif spiff_task.logger.isEnabledFor(logging.DEBUG):
         spiff_task.logger.debug(f"State set to {TaskState.get_name(value)}", extra=self.collect_log_extras())
-    census = getattr(getattr(self.workflow, "top_workflow", None), "census", None)
+    census = _census(self)
     if census is not None:
         census.note(self, before, value)
+
+
+def _child_added_notify(self, child) -> None:
+    """SpiffWorkflow 3.2.0's (a new task tells its parent), which also tells the case's census: a task can be
+    created WAITING (a multi-instance task's instances), without a state change."""
+    self._children.append(child.id)
+    census = _census(child)
+    if census is not None:
+        census.note(child, TaskState.MAYBE, child._state)
+
+
+def _census(task):
+    return getattr(getattr(task.workflow, "top_workflow", None), "census", None)
 
 
 class TaskCensus:
     """What a case's workflow knows of its tasks without walking its tree, kept by _set_state.
 
     `automatic_ready`: [in its sub-processes, in its own tree] how many automatic (not manual) tasks may be READY;
-    a task set READY again while it is READY (SpiffWorkflow does so as it adds a child in READY) counts once more,
-    so the count may be above the truth, never below. `changes`: moves with every state set."""
+    a task set READY again while it is READY (SpiffWorkflow does so as it adds a child in READY) counts once more.
+    `waiting`: how many tasks of its own tree may be WAITING. Both may be above the truth (a task removed as it
+    is), never below. `changes`: moves with every state set."""
 
-    __slots__ = ("automatic_ready", "changes")
+    __slots__ = ("automatic_ready", "waiting", "changes")
 
     def __init__(self):
-        self.automatic_ready, self.changes = [0, 0], 0
+        self.automatic_ready, self.waiting, self.changes = [0, 0], 0, 0
 
     def note(self, task, before: int, after: int) -> None:
         self.changes += 1
+        own = task.workflow is task.workflow.top_workflow
         if (after == TaskState.READY or before == TaskState.READY) and not task.task_spec.manual:
-            own = task.workflow is task.workflow.top_workflow
             self.automatic_ready[own] += 1 if after == TaskState.READY else -1
+        if own and (after == TaskState.WAITING) != (before == TaskState.WAITING):
+            self.waiting += 1 if after == TaskState.WAITING else -1
 
 
 Task._set_state = _set_state
+Task._child_added_notify = _child_added_notify
 
 
 def _workflow_log_extras(self, dct=None):
@@ -157,13 +174,15 @@ class CaseWorkflow(BpmnWorkflow):
         self._found: dict[tuple, tuple] = {}  # (state, manual) -> (the tree's mark, the tasks a walk found then)
         super().__init__(*args, **kwargs)
 
-    def count_automatic_ready(self) -> None:
-        """Count afresh: a task can change its spec (a migration) or its place (a 退回) without changing state."""
+    def recount(self) -> None:
+        """Count afresh (restored, its tasks were set as stored; a task can change its spec in a migration or its
+        place in a 退回 without changing state)."""
         counts = [0, 0]
         for flow in [self, *self.subprocesses.values()]:
             counts[flow is self] += sum(1 for task in flow.tasks.values()
                                         if task._state == TaskState.READY and not task.task_spec.manual)
         self.census.automatic_ready = counts
+        self.census.waiting = sum(1 for task in self.tasks.values() if task._state == TaskState.WAITING)
 
     def may_have_automatic_ready(self, workflow=None) -> bool:
         """False when no automatic task is READY in `workflow` (the case's, with its sub-processes, by default) or
@@ -176,7 +195,7 @@ class CaseWorkflow(BpmnWorkflow):
                                                        for task in _walk(self, TaskState.READY))
 
     def do_engine_steps(self, will_complete_task=None, did_complete_task=None):
-        self.count_automatic_ready()
+        self.recount()
         super().do_engine_steps(will_complete_task, did_complete_task)
 
     def get_tasks(self, first_task=None, **kwargs):
@@ -201,6 +220,8 @@ class CaseWorkflow(BpmnWorkflow):
         self.census.changes += 1
 
     def update_waiting_tasks(self) -> None:
+        if not self.census.waiting:
+            return  # (SpiffWorkflow asks after every task it completes; the case's own tree mostly has none)
         for task in _walk(self, TaskState.WAITING, into_subprocesses=False):
             task.task_spec._update(task)
 
@@ -278,6 +299,7 @@ class WorkflowByReferenceConverter(BpmnWorkflowConverter):
         self.subprocesses_from_dict(dct["subprocesses"], workflow)
         workflow.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
         _share_ids(workflow)
+        workflow.recount()
         return workflow
 
 
