@@ -122,7 +122,8 @@ def _census(task):
 
 
 class TaskCensus:
-    """What a case's workflow knows of its tasks without walking its tree, kept by _set_state.
+    """What a case's workflow knows of its tasks without walking its tree, kept by _set_state and
+    _child_added_notify (and taken afresh by CaseWorkflow.recount).
 
     `automatic_ready`: [in its sub-processes, in its own tree] how many automatic (not manual) tasks may be READY;
     a task set READY again while it is READY (SpiffWorkflow does so as it adds a child in READY) counts once more.
@@ -167,7 +168,9 @@ class CaseWorkflow(BpmnWorkflow):
     the engine asks them for the ready tasks after every step it runs and for the waiting ones after every task
     that completes: most of the engine's time went there. The walk below gives the same tasks in the same order
     (depth first; a sub-process's own tree before the task's children; subtrees of merely predicted tasks skipped
-    unless predicted ones are asked for), as lazily (a task's children are taken when the walk reaches it)."""
+    unless predicted ones are asked for), as lazily (a task's children are taken when the walk reaches it).
+    Most walks are not needed at all: its census (TaskCensus) tells when one would find nothing, or what it found
+    last on a tree that has not changed since."""
 
     def __init__(self, *args, **kwargs):
         self.census = TaskCensus()
@@ -175,8 +178,8 @@ class CaseWorkflow(BpmnWorkflow):
         super().__init__(*args, **kwargs)
 
     def recount(self) -> None:
-        """Count afresh (restored, its tasks were set as stored; a task can change its spec in a migration or its
-        place in a 退回 without changing state)."""
+        """Count afresh: a restored workflow's tasks were given their stored states directly, and a migration (a
+        task's spec) or a 退回 (its place) changes what counts without a change of state."""
         counts = [0, 0]
         for flow in [self, *self.subprocesses.values()]:
             counts[flow is self] += sum(1 for task in flow.tasks.values()
