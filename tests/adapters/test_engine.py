@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from datetime import datetime, timezone
 from decimal import Decimal
 
@@ -11,6 +12,7 @@ from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
 from SpiffWorkflow.camunda.specs.business_rule_task import BusinessRuleTask
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.specs.defaults import CallActivity, StartEvent
+from SpiffWorkflow.task import Task
 
 from handlers.gateways import LocalNationalPlatform, LocalPaymentGateway, LocalSmsNotifier
 from workflows.adapters.bpmn_elements import EventSubProcess, TimerStartEvent
@@ -259,3 +261,31 @@ def test_a_case_whose_timers_never_fired_ends_with_its_own_result(clocked, limit
         run.complete(task.id, {"decision": decision})
     assert run.completed and run.result == "办结" and limits.raised == []
     assert run.pending_timers() == []
+
+
+def test_spiffworkflow_s_trace_is_as_it_logs_it_when_its_loggers_take_it(bindings, caplog):
+    """The engine builds SpiffWorkflow's log extras only for records that are kept (its trace is dropped below
+    WARNING in the app): with its loggers at DEBUG, a case logs each change of state and each sub-process's start
+    and cancel with the extras SpiffWorkflow gives them."""
+    caplog.set_level(logging.DEBUG, logger="spiff")
+    engine = Engine()
+    run = engine.start(_definition(engine, "item_002036006001"), {"bank_account": "6222"}, bindings)
+    [task] = run.ready_tasks()
+    run.close("撤件")
+
+    changes = [record for record in caplog.records if record.getMessage() == "State changed to READY"]
+    assert str(task.id) in {str(record.task_id) for record in changes}
+    assert all(record.elapsed >= 0 and "data" in record.__dict__ and record.workflow_spec for record in changes)
+    started = [record for record in caplog.records if record.getMessage() == "Initialized workflow"]
+    cancelled = [record for record in caplog.records if record.getMessage() == "Workflow cancelled"]
+    assert started and cancelled and all(record.tasks for record in started + cancelled)
+
+
+def test_nothing_of_spiffworkflow_s_trace_is_built_when_its_loggers_drop_it(bindings, caplog, monkeypatch):
+    caplog.set_level(logging.WARNING, logger="spiff")
+    built = []
+    monkeypatch.setattr(Task, "collect_log_extras", lambda task, dct=None: built.append(task) or {})
+    engine = Engine()
+    run = engine.start(_definition(engine, "item_002036006001"), {"bank_account": "6222"}, bindings)
+    run.close("撤件")
+    assert run.ready_tasks() == [] and built == [] and not caplog.records

@@ -11,10 +11,11 @@ from SpiffWorkflow.util.task import TaskIterator
 from handlers.gateways import LocalNationalPlatform, LocalPaymentGateway, LocalSmsNotifier
 from workflows.adapters.catalog_files import load_catalog
 from workflows.adapters.dmn_parsing import decision_files
-from workflows.adapters.engine import CaseBindings, Engine, _walk
+from workflows.adapters.engine import CaseBindings, CaseWorkflow, Engine, TaskCensus, _walk
 from workflows.adapters.limits import NEVER
+from workflows.services.process_tests import run_test_file
 
-from support.paths import BPMN_DIR, CATALOG_DIR
+from support.paths import BPMN_DIR, CATALOG_DIR, ROOT
 from support.process_driver import PERSON_ID
 
 MASKS = (TaskState.READY, TaskState.WAITING, TaskState.READY | TaskState.WAITING | TaskState.ERROR,
@@ -77,3 +78,80 @@ def test_the_engine_finds_the_tasks_spiffworkflow_would_at_every_step(due):
         compared += _same_as_spiffworkflow(run.workflow)
     assert stages == ["受理", "审核", "拨付"] and run.result == "办结"
     assert compared > 1 + 2 * len(stages)  # the limits' event sub-processes were walked too
+
+
+def _ready_automatic(workflow) -> list:
+    return [task for task in _walk(workflow, TaskState.READY) if not task.task_spec.manual]
+
+
+@pytest.mark.parametrize("bpmn", sorted(BPMN_DIR.glob("*.bpmn")), ids=lambda path: path.stem)
+def test_the_engine_leaves_out_only_walks_whose_tasks_it_knows(bpmn, monkeypatch):
+    """Every diagram's tests run with the engine's shortcuts checked against real walks: where the count of READY
+    automatic tasks says there is none, a walk finds none (in the tree skipped and in the whole case), where the
+    count of WAITING ones says so, none waits in the case's own tree, and the tasks a query gives again are those
+    a walk gives now."""
+    skipped, given = [], []
+    may_have, get_tasks = CaseWorkflow.may_have_automatic_ready, CaseWorkflow.get_tasks
+    update_waiting = CaseWorkflow.update_waiting_tasks
+
+    def checking_waits(self):
+        if not self.census.waiting:
+            assert list(TaskIterator(self.task_tree, state=TaskState.WAITING)) == []
+            skipped.append(True)
+        update_waiting(self)
+
+    def checking_count(self, workflow=None):
+        answer = may_have(self, workflow)
+        if not answer and workflow in (None, self):
+            assert _ready_automatic(self) == []
+        elif not answer:
+            assert [task for sub in self.subprocesses.values() for task in _ready_automatic(sub)] == []
+        skipped.append(not answer)
+        return answer
+
+    def checking_query(self, first_task=None, **kwargs):
+        tasks = get_tasks(self, first_task, **kwargs)
+        if first_task is None and kwargs.keys() <= {"state", "manual"}:
+            assert tasks == list(BpmnTaskIterator(self.task_tree, state=kwargs.get("state", TaskState.ANY_MASK),
+                                                  manual=kwargs.get("manual")))
+            given.append(kwargs.get("state"))
+        return tasks
+
+    monkeypatch.setattr(CaseWorkflow, "may_have_automatic_ready", checking_count)
+    monkeypatch.setattr(CaseWorkflow, "get_tasks", checking_query)
+    monkeypatch.setattr(CaseWorkflow, "update_waiting_tasks", checking_waits)
+    _, report = run_test_file(Engine(), load_catalog(CATALOG_DIR), bpmn)
+    assert report.failure is None, report.failure.summary()
+    assert any(skipped) and given
+
+
+def _true_census(top) -> tuple[list[int], int]:
+    ready = [0, 0]
+    for flow in [top, *top.subprocesses.values()]:
+        ready[flow is top] += sum(1 for task in flow.tasks.values()
+                                  if task._state == TaskState.READY and not task.task_spec.manual)
+    return ready, sum(1 for task in top.tasks.values() if task._state == TaskState.WAITING)
+
+
+@pytest.mark.parametrize("diagram", ["multi_instance_parallel.bpmn", "multi_instance_sequential.bpmn"])
+def test_the_counts_never_fall_below_the_tasks_even_created_waiting(diagram, monkeypatch):
+    """SpiffWorkflow creates a multi-instance task's instances WAITING, with no change of state: the counts the
+    engine trusts to leave out walks see them all the same, at every change of every task."""
+    note, seen = TaskCensus.note, []
+
+    def checking(census, task, before, after):
+        note(census, task, before, after)
+        ready, waiting = _true_census(task.workflow.top_workflow)
+        assert census.automatic_ready[0] >= ready[0] and census.automatic_ready[1] >= ready[1]
+        assert census.waiting >= waiting
+        seen.append(waiting)
+
+    monkeypatch.setattr(TaskCensus, "note", checking)
+    engine = Engine()
+    xml = (ROOT / "tests" / "fixtures" / "conformance" / diagram).read_text(encoding="utf-8")
+    run = engine.start(engine.definition(xml), {}, _bindings(NEVER))
+    while not run.completed and run.failure is None:
+        task = run.ready_tasks()[0]
+        run = engine.resume(run.definition, engine.dump(run), _bindings(NEVER))
+        run.complete(task.id, {f"opinion_{task.definition.spec_id}": "同意"})
+    assert run.result == "办结" and max(seen) > 0

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from contextlib import contextmanager
 from contextvars import ContextVar
 from copy import deepcopy
@@ -32,6 +33,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
 from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.exceptions import TaskNotFoundException, WorkflowException
+from SpiffWorkflow import task as spiff_task, workflow as spiff_workflow
 from SpiffWorkflow.task import Task, TaskState
 
 from handlers import HANDLERS, HandlerContext
@@ -84,6 +86,81 @@ class _DueNow(_CaseClockDatetime):
 spiff_timers.datetime = _CaseClockDatetime
 
 
+def _set_state(self, value: int) -> None:
+    """SpiffWorkflow 3.2.0's Task._set_state, with two changes that leave what it does as it was.
+
+    It builds the extras of its log record (a dict, the state's name, the parent looked up) on every state change,
+    even when its logger drops the record, as ours does below WARNING (entrypoints/logs.py): they are built only
+    for a record that is kept. And it tells a case's workflow (CaseWorkflow.census), which then knows without
+    walking its tree when no automatic step is ready, and when the tasks a walk found are still those it would."""
+    before = self._state
+    if value != before:
+        elapsed = time.time() - self.last_state_change
+        self.last_state_change = time.time()
+        self._state = value
+        if spiff_task.logger.isEnabledFor(logging.INFO):
+            spiff_task.logger.info(f"State changed to {TaskState.get_name(value)}",
+                                   extra=self.collect_log_extras({"elapsed": elapsed}))
+    elif spiff_task.logger.isEnabledFor(logging.DEBUG):
+        spiff_task.logger.debug(f"State set to {TaskState.get_name(value)}", extra=self.collect_log_extras())
+    census = _census(self)
+    if census is not None:
+        census.note(self, before, value)
+
+
+def _child_added_notify(self, child) -> None:
+    """SpiffWorkflow 3.2.0's (a new task tells its parent), which also tells the case's census: a task can be
+    created WAITING (a multi-instance task's instances), without a state change."""
+    self._children.append(child.id)
+    census = _census(child)
+    if census is not None:
+        census.note(child, TaskState.MAYBE, child._state)
+
+
+def _census(task):
+    return getattr(getattr(task.workflow, "top_workflow", None), "census", None)
+
+
+class TaskCensus:
+    """What a case's workflow knows of its tasks without walking its tree, kept by _set_state and
+    _child_added_notify (and taken afresh by CaseWorkflow.recount).
+
+    `automatic_ready`: [in its sub-processes, in its own tree] how many automatic (not manual) tasks may be READY;
+    a task set READY again while it is READY (SpiffWorkflow does so as it adds a child in READY) counts once more.
+    `waiting`: how many tasks of its own tree may be WAITING. Both may be above the truth (a task removed as it
+    is), never below. `changes`: moves with every state set."""
+
+    __slots__ = ("automatic_ready", "waiting", "changes")
+
+    def __init__(self):
+        self.automatic_ready, self.waiting, self.changes = [0, 0], 0, 0
+
+    def note(self, task, before: int, after: int) -> None:
+        self.changes += 1
+        own = task.workflow is task.workflow.top_workflow
+        if (after == TaskState.READY or before == TaskState.READY) and not task.task_spec.manual:
+            self.automatic_ready[own] += 1 if after == TaskState.READY else -1
+        if own and (after == TaskState.WAITING) != (before == TaskState.WAITING):
+            self.waiting += 1 if after == TaskState.WAITING else -1
+
+
+Task._set_state = _set_state
+Task._child_added_notify = _child_added_notify
+
+
+def _workflow_log_extras(self, dct=None):
+    """SpiffWorkflow 3.2.0's Workflow.collect_log_extras (with the ids of all its tasks, by its slow generic walk,
+    for a logger below INFO: each sub-process's start and each cancel asked for them) for a record its logger,
+    the only one that takes them, keeps; for one it drops, the extras are never read."""
+    if not spiff_workflow.logger.isEnabledFor(logging.INFO):
+        return dct or {}
+    return _stock_workflow_log_extras(self, dct)
+
+
+_stock_workflow_log_extras = spiff_workflow.Workflow.collect_log_extras
+spiff_workflow.Workflow.collect_log_extras = _workflow_log_extras
+
+
 class CaseWorkflow(BpmnWorkflow):
     """A BpmnWorkflow whose usual task queries (by state, by manual) walk the task tree in a plain loop.
 
@@ -91,23 +168,75 @@ class CaseWorkflow(BpmnWorkflow):
     the engine asks them for the ready tasks after every step it runs and for the waiting ones after every task
     that completes: most of the engine's time went there. The walk below gives the same tasks in the same order
     (depth first; a sub-process's own tree before the task's children; subtrees of merely predicted tasks skipped
-    unless predicted ones are asked for), as lazily (a task's children are taken when the walk reaches it)."""
+    unless predicted ones are asked for), as lazily (a task's children are taken when the walk reaches it).
+    Most walks are not needed at all: its census (TaskCensus) tells when one would find nothing, or what it found
+    last on a tree that has not changed since."""
+
+    def __init__(self, *args, **kwargs):
+        self.census = TaskCensus()
+        self._found: dict[tuple, tuple] = {}  # (state, manual) -> (the tree's mark, the tasks a walk found then)
+        super().__init__(*args, **kwargs)
+
+    def recount(self) -> None:
+        """Count afresh: a restored workflow's tasks were given their stored states directly, and a migration (a
+        task's spec) or a 退回 (its place) changes what counts without a change of state."""
+        counts = [0, 0]
+        for flow in [self, *self.subprocesses.values()]:
+            counts[flow is self] += sum(1 for task in flow.tasks.values()
+                                        if task._state == TaskState.READY and not task.task_spec.manual)
+        self.census.automatic_ready = counts
+        self.census.waiting = sum(1 for task in self.tasks.values() if task._state == TaskState.WAITING)
+
+    def may_have_automatic_ready(self, workflow=None) -> bool:
+        """False when no automatic task is READY in `workflow` (the case's, with its sub-processes, by default) or
+        in any of the sub-processes, if it is one."""
+        counts = self.census.automatic_ready
+        return bool(counts[0] if workflow not in (None, self) else any(counts))
+
+    def has_automatic_ready(self) -> bool:
+        return self.may_have_automatic_ready() and any(not task.task_spec.manual
+                                                       for task in _walk(self, TaskState.READY))
+
+    def do_engine_steps(self, will_complete_task=None, did_complete_task=None):
+        self.recount()
+        super().do_engine_steps(will_complete_task, did_complete_task)
 
     def get_tasks(self, first_task=None, **kwargs):
+        """The engine asks the same of an unchanged tree several times (a command's timers, message and signal
+        waits, its open tasks): a walk's tasks are given again while the tree's mark has not moved."""
         if first_task is not None or not kwargs.keys() <= {"state", "manual"}:
             return super().get_tasks(first_task, **kwargs)
-        return list(_walk(self, kwargs.get("state", TaskState.ANY_MASK), kwargs.get("manual")))
+        key, mark = (kwargs.get("state", TaskState.ANY_MASK), kwargs.get("manual")), self._mark()
+        found = self._found.get(key)
+        if found is None or found[0] != mark:
+            found = self._found[key] = (mark, list(_walk(self, *key)))
+        return list(found[1])
+
+    def _mark(self) -> tuple:
+        """Moves with everything a walk could see change: a task's state, a task added or removed (the trees'
+        sizes), a task moved (moved()), the specs (a migration)."""
+        return (self.census.changes, id(self.spec), id(self.subprocess_specs), len(self.tasks),
+                *[len(sub.tasks) for sub in self.subprocesses.values()])
+
+    def moved(self) -> None:
+        """A task changed its place in the tree (or its id) without changing state."""
+        self.census.changes += 1
 
     def update_waiting_tasks(self) -> None:
+        if not self.census.waiting:
+            return  # (SpiffWorkflow asks after every task it completes; the case's own tree mostly has none)
         for task in _walk(self, TaskState.WAITING, into_subprocesses=False):
             task.task_spec._update(task)
 
     def _do_engine_steps(self, will_complete_task=None, did_complete_task=None):
         """SpiffWorkflow 3.2.0's own, with its walks for ready tasks (of each active sub-process, innermost
-        first, then of the whole tree) done by _walk."""
+        first, then of the whole tree) done by _walk, and left out where no automatic task can be READY: most of
+        them, as each round ends with walks that find nothing to run."""
 
         def update_workflow(workflow) -> int:
             count = 0
+            if not self.may_have_automatic_ready(workflow):
+                return count  # (the walk would find no task to run)
             for task in list(_walk(workflow, TaskState.READY)):
                 if not task.task_spec.manual:
                     if will_complete_task is not None:
@@ -173,6 +302,7 @@ class WorkflowByReferenceConverter(BpmnWorkflowConverter):
         self.subprocesses_from_dict(dct["subprocesses"], workflow)
         workflow.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
         _share_ids(workflow)
+        workflow.recount()
         return workflow
 
 
@@ -370,8 +500,7 @@ class CaseRun:
                 # automatic steps ready (the escalation branch of a boundary timer).
                 while True:
                     self.workflow.do_engine_steps(did_complete_task=self._note_step)
-                    if not any(not task.task_spec.manual
-                               for task in self.workflow.get_tasks(state=TaskState.READY)):
+                    if not self.workflow.has_automatic_ready():
                         break
             self._finish_when_main_path_ends()
         except Exception as error:  # a handler or script failed: the case waits for a fix and a retry
@@ -712,6 +841,7 @@ class CaseRun:
             if isinstance(join.task_spec, BoundaryEventJoin) and not join.has_state(TaskState.FINISHED_MASK):
                 join._drop_children(force=True)
                 join._set_state(TaskState.CANCELLED)
+        self.workflow.moved()
         parent = branch.parent
         parent._children.remove(branch.id)
         if parent is split:
@@ -731,6 +861,7 @@ class CaseRun:
         task.parent._children = [new if child == old else child for child in task.parent._children]
         for child in task.children:
             child._parent = new
+        self.workflow.moved()
         return str(new)
 
     def retry(self) -> list[str]:
