@@ -11,7 +11,7 @@ from alembic import op
 import sqlalchemy as sa
 
 revision = '0051'
-down_revision = '0046'
+down_revision = '0047'
 branch_labels = None
 depends_on = None
 

@@ -14,7 +14,7 @@ from alembic import op
 import sqlalchemy as sa
 
 revision = '0052'
-down_revision = '0047'
+down_revision = '0051'
 branch_labels = None
 depends_on = None
 
