@@ -20,9 +20,9 @@ class MigrationPlanRepository:
     def get(self, plan_id: int) -> MigrationPlan | None:
         return self.session.get(MigrationPlan, plan_id) if isinstance(plan_id, int) else None
 
-    def of_agency(self, agency_code: str, limit: int = 100) -> list[MigrationPlan]:
+    def of_agency(self, agency_code: str, limit: int = 100, offset: int = 0) -> list[MigrationPlan]:
         return list(self.session.scalars(select(MigrationPlan).where(MigrationPlan.agency_code == agency_code)
-                                         .order_by(MigrationPlan.id.desc()).limit(limit)))
+                                         .order_by(MigrationPlan.id.desc()).limit(limit).offset(offset)))
 
     def open_cases(self, agency_code: str, version_id: int, limit: int = 1000, hall_code: str | None = None
                    ) -> list[Case]:

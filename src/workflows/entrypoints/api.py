@@ -141,7 +141,8 @@ def correct_calendar_day(day):
 @blueprint.get("/calendar/changes")
 @authenticated
 def calendar_changes():
-    return jsonify([{**change, "at": views.moment(change["at"])} for change in calendar.calendar_changes(ctx())])
+    return jsonify([{**change, "at": views.moment(change["at"])}
+                    for change in calendar.calendar_changes(ctx(), *paging())])
 
 
 def _date(text, field: str) -> date:
@@ -363,7 +364,7 @@ def handle_escalation(escalation_id):
 @blueprint.get("/notifications")
 @authenticated
 def notifications():
-    found = users.notifications(ctx(), g.user, request.args.get("unread") == "true")
+    found = users.notifications(ctx(), g.user, request.args.get("unread") == "true", *paging())
     return jsonify([{**n, "created_at": views.moment(n["created_at"]), "read_at": views.moment(n["read_at"])}
                     for n in found])
 

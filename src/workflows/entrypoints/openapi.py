@@ -61,7 +61,9 @@ _VARIABLES = {"type": "object", "description": (
     "其他步骤的表单字段、平台数据（applicant、decision、opinion、核定金额等）和案件已有的变量不能传入，否则 422 并指明 variables.<名称>")}
 _OPTIONAL = {"type": "string", "nullable": True}  # text a record may not have (yet): null, never ""
 _MOMENT = {"type": "string", "format": "date-time", "nullable": True}
-_PAGING = [_query("limit", "每页条数（最多 500）", _INT), _query("offset", "跳过条数", _INT)]
+_PAGING = [_query("limit", "每页条数（默认 50，最多 500：更大的 422，不会悄悄截短）；返回的条数少于 limit 即已到最后一页",
+                  {"type": "integer", "minimum": 0, "maximum": 500, "default": 50}),
+           _query("offset", "跳过条数（下一页：offset + limit）", {"type": "integer", "minimum": 0, "default": 0})]
 
 _OPTIONAL_LIMIT = {"allOf": [_ref("TimeLimit")], "nullable": True}
 SCHEMAS = {
@@ -372,8 +374,8 @@ def _paths() -> dict:
             "更正某日为工作日或休息日（系统管理员）", {"200": _json(_ref("CalendarYear"))}, 401, 403, 422,
             params=[_path("day", "YYYY-MM-DD")], body=_object({"working": _BOOL, "name": _TEXT, "source": _TEXT},
                                                               ("working", "source")))},
-        "/api/calendar/changes": {"get": _operation("日历变更记录", {"200": _json({"type": "array", "items": _ANY})},
-                                                    401)},
+        "/api/calendar/changes": {"get": _operation("日历变更记录，最新的在前", {"200": _json({"type": "array", "items": _ANY})},
+                                                    401, params=_PAGING)},
         "/api/cases/{number}/pause": {"post": _operation(
             "暂停计时（补正、容缺补正、专家评审、现场勘验、听证、鉴定、中止）", {"200": _json(_ref("Progress"))},
             401, 403, 404, 409, 422, params=[number], body=_object({
@@ -396,8 +398,9 @@ def _paths() -> dict:
                 "action": {"type": "string", "enum": ["urge", "reassign", "extend", "note"]}, "note": _TEXT,
                 "assignee": {"type": "string", "description": "改派给谁（reassign）"},
                 "days": {"type": "integer", "description": "延期工作日数（extend）"}}, ("action", "note")))},
-        "/api/notifications": {"get": _operation("我的通知（预警、催办、改派）", {"200": _json(_array("Notification"))},
-                                                 401, params=[_query("unread", "true：只看未读")])},
+        "/api/notifications": {"get": _operation("我的通知（预警、催办、改派），最新的在前",
+                                                 {"200": _json(_array("Notification"))}, 401,
+                                                 params=[_query("unread", "true：只看未读"), *_PAGING])},
         "/api/handlers": {"get": _operation(
             "已注册的服务任务处理程序（BPMN 服务任务的 camunda:topic），按名称排序",
             {"200": _json({"type": "array", "items": _object({"name": _TEXT, "title": _TEXT})})}, 401)},
@@ -679,7 +682,7 @@ def _task_operation_paths(task: dict) -> dict:
             404, 409, 422, params=[supervision], body=_object({"reply": _TEXT}, ("reply",)))},
         "/api/supervisions": {"get": _operation(
             "本大厅的督办及回复（科室负责人），待回复的在前", {"200": _json({"type": "array", "items": {"allOf": [
-                _ref("Supervision"), _object({"task": _ref("Task")})]}})}, 401, 403)},
+                _ref("Supervision"), _object({"task": _ref("Task")})]}})}, 401, 403, params=_PAGING)},
         "/api/me/awaiting": {"get": _operation(
             "待我处理：委派给我的、待我签署的、我办理的任务上待回复的督办", {"200": _json(_object({
                 "requests": {"type": "array", "items": {"allOf": [_ref("TaskRequest"), _object({"task": _ref("Task")})]}},
@@ -911,7 +914,7 @@ def _migration_paths() -> dict:
     return {
         "/api/migration-plans": {
             "get": _operation("本机构的迁移计划，最新的在前（流程设计员、科室负责人、系统管理员）",
-                              {"200": _json(_array("MigrationPlan"))}, 401, 403),
+                              {"200": _json(_array("MigrationPlan"))}, 401, 403, params=_PAGING),
             "post": _operation(
                 "提出迁移计划：把某流程源版本上的在办案件迁到目标版本（流程设计员，须科室负责人批准；系统管理员"
                 "提出即批准）", {"201": _json(_ref("MigrationPlan"))}, 401, 403, 422, body=_object({

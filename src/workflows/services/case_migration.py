@@ -119,10 +119,11 @@ def _hall_names(ctx: Context, uow, agency_code: str) -> dict[str, str]:
     return {hall.code: hall.name for hall in agency.halls} if agency else {}
 
 
-def list_plans(ctx: Context, actor: User) -> list[MigrationPlan]:
+def list_plans(ctx: Context, actor: User, limit: int = 100, offset: int = 0) -> list[MigrationPlan]:
+    """A page of the agency's plans, the newest first."""
     _require_viewer(actor)
     with ctx.uow(write=False) as uow:
-        return uow.migration_plans.of_agency(actor.agency_code)
+        return uow.migration_plans.of_agency(actor.agency_code, min(limit, 500), offset)
 
 
 def plan_details(ctx: Context, actor: User, plan_id: int) -> PlanDetails:

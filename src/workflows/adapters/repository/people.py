@@ -151,10 +151,10 @@ class NotificationRepository(_AppendOnlyRepository):
                     copies.append({**row, "username": substitute, "message": f"【代{name}】{row['message']}"})
         return copies
 
-    def for_user(self, username: str, unread_only: bool = False, limit: int = 100) -> list[dict]:
+    def for_user(self, username: str, unread_only: bool = False, limit: int = 100, offset: int = 0) -> list[dict]:
         table = self.table
         query = select(table).where(table.c.username == username)
         if unread_only:
             query = query.where(table.c.read_at.is_(None))
-        rows = self.session.execute(query.order_by(table.c.id.desc()).limit(limit)).mappings()
+        rows = self.session.execute(query.order_by(table.c.id.desc()).limit(limit).offset(offset)).mappings()
         return [dict(row) for row in rows]

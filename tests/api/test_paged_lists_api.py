@@ -1,0 +1,98 @@
+"""The API's lists that used to stop at their first 100 rows without saying so (the hall's 督办, one's
+notifications, the calendar's changes, the migration plans) page with `limit` and `offset` like the other lists: the
+next page holds the rest, a bad or too large `limit` is refused naming the field, and the OpenAPI document lists
+both parameters. On SQLite and PostgreSQL: the pages are SQL of their own on each."""
+from __future__ import annotations
+
+import pytest
+
+from support.cases import at
+from support.diagrams import migration_target
+from support.http import error_of, json_of
+
+from api.test_api import OUTPATIENT_PROCESS, deploy, open_case, ready_task, versions_of
+
+pytestmark = pytest.mark.both_databases
+
+PAGED = ("/api/supervisions", "/api/notifications", "/api/calendar/changes", "/api/migration-plans")
+VIEWER = {"/api/supervisions": "kezhang", "/api/notifications": "shouli", "/api/calendar/changes": "admin",
+          "/api/migration-plans": "sheji"}
+
+
+def pages(client, headers, path: str, size: int) -> list[list[dict]]:
+    """The list read `size` rows at a time, up to the first page shorter than that."""
+    found = [json_of(client.get(f"{path}?limit={size}", headers=headers))]
+    while len(found[-1]) == size:
+        found.append(json_of(client.get(f"{path}?limit={size}&offset={size * len(found)}", headers=headers)))
+    return found
+
+
+def test_the_halls_supervisions_come_page_by_page_waiting_first_then_the_newest(client, auth, clock):
+    shouli, kezhang = auth("shouli"), auth("kezhang")
+    task = ready_task(client, shouli, open_case(client, shouli)["number"])
+    json_of(client.post(f"/api/tasks/{task['id']}/claim", headers=shouli))
+    given = []
+    for hour in (10, 11, 12):
+        clock.now = at(f"2026-11-23 {hour}:00")
+        given.append(json_of(client.post(f"/api/tasks/{task['id']}/supervisions", headers=kezhang,
+                                         json={"instruction": f"请说明进度 {hour}"}), 201)["id"])
+    json_of(client.post(f"/api/supervisions/{given[2]}/reply", headers=shouli, json={"reply": "今日办结"}))
+
+    found = pages(client, kezhang, "/api/supervisions", 2)
+
+    assert [[s["instruction"] for s in page] for page in found] == [["请说明进度 11", "请说明进度 10"],
+                                                                    ["请说明进度 12"]]
+    assert found[1][0]["reply"] == "今日办结" and found[0][0]["task"]["id"] == task["id"]
+    assert json_of(client.get("/api/supervisions?offset=3", headers=kezhang)) == []
+
+
+def test_notifications_calendar_changes_and_migration_plans_come_page_by_page(client, auth, clock):
+    shouli, admin, designer = auth("shouli"), auth("admin"), auth("sheji")
+    task = ready_task(client, shouli, open_case(client, shouli)["number"])
+    for hour in (10, 11, 12):
+        clock.now = at(f"2026-11-23 {hour}:00")
+        json_of(client.post(f"/api/tasks/{task['id']}/urge", headers=auth("kezhang"), json={"message": f"催 {hour}"}))
+        json_of(client.put(f"/api/calendar/days/2026-12-0{hour - 6}", headers=admin,
+                           json={"working": True, "source": f"更正 {hour}"}))
+    json_of(deploy(client, designer, migration_target(), f"{OUTPATIENT_PROCESS}.bpmn"), 201)
+    target, source = versions_of(client, designer)[:2]
+    for reason in ("第一次迁移", "第二次迁移", "第三次迁移"):
+        json_of(client.post("/api/migration-plans", headers=designer, json={
+            "process_key": OUTPATIENT_PROCESS, "source_version": source, "target_version": target,
+            "reason": reason}), 201)
+
+    for path, headers in (("/api/notifications", shouli), ("/api/calendar/changes", admin),
+                          ("/api/migration-plans", designer)):
+        whole = json_of(client.get(f"{path}?limit=500", headers=headers))
+        found = pages(client, headers, path, 2)
+        assert len(whole) >= 3 and [row for page in found for row in page] == whole, path
+        assert [len(page) for page in found[:-1]] == [2] * (len(found) - 1), path
+    assert [plan["reason"] for plan in json_of(client.get("/api/migration-plans?limit=2", headers=designer))] == [
+        "第三次迁移", "第二次迁移"]  # the newest first
+
+
+@pytest.mark.parametrize("query, fields, message", [
+    ("limit=501", {"limit"}, "limit 最多为 500"),
+    ("limit=ten", {"limit"}, "limit 和 offset 应为非负整数"),
+    ("offset=-1", {"offset"}, "limit 和 offset 应为非负整数"),
+    ("limit=-1&offset=1.5", {"limit", "offset"}, "limit 和 offset 应为非负整数"),
+    (f"offset={2 ** 63}", {"offset"}, "limit 和 offset 应为非负整数"),  # no number the database takes
+])
+def test_a_bad_or_too_large_page_is_refused_naming_its_field(client, auth, query, fields, message):
+    for path in PAGED:
+        error = error_of(client.get(f"{path}?{query}", headers=auth(VIEWER[path])), 422, "invalid_input")
+        assert (error["message"], set(error["fields"])) == (message, fields), path
+
+
+def test_the_largest_page_is_served_whole(client, auth):
+    kezhang = auth("kezhang")
+    assert json_of(client.get("/api/supervisions?limit=500", headers=kezhang)) == []
+    assert json_of(client.get("/api/cases?limit=500", headers=auth("shouli"))) == []
+
+
+def test_the_openapi_document_lists_the_paging_of_every_paged_list(client):
+    document = json_of(client.get("/api/openapi.json"))
+    for path in PAGED:
+        parameters = {p["name"]: p for p in document["paths"][path]["get"]["parameters"]}
+        assert parameters["limit"]["schema"]["maximum"] == 500 and parameters["offset"]["in"] == "query", path
+        assert "422" in document["paths"][path]["get"]["responses"], path
