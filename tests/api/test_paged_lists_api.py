@@ -1,5 +1,5 @@
-"""The API's lists that used to stop at their first 100 rows without saying so (the hall's 督办, one's
-notifications, the calendar's changes, the migration plans) page with `limit` and `offset` like the other lists: the
+"""The API's lists that used to stop at their first 100 or 200 rows without saying so (the hall's 督办, one's
+notifications, the calendar's changes, the migration plans, the failed background tasks) page with `limit` and `offset` like the other lists: the
 next page holds the rest, a bad or too large `limit` is refused naming the field, and the OpenAPI document lists
 both parameters. On SQLite and PostgreSQL: the pages are SQL of their own on each."""
 from __future__ import annotations
@@ -14,9 +14,10 @@ from api.test_api import OUTPATIENT_PROCESS, deploy, open_case, ready_task, vers
 
 pytestmark = pytest.mark.both_databases
 
-PAGED = ("/api/supervisions", "/api/notifications", "/api/calendar/changes", "/api/migration-plans")
+PAGED = ("/api/supervisions", "/api/notifications", "/api/calendar/changes", "/api/migration-plans",
+         "/api/outbox/failures")  # the outbox's pages: tests/services/test_outbox.py
 VIEWER = {"/api/supervisions": "kezhang", "/api/notifications": "shouli", "/api/calendar/changes": "admin",
-          "/api/migration-plans": "sheji"}
+          "/api/migration-plans": "sheji", "/api/outbox/failures": "admin"}
 
 
 def pages(client, headers, path: str, size: int) -> list[list[dict]]:

@@ -953,7 +953,7 @@ def _outbox_paths() -> dict:
     return {
         "/api/outbox/failures": {"get": _operation(
             "后台任务（文书PDF生成、日历调整后重算时限）中最近一次执行失败的，最新的在前：系统管理员看全部，"
-            "科室负责人看本大厅办件的", {"200": _json(_array("OutboxEntry"))}, 401, 403)},
+            "科室负责人看本大厅办件的", {"200": _json(_array("OutboxEntry"))}, 401, 403, params=_PAGING)},
         "/api/outbox/{entry_id}/retry": {"post": _operation(
             "立即重试一个未完成的后台任务；返回重试后的状态（仍失败时带 last_error）",
             {"200": _json(_ref("OutboxEntry"))}, 401, 403, 404, 409, params=[entry])},
