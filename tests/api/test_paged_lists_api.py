@@ -1,5 +1,6 @@
 """The API's lists that used to stop at their first 100 or 200 rows without saying so (the hall's 督办, one's
-notifications, the calendar's changes, the migration plans, the failed background tasks) page with `limit` and `offset` like the other lists: the
+notifications, the calendar's changes, the migration plans, the failed background tasks, the account events beside
+the locks) page with `limit` and `offset` like the other lists: the
 next page holds the rest, a bad or too large `limit` is refused naming the field, and the OpenAPI document lists
 both parameters. On SQLite and PostgreSQL: the pages are SQL of their own on each."""
 from __future__ import annotations
@@ -15,9 +16,9 @@ from api.test_api import OUTPATIENT_PROCESS, deploy, open_case, ready_task, vers
 pytestmark = pytest.mark.both_databases
 
 PAGED = ("/api/supervisions", "/api/notifications", "/api/calendar/changes", "/api/migration-plans",
-         "/api/outbox/failures")  # the outbox's pages: tests/services/test_outbox.py
+         "/api/outbox/failures", "/api/lockouts")  # the outbox's pages: tests/services/test_outbox.py
 VIEWER = {"/api/supervisions": "kezhang", "/api/notifications": "shouli", "/api/calendar/changes": "admin",
-          "/api/migration-plans": "sheji", "/api/outbox/failures": "admin"}
+          "/api/migration-plans": "sheji", "/api/outbox/failures": "admin", "/api/lockouts": "admin"}
 
 
 def pages(client, headers, path: str, size: int) -> list[list[dict]]:
@@ -70,6 +71,21 @@ def test_notifications_calendar_changes_and_migration_plans_come_page_by_page(cl
         assert [len(page) for page in found[:-1]] == [2] * (len(found) - 1), path
     assert [plan["reason"] for plan in json_of(client.get("/api/migration-plans?limit=2", headers=designer))] == [
         "第三次迁移", "第二次迁移"]  # the newest first
+
+
+def test_the_account_events_beside_the_locks_come_page_by_page(client, auth):
+    admin = auth("admin")
+    for username in ("shouli", "shenhe"):  # locked after five failures, then unlocked: two events each
+        for attempt in range(5):
+            client.post("/api/login", json={"username": username, "password": f"wrong{attempt}"})
+        assert client.post("/api/lockouts/unlock", headers=admin,
+                           json={"kind": "account", "subject": username}).status_code == 204
+
+    found = [json_of(client.get(f"/api/lockouts?limit=3&offset={offset}", headers=admin)) for offset in (0, 3)]
+
+    assert [[e["action"] for e in page["events"]] for page in found] == [["unlocked", "locked", "unlocked"],
+                                                                         ["locked"]]
+    assert [e["subject"] for e in found[1]["events"]] == ["shouli"] and found[1]["lockouts"] == []
 
 
 @pytest.mark.parametrize("query, fields, message", [

@@ -64,9 +64,11 @@ def change_password():
 @blueprint.get("/lockouts")
 @authenticated
 def list_lockouts():
-    """系统管理员: the accounts of the agency and the client addresses locked now, and the latest account events."""
+    """系统管理员: the accounts of the agency and the client addresses locked now (all: they are few), and a page of
+    the account events (limit, offset)."""
+    events = accounts.account_events(ctx(), g.user, *paging())
     return jsonify({"lockouts": [views.lockout_view(lock) for lock in accounts.lockouts(ctx(), g.user)],
-                    "events": [views.account_event_view(event) for event in accounts.account_events(ctx(), g.user)]})
+                    "events": [views.account_event_view(event) for event in events]})
 
 
 @blueprint.post("/lockouts/unlock")

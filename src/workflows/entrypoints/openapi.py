@@ -342,9 +342,10 @@ def _paths() -> dict:
             {"200": _json(_object({"token": _TEXT, "expires_in": _INT, "user": _ref("User")}))}, 401, 403, 422, 429,
             body=_object({"current_password": _TEXT, "new_password": _TEXT}, ("current_password", "new_password")))},
         "/api/lockouts": {"get": _operation(
-            "系统管理员：当前锁定的本机构账号和地址，及最近的账号安全记录",
+            "系统管理员：当前锁定的本机构账号和地址（全部），及账号安全记录（最新的在前，limit、offset 分页）",
             {"200": _json(_object({"lockouts": {"type": "array", "items": _ref("Lockout")},
-                                   "events": {"type": "array", "items": _ref("AccountEvent")}}))}, 401, 403)},
+                                   "events": {"type": "array", "items": _ref("AccountEvent")}}))}, 401, 403,
+            params=_PAGING)},
         "/api/lockouts/unlock": {"post": _operation(
             "系统管理员：提前解除账号或地址的锁定（记入账号安全记录）", {"204": {"description": "已解除"}},
             401, 403, 404, 422, body=_object({"kind": {"type": "string", "enum": ["account", "address"]},

@@ -89,11 +89,11 @@ class AccountRepository(_Repository):
     def record(self, event: dict) -> None:
         self.session.execute(orm.account_events.insert().values(**event))
 
-    def events(self, subjects: list[str], prefix: str, limit: int) -> list[dict]:
-        """The newest events about `subjects` or any subject starting with `prefix`."""
+    def events(self, subjects: list[str], prefix: str, limit: int, offset: int = 0) -> list[dict]:
+        """A page of the events about `subjects` or any subject starting with `prefix`, the newest first."""
         table = orm.account_events
         query = (select(table).where(or_(table.c.subject.in_(subjects), table.c.subject.startswith(prefix)))
-                 .order_by(table.c.id.desc()).limit(limit))
+                 .order_by(table.c.id.desc()).limit(limit).offset(offset))
         return [dict(row) for row in self.session.execute(query).mappings()]
 
 
