@@ -69,8 +69,25 @@ def test_notifications_calendar_changes_and_migration_plans_come_page_by_page(cl
         found = pages(client, headers, path, 2)
         assert len(whole) >= 3 and [row for page in found for row in page] == whole, path
         assert [len(page) for page in found[:-1]] == [2] * (len(found) - 1), path
-    assert [plan["reason"] for plan in json_of(client.get("/api/migration-plans?limit=2", headers=designer))] == [
-        "第三次迁移", "第二次迁移"]  # the newest first
+    newest = json_of(client.get("/api/migration-plans?limit=2", headers=designer))
+    assert [plan["reason"] for plan in newest] == ["第三次迁移", "第二次迁移"]  # the newest first
+
+
+def test_a_migration_plans_cases_come_page_by_page(client, auth):
+    shouli, designer = auth("shouli"), auth("sheji")
+    opened = [open_case(client, shouli)["number"] for _ in range(3)]
+    json_of(deploy(client, designer, migration_target(), f"{OUTPATIENT_PROCESS}.bpmn"), 201)
+    target, source = versions_of(client, designer)[:2]
+    plan = json_of(client.post("/api/migration-plans", headers=designer, json={
+        "process_key": OUTPATIENT_PROCESS, "source_version": source, "target_version": target,
+        "reason": "拨付改由科室负责人审批"}), 201)
+    path = f"/api/migration-plans/{plan['id']}"
+
+    found = [json_of(client.get(f"{path}?limit=2&offset={offset}", headers=designer))["cases"] for offset in (0, 2)]
+
+    assert [[case["number"] for case in page] for page in found] == [opened[:2], opened[2:]]  # the oldest first
+    assert error_of(client.get(f"{path}?limit=501", headers=designer), 422, "invalid_input")["fields"] == {
+        "limit": "应为 0–500 的整数，其后的用 offset 翻页"}
 
 
 def test_the_account_events_beside_the_locks_come_page_by_page(client, auth):
@@ -109,7 +126,7 @@ def test_the_largest_page_is_served_whole(client, auth):
 
 def test_the_openapi_document_lists_the_paging_of_every_paged_list(client):
     document = json_of(client.get("/api/openapi.json"))
-    for path in PAGED:
+    for path in (*PAGED, "/api/migration-plans/{plan_id}"):
         parameters = {p["name"]: p for p in document["paths"][path]["get"]["parameters"]}
         assert parameters["limit"]["schema"]["maximum"] == 500 and parameters["offset"]["in"] == "query", path
         assert "422" in document["paths"][path]["get"]["responses"], path

@@ -46,7 +46,7 @@ def request_migration():
 @blueprint.get("/migration-plans/<int:plan_id>")
 @authenticated
 def show_migration_plan(plan_id):
-    return jsonify(details_view(case_migration.plan_details(ctx(), g.user, plan_id)))
+    return jsonify(details_view(case_migration.plan_details(ctx(), g.user, plan_id, *paging())))
 
 
 @blueprint.post("/migration-plans/<int:plan_id>/approve")

@@ -925,8 +925,8 @@ def _migration_paths() -> dict:
                     "reason": {"type": "string", "description": "迁移原因（必填，≤ 500 字）"}},
                     ("process_key", "source_version", "target_version", "reason")))},
         "/api/migration-plans/{plan_id}": {"get": _operation(
-            "迁移计划及源版本上的每个在办案件：能否迁移、不能的原因", {"200": _json(_ref("MigrationPlanDetails"))},
-            401, 403, 404, params=[plan])},
+            "迁移计划及源版本上的在办案件（最早的在前，limit、offset 分页）：能否迁移、不能的原因",
+            {"200": _json(_ref("MigrationPlanDetails"))}, 401, 403, 404, params=[plan, *_PAGING])},
         "/api/migration-plans/{plan_id}/approve": {"post": _operation(
             "批准迁移计划（科室负责人，不能批准本人提出的）", {"200": _json(_ref("MigrationPlan"))}, 401, 403, 404, 409,
             params=[plan])},
