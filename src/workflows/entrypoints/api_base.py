@@ -70,7 +70,7 @@ def body() -> dict:
     return data
 
 
-MAX_PAGE = 500  # the services' bound too (min(limit, 500)); the OpenAPI document's _PAGING says it
+MAX_PAGE = 500  # the services' bound too (min(limit, 500)); the OpenAPI document's _PAGING shows it
 _COUNT_LIMIT = 2 ** 63  # a BIGINT: a larger offset is no number the database takes
 
 

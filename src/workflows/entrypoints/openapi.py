@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from .api_base import MAX_PAGE
+
 
 def _ref(name: str) -> dict:
     return {"$ref": f"#/components/schemas/{name}"}
@@ -61,8 +63,8 @@ _VARIABLES = {"type": "object", "description": (
     "其他步骤的表单字段、平台数据（applicant、decision、opinion、核定金额等）和案件已有的变量不能传入，否则 422 并指明 variables.<名称>")}
 _OPTIONAL = {"type": "string", "nullable": True}  # text a record may not have (yet): null, never ""
 _MOMENT = {"type": "string", "format": "date-time", "nullable": True}
-_PAGING = [_query("limit", "每页条数（默认 50，最多 500：更大的 422，不会悄悄截短）；返回的条数少于 limit 即已到最后一页",
-                  {"type": "integer", "minimum": 0, "maximum": 500, "default": 50}),
+_PAGING = [_query("limit", f"每页条数（默认 50，最多 {MAX_PAGE}：更大的 422，不会悄悄截短）；返回的条数少于 limit 即已到最后一页",
+                  {"type": "integer", "minimum": 0, "maximum": MAX_PAGE, "default": 50}),
            _query("offset", "跳过条数（下一页：offset + limit）", {"type": "integer", "minimum": 0, "default": 0})]
 
 _OPTIONAL_LIMIT = {"allOf": [_ref("TimeLimit")], "nullable": True}
