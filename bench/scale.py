@@ -1,7 +1,7 @@
 """The desk and the statistics at a million cases, on PostgreSQL.
 
 1. Fills a database with `--cases` cases (default 1,000,000) over the real catalog's agencies, halls and items, with
-   their tasks, limits, pauses, escalations and history, in bulk SQL (INSERT … SELECT generate_series; not the
+   their tasks, limits, pauses, escalations, 督办, 差评回访 and history, in bulk SQL (INSERT … SELECT generate_series; not the
    service layer): most closed (a few late, a few withdrawn or terminated), some open: on time, warned (黄牌),
    overdue (红牌), paused (补正, 中止). The statistics' running counts are then recounted from them.
 2. Through the Flask app (test client, signed in as the demo roles: 李审核 for the inbox, 孙科长 for the desk), times
@@ -44,11 +44,13 @@ SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 DEMO_AGENCY, DEMO_HALL = demo.AGENCY, demo.HALL
 DEMO_SHARE = 4  # the demo agency's halls weigh this much more than any other hall: the supervisor's desk is busy
 BIG_TABLES = ("cases", "case_tasks", "case_deadlines", "escalations", "case_counts", "closed_case_counts", "task_counts",
-              "case_pauses", "overdue_counts")
+              "case_pauses", "overdue_counts", "task_supervisions", "rating_followups")
 PAGES = [  # label, username, path, API (a Bearer token) or page (a signed-in session)
     ("inbox API", "shenhe", "/api/tasks", True),
     ("inbox page", "shenhe", "/inbox", False),
     ("escalations API", "kezhang", "/api/escalations", True),
+    ("督办 API", "kezhang", "/api/supervisions", True),
+    ("差评回访 API", "kezhang", "/api/followups", True),
     ("督办台 page", "kezhang", "/desk", False),
     ("统计 page", "kezhang", "/statistics", False),
 ]
@@ -210,6 +212,38 @@ FILL = [
               CASE WHEN c.status = 'closed' THEN 'urge' END, CASE WHEN c.status = 'closed' THEN '请尽快办理' END
        FROM cases c JOIN case_deadlines d ON d.case_id = c.id
        WHERE d.warning_at < coalesce(d.met_at, now())""",
+    # 督办: on one open task in a hundred, answered on the claimed ones (an unclaimed task's waits for its handler),
+    # and the replied history of one completed task in a thousand; the reply halfway to the task's end
+    """INSERT INTO task_supervisions (task_id, case_id, case_number, agency_code, hall_code, supervisor, instruction,
+                                      created_at, reply, replied_by, replied_at)
+       SELECT t.id, t.case_id, t.case_number, t.agency_code, t.hall_code,
+              CASE WHEN t.hall_code = :demo_hall THEN 'kezhang' ELSE 'supervisor_' || t.hall_code END,
+              '请加快办理，并书面回复办理情况', s.at, CASE WHEN s.replied THEN '已加快办理，预计两个工作日内办结' END,
+              CASE WHEN s.replied THEN coalesce(t.completed_by, t.assignee) END,
+              CASE WHEN s.replied THEN s.at + (s.ends - s.at) / 2 END
+       FROM case_tasks t
+       CROSS JOIN LATERAL (SELECT coalesce(t.completed_at, now()) AS ends) e
+       CROSS JOIN LATERAL (SELECT t.created_at + (e.ends - t.created_at) * random() / 2 AS at, e.ends,
+                                  t.state = 'completed' OR t.assignee IS NOT NULL AS replied) s
+       WHERE CASE t.state WHEN 'ready' THEN random() < 0.01 WHEN 'completed' THEN random() < 0.001 END""",
+    # 差评回访: one case in two hundred of the completed ones rated 不满意 or 非常不满意 the day after it closed; its
+    # follow-up due 5 working days (7 days) later, recorded within them but for one in ten, left open (overdue)
+    """INSERT INTO ratings (case_id, score, label, comment, rated_at)
+       SELECT id, 1 + (id % 2), CASE WHEN id % 2 = 0 THEN '非常不满意' ELSE '不满意' END, '等候时间太长',
+              closed_at + interval '1 day'
+       FROM cases WHERE status = 'closed' AND result = '办结' AND random() < 0.005""",
+    """INSERT INTO rating_followups (case_id, case_number, agency_code, hall_code, item_name, score, rating_label,
+                                     comment, opened_at, due_at, warning_at, status, visit_note, remedy, recorded_by,
+                                     recorded_at)
+       SELECT c.id, c.number, c.agency_code, c.hall_code, c.item_name, r.score, r.label, r.comment, r.rated_at,
+              r.rated_at + interval '7 days', r.rated_at + interval '5 days',
+              CASE WHEN f.done THEN 'done' ELSE 'open' END, CASE WHEN f.done THEN '已电话回访，申请人表示理解' END,
+              CASE WHEN f.done THEN '窗口增派人手，缩短等候时间' END,
+              CASE WHEN f.done THEN CASE WHEN c.hall_code = :demo_hall THEN 'kezhang'
+                                         ELSE 'supervisor_' || c.hall_code END END,
+              CASE WHEN f.done THEN r.rated_at + interval '3 days' END
+       FROM ratings r JOIN cases c ON c.id = r.case_id
+       CROSS JOIN LATERAL (SELECT random() < 0.9 AND r.rated_at < now() - interval '3 days' AS done) f""",
     # what the scheduler's round would have counted overdue by now (overdue_counts is recounted from these marks)
     "UPDATE case_deadlines SET overdue = true WHERE met_at IS NULL AND NOT paused AND due_at < now()",
 ]
@@ -228,7 +262,7 @@ def fill(database, ctx: Context, cases: int) -> None:
         connection.execute(text("SELECT setseed(0.42)"))
         for statement in FILL:
             step = time.perf_counter()
-            connection.execute(text(statement), {"slots": len(rows), "cases": cases})
+            connection.execute(text(statement), {"slots": len(rows), "cases": cases, "demo_hall": DEMO_HALL})
             print(f"  {time.perf_counter() - step:7.1f} s  {' '.join(statement.split())[:90]}")
         step = time.perf_counter()
         rebuild(connection)

@@ -1,5 +1,6 @@
-"""A small run of bench/scale.py (PostgreSQL only): its bulk fill gives data the pages serve, and the statistics read
-from the running counts equal the same figures counted straight from the filled cases."""
+"""A small run of bench/scale.py (PostgreSQL only): its bulk fill gives data the pages serve (督办 and 差评回访 among
+them), and the statistics read from the running counts equal the same figures counted straight from the filled
+cases."""
 from __future__ import annotations
 
 import importlib.util
@@ -44,6 +45,13 @@ def test_a_small_fill_serves_every_page_and_its_statistics_match_a_straight_coun
                        SELECT 1 FROM case_deadlines d WHERE d.case_id = c.id AND d.met_at IS NULL
                        AND NOT d.paused AND d.due_at < now()))
             FROM cases c WHERE agency_code = '210400' AND hall_code = '210400-01'""")).one()
+        supervised, waiting, followed, open_followups = session.execute(text("""
+            SELECT (SELECT count(*) FROM task_supervisions), (SELECT count(*) FROM task_supervisions s
+                    JOIN case_tasks t ON t.id = s.task_id WHERE s.replied_at IS NULL AND t.state = 'ready'),
+                   (SELECT count(*) FROM rating_followups),
+                   (SELECT count(*) FROM rating_followups WHERE status = 'open')""")).one()
+    assert 0 < waiting < supervised  # the desk's 督办: some waiting for a reply, most replied
+    assert 0 < followed and open_followups < followed  # its 差评回访: most recorded (a few open at 20,000 cases)
     assert 0 < on_time < closed and 0 < overdue < open_cases  # the mix has late, overdue and calm cases
     assert (figures.hall_total.total, figures.hall_total.on_time) == (closed + overdue, on_time)
     assert sum(row.hall for row in figures.backlog) == open_cases

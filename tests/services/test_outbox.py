@@ -242,3 +242,22 @@ def test_failures_are_listed_on_the_api_the_outbox_page_and_the_case_page(quiet,
     quiet.bus.workers[RENDER] = documents.render_issued
     client.post(f"/api/outbox/{listed['id']}/retry", headers=admin)
     assert "后台任务失败" not in html(client.get(f"/cases/{number}"))
+
+
+def test_failures_page_and_a_supervisors_page_holds_only_the_halls_entries(quiet, staff, clock):
+    """Three failed renders of the hall and one of the other hall between them: a supervisor's page of two is two of
+    the hall's (the other hall's entry filtered in the query, not after the cut), the next page the third."""
+    quiet.bus.workers[RENDER] = broken
+    ours = [accept(quiet, staff, clock, "2026-11-23 09:30")]
+    progress = cases.open_case(quiet, staff["shouli2"], OUTPATIENT, {**APPLICANT, "phone": ""}, DATA)
+    tasks.complete_task(quiet, staff["shouli2"], progress.open_tasks[0].id, {"decision": "accept"})
+    ours += [accept(quiet, staff, clock, "2026-11-23 09:30") for _ in range(2)]
+    outbox.work_due(quiet)
+
+    def numbers(actor, limit, offset=0):
+        return [f.case_number for f in outbox.failures(quiet, actor, limit, offset)]
+
+    newest_first = ours[::-1]
+    assert numbers(staff["kezhang"], 2) == newest_first[:2] and numbers(staff["kezhang"], 2, 2) == newest_first[2:]
+    assert numbers(staff["kezhang2"], 2) == [progress.case.number]
+    assert numbers(staff["admin"], 2, 1) == [newest_first[1], progress.case.number]  # every hall's

@@ -20,18 +20,18 @@ class MigrationPlanRepository:
     def get(self, plan_id: int) -> MigrationPlan | None:
         return self.session.get(MigrationPlan, plan_id) if isinstance(plan_id, int) else None
 
-    def of_agency(self, agency_code: str, limit: int = 100) -> list[MigrationPlan]:
+    def of_agency(self, agency_code: str, limit: int = 100, offset: int = 0) -> list[MigrationPlan]:
         return list(self.session.scalars(select(MigrationPlan).where(MigrationPlan.agency_code == agency_code)
-                                         .order_by(MigrationPlan.id.desc()).limit(limit)))
+                                         .order_by(MigrationPlan.id.desc()).limit(limit).offset(offset)))
 
-    def open_cases(self, agency_code: str, version_id: int, limit: int = 1000, hall_code: str | None = None
-                   ) -> list[Case]:
-        """The agency's cases still running on version `version_id` (of hall `hall_code` only, if given), the
-        oldest first."""
+    def open_cases(self, agency_code: str, version_id: int, limit: int = 1000, hall_code: str | None = None,
+                   offset: int = 0) -> list[Case]:
+        """A page of the agency's cases still running on version `version_id` (of hall `hall_code` only, if
+        given), the oldest first."""
         query = select(Case).where(*_open_on(agency_code, version_id))
         if hall_code is not None:
             query = query.where(Case.hall_code == hall_code)
-        return list(self.session.scalars(query.order_by(Case.id).limit(limit)))
+        return list(self.session.scalars(query.order_by(Case.id).limit(limit).offset(offset)))
 
     def open_halls(self, agency_code: str, version_id: int) -> set[str]:
         """The halls holding the agency's cases still running on version `version_id`."""

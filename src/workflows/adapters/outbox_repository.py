@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from workflows.domain.events import OutboxEntry
 
-from .orm import outbox
+from .orm import cases, outbox
 
 _COLUMNS = (outbox.c.id, outbox.c.kind, outbox.c.payload, outbox.c.case_id, outbox.c.created_at, outbox.c.attempts,
             outbox.c.next_attempt_at, outbox.c.done_at, outbox.c.last_error)
@@ -76,12 +76,19 @@ class OutboxRepository:
         return bool(self.session.execute(update(outbox).where(outbox.c.id == entry_id, outbox.c.done_at.is_(None))
                                          .values(next_attempt_at=now)).rowcount)
 
-    def failed(self, limit: int = 200, case_id: int | None = None) -> list[OutboxEntry]:
-        """Undone entries whose last attempt failed, the newest first."""
-        query = select(*_COLUMNS).where(outbox.c.done_at.is_(None), outbox.c.last_error.is_not(None))
+    def failed(self, limit: int | None = 200, offset: int = 0, case_id: int | None = None,
+               hall: tuple[str, str] | None = None) -> list[tuple[OutboxEntry, str | None]]:
+        """Undone entries whose last attempt failed, the newest first (all of them for limit None), each with its
+        case's number: of one case, or of the cases of one (agency, hall), whose filter is in the statement so
+        that a page holds `limit` of that hall's."""
+        query = (select(*_COLUMNS, cases.c.number).outerjoin(cases, cases.c.id == outbox.c.case_id)
+                 .where(outbox.c.done_at.is_(None), outbox.c.last_error.is_not(None)))
         if case_id is not None:
             query = query.where(outbox.c.case_id == case_id)
-        return [OutboxEntry(*row) for row in self.session.execute(query.order_by(outbox.c.id.desc()).limit(limit))]
+        if hall is not None:
+            query = query.where(cases.c.agency_code == hall[0], cases.c.hall_code == hall[1])
+        rows = self.session.execute(query.order_by(outbox.c.id.desc()).limit(limit).offset(offset))
+        return [(OutboxEntry(*row[:-1]), row[-1]) for row in rows]
 
     def for_case(self, case_id: int, kind: str) -> list[OutboxEntry]:
         """The entries of one kind of a case, done or not, oldest first (the texts on its page)."""

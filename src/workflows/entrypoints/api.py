@@ -64,9 +64,11 @@ def change_password():
 @blueprint.get("/lockouts")
 @authenticated
 def list_lockouts():
-    """系统管理员: the accounts of the agency and the client addresses locked now, and the latest account events."""
+    """系统管理员: the accounts of the agency and the client addresses locked now (all: they are few), and a page of
+    the account events (limit, offset)."""
+    events = accounts.account_events(ctx(), g.user, *paging())
     return jsonify({"lockouts": [views.lockout_view(lock) for lock in accounts.lockouts(ctx(), g.user)],
-                    "events": [views.account_event_view(event) for event in accounts.account_events(ctx(), g.user)]})
+                    "events": [views.account_event_view(event) for event in events]})
 
 
 @blueprint.post("/lockouts/unlock")
@@ -141,7 +143,8 @@ def correct_calendar_day(day):
 @blueprint.get("/calendar/changes")
 @authenticated
 def calendar_changes():
-    return jsonify([{**change, "at": views.moment(change["at"])} for change in calendar.calendar_changes(ctx())])
+    return jsonify([{**change, "at": views.moment(change["at"])}
+                    for change in calendar.calendar_changes(ctx(), *paging())])
 
 
 def _date(text, field: str) -> date:
@@ -363,7 +366,7 @@ def handle_escalation(escalation_id):
 @blueprint.get("/notifications")
 @authenticated
 def notifications():
-    found = users.notifications(ctx(), g.user, request.args.get("unread") == "true")
+    found = users.notifications(ctx(), g.user, request.args.get("unread") == "true", *paging())
     return jsonify([{**n, "created_at": views.moment(n["created_at"]), "read_at": views.moment(n["read_at"])}
                     for n in found])
 

@@ -70,11 +70,26 @@ def body() -> dict:
     return data
 
 
+MAX_PAGE = 500  # the services' bound too (min(limit, 500)); the OpenAPI document's _PAGING shows it
+_COUNT_LIMIT = 2 ** 63  # a BIGINT: a larger offset is no number the database takes
+
+
 def paging() -> tuple[int, int]:
+    """`limit` and `offset` of a list. A client reads on at the next offset until a page comes back shorter than
+    its limit, so a limit above MAX_PAGE is refused (422), never cut to it: a cut page would look like the last."""
+    values = {name: _count(name, default) for name, default in (("limit", 50), ("offset", 0))}
+    errors = {name: "应为非负整数" for name, value in values.items() if value is None}
+    if errors:
+        raise InvalidInput("limit 和 offset 应为非负整数", errors)
+    if values["limit"] > MAX_PAGE:
+        raise InvalidInput(f"limit 最多为 {MAX_PAGE}", {"limit": f"应为 0–{MAX_PAGE} 的整数，其后的用 offset 翻页"})
+    return values["limit"], values["offset"]
+
+
+def _count(name: str, default: int) -> int | None:
+    """The query argument as a non-negative integer, or None when it is not one."""
     try:
-        limit, offset = int(request.args.get("limit", 50)), int(request.args.get("offset", 0))
+        value = int(request.args.get(name, default))
     except ValueError:
-        limit = offset = -1
-    if limit < 0 or offset < 0:
-        raise InvalidInput("limit 和 offset 应为非负整数", {"limit": "应为非负整数", "offset": "应为非负整数"})
-    return limit, offset
+        return None
+    return value if 0 <= value < _COUNT_LIMIT else None

@@ -10,7 +10,7 @@ from workflows.domain.errors import InvalidInput
 from workflows.services import case_migration, token_moves
 
 from . import views
-from .api_base import authenticated, blueprint, body, ctx
+from .api_base import authenticated, blueprint, body, ctx, paging
 
 
 def plan_view(plan) -> dict:
@@ -31,7 +31,7 @@ def details_view(details: case_migration.PlanDetails) -> dict:
 @blueprint.get("/migration-plans")
 @authenticated
 def list_migration_plans():
-    return jsonify([plan_view(p) for p in case_migration.list_plans(ctx(), g.user)])
+    return jsonify([plan_view(p) for p in case_migration.list_plans(ctx(), g.user, *paging())])
 
 
 @blueprint.post("/migration-plans")
@@ -46,7 +46,7 @@ def request_migration():
 @blueprint.get("/migration-plans/<int:plan_id>")
 @authenticated
 def show_migration_plan(plan_id):
-    return jsonify(details_view(case_migration.plan_details(ctx(), g.user, plan_id)))
+    return jsonify(details_view(case_migration.plan_details(ctx(), g.user, plan_id, *paging())))
 
 
 @blueprint.post("/migration-plans/<int:plan_id>/approve")

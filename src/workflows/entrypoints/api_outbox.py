@@ -6,7 +6,7 @@ from flask import g, jsonify
 from workflows.domain.events import OutboxEntry
 from workflows.services import outbox
 
-from .api_base import authenticated, blueprint, ctx
+from .api_base import authenticated, blueprint, ctx, paging
 from .views import moment
 
 
@@ -20,7 +20,7 @@ def entry_view(entry: OutboxEntry, case_number: str | None) -> dict:
 @blueprint.get("/outbox/failures")
 @authenticated
 def list_outbox_failures():
-    return jsonify([entry_view(f.entry, f.case_number) for f in outbox.failures(ctx(), g.user)])
+    return jsonify([entry_view(f.entry, f.case_number) for f in outbox.failures(ctx(), g.user, *paging())])
 
 
 @blueprint.post("/outbox/<int:entry_id>/retry")

@@ -8,7 +8,7 @@ from workflows.domain.model import REQUEST_KINDS, SIGN_DECISIONS
 from workflows.services import substitutes, task_operations
 
 from . import views
-from .api_base import authenticated, blueprint, body, ctx
+from .api_base import authenticated, blueprint, body, ctx, paging
 
 
 def request_view(request) -> dict:
@@ -130,7 +130,7 @@ def reply_supervision(supervision_id):
 @blueprint.get("/supervisions")
 @authenticated
 def hall_supervisions():
-    found = task_operations.hall_supervisions(ctx(), g.user)
+    found = task_operations.hall_supervisions(ctx(), g.user, *paging())
     return jsonify([{**supervision_view(s), "task": views.task_view(t)} for s, t in found.supervisions])
 
 

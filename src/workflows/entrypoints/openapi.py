@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from .api_base import MAX_PAGE
+
 
 def _ref(name: str) -> dict:
     return {"$ref": f"#/components/schemas/{name}"}
@@ -61,7 +63,9 @@ _VARIABLES = {"type": "object", "description": (
     "其他步骤的表单字段、平台数据（applicant、decision、opinion、核定金额等）和案件已有的变量不能传入，否则 422 并指明 variables.<名称>")}
 _OPTIONAL = {"type": "string", "nullable": True}  # text a record may not have (yet): null, never ""
 _MOMENT = {"type": "string", "format": "date-time", "nullable": True}
-_PAGING = [_query("limit", "每页条数（最多 500）", _INT), _query("offset", "跳过条数", _INT)]
+_PAGING = [_query("limit", f"每页条数（默认 50，最多 {MAX_PAGE}：更大的 422，不会悄悄截短）；返回的条数少于 limit 即已到最后一页",
+                  {"type": "integer", "minimum": 0, "maximum": MAX_PAGE, "default": 50}),
+           _query("offset", "跳过条数（下一页：offset + limit）", {"type": "integer", "minimum": 0, "default": 0})]
 
 _OPTIONAL_LIMIT = {"allOf": [_ref("TimeLimit")], "nullable": True}
 SCHEMAS = {
@@ -340,9 +344,10 @@ def _paths() -> dict:
             {"200": _json(_object({"token": _TEXT, "expires_in": _INT, "user": _ref("User")}))}, 401, 403, 422, 429,
             body=_object({"current_password": _TEXT, "new_password": _TEXT}, ("current_password", "new_password")))},
         "/api/lockouts": {"get": _operation(
-            "系统管理员：当前锁定的本机构账号和地址，及最近的账号安全记录",
+            "系统管理员：当前锁定的本机构账号和地址（全部），及账号安全记录（最新的在前，limit、offset 分页）",
             {"200": _json(_object({"lockouts": {"type": "array", "items": _ref("Lockout")},
-                                   "events": {"type": "array", "items": _ref("AccountEvent")}}))}, 401, 403)},
+                                   "events": {"type": "array", "items": _ref("AccountEvent")}}))}, 401, 403,
+            params=_PAGING)},
         "/api/lockouts/unlock": {"post": _operation(
             "系统管理员：提前解除账号或地址的锁定（记入账号安全记录）", {"204": {"description": "已解除"}},
             401, 403, 404, 422, body=_object({"kind": {"type": "string", "enum": ["account", "address"]},
@@ -372,8 +377,8 @@ def _paths() -> dict:
             "更正某日为工作日或休息日（系统管理员）", {"200": _json(_ref("CalendarYear"))}, 401, 403, 422,
             params=[_path("day", "YYYY-MM-DD")], body=_object({"working": _BOOL, "name": _TEXT, "source": _TEXT},
                                                               ("working", "source")))},
-        "/api/calendar/changes": {"get": _operation("日历变更记录", {"200": _json({"type": "array", "items": _ANY})},
-                                                    401)},
+        "/api/calendar/changes": {"get": _operation("日历变更记录，最新的在前", {"200": _json({"type": "array", "items": _ANY})},
+                                                    401, params=_PAGING)},
         "/api/cases/{number}/pause": {"post": _operation(
             "暂停计时（补正、容缺补正、专家评审、现场勘验、听证、鉴定、中止）", {"200": _json(_ref("Progress"))},
             401, 403, 404, 409, 422, params=[number], body=_object({
@@ -396,8 +401,9 @@ def _paths() -> dict:
                 "action": {"type": "string", "enum": ["urge", "reassign", "extend", "note"]}, "note": _TEXT,
                 "assignee": {"type": "string", "description": "改派给谁（reassign）"},
                 "days": {"type": "integer", "description": "延期工作日数（extend）"}}, ("action", "note")))},
-        "/api/notifications": {"get": _operation("我的通知（预警、催办、改派）", {"200": _json(_array("Notification"))},
-                                                 401, params=[_query("unread", "true：只看未读")])},
+        "/api/notifications": {"get": _operation("我的通知（预警、催办、改派），最新的在前",
+                                                 {"200": _json(_array("Notification"))}, 401,
+                                                 params=[_query("unread", "true：只看未读"), *_PAGING])},
         "/api/handlers": {"get": _operation(
             "已注册的服务任务处理程序（BPMN 服务任务的 camunda:topic），按名称排序",
             {"200": _json({"type": "array", "items": _object({"name": _TEXT, "title": _TEXT})})}, 401)},
@@ -679,7 +685,7 @@ def _task_operation_paths(task: dict) -> dict:
             404, 409, 422, params=[supervision], body=_object({"reply": _TEXT}, ("reply",)))},
         "/api/supervisions": {"get": _operation(
             "本大厅的督办及回复（科室负责人），待回复的在前", {"200": _json({"type": "array", "items": {"allOf": [
-                _ref("Supervision"), _object({"task": _ref("Task")})]}})}, 401, 403)},
+                _ref("Supervision"), _object({"task": _ref("Task")})]}})}, 401, 403, params=_PAGING)},
         "/api/me/awaiting": {"get": _operation(
             "待我处理：委派给我的、待我签署的、我办理的任务上待回复的督办", {"200": _json(_object({
                 "requests": {"type": "array", "items": {"allOf": [_ref("TaskRequest"), _object({"task": _ref("Task")})]}},
@@ -911,7 +917,7 @@ def _migration_paths() -> dict:
     return {
         "/api/migration-plans": {
             "get": _operation("本机构的迁移计划，最新的在前（流程设计员、科室负责人、系统管理员）",
-                              {"200": _json(_array("MigrationPlan"))}, 401, 403),
+                              {"200": _json(_array("MigrationPlan"))}, 401, 403, params=_PAGING),
             "post": _operation(
                 "提出迁移计划：把某流程源版本上的在办案件迁到目标版本（流程设计员，须科室负责人批准；系统管理员"
                 "提出即批准）", {"201": _json(_ref("MigrationPlan"))}, 401, 403, 422, body=_object({
@@ -921,8 +927,8 @@ def _migration_paths() -> dict:
                     "reason": {"type": "string", "description": "迁移原因（必填，≤ 500 字）"}},
                     ("process_key", "source_version", "target_version", "reason")))},
         "/api/migration-plans/{plan_id}": {"get": _operation(
-            "迁移计划及源版本上的每个在办案件：能否迁移、不能的原因", {"200": _json(_ref("MigrationPlanDetails"))},
-            401, 403, 404, params=[plan])},
+            "迁移计划及源版本上的在办案件（最早的在前，limit、offset 分页）：能否迁移、不能的原因",
+            {"200": _json(_ref("MigrationPlanDetails"))}, 401, 403, 404, params=[plan, *_PAGING])},
         "/api/migration-plans/{plan_id}/approve": {"post": _operation(
             "批准迁移计划（科室负责人，不能批准本人提出的）", {"200": _json(_ref("MigrationPlan"))}, 401, 403, 404, 409,
             params=[plan])},
@@ -950,7 +956,7 @@ def _outbox_paths() -> dict:
     return {
         "/api/outbox/failures": {"get": _operation(
             "后台任务（文书PDF生成、日历调整后重算时限）中最近一次执行失败的，最新的在前：系统管理员看全部，"
-            "科室负责人看本大厅办件的", {"200": _json(_array("OutboxEntry"))}, 401, 403)},
+            "科室负责人看本大厅办件的", {"200": _json(_array("OutboxEntry"))}, 401, 403, params=_PAGING)},
         "/api/outbox/{entry_id}/retry": {"post": _operation(
             "立即重试一个未完成的后台任务；返回重试后的状态（仍失败时带 last_error）",
             {"200": _json(_ref("OutboxEntry"))}, 401, 403, 404, 409, params=[entry])},

@@ -233,12 +233,13 @@ def unlock(ctx: Context, actor: User, kind: str, subject: str, address: str | No
         uow.commit()
 
 
-def account_events(ctx: Context, actor: User, limit: int = 100) -> list[dict]:
-    """The newest events about the agency's accounts and about addresses, for the administrator."""
+def account_events(ctx: Context, actor: User, limit: int = 100, offset: int = 0) -> list[dict]:
+    """A page of the events about the agency's accounts and about addresses, the newest first, for the
+    administrator."""
     _require_admin(actor)
     with ctx.uow(write=False) as uow:
         own = [account_key(user.username) for user in uow.users.all() if user.agency_code == actor.agency_code]
-        return uow.accounts.events(own, "address:", limit)
+        return uow.accounts.events(own, "address:", min(limit, 500), offset)
 
 
 def _lockout(attempts: Attempts) -> Lockout | None:

@@ -121,6 +121,7 @@ def correct_day(ctx: Context, actor: User, day: date, working: bool, name: str, 
     return calendar_year(ctx, day.year)
 
 
-def calendar_changes(ctx: Context) -> list[dict]:
+def calendar_changes(ctx: Context, limit: int = 100, offset: int = 0) -> list[dict]:
+    """A page of the calendar's change history, the newest first."""
     with ctx.uow(write=False) as uow:
-        return uow.calendar.changes()
+        return uow.calendar.changes(min(limit, 500), offset)

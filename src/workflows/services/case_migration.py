@@ -119,14 +119,16 @@ def _hall_names(ctx: Context, uow, agency_code: str) -> dict[str, str]:
     return {hall.code: hall.name for hall in agency.halls} if agency else {}
 
 
-def list_plans(ctx: Context, actor: User) -> list[MigrationPlan]:
+def list_plans(ctx: Context, actor: User, limit: int = 100, offset: int = 0) -> list[MigrationPlan]:
+    """A page of the agency's plans, the newest first."""
     _require_viewer(actor)
     with ctx.uow(write=False) as uow:
-        return uow.migration_plans.of_agency(actor.agency_code)
+        return uow.migration_plans.of_agency(actor.agency_code, min(limit, 500), offset)
 
 
-def plan_details(ctx: Context, actor: User, plan_id: int) -> PlanDetails:
-    """The plan, and each open case of its source version with whether it can move and why not."""
+def plan_details(ctx: Context, actor: User, plan_id: int, limit: int = MAX_CASES, offset: int = 0) -> PlanDetails:
+    """The plan, and a page of the open cases of its source version (the oldest first) with whether each can move
+    and why not."""
     _require_viewer(actor)
     with ctx.uow(write=False) as uow:
         plan = _plan(uow, actor, plan_id)
@@ -135,7 +137,8 @@ def plan_details(ctx: Context, actor: User, plan_id: int) -> PlanDetails:
         candidates = []
         # a 科室负责人 (neither designer nor administrator) sees the cases of the hall they answer for
         hall = None if rules.may_request(actor) else actor.hall_code
-        for case in uow.migration_plans.open_cases(plan.agency_code, plan.source_version_id, MAX_CASES, hall):
+        for case in uow.migration_plans.open_cases(plan.agency_code, plan.source_version_id, min(limit, MAX_CASES),
+                                                   hall, offset):
             command = CaseCommand(uow, ctx, case)
             check = WorkflowMigration(command.resume(), target, plan.mapping).check()
             candidates.append(Candidate(case.number, case.stage, _where(command, check),

@@ -120,7 +120,7 @@ def _message_incidents(ctx: Context, actor: User) -> list[Incident]:
 
 
 def _background_incidents(ctx: Context, actor: User) -> list[Incident]:
-    failures = outbox.failures(ctx, actor)
+    failures = outbox.failures(ctx, actor, limit=None)  # sorted with the other incidents: all of them
     with ctx.uow(write=False) as uow:
         found = []
         for failure in failures:

@@ -90,13 +90,14 @@ def _record_failure(ctx: Context, entry: OutboxEntry, error: str) -> None:
         uow.commit()
 
 
-def failures(ctx: Context, actor: User) -> list[OutboxFailure]:
-    """The entries whose last attempt failed (后台任务): every one for an administrator, those of the hall's cases
-    for a supervisor."""
+def failures(ctx: Context, actor: User, limit: int | None = 200, offset: int = 0) -> list[OutboxFailure]:
+    """A page of the entries whose last attempt failed (后台任务), the newest first: every one for an administrator,
+    those of the hall's cases for a supervisor; limit None: all of them."""
     require_role(actor, "admin", "supervisor")
+    hall = None if sees_all_halls(actor) else (actor.agency_code, actor.hall_code)
     with ctx.uow(write=False) as uow:
-        return [failure for entry in uow.outbox.failed()
-                if (failure := _visible_failure(uow, actor, entry)) is not None]
+        return [OutboxFailure(entry, KIND_LABELS.get(entry.kind, entry.kind), number)
+                for entry, number in uow.outbox.failed(limit, offset, hall=hall)]
 
 
 def _visible_failure(uow, actor: User, entry: OutboxEntry) -> OutboxFailure | None:
@@ -113,7 +114,7 @@ def case_failures(ctx: Context, case_id: int) -> list[OutboxFailure]:
     """The failed entries of one case, for its page (the caller checked the case is visible)."""
     with ctx.uow(write=False) as uow:
         return [OutboxFailure(entry, KIND_LABELS.get(entry.kind, entry.kind), None)
-                for entry in uow.outbox.failed(case_id=case_id)]
+                for entry, _ in uow.outbox.failed(None, case_id=case_id)]
 
 
 def retry(ctx: Context, actor: User, entry_id: int) -> tuple[OutboxEntry, str | None]:

@@ -124,11 +124,13 @@ def awaiting(ctx: Context, actor: User) -> Awaiting:
                         _names(uow, actor))
 
 
-def hall_supervisions(ctx: Context, actor: User) -> Awaiting:
-    """The supervisor desk's list: the hall's 督办, unreplied first, with their replies."""
+def hall_supervisions(ctx: Context, actor: User, limit: int = 100, offset: int = 0) -> Awaiting:
+    """A page of the supervisor desk's list: the hall's 督办, unreplied first, then the newest, with their replies
+    (the desk's own query, DeskQueries.supervision_page)."""
     require_role(actor, "supervisor")
     with ctx.uow(write=False) as uow:
-        return Awaiting([], uow.supervisions.for_hall(actor.agency_code, actor.hall_code), _names(uow, actor))
+        found, _, _ = uow.statistics.supervision_page(actor.agency_code, actor.hall_code, min(limit, 500), offset)
+        return Awaiting([], found, _names(uow, actor))
 
 
 def _names(uow: UnitOfWork, actor: User) -> dict[str, str]:

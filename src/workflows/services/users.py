@@ -73,6 +73,8 @@ def _revoke_if_changed(uow, ctx: Context, user: User, password: str, agency_code
         revoke_sessions(uow, ctx, user.username, "系统管理员", changes[0][0], "；".join(text for _, text in changes))
 
 
-def notifications(ctx: Context, actor: User, unread_only: bool = False) -> list[dict]:
+def notifications(ctx: Context, actor: User, unread_only: bool = False, limit: int = 100,
+                  offset: int = 0) -> list[dict]:
+    """A page of the user's notifications, the newest first."""
     with ctx.uow(write=False) as uow:
-        return uow.notifications.for_user(actor.username, unread_only)
+        return uow.notifications.for_user(actor.username, unread_only, min(limit, 500), offset)

@@ -170,7 +170,7 @@ class CalendarRepository(_Repository):
         self.session.execute(orm.calendar_changes.insert().values(at=at, actor=actor, action=action, source=source,
                                                                   detail=detail))
 
-    def changes(self, limit: int = 100) -> list[dict]:
+    def changes(self, limit: int = 100, offset: int = 0) -> list[dict]:
         table = orm.calendar_changes
-        rows = self.session.execute(select(table).order_by(table.c.id.desc()).limit(limit)).mappings()
+        rows = self.session.execute(select(table).order_by(table.c.id.desc()).limit(limit).offset(offset)).mappings()
         return [dict(row) for row in rows]

@@ -89,11 +89,11 @@ class AccountRepository(_Repository):
     def record(self, event: dict) -> None:
         self.session.execute(orm.account_events.insert().values(**event))
 
-    def events(self, subjects: list[str], prefix: str, limit: int) -> list[dict]:
-        """The newest events about `subjects` or any subject starting with `prefix`."""
+    def events(self, subjects: list[str], prefix: str, limit: int, offset: int = 0) -> list[dict]:
+        """A page of the events about `subjects` or any subject starting with `prefix`, the newest first."""
         table = orm.account_events
         query = (select(table).where(or_(table.c.subject.in_(subjects), table.c.subject.startswith(prefix)))
-                 .order_by(table.c.id.desc()).limit(limit))
+                 .order_by(table.c.id.desc()).limit(limit).offset(offset))
         return [dict(row) for row in self.session.execute(query).mappings()]
 
 
@@ -151,10 +151,10 @@ class NotificationRepository(_AppendOnlyRepository):
                     copies.append({**row, "username": substitute, "message": f"【代{name}】{row['message']}"})
         return copies
 
-    def for_user(self, username: str, unread_only: bool = False, limit: int = 100) -> list[dict]:
+    def for_user(self, username: str, unread_only: bool = False, limit: int = 100, offset: int = 0) -> list[dict]:
         table = self.table
         query = select(table).where(table.c.username == username)
         if unread_only:
             query = query.where(table.c.read_at.is_(None))
-        rows = self.session.execute(query.order_by(table.c.id.desc()).limit(limit)).mappings()
+        rows = self.session.execute(query.order_by(table.c.id.desc()).limit(limit).offset(offset)).mappings()
         return [dict(row) for row in rows]

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import case, select
+from sqlalchemy import select
 
 from workflows.domain.case import TaskParts
 from workflows.domain.model import (PENDING, READY, CaseTask, Substitution, TaskActivity, TaskRequest,
@@ -84,15 +84,6 @@ class SupervisionRepository(_Repository):
     def for_task(self, task_id: str) -> list[TaskSupervision]:
         return list(self.session.scalars(select(TaskSupervision).where(TaskSupervision.task_id == task_id)
                                          .order_by(TaskSupervision.id)))
-
-    def for_hall(self, agency_code: str, hall_code: str, limit: int = 100) -> list[tuple[TaskSupervision, CaseTask]]:
-        """The hall's 督办, those still waiting for a reply first, then the newest."""
-        unreplied_first = case((TaskSupervision.replied_at.is_(None), 0), else_=1)
-        query = (select(TaskSupervision, CaseTask).join(CaseTask, CaseTask.id == TaskSupervision.task_id)
-                 .where(TaskSupervision.agency_code == agency_code, TaskSupervision.hall_code == hall_code)
-                 .order_by(unreplied_first, TaskSupervision.created_at.desc(), TaskSupervision.id.desc())
-                 .limit(limit))
-        return [tuple(row) for row in self.session.execute(query)]
 
     def awaiting_reply(self, agency_code: str, hall_code: str, username: str,
                        roles: list[str]) -> list[tuple[TaskSupervision, CaseTask]]:
