@@ -208,11 +208,13 @@ class UnitOfWork:
     def commit(self) -> None:
         try:
             self._dispatch_events()
+            pending = [self.__dict__[name] for name in PENDING_WRITES if name in self.__dict__]  # those used
+            for repository_used in pending:  # before the first write: on SQLite it takes the lock (write_lock.py)
+                repository_used.prepare()
             self.session.flush()  # the rows kept until commit may refer to those the ORM writes (a new case)
             repository.write_at_commit(self.session)
-            for name in PENDING_WRITES:  # only those this unit used can hold rows
-                if name in self.__dict__:
-                    self.__dict__[name].write_pending()
+            for repository_used in pending:
+                repository_used.write_pending()
             self.session.commit()
         except IntegrityError:
             raise Conflict("数据已被他人同时修改，请刷新后重试") from None
