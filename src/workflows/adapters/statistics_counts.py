@@ -88,8 +88,9 @@ class StatisticsCounts:
     def prepare(self) -> None:
         """Count, before the unit's last flush, what it will write: on SQLite that flush takes the write lock, and
         all a commit computes after it keeps the other commands waiting. The flush then collects nothing again."""
-        self._collect(self.session)
-        self._collected = True
+        session = self.session
+        self._collect(session)
+        self._collected = bool(session.new or session.dirty or session.deleted)  # else no flush follows to skip
         self._count()
 
     def _collect_flush(self, session: Session) -> None:
