@@ -18,6 +18,8 @@ class FakeOutbox:
         self.rows.extend((kind, payload, case_id, at) for kind, payload, case_id in entries)
         return list(range(len(self.rows) - len(entries) + 1, len(self.rows) + 1))
 
+    add_at_commit = add  # the real one answers the ids at the commit; here they are known at once
+
 
 class FakeUnitOfWork:
     def __init__(self):

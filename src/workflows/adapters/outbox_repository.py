@@ -29,15 +29,34 @@ _FINISH_UNCLAIMED = (update(outbox).where(outbox.c.id == bindparam("entry_id"), 
 class OutboxRepository:
     def __init__(self, session: Session):
         self.session = session
+        self._pending: list[dict] = []  # rows add_at_commit keeps for the commit
+        self._answers: list[tuple[list[int], int]] = []  # (the list add_at_commit answered, its rows' count)
 
     def add(self, entries: list[tuple[str, dict, int | None]], at: datetime) -> list[int]:
         """Rows of (kind, payload, case_id), due at once, in one statement; their ids, in the order given. Both
         databases number a statement's rows in the order of its VALUES (PostgreSQL's serial, SQLite's rowid one
         above the last), so the ids sorted are in that order (RETURNING itself promises none; asking SQLAlchemy to
         sort them costs a statement per row on SQLite)."""
-        return sorted(self.session.scalars(_INSERT, [
-            {"kind": kind, "payload": payload, "case_id": case_id, "created_at": at, "attempts": 0,
-             "next_attempt_at": at} for kind, payload, case_id in entries]))
+        return sorted(self.session.scalars(_INSERT, _rows(entries, at)))
+
+    def add_at_commit(self, entries: list[tuple[str, dict, int | None]], at: datetime) -> list[int]:
+        """The same rows, written when the unit commits (write_pending, all of the unit's in one statement), after
+        the rows of the ORM they may name: on SQLite the first write takes the lock (write_lock.py). The list
+        answered is given their ids, in the order given, at the commit."""
+        self._pending.extend(_rows(entries, at))
+        self._answers.append(([], len(entries)))
+        return self._answers[-1][0]
+
+    def prepare(self) -> None:
+        """Nothing to compute before the commit's first write: the rows are ready as kept."""
+
+    def write_pending(self) -> None:
+        if not self._pending:
+            return
+        ids = iter(sorted(self.session.scalars(_INSERT, self._pending)))
+        for answer, count in self._answers:  # each call's rows, in the order they came
+            answer.extend(next(ids) for _ in range(count))
+        self._pending, self._answers = [], []
 
     def get(self, entry_id: int) -> OutboxEntry | None:
         row = self.session.execute(select(*_COLUMNS).where(outbox.c.id == entry_id)).first()
@@ -97,3 +116,8 @@ class OutboxRepository:
 
     def pending_count(self) -> int:
         return self.session.scalar(select(func.count()).select_from(outbox).where(outbox.c.done_at.is_(None)))
+
+
+def _rows(entries: list[tuple[str, dict, int | None]], at: datetime) -> list[dict]:
+    return [{"kind": kind, "payload": payload, "case_id": case_id, "created_at": at, "attempts": 0,
+             "next_attempt_at": at} for kind, payload, case_id in entries]

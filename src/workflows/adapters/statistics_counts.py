@@ -58,10 +58,10 @@ def task_late():
 _COUNTS = "statistics_counts"  # Session.info key: the StatisticsCounts following the session's flushes
 
 
-def _collect_flushed(session: Session, context, instances) -> None:
+def _collect_flushed(session: Session, _context, _instances) -> None:
     counts = session.info.get(_COUNTS)
     if counts is not None:
-        counts._collect(session, context, instances)
+        counts._collect_flush(session)
 
 
 # One listener on every session, rather than one added to each unit's session: a listener of its own gives a session
@@ -80,10 +80,27 @@ class StatisticsCounts:
         self._completed: list[CaseTask] = []
         self._limits: set[int] = set()  # limits met, paused, resumed or moved: no longer counted overdue as such
         self._open = Counter()  # (agency, hall, stage) -> open cases added there (removed, if negative)
+        self._cases, self._tasks = Counter(), Counter()  # ((key, figure) -> n) of case_counts and task_counts
+        self._collected = False  # prepare() has collected what the next flush writes
         self._deadlines = DeadlineRepository(session)
         session.info[_COUNTS] = self  # followed by _collect_flushed, at every flush of the session
 
-    def _collect(self, session: Session, _context, _instances) -> None:
+    def prepare(self) -> None:
+        """Count, before the unit's last flush, what it will write: on SQLite that flush takes the write lock, and
+        all a commit computes after it keeps the other commands waiting. The flush then collects nothing again."""
+        session = self.session
+        self._collect(session)
+        self._collected = bool(session.new or session.dirty or session.deleted)  # else no flush follows to skip
+        self._count()
+
+    def _collect_flush(self, session: Session) -> None:
+        """At a flush (before its first statement): what it writes, unless prepare() collected it already."""
+        if self._collected:
+            self._collected = False
+        else:
+            self._collect(session)
+
+    def _collect(self, session: Session) -> None:
         for record in session.new:
             if isinstance(record, Case):
                 self._opened.append(record)
@@ -118,7 +135,11 @@ class StatisticsCounts:
             self._open[after[:3]] += 1
 
     def write_pending(self) -> None:
+        """Add to the counts what the unit changed: figured out before the lock where prepare() ran, only sent now
+        (with the closed cases whose limits the command did not read, judged from the database as just written)."""
         self.session.flush()  # what the command changed is collected at a flush: every change, before counting
+        self._collected = False
+        self._count()
         moved = [{"agency_code": a, "hall_code": h, "stage": s, "open": n} for (a, h, s), n in self._open.items() if n]
         self._open = Counter()
         if moved:
@@ -126,28 +147,37 @@ class StatisticsCounts:
         if self._limits:
             self._uncount(self._limits)
             self._limits = set()
-        if not (self._opened or self._closed or self._completed):
-            return
-        cases, tasks = Counter(), Counter()
+        if self._closed:
+            self._count_closed(self._closed, self._missed_in_database(self._closed))
+        case_rows, task_rows = _rows(self._cases, orm.case_counts), _rows(self._tasks, orm.task_counts)
+        self._cases, self._tasks, self._closed = Counter(), Counter(), []
+        add_counts(self.session.connection(), orm.case_counts, case_rows)
+        add_counts(self.session.connection(), orm.closed_case_counts, totals(case_rows))
+        add_counts(self.session.connection(), orm.task_counts, task_rows)
+
+    def _count(self) -> None:
+        """The cases opened and tasks completed collected so far, and the cases closed whose limits the command
+        read (the clock does, for an accepted case), added to the figures; the other closed cases stay collected."""
         for record in self._opened:
-            cases[_case_key(record, record.opened_at), "opened"] += 1
-        missed = self._missed(self._closed)
-        for record in self._closed:
-            key = _case_key(record, record.closed_at)
-            cases[key, "closed"] += 1
-            if record.result not in ENDED_EARLY:
-                cases[key, "counted"] += 1
-                cases[key, "on_time"] += record.id not in missed
+            self._cases[_case_key(record, record.opened_at), "opened"] += 1
         for record in self._completed:
             if record.completed_by and record.stage != SUPERVISION_STAGE:
                 key = (record.agency_code, record.hall_code, record.completed_by)
-                tasks[key, "completed"] += 1
-                tasks[key, "on_time"] += not (record.due_at and record.completed_at > record.due_at)
-        self._opened, self._closed, self._completed = [], [], []
-        case_rows = _rows(cases, orm.case_counts)
-        add_counts(self.session.connection(), orm.case_counts, case_rows)
-        add_counts(self.session.connection(), orm.closed_case_counts, totals(case_rows))
-        add_counts(self.session.connection(), orm.task_counts, _rows(tasks, orm.task_counts))
+                self._tasks[key, "completed"] += 1
+                self._tasks[key, "on_time"] += not (record.due_at and record.completed_at > record.due_at)
+        judged = {record.id: self._deadlines.remembered(record.id) for record in self._closed}
+        known = [record for record in self._closed if judged[record.id] is not None]
+        self._count_closed(known, {record.id for record in known if _missed(record, judged[record.id])})
+        self._opened, self._completed = [], []
+        self._closed = [record for record in self._closed if judged[record.id] is None]
+
+    def _count_closed(self, closed: list[Case], missed: set[int]) -> None:
+        for record in closed:
+            key = _case_key(record, record.closed_at)
+            self._cases[key, "closed"] += 1
+            if record.result not in ENDED_EARLY:
+                self._cases[key, "counted"] += 1
+                self._cases[key, "on_time"] += record.id not in missed
 
     def _uncount(self, limits: set[int]) -> None:
         """The limits changed stop being counted overdue (the round counts them again if they still are); a case
@@ -185,20 +215,15 @@ class StatisticsCounts:
                                            if case_id not in counted), +1)
         return found, len(marked)
 
-    def _missed(self, closed: list[Case]) -> set[int]:
-        """The closed cases that missed a limit (`missed_limit`): judged from their limits where the command read
-        them already (the clock does, for an accepted case), else asked of the database."""
-        missed, unknown = set(), set()
-        for record in closed:
-            rows = self._deadlines.remembered(record.id)
-            if rows is None:
-                unknown.add(record.id)
-            elif any(row.due_at is not None and (row.met_at or record.closed_at) > row.due_at for row in rows):
-                missed.add(record.id)
-        if unknown:
-            c = orm.cases
-            missed |= set(self.session.scalars(select(c.c.id).where(c.c.id.in_(unknown), missed_limit())))
-        return missed
+    def _missed_in_database(self, closed: list[Case]) -> set[int]:
+        """The closed cases, their rows written, that missed a limit (`missed_limit`), as the database has them."""
+        c = orm.cases
+        return set(self.session.scalars(select(c.c.id).where(c.c.id.in_([r.id for r in closed]), missed_limit())))
+
+
+def _missed(record: Case, limits) -> bool:
+    """Whether a closed case missed one of its limits (`missed_limit`), judged from the limits the command read."""
+    return any(row.due_at is not None and (row.met_at or record.closed_at) > row.due_at for row in limits)
 
 
 @cache

@@ -48,7 +48,7 @@ REPOSITORIES = {
     "personal_data_reads": PersonalDataReadRepository, "accounts": repository.AccountRepository,
     "outbox": OutboxRepository, "migration_plans": MigrationPlanRepository, "signal_waits": SignalWaitRepository,
 }
-PENDING_WRITES = ("history", "external", "notifications", "counts")  # repositories that keep rows until commit
+PENDING_WRITES = ("history", "external", "notifications", "outbox", "counts")  # those that keep rows until commit
 # The session every read-only unit of work opened inside `shared_reads` reads through (None: each its own)
 _SHARED_READS: ContextVar[Session | None] = ContextVar("shared_reads", default=None)
 
@@ -205,14 +205,19 @@ class UnitOfWork:
         except (StaleDataError, StaleRead, OperationalError) as error:
             raise busy_error(error) or error from None
 
+    def _pending_writes(self) -> list:
+        """The repositories keeping rows until commit that this unit used (only those can hold any)."""
+        return [self.__dict__[name] for name in PENDING_WRITES if name in self.__dict__]
+
     def commit(self) -> None:
         try:
             self._dispatch_events()
+            for repository_used in self._pending_writes():  # before the first write: it takes SQLite's lock
+                repository_used.prepare()
             self.session.flush()  # the rows kept until commit may refer to those the ORM writes (a new case)
             repository.write_at_commit(self.session)
-            for name in PENDING_WRITES:  # only those this unit used can hold rows
-                if name in self.__dict__:
-                    self.__dict__[name].write_pending()
+            for repository_used in self._pending_writes():
+                repository_used.write_pending()
             self.session.commit()
         except IntegrityError:
             raise Conflict("数据已被他人同时修改，请刷新后重试") from None

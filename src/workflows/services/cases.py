@@ -90,7 +90,7 @@ def open_case(ctx: Context, actor: User, item_code: str, applicant: dict, data: 
                     process_version_id=version_id, stage=APPLICATION_STAGE, status=OPEN, result=None,
                     applicant=applicant, data={}, workflow_state="", opened_by=actor.username, opened_at=at,
                     closed_at=None)
-        uow.cases.add(case)  # written once its workflow has started (progress.record_progress)
+        uow.cases.add(case)  # written at the commit, as its workflow left it (one INSERT)
         add_history(uow, case, at, actor.username, "opened", f"{actor.full_name}登记申请",
                     stage=APPLICATION_STAGE, detail={"data": values})
         agents.record_agent(uow, case, actor, upload, at)

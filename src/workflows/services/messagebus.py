@@ -49,15 +49,21 @@ class MessageBus:
             if kind is not None:
                 deferred.append((kind, event))
         if deferred:  # the outbox rows of all the events in one statement
-            entry_ids = uow.outbox.add([(kind, event.payload(), getattr(event, "case_id", None))
-                                        for kind, event in deferred], self.clock())
-            self._kick_after_commit(uow, [(kind, entry_id, event) for (kind, event), entry_id
-                                          in zip(deferred, entry_ids) if kind in self.prompt])
+            entry_ids = uow.outbox.add_at_commit([(kind, event.payload(), getattr(event, "case_id", None))
+                                                  for kind, event in deferred], self.clock())
+            self._kick_after_commit(uow, deferred, entry_ids)
 
-    def _kick_after_commit(self, uow: "UnitOfWork", entries: list[tuple[str, int, Event]]) -> None:
-        kicked: dict[str, Kicked] = {}
-        for kind, entry_id, event in entries:
-            kicked.setdefault(kind, []).append((entry_id, event))
-        if kicked and self.kick is not None:
-            kick = self.kick
-            uow.after_commit(lambda: [kick(kind, entries) for kind, entries in kicked.items()])
+    def _kick_after_commit(self, uow: "UnitOfWork", deferred: list[tuple[str, Event]], entry_ids: list[int]) -> None:
+        """The prompt kinds' entries handed to `kick` after the commit, which gives them their ids."""
+        if self.kick is None or not any(kind in self.prompt for kind, _ in deferred):
+            return
+        kick = self.kick
+
+        def kick_entries() -> None:
+            kicked: dict[str, Kicked] = {}
+            for (kind, event), entry_id in zip(deferred, entry_ids):
+                if kind in self.prompt:
+                    kicked.setdefault(kind, []).append((entry_id, event))
+            for kind, entries in kicked.items():
+                kick(kind, entries)
+        uow.after_commit(kick_entries)

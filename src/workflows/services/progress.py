@@ -115,7 +115,6 @@ def record_progress(uow: UnitOfWork, ctx: Context, case: Case, run: CaseRun, clo
         uow.external_tasks.sync(case.id, _external_tasks(case, run, at))
     case.data = jsonable(run.data)
     case.workflow_state = ctx.engine.dump(run)
-    uow.cases.write_if_new(case)
     uow.after_commit(lambda: ctx.engine.keep(run))  # the next command on the case takes it, unrestored
     _index_waits(uow, case, run, was_open, was_failed)
     documents.issue_automatic(uow, ctx, case, previous_stage, was_open)  # 受理通知书, 决定书, 办结通知书 …

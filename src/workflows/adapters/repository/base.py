@@ -96,16 +96,23 @@ class _AppendOnlyRepository(_Repository):
     def __init__(self, session: Session):
         super().__init__(session)
         self._pending: list[dict] = []
+        self._checked = 0  # the rows of _pending prepare() has checked
 
     def _append(self, record) -> None:
         self._pending.append({column.name: getattr(record, column.name) for column in self.table.columns
                               if column.name != "id"})
 
+    def prepare(self) -> None:
+        """Check the rows kept (as a flush checks the ORM's) before the unit's commit sends its first write: on
+        SQLite that takes the write lock, held to the COMMIT, so the commit computes first and then only sends."""
+        stored_text.check_rows(self.table, self._pending[self._checked:])
+        self._checked = len(self._pending)
+
     def write_pending(self) -> None:
         if self._pending:
-            stored_text.check_rows(self.table, self._pending)
+            self.prepare()
             self.session.execute(_insert(self.table), self._pending)
-            self._pending = []
+            self._pending, self._checked = [], 0
 
 
 @cache

@@ -133,12 +133,6 @@ class CaseRepository(_Repository):
             return tuple(self.session.execute(statement.returning(table.c.last_value, case_id)).one())
         return tuple(self.session.execute(_sqlite_sequence(), {"agency_code": agency_code, "day": day}).one())
 
-    def write_if_new(self, case: Case) -> None:
-        """A case added in this unit is written now, as its first command left it (one INSERT): the rows written
-        at once from here on (its timers, its waits) refer to it."""
-        if case in self.session.new:
-            self.session.flush()
-
 
 @cache
 def _sqlite_sequence():

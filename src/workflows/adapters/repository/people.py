@@ -126,9 +126,10 @@ class NotificationRepository(_AppendOnlyRepository):
                               "case_id": case.id if case else None, "case_number": case.number if case else None,
                               "read_at": None})
 
-    def write_pending(self) -> None:
-        self._pending.extend(self._for_substitutes(self._pending))
-        super().write_pending()
+    def prepare(self) -> None:
+        """The substitutes' copies of the notifications not prepared yet join them, before the lock too."""
+        self._pending.extend(self._for_substitutes(self._pending[self._checked:]))
+        super().prepare()
 
     def _for_substitutes(self, rows: list[dict]) -> list[dict]:
         """外出/休假代理: a notification for someone away goes to their substitute too, marked as such; one step
