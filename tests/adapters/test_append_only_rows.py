@@ -38,8 +38,10 @@ def test_the_history_lines_of_commands_come_back_in_the_order_they_were_added(ct
 def test_the_outbox_answers_the_ids_of_its_entries_in_the_order_given(ctx, case, clock):
     entries = [(f"kind_{n}", {"n": n}, case.id) for n in range(5)]
     with ctx.uow() as uow:
-        ids = uow.outbox.add(entries, clock.now)
+        first, rest = uow.outbox.add_at_commit(entries[:2], clock.now), uow.outbox.add_at_commit(entries[2:], clock.now)
+        assert first == [] and rest == []  # answered at the commit
         uow.commit()
+    ids = first + rest
     with ctx.uow(write=False) as uow:
         assert [(uow.outbox.get(entry_id).kind, uow.outbox.get(entry_id).payload) for entry_id in ids] == [
             (kind, payload) for kind, payload, _ in entries]
@@ -47,8 +49,9 @@ def test_the_outbox_answers_the_ids_of_its_entries_in_the_order_given(ctx, case,
 
 def test_an_outbox_entry_finished_by_the_kick_is_done_once(ctx, case, clock):
     with ctx.uow() as uow:
-        [entry_id] = uow.outbox.add([("kind", {}, case.id)], clock.now)
+        answer = uow.outbox.add_at_commit([("kind", {}, case.id)], clock.now)
         uow.commit()
+    [entry_id] = answer
     for expected in (True, False):  # the second kick finds it done
         with ctx.uow() as uow:
             assert uow.outbox.finish_unclaimed(entry_id, clock.now) is expected

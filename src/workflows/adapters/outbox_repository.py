@@ -32,17 +32,13 @@ class OutboxRepository:
         self._pending: list[dict] = []  # rows add_at_commit keeps for the commit
         self._answers: list[tuple[list[int], int]] = []  # (the list add_at_commit answered, its rows' count)
 
-    def add(self, entries: list[tuple[str, dict, int | None]], at: datetime) -> list[int]:
-        """Rows of (kind, payload, case_id), due at once, in one statement; their ids, in the order given. Both
-        databases number a statement's rows in the order of its VALUES (PostgreSQL's serial, SQLite's rowid one
-        above the last), so the ids sorted are in that order (RETURNING itself promises none; asking SQLAlchemy to
-        sort them costs a statement per row on SQLite)."""
-        return sorted(self.session.scalars(_INSERT, _rows(entries, at)))
-
     def add_at_commit(self, entries: list[tuple[str, dict, int | None]], at: datetime) -> list[int]:
-        """The same rows, written when the unit commits (write_pending, all of the unit's in one statement), after
-        the rows of the ORM they may name: on SQLite the first write takes the lock (write_lock.py). The list
-        answered is given their ids, in the order given, at the commit."""
+        """Rows of (kind, payload, case_id), due at once, written when the unit commits (write_pending, all of the
+        unit's in one statement), after the rows of the ORM they may name: on SQLite the first write takes the lock
+        (write_lock.py). The list answered is given their ids, in the order given, at the commit. Both databases
+        number a statement's rows in the order of its VALUES (PostgreSQL's serial, SQLite's rowid one above the
+        last), so the ids sorted are in that order (RETURNING itself promises none; asking SQLAlchemy to sort them
+        costs a statement per row on SQLite)."""
         self._pending.extend(_rows(entries, at))
         self._answers.append(([], len(entries)))
         return self._answers[-1][0]
