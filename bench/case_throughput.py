@@ -123,15 +123,17 @@ class StatementCounter:
 
 class LockedCpu:
     """The CPU time (this thread's) each SQLite write unit spends holding the write lock: from the statement that took
-    it (write_lock.WriteGuard) to its commit. Two web workers overlap only what runs outside it."""
+    it (write_lock.WriteGuard) to its commit. Two web workers overlap only what runs outside it. Only the commands'
+    thread counts: the PDFs' thread's units are not in the commands' CPU either."""
 
     def __init__(self, session_factory: sessionmaker):
         self.seconds = 0.0
+        self._thread = threading.get_ident()
         event.listen(session_factory, "after_commit", self._committed)
 
     def _committed(self, session) -> None:
         guard = session.info.get(GUARD)
-        if guard is not None:
+        if guard is not None and threading.get_ident() == self._thread:
             self.seconds += guard.held + (time.thread_time() - guard.locked_at if guard.locked_at is not None else 0)
 
 
