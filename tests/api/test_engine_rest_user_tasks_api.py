@@ -10,6 +10,7 @@ import requests
 
 from support.http import json_of
 from support.process_driver import PERSON_ID
+from workflows.domain import camunda_rest as camunda
 from workflows.services import users
 
 from api.test_api import case_of, complete, deploy, inbox, open_case, ready_task
@@ -75,6 +76,27 @@ def test_the_task_query_filters_as_camunda_does(server, deployed):
                                                          params={"candidateGroup": "acceptor"}).json()} >= {
         number, other}
     assert session.get(f"{server}/engine-rest/task", params={"assignee": CLERK}).json() == []
+
+
+def test_the_task_query_finds_and_pages_the_matches_past_a_page_of_the_inbox(server, deployed, client, auth,
+                                                                              monkeypatch):
+    monkeypatch.setattr(camunda, "MAX_RESULTS", 2)  # a page of two stands for Camunda's 500
+    numbers = [started(server) for _ in range(5)]
+    for number in numbers[2:]:  # the clerk's: behind the inbox's first page of two
+        json_of(client.post(f"/api/tasks/{ready_task(client, auth(CLERK), number)['id']}/claim", headers=auth(CLERK)))
+    session = as_clerk()
+
+    def page(first: int, **filters) -> list[str]:
+        answer = session.get(f"{server}/engine-rest/task", params={"firstResult": first, "maxResults": 2, **filters})
+        assert answer.status_code == 200, answer.text
+        return [task["processInstanceId"] for task in answer.json()]
+
+    assert sorted(page(0, assignee=CLERK) + page(2, assignee=CLERK)) == numbers[2:]  # each once
+    assert page(4, assignee=CLERK) == []
+    assert page(0, processInstanceId=numbers[4], taskDefinitionKey="Task_accept") == [numbers[4]]
+    assert sorted(page(0, taskDefinitionKey="Task_accept") + page(2, taskDefinitionKey="Task_accept")
+                  + page(4, taskDefinitionKey="Task_accept")) == numbers
+    assert session.get(f"{server}/engine-rest/task", params={"maxResults": 3}).status_code == 422
 
 
 def test_form_variables_give_each_field_its_value_or_its_default_typed(server, deployed):

@@ -21,6 +21,7 @@ from workflows.bootstrap import bootstrap
 from workflows.domain.errors import Conflict, Forbidden, NotFound
 from workflows.domain.events import MAX_ATTEMPTS, DocumentIssued
 from workflows.entrypoints.app import create_app
+from workflows.entrypoints.web import outbox as web_outbox
 from workflows.services import calendar, cases, demo, documents, outbox, tasks, time_limits
 
 from support.cases import APPLICANT, DATA, OUTPATIENT, at, label
@@ -242,6 +243,25 @@ def test_failures_are_listed_on_the_api_the_outbox_page_and_the_case_page(quiet,
     quiet.bus.workers[RENDER] = documents.render_issued
     client.post(f"/api/outbox/{listed['id']}/retry", headers=admin)
     assert "后台任务失败" not in html(client.get(f"/cases/{number}"))
+
+
+def test_the_outbox_page_shows_the_failures_past_its_first_page_on_the_next(quiet, staff, clock, monkeypatch):
+    monkeypatch.setattr(web_outbox, "OUTBOX_ROWS", 2)
+    quiet.bus.workers[RENDER] = broken
+    newest_first = [accept(quiet, staff, clock, f"2026-11-23 {hour}:30") for hour in (9, 10, 11)][::-1]
+    outbox.work_due(quiet)
+    client = create_app(quiet, secret_key="test-secret").test_client()
+    sign_in(client, "admin")
+
+    first, second = html(client.get("/admin/outbox")), html(client.get("/admin/outbox?page=2"))
+
+    assert all(number in first for number in newest_first[:2]) and newest_first[2] not in first
+    assert 'href="/admin/outbox?page=2">下一页' in first
+    assert newest_first[2] in second and all(number not in second for number in newest_first[:2])
+    assert 'href="/admin/outbox?page=1">上一页' in second and "下一页" not in second
+    assert 'name="next" value="/admin/outbox?page=2"' in second  # a retry comes back to this page
+    assert "第 5 页没有失败的后台任务" in html(client.get("/admin/outbox?page=5"))
+    assert "页码应为正整数" in html(client.get("/admin/outbox?page=x"))
 
 
 def test_failures_page_and_a_supervisors_page_holds_only_the_halls_entries(quiet, staff, clock):

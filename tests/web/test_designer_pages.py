@@ -7,6 +7,7 @@ import re
 from datetime import date
 
 from handlers import HANDLERS
+from workflows.entrypoints.web import designer
 from workflows.entrypoints.web.assets import manifest
 from workflows.services import calendar
 
@@ -188,6 +189,24 @@ def test_a_bad_date_is_shown_beside_its_field_and_nothing_typed_is_lost(client, 
                                                   "working": "true", "name": "调休", "source": "某号"})
     assert bad_day.status_code == 422
     assert "“2030/05/02”不是 YYYY-MM-DD 格式的日期" in html(bad_day) and 'value="2030/05/02"' in html(bad_day)
+
+
+def test_the_calendars_changes_past_its_first_page_show_on_the_next(client, monkeypatch):
+    monkeypatch.setattr(designer, "CHANGE_ROWS", 2)
+    sign_in(client, "admin")
+    sources = [f"国办发明电〔2026〕{n}号" for n in (1, 2, 3)]
+    for day, source in zip(("2026-12-09", "2026-12-10", "2026-12-11"), sources):
+        token = csrf_token(html(client.get("/calendar?year=2026")))
+        assert client.post("/calendar/days", data={"csrf_token": token, "day": day, "working": "false",
+                                                   "name": "临时调整", "source": source}).status_code == 302
+
+    first = html(client.get("/calendar?year=2026"))
+    second = html(client.get("/calendar?year=2026&changes_page=2"))
+
+    assert sorted(source for source in sources if source in first) == sources[1:]  # the newest first
+    assert 'href="/calendar?year=2026&amp;changes_page=2">下一页' in first
+    assert [source for source in sources if source in second] == sources[:1] and "上一页" in second
+    assert "第 3 页没有变更" in html(client.get("/calendar?year=2026&changes_page=3"))
 
 
 def test_only_an_administrator_manages_the_calendar(client, ctx):

@@ -19,13 +19,10 @@ from .progress import Progress
 def find_tasks(ctx: Context, actor: User, case_number: str | None = None, spec_id: str | None = None,
                assignee: str | None = None, role: str | None = None, offset: int = 0,
                limit: int = rules.MAX_RESULTS) -> list[CaseTask]:
-    """GET /task: the actor's open tasks (those of the inbox), narrowed as Camunda's filters say."""
-    found = tasks.list_tasks(ctx, actor, role=role, search=case_number, limit=rules.MAX_RESULTS)
-    chosen = [task for task in found
-              if (case_number is None or task.case_number == case_number)
-              and (spec_id is None or task.spec_id == spec_id)
-              and (assignee is None or task.assignee == assignee)]
-    return chosen[offset:offset + limit]
+    """GET /task: the actor's open tasks (those of the inbox), narrowed as Camunda's filters say and paged by
+    firstResult/maxResults, all in the inbox's SQL."""
+    return tasks.list_tasks(ctx, actor, role=role, case_number=case_number, spec_id=spec_id, assignee=assignee,
+                            limit=limit, offset=offset)
 
 
 def definitions_of_cases(ctx: Context, case_ids) -> dict[int, str]:

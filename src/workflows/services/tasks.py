@@ -46,9 +46,11 @@ class TaskDetails:
 
 def list_tasks(ctx: Context, actor: User, role: str | None = None, mine: bool = False, state: str = READY,
                item_code: str | None = None, limit: int = 100, offset: int = 0, stage: str | None = None,
-               search: str | None = None, level: str | None = None) -> list[CaseTask]:
-    """The tasks of the actor's hall for the actor's roles (or one of them); `mine`: those the actor holds;
-    `level`: only those whose case is normal, yellow (黄牌) or red (红牌) now."""
+               search: str | None = None, level: str | None = None, spec_id: str | None = None,
+               assignee: str | None = None, case_number: str | None = None) -> list[CaseTask]:
+    """The tasks of the actor's hall for the actor's roles (or one of them); `mine`: those the actor holds (else
+    `assignee`: those that person holds); `level`: only those whose case is normal, yellow (黄牌) or red (红牌) now;
+    `spec_id`: those of one step of the diagram; `case_number`: those of one case."""
     if role is not None and not actor.has_role(role):
         raise Forbidden("只能查看本人岗位的任务")
     if level not in (None, *LEVELS):
@@ -57,10 +59,12 @@ def list_tasks(ctx: Context, actor: User, role: str | None = None, mine: bool = 
     with ctx.uow(write=False) as uow:
         if state == COMPLETED:
             return uow.tasks.inbox(actor.agency_code, actor.hall_code, None, COMPLETED, None, item_code,
-                                   min(limit, 500), offset, completed_by=actor.username, stage=stage, search=search)
+                                   min(limit, 500), offset, completed_by=actor.username, stage=stage, search=search,
+                                   spec_id=spec_id, case_number=case_number)
         return uow.tasks.inbox(actor.agency_code, actor.hall_code, roles, state,
-                               actor.username if mine else None, item_code, min(limit, 500), offset, stage=stage,
-                               search=search, level=level, now=ctx.now(), offered_to=actor.username)
+                               actor.username if mine else assignee, item_code, min(limit, 500), offset, stage=stage,
+                               search=search, level=level, now=ctx.now(), offered_to=actor.username,
+                               spec_id=spec_id, case_number=case_number)
 
 
 def next_task(ctx: Context, actor: User, task_id: str) -> CaseTask | None:

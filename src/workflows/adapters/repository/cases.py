@@ -231,9 +231,11 @@ class TaskRepository(_Repository):
               assignee: str | None = None, item_code: str | None = None, limit: int = 100,
               offset: int = 0, completed_by: str | None = None, stage: str | None = None,
               search: str | None = None, level: str | None = None, now: datetime | None = None,
-              offered_to: str | None = None) -> list[CaseTask]:
+              offered_to: str | None = None, spec_id: str | None = None,
+              case_number: str | None = None) -> list[CaseTask]:
         """Tasks of a hall by time left, the most urgent (camunda:priority) first; `offered_to`: only those the
-        person may take (a task naming its candidate users is for them alone)."""
+        person may take (a task naming its candidate users is for them alone). Every filter is SQL, before the
+        page is cut: a filter applied to a page read first misses the matches past it."""
         query = _hall_tasks(agency_code, hall_code, state, roles, offered_to)
         if level and now:  # 红牌: past due; 黄牌: warned, not yet due; 暂停: the case's clock stopped; 正常: the rest
             paused = select(CasePause.id).where(CasePause.case_id == CaseTask.case_id,
@@ -248,10 +250,10 @@ class TaskRepository(_Repository):
         if search:  # a case number or an applicant's name, or part of either
             pattern = f"%{search}%"
             query = query.where(CaseTask.case_number.like(pattern) | CaseTask.applicant_name.like(pattern))
-        if assignee:
-            query = query.where(CaseTask.assignee == assignee)
-        if item_code:
-            query = query.where(CaseTask.item_code == item_code)
+        for column, value in ((CaseTask.assignee, assignee), (CaseTask.item_code, item_code),
+                              (CaseTask.spec_id, spec_id), (CaseTask.case_number, case_number)):
+            if value:
+                query = query.where(column == value)
         if completed_by:
             query = query.where(CaseTask.completed_by == completed_by)
             order = (CaseTask.completed_at.desc(), CaseTask.id)

@@ -7,9 +7,10 @@ from functools import wraps
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, g, redirect, request, session, url_for
+from flask import Blueprint, current_app, flash, g, redirect, request, session, url_for
 from werkzeug.exceptions import HTTPException
 
+from workflows.domain.errors import InvalidInput
 from workflows.entrypoints.files import private_file as private_download  # noqa: F401 - for the views
 from workflows.services import accounts
 
@@ -55,6 +56,27 @@ def local_path(target: str) -> str | None:
     if target.startswith("/") and not target.startswith(("//", "/\\")) and not parts.scheme and not parts.netloc:
         return target
     return None
+
+
+def page_argument(text: str | None) -> int:
+    """?page=N, from 1; anything else is refused (the first page is shown, with why)."""
+    if text in (None, ""):
+        return 1
+    if not text.isdigit() or int(text) < 1:
+        raise InvalidInput("页码应为正整数", {"page": "页码应为从 1 起的整数"})
+    return int(text)
+
+
+def page_of(read, name: str, size: int) -> tuple[list, int, bool]:
+    """The page the request asks for (?name=N, from 1; anything else: the first, with why) of a list read as
+    read(limit, offset): its rows, its number, and whether a next page exists (one row more is read to know)."""
+    try:
+        number = page_argument(request.args.get(name))
+    except InvalidInput as error:
+        flash(str(error), "error")
+        number = 1
+    rows = read(size + 1, (number - 1) * size)
+    return rows[:size], number, len(rows) > size
 
 
 RERENDERED = {"web.task_page", "web.case_page"}  # pages whose forms, when refused, are shown again as typed

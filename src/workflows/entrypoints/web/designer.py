@@ -12,11 +12,12 @@ from workflows.domain.errors import Forbidden, InvalidInput, InvalidProcess
 from workflows.services import calendar, processes as process_service
 from workflows.services.access import require_role
 
-from .base import blueprint, ctx, signed_in
+from .base import blueprint, ctx, page_of, signed_in
 
 MAX_RANGE_DAYS = 366
 WEEKDAYS = "一二三四五六日"
 CHANGE_NAMES = {"publish_year": "发布全年安排", "correct_day": "更正单日"}
+CHANGE_ROWS = 50  # 变更记录 a page; read at the call: a test makes the page small
 
 
 @blueprint.app_template_filter("weekday")
@@ -135,8 +136,10 @@ def calendar_correct():
 
 def _render_calendar(year: int, publish: dict | None = None, publish_errors: dict | None = None,
                      correct: dict | None = None, correct_errors: dict | None = None):
+    changes, number, more = page_of(lambda limit, offset: calendar.calendar_changes(ctx(), limit, offset),
+                                    "changes_page", CHANGE_ROWS)
     return render_template("calendar_admin.html", year=year, view=calendar.calendar_year(ctx(), year),
-                           changes=calendar.calendar_changes(ctx()), change_names=CHANGE_NAMES,
+                           changes=changes, changes_page=number, more_changes=more, change_names=CHANGE_NAMES,
                            publish=publish or {"year": str(year)}, publish_errors=publish_errors or {},
                            correct=correct or {}, correct_errors=correct_errors or {})
 

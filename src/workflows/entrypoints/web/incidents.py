@@ -8,7 +8,7 @@ from workflows.domain.errors import InvalidInput
 from workflows.services import incidents
 
 from ..api_incidents import filters
-from .base import blueprint, ctx, signed_in
+from .base import blueprint, ctx, page_argument, signed_in
 
 
 @blueprint.app_template_global()
@@ -28,15 +28,6 @@ def incidents_page():
         found = incidents.incident_page(ctx(), g.user)
     query = {name: value for name, value in request.args.items() if name != "page" and value}
     return render_template("incidents.html", found=found, incidents=found.incidents, args=request.args, query=query)
-
-
-def page_argument(text: str | None) -> int:
-    """?page=N, from 1; anything else is refused (the first page is shown, with why)."""
-    if text in (None, ""):
-        return 1
-    if not text.isdigit() or int(text) < 1:
-        raise InvalidInput("页码应为正整数", {"page": "页码应为从 1 起的整数"})
-    return int(text)
 
 
 @blueprint.post("/admin/incidents/retry")

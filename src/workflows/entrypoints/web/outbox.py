@@ -7,7 +7,9 @@ from flask import flash, g, redirect, render_template, request, url_for
 from workflows.domain.errors import Conflict, NotFound
 from workflows.services import outbox
 
-from .base import blueprint, ctx, local_path, signed_in
+from .base import blueprint, ctx, local_path, page_of, signed_in
+
+OUTBOX_ROWS = 50  # failures a page; read at the call: a test makes the page small
 
 
 @blueprint.app_template_global()
@@ -19,7 +21,9 @@ def outbox_failures_of(case_id: int):
 @blueprint.get("/admin/outbox")
 @signed_in
 def outbox_page():
-    return render_template("outbox.html", failures=outbox.failures(ctx(), g.user))
+    failures, number, more = page_of(lambda limit, offset: outbox.failures(ctx(), g.user, limit, offset), "page",
+                                     OUTBOX_ROWS)
+    return render_template("outbox.html", failures=failures, number=number, more=more)
 
 
 @blueprint.post("/admin/outbox/<int:entry_id>/retry")
