@@ -1,14 +1,19 @@
 """The PostgreSQL engine keeps psycopg's prepared statements across reads (a read-only transaction ends by a
-commit, not a rollback, which would make psycopg forget them all); a transaction that wrote still rolls back; the
-large values are compressed with lz4."""
+commit, not a rollback, which would make psycopg forget them all); a transaction that wrote still rolls back; a
+pooled connection the server dropped while it rested is replaced before use, and one used a moment ago is not
+pinged; the large values are compressed with lz4."""
 from __future__ import annotations
 
-import pytest
-from sqlalchemy import text
-from sqlalchemy.exc import DataError
+import time
+from contextlib import ExitStack
 
-from workflows.adapters.database import make_engine
-from workflows.services import cases
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.exc import DataError
+from sqlalchemy.pool import NullPool
+
+from workflows.adapters.database import IDLE_BEFORE_PING, make_engine
+from workflows.services import cases, tasks
 
 from support.cases import APPLICANT, DATA, OUTPATIENT
 
@@ -45,3 +50,34 @@ def test_a_cases_workflow_state_is_stored_compressed_with_lz4_and_reads_back_who
             "SELECT pg_column_compression(workflow_state), workflow_state FROM cases WHERE id = :id"),
             {"id": case.id}).one()
     assert method == "lz4" and state == case.workflow_state
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_connection_dropped_while_it_rested_is_replaced_and_one_used_a_moment_ago_is_not_pinged(
+        ctx, staff, monkeypatch):
+    database, pings = ctx.session_factory.kw["bind"], []
+    dialect = database.dialect
+    ping = dialect.do_ping
+    monkeypatch.setattr(dialect, "do_ping", lambda connection: pings.append(connection) or ping(connection))
+    progress = cases.open_case(ctx, staff["shouli"], OUTPATIENT, APPLICANT, DATA)
+    cases.case_details(ctx, staff["shouli"], progress.case.number)
+    assert pings == []  # each unit of work took a connection the one before had just given back
+
+    _drop_pooled_connections(database)  # as a restart of the server does
+    time.sleep(IDLE_BEFORE_PING + 0.2)
+    done = tasks.complete_task(ctx, staff["shouli"], progress.open_tasks[0].id, {"decision": "accept"})
+
+    assert [task.stage for task in done.open_tasks] == ["审核"]
+    assert len(pings) == 1  # the rested connection, found dead; its replacement and the next checkouts are not
+
+
+def _drop_pooled_connections(database) -> None:
+    with ExitStack() as stack:  # every connection of the pool at once, to learn their server processes
+        pooled = [stack.enter_context(database.connect()) for _ in range(database.pool.checkedin())]
+        backends = [connection.scalar(text("SELECT pg_backend_pid()")) for connection in pooled]
+    admin = create_engine(database.url, poolclass=NullPool)
+    with admin.connect() as connection:
+        dropped = connection.scalars(text("SELECT pg_terminate_backend(pid, 10000) FROM unnest(:pids) pid"),
+                                     {"pids": backends}).all()
+    admin.dispose()
+    assert dropped and all(dropped)

@@ -3,6 +3,9 @@ exactly the state it was saved as and the same process spec, once; restored othe
 would come back from JSON as something else."""
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+
 from workflows.adapters.engine import Engine
 from workflows.adapters.kept_workflows import KeptWorkflows
 
@@ -73,3 +76,25 @@ def test_the_latest_are_kept():
 
     assert "a" not in kept and len(kept) == 2  # the oldest goes first
     assert kept.take("b", "spec") is not None and kept.take("b", "spec") is None
+
+
+def test_a_value_equal_to_its_parents_but_of_another_type_or_scale_is_kept_and_restored_alike(clocked):
+    # The serializer stores a task's data as what changed from its parent's: 1 == True and Decimal("1.0") ==
+    # Decimal("1.00"), yet a bool may decide a gateway otherwise and an amount's scale is printed in the 文书.
+    engine = Engine()
+    run = engine.start(_definition(engine, OUTPATIENT), {"applicant": dict(clocked.applicant), "expense_total":
+                                                        "800.00", "approved_amount": Decimal("430.0"),
+                                                        "urgent": 1, "fees": {"self_paid": Decimal("0")},
+                                                        "received_at": datetime(2026, 11, 23, 1, tzinfo=timezone.utc)},
+                       clocked)
+    [task] = run.ready_tasks()
+    typed = {"approved_amount": Decimal("430.00"), "urgent": True, "fees": {"self_paid": Decimal("0.00")},
+             "received_at": datetime(2026, 11, 23, 9, tzinfo=timezone(timedelta(hours=8)))}
+    run.complete(task.id, {"decision": "accept", **typed})
+    state = engine.dump(run)
+    engine.keep(run)
+
+    kept = engine.resume(run.definition, state, clocked).data
+    restored = engine.resume(run.definition, state, clocked).data
+    for data in (kept, restored):
+        assert {key: repr(data[key]) for key in typed} == {key: repr(value) for key, value in typed.items()}

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from copy import deepcopy
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from types import MappingProxyType
 from typing import Callable, Mapping
@@ -21,7 +21,7 @@ from uuid import UUID, uuid4
 from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
-from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, TaskConverter, WorkflowConverter
 from SpiffWorkflow.bpmn.specs.control import BoundaryEventJoin, BoundaryEventSplit, SimpleBpmnTask
 from SpiffWorkflow.bpmn.specs.defaults import CallActivity, EndEvent, EventBasedGateway, StartEvent
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import ThrowingEvent
@@ -306,6 +306,38 @@ class WorkflowByReferenceConverter(BpmnWorkflowConverter):
         return workflow
 
 
+class TypeStrictDeltaConverter(TaskConverter):
+    """Stores a task's data as SpiffWorkflow does, as what changed from its parent's, but a value the parent has
+    equal (==) though not the same counts as changed: 1 == True and Decimal("1.0") == Decimal("1.00"), so the
+    library left such a value out and restored the parent's in its place (a bool become 1, which a FEEL or JUEL
+    comparison may read otherwise; an amount's scale, printed in the 文书), and a workflow kept in memory
+    (kept_workflows.py) and one restored from the same state differed."""
+
+    def to_dict(self, task):
+        dct = super().to_dict(task)
+        if task.parent is not None:
+            parent, updates = task.parent.data, dct["delta"]["updates"]
+            updates.update({key: value for key, value in task.data.items()  # (most are the parent's very value)
+                            if key not in updates and value is not parent[key] and not _same(parent[key], value)})
+        return dct
+
+
+_EXACT = frozenset({str, int, bool, type(None), date, timedelta, UUID})  # of these, equal values are the same
+
+
+def _same(a, b) -> bool:
+    """Whether `b`, equal to `a` (==), is the same value too: of the same type all through, with the same scale (a
+    Decimal), sign (a float's zero) and offset (a datetime: one instant at two offsets is ==)."""
+    kind = type(a)
+    if kind is not type(b):
+        return False
+    if kind is dict:  # (equal dicts have the same keys, and equal values under each)
+        return all(item is b[key] or _same(item, b[key]) for key, item in a.items())
+    if kind is list:
+        return all(x is y or _same(x, y) for x, y in zip(a, b))
+    return kind in _EXACT or repr(a) == repr(b)
+
+
 def _share_ids(workflow) -> None:
     """Make each task's parent and children ids the very objects that key the tasks: restored, they are equal
     copies, and every step from a task to its parent or children (thousands per command) then compares UUIDs in
@@ -320,6 +352,7 @@ def _share_ids(workflow) -> None:
 def _serializer() -> BpmnWorkflowSerializer:
     config = deepcopy(CAMUNDA_CONFIG)
     config[BpmnWorkflow] = WorkflowByReferenceConverter
+    config[Task] = TypeStrictDeltaConverter
     config[PassThroughTask] = config[OfflineTask] = config[SimpleBpmnTask]
     config[EventSubProcess], config[TimerStartEvent] = config[CallActivity], config[StartEvent]
     registry = BpmnWorkflowSerializer.configure(config)

@@ -10,7 +10,9 @@ workflow serves one command). A forked process starts with none (os.register_at_
 
 Only a workflow whose data JSON gives back as it is gets kept (`faithful`): a tuple, a set, a key that is no text,
 a time zone other than a fixed offset, a value JSON cannot hold, would come back otherwise from the database, and
-the next command must not depend on which process runs it.
+the next command must not depend on which process runs it. A value a task's parent holds equal but not the same
+(True where the parent has 1, Decimal("1.00") where it has Decimal("1.0")) comes back as it is, for the engine's
+serializer stores it (engine.TypeStrictDeltaConverter): nothing to check here.
 """
 from __future__ import annotations
 
