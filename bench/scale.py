@@ -213,7 +213,9 @@ FILL = [
        FROM cases c JOIN case_deadlines d ON d.case_id = c.id
        WHERE d.warning_at < coalesce(d.met_at, now())""",
     # 督办: on one open task in a hundred, answered on the claimed ones (an unclaimed task's waits for its handler),
-    # and the replied history of one completed task in a thousand; the reply halfway to the task's end
+    # and the replied history of one completed task in a thousand; the reply halfway to the task's end. The oldest
+    # unclaimed and the oldest completed task always get one, and the oldest 办结 case a rating below, so that a
+    # small fill (the suite's 1,500 cases) holds each kind whatever random() drew
     """INSERT INTO task_supervisions (task_id, case_id, case_number, agency_code, hall_code, supervisor, instruction,
                                       created_at, reply, replied_by, replied_at)
        SELECT t.id, t.case_id, t.case_number, t.agency_code, t.hall_code,
@@ -225,13 +227,18 @@ FILL = [
        CROSS JOIN LATERAL (SELECT coalesce(t.completed_at, now()) AS ends) e
        CROSS JOIN LATERAL (SELECT t.created_at + (e.ends - t.created_at) * random() / 2 AS at, e.ends,
                                   t.state = 'completed' OR t.assignee IS NOT NULL AS replied) s
-       WHERE CASE t.state WHEN 'ready' THEN random() < 0.01 WHEN 'completed' THEN random() < 0.001 END""",
+       WHERE CASE t.state WHEN 'ready' THEN random() < 0.01 OR t.id = (SELECT min(id) FROM case_tasks
+                                                                  WHERE state = 'ready' AND assignee IS NULL)
+                          WHEN 'completed' THEN random() < 0.001 OR t.id = (SELECT min(id) FROM case_tasks
+                                                                           WHERE state = 'completed') END""",
     # 差评回访: one case in two hundred of the completed ones rated 不满意 or 非常不满意 the day after it closed; its
     # follow-up due 5 working days (7 days) later, recorded within them but for one in ten, left open (overdue)
     """INSERT INTO ratings (case_id, score, label, comment, rated_at)
        SELECT id, 1 + (id % 2), CASE WHEN id % 2 = 0 THEN '非常不满意' ELSE '不满意' END, '等候时间太长',
               closed_at + interval '1 day'
-       FROM cases WHERE status = 'closed' AND result = '办结' AND random() < 0.005""",
+       FROM cases WHERE status = 'closed' AND result = '办结'
+                    AND (random() < 0.005 OR id = (SELECT min(id) FROM cases
+                                                   WHERE status = 'closed' AND result = '办结'))""",
     """INSERT INTO rating_followups (case_id, case_number, agency_code, hall_code, item_name, score, rating_label,
                                      comment, opened_at, due_at, warning_at, status, visit_note, remedy, recorded_by,
                                      recorded_at)
