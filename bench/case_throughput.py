@@ -383,8 +383,9 @@ def main() -> None:
             print(f"service layer, persisted (PDFs: {options.kick}): {service:8.1f} cases/s "
                   f"(first tenth {first:.1f}/s, last tenth {last:.1f}/s)")
             print(f"SQL statements per command:      {statements.summary()}")
-            print(f"CPU under SQLite's write lock:   {statements.locked_summary()} (thread_time, the PDFs' thread "
-                  "not counted; lock taken at the first write, held to the commit)")
+            if service_url.startswith("sqlite"):  # PostgreSQL has no database-wide write lock
+                print(f"CPU under SQLite's write lock:   {statements.locked_summary()} (thread_time, the PDFs' "
+                      "thread not counted; lock taken at the first write, held to the commit)")
             state, rows, by_table = stored_bytes(service_url)
             print(f"stored bytes per case:           workflow_state {state:,.0f}; all the case's rows {rows:,.0f} ("
                   + ", ".join(f"{name} {size:,.0f}" for name, size in sorted(by_table.items(), key=lambda i: -i[1]))
