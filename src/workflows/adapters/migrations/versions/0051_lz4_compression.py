@@ -5,7 +5,7 @@ per case, 12.3 M with lz4), and lz4 reads back faster too. Values already stored
 alike); a server built without lz4 (or before PostgreSQL 14) keeps pglz. SQLite: nothing to do.
 
 Revision ID: 0051
-Revises: 0046
+Revises: 0047
 """
 from alembic import op
 import sqlalchemy as sa

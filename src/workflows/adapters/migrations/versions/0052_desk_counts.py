@@ -8,7 +8,7 @@
   first and counts them; the hall's index by created_at alone walked years of replied ones to find the few.
 
 Revision ID: 0052
-Revises: 0046
+Revises: 0051
 """
 from alembic import op
 import sqlalchemy as sa
