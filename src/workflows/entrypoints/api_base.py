@@ -13,6 +13,7 @@ from workflows.domain.errors import Forbidden, InvalidInput, WorkflowsError
 from workflows.services import accounts
 from workflows.services.context import Context
 
+from .inputs import BIGINT_LIMIT
 from .security import SESSION_KEY
 
 blueprint = Blueprint("api", __name__, url_prefix="/api")
@@ -71,7 +72,6 @@ def body() -> dict:
 
 
 MAX_PAGE = 500  # the services' bound too (min(limit, 500)); the OpenAPI document's _PAGING shows it
-_COUNT_LIMIT = 2 ** 63  # a BIGINT: a larger offset is no number the database takes
 
 
 def paging() -> tuple[int, int]:
@@ -92,4 +92,4 @@ def _count(name: str, default: int) -> int | None:
         value = int(request.args.get(name, default))
     except ValueError:
         return None
-    return value if 0 <= value < _COUNT_LIMIT else None
+    return value if 0 <= value < BIGINT_LIMIT else None

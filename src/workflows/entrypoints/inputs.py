@@ -22,14 +22,14 @@ FILE_TEXT_KEYS = ("xml",)  # a BPMN or DMN file in a JSON deployment: as long as
 FILE_TEXT_LENGTH = 2_000_000
 _BRACKETS = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]', re.DOTALL)  # a string is skipped whole
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")  # the bodies Werkzeug parses as a form
-_ID_LIMIT = 2 ** 63  # a BIGINT: larger ids exist nowhere, so they are simply not found
+BIGINT_LIMIT = 2 ** 63  # a BIGINT: larger ids and offsets are no number the database takes
 
 
 class IdConverter(IntegerConverter):
     """`<int:…>` in every route: a non-negative id a database can hold; anything else matches no route (404)."""
 
     def to_python(self, value: str) -> int:
-        if len(value) > 19 or int(value) >= _ID_LIMIT:
+        if len(value) > 19 or int(value) >= BIGINT_LIMIT:
             raise ValidationError()
         return int(value)
 
