@@ -96,8 +96,7 @@ def failures(ctx: Context, actor: User, limit: int | None = 200, offset: int = 0
     require_role(actor, "admin", "supervisor")
     hall = None if sees_all_halls(actor) else (actor.agency_code, actor.hall_code)
     with ctx.uow(write=False) as uow:
-        return [OutboxFailure(entry, KIND_LABELS.get(entry.kind, entry.kind), number)
-                for entry, number in uow.outbox.failed(limit, offset, hall=hall)]
+        return [_failure(entry, number) for entry, number in uow.outbox.failed(limit, offset, hall=hall)]
 
 
 def _visible_failure(uow, actor: User, entry: OutboxEntry) -> OutboxFailure | None:
@@ -107,14 +106,17 @@ def _visible_failure(uow, actor: User, entry: OutboxEntry) -> OutboxFailure | No
             require_case_visible(actor, case)
         except NotFound:
             return None
-    return OutboxFailure(entry, KIND_LABELS.get(entry.kind, entry.kind), case.number if case else None)
+    return _failure(entry, case.number if case else None)
+
+
+def _failure(entry: OutboxEntry, case_number: str | None) -> OutboxFailure:
+    return OutboxFailure(entry, KIND_LABELS.get(entry.kind, entry.kind), case_number)
 
 
 def case_failures(ctx: Context, case_id: int) -> list[OutboxFailure]:
     """The failed entries of one case, for its page (the caller checked the case is visible)."""
     with ctx.uow(write=False) as uow:
-        return [OutboxFailure(entry, KIND_LABELS.get(entry.kind, entry.kind), None)
-                for entry, _ in uow.outbox.failed(None, case_id=case_id)]
+        return [_failure(entry, None) for entry, _ in uow.outbox.failed(None, case_id=case_id)]
 
 
 def retry(ctx: Context, actor: User, entry_id: int) -> tuple[OutboxEntry, str | None]:
