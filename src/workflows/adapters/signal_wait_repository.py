@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .orm import case_signal_waits, signal_deliveries
-from .repository import execute_at_commit
+from .repository import execute_at_commit, insert_of
 
 
 class SignalWaitRepository:
@@ -22,7 +22,7 @@ class SignalWaitRepository:
         table = case_signal_waits
         execute_at_commit(self.session, table.delete().where(table.c.case_id == case_id))
         if names:
-            execute_at_commit(self.session, table.insert(), [{"case_id": case_id, "signal_name": name,
+            execute_at_commit(self.session, insert_of(table), [{"case_id": case_id, "signal_name": name,
                                                               "agency_code": agency_code}
                                                              for name in dict.fromkeys(names)])
 

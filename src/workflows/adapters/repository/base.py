@@ -20,12 +20,17 @@ def execute_at_commit(session: Session, statement, parameters=None) -> None:
     the database-wide write lock (write_lock.py), and everything a command computes after it waits for it. For
     rows the command does not read back (a case's timer and wait rows: the scheduler and the deliveries read them,
     in transactions of their own)."""
-    held = session.info.get(_AT_COMMIT)
+    _of_transaction(session, _AT_COMMIT, list).append((statement, parameters))
+
+
+def _of_transaction(session: Session, key: str, empty):
+    """What session.info keeps under `key` for the session's current transaction: `empty()` anew when it was kept
+    for another (what a transaction read or kept for its commit ends with it)."""
+    held = session.info.get(key)
     transaction = session.get_transaction()
     if held is None or held[0] is not transaction:
-        held = (transaction, [])
-        session.info[_AT_COMMIT] = held
-    held[1].append((statement, parameters))
+        held = session.info[key] = (transaction, empty())
+    return held[1]
 
 
 def write_at_commit(session: Session) -> None:
@@ -58,11 +63,7 @@ class _Repository:
         if held is not None and transaction is not None and held[0] is transaction and key in held[1]:
             return held[1][key]
         value = load()
-        transaction = self.session.get_transaction()
-        if held is None or held[0] is not transaction:
-            held = (transaction, {})
-            self.session.info[_MEMO] = held
-        held[1][key] = value
+        _of_transaction(self.session, _MEMO, dict)[key] = value  # (the load may have begun the transaction)
         return value
 
     def _remember_added(self, key: tuple, record) -> None:
@@ -111,11 +112,11 @@ class _AppendOnlyRepository(_Repository):
     def write_pending(self) -> None:
         if self._pending:
             self.prepare()
-            self.session.execute(_insert(self.table), self._pending)
+            self.session.execute(insert_of(self.table), self._pending)
             self._pending, self._checked = [], 0
 
 
 @cache
-def _insert(table):
+def insert_of(table):
     """A table's INSERT, built once (its compiled form is then found in the cache by the statement's own key)."""
     return table.insert()

@@ -11,7 +11,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from workflows.domain.model import Case, CaseDeadline, CasePause, Escalation, ExtensionRequest
 
 from .. import orm
-from .base import _MEMO, _Repository, execute_at_commit, rows_of_case
+from .base import _MEMO, _Repository, execute_at_commit, insert_of, rows_of_case
 
 
 class DeadlineRepository(_Repository):
@@ -127,7 +127,7 @@ class MessageWaitRepository(_Repository):
         if previous != []:
             execute_at_commit(self.session, table.delete().where(table.c.case_id == case.id))
         if waits:
-            execute_at_commit(self.session, table.insert(), [
+            execute_at_commit(self.session, insert_of(table), [
                 {"case_id": case.id, "position": position, "agency_code": case.agency_code, "message_name": name,
                  "correlation": correlation} for position, (name, correlation) in enumerate(waits)])
 
