@@ -5,6 +5,7 @@ from datetime import date, datetime
 from functools import cache
 
 from sqlalchemy import bindparam, func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, aliased
 
@@ -124,29 +125,26 @@ class CaseRepository(_Repository):
         it, instead of inserted for its id and updated after. On PostgreSQL the id comes from the table's sequence;
         on SQLite it is the highest id in use or handed out before (kept with the day's number: the case's row may
         be written only at its command's commit, in another transaction than this one), plus one."""
-        table = orm.case_sequences
-        if self.session.get_bind().dialect.name == "postgresql":
-            case_id = func.nextval(func.pg_get_serial_sequence("cases", "id"))
-            statement = self._upsert(table).values(agency_code=agency_code, day=day, last_value=1)
-            statement = statement.on_conflict_do_update(index_elements=[table.c.agency_code, table.c.day],
-                                                        set_={"last_value": table.c.last_value + 1})
-            return tuple(self.session.execute(statement.returning(table.c.last_value, case_id)).one())
-        return tuple(self.session.execute(_sqlite_sequence(), {"agency_code": agency_code, "day": day}).one())
+        statement = _sequence(self.session.get_bind().dialect.name)
+        return tuple(self.session.execute(statement, {"agency_code": agency_code, "day": day}).one())
 
 
 @cache
-def _sqlite_sequence():
-    """next_sequence_and_id's statement on SQLite (parameters agency_code, day): built once."""
-    table, kept = orm.case_sequences, aliased(orm.case_sequences)
-    case_id = select(func.max(func.coalesce(select(func.max(orm.cases.c.id)).scalar_subquery(), 0),
-                              func.coalesce(select(func.max(kept.c.last_case_id)).scalar_subquery(), 0))
-                     + 1).scalar_subquery()
-    statement = sqlite_insert(table).values(agency_code=bindparam("agency_code"), day=bindparam("day"),
-                                            last_value=1, last_case_id=case_id)
+def _sequence(dialect: str):
+    """next_sequence_and_id's statement (parameters agency_code, day), built once for each database."""
+    table = orm.case_sequences
+    if dialect == "postgresql":
+        insert, case_id, kept = pg_insert, func.nextval(func.pg_get_serial_sequence("cases", "id")), {}
+    else:
+        handed_out = aliased(table)
+        case_id = select(func.max(func.coalesce(select(func.max(orm.cases.c.id)).scalar_subquery(), 0),
+                                  func.coalesce(select(func.max(handed_out.c.last_case_id)).scalar_subquery(), 0))
+                         + 1).scalar_subquery()
+        insert, kept = sqlite_insert, {"last_case_id": case_id}  # taken until the case's row is written
+    statement = insert(table).values(agency_code=bindparam("agency_code"), day=bindparam("day"), last_value=1, **kept)
     statement = statement.on_conflict_do_update(index_elements=[table.c.agency_code, table.c.day],
-                                                set_={"last_value": table.c.last_value + 1,
-                                                      "last_case_id": case_id})
-    return statement.returning(table.c.last_value, table.c.last_case_id)
+                                                set_={"last_value": table.c.last_value + 1, **kept})
+    return statement.returning(table.c.last_value, table.c.last_case_id if kept else case_id)
 
 
 # what a case keeps, by the key its repository remembers it under (_remembered) and the empty value of that key
