@@ -18,18 +18,18 @@ from uuid import UUID
 
 from workflows.adapters.unit_of_work import UnitOfWork
 from workflows.domain.applicants import PERSON, id_number_problem
-from workflows.domain.case_numbers import format_case_number
 from workflows.domain.case_states import case_state
 from workflows.domain.catalog import Agency, AgencyItem, Catalog, StageLimit
 from workflows.domain.errors import Conflict, Forbidden, InvalidInput, NotFound, WorkflowsError
 from workflows.domain.events import AgencyMessageThrown, IncidentRaised
 from workflows.domain.model import (MESSAGE_DELIVERED, MESSAGE_FAILED, MESSAGE_OUTBOUND, MESSAGE_PENDING,
-                                    MESSAGE_SENT, MESSAGE_STATUS_LABELS, OPEN, AgencyMessage, Case,
+                                    MESSAGE_SENT, MESSAGE_STATUS_LABELS, AgencyMessage, Case,
                                     ProcessVersion, User)
 
 from .access import require_case_visible, require_role
 from .context import Context
 from .history import SYSTEM, add_history
+from .new_cases import new_case
 from .progress import CaseCommand
 from .retries import retried
 from .thrown_messages import identity_of
@@ -176,12 +176,9 @@ def _start_partner_case(uow: UnitOfWork, ctx: Context, agency: Agency, message: 
     definition = ctx.definition(uow, version.id)
     at, today = ctx.now(), ctx.today()
     applicant = _checked_identity(message.payload.get("applicant"), today)
-    sequence, case_id = uow.cases.next_sequence_and_id(agency.code, today)
-    case = Case(id=case_id, number=format_case_number(agency.code, today, sequence), agency_code=agency.code,
-                hall_code=agency_item.hall_codes[0], item_code=agency_item.code, item_name=definition.name,
-                process_version_id=version.id, stage=message.name, status=OPEN, result=None, applicant=applicant,
-                data={}, workflow_state="", opened_by=SYSTEM, opened_at=at, closed_at=None)
-    uow.cases.add(case)
+    case = new_case(uow, agency.code, today, hall_code=agency_item.hall_codes[0], item_code=agency_item.code,
+                    item_name=definition.name, process_version_id=version.id, stage=message.name,
+                    applicant=applicant, opened_by=SYSTEM, opened_at=at)
     uow.flush()
     message.target_case_id = case.id  # before the case runs: an answer it throws at once finds its exchange
     add_history(uow, case, at, SYSTEM, "opened",

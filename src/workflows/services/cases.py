@@ -7,11 +7,10 @@ from datetime import datetime
 from workflows.domain import privacy as personal_data
 from workflows.domain.applicants import validate_applicant
 from workflows.domain.case_states import CaseState
-from workflows.domain.case_numbers import format_case_number
 from workflows.domain.errors import Forbidden, InvalidInput, NotFound
 from workflows.domain.forms import Form, validate_form
 from workflows.domain.variables import require_variable_source, split_variables, undeclared_errors
-from workflows.domain.model import (OPEN, Case, CaseDeadline, CasePause, CaseTask, Escalation, ExtensionRequest,
+from workflows.domain.model import (Case, CaseDeadline, CasePause, CaseTask, Escalation, ExtensionRequest,
                                     ExternalCall, HistoryEntry, ProcessVersion, User)
 from workflows.domain.case_limits import LimitLine, limit_lines
 
@@ -20,6 +19,7 @@ from .access import may_take, require_case_visible, require_role, sees_all_halls
 from .case_states import state_of
 from .context import Context, jsonable
 from .history import add_history
+from .new_cases import new_case
 from .progress import CaseCommand, Progress
 from .retries import retried
 from .forms import with_defaults
@@ -81,16 +81,9 @@ def open_case(ctx: Context, actor: User, item_code: str, applicant: dict, data: 
             raise InvalidInput("申请信息填写有误", {**errors, **upload_errors, **form_errors, **variable_errors})
         values = {**others, **values}
         at, today = ctx.now(), ctx.today()
-        # The number (and id) is taken in a short transaction of its own, so that other clerks' commands do not
-        # wait for this one's workflow to run; an opening that fails after this point leaves its number unused.
-        with uow.committed_at_once():
-            sequence, case_id = uow.cases.next_sequence_and_id(agency.code, today)
-        case = Case(id=case_id, number=format_case_number(agency.code, today, sequence), agency_code=agency.code,
-                    hall_code=actor.hall_code, item_code=item_code, item_name=agency_item.name,
-                    process_version_id=version_id, stage=APPLICATION_STAGE, status=OPEN, result=None,
-                    applicant=applicant, data={}, workflow_state="", opened_by=actor.username, opened_at=at,
-                    closed_at=None)
-        uow.cases.add(case)  # written at the commit, as its workflow left it (one INSERT)
+        case = new_case(uow, agency.code, today, number_apart=True, hall_code=actor.hall_code, item_code=item_code,
+                        item_name=agency_item.name, process_version_id=version_id, stage=APPLICATION_STAGE,
+                        applicant=applicant, opened_by=actor.username, opened_at=at)  # written at the commit
         add_history(uow, case, at, actor.username, "opened", f"{actor.full_name}登记申请",
                     stage=APPLICATION_STAGE, detail={"data": values})
         agents.record_agent(uow, case, actor, upload, at)

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 
 from workflows.adapters.unit_of_work import UnitOfWork
 from workflows.domain.applicants import validate_applicant
-from workflows.domain.case_numbers import format_case_number
 from workflows.domain.catalog import Agency, AgencyItem
 from workflows.domain.errors import Conflict, InvalidInput, NotFound
 from workflows.domain.forms import validate_form
@@ -25,6 +24,7 @@ from .access import require_case_visible, require_role
 from .cases import receive_message
 from .context import Context, jsonable
 from .history import add_history
+from .new_cases import new_case
 from .progress import CaseCommand, Progress
 
 MESSAGE_ACTIONS = ("message_sent", "message_received", "opened_by_message")
@@ -97,13 +97,9 @@ def _start_by_message(uow: UnitOfWork, ctx: Context, actor: User, agency: Agency
                                           for field, problem in {**errors, **form_errors}.items()})
     hall = actor.hall_code if actor.hall_code in agency_item.hall_codes else agency_item.hall_codes[0]
     at, today = ctx.now(), ctx.today()
-    sequence, case_id = uow.cases.next_sequence_and_id(agency.code, today)
-    case = Case(id=case_id, number=format_case_number(agency.code, today, sequence), agency_code=agency.code,
-                hall_code=hall, item_code=agency_item.code, item_name=agency_item.name,
-                process_version_id=version.id, stage=name, status=OPEN, result=None, applicant=applicant,
-                data={}, workflow_state="", opened_by=actor.username, opened_at=at,
-                closed_at=None)
-    uow.cases.add(case)
+    case = new_case(uow, agency.code, today, hall_code=hall, item_code=agency_item.code,
+                    item_name=agency_item.name, process_version_id=version.id, stage=name, applicant=applicant,
+                    opened_by=actor.username, opened_at=at)
     uow.flush()
     add_history(uow, case, at, actor.username, "opened_by_message", f"收到消息“{name}”，立案", stage=name,
                 detail={"payload": jsonable(payload)})
