@@ -277,3 +277,25 @@ def test_a_signature_that_releases_a_held_submission_reads_the_task_and_its_requ
     assert [r for r in reads if r.startswith(("cases.", "case_tasks.", "EXISTS"))] == load, reads
     of_requests = [r for r in reads if r.startswith(("task_requests.", "task_submissions.", "task_supervisions."))]
     assert of_requests == ["task_requests.task_id", "task_requests.id,", "task_submissions.task_id,"], reads
+
+
+def test_a_command_on_a_case_named_by_its_number_loads_it_once(ctx, staff, clock):
+    """uow.cases.get_for_update_by_number: a 中止 and a 恢复 (the web and the API name the case by its number) load
+    the case with its open tasks and limits once, for update: on PostgreSQL the case locked by its number, then the
+    rest; on SQLite one query; its pauses are read only once it has any, and nothing of it is read again."""
+    from workflows.services import case_operations, time_limits
+
+    progress = cases.open_case(ctx, staff["shouli"], ITEM, APPLICANT, DATA)
+    number = progress.case.number
+    tasks.complete_task(ctx, staff["shouli"], progress.open_tasks[0].id, {"decision": "accept"})
+    postgresql = ctx.session_factory.kw["bind"].dialect.name == "postgresql"
+    load = ["cases.id,", "case_tasks.id,"] if postgresql else ["case_tasks.id,"]
+    for command, pauses in ((lambda: time_limits.pause_clock(ctx, staff["kezhang"], number, "suspension", "待司法鉴定"),
+                             []),
+                            (lambda: time_limits.resume_clock(ctx, staff["kezhang"], number), ["case_pauses.id,"])):
+        seen = statements_of(ctx, command)
+        reads = [s.lstrip().split()[1] for s in seen if s.lstrip().startswith("SELECT")]
+        assert [r for r in reads if r.startswith(("cases.", "case_tasks.", "case_pauses.", "EXISTS"))] == \
+            load + pauses, reads
+        assert not [s for s in seen if "FROM case_deadlines" in s]
+    assert not case_operations.is_suspended(ctx, staff["kezhang"], number)

@@ -12,7 +12,7 @@ import pytest
 
 from workflows.adapters.engine import CaseRun
 from workflows.domain.errors import Conflict
-from workflows.services import cases, tasks, users
+from workflows.services import case_operations, cases, tasks, users
 
 from support.process_driver import PERSON_ID
 
@@ -70,6 +70,32 @@ def test_two_clerks_completing_one_task_one_wins_the_other_gets_a_conflict(ctx, 
     expected_stage = "审核" if winners[0].case.stage == "审核" else "办结"
     assert details.case.stage == expected_stage
     assert details.case.row_version == winners[0].case.row_version
+
+
+def test_a_withdrawal_and_a_termination_of_one_case_at_once_one_closes_it_the_other_is_told(ctx, staff,
+                                                                                             monkeypatch):
+    """Both name the case by its number (get_for_update_by_number): the second sees the case as the first left it."""
+    arrived, original = threading.Barrier(2), case_operations._close
+
+    def close(*args):  # both inside their transaction, the case loaded, where the database lets both in at once
+        try:
+            arrived.wait(timeout=1)
+        except threading.BrokenBarrierError:  # one waits for the other's lock (PostgreSQL) or its write (SQLite)
+            pass
+        return original(*args)
+
+    monkeypatch.setattr(case_operations, "_close", close)
+    number = cases.open_case(ctx, staff["shouli"], OUTPATIENT, APPLICANT, DATA).case.number
+
+    outcomes = _race(lambda: case_operations.withdraw_case(ctx, staff["shouli"], number, "申请人书面申请撤回"),
+                     lambda: case_operations.terminate_case(ctx, staff["kezhang"], number, "申请人已死亡"))
+
+    [winner] = [outcome for outcome in outcomes if not isinstance(outcome, Exception)]
+    [refused] = [outcome for outcome in outcomes if isinstance(outcome, Exception)]
+    assert isinstance(refused, Conflict) and "已办结" in str(refused)
+    details = cases.case_details(ctx, staff["shouli"], number)
+    assert (details.case.status, details.case.result) == ("closed", winner.case.result)
+    assert details.case.row_version == winner.case.row_version
 
 
 def test_two_clerks_claiming_one_task_one_gets_it(ctx, staff):

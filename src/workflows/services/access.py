@@ -23,6 +23,13 @@ def require_case_visible(actor: User, case: Case | None) -> Case:
     return case
 
 
+def case_for_update(uow, actor: User, number) -> Case:
+    """The case a command names by its number (the web and the API pass the number), loaded once for update
+    (CaseRepository.get_for_update_by_number) and visible to the actor: NotFound otherwise, as for a read."""
+    found = uow.cases.get_for_update_by_number(number) if isinstance(number, str) else None
+    return require_case_visible(actor, found.case if found else None)
+
+
 def require_task_visible(actor: User, task: CaseTask | None) -> CaseTask:
     if task is None or task.agency_code != actor.agency_code or task.hall_code != actor.hall_code:
         raise NotFound("任务不存在")

@@ -218,11 +218,11 @@ def migrate_case(ctx: Context, actor: User, plan_id: int, number: str) -> Progre
 
 
 def _locked_case(uow, plan: MigrationPlan, number: str) -> Case:
-    found = uow.cases.get(number) if isinstance(number, str) else None
-    if found is None or found.agency_code != plan.agency_code:
+    # as it is now that it is ours: another migration may have moved it meanwhile
+    found = uow.cases.get_for_update_by_number(number, plan.agency_code) if isinstance(number, str) else None
+    if found is None:
         raise NotFound(f"{number}：案件不存在")
-    case = uow.cases.get_by_id(found.id, lock=True)
-    uow.refresh(case)  # as it is now that it is ours: another migration may have moved it meanwhile
+    case = found.case
     if case.process_version_id != plan.source_version_id:
         raise Conflict(f"{number}：案件已不在源版本上（可能已被迁移）")
     if case.status == CLOSED:

@@ -18,7 +18,7 @@ from workflows.domain.text import reason_text
 from workflows.domain.model import (CASE_TERMINATED, CASE_WITHDRAWN, CLOSED, COMPLETED, FAILED, READY,
                                     SUPERVISION_STAGE, Case, CasePause, CaseTask, User)
 
-from .access import require_case_visible, require_role, require_task_role, require_task_visible
+from .access import case_for_update, require_case_visible, require_role, require_task_role, require_task_visible
 from .context import Context
 from .history import add_history
 from .progress import CaseCommand, Progress
@@ -216,7 +216,7 @@ def withdraw_case(ctx: Context, actor: User, number: str, reason: str) -> Progre
     """撤件 at the window: a 受理员 records that the applicant withdraws the application (e.g. in writing)."""
     require_role(actor, "acceptor")
     with ctx.uow() as uow:
-        case = _locked_case(uow, actor, number)
+        case = case_for_update(uow, actor, number)
         text = _reason(reason, "撤件")
         progress = _close(uow, ctx, case, actor.username, CASE_WITHDRAWN, f"{actor.full_name}登记撤件：{text}", text)
         uow.commit()
@@ -233,8 +233,7 @@ def withdraw_by_applicant(ctx: Context, proof: Proof, address: str | None, reaso
 @retried
 def _withdraw(ctx: Context, proof: Proof, reason: str) -> Progress:
     with ctx.uow() as uow:
-        case = owned_case(uow, proof)
-        uow.cases.get_by_id(case.id, lock=True)
+        case = owned_case(uow, proof, lock=True)
         text = _reason(reason, "撤件")
         progress = _close(uow, ctx, case, APPLICANT, CASE_WITHDRAWN, f"申请人在网上申请撤件：{text}", text)
         uow.commit()
@@ -246,7 +245,7 @@ def terminate_case(ctx: Context, actor: User, number: str, reason: str) -> Progr
     """终止: a 科室负责人 ends a case (the applicant died, the matter became moot …)."""
     require_role(actor, "supervisor")
     with ctx.uow() as uow:
-        case = _locked_case(uow, actor, number)
+        case = case_for_update(uow, actor, number)
         text = _reason(reason, "终止")
         progress = _close(uow, ctx, case, actor.username, CASE_TERMINATED, f"{actor.full_name}终止办理：{text}", text)
         uow.commit()
@@ -282,7 +281,7 @@ def retry_case(ctx: Context, actor: User, number: str, reason: str) -> Progress:
     failed, with the new reason in its history."""
     require_role(actor, "supervisor", "admin")
     with ctx.uow() as uow:
-        case = _locked_case(uow, actor, number)
+        case = case_for_update(uow, actor, number)
         if case.status != FAILED:
             raise Conflict("案件没有出错的步骤，无需重试")
         require_not_suspended(uow, case, "重试")
@@ -334,12 +333,6 @@ def _failure(uow, case: Case) -> str | None:
 
 
 # --- shared --------------------------------------------------------------------------------------------------------
-
-def _locked_case(uow, actor: User, number: str) -> Case:
-    case = require_case_visible(actor, uow.cases.get(number) if isinstance(number, str) else None)
-    uow.cases.get_by_id(case.id, lock=True)
-    return case
-
 
 def _reason(reason, what: str) -> str:
     return reason_text(reason, what)

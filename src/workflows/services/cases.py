@@ -15,7 +15,7 @@ from workflows.domain.model import (Case, CaseDeadline, CasePause, CaseTask, Esc
 from workflows.domain.case_limits import LimitLine, limit_lines
 
 from . import agents, forms, privacy
-from .access import may_take, require_case_visible, require_role, sees_all_halls
+from .access import case_for_update, may_take, require_case_visible, require_role, sees_all_halls
 from .case_states import state_of
 from .context import Context, jsonable
 from .history import add_history
@@ -138,7 +138,7 @@ def deliver_message(ctx: Context, actor: User, number: str, message_name: str, p
     """A message (e.g. 转移接续's 信息表) reaches a case that waits for it; its payload is any JSON value."""
     require_role(actor, "acceptor", "reviewer", "admin")
     with ctx.uow() as uow:
-        case = require_case_visible(actor, uow.cases.get(number))
+        case = case_for_update(uow, actor, number)
         progress = receive_message(uow, ctx, case, actor.username, message_name, payload)
         uow.commit()
         return progress
@@ -146,8 +146,7 @@ def deliver_message(ctx: Context, actor: User, number: str, message_name: str, p
 
 def receive_message(uow, ctx: Context, case: Case, actor: str, message_name: str, payload) -> Progress:
     """Deliver a message to the case inside the caller's transaction (a use case that brings it, such as the
-    clerk marking the last 容缺 material handed in)."""
-    uow.cases.get_by_id(case.id, lock=True)
+    clerk marking the last 容缺 material handed in), which holds the case for update."""
     command = CaseCommand(uow, ctx, case)
     run = command.resume()
     run.deliver_message(message_name, payload)

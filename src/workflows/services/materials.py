@@ -18,7 +18,7 @@ from workflows.domain.model import CaseMaterial, User
 from workflows.domain.case_limits import ACCEPTANCE_STAGE
 
 from . import acceptance
-from .access import require_case_visible, require_role
+from .access import case_for_update, require_case_visible, require_role
 from .context import Context
 from .history import add_history
 from .retries import retried
@@ -66,7 +66,7 @@ def case_materials(ctx: Context, actor: User, number: str) -> list[MaterialStatu
 def mark_materials(ctx: Context, actor: User, number: str, statuses: dict[int, str]) -> list[MaterialStatus]:
     """Mark the materials by index; all or nothing. Returns the checklist afterwards."""
     with ctx.uow() as uow:
-        case = require_case_visible(actor, uow.cases.get(number))
+        case = case_for_update(uow, actor, number)
         if apply_marks(uow, ctx, actor, case, statuses):
             uow.commit()
     return case_materials(ctx, actor, number)

@@ -18,7 +18,7 @@ from workflows.domain.model import OPEN, Case, CaseDocument, User
 from workflows.domain.case_limits import ACCEPTANCE_STAGE
 
 from . import documents, materials, time_limits
-from .access import require_case_visible, require_role
+from .access import case_for_update, require_role
 from .clock import CaseClock
 from .context import CHINA, Context
 from .history import SYSTEM, add_history
@@ -39,8 +39,7 @@ def issue_missing_materials_notice(ctx: Context, actor: User, number: str, marks
     form, are saved first, in the same transaction."""
     require_role(actor, *documents.NOTICE_ROLES)
     with ctx.uow() as uow:
-        case = require_case_visible(actor, uow.cases.get(number))
-        uow.cases.get_by_id(case.id, lock=True)
+        case = case_for_update(uow, actor, number)
         if marks:
             materials.apply_marks(uow, ctx, actor, case, marks)
         document = _notice(uow, ctx, case, actor)

@@ -55,6 +55,7 @@ def post_message(ctx: Context, actor: User, agency_code: str, name, payload) -> 
             raise Conflict(f"有 {len(waiting)} 件办件在等待“{name}”，无法确定送达哪一件：{numbers}"
                            "（请在流程中为该消息定义关联属性 correlationProperty，并在消息中给出其值）")
         if waiting:
+            uow.cases.get_by_id(waiting[0].id, lock=True)
             correlated = Correlated(receive_message(uow, ctx, waiting[0], actor.username, name, payload), False)
         else:
             correlated = Correlated(_start_by_message(uow, ctx, actor, agency, name, payload), True)

@@ -186,7 +186,9 @@ def mask_name(name: str, kind: str | None = PERSON) -> str:
     return name[:keep] + "*" * (len(name) - 2 * keep) + name[-keep:]
 
 
-def owned_case(uow, proof: Proof) -> Case:
+def owned_case(uow, proof: Proof, lock: bool = False) -> Case:
+    """The case the proof names, if it proves it (NotFound, one neutral answer, otherwise); with `lock`, loaded for
+    update (CaseRepository.get_for_update_by_number: a command of the applicant's)."""
     number, id_number, phone = proof.number.strip(), proof.id_number.strip().upper(), _digits(proof.phone)
     errors = {}
     if not number:
@@ -197,7 +199,7 @@ def owned_case(uow, proof: Proof) -> Case:
         errors["phone"] = "请填写申请时登记的联系电话"
     if errors:
         raise InvalidInput("请填写办件编号、证件号码和联系电话", errors)
-    case = uow.cases.get(number) if len(number) <= 40 else None
+    case = _case_of_number(uow, number, lock) if len(number) <= 40 else None
     applicant = (case.applicant or {}) if case else {}
     stored = str(applicant.get("id_number", ""))
     phones = {_digits(applicant.get("phone")), _digits((agent_of(applicant) or {}).get("phone"))} - {""}
@@ -206,6 +208,13 @@ def owned_case(uow, proof: Proof) -> Case:
             or not any(hmac.compare_digest(known.encode(), phone.encode()) for known in phones)):
         raise NotFound(NOT_FOUND)
     return case
+
+
+def _case_of_number(uow, number: str, lock: bool) -> Case | None:
+    if not lock:
+        return uow.cases.get(number)
+    found = uow.cases.get_for_update_by_number(number)
+    return found.case if found else None
 
 
 def _digits(phone) -> str:

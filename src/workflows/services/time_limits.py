@@ -13,7 +13,7 @@ from workflows.domain.events import CalendarChanged, OutboxEntry
 from workflows.domain.model import APPROVED, CLOSED, REFUSED, REQUESTED, ExtensionRequest, User
 from workflows.domain.case_limits import ACCEPTANCE_STAGE, PROMISED, STATUTORY, limit_name
 
-from .access import require_case_visible, require_role
+from .access import case_for_update, require_case_visible, require_role
 from .calendar import working_calendar
 from .catalog import get_agency
 from .clock import CaseClock
@@ -64,8 +64,7 @@ def on_started_case(ctx: Context, actor: User, number: str, act: Callable[..., s
     """Run `act(uow, command)` on a started case's clock, then recompute its limits and record what moved."""
     require_role(actor, *(roles or ("acceptor", "reviewer", "finance", "supervisor")))
     with ctx.uow() as uow:
-        case = require_case_visible(actor, uow.cases.get(number))
-        uow.cases.get_by_id(case.id, lock=True)
+        case = case_for_update(uow, actor, number)
         command = CaseCommand(uow, ctx, case)
         command.clock.require_started()
         run = command.resume()

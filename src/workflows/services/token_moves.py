@@ -19,7 +19,7 @@ from workflows.domain.case_migration import MoveTarget
 from workflows.domain.errors import Conflict, InvalidInput
 from workflows.domain.model import CLOSED, PENDING, REQUEST_KINDS, Case, User
 
-from .access import require_case_visible
+from .access import case_for_update, require_case_visible
 from .case_operations import require_not_suspended
 from .context import Context
 from .history import add_history
@@ -54,9 +54,7 @@ def move_token(ctx: Context, actor: User, number: str, source: str, target: str,
     rules.require_may_move(actor)
     text = rules.clean_reason(reason, "跳转")
     with ctx.uow() as uow:
-        found = require_case_visible(actor, uow.cases.get(number) if isinstance(number, str) else None)
-        case = uow.cases.get_by_id(found.id, lock=True)
-        uow.refresh(case)
+        case = case_for_update(uow, actor, number)
         if case.status == CLOSED:
             raise Conflict("案件已办结，不能跳转")
         require_not_suspended(uow, case, "跳转")

@@ -60,24 +60,60 @@ class CaseRepository(_Repository):
         (the clock, the inbox rows, the documents read none of it again). Without `lock`, the same for a read
         (a preview: nothing locked or watched)."""
         with self.session.no_autoflush:
-            if self.session.get_bind().dialect.name == "postgresql":
+            if self._postgresql():
                 case = self.of_task(task_id, lock=lock)
                 rows = list(self.session.execute(_task_for_completion(), {"task_id": task_id, "case_id": case.id})
                             ) if case else []
             else:
                 rows = list(self.session.execute(_case_for_update(), {"task_id": task_id}))
-                case = rows[0][-1 - _VERSIONS] if rows else None
-                if case is not None:
-                    VersionRepository(self.session).remember(rows[0][-_VERSIONS:])
-                    if lock:
-                        self._watched(case)
+                case = self._loaded_with_versions(rows, lock)
         if not rows:
             return None
-        tasks = list(dict.fromkeys(row[0] for row in rows))
+        activity = TaskActivity(*map(bool, rows[0][2:5]))
+        aggregate = self._aggregate(case, rows, rows[0][5:])
+        aggregate.task = next((row[0] for row in rows if row[0].id == task_id), None)
+        aggregate.parts = TaskRequestRepository(self.session).parts(task_id, activity)
+        return aggregate
+
+    def get_for_update_by_number(self, number: str, agency_code: str | None = None) -> CaseAggregate | None:
+        """The case of that number (of that agency only, with `agency_code`) as a command on the case itself needs
+        it (a 中止, a 撤件, a message, a 一次性告知书: the web and the API name the case by its number): the case, its
+        open tasks, its limits and pauses, read as get_for_update reads them and remembered alike, in one load
+        for update: on PostgreSQL the case row locked by its number, then the rest; on SQLite one query, the row
+        version watched."""
+        with self.session.no_autoflush:
+            parameters = {"number": number, "agency_code": agency_code}
+            if self._postgresql():
+                row = self.session.execute(_case_of_number(agency_code is not None), parameters).first()
+                case = row[0] if row else None
+                if case is not None:
+                    VersionRepository(self.session).remember(row[1:])
+                    self._watched(case)
+                rows = list(self.session.execute(_parts_of_case(), {"case_id": case.id})) if case else []
+            else:
+                rows = list(self.session.execute(_number_for_update(agency_code is not None), parameters))
+                case = self._loaded_with_versions(rows, lock=True)
+        return self._aggregate(case, rows, rows[0][2:]) if rows else None
+
+    def _postgresql(self) -> bool:
+        return self.session.get_bind().dialect.name == "postgresql"
+
+    def _loaded_with_versions(self, rows: list, lock: bool) -> Case | None:
+        """The case SQLite's one query read last in each row, with the versions after it (remembered)."""
+        case = rows[0][-1 - _VERSIONS] if rows else None
+        if case is not None:
+            VersionRepository(self.session).remember(rows[0][-_VERSIONS:])
+            if lock:
+                self._watched(case)
+        return case
+
+    def _aggregate(self, case: Case, rows: list, kept_columns: tuple) -> CaseAggregate:
+        """The aggregate of rows (open task, limit, ...), kept_columns: the _KEPT checks and the issued documents;
+        what it holds remembered for the rest of the transaction."""
+        tasks = [task for task in dict.fromkeys(row[0] for row in rows) if task is not None]
         accepted = case.accepted_at is not None
         limits = sorted({row[1] for row in rows if row[1] is not None}, key=lambda d: d.id) if accepted else []
-        activity, kept = TaskActivity(*map(bool, rows[0][2:5])), rows[0][5:5 + len(_KEPT)]
-        issued = rows[0][5 + len(_KEPT)]
+        kept, issued = kept_columns[:len(_KEPT)], kept_columns[len(_KEPT)]
         open_tasks = self._remembered(("open_tasks", case.id), lambda: [t for t in tasks if t.state == READY])
         deadlines = self._remembered(("deadlines", case.id), lambda: limits)
         for (key, empty, _), present in zip(_KEPT, kept):
@@ -85,8 +121,7 @@ class CaseRepository(_Repository):
                 self._remembered((key, case.id), empty)
         DocumentRepository(self.session).read_issued(case.id, issued)
         pauses = self._remembered(("pauses", case.id), lambda: self._rows(CasePause, case.id))
-        return CaseAggregate(case, open_tasks, next((task for task in tasks if task.id == task_id), None),
-                             TaskRequestRepository(self.session).parts(task_id, activity), deadlines, pauses)
+        return CaseAggregate(case, open_tasks, deadlines=deadlines, pauses=pauses)
 
     def _rows(self, record, case_id: int) -> list:
         with self.session.no_autoflush:
@@ -176,6 +211,38 @@ def _task_for_completion():
 
 
 _VERSIONS = len(VersionRepository.columns())
+
+
+@cache
+def _case_of_number(of_agency: bool):
+    """The case of a number locked (parameters number, agency_code), with the versions of VersionRepository;
+    populate_existing: a case this transaction read before is taken as it is now that it is ours."""
+    query = select(Case, *VersionRepository.columns()).where(Case.number == bindparam("number"))
+    if of_agency:
+        query = query.where(Case.agency_code == bindparam("agency_code"))
+    return query.with_for_update(of=Case).execution_options(populate_existing=True)
+
+
+def _case_level_parts(case_id) -> tuple:
+    """What get_for_update_by_number reads beside the case, for the case `case_id`: each of its open tasks and its
+    limits (a row with neither when it has none), then the checks of _KEPT and its documents, as _case_parts."""
+    kept = (select(record.case_id).where(record.case_id == case_id).exists() for *_, record in _KEPT)
+    return select(CaseTask, CaseDeadline, *kept, issued_documents(case_id)).select_from(Case).outerjoin(
+        CaseTask, (CaseTask.case_id == Case.id) & (CaseTask.state == READY)).outerjoin(
+        CaseDeadline, CaseDeadline.case_id == Case.id)
+
+
+@cache
+def _parts_of_case():
+    return _case_level_parts(bindparam("case_id")).where(Case.id == bindparam("case_id"))
+
+
+@cache
+def _number_for_update(of_agency: bool):
+    """_case_level_parts with the case and the versions, the case found by its number: one query (SQLite)."""
+    query = _case_level_parts(Case.id).add_columns(Case, *VersionRepository.columns())
+    query = query.where(Case.number == bindparam("number"))
+    return query.where(Case.agency_code == bindparam("agency_code")) if of_agency else query
 
 
 @cache
