@@ -14,8 +14,9 @@ from workflows.adapters.database import make_engine
 from workflows.adapters.engine import Engine
 from workflows.adapters.orm import start_mappers
 from workflows.adapters.sms_gateway import HttpSmsGateway, RecordingSmsGateway, SmsGateway
-from workflows.domain.events import (AgencyMessageThrown, ApplicantNotified, CalendarChanged, DocumentIssued,
-                                     EscalationRaised, IncidentRaised, SignalThrown, StaffNotified, TaskCompleted)
+from workflows.domain.events import (AgencyMessageThrown, ApplicantNotified, CalendarChanged, CaseAccepted,
+                                     CaseClosed, DocumentIssued, EscalationRaised, IncidentRaised, SignalThrown,
+                                     StaffNotified, TaskCompleted)
 from workflows.services import (acceptance, agency_messages, applicant_notices, documents, escalations, incidents,
                                 notifications, outbox, signals, time_limits)
 from workflows.services.context import Context, system_clock
@@ -57,6 +58,8 @@ def bootstrap(database: str | sessionmaker, *, engine: Engine | None = None,
     ctx = Context(database, clock=clock, **({"engine": engine} if engine is not None else {}))
     texts = {SEND_SMS: applicant_notices.sender(sms or sms_gateway_setting())}
     atomic = {TaskCompleted: [lambda uow, event: acceptance.on_task_completed(uow, ctx, event)],
+              CaseAccepted: [lambda uow, event: documents.on_case_accepted(uow, ctx, event)],
+              CaseClosed: [lambda uow, event: documents.on_case_closed(uow, ctx, event)],
               StaffNotified: [notifications.notify_staff], EscalationRaised: [escalations.notify_escalation]}
     ctx.bus = MessageBus(clock=ctx.now, atomic=atomic, deferred=dict(DEFERRED),
                          workers={**WORKERS, **texts, **(workers or {})}, prompt=dict(PROMPT),

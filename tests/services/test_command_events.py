@@ -1,5 +1,6 @@
 """What follows a command, as events the bus dispatches in its transaction: the people told of a 转办 (StaffNotified),
-a 容缺受理's record and notice (TaskCompleted), each undone with the command that published it."""
+a 容缺受理's record and notice (TaskCompleted), the documents of where the case went (CaseAccepted, CaseClosed), each
+undone with the command that published it."""
 from __future__ import annotations
 
 import pytest
@@ -7,8 +8,9 @@ import pytest
 from workflows.adapters.sms_gateway import RecordingSmsGateway
 from workflows.bootstrap import bootstrap
 from workflows.domain.errors import InvalidInput
-from workflows.domain.events import StaffNotified
-from workflows.services import cases, documents, materials, outbox, task_operations, tasks, users
+from workflows.domain.events import CaseAccepted, CaseClosed, StaffNotified
+from workflows.domain.model import CASE_TERMINATED
+from workflows.services import case_operations, cases, documents, materials, outbox, task_operations, tasks, users
 
 from support.cases import APPLICANT, accept, at
 
@@ -55,6 +57,23 @@ def test_nobody_is_told_of_a_command_that_did_not_commit(ctx, staff, clock):
         uow.publish(StaffNotified(case_id, ("kezhang", "kezhang", ""), "urge", "请尽快办理", clock.now))
         uow.commit()
     assert told(ctx, staff["kezhang"], "urge") == [f"请尽快办理（门诊费用报销 {number}）"]  # each person once
+
+
+def test_the_documents_of_where_a_case_went_are_issued_by_its_events(ctx, staff, clock):
+    seen = []
+    watched = bootstrap(ctx.session_factory, engine=ctx.engine, clock=clock)
+    for kind in (CaseAccepted, CaseClosed):  # the documents' handlers taken off: the commands only decide
+        watched.bus.atomic[kind] = [lambda uow, event: seen.append(event)]
+    number = accept(watched, staff, clock, "2026-11-23 09:30")
+    case_operations.terminate_case(watched, staff["kezhang"], number, "申请人已死亡")
+    case_id = cases.case_details(ctx, staff["shouli"], number).case.id
+    assert seen == [CaseAccepted(case_id), CaseClosed(case_id, CASE_TERMINATED)]
+    assert documents.list_documents(ctx, staff["shouli"], number) == []
+
+    number = accept(ctx, staff, clock, "2026-11-23 10:30")
+    case_operations.terminate_case(ctx, staff["kezhang"], number, "申请人已死亡")
+    assert [d.kind for d in documents.list_documents(ctx, staff["shouli"], number)] == [
+        documents.ACCEPTANCE, documents.TERMINATION]
 
 
 @pytest.fixture

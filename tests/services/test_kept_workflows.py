@@ -113,15 +113,15 @@ def test_a_command_overtaken_by_a_concurrent_one_keeps_nothing(ctx, staff, datab
 def test_a_command_rolled_back_leaves_the_next_one_the_committed_state(ctx, staff, taken, monkeypatch):
     progress = cases.open_case(ctx, staff["shouli"], OUTPATIENT, APPLICANT, DATA)
     number = progress.case.number
-    original = documents.issue_automatic
+    original = documents.on_case_accepted
 
     def fail(*args):  # after the workflow was saved in the command's transaction: it rolls back
         raise RuntimeError("文书模板读取失败")
 
-    monkeypatch.setattr(documents, "issue_automatic", fail)
+    monkeypatch.setattr(documents, "on_case_accepted", fail)
     with pytest.raises(RuntimeError):
         tasks.complete_task(ctx, staff["shouli"], progress.open_tasks[0].id, {"decision": "accept"})
-    monkeypatch.setattr(documents, "issue_automatic", original)
+    monkeypatch.setattr(documents, "on_case_accepted", original)
     taken.clear()
 
     accepted = tasks.complete_task(ctx, staff["shouli"], progress.open_tasks[0].id, {"decision": "accept"})

@@ -138,6 +138,24 @@ class TaskCompleted(Event):
 
 
 @dataclass(frozen=True)
+class CaseAccepted(Event):
+    """A command took the case on from 受理 accepted (not into 容缺补正, whose notice the 受理 task gives, nor on to a
+    refusal in the same move): its 受理通知书 is issued in the command's transaction (services/documents.py)."""
+
+    case_id: int
+
+
+@dataclass(frozen=True)
+class CaseClosed(Event):
+    """A command closed the case with `result` (its end event's name, or 撤件/终止 …): the document of that result
+    (办结通知书, a 决定书 …) and the result documents its certificate handler numbered are issued in the command's
+    transaction (services/documents.py)."""
+
+    case_id: int
+    result: str
+
+
+@dataclass(frozen=True)
 class StaffNotified(Event):
     """People of the agency are told something about a case (a 委派, a 加签 to sign, a 督办 …): their notification
     rows are written in the command's transaction (services/notifications.py), so nobody is told of what did not

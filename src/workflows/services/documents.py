@@ -1,8 +1,9 @@
 """文书: the notices and decisions a case is given, filled in from the agency's templates and kept as PDF.
 
 `issue` is called inside the transaction of the command that calls for a document (受理, 容缺受理, a 告知承诺 …);
-`issue_automatic` is record_progress's hook: every command on a case ends there, so the documents that follow
-from where the case went (accepted, refused, completed, timed out) are issued whoever moved it. A document is
+`on_case_accepted` and `on_case_closed` handle the events every command on a case publishes where it moved the
+case (services/progress.py), so the documents that follow from where the case went (accepted, refused, completed,
+timed out) are issued whoever moved it, in the command's transaction. A document is
 never changed: issuing one again makes a new one with a new number.
 
 The command fixes the document: its number, its values and its text as laid out are kept in its transaction. The
@@ -23,10 +24,10 @@ from workflows.domain.documents import (KINDS, REMEDIES, DocumentMaterial, Docum
                                         chinese_date, contact_phone, from_layout, layout_of, mask_account, mask_id,
                                         render)
 from workflows.domain.errors import Conflict, NotFound
-from workflows.domain.events import DocumentIssued, OutboxEntry
+from workflows.domain.events import CaseAccepted, CaseClosed, DocumentIssued, OutboxEntry
 from workflows.domain.identity import eligibility_finding
-from workflows.domain.model import CASE_TERMINATED, CLOSED, Case, CaseDocument, User
-from workflows.domain.case_limits import ACCEPTANCE_STAGE, PROMISED
+from workflows.domain.model import CASE_TERMINATED, Case, CaseDocument, User
+from workflows.domain.case_limits import PROMISED
 from workflows.domain.case_states import COMPLETED
 
 from . import applicant_notices
@@ -107,19 +108,22 @@ def closing_kind(case: Case, result: str) -> str | None:
     return kind
 
 
-def issue_automatic(uow: UnitOfWork, ctx: Context, case: Case, previous_stage: str, was_open: bool) -> None:
-    """The documents that follow from a command that moved the case from `previous_stage`: a 受理通知书 when it
-    left 受理 accepted (a 容缺受理 gets its own notice from the 受理 task), and when it closed the document of its
-    result, with the result documents its certificate handler numbered."""
-    accepted = case.accepted_at is not None and (case.status != CLOSED or case.result == COMPLETED)
-    if (previous_stage == ACCEPTANCE_STAGE and case.stage not in (ACCEPTANCE_STAGE, WAIVER_STAGE) and accepted
-            and not any(d.kind in (ACCEPTANCE, WAIVER) for d in uow.documents.issued(case.id))):
-        issue(uow, ctx, case, ACCEPTANCE, SYSTEM)
-    if not was_open or case.status != CLOSED or case.result not in CLOSING_DOCUMENTS:
+def on_case_accepted(uow: UnitOfWork, ctx: Context, event: CaseAccepted) -> None:
+    """The bus's handler of CaseAccepted, in the command's transaction: the 受理通知书, unless the case has it (sent
+    back to 受理 and accepted again) or its 容缺受理通知书."""
+    if not any(d.kind in (ACCEPTANCE, WAIVER) for d in uow.documents.issued(event.case_id)):
+        issue(uow, ctx, uow.cases.get_by_id(event.case_id), ACCEPTANCE, SYSTEM)
+
+
+def on_case_closed(uow: UnitOfWork, ctx: Context, event: CaseClosed) -> None:
+    """The bus's handler of CaseClosed, in the command's transaction: the document of the case's result, with the
+    result documents its certificate handler numbered."""
+    if event.result not in CLOSING_DOCUMENTS:
         return
-    kind = closing_kind(case, case.result)
+    case = uow.cases.get_by_id(event.case_id)
+    kind = closing_kind(case, event.result)
     issue(uow, ctx, case, kind, SYSTEM, **_closing_details(uow, case, kind))
-    if case.result == COMPLETED:
+    if event.result == COMPLETED:
         for entry in case.data.get("documents", []):
             issue(uow, ctx, case, RESULT, SYSTEM, document_name=entry["kind"], number=entry["number"])
 

@@ -12,13 +12,16 @@ from handlers.gateways import LocalNationalPlatform, LocalPaymentGateway
 from workflows.adapters.engine import AutomaticStep, CaseBindings, CaseRun
 from workflows.adapters.unit_of_work import UnitOfWork
 from workflows.domain.amounts import PROPOSAL, yuan
-from workflows.domain.events import IncidentRaised, SignalThrown
+from workflows.domain.acceptance import WAIVER_STAGE
+from workflows.domain.case_limits import ACCEPTANCE_STAGE
+from workflows.domain.case_states import COMPLETED
+from workflows.domain.events import CaseAccepted, CaseClosed, IncidentRaised, SignalThrown
 from workflows.domain.external_tasks import ExternalTask
 from workflows.domain.identity import eligibility_finding
 from workflows.domain.model import (CANCELLED, CLOSED, FAILED, OPEN, READY, SUPERVISION_STAGE, Case, CaseTask,
                                     ExternalCall)
 
-from . import documents, thrown_messages
+from . import thrown_messages
 from .applicant_notices import OutboxNotifier
 from .clock import CaseClock
 from .context import Context, jsonable
@@ -117,8 +120,17 @@ def record_progress(uow: UnitOfWork, ctx: Context, case: Case, run: CaseRun, clo
     case.workflow_state = ctx.engine.dump(run)
     uow.after_commit(lambda: ctx.engine.keep(run))  # the next command on the case takes it, unrestored
     _index_waits(uow, case, run, was_open, was_failed)
-    documents.issue_automatic(uow, ctx, case, previous_stage, was_open)  # 受理通知书, 决定书, 办结通知书 …
+    _publish_moves(uow, case, previous_stage, was_open)
     return Progress(case, ready, tuple(notices))
+
+
+def _publish_moves(uow: UnitOfWork, case: Case, previous_stage: str, was_open: bool) -> None:
+    """What the command did to the case that others act on (its documents: 受理通知书, 决定书, 办结通知书 …)."""
+    accepted = case.accepted_at is not None and (case.status != CLOSED or case.result == COMPLETED)
+    if previous_stage == ACCEPTANCE_STAGE and case.stage not in (ACCEPTANCE_STAGE, WAIVER_STAGE) and accepted:
+        uow.publish(CaseAccepted(case.id))
+    if was_open and case.status == CLOSED:
+        uow.publish(CaseClosed(case.id, case.result))
 
 
 def _record_signals(uow: UnitOfWork, case: Case, run: CaseRun, at: datetime) -> None:

@@ -76,6 +76,11 @@ class _Repository:
             else:
                 remembered.append(record)
 
+    def _peek(self, key: tuple):
+        """What this transaction remembers under `key`, or None: nothing is read."""
+        held = self.session.info.get(_MEMO)
+        return held[1].get(key) if held is not None and held[0] is self.session.get_transaction() else None
+
     def _forget(self, key: tuple) -> None:
         held = self.session.info.get(_MEMO)
         if held is not None:

@@ -23,6 +23,7 @@ from .task_requests import TaskRequestRepository, activity_checks
 class CaseRepository(_Repository):
     def add(self, case: Case) -> None:
         self.session.add(case)
+        self._remembered(("added", case.id), lambda: case)  # get_by_id finds it before its row is written
 
     def get(self, number: str, agency_code: str | None = None, lock: bool = False) -> Case | None:
         """The case of that number (of that agency only, with `agency_code`); `lock` as for get_by_id, in the same
@@ -38,7 +39,8 @@ class CaseRepository(_Repository):
         """The case; with `lock`, its row is locked until the transaction ends (PostgreSQL), so a second command
         on the same case waits instead of failing late; on SQLite its row version is checked when the command
         takes the write lock (write_lock.py), and the command runs again if the case changed meanwhile."""
-        case = self.session.get(Case, case_id, with_for_update=lock or None)
+        added = None if lock else self._peek(("added", case_id))
+        case = added or self.session.get(Case, case_id, with_for_update=lock or None)
         return self._watched(case) if lock else case
 
     def of_task(self, task_id: str, lock: bool = False) -> Case | None:
