@@ -52,6 +52,7 @@ from workflows.bootstrap import bootstrap
 from workflows.services.context import Context
 from workflows.services.setup import install
 
+from support.cases import accept
 from support.documented import DocumentedClient
 from support.fake_uow import FakeContext, Store
 from support.paths import BPMN_DIR, CATALOG_DIR
@@ -533,15 +534,24 @@ _STORE: list[Store] = []  # the installed content, read once per worker for the 
 
 @pytest.fixture
 def fake_ctx(sqlite_template, tmp_path_factory, clock) -> FakeContext:
-    """A context over a fake unit of work (support/fake_uow.py) seeded with the installed catalog, processes and
-    staff: for the rules of 申请 refused at intake, where no SQL is under test."""
+    """A context over a fake unit of work (support/fake_uow.py) seeded with the installed catalog, processes,
+    calendar and staff (and a case accepted there, for `fake_accepted`): for the rules of 申请 refused at intake
+    and of the clock's decisions on an accepted case, where no SQL is under test."""
     if not _STORE:
         path = tmp_path_factory.mktemp("store") / "workflows.db"
         shutil.copy(sqlite_template, path)  # read from a copy: opening the shared template could write to it
-        installed = _context(f"sqlite:///{path}")
-        _STORE.append(Store.read_from(installed))
+        installed = _context(f"sqlite:///{path}", FakeClock())
+        number = accept(installed, {user.username: user for user in users.list_users(installed)},
+                        installed.clock, "2026-11-23 09:30")
+        _STORE.append(Store.read_from(installed, number))
         installed.session_factory.kw["bind"].dispose()
     return FakeContext(_STORE[0].fresh(), engine=SHARED_ENGINE, clock=clock)
+
+
+@pytest.fixture
+def fake_accepted(fake_ctx) -> str:
+    """The number of a 门诊 case accepted at 2026-11-23 09:30 (its limits running), in the fake context's store."""
+    return fake_ctx.store.accepted()
 
 
 @pytest.fixture
