@@ -110,8 +110,8 @@ class CaseRepository(_Repository):
         return case
 
     def _aggregate(self, case: Case, rows: list, kept_columns: tuple) -> CaseAggregate:
-        """The aggregate of rows (open task, limit, ...), kept_columns: the _KEPT checks and the issued documents;
-        what it holds remembered for the rest of the transaction."""
+        """The case with what was read beside it: `rows` begin with an open task and a limit (either may be None),
+        `kept_columns` are the _KEPT checks and the issued documents; all of it remembered for the transaction."""
         tasks = [task for task in dict.fromkeys(row[0] for row in rows) if task is not None]
         accepted = case.accepted_at is not None
         limits = sorted({row[1] for row in rows if row[1] is not None}, key=lambda d: d.id) if accepted else []
