@@ -10,9 +10,13 @@
    parse the catalog and the process); the line also gives the workers' CPU per case (from /proc, before and after: the
    command, the PDFs' thread and the HTTP path together; their shares tell whether the connections spread evenly)
    and the client threads' own CPU per request, to show that the bench's client is not what limits the rate.
+   The scheduler process runs beside gunicorn as `workflows serve` starts it (cli.SCHEDULER): it works the
+   outbox (the 文书 PDFs, the applicant's texts), so its CPU per case is printed too, read once the outbox has no
+   entry left undone. --threads sets gunicorn's threads per worker, --ports the range the server's port is
+   taken from.
 
 Usage: python bench/case_throughput.py [--cases N] [--database-url URL] [--clients K] [--workers 1,2] [--http-only]
-                                      [--kick thread|inline|off] [--profile FILE]
+                                      [--threads T] [--ports LOW-HIGH] [--kick thread|inline|off] [--profile FILE]
 Without --database-url each part gets a fresh SQLite file; with a PostgreSQL URL the database is emptied first.
 The service-layer part also prints its rate over the first and the last tenth of the cases, to show whether the
 cost of a step stays flat as cases and their histories pile up, the SQL statements each command sends (open, then
@@ -38,7 +42,7 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-from sqlalchemy import event, select, text
+from sqlalchemy import event, func, select, text
 from sqlalchemy.orm import sessionmaker
 
 from handlers.gateways import LocalNationalPlatform, LocalPaymentGateway, LocalSmsNotifier
@@ -49,6 +53,7 @@ from workflows.adapters.database import make_engine
 from workflows.adapters.engine import CaseBindings, Engine
 from workflows.adapters.migrate import upgrade
 from workflows.bootstrap import bootstrap
+from workflows.entrypoints.cli import SCHEDULER
 from workflows.entrypoints.gunicorn_config import COMMAND as GUNICORN
 from workflows.adapters import orm
 from workflows.adapters.write_lock import GUARD
@@ -214,10 +219,17 @@ def _size(value) -> int:
                (json.dumps(value, ensure_ascii=False) if isinstance(value, (dict, list)) else str(value)).encode())
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+def _free_port(ports: range | None = None) -> int:
+    """A port nobody listens on: the system's choice, or the first free one of `ports` (--ports, on a machine whose
+    users share out port ranges)."""
+    for port in ports or [0]:
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:  # taken: the next one
+                continue
+            return probe.getsockname()[1]
+    raise RuntimeError(f"no free port in {ports.start}–{ports.stop - 1}")
 
 
 class Client:
@@ -276,31 +288,63 @@ def _cpu(pid: int) -> float:
 
 def _booted_workers(master: int, workers: int) -> list[int]:
     """The workers once each has loaded the app and waits: a worker still importing takes no connection, and with
-    keep-alive the connections the clients open first stay with the workers that took them. Loaded: it has used
-    some CPU (the app's import is a second or so) and then used none for a while."""
-    last: dict[int, float] = {}
+    keep-alive the connections the clients open first stay with the workers that took them."""
     for _ in range(600):
         pids = _children(master)
-        now = {pid: _cpu(pid) for pid in pids}
-        if len(pids) == workers and all(0.3 <= now[pid] <= last.get(pid, -1) + 1 / TICKS for pid in pids):
+        if len(pids) == workers and _settled(pids):
             return pids
-        last = now
-        time.sleep(0.2)
     raise RuntimeError("the workers did not finish starting")
 
 
-def through_http(url: str, count: int, clients: int, workers: int) -> dict:
+def _settled(pids: list[int]) -> bool:
+    """Loaded: each has used some CPU (the app's import is a second or so) and then none for a while (0.2 s)."""
+    before = {pid: _cpu(pid) for pid in pids}
+    time.sleep(0.2)
+    return all(0.3 <= before[pid] and _cpu(pid) <= before[pid] + 1 / TICKS for pid in pids)
+
+
+def _started_scheduler(environment: dict, log) -> subprocess.Popen:
+    """The scheduler process as `workflows serve` starts it beside gunicorn (the outbox's PDFs and texts are its
+    work), once it has loaded and waits between rounds."""
+    scheduler = subprocess.Popen(SCHEDULER, env=environment, stdout=subprocess.DEVNULL, stderr=log)
+    for _ in range(600):
+        if _settled([scheduler.pid]):
+            return scheduler
+    raise RuntimeError("the scheduler did not finish starting")
+
+
+def _drained(url: str, timeout: float = 120) -> float:
+    """Seconds until the outbox has no entry left undone (the PDFs and texts of the cases run): its work is part
+    of the cases' cost."""
+    database, started = make_engine(url), time.perf_counter()
+    try:
+        while time.perf_counter() - started < timeout:
+            with database.connect() as connection:
+                if not connection.scalar(select(func.count()).select_from(orm.outbox).where(
+                        orm.outbox.c.done_at.is_(None), orm.outbox.c.next_attempt_at.is_not(None))):
+                    return time.perf_counter() - started
+            time.sleep(0.1)
+        raise RuntimeError(f"the outbox still had entries undone {timeout:.0f} s after the last case")
+    finally:
+        database.dispose()
+
+
+def through_http(url: str, count: int, clients: int, workers: int, threads: int | None = None,
+                 ports: range | None = None) -> dict:
     """The rate, and where the CPU went: the server's workers per case (read from /proc before and after), the
     bench's client threads per request (each thread's own CPU, so readers see the client is not the limit). Each
     client runs one case first on its connection, not counted: the workers' first requests parse the catalog and
     the process."""
-    port = _free_port()
+    port = _free_port(ports)
     environment = {**os.environ, "WORKFLOWS_DATABASE_URL": url, "WORKFLOWS_SECRET_KEY": "bench"}
     log = tempfile.TemporaryFile()  # the workers' log (errors, tracebacks): shown when a request failed
-    server = subprocess.Popen([*GUNICORN, "--workers", str(workers), "--bind", f"127.0.0.1:{port}"], env=environment,
+    server = subprocess.Popen([*GUNICORN, "--workers", str(workers), "--bind", f"127.0.0.1:{port}",
+                               *(["--threads", str(threads)] if threads else [])], env=environment,
                               stdout=subprocess.DEVNULL, stderr=log)
+    scheduler = None
     try:
         pids = _booted_workers(server.pid, workers)
+        scheduler = _started_scheduler(environment, log)
         token = Client(port).request("POST", "/api/login", {"username": CLERK, "password": PASSWORD})["token"]
         errors: list[Exception] = []
         warmed, finished = threading.Barrier(clients + 1), threading.Barrier(clients + 1)
@@ -328,11 +372,13 @@ def through_http(url: str, count: int, clients: int, workers: int) -> dict:
         for thread in threads:
             thread.start()
         warmed.wait()
-        before = {pid: _cpu(pid) for pid in pids}
+        before = {pid: _cpu(pid) for pid in [*pids, scheduler.pid]}
         started = time.perf_counter()
         finished.wait()
         elapsed = time.perf_counter() - started
+        drained = _drained(url)
         used = {pid: _cpu(pid) - before[pid] for pid in pids}
+        scheduler_used = _cpu(scheduler.pid) - before[scheduler.pid]
         for thread in threads:
             thread.join()
         if errors:
@@ -343,11 +389,14 @@ def through_http(url: str, count: int, clients: int, workers: int) -> dict:
                                + (logged[first_error:first_error + 4000] if first_error >= 0 else "none logged"))
         requests = sum(done for _, done in client_cpu)
         return {"rate": count / elapsed, "server_ms": sum(used.values()) / count * 1000,
+                "scheduler_ms": scheduler_used / count * 1000, "drained": drained,
                 "shares": sorted((seconds / sum(used.values()) for seconds in used.values()), reverse=True),
                 "client_ms": sum(cpu for cpu, _ in client_cpu) / requests * 1000, "requests": requests / count}
     finally:
-        server.terminate()
-        server.wait()
+        for process in (server, scheduler):
+            if process:
+                process.terminate()
+                process.wait()
         log.close()
 
 
@@ -358,6 +407,10 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--workers", type=_worker_counts, default=[1, 2],
                         help="gunicorn worker counts to compare, comma-separated (default 1,2)")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="gunicorn threads per worker (default: entrypoints/gunicorn_config.py's)")
+    parser.add_argument("--ports", type=_port_range, default=None, metavar="LOW-HIGH",
+                        help="serve on the first free port of this range (default: any free port)")
     parser.add_argument("--http-only", action="store_true", help="skip the raw engine and the service layer")
     parser.add_argument("--kick", choices=("thread", "inline", "off"), default="thread",
                         help="service layer: where the PDFs are rendered after the commit (the web app: thread)")
@@ -393,10 +446,12 @@ def main() -> None:
         rates = {}
         for workers in options.workers:
             http_url = prepared_database(options.database_url, Path(scratch), f"http-{workers}")
-            run = through_http(http_url, options.cases, options.clients, workers)
+            run = through_http(http_url, options.cases, options.clients, workers, options.threads, options.ports)
             rates[workers] = run["rate"]
             print(f"HTTP API ({workers} workers, {options.clients} clients): {run['rate']:8.1f} cases/s; workers' CPU "
                   f"{run['server_ms']:.2f} ms per case (shares {', '.join(f'{s:.0%}' for s in run['shares'])}); "
+                  f"scheduler's CPU {run['scheduler_ms']:.2f} ms per case (outbox done {run['drained']:.1f} s after "
+                  "the last response); "
                   f"client CPU {run['client_ms']:.2f} ms per request ({run['requests']:.0f} a case)")
         most, fewest = max(rates), min(rates)
         if most != fewest:
@@ -452,6 +507,18 @@ def _worker_counts(text: str) -> list[int]:
     if not counts or counts[0] < 1:
         raise argparse.ArgumentTypeError("--workers: each count at least 1")
     return counts
+
+
+def _port_range(text: str) -> range:
+    """'19300-19399' -> range(19300, 19400)."""
+    low, _, high = text.partition("-")
+    try:
+        ports = range(int(low), int(high or low) + 1)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--ports takes LOW-HIGH, not {text!r}") from None
+    if not ports or ports.start < 1 or ports.stop > 65536:
+        raise argparse.ArgumentTypeError(f"--ports: {text!r} is no range of ports")
+    return ports
 
 
 if __name__ == "__main__":

@@ -61,6 +61,8 @@ def _variables(values: tuple[str, ...]) -> dict:
     return variables
 
 
+# How `serve` starts the scheduler process beside gunicorn (bench/case_throughput.py starts it alike)
+SCHEDULER = [sys.executable, "-m", "workflows.entrypoints.cli", "scheduler"]
 VARIABLE = click.option("--var", "variables", multiple=True, help='流程变量：名称=JSON 值，如 count=3、tags=["a"]')
 
 
@@ -134,7 +136,7 @@ def serve(click_ctx, host, port, workers, threads, with_scheduler, control_socke
     environment = {**os.environ, "WORKFLOWS_DATABASE_URL": url}
     socket = (control_socket or Path("var") / f"gunicorn-{port}.ctl").resolve()
     socket.parent.mkdir(parents=True, exist_ok=True)
-    scheduler = (subprocess.Popen([sys.executable, "-m", "workflows.entrypoints.cli", "scheduler"], env=environment)
+    scheduler = (subprocess.Popen(SCHEDULER, env=environment)
                  if with_scheduler else None)
     server = subprocess.Popen([*GUNICORN, "--workers", str(workers), "--threads", str(threads),
                                "--bind", f"{host}:{port}",

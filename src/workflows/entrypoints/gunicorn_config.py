@@ -10,6 +10,10 @@ that the bench measures the server as it is served: `gunicorn -c python:workflow
 - no preload: each worker makes its own database engine (its pool's connections) and its own thread for the 文书
   PDFs after it is forked, where a preloaded app would have to be taken apart again in every worker; preloading
   saves start-up time and memory, not time per request.
+- the PDFs' thread stays in the worker (app.make_context): left to the scheduler process instead (WORKFLOWS_OUTBOX_KICK
+  =off), the worker spent less (bench/case_throughput.py --http-only, 100 cases, 1 and 2 workers, alternately, load
+  6–14: 41.3–50.2 ms a case against 46.8–54.6) but the scheduler more than that (13.6–24.3 against 7.1–9.9: it claims
+  each entry and reads its layout back, where the thread has it in hand), 55.7–74.5 ms in all against 56.7–61.8.
 - the access log to stdout, masked like every log (logs.GunicornLogger), one line per request with its id.
 - the garbage collector's young generation collected every 10,000 new objects, not 700: a command makes some
   hundred thousand (the engine's task tree, the ORM's rows), and at Python's default the collections cost 1.7 ms of
