@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from .api_base import MAX_PAGE
+from workflows.domain.pages import MAX_PAGE
 
 
 def _ref(name: str) -> dict:
@@ -806,7 +806,7 @@ def _engine_rest_user_task_paths() -> dict:
     names = _query("variableNames", "只取这些变量（逗号分隔）")
     query = [_query("processInstanceId", "办件编号"), _query("taskDefinitionKey", "用户任务的元素 id"),
              _query("assignee", "认领人"), _query("candidateGroup", "岗位代码（本人岗位之一）"),
-             _query("firstResult", "跳过的条数", _INT), _query("maxResults", "最多条数（1–500）", _INT)]
+             _query("firstResult", "跳过的条数", _INT), _query("maxResults", f"最多条数（1–{MAX_PAGE}）", _INT)]
     return {
         "/engine-rest/task": {"get": _operation(
             "本人待办（Camunda 7 GET /task）：本大厅、本人岗位的未办任务", {"200": _json(_array("CamundaTask"))},
