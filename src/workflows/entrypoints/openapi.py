@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from workflows.domain.events import OUTBOX_KINDS
 from workflows.domain.pages import MAX_PAGE
 
 
@@ -856,7 +857,7 @@ def _as_openapi_31(node):
 
 SCHEMAS.update({
     "OutboxEntry": _object({
-        "id": _INT, "kind": {"type": "string", "enum": ["render_document", "recompute_deadlines", "notify_incident"]},
+        "id": _INT, "kind": {"type": "string", "enum": list(OUTBOX_KINDS)},
         "kind_name": _TEXT, "case_number": {"type": "string", "nullable": True, "description": "所涉办件"},
         "attempts": _INT, "last_error": _OPTIONAL, "created_at": _MOMENT,
         "next_attempt_at": {**_MOMENT, "description": "下次自动重试的时间；null 且未完成表示已停止自动重试，待人工重试"},
