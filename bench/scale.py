@@ -5,8 +5,8 @@
    service layer): most closed (a few late, a few withdrawn or terminated), some open: on time, warned (黄牌),
    overdue (红牌), paused (补正, 中止). The statistics' running counts are then recounted from them.
 2. Through the Flask app (test client, signed in as the demo roles: 李审核 for the inbox, 孙科长 for the desk), times
-   `--requests` requests (default 50) of the inbox API and page, the escalations API, the 督办台 page and the 统计
-   page, and prints p50/p95 of each.
+   `--requests` requests (default 50) of the inbox API and page, the Camunda task API asked for one case's tasks,
+   the escalations API, the 督办台 page and the 统计 page, and prints p50/p95 of each.
 3. Prints EXPLAIN (ANALYZE, BUFFERS) of each page's queries on the big tables.
 
 Usage: python bench/scale.py [URL] [--cases N] [--requests K] [--keep]
@@ -48,6 +48,7 @@ BIG_TABLES = ("cases", "case_tasks", "case_deadlines", "escalations", "case_coun
 PAGES = [  # label, username, path, API (a Bearer token) or page (a signed-in session)
     ("inbox API", "shenhe", "/api/tasks", True),
     ("inbox page", "shenhe", "/inbox", False),
+    ("Camunda task API", "shenhe", "/engine-rest/task?processInstanceId={case}", True),  # one case's tasks
     ("escalations API", "kezhang", "/api/escalations", True),
     ("督办 API", "kezhang", "/api/supervisions", True),
     ("差评回访 API", "kezhang", "/api/followups", True),
@@ -322,9 +323,11 @@ def measure(ctx: Context, requests: int, profile: str | None = None, only: str |
     print(f"\n{'':18}{'p50 ms':>9}{'p95 ms':>9}{'max ms':>9}{'SQL p50':>9}{'SQL p95':>9}{'CPU p50':>9}"
           f"  (over {requests} requests, after 3 to warm up; CPU: this process's, whatever the machine's load)")
     seen = {}
+    case = reviewed_case(ctx)
     for label, username, path, api in PAGES:
         if only and label != only:
             continue
+        path = path.format(case=case)
         client, headers = signed_in(app, username, api)
         times, sql_times, cpu_times = [], [], []
         profiler = cProfile.Profile(time.process_time) if label == profile else None  # CPU, not the load
@@ -352,6 +355,14 @@ def measure(ctx: Context, requests: int, profile: str | None = None, only: str |
             pstats.Stats(profiler).sort_stats("cumulative").print_stats(45)
             pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
     return seen
+
+
+def reviewed_case(ctx: Context) -> str:
+    """The number of a case of the demo hall waiting at 审核 (李审核's): the one a task API's page asks for."""
+    with ctx.session_factory() as session:
+        return session.scalar(text(
+            "SELECT min(case_number) FROM case_tasks WHERE agency_code = :agency AND hall_code = :hall "
+            "AND role = 'reviewer' AND state = 'ready'"), {"agency": DEMO_AGENCY, "hall": DEMO_HALL})
 
 
 def p95(values: list[float]) -> float:

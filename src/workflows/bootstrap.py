@@ -14,20 +14,16 @@ from workflows.adapters.database import make_engine
 from workflows.adapters.engine import Engine
 from workflows.adapters.orm import start_mappers
 from workflows.adapters.sms_gateway import HttpSmsGateway, RecordingSmsGateway, SmsGateway
-from workflows.domain.events import (AgencyMessageThrown, ApplicantNotified, CalendarChanged, CaseAccepted,
-                                     CaseClosed, DocumentIssued, EscalationRaised, IncidentRaised, SignalThrown,
-                                     StaffNotified, TaskCompleted)
+from workflows.domain.events import (BROADCAST_SIGNAL, NOTIFY_INCIDENT, OUTBOX_KINDS, RECOMPUTE_DEADLINES,
+                                     RENDER_DOCUMENT, SEND_SMS, AgencyMessageThrown, CaseAccepted, CaseClosed,
+                                     EscalationRaised, StaffNotified, TaskCompleted)
 from workflows.services import (acceptance, agency_messages, applicant_notices, documents, escalations, incidents,
                                 notifications, outbox, signals, time_limits)
 from workflows.services.context import Context, system_clock
 from workflows.services.messagebus import MessageBus, PromptWorker, Worker
 
 Kick = Literal["inline", "thread", "off"]
-RENDER_DOCUMENT, RECOMPUTE_DEADLINES, NOTIFY_INCIDENT = "render_document", "recompute_deadlines", "notify_incident"
-SEND_SMS = applicant_notices.SEND_SMS
-BROADCAST_SIGNAL = "broadcast_signal"
-DEFERRED = {DocumentIssued: RENDER_DOCUMENT, CalendarChanged: RECOMPUTE_DEADLINES, IncidentRaised: NOTIFY_INCIDENT,
-            ApplicantNotified: SEND_SMS, SignalThrown: BROADCAST_SIGNAL}
+DEFERRED = {event: kind for kind, (event, _) in OUTBOX_KINDS.items()}
 WORKERS: dict[str, Worker] = {RENDER_DOCUMENT: documents.render_issued, RECOMPUTE_DEADLINES: time_limits.recompute_batch,
                               NOTIFY_INCIDENT: incidents.notify_supervisors, BROADCAST_SIGNAL: signals.broadcast}
 # Downloaded a moment after (a 文书); caught by the agency's waiting cases at once (a signal).

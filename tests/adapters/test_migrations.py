@@ -104,6 +104,18 @@ def test_0052_adds_the_desk_indexes_and_its_downgrade_drops_them_keeping_the_row
         database.dispose()
 
 
+def test_0053_indexes_the_tasks_by_case_number_and_its_downgrade_drops_it(empty_database_url):
+    database = make_engine(empty_database_url)
+    try:
+        upgrade(database, "0053")
+        assert "ix_case_tasks_case_number" in {i["name"] for i in inspect(database).get_indexes("case_tasks")}
+        with database.begin() as connection:
+            command.downgrade(alembic_config(connection), "0052")
+        assert "ix_case_tasks_case_number" not in {i["name"] for i in inspect(database).get_indexes("case_tasks")}
+    finally:
+        database.dispose()
+
+
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_every_column_postgresql_may_compress_is_compressed_with_lz4(database_url):
     """The large values (a case's workflow_state at every step, 文书, attachments) cost the server a quarter less

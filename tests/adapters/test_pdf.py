@@ -96,6 +96,32 @@ def test_a_long_document_wraps_and_goes_on_over_pages_under_the_table_heading():
     assert f"{AGENCY}（印章）2026年12月2日" in pages[2]  # the seal line after the last paragraph
 
 
+def test_a_row_taller_than_a_page_goes_on_over_the_next_pages_with_nothing_cut_or_drawn_off_them():
+    """A 适用情形 of an agency's template can run long: its row is cut at a line where the page ends and goes on
+    under the heading row repeated, each of its lines drawn once, within the page's text area."""
+    condition = "".join(f"第{n}种情形：异地就医未办理备案手续的，须另行提交异地就医备案表及转诊证明；" for n in range(1, 80))
+    rows = (("1", "医院收费票据", "原件", "定点医疗机构", condition), ("2", "门急诊费用清单", "原件", "—", "—"))
+    document = RenderedDocument(AGENCY, "一次性告知书", "GZ210400-20261202-00034",
+                                ("李娜：", "现一次性告知需补正的材料如下：", "请补齐后再次提交。", "特此告知。"),
+                                (MATERIAL_COLUMNS, rows), 2, SEAL, FOOTER)
+    pages = PdfReader(BytesIO(pdf.render_pdf(document))).pages
+    last_column = pdf.MARGIN + sum(pdf.COLUMNS[:4])
+    drawn = []  # (page, x, y, text) of every text the pages show
+
+    for number, page in enumerate(pages):
+        page.extract_text(visitor_text=lambda text, cm, tm, *_: text.strip() and drawn.append(
+            (number, tm[4] + cm[4], tm[5] + cm[5], text.strip())))
+
+    decorations = {AGENCY, FOOTER, *(f"第 {n} 页" for n in range(1, len(pages) + 1))}  # each page's head and foot
+    body = [(n, x, y, text) for n, x, y, text in drawn if text not in decorations]
+    assert len(pages) > 5 and all(pdf.BOTTOM - 1 < y < pdf.TOP + 1 for _, _, y, _ in body)  # none off a page
+    in_last_column = [text for _, x, _, text in body
+                      if x > last_column and text not in (MATERIAL_COLUMNS[4], *SEAL)]
+    assert "".join(in_last_column) == condition + "—"  # every line of it once, in order, then the next row's
+    assert [n for n, _, _, text in body if text == MATERIAL_COLUMNS[4]] == list(range(len(pages)))
+    assert "请补齐后再次提交。" in "".join(text for n, _, _, text in body if n == len(pages) - 1)
+
+
 def test_the_text_reads_back_with_its_number_and_seal():
     text = "".join(pages_text(pdf.render_pdf(DOCUMENTS["acceptance"])))
     assert "受理通知书" in text and "文书编号：SL210400-20261202-00030" in text

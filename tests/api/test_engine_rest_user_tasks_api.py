@@ -10,7 +10,7 @@ import requests
 
 from support.http import json_of
 from support.process_driver import PERSON_ID
-from workflows.domain import camunda_rest as camunda
+from workflows.domain import pages
 from workflows.services import users
 
 from api.test_api import case_of, complete, deploy, inbox, open_case, ready_task
@@ -80,11 +80,11 @@ def test_the_task_query_filters_as_camunda_does(server, deployed):
 
 def test_the_task_query_finds_and_pages_the_matches_past_a_page_of_the_inbox(server, deployed, client, auth,
                                                                               monkeypatch):
-    monkeypatch.setattr(camunda, "MAX_RESULTS", 2)  # a page of two stands for Camunda's 500
     numbers = [started(server) for _ in range(5)]
     for number in numbers[2:]:  # the clerk's: behind the inbox's first page of two
         json_of(client.post(f"/api/tasks/{ready_task(client, auth(CLERK), number)['id']}/claim", headers=auth(CLERK)))
     session = as_clerk()
+    monkeypatch.setattr(pages, "MAX_PAGE", 2)  # a page of two stands for one of 500
 
     def page(first: int, **filters) -> list[str]:
         answer = session.get(f"{server}/engine-rest/task", params={"firstResult": first, "maxResults": 2, **filters})

@@ -11,6 +11,9 @@ from support.cases import at
 from support.diagrams import migration_target
 from support.http import error_of, json_of
 
+from workflows.domain import pages
+from workflows.services import users
+
 from api.test_api import OUTPATIENT_PROCESS, deploy, open_case, ready_task, versions_of
 
 pytestmark = pytest.mark.both_databases
@@ -21,7 +24,7 @@ VIEWER = {"/api/supervisions": "kezhang", "/api/notifications": "shouli", "/api/
           "/api/migration-plans": "sheji", "/api/outbox/failures": "admin", "/api/lockouts": "admin"}
 
 
-def pages(client, headers, path: str, size: int) -> list[list[dict]]:
+def pages_of(client, headers, path: str, size: int) -> list[list[dict]]:
     """The list read `size` rows at a time, up to the first page shorter than that."""
     found = [json_of(client.get(f"{path}?limit={size}", headers=headers))]
     while len(found[-1]) == size:
@@ -40,7 +43,7 @@ def test_the_halls_supervisions_come_page_by_page_waiting_first_then_the_newest(
                                          json={"instruction": f"请说明进度 {hour}"}), 201)["id"])
     json_of(client.post(f"/api/supervisions/{given[2]}/reply", headers=shouli, json={"reply": "今日办结"}))
 
-    found = pages(client, kezhang, "/api/supervisions", 2)
+    found = pages_of(client, kezhang, "/api/supervisions", 2)
 
     assert [[s["instruction"] for s in page] for page in found] == [["请说明进度 11", "请说明进度 10"],
                                                                     ["请说明进度 12"]]
@@ -66,7 +69,7 @@ def test_notifications_calendar_changes_and_migration_plans_come_page_by_page(cl
     for path, headers in (("/api/notifications", shouli), ("/api/calendar/changes", admin),
                           ("/api/migration-plans", designer)):
         whole = json_of(client.get(f"{path}?limit=500", headers=headers))
-        found = pages(client, headers, path, 2)
+        found = pages_of(client, headers, path, 2)
         assert len(whole) >= 3 and [row for page in found for row in page] == whole, path
         assert [len(page) for page in found[:-1]] == [2] * (len(found) - 1), path
     newest = json_of(client.get("/api/migration-plans?limit=2", headers=designer))
@@ -124,9 +127,26 @@ def test_the_largest_page_is_served_whole(client, auth):
     assert json_of(client.get("/api/cases?limit=500", headers=auth("shouli"))) == []
 
 
+def test_one_bound_holds_the_page_for_the_api_and_for_the_services_behind_every_way_in(client, auth, ctx,
+                                                                                     monkeypatch):
+    """A page's bound is one number (domain/pages.py): the API refuses a longer limit, and a caller past the API
+    (the web pages, the CLI) gets no longer a page from the service whatever it asks."""
+    shouli = auth("shouli")
+    task = ready_task(client, shouli, open_case(client, shouli)["number"])
+    for hour in (10, 11, 12):
+        json_of(client.post(f"/api/tasks/{task['id']}/urge", headers=auth("kezhang"), json={"message": f"催 {hour}"}))
+    monkeypatch.setattr(pages, "MAX_PAGE", 2)  # a page of two stands for one of 500
+
+    error = error_of(client.get("/api/notifications?limit=3", headers=shouli), 422, "invalid_input")
+    assert (error["message"], error["fields"]) == ("limit 最多为 2", {"limit": "应为 0–2 的整数，其后的用 offset 翻页"})
+    assert len(json_of(client.get("/api/notifications?limit=2", headers=shouli))) == 2
+    assert len(users.notifications(ctx, users.get_user(ctx, "shouli"), limit=3)) == 2
+    assert len(users.notifications(ctx, users.get_user(ctx, "shouli"), limit=3, offset=2)) == 1
+
+
 def test_the_openapi_document_lists_the_paging_of_every_paged_list(client):
     document = json_of(client.get("/api/openapi.json"))
     for path in (*PAGED, "/api/migration-plans/{plan_id}"):
         parameters = {p["name"]: p for p in document["paths"][path]["get"]["parameters"]}
-        assert parameters["limit"]["schema"]["maximum"] == 500 and parameters["offset"]["in"] == "query", path
+        assert parameters["limit"]["schema"]["maximum"] == pages.MAX_PAGE == 500 and parameters["offset"]["in"] == "query", path
         assert "422" in document["paths"][path]["get"]["responses"], path

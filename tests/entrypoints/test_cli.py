@@ -9,6 +9,7 @@ import yaml
 from click.testing import CliRunner
 
 from workflows.bootstrap import bootstrap
+from workflows.domain import pages
 from workflows.entrypoints.cli import main
 from workflows.services import process_tests
 from workflows.services.demo import resident_id
@@ -207,6 +208,15 @@ def test_open_case_refuses_a_wrong_id_number_or_bank_account_naming_the_field(da
                  "--id-number", id_number, "expense_total=1200.50", data, expect=1)
     assert "错误：申请信息填写有误" in output and problem in output
     assert run(database_url, "tasks", "--user", "shouli") == ""
+
+
+def test_the_task_list_prints_every_page(database_url, monkeypatch):
+    monkeypatch.setattr(pages, "MAX_PAGE", 2)  # a page of two stands for one of 500
+    for _ in range(5):
+        run(database_url, "open-case", "--user", "shouli", "--item", "002036006001", "--name", "张伟",
+            "--id-number", PERSON_ID, "expense_total=1200.50", "bank_account=6222020712001234567")
+    listed = run(database_url, "tasks", "--user", "shouli").splitlines()
+    assert len(listed) == len(set(listed)) == 5  # each task once, none left behind the first page
 
 
 def test_deploy_takes_several_files_and_a_message_from_the_terminal_reaches_its_case(database_url, tmp_path):

@@ -11,9 +11,11 @@ from workflows.adapters.sms_gateway import RecordingSmsGateway, SmsFailed
 from workflows.bootstrap import bootstrap
 from workflows.domain.errors import Conflict
 from workflows.domain.events import MAX_ATTEMPTS
-from workflows.services import applicant_notices, cases, materials, notices, outbox, tasks
+from workflows.entrypoints.app import create_app
+from workflows.services import applicant_notices, cases, demo, materials, notices, outbox, tasks
 
 from support.cases import APPLICANT, DATA, OUTPATIENT, accept
+from support.documented import DocumentedClient
 from support.process_driver import drive
 
 pytestmark = pytest.mark.both_databases  # the outbox rows are the command's: the database matters
@@ -127,6 +129,21 @@ def test_a_gateway_failure_is_shown_and_retried_with_backoff_then_sent_once(ctx,
     clock.advance(minutes=1)
     assert outbox.work_due(texting) == 1
     assert len(gateway.sent) == 1 and outbox.failures(texting, staff["admin"]) == []
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_failed_text_is_listed_on_the_api_as_the_document_describes_it(ctx, staff, clock, gateway):
+    texting = bootstrap(ctx.session_factory, engine=ctx.engine, clock=clock, sms=Unreachable(gateway))
+    number = accept(texting, staff, clock, "2026-11-23 09:30")
+    outbox.work_due(texting)
+    app = create_app(texting, secret_key="test-secret")
+    app.test_client_class = DocumentedClient  # fails on an answer outside the OpenAPI document
+    client = app.test_client()
+    token = client.post("/api/login", json={"username": "admin", "password": demo.DEMO_PASSWORD}).get_json()["token"]
+
+    [listed] = client.get("/api/outbox/failures", headers={"Authorization": f"Bearer {token}"}).get_json()
+
+    assert (listed["kind"], listed["kind_name"], listed["case_number"]) == ("send_sms", "短信通知申请人", number)
 
 
 def test_a_text_sent_again_after_a_crash_carries_the_same_key_and_arrives_once(ctx, staff, clock, gateway):

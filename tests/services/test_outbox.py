@@ -245,6 +245,16 @@ def test_failures_are_listed_on_the_api_the_outbox_page_and_the_case_page(quiet,
     assert "后台任务失败" not in html(client.get(f"/cases/{number}"))
 
 
+def test_every_kind_the_bus_leaves_in_the_outbox_is_documented_and_named(quiet):
+    """A failed entry of any kind is listed (后台任务, GET /api/outbox/failures) under its name and in the shape
+    the OpenAPI document gives an entry: the kinds the bus writes are the document's and the labels'."""
+    document = create_app(quiet, secret_key="test-secret").test_client().get("/api/openapi.json").get_json()
+    documented = document["components"]["schemas"]["OutboxEntry"]["properties"]["kind"]["enum"]
+    written = set(quiet.bus.deferred.values())
+    assert written == set(documented) and written == set(outbox.KIND_LABELS)
+    assert {"send_sms", "broadcast_signal", "render_document"} <= written
+
+
 def test_the_outbox_page_shows_the_failures_past_its_first_page_on_the_next(quiet, staff, clock, monkeypatch):
     monkeypatch.setattr(web_outbox, "OUTBOX_ROWS", 2)
     quiet.bus.workers[RENDER] = broken

@@ -13,6 +13,7 @@ import pytest
 from werkzeug import security as hashing
 
 from workflows.entrypoints.app import create_app
+from workflows.entrypoints.web import auth as web_auth
 from workflows.services import accounts, users
 from workflows.services.demo import DEMO_PASSWORD
 
@@ -175,6 +176,23 @@ def test_the_lockout_page_lists_locks_and_unlocks_an_address(client):
     clerk = client.application.test_client()
     sign_in(clerk, "shouli")
     assert clerk.get("/admin/lockouts").status_code == 403
+
+
+def test_the_lockout_page_shows_the_account_events_past_its_first_page_on_the_next(client, auth, monkeypatch):
+    monkeypatch.setattr(web_auth, "EVENT_ROWS", 2)
+    for username in ("shouli", "shenhe"):  # locked after five failures, then unlocked: two events each
+        for attempt in range(5):
+            api_login(client, username, f"wrong{attempt}")
+        assert client.post("/api/lockouts/unlock", headers=auth("admin"),
+                           json={"kind": "account", "subject": username}).status_code == 204
+    browser = client.application.test_client()
+    sign_in(browser, "admin")
+
+    first, second = (html(browser.get(f"/admin/lockouts?page={n}")).split("账号安全记录", 1)[1] for n in (1, 2))
+
+    assert first.count("<tr><td>") == 2 and second.count("<tr><td>") == 2
+    assert "解除了账号 shenhe 的锁定" in first and "解除了账号 shouli 的锁定" in second
+    assert 'href="/admin/lockouts?page=2">下一页' in first and 'rel="prev"' in second
 
 
 # --- revocation -------------------------------------------------------------------------------------------------

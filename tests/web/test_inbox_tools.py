@@ -5,6 +5,7 @@ from __future__ import annotations
 import html as markup
 import re
 
+from workflows.entrypoints.web import pages as web_pages
 from workflows.services import cases, tasks
 
 from support.cases import APPLICANT, DATA, OUTPATIENT, accept
@@ -120,3 +121,19 @@ def test_another_halls_task_is_refused_as_not_found_and_a_clerk_may_not_reassign
                                                    "task_id": review.id})
     assert refused.status_code == 403
     assert reviewed not in html(client.get("/inbox?all=1"))  # all=1 means nothing to a clerk
+
+
+def test_the_inbox_pages_its_tasks_past_the_first_page_with_the_filter_kept(client, ctx, staff, monkeypatch):
+    """待办 showed its first 100 tasks as "100 件" and no more: the rest come on the next pages, the filter kept."""
+    monkeypatch.setattr(web_pages, "INBOX_ROWS", 2)
+    opened = [cases.open_case(ctx, staff["shouli"], OUTPATIENT, {**APPLICANT, "name": "李娜"}, DATA).case.number
+              for _ in range(3)]
+    cases.open_case(ctx, staff["shouli"], OUTPATIENT, APPLICANT, DATA)  # 张伟's: not 李娜's
+    sign_in(client, "shouli")
+
+    first, second = html(client.get("/inbox?search=李娜")), html(client.get("/inbox?search=李娜&page=2"))
+
+    assert "第 1 页 2 件" in first and "第 2 页 1 件" in second
+    listed = [[number for number in opened if number in page] for page in (first, second)]
+    assert sorted(listed[0] + listed[1]) == sorted(opened) and len(listed[0]) == 2
+    assert 'rel="next" href="/inbox?search=%E6%9D%8E%E5%A8%9C&amp;page=2"' in first and 'rel="next"' not in second

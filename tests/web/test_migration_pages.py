@@ -7,7 +7,8 @@ import re
 
 import lxml.html
 
-from workflows.services import cases, processes, tasks
+from workflows.entrypoints.web import migrations as web_migrations
+from workflows.services import case_migration, cases, processes, tasks
 
 from support.cases import accept
 from support.diagrams import OUTPATIENT_PROCESS, migration_target, recheck_after_payment
@@ -75,3 +76,18 @@ def test_the_case_pages_token_move_dialog(client, ctx, staff, clock):
     assert "已跳转" in html(client.get(moved.headers["Location"]))
     assert [t.name for t in cases.case_details(ctx, staff["kezhang"], number).tasks if t.state == "ready"
             and t.stage != "督办"] == ["复核"]
+
+
+def test_the_plans_past_the_first_page_are_on_the_next(app, ctx, staff, monkeypatch):
+    monkeypatch.setattr(web_migrations, "PLAN_ROWS", 2)
+    processes.deploy_process(ctx, staff["sheji"], migration_target(), f"{OUTPATIENT_PROCESS}.bpmn")
+    made = [case_migration.request_migration(ctx, staff["sheji"], OUTPATIENT_PROCESS, 1, 2, {}, f"改版 {n}").id
+            for n in range(3)]
+    designer = app.test_client()
+    sign_in(designer, "sheji")
+
+    first, second = html(designer.get("/migrations")), html(designer.get("/migrations?page=2"))
+
+    assert [f"迁移计划 {plan}<" in first for plan in made] == [False, True, True]  # the newest first
+    assert f"迁移计划 {made[0]}<" in second and f"迁移计划 {made[2]}<" not in second
+    assert 'href="/migrations?page=2">下一页' in first

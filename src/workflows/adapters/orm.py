@@ -153,6 +153,8 @@ case_tasks = Table(
     Index("ix_case_tasks_inbox", "agency_code", "hall_code", "role", "state", "due_at"),
     Index("ix_case_tasks_assignee", "assignee", "state", "due_at"),
     Index("ix_case_tasks_completed_by", "completed_by", "completed_at"),
+    # A case's tasks by its number (the Camunda REST API's processInstanceId; migration 0053).
+    Index("ix_case_tasks_case_number", "case_number"),
 )
 # The hall's open tasks in the inbox's order: a page reads its own rows (and those of other roles between them),
 # not every open task of the hall to sort them (migration 0030).

@@ -8,7 +8,8 @@ A document is a form: the agency's name at the head of every page, the title, th
 line and date (or the applicant's signature lines), and the hall's address and phone at the foot. It is drawn on the
 canvas directly, not through platypus's flowables and frames (four fifths of a layout went there): lines are broken
 by reportlab's CJK breaker (a line does not start with "，" or "。"), a paragraph that does not fit goes on over the
-next page (never leaving its first line alone at a page's foot), a long table goes on under its heading row repeated.
+next page (never leaving its first line alone at a page's foot), a long table goes on under its heading row repeated,
+and a row taller than a page (a long 适用情形) is cut at a line where the page ends, its other lines on the pages after.
 The positions are those platypus gave these documents.
 
 What does not change between documents is made once per process: the font's PDF object, formatted (its widths table
@@ -91,6 +92,7 @@ SIGNATURE = Style(12, 22, "right")
 CELL = Style(10, 14)
 HEAD_CELL = Style(10, 14, "center")
 CELL_TOP, CELL_SIDE, CELL_BOTTOM = 3, 6, 4  # a table cell's padding
+ONE_LINE_ROW = CELL.leading + CELL_TOP + CELL_BOTTOM
 COLUMN_SHARES = (0.08, 0.36, 0.12, 0.25, 0.19)  # 序号, 材料名称, 形式, 取得途径, 适用情形
 COLUMNS = tuple(WIDTH * share for share in COLUMN_SHARES)
 HEAD_BACKGROUND, RULE_RED, FOOT_GREY = colors.HexColor("#eeeeee"), colors.HexColor("#b22222"), colors.HexColor("#555555")
@@ -198,14 +200,25 @@ class _Pages:
         heights = [_row_height(row) for row in cells]
         while cells:
             count = self._fitting([_row_height(head)] + heights) - 1
-            if count < 1 and not self.fresh:
-                self._begin()
-                continue
-            count = max(count, 1)
+            if count < 1:
+                room = self.y - BOTTOM + FUZZ - _row_height(head)  # what the heading row leaves of the page
+                if heights[0] <= TOP - BOTTOM + FUZZ - _row_height(head) or room < ONE_LINE_ROW:
+                    self._begin()  # the row whole on the next page
+                    continue
+                # a row taller than any page (a long 适用情形): its lines that fit here, the rest on the next page
+                cells[:1] = _split_row(cells[0], room)
+                heights[:1] = [_row_height(part) for part in cells[:2]]
+                count = 1
             self.y = _draw_rows(self.canvas, [head] + cells[:count], self.y)
             self.fresh, cells, heights = False, cells[count:], heights[count:]
             if cells:
                 self._begin()
+
+
+def _split_row(row: list[list], room: float) -> list[list[list]]:
+    """The row cut in two at the line that fills `room`: each cell's first lines, then the rest of them."""
+    count = int((room - CELL_TOP - CELL_BOTTOM) // CELL.leading)
+    return [[lines[:count] for lines in row], [lines[count:] for lines in row]]
 
 
 def _row_height(row: list[list]) -> float:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from . import pages
 from .errors import InvalidInput, NotFound
 from .forms import Form
 from .model import ProcessVersion
@@ -17,7 +18,6 @@ from .variables import WITH_COMPLETION
 
 APPLICANT = "applicant"
 BUSINESS_KEY = "businessKey"  # kept as a variable of the case: its number is the instance id
-MAX_RESULTS = 500
 # A form field's type in Camunda's typed variables; amounts (decimal, ours) travel as text, exact to the fen.
 FIELD_TYPES = {"string": "String", "long": "Long", "boolean": "Boolean", "date": "Date", "enum": "String",
                "decimal": "String"}
@@ -73,10 +73,11 @@ def form_variables(form: Form, data: Mapping, defaults: Mapping, names: tuple[st
 
 def paging(first, maximum) -> tuple[int, int]:
     """firstResult and maxResults of a query, as query-string texts."""
+    errors = {"firstResult": "应为非负整数", "maxResults": f"应为 1–{pages.MAX_PAGE} 的整数"}
     try:
-        offset, limit = int(first or 0), int(maximum or MAX_RESULTS)
+        offset, limit = int(first or 0), int(maximum or pages.MAX_PAGE)
     except (TypeError, ValueError):
-        raise InvalidInput("分页参数有误", {"firstResult": "应为非负整数", "maxResults": "应为 1–500 的整数"}) from None
-    if not 0 <= offset < 2 ** 31 or not 0 < limit <= MAX_RESULTS:
-        raise InvalidInput("分页参数有误", {"firstResult": "应为非负整数", "maxResults": f"应为 1–{MAX_RESULTS} 的整数"})
+        raise InvalidInput("分页参数有误", errors) from None
+    if not 0 <= offset < 2 ** 31 or not 0 < limit <= pages.MAX_PAGE:
+        raise InvalidInput("分页参数有误", errors)
     return offset, limit

@@ -9,6 +9,7 @@ from flask import Blueprint, current_app, g, jsonify, request, session
 from flask_wtf.csrf import validate_csrf
 from wtforms.validators import ValidationError
 
+from workflows.domain import pages
 from workflows.domain.errors import Forbidden, InvalidInput, WorkflowsError
 from workflows.services import accounts
 from workflows.services.context import Context
@@ -71,18 +72,17 @@ def body() -> dict:
     return data
 
 
-MAX_PAGE = 500  # the services' bound too (min(limit, 500)); the OpenAPI document's _PAGING shows it
-
-
 def paging() -> tuple[int, int]:
     """`limit` and `offset` of a list. A client reads on at the next offset until a page comes back shorter than
-    its limit, so a limit above MAX_PAGE is refused (422), never cut to it: a cut page would look like the last."""
+    its limit, so a limit above the page's bound (domain/pages.py) is refused (422), never cut to it: a cut page
+    would look like the last."""
     values = {name: _count(name, default) for name, default in (("limit", 50), ("offset", 0))}
     errors = {name: "应为非负整数" for name, value in values.items() if value is None}
     if errors:
         raise InvalidInput("limit 和 offset 应为非负整数", errors)
-    if values["limit"] > MAX_PAGE:
-        raise InvalidInput(f"limit 最多为 {MAX_PAGE}", {"limit": f"应为 0–{MAX_PAGE} 的整数，其后的用 offset 翻页"})
+    if values["limit"] > pages.MAX_PAGE:
+        raise InvalidInput(f"limit 最多为 {pages.MAX_PAGE}",
+                           {"limit": f"应为 0–{pages.MAX_PAGE} 的整数，其后的用 offset 翻页"})
     return values["limit"], values["offset"]
 
 

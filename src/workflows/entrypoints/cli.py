@@ -21,6 +21,7 @@ from workflows.adapters.database import make_engine
 from workflows.adapters.engine import Engine
 from workflows.adapters.migrate import upgrade
 from workflows.domain.calendar import parse_day
+from workflows.domain import pages
 from workflows.domain.catalog import CatalogError
 from workflows.domain.errors import InvalidInput, WorkflowsError
 from workflows.domain.roles import role_name
@@ -365,11 +366,16 @@ def open_case(click_ctx, username, item_code, name, id_number, kind, phone, fiel
 @click.option("--completed", is_flag=True, help="列出已办")
 @click.pass_context
 def list_tasks(click_ctx, username, role, mine, completed):
-    """待办（或已办）任务。"""
-    found = tasks.list_tasks(_context(click_ctx), _user(click_ctx, username), role, mine,
-                             "completed" if completed else "ready")
-    for task in found:
-        click.echo(f"{task.id}\t{task.case_number}\t{task.item_name}\t{task.name}\t{task.assignee or '未认领'}")
+    """待办（或已办）任务：全部，一页一页读出。"""
+    context, user, offset = _context(click_ctx), _user(click_ctx, username), 0
+    while True:  # every page: a terminal's list is not cut at the first one
+        found = tasks.list_tasks(context, user, role, mine, "completed" if completed else "ready",
+                                 limit=pages.MAX_PAGE, offset=offset)
+        for task in found:
+            click.echo(f"{task.id}\t{task.case_number}\t{task.item_name}\t{task.name}\t{task.assignee or '未认领'}")
+        if len(found) < pages.MAX_PAGE:
+            return
+        offset += len(found)
 
 
 @main.command()

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from .api_base import MAX_PAGE
+from workflows.domain.events import OUTBOX_KINDS
+from workflows.domain.pages import MAX_PAGE
 
 
 def _ref(name: str) -> dict:
@@ -806,7 +807,7 @@ def _engine_rest_user_task_paths() -> dict:
     names = _query("variableNames", "只取这些变量（逗号分隔）")
     query = [_query("processInstanceId", "办件编号"), _query("taskDefinitionKey", "用户任务的元素 id"),
              _query("assignee", "认领人"), _query("candidateGroup", "岗位代码（本人岗位之一）"),
-             _query("firstResult", "跳过的条数", _INT), _query("maxResults", "最多条数（1–500）", _INT)]
+             _query("firstResult", "跳过的条数", _INT), _query("maxResults", f"最多条数（1–{MAX_PAGE}）", _INT)]
     return {
         "/engine-rest/task": {"get": _operation(
             "本人待办（Camunda 7 GET /task）：本大厅、本人岗位的未办任务", {"200": _json(_array("CamundaTask"))},
@@ -856,7 +857,7 @@ def _as_openapi_31(node):
 
 SCHEMAS.update({
     "OutboxEntry": _object({
-        "id": _INT, "kind": {"type": "string", "enum": ["render_document", "recompute_deadlines", "notify_incident"]},
+        "id": _INT, "kind": {"type": "string", "enum": list(OUTBOX_KINDS)},
         "kind_name": _TEXT, "case_number": {"type": "string", "nullable": True, "description": "所涉办件"},
         "attempts": _INT, "last_error": _OPTIONAL, "created_at": _MOMENT,
         "next_attempt_at": {**_MOMENT, "description": "下次自动重试的时间；null 且未完成表示已停止自动重试，待人工重试"},

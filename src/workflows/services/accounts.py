@@ -19,6 +19,7 @@ from functools import cache
 
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from workflows.domain import pages
 from workflows.domain.errors import Forbidden, InvalidInput, NotFound, WorkflowsError
 from workflows.domain.model import User
 from workflows.domain.throttling import Attempts, Policy
@@ -239,7 +240,7 @@ def account_events(ctx: Context, actor: User, limit: int = 100, offset: int = 0)
     _require_admin(actor)
     with ctx.uow(write=False) as uow:
         own = [account_key(user.username) for user in uow.users.all() if user.agency_code == actor.agency_code]
-        return uow.accounts.events(own, "address:", min(limit, 500), offset)
+        return uow.accounts.events(own, "address:", min(limit, pages.MAX_PAGE), offset)
 
 
 def _lockout(attempts: Attempts) -> Lockout | None:

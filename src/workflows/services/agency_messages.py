@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from workflows.adapters.unit_of_work import UnitOfWork
+from workflows.domain import pages
 from workflows.domain.applicants import PERSON, id_number_problem
 from workflows.domain.case_states import case_state
 from workflows.domain.catalog import Agency, AgencyItem, Catalog, StageLimit
@@ -293,7 +294,7 @@ def list_messages(ctx: Context, actor: User, status: str | None = None, limit: i
     if status is not None and status not in STATUSES:
         raise InvalidInput(f"status 只能是 {'、'.join(STATUSES)}", {"status": " | ".join(STATUSES)})
     with ctx.uow(write=False) as uow:
-        return _records(uow, uow.agency_messages.search(status, min(limit, 500), offset))
+        return _records(uow, uow.agency_messages.search(status, min(limit, pages.MAX_PAGE), offset))
 
 
 @retried

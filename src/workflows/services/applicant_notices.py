@@ -15,13 +15,12 @@ from workflows.adapters.sms_gateway import SmsGateway
 from workflows.adapters.unit_of_work import UnitOfWork
 from workflows.domain import privacy as personal_data
 from workflows.domain.applicant_notices import SIGNATURE, applicant_phone, notice_text
-from workflows.domain.events import ApplicantNotified, OutboxEntry
+from workflows.domain.events import SEND_SMS, ApplicantNotified, OutboxEntry
 from workflows.domain.model import Case, ExternalCall, User
 
 from . import privacy
 from .context import Context
 
-SEND_SMS = "send_sms"  # the outbox kind of ApplicantNotified
 DIAGRAM = "diagram"
 SENT_FLAG = "applicant_notified"  # case data: the process's 通知申请人 step texted the applicant
 

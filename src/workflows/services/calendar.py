@@ -13,6 +13,7 @@ from datetime import date
 
 from workflows.adapters.holiday_data import official_schedules
 from workflows.adapters.unit_of_work import UnitOfWork
+from workflows.domain import pages
 from workflows.domain.calendar import WorkingCalendar, YearSchedule
 from workflows.domain.errors import InvalidInput
 from workflows.domain.events import CalendarChanged
@@ -124,4 +125,4 @@ def correct_day(ctx: Context, actor: User, day: date, working: bool, name: str, 
 def calendar_changes(ctx: Context, limit: int = 100, offset: int = 0) -> list[dict]:
     """A page of the calendar's change history, the newest first."""
     with ctx.uow(write=False) as uow:
-        return uow.calendar.changes(min(limit, 500), offset)
+        return uow.calendar.changes(min(limit, pages.MAX_PAGE), offset)

@@ -10,6 +10,7 @@ from workflows.domain import camunda_rest as rules
 from workflows.domain.errors import NotFound
 from workflows.domain.external_tasks import to_typed
 from workflows.domain.model import CaseTask, ProcessVersion, User
+from workflows.domain.pages import MAX_PAGE
 
 from . import cases, tasks
 from .context import Context, jsonable
@@ -18,7 +19,7 @@ from .progress import Progress
 
 def find_tasks(ctx: Context, actor: User, case_number: str | None = None, spec_id: str | None = None,
                assignee: str | None = None, role: str | None = None, offset: int = 0,
-               limit: int = rules.MAX_RESULTS) -> list[CaseTask]:
+               limit: int = MAX_PAGE) -> list[CaseTask]:
     """GET /task: the actor's open tasks (those of the inbox), narrowed as Camunda's filters say and paged by
     firstResult/maxResults, all in the inbox's SQL."""
     return tasks.list_tasks(ctx, actor, role=role, case_number=case_number, spec_id=spec_id, assignee=assignee,

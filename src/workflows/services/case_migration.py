@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from workflows.adapters.workflow_migration import WorkflowMigration
 from workflows.domain import case_migration as rules
+from workflows.domain import pages
 from workflows.domain.case_migration import MigrationCheck, MigrationPlan
 from workflows.domain.errors import Conflict, InvalidInput, NotFound, WorkflowsError
 from workflows.domain.model import CLOSED, Case, ProcessVersion, User
@@ -123,7 +124,7 @@ def list_plans(ctx: Context, actor: User, limit: int = 100, offset: int = 0) -> 
     """A page of the agency's plans, the newest first."""
     _require_viewer(actor)
     with ctx.uow(write=False) as uow:
-        return uow.migration_plans.of_agency(actor.agency_code, min(limit, 500), offset)
+        return uow.migration_plans.of_agency(actor.agency_code, min(limit, pages.MAX_PAGE), offset)
 
 
 def plan_details(ctx: Context, actor: User, plan_id: int, limit: int = MAX_CASES, offset: int = 0) -> PlanDetails:

@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from workflows.domain import pages
 from workflows.domain import privacy as personal_data
 from workflows.domain.applicants import validate_applicant
 from workflows.domain.case_states import CaseState
@@ -125,7 +126,7 @@ def search_cases(ctx: Context, actor: User, status: str | None = None, item_code
     hall = hall_code if sees_all_halls(actor) else actor.hall_code
     only_hospital = actor.has_role(privacy.HOSPITAL) and not set(actor.roles) & (privacy.READERS - {privacy.HOSPITAL})
     with ctx.uow(write=False) as uow:
-        found = uow.cases.search(actor.agency_code, hall, status, item_code, min(limit, 500), offset,
+        found = uow.cases.search(actor.agency_code, hall, status, item_code, min(limit, pages.MAX_PAGE), offset,
                                  task_role=privacy.HOSPITAL if only_hospital else None)
     listed = privacy.LISTED & personal_data.needs_of(actor.roles)
     for case in found:

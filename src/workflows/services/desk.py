@@ -2,6 +2,7 @@
 (services/escalations.py)."""
 from __future__ import annotations
 
+from workflows.domain import pages
 from workflows.domain.errors import Conflict, InvalidInput, NotFound
 from workflows.domain.model import COMPLETED, SUPERVISION_STAGE, Case, Escalation
 
@@ -22,7 +23,7 @@ def list_escalations(ctx: Context, actor, status: str | None = "open", limit: in
     """The escalations of the supervisor's hall: red before yellow, the oldest first."""
     require_role(actor, "supervisor")
     with ctx.uow(write=False) as uow:
-        return uow.escalations.desk(actor.agency_code, actor.hall_code, status, min(limit, 500), offset)
+        return uow.escalations.desk(actor.agency_code, actor.hall_code, status, min(limit, pages.MAX_PAGE), offset)
 
 
 @retried

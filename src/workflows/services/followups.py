@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from workflows.adapters.unit_of_work import UnitOfWork
+from workflows.domain import pages
 from workflows.domain.calendar import OfficeHours
 from workflows.domain.catalog import DEFAULT_FOLLOWUP_LIMIT
 from workflows.domain.deadlines import compute_deadline
@@ -75,7 +76,7 @@ def list_followups(ctx: Context, actor: User, status: str | None = FOLLOWUP_OPEN
         raise InvalidInput("status 只能是 open、done 或 all", {"status": "open | done | all"})
     now = ctx.now()
     with ctx.uow(write=False) as uow:
-        found = uow.followups.for_hall(actor.agency_code, actor.hall_code, status, min(limit, 500), offset)
+        found = uow.followups.for_hall(actor.agency_code, actor.hall_code, status, min(limit, pages.MAX_PAGE), offset)
     return [followup_row(followup, now) for followup in found]
 
 

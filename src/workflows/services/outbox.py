@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from workflows.domain.errors import Conflict, NotFound
-from workflows.domain.events import OutboxEntry, retry_delay
+from workflows.domain.events import OUTBOX_KINDS, OutboxEntry, retry_delay
 from workflows.domain.model import User
 
 from .access import require_case_visible, require_role, sees_all_halls
@@ -28,9 +28,7 @@ from .messagebus import Kicked
 
 log = logging.getLogger(__name__)
 LEASE = timedelta(minutes=5)  # a claim older than this belonged to a worker that died: the entry is due again
-KIND_LABELS = {"render_document": "生成文书PDF", "recompute_deadlines": "日历调整后重算办件时限",
-               "notify_incident": "通知科室负责人处理故障", "send_sms": "短信通知申请人",
-               "broadcast_signal": "向等待信号的办件送达信号"}
+KIND_LABELS = {kind: label for kind, (_, label) in OUTBOX_KINDS.items()}
 
 
 @dataclass(frozen=True)

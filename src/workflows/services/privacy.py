@@ -6,7 +6,7 @@ and each read that showed an ID number or a bank account in full is recorded in 
 """
 from __future__ import annotations
 
-from workflows.domain import privacy
+from workflows.domain import pages, privacy
 from workflows.domain.errors import Forbidden, NotFound
 from workflows.domain.model import Case, PersonalDataRead, User
 from workflows.domain.roles import TASK_ROLES
@@ -78,4 +78,4 @@ def reads(ctx: Context, actor: User, case_number: str | None = None, reader: str
             if case is None or case.agency_code != actor.agency_code:
                 raise NotFound("案件不存在")
             case_id = case.id
-        return uow.personal_data_reads.search(actor.agency_code, case_id, reader, min(limit, 500), offset)
+        return uow.personal_data_reads.search(actor.agency_code, case_id, reader, min(limit, pages.MAX_PAGE), offset)

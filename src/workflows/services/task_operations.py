@@ -26,6 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from workflows.adapters.unit_of_work import UnitOfWork
+from workflows.domain import pages
 from workflows.domain.case import CaseAggregate
 from workflows.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from workflows.domain.model import (AFTER, BEFORE, DELEGATE, DISAGREE, DONE, PARALLEL, PENDING, READY,
@@ -129,7 +130,8 @@ def hall_supervisions(ctx: Context, actor: User, limit: int = 100, offset: int =
     (the desk's own query, DeskQueries.supervision_page)."""
     require_role(actor, "supervisor")
     with ctx.uow(write=False) as uow:
-        found, _, _ = uow.statistics.supervision_page(actor.agency_code, actor.hall_code, min(limit, 500), offset)
+        found, _, _ = uow.statistics.supervision_page(actor.agency_code, actor.hall_code,
+                                                      min(limit, pages.MAX_PAGE), offset)
         return Awaiting([], found, _names(uow, actor))
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from workflows.adapters.bpmn_parsing import TaskDefinition
+from workflows.domain import pages
 from workflows.domain import privacy as personal_data
 from workflows.domain.amounts import (APPROVED, PaymentSummary, Proposal, approval_note, approved_values,
                                       review_errors)
@@ -55,14 +56,14 @@ def list_tasks(ctx: Context, actor: User, role: str | None = None, mine: bool = 
         raise Forbidden("只能查看本人岗位的任务")
     if level not in (None, *LEVELS):
         raise InvalidInput("时限状态只能是 正常、黄牌、红牌 或 暂停", {"level": "normal | yellow | red | paused"})
-    roles = [role] if role else worked_roles(actor)
+    roles, limit = [role] if role else worked_roles(actor), min(limit, pages.MAX_PAGE)
     with ctx.uow(write=False) as uow:
         if state == COMPLETED:
             return uow.tasks.inbox(actor.agency_code, actor.hall_code, None, COMPLETED, None, item_code,
-                                   min(limit, 500), offset, completed_by=actor.username, stage=stage, search=search,
+                                   limit, offset, completed_by=actor.username, stage=stage, search=search,
                                    spec_id=spec_id, case_number=case_number)
         return uow.tasks.inbox(actor.agency_code, actor.hall_code, roles, state,
-                               actor.username if mine else assignee, item_code, min(limit, 500), offset, stage=stage,
+                               actor.username if mine else assignee, item_code, limit, offset, stage=stage,
                                search=search, level=level, now=ctx.now(), offered_to=actor.username,
                                spec_id=spec_id, case_number=case_number)
 
@@ -81,8 +82,9 @@ def list_hall_tasks(ctx: Context, actor: User, item_code: str | None = None, sta
     """A supervisor's view of the hall: every open task, whatever its role (to reassign them)."""
     require_role(actor, "supervisor")
     with ctx.uow(write=False) as uow:
-        return uow.tasks.inbox(actor.agency_code, actor.hall_code, None, READY, None, item_code, min(limit, 500),
-                               offset, stage=stage, search=search, level=level, now=ctx.now())
+        return uow.tasks.inbox(actor.agency_code, actor.hall_code, None, READY, None, item_code,
+                               min(limit, pages.MAX_PAGE), offset, stage=stage, search=search, level=level,
+                               now=ctx.now())
 
 
 def reassign_candidates(ctx: Context, actor: User) -> list[User]:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from werkzeug.security import check_password_hash
 
+from workflows.domain import pages
 from workflows.domain.errors import InvalidInput, NotFound
 from workflows.domain.model import User
 from workflows.domain.roles import ROLE_NAMES
@@ -77,4 +78,4 @@ def notifications(ctx: Context, actor: User, unread_only: bool = False, limit: i
                   offset: int = 0) -> list[dict]:
     """A page of the user's notifications, the newest first."""
     with ctx.uow(write=False) as uow:
-        return uow.notifications.for_user(actor.username, unread_only, min(limit, 500), offset)
+        return uow.notifications.for_user(actor.username, unread_only, min(limit, pages.MAX_PAGE), offset)

@@ -8,7 +8,9 @@ from workflows.domain.throttling import TooManyAttempts
 from workflows.services import accounts
 
 from ..security import SESSION_KEY
-from .base import blueprint, ctx, local_path, signed_in
+from .base import blueprint, ctx, local_path, page_of, signed_in
+
+EVENT_ROWS = 100  # 账号安全记录 a page; read at the call: a test makes the page small
 
 
 @blueprint.get("/login")
@@ -67,8 +69,10 @@ def password_submit():
 @blueprint.get("/admin/lockouts")
 @signed_in
 def lockouts_page():
-    return render_template("lockouts.html", lockouts=accounts.lockouts(ctx(), g.user),
-                           events=accounts.account_events(ctx(), g.user), kinds=accounts.KINDS)
+    events, number, more = page_of(lambda limit, offset: accounts.account_events(ctx(), g.user, limit, offset),
+                                   "page", EVENT_ROWS)
+    return render_template("lockouts.html", lockouts=accounts.lockouts(ctx(), g.user), events=events,
+                           number=number, more=more, kinds=accounts.KINDS)
 
 
 @blueprint.post("/admin/lockouts/unlock")

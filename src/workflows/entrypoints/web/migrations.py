@@ -8,8 +8,10 @@ from flask import flash, g, redirect, render_template, request, url_for
 from workflows.domain.errors import Conflict, InvalidInput
 from workflows.services import case_migration, processes, token_moves
 
-from .base import blueprint, ctx, signed_in
+from .base import blueprint, ctx, page_of, signed_in
 from .case_operations import case_action
+
+PLAN_ROWS = 100  # 迁移计划 a page, the newest first; read at the call: a test makes the page small
 
 
 def _mapping(text: str) -> dict[str, str]:
@@ -37,9 +39,10 @@ def _refused(error) -> None:
 @blueprint.get("/migrations")
 @signed_in
 def migrations_page():
-    plans = case_migration.list_plans(ctx(), g.user)
+    plans, number, more = page_of(lambda limit, offset: case_migration.list_plans(ctx(), g.user, limit, offset),
+                                  "page", PLAN_ROWS)
     keys = [p.process_key for p in processes.list_processes(ctx(), g.user.agency_code)]
-    return render_template("migrations.html", plans=plans, process_keys=keys)
+    return render_template("migrations.html", plans=plans, number=number, more=more, process_keys=keys)
 
 
 @blueprint.post("/migrations")

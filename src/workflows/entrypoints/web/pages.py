@@ -12,10 +12,11 @@ from workflows.services import cases, catalog, inbox_filters, inbox_rows, materi
 from workflows.services.access import require_role
 from workflows.domain.case_limits import due_label, limit_name
 
-from .base import blueprint, ctx, one_session, signed_in
+from .base import blueprint, ctx, one_session, page_of, signed_in
 
 LEVEL_NAMES = {"normal": "正常", "yellow": "黄牌", "red": "红牌", "paused": "暂停", "met": "已完成",
                "not_started": "未开始"}
+INBOX_ROWS = 100  # tasks a page of the inbox; read at the call: a test makes the page small
 TAB_QUERIES = {"waiting": {}, "mine": {"mine": 1}, "done": {"view": "done"}, "hall": {"all": 1}}  # the inbox's tabs
 AGENT_PREFIX = "applicant.agent."  # 委托代理人's fields on the new-case form
 
@@ -73,15 +74,20 @@ def inbox():
     supervisor = g.user.has_role("supervisor")
     whole_hall = supervisor and state == READY and request.args.get("all") == "1"
     if whole_hall:  # the supervisor's view: every open task of the hall, to reassign them
-        found = tasks.list_hall_tasks(ctx(), g.user, **filters)
+        def read(limit, offset):
+            return tasks.list_hall_tasks(ctx(), g.user, limit=limit, offset=offset, **filters)
     else:
-        found = tasks.list_tasks(ctx(), g.user, mine=request.args.get("mine") == "1", state=state, **filters)
+        def read(limit, offset):
+            return tasks.list_tasks(ctx(), g.user, mine=request.args.get("mine") == "1", state=state, limit=limit,
+                                    offset=offset, **filters)
+    found, number, more = page_of(read, "page", INBOX_ROWS)
     agency = catalog.get_agency(ctx(), g.user.agency_code)
     own_filters, shared_filters = inbox_filters.list_filters(ctx(), g.user)
     view = "done" if state == COMPLETED else "mine" if request.args.get("mine") == "1" else "hall" if whole_hall \
         else "waiting"
     page = inbox_rows.inbox_page(ctx(), g.user, found, state)
     return render_template("inbox.html", rows=page.rows, suspended=page.suspended, state=state, view=view,
+                           number=number, more=more,
                            tab_query=TAB_QUERIES[view], filters=filters, stages=page.stages,
                            items=sorted(agency.items.values(), key=lambda item: item.code),
                            supervisor=supervisor, whole_hall=whole_hall,
