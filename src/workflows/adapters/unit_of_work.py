@@ -115,6 +115,7 @@ class UnitOfWork:
         self._bus = bus
         self.session: Session | None = None
         self._after_commit: list[Callable[[], None]] = []
+        self._when_flushed: list[Callable[[], None]] = []
         self._events: list[Event] = []
         self._shared = False
 
@@ -187,6 +188,13 @@ class UnitOfWork:
         does not; the action has its own transaction and must keep its failures to itself."""
         self._after_commit.append(action)
 
+    def when_flushed(self, action: Callable[[], None]) -> None:
+        """Run `action` in the commit once the ORM has written the unit's rows (a new row has its id then), before
+        the rows kept until commit are: what must name a new row by its id (a document's event and history line) is
+        added there, so the command need not flush for the id mid-way, which on SQLite takes the write lock and holds
+        it over all the command computes after."""
+        self._when_flushed.append(action)
+
     def publish(self, *events: Event) -> None:
         """Note what the use case decided; dispatched when it commits, forgotten if it does not."""
         self._events.extend(events)
@@ -205,6 +213,12 @@ class UnitOfWork:
         except (StaleDataError, StaleRead, OperationalError) as error:
             raise busy_error(error) or error from None
 
+    def _run_when_flushed(self) -> None:
+        actions, self._when_flushed = self._when_flushed, []
+        for action in actions:
+            action()
+        self._dispatch_events()  # what they published
+
     def _pending_writes(self) -> list:
         """The repositories keeping rows until commit that this unit used (only those can hold any)."""
         return [self.__dict__[name] for name in PENDING_WRITES if name in self.__dict__]
@@ -215,6 +229,7 @@ class UnitOfWork:
             for repository_used in self._pending_writes():  # before the first write: it takes SQLite's lock
                 repository_used.prepare()
             self.session.flush()  # the rows kept until commit may refer to those the ORM writes (a new case)
+            self._run_when_flushed()
             repository.write_at_commit(self.session)
             for repository_used in self._pending_writes():
                 repository_used.write_pending()

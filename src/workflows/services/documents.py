@@ -82,11 +82,14 @@ def issue(uow: UnitOfWork, ctx: Context, case: Case, kind: str, actor: User | st
                             fields={**values, "material_rows": [asdict(m) for m in materials]},
                             layout=layout_of(rendered), content=None, issued_by=issuer, issued_at=at)
     uow.documents.add(document)
-    uow.flush()
-    uow.publish(DocumentIssued(document.id, case.id, kind, number, document.layout))
-    applicant_notices.notify(uow, case, kind, rendered.title, number)  # the applicant is texted of it
-    add_history(uow, case, at, issuer, "document_issued", f"出具《{rendered.title}》（文书编号 {number}）",
-                stage=case.stage, detail={"document_id": document.id, "kind": kind, "number": number})
+    stage = case.stage
+
+    def with_its_id() -> None:  # the commit has written the document: its id is known (no flush mid-command)
+        uow.publish(DocumentIssued(document.id, case.id, kind, number, document.layout))
+        applicant_notices.notify(uow, case, kind, rendered.title, number)  # the applicant is texted of it
+        add_history(uow, case, at, issuer, "document_issued", f"出具《{rendered.title}》（文书编号 {number}）",
+                    stage=stage, detail={"document_id": document.id, "kind": kind, "number": number})
+    uow.when_flushed(with_its_id)
     return document
 
 
