@@ -3,6 +3,8 @@ table's rows in one statement: they come back in the order the command added the
 the entries given, in their order, and their text is checked as the ORM's rows are (adapters/stored_text.py)."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from workflows.domain.errors import InvalidInput
@@ -58,6 +60,25 @@ def test_an_outbox_entry_finished_by_the_kick_is_done_once(ctx, case, clock):
             uow.commit()
     with ctx.uow(write=False) as uow:
         assert uow.outbox.get(entry_id).attempts == 1 and uow.outbox.get(entry_id).done_at is not None
+
+
+def test_an_entry_held_for_its_kick_is_not_the_schedulers_until_the_hold_ends_and_then_not_the_kicks(ctx, case,
+                                                                                                     clock):
+    held_until = clock.now + timedelta(seconds=30)
+    with ctx.uow() as uow:
+        kicked, other = (uow.outbox.add_at_commit([("kicked", {}, case.id)], clock.now, {"kicked": held_until}),
+                         uow.outbox.add_at_commit([("other", {}, case.id)], clock.now, {"kicked": held_until}))
+        uow.commit()
+    with ctx.uow() as uow:
+        assert uow.outbox.due_ids(clock.now, 10) == other  # the scheduler's round leaves the kick's entry
+        assert set(uow.outbox.due_ids(held_until, 10)) == {*kicked, *other}
+        assert uow.outbox.claim(kicked[0], held_until, timedelta(minutes=5)) is not None  # the kick never came
+        uow.commit()
+    with ctx.uow() as uow:  # a late kick finds it claimed: it neither marks it done nor claims it
+        assert not uow.outbox.finish_unclaimed(kicked[0], held_until)
+        assert uow.outbox.claim_unclaimed(kicked[0], held_until, timedelta(minutes=5)) is None
+        assert uow.outbox.claim_unclaimed(other[0], clock.now, timedelta(minutes=5)).attempts == 1
+        uow.commit()
 
 
 def test_a_history_line_with_a_control_character_is_refused_and_nothing_of_the_command_written(ctx, case, clock):

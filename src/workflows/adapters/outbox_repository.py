@@ -3,7 +3,10 @@
 A claim pushes `next_attempt_at` past a lease with a conditional UPDATE (the row must still be undone and due), so
 of two workers (threads, processes, schedulers) only one gets a row; on PostgreSQL the candidates are selected FOR
 UPDATE SKIP LOCKED, so a second worker takes the next rows instead of waiting for the first one's. A worker that
-dies holding a claim loses it when the lease ends.
+dies holding a claim loses it when the lease ends. An entry handed to a kick right after its command is written due a
+little later (`add_at_commit`'s `due`), held for the kick as if claimed: the scheduler's round, a second after, does
+not take it from under the kick and do the same work twice; the kick takes an entry only while nobody has claimed it
+(attempts still 0), so if the kick never comes the scheduler does it once that moment has come.
 """
 from __future__ import annotations
 
@@ -20,9 +23,9 @@ _COLUMNS = (outbox.c.id, outbox.c.kind, outbox.c.payload, outbox.c.case_id, outb
             outbox.c.next_attempt_at, outbox.c.done_at, outbox.c.last_error)
 
 _INSERT = insert(outbox).returning(outbox.c.id)  # built once: every command that issues something adds rows
+_UNCLAIMED = (outbox.c.id == bindparam("entry_id"), outbox.c.done_at.is_(None), outbox.c.attempts == 0)
 # Built once too: the kick after every command that issued a document marks its entries done (bindparams entry_id, at)
-_FINISH_UNCLAIMED = (update(outbox).where(outbox.c.id == bindparam("entry_id"), outbox.c.done_at.is_(None),
-                                          outbox.c.next_attempt_at <= bindparam("at"))
+_FINISH_UNCLAIMED = (update(outbox).where(*_UNCLAIMED)
                      .values(done_at=bindparam("at"), next_attempt_at=None, attempts=outbox.c.attempts + 1))
 
 
@@ -32,14 +35,15 @@ class OutboxRepository:
         self._pending: list[dict] = []  # rows add_at_commit keeps for the commit
         self._answers: list[tuple[list[int], int]] = []  # (the list add_at_commit answered, its rows' count)
 
-    def add_at_commit(self, entries: list[tuple[str, dict, int | None]], at: datetime) -> list[int]:
-        """Rows of (kind, payload, case_id), due at once, written when the unit commits (write_pending, all of the
+    def add_at_commit(self, entries: list[tuple[str, dict, int | None]], at: datetime,
+                      due: dict[str, datetime] | None = None) -> list[int]:
+        """Rows of (kind, payload, case_id), due at once (or, for a kind in `due`, at the moment given), written when the unit commits (write_pending, all of the
         unit's in one statement), after the rows of the ORM they may name: on SQLite the first write takes the lock
         (write_lock.py). The list answered is given their ids, in the order given, at the commit. Both databases
         number a statement's rows in the order of its VALUES (PostgreSQL's serial, SQLite's rowid one above the
         last), so the ids sorted are in that order (RETURNING itself promises none; asking SQLAlchemy to sort them
         costs a statement per row on SQLite)."""
-        self._pending.extend(_rows(entries, at))
+        self._pending.extend(_rows(entries, at, due or {}))
         self._answers.append(([], len(entries)))
         return self._answers[-1][0]
 
@@ -74,8 +78,15 @@ class OutboxRepository:
             .values(next_attempt_at=now + lease, attempts=outbox.c.attempts + 1)).rowcount
         return self.get(entry_id) if claimed else None
 
+    def claim_unclaimed(self, entry_id: int, now: datetime, lease: timedelta) -> OutboxEntry | None:
+        """The entry, held by the caller (a kick) until `now + lease`, if nobody has claimed it yet, due or not."""
+        claimed = self.session.execute(update(outbox).where(*_UNCLAIMED).values(next_attempt_at=now + lease,
+                                                                                 attempts=1),
+                                       {"entry_id": entry_id}).rowcount
+        return self.get(entry_id) if claimed else None
+
     def finish_unclaimed(self, entry_id: int, at: datetime) -> bool:
-        """Mark done an entry nobody holds (a kick's work right after its command); False: done or held."""
+        """Mark done an entry nobody has claimed (a kick's work right after its command); False: done or held."""
         return bool(self.session.execute(_FINISH_UNCLAIMED, {"entry_id": entry_id, "at": at}).rowcount)
 
     def finish(self, entry_id: int, at: datetime) -> None:
@@ -114,6 +125,6 @@ class OutboxRepository:
         return self.session.scalar(select(func.count()).select_from(outbox).where(outbox.c.done_at.is_(None)))
 
 
-def _rows(entries: list[tuple[str, dict, int | None]], at: datetime) -> list[dict]:
+def _rows(entries: list[tuple[str, dict, int | None]], at: datetime, due: dict[str, datetime]) -> list[dict]:
     return [{"kind": kind, "payload": payload, "case_id": case_id, "created_at": at, "attempts": 0,
-             "next_attempt_at": at} for kind, payload, case_id in entries]
+             "next_attempt_at": due.get(kind, at)} for kind, payload, case_id in entries]

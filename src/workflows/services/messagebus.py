@@ -6,13 +6,16 @@ outbox row of its `deferred` kind in the same transaction, worked after the comm
 message between agencies in a transaction of its own). The bus knows no handler itself: bootstrap.py wires them (tests swap them
 there). A kind in `prompt` is also handed to `kick` right after the commit (a PDF someone may download at once):
 its prompt worker does the work without a claim of its own, marking the entries done only where nobody has
-claimed them meanwhile, in the transaction that keeps the work.
+claimed them meanwhile, in the transaction that keeps the work. Such entries are written due KICK_HOLD after the
+command: the scheduler's round (every second) would otherwise claim a PDF the kick is still laying out, and both
+would lay it out; if the kick fails or its process dies, the scheduler works the entry once the hold is over (a
+download before that lays the PDF out itself).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import partial
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Callable
 
 from workflows.domain.events import Event, OutboxEntry
@@ -23,6 +26,7 @@ if TYPE_CHECKING:
 # A worker's first argument is the context it runs in (services/context.py, which holds this bus: not imported here)
 AtomicHandler = Callable[["UnitOfWork", Event], None]
 Worker = Callable[[Any, OutboxEntry], None]  # does its work and marks the entry done in its transaction
+KICK_HOLD = timedelta(seconds=30)  # a kick under load (a queue of PDFs behind one thread) is done well inside it
 Kicked = list[tuple[int, Event]]  # outbox entry ids with their events, right after their command committed
 PromptWorker = Callable[[Any, Kicked], None]
 AfterCommit = Callable[[Event], None]  # runs in a transaction of its own and keeps its failures to itself
@@ -49,8 +53,10 @@ class MessageBus:
             if kind is not None:
                 deferred.append((kind, event))
         if deferred:  # the outbox rows of all the events in one statement
+            now = self.clock()
+            held = {kind: now + KICK_HOLD for kind in self.prompt} if self.kick is not None else None
             entry_ids = uow.outbox.add_at_commit([(kind, event.payload(), getattr(event, "case_id", None))
-                                                  for kind, event in deferred], self.clock())
+                                                  for kind, event in deferred], now, held)
             self._kick_after_commit(uow, deferred, entry_ids)
 
     def _kick_after_commit(self, uow: "UnitOfWork", deferred: list[tuple[str, Event]], entry_ids: list[int]) -> None:

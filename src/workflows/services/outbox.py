@@ -62,11 +62,12 @@ def kick(ctx: Context, kind: str, entries: Kicked) -> None:
         log.exception("outbox entries %s left to the scheduler", [entry_id for entry_id, _ in entries])
 
 
-def work_entries(ctx: Context, entry_ids: list[int]) -> int:
-    """Work these entries now if nobody holds them (a person's retry)."""
+def work_entries(ctx: Context, entry_ids: list[int], kicked: bool = False) -> int:
+    """Work these entries now if nobody holds them (a person's retry); `kicked`: entries just handed to a kick, held
+    for it (messagebus.KICK_HOLD), taken unless someone claimed them meanwhile."""
     with ctx.uow() as uow:
-        now = ctx.now()
-        claimed = [entry for entry_id in entry_ids if (entry := uow.outbox.claim(entry_id, now, LEASE)) is not None]
+        now, claim = ctx.now(), uow.outbox.claim_unclaimed if kicked else uow.outbox.claim
+        claimed = [entry for entry_id in entry_ids if (entry := claim(entry_id, now, LEASE)) is not None]
         uow.commit()
     return sum(_work(ctx, entry) for entry in claimed)
 

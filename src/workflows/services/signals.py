@@ -74,7 +74,7 @@ def broadcast(ctx: Context, entry: OutboxEntry) -> None:
 def broadcast_now(ctx: Context, entries: list[tuple[int, SignalThrown]]) -> None:
     """The prompt worker: broadcast right after the thrower's commit, claiming the entries as the scheduler does
     (an entry the scheduler holds is left to it)."""
-    work_entries(ctx, [entry_id for entry_id, _ in entries])
+    work_entries(ctx, [entry_id for entry_id, _ in entries], kicked=True)
 
 
 @retried
