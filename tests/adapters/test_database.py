@@ -1,7 +1,8 @@
 """The PostgreSQL engine keeps psycopg's prepared statements across reads (a read-only transaction ends by a
 commit, not a rollback, which would make psycopg forget them all); a transaction that wrote still rolls back; a
 pooled connection the server dropped while it rested is replaced before use, and one used a moment ago is not
-pinged; the large values are compressed with lz4."""
+pinged; the large values are compressed with lz4; a case's number is committed apart from its opening, unless
+the opening wrote or locked rows before it."""
 from __future__ import annotations
 
 import time
@@ -73,6 +74,25 @@ def test_a_connection_dropped_while_it_rested_is_replaced_and_one_used_a_moment_
 
     assert [task.stage for task in done.open_tasks] == ["审核"]
     assert pings  # the rested connection was pinged, found dead and replaced before the command used it
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+@pytest.mark.parametrize("before", ["SELECT count(*) FROM users", "SELECT username FROM users LIMIT 1 FOR UPDATE",
+                                    "UPDATE users SET full_name = full_name WHERE username = 'shouli'"])
+def test_a_number_is_kept_by_a_failed_unit_only_where_that_unit_had_only_read_before_taking_it(ctx, before):
+    """Committing apart must not commit the unit's earlier writes, nor end its row locks: then the number stays
+    part of the unit, and is taken again once the unit failed."""
+    def number_taken_by_a_failed_unit() -> int:
+        with pytest.raises(RuntimeError), ctx.uow() as uow:
+            uow.session.execute(text(before))
+            with uow.committed_at_once():
+                sequence, _ = uow.cases.next_sequence_and_id("210400", ctx.today())
+            raise RuntimeError("the opening failed after taking its number")
+        return sequence
+
+    first, second = number_taken_by_a_failed_unit(), number_taken_by_a_failed_unit()
+
+    assert second == (first + 1 if before == "SELECT count(*) FROM users" else first)
 
 
 def _drop_pooled_connections(database) -> None:

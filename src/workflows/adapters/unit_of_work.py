@@ -15,6 +15,7 @@ from workflows.domain.errors import Busy, Conflict
 from workflows.domain.events import Event
 
 from . import repository
+from .database import committed_apart
 from .write_lock import GUARD, StaleRead, WriteGuard, committed_at_once, lock_at_begin
 from .audit_repository import PersonalDataReadRepository
 from .signal_wait_repository import SignalWaitRepository
@@ -179,9 +180,11 @@ class UnitOfWork:
 
     def committed_at_once(self):
         """`with uow.committed_at_once():` what is written inside is committed at once, on its own, not at the
-        unit's commit: on SQLite the write lock is then held for those statements only (write_lock.py). Kept even if
-        the unit fails after; on PostgreSQL, and where the unit holds the lock already, part of the unit as ever."""
-        return committed_at_once(self.session)
+        unit's commit: on SQLite the write lock is then held for those statements only (write_lock.py), on
+        PostgreSQL the rows' locks (database.committed_apart). Kept even if the unit fails after; where the unit
+        holds the lock already (SQLite) or wrote before (PostgreSQL), part of the unit as ever."""
+        postgresql = self.session.get_bind().dialect.name == "postgresql"
+        return (committed_apart if postgresql else committed_at_once)(self.session)
 
     def after_commit(self, action: Callable[[], None]) -> None:
         """Run `action` once this unit has committed (e.g. deliver a message it put in the outbox), never if it
