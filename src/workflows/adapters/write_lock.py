@@ -90,9 +90,10 @@ class WriteGuard:
 
 @contextmanager
 def committed_at_once(session):
-    """The writes inside are committed at its end, apart from the rest of the unit, where the unit's guard allows it
-    (WriteGuard.may_release); elsewhere (PostgreSQL, a command run again holding the lock from its start, a unit
-    that read unversioned rows) they are part of the unit's transaction, as any write."""
+    """SQLite's UnitOfWork.committed_at_once (PostgreSQL's is database.committed_apart): the writes inside are
+    committed at its end, apart from the rest of the unit, where the unit's guard allows it (WriteGuard.may_release);
+    elsewhere (a command run again holding the lock from its start, a unit that read unversioned rows) they are part
+    of the unit's transaction, as any write."""
     guard = session.info.get(GUARD)
     apart = guard is not None and guard.may_release()
     yield
