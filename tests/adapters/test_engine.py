@@ -51,20 +51,43 @@ def _definition(engine, process_key: str):
                              {name: xml.decode("utf-8") for name, xml in decision_files(BPMN_DIR / "decisions").items()})
 
 
-def test_stored_state_refers_to_the_process_and_is_much_smaller_than_embedding_it(bindings):
-    engine = Engine()
-    run = engine.start(_definition(engine, "item_002036006001"), {"bank_account": "6222"}, bindings)
-    stored = engine.dump(run)
-
+def _stock_serializer() -> BpmnWorkflowSerializer:
+    """SpiffWorkflow's own serializer (the spec embedded, its task converter), told of the engine's task specs."""
     config = dict(CAMUNDA_CONFIG)
     config[HandlerServiceTask] = config[next(cls for cls in config if cls.__name__ == "NoneTask")]
     config[DecisionTask] = config[BusinessRuleTask]
     config[EventSubProcess], config[TimerStartEvent] = config[CallActivity], config[StartEvent]
     registry = BpmnWorkflowSerializer.configure(config)
     registry.typenames[CaseWorkflow] = registry.typenames[BpmnWorkflow]  # the engine's BpmnWorkflow, stored as one
-    embedded = BpmnWorkflowSerializer(registry).serialize_json(run.workflow)
+    return BpmnWorkflowSerializer(registry)
+
+
+def test_stored_state_refers_to_the_process_and_is_much_smaller_than_embedding_it(bindings):
+    engine = Engine()
+    run = engine.start(_definition(engine, "item_002036006001"), {"bank_account": "6222"}, bindings)
+    stored = engine.dump(run)
+
+    embedded = _stock_serializer().serialize_json(run.workflow)
     assert "spec" not in json.loads(stored)
     assert len(stored) * 2 < len(embedded)
+
+
+def test_the_stored_tasks_are_those_spiffworkflow_stores(clocked):
+    # The engine's task converter builds SpiffWorkflow's task dicts in one pass (TypeStrictDeltaConverter): with
+    # no value equal to its parent's but of another type or scale, every task is stored as the library stores it.
+    engine, stock = Engine(), _stock_serializer()
+    stock.registry.register(Decimal, lambda value: {"value": str(value)}, lambda dct: Decimal(dct["value"]))
+    run = engine.start(_definition(engine, "item_002036006001"),
+                       {"applicant": dict(clocked.applicant), "expense_total": "860.00", "self_pay_total": "0.00",
+                        "bank_account": "6222020712001234567", "note": float("nan")}, clocked)
+    for decision in ("accept", "approve", "pay", None):
+        ours, theirs = json.loads(engine.dump(run)), json.loads(stock.serialize_json(run.workflow))
+        for key in ("tasks", "subprocesses"):
+            assert json.dumps(ours[key]) == json.dumps(theirs[key])
+        if decision:
+            [task] = run.ready_tasks()
+            run.complete(task.id, {"decision": decision, "note": float("nan"), "checked": [1, 2]})
+    assert run.completed and run.result == "办结"
 
 
 def _resume_stored(bindings, identity_verified: bool):
