@@ -72,17 +72,17 @@ class OutboxRepository:
 
     def claim(self, entry_id: int, now: datetime, lease: timedelta) -> OutboxEntry | None:
         """The entry, now held by the caller until `now + lease`; None when it is done or held already."""
-        claimed = self.session.execute(
-            update(outbox).where(outbox.c.id == entry_id, outbox.c.done_at.is_(None),
-                                 outbox.c.next_attempt_at <= now)
-            .values(next_attempt_at=now + lease, attempts=outbox.c.attempts + 1)).rowcount
-        return self.get(entry_id) if claimed else None
+        return self._claimed(entry_id, now, lease, outbox.c.next_attempt_at <= now)
 
     def claim_unclaimed(self, entry_id: int, now: datetime, lease: timedelta) -> OutboxEntry | None:
         """The entry, held by the caller (a kick) until `now + lease`, if nobody has claimed it yet, due or not."""
-        claimed = self.session.execute(update(outbox).where(*_UNCLAIMED).values(next_attempt_at=now + lease,
-                                                                                 attempts=1),
-                                       {"entry_id": entry_id}).rowcount
+        return self._claimed(entry_id, now, lease, outbox.c.attempts == 0)
+
+    def _claimed(self, entry_id: int, now: datetime, lease: timedelta, claimable) -> OutboxEntry | None:
+        """The entry held until `now + lease` where it is undone and `claimable`, one attempt more; else None."""
+        claimed = self.session.execute(
+            update(outbox).where(outbox.c.id == entry_id, outbox.c.done_at.is_(None), claimable)
+            .values(next_attempt_at=now + lease, attempts=outbox.c.attempts + 1)).rowcount
         return self.get(entry_id) if claimed else None
 
     def finish_unclaimed(self, entry_id: int, at: datetime) -> bool:
