@@ -8,14 +8,14 @@ from lxml import etree
 from workflows.domain.process_tests import Flow
 
 from .bpmn_elements import NS
+from .xml_reading import read_xml
 
-_XML_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, remove_comments=True)
 
 
 def sequence_flows(bpmn: str, process_key: str) -> list[Flow]:
     """The flows of the executable process `process_key` and its sub-processes, in the file's order; a flow out of
     a gateway is a branch."""
-    root = etree.fromstring(bpmn.encode("utf-8"), _XML_PARSER)
+    root = read_xml(bpmn.encode("utf-8"))
     process = root.find(f"bpmn:process[@id='{process_key}']", NS)
     if process is None:
         return []

@@ -55,11 +55,11 @@ from .compensation import (CompensationEndEventParser, CompensationProcessParser
                            is_compensation_event_sub_process)
 from .scripting import ScriptError, ScriptSyntaxError, check_expression, check_script, check_timer_expression
 from .task_assignment import AssignmentRules, read_rules
+from .xml_reading import read_xml
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 NS = {"bpmn": BPMN_NS, "camunda": CAMUNDA_MODEL_NS}
 RESERVED_IDS = frozenset({"Start", "End"})  # SpiffWorkflow's own task names: a process using them parses to nothing
-_XML_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, remove_comments=True)
 
 
 class HandlerServiceTask(ServiceTask):
@@ -290,7 +290,7 @@ def parse_deployment(files: Mapping[str, bytes], decisions: Mapping[str, Decisio
     Each executable process that no call activity calls (each executable pool of a collaboration) becomes a
     process of its own; a called process travels with its callers. `main_files`: only the processes of these
     files are wanted (a stored version re-read with the files it calls)."""
-    documents = {name: _read_xml(bpmn, name) for name, bpmn in files.items()}
+    documents = {name: _read_document(bpmn, name) for name, bpmn in files.items()}
     called = {c.get("calledElement") for document in documents.values()
               for c in document.iterfind(".//bpmn:callActivity", NS)}
     for name, document in documents.items():
@@ -421,7 +421,7 @@ def referenced_decisions(bpmn: bytes) -> list[str]:
     """The ids of the decision tables a BPMN file's business-rule tasks reference ([] if it is no XML: parsing
     it says why)."""
     try:
-        return [ref for ref in _decision_refs(etree.fromstring(bpmn, _XML_PARSER)) if ref]
+        return [ref for ref in _decision_refs(read_xml(bpmn)) if ref]
     except etree.XMLSyntaxError:
         return []
 
@@ -457,13 +457,13 @@ def _checksum(bpmn: bytes, tables: dict[str, Decision], called_files: Mapping[st
     return digest.hexdigest()
 
 
-def _read_xml(bpmn: bytes, file_name: str):
+def _read_document(bpmn: bytes, file_name: str):
     try:
         bpmn.decode("utf-8")
     except UnicodeDecodeError as error:
         raise InvalidProcess(f"BPMN 文件须为 UTF-8 编码（第 {error.start} 字节起不是 UTF-8）", None, file_name) from None
     try:
-        return etree.fromstring(bpmn, _XML_PARSER)
+        return read_xml(bpmn)
     except etree.XMLSyntaxError as error:
         raise InvalidProcess(f"不是合法的 XML：{error.msg}（第 {error.lineno} 行）", None, file_name) from None
 

@@ -26,6 +26,7 @@ from workflows.domain.errors import InvalidProcess
 
 from . import feel
 from .scripting import ScriptError, ScriptSyntaxError, check_expression
+from .xml_reading import read_xml
 
 DMN_13 = "https://www.omg.org/spec/DMN/20191111/MODEL/"
 # Hit policies whose meaning SpiffWorkflow keeps: it returns the first rule that matches (UNIQUE, ANY and FIRST
@@ -33,7 +34,6 @@ DMN_13 = "https://www.omg.org/spec/DMN/20191111/MODEL/"
 HIT_POLICIES = ("UNIQUE", "FIRST", "ANY", "COLLECT")
 # SpiffWorkflow's DMN engine puts this name in place of `?` before it evaluates an entry
 _QUESTION_MARK = re.compile(r"(\?)(?=(?:[^'\"]|['\"][^'\"]*['\"])*$)")
-_XML_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, remove_comments=True)
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,7 @@ def read_decision(dmn: bytes | str, file_name: str) -> Decision:
     data = dmn.encode("utf-8") if isinstance(dmn, str) else dmn
     try:
         text = data.decode("utf-8")
-        root = etree.fromstring(data, _XML_PARSER)
+        root = read_xml(data)
     except UnicodeDecodeError as error:
         raise InvalidProcess(f"DMN 文件须为 UTF-8 编码（第 {error.start} 字节起不是 UTF-8）", None, file_name) from None
     except etree.XMLSyntaxError as error:
@@ -175,18 +175,27 @@ def _check(check, element_id: str | None, file_name: str) -> None:
 
 
 _SCHEMAS = threading.local()
-_SCHEMA_BUILT_ALONE = threading.Lock()
+# Every use of libxml2's schema code in this process, compiling and validating: libxml2 compiling two schemas at once
+# in two threads (the scheduler's jobs) failed with "xmlSchemaPValAttrNodeValue, the given type is not a built-in
+# type", its built-in types being set up lazily, unguarded. Validating is done once per process version a process
+# parses (Engine.definition caches), so waiting here costs a command nothing.
+_SCHEMA_WORK_ALONE = threading.Lock()
+
+
+class _SerialValidator(BpmnValidator):
+    def validate(self, bpmn, filename=None):
+        with _SCHEMA_WORK_ALONE:
+            super().validate(bpmn, filename)
 
 
 def schema_validator() -> BpmnValidator:
     """The BPMN and DMN schema validator of this thread. Compiling the schema costs ~12 ms of CPU, which every parse
-    spent again; and libxml2 compiling two schemas at once in two threads (the scheduler's jobs) fails with
-    "xmlSchemaPValAttrNodeValue, the given type is not a built-in type". So: compiled one at a time, once per
-    thread, and used only by its thread."""
+    spent again: so once per thread, used only by its thread (a schema holds the names dictionary of the thread that
+    compiled it), and its work done one thread at a time."""
     validator = getattr(_SCHEMAS, "validator", None)
     if validator is None:
-        with _SCHEMA_BUILT_ALONE:
-            validator = _SCHEMAS.validator = BpmnValidator()
+        with _SCHEMA_WORK_ALONE:
+            validator = _SCHEMAS.validator = _SerialValidator()
     return validator
 
 
