@@ -6,6 +6,7 @@ import re
 
 from click.testing import CliRunner
 
+from workflows.domain import pages
 from workflows.entrypoints.cli import main
 
 from support.diagrams import migration_target, recheck_after_payment
@@ -114,3 +115,15 @@ def test_plan_approve_migrate_and_move_from_the_terminal(database_url, client, a
     assert "现处于：受理" in moved
     assert "错误：" in run(database_url, "move-token", number, "--from", "Task_review", "--to", "Task_accept",
                           "--reason", "重新受理", "--user", "kezhang", expect=1)
+
+
+def test_the_terminals_plan_lists_every_open_case_page_after_page(database_url, client, auth, monkeypatch):
+    monkeypatch.setattr(pages, "MAX_PAGE", 2)  # a page of two stands for one of 500
+    numbers = [open_case(client, auth("shouli"))["number"] for _ in range(3)]
+    json_of(deploy(client, auth("sheji"), migration_target(), f"{OUTPATIENT_PROCESS}.bpmn"), 201)
+    target, source = versions_of(client, auth("shouli"))[:2]
+
+    planned = run(database_url, "migration-plan", OUTPATIENT_PROCESS, "--from", str(source), "--to", str(target),
+                  "--reason", "审核改名", "--user", "admin").splitlines()
+
+    assert planned[1:] == [f"{number}\t受理\t可迁移" for number in numbers]

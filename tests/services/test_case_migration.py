@@ -122,6 +122,35 @@ def test_the_approver_answers_for_the_cases_of_their_own_hall_and_never_for_thei
     assert cases.case_details(ctx, staff["kezhang2"], other).process.version == stages["source"]
 
 
+def test_running_a_plan_on_all_its_cases_reads_on_past_a_page(ctx, staff, clock, monkeypatch):
+    """"Run on all" reads the open cases a page at a time by id, while the ones read so far leave the version: every
+    case moves, none twice, however many pages they fill."""
+    monkeypatch.setattr(migration, "MAX_CASES", 1)  # a page of one stands for one of 1000
+    numbers = [accept(ctx, staff, clock, f"2026-11-23 09:{minute}") for minute in (30, 40, 50)]
+    source = processes.process_versions(ctx, OUTPATIENT_PROCESS)[0]
+    target = processes.deploy_process(ctx, staff["sheji"], migration_target(), f"{OUTPATIENT_PROCESS}.bpmn")
+    admin_plan = migration.request_migration(ctx, staff["admin"], OUTPATIENT_PROCESS, source.version,
+                                             target.version, None, REASON)
+
+    outcomes = migration.run_plan(ctx, staff["admin"], admin_plan.id)
+
+    assert [(o.number, o.migrated) for o in outcomes] == [(number, True) for number in numbers]
+    assert {cases.case_details(ctx, staff["kezhang"], n).process.version for n in numbers} == {target.version}
+
+
+def test_an_explicit_list_of_cases_is_bounded_and_its_refusal_says_so(ctx, staff, stages, monkeypatch):
+    monkeypatch.setattr(migration, "MAX_CASES", 2)
+    admin_plan = plan(ctx, staff, stages, who="admin")
+    with pytest.raises(InvalidInput) as too_many:
+        migration.run_plan(ctx, staff["admin"], admin_plan.id, [stages["accept"], stages["review"], stages["pay"]])
+    assert too_many.value.field_errors == {"cases": "办件编号的数组，最多 2 个；不填即全部"}
+    assert cases.case_details(ctx, staff["kezhang"], stages["accept"]).process.version == stages["source"]
+
+    outcomes = migration.run_plan(ctx, staff["admin"], admin_plan.id, [stages["accept"], stages["review"]])
+
+    assert [o.migrated for o in outcomes] == [True, True]
+
+
 def test_a_migrated_case_keeps_its_data_and_limits_and_goes_on_along_the_new_version(ctx, staff, stages):
     before = limits(ctx, staff, stages["review"])
     admin_plan = plan(ctx, staff, stages, who="admin")  # an administrator's plan needs no approval

@@ -91,3 +91,25 @@ def test_the_plans_past_the_first_page_are_on_the_next(app, ctx, staff, monkeypa
     assert [f"迁移计划 {plan}<" in first for plan in made] == [False, True, True]  # the newest first
     assert f"迁移计划 {made[0]}<" in second and f"迁移计划 {made[2]}<" not in second
     assert 'href="/migrations?page=2">下一页' in first
+
+
+def test_a_plans_open_cases_are_paged_and_run_all_takes_every_page(app, ctx, staff, clock, monkeypatch):
+    monkeypatch.setattr(web_migrations, "CASE_ROWS", 2)
+    numbers = [accept(ctx, staff, clock, f"2026-11-23 09:{minute}") for minute in (30, 40, 50)]
+    processes.deploy_process(ctx, staff["sheji"], migration_target(), f"{OUTPATIENT_PROCESS}.bpmn")
+    plan = case_migration.request_migration(ctx, staff["admin"], OUTPATIENT_PROCESS, 1, 2, {}, "审核改名")
+    admin = app.test_client()
+    sign_in(admin, "admin")
+    page = f"/migrations/{plan.id}"
+
+    first, second = (lxml.html.fromstring(html(admin.get(url))) for url in (page, f"{page}?page=2"))
+
+    listed = [tuple(p.xpath('//table[@id="migration-cases"]//td/a/text()')) for p in (first, second)]
+    assert listed == [tuple(numbers[:2]), tuple(numbers[2:])]  # the oldest first, the rest on the next page
+    assert first.xpath(f'//nav[@class="pager"]/a[@rel="next"]/@href') == [f"{page}?page=2"]
+    [run_all] = first.xpath('//button[@name="which"][@value="all"]/text()')
+    assert run_all == "迁移全部可迁移的（含其他页）"
+    done = post(admin, f"{page}/run", page, which="all")
+    shown = html(admin.get(done.headers["Location"]))
+    assert all(f"{number} 已迁移" in shown for number in numbers)
+    assert {cases.case_details(ctx, staff["kezhang"], n).process.version for n in numbers} == {2}

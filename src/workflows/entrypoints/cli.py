@@ -367,12 +367,19 @@ def open_case(click_ctx, username, item_code, name, id_number, kind, phone, fiel
 @click.pass_context
 def list_tasks(click_ctx, username, role, mine, completed):
     """待办（或已办）任务：全部，一页一页读出。"""
-    context, user, offset = _context(click_ctx), _user(click_ctx, username), 0
-    while True:  # every page: a terminal's list is not cut at the first one
-        found = tasks.list_tasks(context, user, role, mine, "completed" if completed else "ready",
-                                 limit=pages.MAX_PAGE, offset=offset)
-        for task in found:
-            click.echo(f"{task.id}\t{task.case_number}\t{task.item_name}\t{task.name}\t{task.assignee or '未认领'}")
+    context, user = _context(click_ctx), _user(click_ctx, username)
+    for task in _every_page(lambda limit, offset: tasks.list_tasks(
+            context, user, role, mine, "completed" if completed else "ready", limit=limit, offset=offset)):
+        click.echo(f"{task.id}\t{task.case_number}\t{task.item_name}\t{task.name}\t{task.assignee or '未认领'}")
+
+
+def _every_page(read):
+    """Every row of a list read as read(limit, offset), a page at a time: a terminal's list is not cut at the first
+    page."""
+    offset = 0
+    while True:
+        found = read(pages.MAX_PAGE, offset)
+        yield from found
         if len(found) < pages.MAX_PAGE:
             return
         offset += len(found)
@@ -530,7 +537,8 @@ def migration_plan(click_ctx, process_key, source, target, pairs, reason, userna
     context, user = _context(click_ctx), _user(click_ctx, username)
     plan = case_migration.request_migration(context, user, process_key, source, target, _mapping(pairs), reason)
     click.echo(f"迁移计划 {plan.id}：{'已批准' if plan.approved_by else '待科室负责人批准'}")
-    for case in case_migration.plan_details(context, user, plan.id).candidates:
+    for case in _every_page(lambda limit, offset: case_migration.plan_details(context, user, plan.id, limit,
+                                                                             offset).candidates):
         click.echo(f"{case.number}\t{'、'.join(case.at)}\t{case.refusal or '可迁移'}")
 
 

@@ -11,6 +11,7 @@ left exactly as it was; so is one another migration moved first.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from workflows.adapters.workflow_migration import WorkflowMigration
@@ -26,7 +27,7 @@ from .progress import CaseCommand, Progress
 from .retries import retried
 
 log = logging.getLogger(__name__)
-MAX_CASES = 1000  # cases one listing or run considers
+MAX_CASES = 1000  # cases an explicit list names at most, and a page of the cases "run on all" reads at a time
 
 
 @dataclass(frozen=True)
@@ -127,7 +128,8 @@ def list_plans(ctx: Context, actor: User, limit: int = 100, offset: int = 0) -> 
         return uow.migration_plans.of_agency(actor.agency_code, min(limit, pages.MAX_PAGE), offset)
 
 
-def plan_details(ctx: Context, actor: User, plan_id: int, limit: int = MAX_CASES, offset: int = 0) -> PlanDetails:
+def plan_details(ctx: Context, actor: User, plan_id: int, limit: int = pages.MAX_PAGE,
+                 offset: int = 0) -> PlanDetails:
     """The plan, and a page of the open cases of its source version (the oldest first) with whether each can move
     and why not."""
     _require_viewer(actor)
@@ -138,8 +140,8 @@ def plan_details(ctx: Context, actor: User, plan_id: int, limit: int = MAX_CASES
         candidates = []
         # a 科室负责人 (neither designer nor administrator) sees the cases of the hall they answer for
         hall = None if rules.may_request(actor) else actor.hall_code
-        for case in uow.migration_plans.open_cases(plan.agency_code, plan.source_version_id, min(limit, MAX_CASES),
-                                                   hall, offset):
+        for case in uow.migration_plans.open_cases(plan.agency_code, plan.source_version_id,
+                                                   min(limit, pages.MAX_PAGE), hall, offset):
             command = CaseCommand(uow, ctx, case)
             check = WorkflowMigration(command.resume(), target, plan.mapping).check()
             candidates.append(Candidate(case.number, case.stage, _where(command, check),
@@ -158,28 +160,45 @@ def _where(command: CaseCommand, check: MigrationCheck) -> tuple[str, ...]:
 
 
 def run_plan(ctx: Context, actor: User, plan_id: int, numbers: list[str] | None = None) -> list[Outcome]:
-    """Migrate the cases named (None: every open case of the source version), each in its own transaction; a
-    refusal or failure of one is reported and leaves the others alone."""
+    """Migrate the cases named (at most MAX_CASES; None: every open case the approval covers, however many), each
+    in its own transaction; a refusal or failure of one is reported and leaves the others alone."""
     rules.require_may_request(actor)
     with ctx.uow(write=False) as uow:
         plan = _plan(uow, actor, plan_id)
         rules.require_may_run(actor, plan)
-        if numbers is None:  # every case the approval covers
-            numbers = [c.number for c in uow.migration_plans.open_cases(plan.agency_code, plan.source_version_id,
-                                                                        MAX_CASES, plan.approved_hall)]
+    if numbers is None:
+        return [_outcome(ctx, actor, plan_id, number) for number in _covered_numbers(ctx, plan)]
     if not isinstance(numbers, list) or not all(isinstance(n, str) for n in numbers) or len(numbers) > MAX_CASES:
-        raise InvalidInput("请选择要迁移的办件", {"cases": f"办件编号的数组，最多 {MAX_CASES} 个"})
-    outcomes = []
-    for number in dict.fromkeys(numbers):
-        try:
-            migrate_case(ctx, actor, plan_id, number)
-            outcomes.append(Outcome(number, True))
-        except WorkflowsError as error:  # refused: the reason is the user's to read
-            outcomes.append(Outcome(number, False, str(error)))
-        except Exception as error:  # failed: rolled back, logged, listed; the other cases go on
-            log.exception("migration of %s failed", number)
-            outcomes.append(Outcome(number, False, f"{number}：迁移失败（{type(error).__name__}），案件未作改动"))
-    return outcomes
+        raise InvalidInput("请选择要迁移的办件", {"cases": f"办件编号的数组，最多 {MAX_CASES} 个；不填即全部"})
+    return [_outcome(ctx, actor, plan_id, number) for number in dict.fromkeys(numbers)]
+
+
+def _covered_numbers(ctx: Context, plan: MigrationPlan) -> Iterator[str]:
+    """The numbers of every open case of the source version the approval covers, a page of MAX_CASES at a time by
+    id, each page read in its own read unit of work: no read is held open across the cases' migrations, and the
+    cases migrated meanwhile (they leave the version) do not shift the next page."""
+    after_id = 0
+    while True:
+        with ctx.uow(write=False) as uow:
+            page = uow.migration_plans.open_numbers_after(plan.agency_code, plan.source_version_id,
+                                                          plan.approved_hall, after_id, MAX_CASES)
+        yield from (number for _, number in page)
+        if len(page) < MAX_CASES:
+            return
+        after_id = page[-1][0]
+
+
+def _outcome(ctx: Context, actor: User, plan_id: int, number: str) -> Outcome:
+    """One case migrated in its own transaction, or why not: a refusal is the user's to read; a failure is rolled
+    back, logged and listed, and the other cases go on."""
+    try:
+        migrate_case(ctx, actor, plan_id, number)
+        return Outcome(number, True)
+    except WorkflowsError as error:
+        return Outcome(number, False, str(error))
+    except Exception as error:
+        log.exception("migration of %s failed", number)
+        return Outcome(number, False, f"{number}：迁移失败（{type(error).__name__}），案件未作改动")
 
 
 @retried

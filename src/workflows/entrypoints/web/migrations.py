@@ -12,6 +12,7 @@ from .base import blueprint, ctx, page_of, signed_in
 from .case_operations import case_action
 
 PLAN_ROWS = 100  # 迁移计划 a page, the newest first; read at the call: a test makes the page small
+CASE_ROWS = 50  # a plan's open cases a page, the oldest first; read at the call likewise
 
 
 def _mapping(text: str) -> dict[str, str]:
@@ -63,7 +64,15 @@ def request_migration_page():
 @blueprint.get("/migrations/<int:plan_id>")
 @signed_in
 def migration_page(plan_id):
-    return render_template("migration.html", details=case_migration.plan_details(ctx(), g.user, plan_id))
+    details = None
+
+    def read(limit, offset):
+        nonlocal details  # the plan is read with its page of cases
+        details = case_migration.plan_details(ctx(), g.user, plan_id, limit, offset)
+        return details.candidates
+
+    candidates, number, more = page_of(read, "page", CASE_ROWS)
+    return render_template("migration.html", details=details, candidates=candidates, number=number, more=more)
 
 
 @blueprint.post("/migrations/<int:plan_id>/approve")
