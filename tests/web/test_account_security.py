@@ -10,9 +10,11 @@ import statistics
 import time
 
 import pytest
+from flask import Response
 from werkzeug import security as hashing
 
 from workflows.entrypoints.app import create_app
+from workflows.entrypoints.security import HEADERS, HSTS, protect
 from workflows.entrypoints.web import auth as web_auth
 from workflows.services import accounts, users
 from workflows.services.demo import DEMO_PASSWORD
@@ -368,6 +370,18 @@ def test_pages_and_api_answers_carry_the_protective_headers(client, url):
     assert response.headers["X-Frame-Options"] == "DENY"
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["Referrer-Policy"] == "same-origin"
+    assert all(len(response.headers.getlist(name)) == 1 for name in [*HEADERS, "Content-Security-Policy"])
+
+
+def test_a_protective_header_the_view_set_is_kept_alone(client):
+    """files.private_file sets its own policy (the PDF viewer) and nosniff: protect adds neither a second time."""
+    with client.application.test_request_context("/", base_url="https://localhost"):
+        response = protect(Response(headers={"content-security-policy": "frame-ancestors 'none'",
+                                             "X-Content-Type-Options": "nosniff"}))
+    assert response.headers.getlist("Content-Security-Policy") == ["frame-ancestors 'none'"]
+    assert response.headers.getlist("X-Content-Type-Options") == ["nosniff"]
+    assert response.headers.getlist("X-Frame-Options") == ["DENY"]
+    assert response.headers.getlist("Strict-Transport-Security") == [HSTS]
 
 
 def test_inline_scripts_carry_the_nonce_of_their_response(client):

@@ -73,11 +73,18 @@ def install(app: Flask) -> None:
     app.session_interface = SessionInterface()
     app.jinja_env.globals["csp_nonce"] = csp_nonce
 
-    @app.after_request
-    def protect(response):
-        for name, value in HEADERS.items():
-            response.headers.setdefault(name, value)
-        response.headers.setdefault("Content-Security-Policy", content_security_policy(csp_nonce()))
-        if request.is_secure:
-            response.headers.setdefault("Strict-Transport-Security", HSTS)
-        return response
+    app.after_request(protect)
+
+
+def protect(response):
+    """Every header of HEADERS, the CSP and (over HTTPS) HSTS that the view did not set itself. The response's
+    header names are read once: Headers.setdefault scans them all, lower-casing each, for every header it adds
+    (seven scans of some ten headers was a fifth of Flask's own CPU on an API request)."""
+    present = {name.lower() for name in response.headers.keys()}
+    missing = [(name, value) for name, value in HEADERS.items() if name.lower() not in present]
+    if "content-security-policy" not in present:
+        missing.append(("Content-Security-Policy", content_security_policy(csp_nonce())))
+    if request.is_secure and "strict-transport-security" not in present:
+        missing.append(("Strict-Transport-Security", HSTS))
+    response.headers.extend(missing)
+    return response
