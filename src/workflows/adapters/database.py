@@ -157,8 +157,9 @@ def writes_pipelined(session: Session):
     and us a round trip (a wake-up each side) only where SQLAlchemy needs an answer before it goes on (a SELECT, a
     RETURNING, the rows an UPDATE or DELETE matched: the ORM checks them at once) and one for the rest with the COMMIT
     (PipelinedCursor). A write that fails is reported at the next answer waited for, the COMMIT's at the latest: the
-    unit fails as before. Other drivers: each statement waits for its answer."""
-    if session.get_bind().dialect.driver != "psycopg":
+    unit fails as before. Other drivers, and a unit that has not begun (it read nothing: its first write begins it,
+    as what it kept for its commit expects, repository.execute_at_commit): each statement waits for its answer."""
+    if session.get_bind().dialect.driver != "psycopg" or not session.in_transaction():
         yield
         return
     raw = session.connection().connection.dbapi_connection
@@ -166,12 +167,24 @@ def writes_pipelined(session: Session):
     _PIPELINES[raw] = (block, block.__enter__())
     try:
         yield
-    except BaseException as error:
-        if _PIPELINES.pop(raw, None) is not None:  # the unit failed before its commit: leave pipeline mode, its error first
-            block.__exit__(type(error), error, error.__traceback__)
+    except BaseException:
+        _leave_after_failure(raw)
         raise
-    if _PIPELINES.pop(raw, None) is not None:  # nothing committed inside (the unit had nothing to write)
+    if _PIPELINES.pop(raw, None) is not None:  # nothing committed inside: what was sent is answered here
         block.__exit__(None, None, None)
+
+
+def _leave_after_failure(raw) -> None:
+    """Leave pipeline mode where the unit failed before its commit ended it. Its answers still due are dropped: the
+    error the unit fails with came from one of them or stops it anyway, and it ends in a rollback. (psycopg would log
+    them, and a server's error message may quote a row's values.)"""
+    pipelined = _PIPELINES.pop(raw, None)
+    if pipelined is None:
+        return
+    try:
+        pipelined[0].__exit__(None, None, None)
+    except psycopg.Error:
+        pass
 
 
 class PipelinedCursor(psycopg.Cursor):
@@ -227,7 +240,11 @@ def _commit_ending_the_pipeline(engine: Engine) -> None:
             commit(connection)
             return
         raw.execute("COMMIT", prepare=False)
-        pipelined[0].__exit__(None, None, None)
+        try:
+            pipelined[0].__exit__(None, None, None)
+        except psycopg.Error:  # a write failed, and the server skipped the rest, the COMMIT too: end the transaction
+            raw.rollback()  # as a COMMIT that fails does
+            raise
 
     engine.dialect.do_commit = commit_in_the_pipeline
 
