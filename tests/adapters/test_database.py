@@ -6,15 +6,17 @@ the opening wrote or locked rows before it."""
 from __future__ import annotations
 
 import time
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.exc import DataError
+from sqlalchemy import column, create_engine, insert, table, text, update
+from psycopg.pq import PipelineStatus, Trace
+from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
 from workflows.adapters import database as database_module
-from workflows.adapters.database import make_engine
+from workflows.adapters.database import make_engine, writes_pipelined
 from workflows.services import cases, tasks
 
 from support.cases import APPLICANT, DATA, OUTPATIENT
@@ -105,3 +107,81 @@ def _drop_pooled_connections(database) -> None:
                                      {"pids": backends}).all()
     admin.dispose()
     assert dropped and all(dropped)
+
+
+@contextmanager
+def notes_table(database_url):
+    """A connection of make_engine's with a table of its own (TEMP: it lives as long as the connection)."""
+    engine = make_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("CREATE TEMP TABLE notes (id int PRIMARY KEY, body text)"))
+            connection.commit()
+            yield connection
+    finally:
+        engine.dispose()
+
+
+@contextmanager
+def syncs_sent(connection, tmp_path):
+    """The Sync messages the connection sends meanwhile (libpq's trace): each is a wait for the server's answers."""
+    trace = tmp_path / "libpq.trace"
+    pgconn = connection.connection.dbapi_connection.pgconn
+    with trace.open("w") as output:
+        pgconn.trace(output.fileno())
+        pgconn.set_trace_flags(Trace.SUPPRESS_TIMESTAMPS)
+        counted = []
+        try:
+            yield counted
+        finally:
+            pgconn.untrace()
+    counted.append(sum(1 for line in trace.read_text().splitlines() if line.startswith("F") and "\tSync" in line))
+
+
+NOTES = table("notes", column("id"), column("body"))
+
+
+def _notes(connection) -> list[tuple]:
+    rows = connection.execute(text("SELECT id, body FROM notes ORDER BY id")).all()
+    connection.rollback()
+    return [tuple(row) for row in rows]
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_commits_writes_go_with_its_commit_waiting_only_for_the_answers_sqlalchemy_needs(database_url, tmp_path):
+    """Written as SQLAlchemy's Core and ORM write (text() is not: SQLAlchemy asks for its row count)."""
+    with notes_table(database_url) as connection, Session(bind=connection) as session:
+        session.execute(text("SELECT 1"))  # the unit has read before it writes, as a command does
+        with syncs_sent(connection, tmp_path) as syncs, writes_pipelined(session):
+            for number in range(3):
+                session.execute(insert(NOTES).values(id=number, body="a"))
+            updated = session.execute(update(NOTES).where(NOTES.c.id < 2).values(body="b")).rowcount
+            session.execute(insert(NOTES), [{"id": 9, "body": "a"}, {"id": 10, "body": "a"}])
+            session.execute(insert(NOTES).values(id=11, body="c").returning(NOTES.c.id)).scalar_one()
+            session.execute(insert(NOTES).values(id=12, body="d"))
+            session.commit()
+        assert updated == 2
+        assert syncs == [3]  # the UPDATE's row count; the RETURNING's row; the last INSERT with the COMMIT
+        assert _notes(connection) == [(0, "b"), (1, "b"), (2, "a"), (9, "a"), (10, "a"), (11, "c"), (12, "d")]
+        assert connection.connection.dbapi_connection.pgconn.pipeline_status == PipelineStatus.OFF
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_write_that_fails_in_the_pipeline_fails_its_commit_and_nothing_of_the_unit_is_kept(database_url):
+    with notes_table(database_url) as connection, Session(bind=connection) as session:
+        with pytest.raises(IntegrityError), writes_pipelined(session):
+            for number in (1, 1, 2):  # the second is a duplicate, answered only at the COMMIT
+                session.execute(insert(NOTES).values(id=number, body="a"))
+            session.commit()
+        session.rollback()
+        assert connection.connection.dbapi_connection.pgconn.pipeline_status == PipelineStatus.OFF
+        assert _notes(connection) == []
+        with pytest.raises(RuntimeError), writes_pipelined(session):  # a unit that fails before its commit
+            session.execute(insert(NOTES).values(id=3, body="a"))
+            raise RuntimeError("the command failed after a write")
+        session.rollback()
+        assert _notes(connection) == []
+        with writes_pipelined(session):  # and the connection serves the next unit
+            session.execute(insert(NOTES).values(id=4, body="a"))
+            session.commit()
+        assert _notes(connection) == [(4, "a")]

@@ -6,6 +6,7 @@ import weakref
 from contextlib import contextmanager
 from pathlib import Path
 
+import psycopg
 from sqlalchemy import create_engine, event, exc, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session
@@ -18,6 +19,8 @@ _LAST_USED = "last_used"  # (in the pool's record of a connection: when it was c
 # PostgreSQL: the DBAPI connections whose transaction has sent more than plain reads (a write, a SELECT … FOR UPDATE)
 _HOLDING = weakref.WeakSet()
 _NO_FLUSH_WAIT = text("SET LOCAL synchronous_commit = off")
+# psycopg: the DBAPI connections whose unit sends its commit's writes in a pipeline (writes_pipelined), until the commit
+_PIPELINES = weakref.WeakKeyDictionary()
 
 
 def make_engine(url: str = DEFAULT_URL) -> Engine:
@@ -31,6 +34,7 @@ def make_engine(url: str = DEFAULT_URL) -> Engine:
         _note_holding(engine)
         if parsed.get_driver_name() == "psycopg":
             _keep_prepared_statements(engine)
+            _commit_ending_the_pipeline(engine)
         return engine
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
@@ -144,3 +148,106 @@ def committed_apart(session: Session):
     yield
     raw.commit()  # the unit goes on in a new transaction, begun by its next statement
     _HOLDING.discard(raw)
+
+
+@contextmanager
+def writes_pipelined(session: Session):
+    """psycopg: what is sent inside, the unit's commit included, goes in one pipeline (libpq's pipeline mode): a
+    statement is sent without waiting for the one before to be answered, and the commit's writes cost the server
+    and us a round trip (a wake-up each side) only where SQLAlchemy needs an answer before it goes on (a SELECT, a
+    RETURNING, the rows an UPDATE or DELETE matched: the ORM checks them at once) and one for the rest with the COMMIT
+    (PipelinedCursor). A write that fails is reported at the next answer waited for, the COMMIT's at the latest: the
+    unit fails as before. Other drivers, and a unit that has not begun (it read nothing: its first write begins it,
+    as what it kept for its commit expects, repository.execute_at_commit): each statement waits for its answer."""
+    if session.get_bind().dialect.driver != "psycopg" or not session.in_transaction():
+        yield
+        return
+    raw = session.connection().connection.dbapi_connection
+    block = raw.pipeline()
+    _PIPELINES[raw] = (block, block.__enter__())
+    try:
+        yield
+    except BaseException:
+        _leave_after_failure(raw)
+        raise
+    if _PIPELINES.pop(raw, None) is not None:  # nothing committed inside: what was sent is answered here
+        block.__exit__(None, None, None)
+
+
+def _leave_after_failure(raw) -> None:
+    """Leave pipeline mode where the unit failed before its commit ended it. Its answers still due are dropped: the
+    error the unit fails with came from one of them or stops it anyway, and it ends in a rollback. (psycopg would log
+    them, and a server's error message may quote a row's values.)"""
+    pipelined = _PIPELINES.pop(raw, None)
+    if pipelined is None:
+        return
+    try:
+        pipelined[0].__exit__(None, None, None)
+    except psycopg.Error:
+        pass
+
+
+class PipelinedCursor(psycopg.Cursor):
+    """psycopg's cursor, which in pipeline mode returns before the server answered, and then says it has no
+    result rows and no row count; SQLAlchemy asks for both right after each statement. This one waits for the
+    answers (a Sync) where they are needed: the rows' description of a statement that returns rows, and a row count.
+    A plain INSERT, UPDATE or DELETE returns no rows: its description is None, answered or not."""
+
+    _returns_rows = True
+
+    def execute(self, query, params=None, **options):
+        self._returns_rows = _returns_rows(query)
+        return super().execute(query, params, **options)
+
+    def executemany(self, query, params_seq, **options):
+        self._returns_rows = _returns_rows(query)
+        return super().executemany(query, params_seq, **options)
+
+    @property
+    def description(self):
+        if self._returns_rows:
+            self._wait_for_answers()
+        return super().description
+
+    @property
+    def rowcount(self) -> int:
+        self._wait_for_answers()
+        return super().rowcount
+
+    def _wait_for_answers(self) -> None:
+        pipelined = _PIPELINES.get(self.connection)
+        if pipelined is not None and self.pgresult is None:  # (an executemany's stays None: it waits each time)
+            pipelined[1].sync()
+
+
+def _returns_rows(query) -> bool:
+    """False for a write that returns no rows (as SQLAlchemy writes them: INSERT, UPDATE or DELETE first, RETURNING
+    where it returns rows); True for everything else, which is then waited for."""
+    return not (isinstance(query, str) and query.startswith(("INSERT ", "UPDATE ", "DELETE ")) and
+                " RETURNING " not in query)
+
+
+def _commit_ending_the_pipeline(engine: Engine) -> None:
+    """A unit's commit inside writes_pipelined: the COMMIT goes behind its writes, and leaving pipeline mode sends
+    them all and waits once, for every answer (an error among them fails the commit). It ends here, before the
+    connection goes back to the pool, where another thread may take it."""
+    commit = engine.dialect.do_commit
+
+    def commit_in_the_pipeline(connection):  # a pool's proxy of the DBAPI connection, as SQLAlchemy passes it
+        raw = connection.dbapi_connection
+        pipelined = _PIPELINES.pop(raw, None)
+        if pipelined is None:
+            commit(connection)
+            return
+        raw.execute("COMMIT", prepare=False)
+        try:
+            pipelined[0].__exit__(None, None, None)
+        except psycopg.Error:  # a write failed, and the server skipped the rest, the COMMIT too: end the transaction
+            raw.rollback()  # as a COMMIT that fails does
+            raise
+
+    engine.dialect.do_commit = commit_in_the_pipeline
+
+    @event.listens_for(engine, "connect")
+    def pipelined_cursors(dbapi_connection, _record):
+        dbapi_connection.cursor_factory = PipelinedCursor

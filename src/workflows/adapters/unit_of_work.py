@@ -15,7 +15,7 @@ from workflows.domain.errors import Busy, Conflict
 from workflows.domain.events import Event
 
 from . import repository
-from .database import committed_apart
+from .database import committed_apart, writes_pipelined
 from .write_lock import GUARD, StaleRead, WriteGuard, committed_at_once, lock_at_begin
 from .audit_repository import PersonalDataReadRepository
 from .signal_wait_repository import SignalWaitRepository
@@ -231,12 +231,13 @@ class UnitOfWork:
             self._dispatch_events()
             for repository_used in self._pending_writes():  # before the first write: it takes SQLite's lock
                 repository_used.prepare()
-            self.session.flush()  # the rows kept until commit may refer to those the ORM writes (a new case)
-            self._run_when_flushed()
-            repository.write_at_commit(self.session)
-            for repository_used in self._pending_writes():
-                repository_used.write_pending()
-            self.session.commit()
+            with writes_pipelined(self.session):  # PostgreSQL: sent without waiting for each answer
+                self.session.flush()  # the rows kept until commit may refer to those the ORM writes (a new case)
+                self._run_when_flushed()
+                repository.write_at_commit(self.session)
+                for repository_used in self._pending_writes():
+                    repository_used.write_pending()
+                self.session.commit()
         except IntegrityError:
             raise Conflict("数据已被他人同时修改，请刷新后重试") from None
         except (StaleDataError, StaleRead, OperationalError) as error:
