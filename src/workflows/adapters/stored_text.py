@@ -33,21 +33,15 @@ def install() -> None:
 
 def _check_pending(session: Session, _context, _instances) -> None:
     """Each new row's text values, and of a changed row only the attributes that changed (the ORM's record of
-    their values before the change holds exactly those)."""
-    new, dirty = map(instance_state, session.new), map(instance_state, session.dirty)
-    _check_all([(state.mapper, state.dict) for state in new], [(state.mapper, state) for state in dirty])
-
-
-def _check_all(new: list, dirty: list) -> None:
-    """The rows of a flush, (mapper, values) of the new ones and (mapper, state) of the changed ones, checked in
-    one go (_all_storable); only when something fails, value by value, to name each attribute with its problem."""
-    rows = [(mapper, values, values) for mapper, values in new]
-    rows += [(mapper, state.committed_state, state.dict) for mapper, state in dirty]
-    if _all_storable((_mapper_limits(mapper), keys, values) for mapper, keys, values in rows):
+    their values before the change holds exactly those): all in one go (_all_storable), and only when something
+    fails value by value, to name each attribute with its problem."""
+    rows = [(state.mapper, None, state.dict) for state in map(instance_state, session.new)]
+    rows += [(state.mapper, state.committed_state, state.dict) for state in map(instance_state, session.dirty)]
+    if _all_storable([(_mapper_limits(mapper), keys, values) for mapper, keys, values in rows]):
         return
     errors = {}
     for mapper, keys, values in rows:
-        _check(_checked_columns(mapper), keys, values, errors)
+        _check(_checked_columns(mapper), values if keys is None else keys, values, errors)
     _refuse(errors)
 
 
@@ -55,7 +49,7 @@ def check_rows(table, rows: list[dict]) -> None:
     """Rows written without the ORM (the rows kept until commit, repository/base.py), checked as a flush checks
     the ORM's: a history line or an outside system's answer is text like any other."""
     limits = _table_limits(table)
-    if _all_storable((limits, row, row) for row in rows):
+    if _all_storable([(limits, None, row) for row in rows]):
         return
     errors = {}
     columns = _table_columns(table)
@@ -64,12 +58,13 @@ def check_rows(table, rows: list[dict]) -> None:
     _refuse(errors)
 
 
-def _all_storable(rows) -> bool:
-    """Whether _check would find no problem in any of `rows`, (limits, keys, values) each: the rows' strings are
-    gathered with the length each may have, and the rule (domain/text.py) runs over them all at once."""
+def _all_storable(rows: list) -> bool:
+    """Whether _check would find no problem in any of `rows`, (limits, the keys changed or None for all, values)
+    each: the rows' strings are gathered with the length each may have, and the rule (domain/text.py) runs over
+    them all at once."""
     texts, lengths, json_texts = [], [], []
     for limits, keys, values in rows:
-        for key in keys:
+        for key in limits if keys is None else keys:
             limit = limits.get(key)
             if limit is None:
                 continue
