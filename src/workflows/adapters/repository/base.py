@@ -12,15 +12,16 @@ from .. import stored_text
 
 
 _MEMO = "remembered"  # session.info key: (the transaction, {key: what was read in it})
-_AT_COMMIT = "at_commit"  # session.info key: (the transaction, [(statement, parameters) to send at its commit])
+_AT_COMMIT = "at_commit"  # session.info key: (the transaction, [(statement, parameters, ready) to send at its commit])
 
 
 def execute_at_commit(session: Session, statement, parameters=None) -> None:
     """Send a write `statement` when the unit commits (write_at_commit), not now: on SQLite the first write takes
     the database-wide write lock (write_lock.py), and everything a command computes after it waits for it. For
     rows the command does not read back (a case's timer and wait rows: the scheduler and the deliveries read them,
-    in transactions of their own)."""
-    _of_transaction(session, _AT_COMMIT, list).append((statement, parameters))
+    in transactions of their own). Rows of an INSERT or upsert are made ready for the driver here (driver_rows)."""
+    ready = driver_rows(session, statement, parameters) if isinstance(parameters, list) else None
+    _of_transaction(session, _AT_COMMIT, list).append((statement, parameters, ready))
 
 
 def _of_transaction(session: Session, key: str, empty):
@@ -37,8 +38,8 @@ def write_at_commit(session: Session) -> None:
     """Send, in the order they came, the statements this transaction kept for its commit."""
     held = session.info.pop(_AT_COMMIT, None)
     if held is not None and held[0] is session.get_transaction():
-        for statement, parameters in held[1]:
-            session.execute(statement, parameters)
+        for statement, parameters, ready in held[1]:
+            send_rows(session.connection(), statement, parameters, ready)
 
 
 @cache
@@ -86,11 +87,11 @@ def _driver_form(statement, dialect, keys: tuple[str, ...]):
     return compiled.string, (tuple(compiled.positiontup), tuple(type_.bind_processor(dialect) for type_ in types))
 
 
-def send_rows(connection, statement, rows: list[dict], ready=None) -> None:
+def send_rows(connection, statement, rows: list[dict] | None, ready=None) -> None:
     """Execute `statement` for `rows`, as the driver takes them when `ready` (driver_rows) holds them so."""
     if ready is not None:
         connection.exec_driver_sql(*ready)
-    elif rows:
+    else:
         connection.execute(statement, rows)
 
 
