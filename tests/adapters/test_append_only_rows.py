@@ -6,7 +6,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import event
 
+from workflows.adapters import orm, statistics_counts
+from workflows.adapters.repository import driver_rows, insert_of
 from workflows.domain.errors import InvalidInput
 from workflows.domain.model import ExternalCall, HistoryEntry
 from workflows.services import cases
@@ -97,3 +100,33 @@ def test_an_outside_answer_holding_a_nul_is_refused_naming_the_column(ctx, case,
                                          response={"note": "到账\x00"}, at=clock.now))
         uow.commit()
     assert "控制字符" in refused.value.field_errors["response"]
+
+
+def test_rows_made_ready_for_the_driver_are_what_sqlalchemy_itself_would_send(ctx, case, clock):
+    """On SQLite the rows kept until commit are put before the write lock in the form the driver takes
+    (repository.driver_rows): the same SQL and values, JSON text and moments included, as SQLAlchemy's execution
+    sends; PostgreSQL's are executed as ever."""
+    history = [{"case_id": case.id, "at": clock.now, "actor": "shouli", "action": "comment", "stage": "受理",
+                "task_name": None, "message": message, "detail": detail}
+               for message, detail in (("一", {"金额": "1.50", "列表": [1, None]}), ("二", {}))]
+    counts = [{"agency_code": "210400", "hall_code": "210400-01", "stage": "受理", "open": 1}]
+    statements = [(insert_of(orm.case_history), history),
+                  (statistics_counts._adding(ctx.session_factory.kw["bind"].dialect.name, orm.open_case_counts),
+                   counts)]
+    with ctx.session_factory() as session:
+        sent = []
+        listener = lambda *arguments: sent.append(arguments[2:4])  # noqa: E731 - (statement, parameters)
+        event.listen(session.get_bind(), "before_cursor_execute", listener)
+        try:
+            for statement, rows in statements:
+                ready = driver_rows(session, statement, rows)
+                if session.get_bind().dialect.name != "sqlite":
+                    assert ready is None
+                    continue
+                session.connection().execute(statement, rows)
+                text, parameters = sent[-1]
+                assert ready == (text, parameters if isinstance(parameters, list) else [parameters])
+        finally:
+            event.remove(session.get_bind(), "before_cursor_execute", listener)
+        assert driver_rows(session, statements[0][0], [history[0], {**history[1], "extra": 1}]) is None
+        session.rollback()

@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 from workflows.domain.model import CLOSED, COMPLETED, ENDED_EARLY, SUPERVISION_STAGE, Case, CaseDeadline, CaseTask
 
 from . import orm
-from .repository import DeadlineRepository
+from .repository import DeadlineRepository, driver_rows, send_rows
 from .repository.desk_queries import uncounted
 
 BEIJING = timezone(timedelta(hours=8))
@@ -82,16 +82,20 @@ class StatisticsCounts:
         self._open = Counter()  # (agency, hall, stage) -> open cases added there (removed, if negative)
         self._cases, self._tasks = Counter(), Counter()  # ((key, figure) -> n) of case_counts and task_counts
         self._collected = False  # prepare() has collected what the next flush writes
+        self._ready = {}  # name -> (the figures, the rows prepare() made of them to add to the counts)
         self._deadlines = DeadlineRepository(session)
         session.info[_COUNTS] = self  # followed by _collect_flushed, at every flush of the session
 
     def prepare(self) -> None:
-        """Count, before the unit's last flush, what it will write: on SQLite that flush takes the write lock, and
-        all a commit computes after it keeps the other commands waiting. The flush then collects nothing again."""
+        """Count, before the unit's last flush, what it will write, and make the rows that add it to the counts: on
+        SQLite that flush takes the write lock, and all a commit computes after it keeps the other commands waiting.
+        The flush then collects nothing again, and write_pending sends the rows made unless it counted more."""
         session = self.session
         self._collect(session)
         self._collected = bool(session.new or session.dirty or session.deleted)  # else no flush follows to skip
         self._count()
+        self._ready = {"open": (dict(self._open), self._driver_ready(self._open_rows())),
+                       "figures": (self._figures(), self._driver_ready(self._count_rows()))}
 
     def _collect_flush(self, session: Session) -> None:
         """At a flush (before its first statement): what it writes, unless prepare() collected it already."""
@@ -140,20 +144,47 @@ class StatisticsCounts:
         self.session.flush()  # what the command changed is collected at a flush: every change, before counting
         self._collected = False
         self._count()
-        moved = [{"agency_code": a, "hall_code": h, "stage": s, "open": n} for (a, h, s), n in self._open.items() if n]
+        connection = self.session.connection()
+        self._add(connection, self._made("open", dict(self._open), self._open_rows))
         self._open = Counter()
-        if moved:
-            add_counts(self.session.connection(), orm.open_case_counts, moved)
         if self._limits:
             self._uncount(self._limits)
             self._limits = set()
         if self._closed:
             self._count_closed(self._closed, self._missed_in_database(self._closed))
-        case_rows, task_rows = _rows(self._cases, orm.case_counts), _rows(self._tasks, orm.task_counts)
-        self._cases, self._tasks, self._closed = Counter(), Counter(), []
-        add_counts(self.session.connection(), orm.case_counts, case_rows)
-        add_counts(self.session.connection(), orm.closed_case_counts, totals(case_rows))
-        add_counts(self.session.connection(), orm.task_counts, task_rows)
+        counted = self._made("figures", self._figures(), self._count_rows)
+        self._cases, self._tasks, self._closed, self._ready = Counter(), Counter(), [], {}
+        self._add(connection, counted)
+
+    def _made(self, name: str, figures, make) -> list[tuple]:
+        """make()'s (table, rows), or those prepare() made (before the lock, ready for the driver) when the
+        figures are still what they were."""
+        ready = self._ready.get(name)
+        return ready[1] if ready is not None and ready[0] == figures else [(*made, None) for made in make()]
+
+    def _driver_ready(self, rows_by_table: list[tuple]) -> list[tuple]:
+        """(table, rows, the rows as the driver takes them: repository.driver_rows) of each (table, rows)."""
+        dialect = self.session.get_bind().dialect.name
+        return [(table, rows, driver_rows(self.session, _adding(dialect, table), rows))
+                for table, rows in rows_by_table]
+
+    @staticmethod
+    def _add(connection: Connection, sends: list[tuple]) -> None:
+        for table, rows, ready in sends:
+            add_counts(connection, table, rows, ready)
+
+    def _open_rows(self) -> list[tuple]:
+        return [(orm.open_case_counts, [{"agency_code": a, "hall_code": h, "stage": s, "open": n}
+                                        for (a, h, s), n in self._open.items() if n])]
+
+    def _figures(self) -> tuple[dict, dict]:
+        return dict(self._cases), dict(self._tasks)
+
+    def _count_rows(self) -> list[tuple]:
+        """(table, rows) adding the figures counted to case_counts, closed_case_counts and task_counts."""
+        case_rows = _rows(self._cases, orm.case_counts)
+        return [(orm.case_counts, case_rows), (orm.closed_case_counts, totals(case_rows)),
+                (orm.task_counts, _rows(self._tasks, orm.task_counts))]
 
     def _count(self) -> None:
         """The cases opened and tasks completed collected so far, and the cases closed whose limits the command
@@ -294,10 +325,11 @@ def totals(case_rows: list[dict]) -> list[dict]:
     return [row for row in _rows(summed, orm.closed_case_counts) if row["counted"]]
 
 
-def add_counts(connection: Connection, table, rows: list[dict]) -> None:
-    """Add rows of figures to the counts: a new key is inserted, an existing one has the figures added."""
+def add_counts(connection: Connection, table, rows: list[dict], ready=None) -> None:
+    """Add rows of figures to the counts: a new key is inserted, an existing one has the figures added. `ready`:
+    the rows as the driver takes them (repository.driver_rows), made before SQLite's write lock."""
     if rows:
-        connection.execute(_adding(connection.dialect.name, table), rows)
+        send_rows(connection, _adding(connection.dialect.name, table), rows, ready)
 
 
 @cache

@@ -6,15 +6,19 @@ PostgreSQL would refuse a NUL or an overlong VARCHAR with a DataError, SQLite wo
 """
 from __future__ import annotations
 
+import json
 from functools import cache
+from itertools import repeat
 
-from sqlalchemy import JSON, String, event, inspect
+from sqlalchemy import JSON, String, event
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import instance_state
 
 from workflows.domain.errors import InvalidInput
-from workflows.domain.text import TEXT_LENGTH, text_problem
+from workflows.domain.text import TEXT_LENGTH, all_storable, text_problem
 
 _UNBOUNDED = 10 ** 9  # other Text columns (diagrams, workflow state, history): only the characters are checked
+_JSON = -1  # _limits: a JSON column, whose keys and strings are checked for their characters only
 # Text columns a person types into: an opinion, a reason, a comment is at most TEXT_LENGTH long
 FREE_TEXT = {"substitutions.reason", "case_comments.text", "case_pauses.reason", "escalations.note",
              "extension_requests.reason", "extension_requests.decision_note", "rating_followups.comment",
@@ -29,25 +33,48 @@ def install() -> None:
 
 def _check_pending(session: Session, _context, _instances) -> None:
     """Each new row's text values, and of a changed row only the attributes that changed (the ORM's record of
-    their values before the change holds exactly those)."""
+    their values before the change holds exactly those): all in one go (_all_storable), and only when something
+    fails value by value, to name each attribute with its problem."""
+    rows = [(state.mapper, None, state.dict) for state in map(instance_state, session.new)]
+    rows += [(state.mapper, state.committed_state, state.dict) for state in map(instance_state, session.dirty)]
+    if _all_storable([(_mapper_limits(mapper), keys, values) for mapper, keys, values in rows]):
+        return
     errors = {}
-    for instance in session.new:
-        state = inspect(instance)
-        _check(_checked_columns(state.mapper), state.dict, state.dict, errors)
-    for instance in session.dirty:
-        state = inspect(instance)
-        _check(_checked_columns(state.mapper), state.committed_state, state.dict, errors)
+    for mapper, keys, values in rows:
+        _check(_checked_columns(mapper), values if keys is None else keys, values, errors)
     _refuse(errors)
 
 
 def check_rows(table, rows: list[dict]) -> None:
     """Rows written without the ORM (the rows kept until commit, repository/base.py), checked as a flush checks
     the ORM's: a history line or an outside system's answer is text like any other."""
+    limits = _table_limits(table)
+    if _all_storable([(limits, None, row) for row in rows]):
+        return
     errors = {}
     columns = _table_columns(table)
     for row in rows:
         _check(columns, row, row, errors)
     _refuse(errors)
+
+
+def _all_storable(rows: list) -> bool:
+    """Whether _check would find no problem in any of `rows`, (limits, the keys changed or None for all, values)
+    each: the rows' strings are gathered with the length each may have, and the rule (domain/text.py) runs over
+    them all at once."""
+    texts, lengths, json_texts = [], [], []
+    for limits, keys, values in rows:
+        for key in limits if keys is None else keys:
+            limit = limits.get(key)
+            if limit is None:
+                continue
+            value = values.get(key)
+            if limit == _JSON:
+                _json_texts(value, json_texts)
+            elif isinstance(value, str):
+                texts.append(value)
+                lengths.append(limit)
+    return all_storable(texts, lengths) and all_storable(json_texts, repeat(_UNBOUNDED))
 
 
 def _refuse(errors: dict) -> None:
@@ -76,30 +103,67 @@ def _table_columns(table) -> dict:
     return {column.name: column for column in table.columns if _checked(column)}
 
 
+@cache
+def _mapper_limits(mapper) -> dict:
+    return _limits(_checked_columns(mapper))
+
+
+@cache
+def _table_limits(table) -> dict:
+    return _limits(_table_columns(table))
+
+
+def _limits(columns: dict) -> dict:
+    """key -> the length a text may have there (as _problem bounds it), or _JSON."""
+    return {key: _JSON if _is_json(column.type) else _max_length(column) for key, column in columns.items()}
+
+
+def _max_length(column) -> int:
+    free_text = f"{column.table.name}.{column.name}" in FREE_TEXT
+    return column.type.length or (TEXT_LENGTH if free_text else _UNBOUNDED)
+
+
+def _is_json(column_type) -> bool:
+    return isinstance(column_type, JSON) or isinstance(getattr(column_type, "impl", None), JSON)
+
+
 def _checked(column) -> bool:
-    column_type = column.type
-    return isinstance(column_type, (String, JSON)) or isinstance(getattr(column_type, "impl", None), JSON)
+    return isinstance(column.type, String) or _is_json(column.type)
 
 
 def _problem(column, value) -> str | None:
-    column_type = column.type
-    if isinstance(column_type, String) and isinstance(value, str):
-        free_text = f"{column.table.name}.{column.name}" in FREE_TEXT
-        return text_problem(value, column_type.length or (TEXT_LENGTH if free_text else _UNBOUNDED))
-    if isinstance(column_type, JSON) or isinstance(getattr(column_type, "impl", None), JSON):
-        return next(filter(None, (text_problem(text, _UNBOUNDED) for text in _strings(value))), None)
+    if isinstance(column.type, String) and isinstance(value, str):
+        return text_problem(value, _max_length(column))
+    if _is_json(column.type):
+        strings = []
+        _json_strings(value, strings)
+        return next(filter(None, (text_problem(text, _UNBOUNDED) for text in strings)), None)
     return None
 
 
-def _strings(value):
-    """Every key and string in a JSON value, without recursion."""
+def _json_texts(value, texts: list) -> None:
+    """Texts holding every key and string of a JSON value, as far as their characters go: its JSON text, one
+    string made in C (the walk, in Python, costs more), when that has no escape in it, so that each character of it
+    is one of the value's own or of the JSON syntax, which is all allowed; else the keys and strings themselves."""
+    try:
+        dumped = json.dumps(value, ensure_ascii=False)
+    except (TypeError, ValueError):  # not JSON: the flush will say so, the walk checks what strings it has
+        dumped = "\\"
+    if "\\" in dumped:  # a control character or a quote escaped: their own characters are checked
+        _json_strings(value, texts)
+    else:
+        texts.append(dumped)
+
+
+def _json_strings(value, strings: list) -> None:
+    """Every key and string in a JSON value added to `strings`, without recursion."""
     pending = [value]
     while pending:
         item = pending.pop()
-        if isinstance(item, dict):
-            yield from (key for key in item if isinstance(key, str))
-            pending.extend(item.values())
+        if isinstance(item, str):
+            strings.append(item)
+        elif isinstance(item, dict):
+            pending += item  # its keys: those that are text are checked as its strings are
+            pending += item.values()
         elif isinstance(item, (list, tuple)):
-            pending.extend(item)
-        elif isinstance(item, str):
-            yield item
+            pending += item

@@ -10,4 +10,4 @@ from .people import UserRepository, AccountRepository, SavedFilterRepository, No
 from .agency_messages import AgencyMessageRepository  # noqa: F401
 from .ratings import RatingRepository, FollowUpRepository  # noqa: F401
 from .statistics import StatisticsRepository  # noqa: F401
-from .base import execute_at_commit, insert_of, write_at_commit  # noqa: F401
+from .base import driver_rows, execute_at_commit, insert_of, send_rows, write_at_commit  # noqa: F401
