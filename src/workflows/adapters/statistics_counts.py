@@ -21,7 +21,7 @@ from collections import Counter
 from datetime import date, datetime, timedelta, timezone
 from functools import cache
 
-from sqlalchemy import bindparam, case, event, func, inspect, select, true
+from sqlalchemy import bindparam, case, column, event, func, inspect, select, sql, true
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
@@ -140,20 +140,15 @@ class StatisticsCounts:
         self.session.flush()  # what the command changed is collected at a flush: every change, before counting
         self._collected = False
         self._count()
-        moved = [{"agency_code": a, "hall_code": h, "stage": s, "open": n} for (a, h, s), n in self._open.items() if n]
-        self._open = Counter()
-        if moved:
-            add_counts(self.session.connection(), orm.open_case_counts, moved)
         if self._limits:
             self._uncount(self._limits)
             self._limits = set()
         if self._closed:
             self._count_closed(self._closed, self._missed_in_database(self._closed))
+        open_rows = [{"agency_code": a, "hall_code": h, "stage": s, "open": n} for (a, h, s), n in self._open.items() if n]
         case_rows, task_rows = _rows(self._cases, orm.case_counts), _rows(self._tasks, orm.task_counts)
-        self._cases, self._tasks, self._closed = Counter(), Counter(), []
-        add_counts(self.session.connection(), orm.case_counts, case_rows)
-        add_counts(self.session.connection(), orm.closed_case_counts, totals(case_rows))
-        add_counts(self.session.connection(), orm.task_counts, task_rows)
+        self._open, self._cases, self._tasks, self._closed = Counter(), Counter(), Counter(), []
+        add_changes(self.session.connection(), open=open_rows, case=case_rows, task=task_rows)
 
     def _count(self) -> None:
         """The cases opened and tasks completed collected so far, and the cases closed whose limits the command
@@ -292,6 +287,30 @@ def totals(case_rows: list[dict]) -> list[dict]:
         summed[key, "counted"] += row["counted"]
         summed[key, "on_time"] += row["on_time"]
     return [row for row in _rows(summed, orm.closed_case_counts) if row["counted"]]
+
+
+# The view whose rows are changes to the counts (migration 0054): each kind's columns, the others left empty.
+CHANGED_TABLES = {"open": orm.open_case_counts, "case": orm.case_counts, "task": orm.task_counts}
+CHANGES = sql.table("count_changes", column("kind"),
+                    *{c.name: column(c.name, c.type) for t in CHANGED_TABLES.values() for c in t.c}.values())
+_NO_CHANGE = dict.fromkeys(CHANGES.c.keys())  # every row of one executemany names every column
+_CHANGING = CHANGES.insert()  # built once: every command runs it
+
+
+def add_changes(connection: Connection, **kinds: list[dict]) -> None:
+    """Add rows of figures of each kind (CHANGED_TABLES; a 'case' row adds to closed_case_counts as well, as
+    `totals` sums them) to the counts, all in one statement: the rows inserted into the view count_changes, whose
+    trigger adds each to its table. Each kind's rows in the order of their keys, so that two commits adding to the
+    same rows on PostgreSQL lock them in the same order."""
+    rows = [_NO_CHANGE | row | {"kind": kind}
+            for kind, of_kind in kinds.items() for row in sorted(of_kind, key=_key_of(CHANGED_TABLES[kind]))]
+    if rows:
+        connection.execute(_CHANGING, rows)
+
+
+def _key_of(counts_table):
+    names = [c.name for c in counts_table.primary_key.columns]
+    return lambda row: tuple(row[name] for name in names)
 
 
 def add_counts(connection: Connection, table, rows: list[dict]) -> None:
