@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import date, datetime, timedelta, timezone
 from functools import cache
+from operator import itemgetter
 
 from sqlalchemy import bindparam, case, column, event, func, inspect, select, sql, true
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -295,6 +296,7 @@ CHANGES = sql.table("count_changes", column("kind"),
                     *{c.name: column(c.name, c.type) for t in CHANGED_TABLES.values() for c in t.c}.values())
 _NO_CHANGE = dict.fromkeys(CHANGES.c.keys())  # every row of one executemany names every column
 _CHANGING = CHANGES.insert()  # built once: every command runs it
+_KEY_OF = {kind: itemgetter(*(c.name for c in counts.primary_key.columns)) for kind, counts in CHANGED_TABLES.items()}
 
 
 def add_changes(connection: Connection, **kinds: list[dict]) -> None:
@@ -303,14 +305,9 @@ def add_changes(connection: Connection, **kinds: list[dict]) -> None:
     trigger adds each to its table. Each kind's rows in the order of their keys, so that two commits adding to the
     same rows on PostgreSQL lock them in the same order."""
     rows = [_NO_CHANGE | row | {"kind": kind}
-            for kind, of_kind in kinds.items() for row in sorted(of_kind, key=_key_of(CHANGED_TABLES[kind]))]
+            for kind, of_kind in kinds.items() for row in sorted(of_kind, key=_KEY_OF[kind])]
     if rows:
         connection.execute(_CHANGING, rows)
-
-
-def _key_of(counts_table):
-    names = [c.name for c in counts_table.primary_key.columns]
-    return lambda row: tuple(row[name] for name in names)
 
 
 def add_counts(connection: Connection, table, rows: list[dict]) -> None:
