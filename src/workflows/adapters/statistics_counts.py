@@ -10,7 +10,9 @@ services/statistics.py; `recount` computes the same figures from the cases and t
 that creates the counts, for data written in bulk, and for the test that the two agree.
 
 Every way in (web, API, CLI, scheduler, messages) commits through the unit of work, which calls `write_pending`: the
-changes are found from the session's own record of what it flushed, so no command has to remember to count.
+changes are found from the session's own record of what it flushed, so no command has to remember to count. They
+go to the database in one statement whatever tables they add to (`add_changes`: rows of the view count_changes,
+which its trigger adds to their tables, migration 0054): the commit's last writes, under SQLite's write lock.
 
 Overdue changes with the clock as well: `mark_overdue` is the scheduler's round over the running limits that came
 due since it last looked; overdue_now adds the few it has not reached yet (migration 0043 says how).
