@@ -148,7 +148,8 @@ class StatisticsCounts:
             self._limits = set()
         if self._closed:
             self._count_closed(self._closed, self._missed_in_database(self._closed))
-        open_rows = [{"agency_code": a, "hall_code": h, "stage": s, "open": n} for (a, h, s), n in self._open.items() if n]
+        open_rows = [{"agency_code": a, "hall_code": h, "stage": s, "open": n}
+                     for (a, h, s), n in self._open.items() if n]
         case_rows, task_rows = _rows(self._cases, orm.case_counts), _rows(self._tasks, orm.task_counts)
         self._open, self._cases, self._tasks, self._closed = Counter(), Counter(), Counter(), []
         add_changes(self.session.connection(), open=open_rows, case=case_rows, task=task_rows)

@@ -48,7 +48,8 @@ ADDING = {
     "task": ["INSERT INTO task_counts (agency_code, hall_code, username, completed, on_time) "
              "VALUES (NEW.agency_code, NEW.hall_code, NEW.username, NEW.completed, NEW.on_time) "
              "ON CONFLICT (agency_code, hall_code, username) DO UPDATE SET "
-             "completed = task_counts.completed + excluded.completed, on_time = task_counts.on_time + excluded.on_time"],
+             "completed = task_counts.completed + excluded.completed, "
+             "on_time = task_counts.on_time + excluded.on_time"],
 }
 
 
