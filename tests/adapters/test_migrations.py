@@ -149,3 +149,17 @@ def _not_lz4(database) -> list[str]:
             "WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind = 'r' AND a.attnum > 0 "
             "AND NOT a.attisdropped AND a.atttypid IN ('text'::regtype, 'jsonb'::regtype, 'bytea'::regtype) "
             "AND a.attcompression IS DISTINCT FROM 'l' ORDER BY 1")).all()
+
+
+def test_0054_adds_the_count_changes_view_and_its_downgrade_drops_it(empty_database_url):
+    database = make_engine(empty_database_url)
+    try:
+        upgrade(database, "0054")
+        assert "count_changes" in inspect(database).get_view_names()
+        with database.begin() as connection:
+            command.downgrade(alembic_config(connection), "0053")
+        assert "count_changes" not in inspect(database).get_view_names()
+        upgrade(database, "0054")  # and again: the downgrade left nothing of it behind (PostgreSQL: the function)
+        assert "count_changes" in inspect(database).get_view_names()
+    finally:
+        database.dispose()

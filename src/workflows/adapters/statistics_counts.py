@@ -10,7 +10,9 @@ services/statistics.py; `recount` computes the same figures from the cases and t
 that creates the counts, for data written in bulk, and for the test that the two agree.
 
 Every way in (web, API, CLI, scheduler, messages) commits through the unit of work, which calls `write_pending`: the
-changes are found from the session's own record of what it flushed, so no command has to remember to count.
+changes are found from the session's own record of what it flushed, so no command has to remember to count. They
+go to the database in one statement whatever tables they add to (`add_changes`: rows of the view count_changes,
+which its trigger adds to their tables, migration 0054): the commit's last writes, under SQLite's write lock.
 
 Overdue changes with the clock as well: `mark_overdue` is the scheduler's round over the running limits that came
 due since it last looked; overdue_now adds the few it has not reached yet (migration 0043 says how).
@@ -20,8 +22,9 @@ from __future__ import annotations
 from collections import Counter
 from datetime import date, datetime, timedelta, timezone
 from functools import cache
+from operator import itemgetter
 
-from sqlalchemy import bindparam, case, event, func, inspect, select, true
+from sqlalchemy import bindparam, case, column, event, func, inspect, select, sql, true
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
@@ -82,7 +85,7 @@ class StatisticsCounts:
         self._open = Counter()  # (agency, hall, stage) -> open cases added there (removed, if negative)
         self._cases, self._tasks = Counter(), Counter()  # ((key, figure) -> n) of case_counts and task_counts
         self._collected = False  # prepare() has collected what the next flush writes
-        self._ready = {}  # name -> (the figures, the rows prepare() made of them to add to the counts)
+        self._ready = None  # (the figures, the rows prepare() made of them, those rows ready for the driver)
         self._deadlines = DeadlineRepository(session)
         session.info[_COUNTS] = self  # followed by _collect_flushed, at every flush of the session
 
@@ -94,8 +97,8 @@ class StatisticsCounts:
         self._collect(session)
         self._collected = bool(session.new or session.dirty or session.deleted)  # else no flush follows to skip
         self._count()
-        self._ready = {"open": (dict(self._open), self._driver_ready(self._open_rows())),
-                       "figures": (self._figures(), self._driver_ready(self._count_rows()))}
+        rows = self._change_rows()
+        self._ready = (self._figures(), rows, driver_rows(session, _CHANGING, rows))
 
     def _collect_flush(self, session: Session) -> None:
         """At a flush (before its first statement): what it writes, unless prepare() collected it already."""
@@ -144,47 +147,26 @@ class StatisticsCounts:
         self.session.flush()  # what the command changed is collected at a flush: every change, before counting
         self._collected = False
         self._count()
-        connection = self.session.connection()
-        self._add(connection, self._made("open", dict(self._open), self._open_rows))
-        self._open = Counter()
         if self._limits:
             self._uncount(self._limits)
             self._limits = set()
         if self._closed:
             self._count_closed(self._closed, self._missed_in_database(self._closed))
-        counted = self._made("figures", self._figures(), self._count_rows)
-        self._cases, self._tasks, self._closed, self._ready = Counter(), Counter(), [], {}
-        self._add(connection, counted)
+        figures = self._figures()
+        made = self._ready if self._ready is not None and self._ready[0] == figures else None
+        rows, ready = made[1:] if made is not None else (self._change_rows(), None)
+        self._open, self._cases, self._tasks, self._closed, self._ready = Counter(), Counter(), Counter(), [], None
+        if rows:
+            send_rows(self.session.connection(), _CHANGING, rows, ready)
 
-    def _made(self, name: str, figures, make) -> list[tuple]:
-        """make()'s (table, rows), or those prepare() made (before the lock, ready for the driver) when the
-        figures are still what they were."""
-        ready = self._ready.get(name)
-        return ready[1] if ready is not None and ready[0] == figures else [(*made, None) for made in make()]
+    def _figures(self) -> tuple[dict, dict, dict]:
+        return dict(self._open), dict(self._cases), dict(self._tasks)
 
-    def _driver_ready(self, rows_by_table: list[tuple]) -> list[tuple]:
-        """(table, rows, the rows as the driver takes them: repository.driver_rows) of each (table, rows)."""
-        dialect = self.session.get_bind().dialect.name
-        return [(table, rows, driver_rows(self.session, _adding(dialect, table), rows))
-                for table, rows in rows_by_table]
-
-    @staticmethod
-    def _add(connection: Connection, sends: list[tuple]) -> None:
-        for table, rows, ready in sends:
-            add_counts(connection, table, rows, ready)
-
-    def _open_rows(self) -> list[tuple]:
-        return [(orm.open_case_counts, [{"agency_code": a, "hall_code": h, "stage": s, "open": n}
-                                        for (a, h, s), n in self._open.items() if n])]
-
-    def _figures(self) -> tuple[dict, dict]:
-        return dict(self._cases), dict(self._tasks)
-
-    def _count_rows(self) -> list[tuple]:
-        """(table, rows) adding the figures counted to case_counts, closed_case_counts and task_counts."""
-        case_rows = _rows(self._cases, orm.case_counts)
-        return [(orm.case_counts, case_rows), (orm.closed_case_counts, totals(case_rows)),
-                (orm.task_counts, _rows(self._tasks, orm.task_counts))]
+    def _change_rows(self) -> list[dict]:
+        """The rows of count_changes that add the figures counted to the counts."""
+        return change_rows(open=[{"agency_code": a, "hall_code": h, "stage": s, "open": n}
+                                 for (a, h, s), n in self._open.items() if n],
+                           case=_rows(self._cases, orm.case_counts), task=_rows(self._tasks, orm.task_counts))
 
     def _count(self) -> None:
         """The cases opened and tasks completed collected so far, and the cases closed whose limits the command
@@ -325,11 +307,34 @@ def totals(case_rows: list[dict]) -> list[dict]:
     return [row for row in _rows(summed, orm.closed_case_counts) if row["counted"]]
 
 
-def add_counts(connection: Connection, table, rows: list[dict], ready=None) -> None:
-    """Add rows of figures to the counts: a new key is inserted, an existing one has the figures added. `ready`:
-    the rows as the driver takes them (repository.driver_rows), made before SQLite's write lock."""
+# The view whose rows are changes to the counts (migration 0054): each kind's columns, the others left empty.
+CHANGED_TABLES = {"open": orm.open_case_counts, "case": orm.case_counts, "task": orm.task_counts}
+CHANGES = sql.table("count_changes", column("kind"),
+                    *{c.name: column(c.name, c.type) for t in CHANGED_TABLES.values() for c in t.c}.values())
+_NO_CHANGE = dict.fromkeys(CHANGES.c.keys())  # every row of one executemany names every column
+_CHANGING = CHANGES.insert()  # built once: every command runs it
+_KEY_OF = {kind: itemgetter(*(c.name for c in counts.primary_key.columns)) for kind, counts in CHANGED_TABLES.items()}
+
+
+def change_rows(**kinds: list[dict]) -> list[dict]:
+    """Rows of figures of each kind (CHANGED_TABLES; a 'case' row adds to closed_case_counts as well, as `totals`
+    sums them) as rows of the view count_changes, whose trigger adds each to its table. Each kind's rows in the
+    order of their keys, so that two commits adding to the same rows on PostgreSQL lock them in the same order."""
+    return [_NO_CHANGE | row | {"kind": kind}
+            for kind, of_kind in kinds.items() for row in sorted(of_kind, key=_KEY_OF[kind])]
+
+
+def add_changes(connection: Connection, **kinds: list[dict]) -> None:
+    """Add rows of figures of each kind to the counts, all in one statement (change_rows)."""
+    rows = change_rows(**kinds)
     if rows:
-        send_rows(connection, _adding(connection.dialect.name, table), rows, ready)
+        connection.execute(_CHANGING, rows)
+
+
+def add_counts(connection: Connection, table, rows: list[dict]) -> None:
+    """Add rows of figures to the counts: a new key is inserted, an existing one has the figures added."""
+    if rows:
+        connection.execute(_adding(connection.dialect.name, table), rows)
 
 
 @cache
