@@ -132,18 +132,23 @@ class TaskCensus:
     `automatic_ready`: [in its sub-processes, in its own tree] how many automatic (not manual) tasks may be READY;
     a task set READY again while it is READY (SpiffWorkflow does so as it adds a child in READY) counts once more.
     `waiting`: how many tasks of its own tree may be WAITING. Both may be above the truth (a task removed as it
-    is), never below. `changes`: moves with every state set."""
+    is), never below. `changes`: moves with every state set. `automatic`: id(task) -> each of those automatic tasks
+    that may be READY (CaseWorkflow.automatic_ready_alone), and those removed as they were."""
 
-    __slots__ = ("automatic_ready", "waiting", "changes")
+    __slots__ = ("automatic_ready", "waiting", "changes", "automatic")
 
     def __init__(self):
-        self.automatic_ready, self.waiting, self.changes = [0, 0], 0, 0
+        self.automatic_ready, self.waiting, self.changes, self.automatic = [0, 0], 0, 0, {}
 
     def note(self, task, before: int, after: int) -> None:
         self.changes += 1
         own = task.workflow is task.workflow.top_workflow
         if (after == TaskState.READY or before == TaskState.READY) and not task.task_spec.manual:
             self.automatic_ready[own] += 1 if after == TaskState.READY else -1
+            if after == TaskState.READY:
+                self.automatic[id(task)] = task  # (held here, so that no other task takes its id())
+            else:
+                self.automatic.pop(id(task), None)
         if own and (after == TaskState.WAITING) != (before == TaskState.WAITING):
             self.waiting += 1 if after == TaskState.WAITING else -1
 
@@ -184,11 +189,13 @@ class CaseWorkflow(BpmnWorkflow):
     def recount(self) -> None:
         """Count afresh: a restored workflow's tasks were given their stored states directly, and a migration (a
         task's spec) or a 退回 (its place) changes what counts without a change of state."""
-        counts = [0, 0]
+        counts, automatic = [0, 0], {}
         for flow in [self, *self.subprocesses.values()]:
-            counts[flow is self] += sum(1 for task in flow.tasks.values()
-                                        if task._state == TaskState.READY and not task.task_spec.manual)
-        self.census.automatic_ready = counts
+            ready = [task for task in flow.tasks.values()
+                     if task._state == TaskState.READY and not task.task_spec.manual]
+            counts[flow is self] += len(ready)
+            automatic.update((id(task), task) for task in ready)
+        self.census.automatic_ready, self.census.automatic = counts, automatic
         self.census.waiting = sum(1 for task in self.tasks.values() if task._state == TaskState.WAITING)
 
     def may_have_automatic_ready(self, workflow=None) -> bool:
@@ -196,6 +203,13 @@ class CaseWorkflow(BpmnWorkflow):
         in any of the sub-processes, if it is one."""
         counts = self.census.automatic_ready
         return bool(counts[0] if workflow not in (None, self) else any(counts))
+
+    def automatic_ready_alone(self, workflow) -> list | None:
+        """The automatic READY tasks _walk(workflow, TaskState.READY) gives, when there is at most one (the census
+        knows them; as the walk does, without one); None when there are more, whose order is the walk's."""
+        found = [task for task in self.census.automatic.values()
+                 if task._state == TaskState.READY and not task.task_spec.manual and _reached(task, workflow)]
+        return found if len(found) <= 1 else None
 
     def has_automatic_ready(self) -> bool:
         return self.may_have_automatic_ready() and any(not task.task_spec.manual
@@ -241,7 +255,8 @@ class CaseWorkflow(BpmnWorkflow):
             count = 0
             if not self.may_have_automatic_ready(workflow):
                 return count  # (the walk would find no task to run)
-            for task in list(_walk(workflow, TaskState.READY)):
+            alone = self.automatic_ready_alone(workflow)
+            for task in alone if alone is not None else list(_walk(workflow, TaskState.READY)):
                 if not task.task_spec.manual:
                     if will_complete_task is not None:
                         will_complete_task(task)
@@ -269,12 +284,15 @@ def _walk(workflow, state: int, manual: bool | None = None, into_subprocesses: b
     min_state = (TaskState.MAYBE if state & TaskState.PREDICTED_MASK
                  else TaskState.FUTURE if state & TaskState.DEFINITE_MASK else TaskState.COMPLETED)
     finished_only = state <= TaskState.FINISHED_MASK
-    subprocesses = workflow.top_workflow.subprocesses if into_subprocesses else {}
+    # The sub-processes by their task ids' int, which is what a UUID hashes and compares by: hashing the UUID
+    # itself is a Python call, once for every task walked.
+    subprocesses = ({key.int: sub for key, sub in workflow.top_workflow.subprocesses.items()}
+                    if into_subprocesses else None)
     pending = [workflow.task_tree]
     while pending:
         task = pending.pop()
         task_state = task._state
-        subprocess = subprocesses.get(task.id) if subprocesses else None
+        subprocess = subprocesses.get(task.id.int) if subprocesses else None
         if task._children and (task_state >= min_state or subprocess is not None):
             tasks = task.workflow.tasks
             pending.extend([tasks.get(child) for child in reversed(task._children)])
@@ -282,6 +300,39 @@ def _walk(workflow, state: int, manual: bool | None = None, into_subprocesses: b
             pending.append(subprocess.task_tree)
         if task_state & state and (manual is None or task.task_spec.manual == manual):
             yield task
+
+
+def _reached(task, workflow) -> bool:
+    """Whether _walk(workflow, TaskState.READY) comes to `task`: each task above it up to its tree's root lists the
+    one below among its children (a task removed is no longer listed) and is at least FUTURE or has a sub-process
+    (the walk goes down from those alone), and the tree is `workflow`'s, or that of a sub-process of the case whose
+    task the walk comes to in turn."""
+    top = workflow.top_workflow
+    while True:
+        flow = task.workflow
+        if flow is not top and top.subprocesses.get(flow.parent_task_id) is not flow:
+            return False  # (a sub-process deleted)
+        tasks = flow.tasks
+        while task is not flow.task_tree:
+            parent = tasks.get(task._parent)
+            if (parent is None or task.id not in parent._children
+                    or parent._state < TaskState.FUTURE and parent.id not in top.subprocesses):
+                return False
+            task = parent
+        if flow is workflow or flow is top:
+            return flow is workflow
+        task = _task_of(top, flow.parent_task_id)
+        if task is None:
+            return False
+
+
+def _task_of(top, task_id):
+    """The task `task_id` of the case's tree or of a sub-process's; None when there is none."""
+    for flow in [top, *top.subprocesses.values()]:
+        task = flow.tasks.get(task_id)
+        if task is not None:
+            return task
+    return None
 
 
 def is_internal(spec_name: str) -> bool:
@@ -394,18 +445,20 @@ class TypeStrictDeltaConverter(TaskConverter):
 def _delta(before: dict, after: dict) -> dict:
     """SpiffWorkflow's delta of `after` from `before` (the keys whose value is new or unequal, in `after`'s order;
     the keys gone), then the keys whose value is equal but not the same (_same)."""
-    updates, equal_not_same = {}, {}
+    updates, equal_not_same, kept = {}, {}, 0
     for key, value in after.items():
         if key not in before:
             updates[key] = value
-        else:
-            old = before[key]
-            if value != old:  # (as the library compares: a NaN, even the parent's very one, counts as changed)
-                updates[key] = value
-            elif value is not old and not _same(old, value):
-                equal_not_same[key] = value
+            continue
+        kept += 1
+        old = before[key]
+        if value != old:  # (as the library compares: a NaN, even the parent's very one, counts as changed)
+            updates[key] = value
+        elif value is not old and not _same(old, value):
+            equal_not_same[key] = value
     updates.update(equal_not_same)
-    return {"updates": updates, "deletions": [key for key in before if key not in after]}
+    deleted = [key for key in before if key not in after] if kept < len(before) else []  # (most tasks delete none)
+    return {"updates": updates, "deletions": deleted}
 
 
 _EXACT = frozenset({str, int, bool, type(None), date, timedelta, UUID})  # of these, equal values are the same
