@@ -90,6 +90,27 @@ def test_the_stored_tasks_are_those_spiffworkflow_stores(clocked):
     assert run.completed and run.result == "办结"
 
 
+def test_a_restored_workflow_s_tasks_refer_to_each_other_by_the_ids_that_key_them(clocked):
+    # Each id is parsed once (engine._TasksByIdText): a task's parent and children are the very objects keying
+    # them, which _walk and every step between tasks find by identity. And the state gives back what it stored.
+    engine = Engine()
+    run = engine.start(_definition(engine, "item_002036006001"),
+                       {"applicant": dict(clocked.applicant), "expense_total": "860.00"}, clocked)
+    [task] = run.ready_tasks()
+    run.complete(task.id, {"decision": "accept"})
+    state = engine.dump(run)
+    restored = engine.resume(run.definition, state, clocked)
+
+    flows = [restored.workflow, *restored.workflow.subprocesses.values()]
+    assert len(flows) > 1
+    for flow in flows:
+        keys = {key: key for key in flow.tasks}
+        for key, task in flow.tasks.items():
+            assert task.id is key and (task._parent is None or task._parent is keys[task._parent])
+            assert all(child is keys[child] for child in task._children)
+    assert engine.dump(restored) == state
+
+
 def _resume_stored(bindings, identity_verified: bool):
     """The stored 门诊 case at 审核 (its diagram predates 身份及参保核验; its applicant's identity failed the check
     then), with its identity verdict as given."""

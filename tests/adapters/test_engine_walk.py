@@ -88,11 +88,11 @@ def _ready_automatic(workflow) -> list:
 def test_the_engine_leaves_out_only_walks_whose_tasks_it_knows(bpmn, monkeypatch):
     """Every diagram's tests run with the engine's shortcuts checked against real walks: where the count of READY
     automatic tasks says there is none, a walk finds none (in the tree skipped and in the whole case), where the
-    count of WAITING ones says so, none waits in the case's own tree, and the tasks a query gives again are those
-    a walk gives now."""
-    skipped, given = [], []
+    count of WAITING ones says so, none waits in the case's own tree, the tasks a query gives again are those
+    a walk gives now, and the READY automatic task the census gives alone is the one a walk finds."""
+    skipped, given, alone = [], [], []
     may_have, get_tasks = CaseWorkflow.may_have_automatic_ready, CaseWorkflow.get_tasks
-    update_waiting = CaseWorkflow.update_waiting_tasks
+    update_waiting, automatic_ready_alone = CaseWorkflow.update_waiting_tasks, CaseWorkflow.automatic_ready_alone
 
     def checking_waits(self):
         if not self.census.waiting:
@@ -117,33 +117,42 @@ def test_the_engine_leaves_out_only_walks_whose_tasks_it_knows(bpmn, monkeypatch
             given.append(kwargs.get("state"))
         return tasks
 
+    def checking_alone(self, workflow):
+        found, walked = automatic_ready_alone(self, workflow), _ready_automatic(workflow)
+        assert found == walked if found is not None else len(walked) > 1
+        alone.append(found is not None)
+        return found
+
     monkeypatch.setattr(CaseWorkflow, "may_have_automatic_ready", checking_count)
+    monkeypatch.setattr(CaseWorkflow, "automatic_ready_alone", checking_alone)
     monkeypatch.setattr(CaseWorkflow, "get_tasks", checking_query)
     monkeypatch.setattr(CaseWorkflow, "update_waiting_tasks", checking_waits)
     _, report = run_test_file(Engine(), load_catalog(CATALOG_DIR), bpmn)
     assert report.failure is None, report.failure.summary()
-    assert any(skipped) and given
+    assert any(skipped) and given and any(alone)
 
 
-def _true_census(top) -> tuple[list[int], int]:
-    ready = [0, 0]
+def _true_census(top) -> tuple[list[int], int, set[int]]:
+    ready, automatic = [0, 0], set()
     for flow in [top, *top.subprocesses.values()]:
-        ready[flow is top] += sum(1 for task in flow.tasks.values()
-                                  if task._state == TaskState.READY and not task.task_spec.manual)
-    return ready, sum(1 for task in top.tasks.values() if task._state == TaskState.WAITING)
+        found = [task for task in flow.tasks.values() if task._state == TaskState.READY and not task.task_spec.manual]
+        ready[flow is top] += len(found)
+        automatic.update(id(task) for task in found)
+    return ready, sum(1 for task in top.tasks.values() if task._state == TaskState.WAITING), automatic
 
 
 @pytest.mark.parametrize("diagram", ["multi_instance_parallel.bpmn", "multi_instance_sequential.bpmn"])
 def test_the_counts_never_fall_below_the_tasks_even_created_waiting(diagram, monkeypatch):
     """SpiffWorkflow creates a multi-instance task's instances WAITING, with no change of state: the counts the
-    engine trusts to leave out walks see them all the same, at every change of every task."""
+    engine trusts to leave out walks (and the READY automatic tasks it knows) see them all the same, at every
+    change of every task."""
     note, seen = TaskCensus.note, []
 
     def checking(census, task, before, after):
         note(census, task, before, after)
-        ready, waiting = _true_census(task.workflow.top_workflow)
+        ready, waiting, automatic = _true_census(task.workflow.top_workflow)
         assert census.automatic_ready[0] >= ready[0] and census.automatic_ready[1] >= ready[1]
-        assert census.waiting >= waiting
+        assert census.waiting >= waiting and census.automatic.keys() >= automatic
         seen.append(waiting)
 
     monkeypatch.setattr(TaskCensus, "note", checking)
@@ -155,3 +164,43 @@ def test_the_counts_never_fall_below_the_tasks_even_created_waiting(diagram, mon
         run = engine.resume(run.definition, engine.dump(run), _bindings(NEVER))
         run.complete(task.id, {f"opinion_{task.definition.spec_id}": "同意"})
     assert run.result == "办结" and max(seen) > 0
+
+
+def _automatic_alone_agrees_with_the_walk(top) -> None:
+    for flow in [top, *top.subprocesses.values()]:
+        found, walked = top.automatic_ready_alone(flow), _ready_automatic(flow)
+        assert found == walked if found is not None else len(walked) > 1
+
+
+@pytest.mark.parametrize("change", ["set READY", "then its tree's task deleted", "then dropped from its parent",
+                                    "then its sub-process deleted"])
+def test_the_automatic_task_the_census_gives_alone_is_the_walks_wherever_it_stands(change):
+    """Each automatic task of a case (its own tree's and its sub-processes', beneath predicted tasks too) set READY
+    in turn, alone or beside another, and then taken out of the tree in each way a task leaves it: the census's
+    READY automatic task is the one the walk of each tree finds, or it leaves the order to the walk."""
+    engine, bindings = Engine(), _bindings(NEVER)
+    definition = engine.definition((BPMN_DIR / "item_002036006001.bpmn").read_text(), "item_002036006001.bpmn",
+                                   {name: xml.decode("utf-8")
+                                    for name, xml in decision_files(BPMN_DIR / "decisions").items()})
+    run = engine.start(definition, {"applicant": {"name": "张伟", "id_number": PERSON_ID},
+                                    "expense_total": "1860.00"}, bindings)
+    state = engine.dump(run)
+    flows = [run.workflow, *run.workflow.subprocesses.values()]
+    automatic = [(i, task.id) for i, flow in enumerate(flows) for task in flow.tasks.values()
+                 if not task.task_spec.manual and task.parent is not None]
+    assert len(automatic) > 10 and any(i for i, _ in automatic)
+    for (i, task_id), (j, other_id) in zip(automatic, automatic[1:] + automatic[:1]):
+        top = engine.resume(definition, state, bindings).workflow
+        trees = [top, *top.subprocesses.values()]
+        task, other = trees[i].tasks[task_id], trees[j].tasks[other_id]
+        task._set_state(TaskState.READY)
+        _automatic_alone_agrees_with_the_walk(top)
+        if change == "then its tree's task deleted":
+            task.workflow._remove_task(task.id)
+        elif change == "then dropped from its parent":
+            task.parent._children.remove(task.id)
+        elif change == "then its sub-process deleted" and i:
+            top.delete_subprocess(top.get_task_from_id(task.workflow.parent_task_id))
+        _automatic_alone_agrees_with_the_walk(top)
+        other._set_state(TaskState.READY)
+        _automatic_alone_agrees_with_the_walk(top)

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
+from uuid import UUID
 
-from workflows.adapters.engine import Engine
-from workflows.adapters.kept_workflows import KeptWorkflows
+import pytest
+
+from workflows.adapters.engine import Engine, stored_task_data
+from workflows.adapters.kept_workflows import KeptWorkflows, _faithful, faithful
 
 from adapters.test_engine import _definition, bindings, calls, clocked, limits  # noqa: F401 - fixtures
 
@@ -98,3 +101,68 @@ def test_a_value_equal_to_its_parents_but_of_another_type_or_scale_is_kept_and_r
     restored = engine.resume(run.definition, state, clocked).data
     for data in (kept, restored):
         assert {key: repr(data[key]) for key in typed} == {key: repr(value) for key, value in typed.items()}
+
+
+class Key(str):
+    """A text that is not a plain str: JSON gives back a str."""
+
+
+def _completed(run, spec_id: str):
+    return next(task for task in run.workflow.get_tasks() if task.task_spec.name == spec_id)
+
+
+def _every_task_faithful(workflow) -> bool:
+    """The check as it was before it read only what the state stores: every task's data, whole."""
+    flows = [workflow, *workflow.subprocesses.values()]
+    return all(_faithful(task.data) for flow in flows for task in flow.tasks.values())
+
+
+@pytest.mark.parametrize("change", ["given at a later step", "changed in place in a step passed",
+                                    "a key equal to the parent's but no str"])
+def test_a_value_json_gives_back_otherwise_is_found_in_whichever_task_holds_it(clocked, change):
+    # Only what the state stores is checked (a root's data, the other tasks' changes from their parents'): each
+    # value that JSON would give back otherwise must be among it, wherever in the tree it sits.
+    engine = Engine()
+    run = _accepted(engine, clocked, {"fees": {"self_paid": "0.00"}})
+    if change == "given at a later step":
+        [review] = run.ready_tasks()
+        run.workflow.get_task_from_id(UUID(review.id)).data["ranks"] = (1, 2)
+    elif change == "changed in place in a step passed":
+        _completed(run, "Task_accept").data["applicant"]["tags"] = {"门诊"}
+    else:
+        _completed(run, "Task_accept").data["fees"] = {Key("self_paid"): "0.00"}  # == the start's
+    state, workflow = engine.dump(run), run.workflow
+    engine.keep(run)
+
+    assert state not in engine._kept and run.workflow is workflow
+    assert not faithful(workflow, stored_task_data(run.dumped_from))
+    assert not _every_task_faithful(workflow)
+
+
+def test_at_every_step_what_the_state_stores_is_faithful_where_every_task_is(clocked):
+    engine = Engine()
+    run = engine.start(_definition(engine, OUTPATIENT), {"applicant": dict(clocked.applicant), "expense_total":
+                                                        "800.00", "bank_account": "6222020712001234567"}, clocked)
+    found = []
+    for decision, values in (("accept", {}), ("approve", {"ranks": (1, 2)}), ("pay", {}), (None, None)):
+        engine.dump(run)
+        found.append(faithful(run.workflow, stored_task_data(run.dumped_from)))
+        assert found[-1] is _every_task_faithful(run.workflow)
+        if decision:
+            [task] = run.ready_tasks()
+            run.complete(task.id, {"decision": decision, **values})
+    assert run.result == "办结" and found == [True, True, False, False]
+
+
+def test_a_dict_equal_to_its_parents_in_another_order_is_restored_in_its_own(clocked):
+    engine = Engine()
+    run = _accepted(engine, clocked, {"fees": {"self_paid": "0.00", "total": "800.00"}})
+    _completed(run, "Task_accept").data["fees"] = {"total": "800.00", "self_paid": "0.00"}
+    [review] = run.ready_tasks()
+    run.workflow.get_task_from_id(UUID(review.id)).data["fees"] = {"total": "800.00", "self_paid": "0.00"}
+    state = engine.dump(run)
+    engine.keep(run)
+
+    kept = engine.resume(run.definition, state, clocked).data
+    restored = engine.resume(run.definition, state, clocked).data
+    assert list(kept["fees"]) == list(restored["fees"]) == ["total", "self_paid"]

@@ -14,6 +14,7 @@ from copy import deepcopy
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
+from functools import lru_cache
 from types import MappingProxyType
 from typing import Callable, Mapping
 from uuid import UUID, uuid4
@@ -21,20 +22,23 @@ from uuid import UUID, uuid4
 from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
-from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, TaskConverter, WorkflowConverter
+from SpiffWorkflow.bpmn.serializer.default.workflow import (BpmnSubWorkflowConverter, BpmnWorkflowConverter,
+                                                            TaskConverter, WorkflowConverter)
 from SpiffWorkflow.bpmn.specs.control import BoundaryEventJoin, BoundaryEventSplit, SimpleBpmnTask
 from SpiffWorkflow.bpmn.specs.defaults import CallActivity, EndEvent, EventBasedGateway, StartEvent
-from SpiffWorkflow.bpmn.specs.mixins.events.event_types import ThrowingEvent
+from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent, ThrowingEvent
 from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
 from SpiffWorkflow.bpmn.specs.event_definitions import timer as spiff_timers
 from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import ErrorEventDefinition, EscalationEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.simple import CancelEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.util.subworkflow import BpmnSubWorkflow
 from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
 from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.exceptions import TaskNotFoundException, WorkflowException
 from SpiffWorkflow import task as spiff_task, workflow as spiff_workflow
 from SpiffWorkflow.task import Task, TaskState
+from SpiffWorkflow.util.deep_merge import DeepMerge
 
 from handlers import HANDLERS, HandlerContext
 from handlers.gateways import EscalationDesk, NationalPlatform, Notifier, PaymentGateway
@@ -128,18 +132,23 @@ class TaskCensus:
     `automatic_ready`: [in its sub-processes, in its own tree] how many automatic (not manual) tasks may be READY;
     a task set READY again while it is READY (SpiffWorkflow does so as it adds a child in READY) counts once more.
     `waiting`: how many tasks of its own tree may be WAITING. Both may be above the truth (a task removed as it
-    is), never below. `changes`: moves with every state set."""
+    is), never below. `changes`: moves with every state set. `automatic`: id(task) -> each of those automatic tasks
+    that may be READY (CaseWorkflow.automatic_ready_alone), and those removed as they were."""
 
-    __slots__ = ("automatic_ready", "waiting", "changes")
+    __slots__ = ("automatic_ready", "waiting", "changes", "automatic")
 
     def __init__(self):
-        self.automatic_ready, self.waiting, self.changes = [0, 0], 0, 0
+        self.automatic_ready, self.waiting, self.changes, self.automatic = [0, 0], 0, 0, {}
 
     def note(self, task, before: int, after: int) -> None:
         self.changes += 1
         own = task.workflow is task.workflow.top_workflow
         if (after == TaskState.READY or before == TaskState.READY) and not task.task_spec.manual:
             self.automatic_ready[own] += 1 if after == TaskState.READY else -1
+            if after == TaskState.READY:
+                self.automatic[id(task)] = task  # (held here, so that no other task takes its id())
+            else:
+                self.automatic.pop(id(task), None)
         if own and (after == TaskState.WAITING) != (before == TaskState.WAITING):
             self.waiting += 1 if after == TaskState.WAITING else -1
 
@@ -180,11 +189,13 @@ class CaseWorkflow(BpmnWorkflow):
     def recount(self) -> None:
         """Count afresh: a restored workflow's tasks were given their stored states directly, and a migration (a
         task's spec) or a 退回 (its place) changes what counts without a change of state."""
-        counts = [0, 0]
+        counts, automatic = [0, 0], {}
         for flow in [self, *self.subprocesses.values()]:
-            counts[flow is self] += sum(1 for task in flow.tasks.values()
-                                        if task._state == TaskState.READY and not task.task_spec.manual)
-        self.census.automatic_ready = counts
+            ready = [task for task in flow.tasks.values()
+                     if task._state == TaskState.READY and not task.task_spec.manual]
+            counts[flow is self] += len(ready)
+            automatic.update((id(task), task) for task in ready)
+        self.census.automatic_ready, self.census.automatic = counts, automatic
         self.census.waiting = sum(1 for task in self.tasks.values() if task._state == TaskState.WAITING)
 
     def may_have_automatic_ready(self, workflow=None) -> bool:
@@ -192,6 +203,13 @@ class CaseWorkflow(BpmnWorkflow):
         in any of the sub-processes, if it is one."""
         counts = self.census.automatic_ready
         return bool(counts[0] if workflow not in (None, self) else any(counts))
+
+    def automatic_ready_alone(self, workflow) -> list | None:
+        """The automatic READY tasks _walk(workflow, TaskState.READY) gives, when there is at most one (the census
+        knows them; as the walk does, without one); None when there are more, whose order is the walk's."""
+        found = [task for task in self.census.automatic.values()
+                 if task._state == TaskState.READY and not task.task_spec.manual and _reached(task, workflow)]
+        return found if len(found) <= 1 else None
 
     def has_automatic_ready(self) -> bool:
         return self.may_have_automatic_ready() and any(not task.task_spec.manual
@@ -237,7 +255,8 @@ class CaseWorkflow(BpmnWorkflow):
             count = 0
             if not self.may_have_automatic_ready(workflow):
                 return count  # (the walk would find no task to run)
-            for task in list(_walk(workflow, TaskState.READY)):
+            alone = self.automatic_ready_alone(workflow)
+            for task in alone if alone is not None else list(_walk(workflow, TaskState.READY)):
                 if not task.task_spec.manual:
                     if will_complete_task is not None:
                         will_complete_task(task)
@@ -265,12 +284,15 @@ def _walk(workflow, state: int, manual: bool | None = None, into_subprocesses: b
     min_state = (TaskState.MAYBE if state & TaskState.PREDICTED_MASK
                  else TaskState.FUTURE if state & TaskState.DEFINITE_MASK else TaskState.COMPLETED)
     finished_only = state <= TaskState.FINISHED_MASK
-    subprocesses = workflow.top_workflow.subprocesses if into_subprocesses else {}
+    # The sub-processes by their task ids' int, which is what a UUID hashes and compares by: hashing the UUID
+    # itself is a Python call, once for every task walked.
+    subprocesses = ({key.int: sub for key, sub in workflow.top_workflow.subprocesses.items()}
+                    if into_subprocesses else None)
     pending = [workflow.task_tree]
     while pending:
         task = pending.pop()
         task_state = task._state
-        subprocess = subprocesses.get(task.id) if subprocesses else None
+        subprocess = subprocesses.get(task.id.int) if subprocesses else None
         if task._children and (task_state >= min_state or subprocess is not None):
             tasks = task.workflow.tasks
             pending.extend([tasks.get(child) for child in reversed(task._children)])
@@ -280,12 +302,66 @@ def _walk(workflow, state: int, manual: bool | None = None, into_subprocesses: b
             yield task
 
 
+def _reached(task, workflow) -> bool:
+    """Whether _walk(workflow, TaskState.READY) comes to `task`: each task above it up to its tree's root lists the
+    one below among its children (a task removed is no longer listed) and is at least FUTURE or has a sub-process
+    (the walk goes down from those alone), and the tree is `workflow`'s, or that of a sub-process of the case whose
+    task the walk comes to in turn."""
+    top = workflow.top_workflow
+    while True:
+        flow = task.workflow
+        if flow is not top and top.subprocesses.get(flow.parent_task_id) is not flow:
+            return False  # (a sub-process deleted)
+        tasks = flow.tasks
+        while task is not flow.task_tree:
+            parent = tasks.get(task._parent)
+            if (parent is None or task.id not in parent._children
+                    or parent._state < TaskState.FUTURE and parent.id not in top.subprocesses):
+                return False
+            task = parent
+        if flow is workflow or flow is top:
+            return flow is workflow
+        task = _task_of(top, flow.parent_task_id)
+        if task is None:
+            return False
+
+
+def _task_of(top, task_id):
+    """The task `task_id` of the case's tree or of a sub-process's; None when there is none."""
+    for flow in [top, *top.subprocesses.values()]:
+        task = flow.tasks.get(task_id)
+        if task is not None:
+            return task
+    return None
+
+
 def is_internal(spec_name: str) -> bool:
     """SpiffWorkflow's own tasks (Start, Root, a process's EndJoin, a task's BoundaryEventSplit …), not diagram's."""
     return "." in spec_name or spec_name in ("Start", "End", "Root")
 
 
-class WorkflowByReferenceConverter(BpmnWorkflowConverter):
+_id_text = lru_cache(maxsize=1 << 14)(str)
+"""str(a task id), remembered: every dump writes each task's id as its key, as its own, as its parent's and among
+its children's (some 500 a case, Python code each); the text of a UUID is that of its value."""
+
+
+class _TasksByIdText:
+    """What the converters of a case's workflow and of its sub-processes do with their tasks' ids: written from
+    _id_text, and each parsed once per restore (SpiffWorkflow parsed a task's id as its key and again as its own,
+    its parent's as often as it has children, and then the engine made the copies one object: _walk and every
+    step from a task to its parent or children look tasks up by id, by identity when it is the same object)."""
+
+    def mapping_to_dict(self, mapping, **kwargs):
+        return {_id_text(key): self.registry.convert(value, **kwargs) for key, value in mapping.items()}
+
+    def tasks_from_dict(self, dct: dict, workflow) -> None:
+        ids = {text: UUID(text) for text in dct["tasks"]}
+        workflow.tasks = {ids[text]: self.registry.restore(task, workflow=workflow, ids=ids)
+                          for text, task in dct["tasks"].items()}
+        workflow.task_tree = workflow.tasks.get(ids.get(dct["root"]))
+
+
+class WorkflowByReferenceConverter(_TasksByIdText, BpmnWorkflowConverter):
     """Serializes a workflow without its spec; restoring takes the cached spec as an argument."""
 
     def to_dict(self, workflow):
@@ -296,14 +372,22 @@ class WorkflowByReferenceConverter(BpmnWorkflowConverter):
 
     def from_dict(self, dct, spec=None, subprocess_specs=None):
         workflow = CaseWorkflow(spec, subprocess_specs, deserializing=True)
-        workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
-        workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
+        self.tasks_from_dict(dct, workflow)
         self.set_default_attributes(workflow, dct)
         self.subprocesses_from_dict(dct["subprocesses"], workflow)
         workflow.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
-        _share_ids(workflow)
         workflow.recount()
         return workflow
+
+
+class SubWorkflowConverter(_TasksByIdText, BpmnSubWorkflowConverter):
+    def from_dict(self, dct, task, top_workflow):
+        """SpiffWorkflow 3.2.0's, with its tasks restored by tasks_from_dict."""
+        spec = top_workflow.subprocess_specs.get(task.task_spec.spec)
+        subprocess = self.target_class(spec, task.id, top_workflow, deserializing=True)
+        self.tasks_from_dict(dct, subprocess)
+        self.set_default_attributes(subprocess, dct)
+        return subprocess
 
 
 class TypeStrictDeltaConverter(TaskConverter):
@@ -319,35 +403,62 @@ class TypeStrictDeltaConverter(TaskConverter):
 
     def to_dict(self, task):
         parent = task.workflow.tasks.get(task._parent)
+        internal = task.internal_data
         return {
-            "id": str(task.id),
-            "parent": str(task._parent) if parent is not None else None,
-            "children": [str(child) for child in task._children],
+            "id": _id_text(task.id),
+            "parent": _id_text(task._parent) if parent is not None else None,
+            "children": [_id_text(child) for child in task._children],
             "last_state_change": task.last_state_change,
             "state": task._state,
             "task_spec": task.task_spec.name,
             "triggered": task.triggered,
-            "internal_data": self.registry.convert(task.internal_data),
+            "internal_data": self.registry.convert(internal) if internal else internal,  # (most tasks have none)
             "data": task.data if parent is None else {},
             "delta": {} if parent is None else _delta(parent.data, task.data),
         }
+
+    def from_dict(self, dct, workflow, ids):
+        """SpiffWorkflow 3.2.0's, with the ids parsed once (`ids`: text -> UUID, of the tasks of `workflow`)."""
+        task_spec = workflow.spec.task_specs.get(dct["task_spec"])
+        task = self.target_class(workflow, task_spec, state=dct["state"], id=ids[dct["id"]])
+        task._parent = (ids.get(dct["parent"]) or UUID(dct["parent"])) if dct["parent"] is not None else None
+        task._children = [ids.get(child) or UUID(child) for child in dct["children"]]
+        task.last_state_change = dct["last_state_change"]
+        task.triggered = dct["triggered"]
+        task.internal_data = self.registry.restore(dct["internal_data"])
+        if isinstance(task_spec, CatchingEvent) and task.has_state(TaskState.WAITING):
+            task.workflow.top_workflow.event_manager.add_task(task)
+        task.data = self._data_from_dict(dct, task.parent)
+        return task
+
+    def _data_from_dict(self, dct: dict, parent) -> dict:
+        delta = dct.get("delta")
+        if not delta or parent is None:
+            return self.registry.restore(dct["data"])
+        data = DeepMerge.merge({}, parent.data)
+        data.update(self.registry.restore(delta.get("updates", {})))
+        for key in delta.get("deletions", {}):
+            data.pop(key, None)
+        return data
 
 
 def _delta(before: dict, after: dict) -> dict:
     """SpiffWorkflow's delta of `after` from `before` (the keys whose value is new or unequal, in `after`'s order;
     the keys gone), then the keys whose value is equal but not the same (_same)."""
-    updates, equal_not_same = {}, {}
+    updates, equal_not_same, kept = {}, {}, 0
     for key, value in after.items():
         if key not in before:
             updates[key] = value
-        else:
-            old = before[key]
-            if value != old:  # (as the library compares: a NaN, even the parent's very one, counts as changed)
-                updates[key] = value
-            elif value is not old and not _same(old, value):
-                equal_not_same[key] = value
+            continue
+        kept += 1
+        old = before[key]
+        if value != old:  # (as the library compares: a NaN, even the parent's very one, counts as changed)
+            updates[key] = value
+        elif value is not old and not _same(old, value):
+            equal_not_same[key] = value
     updates.update(equal_not_same)
-    return {"updates": updates, "deletions": [key for key in before if key not in after]}
+    deleted = [key for key in before if key not in after] if kept < len(before) else []  # (most tasks delete none)
+    return {"updates": updates, "deletions": deleted}
 
 
 _EXACT = frozenset({str, int, bool, type(None), date, timedelta, UUID})  # of these, equal values are the same
@@ -359,28 +470,40 @@ def _same(a, b) -> bool:
     kind = type(a)
     if kind is not type(b):
         return False
-    if kind is dict:  # (equal dicts have the same keys, and equal values under each)
-        return all(item is b[key] or _same(item, b[key]) for key, item in a.items())
+    if kind is dict:  # (equal dicts have equal keys, with equal values; the same ones in one order, of one type)
+        return all((key is other_key or type(key) is type(other_key) and key == other_key)
+                   and (item is other or _same(item, other))
+                   for (key, item), (other_key, other) in zip(a.items(), b.items()))
     if kind is list:
         return all(x is y or _same(x, y) for x, y in zip(a, b))
     return kind in _EXACT or repr(a) == repr(b)
 
 
-def _share_ids(workflow) -> None:
-    """Make each task's parent and children ids the very objects that key the tasks: restored, they are equal
-    copies, and every step from a task to its parent or children (thousands per command) then compares UUIDs in
-    Python; the same object is found by identity."""
-    for tasks in [workflow.tasks, *(sub.tasks for sub in workflow.subprocesses.values())]:
-        ids = {key: key for key in tasks}
-        for task in tasks.values():
-            task._parent = ids.get(task._parent, task._parent)
-            task._children = [ids.get(child, child) for child in task._children]
+class CaseSerializer(BpmnWorkflowSerializer):
+    def dump(self, workflow) -> tuple[str, dict]:
+        """SpiffWorkflow 3.2.0's serialize_json, which also gives the dict the text was written from."""
+        self.registry._encoder_mode = True
+        try:
+            dct = self.to_dict(workflow)
+            dct[self.VERSION_KEY] = self.VERSION
+            return json.dumps(dct, cls=self._encoder_cls), dct
+        finally:
+            self.registry._encoder_mode = False
 
 
-def _serializer() -> BpmnWorkflowSerializer:
+def stored_task_data(dct: dict):
+    """What the stored workflow `dct` (CaseSerializer.dump's) holds of each task's data, in the case's tree and in
+    its sub-processes': a root's data, another task's delta updates (TypeStrictDeltaConverter)."""
+    for flow in [dct, *dct["subprocesses"].values()]:
+        for task in flow["tasks"].values():
+            yield task["delta"]["updates"] if task["delta"] else task["data"]
+
+
+def _serializer() -> CaseSerializer:
     config = deepcopy(CAMUNDA_CONFIG)
     config[BpmnWorkflow] = WorkflowByReferenceConverter
     config[Task] = TypeStrictDeltaConverter
+    config[BpmnSubWorkflow] = SubWorkflowConverter
     config[PassThroughTask] = config[OfflineTask] = config[SimpleBpmnTask]
     config[EventSubProcess], config[TimerStartEvent] = config[CallActivity], config[StartEvent]
     registry = BpmnWorkflowSerializer.configure(config)
@@ -388,7 +511,7 @@ def _serializer() -> BpmnWorkflowSerializer:
     # Form values are typed: money as Decimal, dates as date.
     registry.register(Decimal, lambda value: {"value": str(value)}, lambda dct: Decimal(dct["value"]))
     registry.register(date, lambda value: {"value": value.isoformat()}, lambda dct: date.fromisoformat(dct["value"]))
-    return BpmnWorkflowSerializer(registry)
+    return CaseSerializer(registry)
 
 
 def _wall_clock() -> datetime:
@@ -541,6 +664,7 @@ class CaseRun:
         self.stored_waits: list[tuple[str, dict]] | None = None
         self.stored_signals: list[str] | None = None
         self.dumped: str | None = None  # the state Engine.dump gave last (what Engine.keep keeps the workflow under)
+        self.dumped_from: dict | None = None  # the dict it was written from
 
     @contextmanager
     def _on_case_clock(self):
@@ -1108,13 +1232,14 @@ class Engine:
         return completed, current
 
     def dump(self, run: CaseRun) -> str:
-        run.dumped = self._serializer.serialize_json(run.workflow)
+        run.dumped, run.dumped_from = self._serializer.dump(run.workflow)
         return run.dumped
 
     def keep(self, run: CaseRun) -> None:
         """The state dump(run) gave is committed as the case's: keep the workflow for the next command on the case
         in this process (kept_workflows.py). Call it after the commit, and leave the run alone after it: its
         workflow is the next command's now."""
-        if run.workflow is not None and run.dumped is not None and faithful(run.workflow):
+        if (run.workflow is not None and run.dumped is not None
+                and faithful(run.workflow, stored_task_data(run.dumped_from))):
             self._kept.put(run.dumped, run.definition.spec, run.workflow)
             run.workflow = None

@@ -22,6 +22,7 @@ import weakref
 from collections import OrderedDict
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
+from typing import Iterable
 from uuid import UUID
 
 KEPT = 64  # workflows per process (a few hundred KB each): the cases being worked right now
@@ -65,12 +66,16 @@ _ALL: weakref.WeakSet[KeptWorkflows] = weakref.WeakSet()
 os.register_at_fork(after_in_child=lambda: [kept.clear() for kept in list(_ALL)])
 
 
-def faithful(workflow) -> bool:
+def faithful(workflow, stored_task_data: Iterable[dict]) -> bool:
     """Whether the workflow's data, with what SpiffWorkflow keeps beside it (timers' values, events' payloads,
-    correlations), comes back from its JSON as it is now."""
+    correlations), comes back from its JSON as it is now. `stored_task_data`: what its state text holds of each
+    task's data (engine.stored_task_data): a root task's data whole, another task's values that differ from its
+    parent's. The others are its parent's values (== and of the same type, scale and offset all through:
+    engine._same), which are checked where they are stored, up to the root, so they come back as they are too:
+    each value is checked once, where it is stored, not once more in each task that inherited it."""
     workflows = [workflow, *workflow.subprocesses.values()]
-    return (all(_faithful(task.data) and _faithful(task.internal_data) for flow in workflows
-                for task in flow.tasks.values())
+    return (all(_faithful(data) for data in stored_task_data)
+            and all(_faithful(task.internal_data) for flow in workflows for task in flow.tasks.values())
             and all(_faithful(flow.data) and _faithful(flow.correlations) for flow in workflows)
             and all(_faithful(event.payload) for event in workflow.bpmn_events))
 
