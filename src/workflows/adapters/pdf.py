@@ -13,7 +13,8 @@ and a row taller than a page (a long 适用情形) is cut at a line where the pa
 The positions are those platypus gave these documents.
 
 What does not change between documents is made once per process: the font's PDF object, formatted (its widths table
-took a quarter of a layout), and the width of each character at each size.
+took a quarter of a layout), the width of each character at each size, and the lines of the texts most recently
+broken. The text is written as the operators reportlab's text object would write, without going through it.
 """
 from __future__ import annotations
 
