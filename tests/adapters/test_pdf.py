@@ -4,8 +4,9 @@ platypus (which laid these documents out before) put it.
 The files in tests/fixtures/pdf were laid out by adapters/pdf.py (reportlab 5.1.0, in reportlab's invariant mode: a
 fixed date and document id) from the documents below; each is laid out again now and compared byte for byte, so a
 change of the layout shows. They replaced the platypus layouts when the canvas did: the same words at the same
-places (pdftotext -bbox, to a tenth of a point), the same pages. After a reportlab upgrade lay them out anew, with the
-tests after them green."""
+places (pdftotext -bbox, to a tenth of a point), the same pages; and were laid out anew when the page streams were
+no longer ASCII85-encoded (each page's decoded stream, its text, the info and the font the same, read by pypdf).
+After a reportlab upgrade lay them out anew, with the tests after them green."""
 from __future__ import annotations
 
 import json

@@ -13,15 +13,19 @@ and a row taller than a page (a long 适用情形) is cut at a line where the pa
 The positions are those platypus gave these documents.
 
 What does not change between documents is made once per process: the font's PDF object, formatted (its widths table
-took a quarter of a layout), and the width of each character at each size.
+took a quarter of a layout), the width of each character at each size, and the lines of the texts most recently
+broken. The text is written as the operators reportlab's text object would write, without going through it.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from io import BytesIO
 
+from reportlab import rl_config
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
+from reportlab.lib.rl_accel import escapePDF, fp_str
 from reportlab.lib.textsplit import dumbSplit
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
@@ -62,6 +66,11 @@ class CachedCIDFont(UnicodeCIDFont):
         doc.idToObject["BasicFonts"].dict[name] = doc.Reference(_Formatted(formatted), name)
         doc.fontMapping[self.name] = "/" + name
 
+
+# The page streams deflated only, not then ASCII85-encoded as reportlab does by default: that keeps a PDF 7-bit
+# clean, which nothing here needs, at a quarter more bytes and a tenth of a layout's time. (reportlab reads the
+# setting when it writes a page; it draws no other PDF in this process.)
+rl_config.useA85 = 0
 
 _FONT = CachedCIDFont(FONT)
 pdfmetrics.registerFont(_FONT)
@@ -132,18 +141,22 @@ def _table_at(pages: _Pages, document: RenderedDocument) -> None:
         pages.gap(10)
 
 
-def lines_of(text: str, style: Style, width: float) -> list[tuple[float, str]]:
+Lines = tuple[tuple[float, str], ...]  # a text's lines, each with its x offset
+
+
+@lru_cache(maxsize=4096)  # most of a document's texts come again in the next case's: the salutation, the seal line…
+def lines_of(text: str, style: Style, width: float) -> Lines:
     """The text (its whitespace collapsed) broken into lines of `width`, the first indented, each with its x offset."""
     text = cleanBlockQuotedText(text)
     if not text:
-        return []
+        return ()
     widths = _WIDTHS.setdefault(style.size, {})
     for char in set(text).difference(widths):
         widths[char] = _FONT.stringWidth(char, style.size)
     broken = dumbSplit(text, [widths[char] for char in text], [width - style.indent, width])
     share = {"left": 0, "center": 0.5, "right": 1}[style.align]
-    return [((style.indent if index == 0 else 0) + share * spare, line)
-            for index, (spare, line) in enumerate(broken)]
+    return tuple(((style.indent if index == 0 else 0) + share * spare, line)
+                 for index, (spare, line) in enumerate(broken))
 
 
 class _Pages:
@@ -215,29 +228,36 @@ class _Pages:
                 self._begin()
 
 
-def _split_row(row: list[list], room: float) -> list[list[list]]:
+def _split_row(row: list[Lines], room: float) -> list[list[Lines]]:
     """The row cut in two at the line that fills `room`: each cell's first lines, then the rest of them."""
     count = int((room - CELL_TOP - CELL_BOTTOM) // CELL.leading)
     return [[lines[:count] for lines in row], [lines[count:] for lines in row]]
 
 
-def _row_height(row: list[list]) -> float:
+def _row_height(row: list[Lines]) -> float:
     return max(1, *(len(lines) for lines in row)) * CELL.leading + CELL_TOP + CELL_BOTTOM
 
 
-def _draw_lines(canvas: Canvas, lines: list[tuple[float, str]], left: float, top: float, style: Style) -> None:
-    """Lines of one style under `top`, from `left`."""
-    text = canvas.beginText()
-    text.setFont(FONT, style.size, style.leading)
+def _draw_lines(canvas: Canvas, lines: Lines, left: float, top: float, style: Style) -> None:
+    """Lines of one style under `top`, from `left`: the operators that reportlab's text object writes for them
+    (beginText, setFont, then setTextOrigin and textLine for each line, the font set again before each line's text
+    as its _formatText does for a multi-byte font), written here without its bookkeeping (a third of a layout)."""
+    font = f"{canvas._doc.getInternalFontName(FONT)} {fp_str(style.size)} Tf {fp_str(style.leading)} TL"
+    code = ["BT 1 0 0 1 0 0 Tm", font]
     baseline = top - style.size
     for x, line in lines:
-        text.setTextOrigin(left + x, baseline)
-        text.textLine(line)  # not textOut: that measures the line again to move the cursor past it
+        code.append(f"1 0 0 1 {fp_str(left + x, baseline)} Tm {font} ({_encoded(line)}) Tj T*")
         baseline -= style.leading
-    canvas.drawText(text)
+    code.append("ET")
+    canvas._code.append(" ".join(code))
 
 
-def _draw_rows(canvas: Canvas, rows: list[list[list]], top: float) -> float:
+def _encoded(line: str) -> str:
+    """The line as a PDF string's content in the font's encoding (UniGB-UCS2-H: UTF-16 without its BOM)."""
+    return escapePDF(line.encode("utf_16_be"))
+
+
+def _draw_rows(canvas: Canvas, rows: list[list[Lines]], top: float) -> float:
     """The rows (the heading row first, on its grey ground) in a grid under `top`; returns the grid's bottom."""
     heights = [_row_height(row) for row in rows]
     bottom = top - sum(heights)
