@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from workflows.adapters import orm
 from workflows.adapters.database import make_engine
-from workflows.adapters.statistics_counts import add_changes
+from workflows.adapters.statistics_counts import add_changes, change_rows
 
 pytestmark = pytest.mark.both_databases  # the triggers are the database's own: SQLite and PostgreSQL
 
@@ -30,13 +30,14 @@ def test_changes_of_every_kind_in_one_statement_add_to_their_counts(database_url
     database = make_engine(database_url)
     try:
         with database.begin() as connection:
-            add_changes(connection, open=[{**HALL, "stage": "受理", "open": 1}], case=[_case(MONDAY, opened=1)],
-                        task=[])
-            add_changes(connection, open=[{**HALL, "stage": "受理", "open": -1}, {**HALL, "stage": "审核", "open": 1}],
-                        case=[_case(MONDAY, closed=1, counted=1, on_time=1), _case(date(2026, 12, 7), closed=1)],
-                        task=[{**HALL, "username": "shouli", "completed": 1, "on_time": 0}])
-            add_changes(connection, case=[_case(date(2026, 12, 7), closed=1, counted=1, on_time=0)],
-                        task=[{**HALL, "username": "shouli", "completed": 1, "on_time": 1}])
+            add_changes(connection, change_rows(open=[{**HALL, "stage": "受理", "open": 1}],
+                                                case=[_case(MONDAY, opened=1)], task=[]))
+            add_changes(connection, change_rows(
+                open=[{**HALL, "stage": "受理", "open": -1}, {**HALL, "stage": "审核", "open": 1}],
+                case=[_case(MONDAY, closed=1, counted=1, on_time=1), _case(date(2026, 12, 7), closed=1)],
+                task=[{**HALL, "username": "shouli", "completed": 1, "on_time": 0}]))
+            add_changes(connection, change_rows(case=[_case(date(2026, 12, 7), closed=1, counted=1, on_time=0)],
+                                                task=[{**HALL, "username": "shouli", "completed": 1, "on_time": 1}]))
             assert _rows(connection, orm.open_case_counts) == [("990000", "990000-01", "受理", 0),
                                                                ("990000", "990000-01", "审核", 1)]
             assert _rows(connection, orm.case_counts) == [(*ITEM.values(), MONDAY, 1, 1, 1, 1),
@@ -52,7 +53,7 @@ def test_a_closed_case_not_counted_for_the_rate_adds_no_closed_case_counts_row(d
     database = make_engine(database_url)
     try:
         with database.begin() as connection:
-            add_changes(connection, case=[_case(MONDAY, closed=1)])  # withdrawn: closed, not counted
+            add_changes(connection, change_rows(case=[_case(MONDAY, closed=1)]))  # withdrawn: closed, not counted
             assert _rows(connection, orm.case_counts) == [(*ITEM.values(), MONDAY, 0, 1, 0, 0)]
             assert _rows(connection, orm.closed_case_counts) == []
     finally:

@@ -156,8 +156,8 @@ class StatisticsCounts:
         made = self._ready if self._ready is not None and self._ready[0] == figures else None
         rows, ready = made[1:] if made is not None else (self._change_rows(), None)
         self._open, self._cases, self._tasks, self._closed, self._ready = Counter(), Counter(), Counter(), [], None
-        if rows:
-            send_rows(self.session.connection(), _CHANGING, rows, ready)
+        if rows:  # else no connection asked for: a unit that wrote nothing begins no transaction here
+            add_changes(self.session.connection(), rows, ready)
 
     def _figures(self) -> tuple[dict, dict, dict]:
         return dict(self._open), dict(self._cases), dict(self._tasks)
@@ -324,11 +324,11 @@ def change_rows(**kinds: list[dict]) -> list[dict]:
             for kind, of_kind in kinds.items() for row in sorted(of_kind, key=_KEY_OF[kind])]
 
 
-def add_changes(connection: Connection, **kinds: list[dict]) -> None:
-    """Add rows of figures of each kind to the counts, all in one statement (change_rows)."""
-    rows = change_rows(**kinds)
+def add_changes(connection: Connection, rows: list[dict], ready=None) -> None:
+    """Add the rows of change_rows to the counts, all in one statement; `ready`: those rows as the driver takes
+    them (repository.driver_rows), made before SQLite's write lock."""
     if rows:
-        connection.execute(_CHANGING, rows)
+        send_rows(connection, _CHANGING, rows, ready)
 
 
 def add_counts(connection: Connection, table, rows: list[dict]) -> None:
