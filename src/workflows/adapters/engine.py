@@ -511,6 +511,10 @@ def _serializer() -> CaseSerializer:
     # Form values are typed: money as Decimal, dates as date.
     registry.register(Decimal, lambda value: {"value": str(value)}, lambda dct: Decimal(dct["value"]))
     registry.register(date, lambda value: {"value": value.isoformat()}, lambda dct: date.fromisoformat(dct["value"]))
+    # SpiffWorkflow stores a timedelta's days and seconds only: a script's `now() - received_at` lost its
+    # microseconds (states stored without them still restore: timedelta(days=…, seconds=…)).
+    registry.register(timedelta, lambda value: {"days": value.days, "seconds": value.seconds,
+                                                "microseconds": value.microseconds}, lambda dct: timedelta(**dct))
     return CaseSerializer(registry)
 
 
