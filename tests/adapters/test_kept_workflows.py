@@ -166,3 +166,22 @@ def test_a_dict_equal_to_its_parents_in_another_order_is_restored_in_its_own(clo
     kept = engine.resume(run.definition, state, clocked).data
     restored = engine.resume(run.definition, state, clocked).data
     assert list(kept["fees"]) == list(restored["fees"]) == ["total", "self_paid"]
+
+
+def test_a_duration_is_restored_to_its_microsecond_as_it_is_kept(clocked):
+    # A script's `now() - received_at` is a timedelta to the microsecond; SpiffWorkflow stored only its days and
+    # seconds, so the next command read another duration from the database than from a workflow kept here.
+    engine = Engine()
+    waited = {"waited": timedelta(hours=26, microseconds=250_001), "early": -timedelta(microseconds=1)}
+    run = _accepted(engine, clocked, {"fees": {"checked_in": timedelta(seconds=3.5)}})
+    [review] = run.ready_tasks()
+    run.complete(review.id, {"decision": "approve", **waited})
+    state = engine.dump(run)
+    engine.keep(run)
+
+    assert state in engine._kept  # a timedelta counts as safe: it must come back as it is
+    kept = engine.resume(run.definition, state, clocked).data
+    restored = engine.resume(run.definition, state, clocked).data
+    for data in (kept, restored):
+        assert {key: data[key] for key in waited} == waited
+        assert data["fees"]["checked_in"] == timedelta(seconds=3.5)

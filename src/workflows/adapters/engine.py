@@ -24,6 +24,7 @@ from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.default.workflow import (BpmnSubWorkflowConverter, BpmnWorkflowConverter,
                                                             TaskConverter, WorkflowConverter)
+from SpiffWorkflow.bpmn.serializer.helpers import DefaultRegistry
 from SpiffWorkflow.bpmn.specs.control import BoundaryEventJoin, BoundaryEventSplit, SimpleBpmnTask
 from SpiffWorkflow.bpmn.specs.defaults import CallActivity, EndEvent, EventBasedGateway, StartEvent
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent, ThrowingEvent
@@ -479,16 +480,24 @@ def _same(a, b) -> bool:
     return kind in _EXACT or repr(a) == repr(b)
 
 
+class DumpRegistry(DefaultRegistry):
+    """SpiffWorkflow 3.2.0's registry, converting always as its serialize_json has it convert: objects the
+    registry knows (a workflow, a task, an event) to dicts, the data they hold left as it is, for the JSON encoder
+    to convert as it writes it (the registry's encoder default). The library switches this on and off around each
+    dump with a flag on the registry (`_encoder_mode`), which the threads of a worker share: one thread's dump
+    ending switched it off in another's, whose data the registry then converted whole, where a set of dates cannot
+    be held (a dict is no set member) and the dump failed. The engine converts nothing but its dumps."""
+
+    convert = DefaultRegistry._convert_for_encoder
+
+
 class CaseSerializer(BpmnWorkflowSerializer):
     def dump(self, workflow) -> tuple[str, dict]:
-        """SpiffWorkflow 3.2.0's serialize_json, which also gives the dict the text was written from."""
-        self.registry._encoder_mode = True
-        try:
-            dct = self.to_dict(workflow)
-            dct[self.VERSION_KEY] = self.VERSION
-            return json.dumps(dct, cls=self._encoder_cls), dct
-        finally:
-            self.registry._encoder_mode = False
+        """SpiffWorkflow 3.2.0's serialize_json (its registry a DumpRegistry), which also gives the dict the text
+        was written from."""
+        dct = self.to_dict(workflow)
+        dct[self.VERSION_KEY] = self.VERSION
+        return json.dumps(dct, cls=self._encoder_cls), dct
 
 
 def stored_task_data(dct: dict):
@@ -506,11 +515,15 @@ def _serializer() -> CaseSerializer:
     config[BpmnSubWorkflow] = SubWorkflowConverter
     config[PassThroughTask] = config[OfflineTask] = config[SimpleBpmnTask]
     config[EventSubProcess], config[TimerStartEvent] = config[CallActivity], config[StartEvent]
-    registry = BpmnWorkflowSerializer.configure(config)
+    registry = BpmnWorkflowSerializer.configure(config, DumpRegistry())
     registry.typenames[CaseWorkflow] = registry.typenames[BpmnWorkflow]  # stored as the BpmnWorkflow it is
     # Form values are typed: money as Decimal, dates as date.
     registry.register(Decimal, lambda value: {"value": str(value)}, lambda dct: Decimal(dct["value"]))
     registry.register(date, lambda value: {"value": value.isoformat()}, lambda dct: date.fromisoformat(dct["value"]))
+    # SpiffWorkflow stores a timedelta's days and seconds only: a script's `now() - received_at` lost its
+    # microseconds (states stored without them still restore: timedelta(days=…, seconds=…)).
+    registry.register(timedelta, lambda value: {"days": value.days, "seconds": value.seconds,
+                                                "microseconds": value.microseconds}, lambda dct: timedelta(**dct))
     return CaseSerializer(registry)
 
 
