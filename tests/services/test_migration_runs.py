@@ -109,6 +109,20 @@ def test_two_requests_to_run_a_plan_at_once_start_one_run(ctx, staff, admin_plan
     assert len(started) == 1 and [r for r in results if r not in started] == [migration_runs.RUNNING], results
 
 
+def test_a_run_started_between_the_look_and_the_write_is_refused_by_the_database(ctx, staff, admin_plan,
+                                                                                  monkeypatch):
+    """The one running run per plan is the database's rule too: a request that looked before the other's commit
+    (its look finds none) is refused at its write, with the same words."""
+    plan, _ = admin_plan
+    first = migration_runs.start_run(ctx, staff["admin"], plan.id)
+    monkeypatch.setattr(MigrationPlanRepository, "running_run", lambda self, plan_id: None)
+
+    with pytest.raises(Conflict, match=migration_runs.RUNNING):
+        migration_runs.start_run(ctx, staff["admin"], plan.id)
+
+    assert migration_runs.run_progress(ctx, staff["admin"], plan.id).run.id == first.id
+
+
 class WorkerDied(BaseException):
     """The scheduler process killed mid-batch: nothing catches it, its claim on the entry stays until the lease."""
 
