@@ -1,12 +1,12 @@
 """迁移: move running cases of an item's process from one version to another (issue 13).
 
-A designer states the plan (source and target version, a mapping for the elements the target lacks, why); a
-科室负责人 of a hall holding its open cases approves it for that hall's cases (an administrator's plan needs no
-approval and covers every hall); then it runs on one case, a selection or every case
-that can move, each case in its own transaction with its row locked: the workflow is moved with SpiffWorkflow's
-diff (adapters/workflow_migration.py), the inbox rows follow their tasks (renamed, re-routed to the target's
-role), and the history says who, why, and who approved. A case that cannot move is refused with the reason and
-left exactly as it was; so is one another migration moved first.
+A designer states the plan (source and target version, a mapping for the elements the target lacks, why); a 科室负责人 of a
+hall holding its open cases approves it for that hall's cases (an administrator's plan needs no approval and covers
+every hall); then it runs on one case, a selection, or every case that can move (in the background:
+services/migration_runs.py), each case in its own transaction with its row locked: the workflow is moved with
+SpiffWorkflow's diff (adapters/workflow_migration.py), the inbox rows follow their tasks (renamed, re-routed to the
+target's role), and the history says who, why, and who approved. A case that cannot move is refused with the reason
+and left exactly as it was; so is one another migration moved first.
 """
 from __future__ import annotations
 
