@@ -14,18 +14,19 @@ from workflows.adapters.database import make_engine
 from workflows.adapters.engine import Engine
 from workflows.adapters.orm import start_mappers
 from workflows.adapters.sms_gateway import HttpSmsGateway, RecordingSmsGateway, SmsGateway
-from workflows.domain.events import (BROADCAST_SIGNAL, NOTIFY_INCIDENT, OUTBOX_KINDS, RECOMPUTE_DEADLINES,
-                                     RENDER_DOCUMENT, SEND_SMS, AgencyMessageThrown, CaseAccepted, CaseClosed,
-                                     EscalationRaised, StaffNotified, TaskCompleted)
+from workflows.domain.events import (BROADCAST_SIGNAL, MIGRATE_CASES, NOTIFY_INCIDENT, OUTBOX_KINDS,
+                                     RECOMPUTE_DEADLINES, RENDER_DOCUMENT, SEND_SMS, AgencyMessageThrown, CaseAccepted,
+                                     CaseClosed, EscalationRaised, StaffNotified, TaskCompleted)
 from workflows.services import (acceptance, agency_messages, applicant_notices, documents, escalations, incidents,
-                                notifications, outbox, signals, time_limits)
+                                migration_runs, notifications, outbox, signals, time_limits)
 from workflows.services.context import Context, system_clock
 from workflows.services.messagebus import MessageBus, PromptWorker, Worker
 
 Kick = Literal["inline", "thread", "off"]
 DEFERRED = {event: kind for kind, (event, _) in OUTBOX_KINDS.items()}
 WORKERS: dict[str, Worker] = {RENDER_DOCUMENT: documents.render_issued, RECOMPUTE_DEADLINES: time_limits.recompute_batch,
-                              NOTIFY_INCIDENT: incidents.notify_supervisors, BROADCAST_SIGNAL: signals.broadcast}
+                              NOTIFY_INCIDENT: incidents.notify_supervisors, BROADCAST_SIGNAL: signals.broadcast,
+                              MIGRATE_CASES: migration_runs.migrate_batch}
 # Downloaded a moment after (a 文书); caught by the agency's waiting cases at once (a signal).
 PROMPT: dict[str, PromptWorker] = {RENDER_DOCUMENT: documents.render_kicked, BROADCAST_SIGNAL: signals.broadcast_now}
 

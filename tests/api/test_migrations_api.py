@@ -1,5 +1,7 @@
-"""迁移 and 跳转 through the API and the command line: a designer's plan approved by a supervisor and run, each
-case's outcome listed; a token move refused without its compensation note; the refusals with the field named."""
+"""迁移 and 跳转 through the API and the command line: a designer's plan approved by a supervisor and run on all
+its cases in the background (202 and the run's address, its progress and the cases not migrated with why, a second
+run refused while one goes on); a token move refused without its compensation note; the refusals with the field
+named."""
 from __future__ import annotations
 
 import re
@@ -8,6 +10,7 @@ from click.testing import CliRunner
 
 from workflows.domain import pages
 from workflows.entrypoints.cli import main
+from workflows.services import migration_runs, outbox
 
 from support.diagrams import migration_target, recheck_after_payment
 from support.http import error_of, json_of
@@ -15,7 +18,7 @@ from support.http import error_of, json_of
 from api.test_api import OUTPATIENT_PROCESS, deploy, open_case, take_step, versions_of
 
 
-def test_a_designer_plans_a_supervisor_approves_and_the_designer_runs_it(client, auth):
+def test_a_designer_plans_a_supervisor_approves_and_the_designer_runs_it(client, auth, ctx):
     shouli, designer, supervisor = auth("shouli"), auth("sheji"), auth("kezhang")
     at_accept = open_case(client, shouli)["number"]
     at_pay = open_case(client, shouli)["number"]
@@ -40,9 +43,23 @@ def test_a_designer_plans_a_supervisor_approves_and_the_designer_runs_it(client,
     assert json_of(client.post(f"/api/migration-plans/{plan['id']}/approve",
                                headers=supervisor))["approved_by"] == "kezhang"
 
-    outcomes = json_of(client.post(f"/api/migration-plans/{plan['id']}/run", headers=designer, json={}))
+    started = client.post(f"/api/migration-plans/{plan['id']}/run", headers=designer, json={})
 
+    run = json_of(started, 202)  # recorded, not done: the scheduler migrates the cases
+    assert started.headers["Location"] == f"/api/migration-plans/{plan['id']}/runs/{run['id']}"
+    assert (run["running"], run["total"], run["migrated"], run["failed"], run["started_by"]) == (True, 2, 0, 0, "sheji")
+    again = error_of(client.post(f"/api/migration-plans/{plan['id']}/run", headers=designer, json={}), 409, "conflict")
+    assert "正在后台执行" in again["message"]
+    assert json_of(client.get(f"/api/migration-plans/{plan['id']}", headers=designer))["run"]["id"] == run["id"]
+    outbox.work_due(ctx)  # the scheduler's round
+    outbox.work_due(ctx)
+    done = json_of(client.get(started.headers["Location"], headers=supervisor))
+    assert not done["running"] and done["finished_at"] and (done["migrated"], done["failed"], done["left"]) == (1, 1, 0)
+    outcomes = [*done["failures"], {"number": at_accept, "migrated": True, "error": None}]
     assert {o["number"]: o["migrated"] for o in outcomes} == {at_accept: True, at_pay: False}
+    assert "Task_pay" in done["failures"][0]["error"]
+    error_of(client.get(f"/api/migration-plans/{plan['id']}/runs/{run['id'] + 1}", headers=designer), 404,
+             "not_found")
     case = json_of(client.get(f"/api/cases/{at_accept}", headers=supervisor))
     assert case["history"][-1]["action"] == "migrated"
     assert [p["id"] for p in json_of(client.get("/api/migration-plans", headers=designer))] == [plan["id"]]
@@ -115,6 +132,29 @@ def test_plan_approve_migrate_and_move_from_the_terminal(database_url, client, a
     assert "现处于：受理" in moved
     assert "错误：" in run(database_url, "move-token", number, "--from", "Task_review", "--to", "Task_accept",
                           "--reason", "重新受理", "--user", "kezhang", expect=1)
+
+
+def test_migrating_all_from_the_terminal_works_the_run_through_and_prints_its_progress(database_url, client, auth,
+                                                                                       monkeypatch):
+    monkeypatch.setattr(migration_runs, "BATCH", 2)
+    shouli = auth("shouli")
+    numbers = [open_case(client, shouli)["number"] for _ in range(3)]
+    take_step(client, shouli, numbers[1], decision="accept")
+    take_step(client, auth("shenhe"), numbers[1], decision="approve")  # at 拨付, which the target lacks
+    json_of(deploy(client, auth("sheji"), migration_target(), f"{OUTPATIENT_PROCESS}.bpmn"), 201)
+    target, source = versions_of(client, shouli)[:2]
+    planned = run(database_url, "migration-plan", OUTPATIENT_PROCESS, "--from", str(source), "--to", str(target),
+                  "--reason", "拨付改由科室负责人审批", "--user", "admin")
+    plan_id = re.search(r"迁移计划 (\d+)：", planned).group(1)
+
+    lines = run(database_url, "migrate", plan_id, "--user", "admin", expect=1).splitlines()
+
+    assert re.fullmatch(rf"迁移计划 {plan_id}：执行 \d+ 已开始，共 3 件（.+）", lines[0])
+    assert lines[1:-1] == ["已迁移 0 件，未迁移 0 件，共 3 件", "已迁移 1 件，未迁移 1 件，共 3 件",  # a batch of two
+                           "已迁移 2 件，未迁移 1 件，共 3 件"]  # the last one, and the run ends
+    assert lines[-1].startswith(f"{numbers[1]}\t未迁移：") and "Task_pay" in lines[-1]
+    again = run(database_url, "migrate", plan_id, "--user", "admin", expect=1).splitlines()
+    assert "共 1 件" in again[0] and again[-1] == lines[-1]  # a new run: the one case left, refused as before
 
 
 def test_the_terminals_plan_lists_every_open_case_page_after_page(database_url, client, auth, monkeypatch):

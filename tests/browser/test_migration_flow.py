@@ -1,9 +1,10 @@
 """案件迁移 (/migrations) in a real browser: 钱设计 drafts a plan moving 门诊费用报销 cases to a version that renames
 审核 and replaces 拨付; the plan's page lists which cases can move and why the one at 拨付 cannot; 孙科长 approves it
-(for the cases of his hall); the designer migrates all that can, and the refused case is listed with its reason."""
+(for the cases of his hall); the designer migrates all of them in the background: the page follows the run's
+progress as the scheduler's rounds move the cases, and lists the refused case with its reason."""
 from __future__ import annotations
 
-from workflows.services import cases, processes
+from workflows.services import cases, migration_runs, outbox, processes
 
 from support.cases import APPLICANT, DATA, accept, complete_step
 from support.diagrams import OUTPATIENT_PROCESS, migration_target
@@ -11,7 +12,9 @@ from support.diagrams import OUTPATIENT_PROCESS, migration_target
 from .conftest import shot, sign_in
 
 
-def test_a_designer_drafts_a_supervisor_approves_and_the_cases_migrate(page, chromium, server, ctx, staff, clock):
+def test_a_designer_drafts_a_supervisor_approves_and_the_cases_migrate(page, chromium, server, ctx, staff, clock,
+                                                                        monkeypatch):
+    monkeypatch.setattr(migration_runs, "BATCH", 1)  # a round of the scheduler moves one case: progress to see
     at_accept = cases.open_case(ctx, staff["shouli"], "002036006001", APPLICANT, DATA).case.number
     at_review = accept(ctx, staff, clock, "2026-11-23 09:30")
     at_pay = accept(ctx, staff, clock, "2026-11-23 09:40")
@@ -49,12 +52,25 @@ def test_a_designer_drafts_a_supervisor_approves_and_the_cases_migrate(page, chr
 
     page.reload()
     page.get_by_role("button", name="迁移全部可迁移的").click()
-    page.get_by_role("status").filter(has_text=f"{at_review} 已迁移").wait_for()
-    page.get_by_role("status").filter(has_text=f"{at_accept} 已迁移").wait_for()
-    refused = page.get_by_role("status").filter(has_text=at_pay).inner_text()
-    assert refused.startswith("未迁移：") and "Task_pay" in refused
+    page.get_by_role("status").filter(has_text="已开始在后台迁移全部 3 件在办案件").wait_for()
+    counts = page.locator("#run-counts")
+    assert counts.inner_text() == "已迁移 0 件，未迁移 0 件，共 3 件"
+    assert page.locator("#run-status").inner_text().startswith("后台执行中")
+    assert page.get_by_role("button", name="迁移全部可迁移的").is_disabled()  # once at a time
+    outbox.work_due(ctx)  # the scheduler's round, while the page polls
+    counts.filter(has_text="已迁移 1 件，未迁移 0 件，共 3 件").wait_for()
+    shot(page, "migration-plan-running")
+    while outbox.work_due(ctx):
+        pass
+    page.locator("#run-status").filter(has_text="已结束").wait_for()
+    assert counts.inner_text() == "已迁移 2 件，未迁移 1 件，共 3 件"
+    refused = page.locator("#run-failures tbody tr").filter(has_text=at_pay).inner_text()
+    assert "未迁移" in page.locator("#run-failures thead").inner_text() and "Task_pay" in refused
     shot(page, "migration-plan-run")
     assert [t.name for t in cases.case_details(ctx, staff["kezhang"], at_review).tasks
             if t.state == "ready" and t.stage != "督办"] == ["初审"]
+    assert cases.case_details(ctx, staff["kezhang"], at_accept).process.version == 2
+    page.get_by_role("link", name="刷新在办案件列表").click()
     rows = page.locator("table#migration-cases tbody tr")
+    rows.first.wait_for()
     assert rows.count() == 1 and at_pay in rows.inner_text()  # the one left on the old version

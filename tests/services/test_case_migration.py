@@ -12,12 +12,13 @@ from workflows.adapters.workflow_migration import WorkflowMigration
 from workflows.domain.errors import Conflict, Forbidden, InvalidInput
 from workflows.domain.model import CLOSED
 from workflows.services import case_migration as migration
-from workflows.services import cases, materials, processes, tasks, users
+from workflows.services import cases, materials, migration_runs, processes, tasks, users
 from workflows.services import task_operations as operations
 
 from support.cases import (APPLICANT, accept, at, complete_step as complete, limits, open_path_rows, reminder_due,
                            timers_due)
 from support.diagrams import OUTPATIENT_PROCESS, migration_target, review_reminder
+from support.migration_runs import run_on_all
 from support.paths import BPMN_DIR
 
 pytestmark = pytest.mark.both_databases
@@ -69,16 +70,16 @@ def test_a_designers_plan_runs_only_once_a_supervisor_approved_it(ctx, staff, st
     designed = plan(ctx, staff, stages)
     assert designed.approved_by is None
     with pytest.raises(Conflict, match="尚未经科室负责人批准"):
-        migration.run_plan(ctx, staff["sheji"], designed.id)
+        migration_runs.start_run(ctx, staff["sheji"], designed.id)
     with pytest.raises(Forbidden):
         migration.approve_plan(ctx, staff["sheji"], designed.id)
     with pytest.raises(Forbidden):  # a clerk neither
         migration.approve_plan(ctx, staff["shouli"], designed.id)
     migration.approve_plan(ctx, staff["kezhang"], designed.id)
     with pytest.raises(Forbidden):  # only who asked for it, or an administrator, runs it
-        migration.run_plan(ctx, staff["kezhang"], designed.id)
+        migration_runs.start_run(ctx, staff["kezhang"], designed.id)
 
-    outcomes = {o.number: o for o in migration.run_plan(ctx, staff["sheji"], designed.id)}
+    outcomes = run_on_all(ctx, staff["sheji"], designed.id)
 
     assert outcomes[stages["accept"]].migrated and outcomes[stages["review"]].migrated
     assert not outcomes[stages["pay"]].migrated and "Task_pay" in outcomes[stages["pay"]].error
@@ -115,7 +116,7 @@ def test_the_approver_answers_for_the_cases_of_their_own_hall_and_never_for_thei
         migration.approve_plan(ctx, staff["kezhang2"], designed.id)
     listed = {c.number: c for c in migration.plan_details(ctx, staff["sheji"], designed.id).candidates}
     assert "只迁移该大厅的案件" in listed[other].refusal and listed[stages["review"]].refusal is None
-    outcomes = {o.number: o for o in migration.run_plan(ctx, staff["sheji"], designed.id)}
+    outcomes = run_on_all(ctx, staff["sheji"], designed.id)
     assert other not in outcomes and outcomes[stages["review"]].migrated  # all it covers: its hall's
     with pytest.raises(Conflict, match="本计划经.+科室负责人批准，只迁移该大厅的案件"):
         migration.migrate_case(ctx, staff["sheji"], designed.id, other)
@@ -123,18 +124,18 @@ def test_the_approver_answers_for_the_cases_of_their_own_hall_and_never_for_thei
 
 
 def test_running_a_plan_on_all_its_cases_reads_on_past_a_page(ctx, staff, clock, monkeypatch):
-    """"Run on all" reads the open cases a page at a time by id, while the ones read so far leave the version: every
-    case moves, none twice, however many pages they fill."""
-    monkeypatch.setattr(migration, "MAX_CASES", 1)  # a page of one stands for one of 1000
+    """"Run on all" reads the open cases a batch at a time by id, while the ones read so far leave the version: every
+    case moves, none twice, however many batches they fill."""
+    monkeypatch.setattr(migration_runs, "BATCH", 1)  # a batch of one stands for one of 50
     numbers = [accept(ctx, staff, clock, f"2026-11-23 09:{minute}") for minute in (30, 40, 50)]
     source = processes.process_versions(ctx, OUTPATIENT_PROCESS)[0]
     target = processes.deploy_process(ctx, staff["sheji"], migration_target(), f"{OUTPATIENT_PROCESS}.bpmn")
     admin_plan = migration.request_migration(ctx, staff["admin"], OUTPATIENT_PROCESS, source.version,
                                              target.version, None, REASON)
 
-    outcomes = migration.run_plan(ctx, staff["admin"], admin_plan.id)
+    outcomes = run_on_all(ctx, staff["admin"], admin_plan.id)
 
-    assert [(o.number, o.migrated) for o in outcomes] == [(number, True) for number in numbers]
+    assert [(o.number, o.migrated) for o in outcomes.values()] == [(number, True) for number in numbers]
     assert {cases.case_details(ctx, staff["kezhang"], n).process.version for n in numbers} == {target.version}
 
 

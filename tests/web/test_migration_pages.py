@@ -8,7 +8,7 @@ import re
 import lxml.html
 
 from workflows.entrypoints.web import migrations as web_migrations
-from workflows.services import case_migration, cases, processes, tasks
+from workflows.services import case_migration, cases, outbox, processes, tasks
 
 from support.cases import accept
 from support.diagrams import OUTPATIENT_PROCESS, migration_target, recheck_after_payment
@@ -109,7 +109,16 @@ def test_a_plans_open_cases_are_paged_and_run_all_takes_every_page(app, ctx, sta
     assert first.xpath(f'//nav[@class="pager"]/a[@rel="next"]/@href') == [f"{page}?page=2"]
     [run_all] = first.xpath('//button[@name="which"][@value="all"]/text()')
     assert run_all == "迁移全部可迁移的（含其他页）"
-    done = post(admin, f"{page}/run", page, which="all")
-    shown = html(admin.get(done.headers["Location"]))
-    assert all(f"{number} 已迁移" in shown for number in numbers)
+    started = post(admin, f"{page}/run", page, which="all")
+    shown = lxml.html.fromstring(html(admin.get(started.headers["Location"])))
+    assert "已开始在后台迁移全部 3 件在办案件" in shown.xpath('string(//*[@role="status"])')
+    assert shown.xpath('string(//*[@id="run-counts"])') == "已迁移 0 件，未迁移 0 件，共 3 件"
+    assert shown.xpath('//button[@value="all"]/@disabled') == ["disabled"]  # not twice at once
+    assert shown.xpath('//*[@id="migration-run"]/@data-poll') == [f"{page}/run-progress"]
+    outbox.work_due(ctx)  # the scheduler's round
+    polled = lxml.html.fromstring(html(admin.get(f"{page}/run-progress")))
+    assert polled.xpath('string(//*[@id="run-counts"])') == "已迁移 3 件，未迁移 0 件，共 3 件"
+    assert polled.xpath('string(//*[@id="run-status"])').startswith("已结束") and not polled.xpath("//@data-poll")
+    done = lxml.html.fromstring(html(admin.get(page)))
+    assert not done.xpath('//table[@id="migration-cases"]')  # every case migrated: none left on the old version
     assert {cases.case_details(ctx, staff["kezhang"], n).process.version for n in numbers} == {2}

@@ -9,7 +9,7 @@ from sqlalchemy.orm import deferred, registry
 
 from workflows.adapters import stored_text
 from workflows.domain import model
-from workflows.domain.case_migration import MigrationPlan
+from workflows.domain.case_migration import MigrationPlan, MigrationRun
 from workflows.domain.external_tasks import ExternalTask
 
 metadata = MetaData(naming_convention={
@@ -782,6 +782,32 @@ case_migration_plans = Table(
     Index("ix_case_migration_plans_agency_code", "agency_code"),
 )
 
+# A plan run on all its cases in the background (migration 0055, services/migration_runs.py): one running per plan
+# (the partial unique index), and each case's outcome, written in the transaction that moved it (or found why not).
+case_migration_runs = Table(
+    "case_migration_runs", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("plan_id", Id, ForeignKey("case_migration_plans.id"), nullable=False),
+    Column("started_by", String(64), nullable=False),
+    Column("started_at", Moment(), nullable=False),
+    Column("total", Integer, nullable=False),
+    Column("last_case_id", Id, nullable=False),  # the newest case the run covers: the cases opened after are not its
+    Column("finished_at", Moment()),
+    Index("ix_case_migration_runs_plan_id", "plan_id"),
+    Index("ix_case_migration_runs_running", "plan_id", unique=True, postgresql_where=text("finished_at IS NULL"),
+          sqlite_where=text("finished_at IS NULL")),
+)
+
+case_migration_outcomes = Table(
+    "case_migration_outcomes", metadata,
+    Column("run_id", Id, ForeignKey("case_migration_runs.id"), primary_key=True),
+    Column("case_id", Id, ForeignKey("cases.id"), primary_key=True),  # the run goes by case id: where it resumes
+    Column("number", String(40), nullable=False),
+    Column("migrated", Boolean, nullable=False),
+    Column("error", String(1000)),
+    Column("at", Moment(), nullable=False),
+)
+
 mapper_registry = registry(metadata=metadata)
 
 
@@ -823,3 +849,4 @@ def start_mappers() -> None:
     mapper_registry.map_imperatively(ExternalTask, external_tasks)
     mapper_registry.map_imperatively(model.SavedTests, process_tests)
     mapper_registry.map_imperatively(MigrationPlan, case_migration_plans)
+    mapper_registry.map_imperatively(MigrationRun, case_migration_runs)

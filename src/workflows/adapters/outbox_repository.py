@@ -62,10 +62,13 @@ class OutboxRepository:
         row = self.session.execute(select(*_COLUMNS).where(outbox.c.id == entry_id)).first()
         return OutboxEntry(*row) if row else None
 
-    def due_ids(self, now: datetime, limit: int) -> list[int]:
-        """Undone entries due now, oldest first; on PostgreSQL those no other transaction holds."""
+    def due_ids(self, now: datetime, limit: int, kind: str | None = None) -> list[int]:
+        """Undone entries due now (of one kind only, if given), oldest first; on PostgreSQL those no other
+        transaction holds."""
         query = (select(outbox.c.id).where(outbox.c.done_at.is_(None), outbox.c.next_attempt_at <= now)
                  .order_by(outbox.c.next_attempt_at, outbox.c.id).limit(limit))
+        if kind is not None:
+            query = query.where(outbox.c.kind == kind)
         if self.session.get_bind().dialect.name == "postgresql":
             query = query.with_for_update(skip_locked=True)
         return list(self.session.scalars(query))

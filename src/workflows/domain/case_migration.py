@@ -62,6 +62,33 @@ class MigrationPlan(Record):
                 "科室负责人批准，只迁移该大厅的案件")
 
 
+class MigrationRun(Record):
+    """A plan run on every case its approval covers, in the background: who started it, when, how many cases it
+    had then (the open cases up to `last_case_id`: one opened later is not this run's), and when it ended. A plan
+    runs once at a time; each case's outcome is kept with the run (MigrationOutcome)."""
+
+    id: int
+    plan_id: int
+    started_by: str
+    started_at: datetime
+    total: int
+    last_case_id: int
+    finished_at: datetime | None
+
+    @property
+    def running(self) -> bool:
+        return self.finished_at is None
+
+
+@dataclass(frozen=True)
+class MigrationOutcome:
+    """What a run did with one case: moved it, or why not (a refusal, or a failure rolled back)."""
+
+    number: str
+    migrated: bool
+    error: str | None = None
+
+
 @dataclass(frozen=True)
 class Unmatched:
     """An element a case stands at (or passed) that has no counterpart in the target version."""

@@ -179,15 +179,24 @@ class EscalationRaised(Event):
     at: datetime
 
 
+@dataclass(frozen=True)
+class MigrationBatchDue(Event):
+    """A migration plan runs on every case it covers (services/migration_runs.py): the next batch of the run's cases
+    is migrated after the commit, by the scheduler; where the batch starts is kept with the run, not here."""
+
+    run_id: int
+
+
 # The outbox's kinds: the deferred event an entry of each carries, and what the 后台任务 list calls it. The bus's
 # wiring (bootstrap.py), the labels and the API's schema of an entry all read this one table: none can list a kind
 # the others lack.
 RENDER_DOCUMENT, RECOMPUTE_DEADLINES, NOTIFY_INCIDENT = "render_document", "recompute_deadlines", "notify_incident"
-SEND_SMS, BROADCAST_SIGNAL = "send_sms", "broadcast_signal"
+SEND_SMS, BROADCAST_SIGNAL, MIGRATE_CASES = "send_sms", "broadcast_signal", "migrate_cases"
 OUTBOX_KINDS: dict[str, tuple[type[Event], str]] = {
     RENDER_DOCUMENT: (DocumentIssued, "生成文书PDF"),
     RECOMPUTE_DEADLINES: (CalendarChanged, "日历调整后重算办件时限"),
     NOTIFY_INCIDENT: (IncidentRaised, "通知科室负责人处理故障"),
     SEND_SMS: (ApplicantNotified, "短信通知申请人"),
     BROADCAST_SIGNAL: (SignalThrown, "向等待信号的办件送达信号"),
+    MIGRATE_CASES: (MigrationBatchDue, "执行迁移计划（全部办件）"),
 }

@@ -3,11 +3,11 @@ the cases that can move and why not, run) and 跳转 (move a case's token): serv
 services/token_moves.py."""
 from __future__ import annotations
 
-from flask import g, jsonify
+from flask import g, jsonify, url_for
 
 from workflows.domain.case_migration import PLAN_STATUS_NAMES
 from workflows.domain.errors import InvalidInput
-from workflows.services import case_migration, token_moves
+from workflows.services import case_migration, migration_runs, token_moves
 
 from . import views
 from .api_base import authenticated, blueprint, body, ctx, paging
@@ -21,11 +21,24 @@ def plan_view(plan) -> dict:
             "approved_hall": plan.approved_hall, "status": plan.status, "status_name": PLAN_STATUS_NAMES[plan.status]}
 
 
-def details_view(details: case_migration.PlanDetails) -> dict:
+def details_view(details: case_migration.PlanDetails, progress: migration_runs.RunProgress | None) -> dict:
     return {**plan_view(details.plan), "source_version": details.source.version,
             "target_version": details.target.version,
             "cases": [{"number": c.number, "stage": c.stage, "at": list(c.at), "movable": c.refusal is None,
-                       "refusal": c.refusal} for c in details.candidates]}
+                       "refusal": c.refusal} for c in details.candidates],
+            "run": progress and run_view(progress)}
+
+
+def outcome_view(outcome) -> dict:
+    return {"number": outcome.number, "migrated": outcome.migrated, "error": outcome.error}
+
+
+def run_view(progress: migration_runs.RunProgress) -> dict:
+    run = progress.run
+    return {"id": run.id, "plan_id": run.plan_id, "started_by": run.started_by,
+            "started_at": views.moment(run.started_at), "finished_at": views.moment(run.finished_at),
+            "running": run.running, "total": run.total, "migrated": progress.migrated, "failed": progress.failed,
+            "left": progress.left, "failures": [outcome_view(o) for o in progress.failures]}
 
 
 @blueprint.get("/migration-plans")
@@ -46,7 +59,8 @@ def request_migration():
 @blueprint.get("/migration-plans/<int:plan_id>")
 @authenticated
 def show_migration_plan(plan_id):
-    return jsonify(details_view(case_migration.plan_details(ctx(), g.user, plan_id, *paging())))
+    details = case_migration.plan_details(ctx(), g.user, plan_id, *paging())
+    return jsonify(details_view(details, migration_runs.run_progress(ctx(), g.user, plan_id)))
 
 
 @blueprint.post("/migration-plans/<int:plan_id>/approve")
@@ -59,10 +73,20 @@ def approve_migration_plan(plan_id):
 @authenticated
 def run_migration_plan(plan_id):
     numbers = body().get("cases")
-    if numbers is not None and not isinstance(numbers, list):
+    if numbers is None:  # every case: in the background, followed at the run's address
+        run = migration_runs.start_run(ctx(), g.user, plan_id)
+        progress = migration_runs.run_progress(ctx(), g.user, plan_id, run.id)
+        where = url_for("api.show_migration_run", plan_id=plan_id, run_id=run.id)
+        return jsonify(run_view(progress)), 202, {"Location": where}
+    if not isinstance(numbers, list):
         raise InvalidInput("请选择要迁移的办件", {"cases": "办件编号的数组；不填即全部可迁移的办件"})
-    outcomes = case_migration.run_plan(ctx(), g.user, plan_id, numbers)
-    return jsonify([{"number": o.number, "migrated": o.migrated, "error": o.error} for o in outcomes])
+    return jsonify([outcome_view(o) for o in case_migration.run_plan(ctx(), g.user, plan_id, numbers)])
+
+
+@blueprint.get("/migration-plans/<int:plan_id>/runs/<int:run_id>")
+@authenticated
+def show_migration_run(plan_id, run_id):
+    return jsonify(run_view(migration_runs.run_progress(ctx(), g.user, plan_id, run_id, *paging())))
 
 
 @blueprint.get("/cases/<number>/token-moves")

@@ -11,6 +11,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -25,8 +26,8 @@ from workflows.domain import pages
 from workflows.domain.catalog import CatalogError
 from workflows.domain.errors import InvalidInput, WorkflowsError
 from workflows.domain.roles import role_name
-from workflows.services import (calendar, case_migration, cases, catalog, demo, incidents, process_messages,
-                                process_tests, processes, setup, signals, tasks, time_limits, token_moves, users)
+from workflows.services import (calendar, case_migration, cases, catalog, demo, incidents, migration_runs,
+                                process_messages, process_tests, processes, setup, signals, tasks, time_limits, token_moves, users)
 from workflows.services.context import CHINA
 
 from . import logs, views
@@ -558,12 +559,35 @@ def migration_approve(click_ctx, plan_id, username):
 @click.option("--user", "username", required=True)
 @click.pass_context
 def migrate(click_ctx, plan_id, numbers, username):
-    """执行已批准的迁移计划：所列办件（不列即全部），每件一个事务；有未迁移的，退出码 1。"""
-    outcomes = case_migration.run_plan(_context(click_ctx), _user(click_ctx, username), plan_id,
-                                       list(numbers) if numbers else None)
+    """执行已批准的迁移计划：所列办件，每件一个事务；不列即全部，在后台分批执行，本命令边执行边显示进度直到结束。
+    有未迁移的，退出码 1。"""
+    context, user = _context(click_ctx), _user(click_ctx, username)
+    if not numbers:
+        _migrate_all(context, user, plan_id)
+        return
+    outcomes = case_migration.run_plan(context, user, plan_id, list(numbers))
     for outcome in outcomes:
         click.echo(f"{outcome.number}\t" + ("已迁移" if outcome.migrated else f"未迁移：{outcome.error}"))
     if not all(outcome.migrated for outcome in outcomes):
+        raise SystemExit(1)
+
+
+def _migrate_all(context, user, plan_id: int) -> None:
+    """Start the plan's run on all its cases and see it through: its batches are migrated here, as the scheduler
+    would (a scheduler running meanwhile takes its share: each batch is claimed once), the progress after each."""
+    run = migration_runs.start_run(context, user, plan_id)
+    click.echo(f"迁移计划 {plan_id}：执行 {run.id} 已开始，共 {run.total} 件（中断本命令不影响执行：调度进程会接着做）")
+    while True:
+        progress = migration_runs.run_progress(context, user, plan_id, run.id)
+        click.echo(f"已迁移 {progress.migrated} 件，未迁移 {progress.failed} 件，共 {run.total} 件")
+        if not progress.run.running:
+            break
+        if not migration_runs.work_next_batch(context):
+            time.sleep(1)  # a scheduler holds the batch, or it failed and waits for its retry
+    for outcome in _every_page(lambda limit, offset: migration_runs.run_progress(context, user, plan_id, run.id,
+                                                                                 limit, offset).failures):
+        click.echo(f"{outcome.number}\t未迁移：{outcome.error}")
+    if progress.failed:
         raise SystemExit(1)
 
 

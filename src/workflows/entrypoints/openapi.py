@@ -904,8 +904,17 @@ SCHEMAS.update({
         "source_version": _INT, "target_version": _INT,
         "cases": {"type": "array", "items": _object({
             "number": _TEXT, "stage": _TEXT, "at": {"type": "array", "items": _TEXT}, "movable": _BOOL,
-            "refusal": {**_OPTIONAL, "description": "不能迁移的原因"}})}})]},
+            "refusal": {**_OPTIONAL, "description": "不能迁移的原因"}})},
+        "run": {"allOf": [_ref("MigrationRun")], "nullable": True, "description": "最近一次执行全部（无则为空）"}})]},
     "MigrationOutcome": _object({"number": _TEXT, "migrated": _BOOL, "error": _OPTIONAL}),
+    "MigrationRun": _object({
+        "id": _INT, "plan_id": _INT, "started_by": _TEXT, "started_at": _MOMENT,
+        "finished_at": {**_MOMENT, "description": "执行结束的时刻；空：仍在后台执行"}, "running": _BOOL,
+        "total": {"type": "integer", "description": "开始时计划覆盖的在办案件数"},
+        "migrated": {"type": "integer", "description": "已迁移的"}, "failed": {"type": "integer", "description": "未迁移的"},
+        "left": {"type": "integer", "description": "尚未处理的（结束后：期间已办结或被另行迁移的）"},
+        "failures": {"type": "array", "items": _ref("MigrationOutcome"),
+                     "description": "未迁移的办件及原因，按处理顺序（limit、offset 分页）"}}),
     "TokenMoveSource": _object({"element_id": _TEXT, "name": _TEXT, "targets": {"type": "array", "items": _object({
         "element_id": _TEXT, "name": _TEXT, "stage": _OPTIONAL,
         "effects": {"type": "array", "items": _TEXT, "description": "跳转会越过（或重做）的对外办理步骤：须填补偿说明"}})}}),
@@ -934,9 +943,16 @@ def _migration_paths() -> dict:
             "批准迁移计划（科室负责人，不能批准本人提出的）", {"200": _json(_ref("MigrationPlan"))}, 401, 403, 404, 409,
             params=[plan])},
         "/api/migration-plans/{plan_id}/run": {"post": _operation(
-            "执行已批准的迁移计划：所列办件（不填即全部）各自一个事务迁移；返回每件的结果，不能迁移或失败的带原因、"
-            "未作改动", {"200": _json({"type": "array", "items": _ref("MigrationOutcome")})}, 401, 403, 404, 409, 422,
-            params=[plan], body=_object({"cases": {"type": "array", "items": _TEXT}}))},
+            "执行已批准的迁移计划：所列办件（最多 1000 件）各自一个事务迁移，返回每件的结果，不能迁移或失败的带原因、"
+            "未作改动；不填 cases 即全部：记下一次执行，由调度进程在后台分批迁移，立即返回 202 及其地址（Location），"
+            "同一计划同时只能有一次执行（否则 409）", {
+                "200": _json({"type": "array", "items": _ref("MigrationOutcome")}),
+                "202": {**_json(_ref("MigrationRun")), "headers": {"Location": {
+                    "schema": _TEXT, "description": "执行进度：/api/migration-plans/{plan_id}/runs/{run_id}"}}}},
+            401, 403, 404, 409, 422, params=[plan], body=_object({"cases": {"type": "array", "items": _TEXT}}))},
+        "/api/migration-plans/{plan_id}/runs/{run_id}": {"get": _operation(
+            "执行全部的进度：已迁移、未迁移（及原因，limit、offset 分页）、共计", {"200": _json(_ref("MigrationRun"))},
+            401, 403, 404, params=[plan, {**_path("run_id", "执行 id"), "schema": _INT}, *_PAGING])},
         "/api/cases/{number}/token-moves": {
             "get": _operation("跳转：案件当前所在的环节及可跳转到的环节（科室负责人、系统管理员）",
                               {"200": _json(_array("TokenMoveSource"))}, 401, 403, 404, params=[number]),

@@ -4,7 +4,8 @@ a minute deems accepted the cases the law says are (行政许可法 §32, servic
 Several may run against one PostgreSQL database; each timer still fires once (services/scheduler.py). A scheduler
 started after downtime fires, in its first round, every timer that came due meanwhile. Each round also delivers
 the messages between agencies (转移接续) left pending when their thrower's process did not deliver them, and works
-the outbox: the 文书 PDFs not yet rendered, the recomputing of open cases after a calendar change, the retries.
+the outbox: the 文书 PDFs not yet rendered, the recomputing of open cases after a calendar change, the batches of a
+migration plan run on all its cases (services/migration_runs.py), the retries.
 """
 from __future__ import annotations
 

@@ -1,23 +1,23 @@
 """迁移: move running cases of an item's process from one version to another (issue 13).
 
-A designer states the plan (source and target version, a mapping for the elements the target lacks, why); a
-科室负责人 of a hall holding its open cases approves it for that hall's cases (an administrator's plan needs no
-approval and covers every hall); then it runs on one case, a selection or every case
-that can move, each case in its own transaction with its row locked: the workflow is moved with SpiffWorkflow's
-diff (adapters/workflow_migration.py), the inbox rows follow their tasks (renamed, re-routed to the target's
-role), and the history says who, why, and who approved. A case that cannot move is refused with the reason and
-left exactly as it was; so is one another migration moved first.
+A designer states the plan (source and target version, a mapping for the elements the target lacks, why); a 科室负责人 of a
+hall holding its open cases approves it for that hall's cases (an administrator's plan needs no approval and covers
+every hall); then it runs on one case, a selection, or every case that can move (in the background:
+services/migration_runs.py), each case in its own transaction with its row locked: the workflow is moved with
+SpiffWorkflow's diff (adapters/workflow_migration.py), the inbox rows follow their tasks (renamed, re-routed to the
+target's role), and the history says who, why, and who approved. A case that cannot move is refused with the reason
+and left exactly as it was; so is one another migration moved first.
 """
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from workflows.adapters.workflow_migration import WorkflowMigration
 from workflows.domain import case_migration as rules
 from workflows.domain import pages
-from workflows.domain.case_migration import MigrationCheck, MigrationPlan
+from workflows.domain.case_migration import MigrationCheck, MigrationOutcome, MigrationPlan
 from workflows.domain.errors import Conflict, InvalidInput, NotFound, WorkflowsError
 from workflows.domain.model import CLOSED, Case, ProcessVersion, User
 
@@ -27,7 +27,7 @@ from .progress import CaseCommand, Progress
 from .retries import retried
 
 log = logging.getLogger(__name__)
-MAX_CASES = 1000  # cases an explicit list names at most, and a page of the cases "run on all" reads at a time
+MAX_CASES = 1000  # cases an explicit list names at most
 
 
 @dataclass(frozen=True)
@@ -49,13 +49,6 @@ class PlanDetails:
     approved_hall_name: str | None  # the hall whose cases the approval covers (None: not approved, or every hall)
 
 
-@dataclass(frozen=True)
-class Outcome:
-    number: str
-    migrated: bool
-    error: str | None = None
-
-
 def _version(uow, actor: User, process_key: str, version) -> ProcessVersion:
     if not isinstance(version, int) or isinstance(version, bool):
         raise InvalidInput("版本号有误", {"version": "应为该流程已部署的版本号（整数）"})
@@ -66,14 +59,14 @@ def _version(uow, actor: User, process_key: str, version) -> ProcessVersion:
     return found
 
 
-def _plan(uow, actor: User, plan_id) -> MigrationPlan:
+def plan_of(uow, actor: User, plan_id) -> MigrationPlan:
     plan = uow.migration_plans.get(plan_id)
     if plan is None or plan.agency_code != actor.agency_code:
         raise NotFound("迁移计划不存在")
     return plan
 
 
-def _require_viewer(actor: User) -> None:
+def require_viewer(actor: User) -> None:
     if not any(actor.has_role(role) for role in ("designer", "admin", "supervisor")):
         rules.require_may_request(actor)
 
@@ -108,7 +101,7 @@ def approve_plan(ctx: Context, actor: User, plan_id: int) -> MigrationPlan:
     """A 科室负责人 of a hall holding the plan's open cases approves it for that hall's cases."""
     rules.require_supervisor(actor)
     with ctx.uow() as uow:
-        plan = _plan(uow, actor, plan_id)
+        plan = plan_of(uow, actor, plan_id)
         names = _hall_names(ctx, uow, plan.agency_code)
         halls = uow.migration_plans.open_halls(plan.agency_code, plan.source_version_id)
         plan.approve(actor, ctx.now(), {code: names.get(code, code) for code in sorted(halls)})
@@ -123,7 +116,7 @@ def _hall_names(ctx: Context, uow, agency_code: str) -> dict[str, str]:
 
 def list_plans(ctx: Context, actor: User, limit: int = 100, offset: int = 0) -> list[MigrationPlan]:
     """A page of the agency's plans, the newest first."""
-    _require_viewer(actor)
+    require_viewer(actor)
     with ctx.uow(write=False) as uow:
         return uow.migration_plans.of_agency(actor.agency_code, min(limit, pages.MAX_PAGE), offset)
 
@@ -132,9 +125,9 @@ def plan_details(ctx: Context, actor: User, plan_id: int, limit: int = pages.MAX
                  offset: int = 0) -> PlanDetails:
     """The plan, and a page of the open cases of its source version (the oldest first) with whether each can move
     and why not."""
-    _require_viewer(actor)
+    require_viewer(actor)
     with ctx.uow(write=False) as uow:
-        plan = _plan(uow, actor, plan_id)
+        plan = plan_of(uow, actor, plan_id)
         target = ctx.definition(uow, plan.target_version_id)
         names = _hall_names(ctx, uow, plan.agency_code)
         candidates = []
@@ -159,82 +152,70 @@ def _where(command: CaseCommand, check: MigrationCheck) -> tuple[str, ...]:
                            if e not in definition.limit_watchers])
 
 
-def run_plan(ctx: Context, actor: User, plan_id: int, numbers: list[str] | None = None) -> list[Outcome]:
-    """Migrate the cases named (at most MAX_CASES; None: every open case the approval covers, however many), each
-    in its own transaction; a refusal or failure of one is reported and leaves the others alone."""
+def run_plan(ctx: Context, actor: User, plan_id: int, numbers: list[str]) -> list[MigrationOutcome]:
+    """Migrate the cases named (at most MAX_CASES), each in its own transaction; a refusal or failure of one is
+    reported and leaves the others alone. Every case the plan covers, however many: services/migration_runs.py."""
     rules.require_may_request(actor)
     with ctx.uow(write=False) as uow:
-        plan = _plan(uow, actor, plan_id)
-        rules.require_may_run(actor, plan)
-    if numbers is None:
-        return [_outcome(ctx, actor, plan_id, number) for number in _covered_numbers(ctx, plan)]
+        rules.require_may_run(actor, plan_of(uow, actor, plan_id))
     if not isinstance(numbers, list) or not all(isinstance(n, str) for n in numbers) or len(numbers) > MAX_CASES:
         raise InvalidInput("请选择要迁移的办件", {"cases": f"办件编号的数组，最多 {MAX_CASES} 个；不填即全部"})
-    return [_outcome(ctx, actor, plan_id, number) for number in dict.fromkeys(numbers)]
+    return [outcome_of(lambda: migrate_case(ctx, actor, plan_id, number), number)
+            for number in dict.fromkeys(numbers)]
 
 
-def _covered_numbers(ctx: Context, plan: MigrationPlan) -> Iterator[str]:
-    """The numbers of every open case of the source version the approval covers, a page of MAX_CASES at a time by
-    id, each page read in its own read unit of work: no read is held open across the cases' migrations, and the
-    cases migrated meanwhile (they leave the version) do not shift the next page."""
-    after_id = 0
-    while True:
-        with ctx.uow(write=False) as uow:
-            page = uow.migration_plans.open_numbers_after(plan.agency_code, plan.source_version_id,
-                                                          plan.approved_hall, after_id, MAX_CASES)
-        yield from (number for _, number in page)
-        if len(page) < MAX_CASES:
-            return
-        after_id = page[-1][0]
-
-
-def _outcome(ctx: Context, actor: User, plan_id: int, number: str) -> Outcome:
-    """One case migrated in its own transaction, or why not: a refusal is the user's to read; a failure is rolled
-    back, logged and listed, and the other cases go on."""
+def outcome_of(migrate: Callable[[], object], number: str) -> MigrationOutcome:
+    """One case's migration, or why not: a refusal is the user's to read; a failure is rolled back, logged and
+    listed, and the other cases go on."""
     try:
-        migrate_case(ctx, actor, plan_id, number)
-        return Outcome(number, True)
+        migrate()
+        return MigrationOutcome(number, True)
     except WorkflowsError as error:
-        return Outcome(number, False, str(error))
+        return MigrationOutcome(number, False, str(error))
     except Exception as error:
         log.exception("migration of %s failed", number)
-        return Outcome(number, False, f"{number}：迁移失败（{type(error).__name__}），案件未作改动")
+        return MigrationOutcome(number, False, f"{number}：迁移失败（{type(error).__name__}），案件未作改动")
 
 
 @retried
 def migrate_case(ctx: Context, actor: User, plan_id: int, number: str) -> Progress:
     """Move one case as the approved plan says, or refuse it (Conflict) and change nothing."""
-    rules.require_may_request(actor)
     with ctx.uow() as uow:
-        plan = _plan(uow, actor, plan_id)
-        rules.require_may_run(actor, plan)
-        case = _locked_case(uow, plan, number)
-        if refusal := plan.hall_refusal(case.hall_code, _hall_names(ctx, uow, plan.agency_code)):
-            raise Conflict(f"{number}：{refusal}")
-        command = CaseCommand(uow, ctx, case)
-        run = command.resume()
-        target = ctx.definition(uow, plan.target_version_id)
-        migration = WorkflowMigration(run, target, plan.mapping)
-        check = migration.check()
-        if check.refusal:
-            raise Conflict(f"{number}：{check.refusal}")
-        migration.apply()
-        run.advance()
-        source = uow.processes.get(plan.source_version_id)
-        case.process_version_id = plan.target_version_id
-        command.definition = target
-        _follow_tasks(uow, case, run, target)
-        approver = uow.users.get(plan.approved_by)
-        add_history(uow, case, ctx.now(), actor.username, "migrated",
-                    f"{actor.full_name}将案件从流程版本 {source.version} 迁移到版本 "
-                    f"{uow.processes.get(plan.target_version_id).version}（{approver.full_name if approver else plan.approved_by}"
-                    f"批准）：{plan.reason}", stage=case.stage,
-                    detail={"plan": plan.id, "from": plan.source_version_id, "to": plan.target_version_id,
-                            "mapping": plan.mapping, "renamed": {k: list(v) for k, v in check.renamed.items()},
-                            "approved_by": plan.approved_by, "reason": plan.reason})
-        progress = command.record(run)
+        progress = move_case(uow, ctx, actor, plan_id, number)
         uow.commit()
         return progress
+
+
+def move_case(uow, ctx: Context, actor: User, plan_id: int, number: str) -> Progress:
+    """migrate_case inside the caller's transaction, which commits it (with what else it keeps of the case)."""
+    rules.require_may_request(actor)
+    plan = plan_of(uow, actor, plan_id)
+    rules.require_may_run(actor, plan)
+    case = _locked_case(uow, plan, number)
+    if refusal := plan.hall_refusal(case.hall_code, _hall_names(ctx, uow, plan.agency_code)):
+        raise Conflict(f"{number}：{refusal}")
+    command = CaseCommand(uow, ctx, case)
+    run = command.resume()
+    target = ctx.definition(uow, plan.target_version_id)
+    migration = WorkflowMigration(run, target, plan.mapping)
+    check = migration.check()
+    if check.refusal:
+        raise Conflict(f"{number}：{check.refusal}")
+    migration.apply()
+    run.advance()
+    source = uow.processes.get(plan.source_version_id)
+    case.process_version_id = plan.target_version_id
+    command.definition = target
+    _follow_tasks(uow, case, run, target)
+    approver = uow.users.get(plan.approved_by)
+    add_history(uow, case, ctx.now(), actor.username, "migrated",
+                f"{actor.full_name}将案件从流程版本 {source.version} 迁移到版本 "
+                f"{uow.processes.get(plan.target_version_id).version}（{approver.full_name if approver else plan.approved_by}"
+                f"批准）：{plan.reason}", stage=case.stage,
+                detail={"plan": plan.id, "from": plan.source_version_id, "to": plan.target_version_id,
+                        "mapping": plan.mapping, "renamed": {k: list(v) for k, v in check.renamed.items()},
+                        "approved_by": plan.approved_by, "reason": plan.reason})
+    return command.record(run)
 
 
 def _locked_case(uow, plan: MigrationPlan, number: str) -> Case:

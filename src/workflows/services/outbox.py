@@ -44,14 +44,25 @@ def work_due(ctx: Context, batch: int = 50) -> int:
     """The scheduler's round: claim the due entries in batches and work them; return how many were done."""
     done = 0
     while True:
-        with ctx.uow() as uow:
-            now = ctx.now()
-            claimed = [entry for entry_id in uow.outbox.due_ids(now, batch)
-                       if (entry := uow.outbox.claim(entry_id, now, LEASE)) is not None]
-            uow.commit()
+        claimed = _claim_due(ctx, batch)
         done += sum(_work(ctx, entry) for entry in claimed)
         if len(claimed) < batch:
             return done
+
+
+def work_next(ctx: Context, kind: str) -> bool:
+    """Claim the next due entry of `kind` and work it here (a CLI command waiting for its work does the
+    scheduler's part); False when none is due or its work failed."""
+    return any(_work(ctx, entry) for entry in _claim_due(ctx, 1, kind))
+
+
+def _claim_due(ctx: Context, batch: int, kind: str | None = None) -> list[OutboxEntry]:
+    with ctx.uow() as uow:
+        now = ctx.now()
+        claimed = [entry for entry_id in uow.outbox.due_ids(now, batch, kind)
+                   if (entry := uow.outbox.claim(entry_id, now, LEASE)) is not None]
+        uow.commit()
+    return claimed
 
 
 def kick(ctx: Context, kind: str, entries: Kicked) -> None:

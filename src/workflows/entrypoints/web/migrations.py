@@ -1,12 +1,12 @@
 """案件迁移 (migration plans: make one, approve it, see which cases can move and why not, run it on the ticked ones
-or all) and 跳转 (the dialog on the case page that moves a case's token): services/case_migration.py and
+or, in the background, on all, its progress polled by the plan's page) and 跳转 (the dialog on the case page that moves a case's token): services/case_migration.py and
 services/token_moves.py."""
 from __future__ import annotations
 
 from flask import flash, g, redirect, render_template, request, url_for
 
 from workflows.domain.errors import Conflict, InvalidInput
-from workflows.services import case_migration, processes, token_moves
+from workflows.services import case_migration, migration_runs, processes, token_moves
 
 from .base import blueprint, ctx, page_of, signed_in
 from .case_operations import case_action
@@ -72,7 +72,15 @@ def migration_page(plan_id):
         return details.candidates
 
     candidates, number, more = page_of(read, "page", CASE_ROWS)
-    return render_template("migration.html", details=details, candidates=candidates, number=number, more=more)
+    return render_template("migration.html", details=details, candidates=candidates, number=number, more=more,
+                           progress=migration_runs.run_progress(ctx(), g.user, plan_id))
+
+
+@blueprint.get("/migrations/<int:plan_id>/run-progress")
+@signed_in
+def migration_run_progress(plan_id):
+    """The plan page's progress panel alone, which the page polls while the run goes on."""
+    return render_template("_migration_run.html", progress=migration_runs.run_progress(ctx(), g.user, plan_id))
 
 
 @blueprint.post("/migrations/<int:plan_id>/approve")
@@ -89,19 +97,23 @@ def approve_migration_page(plan_id):
 @blueprint.post("/migrations/<int:plan_id>/run")
 @signed_in
 def run_migration_page(plan_id):
-    chosen = request.form.getlist("case")
     try:
-        outcomes = case_migration.run_plan(ctx(), g.user, plan_id, chosen if request.form.get("which") != "all"
-                                           else None)
+        if request.form.get("which") == "all":
+            run = migration_runs.start_run(ctx(), g.user, plan_id)
+            flash(f"已开始在后台迁移全部 {run.total} 件在办案件，进度见本页", "ok")
+        else:
+            _flash_outcomes(case_migration.run_plan(ctx(), g.user, plan_id, request.form.getlist("case")))
     except (InvalidInput, Conflict) as error:
         _refused(error)
-        return redirect(url_for("web.migration_page", plan_id=plan_id), 303)
+    return redirect(url_for("web.migration_page", plan_id=plan_id), 303)
+
+
+def _flash_outcomes(outcomes) -> None:
     if not outcomes:
         flash("没有选择要迁移的办件", "error")
     for outcome in outcomes:
         flash(f"{outcome.number} 已迁移" if outcome.migrated else f"未迁移：{outcome.error}",
               "ok" if outcome.migrated else "error")
-    return redirect(url_for("web.migration_page", plan_id=plan_id), 303)
 
 
 @blueprint.app_template_global()
