@@ -14,7 +14,6 @@ from copy import deepcopy
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
-from functools import lru_cache
 from types import MappingProxyType
 from typing import Callable, Mapping
 from uuid import UUID, uuid4
@@ -183,7 +182,7 @@ class CaseWorkflow(BpmnWorkflow):
 
     def __init__(self, *args, **kwargs):
         self.census = TaskCensus()
-        self._found: dict[tuple, tuple] = {}  # (state, manual) -> (the tree's mark, the tasks a walk found then)
+        self._found: dict[tuple, tuple] = {}  # a walk's _path -> (the tree's mark, the tasks it passed then)
         super().__init__(*args, **kwargs)
 
     def recount(self) -> None:
@@ -220,15 +219,19 @@ class CaseWorkflow(BpmnWorkflow):
         super().do_engine_steps(will_complete_task, did_complete_task)
 
     def get_tasks(self, first_task=None, **kwargs):
-        """The engine asks the same of an unchanged tree several times (a command's timers, message and signal
-        waits, its open tasks): a walk's tasks are given again while the tree's mark has not moved."""
+        """The engine asks several things of an unchanged tree (a command's timers, message and signal waits, its
+        open tasks, its data): the tasks passed by one walk are filtered for each question while the tree's mark
+        has not moved. Walks for different states take the same path through the tree when they go down from the
+        same states (_path): READY, WAITING and READY | WAITING | ERROR share one walk."""
         if first_task is not None or not kwargs.keys() <= {"state", "manual"}:
             return super().get_tasks(first_task, **kwargs)
-        key, mark = (kwargs.get("state", TaskState.ANY_MASK), kwargs.get("manual")), self._mark()
-        found = self._found.get(key)
+        state, manual, mark = kwargs.get("state", TaskState.ANY_MASK), kwargs.get("manual"), self._mark()
+        path = _path(state)
+        found = self._found.get(path)
         if found is None or found[0] != mark:
-            found = self._found[key] = (mark, list(_walk(self, *key)))
-        return list(found[1])
+            found = self._found[path] = (mark, list(_walk(self, TaskState.ANY_MASK, path_of=state)))
+        return [task for task in found[1]
+                if task._state & state and (manual is None or task.task_spec.manual == manual)]
 
     def _mark(self) -> tuple:
         """Moves with everything a walk could see change: a task's state, a task added or removed (the trees'
@@ -277,13 +280,13 @@ class CaseWorkflow(BpmnWorkflow):
         return count > 0 or len(self.get_active_subprocesses()) > len(active_subprocesses)
 
 
-def _walk(workflow, state: int, manual: bool | None = None, into_subprocesses: bool = True):
+def _walk(workflow, state: int, manual: bool | None = None, into_subprocesses: bool = True,
+          path_of: int | None = None):
     """The tasks BpmnTaskIterator(workflow.task_tree, state=state, manual=manual) gives, or with
     `into_subprocesses` False those of the plain TaskIterator (see CaseWorkflow); `workflow`: the case's or one of
-    its sub-processes'."""
-    min_state = (TaskState.MAYBE if state & TaskState.PREDICTED_MASK
-                 else TaskState.FUTURE if state & TaskState.DEFINITE_MASK else TaskState.COMPLETED)
-    finished_only = state <= TaskState.FINISHED_MASK
+    its sub-processes'. `path_of`: another state whose walk's path through the tree is taken (ANY_MASK on the path
+    of READY: every task the walk for READY passes)."""
+    min_state, finished_only = _path(state if path_of is None else path_of)
     # The sub-processes by their task ids' int, which is what a UUID hashes and compares by: hashing the UUID
     # itself is a Python call, once for every task walked.
     subprocesses = ({key.int: sub for key, sub in workflow.top_workflow.subprocesses.items()}
@@ -300,6 +303,14 @@ def _walk(workflow, state: int, manual: bool | None = None, into_subprocesses: b
             pending.append(subprocess.task_tree)
         if task_state & state and (manual is None or task.task_spec.manual == manual):
             yield task
+
+
+def _path(state: int) -> tuple[int, bool]:
+    """Where the library's iterator for `state` goes down the tree: (from which state on it takes a task's
+    children, whether it leaves out a finished sub-process's tree)."""
+    min_state = (TaskState.MAYBE if state & TaskState.PREDICTED_MASK
+                 else TaskState.FUTURE if state & TaskState.DEFINITE_MASK else TaskState.COMPLETED)
+    return min_state, state <= TaskState.FINISHED_MASK
 
 
 def _reached(task, workflow) -> bool:
@@ -340,19 +351,32 @@ def is_internal(spec_name: str) -> bool:
     return "." in spec_name or spec_name in ("Start", "End", "Root")
 
 
-_id_text = lru_cache(maxsize=1 << 14)(str)
-"""str(a task id), remembered: every dump writes each task's id as its key, as its own, as its parent's and among
-its children's (some 500 a case, Python code each); the text of a UUID is that of its value."""
+class _IdTexts(dict):
+    """str(a task id) by the id's int, remembered: every dump writes each task's id as its key, as its own, as its
+    parent's and among its children's (some 500 a case, Python code each); the text of a UUID is that of its value,
+    its int. By the int, not the UUID: a UUID hashes by a Python call, an int does not. The latest few thousand
+    ids are kept: those of the cases being worked come back at once."""
+
+    KEPT = 1 << 14
+
+    def __missing__(self, number: int) -> str:
+        if len(self) >= self.KEPT:
+            self.clear()
+        text = self[number] = str(UUID(int=number))
+        return text
+
+
+_ID_TEXTS = _IdTexts()
 
 
 class _TasksByIdText:
     """What the converters of a case's workflow and of its sub-processes do with their tasks' ids: written from
-    _id_text, and each parsed once per restore (SpiffWorkflow parsed a task's id as its key and again as its own,
+    _ID_TEXTS, and each parsed once per restore (SpiffWorkflow parsed a task's id as its key and again as its own,
     its parent's as often as it has children, and then the engine made the copies one object: _walk and every
     step from a task to its parent or children look tasks up by id, by identity when it is the same object)."""
 
     def mapping_to_dict(self, mapping, **kwargs):
-        return {_id_text(key): self.registry.convert(value, **kwargs) for key, value in mapping.items()}
+        return {_ID_TEXTS[key.int]: self.registry.convert(value, **kwargs) for key, value in mapping.items()}
 
     def tasks_from_dict(self, dct: dict, workflow) -> None:
         ids = {text: UUID(text) for text in dct["tasks"]}
@@ -402,12 +426,11 @@ class TypeStrictDeltaConverter(TaskConverter):
     in two passes, then this class in a third (a dump converts every task of the case, four dumps a case)."""
 
     def to_dict(self, task):
-        parent = task.workflow.tasks.get(task._parent)
-        internal = task.internal_data
+        parent, internal, texts = task.workflow.tasks.get(task._parent), task.internal_data, _ID_TEXTS
         return {
-            "id": _id_text(task.id),
-            "parent": _id_text(task._parent) if parent is not None else None,
-            "children": [_id_text(child) for child in task._children],
+            "id": texts[task.id.int],
+            "parent": texts[task._parent.int] if parent is not None else None,
+            "children": [texts[child.int] for child in task._children],
             "last_state_change": task.last_state_change,
             "state": task._state,
             "task_spec": task.task_spec.name,
