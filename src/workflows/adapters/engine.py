@@ -27,6 +27,7 @@ from SpiffWorkflow.bpmn.specs.control import BoundaryEventJoin, BoundaryEventSpl
 from SpiffWorkflow.bpmn.specs.defaults import CallActivity, EndEvent, EventBasedGateway, StartEvent
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent, ThrowingEvent
 from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
+from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
 from SpiffWorkflow.bpmn.specs.event_definitions import timer as spiff_timers
 from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import ErrorEventDefinition, EscalationEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.simple import CancelEventDefinition
@@ -35,6 +36,7 @@ from SpiffWorkflow.bpmn.util.subworkflow import BpmnSubWorkflow
 from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
 from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.exceptions import TaskNotFoundException, WorkflowException
+from SpiffWorkflow.specs.base import TaskSpec
 from SpiffWorkflow import task as spiff_task, workflow as spiff_workflow
 from SpiffWorkflow.task import Task, TaskState
 from SpiffWorkflow.util.deep_merge import DeepMerge
@@ -215,8 +217,30 @@ class CaseWorkflow(BpmnWorkflow):
                                                        for task in _walk(self, TaskState.READY))
 
     def do_engine_steps(self, will_complete_task=None, did_complete_task=None):
+        """SpiffWorkflow 3.2.0's: rounds of automatic steps (_do_engine_steps) until one runs nothing, then the
+        timers; but the round that could only find that nothing is left to run (settled) is left out."""
         self.recount()
-        super().do_engine_steps(will_complete_task, did_complete_task)
+        while self._do_engine_steps(will_complete_task, did_complete_task) and not self.settled():
+            pass
+        self.refresh_timers()
+
+    def settled(self) -> bool:
+        """Whether another round of _do_engine_steps would run nothing and change nothing: no automatic task is
+        READY, and the task of each running sub-process only waits on it (waits_on)."""
+        return not self.may_have_automatic_ready() and all(self.waits_on(_task_of(self, sub.parent_task_id), sub)
+                                                           for sub in self.get_active_subprocesses())
+
+    def waits_on(self, task, subprocess) -> bool:
+        """Whether SpiffWorkflow's _update of `task`, the task of `subprocess`, would do nothing: its spec's _update
+        and _update_hook are the library's own for a sub-process's task (the hook then only answers whether the
+        sub-process has completed), it is not predicted (_update would predict it afresh), and the sub-process,
+        still the task's, runs on. The engine's rounds update every running sub-process's task (some 66 times a
+        case in the bench's flow, for its limits' event sub-processes) to find it still waiting."""
+        spec = type(task.task_spec) if task is not None else None
+        return (spec is not None and spec._update is TaskSpec._update
+                and spec._update_hook is SubWorkflowTask._update_hook
+                and not task._state & TaskState.PREDICTED_MASK and not subprocess.completed
+                and self.subprocesses.get(task.id) is subprocess)
 
     def get_tasks(self, first_task=None, **kwargs):
         """The engine asks several things of an unchanged tree (a command's timers, message and signal waits, its
@@ -252,7 +276,8 @@ class CaseWorkflow(BpmnWorkflow):
     def _do_engine_steps(self, will_complete_task=None, did_complete_task=None):
         """SpiffWorkflow 3.2.0's own, with its walks for ready tasks (of each active sub-process, innermost
         first, then of the whole tree) done by _walk, and left out where no automatic task can be READY: most of
-        them, as each round ends with walks that find nothing to run."""
+        them, as each round ends with walks that find nothing to run; and a sub-process's task updated only where
+        the update could change something (waits_on)."""
 
         def update_workflow(workflow) -> int:
             count = 0
@@ -275,7 +300,8 @@ class CaseWorkflow(BpmnWorkflow):
                 pass
             if subprocess.parent_task_id is not None:
                 task = self.get_task_from_id(subprocess.parent_task_id)
-                task.task_spec._update(task)
+                if not self.waits_on(task, subprocess):
+                    task.task_spec._update(task)
         count = update_workflow(self)
         return count > 0 or len(self.get_active_subprocesses()) > len(active_subprocesses)
 
