@@ -75,8 +75,8 @@ def faithful(workflow, stored_task_data: Iterable[dict]) -> bool:
     each value is checked once, where it is stored, not once more in each task that inherited it."""
     workflows = [workflow, *workflow.subprocesses.values()]
     return (all(_faithful(data) for data in stored_task_data)
-            and all(not task.internal_data or _faithful(task.internal_data)  # (most tasks have none)
-                    for flow in workflows for task in flow.tasks.values())
+            and all(_faithful(internal) for flow in workflows for task in flow.tasks.values()
+                    if (internal := task.internal_data) or type(internal) is not dict)  # (most: {}, faithful)
             and all(_faithful(flow.data) and _faithful(flow.correlations) for flow in workflows)
             and all(_faithful(event.payload) for event in workflow.bpmn_events))
 
