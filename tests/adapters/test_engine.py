@@ -5,6 +5,7 @@ import json
 import logging
 from datetime import datetime, timezone
 from decimal import Decimal
+from uuid import uuid4
 
 import pytest
 from SpiffWorkflow.bpmn import BpmnWorkflow
@@ -18,7 +19,7 @@ from handlers.gateways import LocalNationalPlatform, LocalPaymentGateway, LocalS
 from workflows.adapters.bpmn_elements import EventSubProcess, TimerStartEvent
 from workflows.adapters.bpmn_parsing import DecisionTask, HandlerServiceTask
 from workflows.adapters.dmn_parsing import decision_files
-from workflows.adapters.engine import CaseBindings, CaseWorkflow, Engine
+from workflows.adapters.engine import CaseBindings, CaseWorkflow, Engine, _IdTexts
 from workflows.domain.errors import Conflict
 
 from support.paths import BPMN_DIR, ROOT
@@ -109,6 +110,13 @@ def test_a_restored_workflow_s_tasks_refer_to_each_other_by_the_ids_that_key_the
             assert task.id is key and (task._parent is None or task._parent is keys[task._parent])
             assert all(child is keys[child] for child in task._children)
     assert engine.dump(restored) == state
+
+
+def test_an_id_is_written_as_its_uuid_s_text_even_once_the_remembered_texts_were_let_go(monkeypatch):
+    monkeypatch.setattr(_IdTexts, "KEPT", 3)
+    texts, ids = _IdTexts(), [uuid4() for _ in range(10)]
+    assert [texts[task_id.int] for task_id in ids + ids] == [str(task_id) for task_id in ids + ids]
+    assert len(texts) <= 3
 
 
 def _resume_stored(bindings, identity_verified: bool):

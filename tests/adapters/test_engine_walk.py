@@ -4,6 +4,7 @@ whatever is asked (ready, waiting, finished, predicted …), in the case's tree 
 from __future__ import annotations
 
 import pytest
+from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.util.task import BpmnTaskIterator
 from SpiffWorkflow.task import TaskState
 from SpiffWorkflow.util.task import TaskIterator
@@ -89,10 +90,13 @@ def test_the_engine_leaves_out_only_walks_whose_tasks_it_knows(bpmn, monkeypatch
     """Every diagram's tests run with the engine's shortcuts checked against real walks: where the count of READY
     automatic tasks says there is none, a walk finds none (in the tree skipped and in the whole case), where the
     count of WAITING ones says so, none waits in the case's own tree, the tasks a query gives again are those
-    a walk gives now, and the READY automatic task the census gives alone is the one a walk finds."""
-    skipped, given, alone = [], [], []
+    a walk gives now, the READY automatic task the census gives alone is the one a walk finds, a sub-process's
+    task whose update is left out is left as it is by SpiffWorkflow's update, and where the engine's rounds stop
+    sooner, SpiffWorkflow's next round runs nothing and changes nothing."""
+    skipped, given, alone, waited, settled = [], [], [], [], []
     may_have, get_tasks = CaseWorkflow.may_have_automatic_ready, CaseWorkflow.get_tasks
     update_waiting, automatic_ready_alone = CaseWorkflow.update_waiting_tasks, CaseWorkflow.automatic_ready_alone
+    waits_on, is_settled = CaseWorkflow.waits_on, CaseWorkflow.settled
 
     def checking_waits(self):
         if not self.census.waiting:
@@ -123,13 +127,36 @@ def test_the_engine_leaves_out_only_walks_whose_tasks_it_knows(bpmn, monkeypatch
         alone.append(found is not None)
         return found
 
+    def unchanged(workflow) -> tuple:
+        return (workflow.census.changes, len(workflow.subprocesses),
+                *[(len(flow.tasks), flow.completed) for flow in [workflow, *workflow.subprocesses.values()]])
+
+    def checking_waits_on(self, task, subprocess):
+        answer = waits_on(self, task, subprocess)
+        if answer:
+            before, data = unchanged(self), dict(task.data)
+            task.task_spec._update(task)
+            assert unchanged(self) == before and task.data == data
+        waited.append(answer)
+        return answer
+
+    def checking_settled(self):
+        answer = is_settled(self)
+        if answer:
+            before = unchanged(self)
+            assert not BpmnWorkflow._do_engine_steps(self) and unchanged(self) == before
+        settled.append(answer)
+        return answer
+
+    monkeypatch.setattr(CaseWorkflow, "waits_on", checking_waits_on)
+    monkeypatch.setattr(CaseWorkflow, "settled", checking_settled)
     monkeypatch.setattr(CaseWorkflow, "may_have_automatic_ready", checking_count)
     monkeypatch.setattr(CaseWorkflow, "automatic_ready_alone", checking_alone)
     monkeypatch.setattr(CaseWorkflow, "get_tasks", checking_query)
     monkeypatch.setattr(CaseWorkflow, "update_waiting_tasks", checking_waits)
     _, report = run_test_file(Engine(), load_catalog(CATALOG_DIR), bpmn)
     assert report.failure is None, report.failure.summary()
-    assert any(skipped) and given and any(alone)
+    assert any(skipped) and given and any(alone) and any(settled) and (any(waited) or not waited)
 
 
 def _true_census(top) -> tuple[list[int], int, set[int]]:

@@ -14,7 +14,6 @@ from copy import deepcopy
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
-from functools import lru_cache
 from types import MappingProxyType
 from typing import Callable, Mapping
 from uuid import UUID, uuid4
@@ -29,6 +28,7 @@ from SpiffWorkflow.bpmn.specs.control import BoundaryEventJoin, BoundaryEventSpl
 from SpiffWorkflow.bpmn.specs.defaults import CallActivity, EndEvent, EventBasedGateway, StartEvent
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent, ThrowingEvent
 from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
+from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
 from SpiffWorkflow.bpmn.specs.event_definitions import timer as spiff_timers
 from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import ErrorEventDefinition, EscalationEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.simple import CancelEventDefinition
@@ -37,6 +37,7 @@ from SpiffWorkflow.bpmn.util.subworkflow import BpmnSubWorkflow
 from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
 from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.exceptions import TaskNotFoundException, WorkflowException
+from SpiffWorkflow.specs.base import TaskSpec
 from SpiffWorkflow import task as spiff_task, workflow as spiff_workflow
 from SpiffWorkflow.task import Task, TaskState
 from SpiffWorkflow.util.deep_merge import DeepMerge
@@ -184,7 +185,7 @@ class CaseWorkflow(BpmnWorkflow):
 
     def __init__(self, *args, **kwargs):
         self.census = TaskCensus()
-        self._found: dict[tuple, tuple] = {}  # (state, manual) -> (the tree's mark, the tasks a walk found then)
+        self._found: dict[tuple, tuple] = {}  # a walk's _path -> (the tree's mark, the tasks it passed then)
         super().__init__(*args, **kwargs)
 
     def recount(self) -> None:
@@ -217,19 +218,45 @@ class CaseWorkflow(BpmnWorkflow):
                                                        for task in _walk(self, TaskState.READY))
 
     def do_engine_steps(self, will_complete_task=None, did_complete_task=None):
+        """SpiffWorkflow 3.2.0's: rounds of automatic steps (_do_engine_steps) until one runs nothing, then the
+        timers; but the round that could only find that nothing is left to run (settled) is left out."""
         self.recount()
-        super().do_engine_steps(will_complete_task, did_complete_task)
+        while self._do_engine_steps(will_complete_task, did_complete_task) and not self.settled():
+            pass
+        self.refresh_timers()
+
+    def settled(self) -> bool:
+        """Whether another round of _do_engine_steps would run nothing and change nothing: no automatic task is
+        READY, and the task of each running sub-process only waits on it (waits_on)."""
+        return not self.may_have_automatic_ready() and all(self.waits_on(_task_of(self, sub.parent_task_id), sub)
+                                                           for sub in self.get_active_subprocesses())
+
+    def waits_on(self, task, subprocess) -> bool:
+        """Whether SpiffWorkflow's _update of `task`, the task of `subprocess`, would do nothing: its spec's _update
+        and _update_hook are the library's own for a sub-process's task (the hook then only answers whether the
+        sub-process has completed), it is not predicted (_update would predict it afresh), and the sub-process,
+        still the task's, runs on. The engine's rounds update every running sub-process's task (some 66 times a
+        case in the bench's flow, for its limits' event sub-processes) to find it still waiting."""
+        spec = type(task.task_spec) if task is not None else None
+        return (spec is not None and spec._update is TaskSpec._update
+                and spec._update_hook is SubWorkflowTask._update_hook
+                and not task._state & TaskState.PREDICTED_MASK and not subprocess.completed
+                and self.subprocesses.get(task.id) is subprocess)
 
     def get_tasks(self, first_task=None, **kwargs):
-        """The engine asks the same of an unchanged tree several times (a command's timers, message and signal
-        waits, its open tasks): a walk's tasks are given again while the tree's mark has not moved."""
+        """The engine asks several things of an unchanged tree (a command's timers, message and signal waits, its
+        open tasks, its data): the tasks passed by one walk are filtered for each question while the tree's mark
+        has not moved. Walks for different states take the same path through the tree when they go down from the
+        same states (_path): READY, WAITING and READY | WAITING | ERROR share one walk."""
         if first_task is not None or not kwargs.keys() <= {"state", "manual"}:
             return super().get_tasks(first_task, **kwargs)
-        key, mark = (kwargs.get("state", TaskState.ANY_MASK), kwargs.get("manual")), self._mark()
-        found = self._found.get(key)
+        state, manual, mark = kwargs.get("state", TaskState.ANY_MASK), kwargs.get("manual"), self._mark()
+        path = _path(state)
+        found = self._found.get(path)
         if found is None or found[0] != mark:
-            found = self._found[key] = (mark, list(_walk(self, *key)))
-        return list(found[1])
+            found = self._found[path] = (mark, list(_walk(self, TaskState.ANY_MASK, path_of=state)))
+        return [task for task in found[1]
+                if task._state & state and (manual is None or task.task_spec.manual == manual)]
 
     def _mark(self) -> tuple:
         """Moves with everything a walk could see change: a task's state, a task added or removed (the trees'
@@ -250,7 +277,8 @@ class CaseWorkflow(BpmnWorkflow):
     def _do_engine_steps(self, will_complete_task=None, did_complete_task=None):
         """SpiffWorkflow 3.2.0's own, with its walks for ready tasks (of each active sub-process, innermost
         first, then of the whole tree) done by _walk, and left out where no automatic task can be READY: most of
-        them, as each round ends with walks that find nothing to run."""
+        them, as each round ends with walks that find nothing to run; and a sub-process's task updated only where
+        the update could change something (waits_on)."""
 
         def update_workflow(workflow) -> int:
             count = 0
@@ -273,18 +301,19 @@ class CaseWorkflow(BpmnWorkflow):
                 pass
             if subprocess.parent_task_id is not None:
                 task = self.get_task_from_id(subprocess.parent_task_id)
-                task.task_spec._update(task)
+                if not self.waits_on(task, subprocess):
+                    task.task_spec._update(task)
         count = update_workflow(self)
         return count > 0 or len(self.get_active_subprocesses()) > len(active_subprocesses)
 
 
-def _walk(workflow, state: int, manual: bool | None = None, into_subprocesses: bool = True):
+def _walk(workflow, state: int, manual: bool | None = None, into_subprocesses: bool = True,
+          path_of: int | None = None):
     """The tasks BpmnTaskIterator(workflow.task_tree, state=state, manual=manual) gives, or with
     `into_subprocesses` False those of the plain TaskIterator (see CaseWorkflow); `workflow`: the case's or one of
-    its sub-processes'."""
-    min_state = (TaskState.MAYBE if state & TaskState.PREDICTED_MASK
-                 else TaskState.FUTURE if state & TaskState.DEFINITE_MASK else TaskState.COMPLETED)
-    finished_only = state <= TaskState.FINISHED_MASK
+    its sub-processes'. `path_of`: another state whose walk's path through the tree is taken (ANY_MASK on the path
+    of READY: every task the walk for READY passes)."""
+    min_state, finished_only = _path(state if path_of is None else path_of)
     # The sub-processes by their task ids' int, which is what a UUID hashes and compares by: hashing the UUID
     # itself is a Python call, once for every task walked.
     subprocesses = ({key.int: sub for key, sub in workflow.top_workflow.subprocesses.items()}
@@ -301,6 +330,14 @@ def _walk(workflow, state: int, manual: bool | None = None, into_subprocesses: b
             pending.append(subprocess.task_tree)
         if task_state & state and (manual is None or task.task_spec.manual == manual):
             yield task
+
+
+def _path(state: int) -> tuple[int, bool]:
+    """Where the library's iterator for `state` goes down the tree: (from which state on it takes a task's
+    children, whether it leaves out a finished sub-process's tree)."""
+    min_state = (TaskState.MAYBE if state & TaskState.PREDICTED_MASK
+                 else TaskState.FUTURE if state & TaskState.DEFINITE_MASK else TaskState.COMPLETED)
+    return min_state, state <= TaskState.FINISHED_MASK
 
 
 def _reached(task, workflow) -> bool:
@@ -341,19 +378,37 @@ def is_internal(spec_name: str) -> bool:
     return "." in spec_name or spec_name in ("Start", "End", "Root")
 
 
-_id_text = lru_cache(maxsize=1 << 14)(str)
-"""str(a task id), remembered: every dump writes each task's id as its key, as its own, as its parent's and among
-its children's (some 500 a case, Python code each); the text of a UUID is that of its value."""
+class _IdTexts(dict):
+    """str(a task id) by the id's int, remembered: every dump writes each task's id as its key, as its own, as its
+    parent's and among its children's (some 500 a case, Python code each); the text of a UUID is that of its value,
+    its int. By the int, not the UUID: a UUID hashes by a Python call, an int does not. The latest few thousand
+    ids are kept: those of the cases being worked come back at once."""
+
+    KEPT = 1 << 14
+
+    def __missing__(self, number: int) -> str:
+        if len(self) >= self.KEPT:
+            self.clear()
+        text = self[number] = str(UUID(int=number))
+        return text
+
+
+_ID_TEXTS = _IdTexts()
 
 
 class _TasksByIdText:
     """What the converters of a case's workflow and of its sub-processes do with their tasks' ids: written from
-    _id_text, and each parsed once per restore (SpiffWorkflow parsed a task's id as its key and again as its own,
+    _ID_TEXTS, and each parsed once per restore (SpiffWorkflow parsed a task's id as its key and again as its own,
     its parent's as often as it has children, and then the engine made the copies one object: _walk and every
     step from a task to its parent or children look tasks up by id, by identity when it is the same object)."""
 
     def mapping_to_dict(self, mapping, **kwargs):
-        return {_id_text(key): self.registry.convert(value, **kwargs) for key, value in mapping.items()}
+        """A task by its converter's to_dict (TypeStrictDeltaConverter), what the registry would find for it by
+        its type, through three calls more (every task of the case, four dumps a case); anything else by the
+        registry."""
+        convert, task_to_dict = self.registry.convert, self.registry.task_to_dict
+        return {_ID_TEXTS[key.int]: task_to_dict(value) if type(value) is Task else convert(value, **kwargs)
+                for key, value in mapping.items()}
 
     def tasks_from_dict(self, dct: dict, workflow) -> None:
         ids = {text: UUID(text) for text in dct["tasks"]}
@@ -402,13 +457,17 @@ class TypeStrictDeltaConverter(TaskConverter):
     `updates`, built in one pass over the data: the library looked the parent up three times and compared the data
     in two passes, then this class in a third (a dump converts every task of the case, four dumps a case)."""
 
+    def __init__(self, target_class, registry, typename=None):
+        super().__init__(target_class, registry, typename)
+        registry.task_to_dict = self.to_dict  # (for _TasksByIdText.mapping_to_dict)
+
     def to_dict(self, task):
-        parent = task.workflow.tasks.get(task._parent)
-        internal = task.internal_data
+        """(With the typename last, as the registry adds it to what a converter gives: it sets it once more.)"""
+        parent, internal, texts = task.workflow.tasks.get(task._parent), task.internal_data, _ID_TEXTS
         return {
-            "id": _id_text(task.id),
-            "parent": _id_text(task._parent) if parent is not None else None,
-            "children": [_id_text(child) for child in task._children],
+            "id": texts[task.id.int],
+            "parent": texts[task._parent.int] if parent is not None else None,
+            "children": [texts[child.int] for child in task._children],
             "last_state_change": task.last_state_change,
             "state": task._state,
             "task_spec": task.task_spec.name,
@@ -416,6 +475,7 @@ class TypeStrictDeltaConverter(TaskConverter):
             "internal_data": self.registry.convert(internal) if internal else internal,  # (most tasks have none)
             "data": task.data if parent is None else {},
             "delta": {} if parent is None else _delta(parent.data, task.data),
+            "typename": self.typename,
         }
 
     def from_dict(self, dct, workflow, ids):

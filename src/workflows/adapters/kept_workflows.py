@@ -75,19 +75,22 @@ def faithful(workflow, stored_task_data: Iterable[dict]) -> bool:
     each value is checked once, where it is stored, not once more in each task that inherited it."""
     workflows = [workflow, *workflow.subprocesses.values()]
     return (all(_faithful(data) for data in stored_task_data)
-            and all(_faithful(task.internal_data) for flow in workflows for task in flow.tasks.values())
+            and all(_faithful(internal) for flow in workflows for task in flow.tasks.values()
+                    if (internal := task.internal_data) or type(internal) is not dict)  # (most: {}, faithful)
             and all(_faithful(flow.data) and _faithful(flow.correlations) for flow in workflows)
             and all(_faithful(event.payload) for event in workflow.bpmn_events))
 
 
 def _faithful(value) -> bool:
+    """(A scalar item is told apart where it is met, not by a call of its own: most values are.)"""
     kind = type(value)
     if kind in _SCALARS:
         return True
     if kind is dict:  # (a key "typename" would be read back as a serialized object)
-        return "typename" not in value and all(type(key) is str and _faithful(item) for key, item in value.items())
+        return "typename" not in value and all(type(key) is str and (type(item) in _SCALARS or _faithful(item))
+                                               for key, item in value.items())
     if kind is list:
-        return all(_faithful(item) for item in value)
+        return all(type(item) in _SCALARS or _faithful(item) for item in value)
     if kind is datetime:
         return value.tzinfo is None or type(value.tzinfo) is timezone
     return False
