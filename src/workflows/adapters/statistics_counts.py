@@ -100,6 +100,11 @@ class StatisticsCounts:
         rows = self._change_rows()
         self._ready = (self._figures(), rows, driver_rows(session, _CHANGING, rows))
 
+    def written(self) -> None:
+        """The commit has written what prepare() collected (its flush, or the writes it prepared itself and no flush
+        followed: prepared_flush.py): a flush after collects what it writes."""
+        self._collected = False
+
     def _collect_flush(self, session: Session) -> None:
         """At a flush (before its first statement): what it writes, unless prepare() collected it already."""
         if self._collected:

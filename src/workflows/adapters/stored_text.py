@@ -32,11 +32,15 @@ def install() -> None:
 
 
 def _check_pending(session: Session, _context, _instances) -> None:
-    """Each new row's text values, and of a changed row only the attributes that changed (the ORM's record of
-    their values before the change holds exactly those): all in one go (_all_storable), and only when something
-    fails value by value, to name each attribute with its problem."""
-    rows = [(state.mapper, None, state.dict) for state in map(instance_state, session.new)]
-    rows += [(state.mapper, state.committed_state, state.dict) for state in map(instance_state, session.dirty)]
+    check_states([*map(instance_state, session.new), *map(instance_state, session.dirty)])
+
+
+def check_states(states) -> None:
+    """The ORM's objects about to be written (their states, new or changed): each new row's text values, and of a
+    changed row only the attributes that changed (the ORM's record of their values before the change holds exactly
+    those): all in one go (_all_storable), and only when something fails value by value, to name each attribute
+    with its problem. At every flush (_check_pending), and for the writes prepared without it (prepared_flush.py)."""
+    rows = [(state.mapper, None if state.key is None else state.committed_state, state.dict) for state in states]
     if _all_storable([(_mapper_limits(mapper), keys, values) for mapper, keys, values in rows]):
         return
     errors = {}

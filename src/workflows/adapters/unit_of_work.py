@@ -14,7 +14,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from workflows.domain.errors import Busy, Conflict
 from workflows.domain.events import Event
 
-from . import repository
+from . import prepared_flush, repository
 from .database import committed_apart, writes_pipelined
 from .write_lock import GUARD, StaleRead, WriteGuard, committed_at_once, lock_at_begin
 from .audit_repository import PersonalDataReadRepository
@@ -231,8 +231,11 @@ class UnitOfWork:
             self._dispatch_events()
             for repository_used in self._pending_writes():  # before the first write: it takes SQLite's lock
                 repository_used.prepare()
+            flush = prepared_flush.prepare(self.session)  # after the counts: they read what it writes as changes
             with writes_pipelined(self.session):  # PostgreSQL: sent without waiting for each answer
-                self.session.flush()  # the rows kept until commit may refer to those the ORM writes (a new case)
+                flush.send()  # the rows kept until commit may refer to those the ORM writes (a new case)
+                self.session.flush()  # what the prepared writes leave to the ORM
+                self.counts.written()
                 self._run_when_flushed()
                 repository.write_at_commit(self.session)
                 for repository_used in self._pending_writes():

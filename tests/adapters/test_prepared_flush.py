@@ -1,0 +1,92 @@
+"""A command's ORM writes prepared before its commit takes the write lock (adapters/prepared_flush.py) store what
+the ORM's own flush stores, row for row; a stale write of the case still fails; the objects are left as a flush
+leaves them."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import select
+
+from workflows.adapters import orm, prepared_flush
+from workflows.domain.errors import Busy
+from workflows.domain.model import CaseMaterial
+from workflows.services import cases, tasks
+
+from support.cases import APPLICANT, DATA, OUTPATIENT
+
+pytestmark = pytest.mark.both_databases  # the database matters here: SQLite and PostgreSQL
+
+STEPS = (("shouli", "accept"), ("shenhe", "approve"), ("caiwu", "pay"))
+# Each table of a case's rows, and its columns that name the case or a row itself (its number, its ids, the numbers
+# of its documents and payment, numbered like the case): the two cases compared differ in those alone (the
+# workflow's state holds its tasks' ids, a document's PDF and fields its number)
+TABLES = {orm.cases: ("id", "number", "workflow_state"), orm.case_tasks: ("id", "case_id", "case_number"),
+          orm.case_deadlines: ("id", "case_id"), orm.case_materials: ("case_id",),
+          orm.case_documents: ("id", "case_id", "number", "fields", "layout", "content")}
+NUMBERED = "payment_reference"  # of the case's data
+
+
+def _lifecycle(ctx, staff) -> int:
+    """A 门诊费用报销 case from its opening to 办结; its id."""
+    progress = cases.open_case(ctx, staff["shouli"], OUTPATIENT, APPLICANT, DATA)
+    for username, decision in STEPS:
+        progress = tasks.complete_task(ctx, staff[username], progress.open_tasks[0].id, {"decision": decision})
+    assert progress.case.result == "办结"
+    return progress.case.id
+
+
+def _stored(ctx, case_id: int) -> dict:
+    """The case's rows as the database holds them, but for what names the case or a row (TABLES)."""
+    stored = {}
+    with ctx.uow(write=False) as uow:
+        for table, naming in TABLES.items():
+            key = table.c.id if table is orm.cases else table.c.case_id
+            rows = uow.session.execute(select(table).where(key == case_id)).mappings()
+            stored[table.name] = sorted(_text({name: _unnumbered(value) for name, value in row.items()
+                                               if name not in naming}) for row in rows)
+    return stored
+
+
+def _unnumbered(value):
+    return {key: item for key, item in value.items() if key != NUMBERED} if isinstance(value, dict) else value
+
+
+def _text(row: dict) -> str:
+    return json.dumps(row, default=str, ensure_ascii=False, sort_keys=True)
+
+
+def test_a_cases_rows_are_those_the_orms_own_flush_writes(ctx, staff, monkeypatch):
+    prepared = _stored(ctx, _lifecycle(ctx, staff))
+    monkeypatch.setattr(prepared_flush, "prepare", prepared_flush.PreparedFlush)  # nothing prepared: all the ORM's
+    flushed = _stored(ctx, _lifecycle(ctx, staff))
+    assert prepared == flushed
+    assert all(prepared.values())  # every table written: the case, its tasks, limits, material marks, documents
+
+
+def test_a_write_of_a_case_changed_since_it_was_read_is_refused(ctx, staff):
+    number = cases.open_case(ctx, staff["shouli"], OUTPATIENT, APPLICANT, DATA).case.number
+    with pytest.raises(Busy):
+        with ctx.uow() as uow:
+            case = uow.cases.get(number)  # read without a lock: only the row version guards the write
+            with ctx.uow() as other:
+                other.cases.get(number).stage = "其他"
+                other.commit()
+            case.stage = "审核"
+            uow.commit()
+    with ctx.uow(write=False) as uow:
+        case = uow.cases.get(number)
+    assert (case.stage, case.row_version) == ("其他", 2)
+
+
+def test_objects_written_are_the_sessions_as_a_flush_leaves_them(ctx, staff):
+    case = cases.open_case(ctx, staff["shouli"], OUTPATIENT, APPLICANT, DATA).case
+    with ctx.uow() as uow:
+        record = uow.cases.get_by_id(case.id)
+        record.stage = "其他"
+        mark = CaseMaterial(case_id=case.id, material_index=99, name="身份证", status="present", marked_by="shouli",
+                            marked_at=record.opened_at)
+        uow.session.add(mark)
+        uow.commit()
+        assert not uow.session.dirty and not uow.session.new
+        assert record.row_version == 2 and uow.session.get(CaseMaterial, (case.id, 99)) is mark
