@@ -87,7 +87,10 @@ def _use_wal_and_explicit_transactions(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def begin(connection):
-        connection.exec_driver_sql(connection.get_execution_options().get("sqlite_begin", "BEGIN"))
+        if connection.get_execution_options().get("sqlite_begin") == "BEGIN IMMEDIATE":
+            write_lock.begin_immediate(connection.connection)
+        else:
+            connection.exec_driver_sql("BEGIN")
 
 
 def _keep_prepared_statements(engine: Engine) -> None:

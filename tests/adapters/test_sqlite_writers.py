@@ -1,0 +1,62 @@
+"""SQLite's writers: one waiting for the write lock starts the moment it is freed, not at SQLite's next try
+(write_lock.Turn); a writer that fails gives its turn back."""
+from __future__ import annotations
+
+import fcntl
+import threading
+import time
+
+import pytest
+from workflows.adapters.database import make_engine
+
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+HELD = 0.24  # seconds the first writer holds the lock: SQLite's busy handler would try next at 0.328 s (1, 2, 5 … ms)
+
+
+@pytest.fixture
+def engine(database_url):
+    made = make_engine(database_url)
+    yield made
+    made.dispose()
+
+
+def _writer(engine):
+    """A connection whose transaction takes the write lock at its BEGIN (a command run again, lock_at_begin)."""
+    return engine.connect().execution_options(sqlite_begin="BEGIN IMMEDIATE")
+
+
+def test_a_writer_waiting_for_the_lock_starts_as_soon_as_the_writer_before_it_commits(engine):
+    started, begun, committed = threading.Event(), [], []
+
+    def second() -> None:
+        with _writer(engine) as connection:
+            started.set()
+            connection.begin()  # waits for the first writer's commit
+            begun.append(time.perf_counter())
+            connection.commit()
+
+    with _writer(engine) as first:
+        first.begin()
+        waiting = threading.Thread(target=second)
+        waiting.start()
+        started.wait(5)
+        time.sleep(HELD)
+        first.exec_driver_sql("UPDATE users SET full_name = full_name WHERE username = 'shouli'")
+        first.commit()
+        committed.append(time.perf_counter())
+    waiting.join(10)
+
+    assert begun and begun[0] - committed[0] < 0.04  # SQLite's own next try would have come ~0.09 s after
+
+
+def test_a_unit_that_fails_after_taking_the_lock_gives_its_turn_back(engine, database_url):
+    with pytest.raises(RuntimeError):
+        with _writer(engine) as connection:
+            connection.begin()
+            connection.exec_driver_sql("UPDATE users SET full_name = '张三' WHERE username = 'shouli'")
+            raise RuntimeError("the command failed")
+
+    with open(f"{engine.url.database}-writers", "ab") as turns:  # nobody holds a turn: taken at once
+        fcntl.flock(turns, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("SELECT full_name FROM users WHERE username = 'shouli'").scalar() != "张三"
