@@ -1,5 +1,6 @@
 """SQLite's writers: one waiting for the write lock starts the moment it is freed, not at SQLite's next try
-(write_lock.Turn); a writer that fails gives its turn back."""
+(write_lock.Turn); a writer that fails gives its turn back; a commit leaves copying the WAL into the database file
+to the scheduler's checkpoint, which lets the next writer start the WAL again (database.checkpoint)."""
 from __future__ import annotations
 
 import fcntl
@@ -7,7 +8,10 @@ import threading
 import time
 
 import pytest
-from workflows.adapters.database import make_engine
+from sqlalchemy import text
+
+from workflows.adapters.database import checkpoint, make_engine
+from workflows.entrypoints import scheduler
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 HELD = 0.24  # seconds the first writer holds the lock: SQLite's busy handler would try next at 0.328 s (1, 2, 5 … ms)
@@ -60,3 +64,36 @@ def test_a_unit_that_fails_after_taking_the_lock_gives_its_turn_back(engine, dat
         fcntl.flock(turns, fcntl.LOCK_EX | fcntl.LOCK_NB)
     with engine.connect() as connection:
         assert connection.exec_driver_sql("SELECT full_name FROM users WHERE username = 'shouli'").scalar() != "张三"
+
+
+def _wal_pages(engine) -> int:
+    """The pages the WAL holds now (a passive checkpoint's answer: busy, pages in the WAL, pages copied)."""
+    with engine.connect() as connection:
+        return connection.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)").one()[1]
+
+
+def _write_pages(engine, count: int) -> None:
+    with engine.begin() as connection:
+        connection.exec_driver_sql("CREATE TABLE IF NOT EXISTS filler (data BLOB)")
+        for _ in range(count):
+            connection.execute(text("INSERT INTO filler VALUES (randomblob(4000))"))
+
+
+def test_commits_leave_the_wal_to_the_checkpoint_which_lets_the_next_writer_start_it_again(engine):
+    _write_pages(engine, 1500)  # past SQLite's default of 1,000 pages, the commit would have copied them itself
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 10_000
+
+    checkpoint(engine)
+    _write_pages(engine, 1)
+
+    assert _wal_pages(engine) < 10
+
+
+def test_the_schedulers_round_checkpoints_the_wal(ctx, engine):
+    _write_pages(engine, 300)
+
+    scheduler._round(ctx)
+    _write_pages(engine, 1)
+
+    assert _wal_pages(engine) < 10
