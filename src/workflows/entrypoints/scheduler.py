@@ -5,13 +5,16 @@ Several may run against one PostgreSQL database; each timer still fires once (se
 started after downtime fires, in its first round, every timer that came due meanwhile. Each round also delivers
 the messages between agencies (转移接续) left pending when their thrower's process did not deliver them, and works
 the outbox: the 文书 PDFs not yet rendered, the recomputing of open cases after a calendar change, the batches of a
-migration plan run on all its cases (services/migration_runs.py), the retries.
+migration plan run on all its cases (services/migration_runs.py), the retries. On SQLite it ends with a checkpoint
+of the WAL, which the web workers' commits then need not do (adapters/database.py, checkpoint).
 """
 from __future__ import annotations
 
 import logging
 
 from apscheduler.schedulers.blocking import BlockingScheduler
+
+from workflows.adapters.database import checkpoint
 
 from workflows.services import outbox
 from workflows.services.agency_messages import deliver_pending
@@ -36,6 +39,7 @@ def _round(ctx: Context) -> None:
     worked = outbox.work_due(ctx)
     if worked:
         log.info("worked %d outbox entries", worked)
+    checkpoint(ctx.session_factory.kw["bind"])  # SQLite: the WAL's pages into the database file, not in a request
 
 
 def _sweep(ctx: Context) -> None:
