@@ -185,3 +185,17 @@ def test_a_write_that_fails_in_the_pipeline_fails_its_commit_and_nothing_of_the_
             session.execute(insert(NOTES).values(id=4, body="a"))
             session.commit()
         assert _notes(connection) == [(4, "a")]
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_in_the_pipeline_a_statement_not_known_to_return_no_rows_is_answered_before_its_rows_are_read(database_url):
+    """SQL text: SQLAlchemy did not compile it, and cannot say that it returns no rows."""
+    with notes_table(database_url) as connection, Session(bind=connection) as session:
+        session.execute(text("SELECT 1"))
+        with writes_pipelined(session):
+            written = session.execute(text("INSERT INTO notes VALUES (20, 'e') RETURNING id")).scalar_one()
+            moved = session.execute(text("WITH moved AS (UPDATE notes SET body = 'f' RETURNING id) "
+                                         "SELECT count(*) FROM moved")).scalar_one()
+            session.commit()
+        assert (written, moved) == (20, 1)
+        assert _notes(connection) == [(20, "f")]
