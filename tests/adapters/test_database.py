@@ -10,7 +10,7 @@ from contextlib import ExitStack, contextmanager
 
 import pytest
 from sqlalchemy import column, create_engine, insert, table, text, update
-from psycopg.pq import PipelineStatus, Trace
+from psycopg.pq import PipelineStatus
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
@@ -20,6 +20,7 @@ from workflows.adapters.database import make_engine, writes_pipelined
 from workflows.services import cases, tasks
 
 from support.cases import APPLICANT, DATA, OUTPATIENT
+from support.libpq import syncs_sent
 
 
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
@@ -120,22 +121,6 @@ def notes_table(database_url):
             yield connection
     finally:
         engine.dispose()
-
-
-@contextmanager
-def syncs_sent(connection, tmp_path):
-    """The Sync messages the connection sends meanwhile (libpq's trace): each is a wait for the server's answers."""
-    trace = tmp_path / "libpq.trace"
-    pgconn = connection.connection.dbapi_connection.pgconn
-    with trace.open("w") as output:
-        pgconn.trace(output.fileno())
-        pgconn.set_trace_flags(Trace.SUPPRESS_TIMESTAMPS)
-        counted = []
-        try:
-            yield counted
-        finally:
-            pgconn.untrace()
-    counted.append(sum(1 for line in trace.read_text().splitlines() if line.startswith("F") and "\tSync" in line))
 
 
 NOTES = table("notes", column("id"), column("body"))
