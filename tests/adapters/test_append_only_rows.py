@@ -15,6 +15,7 @@ from workflows.domain.model import ExternalCall, HistoryEntry
 from workflows.services import cases
 
 from support.cases import APPLICANT, DATA, OUTPATIENT as ITEM
+from support.libpq import syncs_sent
 
 pytestmark = pytest.mark.both_databases  # the database matters here: SQLite and PostgreSQL
 
@@ -130,3 +131,16 @@ def test_rows_made_ready_for_the_driver_are_what_sqlalchemy_itself_would_send(ct
             event.remove(session.get_bind(), "before_cursor_execute", listener)
         assert driver_rows(session, statements[0][0], [history[0], {**history[1], "extra": 1}]) is None
         session.rollback()
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_single_row_kept_until_commit_goes_with_the_commit_unanswered(ctx, case, clock, tmp_path):
+    """Its new id is not asked for (no RETURNING): the commit's pipeline waits once, for the COMMIT."""
+    with ctx.uow() as uow:
+        uow.history.for_case(case.id)  # the unit has read before it writes, as a command does
+        uow.history.add(_line(case, clock, "一"))
+        with syncs_sent(uow.session.connection(), tmp_path) as syncs:
+            uow.commit()
+    assert syncs == [1]
+    with ctx.uow(write=False) as uow:
+        assert [line.message for line in uow.history.for_case(case.id) if line.action == "comment"] == ["一"]

@@ -10,7 +10,7 @@ from contextlib import ExitStack, contextmanager
 
 import pytest
 from sqlalchemy import column, create_engine, insert, table, text, update
-from psycopg.pq import PipelineStatus, Trace
+from psycopg.pq import PipelineStatus
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
@@ -20,6 +20,7 @@ from workflows.adapters.database import make_engine, writes_pipelined
 from workflows.services import cases, tasks
 
 from support.cases import APPLICANT, DATA, OUTPATIENT
+from support.libpq import syncs_sent
 
 
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
@@ -122,22 +123,6 @@ def notes_table(database_url):
         engine.dispose()
 
 
-@contextmanager
-def syncs_sent(connection, tmp_path):
-    """The Sync messages the connection sends meanwhile (libpq's trace): each is a wait for the server's answers."""
-    trace = tmp_path / "libpq.trace"
-    pgconn = connection.connection.dbapi_connection.pgconn
-    with trace.open("w") as output:
-        pgconn.trace(output.fileno())
-        pgconn.set_trace_flags(Trace.SUPPRESS_TIMESTAMPS)
-        counted = []
-        try:
-            yield counted
-        finally:
-            pgconn.untrace()
-    counted.append(sum(1 for line in trace.read_text().splitlines() if line.startswith("F") and "\tSync" in line))
-
-
 NOTES = table("notes", column("id"), column("body"))
 
 
@@ -185,3 +170,17 @@ def test_a_write_that_fails_in_the_pipeline_fails_its_commit_and_nothing_of_the_
             session.execute(insert(NOTES).values(id=4, body="a"))
             session.commit()
         assert _notes(connection) == [(4, "a")]
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_in_the_pipeline_a_statement_not_known_to_return_no_rows_is_answered_before_its_rows_are_read(database_url):
+    """SQL text: SQLAlchemy did not compile it, and cannot say that it returns no rows."""
+    with notes_table(database_url) as connection, Session(bind=connection) as session:
+        session.execute(text("SELECT 1"))
+        with writes_pipelined(session):
+            written = session.execute(text("INSERT INTO notes VALUES (20, 'e') RETURNING id")).scalar_one()
+            moved = session.execute(text("WITH moved AS (UPDATE notes SET body = 'f' RETURNING id) "
+                                         "SELECT count(*) FROM moved")).scalar_one()
+            session.commit()
+        assert (written, moved) == (20, 1)
+        assert _notes(connection) == [(20, "f")]

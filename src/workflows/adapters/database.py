@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
-from sqlalchemy import create_engine, event, exc, text
+from sqlalchemy import create_engine, event, exc
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session
 
@@ -21,7 +21,8 @@ IDLE_BEFORE_PING = 1.0  # seconds a pooled PostgreSQL connection may rest and be
 _LAST_USED = "last_used"  # (in the pool's record of a connection: when it was connected or last checked in)
 # PostgreSQL: the DBAPI connections whose transaction has sent more than plain reads (a write, a SELECT … FOR UPDATE)
 _HOLDING = weakref.WeakSet()
-_NO_FLUSH_WAIT = text("SET LOCAL synchronous_commit = off")
+# One message, one round trip (the simple query protocol takes several statements without parameters)
+_COMMIT_WITHOUT_FLUSH_WAIT = "SET LOCAL synchronous_commit = off; COMMIT"
 # psycopg: the DBAPI connections whose unit sends its commit's writes in a pipeline (writes_pipelined), until the commit
 _PIPELINES = weakref.WeakKeyDictionary()
 
@@ -163,14 +164,15 @@ def committed_apart(session: Session):
     the time). That short commit waits for no flush of the WAL (synchronous_commit off for it alone), and loses no
     number a case was given: the case is committed after it, durably, and a commit flushes the WAL up to its own
     record, so with every record before it, this one included. A crash may forget a number no committed case
-    bears (an opening that fails after taking its number leaves it unused as well; numbers need not be gapless)."""
+    bears (an opening that fails after taking its number leaves it unused as well; numbers need not be gapless).
+    The setting goes with the COMMIT, in one message."""
     raw = session.connection().connection.dbapi_connection
     if raw in _HOLDING:
         yield
         return
-    session.execute(_NO_FLUSH_WAIT)
     yield
-    raw.commit()  # the unit goes on in a new transaction, begun by its next statement
+    # the unit goes on in a new transaction, begun by its next statement
+    raw.execute(_COMMIT_WITHOUT_FLUSH_WAIT, prepare=False)
     _HOLDING.discard(raw)
 
 
@@ -215,21 +217,15 @@ class PipelinedCursor(psycopg.Cursor):
     """psycopg's cursor, which in pipeline mode returns before the server answered, and then says it has no
     result rows and no row count; SQLAlchemy asks for both right after each statement. This one waits for the
     answers (a Sync) where they are needed: the rows' description of a statement that returns rows, and a row count.
-    A plain INSERT, UPDATE or DELETE returns no rows: its description is None, answered or not."""
+    A plain INSERT, UPDATE or DELETE returns no rows: its description is None, answered or not. Whether a statement
+    returns rows is noted before it is sent (returns_rows: from SQLAlchemy's compiled statement); unnoted, as a
+    cursor used outside SQLAlchemy is, it is taken to return rows, and waited for."""
 
-    _returns_rows = True
-
-    def execute(self, query, params=None, **options):
-        self._returns_rows = _returns_rows(query)
-        return super().execute(query, params, **options)
-
-    def executemany(self, query, params_seq, **options):
-        self._returns_rows = _returns_rows(query)
-        return super().executemany(query, params_seq, **options)
+    returns_rows = True
 
     @property
     def description(self):
-        if self._returns_rows:
+        if self.returns_rows:
             self._wait_for_answers()
         return super().description
 
@@ -244,11 +240,12 @@ class PipelinedCursor(psycopg.Cursor):
             pipelined[1].sync()
 
 
-def _returns_rows(query) -> bool:
-    """False for a write that returns no rows (as SQLAlchemy writes them: INSERT, UPDATE or DELETE first, RETURNING
-    where it returns rows); True for everything else, which is then waited for."""
-    return not (isinstance(query, str) and query.startswith(("INSERT ", "UPDATE ", "DELETE ")) and
-                " RETURNING " not in query)
+def _returns_rows(context) -> bool:
+    """False for an INSERT, UPDATE or DELETE that SQLAlchemy compiled without RETURNING (its own, for a default or
+    a version, included); True for everything else (a SELECT, text(), SQL sent as the driver takes it), which is
+    then waited for."""
+    writes = context is not None and (context.isinsert or context.isupdate or context.isdelete)
+    return not (writes and not context.compiled.effective_returning)
 
 
 def _commit_ending_the_pipeline(engine: Engine) -> None:
@@ -275,3 +272,8 @@ def _commit_ending_the_pipeline(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def pipelined_cursors(dbapi_connection, _record):
         dbapi_connection.cursor_factory = PipelinedCursor
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def note_whether_rows_come(_connection, cursor, _statement, _parameters, context, _executemany):
+        if isinstance(cursor, PipelinedCursor):  # (a server-side cursor, for rows streamed, is never pipelined)
+            cursor.returns_rows = _returns_rows(context)

@@ -176,5 +176,7 @@ class _AppendOnlyRepository(_Repository):
 
 @cache
 def insert_of(table):
-    """A table's INSERT, built once (its compiled form is then found in the cache by the statement's own key)."""
-    return table.insert()
+    """A table's INSERT, built once (its compiled form is then found in the cache by the statement's own key), and
+    inline: the new rows' ids are read by no one, where PostgreSQL would return a single row's (implicit RETURNING),
+    and the commit's pipeline wait for it (database.PipelinedCursor)."""
+    return table.insert().inline()
