@@ -104,7 +104,9 @@ def _table_writes(table, dirty: list, new: list) -> tuple[list, list] | None:
     writes = [(_update_of(table, keys), rows, checked) for keys, rows in groups.items()]
     if inserts:
         handed_out = table.autoincrement_column is not None and table.autoincrement_column.key not in inserts[0]
-        writes.append((insert_of(table), inserts, new[0] if handed_out else None))
+        # an id handed out is read back: an INSERT that returns it, not the inline one kept for other rows
+        writes.append((_insert_returning_id(table) if handed_out else insert_of(table), inserts,
+                       new[0] if handed_out else None))
     return writes, versions
 
 
@@ -189,6 +191,12 @@ def _send_checked(connection, statement, rows: list[dict], ready) -> None:
 def _refers_to(table, tables: set) -> bool:
     """Whether a row of `table` may refer to one of `tables` (a foreign key): it is written after them."""
     return any(key.column.table in tables for key in table.foreign_keys)
+
+
+@cache
+def _insert_returning_id(table):
+    """A table's INSERT of a row whose id the database hands out (PostgreSQL: RETURNING it), built once."""
+    return table.insert()
 
 
 @cache
