@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
-from sqlalchemy import create_engine, event, exc
+from sqlalchemy import create_engine, event, exc, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session
 
@@ -21,8 +21,7 @@ IDLE_BEFORE_PING = 1.0  # seconds a pooled PostgreSQL connection may rest and be
 _LAST_USED = "last_used"  # (in the pool's record of a connection: when it was connected or last checked in)
 # PostgreSQL: the DBAPI connections whose transaction has sent more than plain reads (a write, a SELECT … FOR UPDATE)
 _HOLDING = weakref.WeakSet()
-# One message, one round trip (the simple query protocol takes several statements without parameters)
-_COMMIT_WITHOUT_FLUSH_WAIT = "SET LOCAL synchronous_commit = off; COMMIT"
+_NO_FLUSH_WAIT = text("SET LOCAL synchronous_commit = off")
 # psycopg: the DBAPI connections whose unit sends its commit's writes in a pipeline (writes_pipelined), until the commit
 _PIPELINES = weakref.WeakKeyDictionary()
 
@@ -164,15 +163,14 @@ def committed_apart(session: Session):
     the time). That short commit waits for no flush of the WAL (synchronous_commit off for it alone), and loses no
     number a case was given: the case is committed after it, durably, and a commit flushes the WAL up to its own
     record, so with every record before it, this one included. A crash may forget a number no committed case
-    bears (an opening that fails after taking its number leaves it unused as well; numbers need not be gapless).
-    The setting goes with the COMMIT, in one message."""
+    bears (an opening that fails after taking its number leaves it unused as well; numbers need not be gapless)."""
     raw = session.connection().connection.dbapi_connection
     if raw in _HOLDING:
         yield
         return
+    session.execute(_NO_FLUSH_WAIT)
     yield
-    # the unit goes on in a new transaction, begun by its next statement
-    raw.execute(_COMMIT_WITHOUT_FLUSH_WAIT, prepare=False)
+    raw.commit()  # the unit goes on in a new transaction, begun by its next statement
     _HOLDING.discard(raw)
 
 
