@@ -10,6 +10,7 @@ import time
 import pytest
 from sqlalchemy import text
 
+from workflows.adapters import write_lock
 from workflows.adapters.database import checkpoint, make_engine
 from workflows.entrypoints import scheduler
 
@@ -64,6 +65,22 @@ def test_a_unit_that_fails_after_taking_the_lock_gives_its_turn_back(engine, dat
         fcntl.flock(turns, fcntl.LOCK_EX | fcntl.LOCK_NB)
     with engine.connect() as connection:
         assert connection.exec_driver_sql("SELECT full_name FROM users WHERE username = 'shouli'").scalar() != "张三"
+
+
+def test_a_turn_never_given_back_does_not_hang_the_writers_after_it(engine, monkeypatch):
+    """A holder stuck with its turn (its transaction never ends): the next writer waits TURN_PATIENCE for it, then
+    on SQLite's lock alone, and writes once the database is free."""
+    monkeypatch.setattr(write_lock, "TURN_PATIENCE", 0.2)
+    with open(f"{engine.url.database}-writers", "ab") as stuck:
+        fcntl.flock(stuck, fcntl.LOCK_EX)  # held by no connection of the engine, and never given back
+        began = time.perf_counter()
+        with _writer(engine) as connection:
+            connection.begin()
+            connection.exec_driver_sql("UPDATE users SET full_name = '李四' WHERE username = 'shouli'")
+            connection.commit()
+        assert 0.2 <= time.perf_counter() - began < 5
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("SELECT full_name FROM users WHERE username = 'shouli'").scalar() == "李四"
 
 
 def _wal_pages(engine) -> int:

@@ -20,9 +20,9 @@ A command that writes first and reads after (no read before its first write) tak
 Writers queue for the lock (`Turn`): SQLite's own wait for it (the busy timeout) sleeps 1, 2, 5, 10 … 100 ms between
 tries and is not woken when the lock is freed, so with two web workers and the scheduler a writer often slept on
 while the lock stood free (bench/case_throughput.py, 2 workers: 307 such sleeps over 100 cases, 3.9 s in all).
-Before BEGIN IMMEDIATE each connection takes a turn, an exclusive flock on the database's `-writers` file, which the
-kernel hands to the next waiter the moment the turn is given back, at the transaction's end; BEGIN IMMEDIATE then
-finds the lock free. SQLite's lock is still what guards the data: a writer that takes no turn (another program,
+Before BEGIN IMMEDIATE each connection takes a turn, an exclusive flock on the database's `-writers` file, tried
+every half millisecond until the turn is given back at the transaction's end; BEGIN IMMEDIATE then finds the lock
+free. A turn not had within TURN_PATIENCE is gone without: the busy timeout waits, and fails, as before turns. SQLite's lock is still what guards the data: a writer that takes no turn (another program,
 a unit upgrading its read in place) is waited for by the busy timeout as before.
 
 What a command must write before it computes, and may not keep waiting for its commit (a case's number, taken
@@ -140,14 +140,16 @@ class Turn:
         self._taken_by: int | None = None  # the thread holding this connection's turn
 
     def take(self) -> None:
-        """Wait for the turn (the GIL is released meanwhile). A thread that holds one already, on another
-        connection, waits on SQLite's busy timeout instead, as before: it would otherwise wait for itself."""
+        """Wait for the turn, TURN_PATIENCE at most. A thread that holds one already, on another connection, waits
+        on SQLite's busy timeout instead, as before: it would otherwise wait for itself. So does a writer whose turn
+        did not come in time: a holder that never ends its transaction must not hang every other writer (an flock
+        has no timeout), and BEGIN IMMEDIATE then fails after the busy timeout as it did before turns."""
         thread = threading.get_ident()
         if self._taken_by is not None or thread in self._holders:
             return
-        fcntl.flock(self._file, fcntl.LOCK_EX)
-        self._taken_by = thread
-        self._holders.add(thread)
+        if _flock_within(self._file, TURN_PATIENCE):
+            self._taken_by = thread
+            self._holders.add(thread)
 
     def give(self) -> None:
         if self._taken_by is not None:
@@ -158,6 +160,23 @@ class Turn:
     def close(self) -> None:
         self.give()
         self._file.close()
+
+
+TURN_PATIENCE = 2.0  # seconds; a turn is held for a command's writes and commit only, a few ms
+_TURN_POLL = 0.0005  # the kernel queues no timed flock: a try each half millisecond, the GIL released between
+
+
+def _flock_within(file, seconds: float) -> bool:
+    """Take the exclusive flock on `file` within `seconds`; False if another held it all that time."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            fcntl.flock(file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(_TURN_POLL)
 
 
 def begin_immediate(connection) -> None:
