@@ -161,3 +161,18 @@ def test_a_run_stopped_mid_batch_resumes_past_the_last_case_it_did(ctx, staff, c
     assert progress_of(ctx, staff, plan, run) == (3, 1, 0, False)
     assert list(outcomes(ctx, run.id)) == numbers  # each case once, in order: none skipped
     assert [migrated_lines(ctx, staff, n) for n in numbers] == [1, 0, 1, 1]  # none migrated twice
+
+
+def test_a_supervisor_sees_the_failed_cases_of_their_own_hall_only(ctx, staff, admin_plan):
+    """An administrator's plan covers every hall; the 科室负责人 of another hall sees its progress, but not the
+    numbers of cases that are not theirs, as the plan's list of cases shows them none."""
+    plan, numbers = admin_plan
+    run = migration_runs.start_run(ctx, staff["admin"], plan.id)
+    while migration_runs.run_progress(ctx, staff["admin"], plan.id, run.id).run.running:
+        outbox.work_due(ctx)
+
+    own = migration_runs.run_progress(ctx, staff["kezhang"], plan.id, run.id)
+    other = migration_runs.run_progress(ctx, staff["kezhang2"], plan.id, run.id)
+
+    assert [o.number for o in own.failures] == [numbers[1]]  # refused: at 拨付, which version 2 lacks
+    assert (other.migrated, other.failed, other.failures) == (own.migrated, own.failed, [])

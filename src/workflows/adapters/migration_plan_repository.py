@@ -90,11 +90,14 @@ class MigrationPlanRepository:
         return counts.get(True, 0), counts.get(False, 0)
 
     def run_outcomes(self, run_id: int, migrated: bool | None = None, limit: int | None = None,
-                     offset: int = 0) -> list[MigrationOutcome]:
-        """The run's outcomes in the order it did the cases (those migrated, or not, only, if `migrated` is given)."""
+                     offset: int = 0, hall_code: str | None = None) -> list[MigrationOutcome]:
+        """The run's outcomes in the order it did the cases (those migrated, or not, only, if `migrated` is given;
+        of hall `hall_code`'s cases only, if given)."""
         query = select(outcomes.c.number, outcomes.c.migrated, outcomes.c.error).where(outcomes.c.run_id == run_id)
         if migrated is not None:
             query = query.where(outcomes.c.migrated == migrated)
+        if hall_code is not None:
+            query = query.join(Case, Case.id == outcomes.c.case_id).where(Case.hall_code == hall_code)
         rows = self.session.execute(query.order_by(outcomes.c.case_id).limit(limit).offset(offset))
         return [MigrationOutcome(number, bool(moved), error) for number, moved, error in rows]
 

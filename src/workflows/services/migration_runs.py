@@ -134,4 +134,7 @@ def run_progress(ctx: Context, actor: User, plan_id: int, run_id: int | None = N
                 return None
             raise NotFound("迁移执行记录不存在")
         migrated, failed = runs.outcome_counts(run.id)
-        return RunProgress(run, migrated, failed, runs.run_outcomes(run.id, False, min(limit, pages.MAX_PAGE), offset))
+        # a 科室负责人 sees the failed cases of the hall they answer for, as in the plan's list of cases
+        hall = None if rules.may_request(actor) else actor.hall_code
+        return RunProgress(run, migrated, failed, runs.run_outcomes(run.id, False, min(limit, pages.MAX_PAGE), offset,
+                                                                    hall))
