@@ -22,8 +22,9 @@ tries and is not woken when the lock is freed, so with two web workers and the s
 while the lock stood free (bench/case_throughput.py, 2 workers: 307 such sleeps over 100 cases, 3.9 s in all).
 Before BEGIN IMMEDIATE each connection takes a turn, an exclusive flock on the database's `-writers` file, tried
 every half millisecond until the turn is given back at the transaction's end; BEGIN IMMEDIATE then finds the lock
-free. A turn not had within TURN_PATIENCE is gone without: the busy timeout waits, and fails, as before turns. SQLite's lock is still what guards the data: a writer that takes no turn (another program,
-a unit upgrading its read in place) is waited for by the busy timeout as before.
+free. A turn not had within TURN_PATIENCE is gone without: the busy timeout waits, and fails, as before turns.
+SQLite's lock is still what guards the data: a writer that takes no turn (another program, a unit upgrading its
+read in place) is waited for by the busy timeout as before.
 
 What a command must write before it computes, and may not keep waiting for its commit (a case's number, taken
 before its workflow runs: services/cases.py), it writes inside `committed_at_once`: a short transaction of its own,
@@ -237,18 +238,14 @@ def _queue_writers(engine, database: str) -> None:
             turn.close()
 
     dialect = engine.dialect
-    commit, rollback = dialect.do_commit, dialect.do_rollback
+    dialect.do_commit, dialect.do_rollback = _giving_turn(dialect.do_commit), _giving_turn(dialect.do_rollback)
 
-    def commit_and_give_turn(connection):  # the pool's connection, as SQLAlchemy passes it
+
+def _giving_turn(end_transaction):
+    """The dialect's `end_transaction` (its commit or rollback), the connection's turn given back after it."""
+    def ended(connection):  # the pool's connection, as SQLAlchemy passes it
         try:
-            commit(connection)
+            end_transaction(connection)
         finally:
             give_turn(connection)
-
-    def roll_back_and_give_turn(connection):
-        try:
-            rollback(connection)
-        finally:
-            give_turn(connection)
-
-    dialect.do_commit, dialect.do_rollback = commit_and_give_turn, roll_back_and_give_turn
+    return ended

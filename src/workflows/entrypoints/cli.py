@@ -27,7 +27,8 @@ from workflows.domain.catalog import CatalogError
 from workflows.domain.errors import InvalidInput, WorkflowsError
 from workflows.domain.roles import role_name
 from workflows.services import (calendar, case_migration, cases, catalog, demo, incidents, migration_runs,
-                                process_messages, process_tests, processes, setup, signals, tasks, time_limits, token_moves, users)
+                                process_messages, process_tests, processes, setup, signals, tasks, time_limits,
+                                token_moves, users)
 from workflows.services.context import CHINA
 
 from . import logs, views

@@ -13,8 +13,9 @@ that the bench measures the server as it is served: `gunicorn -c python:workflow
   38.3, 26.2 against 22.0, 32.6 against 29.7) and each worker more costs CPU a case (workers' CPU 1: 24–27 ms,
   2: 24–29, 3: 26–30, 4: 29–34), so `workflows serve` keeps 2. 2 workers made 1.2–1.5× of 1, not the 1.6× issue
   11 wants: their threads wait for SQLite's write lock (wall time a case in BEGIN IMMEDIATE: 35–37 ms in each of 2
-  workers, 2 waits over 1 ms; 60 ms in 1 worker of 4 threads, 5 waits), and SQLite's busy handler sleeps 1, 2, 5, 10 … ms between tries, not woken when the lock is
-  free.
+  workers, 2 waits over 1 ms; 60 ms in 1 worker of 4 threads, 5 waits), and SQLite's busy handler slept 1, 2, 5,
+  10 … ms between tries, not woken when the lock was free. Since writers queue for the lock (adapters/write_lock.py,
+  Turn) and the scheduler checkpoints the WAL, 2 workers made 1.53× and 1.76× of 1 (same bench, quiet machine).
 - no preload: each worker makes its own database engine (its pool's connections) and its own thread for the 文书
   PDFs after it is forked, where a preloaded app would have to be taken apart again in every worker; preloading
   saves start-up time and memory, not time per request.

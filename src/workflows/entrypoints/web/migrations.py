@@ -1,6 +1,6 @@
 """案件迁移 (migration plans: make one, approve it, see which cases can move and why not, run it on the ticked ones
-or, in the background, on all, its progress polled by the plan's page) and 跳转 (the dialog on the case page that moves a case's token): services/case_migration.py and
-services/token_moves.py."""
+or, in the background, on all, its progress polled by the plan's page) and 跳转 (the dialog on the case page that
+moves a case's token): services/case_migration.py, services/migration_runs.py and services/token_moves.py."""
 from __future__ import annotations
 
 from flask import flash, g, redirect, render_template, request, url_for
