@@ -185,3 +185,15 @@ def test_a_duration_is_restored_to_its_microsecond_as_it_is_kept(clocked):
     for data in (kept, restored):
         assert {key: data[key] for key in waited} == waited
         assert data["fees"]["checked_in"] == timedelta(seconds=3.5)
+
+
+def test_a_duration_stored_without_microseconds_still_restores(clocked):
+    # States written before the microseconds were kept hold a timedelta as its days and seconds only.
+    engine = Engine()
+    run = _accepted(engine, clocked)
+    [review] = run.ready_tasks()
+    run.complete(review.id, {"decision": "approve", "waited": timedelta(days=1, seconds=7200, microseconds=5)})
+    state = engine.dump(run).replace(', "microseconds": 5', "")
+
+    assert '"days": 1, "seconds": 7200, "typename": "timedelta"}' in state  # as SpiffWorkflow wrote it
+    assert engine.resume(run.definition, state, clocked).data["waited"] == timedelta(days=1, hours=2)
