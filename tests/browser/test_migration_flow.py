@@ -59,6 +59,9 @@ def test_a_designer_drafts_a_supervisor_approves_and_the_cases_migrate(page, chr
     assert page.get_by_role("button", name="迁移全部可迁移的").is_disabled()  # once at a time
     outbox.work_due(ctx)  # the scheduler's round, while the page polls
     counts.filter(has_text="已迁移 1 件，未迁移 0 件，共 3 件").wait_for()
+    bar = page.get_by_label("迁移进度")
+    assert (bar.get_attribute("value"), bar.get_attribute("max")) == ("1", "3")
+    assert bar.bounding_box()["width"] > 0.9 * page.locator("#migration-run").bounding_box()["width"]  # spans it
     shot(page, "migration-plan-running")
     while outbox.work_due(ctx):
         pass
