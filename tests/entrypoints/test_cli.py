@@ -27,27 +27,23 @@ def run(url: str, *args: str, expect: int = 0) -> str:
 
 # Installing is where the database matters (the migrations and the first rows, on each backend): both databases.
 # The other commands run the use cases' SQL, which the tests marked both_databases run on both: SQLite.
+# One test of installing on each backend: every install of the catalog and all diagrams costs seconds of CPU.
 @pytest.mark.both_databases
-def test_init_installs_a_new_database_and_running_it_again_keeps_the_data(empty_database_url):
+def test_init_installs_a_new_database_with_the_tests_beside_the_diagrams_and_running_it_again_keeps_the_data(
+        empty_database_url, tmp_path):
     url = empty_database_url
+    files = sorted(BPMN_DIR.glob("*.tests.yaml"))
     first = run(url, "init", "--catalog", str(CATALOG_DIR), "--bpmn", str(BPMN_DIR), "--demo")
     assert "210400 共 24 个事项" in first and "演示数据：已加入" in first
     assert re.search(r"部署：(\d+) 个流程有新版本", first).group(1) == str(len(list(BPMN_DIR.glob("*.bpmn"))))
+    assert f"测试用例：{len(files)} 个流程的测试已载入" in first
     tasks_before = run(url, "tasks", "--user", "shenhe")
     assert "门诊费用报销" in tasks_before
 
     again = run(url, "init", "--catalog", str(CATALOG_DIR), "--bpmn", str(BPMN_DIR), "--demo")
     assert "部署：0 个流程有新版本" in again and "演示数据：已有，未改动" in again
+    assert "测试用例：0 个流程的测试已载入" in again
     assert run(url, "tasks", "--user", "shenhe") == tasks_before
-
-
-@pytest.mark.both_databases
-def test_init_loads_the_tests_beside_the_diagrams_and_a_publish_then_runs_them(empty_database_url, tmp_path):
-    url = empty_database_url
-    files = sorted(BPMN_DIR.glob("*.tests.yaml"))
-    first = run(url, "init", "--catalog", str(CATALOG_DIR), "--bpmn", str(BPMN_DIR))
-    assert f"测试用例：{len(files)} 个流程的测试已载入" in first
-    assert "测试用例：0 个流程的测试已载入" in run(url, "init", "--catalog", str(CATALOG_DIR), "--bpmn", str(BPMN_DIR))
 
     ctx = bootstrap(url)
     assert process_tests.load_test_files(ctx, BPMN_DIR) == []  # unchanged files: nothing rewritten

@@ -31,8 +31,13 @@ def open_rows(ctx, staff, number):
 
 
 @pytest.fixture
-def stages(ctx, staff, clock):
-    """Cases at each stage of version 1, then version 2 deployed: number by where each stands."""
+def stages(ctx, staff, clock, built_once):
+    """Cases at each stage of version 1, then version 2 deployed: number by where each stands. Built once per worker
+    and database (built_once): a copy of it for every test."""
+    return built_once("test_case_migration.stages", lambda: build_stages(ctx, staff, clock))
+
+
+def build_stages(ctx, staff, clock):
     at_accept = cases.open_case(ctx, staff["shouli"], "002036006001", {"name": "李明", "id_number": "210402198001011239"},
                                 {"expense_total": "600.00", "bank_account": "6222020712001234567"}).case.number
     at_review = accept(ctx, staff, clock, "2026-11-23 09:30")

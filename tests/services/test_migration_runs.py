@@ -21,9 +21,14 @@ pytestmark = pytest.mark.both_databases
 
 
 @pytest.fixture
-def admin_plan(ctx, staff, clock):
+def admin_plan(ctx, staff, clock, built_once):
     """Four accepted cases on version 1, the second at 拨付 (which version 2 lacks: refused), and an administrator's
-    plan to version 2; with the cases' numbers in the order of their ids."""
+    plan to version 2; with the cases' numbers in the order of their ids. Built once per worker and database
+    (built_once): a copy of it for every test."""
+    return built_once("test_migration_runs.admin_plan", lambda: build_admin_plan(ctx, staff, clock))
+
+
+def build_admin_plan(ctx, staff, clock):
     numbers = [accept(ctx, staff, clock, f"2026-11-23 09:{minute}") for minute in (10, 20, 30, 40)]
     complete(ctx, staff, "shenhe", numbers[1], "approve")
     source = processes.process_versions(ctx, OUTPATIENT_PROCESS)[0]
