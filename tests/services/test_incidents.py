@@ -100,6 +100,10 @@ def test_a_retry_needs_a_selection_and_a_reason(ctx, staff):
     with pytest.raises(InvalidInput) as error:
         incidents.retry_incidents(ctx, staff["kezhang"], ["case:x"], "  ")
     assert "reason" in error.value.field_errors
+    for refs in ([{}], ["case:x", ["case:y"]], [7]):  # a ref is a text (an object once gave a 500 in the API)
+        with pytest.raises(InvalidInput) as error:
+            incidents.retry_incidents(ctx, staff["kezhang"], refs, "重试")
+        assert "refs" in error.value.field_errors
 
 
 def test_the_api_and_the_cli_list_and_retry_incidents(ctx, staff, clock, monkeypatch, client, auth):
@@ -119,6 +123,8 @@ def test_the_api_and_the_cli_list_and_retry_incidents(ctx, staff, clock, monkeyp
     assert "银行接口连接超时" in shown["error"] and shown["detail"] is not None
     no_reason = client.post("/api/incidents/retry", json={"refs": [f"case:{number}"]}, headers=kezhang)
     assert no_reason.status_code == 422 and "reason" in no_reason.get_json()["error"]["fields"]
+    not_a_ref = client.post("/api/incidents/retry", json={"refs": [{}], "reason": ""}, headers=kezhang)
+    assert not_a_ref.status_code == 422 and "refs" in not_a_ref.get_json()["error"]["fields"]
 
     def cli(*args, expect=0):
         result = CliRunner().invoke(main, ["--database-url", ctx_url(ctx), *args], catch_exceptions=False)

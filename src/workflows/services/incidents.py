@@ -146,8 +146,9 @@ def incident(ctx: Context, actor: User, ref: str) -> Incident:
 def retry_incidents(ctx: Context, actor: User, refs: list[str], reason: str) -> list[RetryOutcome]:
     """Retry each named incident once, each in its own transaction; the outcomes in the order given."""
     require_role(actor, "supervisor", "admin")
-    selection = list(dict.fromkeys(refs))  # a ref named twice is retried once
-    if not selection or len(selection) > MAX_SELECTION or not all(isinstance(r, str) for r in selection):
+    texts = all(isinstance(ref, str) for ref in refs)  # before the set of them: a JSON object is no key
+    selection = list(dict.fromkeys(refs)) if texts else []  # a ref named twice is retried once
+    if not selection or len(selection) > MAX_SELECTION:
         raise InvalidInput("请选择要重试的故障", {"refs": f"1 至 {MAX_SELECTION} 个故障编号"})
     if not isinstance(reason, str) or not reason.strip():  # refused before anything runs, as each retry would
         raise InvalidInput("请填写重试原因", {"reason": "请填写重试原因"})
