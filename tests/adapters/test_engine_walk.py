@@ -9,6 +9,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.specs.control import _EndJoin
 from SpiffWorkflow.bpmn.util.task import BpmnTaskIterator
 from SpiffWorkflow.task import TaskState
 from SpiffWorkflow.util.task import TaskIterator
@@ -112,18 +113,19 @@ def test_the_engine_leaves_out_only_walks_whose_tasks_it_knows(bpmn, monkeypatch
     a walk gives now, the READY automatic task the census gives alone is the one a walk finds, a sub-process's
     task whose update is left out is left as it is by SpiffWorkflow's update, and so is a timer the refresh of
     timers leaves out, where the engine's rounds stop sooner, SpiffWorkflow's next round runs nothing and changes
-    nothing, and a workflow cancelled (the case's or a sub-process's) cancels the tasks the library's iterator
-    finds."""
+    nothing, a workflow cancelled (the case's or a sub-process's) cancels the tasks the library's iterator
+    finds, and an end join fires where the library's would."""
     _checked_run(bpmn, monkeypatch)
 
 
-def _checked_run(bpmn, monkeypatch) -> tuple[list[bool], list]:
-    """Run the diagram's tests with every shortcut checked; give what still_waits answered, the flows cancelled."""
-    skipped, given, alone, waited, settled, stayed, cancelled = [], [], [], [], [], [], []
+def _checked_run(bpmn, monkeypatch) -> tuple[list[bool], list, list[bool]]:
+    """Run the diagram's tests with every shortcut checked; give what still_waits answered, the flows cancelled
+    and what the end joins answered."""
+    skipped, given, alone, waited, settled, stayed, cancelled, joined = [], [], [], [], [], [], [], []
     may_have, get_tasks = CaseWorkflow.may_have_automatic_ready, CaseWorkflow.get_tasks
     update_waiting, automatic_ready_alone = CaseWorkflow.update_waiting_tasks, CaseWorkflow.automatic_ready_alone
     waits_on, is_settled, still_waits = CaseWorkflow.waits_on, CaseWorkflow.settled, engine_module.still_waits
-    cancel = CaseWorkflow.cancel
+    cancel, end_join_may_fire = CaseWorkflow.cancel, _EndJoin._check_threshold_unstructured
 
     def checking_waits(self):
         if not self.census.waiting:
@@ -194,6 +196,13 @@ def _checked_run(bpmn, monkeypatch) -> tuple[list[bool], list]:
         cancelled.append(flow)
         return cancel(self, workflow)
 
+    def checking_end_join(self, my_task):
+        answer = end_join_may_fire(self, my_task)
+        assert answer == _library_end_join_may_fire(self, my_task)
+        joined.append(answer)
+        return answer
+
+    monkeypatch.setattr(_EndJoin, "_check_threshold_unstructured", checking_end_join)
     monkeypatch.setattr(engine_module, "still_waits", checking_still_waits)
     monkeypatch.setattr(CaseWorkflow, "cancel", checking_cancel)
     monkeypatch.setattr(CaseWorkflow, "waits_on", checking_waits_on)
@@ -205,14 +214,47 @@ def _checked_run(bpmn, monkeypatch) -> tuple[list[bool], list]:
     _, report = run_test_file(Engine(), load_catalog(CATALOG_DIR), bpmn)
     assert report.failure is None, report.failure.summary()
     assert any(skipped) and given and any(alone) and any(settled) and (any(waited) or not waited)
-    return stayed, cancelled
+    return stayed, cancelled, joined
+
+
+def _library_end_join_may_fire(spec, my_task) -> bool:
+    """SpiffWorkflow 3.2.0's _EndJoin._check_threshold_unstructured, as the library has it."""
+    for task in TaskIterator(my_task.workflow.task_tree, state=TaskState.NOT_FINISHED_MASK, end_at_spec=spec.name):
+        if task == my_task:
+            continue
+        return False
+    return True
+
+
+def test_an_end_join_fires_where_the_librarys_would(monkeypatch):
+    """The catalog's diagrams never end by an end join (their limits' event sub-processes run beside them): these
+    end the case's process and sub-processes by one, each asked at every update of an end join, as the engine
+    asks, whether it fires, and answering as SpiffWorkflow's iterator would."""
+    end_join_may_fire, answers = _EndJoin._check_threshold_unstructured, []
+
+    def checking(self, my_task):
+        answers.append(end_join_may_fire(self, my_task))
+        assert answers[-1] == _library_end_join_may_fire(self, my_task)
+        return answers[-1]
+
+    monkeypatch.setattr(_EndJoin, "_check_threshold_unstructured", checking)
+    for diagram in ["plain_task.bpmn", "parallel_gateway.bpmn", "embedded_subprocess.bpmn",
+                    "escalation_subprocess.bpmn", "multi_instance_parallel.bpmn"]:
+        engine = Engine()
+        xml = (ROOT / "tests" / "fixtures" / "conformance" / diagram).read_text(encoding="utf-8")
+        run = engine.start(engine.definition(xml), {}, _bindings(NEVER))
+        while not run.completed and run.failure is None:
+            task = run.ready_tasks()[0]
+            run.complete(task.id, {f"opinion_{task.definition.spec_id}": "同意"})
+        assert run.completed and run.failure is None, diagram
+    assert any(answers) and not all(answers)
 
 
 def test_the_checks_meet_timers_left_as_they_are_and_cancelled_workflows():
     """The checks above meet timers whose refresh is left out and cancelled workflows: the bench's item (its
     limits' timers wait beside every step; its case ends by cancelling them)."""
     with pytest.MonkeyPatch.context() as monkeypatch:
-        stayed, cancelled = _checked_run(BPMN_DIR / "item_002036006001.bpmn", monkeypatch)
+        stayed, cancelled, _ = _checked_run(BPMN_DIR / "item_002036006001.bpmn", monkeypatch)
     assert any(stayed) and cancelled
 
 

@@ -26,7 +26,7 @@ from SpiffWorkflow.bpmn.serializer.default.workflow import (BpmnSubWorkflowConve
                                                             TaskConverter, WorkflowConverter)
 from SpiffWorkflow.bpmn.serializer.helpers import DefaultRegistry
 from SpiffWorkflow.bpmn.specs.bpmn_task_spec import BpmnTaskSpec
-from SpiffWorkflow.bpmn.specs.control import BoundaryEventJoin, BoundaryEventSplit, SimpleBpmnTask
+from SpiffWorkflow.bpmn.specs.control import BoundaryEventJoin, BoundaryEventSplit, SimpleBpmnTask, _EndJoin
 from SpiffWorkflow.bpmn.specs.defaults import CallActivity, EndEvent, EventBasedGateway, StartEvent
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent, ThrowingEvent
 from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
@@ -160,6 +160,25 @@ class TaskCensus:
 
 Task._set_state = _set_state
 Task._child_added_notify = _child_added_notify
+
+
+def _end_join_may_fire(self, my_task) -> bool:
+    """SpiffWorkflow 3.2.0's _EndJoin._check_threshold_unstructured: whether no task of the workflow's tree but the
+    end join's own is unfinished, the tree below an end join of this spec left out; by a plain walk (the order
+    the library's iterator takes does not change the answer; nor does its depth limit, 1000 levels, reached by no
+    case): its generic iterator, at the end of the case's process and of each sub-process, was the most of what a
+    case still walked by it."""
+    tasks, pending = my_task.workflow.tasks, [my_task.workflow.task_tree]
+    while pending:
+        task = pending.pop()
+        if task._state & TaskState.NOT_FINISHED_MASK and task is not my_task:
+            return False
+        if task.task_spec.name != self.name:
+            pending.extend([tasks.get(child) for child in task._children])
+    return True
+
+
+_EndJoin._check_threshold_unstructured = _end_join_may_fire
 
 
 def _workflow_log_extras(self, dct=None):
