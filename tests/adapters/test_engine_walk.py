@@ -3,8 +3,13 @@ at every step of real cases it must give exactly the tasks, in exactly the order
 whatever is asked (ready, waiting, finished, predicted …), in the case's tree and in each of its sub-processes."""
 from __future__ import annotations
 
+from copy import deepcopy
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
+
 import pytest
 from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.specs.control import _EndJoin
 from SpiffWorkflow.bpmn.util.task import BpmnTaskIterator
 from SpiffWorkflow.task import TaskState
 from SpiffWorkflow.util.task import TaskIterator
@@ -12,6 +17,7 @@ from SpiffWorkflow.util.task import TaskIterator
 from handlers.gateways import LocalNationalPlatform, LocalPaymentGateway, LocalSmsNotifier
 from workflows.adapters.catalog_files import load_catalog
 from workflows.adapters.dmn_parsing import decision_files
+from workflows.adapters import engine as engine_module
 from workflows.adapters.engine import CaseBindings, CaseWorkflow, Engine, TaskCensus, _walk
 from workflows.adapters.limits import NEVER
 from workflows.services.process_tests import run_test_file
@@ -71,7 +77,9 @@ def test_the_engine_finds_the_tasks_spiffworkflow_would_at_every_step(due):
                                     "bank_account": "6222020712001234567"}, _bindings(due))
     compared, stages = _same_as_spiffworkflow(run.workflow), []
     while not run.completed:
-        run = engine.resume(definition, engine.dump(run), _bindings(due))  # each step on a restored tree
+        state = engine.dump(run)
+        _cancels_as_spiffworkflow(engine, definition, state, _bindings(due))
+        run = engine.resume(definition, state, _bindings(due))  # each step on a restored tree
         compared += _same_as_spiffworkflow(run.workflow)
         task = next(task for task in run.ready_tasks() if task.definition.stage in DECISIONS)
         stages.append(task.definition.stage)
@@ -79,6 +87,18 @@ def test_the_engine_finds_the_tasks_spiffworkflow_would_at_every_step(due):
         compared += _same_as_spiffworkflow(run.workflow)
     assert stages == ["受理", "审核", "拨付"] and run.result == "办结"
     assert compared > 1 + 2 * len(stages)  # the limits' event sub-processes were walked too
+
+
+def _cancels_as_spiffworkflow(engine, definition, state: str, bindings) -> None:
+    """The case's workflow restored from `state` twice, one cancelled by the engine, one by SpiffWorkflow: the same
+    tasks cancelled in the same order, and every task of every tree left in the same state."""
+    ours, theirs = (engine.resume(definition, state, bindings).workflow for _ in range(2))
+    cancelled = [task.id for task in ours.cancel()], [task.id for task in BpmnWorkflow.cancel(theirs)]
+    assert cancelled[0] == cancelled[1] and cancelled[0]
+    assert [(flow.completed, flow.success, [(task.id, task._state) for task in flow.tasks.values()])
+            for flow in [ours, *ours.subprocesses.values()]] == [
+        (flow.completed, flow.success, [(task.id, task._state) for task in flow.tasks.values()])
+        for flow in [theirs, *theirs.subprocesses.values()]]
 
 
 def _ready_automatic(workflow) -> list:
@@ -91,12 +111,21 @@ def test_the_engine_leaves_out_only_walks_whose_tasks_it_knows(bpmn, monkeypatch
     automatic tasks says there is none, a walk finds none (in the tree skipped and in the whole case), where the
     count of WAITING ones says so, none waits in the case's own tree, the tasks a query gives again are those
     a walk gives now, the READY automatic task the census gives alone is the one a walk finds, a sub-process's
-    task whose update is left out is left as it is by SpiffWorkflow's update, and where the engine's rounds stop
-    sooner, SpiffWorkflow's next round runs nothing and changes nothing."""
-    skipped, given, alone, waited, settled = [], [], [], [], []
+    task whose update is left out is left as it is by SpiffWorkflow's update, and so is a timer the refresh of
+    timers leaves out, where the engine's rounds stop sooner, SpiffWorkflow's next round runs nothing and changes
+    nothing, a workflow cancelled (the case's or a sub-process's) cancels the tasks the library's iterator
+    finds, and an end join fires where the library's would."""
+    _checked_run(bpmn, monkeypatch)
+
+
+def _checked_run(bpmn, monkeypatch) -> tuple[list[bool], list, list[bool]]:
+    """Run the diagram's tests with every shortcut checked; give what still_waits answered, the flows cancelled
+    and what the end joins answered."""
+    skipped, given, alone, waited, settled, stayed, cancelled, joined = [], [], [], [], [], [], [], []
     may_have, get_tasks = CaseWorkflow.may_have_automatic_ready, CaseWorkflow.get_tasks
     update_waiting, automatic_ready_alone = CaseWorkflow.update_waiting_tasks, CaseWorkflow.automatic_ready_alone
-    waits_on, is_settled = CaseWorkflow.waits_on, CaseWorkflow.settled
+    waits_on, is_settled, still_waits = CaseWorkflow.waits_on, CaseWorkflow.settled, engine_module.still_waits
+    cancel, end_join_may_fire = CaseWorkflow.cancel, _EndJoin._check_threshold_unstructured
 
     def checking_waits(self):
         if not self.census.waiting:
@@ -148,6 +177,34 @@ def test_the_engine_leaves_out_only_walks_whose_tasks_it_knows(bpmn, monkeypatch
         settled.append(answer)
         return answer
 
+    def checking_still_waits(task):
+        answer = still_waits(task)
+        if answer:
+            top = task.workflow.top_workflow
+            before, data, internal = unchanged(top), task.data, deepcopy(task.internal_data)
+            copied, events = deepcopy(data), dict(top.event_manager.tasks)
+            task.task_spec._update(task)
+            assert unchanged(top) == before and task.data is data and data == copied
+            assert task.internal_data == internal and top.event_manager.tasks == events
+        stayed.append(answer)
+        return answer
+
+    def checking_cancel(self, workflow=None):
+        flow = workflow or self
+        assert list(_walk(flow, TaskState.NOT_FINISHED_MASK, into_subprocesses=False)) == list(
+            TaskIterator(flow.task_tree, state=TaskState.NOT_FINISHED_MASK))
+        cancelled.append(flow)
+        return cancel(self, workflow)
+
+    def checking_end_join(self, my_task):
+        answer = end_join_may_fire(self, my_task)
+        assert answer == _library_end_join_may_fire(self, my_task)
+        joined.append(answer)
+        return answer
+
+    monkeypatch.setattr(_EndJoin, "_check_threshold_unstructured", checking_end_join)
+    monkeypatch.setattr(engine_module, "still_waits", checking_still_waits)
+    monkeypatch.setattr(CaseWorkflow, "cancel", checking_cancel)
     monkeypatch.setattr(CaseWorkflow, "waits_on", checking_waits_on)
     monkeypatch.setattr(CaseWorkflow, "settled", checking_settled)
     monkeypatch.setattr(CaseWorkflow, "may_have_automatic_ready", checking_count)
@@ -157,6 +214,97 @@ def test_the_engine_leaves_out_only_walks_whose_tasks_it_knows(bpmn, monkeypatch
     _, report = run_test_file(Engine(), load_catalog(CATALOG_DIR), bpmn)
     assert report.failure is None, report.failure.summary()
     assert any(skipped) and given and any(alone) and any(settled) and (any(waited) or not waited)
+    return stayed, cancelled, joined
+
+
+def _library_end_join_may_fire(spec, my_task) -> bool:
+    """SpiffWorkflow 3.2.0's _EndJoin._check_threshold_unstructured, as the library has it."""
+    for task in TaskIterator(my_task.workflow.task_tree, state=TaskState.NOT_FINISHED_MASK, end_at_spec=spec.name):
+        if task == my_task:
+            continue
+        return False
+    return True
+
+
+def test_an_end_join_fires_where_the_librarys_would(monkeypatch):
+    """The catalog's diagrams never end by an end join (their limits' event sub-processes run beside them): these
+    end the case's process and sub-processes by one, each asked at every update of an end join, as the engine
+    asks, whether it fires, and answering as SpiffWorkflow's iterator would."""
+    end_join_may_fire, answers = _EndJoin._check_threshold_unstructured, []
+
+    def checking(self, my_task):
+        answers.append(end_join_may_fire(self, my_task))
+        assert answers[-1] == _library_end_join_may_fire(self, my_task)
+        return answers[-1]
+
+    monkeypatch.setattr(_EndJoin, "_check_threshold_unstructured", checking)
+    for diagram in ["plain_task.bpmn", "parallel_gateway.bpmn", "embedded_subprocess.bpmn",
+                    "escalation_subprocess.bpmn", "multi_instance_parallel.bpmn"]:
+        engine = Engine()
+        xml = (ROOT / "tests" / "fixtures" / "conformance" / diagram).read_text(encoding="utf-8")
+        run = engine.start(engine.definition(xml), {}, _bindings(NEVER))
+        while not run.completed and run.failure is None:
+            task = run.ready_tasks()[0]
+            run.complete(task.id, {f"opinion_{task.definition.spec_id}": "同意"})
+        assert run.completed and run.failure is None, diagram
+    assert any(answers) and not all(answers)
+
+
+def test_the_checks_meet_timers_left_as_they_are_and_cancelled_workflows():
+    """The checks above meet timers whose refresh is left out and cancelled workflows: the bench's item (its
+    limits' timers wait beside every step; its case ends by cancelling them)."""
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        stayed, cancelled, _ = _checked_run(BPMN_DIR / "item_002036006001.bpmn", monkeypatch)
+    assert any(stayed) and cancelled
+
+
+OPENED = datetime(2026, 12, 1, 9, 0, tzinfo=timezone(timedelta(hours=8)))
+
+
+def _timer_check(engine, definition, state: str, bindings, task_id, parent_data: dict) -> tuple[bool, bool]:
+    """(still_waits's answer, whether SpiffWorkflow's update changes anything) for the timer `task_id` of a
+    workflow restored from `state`, its parent's data updated with `parent_data` (each question on its own copy,
+    so that neither sees the other's changes)."""
+    answers = []
+    for ask in (engine_module.still_waits, None):
+        run = engine.resume(definition, state, bindings)
+        task = run.workflow.get_task_from_id(task_id)
+        task.parent.data.update(parent_data)
+        with run._on_case_clock():
+            if ask is not None:
+                answers.append(ask(task))
+                continue
+            before = (run.workflow.census.changes, deepcopy(task.data), deepcopy(task.internal_data))
+            task.task_spec._update(task)
+            answers.append((run.workflow.census.changes, task.data, task.internal_data) != before)
+    return answers[0], answers[1]
+
+
+def test_a_timer_is_left_as_it_is_exactly_where_the_librarys_update_changes_nothing():
+    """The limits' timers of the bench's item (due an hour after the case opened), asked before they are due, when
+    they are due to the microsecond and after, and with their parent's data changed since they began to wait: the
+    refresh of timers leaves one out (still_waits) exactly where SpiffWorkflow's update of it changes nothing, and
+    updates the others, which then go off or take their parent's data."""
+    engine, clock = Engine(), [OPENED]
+    due = (OPENED + timedelta(hours=1)).isoformat()
+    bindings = replace(_bindings(due), clock=lambda: clock[0])
+    definition = engine.definition((BPMN_DIR / "item_002036006001.bpmn").read_text(), "item_002036006001.bpmn",
+                                   {name: xml.decode("utf-8")
+                                    for name, xml in decision_files(BPMN_DIR / "decisions").items()})
+    run = engine.start(definition, {"applicant": {"name": "张伟", "id_number": PERSON_ID},
+                                    "expense_total": "1860.00"}, bindings)
+    state, seen = engine.dump(run), []
+    timers = list(run.workflow.event_manager.tasks)
+    assert timers
+    hour = timedelta(hours=1)
+    for since in (timedelta(0), hour / 2, hour - timedelta(microseconds=1), hour, 2 * hour):
+        clock[0] = OPENED + since
+        for task_id in timers:
+            for parent_data in ({}, {"expense_total": "1990.00"}, {"补正材料": ["收费票据"]}):
+                left_out, changed = _timer_check(engine, definition, state, bindings, task_id, parent_data)
+                assert left_out is not changed, (since, task_id, parent_data)
+                seen.append(left_out)
+    assert any(seen) and not all(seen)
 
 
 def _true_census(top) -> tuple[list[int], int, set[int]]:

@@ -14,6 +14,7 @@ from copy import deepcopy
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
+from functools import lru_cache
 from types import MappingProxyType
 from typing import Callable, Mapping
 from uuid import UUID, uuid4
@@ -24,13 +25,15 @@ from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.default.workflow import (BpmnSubWorkflowConverter, BpmnWorkflowConverter,
                                                             TaskConverter, WorkflowConverter)
 from SpiffWorkflow.bpmn.serializer.helpers import DefaultRegistry
-from SpiffWorkflow.bpmn.specs.control import BoundaryEventJoin, BoundaryEventSplit, SimpleBpmnTask
+from SpiffWorkflow.bpmn.specs.bpmn_task_spec import BpmnTaskSpec
+from SpiffWorkflow.bpmn.specs.control import BoundaryEventJoin, BoundaryEventSplit, SimpleBpmnTask, _EndJoin
 from SpiffWorkflow.bpmn.specs.defaults import CallActivity, EndEvent, EventBasedGateway, StartEvent
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent, ThrowingEvent
 from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
 from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
 from SpiffWorkflow.bpmn.specs.event_definitions import timer as spiff_timers
 from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import ErrorEventDefinition, EscalationEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.simple import CancelEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.util.subworkflow import BpmnSubWorkflow
@@ -159,6 +162,25 @@ Task._set_state = _set_state
 Task._child_added_notify = _child_added_notify
 
 
+def _end_join_may_fire(self, my_task) -> bool:
+    """SpiffWorkflow 3.2.0's _EndJoin._check_threshold_unstructured: whether no task of the workflow's tree but the
+    end join's own is unfinished, the tree below an end join of this spec left out; by a plain walk (the order
+    the library's iterator takes does not change the answer; nor does its depth limit, 1000 levels, reached by no
+    case): its generic iterator, at the end of the case's process and of each sub-process, was the most of what a
+    case still walked by it."""
+    tasks, pending = my_task.workflow.tasks, [my_task.workflow.task_tree]
+    while pending:
+        task = pending.pop()
+        if task._state & TaskState.NOT_FINISHED_MASK and task is not my_task:
+            return False
+        if task.task_spec.name != self.name:
+            pending.extend([tasks.get(child) for child in task._children])
+    return True
+
+
+_EndJoin._check_threshold_unstructured = _end_join_may_fire
+
+
 def _workflow_log_extras(self, dct=None):
     """SpiffWorkflow 3.2.0's Workflow.collect_log_extras (with the ids of all its tasks, by its slow generic walk,
     for a logger below INFO: each sub-process's start and each cancel asked for them) for a record its logger,
@@ -268,6 +290,31 @@ class CaseWorkflow(BpmnWorkflow):
         """A task changed its place in the tree (or its id) without changing state."""
         self.census.changes += 1
 
+    def refresh_timers(self) -> None:
+        """SpiffWorkflow 3.2.0's: each waiting timer is updated (and goes off if it is due), but one whose update
+        would only find it not due yet is left as it is (still_waits): the engine refreshes timers at the end of
+        every round of steps, and the library's update merged the parent's data into the timer's again each time."""
+        for task in list(self.event_manager.tasks.values()):
+            if (isinstance(task.task_spec.event_definition, (TimerEventDefinition, MultipleEventDefinition))
+                    and not still_waits(task)):
+                task.task_spec._update(task)
+
+    def cancel(self, workflow=None):
+        """SpiffWorkflow 3.2.0's BpmnWorkflow.cancel (with Workflow.cancel for `workflow`, the case's by default),
+        its unfinished tasks found by _walk, and the sub-processes of those it cancelled by a set of their ids'
+        int: the library's generic iterator was about half of the cancel that ends each case, and its list of
+        ids compared each sub-process's id with them by a Python call each."""
+        flow = workflow or self
+        flow.success, flow.completed = False, True
+        spiff_workflow.logger.info("Workflow cancelled", extra=flow.collect_log_extras())
+        cancelled = list(_walk(flow, TaskState.NOT_FINISHED_MASK, into_subprocesses=False))
+        for task in cancelled:
+            task.cancel()
+        ids = {task.id.int for task in cancelled}
+        for subprocess in [sub for key, sub in self.subprocesses.items() if key.int in ids]:
+            cancelled.extend(self.cancel(subprocess))
+        return cancelled
+
     def update_waiting_tasks(self) -> None:
         if not self.census.waiting:
             return  # (SpiffWorkflow asks after every task it completes; the case's own tree mostly has none)
@@ -305,6 +352,44 @@ class CaseWorkflow(BpmnWorkflow):
                     task.task_spec._update(task)
         count = update_workflow(self)
         return count > 0 or len(self.get_active_subprocesses()) > len(active_subprocesses)
+
+
+def still_waits(task) -> bool:
+    """Whether SpiffWorkflow 3.2.0's update of the waiting timer `task` would change nothing: its spec updates as
+    the library's catching events do (no data inputs to copy in, no one told of the update), its timer is a date
+    or a duration (whose has_fired is the library's) with its due moment computed, not fired and not due now, and
+    its data holds its parent's already (the update's DeepMerge would add nothing and change nothing)."""
+    spec, internal = task.task_spec, task.internal_data
+    due = _DUE.get(type(spec.event_definition))
+    value = internal.get("event_value")
+    if (due is None or task._state != TaskState.WAITING or type(value) is not str or internal.get("event_fired")
+            or not _updates_as_library(type(spec)) or spec.data_input_associations
+            or spec.io_specification is not None and spec.io_specification.data_inputs
+            or spec.update_event.n_subscribers()
+            or task.workflow.top_workflow.event_manager.tasks.get(task.id) is not task):
+        return False
+    parent = task.parent
+    if parent is None or not parent.data.items() <= task.data.items():
+        return False
+    try:
+        moment = due(value)
+    except Exception:  # noqa: BLE001 - a value the library's update fails on: it fails there, its own way
+        return False
+    return isinstance(moment, datetime) and not moment < spiff_timers.datetime.now(timezone.utc)
+
+
+# How each timer's has_fired reads its due moment from its event_value.
+_DUE = {spiff_timers.TimeDateEventDefinition: TimerEventDefinition.parse_time_or_duration,
+        spiff_timers.DurationTimerEventDefinition: TimerEventDefinition.get_datetime}
+_CATCHING_UPDATE = [CatchingEvent, BpmnTaskSpec, TaskSpec]
+
+
+@lru_cache(maxsize=None)
+def _updates_as_library(kind: type) -> bool:
+    """Whether a spec of class `kind` updates a task by the library's TaskSpec._update and the _update_hooks of
+    CatchingEvent, BpmnTaskSpec and TaskSpec alone, in that order (no class of ours or another mixin between)."""
+    return ([klass for klass in kind.__mro__ if "_update" in vars(klass)] == [TaskSpec]
+            and [klass for klass in kind.__mro__ if "_update_hook" in vars(klass)] == _CATCHING_UPDATE)
 
 
 def _walk(workflow, state: int, manual: bool | None = None, into_subprocesses: bool = True,
