@@ -142,6 +142,16 @@ def test_form_and_multipart_fields_and_the_query_are_checked_on_the_api_too(clie
     assert "控制字符" in error_of(query, 422, "invalid_input")["fields"]["item_code"]
 
 
+def test_a_multipart_part_whose_name_does_not_parse_is_checked_as_a_nameless_field(client, auth):
+    # name="\x01\" ends in an escaped quote: werkzeug gives the part the name None (it once gave a 500)
+    body = (b'--B\r\nContent-Disposition: form-data; name="\x01\\"\r\n\r\n%s\r\n'
+            b'--B\r\nContent-Disposition: form-data; name="file"; filename="x.bpmn"\r\n\r\n<definitions/>\r\n--B--\r\n')
+    upload = lambda value: client.post("/api/processes", headers=auth("sheji"), data=body % value,  # noqa: E731
+                                       content_type="multipart/form-data; boundary=B")
+    assert "控制字符" in error_of(upload(b"\x00"), 422, "invalid_input")["fields"][""]
+    assert "可执行的主流程" in error_of(upload(b"{}"), 422, "invalid_process")["message"]  # on to the diagram
+
+
 def test_every_answer_carries_a_request_id_and_keeps_a_given_one(client):
     assert len(client.get("/api/agencies").headers["X-Request-Id"]) == 16
     assert client.get("/nowhere", headers={"X-Request-Id": "abc-123-def"}).headers["X-Request-Id"] == "abc-123-def"

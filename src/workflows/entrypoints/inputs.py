@@ -61,6 +61,7 @@ def check_request() -> None:
     # request.form is empty for any other body; asking for it anyway builds a form parser on every JSON request
     for source in (request.args, request.form) if request.mimetype in FORM_TYPES else (request.args,):
         for name, values in source.lists():
+            name = name or ""  # a multipart part whose name does not parse has None for one
             problem = text_problem(name, 200) or next(
                 filter(None, (text_problem(value, REQUEST_TEXT_LENGTH) for value in values)), None)
             if problem:
