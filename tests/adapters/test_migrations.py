@@ -7,6 +7,7 @@ import pytest
 from alembic import command
 from sqlalchemy import inspect, text
 
+from workflows.adapters import orm
 from workflows.adapters.database import make_engine
 from workflows.adapters.migrate import alembic_config, upgrade
 
@@ -195,7 +196,7 @@ def _indexes(database, table: str) -> dict[str, tuple[list, str | None]]:
 
 
 def _declared(table: str, dialect: str) -> dict[str, tuple[list, str | None]]:
-    from workflows.adapters import orm
+    """name -> (columns, condition) of the table's indexes as orm.py declares them for the dialect."""
     return {index.name: ([getattr(e, "name", None) or e.element.name for e in index.expressions],
                          _condition(index.dialect_options[dialect]["where"]))
             for index in orm.metadata.tables[table].indexes}
