@@ -1,10 +1,13 @@
 """Upgrading an installation applies the migrations and keeps its data."""
 from __future__ import annotations
 
+import re
+
 import pytest
 from alembic import command
 from sqlalchemy import inspect, text
 
+from workflows.adapters import orm
 from workflows.adapters.database import make_engine
 from workflows.adapters.migrate import alembic_config, upgrade
 
@@ -163,3 +166,42 @@ def test_0054_adds_the_count_changes_view_and_its_downgrade_drops_it(empty_datab
         assert "count_changes" in inspect(database).get_view_names()
     finally:
         database.dispose()
+
+
+def test_0056_leaves_the_task_and_limit_indexes_queries_read_and_its_downgrade_puts_the_others_back(
+        empty_database_url):
+    """Every task or limit row written pays an entry in each of these indexes: the migrations make exactly the ones
+    orm.py declares (those the inbox, the desk, the statistics and the scheduler read), with their conditions."""
+    database = make_engine(empty_database_url)
+    try:
+        upgrade(database, "0056")
+        for table in ("case_tasks", "case_deadlines"):
+            assert _indexes(database, table) == _declared(table, database.dialect.name)
+        assert _indexes(database, "case_tasks")["ix_case_tasks_assignee"][1] == "assignee IS NOT NULL"
+        with database.begin() as connection:
+            command.downgrade(alembic_config(connection), "0055")
+        assert {"ix_case_tasks_inbox", "ix_case_deadlines_case_id", "ix_case_deadlines_due_at",
+                "ix_case_deadlines_open_due_at", "ix_case_deadlines_provisional"} <= (
+            set(_indexes(database, "case_tasks")) | set(_indexes(database, "case_deadlines")))
+        assert _indexes(database, "case_tasks")["ix_case_tasks_assignee"][1] is None
+    finally:
+        database.dispose()
+
+
+def _indexes(database, table: str) -> dict[str, tuple[list, str | None]]:
+    """name -> (columns, condition) of the table's indexes as the database has them (not the unique constraint's)."""
+    return {index["name"]: (index["column_names"],
+                            _condition(index.get("dialect_options", {}).get(f"{database.dialect.name}_where")))
+            for index in inspect(database).get_indexes(table) if "duplicates_constraint" not in index}
+
+
+def _declared(table: str, dialect: str) -> dict[str, tuple[list, str | None]]:
+    """name -> (columns, condition) of the table's indexes as orm.py declares them for the dialect."""
+    return {index.name: ([getattr(e, "name", None) or e.element.name for e in index.expressions],
+                         _condition(index.dialect_options[dialect]["where"]))
+            for index in orm.metadata.tables[table].indexes}
+
+
+def _condition(condition) -> str | None:
+    """A partial index's condition without PostgreSQL's parentheses and casts, so that both sides compare."""
+    return None if condition is None else re.sub(r"[()]|::(character varying|[a-z]+)", "", str(condition))

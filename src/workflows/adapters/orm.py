@@ -149,10 +149,12 @@ case_tasks = Table(
     Column("candidate_users", String(1000)),  # ",a,b,": camunda:candidateUsers, only they see and claim it
     Column("due_date", Moment()),  # camunda:dueDate, beside the case's limit (due_at)
     Column("follow_up_date", Moment()),  # camunda:followUpDate
-    # The inbox: open tasks of a hall and role, and a person's own tasks, by time left.
-    Index("ix_case_tasks_inbox", "agency_code", "hall_code", "role", "state", "due_at"),
-    Index("ix_case_tasks_assignee", "assignee", "state", "due_at"),
-    Index("ix_case_tasks_completed_by", "completed_by", "completed_at"),
+    # A person's own tasks by time left, and those they completed, newest first: only rows with a person are ever
+    # read from these, so the unclaimed and the open tasks write no entry (migration 0056).
+    Index("ix_case_tasks_assignee", "assignee", "state", "due_at", postgresql_where=text("assignee IS NOT NULL"),
+          sqlite_where=text("assignee IS NOT NULL")),
+    Index("ix_case_tasks_completed_by", "completed_by", "completed_at",
+          postgresql_where=text("completed_by IS NOT NULL"), sqlite_where=text("completed_by IS NOT NULL")),
     # A case's tasks by its number (the Camunda REST API's processInstanceId; migration 0053).
     Index("ix_case_tasks_case_number", "case_number"),
 )
@@ -274,13 +276,7 @@ case_deadlines = Table(
     # Counted in overdue_counts (statistics_counts.py): set by the scheduler's round once the limit is past due,
     # cleared by the command that meets, pauses or moves it. Not the domain's: the limit's record does not map it.
     Column("overdue", Boolean, nullable=False, default=False, server_default=false()),
-    UniqueConstraint("case_id", "kind"),
-    Index("ix_case_deadlines_due_at", "due_at"),
-    Index("ix_case_deadlines_provisional", "provisional"),
-    Index("ix_case_deadlines_case_id", "case_id"),
-    # The running limits only (met ones are the millions): the desk's yellow and red cards, soonest due first.
-    Index("ix_case_deadlines_open_due_at", "due_at", postgresql_where=text("met_at IS NULL"),
-          sqlite_where=text("met_at IS NULL"), postgresql_include=["case_id", "paused", "warning_at"]),
+    UniqueConstraint("case_id", "kind"),  # also a case's limits by case_id (migration 0056 dropped its own index)
     # A hall's running, unpaused limits by due moment: the desk's 黄牌/红牌, the longest overdue (migration 0030).
     Index("ix_case_deadlines_running_hall", "agency_code", "hall_code", "due_at", "id", **RUNNING_LIMITS),
     # A hall's running, unpaused limits with both moments the desk's count of those at risk tests (warning or due

@@ -60,11 +60,9 @@ class DeadlineRepository(_Repository):
         self.session.add(request)
         self._remember_added(("extensions", request.case_id), request)
 
-    def cases_with_unmet(self, provisional_only: bool = False, after: int = 0, limit: int | None = None) -> list[int]:
+    def cases_with_unmet(self, after: int = 0, limit: int | None = None) -> list[int]:
         """The cases with a running limit, by id (those after `after`, at most `limit`: one batch)."""
         query = select(CaseDeadline.case_id).where(CaseDeadline.met_at.is_(None)).distinct()
-        if provisional_only:
-            query = query.where(CaseDeadline.provisional.is_(True))
         if after or limit is not None:
             query = query.where(CaseDeadline.case_id > after).order_by(CaseDeadline.case_id).limit(limit)
         return list(self.session.scalars(query))
