@@ -10,7 +10,6 @@ from psycopg.types.json import Json, Jsonb
 from sqlalchemy import event
 
 from workflows.adapters import orm, statistics_counts
-from workflows.adapters.database import ANSWER_UNREAD
 from workflows.adapters.repository import driver_rows, insert_of
 from workflows.domain.errors import InvalidInput
 from workflows.domain.model import ExternalCall, HistoryEntry
@@ -107,8 +106,7 @@ def test_an_outside_answer_holding_a_nul_is_refused_naming_the_column(ctx, case,
 
 def test_rows_made_ready_for_the_driver_are_what_sqlalchemy_itself_would_send(ctx, case, clock):
     """The rows kept until commit are put in the form the driver takes (repository.driver_rows) before the commit
-    sends them: the same SQL and values, JSON and moments included, as SQLAlchemy's execution sends, and marked as
-    returning no rows (PostgreSQL's pipeline does not wait for their answers)."""
+    sends them: the same SQL and values, JSON and moments included, as SQLAlchemy's execution sends."""
     history = [{"case_id": case.id, "at": clock.now, "actor": "shouli", "action": "comment", "stage": "受理",
                 "task_name": None, "message": message, "detail": detail}
                for message, detail in (("一", {"金额": "1.50", "列表": [1, None]}), ("二", {}))]
@@ -125,7 +123,7 @@ def test_rows_made_ready_for_the_driver_are_what_sqlalchemy_itself_would_send(ct
                 ready = driver_rows(session, statement, rows)
                 session.connection().execute(statement, rows)
                 text, parameters = sent[-1]
-                assert _comparable(ready) == _comparable((text, parameters, ANSWER_UNREAD))
+                assert _comparable(ready) == _comparable((text, parameters))
         finally:
             event.remove(session.get_bind(), "before_cursor_execute", listener)
         assert driver_rows(session, statements[0][0], [history[0], {**history[1], "extra": 1}]) is None
@@ -135,11 +133,11 @@ def test_rows_made_ready_for_the_driver_are_what_sqlalchemy_itself_would_send(ct
 def _comparable(ready) -> tuple:
     """Rows for the driver compared by their values: psycopg's JSON wrappers (made anew each time) by what they
     wrap, one row as a list of one."""
-    text, rows, options = ready
+    text, rows = ready
     rows = rows if isinstance(rows, list) else [rows]
     unwrapped = [{key: _unwrapped(value) for key, value in row.items()} if isinstance(row, dict)
                  else tuple(map(_unwrapped, row)) for row in rows]
-    return text, unwrapped, options
+    return text, unwrapped
 
 
 def _unwrapped(value):

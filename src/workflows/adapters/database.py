@@ -24,9 +24,9 @@ _HOLDING = weakref.WeakSet()
 _NO_FLUSH_WAIT = text("SET LOCAL synchronous_commit = off")
 # psycopg: the DBAPI connections whose unit sends its commit's writes in a pipeline (writes_pipelined), until the commit
 _PIPELINES = weakref.WeakKeyDictionary()
-# The execution options of SQL sent as the driver takes it (exec_driver_sql) whose answer no one reads: it returns no
-# rows and its row count is not used (SQLAlchemy asks for it all the same: it cannot tell from the text), so a
-# PipelinedCursor waits for neither (repository.driver_rows)
+# The execution options of a write whose answer no one reads (repository.send_rows): SQLAlchemy asks for the rows of
+# SQL sent as the driver takes it (it cannot tell there are none) and for the row count of that and of an UPDATE or
+# DELETE, and a PipelinedCursor waits for neither
 _UNREAD = "answer_unread"
 ANSWER_UNREAD = {_UNREAD: True}
 

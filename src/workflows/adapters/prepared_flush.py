@@ -168,7 +168,7 @@ def _insert_row(state, versions: list, alone: bool) -> dict | None:
 def _insert_with_id(connection, statement, row: dict, ready, state) -> None:
     """Insert the one row, and give its object the id the database handed out."""
     if ready is not None:
-        result = connection.exec_driver_sql(ready[0], ready[1][0], ready[2])
+        result = connection.exec_driver_sql(ready[0], ready[1][0])
         handed_out = result.scalar_one() if result.returns_rows else result.lastrowid  # PostgreSQL's RETURNING
     else:
         handed_out = connection.execute(statement, row).inserted_primary_key[0]
@@ -181,7 +181,7 @@ def _send_checked(connection, statement, rows: list[dict], ready) -> None:
     nothing, and the write is stale (StaleDataError, as the ORM raises it: the unit of work says Busy)."""
     for index, row in enumerate(rows):
         if ready is not None:
-            matched = connection.exec_driver_sql(ready[0], ready[1][index]).rowcount  # answer read
+            matched = connection.exec_driver_sql(ready[0], ready[1][index]).rowcount
         else:
             matched = connection.execute(statement, row).rowcount
         if matched != 1:
