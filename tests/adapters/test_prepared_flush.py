@@ -14,6 +14,7 @@ from workflows.domain.model import CaseMaterial
 from workflows.services import cases, tasks
 
 from support.cases import APPLICANT, DATA, OUTPATIENT
+from support.libpq import syncs_sent
 
 pytestmark = pytest.mark.both_databases  # the database matters here: SQLite and PostgreSQL
 
@@ -90,3 +91,22 @@ def test_objects_written_are_the_sessions_as_a_flush_leaves_them(ctx, staff):
         uow.commit()
         assert not uow.session.dirty and not uow.session.new
         assert record.row_version == 2 and uow.session.get(CaseMaterial, (case.id, 99)) is mark
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_commits_prepared_writes_wait_only_for_the_case_rows_version_check(ctx, staff, tmp_path):
+    """The writes go as the driver takes them, in the commit's pipeline: a task's UPDATE and a material mark's INSERT
+    unanswered, the case's versioned UPDATE waited for (its row count tells a stale write), and the COMMIT."""
+    progress = cases.open_case(ctx, staff["shouli"], OUTPATIENT, APPLICANT, DATA)
+    with ctx.uow() as uow:
+        record = uow.cases.get_by_id(progress.case.id)
+        task = uow.tasks.get(progress.open_tasks[0].id)
+        record.stage, task.assignee = "其他", "shouli"
+        uow.session.add(CaseMaterial(case_id=record.id, material_index=99, name="身份证", status="present",
+                                     marked_by="shouli", marked_at=record.opened_at))
+        with syncs_sent(uow.session.connection(), tmp_path) as syncs:
+            uow.commit()
+    assert syncs == [2]
+    with ctx.uow(write=False) as uow:
+        assert (uow.cases.get_by_id(record.id).stage, uow.tasks.get(task.id).assignee) == ("其他", "shouli")
+        assert uow.session.get(CaseMaterial, (record.id, 99)).name == "身份证"

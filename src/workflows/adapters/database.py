@@ -24,6 +24,11 @@ _HOLDING = weakref.WeakSet()
 _NO_FLUSH_WAIT = text("SET LOCAL synchronous_commit = off")
 # psycopg: the DBAPI connections whose unit sends its commit's writes in a pipeline (writes_pipelined), until the commit
 _PIPELINES = weakref.WeakKeyDictionary()
+# The execution options of a write whose answer no one reads (repository.send_rows): SQLAlchemy asks for the rows of
+# SQL sent as the driver takes it (it cannot tell there are none) and for the row count of that and of an UPDATE or
+# DELETE, and a PipelinedCursor waits for neither
+_UNREAD = "answer_unread"
+ANSWER_UNREAD = {_UNREAD: True}
 
 
 def make_engine(url: str = DEFAULT_URL) -> Engine:
@@ -217,9 +222,11 @@ class PipelinedCursor(psycopg.Cursor):
     answers (a Sync) where they are needed: the rows' description of a statement that returns rows, and a row count.
     A plain INSERT, UPDATE or DELETE returns no rows: its description is None, answered or not. Whether a statement
     returns rows is noted before it is sent (returns_rows: from SQLAlchemy's compiled statement); unnoted, as a
-    cursor used outside SQLAlchemy is, it is taken to return rows, and waited for."""
+    cursor used outside SQLAlchemy is, it is taken to return rows, and waited for. SQL sent with ANSWER_UNREAD is
+    waited for neither way (count_read): its row count is then -1, as psycopg's before an answer."""
 
     returns_rows = True
+    count_read = True
 
     @property
     def description(self):
@@ -229,7 +236,8 @@ class PipelinedCursor(psycopg.Cursor):
 
     @property
     def rowcount(self) -> int:
-        self._wait_for_answers()
+        if self.count_read:
+            self._wait_for_answers()
         return super().rowcount
 
     def _wait_for_answers(self) -> None:
@@ -274,4 +282,5 @@ def _commit_ending_the_pipeline(engine: Engine) -> None:
     @event.listens_for(engine, "before_cursor_execute")
     def note_whether_rows_come(_connection, cursor, _statement, _parameters, context, _executemany):
         if isinstance(cursor, PipelinedCursor):  # (a server-side cursor, for rows streamed, is never pipelined)
-            cursor.returns_rows = _returns_rows(context)
+            unread = context is not None and context.execution_options.get(_UNREAD, False)
+            cursor.returns_rows, cursor.count_read = not unread and _returns_rows(context), not unread

@@ -6,8 +6,8 @@ command, all of it under SQLite's write lock, which its first statement takes. T
 makes are simple: an UPDATE of the columns that changed (the case's with its row version checked), an INSERT of a
 row whose key is known before it is written (a case, its tasks, its material marks). `prepare` works those out as
 the ORM would (the same statements, columns and values, in the same order; the stored-text check of every string,
-stored_text.check_states) and makes their rows ready for the driver (repository.driver_rows; on PostgreSQL, which
-has no database-wide lock, they go as Core statements); `send` sends them and leaves the objects as a flush does:
+stored_text.check_states) and makes their rows ready for the driver (repository.driver_rows: on PostgreSQL, which
+has no database-wide lock, that spares SQLAlchemy's execution of each); `send` sends them and leaves the objects as a flush does:
 persistent, unchanged, the case at its new row version. What is of another kind (a deleted row, a row whose id the
 database hands out, a column left to its default, and what refers to those) the ORM's own flush writes after, as
 ever.
@@ -168,7 +168,8 @@ def _insert_row(state, versions: list, alone: bool) -> dict | None:
 def _insert_with_id(connection, statement, row: dict, ready, state) -> None:
     """Insert the one row, and give its object the id the database handed out."""
     if ready is not None:
-        handed_out = connection.exec_driver_sql(ready[0], ready[1][0]).lastrowid
+        result = connection.exec_driver_sql(ready[0], ready[1][0])
+        handed_out = result.scalar_one() if result.returns_rows else result.lastrowid  # PostgreSQL's RETURNING
     else:
         handed_out = connection.execute(statement, row).inserted_primary_key[0]
     column = statement.table.autoincrement_column

@@ -9,6 +9,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from .. import stored_text
+from ..database import ANSWER_UNREAD
 
 
 _MEMO = "remembered"  # session.info key: (the transaction, {key: what was read in it})
@@ -51,21 +52,22 @@ def rows_of_case(record, order_by: str | None = "id"):
 
 
 def driver_rows(session: Session, statement, rows: list[dict]):
-    """On SQLite, rows of an INSERT (or upsert) made ready for the driver before the commit's first write takes
-    the write lock: (the SQL text SQLAlchemy compiles for them, each row's values through its columns' bind
-    processors: JSON text, a moment as UTC text); `send_rows` then hands them to the driver's executemany, where
-    SQLAlchemy's execution (its compiled-cache lookup, the processing of every value) cost ≈30 µs a statement under
-    the lock. None on PostgreSQL (no database-wide lock), and for rows SQLAlchemy would complete itself (a column
-    default) or of differing columns: those are executed as ever."""
-    dialect = session.get_bind().dialect
-    if dialect.name != "sqlite" or not rows or any(row.keys() != rows[0].keys() for row in rows):
+    """Rows of a write made ready for the driver before the commit sends them: (the SQL text SQLAlchemy compiles
+    for them; each row's values through its columns' bind processors (JSON text or psycopg's JSON wrapper, a moment
+    as UTC text), a tuple for SQLite's positional parameters, a dict for psycopg's named ones). `send_rows` then
+    hands them to the driver, where SQLAlchemy's execution (its compiled-cache lookup, the processing of every
+    value) cost ≈30 µs a statement, on SQLite under the write lock. None for rows SQLAlchemy would complete itself (a column default) or of differing columns: those
+    are executed as ever."""
+    if not rows or any(row.keys() != rows[0].keys() for row in rows):
         return None
+    dialect = session.get_bind().dialect
     form = _driver_form(statement, dialect, tuple(rows[0]))
     if form is None:
         return None
     text, (keys, processors) = form
     pairs = list(zip(keys, processors))
-    return text, [tuple(row[key] if processor is None else processor(row[key]) for key, processor in pairs)
+    parameters = tuple if dialect.positional else lambda values: dict(zip(keys, values))
+    return text, [parameters(row[key] if processor is None else processor(row[key]) for key, processor in pairs)
                   for row in rows]
 
 
@@ -78,21 +80,24 @@ def _joined(ready, more):
 
 @cache
 def _driver_form(statement, dialect, keys: tuple[str, ...]):
-    """The SQL text of `statement` for rows of `keys`, and (the keys in the order of its parameters, their bind
-    processors); None when SQLAlchemy would add values of its own (a column default)."""
+    """The SQL text of `statement` for rows of `keys`, (the names of its parameters, in their order where they are
+    positional, and their bind processors); None when SQLAlchemy would add values of its own (a column default) or
+    rename a parameter."""
     compiled = statement.compile(dialect=dialect, column_keys=list(keys))
-    if compiled.insert_prefetch or set(compiled.positiontup) != set(keys):
+    names = compiled.positiontup if dialect.positional else tuple(dict.fromkeys(compiled.bind_names.values()))
+    if compiled.insert_prefetch or compiled.escaped_bind_names or set(names) != set(keys):
         return None
-    types = [compiled.binds[name].type.dialect_impl(dialect) for name in compiled.positiontup]
-    return compiled.string, (tuple(compiled.positiontup), tuple(type_.bind_processor(dialect) for type_ in types))
+    types = [compiled.binds[name].type.dialect_impl(dialect) for name in names]
+    return compiled.string, (tuple(names), tuple(type_.bind_processor(dialect) for type_ in types))
 
 
 def send_rows(connection, statement, rows: list[dict] | None, ready=None) -> None:
-    """Execute `statement` for `rows`, as the driver takes them when `ready` (driver_rows) holds them so."""
+    """Execute `statement` for `rows`, as the driver takes them when `ready` (driver_rows) holds them so. Its answer
+    is not read (database.ANSWER_UNREAD: PostgreSQL's pipeline goes on without waiting for its row count)."""
     if ready is not None:
-        connection.exec_driver_sql(*ready)
+        connection.exec_driver_sql(*ready, ANSWER_UNREAD)
     else:
-        connection.execute(statement, rows)
+        connection.execute(statement, rows, execution_options=ANSWER_UNREAD)
 
 
 class _Repository:
