@@ -396,8 +396,7 @@ class HistoryRepository(_AppendOnlyRepository):
         self._append(entry)
 
     def for_case(self, case_id: int) -> list[HistoryEntry]:
-        return list(self.session.scalars(select(HistoryEntry).where(HistoryEntry.case_id == case_id)
-                                         .order_by(HistoryEntry.id)))
+        return self._of_case(HistoryEntry, case_id)
 
 
 class ExternalSystemRepository(_AppendOnlyRepository):
@@ -409,8 +408,7 @@ class ExternalSystemRepository(_AppendOnlyRepository):
         self._append(call)
 
     def for_case(self, case_id: int) -> list[ExternalCall]:
-        return list(self.session.scalars(select(ExternalCall).where(ExternalCall.case_id == case_id)
-                                         .order_by(ExternalCall.id)))
+        return self._of_case(ExternalCall, case_id)
 
     def person(self, id_number: str) -> dict | None:
         """A person the local platform knows, read once per transaction (a case's handlers ask more than once)."""
