@@ -3,6 +3,7 @@ process publishes, a command pays for that check with one small query however of
 checks of a task's 委派/加签/督办 cost one query when there are none."""
 from __future__ import annotations
 
+import re
 import shutil
 from datetime import date, timedelta
 
@@ -305,3 +306,30 @@ def test_a_command_on_a_case_named_by_its_number_loads_it_once(ctx, staff, clock
             load + pauses, reads
         assert not [s for s in seen if "FROM case_deadlines" in s]
     assert not case_operations.is_suspended(ctx, staff["kezhang"], number)
+
+
+def _partial_index_columns() -> list[tuple[str, str]]:
+    """(table, column) of each partial index whose condition compares a column with a constant (state = 'ready')."""
+    found = []
+    for table in orm.metadata.tables.values():
+        for index in table.indexes:
+            condition = index.dialect_options["sqlite"]["where"]
+            for column in table.columns if condition is not None else ():
+                if re.search(rf"\b{column.name} *(=|<>|!=) *'", str(condition)):
+                    found.append((table.name, column.name))
+    return found
+
+
+def test_a_commands_statements_bind_no_value_a_partial_index_names(ctx, staff, clock):
+    """SQLite prepares a statement again at every execution where a bound value stands in the place of a partial
+    index's constant (the planner decides by the value whether the index serves), and the command's load of its
+    case is the longest statement it sends: the constants are written into the SQL (repository.written_in)."""
+    clerk = staff["shouli"]
+    seen = statements_of(ctx, lambda: cases.open_case(ctx, clerk, ITEM, APPLICANT, DATA))
+    [task] = cases.open_case(ctx, clerk, ITEM, APPLICANT, DATA).open_tasks
+    seen += statements_of(ctx, lambda: tasks.complete_task(ctx, clerk, task.id, {"decision": "accept"}))
+    columns = _partial_index_columns()
+    assert ("case_tasks", "state") in columns
+    bound = [(statement, column) for statement in seen for table, column in columns
+             if re.search(rf"\b{table}\.{column} *(=|<>|!=) *(\?|%\(\w+\)s)", statement)]
+    assert not bound, bound

@@ -808,7 +808,10 @@ mapper_registry = registry(metadata=metadata)
 
 
 def start_mappers() -> None:
-    """Map the domain records onto the tables, once per process."""
+    """Map the domain records onto the tables, once per process. Not the history lines and the outside calls: only
+    ever added, in batches (repository._AppendOnlyRepository), and read into plain records; a mapped class's
+    object costs ≈14× a plain one to build (its instrumented attributes), and a command builds about 18 of them
+    a case only to turn them into rows."""
     if mapper_registry.mappers:
         return
     stored_text.install()
@@ -819,9 +822,7 @@ def start_mappers() -> None:
                                                  "decisions": deferred(process_versions.c.decisions)})
     mapper_registry.map_imperatively(model.Case, cases, version_id_col=cases.c.row_version)
     mapper_registry.map_imperatively(model.CaseTask, case_tasks)
-    mapper_registry.map_imperatively(model.HistoryEntry, case_history)
     mapper_registry.map_imperatively(model.User, users)
-    mapper_registry.map_imperatively(model.ExternalCall, external_calls)
     mapper_registry.map_imperatively(model.CaseDeadline, case_deadlines, exclude_properties=["overdue"])
     mapper_registry.map_imperatively(model.CasePause, case_pauses)
     mapper_registry.map_imperatively(model.ExtensionRequest, extension_requests)

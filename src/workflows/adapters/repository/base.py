@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from functools import cache
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import String, bindparam, literal_column, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -44,11 +44,25 @@ def write_at_commit(session: Session) -> None:
 
 
 @cache
+def written_in(value: str):
+    """A constant that a partial index's condition names (case_tasks' `state = 'ready'`), written into a statement
+    instead of bound: SQLite prepares a statement anew at each execution where a bound value stands in such a
+    condition's place (whether the index serves the query depends on the value), and preparing a command's load
+    (get_for_update's one query) costs five times running it. PostgreSQL, too, can use the index for a literal
+    only, once it plans the prepared statement generically."""
+    if "'" in value:
+        raise ValueError(value)
+    return literal_column(f"'{value}'", String)
+
+
+@cache
 def rows_of_case(record, order_by: str | None = "id"):
     """The query of a case's rows of `record` (parameter case_id), in the order they were added: built once per
-    record (building a statement costs more than running it here), when the records are mapped."""
-    query = select(record).where(record.case_id == bindparam("case_id"))
-    return query.order_by(getattr(record, order_by)) if order_by else query
+    record (building a statement costs more than running it here), when the records are mapped; `record` a
+    mapped class, or a table (its rows)."""
+    columns = getattr(record, "c", record)  # a table's columns are under .c, a mapped class's are its attributes
+    query = select(record).where(columns.case_id == bindparam("case_id"))
+    return query.order_by(getattr(columns, order_by)) if order_by else query
 
 
 def driver_rows(session: Session, statement, rows: list[dict]):
@@ -157,8 +171,13 @@ class _AppendOnlyRepository(_Repository):
         self._ready = None  # those rows as the driver takes them (driver_rows), made by prepare()
 
     def _append(self, record) -> None:
-        self._pending.append({column.name: getattr(record, column.name) for column in self.table.columns
-                              if column.name != "id"})
+        """Keep the record's row: its values of the table's columns, an attribute it was not given as None."""
+        self._pending.append({name: getattr(record, name, None) for name in _appended_columns(self.table)})
+
+    def _of_case(self, record: type, case_id: int) -> list:
+        """The case's rows as `record`s (plain, not mapped: orm.start_mappers), in the order they were added."""
+        return [record(**row) for row in self.session.execute(rows_of_case(self.table), {"case_id": case_id})
+                .mappings()]
 
     def prepare(self) -> None:
         """Check the rows kept (as a flush checks the ORM's) and make them ready for the driver before the unit's
@@ -177,6 +196,12 @@ class _AppendOnlyRepository(_Repository):
             self.prepare()
             send_rows(self.session.connection(), insert_of(self.table), self._pending, self._ready)
             self._pending, self._checked, self._ready = [], 0, None
+
+
+@cache
+def _appended_columns(table) -> tuple[str, ...]:
+    """The columns an added row gives: all but the id the database hands out."""
+    return tuple(column.name for column in table.columns if column.name != "id")
 
 
 @cache

@@ -14,7 +14,7 @@ from workflows.domain.model import (READY, Case, CaseDeadline, CaseMaterial, Cas
                                     ExternalCall, HistoryEntry, TaskActivity)
 
 from .. import orm, write_lock
-from .base import _AppendOnlyRepository, _Repository, rows_of_case
+from .base import _AppendOnlyRepository, _Repository, rows_of_case, written_in
 from .case_files import DocumentRepository, issued_documents
 from .catalog import VersionRepository
 from .task_requests import TaskRequestRepository, activity_checks
@@ -204,7 +204,7 @@ def _case_parts(case_id, task_id) -> tuple:
     kept = (select(record.case_id).where(record.case_id == case_id).exists() for *_, record in _KEPT)
     query = select(CaseTask, CaseDeadline, *activity_checks(task_id), *kept, issued_documents(case_id))
     return query.outerjoin(CaseDeadline, CaseDeadline.case_id == CaseTask.case_id).where(
-        CaseTask.case_id == case_id, or_(CaseTask.state == READY, CaseTask.id == task_id))
+        CaseTask.case_id == case_id, or_(CaseTask.state == written_in(READY), CaseTask.id == task_id))
 
 
 @cache
@@ -230,7 +230,7 @@ def _case_level_parts(case_id) -> tuple:
     limits (a row with neither when it has none), then the checks of _KEPT and its documents, as _case_parts."""
     kept = (select(record.case_id).where(record.case_id == case_id).exists() for *_, record in _KEPT)
     return select(CaseTask, CaseDeadline, *kept, issued_documents(case_id)).select_from(Case).outerjoin(
-        CaseTask, (CaseTask.case_id == Case.id) & (CaseTask.state == READY)).outerjoin(
+        CaseTask, (CaseTask.case_id == Case.id) & (CaseTask.state == written_in(READY))).outerjoin(
         CaseDeadline, CaseDeadline.case_id == Case.id)
 
 
@@ -280,7 +280,7 @@ class TaskRepository(_Repository):
         def read():
             with self.session.no_autoflush:  # pending history rows need not be written before this read
                 rows = self.session.scalars(select(CaseTask).where(CaseTask.case_id == case_id,
-                                                                   CaseTask.state == READY))
+                                                                   CaseTask.state == written_in(READY)))
                 added = [row for row in self.session.new if isinstance(row, CaseTask) and row.case_id == case_id]
                 return list(dict.fromkeys([*rows, *added]))
         return [row for row in self._remembered(("open_tasks", case_id), read) if row.state == READY]
@@ -355,7 +355,7 @@ class TaskRepository(_Repository):
         """Change the assignee only if it is still `expected` and the task still open: two clerks, one wins."""
         condition = CaseTask.assignee.is_(None) if expected is None else CaseTask.assignee == expected
         result = self.session.execute(
-            update(CaseTask).where(CaseTask.id == task_id, CaseTask.state == READY, condition)
+            update(CaseTask).where(CaseTask.id == task_id, CaseTask.state == written_in(READY), condition)
             .values(assignee=assignee, claimed_at=at).execution_options(synchronize_session="fetch"))
         return result.rowcount == 1
 
@@ -396,8 +396,7 @@ class HistoryRepository(_AppendOnlyRepository):
         self._append(entry)
 
     def for_case(self, case_id: int) -> list[HistoryEntry]:
-        return list(self.session.scalars(select(HistoryEntry).where(HistoryEntry.case_id == case_id)
-                                         .order_by(HistoryEntry.id)))
+        return self._of_case(HistoryEntry, case_id)
 
 
 class ExternalSystemRepository(_AppendOnlyRepository):
@@ -409,8 +408,7 @@ class ExternalSystemRepository(_AppendOnlyRepository):
         self._append(call)
 
     def for_case(self, case_id: int) -> list[ExternalCall]:
-        return list(self.session.scalars(select(ExternalCall).where(ExternalCall.case_id == case_id)
-                                         .order_by(ExternalCall.id)))
+        return self._of_case(ExternalCall, case_id)
 
     def person(self, id_number: str) -> dict | None:
         """A person the local platform knows, read once per transaction (a case's handlers ask more than once)."""

@@ -9,7 +9,7 @@ from workflows.domain.case import TaskParts
 from workflows.domain.model import (PENDING, READY, CaseTask, Substitution, TaskActivity, TaskRequest,
                                     TaskSubmission, TaskSupervision)
 
-from .base import _Repository
+from .base import _Repository, written_in
 
 
 class TaskRequestRepository(_Repository):
@@ -32,7 +32,8 @@ class TaskRequestRepository(_Repository):
     def pending_for(self, username: str) -> list[tuple[TaskRequest, CaseTask]]:
         """The requests waiting for `username` on tasks still open, oldest first."""
         query = (select(TaskRequest, CaseTask).join(CaseTask, CaseTask.id == TaskRequest.task_id)
-                 .where(TaskRequest.assignee == username, TaskRequest.status == PENDING, CaseTask.state == READY)
+                 .where(TaskRequest.assignee == username, TaskRequest.status == PENDING,
+                        CaseTask.state == written_in(READY))
                  .order_by(TaskRequest.requested_at, TaskRequest.id))
         return [tuple(row) for row in self.session.execute(query)]
 
@@ -91,7 +92,7 @@ class SupervisionRepository(_Repository):
         handles = (CaseTask.assignee == username) | (CaseTask.assignee.is_(None) & CaseTask.role.in_(roles))
         query = (select(TaskSupervision, CaseTask).join(CaseTask, CaseTask.id == TaskSupervision.task_id)
                  .where(TaskSupervision.agency_code == agency_code, TaskSupervision.hall_code == hall_code,
-                        TaskSupervision.replied_at.is_(None), CaseTask.state == READY, handles)
+                        TaskSupervision.replied_at.is_(None), CaseTask.state == written_in(READY), handles)
                  .order_by(TaskSupervision.created_at, TaskSupervision.id))
         return [tuple(row) for row in self.session.execute(query)]
 
