@@ -6,8 +6,8 @@ command, all of it under SQLite's write lock, which its first statement takes. T
 makes are simple: an UPDATE of the columns that changed (the case's with its row version checked), an INSERT of a
 row whose key is known before it is written (a case, its tasks, its material marks). `prepare` works those out as
 the ORM would (the same statements, columns and values, in the same order; the stored-text check of every string,
-stored_text.check_states) and makes their rows ready for the driver (repository.driver_rows: on PostgreSQL, which
-has no database-wide lock, that spares SQLAlchemy's execution of each); `send` sends them and leaves the objects as a flush does:
+stored_text.check_states) and makes their rows ready for the driver (repository.driver_rows: that spares
+SQLAlchemy's execution of each, on SQLite under the lock); `send` sends them and leaves the objects as a flush does:
 persistent, unchanged, the case at its new row version. What is of another kind (a deleted row, a row whose id the
 database hands out, a column left to its default, and what refers to those) the ORM's own flush writes after, as
 ever.

@@ -70,8 +70,8 @@ def driver_rows(session: Session, statement, rows: list[dict]):
     for them; each row's values through its columns' bind processors (JSON text or psycopg's JSON wrapper, a moment
     as UTC text), a tuple for SQLite's positional parameters, a dict for psycopg's named ones). `send_rows` then
     hands them to the driver, where SQLAlchemy's execution (its compiled-cache lookup, the processing of every
-    value) cost ≈30 µs a statement, on SQLite under the write lock. None for rows SQLAlchemy would complete itself (a column default) or of differing columns: those
-    are executed as ever."""
+    value) cost ≈30 µs a statement, on SQLite under the write lock. None for rows SQLAlchemy would complete itself
+    (a column default) or of differing columns: those are executed as ever."""
     if not rows or any(row.keys() != rows[0].keys() for row in rows):
         return None
     dialect = session.get_bind().dialect
