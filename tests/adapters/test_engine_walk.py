@@ -125,7 +125,7 @@ def _checked_run(bpmn, monkeypatch) -> tuple[list[bool], list, list[bool]]:
     may_have, get_tasks = CaseWorkflow.may_have_automatic_ready, CaseWorkflow.get_tasks
     update_waiting, automatic_ready_alone = CaseWorkflow.update_waiting_tasks, CaseWorkflow.automatic_ready_alone
     waits_on, is_settled, still_waits = CaseWorkflow.waits_on, CaseWorkflow.settled, engine_module.still_waits
-    cancel, end_join_may_fire = CaseWorkflow.cancel, _EndJoin._check_threshold_unstructured
+    cancel = CaseWorkflow.cancel
 
     def checking_waits(self):
         if not self.census.waiting:
@@ -196,13 +196,7 @@ def _checked_run(bpmn, monkeypatch) -> tuple[list[bool], list, list[bool]]:
         cancelled.append(flow)
         return cancel(self, workflow)
 
-    def checking_end_join(self, my_task):
-        answer = end_join_may_fire(self, my_task)
-        assert answer == _library_end_join_may_fire(self, my_task)
-        joined.append(answer)
-        return answer
-
-    monkeypatch.setattr(_EndJoin, "_check_threshold_unstructured", checking_end_join)
+    _check_end_joins(monkeypatch, joined)
     monkeypatch.setattr(engine_module, "still_waits", checking_still_waits)
     monkeypatch.setattr(CaseWorkflow, "cancel", checking_cancel)
     monkeypatch.setattr(CaseWorkflow, "waits_on", checking_waits_on)
@@ -215,6 +209,18 @@ def _checked_run(bpmn, monkeypatch) -> tuple[list[bool], list, list[bool]]:
     assert report.failure is None, report.failure.summary()
     assert any(skipped) and given and any(alone) and any(settled) and (any(waited) or not waited)
     return stayed, cancelled, joined
+
+
+def _check_end_joins(monkeypatch, answers: list[bool]) -> None:
+    """Each end join's answer (does it fire) checked against the library's own, and noted in `answers`."""
+    end_join_may_fire = _EndJoin._check_threshold_unstructured
+
+    def checking(self, my_task):
+        answers.append(end_join_may_fire(self, my_task))
+        assert answers[-1] == _library_end_join_may_fire(self, my_task)
+        return answers[-1]
+
+    monkeypatch.setattr(_EndJoin, "_check_threshold_unstructured", checking)
 
 
 def _library_end_join_may_fire(spec, my_task) -> bool:
@@ -230,14 +236,8 @@ def test_an_end_join_fires_where_the_librarys_would(monkeypatch):
     """The catalog's diagrams never end by an end join (their limits' event sub-processes run beside them): these
     end the case's process and sub-processes by one, each asked at every update of an end join, as the engine
     asks, whether it fires, and answering as SpiffWorkflow's iterator would."""
-    end_join_may_fire, answers = _EndJoin._check_threshold_unstructured, []
-
-    def checking(self, my_task):
-        answers.append(end_join_may_fire(self, my_task))
-        assert answers[-1] == _library_end_join_may_fire(self, my_task)
-        return answers[-1]
-
-    monkeypatch.setattr(_EndJoin, "_check_threshold_unstructured", checking)
+    answers = []
+    _check_end_joins(monkeypatch, answers)
     for diagram in ["plain_task.bpmn", "parallel_gateway.bpmn", "embedded_subprocess.bpmn",
                     "escalation_subprocess.bpmn", "multi_instance_parallel.bpmn"]:
         engine = Engine()
