@@ -7,6 +7,8 @@ Two 抚顺 门诊费用报销 cases (承诺 20 个工作日), seen on 2026-12-22
 2026-12-21 17:00; the other accepted 2026-11-27 09:30, due 2026-12-25 17:00, yellow."""
 from __future__ import annotations
 
+from playwright.sync_api import expect
+
 from workflows.services import public, statistics
 from workflows.services.scheduler import fire_due_timers
 
@@ -71,8 +73,10 @@ def test_a_refused_action_shows_its_error_in_the_dialog_and_loses_nothing_typed(
     followups = page.locator("#followups")
     assert followups.get_by_role("heading").inner_text() == "差评回访（2）"
     followups.get_by_role("link", name="下一页").click()
+    page.wait_for_url("**followups_page=2")
     row = followups.locator("table tbody tr")
-    assert row.count() == 1 and rated[1] in row.inner_text()
+    expect(row).to_have_count(1)  # waits out the navigation: count() alone could read the page half loaded
+    assert rated[1] in row.inner_text()
     row.get_by_label("回访情况").fill("已电话致歉")
     row.get_by_label("整改措施").fill("高峰期增开窗口")
     row.get_by_role("button", name="记录回访").click()
