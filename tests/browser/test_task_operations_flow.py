@@ -5,6 +5,7 @@ and read by the applicant."""
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from workflows.services import tasks, users
 
@@ -247,8 +248,8 @@ def test_a_reassignment_to_a_reviewer_on_leave_lands_with_her_substitute(people,
     shot(shenhe, "substitute-set")
 
     fuhe.get_by_role("navigation").get_by_role("link", name="外出代理").click()
-    assert fuhe.locator("table.covering tbody td").all_inner_texts() == [
-        "2026-11-23 08:30 至 2026-11-23 17:30", "李审核", "休假"]
+    expect(fuhe.locator("table.covering tbody td")).to_have_text([  # waits for the page the click opens
+        "2026-11-23 08:30 至 2026-11-23 17:30", "李审核", "休假"])
 
     kezhang.get_by_role("link", name="查看本大厅全部待办（改派）").click()
     inbox_row(kezhang, number).get_by_role("checkbox").check()

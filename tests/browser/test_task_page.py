@@ -86,6 +86,7 @@ def test_the_inbox_tells_the_time_left_of_each_case_and_who_holds_it(page, serve
     assert page.get_by_label("环节").locator("option").all_inner_texts() == ["全部", "审核"]  # what exists
     page.get_by_label("环节").select_option("审核")
     page.get_by_role("button", name="筛选", exact=True).click()
+    page.wait_for_url("**stage=*")  # the filtered page, not the one the click left
     assert page.locator("table.inbox tbody tr").count() == 4
 
     page.get_by_role("navigation").get_by_role("link", name="我认领的").click()
