@@ -15,6 +15,7 @@ from workflows.adapters import orm
 from workflows.adapters.database import make_engine
 from workflows.services import calendar, catalog, cases, tasks
 from workflows.bootstrap import bootstrap
+from workflows.domain.model import CANCELLED, COMPLETED, READY
 from workflows.services.context import Context
 
 from support.cases import APPLICANT, DATA, OUTPATIENT as ITEM
@@ -323,11 +324,16 @@ def _partial_index_columns() -> list[tuple[str, str]]:
 def test_a_commands_statements_bind_no_value_a_partial_index_names(ctx, staff, clock):
     """SQLite prepares a statement again at every execution where a bound value stands in the place of a partial
     index's constant (the planner decides by the value whether the index serves), and the command's load of its
-    case is the longest statement it sends: the constants are written into the SQL (repository.written_in)."""
+    case is the longest statement it sends: the constants are written into the SQL (repository.written_in). So
+    are the inbox's reads, whatever its tab."""
     clerk = staff["shouli"]
     seen = statements_of(ctx, lambda: cases.open_case(ctx, clerk, ITEM, APPLICANT, DATA))
     [task] = cases.open_case(ctx, clerk, ITEM, APPLICANT, DATA).open_tasks
     seen += statements_of(ctx, lambda: tasks.complete_task(ctx, clerk, task.id, {"decision": "accept"}))
+    for state in (READY, COMPLETED, CANCELLED):  # the inbox's tabs: a read each clerk sends all day
+        seen += statements_of(ctx, lambda: tasks.list_tasks(ctx, clerk, state=state))
+    seen += statements_of(ctx, lambda: tasks.next_task(ctx, clerk, task.id))
+    assert tasks.list_tasks(ctx, clerk, state="ready' OR '1'='1") == []  # no state: bound, and matching nothing
     columns = _partial_index_columns()
     assert ("case_tasks", "state") in columns
     bound = [(statement, column) for statement in seen for table, column in columns

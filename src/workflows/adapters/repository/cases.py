@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, aliased
 
 from workflows.domain.case import CaseAggregate
 from workflows.domain.model import (READY, Case, CaseDeadline, CaseMaterial, CasePause, CaseTask,
-                                    ExternalCall, HistoryEntry, TaskActivity)
+                                    ExternalCall, HistoryEntry, TaskActivity, TASK_STATE_LABELS)
 
 from .. import orm, write_lock
 from .base import _AppendOnlyRepository, _Repository, rows_of_case, written_in
@@ -366,8 +366,10 @@ def _inbox_order() -> tuple:
 
 
 def _hall_tasks(agency_code: str, hall_code: str, state: str, roles: list[str] | None, offered_to: str | None):
+    # a tab's state is written in (written_in) as the commands' are; a value that is no state, from a request, is
+    # bound instead: it matches no task, and one statement per stray value would only fill the statement caches
     query = select(CaseTask).where(CaseTask.agency_code == agency_code, CaseTask.hall_code == hall_code,
-                                   CaseTask.state == state)
+                                   CaseTask.state == (written_in(state) if state in TASK_STATE_LABELS else state))
     if roles is not None:
         query = query.where(CaseTask.role.in_(roles))
     if offered_to:
