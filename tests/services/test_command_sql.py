@@ -19,6 +19,7 @@ from workflows.domain.model import CANCELLED, COMPLETED, READY
 from workflows.services.context import Context
 
 from support.cases import APPLICANT, DATA, OUTPATIENT as ITEM
+from support.process_driver import drive
 from support.paths import CATALOG_DIR
 
 pytestmark = pytest.mark.both_databases  # the database matters here: SQLite and PostgreSQL
@@ -339,3 +340,26 @@ def test_a_commands_statements_bind_no_value_a_partial_index_names(ctx, staff, c
     bound = [(statement, column) for statement in seen for table, column in columns
              if re.search(rf"\b{table}\.{column} *(=|<>|!=) *(\?|%\(\w+\)s)", statement)]
     assert not bound, bound
+
+
+def test_the_recompute_after_a_calendar_change_walks_the_open_cases_not_every_limit(ctx, staff, clock):
+    """A batch of the recompute (time_limits.recompute_batch) takes the next open cases with a running limit by id;
+    closed cases (every limit met) are left out by the index of open cases, not read limit by limit: at a million
+    cases they hold the low ids, and the first batch would otherwise walk all their limits."""
+    clerk = staff["shouli"]
+    closed = drive(ctx, staff["clerk_210400_01"], ITEM).case  # a clerk of every role works it to 办结
+    running = [cases.open_case(ctx, clerk, ITEM, APPLICANT, DATA).case for _ in range(3)]
+    for case in running[:2]:  # accepted: their promised and statutory limits run (the third has none yet)
+        [task] = [t for t in tasks.list_tasks(ctx, clerk) if t.case_number == case.number]
+        tasks.complete_task(ctx, clerk, task.id, {"decision": "accept"})
+    with ctx.uow(write=False) as uow:
+        found = []
+        seen = statements_of(ctx, lambda: found.extend(uow.deadlines.cases_with_unmet(after=closed.id - 1,
+                                                                                       limit=1)))
+        assert found == [running[0].id]
+        assert uow.deadlines.cases_with_unmet(after=running[0].id, limit=10) == [running[1].id]
+        if ctx.session_factory.kw["bind"].dialect.name == "sqlite":
+            [statement] = [s for s in seen if "case_deadlines" in s]
+            plan = uow.session.connection().exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}",
+                                                           (closed.id - 1, 1, 0)).all()
+            assert "ix_cases_open_id" in plan[0][-1], plan
