@@ -2,14 +2,14 @@
 commit, not a rollback, which would make psycopg forget them all); a transaction that wrote still rolls back; a
 pooled connection the server dropped while it rested is replaced before use, and one used a moment ago is not
 pinged; the large values are compressed with lz4; a case's number is committed apart from its opening, unless
-the opening wrote or locked rows before it."""
+the opening wrote or locked rows before it; a page's list of ids is one array parameter on PostgreSQL."""
 from __future__ import annotations
 
 import time
 from contextlib import ExitStack, contextmanager
 
 import pytest
-from sqlalchemy import column, create_engine, insert, table, text, update
+from sqlalchemy import column, create_engine, event, insert, table, text, update
 from psycopg.pq import PipelineStatus
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
@@ -184,3 +184,24 @@ def test_in_the_pipeline_a_statement_not_known_to_return_no_rows_is_answered_bef
             session.commit()
         assert (written, moved) == (20, 1)
         assert _notes(connection) == [(20, "f")]
+
+
+@pytest.mark.both_databases
+def test_a_pages_hundred_ids_are_one_array_on_postgresql_and_the_same_rows_on_both(ctx, staff):
+    """A page reads its rows' cases by a list of ids (repository.among). On PostgreSQL that is `= ANY` of one array,
+    one statement text whatever the list's length: a hundred bound values each would make it longer than psycopg
+    caches its parsing for."""
+    opened = {case.id: case.number for case in (cases.open_case(ctx, staff["shouli"], OUTPATIENT, APPLICANT, DATA).case
+                                                for _ in range(3))}
+    database, seen = ctx.session_factory.kw["bind"], []
+    event.listen(database, "before_cursor_execute", lambda *args: seen.append(args[2]))
+    with ctx.uow(write=False) as uow:
+        first = uow.statistics.case_summaries(list(opened))
+        padded = uow.statistics.case_summaries([*opened, *range(10_000, 10_097)])  # and 97 ids of no case
+    assert {i: summary["number"] for i, summary in first.items()} == opened == \
+        {i: summary["number"] for i, summary in padded.items()}
+    summaries = [statement for statement in seen if "FROM cases" in statement]
+    if database.dialect.name == "postgresql":
+        assert summaries[0] == summaries[1] and "= ANY (" in summaries[0]
+    else:
+        assert summaries[0] != summaries[1]  # SQLite's IN, a parameter a value (SQLite parses no statement twice)

@@ -6,7 +6,7 @@ from sqlalchemy import select
 from workflows.domain.model import AgencyMessage, Case
 
 from .. import orm, write_lock
-from .base import _Repository
+from .base import _Repository, among
 
 
 class AgencyMessageRepository(_Repository):
@@ -58,5 +58,5 @@ class AgencyMessageRepository(_Repository):
             return {}
         c = orm.cases
         query = select(c.c.id, c.c.number, c.c.agency_code, c.c.stage, c.c.status, c.c.result).where(
-            c.c.id.in_(case_ids))
+            among(self.session, c.c.id, case_ids))
         return {row["id"]: dict(row) for row in self.session.execute(query).mappings()}

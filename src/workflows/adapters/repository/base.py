@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from functools import cache
 
-from sqlalchemy import String, bindparam, literal_column, select
+from sqlalchemy import String, any_, bindparam, literal_column, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -53,6 +54,15 @@ def written_in(value: str):
     if "'" in value:
         raise ValueError(value)
     return literal_column(f"'{value}'", String)
+
+
+def among(session: Session, column, values):
+    """`column IN values` for a page's list of ids (a hundred cases' rows): on PostgreSQL `= ANY` of one array
+    parameter instead, a statement of one fixed text. A hundred bound values make the statement longer than psycopg
+    caches its parsing for, and it is parsed anew at every execution: 2.0 against 0.7 ms of CPU a statement."""
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
+    return column.in_(values)
 
 
 @cache

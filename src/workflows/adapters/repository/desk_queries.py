@@ -10,7 +10,7 @@ from sqlalchemy.engine import Row
 from workflows.domain.model import FOLLOWUP_OPEN, CaseTask, Escalation, RatingFollowUp, TaskSupervision
 
 from .. import orm
-from .base import _Repository
+from .base import _Repository, among
 
 
 def uncounted():
@@ -143,6 +143,6 @@ class DeskQueries(_Repository):
         if not case_ids:
             return []
         d = orm.case_deadlines
-        return self.session.execute(select(d).where(d.c.case_id.in_(case_ids), d.c.met_at.is_(None))
+        return self.session.execute(select(d).where(among(self.session, d.c.case_id, case_ids), d.c.met_at.is_(None))
                                     .order_by(d.c.case_id, d.c.id)).all()
 

@@ -9,6 +9,7 @@ from sqlalchemy.engine import Row
 from workflows.domain.model import READY, SUPERVISION_STAGE, CasePause, ExtensionRequest
 
 from .. import orm
+from .base import among, written_in
 from .desk_queries import DeskQueries, uncounted
 
 
@@ -117,7 +118,7 @@ class StatisticsRepository(DeskQueries):
             return {}
         c = orm.cases
         query = select(c.c.id, c.c.number, c.c.item_name, c.c.stage, c.c.status, c.c.result).where(
-            c.c.id.in_(case_ids))
+            among(self.session, c.c.id, case_ids))
         return {row["id"]: dict(row) for row in self.session.execute(query).mappings()}
 
     def open_tasks(self, case_ids: list[int]) -> list[Row]:
@@ -127,20 +128,20 @@ class StatisticsRepository(DeskQueries):
             return []
         t = orm.case_tasks
         return list(self.session.execute(select(t.c.case_id, t.c.name, t.c.role, t.c.assignee)
-                                         .where(t.c.case_id.in_(case_ids), t.c.state == READY,
+                                         .where(among(self.session, t.c.case_id, case_ids), t.c.state == written_in(READY),
                                                 t.c.stage != SUPERVISION_STAGE)
                                          .order_by(t.c.case_id, t.c.created_at, t.c.id)))
 
     def pending_extensions(self, case_ids: list[int]) -> list[ExtensionRequest]:
         if not case_ids:
             return []
-        return list(self.session.scalars(select(ExtensionRequest).where(ExtensionRequest.case_id.in_(case_ids),
+        return list(self.session.scalars(select(ExtensionRequest).where(among(self.session, ExtensionRequest.case_id, case_ids),
                                                                         ExtensionRequest.status == "requested")
                                          .order_by(ExtensionRequest.id)))
 
     def open_pauses(self, case_ids: list[int]) -> list[CasePause]:
         if not case_ids:
             return []
-        return list(self.session.scalars(select(CasePause).where(CasePause.case_id.in_(case_ids),
+        return list(self.session.scalars(select(CasePause).where(among(self.session, CasePause.case_id, case_ids),
                                                                  CasePause.ended_at.is_(None))
                                          .order_by(CasePause.id)))
