@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
+from psycopg.pq import TransactionStatus
 from sqlalchemy import create_engine, event, exc, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session
@@ -216,6 +217,24 @@ def _leave_after_failure(raw) -> None:
         pass
 
 
+class BeginInTheFirstFlight(psycopg.Connection):
+    """psycopg's connection, whose BEGIN goes to the server with the transaction's first statement, not on its own.
+    psycopg sends BEGIN as a query of its own and waits for its answer before the statement (a round trip in every
+    transaction: ~6.5 a case of the bench's flow); in pipeline mode it queues it, but still waits for it at once (a
+    Sync), because libpq's transaction status is known only at a Sync, and a second statement sent before it
+    would be given a second BEGIN. Here a BEGIN queued in a pipeline waits for the statement's answer, which
+    PipelinedCursor sends in a pipeline of its own: the BEGIN, the statement and one Sync, after which the status
+    is known (in the transaction, or failed in it: the statement's error is raised as ever, and the transaction
+    is rolled back as ever). Inside writes_pipelined, the next statements are sent while libpq has the BEGIN in
+    flight, so it reports the transaction active, not idle, and psycopg begins none again."""
+
+    def _start_query(self):
+        if self._pipeline is None or self._autocommit or self.pgconn.transaction_status != TransactionStatus.IDLE:
+            yield from super()._start_query()
+            return
+        yield from self._exec_command(self._get_tx_start_command())  # queued; answered with what follows
+
+
 class PipelinedCursor(psycopg.Cursor):
     """psycopg's cursor, which in pipeline mode returns before the server answered, and then says it has no
     result rows and no row count; SQLAlchemy asks for both right after each statement. This one waits for the
@@ -227,6 +246,17 @@ class PipelinedCursor(psycopg.Cursor):
 
     returns_rows = True
     count_read = True
+
+    def execute(self, query, params=None, **options):
+        """A transaction's first statement goes in one pipeline with its BEGIN (BeginInTheFirstFlight): one wait.
+        Not SQL text of several statements: a pipeline sends each query as one statement to prepare (the extended
+        protocol), where psycopg sends SQL without parameters as it is (the simple protocol)."""
+        connection = self.connection
+        if (connection._pipeline is not None or connection.autocommit or not isinstance(query, str) or ";" in query
+                or connection.pgconn.transaction_status != TransactionStatus.IDLE):
+            return super().execute(query, params, **options)
+        with connection.pipeline():
+            return super().execute(query, params, **options)
 
     @property
     def description(self):
@@ -274,6 +304,10 @@ def _commit_ending_the_pipeline(engine: Engine) -> None:
             raise
 
     engine.dialect.do_commit = commit_in_the_pipeline
+
+    @event.listens_for(engine, "do_connect")
+    def connect(_dialect, _record, arguments, keywords):
+        return BeginInTheFirstFlight.connect(*arguments, **keywords)
 
     @event.listens_for(engine, "connect")
     def pipelined_cursors(dbapi_connection, _record):
