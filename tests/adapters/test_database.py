@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
 from workflows.adapters import database as database_module
-from workflows.adapters.database import make_engine, writes_pipelined
+from workflows.adapters.database import committed_apart, make_engine, writes_pipelined
 from workflows.services import cases, tasks
 
 from support.cases import APPLICANT, DATA, OUTPATIENT
@@ -233,4 +233,25 @@ def test_a_savepoint_as_a_transactions_first_statement_is_inside_it(database_url
         session.execute(insert(NOTES).values(id=2, body="b"))
         nested.rollback()
         session.commit()
+        assert _notes(connection) == [(1, "a")]
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_what_is_committed_apart_waits_twice_and_a_failure_inside_fails_with_its_error_keeping_nothing(
+        database_url, tmp_path):
+    with notes_table(database_url) as connection, Session(bind=connection) as session:
+        session.execute(text("SELECT 1"))  # the unit read before, as an opening reads the catalog's version
+        with messages_sent(connection, tmp_path) as messages, committed_apart(session):
+            session.execute(insert(NOTES).values(id=1, body="a").returning(NOTES.c.id)).scalar_one()
+        session.rollback()  # the unit fails after: what was committed apart stays
+        assert waits(messages) == 2  # the SET LOCAL with the INSERT; the COMMIT
+        assert [line.split('"')[3] for line in _sent(messages, "Parse")][:1] == ["SET LOCAL synchronous_commit = off"]
+        assert _notes(connection) == [(1, "a")]
+
+        session.execute(text("SELECT 1"))
+        with pytest.raises(IntegrityError, match="duplicate key"), committed_apart(session):
+            session.execute(insert(NOTES).values(id=2, body="b"))  # unanswered: failed with what follows
+            session.execute(insert(NOTES).values(id=1, body="b").returning(NOTES.c.id)).scalar_one()
+        session.rollback()
+        assert connection.connection.dbapi_connection.pgconn.pipeline_status == PipelineStatus.OFF
         assert _notes(connection) == [(1, "a")]

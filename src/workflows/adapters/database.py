@@ -169,14 +169,22 @@ def committed_apart(session: Session):
     the time). That short commit waits for no flush of the WAL (synchronous_commit off for it alone), and loses no
     number a case was given: the case is committed after it, durably, and a commit flushes the WAL up to its own
     record, so with every record before it, this one included. A crash may forget a number no committed case
-    bears (an opening that fails after taking its number leaves it unused as well; numbers need not be gapless)."""
+    bears (an opening that fails after taking its number leaves it unused as well; numbers need not be gapless).
+    psycopg: the setting goes unanswered with the first statement inside, and the COMMIT with what is left
+    unanswered at the end, in one pipeline (two waits for the number, not three)."""
     raw = session.connection().connection.dbapi_connection
     if raw in _HOLDING:
         yield
         return
-    session.execute(_NO_FLUSH_WAIT)
-    yield
-    raw.commit()  # the unit goes on in a new transaction, begun by its next statement
+    if session.get_bind().dialect.driver != "psycopg":
+        session.execute(_NO_FLUSH_WAIT)
+        yield
+        raw.commit()  # the unit goes on in a new transaction, begun by its next statement
+        return
+    with _pipelined(raw):
+        session.execute(_NO_FLUSH_WAIT, execution_options=ANSWER_UNREAD)
+        yield
+        raw.execute("COMMIT", prepare=False)  # answered as the pipeline ends; the unit goes on as above
     _HOLDING.discard(raw)
 
 
@@ -192,7 +200,15 @@ def writes_pipelined(session: Session):
     if session.get_bind().dialect.driver != "psycopg" or not session.in_transaction():
         yield
         return
-    raw = session.connection().connection.dbapi_connection
+    with _pipelined(session.connection().connection.dbapi_connection):
+        yield
+
+
+@contextmanager
+def _pipelined(raw):
+    """Inside, the DBAPI connection `raw` is in pipeline mode, and PipelinedCursor waits only for what is read; at
+    the end what is still unanswered is answered (one wait), unless a commit inside ended it
+    (_commit_ending_the_pipeline)."""
     block = raw.pipeline()
     _PIPELINES[raw] = (block, block.__enter__())
     try:
@@ -200,7 +216,7 @@ def writes_pipelined(session: Session):
     except BaseException:
         _leave_after_failure(raw)
         raise
-    if _PIPELINES.pop(raw, None) is not None:  # nothing committed inside: what was sent is answered here
+    if _PIPELINES.pop(raw, None) is not None:
         block.__exit__(None, None, None)
 
 
