@@ -259,8 +259,9 @@ class BeginInTheFirstFlight(psycopg.Connection):
     would be given a second BEGIN. Here a BEGIN queued in a pipeline waits for the statement's answer, which
     PipelinedCursor sends in a pipeline of its own: the BEGIN, the statement and one Sync, after which the status
     is known (in the transaction, or failed in it: the statement's error is raised as ever, and the transaction
-    is rolled back as ever). Inside writes_pipelined, the next statements are sent while libpq has the BEGIN in
-    flight, so it reports the transaction active, not idle, and psycopg begins none again."""
+    is rolled back as ever). In a pipeline of the unit's (writes_pipelined, committed_apart) the next statements
+    are sent while libpq has the BEGIN in flight, so it reports the transaction active, not idle, and psycopg
+    begins none again."""
 
     def _start_query(self):
         if self._pipeline is None or self._autocommit or self.pgconn.transaction_status != TransactionStatus.IDLE:
