@@ -16,11 +16,11 @@ from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
 from workflows.adapters import database as database_module
-from workflows.adapters.database import make_engine, writes_pipelined
+from workflows.adapters.database import committed_apart, make_engine, writes_pipelined
 from workflows.services import cases, tasks
 
 from support.cases import APPLICANT, DATA, OUTPATIENT
-from support.libpq import syncs_sent
+from support.libpq import messages_sent, syncs_sent, waits
 
 
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
@@ -184,6 +184,77 @@ def test_in_the_pipeline_a_statement_not_known_to_return_no_rows_is_answered_bef
             session.commit()
         assert (written, moved) == (20, 1)
         assert _notes(connection) == [(20, "f")]
+
+
+def _sent(messages: list[str], kind: str) -> list[str]:
+    return [line for line in messages if line.startswith("F") and f"\t{kind}\t" in line]
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_transactions_begin_goes_with_its_first_statement_and_a_rollback_still_undoes_it(database_url, tmp_path):
+    """One wait for both; and the statement ran inside the transaction (a rollback undoes it), not on its own."""
+    with notes_table(database_url) as connection:
+        with messages_sent(connection, tmp_path) as messages:
+            connection.execute(insert(NOTES).values(id=1, body="a"))
+            connection.rollback()
+        assert waits(messages) == 2  # BEGIN with the INSERT, then the ROLLBACK
+        assert [line.split('"')[3] for line in _sent(messages, "Parse")] == [
+            "BEGIN", "INSERT INTO notes (id, body) VALUES ($1, $2)"]
+        assert _notes(connection) == []
+        connection.execute(text("INSERT INTO notes VALUES (2, 'b'); INSERT INTO notes VALUES (3, 'c')"))  # SQL text
+        connection.commit()  # of several statements: sent as it is, BEGIN on its own
+        assert _notes(connection) == [(2, "b"), (3, "c")]
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_first_statement_that_fails_fails_as_ever_and_its_transaction_is_rolled_back(database_url):
+    with notes_table(database_url) as connection:
+        connection.execute(insert(NOTES).values(id=1, body="a"))
+        connection.commit()
+        with pytest.raises(IntegrityError, match="duplicate key"):  # the error of the statement, not of BEGIN
+            connection.execute(insert(NOTES).values(id=1, body="b"))
+        connection.rollback()
+        with pytest.raises(DataError):  # refused before it is sent (an int out of range): BEGIN went alone
+            connection.execute(insert(NOTES).values(id=2 ** 40, body="b"))
+        connection.rollback()
+        assert connection.connection.dbapi_connection.pgconn.pipeline_status == PipelineStatus.OFF
+        connection.execute(insert(NOTES).values(id=2, body="c"))
+        connection.commit()
+        assert _notes(connection) == [(1, "a"), (2, "c")]
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_savepoint_as_a_transactions_first_statement_is_inside_it(database_url):
+    """SAVEPOINT outside a transaction block is an error: its BEGIN went first, in the same flight."""
+    with notes_table(database_url) as connection, Session(bind=connection) as session:
+        with session.begin_nested():
+            session.execute(insert(NOTES).values(id=1, body="a"))
+        nested = session.begin_nested()
+        session.execute(insert(NOTES).values(id=2, body="b"))
+        nested.rollback()
+        session.commit()
+        assert _notes(connection) == [(1, "a")]
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_what_is_committed_apart_waits_twice_and_a_failure_inside_fails_with_its_error_keeping_nothing(
+        database_url, tmp_path):
+    with notes_table(database_url) as connection, Session(bind=connection) as session:
+        session.execute(text("SELECT 1"))  # the unit read before, as an opening reads the catalog's version
+        with messages_sent(connection, tmp_path) as messages, committed_apart(session):
+            session.execute(insert(NOTES).values(id=1, body="a").returning(NOTES.c.id)).scalar_one()
+        session.rollback()  # the unit fails after: what was committed apart stays
+        assert waits(messages) == 2  # the SET LOCAL with the INSERT; the COMMIT
+        assert [line.split('"')[3] for line in _sent(messages, "Parse")][:1] == ["SET LOCAL synchronous_commit = off"]
+        assert _notes(connection) == [(1, "a")]
+
+        session.execute(text("SELECT 1"))
+        with pytest.raises(IntegrityError, match="duplicate key"), committed_apart(session):
+            session.execute(insert(NOTES).values(id=2, body="b"))  # unanswered: failed with what follows
+            session.execute(insert(NOTES).values(id=1, body="b").returning(NOTES.c.id)).scalar_one()
+        session.rollback()
+        assert connection.connection.dbapi_connection.pgconn.pipeline_status == PipelineStatus.OFF
+        assert _notes(connection) == [(1, "a")]
 
 
 @pytest.mark.both_databases

@@ -19,8 +19,9 @@ from workflows.domain.model import CANCELLED, COMPLETED, READY
 from workflows.services.context import Context
 
 from support.cases import APPLICANT, DATA, OUTPATIENT as ITEM
-from support.process_driver import drive
+from support.libpq import waits, waits_sent
 from support.paths import CATALOG_DIR
+from support.process_driver import drive
 
 pytestmark = pytest.mark.both_databases  # the database matters here: SQLite and PostgreSQL
 
@@ -192,17 +193,17 @@ def test_a_case_the_scheduler_set_aside_has_its_timer_rows_again_once_retried(ct
     assert _timer_rows(ctx, progress.case.id) == accepted
 
 
-def _flow_statements(ctx: Context, staff) -> dict[str, list[str]]:
+def _flow_statements(ctx: Context, staff, measure=statements_of) -> dict:
     """The statements of each command of the bench's flow (申请—受理—审核—拨付), its PDFs' kick after the commit
-    included."""
+    included (or what else `measure(ctx, command)` tells of each)."""
     clerks = {"受理": staff["shouli"], "审核": staff["shenhe"], "拨付": staff["caiwu"]}
     decisions = {"受理": "accept", "审核": "approve", "拨付": "pay"}
     progress = []  # what the last command returned
-    seen = {"open": statements_of(ctx, lambda: progress.append(
+    seen = {"open": measure(ctx, lambda: progress.append(
         cases.open_case(ctx, staff["shouli"], ITEM, APPLICANT, DATA)))}
     while progress[-1].open_tasks:
         [task] = progress[-1].open_tasks
-        seen[task.stage] = statements_of(ctx, lambda: progress.append(tasks.complete_task(
+        seen[task.stage] = measure(ctx, lambda: progress.append(tasks.complete_task(
             ctx, clerks[task.stage], task.id, {"decision": decisions[task.stage]})))
     assert progress[-1].case.result == "办结"
     return seen
@@ -233,6 +234,27 @@ def test_each_command_of_the_flow_reads_its_case_once_and_sends_only_its_writes(
     counting = {name: len([s for s in statements if "_counts" in s or "count_changes" in s])
                 for name, statements in seen.items()}
     assert counting == {"open": 1, "受理": 1, "审核": 1, "拨付": 1}, counting
+
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_on_postgresql_each_command_of_the_flow_waits_for_the_server_only_where_it_reads_an_answer(
+        ctx, staff, tmp_path):
+    """A round trip is a wait for the server (libpq's trace: a Sync, or a Query of the simple protocol). BEGIN is
+    none of its own: it goes with the transaction's first statement (database.BeginInTheFirstFlight); nor is the
+    case's versioned UPDATE: the server checks its row version (database.one_row_or_stale)."""
+    cases.open_case(ctx, staff["shouli"], ITEM, APPLICANT, DATA)  # what a process caches, cached
+    seen = _flow_statements(ctx, staff, lambda ctx, command: _messages(ctx, command, tmp_path))
+    # open: the catalog's version with BEGIN, its number apart (the SET LOCAL with the upsert, then the COMMIT), then
+    # the opening's commit; 受理 and 拨付 render their PDFs after the commit (kick inline), in transactions of their own
+    assert {name: waits(messages) for name, messages in seen.items()} == {"open": 4, "受理": 9, "审核": 3, "拨付": 8}
+    assert not [line for messages in seen.values() for line in messages if "BEGIN" in line and "\tQuery\t" in line]
+
+
+def _messages(ctx: Context, command, tmp_path) -> list[str]:
+    with waits_sent(ctx.session_factory.kw["bind"], tmp_path) as messages:
+        command()
+    return messages
 
 
 def test_claiming_releasing_and_reassigning_a_task_read_it_with_its_case_once(ctx, staff, clock):

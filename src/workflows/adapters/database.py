@@ -4,9 +4,11 @@ from __future__ import annotations
 import time
 import weakref
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
 
 import psycopg
+from psycopg.pq import TransactionStatus
 from sqlalchemy import create_engine, event, exc, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session
@@ -28,6 +30,7 @@ _PIPELINES = weakref.WeakKeyDictionary()
 # SQL sent as the driver takes it (it cannot tell there are none) and for the row count of that and of an UPDATE or
 # DELETE, and a PipelinedCursor waits for neither
 _UNREAD = "answer_unread"
+_STALE_ROW = "stale row: its version is not the one read"  # one_row_or_stale's error
 ANSWER_UNREAD = {_UNREAD: True}
 
 
@@ -168,14 +171,22 @@ def committed_apart(session: Session):
     the time). That short commit waits for no flush of the WAL (synchronous_commit off for it alone), and loses no
     number a case was given: the case is committed after it, durably, and a commit flushes the WAL up to its own
     record, so with every record before it, this one included. A crash may forget a number no committed case
-    bears (an opening that fails after taking its number leaves it unused as well; numbers need not be gapless)."""
+    bears (an opening that fails after taking its number leaves it unused as well; numbers need not be gapless).
+    psycopg: the setting goes unanswered with the first statement inside, and the COMMIT with what is left
+    unanswered at the end, in one pipeline (two waits for the number, not three)."""
     raw = session.connection().connection.dbapi_connection
     if raw in _HOLDING:
         yield
         return
-    session.execute(_NO_FLUSH_WAIT)
-    yield
-    raw.commit()  # the unit goes on in a new transaction, begun by its next statement
+    if session.get_bind().dialect.driver != "psycopg":
+        session.execute(_NO_FLUSH_WAIT)
+        yield
+        raw.commit()  # the unit goes on in a new transaction, begun by its next statement
+        return
+    with _pipelined(raw):
+        session.execute(_NO_FLUSH_WAIT, execution_options=ANSWER_UNREAD)
+        yield
+        raw.execute("COMMIT", prepare=False)  # answered as the pipeline ends; the unit goes on as above
     _HOLDING.discard(raw)
 
 
@@ -191,7 +202,15 @@ def writes_pipelined(session: Session):
     if session.get_bind().dialect.driver != "psycopg" or not session.in_transaction():
         yield
         return
-    raw = session.connection().connection.dbapi_connection
+    with _pipelined(session.connection().connection.dbapi_connection):
+        yield
+
+
+@contextmanager
+def _pipelined(raw):
+    """Inside, the DBAPI connection `raw` is in pipeline mode, and PipelinedCursor waits only for what is read; at
+    the end what is still unanswered is answered (one wait), unless a commit inside ended it
+    (_commit_ending_the_pipeline)."""
     block = raw.pipeline()
     _PIPELINES[raw] = (block, block.__enter__())
     try:
@@ -199,7 +218,7 @@ def writes_pipelined(session: Session):
     except BaseException:
         _leave_after_failure(raw)
         raise
-    if _PIPELINES.pop(raw, None) is not None:  # nothing committed inside: what was sent is answered here
+    if _PIPELINES.pop(raw, None) is not None:
         block.__exit__(None, None, None)
 
 
@@ -216,6 +235,41 @@ def _leave_after_failure(raw) -> None:
         pass
 
 
+@cache
+def one_row_or_stale(update: str) -> str:
+    """PostgreSQL: the SQL of `update` (an UPDATE of one row, found by its key and the row version read) made to fail
+    on the server when it matches no row, with an error stale_row() tells: the pipeline then skips the rest of the
+    commit, its COMMIT too, as a failed write does, and no one waits for the row count to decide. (The CASE is
+    cast at run time, for the rows counted; a constant would be cast as the statement is planned.)"""
+    return (f"WITH written AS ({update} RETURNING 1) SELECT CAST(CASE count(*) WHEN 1 THEN '1' "
+            f"ELSE '{_STALE_ROW}' END AS integer) FROM written")
+
+
+def stale_row(error: BaseException) -> bool:
+    """Whether `error` (SQLAlchemy's, or psycopg's) is the failure of a one_row_or_stale write."""
+    cause = getattr(error, "orig", error)
+    return isinstance(cause, psycopg.errors.InvalidTextRepresentation) and _STALE_ROW in str(cause)
+
+
+class BeginInTheFirstFlight(psycopg.Connection):
+    """psycopg's connection, whose BEGIN goes to the server with the transaction's first statement, not on its own.
+    psycopg sends BEGIN as a query of its own and waits for its answer before the statement (a round trip in every
+    transaction: ~6.5 a case of the bench's flow); in pipeline mode it queues it, but still waits for it at once (a
+    Sync), because libpq's transaction status is known only at a Sync, and a second statement sent before it
+    would be given a second BEGIN. Here a BEGIN queued in a pipeline waits for the statement's answer, which
+    PipelinedCursor sends in a pipeline of its own: the BEGIN, the statement and one Sync, after which the status
+    is known (in the transaction, or failed in it: the statement's error is raised as ever, and the transaction
+    is rolled back as ever). In a pipeline of the unit's (writes_pipelined, committed_apart) the next statements
+    are sent while libpq has the BEGIN in flight, so it reports the transaction active, not idle, and psycopg
+    begins none again."""
+
+    def _start_query(self):
+        if self._pipeline is None or self._autocommit or self.pgconn.transaction_status != TransactionStatus.IDLE:
+            yield from super()._start_query()
+            return
+        yield from self._exec_command(self._get_tx_start_command())  # queued; answered with what follows
+
+
 class PipelinedCursor(psycopg.Cursor):
     """psycopg's cursor, which in pipeline mode returns before the server answered, and then says it has no
     result rows and no row count; SQLAlchemy asks for both right after each statement. This one waits for the
@@ -227,6 +281,17 @@ class PipelinedCursor(psycopg.Cursor):
 
     returns_rows = True
     count_read = True
+
+    def execute(self, query, params=None, **options):
+        """A transaction's first statement goes in one pipeline with its BEGIN (BeginInTheFirstFlight): one wait.
+        Not SQL text of several statements: a pipeline sends each query as one statement to prepare (the extended
+        protocol), where psycopg sends SQL without parameters as it is (the simple protocol)."""
+        connection = self.connection
+        if (connection._pipeline is not None or connection.autocommit or not isinstance(query, str) or ";" in query
+                or connection.pgconn.transaction_status != TransactionStatus.IDLE):
+            return super().execute(query, params, **options)
+        with connection.pipeline():
+            return super().execute(query, params, **options)
 
     @property
     def description(self):
@@ -274,6 +339,10 @@ def _commit_ending_the_pipeline(engine: Engine) -> None:
             raise
 
     engine.dialect.do_commit = commit_in_the_pipeline
+
+    @event.listens_for(engine, "do_connect")
+    def connect(_dialect, _record, arguments, keywords):
+        return BeginInTheFirstFlight.connect(*arguments, **keywords)
 
     @event.listens_for(engine, "connect")
     def pipelined_cursors(dbapi_connection, _record):
