@@ -19,6 +19,13 @@ FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "-
          "--disable-component-update", "--disable-sync"]
 
 
+def pytest_collection_modifyitems(items):
+    """Every browser test is `long` (tests/conftest.py starts those first, spread over the workers)."""
+    for item in items:
+        if Path(__file__).parent in item.path.parents:
+            item.add_marker(pytest.mark.long)
+
+
 @pytest.fixture(scope="session")
 def chromium():
     if CHROMIUM is None:
