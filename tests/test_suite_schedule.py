@@ -1,10 +1,10 @@
-"""The suite's own order under xdist (tests/conftest.py): every worker's first share starts with its part of the
+"""The suite's own order under xdist (tests/support/schedule.py): every worker's first share starts with its part of the
 tests marked long, and no test is lost or run twice."""
 from __future__ import annotations
 
 import itertools
 
-from conftest import _shares, pytest_collection_modifyitems
+from support.schedule import _shares, pytest_collection_modifyitems
 
 
 class Item:

@@ -6,6 +6,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 from support.paths import BPMN_DIR, ROOT
 
 THREADS = 3
