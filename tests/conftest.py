@@ -4,7 +4,9 @@ How each test gets a fresh installed database cheaply (`make test` runs the suit
 - The installed database (migrations, catalog, every diagram, demo staff, a clerk of every role per hall) is built
   once per run for each backend, by whichever worker asks first (a file lock in the run's shared temporary
   directory), and shared by every worker.
-- SQLite: each test gets its own copy of the template file (a file copy: a few milliseconds).
+- SQLite: each test gets its own copy of the template file (a file copy: a few milliseconds), at the same path in
+  a worker, so that `ctx` builds its context over the worker's one engine per backend (`_worker_engine`) and the
+  SQL that engine compiled for earlier tests is not compiled again.
 - PostgreSQL: each worker gets ONE database, copied once from the template, and after every test it is put back as
   the template was (`test_reset.reset()`, installed by `_instrument`): statement triggers note which tables the test
   wrote, only those are emptied and refilled from a snapshot of the installed rows, and every sequence is set back.
@@ -56,6 +58,7 @@ from support.cases import accept
 from support.documented import DocumentedClient
 from support.fake_uow import FakeContext, Store
 from support.paths import BPMN_DIR, CATALOG_DIR
+from support.schedule import pytest_collection_modifyitems  # noqa: F401 - a hook: long tests first
 
 PG_URL = os.environ.get("WORKFLOWS_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 BACKENDS = ["sqlite", "postgresql"]
@@ -99,11 +102,24 @@ class FakeClock:
         self.now += timedelta(**delta)
 
 
-def _context(url: str, clock=None, kick: str = "inline") -> Context:
+def _context(url: str, clock=None, kick: str = "inline", database=None) -> Context:
     """A context as bootstrap builds it; a 文书's PDF is rendered right after its command (inline) unless the test
     asks for the outbox alone (kick="off")."""
-    return bootstrap(sessionmaker(make_engine(url), expire_on_commit=False), engine=SHARED_ENGINE,
+    return bootstrap(sessionmaker(database or make_engine(url), expire_on_commit=False), engine=SHARED_ENGINE,
                      clock=clock or FakeClock(), kick=kick)
+
+
+_WORKER_ENGINES: dict[str, object] = {}  # the worker's test database URL per backend -> its one engine
+
+
+def _worker_engine(url: str):
+    """The engine of the worker's test database (`database_url` gives each test of a worker the same URL per
+    backend, the database put back as installed in between). One engine per worker and backend, its pool disposed
+    after each test: SQLAlchemy keeps the compiled SQL of its statements per engine (its dialect is in the cache's
+    key), and a new engine per test compiled every statement of every test again (a seventh of an API test's CPU)."""
+    if url not in _WORKER_ENGINES:
+        _WORKER_ENGINES[url] = make_engine(url)
+    return _WORKER_ENGINES[url]
 
 
 def _install(url: str) -> None:
@@ -420,6 +436,7 @@ def pytest_sessionfinish(session):
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "both_databases: run on PostgreSQL as well as SQLite (the database matters)")
+    config.addinivalue_line("markers", "long: seconds of wall time (a browser, servers, processes): started first")
 
 
 def pytest_generate_tests(metafunc):
@@ -440,15 +457,25 @@ def _parametrized(metafunc, name: str) -> bool:
 
 
 @pytest.fixture
-def database_url(request, tmp_path):
+def database_url(request, tmp_path_factory):
     if request.param == "sqlite":
-        path = tmp_path / "workflows.db"
-        shutil.copy(request.getfixturevalue("sqlite_template"), path)
-        yield f"sqlite:///{path}"
+        yield sqlite_copy(request.getfixturevalue("sqlite_template"), tmp_path_factory)
         return
     copy = request.getfixturevalue("postgres_copy")
     yield copy.url
     copy.reset()
+
+
+def sqlite_copy(template: Path, tmp_path_factory) -> str:
+    """A fresh copy of the installed SQLite database, always at the same path in a worker (so the same URL, and
+    `_worker_engine`'s one engine): the previous test's file and its WAL, shared-memory and writers' files are
+    removed first, so a connection a test left open keeps the removed file and never sees the new one."""
+    path = tmp_path_factory.getbasetemp() / "database" / "workflows.db"
+    path.parent.mkdir(exist_ok=True)
+    for left in (path, *(path.with_name(path.name + suffix) for suffix in ("-wal", "-shm", "-writers"))):
+        left.unlink(missing_ok=True)
+    shutil.copy(template, path)
+    return f"sqlite:///{path}"
 
 
 @pytest.fixture
@@ -469,7 +496,7 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def ctx(database_url, clock) -> Context:
-    context = _context(database_url, clock)
+    context = _context(database_url, clock, database=_worker_engine(database_url))
     yield context
     context.session_factory.kw["bind"].dispose()
 

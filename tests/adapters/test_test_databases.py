@@ -1,6 +1,6 @@
 """The suite's own PostgreSQL reset (tests/conftest.py): after a test, the worker's database is the installed one
 again, to the row and to the sequence, however the test wrote to it; a snapshot of it (built_once) comes back the
-same way."""
+same way. On SQLite each test's copy, at the worker's one path, is the installed file again."""
 from __future__ import annotations
 
 import pytest
@@ -8,7 +8,7 @@ from sqlalchemy import create_engine, text
 
 from workflows.services import catalog, cases, users
 
-from conftest import _context
+from conftest import _context, _worker_engine, sqlite_copy
 from support.cases import APPLICANT, DATA, accept
 
 
@@ -119,3 +119,22 @@ def test_built_once_builds_once_and_hands_later_asks_its_database_clock_and_answ
     assert again["number"] != "changed by the test"
     numbers = [case.number for case in cases.search_cases(ctx, staff["shouli"])]
     assert again["number"] in numbers and later not in numbers
+
+
+def test_each_sqlite_copy_is_the_installed_database_again_even_with_the_last_ones_connections_open(
+        sqlite_template, tmp_path_factory, clock):
+    url = sqlite_copy(sqlite_template, tmp_path_factory)
+    database = _worker_engine(url)
+    ctx = _context(url, clock, database=database)
+    staff = {user.username: user for user in users.list_users(ctx)}
+    number = accept(ctx, staff, clock, "2026-11-23 10:00")
+    left_open = database.connect()  # its reads keep the commits in the WAL, not yet in the file
+    left_open.execute(text("SELECT count(*) FROM cases")).scalar()
+    database.dispose()
+
+    assert sqlite_copy(sqlite_template, tmp_path_factory) == url and _worker_engine(url) is database
+    fresh = _context(url, clock, database=database)
+    assert cases.search_cases(fresh, staff["shouli"]) == []
+    assert left_open.execute(text("SELECT number FROM cases")).scalars().all() == [number]  # the old file's
+    left_open.close()
+    database.dispose()

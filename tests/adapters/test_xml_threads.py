@@ -6,6 +6,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 from support.paths import BPMN_DIR, ROOT
 
 THREADS = 3
@@ -49,6 +51,7 @@ print("\\n".join(failures), file=sys.stderr)
 """
 
 
+@pytest.mark.long  # seconds of wall: started first (tests/conftest.py)
 def test_the_whole_catalog_parses_in_several_threads_at_once():
     result = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True, cwd=ROOT, timeout=300)
     assert result.returncode == 0, result.stderr

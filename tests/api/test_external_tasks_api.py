@@ -411,6 +411,7 @@ def test_every_engine_rest_route_is_in_the_openapi_document(app):
     assert routes <= {(path, method) for path, operations in document["paths"].items() for method in operations}
 
 
+@pytest.mark.long  # seconds of wall: started first (tests/conftest.py)
 def test_under_gunicorn_a_long_poll_leaves_the_pages_answering(sqlite_template, tmp_path):
     """`workflows serve` as deployed (one process here): a worker waiting in fetchAndLock holds one thread only."""
     shutil.copy(sqlite_template, tmp_path / "workflows.db")

@@ -10,12 +10,20 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
+from conftest import sqlite_copy
 from support.paths import ROOT
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 ARTIFACTS = ROOT / "test-artifacts"
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
          "--disable-component-update", "--disable-sync"]
+
+
+def pytest_collection_modifyitems(items):
+    """Every browser test is `long` (tests/conftest.py starts those first, spread over the workers)."""
+    for item in items:
+        if Path(__file__).parent in item.path.parents:
+            item.add_marker(pytest.mark.long)
 
 
 @pytest.fixture(scope="session")
@@ -33,12 +41,10 @@ def chromium():
 
 
 @pytest.fixture
-def database_url(tmp_path, sqlite_template):
+def database_url(tmp_path_factory, sqlite_template):
     """Browser tests run on SQLite (tests/conftest.py's default): the database layer is covered on both databases
     by the tests marked both_databases."""
-    path = tmp_path / "workflows.db"
-    shutil.copy(sqlite_template, path)
-    return f"sqlite:///{path}"
+    return sqlite_copy(sqlite_template, tmp_path_factory)
 
 
 @pytest.fixture(scope="session")
@@ -72,10 +78,28 @@ def page(chromium, request):
     blocked = []
     page.on("console", lambda message: "Content Security Policy" in message.text and blocked.append(message.text))
     yield page
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{request.node.name}-last.png"), full_page=True)
+    page.evaluate("0")  # a round trip: the console messages the page sent before it have all arrived
+    keep_last_screen(page, request, f"{request.node.name}-last")
     context.close()
     assert blocked == [], "the Content-Security-Policy blocked parts of a page"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Each phase's report kept on the test (`failed_test` reads them)."""
+    report = (yield).get_result()
+    item.stash.setdefault(_REPORTS, {})[report.when] = report
+
+
+_REPORTS = pytest.StashKey[dict]()
+
+
+def keep_last_screen(page, request, name: str) -> None:
+    """The screen where a failed test stopped, kept in test-artifacts/ to see what it saw. Only then: a full-page
+    screenshot costs Chromium about as much CPU as a short browser test's own pages, and a passing test's last
+    screen says nothing its key-page shots do not."""
+    if any(report.failed for report in request.node.stash.get(_REPORTS, {}).values()):
+        shot(page, name)
 
 
 def shot(page, name: str) -> None:

@@ -12,14 +12,14 @@ from workflows.services import tasks, users
 from support.cases import accept, at
 from support.process_driver import PERSON_ID
 
-from .conftest import shot, sign_in
+from .conftest import keep_last_screen, shot, sign_in
 from .test_applicant_flow import ask
 
 
 @pytest.fixture
 def people(chromium, server, request):
     """people("shenhe") -> a page signed in as that user, in a browser context of their own (each at their own
-    desk); the last screen of each is kept in test-artifacts/."""
+    desk); the last screen of each is kept in test-artifacts/ when the test failed."""
     pages = {}
 
     def person(username: str):
@@ -32,7 +32,7 @@ def people(chromium, server, request):
 
     yield person
     for username, page in pages.items():
-        shot(page, f"{request.node.name}-{username}-last")
+        keep_last_screen(page, request, f"{request.node.name}-{username}-last")
         page.context.close()
 
 

@@ -28,6 +28,7 @@ def run(url: str, *args: str, expect: int = 0) -> str:
 # Installing is where the database matters (the migrations and the first rows, on each backend): both databases.
 # The other commands run the use cases' SQL, which the tests marked both_databases run on both: SQLite.
 # One test of installing on each backend: every install of the catalog and all diagrams costs seconds of CPU.
+@pytest.mark.long  # seconds of wall: started first (tests/conftest.py)
 @pytest.mark.both_databases
 def test_init_installs_a_new_database_with_the_tests_beside_the_diagrams_and_running_it_again_keeps_the_data(
         empty_database_url, tmp_path):

@@ -8,6 +8,8 @@ import time
 import urllib.error
 import urllib.request
 
+import pytest
+
 from support.server import running_server
 
 
@@ -19,6 +21,7 @@ def get(url: str):
         return error.code, dict(error.headers), error.read()
 
 
+@pytest.mark.long  # seconds of wall: started first (tests/conftest.py)
 def test_two_servers_side_by_side_both_answer_from_their_own_database(sqlite_template, tmp_path):
     folders = [tmp_path / "first", tmp_path / "second"]
     for folder in folders:

@@ -31,6 +31,7 @@ def overdue_kept_and_marked(ctx) -> tuple[int, int, int]:
             "(SELECT count(*) FROM case_deadlines WHERE met_at IS NULL AND NOT paused AND due_at < now())")).one())
 
 
+@pytest.mark.long  # seconds of wall: started first (tests/conftest.py)
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_two_schedulers_fire_each_timer_once(ctx, staff, clock, database_url):
     # Accepted in October 2026: the 20-working-day limits ran out in November, before the schedulers start.

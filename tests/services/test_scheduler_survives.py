@@ -17,7 +17,8 @@ from support.cases import APPLICANT, DATA, OUTPATIENT, accept
 from support.hostile import DIAGRAM, QUERY, hostile
 from tests.services.test_scheduler_processes import due_timers
 
-pytestmark = pytest.mark.both_databases  # the database matters here: SQLite and PostgreSQL
+pytestmark = [pytest.mark.both_databases,  # the database matters here: SQLite and PostgreSQL
+              pytest.mark.long]  # seconds of wall (scheduler processes): started first (tests/conftest.py)
 
 NESTED_LOOPS = "n = 0\nfor a in range(10000):\n    for b in range(10000):\n        for c in range(10000):\n            n += 1"
 

@@ -713,6 +713,7 @@ def table_slice(part: int) -> list[Route]:
     return ROUTES[bounds[part]:bounds[part + 1]]
 
 
+@pytest.mark.long  # seconds of wall: started first (tests/conftest.py)
 @pytest.mark.parametrize("part", range(len(SLICE_STARTS) + 1))
 def test_every_route_refuses_who_it_must_and_lets_in_who_it_may(client, ctx, built_once, staff, clock, subtests,
                                                                part):
