@@ -29,8 +29,6 @@ _PIPELINES = weakref.WeakKeyDictionary()
 # DELETE, and a PipelinedCursor waits for neither
 _UNREAD = "answer_unread"
 ANSWER_UNREAD = {_UNREAD: True}
-# What a caller of sent_as_driver_takes reads of a statement's answer: nothing, the row count, or the rows too
-NOTHING, COUNT, ROWS = "nothing", "count", "rows"
 
 
 def make_engine(url: str = DEFAULT_URL) -> Engine:
@@ -288,26 +286,23 @@ def _commit_ending_the_pipeline(engine: Engine) -> None:
             cursor.returns_rows, cursor.count_read = not unread and _returns_rows(context), not unread
 
 
-def sent_as_driver_takes(connection: Connection, statement: str, rows: list, answer: str = NOTHING):
+def sent_as_driver_takes(connection: Connection, statement: str, rows: list):
     """Send SQL and rows already as the driver takes them (repository.driver_rows) on the DBAPI cursor of the
-    `connection` (SQLAlchemy's, in its transaction), and return the cursor (closed if `answer` is NOTHING); one row
+    `connection` (SQLAlchemy's, in its transaction), and return the cursor, for the caller to read and close; one row
     is executed, several an executemany, as exec_driver_sql does. It spares SQLAlchemy's execution of the statement
     (its options, its result object, its context): ≈20 µs of CPU a statement, ~27 a case of the bench's flow, on
     SQLite under the write lock. What that execution does that we rely on is kept: the before_cursor_execute
     listeners see the statement (SQLite's write guard takes the lock there, PostgreSQL's _HOLDING notes the write,
     counters count it), a DBAPI error becomes SQLAlchemy's error through the connection's own handling (its
-    handle_error listeners, a disconnect invalidating the pool, parameters hidden), and in psycopg's pipeline only
-    the answer asked for is waited for (PipelinedCursor)."""
+    handle_error listeners, a disconnect invalidating the pool, parameters hidden). In psycopg's pipeline the
+    answer is waited for only where the caller reads it (PipelinedCursor: the row count, the rows' description).
+    """
     many = len(rows) > 1
     parameters = rows if many else rows[0]
     cursor = connection.connection.dbapi_connection.cursor()
     connection.dispatch.before_cursor_execute(connection, cursor, statement, parameters, None, many)
-    if isinstance(cursor, PipelinedCursor):
-        cursor.returns_rows, cursor.count_read = answer is ROWS, answer is not NOTHING
     try:
         (cursor.executemany if many else cursor.execute)(statement, parameters)
     except Exception as error:
         connection._handle_dbapi_exception(error, statement, parameters, cursor, None)
-    if answer is NOTHING:
-        cursor.close()
     return cursor

@@ -25,7 +25,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.sql import ClauseElement
 
 from . import stored_text
-from .database import COUNT, ROWS, sent_as_driver_takes
+from .database import sent_as_driver_takes
 from .repository import driver_rows, insert_of, send_rows
 
 _CHECKED = "checked"  # a write's rows each checked to match one row (their version read): PreparedFlush._writes
@@ -169,7 +169,7 @@ def _insert_row(state, versions: list, alone: bool) -> dict | None:
 def _insert_with_id(connection, statement, row: dict, ready, state) -> None:
     """Insert the one row, and give its object the id the database handed out."""
     if ready is not None:
-        cursor = sent_as_driver_takes(connection, ready[0], ready[1][:1], ROWS)
+        cursor = sent_as_driver_takes(connection, ready[0], ready[1][:1])
         handed_out = cursor.fetchone()[0] if cursor.description else cursor.lastrowid  # PostgreSQL's RETURNING
         cursor.close()
     else:
@@ -183,7 +183,7 @@ def _send_checked(connection, statement, rows: list[dict], ready) -> None:
     nothing, and the write is stale (StaleDataError, as the ORM raises it: the unit of work says Busy)."""
     for index, row in enumerate(rows):
         if ready is not None:
-            cursor = sent_as_driver_takes(connection, ready[0], ready[1][index:index + 1], COUNT)
+            cursor = sent_as_driver_takes(connection, ready[0], ready[1][index:index + 1])
             matched = cursor.rowcount
             cursor.close()
         else:

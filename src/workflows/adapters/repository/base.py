@@ -110,7 +110,7 @@ def send_rows(connection, statement, rows: list[dict] | None, ready=None) -> Non
     DBAPI cursor (database.sent_as_driver_takes). Its answer is not read (PostgreSQL's pipeline goes on without
     waiting for its row count)."""
     if ready is not None:
-        sent_as_driver_takes(connection, *ready)
+        sent_as_driver_takes(connection, *ready).close()  # its answer unread
     else:
         connection.execute(statement, rows, execution_options=ANSWER_UNREAD)
 
