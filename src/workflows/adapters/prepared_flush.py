@@ -25,7 +25,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.sql import ClauseElement
 
 from . import stored_text
-from .database import one_row_or_stale
+from .database import one_row_or_stale, sent_as_driver_takes
 from .repository import driver_rows, insert_of, send_rows
 
 _CHECKED = "checked"  # a write's rows each checked to match one row (their version read): PreparedFlush._writes
@@ -169,8 +169,9 @@ def _insert_row(state, versions: list, alone: bool) -> dict | None:
 def _insert_with_id(connection, statement, row: dict, ready, state) -> None:
     """Insert the one row, and give its object the id the database handed out."""
     if ready is not None:
-        result = connection.exec_driver_sql(ready[0], ready[1][0])
-        handed_out = result.scalar_one() if result.returns_rows else result.lastrowid  # PostgreSQL's RETURNING
+        cursor = sent_as_driver_takes(connection, ready[0], ready[1][:1])
+        handed_out = cursor.fetchone()[0] if cursor.description else cursor.lastrowid  # PostgreSQL's RETURNING
+        cursor.close()
     else:
         handed_out = connection.execute(statement, row).inserted_primary_key[0]
     column = statement.table.autoincrement_column
@@ -186,7 +187,9 @@ def _send_checked(connection, statement, rows: list[dict], ready) -> None:
         return
     for index, row in enumerate(rows):
         if ready is not None:
-            matched = connection.exec_driver_sql(ready[0], ready[1][index]).rowcount
+            cursor = sent_as_driver_takes(connection, ready[0], ready[1][index:index + 1])
+            matched = cursor.rowcount
+            cursor.close()
         else:
             matched = connection.execute(statement, row).rowcount
         if matched != 1:

@@ -10,7 +10,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from .. import stored_text
-from ..database import ANSWER_UNREAD
+from ..database import ANSWER_UNREAD, sent_as_driver_takes
 
 
 _MEMO = "remembered"  # session.info key: (the transaction, {key: what was read in it})
@@ -116,10 +116,11 @@ def _driver_form(statement, dialect, keys: tuple[str, ...]):
 
 
 def send_rows(connection, statement, rows: list[dict] | None, ready=None) -> None:
-    """Execute `statement` for `rows`, as the driver takes them when `ready` (driver_rows) holds them so. Its answer
-    is not read (database.ANSWER_UNREAD: PostgreSQL's pipeline goes on without waiting for its row count)."""
+    """Execute `statement` for `rows`, as the driver takes them when `ready` (driver_rows) holds them so: then on the
+    DBAPI cursor (database.sent_as_driver_takes). Its answer is not read (PostgreSQL's pipeline goes on without
+    waiting for its row count)."""
     if ready is not None:
-        connection.exec_driver_sql(*ready, ANSWER_UNREAD)
+        sent_as_driver_takes(connection, *ready).close()  # its answer unread
     else:
         connection.execute(statement, rows, execution_options=ANSWER_UNREAD)
 
