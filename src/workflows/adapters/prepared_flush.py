@@ -183,7 +183,7 @@ def _send_checked(connection, statement, rows: list[dict], ready) -> None:
     nothing, and the write is stale (StaleDataError, as the ORM raises it: the unit of work says Busy). psycopg:
     checked by the server instead (database.one_row_or_stale), so the commit's pipeline waits for no row count."""
     if ready is not None and connection.dialect.driver == "psycopg":
-        send_rows(connection, None, None, (one_row_or_stale(ready[0]), ready[1]))
+        sent_as_driver_takes(connection, one_row_or_stale(ready[0]), ready[1]).close()  # its answer unread
         return
     for index, row in enumerate(rows):
         if ready is not None:

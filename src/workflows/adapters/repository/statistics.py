@@ -128,16 +128,16 @@ class StatisticsRepository(DeskQueries):
             return []
         t = orm.case_tasks
         return list(self.session.execute(select(t.c.case_id, t.c.name, t.c.role, t.c.assignee)
-                                         .where(among(self.session, t.c.case_id, case_ids), t.c.state == written_in(READY),
-                                                t.c.stage != SUPERVISION_STAGE)
+                                         .where(among(self.session, t.c.case_id, case_ids),
+                                                t.c.state == written_in(READY), t.c.stage != SUPERVISION_STAGE)
                                          .order_by(t.c.case_id, t.c.created_at, t.c.id)))
 
     def pending_extensions(self, case_ids: list[int]) -> list[ExtensionRequest]:
         if not case_ids:
             return []
-        return list(self.session.scalars(select(ExtensionRequest).where(among(self.session, ExtensionRequest.case_id, case_ids),
-                                                                        ExtensionRequest.status == "requested")
-                                         .order_by(ExtensionRequest.id)))
+        query = select(ExtensionRequest).where(among(self.session, ExtensionRequest.case_id, case_ids),
+                                               ExtensionRequest.status == "requested")
+        return list(self.session.scalars(query.order_by(ExtensionRequest.id)))
 
     def open_pauses(self, case_ids: list[int]) -> list[CasePause]:
         if not case_ids:
