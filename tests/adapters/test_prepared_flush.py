@@ -65,7 +65,9 @@ def test_a_cases_rows_are_those_the_orms_own_flush_writes(ctx, staff, monkeypatc
     assert all(prepared.values())  # every table written: the case, its tasks, limits, material marks, documents
 
 
-def test_a_write_of_a_case_changed_since_it_was_read_is_refused(ctx, staff):
+def test_a_write_of_a_case_changed_since_it_was_read_is_refused_with_the_rest_of_its_commit(ctx, staff):
+    """On PostgreSQL the server refuses it (database.one_row_or_stale): the writes sent after it in the commit's
+    pipeline, and its COMMIT, are not kept either."""
     number = cases.open_case(ctx, staff["shouli"], OUTPATIENT, APPLICANT, DATA).case.number
     with pytest.raises(Busy):
         with ctx.uow() as uow:
@@ -74,9 +76,12 @@ def test_a_write_of_a_case_changed_since_it_was_read_is_refused(ctx, staff):
                 other.cases.get(number).stage = "其他"
                 other.commit()
             case.stage = "审核"
+            uow.session.add(CaseMaterial(case_id=case.id, material_index=99, name="身份证", status="present",
+                                         marked_by="shouli", marked_at=case.opened_at))
             uow.commit()
     with ctx.uow(write=False) as uow:
         case = uow.cases.get(number)
+        assert uow.session.get(CaseMaterial, (case.id, 99)) is None
     assert (case.stage, case.row_version) == ("其他", 2)
 
 
@@ -94,9 +99,10 @@ def test_objects_written_are_the_sessions_as_a_flush_leaves_them(ctx, staff):
 
 
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
-def test_a_commits_prepared_writes_wait_only_for_the_case_rows_version_check(ctx, staff, tmp_path):
+def test_a_commits_prepared_writes_wait_only_for_the_commit(ctx, staff, tmp_path):
     """The writes go as the driver takes them, in the commit's pipeline: a task's UPDATE and a material mark's INSERT
-    unanswered, the case's versioned UPDATE waited for (its row count tells a stale write), and the COMMIT."""
+    unanswered, and the case's versioned UPDATE too (the server refuses a stale one, database.one_row_or_stale),
+    all answered with the COMMIT."""
     progress = cases.open_case(ctx, staff["shouli"], OUTPATIENT, APPLICANT, DATA)
     with ctx.uow() as uow:
         record = uow.cases.get_by_id(progress.case.id)
@@ -106,7 +112,7 @@ def test_a_commits_prepared_writes_wait_only_for_the_case_rows_version_check(ctx
                                      marked_by="shouli", marked_at=record.opened_at))
         with syncs_sent(uow.session.connection(), tmp_path) as syncs:
             uow.commit()
-    assert syncs == [2]
+    assert syncs == [1]
     with ctx.uow(write=False) as uow:
         assert (uow.cases.get_by_id(record.id).stage, uow.tasks.get(task.id).assignee) == ("其他", "shouli")
         assert uow.session.get(CaseMaterial, (record.id, 99)).name == "身份证"

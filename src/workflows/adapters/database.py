@@ -4,6 +4,7 @@ from __future__ import annotations
 import time
 import weakref
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
 
 import psycopg
@@ -29,6 +30,7 @@ _PIPELINES = weakref.WeakKeyDictionary()
 # SQL sent as the driver takes it (it cannot tell there are none) and for the row count of that and of an UPDATE or
 # DELETE, and a PipelinedCursor waits for neither
 _UNREAD = "answer_unread"
+_STALE_ROW = "stale row: its version is not the one read"  # one_row_or_stale's error
 ANSWER_UNREAD = {_UNREAD: True}
 
 
@@ -231,6 +233,22 @@ def _leave_after_failure(raw) -> None:
         pipelined[0].__exit__(None, None, None)
     except psycopg.Error:
         pass
+
+
+@cache
+def one_row_or_stale(update: str) -> str:
+    """PostgreSQL: the SQL of `update` (an UPDATE of one row, found by its key and the row version read) made to fail
+    on the server when it matches no row, with an error stale_row() tells: the pipeline then skips the rest of the
+    commit, its COMMIT too, as a failed write does, and no one waits for the row count to decide. (The CASE is
+    cast at run time, for the rows counted; a constant would be cast as the statement is planned.)"""
+    return (f"WITH written AS ({update} RETURNING 1) SELECT CAST(CASE count(*) WHEN 1 THEN '1' "
+            f"ELSE '{_STALE_ROW}' END AS integer) FROM written")
+
+
+def stale_row(error: BaseException) -> bool:
+    """Whether `error` (SQLAlchemy's, or psycopg's) is the failure of a one_row_or_stale write."""
+    cause = getattr(error, "orig", error)
+    return isinstance(cause, psycopg.errors.InvalidTextRepresentation) and _STALE_ROW in str(cause)
 
 
 class BeginInTheFirstFlight(psycopg.Connection):

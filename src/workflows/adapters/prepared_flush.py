@@ -25,7 +25,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.sql import ClauseElement
 
 from . import stored_text
-from .database import sent_as_driver_takes
+from .database import one_row_or_stale, sent_as_driver_takes
 from .repository import driver_rows, insert_of, send_rows
 
 _CHECKED = "checked"  # a write's rows each checked to match one row (their version read): PreparedFlush._writes
@@ -180,7 +180,11 @@ def _insert_with_id(connection, statement, row: dict, ready, state) -> None:
 
 def _send_checked(connection, statement, rows: list[dict], ready) -> None:
     """A versioned UPDATE, row by row as a flush sends it: a row whose version is no longer the one read matches
-    nothing, and the write is stale (StaleDataError, as the ORM raises it: the unit of work says Busy)."""
+    nothing, and the write is stale (StaleDataError, as the ORM raises it: the unit of work says Busy). psycopg:
+    checked by the server instead (database.one_row_or_stale), so the commit's pipeline waits for no row count."""
+    if ready is not None and connection.dialect.driver == "psycopg":
+        sent_as_driver_takes(connection, one_row_or_stale(ready[0]), ready[1]).close()  # its answer unread
+        return
     for index, row in enumerate(rows):
         if ready is not None:
             cursor = sent_as_driver_takes(connection, ready[0], ready[1][index:index + 1])

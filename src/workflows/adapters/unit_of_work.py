@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Callable, Iterator, Protocol
 
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -15,7 +15,7 @@ from workflows.domain.errors import Busy, Conflict
 from workflows.domain.events import Event
 
 from . import prepared_flush, repository
-from .database import committed_apart, writes_pipelined
+from .database import committed_apart, stale_row, writes_pipelined
 from .write_lock import GUARD, StaleRead, WriteGuard, committed_at_once, lock_at_begin
 from .audit_repository import PersonalDataReadRepository
 from .signal_wait_repository import SignalWaitRepository
@@ -243,7 +243,7 @@ class UnitOfWork:
                 self.session.commit()
         except IntegrityError:
             raise Conflict("数据已被他人同时修改，请刷新后重试") from None
-        except (StaleDataError, StaleRead, OperationalError) as error:
+        except (StaleDataError, StaleRead, OperationalError, DataError) as error:
             raise busy_error(error) or error from None
         actions, self._after_commit = self._after_commit, []
         for action in actions:
@@ -252,7 +252,7 @@ class UnitOfWork:
 
 def busy_error(error: BaseException) -> Busy | None:
     """The Busy a concurrent command's error means (a command run again may succeed), None for any other error."""
-    if isinstance(error, (StaleDataError, StaleRead)):
+    if isinstance(error, (StaleDataError, StaleRead)) or stale_row(error):
         return Busy("案件已被他人同时修改，请刷新后重试")
     if isinstance(error, OperationalError) and ("locked" in str(error) or "could not serialize" in str(error)):
         return Busy("数据库繁忙，请重试")
