@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from workflows.adapters import orm, prepared_flush
 from workflows.domain.errors import Busy
-from workflows.domain.model import CaseMaterial
+from workflows.domain.model import CaseDeadline, CaseMaterial
 from workflows.services import cases, tasks
 
 from support.cases import APPLICANT, DATA, OUTPATIENT
@@ -65,9 +65,22 @@ def test_a_cases_rows_are_those_the_orms_own_flush_writes(ctx, staff, monkeypatc
     assert all(prepared.values())  # every table written: the case, its tasks, limits, material marks, documents
 
 
-def test_a_write_of_a_case_changed_since_it_was_read_is_refused_with_the_rest_of_its_commit(ctx, staff):
+def _mark(case) -> CaseMaterial:
+    return CaseMaterial(case_id=case.id, material_index=99, name="身份证", status="present", marked_by="shouli",
+                        marked_at=case.opened_at)
+
+
+def _limit(case) -> CaseDeadline:
+    return CaseDeadline(case_id=case.id, kind="其他", limit_value=1, limit_unit="working_days",
+                        starts_at=case.opened_at, due_at=None, warning_at=None, provisional=False, paused=False,
+                        extension_days=0, paused_days=0, met_at=None, agency_code=None, hall_code=None, item_code=None)
+
+
+@pytest.mark.parametrize("added", [_mark, _limit])
+def test_a_write_of_a_case_changed_since_it_was_read_is_refused_with_the_rest_of_its_commit(ctx, staff, added):
     """On PostgreSQL the server refuses it (database.one_row_or_stale): the writes sent after it in the commit's
-    pipeline, and its COMMIT, are not kept either."""
+    pipeline, and its COMMIT, are not kept either. The refusal is answered with the COMMIT (a material mark added)
+    or before, where the commit waits for a new row's id (a limit added)."""
     number = cases.open_case(ctx, staff["shouli"], OUTPATIENT, APPLICANT, DATA).case.number
     with pytest.raises(Busy):
         with ctx.uow() as uow:
@@ -76,12 +89,13 @@ def test_a_write_of_a_case_changed_since_it_was_read_is_refused_with_the_rest_of
                 other.cases.get(number).stage = "其他"
                 other.commit()
             case.stage = "审核"
-            uow.session.add(CaseMaterial(case_id=case.id, material_index=99, name="身份证", status="present",
-                                         marked_by="shouli", marked_at=case.opened_at))
+            uow.session.add(added(case))
             uow.commit()
     with ctx.uow(write=False) as uow:
         case = uow.cases.get(number)
         assert uow.session.get(CaseMaterial, (case.id, 99)) is None
+        assert [limit.kind for limit in uow.session.scalars(select(CaseDeadline).where(
+            CaseDeadline.case_id == case.id))] == []
     assert (case.stage, case.row_version) == ("其他", 2)
 
 
