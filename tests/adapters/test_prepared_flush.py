@@ -4,11 +4,12 @@ leaves them."""
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 from sqlalchemy import select
 
-from workflows.adapters import orm, prepared_flush
+from workflows.adapters import database, orm, prepared_flush
 from workflows.domain.errors import Busy
 from workflows.domain.model import CaseDeadline, CaseMaterial
 from workflows.services import cases, tasks
@@ -76,27 +77,55 @@ def _limit(case) -> CaseDeadline:
                         extension_days=0, paused_days=0, met_at=None, agency_code=None, hall_code=None, item_code=None)
 
 
+def _stale_write(ctx, number: str, stage: str, added=None) -> None:
+    """A unit that reads the case, which another unit then moves to `stage`, and writes it (with `added`'s row):
+    its write is stale, and refused."""
+    with pytest.raises(Busy):
+        with ctx.uow() as uow:
+            case = uow.cases.get(number)  # read without a lock: only the row version guards the write
+            with ctx.uow() as other:
+                other.cases.get(number).stage = stage
+                other.commit()
+            case.stage = "审核"
+            if added is not None:
+                uow.session.add(added(case))
+            uow.commit()
+
+
 @pytest.mark.parametrize("added", [_mark, _limit])
 def test_a_write_of_a_case_changed_since_it_was_read_is_refused_with_the_rest_of_its_commit(ctx, staff, added):
     """On PostgreSQL the server refuses it (database.one_row_or_stale): the writes sent after it in the commit's
     pipeline, and its COMMIT, are not kept either. The refusal is answered with the COMMIT (a material mark added)
     or before, where the commit waits for a new row's id (a limit added)."""
     number = cases.open_case(ctx, staff["shouli"], OUTPATIENT, APPLICANT, DATA).case.number
-    with pytest.raises(Busy):
-        with ctx.uow() as uow:
-            case = uow.cases.get(number)  # read without a lock: only the row version guards the write
-            with ctx.uow() as other:
-                other.cases.get(number).stage = "其他"
-                other.commit()
-            case.stage = "审核"
-            uow.session.add(added(case))
-            uow.commit()
+    _stale_write(ctx, number, "其他", added)
     with ctx.uow(write=False) as uow:
         case = uow.cases.get(number)
         assert uow.session.get(CaseMaterial, (case.id, 99)) is None
         assert [limit.kind for limit in uow.session.scalars(select(CaseDeadline).where(
             CaseDeadline.case_id == case.id))] == []
     assert (case.stage, case.row_version) == ("其他", 2)
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)  # psycopg's pipeline
+def test_a_stale_write_refused_before_its_commit_is_sent_leaves_the_connection_fit_for_the_next_unit(
+        ctx, staff, monkeypatch):
+    """The server's refusal may come back while the COMMIT is still being sent (psycopg reads what has come as it
+    sends, and the send raises it): the pooled connection still leaves its pipeline, and the units that take it
+    next read and write as ever. The COMMIT is held back a moment here, so that the refusal is there first."""
+    send = database.PipelinedCursor.execute
+
+    def commit_late(cursor, query, params=None, **options):
+        if query == "COMMIT":
+            time.sleep(0.05)
+        return send(cursor, query, params, **options)
+
+    monkeypatch.setattr(database.PipelinedCursor, "execute", commit_late)
+    number = cases.open_case(ctx, staff["shouli"], OUTPATIENT, APPLICANT, DATA).case.number
+    for stage in ("其他", "受理", "其他"):  # each connection of the pool's two taken by a refused write, then read
+        _stale_write(ctx, number, stage)
+        with ctx.uow(write=False) as uow:
+            assert uow.cases.get(number).stage == stage
 
 
 def test_objects_written_are_the_sessions_as_a_flush_leaves_them(ctx, staff):

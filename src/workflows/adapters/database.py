@@ -227,10 +227,14 @@ def _leave_after_failure(raw) -> None:
     error the unit fails with came from one of them or stops it anyway, and it ends in a rollback. (psycopg would log
     them, and a server's error message may quote a row's values.)"""
     pipelined = _PIPELINES.pop(raw, None)
-    if pipelined is None:
-        return
+    if pipelined is not None:
+        _leave_quietly(pipelined[0])
+
+
+def _leave_quietly(block) -> None:
+    """Leave the pipeline `block`, its answers still due dropped (_leave_after_failure says why)."""
     try:
-        pipelined[0].__exit__(None, None, None)
+        block.__exit__(None, None, None)
     except psycopg.Error:
         pass
 
@@ -331,9 +335,8 @@ def _commit_ending_the_pipeline(engine: Engine) -> None:
         if pipelined is None:
             commit(connection)
             return
-        raw.execute("COMMIT", prepare=False)
         try:
-            pipelined[0].__exit__(None, None, None)
+            _commit_and_leave(raw, pipelined[0])
         except psycopg.Error:  # a write failed, and the server skipped the rest, the COMMIT too: end the transaction
             raw.rollback()  # as a COMMIT that fails does
             raise
@@ -353,6 +356,19 @@ def _commit_ending_the_pipeline(engine: Engine) -> None:
         if isinstance(cursor, PipelinedCursor):  # (a server-side cursor, for rows streamed, is never pipelined)
             unread = context is not None and context.execution_options.get(_UNREAD, False)
             cursor.returns_rows, cursor.count_read = not unread and _returns_rows(context), not unread
+
+
+def _commit_and_leave(raw, block) -> None:
+    """Send the COMMIT behind the writes in the pipeline `block` and leave it, waiting for every answer. A write's
+    failure may already have been answered while the COMMIT is sent (psycopg reads what has come whenever it sends):
+    the send raises it then, and the pipeline is left there, its other answers dropped; else the connection would
+    go back to the pool still in an aborted pipeline, and its next unit fail with PipelineAborted."""
+    try:
+        raw.execute("COMMIT", prepare=False)
+    except psycopg.Error:
+        _leave_quietly(block)
+        raise
+    block.__exit__(None, None, None)
 
 
 def sent_as_driver_takes(connection: Connection, statement: str, rows: list):
