@@ -421,7 +421,7 @@ def main() -> None:
     parser.add_argument("--profile", metavar="FILE", default=None,
                         help="run the service layer under cProfile, save the stats to FILE, print the top of them")
     options = parser.parse_args()
-    print(_load("load at the start"))  # the figures move with it: read them beside a run of the old code, alternately
+    print(_load("load at the start"))  # (how quiet the machine was; compare only with an alternated run, the docstring says)
     with tempfile.TemporaryDirectory() as scratch:
         if not options.http_only:
             raw = raw_in_memory(options.cases)
