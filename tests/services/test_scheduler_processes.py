@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from datetime import datetime, timezone
 
@@ -31,6 +32,14 @@ def overdue_kept_and_marked(ctx) -> tuple[int, int, int]:
             "(SELECT count(*) FROM case_deadlines WHERE met_at IS NULL AND NOT paused AND due_at < now())")).one())
 
 
+def _read(outputs) -> list[str]:
+    texts = []
+    for output in outputs:
+        output.seek(0)
+        texts.append(output.read())
+    return texts
+
+
 @pytest.mark.long  # seconds of wall: started first (tests/conftest.py)
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_two_schedulers_fire_each_timer_once(ctx, staff, clock, database_url):
@@ -40,17 +49,25 @@ def test_two_schedulers_fire_each_timer_once(ctx, staff, clock, database_url):
 
     environment = {**os.environ, "WORKFLOWS_DATABASE_URL": database_url}
     command = [sys.executable, "-m", "workflows.entrypoints.cli", "scheduler", "--interval", "0.2"]
-    schedulers = [subprocess.Popen(command, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                   text=True) for _ in range(2)]
+    outputs = [tempfile.TemporaryFile("w+") for _ in range(2)]
+    schedulers = [subprocess.Popen(command, env=environment, stdout=output, stderr=subprocess.STDOUT, text=True)
+                  for output in outputs]
     try:
         give_up = time.monotonic() + 60
-        while ((due_timers(ctx) or overdue_kept_and_marked(ctx)[0] < len(numbers))
+        # Until the work is done and both are up: the first one up may fire every timer before the other has
+        # loaded, which then must still find nothing left to fire twice.
+        while ((due_timers(ctx) or overdue_kept_and_marked(ctx)[0] < len(numbers)
+                or not all("scheduler polling" in log for log in _read(outputs)))
                and time.monotonic() < give_up):
             time.sleep(0.3)
+        time.sleep(0.5)  # a poll or two more of each, up to date
     finally:
         for scheduler in schedulers:
             scheduler.terminate()
-        logs = [scheduler.communicate(timeout=10)[0] for scheduler in schedulers]
+            scheduler.wait(timeout=10)
+        logs = _read(outputs)
+        for output in outputs:
+            output.close()
 
     assert due_timers(ctx) == 0, logs
     kept, marked, past_due = overdue_kept_and_marked(ctx)
