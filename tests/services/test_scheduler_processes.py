@@ -60,7 +60,7 @@ def test_two_schedulers_fire_each_timer_once(ctx, staff, clock, database_url):
                 or not all("scheduler polling" in log for log in _read(outputs)))
                and time.monotonic() < give_up):
             time.sleep(0.3)
-        time.sleep(0.5)  # a poll or two more of each, up to date
+        time.sleep(0.5)  # each polls twice more (every 0.2 s) once both are up: a timer fired again would count
     finally:
         for scheduler in schedulers:
             scheduler.terminate()
