@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from workflows.domain.applicants import validate_applicant
 from workflows.domain.forms import Form, FormField, validate_form
-from workflows.domain.text import text_problem
+from workflows.domain.text import all_storable, text_problem
 
 ID = "210402198001011239"
 FORM = Form((FormField("opinion", "办理意见", "string"), FormField("count", "人数", "long"),
@@ -16,6 +16,19 @@ def test_control_characters_and_lone_surrogates_are_refused_line_breaks_only_whe
     assert text_problem("第一行\n第二行\t说明") is None
     assert text_problem("第一行\n第二行", multiline=False)
     assert text_problem("张" * 2001) == "不能超过 2000 个字符（现有 2001 个）"
+
+
+# Every character up to U+3000 (ASCII, Latin-1's C1 controls and signs such as · and ×, the lead bytes C2 and C3),
+# the surrogates, and the last block (fullwidth forms, EF BF xx, and the noncharacters U+FFFE and U+FFFF)
+CHARACTERS = [chr(code) for code in [*range(0x3000), *range(0xD7F0, 0xE010), *range(0xFF00, 0x10000), 0x10FFFF]]
+
+
+def test_the_check_of_many_texts_at_once_finds_what_the_check_of_each_finds():
+    for character in CHARACTERS:
+        storable = text_problem(character, 10) is None
+        for texts in ([character], ["ascii", f"a{character}b"], ["张伟", f"第{character}行", "plain"]):
+            assert all_storable(texts, [10] * len(texts)) is storable, (hex(ord(character)), texts)
+    assert all_storable(["张" * 10, "ab"], [10, 2]) and not all_storable(["张" * 11], [10])
 
 
 def test_a_form_names_the_field_whose_text_is_too_long_or_not_storable():
