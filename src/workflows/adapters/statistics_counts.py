@@ -29,6 +29,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import PASSIVE_NO_INITIALIZE, get_history
 
 from workflows.domain.model import CLOSED, COMPLETED, ENDED_EARLY, SUPERVISION_STAGE, Case, CaseDeadline, CaseTask
 
@@ -273,19 +274,24 @@ def _add_overdue(session: Session, places: Counter, sign: int) -> None:
                 for (a, h, i), n in places.items()])
 
 
+def _history(record, attribute: str):
+    """inspect(record).attrs[attribute].history, without the record's state making a view of each of its
+    attributes first (a few dozen objects a command, for the few attributes asked)."""
+    return get_history(record, attribute, PASSIVE_NO_INITIALIZE)
+
+
 def _changed(record, *attributes: str) -> bool:
-    state = inspect(record).attrs
-    return any(state[name].history.has_changes() for name in attributes)
+    return any(_history(record, name).has_changes() for name in attributes)
 
 
 def _became(record, attribute: str, value: str) -> bool:
-    history = inspect(record).attrs[attribute].history
+    history = _history(record, attribute)
     return value in history.added and value not in history.deleted
 
 
 def _before(record, attribute: str):
     """The attribute's value as the database had it before this flush."""
-    history = inspect(record).attrs[attribute].history
+    history = _history(record, attribute)
     return history.deleted[0] if history.deleted else getattr(record, attribute)
 
 
