@@ -3,7 +3,9 @@ retried with backoff when rendering fails and shown to administrators and superv
 change is answered at once and the open cases recomputed by the worker in batches. On SQLite and PostgreSQL."""
 from __future__ import annotations
 
+import queue
 import threading
+import time
 from collections import Counter
 from dataclasses import replace
 from datetime import date, timedelta
@@ -102,6 +104,53 @@ def test_kicked_right_after_the_command_the_pdf_is_there_before_any_download(ctx
     number = accept(ctx, staff, clock, "2026-11-23 09:30")  # the test context kicks inline, as the CLI does
     [notice] = documents.list_documents(ctx, staff["shenhe"], number)
     assert stored(ctx, notice.id).content.startswith(b"%PDF-") and pending(ctx) == 0
+
+
+def test_the_web_apps_kicker_renders_the_pdfs_of_commands_that_came_while_it_was_busy_in_one_batch(
+        database_url, staff, clock):
+    """The web app's kick (a thread of the process): the commands that committed while it rendered the last batch
+    are rendered together, in one transaction, and every PDF is there, none left to the scheduler."""
+    start_mappers()
+    context = bootstrap(sessionmaker(make_engine(database_url), expire_on_commit=False), engine=Engine(),
+                        clock=clock, kick="thread")
+    busy, calls = threading.Event(), []
+
+    def rendering(ctx, entries):
+        calls.append([entry_id for entry_id, _ in entries])
+        busy.wait(10)  # the first batch takes its time: the next commands' kicks queue behind it
+        documents.render_kicked(ctx, entries)
+
+    context.bus.prompt[RENDER] = rendering
+    try:
+        numbers = [accept(context, staff, clock, "2026-11-23 09:10")]
+        _waited_for(lambda: len(calls) == 1)  # the kicker is rendering the first
+        numbers += [accept(context, staff, clock, f"2026-11-23 09:{minute}") for minute in (20, 30)]
+        busy.set()
+        _waited_for(lambda: pending(context) == 0 and len(calls) == 2)
+        assert [len(batch) for batch in calls] == [1, 2]  # the first alone, the two that queued behind it together
+        for number in numbers:
+            [notice] = documents.list_documents(context, staff["shenhe"], number)
+            assert f"SL{number}" in pdf_text(stored(context, notice.id).content)
+        assert pending(context) == 0
+    finally:
+        busy.set()
+        context.session_factory.kw["bind"].dispose()
+
+
+def _waited_for(condition, seconds: float = 10) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "not in time"
+        time.sleep(0.02)
+
+
+def test_a_kicker_gathers_what_queued_by_kind_up_to_a_batch():
+    entries = queue.SimpleQueue()
+    for kind, entry_id in [(RENDER, 1), ("broadcast_signal", 2), (RENDER, 3), (RENDER, 4), (RENDER, 5)]:
+        entries.put((kind, [(entry_id, None)]))
+    assert outbox.gathered(entries, most=4) == {RENDER: [(1, None), (3, None), (4, None)],
+                                                "broadcast_signal": [(2, None)]}
+    assert outbox.gathered(entries, most=4) == {RENDER: [(5, None)]}  # the rest, next time
 
 
 def test_a_failing_render_is_retried_with_backoff_and_shown_until_it_works(quiet, staff, clock):

@@ -147,9 +147,13 @@ def retry(ctx: Context, actor: User, entry_id: int) -> tuple[OutboxEntry, str | 
         return uow.outbox.get(entry_id), visible.case_number
 
 
+KICK_BATCH = 16  # entries a kicker's thread gathers into one batch at most (the first PDF waits for the others')
+
+
 class BackgroundKicker:
     """Works kicked entries on a thread of this process, one batch at a time, so the command's response does not
-    wait; what it has not done when the process stops the scheduler does (the entries are in the database)."""
+    wait; what it has not done when the process stops the scheduler does (the entries are in the database). The
+    commands that committed while it worked the last batch are worked together: a transaction for all their PDFs."""
 
     def __init__(self, ctx: Context):
         self._ctx, self._queue = ctx, queue.SimpleQueue()
@@ -169,4 +173,20 @@ class BackgroundKicker:
 
     def _run(self, entries: queue.SimpleQueue) -> None:
         while True:
-            kick(self._ctx, *entries.get())
+            for kind, batch in gathered(entries).items():
+                kick(self._ctx, kind, batch)
+
+
+def gathered(entries: queue.SimpleQueue, most: int = KICK_BATCH) -> dict[str, Kicked]:
+    """The next (kind, entries) kicked, waited for, with those queued behind it, up to `most` entries: by kind."""
+    kind, batch = entries.get()
+    batches = {kind: list(batch)}
+    count = len(batch)
+    while count < most:
+        try:
+            kind, batch = entries.get_nowait()
+        except queue.Empty:
+            break
+        batches.setdefault(kind, []).extend(batch)
+        count += len(batch)
+    return batches
