@@ -810,8 +810,8 @@ mapper_registry = registry(metadata=metadata)
 def start_mappers() -> None:
     """Map the domain records onto the tables, once per process. Not the history lines and the outside calls: only
     ever added, in batches (repository._AppendOnlyRepository), and read into plain records; a mapped class's
-    object costs ≈14× a plain one to build (its instrumented attributes), and a command builds about 18 of them
-    a case only to turn them into rows."""
+    object costs ≈4× a plain one to build (its state, though its values go straight into its dict: Record), and
+    a command builds about 18 of them a case only to turn them into rows."""
     if mapper_registry.mappers:
         return
     stored_text.install()
