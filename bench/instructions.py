@@ -1,0 +1,108 @@
+"""Instructions one case of the bench's flow costs (门诊费用报销: 申请—受理—审核—拨付—办结), counted by valgrind's
+callgrind: a figure that comes out the same run after run whatever else the machine does, where the cases/s and the
+CPU figures of case_throughput.py moved by a third from one hour to the next on the shared 2-core machine. Compare
+two trees with it (a change to the command path before and after); the seconds it stands for are the other bench's.
+
+Each way runs twice under callgrind, each time in a fresh SQLite file: the warm-up cases alone (the process's
+start, the first parse of the catalog and the diagram, the first PDF's fonts), then the warm-up and N cases more;
+the difference over N is one case. Ways: `http`, through the JSON API by Flask's test client (the request's checks,
+its JSON both ways, the commands, the 文书 PDFs rendered after each commit, in the request's thread here, in the
+web app's kicker there), with the garbage collector set as in a gunicorn worker; `services`, the use cases alone,
+as case_throughput.py's service layer runs them (no PDFs). Instructions in the kernel (the writes to SQLite's WAL)
+are not counted.
+
+Usage: python bench/instructions.py [--cases N] [--way http|services|both]   (valgrind must be on the machine)
+"""
+from __future__ import annotations
+
+import argparse
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from sqlalchemy.orm import sessionmaker
+
+from workflows.adapters.database import make_engine
+from workflows.bootstrap import bootstrap
+from workflows.entrypoints.app import create_app, make_context
+from workflows.entrypoints.gunicorn_config import post_worker_init
+from workflows.services import cases, tasks, users
+
+from case_throughput import APPLICANT, CLERK, DATA, DECISIONS, ITEM, PASSWORD, _check, prepared_database
+
+WARM_UP = 5  # cases before those counted: the first ones parse and cache what the later ones find ready
+WAYS = ("http", "services")
+
+
+def run_cases(way: str, count: int, scratch: Path) -> None:
+    """`count` cases of the flow, one after another, in a fresh database; each must end 办结."""
+    url = prepared_database(None, scratch, way)
+    (_through_http if way == "http" else _through_services)(url, count)
+
+
+def _through_http(url: str, count: int) -> None:
+    client = create_app(make_context(url, kick="inline"), secret_key="bench").test_client()
+    login = client.post("/api/login", json={"username": CLERK, "password": PASSWORD}).get_json()
+    headers = {"Authorization": f"Bearer {login['token']}"}
+    for _ in range(count):
+        case = client.post("/api/cases", json={"item_code": ITEM, "applicant": APPLICANT, "data": DATA},
+                           headers=headers).get_json()
+        while case["open_tasks"]:
+            task = case["open_tasks"][0]
+            case = client.post(f"/api/tasks/{task['id']}/complete", headers=headers,
+                               json={"data": {"decision": DECISIONS[task["stage"]]}}).get_json()
+        _check(case["result"] == "办结", case["status"])
+
+
+def _through_services(url: str, count: int) -> None:
+    ctx = bootstrap(sessionmaker(make_engine(url), expire_on_commit=False), kick="off")
+    clerk = users.get_user(ctx, CLERK)
+    for _ in range(count):
+        progress = cases.open_case(ctx, clerk, ITEM, APPLICANT, DATA)
+        while progress.open_tasks:
+            task = progress.open_tasks[0]
+            progress = tasks.complete_task(ctx, clerk, task.id, {"decision": DECISIONS[task.stage]})
+        _check(progress.case.result == "办结", (progress.case.result, progress.notices))
+
+
+def instructions(way: str, count: int, scratch: Path) -> int:
+    """The instructions of a process running the warm-up and `count` cases, as callgrind counts them."""
+    out = scratch / f"callgrind.{way}.{count}"
+    subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", sys.executable, __file__,
+                    "--inner", way, str(WARM_UP + count)], check=True, capture_output=True)
+    return total_of(out.read_text(errors="replace"))
+
+
+def total_of(callgrind_output: str) -> int:
+    """The total a callgrind output file gives (its summary line, or the totals line of older versions)."""
+    found = re.search(r"^(?:summary|totals):\s*(\d+)", callgrind_output, re.MULTILINE)
+    if found is None:
+        raise ValueError("no summary line in callgrind's output")
+    return int(found.group(1))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--cases", type=int, default=20)
+    parser.add_argument("--way", choices=(*WAYS, "both"), default="both")
+    parser.add_argument("--inner", nargs=2, metavar=("WAY", "CASES"), help=argparse.SUPPRESS)  # the counted run
+    options = parser.parse_args()
+    with tempfile.TemporaryDirectory() as scratch:
+        if options.inner:
+            if options.inner[0] == "http":
+                post_worker_init(None)  # the collector's thresholds of a served worker
+            run_cases(options.inner[0], int(options.inner[1]), Path(scratch))
+            return
+        if shutil.which("valgrind") is None:
+            sys.exit("valgrind is not installed: it counts the instructions")
+        for way in WAYS if options.way == "both" else (options.way,):
+            warm, counted = (instructions(way, count, Path(scratch)) for count in (0, options.cases))
+            print(f"{way:9} {(counted - warm) / options.cases / 1e6:7.2f} M instructions per case "
+                  f"({options.cases} cases after {WARM_UP}; Python {sys.version.split()[0]})")
+
+
+if __name__ == "__main__":
+    main()
