@@ -19,7 +19,7 @@ TEST_WORKERS ?= $(shell echo $$(( $$(nproc) + 1 )))
 STAMP := $(VENV)/.installed
 WEB_STAMP := web/node_modules/.installed
 
-.PHONY: run test fuzz bench bench-scale install chromium
+.PHONY: run test fuzz bench bench-instructions bench-scale install chromium
 
 install: $(STAMP) $(WEB_STAMP)
 
@@ -58,6 +58,10 @@ chromium:
 
 bench: $(STAMP)
 	$(BIN)/python bench/case_throughput.py
+
+# Instructions a case costs (callgrind: the same from run to run, to compare two trees).
+bench-instructions: $(STAMP)
+	$(BIN)/python bench/instructions.py
 
 # A million cases on PostgreSQL (a database of its own on 127.0.0.1:5432): the desk's and the statistics' p50/p95.
 bench-scale: $(STAMP)
