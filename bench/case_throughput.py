@@ -186,16 +186,32 @@ def through_services(url: str, count: int, kick: str = "thread") -> tuple[float,
     durations = []
     for _ in range(count):
         started = time.perf_counter()
-        progress = statements.run("open", lambda: cases.open_case(ctx, clerk, ITEM, APPLICANT, DATA))
-        while progress.open_tasks:
-            task = progress.open_tasks[0]
-            progress = statements.run(task.stage, lambda: tasks.complete_task(
-                ctx, clerk, task.id, {"decision": DECISIONS[task.stage]}))
+        service_case(ctx, clerk, statements.run)
         durations.append(time.perf_counter() - started)
-        _check(progress.case.result == "办结", (progress.case.result, progress.notices))
     database.dispose()
     tenth = max(1, count // 10)
     return count / sum(durations), tenth / sum(durations[:tenth]), tenth / sum(durations[-tenth:]), statements
+
+
+def service_case(ctx, clerk, run=lambda _name, command: command()) -> None:
+    """One case of the flow through the use cases, to 办结; `run(name, command)` runs each command ("open", then
+    each task by its stage)."""
+    progress = run("open", lambda: cases.open_case(ctx, clerk, ITEM, APPLICANT, DATA))
+    while progress.open_tasks:
+        task = progress.open_tasks[0]
+        progress = run(task.stage, lambda: tasks.complete_task(ctx, clerk, task.id,
+                                                               {"decision": DECISIONS[task.stage]}))
+    _check(progress.case.result == "办结", (progress.case.result, progress.notices))
+
+
+def api_case(request) -> None:
+    """One case of the flow through the JSON API, to 办结; `request(method, path, body)` answers the response's
+    JSON (a keep-alive connection here, Flask's test client in bench/instructions.py)."""
+    case = request("POST", "/api/cases", {"item_code": ITEM, "applicant": APPLICANT, "data": DATA})
+    while case["open_tasks"]:
+        task = case["open_tasks"][0]
+        case = request("POST", f"/api/tasks/{task['id']}/complete", {"data": {"decision": DECISIONS[task["stage"]]}})
+    _check(case["result"] == "办结", case["status"])
 
 
 def stored_bytes(url: str, sample: int = 20) -> tuple[float, float, dict[str, float]]:
@@ -259,12 +275,7 @@ class Client:
 
     def run_case(self) -> None:
         self.connection.close()  # the next request connects again (http.client reopens a closed connection)
-        case = self.request("POST", "/api/cases", {"item_code": ITEM, "applicant": APPLICANT, "data": DATA})
-        while case["open_tasks"]:
-            task = case["open_tasks"][0]
-            case = self.request("POST", f"/api/tasks/{task['id']}/complete",
-                                {"data": {"decision": DECISIONS[task["stage"]]}})
-        _check(case["result"] == "办结", case["status"])
+        api_case(self.request)
 
 
 TICKS = os.sysconf("SC_CLK_TCK")

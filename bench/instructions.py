@@ -29,9 +29,9 @@ from workflows.adapters.database import make_engine
 from workflows.bootstrap import bootstrap
 from workflows.entrypoints.app import create_app, make_context
 from workflows.entrypoints.gunicorn_config import post_worker_init
-from workflows.services import cases, tasks, users
+from workflows.services import users
 
-from case_throughput import APPLICANT, CLERK, DATA, DECISIONS, ITEM, PASSWORD, _check, prepared_database
+from case_throughput import CLERK, PASSWORD, api_case, prepared_database, service_case
 
 WARM_UP = 5  # cases before those counted: the first ones parse and cache what the later ones find ready
 WAYS = ("http", "services")
@@ -47,25 +47,19 @@ def _through_http(url: str, count: int) -> None:
     client = create_app(make_context(url, kick="inline"), secret_key="bench").test_client()
     login = client.post("/api/login", json={"username": CLERK, "password": PASSWORD}).get_json()
     headers = {"Authorization": f"Bearer {login['token']}"}
+
+    def request(method: str, path: str, body: dict) -> dict:
+        return client.open(path, method=method, json=body, headers=headers).get_json()
+
     for _ in range(count):
-        case = client.post("/api/cases", json={"item_code": ITEM, "applicant": APPLICANT, "data": DATA},
-                           headers=headers).get_json()
-        while case["open_tasks"]:
-            task = case["open_tasks"][0]
-            case = client.post(f"/api/tasks/{task['id']}/complete", headers=headers,
-                               json={"data": {"decision": DECISIONS[task["stage"]]}}).get_json()
-        _check(case["result"] == "办结", case["status"])
+        api_case(request)
 
 
 def _through_services(url: str, count: int) -> None:
     ctx = bootstrap(sessionmaker(make_engine(url), expire_on_commit=False), kick="off")
     clerk = users.get_user(ctx, CLERK)
     for _ in range(count):
-        progress = cases.open_case(ctx, clerk, ITEM, APPLICANT, DATA)
-        while progress.open_tasks:
-            task = progress.open_tasks[0]
-            progress = tasks.complete_task(ctx, clerk, task.id, {"decision": DECISIONS[task.stage]})
-        _check(progress.case.result == "办结", (progress.case.result, progress.notices))
+        service_case(ctx, clerk)
 
 
 def instructions(way: str, count: int, scratch: Path) -> int:
