@@ -147,7 +147,7 @@ def retry(ctx: Context, actor: User, entry_id: int) -> tuple[OutboxEntry, str | 
         return uow.outbox.get(entry_id), visible.case_number
 
 
-KICK_BATCH = 16  # entries a kicker's thread gathers into one batch at most (the first PDF waits for the others')
+KICK_BATCH = 16  # entries after which a kicker's thread gathers no more into a batch (the first PDF waits for the rest)
 
 
 class BackgroundKicker:
@@ -178,7 +178,8 @@ class BackgroundKicker:
 
 
 def gathered(entries: queue.SimpleQueue, most: int = KICK_BATCH) -> dict[str, Kicked]:
-    """The next (kind, entries) kicked, waited for, with those queued behind it, up to `most` entries: by kind."""
+    """The next (kind, entries) kicked, waited for, with those queued behind it until `most` entries are gathered
+    (a command's entries stay together, so a batch may pass `most` by the last one's): by kind."""
     kind, batch = entries.get()
     batches = {kind: list(batch)}
     count = len(batch)
