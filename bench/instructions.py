@@ -1,6 +1,7 @@
 """Instructions one case of the bench's flow costs (门诊费用报销: 申请—受理—审核—拨付—办结), counted by valgrind's
-callgrind: a figure that comes out the same run after run whatever else the machine does, where the cases/s and the
-CPU figures of case_throughput.py moved by a third from one hour to the next on the shared 2-core machine. Compare
+callgrind: a figure that comes out the same within 0.2 % run after run whatever else the machine does (str hashes
+seeded alike; without that, ±1.5 %), where the cases/s and the CPU figures of case_throughput.py moved by a third
+from one hour to the next on the shared 2-core machine. Compare
 two trees with it (a change to the command path before and after); the seconds it stands for are the other bench's.
 
 Each way runs twice under callgrind, each time in a fresh SQLite file: the warm-up cases alone (the process's
@@ -16,6 +17,7 @@ Usage: python bench/instructions.py [--cases N] [--way http|services|both]   (va
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import shutil
 import subprocess
@@ -66,7 +68,8 @@ def instructions(way: str, count: int, scratch: Path) -> int:
     """The instructions of a process running the warm-up and `count` cases, as callgrind counts them."""
     out = scratch / f"callgrind.{way}.{count}"
     subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", sys.executable, __file__,
-                    "--inner", way, str(WARM_UP + count)], check=True, capture_output=True)
+                    "--inner", way, str(WARM_UP + count)], check=True, capture_output=True,
+                   env={**os.environ, "PYTHONHASHSEED": "0"})  # str hashes, so set and dict walks, as in the last run
     return total_of(out.read_text(errors="replace"))
 
 
