@@ -74,7 +74,7 @@ def test_the_supervisor_urges_and_extends_an_overdue_case_and_reads_the_statisti
     page.get_by_role("navigation").get_by_role("link", name="统计").click()
     page.get_by_role("heading", name="统计").wait_for()
     charts = page.locator(".chart")
-    page.wait_for_function("document.querySelectorAll('.chart[data-chart-ready=\"true\"]').length === 5")
+    page.wait_for_function("() => document.querySelectorAll('.chart[data-chart-ready=\"true\"]').length === 5")
     assert charts.count() == 5
     for index in range(5):
         assert charts.nth(index).locator("canvas").count() >= 1  # Chart.js drew it
