@@ -9,7 +9,8 @@ import pytest
 from psycopg.types.json import Json, Jsonb
 from sqlalchemy import event
 
-from workflows.adapters import orm, statistics_counts
+from workflows.adapters import orm, statistics_counts, stored_text
+from workflows.adapters.stored_text import json_text
 from workflows.adapters.repository import driver_rows, insert_of
 from workflows.domain.errors import InvalidInput
 from workflows.domain.model import ExternalCall, HistoryEntry
@@ -128,6 +129,46 @@ def test_rows_made_ready_for_the_driver_are_what_sqlalchemy_itself_would_send(ct
             event.remove(session.get_bind(), "before_cursor_execute", listener)
         assert driver_rows(session, statements[0][0], [history[0], {**history[1], "extra": 1}]) is None
         session.rollback()
+
+
+def test_the_json_texts_the_check_wrote_are_sent_as_sqlalchemy_would_write_them(ctx, case, clock):
+    """The stored-text check writes each JSON value's text to read its characters; the rows for the driver take
+    those texts instead of writing them again: the very text SQLAlchemy's execution would send, a quote and a
+    control character (escaped, so not kept by the check) included, and what is read back is what was added."""
+    details = [{"金额": "1.50", "材料": ["身份证", "发票"]}, {"说明": '引号"与\n换行'}, [1, None]]
+    history = [{"case_id": case.id, "at": clock.now, "actor": "shouli", "action": "comment", "stage": "受理",
+                "task_name": None, "message": f"第{index}行", "detail": detail}
+               for index, detail in enumerate(details)]
+    texts = stored_text.check_rows(orm.case_history, history)
+    assert set(texts) == {id(details[0]), id(details[2])}  # the one written with escapes is checked by its strings
+    with ctx.session_factory() as session:
+        sent = []
+        listener = lambda *arguments: sent.append(arguments[2:4])  # noqa: E731 - (statement, parameters)
+        event.listen(session.get_bind(), "before_cursor_execute", listener)
+        try:
+            ready = driver_rows(session, insert_of(orm.case_history), history, texts)
+            session.connection().execute(insert_of(orm.case_history), history)
+        finally:
+            event.remove(session.get_bind(), "before_cursor_execute", listener)
+        assert _written(ready) == _written(sent[-1])
+        session.rollback()
+    reused = [value for row in ready[1] for value in (row.values() if isinstance(row, dict) else row)
+              if any(value is text for text in texts.values()) or isinstance(value, Jsonb) and value.dumps]
+    assert len(reused) == 2  # the two texts the check wrote, not written again
+    with ctx.uow() as uow:
+        for row in history:
+            uow.history.add(HistoryEntry(**row))
+        uow.commit()
+    with ctx.uow(write=False) as uow:
+        assert [line.detail for line in uow.history.for_case(case.id) if line.action == "comment"] == details
+
+
+def _written(ready) -> list:
+    """The rows' values as the driver writes them: a psycopg JSON wrapper as the text it dumps."""
+    _text, rows = ready
+    rows = rows if isinstance(rows, list) else [rows]
+    return [[(value.dumps or json_text)(value.obj) if isinstance(value, (Json, Jsonb)) else value
+             for value in (row.values() if isinstance(row, dict) else row)] for row in rows]
 
 
 def _comparable(ready) -> tuple:

@@ -14,6 +14,7 @@ from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.orm import Session
 
 from . import write_lock
+from .stored_text import json_text
 
 DEFAULT_URL = "sqlite:///var/workflows.db"
 # SQLite: the WAL's length in pages (4 KiB) past which a commit copies it into the database file itself. The
@@ -40,7 +41,8 @@ def make_engine(url: str = DEFAULT_URL) -> Engine:
     if parsed.get_backend_name() != "sqlite":
         # LIFO: the connection used last is used next, so a worker's few busy connections keep their prepared
         # statements warm (below) and the idle ones are the pool's spares, instead of every connection in turn
-        engine = create_engine(url, pool_size=10, max_overflow=10, pool_use_lifo=True, hide_parameters=True)
+        engine = create_engine(url, pool_size=10, max_overflow=10, pool_use_lifo=True, hide_parameters=True,
+                               json_serializer=json_text)
         _ping_when_idle(engine)
         _note_holding(engine)
         if parsed.get_driver_name() == "psycopg":
@@ -49,7 +51,7 @@ def make_engine(url: str = DEFAULT_URL) -> Engine:
         return engine
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
+    engine = create_engine(url, connect_args={"timeout": 30}, hide_parameters=True, json_serializer=json_text)
     _use_wal_and_explicit_transactions(engine)
     write_lock.install(engine)
     return engine

@@ -82,8 +82,8 @@ def prepare(session: Session) -> PreparedFlush:
         writes += prepared[0]
         states += dirty + new
         versions += prepared[1]
-    stored_text.check_states(states)
-    return PreparedFlush(session, [(statement, rows, driver_rows(session, statement, rows), how)
+    json_texts = stored_text.check_states(states)
+    return PreparedFlush(session, [(statement, rows, driver_rows(session, statement, rows, json_texts), how)
                                    for statement, rows, how in writes], states, versions)
 
 

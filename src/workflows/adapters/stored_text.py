@@ -7,7 +7,7 @@ PostgreSQL would refuse a NUL or an overlong VARCHAR with a DataError, SQLite wo
 from __future__ import annotations
 
 import json
-from functools import cache
+from functools import cache, partial
 from itertools import repeat
 
 from sqlalchemy import JSON, String, event
@@ -17,6 +17,9 @@ from sqlalchemy.orm.attributes import instance_state
 from workflows.domain.errors import InvalidInput
 from workflows.domain.text import TEXT_LENGTH, all_storable, text_problem
 
+# How a JSON column's value is written (the engines' json_serializer, database.py): its characters as they are, not
+# \u escapes, which the check could not read; a 张 takes 3 bytes so, not 6
+json_text = partial(json.dumps, ensure_ascii=False)
 _UNBOUNDED = 10 ** 9  # other Text columns (diagrams, workflow state, history): only the characters are checked
 _JSON = -1  # _limits: a JSON column, whose keys and strings are checked for their characters only
 # Text columns a person types into: an opinion, a reason, a comment is at most TEXT_LENGTH long
@@ -35,26 +38,31 @@ def _check_pending(session: Session, _context, _instances) -> None:
     check_states([*map(instance_state, session.new), *map(instance_state, session.dirty)])
 
 
-def check_states(states) -> None:
+def check_states(states) -> dict[int, str]:
     """The ORM's objects about to be written (their states, new or changed): each new row's text values, and of a
     changed row only the attributes that changed (the ORM's record of their values before the change holds exactly
     those): all in one go (_all_storable), and only when something fails value by value, to name each attribute
-    with its problem. At every flush (_check_pending), and for the writes prepared without it (prepared_flush.py)."""
+    with its problem. At every flush (_check_pending), and for the writes prepared without it (prepared_flush.py).
+    Gives the JSON texts the check wrote of the rows' JSON values (id of the value -> its text as json_text writes
+    it), for repository.driver_rows to send as they are, if nothing changes the values in between."""
     rows = [(state.mapper, None if state.key is None else state.committed_state, state.dict) for state in states]
-    if _all_storable([(_mapper_limits(mapper), keys, values) for mapper, keys, values in rows]):
-        return
+    dumped: dict[int, str] = {}
+    if _all_storable([(_mapper_limits(mapper), keys, values) for mapper, keys, values in rows], dumped):
+        return dumped
     errors = {}
     for mapper, keys, values in rows:
         _check(_checked_columns(mapper), values if keys is None else keys, values, errors)
     _refuse(errors)
 
 
-def check_rows(table, rows: list[dict]) -> None:
+def check_rows(table, rows: list[dict]) -> dict[int, str]:
     """Rows written without the ORM (the rows kept until commit, repository/base.py), checked as a flush checks
-    the ORM's: a history line or an outside system's answer is text like any other."""
+    the ORM's: a history line or an outside system's answer is text like any other. Gives the JSON texts the check
+    wrote, as check_states does."""
     limits = _table_limits(table)
-    if _all_storable([(limits, None, row) for row in rows]):
-        return
+    dumped: dict[int, str] = {}
+    if _all_storable([(limits, None, row) for row in rows], dumped):
+        return dumped
     errors = {}
     columns = _table_columns(table)
     for row in rows:
@@ -62,10 +70,10 @@ def check_rows(table, rows: list[dict]) -> None:
     _refuse(errors)
 
 
-def _all_storable(rows: list) -> bool:
+def _all_storable(rows: list, dumped: dict[int, str]) -> bool:
     """Whether _check would find no problem in any of `rows`, (limits, the keys changed or None for all, values)
     each: the rows' strings are gathered with the length each may have, and the rule (domain/text.py) runs over
-    them all at once."""
+    them all at once. The JSON texts written for that go into `dumped` (_json_texts)."""
     texts, lengths, json_texts = [], [], []
     for limits, keys, values in rows:
         for key in limits if keys is None else keys:
@@ -74,7 +82,7 @@ def _all_storable(rows: list) -> bool:
                 continue
             value = values.get(key)
             if limit == _JSON:
-                _json_texts(value, json_texts)
+                _json_texts(value, json_texts, dumped)
             elif isinstance(value, str):
                 texts.append(value)
                 lengths.append(limit)
@@ -145,18 +153,22 @@ def _problem(column, value) -> str | None:
     return None
 
 
-def _json_texts(value, texts: list) -> None:
+def _json_texts(value, texts: list, dumped: dict[int, str]) -> None:
     """Texts holding every key and string of a JSON value, as far as their characters go: its JSON text, one
     string made in C (the walk, in Python, costs more), when that has no escape in it, so that each character of it
-    is one of the value's own or of the JSON syntax, which is all allowed; else the keys and strings themselves."""
+    is one of the value's own or of the JSON syntax, which is all allowed; else the keys and strings themselves.
+    The JSON text of a list or dict is kept in `dumped` by the value's id: the very text its column's bind
+    processor would write (json_text), so the row need not be serialized twice (repository.driver_rows)."""
     try:
-        dumped = json.dumps(value, ensure_ascii=False)
+        text = json_text(value)
     except (TypeError, ValueError):  # not JSON: the flush will say so, the walk checks what strings it has
-        dumped = "\\"
-    if "\\" in dumped:  # a control character or a quote escaped: their own characters are checked
+        text = "\\"
+    if "\\" in text:  # a control character or a quote escaped: their own characters are checked
         _json_strings(value, texts)
-    else:
-        texts.append(dumped)
+        return
+    texts.append(text)
+    if type(value) in (dict, list):  # (None is SQL NULL to the processor, not the text "null")
+        dumped[id(value)] = text
 
 
 def _json_strings(value, strings: list) -> None:

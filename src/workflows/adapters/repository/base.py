@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from functools import cache
 
-from sqlalchemy import String, any_, bindparam, literal_column, select
+from psycopg.types.json import Jsonb
+from sqlalchemy import JSON, String, any_, bindparam, literal_column, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -75,24 +76,41 @@ def rows_of_case(record, order_by: str | None = "id"):
     return query.order_by(getattr(columns, order_by)) if order_by else query
 
 
-def driver_rows(session: Session, statement, rows: list[dict]):
+def driver_rows(session: Session, statement, rows: list[dict], json_texts: dict[int, str] | None = None):
     """Rows of a write made ready for the driver before the commit sends them: (the SQL text SQLAlchemy compiles
     for them; each row's values through its columns' bind processors (JSON text or psycopg's JSON wrapper, a moment
     as UTC text), a tuple for SQLite's positional parameters, a dict for psycopg's named ones). `send_rows` then
     hands them to the driver, where SQLAlchemy's execution (its compiled-cache lookup, the processing of every
     value) cost ≈30 µs a statement, on SQLite under the write lock. None for rows SQLAlchemy would complete itself
-    (a column default) or of differing columns: those are executed as ever."""
+    (a column default) or of differing columns: those are executed as ever. `json_texts`: the JSON texts the
+    stored-text check wrote of the rows' values just before (stored_text.check_rows), sent instead of writing
+    them again."""
     if not rows or any(row.keys() != rows[0].keys() for row in rows):
         return None
     dialect = session.get_bind().dialect
     form = _driver_form(statement, dialect, tuple(rows[0]))
     if form is None:
         return None
-    text, (keys, processors) = form
+    text, (keys, processors, json_columns) = form
+    if json_texts:
+        processors = [_json_written(processor, json_texts, dialect) if json else processor
+                      for processor, json in zip(processors, json_columns)]
     pairs = list(zip(keys, processors))
     parameters = tuple if dialect.positional else lambda values: dict(zip(keys, values))
     return text, [parameters(row[key] if processor is None else processor(row[key]) for key, processor in pairs)
                   for row in rows]
+
+
+def _json_written(processor, json_texts: dict[int, str], dialect):
+    """A JSON column's bind processor that takes a value's text from `json_texts` where it is there: as it is for
+    SQLite, in psycopg's JSONB wrapper (which would write it with the same json_text) for PostgreSQL."""
+    if dialect.name == "sqlite":
+        return lambda value: json_texts.get(id(value)) or processor(value)
+
+    def wrapped(value):
+        written = json_texts.get(id(value))
+        return processor(value) if written is None else Jsonb(value, dumps=lambda _value: written)
+    return wrapped
 
 
 def _joined(ready, more):
@@ -112,7 +130,8 @@ def _driver_form(statement, dialect, keys: tuple[str, ...]):
     if compiled.insert_prefetch or compiled.escaped_bind_names or set(names) != set(keys):
         return None
     types = [compiled.binds[name].type.dialect_impl(dialect) for name in names]
-    return compiled.string, (tuple(names), tuple(type_.bind_processor(dialect) for type_ in types))
+    return compiled.string, (tuple(names), tuple(type_.bind_processor(dialect) for type_ in types),
+                             tuple(isinstance(type_, JSON) for type_ in types))
 
 
 def send_rows(connection, statement, rows: list[dict] | None, ready=None) -> None:
@@ -197,8 +216,8 @@ class _AppendOnlyRepository(_Repository):
         new = self._pending[self._checked:]
         if not new:
             return
-        stored_text.check_rows(self.table, new)
-        ready = driver_rows(self.session, insert_of(self.table), new)
+        json_texts = stored_text.check_rows(self.table, new)
+        ready = driver_rows(self.session, insert_of(self.table), new, json_texts)
         self._ready = ready if not self._checked else _joined(self._ready, ready)
         self._checked = len(self._pending)
 
