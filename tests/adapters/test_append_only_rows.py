@@ -10,7 +10,6 @@ from psycopg.types.json import Json, Jsonb
 from sqlalchemy import event
 
 from workflows.adapters import orm, statistics_counts, stored_text
-from workflows.adapters.stored_text import json_text
 from workflows.adapters.repository import driver_rows, insert_of
 from workflows.domain.errors import InvalidInput
 from workflows.domain.model import ExternalCall, HistoryEntry
@@ -152,7 +151,7 @@ def test_the_json_texts_the_check_wrote_are_sent_as_sqlalchemy_would_write_them(
             event.remove(session.get_bind(), "before_cursor_execute", listener)
         assert _written(ready) == _written(sent[-1])
         session.rollback()
-    reused = [value for row in ready[1] for value in (row.values() if isinstance(row, dict) else row)
+    reused = [value for row in _row_values(ready) for value in row
               if any(value is text for text in texts.values()) or isinstance(value, Jsonb) and value.dumps]
     assert len(reused) == 2  # the two texts the check wrote, not written again
     with ctx.uow() as uow:
@@ -165,10 +164,15 @@ def test_the_json_texts_the_check_wrote_are_sent_as_sqlalchemy_would_write_them(
 
 def _written(ready) -> list:
     """The rows' values as the driver writes them: a psycopg JSON wrapper as the text it dumps."""
+    return [[(value.dumps or stored_text.json_text)(value.obj) if isinstance(value, (Json, Jsonb)) else value
+             for value in row] for row in _row_values(ready)]
+
+
+def _row_values(ready) -> list:
+    """Each row's values, in their order (psycopg's rows are dicts, SQLite's tuples; one row as a list of one)."""
     _text, rows = ready
-    rows = rows if isinstance(rows, list) else [rows]
-    return [[(value.dumps or json_text)(value.obj) if isinstance(value, (Json, Jsonb)) else value
-             for value in (row.values() if isinstance(row, dict) else row)] for row in rows]
+    return [list(row.values()) if isinstance(row, dict) else list(row)
+            for row in (rows if isinstance(rows, list) else [rows])]
 
 
 def _comparable(ready) -> tuple:
