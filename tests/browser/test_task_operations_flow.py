@@ -298,8 +298,8 @@ def test_a_poor_rating_is_followed_up_from_the_desk_and_the_applicant_reads_the_
 
     ask(page, server, number, PERSON_ID)
     result = page.locator("#followup-result")
-    assert result.locator("td").all_inner_texts() == ["已电话致歉，申请人表示理解", "高峰期增开综合窗口",
-                                                      "2026-11-27 15:00"]
+    expect(result.locator("td")).to_have_text([  # waits for the answer the 查询 click asked for
+        "已电话致歉，申请人表示理解", "高峰期增开综合窗口", "2026-11-27 15:00"])
     assert "孙科长" not in page.content()
     result.scroll_into_view_if_needed()
     shot(page, "public-followup")
