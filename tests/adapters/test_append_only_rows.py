@@ -10,6 +10,7 @@ from psycopg.types.json import Json, Jsonb
 from sqlalchemy import event
 
 from workflows.adapters import orm, statistics_counts, stored_text
+from workflows.adapters.outbox_repository import PAGE
 from workflows.adapters.repository import driver_rows, insert_of
 from workflows.domain.errors import InvalidInput
 from workflows.domain.model import ExternalCall, HistoryEntry
@@ -42,16 +43,18 @@ def test_the_history_lines_of_commands_come_back_in_the_order_they_were_added(ct
     assert lines == ["一", "二", "三", "四", "五"]
 
 
-def test_the_outbox_answers_the_ids_of_its_entries_in_the_order_given(ctx, case, clock):
-    entries = [(f"kind_{n}", {"n": n}, case.id) for n in range(5)]
+@pytest.mark.parametrize("count", [5, 2 * PAGE + 3])  # a command's few; a bulk command's, over several statements
+def test_the_outbox_answers_the_ids_of_its_entries_in_the_order_given(ctx, case, clock, count):
+    entries = [(f"kind_{n}", {"n": n, "文书": ["受理通知书", {"份数": n}]}, case.id) for n in range(count)]
     with ctx.uow() as uow:
         first, rest = uow.outbox.add_at_commit(entries[:2], clock.now), uow.outbox.add_at_commit(entries[2:], clock.now)
         assert first == [] and rest == []  # answered at the commit
         uow.commit()
     ids = first + rest
     with ctx.uow(write=False) as uow:
-        assert [(uow.outbox.get(entry_id).kind, uow.outbox.get(entry_id).payload) for entry_id in ids] == [
-            (kind, payload) for kind, payload, _ in entries]
+        stored = [uow.outbox.get(entry_id) for entry_id in ids]
+    assert [(entry.kind, entry.payload, entry.case_id, entry.created_at) for entry in stored] == [
+        (kind, payload, case_id, clock.now) for kind, payload, case_id in entries]
 
 
 def test_an_outbox_entry_finished_by_the_kick_is_done_once(ctx, case, clock):

@@ -11,18 +11,31 @@ not take it from under the kick and do the same work twice; the kick takes an en
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import cache
 
 from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from workflows.domain.events import OutboxEntry
 
+from .database import sent_as_driver_takes
 from .orm import cases, outbox
+from .repository import driver_rows
 
 _COLUMNS = (outbox.c.id, outbox.c.kind, outbox.c.payload, outbox.c.case_id, outbox.c.created_at, outbox.c.attempts,
             outbox.c.next_attempt_at, outbox.c.done_at, outbox.c.last_error)
 
-_INSERT = insert(outbox).returning(outbox.c.id)  # built once: every command that issues something adds rows
+_ROW_KEYS = ("kind", "payload", "case_id", "created_at", "attempts", "next_attempt_at")  # those of _rows
+PAGE = 100  # rows a statement at most (SQLite binds 32,766 values at most; a bulk command may publish thousands)
+
+
+@cache  # built once per count of rows: a command that issues something adds one to three
+def _insert_of(count: int):
+    """An INSERT of `count` rows returning their ids, the values of row i bound as kind_i, payload_i …"""
+    return insert(outbox).values([{key: bindparam(f"{key}_{index}", type_=outbox.c[key].type) for key in _ROW_KEYS}
+                                  for index in range(count)]).returning(outbox.c.id)
+
+
 _UNCLAIMED = (outbox.c.id == bindparam("entry_id"), outbox.c.done_at.is_(None), outbox.c.attempts == 0)
 # Built once too: the kick after every command that issued a document marks its entries done (bindparams entry_id, at)
 _FINISH_UNCLAIMED = (update(outbox).where(*_UNCLAIMED)
@@ -37,12 +50,12 @@ class OutboxRepository:
 
     def add_at_commit(self, entries: list[tuple[str, dict, int | None]], at: datetime,
                       due: dict[str, datetime] | None = None) -> list[int]:
-        """Rows of (kind, payload, case_id), due at once (or, for a kind in `due`, at the moment given), written when the unit commits (write_pending, all of the
-        unit's in one statement), after the rows of the ORM they may name: on SQLite the first write takes the lock
-        (write_lock.py). The list answered is given their ids, in the order given, at the commit. Both databases
-        number a statement's rows in the order of its VALUES (PostgreSQL's serial, SQLite's rowid one above the
-        last), so the ids sorted are in that order (RETURNING itself promises none; asking SQLAlchemy to sort them
-        costs a statement per row on SQLite)."""
+        """Rows of (kind, payload, case_id), due at once (or, for a kind in `due`, at the moment given), written when
+        the unit commits (write_pending: all of the unit's in one statement, up to PAGE), after the rows of the ORM
+        they may name: on SQLite the first write takes the lock (write_lock.py). The list answered is given their
+        ids, in the order given, at the commit. Both databases number a statement's rows in the order of its VALUES
+        (PostgreSQL's serial, SQLite's rowid one above the last), so the ids sorted are in that order (RETURNING
+        itself promises none)."""
         self._pending.extend(_rows(entries, at, due or {}))
         self._answers.append(([], len(entries)))
         return self._answers[-1][0]
@@ -51,9 +64,13 @@ class OutboxRepository:
         """Nothing to compute before the commit's first write: the rows are ready as kept."""
 
     def write_pending(self) -> None:
+        """The unit's rows in one INSERT … RETURNING a PAGE, sent as the driver takes it (driver_rows): SQLAlchemy's
+        execution of the statement cost more than the statement itself."""
         if not self._pending:
             return
-        ids = iter(sorted(self.session.scalars(_INSERT, self._pending)))
+        pending = self._pending
+        ids = iter([id_ for start in range(0, len(pending), PAGE)
+                    for id_ in self._inserted(pending[start:start + PAGE])])
         for answer, count in self._answers:  # each call's rows, in the order they came
             answer.extend(next(ids) for _ in range(count))
         self._pending, self._answers = [], []
@@ -95,6 +112,16 @@ class OutboxRepository:
     def finish(self, entry_id: int, at: datetime) -> None:
         self.session.execute(update(outbox).where(outbox.c.id == entry_id)
                              .values(done_at=at, next_attempt_at=None, last_error=None))
+
+    def _inserted(self, rows: list[dict]) -> list[int]:
+        """The ids of `rows` inserted in one statement, in the order of the rows."""
+        numbered = {f"{key}_{index}": value for index, row in enumerate(rows) for key, value in row.items()}
+        statement, values = driver_rows(self.session, _insert_of(len(rows)), [numbered])
+        cursor = sent_as_driver_takes(self.session.connection(), statement, values)
+        try:
+            return sorted(id_ for id_, in cursor.fetchall())
+        finally:
+            cursor.close()
 
     def fail(self, entry_id: int, error: str, next_attempt_at: datetime | None) -> None:
         self.session.execute(update(outbox).where(outbox.c.id == entry_id, outbox.c.done_at.is_(None))
