@@ -1,6 +1,8 @@
-"""bench/instructions.py: the runs it counts are whole cases of the flow, each way, and it reads callgrind's total."""
+"""bench/instructions.py: the runs it counts are whole cases of the flow, each way, of the code of the tree it is in
+seen at one fixed path, and it reads callgrind's total."""
 from __future__ import annotations
 
+import fcntl
 import importlib.util
 import sys
 from pathlib import Path
@@ -31,3 +33,16 @@ def test_the_total_is_read_from_callgrinds_summary_or_totals_line(bench):
     assert bench.total_of("events: Ir\ntotals: 42\n") == 42
     with pytest.raises(ValueError):
         bench.total_of("events: Ir\n")
+
+
+def test_the_tree_is_seen_at_the_fixed_path_held_by_one_run_at_a_time(bench, tmp_path):
+    tree = Path(__file__).resolve().parents[2]
+    with bench.fixed_paths(tree, tmp_path) as (link, scratch):
+        assert link == tmp_path / "tree" and (link / "bench" / "instructions.py").samefile(BENCH / "instructions.py")
+        assert scratch.parent == tmp_path and not scratch.exists()  # each run empties (makes) it
+        scratch.mkdir()
+        with open(tmp_path / "lock") as lock, pytest.raises(BlockingIOError):
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)  # another run of the bench waits
+    assert not link.exists() and not scratch.exists()
+    with open(tmp_path / "lock") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)  # free again
