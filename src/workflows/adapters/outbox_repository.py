@@ -64,8 +64,8 @@ class OutboxRepository:
         """Nothing to compute before the commit's first write: the rows are ready as kept."""
 
     def write_pending(self) -> None:
-        """The unit's rows in one INSERT … RETURNING a PAGE, sent as the driver takes it (driver_rows): SQLAlchemy's
-        execution of the statement cost more than the statement itself."""
+        """The unit's rows in one INSERT … RETURNING for each PAGE of them, sent as the driver takes it
+        (driver_rows): SQLAlchemy's execution of the statement cost more than the statement itself."""
         if not self._pending:
             return
         pending = self._pending
