@@ -25,14 +25,13 @@ from .repository import driver_rows
 _COLUMNS = (outbox.c.id, outbox.c.kind, outbox.c.payload, outbox.c.case_id, outbox.c.created_at, outbox.c.attempts,
             outbox.c.next_attempt_at, outbox.c.done_at, outbox.c.last_error)
 
-_ROW_KEYS = ("kind", "payload", "case_id", "created_at", "attempts", "next_attempt_at")  # those of _rows
 PAGE = 100  # rows a statement at most (SQLite binds 32,766 values at most; a bulk command may publish thousands)
 
 
-@cache  # built once per count of rows: a command that issues something adds one to three
-def _insert_of(count: int):
-    """An INSERT of `count` rows returning their ids, the values of row i bound as kind_i, payload_i …"""
-    return insert(outbox).values([{key: bindparam(f"{key}_{index}", type_=outbox.c[key].type) for key in _ROW_KEYS}
+@cache  # built once per count of rows (_rows' keys are always the same): a command that issues something adds 1–3
+def _insert_of(keys: tuple[str, ...], count: int):
+    """An INSERT of `count` rows of `keys` returning their ids, the values of row i bound as kind_i, payload_i …"""
+    return insert(outbox).values([{key: bindparam(f"{key}_{index}", type_=outbox.c[key].type) for key in keys}
                                   for index in range(count)]).returning(outbox.c.id)
 
 
@@ -116,7 +115,7 @@ class OutboxRepository:
     def _inserted(self, rows: list[dict]) -> list[int]:
         """The ids of `rows` inserted in one statement, in the order of the rows."""
         numbered = {f"{key}_{index}": value for index, row in enumerate(rows) for key, value in row.items()}
-        statement, values = driver_rows(self.session, _insert_of(len(rows)), [numbered])
+        statement, values = driver_rows(self.session, _insert_of(tuple(rows[0]), len(rows)), [numbered])
         cursor = sent_as_driver_takes(self.session.connection(), statement, values)
         try:
             return sorted(id_ for id_, in cursor.fetchall())
