@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from workflows.adapters.database import make_engine
 from workflows.adapters.orm import Moment, outbox
-from workflows.adapters.repository.base import driver_rows, send_rows
+from workflows.adapters.repository import driver_rows, send_rows
 
 BEIJING = timezone(timedelta(hours=8))
 metadata = MetaData()

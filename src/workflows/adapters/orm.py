@@ -28,9 +28,7 @@ class Moment(TypeDecorator):
     def process_bind_param(self, value, dialect):
         if value is None:
             return None
-        if value.tzinfo is None:
-            raise ValueError("a moment needs a time zone")
-        value = value.astimezone(timezone.utc)
+        value = _in_utc(value)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value, dialect):
@@ -48,12 +46,14 @@ class Moment(TypeDecorator):
         return _sqlite_moment if dialect.name == "sqlite" else super().result_processor(dialect, coltype)
 
 
-def _sqlite_text(value: datetime | None) -> str | None:
-    if value is None:
-        return None
+def _in_utc(value: datetime) -> datetime:
     if value.tzinfo is None:
         raise ValueError("a moment needs a time zone")
-    return value.astimezone(timezone.utc).isoformat(" ", "microseconds")[:26]  # (without its "+00:00")
+    return value.astimezone(timezone.utc)
+
+
+def _sqlite_text(value: datetime | None) -> str | None:
+    return None if value is None else _in_utc(value).isoformat(" ", "microseconds")[:26]  # (without "+00:00")
 
 
 def _sqlite_moment(text: str | None) -> datetime | None:
