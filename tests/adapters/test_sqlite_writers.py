@@ -54,6 +54,38 @@ def test_a_writer_waiting_for_the_lock_starts_as_soon_as_the_writer_before_it_co
     assert begun and begun[0] - committed[0] < 0.04  # SQLite's own next try would have come ~0.09 s after
 
 
+def test_the_writers_of_one_process_wait_in_its_queue_without_trying_the_flock(engine, monkeypatch):
+    """Two threads wait while a third holds the turn: they take it one after the other as soon as it is given back,
+    having tried the other processes' flock once each, not every half millisecond all the while (each try took the
+    GIL from the thread at work)."""
+    tries, flock = [], fcntl.flock
+    monkeypatch.setattr(fcntl, "flock", lambda file, operation: (tries.append(operation), flock(file, operation))[1])
+    started, begun, committed = threading.Semaphore(0), [], []
+
+    def waiting() -> None:
+        with _writer(engine) as connection:
+            started.release()
+            connection.begin()
+            begun.append(time.perf_counter())
+            connection.exec_driver_sql("UPDATE users SET full_name = full_name WHERE username = 'shouli'")
+            connection.commit()
+
+    with _writer(engine) as first:
+        first.begin()
+        threads = [threading.Thread(target=waiting) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        assert started.acquire(timeout=5) and started.acquire(timeout=5)
+        time.sleep(HELD)
+        first.commit()
+        committed.append(time.perf_counter())
+    for thread in threads:
+        thread.join(10)
+
+    assert len(begun) == 2 and begun[0] - committed[0] < 0.04
+    assert len([operation for operation in tries if operation & fcntl.LOCK_NB]) <= 3  # the first's, one each
+
+
 def test_a_unit_that_fails_after_taking_the_lock_gives_its_turn_back(engine, database_url):
     with pytest.raises(RuntimeError):
         with _writer(engine) as connection:

@@ -20,9 +20,14 @@ A command that writes first and reads after (no read before its first write) tak
 Writers queue for the lock (`Turn`): SQLite's own wait for it (the busy timeout) sleeps 1, 2, 5, 10 … 100 ms between
 tries and is not woken when the lock is freed, so with two web workers and the scheduler a writer often slept on
 while the lock stood free (bench/case_throughput.py, 2 workers: 307 such sleeps over 100 cases, 3.9 s in all).
-Before BEGIN IMMEDIATE each connection takes a turn, an exclusive flock on the database's `-writers` file, tried
-every half millisecond until the turn is given back at the transaction's end; BEGIN IMMEDIATE then finds the lock
-free. A turn not had within TURN_PATIENCE is gone without: the busy timeout waits, and fails, as before turns.
+Before BEGIN IMMEDIATE each connection takes a turn, which is given back at the transaction's end; BEGIN IMMEDIATE
+then finds the lock free. The writers of one process queue on a lock of the process, which wakes the next one when
+it is given back; the one at its head then takes an exclusive flock on the database's `-writers` file, which orders
+it against the other processes' and is tried every half millisecond (the kernel has no timed flock). Before the
+process's queue, each of its waiting writers tried the flock so, each try taking the GIL from the thread at work:
+one web worker of four threads spent 38–40 ms of CPU a case, 32–34 ms since (bench/case_throughput.py, 4 clients,
+alternated runs), and made 26–27 cases/s, 30–32 since. A turn not had within TURN_PATIENCE is gone without: the
+busy timeout waits, and fails, as before turns.
 SQLite's lock is still what guards the data: a writer that takes no turn (another program, a unit upgrading its
 read in place) is waited for by the busy timeout as before.
 
@@ -33,6 +38,7 @@ committed there, after which the unit reads on without the lock and takes it aga
 from __future__ import annotations
 
 import fcntl
+import os
 import threading
 import time
 from contextlib import contextmanager
@@ -135,28 +141,40 @@ class Turn:
     The file closes with the connection, or when the pool forgets it: a turn is never kept by a connection gone."""
 
     _holders: set[int] = set()  # the threads that hold a turn now (on any connection)
+    _queues: dict[str, threading.Lock] = {}  # database -> its writers' queue in this process
 
     def __init__(self, database: str) -> None:
         self._file = open(f"{database}-writers", "ab")
+        self._database = database
         self._taken_by: int | None = None  # the thread holding this connection's turn
+        self._queue: threading.Lock | None = None  # the process's queue, while this connection holds it
 
     def take(self) -> None:
-        """Wait for the turn, TURN_PATIENCE at most. A thread that holds one already, on another connection, waits
-        on SQLite's busy timeout instead, as before: it would otherwise wait for itself. So does a writer whose turn
-        did not come in time: a holder that never ends its transaction must not hang every other writer (an flock
-        has no timeout), and BEGIN IMMEDIATE then fails after the busy timeout as it did before turns."""
+        """Wait for the turn, TURN_PATIENCE at most: first at the head of the process's queue, then for the flock.
+        A thread that holds one already, on another connection, waits on SQLite's busy timeout instead, as before:
+        it would otherwise wait for itself. So does a writer whose turn did not come in time: a holder that never
+        ends its transaction must not hang every other writer (an flock has no timeout), and BEGIN IMMEDIATE then
+        fails after the busy timeout as it did before turns."""
         thread = threading.get_ident()
         if self._taken_by is not None or thread in self._holders:
             return
-        if _flock_within(self._file, TURN_PATIENCE):
-            self._taken_by = thread
+        deadline = time.monotonic() + TURN_PATIENCE
+        queue = self._queues.setdefault(self._database, threading.Lock())
+        if not queue.acquire(timeout=TURN_PATIENCE):
+            return
+        if _flock_within(self._file, deadline - time.monotonic()):
+            self._taken_by, self._queue = thread, queue
             self._holders.add(thread)
+        else:
+            queue.release()
 
     def give(self) -> None:
         if self._taken_by is not None:
             fcntl.flock(self._file, fcntl.LOCK_UN)
             self._holders.discard(self._taken_by)
             self._taken_by = None
+            self._queue.release()
+            self._queue = None
 
     def close(self) -> None:
         self.give()
@@ -165,6 +183,8 @@ class Turn:
 
 TURN_PATIENCE = 2.0  # seconds; a turn is held for a command's writes and commit only, a few ms
 _TURN_POLL = 0.0005  # the kernel queues no timed flock: a try each half millisecond, the GIL released between
+# A process forked with a writer's turn held would keep its queue taken for good: the child starts with new queues
+os.register_at_fork(after_in_child=Turn._queues.clear)
 
 
 def _flock_within(file, seconds: float) -> bool:
