@@ -62,3 +62,11 @@ def test_the_recording_stand_in_delivers_a_key_once():
     gateway = RecordingSmsGateway()
     assert gateway.send("13804130001", "一", "5") == gateway.send("13804130001", "一", "5") == "SMS5"
     assert len(gateway.sent) == 1
+
+
+def test_the_recording_stand_in_keeps_the_latest_texts_only():
+    gateway = RecordingSmsGateway(kept=3)
+    for key in "12345":
+        gateway.send("13804130001", f"第{key}条", key)
+    assert [message.key for message in gateway.sent] == ["3", "4", "5"]
+    assert gateway.send("13804130001", "第5条", "5") == "SMS5" and len(gateway.sent) == 3

@@ -12,6 +12,7 @@ import json
 import logging
 import urllib.error
 import urllib.request
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -36,15 +37,26 @@ class SentSms:
     text: str
 
 
+KEPT_TEXTS = 1000  # texts the stand-in keeps: the latest only, for the scheduler that sends them runs for months
+
+
 @dataclass
 class RecordingSmsGateway:
-    """Logs and keeps each text instead of sending it; a key sent before answers with its first message's id."""
+    """Logs and keeps each text instead of sending it, the latest `kept` of them; a key sent before answers with its
+    first message's id. (It kept every text, in a list it searched whole for the key at each send.)"""
 
-    sent: list[SentSms] = field(default_factory=list)
+    kept: int = KEPT_TEXTS
+    _by_key: OrderedDict[str, SentSms] = field(default_factory=OrderedDict)
+
+    @property
+    def sent(self) -> list[SentSms]:
+        return list(self._by_key.values())
 
     def send(self, phone: str, text: str, key: str) -> str:
-        if all(message.key != key for message in self.sent):
-            self.sent.append(SentSms(key, phone, text))
+        if key not in self._by_key:
+            self._by_key[key] = SentSms(key, phone, text)
+            if len(self._by_key) > self.kept:
+                self._by_key.popitem(last=False)
             log.info("SMS %s to %s: %s", key, mask(PHONE, phone), text)
         return f"SMS{key}"
 
