@@ -18,6 +18,7 @@ from workflows.services import cases
 
 from support.cases import APPLICANT, DATA, OUTPATIENT as ITEM
 from support.libpq import syncs_sent
+from support.statements import statements_of
 
 pytestmark = pytest.mark.both_databases  # the database matters here: SQLite and PostgreSQL
 
@@ -80,13 +81,35 @@ def test_an_entry_held_for_its_kick_is_not_the_schedulers_until_the_hold_ends_an
     with ctx.uow() as uow:
         assert uow.outbox.due_ids(clock.now, 10) == other  # the scheduler's round leaves the kick's entry
         assert set(uow.outbox.due_ids(held_until, 10)) == {*kicked, *other}
-        assert uow.outbox.claim(kicked[0], held_until, timedelta(minutes=5)) is not None  # the kick never came
+        assert uow.outbox.claim(kicked, held_until, timedelta(minutes=5)) != []  # the kick never came
         uow.commit()
     with ctx.uow() as uow:  # a late kick finds it claimed: it neither marks it done nor claims it
         assert not uow.outbox.finish_unclaimed(kicked[0], held_until)
-        assert uow.outbox.claim_unclaimed(kicked[0], held_until, timedelta(minutes=5)) is None
-        assert uow.outbox.claim_unclaimed(other[0], clock.now, timedelta(minutes=5)).attempts == 1
+        assert uow.outbox.claim_unclaimed(kicked, held_until, timedelta(minutes=5)) == []
+        [claimed] = uow.outbox.claim_unclaimed(other, clock.now, timedelta(minutes=5))
+        assert claimed.attempts == 1
         uow.commit()
+
+
+def test_a_round_claims_the_due_entries_in_one_statement_in_their_order_but_none_done_or_held(ctx, case, clock):
+    with ctx.uow() as uow:
+        ids = uow.outbox.add_at_commit([(f"kind{index}", {}, case.id) for index in range(4)], clock.now)
+        uow.commit()
+    with ctx.uow() as uow:
+        uow.outbox.finish(ids[1], clock.now)  # done already
+        uow.outbox.claim([ids[2]], clock.now, timedelta(minutes=5))  # held by another worker
+        uow.commit()
+    claimed = []
+
+    def claim_in_one() -> None:
+        with ctx.uow() as uow:
+            claimed.extend(uow.outbox.claim([ids[3], ids[2], ids[1], ids[0]], clock.now, timedelta(minutes=5)))
+            uow.commit()
+    statements = statements_of(ctx, claim_in_one)
+
+    assert [(entry.id, entry.kind, entry.attempts) for entry in claimed] == [(ids[3], "kind3", 1), (ids[0], "kind0", 1)]
+    assert len([sql for sql in statements if sql.lstrip().upper().startswith("UPDATE")]) == 1
+    assert all(entry.next_attempt_at == clock.now + timedelta(minutes=5) for entry in claimed)
 
 
 def test_a_history_line_with_a_control_character_is_refused_and_nothing_of_the_command_written(ctx, case, clock):

@@ -8,7 +8,6 @@ import shutil
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import event
 from sqlalchemy.orm import sessionmaker
 
 from workflows.adapters import orm
@@ -22,6 +21,7 @@ from support.cases import APPLICANT, DATA, OUTPATIENT as ITEM
 from support.libpq import waits, waits_sent
 from support.paths import CATALOG_DIR
 from support.process_driver import drive
+from support.statements import statements_of
 
 pytestmark = pytest.mark.both_databases  # the database matters here: SQLite and PostgreSQL
 
@@ -78,21 +78,6 @@ def _renamed(uow, name: str) -> dict:
         if item.get("code") == ITEM:
             item["name"] = name
     return {"items.yaml": items}
-
-
-def statements_of(ctx: Context, command) -> list[str]:
-    seen = []
-    database = ctx.session_factory.kw["bind"]
-
-    def record(_connection, _cursor, statement, *_rest):
-        seen.append(statement)
-
-    event.listen(database, "before_cursor_execute", record)
-    try:
-        command()
-    finally:
-        event.remove(database, "before_cursor_execute", record)
-    return seen
 
 
 def test_a_command_checks_the_catalog_and_calendar_versions_once(ctx, staff, clock):

@@ -229,7 +229,7 @@ def test_a_kick_leaves_alone_an_entry_a_worker_holds(quiet, staff, clock):
     [notice] = documents.list_documents(quiet, staff["shenhe"], number)
     with quiet.uow() as uow:  # the scheduler claimed it a moment before the kick came
         [entry_id] = uow.outbox.due_ids(clock.now, 10)
-        held = uow.outbox.claim(entry_id, clock.now, outbox.LEASE)
+        [held] = uow.outbox.claim([entry_id], clock.now, outbox.LEASE)
         uow.commit()
 
     kicked = replace(DocumentIssued.from_payload(held.payload), layout=notice.layout)  # as its command hands it on

@@ -1,7 +1,7 @@
 """The outbox table: rows added in a command's transaction, claimed by one worker at a time, marked done or failed.
 
-A claim pushes `next_attempt_at` past a lease with a conditional UPDATE (the row must still be undone and due), so
-of two workers (threads, processes, schedulers) only one gets a row; on PostgreSQL the candidates are selected FOR
+A claim pushes `next_attempt_at` past a lease with a conditional UPDATE (the row must still be undone and due; one
+statement for all the rows of a scheduler's round), so of two workers (threads, processes, schedulers) only one gets a row; on PostgreSQL the candidates are selected FOR
 UPDATE SKIP LOCKED, so a second worker takes the next rows instead of waiting for the first one's. A worker that
 dies holding a claim loses it when the lease ends. An entry handed to a kick right after its command is written due a
 little later (`add_at_commit`'s `due`), held for the kick as if claimed: the scheduler's round, a second after, does
@@ -39,6 +39,19 @@ _UNCLAIMED = (outbox.c.id == bindparam("entry_id"), outbox.c.done_at.is_(None), 
 # Built once too: the kick after every command that issued a document marks its entries done (bindparams entry_id, at)
 _FINISH_UNCLAIMED = (update(outbox).where(*_UNCLAIMED)
                      .values(done_at=bindparam("at"), next_attempt_at=None, attempts=outbox.c.attempts + 1))
+_FINISH = (update(outbox).where(outbox.c.id == bindparam("entry_id"))
+           .values(done_at=bindparam("at"), next_attempt_at=None, last_error=None))
+
+
+def _claiming(claimable):
+    """An UPDATE holding the undone entries of `entry_ids` that are `claimable` until `until`, returning them."""
+    return (update(outbox).where(outbox.c.id.in_(bindparam("entry_ids", expanding=True)), outbox.c.done_at.is_(None),
+                                 claimable)
+            .values(next_attempt_at=bindparam("until"), attempts=outbox.c.attempts + 1).returning(*_COLUMNS))
+
+
+_CLAIM = _claiming(outbox.c.next_attempt_at <= bindparam("now"))  # (bindparams entry_ids, now, until)
+_CLAIM_UNCLAIMED = _claiming(outbox.c.attempts == 0)
 
 
 class OutboxRepository:
@@ -89,28 +102,31 @@ class OutboxRepository:
             query = query.with_for_update(skip_locked=True)
         return list(self.session.scalars(query))
 
-    def claim(self, entry_id: int, now: datetime, lease: timedelta) -> OutboxEntry | None:
-        """The entry, now held by the caller until `now + lease`; None when it is done or held already."""
-        return self._claimed(entry_id, now, lease, outbox.c.next_attempt_at <= now)
+    def claim(self, entry_ids: list[int], now: datetime, lease: timedelta) -> list[OutboxEntry]:
+        """Those of the entries that are undone and due, now held by the caller until `now + lease`, in the order
+        given; the others are done or held already."""
+        return self._claimed(entry_ids, now, lease, _CLAIM)
 
-    def claim_unclaimed(self, entry_id: int, now: datetime, lease: timedelta) -> OutboxEntry | None:
-        """The entry, held by the caller (a kick) until `now + lease`, if nobody has claimed it yet, due or not."""
-        return self._claimed(entry_id, now, lease, outbox.c.attempts == 0)
+    def claim_unclaimed(self, entry_ids: list[int], now: datetime, lease: timedelta) -> list[OutboxEntry]:
+        """Those of the entries nobody has claimed yet, due or not, now held by the caller (a kick) until
+        `now + lease`, in the order given."""
+        return self._claimed(entry_ids, now, lease, _CLAIM_UNCLAIMED)
 
-    def _claimed(self, entry_id: int, now: datetime, lease: timedelta, claimable) -> OutboxEntry | None:
-        """The entry held until `now + lease` where it is undone and `claimable`, one attempt more; else None."""
-        claimed = self.session.execute(
-            update(outbox).where(outbox.c.id == entry_id, outbox.c.done_at.is_(None), claimable)
-            .values(next_attempt_at=now + lease, attempts=outbox.c.attempts + 1)).rowcount
-        return self.get(entry_id) if claimed else None
+    def _claimed(self, entry_ids: list[int], now: datetime, lease: timedelta, statement) -> list[OutboxEntry]:
+        """The entries `statement` claims (one UPDATE for all: the scheduler claims its round's in one), each one
+        attempt more."""
+        if not entry_ids:
+            return []
+        rows = self.session.execute(statement, {"entry_ids": entry_ids, "now": now, "until": now + lease})
+        claimed = {entry.id: entry for entry in (OutboxEntry(*row) for row in rows)}
+        return [claimed[entry_id] for entry_id in entry_ids if entry_id in claimed]
 
     def finish_unclaimed(self, entry_id: int, at: datetime) -> bool:
         """Mark done an entry nobody has claimed (a kick's work right after its command); False: done or held."""
         return bool(self.session.execute(_FINISH_UNCLAIMED, {"entry_id": entry_id, "at": at}).rowcount)
 
     def finish(self, entry_id: int, at: datetime) -> None:
-        self.session.execute(update(outbox).where(outbox.c.id == entry_id)
-                             .values(done_at=at, next_attempt_at=None, last_error=None))
+        self.session.execute(_FINISH, {"entry_id": entry_id, "at": at})
 
     def _inserted(self, rows: list[dict]) -> list[int]:
         """The ids of `rows` inserted in one statement, in the order of the rows."""

@@ -59,8 +59,7 @@ def work_next(ctx: Context, kind: str) -> bool:
 def _claim_due(ctx: Context, batch: int, kind: str | None = None) -> list[OutboxEntry]:
     with ctx.uow() as uow:
         now = ctx.now()
-        claimed = [entry for entry_id in uow.outbox.due_ids(now, batch, kind)
-                   if (entry := uow.outbox.claim(entry_id, now, LEASE)) is not None]
+        claimed = uow.outbox.claim(uow.outbox.due_ids(now, batch, kind), now, LEASE)
         uow.commit()
     return claimed
 
@@ -78,7 +77,7 @@ def work_entries(ctx: Context, entry_ids: list[int], kicked: bool = False) -> in
     for it (messagebus.KICK_HOLD), taken unless someone claimed them meanwhile."""
     with ctx.uow() as uow:
         now, claim = ctx.now(), uow.outbox.claim_unclaimed if kicked else uow.outbox.claim
-        claimed = [entry for entry_id in entry_ids if (entry := claim(entry_id, now, LEASE)) is not None]
+        claimed = claim(entry_ids, now, LEASE)
         uow.commit()
     return sum(_work(ctx, entry) for entry in claimed)
 
