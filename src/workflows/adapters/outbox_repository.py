@@ -1,9 +1,9 @@
 """The outbox table: rows added in a command's transaction, claimed by one worker at a time, marked done or failed.
 
 A claim pushes `next_attempt_at` past a lease with a conditional UPDATE (the row must still be undone and due; one
-statement for all the rows of a scheduler's round), so of two workers (threads, processes, schedulers) only one gets a row; on PostgreSQL the candidates are selected FOR
-UPDATE SKIP LOCKED, so a second worker takes the next rows instead of waiting for the first one's. A worker that
-dies holding a claim loses it when the lease ends. An entry handed to a kick right after its command is written due a
+statement for all the rows of a scheduler's round), so of two workers (threads, processes, schedulers) only one gets
+a row; on PostgreSQL the candidates are selected FOR UPDATE SKIP LOCKED, so a second worker takes the next rows
+instead of waiting for the first one's. A worker that dies holding a claim loses it when the lease ends. An entry handed to a kick right after its command is written due a
 little later (`add_at_commit`'s `due`), held for the kick as if claimed: the scheduler's round, a second after, does
 not take it from under the kick and do the same work twice; the kick takes an entry only while nobody has claimed it
 (attempts still 0), so if the kick never comes the scheduler does it once that moment has come.
