@@ -284,6 +284,7 @@ def test_a_poor_rating_is_followed_up_from_the_desk_and_the_applicant_reads_the_
     kezhang = people("kezhang")
     kezhang.get_by_role("navigation").get_by_role("link", name="督办台").click()
     row = kezhang.locator("table.desk-followups tbody tr").filter(has_text=number)
+    row.wait_for()  # the page the click opens; all_inner_texts does not wait
     # 5 working days, the day of the rating not counted: Fri 27, Mon 30, Tue 1, Wed 2, Thu 3 December
     assert row.locator("td").all_inner_texts()[:5] == ["正常", number, "门诊费用报销", "不满意：窗口排队两个小时",
                                                       "2026-12-03 17:00"]
