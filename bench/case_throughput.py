@@ -504,7 +504,8 @@ def _print_profile(profiler: cProfile.Profile, path: str, count: int, top: int =
 
 
 PACKAGES = ("sqlalchemy", "sqlite3", "SpiffWorkflow", "reportlab", "json", "uuid", "workflows/adapters/engine",
-            "workflows/adapters", "workflows/services", "workflows/domain", "handlers")
+            "workflows/adapters/case_workflow", "workflows/adapters/workflow_state", "workflows/adapters",
+            "workflows/services", "workflows/domain", "handlers")
 
 
 def _package(file: str, function: str) -> str:

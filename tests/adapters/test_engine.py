@@ -19,7 +19,9 @@ from handlers.gateways import LocalNationalPlatform, LocalPaymentGateway, LocalS
 from workflows.adapters.bpmn_elements import EventSubProcess, TimerStartEvent
 from workflows.adapters.bpmn_parsing import DecisionTask, HandlerServiceTask
 from workflows.adapters.dmn_parsing import decision_files
-from workflows.adapters.engine import CaseBindings, CaseWorkflow, Engine, _IdTexts
+from workflows.adapters.case_workflow import CaseWorkflow
+from workflows.adapters.engine import CaseBindings, Engine
+from workflows.adapters.workflow_state import _IdTexts
 from workflows.domain.errors import Conflict
 
 from support.paths import BPMN_DIR, ROOT

@@ -8,7 +8,8 @@ from datetime import date
 
 import pytest
 
-from workflows.adapters.engine import Engine, WorkflowByReferenceConverter
+from workflows.adapters.engine import Engine
+from workflows.adapters.workflow_state import WorkflowByReferenceConverter
 
 from adapters.test_engine import _definition, bindings, calls, clocked, limits  # noqa: F401 - fixtures
 

@@ -1,4 +1,4 @@
-"""The engine finds a case's tasks by its own walk of the task tree (adapters/engine.py, CaseWorkflow), for speed:
+"""The engine finds a case's tasks by its own walk of the task tree (adapters/case_workflow.py, CaseWorkflow), for speed:
 at every step of real cases it must give exactly the tasks, in exactly the order, SpiffWorkflow's iterators give,
 whatever is asked (ready, waiting, finished, predicted …), in the case's tree and in each of its sub-processes."""
 from __future__ import annotations
@@ -17,8 +17,9 @@ from SpiffWorkflow.util.task import TaskIterator
 from handlers.gateways import LocalNationalPlatform, LocalPaymentGateway, LocalSmsNotifier
 from workflows.adapters.catalog_files import load_catalog
 from workflows.adapters.dmn_parsing import decision_files
-from workflows.adapters import engine as engine_module
-from workflows.adapters.engine import CaseBindings, CaseWorkflow, Engine, TaskCensus, _walk
+from workflows.adapters import case_workflow
+from workflows.adapters.case_workflow import CaseWorkflow, TaskCensus, _walk
+from workflows.adapters.engine import CaseBindings, Engine
 from workflows.adapters.limits import NEVER
 from workflows.services.process_tests import run_test_file
 
@@ -124,7 +125,7 @@ def _checked_run(bpmn, monkeypatch) -> tuple[list[bool], list, list[bool]]:
     skipped, given, alone, waited, settled, stayed, cancelled, joined = [], [], [], [], [], [], [], []
     may_have, get_tasks = CaseWorkflow.may_have_automatic_ready, CaseWorkflow.get_tasks
     update_waiting, automatic_ready_alone = CaseWorkflow.update_waiting_tasks, CaseWorkflow.automatic_ready_alone
-    waits_on, is_settled, still_waits = CaseWorkflow.waits_on, CaseWorkflow.settled, engine_module.still_waits
+    waits_on, is_settled, still_waits = CaseWorkflow.waits_on, CaseWorkflow.settled, case_workflow.still_waits
     cancel = CaseWorkflow.cancel
 
     def checking_waits(self):
@@ -197,7 +198,7 @@ def _checked_run(bpmn, monkeypatch) -> tuple[list[bool], list, list[bool]]:
         return cancel(self, workflow)
 
     _check_end_joins(monkeypatch, joined)
-    monkeypatch.setattr(engine_module, "still_waits", checking_still_waits)
+    monkeypatch.setattr(case_workflow, "still_waits", checking_still_waits)
     monkeypatch.setattr(CaseWorkflow, "cancel", checking_cancel)
     monkeypatch.setattr(CaseWorkflow, "waits_on", checking_waits_on)
     monkeypatch.setattr(CaseWorkflow, "settled", checking_settled)
@@ -266,7 +267,7 @@ def _timer_check(engine, definition, state: str, bindings, task_id, parent_data:
     workflow restored from `state`, its parent's data updated with `parent_data` (each question on its own copy,
     so that neither sees the other's changes)."""
     answers = []
-    for ask in (engine_module.still_waits, None):
+    for ask in (case_workflow.still_waits, None):
         run = engine.resume(definition, state, bindings)
         task = run.workflow.get_task_from_id(task_id)
         task.parent.data.update(parent_data)

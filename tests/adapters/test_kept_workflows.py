@@ -9,7 +9,8 @@ from uuid import UUID
 
 import pytest
 
-from workflows.adapters.engine import Engine, stored_task_data
+from workflows.adapters.engine import Engine
+from workflows.adapters.workflow_state import stored_task_data
 from workflows.adapters.kept_workflows import KeptWorkflows, _faithful, faithful
 
 from adapters.test_engine import _definition, bindings, calls, clocked, limits  # noqa: F401 - fixtures

@@ -12,7 +12,7 @@ Only a workflow whose data JSON gives back as it is gets kept (`faithful`): a tu
 a time zone other than a fixed offset, a value JSON cannot hold, would come back otherwise from the database, and
 the next command must not depend on which process runs it. A value a task's parent holds equal but not the same
 (True where the parent has 1, Decimal("1.00") where it has Decimal("1.0")) comes back as it is, for the engine's
-serializer stores it (engine.TypeStrictDeltaConverter): nothing to check here.
+serializer stores it (workflow_state.TypeStrictDeltaConverter): nothing to check here.
 """
 from __future__ import annotations
 
@@ -69,9 +69,9 @@ os.register_at_fork(after_in_child=lambda: [kept.clear() for kept in list(_ALL)]
 def faithful(workflow, stored_task_data: Iterable[dict]) -> bool:
     """Whether the workflow's data, with what SpiffWorkflow keeps beside it (timers' values, events' payloads,
     correlations), comes back from its JSON as it is now. `stored_task_data`: what its state text holds of each
-    task's data (engine.stored_task_data): a root task's data whole, another task's values that differ from its
+    task's data (workflow_state.stored_task_data): a root task's data whole, another task's values that differ from its
     parent's. The others are its parent's values (== and of the same type, scale and offset all through:
-    engine._same), which are checked where they are stored, up to the root, so they come back as they are too:
+    workflow_state._same), which are checked where they are stored, up to the root, so they come back as they are too:
     each value is checked once, where it is stored, not once more in each task that inherited it."""
     workflows = [workflow, *workflow.subprocesses.values()]
     return (all(_faithful(data) for data in stored_task_data)

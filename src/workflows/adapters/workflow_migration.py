@@ -25,7 +25,8 @@ from workflows.domain.errors import Conflict, NotFound
 from workflows.domain.model import SUPERVISION_STAGE
 
 from .bpmn_parsing import HandlerServiceTask, ProcessDefinition
-from .engine import CaseRun, is_internal
+from .case_workflow import is_internal
+from .engine import CaseRun
 
 ACTIVE = TaskState.READY | TaskState.WAITING | TaskState.STARTED | TaskState.ERROR
 PREDICTED = TaskState.PREDICTED_MASK | TaskState.FUTURE
