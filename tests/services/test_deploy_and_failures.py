@@ -1,8 +1,6 @@
 """Deploying new versions while cases run, and a handler that fails."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from workflows.domain.errors import Forbidden, InvalidProcess

@@ -22,7 +22,7 @@ from typing import Callable
 import pytest
 
 from workflows.entrypoints.app import create_app
-from workflows.services import case_files, cases, desk, documents, time_limits
+from workflows.services import case_files, cases, desk, documents
 from workflows.services import substitutes, task_operations, tasks, users
 from workflows.services import agency_messages, camunda_rest, followups
 from workflows.services.public import rate_service

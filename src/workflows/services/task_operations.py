@@ -30,7 +30,7 @@ from workflows.domain import pages
 from workflows.domain.case import CaseAggregate
 from workflows.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from workflows.domain.model import (AFTER, BEFORE, DELEGATE, DISAGREE, DONE, PARALLEL, PENDING, READY,
-                                    REQUEST_KINDS, SIGN_DECISIONS, WITHDRAWN, Case, CaseTask, TaskRequest,
+                                    REQUEST_KINDS, SIGN_DECISIONS, WITHDRAWN, CaseTask, TaskRequest,
                                     TaskSubmission, TaskSupervision, User)
 from workflows.domain.roles import TASK_ROLES, role_name, worked_roles
 from workflows.domain.variables import held_parts
