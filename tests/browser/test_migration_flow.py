@@ -4,6 +4,8 @@
 progress as the scheduler's rounds move the cases, and lists the refused case with its reason."""
 from __future__ import annotations
 
+from playwright.sync_api import expect
+
 from workflows.services import cases, migration_runs, outbox, processes
 
 from support.cases import APPLICANT, DATA, accept, complete_step
@@ -75,5 +77,5 @@ def test_a_designer_drafts_a_supervisor_approves_and_the_cases_migrate(page, chr
     assert cases.case_details(ctx, staff["kezhang"], at_accept).process.version == 2
     page.get_by_role("link", name="刷新在办案件列表").click()
     rows = page.locator("table#migration-cases tbody tr")
-    rows.first.wait_for()
-    assert rows.count() == 1 and at_pay in rows.inner_text()  # the one left on the old version
+    expect(rows).to_have_count(1)  # waits for the page the link opens: the one it leaves lists all three
+    assert at_pay in rows.inner_text()  # the one left on the old version
