@@ -27,14 +27,12 @@ THIS_TREE = Path(__file__).resolve().parents[1]
 SCRIPT = Path("bench") / "case_throughput.py"
 # A figure: a number with its unit; a CPU time counts where it is per case (the HTTP lines, the service layer's)
 _FIGURE = re.compile(r"(\d+(?:\.\d+)?)\s*(cases/s|×|ms(?= per case|\s*\(process_time))")
+_LABEL = re.compile(r"^(.*?):\s+(?=\d)")  # a figure line's label: up to the colon its first number follows
 
 
 def orders(rounds: int) -> list[tuple[str, str]]:
     """The order of the two trees' runs in each round, the first round the other tree's first."""
     return [("other", "this") if index % 2 == 0 else ("this", "other") for index in range(rounds)]
-
-
-_LABEL = re.compile(r"^(.*?):\s+(?=\d)")  # a figure line's label: up to the colon its first number follows
 
 
 def figures(output: str) -> dict[str, float]:

@@ -1,6 +1,6 @@
-"""The engine finds a case's tasks by its own walk of the task tree (adapters/case_workflow.py, CaseWorkflow), for speed:
-at every step of real cases it must give exactly the tasks, in exactly the order, SpiffWorkflow's iterators give,
-whatever is asked (ready, waiting, finished, predicted …), in the case's tree and in each of its sub-processes."""
+"""The engine finds a case's tasks by its own walk of the task tree (adapters/case_workflow.py, CaseWorkflow), for
+speed: at every step of real cases it must give exactly the tasks, in exactly the order, SpiffWorkflow's iterators
+give, whatever is asked (ready, waiting, finished, predicted …), in the case's tree and in each of its sub-processes."""
 from __future__ import annotations
 
 from copy import deepcopy
