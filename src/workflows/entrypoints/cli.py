@@ -32,6 +32,7 @@ from workflows.services import (calendar, case_migration, cases, catalog, demo, 
 from workflows.services.context import CHINA
 
 from . import logs, views
+from .collector import tune_collector
 from .api_incidents import since_argument
 from .app import database_url as default_database_url
 from .app import make_context
@@ -165,7 +166,9 @@ def run_scheduler(click_ctx, interval):
 
     logs.configure()
     logging.getLogger("apscheduler").setLevel(logging.WARNING)  # not a line per one-second round
-    run(_context(click_ctx), interval)
+    ctx = _context(click_ctx)
+    tune_collector()
+    run(ctx, interval)
 
 
 @main.command()

@@ -28,14 +28,11 @@ that the bench measures the server as it is served: `gunicorn -c python:workflow
   (WORKFLOWS_OUTBOX_KICK=inline) cost the workers the same (25.7, 26.5 ms) and made 受理's and 办结's responses wait
   for their PDFs.
 - the access log to stdout, masked like every log (logs.GunicornLogger), one line per request with its id.
-- the garbage collector's young generation collected every 10,000 new objects, not 700: a command makes some
-  hundred thousand (the engine's task tree, the ORM's rows), and at Python's default the collections cost 1.7 ms of
-  a request's 20, 0.8 ms after (thread CPU timed by gc.callbacks in a worker over the 121 requests of 30 cases of
-  the bench's flow, after the app's load; a full collection, ~0.1 s, comes as often or less).
+- the garbage collector as entrypoints/collector.py sets it, once the app is loaded.
 """
-import gc
 import sys
 
+from workflows.entrypoints.collector import tune_collector
 from workflows.entrypoints.logs import ACCESS_FORMAT
 
 # How a server is started with these settings (a name gunicorn does not read: settings are lower case)
@@ -51,4 +48,4 @@ access_log_format = ACCESS_FORMAT
 
 def post_worker_init(_worker) -> None:
     """gunicorn calls this in each worker once the app is loaded."""
-    gc.set_threshold(10_000, 10, 10)
+    tune_collector()
