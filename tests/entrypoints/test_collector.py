@@ -6,7 +6,7 @@ import gc
 
 import pytest
 
-from workflows.entrypoints import scheduler
+from workflows.entrypoints import logs, scheduler
 from workflows.entrypoints.gunicorn_config import post_worker_init
 
 from test_cli import run
@@ -31,6 +31,7 @@ def test_a_served_worker_freezes_what_it_loaded_and_collects_the_young_every_100
 
 def test_the_scheduler_process_sets_the_collector_before_its_first_round(collector, database_url, monkeypatch):
     seen = []
+    monkeypatch.setattr(logs, "configure", lambda: None)  # the test process's logging stays as pytest set it
     monkeypatch.setattr(scheduler, "run_scheduler",
                         lambda ctx, interval: seen.append((gc.get_threshold(), gc.get_freeze_count())))
     run(database_url, "scheduler", "--interval", "0.5")
