@@ -32,10 +32,10 @@ from workflows.services import (calendar, case_migration, cases, catalog, demo, 
 from workflows.services.context import CHINA
 
 from . import logs, views
-from .collector import tune_collector
 from .api_incidents import since_argument
 from .app import database_url as default_database_url
 from .app import make_context
+from .collector import tune_collector
 from .gunicorn_config import COMMAND as GUNICORN
 
 

@@ -7,8 +7,9 @@ workers (gunicorn_config.post_worker_init) and the scheduler process (`workflows
   flow, after the app's load).
 - What the process has loaded by then (its modules, their functions and classes: ~150,000 objects) is frozen:
   a full collection walks only what came after, where it walked them all, ~0.1 s each, at a command's expense.
-  Measured in one process over 300 cases of the bench's flow (the use cases alone, no PDFs, three runs each way,
-  alternated): 13.9–14.7 ms of CPU a case at Python's thresholds, 12.6–13.2 with these; a full collection 97–112 ms
+  Measured in one process over 300 cases of the bench's flow (the use cases alone, no PDFs, two runs each way,
+  alternated): 13.9 and 14.7 ms of CPU a case at Python's thresholds, 12.6 and 13.2 at 10,000, 13.4 and 12.6 at
+  10,000 and frozen (full collections come too seldom for 300 cases to tell); a full collection took 97–112 ms
   unfrozen, 0.5 ms frozen.
 """
 import gc
